@@ -1,0 +1,96 @@
+// AVX2 row requantization: the same results as RequantizeOne, 8 lanes at a time.
+#include "requant/requant.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+
+#include "isa/x86-avx2-begin.h"
+
+namespace opq {
+namespace {
+
+// floor((a*b + 2^30) / 2^31) per lane: SaturatingRoundingDoublingHighMul for b >= 0, where the
+// saturating case (INT32_MIN * INT32_MIN) cannot occur. The low dword of (v >> 31) is bits 31..62
+// of v, so logical 64-bit shifts suffice.
+inline __m256i Srdhm(__m256i a, __m256i b) {
+  const __m256i nudge = _mm256_set1_epi64x(int64_t{1} << 30);
+  __m256i even = _mm256_add_epi64(_mm256_mul_epi32(a, b), nudge);
+  __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(b, 32)), nudge);
+  even = _mm256_srli_epi64(even, 31);
+  odd = _mm256_slli_epi64(odd, 1);
+  return _mm256_blend_epi32(even, odd, 0xAA);
+}
+
+// RoundingDivideByPOT with a per-lane exponent in [0, 31].
+inline __m256i Rdbpot(__m256i x, __m256i e) {
+  const __m256i one = _mm256_set1_epi32(1);
+  const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, e), one);
+  const __m256i rem = _mm256_and_si256(x, mask);
+  const __m256i thr = _mm256_sub_epi32(_mm256_srli_epi32(mask, 1), _mm256_cmpgt_epi32(_mm256_setzero_si256(), x));
+  return _mm256_sub_epi32(_mm256_srav_epi32(x, e), _mm256_cmpgt_epi32(rem, thr));
+}
+
+// x * 2^e saturated to int32, per-lane e in [0, 31].
+inline __m256i SatShl(__m256i x, __m256i e) {
+  const __m256i hi = _mm256_srav_epi32(_mm256_set1_epi32(INT32_MAX), e);
+  const __m256i lo = _mm256_srav_epi32(_mm256_set1_epi32(INT32_MIN), e);
+  __m256i r = _mm256_sllv_epi32(x, e);
+  r = _mm256_blendv_epi8(r, _mm256_set1_epi32(INT32_MAX), _mm256_cmpgt_epi32(x, hi));
+  r = _mm256_blendv_epi8(r, _mm256_set1_epi32(INT32_MIN), _mm256_cmpgt_epi32(lo, x));
+  return r;
+}
+
+inline __m256i LoadParam(const int32_t* p, bool per_channel, size_t c) {
+  return per_channel ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + c)) : _mm256_set1_epi32(p[0]);
+}
+
+// Low byte of each int32 lane (already clamped to the 8-bit range) into 8 consecutive bytes.
+inline void Store8(uint8_t* y, __m256i v) {
+  const __m256i shuf = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 4, 8, 12, -1,
+                                        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+  const __m256i packed = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(v, shuf), _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1));
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(y), _mm256_castsi256_si128(packed));
+}
+
+}  // namespace
+
+void RequantRowAvx2(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0, uint8_t* y) {
+  const bool pc = rq.count != 1;
+  const int32_t zp = rq.output_zero_point;
+  const __m256i vzp = _mm256_set1_epi32(zp);
+  const __m256i vlo = _mm256_set1_epi32(rq.output_min - zp);
+  const __m256i vhi = _mm256_set1_epi32(rq.output_max - zp);
+  const __m256 flo = _mm256_set1_ps(static_cast<float>(rq.output_min - zp));
+  const __m256 fhi = _mm256_set1_ps(static_cast<float>(rq.output_max - zp));
+  const __m256i zero = _mm256_setzero_si256();
+  size_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + j));
+    if (bias) x = _mm256_add_epi32(x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + j)));
+    const size_t c = c0 + j;
+    __m256i v;
+    if (rq.mode == OPQ_REQUANT_FLOAT) {
+      const __m256 s = pc ? _mm256_loadu_ps(rq.scale + c) : _mm256_set1_ps(rq.scale[0]);
+      __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(x), s);
+      f = _mm256_min_ps(_mm256_max_ps(f, flo), fhi);
+      v = _mm256_cvtps_epi32(f);  // round half to even under the default MXCSR
+    } else {
+      const __m256i sh = LoadParam(rq.shift, pc, c);
+      const __m256i left = _mm256_max_epi32(sh, zero);
+      const __m256i right = _mm256_max_epi32(_mm256_sub_epi32(zero, sh), zero);
+      if (rq.mode == OPQ_REQUANT_SHIFT) {
+        v = Rdbpot(SatShl(x, left), right);  // one of the two shifts is 0 in each lane
+      } else {
+        v = Rdbpot(Srdhm(SatShl(x, left), LoadParam(rq.multiplier, pc, c)), right);
+      }
+      v = _mm256_min_epi32(_mm256_max_epi32(v, vlo), vhi);
+    }
+    Store8(y + j, _mm256_add_epi32(v, vzp));
+  }
+  if (j < n) RequantRowRef(acc + j, bias ? bias + j : nullptr, n - j, rq, c0 + j, y + j);
+}
+
+}  // namespace opq
+
+#include "isa/x86-avx2-end.h"
+#endif

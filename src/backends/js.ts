@@ -1,0 +1,33 @@
+/** The pure-JavaScript backend: the reference kernels, always available, the last resort. */
+import type { Backend, Int8Like, KernelVariant, QGemmArgs } from './types.js';
+import { normalizeQGemm, validateQGemm, validateRequant } from './qgemm-args.js';
+import { qgemmRef, requantizeRowRef } from '../kernels/int8/qgemm-ref.js';
+import { OnnxPtqError } from '../errors.js';
+import type { RequantParams } from '../quant/requant.js';
+
+function checkVariant(v: KernelVariant | undefined): void {
+  if (v !== undefined && v !== 'auto' && v !== 'ref') {
+    throw new OnnxPtqError('KERNEL_ARGUMENT', `js backend: variant '${v}' is not available (only 'ref')`);
+  }
+}
+
+export function createJsBackend(): Backend {
+  return {
+    name: 'js',
+    variants: ['ref'],
+    dispatch: { qgemm: 'ref' },
+    qgemm(args: QGemmArgs): void {
+      checkVariant(args.variant);
+      const g = normalizeQGemm(args);
+      validateQGemm(g);
+      qgemmRef(g);
+    },
+    requantizeRow(acc: Int32Array, rq: RequantParams, y: Int8Like, variant?: KernelVariant): void {
+      checkVariant(variant);
+      if (!(acc instanceof Int32Array)) throw new OnnxPtqError('KERNEL_ARGUMENT', 'acc must be an Int32Array');
+      validateRequant(rq, acc.length, y instanceof Int8Array, 'requantize_row');
+      if (y.length < acc.length) throw new OnnxPtqError('KERNEL_ARGUMENT', 'requantize_row: buffer Y is smaller than count');
+      requantizeRowRef(acc, rq, y);
+    },
+  };
+}

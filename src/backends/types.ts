@@ -1,0 +1,45 @@
+/** What a backend is: a named set of kernels with one C-ABI-shaped signature each. */
+import type { RequantParams } from '../quant/requant.js';
+
+export type BackendName = 'native' | 'wasm' | 'js';
+export type BackendRequest = BackendName | 'auto';
+/** Kernel variants: 'auto' lets the backend dispatch from CPU features. */
+export type KernelVariant = 'auto' | 'ref' | 'avx2' | 'wasmsimd' | 'avx512vnni';
+/** Variant ids of the C ABI (native/include/onnxptq.h). */
+export const VARIANT_ID: Record<KernelVariant, number> = { auto: -1, ref: 0, avx2: 1, wasmsimd: 2, avx512vnni: 3 };
+
+export type Int8Like = Uint8Array | Int8Array;
+
+/**
+ * Y[m][n] = requant(sum_k (A[m][k] - aZeroPoint) * (B[k][n] - bZeroPoint[n]) + bias[n]),
+ * int32 accumulation with two's-complement wrap. A is uint8 or int8 (its type decides), B int8,
+ * Y uint8 or int8 (its type decides). Leading dimensions default to the dense ones.
+ */
+export interface QGemmArgs {
+  m: number;
+  n: number;
+  k: number;
+  a: Int8Like;
+  lda?: number;
+  aZeroPoint: number;
+  b: Int8Array;
+  ldb?: number;
+  /** One entry (per tensor) or N (per column). */
+  bZeroPoint: Int32Array;
+  bias?: Int32Array | null;
+  requant: RequantParams;
+  y: Int8Like;
+  ldy?: number;
+  variant?: KernelVariant;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  /** Variants this backend can run on this machine. */
+  readonly variants: readonly KernelVariant[];
+  /** Kernel name -> the variant 'auto' dispatches to. */
+  readonly dispatch: Readonly<Record<string, KernelVariant>>;
+  qgemm(args: QGemmArgs): void;
+  /** y[j] = requant(acc[j]) with channel j of the params (or channel 0 per tensor). */
+  requantizeRow(acc: Int32Array, requant: RequantParams, y: Int8Like, variant?: KernelVariant): void;
+}
