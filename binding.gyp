@@ -4,7 +4,7 @@
       "target_name": "onnxptq",
       "sources": [
         "<!@(node scripts/sources.mjs)",
-        "native/napi/addon.cc"
+        "<!@(node scripts/sources.mjs --napi)"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

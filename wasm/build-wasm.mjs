@@ -4,7 +4,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { mkdirSync, renameSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { kernelSources } from '../scripts/sources.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -21,10 +21,12 @@ if (probe.error || probe.status !== 0) {
   process.exit(1);
 }
 
-const exported = [
-  'opq_variant_name', 'opq_variant_available', 'opq_qgemm_auto_variant', 'opq_qgemm_workspace_size',
-  'opq_qgemm', 'opq_requantize_row', 'malloc', 'free',
-];
+// Every function declared OPQ_API in native/include/*.h is exported, plus the allocator.
+const includeDir = join(root, 'native', 'include');
+const exported = ['malloc', 'free'];
+for (const f of readdirSync(includeDir).filter((n) => n.endsWith('.h')).sort()) {
+  for (const m of readFileSync(join(includeDir, f), 'utf8').matchAll(/OPQ_API[^;(]*?\b(opq_\w+)\s*\(/g)) exported.push(m[1]);
+}
 mkdirSync(join(root, 'wasm', 'build'), { recursive: true });
 const tmp = join(root, 'wasm', 'build', 'onnxptq.wasm');
 const args = [

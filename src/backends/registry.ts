@@ -9,8 +9,8 @@
 import { OnnxPtqError } from '../errors.js';
 import type { Backend, BackendName, BackendRequest } from './types.js';
 import { createJsBackend } from './js.js';
-import { createNativeBackend } from './native.js';
-import { createWasmBackend } from './wasm.js';
+import { createNativeBackend } from './native/index.js';
+import { createWasmBackend } from './wasm/index.js';
 import { defaultAddonPath, defaultWasmPath } from './paths.js';
 
 export interface BackendEntry {

@@ -1,10 +1,10 @@
 /** The native backend: the N-API addon built by cmake-js (build/Release/onnxptq.node). */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import type { Backend, Int8Like, KernelVariant, QGemmArgs } from './types.js';
-import { VARIANT_ID } from './types.js';
-import { kernelError, normalizeQGemm } from './qgemm-args.js';
-import type { RequantParams } from '../quant/requant.js';
+import type { Backend, Int8Like, KernelVariant, QGemmArgs } from '../types.js';
+import { VARIANT_ID } from '../types.js';
+import { kernelError, normalizeQGemm } from '../qgemm-args.js';
+import type { RequantParams } from '../../quant/requant.js';
 
 interface Addon {
   info(): { variants: { id: number; name: KernelVariant; available: boolean }[]; qgemm: KernelVariant };

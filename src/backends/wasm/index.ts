@@ -1,0 +1,21 @@
+/**
+ * The WebAssembly backend: the native/ kernels built by emscripten into wasm/onnxptq.wasm.
+ * One file per kernel family beside this one; this file only assembles them.
+ */
+import type { Backend, KernelVariant } from '../types.js';
+import { WasmModule } from './module.js';
+import { qgemmWasm, requantizeRowWasm } from './qgemm.js';
+
+export function createWasmBackend(wasmPath: string): Backend {
+  const mod = new WasmModule(wasmPath);
+  const variants: KernelVariant[] = [];
+  for (let v = 0; v < 4; v++) if (mod.ex.opq_variant_available(v)) variants.push(mod.cString(mod.ex.opq_variant_name(v)) as KernelVariant);
+  const auto = mod.cString(mod.ex.opq_variant_name(mod.ex.opq_qgemm_auto_variant())) as KernelVariant;
+  return {
+    name: 'wasm',
+    variants,
+    dispatch: { qgemm: auto, requantizeRow: auto },
+    qgemm: (args) => qgemmWasm(mod, args),
+    requantizeRow: (acc, rq, y, variant) => requantizeRowWasm(mod, acc, rq, y, variant),
+  };
+}
