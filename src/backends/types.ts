@@ -33,13 +33,18 @@ export interface QGemmArgs {
   variant?: KernelVariant;
 }
 
-export interface Backend {
+/** One kernel family's methods; each family lives in src/backends/kernels-<family>.ts. */
+export interface QGemmKernels {
+  qgemm(args: QGemmArgs): void;
+  /** y[j] = requant(acc[j]) with channel j of the params (or channel 0 per tensor). */
+  requantizeRow(acc: Int32Array, requant: RequantParams, y: Int8Like, variant?: KernelVariant): void;
+}
+
+/** A backend: its identity plus every kernel family (add a family with `extends`). */
+export interface Backend extends QGemmKernels {
   readonly name: BackendName;
   /** Variants this backend can run on this machine. */
   readonly variants: readonly KernelVariant[];
   /** Kernel name -> the variant 'auto' dispatches to. */
   readonly dispatch: Readonly<Record<string, KernelVariant>>;
-  qgemm(args: QGemmArgs): void;
-  /** y[j] = requant(acc[j]) with channel j of the params (or channel 0 per tensor). */
-  requantizeRow(acc: Int32Array, requant: RequantParams, y: Int8Like, variant?: KernelVariant): void;
 }
