@@ -24,6 +24,7 @@ export function qgemmWasm(mod: WasmModule, args: QGemmArgs): void {
     mod.put(base + oB, g.b);
     mod.put(base + oZb, g.bZeroPoint);
     if (g.bias) mod.put(base + oBias, g.bias);
+    mod.put(base + oY, g.y); // Y is copied back whole: the gaps of a strided Y must survive
     mod.putRequant(base + oRq, g.requant);
     mod.check(mod.fn('opq_qgemm')(g.m, g.n, g.k, base + oA, g.a.length, g.lda, g.a instanceof Int8Array ? 1 : 0, g.aZeroPoint,
       base + oB, g.b.length, g.ldb, base + oZb, g.bZeroPoint.length, base + oBias, g.bias ? g.bias.length : 0,
