@@ -121,7 +121,8 @@ describe('requantization on every backend', () => {
     const name = `${c.mode} ${c.perChannel ? 'per-channel' : 'per-tensor'} ${c.signed ? 'int8' : 'uint8'}${c.relu ? ' relu' : ''}`;
     const mults = Array.from({ length: c.perChannel ? accs.length : 1 }, (_, i) => 2 ** (-(i % 40) + 4) * (0.5 + ((i * 7919) % 1000) / 1000));
     const rq = makeRequant(c.mode, mults, { zeroPoint: c.zp, signed: c.signed, ...(c.relu ? { min: c.zp } : {}) });
-    const want = (c.signed ? Int8Array : Uint8Array).from(accs, (a, i) => requantizeOne(a, rq, c.perChannel ? i : 0));
+    const values = Array.from(accs, (a, i) => requantizeOne(a, rq, c.perChannel ? i : 0));
+    const want = c.signed ? Int8Array.from(values) : Uint8Array.from(values);
     for (const { label, backend, variant } of backendVariants) {
       it(`${name}: ${label} matches the reference`, () => {
         const y = c.signed ? new Int8Array(accs.length) : new Uint8Array(accs.length);
