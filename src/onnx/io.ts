@@ -4,8 +4,8 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { OnnxPtqError, check } from '../errors.js';
 import type { Model } from '../ir/graph.js';
 import { modelFromProto, modelToProto } from './convert.js';
-import { ModelProto, type Msg } from './proto.js';
-import { tensorBytes } from './tensor-proto.js';
+import { ModelProto, TensorProto, type Msg } from './proto.js';
+import { tensorBytes, tensorFromProto, tensorToProto } from './tensor-proto.js';
 
 export interface LoadOptions {
   /** Directory that external data locations are relative to (defaults to the model file's directory). */
@@ -116,3 +116,29 @@ export function saveModel(model: Model, path: string, opts: SaveOptions = {}): v
 }
 
 export { tensorBytes };
+
+/** Reads a serialized TensorProto (.pb, as in ONNX test data sets) from a path or bytes. */
+export function loadTensorProto(source: string | Uint8Array): { name: string; tensor: import('../tensor.js').Tensor } {
+  let bytes: Uint8Array;
+  const what = typeof source === 'string' ? `tensor file '${source}'` : 'tensor bytes';
+  if (typeof source === 'string') {
+    try {
+      bytes = readFileSync(source);
+    } catch (e) {
+      throw new OnnxPtqError('IO_ERROR', `cannot read ${what}: ${(e as Error).message}`);
+    }
+  } else bytes = source;
+  let msg: Msg;
+  try {
+    msg = TensorProto.decode(bytes) as Msg;
+  } catch (e) {
+    throw new OnnxPtqError('INVALID_MODEL', `${what} is not a valid TensorProto: ${(e as Error).message}`);
+  }
+  const baseDir = typeof source === 'string' ? dirname(resolve(source)) : undefined;
+  return { name: msg.name ?? '', tensor: tensorFromProto(msg, { baseDir, what }) };
+}
+
+/** Serializes a tensor as a TensorProto (.pb). */
+export function tensorProtoBytes(t: import('../tensor.js').Tensor, name = ''): Uint8Array {
+  return TensorProto.encode(TensorProto.fromObject(tensorToProto(t, name))).finish();
+}

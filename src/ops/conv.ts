@@ -1,0 +1,202 @@
+// Conv and ConvTranspose (float32). 1-D and 2-D Conv go through the im2col + GEMM kernel; 3-D and
+// ConvTranspose use direct loops over a 3-D view (1-D/2-D padded with unit axes).
+import { conv2dF32, conv2dScratchSize } from '../kernels/f32/conv.js';
+import { Tensor, sizeOf } from '../tensor.js';
+import { pads3d, to3d, windowOutDims, windowParams } from './conv-util.js';
+import { float32Of, isStatic } from './util.js';
+import { need, type OpContext, type OpImpl } from './types.js';
+
+function kernelShape(ctx: OpContext, w: readonly number[]): number[] {
+  return ctx.attrs.ints('kernel_shape') ?? w.slice(2);
+}
+
+export const Conv: OpImpl = {
+  inferShape(ctx) {
+    const x = ctx.inputs[0];
+    const w = ctx.inputs[1];
+    if (!x?.shape || !isStatic(w?.shape)) return [{ dtype: x?.dtype }];
+    const k = kernelShape(ctx, w.shape);
+    return [{ dtype: x.dtype, shape: [x.shape[0]!, w.shape[0]!, ...windowOutDims(ctx, x.shape.slice(2), k)] }];
+  },
+  run(ctx, [x, w, b]) {
+    need(ctx, x && w, 'needs X and W');
+    const X = float32Of(ctx, x, 'X');
+    const Wd = float32Of(ctx, w, 'W');
+    const B = b ? float32Of(ctx, b, 'B') : undefined;
+    need(ctx, x.rank >= 3 && x.rank <= 5 && w.rank === x.rank, () => `X rank ${x.rank} and W rank ${w.rank} must match and be 3..5`);
+    const group = ctx.attrs.int('group', 1);
+    const [N, C] = x.dims as [number, number];
+    const M = w.dims[0]!;
+    need(ctx, C === w.dims[1]! * group, () => `X has ${C} channels, W expects ${w.dims[1]! * group} (group ${group})`);
+    need(ctx, M % group === 0, `output channels ${M} not divisible by group ${group}`);
+    need(ctx, !B || B.length === M, `bias has ${B?.length} values, expected ${M}`);
+    const k = kernelShape(ctx, w.dims);
+    need(ctx, k.every((v, i) => v === w.dims[2 + i]), `kernel_shape [${k}] does not match W dims [${w.dims}]`);
+    const sp = windowParams(ctx, x.dims.slice(2), k);
+    const y = new Float32Array(N * M * sizeOf(sp.out));
+    const s = sp.out.length;
+    if (s <= 2) {
+      const two = (v: number[], f: number) => (s === 1 ? [f, v[0]!] : v);
+      const [H, Wi] = two(x.dims.slice(2), 1);
+      const [KH, KW] = two(k, 1);
+      const [OH, OW] = two(sp.out, 1);
+      const [sh, sw] = two(sp.strides, 1);
+      const [dh, dw] = two(sp.dilations, 1);
+      const [pt, pl] = two(sp.pads.slice(0, s), 0);
+      const p = { N, C, H: H!, W: Wi!, M, KH: KH!, KW: KW!, OH: OH!, OW: OW!, strideH: sh!, strideW: sw!, padTop: pt!, padLeft: pl!, dilationH: dh!, dilationW: dw!, group };
+      conv2dF32(p, X, Wd, B, y, scratchFor(conv2dScratchSize(p)));
+    } else {
+      convDirect3d(x.dims as number[], Wd, X, B, y, M, group, k, sp);
+    }
+    return [new Tensor('float32', y, [N, M, ...sp.out])];
+  },
+};
+
+// One scratch buffer reused across Conv calls (the JS engine is single-threaded).
+let scratch = new Float32Array(0);
+function scratchFor(n: number): Float32Array {
+  if (scratch.length < n) scratch = new Float32Array(n);
+  return scratch;
+}
+
+function convDirect3d(
+  xd: number[], w: Float32Array, x: Float32Array, b: Float32Array | undefined, y: Float32Array, M: number, group: number,
+  kernel: number[], sp: ReturnType<typeof windowParams>,
+): void {
+  const [N, C] = xd as [number, number];
+  const [D, H, W] = to3d(xd.slice(2), 1) as [number, number, number];
+  const [KD, KH, KW] = to3d(kernel, 1) as [number, number, number];
+  const [OD, OH, OW] = to3d(sp.out, 1) as [number, number, number];
+  const [sd, sh, sw] = to3d(sp.strides, 1) as [number, number, number];
+  const [dd, dh, dw] = to3d(sp.dilations, 1) as [number, number, number];
+  const { begin } = pads3d(sp.pads);
+  const Cg = C / group;
+  const Mg = M / group;
+  let yi = 0;
+  for (let n = 0; n < N; n++)
+    for (let m = 0; m < M; m++) {
+      const g = (m / Mg) | 0;
+      for (let od = 0; od < OD; od++)
+        for (let oh = 0; oh < OH; oh++)
+          for (let ow = 0; ow < OW; ow++) {
+            let acc = b ? b[m]! : 0;
+            for (let c = 0; c < Cg; c++) {
+              const xc = (n * C + g * Cg + c) * D * H * W;
+              const wc = (m * Cg + c) * KD * KH * KW;
+              for (let kd = 0; kd < KD; kd++) {
+                const id = od * sd - begin[0]! + kd * dd;
+                if (id < 0 || id >= D) continue;
+                for (let kh = 0; kh < KH; kh++) {
+                  const ih = oh * sh - begin[1]! + kh * dh;
+                  if (ih < 0 || ih >= H) continue;
+                  for (let kw = 0; kw < KW; kw++) {
+                    const iw = ow * sw - begin[2]! + kw * dw;
+                    if (iw < 0 || iw >= W) continue;
+                    acc += x[xc + (id * H + ih) * W + iw]! * w[wc + (kd * KH + kh) * KW + kw]!;
+                  }
+                }
+              }
+            }
+            y[yi++] = acc;
+          }
+    }
+}
+
+/** ConvTranspose output sizes and begin pads per the spec (output_shape, output_padding, auto_pad). */
+function convTransposeParams(ctx: OpContext, inSizes: number[], kernel: number[]) {
+  const s = inSizes.length;
+  const strides = ctx.attrs.ints('strides') ?? new Array(s).fill(1);
+  const dilations = ctx.attrs.ints('dilations') ?? new Array(s).fill(1);
+  const outPad = ctx.attrs.ints('output_padding') ?? new Array(s).fill(0);
+  const autoPad = ctx.attrs.string('auto_pad', 'NOTSET');
+  let pads = ctx.attrs.ints('pads') ?? new Array(2 * s).fill(0);
+  let outShape = ctx.attrs.ints('output_shape');
+  if (outShape && outShape.length > s) outShape = outShape.slice(outShape.length - s);
+  const out = new Array<number>(s);
+  const full = (i: number) => strides[i]! * (inSizes[i]! - 1) + outPad[i]! + (kernel[i]! - 1) * dilations[i]! + 1;
+  if (outShape || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    pads = new Array(2 * s).fill(0);
+    for (let i = 0; i < s; i++) {
+      out[i] = outShape ? outShape[i]! : inSizes[i]! * strides[i]!;
+      const total = full(i) - out[i]!;
+      const half = Math.floor(total / 2);
+      if (autoPad === 'SAME_UPPER' || (outShape && autoPad !== 'SAME_LOWER')) {
+        pads[i] = half;
+        pads[i + s] = total - half;
+      } else {
+        pads[i] = total - half;
+        pads[i + s] = half;
+      }
+    }
+  } else {
+    if (autoPad === 'VALID') pads = new Array(2 * s).fill(0);
+    for (let i = 0; i < s; i++) out[i] = full(i) - pads[i]! - pads[i + s]!;
+  }
+  return { strides, dilations, pads, out };
+}
+
+export const ConvTranspose: OpImpl = {
+  inferShape(ctx) {
+    const x = ctx.inputs[0];
+    const w = ctx.inputs[1];
+    if (!isStatic(x?.shape) || !isStatic(w?.shape)) return [{ dtype: x?.dtype }];
+    const k = kernelShape(ctx, w.shape);
+    const p = convTransposeParams(ctx, x.shape.slice(2), k);
+    return [{ dtype: x.dtype, shape: [x.shape[0]!, w.shape[1]! * ctx.attrs.int('group', 1), ...p.out] }];
+  },
+  run(ctx, [x, w, b]) {
+    need(ctx, x && w, 'needs X and W');
+    const X = float32Of(ctx, x, 'X');
+    const Wd = float32Of(ctx, w, 'W');
+    const B = b ? float32Of(ctx, b, 'B') : undefined;
+    need(ctx, x.rank >= 3 && x.rank <= 5 && w.rank === x.rank, 'X and W ranks must match and be 3..5');
+    const group = ctx.attrs.int('group', 1);
+    const [N, C] = x.dims as [number, number];
+    need(ctx, w.dims[0] === C, `W has ${w.dims[0]} input channels, X has ${C}`);
+    const Mg = w.dims[1]!;
+    const M = Mg * group;
+    const Cg = C / group;
+    const k = kernelShape(ctx, w.dims);
+    const sp = convTransposeParams(ctx, x.dims.slice(2) as number[], k);
+    const [D, H, W] = to3d(x.dims.slice(2) as number[], 1) as [number, number, number];
+    const [KD, KH, KW] = to3d(k, 1) as [number, number, number];
+    const [OD, OH, OW] = to3d(sp.out, 1) as [number, number, number];
+    const [sd, sh, sw] = to3d(sp.strides, 1) as [number, number, number];
+    const [dd, dh, dw] = to3d(sp.dilations, 1) as [number, number, number];
+    const { begin } = pads3d(sp.pads);
+    const O = OD * OH * OW;
+    const y = new Float32Array(N * M * O);
+    for (let n = 0; n < N; n++)
+      for (let m = 0; m < M; m++) {
+        const g = (m / Mg) | 0;
+        const mg = m - g * Mg;
+        const yo = (n * M + m) * O;
+        if (B) y.fill(B[m]!, yo, yo + O);
+        for (let c = 0; c < Cg; c++) {
+          const xc = (n * C + g * Cg + c) * D * H * W;
+          const wc = ((g * Cg + c) * Mg + mg) * KD * KH * KW;
+          for (let id = 0; id < D; id++)
+            for (let ih = 0; ih < H; ih++)
+              for (let iw = 0; iw < W; iw++) {
+                const v = X[xc + (id * H + ih) * W + iw]!;
+                for (let kd = 0; kd < KD; kd++) {
+                  const od = id * sd + kd * dd - begin[0]!;
+                  if (od < 0 || od >= OD) continue;
+                  for (let kh = 0; kh < KH; kh++) {
+                    const oh = ih * sh + kh * dh - begin[1]!;
+                    if (oh < 0 || oh >= OH) continue;
+                    for (let kw = 0; kw < KW; kw++) {
+                      const ow = iw * sw + kw * dw - begin[2]!;
+                      if (ow < 0 || ow >= OW) continue;
+                      y[yo + (od * OH + oh) * OW + ow]! += v * Wd[wc + (kd * KH + kh) * KW + kw]!;
+                    }
+                  }
+                }
+              }
+        }
+      }
+    return [new Tensor('float32', y, [N, M, ...sp.out])];
+  },
+};
+
+export const convOps: Record<string, OpImpl> = { Conv, ConvTranspose };

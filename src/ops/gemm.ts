@@ -1,0 +1,105 @@
+// Gemm and MatMul (float32) on the packed GEMM kernel.
+import type { Dim } from '../ir/graph.js';
+import { gemmPackedF32, packB, packedBSize } from '../kernels/f32/gemm.js';
+import { Tensor, sizeOf } from '../tensor.js';
+import { broadcastBinary } from './elementwise.js';
+import { broadcastDims, broadcastShapes, broadcastStrides, float32Of } from './util.js';
+import { need, type OpImpl } from './types.js';
+
+export const Gemm: OpImpl = {
+  inferShape(ctx) {
+    const a = ctx.inputs[0]?.shape;
+    const b = ctx.inputs[1]?.shape;
+    const ta = ctx.attrs.int('transA', 0);
+    const tb = ctx.attrs.int('transB', 0);
+    if (!a || !b || a.length !== 2 || b.length !== 2) return [{ dtype: ctx.inputs[0]?.dtype }];
+    return [{ dtype: ctx.inputs[0]?.dtype, shape: [ta ? a[1]! : a[0]!, tb ? b[0]! : b[1]!] }];
+  },
+  run(ctx, [a, b, c]) {
+    need(ctx, a && b, 'needs A and B');
+    need(ctx, a.rank === 2 && b.rank === 2, `A and B must be 2-D, got [${a.dims}] and [${b.dims}]`);
+    const A = float32Of(ctx, a, 'A');
+    const B = float32Of(ctx, b, 'B');
+    const transA = ctx.attrs.int('transA', 0) !== 0;
+    const transB = ctx.attrs.int('transB', 0) !== 0;
+    const alpha = ctx.attrs.float('alpha', 1);
+    const beta = ctx.attrs.float('beta', 1);
+    const [M, K] = transA ? [a.dims[1]!, a.dims[0]!] : [a.dims[0]!, a.dims[1]!];
+    const [Kb, N] = transB ? [b.dims[1]!, b.dims[0]!] : [b.dims[0]!, b.dims[1]!];
+    need(ctx, K === Kb, `inner dimensions differ: A gives K=${K}, B gives K=${Kb}`);
+    let Ad = A;
+    if (transA) {
+      Ad = new Float32Array(M * K);
+      for (let k = 0; k < K; k++) for (let m = 0; m < M; m++) Ad[m * K + k] = A[k * M + m]!;
+    }
+    const bp = new Float32Array(packedBSize(K, N));
+    packB(K, N, B, 0, transB ? K : N, transB, bp);
+    const y = new Float32Array(M * N);
+    gemmPackedF32({ M, N, K, alpha }, Ad, 0, K, bp, y, 0, N);
+    let out = new Tensor('float32', y, [M, N]);
+    if (c && beta !== 0) {
+      float32Of(ctx, c, 'C');
+      const scaled = beta === 1 ? c : new Tensor('float32', (c.data as Float32Array).map((v) => v * beta), c.dims);
+      out = broadcastBinary(ctx, out, scaled, (p: number, q: number) => p + q);
+      need(ctx, out.dims[0] === M && out.dims[1] === N, `C of dims [${c.dims}] does not broadcast to [${M}, ${N}]`);
+    }
+    return [out];
+  },
+};
+
+export const MatMul: OpImpl = {
+  inferShape(ctx) {
+    const a = ctx.inputs[0]?.shape;
+    const b = ctx.inputs[1]?.shape;
+    if (!a || !b) return [{ dtype: ctx.inputs[0]?.dtype }];
+    const a2: Dim[] = a.length === 1 ? [1, a[0]!] : a;
+    const b2: Dim[] = b.length === 1 ? [b[0]!, 1] : b;
+    const batch = broadcastDims([a2.slice(0, -2), b2.slice(0, -2)]);
+    if (!batch) return [{ dtype: ctx.inputs[0]?.dtype }];
+    const shape = [...batch];
+    if (a.length !== 1) shape.push(a2[a2.length - 2]!);
+    if (b.length !== 1) shape.push(b2[b2.length - 1]!);
+    return [{ dtype: ctx.inputs[0]?.dtype, shape }];
+  },
+  run(ctx, [a, b]) {
+    need(ctx, a && b, 'needs A and B');
+    const A = float32Of(ctx, a, 'A');
+    const B = float32Of(ctx, b, 'B');
+    const ad = a.rank === 1 ? [1, a.dims[0]!] : [...a.dims];
+    const bd = b.rank === 1 ? [b.dims[0]!, 1] : [...b.dims];
+    const M = ad[ad.length - 2]!;
+    const K = ad[ad.length - 1]!;
+    const N = bd[bd.length - 1]!;
+    need(ctx, bd[bd.length - 2] === K, `inner dimensions differ: [${a.dims}] x [${b.dims}]`);
+    const batch = broadcastShapes(ctx, ad.slice(0, -2), bd.slice(0, -2));
+    const nb = sizeOf(batch);
+    const sa = broadcastStrides(ad.slice(0, -2), batch);
+    const sb = broadcastStrides(bd.slice(0, -2), batch);
+    const y = new Float32Array(nb * M * N);
+    const bp = new Float32Array(packedBSize(K, N));
+    let lastB = -1;
+    for (let i = 0; i < nb; i++) {
+      // batch index -> offsets into A and B (broadcast axes have stride 0)
+      let rem = i;
+      let oa = 0;
+      let ob = 0;
+      for (let ax = batch.length - 1; ax >= 0; ax--) {
+        const idx = rem % batch[ax]!;
+        rem = (rem - idx) / batch[ax]!;
+        oa += idx * sa[ax]!;
+        ob += idx * sb[ax]!;
+      }
+      if (ob !== lastB) {
+        packB(K, N, B, ob * K * N, N, false, bp);
+        lastB = ob;
+      }
+      gemmPackedF32({ M, N, K }, A, oa * M * K, K, bp, y, i * M * N, N);
+    }
+    const dims = [...batch];
+    if (a.rank !== 1) dims.push(M);
+    if (b.rank !== 1) dims.push(N);
+    return [new Tensor('float32', y, dims)];
+  },
+};
+
+export const gemmOps: Record<string, OpImpl> = { Gemm, MatMul };

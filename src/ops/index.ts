@@ -1,0 +1,21 @@
+// The ONNX-domain op registry: one table per op family, registered here.
+import { castOps } from './cast.js';
+import { convOps } from './conv.js';
+import { elementwiseOps } from './elementwise.js';
+import { gemmOps } from './gemm.js';
+import { layoutOps } from './layout.js';
+import { normalizationOps } from './normalization.js';
+import { poolOps } from './pool.js';
+import { reduceOps } from './reduce.js';
+import { OpRegistry } from './registry.js';
+import { resizeOps } from './resize.js';
+import { shapeOps } from './shape.js';
+import { softmaxOps } from './softmax.js';
+
+export const defaultOps = new OpRegistry();
+for (const table of [elementwiseOps, convOps, gemmOps, normalizationOps, poolOps, softmaxOps, reduceOps, shapeOps, layoutOps, castOps, resizeOps])
+  defaultOps.registerAll(table);
+
+export { OpRegistry } from './registry.js';
+export type { OpImpl, OpContext, InferContext, TypeInfo } from './types.js';
+export { Attrs } from './types.js';

@@ -1,0 +1,91 @@
+// MaxPool, AveragePool (1-D..3-D, auto_pad, ceil_mode, dilations, count_include_pad, Indices output)
+// and the global pools.
+import { avgPool3dF32, maxPool3dF32, type Pool3dParams } from '../kernels/f32/pool.js';
+import { Tensor, sizeOf } from '../tensor.js';
+import { pads3d, to3d, windowOutDims, windowParams } from './conv-util.js';
+import { float32Of } from './util.js';
+import { need, unsupported, type OpContext, type OpImpl, type TypeInfo } from './types.js';
+
+function poolSetup(ctx: OpContext, x: Tensor) {
+  need(ctx, x.rank >= 3 && x.rank <= 5, `X must be 3-D to 5-D, got [${x.dims}]`);
+  const kernel = ctx.attrs.ints('kernel_shape');
+  need(ctx, kernel, 'kernel_shape is required');
+  const sp = windowParams(ctx, x.dims.slice(2), kernel, { ceilMode: ctx.attrs.int('ceil_mode', 0) === 1 });
+  const [D, H, W] = to3d(x.dims.slice(2) as number[], 1) as [number, number, number];
+  const [OD, OH, OW] = to3d(sp.out, 1) as [number, number, number];
+  const [KD, KH, KW] = to3d(kernel, 1) as [number, number, number];
+  const [SD, SH, SW] = to3d(sp.strides, 1) as [number, number, number];
+  const [DD, DH, DW] = to3d(sp.dilations, 1) as [number, number, number];
+  const { begin, end } = pads3d(sp.pads);
+  const p: Pool3dParams = {
+    planes: x.dims[0]! * x.dims[1]!, D, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW,
+    padBegin: begin as [number, number, number], padEnd: end as [number, number, number],
+  };
+  return { p, outDims: [x.dims[0]!, x.dims[1]!, ...sp.out] };
+}
+
+function poolInfer(ctx: Parameters<NonNullable<OpImpl['inferShape']>>[0]): TypeInfo[] {
+  const x = ctx.inputs[0];
+  const kernel = ctx.attrs.ints('kernel_shape');
+  if (!x?.shape || !kernel) return ctx.node.outputs.map(() => ({ dtype: x?.dtype }));
+  const shape = [x.shape[0]!, x.shape[1]!, ...windowOutDims(ctx, x.shape.slice(2), kernel, ctx.attrs.int('ceil_mode', 0) === 1)];
+  return [{ dtype: x.dtype, shape }, { dtype: 'int64', shape }];
+}
+
+export const MaxPool: OpImpl = {
+  inferShape: poolInfer,
+  run(ctx, [x]) {
+    need(ctx, x, 'needs X');
+    if (x.dtype !== 'float32') unsupported(ctx, `type ${x.dtype} is not supported`);
+    const X = float32Of(ctx, x, 'X');
+    const { p, outDims } = poolSetup(ctx, x);
+    const y = new Float32Array(sizeOf(outDims));
+    const wantIdx = ctx.node.outputs.length > 1 && ctx.node.outputs[1] !== '';
+    const idx = wantIdx ? new BigInt64Array(y.length) : undefined;
+    maxPool3dF32(p, X, y, idx, ctx.attrs.int('storage_order', 0));
+    const out = [new Tensor('float32', y, outDims)];
+    if (idx) out.push(new Tensor('int64', idx, outDims));
+    return out;
+  },
+};
+
+export const AveragePool: OpImpl = {
+  inferShape: poolInfer,
+  run(ctx, [x]) {
+    need(ctx, x, 'needs X');
+    const X = float32Of(ctx, x, 'X');
+    const { p, outDims } = poolSetup(ctx, x);
+    const y = new Float32Array(sizeOf(outDims));
+    avgPool3dF32(p, X, y, ctx.attrs.int('count_include_pad', 0) === 1);
+    return [new Tensor('float32', y, outDims)];
+  },
+};
+
+function globalPool(kind: 'avg' | 'max'): OpImpl {
+  return {
+    inferShape: (ctx) => {
+      const x = ctx.inputs[0];
+      return [{ dtype: x?.dtype, shape: x?.shape ? [x.shape[0]!, x.shape[1]!, ...x.shape.slice(2).map(() => 1)] : undefined }];
+    },
+    run(ctx, [x]) {
+      need(ctx, x && x.rank >= 2, 'needs X of rank >= 2');
+      const X = float32Of(ctx, x, 'X');
+      const planes = x.dims[0]! * x.dims[1]!;
+      const inner = planes ? X.length / planes : 0;
+      const y = new Float32Array(planes);
+      for (let i = 0; i < planes; i++) {
+        let acc = kind === 'avg' ? 0 : -Infinity;
+        const o = i * inner;
+        if (kind === 'avg') for (let j = 0; j < inner; j++) acc += X[o + j]!;
+        else for (let j = 0; j < inner; j++) acc = X[o + j]! > acc ? X[o + j]! : acc;
+        y[i] = kind === 'avg' ? acc / inner : acc;
+      }
+      return [new Tensor('float32', y, [x.dims[0]!, x.dims[1]!, ...x.dims.slice(2).map(() => 1)])];
+    },
+  };
+}
+
+export const GlobalAveragePool = globalPool('avg');
+export const GlobalMaxPool = globalPool('max');
+
+export const poolOps: Record<string, OpImpl> = { MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool };

@@ -1,0 +1,40 @@
+// Softmax / LogSoftmax: opset < 13 coerces the input to 2-D at `axis` (default 1); 13+ works along
+// `axis` (default -1).
+import { Tensor, sizeOf } from '../tensor.js';
+import { float32Of, normAxis, same } from './util.js';
+import { need, type OpImpl } from './types.js';
+
+function softmaxOp(log: boolean): OpImpl {
+  return {
+    inferShape: (ctx) => same(ctx.inputs[0]),
+    run(ctx, [x]) {
+      need(ctx, x, 'needs input');
+      const X = float32Of(ctx, x, 'input');
+      const r = x.rank;
+      const legacy = ctx.opset < 13;
+      const axis = normAxis(ctx, ctx.attrs.int('axis', legacy ? 1 : -1), Math.max(r, 1));
+      // legacy: rows = prod(dims[:axis]), cols = prod(dims[axis:]); new: reduce over one axis only
+      const outer = sizeOf(x.dims.slice(0, axis));
+      const len = legacy ? sizeOf(x.dims.slice(axis)) : x.dims[axis]!;
+      const inner = legacy ? 1 : sizeOf(x.dims.slice(axis + 1));
+      const y = new Float32Array(X.length);
+      for (let o = 0; o < outer; o++)
+        for (let i = 0; i < inner; i++) {
+          const base = o * len * inner + i;
+          let mx = -Infinity;
+          for (let k = 0; k < len; k++) mx = Math.max(mx, X[base + k * inner]!);
+          let sum = 0;
+          for (let k = 0; k < len; k++) sum += Math.exp(X[base + k * inner]! - mx);
+          if (log) {
+            const ls = Math.log(sum);
+            for (let k = 0; k < len; k++) y[base + k * inner] = X[base + k * inner]! - mx - ls;
+          } else for (let k = 0; k < len; k++) y[base + k * inner] = Math.exp(X[base + k * inner]! - mx) / sum;
+        }
+      return [new Tensor('float32', y, x.dims)];
+    },
+  };
+}
+
+export const Softmax = softmaxOp(false);
+export const LogSoftmax = softmaxOp(true);
+export const softmaxOps: Record<string, OpImpl> = { Softmax, LogSoftmax };
