@@ -119,7 +119,8 @@ function convTransposeParams(ctx: OpContext, inSizes: number[], kernel: number[]
     for (let i = 0; i < s; i++) {
       out[i] = outShape ? outShape[i]! : inSizes[i]! * strides[i]!;
       const total = full(i) - out[i]!;
-      const half = Math.floor(total / 2);
+      // C++ integer division (truncation), as onnxruntime distributes a negative total padding.
+      const half = Math.trunc(total / 2);
       if (autoPad === 'SAME_UPPER' || (outShape && autoPad !== 'SAME_LOWER')) {
         pads[i] = half;
         pads[i + s] = total - half;

@@ -81,12 +81,14 @@ function plan(ctx: OpContext, inDims: readonly number[], inputs: (Tensor | undef
 }
 
 /** Source coordinate of output coordinate `x` on an axis. */
-function sourceCoord(mode: string, x: number, scale: number, inLen: number, outLen: number, roiStart: number, roiEnd: number): number {
+function sourceCoord(
+  mode: string, x: number, scale: number, inLen: number, outLen: number, outInt: number, roiStart: number, roiEnd: number,
+): number {
   switch (mode) {
     case 'half_pixel':
       return (x + 0.5) / scale - 0.5;
     case 'half_pixel_symmetric': {
-      const adj = outLen / (scale * inLen);
+      const adj = outInt / outLen;
       const center = inLen / 2;
       const offset = center * (1 - adj);
       return offset + (x + 0.5) / scale - 0.5;
@@ -149,7 +151,8 @@ function axisTaps(ctx: OpContext, inLen: number, outLen: number, scale: number, 
   const w = new Float64Array(outLen * taps);
   const outside = new Uint8Array(outLen);
   for (let x = 0; x < outLen; x++) {
-    const xo = sourceCoord(ctm, x, scale, inLen, outLen, roiStart, roiEnd);
+    // The spec's output length in the transforms is scale * inLen (fractional when scales are given).
+    const xo = sourceCoord(ctm, x, scale, inLen, scale * inLen, outLen, roiStart, roiEnd);
     if (ctm === 'tf_crop_and_resize' && (xo < 0 || xo > inLen - 1)) outside[x] = 1;
     if (mode === 'nearest') {
       let i: number;

@@ -1,6 +1,6 @@
 import type { Dim } from '../ir/graph.js';
 import { Tensor, type DataType, type TensorData } from '../tensor.js';
-import { fail, need, type OpContext, type TypeInfo } from './types.js';
+import { fail, need, unsupported, type OpContext, type TypeInfo } from './types.js';
 
 /** Normalizes a possibly negative axis into [0, rank). */
 export function normAxis(ctx: OpContext, axis: number, rank: number): number {
@@ -83,7 +83,7 @@ export function mk(dtype: DataType, data: TensorData, dims: readonly number[]): 
 
 /** Copies a strided block: general N-d gather used by Transpose, Slice, Concat. */
 export function float32Of(ctx: OpContext, t: Tensor, what: string): Float32Array {
-  need(ctx, t.dtype === 'float32', `${what} must be float32, got ${t.dtype}`);
+  if (t.dtype !== 'float32') unsupported(ctx, `${what} is ${t.dtype}; this op supports float32 only`);
   return t.data as Float32Array;
 }
 
