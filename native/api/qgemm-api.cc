@@ -40,6 +40,7 @@ size_t opq_qgemm_workspace_size(size_t m, size_t n, size_t k, int32_t variant) {
   switch (Resolve(variant)) {
 #if defined(__x86_64__) || defined(_M_X64)
     case OPQ_VARIANT_AVX2: return opq::QGemmAvx2Workspace(m, n, k);
+    case OPQ_VARIANT_AVX512VNNI: return opq::QGemmAvx512VnniWorkspace(m, n, k);
 #endif
 #if defined(__wasm_simd128__)
     case OPQ_VARIANT_WASMSIMD: return opq::QGemmWasmSimdWorkspace(m, n, k);
@@ -86,6 +87,7 @@ const char* opq_qgemm(size_t m, size_t n, size_t k, const void* a, size_t a_size
   switch (v) {
 #if defined(__x86_64__) || defined(_M_X64)
     case OPQ_VARIANT_AVX2: opq::QGemmAvx2(args); break;
+    case OPQ_VARIANT_AVX512VNNI: opq::QGemmAvx512Vnni(args); break;
 #endif
 #if defined(__wasm_simd128__)
     case OPQ_VARIANT_WASMSIMD: opq::QGemmWasmSimd(args); break;

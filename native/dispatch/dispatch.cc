@@ -15,6 +15,17 @@ bool CpuHasAvx2() {
 #endif
 }
 
+bool CpuHasAvx512Vnni() {
+#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
+  static const bool has = CpuHasAvx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+                          __builtin_cpu_supports("avx512vnni");
+  return has;
+#else
+  return false;
+#endif
+}
+
 }  // namespace
 
 bool VariantAvailable(int32_t variant) {
@@ -23,6 +34,8 @@ bool VariantAvailable(int32_t variant) {
       return true;
     case OPQ_VARIANT_AVX2:
       return CpuHasAvx2();
+    case OPQ_VARIANT_AVX512VNNI:
+      return CpuHasAvx512Vnni();
     case OPQ_VARIANT_WASMSIMD:
 #if defined(__wasm_simd128__)
       return true;
@@ -35,6 +48,8 @@ bool VariantAvailable(int32_t variant) {
 }
 
 int32_t AutoVariant() {
+  // ONNX_PTQ-independent: the widest exact variant the CPU runs.
+  if (VariantAvailable(OPQ_VARIANT_AVX512VNNI)) return OPQ_VARIANT_AVX512VNNI;
   if (VariantAvailable(OPQ_VARIANT_AVX2)) return OPQ_VARIANT_AVX2;
   if (VariantAvailable(OPQ_VARIANT_WASMSIMD)) return OPQ_VARIANT_WASMSIMD;
   return OPQ_VARIANT_REF;

@@ -34,6 +34,8 @@ size_t QGemmRefWorkspace(size_t m, size_t n, size_t k);
 #if defined(__x86_64__) || defined(_M_X64)
 void QGemmAvx2(const QGemmArgs& args);
 size_t QGemmAvx2Workspace(size_t m, size_t n, size_t k);
+void QGemmAvx512Vnni(const QGemmArgs& args);
+size_t QGemmAvx512VnniWorkspace(size_t m, size_t n, size_t k);
 #endif
 
 #if defined(__wasm_simd128__)

@@ -1,0 +1,99 @@
+// The float32 kernels (float executor and calibration): convolution, GEMM, pooling, elementwise.
+// Same conventions as onnxptq.h: every entry point validates what it is handed before touching
+// memory and returns NULL or a static message naming the argument. Results agree with a scalar
+// reference within float rounding only: the SIMD variants sum in a different order (and use FMA).
+#pragma once
+
+#include "onnxptq.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// The variant OPQ_VARIANT_AUTO resolves to for the float kernels.
+OPQ_API int32_t opq_f32_auto_variant(void);
+
+// 2-D convolution, NCHW in and out. Only int32 fields so that the wasm side writes it as an
+// Int32Array (act_min/act_max are float32 in the same 4-byte slots).
+typedef struct opq_conv2d_f32_params {
+  int32_t n, c, h, w;        // input
+  int32_t m, kh, kw;         // output channels, kernel size
+  int32_t oh, ow;            // output size (the caller applied pads, ceil and auto_pad rules)
+  int32_t stride_h, stride_w;
+  int32_t pad_top, pad_left;  // the bottom/right pads are implied by oh/ow
+  int32_t dilation_h, dilation_w;
+  int32_t group;
+  float act_min, act_max;    // fused clamp (ReLU: 0, +inf); -inf, +inf for none
+} opq_conv2d_f32_params;
+
+// Bytes of workspace opq_conv2d_f32 needs (0 for invalid parameters: the call then names the error).
+OPQ_API size_t opq_conv2d_f32_workspace_size(const opq_conv2d_f32_params* p, int32_t variant);
+
+// y[n][m][oh][ow] = clamp(bias[m] + sum x[n][g*C/G + c][ih][iw] * w[m][c][kh][kw]), zero padding.
+// x has n*c*h*w floats, w has m*(c/group)*kh*kw, bias 0 or m, y n*m*oh*ow.
+OPQ_API const char* opq_conv2d_f32(const opq_conv2d_f32_params* p, const float* x, size_t x_size, const float* w,
+                                   size_t w_size, const float* bias, size_t bias_size, float* y, size_t y_size,
+                                   void* workspace, size_t workspace_size, int32_t variant);
+
+OPQ_API size_t opq_gemm_f32_workspace_size(size_t m, size_t n, size_t k, int32_t variant);
+
+// Y[m][n] = clamp(alpha * sum_k A'[m][k] * B'[k][n] + beta * C[m*c_stride_m + n*c_stride_n]) where
+// A' is A (M x K, leading dimension lda) or its transpose (A stored K x M), likewise B' (K x N or
+// N x K). C may be NULL (c_size 0); its strides express the ONNX unidirectional broadcast (0 along a
+// broadcast axis). Y is M x N with leading dimension ldy and must not overlap the operands.
+OPQ_API const char* opq_gemm_f32(size_t m, size_t n, size_t k, const float* a, size_t a_size, size_t lda,
+                                 int32_t trans_a, const float* b, size_t b_size, size_t ldb, int32_t trans_b,
+                                 float alpha, float beta, const float* c, size_t c_size, size_t c_stride_m,
+                                 size_t c_stride_n, float act_min, float act_max, float* y, size_t y_size, size_t ldy,
+                                 void* workspace, size_t workspace_size, int32_t variant);
+
+enum {
+  OPQ_POOL_MAX = 0,
+  OPQ_POOL_AVG = 1,                // divisor: window positions inside the input
+  OPQ_POOL_AVG_INCLUDE_PAD = 2,    // divisor: positions inside the input and the explicit pads
+};
+
+typedef struct opq_pool2d_f32_params {
+  int32_t planes;            // N*C
+  int32_t h, w, oh, ow;
+  int32_t kh, kw, stride_h, stride_w, dilation_h, dilation_w;
+  int32_t pad_top, pad_left, pad_bottom, pad_right;
+} opq_pool2d_f32_params;
+
+OPQ_API size_t opq_pool2d_f32_workspace_size(const opq_pool2d_f32_params* p, int32_t variant);
+
+// Max or average pooling over each of `planes` H x W planes. A max window with no position inside
+// the input yields -inf; an average with a zero divisor yields 0 (the JS kernel's behaviour).
+OPQ_API const char* opq_pool2d_f32(const opq_pool2d_f32_params* p, int32_t kind, const float* x, size_t x_size,
+                                   float* y, size_t y_size, void* workspace, size_t workspace_size,
+                                   int32_t variant);
+
+// y[i] = mean or max of x[i*size .. i*size + size) (GlobalAveragePool, GlobalMaxPool).
+OPQ_API const char* opq_global_pool_f32(size_t planes, size_t size, int32_t kind, const float* x, size_t x_size,
+                                        float* y, size_t y_size, int32_t variant);
+
+enum {
+  OPQ_UNARY_RELU = 0,
+  OPQ_UNARY_CLIP = 1,          // clamp(x, p0, p1)
+  OPQ_UNARY_SIGMOID = 2,
+  OPQ_UNARY_HARDSIGMOID = 3,   // clamp(p0 * x + p1, 0, 1)
+  OPQ_UNARY_HARDSWISH = 4,     // x * clamp(x / 6 + 1/2, 0, 1)
+  OPQ_UNARY_TANH = 5,
+  OPQ_UNARY_LEAKYRELU = 6,     // x < 0 ? p0 * x : x
+  OPQ_UNARY_COUNT = 7,
+};
+
+// y[i] = op(x[i]); y may be x (in place).
+OPQ_API const char* opq_unary_f32(int32_t op, float p0, float p1, const float* x, size_t x_size, float* y,
+                                  size_t y_size, int32_t variant);
+
+enum { OPQ_BINARY_ADD = 0, OPQ_BINARY_SUB = 1, OPQ_BINARY_MUL = 2, OPQ_BINARY_DIV = 3, OPQ_BINARY_COUNT = 4 };
+
+// y[i] = a[i] op b[i % b_size] for i < y_size: same shape (b_size == y_size), a scalar (b_size 1),
+// or b broadcast along the leading axes. y may be a.
+OPQ_API const char* opq_binary_f32(int32_t op, const float* a, size_t a_size, const float* b, size_t b_size, float* y,
+                                   size_t y_size, int32_t variant);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif
