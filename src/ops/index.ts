@@ -4,6 +4,7 @@ import { convOps } from './conv.js';
 import { elementwiseOps } from './elementwise.js';
 import { gemmOps } from './gemm.js';
 import { layoutOps } from './layout.js';
+import { logicOps } from './logic.js';
 import { normalizationOps } from './normalization.js';
 import { poolOps } from './pool.js';
 import { reduceOps } from './reduce.js';
@@ -13,7 +14,7 @@ import { shapeOps } from './shape.js';
 import { softmaxOps } from './softmax.js';
 
 export const defaultOps = new OpRegistry();
-for (const table of [elementwiseOps, convOps, gemmOps, normalizationOps, poolOps, softmaxOps, reduceOps, shapeOps, layoutOps, castOps, resizeOps])
+for (const table of [elementwiseOps, convOps, gemmOps, normalizationOps, poolOps, softmaxOps, reduceOps, shapeOps, layoutOps, castOps, resizeOps, logicOps])
   defaultOps.registerAll(table);
 
 export { OpRegistry } from './registry.js';

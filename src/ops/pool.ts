@@ -1,7 +1,7 @@
 // MaxPool, AveragePool (1-D..3-D, auto_pad, ceil_mode, dilations, count_include_pad, Indices output)
 // and the global pools.
 import { avgPool3dF32, maxPool3dF32, type Pool3dParams } from '../kernels/f32/pool.js';
-import { Tensor, sizeOf } from '../tensor.js';
+import { Tensor, allocData, sizeOf } from '../tensor.js';
 import { pads3d, to3d, windowOutDims, windowParams } from './conv-util.js';
 import { float32Of } from './util.js';
 import { need, unsupported, type OpContext, type OpImpl, type TypeInfo } from './types.js';
@@ -36,14 +36,16 @@ export const MaxPool: OpImpl = {
   inferShape: poolInfer,
   run(ctx, [x]) {
     need(ctx, x, 'needs X');
-    if (x.dtype !== 'float32') unsupported(ctx, `type ${x.dtype} is not supported`);
-    const X = float32Of(ctx, x, 'X');
+    if (x.dtype === 'string' || x.dtype === 'bool' || x.dtype === 'float16' || x.dtype === 'int64' || x.dtype === 'uint64')
+      unsupported(ctx, `type ${x.dtype} is not supported`);
+    // The kernel is written for float32 but only compares and copies, so any <=32-bit numeric array works.
+    const X = x.data as Float32Array;
     const { p, outDims } = poolSetup(ctx, x);
-    const y = new Float32Array(sizeOf(outDims));
+    const y = allocData(x.dtype, sizeOf(outDims)) as Float32Array;
     const wantIdx = ctx.node.outputs.length > 1 && ctx.node.outputs[1] !== '';
     const idx = wantIdx ? new BigInt64Array(y.length) : undefined;
     maxPool3dF32(p, X, y, idx, ctx.attrs.int('storage_order', 0));
-    const out = [new Tensor('float32', y, outDims)];
+    const out = [new Tensor(x.dtype, y, outDims)];
     if (idx) out.push(new Tensor('int64', idx, outDims));
     return out;
   },
