@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Drop-in check: pack the package, install the tarball into an empty folder, import it there and
+# ask its CLI which backends loaded (native and wasm must both load).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$root"
+tarball=$(npm pack --silent --pack-destination "$tmp" | tail -n 1)
+mkdir "$tmp/app"
+cd "$tmp/app"
+npm init -y >/dev/null
+# npm 11 runs a dependency's install script only when allowed; the consumer allows ours.
+node -e 'const f="package.json",p=require("./"+f);p.type="module";p.allowScripts={"onnx-ptq":true};require("fs").writeFileSync(f,JSON.stringify(p,null,2))'
+npm install --no-audit --no-fund "$tmp/$tarball"
+node --input-type=module -e "
+import * as m from 'onnx-ptq';
+const b = m.getBackend();
+if (typeof m.makeRequant !== 'function') throw new Error('makeRequant missing');
+console.log('import ok; auto backend:', b.name, 'qgemm variant:', b.dispatch.qgemm);
+"
+npx onnx-ptq backends --json > backends.json
+node -e '
+const r = JSON.parse(require("fs").readFileSync("backends.json", "utf8"));
+const by = Object.fromEntries(r.backends.map((b) => [b.name, b]));
+for (const n of ["native", "wasm"]) if (!by[n].loaded) { console.error(n + " did not load: " + by[n].error); process.exit(1); }
+console.log("pack smoke: native and wasm loaded in a fresh install (" + by.native.dispatch.qgemm + ", " + by.wasm.dispatch.qgemm + ")");
+'
