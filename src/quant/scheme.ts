@@ -1,0 +1,183 @@
+/**
+ * Uniform affine quantization parameters (Jacob et al. 2018; PocketFlow's uniform quantizer):
+ * r = S (q - Z). Asymmetric or symmetric, uint8 or int8 storage, 2..8 bits, per tensor, per
+ * output channel (an axis), or per group ("buckets" of a fixed size along the flattened tensor).
+ *
+ * Asymmetric, range [a, b] first widened to contain 0 (so real 0 is exact):
+ *   S = (b - a) / (qmax - qmin),  Z = clamp(round(qmin - a / S), qmin, qmax)
+ * Symmetric, restricted range (qmin = -qmax, so -128 never appears in int8 and the negation of a
+ * weight is representable; onnxruntime does the same for weights):
+ *   S = max(|a|, |b|) / qmax',  Z = 0 for int8, 2^(bits-1) for uint8
+ * Scales are float32, as ONNX stores them; Z is computed from the float32 scale.
+ */
+import { OnnxPtqError } from '../errors.js';
+import { roundHalfEven } from './fixedpoint.js';
+
+export type Granularity = 'per-tensor' | 'per-channel' | 'per-group';
+
+export interface QuantScheme {
+  /** Number of bits, 2..8 (stored in 8-bit containers). */
+  bits: number;
+  /** int8 storage when true, uint8 otherwise. */
+  signed: boolean;
+  symmetric: boolean;
+  granularity: Granularity;
+  /** Channel axis for per-channel (default 0, the output channel of Conv weights). */
+  axis?: number;
+  /** Bucket size for per-group, along the flattened tensor. */
+  groupSize?: number;
+}
+
+export interface QuantParams {
+  scale: Float32Array;
+  zeroPoint: Int32Array;
+  bits: number;
+  signed: boolean;
+  symmetric: boolean;
+  granularity: Granularity;
+  axis?: number;
+  groupSize?: number;
+  /** Integer range of the stored values. */
+  qmin: number;
+  qmax: number;
+}
+
+/** The integer range of a scheme: the full 2^bits levels, or one fewer when symmetric. */
+export function quantRange(bits: number, signed: boolean, symmetric: boolean): { qmin: number; qmax: number } {
+  if (!Number.isInteger(bits) || bits < 2 || bits > 8) throw new OnnxPtqError('INVALID_OPTION', `bits must be an integer in [2, 8], got ${bits}`);
+  const levels = 2 ** bits;
+  if (signed) {
+    const qmax = levels / 2 - 1;
+    return { qmin: symmetric ? -qmax : -levels / 2, qmax };
+  }
+  return { qmin: 0, qmax: symmetric ? levels - 2 : levels - 1 };
+}
+
+/** Scale and zero point for one range [lo, hi] under a scheme. */
+export function paramsForRange(lo: number, hi: number, bits: number, signed: boolean, symmetric: boolean): { scale: number; zeroPoint: number } {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi) || lo > hi) {
+    throw new OnnxPtqError('INVALID_DATA', `quantization range must be finite with min <= max, got [${lo}, ${hi}]`);
+  }
+  const { qmin, qmax } = quantRange(bits, signed, symmetric);
+  // A degenerate range (all zeros) still needs a positive scale; any value gives exact zeros.
+  const tiny = 1e-12;
+  if (symmetric) {
+    const amax = Math.max(Math.abs(lo), Math.abs(hi));
+    const half = (qmax - qmin) / 2;
+    const scale = Math.fround(amax > tiny ? amax / half : 1);
+    return { scale, zeroPoint: signed ? 0 : (qmin + qmax) / 2 };
+  }
+  const a = Math.min(lo, 0), b = Math.max(hi, 0);
+  const scale = Math.fround(b - a > tiny ? (b - a) / (qmax - qmin) : 1);
+  const z = roundHalfEven(qmin - a / scale);
+  return { scale, zeroPoint: Math.min(qmax, Math.max(qmin, z)) };
+}
+
+/** Parameters for per-slice ranges (one slice per tensor, channel or group). */
+export function computeParams(mins: ArrayLike<number>, maxs: ArrayLike<number>, scheme: QuantScheme): QuantParams {
+  const { qmin, qmax } = quantRange(scheme.bits, scheme.signed, scheme.symmetric);
+  const n = mins.length;
+  const scale = new Float32Array(n), zeroPoint = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = paramsForRange(mins[i], maxs[i], scheme.bits, scheme.signed, scheme.symmetric);
+    scale[i] = p.scale;
+    zeroPoint[i] = p.zeroPoint;
+  }
+  return {
+    scale, zeroPoint, bits: scheme.bits, signed: scheme.signed, symmetric: scheme.symmetric, granularity: scheme.granularity,
+    ...(scheme.granularity === 'per-channel' ? { axis: scheme.axis ?? 0 } : {}),
+    ...(scheme.granularity === 'per-group' ? { groupSize: scheme.groupSize } : {}),
+    qmin, qmax,
+  };
+}
+
+/** Index of the parameter slice that element i of a tensor with `dims` uses. */
+export function sliceIndexer(dims: readonly number[], p: Pick<QuantParams, 'granularity' | 'axis' | 'groupSize'>): (i: number) => number {
+  if (p.granularity === 'per-tensor') return () => 0;
+  if (p.granularity === 'per-group') {
+    const g = p.groupSize!;
+    return (i) => Math.floor(i / g);
+  }
+  const axis = p.axis ?? 0;
+  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const ch = dims[axis];
+  return (i) => Math.floor(i / inner) % ch;
+}
+
+/** Number of parameter slices a tensor of `dims` needs under a scheme. */
+export function sliceCount(dims: readonly number[], scheme: QuantScheme): number {
+  const size = dims.reduce((a, b) => a * b, 1);
+  switch (scheme.granularity) {
+    case 'per-tensor': return 1;
+    case 'per-channel': {
+      const axis = scheme.axis ?? 0;
+      if (axis < 0 || axis >= dims.length) throw new OnnxPtqError('INVALID_OPTION', `per-channel axis ${axis} is out of range for a tensor of rank ${dims.length}`);
+      return dims[axis];
+    }
+    case 'per-group': {
+      const g = scheme.groupSize;
+      if (!g || !Number.isInteger(g) || g < 1) throw new OnnxPtqError('INVALID_OPTION', `per-group quantization needs an integer groupSize >= 1, got ${g}`);
+      return Math.ceil(size / g);
+    }
+  }
+}
+
+/** Per-slice min and max of a float tensor (weights). */
+export function sliceRanges(data: Float32Array, dims: readonly number[], scheme: QuantScheme): { mins: Float64Array; maxs: Float64Array } {
+  const n = sliceCount(dims, scheme);
+  const idx = sliceIndexer(dims, { granularity: scheme.granularity, axis: scheme.axis, groupSize: scheme.groupSize });
+  const mins = new Float64Array(n).fill(Infinity), maxs = new Float64Array(n).fill(-Infinity);
+  for (let i = 0; i < data.length; i++) {
+    const s = idx(i), v = data[i];
+    if (!Number.isFinite(v)) throw new OnnxPtqError('INVALID_DATA', `tensor holds a non-finite value (${v}) at element ${i}`);
+    if (v < mins[s]) mins[s] = v;
+    if (v > maxs[s]) maxs[s] = v;
+  }
+  for (let s = 0; s < n; s++) if (mins[s] === Infinity) { mins[s] = 0; maxs[s] = 0; }
+  return { mins, maxs };
+}
+
+/**
+ * ONNX QuantizeLinear: q = clamp(roundHalfEven(x / S) + Z, qmin, qmax), x / S in float32.
+ * `round: false` is "PTQ without rounding": the value stays real (x / S + Z, clamped) so that
+ * rounding error can be told apart from clipping error.
+ */
+export function quantizeValue(x: number, scale: number, zeroPoint: number, qmin: number, qmax: number, round = true): number {
+  const v = Math.fround(x / scale);
+  const q = (round ? roundHalfEven(v) : v) + zeroPoint;
+  return q < qmin ? qmin : q > qmax ? qmax : q;
+}
+
+/** Quantizes a float tensor with its parameters into an 8-bit container (or Float32Array when unrounded). */
+export function quantizeTensor(data: Float32Array, dims: readonly number[], p: QuantParams): Int8Array | Uint8Array {
+  const out = p.signed ? new Int8Array(data.length) : new Uint8Array(data.length);
+  const idx = sliceIndexer(dims, p);
+  for (let i = 0; i < data.length; i++) {
+    const s = idx(i);
+    out[i] = quantizeValue(data[i], p.scale[s], p.zeroPoint[s], p.qmin, p.qmax);
+  }
+  return out;
+}
+
+/** r = S (q - Z), in float32. */
+export function dequantizeTensor(q: ArrayLike<number>, dims: readonly number[], p: QuantParams): Float32Array {
+  const out = new Float32Array(q.length);
+  const idx = sliceIndexer(dims, p);
+  for (let i = 0; i < q.length; i++) {
+    const s = idx(i);
+    out[i] = Math.fround(p.scale[s] * (q[i] - p.zeroPoint[s]));
+  }
+  return out;
+}
+
+/** Fake quantization (quantize then dequantize), optionally without rounding. */
+export function fakeQuantize(data: Float32Array, dims: readonly number[], p: QuantParams, round = true): Float32Array {
+  const out = new Float32Array(data.length);
+  const idx = sliceIndexer(dims, p);
+  for (let i = 0; i < data.length; i++) {
+    const s = idx(i);
+    const q = quantizeValue(data[i], p.scale[s], p.zeroPoint[s], p.qmin, p.qmax, round);
+    out[i] = Math.fround(p.scale[s] * (q - p.zeroPoint[s]));
+  }
+  return out;
+}

@@ -1,0 +1,198 @@
+// Observers choose the clip they should on known distributions; the histogram's memory does not
+// grow with the data; scheme options change the stored parameters as they should.
+import { describe, expect, it } from 'vitest';
+import { AdaptiveHistogram, createObserver, searchClip } from '../src/quant/observers/index.js';
+import { computeParams, fakeQuantize, paramsForRange, quantRange, quantizeTensor, sliceRanges, dequantizeTensor } from '../src/quant/scheme.js';
+import { OnnxPtqError } from '../src/errors.js';
+import { rng } from './backends.js';
+
+function gaussian(r: () => number, n: number, sigma = 1): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const u = Math.max(r(), 1e-12), v = r();
+    const m = Math.sqrt(-2 * Math.log(u)) * sigma;
+    out[i] = m * Math.cos(2 * Math.PI * v);
+    if (i + 1 < n) out[i + 1] = m * Math.sin(2 * Math.PI * v);
+  }
+  return out;
+}
+
+describe('adaptive histogram', () => {
+  it('keeps exact counts while its range doubles, with 0 on a bin boundary', () => {
+    const h = new AdaptiveHistogram(64);
+    h.add([0.5, 1, 1.5]);
+    h.add([-40, 300]);
+    h.add(new Float32Array(1000).fill(2));
+    expect(h.total).toBe(1005);
+    expect(h.counts.reduce((a, b) => a + b, 0)).toBe(1005);
+    expect(h.lo).toBeLessThanOrEqual(-40);
+    expect(h.hi).toBeGreaterThan(300);
+    expect(Number.isInteger(h.zero)).toBe(true);
+    expect(h.lo + h.zero * h.width).toBeCloseTo(0, 9);
+    expect(h.counts.length).toBe(64); // memory fixed by the bin count
+  });
+  it('quantiles of a uniform sample are where they should be', () => {
+    const r = rng(5);
+    const h = new AdaptiveHistogram(2048);
+    for (let b = 0; b < 20; b++) h.add(Float32Array.from({ length: 5000 }, () => r() * 10));
+    expect(h.quantile(0.5)).toBeCloseTo(5, 1);
+    expect(h.quantile(0.99)).toBeCloseTo(9.9, 1);
+  });
+});
+
+describe('observers', () => {
+  const int8 = { bits: 8, signed: true, symmetric: true };
+
+  it('minmax sees the extremes; moving-average follows batches with its constant', () => {
+    const mm = createObserver('minmax');
+    mm.observe([1, -2, 3]);
+    mm.observe([10]);
+    expect(mm.range(int8)).toEqual({ min: -2, max: 10 });
+    const ma = createObserver('moving-average', { averagingConstant: 0.5 });
+    ma.observe([-1, 1]);
+    ma.observe([-3, 5]);
+    expect(ma.range(int8)).toEqual({ min: -2, max: 3 });
+  });
+
+  it('percentile ignores rare outliers', () => {
+    const r = rng(6);
+    const o = createObserver('percentile', { percentile: 99.9 });
+    const x = gaussian(r, 100000);
+    x[17] = 500; // one outlier in 1e5
+    o.observe(x);
+    const { min, max } = o.range(int8);
+    expect(max).toBeGreaterThan(2.9); // the 99.9th percentile of N(0,1) is 3.09
+    expect(max).toBeLessThan(3.3);
+    expect(min).toBeLessThan(-2.9);
+  });
+
+  it('mse clips a 4-bit Gaussian near the analytic optimum (about 2.55 sigma, Banner et al.)', () => {
+    const r = rng(7);
+    const o = createObserver('mse');
+    for (let b = 0; b < 10; b++) o.observe(gaussian(r, 20000, 2));
+    const { max } = o.range({ bits: 4, signed: true, symmetric: true });
+    const sigmas = max / 2;
+    expect(sigmas).toBeGreaterThan(2.2);
+    expect(sigmas).toBeLessThan(2.9);
+    // more bits, wider optimal clip
+    const max8 = o.range({ bits: 8, signed: true, symmetric: true }).max / 2;
+    expect(max8).toBeGreaterThan(sigmas);
+  });
+
+  it('mse (4-bit) and kl (8-bit) clip away a few huge outliers that minmax keeps', () => {
+    // MSE weighs the outliers' clipping error against the grid's rounding error: at 8 bits it rightly
+    // keeps two outliers among 5e5 values; at 4 bits the grid over [-100, 100] is so coarse that
+    // clipping wins.
+    const r = rng(8);
+    const x = Float32Array.from({ length: 500000 }, () => r() * 2 - 1);
+    x[0] = 100; x[1] = -100;
+    for (const kind of ['mse', 'kl'] as const) {
+      const o = createObserver(kind);
+      o.observe(x);
+      const { min, max } = o.range(kind === 'mse' ? { bits: 4, signed: true, symmetric: true } : int8);
+      // KL needs one bin per level: over [-100, 100] in 2048 bins the narrowest such range is +-12.5.
+      expect(max, kind).toBeLessThan(kind === 'kl' ? 13 : 10);
+      expect(max, kind).toBeGreaterThan(0.5);
+      expect(min, kind).toBeLessThan(-0.5);
+    }
+    const mm = createObserver('minmax');
+    mm.observe(x);
+    expect(mm.range(int8).max).toBe(100);
+  });
+
+  it('kl on a Gaussian clips inside the observed range but keeps the bulk', () => {
+    const r = rng(9);
+    const o = createObserver('kl');
+    const x = gaussian(r, 200000);
+    o.observe(x);
+    const { max } = o.range({ bits: 8, signed: false, symmetric: false });
+    expect(max).toBeLessThan(o.observedMax);
+    expect(max).toBeGreaterThan(2.5);
+  });
+
+  it('non-negative data (after ReLU) keeps min at 0', () => {
+    const r = rng(10);
+    const o = createObserver('mse');
+    o.observe(Float32Array.from(gaussian(r, 50000), Math.abs));
+    const { min, max } = o.range({ bits: 8, signed: false, symmetric: false });
+    expect(min).toBe(0);
+    expect(max).toBeGreaterThan(2);
+  });
+
+  it('searchClip returns the full range when nothing is worth clipping (uniform data, mse)', () => {
+    const h = new AdaptiveHistogram(2048);
+    const r = rng(11);
+    h.add(Float32Array.from({ length: 100000 }, () => r() * 4 - 2));
+    const c = searchClip(h, int8, 'mse');
+    expect(c.max).toBeGreaterThan(1.9);
+  });
+
+  it('rejects bad options with OnnxPtqError', () => {
+    expect(() => createObserver('percentile', { percentile: 20 })).toThrow(OnnxPtqError);
+    expect(() => createObserver('moving-average', { averagingConstant: 0 })).toThrow(OnnxPtqError);
+    expect(() => createObserver('mse', { bins: 7 })).toThrow(OnnxPtqError);
+    expect(() => createObserver('nope' as never)).toThrow(/observer must be one of/);
+  });
+});
+
+describe('quantization schemes', () => {
+  it('asymmetric uint8: real 0 is exact and the range maps to [0, 255]', () => {
+    const p = paramsForRange(-1, 3, 8, false, false);
+    expect(p.scale).toBeCloseTo(4 / 255, 7);
+    expect(p.zeroPoint).toBe(64);
+    // a range that does not contain 0 is widened to contain it
+    const q = paramsForRange(2, 4, 8, false, false);
+    expect(q.zeroPoint).toBe(0);
+    expect(q.scale).toBeCloseTo(4 / 255, 7);
+  });
+
+  it('symmetric int8 uses [-127, 127] with Z = 0; uint8 symmetric centres Z', () => {
+    expect(quantRange(8, true, true)).toEqual({ qmin: -127, qmax: 127 });
+    expect(paramsForRange(-2, 1, 8, true, true)).toEqual({ scale: Math.fround(2 / 127), zeroPoint: 0 });
+    expect(paramsForRange(-2, 1, 8, false, true).zeroPoint).toBe(127);
+  });
+
+  it('bit width changes the levels and the scale', () => {
+    for (const bits of [2, 3, 4, 5, 6, 7, 8]) {
+      const { qmin, qmax } = quantRange(bits, true, true);
+      expect(qmax).toBe(2 ** (bits - 1) - 1);
+      expect(qmin).toBe(-qmax);
+      expect(paramsForRange(-1, 1, bits, true, true).scale).toBeCloseTo(1 / qmax, 6);
+    }
+    expect(() => quantRange(9, true, true)).toThrow(OnnxPtqError);
+    expect(() => quantRange(1, true, true)).toThrow(OnnxPtqError);
+  });
+
+  it('granularity: per-tensor, per-channel and per-group store one parameter set per slice', () => {
+    const dims = [3, 2, 2];
+    const w = Float32Array.from([0.1, -0.2, 0.3, 0.05, 10, -5, 2, 1, 0.001, 0.002, -0.003, 0.001]);
+    const scheme = { bits: 8, signed: true, symmetric: true } as const;
+    const t = sliceRanges(w, dims, { ...scheme, granularity: 'per-tensor' });
+    const pt = computeParams(t.mins, t.maxs, { ...scheme, granularity: 'per-tensor' });
+    expect(pt.scale.length).toBe(1);
+    const c = sliceRanges(w, dims, { ...scheme, granularity: 'per-channel', axis: 0 });
+    const pc = computeParams(c.mins, c.maxs, { ...scheme, granularity: 'per-channel', axis: 0 });
+    expect(Array.from(pc.scale)).toEqual([0.3 / 127, 10 / 127, 0.003 / 127].map(Math.fround));
+    const g = sliceRanges(w, dims, { ...scheme, granularity: 'per-group', groupSize: 5 });
+    expect(g.mins.length).toBe(3); // ceil(12 / 5)
+    expect(Array.from(g.maxs)).toEqual([Math.fround(10), Math.fround(2), Math.fround(0.001)]);
+    // per-channel reconstructs the small channel far better than per-tensor
+    const err = (p: typeof pt) => {
+      const dq = dequantizeTensor(quantizeTensor(w, dims, p), dims, p);
+      return Math.max(...[8, 9, 10, 11].map((i) => Math.abs(dq[i] - w[i])));
+    };
+    expect(err(pc)).toBeLessThan(1e-4);
+    expect(err(pt)).toBeGreaterThan(1e-3);
+  });
+
+  it('no-rounding fake quantization leaves in-range values unchanged and still clips', () => {
+    const p = computeParams([-1], [1], { bits: 4, signed: true, symmetric: true, granularity: 'per-tensor' });
+    const x = Float32Array.from([0.123, -0.777, 5]);
+    const unrounded = fakeQuantize(x, [3], p, false);
+    expect(unrounded[0]).toBeCloseTo(0.123, 5);
+    expect(unrounded[1]).toBeCloseTo(-0.777, 5);
+    expect(unrounded[2]).toBeCloseTo(1, 5); // clipped
+    const rounded = fakeQuantize(x, [3], p, true);
+    expect(Math.abs(rounded[0] - 0.123)).toBeGreaterThan(1e-3);
+  });
+});
