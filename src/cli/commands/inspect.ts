@@ -1,0 +1,108 @@
+// `onnx-ptq inspect model.onnx [--json]`: opsets, inputs/outputs with shapes, op counts, parameter
+// count, and the nodes whose ops onnx-ptq does not implement.
+import { loadModel } from '../../onnx/io.js';
+import { defaultOps } from '../../ops/index.js';
+import type { Dim, Model } from '../../ir/graph.js';
+import { parse } from '../args.js';
+
+const HELP = `usage: onnx-ptq inspect <model.onnx> [--json]
+
+Prints the model's opsets, inputs and outputs (with symbolic dims), op counts, parameter count,
+metadata and any nodes whose ops onnx-ptq does not implement.
+
+  --json   machine-readable output
+
+example:
+  onnx-ptq inspect ../shared/fixtures/models/mnist-8/model.onnx --json`;
+
+export interface InspectReport {
+  file: string;
+  irVersion: number;
+  producer: string;
+  opsets: { domain: string; version: number }[];
+  inputs: { name: string; dtype: string; shape: (number | string)[] | null }[];
+  outputs: { name: string; dtype: string; shape: (number | string)[] | null }[];
+  nodes: number;
+  opCounts: Record<string, number>;
+  parameters: number;
+  parameterBytes: number;
+  initializers: number;
+  metadata: Record<string, string>;
+  unsupported: { node: string; opType: string; domain: string }[];
+}
+
+const dimStr = (d: Dim) => (d === null ? '?' : d);
+
+export function inspectModel(model: Model, file: string): InspectReport {
+  const g = model.graph;
+  const opCounts: Record<string, number> = {};
+  for (const n of g.nodes) {
+    const k = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}::${n.opType}` : n.opType;
+    opCounts[k] = (opCounts[k] ?? 0) + 1;
+  }
+  let parameters = 0;
+  let parameterBytes = 0;
+  // Exporters such as paddle2onnx keep weights in Constant nodes rather than initializers: count both.
+  const constants = g.nodes.flatMap((n) => {
+    const v = n.opType === 'Constant' ? n.attributes.get('value') : undefined;
+    return v?.type === 'tensor' ? [v.value] : [];
+  });
+  for (const t of [...g.initializers.values(), ...constants]) {
+    parameters += t.size;
+    parameterBytes += Array.isArray(t.data) ? 0 : (t.data as ArrayBufferView).byteLength;
+  }
+  const io = (v: { name: string; dtype?: string; shape?: Dim[] }) => ({ name: v.name, dtype: v.dtype ?? '?', shape: v.shape ? v.shape.map(dimStr) : null });
+  return {
+    file,
+    irVersion: model.irVersion,
+    producer: `${model.producerName} ${model.producerVersion}`.trim(),
+    opsets: model.opsetImports.map((o) => ({ domain: o.domain || 'ai.onnx', version: o.version })),
+    inputs: g.runtimeInputs.map(io),
+    outputs: g.outputs.map(io),
+    nodes: g.nodes.length,
+    opCounts: Object.fromEntries(Object.entries(opCounts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
+    parameters,
+    parameterBytes,
+    initializers: g.initializers.size,
+    metadata: Object.fromEntries(model.metadata),
+    unsupported: g.nodes
+      .filter((n) => !defaultOps.has(n.opType, n.domain))
+      .map((n) => ({ node: n.name || n.outputs[0] || '?', opType: n.opType, domain: n.domain })),
+  };
+}
+
+function text(r: InspectReport): string {
+  const shape = (s: (number | string)[] | null) => (s ? `[${s.join(', ')}]` : '(unknown rank)');
+  const lines = [
+    `model      ${r.file}`,
+    `ir         ${r.irVersion}${r.producer ? `  (producer: ${r.producer})` : ''}`,
+    `opsets     ${r.opsets.map((o) => `${o.domain} ${o.version}`).join(', ')}`,
+    'inputs',
+    ...r.inputs.map((v) => `  ${v.name}: ${v.dtype} ${shape(v.shape)}`),
+    'outputs',
+    ...r.outputs.map((v) => `  ${v.name}: ${v.dtype} ${shape(v.shape)}`),
+    `nodes      ${r.nodes}`,
+    ...Object.entries(r.opCounts).map(([op, c]) => `  ${op.padEnd(24)} ${c}`),
+    `parameters ${r.parameters.toLocaleString('en-US')} (${(r.parameterBytes / 1024).toFixed(1)} KiB; ${r.initializers} initializers plus Constant nodes)`,
+  ];
+  if (Object.keys(r.metadata).length) lines.push('metadata', ...Object.entries(r.metadata).map(([k, v]) => `  ${k} = ${v}`));
+  if (r.unsupported.length) lines.push('unsupported ops', ...r.unsupported.map((u) => `  ${u.domain ? u.domain + '::' : ''}${u.opType} (node '${u.node}')`));
+  else lines.push('unsupported ops: none');
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' } });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    console.error(HELP);
+    return 2;
+  }
+  const file = positionals[0]!;
+  const report = inspectModel(loadModel(file), file);
+  console.log(values.json ? JSON.stringify(report, null, 2) : text(report));
+  return report.unsupported.length ? 3 : 0;
+}
