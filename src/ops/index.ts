@@ -7,6 +7,7 @@ import { layoutOps } from './layout.js';
 import { logicOps } from './logic.js';
 import { normalizationOps } from './normalization.js';
 import { poolOps } from './pool.js';
+import { qdqOps } from './qdq.js';
 import { reduceOps } from './reduce.js';
 import { OpRegistry } from './registry.js';
 import { resizeOps } from './resize.js';
@@ -14,7 +15,7 @@ import { shapeOps } from './shape.js';
 import { softmaxOps } from './softmax.js';
 
 export const defaultOps = new OpRegistry();
-for (const table of [elementwiseOps, convOps, gemmOps, normalizationOps, poolOps, softmaxOps, reduceOps, shapeOps, layoutOps, castOps, resizeOps, logicOps])
+for (const table of [elementwiseOps, convOps, gemmOps, normalizationOps, poolOps, softmaxOps, reduceOps, shapeOps, layoutOps, castOps, resizeOps, logicOps, qdqOps])
   defaultOps.registerAll(table);
 
 export { OpRegistry } from './registry.js';

@@ -1,0 +1,168 @@
+// QuantizeLinear / DequantizeLinear for the float engine (fake quantization of QDQ models), per
+// tensor, per axis and blocked (opset 21). Arithmetic as ONNX Runtime: x / scale in float32, round
+// half to even, add the zero point, saturate; dequantize as float32(x - zp) * scale.
+import { roundHalfEven } from '../quant/fixedpoint.js';
+import { Tensor, allocData, dataTypeFromOnnx, sizeOf, type DataType } from '../tensor.js';
+import { fromHalf, toHalf } from './cast.js';
+import { need, unsupported, type OpContext, type OpImpl } from './types.js';
+import { normAxis } from './util.js';
+
+/** Integer types QuantizeLinear can produce and DequantizeLinear can read, with their ranges. */
+export const QUANT_RANGE: Partial<Record<DataType, readonly [number, number]>> = {
+  uint8: [0, 255],
+  int8: [-128, 127],
+  uint16: [0, 65535],
+  int16: [-32768, 32767],
+  int32: [-2147483648, 2147483647],
+};
+
+/** Float values of a float32/float16/float64/int32 tensor as numbers (float16 decoded). */
+function numbersOf(ctx: OpContext, t: Tensor, what: string): ArrayLike<number> {
+  switch (t.dtype) {
+    case 'float32':
+    case 'float64':
+    case 'int32':
+      return t.data as ArrayLike<number>;
+    case 'float16': {
+      const d = t.data as Uint16Array;
+      const out = new Float32Array(d.length);
+      for (let i = 0; i < d.length; i++) out[i] = fromHalf(d[i]!);
+      return out;
+    }
+    default:
+      return unsupported(ctx, `${what} of type ${t.dtype} is not supported`);
+  }
+}
+
+/**
+ * How element i of x finds its scale/zero point: per tensor, per axis, or blocked along axis.
+ * Returns a function of the flat index, plus the number of parameter entries expected.
+ */
+export function paramIndexer(
+  ctx: OpContext,
+  xDims: readonly number[],
+  scaleDims: readonly number[],
+  axisAttr: number,
+  blockSize: number,
+): { count: number; index: (i: number) => number; perTensor: boolean; axis: number } {
+  const nScale = sizeOf(scaleDims);
+  if (blockSize <= 0 && (scaleDims.length === 0 || (scaleDims.length === 1 && nScale === 1))) {
+    return { count: 1, index: () => 0, perTensor: true, axis: -1 };
+  }
+  need(ctx, xDims.length > 0, 'a per-axis scale needs an input of rank >= 1');
+  const axis = normAxis(ctx, axisAttr, xDims.length);
+  const D = xDims[axis]!;
+  let inner = 1;
+  for (let k = axis + 1; k < xDims.length; k++) inner *= xDims[k]!;
+  if (blockSize <= 0) {
+    need(ctx, scaleDims.length === 1 && nScale === D, () => `scale has dims [${scaleDims.join(', ')}]; a per-axis scale along axis ${axis} must be 1-D of length ${D}`);
+    return { count: D, index: (i) => Math.floor(i / inner) % D, perTensor: false, axis };
+  }
+  const nb = Math.ceil(D / blockSize);
+  need(
+    ctx,
+    scaleDims.length === xDims.length && scaleDims.every((d, k) => (k === axis ? d === nb : d === xDims[k])),
+    () => `scale has dims [${scaleDims.join(', ')}]; blocked quantization (block_size ${blockSize}) along axis ${axis} needs [${xDims.map((d, k) => (k === axis ? nb : d)).join(', ')}]`,
+  );
+  return {
+    count: nScale,
+    index: (i) => {
+      const inr = i % inner;
+      const d = Math.floor(i / inner) % D;
+      const o = Math.floor(i / (inner * D));
+      return (o * nb + Math.floor(d / blockSize)) * inner + inr;
+    },
+    perTensor: false,
+    axis,
+  };
+}
+
+function outputType(ctx: OpContext, zp: { dtype?: DataType } | undefined): DataType {
+  if (zp?.dtype) return zp.dtype;
+  const code = ctx.attrs.int('output_dtype', 0);
+  if (code) {
+    const t = dataTypeFromOnnx(code);
+    if (!t || !QUANT_RANGE[t] || t === 'int32') unsupported(ctx, `output_dtype ${code} is not supported (uint8, int8, uint16, int16)`);
+    return t;
+  }
+  return 'uint8';
+}
+
+function zeroPoints(ctx: OpContext, zp: Tensor | undefined, count: number, what: string): ArrayLike<number> | undefined {
+  if (!zp) return undefined;
+  need(ctx, zp.size === count, () => `${what} zero point has ${zp.size} elements, the scale ${count}`);
+  if (!QUANT_RANGE[zp.dtype]) unsupported(ctx, `zero point of type ${zp.dtype} is not supported`);
+  return zp.data as ArrayLike<number>;
+}
+
+function quantizeLinear(rounding: boolean): OpImpl {
+  return {
+    inferShape: (ctx) => [{ dtype: rounding ? outputType(ctx, ctx.inputs[2]) : 'float32', shape: ctx.inputs[0]?.shape }],
+    run(ctx, [x, scale, zp]) {
+      need(ctx, x && scale, 'needs inputs x and y_scale');
+      const out = outputType(ctx, zp);
+      const range = QUANT_RANGE[out];
+      if (!range || out === 'int32') unsupported(ctx, `output type ${out} is not supported`);
+      const [qmin, qmax] = range;
+      const xs = numbersOf(ctx, x, 'input');
+      const ss = numbersOf(ctx, scale, 'y_scale');
+      const ix = paramIndexer(ctx, x.dims, scale.dims, ctx.attrs.int('axis', 1), ctx.attrs.int('block_size', 0));
+      const zs = zeroPoints(ctx, zp, ix.count, 'y');
+      const n = x.size;
+      const y = rounding ? allocData(out, n) as Int32Array : new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        const s = ix.index(i);
+        const z = zs ? zs[s]! : 0;
+        // float32 division like ONNX Runtime (MLAS divides, it does not multiply by 1/scale).
+        const v = Math.fround(xs[i]! / ss[s]!);
+        let q: number;
+        if (Number.isNaN(v)) q = rounding ? 0 : NaN;
+        else {
+          q = (rounding ? roundHalfEven(v) : v) + z;
+          q = q < qmin ? qmin : q > qmax ? qmax : q;
+        }
+        y[i] = q;
+      }
+      return [new Tensor(rounding ? out : 'float32', y, x.dims)];
+    },
+  };
+}
+
+function dequantizeLinear(): OpImpl {
+  return {
+    inferShape: (ctx) => [{ dtype: ctx.inputs[1]?.dtype === 'float16' ? 'float16' : 'float32', shape: ctx.inputs[0]?.shape }],
+    run(ctx, [x, scale, zp]) {
+      need(ctx, x && scale, 'needs inputs x and x_scale');
+      // float32 x is the unrounded output of a no-rounding QuantizeLinear.
+      if (!QUANT_RANGE[x.dtype] && x.dtype !== 'float32') unsupported(ctx, `input of type ${x.dtype} is not supported`);
+      if (zp && x.dtype !== 'float32') need(ctx, zp.dtype === x.dtype, () => `zero point is ${zp.dtype}, the input ${x.dtype}`);
+      const xs = x.data as ArrayLike<number>;
+      const ss = numbersOf(ctx, scale, 'x_scale');
+      const ix = paramIndexer(ctx, x.dims, scale.dims, ctx.attrs.int('axis', 1), ctx.attrs.int('block_size', 0));
+      const zs = zeroPoints(ctx, zp, ix.count, 'x');
+      if (x.dtype === 'int32' && zs) for (let k = 0; k < ix.count; k++) need(ctx, zs[k] === 0, 'an int32 input needs a zero point of 0');
+      const n = x.size;
+      const y = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        const s = ix.index(i);
+        y[i] = Math.fround(Math.fround(xs[i]! - (zs ? zs[s]! : 0)) * ss[s]!);
+      }
+      if (scale.dtype === 'float16') {
+        const h = new Uint16Array(n);
+        for (let i = 0; i < n; i++) h[i] = toHalf(y[i]!);
+        return [new Tensor('float16', h, x.dims)];
+      }
+      return [new Tensor('float32', y, x.dims)];
+    },
+  };
+}
+
+export const qdqOps: Record<string, OpImpl> = {
+  QuantizeLinear: quantizeLinear(true),
+  DequantizeLinear: dequantizeLinear(),
+};
+
+/** The two ops for `rounding` (false: "PTQ without rounding", see createQdqRegistry in runtime/integer). */
+export function makeQdqOps(rounding: boolean): Record<string, OpImpl> {
+  return { QuantizeLinear: quantizeLinear(rounding), DequantizeLinear: dequantizeLinear() };
+}
