@@ -40,7 +40,7 @@ OPQ_API int32_t opq_qconv2d_auto_variant(void);
 OPQ_API size_t opq_qconv2d_packed_size(const opq_conv2d_shape* s, int32_t variant);
 
 // Packs W (int8, w_zero_point: 1 or out_channels entries in [-128, 127]) and bias (0 or
-// out_channels int32) for `variant` into `packed` (16-byte aligned, opq_qconv2d_packed_size bytes).
+// out_channels int32) for `variant` into `packed` (8-byte aligned, opq_qconv2d_packed_size bytes).
 OPQ_API const char* opq_qconv2d_pack(const opq_conv2d_shape* s, const int8_t* w, size_t w_size,
                                      const int32_t* w_zero_point, size_t w_zero_point_count, const int32_t* bias,
                                      size_t bias_count, int32_t variant, void* packed, size_t packed_size);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "onnxptq.h"
+#include "opq_conv.h"
 
 namespace opq_napi {
 
@@ -31,5 +32,8 @@ void* Workspace(size_t bytes);
 
 // Each kernel family registers its functions on the exports object.
 void RegisterQGemm(Napi::Env env, Napi::Object exports);
+void RegisterConv(Napi::Env env, Napi::Object exports);
+// The addon's thread pool (napi/conv.cc; size set from JS by setThreads), for any threaded kernel.
+::opq_threadpool* ThreadPool();
 
 }  // namespace opq_napi

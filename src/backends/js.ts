@@ -4,6 +4,7 @@ import { normalizeQGemm, validateQGemm, validateRequant } from './qgemm-args.js'
 import { qgemmRef, requantizeRowRef } from '../kernels/int8/qgemm-ref.js';
 import { OnnxPtqError } from '../errors.js';
 import type { RequantParams } from '../quant/requant.js';
+import { jsConvKernels } from './js/conv.js';
 
 function checkVariant(v: KernelVariant | undefined): void {
   if (v !== undefined && v !== 'auto' && v !== 'ref') {
@@ -13,6 +14,7 @@ function checkVariant(v: KernelVariant | undefined): void {
 
 export function createJsBackend(): Backend {
   return {
+    ...jsConvKernels(),
     name: 'js',
     variants: ['ref'],
     dispatch: { qgemm: 'ref' },

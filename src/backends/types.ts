@@ -1,5 +1,6 @@
 /** What a backend is: a named set of kernels with one C-ABI-shaped signature each. */
 import type { RequantParams } from '../quant/requant.js';
+import type { ConvKernels, ThreadKernels } from './kernels-conv.js';
 
 export type BackendName = 'native' | 'wasm' | 'js';
 export type BackendRequest = BackendName | 'auto';
@@ -41,7 +42,7 @@ export interface QGemmKernels {
 }
 
 /** A backend: its identity plus every kernel family (add a family with `extends`). */
-export interface Backend extends QGemmKernels {
+export interface Backend extends QGemmKernels, ConvKernels, ThreadKernels {
   readonly name: BackendName;
   /** Variants this backend can run on this machine. */
   readonly variants: readonly KernelVariant[];

@@ -5,8 +5,9 @@ import type { Backend, Int8Like, KernelVariant, QGemmArgs } from '../types.js';
 import { VARIANT_ID } from '../types.js';
 import { kernelError, normalizeQGemm } from '../qgemm-args.js';
 import type { RequantParams } from '../../quant/requant.js';
+import { nativeConvKernels, type ConvAddon } from './conv.js';
 
-interface Addon {
+interface Addon extends ConvAddon {
   info(): { variants: { id: number; name: KernelVariant; available: boolean }[]; qgemm: KernelVariant };
   qgemm(args: object): void;
   requantizeRow(acc: Int32Array, rq: RequantParams, y: Int8Like, variant: number): void;
@@ -18,6 +19,7 @@ export function createNativeBackend(addonPath: string): Backend {
   const info = addon.info();
   const variants = info.variants.filter((v) => v.available).map((v) => v.name);
   return {
+    ...nativeConvKernels(addon),
     name: 'native',
     variants,
     dispatch: { qgemm: info.qgemm, requantizeRow: info.qgemm },

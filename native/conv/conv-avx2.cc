@@ -1,0 +1,122 @@
+// AVX2 hooks of the convolution driver: a 6x16 int16-pair GEMM microkernel (vpmaddwd, exact for
+// any 8-bit data and zero points, see conv.h), im2col panels for stride 1 and 2 rows, and the
+// depthwise row kernel.
+#include "conv/conv.h"
+#include "requant/requant.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+
+#include "isa/x86-avx2-begin.h"
+
+namespace opq {
+namespace {
+
+constexpr size_t kMr = 6, kNr = 16;
+
+// Twelve named accumulators: GCC spills an array of __m256i to the stack.
+void Ukernel6x16(size_t kc, const int32_t* a, const int16_t* b, int32_t* c, size_t ldc) {
+  __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  __m256i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  for (size_t q = 0; q < kc; ++q) {
+    const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
+    const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16));
+#define OPQ_ROW(r)                                                  \
+  {                                                                 \
+    const __m256i av = _mm256_set1_epi32(a[r]);                     \
+    c##r##0 = _mm256_add_epi32(c##r##0, _mm256_madd_epi16(av, b0)); \
+    c##r##1 = _mm256_add_epi32(c##r##1, _mm256_madd_epi16(av, b1)); \
+  }
+    OPQ_ROW(0) OPQ_ROW(1) OPQ_ROW(2) OPQ_ROW(3) OPQ_ROW(4) OPQ_ROW(5)
+#undef OPQ_ROW
+    a += kMr;
+    b += kNr * 2;
+  }
+#define OPQ_STORE(r)                                                              \
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + r * ldc), c##r##0);          \
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + r * ldc + 8), c##r##1);
+  OPQ_STORE(0) OPQ_STORE(1) OPQ_STORE(2) OPQ_STORE(3) OPQ_STORE(4) OPQ_STORE(5)
+#undef OPQ_STORE
+}
+
+// 16 int16 at p, p+step, ..., for step 1 or 2 (step 2 reads 32 elements; the driver leaves slack).
+inline __m256i Load16(const int16_t* p, int32_t step) {
+  if (step == 1) return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 16));
+  // Even elements sign-extended to int32, then packed back (no saturation: they are int16).
+  const __m256i el = _mm256_srai_epi32(_mm256_slli_epi32(lo, 16), 16);
+  const __m256i eh = _mm256_srai_epi32(_mm256_slli_epi32(hi, 16), 16);
+  return _mm256_permute4x64_epi64(_mm256_packs_epi32(el, eh), 0xD8);
+}
+
+void Im2col(const int16_t* xp, const int32_t* koff, size_t kg, const int32_t* off, int32_t step, int16_t* dst) {
+  const size_t kp = (kg + 1) / 2;
+  if (step != 1 && step != 2) {
+    Im2colScalar(xp, koff, kg, off, kNr, 0, kp, dst);
+    return;
+  }
+  const int16_t* base = xp + off[0];
+  const size_t full = kg / 2;  // pairs with both k present
+  for (size_t q = 0; q < full; ++q) {
+    const __m256i v0 = Load16(base + koff[2 * q], step);
+    const __m256i v1 = Load16(base + koff[2 * q + 1], step);
+    const __m256i lo = _mm256_unpacklo_epi16(v0, v1);  // pixels 0-3 | 8-11
+    const __m256i hi = _mm256_unpackhi_epi16(v0, v1);  // pixels 4-7 | 12-15
+    __m256i* d = reinterpret_cast<__m256i*>(dst + q * kNr * 2);
+    _mm256_storeu_si256(d, _mm256_permute2x128_si256(lo, hi, 0x20));
+    _mm256_storeu_si256(d + 1, _mm256_permute2x128_si256(lo, hi, 0x31));
+  }
+  if (full < kp) Im2colScalar(xp, koff, kg, off, kNr, full, kp, dst);
+}
+
+// 8 int16 at p, p+stride, ... as int32, for stride 1 or 2 (stride 2 reads 16 elements).
+inline __m256i Load8(const int16_t* p, size_t stride) {
+  if (stride == 1) return _mm256_cvtepi16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return _mm256_srai_epi32(_mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), 16), 16);
+}
+
+void DwRow(const int16_t* row, const int32_t* w, const int32_t* tapoff, size_t taps, size_t stride, size_t ow,
+           int32_t* acc) {
+  if (stride > 2) {
+    DwRowScalar(row, w, tapoff, taps, stride, 0, ow, acc);
+    return;
+  }
+  size_t ox = 0;
+  // 32 outputs at a time: the accumulators stay in registers across all taps.
+  for (; ox + 32 <= ow; ox += 32) {
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+    const int16_t* p = row + ox * stride;
+    for (size_t t = 0; t < taps; ++t) {
+      const __m256i wv = _mm256_set1_epi32(w[t]);
+      const int16_t* s = p + tapoff[t];
+      a0 = _mm256_add_epi32(a0, _mm256_mullo_epi32(Load8(s, stride), wv));
+      a1 = _mm256_add_epi32(a1, _mm256_mullo_epi32(Load8(s + 8 * stride, stride), wv));
+      a2 = _mm256_add_epi32(a2, _mm256_mullo_epi32(Load8(s + 16 * stride, stride), wv));
+      a3 = _mm256_add_epi32(a3, _mm256_mullo_epi32(Load8(s + 24 * stride, stride), wv));
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + ox), a0);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + ox + 8), a1);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + ox + 16), a2);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + ox + 24), a3);
+  }
+  for (; ox + 8 <= ow; ox += 8) {
+    __m256i a0 = _mm256_setzero_si256();
+    const int16_t* p = row + ox * stride;
+    for (size_t t = 0; t < taps; ++t)
+      a0 = _mm256_add_epi32(a0, _mm256_mullo_epi32(Load8(p + tapoff[t], stride), _mm256_set1_epi32(w[t])));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + ox), a0);
+  }
+  if (ox < ow) DwRowScalar(row, w, tapoff, taps, stride, ox, ow, acc);
+}
+
+const ConvKernels kKernels = {kMr, kNr, Ukernel6x16, Im2col, DwRow, RequantRowAvx2};
+
+}  // namespace
+
+const ConvKernels* ConvKernelsAvx2() { return &kKernels; }
+
+}  // namespace opq
+
+#include "isa/x86-avx2-end.h"
+#endif

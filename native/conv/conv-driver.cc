@@ -1,0 +1,350 @@
+// Geometry, weight packing and the shared driver of the SIMD convolution paths. Baseline code:
+// the hot loops are the variant's hooks (ConvKernels), compiled for their ISA in conv-<isa>.cc.
+#include <cstring>
+
+#include "conv/conv.h"
+#include "dispatch/dispatch.h"
+
+namespace opq {
+namespace {
+
+constexpr uint64_t kMaxDim = uint64_t{1} << 28;
+constexpr uint64_t kMaxElems = uint64_t{1} << 31;  // int32 offsets inside any tensor
+constexpr size_t kAlign = 64;
+// The im2col block of one task (pairs x pixels x 4 bytes) is kept near this size: it is
+// re-read once per row tile of the weights, so it should stay in L2.
+constexpr size_t kBlockBudget = 160 * 1024;
+
+inline size_t Up(size_t v, size_t a) { return (v + a - 1) / a * a; }
+inline size_t CeilDiv(size_t a, size_t b) { return (a + b - 1) / b; }
+
+size_t HeaderBytes() { return Up(sizeof(ConvPackedHeader), kAlign); }
+
+// Pixel block (columns of Y per task) for the gemm path: whole nr panels within the L2 budget.
+size_t PixelBlock(const ConvGeom& g, size_t kp, size_t nr) {
+  const size_t pixels = g.oh * g.ow;
+  size_t panels = kBlockBudget / (kp * nr * 4);
+  if (panels < 1) panels = 1;
+  const size_t need = CeilDiv(pixels, nr);
+  if (panels > need) panels = need;
+  return panels * nr;
+}
+
+}  // namespace
+
+const ConvKernels* ConvKernelsFor(int32_t variant) {
+  switch (variant) {
+#if defined(__x86_64__) || defined(_M_X64)
+    case OPQ_VARIANT_AVX2:
+    case OPQ_VARIANT_AVX512VNNI: return ConvKernelsAvx2();
+#endif
+#if defined(__wasm_simd128__)
+    case OPQ_VARIANT_WASMSIMD: return ConvKernelsWasmSimd();
+#endif
+    default: return nullptr;
+  }
+}
+
+const char* MakeConvGeom(const opq_conv2d_shape& s, ConvGeom* g) {
+  struct F { int32_t v; int32_t min; const char* msg; };
+  const F fields[] = {
+      {s.batch, 0, "conv2d: batch must be in [0, 2^28]"},
+      {s.in_channels, 1, "conv2d: in_channels must be in [1, 2^28]"},
+      {s.in_height, 1, "conv2d: in_height must be in [1, 2^28]"},
+      {s.in_width, 1, "conv2d: in_width must be in [1, 2^28]"},
+      {s.out_channels, 1, "conv2d: out_channels must be in [1, 2^28]"},
+      {s.kernel_h, 1, "conv2d: kernel_h must be in [1, 2^28]"},
+      {s.kernel_w, 1, "conv2d: kernel_w must be in [1, 2^28]"},
+      {s.groups, 1, "conv2d: groups must be in [1, 2^28]"},
+      {s.stride_h, 1, "conv2d: stride_h must be in [1, 2^28]"},
+      {s.stride_w, 1, "conv2d: stride_w must be in [1, 2^28]"},
+      {s.dilation_h, 1, "conv2d: dilation_h must be in [1, 2^28]"},
+      {s.dilation_w, 1, "conv2d: dilation_w must be in [1, 2^28]"},
+      {s.pad_top, 0, "conv2d: pad_top must be in [0, 2^28]"},
+      {s.pad_left, 0, "conv2d: pad_left must be in [0, 2^28]"},
+      {s.pad_bottom, 0, "conv2d: pad_bottom must be in [0, 2^28]"},
+      {s.pad_right, 0, "conv2d: pad_right must be in [0, 2^28]"},
+  };
+  for (const F& f : fields)
+    if (f.v < f.min || static_cast<uint64_t>(f.v) > kMaxDim) return f.msg;
+  if (s.in_channels % s.groups != 0) return "conv2d: in_channels must be a multiple of groups";
+  if (s.out_channels % s.groups != 0) return "conv2d: out_channels must be a multiple of groups";
+  const uint64_t ekh = uint64_t(s.kernel_h - 1) * uint64_t(s.dilation_h) + 1;
+  const uint64_t ekw = uint64_t(s.kernel_w - 1) * uint64_t(s.dilation_w) + 1;
+  const uint64_t ph = uint64_t(s.in_height) + uint64_t(s.pad_top) + uint64_t(s.pad_bottom);
+  const uint64_t pw = uint64_t(s.in_width) + uint64_t(s.pad_left) + uint64_t(s.pad_right);
+  if (ekh > ph) return "conv2d: kernel_h (dilated) is larger than the padded input height";
+  if (ekw > pw) return "conv2d: kernel_w (dilated) is larger than the padded input width";
+  const uint64_t oh = (ph - ekh) / uint64_t(s.stride_h) + 1, ow = (pw - ekw) / uint64_t(s.stride_w) + 1;
+  const uint64_t hp = (oh - 1) * uint64_t(s.stride_h) + ekh, wp = (ow - 1) * uint64_t(s.stride_w) + ekw;
+  const uint64_t kg = uint64_t(s.in_channels / s.groups) * uint64_t(s.kernel_h) * uint64_t(s.kernel_w);
+  const uint64_t n = uint64_t(s.batch);
+  if (uint64_t(s.in_channels) * uint64_t(s.in_height) * uint64_t(s.in_width) >= kMaxElems ||
+      uint64_t(s.in_channels) * hp * wp >= kMaxElems || uint64_t(s.out_channels) * oh * ow >= kMaxElems ||
+      uint64_t(s.out_channels) * kg >= kMaxElems || kg * oh * ow >= kMaxElems)
+    return "conv2d: a tensor of this geometry exceeds 2^31 elements";
+  if (n * uint64_t(s.in_channels) * uint64_t(s.in_height) * uint64_t(s.in_width) >= (uint64_t{1} << 40) ||
+      n * uint64_t(s.out_channels) * oh * ow >= (uint64_t{1} << 40))
+    return "conv2d: batch makes X or Y exceed 2^40 elements";
+  g->n = size_t(s.batch);
+  g->cin = size_t(s.in_channels);
+  g->h = size_t(s.in_height);
+  g->w = size_t(s.in_width);
+  g->cout = size_t(s.out_channels);
+  g->kh = size_t(s.kernel_h);
+  g->kw = size_t(s.kernel_w);
+  g->groups = size_t(s.groups);
+  g->sh = size_t(s.stride_h);
+  g->sw = size_t(s.stride_w);
+  g->dh = size_t(s.dilation_h);
+  g->dw = size_t(s.dilation_w);
+  g->pt = size_t(s.pad_top);
+  g->pl = size_t(s.pad_left);
+  g->pb = size_t(s.pad_bottom);
+  g->pr = size_t(s.pad_right);
+  g->oh = size_t(oh);
+  g->ow = size_t(ow);
+  g->cin_g = g->cin / g->groups;
+  g->cout_g = g->cout / g->groups;
+  g->kg = size_t(kg);
+  g->hp = size_t(hp);
+  g->wp = size_t(wp);
+  return nullptr;
+}
+
+int32_t ConvChoosePath(const ConvGeom& g, int32_t variant, const int32_t*, size_t) {
+  if (variant == OPQ_VARIANT_REF || ConvKernelsFor(variant) == nullptr) return kPathRef;
+  if (g.cin_g == 1 && g.cout_g == 1) return kPathDepthwise;
+  return kPathGemm16;
+}
+
+size_t ConvPackedSize(const ConvGeom& g, int32_t path, size_t mr) {
+  size_t bytes = HeaderBytes() + 2 * Up(g.cout * 4, kAlign);
+  switch (path) {
+    case kPathGemm16: bytes += g.groups * CeilDiv(g.cout_g, mr) * mr * ((g.kg + 1) / 2) * 4; break;
+    case kPathDepthwise: bytes += g.cout * g.kh * g.kw * 4; break;
+    default: bytes += g.cout * g.kg; break;
+  }
+  return Up(bytes, kAlign);
+}
+
+void ConvPack(const ConvGeom& g, const opq_conv2d_shape& s, int32_t variant, int32_t path, size_t mr, const int8_t* w,
+              const int32_t* wzp, size_t wzp_count, const int32_t* bias, void* packed) {
+  uint8_t* base = static_cast<uint8_t*>(packed);
+  ConvPackedHeader h{};
+  h.magic = kConvMagic;
+  h.variant = variant;
+  h.path = path;
+  h.mr = static_cast<int32_t>(mr);
+  h.shape = s;
+  h.total_size = ConvPackedSize(g, path, mr);
+  h.bias_offset = HeaderBytes();
+  h.zp_offset = h.bias_offset + Up(g.cout * 4, kAlign);
+  h.w_offset = h.zp_offset + Up(g.cout * 4, kAlign);
+  std::memset(base, 0, h.total_size);
+  std::memcpy(base, &h, sizeof(h));
+  int32_t* pbias = reinterpret_cast<int32_t*>(base + h.bias_offset);
+  int32_t* pzp = reinterpret_cast<int32_t*>(base + h.zp_offset);
+  for (size_t c = 0; c < g.cout; ++c) {
+    pbias[c] = bias ? bias[c] : 0;
+    pzp[c] = wzp[wzp_count == 1 ? 0 : c];
+  }
+  auto wv = [&](size_t co, size_t k) { return int32_t(w[co * g.kg + k]) - pzp[co]; };
+  switch (path) {
+    case kPathGemm16: {
+      // Group gi, row tile t, pair q, row r -> int32 holding (w[2q] - zw) low, (w[2q+1] - zw) high.
+      const size_t kp = (g.kg + 1) / 2, tiles = CeilDiv(g.cout_g, mr);
+      int32_t* out = reinterpret_cast<int32_t*>(base + h.w_offset);
+      for (size_t gi = 0; gi < g.groups; ++gi)
+        for (size_t t = 0; t < tiles; ++t)
+          for (size_t q = 0; q < kp; ++q)
+            for (size_t r = 0; r < mr; ++r) {
+              const size_t row = t * mr + r;
+              int32_t lo = 0, hi = 0;
+              if (row < g.cout_g) {
+                const size_t co = gi * g.cout_g + row;
+                lo = wv(co, 2 * q);
+                if (2 * q + 1 < g.kg) hi = wv(co, 2 * q + 1);
+              }
+              out[((gi * tiles + t) * kp + q) * mr + r] =
+                  static_cast<int32_t>(uint32_t(uint16_t(int16_t(lo))) | (uint32_t(uint16_t(int16_t(hi))) << 16));
+            }
+      break;
+    }
+    case kPathDepthwise: {
+      int32_t* out = reinterpret_cast<int32_t*>(base + h.w_offset);
+      for (size_t c = 0; c < g.cout; ++c)
+        for (size_t k = 0; k < g.kg; ++k) out[c * g.kg + k] = wv(c, k);
+      break;
+    }
+    default:
+      std::memcpy(base + h.w_offset, w, g.cout * g.kg);
+      break;
+  }
+}
+
+namespace {
+
+// The padded, zero-point-subtracted input of one image, with slack for SIMD over-reads.
+size_t SharedBytes(const ConvGeom& g) { return Up(g.cin * g.hp * g.wp * 2 + 128, kAlign); }
+
+size_t PerThreadBytes(const ConvGeom& g, const ConvPackedHeader& h, const ConvKernels& k) {
+  if (h.path == kPathDepthwise) return Up(g.oh * g.ow * 4, kAlign) + Up(g.kg * 4, kAlign);
+  const size_t kp = (g.kg + 1) / 2, nb = PixelBlock(g, kp, k.nr);
+  return Up(kp * nb * 4, kAlign) + Up(size_t(h.mr) * nb * 4, kAlign) + Up(g.kg * 4, kAlign) + Up(k.nr * 4, kAlign);
+}
+
+}  // namespace
+
+size_t ConvWorkspaceSize(const ConvGeom& g, const ConvPackedHeader& h, size_t threads) {
+  if (threads < 1) threads = 1;
+  const ConvKernels* k = ConvKernelsFor(h.variant);
+  if (h.path == kPathRef || k == nullptr) return 64;
+  return SharedBytes(g) + threads * PerThreadBytes(g, h, *k) + kAlign;
+}
+
+void Im2colScalar(const int16_t* xp, const int32_t* koff, size_t kg, const int32_t* off, size_t nr, size_t q0,
+                  size_t q1, int16_t* dst) {
+  for (size_t q = q0; q < q1; ++q) {
+    const int16_t* s0 = xp + koff[2 * q];
+    const bool has1 = 2 * q + 1 < kg;
+    const int16_t* s1 = has1 ? xp + koff[2 * q + 1] : xp;
+    int16_t* d = dst + q * nr * 2;
+    for (size_t c = 0; c < nr; ++c) {
+      d[2 * c] = s0[off[c]];
+      d[2 * c + 1] = has1 ? s1[off[c]] : int16_t(0);
+    }
+  }
+}
+
+void DwRowScalar(const int16_t* row, const int32_t* w, const int32_t* tapoff, size_t taps, size_t stride, size_t ox0,
+                 size_t ow, int32_t* acc) {
+  for (size_t ox = ox0; ox < ow; ++ox) {
+    uint32_t s = 0;  // wrapping int32 sum
+    for (size_t t = 0; t < taps; ++t) s += uint32_t(w[t] * int32_t(row[tapoff[t] + ox * stride]));
+    acc[ox] = int32_t(s);
+  }
+}
+
+void ConvRunDriver(const ConvRunArgs& a, const ConvKernels& k) {
+  const ConvGeom& g = *a.g;
+  const ConvPackedHeader& h = *a.h;
+  const uint8_t* pk = reinterpret_cast<const uint8_t*>(a.h);
+  const int32_t* bias = reinterpret_cast<const int32_t*>(pk + h.bias_offset);
+  const size_t threads = PoolThreads(a.pool);
+  const size_t pixels = g.oh * g.ow, plane = g.hp * g.wp;
+  uint8_t* ws = reinterpret_cast<uint8_t*>(Up(reinterpret_cast<uintptr_t>(a.workspace), kAlign));
+  int16_t* xpad = reinterpret_cast<int16_t*>(ws);
+  uint8_t* tws = ws + SharedBytes(g);
+  const size_t per_thread = PerThreadBytes(g, h, k);
+  std::memset(xpad + g.cin * plane, 0, 128);  // the over-read slack holds defined values
+
+  for (size_t n = 0; n < g.n; ++n) {
+    const uint8_t* x = a.x + n * g.cin * g.h * g.w;
+    uint8_t* y = a.y + n * g.cout * pixels;
+    // Padded copy with the zero point subtracted: padding reads as 0 = (zx - zx).
+    auto pad = [&](size_t c, size_t) {
+      int16_t* dst = xpad + c * plane;
+      const uint8_t* src = x + c * g.h * g.w;
+      const int32_t zx = a.x_zero_point;
+      for (size_t r = 0; r < g.hp; ++r) {
+        int16_t* d = dst + r * g.wp;
+        const size_t iy = r - g.pt;  // wraps for r < pt: then >= h
+        if (r < g.pt || iy >= g.h) {
+          std::memset(d, 0, g.wp * 2);
+          continue;
+        }
+        const uint8_t* s = src + iy * g.w;
+        const size_t x0 = g.pl < g.wp ? g.pl : g.wp;
+        const size_t x1 = g.pl + g.w < g.wp ? g.pl + g.w : g.wp;
+        for (size_t j = 0; j < x0; ++j) d[j] = 0;
+        if (a.x_signed) {
+          for (size_t j = x0; j < x1; ++j) d[j] = int16_t(int32_t(int8_t(s[j - g.pl])) - zx);
+        } else {
+          for (size_t j = x0; j < x1; ++j) d[j] = int16_t(int32_t(s[j - g.pl]) - zx);
+        }
+        for (size_t j = x1; j < g.wp; ++j) d[j] = 0;
+      }
+    };
+    ParallelFor(a.pool, g.cin, pad);
+
+    if (h.path == kPathDepthwise) {
+      const int32_t* wts = reinterpret_cast<const int32_t*>(pk + h.w_offset);
+      auto task = [&](size_t c, size_t thread) {
+        uint8_t* t = tws + thread * per_thread;
+        int32_t* acc = reinterpret_cast<int32_t*>(t);
+        int32_t* tapoff = reinterpret_cast<int32_t*>(t + Up(pixels * 4, kAlign));
+        for (size_t ky = 0; ky < g.kh; ++ky)
+          for (size_t kx = 0; kx < g.kw; ++kx) tapoff[ky * g.kw + kx] = int32_t(ky * g.dh * g.wp + kx * g.dw);
+        const int16_t* xc = xpad + c * plane;
+        for (size_t oy = 0; oy < g.oh; ++oy)
+          k.dw_row(xc + oy * g.sh * g.wp, wts + c * g.kg, tapoff, g.kg, g.sw, g.ow, acc + oy * g.ow);
+        const int32_t b = bias[c];
+        if (b != 0)
+          for (size_t i = 0; i < pixels; ++i) acc[i] = int32_t(uint32_t(acc[i]) + uint32_t(b));
+        const opq_requant rc = RequantChannel(*a.rq, c);
+        k.requant(acc, nullptr, pixels, rc, 0, y + c * pixels);
+      };
+      ParallelFor(a.pool, g.cout, task);
+      continue;
+    }
+
+    // Gemm path: tasks are (group, pixel block, row chunk).
+    const size_t mr = size_t(h.mr), nr = k.nr, kp = (g.kg + 1) / 2;
+    const size_t nb = PixelBlock(g, kp, nr), blocks = CeilDiv(pixels, nb), tiles = CeilDiv(g.cout_g, mr);
+    size_t chunks = 1;  // split rows too when pixel blocks alone leave threads idle
+    while (threads > 1 && g.groups * blocks * chunks < 4 * threads && chunks < tiles) ++chunks;
+    const size_t tiles_per_chunk = CeilDiv(tiles, chunks);
+    const int32_t* wts = reinterpret_cast<const int32_t*>(pk + h.w_offset);
+    auto task = [&](size_t id, size_t thread) {
+      const size_t chunk = id % chunks, blk = (id / chunks) % blocks, gi = id / chunks / blocks;
+      const size_t t0 = chunk * tiles_per_chunk, t1 = t0 + tiles_per_chunk < tiles ? t0 + tiles_per_chunk : tiles;
+      if (t0 >= t1) return;
+      uint8_t* t = tws + thread * per_thread;
+      int16_t* bbuf = reinterpret_cast<int16_t*>(t);
+      int32_t* cbuf = reinterpret_cast<int32_t*>(t + Up(kp * nb * 4, kAlign));
+      int32_t* koff = reinterpret_cast<int32_t*>(t + Up(kp * nb * 4, kAlign) + Up(mr * nb * 4, kAlign));
+      int32_t* off = reinterpret_cast<int32_t*>(t + Up(kp * nb * 4, kAlign) + Up(mr * nb * 4, kAlign) + Up(g.kg * 4, kAlign));
+      const size_t khw = g.kh * g.kw;
+      for (size_t kk = 0; kk < g.kg; ++kk) {
+        const size_t ci = kk / khw, r = kk % khw, ky = r / g.kw, kx = r % g.kw;
+        koff[kk] = int32_t(((gi * g.cin_g + ci) * g.hp + ky * g.dh) * g.wp + kx * g.dw);
+      }
+      const size_t p0 = blk * nb, cols = pixels - p0 < nb ? pixels - p0 : nb, panels = CeilDiv(cols, nr);
+      for (size_t j = 0; j < panels; ++j) {
+        const size_t pj = p0 + j * nr;
+        size_t oy = pj / g.ow, ox = pj % g.ow;
+        const size_t oy0 = oy;
+        bool regular = true;
+        for (size_t c = 0; c < nr; ++c) {
+          if (pj + c < pixels) {
+            off[c] = int32_t(oy * g.sh * g.wp + ox * g.sw);
+            regular = regular && oy == oy0;
+            if (++ox == g.ow) { ox = 0; ++oy; }
+          } else {
+            off[c] = off[c - 1];  // a column past the end: any valid offset, the result is dropped
+            regular = false;
+          }
+        }
+        k.im2col(xpad, koff, g.kg, off, regular ? int32_t(g.sw) : 0, bbuf + j * kp * nr * 2);
+      }
+      const size_t ldc = panels * nr;
+      for (size_t ti = t0; ti < t1; ++ti) {
+        const int32_t* ap = wts + (gi * tiles + ti) * kp * mr;
+        for (size_t j = 0; j < panels; ++j) k.ukernel(kp, ap, bbuf + j * kp * nr * 2, cbuf + j * nr, ldc);
+        for (size_t r = 0; r < mr && ti * mr + r < g.cout_g; ++r) {
+          const size_t co = gi * g.cout_g + ti * mr + r;
+          int32_t* row = cbuf + r * ldc;
+          const int32_t b = bias[co];
+          if (b != 0)
+            for (size_t i = 0; i < cols; ++i) row[i] = int32_t(uint32_t(row[i]) + uint32_t(b));
+          const opq_requant rc = RequantChannel(*a.rq, co);
+          k.requant(row, nullptr, cols, rc, 0, y + co * pixels + p0);
+        }
+      }
+    };
+    ParallelFor(a.pool, g.groups * blocks * chunks, task);
+  }
+}
+
+}  // namespace opq

@@ -1,0 +1,108 @@
+// WebAssembly SIMD128 hooks of the convolution driver: a 4x8 int16-pair microkernel
+// (i32x4.dot_i16x8_s, exact like vpmaddwd), im2col panels for stride 1 and 2 rows, depthwise rows.
+#include "conv/conv.h"
+#include "requant/requant.h"
+
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+
+namespace opq {
+namespace {
+
+constexpr size_t kMr = 4, kNr = 8;
+
+void Ukernel4x8(size_t kc, const int32_t* a, const int16_t* b, int32_t* c, size_t ldc) {
+  v128_t c00 = wasm_i32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  for (size_t q = 0; q < kc; ++q) {
+    const v128_t b0 = wasm_v128_load(b);
+    const v128_t b1 = wasm_v128_load(b + 8);
+#define OPQ_ROW(r)                                                    \
+  {                                                                   \
+    const v128_t av = wasm_i32x4_splat(a[r]);                         \
+    c##r##0 = wasm_i32x4_add(c##r##0, wasm_i32x4_dot_i16x8(av, b0)); \
+    c##r##1 = wasm_i32x4_add(c##r##1, wasm_i32x4_dot_i16x8(av, b1)); \
+  }
+    OPQ_ROW(0) OPQ_ROW(1) OPQ_ROW(2) OPQ_ROW(3)
+#undef OPQ_ROW
+    a += kMr;
+    b += kNr * 2;
+  }
+#define OPQ_STORE(r)                   \
+  wasm_v128_store(c + r * ldc, c##r##0); \
+  wasm_v128_store(c + r * ldc + 4, c##r##1);
+  OPQ_STORE(0) OPQ_STORE(1) OPQ_STORE(2) OPQ_STORE(3)
+#undef OPQ_STORE
+}
+
+// 8 int16 at p, p+step, ... for step 1 or 2 (step 2 reads 16 elements; the driver leaves slack).
+inline v128_t Load8(const int16_t* p, int32_t step) {
+  if (step == 1) return wasm_v128_load(p);
+  return wasm_i16x8_shuffle(wasm_v128_load(p), wasm_v128_load(p + 8), 0, 2, 4, 6, 8, 10, 12, 14);
+}
+
+void Im2col(const int16_t* xp, const int32_t* koff, size_t kg, const int32_t* off, int32_t step, int16_t* dst) {
+  const size_t kp = (kg + 1) / 2;
+  if (step != 1 && step != 2) {
+    Im2colScalar(xp, koff, kg, off, kNr, 0, kp, dst);
+    return;
+  }
+  const int16_t* base = xp + off[0];
+  const size_t full = kg / 2;
+  for (size_t q = 0; q < full; ++q) {
+    const v128_t v0 = Load8(base + koff[2 * q], step);
+    const v128_t v1 = Load8(base + koff[2 * q + 1], step);
+    int16_t* d = dst + q * kNr * 2;
+    wasm_v128_store(d, wasm_i16x8_shuffle(v0, v1, 0, 8, 1, 9, 2, 10, 3, 11));
+    wasm_v128_store(d + 8, wasm_i16x8_shuffle(v0, v1, 4, 12, 5, 13, 6, 14, 7, 15));
+  }
+  if (full < kp) Im2colScalar(xp, koff, kg, off, kNr, full, kp, dst);
+}
+
+// 4 int16 at p, p+stride, ... as int32 (stride 2 reads 8 elements).
+inline v128_t Load4(const int16_t* p, size_t stride) {
+  if (stride == 1) return wasm_i32x4_load16x4(p);
+  const v128_t v = wasm_v128_load(p);
+  return wasm_i32x4_shr(wasm_i32x4_shl(v, 16), 16);
+}
+
+void DwRow(const int16_t* row, const int32_t* w, const int32_t* tapoff, size_t taps, size_t stride, size_t ow,
+           int32_t* acc) {
+  if (stride > 2) {
+    DwRowScalar(row, w, tapoff, taps, stride, 0, ow, acc);
+    return;
+  }
+  size_t ox = 0;
+  for (; ox + 16 <= ow; ox += 16) {
+    v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+    const int16_t* p = row + ox * stride;
+    for (size_t t = 0; t < taps; ++t) {
+      const v128_t wv = wasm_i32x4_splat(w[t]);
+      const int16_t* s = p + tapoff[t];
+      a0 = wasm_i32x4_add(a0, wasm_i32x4_mul(Load4(s, stride), wv));
+      a1 = wasm_i32x4_add(a1, wasm_i32x4_mul(Load4(s + 4 * stride, stride), wv));
+      a2 = wasm_i32x4_add(a2, wasm_i32x4_mul(Load4(s + 8 * stride, stride), wv));
+      a3 = wasm_i32x4_add(a3, wasm_i32x4_mul(Load4(s + 12 * stride, stride), wv));
+    }
+    wasm_v128_store(acc + ox, a0);
+    wasm_v128_store(acc + ox + 4, a1);
+    wasm_v128_store(acc + ox + 8, a2);
+    wasm_v128_store(acc + ox + 12, a3);
+  }
+  for (; ox + 4 <= ow; ox += 4) {
+    v128_t a0 = wasm_i32x4_splat(0);
+    const int16_t* p = row + ox * stride;
+    for (size_t t = 0; t < taps; ++t)
+      a0 = wasm_i32x4_add(a0, wasm_i32x4_mul(Load4(p + tapoff[t], stride), wasm_i32x4_splat(w[t])));
+    wasm_v128_store(acc + ox, a0);
+  }
+  if (ox < ow) DwRowScalar(row, w, tapoff, taps, stride, ox, ow, acc);
+}
+
+const ConvKernels kKernels = {kMr, kNr, Ukernel4x8, Im2col, DwRow, RequantRowWasmSimd};
+
+}  // namespace
+
+const ConvKernels* ConvKernelsWasmSimd() { return &kKernels; }
+
+}  // namespace opq
+#endif
