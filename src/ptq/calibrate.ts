@@ -1,0 +1,68 @@
+/**
+ * Calibration: run the float model over the data and let one observer per tensor see every value
+ * the tensor takes. Memory is the observers' (histograms), not the data's: samples are streamed.
+ */
+import { InferenceSession } from '../runtime/session.js';
+import type { Model } from '../ir/graph.js';
+import { Tensor } from '../tensor.js';
+import { OnnxPtqError } from '../errors.js';
+import { createObserver, type Observer, type ObserverKind, type ObserverOptions } from '../quant/observers/index.js';
+
+export type Feeds = Record<string, Tensor>;
+export type CalibrationData = Iterable<Feeds> | AsyncIterable<Feeds>;
+
+export interface CalibrationResult {
+  observers: Map<string, Observer>;
+  samples: number;
+  seconds: number;
+}
+
+/** A one-line progress bar on stderr, only on a TTY. */
+export function progress(label: string): { tick(done: number, total?: number): void; end(): void } {
+  const tty = process.stderr.isTTY === true;
+  let last = 0;
+  return {
+    tick(done, total) {
+      if (!tty) return;
+      const now = Date.now();
+      if (now - last < 100 && done !== total) return;
+      last = now;
+      const bar = total ? `[${'#'.repeat(Math.round((20 * done) / total)).padEnd(20)}] ${done}/${total}` : `${done}`;
+      process.stderr.write(`\r${label} ${bar}`);
+    },
+    end() {
+      if (tty) process.stderr.write('\n');
+    },
+  };
+}
+
+export async function calibrate(
+  model: Model,
+  tensors: readonly string[],
+  data: CalibrationData,
+  opts: { observer: ObserverKind; observerOptions: ObserverOptions; maxSamples?: number; total?: number },
+): Promise<CalibrationResult> {
+  const t0 = performance.now();
+  const observers = new Map<string, Observer>(tensors.map((t) => [t, createObserver(opts.observer, opts.observerOptions)]));
+  const session = await InferenceSession.create(model);
+  const inputs = new Set(session.inputNames);
+  const wanted = tensors.filter((t) => !inputs.has(t));
+  const bar = progress('calibrating');
+  let n = 0;
+  for await (const feeds of data as AsyncIterable<Feeds>) {
+    if (opts.maxSamples && n >= opts.maxSamples) break;
+    const outs = session.runSync(feeds, { outputs: wanted });
+    for (const t of tensors) {
+      const v = inputs.has(t) ? feeds[t] : outs[t];
+      if (!(v instanceof Tensor) || !(v.data instanceof Float32Array)) {
+        throw new OnnxPtqError('INVALID_DATA', `calibration: tensor '${t}' is not float32 in sample ${n}`);
+      }
+      observers.get(t)!.observe(v.data);
+    }
+    n++;
+    bar.tick(n, opts.maxSamples || opts.total);
+  }
+  bar.end();
+  if (n === 0) throw new OnnxPtqError('INVALID_DATA', 'calibration data is empty: at least one sample is needed');
+  return { observers, samples: n, seconds: (performance.now() - t0) / 1000 };
+}

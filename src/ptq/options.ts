@@ -1,0 +1,104 @@
+/**
+ * The options of quantize() and of `onnx-ptq quantize --config ptq.json`: one schema, documented
+ * defaults, unknown keys refused.
+ */
+import { OnnxPtqError } from '../errors.js';
+import { OBSERVER_KINDS, type ObserverKind, type ObserverOptions } from '../quant/observers/index.js';
+import type { Granularity } from '../quant/scheme.js';
+import { REQUANT_MODES, type RequantMode } from '../quant/requant.js';
+
+export interface QuantizeOptions {
+  /** Weight bit width, 2..8, stored as int8. Default 8. */
+  weightBits: number;
+  /** Weight granularity. Default 'per-channel' (the output channel). */
+  weightGranularity: Granularity;
+  /** Bucket size for 'per-group' weights (PocketFlow's buckets). Default 64. */
+  weightGroupSize: number;
+  /** Symmetric weights with a restricted range ([-127, 127] at 8 bits), zero point 0. Default true. */
+  weightSymmetric: boolean;
+  /** Activation bit width, 2..8. Default 8. */
+  activationBits: number;
+  /** Activations in int8 (true) or uint8 (false). Default false: uint8, asymmetric. */
+  activationSigned: boolean;
+  /** Symmetric activations. Default false. */
+  activationSymmetric: boolean;
+  /** Calibration observer: minmax, moving-average, percentile, mse, kl. Default 'minmax'. */
+  observer: ObserverKind;
+  /** Observer parameters (percentile, bins, steps, averagingConstant). Default {}. */
+  observerOptions: ObserverOptions;
+  /** Quantize weights only; activations stay float. Default false. */
+  weightOnly: boolean;
+  /** Keep the first Conv/Gemm/MatMul in float. Default false. */
+  keepFirstLayerFloat: boolean;
+  /** Keep the last Conv/Gemm/MatMul in float. Default false. */
+  keepLastLayerFloat: boolean;
+  /** Names of nodes to keep in float. Default []. */
+  keepFloat: string[];
+  /** "PTQ without rounding": recorded in the model; the float simulation then does not round. Default false. */
+  noRounding: boolean;
+  /** Requantization mode recorded for integer executors. Default 'fixed-point'. */
+  requantMode: RequantMode;
+  /** Use at most this many calibration samples (0: all). Default 0. */
+  calibrationSamples: number;
+  /** Fold BatchNormalization into the preceding Conv/Gemm first. Default true. */
+  foldBatchNorm: boolean;
+  /** Graph passes to run (see src/passes/). Default []. */
+  passes: string[];
+}
+
+export const DEFAULT_QUANTIZE_OPTIONS: Readonly<QuantizeOptions> = Object.freeze({
+  weightBits: 8,
+  weightGranularity: 'per-channel',
+  weightGroupSize: 64,
+  weightSymmetric: true,
+  activationBits: 8,
+  activationSigned: false,
+  activationSymmetric: false,
+  observer: 'minmax',
+  observerOptions: {},
+  weightOnly: false,
+  keepFirstLayerFloat: false,
+  keepLastLayerFloat: false,
+  keepFloat: [],
+  noRounding: false,
+  requantMode: 'fixed-point',
+  calibrationSamples: 0,
+  foldBatchNorm: true,
+  passes: [],
+});
+
+function bad(key: string, why: string, source: string): never {
+  throw new OnnxPtqError('INVALID_OPTION', `${source}: option '${key}' ${why}`);
+}
+
+/** Merges user options over the defaults, checking every key and value. `source` names the file or API. */
+export function resolveQuantizeOptions(user: Record<string, unknown> = {}, source = 'quantize()'): QuantizeOptions {
+  if (user === null || typeof user !== 'object' || Array.isArray(user)) throw new OnnxPtqError('INVALID_OPTION', `${source}: options must be an object`);
+  const o: Record<string, unknown> = { ...DEFAULT_QUANTIZE_OPTIONS };
+  for (const [k, v] of Object.entries(user)) {
+    if (v === undefined) continue;
+    if (!(k in DEFAULT_QUANTIZE_OPTIONS)) bad(k, `is unknown (known: ${Object.keys(DEFAULT_QUANTIZE_OPTIONS).join(', ')})`, source);
+    o[k] = v;
+  }
+  const r = o as unknown as QuantizeOptions;
+  const int = (k: keyof QuantizeOptions, lo: number, hi: number) => {
+    const v = r[k] as unknown;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) bad(k, `must be an integer in [${lo}, ${hi}], got ${JSON.stringify(v)}`, source);
+  };
+  const bool = (k: keyof QuantizeOptions) => { if (typeof r[k] !== 'boolean') bad(k, `must be true or false, got ${JSON.stringify(r[k])}`, source); };
+  const oneOf = (k: keyof QuantizeOptions, vals: readonly string[]) => { if (!vals.includes(r[k] as string)) bad(k, `must be one of ${vals.join(', ')}, got ${JSON.stringify(r[k])}`, source); };
+  int('weightBits', 2, 8);
+  int('activationBits', 2, 8);
+  int('weightGroupSize', 1, 1 << 24);
+  int('calibrationSamples', 0, 1 << 30);
+  for (const k of ['weightSymmetric', 'activationSigned', 'activationSymmetric', 'weightOnly', 'keepFirstLayerFloat', 'keepLastLayerFloat', 'noRounding', 'foldBatchNorm'] as const) bool(k);
+  oneOf('weightGranularity', ['per-tensor', 'per-channel', 'per-group']);
+  oneOf('observer', OBSERVER_KINDS);
+  oneOf('requantMode', REQUANT_MODES);
+  if (!Array.isArray(r.keepFloat) || r.keepFloat.some((s) => typeof s !== 'string')) bad('keepFloat', 'must be a list of node names', source);
+  if (!Array.isArray(r.passes) || r.passes.some((s) => typeof s !== 'string')) bad('passes', 'must be a list of pass names', source);
+  if (typeof r.observerOptions !== 'object' || r.observerOptions === null || Array.isArray(r.observerOptions)) bad('observerOptions', 'must be an object', source);
+  const known = ['averagingConstant', 'percentile', 'bins', 'steps'];
+  for (const k of Object.keys(r.observerOptions)) if (!known.includes(k)) bad(`observerOptions.${k}`, `is unknown (known: ${known.join(', ')})`, source);
+  return { ...r, keepFloat: [...r.keepFloat], passes: [...r.passes], observerOptions: { ...r.observerOptions } };
+}

@@ -1,0 +1,105 @@
+/**
+ * Where quantization goes in a float graph (QDQ placement, as onnxruntime's QDQ quantizer and
+ * DESIGN.md describe):
+ *  - compute layers (Conv, Gemm, MatMul with a constant weight) quantize their weights, their
+ *    activation input and their output; a Relu (or Clip) that is the layer output's only reader is
+ *    fused, so the output point moves after it (integer executors clamp in the integer domain);
+ *  - ops with an integer form of their own (Add, Mul, Concat, AveragePool, GlobalAveragePool,
+ *    Sigmoid, HardSigmoid, HardSwish, Tanh, LeakyRelu, Relu, Clip) quantize inputs and output;
+ *  - data-movement ops (Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Identity, Dropout,
+ *    MaxPool, GlobalMaxPool, Slice, Pad, Resize nearest, DepthToSpace, SpaceToDepth) pass a
+ *    quantized input through: their output is quantized with the input's own parameters
+ *    (max, copies and reshapes commute with an affine quantizer), so no requantization is needed.
+ */
+import type { Graph, Model, Node } from '../ir/graph.js';
+import type { TypeInfo } from '../ops/index.js';
+import type { QuantizeOptions } from './options.js';
+import { OnnxPtqError } from '../errors.js';
+
+export const COMPUTE_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
+export const REQUANT_OPS = new Set(['Add', 'Mul', 'Concat', 'AveragePool', 'GlobalAveragePool', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'LeakyRelu', 'Relu', 'Clip']);
+export const PASS_THROUGH_OPS = new Set(['Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout', 'MaxPool', 'GlobalMaxPool', 'Slice', 'Pad', 'Resize', 'DepthToSpace', 'SpaceToDepth']);
+const FUSABLE = new Set(['Relu', 'Clip']);
+
+export interface QuantPlan {
+  /** Compute layers whose weights are quantized. */
+  layers: Node[];
+  /** Activation tensors with parameters of their own, to calibrate. */
+  calibrated: string[];
+  /** Tensors quantized with another tensor's parameters (data-movement outputs): tensor -> source. */
+  aliases: Map<string, string>;
+  /** Nodes kept in float, with why. */
+  keptFloat: { node: string; why: string }[];
+}
+
+function isFloatActivation(g: Graph, types: ReadonlyMap<string, TypeInfo>, name: string): boolean {
+  if (!name || g.initializers.has(name)) return false;
+  return types.get(name)?.dtype === 'float32';
+}
+
+function hasConstWeight(g: Graph, n: Node): boolean {
+  const w = g.initializers.get(n.inputs[1]);
+  return !!w && w.dtype === 'float32' && (n.opType !== 'MatMul' || w.rank === 2);
+}
+
+/** The output point of a layer: after a sole Relu/Clip reader, else its own output. */
+export function outputPoint(g: Graph, n: Node): { tensor: string; fused?: Node } {
+  const out = n.outputs[0];
+  const readers = g.consumersOf(out);
+  if (readers.length === 1 && FUSABLE.has(readers[0].opType) && !g.outputs.some((o) => o.name === out)) {
+    const f = readers[0];
+    // Clip fuses only with constant bounds (attributes, or initializer inputs).
+    if (f.opType === 'Clip' && f.inputs.slice(1).some((i) => i && !g.initializers.has(i))) return { tensor: out };
+    return { tensor: f.outputs[0], fused: f };
+  }
+  return { tensor: out };
+}
+
+export function planQuantization(model: Model, types: ReadonlyMap<string, TypeInfo>, opts: QuantizeOptions): QuantPlan {
+  const g = model.graph;
+  const order = g.topologicalOrder();
+  const names = new Set(order.map((n) => n.name).filter(Boolean));
+  for (const k of opts.keepFloat) if (!names.has(k)) throw new OnnxPtqError('INVALID_OPTION', `keepFloat names node '${k}', which is not in the graph`);
+  const computes = order.filter((n) => COMPUTE_OPS.has(n.opType) && n.domain === '' && hasConstWeight(g, n));
+  const keep = new Map<Node, string>();
+  for (const n of order) if (n.name && opts.keepFloat.includes(n.name)) keep.set(n, 'keepFloat');
+  if (opts.keepFirstLayerFloat && computes.length) keep.set(computes[0], 'keepFirstLayerFloat');
+  if (opts.keepLastLayerFloat && computes.length) keep.set(computes[computes.length - 1], 'keepLastLayerFloat');
+
+  const layers = computes.filter((n) => !keep.has(n));
+  const marked = new Set<string>();
+  const fusedAway = new Set<Node>();
+  if (!opts.weightOnly) {
+    for (const n of order) {
+      if (keep.has(n) || n.domain !== '') continue;
+      if (COMPUTE_OPS.has(n.opType)) {
+        if (!computes.includes(n)) continue;
+        for (const i of n.opType === 'MatMul' ? n.inputs.slice(0, 1) : n.inputs.slice(0, 1)) if (isFloatActivation(g, types, i)) marked.add(i);
+        const op = outputPoint(g, n);
+        if (op.fused) fusedAway.add(op.fused);
+        marked.add(op.tensor);
+      }
+    }
+    for (const n of order) {
+      if (keep.has(n) || n.domain !== '' || !REQUANT_OPS.has(n.opType) || fusedAway.has(n)) continue;
+      for (const i of n.inputs) if (isFloatActivation(g, types, i)) marked.add(i);
+      if (isFloatActivation(g, types, n.outputs[0])) marked.add(n.outputs[0]);
+    }
+  }
+  // Data-movement outputs inherit their input's parameters, in graph order so chains resolve.
+  const aliases = new Map<string, string>();
+  const root = (t: string): string => aliases.get(t) ?? t;
+  for (const n of order) {
+    if (keep.has(n) || !PASS_THROUGH_OPS.has(n.opType) || n.domain !== '') continue;
+    if (n.opType === 'Resize' && (n.attributes.get('mode')?.value ?? 'nearest') !== 'nearest') continue;
+    const x = n.inputs[0], y = n.outputs[0];
+    if ((marked.has(x) || aliases.has(x)) && isFloatActivation(g, types, y)) aliases.set(y, root(x));
+  }
+  for (const a of aliases.keys()) marked.delete(a);
+  return {
+    layers,
+    calibrated: order.flatMap((n) => n.outputs).filter((t) => marked.has(t)).concat(g.inputs.map((i) => i.name).filter((t) => marked.has(t))),
+    aliases,
+    keptFloat: [...keep].map(([n, why]) => ({ node: n.name || n.outputs[0], why })),
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * Writes quantization into a float graph as standard QDQ (DESIGN.md "Quantized model format"):
+ *  - each quantized activation t gets QuantizeLinear -> DequantizeLinear; the producer now writes
+ *    `<t>_float`, and the DequantizeLinear writes t, so every reader (and a graph output named t)
+ *    sees the dequantized value without being edited;
+ *  - a layer's weight becomes an int8 initializer read through DequantizeLinear (axis = the output
+ *    channel when per-channel);
+ *  - its bias becomes int32, b_q = roundHalfEven(b / (Sx * Sw[c])), with scale Sx * Sw[c] (float32)
+ *    and zero point 0, as onnxruntime's quantizer writes it.
+ */
+import type { Attribute, Graph, Node } from '../ir/graph.js';
+import { makeNode } from '../ir/graph.js';
+import { Tensor } from '../tensor.js';
+import { roundHalfEven } from '../quant/fixedpoint.js';
+import { computeParams, fakeQuantize, quantizeTensor, sliceRanges, type QuantParams, type QuantScheme } from '../quant/scheme.js';
+import { intAttr } from '../passes/pass.js';
+
+export interface ActivationParams {
+  scale: number;
+  zeroPoint: number;
+  signed: boolean;
+}
+
+export interface LayerReport {
+  node: string;
+  op: string;
+  weight: string;
+  granularity: string;
+  bits: number;
+  /** Per-group weights are baked as fake-quantized float (QDQ before opset 21 cannot carry groups). */
+  baked: boolean;
+  biasQuantized: boolean;
+}
+
+function scalar(dtype: 'float32' | 'uint8' | 'int8' | 'int32', v: number): Tensor {
+  const data = dtype === 'float32' ? Float32Array.of(v) : dtype === 'uint8' ? Uint8Array.of(v) : dtype === 'int8' ? Int8Array.of(v) : Int32Array.of(v);
+  return new Tensor(dtype, data, []);
+}
+
+function addInit(g: Graph, base: string, t: Tensor): string {
+  const name = g.uniqueName(base);
+  g.initializers.set(name, t);
+  return name;
+}
+
+/** QuantizeLinear/DequantizeLinear on activation t. */
+export function insertActivationQdq(g: Graph, t: string, p: ActivationParams): void {
+  const zt = p.signed ? 'int8' : 'uint8';
+  const s = addInit(g, `${t}_scale`, scalar('float32', p.scale));
+  const z = addInit(g, `${t}_zero_point`, scalar(zt, p.zeroPoint));
+  const q = g.uniqueName(`${t}_quantized`);
+  const producer = g.producerOf(t);
+  if (!producer) {
+    // A graph input: readers switch to the dequantized copy.
+    const dq = g.uniqueName(`${t}_dequantized`);
+    const readers = g.consumersOf(t);
+    const qn = makeNode('QuantizeLinear', [t, s, z], [q], {}, g.uniqueName(`${t}_QuantizeLinear`));
+    const dqn = makeNode('DequantizeLinear', [q, s, z], [dq], {}, g.uniqueName(`${t}_DequantizeLinear`));
+    g.insertNode(qn, 0);
+    g.insertNode(dqn, 1);
+    for (const r of readers) r.inputs = r.inputs.map((i) => (i === t ? dq : i));
+    return;
+  }
+  const f = g.uniqueName(`${t}_float`);
+  producer.outputs = producer.outputs.map((o) => (o === t ? f : o));
+  const qn = makeNode('QuantizeLinear', [f, s, z], [q], {}, g.uniqueName(`${t}_QuantizeLinear`));
+  const dqn = makeNode('DequantizeLinear', [q, s, z], [t], {}, g.uniqueName(`${t}_DequantizeLinear`));
+  g.insertAfter(producer, qn);
+  g.insertAfter(qn, dqn);
+}
+
+/** The output-channel axis of a layer's weight. */
+export function weightAxis(n: Node): number {
+  if (n.opType === 'Conv') return 0;
+  if (n.opType === 'Gemm') return intAttr(n, 'transB', 0) === 1 ? 0 : 1;
+  return 1; // MatMul: B is [K, N]
+}
+
+/**
+ * Quantizes a layer's weight (and bias when the activation input has parameters). Returns what it
+ * did. `scheme` carries bits, granularity and symmetry; the axis is the layer's output channel.
+ */
+export function quantizeLayerWeights(g: Graph, n: Node, scheme: Omit<QuantScheme, 'axis'>, input?: ActivationParams): LayerReport & { params: QuantParams } {
+  const wName = n.inputs[1];
+  const w = g.initializers.get(wName)!;
+  const axis = weightAxis(n);
+  const full: QuantScheme = { ...scheme, axis };
+  const { mins, maxs } = sliceRanges(w.data as Float32Array, w.dims, full);
+  const params = computeParams(mins, maxs, full);
+  const label = n.name || n.outputs[0];
+  const report = { node: label, op: n.opType, weight: wName, granularity: scheme.granularity, bits: scheme.bits, baked: false, biasQuantized: false, params };
+  if (scheme.granularity === 'per-group') {
+    n.inputs[1] = addInit(g, `${wName}_fakequant`, new Tensor('float32', fakeQuantize(w.data as Float32Array, w.dims, params), w.dims));
+    report.baked = true;
+    return report;
+  }
+  const perChannel = scheme.granularity === 'per-channel';
+  const q = quantizeTensor(w.data as Float32Array, w.dims, params);
+  const qName = addInit(g, `${wName}_quantized`, new Tensor(scheme.signed ? 'int8' : 'uint8', q, w.dims));
+  const cdims = perChannel ? [params.scale.length] : [];
+  const sName = addInit(g, `${wName}_scale`, new Tensor('float32', params.scale.slice(), cdims));
+  const zdata = scheme.signed ? Int8Array.from(params.zeroPoint) : Uint8Array.from(params.zeroPoint);
+  const zName = addInit(g, `${wName}_zero_point`, new Tensor(scheme.signed ? 'int8' : 'uint8', perChannel ? zdata : zdata.subarray(0, 1), cdims));
+  const dq = g.uniqueName(`${wName}_dequantized`);
+  const attrs: Record<string, Attribute> = perChannel ? { axis: { type: 'int', value: axis } } : {};
+  g.insertBefore(n, makeNode('DequantizeLinear', [qName, sName, zName], [dq], attrs, g.uniqueName(`${label}_weight_DequantizeLinear`)));
+  n.inputs[1] = dq;
+
+  const b = n.inputs[2] ? g.initializers.get(n.inputs[2]) : undefined;
+  if (input && b && b.dtype === 'float32' && b.rank === 1) {
+    const c = b.size;
+    const bs = new Float32Array(c), bq = new Int32Array(c);
+    for (let i = 0; i < c; i++) {
+      bs[i] = Math.fround(input.scale * params.scale[perChannel ? i : 0]);
+      const v = roundHalfEven((b.data as Float32Array)[i] / bs[i]);
+      bq[i] = Math.max(-2147483648, Math.min(2147483647, v));
+    }
+    const bsName = addInit(g, `${n.inputs[2]}_scale`, perChannel ? new Tensor('float32', bs, [c]) : scalar('float32', bs[0]));
+    const bqName = addInit(g, `${n.inputs[2]}_quantized`, new Tensor('int32', bq, [c]));
+    const bzName = addInit(g, `${n.inputs[2]}_zero_point`, perChannel ? new Tensor('int32', new Int32Array(c), [c]) : scalar('int32', 0));
+    const bdq = g.uniqueName(`${n.inputs[2]}_dequantized`);
+    g.insertBefore(n, makeNode('DequantizeLinear', [bqName, bsName, bzName], [bdq], perChannel ? { axis: { type: 'int', value: 0 } } : {}, g.uniqueName(`${label}_bias_DequantizeLinear`)));
+    n.inputs[2] = bdq;
+    report.biasQuantized = true;
+  }
+  return report;
+}

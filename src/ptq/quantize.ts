@@ -1,0 +1,133 @@
+/**
+ * quantize(): float ONNX model + calibration data -> standard QDQ ONNX model and a report.
+ *   1. fold BatchNormalization (and exporters' separate bias Adds) into the layers;
+ *   2. run the requested graph passes;
+ *   3. plan where quantization goes (src/ptq/plan.ts);
+ *   4. calibrate activations with the chosen observer;
+ *   5. write QDQ: int8 weights (per tensor, channel or group), int32 biases, Q/DQ on activations;
+ *      settings QDQ cannot carry go to metadata_props (onnx_ptq.*).
+ */
+import { OnnxPtqError } from '../errors.js';
+import type { Model } from '../ir/graph.js';
+import { inferAndFold } from '../ir/infer.js';
+import { loadModel } from '../onnx/io.js';
+import { cloneModel } from '../runtime/session.js';
+import { paramsForRange } from '../quant/scheme.js';
+import { FoldBatchNormPass } from '../passes/fold-batchnorm.js';
+import { FoldBiasAddPass } from '../passes/fold-bias-add.js';
+import type { PassReport } from '../passes/pass.js';
+import { calibrate, type CalibrationData, type Feeds } from './calibrate.js';
+import { resolveQuantizeOptions, type QuantizeOptions } from './options.js';
+import { planQuantization } from './plan.js';
+import { insertActivationQdq, quantizeLayerWeights, type ActivationParams, type LayerReport } from './qdq-export.js';
+import { upgradeToOpset13 } from './opset.js';
+
+export interface ActivationReport {
+  tensor: string;
+  scale: number;
+  zeroPoint: number;
+  /** The range quantized to (after the observer's clipping). */
+  min: number;
+  max: number;
+  observedMin: number;
+  observedMax: number;
+  /** Tensors that share these parameters (data-movement outputs). */
+  aliases: string[];
+}
+
+export interface QuantizeReport {
+  options: QuantizeOptions;
+  passes: PassReport[];
+  calibration: { samples: number; seconds: number; observer: string };
+  activations: ActivationReport[];
+  layers: Omit<LayerReport, never>[];
+  keptFloat: { node: string; why: string }[];
+  opset: { from: number; to: number };
+}
+
+export interface QuantizeResult {
+  model: Model;
+  report: QuantizeReport;
+}
+
+export type QuantizeInput = Partial<QuantizeOptions> & {
+  /** Calibration samples (feeds by input name). Required unless weightOnly. */
+  calibration?: CalibrationData;
+  /** Number of samples, for the progress bar only. */
+  calibrationTotal?: number;
+};
+
+const VERSION = '0.1.0';
+
+export async function quantize(source: Model | string | Uint8Array, input: QuantizeInput = {}): Promise<QuantizeResult> {
+  const { calibration, calibrationTotal, ...rest } = input;
+  const opts = resolveQuantizeOptions(rest);
+  const model = typeof source === 'string' || source instanceof Uint8Array ? loadModel(source) : cloneModel(source);
+  if (!opts.weightOnly && !calibration) {
+    throw new OnnxPtqError('INVALID_DATA', 'quantize: calibration data is required (or set weightOnly: true)');
+  }
+  // Old exporters list initializers as graph inputs (overridable defaults); a quantized model's
+  // weights are constants, so they stop being inputs (as onnxruntime's remove_initializer_from_input does).
+  model.graph.inputs = model.graph.inputs.filter((v) => !model.graph.initializers.has(v.name));
+  // Fold constants (exporter shape subgraphs) without binding dynamic dimensions: the exported model keeps them.
+  let { types } = inferAndFold(model, { fold: true });
+  const passes: PassReport[] = [];
+  if (opts.foldBatchNorm) passes.push(new FoldBatchNormPass().apply(model));
+  passes.push(new FoldBiasAddPass({}, types).apply(model));
+  if (opts.passes.length) {
+    throw new OnnxPtqError('INVALID_OPTION', `passes: ${opts.passes.join(', ')}: graph passes are not available in this version`);
+  }
+  model.graph.sortTopologically();
+  ({ types } = inferAndFold(model, { fold: true }));
+
+  const plan = planQuantization(model, types, opts);
+  const activations: ActivationReport[] = [];
+  const params = new Map<string, ActivationParams>();
+  let calib = { samples: 0, seconds: 0 };
+  if (!opts.weightOnly && plan.calibrated.length) {
+    const r = await calibrate(model, plan.calibrated, calibration as CalibrationData, {
+      observer: opts.observer, observerOptions: opts.observerOptions, maxSamples: opts.calibrationSamples, total: calibrationTotal,
+    });
+    calib = { samples: r.samples, seconds: r.seconds };
+    for (const t of plan.calibrated) {
+      const o = r.observers.get(t)!;
+      const target = { bits: opts.activationBits, signed: opts.activationSigned, symmetric: opts.activationSymmetric };
+      const { min, max } = o.range(target);
+      const p = paramsForRange(min, max, target.bits, target.signed, target.symmetric);
+      params.set(t, { scale: p.scale, zeroPoint: p.zeroPoint, signed: opts.activationSigned });
+      activations.push({
+        tensor: t, scale: p.scale, zeroPoint: p.zeroPoint, min, max, observedMin: o.observedMin, observedMax: o.observedMax,
+        aliases: [...plan.aliases].filter(([, src]) => src === t).map(([a]) => a),
+      });
+    }
+  }
+  const opset = upgradeToOpset13(model);
+  const g = model.graph;
+  const layers: LayerReport[] = [];
+  for (const n of plan.layers) {
+    const { params: _p, ...rep } = quantizeLayerWeights(g, n, {
+      bits: opts.weightBits, signed: true, symmetric: opts.weightSymmetric, granularity: opts.weightGranularity, groupSize: opts.weightGroupSize,
+    }, params.get(n.inputs[0]));
+    layers.push(rep);
+  }
+  for (const [t, p] of params) insertActivationQdq(g, t, p);
+  for (const [t, src] of plan.aliases) {
+    const p = params.get(src);
+    if (p) insertActivationQdq(g, t, p);
+  }
+  g.sortTopologically();
+  g.validate();
+  model.metadata.set('onnx_ptq.version', VERSION);
+  model.metadata.set('onnx_ptq.requant_mode', opts.requantMode);
+  model.metadata.set('onnx_ptq.no_rounding', String(opts.noRounding));
+  model.metadata.set('onnx_ptq.options', JSON.stringify(opts));
+  model.metadata.set('onnx_ptq.passes', JSON.stringify(passes.filter((p) => p.changed).map((p) => p.pass)));
+  model.producerName = 'onnx-ptq';
+  model.producerVersion = VERSION;
+  return {
+    model,
+    report: { options: opts, passes, calibration: { ...calib, observer: opts.observer }, activations, layers, keptFloat: plan.keptFloat, opset },
+  };
+}
+
+export type { CalibrationData, Feeds };
