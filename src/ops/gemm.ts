@@ -40,7 +40,7 @@ export const Gemm: OpImpl = {
     if (c && beta !== 0) {
       float32Of(ctx, c, 'C');
       const scaled = beta === 1 ? c : new Tensor('float32', (c.data as Float32Array).map((v) => v * beta), c.dims);
-      out = broadcastBinary(ctx, out, scaled, (p: number, q: number) => p + q);
+      out = broadcastBinary(ctx, out, scaled, 'a + b');
       need(ctx, out.dims[0] === M && out.dims[1] === N, `C of dims [${c.dims}] does not broadcast to [${M}, ${N}]`);
     }
     return [out];

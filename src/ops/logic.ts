@@ -7,26 +7,26 @@ import { broadcastBinary } from './elementwise.js';
 import { broadcastDims, broadcastShapes, broadcastStrides, ints, same } from './util.js';
 import { need, unsupported, type OpImpl } from './types.js';
 
-type Fn = (a: any, b: any) => any;
 
-function compareOp(f: Fn): OpImpl {
+/** Comparison with a bool result; `expr` is compiled into the broadcast loop (see broadcastBinary). */
+function compareOp(expr: string): OpImpl {
   return {
     inferShape: (ctx) => [{ dtype: 'bool', shape: broadcastDims([ctx.inputs[0]?.shape, ctx.inputs[1]?.shape]) }],
     run(ctx, [a, b]) {
       need(ctx, a && b, 'needs two inputs');
       need(ctx, a.dtype === b.dtype, `input types differ: ${a.dtype} and ${b.dtype}`);
       if (a.dtype === 'float16') unsupported(ctx, 'float16 is not supported');
-      return [broadcastBinary(ctx, a, b, (x, y) => (f(x, y) ? 1 : 0), 'bool')];
+      return [broadcastBinary(ctx, a, b, `(${expr}) ? 1 : 0`, 'bool')];
     },
   };
 }
 
-function logicOp(f: Fn): OpImpl {
+function logicOp(expr: string): OpImpl {
   return {
     inferShape: (ctx) => [{ dtype: 'bool', shape: broadcastDims([ctx.inputs[0]?.shape, ctx.inputs[1]?.shape]) }],
     run(ctx, [a, b]) {
       need(ctx, a && b && a.dtype === 'bool' && b.dtype === 'bool', 'needs two bool inputs');
-      return [broadcastBinary(ctx, a, b, (x, y) => (f(x !== 0, y !== 0) ? 1 : 0), 'bool')];
+      return [broadcastBinary(ctx, a, b, `(${expr}) ? 1 : 0`, 'bool')];
     },
   };
 }
@@ -73,7 +73,7 @@ export const Where: OpImpl = {
   },
 };
 
-function variadic(f: Fn, mean = false): OpImpl {
+function variadic(expr: string, mean = false): OpImpl {
   return {
     inferShape: (ctx) => [{ dtype: ctx.inputs[0]?.dtype, shape: broadcastDims(ctx.inputs.map((t) => t?.shape)) }],
     run(ctx, inputs) {
@@ -82,7 +82,7 @@ function variadic(f: Fn, mean = false): OpImpl {
       let acc = xs[0]!;
       for (let i = 1; i < xs.length; i++) {
         need(ctx, xs[i]!.dtype === acc.dtype, 'inputs must share a dtype');
-        acc = broadcastBinary(ctx, acc, xs[i]!, f);
+        acc = broadcastBinary(ctx, acc, xs[i]!, expr);
       }
       if (mean) {
         const n = xs.length;
@@ -93,9 +93,9 @@ function variadic(f: Fn, mean = false): OpImpl {
   };
 }
 
-// NaN propagates through Max/Min, as in onnxruntime.
-const maxF: Fn = (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b);
-const minF: Fn = (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b);
+// NaN propagates through Max/Min, as in onnxruntime (a !== a is never true for bigints).
+const maxE = 'a !== a || b !== b ? NaN : a > b ? a : b';
+const minE = 'a !== a || b !== b ? NaN : a < b ? a : b';
 
 export const CastLike: OpImpl = {
   inferShape: (ctx) => [{ dtype: ctx.inputs[1]?.dtype, shape: ctx.inputs[0]?.shape }],
@@ -148,20 +148,20 @@ export const Size: OpImpl = {
 };
 
 export const logicOps: Record<string, OpImpl> = {
-  Equal: compareOp((a, b) => a === b),
-  Less: compareOp((a, b) => a < b),
-  LessOrEqual: compareOp((a, b) => a <= b),
-  Greater: compareOp((a, b) => a > b),
-  GreaterOrEqual: compareOp((a, b) => a >= b),
-  And: logicOp((a, b) => a && b),
-  Or: logicOp((a, b) => a || b),
-  Xor: logicOp((a, b) => a !== b),
+  Equal: compareOp('a === b'),
+  Less: compareOp('a < b'),
+  LessOrEqual: compareOp('a <= b'),
+  Greater: compareOp('a > b'),
+  GreaterOrEqual: compareOp('a >= b'),
+  And: logicOp('a !== 0 && b !== 0'),
+  Or: logicOp('a !== 0 || b !== 0'),
+  Xor: logicOp('(a !== 0) !== (b !== 0)'),
   Not,
   Where,
-  Max: variadic(maxF),
-  Min: variadic(minF),
-  Sum: variadic((a, b) => a + b),
-  Mean: variadic((a, b) => a + b, true),
+  Max: variadic(maxE),
+  Min: variadic(minE),
+  Sum: variadic('a + b'),
+  Mean: variadic('a + b', true),
   CastLike,
   ConstantOfShape,
   Range,

@@ -92,28 +92,35 @@ function im2colPacked(
 
 function depthwise(p: Conv2dParams, x: Float32Array, w: Float32Array, bias: Float32Array | undefined, y: Float32Array): void {
   const { N, C, H, W, KH, KW, OH, OW, strideH, strideW, padTop, padLeft, dilationH, dilationW } = p;
+  // For each kernel column, the output columns whose input column is inside the image: the inner
+  // loop is then a bounds-test-free AXPY along the output row.
+  const owLo = new Int32Array(KW);
+  const owHi = new Int32Array(KW);
+  for (let kw = 0; kw < KW; kw++) {
+    const off = kw * dilationW - padLeft;
+    owLo[kw] = Math.max(0, Math.ceil(-off / strideW));
+    owHi[kw] = Math.max(owLo[kw]!, Math.min(OW, Math.floor((W - 1 - off) / strideW) + 1));
+  }
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
       const xo = (n * C + c) * H * W;
       const yo = (n * C + c) * OH * OW;
       const wo = c * KH * KW;
-      const b = bias ? bias[c]! : 0;
+      y.fill(bias ? bias[c]! : 0, yo, yo + OH * OW);
       for (let oh = 0; oh < OH; oh++) {
         const ih0 = oh * strideH - padTop;
-        for (let ow = 0; ow < OW; ow++) {
-          const iw0 = ow * strideW - padLeft;
-          let acc = 0;
-          for (let kh = 0; kh < KH; kh++) {
-            const ih = ih0 + kh * dilationH;
-            if (ih < 0 || ih >= H) continue;
-            const r = xo + ih * W;
-            const wr = wo + kh * KW;
-            for (let kw = 0; kw < KW; kw++) {
-              const iw = iw0 + kw * dilationW;
-              if (iw >= 0 && iw < W) acc += x[r + iw]! * w[wr + kw]!;
-            }
+        const yr = yo + oh * OW;
+        for (let kh = 0; kh < KH; kh++) {
+          const ih = ih0 + kh * dilationH;
+          if (ih < 0 || ih >= H) continue;
+          const r = xo + ih * W;
+          for (let kw = 0; kw < KW; kw++) {
+            const wv = w[wo + kh * KW + kw]!;
+            const lo = owLo[kw]!;
+            const hi = owHi[kw]!;
+            let xi = r + lo * strideW + kw * dilationW - padLeft;
+            for (let ow = lo; ow < hi; ow++, xi += strideW) y[yr + ow]! += wv * x[xi]!;
           }
-          y[yo + oh * OW + ow] = acc + b;
         }
       }
     }
