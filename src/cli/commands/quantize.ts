@@ -1,0 +1,96 @@
+/** `onnx-ptq quantize model.onnx -o out.onnx --calib <data> [--config ptq.json] [--report report.json]` */
+import { renameSync, writeFileSync } from 'node:fs';
+import { OnnxPtqError } from '../../errors.js';
+import { loadModel, saveModel } from '../../onnx/io.js';
+import { quantize } from '../../ptq/quantize.js';
+import { parse } from '../args.js';
+import { DATA_HELP, DATA_OPTIONS, num, openModelData, readJson } from '../data-args.js';
+
+const HELP = `usage: onnx-ptq quantize <model.onnx> -o <out.onnx> --calib <data> [options]
+
+Calibrates the float model on <data> and writes a standard QDQ ONNX model (int8 weights, int32
+biases, QuantizeLinear/DequantizeLinear on activations).
+
+options (a --config JSON file takes the same keys as the API's QuantizeOptions; flags override it):
+  --config <ptq.json>          options file; unknown keys are errors
+  --report <report.json>       write the quantization report (ranges, scales, layers)
+  --samples N                  calibration samples to use (default: all)
+  --observer minmax|moving-average|percentile|mse|kl
+  --granularity per-tensor|per-channel|per-group   (weights)   --group-size N
+  --weight-bits N              2..8 (default 8)    --activation-bits N
+  --weight-only                quantize weights only
+  --keep-first --keep-last     keep the first/last layer in float
+  --keep-float a,b             keep these nodes in float
+  --requant-mode fixed-point|float|shift
+  --no-rounding                PTQ without rounding (debug: separates rounding from clipping error)
+  --json                       print the report summary as JSON
+${DATA_HELP}
+
+examples:
+  onnx-ptq quantize ../shared/fixtures/models/mnist-8/model.onnx -o mnist-int8.onnx \\
+    --calib ../shared/fixtures/data/mnist/t10k-images-idx3-ubyte.gz --samples 100
+  onnx-ptq quantize model.onnx -o q.onnx --calib calib/ --config ptq.json --report report.json`;
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    output: { type: 'string', short: 'o' }, calib: { type: 'string' }, config: { type: 'string' }, report: { type: 'string' },
+    samples: { type: 'string' }, observer: { type: 'string' }, granularity: { type: 'string' }, 'group-size': { type: 'string' },
+    'weight-bits': { type: 'string' }, 'activation-bits': { type: 'string' }, 'weight-only': { type: 'boolean' },
+    'keep-first': { type: 'boolean' }, 'keep-last': { type: 'boolean' }, 'keep-float': { type: 'string' },
+    'requant-mode': { type: 'string' }, 'no-rounding': { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' },
+    ...DATA_OPTIONS,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const [modelPath] = positionals;
+  if (!modelPath || positionals.length !== 1) throw new OnnxPtqError('INVALID_OPTION', 'expected exactly one model file (see --help)');
+  const out = values.output as string | undefined;
+  if (!out) throw new OnnxPtqError('INVALID_OPTION', 'missing -o <out.onnx>');
+  const config = values.config ? readJson(values.config as string, 'config file') : {};
+  const flags: Record<string, unknown> = {
+    calibrationSamples: num(values.samples, 'samples', true),
+    observer: values.observer,
+    weightGranularity: values.granularity,
+    weightGroupSize: num(values['group-size'], 'group-size', true),
+    weightBits: num(values['weight-bits'], 'weight-bits', true),
+    activationBits: num(values['activation-bits'], 'activation-bits', true),
+    weightOnly: values['weight-only'],
+    keepFirstLayerFloat: values['keep-first'],
+    keepLastLayerFloat: values['keep-last'],
+    keepFloat: values['keep-float'] ? String(values['keep-float']).split(',') : undefined,
+    requantMode: values['requant-mode'],
+    noRounding: values['no-rounding'],
+  };
+  const options = { ...config, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) };
+  const model = loadModel(modelPath);
+  let calibration;
+  let total: number | undefined;
+  if (!options.weightOnly) {
+    if (!values.calib) throw new OnnxPtqError('INVALID_OPTION', 'missing --calib <data> (or use --weight-only)');
+    const samples = (options.calibrationSamples as number | undefined) || undefined;
+    const ds = openModelData(model, values.calib as string, values, samples);
+    calibration = ds.samples();
+    total = ds.size;
+  }
+  const { model: q, report } = await quantize(model, { ...options, calibration, calibrationTotal: total });
+  saveModel(q, out);
+  if (values.report) {
+    const tmp = `${values.report}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(report, null, 2));
+    renameSync(tmp, values.report as string);
+  }
+  const summary = {
+    output: out, layers: report.layers.length, activations: report.activations.length,
+    calibrationSamples: report.calibration.samples, calibrationSeconds: +report.calibration.seconds.toFixed(3),
+    keptFloat: report.keptFloat, passes: report.passes.filter((p) => p.changed).map((p) => `${p.pass} (${p.changed})`),
+  };
+  if (values.json) console.log(JSON.stringify(summary, null, 2));
+  else if (!values.quiet) {
+    console.log(`wrote ${out}: ${summary.layers} layers with int${report.options.weightBits} weights (${report.options.weightGranularity}), ${summary.activations} activations calibrated on ${summary.calibrationSamples} samples (${report.options.observer}) in ${summary.calibrationSeconds}s`);
+    if (summary.passes.length) console.log(`passes: ${summary.passes.join(', ')}`);
+    if (summary.keptFloat.length) console.log(`kept in float: ${summary.keptFloat.map((k) => `${k.node} (${k.why})`).join(', ')}`);
+  }
+  return 0;
+}

@@ -1,0 +1,58 @@
+/** `onnx-ptq validate float.onnx quantized.onnx --data <data> [--labels <labels>] [--json]` */
+import { OnnxPtqError } from '../../errors.js';
+import { loadModel } from '../../onnx/io.js';
+import { readLabels } from '../../data/dataset.js';
+import { validate, type QuantExecutor } from '../../ptq/validate.js';
+import type { BackendRequest } from '../../backends/types.js';
+import type { RequantMode } from '../../quant/requant.js';
+import { parse } from '../args.js';
+import { DATA_HELP, DATA_OPTIONS, openModelData } from '../data-args.js';
+
+const HELP = `usage: onnx-ptq validate <float.onnx> <quantized.onnx> --data <data> [--labels <labels>] [options]
+
+Runs both models on the same data: top-1 agreement, accuracy of each (with --labels), output SQNR (dB).
+
+  --labels <file>              .npy, IDX, or a text file with one integer per line (image folders give their own)
+  --executor integer|float|onnxruntime   how the quantized model runs (default integer: our integer-only executor)
+  --backend auto|native|wasm|js          backend of the integer executor
+  --requant-mode fixed-point|float|shift
+  --json
+${DATA_HELP}
+
+example:
+  onnx-ptq validate ../shared/fixtures/models/mnist-8/model.onnx mnist-int8.onnx \\
+    --data ../shared/fixtures/data/mnist/t10k-images-idx3-ubyte.gz \\
+    --labels ../shared/fixtures/data/mnist/t10k-labels-idx1-ubyte.gz`;
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    data: { type: 'string' }, labels: { type: 'string' }, executor: { type: 'string' }, backend: { type: 'string' },
+    'requant-mode': { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' }, ...DATA_OPTIONS,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (positionals.length !== 2) throw new OnnxPtqError('INVALID_OPTION', 'expected <float.onnx> <quantized.onnx> (see --help)');
+  if (!values.data) throw new OnnxPtqError('INVALID_OPTION', 'missing --data <data>');
+  const floatModel = loadModel(positionals[0]);
+  const ds = openModelData(floatModel, values.data as string, values);
+  let labels = values.labels ? readLabels(values.labels as string) : ds.folderLabels;
+  if (labels && values.labels) {
+    const off = Number(values['data-offset'] ?? 0);
+    labels = labels.subarray(off, off + ds.size);
+    if (labels.length !== ds.size) throw new OnnxPtqError('INVALID_DATA', `labels '${values.labels}' give ${labels.length} labels for ${ds.size} samples`);
+  }
+  const r = await validate(floatModel, positionals[1], ds.samples(), {
+    executor: values.executor as QuantExecutor | undefined, backend: values.backend as BackendRequest | undefined,
+    requantMode: values['requant-mode'] as RequantMode | undefined, labels, total: ds.size,
+  });
+  if (values.json) console.log(JSON.stringify(r, null, 2));
+  else if (!values.quiet) {
+    const pct = (v?: number) => (v === undefined ? 'n/a' : `${(100 * v).toFixed(2)}%`);
+    console.log(`samples ${r.samples}  executor ${r.executor}`);
+    console.log(`top-1 agreement ${pct(r.agreement)}  float accuracy ${pct(r.floatAccuracy)}  quantized accuracy ${pct(r.quantAccuracy)}  output SQNR ${r.sqnrDb.toFixed(2)} dB`);
+    console.log(`latency per sample: float ${r.floatMs.toFixed(3)} ms, quantized ${r.quantMs.toFixed(3)} ms`);
+  }
+  return 0;
+}
