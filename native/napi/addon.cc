@@ -28,6 +28,10 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   opq_napi::RegisterQGemm(env, exports);
+  opq_napi::RegisterQBinary(env, exports);
+  opq_napi::RegisterQUnary(env, exports);
+  opq_napi::RegisterQPool(env, exports);
+  opq_napi::RegisterQLayout(env, exports);
   opq_napi::RegisterConv(env, exports);
   return exports;
 }

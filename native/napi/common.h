@@ -32,6 +32,11 @@ void* Workspace(size_t bytes);
 
 // Each kernel family registers its functions on the exports object.
 void RegisterQGemm(Napi::Env env, Napi::Object exports);
+// Integer elementwise, pooling and layout kernels (napi/qbinary.cc, qunary.cc, qpool.cc, qlayout.cc).
+void RegisterQBinary(Napi::Env env, Napi::Object exports);
+void RegisterQUnary(Napi::Env env, Napi::Object exports);
+void RegisterQPool(Napi::Env env, Napi::Object exports);
+void RegisterQLayout(Napi::Env env, Napi::Object exports);
 void RegisterConv(Napi::Env env, Napi::Object exports);
 // The addon's thread pool (napi/conv.cc; size set from JS by setThreads), for any threaded kernel.
 ::opq_threadpool* ThreadPool();

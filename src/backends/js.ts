@@ -3,6 +3,7 @@ import type { Backend, Int8Like, KernelVariant, QGemmArgs } from './types.js';
 import { normalizeQGemm, validateQGemm, validateRequant } from './qgemm-args.js';
 import { qgemmRef, requantizeRowRef } from '../kernels/int8/qgemm-ref.js';
 import { OnnxPtqError } from '../errors.js';
+import { jsInt8OpKernels } from './js/int8-ops.js';
 import type { RequantParams } from '../quant/requant.js';
 import { jsConvKernels } from './js/conv.js';
 
@@ -14,6 +15,7 @@ function checkVariant(v: KernelVariant | undefined): void {
 
 export function createJsBackend(): Backend {
   return {
+    ...jsInt8OpKernels(),
     ...jsConvKernels(),
     name: 'js',
     variants: ['ref'],

@@ -1,5 +1,9 @@
 /** What a backend is: a named set of kernels with one C-ABI-shaped signature each. */
 import type { RequantParams } from '../quant/requant.js';
+import type { QBinaryKernels } from './kernels-qbinary.js';
+import type { QUnaryKernels } from './kernels-qunary.js';
+import type { QPoolKernels } from './kernels-qpool.js';
+import type { QLayoutKernels } from './kernels-qlayout.js';
 import type { ConvKernels, ThreadKernels } from './kernels-conv.js';
 
 export type BackendName = 'native' | 'wasm' | 'js';
@@ -42,7 +46,7 @@ export interface QGemmKernels {
 }
 
 /** A backend: its identity plus every kernel family (add a family with `extends`). */
-export interface Backend extends QGemmKernels, ConvKernels, ThreadKernels {
+export interface Backend extends QGemmKernels, ConvKernels, ThreadKernels, QBinaryKernels, QUnaryKernels, QPoolKernels, QLayoutKernels {
   readonly name: BackendName;
   /** Variants this backend can run on this machine. */
   readonly variants: readonly KernelVariant[];

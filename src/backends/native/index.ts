@@ -4,10 +4,11 @@ import { existsSync } from 'node:fs';
 import type { Backend, Int8Like, KernelVariant, QGemmArgs } from '../types.js';
 import { VARIANT_ID } from '../types.js';
 import { kernelError, normalizeQGemm } from '../qgemm-args.js';
+import { nativeInt8OpKernels, type Int8OpsAddon } from './int8-ops.js';
 import type { RequantParams } from '../../quant/requant.js';
 import { nativeConvKernels, type ConvAddon } from './conv.js';
 
-interface Addon extends ConvAddon {
+interface Addon extends ConvAddon, Int8OpsAddon {
   info(): { variants: { id: number; name: KernelVariant; available: boolean }[]; qgemm: KernelVariant };
   qgemm(args: object): void;
   requantizeRow(acc: Int32Array, rq: RequantParams, y: Int8Like, variant: number): void;
@@ -19,6 +20,7 @@ export function createNativeBackend(addonPath: string): Backend {
   const info = addon.info();
   const variants = info.variants.filter((v) => v.available).map((v) => v.name);
   return {
+    ...nativeInt8OpKernels(addon),
     ...nativeConvKernels(addon),
     name: 'native',
     variants,

@@ -1,0 +1,90 @@
+// N-API glue for the table lookup, QuantizeLinear and DequantizeLinear.
+#include "napi/int8-ops-common.h"
+#include "opq_qunary.h"
+
+namespace opq_napi {
+namespace {
+
+Napi::Value Lut(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o;
+  View x, t, y;
+  int32_t xs = 0, ys = 0, variant;
+  if (!GetArgs(info, "lut", &o) || !Get8Bit(env, o.Get("x"), "x", &x, &xs) ||
+      !GetTyped(env, o.Get("table"), "table", napi_uint8_array, "a Uint8Array", &t) ||
+      !Get8Bit(env, o.Get("y"), "y", &y, &ys) || !GetVariant(env, o, &variant))
+    return env.Undefined();
+  const char* err = opq_lut(x.data, x.length, x.length, static_cast<const uint8_t*>(t.data), t.length, y.data, y.length,
+                            variant);
+  if (err) Fail(env, err);
+  return env.Undefined();
+}
+
+// outer, axisLen, inner, scale, zeroPoint, blockSize
+bool GetQdq(Napi::Env env, Napi::Object o, int64_t* dims, View* scale, View* zp) {
+  const int64_t kMax = INT32_MAX;
+  return GetInt(env, o, "outer", 0, kMax, &dims[0]) && GetInt(env, o, "axisLen", 0, kMax, &dims[1]) &&
+         GetInt(env, o, "inner", 0, kMax, &dims[2]) && GetInt(env, o, "blockSize", 0, kMax, &dims[3]) &&
+         GetTyped(env, o.Get("scale"), "scale", napi_float32_array, "a Float32Array", scale) &&
+         GetTyped(env, o.Get("zeroPoint"), "zeroPoint", napi_int32_array, "an Int32Array", zp);
+}
+
+Napi::Value QuantizeLinear(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o;
+  View x, y, scale, zp;
+  int64_t d[4];
+  int32_t ys = 0, variant;
+  if (!GetArgs(info, "quantizeLinear", &o) ||
+      !GetTyped(env, o.Get("x"), "x", napi_float32_array, "a Float32Array", &x) || !Get8Bit(env, o.Get("y"), "y", &y, &ys) ||
+      !GetQdq(env, o, d, &scale, &zp) || !GetVariant(env, o, &variant))
+    return env.Undefined();
+  if (scale.length != zp.length) {
+    Fail(env, "quantize_linear: scale and zeroPoint must have the same length");
+    return env.Undefined();
+  }
+  const char* err = opq_quantize_linear(static_cast<const float*>(x.data), x.length, d[0], d[1], d[2],
+                                        static_cast<const float*>(scale.data), static_cast<const int32_t*>(zp.data),
+                                        scale.length, d[3], y.data, y.length, ys, variant);
+  if (err) Fail(env, err);
+  return env.Undefined();
+}
+
+Napi::Value DequantizeLinear(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o;
+  View x, y, scale, zp;
+  int64_t d[4];
+  int32_t variant;
+  if (!GetArgs(info, "dequantizeLinear", &o) || !GetView(env, o.Get("x"), "x", &x) ||
+      !GetTyped(env, o.Get("y"), "y", napi_float32_array, "a Float32Array", &y) || !GetQdq(env, o, d, &scale, &zp) ||
+      !GetVariant(env, o, &variant))
+    return env.Undefined();
+  int32_t type;
+  if (x.type == napi_uint8_array) type = OPQ_DQ_UINT8;
+  else if (x.type == napi_int8_array) type = OPQ_DQ_INT8;
+  else if (x.type == napi_int32_array) type = OPQ_DQ_INT32;
+  else {
+    Fail(env, "x must be a Uint8Array, Int8Array or Int32Array");
+    return env.Undefined();
+  }
+  if (scale.length != zp.length) {
+    Fail(env, "dequantize_linear: scale and zeroPoint must have the same length");
+    return env.Undefined();
+  }
+  const char* err = opq_dequantize_linear(x.data, x.length, type, d[0], d[1], d[2], static_cast<const float*>(scale.data),
+                                          static_cast<const int32_t*>(zp.data), scale.length, d[3],
+                                          static_cast<float*>(y.data), y.length, variant);
+  if (err) Fail(env, err);
+  return env.Undefined();
+}
+
+}  // namespace
+
+void RegisterQUnary(Napi::Env env, Napi::Object exports) {
+  exports.Set("lut", Napi::Function::New(env, Lut));
+  exports.Set("quantizeLinear", Napi::Function::New(env, QuantizeLinear));
+  exports.Set("dequantizeLinear", Napi::Function::New(env, DequantizeLinear));
+}
+
+}  // namespace opq_napi

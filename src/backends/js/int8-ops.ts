@@ -1,0 +1,168 @@
+/**
+ * The js backend's elementwise, pooling and layout kernels: the JS references behind the checks
+ * that keep them from reading out of bounds (the C entry points make the complete checks).
+ */
+import { OnnxPtqError } from '../../errors.js';
+import type { KernelVariant } from '../types.js';
+import type { QBinaryKernels } from '../kernels-qbinary.js';
+import { broadcastShape } from '../kernels-qbinary.js';
+import type { QUnaryKernels, QdqLayout } from '../kernels-qunary.js';
+import type { QPoolKernels } from '../kernels-qpool.js';
+import { poolOutputShape } from '../kernels-qpool.js';
+import type { QLayoutKernels } from '../kernels-qlayout.js';
+import { validateRequant } from '../qgemm-args.js';
+import { qaddRef, qmulRef } from '../../kernels/int8/qbinary-ref.js';
+import { dequantizeLinearRef, lutRef, quantizeLinearRef } from '../../kernels/int8/qunary-ref.js';
+import { avgPoolRef, globalAvgPoolRef, globalMaxPoolRef, maxPoolRef } from '../../kernels/int8/qpool-ref.js';
+import { concatRef, resizeNearestRef } from '../../kernels/int8/qlayout-ref.js';
+
+function fail(msg: string): never {
+  throw new OnnxPtqError('KERNEL_ARGUMENT', msg);
+}
+
+function checkVariant(v: KernelVariant | undefined): void {
+  if (v !== undefined && v !== 'auto' && v !== 'ref') fail(`js backend: variant '${v}' is not available (only 'ref')`);
+}
+
+const is8 = (a: unknown): a is Uint8Array | Int8Array => a instanceof Uint8Array || a instanceof Int8Array;
+const count = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
+
+function checkDims(dims: readonly number[], what: string): void {
+  for (const d of dims) if (!Number.isInteger(d) || d < 0 || d > 2 ** 31 - 1) fail(`${what} entries must be integers in [0, 2^31 - 1]`);
+}
+
+function checkQdq(l: QdqLayout, op: string): number {
+  checkDims([l.outer, l.axisLen, l.inner, l.blockSize ?? 0], `${op}: outer, axisLen, inner and blockSize`);
+  if (!(l.scale instanceof Float32Array) || !(l.zeroPoint instanceof Int32Array)) fail('scale must be a Float32Array and zeroPoint an Int32Array');
+  const n = l.scale.length, b = l.blockSize ?? 0;
+  if (n !== l.zeroPoint.length) fail(`${op}: scale and zeroPoint must have the same length`);
+  if (b === 0 ? n !== 1 && n !== l.axisLen : n !== l.outer * Math.ceil(l.axisLen / b) * l.inner) {
+    fail('param_count must be 1 (per tensor), axis_len (per axis) or outer * ceil(axis_len / block_size) * inner (blocked)');
+  }
+  for (const s of l.scale) if (!(s > 0 && s <= 3.4028234e38)) fail('scale must be finite and > 0');
+  return l.outer * l.axisLen * l.inner;
+}
+
+export function jsInt8OpKernels(): QBinaryKernels & QUnaryKernels & QPoolKernels & QLayoutKernels {
+  return {
+    qadd(g) {
+      checkVariant(g.variant);
+      if (!is8(g.a) || !is8(g.b) || !is8(g.y) || g.a.constructor !== g.b.constructor || g.a.constructor !== g.y.constructor) {
+        fail('qadd: a, b and y must all be Uint8Array or all Int8Array');
+      }
+      checkDims(g.aShape, 'aShape'); checkDims(g.bShape, 'bShape');
+      const ys = broadcastShape(g.aShape, g.bShape);
+      if (g.a.length < count(g.aShape)) fail('buffer A is smaller than the product of a_shape');
+      if (g.b.length < count(g.bShape)) fail('buffer B is smaller than the product of b_shape');
+      if (g.y.length < count(ys)) fail('buffer Y is smaller than the broadcast output shape');
+      const p = g.params;
+      if (p === null || typeof p !== 'object' || ![0, 1, 2].includes(p.mode)) fail('qadd: params.mode must be 0 (fixed-point), 1 (float) or 2 (shift)');
+      if (p.mode !== 1 && !(Number.isInteger(p.leftShift) && p.leftShift >= 0 && p.leftShift <= 22)) fail('qadd: params.left_shift must be in [0, 22]');
+      qaddRef(g);
+    },
+    qmul(g) {
+      checkVariant(g.variant);
+      if (!is8(g.a) || !is8(g.b) || !is8(g.y) || g.a.constructor !== g.b.constructor || g.a.constructor !== g.y.constructor) {
+        fail('qmul: a, b and y must all be Uint8Array or all Int8Array');
+      }
+      checkDims(g.aShape, 'aShape'); checkDims(g.bShape, 'bShape');
+      const ys = broadcastShape(g.aShape, g.bShape);
+      if (g.a.length < count(g.aShape)) fail('buffer A is smaller than the product of a_shape');
+      if (g.b.length < count(g.bShape)) fail('buffer B is smaller than the product of b_shape');
+      if (g.y.length < count(ys)) fail('buffer Y is smaller than the broadcast output shape');
+      validateRequant(g.requant, 1, g.y instanceof Int8Array, 'qmul');
+      if (g.requant.shift.length !== 1) fail('requant: count must be 1 (per tensor) for this kernel');
+      qmulRef(g);
+    },
+    lut(g) {
+      checkVariant(g.variant);
+      if (!is8(g.x) || !is8(g.y)) fail('x and y must be Uint8Array or Int8Array');
+      if (!(g.table instanceof Uint8Array) || g.table.length !== 256) fail('lut: table must have exactly 256 entries');
+      if (g.y.length < g.x.length) fail('lut: buffer Y is smaller than n');
+      lutRef(g);
+    },
+    quantizeLinear(g) {
+      checkVariant(g.variant);
+      if (!(g.x instanceof Float32Array) || !is8(g.y)) fail('x must be a Float32Array and y a Uint8Array or Int8Array');
+      const n = checkQdq(g, 'quantize_linear');
+      if (g.x.length < n) fail('quantize_linear: buffer X is smaller than outer * axis_len * inner');
+      if (g.y.length < n) fail('quantize_linear: buffer Y is smaller than outer * axis_len * inner');
+      quantizeLinearRef(g);
+    },
+    dequantizeLinear(g) {
+      checkVariant(g.variant);
+      if (!(is8(g.x) || g.x instanceof Int32Array) || !(g.y instanceof Float32Array)) fail('x must be a Uint8Array, Int8Array or Int32Array and y a Float32Array');
+      const n = checkQdq(g, 'dequantize_linear');
+      if (g.x.length < n) fail('dequantize_linear: buffer X is smaller than outer * axis_len * inner');
+      if (g.y.length < n) fail('dequantize_linear: buffer Y is smaller than outer * axis_len * inner');
+      dequantizeLinearRef(g);
+    },
+    maxPool(g) {
+      checkVariant(g.variant);
+      checkPool(g);
+      maxPoolRef(g);
+    },
+    avgPool(g) {
+      checkVariant(g.variant);
+      checkPool(g);
+      validateRequant(g.requant, 1, g.y instanceof Int8Array, 'avgpool');
+      avgPoolRef(g);
+    },
+    globalMaxPool(g) {
+      checkVariant(g.variant);
+      checkGlobal(g);
+      globalMaxPoolRef(g);
+    },
+    globalAvgPool(g) {
+      checkVariant(g.variant);
+      checkGlobal(g);
+      validateRequant(g.requant, 1, g.y instanceof Int8Array, 'global_avgpool');
+      globalAvgPoolRef(g);
+    },
+    concat(g) {
+      checkVariant(g.variant);
+      const k = g.inputs.length;
+      if (g.axisDims.length !== k || g.zeroPoints.length !== k || g.requant.length !== k) fail('concat: inputs, axisDims, zeroPoints and requant must have the same length');
+      if (k === 0) fail('concat: num_inputs must be in [1, 65536]');
+      if (!is8(g.y)) fail('y must be a Uint8Array or Int8Array');
+      checkDims([g.outer, g.inner, ...g.axisDims], 'concat: outer, inner and axisDims');
+      g.inputs.forEach((x, i) => {
+        if (!is8(x) || x.constructor !== g.y.constructor) fail('concat: inputs[i] and y must have the same 8-bit type');
+        if (x.length < g.outer * g.axisDims[i] * g.inner) fail('concat: an input buffer is smaller than outer * axis_dims[i] * inner');
+        const rq = g.requant[i];
+        if (rq) validateRequant(rq, 1, g.y instanceof Int8Array, 'concat');
+      });
+      if (g.y.length < g.outer * g.axisDims.reduce((s, d) => s + d, 0) * g.inner) fail('concat: buffer Y is smaller than outer * sum(axis_dims) * inner');
+      concatRef(g);
+    },
+    resizeNearest(g) {
+      checkVariant(g.variant);
+      if (!is8(g.x) || !is8(g.y)) fail('x and y must be Uint8Array or Int8Array');
+      checkDims([g.nc, g.inH, g.inW, g.outH, g.outW], 'resize: nc, inH, inW, outH and outW');
+      if (g.yIndex.length !== g.outH) fail('resize: y_index must have out_h entries');
+      if (g.xIndex.length !== g.outW) fail('resize: x_index must have out_w entries');
+      if (g.x.length < g.nc * g.inH * g.inW) fail('resize: buffer X is smaller than nc * in_h * in_w');
+      if (g.y.length < g.nc * g.outH * g.outW) fail('resize: buffer Y is smaller than nc * out_h * out_w');
+      for (const i of g.yIndex) if (i < 0 || i >= g.inH) fail('resize: y_index entry outside [0, in_h)');
+      for (const i of g.xIndex) if (i < 0 || i >= g.inW) fail('resize: x_index entry outside [0, in_w)');
+      resizeNearestRef(g);
+    },
+  };
+}
+
+function checkPool(g: import('../kernels-qpool.js').MaxPoolArgs): void {
+  if (!is8(g.x) || !is8(g.y) || g.x.constructor !== g.y.constructor) fail('pool: x and y must have the same 8-bit type');
+  const [oh, ow] = poolOutputShape(g);
+  const [kh, kw] = g.kernel;
+  if (!(kh >= 1 && kw >= 1)) fail('pool: kernel_h and kernel_w must be >= 1');
+  if (oh === 0 || ow === 0) fail('pool: the dilated kernel is larger than the padded input, or a stride or dilation is 0');
+  if (g.x.length < g.n * g.c * g.h * g.w) fail('pool: buffer X is smaller than n * c * in_h * in_w');
+  if (g.y.length < g.n * g.c * oh * ow) fail('pool: buffer Y is smaller than n * c * out_h * out_w');
+}
+
+function checkGlobal(g: import('../kernels-qpool.js').GlobalMaxPoolArgs): void {
+  if (!is8(g.x) || !is8(g.y) || g.x.constructor !== g.y.constructor) fail('global pool: x and y must have the same 8-bit type');
+  checkDims([g.channels, g.spatial], 'global pool: channels and spatial');
+  if (g.x.length < g.channels * g.spatial) fail('global pool: buffer X is smaller than channels * spatial');
+  if (g.y.length < g.channels) fail('global pool: buffer Y is smaller than channels');
+}

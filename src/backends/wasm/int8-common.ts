@@ -1,0 +1,37 @@
+/** Marshalling helpers shared by the wasm elementwise, pooling and layout kernels. */
+import { OnnxPtqError } from '../../errors.js';
+import type { RequantParams } from '../../quant/requant.js';
+import { checkRequantShape } from '../qgemm-args.js';
+import { Layout, WasmModule } from './module.js';
+
+export function fail(msg: string): never {
+  throw new OnnxPtqError('KERNEL_ARGUMENT', msg);
+}
+
+export const is8 = (a: unknown): a is Uint8Array | Int8Array => a instanceof Uint8Array || a instanceof Int8Array;
+
+/** Integer in [0, 2^31 - 1] (what decides the copies; the C ABI checks the rest). */
+export function dim(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1) fail(`${what} must be an integer in [0, 2^31 - 1], got ${String(v)}`);
+  return v;
+}
+
+/** Runs `call` with each typed array copied in at its own offset; `out` arrays are copied back. */
+export function withBuffers(mod: WasmModule, bufs: readonly ArrayBufferView[], extra: number, call: (ptrs: number[], extraAt: number) => number, out: readonly number[]): void {
+  const L = new Layout();
+  const offs = bufs.map((b) => L.add(b.byteLength));
+  const oExtra = L.add(extra);
+  mod.withBlock(L.size, (base) => {
+    // Outputs are copied in too, so elements a kernel does not write come back unchanged.
+    bufs.forEach((b, i) => mod.put(base + offs[i], b));
+    mod.check(call(offs.map((o) => base + o), base + oExtra));
+    for (const i of out) mod.get(base + offs[i], bufs[i]);
+  });
+}
+
+/** Bytes for one per-tensor requant struct and arrays, written by putRequant at `at`. */
+export const REQUANT_BYTES = (rq: RequantParams) => WasmModule.requantBytes(rq);
+
+export function checkRequant(rq: RequantParams, what: string): void {
+  checkRequantShape(rq, what);
+}
