@@ -89,10 +89,11 @@ OPQ_API const char* opq_unary_f32(int32_t op, float p0, float p1, const float* x
 
 enum { OPQ_BINARY_ADD = 0, OPQ_BINARY_SUB = 1, OPQ_BINARY_MUL = 2, OPQ_BINARY_DIV = 3, OPQ_BINARY_COUNT = 4 };
 
-// y[i] = a[i] op b[i % b_size] for i < y_size: same shape (b_size == y_size), a scalar (b_size 1),
-// or b broadcast along the leading axes. y may be a.
-OPQ_API const char* opq_binary_f32(int32_t op, const float* a, size_t a_size, const float* b, size_t b_size, float* y,
-                                   size_t y_size, int32_t variant);
+// y[i] = a[i] op b[(i / inner) % b_size] for i < y_size, with a_size == y_size and y_size a multiple
+// of b_size * inner: same shape (inner 1, b_size y_size), a scalar (b_size 1), a suffix of y's shape
+// (inner 1), or a per-channel vector (b_size C, inner H*W). y may be a.
+OPQ_API const char* opq_binary_f32(int32_t op, const float* a, size_t a_size, const float* b, size_t b_size,
+                                   size_t inner, float* y, size_t y_size, int32_t variant);
 
 #ifdef __cplusplus
 }  // extern "C"

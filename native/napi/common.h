@@ -32,6 +32,7 @@ void* Workspace(size_t bytes);
 
 // Each kernel family registers its functions on the exports object.
 void RegisterQGemm(Napi::Env env, Napi::Object exports);
+void RegisterF32(Napi::Env env, Napi::Object exports);
 // Integer elementwise, pooling and layout kernels (napi/qbinary.cc, qunary.cc, qpool.cc, qlayout.cc).
 void RegisterQBinary(Napi::Env env, Napi::Object exports);
 void RegisterQUnary(Napi::Env env, Napi::Object exports);

@@ -5,6 +5,7 @@ import { qgemmRef, requantizeRowRef } from '../kernels/int8/qgemm-ref.js';
 import { OnnxPtqError } from '../errors.js';
 import { jsInt8OpKernels } from './js/int8-ops.js';
 import type { RequantParams } from '../quant/requant.js';
+import { jsF32Kernels } from './js-f32.js';
 import { jsConvKernels } from './js/conv.js';
 
 function checkVariant(v: KernelVariant | undefined): void {
@@ -15,6 +16,7 @@ function checkVariant(v: KernelVariant | undefined): void {
 
 export function createJsBackend(): Backend {
   return {
+    ...jsF32Kernels(),
     ...jsInt8OpKernels(),
     ...jsConvKernels(),
     name: 'js',

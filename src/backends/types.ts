@@ -1,5 +1,6 @@
 /** What a backend is: a named set of kernels with one C-ABI-shaped signature each. */
 import type { RequantParams } from '../quant/requant.js';
+import type { F32Kernels } from './kernels-f32.js';
 import type { QBinaryKernels } from './kernels-qbinary.js';
 import type { QUnaryKernels } from './kernels-qunary.js';
 import type { QPoolKernels } from './kernels-qpool.js';
@@ -46,7 +47,7 @@ export interface QGemmKernels {
 }
 
 /** A backend: its identity plus every kernel family (add a family with `extends`). */
-export interface Backend extends QGemmKernels, ConvKernels, ThreadKernels, QBinaryKernels, QUnaryKernels, QPoolKernels, QLayoutKernels {
+export interface Backend extends QGemmKernels, F32Kernels, ConvKernels, ThreadKernels, QBinaryKernels, QUnaryKernels, QPoolKernels, QLayoutKernels {
   readonly name: BackendName;
   /** Variants this backend can run on this machine. */
   readonly variants: readonly KernelVariant[];

@@ -6,9 +6,10 @@ import { VARIANT_ID } from '../types.js';
 import { kernelError, normalizeQGemm } from '../qgemm-args.js';
 import { nativeInt8OpKernels, type Int8OpsAddon } from './int8-ops.js';
 import type { RequantParams } from '../../quant/requant.js';
+import { nativeF32Kernels, type F32Addon } from './f32.js';
 import { nativeConvKernels, type ConvAddon } from './conv.js';
 
-interface Addon extends ConvAddon, Int8OpsAddon {
+interface Addon extends ConvAddon, F32Addon, Int8OpsAddon {
   info(): { variants: { id: number; name: KernelVariant; available: boolean }[]; qgemm: KernelVariant };
   qgemm(args: object): void;
   requantizeRow(acc: Int32Array, rq: RequantParams, y: Int8Like, variant: number): void;
@@ -20,6 +21,7 @@ export function createNativeBackend(addonPath: string): Backend {
   const info = addon.info();
   const variants = info.variants.filter((v) => v.available).map((v) => v.name);
   return {
+    ...nativeF32Kernels(addon),
     ...nativeInt8OpKernels(addon),
     ...nativeConvKernels(addon),
     name: 'native',

@@ -6,6 +6,7 @@ import type { Backend, KernelVariant } from '../types.js';
 import { WasmModule } from './module.js';
 import { wasmInt8OpKernels } from './int8-ops.js';
 import { qgemmWasm, requantizeRowWasm } from './qgemm.js';
+import { wasmF32Kernels } from './f32.js';
 import { wasmConvKernels } from './conv.js';
 
 export function createWasmBackend(wasmPath: string): Backend {
@@ -14,6 +15,7 @@ export function createWasmBackend(wasmPath: string): Backend {
   for (let v = 0; v < 4; v++) if (mod.ex.opq_variant_available(v)) variants.push(mod.cString(mod.ex.opq_variant_name(v)) as KernelVariant);
   const auto = mod.cString(mod.ex.opq_variant_name(mod.ex.opq_qgemm_auto_variant())) as KernelVariant;
   return {
+    ...wasmF32Kernels(mod),
     ...wasmInt8OpKernels(mod),
     ...wasmConvKernels(mod),
     name: 'wasm',

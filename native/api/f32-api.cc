@@ -1,0 +1,353 @@
+// Validated C entry points of the float32 kernels (opq_f32.h). Every dimension, stride, pad and
+// buffer size is checked here, once, before any kernel touches memory.
+#include <cmath>
+#include <cstring>
+#include <initializer_list>
+#include <limits>
+
+#include "dispatch/dispatch.h"
+#include "f32-gemm/f32-kernels.h"
+#include "opq_f32.h"
+
+namespace opq {
+
+#if defined(__x86_64__) || defined(_M_X64)
+const F32Ukernels& F32UkernelsAvx2() {
+  static const F32Ukernels uk = {kF32MrAvx2,    kF32NrAvx2,    F32GemmUkAvx2,       F32DwRowAvx2,
+                                 F32MaxRowAvx2, F32AvgRowAvx2, F32UnaryAvx2,        F32BinaryAvx2,
+                                 F32BinaryScalarAvx2, F32SumAvx2, F32MaxAvx2};
+  return uk;
+}
+#endif
+
+#if defined(__wasm_simd128__)
+const F32Ukernels& F32UkernelsWasmSimd() {
+  static const F32Ukernels uk = {kF32MrWasmSimd,    kF32NrWasmSimd,    F32GemmUkWasmSimd,   F32DwRowWasmSimd,
+                                 F32MaxRowWasmSimd, F32AvgRowWasmSimd, F32UnaryWasmSimd,    F32BinaryWasmSimd,
+                                 F32BinaryScalarWasmSimd, F32SumWasmSimd, F32MaxWasmSimd};
+  return uk;
+}
+#endif
+
+}  // namespace opq
+
+namespace {
+
+using opq::F32Ukernels;
+
+constexpr int64_t kMaxDim = int64_t{1} << 28;
+constexpr size_t kNone = std::numeric_limits<size_t>::max();
+
+int32_t F32Auto() {
+  if (opq::VariantAvailable(OPQ_VARIANT_AVX2)) return OPQ_VARIANT_AVX2;
+  if (opq::VariantAvailable(OPQ_VARIANT_WASMSIMD)) return OPQ_VARIANT_WASMSIMD;
+  return OPQ_VARIANT_REF;
+}
+
+int32_t Resolve(int32_t v) { return v == OPQ_VARIANT_AUTO ? F32Auto() : v; }
+
+// The microkernel table of a resolved variant; null for `ref` (direct loops) and for variants
+// this build cannot run. AVX512-VNNI has no float kernels of its own: CPUs with it run AVX2+FMA.
+const F32Ukernels* TableOf(int32_t v, bool* ok) {
+  *ok = true;
+  switch (v) {
+    case OPQ_VARIANT_REF: return nullptr;
+#if defined(__x86_64__) || defined(_M_X64)
+    case OPQ_VARIANT_AVX2:
+    case OPQ_VARIANT_AVX512VNNI:
+      if (opq::VariantAvailable(v) && opq::VariantAvailable(OPQ_VARIANT_AVX2)) return &opq::F32UkernelsAvx2();
+      break;
+#endif
+#if defined(__wasm_simd128__)
+    case OPQ_VARIANT_WASMSIMD: return &opq::F32UkernelsWasmSimd();
+#endif
+    default: break;
+  }
+  *ok = false;
+  return nullptr;
+}
+
+// Elementwise kernels: `ref` is the scalar table.
+const F32Ukernels* EltwiseTableOf(int32_t v, bool* ok) {
+  const F32Ukernels* t = TableOf(v, ok);
+  return *ok && t == nullptr ? &opq::F32UkernelsScalar() : t;
+}
+
+// a * b * ... into *out, false on overflow past kMaxProduct (2^40 elements: no buffer is that big).
+constexpr uint64_t kMaxProduct = uint64_t{1} << 40;
+bool Product(std::initializer_list<uint64_t> v, uint64_t* out) {
+  uint64_t r = 1;
+  for (uint64_t f : v) {
+    if (f != 0 && r > kMaxProduct / f) return false;
+    r *= f;
+  }
+  *out = r;
+  return true;
+}
+
+// Half-open byte ranges [p, p + n) overlap.
+bool Overlap(const void* p, size_t pn, const void* q, size_t qn) {
+  if (!p || !q || pn == 0 || qn == 0) return false;
+  const uintptr_t a = reinterpret_cast<uintptr_t>(p), b = reinterpret_cast<uintptr_t>(q);
+  return a < b + qn && b < a + pn;
+}
+
+bool InRange(int32_t v, int64_t lo) { return v >= lo && v <= kMaxDim; }
+
+const char* CheckConv(const opq_conv2d_f32_params* p) {
+  if (p == nullptr) return "conv2d_f32: params is null";
+  if (!InRange(p->n, 0)) return "conv2d_f32: n must be in [0, 2^28]";
+  if (!InRange(p->c, 0)) return "conv2d_f32: c must be in [0, 2^28]";
+  if (!InRange(p->h, 0)) return "conv2d_f32: h must be in [0, 2^28]";
+  if (!InRange(p->w, 0)) return "conv2d_f32: w must be in [0, 2^28]";
+  if (!InRange(p->m, 0)) return "conv2d_f32: m must be in [0, 2^28]";
+  if (!InRange(p->kh, 1)) return "conv2d_f32: kh must be in [1, 2^28]";
+  if (!InRange(p->kw, 1)) return "conv2d_f32: kw must be in [1, 2^28]";
+  if (!InRange(p->oh, 0)) return "conv2d_f32: oh must be in [0, 2^28]";
+  if (!InRange(p->ow, 0)) return "conv2d_f32: ow must be in [0, 2^28]";
+  if (!InRange(p->stride_h, 1)) return "conv2d_f32: stride_h must be in [1, 2^28]";
+  if (!InRange(p->stride_w, 1)) return "conv2d_f32: stride_w must be in [1, 2^28]";
+  if (!InRange(p->pad_top, 0)) return "conv2d_f32: pad_top must be in [0, 2^28]";
+  if (!InRange(p->pad_left, 0)) return "conv2d_f32: pad_left must be in [0, 2^28]";
+  if (!InRange(p->dilation_h, 1)) return "conv2d_f32: dilation_h must be in [1, 2^28]";
+  if (!InRange(p->dilation_w, 1)) return "conv2d_f32: dilation_w must be in [1, 2^28]";
+  if (!InRange(p->group, 1)) return "conv2d_f32: group must be in [1, 2^28]";
+  if (p->c % p->group != 0) return "conv2d_f32: c must be a multiple of group";
+  if (p->m % p->group != 0) return "conv2d_f32: m must be a multiple of group";
+  if (!(p->act_min <= p->act_max)) return "conv2d_f32: act_min must be <= act_max (and not NaN)";
+  return nullptr;
+}
+
+const char* CheckPool(const opq_pool2d_f32_params* p, int32_t kind) {
+  if (p == nullptr) return "pool2d_f32: params is null";
+  if (kind < OPQ_POOL_MAX || kind > OPQ_POOL_AVG_INCLUDE_PAD) return "pool2d_f32: kind must be 0 (max), 1 or 2 (average)";
+  if (!InRange(p->planes, 0)) return "pool2d_f32: planes must be in [0, 2^28]";
+  if (!InRange(p->h, 0)) return "pool2d_f32: h must be in [0, 2^28]";
+  if (!InRange(p->w, 0)) return "pool2d_f32: w must be in [0, 2^28]";
+  if (!InRange(p->oh, 0)) return "pool2d_f32: oh must be in [0, 2^28]";
+  if (!InRange(p->ow, 0)) return "pool2d_f32: ow must be in [0, 2^28]";
+  if (!InRange(p->kh, 1)) return "pool2d_f32: kh must be in [1, 2^28]";
+  if (!InRange(p->kw, 1)) return "pool2d_f32: kw must be in [1, 2^28]";
+  if (!InRange(p->stride_h, 1)) return "pool2d_f32: stride_h must be in [1, 2^28]";
+  if (!InRange(p->stride_w, 1)) return "pool2d_f32: stride_w must be in [1, 2^28]";
+  if (!InRange(p->dilation_h, 1)) return "pool2d_f32: dilation_h must be in [1, 2^28]";
+  if (!InRange(p->dilation_w, 1)) return "pool2d_f32: dilation_w must be in [1, 2^28]";
+  if (!InRange(p->pad_top, 0)) return "pool2d_f32: pad_top must be in [0, 2^28]";
+  if (!InRange(p->pad_left, 0)) return "pool2d_f32: pad_left must be in [0, 2^28]";
+  if (!InRange(p->pad_bottom, 0)) return "pool2d_f32: pad_bottom must be in [0, 2^28]";
+  if (!InRange(p->pad_right, 0)) return "pool2d_f32: pad_right must be in [0, 2^28]";
+  return nullptr;
+}
+
+// Elements a rows x cols matrix with leading dimension ld spans, false when ld < cols or on overflow.
+bool SpanOf(size_t rows, size_t cols, size_t ld, uint64_t* out) {
+  if (rows == 0 || cols == 0) {
+    *out = 0;
+    return true;
+  }
+  if (ld < cols) return false;
+  uint64_t t;
+  if (!Product({rows - 1, ld}, &t)) return false;
+  *out = t + cols;
+  return true;
+}
+
+}  // namespace
+
+extern "C" {
+
+int32_t opq_f32_auto_variant(void) { return F32Auto(); }
+
+size_t opq_conv2d_f32_workspace_size(const opq_conv2d_f32_params* p, int32_t variant) {
+  bool ok;
+  const F32Ukernels* uk = TableOf(Resolve(variant), &ok);
+  if (!ok || CheckConv(p) != nullptr) return 0;
+  if (uk == nullptr || p->n == 0 || p->m == 0 || p->oh == 0 || p->ow == 0) return 0;
+  const size_t ws = opq::Conv2dF32Workspace(*p, *uk);
+  return ws == kNone ? 0 : ws;
+}
+
+const char* opq_conv2d_f32(const opq_conv2d_f32_params* p, const float* x, size_t x_size, const float* w,
+                           size_t w_size, const float* bias, size_t bias_size, float* y, size_t y_size,
+                           void* workspace, size_t workspace_size, int32_t variant) {
+  if (const char* err = CheckConv(p)) return err;
+  const int32_t v = Resolve(variant);
+  bool ok;
+  const F32Ukernels* uk = TableOf(v, &ok);
+  if (!ok) return "conv2d_f32: variant is not available on this CPU or build";
+  uint64_t nx, nw, ny;
+  if (!Product({uint64_t(p->n), uint64_t(p->c), uint64_t(p->h), uint64_t(p->w)}, &nx) || nx > x_size)
+    return "conv2d_f32: buffer x is smaller than n*c*h*w";
+  if (!Product({uint64_t(p->m), uint64_t(p->c / p->group), uint64_t(p->kh), uint64_t(p->kw)}, &nw) || nw > w_size)
+    return "conv2d_f32: buffer w is smaller than m*(c/group)*kh*kw";
+  if (bias_size != 0 && bias_size != size_t(p->m)) return "conv2d_f32: bias must have 0 or m entries";
+  if (!Product({uint64_t(p->n), uint64_t(p->m), uint64_t(p->oh), uint64_t(p->ow)}, &ny) || ny > y_size)
+    return "conv2d_f32: buffer y is smaller than n*m*oh*ow";
+  if ((nx && !x) || (nw && !w) || (bias_size && !bias) || (ny && !y)) return "conv2d_f32: x, w, bias or y is null";
+  if (Overlap(y, ny * 4, x, nx * 4) || Overlap(y, ny * 4, w, nw * 4) || Overlap(y, ny * 4, bias, bias_size * 4))
+    return "conv2d_f32: y overlaps x, w or bias";
+  if (ny == 0) return nullptr;
+  const opq::Conv2dF32Args args{p, x, w, bias_size ? bias : nullptr, y,
+                                !(std::isinf(p->act_min) && p->act_min < 0 && std::isinf(p->act_max) && p->act_max > 0),
+                                workspace};
+  if (uk == nullptr) {
+    opq::Conv2dF32Ref(args);
+    return nullptr;
+  }
+  const size_t ws = opq::Conv2dF32Workspace(*p, *uk);
+  if (ws == kNone) return "conv2d_f32: oh, ow, strides and dilations need more than 4 GiB of workspace";
+  if (workspace_size < ws) return "conv2d_f32: workspace is smaller than opq_conv2d_f32_workspace_size()";
+  if (workspace == nullptr) return "conv2d_f32: workspace is null";
+  opq::Conv2dF32Run(args, *uk);
+  return nullptr;
+}
+
+size_t opq_gemm_f32_workspace_size(size_t m, size_t n, size_t k, int32_t variant) {
+  bool ok;
+  const F32Ukernels* uk = TableOf(Resolve(variant), &ok);
+  if (!ok || uk == nullptr || m > size_t(kMaxDim) || n > size_t(kMaxDim) || k > size_t(kMaxDim)) return 0;
+  const size_t ws = opq::GemmF32Workspace(m, n, k, *uk);
+  return ws == kNone ? 0 : ws;
+}
+
+const char* opq_gemm_f32(size_t m, size_t n, size_t k, const float* a, size_t a_size, size_t lda, int32_t trans_a,
+                         const float* b, size_t b_size, size_t ldb, int32_t trans_b, float alpha, float beta,
+                         const float* c, size_t c_size, size_t c_stride_m, size_t c_stride_n, float act_min,
+                         float act_max, float* y, size_t y_size, size_t ldy, void* workspace, size_t workspace_size,
+                         int32_t variant) {
+  if (m > size_t(kMaxDim) || n > size_t(kMaxDim) || k > size_t(kMaxDim)) return "gemm_f32: M, N and K must be at most 2^28";
+  const int32_t v = Resolve(variant);
+  bool ok;
+  const F32Ukernels* uk = TableOf(v, &ok);
+  if (!ok) return "gemm_f32: variant is not available on this CPU or build";
+  uint64_t na, nb, nc = 0, ny;
+  if (!(trans_a ? SpanOf(k, m, lda, &na) : SpanOf(m, k, lda, &na))) return trans_a ? "gemm_f32: lda must be >= M (transA)" : "gemm_f32: lda must be >= K";
+  if (na > a_size) return "gemm_f32: buffer A is smaller than its rows * lda";
+  if (!(trans_b ? SpanOf(n, k, ldb, &nb) : SpanOf(k, n, ldb, &nb))) return trans_b ? "gemm_f32: ldb must be >= K (transB)" : "gemm_f32: ldb must be >= N";
+  if (nb > b_size) return "gemm_f32: buffer B is smaller than its rows * ldb";
+  if (!SpanOf(m, n, ldy, &ny)) return "gemm_f32: ldy must be >= N";
+  if (ny > y_size) return "gemm_f32: buffer Y is smaller than (M-1)*ldy + N";
+  if (c_size != 0 && m != 0 && n != 0) {
+    uint64_t sm, sn;
+    if (!Product({m - 1, c_stride_m}, &sm) || !Product({n - 1, c_stride_n}, &sn) || sm + sn + 1 > c_size)
+      return "gemm_f32: buffer C is smaller than its strides require";
+    nc = c_size;
+  }
+  if ((na && !a) || (nb && !b) || (nc && !c) || (ny && !y)) return "gemm_f32: A, B, C or Y is null";
+  if (!(act_min <= act_max)) return "gemm_f32: act_min must be <= act_max (and not NaN)";
+  if (Overlap(y, ny * 4, a, na * 4) || Overlap(y, ny * 4, b, nb * 4) || Overlap(y, ny * 4, c, nc * 4))
+    return "gemm_f32: Y overlaps A, B or C";
+  if (ny == 0) return nullptr;
+  const bool clamp = !(std::isinf(act_min) && act_min < 0 && std::isinf(act_max) && act_max > 0);
+  const opq::GemmF32Args args{m, n, k, a, lda, trans_a != 0, b, ldb, trans_b != 0, alpha, beta,
+                              nc && beta != 0.0f ? c : nullptr, c_stride_m, c_stride_n, clamp, act_min, act_max,
+                              y, ldy, workspace};
+  if (uk == nullptr) {
+    opq::GemmF32Ref(args);
+    return nullptr;
+  }
+  const size_t ws = opq::GemmF32Workspace(m, n, k, *uk);
+  if (ws == kNone) return "gemm_f32: M and K need too much workspace";
+  if (workspace_size < ws) return "gemm_f32: workspace is smaller than opq_gemm_f32_workspace_size()";
+  if (workspace == nullptr) return "gemm_f32: workspace is null";
+  opq::GemmF32Run(args, *uk);
+  return nullptr;
+}
+
+size_t opq_pool2d_f32_workspace_size(const opq_pool2d_f32_params* p, int32_t variant) {
+  bool ok;
+  const F32Ukernels* uk = TableOf(Resolve(variant), &ok);
+  if (!ok || uk == nullptr || CheckPool(p, OPQ_POOL_MAX) != nullptr) return 0;
+  if (p->planes == 0 || p->oh == 0 || p->ow == 0) return 0;
+  const size_t ws = opq::Pool2dF32Workspace(*p);
+  return ws == kNone ? 0 : ws;
+}
+
+const char* opq_pool2d_f32(const opq_pool2d_f32_params* p, int32_t kind, const float* x, size_t x_size, float* y,
+                           size_t y_size, void* workspace, size_t workspace_size, int32_t variant) {
+  if (const char* err = CheckPool(p, kind)) return err;
+  bool ok;
+  const F32Ukernels* uk = TableOf(Resolve(variant), &ok);
+  if (!ok) return "pool2d_f32: variant is not available on this CPU or build";
+  uint64_t nx, ny;
+  if (!Product({uint64_t(p->planes), uint64_t(p->h), uint64_t(p->w)}, &nx) || nx > x_size)
+    return "pool2d_f32: buffer x is smaller than planes*h*w";
+  if (!Product({uint64_t(p->planes), uint64_t(p->oh), uint64_t(p->ow)}, &ny) || ny > y_size)
+    return "pool2d_f32: buffer y is smaller than planes*oh*ow";
+  if ((nx && !x) || (ny && !y)) return "pool2d_f32: x or y is null";
+  if (Overlap(y, ny * 4, x, nx * 4)) return "pool2d_f32: y overlaps x";
+  if (ny == 0) return nullptr;
+  const opq::Pool2dF32Args args{p, kind, x, y, workspace};
+  if (uk == nullptr) {
+    opq::Pool2dF32Ref(args);
+    return nullptr;
+  }
+  const size_t ws = opq::Pool2dF32Workspace(*p);
+  if (ws == kNone) return "pool2d_f32: oh, ow, strides and dilations need more than 4 GiB of workspace";
+  if (workspace_size < ws) return "pool2d_f32: workspace is smaller than opq_pool2d_f32_workspace_size()";
+  if (workspace == nullptr) return "pool2d_f32: workspace is null";
+  opq::Pool2dF32Run(args, *uk);
+  return nullptr;
+}
+
+const char* opq_global_pool_f32(size_t planes, size_t size, int32_t kind, const float* x, size_t x_size, float* y,
+                                size_t y_size, int32_t variant) {
+  bool ok;
+  const F32Ukernels* uk = EltwiseTableOf(Resolve(variant), &ok);
+  if (!ok) return "global_pool_f32: variant is not available on this CPU or build";
+  if (kind < OPQ_POOL_MAX || kind > OPQ_POOL_AVG_INCLUDE_PAD) return "global_pool_f32: kind must be 0 (max), 1 or 2 (average)";
+  uint64_t nx;
+  if (planes > size_t(kMaxDim) || !Product({planes, size}, &nx)) return "global_pool_f32: planes*size is too large";
+  if (nx > x_size) return "global_pool_f32: buffer x is smaller than planes*size";
+  if (planes > y_size) return "global_pool_f32: buffer y is smaller than planes";
+  if ((nx && !x) || (planes && !y)) return "global_pool_f32: x or y is null";
+  if (Overlap(y, planes * 4, x, nx * 4)) return "global_pool_f32: y overlaps x";
+  for (size_t i = 0; i < planes; ++i) {
+    const float* xi = x + i * size;
+    // An empty plane: max -inf, mean 0/0 = NaN (what the JS kernel returns).
+    y[i] = kind == OPQ_POOL_MAX ? uk->max(size, xi) : uk->sum(size, xi) / static_cast<float>(size);
+  }
+  return nullptr;
+}
+
+const char* opq_unary_f32(int32_t op, float p0, float p1, const float* x, size_t x_size, float* y, size_t y_size,
+                          int32_t variant) {
+  bool ok;
+  const F32Ukernels* uk = EltwiseTableOf(Resolve(variant), &ok);
+  if (!ok) return "unary_f32: variant is not available on this CPU or build";
+  if (op < 0 || op >= OPQ_UNARY_COUNT) return "unary_f32: op is not a known OPQ_UNARY_* value";
+  if (y_size < x_size) return "unary_f32: buffer y is smaller than x";
+  if (x_size && (!x || !y)) return "unary_f32: x or y is null";
+  if (x != y && Overlap(y, x_size * 4, x, x_size * 4)) return "unary_f32: y partially overlaps x";
+  uk->unary(op, p0, p1, x_size, x, y);
+  return nullptr;
+}
+
+const char* opq_binary_f32(int32_t op, const float* a, size_t a_size, const float* b, size_t b_size, size_t inner,
+                           float* y, size_t y_size, int32_t variant) {
+  bool ok;
+  const F32Ukernels* uk = EltwiseTableOf(Resolve(variant), &ok);
+  if (!ok) return "binary_f32: variant is not available on this CPU or build";
+  if (op < 0 || op >= OPQ_BINARY_COUNT) return "binary_f32: op is not a known OPQ_BINARY_* value";
+  if (a_size != y_size) return "binary_f32: buffer a must have y_size elements";
+  if (y_size == 0) return nullptr;
+  if (b_size == 0 || inner == 0) return "binary_f32: b_size and inner must be positive";
+  uint64_t block;
+  if (!Product({b_size, inner}, &block) || y_size % block != 0) return "binary_f32: y_size must be a multiple of b_size*inner";
+  if (!a || !b || !y) return "binary_f32: a, b or y is null";
+  if (a != y && Overlap(y, y_size * 4, a, a_size * 4)) return "binary_f32: y partially overlaps a";
+  if (!(b == y && b_size == y_size) && Overlap(y, y_size * 4, b, b_size * 4)) return "binary_f32: y overlaps b";
+  if (b_size == y_size) {
+    uk->binary(op, y_size, a, b, y);
+  } else if (b_size == 1) {
+    uk->binary_scalar(op, y_size, a, b[0], y);
+  } else if (inner == 1) {
+    for (size_t i = 0; i < y_size; i += b_size) uk->binary(op, b_size, a + i, b, y + i);
+  } else {
+    for (size_t i = 0, j = 0; i < y_size; i += inner, j = j + 1 == b_size ? 0 : j + 1)
+      uk->binary_scalar(op, inner, a + i, b[j], y + i);
+  }
+  return nullptr;
+}
+
+}  // extern "C"

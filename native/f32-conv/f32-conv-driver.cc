@@ -1,0 +1,261 @@
+// The float32 convolution driver over a microkernel table.
+// - General (and grouped) convolution: per image and group, the weights (Mg x K, K = Cg*KH*KW) are
+//   packed once as the GEMM's A; im2col writes the B blocks (kc x nc pixels) straight into the
+//   microkernel's nr-column panels, copying whole row runs (memcpy) wherever the stride is 1, so
+//   packing stays cheap next to the Mg multiply-adds per packed value. Y is NCHW directly.
+// - Depthwise (one input channel per group, any multiplier): a padded, phase-split copy of the input
+//   plane (f32::BuildPhasePlane) makes every tap a contiguous run; the microkernel sums the taps over
+//   one output row. Unpadded stride-1 cases read the input in place.
+#include <algorithm>
+#include <limits>
+
+#include "f32-gemm/f32-blocking.h"
+#include "f32-gemm/f32-kernels.h"
+
+namespace opq {
+
+using f32::Carve;
+using f32::RoundUp;
+
+namespace {
+
+struct Seg {
+  size_t j0, len;  // panel columns [j0, j0 + len) are output pixels of one output row
+  int64_t ih0, iw0;  // input coordinates of the first pixel's window origin
+};
+
+bool IsDepthwise(const opq_conv2d_f32_params& p) { return p.c == p.group; }
+
+// Depthwise reads x in place when no tap ever leaves the plane and the stride is 1.
+bool DepthwiseInPlace(const opq_conv2d_f32_params& p) {
+  const int64_t ph = int64_t(p.oh - 1) * p.stride_h + int64_t(p.kh - 1) * p.dilation_h + 1;
+  const int64_t pw = int64_t(p.ow - 1) * p.stride_w + int64_t(p.kw - 1) * p.dilation_w + 1;
+  return p.stride_w == 1 && p.pad_top == 0 && p.pad_left == 0 && ph <= p.h && pw <= p.w;
+}
+
+// Weights of one group as GEMM A panels (see PackA in f32-gemm-driver.cc).
+void PackWeights(const float* w, size_t mg, size_t k, size_t kcb, size_t mr, size_t mp, float* out) {
+  for (size_t k0 = 0; k0 < k; k0 += kcb) {
+    const size_t kc = std::min(kcb, k - k0);
+    for (size_t i0 = 0; i0 < mp; i0 += mr) {
+      float* dst = out + k0 * mp + i0 * kc;
+      for (size_t r = 0; r < mr; ++r) {
+        const size_t i = i0 + r;
+        if (i >= mg) {
+          for (size_t kk = 0; kk < kc; ++kk) dst[kk * mr + r] = 0.0f;
+        } else {
+          const float* src = w + i * k + k0;
+          for (size_t kk = 0; kk < kc; ++kk) dst[kk * mr + r] = src[kk];
+        }
+      }
+    }
+  }
+}
+
+// im2col of rows [k0, k0+kc) and output pixels [p0, p0+ncp) into nr-column panels (zero past P).
+void PackIm2col(const opq_conv2d_f32_params& p, const float* x, size_t k0, size_t kc, size_t p0, size_t ncp,
+                size_t nr, float* out) {
+  const size_t P = size_t(p.oh) * p.ow, khw = size_t(p.kh) * p.kw, hw = size_t(p.h) * p.w;
+  // 1x1, stride 1, no padding, same size: B is x itself, row k = channel k.
+  const bool contiguous = p.kh == 1 && p.kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 &&
+                          p.pad_left == 0 && p.oh == p.h && p.ow == p.w;
+  Seg segs[32];
+  for (size_t q0 = 0; q0 < ncp; q0 += nr) {
+    float* dst = out + q0 * kc;
+    const size_t first = p0 + q0;
+    const size_t cols = first < P ? std::min(nr, P - first) : 0;
+    size_t nseg = 0;
+    if (!contiguous) {
+      size_t oh = first / p.ow, ow = first % p.ow;
+      for (size_t j = 0; j < cols;) {
+        const size_t len = std::min(cols - j, size_t(p.ow) - ow);
+        segs[nseg++] = {j, len, int64_t(oh) * p.stride_h - p.pad_top, int64_t(ow) * p.stride_w - p.pad_left};
+        j += len;
+        ow = 0;
+        ++oh;
+      }
+    }
+    size_t c = k0 / khw, kh = (k0 % khw) / p.kw, kw = k0 % p.kw;
+    for (size_t kk = 0; kk < kc; ++kk) {
+      float* d = dst + kk * nr;
+      for (size_t j = cols; j < nr; ++j) d[j] = 0.0f;
+      const float* xc = x + c * hw;
+      if (contiguous) {
+        std::memcpy(d, xc + first, cols * sizeof(float));
+      } else {
+        for (size_t s = 0; s < nseg; ++s) {
+          const Seg& sg = segs[s];
+          float* ds = d + sg.j0;
+          const int64_t ih = sg.ih0 + int64_t(kh) * p.dilation_h;
+          if (ih < 0 || ih >= p.h) {
+            for (size_t t = 0; t < sg.len; ++t) ds[t] = 0.0f;
+            continue;
+          }
+          const float* row = xc + size_t(ih) * p.w;
+          const int64_t iw = sg.iw0 + int64_t(kw) * p.dilation_w;
+          if (p.stride_w == 1) {
+            const int64_t len = int64_t(sg.len);
+            const int64_t lo = std::min(std::max<int64_t>(-iw, 0), len);
+            const int64_t hi = std::max(lo, std::min<int64_t>(int64_t(p.w) - iw, len));
+            for (int64_t t = 0; t < lo; ++t) ds[t] = 0.0f;
+            if (hi > lo) std::memcpy(ds + lo, row + iw + lo, size_t(hi - lo) * sizeof(float));
+            for (int64_t t = hi; t < len; ++t) ds[t] = 0.0f;
+          } else {
+            for (size_t t = 0; t < sg.len; ++t) {
+              const int64_t at = iw + int64_t(t) * p.stride_w;
+              ds[t] = at >= 0 && at < p.w ? row[at] : 0.0f;
+            }
+          }
+        }
+      }
+      if (++kw == size_t(p.kw)) {
+        kw = 0;
+        if (++kh == size_t(p.kh)) {
+          kh = 0;
+          ++c;
+        }
+      }
+    }
+  }
+}
+
+void RunGeneral(const Conv2dF32Args& a, const F32Ukernels& uk) {
+  const opq_conv2d_f32_params& p = *a.p;
+  const size_t cg = p.c / p.group, mg = p.m / p.group, K = cg * p.kh * p.kw;
+  const size_t P = size_t(p.oh) * p.ow, hw = size_t(p.h) * p.w;
+  const size_t mr = uk.mr, nr = uk.nr, mp = RoundUp(mg, mr);
+  const size_t kcb = f32::KcOf(K), ncb = f32::NcOf(kcb, P, nr);
+  const uint32_t clamp = a.clamp ? kF32Clamp : 0;
+  uintptr_t cur = reinterpret_cast<uintptr_t>(a.workspace);
+  float* apack = Carve(&cur, mp * K);
+  float* bpack = Carve(&cur, kcb * ncb);
+  for (size_t g = 0; g < size_t(p.group); ++g) {
+    PackWeights(a.w + g * mg * K, mg, K, kcb, mr, mp, apack);
+    const float* bias = a.bias ? a.bias + g * mg : nullptr;
+    for (size_t n = 0; n < size_t(p.n); ++n) {
+      const float* x = a.x + (n * p.c + g * cg) * hw;
+      float* y = a.y + (n * p.m + g * mg) * P;
+      for (size_t p0 = 0; p0 < P; p0 += ncb) {
+        const size_t nc = std::min(ncb, P - p0), ncp = RoundUp(nc, nr);
+        for (size_t k0 = 0; k0 < K; k0 += kcb) {
+          const size_t kc = std::min(kcb, K - k0);
+          PackIm2col(p, x, k0, kc, p0, ncp, nr, bpack);
+          const bool first = k0 == 0;
+          const uint32_t flags = (first ? 0 : kF32Accumulate) | (k0 + kc == K ? clamp : 0);
+          for (size_t q0 = 0; q0 < nc; q0 += nr) {
+            const float* bp = bpack + q0 * kc;
+            const size_t cols = std::min(nr, nc - q0);
+            for (size_t i0 = 0; i0 < mg; i0 += mr) {
+              f32::RunTile(uk, kc, apack + k0 * mp + i0 * kc, bp, y + i0 * P + p0 + q0, P, std::min(mr, mg - i0), cols,
+                           first && bias ? bias + i0 : nullptr, flags, p.act_min, p.act_max);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+void RunDepthwise(const Conv2dF32Args& a, const F32Ukernels& uk) {
+  const opq_conv2d_f32_params& p = *a.p;
+  const size_t mg = p.m / p.group, ntaps = size_t(p.kh) * p.kw, hw = size_t(p.h) * p.w;
+  const size_t ohw = size_t(p.oh) * p.ow;
+  const bool in_place = DepthwiseInPlace(p);
+  const f32::PhasePlane pp = f32::PlaneOf(p.oh, p.ow, p.kh, p.kw, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w,
+                                          p.pad_top, p.pad_left);
+  uintptr_t cur = reinterpret_cast<uintptr_t>(a.workspace);
+  cur = (cur + 63) & ~uintptr_t{63};
+  size_t* offs = reinterpret_cast<size_t*>(cur);
+  cur += ntaps * sizeof(size_t);
+  cur = (cur + 63) & ~uintptr_t{63};
+  const float** taps = reinterpret_cast<const float**>(cur);
+  cur += ntaps * sizeof(float*);
+  float* plane = in_place ? nullptr : Carve(&cur, pp.sw * pp.ph * pp.qw);
+  const size_t rs = in_place ? size_t(p.w) : pp.qw;  // row stride of what the taps read
+  for (size_t kh = 0, t = 0; kh < size_t(p.kh); ++kh) {
+    for (size_t kw = 0; kw < size_t(p.kw); ++kw, ++t) {
+      const size_t col = kw * p.dilation_w;
+      offs[t] = in_place ? kh * p.dilation_h * rs + col
+                         : ((col % pp.sw) * pp.ph + kh * p.dilation_h) * pp.qw + col / pp.sw;
+    }
+  }
+  const uint32_t flags = a.clamp ? kF32Clamp : 0;
+  for (size_t n = 0; n < size_t(p.n); ++n) {
+    for (size_t ci = 0; ci < size_t(p.c); ++ci) {
+      const float* xc = a.x + (n * p.c + ci) * hw;
+      const float* src = xc;
+      if (!in_place) {
+        f32::BuildPhasePlane(pp, xc, p.h, p.w, 0.0f, plane);
+        src = plane;
+      }
+      for (size_t mm = 0; mm < mg; ++mm) {
+        const size_t m = ci * mg + mm;
+        const float* w = a.w + m * ntaps;
+        const float bias = a.bias ? a.bias[m] : 0.0f;
+        float* y = a.y + (n * p.m + m) * ohw;
+        for (size_t oh = 0; oh < size_t(p.oh); ++oh) {
+          const float* base = src + oh * p.stride_h * rs;
+          for (size_t t = 0; t < ntaps; ++t) taps[t] = base + offs[t];
+          uk.dw_row(p.ow, ntaps, taps, w, bias, flags, p.act_min, p.act_max, y + oh * p.ow);
+        }
+      }
+    }
+  }
+}
+
+// a*b with overflow check against `limit`.
+bool MulTo(uint64_t a, uint64_t b, uint64_t limit, uint64_t* out) {
+  if (a != 0 && b > limit / a) return false;
+  *out = a * b;
+  return *out <= limit;
+}
+
+}  // namespace
+
+size_t Conv2dF32Workspace(const opq_conv2d_f32_params& p, const F32Ukernels& uk) {
+  const size_t kNone = std::numeric_limits<size_t>::max();
+  // At most 2^30 floats of scratch (and half the address space on wasm32): more is a malformed layer.
+  const uint64_t limit = std::min<uint64_t>(uint64_t{1} << 30, std::numeric_limits<size_t>::max() / 8);
+  uint64_t floats = 0;
+  if (IsDepthwise(p)) {
+    const uint64_t ph = uint64_t(p.oh - 1) * p.stride_h + uint64_t(p.kh - 1) * p.dilation_h + 1;
+    const uint64_t pw = uint64_t(p.ow - 1) * p.stride_w + uint64_t(p.kw - 1) * p.dilation_w + 1;
+    const uint64_t qw = (pw + p.stride_w - 1) / p.stride_w;
+    uint64_t t = 0;
+    if (!DepthwiseInPlace(p)) {
+      if (!MulTo(ph, qw, limit, &t) || !MulTo(t, uint64_t(p.stride_w), limit, &floats)) return kNone;
+    }
+    const uint64_t ntaps = uint64_t(p.kh) * p.kw;
+    floats += ntaps * 2 * (sizeof(void*) / sizeof(float) + 1) + 64;
+  } else {
+    const uint64_t K = uint64_t(p.c / p.group) * p.kh * p.kw;
+    const uint64_t P = uint64_t(p.oh) * p.ow;
+    const uint64_t kc = f32::KcOf(K), nc = f32::NcOf(kc, P, uk.nr);
+    const uint64_t mp = RoundUp(p.m / p.group, uk.mr);
+    uint64_t a = 0;
+    if (!MulTo(mp, K, limit, &a)) return kNone;
+    floats = a + kc * nc + 64;
+  }
+  if (floats > limit) return kNone;
+  return size_t(floats) * sizeof(float);
+}
+
+void Conv2dF32Run(const Conv2dF32Args& a, const F32Ukernels& uk) {
+  const opq_conv2d_f32_params& p = *a.p;
+  const size_t cg = p.c / p.group;
+  if (cg * p.kh * p.kw == 0) {
+    // No input channels: the output is the (clamped) bias.
+    const size_t ohw = size_t(p.oh) * p.ow;
+    for (size_t n = 0; n < size_t(p.n); ++n)
+      for (size_t m = 0; m < size_t(p.m); ++m) {
+        float v = a.bias ? a.bias[m] : 0.0f;
+        if (a.clamp) v = std::min(std::max(v, p.act_min), p.act_max);
+        std::fill(a.y + (n * p.m + m) * ohw, a.y + (n * p.m + m + 1) * ohw, v);
+      }
+    return;
+  }
+  if (IsDepthwise(p)) RunDepthwise(a, uk);
+  else RunGeneral(a, uk);
+}
+
+}  // namespace opq

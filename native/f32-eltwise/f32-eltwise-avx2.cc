@@ -1,0 +1,141 @@
+// AVX2 elementwise float32 ops and reductions. Sigmoid and Tanh stay scalar (C library exp/tanh)
+// in every variant so they agree with the reference to the ulp.
+#include <limits>
+
+#include "f32-gemm/f32-avx2-util.h"
+#include "f32-gemm/f32-kernels.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+
+#include "isa/x86-avx2-begin.h"
+
+namespace opq {
+
+namespace {
+
+template <class F>
+void Map(size_t n, const float* x, float* y, F f) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, f(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    const __m256i mask = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(f32::kTailMask + 8 - (n - i)));
+    _mm256_maskstore_ps(y + i, mask, f(_mm256_maskload_ps(x + i, mask)));
+  }
+}
+
+template <class F>
+void Zip(size_t n, const float* a, const float* b, float* y, F f) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, f(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
+  if (i < n) {
+    const __m256i mask = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(f32::kTailMask + 8 - (n - i)));
+    _mm256_maskstore_ps(y + i, mask, f(_mm256_maskload_ps(a + i, mask), _mm256_maskload_ps(b + i, mask)));
+  }
+}
+
+// Functors rather than captureless lambdas: a lambda's function-pointer thunk would be compiled
+// without AVX (GCC warns about the ABI of its vector return).
+struct AddOp { __m256 operator()(__m256 p, __m256 q) const { return _mm256_add_ps(p, q); } };
+struct SubOp { __m256 operator()(__m256 p, __m256 q) const { return _mm256_sub_ps(p, q); } };
+struct MulOp { __m256 operator()(__m256 p, __m256 q) const { return _mm256_mul_ps(p, q); } };
+struct DivOp { __m256 operator()(__m256 p, __m256 q) const { return _mm256_div_ps(p, q); } };
+
+}  // namespace
+
+void F32UnaryAvx2(int32_t op, float p0, float p1, size_t n, const float* x, float* y) {
+  const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
+  const __m256 v0 = _mm256_set1_ps(p0), v1 = _mm256_set1_ps(p1);
+  switch (op) {
+    case OPQ_UNARY_RELU:
+      // x < 0 ? 0 : x, keeping NaN (the reference's comparison).
+      Map(n, x, y, [&](__m256 v) { return _mm256_blendv_ps(v, zero, _mm256_cmp_ps(v, zero, _CMP_LT_OQ)); });
+      return;
+    case OPQ_UNARY_CLIP:
+      Map(n, x, y, [&](__m256 v) { return _mm256_min_ps(v1, _mm256_max_ps(v0, v)); });
+      return;
+    case OPQ_UNARY_HARDSIGMOID:
+      Map(n, x, y, [&](__m256 v) { return _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(_mm256_mul_ps(v0, v), v1), zero), one); });
+      return;
+    case OPQ_UNARY_HARDSWISH: {
+      const __m256 sixth = _mm256_set1_ps(1.0f / 6.0f), half = _mm256_set1_ps(0.5f);
+      Map(n, x, y, [&](__m256 v) {
+        return _mm256_mul_ps(v, _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(_mm256_mul_ps(v, sixth), half), zero), one));
+      });
+      return;
+    }
+    case OPQ_UNARY_LEAKYRELU:
+      Map(n, x, y, [&](__m256 v) { return _mm256_blendv_ps(v, _mm256_mul_ps(v0, v), _mm256_cmp_ps(v, zero, _CMP_LT_OQ)); });
+      return;
+    default:
+      for (size_t i = 0; i < n; ++i) y[i] = UnaryRef(op, p0, p1, x[i]);
+      return;
+  }
+}
+
+void F32BinaryAvx2(int32_t op, size_t n, const float* a, const float* b, float* y) {
+  switch (op) {
+    case OPQ_BINARY_ADD: Zip(n, a, b, y, AddOp()); return;
+    case OPQ_BINARY_SUB: Zip(n, a, b, y, SubOp()); return;
+    case OPQ_BINARY_MUL: Zip(n, a, b, y, MulOp()); return;
+    default: Zip(n, a, b, y, DivOp()); return;
+  }
+}
+
+void F32BinaryScalarAvx2(int32_t op, size_t n, const float* a, float s, float* y) {
+  const __m256 q = _mm256_set1_ps(s);
+  switch (op) {
+    case OPQ_BINARY_ADD: Map(n, a, y, [&](__m256 p) { return _mm256_add_ps(p, q); }); return;
+    case OPQ_BINARY_SUB: Map(n, a, y, [&](__m256 p) { return _mm256_sub_ps(p, q); }); return;
+    case OPQ_BINARY_MUL: Map(n, a, y, [&](__m256 p) { return _mm256_mul_ps(p, q); }); return;
+    default: Map(n, a, y, [&](__m256 p) { return _mm256_div_ps(p, q); }); return;
+  }
+}
+
+float F32SumAvx2(size_t n, const float* x) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    s0 = _mm256_add_ps(s0, _mm256_loadu_ps(x + i));
+    s1 = _mm256_add_ps(s1, _mm256_loadu_ps(x + i + 8));
+    s2 = _mm256_add_ps(s2, _mm256_loadu_ps(x + i + 16));
+    s3 = _mm256_add_ps(s3, _mm256_loadu_ps(x + i + 24));
+  }
+  for (; i + 8 <= n; i += 8) s0 = _mm256_add_ps(s0, _mm256_loadu_ps(x + i));
+  if (i < n) {
+    const __m256i mask = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(f32::kTailMask + 8 - (n - i)));
+    s1 = _mm256_add_ps(s1, _mm256_maskload_ps(x + i, mask));
+  }
+  const __m256 s = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
+  __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_add_ss(h, _mm_movehdup_ps(h));
+  return _mm_cvtss_f32(h);
+}
+
+float F32MaxAvx2(size_t n, const float* x) {
+  const __m256 ninf = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  __m256 m0 = ninf, m1 = ninf;
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    m0 = _mm256_max_ps(_mm256_loadu_ps(x + i), m0);
+    m1 = _mm256_max_ps(_mm256_loadu_ps(x + i + 8), m1);
+  }
+  for (; i < n; i += 8) {
+    const size_t r = n - i < 8 ? n - i : 8;
+    const __m256i mask = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(f32::kTailMask + 8 - r));
+    // Masked-off lanes load 0.0: blend them to -inf so they never win.
+    const __m256 v = _mm256_blendv_ps(ninf, _mm256_maskload_ps(x + i, mask), _mm256_castsi256_ps(mask));
+    m0 = _mm256_max_ps(v, m0);
+  }
+  const __m256 m = _mm256_max_ps(m0, m1);
+  __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+  h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_max_ss(h, _mm_movehdup_ps(h));
+  return _mm_cvtss_f32(h);
+}
+
+}  // namespace opq
+
+#include "isa/x86-avx2-end.h"
+#endif

@@ -1,0 +1,109 @@
+// WASM SIMD128 elementwise float32 ops and reductions. Sigmoid and Tanh stay scalar (C library).
+#include "f32-gemm/f32-kernels.h"
+
+#if defined(__wasm_simd128__)
+#include <limits>
+#include <wasm_simd128.h>
+
+namespace opq {
+
+namespace {
+
+template <class F, class S>
+void Map(size_t n, const float* x, float* y, F f, S s) {
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, f(wasm_v128_load(x + i)));
+  for (; i < n; ++i) y[i] = s(x[i]);
+}
+
+template <class F, class S>
+void Zip(size_t n, const float* a, const float* b, float* y, F f, S s) {
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, f(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+  for (; i < n; ++i) y[i] = s(a[i], b[i]);
+}
+
+}  // namespace
+
+void F32UnaryWasmSimd(int32_t op, float p0, float p1, size_t n, const float* x, float* y) {
+  const v128_t zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
+  const v128_t v0 = wasm_f32x4_splat(p0), v1 = wasm_f32x4_splat(p1);
+  auto ref = [&](float v) { return UnaryRef(op, p0, p1, v); };
+  switch (op) {
+    case OPQ_UNARY_RELU:
+      Map(n, x, y, [&](v128_t v) { return wasm_v128_bitselect(zero, v, wasm_f32x4_lt(v, zero)); }, ref);
+      return;
+    case OPQ_UNARY_CLIP:
+      Map(n, x, y, [&](v128_t v) { return wasm_f32x4_pmin(wasm_f32x4_pmax(v, v0), v1); }, ref);
+      return;
+    case OPQ_UNARY_HARDSIGMOID:
+      Map(n, x, y, [&](v128_t v) {
+        return wasm_f32x4_pmin(wasm_f32x4_pmax(wasm_f32x4_add(wasm_f32x4_mul(v0, v), v1), zero), one);
+      }, ref);
+      return;
+    case OPQ_UNARY_HARDSWISH: {
+      const v128_t sixth = wasm_f32x4_splat(1.0f / 6.0f), half = wasm_f32x4_splat(0.5f);
+      Map(n, x, y, [&](v128_t v) {
+        return wasm_f32x4_mul(v, wasm_f32x4_pmin(wasm_f32x4_pmax(wasm_f32x4_add(wasm_f32x4_mul(v, sixth), half), zero), one));
+      }, ref);
+      return;
+    }
+    case OPQ_UNARY_LEAKYRELU:
+      Map(n, x, y, [&](v128_t v) { return wasm_v128_bitselect(wasm_f32x4_mul(v0, v), v, wasm_f32x4_lt(v, zero)); }, ref);
+      return;
+    default:
+      for (size_t i = 0; i < n; ++i) y[i] = ref(x[i]);
+      return;
+  }
+}
+
+void F32BinaryWasmSimd(int32_t op, size_t n, const float* a, const float* b, float* y) {
+  switch (op) {
+    case OPQ_BINARY_ADD: Zip(n, a, b, y, wasm_f32x4_add, [](float p, float q) { return p + q; }); return;
+    case OPQ_BINARY_SUB: Zip(n, a, b, y, wasm_f32x4_sub, [](float p, float q) { return p - q; }); return;
+    case OPQ_BINARY_MUL: Zip(n, a, b, y, wasm_f32x4_mul, [](float p, float q) { return p * q; }); return;
+    default: Zip(n, a, b, y, wasm_f32x4_div, [](float p, float q) { return p / q; }); return;
+  }
+}
+
+void F32BinaryScalarWasmSimd(int32_t op, size_t n, const float* a, float s, float* y) {
+  const v128_t q = wasm_f32x4_splat(s);
+  switch (op) {
+    case OPQ_BINARY_ADD: Map(n, a, y, [&](v128_t p) { return wasm_f32x4_add(p, q); }, [&](float p) { return p + s; }); return;
+    case OPQ_BINARY_SUB: Map(n, a, y, [&](v128_t p) { return wasm_f32x4_sub(p, q); }, [&](float p) { return p - s; }); return;
+    case OPQ_BINARY_MUL: Map(n, a, y, [&](v128_t p) { return wasm_f32x4_mul(p, q); }, [&](float p) { return p * s; }); return;
+    default: Map(n, a, y, [&](v128_t p) { return wasm_f32x4_div(p, q); }, [&](float p) { return p / s; }); return;
+  }
+}
+
+float F32SumWasmSimd(size_t n, const float* x) {
+  v128_t s0 = wasm_f32x4_splat(0.0f), s1 = s0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    s0 = wasm_f32x4_add(s0, wasm_v128_load(x + i));
+    s1 = wasm_f32x4_add(s1, wasm_v128_load(x + i + 4));
+  }
+  const v128_t s = wasm_f32x4_add(s0, s1);
+  float r = (wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1)) +
+            (wasm_f32x4_extract_lane(s, 2) + wasm_f32x4_extract_lane(s, 3));
+  for (; i < n; ++i) r += x[i];
+  return r;
+}
+
+float F32MaxWasmSimd(size_t n, const float* x) {
+  const float ninf = -std::numeric_limits<float>::infinity();
+  v128_t m = wasm_f32x4_splat(ninf);
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) m = wasm_f32x4_pmax(m, wasm_v128_load(x + i));
+  float r = ninf;
+  for (int l = 0; l < 4; ++l) {
+    const float v = wasm_f32x4_extract_lane(m, 0);
+    r = v > r ? v : r;
+    m = wasm_i32x4_shuffle(m, m, 1, 2, 3, 0);
+  }
+  for (; i < n; ++i) r = x[i] > r ? x[i] : r;
+  return r;
+}
+
+}  // namespace opq
+#endif

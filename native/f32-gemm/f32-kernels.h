@@ -1,0 +1,121 @@
+// Internal interface of the float32 kernels, shared by the drivers, the per-ISA microkernels and
+// the validated entry points (native/api/f32-api.cc). Everything below trusts its arguments.
+//
+// Structure: the `ref` variant is plain direct loops (the readable definition). Every SIMD variant
+// is the same scalar blocked driver (packing, cache blocking, padding planes: f32-*-driver.cc)
+// calling that ISA's microkernels through an F32Ukernels table.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "opq_f32.h"
+
+namespace opq {
+
+// Microkernel flags.
+constexpr uint32_t kF32Accumulate = 1;  // start from C instead of the row init (or zero)
+constexpr uint32_t kF32Clamp = 2;       // clamp the result to [lo, hi] before storing
+
+struct F32Ukernels {
+  size_t mr, nr;  // GEMM register tile
+  // C[mr][nr] (ldc) = init or C, plus sum_k a[k*mr + r] * b[k*nr + j]; `init` is mr row values or null (0).
+  void (*gemm)(size_t kc, const float* a, const float* b, float* c, size_t ldc, const float* init, uint32_t flags,
+               float lo, float hi);
+  // y[j] = bias + sum_t w[t] * taps[t][j] for j < n (depthwise convolution, one output row).
+  void (*dw_row)(size_t n, size_t ntaps, const float* const* taps, const float* w, float bias, uint32_t flags,
+                 float lo, float hi, float* y);
+  // y[j] = max_t taps[t][j].
+  void (*max_row)(size_t n, size_t ntaps, const float* const* taps, float* y);
+  // y[j] = (sum_t taps[t][j]) / (row_count * col_count[j]).
+  void (*avg_row)(size_t n, size_t ntaps, const float* const* taps, float row_count, const float* col_count, float* y);
+  // y[i] = op(x[i]) (OPQ_UNARY_*).
+  void (*unary)(int32_t op, float p0, float p1, size_t n, const float* x, float* y);
+  // y[i] = a[i] op b[i] (OPQ_BINARY_*), and y[i] = a[i] op s.
+  void (*binary)(int32_t op, size_t n, const float* a, const float* b, float* y);
+  void (*binary_scalar)(int32_t op, size_t n, const float* a, float s, float* y);
+  // Sum and max of x[0..n).
+  float (*sum)(size_t n, const float* x);
+  float (*max)(size_t n, const float* x);
+};
+
+// The scalar definitions (also the tails of the SIMD microkernels where they share them).
+float UnaryRef(int32_t op, float p0, float p1, float x);
+float BinaryRef(int32_t op, float a, float b);
+const F32Ukernels& F32UkernelsScalar();
+
+// The per-ISA microkernels, one file per op family (f32-<op>/f32-<op>-<isa>.cc); the tables are
+// assembled in native/api/f32-api.cc.
+#define OPQ_F32_DECLARE_UKERNELS(ISA)                                                                                \
+  void F32GemmUk##ISA(size_t kc, const float* a, const float* b, float* c, size_t ldc, const float* init,             \
+                      uint32_t flags, float lo, float hi);                                                           \
+  void F32DwRow##ISA(size_t n, size_t ntaps, const float* const* taps, const float* w, float bias, uint32_t flags,    \
+                     float lo, float hi, float* y);                                                                  \
+  void F32MaxRow##ISA(size_t n, size_t ntaps, const float* const* taps, float* y);                                   \
+  void F32AvgRow##ISA(size_t n, size_t ntaps, const float* const* taps, float row_count, const float* col_count,     \
+                      float* y);                                                                                     \
+  void F32Unary##ISA(int32_t op, float p0, float p1, size_t n, const float* x, float* y);                            \
+  void F32Binary##ISA(int32_t op, size_t n, const float* a, const float* b, float* y);                               \
+  void F32BinaryScalar##ISA(int32_t op, size_t n, const float* a, float s, float* y);                                \
+  float F32Sum##ISA(size_t n, const float* x);                                                                       \
+  float F32Max##ISA(size_t n, const float* x);
+
+#if defined(__x86_64__) || defined(_M_X64)
+constexpr size_t kF32MrAvx2 = 6, kF32NrAvx2 = 16;
+OPQ_F32_DECLARE_UKERNELS(Avx2)
+#endif
+#if defined(__wasm_simd128__)
+constexpr size_t kF32MrWasmSimd = 4, kF32NrWasmSimd = 8;
+OPQ_F32_DECLARE_UKERNELS(WasmSimd)
+#endif
+
+struct Conv2dF32Args {
+  const opq_conv2d_f32_params* p;
+  const float* x;
+  const float* w;
+  const float* bias;  // null or m values
+  float* y;
+  bool clamp;
+  void* workspace;
+};
+
+struct GemmF32Args {
+  size_t m, n, k;
+  const float* a;
+  size_t lda;
+  bool trans_a;
+  const float* b;
+  size_t ldb;
+  bool trans_b;
+  float alpha, beta;
+  const float* c;  // null when absent or beta == 0
+  size_t c_stride_m, c_stride_n;
+  bool clamp;
+  float lo, hi;
+  float* y;
+  size_t ldy;
+  void* workspace;
+};
+
+struct Pool2dF32Args {
+  const opq_pool2d_f32_params* p;
+  int32_t kind;
+  const float* x;
+  float* y;
+  void* workspace;
+};
+
+// References: direct loops, no workspace.
+void Conv2dF32Ref(const Conv2dF32Args& a);
+void GemmF32Ref(const GemmF32Args& a);
+void Pool2dF32Ref(const Pool2dF32Args& a);
+
+// Blocked drivers over a microkernel table. Workspace sizes are in bytes; SIZE_MAX on overflow.
+size_t Conv2dF32Workspace(const opq_conv2d_f32_params& p, const F32Ukernels& uk);
+void Conv2dF32Run(const Conv2dF32Args& a, const F32Ukernels& uk);
+size_t GemmF32Workspace(size_t m, size_t n, size_t k, const F32Ukernels& uk);
+void GemmF32Run(const GemmF32Args& a, const F32Ukernels& uk);
+size_t Pool2dF32Workspace(const opq_pool2d_f32_params& p);
+void Pool2dF32Run(const Pool2dF32Args& a, const F32Ukernels& uk);
+
+}  // namespace opq

@@ -1,0 +1,175 @@
+// N-API glue for the float32 kernels (opq_f32.h). Positional arguments: these run once per node
+// of a float model, where an object's property lookups would cost more than a small kernel.
+#include <cmath>
+
+#include "napi/common.h"
+#include "opq_f32.h"
+
+namespace opq_napi {
+namespace {
+
+bool Number(Napi::Env env, const Napi::CallbackInfo& info, size_t i, const char* what, double* out) {
+  if (i >= info.Length() || !info[i].IsNumber()) return Fail(env, std::string(what) + " must be a number");
+  *out = info[i].As<Napi::Number>().DoubleValue();
+  return true;
+}
+
+bool Int(Napi::Env env, const Napi::CallbackInfo& info, size_t i, const char* what, int64_t lo, int64_t hi,
+         int64_t* out) {
+  double d;
+  if (!Number(env, info, i, what, &d)) return false;
+  if (!(d >= double(lo) && d <= double(hi)) || d != std::floor(d))
+    return Fail(env, std::string(what) + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  *out = static_cast<int64_t>(d);
+  return true;
+}
+
+bool Floats(Napi::Env env, const Napi::CallbackInfo& info, size_t i, const char* what, View* out, bool optional) {
+  if (optional && (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined())) {
+    *out = View{};
+    return true;
+  }
+  if (i >= info.Length()) return Fail(env, std::string(what) + " is missing");
+  return GetTyped(env, info[i], what, napi_float32_array, "a Float32Array", out);
+}
+
+bool Params(Napi::Env env, const Napi::CallbackInfo& info, size_t i, size_t fields, const char* what, const int32_t** out) {
+  View v;
+  if (i >= info.Length() || !GetTyped(env, info[i], what, napi_int32_array, "an Int32Array", &v)) return false;
+  if (v.length != fields)
+    return Fail(env, std::string(what) + " must be an Int32Array of " + std::to_string(fields) + " fields");
+  *out = static_cast<const int32_t*>(v.data);
+  return true;
+}
+
+Napi::Value Done(Napi::Env env, const char* err) {
+  if (err) Fail(env, err);
+  return env.Undefined();
+}
+
+// conv2dF32(params: Int32Array(16), actMin, actMax, x, w, bias|null, y, variant)
+Napi::Value Conv2d(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int32_t* f;
+  double lo, hi;
+  int64_t variant;
+  View x, w, bias, y;
+  if (!Params(env, info, 0, 16, "params", &f) || !Number(env, info, 1, "actMin", &lo) ||
+      !Number(env, info, 2, "actMax", &hi) || !Floats(env, info, 3, "x", &x, false) ||
+      !Floats(env, info, 4, "w", &w, false) || !Floats(env, info, 5, "bias", &bias, true) ||
+      !Floats(env, info, 6, "y", &y, false) || !Int(env, info, 7, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant))
+    return env.Undefined();
+  opq_conv2d_f32_params p{f[0], f[1], f[2],  f[3],  f[4],  f[5],  f[6],  f[7],          f[8],
+                          f[9], f[10], f[11], f[12], f[13], f[14], f[15], float(lo), float(hi)};
+  const int32_t v = static_cast<int32_t>(variant);
+  const size_t ws = opq_conv2d_f32_workspace_size(&p, v);
+  return Done(env, opq_conv2d_f32(&p, static_cast<const float*>(x.data), x.length, static_cast<const float*>(w.data),
+                                  w.length, static_cast<const float*>(bias.data), bias.length,
+                                  static_cast<float*>(y.data), y.length, Workspace(ws), ws, v));
+}
+
+// gemmF32(dims: Float64Array [m, n, k, lda, ldb, ldy, transA, transB, cStrideM, cStrideN],
+//         alpha, beta, actMin, actMax, a, b, c|null, y, variant)
+Napi::Value Gemm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  View dims, a, b, c, y;
+  double alpha, beta, lo, hi;
+  int64_t variant;
+  if (info.Length() < 1 || !GetTyped(env, info[0], "dims", napi_float64_array, "a Float64Array", &dims))
+    return env.Undefined();
+  if (dims.length != 10) return Done(env, "dims must be a Float64Array of 10 fields");
+  if (!Number(env, info, 1, "alpha", &alpha) || !Number(env, info, 2, "beta", &beta) ||
+      !Number(env, info, 3, "actMin", &lo) || !Number(env, info, 4, "actMax", &hi) ||
+      !Floats(env, info, 5, "a", &a, false) || !Floats(env, info, 6, "b", &b, false) ||
+      !Floats(env, info, 7, "c", &c, true) || !Floats(env, info, 8, "y", &y, false) ||
+      !Int(env, info, 9, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant))
+    return env.Undefined();
+  const double* d = static_cast<const double*>(dims.data);
+  static const char* const kNames[10] = {"m", "n", "k", "lda", "ldb", "ldy", "transA", "transB", "cStrideM", "cStrideN"};
+  size_t u[10];
+  for (int i = 0; i < 10; ++i) {
+    if (!(d[i] >= 0 && d[i] <= 4294967295.0) || d[i] != std::floor(d[i]))
+      return Done(env, (std::string(kNames[i]) + " must be a non-negative integer").c_str());
+    u[i] = static_cast<size_t>(d[i]);
+  }
+  const int32_t v = static_cast<int32_t>(variant);
+  const size_t ws = opq_gemm_f32_workspace_size(u[0], u[1], u[2], v);
+  return Done(env, opq_gemm_f32(u[0], u[1], u[2], static_cast<const float*>(a.data), a.length, u[3], u[6] != 0,
+                                static_cast<const float*>(b.data), b.length, u[4], u[7] != 0, float(alpha), float(beta),
+                                static_cast<const float*>(c.data), c.length, u[8], u[9], float(lo), float(hi),
+                                static_cast<float*>(y.data), y.length, u[5], Workspace(ws), ws, v));
+}
+
+// pool2dF32(params: Int32Array(15), kind, x, y, variant)
+Napi::Value Pool2d(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int32_t* f;
+  int64_t kind, variant;
+  View x, y;
+  if (!Params(env, info, 0, 15, "params", &f) || !Int(env, info, 1, "kind", 0, 2, &kind) ||
+      !Floats(env, info, 2, "x", &x, false) || !Floats(env, info, 3, "y", &y, false) ||
+      !Int(env, info, 4, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant))
+    return env.Undefined();
+  opq_pool2d_f32_params p{f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13], f[14]};
+  const int32_t v = static_cast<int32_t>(variant);
+  const size_t ws = opq_pool2d_f32_workspace_size(&p, v);
+  return Done(env, opq_pool2d_f32(&p, static_cast<int32_t>(kind), static_cast<const float*>(x.data), x.length,
+                                  static_cast<float*>(y.data), y.length, Workspace(ws), ws, v));
+}
+
+// globalPoolF32(planes, size, kind, x, y, variant)
+Napi::Value GlobalPool(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t planes, size, kind, variant;
+  View x, y;
+  if (!Int(env, info, 0, "planes", 0, int64_t{1} << 40, &planes) || !Int(env, info, 1, "size", 0, int64_t{1} << 40, &size) ||
+      !Int(env, info, 2, "kind", 0, 2, &kind) || !Floats(env, info, 3, "x", &x, false) ||
+      !Floats(env, info, 4, "y", &y, false) || !Int(env, info, 5, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant))
+    return env.Undefined();
+  return Done(env, opq_global_pool_f32(size_t(planes), size_t(size), int32_t(kind), static_cast<const float*>(x.data),
+                                       x.length, static_cast<float*>(y.data), y.length, int32_t(variant)));
+}
+
+// unaryF32(op, p0, p1, x, y, variant)
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t op, variant;
+  double p0, p1;
+  View x, y;
+  if (!Int(env, info, 0, "op", 0, OPQ_UNARY_COUNT - 1, &op) || !Number(env, info, 1, "p0", &p0) ||
+      !Number(env, info, 2, "p1", &p1) || !Floats(env, info, 3, "x", &x, false) ||
+      !Floats(env, info, 4, "y", &y, false) || !Int(env, info, 5, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant))
+    return env.Undefined();
+  return Done(env, opq_unary_f32(int32_t(op), float(p0), float(p1), static_cast<const float*>(x.data), x.length,
+                                 static_cast<float*>(y.data), y.length, int32_t(variant)));
+}
+
+// binaryF32(op, a, b, inner, y, variant)
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t op, inner, variant;
+  View a, b, y;
+  if (!Int(env, info, 0, "op", 0, OPQ_BINARY_COUNT - 1, &op) || !Floats(env, info, 1, "a", &a, false) ||
+      !Floats(env, info, 2, "b", &b, false) || !Int(env, info, 3, "inner", 0, int64_t{1} << 40, &inner) ||
+      !Floats(env, info, 4, "y", &y, false) || !Int(env, info, 5, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant))
+    return env.Undefined();
+  return Done(env, opq_binary_f32(int32_t(op), static_cast<const float*>(a.data), a.length,
+                                  static_cast<const float*>(b.data), b.length, size_t(inner),
+                                  static_cast<float*>(y.data), y.length, int32_t(variant)));
+}
+
+}  // namespace
+
+void RegisterF32(Napi::Env env, Napi::Object exports) {
+  exports.Set("conv2dF32", Napi::Function::New(env, Conv2d));
+  exports.Set("gemmF32", Napi::Function::New(env, Gemm));
+  exports.Set("pool2dF32", Napi::Function::New(env, Pool2d));
+  exports.Set("globalPoolF32", Napi::Function::New(env, GlobalPool));
+  exports.Set("unaryF32", Napi::Function::New(env, Unary));
+  exports.Set("binaryF32", Napi::Function::New(env, Binary));
+  exports.Set("f32AutoVariant", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    return Napi::String::New(info.Env(), opq_variant_name(opq_f32_auto_variant()));
+  }));
+}
+
+}  // namespace opq_napi

@@ -1,0 +1,141 @@
+/**
+ * The float32 kernel family on the js backend: the pure-JS kernels of src/kernels/f32/ behind the
+ * F32Kernels interface, plus the elementwise definitions. Validation mirrors native/api/f32-api.cc.
+ */
+import { conv2dF32, conv2dScratchSize } from '../kernels/f32/conv.js';
+import { gemmPackedF32, packB, packedBSize } from '../kernels/f32/gemm.js';
+import { avgPool3dF32, maxPool3dF32 } from '../kernels/f32/pool.js';
+import type { F32Kernels, GemmF32Args, UnaryF32Op, UnaryF32Params, BinaryF32Op, Conv2dF32Params, Pool3dParams } from './kernels-f32.js';
+import type { KernelVariant } from './types.js';
+import {
+  activationOf, binaryId, fail, normalizeGemm, unaryArgs, validateBinary, validateConv, validateGemm, validateGlobalPool,
+  validatePool, validateUnary,
+} from './f32-args.js';
+
+function checkVariant(v: KernelVariant | undefined): void {
+  if (v !== undefined && v !== 'auto' && v !== 'ref') fail(`js backend: variant '${v}' is not available (only 'ref')`);
+}
+
+function clampInPlace(y: Float32Array, from: number, to: number, lo: number, hi: number): void {
+  for (let i = from; i < to; i++) {
+    const v = y[i]!;
+    y[i] = v < lo ? lo : v > hi ? hi : v;
+  }
+}
+
+// Scratch reused across calls (the JS backend runs on one thread).
+let scratch = new Float32Array(0);
+function scratchFor(n: number): Float32Array {
+  if (scratch.length < n) scratch = new Float32Array(n);
+  return scratch;
+}
+
+/** The elementwise definitions (also the tests' reference). */
+export function unaryRef(op: number, p0: number, p1: number, x: number): number {
+  switch (op) {
+    case 0: return x < 0 ? 0 : x;
+    case 1: return Math.min(Math.max(x, p0), p1);
+    case 2: return 1 / (1 + Math.exp(-x));
+    case 3: return Math.min(Math.max(p0 * x + p1, 0), 1);
+    case 4: return x * Math.min(Math.max(x / 6 + 0.5, 0), 1);
+    case 5: return Math.tanh(x);
+    default: return x < 0 ? p0 * x : x;
+  }
+}
+
+export function binaryRef(op: number, a: number, b: number): number {
+  return op === 0 ? a + b : op === 1 ? a - b : op === 2 ? a * b : a / b;
+}
+
+export function jsF32Kernels(): F32Kernels {
+  return {
+    conv2dF32(p: Conv2dF32Params, x, w, bias, y, variant) {
+      checkVariant(variant);
+      validateConv(p, x, w, bias, y);
+      const total = p.N * p.M * p.OH * p.OW;
+      if (total === 0) return;
+      const [lo, hi] = activationOf(p.activation, 'conv2d_f32');
+      if ((p.C / p.group) * p.KH * p.KW === 0) {
+        for (let n = 0; n < p.N; n++)
+          for (let m = 0; m < p.M; m++) y.fill(bias ? bias[m]! : 0, (n * p.M + m) * p.OH * p.OW, (n * p.M + m + 1) * p.OH * p.OW);
+      } else {
+        conv2dF32(p, x, w, bias ?? undefined, y, scratchFor(conv2dScratchSize(p)));
+      }
+      if (p.activation) clampInPlace(y, 0, total, lo, hi);
+    },
+
+    gemmF32(args: GemmF32Args) {
+      checkVariant(args.variant);
+      const g = normalizeGemm(args);
+      validateGemm(args, g);
+      const [M, N, K, lda, ldb, ldy, ta, tb, sm, sn] = g.dims as unknown as number[];
+      if (M === 0 || N === 0) return;
+      const withC = g.c !== null && g.beta !== 0;
+      // Y starts as C (broadcast); the kernel then adds beta * Y to alpha * A*B.
+      for (let i = 0; i < M!; i++) {
+        const row = i * ldy!;
+        for (let j = 0; j < N!; j++) args.y[row + j] = withC ? g.c![i * sm! + j * sn!]! : 0;
+      }
+      if (K! > 0) {
+        let A = args.a;
+        let lda2 = lda!;
+        if (ta) {
+          A = new Float32Array(M! * K!);
+          for (let k = 0; k < K!; k++) for (let m = 0; m < M!; m++) A[m * K! + k] = args.a[k * lda! + m]!;
+          lda2 = K!;
+        }
+        const bp = scratchFor(packedBSize(K!, N!));
+        packB(K!, N!, args.b, 0, ldb!, !!tb, bp);
+        gemmPackedF32({ M: M!, N: N!, K: K!, alpha: g.alpha, beta: withC ? g.beta : 0 }, A, 0, lda2, bp, args.y, 0, ldy!);
+      } else if (withC) {
+        for (let i = 0; i < M!; i++) for (let j = 0; j < N!; j++) args.y[i * ldy! + j]! *= g.beta;
+      }
+      if (args.activation) for (let i = 0; i < M!; i++) clampInPlace(args.y, i * ldy!, i * ldy! + N!, g.act[0], g.act[1]);
+    },
+
+    maxPoolF32(p: Pool3dParams, x, y, variant) {
+      checkVariant(variant);
+      validatePool(p, x, y);
+      maxPool3dF32(p, x, y);
+    },
+
+    avgPoolF32(p: Pool3dParams, x, y, countIncludePad, variant) {
+      checkVariant(variant);
+      validatePool(p, x, y);
+      avgPool3dF32(p, x, y, countIncludePad);
+    },
+
+    globalPoolF32(kind, planes, size, x, y, variant) {
+      checkVariant(variant);
+      validateGlobalPool(kind, planes, size, x, y);
+      for (let i = 0; i < planes; i++) {
+        const o = i * size;
+        if (kind === 'avg') {
+          let s = 0;
+          for (let j = 0; j < size; j++) s += x[o + j]!;
+          y[i] = s / size;
+        } else {
+          let m = -Infinity;
+          for (let j = 0; j < size; j++) m = x[o + j]! > m ? x[o + j]! : m;
+          y[i] = m;
+        }
+      }
+    },
+
+    unaryF32(op: UnaryF32Op, x, y, params?: UnaryF32Params, variant?) {
+      checkVariant(variant);
+      const [id, p0, p1] = unaryArgs(op, params);
+      validateUnary(x, y);
+      const f0 = Math.fround(p0), f1 = Math.fround(p1);
+      for (let i = 0; i < x.length; i++) y[i] = unaryRef(id, f0, f1, x[i]!);
+    },
+
+    binaryF32(op: BinaryF32Op, a, b, y, inner = 1, variant?) {
+      checkVariant(variant);
+      const id = binaryId(op);
+      validateBinary(a, b, y, inner);
+      const nb = b.length;
+      for (let i = 0; i < y.length; i++) y[i] = binaryRef(id, a[i]!, b[Math.floor(i / inner) % nb]!);
+    },
+  };
+}

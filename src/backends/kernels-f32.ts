@@ -1,0 +1,78 @@
+/**
+ * The float32 kernel family (float executor and calibration). Signatures follow the pure-JS kernels
+ * of src/kernels/f32/ (conv2dF32(p, x, w, bias, y), Pool3dParams) so that the engine can take them
+ * from any backend. Results agree across backends and variants within float rounding, not bit for
+ * bit: SIMD variants sum in another order and use FMA (native AVX2).
+ */
+import type { Conv2dParams } from '../kernels/f32/conv.js';
+import type { Pool3dParams } from '../kernels/f32/pool.js';
+import type { KernelVariant } from './types.js';
+
+export type { Conv2dParams, Pool3dParams };
+
+/** A clamp fused after the op (ReLU: { min: 0, max: Infinity }; Clip/ReLU6: the bounds). */
+export interface F32Activation {
+  min: number;
+  max: number;
+}
+
+export interface Conv2dF32Params extends Conv2dParams {
+  activation?: F32Activation;
+}
+
+/**
+ * Y (M x N, leading dimension ldy) = clamp(alpha * op(A) * op(B) + beta * C). op(A) is M x K: A
+ * itself (M x K, lda >= K) or, with transA, the transpose of A stored K x M (lda >= M); likewise B
+ * (K x N, or N x K with transB). C broadcasts to [M, N] by ONNX Gemm's unidirectional rule: give
+ * cDims, or let its length decide (1: scalar, N: a row, M*N: full).
+ */
+export interface GemmF32Args {
+  M: number;
+  N: number;
+  K: number;
+  a: Float32Array;
+  lda?: number;
+  transA?: boolean;
+  b: Float32Array;
+  ldb?: number;
+  transB?: boolean;
+  /** Default 1. */
+  alpha?: number;
+  /** Default 1 (ONNX Gemm's default); ignored without C. */
+  beta?: number;
+  c?: Float32Array | null;
+  cDims?: readonly number[];
+  activation?: F32Activation;
+  y: Float32Array;
+  ldy?: number;
+  variant?: KernelVariant;
+}
+
+export type UnaryF32Op = 'relu' | 'clip' | 'sigmoid' | 'hardsigmoid' | 'hardswish' | 'tanh' | 'leakyrelu';
+export type BinaryF32Op = 'add' | 'sub' | 'mul' | 'div';
+
+/** Op attributes: clip { min, max }, hardsigmoid { alpha = 0.2, beta = 0.5 }, leakyrelu { alpha = 0.01 }. */
+export interface UnaryF32Params {
+  alpha?: number;
+  beta?: number;
+  min?: number;
+  max?: number;
+}
+
+export interface F32Kernels {
+  /** y[N, M, OH, OW] = clamp(conv(x[N, C, H, W], w[M, C/group, KH, KW]) + bias[M]), zero padding. */
+  conv2dF32(p: Conv2dF32Params, x: Float32Array, w: Float32Array, bias: Float32Array | null | undefined, y: Float32Array, variant?: KernelVariant): void;
+  gemmF32(args: GemmF32Args): void;
+  /** Max pool (no indices output: the op computes those with the JS kernel). */
+  maxPoolF32(p: Pool3dParams, x: Float32Array, y: Float32Array, variant?: KernelVariant): void;
+  avgPoolF32(p: Pool3dParams, x: Float32Array, y: Float32Array, countIncludePad: boolean, variant?: KernelVariant): void;
+  /** y[i] = mean or max of x[i*size, (i+1)*size) (GlobalAveragePool / GlobalMaxPool). */
+  globalPoolF32(kind: 'avg' | 'max', planes: number, size: number, x: Float32Array, y: Float32Array, variant?: KernelVariant): void;
+  /** y[i] = op(x[i]) for i < x.length; y may be x. */
+  unaryF32(op: UnaryF32Op, x: Float32Array, y: Float32Array, params?: UnaryF32Params, variant?: KernelVariant): void;
+  /**
+   * y[i] = a[i] op b[floor(i / inner) % b.length] for i < y.length, a.length === y.length: same shape
+   * (inner 1), scalar b, b a suffix of y's shape (inner 1), or per channel (b of C, inner H*W). y may be a.
+   */
+  binaryF32(op: BinaryF32Op, a: Float32Array, b: Float32Array, y: Float32Array, inner?: number, variant?: KernelVariant): void;
+}

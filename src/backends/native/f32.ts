@@ -1,0 +1,74 @@
+/** The float32 kernel family on the native backend: thin calls into the addon (napi/f32.cc). */
+import type { F32Kernels, Pool3dParams } from '../kernels-f32.js';
+import { VARIANT_ID, type KernelVariant } from '../types.js';
+import { kernelError } from '../qgemm-args.js';
+import {
+  activationOf, binaryId, checkFloats, convFields, is2dPool, normalizeGemm, poolFields, unaryArgs, validatePool,
+} from '../f32-args.js';
+import { jsF32Kernels } from '../js-f32.js';
+
+export interface F32Addon {
+  conv2dF32(params: Int32Array, actMin: number, actMax: number, x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, variant: number): void;
+  gemmF32(dims: Float64Array, alpha: number, beta: number, actMin: number, actMax: number, a: Float32Array, b: Float32Array, c: Float32Array | null, y: Float32Array, variant: number): void;
+  pool2dF32(params: Int32Array, kind: number, x: Float32Array, y: Float32Array, variant: number): void;
+  globalPoolF32(planes: number, size: number, kind: number, x: Float32Array, y: Float32Array, variant: number): void;
+  unaryF32(op: number, p0: number, p1: number, x: Float32Array, y: Float32Array, variant: number): void;
+  binaryF32(op: number, a: Float32Array, b: Float32Array, inner: number, y: Float32Array, variant: number): void;
+  f32AutoVariant(): string;
+}
+
+function vid(v: KernelVariant | undefined): number {
+  return VARIANT_ID[v ?? 'auto'] ?? -2;
+}
+
+function call(f: () => void): void {
+  try {
+    f();
+  } catch (e) {
+    throw kernelError(e);
+  }
+}
+
+export function nativeF32Kernels(addon: F32Addon): F32Kernels {
+  // 3-D pools have no C kernel: they run the JS one.
+  const js = jsF32Kernels();
+  const pool = (p: Pool3dParams, kind: number, x: Float32Array, y: Float32Array, variant?: KernelVariant): boolean => {
+    if (!is2dPool(p)) {
+      validatePool(p, x, y);
+      return false;
+    }
+    const f = poolFields(p);
+    call(() => addon.pool2dF32(f, kind, x, y, vid(variant)));
+    return true;
+  };
+  return {
+    conv2dF32(p, x, w, bias, y, variant) {
+      const f = convFields(p);
+      const [lo, hi] = activationOf(p.activation, 'conv2d_f32');
+      call(() => addon.conv2dF32(f, lo, hi, x, w, bias ?? null, y, vid(variant)));
+    },
+    gemmF32(args) {
+      const g = normalizeGemm(args);
+      call(() => addon.gemmF32(g.dims, g.alpha, g.beta, g.act[0], g.act[1], args.a, args.b, g.c, args.y, vid(args.variant)));
+    },
+    maxPoolF32(p, x, y, variant) {
+      if (!pool(p, 0, x, y, variant)) js.maxPoolF32(p, x, y);
+    },
+    avgPoolF32(p, x, y, countIncludePad, variant) {
+      if (!pool(p, countIncludePad ? 2 : 1, x, y, variant)) js.avgPoolF32(p, x, y, countIncludePad);
+    },
+    globalPoolF32(kind, planes, size, x, y, variant) {
+      if (kind !== 'avg' && kind !== 'max') js.globalPoolF32(kind, planes, size, x, y); // throws the message
+      call(() => addon.globalPoolF32(planes, size, kind === 'max' ? 0 : 1, x, y, vid(variant)));
+    },
+    unaryF32(op, x, y, params, variant) {
+      const [id, p0, p1] = unaryArgs(op, params);
+      call(() => addon.unaryF32(id, p0, p1, x, y, vid(variant)));
+    },
+    binaryF32(op, a, b, y, inner = 1, variant) {
+      const id = binaryId(op);
+      checkFloats(b, 'b', 'binary_f32');
+      call(() => addon.binaryF32(id, a, b, inner, y, vid(variant)));
+    },
+  };
+}
