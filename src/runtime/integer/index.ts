@@ -1,2 +1,3 @@
 // Public API of the integer-only executor (re-exported by src/index.ts).
+export { IntegerSession, REQUANT_MODE_METADATA_KEY, type IntegerSessionOptions, type IntegerFeed, type IntegerBackendName, type LoweringEntry } from './session.js';
 export { createQdqRegistry } from './qdq-registry.js';
