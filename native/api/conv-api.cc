@@ -20,12 +20,12 @@ const char* CheckPacked(const void* packed, size_t packed_size, opq::ConvPackedH
   std::memcpy(h, packed, sizeof(*h));
   if (h->magic != opq::kConvMagic) return "qconv2d: packed does not hold packed convolution weights";
   if (opq::MakeConvGeom(h->shape, g) != nullptr) return "qconv2d: packed holds an invalid geometry";
-  if (h->path < opq::kPathRef || h->path > opq::kPathDepthwise) return "qconv2d: packed has an unknown path";
+  if (h->path < opq::kPathRef || h->path > opq::kPathVnni) return "qconv2d: packed has an unknown path";
   if (!opq::VariantAvailable(h->variant)) return "qconv2d: packed was made for a variant not available here";
-  const opq::ConvKernels* k = opq::ConvKernelsFor(h->variant);
-  if (h->path != opq::kPathRef && (k == nullptr || size_t(h->mr) != k->mr))
+  const opq::ConvKernels* k = opq::ConvKernelsFor(h->variant, h->path);
+  if ((h->path != opq::kPathRef && k == nullptr) || size_t(h->mr) != opq::ConvTileRows(h->variant, h->path))
     return "qconv2d: packed does not match its variant";
-  const size_t need = opq::ConvPackedSize(*g, h->path, h->mr > 0 ? size_t(h->mr) : 1);
+  const size_t need = opq::ConvPackedSize(*g, h->path, size_t(h->mr));
   if (h->total_size != need || packed_size < need) return "qconv2d: packed is smaller than its contents";
   return nullptr;
 }
@@ -50,9 +50,7 @@ size_t opq_qconv2d_packed_size(const opq_conv2d_shape* s, int32_t variant) {
   if (s == nullptr || opq::MakeConvGeom(*s, &g) != nullptr) return 0;
   const int32_t v = Resolve(variant);
   if (!opq::VariantAvailable(v)) return 0;
-  const int32_t path = opq::ConvChoosePath(g, v, nullptr, 0);
-  const opq::ConvKernels* k = opq::ConvKernelsFor(v);
-  return opq::ConvPackedSize(g, path, path == opq::kPathRef || !k ? 1 : k->mr);
+  return opq::ConvPackedSizeMax(g, v);
 }
 
 const char* opq_qconv2d_pack(const opq_conv2d_shape* s, const int8_t* w, size_t w_size, const int32_t* w_zero_point,
@@ -73,8 +71,7 @@ const char* opq_qconv2d_pack(const opq_conv2d_shape* s, const int8_t* w, size_t 
   if (bias_count != 0 && bias_count != g.cout) return "qconv2d_pack: bias must have 0 or out_channels entries";
   if (bias_count != 0 && bias == nullptr) return "qconv2d_pack: bias is null";
   const int32_t path = opq::ConvChoosePath(g, v, w_zero_point, w_zero_point_count);
-  const opq::ConvKernels* k = opq::ConvKernelsFor(v);
-  const size_t mr = path == opq::kPathRef || !k ? 1 : k->mr;
+  const size_t mr = opq::ConvTileRows(v, path);
   if (packed == nullptr) return "qconv2d_pack: packed is null";
   if (reinterpret_cast<uintptr_t>(packed) % 8 != 0) return "qconv2d_pack: packed must be 8-byte aligned";
   if (packed_size < opq::ConvPackedSize(g, path, mr)) return "qconv2d_pack: packed is smaller than opq_qconv2d_packed_size()";
@@ -119,8 +116,8 @@ const char* opq_qconv2d_run(const opq_conv2d_shape* s, const void* packed, size_
   const opq::ConvPackedHeader* ph = static_cast<const opq::ConvPackedHeader*>(packed);
   const opq::ConvRunArgs args{&g, ph, static_cast<const uint8_t*>(x), x_signed != 0, x_zero_point, rq,
                               static_cast<uint8_t*>(y), workspace, pool};
-  const opq::ConvKernels* k = opq::ConvKernelsFor(h.variant);
-  if (h.path == opq::kPathRef || k == nullptr)
+  const opq::ConvKernels* k = opq::ConvKernelsFor(h.variant, h.path);
+  if (k == nullptr)
     opq::ConvRunRef(args);
   else
     opq::ConvRunDriver(args, *k);

@@ -15,7 +15,9 @@ namespace {
 constexpr size_t kMr = 6, kNr = 16;
 
 // Twelve named accumulators: GCC spills an array of __m256i to the stack.
-void Ukernel6x16(size_t kc, const int32_t* a, const int16_t* b, int32_t* c, size_t ldc) {
+void Ukernel6x16(size_t kc, const void* av, const void* bv, int32_t* c, size_t ldc) {
+  const int32_t* a = static_cast<const int32_t*>(av);
+  const int16_t* b = static_cast<const int16_t*>(bv);
   __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   for (size_t q = 0; q < kc; ++q) {
@@ -50,12 +52,16 @@ inline __m256i Load16(const int16_t* p, int32_t step) {
   return _mm256_permute4x64_epi64(_mm256_packs_epi32(el, eh), 0xD8);
 }
 
-void Im2col(const int16_t* xp, const int32_t* koff, size_t kg, const int32_t* off, int32_t step, int16_t* dst) {
+void Im2col(const void* xpv, const int32_t* koff, size_t kg, const int32_t* off, bool regular, size_t stride,
+            void* dstv) {
+  const int16_t* xp = static_cast<const int16_t*>(xpv);
+  int16_t* dst = static_cast<int16_t*>(dstv);
   const size_t kp = (kg + 1) / 2;
-  if (step != 1 && step != 2) {
-    Im2colScalar(xp, koff, kg, off, kNr, 0, kp, dst);
+  if (!regular || stride > 2) {
+    Im2colScalar<int16_t, 2>(xp, koff, kg, off, kNr, 0, kNr, 0, kp, dst);
     return;
   }
+  const int32_t step = int32_t(stride);
   const int16_t* base = xp + off[0];
   const size_t full = kg / 2;  // pairs with both k present
   for (size_t q = 0; q < full; ++q) {
@@ -67,7 +73,7 @@ void Im2col(const int16_t* xp, const int32_t* koff, size_t kg, const int32_t* of
     _mm256_storeu_si256(d, _mm256_permute2x128_si256(lo, hi, 0x20));
     _mm256_storeu_si256(d + 1, _mm256_permute2x128_si256(lo, hi, 0x31));
   }
-  if (full < kp) Im2colScalar(xp, koff, kg, off, kNr, full, kp, dst);
+  if (full < kp) Im2colScalar<int16_t, 2>(xp, koff, kg, off, kNr, 0, kNr, full, kp, dst);
 }
 
 // 8 int16 at p, p+stride, ... as int32, for stride 1 or 2 (stride 2 reads 16 elements).
@@ -100,17 +106,20 @@ void DwRow(const int16_t* row, const int32_t* w, const int32_t* tapoff, size_t t
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + ox + 16), a2);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + ox + 24), a3);
   }
-  for (; ox + 8 <= ow; ox += 8) {
+  // Blocks of 8; a last partial block is recomputed overlapping the previous one (same values).
+  while (ox < ow && ow >= 8) {
+    if (ox + 8 > ow) ox = ow - 8;
     __m256i a0 = _mm256_setzero_si256();
     const int16_t* p = row + ox * stride;
     for (size_t t = 0; t < taps; ++t)
       a0 = _mm256_add_epi32(a0, _mm256_mullo_epi32(Load8(p + tapoff[t], stride), _mm256_set1_epi32(w[t])));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + ox), a0);
+    ox += 8;
   }
   if (ox < ow) DwRowScalar(row, w, tapoff, taps, stride, ox, ow, acc);
 }
 
-const ConvKernels kKernels = {kMr, kNr, Ukernel6x16, Im2col, DwRow, RequantRowAvx2};
+const ConvKernels kKernels = {kMr, kNr, 2, false, Ukernel6x16, Im2col, DwRow, RequantRowAvx2};
 
 }  // namespace
 

@@ -20,7 +20,7 @@ inline size_t CeilDiv(size_t a, size_t b) { return (a + b - 1) / b; }
 
 size_t HeaderBytes() { return Up(sizeof(ConvPackedHeader), kAlign); }
 
-// Pixel block (columns of Y per task) for the gemm path: whole nr panels within the L2 budget.
+// Pixel block (columns of Y per task) for the gemm paths: whole nr panels within the L2 budget.
 size_t PixelBlock(const ConvGeom& g, size_t kp, size_t nr) {
   const size_t pixels = g.oh * g.ow;
   size_t panels = kBlockBudget / (kp * nr * 4);
@@ -32,11 +32,12 @@ size_t PixelBlock(const ConvGeom& g, size_t kp, size_t nr) {
 
 }  // namespace
 
-const ConvKernels* ConvKernelsFor(int32_t variant) {
+const ConvKernels* ConvKernelsFor(int32_t variant, int32_t path) {
+  if (path == kPathRef) return nullptr;
   switch (variant) {
 #if defined(__x86_64__) || defined(_M_X64)
-    case OPQ_VARIANT_AVX2:
-    case OPQ_VARIANT_AVX512VNNI: return ConvKernelsAvx2();
+    case OPQ_VARIANT_AVX2: return ConvKernelsAvx2();
+    case OPQ_VARIANT_AVX512VNNI: return path == kPathVnni ? ConvKernelsAvx512Vnni() : ConvKernelsAvx2();
 #endif
 #if defined(__wasm_simd128__)
     case OPQ_VARIANT_WASMSIMD: return ConvKernelsWasmSimd();
@@ -112,16 +113,38 @@ const char* MakeConvGeom(const opq_conv2d_shape& s, ConvGeom* g) {
   return nullptr;
 }
 
-int32_t ConvChoosePath(const ConvGeom& g, int32_t variant, const int32_t*, size_t) {
-  if (variant == OPQ_VARIANT_REF || ConvKernelsFor(variant) == nullptr) return kPathRef;
+size_t ConvTileRows(int32_t variant, int32_t path) {
+  const ConvKernels* k = ConvKernelsFor(variant, path);
+  return k ? k->mr : 1;
+}
+
+int32_t ConvChoosePath(const ConvGeom& g, int32_t variant, const int32_t* wzp, size_t wzp_count) {
+  if (ConvKernelsFor(variant, kPathGemm16) == nullptr) return kPathRef;
   if (g.cin_g == 1 && g.cout_g == 1) return kPathDepthwise;
+  if (variant == OPQ_VARIANT_AVX512VNNI && wzp != nullptr) {
+    // u8 x s8 quads need the raw int8 weights: only when every weight zero point is 0.
+    bool zero = true;
+    for (size_t i = 0; i < wzp_count; ++i) zero = zero && wzp[i] == 0;
+    if (zero) return kPathVnni;
+  }
   return kPathGemm16;
+}
+
+size_t ConvPackedSizeMax(const ConvGeom& g, int32_t variant) {
+  const int32_t path = ConvChoosePath(g, variant, nullptr, 0);
+  size_t size = ConvPackedSize(g, path, ConvTileRows(variant, path));
+  if (path == kPathGemm16 && ConvKernelsFor(variant, kPathVnni) != ConvKernelsFor(variant, kPathGemm16)) {
+    const size_t v = ConvPackedSize(g, kPathVnni, ConvTileRows(variant, kPathVnni));
+    if (v > size) size = v;
+  }
+  return size;
 }
 
 size_t ConvPackedSize(const ConvGeom& g, int32_t path, size_t mr) {
   size_t bytes = HeaderBytes() + 2 * Up(g.cout * 4, kAlign);
   switch (path) {
     case kPathGemm16: bytes += g.groups * CeilDiv(g.cout_g, mr) * mr * ((g.kg + 1) / 2) * 4; break;
+    case kPathVnni: bytes += g.groups * CeilDiv(g.cout_g, mr) * mr * ((g.kg + 3) / 4) * 4; break;
     case kPathDepthwise: bytes += g.cout * g.kh * g.kw * 4; break;
     default: bytes += g.cout * g.kg; break;
   }
@@ -151,6 +174,27 @@ void ConvPack(const ConvGeom& g, const opq_conv2d_shape& s, int32_t variant, int
   }
   auto wv = [&](size_t co, size_t k) { return int32_t(w[co * g.kg + k]) - pzp[co]; };
   switch (path) {
+    case kPathVnni: {
+      // Group gi, row tile t, quad q, row r -> 4 int8 weights (k = 4q..4q+3, 0 past kg); the
+      // zero-point section holds sum_k w per channel instead (the zero points are all 0).
+      const size_t kq = (g.kg + 3) / 4, tiles = CeilDiv(g.cout_g, mr);
+      int8_t* out = reinterpret_cast<int8_t*>(base + h.w_offset);
+      for (size_t gi = 0; gi < g.groups; ++gi)
+        for (size_t t = 0; t < tiles; ++t)
+          for (size_t q = 0; q < kq; ++q)
+            for (size_t r = 0; r < mr; ++r)
+              for (size_t e = 0; e < 4; ++e) {
+                const size_t row = t * mr + r, kk = 4 * q + e;
+                out[(((gi * tiles + t) * kq + q) * mr + r) * 4 + e] =
+                    row < g.cout_g && kk < g.kg ? w[(gi * g.cout_g + row) * g.kg + kk] : int8_t(0);
+              }
+      for (size_t c = 0; c < g.cout; ++c) {
+        uint32_t sum = 0;
+        for (size_t kk = 0; kk < g.kg; ++kk) sum += uint32_t(int32_t(w[c * g.kg + kk]));
+        pzp[c] = int32_t(sum);
+      }
+      break;
+    }
     case kPathGemm16: {
       // Group gi, row tile t, pair q, row r -> int32 holding (w[2q] - zw) low, (w[2q+1] - zw) high.
       const size_t kp = (g.kg + 1) / 2, tiles = CeilDiv(g.cout_g, mr);
@@ -185,36 +229,24 @@ void ConvPack(const ConvGeom& g, const opq_conv2d_shape& s, int32_t variant, int
 
 namespace {
 
-// The padded, zero-point-subtracted input of one image, with slack for SIMD over-reads.
-size_t SharedBytes(const ConvGeom& g) { return Up(g.cin * g.hp * g.wp * 2 + 128, kAlign); }
+// The padded input of one image (int16 x - zx, or u8), with slack for SIMD over-reads.
+size_t SharedBytes(const ConvGeom& g, const ConvKernels& k) {
+  return Up(g.cin * g.hp * g.wp * (k.u8_input ? 1 : 2) + 128, kAlign);
+}
 
 size_t PerThreadBytes(const ConvGeom& g, const ConvPackedHeader& h, const ConvKernels& k) {
   if (h.path == kPathDepthwise) return Up(g.oh * g.ow * 4, kAlign) + Up(g.kg * 4, kAlign);
-  const size_t kp = (g.kg + 1) / 2, nb = PixelBlock(g, kp, k.nr);
-  return Up(kp * nb * 4, kAlign) + Up(size_t(h.mr) * nb * 4, kAlign) + Up(g.kg * 4, kAlign) + Up(k.nr * 4, kAlign);
+  const size_t ks = CeilDiv(g.kg, k.kstep), nb = PixelBlock(g, ks, k.nr);
+  return Up(ks * nb * 4, kAlign) + Up(size_t(h.mr) * nb * 4, kAlign) + Up(g.kg * 4, kAlign) + Up(k.nr * 4, kAlign);
 }
 
 }  // namespace
 
 size_t ConvWorkspaceSize(const ConvGeom& g, const ConvPackedHeader& h, size_t threads) {
   if (threads < 1) threads = 1;
-  const ConvKernels* k = ConvKernelsFor(h.variant);
-  if (h.path == kPathRef || k == nullptr) return 64;
-  return SharedBytes(g) + threads * PerThreadBytes(g, h, *k) + kAlign;
-}
-
-void Im2colScalar(const int16_t* xp, const int32_t* koff, size_t kg, const int32_t* off, size_t nr, size_t q0,
-                  size_t q1, int16_t* dst) {
-  for (size_t q = q0; q < q1; ++q) {
-    const int16_t* s0 = xp + koff[2 * q];
-    const bool has1 = 2 * q + 1 < kg;
-    const int16_t* s1 = has1 ? xp + koff[2 * q + 1] : xp;
-    int16_t* d = dst + q * nr * 2;
-    for (size_t c = 0; c < nr; ++c) {
-      d[2 * c] = s0[off[c]];
-      d[2 * c + 1] = has1 ? s1[off[c]] : int16_t(0);
-    }
-  }
+  const ConvKernels* k = ConvKernelsFor(h.variant, h.path);
+  if (k == nullptr) return 64;
+  return SharedBytes(g, *k) + threads * PerThreadBytes(g, h, *k) + kAlign;
 }
 
 void DwRowScalar(const int16_t* row, const int32_t* w, const int32_t* tapoff, size_t taps, size_t stride, size_t ox0,
@@ -231,39 +263,53 @@ void ConvRunDriver(const ConvRunArgs& a, const ConvKernels& k) {
   const ConvPackedHeader& h = *a.h;
   const uint8_t* pk = reinterpret_cast<const uint8_t*>(a.h);
   const int32_t* bias = reinterpret_cast<const int32_t*>(pk + h.bias_offset);
+  const int32_t* wsum = reinterpret_cast<const int32_t*>(pk + h.zp_offset);  // vnni path only
   const size_t threads = PoolThreads(a.pool);
-  const size_t pixels = g.oh * g.ow, plane = g.hp * g.wp;
+  const size_t pixels = g.oh * g.ow, plane = g.hp * g.wp, esize = k.u8_input ? 1 : 2;
   uint8_t* ws = reinterpret_cast<uint8_t*>(Up(reinterpret_cast<uintptr_t>(a.workspace), kAlign));
-  int16_t* xpad = reinterpret_cast<int16_t*>(ws);
-  uint8_t* tws = ws + SharedBytes(g);
+  uint8_t* xpad = ws;
+  uint8_t* tws = ws + SharedBytes(g, k);
   const size_t per_thread = PerThreadBytes(g, h, k);
-  std::memset(xpad + g.cin * plane, 0, 128);  // the over-read slack holds defined values
+  std::memset(xpad + g.cin * plane * esize, 0, 128);  // the over-read slack holds defined values
+  // u8 input: x (or x ^ 0x80 for int8, with the zero point moved by 128) and padding = the zero point.
+  const uint8_t flip = a.x_signed ? 0x80 : 0;
+  const int32_t zx = a.x_zero_point, zx_u8 = a.x_zero_point + (a.x_signed ? 128 : 0);
 
   for (size_t n = 0; n < g.n; ++n) {
     const uint8_t* x = a.x + n * g.cin * g.h * g.w;
     uint8_t* y = a.y + n * g.cout * pixels;
-    // Padded copy with the zero point subtracted: padding reads as 0 = (zx - zx).
     auto pad = [&](size_t c, size_t) {
-      int16_t* dst = xpad + c * plane;
       const uint8_t* src = x + c * g.h * g.w;
-      const int32_t zx = a.x_zero_point;
+      const size_t x0 = g.pl < g.wp ? g.pl : g.wp;
+      const size_t x1 = g.pl + g.w < g.wp ? g.pl + g.w : g.wp;
       for (size_t r = 0; r < g.hp; ++r) {
-        int16_t* d = dst + r * g.wp;
         const size_t iy = r - g.pt;  // wraps for r < pt: then >= h
-        if (r < g.pt || iy >= g.h) {
-          std::memset(d, 0, g.wp * 2);
-          continue;
-        }
+        const bool inside = r >= g.pt && iy < g.h;
         const uint8_t* s = src + iy * g.w;
-        const size_t x0 = g.pl < g.wp ? g.pl : g.wp;
-        const size_t x1 = g.pl + g.w < g.wp ? g.pl + g.w : g.wp;
-        for (size_t j = 0; j < x0; ++j) d[j] = 0;
-        if (a.x_signed) {
-          for (size_t j = x0; j < x1; ++j) d[j] = int16_t(int32_t(int8_t(s[j - g.pl])) - zx);
+        if (k.u8_input) {
+          uint8_t* d = xpad + c * plane + r * g.wp;
+          if (!inside) {
+            std::memset(d, zx_u8, g.wp);
+            continue;
+          }
+          std::memset(d, zx_u8, x0);
+          for (size_t j = x0; j < x1; ++j) d[j] = uint8_t(s[j - g.pl] ^ flip);
+          std::memset(d + x1, zx_u8, g.wp - x1);
         } else {
-          for (size_t j = x0; j < x1; ++j) d[j] = int16_t(int32_t(s[j - g.pl]) - zx);
+          // x - zx: padding reads as 0 = (zx - zx).
+          int16_t* d = reinterpret_cast<int16_t*>(xpad) + c * plane + r * g.wp;
+          if (!inside) {
+            std::memset(d, 0, g.wp * 2);
+            continue;
+          }
+          for (size_t j = 0; j < x0; ++j) d[j] = 0;
+          if (a.x_signed) {
+            for (size_t j = x0; j < x1; ++j) d[j] = int16_t(int32_t(int8_t(s[j - g.pl])) - zx);
+          } else {
+            for (size_t j = x0; j < x1; ++j) d[j] = int16_t(int32_t(s[j - g.pl]) - zx);
+          }
+          for (size_t j = x1; j < g.wp; ++j) d[j] = 0;
         }
-        for (size_t j = x1; j < g.wp; ++j) d[j] = 0;
       }
     };
     ParallelFor(a.pool, g.cin, pad);
@@ -276,7 +322,7 @@ void ConvRunDriver(const ConvRunArgs& a, const ConvKernels& k) {
         int32_t* tapoff = reinterpret_cast<int32_t*>(t + Up(pixels * 4, kAlign));
         for (size_t ky = 0; ky < g.kh; ++ky)
           for (size_t kx = 0; kx < g.kw; ++kx) tapoff[ky * g.kw + kx] = int32_t(ky * g.dh * g.wp + kx * g.dw);
-        const int16_t* xc = xpad + c * plane;
+        const int16_t* xc = reinterpret_cast<const int16_t*>(xpad) + c * plane;
         for (size_t oy = 0; oy < g.oh; ++oy)
           k.dw_row(xc + oy * g.sh * g.wp, wts + c * g.kg, tapoff, g.kg, g.sw, g.ow, acc + oy * g.ow);
         const int32_t b = bias[c];
@@ -289,22 +335,22 @@ void ConvRunDriver(const ConvRunArgs& a, const ConvKernels& k) {
       continue;
     }
 
-    // Gemm path: tasks are (group, pixel block, row chunk).
-    const size_t mr = size_t(h.mr), nr = k.nr, kp = (g.kg + 1) / 2;
-    const size_t nb = PixelBlock(g, kp, nr), blocks = CeilDiv(pixels, nb), tiles = CeilDiv(g.cout_g, mr);
+    // Gemm paths: tasks are (group, pixel block, row chunk).
+    const size_t mr = size_t(h.mr), nr = k.nr, ks = CeilDiv(g.kg, k.kstep);
+    const size_t nb = PixelBlock(g, ks, nr), blocks = CeilDiv(pixels, nb), tiles = CeilDiv(g.cout_g, mr);
     size_t chunks = 1;  // split rows too when pixel blocks alone leave threads idle
     while (threads > 1 && g.groups * blocks * chunks < 4 * threads && chunks < tiles) ++chunks;
     const size_t tiles_per_chunk = CeilDiv(tiles, chunks);
-    const int32_t* wts = reinterpret_cast<const int32_t*>(pk + h.w_offset);
+    const uint8_t* wts = pk + h.w_offset;
     auto task = [&](size_t id, size_t thread) {
       const size_t chunk = id % chunks, blk = (id / chunks) % blocks, gi = id / chunks / blocks;
       const size_t t0 = chunk * tiles_per_chunk, t1 = t0 + tiles_per_chunk < tiles ? t0 + tiles_per_chunk : tiles;
       if (t0 >= t1) return;
       uint8_t* t = tws + thread * per_thread;
-      int16_t* bbuf = reinterpret_cast<int16_t*>(t);
-      int32_t* cbuf = reinterpret_cast<int32_t*>(t + Up(kp * nb * 4, kAlign));
-      int32_t* koff = reinterpret_cast<int32_t*>(t + Up(kp * nb * 4, kAlign) + Up(mr * nb * 4, kAlign));
-      int32_t* off = reinterpret_cast<int32_t*>(t + Up(kp * nb * 4, kAlign) + Up(mr * nb * 4, kAlign) + Up(g.kg * 4, kAlign));
+      uint8_t* bbuf = t;
+      int32_t* cbuf = reinterpret_cast<int32_t*>(t + Up(ks * nb * 4, kAlign));
+      int32_t* koff = reinterpret_cast<int32_t*>(t + Up(ks * nb * 4, kAlign) + Up(mr * nb * 4, kAlign));
+      int32_t* off = reinterpret_cast<int32_t*>(t + Up(ks * nb * 4, kAlign) + Up(mr * nb * 4, kAlign) + Up(g.kg * 4, kAlign));
       const size_t khw = g.kh * g.kw;
       for (size_t kk = 0; kk < g.kg; ++kk) {
         const size_t ci = kk / khw, r = kk % khw, ky = r / g.kw, kx = r % g.kw;
@@ -314,30 +360,30 @@ void ConvRunDriver(const ConvRunArgs& a, const ConvKernels& k) {
       for (size_t j = 0; j < panels; ++j) {
         const size_t pj = p0 + j * nr;
         size_t oy = pj / g.ow, ox = pj % g.ow;
-        const size_t oy0 = oy;
         bool regular = true;
         for (size_t c = 0; c < nr; ++c) {
           if (pj + c < pixels) {
             off[c] = int32_t(oy * g.sh * g.wp + ox * g.sw);
-            regular = regular && oy == oy0;
             if (++ox == g.ow) { ox = 0; ++oy; }
           } else {
             off[c] = off[c - 1];  // a column past the end: any valid offset, the result is dropped
-            regular = false;
           }
+          regular = regular && size_t(off[c]) == size_t(off[0]) + c * g.sw;
         }
-        k.im2col(xpad, koff, g.kg, off, regular ? int32_t(g.sw) : 0, bbuf + j * kp * nr * 2);
+        k.im2col(xpad, koff, g.kg, off, regular, g.sw, bbuf + j * ks * nr * 4);
       }
       const size_t ldc = panels * nr;
       for (size_t ti = t0; ti < t1; ++ti) {
-        const int32_t* ap = wts + (gi * tiles + ti) * kp * mr;
-        for (size_t j = 0; j < panels; ++j) k.ukernel(kp, ap, bbuf + j * kp * nr * 2, cbuf + j * nr, ldc);
+        const uint8_t* ap = wts + (gi * tiles + ti) * ks * mr * 4;
+        for (size_t j = 0; j < panels; ++j) k.ukernel(ks, ap, bbuf + j * ks * nr * 4, cbuf + j * nr, ldc);
         for (size_t r = 0; r < mr && ti * mr + r < g.cout_g; ++r) {
           const size_t co = gi * g.cout_g + ti * mr + r;
           int32_t* row = cbuf + r * ldc;
-          const int32_t b = bias[co];
+          // bias, and for u8 quads -zx * sum(w): sum((x - zx) w) = sum(x w) - zx sum(w), wrapping.
+          uint32_t b = uint32_t(bias[co]);
+          if (k.u8_input) b -= uint32_t(zx_u8) * uint32_t(wsum[co]);
           if (b != 0)
-            for (size_t i = 0; i < cols; ++i) row[i] = int32_t(uint32_t(row[i]) + uint32_t(b));
+            for (size_t i = 0; i < cols; ++i) row[i] = int32_t(uint32_t(row[i]) + b);
           const opq_requant rc = RequantChannel(*a.rq, co);
           k.requant(row, nullptr, cols, rc, 0, y + co * pixels + p0);
         }

@@ -11,7 +11,9 @@ namespace {
 
 constexpr size_t kMr = 4, kNr = 8;
 
-void Ukernel4x8(size_t kc, const int32_t* a, const int16_t* b, int32_t* c, size_t ldc) {
+void Ukernel4x8(size_t kc, const void* av, const void* bv, int32_t* c, size_t ldc) {
+  const int32_t* a = static_cast<const int32_t*>(av);
+  const int16_t* b = static_cast<const int16_t*>(bv);
   v128_t c00 = wasm_i32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
   for (size_t q = 0; q < kc; ++q) {
     const v128_t b0 = wasm_v128_load(b);
@@ -40,12 +42,16 @@ inline v128_t Load8(const int16_t* p, int32_t step) {
   return wasm_i16x8_shuffle(wasm_v128_load(p), wasm_v128_load(p + 8), 0, 2, 4, 6, 8, 10, 12, 14);
 }
 
-void Im2col(const int16_t* xp, const int32_t* koff, size_t kg, const int32_t* off, int32_t step, int16_t* dst) {
+void Im2col(const void* xpv, const int32_t* koff, size_t kg, const int32_t* off, bool regular, size_t stride,
+            void* dstv) {
+  const int16_t* xp = static_cast<const int16_t*>(xpv);
+  int16_t* dst = static_cast<int16_t*>(dstv);
   const size_t kp = (kg + 1) / 2;
-  if (step != 1 && step != 2) {
-    Im2colScalar(xp, koff, kg, off, kNr, 0, kp, dst);
+  if (!regular || stride > 2) {
+    Im2colScalar<int16_t, 2>(xp, koff, kg, off, kNr, 0, kNr, 0, kp, dst);
     return;
   }
+  const int32_t step = int32_t(stride);
   const int16_t* base = xp + off[0];
   const size_t full = kg / 2;
   for (size_t q = 0; q < full; ++q) {
@@ -55,7 +61,7 @@ void Im2col(const int16_t* xp, const int32_t* koff, size_t kg, const int32_t* of
     wasm_v128_store(d, wasm_i16x8_shuffle(v0, v1, 0, 8, 1, 9, 2, 10, 3, 11));
     wasm_v128_store(d + 8, wasm_i16x8_shuffle(v0, v1, 4, 12, 5, 13, 6, 14, 7, 15));
   }
-  if (full < kp) Im2colScalar(xp, koff, kg, off, kNr, full, kp, dst);
+  if (full < kp) Im2colScalar<int16_t, 2>(xp, koff, kg, off, kNr, 0, kNr, full, kp, dst);
 }
 
 // 4 int16 at p, p+stride, ... as int32 (stride 2 reads 8 elements).
@@ -88,17 +94,20 @@ void DwRow(const int16_t* row, const int32_t* w, const int32_t* tapoff, size_t t
     wasm_v128_store(acc + ox + 8, a2);
     wasm_v128_store(acc + ox + 12, a3);
   }
-  for (; ox + 4 <= ow; ox += 4) {
+  // Blocks of 4; a last partial block is recomputed overlapping the previous one (same values).
+  while (ox < ow && ow >= 4) {
+    if (ox + 4 > ow) ox = ow - 4;
     v128_t a0 = wasm_i32x4_splat(0);
     const int16_t* p = row + ox * stride;
     for (size_t t = 0; t < taps; ++t)
       a0 = wasm_i32x4_add(a0, wasm_i32x4_mul(Load4(p + tapoff[t], stride), wasm_i32x4_splat(w[t])));
     wasm_v128_store(acc + ox, a0);
+    ox += 4;
   }
   if (ox < ow) DwRowScalar(row, w, tapoff, taps, stride, ox, ow, acc);
 }
 
-const ConvKernels kKernels = {kMr, kNr, Ukernel4x8, Im2col, DwRow, RequantRowWasmSimd};
+const ConvKernels kKernels = {kMr, kNr, 2, false, Ukernel4x8, Im2col, DwRow, RequantRowWasmSimd};
 
 }  // namespace
 

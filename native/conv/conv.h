@@ -51,40 +51,66 @@ struct ConvPackedHeader {
   uint64_t w_offset;     // the weights in the path's layout
 };
 
-// Hooks a SIMD variant supplies to the shared driver (conv-driver.cc).
+// Hooks a SIMD variant supplies to the shared driver (conv-driver.cc). A k-step is 4 bytes per
+// row and per pixel: an int16 pair (kstep 2) or a u8/s8 quad (kstep 4, the VNNI path).
 struct ConvKernels {
-  size_t mr, nr;  // gemm tile
-  // C[mr][nr] = sum over kc pairs of packed A (mr int32 pairs per step) and B (nr pairs per step).
-  void (*ukernel)(size_t kc, const int32_t* a, const int16_t* b, int32_t* c, size_t ldc);
-  // One im2col panel: for pair q and column c, dst[(q*nr + c)*2 + t] = xp[koff[2q+t] + off[c]]
-  // (0 when 2q+t >= kg). step is off[c+1]-off[c] when all nr columns are regular, else 0.
-  void (*im2col)(const int16_t* xp, const int32_t* koff, size_t kg, const int32_t* off, int32_t step,
-                 int16_t* dst);
-  // Depthwise output row: acc[ox] = sum_t w[t] * row[tapoff[t] + ox*stride], ox < ow.
+  size_t mr, nr;   // gemm tile
+  size_t kstep;    // k per step: 2 (int16 pairs) or 4 (byte quads)
+  bool u8_input;   // the padded input is u8 (x, or x ^ 0x80 for int8; padding = the zero point)
+                   // rather than int16 x - zx (padding 0)
+  // C[mr][nr] = sum over ksteps of packed A (mr x 4 bytes per step) and B (nr x 4 bytes per step).
+  void (*ukernel)(size_t ksteps, const void* a, const void* b, int32_t* c, size_t ldc);
+  // One im2col panel: for step q, column c and t < kstep, element (q*nr + c)*kstep + t of dst is
+  // xp[koff[q*kstep + t] + off[c]] (0 when q*kstep + t >= kg). regular: off[c] = off[0] + c*stride
+  // for every column.
+  void (*im2col)(const void* xp, const int32_t* koff, size_t kg, const int32_t* off, bool regular, size_t stride,
+                 void* dst);
+  // Depthwise output row: acc[ox] = sum_t w[t] * row[tapoff[t] + ox*stride], ox < ow (int16 input).
   void (*dw_row)(const int16_t* row, const int32_t* w, const int32_t* tapoff, size_t taps, size_t stride,
                  size_t ow, int32_t* acc);
   RequantRowFn requant;
 };
 
 // Scalar forms of the im2col and depthwise-row hooks, for the cases a SIMD hook does not cover.
-void Im2colScalar(const int16_t* xp, const int32_t* koff, size_t kg, const int32_t* off, size_t nr, size_t q0,
-                  size_t q1, int16_t* dst);
+// Internal linkage: each ISA file gets its own copy, never merged with a wider ISA's.
+namespace {
+template <typename T, size_t KSTEP>
+void Im2colScalar(const T* xp, const int32_t* koff, size_t kg, const int32_t* off, size_t nr, size_t c0, size_t c1,
+                  size_t q0, size_t q1, T* dst) {
+  for (size_t q = q0; q < q1; ++q)
+    for (size_t t = 0; t < KSTEP; ++t) {
+      const size_t kk = q * KSTEP + t;
+      T* d = dst + q * nr * KSTEP + t;
+      if (kk < kg) {
+        const T* s = xp + koff[kk];
+        for (size_t c = c0; c < c1; ++c) d[c * KSTEP] = s[off[c]];
+      } else {
+        for (size_t c = c0; c < c1; ++c) d[c * KSTEP] = 0;
+      }
+    }
+}
+}  // namespace
 void DwRowScalar(const int16_t* row, const int32_t* w, const int32_t* tapoff, size_t taps, size_t stride, size_t ox0,
                  size_t ow, int32_t* acc);
 
 #if defined(__x86_64__) || defined(_M_X64)
 const ConvKernels* ConvKernelsAvx2();
+const ConvKernels* ConvKernelsAvx512Vnni();
 #endif
 #if defined(__wasm_simd128__)
 const ConvKernels* ConvKernelsWasmSimd();
 #endif
 
-// The hooks of a variant, or NULL when it has none (ref, or not built here).
-const ConvKernels* ConvKernelsFor(int32_t variant);
+// The hooks of a variant for a path, or NULL when it has none (ref, or not built here).
+const ConvKernels* ConvKernelsFor(int32_t variant, int32_t path);
+// The row tile of the packed weights of a path (1 for the ref path).
+size_t ConvTileRows(int32_t variant, int32_t path);
 
 // Packing (conv-driver.cc). The path is decided by the variant and the weights.
 int32_t ConvChoosePath(const ConvGeom& g, int32_t variant, const int32_t* wzp, size_t wzp_count);
 size_t ConvPackedSize(const ConvGeom& g, int32_t path, size_t mr);
+// The largest packed size `variant` may choose for this geometry (before the weights are seen).
+size_t ConvPackedSizeMax(const ConvGeom& g, int32_t variant);
 void ConvPack(const ConvGeom& g, const opq_conv2d_shape& s, int32_t variant, int32_t path, size_t mr, const int8_t* w,
               const int32_t* wzp, size_t wzp_count, const int32_t* bias, void* packed);
 size_t ConvWorkspaceSize(const ConvGeom& g, const ConvPackedHeader& h, size_t threads);

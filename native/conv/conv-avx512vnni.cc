@@ -1,0 +1,101 @@
+// AVX-512 VNNI hooks of the convolution driver (weights with all zero points 0): vpdpbusd
+// multiplies u8 input quads by s8 weight quads and adds into int32 without the int16 saturation
+// of vpmaddubsw, so sum(x * w) is exact for any data; the driver then subtracts zx * sum(w) in
+// wrapping int32 (conv.h). int8 input is made uint8 by flipping its sign bit (x + 128, zx + 128).
+// Depthwise convolutions use the AVX2 hooks.
+#include <cstring>
+
+#include "conv/conv.h"
+#include "requant/requant.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+
+#include "isa/x86-avx512vnni-begin.h"
+
+namespace opq {
+namespace {
+
+constexpr size_t kMr = 8, kNr = 32;
+
+// C[8][32] = sum over kc quads; the weights (A) are broadcast 4 bytes per row, the input (B) is
+// two zmm of 16 pixels x 4 bytes per quad.
+void Ukernel8x32(size_t kc, const void* av, const void* bv, int32_t* c, size_t ldc) {
+  const int32_t* a = static_cast<const int32_t*>(av);
+  const uint8_t* b = static_cast<const uint8_t*>(bv);
+  __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  __m512i c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+  for (size_t q = 0; q < kc; ++q) {
+    const __m512i b0 = _mm512_loadu_si512(b);
+    const __m512i b1 = _mm512_loadu_si512(b + 64);
+#define OPQ_ROW(r)                                       \
+  {                                                      \
+    const __m512i w = _mm512_set1_epi32(a[r]);           \
+    c##r##0 = _mm512_dpbusd_epi32(c##r##0, b0, w);       \
+    c##r##1 = _mm512_dpbusd_epi32(c##r##1, b1, w);       \
+  }
+    OPQ_ROW(0) OPQ_ROW(1) OPQ_ROW(2) OPQ_ROW(3) OPQ_ROW(4) OPQ_ROW(5) OPQ_ROW(6) OPQ_ROW(7)
+#undef OPQ_ROW
+    a += kMr;
+    b += kNr * 4;
+  }
+#define OPQ_STORE(r)                              \
+  _mm512_storeu_si512(c + r * ldc, c##r##0);      \
+  _mm512_storeu_si512(c + r * ldc + 16, c##r##1);
+  OPQ_STORE(0) OPQ_STORE(1) OPQ_STORE(2) OPQ_STORE(3) OPQ_STORE(4) OPQ_STORE(5) OPQ_STORE(6) OPQ_STORE(7)
+#undef OPQ_STORE
+}
+
+// 16 bytes at p, p+stride, ... for stride 1 or 2 (stride 2 reads 32 bytes; the driver leaves slack).
+inline __m128i Load16(const uint8_t* p, size_t stride) {
+  if (stride == 1) return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i m = _mm_set1_epi16(0x00FF);
+  const __m128i lo = _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), m);
+  const __m128i hi = _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)), m);
+  return _mm_packus_epi16(lo, hi);
+}
+
+void Im2col(const void* xpv, const int32_t* koff, size_t kg, const int32_t* off, bool regular, size_t stride,
+            void* dstv) {
+  const uint8_t* xp = static_cast<const uint8_t*>(xpv);
+  uint8_t* dst = static_cast<uint8_t*>(dstv);
+  const size_t kq = (kg + 3) / 4;
+  for (size_t c0 = 0; c0 < kNr; c0 += 16) {
+    bool reg = regular;
+    if (!reg) {  // the panel as a whole is not, but this half may be
+      reg = true;
+      for (size_t c = c0 + 1; c < c0 + 16; ++c) reg = reg && size_t(off[c]) == size_t(off[c0]) + (c - c0) * stride;
+    }
+    if (!reg || stride > 2) {
+      Im2colScalar<uint8_t, 4>(xp, koff, kg, off, kNr, c0, c0 + 16, 0, kq, dst);
+      continue;
+    }
+    const uint8_t* base = xp + off[c0];
+    for (size_t q = 0; q < kq; ++q) {
+      const size_t k0 = 4 * q;
+      const __m128i zero = _mm_setzero_si128();
+      const __m128i r0 = Load16(base + koff[k0], stride);
+      const __m128i r1 = k0 + 1 < kg ? Load16(base + koff[k0 + 1], stride) : zero;
+      const __m128i r2 = k0 + 2 < kg ? Load16(base + koff[k0 + 2], stride) : zero;
+      const __m128i r3 = k0 + 3 < kg ? Load16(base + koff[k0 + 3], stride) : zero;
+      const __m128i a01 = _mm_unpacklo_epi8(r0, r1), b01 = _mm_unpackhi_epi8(r0, r1);
+      const __m128i a23 = _mm_unpacklo_epi8(r2, r3), b23 = _mm_unpackhi_epi8(r2, r3);
+      __m128i* d = reinterpret_cast<__m128i*>(dst + (q * kNr + c0) * 4);
+      _mm_storeu_si128(d, _mm_unpacklo_epi16(a01, a23));      // pixels 0-3
+      _mm_storeu_si128(d + 1, _mm_unpackhi_epi16(a01, a23));  // 4-7
+      _mm_storeu_si128(d + 2, _mm_unpacklo_epi16(b01, b23));  // 8-11
+      _mm_storeu_si128(d + 3, _mm_unpackhi_epi16(b01, b23));  // 12-15
+    }
+  }
+}
+
+const ConvKernels kKernels = {kMr, kNr, 4, true, Ukernel8x32, Im2col, nullptr, RequantRowAvx2};
+
+}  // namespace
+
+const ConvKernels* ConvKernelsAvx512Vnni() { return &kKernels; }
+
+}  // namespace opq
+
+#include "isa/x86-avx512vnni-end.h"
+#endif
