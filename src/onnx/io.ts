@@ -42,7 +42,14 @@ export function loadModel(source: string | Uint8Array, opts: LoadOptions = {}): 
   } catch (e) {
     throw new OnnxPtqError('INVALID_MODEL', `${what} is not a valid ONNX protobuf (truncated or corrupt?): ${(e as Error).message}`);
   }
-  const model = modelFromProto(msg, { baseDir, what });
+  let model: Model;
+  try {
+    model = modelFromProto(msg, { baseDir, what });
+  } catch (e) {
+    // e.g. a RangeError from absurdly deep subgraph nesting: still a bad file, not a crash.
+    if (e instanceof OnnxPtqError) throw e;
+    throw new OnnxPtqError('INVALID_MODEL', `${what} could not be decoded: ${(e as Error).message}`);
+  }
   if (opts.validate ?? true) model.graph.validate();
   return model;
 }

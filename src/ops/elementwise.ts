@@ -92,34 +92,68 @@ export const Pow: OpImpl = {
   },
 };
 
-type UnaryKernel = (X: any, O: any, n: number, p0: number, p1: number) => void;
+/**
+ * erf to near double precision: Maclaurin series for |x| < 2, erfc continued fraction above
+ * (the common Abramowitz-Stegun 7.1.26 formula is only 1e-7 accurate, too coarse for float tests).
+ */
+function erf(x: number): number {
+  const ax = Math.abs(x);
+  if (ax < 2) {
+    // Maclaurin series, converges fast for |x| < 2
+    let term = x;
+    let sum = x;
+    const x2 = x * x;
+    for (let n = 1; n < 60; n++) {
+      term *= -x2 / n;
+      const t = term / (2 * n + 1);
+      sum += t;
+      if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  if (ax > 6) return Math.sign(x);
+  // continued fraction for erfc
+  let f = 0;
+  for (let n = 60; n >= 1; n--) f = n / 2 / (ax + f);
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f);
+  return Math.sign(x) * (1 - erfc);
+}
+
+type UnaryKernel = (X: any, O: any, n: number, p0: number, p1: number, erf?: (x: number) => number) => void;
 const unaryKernels = new Map<string, UnaryKernel>();
 
 /** A map loop compiled once per expression of `x` (and parameters p0, p1), like binaryKernel. */
 function unaryKernel(expr: string): UnaryKernel {
   let k = unaryKernels.get(expr);
   if (!k) {
-    k = new Function('X', 'O', 'n', 'p0', 'p1', `"use strict"; for (let i = 0; i < n; i++) { const x = X[i]; O[i] = ${expr}; }`) as UnaryKernel;
+    k = new Function(
+      'X', 'O', 'n', 'p0', 'p1', 'erf',
+      `"use strict"; for (let i = 0; i < n; i++) { const x = X[i]; O[i] = ${expr}; }`,
+    ) as UnaryKernel;
     unaryKernels.set(expr, k);
   }
   return k;
 }
 
-/** y = expr(x, p0, p1) elementwise over float (and, with `ints`, integer) tensors. */
-function mapTensor(ctx: OpContext, x: Tensor | undefined, expr: string, p0 = 0, p1 = 0, ints = false): Tensor {
+/**
+ * y = expr(x, p0, p1) elementwise over float (and, with `ints`, integer) tensors; `big` is the
+ * expression for int64/uint64 (bigint) elements when the op supports them.
+ */
+function mapTensor(ctx: OpContext, x: Tensor | undefined, expr: string, p0 = 0, p1 = 0, ints = false, big?: string): Tensor {
   need(ctx, x, 'needs an input');
   const float = x.dtype === 'float32' || x.dtype === 'float64';
-  if (!float && !(ints && !isBigIntType(x.dtype) && x.dtype !== 'string' && x.dtype !== 'float16'))
+  const bigOk = big !== undefined && isBigIntType(x.dtype);
+  if (!float && !bigOk && !(ints && !isBigIntType(x.dtype) && x.dtype !== 'string' && x.dtype !== 'float16'))
     unsupported(ctx, `type ${x.dtype} is not supported`);
   const out = allocData(x.dtype, x.size);
-  unaryKernel(expr)(x.data, out, x.size, p0, p1);
+  unaryKernel(bigOk ? big! : expr)(x.data, out, x.size, p0, p1, erf);
   return new Tensor(x.dtype, out, x.dims);
 }
 
-function unaryOp(expr: string, opts: { ints?: boolean } = {}): OpImpl {
+function unaryOp(expr: string, opts: { ints?: boolean; big?: string } = {}): OpImpl {
   return {
     inferShape: (ctx) => same(ctx.inputs[0]),
-    run: (ctx, [x]) => [mapTensor(ctx, x, expr, 0, 0, opts.ints)],
+    run: (ctx, [x]) => [mapTensor(ctx, x, expr, 0, 0, opts.ints, opts.big)],
   };
 }
 
@@ -128,8 +162,13 @@ export const Relu = unaryOp('x > 0 ? x : x <= 0 ? 0 : x', { ints: true });
 export const Sigmoid = unaryOp('x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))');
 export const Tanh = unaryOp('Math.tanh(x)');
 export const Sqrt = unaryOp('Math.sqrt(x)');
-export const Abs = unaryOp('Math.abs(x)', { ints: true });
-export const Neg = unaryOp('-x', { ints: true });
+export const Abs = unaryOp('Math.abs(x)', { ints: true, big: 'x < 0n ? -x : x' });
+export const Neg = unaryOp('-x', { ints: true, big: '-x' });
+// Round half to even (x - floor(x) === 0.5 picks the even neighbour), as the spec requires.
+export const Round = unaryOp('x - Math.floor(x) === 0.5 ? (Math.floor(x) % 2 === 0 ? Math.floor(x) : Math.floor(x) + 1) : Math.round(x)');
+export const Sign = unaryOp('x > 0 ? 1 : x < 0 ? -1 : x', { ints: true, big: 'x > 0n ? 1n : x < 0n ? -1n : 0n' });
+export const Softplus = unaryOp('x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x))');
+export const Erf = unaryOp('erf(x)');
 export const Exp = unaryOp('Math.exp(x)');
 export const Log = unaryOp('Math.log(x)');
 export const Floor = unaryOp('Math.floor(x)');
@@ -148,6 +187,25 @@ export const HardSigmoid: OpImpl = {
 export const Elu: OpImpl = {
   inferShape: (ctx) => same(ctx.inputs[0]),
   run: (ctx, [x]) => [mapTensor(ctx, x, 'x >= 0 ? x : p0 * (Math.exp(x) - 1)', ctx.attrs.float('alpha', 1))],
+};
+
+/**
+ * Mod: fmod = 1 is C fmod (sign of the dividend, JS %); fmod = 0 (integers only) takes the sign of
+ * the divisor, like Python.
+ */
+export const Mod: OpImpl = {
+  inferShape: (ctx) => [{ dtype: ctx.inputs[0]?.dtype, shape: broadcastDims([ctx.inputs[0]?.shape, ctx.inputs[1]?.shape]) }],
+  run(ctx, [a, b]) {
+    need(ctx, a && b && a.dtype === b.dtype, 'needs two inputs of one type');
+    const fmod = ctx.attrs.int('fmod', 0) === 1;
+    const float = a.dtype === 'float32' || a.dtype === 'float64';
+    if (a.dtype === 'string' || a.dtype === 'float16' || a.dtype === 'bool') unsupported(ctx, `type ${a.dtype} is not supported`);
+    need(ctx, fmod || !float, 'fmod must be 1 for floating-point inputs');
+    const big = isBigIntType(a.dtype);
+    const z = big ? '0n' : '0';
+    const expr = fmod ? 'a % b' : `(a % b !== ${z} && (a % b < ${z}) !== (b < ${z})) ? a % b + b : a % b`;
+    return [broadcastBinary(ctx, a, b, expr)];
+  },
 };
 
 /** Clip: bounds are attributes before opset 11, optional inputs from 11 on; min > max gives max. */
@@ -184,5 +242,5 @@ export const Clip: OpImpl = {
 
 export const elementwiseOps: Record<string, OpImpl> = {
   Add, Sub, Mul, Div, Pow, Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh, Sqrt, Clip,
-  Abs, Neg, Exp, Log, Floor, Ceil, Reciprocal, Elu,
+  Abs, Neg, Exp, Log, Floor, Ceil, Reciprocal, Elu, Round, Sign, Softplus, Erf, Mod,
 };
