@@ -81,3 +81,70 @@ export function convModel(opts: { pads?: number[]; group?: number; relu?: boolea
   nodes.push(makeNode('QuantizeLinear', [y, 'y_s', 'y_z'], ['y_q']), makeNode('DequantizeLinear', ['y_q', 'y_s', 'y_z'], ['y']));
   return model(nodes, inits, [{ name: 'x', dims: [1, cin, 8, 8] }], ['y']);
 }
+
+/** The catalogue of single-pattern models: name, model, input dims, and the node expected to run integer. */
+export function patternModels(): { name: string; model: Model; dims: number[]; op: string; kernel?: RegExp }[] {
+  const out: { name: string; model: Model; dims: number[]; op: string; kernel?: RegExp }[] = [];
+  out.push({ name: 'conv+relu per-channel', model: convModel(), dims: [1, 3, 8, 8], op: 'Conv' });
+  out.push({ name: 'conv per-tensor, no pads', model: convModel({ relu: false, perTensor: true, pads: [0, 0, 0, 0] }), dims: [1, 3, 8, 8], op: 'Conv' });
+  out.push({ name: 'depthwise conv', model: convModel({ cin: 4, cout: 4, group: 4 }), dims: [1, 4, 8, 8], op: 'Conv' });
+  out.push({ name: 'conv full-range weights', model: convModel({ wRange: [-128, 127], cin: 8, cout: 8 }), dims: [1, 8, 8, 8], op: 'Conv' });
+  {
+    // Gemm transB with Clip(0, 6) fused.
+    const nodes: Node[] = [], inits: [string, Tensor][] = [];
+    const x = qdq(nodes, inits, 'x', 0.03, 100);
+    const w = weights(nodes, inits, 'w', [10, 16], 0, 3);
+    const b = bias(nodes, inits, 'b', 0.03, w.scales, 10, 4);
+    inits.push(['lo', scalarF(0)], ['hi', scalarF(6)], ['y_s', scalarF(0.03)], ['y_z', u8(0)]);
+    nodes.push(makeNode('Gemm', [x, w.name, b], ['g'], { transB: int(1) }), makeNode('Clip', ['g', 'lo', 'hi'], ['c']));
+    nodes.push(makeNode('QuantizeLinear', ['c', 'y_s', 'y_z'], ['y_q']), makeNode('DequantizeLinear', ['y_q', 'y_s', 'y_z'], ['y']));
+    out.push({ name: 'gemm transB + clip6', model: model(nodes, inits, [{ name: 'x', dims: [3, 16] }], ['y']), dims: [3, 16], op: 'Gemm' });
+  }
+  {
+    const nodes: Node[] = [], inits: [string, Tensor][] = [];
+    const x = qdq(nodes, inits, 'x', 0.03, 128);
+    const w = weights(nodes, inits, 'w', [16, 12], 1, 5);
+    nodes.push(makeNode('MatMul', [x, w.name], ['m']));
+    inits.push(['y_s', scalarF(0.05)], ['y_z', u8(128)]);
+    nodes.push(makeNode('QuantizeLinear', ['m', 'y_s', 'y_z'], ['y_q']), makeNode('DequantizeLinear', ['y_q', 'y_s', 'y_z'], ['y']));
+    out.push({ name: 'matmul batched per-column', model: model(nodes, inits, [{ name: 'x', dims: [2, 3, 16] }], ['y']), dims: [2, 3, 16], op: 'MatMul' });
+  }
+  const unaryish = (name: string, op: string, build: (nodes: Node[], inits: [string, Tensor][], x: string) => string, dims = [1, 4, 6, 6], ys = 0.02, yz = 128) => {
+    const nodes: Node[] = [], inits: [string, Tensor][] = [];
+    const x = qdq(nodes, inits, 'x', 0.025, 128);
+    const v = build(nodes, inits, x);
+    inits.push(['y_s', scalarF(ys)], ['y_z', u8(yz)]);
+    nodes.push(makeNode('QuantizeLinear', [v, 'y_s', 'y_z'], ['y_q']), makeNode('DequantizeLinear', ['y_q', 'y_s', 'y_z'], ['y']));
+    out.push({ name, model: model(nodes, inits, [{ name: 'x', dims }], ['y']), dims, op });
+  };
+  unaryish('add (two scales)', 'Add', (nodes, inits, x) => {
+    const x2 = qdq(nodes, inits, 'x2', 0.011, 77);
+    nodes.push(makeNode('Relu', ['x'], ['x2']), makeNode('Add', [x, x2], ['a']));
+    return 'a';
+  });
+  unaryish('mul', 'Mul', (nodes, inits, x) => {
+    const x2 = qdq(nodes, inits, 'x2', 0.013, 120);
+    nodes.push(makeNode('Sigmoid', ['x'], ['x2']), makeNode('Mul', [x, x2], ['a']));
+    return 'a';
+  });
+  unaryish('concat (requantized input)', 'Concat', (nodes, inits, x) => {
+    const x2 = qdq(nodes, inits, 'x2', 0.05, 128);
+    nodes.push(makeNode('Neg', ['x'], ['x2']), makeNode('Concat', [x, x2], ['a'], { axis: int(1) }));
+    return 'a';
+  }, [1, 4, 6, 6], 0.025, 128);
+  unaryish('maxpool', 'MaxPool', (nodes, _i, x) => (nodes.push(makeNode('MaxPool', [x], ['a'], { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) })), 'a'), [1, 4, 7, 7], 0.025, 128);
+  unaryish('avgpool', 'AveragePool', (nodes, _i, x) => (nodes.push(makeNode('AveragePool', [x], ['a'], { kernel_shape: ints([2, 2]), strides: ints([2, 2]) })), 'a'));
+  unaryish('global average pool', 'GlobalAveragePool', (nodes, _i, x) => (nodes.push(makeNode('GlobalAveragePool', [x], ['a'])), 'a'), [1, 4, 6, 6], 0.01, 128);
+  unaryish('resize nearest', 'Resize', (nodes, inits, x) => {
+    inits.push(['sc', f32([1, 1, 2, 2], [4])]);
+    nodes.push(makeNode('Resize', [x, '', 'sc'], ['a'], { mode: { type: 'string', value: 'nearest' } }));
+    return 'a';
+  });
+  unaryish('sigmoid lut', 'Sigmoid', (nodes, _i, x) => (nodes.push(makeNode('Sigmoid', [x], ['a'])), 'a'), [1, 4, 6, 6], 1 / 256, 0);
+  unaryish('hardswish lut', 'HardSwish', (nodes, _i, x) => (nodes.push(makeNode('HardSwish', [x], ['a'])), 'a'));
+  unaryish('leakyrelu lut', 'LeakyRelu', (nodes, _i, x) => (nodes.push(makeNode('LeakyRelu', [x], ['a'], { alpha: { type: 'float', value: 0.1 } })), 'a'));
+  unaryish('flatten same scale', 'Flatten', (nodes, _i, x) => (nodes.push(makeNode('Flatten', [x], ['a'])), 'a'), [1, 4, 6, 6], 0.025, 128);
+  unaryish('transpose rescaled', 'Transpose', (nodes, _i, x) => (nodes.push(makeNode('Transpose', [x], ['a'], { perm: ints([0, 2, 3, 1]) })), 'a'));
+  unaryish('softmax falls back to float', 'Softmax', (nodes, _i, x) => (nodes.push(makeNode('Softmax', [x], ['a'], { axis: int(1) })), 'a'), [1, 4, 6, 6], 1 / 256, 0);
+  return out;
+}

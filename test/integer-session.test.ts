@@ -1,0 +1,58 @@
+// The integer executor on hand-built QDQ models: every pattern on every backend and requant mode,
+// bit-identical across backends, close to the fake-quantized float run, with the lowering it claims.
+import { describe, expect, it } from 'vitest';
+import { InferenceSession, Tensor } from '../src/onnx-api.js';
+import { IntegerSession } from '../src/runtime/integer/index.js';
+import { REQUANT_MODES } from '../src/quant/requant.js';
+import { loadedBackends } from './backends.js';
+import { patternModels, randomInput } from './integer-models.js';
+
+const backends = loadedBackends.map((b) => b.name);
+
+/** Output differences in LSBs of the output scale. */
+function lsbDiff(a: Tensor, b: Tensor, scale: number): number {
+  const x = a.data as Float32Array, y = b.data as Float32Array;
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.round(Math.abs(x[i]! - y[i]!) / scale));
+  return m;
+}
+
+describe('IntegerSession: patterns on every backend and requant mode', () => {
+  for (const p of patternModels()) {
+    it(p.name, async () => {
+      const x = randomInput(p.dims, 11);
+      const ys = p.model.graph.initializers.get('y_s')!.data[0] as number;
+      const float = (await (await InferenceSession.create(p.model)).run({ x })).y!;
+      for (const mode of REQUANT_MODES) {
+        let first: Float32Array | undefined;
+        for (const be of backends) {
+          const s = await IntegerSession.create(p.model, { backend: be, requantMode: mode });
+          const y = (await s.run({ x })).y!;
+          expect(y.dtype).toBe('float32');
+          expect(y.dims).toEqual(float.dims);
+          if (!first) first = y.data as Float32Array;
+          else expect(Array.from(y.data as Float32Array), `${be} vs ${backends[0]} (${mode})`).toEqual(Array.from(first));
+          const entry = s.loweringReport().find((e) => e.opType === p.op)!;
+          if (p.op === 'Softmax') {
+            expect(entry.execution).toBe('float');
+          } else {
+            expect(entry.execution, JSON.stringify(entry)).toBe('integer');
+          }
+          // Integer and fake-quantized float agree to one output step (requantization rounds once
+          // in integer, twice in float); shift mode forces M to a power of two, so it may differ more.
+          if (mode !== 'shift') expect(lsbDiff(y, float, ys), `${p.name} ${be} ${mode}`).toBeLessThanOrEqual(1);
+        }
+      }
+    });
+  }
+
+  it('float mode reproduces the fake-quantized float run exactly on exact patterns', async () => {
+    // Data movement, max pooling, tables and resize never round in between: they must match bit for bit.
+    for (const p of patternModels().filter((q) => /maxpool|resize|lut|flatten|transpose|softmax/.test(q.name))) {
+      const x = randomInput(p.dims, 5);
+      const float = (await (await InferenceSession.create(p.model)).run({ x })).y!;
+      const y = (await (await IntegerSession.create(p.model, { backend: 'js', requantMode: 'float' })).run({ x })).y!;
+      expect(Array.from(y.data as Float32Array), p.name).toEqual(Array.from(float.data as Float32Array));
+    }
+  });
+});
