@@ -2,7 +2,7 @@
 import { Graph, makeNode, Tensor, type Attribute, type Model, type Node } from '../src/onnx-api.js';
 import { rng } from './backends.js';
 
-export function model(nodes: Node[], inits: [string, Tensor][], inputs: { name: string; dims: number[]; dtype?: 'float32' | 'uint8' | 'int8' }[], outputs: string[], opset = 13, ms = false): Model {
+export function model(nodes: Node[], inits: [string, Tensor][], inputs: { name: string; dims: number[]; dtype?: 'float32' | 'uint8' | 'int8' }[], outputs: string[], opset = 14, ms = false): Model {
   const g = new Graph({
     nodes,
     initializers: new Map(inits),
