@@ -1,6 +1,7 @@
 // Runs the ONNX node conformance tests and requires every test that exercises one of the ops this
 // issue lists to pass. The only skips allowed for those tests are listed here with the reason.
 import { describe, expect, it } from 'vitest';
+import { getBackend } from '../src/backends/registry.js';
 import { runConformance, type ConformanceReport } from '../src/conformance/runner.js';
 import { fixture } from './fixtures.js';
 
@@ -11,22 +12,31 @@ const LISTED = [
   'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Resize', 'Constant',
 ];
 
-/** Skips accepted for tests of listed ops: types and forms onnx-ptq does not support, by pattern. */
+/** Skips accepted for tests of listed ops: types and forms onnx-ptq does not support, matched on "name: reason". */
 const ALLOWED_SKIPS: [RegExp, string][] = [
   [/^test_cast(like)?_.*(BFLOAT16|FLOAT8|FLOAT4|INT4|UINT4|INT2|UINT2|e8m0)/, 'bfloat16, float8, float4, int4 and int2 element types are not supported'],
-  [/^test_identity_(opt|sequence)$/, 'optional and sequence values are not supported'],
-  [/^test_training_dropout(_default)?(_mask)?$/, 'training-mode Dropout draws random masks; only ratio 0 is deterministic'],
-  [/fp16|float16|bfloat16|_double_/, 'float16/bfloat16/float64 variants of ops implemented for float32 only'],
-  [/^test_layer_normalization_.*_expanded/, 'expanded LayerNormalization uses int64 Neg, not supported'],
-  [/^test_reduce_(max|min)_bool_inputs$/, 'bool reductions are not supported'],
+  [/^test_identity_(opt|sequence):/, 'optional and sequence values are not supported'],
+  [/^test_training_dropout(_default)?(_mask)?:/, 'training-mode Dropout draws random masks; only ratio 0 is deterministic'],
+  [/fp16|float16|bfloat16|_double_|: .*is float64; this op supports float32 only/, 'float16/bfloat16/float64 variants of ops implemented for float32 only'],
+  [/^test_reduce_(max|min)_bool_inputs:/, 'bool reductions are not supported'],
 ];
 
 const dir = fixture('onnx-node');
 
-describe.skipIf(!dir)('ONNX node conformance', () => {
+// Every backend that loads on this machine (the float kernels differ: native AVX2/FMA, wasm SIMD, JS).
+const backends = (['native', 'wasm', 'js'] as const).filter((b) => {
+  try {
+    return getBackend(b).name === b;
+  } catch {
+    return false;
+  }
+});
+
+describe.skipIf(!dir).each(backends)('ONNX node conformance on the %s backend', (backend) => {
   let report: ConformanceReport;
   it('runs the suite', async () => {
-    report = await runConformance({ dir });
+    report = await runConformance({ dir, backend });
+    expect(report.backend).toBe(backend);
     expect(report.results.length).toBe(1802);
     expect(report.totals.passed).toBeGreaterThanOrEqual(861);
   }, 300_000);
@@ -40,7 +50,7 @@ describe.skipIf(!dir)('ONNX node conformance', () => {
         // The test needs another op beyond the listed ones (e.g. an _expanded form using Loop).
         continue;
       }
-      if (r.outcome === 'skipped' && ALLOWED_SKIPS.some(([re]) => re.test(r.name))) continue;
+      if (r.outcome === 'skipped' && ALLOWED_SKIPS.some(([re]) => re.test(`${r.name}: ${r.reason}`))) continue;
       bad.push(`${r.name}: ${r.outcome} (${r.reason})`);
     }
     expect(bad).toEqual([]);

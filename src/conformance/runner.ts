@@ -2,14 +2,15 @@
 // test_data_set_0/{input,output}_*.pb). Runs every test whose ops are all implemented, compares with
 // onnx's backend-test tolerances (rtol 1e-3, atol 1e-7; exact for integer, bool and string outputs)
 // and reports passed/failed/skipped per op. Usable as a script:
-//   node --import tsx src/conformance/runner.ts [--json] [--filter substr] [--dir path]
+//   node --import tsx src/conformance/runner.ts [--json] [--filter substr] [--dir path] [--backend native|wasm|js]
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OnnxPtqError } from '../errors.js';
+import { Graph, type Model } from '../ir/graph.js';
 import { loadModel, loadTensorProto } from '../onnx/io.js';
 import { defaultOps } from '../ops/index.js';
-import { InferenceSession } from '../runtime/session.js';
+import { InferenceSession, type BackendName } from '../runtime/session.js';
 import type { Tensor } from '../tensor.js';
 
 export const RTOL = 1e-3;
@@ -33,6 +34,8 @@ export interface OpStats {
 
 export interface ConformanceReport {
   dir: string;
+  /** The backend that ran the float kernels. */
+  backend: string;
   results: TestResult[];
   perOp: Record<string, OpStats>;
   totals: OpStats;
@@ -43,6 +46,8 @@ export interface ConformanceOptions {
   dir?: string;
   /** Only tests whose name contains this substring. */
   filter?: string;
+  /** Backend for the float kernels (default 'auto'). */
+  backend?: BackendName;
 }
 
 export function defaultConformanceDir(): string {
@@ -93,7 +98,7 @@ function listPb(dir: string, prefix: string): string[] {
     .map((f) => join(dir, f));
 }
 
-export async function runOne(testDir: string, name: string): Promise<TestResult> {
+export async function runOne(testDir: string, name: string, backend: BackendName = 'auto'): Promise<TestResult> {
   let ops: string[] = [];
   try {
     const model = loadModel(join(testDir, 'model.onnx'));
@@ -106,7 +111,7 @@ export async function runOne(testDir: string, name: string): Promise<TestResult>
     const data = join(testDir, 'test_data_set_0');
     const inputs = listPb(data, 'input_').map((p) => loadTensorProto(p));
     const outputs = listPb(data, 'output_').map((p) => loadTensorProto(p));
-    const session = await InferenceSession.create(model);
+    const session = await InferenceSession.create(model, { backend });
     const feeds: Record<string, Tensor> = {};
     inputs.forEach((t, i) => {
       feeds[t.name || session.inputNames[i]!] = t.tensor;
@@ -134,18 +139,23 @@ export async function runConformance(opts: ConformanceOptions = {}): Promise<Con
     .filter((n) => n.startsWith('test_') && (!opts.filter || n.includes(opts.filter)))
     .sort();
   const results: TestResult[] = [];
-  for (const n of names) results.push(await runOne(join(dir, n), n));
+  const backend = opts.backend ?? 'auto';
+  for (const n of names) results.push(await runOne(join(dir, n), n, backend));
   const perOp: Record<string, OpStats> = {};
   const totals: OpStats = { passed: 0, failed: 0, skipped: 0 };
   for (const r of results) {
     totals[r.outcome]++;
     for (const op of r.ops) (perOp[op] ??= { passed: 0, failed: 0, skipped: 0 })[r.outcome]++;
   }
-  return { dir, results, perOp, totals };
+  return { dir, backend: (await InferenceSession.create(emptyModel(), { backend })).backendName, results, perOp, totals };
+}
+
+function emptyModel(): Model {
+  return { irVersion: 8, opsetImports: [{ domain: '', version: 13 }], producerName: '', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: new Map(), graph: new Graph() };
 }
 
 export function formatReport(rep: ConformanceReport): string {
-  const lines = [`ONNX node conformance (${rep.dir})`, '', 'op'.padEnd(28) + 'passed'.padStart(8) + 'failed'.padStart(8) + 'skipped'.padStart(9)];
+  const lines = [`ONNX node conformance (${rep.dir}), backend ${rep.backend}`, '', 'op'.padEnd(28) + 'passed'.padStart(8) + 'failed'.padStart(8) + 'skipped'.padStart(9)];
   for (const [op, s] of Object.entries(rep.perOp).sort()) {
     if (!defaultOps.has(op.includes('::') ? op.split('::')[1]! : op, op.includes('::') ? op.split('::')[0]! : '')) continue;
     lines.push(op.padEnd(28) + String(s.passed).padStart(8) + String(s.failed).padStart(8) + String(s.skipped).padStart(9));
@@ -162,8 +172,13 @@ async function cli(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   const fi = argv.indexOf('--filter');
   const di = argv.indexOf('--dir');
-  const rep = await runConformance({ filter: fi >= 0 ? argv[fi + 1] : undefined, dir: di >= 0 ? argv[di + 1] : undefined });
-  if (json) console.log(JSON.stringify({ dir: rep.dir, totals: rep.totals, perOp: rep.perOp, results: rep.results }, null, 1));
+  const bi = argv.indexOf('--backend');
+  const rep = await runConformance({
+    filter: fi >= 0 ? argv[fi + 1] : undefined,
+    dir: di >= 0 ? argv[di + 1] : undefined,
+    backend: bi >= 0 ? (argv[bi + 1] as BackendName) : undefined,
+  });
+  if (json) console.log(JSON.stringify({ dir: rep.dir, backend: rep.backend, totals: rep.totals, perOp: rep.perOp, results: rep.results }, null, 1));
   else console.log(formatReport(rep));
   return rep.totals.failed ? 1 : 0;
 }

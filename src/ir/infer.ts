@@ -2,6 +2,7 @@
 // constants is run once and replaced by initializers; a Shape node whose input shape is fully known
 // becomes a constant too, so exporter shape subgraphs (Shape -> Gather/Slice -> Concat -> Reshape)
 // disappear once the dynamic dimensions are bound.
+import type { F32Kernels } from '../backends/kernels-f32.js';
 import { OnnxPtqError } from '../errors.js';
 import { defaultOps, type OpRegistry } from '../ops/index.js';
 import { Attrs, type OpContext, type TypeInfo } from '../ops/types.js';
@@ -25,9 +26,9 @@ export interface InferResult {
 }
 
 /** Op context for `node` in `model` (opset of its domain; default ONNX domain when not imported). */
-export function opContext(model: Pick<Model, 'opsetImports'>, node: Node): OpContext {
+export function opContext(model: Pick<Model, 'opsetImports'>, node: Node, f32?: F32Kernels): OpContext {
   const opset = opsetVersion(model, node.domain) ?? (node.domain ? 1 : (opsetVersion(model, '') ?? 1));
-  return { node, attrs: new Attrs(node), opset };
+  return f32 ? { node, attrs: new Attrs(node), opset, f32 } : { node, attrs: new Attrs(node), opset };
 }
 
 function isStaticShape(s: Dim[] | undefined): s is number[] {

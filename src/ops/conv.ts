@@ -44,7 +44,8 @@ export const Conv: OpImpl = {
       const [dh, dw] = two(sp.dilations, 1);
       const [pt, pl] = two(sp.pads.slice(0, s), 0);
       const p = { N, C, H: H!, W: Wi!, M, KH: KH!, KW: KW!, OH: OH!, OW: OW!, strideH: sh!, strideW: sw!, padTop: pt!, padLeft: pl!, dilationH: dh!, dilationW: dw!, group };
-      conv2dF32(p, X, Wd, B, y, scratchFor(conv2dScratchSize(p)));
+      if (ctx.f32) ctx.f32.conv2dF32(p, X, Wd, B, y);
+      else conv2dF32(p, X, Wd, B, y, scratchFor(conv2dScratchSize(p)));
     } else {
       convDirect3d(x.dims as number[], Wd, X, B, y, M, group, k, sp);
     }

@@ -27,6 +27,13 @@ export const Gemm: OpImpl = {
     const [M, K] = transA ? [a.dims[1]!, a.dims[0]!] : [a.dims[0]!, a.dims[1]!];
     const [Kb, N] = transB ? [b.dims[1]!, b.dims[0]!] : [b.dims[0]!, b.dims[1]!];
     need(ctx, K === Kb, `inner dimensions differ: A gives K=${K}, B gives K=${Kb}`);
+    if (ctx.f32) {
+      if (c) float32Of(ctx, c, 'C');
+      if (c) need(ctx, broadcastsTo(c.dims, M, N), `C of dims [${c.dims}] does not broadcast to [${M}, ${N}]`);
+      const y = new Float32Array(M * N);
+      ctx.f32.gemmF32({ M, N, K, a: A, transA, b: B, transB, alpha, beta, c: c ? (c.data as Float32Array) : null, cDims: c?.dims, y });
+      return [new Tensor('float32', y, [M, N])];
+    }
     let Ad = A;
     if (transA) {
       Ad = new Float32Array(M * K);
@@ -46,6 +53,13 @@ export const Gemm: OpImpl = {
     return [out];
   },
 };
+
+/** ONNX Gemm's unidirectional broadcast of C to [M, N]. */
+function broadcastsTo(dims: readonly number[], M: number, N: number): boolean {
+  if (dims.length > 2) return false;
+  const d = [...new Array(2 - dims.length).fill(1), ...dims];
+  return (d[0] === 1 || d[0] === M) && (d[1] === 1 || d[1] === N);
+}
 
 export const MatMul: OpImpl = {
   inferShape(ctx) {
@@ -76,7 +90,7 @@ export const MatMul: OpImpl = {
     const sa = broadcastStrides(ad.slice(0, -2), batch);
     const sb = broadcastStrides(bd.slice(0, -2), batch);
     const y = new Float32Array(nb * M * N);
-    const bp = new Float32Array(packedBSize(K, N));
+    const bp = ctx.f32 ? new Float32Array(0) : new Float32Array(packedBSize(K, N));
     let lastB = -1;
     for (let i = 0; i < nb; i++) {
       // batch index -> offsets into A and B (broadcast axes have stride 0)
@@ -88,6 +102,12 @@ export const MatMul: OpImpl = {
         rem = (rem - idx) / batch[ax]!;
         oa += idx * sa[ax]!;
         ob += idx * sb[ax]!;
+      }
+      if (ctx.f32) {
+        ctx.f32.gemmF32({
+          M, N, K, a: A.subarray(oa * M * K, (oa + 1) * M * K), b: B.subarray(ob * K * N, (ob + 1) * K * N), y: y.subarray(i * M * N, (i + 1) * M * N),
+        });
+        continue;
       }
       if (ob !== lastB) {
         packB(K, N, B, ob * K * N, N, false, bp);

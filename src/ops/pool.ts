@@ -44,7 +44,8 @@ export const MaxPool: OpImpl = {
     const y = allocData(x.dtype, sizeOf(outDims)) as Float32Array;
     const wantIdx = ctx.node.outputs.length > 1 && ctx.node.outputs[1] !== '';
     const idx = wantIdx ? new BigInt64Array(y.length) : undefined;
-    maxPool3dF32(p, X, y, idx, ctx.attrs.int('storage_order', 0));
+    if (ctx.f32 && !idx && x.dtype === 'float32') ctx.f32.maxPoolF32(p, X, y);
+    else maxPool3dF32(p, X, y, idx, ctx.attrs.int('storage_order', 0));
     const out = [new Tensor(x.dtype, y, outDims)];
     if (idx) out.push(new Tensor('int64', idx, outDims));
     return out;
@@ -58,7 +59,9 @@ export const AveragePool: OpImpl = {
     const X = float32Of(ctx, x, 'X');
     const { p, outDims } = poolSetup(ctx, x);
     const y = new Float32Array(sizeOf(outDims));
-    avgPool3dF32(p, X, y, ctx.attrs.int('count_include_pad', 0) === 1);
+    const countPad = ctx.attrs.int('count_include_pad', 0) === 1;
+    if (ctx.f32) ctx.f32.avgPoolF32(p, X, y, countPad);
+    else avgPool3dF32(p, X, y, countPad);
     return [new Tensor('float32', y, outDims)];
   },
 };
@@ -75,7 +78,8 @@ function globalPool(kind: 'avg' | 'max'): OpImpl {
       const planes = x.dims[0]! * x.dims[1]!;
       const inner = planes ? X.length / planes : 0;
       const y = new Float32Array(planes);
-      for (let i = 0; i < planes; i++) {
+      if (ctx.f32 && inner > 0) ctx.f32.globalPoolF32(kind, planes, inner, X, y);
+      else for (let i = 0; i < planes; i++) {
         let acc = kind === 'avg' ? 0 : -Infinity;
         const o = i * inner;
         if (kind === 'avg') for (let j = 0; j < inner; j++) acc += X[o + j]!;

@@ -1,5 +1,6 @@
 import { OnnxPtqError } from '../errors.js';
 import { nodeLabel, type Dim, type Node } from '../ir/graph.js';
+import type { F32Kernels } from '../backends/kernels-f32.js';
 import type { DataType, Tensor } from '../tensor.js';
 
 /** What shape inference knows about a value. */
@@ -70,6 +71,11 @@ export interface OpContext {
   attrs: Attrs;
   /** Opset version of the node's domain in this model. */
   opset: number;
+  /**
+   * Float32 kernels of the session's backend (native, wasm or js). Absent (constant folding, shape
+   * inference) means the pure-JS kernels of src/kernels/f32/.
+   */
+  f32?: F32Kernels;
 }
 
 export interface InferContext extends OpContext {

@@ -1,5 +1,7 @@
 // Float inference session: load, validate, fold constants for the bound input shapes, then run the
 // nodes in topological order on the JS float kernels, freeing each intermediate after its last use.
+import type { F32Kernels } from '../backends/kernels-f32.js';
+import { getBackend } from '../backends/registry.js';
 import { OnnxPtqError, check } from '../errors.js';
 import { Graph, nodeLabel, type Model, type Node, type ValueInfo } from '../ir/graph.js';
 import { inferAndFold, opContext } from '../ir/infer.js';
@@ -13,8 +15,9 @@ const BACKENDS: readonly BackendName[] = ['auto', 'native', 'wasm', 'js'];
 
 export interface SessionOptions {
   /**
-   * Kernel backend. Stored for the integer path and future native float kernels; the float path
-   * currently always runs the pure-TS kernels.
+   * Kernel backend for the heavy float kernels (conv, gemm/matmul, pooling): 'auto' (default:
+   * ONNX_PTQ_BACKEND, else native, then wasm, then js), or one forced by name (fails loudly when it
+   * cannot load). Other ops always run in TS.
    */
   backend?: BackendName;
   /** Binds dynamic input dimensions at creation (folds shape subgraphs right away). */
@@ -45,7 +48,10 @@ interface Plan {
 const MAX_PLANS = 8;
 
 export class InferenceSession {
+  /** The requested backend ('auto' or a name). */
   readonly backend: BackendName;
+  /** The backend that actually runs the float kernels (resolved from `backend`). */
+  readonly backendName: string;
   readonly inputNames: string[];
   readonly outputNames: string[];
   /** Declared inputs (name, dtype, shape with symbols). */
@@ -56,6 +62,7 @@ export class InferenceSession {
   private readonly optimize: boolean;
   private readonly base: Plan;
   private readonly plans = new Map<string, Plan>();
+  private readonly f32: F32Kernels;
   /** Shape signature the base plan was specialized for ('' when built for the declared shapes). */
   private readonly baseKey: string;
 
@@ -67,6 +74,9 @@ export class InferenceSession {
       () => `backend must be one of ${BACKENDS.join(', ')}; got '${String(backend)}'`,
     );
     this.backend = backend;
+    const resolved = getBackend(backend);
+    this.backendName = resolved.name;
+    this.f32 = resolved;
     this.registry = opts.registry ?? defaultOps;
     this.optimize = opts.optimize ?? true;
     this.model = model;
@@ -212,7 +222,7 @@ export class InferenceSession {
     const steps = order.map((node, i) => ({
       node,
       impl: this.registry.get(node.opType, node.domain)!,
-      ctx: opContext(model, node),
+      ctx: opContext(model, node, this.f32),
       free: frees[i]!,
     }));
     return { graph, steps, types };
