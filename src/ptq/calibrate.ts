@@ -40,13 +40,18 @@ export async function calibrate(
   model: Model,
   tensors: readonly string[],
   data: CalibrationData,
-  opts: { observer: ObserverKind; observerOptions: ObserverOptions; maxSamples?: number; total?: number },
+  opts: {
+    observer: ObserverKind; observerOptions: ObserverOptions; maxSamples?: number; total?: number;
+    /** More values to compute per sample, handed to onSample (bias-correction probes). */
+    extra?: readonly string[];
+    onSample?: (values: Record<string, Tensor>) => void;
+  },
 ): Promise<CalibrationResult> {
   const t0 = performance.now();
   const observers = new Map<string, Observer>(tensors.map((t) => [t, createObserver(opts.observer, opts.observerOptions)]));
   const session = await InferenceSession.create(model);
   const inputs = new Set(session.inputNames);
-  const wanted = tensors.filter((t) => !inputs.has(t));
+  const wanted = [...tensors.filter((t) => !inputs.has(t)), ...(opts.extra ?? [])];
   const bar = progress('calibrating');
   let n = 0;
   for await (const feeds of data as AsyncIterable<Feeds>) {
@@ -59,6 +64,7 @@ export async function calibrate(
       }
       observers.get(t)!.observe(v.data);
     }
+    opts.onSample?.(outs);
     n++;
     bar.tick(n, opts.maxSamples || opts.total);
   }

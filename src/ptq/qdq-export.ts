@@ -76,21 +76,35 @@ export function weightAxis(n: Node): number {
   return 1; // MatMul: B is [K, N]
 }
 
+/** Quantization parameters of a layer's weight under a scheme (the axis is the output channel). */
+export function layerWeightParams(g: Graph, n: Node, scheme: Omit<QuantScheme, 'axis'>): QuantParams {
+  const w = g.initializers.get(n.inputs[1])!;
+  const full: QuantScheme = { ...scheme, axis: weightAxis(n) };
+  const { mins, maxs } = sliceRanges(w.data as Float32Array, w.dims, full);
+  return computeParams(mins, maxs, full);
+}
+
+/** The float values a layer's quantized weight stands for (what bias correction compares with). */
+export function layerWeightFakeQuant(g: Graph, n: Node, scheme: Omit<QuantScheme, 'axis'>, round = true): Float32Array {
+  const w = g.initializers.get(n.inputs[1])!;
+  return fakeQuantize(w.data as Float32Array, w.dims, layerWeightParams(g, n, scheme), round);
+}
+
 /**
  * Quantizes a layer's weight (and bias when the activation input has parameters). Returns what it
  * did. `scheme` carries bits, granularity and symmetry; the axis is the layer's output channel.
  */
-export function quantizeLayerWeights(g: Graph, n: Node, scheme: Omit<QuantScheme, 'axis'>, input?: ActivationParams): LayerReport & { params: QuantParams } {
+export function quantizeLayerWeights(g: Graph, n: Node, scheme: Omit<QuantScheme, 'axis'>, input?: ActivationParams, noRounding = false): LayerReport & { params: QuantParams } {
   const wName = n.inputs[1];
   const w = g.initializers.get(wName)!;
   const axis = weightAxis(n);
-  const full: QuantScheme = { ...scheme, axis };
-  const { mins, maxs } = sliceRanges(w.data as Float32Array, w.dims, full);
-  const params = computeParams(mins, maxs, full);
+  const params = layerWeightParams(g, n, scheme);
   const label = n.name || n.outputs[0];
   const report = { node: label, op: n.opType, weight: wName, granularity: scheme.granularity, bits: scheme.bits, baked: false, biasQuantized: false, params };
-  if (scheme.granularity === 'per-group') {
-    n.inputs[1] = addInit(g, `${wName}_fakequant`, new Tensor('float32', fakeQuantize(w.data as Float32Array, w.dims, params), w.dims));
+  // Per-group (QDQ before opset 21 has no groups) and "PTQ without rounding" (int8 cannot hold an
+  // unrounded weight) bake the fake-quantized weight as float; the latter only clamps.
+  if (scheme.granularity === 'per-group' || noRounding) {
+    n.inputs[1] = addInit(g, `${wName}_fakequant`, new Tensor('float32', fakeQuantize(w.data as Float32Array, w.dims, params, !noRounding), w.dims));
     report.baked = true;
     return report;
   }

@@ -19,7 +19,9 @@ import type { PassReport } from '../passes/pass.js';
 import { calibrate, type CalibrationData, type Feeds } from './calibrate.js';
 import { resolveQuantizeOptions, type QuantizeOptions } from './options.js';
 import { planQuantization } from './plan.js';
-import { insertActivationQdq, quantizeLayerWeights, type ActivationParams, type LayerReport } from './qdq-export.js';
+import { insertActivationQdq, layerWeightFakeQuant, quantizeLayerWeights, type ActivationParams, type LayerReport } from './qdq-export.js';
+import { accumulateProbe, addBiasProbes, corrections, type BiasProbe } from './bias-correction.js';
+import { Tensor } from '../tensor.js';
 import { upgradeToOpset13 } from './opset.js';
 
 export interface ActivationReport {
@@ -42,6 +44,8 @@ export interface QuantizeReport {
   activations: ActivationReport[];
   layers: Omit<LayerReport, never>[];
   keptFloat: { node: string; why: string }[];
+  /** Layers whose bias was corrected for weight rounding. */
+  biasCorrected: string[];
   opset: { from: number; to: number };
 }
 
@@ -81,15 +85,31 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
   ({ types } = inferAndFold(model, { fold: true }));
 
   const plan = planQuantization(model, types, opts);
+  const weightScheme = {
+    bits: opts.weightBits, signed: true, symmetric: opts.weightSymmetric, granularity: opts.weightGranularity, groupSize: opts.weightGroupSize,
+  };
+  // Bias correction measures E[layer(x, w - w_q)] during the calibration pass, on a probed copy.
+  const correct = opts.biasCorrection && plan.layers.length > 0 && calibration !== undefined;
+  let calibModel = model;
+  let probes: BiasProbe[] = [];
+  if (correct) {
+    calibModel = cloneModel(model);
+    const layers = calibModel.graph.nodes.filter((n) => plan.layers.some((l) => l.outputs[0] === n.outputs[0]));
+    const fq = new Map(layers.map((n) => [n, layerWeightFakeQuant(calibModel.graph, n, weightScheme, !opts.noRounding)] as const));
+    probes = addBiasProbes(calibModel.graph, layers, fq);
+  }
   const activations: ActivationReport[] = [];
   const params = new Map<string, ActivationParams>();
   let calib = { samples: 0, seconds: 0 };
-  if (!opts.weightOnly && plan.calibrated.length) {
-    const r = await calibrate(model, plan.calibrated, calibration as CalibrationData, {
+  const toCalibrate = opts.weightOnly ? [] : plan.calibrated;
+  if (toCalibrate.length || correct) {
+    const r = await calibrate(calibModel, toCalibrate, calibration as CalibrationData, {
       observer: opts.observer, observerOptions: opts.observerOptions, maxSamples: opts.calibrationSamples, total: calibrationTotal,
+      extra: probes.map((p) => p.output),
+      onSample: (values) => { for (const p of probes) accumulateProbe(p, values[p.output]); },
     });
     calib = { samples: r.samples, seconds: r.seconds };
-    for (const t of plan.calibrated) {
+    for (const t of toCalibrate) {
       const o = r.observers.get(t)!;
       const target = { bits: opts.activationBits, signed: opts.activationSigned, symmetric: opts.activationSymmetric };
       const { min, max } = o.range(target);
@@ -101,13 +121,27 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
       });
     }
   }
+  const corrected: string[] = [];
+  for (const p of probes) {
+    // The probe was built on a copy: find the original layer by its output.
+    const n = plan.layers.find((l) => l.outputs[0] === p.layer.outputs[0])!;
+    const delta = corrections(p);
+    const g0 = model.graph;
+    const old = n.inputs[2] ? g0.initializers.get(n.inputs[2]) : undefined;
+    if (n.inputs[2] && (!old || old.dtype !== 'float32' || old.size !== delta.length)) continue;
+    const b = new Float32Array(delta.length);
+    for (let c = 0; c < b.length; c++) b[c] = (old ? (old.data as Float32Array)[c] : 0) + delta[c];
+    const name = g0.uniqueName(`${n.name || n.outputs[0]}_bias_corrected`);
+    g0.initializers.set(name, new Tensor('float32', b, [b.length]));
+    if (n.inputs.length < 3) n.inputs.push(name);
+    else n.inputs[2] = name;
+    corrected.push(n.name || n.outputs[0]);
+  }
   const opset = upgradeToOpset13(model);
   const g = model.graph;
   const layers: LayerReport[] = [];
   for (const n of plan.layers) {
-    const { params: _p, ...rep } = quantizeLayerWeights(g, n, {
-      bits: opts.weightBits, signed: true, symmetric: opts.weightSymmetric, granularity: opts.weightGranularity, groupSize: opts.weightGroupSize,
-    }, params.get(n.inputs[0]));
+    const { params: _p, ...rep } = quantizeLayerWeights(g, n, weightScheme, params.get(plan.aliases.get(n.inputs[0]) ?? n.inputs[0]), opts.noRounding);
     layers.push(rep);
   }
   for (const [t, p] of params) insertActivationQdq(g, t, p);
@@ -126,7 +160,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
   model.producerVersion = VERSION;
   return {
     model,
-    report: { options: opts, passes, calibration: { ...calib, observer: opts.observer }, activations, layers, keptFloat: plan.keptFloat, opset },
+    report: { options: opts, passes, calibration: { ...calib, observer: opts.observer }, activations, layers, keptFloat: plan.keptFloat, biasCorrected: corrected, opset },
   };
 }
 
