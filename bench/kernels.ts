@@ -107,6 +107,15 @@ for (const [m, n, k] of gemms) {
     if (be.name === 'js' && macs > 2 ** 25) continue; // minutes at 1024^3
     const ms = timeSync(() => be.qgemm({ m, n, k, a, aZeroPoint: zx, b, bZeroPoint: Int32Array.of(0), requant: rq, y }));
     rows.push({ kind: 'gemm', shape, impl: `${be.name}:${be.dispatch.qgemm ?? 'auto'}`, dtype: 'int8', threads: 1, ms, gmacs: macs / ms / 1e6 });
+    if (be.name !== 'js') {
+      // B packed once (the weights of a MatMul/Gemm layer), run as a 1x1 convolution over M rows.
+      const packed = be.qgemmPack({ n, k, b, bZeroPoint: Int32Array.of(0) });
+      for (const threads of be.name === 'native' ? threadCounts : [1]) {
+        be.setThreads(threads);
+        const msp = timeSync(() => be.qgemmRun(packed, { m, a, aZeroPoint: zx, requant: rq, y }));
+        rows.push({ kind: 'gemm', shape, impl: `${be.name}:${packed.conv.variant} packed`, dtype: 'int8', threads, ms: msp, gmacs: macs / msp / 1e6 });
+      }
+    }
     const gemmF32 = f32(be).gemmF32;
     if (gemmF32 && be.name !== 'js') {
       const msf = timeSync(() => gemmF32.call(be, { M: m, N: n, K: k, a: af, b: bf, y: yf }));

@@ -331,3 +331,51 @@ describe('qconv2d rejects bad input on every backend', () => {
     });
   }
 });
+
+describe('packed qgemm (a 1x1 convolution over the batch) equals the qgemm JS reference', () => {
+  const native = loadedBackends.find((b) => b.name === 'native');
+  const before = native?.getThreads() ?? 1;
+  afterAll(() => native?.setThreads(before));
+  const gcases: { m: number; n: number; k: number; aSigned: boolean; ySigned: boolean; perChannel: boolean; mode: RequantMode; zb: 'zero' | 'tensor' | 'column'; seed: number }[] = [];
+  let s2 = 3000;
+  for (const [i, v] of awkward.entries()) {
+    gcases.push({ m: v, n: awkward[(i * 7) % awkward.length], k: awkward[(i * 3 + 5) % awkward.length], aSigned: i % 2 === 0, ySigned: i % 3 === 0, perChannel: i % 2 === 1, mode: modes[i % 3], zb: 'zero', seed: s2++ });
+    gcases.push({ m: awkward[(i * 5) % awkward.length], n: v, k: awkward[(i * 11) % awkward.length], aSigned: i % 2 === 1, ySigned: false, perChannel: true, mode: modes[(i + 1) % 3], zb: i % 2 ? 'tensor' : 'zero', seed: s2++ });
+    gcases.push({ m: awkward[(i * 13) % awkward.length], n: awkward[(i * 17) % awkward.length], k: v, aSigned: false, ySigned: true, perChannel: i % 2 === 0, mode: modes[(i + 2) % 3], zb: i % 3 === 0 ? 'column' : 'zero', seed: s2++ });
+  }
+  gcases.push({ m: 100, n: 257, k: 300, aSigned: false, ySigned: false, perChannel: true, mode: 'fixed-point', zb: 'zero', seed: s2++ });
+  gcases.push({ m: 64, n: 256, k: 2304, aSigned: true, ySigned: true, perChannel: false, mode: 'float', zb: 'zero', seed: s2++ });
+  for (const c of gcases) {
+    it(`${c.m}x${c.n}x${c.k} ${c.aSigned ? 's8' : 'u8'}->${c.ySigned ? 's8' : 'u8'} ${c.perChannel ? 'per-channel' : 'per-tensor'} ${c.mode} zb:${c.zb}`, () => {
+      const r = rng(c.seed);
+      const a: Int8Like = c.aSigned ? Int8Array.from({ length: c.m * c.k }, () => randInt(r, -128, 127)) : Uint8Array.from({ length: c.m * c.k }, () => randInt(r, 0, 255));
+      const b = Int8Array.from({ length: c.k * c.n }, () => randInt(r, -128, 127));
+      const aZeroPoint = c.aSigned ? randInt(r, -128, 127) : randInt(r, 0, 255);
+      const bZeroPoint = c.zb === 'zero' ? Int32Array.of(0) : c.zb === 'tensor' ? Int32Array.of(randInt(r, -128, 127)) : Int32Array.from({ length: c.n }, () => randInt(r, -128, 127));
+      const bias = Int32Array.from({ length: c.n }, () => randInt(r, -50000, 50000));
+      const base = 1 / (Math.sqrt(c.k) * 128 * 40);
+      const requant = makeRequant(c.mode, Array.from({ length: c.perChannel ? c.n : 1 }, () => base * (0.25 + 2 * r())), { zeroPoint: c.ySigned ? 3 : 120, signed: c.ySigned });
+      const mk = () => (c.ySigned ? new Int8Array(c.m * c.n) : new Uint8Array(c.m * c.n));
+      const ref = mk();
+      jsBackend.qgemm({ m: c.m, n: c.n, k: c.k, a, aZeroPoint, b, bZeroPoint, bias, requant, y: ref });
+      for (const bv of backendVariants) {
+        for (const threads of bv.backend.name === 'native' ? [1, 2, 3] : [1]) {
+          bv.backend.setThreads(threads);
+          const packed = bv.backend.qgemmPack({ n: c.n, k: c.k, b, bZeroPoint, bias, variant: bv.variant });
+          const y = mk();
+          bv.backend.qgemmRun(packed, { m: c.m, a, aZeroPoint, requant, y });
+          expect(Array.from(y), `${bv.label} ${threads} threads`).toEqual(Array.from(ref));
+        }
+      }
+    });
+  }
+  it('refuses a too-small A, B or Y', () => {
+    for (const { label: bl, backend } of backendVariants) {
+      expect(() => backend.qgemmPack({ n: 4, k: 3, b: new Int8Array(11), bZeroPoint: Int32Array.of(0) }), bl).toThrow(/buffer B is smaller/);
+      const p = backend.qgemmPack({ n: 4, k: 3, b: new Int8Array(12), bZeroPoint: Int32Array.of(0) });
+      const rq = makeRequant('fixed-point', [0.1], { zeroPoint: 0, signed: false });
+      expect(() => backend.qgemmRun(p, { m: 2, a: new Uint8Array(5), aZeroPoint: 0, requant: rq, y: new Uint8Array(8) }), bl).toThrow(/buffer A is smaller/);
+      expect(() => backend.qgemmRun(p, { m: 2, a: new Uint8Array(6), aZeroPoint: 0, requant: rq, y: new Uint8Array(7) }), bl).toThrow(/buffer Y is smaller/);
+    }
+  });
+});

@@ -119,7 +119,11 @@ void DwRow(const int16_t* row, const int32_t* w, const int32_t* tapoff, size_t t
   if (ox < ow) DwRowScalar(row, w, tapoff, taps, stride, ox, ow, acc);
 }
 
-const ConvKernels kKernels = {kMr, kNr, 2, false, Ukernel6x16, Im2col, DwRow, RequantRowAvx2};
+void PackRows(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signed, int32_t zx, void* dst) {
+  PackRowsScalar<2>(x, ldx, rows, kg, x_signed, zx, kNr, 0, (kg + 1) / 2, dst);
+}
+
+const ConvKernels kKernels = {kMr, kNr, 2, false, Ukernel6x16, Im2col, PackRows, DwRow, RequantRowAvx2};
 
 }  // namespace
 

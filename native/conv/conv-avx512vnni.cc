@@ -89,7 +89,28 @@ void Im2col(const void* xpv, const int32_t* koff, size_t kg, const int32_t* off,
   }
 }
 
-const ConvKernels kKernels = {kMr, kNr, 4, true, Ukernel8x32, Im2col, nullptr, RequantRowAvx2};
+// GEMM mode: quad q of 16 rows at a time is one gather of 32-bit words (rows ldx bytes apart).
+void PackRows(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signed, int32_t zx, void* dstv) {
+  const size_t kq = (kg + 3) / 4, full = kg / 4;
+  if (rows < kNr) {
+    PackRowsScalar<4>(x, ldx, rows, kg, x_signed, zx, kNr, 0, kq, dstv);
+    return;
+  }
+  uint8_t* dst = static_cast<uint8_t*>(dstv);
+  const __m512i flip = _mm512_set1_epi8(x_signed ? char(0x80) : char(0));
+  const __m512i lanes = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                           _mm512_set1_epi32(int32_t(ldx)));
+  for (size_t c0 = 0; c0 < kNr; c0 += 16) {
+    const uint8_t* base = x + c0 * ldx;
+    for (size_t q = 0; q < full; ++q) {
+      const __m512i v = _mm512_i32gather_epi32(lanes, base + 4 * q, 1);
+      _mm512_storeu_si512(dst + (q * kNr + c0) * 4, _mm512_xor_si512(v, flip));
+    }
+  }
+  if (full < kq) PackRowsScalar<4>(x, ldx, rows, kg, x_signed, zx, kNr, full, kq, dstv);
+}
+
+const ConvKernels kKernels = {kMr, kNr, 4, true, Ukernel8x32, Im2col, PackRows, nullptr, RequantRowAvx2};
 
 }  // namespace
 

@@ -20,16 +20,6 @@ inline size_t CeilDiv(size_t a, size_t b) { return (a + b - 1) / b; }
 
 size_t HeaderBytes() { return Up(sizeof(ConvPackedHeader), kAlign); }
 
-// Pixel block (columns of Y per task) for the gemm paths: whole nr panels within the L2 budget.
-size_t PixelBlock(const ConvGeom& g, size_t kp, size_t nr) {
-  const size_t pixels = g.oh * g.ow;
-  size_t panels = kBlockBudget / (kp * nr * 4);
-  if (panels < 1) panels = 1;
-  const size_t need = CeilDiv(pixels, nr);
-  if (panels > need) panels = need;
-  return panels * nr;
-}
-
 }  // namespace
 
 const ConvKernels* ConvKernelsFor(int32_t variant, int32_t path) {
@@ -234,10 +224,28 @@ size_t SharedBytes(const ConvGeom& g, const ConvKernels& k) {
   return Up(g.cin * g.hp * g.wp * (k.u8_input ? 1 : 2) + 128, kAlign);
 }
 
+// A plain GEMM: 1x1 kernel on 1x1 images, no padding; the batch becomes the pixels (columns).
+bool GemmMode(const ConvGeom& g, const ConvPackedHeader& h) {
+  return h.path != kPathDepthwise && g.h == 1 && g.w == 1 && g.kh == 1 && g.kw == 1 && g.groups == 1 &&
+         g.pt == 0 && g.pl == 0 && g.pb == 0 && g.pr == 0;
+}
+
+size_t Pixels(const ConvGeom& g, const ConvPackedHeader& h) { return GemmMode(g, h) ? g.n : g.oh * g.ow; }
+
+// In GEMM mode the block does not depend on the batch, so neither does the workspace size.
+size_t PixelBlockFor(const ConvGeom& g, const ConvPackedHeader& h, size_t ks, size_t nr) {
+  size_t panels = kBlockBudget / (ks * nr * 4);
+  if (panels < 1) panels = 1;
+  const size_t need = CeilDiv(g.oh * g.ow, nr);
+  if (!GemmMode(g, h) && panels > need) panels = need;
+  return panels * nr;
+}
+
 size_t PerThreadBytes(const ConvGeom& g, const ConvPackedHeader& h, const ConvKernels& k) {
   if (h.path == kPathDepthwise) return Up(g.oh * g.ow * 4, kAlign) + Up(g.kg * 4, kAlign);
-  const size_t ks = CeilDiv(g.kg, k.kstep), nb = PixelBlock(g, ks, k.nr);
-  return Up(ks * nb * 4, kAlign) + Up(size_t(h.mr) * nb * 4, kAlign) + Up(g.kg * 4, kAlign) + Up(k.nr * 4, kAlign);
+  const size_t ks = CeilDiv(g.kg, k.kstep), nb = PixelBlockFor(g, h, ks, k.nr);
+  return Up(ks * nb * 4, kAlign) + Up(size_t(h.mr) * nb * 4, kAlign) + Up(g.kg * 4, kAlign) + Up(k.nr * 4, kAlign) +
+         Up(size_t(h.mr) * nb, kAlign);
 }
 
 }  // namespace
@@ -275,7 +283,9 @@ void ConvRunDriver(const ConvRunArgs& a, const ConvKernels& k) {
   const uint8_t flip = a.x_signed ? 0x80 : 0;
   const int32_t zx = a.x_zero_point, zx_u8 = a.x_zero_point + (a.x_signed ? 128 : 0);
 
-  for (size_t n = 0; n < g.n; ++n) {
+  const bool gemm = GemmMode(g, h);
+  // In GEMM mode one pass covers the whole batch: its images are the pixels.
+  for (size_t n = 0; n < (gemm ? 1 : g.n); ++n) {
     const uint8_t* x = a.x + n * g.cin * g.h * g.w;
     uint8_t* y = a.y + n * g.cout * pixels;
     auto pad = [&](size_t c, size_t) {
@@ -312,7 +322,7 @@ void ConvRunDriver(const ConvRunArgs& a, const ConvKernels& k) {
         }
       }
     };
-    ParallelFor(a.pool, g.cin, pad);
+    if (!gemm) ParallelFor(a.pool, g.cin, pad);
 
     if (h.path == kPathDepthwise) {
       const int32_t* wts = reinterpret_cast<const int32_t*>(pk + h.w_offset);
@@ -336,8 +346,8 @@ void ConvRunDriver(const ConvRunArgs& a, const ConvKernels& k) {
     }
 
     // Gemm paths: tasks are (group, pixel block, row chunk).
-    const size_t mr = size_t(h.mr), nr = k.nr, ks = CeilDiv(g.kg, k.kstep);
-    const size_t nb = PixelBlock(g, ks, nr), blocks = CeilDiv(pixels, nb), tiles = CeilDiv(g.cout_g, mr);
+    const size_t mr = size_t(h.mr), nr = k.nr, ks = CeilDiv(g.kg, k.kstep), cols_total = Pixels(g, h);
+    const size_t nb = PixelBlockFor(g, h, ks, nr), blocks = CeilDiv(cols_total, nb), tiles = CeilDiv(g.cout_g, mr);
     size_t chunks = 1;  // split rows too when pixel blocks alone leave threads idle
     while (threads > 1 && g.groups * blocks * chunks < 4 * threads && chunks < tiles) ++chunks;
     const size_t tiles_per_chunk = CeilDiv(tiles, chunks);
@@ -351,6 +361,37 @@ void ConvRunDriver(const ConvRunArgs& a, const ConvKernels& k) {
       int32_t* cbuf = reinterpret_cast<int32_t*>(t + Up(ks * nb * 4, kAlign));
       int32_t* koff = reinterpret_cast<int32_t*>(t + Up(ks * nb * 4, kAlign) + Up(mr * nb * 4, kAlign));
       int32_t* off = reinterpret_cast<int32_t*>(t + Up(ks * nb * 4, kAlign) + Up(mr * nb * 4, kAlign) + Up(g.kg * 4, kAlign));
+      uint8_t* ybuf = t + Up(ks * nb * 4, kAlign) + Up(mr * nb * 4, kAlign) + Up(g.kg * 4, kAlign) + Up(nr * 4, kAlign);
+      if (gemm) {
+        // X rows are the columns; Y (batch x cout) gets each row tile transposed.
+        const size_t p0 = blk * nb, cols = cols_total - p0 < nb ? cols_total - p0 : nb, panels = CeilDiv(cols, nr);
+        for (size_t j = 0; j < panels; ++j) {
+          const size_t pj = p0 + j * nr;
+          k.pack_rows(x + pj * g.cin, g.cin, cols_total - pj < nr ? cols_total - pj : nr, g.kg, a.x_signed, zx,
+                      bbuf + j * ks * nr * 4);
+        }
+        const size_t ldc = panels * nr;
+        for (size_t ti = t0; ti < t1; ++ti) {
+          const uint8_t* ap = wts + ti * ks * mr * 4;
+          for (size_t j = 0; j < panels; ++j) k.ukernel(ks, ap, bbuf + j * ks * nr * 4, cbuf + j * nr, ldc);
+          const size_t rows = g.cout - ti * mr < mr ? g.cout - ti * mr : mr;
+          for (size_t r = 0; r < rows; ++r) {
+            const size_t co = ti * mr + r;
+            int32_t* row = cbuf + r * ldc;
+            uint32_t b = uint32_t(bias[co]);
+            if (k.u8_input) b -= uint32_t(zx_u8) * uint32_t(wsum[co]);
+            if (b != 0)
+              for (size_t i = 0; i < cols; ++i) row[i] = int32_t(uint32_t(row[i]) + b);
+            const opq_requant rc = RequantChannel(*a.rq, co);
+            k.requant(row, nullptr, cols, rc, 0, ybuf + r * nb);
+          }
+          for (size_t i = 0; i < cols; ++i) {
+            uint8_t* dst = y + (p0 + i) * g.cout + ti * mr;
+            for (size_t r = 0; r < rows; ++r) dst[r] = ybuf[r * nb + i];
+          }
+        }
+        return;
+      }
       const size_t khw = g.kh * g.kw;
       for (size_t kk = 0; kk < g.kg; ++kk) {
         const size_t ci = kk / khw, r = kk % khw, ky = r / g.kw, kx = r % g.kw;

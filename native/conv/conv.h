@@ -65,6 +65,10 @@ struct ConvKernels {
   // for every column.
   void (*im2col)(const void* xp, const int32_t* koff, size_t kg, const int32_t* off, bool regular, size_t stride,
                  void* dst);
+  // GEMM mode (1x1 convolution of 1x1 images: X is batch x K, the batch are the pixels): one panel
+  // from `rows` rows of X (leading dimension ldx), element (q*nr + c)*kstep + t = x[c][q*kstep + t]
+  // as the padded copy would hold it (x - zx as int16, or u8 x ^ flip), 0 for k >= kg or c >= rows.
+  void (*pack_rows)(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signed, int32_t zx, void* dst);
   // Depthwise output row: acc[ox] = sum_t w[t] * row[tapoff[t] + ox*stride], ox < ow (int16 input).
   void (*dw_row)(const int16_t* row, const int32_t* w, const int32_t* tapoff, size_t taps, size_t stride,
                  size_t ow, int32_t* acc);
@@ -74,6 +78,23 @@ struct ConvKernels {
 // Scalar forms of the im2col and depthwise-row hooks, for the cases a SIMD hook does not cover.
 // Internal linkage: each ISA file gets its own copy, never merged with a wider ISA's.
 namespace {
+template <size_t KSTEP>
+void PackRowsScalar(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signed, int32_t zx, size_t nr,
+                    size_t q0, size_t q1, void* dst) {
+  for (size_t c = 0; c < nr; ++c)
+    for (size_t q = q0; q < q1; ++q)
+      for (size_t t = 0; t < KSTEP; ++t) {
+        const size_t kk = q * KSTEP + t, i = (q * nr + c) * KSTEP + t;
+        const bool in = c < rows && kk < kg;
+        if (KSTEP == 2) {
+          const int32_t v = in ? (x_signed ? int32_t(int8_t(x[c * ldx + kk])) : int32_t(x[c * ldx + kk])) - zx : 0;
+          static_cast<int16_t*>(dst)[i] = int16_t(v);
+        } else {
+          static_cast<uint8_t*>(dst)[i] = in ? uint8_t(x[c * ldx + kk] ^ (x_signed ? 0x80 : 0)) : uint8_t(0);
+        }
+      }
+}
+
 template <typename T, size_t KSTEP>
 void Im2colScalar(const T* xp, const int32_t* koff, size_t kg, const int32_t* off, size_t nr, size_t c0, size_t c1,
                   size_t q0, size_t q1, T* dst) {

@@ -1,6 +1,7 @@
 /** The integer convolution kernel family and the thread control of a backend. */
 import type { BackendName, Int8Like, KernelVariant } from './types.js';
 import type { RequantParams } from '../quant/requant.js';
+import type { PackedQGemmKernels } from './qgemm-packed.js';
 
 /** A 2-D convolution's geometry (NCHW). Weights are outChannels x inChannels/groups x kernelH x kernelW. */
 export interface Conv2dShape {
@@ -57,7 +58,8 @@ export interface QConv2dArgs {
   batch?: number;
 }
 
-export interface ConvKernels {
+/** Also packed-weight GEMM (qgemmPack/qgemmRun), which runs as a 1x1 convolution (qgemm-packed.ts). */
+export interface ConvKernels extends PackedQGemmKernels {
   /**
    * Y = requant(sum (X - xZeroPoint) * (W - wZeroPoint) + bias), int32 accumulation with
    * two's-complement wrap: pack the weights once, run many times.

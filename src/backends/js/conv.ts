@@ -1,5 +1,6 @@
 /** Integer convolution on the js backend: the reference kernel; "packing" keeps the raw weights. */
 import { OnnxPtqError } from '../../errors.js';
+import { packedQGemmKernels, type PackedQGemmKernels } from '../qgemm-packed.js';
 import type { ConvKernels, PackedQConv2d, QConv2dArgs, QConv2dPackArgs, ThreadKernels } from '../kernels-conv.js';
 import { convGeom, runFields, shapeFields, validatePack, validateRun } from '../conv-args.js';
 import { qconv2dRef } from '../../kernels/int8/conv-ref.js';
@@ -13,7 +14,7 @@ export function checkPackedFor(backend: string, packed: PackedQConv2d): void {
 }
 
 export function jsConvKernels(): ConvKernels & ThreadKernels {
-  return {
+  const k: Omit<ConvKernels, keyof PackedQGemmKernels> & ThreadKernels = {
     qconv2dPack(args: QConv2dPackArgs): PackedQConv2d {
       if (args.variant !== undefined && args.variant !== 'auto' && args.variant !== 'ref') {
         throw new OnnxPtqError('KERNEL_ARGUMENT', `js backend: variant '${args.variant}' is not available (only 'ref')`);
@@ -39,4 +40,5 @@ export function jsConvKernels(): ConvKernels & ThreadKernels {
     },
     getThreads: () => 1,
   };
+  return { ...k, ...packedQGemmKernels(k) };
 }

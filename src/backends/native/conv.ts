@@ -1,4 +1,5 @@
 /** Integer convolution and thread control on the native backend (native/napi/conv.cc). */
+import { packedQGemmKernels, type PackedQGemmKernels } from '../qgemm-packed.js';
 import type { ConvKernels, PackedQConv2d, QConv2dArgs, QConv2dPackArgs, ThreadKernels } from '../kernels-conv.js';
 import type { KernelVariant } from '../types.js';
 import { VARIANT_ID } from '../types.js';
@@ -16,7 +17,7 @@ export interface ConvAddon {
 
 export function nativeConvKernels(addon: ConvAddon): ConvKernels & ThreadKernels {
   const auto = addon.qconv2dAutoVariant();
-  return {
+  const k: Omit<ConvKernels, keyof PackedQGemmKernels> & ThreadKernels = {
     qconv2dPack(args: QConv2dPackArgs): PackedQConv2d {
       try {
         const fields = shapeFields(args.shape);
@@ -47,4 +48,5 @@ export function nativeConvKernels(addon: ConvAddon): ConvKernels & ThreadKernels
     },
     getThreads: () => addon.getThreads(),
   };
+  return { ...k, ...packedQGemmKernels(k) };
 }

@@ -3,6 +3,7 @@
  * qconv2dPack, freed when the PackedQConv2d is garbage-collected); each run copies X in and Y out.
  */
 import { OnnxPtqError } from '../../errors.js';
+import { packedQGemmKernels, type PackedQGemmKernels } from '../qgemm-packed.js';
 import type { ConvKernels, PackedQConv2d, QConv2dArgs, QConv2dPackArgs, ThreadKernels } from '../kernels-conv.js';
 import type { KernelVariant } from '../types.js';
 import { convGeom, runFields, shapeFields } from '../conv-args.js';
@@ -19,7 +20,7 @@ function typeError(msg: string): never {
 export function wasmConvKernels(mod: WasmModule): ConvKernels & ThreadKernels {
   const freeRaw = new FinalizationRegistry<number>((raw) => mod.ex.free(raw));
   const auto = mod.cString(mod.ex.opq_variant_name(mod.fn('opq_qconv2d_auto_variant')())) as KernelVariant;
-  return {
+  const k: Omit<ConvKernels, keyof PackedQGemmKernels> & ThreadKernels = {
     qconv2dPack(args: QConv2dPackArgs): PackedQConv2d {
       const fields = shapeFields(args.shape);
       if (!(args.w instanceof Int8Array)) typeError('w must be an Int8Array');
@@ -81,4 +82,5 @@ export function wasmConvKernels(mod: WasmModule): ConvKernels & ThreadKernels {
     },
     getThreads: () => 1,
   };
+  return { ...k, ...packedQGemmKernels(k) };
 }
