@@ -52,18 +52,46 @@ void PackWeights(const float* w, size_t mg, size_t k, size_t kcb, size_t mr, siz
   }
 }
 
-// im2col of rows [k0, k0+kc) and output pixels [p0, p0+ncp) into nr-column panels (zero past P).
+// One run of `len` output pixels of one output row, tap (kh, kw) of channel plane xc, into d.
+inline void CopyRun(const opq_conv2d_f32_params& p, const float* xc, const Seg& sg, size_t kh, size_t kw, float* d) {
+  float* ds = d + sg.j0;
+  const int64_t ih = sg.ih0 + int64_t(kh) * p.dilation_h;
+  if (ih < 0 || ih >= p.h) {
+    for (size_t t = 0; t < sg.len; ++t) ds[t] = 0.0f;
+    return;
+  }
+  const float* row = xc + size_t(ih) * p.w;
+  const int64_t iw = sg.iw0 + int64_t(kw) * p.dilation_w;
+  if (p.stride_w == 1) {
+    const int64_t len = int64_t(sg.len);
+    const int64_t lo = std::min(std::max<int64_t>(-iw, 0), len);
+    const int64_t hi = std::max(lo, std::min<int64_t>(int64_t(p.w) - iw, len));
+    for (int64_t t = 0; t < lo; ++t) ds[t] = 0.0f;
+    if (hi > lo) std::memcpy(ds + lo, row + iw + lo, size_t(hi - lo) * sizeof(float));
+    for (int64_t t = hi; t < len; ++t) ds[t] = 0.0f;
+  } else {
+    for (size_t t = 0; t < sg.len; ++t) {
+      const int64_t at = iw + int64_t(t) * p.stride_w;
+      ds[t] = at >= 0 && at < p.w ? row[at] : 0.0f;
+    }
+  }
+}
+
+// im2col of rows [k0, k0+kc) and output pixels [p0, p0+ncp) into NR-column panels (zero past P).
+// Packing runs once per Mg multiply-adds of each value, so its common case (a full panel inside one
+// output row, stride 1, all taps in bounds) is a fixed-size copy the compiler turns into vector moves.
+template <size_t NR>
 void PackIm2col(const opq_conv2d_f32_params& p, const float* x, size_t k0, size_t kc, size_t p0, size_t ncp,
-                size_t nr, float* out) {
+                float* out) {
   const size_t P = size_t(p.oh) * p.ow, khw = size_t(p.kh) * p.kw, hw = size_t(p.h) * p.w;
   // 1x1, stride 1, no padding, same size: B is x itself, row k = channel k.
   const bool contiguous = p.kh == 1 && p.kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 &&
                           p.pad_left == 0 && p.oh == p.h && p.ow == p.w;
-  Seg segs[32];
-  for (size_t q0 = 0; q0 < ncp; q0 += nr) {
+  Seg segs[NR];
+  for (size_t q0 = 0; q0 < ncp; q0 += NR) {
     float* dst = out + q0 * kc;
     const size_t first = p0 + q0;
-    const size_t cols = first < P ? std::min(nr, P - first) : 0;
+    const size_t cols = first < P ? std::min(NR, P - first) : 0;
     size_t nseg = 0;
     if (!contiguous) {
       size_t oh = first / p.ow, ow = first % p.ow;
@@ -75,38 +103,27 @@ void PackIm2col(const opq_conv2d_f32_params& p, const float* x, size_t k0, size_
         ++oh;
       }
     }
+    const bool one_run = !contiguous && nseg == 1 && cols == NR && p.stride_w == 1;
     size_t c = k0 / khw, kh = (k0 % khw) / p.kw, kw = k0 % p.kw;
     for (size_t kk = 0; kk < kc; ++kk) {
-      float* d = dst + kk * nr;
-      for (size_t j = cols; j < nr; ++j) d[j] = 0.0f;
+      float* d = dst + kk * NR;
       const float* xc = x + c * hw;
-      if (contiguous) {
-        std::memcpy(d, xc + first, cols * sizeof(float));
-      } else {
-        for (size_t s = 0; s < nseg; ++s) {
-          const Seg& sg = segs[s];
-          float* ds = d + sg.j0;
-          const int64_t ih = sg.ih0 + int64_t(kh) * p.dilation_h;
-          if (ih < 0 || ih >= p.h) {
-            for (size_t t = 0; t < sg.len; ++t) ds[t] = 0.0f;
-            continue;
-          }
-          const float* row = xc + size_t(ih) * p.w;
-          const int64_t iw = sg.iw0 + int64_t(kw) * p.dilation_w;
-          if (p.stride_w == 1) {
-            const int64_t len = int64_t(sg.len);
-            const int64_t lo = std::min(std::max<int64_t>(-iw, 0), len);
-            const int64_t hi = std::max(lo, std::min<int64_t>(int64_t(p.w) - iw, len));
-            for (int64_t t = 0; t < lo; ++t) ds[t] = 0.0f;
-            if (hi > lo) std::memcpy(ds + lo, row + iw + lo, size_t(hi - lo) * sizeof(float));
-            for (int64_t t = hi; t < len; ++t) ds[t] = 0.0f;
-          } else {
-            for (size_t t = 0; t < sg.len; ++t) {
-              const int64_t at = iw + int64_t(t) * p.stride_w;
-              ds[t] = at >= 0 && at < p.w ? row[at] : 0.0f;
-            }
-          }
+      if (one_run) {
+        const int64_t ih = segs[0].ih0 + int64_t(kh) * p.dilation_h;
+        const int64_t iw = segs[0].iw0 + int64_t(kw) * p.dilation_w;
+        if (ih < 0 || ih >= p.h) {
+          std::memset(d, 0, NR * sizeof(float));
+        } else if (iw >= 0 && iw + int64_t(NR) <= p.w) {
+          std::memcpy(d, xc + size_t(ih) * p.w + size_t(iw), NR * sizeof(float));
+        } else {
+          CopyRun(p, xc, segs[0], kh, kw, d);
         }
+      } else if (contiguous && cols == NR) {
+        std::memcpy(d, xc + first, NR * sizeof(float));
+      } else {
+        for (size_t j = cols; j < NR; ++j) d[j] = 0.0f;
+        if (contiguous) std::memcpy(d, xc + first, cols * sizeof(float));
+        for (size_t s = 0; s < nseg; ++s) CopyRun(p, xc, segs[s], kh, kw, d);
       }
       if (++kw == size_t(p.kw)) {
         kw = 0;
@@ -116,6 +133,15 @@ void PackIm2col(const opq_conv2d_f32_params& p, const float* x, size_t k0, size_
         }
       }
     }
+  }
+}
+
+void PackIm2colAny(const opq_conv2d_f32_params& p, const float* x, size_t k0, size_t kc, size_t p0, size_t ncp,
+                   size_t nr, float* out) {
+  switch (nr) {
+    case 8: PackIm2col<8>(p, x, k0, kc, p0, ncp, out); return;
+    case 16: PackIm2col<16>(p, x, k0, kc, p0, ncp, out); return;
+    default: PackIm2col<32>(p, x, k0, kc, p0, ncp, out); return;  // unused: every table has nr 8 or 16
   }
 }
 
@@ -139,7 +165,7 @@ void RunGeneral(const Conv2dF32Args& a, const F32Ukernels& uk) {
         const size_t nc = std::min(ncb, P - p0), ncp = RoundUp(nc, nr);
         for (size_t k0 = 0; k0 < K; k0 += kcb) {
           const size_t kc = std::min(kcb, K - k0);
-          PackIm2col(p, x, k0, kc, p0, ncp, nr, bpack);
+          PackIm2colAny(p, x, k0, kc, p0, ncp, nr, bpack);
           const bool first = k0 == 0;
           const uint32_t flags = (first ? 0 : kF32Accumulate) | (k0 + kc == K ? clamp : 0);
           for (size_t q0 = 0; q0 < nc; q0 += nr) {
