@@ -1,10 +1,13 @@
-// Float latency per model: onnx-ptq's JS float engine next to onnxruntime-node (single thread) in
-// the same process, with the ratio. Usage: node --import tsx bench/float-models.ts [--json]
+// Float latency per model: onnx-ptq's float engine on each backend that loads (native, wasm, js: the
+// heavy conv/gemm/pool kernels come from the backend, the other ops run in TS) next to
+// onnxruntime-node (single thread) in the same process, with the ratio.
+// Usage: node --import tsx bench/float-models.ts [--json] [--backend native|wasm|js]
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { InferenceSession, loadTensorProto, Tensor } from '../src/onnx-api.js';
+import { getBackend } from '../src/backends/registry.js';
+import { InferenceSession, loadTensorProto, Tensor, type BackendName } from '../src/onnx-api.js';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const fixtures = resolve(process.env.ONNX_PTQ_FIXTURES ?? join(root, '..', 'shared', 'fixtures'));
@@ -52,14 +55,29 @@ async function time(fn: () => Promise<unknown>, iters: number, warmup: number): 
 
 interface Row {
   model: string;
+  backend: string;
   input: number[];
   oursMs: number;
   ortMs: number;
+  /** ours / onnxruntime (lower is better; 1 = parity). */
   ratio: number;
+}
+
+function loadedBackends(only?: string): BackendName[] {
+  return (['native', 'wasm', 'js'] as const).filter((b) => {
+    if (only && b !== only) return false;
+    try {
+      return getBackend(b).name === b;
+    } catch {
+      return false;
+    }
+  });
 }
 
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
+  const bi = process.argv.indexOf('--backend');
+  const backends = loadedBackends(bi >= 0 ? process.argv[bi + 1] : undefined);
   const rows: Row[] = [];
   for (const c of cases) {
     if (!existsSync(c.path)) {
@@ -67,22 +85,26 @@ async function main(): Promise<void> {
       continue;
     }
     const x = c.input();
-    const ours = await InferenceSession.create(c.path, { backend: 'js' });
-    const name = ours.inputNames[0]!;
-    const oursMs = await time(() => ours.run({ [name]: x }), c.iters, Math.min(3, c.iters));
     const ref = await ort.InferenceSession.create(c.path, { intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 3 });
+    const name = ref.inputNames[0]!;
     const feed = { [name]: new ort.Tensor('float32', x.data as Float32Array, [...x.dims]) };
-    const ortMs = await time(() => ref.run(feed), c.iters * 10, 5);
-    rows.push({ model: c.name, input: [...x.dims], oursMs, ortMs, ratio: oursMs / ortMs });
+    const ortMs = await time(() => ref.run(feed), Math.max(20, c.iters * 10), 5);
+    for (const backend of backends) {
+      const ours = await InferenceSession.create(c.path, { backend });
+      // Native and wasm kernels are much faster than JS: give them more iterations for a stable median.
+      const iters = backend === 'js' ? c.iters : c.iters * 5;
+      const oursMs = await time(() => ours.run({ [name]: x }), iters, Math.min(3, iters));
+      rows.push({ model: c.name, backend, input: [...x.dims], oursMs, ortMs, ratio: oursMs / ortMs });
+    }
   }
   if (json) {
-    console.log(JSON.stringify({ node: process.version, engine: 'onnx-ptq js float', peer: 'onnxruntime-node (intraOpNumThreads 1)', rows }, null, 2));
+    console.log(JSON.stringify({ node: process.version, engine: 'onnx-ptq float', peer: 'onnxruntime-node (intraOpNumThreads 1)', rows }, null, 2));
     return;
   }
-  console.log('model                  input              onnx-ptq (ms)   onnxruntime (ms)   ratio');
+  console.log('model                  backend  input              onnx-ptq (ms)   onnxruntime (ms)   ratio');
   for (const r of rows)
     console.log(
-      `${r.model.padEnd(22)} ${`[${r.input.join(',')}]`.padEnd(18)} ${r.oursMs.toFixed(2).padStart(13)}   ${r.ortMs.toFixed(3).padStart(16)}   ${r.ratio.toFixed(1).padStart(5)}x`,
+      `${r.model.padEnd(22)} ${r.backend.padEnd(8)} ${`[${r.input.join(',')}]`.padEnd(18)} ${r.oursMs.toFixed(3).padStart(13)}   ${r.ortMs.toFixed(3).padStart(16)}   ${r.ratio.toFixed(2).padStart(6)}x`,
     );
 }
 

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { conv2dF32, type Conv2dParams } from '../src/kernels/f32/conv.js';
 import { gemmPackedF32, matmulF32, packB, packedBSize } from '../src/kernels/f32/gemm.js';
+import { blockInner } from '../src/ops/elementwise.js';
 
 function rand(n: number, seed: number): Float32Array {
   const a = new Float32Array(n);
@@ -92,5 +93,21 @@ describe('conv2d', () => {
     const y = new Float32Array(p.N * p.M * p.OH * p.OW);
     conv2dF32(p, x, w, b, y);
     expect(maxDiff(y, naiveConv(p, x, w, b))).toBeLessThan(1e-5);
+  });
+});
+
+describe('blockInner (which broadcasts the backend binary kernels take)', () => {
+  it('accepts same shape, scalar, suffix and per-channel forms, refuses the rest', () => {
+    expect(blockInner([2, 3, 4, 5], [2, 3, 4, 5])).toBe(1);
+    expect(blockInner([2, 3, 4, 5], [1])).toBe(1); // scalar: b[i % 1]
+    expect(blockInner([2, 3, 4, 5], [])).toBe(1);
+    expect(blockInner([2, 3, 4, 5], [4, 5])).toBe(1);
+    expect(blockInner([2, 3, 4, 5], [3, 1, 1])).toBe(20);
+    expect(blockInner([2, 3, 4, 5], [1, 3, 1, 1])).toBe(20);
+    expect(blockInner([2, 3, 4, 5], [3, 4, 1])).toBe(5);
+    expect(blockInner([2, 3, 4, 5], [3, 1, 5])).toBeUndefined();
+    expect(blockInner([2, 3, 4, 5], [2, 1, 1, 1])).toBe(60);
+    expect(blockInner([3, 1], [3, 4])).toBeUndefined();
+    expect(blockInner([4], [2, 4])).toBeUndefined();
   });
 });

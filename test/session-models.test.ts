@@ -2,6 +2,7 @@
 // 98.91% on MNIST, and the PaddleOCR classifier agrees with onnxruntime-node.
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { getBackend } from '../src/backends/registry.js';
 import { InferenceSession, loadTensorProto, readIdx, Tensor } from '../src/onnx-api.js';
 import { fixture } from './fixtures.js';
 
@@ -37,15 +38,27 @@ function random(dims: number[], seed: number): Tensor {
   return new Tensor(d, dims);
 }
 
-describe.each([
-  ['mnist-8', 3],
-  ['super-resolution-10', 1],
-] as const)('%s reference outputs', (name, sets) => {
+// Every backend that loads here: the heavy float kernels differ (native AVX2/FMA, wasm SIMD, JS).
+const backends = (['native', 'wasm', 'js'] as const).filter((b) => {
+  try {
+    return getBackend(b).name === b;
+  } catch {
+    return false;
+  }
+});
+
+describe.each(
+  backends.flatMap((b) => [
+    ['mnist-8', 3, b],
+    ['super-resolution-10', 1, b],
+  ] as const),
+)('%s reference outputs (%i sets) on %s', (name, sets, backend) => {
   const modelPath = fixture('models', name, 'model.onnx');
   for (let i = 0; i < sets; i++) {
     it.skipIf(!modelPath)(`test_data_set_${i} within 1e-4 of the output range`, async () => {
       const dir = fixture('models', name, `test_data_set_${i}`)!;
-      const session = await InferenceSession.create(modelPath!);
+      const session = await InferenceSession.create(modelPath!, { backend });
+      expect(session.backendName).toBe(backend);
       const x = loadTensorProto(`${dir}/input_0.pb`).tensor;
       const want = loadTensorProto(`${dir}/output_0.pb`).tensor;
       const got = (await session.run({ [session.inputNames[0]!]: x }))[session.outputNames[0]!]!;
@@ -95,10 +108,10 @@ describe('PaddleOCR text-direction classifier', () => {
     expect(bound.valueTypes.get('softmax_0.tmp_0')?.shape).toEqual([1, 2]);
   });
 
-  it('agrees with onnxruntime-node within 1e-4 on random inputs', async () => {
+  it.each(backends)('agrees with onnxruntime-node within 1e-4 on random inputs (%s backend)', async (backend) => {
     const ort = await import('onnxruntime-node');
     const ref = await ort.InferenceSession.create(paddlePath, { intraOpNumThreads: 1 });
-    const ours = await InferenceSession.create(paddlePath);
+    const ours = await InferenceSession.create(paddlePath, { backend });
     for (const [dims, seed] of [
       [[1, 3, 48, 192], 1],
       [[2, 3, 48, 192], 2],

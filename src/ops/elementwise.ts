@@ -1,4 +1,5 @@
 // Elementwise ops: numpy-broadcast binary arithmetic and unary activations.
+import type { BinaryF32Op, UnaryF32Op, UnaryF32Params } from '../backends/kernels-f32.js';
 import { Tensor, allocData, isBigIntType, sizeOf, type TensorData } from '../tensor.js';
 import { broadcastDims, broadcastShapes, broadcastStrides, same } from './util.js';
 import { need, unsupported, type OpContext, type OpImpl } from './types.js';
@@ -58,25 +59,63 @@ export function broadcastBinary(ctx: OpContext, a: Tensor, b: Tensor, f: Fn | st
   return new Tensor(outDtype, out as TensorData, dims);
 }
 
-function binaryOp(f: string, fInt: string, fBig: string): OpImpl {
+/**
+ * The broadcast forms the backends' binaryF32 takes: y has a's shape, and b is a contiguous block of
+ * a's axes (same shape, scalar, trailing suffix, or per channel). Returns b's `inner` repeat count,
+ * or undefined for other forms.
+ */
+export function blockInner(aDims: readonly number[], bDims: readonly number[]): number | undefined {
+  if (bDims.length > aDims.length) return undefined;
+  const off = aDims.length - bDims.length;
+  const b = [...new Array(off).fill(1), ...bDims];
+  let lo = 0;
+  while (lo < b.length && b[lo] === 1) lo++;
+  let hi = b.length;
+  while (hi > lo && b[hi - 1] === 1) hi--;
+  for (let i = lo; i < hi; i++) if (b[i] !== aDims[i]) return undefined;
+  let inner = 1;
+  for (let i = hi; i < aDims.length; i++) inner *= aDims[i]!;
+  return inner;
+}
+
+/** Float32 a op b on the session backend's kernel when the broadcast form allows; else undefined. */
+function backendBinary(ctx: OpContext, op: BinaryF32Op, a: Tensor, b: Tensor, commutative: boolean): Tensor | undefined {
+  if (!ctx.f32 || a.dtype !== 'float32' || b.dtype !== 'float32' || a.size === 0 || b.size === 0) return undefined;
+  let x = a;
+  let y = b;
+  let inner = x.size >= y.size ? blockInner(x.dims, y.dims) : undefined;
+  if (inner === undefined && commutative && y.size > x.size) {
+    x = b;
+    y = a;
+    inner = blockInner(x.dims, y.dims);
+  }
+  if (inner === undefined || x.rank < y.rank) return undefined;
+  const out = new Float32Array(x.size);
+  ctx.f32.binaryF32(op, x.data as Float32Array, y.data as Float32Array, out, inner);
+  return new Tensor('float32', out, x.dims);
+}
+
+function binaryOp(f: string, fInt: string, fBig: string, f32op?: BinaryF32Op, commutative = false): OpImpl {
   return {
     inferShape: (ctx) => [{ dtype: ctx.inputs[0]?.dtype, shape: broadcastDims([ctx.inputs[0]?.shape, ctx.inputs[1]?.shape]) }],
     run(ctx, [a, b]) {
       need(ctx, a && b, 'needs two inputs');
       need(ctx, a.dtype === b.dtype, `input types differ: ${a.dtype} and ${b.dtype}`);
       if (a.dtype === 'string' || a.dtype === 'float16') unsupported(ctx, `type ${a.dtype} is not supported`);
+      const fast = f32op ? backendBinary(ctx, f32op, a, b, commutative) : undefined;
+      if (fast) return [fast];
       const fn = isBigIntType(a.dtype) ? fBig : a.dtype === 'float32' || a.dtype === 'float64' ? f : fInt;
       return [broadcastBinary(ctx, a, b, fn)];
     },
   };
 }
 
-export const Add = binaryOp('a + b', 'a + b', 'a + b');
-export const Sub = binaryOp('a - b', 'a - b', 'a - b');
+export const Add = binaryOp('a + b', 'a + b', 'a + b', 'add', true);
+export const Sub = binaryOp('a - b', 'a - b', 'a - b', 'sub');
 // Math.imul keeps 32-bit products exact modulo 2^32, which is what the typed-array store wraps to.
-export const Mul = binaryOp('a * b', 'Math.imul(a, b)', 'a * b');
+export const Mul = binaryOp('a * b', 'Math.imul(a, b)', 'a * b', 'mul', true);
 // Integer division truncates toward zero, as onnxruntime's C++ does (bigint division already does).
-export const Div = binaryOp('a / b', 'Math.trunc(a / b)', 'a / b');
+export const Div = binaryOp('a / b', 'Math.trunc(a / b)', 'a / b', 'div');
 
 export const Pow: OpImpl = {
   inferShape: (ctx) => [{ dtype: ctx.inputs[0]?.dtype, shape: broadcastDims([ctx.inputs[0]?.shape, ctx.inputs[1]?.shape]) }],
@@ -139,8 +178,16 @@ function unaryKernel(expr: string): UnaryKernel {
  * y = expr(x, p0, p1) elementwise over float (and, with `ints`, integer) tensors; `big` is the
  * expression for int64/uint64 (bigint) elements when the op supports them.
  */
-function mapTensor(ctx: OpContext, x: Tensor | undefined, expr: string, p0 = 0, p1 = 0, ints = false, big?: string): Tensor {
+function mapTensor(
+  ctx: OpContext, x: Tensor | undefined, expr: string, p0 = 0, p1 = 0, ints = false, big?: string,
+  f32?: { op: UnaryF32Op; params?: UnaryF32Params },
+): Tensor {
   need(ctx, x, 'needs an input');
+  if (f32 && ctx.f32 && x.dtype === 'float32') {
+    const y = new Float32Array(x.size);
+    ctx.f32.unaryF32(f32.op, x.data as Float32Array, y, f32.params);
+    return new Tensor('float32', y, x.dims);
+  }
   const float = x.dtype === 'float32' || x.dtype === 'float64';
   const bigOk = big !== undefined && isBigIntType(x.dtype);
   if (!float && !bigOk && !(ints && !isBigIntType(x.dtype) && x.dtype !== 'string' && x.dtype !== 'float16'))
@@ -150,17 +197,18 @@ function mapTensor(ctx: OpContext, x: Tensor | undefined, expr: string, p0 = 0, 
   return new Tensor(x.dtype, out, x.dims);
 }
 
-function unaryOp(expr: string, opts: { ints?: boolean; big?: string } = {}): OpImpl {
+function unaryOp(expr: string, opts: { ints?: boolean; big?: string; f32?: UnaryF32Op } = {}): OpImpl {
+  const f32 = opts.f32 ? { op: opts.f32 } : undefined;
   return {
     inferShape: (ctx) => same(ctx.inputs[0]),
-    run: (ctx, [x]) => [mapTensor(ctx, x, expr, 0, 0, opts.ints, opts.big)],
+    run: (ctx, [x]) => [mapTensor(ctx, x, expr, 0, 0, opts.ints, opts.big, f32)],
   };
 }
 
 // NaN passes through, as in onnxruntime.
-export const Relu = unaryOp('x > 0 ? x : x <= 0 ? 0 : x', { ints: true });
-export const Sigmoid = unaryOp('x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))');
-export const Tanh = unaryOp('Math.tanh(x)');
+export const Relu = unaryOp('x > 0 ? x : x <= 0 ? 0 : x', { ints: true, f32: 'relu' });
+export const Sigmoid = unaryOp('x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))', { f32: 'sigmoid' });
+export const Tanh = unaryOp('Math.tanh(x)', { f32: 'tanh' });
 export const Sqrt = unaryOp('Math.sqrt(x)');
 export const Abs = unaryOp('Math.abs(x)', { ints: true, big: 'x < 0n ? -x : x' });
 export const Neg = unaryOp('-x', { ints: true, big: '-x' });
@@ -174,15 +222,22 @@ export const Log = unaryOp('Math.log(x)');
 export const Floor = unaryOp('Math.floor(x)');
 export const Ceil = unaryOp('Math.ceil(x)');
 export const Reciprocal = unaryOp('1 / x');
-export const HardSwish = unaryOp('x * Math.max(0, Math.min(1, x / 6 + 0.5))');
+export const HardSwish = unaryOp('x * Math.max(0, Math.min(1, x / 6 + 0.5))', { f32: 'hardswish' });
 
 export const LeakyRelu: OpImpl = {
   inferShape: (ctx) => same(ctx.inputs[0]),
-  run: (ctx, [x]) => [mapTensor(ctx, x, 'x >= 0 ? x : p0 * x', ctx.attrs.float('alpha', 0.01))],
+  run: (ctx, [x]) => {
+    const alpha = ctx.attrs.float('alpha', 0.01);
+    return [mapTensor(ctx, x, 'x >= 0 ? x : p0 * x', alpha, 0, false, undefined, { op: 'leakyrelu', params: { alpha } })];
+  },
 };
 export const HardSigmoid: OpImpl = {
   inferShape: (ctx) => same(ctx.inputs[0]),
-  run: (ctx, [x]) => [mapTensor(ctx, x, 'Math.max(0, Math.min(1, p0 * x + p1))', ctx.attrs.float('alpha', 0.2), ctx.attrs.float('beta', 0.5))],
+  run: (ctx, [x]) => {
+    const alpha = ctx.attrs.float('alpha', 0.2);
+    const beta = ctx.attrs.float('beta', 0.5);
+    return [mapTensor(ctx, x, 'Math.max(0, Math.min(1, p0 * x + p1))', alpha, beta, false, undefined, { op: 'hardsigmoid', params: { alpha, beta } })];
+  },
 };
 export const Elu: OpImpl = {
   inferShape: (ctx) => same(ctx.inputs[0]),
@@ -236,7 +291,9 @@ export const Clip: OpImpl = {
       return [new Tensor(x.dtype, out, x.dims)];
     }
     // min(max(x, lo), hi): with lo > hi every value becomes hi, as the spec requires.
-    return [mapTensor(ctx, x, '(x < p0 ? p0 : x) > p1 ? p1 : x < p0 ? p0 : x', lo, hi, true)];
+    // The backends' clip is min(max(x, lo), hi) too; NaN bounds stay on the TS path.
+    const f32 = Number.isNaN(lo) || Number.isNaN(hi) ? undefined : { op: 'clip' as const, params: { min: lo, max: hi } };
+    return [mapTensor(ctx, x, '(x < p0 ? p0 : x) > p1 ? p1 : x < p0 ? p0 : x', lo, hi, true, undefined, f32)];
   },
 };
 

@@ -50,6 +50,18 @@ export const BatchNormalization: OpImpl = {
       V = bv;
     }
     const y = new Float32Array(X.length);
+    if (ctx.f32 && !training && inner > 0) {
+      // y = x * a[c] + b[c] as two per-channel kernel calls (the second in place).
+      const a = new Float32Array(C);
+      const b = new Float32Array(C);
+      for (let c = 0; c < C; c++) {
+        a[c] = S[c]! / Math.sqrt(V[c]! + eps);
+        b[c] = Bi[c]! - Mu[c]! * a[c]!;
+      }
+      ctx.f32.binaryF32('mul', X, a, y, inner);
+      ctx.f32.binaryF32('add', y, b, y, inner);
+      return [new Tensor('float32', y, x.dims)];
+    }
     for (let c = 0; c < C; c++) {
       const a = S[c]! / Math.sqrt(V[c]! + eps);
       const b = Bi[c]! - Mu[c]! * a;
