@@ -7,3 +7,6 @@ export { getBackend, getRegistry, createDefaultRegistry, BackendRegistry, type B
 export type { Backend, BackendName, BackendRequest, KernelVariant, QGemmArgs, Int8Like } from './backends/types.js';
 export { makeRequant, floatMultiplier, requantizeOne, REQUANT_MODES, type RequantMode, type RequantParams, type RequantOutput } from './quant/requant.js';
 export * as fixedpoint from './quant/fixedpoint.js';
+export * from './onnx-api.js';
+export * from './ptq-api.js';
+export { IntegerSession, createQdqRegistry, type IntegerSessionOptions, type LoweringEntry } from './runtime/integer/index.js';

@@ -1,0 +1,11 @@
+// Public API of quantization: quantize(), validate(), observers, schemes, passes, data sets.
+export { quantize, type QuantizeInput, type QuantizeResult, type QuantizeReport, type ActivationReport } from './ptq/quantize.js';
+export { resolveQuantizeOptions, DEFAULT_QUANTIZE_OPTIONS, type QuantizeOptions } from './ptq/options.js';
+export { validate, type ValidateOptions, type ValidateResult, type QuantExecutor } from './ptq/validate.js';
+export type { CalibrationData, Feeds } from './ptq/calibrate.js';
+export { createObserver, OBSERVER_KINDS, AdaptiveHistogram, type Observer, type ObserverKind, type ObserverOptions } from './quant/observers/index.js';
+export { computeParams, paramsForRange, quantRange, quantizeTensor, dequantizeTensor, fakeQuantize, type QuantParams, type QuantScheme, type Granularity } from './quant/scheme.js';
+export { GraphPass, type PassReport } from './passes/pass.js';
+export { FoldBatchNormPass, type FoldBatchNormOptions } from './passes/fold-batchnorm.js';
+export { FoldBiasAddPass, type FoldBiasAddOptions } from './passes/fold-bias-add.js';
+export { openDataset, readLabels, type Dataset, type DatasetOptions, type ImageOptions } from './data/dataset.js';
