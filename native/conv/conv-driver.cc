@@ -242,10 +242,28 @@ size_t PixelBlockFor(const ConvGeom& g, const ConvPackedHeader& h, size_t ks, si
 }
 
 size_t PerThreadBytes(const ConvGeom& g, const ConvPackedHeader& h, const ConvKernels& k) {
-  if (h.path == kPathDepthwise) return Up(g.oh * g.ow * 4, kAlign) + Up(g.kg * 4, kAlign);
+  if (h.path == kPathDepthwise) return Up(g.oh * g.wp * 4, kAlign) + Up(g.kg * 4, kAlign);
   const size_t ks = CeilDiv(g.kg, k.kstep), nb = PixelBlockFor(g, h, ks, k.nr);
   return Up(ks * nb * 4, kAlign) + Up(size_t(h.mr) * nb * 4, kAlign) + Up(g.kg * 4, kAlign) + Up(k.nr * 4, kAlign) +
          Up(size_t(h.mr) * nb, kAlign);
+}
+
+}  // namespace
+
+namespace {
+
+// Row copies of the padded input, written so the compiler vectorizes them (no aliasing, no branch).
+void CopyRowU8(const uint8_t* __restrict s, size_t n, uint8_t flip, uint8_t* __restrict d) {
+  for (size_t j = 0; j < n; ++j) d[j] = uint8_t(s[j] ^ flip);
+}
+
+void CopyRowI16(const uint8_t* __restrict s, size_t n, bool is_signed, int32_t zx, int16_t* __restrict d) {
+  if (is_signed) {
+    const int8_t* ss = reinterpret_cast<const int8_t*>(s);
+    for (size_t j = 0; j < n; ++j) d[j] = int16_t(int16_t(ss[j]) - int16_t(zx));
+  } else {
+    for (size_t j = 0; j < n; ++j) d[j] = int16_t(int16_t(s[j]) - int16_t(zx));
+  }
 }
 
 }  // namespace
@@ -290,36 +308,20 @@ void ConvRunDriver(const ConvRunArgs& a, const ConvKernels& k) {
     uint8_t* y = a.y + n * g.cout * pixels;
     auto pad = [&](size_t c, size_t) {
       const uint8_t* src = x + c * g.h * g.w;
-      const size_t x0 = g.pl < g.wp ? g.pl : g.wp;
-      const size_t x1 = g.pl + g.w < g.wp ? g.pl + g.w : g.wp;
-      for (size_t r = 0; r < g.hp; ++r) {
-        const size_t iy = r - g.pt;  // wraps for r < pt: then >= h
-        const bool inside = r >= g.pt && iy < g.h;
-        const uint8_t* s = src + iy * g.w;
-        if (k.u8_input) {
-          uint8_t* d = xpad + c * plane + r * g.wp;
-          if (!inside) {
-            std::memset(d, zx_u8, g.wp);
-            continue;
-          }
-          std::memset(d, zx_u8, x0);
-          for (size_t j = x0; j < x1; ++j) d[j] = uint8_t(s[j - g.pl] ^ flip);
-          std::memset(d + x1, zx_u8, g.wp - x1);
-        } else {
-          // x - zx: padding reads as 0 = (zx - zx).
-          int16_t* d = reinterpret_cast<int16_t*>(xpad) + c * plane + r * g.wp;
-          if (!inside) {
-            std::memset(d, 0, g.wp * 2);
-            continue;
-          }
-          for (size_t j = 0; j < x0; ++j) d[j] = 0;
-          if (a.x_signed) {
-            for (size_t j = x0; j < x1; ++j) d[j] = int16_t(int32_t(int8_t(s[j - g.pl])) - zx);
-          } else {
-            for (size_t j = x0; j < x1; ++j) d[j] = int16_t(int32_t(s[j - g.pl]) - zx);
-          }
-          for (size_t j = x1; j < g.wp; ++j) d[j] = 0;
-        }
+      // Rows and columns of the image that the padded plane holds.
+      const size_t r0 = g.pt < g.hp ? g.pt : g.hp, r1 = g.pt + g.h < g.hp ? g.pt + g.h : g.hp;
+      const size_t x0 = g.pl < g.wp ? g.pl : g.wp, x1 = g.pl + g.w < g.wp ? g.pl + g.w : g.wp;
+      if (k.u8_input) {
+        uint8_t* d = xpad + c * plane;
+        std::memset(d, zx_u8, plane);  // padding = the zero point
+        if (x1 > x0)
+          for (size_t r = r0; r < r1; ++r) CopyRowU8(src + (r - g.pt) * g.w + (x0 - g.pl), x1 - x0, flip, d + r * g.wp + x0);
+      } else {
+        int16_t* d = reinterpret_cast<int16_t*>(xpad) + c * plane;
+        std::memset(d, 0, plane * 2);  // x - zx: padding reads as 0 = (zx - zx)
+        if (x1 > x0)
+          for (size_t r = r0; r < r1; ++r)
+            CopyRowI16(src + (r - g.pt) * g.w + (x0 - g.pl), x1 - x0, a.x_signed, zx, d + r * g.wp + x0);
       }
     };
     if (!gemm) ParallelFor(a.pool, g.cin, pad);
@@ -329,12 +331,19 @@ void ConvRunDriver(const ConvRunArgs& a, const ConvKernels& k) {
       auto task = [&](size_t c, size_t thread) {
         uint8_t* t = tws + thread * per_thread;
         int32_t* acc = reinterpret_cast<int32_t*>(t);
-        int32_t* tapoff = reinterpret_cast<int32_t*>(t + Up(pixels * 4, kAlign));
+        int32_t* tapoff = reinterpret_cast<int32_t*>(t + Up(g.oh * g.wp * 4, kAlign));
         for (size_t ky = 0; ky < g.kh; ++ky)
           for (size_t kx = 0; kx < g.kw; ++kx) tapoff[ky * g.kw + kx] = int32_t(ky * g.dh * g.wp + kx * g.dw);
         const int16_t* xc = reinterpret_cast<const int16_t*>(xpad) + c * plane;
-        for (size_t oy = 0; oy < g.oh; ++oy)
-          k.dw_row(xc + oy * g.sh * g.wp, wts + c * g.kg, tapoff, g.kg, g.sw, g.ow, acc + oy * g.ow);
+        if (g.sh == 1 && g.sw == 1) {
+          // Stride 1: the output rows, each padded to wp, are one 1-D convolution over the flattened
+          // plane (acc[oy*wp + ox]); one long vectorized call, then the wp - ow extra columns dropped.
+          k.dw_row(xc, wts + c * g.kg, tapoff, g.kg, 1, (g.oh - 1) * g.wp + g.ow, acc);
+          for (size_t oy = 1; oy < g.oh; ++oy) std::memmove(acc + oy * g.ow, acc + oy * g.wp, g.ow * 4);
+        } else {
+          for (size_t oy = 0; oy < g.oh; ++oy)
+            k.dw_row(xc + oy * g.sh * g.wp, wts + c * g.kg, tapoff, g.kg, g.sw, g.ow, acc + oy * g.ow);
+        }
         const int32_t b = bias[c];
         if (b != 0)
           for (size_t i = 0; i < pixels; ++i) acc[i] = int32_t(uint32_t(acc[i]) + uint32_t(b));
