@@ -4,8 +4,9 @@
  * meaning across these versions. Ops that cannot be moved are refused by name.
  */
 import { OnnxPtqError } from '../errors.js';
-import { nodeLabel, opsetVersion, type Model, type Node } from '../ir/graph.js';
+import { makeNode, nodeLabel, opsetVersion, type Model, type Node } from '../ir/graph.js';
 import { Tensor } from '../tensor.js';
+import type { TypeInfo } from '../ops/index.js';
 
 function attrToInput(model: Model, n: Node, attr: string, index: number, make: (v: number[]) => Tensor): void {
   const a = n.attributes.get(attr);
@@ -21,10 +22,15 @@ function attrToInput(model: Model, n: Node, attr: string, index: number, make: (
 
 const i64 = (v: number[]) => new Tensor('int64', BigInt64Array.from(v.map(BigInt)), [v.length]);
 
-export function upgradeToOpset13(model: Model): { from: number; to: number } {
+/**
+ * `types` (from shape inference) lets Softmax-like ops move when their old 2-D coercion and the new
+ * per-axis form agree (axis = last).
+ */
+export function upgradeToOpset13(model: Model, types?: ReadonlyMap<string, TypeInfo>): { from: number; to: number } {
   const from = opsetVersion(model) ?? 1;
   if (from >= 13) return { from, to: from };
   if (from < 7) throw new OnnxPtqError('UNSUPPORTED_OP', `opset ${from} is too old to quantize (need 7 or later)`);
+  const rewrites: Node[] = [];
   for (const n of model.graph.nodes) {
     if (n.domain !== '') continue;
     switch (n.opType) {
@@ -50,6 +56,40 @@ export function upgradeToOpset13(model: Model): { from: number; to: number } {
           if (value) attrToInput(model, n, 'value', 2, (v) => new Tensor('float32', Float32Array.from(v), []));
         }
         break;
+      case 'Slice':
+        if (from < 10) {
+          attrToInput(model, n, 'starts', 1, i64);
+          attrToInput(model, n, 'ends', 2, i64);
+          attrToInput(model, n, 'axes', 3, i64);
+        }
+        break;
+      case 'Resize':
+        if (from < 11) {
+          // opset 10: Resize(X, scales) with asymmetric coordinates and floor for nearest.
+          n.inputs = [n.inputs[0], '', n.inputs[1]];
+          n.attributes.set('coordinate_transformation_mode', { type: 'string', value: 'asymmetric' });
+          if ((n.attributes.get('mode')?.value ?? 'nearest') === 'nearest') n.attributes.set('nearest_mode', { type: 'string', value: 'floor' });
+        }
+        break;
+      case 'Softmax':
+      case 'LogSoftmax':
+      case 'Hardmax': {
+        // Before 13 these flatten to 2-D at `axis` (default 1); from 13 they work along `axis`
+        // (default -1). When axis is known to be the last one the two agree; otherwise the old
+        // meaning is written out exactly: Reshape(op(Flatten(x, axis), axis=-1), Shape(x)).
+        const rank = types?.get(n.inputs[0])?.shape?.length;
+        const a = n.attributes.get('axis');
+        const axis = a && a.type === 'int' ? a.value : 1;
+        if (rank !== undefined && (axis + rank) % rank === rank - 1) {
+          n.attributes.set('axis', { type: 'int', value: -1 });
+        } else {
+          rewrites.push(n);
+        }
+        break;
+      }
+      case 'TopK':
+        if (from < 10) attrToInput(model, n, 'k', 1, i64);
+        break;
       case 'Dropout':
         // Inference Dropout is an identity; its attributes (ratio, is_test) changed meaning over versions.
         n.attributes.clear();
@@ -66,6 +106,18 @@ export function upgradeToOpset13(model: Model): { from: number; to: number } {
       default:
         break;
     }
+  }
+  const g = model.graph;
+  for (const n of rewrites) {
+    const a = n.attributes.get('axis');
+    const axis = a && a.type === 'int' ? a.value : 1;
+    const x = n.inputs[0], y = n.outputs[0], base = n.name || y;
+    const flat = g.uniqueName(`${base}_flat`), shape = g.uniqueName(`${base}_shape`), out2d = g.uniqueName(`${base}_2d`);
+    g.replaceNode(n,
+      makeNode('Flatten', [x], [flat], { axis: { type: 'int', value: axis } }, g.uniqueName(`${base}_Flatten`)),
+      makeNode(n.opType, [flat], [out2d], { axis: { type: 'int', value: -1 } }, n.name),
+      makeNode('Shape', [x], [shape], {}, g.uniqueName(`${base}_Shape`)),
+      makeNode('Reshape', [out2d, shape], [y], {}, g.uniqueName(`${base}_Reshape`)));
   }
   for (const o of model.opsetImports) if (o.domain === '' || o.domain === 'ai.onnx') o.version = 13;
   if (model.irVersion < 7) model.irVersion = 7;

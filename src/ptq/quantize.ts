@@ -94,7 +94,8 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
   let probes: BiasProbe[] = [];
   if (correct) {
     calibModel = cloneModel(model);
-    const layers = calibModel.graph.nodes.filter((n) => plan.layers.some((l) => l.outputs[0] === n.outputs[0]));
+    // MatMul has no bias input to correct; Conv and Gemm do.
+    const layers = calibModel.graph.nodes.filter((n) => n.opType !== 'MatMul' && plan.layers.some((l) => l.outputs[0] === n.outputs[0]));
     const fq = new Map(layers.map((n) => [n, layerWeightFakeQuant(calibModel.graph, n, weightScheme, !opts.noRounding)] as const));
     probes = addBiasProbes(calibModel.graph, layers, fq);
   }
@@ -137,7 +138,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     else n.inputs[2] = name;
     corrected.push(n.name || n.outputs[0]);
   }
-  const opset = upgradeToOpset13(model);
+  const opset = upgradeToOpset13(model, types);
   const g = model.graph;
   const layers: LayerReport[] = [];
   for (const n of plan.layers) {
