@@ -55,7 +55,7 @@ function parseNumber(s: string): number {
   return Number(t);
 }
 
-export function castTensor(ctx: OpContext, x: Tensor, to: DataType): Tensor {
+export function castTensor(_ctx: OpContext, x: Tensor, to: DataType): Tensor {
   if (x.dtype === to) return x;
   const n = x.size;
   const src = x.data as any;
@@ -90,7 +90,6 @@ export function castTensor(ctx: OpContext, x: Tensor, to: DataType): Tensor {
       out[i] = typeof v === 'bigint' ? Number(BigInt.asIntN(32, v)) : Math.trunc(v);
     }
   }
-  void ctx;
   return new Tensor(to, out as TensorData, x.dims);
 }
 

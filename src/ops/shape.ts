@@ -2,7 +2,7 @@
 // Dropout (inference), Constant, Expand.
 import type { Dim } from '../ir/graph.js';
 import { Tensor, allocData, sizeOf, type TensorData } from '../tensor.js';
-import { broadcastDims, broadcastShapes, broadcastStrides, ints, isStatic, normAxis, same, stridesOf, stridedCopy } from './util.js';
+import { broadcastDims, broadcastShapes, broadcastStrides, ints, isStatic, normAxis, same, stridedCopy } from './util.js';
 import { fail, need, unsupported, type InferContext, type OpContext, type OpImpl } from './types.js';
 
 /** Reshape target from the shape tensor: 0 copies the input dim (unless allowzero), -1 is inferred. */
@@ -192,5 +192,4 @@ export const Expand: OpImpl = {
   },
 };
 
-void stridesOf;
 export const shapeOps: Record<string, OpImpl> = { Reshape, Flatten, Squeeze, Unsqueeze, Shape, Identity, Dropout, Constant, Expand };

@@ -81,7 +81,7 @@ export function mk(dtype: DataType, data: TensorData, dims: readonly number[]): 
   return new Tensor(dtype, data, dims);
 }
 
-/** Copies a strided block: general N-d gather used by Transpose, Slice, Concat. */
+/** The Float32Array of a float32 tensor; other dtypes are UNSUPPORTED_OP for float-only ops. */
 export function float32Of(ctx: OpContext, t: Tensor, what: string): Float32Array {
   if (t.dtype !== 'float32') unsupported(ctx, `${what} is ${t.dtype}; this op supports float32 only`);
   return t.data as Float32Array;
