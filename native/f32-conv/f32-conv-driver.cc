@@ -52,28 +52,26 @@ void PackWeights(const float* w, size_t mg, size_t k, size_t kcb, size_t mr, siz
   }
 }
 
-// One run of `len` output pixels of one output row, tap (kh, kw) of channel plane xc, into d.
+// One run of `len` output pixels of one output row, tap (kh, kw) of channel plane xc, into d,
+// which the caller zeroed (a fixed-size memset is a few vector stores; zeroing short runs here
+// would become libc memset calls).
 inline void CopyRun(const opq_conv2d_f32_params& p, const float* xc, const Seg& sg, size_t kh, size_t kw, float* d) {
   float* ds = d + sg.j0;
   const int64_t ih = sg.ih0 + int64_t(kh) * p.dilation_h;
-  if (ih < 0 || ih >= p.h) {
-    for (size_t t = 0; t < sg.len; ++t) ds[t] = 0.0f;
-    return;
-  }
+  if (ih < 0 || ih >= p.h) return;
   const float* row = xc + size_t(ih) * p.w;
   const int64_t iw = sg.iw0 + int64_t(kw) * p.dilation_w;
-  if (p.stride_w == 1) {
-    const int64_t len = int64_t(sg.len);
-    const int64_t lo = std::min(std::max<int64_t>(-iw, 0), len);
-    const int64_t hi = std::max(lo, std::min<int64_t>(int64_t(p.w) - iw, len));
-    for (int64_t t = 0; t < lo; ++t) ds[t] = 0.0f;
-    if (hi > lo) std::memcpy(ds + lo, row + iw + lo, size_t(hi - lo) * sizeof(float));
-    for (int64_t t = hi; t < len; ++t) ds[t] = 0.0f;
+  const int64_t len = int64_t(sg.len), s = p.stride_w;
+  // Pixels t in [lo, hi) read inside the row (iw + t*s in [0, w)); the rest is zero padding.
+  // Plain loops, not memcpy: runs are short (at most nr) and a libc call per run costs more.
+  const int64_t lo = std::min(iw >= 0 ? int64_t{0} : (-iw + s - 1) / s, len);
+  const int64_t hi = std::max(lo, std::min(int64_t(p.w) - iw > 0 ? (int64_t(p.w) - iw + s - 1) / s : int64_t{0}, len));
+  if (s == 1) {
+    const float* src = row + iw;
+    for (int64_t t = lo; t < hi; ++t) ds[t] = src[t];
   } else {
-    for (size_t t = 0; t < sg.len; ++t) {
-      const int64_t at = iw + int64_t(t) * p.stride_w;
-      ds[t] = at >= 0 && at < p.w ? row[at] : 0.0f;
-    }
+    const float* src = row + iw + lo * s;
+    for (int64_t t = lo; t < hi; ++t, src += s) ds[t] = *src;
   }
 }
 
@@ -116,13 +114,16 @@ void PackIm2col(const opq_conv2d_f32_params& p, const float* x, size_t k0, size_
         } else if (iw >= 0 && iw + int64_t(NR) <= p.w) {
           std::memcpy(d, xc + size_t(ih) * p.w + size_t(iw), NR * sizeof(float));
         } else {
+          std::memset(d, 0, NR * sizeof(float));
           CopyRun(p, xc, segs[0], kh, kw, d);
         }
       } else if (contiguous && cols == NR) {
         std::memcpy(d, xc + first, NR * sizeof(float));
       } else {
-        for (size_t j = cols; j < NR; ++j) d[j] = 0.0f;
-        if (contiguous) std::memcpy(d, xc + first, cols * sizeof(float));
+        std::memset(d, 0, NR * sizeof(float));
+        if (contiguous) {
+          for (size_t j = 0; j < cols; ++j) d[j] = xc[first + j];
+        }
         for (size_t s = 0; s < nseg; ++s) CopyRun(p, xc, segs[s], kh, kw, d);
       }
       if (++kw == size_t(p.kw)) {
