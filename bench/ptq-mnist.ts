@@ -1,0 +1,42 @@
+// mnist-8 accuracy table (issue 5's closing note): per-tensor and per-channel weights, 8 and 4 bits,
+// each observer; 100 calibration images (the first 100 of the test set), all 10,000 test images,
+// in our integer executor (native) and in onnxruntime-node running the exported QDQ file.
+//   npm run bench:ptq-mnist [-- --json]
+import * as ort from 'onnxruntime-node';
+import { quantize, IntegerSession, InferenceSession, modelToBytes, readIdx, Tensor, OBSERVER_KINDS } from '../src/index.js';
+
+ort.env.logLevel = 'error';
+const jsonOnly = process.argv.includes('--json');
+const fx = process.env.ONNX_PTQ_FIXTURES ?? '../shared/fixtures';
+const path = `${fx}/models/mnist-8/model.onnx`;
+const imgs = readIdx(`${fx}/data/mnist/t10k-images-idx3-ubyte.gz`).data as Uint8Array;
+const labels = readIdx(`${fx}/data/mnist/t10k-labels-idx1-ubyte.gz`).data as Uint8Array;
+const N = 10000;
+const x = (i: number) => Float32Array.from(imgs.subarray(i * 784, i * 784 + 784));
+const argmax = (d: Float32Array) => d.reduce((b, v, j) => (v > d[b] ? j : b), 0);
+
+async function accOurs(run: (f: Float32Array) => Promise<Float32Array> | Float32Array): Promise<number> {
+  let ok = 0;
+  for (let i = 0; i < N; i++) if (argmax(await run(x(i))) === labels[i]) ok++;
+  return ok / N;
+}
+
+const floatS = await InferenceSession.create(path, { backend: 'native' });
+const floatAcc = await accOurs((d) => floatS.runSync({ Input3: new Tensor('float32', d, [1, 1, 28, 28]) })[floatS.outputNames[0]].data as Float32Array);
+const rows: Record<string, unknown>[] = [];
+for (const granularity of ['per-channel', 'per-tensor'] as const) {
+  for (const bits of [8, 4]) {
+    for (const observer of OBSERVER_KINDS) {
+      const calib = (function* () { for (let i = 0; i < 100; i++) yield { Input3: new Tensor('float32', x(i), [1, 1, 28, 28]) }; })();
+      const { model } = await quantize(path, { calibration: calib, weightGranularity: granularity, weightBits: bits, observer });
+      const s = await IntegerSession.create(model, { backend: 'native' });
+      const ours = await accOurs(async (d) => (await s.run({ Input3: new Tensor('float32', d, [1, 1, 28, 28]) }))[s.outputNames[0]].data as Float32Array);
+      const o = await ort.InferenceSession.create(modelToBytes(model), { intraOpNumThreads: 1 });
+      const theirs = await accOurs(async (d) => (await o.run({ Input3: new ort.Tensor('float32', d, [1, 1, 28, 28]) }))[o.outputNames[0]].data as Float32Array);
+      rows.push({ granularity, weightBits: bits, observer, integerExecutor: +(100 * ours).toFixed(2), onnxruntime: +(100 * theirs).toFixed(2) });
+      if (!jsonOnly) console.log(`${granularity.padEnd(12)} int${bits}  ${observer.padEnd(15)} integer ${(100 * ours).toFixed(2)}%  onnxruntime ${(100 * theirs).toFixed(2)}%`);
+    }
+  }
+}
+if (!jsonOnly) console.log(`float (our engine): ${(100 * floatAcc).toFixed(2)}%\n`);
+console.log(JSON.stringify({ bench: 'ptq-mnist', images: N, calibrationImages: 100, floatAccuracy: +(100 * floatAcc).toFixed(2), results: rows }, null, jsonOnly ? 2 : 0));
