@@ -40,6 +40,7 @@ struct opq_threadpool {
   void* ctx = nullptr;
   size_t tasks = 0;
   std::atomic<size_t> next{0};
+  std::mutex busy;  // held by the thread running a job: a second caller (another JS worker) runs alone
 
   void Drain(size_t thread) {
     for (;;) {
@@ -70,7 +71,9 @@ namespace opq {
 size_t PoolThreads(const ThreadPool* pool) { return pool ? pool->workers.size() + 1 : 1; }
 
 void ParallelFor(ThreadPool* pool, size_t tasks, TaskFn fn, void* ctx) {
-  if (pool == nullptr || tasks <= 1) {
+  std::unique_lock<std::mutex> guard;
+  if (pool != nullptr && tasks > 1) guard = std::unique_lock<std::mutex>(pool->busy, std::try_to_lock);
+  if (!guard.owns_lock()) {  // no pool, one task, or the pool is busy with another caller's job
     for (size_t t = 0; t < tasks; ++t) fn(ctx, t, 0);
     return;
   }

@@ -12,7 +12,8 @@ namespace opq {
 using ThreadPool = opq_threadpool;
 
 // fn(ctx, task, thread) for every task in [0, tasks), thread in [0, PoolThreads(pool)); returns
-// when all are done. The caller is thread 0. Not reentrant: one ParallelFor per pool at a time.
+// when all are done. The caller is thread 0. A call made while the pool runs another caller's job
+// runs all its tasks on the calling thread (as thread 0) instead.
 using TaskFn = void (*)(void* ctx, size_t task, size_t thread);
 void ParallelFor(ThreadPool* pool, size_t tasks, TaskFn fn, void* ctx);
 size_t PoolThreads(const ThreadPool* pool);
