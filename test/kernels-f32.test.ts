@@ -570,3 +570,37 @@ describe('backendFloatOps: whole models on each backend agree with onnxruntime-n
     }, 120_000);
   }
 });
+
+describe('native float32 conv and GEMM give the same bits for any thread count', () => {
+  const native = loadedBackends.find((b) => b.name === 'native');
+  it.runIf(native !== undefined)('conv (general, grouped, depthwise) and GEMM at 1, 2 and 3 threads', () => {
+    const before = native!.getThreads();
+    try {
+      const r = rng(6000);
+      const convs = [
+        convCase('t', { N: 2, C: 16, H: 40, W: 37, M: 20, K: 3, pads: [1, 1, 1, 1] }),
+        convCase('t', { C: 8, H: 30, W: 31, M: 12, K: 3, group: 4, s: 2, pads: [1, 1, 1, 1] }),
+        convCase('t', { N: 2, C: 12, H: 33, W: 20, M: 12, K: 5, group: 12, pads: [2, 2, 2, 2], act: { min: 0, max: 6 } }),
+      ];
+      const gm: GemmF32Args = { M: 37, N: 1500, K: 300, a: randArray(r, 37 * 300), b: randArray(r, 300 * 1500), y: new Float32Array(0) };
+      const results = [1, 2, 3].map((t) => {
+        native!.setThreads(t);
+        const out: number[][] = [];
+        for (const c of convs) {
+          const x = randArray(rng(1), c.p.N * c.p.C * c.p.H * c.p.W), w = randArray(rng(2), c.p.M * (c.p.C / c.p.group) * c.p.KH * c.p.KW);
+          const y = new Float32Array(c.p.N * c.p.M * c.p.OH * c.p.OW);
+          native!.conv2dF32(c.p, x, w, null, y);
+          out.push(Array.from(y));
+        }
+        const y = new Float32Array(37 * 1500);
+        native!.gemmF32({ ...gm, y });
+        out.push(Array.from(y));
+        return out;
+      });
+      expect(results[1]).toEqual(results[0]);
+      expect(results[2]).toEqual(results[0]);
+    } finally {
+      native!.setThreads(before);
+    }
+  });
+});

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "dispatch/dispatch.h"
+#include "threadpool/threadpool.h"
 #include "f32-gemm/f32-kernels.h"
 #include "opq_f32.h"
 
@@ -158,18 +159,18 @@ extern "C" {
 
 int32_t opq_f32_auto_variant(void) { return F32Auto(); }
 
-size_t opq_conv2d_f32_workspace_size(const opq_conv2d_f32_params* p, int32_t variant) {
+size_t opq_conv2d_f32_workspace_size(const opq_conv2d_f32_params* p, size_t threads, int32_t variant) {
   bool ok;
   const F32Ukernels* uk = TableOf(Resolve(variant), &ok);
   if (!ok || CheckConv(p) != nullptr) return 0;
   if (uk == nullptr || p->n == 0 || p->m == 0 || p->oh == 0 || p->ow == 0) return 0;
-  const size_t ws = opq::Conv2dF32Workspace(*p, *uk);
+  const size_t ws = opq::Conv2dF32Workspace(*p, *uk, threads);
   return ws == kNone ? 0 : ws;
 }
 
 const char* opq_conv2d_f32(const opq_conv2d_f32_params* p, const float* x, size_t x_size, const float* w,
                            size_t w_size, const float* bias, size_t bias_size, float* y, size_t y_size,
-                           void* workspace, size_t workspace_size, int32_t variant) {
+                           void* workspace, size_t workspace_size, opq_threadpool* pool, int32_t variant) {
   if (const char* err = CheckConv(p)) return err;
   const int32_t v = Resolve(variant);
   bool ok;
@@ -189,12 +190,12 @@ const char* opq_conv2d_f32(const opq_conv2d_f32_params* p, const float* x, size_
   if (ny == 0) return nullptr;
   const opq::Conv2dF32Args args{p, x, w, bias_size ? bias : nullptr, y,
                                 !(std::isinf(p->act_min) && p->act_min < 0 && std::isinf(p->act_max) && p->act_max > 0),
-                                workspace};
+                                workspace, pool};
   if (uk == nullptr) {
     opq::Conv2dF32Ref(args);
     return nullptr;
   }
-  const size_t ws = opq::Conv2dF32Workspace(*p, *uk);
+  const size_t ws = opq::Conv2dF32Workspace(*p, *uk, opq::PoolThreads(pool));
   if (ws == kNone) return "conv2d_f32: oh, ow, strides and dilations need more than 4 GiB of workspace";
   if (workspace_size < ws) return "conv2d_f32: workspace is smaller than opq_conv2d_f32_workspace_size()";
   if (workspace == nullptr) return "conv2d_f32: workspace is null";
@@ -202,11 +203,11 @@ const char* opq_conv2d_f32(const opq_conv2d_f32_params* p, const float* x, size_
   return nullptr;
 }
 
-size_t opq_gemm_f32_workspace_size(size_t m, size_t n, size_t k, int32_t variant) {
+size_t opq_gemm_f32_workspace_size(size_t m, size_t n, size_t k, size_t threads, int32_t variant) {
   bool ok;
   const F32Ukernels* uk = TableOf(Resolve(variant), &ok);
   if (!ok || uk == nullptr || m > size_t(kMaxDim) || n > size_t(kMaxDim) || k > size_t(kMaxDim)) return 0;
-  const size_t ws = opq::GemmF32Workspace(m, n, k, *uk);
+  const size_t ws = opq::GemmF32Workspace(m, n, k, *uk, threads);
   return ws == kNone ? 0 : ws;
 }
 
@@ -214,7 +215,7 @@ const char* opq_gemm_f32(size_t m, size_t n, size_t k, const float* a, size_t a_
                          const float* b, size_t b_size, size_t ldb, int32_t trans_b, float alpha, float beta,
                          const float* c, size_t c_size, size_t c_stride_m, size_t c_stride_n, float act_min,
                          float act_max, float* y, size_t y_size, size_t ldy, void* workspace, size_t workspace_size,
-                         int32_t variant) {
+                         opq_threadpool* pool, int32_t variant) {
   if (m > size_t(kMaxDim) || n > size_t(kMaxDim) || k > size_t(kMaxDim)) return "gemm_f32: M, N and K must be at most 2^28";
   const int32_t v = Resolve(variant);
   bool ok;
@@ -241,12 +242,12 @@ const char* opq_gemm_f32(size_t m, size_t n, size_t k, const float* a, size_t a_
   const bool clamp = !(std::isinf(act_min) && act_min < 0 && std::isinf(act_max) && act_max > 0);
   const opq::GemmF32Args args{m, n, k, a, lda, trans_a != 0, b, ldb, trans_b != 0, alpha, beta,
                               nc && beta != 0.0f ? c : nullptr, c_stride_m, c_stride_n, clamp, act_min, act_max,
-                              y, ldy, workspace};
+                              y, ldy, workspace, pool};
   if (uk == nullptr) {
     opq::GemmF32Ref(args);
     return nullptr;
   }
-  const size_t ws = opq::GemmF32Workspace(m, n, k, *uk);
+  const size_t ws = opq::GemmF32Workspace(m, n, k, *uk, opq::PoolThreads(pool));
   if (ws == kNone) return "gemm_f32: M and K need too much workspace";
   if (workspace_size < ws) return "gemm_f32: workspace is smaller than opq_gemm_f32_workspace_size()";
   if (workspace == nullptr) return "gemm_f32: workspace is null";

@@ -11,6 +11,7 @@
 
 #include "f32-gemm/f32-blocking.h"
 #include "f32-gemm/f32-kernels.h"
+#include "threadpool/threadpool.h"
 
 namespace opq {
 
@@ -155,15 +156,19 @@ void RunGeneral(const Conv2dF32Args& a, const F32Ukernels& uk) {
   const uint32_t clamp = a.clamp ? kF32Clamp : 0;
   uintptr_t cur = reinterpret_cast<uintptr_t>(a.workspace);
   float* apack = Carve(&cur, mp * K);
-  float* bpack = Carve(&cur, kcb * ncb);
+  float* bbase = Carve(&cur, 0);
+  const size_t bstride = RoundUp(kcb * ncb, 16);
+  const size_t blocks = f32::DivUp(P, ncb);
   for (size_t g = 0; g < size_t(p.group); ++g) {
     PackWeights(a.w + g * mg * K, mg, K, kcb, mr, mp, apack);
     const float* bias = a.bias ? a.bias + g * mg : nullptr;
     for (size_t n = 0; n < size_t(p.n); ++n) {
       const float* x = a.x + (n * p.c + g * cg) * hw;
       float* y = a.y + (n * p.m + g * mg) * P;
-      for (size_t p0 = 0; p0 < P; p0 += ncb) {
-        const size_t nc = std::min(ncb, P - p0), ncp = RoundUp(nc, nr);
+      // One task per block of output pixels, packing its im2col into its thread's workspace slice.
+      auto block = [&](size_t blk, size_t thread) {
+        float* bpack = bbase + thread * bstride;
+        const size_t p0 = blk * ncb, nc = std::min(ncb, P - p0), ncp = RoundUp(nc, nr);
         for (size_t k0 = 0; k0 < K; k0 += kcb) {
           const size_t kc = std::min(kcb, K - k0);
           PackIm2colAny(p, x, k0, kc, p0, ncp, nr, bpack);
@@ -178,9 +183,21 @@ void RunGeneral(const Conv2dF32Args& a, const F32Ukernels& uk) {
             }
           }
         }
+      };
+      if (blocks == 1 || a.pool == nullptr) {
+        for (size_t b = 0; b < blocks; ++b) block(b, 0);
+      } else {
+        ParallelFor(a.pool, blocks, block);
       }
     }
   }
+}
+
+// Floats of scratch per depthwise thread: tap offsets, tap pointers, the padded plane.
+size_t DwScratchFloats(const opq_conv2d_f32_params& p, const f32::PhasePlane& pp, bool in_place) {
+  const size_t ntaps = size_t(p.kh) * p.kw;
+  const size_t words = ntaps * 2 * (sizeof(void*) / sizeof(float) + 1) + 32;
+  return RoundUp(words + (in_place ? 0 : pp.sw * pp.ph * pp.qw), 16);
 }
 
 void RunDepthwise(const Conv2dF32Args& a, const F32Ukernels& uk) {
@@ -190,43 +207,54 @@ void RunDepthwise(const Conv2dF32Args& a, const F32Ukernels& uk) {
   const bool in_place = DepthwiseInPlace(p);
   const f32::PhasePlane pp = f32::PlaneOf(p.oh, p.ow, p.kh, p.kw, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w,
                                           p.pad_top, p.pad_left);
-  uintptr_t cur = reinterpret_cast<uintptr_t>(a.workspace);
-  cur = (cur + 63) & ~uintptr_t{63};
-  size_t* offs = reinterpret_cast<size_t*>(cur);
-  cur += ntaps * sizeof(size_t);
-  cur = (cur + 63) & ~uintptr_t{63};
-  const float** taps = reinterpret_cast<const float**>(cur);
-  cur += ntaps * sizeof(float*);
-  float* plane = in_place ? nullptr : Carve(&cur, pp.sw * pp.ph * pp.qw);
   const size_t rs = in_place ? size_t(p.w) : pp.qw;  // row stride of what the taps read
-  for (size_t kh = 0, t = 0; kh < size_t(p.kh); ++kh) {
-    for (size_t kw = 0; kw < size_t(p.kw); ++kw, ++t) {
-      const size_t col = kw * p.dilation_w;
-      offs[t] = in_place ? kh * p.dilation_h * rs + col
-                         : ((col % pp.sw) * pp.ph + kh * p.dilation_h) * pp.qw + col / pp.sw;
+  const size_t per_thread = DwScratchFloats(p, pp, in_place);
+  uintptr_t start = (reinterpret_cast<uintptr_t>(a.workspace) + 63) & ~uintptr_t{63};
+  const size_t threads = a.pool ? PoolThreads(a.pool) : 1;
+  for (size_t t = 0; t < threads; ++t) {
+    size_t* offs = reinterpret_cast<size_t*>(start + t * per_thread * sizeof(float));
+    for (size_t kh = 0, i = 0; kh < size_t(p.kh); ++kh) {
+      for (size_t kw = 0; kw < size_t(p.kw); ++kw, ++i) {
+        const size_t col = kw * p.dilation_w;
+        offs[i] = in_place ? kh * p.dilation_h * rs + col
+                           : ((col % pp.sw) * pp.ph + kh * p.dilation_h) * pp.qw + col / pp.sw;
+      }
     }
   }
   const uint32_t flags = a.clamp ? kF32Clamp : 0;
-  for (size_t n = 0; n < size_t(p.n); ++n) {
-    for (size_t ci = 0; ci < size_t(p.c); ++ci) {
-      const float* xc = a.x + (n * p.c + ci) * hw;
-      const float* src = xc;
-      if (!in_place) {
-        f32::BuildPhasePlane(pp, xc, p.h, p.w, 0.0f, plane);
-        src = plane;
-      }
-      for (size_t mm = 0; mm < mg; ++mm) {
-        const size_t m = ci * mg + mm;
-        const float* w = a.w + m * ntaps;
-        const float bias = a.bias ? a.bias[m] : 0.0f;
-        float* y = a.y + (n * p.m + m) * ohw;
-        for (size_t oh = 0; oh < size_t(p.oh); ++oh) {
-          const float* base = src + oh * p.stride_h * rs;
-          for (size_t t = 0; t < ntaps; ++t) taps[t] = base + offs[t];
-          uk.dw_row(p.ow, ntaps, taps, w, bias, flags, p.act_min, p.act_max, y + oh * p.ow);
-        }
+  // One task per input channel (and image): build its plane, then its mg output channels.
+  auto channel = [&](size_t task, size_t thread) {
+    uintptr_t cur = start + thread * per_thread * sizeof(float);
+    size_t* offs = reinterpret_cast<size_t*>(cur);
+    cur += ntaps * sizeof(size_t);
+    cur = (cur + 15) & ~uintptr_t{15};
+    const float** taps = reinterpret_cast<const float**>(cur);
+    cur += ntaps * sizeof(float*);
+    float* plane = in_place ? nullptr : Carve(&cur, 0);
+    const size_t n = task / p.c, ci = task % p.c;
+    const float* xc = a.x + (n * p.c + ci) * hw;
+    const float* src = xc;
+    if (!in_place) {
+      f32::BuildPhasePlane(pp, xc, p.h, p.w, 0.0f, plane);
+      src = plane;
+    }
+    for (size_t mm = 0; mm < mg; ++mm) {
+      const size_t m = ci * mg + mm;
+      const float* w = a.w + m * ntaps;
+      const float bias = a.bias ? a.bias[m] : 0.0f;
+      float* y = a.y + (n * p.m + m) * ohw;
+      for (size_t oh = 0; oh < size_t(p.oh); ++oh) {
+        const float* row = src + oh * p.stride_h * rs;
+        for (size_t t = 0; t < ntaps; ++t) taps[t] = row + offs[t];
+        uk.dw_row(p.ow, ntaps, taps, w, bias, flags, p.act_min, p.act_max, y + oh * p.ow);
       }
     }
+  };
+  const size_t tasks = size_t(p.n) * p.c;
+  if (a.pool == nullptr || tasks < 2) {
+    for (size_t t = 0; t < tasks; ++t) channel(t, 0);
+  } else {
+    ParallelFor(a.pool, tasks, channel);
   }
 }
 
@@ -239,29 +267,32 @@ bool MulTo(uint64_t a, uint64_t b, uint64_t limit, uint64_t* out) {
 
 }  // namespace
 
-size_t Conv2dF32Workspace(const opq_conv2d_f32_params& p, const F32Ukernels& uk) {
+size_t Conv2dF32Workspace(const opq_conv2d_f32_params& p, const F32Ukernels& uk, size_t threads) {
   const size_t kNone = std::numeric_limits<size_t>::max();
   // At most 2^30 floats of scratch (and half the address space on wasm32): more is a malformed layer.
   const uint64_t limit = std::min<uint64_t>(uint64_t{1} << 30, std::numeric_limits<size_t>::max() / 8);
+  if (threads == 0) threads = 1;
   uint64_t floats = 0;
   if (IsDepthwise(p)) {
     const uint64_t ph = uint64_t(p.oh - 1) * p.stride_h + uint64_t(p.kh - 1) * p.dilation_h + 1;
     const uint64_t pw = uint64_t(p.ow - 1) * p.stride_w + uint64_t(p.kw - 1) * p.dilation_w + 1;
     const uint64_t qw = (pw + p.stride_w - 1) / p.stride_w;
-    uint64_t t = 0;
+    uint64_t plane = 0, t = 0;
     if (!DepthwiseInPlace(p)) {
-      if (!MulTo(ph, qw, limit, &t) || !MulTo(t, uint64_t(p.stride_w), limit, &floats)) return kNone;
+      if (!MulTo(ph, qw, limit, &t) || !MulTo(t, uint64_t(p.stride_w), limit, &plane)) return kNone;
     }
     const uint64_t ntaps = uint64_t(p.kh) * p.kw;
-    floats += ntaps * 2 * (sizeof(void*) / sizeof(float) + 1) + 64;
+    const uint64_t per = RoundUp(ntaps * 2 * (sizeof(void*) / sizeof(float) + 1) + 32 + plane, 16);
+    if (!MulTo(per, threads, limit, &floats)) return kNone;
+    floats += 16;
   } else {
     const uint64_t K = uint64_t(p.c / p.group) * p.kh * p.kw;
     const uint64_t P = uint64_t(p.oh) * p.ow;
     const uint64_t kc = f32::KcOf(K), nc = f32::NcOf(kc, P, uk.nr);
     const uint64_t mp = RoundUp(p.m / p.group, uk.mr);
-    uint64_t a = 0;
-    if (!MulTo(mp, K, limit, &a)) return kNone;
-    floats = a + kc * nc + 64;
+    uint64_t a = 0, b = 0;
+    if (!MulTo(mp, K, limit, &a) || !MulTo(RoundUp(kc * nc, 16), threads, limit, &b)) return kNone;
+    floats = a + b + 64;
   }
   if (floats > limit) return kNone;
   return size_t(floats) * sizeof(float);

@@ -6,6 +6,7 @@
 
 #include "f32-gemm/f32-blocking.h"
 #include "f32-gemm/f32-kernels.h"
+#include "threadpool/threadpool.h"
 
 namespace opq {
 
@@ -69,12 +70,14 @@ void PackB(const GemmF32Args& g, size_t k0, size_t kc, size_t j0, size_t nc, siz
 
 }  // namespace
 
-size_t GemmF32Workspace(size_t m, size_t n, size_t k, const F32Ukernels& uk) {
+size_t GemmF32Workspace(size_t m, size_t n, size_t k, const F32Ukernels& uk, size_t threads) {
   const size_t kc = f32::KcOf(k), nc = f32::NcOf(kc, n, uk.nr);
   const size_t mp = RoundUp(m, uk.mr);
   const size_t max = std::numeric_limits<size_t>::max() / 8;
   if (k != 0 && mp > max / k) return std::numeric_limits<size_t>::max();
-  return (mp * k + kc * nc) * sizeof(float) + 3 * 64;
+  if (threads == 0) threads = 1;
+  if (kc * nc > max / threads - mp * k) return std::numeric_limits<size_t>::max();
+  return (mp * k + threads * RoundUp(kc * nc, 16)) * sizeof(float) + 3 * 64;
 }
 
 void GemmF32Run(const GemmF32Args& g, const F32Ukernels& uk) {
@@ -95,11 +98,13 @@ void GemmF32Run(const GemmF32Args& g, const F32Ukernels& uk) {
   const size_t kcb = f32::KcOf(g.k), ncb = f32::NcOf(kcb, g.n, nr), mp = RoundUp(g.m, mr);
   uintptr_t cur = reinterpret_cast<uintptr_t>(g.workspace);
   float* apack = Carve(&cur, mp * g.k);
-  float* bpack = Carve(&cur, kcb * ncb);
+  float* bbase = Carve(&cur, 0);
+  const size_t bstride = RoundUp(kcb * ncb, 16);
   PackA(g, kcb, mr, mp, apack);
-  for (size_t j0 = 0; j0 < g.n; j0 += ncb) {
-    const size_t nc = std::min(ncb, g.n - j0);
-    const size_t ncp = RoundUp(nc, nr);
+  // One task per column block, each packing its own B into its thread's slice of the workspace.
+  auto block = [&](size_t blk, size_t thread) {
+    float* bpack = bbase + thread * bstride;
+    const size_t j0 = blk * ncb, nc = std::min(ncb, g.n - j0), ncp = RoundUp(nc, nr);
     for (size_t k0 = 0; k0 < g.k; k0 += kcb) {
       const size_t kc = std::min(kcb, g.k - k0);
       PackB(g, k0, kc, j0, ncp, nr, bpack);
@@ -113,6 +118,12 @@ void GemmF32Run(const GemmF32Args& g, const F32Ukernels& uk) {
         }
       }
     }
+  };
+  const size_t blocks = f32::DivUp(g.n, ncb);
+  if (blocks == 1 || g.pool == nullptr) {
+    for (size_t b = 0; b < blocks; ++b) block(b, 0);
+  } else {
+    ParallelFor(g.pool, blocks, block);
   }
 }
 

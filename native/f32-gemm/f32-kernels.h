@@ -11,6 +11,8 @@
 
 #include "opq_f32.h"
 
+typedef struct opq_threadpool opq_threadpool;
+
 namespace opq {
 
 // Microkernel flags.
@@ -77,6 +79,7 @@ struct Conv2dF32Args {
   float* y;
   bool clamp;
   void* workspace;
+  opq_threadpool* pool;
 };
 
 struct GemmF32Args {
@@ -95,6 +98,7 @@ struct GemmF32Args {
   float* y;
   size_t ldy;
   void* workspace;
+  opq_threadpool* pool;
 };
 
 struct Pool2dF32Args {
@@ -111,9 +115,9 @@ void GemmF32Ref(const GemmF32Args& a);
 void Pool2dF32Ref(const Pool2dF32Args& a);
 
 // Blocked drivers over a microkernel table. Workspace sizes are in bytes; SIZE_MAX on overflow.
-size_t Conv2dF32Workspace(const opq_conv2d_f32_params& p, const F32Ukernels& uk);
+size_t Conv2dF32Workspace(const opq_conv2d_f32_params& p, const F32Ukernels& uk, size_t threads);
 void Conv2dF32Run(const Conv2dF32Args& a, const F32Ukernels& uk);
-size_t GemmF32Workspace(size_t m, size_t n, size_t k, const F32Ukernels& uk);
+size_t GemmF32Workspace(size_t m, size_t n, size_t k, const F32Ukernels& uk, size_t threads);
 void GemmF32Run(const GemmF32Args& a, const F32Ukernels& uk);
 size_t Pool2dF32Workspace(const opq_pool2d_f32_params& p);
 void Pool2dF32Run(const Pool2dF32Args& a, const F32Ukernels& uk);

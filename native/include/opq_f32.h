@@ -10,6 +10,11 @@
 extern "C" {
 #endif
 
+// The native thread pool (opq_conv.h creates it); NULL runs on the calling thread. Convolution and
+// GEMM split their column blocks (depthwise: channels) across it; every output is computed the same
+// way for any thread count, so results do not depend on it.
+struct opq_threadpool;
+
 // The variant OPQ_VARIANT_AUTO resolves to for the float kernels.
 OPQ_API int32_t opq_f32_auto_variant(void);
 
@@ -26,16 +31,18 @@ typedef struct opq_conv2d_f32_params {
   float act_min, act_max;    // fused clamp (ReLU: 0, +inf); -inf, +inf for none
 } opq_conv2d_f32_params;
 
-// Bytes of workspace opq_conv2d_f32 needs (0 for invalid parameters: the call then names the error).
-OPQ_API size_t opq_conv2d_f32_workspace_size(const opq_conv2d_f32_params* p, int32_t variant);
+// Bytes of workspace opq_conv2d_f32 needs with `threads` threads (0 for invalid parameters: the call
+// then names the error).
+OPQ_API size_t opq_conv2d_f32_workspace_size(const opq_conv2d_f32_params* p, size_t threads, int32_t variant);
 
 // y[n][m][oh][ow] = clamp(bias[m] + sum x[n][g*C/G + c][ih][iw] * w[m][c][kh][kw]), zero padding.
 // x has n*c*h*w floats, w has m*(c/group)*kh*kw, bias 0 or m, y n*m*oh*ow.
 OPQ_API const char* opq_conv2d_f32(const opq_conv2d_f32_params* p, const float* x, size_t x_size, const float* w,
                                    size_t w_size, const float* bias, size_t bias_size, float* y, size_t y_size,
-                                   void* workspace, size_t workspace_size, int32_t variant);
+                                   void* workspace, size_t workspace_size, struct opq_threadpool* pool,
+                                   int32_t variant);
 
-OPQ_API size_t opq_gemm_f32_workspace_size(size_t m, size_t n, size_t k, int32_t variant);
+OPQ_API size_t opq_gemm_f32_workspace_size(size_t m, size_t n, size_t k, size_t threads, int32_t variant);
 
 // Y[m][n] = clamp(alpha * sum_k A'[m][k] * B'[k][n] + beta * C[m*c_stride_m + n*c_stride_n]) where
 // A' is A (M x K, leading dimension lda) or its transpose (A stored K x M), likewise B' (K x N or
@@ -45,7 +52,8 @@ OPQ_API const char* opq_gemm_f32(size_t m, size_t n, size_t k, const float* a, s
                                  int32_t trans_a, const float* b, size_t b_size, size_t ldb, int32_t trans_b,
                                  float alpha, float beta, const float* c, size_t c_size, size_t c_stride_m,
                                  size_t c_stride_n, float act_min, float act_max, float* y, size_t y_size, size_t ldy,
-                                 void* workspace, size_t workspace_size, int32_t variant);
+                                 void* workspace, size_t workspace_size, struct opq_threadpool* pool,
+                                 int32_t variant);
 
 enum {
   OPQ_POOL_MAX = 0,

@@ -1,8 +1,9 @@
-// N-API glue for the float32 kernels (opq_f32.h). Positional arguments: these run once per node
+// N-API glue for the float32 kernels (opq_f32.h); convolution and GEMM use the addon's thread pool. Positional arguments: these run once per node
 // of a float model, where an object's property lookups would cost more than a small kernel.
 #include <cmath>
 
 #include "napi/common.h"
+#include "opq_conv.h"
 #include "opq_f32.h"
 
 namespace opq_napi {
@@ -62,10 +63,11 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   opq_conv2d_f32_params p{f[0], f[1], f[2],  f[3],  f[4],  f[5],  f[6],  f[7],          f[8],
                           f[9], f[10], f[11], f[12], f[13], f[14], f[15], float(lo), float(hi)};
   const int32_t v = static_cast<int32_t>(variant);
-  const size_t ws = opq_conv2d_f32_workspace_size(&p, v);
+  opq_threadpool* pool = ThreadPool();
+  const size_t ws = opq_conv2d_f32_workspace_size(&p, opq_threadpool_threads(pool), v);
   return Done(env, opq_conv2d_f32(&p, static_cast<const float*>(x.data), x.length, static_cast<const float*>(w.data),
                                   w.length, static_cast<const float*>(bias.data), bias.length,
-                                  static_cast<float*>(y.data), y.length, Workspace(ws), ws, v));
+                                  static_cast<float*>(y.data), y.length, Workspace(ws), ws, pool, v));
 }
 
 // gemmF32(dims: Float64Array [m, n, k, lda, ldb, ldy, transA, transB, cStrideM, cStrideN],
@@ -93,11 +95,12 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
     u[i] = static_cast<size_t>(d[i]);
   }
   const int32_t v = static_cast<int32_t>(variant);
-  const size_t ws = opq_gemm_f32_workspace_size(u[0], u[1], u[2], v);
+  opq_threadpool* pool = ThreadPool();
+  const size_t ws = opq_gemm_f32_workspace_size(u[0], u[1], u[2], opq_threadpool_threads(pool), v);
   return Done(env, opq_gemm_f32(u[0], u[1], u[2], static_cast<const float*>(a.data), a.length, u[3], u[6] != 0,
                                 static_cast<const float*>(b.data), b.length, u[4], u[7] != 0, float(alpha), float(beta),
                                 static_cast<const float*>(c.data), c.length, u[8], u[9], float(lo), float(hi),
-                                static_cast<float*>(y.data), y.length, u[5], Workspace(ws), ws, v));
+                                static_cast<float*>(y.data), y.length, u[5], Workspace(ws), ws, pool, v));
 }
 
 // pool2dF32(params: Int32Array(15), kind, x, y, variant)

@@ -58,13 +58,13 @@ export function wasmF32Kernels(mod: WasmModule): F32Kernels {
       mod.withBlock(L.size, (base) => {
         mod.put(base + oP, f);
         mod.put(base + oP + 64, new Float32Array([lo, hi]));
-        const ws = u32(mod.fn('opq_conv2d_f32_workspace_size')(base + oP, v));
+        const ws = u32(mod.fn('opq_conv2d_f32_workspace_size')(base + oP, 1, v));
         mod.put(base + oX, x);
         mod.put(base + oW, w);
         if (bias) mod.put(base + oB, bias);
         mod.withBlock(ws, (wsp) => {
           mod.check(mod.fn('opq_conv2d_f32')(base + oP, base + oX, x.length, base + oW, w.length, base + oB, bias ? bias.length : 0,
-            base + oY, ny, wsp, ws, v));
+            base + oY, ny, wsp, ws, 0, v)); // no thread pool in wasm
         });
         mod.get(base + oY, y.subarray(0, ny));
       });
@@ -75,7 +75,7 @@ export function wasmF32Kernels(mod: WasmModule): F32Kernels {
       if (sameBuffer(args.y, args.a) || sameBuffer(args.y, args.b) || (g.c && sameBuffer(args.y, g.c))) fail('gemm_f32: Y overlaps A, B or C');
       const [M, N, K, lda, ldb, ldy, ta, tb, sm, sn] = g.dims as unknown as number[];
       const v = mod.variantId(args.variant);
-      const ws = u32(mod.fn('opq_gemm_f32_workspace_size')(M!, N!, K!, v));
+      const ws = u32(mod.fn('opq_gemm_f32_workspace_size')(M!, N!, K!, 1, v));
       const y = args.y;
       const L = new Layout();
       const oA = L.add(args.a.byteLength), oB = L.add(args.b.byteLength), oC = L.add(g.c ? g.c.byteLength : 0);
@@ -86,7 +86,7 @@ export function wasmF32Kernels(mod: WasmModule): F32Kernels {
         if (g.c) mod.put(base + oC, g.c);
         mod.put(base + oY, y); // copied back whole: the gaps of a strided Y must survive
         mod.check(mod.fn('opq_gemm_f32')(M!, N!, K!, base + oA, args.a.length, lda!, ta!, base + oB, args.b.length, ldb!, tb!,
-          g.alpha, g.beta, base + oC, g.c ? g.c.length : 0, sm!, sn!, g.act[0], g.act[1], base + oY, y.length, ldy!, base + oWs, ws, v));
+          g.alpha, g.beta, base + oC, g.c ? g.c.length : 0, sm!, sn!, g.act[0], g.act[1], base + oY, y.length, ldy!, base + oWs, ws, 0, v));
         mod.get(base + oY, y);
       });
     },
