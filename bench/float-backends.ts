@@ -1,10 +1,12 @@
 // Float latency per model with the float ops on each backend's F32Kernels (src/backends/f32-ops.ts)
 // next to the pure-JS engine and onnxruntime-node (single thread), in the same process, with the
-// ratio and the max abs difference from onnxruntime's output. Usage:
+// ratio and the max abs difference from onnxruntime's output. Ours run single-threaded too, plus one
+// native row on every core. Usage:
 //   node --import tsx bench/float-backends.ts [--json] [--iters-scale 0.5]
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { InferenceSession, loadTensorProto, Tensor } from '../src/onnx-api.js';
 import { createDefaultRegistry } from '../src/backends/registry.js';
@@ -62,9 +64,14 @@ async function main(): Promise<void> {
     const feed = { [name]: new ort.Tensor('float32', x.data as Float32Array, [...x.dims]) };
     const theirs = (await ref.run(feed))[ref.outputNames[0]!]!.data as Float32Array;
     const ortMs = await time(() => ref.run(feed), Math.max(3, Math.round(c.iters * 5 * scale)));
-    const engines: [string, InferenceSession][] = [['js engine (JS ops)', await InferenceSession.create(c.path, { backend: 'js' })]];
-    for (const b of backends) engines.push([`f32 ops on ${b.name}`, await InferenceSession.create(c.path, { registry: backendFloatOps(b) })]);
-    for (const [engine, s] of engines) {
+    const engines: [string, InferenceSession, number][] = [['js engine (JS ops)', await InferenceSession.create(c.path, { backend: 'js' }), 1]];
+    for (const b of backends) engines.push([`f32 ops on ${b.name}`, await InferenceSession.create(c.path, { registry: backendFloatOps(b) }), 1]);
+    const native = backends.find((b) => b.name === 'native');
+    const cores = availableParallelism();
+    if (native && cores > 1) engines.push([`f32 ops on native, ${cores} thr`, await InferenceSession.create(c.path, { registry: backendFloatOps(native) }), cores]);
+    for (const [engine, s, threads] of engines) {
+      // The native float conv and GEMM use the addon's thread pool: one thread to compare with onnxruntime's one.
+      native?.setThreads(threads);
       const out = await s.run({ [name]: x });
       const ours = out[s.outputNames[0]!]!.data as Float32Array;
       let maxAbsDiff = 0;
@@ -78,9 +85,9 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ node: process.version, peer: 'onnxruntime-node (intraOpNumThreads 1)', statistic: 'min', rows }, null, 2));
     return;
   }
-  console.log('model                  engine                 ours (ms)   onnxruntime (ms)   ratio   max |ours - ort|');
+  console.log('model                  engine                       ours (ms)   onnxruntime (ms)   ratio   max |ours - ort|');
   for (const r of rows)
-    console.log(`${r.model.padEnd(22)} ${r.engine.padEnd(22)} ${r.ms.toFixed(3).padStart(9)}   ${r.ortMs.toFixed(3).padStart(16)}   ${r.ratio.toFixed(2).padStart(5)}x   ${r.maxAbsDiff.toExponential(2)}`);
+    console.log(`${r.model.padEnd(22)} ${r.engine.padEnd(28)} ${r.ms.toFixed(3).padStart(9)}   ${r.ortMs.toFixed(3).padStart(16)}   ${r.ratio.toFixed(2).padStart(5)}x   ${r.maxAbsDiff.toExponential(2)}`);
 }
 
 await main();
