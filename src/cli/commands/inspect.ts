@@ -8,7 +8,9 @@ import { parse } from '../args.js';
 const HELP = `usage: onnx-ptq inspect <model.onnx> [--json]
 
 Prints the model's opsets, inputs and outputs (with symbolic dims), op counts, parameter count,
-metadata and any nodes whose ops onnx-ptq does not implement.
+metadata and any nodes whose ops onnx-ptq does not implement. For a quantized model (QDQ or
+QOperator), also how the integer executor runs it: the integer kernels, and the nodes that have no
+integer form and are dequantized.
 
   --json   machine-readable output
 
@@ -29,6 +31,32 @@ export interface InspectReport {
   initializers: number;
   metadata: Record<string, string>;
   unsupported: { node: string; opType: string; domain: string }[];
+  /** For quantized models (QDQ or QOperator): how the integer executor runs each node. */
+  integer?: {
+    integerNodes: number;
+    fusedNodes: number;
+    /** Nodes with no integer form: dequantized, run in float, requantized. */
+    floatNodes: { node: string; opType: string; reason: string }[];
+    kernels: Record<string, number>;
+  };
+}
+
+const QUANT_OPS = new Set(['QuantizeLinear', 'DequantizeLinear', 'QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger', 'QLinearAdd']);
+
+/** The integer executor's lowering of a quantized model, summarized. */
+export async function integerLowering(model: Model): Promise<InspectReport['integer']> {
+  if (!model.graph.nodes.some((n) => QUANT_OPS.has(n.opType))) return undefined;
+  const { IntegerSession } = await import('../../runtime/integer/index.js');
+  const s = await IntegerSession.create(model);
+  const entries = s.loweringReport();
+  const kernels: Record<string, number> = {};
+  for (const e of entries) if (e.execution === 'integer' && e.kernel) kernels[e.kernel] = (kernels[e.kernel] ?? 0) + 1;
+  return {
+    integerNodes: entries.filter((e) => e.execution === 'integer').length,
+    fusedNodes: entries.filter((e) => e.execution === 'fused').length,
+    floatNodes: entries.filter((e) => e.execution === 'float').map((e) => ({ node: e.node, opType: e.opType, reason: e.reason ?? '' })),
+    kernels,
+  };
 }
 
 const dimStr = (d: Dim) => (d === null ? '?' : d);
@@ -88,6 +116,11 @@ function text(r: InspectReport): string {
   if (Object.keys(r.metadata).length) lines.push('metadata', ...Object.entries(r.metadata).map(([k, v]) => `  ${k} = ${v}`));
   if (r.unsupported.length) lines.push('unsupported ops', ...r.unsupported.map((u) => `  ${u.domain ? u.domain + '::' : ''}${u.opType} (node '${u.node}')`));
   else lines.push('unsupported ops: none');
+  if (r.integer) {
+    lines.push(`integer executor: ${r.integer.integerNodes} nodes integer (${Object.entries(r.integer.kernels).map(([k, c]) => `${k} ${c}`).join(', ')}), ${r.integer.fusedNodes} fused`);
+    if (r.integer.floatNodes.length) lines.push('  dequantized (no integer form):', ...r.integer.floatNodes.map((f) => `    ${f.opType} '${f.node}': ${f.reason}`));
+    else lines.push('  dequantized (no integer form): none');
+  }
   return lines.join('\n');
 }
 
@@ -102,7 +135,10 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const file = positionals[0]!;
-  const report = inspectModel(loadModel(file), file);
+  const model = loadModel(file);
+  const report = inspectModel(model, file);
+  const integer = await integerLowering(model);
+  if (integer) report.integer = integer;
   console.log(values.json ? JSON.stringify(report, null, 2) : text(report));
   return report.unsupported.length ? 3 : 0;
 }

@@ -3,6 +3,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { OnnxPtqError } from '../../errors.js';
 import { loadModel, saveModel } from '../../onnx/io.js';
 import { quantize } from '../../ptq/quantize.js';
+import { resolveQuantizeOptions } from '../../ptq/options.js';
 import { parse } from '../args.js';
 import { DATA_HELP, DATA_OPTIONS, num, openModelData, readJson } from '../data-args.js';
 
@@ -49,6 +50,8 @@ export async function main(argv: string[]): Promise<number> {
   const out = values.output as string | undefined;
   if (!out) throw new OnnxPtqError('INVALID_OPTION', 'missing -o <out.onnx>');
   const config = values.config ? readJson(values.config as string, 'config file') : {};
+  // Check the file on its own first, so an error names the file rather than the merged options.
+  if (values.config) resolveQuantizeOptions(config, `config file '${values.config}'`);
   const flags: Record<string, unknown> = {
     calibrationSamples: num(values.samples, 'samples', true),
     observer: values.observer,
