@@ -1,0 +1,286 @@
+/**
+ * Layer-wise (cross-layer) equalization, after Nagel et al. 2019, "Data-Free Quantization Through
+ * Weight Equalization and Bias Correction" (ICCV), with the options of PPQ's LayerwiseEqualizationPass.
+ *
+ * For consecutive layers Y = W2 * f(W1 * X + b1) + b2 with f positively homogeneous
+ * (f(s x) = s f(x) for s > 0), output channel i of layer 1 and input channel i of layer 2 are
+ * rescaled:  W1[i] /= s_i, b1[i] /= s_i, W2[:, i] *= s_i, with
+ *     r1_i = max(max|W1[i]|, bias_multiplier * |b1[i]|, activation_multiplier * max|a_i|, weight_threshold)
+ *     r2_i = max(max|W2[:, i]|, weight_threshold)
+ *     s_i  = sqrt(r1_i / r2_i)
+ * (the bias and activation terms only with including_bias / including_activation), so that both
+ * ranges become sqrt(r1_i r2_i). Repeated `iterations` times over all pairs (a layer can be layer 2
+ * of one pair and layer 1 of the next). The float function is preserved exactly up to rounding.
+ *
+ * Between the two layers (each link the only reader of the previous value, no graph output):
+ *  - optimize_level 1: nothing, Relu, or a Relu-like Clip (min 0, no max);
+ *  - optimize_level 2: also MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, Identity and a
+ *    constant Pad with value 0 (all commute with a positive per-channel scale).
+ * Clip with a finite max (ReLU6) is NOT positively homogeneous (min(6, s x) != s min(6, x)): the
+ * pass never equalizes across it, and the same holds for HardSwish, HardSigmoid, Sigmoid, LeakyRelu
+ * and every other op. Layers: Conv (any group: layer 2's input channel i is weight column i mod
+ * C/group of its group's output channels) and Gemm with a constant weight (transB either way).
+ */
+import type { Graph, Model, Node } from '../ir/graph.js';
+import { Tensor } from '../tensor.js';
+import { GraphPass, floatAttr, floatInit, intAttr, nodeLabel, soleConsumer, type PassReport } from './pass.js';
+
+export interface EqualizationOptions {
+  /** Sweeps over all pairs. Default 10 (PPQ's default). */
+  iterations: number;
+  /** Ranges below this are raised to it before the ratio (stability). Default 0.5. */
+  weight_threshold: number;
+  /** Count |bias| * bias_multiplier in layer 1's range. Default false. */
+  including_bias: boolean;
+  /** Default 0.5. */
+  bias_multiplier: number;
+  /** Count the calibrated |activation| * activation_multiplier in layer 1's range. Default false. */
+  including_activation: boolean;
+  /** Default 0.5. */
+  activation_multiplier: number;
+  /** Layer names (either layer of a pair) to equalize; null means every eligible pair. Default null. */
+  interested_layers: string[] | null;
+  /** 1: pairs joined directly or through ReLU; 2: also through pools / zero Pad. Default 1. */
+  optimize_level: number;
+  /** Report every pair. Default false. */
+  verbose: boolean;
+}
+
+export const DEFAULT_EQUALIZATION_OPTIONS: EqualizationOptions = {
+  iterations: 10, weight_threshold: 0.5, including_bias: false, bias_multiplier: 0.5,
+  including_activation: false, activation_multiplier: 0.5, interested_layers: null, optimize_level: 1, verbose: false,
+};
+
+interface Pair { up: Node; down: Node; /** value after layer 1 (before the link ops) */ act: string; channels: number }
+
+const LEVEL2 = new Set(['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Identity', 'Pad']);
+
+export class EqualizationPass extends GraphPass<EqualizationOptions> {
+  readonly name = 'equalization';
+
+  /**
+   * `channelRanges`: max |value| per channel of layer outputs (by tensor name), from a float
+   * calibration run; required with including_activation.
+   */
+  constructor(options: Partial<EqualizationOptions> = {}, private readonly channelRanges?: ReadonlyMap<string, Float32Array>) {
+    super(DEFAULT_EQUALIZATION_OPTIONS, options);
+    const o = this.options;
+    const num = (k: keyof EqualizationOptions, lo: number, hi: number, int = false) => {
+      const v = o[k] as unknown;
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (int && !Number.isInteger(v))) this.fail(`option '${k}' must be ${int ? 'an integer' : 'a number'} in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+    };
+    num('iterations', 1, 10000, true);
+    num('weight_threshold', 0, 1e30);
+    num('bias_multiplier', 0, 1e30);
+    num('activation_multiplier', 0, 1e30);
+    if (o.optimize_level !== 1 && o.optimize_level !== 2) this.fail(`option 'optimize_level' must be 1 or 2, got ${JSON.stringify(o.optimize_level)}`);
+    for (const k of ['including_bias', 'including_activation', 'verbose'] as const) if (typeof o[k] !== 'boolean') this.fail(`option '${k}' must be true or false, got ${JSON.stringify(o[k])}`);
+    if (o.interested_layers !== null && (!Array.isArray(o.interested_layers) || o.interested_layers.some((s) => typeof s !== 'string'))) this.fail(`option 'interested_layers' must be null or a list of node names`);
+  }
+
+  /** The eligible pairs of a graph (exposed for tests and for collecting activation ranges). */
+  findPairs(g: Graph): Pair[] {
+    const pairs: Pair[] = [];
+    for (const up of g.nodes) {
+      const c1 = outChannels(g, up);
+      if (c1 === undefined) continue;
+      let v = up.outputs[0];
+      let next = soleConsumer(g, v);
+      while (next && next !== undefined && this.isLink(g, next)) {
+        v = next.outputs[0];
+        next = soleConsumer(g, v);
+      }
+      if (!next || next.inputs[0] !== v || inChannels(g, next) !== c1) continue;
+      pairs.push({ up, down: next, act: up.outputs[0], channels: c1 });
+    }
+    return pairs;
+  }
+
+  private isLink(g: Graph, n: Node): boolean {
+    if (n.domain !== '') return false;
+    if (n.opType === 'Relu') return true;
+    if (n.opType === 'Clip') {
+      // Relu-like only: min 0 and no max (ReLU6 is not positively homogeneous).
+      const lo = n.inputs[1] ? floatInit(g, n.inputs[1])?.data[0] : floatAttr(n, 'min', -3.4028234663852886e38);
+      const hasMax = n.inputs[2] ? true : n.attributes.has('max');
+      return lo === 0 && !hasMax;
+    }
+    if (this.options.optimize_level < 2 || !LEVEL2.has(n.opType)) return false;
+    if (n.opType === 'Pad') {
+      const mode = n.attributes.get('mode');
+      if (mode && mode.value !== 'constant') return false;
+      const cv = n.inputs[2] ? floatInit(g, n.inputs[2]) : undefined;
+      if (n.inputs[2] && (!cv || cv.data[0] !== 0)) return false;
+      if (!n.inputs[2] && floatAttr(n, 'value', 0) !== 0) return false;
+      // Channel pads would shift channel indices.
+      const pads = n.inputs[1] ? g.initializers.get(n.inputs[1]) : undefined;
+      const pv = pads ? Array.from(pads.data as ArrayLike<number | bigint>, Number) : (n.attributes.get('pads')?.value as number[] | undefined);
+      if (!pv || pv.length < 4) return false;
+      const r = pv.length / 2;
+      return pv[1] === 0 && pv[1 + r] === 0 && pv[0] === 0 && pv[r] === 0;
+    }
+    return true;
+  }
+
+  apply(model: Model): PassReport {
+    const g = model.graph;
+    const o = this.options;
+    const report: PassReport = { pass: this.name, changed: 0, details: [] };
+    if (o.interested_layers) {
+      const names = new Set(g.nodes.map((n) => n.name));
+      for (const l of o.interested_layers) if (!names.has(l)) this.fail(`option 'interested_layers' names node '${l}', which is not in the graph`);
+    }
+    let pairs = this.findPairs(g);
+    if (o.interested_layers) {
+      const want = new Set(o.interested_layers);
+      pairs = pairs.filter((p) => want.has(p.up.name) || want.has(p.down.name));
+    }
+    if (o.including_activation) {
+      for (const p of pairs) if (!this.channelRanges?.get(p.act)) this.fail(`option 'including_activation' needs calibrated ranges, none for '${p.act}' (node ${nodeLabel(p.up)})`);
+    }
+    // Activation ranges follow the rescaling (a_i / s_i), on a private copy.
+    const act = new Map<string, Float32Array>();
+    if (o.including_activation) for (const p of pairs) act.set(p.act, Float32Array.from(this.channelRanges!.get(p.act)!));
+    const before = new Map<Pair, number>(), total = new Map<Pair, Float64Array>();
+    for (const p of pairs) {
+      before.set(p, spread(g, p));
+      total.set(p, new Float64Array(p.channels).fill(1));
+    }
+    for (let it = 0; it < o.iterations; it++) {
+      for (const p of pairs) {
+        const r1 = upRanges(g, p.up, p.channels);
+        if (o.including_bias && p.up.inputs[2]) {
+          const b = floatInit(g, p.up.inputs[2])!.data as Float32Array;
+          for (let i = 0; i < p.channels; i++) r1[i] = Math.max(r1[i], Math.abs(b[i]) * o.bias_multiplier);
+        }
+        const a = act.get(p.act);
+        if (a) for (let i = 0; i < p.channels; i++) r1[i] = Math.max(r1[i], a[i] * o.activation_multiplier);
+        const r2 = downRanges(g, p.down, p.channels);
+        const s = new Float64Array(p.channels);
+        for (let i = 0; i < p.channels; i++) {
+          s[i] = Math.sqrt(Math.max(r1[i], o.weight_threshold) / Math.max(r2[i], o.weight_threshold));
+          if (!Number.isFinite(s[i]) || s[i] <= 0) s[i] = 1;
+          total.get(p)![i] *= s[i];
+          if (a) a[i] /= s[i];
+        }
+        scaleUp(g, p.up, s);
+        scaleDown(g, p.down, s);
+      }
+    }
+    for (const p of pairs) {
+      report.changed++;
+      if (o.verbose) {
+        const t = total.get(p)!;
+        let lo = Infinity, hi = 0;
+        for (const v of t) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+        report.details.push(`${nodeLabel(p.up)} -> ${nodeLabel(p.down)}: ${p.channels} channels, scales in [${lo.toPrecision(3)}, ${hi.toPrecision(3)}], layer-1 channel range spread (max/min) ${before.get(p)!.toPrecision(4)} -> ${spread(g, p).toPrecision(4)}`);
+      }
+    }
+    return report;
+  }
+}
+
+/** Ratio of the largest to the smallest layer-1 output-channel weight range. */
+function spread(g: Graph, p: Pair): number {
+  const r = upRanges(g, p.up, p.channels);
+  let lo = Infinity, hi = 0;
+  for (const v of r) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  return lo > 0 ? hi / lo : Infinity;
+}
+
+function isLayer(g: Graph, n: Node): boolean {
+  return n.domain === '' && (n.opType === 'Conv' || n.opType === 'Gemm') && !!floatInit(g, n.inputs[1]) && (!n.inputs[2] || !!floatInit(g, n.inputs[2]));
+}
+
+function outChannels(g: Graph, n: Node): number | undefined {
+  if (!isLayer(g, n)) return undefined;
+  const w = floatInit(g, n.inputs[1])!;
+  if (n.opType === 'Conv') return w.dims[0];
+  if (w.rank !== 2) return undefined;
+  return intAttr(n, 'transB', 0) ? w.dims[0] : w.dims[1];
+}
+
+function inChannels(g: Graph, n: Node): number | undefined {
+  if (!isLayer(g, n)) return undefined;
+  const w = floatInit(g, n.inputs[1])!;
+  if (n.opType === 'Conv') return w.dims[1] * intAttr(n, 'group', 1);
+  if (w.rank !== 2 || intAttr(n, 'transA', 0)) return undefined;
+  return intAttr(n, 'transB', 0) ? w.dims[1] : w.dims[0];
+}
+
+/** Visits (flat index, channel) of a layer's weight for its output channels. */
+function forOut(g: Graph, n: Node, f: (idx: number, ch: number) => void): void {
+  const w = floatInit(g, n.inputs[1])!;
+  if (n.opType === 'Conv' || intAttr(n, 'transB', 0)) {
+    const per = w.size / w.dims[0];
+    for (let i = 0; i < w.size; i++) f(i, Math.floor(i / per));
+  } else {
+    const cols = w.dims[1];
+    for (let i = 0; i < w.size; i++) f(i, i % cols);
+  }
+}
+
+/** Visits (flat index, input channel) of a layer's weight. */
+function forIn(g: Graph, n: Node, f: (idx: number, ch: number) => void): void {
+  const w = floatInit(g, n.inputs[1])!;
+  if (n.opType === 'Conv') {
+    const group = intAttr(n, 'group', 1);
+    const m = w.dims[0], cg = w.dims[1], k = w.size / (m * cg), mg = m / group;
+    for (let i = 0; i < w.size; i++) {
+      const oc = Math.floor(i / (cg * k)), ic = Math.floor(i / k) % cg;
+      f(i, Math.floor(oc / mg) * cg + ic);
+    }
+  } else if (intAttr(n, 'transB', 0)) {
+    const cols = w.dims[1];
+    for (let i = 0; i < w.size; i++) f(i, i % cols);
+  } else {
+    const cols = w.dims[1];
+    for (let i = 0; i < w.size; i++) f(i, Math.floor(i / cols));
+  }
+}
+
+function upRanges(g: Graph, n: Node, c: number): Float64Array {
+  const w = floatInit(g, n.inputs[1])!.data as Float32Array;
+  const r = new Float64Array(c);
+  forOut(g, n, (i, ch) => { r[ch] = Math.max(r[ch], Math.abs(w[i])); });
+  return r;
+}
+
+function downRanges(g: Graph, n: Node, c: number): Float64Array {
+  const w = floatInit(g, n.inputs[1])!.data as Float32Array;
+  const r = new Float64Array(c);
+  forIn(g, n, (i, ch) => { r[ch] = Math.max(r[ch], Math.abs(w[i])); });
+  return r;
+}
+
+/** Writes a new copy of an initializer (it may be shared with other nodes). */
+const owned = new WeakMap<Graph, Set<string>>();
+function rewrite(g: Graph, n: Node, input: number, f: (d: Float32Array) => void): void {
+  const t = floatInit(g, n.inputs[input])!;
+  const mine = owned.get(g) ?? new Set<string>();
+  owned.set(g, mine);
+  if (mine.has(n.inputs[input])) {
+    f(t.data as Float32Array);
+    return;
+  }
+  const d = Float32Array.from(t.data as Float32Array);
+  f(d);
+  const name = g.uniqueName(`${n.inputs[input]}_eq`);
+  g.initializers.set(name, new Tensor('float32', d, t.dims));
+  mine.add(name);
+  const old = n.inputs[input];
+  n.inputs[input] = name;
+  if (!g.nodes.some((m) => m.inputs.includes(old)) && !g.outputs.some((v) => v.name === old)) {
+    g.initializers.delete(old);
+    g.inputs = g.inputs.filter((v) => v.name !== old);
+  }
+}
+
+function scaleUp(g: Graph, n: Node, s: Float64Array): void {
+  rewrite(g, n, 1, (d) => forOut(g, n, (i, ch) => { d[i] = d[i] / s[ch]; }));
+  if (n.inputs[2]) rewrite(g, n, 2, (d) => { for (let i = 0; i < d.length; i++) d[i] = d[i] / s[i]; });
+}
+
+function scaleDown(g: Graph, n: Node, s: Float64Array): void {
+  rewrite(g, n, 1, (d) => forIn(g, n, (i, ch) => { d[i] = d[i] * s[ch]; }));
+}

@@ -1,0 +1,84 @@
+// EqualizationPass in TVM's style: before graph, expected graph, cases where it must not fire,
+// float function preserved, and the seeds' example measured as per-tensor int8 SQNR.
+import { describe, expect, it } from 'vitest';
+import { cloneModel } from '../src/runtime/session.js';
+import { EqualizationPass } from '../src/passes/equalization.js';
+import { OnnxPtqError } from '../src/errors.js';
+import { fakeQuantWeights, maxRelErr, run, sqnr, twoConv, xFeed } from './passes-helpers.js';
+
+const ranges = (m: ReturnType<typeof twoConv>, name: string, c: number) => {
+  const w = m.graph.initializers.get(m.graph.nodes.find((n) => n.name === name)!.inputs[1])!.data as Float32Array;
+  const per = w.length / c, r: number[] = [];
+  for (let i = 0; i < c; i++) r.push(Math.max(...Array.from(w.subarray(i * per, (i + 1) * per), Math.abs)));
+  return r;
+};
+
+describe('EqualizationPass', () => {
+  it('equalizes conv1 -> ReLU -> conv2: same graph, balanced ranges, float function kept (1e-5)', async () => {
+    const before = twoConv('relu');
+    const after = cloneModel(before);
+    const rep = new EqualizationPass({ verbose: true }).apply(after);
+    expect(rep.changed).toBe(1);
+    expect(rep.details[0]).toMatch(/conv1.*conv2/);
+    // expected graph: the same nodes, new weights
+    expect(after.graph.nodes.map((n) => n.opType)).toEqual(['Conv', 'Relu', 'Conv']);
+    const r1 = ranges(after, 'conv1', 4);
+    // the range spread of conv1's output channels collapses (it was > 256)
+    expect(Math.max(...r1) / Math.min(...r1)).toBeLessThan(Math.max(...ranges(before, 'conv1', 4)) / Math.min(...ranges(before, 'conv1', 4)) / 8);
+    for (let t = 0; t < 3; t++) {
+      const x = xFeed();
+      expect(maxRelErr(await run(before, x), await run(after, x))).toBeLessThan(1e-5);
+    }
+  });
+
+  it('improves per-tensor int8 SQNR on the seeds\' example (channels in [-128, 128] and (-0.5, 0.5))', async () => {
+    const before = twoConv('relu');
+    const after = cloneModel(before);
+    new EqualizationPass().apply(after);
+    const xs = [xFeed(), xFeed(), xFeed(), xFeed()];
+    let s0 = 0, s1 = 0;
+    for (const x of xs) {
+      const ref = await run(before, x);
+      s0 += sqnr(ref, await run(fakeQuantWeights(before), x)) / xs.length;
+      s1 += sqnr(ref, await run(fakeQuantWeights(after), x)) / xs.length;
+    }
+    console.log(`seeds' example, per-tensor int8 weights: output SQNR ${s0.toFixed(2)} dB before equalization, ${s1.toFixed(2)} dB after`);
+    expect(s1).toBeGreaterThan(s0 + 6);
+  });
+
+  it('with optimize_level 2 crosses MaxPool; level 1 does not', async () => {
+    expect(new EqualizationPass().apply(twoConv('maxpool')).changed).toBe(0);
+    const before = twoConv('maxpool');
+    const after = cloneModel(before);
+    expect(new EqualizationPass({ optimize_level: 2 }).apply(after).changed).toBe(1);
+    const x = xFeed();
+    expect(maxRelErr(await run(before, x), await run(after, x))).toBeLessThan(1e-5);
+  });
+
+  it('does not fire across ReLU6 (Clip with a max) nor when conv1 has a second reader', () => {
+    for (const m of [twoConv('relu6'), twoConv('relu', true)]) {
+      const w = m.graph.initializers.get('w1');
+      expect(new EqualizationPass().apply(m).changed).toBe(0);
+      expect(m.graph.initializers.get('w1')).toBe(w);
+    }
+  });
+
+  it('including_bias and including_activation (calibrated ranges) keep the function', async () => {
+    const before = twoConv('relu');
+    const after = cloneModel(before);
+    const act = new Map([['h', Float32Array.of(300, 2, 5, 5)]]);
+    expect(new EqualizationPass({ including_bias: true, including_activation: true, iterations: 3 }, act).apply(after).changed).toBe(1);
+    const x = xFeed();
+    expect(maxRelErr(await run(before, x), await run(after, x))).toBeLessThan(1e-5);
+  });
+
+  it('interested_layers filters pairs and must name existing nodes; bad options name the pass and option', () => {
+    expect(new EqualizationPass({ interested_layers: ['conv2'] }).apply(twoConv()).changed).toBe(1);
+    expect(() => new EqualizationPass({ interested_layers: ['nope'] }).apply(twoConv())).toThrow(/equalization: option 'interested_layers' names node 'nope'/);
+    expect(() => new EqualizationPass({ iterations: 0 })).toThrow(OnnxPtqError);
+    expect(() => new EqualizationPass({ weight_threshold: 'x' as never })).toThrow(/equalization: option 'weight_threshold'/);
+    expect(() => new EqualizationPass({ optimize_level: 3 })).toThrow(/optimize_level/);
+    expect(() => new EqualizationPass({ bogus: 1 } as never)).toThrow(/unknown option 'bogus'/);
+    expect(() => new EqualizationPass({ including_activation: true }).apply(twoConv())).toThrow(/including_activation.*conv1/);
+  });
+});
