@@ -67,7 +67,7 @@ constexpr size_t kF32MrAvx2 = 6, kF32NrAvx2 = 16;
 OPQ_F32_DECLARE_UKERNELS(Avx2)
 #endif
 #if defined(__wasm_simd128__)
-constexpr size_t kF32MrWasmSimd = 4, kF32NrWasmSimd = 8;
+constexpr size_t kF32MrWasmSimd = 5, kF32NrWasmSimd = 8;
 OPQ_F32_DECLARE_UKERNELS(WasmSimd)
 #endif
 
