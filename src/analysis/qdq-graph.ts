@@ -1,0 +1,157 @@
+/**
+ * Reading a QDQ model as a map of its quantized layers, and switching quantization off layer by
+ * layer (for layerwise sensitivity): a disabled layer's weight DequantizeLinear becomes a float
+ * initializer holding the dequantized weight, and a disabled activation Q/DQ pair becomes an Identity.
+ * Names: quantize() keeps the float model's value names (the DequantizeLinear of activation t writes
+ * t), so QDQ tensors map back to float tensors by name.
+ */
+import { OnnxPtqError } from '../errors.js';
+import { makeNode, type Graph, type Model, type Node } from '../ir/graph.js';
+import { cloneModel } from '../runtime/session.js';
+import { Tensor } from '../tensor.js';
+import { intAttr } from '../passes/pass.js';
+import { inferAndFold } from '../ir/infer.js';
+import { FoldBatchNormPass } from '../passes/fold-batchnorm.js';
+import { FoldBiasAddPass } from '../passes/fold-bias-add.js';
+
+export const LAYER_OPS = new Set(['Conv', 'Gemm', 'MatMul', 'ConvTranspose']);
+
+export interface QdqLayer {
+  /** Node name (or its output when unnamed). */
+  name: string;
+  op: string;
+  /** The layer's output as the float model names it (after the output DQ, when quantized). */
+  output: string;
+  /** The activation feeding it (float name). */
+  input: string;
+  /** The weight's DequantizeLinear node, when the weight is quantized. */
+  weightDq?: Node;
+  /** Activation Q/DQ pairs that belong to this layer (its input and output). */
+  activationPairs: { q: Node; dq: Node }[];
+}
+
+function constOf(g: Graph, name: string | undefined): Tensor | undefined {
+  return name ? g.initializers.get(name) : undefined;
+}
+
+/** The Q/DQ pair whose DequantizeLinear writes `t`, if any. */
+function pairWriting(g: Graph, t: string): { q: Node; dq: Node } | undefined {
+  const dq = g.producerOf(t);
+  if (!dq || dq.opType !== 'DequantizeLinear') return undefined;
+  const q = g.producerOf(dq.inputs[0]);
+  if (!q || q.opType !== 'QuantizeLinear') return undefined;
+  return { q, dq };
+}
+
+/** The layers of a QDQ model: Conv/Gemm/MatMul whose weight is a DequantizeLinear of a constant. */
+export function qdqLayers(model: Model): QdqLayer[] {
+  const g = model.graph;
+  const out: QdqLayer[] = [];
+  for (const n of g.nodes) {
+    if (!LAYER_OPS.has(n.opType) || n.domain) continue;
+    const wp = g.producerOf(n.inputs[1]);
+    const weightDq = wp && wp.opType === 'DequantizeLinear' && constOf(g, wp.inputs[0]) ? wp : undefined;
+    // The layer writes `<t>_float` and the output DQ writes t when its output is quantized.
+    let output = n.outputs[0];
+    const readers = g.consumersOf(output);
+    if (readers.length === 1 && readers[0].opType === 'QuantizeLinear') {
+      const dq = g.consumersOf(readers[0].outputs[0]).find((d) => d.opType === 'DequantizeLinear');
+      if (dq) output = dq.outputs[0];
+    }
+    const pairs: { q: Node; dq: Node }[] = [];
+    const inPair = pairWriting(g, n.inputs[0]);
+    if (inPair) pairs.push(inPair);
+    const outPair = pairWriting(g, output);
+    if (outPair) pairs.push(outPair);
+    if (!weightDq && pairs.length === 0) continue;
+    out.push({ name: n.name || n.outputs[0], op: n.opType, output, input: n.inputs[0], weightDq, activationPairs: pairs });
+  }
+  return out;
+}
+
+function dequantize(g: Graph, dq: Node): Tensor {
+  const q = constOf(g, dq.inputs[0])!;
+  const s = constOf(g, dq.inputs[1]);
+  const z = constOf(g, dq.inputs[2]);
+  if (!s) throw new OnnxPtqError('INVALID_MODEL', `DequantizeLinear '${dq.name}': the scale is not a constant`);
+  let axis = intAttr(dq, 'axis', 1);
+  if (axis < 0) axis += q.dims.length;
+  const sd = s.data as ArrayLike<number>, zd = z ? (z.data as ArrayLike<number>) : undefined;
+  const qd = q.data as ArrayLike<number>;
+  const out = new Float32Array(q.size);
+  const perAxis = sd.length > 1;
+  let inner = 1;
+  if (perAxis) for (let i = axis + 1; i < q.dims.length; i++) inner *= q.dims[i];
+  const ch = perAxis ? q.dims[axis] : 1;
+  for (let i = 0; i < out.length; i++) {
+    const c = perAxis ? Math.floor(i / inner) % ch : 0;
+    out[i] = (Number(qd[i]) - (zd ? Number(zd[perAxis ? c : 0]) : 0)) * sd[c];
+  }
+  return new Tensor('float32', out, [...q.dims]);
+}
+
+/**
+ * A copy of the QDQ model with quantization kept only on the layers named in `enabled` (their
+ * weight and their input/output activations); everything else runs in float.
+ */
+export function keepOnlyLayers(model: Model, enabled: ReadonlySet<string>, floatWeights?: ReadonlyMap<string, FloatLayer>): Model {
+  const m = cloneModel(model);
+  const g = m.graph;
+  const layers = qdqLayers(m);
+  const keepNodes = new Set<Node>();
+  const floatOf = new Map<string, Tensor>();
+  for (const l of layers) {
+    if (!enabled.has(l.name)) {
+      // A disabled layer gets its float weight and bias back (the dequantized ones are rounded).
+      const fw = floatWeights?.get(l.name);
+      const node = g.nodes.find((n) => (n.name || n.outputs[0]) === l.name)!;
+      if (fw && l.weightDq && fw.weight.size === g.initializers.get(l.weightDq.inputs[0])!.size) floatOf.set(l.weightDq.outputs[0], fw.weight);
+      const bdq = node.inputs[2] ? g.producerOf(node.inputs[2]) : undefined;
+      if (fw?.bias && bdq && bdq.opType === 'DequantizeLinear' && fw.bias.size === g.initializers.get(bdq.inputs[0])?.size) floatOf.set(bdq.outputs[0], fw.bias);
+      continue;
+    }
+    if (l.weightDq) keepNodes.add(l.weightDq);
+    for (const p of l.activationPairs) { keepNodes.add(p.q); keepNodes.add(p.dq); }
+  }
+  for (const dq of g.nodes.filter((n) => n.opType === 'DequantizeLinear')) {
+    if (keepNodes.has(dq)) continue;
+    if (constOf(g, dq.inputs[0])) {
+      // A constant (weight or bias): bake the dequantized value.
+      const t = floatOf.get(dq.outputs[0]) ?? dequantize(g, dq);
+      g.removeNode(dq);
+      g.initializers.set(dq.outputs[0], t);
+      continue;
+    }
+    const q = g.producerOf(dq.inputs[0]);
+    if (!q || q.opType !== 'QuantizeLinear') continue;
+    g.replaceNode(dq, makeNode('Identity', [q.inputs[0]], [dq.outputs[0]], {}, `${dq.name || dq.outputs[0]}_bypass`));
+    if (g.consumersOf(q.outputs[0]).length === 0 && !g.outputs.some((o) => o.name === q.outputs[0])) g.removeNode(q);
+  }
+  g.sortTopologically();
+  return m;
+}
+
+export interface FloatLayer {
+  weight: Tensor;
+  bias?: Tensor;
+}
+
+/**
+ * The float weights and biases of each layer as quantize() saw them (after BatchNormalization and
+ * bias-Add folding), by node name: what a layer kept in float computes with.
+ */
+export function foldedFloatLayers(floatModel: Model): Map<string, FloatLayer> {
+  const m = cloneModel(floatModel);
+  m.graph.inputs = m.graph.inputs.filter((v) => !m.graph.initializers.has(v.name));
+  const { types } = inferAndFold(m, { fold: true });
+  new FoldBatchNormPass().apply(m);
+  new FoldBiasAddPass({}, types).apply(m);
+  const out = new Map<string, FloatLayer>();
+  for (const n of m.graph.nodes) {
+    if (!LAYER_OPS.has(n.opType)) continue;
+    const w = m.graph.initializers.get(n.inputs[1]);
+    if (!w) continue;
+    out.set(n.name || n.outputs[0], { weight: w, bias: n.inputs[2] ? m.graph.initializers.get(n.inputs[2]) : undefined });
+  }
+  return out;
+}
