@@ -140,6 +140,34 @@ describe('conv2dF32 on every backend and variant matches the float64 reference w
   }
 });
 
+describe('conv2dF32 on 200 random geometries (every backend and variant)', () => {
+  it('matches the float64 reference', () => {
+    const r = rng(7777);
+    const pick = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+    let ran = 0;
+    while (ran < 200) {
+      const dw = r() < 0.3;
+      const group = dw ? pick(1, 9) : [1, 1, 1, 2, 3][pick(0, 4)]!;
+      const C = dw ? group : group * pick(1, 5), M = dw ? group * pick(1, 2) : group * pick(1, 7);
+      const c = convCase('rand', {
+        N: pick(1, 2), C, M, group, H: pick(1, 20), W: pick(1, 40), K: [pick(1, 5), pick(1, 5)], s: [pick(1, 4), pick(1, 4)], d: [pick(1, 3), pick(1, 3)],
+        pads: [pick(0, 6), pick(0, 6), pick(0, 6), pick(0, 6)], bias: r() < 0.7, act: r() < 0.3 ? { min: -0.3, max: 0.4 } : undefined,
+      });
+      const { p } = c;
+      if (p.OH <= 0 || p.OW <= 0) continue;
+      ran++;
+      const x = randArray(r, p.N * p.C * p.H * p.W), w = randArray(r, p.M * (p.C / p.group) * p.KH * p.KW);
+      const bias = c.bias ? randArray(r, p.M) : null;
+      const { ref, bound } = convRef(p, x, w, bias);
+      for (const { label, backend, variant } of backendVariants) {
+        const y = new Float32Array(ref.length);
+        backend.conv2dF32(p, x, w, bias, y, variant);
+        expectClose(y, ref, bound, `${label} ${JSON.stringify(p)}`);
+      }
+    }
+  });
+});
+
 // ---------------------------------------------------------------- GEMM
 
 function gemmRef(g: GemmF32Args, cStrides: [number, number] | null): { ref: Float64Array; bound: Float64Array } {
@@ -318,6 +346,30 @@ describe('maxPoolF32 / avgPoolF32 on every backend and variant', () => {
       const y = new Float32Array(want.length);
       b.maxPoolF32(p, x, y);
       expect(Array.from(y), b.name).toEqual(Array.from(want));
+    }
+  });
+});
+
+describe('pools on 150 random geometries (every backend and variant)', () => {
+  it('match the float64 reference', () => {
+    const r = rng(8888);
+    const pick = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+    let ran = 0;
+    while (ran < 150) {
+      const p = poolParams({ planes: pick(1, 3), H: pick(1, 20), W: pick(1, 40), K: [pick(1, 4), pick(1, 4)], s: [pick(1, 4), pick(1, 4)], d: [pick(1, 2), pick(1, 2)],
+        pads: [pick(0, 3), pick(0, 3), pick(0, 3), pick(0, 3)], ceil: r() < 0.5 });
+      if (p.OH <= 0 || p.OW <= 0) continue;
+      ran++;
+      const x = randArray(r, p.planes * p.H * p.W);
+      for (const kind of ['max', 'avg', 'avgpad'] as const) {
+        const { ref, bound } = poolRef(p, x, kind);
+        for (const { label, backend, variant } of backendVariants) {
+          const y = new Float32Array(ref.length);
+          if (kind === 'max') backend.maxPoolF32(p, x, y, variant);
+          else backend.avgPoolF32(p, x, y, kind === 'avgpad', variant);
+          expectClose(y, ref, bound, `${label} ${kind} ${JSON.stringify(p)}`);
+        }
+      }
     }
   });
 });
