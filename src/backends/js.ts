@@ -21,7 +21,7 @@ export function createJsBackend(): Backend {
     ...jsConvKernels(),
     name: 'js',
     variants: ['ref'],
-    dispatch: { qgemm: 'ref' },
+    dispatch: { qgemm: 'ref', f32: 'ref' },
     qgemm(args: QGemmArgs): void {
       checkVariant(args.variant);
       const g = normalizeQGemm(args);

@@ -26,7 +26,7 @@ export function createNativeBackend(addonPath: string): Backend {
     ...nativeConvKernels(addon),
     name: 'native',
     variants,
-    dispatch: { qgemm: info.qgemm, requantizeRow: info.qgemm },
+    dispatch: { qgemm: info.qgemm, requantizeRow: info.qgemm, f32: addon.f32AutoVariant() as KernelVariant },
     qgemm(args: QGemmArgs): void {
       const g = normalizeQGemm(args);
       try {
