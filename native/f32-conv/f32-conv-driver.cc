@@ -194,10 +194,21 @@ void RunGeneral(const Conv2dF32Args& a, const F32Ukernels& uk) {
 }
 
 // Floats of scratch per depthwise thread: tap offsets, tap pointers, the padded plane.
+// Narrow stride-1 depthwise outputs run a whole channel as one microkernel call over the flat
+// padded plane (row stride rs, the rs - ow columns between rows computed and dropped): per-row
+// calls of a dozen outputs would cost more in call and tail overhead than the extra columns.
+bool DwFlat(const opq_conv2d_f32_params& p) { return p.stride_h == 1 && p.stride_w == 1 && p.ow < 64; }
+
+// Floats of the flat output buffer: (oh - 1) * rs + ow, 0 when not flat.
+uint64_t DwFlatFloats(const opq_conv2d_f32_params& p, uint64_t rs) {
+  return DwFlat(p) ? uint64_t(p.oh - 1) * rs + uint64_t(p.ow) : 0;
+}
+
 size_t DwScratchFloats(const opq_conv2d_f32_params& p, const f32::PhasePlane& pp, bool in_place) {
   const size_t ntaps = size_t(p.kh) * p.kw;
   const size_t words = ntaps * 2 * (sizeof(void*) / sizeof(float) + 1) + 32;
-  return RoundUp(words + (in_place ? 0 : pp.sw * pp.ph * pp.qw), 16);
+  const size_t rs = in_place ? size_t(p.w) : pp.qw;
+  return RoundUp(words + (in_place ? 0 : pp.sw * pp.ph * pp.qw) + 16 + size_t(DwFlatFloats(p, rs)), 16);
 }
 
 void RunDepthwise(const Conv2dF32Args& a, const F32Ukernels& uk) {
@@ -230,7 +241,8 @@ void RunDepthwise(const Conv2dF32Args& a, const F32Ukernels& uk) {
     cur = (cur + 15) & ~uintptr_t{15};
     const float** taps = reinterpret_cast<const float**>(cur);
     cur += ntaps * sizeof(float*);
-    float* plane = in_place ? nullptr : Carve(&cur, 0);
+    float* plane = in_place ? nullptr : Carve(&cur, pp.sw * pp.ph * pp.qw);
+    float* flat = Carve(&cur, 0);
     const size_t n = task / p.c, ci = task % p.c;
     const float* xc = a.x + (n * p.c + ci) * hw;
     const float* src = xc;
@@ -243,6 +255,12 @@ void RunDepthwise(const Conv2dF32Args& a, const F32Ukernels& uk) {
       const float* w = a.w + m * ntaps;
       const float bias = a.bias ? a.bias[m] : 0.0f;
       float* y = a.y + (n * p.m + m) * ohw;
+      if (DwFlat(p)) {
+        for (size_t t = 0; t < ntaps; ++t) taps[t] = src + offs[t];
+        uk.dw_row((p.oh - 1) * rs + p.ow, ntaps, taps, w, bias, flags, p.act_min, p.act_max, flat);
+        for (size_t oh = 0; oh < size_t(p.oh); ++oh) std::memcpy(y + oh * p.ow, flat + oh * rs, p.ow * sizeof(float));
+        continue;
+      }
       for (size_t oh = 0; oh < size_t(p.oh); ++oh) {
         const float* row = src + oh * p.stride_h * rs;
         for (size_t t = 0; t < ntaps; ++t) taps[t] = row + offs[t];
@@ -282,7 +300,10 @@ size_t Conv2dF32Workspace(const opq_conv2d_f32_params& p, const F32Ukernels& uk,
       if (!MulTo(ph, qw, limit, &t) || !MulTo(t, uint64_t(p.stride_w), limit, &plane)) return kNone;
     }
     const uint64_t ntaps = uint64_t(p.kh) * p.kw;
-    const uint64_t per = RoundUp(ntaps * 2 * (sizeof(void*) / sizeof(float) + 1) + 32 + plane, 16);
+    const uint64_t rs = DepthwiseInPlace(p) ? uint64_t(p.w) : qw;
+    uint64_t flat = 0;
+    if (DwFlat(p) && !MulTo(uint64_t(p.oh), rs, limit, &flat)) return kNone;
+    const uint64_t per = RoundUp(ntaps * 2 * (sizeof(void*) / sizeof(float) + 1) + 32 + plane + 16 + flat, 16);
     if (!MulTo(per, threads, limit, &floats)) return kNone;
     floats += 16;
   } else {
