@@ -5,6 +5,7 @@
 import { OnnxPtqError } from '../errors.js';
 import { OBSERVER_KINDS, type ObserverKind, type ObserverOptions } from '../quant/observers/index.js';
 import type { Granularity } from '../quant/scheme.js';
+import { PASS_NAMES, checkPassList } from '../passes/pipeline.js';
 import { REQUANT_MODES, type RequantMode } from '../quant/requant.js';
 
 export interface QuantizeOptions {
@@ -48,8 +49,13 @@ export interface QuantizeOptions {
   biasCorrection: boolean;
   /** Fold BatchNormalization into the preceding Conv/Gemm first. Default true. */
   foldBatchNorm: boolean;
-  /** Graph passes to run (see src/passes/). Default []. */
+  /**
+   * Passes to run, in a valid order (src/passes/pipeline.ts): layer-split, equalization,
+   * bias-correction, sign-map, joining-nodes, single-shift. Default [].
+   */
   passes: string[];
+  /** Options per pass name, e.g. { "layer-split": { "interested_layers": ["conv1"] } }. Default {}. */
+  passOptions: Record<string, Record<string, unknown>>;
 }
 
 export const DEFAULT_QUANTIZE_OPTIONS: Readonly<QuantizeOptions> = Object.freeze({
@@ -72,6 +78,7 @@ export const DEFAULT_QUANTIZE_OPTIONS: Readonly<QuantizeOptions> = Object.freeze
   biasCorrection: true,
   foldBatchNorm: true,
   passes: [],
+  passOptions: {},
 });
 
 function bad(key: string, why: string, source: string): never {
@@ -104,8 +111,14 @@ export function resolveQuantizeOptions(user: Record<string, unknown> = {}, sourc
   oneOf('requantMode', REQUANT_MODES);
   if (!Array.isArray(r.keepFloat) || r.keepFloat.some((s) => typeof s !== 'string')) bad('keepFloat', 'must be a list of node names', source);
   if (!Array.isArray(r.passes) || r.passes.some((s) => typeof s !== 'string')) bad('passes', 'must be a list of pass names', source);
+  checkPassList(r.passes, source);
+  if (typeof r.passOptions !== 'object' || r.passOptions === null || Array.isArray(r.passOptions)) bad('passOptions', 'must be an object keyed by pass name', source);
+  for (const [k, v] of Object.entries(r.passOptions)) {
+    if (!(PASS_NAMES as readonly string[]).includes(k)) bad(`passOptions.${k}`, `names no pass (known: ${PASS_NAMES.join(', ')})`, source);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(`passOptions.${k}`, 'must be an object of that pass\'s options', source);
+  }
   if (typeof r.observerOptions !== 'object' || r.observerOptions === null || Array.isArray(r.observerOptions)) bad('observerOptions', 'must be an object', source);
   const known = ['averagingConstant', 'percentile', 'bins', 'steps'];
   for (const k of Object.keys(r.observerOptions)) if (!known.includes(k)) bad(`observerOptions.${k}`, `is unknown (known: ${known.join(', ')})`, source);
-  return { ...r, keepFloat: [...r.keepFloat], passes: [...r.passes], observerOptions: { ...r.observerOptions } };
+  return { ...r, keepFloat: [...r.keepFloat], passes: [...r.passes], passOptions: { ...r.passOptions }, observerOptions: { ...r.observerOptions } };
 }

@@ -94,11 +94,16 @@ export function layerWeightFakeQuant(g: Graph, n: Node, scheme: Omit<QuantScheme
  * Quantizes a layer's weight (and bias when the activation input has parameters). Returns what it
  * did. `scheme` carries bits, granularity and symmetry; the axis is the layer's output channel.
  */
-export function quantizeLayerWeights(g: Graph, n: Node, scheme: Omit<QuantScheme, 'axis'>, input?: ActivationParams, noRounding = false): LayerReport & { params: QuantParams } {
+export function quantizeLayerWeights(
+  g: Graph, n: Node, scheme: Omit<QuantScheme, 'axis'>, input?: ActivationParams, noRounding = false,
+  /** Replaces the computed weight scales (single-shift); needs symmetric weights. */
+  adjustScale?: (scale: Float32Array, perChannel: boolean) => Float32Array,
+): LayerReport & { params: QuantParams } {
   const wName = n.inputs[1];
   const w = g.initializers.get(wName)!;
   const axis = weightAxis(n);
-  const params = layerWeightParams(g, n, scheme);
+  let params = layerWeightParams(g, n, scheme);
+  if (adjustScale) params = { ...params, scale: adjustScale(params.scale, scheme.granularity !== 'per-tensor') };
   const label = n.name || n.outputs[0];
   const report = { node: label, op: n.opType, weight: wName, granularity: scheme.granularity, bits: scheme.bits, baked: false, biasQuantized: false, params };
   // Per-group (QDQ before opset 21 has no groups) and "PTQ without rounding" (int8 cannot hold an

@@ -16,6 +16,13 @@ import { paramsForRange } from '../quant/scheme.js';
 import { FoldBatchNormPass } from '../passes/fold-batchnorm.js';
 import { FoldBiasAddPass } from '../passes/fold-bias-add.js';
 import type { PassReport } from '../passes/pass.js';
+import { EqualizationPass } from '../passes/equalization.js';
+import { LayerSplitPass } from '../passes/layer-split.js';
+import { SignMapPass } from '../passes/sign-map.js';
+import { JoiningNodesPass } from '../passes/joining-nodes.js';
+import { SingleShiftPass } from '../passes/single-shift.js';
+import type { PassName } from '../passes/pipeline.js';
+import type { QuantState } from '../passes/quant-state.js';
 import { calibrate, type CalibrationData, type Feeds } from './calibrate.js';
 import { resolveQuantizeOptions, type QuantizeOptions } from './options.js';
 import { planQuantization } from './plan.js';
@@ -78,8 +85,20 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
   const passes: PassReport[] = [];
   if (opts.foldBatchNorm) passes.push(new FoldBatchNormPass().apply(model));
   passes.push(new FoldBiasAddPass({}, types).apply(model));
-  if (opts.passes.length) {
-    throw new OnnxPtqError('INVALID_OPTION', `passes: ${opts.passes.join(', ')}: graph passes are not available in this version`);
+  const want = (p: PassName) => opts.passes.includes(p);
+  const popts = (p: PassName) => (opts.passOptions[p] ?? {}) as Record<string, never>;
+  // Phase 0: float-graph passes, in the listed order.
+  for (const p of opts.passes) {
+    if (p === 'layer-split') passes.push(new LayerSplitPass(popts(p)).apply(model));
+    if (p === 'equalization') {
+      const eq = new EqualizationPass(popts(p));
+      let ranges: Map<string, Float32Array> | undefined;
+      if (eq.options.including_activation) {
+        if (!calibration) throw new OnnxPtqError('PASS_ERROR', `equalization: option 'including_activation' needs calibration data`);
+        ranges = await channelRanges(model, eq.findPairs(model.graph).map((q) => q.act), calibration, opts.calibrationSamples);
+      }
+      passes.push(new EqualizationPass(popts(p), ranges).apply(model));
+    }
   }
   model.graph.sortTopologically();
   ({ types } = inferAndFold(model, { fold: true }));
@@ -89,7 +108,8 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     bits: opts.weightBits, signed: true, symmetric: opts.weightSymmetric, granularity: opts.weightGranularity, groupSize: opts.weightGroupSize,
   };
   // Bias correction measures E[layer(x, w - w_q)] during the calibration pass, on a probed copy.
-  const correct = opts.biasCorrection && plan.layers.length > 0 && calibration !== undefined;
+  if (want('bias-correction') && !calibration) throw new OnnxPtqError('PASS_ERROR', `bias-correction: needs calibration data`);
+  const correct = (opts.biasCorrection || want('bias-correction')) && plan.layers.length > 0 && calibration !== undefined;
   let calibModel = model;
   let probes: BiasProbe[] = [];
   if (correct) {
@@ -102,6 +122,10 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
   const activations: ActivationReport[] = [];
   const params = new Map<string, ActivationParams>();
   let calib = { samples: 0, seconds: 0 };
+  const state: QuantState = {
+    ranges: new Map(), aliases: plan.aliases, bits: opts.activationBits, signed: opts.activationSigned, symmetric: opts.activationSymmetric,
+    unsignedZero: new Set(), params, layers: plan.layers, weightScale: new Map(),
+  };
   const toCalibrate = opts.weightOnly ? [] : plan.calibrated;
   if (toCalibrate.length || correct) {
     const r = await calibrate(calibModel, toCalibrate, calibration as CalibrationData, {
@@ -110,16 +134,29 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
       onSample: (values) => { for (const p of probes) accumulateProbe(p, values[p.output]); },
     });
     calib = { samples: r.samples, seconds: r.seconds };
+    const target = { bits: opts.activationBits, signed: opts.activationSigned, symmetric: opts.activationSymmetric };
+    for (const t of toCalibrate) state.ranges.set(t, r.observers.get(t)!.range(target));
+    // Parameter passes: the sign map decides types, then parameters, then joins and shifts.
+    if (want('sign-map')) passes.push(new SignMapPass(popts('sign-map'), state).apply(model));
+    for (const t of toCalibrate) {
+      const { min, max } = state.ranges.get(t)!;
+      const zero = state.unsignedZero.has(t);
+      const p = zero ? paramsForRange(0, max, target.bits, false, false) : paramsForRange(min, max, target.bits, target.signed, target.symmetric);
+      params.set(t, { scale: p.scale, zeroPoint: p.zeroPoint, signed: zero ? false : opts.activationSigned });
+    }
+    if (want('joining-nodes')) passes.push(new JoiningNodesPass(popts('joining-nodes'), state).apply(model));
+    if (want('single-shift')) passes.push(new SingleShiftPass(popts('single-shift'), state, opts.weightSymmetric).apply(model));
     for (const t of toCalibrate) {
       const o = r.observers.get(t)!;
-      const target = { bits: opts.activationBits, signed: opts.activationSigned, symmetric: opts.activationSymmetric };
-      const { min, max } = o.range(target);
-      const p = paramsForRange(min, max, target.bits, target.signed, target.symmetric);
-      params.set(t, { scale: p.scale, zeroPoint: p.zeroPoint, signed: opts.activationSigned });
+      const p = params.get(t)!, { min, max } = state.ranges.get(t)!;
       activations.push({
         tensor: t, scale: p.scale, zeroPoint: p.zeroPoint, min, max, observedMin: o.observedMin, observedMax: o.observedMax,
         aliases: [...plan.aliases].filter(([, src]) => src === t).map(([a]) => a),
       });
+    }
+  } else {
+    for (const p of ['sign-map', 'joining-nodes', 'single-shift'] as const) {
+      if (want(p)) throw new OnnxPtqError('PASS_ERROR', `${p}: needs calibrated activations (not available with weightOnly or without calibration data)`);
     }
   }
   const corrected: string[] = [];
@@ -138,11 +175,12 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     else n.inputs[2] = name;
     corrected.push(n.name || n.outputs[0]);
   }
+  if (correct) passes.push({ pass: 'bias-correction', changed: corrected.length, details: corrected.map((c) => `${c}: bias corrected for the expected weight-rounding shift`) });
   const opset = upgradeToOpset13(model, types);
   const g = model.graph;
   const layers: LayerReport[] = [];
   for (const n of plan.layers) {
-    const { params: _p, ...rep } = quantizeLayerWeights(g, n, weightScheme, params.get(plan.aliases.get(n.inputs[0]) ?? n.inputs[0]), opts.noRounding);
+    const { params: _p, ...rep } = quantizeLayerWeights(g, n, weightScheme, params.get(plan.aliases.get(n.inputs[0]) ?? n.inputs[0]), opts.noRounding, state.weightScale.get(n));
     layers.push(rep);
   }
   for (const [t, p] of params) insertActivationQdq(g, t, p);
@@ -153,7 +191,8 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
   g.sortTopologically();
   g.validate();
   model.metadata.set('onnx_ptq.version', VERSION);
-  model.metadata.set('onnx_ptq.requant_mode', opts.requantMode);
+  // single-shift made every layer multiplier a power of two: the executor runs in shift mode.
+  model.metadata.set('onnx_ptq.requant_mode', state.requantMode ?? opts.requantMode);
   model.metadata.set('onnx_ptq.no_rounding', String(opts.noRounding));
   model.metadata.set('onnx_ptq.options', JSON.stringify(opts));
   model.metadata.set('onnx_ptq.passes', JSON.stringify(passes.filter((p) => p.changed).map((p) => p.pass)));
@@ -163,6 +202,31 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     model,
     report: { options: opts, passes, calibration: { ...calib, observer: opts.observer }, activations, layers, keptFloat: plan.keptFloat, biasCorrected: corrected, opset },
   };
+}
+
+/** max |value| per channel (axis 1) of `tensors` over the calibration data (equalization's activation ranges). */
+async function channelRanges(model: Model, tensors: string[], data: CalibrationData, maxSamples: number): Promise<Map<string, Float32Array>> {
+  const it = data as { next?: unknown; [Symbol.iterator]?: () => unknown };
+  if (typeof it.next === 'function') throw new OnnxPtqError('PASS_ERROR', `equalization: option 'including_activation' reads the calibration data twice: pass an array (or another re-iterable), not an iterator`);
+  const out = new Map<string, Float32Array>();
+  await calibrate(model, [], data, {
+    observer: 'minmax', observerOptions: {}, maxSamples, extra: tensors,
+    onSample: (values) => {
+      for (const t of tensors) {
+        const v = values[t];
+        const c = v.dims[1] ?? 1, inner = v.size / ((v.dims[0] ?? 1) * c);
+        const r = out.get(t) ?? new Float32Array(c);
+        out.set(t, r);
+        const d = v.data as Float32Array;
+        for (let i = 0; i < d.length; i++) {
+          const ch = Math.floor(i / inner) % c;
+          const a = Math.abs(d[i]);
+          if (a > r[ch]) r[ch] = a;
+        }
+      }
+    },
+  });
+  return out;
 }
 
 export type { CalibrationData, Feeds };
