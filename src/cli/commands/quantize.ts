@@ -24,6 +24,8 @@ options (a --config JSON file takes the same keys as the API's QuantizeOptions; 
   --keep-float a,b             keep these nodes in float
   --requant-mode fixed-point|float|shift
   --no-rounding                PTQ without rounding (debug: separates rounding from clipping error)
+  --passes a,b                 passes, in order: layer-split, equalization, bias-correction,
+                               sign-map, joining-nodes, single-shift (their options: "passOptions" in --config)
   --json                       print the report summary as JSON
 ${DATA_HELP}
 
@@ -38,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     samples: { type: 'string' }, observer: { type: 'string' }, granularity: { type: 'string' }, 'group-size': { type: 'string' },
     'weight-bits': { type: 'string' }, 'activation-bits': { type: 'string' }, 'weight-only': { type: 'boolean' },
     'keep-first': { type: 'boolean' }, 'keep-last': { type: 'boolean' }, 'keep-float': { type: 'string' },
-    'requant-mode': { type: 'string' }, 'no-rounding': { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' },
+    'requant-mode': { type: 'string' }, 'no-rounding': { type: 'boolean' }, passes: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' },
     ...DATA_OPTIONS,
   });
   if (values.help) {
@@ -65,6 +67,7 @@ export async function main(argv: string[]): Promise<number> {
     keepFloat: values['keep-float'] ? String(values['keep-float']).split(',') : undefined,
     requantMode: values['requant-mode'],
     noRounding: values['no-rounding'],
+    passes: values.passes !== undefined ? String(values.passes).split(',').map((p) => p.trim()).filter(Boolean) : undefined,
   };
   const options = { ...config, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) };
   const model = loadModel(modelPath);
