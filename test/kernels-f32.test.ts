@@ -597,8 +597,9 @@ describe('native float32 conv and GEMM give the same bits for any thread count',
       const r = rng(6000);
       const convs = [
         convCase('t', { N: 2, C: 16, H: 40, W: 37, M: 20, K: 3, pads: [1, 1, 1, 1] }),
-        convCase('t', { C: 8, H: 30, W: 31, M: 12, K: 3, group: 4, s: 2, pads: [1, 1, 1, 1] }),
-        convCase('t', { N: 2, C: 12, H: 33, W: 20, M: 12, K: 5, group: 12, pads: [2, 2, 2, 2], act: { min: 0, max: 6 } }),
+        // Each above the 2M multiply-adds under which the kernels stay on one thread.
+        convCase('t', { C: 64, H: 60, W: 61, M: 64, K: 3, group: 2, s: 2, pads: [1, 1, 1, 1] }),
+        convCase('t', { N: 2, C: 12, H: 100, W: 99, M: 12, K: 5, group: 12, pads: [2, 2, 2, 2], act: { min: 0, max: 6 } }),
       ];
       const gm: GemmF32Args = { M: 37, N: 1500, K: 300, a: randArray(r, 37 * 300), b: randArray(r, 300 * 1500), y: new Float32Array(0) };
       const results = [1, 2, 3].map((t) => {

@@ -184,7 +184,7 @@ void RunGeneral(const Conv2dF32Args& a, const F32Ukernels& uk) {
           }
         }
       };
-      if (blocks == 1 || a.pool == nullptr) {
+      if (blocks == 1 || a.pool == nullptr || uint64_t(mg) * K * P < f32::kMinParallelMacs) {
         for (size_t b = 0; b < blocks; ++b) block(b, 0);
       } else {
         ParallelFor(a.pool, blocks, block);
@@ -269,7 +269,7 @@ void RunDepthwise(const Conv2dF32Args& a, const F32Ukernels& uk) {
     }
   };
   const size_t tasks = size_t(p.n) * p.c;
-  if (a.pool == nullptr || tasks < 2) {
+  if (a.pool == nullptr || tasks < 2 || uint64_t(p.n) * p.m * ntaps * ohw < f32::kMinParallelMacs) {
     for (size_t t = 0; t < tasks; ++t) channel(t, 0);
   } else {
     ParallelFor(a.pool, tasks, channel);

@@ -120,7 +120,7 @@ void GemmF32Run(const GemmF32Args& g, const F32Ukernels& uk) {
     }
   };
   const size_t blocks = f32::DivUp(g.n, ncb);
-  if (blocks == 1 || g.pool == nullptr) {
+  if (blocks == 1 || g.pool == nullptr || uint64_t(g.m) * g.n * g.k < f32::kMinParallelMacs) {
     for (size_t b = 0; b < blocks; ++b) block(b, 0);
   } else {
     ParallelFor(g.pool, blocks, block);
