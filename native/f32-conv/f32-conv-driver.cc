@@ -147,6 +147,120 @@ void PackIm2colAny(const opq_conv2d_f32_params& p, const float* x, size_t k0, si
   }
 }
 
+// Narrow stride-1 convolutions (ow < 64, not 1x1) run over "flat" pixels: with every input plane
+// padded to row stride rs = ow + (kw-1)*dw, tap (kh, kw) of flat pixel j = oh*rs + ow is plane
+// element kh*dh*rs + kw*dw + j, so each packed row is one contiguous copy, without the per-row runs
+// that dominate packing when rows are shorter than a panel. The rs - ow extra columns per row are
+// computed into a scratch output and dropped (mnist's 14-wide layer: 22% more multiply-adds, about
+// half the time).
+bool GeneralFlat(const opq_conv2d_f32_params& p) {
+  return p.stride_h == 1 && p.stride_w == 1 && p.ow < 64 && (p.kh > 1 || p.kw > 1);
+}
+
+template <size_t NR>
+void PackFlat(const opq_conv2d_f32_params& p, const float* planes, size_t plane_size, size_t rs, size_t k0, size_t kc,
+              size_t j0, size_t ncp, size_t pf, float* out) {
+  const size_t khw = size_t(p.kh) * p.kw;
+  for (size_t q0 = 0; q0 < ncp; q0 += NR) {
+    float* dst = out + q0 * kc;
+    const size_t first = j0 + q0;
+    const size_t cols = first < pf ? std::min(NR, pf - first) : 0;
+    size_t c = k0 / khw, kh = (k0 % khw) / p.kw, kw = k0 % p.kw;
+    for (size_t kk = 0; kk < kc; ++kk) {
+      float* d = dst + kk * NR;
+      const float* src = planes + c * plane_size + kh * p.dilation_h * rs + kw * p.dilation_w + first;
+      if (cols == NR) {
+        std::memcpy(d, src, NR * sizeof(float));
+      } else {
+        std::memset(d, 0, NR * sizeof(float));
+        for (size_t j = 0; j < cols; ++j) d[j] = src[j];
+      }
+      if (++kw == size_t(p.kw)) {
+        kw = 0;
+        if (++kh == size_t(p.kh)) {
+          kh = 0;
+          ++c;
+        }
+      }
+    }
+  }
+}
+
+void PackFlatAny(const opq_conv2d_f32_params& p, const float* planes, size_t plane_size, size_t rs, size_t k0, size_t kc,
+                 size_t j0, size_t ncp, size_t pf, size_t nr, float* out) {
+  switch (nr) {
+    case 8: PackFlat<8>(p, planes, plane_size, rs, k0, kc, j0, ncp, pf, out); return;
+    case 16: PackFlat<16>(p, planes, plane_size, rs, k0, kc, j0, ncp, pf, out); return;
+    default: PackFlat<32>(p, planes, plane_size, rs, k0, kc, j0, ncp, pf, out); return;
+  }
+}
+
+struct FlatGeom {
+  f32::PhasePlane pp;  // sw 1: one phase, qw == pw == rs
+  size_t rs, pf;       // row stride and flat pixel count (oh - 1) * rs + ow
+};
+
+FlatGeom FlatOf(const opq_conv2d_f32_params& p) {
+  FlatGeom f;
+  f.pp = f32::PlaneOf(p.oh, p.ow, p.kh, p.kw, 1, 1, p.dilation_h, p.dilation_w, p.pad_top, p.pad_left);
+  f.rs = f.pp.qw;
+  f.pf = size_t(p.oh - 1) * f.rs + p.ow;
+  return f;
+}
+
+void RunFlat(const Conv2dF32Args& a, const F32Ukernels& uk) {
+  const opq_conv2d_f32_params& p = *a.p;
+  const size_t cg = p.c / p.group, mg = p.m / p.group, K = cg * p.kh * p.kw;
+  const size_t P = size_t(p.oh) * p.ow, hw = size_t(p.h) * p.w;
+  const FlatGeom fg = FlatOf(p);
+  const size_t rs = fg.rs, pf = fg.pf, plane_size = fg.pp.ph * rs;
+  const size_t mr = uk.mr, nr = uk.nr, mp = RoundUp(mg, mr);
+  const size_t kcb = f32::KcOf(K), ncb = f32::NcOf(kcb, pf, nr);
+  const uint32_t clamp = a.clamp ? kF32Clamp : 0;
+  uintptr_t cur = reinterpret_cast<uintptr_t>(a.workspace);
+  float* apack = Carve(&cur, mp * K);
+  float* planes = Carve(&cur, cg * plane_size);
+  float* tmp = Carve(&cur, mg * pf);
+  float* bbase = Carve(&cur, 0);
+  const size_t bstride = RoundUp(kcb * ncb, 16);
+  const size_t blocks = f32::DivUp(pf, ncb);
+  for (size_t g = 0; g < size_t(p.group); ++g) {
+    PackWeights(a.w + g * mg * K, mg, K, kcb, mr, mp, apack);
+    const float* bias = a.bias ? a.bias + g * mg : nullptr;
+    for (size_t n = 0; n < size_t(p.n); ++n) {
+      const float* x = a.x + (n * p.c + g * cg) * hw;
+      for (size_t c = 0; c < cg; ++c) f32::BuildPhasePlane(fg.pp, x + c * hw, p.h, p.w, 0.0f, planes + c * plane_size);
+      auto block = [&](size_t blk, size_t thread) {
+        float* bpack = bbase + thread * bstride;
+        const size_t j0 = blk * ncb, nc = std::min(ncb, pf - j0), ncp = RoundUp(nc, nr);
+        for (size_t k0 = 0; k0 < K; k0 += kcb) {
+          const size_t kc = std::min(kcb, K - k0);
+          PackFlatAny(p, planes, plane_size, rs, k0, kc, j0, ncp, pf, nr, bpack);
+          const bool first = k0 == 0;
+          const uint32_t flags = (first ? 0 : kF32Accumulate) | (k0 + kc == K ? clamp : 0);
+          for (size_t q0 = 0; q0 < nc; q0 += nr) {
+            const float* bp = bpack + q0 * kc;
+            const size_t cols = std::min(nr, nc - q0);
+            for (size_t i0 = 0; i0 < mg; i0 += mr) {
+              f32::RunTile(uk, kc, apack + k0 * mp + i0 * kc, bp, tmp + i0 * pf + j0 + q0, pf, std::min(mr, mg - i0), cols,
+                           first && bias ? bias + i0 : nullptr, flags, p.act_min, p.act_max);
+            }
+          }
+        }
+      };
+      if (blocks == 1 || a.pool == nullptr || uint64_t(mg) * K * pf < f32::kMinParallelMacs) {
+        for (size_t b = 0; b < blocks; ++b) block(b, 0);
+      } else {
+        ParallelFor(a.pool, blocks, block);
+      }
+      float* y = a.y + (n * p.m + g * mg) * P;
+      for (size_t m = 0; m < mg; ++m)
+        for (size_t oh = 0; oh < size_t(p.oh); ++oh)
+          std::memcpy(y + m * P + oh * p.ow, tmp + m * pf + oh * rs, p.ow * sizeof(float));
+    }
+  }
+}
+
 void RunGeneral(const Conv2dF32Args& a, const F32Ukernels& uk) {
   const opq_conv2d_f32_params& p = *a.p;
   const size_t cg = p.c / p.group, mg = p.m / p.group, K = cg * p.kh * p.kw;
@@ -308,12 +422,24 @@ size_t Conv2dF32Workspace(const opq_conv2d_f32_params& p, const F32Ukernels& uk,
     floats += 16;
   } else {
     const uint64_t K = uint64_t(p.c / p.group) * p.kh * p.kw;
-    const uint64_t P = uint64_t(p.oh) * p.ow;
+    const bool flat = GeneralFlat(p);
+    // Flat mode: P counts the flat pixels, plus the padded planes and the scratch output.
+    uint64_t P = uint64_t(p.oh) * p.ow, extra = 0;
+    if (flat) {
+      const uint64_t rs = uint64_t(p.ow) + uint64_t(p.kw - 1) * p.dilation_w;
+      const uint64_t ph = uint64_t(p.oh) + uint64_t(p.kh - 1) * p.dilation_h;
+      uint64_t planes = 0, t = 0, out = 0;
+      P = uint64_t(p.oh - 1) * rs + uint64_t(p.ow);
+      if (!MulTo(ph, rs, limit, &t) || !MulTo(t, uint64_t(p.c / p.group), limit, &planes) ||
+          !MulTo(uint64_t(p.m / p.group), P, limit, &out))
+        return kNone;
+      extra = planes + out + 64;
+    }
     const uint64_t kc = f32::KcOf(K), nc = f32::NcOf(kc, P, uk.nr);
     const uint64_t mp = RoundUp(p.m / p.group, uk.mr);
     uint64_t a = 0, b = 0;
     if (!MulTo(mp, K, limit, &a) || !MulTo(RoundUp(kc * nc, 16), threads, limit, &b)) return kNone;
-    floats = a + b + 64;
+    floats = a + b + 64 + extra;
   }
   if (floats > limit) return kNone;
   return size_t(floats) * sizeof(float);
@@ -334,6 +460,7 @@ void Conv2dF32Run(const Conv2dF32Args& a, const F32Ukernels& uk) {
     return;
   }
   if (IsDepthwise(p)) RunDepthwise(a, uk);
+  else if (GeneralFlat(p)) RunFlat(a, uk);
   else RunGeneral(a, uk);
 }
 
