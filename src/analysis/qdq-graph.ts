@@ -94,7 +94,11 @@ function dequantize(g: Graph, dq: Node): Tensor {
  * A copy of the QDQ model with quantization kept only on the layers named in `enabled` (their
  * weight and their input/output activations); everything else runs in float.
  */
-export function keepOnlyLayers(model: Model, enabled: ReadonlySet<string>, floatWeights?: ReadonlyMap<string, FloatLayer>): Model {
+export function keepOnlyLayers(
+  model: Model, enabled: ReadonlySet<string>, floatWeights?: ReadonlyMap<string, FloatLayer>,
+  /** Keep the Q/DQ pairs that belong to no layer (Add, Mul, activations between non-layer ops). Default false. */
+  keepUnowned = false,
+): Model {
   const m = cloneModel(model);
   const g = m.graph;
   const layers = qdqLayers(m);
@@ -113,8 +117,11 @@ export function keepOnlyLayers(model: Model, enabled: ReadonlySet<string>, float
     if (l.weightDq) keepNodes.add(l.weightDq);
     for (const p of l.activationPairs) { keepNodes.add(p.q); keepNodes.add(p.dq); }
   }
+  const owned = new Set<Node>();
+  for (const l of layers) for (const p of l.activationPairs) owned.add(p.dq);
   for (const dq of g.nodes.filter((n) => n.opType === 'DequantizeLinear')) {
     if (keepNodes.has(dq)) continue;
+    if (keepUnowned && !owned.has(dq) && !constOf(g, dq.inputs[0])) continue;
     if (constOf(g, dq.inputs[0])) {
       // A constant (weight or bias): bake the dequantized value.
       const t = floatOf.get(dq.outputs[0]) ?? dequantize(g, dq);

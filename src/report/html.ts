@@ -1,0 +1,144 @@
+/**
+ * One self-contained HTML report: inline CSS and inline SVG plots, no script, no external resource,
+ * so that it opens anywhere without network access. Plots: per-layer SQNR bars (layerwise and
+ * graphwise), per-channel weight ranges (before and after equalization when given), activation
+ * histograms with the chosen clip range marked.
+ */
+import type { AnalysisReport, Histogram, LayerAnalysis } from '../analysis/analyze.js';
+import { db, num, pct } from './text.js';
+
+export interface HtmlReportInput {
+  title: string;
+  /** Free lines under the title (model paths, settings). */
+  summary?: string[];
+  /** Small tables shown first (e.g. the demo's accuracy and latency tables). */
+  tables?: { caption: string; header: string[]; rows: (string | number)[][] }[];
+  analysis?: AnalysisReport;
+  /** Per-channel weight ranges before equalization, by layer name (after: the analysis' weights). */
+  weightsBefore?: Map<string, { channelMin: number[]; channelMax: number[] }>;
+  /** Histograms to draw (default: the 6 most sensitive layers that have one). */
+  histogramLayers?: number;
+  mixedPrecision?: { keepFloat: string[]; layers: number; met: boolean; target: string; baseline: { agreement: number; sqnrDb: number }; final: { agreement: number; sqnrDb: number } };
+}
+
+export function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+const fin = (v: number, cap: number) => (Number.isFinite(v) ? v : v > 0 ? cap : 0);
+
+/** Horizontal bars: one row per layer, layerwise SQNR (dark) and graphwise SQNR (light). */
+export function sqnrBars(layers: LayerAnalysis[]): string {
+  const rowH = 16, left = 170, width = 720, top = 24;
+  const vals = layers.flatMap((l) => [l.graphwise.sqnrDb, l.layerwise?.outputSqnrDb ?? NaN]).filter((v) => Number.isFinite(v));
+  const max = Math.max(10, ...vals) * 1.05;
+  const x = (v: number) => left + (Math.max(0, fin(v, max)) / max) * (width - left - 60);
+  const h = top + rowH * layers.length + 24;
+  const parts = [`<svg class="plot sqnr" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${h}" role="img" aria-label="per-layer SQNR">`,
+    `<text x="${left}" y="14" class="axis">SQNR (dB): dark = layer quantized alone (model output), light = layer output with everything quantized</text>`];
+  layers.forEach((l, i) => {
+    const y = top + i * rowH;
+    parts.push(`<text x="${left - 6}" y="${y + 11}" text-anchor="end" class="label">${esc(l.name)}</text>`);
+    const g = l.graphwise.sqnrDb;
+    if (!Number.isNaN(g)) parts.push(`<rect class="bar-graph" x="${left}" y="${y + 1}" width="${(x(g) - left).toFixed(1)}" height="${rowH - 2}"><title>${esc(l.name)} graphwise ${db(g)} dB</title></rect>`);
+    const a = l.layerwise?.outputSqnrDb;
+    if (a !== undefined && !Number.isNaN(a)) {
+      parts.push(`<rect class="bar-alone" x="${left}" y="${y + 4}" width="${(x(a) - left).toFixed(1)}" height="${rowH - 8}"><title>${esc(l.name)} alone ${db(a)} dB</title></rect>`);
+      parts.push(`<text x="${(x(Math.max(a, Number.isNaN(g) ? 0 : g)) + 4).toFixed(1)}" y="${y + 11}" class="value">${db(a)} / ${db(g)}</text>`);
+    }
+  });
+  for (let t = 0; t <= max; t += max > 60 ? 20 : 10) parts.push(`<line x1="${x(t)}" x2="${x(t)}" y1="${top - 4}" y2="${h - 20}" class="grid"/><text x="${x(t)}" y="${h - 6}" text-anchor="middle" class="axis">${t}</text>`);
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+/** Per-channel [min, max] bars; `before` drawn behind in grey when given. */
+export function weightRanges(name: string, after: { channelMin: number[]; channelMax: number[] }, before?: { channelMin: number[]; channelMax: number[] }): string {
+  const n = after.channelMin.length, width = 720, height = 160, left = 50, pad = 14;
+  const all = [...after.channelMin, ...after.channelMax, ...(before ? [...before.channelMin, ...before.channelMax] : [])].filter(Number.isFinite);
+  const lo = Math.min(0, ...all), hi = Math.max(0, ...all);
+  const y = (v: number) => pad + ((hi - v) / (hi - lo || 1)) * (height - 2 * pad);
+  const bw = (width - left - 10) / Math.max(1, n);
+  const parts = [`<svg class="plot weights" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="weight ranges of ${esc(name)}">`,
+    `<line x1="${left}" x2="${width - 10}" y1="${y(0)}" y2="${y(0)}" class="grid"/>`,
+    `<text x="${left - 4}" y="${y(hi) + 4}" text-anchor="end" class="axis">${num(hi, 2)}</text><text x="${left - 4}" y="${y(lo)}" text-anchor="end" class="axis">${num(lo, 2)}</text>`];
+  for (let c = 0; c < n; c++) {
+    const x0 = left + c * bw;
+    if (before) parts.push(`<rect class="w-before" x="${x0.toFixed(1)}" y="${y(before.channelMax[c]).toFixed(1)}" width="${Math.max(1, bw - 1).toFixed(1)}" height="${Math.max(0.5, y(before.channelMin[c]) - y(before.channelMax[c])).toFixed(1)}"/>`);
+    parts.push(`<rect class="w-after" x="${(x0 + bw * 0.2).toFixed(1)}" y="${y(after.channelMax[c]).toFixed(1)}" width="${Math.max(1, bw * 0.6 - 1).toFixed(1)}" height="${Math.max(0.5, y(after.channelMin[c]) - y(after.channelMax[c])).toFixed(1)}"><title>channel ${c}: [${num(after.channelMin[c])}, ${num(after.channelMax[c])}]</title></rect>`);
+  }
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+/** Histogram (log counts) with the clip range [clipMin, clipMax] shaded and its edges marked. */
+export function histogramPlot(name: string, h: Histogram, clipMin: number, clipMax: number): string {
+  const width = 340, height = 140, pad = 18;
+  const n = h.counts.length, bw = (width - 2 * pad) / n;
+  const maxLog = Math.log10(1 + Math.max(1, ...h.counts));
+  const x = (v: number) => pad + ((v - h.min) / (h.max - h.min || 1)) * (width - 2 * pad);
+  const parts = [`<svg class="plot hist" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="histogram of ${esc(name)}">`,
+    `<rect class="clip-zone" x="${x(clipMin).toFixed(1)}" y="${pad}" width="${Math.max(1, x(clipMax) - x(clipMin)).toFixed(1)}" height="${height - 2 * pad}"/>`];
+  h.counts.forEach((c, i) => {
+    const bh = (Math.log10(1 + c) / maxLog) * (height - 2 * pad);
+    if (c > 0) parts.push(`<rect class="hbar" x="${(pad + i * bw).toFixed(1)}" y="${(height - pad - bh).toFixed(1)}" width="${Math.max(0.5, bw - 0.3).toFixed(1)}" height="${bh.toFixed(1)}"/>`);
+  });
+  parts.push(`<line class="clip" x1="${x(clipMin)}" x2="${x(clipMin)}" y1="${pad - 4}" y2="${height - pad}"/><line class="clip" x1="${x(clipMax)}" x2="${x(clipMax)}" y1="${pad - 4}" y2="${height - pad}"/>`,
+    `<text x="${pad}" y="${height - 4}" class="axis">${num(h.min, 3)}</text><text x="${width - pad}" y="${height - 4}" text-anchor="end" class="axis">${num(h.max, 3)}</text>`,
+    `<text x="${pad}" y="12" class="axis">${esc(name)} (log counts; shaded: clip range)</text></svg>`);
+  return parts.join('');
+}
+
+const CSS = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
+h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:8px 0;font-size:12.5px}td,th{border:1px solid #ddd;padding:3px 7px;text-align:right}
+td:first-child,th:first-child,td.l{text-align:left}caption{text-align:left;font-weight:600;padding:4px 0}
+.plot{display:block;margin:6px 0;background:#fff}.label,.value,.axis{font-size:11px;fill:#333}.grid{stroke:#e4e4e4}
+.bar-graph{fill:#b9d3ee}.bar-alone{fill:#2f6db3}.w-before{fill:#ccc}.w-after{fill:#2f6db3}
+.clip-zone{fill:#fff3c4}.clip{stroke:#d9480f;stroke-width:1.5}.hbar{fill:#2f6db3}
+.hists{display:flex;flex-wrap:wrap;gap:12px}.note{color:#555}`;
+
+function htmlTable(caption: string, header: string[], rows: (string | number)[][]): string {
+  return `<table><caption>${esc(caption)}</caption><thead><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => `<td>${esc(String(c))}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+export function renderHtml(input: HtmlReportInput): string {
+  const out: string[] = [`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(input.title)}</title><style>${CSS}</style></head><body>`,
+    `<h1>${esc(input.title)}</h1>`];
+  for (const s of input.summary ?? []) out.push(`<p class="note">${esc(s)}</p>`);
+  for (const t of input.tables ?? []) out.push(htmlTable(t.caption, t.header, t.rows));
+  const mp = input.mixedPrecision;
+  if (mp) {
+    out.push('<h2 id="mixed-precision">Mixed precision</h2>',
+      `<p>Target ${esc(mp.target)}: ${mp.met ? 'met' : 'not met'} keeping ${mp.keepFloat.length} of ${mp.layers} layers in float (${pct(mp.keepFloat.length / Math.max(1, mp.layers), 1)}). ` +
+      `Top-1 agreement ${pct(mp.baseline.agreement)} → ${pct(mp.final.agreement)}, output SQNR ${db(mp.baseline.sqnrDb)} → ${db(mp.final.sqnrDb)} dB.</p>`,
+      `<p>Kept in float: ${mp.keepFloat.map((n) => `<code>${esc(n)}</code>`).join(', ') || 'none'}</p>`);
+  }
+  const a = input.analysis;
+  if (a) {
+    out.push('<h2 id="sensitivity">Per-layer SQNR</h2>',
+      `<p>Model output with everything quantized (${a.samples} samples): SQNR ${db(a.output.sqnrDb)} dB, cosine ${num(a.output.cosine, 5)}, top-1 agreement ${pct(a.output.agreement)}. Layers sorted most sensitive first.</p>`,
+      sqnrBars(a.layers));
+    out.push(htmlTable('Layers (most sensitive first)',
+      ['layer', 'op', 'alone SQNR dB', 'alone agreement', 'graph SQNR dB', 'cosine', 'MSE', 'weight scale', 'act scale', 'zero point', 'clip range', 'clipped'],
+      a.layers.map((l) => [l.name, l.op, db(l.layerwise?.outputSqnrDb), pct(l.layerwise?.agreement, 1), db(l.graphwise.sqnrDb), num(l.graphwise.cosine, 5), num(l.graphwise.mse),
+        l.weight ? (l.weight.perChannel ? `${num(l.weight.scaleMin)}..${num(l.weight.scaleMax)}` : num(l.weight.scaleMin)) : '-',
+        l.activation ? num(l.activation.scale) : '-', l.activation ? l.activation.zeroPoint : '-',
+        l.activation ? `[${num(l.activation.clipMin, 3)}, ${num(l.activation.clipMax, 3)}]` : '-', l.activation ? pct(l.activation.clippedShare, 3) : '-'])));
+    const withW = a.layers.filter((l) => l.weight).slice(0, 6);
+    if (withW.length) {
+      out.push('<h2 id="weights">Per-channel weight ranges</h2>',
+        `<p class="note">${input.weightsBefore ? 'Grey: before equalization; blue: after (as quantized).' : 'Blue: per output channel [min, max] of the quantized weight (no equalization ran).'}</p>`);
+      for (const l of withW) out.push(`<h3>${esc(l.name)}</h3>`, weightRanges(l.name, l.weight!, input.weightsBefore?.get(l.name)));
+    }
+    const withH = a.layers.filter((l) => l.activation).slice(0, input.histogramLayers ?? 6);
+    if (withH.length) {
+      out.push('<h2 id="histograms">Activation histograms and clip ranges</h2><div class="hists">');
+      for (const l of withH) out.push(histogramPlot(`${l.name}: ${l.activation!.tensor}`, l.activation!.histogram, l.activation!.clipMin, l.activation!.clipMax));
+      out.push('</div>');
+    }
+  }
+  out.push('</body></html>');
+  return out.join('\n');
+}
