@@ -153,59 +153,93 @@ void PackIm2colAny(const opq_conv2d_f32_params& p, const float* x, size_t k0, si
 // that dominate packing when rows are shorter than a panel. The rs - ow extra columns per row are
 // computed into a scratch output and dropped (mnist's 14-wide layer: 22% more multiply-adds, about
 // half the time).
+// Strided layers work the same way on planes split by row and column phase (f32::PhasePlane):
+// tap (kh, kw) reads phase ((kh*dh) % sh, (kw*dw) % sw) at row oh + (kh*dh)/sh, column
+// ow + (kw*dw)/sw, again one contiguous run, where the per-element strided gathers of im2col were slow.
+// Not when a stride exceeds the dilated kernel: whole phases would be built and never read.
 bool GeneralFlat(const opq_conv2d_f32_params& p) {
-  return p.stride_h == 1 && p.stride_w == 1 && p.ow < 64 && (p.kh > 1 || p.kw > 1);
+  const int64_t ekh = int64_t(p.kh - 1) * p.dilation_h + 1, ekw = int64_t(p.kw - 1) * p.dilation_w + 1;
+  return (p.kh > 1 || p.kw > 1) && (p.ow < 64 || p.stride_w > 1 || p.stride_h > 1) && p.stride_h <= ekh &&
+         p.stride_w <= ekw;
 }
 
 template <size_t NR>
-void PackFlat(const opq_conv2d_f32_params& p, const float* planes, size_t plane_size, size_t rs, size_t k0, size_t kc,
-              size_t j0, size_t ncp, size_t pf, float* out) {
+void PackFlat(const opq_conv2d_f32_params& p, const float* planes, size_t plane_size, const size_t* taps, size_t k0,
+              size_t kc, size_t j0, size_t ncp, size_t pf, float* out) {
   const size_t khw = size_t(p.kh) * p.kw;
   for (size_t q0 = 0; q0 < ncp; q0 += NR) {
     float* dst = out + q0 * kc;
     const size_t first = j0 + q0;
     const size_t cols = first < pf ? std::min(NR, pf - first) : 0;
-    size_t c = k0 / khw, kh = (k0 % khw) / p.kw, kw = k0 % p.kw;
+    size_t c = k0 / khw, t = k0 % khw;
     for (size_t kk = 0; kk < kc; ++kk) {
       float* d = dst + kk * NR;
-      const float* src = planes + c * plane_size + kh * p.dilation_h * rs + kw * p.dilation_w + first;
+      const float* src = planes + c * plane_size + taps[t] + first;
       if (cols == NR) {
         std::memcpy(d, src, NR * sizeof(float));
       } else {
         std::memset(d, 0, NR * sizeof(float));
         for (size_t j = 0; j < cols; ++j) d[j] = src[j];
       }
-      if (++kw == size_t(p.kw)) {
-        kw = 0;
-        if (++kh == size_t(p.kh)) {
-          kh = 0;
-          ++c;
-        }
+      if (++t == khw) {
+        t = 0;
+        ++c;
       }
     }
   }
 }
 
-void PackFlatAny(const opq_conv2d_f32_params& p, const float* planes, size_t plane_size, size_t rs, size_t k0, size_t kc,
-                 size_t j0, size_t ncp, size_t pf, size_t nr, float* out) {
+void PackFlatAny(const opq_conv2d_f32_params& p, const float* planes, size_t plane_size, const size_t* taps, size_t k0,
+                 size_t kc, size_t j0, size_t ncp, size_t pf, size_t nr, float* out) {
   switch (nr) {
-    case 8: PackFlat<8>(p, planes, plane_size, rs, k0, kc, j0, ncp, pf, out); return;
-    case 16: PackFlat<16>(p, planes, plane_size, rs, k0, kc, j0, ncp, pf, out); return;
-    default: PackFlat<32>(p, planes, plane_size, rs, k0, kc, j0, ncp, pf, out); return;
+    case 8: PackFlat<8>(p, planes, plane_size, taps, k0, kc, j0, ncp, pf, out); return;
+    case 16: PackFlat<16>(p, planes, plane_size, taps, k0, kc, j0, ncp, pf, out); return;
+    default: PackFlat<32>(p, planes, plane_size, taps, k0, kc, j0, ncp, pf, out); return;
   }
 }
 
 struct FlatGeom {
-  f32::PhasePlane pp;  // sw 1: one phase, qw == pw == rs
-  size_t rs, pf;       // row stride and flat pixel count (oh - 1) * rs + ow
+  size_t ph, pw, sh, sw, qh, qw;  // padded extent, strides, phase plane size (rows, row stride)
+  size_t plane_size, pf;          // floats of one channel's sh*sw phases; flat pixels (oh-1)*qw + ow
 };
 
 FlatGeom FlatOf(const opq_conv2d_f32_params& p) {
   FlatGeom f;
-  f.pp = f32::PlaneOf(p.oh, p.ow, p.kh, p.kw, 1, 1, p.dilation_h, p.dilation_w, p.pad_top, p.pad_left);
-  f.rs = f.pp.qw;
-  f.pf = size_t(p.oh - 1) * f.rs + p.ow;
+  f.sh = p.stride_h;
+  f.sw = p.stride_w;
+  f.ph = size_t(p.oh - 1) * f.sh + size_t(p.kh - 1) * p.dilation_h + 1;
+  f.pw = size_t(p.ow - 1) * f.sw + size_t(p.kw - 1) * p.dilation_w + 1;
+  f.qh = (f.ph + f.sh - 1) / f.sh;
+  f.qw = (f.pw + f.sw - 1) / f.sw;
+  f.plane_size = f.sh * f.sw * f.qh * f.qw;
+  f.pf = size_t(p.oh - 1) * f.qw + p.ow;
   return f;
+}
+
+// Phase (rh, rw), row t, column u holds padded element (rh + t*sh, rw + u*sw), zero outside the input.
+void BuildFlatPlanes(const FlatGeom& f, const opq_conv2d_f32_params& p, const float* x, float* out) {
+  for (size_t rh = 0; rh < f.sh; ++rh) {
+    for (size_t t = 0; t < f.qh; ++t) {
+      const int64_t ih = int64_t(rh + t * f.sh) - p.pad_top;
+      const bool row_in = ih >= 0 && ih < p.h;
+      const float* src = row_in ? x + size_t(ih) * p.w : nullptr;
+      for (size_t rw = 0; rw < f.sw; ++rw) {
+        float* dst = out + ((rh * f.sw + rw) * f.qh + t) * f.qw;
+        if (!row_in) {
+          std::memset(dst, 0, f.qw * sizeof(float));
+          continue;
+        }
+        // Columns u with iw = rw + u*sw - pad_left inside [0, w) are [ulo, uhi): no test per element.
+        const int64_t sw = int64_t(f.sw), qw = int64_t(f.qw), off = int64_t(p.pad_left) - int64_t(rw);
+        const int64_t ulo = std::min(qw, off > 0 ? (off + sw - 1) / sw : int64_t{0});
+        const int64_t uhi = std::max(ulo, std::min(qw, int64_t(p.w) + off > 0 ? (int64_t(p.w) + off + sw - 1) / sw : int64_t{0}));
+        for (int64_t u = 0; u < ulo; ++u) dst[u] = 0.0f;
+        const float* s0 = src + (ulo * sw - off);
+        for (int64_t u = ulo; u < uhi; ++u, s0 += sw) dst[u] = *s0;
+        for (int64_t u = uhi; u < qw; ++u) dst[u] = 0.0f;
+      }
+    }
+  }
 }
 
 void RunFlat(const Conv2dF32Args& a, const F32Ukernels& uk) {
@@ -213,7 +247,7 @@ void RunFlat(const Conv2dF32Args& a, const F32Ukernels& uk) {
   const size_t cg = p.c / p.group, mg = p.m / p.group, K = cg * p.kh * p.kw;
   const size_t P = size_t(p.oh) * p.ow, hw = size_t(p.h) * p.w;
   const FlatGeom fg = FlatOf(p);
-  const size_t rs = fg.rs, pf = fg.pf, plane_size = fg.pp.ph * rs;
+  const size_t rs = fg.qw, pf = fg.pf, plane_size = fg.plane_size, khw = size_t(p.kh) * p.kw;
   const size_t mr = uk.mr, nr = uk.nr, mp = RoundUp(mg, mr);
   const size_t kcb = f32::KcOf(K), ncb = f32::NcOf(kcb, pf, nr);
   const uint32_t clamp = a.clamp ? kF32Clamp : 0;
@@ -221,7 +255,14 @@ void RunFlat(const Conv2dF32Args& a, const F32Ukernels& uk) {
   float* apack = Carve(&cur, mp * K);
   float* planes = Carve(&cur, cg * plane_size);
   float* tmp = Carve(&cur, mg * pf);
+  size_t* taps = reinterpret_cast<size_t*>(Carve(&cur, khw * (sizeof(size_t) / sizeof(float))));
   float* bbase = Carve(&cur, 0);
+  for (size_t kh = 0, t = 0; kh < size_t(p.kh); ++kh) {
+    for (size_t kw = 0; kw < size_t(p.kw); ++kw, ++t) {
+      const size_t r = kh * p.dilation_h, c = kw * p.dilation_w;
+      taps[t] = (((r % fg.sh) * fg.sw + c % fg.sw) * fg.qh + r / fg.sh) * fg.qw + c / fg.sw;
+    }
+  }
   const size_t bstride = RoundUp(kcb * ncb, 16);
   const size_t blocks = f32::DivUp(pf, ncb);
   for (size_t g = 0; g < size_t(p.group); ++g) {
@@ -229,13 +270,13 @@ void RunFlat(const Conv2dF32Args& a, const F32Ukernels& uk) {
     const float* bias = a.bias ? a.bias + g * mg : nullptr;
     for (size_t n = 0; n < size_t(p.n); ++n) {
       const float* x = a.x + (n * p.c + g * cg) * hw;
-      for (size_t c = 0; c < cg; ++c) f32::BuildPhasePlane(fg.pp, x + c * hw, p.h, p.w, 0.0f, planes + c * plane_size);
+      for (size_t c = 0; c < cg; ++c) BuildFlatPlanes(fg, p, x + c * hw, planes + c * plane_size);
       auto block = [&](size_t blk, size_t thread) {
         float* bpack = bbase + thread * bstride;
         const size_t j0 = blk * ncb, nc = std::min(ncb, pf - j0), ncp = RoundUp(nc, nr);
         for (size_t k0 = 0; k0 < K; k0 += kcb) {
           const size_t kc = std::min(kcb, K - k0);
-          PackFlatAny(p, planes, plane_size, rs, k0, kc, j0, ncp, pf, nr, bpack);
+          PackFlatAny(p, planes, plane_size, taps, k0, kc, j0, ncp, pf, nr, bpack);
           const bool first = k0 == 0;
           const uint32_t flags = (first ? 0 : kF32Accumulate) | (k0 + kc == K ? clamp : 0);
           for (size_t q0 = 0; q0 < nc; q0 += nr) {
@@ -426,14 +467,16 @@ size_t Conv2dF32Workspace(const opq_conv2d_f32_params& p, const F32Ukernels& uk,
     // Flat mode: P counts the flat pixels, plus the padded planes and the scratch output.
     uint64_t P = uint64_t(p.oh) * p.ow, extra = 0;
     if (flat) {
-      const uint64_t rs = uint64_t(p.ow) + uint64_t(p.kw - 1) * p.dilation_w;
-      const uint64_t ph = uint64_t(p.oh) + uint64_t(p.kh - 1) * p.dilation_h;
-      uint64_t planes = 0, t = 0, out = 0;
-      P = uint64_t(p.oh - 1) * rs + uint64_t(p.ow);
-      if (!MulTo(ph, rs, limit, &t) || !MulTo(t, uint64_t(p.c / p.group), limit, &planes) ||
-          !MulTo(uint64_t(p.m / p.group), P, limit, &out))
+      const uint64_t sh = p.stride_h, sw = p.stride_w;
+      const uint64_t ph = uint64_t(p.oh - 1) * sh + uint64_t(p.kh - 1) * p.dilation_h + 1;
+      const uint64_t pw = uint64_t(p.ow - 1) * sw + uint64_t(p.kw - 1) * p.dilation_w + 1;
+      const uint64_t qh = (ph + sh - 1) / sh, qw = (pw + sw - 1) / sw;
+      uint64_t planes = 0, t = 0, u = 0, out = 0;
+      P = uint64_t(p.oh - 1) * qw + uint64_t(p.ow);
+      if (!MulTo(qh * sh, qw * sw, limit, &t) || !MulTo(t, uint64_t(p.c / p.group), limit, &planes) ||
+          !MulTo(uint64_t(p.m / p.group), P, limit, &out) || !MulTo(uint64_t(p.kh), uint64_t(p.kw), limit, &u))
         return kNone;
-      extra = planes + out + 64;
+      extra = planes + out + u * (sizeof(size_t) / sizeof(float)) + 128;
     }
     const uint64_t kc = f32::KcOf(K), nc = f32::NcOf(kc, P, uk.nr);
     const uint64_t mp = RoundUp(p.m / p.group, uk.mr);
