@@ -4,6 +4,7 @@
 // 32 for calibration and a disjoint 64 for evaluation. The final Softmax is removed so the figure
 // is the SQNR of the logits (softmax compresses errors); every model runs in our integer executor
 // (native backend, in the requant mode the model's metadata names), compared with the float model.
+// Activations: uint8 asymmetric (the default) unless the row says int8-sym-act.
 //   npm run bench:passes [-- --json] [-- --quick]
 import { quantize, IntegerSession, InferenceSession, loadModel, type Model } from '../src/index.js';
 import { cloneModel } from '../src/runtime/session.js';
@@ -46,7 +47,7 @@ const sqnr = (ref: Float32Array[], x: Float32Array[]) => {
   return 10 * Math.log10(s / n);
 };
 
-export interface PassRow { config: string; granularity: string; passes: string[]; sqnrDb: number; top1AgreePct: number; requantMode: string; seconds: number }
+export interface PassRow { config: string; granularity: string; activations?: string; passes: string[]; sqnrDb: number; top1AgreePct: number; requantMode: string; seconds: number }
 
 export async function runPassesBench(nCalib = 32, nEval = 64, log = (s: string) => console.log(s), only?: string[]): Promise<{ floatAccPct: number; rows: PassRow[] }> {
   const base = ocrLogitsModel();
@@ -65,12 +66,19 @@ export async function runPassesBench(nCalib = 32, nEval = 64, log = (s: string) 
       ['sign-map'], ['joining-nodes', 'single-shift'], ['equalization', 'bias-correction', 'sign-map'], ['equalization', 'bias-correction', 'sign-map', 'joining-nodes', 'single-shift'],
     ]) configs.push([`${gran} ${passes.join(' + ') || 'naive'}`, gran, passes]);
   }
+  // int8 symmetric activations (what integer-only accelerators use): where the sign map pays off.
+  for (const gran of ['per-tensor', 'per-channel'] as const) {
+    for (const passes of [[], ['sign-map'], ['equalization', 'bias-correction'], ['equalization', 'bias-correction', 'sign-map'], ['equalization', 'bias-correction', 'sign-map', 'joining-nodes', 'single-shift']]) {
+      configs.push([`${gran} int8-sym-act ${passes.join(' + ') || 'naive'}`, gran, passes]);
+    }
+  }
   const rows: PassRow[] = [];
   for (const [name, granularity, passes] of configs) {
     if (only && !only.includes(name)) continue;
     const t0 = performance.now();
     // biasCorrection off: the 'bias-correction' pass name turns it on, so each row shows exactly its passes.
-    const { model } = await quantize(base, { calibration: calib, weightGranularity: granularity, biasCorrection: false, passes, passOptions });
+    const symAct = name.includes('int8-sym-act');
+    const { model } = await quantize(base, { calibration: calib, weightGranularity: granularity, biasCorrection: false, passes, passOptions, activationSigned: symAct, activationSymmetric: symAct });
     const s = await IntegerSession.create(model, { backend: 'native' });
     let agree = 0;
     const ys: Float32Array[] = [];
@@ -80,7 +88,7 @@ export async function runPassesBench(nCalib = 32, nEval = 64, log = (s: string) 
       if ((y[1] > y[0]) === (ref[i][1] > ref[i][0])) agree++;
     }
     const db = sqnr(ref, ys);
-    const row = { config: name, granularity, passes, sqnrDb: +db.toFixed(2), top1AgreePct: +(100 * agree / nEval).toFixed(1), requantMode: model.metadata.get('onnx_ptq.requant_mode')!, seconds: +((performance.now() - t0) / 1000).toFixed(1) };
+    const row = { config: name, granularity, activations: symAct ? 'int8 symmetric' : 'uint8 asymmetric', passes, sqnrDb: +db.toFixed(2), top1AgreePct: +(100 * agree / nEval).toFixed(1), requantMode: model.metadata.get('onnx_ptq.requant_mode')!, seconds: +((performance.now() - t0) / 1000).toFixed(1) };
     rows.push(row);
     log(`${name.padEnd(92)} ${row.sqnrDb.toFixed(2).padStart(7)} dB  top-1 agreement ${row.top1AgreePct.toFixed(1).padStart(5)}%  ${row.requantMode.padEnd(11)} ${row.seconds}s`);
   }

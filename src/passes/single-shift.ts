@@ -9,10 +9,12 @@
  *    needs symmetric weights (zero point 0);
  *  - Add (both inputs on one scale S, as joining-nodes leaves them; required): the output scale
  *    becomes S * 2^ceil(log2(S_out / S)) on the same range (for every tensor joined with it);
- *  - Mul: S_out' = Sa Sb 2^ceil(log2(S_out / (Sa Sb))); stand-alone Relu/Clip: S_out' = Sx 2^ceil(log2(S_out / Sx));
- *  - Concat with shared parameters (joining-nodes) needs no multiplier.
- * Other requantizing ops (pools, Sigmoid, ...) are left to the executor's `shift` mode, which
- * rounds their multiplier to the nearest power of two; the report counts them.
+ *  - Mul: S_out' = Sa Sb 2^ceil(log2(S_out / (Sa Sb))); AveragePool / GlobalAveragePool (the kernel
+ *    divides by the window count, then rescales by Sx / S_out): S_out' = Sx 2^ceil(log2(S_out / Sx));
+ *  - Concat with shared parameters (joining-nodes) needs no multiplier; unary ops (Relu, Clip,
+ *    Sigmoid, HardSigmoid, ...) run as 256-entry tables in the executor: no multiplier either.
+ * Anything else that requantizes is left to the executor's `shift` mode, which rounds its
+ * multiplier to the nearest power of two; the report counts those nodes.
  * Rounding up keeps every range representable: coarser steps (at most 2x), never clipping.
  */
 import type { Model, Node } from '../ir/graph.js';
@@ -21,6 +23,9 @@ import { quantRange } from '../quant/scheme.js';
 import { roundHalfEven } from '../quant/fixedpoint.js';
 import { GraphPass, nodeLabel, type PassReport } from './pass.js';
 import { rootOf, type QuantState } from './quant-state.js';
+
+/** Requantized by a 256-entry table in the integer executor: exact in any requant mode. */
+const TABLE_OPS = ['Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'LeakyRelu', 'Relu', 'Clip', 'MaxPool', 'GlobalMaxPool'];
 
 export interface SingleShiftOptions {
   /** Report every rescale. Default false. */
@@ -75,7 +80,7 @@ export class SingleShiftPass extends GraphPass<SingleShiftOptions> {
         setScale(n.outputs[0], sc);
         report.changed++;
         if (this.options.verbose) report.details.push(`${nodeLabel(n)}: output scale ${y.scale.toPrecision(5)} -> ${sc.toPrecision(5)} (input scale x 2^${Math.log2(sc / a.scale)})`);
-      } else if (n.opType === 'Mul' || n.opType === 'Relu' || n.opType === 'Clip') {
+      } else if (n.opType === 'Mul' || n.opType === 'AveragePool' || n.opType === 'GlobalAveragePool') {
         const a = P(n.inputs[0]), b = n.opType === 'Mul' ? P(n.inputs[1]) : undefined;
         if (!a || (n.opType === 'Mul' && !b)) continue;
         const base = a.scale * (b ? b.scale : 1);
@@ -85,7 +90,7 @@ export class SingleShiftPass extends GraphPass<SingleShiftOptions> {
         if (this.options.verbose) report.details.push(`${nodeLabel(n)}: output scale ${y.scale.toPrecision(5)} -> ${sc.toPrecision(5)}`);
       } else if (n.opType === 'Concat') {
         if (!n.inputs.every((i) => P(i) && P(i)!.scale === y.scale && P(i)!.zeroPoint === y.zeroPoint)) approx++;
-      } else if (!['Conv', 'Gemm', 'MatMul', 'QuantizeLinear', 'DequantizeLinear'].includes(n.opType) && n.inputs.some((i) => P(i)) && !s.aliases.has(n.outputs[0])) {
+      } else if (!['Conv', 'Gemm', 'MatMul', 'QuantizeLinear', 'DequantizeLinear', ...TABLE_OPS].includes(n.opType) && n.inputs.some((i) => P(i)) && !s.aliases.has(n.outputs[0])) {
         approx++;
         if (this.options.verbose) report.details.push(`${nodeLabel(n)}: no weight to absorb the ratio; the executor rounds its multiplier to a power of two`);
       }
