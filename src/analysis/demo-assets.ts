@@ -60,18 +60,31 @@ export function fixtureDirs(): string[] {
 export interface Located { path: string; source: 'fixtures' | 'cache' | 'download' }
 
 /** Finds an asset locally, or downloads it into the cache (sha256 checked). */
-export async function locate(a: Asset, opts: { offline?: boolean; log?: (s: string) => void } = {}): Promise<Located> {
-  for (const d of fixtureDirs()) {
+export interface LocateOptions {
+  offline?: boolean;
+  log?: (s: string) => void;
+  /** Default fixtureDirs(). */
+  fixtureDirs?: string[];
+  /** Default cacheDir(). */
+  cacheDir?: string;
+  /** Default ONNX_PTQ_DOWNLOAD_BASE. */
+  downloadBase?: string;
+}
+
+export async function locate(a: Asset, opts: LocateOptions = {}): Promise<Located> {
+  const dirs = opts.fixtureDirs ?? fixtureDirs();
+  const cache = opts.cacheDir ?? cacheDir();
+  for (const d of dirs) {
     const p = join(d, a.fixture);
     if (existsSync(p)) return { path: p, source: 'fixtures' };
   }
-  const cached = join(cacheDir(), a.file);
+  const cached = join(cache, a.file);
   if (existsSync(cached)) {
     if (sha256(readFileSync(cached)) === a.sha256) return { path: cached, source: 'cache' };
     rmSync(cached, { force: true });
   }
-  if (opts.offline) throw new OnnxPtqError('IO_ERROR', `${a.file} is not in ${fixtureDirs().join(', ')} nor in the cache ${cacheDir()}, and downloads are off`);
-  const base = process.env.ONNX_PTQ_DOWNLOAD_BASE;
+  if (opts.offline) throw new OnnxPtqError('IO_ERROR', `${a.file} is not in ${dirs.join(', ') || '(no fixture folders)'} nor in the cache ${cache}, and downloads are off`);
+  const base = opts.downloadBase ?? process.env.ONNX_PTQ_DOWNLOAD_BASE;
   const urls = base ? [`${base.replace(/\/$/, '')}/${a.file}`] : a.urls;
   const errors: string[] = [];
   for (const url of urls) {
@@ -82,7 +95,7 @@ export async function locate(a: Asset, opts: { offline?: boolean; log?: (s: stri
       const bytes = new Uint8Array(await res.arrayBuffer());
       const got = sha256(bytes);
       if (got !== a.sha256) throw new Error(`sha256 ${got} is not the expected ${a.sha256}`);
-      mkdirSync(cacheDir(), { recursive: true });
+      mkdirSync(cache, { recursive: true });
       const tmp = `${cached}.${process.pid}.tmp`;
       writeFileSync(tmp, bytes);
       renameSync(tmp, cached);
@@ -91,5 +104,5 @@ export async function locate(a: Asset, opts: { offline?: boolean; log?: (s: stri
       errors.push(`${url}: ${(e as Error).message}`);
     }
   }
-  throw new OnnxPtqError('IO_ERROR', `cannot get ${a.file}: ${errors.join('; ')}. Put it in ${cacheDir()} (or set ONNX_PTQ_FIXTURES to a fixtures folder with ${a.fixture})`);
+  throw new OnnxPtqError('IO_ERROR', `cannot get ${a.file}: ${errors.join('; ')}. Put it in ${cache} (or set ONNX_PTQ_FIXTURES to a fixtures folder with ${a.fixture})`);
 }

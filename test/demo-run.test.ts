@@ -1,0 +1,25 @@
+// The demo end to end on 1,000 images (the CLI runs all 10,000): float and int8 accuracy, identical
+// bits on the fast backends, onnxruntime beside them, the analysis ready for the report.
+import { describe, expect, it } from 'vitest';
+import { runDemo } from '../src/analysis/demo.js';
+import { loadedBackends } from './backends.js';
+import { has } from './fixtures.js';
+
+describe.skipIf(!has('models', 'mnist-8', 'model.onnx'))('onnx-ptq demo', () => {
+  it('quantizes mnist-8 and validates it on every fast backend and onnxruntime', async () => {
+    const fast = loadedBackends.map((b) => b.name).filter((n) => n !== 'js');
+    const r = await runDemo({ limit: 1000, backends: fast, offline: true });
+    expect(r.assets.model.source).toBe('fixtures');
+    const [float, ...rest] = r.rows;
+    expect(float.executor).toMatch(/^float/);
+    const int8 = rest.filter((x) => x.executor.startsWith('int8 integer'));
+    expect(int8.map((x) => x.executor.split(' ').pop())).toEqual(fast);
+    for (const x of int8) {
+      expect(x.identical).toBe(true);
+      expect(Math.abs(float.accuracy - x.accuracy)).toBeLessThanOrEqual(0.002);
+      expect(x.msPerImage).toBeGreaterThan(0);
+    }
+    expect(rest.some((x) => x.executor.includes('onnxruntime'))).toBe(true);
+    expect(r.analysis.layers.map((l) => l.name).sort()).toEqual(['Convolution110', 'Convolution28', 'Times212']);
+  }, 120_000);
+});

@@ -1,0 +1,69 @@
+// The HTML report: self-contained (no external resource, no script), and it renders in headless
+// Chromium (Debian's chromium, installed by .ci/run) with its plots and the layer names on the page.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { analyze, type AnalysisReport } from '../src/analysis/analyze.js';
+import { readIdx } from '../src/io/idx.js';
+import { quantize } from '../src/ptq/quantize.js';
+import { renderHtml } from '../src/report/html.js';
+import { writeFileAtomic } from '../src/report/write.js';
+import { Tensor } from '../src/tensor.js';
+import { fixture } from './fixtures.js';
+
+const mnistPath = fixture('models', 'mnist-8', 'model.onnx');
+const imagesPath = fixture('data', 'mnist', 't10k-images-idx3-ubyte.gz');
+const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+if (process.env.CI === 'true' && !chromium) throw new Error('chromium is missing under CI (.ci/run installs Debian\'s chromium)');
+
+function dumpDom(file: string): string {
+  const profile = mkdtempSync(join(tmpdir(), 'onnx-ptq-chromium-'));
+  try {
+    return execFileSync(chromium!, [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`, '--dump-dom', pathToFileURL(file).href,
+    ], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] });
+  } finally {
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+describe.skipIf(!(mnistPath && imagesPath))('HTML report', () => {
+  let report: AnalysisReport, html: string;
+  beforeAll(async () => {
+    const px = readIdx(imagesPath!).data as Uint8Array;
+    const samples = Array.from({ length: 24 }, (_, i) => ({ Input3: new Tensor('float32', Float32Array.from(px.subarray(i * 784, i * 784 + 784)), [1, 1, 28, 28]) }));
+    const q = (await quantize(mnistPath!, { calibration: samples.slice(0, 16) })).model;
+    report = await analyze(mnistPath!, q, samples.slice(16));
+    html = renderHtml({
+      title: 'report <test>', analysis: report, tables: [{ caption: 'accuracy', header: ['executor', 'accuracy'], rows: [['float', '98.91%']] }],
+      weightsBefore: new Map([[report.layers[0].name, { channelMin: report.layers[0].weight!.channelMin.map((v) => v * 2), channelMax: report.layers[0].weight!.channelMax.map((v) => v * 2) }]]),
+      mixedPrecision: { keepFloat: ['Times212'], layers: 3, met: true, target: 'agreement >= 99%', baseline: { agreement: 0.98, sqnrDb: 30 }, final: { agreement: 1, sqnrDb: 40 } },
+    });
+  });
+
+  it('is self-contained: no script, no external URL, names escaped', () => {
+    expect(html).not.toMatch(/<script|<link|src=|https?:\/\/(?!www\.w3\.org\/2000\/svg)/i);
+    expect(html).toContain('report &lt;test&gt;');
+    expect(html.match(/<svg class="plot sqnr"/g)).toHaveLength(1);
+    expect(html.match(/<svg class="plot hist"/g)?.length).toBe(3);
+    expect(html.match(/<svg class="plot weights"/g)?.length).toBe(3);
+    expect(html).toContain('w-before');
+  });
+
+  it.skipIf(!chromium)('renders in headless Chromium with its plots and layer names', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'onnx-ptq-report-'));
+    const file = join(dir, 'report.html');
+    writeFileAtomic(file, html);
+    const dom = dumpDom(file);
+    for (const id of ['sensitivity', 'weights', 'histograms', 'mixed-precision']) expect(dom).toContain(`id="${id}"`);
+    expect(dom.match(/<svg[^>]*class="plot /g)?.length).toBe(7);
+    expect(dom.match(/<rect class="bar-alone"/g)?.length).toBe(3);
+    for (const l of report.layers) expect(dom).toContain(l.name);
+    expect(dom).toContain('98.91%');
+    rmSync(dir, { recursive: true, force: true });
+  }, 90_000);
+});
