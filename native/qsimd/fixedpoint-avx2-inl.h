@@ -38,6 +38,24 @@ inline __m256i RdbpotU(__m256i x, int e) {
   return _mm256_sub_epi32(_mm256_sra_epi32(x, _mm_cvtsi32_si128(e)), _mm256_cmpgt_epi32(rem, thr));
 }
 
+// RoundingDivideByPOT with a per-lane exponent in [0, 31] (per-channel requantization).
+inline __m256i RdbpotV(__m256i x, __m256i e) {
+  const __m256i one = _mm256_set1_epi32(1);
+  const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, e), one);
+  const __m256i rem = _mm256_and_si256(x, mask);
+  const __m256i thr = _mm256_sub_epi32(_mm256_srli_epi32(mask, 1), _mm256_cmpgt_epi32(_mm256_setzero_si256(), x));
+  return _mm256_sub_epi32(_mm256_srav_epi32(x, e), _mm256_cmpgt_epi32(rem, thr));
+}
+
+// x * 2^e saturated to int32 with a per-lane e in [0, 31].
+inline __m256i SatShlV(__m256i x, __m256i e) {
+  const __m256i hi = _mm256_srav_epi32(_mm256_set1_epi32(INT32_MAX), e);
+  const __m256i lo = _mm256_srav_epi32(_mm256_set1_epi32(INT32_MIN), e);
+  __m256i r = _mm256_sllv_epi32(x, e);
+  r = _mm256_blendv_epi8(r, _mm256_set1_epi32(INT32_MAX), _mm256_cmpgt_epi32(x, hi));
+  return _mm256_blendv_epi8(r, _mm256_set1_epi32(INT32_MIN), _mm256_cmpgt_epi32(lo, x));
+}
+
 // MultiplyByQuantizedMultiplier with m0 >= 0 broadcast in vm.
 inline __m256i MbqmU(__m256i x, __m256i vm, int32_t shift) {
   return RdbpotU(SrdhmU(SatShlU(x, shift > 0 ? shift : 0), vm), shift > 0 ? 0 : -shift);

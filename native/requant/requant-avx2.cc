@@ -5,40 +5,10 @@
 #include <immintrin.h>
 
 #include "isa/x86-avx2-begin.h"
+#include "qsimd/fixedpoint-avx2-inl.h"
 
 namespace opq {
 namespace {
-
-// floor((a*b + 2^30) / 2^31) per lane: SaturatingRoundingDoublingHighMul for b >= 0, where the
-// saturating case (INT32_MIN * INT32_MIN) cannot occur. The low dword of (v >> 31) is bits 31..62
-// of v, so logical 64-bit shifts suffice.
-inline __m256i Srdhm(__m256i a, __m256i b) {
-  const __m256i nudge = _mm256_set1_epi64x(int64_t{1} << 30);
-  __m256i even = _mm256_add_epi64(_mm256_mul_epi32(a, b), nudge);
-  __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(b, 32)), nudge);
-  even = _mm256_srli_epi64(even, 31);
-  odd = _mm256_slli_epi64(odd, 1);
-  return _mm256_blend_epi32(even, odd, 0xAA);
-}
-
-// RoundingDivideByPOT with a per-lane exponent in [0, 31].
-inline __m256i Rdbpot(__m256i x, __m256i e) {
-  const __m256i one = _mm256_set1_epi32(1);
-  const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, e), one);
-  const __m256i rem = _mm256_and_si256(x, mask);
-  const __m256i thr = _mm256_sub_epi32(_mm256_srli_epi32(mask, 1), _mm256_cmpgt_epi32(_mm256_setzero_si256(), x));
-  return _mm256_sub_epi32(_mm256_srav_epi32(x, e), _mm256_cmpgt_epi32(rem, thr));
-}
-
-// x * 2^e saturated to int32, per-lane e in [0, 31].
-inline __m256i SatShl(__m256i x, __m256i e) {
-  const __m256i hi = _mm256_srav_epi32(_mm256_set1_epi32(INT32_MAX), e);
-  const __m256i lo = _mm256_srav_epi32(_mm256_set1_epi32(INT32_MIN), e);
-  __m256i r = _mm256_sllv_epi32(x, e);
-  r = _mm256_blendv_epi8(r, _mm256_set1_epi32(INT32_MAX), _mm256_cmpgt_epi32(x, hi));
-  r = _mm256_blendv_epi8(r, _mm256_set1_epi32(INT32_MIN), _mm256_cmpgt_epi32(lo, x));
-  return r;
-}
 
 inline __m256i LoadParam(const int32_t* p, bool per_channel, size_t c) {
   return per_channel ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + c)) : _mm256_set1_epi32(p[0]);
@@ -79,9 +49,9 @@ void RequantRowAvx2(const int32_t* acc, const int32_t* bias, size_t n, const opq
       const __m256i left = _mm256_max_epi32(sh, zero);
       const __m256i right = _mm256_max_epi32(_mm256_sub_epi32(zero, sh), zero);
       if (rq.mode == OPQ_REQUANT_SHIFT) {
-        v = Rdbpot(SatShl(x, left), right);  // one of the two shifts is 0 in each lane
+        v = RdbpotV(SatShlV(x, left), right);  // one of the two shifts is 0 in each lane
       } else {
-        v = Rdbpot(Srdhm(SatShl(x, left), LoadParam(rq.multiplier, pc, c)), right);
+        v = RdbpotV(SrdhmU(SatShlV(x, left), LoadParam(rq.multiplier, pc, c)), right);
       }
       v = _mm256_min_epi32(_mm256_max_epi32(v, vlo), vhi);
     }

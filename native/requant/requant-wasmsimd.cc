@@ -6,36 +6,10 @@
 
 #include <cstring>
 
+#include "qsimd/fixedpoint-wasmsimd-inl.h"
+
 namespace opq {
 namespace {
-
-// floor((a*b + 2^30) / 2^31) per lane for b >= 0 (no saturating case), via 64-bit products.
-inline v128_t Srdhm(v128_t a, v128_t b) {
-  const v128_t nudge = wasm_i64x2_splat(int64_t{1} << 30);
-  const v128_t lo = wasm_i64x2_add(wasm_i64x2_extmul_low_i32x4(a, b), nudge);
-  const v128_t hi = wasm_i64x2_add(wasm_i64x2_extmul_high_i32x4(a, b), nudge);
-  // Low dword of each (v >> 31): take dwords 0 and 2 of each shifted half.
-  return wasm_i32x4_shuffle(wasm_u64x2_shr(lo, 31), wasm_u64x2_shr(hi, 31), 0, 2, 4, 6);
-}
-
-// Per-lane variable shifts: wasm shifts take one scalar count, so do the lanes one by one when the
-// exponents differ (per channel) and all at once when they are equal (per tensor).
-inline v128_t Rdbpot(v128_t x, int32_t e) {
-  const v128_t mask = wasm_i32x4_splat(static_cast<int32_t>((int64_t{1} << e) - 1));
-  const v128_t rem = wasm_v128_and(x, mask);
-  const v128_t thr = wasm_i32x4_sub(wasm_i32x4_splat(static_cast<int32_t>(((int64_t{1} << e) - 1) >> 1)),
-                                    wasm_i32x4_lt(x, wasm_i32x4_splat(0)));
-  return wasm_i32x4_sub(wasm_i32x4_shr(x, e), wasm_i32x4_gt(rem, thr));
-}
-
-inline v128_t SatShl(v128_t x, int32_t e) {
-  const v128_t hi = wasm_i32x4_splat(INT32_MAX >> e);
-  const v128_t lo = wasm_i32x4_splat(INT32_MIN >> e);
-  v128_t r = wasm_i32x4_shl(x, e);
-  r = wasm_v128_bitselect(wasm_i32x4_splat(INT32_MAX), r, wasm_i32x4_gt(x, hi));
-  r = wasm_v128_bitselect(wasm_i32x4_splat(INT32_MIN), r, wasm_i32x4_lt(x, lo));
-  return r;
-}
 
 inline void Store4(uint8_t* y, v128_t v) {
   const v128_t bytes = wasm_i8x16_shuffle(v, v, 0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12);
@@ -72,10 +46,7 @@ void RequantRowWasmSimd(const int32_t* acc, const int32_t* bias, size_t n, const
       }
       const bool uniform = sh[0] == sh[1] && sh[0] == sh[2] && sh[0] == sh[3];
       if (uniform) {
-        const int32_t left = sh[0] > 0 ? sh[0] : 0, right = sh[0] > 0 ? 0 : -sh[0];
-        v = SatShl(x, left);
-        if (rq.mode == OPQ_REQUANT_FIXED_POINT) v = Srdhm(v, wasm_v128_load(m0));
-        v = Rdbpot(v, right);
+        v = rq.mode == OPQ_REQUANT_FIXED_POINT ? MbqmU(x, wasm_v128_load(m0), sh[0]) : ShiftPotU(x, sh[0]);
       } else {
         int32_t lanes[4], out[4];
         wasm_v128_store(lanes, x);
