@@ -1,11 +1,16 @@
-// The float32 convolution driver over a microkernel table.
-// - General (and grouped) convolution: per image and group, the weights (Mg x K, K = Cg*KH*KW) are
-//   packed once as the GEMM's A; im2col writes the B blocks (kc x nc pixels) straight into the
-//   microkernel's nr-column panels, copying whole row runs (memcpy) wherever the stride is 1, so
-//   packing stays cheap next to the Mg multiply-adds per packed value. Y is NCHW directly.
+// The float32 convolution driver over a microkernel table. Three paths:
+// - General (and grouped) convolution: per group, the weights (Mg x K, K = Cg*KH*KW) are packed once
+//   as the GEMM's A; im2col writes the B blocks (kc x nc pixels) straight into the microkernel's
+//   nr-column panels, a fixed-size copy for every panel inside one output row (wide stride-1
+//   layers, and 1x1 layers, where B is x itself). Y is NCHW directly.
+// - Flat (narrow stride-1 and strided layers, see GeneralFlat): the same GEMM over zero-padded,
+//   phase-split input planes, where every packed row is one contiguous copy; the few extra columns
+//   per output row are computed into scratch and dropped.
 // - Depthwise (one input channel per group, any multiplier): a padded, phase-split copy of the input
 //   plane (f32::BuildPhasePlane) makes every tap a contiguous run; the microkernel sums the taps over
-//   one output row. Unpadded stride-1 cases read the input in place.
+//   one output row (or a whole narrow channel at once). Unpadded stride-1 cases read x in place.
+// Column blocks (depthwise: channels) are tasks on the thread pool, each computed the same way
+// whatever thread runs it.
 #include <algorithm>
 #include <limits>
 
