@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { cloneModel } from '../src/runtime/session.js';
 import { EqualizationPass } from '../src/passes/equalization.js';
 import { OnnxPtqError } from '../src/errors.js';
+import { LayerSplitPass } from '../src/passes/layer-split.js';
+import { makeNode } from '../src/ir/graph.js';
 import { fakeQuantWeights, maxRelErr, run, sqnr, twoConv, xFeed } from './passes-helpers.js';
 
 const ranges = (m: ReturnType<typeof twoConv>, name: string, c: number) => {
@@ -61,6 +63,22 @@ describe('EqualizationPass', () => {
       expect(new EqualizationPass().apply(m).changed).toBe(0);
       expect(m.graph.initializers.get('w1')).toBe(w);
     }
+  });
+
+  it('equalizes into a downstream group (the two halves of a split conv2), not into a non-layer reader', async () => {
+    const before = twoConv('relu');
+    new LayerSplitPass({ interested_layers: ['conv2'], value_threshold: 0.5 }).apply(before);
+    const after = cloneModel(before);
+    const rep = new EqualizationPass({ verbose: true }).apply(after);
+    expect(rep.changed).toBe(1);
+    expect(rep.details[0]).toMatch(/conv1.*conv2_split_a.*\+.*conv2_split_b/);
+    const x = xFeed();
+    expect(maxRelErr(await run(before, x), await run(after, x))).toBeLessThan(1e-5);
+    // a second reader that is not a layer (a Sigmoid branch) blocks the pair
+    const m = twoConv('relu');
+    m.graph.nodes.push(makeNode('Sigmoid', ['a'], ['side'], {}, 'side'));
+    m.graph.outputs.push({ name: 'side', dtype: 'float32' });
+    expect(new EqualizationPass().apply(m).changed).toBe(0);
   });
 
   it('including_bias and including_activation (calibrated ranges) keep the function', async () => {

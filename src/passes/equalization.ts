@@ -12,6 +12,8 @@
  * ranges become sqrt(r1_i r2_i). Repeated `iterations` times over all pairs (a layer can be layer 2
  * of one pair and layer 1 of the next). The float function is preserved exactly up to rounding.
  *
+ * Layer 2 may be several layers all reading the linked value (PPQ's downstream group, e.g. the two
+ * halves of a split layer): r2_i is then the maximum over them and each is rescaled.
  * Between the two layers (each link the only reader of the previous value, no graph output):
  *  - optimize_level 1: nothing, Relu, or a Relu-like Clip (min 0, no max);
  *  - optimize_level 2: also MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, Identity and a
@@ -51,7 +53,14 @@ export const DEFAULT_EQUALIZATION_OPTIONS: EqualizationOptions = {
   including_activation: false, activation_multiplier: 0.5, interested_layers: null, optimize_level: 1, verbose: false,
 };
 
-interface Pair { up: Node; down: Node; /** value after layer 1 (before the link ops) */ act: string; channels: number }
+interface Pair {
+  up: Node;
+  /** Every reader of the linked value: one layer, or several (PPQ's downstream group, e.g. after a layer split). */
+  downs: Node[];
+  /** Value written by layer 1 (before the link ops). */
+  act: string;
+  channels: number;
+}
 
 const LEVEL2 = new Set(['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Identity', 'Pad']);
 
@@ -86,12 +95,14 @@ export class EqualizationPass extends GraphPass<EqualizationOptions> {
       if (c1 === undefined) continue;
       let v = up.outputs[0];
       let next = soleConsumer(g, v);
-      while (next && next !== undefined && this.isLink(g, next)) {
+      while (next && this.isLink(g, next)) {
         v = next.outputs[0];
         next = soleConsumer(g, v);
       }
-      if (!next || next.inputs[0] !== v || inChannels(g, next) !== c1) continue;
-      pairs.push({ up, down: next, act: up.outputs[0], channels: c1 });
+      if (g.outputs.some((o) => o.name === v)) continue;
+      const readers = g.consumersOf(v);
+      if (!readers.length || readers.some((d) => d.inputs[0] !== v || d.inputs.indexOf(v, 1) > 0 || inChannels(g, d) !== c1)) continue;
+      pairs.push({ up, downs: readers, act: up.outputs[0], channels: c1 });
     }
     return pairs;
   }
@@ -133,7 +144,7 @@ export class EqualizationPass extends GraphPass<EqualizationOptions> {
     let pairs = this.findPairs(g);
     if (o.interested_layers) {
       const want = new Set(o.interested_layers);
-      pairs = pairs.filter((p) => want.has(p.up.name) || want.has(p.down.name));
+      pairs = pairs.filter((p) => want.has(p.up.name) || p.downs.some((d) => want.has(d.name)));
     }
     if (o.including_activation) {
       for (const p of pairs) if (!this.channelRanges?.get(p.act)) this.fail(`option 'including_activation' needs calibrated ranges, none for '${p.act}' (node ${nodeLabel(p.up)})`);
@@ -155,7 +166,11 @@ export class EqualizationPass extends GraphPass<EqualizationOptions> {
         }
         const a = act.get(p.act);
         if (a) for (let i = 0; i < p.channels; i++) r1[i] = Math.max(r1[i], a[i] * o.activation_multiplier);
-        const r2 = downRanges(g, p.down, p.channels);
+        const r2 = new Float64Array(p.channels);
+        for (const d of p.downs) {
+          const r = downRanges(g, d, p.channels);
+          for (let i = 0; i < p.channels; i++) r2[i] = Math.max(r2[i], r[i]);
+        }
         const s = new Float64Array(p.channels);
         for (let i = 0; i < p.channels; i++) {
           s[i] = Math.sqrt(Math.max(r1[i], o.weight_threshold) / Math.max(r2[i], o.weight_threshold));
@@ -164,7 +179,7 @@ export class EqualizationPass extends GraphPass<EqualizationOptions> {
           if (a) a[i] /= s[i];
         }
         scaleUp(g, p.up, s);
-        scaleDown(g, p.down, s);
+        for (const d of p.downs) scaleDown(g, d, s);
       }
     }
     for (const p of pairs) {
@@ -173,7 +188,7 @@ export class EqualizationPass extends GraphPass<EqualizationOptions> {
         const t = total.get(p)!;
         let lo = Infinity, hi = 0;
         for (const v of t) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-        report.details.push(`${nodeLabel(p.up)} -> ${nodeLabel(p.down)}: ${p.channels} channels, scales in [${lo.toPrecision(3)}, ${hi.toPrecision(3)}], layer-1 channel range spread (max/min) ${before.get(p)!.toPrecision(4)} -> ${spread(g, p).toPrecision(4)}`);
+        report.details.push(`${nodeLabel(p.up)} -> ${p.downs.map(nodeLabel).join(' + ')}: ${p.channels} channels, scales in [${lo.toPrecision(3)}, ${hi.toPrecision(3)}], layer-1 channel range spread (max/min) ${before.get(p)!.toPrecision(4)} -> ${spread(g, p).toPrecision(4)}`);
       }
     }
     return report;
