@@ -78,6 +78,8 @@ async function main(): Promise<void> {
   const json = process.argv.includes('--json');
   const bi = process.argv.indexOf('--backend');
   const backends = loadedBackends(bi >= 0 ? process.argv[bi + 1] : undefined);
+  // onnxruntime runs on one thread here; so must our native pool.
+  if (backends.includes('native')) getBackend('native').setThreads(1);
   const rows: Row[] = [];
   for (const c of cases) {
     if (!existsSync(c.path)) {

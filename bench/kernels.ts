@@ -118,6 +118,7 @@ for (const [m, n, k] of gemms) {
     }
     const gemmF32 = f32(be).gemmF32;
     if (gemmF32 && be.name !== 'js') {
+      be.setThreads(1); // the fp32 row is labelled single-threaded: the pool must not use every core
       const msf = timeSync(() => gemmF32.call(be, { M: m, N: n, K: k, a: af, b: bf, y: yf }));
       rows.push({ kind: 'gemm', shape, impl: `${be.name} fp32`, dtype: 'fp32', threads: 1, ms: msf, gmacs: macs / msf / 1e6 });
     }
@@ -171,6 +172,7 @@ for (const [shape, s] of convs) {
     }
     const conv2dF32 = f32(be).conv2dF32;
     if (conv2dF32 && be.name !== 'js') {
+      be.setThreads(1);
       const p = { N: 1, C: s.inChannels, H: s.inHeight, W: s.inWidth, M: cout, KH: s.kernelH, KW: s.kernelW, OH: oh, OW: ow, strideH: sh, strideW: swd, padTop: pt, padLeft: pl, dilationH: 1, dilationW: 1, group: groups };
       const msf = timeSync(() => conv2dF32.call(be, p, xf, wf, bf, yf));
       rows.push({ kind: 'conv', shape, impl: `${be.name} fp32`, dtype: 'fp32', threads: 1, ms: msf, gmacs: macs / msf / 1e6 });

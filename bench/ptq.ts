@@ -53,6 +53,9 @@ async function median(fn: () => Promise<unknown> | unknown, minMs = 600, maxRuns
 
 const registry = createDefaultRegistry();
 const backends = registry.status().filter((s) => s.loaded).map((s) => s.name);
+// onnxruntime runs single-threaded here, so our native thread pool does too (the default is every core).
+import { getBackend } from '../src/backends/registry.js';
+if (backends.includes('native')) getBackend('native').setThreads(1);
 const results: Record<string, unknown>[] = [];
 for (const c of cases()) {
   const { model, report } = await quantize(c.path, { calibration: c.calib });
