@@ -6,6 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { existsSync } from 'node:fs';
 import { quantize, IntegerSession, InferenceSession, loadModel, loadTensorProto, modelToBytes, readIdx, Tensor, createDefaultRegistry } from '../src/index.js';
 import type { Feeds } from '../src/ptq-api.js';
+import { getBackend } from '../src/backends/registry.js';
 
 ort.env.logLevel = 'error';
 const jsonOnly = process.argv.includes('--json');
@@ -54,7 +55,6 @@ async function median(fn: () => Promise<unknown> | unknown, minMs = 600, maxRuns
 const registry = createDefaultRegistry();
 const backends = registry.status().filter((s) => s.loaded).map((s) => s.name);
 // onnxruntime runs single-threaded here, so our native thread pool does too (the default is every core).
-import { getBackend } from '../src/backends/registry.js';
 if (backends.includes('native')) getBackend('native').setThreads(1);
 const results: Record<string, unknown>[] = [];
 for (const c of cases()) {
