@@ -88,6 +88,30 @@ describe('joining nodes and sign map on a residual model', () => {
     }, 60_000);
   }
 
+  it('Concat joined: inputs and output share parameters (identity copies), integer-only, same bits on every backend', async () => {
+    const f = residual();
+    const g = f.graph;
+    // y = head(Concat(a, d)) instead of head(e): a 12-channel head
+    g.nodes = g.nodes.filter((n) => n.name !== 'add2');
+    g.nodes.splice(g.nodes.findIndex((n) => n.name === 'head'), 0, makeNode('Concat', ['a', 'd'], ['e'], { axis: { type: 'int', value: 1 } }, 'cat'));
+    g.initializers.set('wo', new Tensor('float32', rand(3 * 12, 0.5), [3, 12, 1, 1]));
+    const { model: q } = await quantize(f, { calibration: calib, passes: ['sign-map', 'joining-nodes', 'single-shift'] });
+    expect(qdqParams(q, 'a')).toEqual(qdqParams(q, 'd'));
+    expect(qdqParams(q, 'a')).toEqual(qdqParams(q, 'e'));
+    const outs: Float32Array[] = [];
+    for (const b of loadedBackends) {
+      const s = await IntegerSession.create(q, { backend: b.name as 'native' });
+      const rep = s.loweringReport();
+      expect(rep.filter((e) => e.execution === 'float')).toEqual([]);
+      expect(rep.find((e) => e.opType === 'Concat')!.execution).toBe('integer');
+      outs.push(Float32Array.from(s.runSync(evalSet[0])[s.outputNames[0]].data as Float32Array));
+    }
+    for (let k = 1; k < outs.length; k++) expect(Array.from(outs[k]), loadedBackends[k].name).toEqual(Array.from(outs[0]));
+    const db = sqnr(await run(f, evalSet[0]), outs[0]);
+    console.log(`Concat model, sign-map + joining-nodes + single-shift: integer output SQNR ${db.toFixed(2)} dB`);
+    expect(db).toBeGreaterThan(20);
+  });
+
   it('joining-nodes refuses inputs of different 8-bit types, naming the pass and tensors', () => {
     const m = residual();
     const state: QuantState = {
