@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../src/analysis/analyze.js';
+import { keepFloatAuto } from '../src/analysis/mixed-precision.js';
 import { foldedFloatLayers, keepOnlyLayers, qdqLayers } from '../src/analysis/qdq-graph.js';
 import { syntheticTextSet } from '../src/analysis/synthetic-text.js';
 import { OnnxPtqError } from '../src/errors.js';
@@ -59,6 +60,19 @@ describe.skipIf(!(mnistPath && imagesPath))('analyze() on mnist-8', () => {
       for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-3 * (1 + Math.abs(a[i])));
     }
     expect(qdqLayers(keepOnlyLayers(q, new Set(['Times212']), foldedFloatLayers(loadModel(mnistPath!)))).map((l) => l.name)).toContain('Times212');
+  });
+
+  it('--keep-float auto keeps the fewest sensitive layers that meet the target', async () => {
+    const base = { calibration: samples.slice(0, 24), evaluation: samples.slice(24), quantize: { weightGranularity: 'per-tensor' as const }, analysisSamples: 8 };
+    const easy = await keepFloatAuto(mnistPath!, { ...base, targetAgreement: 0.5 });
+    expect(easy.keepFloat).toEqual([]);
+    expect(easy.met).toBe(true);
+    const hard = await keepFloatAuto(mnistPath!, { ...base, targetSqnrDb: easy.baseline.sqnrDb + 3 });
+    expect(hard.keepFloat.length).toBeGreaterThan(0);
+    expect(hard.keepFloat).toEqual(hard.analysis.layers.slice(0, hard.keepFloat.length).map((l) => l.name));
+    expect(hard.final.sqnrDb).toBeGreaterThan(easy.baseline.sqnrDb);
+    expect(hard.met).toBe(hard.final.sqnrDb >= easy.baseline.sqnrDb + 3);
+    await expect(keepFloatAuto(mnistPath!, base)).rejects.toThrow(/target/);
   });
 
   it('refuses a quantized model of another float model, and data that fits neither', async () => {

@@ -1,11 +1,46 @@
 /**
  * A deterministic synthetic "text line" data set for models that ship without images (the PaddleOCR
- * direction classifier): light paper with noise, dark glyph-like strokes (bars, arcs, dots) in a row
- * of characters of varying size, half of the lines rotated by 180 degrees. Normalized as PaddleOCR
+ * direction classifier): light paper with noise, a line of dark letters from a small bitmap font at
+ * random sizes, weights and spacings, half of the lines rotated by 180 degrees. Normalized as PaddleOCR
  * does: (x / 255 - 0.5) / 0.5, NCHW float32. Seeds make calibration and evaluation sets disjoint.
  */
 import { Tensor } from '../tensor.js';
 import type { Feeds } from '../ptq/calibrate.js';
+
+
+// A small 5x9 bitmap font (rows top to bottom: 2 ascender rows, 5 x-height rows, 2 descender rows):
+// text-like strokes with the up/down asymmetry of Latin lowercase that a direction classifier reads.
+const GLYPHS: Record<string, string[]> = {
+  a: ['.....', '.....', '.###.', '....#', '.####', '#...#', '.####', '.....', '.....'],
+  b: ['#....', '#....', '####.', '#...#', '#...#', '#...#', '####.', '.....', '.....'],
+  c: ['.....', '.....', '.###.', '#....', '#....', '#....', '.###.', '.....', '.....'],
+  d: ['....#', '....#', '.####', '#...#', '#...#', '#...#', '.####', '.....', '.....'],
+  e: ['.....', '.....', '.###.', '#...#', '#####', '#....', '.###.', '.....', '.....'],
+  f: ['..##.', '.#...', '###..', '.#...', '.#...', '.#...', '.#...', '.....', '.....'],
+  g: ['.....', '.....', '.####', '#...#', '#...#', '.####', '....#', '....#', '.###.'],
+  h: ['#....', '#....', '####.', '#...#', '#...#', '#...#', '#...#', '.....', '.....'],
+  i: ['..#..', '.....', '.##..', '..#..', '..#..', '..#..', '.###.', '.....', '.....'],
+  k: ['#....', '#....', '#..#.', '#.#..', '##...', '#.#..', '#..#.', '.....', '.....'],
+  l: ['.##..', '..#..', '..#..', '..#..', '..#..', '..#..', '.###.', '.....', '.....'],
+  m: ['.....', '.....', '##.#.', '#.#.#', '#.#.#', '#.#.#', '#.#.#', '.....', '.....'],
+  n: ['.....', '.....', '####.', '#...#', '#...#', '#...#', '#...#', '.....', '.....'],
+  o: ['.....', '.....', '.###.', '#...#', '#...#', '#...#', '.###.', '.....', '.....'],
+  p: ['.....', '.....', '####.', '#...#', '#...#', '####.', '#....', '#....', '#....'],
+  q: ['.....', '.....', '.####', '#...#', '#...#', '.####', '....#', '....#', '....#'],
+  r: ['.....', '.....', '#.##.', '##...', '#....', '#....', '#....', '.....', '.....'],
+  s: ['.....', '.....', '.####', '#....', '.###.', '....#', '####.', '.....', '.....'],
+  t: ['.#...', '.#...', '###..', '.#...', '.#...', '.#..#', '..##.', '.....', '.....'],
+  u: ['.....', '.....', '#...#', '#...#', '#...#', '#..##', '.##.#', '.....', '.....'],
+  v: ['.....', '.....', '#...#', '#...#', '#...#', '.#.#.', '..#..', '.....', '.....'],
+  w: ['.....', '.....', '#...#', '#...#', '#.#.#', '#.#.#', '.#.#.', '.....', '.....'],
+  x: ['.....', '.....', '#...#', '.#.#.', '..#..', '.#.#.', '#...#', '.....', '.....'],
+  y: ['.....', '.....', '#...#', '#...#', '#...#', '.####', '....#', '....#', '.###.'],
+  T: ['#####', '..#..', '..#..', '..#..', '..#..', '..#..', '..#..', '.....', '.....'],
+  E: ['#####', '#....', '#....', '####.', '#....', '#....', '#####', '.....', '.....'],
+  A: ['.###.', '#...#', '#...#', '#####', '#...#', '#...#', '#...#', '.....', '.....'],
+};
+const LETTERS = Object.keys(GLYPHS);
+const LOWER = LETTERS.filter((c) => c === c.toLowerCase());
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -23,35 +58,26 @@ export function syntheticTextLine(seed: number, height = 48, width = 192): Float
   const gray = new Float32Array(height * width);
   const paper = 200 + 50 * r();
   for (let i = 0; i < gray.length; i++) gray[i] = paper + (r() - 0.5) * 20;
-  const ink = 20 + 60 * r();
-  const charH = Math.floor(height * (0.4 + 0.4 * r()));
-  const top = Math.floor((height - charH) * (0.3 + 0.4 * r()));
-  const charW = Math.max(6, Math.floor(charH * (0.5 + 0.4 * r())));
-  const thick = 1 + Math.floor(r() * 3);
-  let x = 2 + Math.floor(r() * 10);
-  const end = Math.floor(width * (0.5 + 0.5 * r()));
-  const put = (yy: number, xx: number) => {
-    for (let dy = 0; dy < thick; dy++) for (let dx = 0; dx < thick; dx++) {
-      const py = yy + dy, px = xx + dx;
-      if (py >= 0 && py < height && px >= 0 && px < width) gray[py * width + px] = ink;
-    }
-  };
-  while (x + charW < end) {
-    const strokes = 1 + Math.floor(r() * 3);
-    for (let s = 0; s < strokes; s++) {
-      const kind = Math.floor(r() * 4);
-      if (kind === 0) for (let y = 0; y < charH; y++) put(top + y, x + Math.floor(r() * 0.2 + (charW * (s + 1)) / (strokes + 1)));
-      else if (kind === 1) { const y = top + Math.floor(charH * r()); for (let k = 0; k < charW; k++) put(y, x + k); }
-      else if (kind === 2) for (let k = 0; k < charH; k++) put(top + k, x + Math.floor((k * charW) / charH));
-      else {
-        // An arc in the lower part: text has most of its ink low (descenders are rarer than ascenders' caps).
-        const cx = x + charW / 2, cy = top + charH * 0.65, rad = Math.min(charW, charH) / 2.5;
-        for (let a = 0; a < 40; a++) put(Math.round(cy + rad * Math.sin((a / 40) * 2 * Math.PI)), Math.round(cx + rad * Math.cos((a / 40) * 2 * Math.PI)));
+  const ink = 10 + 70 * r();
+  // Glyph cell: 9 font rows scaled to 45-90% of the line height.
+  const px = Math.max(2, Math.floor((height * (0.45 + 0.45 * r())) / 9));
+  const top = Math.max(0, Math.floor((height - 9 * px) * (0.3 + 0.4 * r())));
+  const gap = px * (1 + Math.floor(r() * 2));
+  let x = 2 + Math.floor(r() * 12);
+  const end = Math.floor(width * (0.55 + 0.45 * r()));
+  const bold = r() < 0.3;
+  while (x + 5 * px < end) {
+    if (r() < 0.15) { x += 4 * px; continue; } // a word space
+    const c = r() < 0.92 ? LOWER[Math.floor(r() * LOWER.length)] : LETTERS[Math.floor(r() * LETTERS.length)];
+    const rows = GLYPHS[c];
+    for (let gy = 0; gy < 9; gy++) for (let gx = 0; gx < 5; gx++) {
+      if (rows[gy][gx] !== '#') continue;
+      for (let dy = 0; dy < px; dy++) for (let dx = 0; dx < px + (bold ? 1 : 0); dx++) {
+        const yy = top + gy * px + dy, xx = x + gx * px + dx;
+        if (yy < height && xx < width) gray[yy * width + xx] = ink + (r() - 0.5) * 10;
       }
     }
-    // Ascender-like marks on top of some characters: an asymmetry the direction classifier can read.
-    if (r() < 0.3) for (let y = Math.max(0, top - Math.floor(charH / 3)); y < top; y++) put(y, x + 1);
-    x += charW + 1 + Math.floor(r() * 5) + (r() < 0.15 ? charW : 0);
+    x += 5 * px + gap;
   }
   return gray;
 }

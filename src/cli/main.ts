@@ -25,6 +25,10 @@ function usage(): string {
     'commands:',
     ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
+    'examples:',
+    '  onnx-ptq demo                                          the whole pipeline on mnist-8, with an HTML report',
+    '  onnx-ptq quantize model.onnx -o q.onnx --calib calib/  then: onnx-ptq analyze model.onnx q.onnx --data eval/ --html report.html',
+    '',
     'environment: ONNX_PTQ_BACKEND=native|wasm|js forces a backend (default: the first that loads).',
   ].join('\n');
 }
