@@ -100,3 +100,29 @@ describe('EqualizationPass', () => {
     expect(() => new EqualizationPass({ including_activation: true }).apply(twoConv())).toThrow(/including_activation.*conv1/);
   });
 });
+
+describe('EqualizationPass and LayerSplitPass on Gemm', () => {
+  it('Gemm(transB=1) -> Relu -> Gemm(transB=0): equalized, then split, function kept (1e-5)', async () => {
+    const { Graph } = await import('../src/ir/graph.js');
+    const { Tensor } = await import('../src/tensor.js');
+    const { model, rand } = await import('./passes-helpers.js');
+    const g = new Graph({ inputs: [{ name: 'x', dtype: 'float32', shape: [2, 5] }], outputs: [{ name: 'y', dtype: 'float32' }] });
+    const w1 = rand(6 * 5, 1);
+    for (let k = 0; k < 5; k++) w1[k] *= 100; // output channel 0 of the first Gemm is wide
+    g.initializers.set('w1', new Tensor('float32', w1, [6, 5]));
+    g.initializers.set('b1', new Tensor('float32', rand(6, 0.2), [6]));
+    g.initializers.set('w2', new Tensor('float32', rand(6 * 3, 1), [6, 3]));
+    g.nodes.push(
+      makeNode('Gemm', ['x', 'w1', 'b1'], ['h'], { transB: { type: 'int', value: 1 } }, 'fc1'),
+      makeNode('Relu', ['h'], ['a'], {}, 'relu'),
+      makeNode('Gemm', ['a', 'w2'], ['y'], {}, 'fc2'),
+    );
+    const before = model(g);
+    const after = cloneModel(before);
+    expect(new EqualizationPass().apply(after).changed).toBe(1);
+    expect(new LayerSplitPass({ interested_layers: ['fc1'], value_threshold: 1 }).apply(after).changed).toBe(1);
+    expect(after.graph.nodes.map((n) => n.opType)).toEqual(['Gemm', 'Gemm', 'Add', 'Relu', 'Gemm']);
+    const x = { x: new Tensor('float32', rand(10, 2), [2, 5]) };
+    expect(maxRelErr(await run(before, x), await run(after, x))).toBeLessThan(1e-5);
+  });
+});
