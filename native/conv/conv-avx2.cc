@@ -8,37 +8,16 @@
 #include <immintrin.h>
 
 #include "isa/x86-avx2-begin.h"
+#include "qgemm/int16-ukernel-avx2-inl.h"
 
 namespace opq {
 namespace {
 
-constexpr size_t kMr = 6, kNr = 16;
+constexpr size_t kMr = kInt16Avx2Mr, kNr = kInt16Avx2Nr;
 
-// Twelve named accumulators: GCC spills an array of __m256i to the stack.
+// The shared int16-pair microkernel, in the driver's signature (C overwritten, never accumulated).
 void Ukernel6x16(size_t kc, const void* av, const void* bv, int32_t* c, size_t ldc) {
-  const int32_t* a = static_cast<const int32_t*>(av);
-  const int16_t* b = static_cast<const int16_t*>(bv);
-  __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-  __m256i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-  for (size_t q = 0; q < kc; ++q) {
-    const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
-    const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16));
-#define OPQ_ROW(r)                                                  \
-  {                                                                 \
-    const __m256i av = _mm256_set1_epi32(a[r]);                     \
-    c##r##0 = _mm256_add_epi32(c##r##0, _mm256_madd_epi16(av, b0)); \
-    c##r##1 = _mm256_add_epi32(c##r##1, _mm256_madd_epi16(av, b1)); \
-  }
-    OPQ_ROW(0) OPQ_ROW(1) OPQ_ROW(2) OPQ_ROW(3) OPQ_ROW(4) OPQ_ROW(5)
-#undef OPQ_ROW
-    a += kMr;
-    b += kNr * 2;
-  }
-#define OPQ_STORE(r)                                                              \
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + r * ldc), c##r##0);          \
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + r * ldc + 8), c##r##1);
-  OPQ_STORE(0) OPQ_STORE(1) OPQ_STORE(2) OPQ_STORE(3) OPQ_STORE(4) OPQ_STORE(5)
-#undef OPQ_STORE
+  Int16Ukernel6x16Avx2(kc, static_cast<const int32_t*>(av), static_cast<const int16_t*>(bv), c, ldc, false);
 }
 
 // 16 int16 at p, p+step, ..., for step 1 or 2 (step 2 reads 32 elements; the driver leaves slack).

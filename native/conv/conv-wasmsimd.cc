@@ -6,34 +6,16 @@
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
 
+#include "qgemm/int16-ukernel-wasmsimd-inl.h"
+
 namespace opq {
 namespace {
 
-constexpr size_t kMr = 4, kNr = 8;
+constexpr size_t kMr = kInt16WasmMr, kNr = kInt16WasmNr;
 
+// The shared int16-pair microkernel, in the driver's signature (C overwritten, never accumulated).
 void Ukernel4x8(size_t kc, const void* av, const void* bv, int32_t* c, size_t ldc) {
-  const int32_t* a = static_cast<const int32_t*>(av);
-  const int16_t* b = static_cast<const int16_t*>(bv);
-  v128_t c00 = wasm_i32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  for (size_t q = 0; q < kc; ++q) {
-    const v128_t b0 = wasm_v128_load(b);
-    const v128_t b1 = wasm_v128_load(b + 8);
-#define OPQ_ROW(r)                                                    \
-  {                                                                   \
-    const v128_t av = wasm_i32x4_splat(a[r]);                         \
-    c##r##0 = wasm_i32x4_add(c##r##0, wasm_i32x4_dot_i16x8(av, b0)); \
-    c##r##1 = wasm_i32x4_add(c##r##1, wasm_i32x4_dot_i16x8(av, b1)); \
-  }
-    OPQ_ROW(0) OPQ_ROW(1) OPQ_ROW(2) OPQ_ROW(3)
-#undef OPQ_ROW
-    a += kMr;
-    b += kNr * 2;
-  }
-#define OPQ_STORE(r)                   \
-  wasm_v128_store(c + r * ldc, c##r##0); \
-  wasm_v128_store(c + r * ldc + 4, c##r##1);
-  OPQ_STORE(0) OPQ_STORE(1) OPQ_STORE(2) OPQ_STORE(3)
-#undef OPQ_STORE
+  Int16Ukernel4x8WasmSimd(kc, static_cast<const int32_t*>(av), static_cast<const int16_t*>(bv), c, ldc, false);
 }
 
 // 8 int16 at p, p+step, ... for step 1 or 2 (step 2 reads 16 elements; the driver leaves slack).

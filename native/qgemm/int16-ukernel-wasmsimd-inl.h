@@ -1,0 +1,43 @@
+// The 4x8 int16-pair GEMM microkernel (i32x4.dot_i16x8_s), shared by qgemm and conv; the wasm
+// twin of int16-ukernel-avx2-inl.h, exact for the same reason. Internal linkage.
+#pragma once
+
+#include <wasm_simd128.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace opq {
+namespace {
+
+constexpr size_t kInt16WasmMr = 4, kInt16WasmNr = 8;
+
+inline void Int16Ukernel4x8WasmSimd(size_t kc, const int32_t* a, const int16_t* b, int32_t* c, size_t ldc, bool accumulate) {
+#define OPQ_LOAD_ROW(r)                                                           \
+  v128_t c##r##0 = accumulate ? wasm_v128_load(c + r * ldc) : wasm_i32x4_splat(0); \
+  v128_t c##r##1 = accumulate ? wasm_v128_load(c + r * ldc + 4) : wasm_i32x4_splat(0);
+  OPQ_LOAD_ROW(0) OPQ_LOAD_ROW(1) OPQ_LOAD_ROW(2) OPQ_LOAD_ROW(3)
+#undef OPQ_LOAD_ROW
+  for (size_t q = 0; q < kc; ++q) {
+    const v128_t b0 = wasm_v128_load(b);
+    const v128_t b1 = wasm_v128_load(b + 8);
+#define OPQ_ROW(r)                                                    \
+  {                                                                   \
+    const v128_t av = wasm_i32x4_splat(a[r]);                         \
+    c##r##0 = wasm_i32x4_add(c##r##0, wasm_i32x4_dot_i16x8(av, b0)); \
+    c##r##1 = wasm_i32x4_add(c##r##1, wasm_i32x4_dot_i16x8(av, b1)); \
+  }
+    OPQ_ROW(0) OPQ_ROW(1) OPQ_ROW(2) OPQ_ROW(3)
+#undef OPQ_ROW
+    a += kInt16WasmMr;
+    b += kInt16WasmNr * 2;
+  }
+#define OPQ_STORE_ROW(r)                   \
+  wasm_v128_store(c + r * ldc, c##r##0); \
+  wasm_v128_store(c + r * ldc + 4, c##r##1);
+  OPQ_STORE_ROW(0) OPQ_STORE_ROW(1) OPQ_STORE_ROW(2) OPQ_STORE_ROW(3)
+#undef OPQ_STORE_ROW
+}
+
+}  // namespace
+}  // namespace opq
