@@ -96,6 +96,7 @@ export class SingleShiftPass extends GraphPass<SingleShiftOptions> {
       }
     }
     // Layers last: their input and output scales are final now.
+    const reported = new Set<Node>();
     for (const n of s.layers) {
       const x = P(n.inputs[0]), y = P(outputPoint(g, n).tensor);
       if (!x || !y) continue;
@@ -111,7 +112,7 @@ export class SingleShiftPass extends GraphPass<SingleShiftOptions> {
           if (out[c] < sw[c]) out[c] = Math.fround(out[c] * (1 + 2 ** -23));
           worst = Math.max(worst, out[c] / sw[c]);
         }
-        if (this.options.verbose) report.details.push(`${nodeLabel(n)}: ${sw.length} weight scale(s) raised to make Sx Sw / Sy a power of two (largest factor ${worst.toFixed(3)})`);
+        if (this.options.verbose && !reported.has(n)) reported.add(n) && report.details.push(`${nodeLabel(n)}: ${sw.length} weight scale(s) raised to make Sx Sw / Sy a power of two (largest factor ${worst.toFixed(3)})`);
         return out;
       });
       report.changed++;

@@ -12,7 +12,7 @@ import type { Model } from '../ir/graph.js';
 import { inferAndFold } from '../ir/infer.js';
 import { loadModel } from '../onnx/io.js';
 import { cloneModel } from '../runtime/session.js';
-import { paramsForRange } from '../quant/scheme.js';
+import { fakeQuantize, paramsForRange } from '../quant/scheme.js';
 import { FoldBatchNormPass } from '../passes/fold-batchnorm.js';
 import { FoldBiasAddPass } from '../passes/fold-bias-add.js';
 import type { PassReport } from '../passes/pass.js';
@@ -26,7 +26,7 @@ import type { QuantState } from '../passes/quant-state.js';
 import { calibrate, type CalibrationData, type Feeds } from './calibrate.js';
 import { resolveQuantizeOptions, type QuantizeOptions } from './options.js';
 import { planQuantization } from './plan.js';
-import { insertActivationQdq, layerWeightFakeQuant, quantizeLayerWeights, type ActivationParams, type LayerReport } from './qdq-export.js';
+import { insertActivationQdq, layerWeightFakeQuant, layerWeightParams, quantizeLayerWeights, type ActivationParams, type LayerReport } from './qdq-export.js';
 import { accumulateProbe, addBiasProbes, corrections, type BiasProbe } from './bias-correction.js';
 import { Tensor } from '../tensor.js';
 import { upgradeToOpset13 } from './opset.js';
@@ -112,7 +112,11 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
   const correct = (opts.biasCorrection || want('bias-correction')) && plan.layers.length > 0 && calibration !== undefined;
   let calibModel = model;
   let probes: BiasProbe[] = [];
-  if (correct) {
+  // With single-shift the final weight scales are known only after calibration: bias correction
+  // then measures the shifted weights in a second pass over the data (when it can be re-read).
+  const reiterable = calibration !== undefined && typeof (calibration as { next?: unknown }).next !== 'function';
+  const deferCorrection = correct && want('single-shift') && reiterable;
+  if (correct && !deferCorrection) {
     calibModel = cloneModel(model);
     // MatMul has no bias input to correct; Conv and Gemm do.
     const layers = calibModel.graph.nodes.filter((n) => n.opType !== 'MatMul' && plan.layers.some((l) => l.outputs[0] === n.outputs[0]));
@@ -146,6 +150,23 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     }
     if (want('joining-nodes')) passes.push(new JoiningNodesPass(popts('joining-nodes'), state).apply(model));
     if (want('single-shift')) passes.push(new SingleShiftPass(popts('single-shift'), state, opts.weightSymmetric).apply(model));
+    if (deferCorrection) {
+      const cm = cloneModel(model);
+      const layers = cm.graph.nodes.filter((n) => n.opType !== 'MatMul' && plan.layers.some((l) => l.outputs[0] === n.outputs[0]));
+      const fq = new Map(layers.map((n) => {
+        const adjust = state.weightScale.get(plan.layers.find((l) => l.outputs[0] === n.outputs[0])!);
+        let wp = layerWeightParams(cm.graph, n, weightScheme);
+        if (adjust) wp = { ...wp, scale: adjust(wp.scale, opts.weightGranularity !== 'per-tensor') };
+        const w = cm.graph.initializers.get(n.inputs[1])!;
+        return [n, fakeQuantize(w.data as Float32Array, w.dims, wp, !opts.noRounding)] as const;
+      }));
+      probes = addBiasProbes(cm.graph, layers, fq);
+      await calibrate(cm, [], calibration as CalibrationData, {
+        observer: 'minmax', observerOptions: {}, maxSamples: opts.calibrationSamples, total: calibrationTotal,
+        extra: probes.map((p) => p.output),
+        onSample: (values) => { for (const p of probes) accumulateProbe(p, values[p.output]); },
+      });
+    }
     for (const t of toCalibrate) {
       const o = r.observers.get(t)!;
       const p = params.get(t)!, { min, max } = state.ranges.get(t)!;
