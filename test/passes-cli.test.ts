@@ -1,0 +1,30 @@
+// `onnx-ptq quantize --passes a,b` and passOptions from --config, on mnist-8.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { main as quantizeMain } from '../src/cli/commands/quantize.js';
+import { loadModel } from '../src/onnx/io.js';
+import { fixture } from './fixtures.js';
+
+const model = fixture('models', 'mnist-8', 'model.onnx');
+const images = fixture('data', 'mnist', 't10k-images-idx3-ubyte.gz');
+afterEach(() => vi.restoreAllMocks());
+
+describe.skipIf(!(model && images))('quantize --passes', () => {
+  it('runs the listed passes (options from --config) and records them; refuses a bad order, writing nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opq-passes-'));
+    const out = join(dir, 'q.onnx'), cfg = join(dir, 'ptq.json');
+    writeFileSync(cfg, JSON.stringify({ passOptions: { equalization: { iterations: 3 } } }));
+    const lines: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => { lines.push(a.join(' ')); });
+    expect(await quantizeMain([model!, '-o', out, '--calib', images!, '--samples', '20', '--config', cfg, '--passes', 'equalization,sign-map,single-shift', '--json'])).toBe(0);
+    const q = loadModel(out);
+    expect(q.metadata.get('onnx_ptq.requant_mode')).toBe('shift');
+    expect(JSON.parse(q.metadata.get('onnx_ptq.passes')!)).toEqual(expect.arrayContaining(['sign-map', 'single-shift']));
+    const bad = join(dir, 'bad.onnx');
+    await expect(quantizeMain([model!, '-o', bad, '--calib', images!, '--samples', '5', '--passes', 'single-shift,equalization'])).rejects.toThrow(/'equalization' cannot run after 'single-shift'/);
+    await expect(quantizeMain([model!, '-o', bad, '--calib', images!, '--samples', '5', '--passes', 'equalise'])).rejects.toThrow(/unknown pass 'equalise'/);
+    expect(existsSync(bad)).toBe(false);
+  });
+});
