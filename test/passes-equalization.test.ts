@@ -57,6 +57,30 @@ describe('EqualizationPass', () => {
     expect(maxRelErr(await run(before, x), await run(after, x))).toBeLessThan(1e-5);
   });
 
+  it('optimize_level 2 crosses a zero Pad (spatial only) and AveragePool, not a Pad of 1 or a channel Pad', async () => {
+    const { Tensor } = await import('../src/tensor.js');
+    const build = (pads: number[], value: number, pool: boolean) => {
+      const m = twoConv('relu');
+      const g = m.graph;
+      const conv2 = g.nodes.find((n) => n.name === 'conv2')!;
+      g.initializers.set('pads', new Tensor('int64', BigInt64Array.from(pads.map(BigInt)), [8]));
+      g.initializers.set('pv', new Tensor('float32', Float32Array.of(value), []));
+      const nodes = [makeNode('Pad', ['a', 'pads', 'pv'], ['p'], {}, 'pad')];
+      if (pool) nodes.push(makeNode('AveragePool', ['p'], ['q'], { kernel_shape: { type: 'ints', value: [2, 2] } }, 'avg'));
+      g.nodes.splice(g.nodes.indexOf(conv2), 0, ...nodes);
+      conv2.inputs[0] = pool ? 'q' : 'p';
+      return m;
+    };
+    const before = build([0, 0, 1, 1, 0, 0, 1, 1], 0, true);
+    const after = cloneModel(before);
+    expect(new EqualizationPass({ optimize_level: 1 }).apply(cloneModel(before)).changed).toBe(0);
+    expect(new EqualizationPass({ optimize_level: 2 }).apply(after).changed).toBe(1);
+    const x = xFeed();
+    expect(maxRelErr(await run(before, x), await run(after, x))).toBeLessThan(1e-5);
+    expect(new EqualizationPass({ optimize_level: 2 }).apply(build([0, 0, 1, 1, 0, 0, 1, 1], 1, false)).changed).toBe(0);
+    expect(new EqualizationPass({ optimize_level: 2 }).apply(build([0, 1, 0, 0, 0, 0, 0, 0], 0, false)).changed).toBe(0);
+  });
+
   it('does not fire across ReLU6 (Clip with a max) nor when conv1 has a second reader', () => {
     for (const m of [twoConv('relu6'), twoConv('relu', true)]) {
       const w = m.graph.initializers.get('w1');
