@@ -3,12 +3,15 @@
 import type { F32Kernels } from '../backends/kernels-f32.js';
 import { getBackend } from '../backends/registry.js';
 import { OnnxPtqError, check } from '../errors.js';
-import { Graph, nodeLabel, type Model, type Node, type ValueInfo } from '../ir/graph.js';
+import { Graph, type Model, type Node, type ValueInfo } from '../ir/graph.js';
 import { inferAndFold, opContext } from '../ir/infer.js';
 import { loadModel } from '../onnx/io.js';
 import { defaultOps, type OpRegistry } from '../ops/index.js';
 import type { OpContext, OpImpl, TypeInfo } from '../ops/types.js';
-import { Tensor, dtypeOfData, sizeOf, type TensorData } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
+import { checkFeeds, runNode, type Feed } from './feeds.js';
+
+export type { Feed };
 
 export type BackendName = 'auto' | 'native' | 'wasm' | 'js';
 const BACKENDS: readonly BackendName[] = ['auto', 'native', 'wasm', 'js'];
@@ -28,8 +31,6 @@ export interface SessionOptions {
   registry?: OpRegistry;
 }
 
-/** A feed: a Tensor, a typed array (dims taken from the model's static input shape), or {data, dims}. */
-export type Feed = Tensor | TensorData | { data: TensorData; dims: readonly number[] };
 
 interface Step {
   node: Node;
@@ -124,8 +125,7 @@ export class InferenceSession {
 
   /** Synchronous run (the engine is synchronous; run() wraps this). */
   runSync(feeds: Record<string, Feed>, opts: { outputs?: string[] } = {}): Record<string, Tensor> {
-    check(feeds && typeof feeds === 'object', 'INVALID_INPUT', 'feeds must be an object mapping input names to tensors');
-    const tensors = this.checkFeeds(feeds);
+    const tensors = checkFeeds(this.inputs, feeds);
     const plan = this.planFor(tensors);
     const wanted = opts.outputs ?? this.outputNames;
     for (const o of wanted)
@@ -134,26 +134,7 @@ export class InferenceSession {
     for (const [k, t] of tensors) values.set(k, t);
     const keep = new Set(wanted);
     for (const step of plan.steps) {
-      const { node, impl, ctx } = step;
-      const ins = node.inputs.map((i) => {
-        if (!i) return undefined;
-        const t = values.get(i);
-        if (!t) throw new OnnxPtqError('INTERNAL', `${nodeLabel(node)}: input '${i}' has no value`);
-        return t;
-      });
-      let outs: Tensor[];
-      try {
-        outs = impl.run(ctx, ins);
-      } catch (e) {
-        if (e instanceof OnnxPtqError) throw e;
-        throw new OnnxPtqError('INTERNAL', `${nodeLabel(node)} failed: ${(e as Error).message}`, { cause: e });
-      }
-      node.outputs.forEach((o, k) => {
-        if (!o) return;
-        const t = outs[k];
-        if (!t) throw new OnnxPtqError('INTERNAL', `${nodeLabel(node)} produced no output #${k} ('${o}')`);
-        values.set(o, t);
-      });
+      runNode(step.impl, step.ctx, step.node, values);
       for (const f of step.free) if (!keep.has(f)) values.delete(f);
     }
     const result: Record<string, Tensor> = {};
@@ -163,33 +144,6 @@ export class InferenceSession {
       result[o] = t;
     }
     return result;
-  }
-
-  private checkFeeds(feeds: Record<string, Feed>): Map<string, Tensor> {
-    for (const k of Object.keys(feeds))
-      check(this.inputNames.includes(k), 'INVALID_INPUT', () => `unknown input '${k}'; the model's inputs are: ${this.inputNames.join(', ')}`);
-    const out = new Map<string, Tensor>();
-    const symbols = new Map<string, number>();
-    for (const v of this.inputs) {
-      const f = feeds[v.name];
-      check(f !== undefined && f !== null, 'INVALID_INPUT', () => `missing input '${v.name}' (${describe(v)})`);
-      const t = toTensor(f, v);
-      if (v.dtype) check(t.dtype === v.dtype, 'INVALID_INPUT', () => `input '${v.name}' must be ${v.dtype}, got ${t.dtype}`);
-      if (v.shape) {
-        check(t.rank === v.shape.length, 'INVALID_INPUT', () => `input '${v.name}' must have rank ${v.shape!.length} (${describe(v)}), got dims [${t.dims.join(', ')}]`);
-        v.shape.forEach((d, i) => {
-          const got = t.dims[i]!;
-          if (typeof d === 'number') check(d === got, 'INVALID_INPUT', () => `input '${v.name}' must have dims ${describe(v)}, got [${t.dims.join(', ')}] (axis ${i})`);
-          else if (typeof d === 'string') {
-            const prev = symbols.get(d);
-            check(prev === undefined || prev === got, 'INVALID_INPUT', () => `input '${v.name}' binds dimension '${d}' to ${got}, but another input bound it to ${prev}`);
-            symbols.set(d, got);
-          }
-        });
-      }
-      out.set(v.name, t);
-    }
-    return out;
   }
 
   /** The plan for these input shapes: the base plan when it is already static, else a cached specialization. */
@@ -231,31 +185,6 @@ export class InferenceSession {
 
 function shapeKey(entries: [string, readonly number[]][]): string {
   return entries.map(([k, d]) => `${k}:${d.join('x')}`).join(',');
-}
-
-function describe(v: ValueInfo): string {
-  return `${v.dtype ?? '?'}[${(v.shape ?? []).map((d) => (d === null ? '?' : d)).join(', ')}]`;
-}
-
-function toTensor(f: Feed, v: ValueInfo): Tensor {
-  try {
-    if (f instanceof Tensor) return f;
-    if (ArrayBuffer.isView(f) || Array.isArray(f)) {
-      const data = f as TensorData;
-      const shape = v.shape;
-      check(
-        shape && shape.every((d) => typeof d === 'number') && sizeOf(shape as number[]) === data.length,
-        'INVALID_INPUT',
-        () => `input '${v.name}' was given as a bare array of ${data.length} elements; pass a Tensor with dims (declared ${describe(v)})`,
-      );
-      return new Tensor(dtypeOfData(data), data, shape as number[]);
-    }
-    if (typeof f === 'object' && 'data' in f && 'dims' in f) return new Tensor(dtypeOfData(f.data), f.data, f.dims);
-  } catch (e) {
-    if (e instanceof OnnxPtqError && e.code !== 'INVALID_INPUT') throw new OnnxPtqError('INVALID_INPUT', `input '${v.name}': ${e.message}`);
-    throw e;
-  }
-  throw new OnnxPtqError('INVALID_INPUT', `input '${v.name}' must be a Tensor, a typed array or {data, dims}`);
 }
 
 /** Structural copy: nodes, value lists and maps are new; tensors are shared (never mutated). */

@@ -10,6 +10,7 @@ import type { OpRegistry } from '../../ops/index.js';
 import { QUANT_RANGE } from '../../ops/qdq.js';
 import type { OpContext, OpImpl } from '../../ops/types.js';
 import { windowParams } from '../../ops/conv-util.js';
+import { runNode } from '../feeds.js';
 import { roundHalfEven } from '../../quant/fixedpoint.js';
 import { makeQAddParams } from '../../quant/qadd.js';
 import { floatMultiplier, makeRequant, type RequantMode, type RequantParams } from '../../quant/requant.js';
@@ -930,22 +931,7 @@ function broadcast(node: Node, a: readonly number[], b: readonly number[]): numb
 }
 
 function runImpl(impl: OpImpl, ctx: OpContext, node: Node, values: Values): void {
-  const ins = node.inputs.map((i) => {
-    if (!i) return undefined;
-    const t = values.get(i);
-    if (!t) throw new OnnxPtqError('INTERNAL', `${nodeLabel(node)}: input '${i}' has no value`);
-    return t;
-  });
-  let outs: Tensor[];
-  try {
-    outs = impl.run(ctx, ins);
-  } catch (e) {
-    if (e instanceof OnnxPtqError) throw e;
-    throw new OnnxPtqError('INTERNAL', `${nodeLabel(node)} failed: ${(e as Error).message}`, { cause: e });
-  }
-  node.outputs.forEach((o, k) => {
-    if (o && outs[k]) values.set(o, outs[k]!);
-  });
+  runNode(impl, ctx, node, values);
 }
 
 /** An integer conv (1-D as 2-D with height 1) with its geometry from the input's dims. */

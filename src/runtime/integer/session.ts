@@ -9,8 +9,9 @@ import { loadModel } from '../../onnx/io.js';
 import { defaultOps, OpRegistry } from '../../ops/index.js';
 import { makeQdqOps } from '../../ops/qdq.js';
 import { REQUANT_MODES, type RequantMode } from '../../quant/requant.js';
-import { Tensor, dtypeOfData, sizeOf, type TensorData } from '../../tensor.js';
+import { Tensor } from '../../tensor.js';
 import { cloneModel } from '../session.js';
+import { checkFeeds, type Feed } from '../feeds.js';
 import { IntKernels } from './kernels.js';
 import { Lowering, type LoweringEntry, type Step, type Values } from './lower.js';
 
@@ -28,7 +29,8 @@ export interface IntegerSessionOptions {
 }
 
 /** A feed: a Tensor, a typed array (dims from the model's static input shape), or {data, dims}. */
-export type IntegerFeed = Tensor | TensorData | { data: TensorData; dims: readonly number[] };
+/** A feed: the same forms as the float session's. */
+export type IntegerFeed = Feed;
 
 export const REQUANT_MODE_METADATA_KEY = 'onnx_ptq.requant_mode';
 
@@ -105,9 +107,8 @@ export class IntegerSession {
 
   /** Runs the plan; outputs come back as the graph declares them (float32 after a graph-output DQ). */
   runSync(feeds: Record<string, IntegerFeed>): Record<string, Tensor> {
-    check(feeds !== null && typeof feeds === 'object', 'INVALID_INPUT', 'feeds must be an object mapping input names to tensors');
     const values: Values = new Map(this.initializers);
-    for (const [k, t] of this.checkFeeds(feeds)) values.set(k, t);
+    for (const [k, t] of checkFeeds(this.inputs, feeds)) values.set(k, t);
     this.steps.forEach((s, i) => {
       s.run(values);
       for (const x of s.inputs) if (this.lastUse.get(x) === i && !this.initializers.has(x)) values.delete(x);
@@ -117,46 +118,6 @@ export class IntegerSession {
       const t = values.get(o);
       if (!t) throw new OnnxPtqError('INTERNAL', `output '${o}' was not computed`);
       out[o] = t;
-    }
-    return out;
-  }
-
-  private checkFeeds(feeds: Record<string, IntegerFeed>): Map<string, Tensor> {
-    for (const k of Object.keys(feeds))
-      check(this.inputNames.includes(k), 'INVALID_INPUT', () => `unknown input '${k}'; the model's inputs are: ${this.inputNames.join(', ')}`);
-    const out = new Map<string, Tensor>();
-    const symbols = new Map<string, number>();
-    for (const v of this.inputs) {
-      const f = feeds[v.name];
-      check(f !== undefined && f !== null, 'INVALID_INPUT', () => `missing input '${v.name}'`);
-      let t: Tensor;
-      try {
-        if (f instanceof Tensor) t = f;
-        else if (ArrayBuffer.isView(f) || Array.isArray(f)) {
-          const shape = v.shape;
-          check(shape && shape.every((d) => typeof d === 'number') && sizeOf(shape as number[]) === (f as TensorData).length, 'INVALID_INPUT',
-            () => `input '${v.name}' was given as a bare array of ${(f as TensorData).length} elements; pass a Tensor with dims`);
-          t = new Tensor(dtypeOfData(f as TensorData), f as TensorData, shape as number[]);
-        } else if (typeof f === 'object' && 'data' in f && 'dims' in f) t = new Tensor(dtypeOfData(f.data), f.data, f.dims);
-        else throw new OnnxPtqError('INVALID_INPUT', `input '${v.name}' must be a Tensor, a typed array or {data, dims}`);
-      } catch (e) {
-        if (e instanceof OnnxPtqError && e.code !== 'INVALID_INPUT') throw new OnnxPtqError('INVALID_INPUT', `input '${v.name}': ${e.message}`);
-        throw e;
-      }
-      if (v.dtype) check(t.dtype === v.dtype, 'INVALID_INPUT', () => `input '${v.name}' must be ${v.dtype}, got ${t.dtype}`);
-      if (v.shape) {
-        check(t.rank === v.shape.length, 'INVALID_INPUT', () => `input '${v.name}' must have rank ${v.shape!.length}, got dims [${t.dims.join(', ')}]`);
-        v.shape.forEach((d, i) => {
-          const got = t.dims[i]!;
-          if (typeof d === 'number') check(d === got, 'INVALID_INPUT', () => `input '${v.name}' must have dims [${v.shape!.join(', ')}], got [${t.dims.join(', ')}] (axis ${i})`);
-          else if (typeof d === 'string') {
-            const prev = symbols.get(d);
-            check(prev === undefined || prev === got, 'INVALID_INPUT', () => `input '${v.name}' binds dimension '${d}' to ${got}, but another input bound it to ${prev}`);
-            symbols.set(d, got);
-          }
-        });
-      }
-      out.set(v.name, t);
     }
     return out;
   }
