@@ -141,6 +141,7 @@ export class EqualizationPass extends GraphPass<EqualizationOptions> {
       const names = new Set(g.nodes.map((n) => n.name));
       for (const l of o.interested_layers) if (!names.has(l)) this.fail(`option 'interested_layers' names node '${l}', which is not in the graph`);
     }
+    mine = new Set<string>();
     let pairs = this.findPairs(g);
     if (o.interested_layers) {
       const want = new Set(o.interested_layers);
@@ -182,6 +183,7 @@ export class EqualizationPass extends GraphPass<EqualizationOptions> {
         for (const d of p.downs) scaleDown(g, d, s);
       }
     }
+    mine = new Set<string>();
     for (const p of pairs) {
       report.changed++;
       if (o.verbose) {
@@ -269,11 +271,13 @@ function downRanges(g: Graph, n: Node, c: number): Float64Array {
 }
 
 /** Writes a new copy of an initializer (it may be shared with other nodes). */
-const owned = new WeakMap<Graph, Set<string>>();
+/**
+ * Initializers created during the current apply(): only those are edited in place (an input
+ * initializer may be shared with another node or with a cloned model).
+ */
+let mine = new Set<string>();
 function rewrite(g: Graph, n: Node, input: number, f: (d: Float32Array) => void): void {
   const t = floatInit(g, n.inputs[input])!;
-  const mine = owned.get(g) ?? new Set<string>();
-  owned.set(g, mine);
   if (mine.has(n.inputs[input])) {
     f(t.data as Float32Array);
     return;
