@@ -117,6 +117,8 @@ describe('EqualizationPass', () => {
   it('interested_layers filters pairs and must name existing nodes; bad options name the pass and option', () => {
     expect(new EqualizationPass({ interested_layers: ['conv2'] }).apply(twoConv()).changed).toBe(1);
     expect(() => new EqualizationPass({ interested_layers: ['nope'] }).apply(twoConv())).toThrow(/equalization: option 'interested_layers' names node 'nope'/);
+    expect(() => new EqualizationPass({ interested_layers: ['relu'] }).apply(twoConv())).toThrow(/equalization: option 'interested_layers': Relu node 'relu' is in no equalizable pair \(not a Conv/);
+    expect(() => new EqualizationPass({ interested_layers: ['conv1'] }).apply(twoConv('relu6'))).toThrow(/equalization: option 'interested_layers': Conv node 'conv1' is in no equalizable pair/);
     expect(() => new EqualizationPass({ iterations: 0 })).toThrow(OnnxPtqError);
     expect(() => new EqualizationPass({ weight_threshold: 'x' as never })).toThrow(/equalization: option 'weight_threshold'/);
     expect(() => new EqualizationPass({ optimize_level: 3 })).toThrow(/optimize_level/);

@@ -146,6 +146,12 @@ export class EqualizationPass extends GraphPass<EqualizationOptions> {
     if (o.interested_layers) {
       const want = new Set(o.interested_layers);
       pairs = pairs.filter((p) => want.has(p.up.name) || p.downs.some((d) => want.has(d.name)));
+      // A named layer that belongs to no eligible pair is an error, not a silent no-op.
+      for (const l of o.interested_layers) {
+        if (pairs.some((p) => p.up.name === l || p.downs.some((d) => d.name === l))) continue;
+        const n = g.nodes.find((m) => m.name === l)!;
+        this.fail(`option 'interested_layers': ${nodeLabel(n)} is in no equalizable pair (${isLayer(g, n) ? `no Conv/Gemm joined to it directly${o.optimize_level === 1 ? ' or through Relu' : ' or through Relu, pools or zero Pad'}, each link read once` : 'not a Conv or Gemm with constant float32 weights'})`);
+      }
     }
     if (o.including_activation) {
       for (const p of pairs) if (!this.channelRanges?.get(p.act)) this.fail(`option 'including_activation' needs calibrated ranges, none for '${p.act}' (node ${nodeLabel(p.up)})`);
