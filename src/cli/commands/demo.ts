@@ -15,7 +15,7 @@ mnist-8 and MNIST come from ONNX_PTQ_FIXTURES, ../shared/fixtures or the cache (
 default ~/.cache/onnx-ptq); elsewhere they are downloaded from their public homes (sha256 checked).
 
 options:
-  --html <file>        the report (default onnx-ptq-demo.html)
+  --html <file>        the report (default build/onnx-ptq-demo.html)
   --limit N            validate on the first N images only (default 10000)
   --backends a,b       integer backends to run (default: every one that loads)
   --no-onnxruntime     skip onnxruntime-node
@@ -45,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   const header = ['executor', 'accuracy', 'agreement with float', 'ms / image', 'same bits as first int8 backend'];
   const rows = r.rows.map((x) => [x.executor, pct(x.accuracy), pct(x.agreement), x.msPerImage.toFixed(3), x.identical === undefined ? '-' : x.identical ? 'yes' : 'NO']);
-  const html = (values.html as string | undefined) ?? 'onnx-ptq-demo.html';
+  const html = (values.html as string | undefined) ?? 'build/onnx-ptq-demo.html';
   const floatRow = r.rows[0], int8 = r.rows.filter((x) => x.executor.startsWith('int8 integer'));
   writeFileAtomic(html, renderHtml({
     title: 'onnx-ptq demo: mnist-8 to int8',
