@@ -22,4 +22,18 @@ describe.skipIf(!has('models', 'mnist-8', 'model.onnx'))('onnx-ptq demo', () => 
     expect(rest.some((x) => x.executor.includes('onnxruntime'))).toBe(true);
     expect(r.analysis.layers.map((l) => l.name).sort()).toEqual(['Convolution110', 'Convolution28', 'Times212']);
   }, 120_000);
+
+  it('the command has --help with examples and refuses unknown options', async () => {
+    const { main } = await import('../src/cli/commands/demo.js');
+    const orig = console.log;
+    const logs: string[] = [];
+    console.log = (s: string) => logs.push(String(s));
+    try {
+      expect(await main(['--help'])).toBe(0);
+    } finally {
+      console.log = orig;
+    }
+    expect(logs.join('\n')).toMatch(/examples:[\s\S]*onnx-ptq demo/);
+    await expect(main(['--bogus'])).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+  });
 });
