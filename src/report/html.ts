@@ -35,7 +35,7 @@ export function sqnrBars(layers: LayerAnalysis[]): string {
   const x = (v: number) => left + (Math.max(0, fin(v, max)) / max) * (width - left - 60);
   const h = top + rowH * layers.length + 24;
   const parts = [`<svg class="plot sqnr" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${h}" role="img" aria-label="per-layer SQNR">`,
-    `<text x="${left}" y="14" class="axis">SQNR (dB): dark = layer quantized alone (model output), light = layer output with everything quantized</text>`];
+    `<text x="${left}" y="14" class="axis">SQNR dB: dark = layer alone (model output), light = graphwise (layer output)</text>`];
   layers.forEach((l, i) => {
     const y = top + i * rowH;
     parts.push(`<text x="${left - 6}" y="${y + 11}" text-anchor="end" class="label">${esc(l.name)}</text>`);
