@@ -318,3 +318,30 @@ export async function analyze(floatSrc: Src, quantSrc: Src, data: Iterable<Feeds
   result.sort((a, b) => key(a) - key(b) || a.graphwise.sqnrDb - b.graphwise.sqnrDb);
   return { samples: samples.length, output: { ...outAcc.stats(), agreement: agree / samples.length }, layers: result };
 }
+
+/**
+ * Per output channel [min, max] of each layer's float weight before any graph pass (after BN and
+ * bias-Add folding, as quantize() sees it): the "before" of the equalization plot.
+ */
+export function floatWeightRanges(floatModel: Model, layers: readonly { name: string; op: string }[]): Map<string, { channelMin: number[]; channelMax: number[] }> {
+  const fl = foldedFloatLayers(floatModel);
+  const out = new Map<string, { channelMin: number[]; channelMax: number[] }>();
+  for (const l of layers) {
+    const w = fl.get(l.name)?.weight;
+    if (!w || !(w.data instanceof Float32Array)) continue;
+    const node = floatModel.graph.nodes.find((n) => (n.name || n.outputs[0]) === l.name);
+    const transB = node?.attributes.get('transB');
+    const axis = l.op === 'Conv' || l.op === 'ConvTranspose' || (transB?.type === 'int' && transB.value === 1) ? 0 : w.dims.length - 1;
+    const ch = w.dims[axis] ?? 1;
+    let inner = 1;
+    for (let i = axis + 1; i < w.dims.length; i++) inner *= w.dims[i];
+    const mn = new Array<number>(ch).fill(Infinity), mx = new Array<number>(ch).fill(-Infinity);
+    for (let i = 0; i < w.size; i++) {
+      const c = Math.floor(i / inner) % ch, v = w.data[i];
+      if (v < mn[c]) mn[c] = v;
+      if (v > mx[c]) mx[c] = v;
+    }
+    out.set(l.name, { channelMin: mn, channelMax: mx });
+  }
+  return out;
+}

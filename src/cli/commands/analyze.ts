@@ -2,7 +2,7 @@
 import { OnnxPtqError } from '../../errors.js';
 import { loadModel, saveModel } from '../../onnx/io.js';
 import type { Model } from '../../ir/graph.js';
-import { analyze, takeSamples } from '../../analysis/analyze.js';
+import { analyze, floatWeightRanges, takeSamples } from '../../analysis/analyze.js';
 import { keepFloatAuto } from '../../analysis/mixed-precision.js';
 import { syntheticTextSet } from '../../analysis/synthetic-text.js';
 import { resolveQuantizeOptions } from '../../ptq/options.js';
@@ -113,7 +113,12 @@ export async function main(argv: string[]): Promise<number> {
   const r = await analyze(floatModel, quantModel, data, { layerwise: !values['no-layerwise'] });
   if (values.report) writeFileAtomic(values.report as string, toJson(r));
   if (values.html) {
-    writeFileAtomic(values.html as string, renderHtml({ title: `onnx-ptq analysis: ${positionals[1]}`, summary: [`float model ${positionals[0]}`, `quantized model ${positionals[1]}`], analysis: r }));
+    // Equalization changed the weights: plot the float weights before it next to the quantized ones.
+    const passes = quantModel.metadata.get('onnx_ptq.passes') ?? '';
+    const weightsBefore = passes.includes('equalization') ? floatWeightRanges(floatModel, r.layers) : undefined;
+    writeFileAtomic(values.html as string, renderHtml({
+      title: `onnx-ptq analysis: ${positionals[1]}`, summary: [`float model ${positionals[0]}`, `quantized model ${positionals[1]}`, ...(passes ? [`passes: ${passes}`] : [])], analysis: r, weightsBefore,
+    }));
   }
   if (values.json) console.log(toJson(r));
   say(analysisTable(r, top));
