@@ -8,14 +8,15 @@
  *    2^k_c / M_c is absorbed by q_w = round(W / Sw'_c), and the bias follows, b_q = round(b / (Sx Sw'_c)));
  *    needs symmetric weights (zero point 0);
  *  - Add (both inputs on one scale S, as joining-nodes leaves them; required): the output scale
- *    becomes S * 2^ceil(log2(S_out / S)) on the same range (for every tensor joined with it);
- *  - Mul: S_out' = Sa Sb 2^ceil(log2(S_out / (Sa Sb))); AveragePool / GlobalAveragePool (the kernel
- *    divides by the window count, then rescales by Sx / S_out): S_out' = Sx 2^ceil(log2(S_out / Sx));
+ *    becomes S * 2^k, k = round(log2(S_out / S)) (option output_rounding 'nearest', the default) or
+ *    ceil(...) ('up'), on the same range (for every tensor joined with it);
+ *  - Mul: S_out' = Sa Sb 2^k(S_out / (Sa Sb)); AveragePool / GlobalAveragePool (the kernel
+ *    divides by the window count, then rescales by Sx / S_out): S_out' = Sx 2^k(S_out / Sx);
  *  - Concat with shared parameters (joining-nodes) needs no multiplier; unary ops (Relu, Clip,
  *    Sigmoid, HardSigmoid, ...) run as 256-entry tables in the executor: no multiplier either.
  * Anything else that requantizes is left to the executor's `shift` mode, which rounds its
  * multiplier to the nearest power of two; the report counts those nodes.
- * Rounding up keeps every range representable: coarser steps (at most 2x), never clipping.
+ * Weights round up: every weight stays representable (steps at most 2x coarser, never clipping).
  */
 import type { Model, Node } from '../ir/graph.js';
 import { outputPoint } from '../ptq/plan.js';
@@ -28,6 +29,14 @@ import { rootOf, type QuantState } from './quant-state.js';
 const TABLE_OPS = ['Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'LeakyRelu', 'Relu', 'Clip', 'MaxPool', 'GlobalMaxPool'];
 
 export interface SingleShiftOptions {
+  /**
+   * How Add/Mul/pool output scales reach a power-of-two multiple: 'nearest' (the scale moves by a
+   * factor in [0.71, 1.41]; when it shrinks, the top of the calibrated range saturates) or 'up'
+   * (never clips, up to 2x coarser). Default 'nearest': on the PaddleOCR classifier it scores
+   * 5.75 dB logits SQNR against 3.75 dB for 'up' (per-tensor, joining-nodes + single-shift).
+   * Layer weights always round up (a weight must never clip).
+   */
+  output_rounding: 'nearest' | 'up';
   /** Report every rescale. Default false. */
   verbose: boolean;
 }
@@ -36,8 +45,9 @@ export class SingleShiftPass extends GraphPass<SingleShiftOptions> {
   readonly name = 'single-shift';
 
   constructor(options: Partial<SingleShiftOptions>, private readonly state: QuantState, private readonly weightSymmetric = true) {
-    super({ verbose: false }, options);
+    super({ output_rounding: 'nearest', verbose: false }, options);
     if (typeof this.options.verbose !== 'boolean') this.fail(`option 'verbose' must be true or false`);
+    if (this.options.output_rounding !== 'nearest' && this.options.output_rounding !== 'up') this.fail(`option 'output_rounding' must be 'nearest' or 'up', got ${JSON.stringify(this.options.output_rounding)}`);
   }
 
   apply(model: Model): PassReport {
@@ -65,6 +75,7 @@ export class SingleShiftPass extends GraphPass<SingleShiftOptions> {
       }
     };
     const up = (m: number) => 2 ** Math.ceil(Math.log2(m) - 1e-9);
+    const outRound = (m: number) => (this.options.output_rounding === 'nearest' ? 2 ** Math.round(Math.log2(m)) : up(m));
     let approx = 0;
     const fused = new Set<Node>();
     for (const n of s.layers) { const f = outputPoint(g, n).fused; if (f) fused.add(f); }
@@ -76,7 +87,7 @@ export class SingleShiftPass extends GraphPass<SingleShiftOptions> {
         const a = P(n.inputs[0]), b = P(n.inputs[1]);
         if (!a || !b) continue;
         if (a.scale !== b.scale) this.fail(`${nodeLabel(n)}: inputs on different scales (${a.scale}, ${b.scale}) cannot share one shift; run joining-nodes before single-shift`);
-        const sc = a.scale * up(y.scale / a.scale);
+        const sc = a.scale * outRound(y.scale / a.scale);
         setScale(n.outputs[0], sc);
         report.changed++;
         if (this.options.verbose) report.details.push(`${nodeLabel(n)}: output scale ${y.scale.toPrecision(5)} -> ${sc.toPrecision(5)} (input scale x 2^${Math.log2(sc / a.scale)})`);
@@ -84,7 +95,7 @@ export class SingleShiftPass extends GraphPass<SingleShiftOptions> {
         const a = P(n.inputs[0]), b = n.opType === 'Mul' ? P(n.inputs[1]) : undefined;
         if (!a || (n.opType === 'Mul' && !b)) continue;
         const base = a.scale * (b ? b.scale : 1);
-        const sc = base * up(y.scale / base);
+        const sc = base * outRound(y.scale / base);
         setScale(n.outputs[0], sc);
         report.changed++;
         if (this.options.verbose) report.details.push(`${nodeLabel(n)}: output scale ${y.scale.toPrecision(5)} -> ${sc.toPrecision(5)}`);
