@@ -46,6 +46,7 @@ describe('pass pipeline', () => {
     await bad(['layer-split'], { 'layer-split': { method: 3 } }, /layer-split: option 'method'/);
     await bad(['sign-map'], { 'sign-map': { verbose: 'yes' } }, /sign-map: option 'verbose'/);
     await bad(['joining-nodes'], { 'joining-nodes': { extra: 1 } }, /JoiningNodesPass: unknown option 'extra'/);
+    await bad(['single-shift'], { 'single-shift': { output_rounding: 'down' } }, /single-shift: option 'output_rounding'/);
     const e = await quantize(twoConv('relu'), { weightOnly: true, passes: ['sign-map'] }).catch((x) => x);
     expect(String(e.message)).toMatch(/sign-map: needs calibrated activations/);
     const it = (function* () { yield* calib; })();
