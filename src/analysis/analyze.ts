@@ -298,7 +298,7 @@ export async function analyze(floatSrc: Src, quantSrc: Src, data: Iterable<Feeds
   });
   if (opts.layerwise ?? true) {
     const lbar = progress('analyzing (layerwise)');
-    const floatWeights = foldedFloatLayers(floatModel);
+    const floatWeights = foldedFloatLayers(floatModel, quantModel);
     for (let li = 0; li < layers.length; li++) {
       const m = keepOnlyLayers(quantModel, new Set([layers[li].name]), floatWeights);
       const s = await InferenceSession.create(m, { registry });

@@ -80,7 +80,7 @@ export async function keepFloatAuto(floatSrc: Model | string | Uint8Array, opts:
   const analysis = await analyze(floatModel, full.model, opts.calibration.slice(0, opts.analysisSamples ?? 32));
   const ranked = analysis.layers.map((l) => l.name);
   const all = qdqLayers(full.model).map((l) => l.name);
-  const floatWeights = foldedFloatLayers(floatModel);
+  const floatWeights = foldedFloatLayers(floatModel, full.model);
   const search: EvalPoint[] = [];
   const cache = new Map<number, EvalPoint>();
   const models = new Map<number, Model>();

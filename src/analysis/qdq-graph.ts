@@ -13,6 +13,7 @@ import { intAttr } from '../passes/pass.js';
 import { inferAndFold } from '../ir/infer.js';
 import { FoldBatchNormPass } from '../passes/fold-batchnorm.js';
 import { FoldBiasAddPass } from '../passes/fold-bias-add.js';
+import { EqualizationPass } from '../passes/equalization.js';
 
 export const LAYER_OPS = new Set(['Conv', 'Gemm', 'MatMul', 'ConvTranspose']);
 
@@ -147,12 +148,30 @@ export interface FloatLayer {
  * The float weights and biases of each layer as quantize() saw them (after BatchNormalization and
  * bias-Add folding), by node name: what a layer kept in float computes with.
  */
-export function foldedFloatLayers(floatModel: Model): Map<string, FloatLayer> {
+export function foldedFloatLayers(floatModel: Model, quantModel?: Model): Map<string, FloatLayer> {
   const m = cloneModel(floatModel);
   m.graph.inputs = m.graph.inputs.filter((v) => !m.graph.initializers.has(v.name));
   const { types } = inferAndFold(m, { fold: true });
   new FoldBatchNormPass().apply(m);
   new FoldBiasAddPass({}, types).apply(m);
+  // Weight-changing passes recorded in the quantized model: its float layers must compute with the
+  // same transformed weights, or enabled and disabled layers would not fit together. Equalization
+  // (from weights alone) is replayed; passes that cannot be replayed from the float model alone
+  // (layer split, single shift, equalization with activation ranges) leave the dequantized weights.
+  let recorded: { passes?: string[]; passOptions?: Record<string, Record<string, unknown>> } = {};
+  try {
+    recorded = JSON.parse(quantModel?.metadata.get('onnx_ptq.options') ?? '{}') as typeof recorded;
+  } catch {
+    recorded = {};
+  }
+  const passes = recorded.passes ?? [];
+  if (passes.includes('layer-split') || passes.includes('single-shift')) return new Map();
+  if (passes.includes('equalization')) {
+    const po = (recorded.passOptions?.equalization ?? {}) as Record<string, never>;
+    const eq = new EqualizationPass(po);
+    if (eq.options.including_activation) return new Map();
+    eq.apply(m);
+  }
   const out = new Map<string, FloatLayer>();
   for (const n of m.graph.nodes) {
     if (!LAYER_OPS.has(n.opType)) continue;
