@@ -7,6 +7,7 @@
  *   5. write QDQ: int8 weights (per tensor, channel or group), int32 biases, Q/DQ on activations;
  *      settings QDQ cannot carry go to metadata_props (onnx_ptq.*).
  */
+import { createRequire } from 'node:module';
 import { OnnxPtqError } from '../errors.js';
 import type { Model } from '../ir/graph.js';
 import { inferAndFold } from '../ir/infer.js';
@@ -68,7 +69,9 @@ export type QuantizeInput = Partial<QuantizeOptions> & {
   calibrationTotal?: number;
 };
 
-const VERSION = '0.1.0';
+// The package's own version, recorded in the models it writes (package.json sits two levels up from
+// both src/ptq/ and dist/ptq/).
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 export async function quantize(source: Model | string | Uint8Array, input: QuantizeInput = {}): Promise<QuantizeResult> {
   const { calibration, calibrationTotal, ...rest } = input;
