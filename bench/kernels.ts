@@ -13,6 +13,7 @@ import { floatMultiplier, makeRequant } from '../src/quant/requant.js';
 import type { Backend } from '../src/backends/types.js';
 import type { Conv2dShape } from '../src/backends/kernels-conv.js';
 import { singleNodeModel } from './onnx-single-node.js';
+import { mulberry32 } from '../src/util/prng.js';
 
 const argv = process.argv.slice(2);
 const jsonOnly = argv.includes('--json');
@@ -73,15 +74,7 @@ const backends: Backend[] = registry.status().filter((s) => s.loaded).map((s) =>
 const native = backends.find((b) => b.name === 'native');
 const threadCounts = multi > 1 && native ? [1, multi] : [1];
 
-function rnd(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rnd = mulberry32;
 
 async function ortTime(model: Uint8Array, feeds: Record<string, ort.Tensor>, threads: number): Promise<number> {
   const sess = await ort.InferenceSession.create(model, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' });

@@ -6,6 +6,7 @@
  */
 import { Tensor } from '../tensor.js';
 import type { Feeds } from '../ptq/calibrate.js';
+import { mulberry32 } from '../util/prng.js';
 
 
 // A small 5x9 bitmap font (rows top to bottom: 2 ascender rows, 5 x-height rows, 2 descender rows):
@@ -41,17 +42,6 @@ const GLYPHS: Record<string, string[]> = {
 };
 const LETTERS = Object.keys(GLYPHS);
 const LOWER = LETTERS.filter((c) => c === c.toLowerCase());
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function syntheticTextLine(seed: number, height = 48, width = 192): Float32Array {
   const r = mulberry32(seed);
