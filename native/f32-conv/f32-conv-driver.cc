@@ -255,7 +255,6 @@ void RunFlat(const Conv2dF32Args& a, const F32Ukernels& uk) {
   const size_t rs = fg.qw, pf = fg.pf, plane_size = fg.plane_size, khw = size_t(p.kh) * p.kw;
   const size_t mr = uk.mr, nr = uk.nr, mp = RoundUp(mg, mr);
   const size_t kcb = f32::KcOf(K), ncb = f32::NcOf(kcb, pf, nr);
-  const uint32_t clamp = a.clamp ? kF32Clamp : 0;
   uintptr_t cur = reinterpret_cast<uintptr_t>(a.workspace);
   float* apack = Carve(&cur, mp * K);
   float* planes = Carve(&cur, cg * plane_size);
@@ -279,20 +278,9 @@ void RunFlat(const Conv2dF32Args& a, const F32Ukernels& uk) {
       auto block = [&](size_t blk, size_t thread) {
         float* bpack = bbase + thread * bstride;
         const size_t j0 = blk * ncb, nc = std::min(ncb, pf - j0), ncp = RoundUp(nc, nr);
-        for (size_t k0 = 0; k0 < K; k0 += kcb) {
-          const size_t kc = std::min(kcb, K - k0);
-          PackFlatAny(p, planes, plane_size, taps, k0, kc, j0, ncp, pf, nr, bpack);
-          const bool first = k0 == 0;
-          const uint32_t flags = (first ? 0 : kF32Accumulate) | (k0 + kc == K ? clamp : 0);
-          for (size_t q0 = 0; q0 < nc; q0 += nr) {
-            const float* bp = bpack + q0 * kc;
-            const size_t cols = std::min(nr, nc - q0);
-            for (size_t i0 = 0; i0 < mg; i0 += mr) {
-              f32::RunTile(uk, kc, apack + k0 * mp + i0 * kc, bp, tmp + i0 * pf + j0 + q0, pf, std::min(mr, mg - i0), cols,
-                           first && bias ? bias + i0 : nullptr, flags, p.act_min, p.act_max);
-            }
-          }
-        }
+        f32::RunColumnBlock(uk, mg, K, kcb, mp, apack, bpack, nc,
+                            [&](size_t k0, size_t kc, float* dst) { PackFlatAny(p, planes, plane_size, taps, k0, kc, j0, ncp, pf, nr, dst); },
+                            tmp + j0, pf, bias, false, a.clamp, p.act_min, p.act_max);
       };
       if (blocks == 1 || a.pool == nullptr || uint64_t(mg) * K * pf < f32::kMinParallelMacs) {
         for (size_t b = 0; b < blocks; ++b) block(b, 0);
@@ -313,7 +301,6 @@ void RunGeneral(const Conv2dF32Args& a, const F32Ukernels& uk) {
   const size_t P = size_t(p.oh) * p.ow, hw = size_t(p.h) * p.w;
   const size_t mr = uk.mr, nr = uk.nr, mp = RoundUp(mg, mr);
   const size_t kcb = f32::KcOf(K), ncb = f32::NcOf(kcb, P, nr);
-  const uint32_t clamp = a.clamp ? kF32Clamp : 0;
   uintptr_t cur = reinterpret_cast<uintptr_t>(a.workspace);
   float* apack = Carve(&cur, mp * K);
   float* bbase = Carve(&cur, 0);
@@ -329,20 +316,9 @@ void RunGeneral(const Conv2dF32Args& a, const F32Ukernels& uk) {
       auto block = [&](size_t blk, size_t thread) {
         float* bpack = bbase + thread * bstride;
         const size_t p0 = blk * ncb, nc = std::min(ncb, P - p0), ncp = RoundUp(nc, nr);
-        for (size_t k0 = 0; k0 < K; k0 += kcb) {
-          const size_t kc = std::min(kcb, K - k0);
-          PackIm2colAny(p, x, k0, kc, p0, ncp, nr, bpack);
-          const bool first = k0 == 0;
-          const uint32_t flags = (first ? 0 : kF32Accumulate) | (k0 + kc == K ? clamp : 0);
-          for (size_t q0 = 0; q0 < nc; q0 += nr) {
-            const float* bp = bpack + q0 * kc;
-            const size_t cols = std::min(nr, nc - q0);
-            for (size_t i0 = 0; i0 < mg; i0 += mr) {
-              f32::RunTile(uk, kc, apack + k0 * mp + i0 * kc, bp, y + i0 * P + p0 + q0, P, std::min(mr, mg - i0), cols,
-                           first && bias ? bias + i0 : nullptr, flags, p.act_min, p.act_max);
-            }
-          }
-        }
+        f32::RunColumnBlock(uk, mg, K, kcb, mp, apack, bpack, nc,
+                            [&](size_t k0, size_t kc, float* dst) { PackIm2colAny(p, x, k0, kc, p0, ncp, nr, dst); },
+                            y + p0, P, bias, false, a.clamp, p.act_min, p.act_max);
       };
       if (blocks == 1 || a.pool == nullptr || uint64_t(mg) * K * P < f32::kMinParallelMacs) {
         for (size_t b = 0; b < blocks; ++b) block(b, 0);

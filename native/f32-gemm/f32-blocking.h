@@ -66,6 +66,30 @@ inline void RunTile(const F32Ukernels& uk, size_t kc, const float* a, const floa
   for (size_t r = 0; r < rows; ++r) std::memcpy(c + r * ldc, tile + r * uk.nr, cols * sizeof(float));
 }
 
+// The k loop of one block of nc output columns, shared by the GEMM and conv drivers: for each k
+// slice, pack(k0, kc, bpack) fills the B panel, then the microkernel runs over every row tile of
+// the m rows of packed A (mp rows padded). y is the block's first column (leading dimension ldy);
+// bias (per row) is added on the first slice; accumulate_first starts from y's contents (Gemm's C).
+template <typename Pack>
+inline void RunColumnBlock(const F32Ukernels& uk, size_t m, size_t k, size_t kcb, size_t mp, const float* apack,
+                           float* bpack, size_t nc, Pack&& pack, float* y, size_t ldy, const float* bias,
+                           bool accumulate_first, bool clamp, float lo, float hi) {
+  for (size_t k0 = 0; k0 < k; k0 += kcb) {
+    const size_t kc = std::min(kcb, k - k0);
+    pack(k0, kc, bpack);
+    const bool first = k0 == 0;
+    const uint32_t flags = ((!first || accumulate_first) ? kF32Accumulate : 0) | ((k0 + kc == k && clamp) ? kF32Clamp : 0);
+    for (size_t q0 = 0; q0 < nc; q0 += uk.nr) {
+      const float* bp = bpack + q0 * kc;
+      const size_t cols = std::min(uk.nr, nc - q0);
+      for (size_t i0 = 0; i0 < m; i0 += uk.mr) {
+        RunTile(uk, kc, apack + k0 * mp + i0 * kc, bp, y + i0 * ldy + q0, ldy, std::min(uk.mr, m - i0), cols,
+                first && bias ? bias + i0 : nullptr, flags, lo, hi);
+      }
+    }
+  }
+}
+
 }  // namespace f32
 }  // namespace opq
 

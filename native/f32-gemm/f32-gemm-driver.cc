@@ -105,19 +105,9 @@ void GemmF32Run(const GemmF32Args& g, const F32Ukernels& uk) {
   auto block = [&](size_t blk, size_t thread) {
     float* bpack = bbase + thread * bstride;
     const size_t j0 = blk * ncb, nc = std::min(ncb, g.n - j0), ncp = RoundUp(nc, nr);
-    for (size_t k0 = 0; k0 < g.k; k0 += kcb) {
-      const size_t kc = std::min(kcb, g.k - k0);
-      PackB(g, k0, kc, j0, ncp, nr, bpack);
-      const uint32_t flags = ((k0 != 0 || with_c) ? kF32Accumulate : 0) | ((k0 + kc == g.k && g.clamp) ? kF32Clamp : 0);
-      for (size_t q0 = 0; q0 < nc; q0 += nr) {
-        const float* bp = bpack + q0 * kc;
-        const size_t cols = std::min(nr, nc - q0);
-        for (size_t i0 = 0; i0 < g.m; i0 += mr) {
-          f32::RunTile(uk, kc, apack + k0 * mp + i0 * kc, bp, g.y + i0 * g.ldy + j0 + q0, g.ldy,
-                       std::min(mr, g.m - i0), cols, nullptr, flags, g.lo, g.hi);
-        }
-      }
-    }
+    f32::RunColumnBlock(uk, g.m, g.k, kcb, mp, apack, bpack, nc,
+                        [&](size_t k0, size_t kc, float* dst) { PackB(g, k0, kc, j0, ncp, nr, dst); },
+                        g.y + j0, g.ldy, nullptr, with_c, g.clamp, g.lo, g.hi);
   };
   const size_t blocks = f32::DivUp(g.n, ncb);
   if (blocks == 1 || g.pool == nullptr || uint64_t(g.m) * g.n * g.k < f32::kMinParallelMacs) {
