@@ -196,3 +196,13 @@ describe('quantization schemes', () => {
     expect(Math.abs(rounded[0] - 0.123)).toBeGreaterThan(1e-3);
   });
 });
+
+describe('observers: non-finite data', () => {
+  it('a NaN in the data is OnnxPtqError INVALID_DATA, not a crash', () => {
+    const o = createObserver('kl');
+    let err: unknown;
+    try { o.observe([1, Number.NaN, 2]); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(OnnxPtqError);
+    expect((err as OnnxPtqError).code).toBe('INVALID_DATA');
+  });
+});

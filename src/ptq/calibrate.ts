@@ -62,7 +62,13 @@ export async function calibrate(
       if (!(v instanceof Tensor) || !(v.data instanceof Float32Array)) {
         throw new OnnxPtqError('INVALID_DATA', `calibration: tensor '${t}' is not float32 in sample ${n}`);
       }
-      observers.get(t)!.observe(v.data);
+      try {
+        observers.get(t)!.observe(v.data);
+      } catch (e) {
+        // Name the tensor and sample: a NaN deep in the model is otherwise impossible to place.
+        if (e instanceof OnnxPtqError) throw new OnnxPtqError(e.code, `calibration: tensor '${t}' in sample ${n}: ${e.message}`, { cause: e });
+        throw e;
+      }
     }
     opts.onSample?.(outs);
     n++;

@@ -1,3 +1,5 @@
+import { OnnxPtqError } from '../../errors.js';
+
 /**
  * A histogram whose memory is fixed by its bin count, whatever the number of samples. Its range
  * grows by doubling the bin width (merging pairs of bins exactly), extending left or right, so no
@@ -14,7 +16,7 @@ export class AdaptiveHistogram {
   total = 0;
 
   constructor(readonly bins = 2048) {
-    if (!Number.isInteger(bins) || bins < 16 || bins % 2 !== 0) throw new RangeError(`histogram bins must be an even integer >= 16, got ${bins}`);
+    if (!Number.isInteger(bins) || bins < 16 || bins % 2 !== 0) throw new OnnxPtqError('INVALID_OPTION', `histogram bins must be an even integer >= 16, got ${bins}`);
     this.counts = new Float64Array(bins);
   }
 
@@ -33,9 +35,10 @@ export class AdaptiveHistogram {
       const v = values[i];
       if (v < vmin) vmin = v;
       if (v > vmax) vmax = v;
+      if (v !== v) vmin = NaN; // NaN compares false above; make the check below see it
     }
     if (values.length === 0) return;
-    if (!Number.isFinite(vmin) || !Number.isFinite(vmax)) throw new RangeError('histogram: non-finite value in the data');
+    if (!Number.isFinite(vmin) || !Number.isFinite(vmax)) throw new OnnxPtqError('INVALID_DATA', 'histogram: the data holds a non-finite value (NaN or infinity)');
     if (this.width === 0) this.init(vmin, vmax);
     while (vmin < this.lo) this.grow('left');
     while (vmax >= this.hi) this.grow('right');
