@@ -1,7 +1,7 @@
 // Graph passes on the PaddleOCR text-direction classifier (ch_ppocr_mobile_v2.0_cls, MobileNetV3-
 // style: depthwise convolutions after batch-norm folding, the classic per-tensor failure case).
-// Data: synthetic text-line images (bench/ocr-data.ts; no real images ship with the model),
-// 32 for calibration and a disjoint 64 for evaluation. The final Softmax is removed so the figure
+// Data: synthetic text lines set in DejaVu fonts (src/data/synthetic-text.ts; no real images ship
+// with the model), 32 for calibration (seeds 1..) and a disjoint 64 for evaluation (seeds 100001..). The final Softmax is removed so the figure
 // is the SQNR of the logits (softmax compresses errors); every model runs in our integer executor
 // (native backend, in the requant mode the model's metadata names), compared with the float model.
 // Activations: uint8 asymmetric (the default) unless the row says int8-sym-act.
@@ -10,7 +10,7 @@ import { quantize, IntegerSession, InferenceSession, loadModel, type Model } fro
 import { cloneModel } from '../src/runtime/session.js';
 import { FoldBatchNormPass } from '../src/passes/fold-batchnorm.js';
 import { inferAndFold } from '../src/ir/infer.js';
-import { ocrCalibration, ocrEvaluation } from './ocr-data.js';
+import { syntheticTextLabel, syntheticTextSet } from '../src/data/synthetic-text.js';
 
 const jsonOnly = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
@@ -52,11 +52,11 @@ export interface PassRow { config: string; granularity: string; activations?: st
 export async function runPassesBench(nCalib = 32, nEval = 64, log = (s: string) => console.log(s), only?: string[]): Promise<{ floatAccPct: number; rows: PassRow[] }> {
   const base = ocrLogitsModel();
   const input = base.graph.inputs[0].name;
-  const calib = ocrCalibration(nCalib, input);
-  const ev = ocrEvaluation(nEval);
+  const calib = syntheticTextSet(nCalib, 1, input);
+  const ev = syntheticTextSet(nEval, 100001, input);
   const f = await InferenceSession.create(base, { backend: 'native' });
-  const ref = ev.map((e) => Float32Array.from(f.runSync({ [input]: e.x })[f.outputNames[0]].data as Float32Array));
-  const floatAcc = ev.filter((e, i) => (ref[i][1] > ref[i][0]) === e.rotated).length / nEval;
+  const ref = ev.map((e) => Float32Array.from(f.runSync(e)[f.outputNames[0]].data as Float32Array));
+  const floatAcc = ref.filter((r, i) => Number(r[1] > r[0]) === syntheticTextLabel(100001 + i)).length / nEval;
   const split = widestLayers(base, 3);
   const passOptions = { 'layer-split': { interested_layers: split.names, value_threshold: split.threshold } };
   const configs: [string, 'per-tensor' | 'per-channel', string[]][] = [];
@@ -83,7 +83,7 @@ export async function runPassesBench(nCalib = 32, nEval = 64, log = (s: string) 
     let agree = 0;
     const ys: Float32Array[] = [];
     for (let i = 0; i < nEval; i++) {
-      const y = Float32Array.from(s.runSync({ [input]: ev[i].x })[s.outputNames[0]].data as Float32Array);
+      const y = Float32Array.from(s.runSync(ev[i])[s.outputNames[0]].data as Float32Array);
       ys.push(y);
       if ((y[1] > y[0]) === (ref[i][1] > ref[i][0])) agree++;
     }

@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { analyze } from '../src/analysis/analyze.js';
+import { analyze, measuredOutput } from '../src/analysis/analyze.js';
 import { keepFloatAuto } from '../src/analysis/mixed-precision.js';
 import { foldedFloatLayers, keepOnlyLayers, qdqLayers } from '../src/analysis/qdq-graph.js';
-import { syntheticTextSet } from '../src/analysis/synthetic-text.js';
+import { syntheticTextSet } from '../src/data/synthetic-text.js';
 import { OnnxPtqError } from '../src/errors.js';
-import type { Model } from '../src/ir/graph.js';
+import { Graph, makeNode, type Model, type Node } from '../src/ir/graph.js';
 import { readIdx } from '../src/io/idx.js';
 import { loadModel, saveModel } from '../src/onnx/io.js';
 import { quantize } from '../src/ptq/quantize.js';
@@ -107,5 +107,25 @@ describe.skipIf(!(mnistPath && imagesPath))('analyze() on mnist-8', () => {
     expect(existsSync(join(dir, 'r.html'))).toBe(true);
     expect(JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')).layers).toHaveLength(3);
     await expect(main([mnistPath!, qp])).rejects.toThrow(/--data/);
+  });
+});
+
+describe('measuredOutput: the logits when the model ends in Softmax', () => {
+  const model = (nodes: Node[], out: string): Model => ({
+    irVersion: 8, opsetImports: [{ domain: '', version: 13 }], producerName: '', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: new Map(),
+    graph: new Graph({ name: 'g', inputs: [{ name: 'x', dtype: 'float32', shape: [1, 4] }], outputs: [{ name: out, dtype: 'float32' }], nodes }),
+  });
+  it('looks through Softmax and the Flatten/Reshape the opset-13 upgrade wraps around it', () => {
+    expect(measuredOutput(model([makeNode('Relu', ['x'], ['logits']), makeNode('Softmax', ['logits'], ['p'])], 'p'))).toBe('logits');
+    expect(measuredOutput(model([
+      makeNode('Relu', ['x'], ['logits']), makeNode('Flatten', ['logits'], ['flat']), makeNode('Softmax', ['flat'], ['sm']),
+      makeNode('Shape', ['logits'], ['shape']), makeNode('Reshape', ['sm', 'shape'], ['p']),
+    ], 'p'))).toBe('logits');
+    expect(measuredOutput(model([makeNode('Relu', ['x'], ['r']), makeNode('LogSoftmax', ['r'], ['lp'])], 'lp'))).toBe('r');
+    expect(measuredOutput(model([makeNode('Softmax', ['x'], ['s']), makeNode('Reshape', ['s', 'x'], ['y'])], 'y'))).toBe('x');
+  });
+  it('keeps the output otherwise, also when a Softmax sits earlier in the graph', () => {
+    expect(measuredOutput(model([makeNode('Relu', ['x'], ['y'])], 'y'))).toBe('y');
+    expect(measuredOutput(model([makeNode('Softmax', ['x'], ['s']), makeNode('Relu', ['s'], ['y'])], 'y'))).toBe('y');
   });
 });

@@ -8,6 +8,11 @@
  *    layerwise_error_analyse, onnxruntime's qdq_loss_debug).
  * Each layer also gets its activation scale, zero point, clip range, share of clipped values and a
  * histogram of the values the quantizer saw, and the per-channel ranges of its weight.
+ *
+ * "The model output" is the first graph output, or the logits when that output is a Softmax's (or
+ * LogSoftmax's): softmax saturates, so a confident 0.99999 against 0.99990 hides a 10x error in the
+ * logits, and on probabilities the SQNR is set by the few samples near the decision boundary. Top-1
+ * agreement is the same either way (softmax keeps the order).
  */
 import { OnnxPtqError } from '../errors.js';
 import type { Model } from '../ir/graph.js';
@@ -18,6 +23,7 @@ import type { Tensor } from '../tensor.js';
 import type { Feeds } from '../ptq/calibrate.js';
 import { progress } from '../ptq/calibrate.js';
 import { foldedFloatLayers, keepOnlyLayers, qdqLayers, type QdqLayer } from './qdq-graph.js';
+import { yieldToEventLoop } from '../util/yield.js';
 
 export interface ErrorStats {
   sqnrDb: number;
@@ -68,8 +74,8 @@ export interface LayerAnalysis {
 
 export interface AnalysisReport {
   samples: number;
-  /** The model output, everything quantized. */
-  output: ErrorStats & { agreement: number };
+  /** The model output (`tensor`: the first output, or the logits before a final Softmax), everything quantized. */
+  output: ErrorStats & { agreement: number; tensor: string };
   /** Sorted by sensitivity: layerwise output SQNR when measured, else graphwise SQNR (worst first). */
   layers: LayerAnalysis[];
 }
@@ -111,6 +117,26 @@ export function argmax(d: ArrayLike<number>): number {
   let b = 0;
   for (let j = 1; j < d.length; j++) if (d[j] > d[b]) b = j;
   return b;
+}
+
+const SHAPE_ONLY = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
+
+/**
+ * The tensor the model's output is measured on: the first graph output, or the input of the
+ * Softmax/LogSoftmax that produces it (see the file comment). Shape-only ops around the Softmax are
+ * looked through (they keep the values and their order): the opset-13 upgrade wraps an old
+ * Softmax in Flatten ... Reshape, so the float and QDQ graphs meet at the same logits tensor.
+ */
+export function measuredOutput(model: Model): string {
+  const out = model.graph.outputs[0]?.name;
+  if (out === undefined) throw new OnnxPtqError('INVALID_MODEL', 'the model has no outputs');
+  const producer = new Map(model.graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+  const skipShapes = (t: string) => {
+    for (let p = producer.get(t); p && SHAPE_ONLY.has(p.opType) && p.inputs[0]; p = producer.get(t)) t = p.inputs[0];
+    return t;
+  };
+  const sm = producer.get(skipShapes(out));
+  return sm && (sm.opType === 'Softmax' || sm.opType === 'LogSoftmax') && sm.inputs[0] ? skipShapes(sm.inputs[0]) : out;
 }
 
 function floatData(t: Tensor | undefined, what: string): Float32Array {
@@ -200,7 +226,8 @@ export async function analyze(floatSrc: Src, quantSrc: Src, data: Iterable<Feeds
   const qSession = await InferenceSession.create(quantModel, { registry });
   const fNames = floatModel.graph.allValueNames();
   const compared = layers.filter((l) => fNames.has(l.output));
-  const outName = fSession.outputNames[0];
+  // The same place in both graphs: before the final Softmax (in the QDQ graph, after its input's DQ).
+  const outName = measuredOutput(floatModel), qOutName = measuredOutput(quantModel);
   // The activation each layer reports: its output pair, else its input pair.
   const act = new Map<QdqLayer, { q: import('../ir/graph.js').Node }>();
   for (const l of layers) {
@@ -224,7 +251,7 @@ export async function analyze(floatSrc: Src, quantSrc: Src, data: Iterable<Feeds
     clip.set(p.q.inputs[0], { lo: s.v * (qmin - zp), hi: s.v * (qmax - zp), scale: s.v, zp, signed });
   }
   const bar = progress('analyzing (graphwise)');
-  const qWanted = [...new Set([...compared.map((l) => l.output), ...preQ, outName])];
+  const qWanted = [...new Set([...compared.map((l) => l.output), ...preQ, qOutName])];
   const fWanted = [...new Set([...compared.map((l) => l.output), outName])];
   for (let i = 0; i < samples.length; i++) {
     let fo: Record<string, Tensor>, qo: Record<string, Tensor>;
@@ -242,7 +269,7 @@ export async function analyze(floatSrc: Src, quantSrc: Src, data: Iterable<Feeds
       if (f.length !== q.length) throw new OnnxPtqError('INVALID_MODEL', `tensor '${l.output}' has ${f.length} values in the float model and ${q.length} in the quantized one: the models do not correspond`);
       accs.get(l)!.add(f, q);
     }
-    const f = floatData(fo[outName], 'the float output'), q = floatData(qo[outName], 'the quantized output');
+    const f = floatData(fo[outName], `the float output '${outName}'`), q = floatData(qo[qOutName], `the quantized output '${qOutName}'`);
     if (f.length !== q.length) throw new OnnxPtqError('INVALID_MODEL', `the float model gives ${f.length} output values, the quantized one ${q.length}: the models do not correspond`);
     outAcc.add(f, q);
     floatOut.push(f.slice());
@@ -260,6 +287,7 @@ export async function analyze(floatSrc: Src, quantSrc: Src, data: Iterable<Feeds
       e.n += v.length;
     }
     bar.tick(i + 1, samples.length);
+    if (i % 8 === 7) await yieldToEventLoop();
   }
   bar.end();
   // Histograms over [min(observed, clip), max(observed, clip)]: a second pass only on the pre-Q tensors.
@@ -276,6 +304,7 @@ export async function analyze(floatSrc: Src, quantSrc: Src, data: Iterable<Feeds
         const h = hist.get(t)!, v = qo[t].data as Float32Array, w = (h.max - h.min) / bins;
         for (let k = 0; k < v.length; k++) h.counts[Math.min(bins - 1, Math.max(0, Math.floor((v[k] - h.min) / w)))]++;
       }
+      await yieldToEventLoop();
     }
   }
   const result: LayerAnalysis[] = layers.map((l) => {
@@ -304,19 +333,20 @@ export async function analyze(floatSrc: Src, quantSrc: Src, data: Iterable<Feeds
       const s = await InferenceSession.create(m, { registry });
       let sig = 0, noise = 0, ag = 0;
       for (let i = 0; i < samples.length; i++) {
-        const q = s.runSync(samples[i], { outputs: [outName] })[outName].data as Float32Array;
+        const q = s.runSync(samples[i], { outputs: [qOutName] })[qOutName].data as Float32Array;
         const f = floatOut[i];
         for (let k = 0; k < f.length; k++) { sig += f[k] * f[k]; noise += (f[k] - q[k]) ** 2; }
         if (argmax(q) === floatTop[i]) ag++;
       }
       result[li].layerwise = { outputSqnrDb: sqnr(sig, noise), agreement: ag / samples.length };
       lbar.tick(li + 1, layers.length);
+      await yieldToEventLoop();
     }
     lbar.end();
   }
   const key = (l: LayerAnalysis) => (l.layerwise ? l.layerwise.outputSqnrDb : l.graphwise.sqnrDb);
   result.sort((a, b) => key(a) - key(b) || a.graphwise.sqnrDb - b.graphwise.sqnrDb);
-  return { samples: samples.length, output: { ...outAcc.stats(), agreement: agree / samples.length }, layers: result };
+  return { samples: samples.length, output: { ...outAcc.stats(), agreement: agree / samples.length, tensor: outName }, layers: result };
 }
 
 /**

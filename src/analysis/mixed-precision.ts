@@ -16,8 +16,9 @@ import { createQdqRegistry } from '../runtime/integer/qdq-registry.js';
 import { quantize, type QuantizeInput } from '../ptq/quantize.js';
 import type { Feeds } from '../ptq/calibrate.js';
 import { progress } from '../ptq/calibrate.js';
-import { analyze, argmax, sqnr, type AnalysisReport } from './analyze.js';
+import { analyze, argmax, measuredOutput, sqnr, type AnalysisReport } from './analyze.js';
 import { foldedFloatLayers, keepOnlyLayers, qdqLayers } from './qdq-graph.js';
+import { yieldToEventLoop } from '../util/yield.js';
 
 export interface MixedPrecisionOptions {
   /** Quantization settings (calibration is `calibration` below). */
@@ -27,7 +28,7 @@ export interface MixedPrecisionOptions {
   evaluation?: Feeds[];
   /** Top-1 agreement with the float model to reach, in [0, 1]. */
   targetAgreement?: number;
-  /** Output SQNR (dB) to reach. */
+  /** Output SQNR (dB) to reach, on the logits when the model ends in Softmax (analyze's measuredOutput). */
   targetSqnrDb?: number;
   /** Samples used to rank the layers. Default 32. */
   analysisSamples?: number;
@@ -52,12 +53,13 @@ export interface MixedPrecisionResult {
 
 async function evaluate(model: Model, data: Feeds[], floatOut: Float32Array[]): Promise<{ agreement: number; sqnrDb: number }> {
   const s = await InferenceSession.create(model, { registry: createQdqRegistry({ rounding: true }) });
-  const out = s.outputNames[0];
+  const out = measuredOutput(model);
   let sig = 0, noise = 0, ag = 0;
   for (let i = 0; i < data.length; i++) {
-    const q = s.runSync(data[i])[out].data as Float32Array, f = floatOut[i];
+    const q = s.runSync(data[i], { outputs: [out] })[out].data as Float32Array, f = floatOut[i];
     for (let k = 0; k < f.length; k++) { sig += f[k] * f[k]; noise += (f[k] - q[k]) ** 2; }
     if (argmax(q) === argmax(f)) ag++;
+    if (i % 16 === 15) await yieldToEventLoop();
   }
   return { agreement: ag / data.length, sqnrDb: sqnr(sig, noise) };
 }
@@ -72,7 +74,8 @@ export async function keepFloatAuto(floatSrc: Model | string | Uint8Array, opts:
   const floatModel = typeof floatSrc === 'string' || floatSrc instanceof Uint8Array ? loadModel(floatSrc) : floatSrc;
   const evalData = opts.evaluation ?? opts.calibration;
   const fs = await InferenceSession.create(floatModel);
-  const floatOut = evalData.map((d) => (fs.runSync(d)[fs.outputNames[0]].data as Float32Array).slice());
+  const fOut = measuredOutput(floatModel);
+  const floatOut = evalData.map((d) => (fs.runSync(d, { outputs: [fOut] })[fOut].data as Float32Array).slice());
   const meets = (p: { agreement: number; sqnrDb: number }) =>
     (opts.targetAgreement === undefined || p.agreement >= opts.targetAgreement) && (opts.targetSqnrDb === undefined || p.sqnrDb >= opts.targetSqnrDb);
 

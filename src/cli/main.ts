@@ -4,18 +4,8 @@
  * commands/ exporting `main(argv): Promise<number>` (the exit code); this file only dispatches.
  */
 import { OnnxPtqError } from '../errors.js';
-
-type Command = { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> };
-
-const commands: Record<string, Command> = {
-  quantize: { summary: 'calibrate a float model and write a QDQ int8 model', load: () => import('./commands/quantize.js') },
-  validate: { summary: 'compare a float model and its quantized version: agreement, accuracy, SQNR', load: () => import('./commands/validate.js') },
-  analyze: { summary: 'per-layer error analysis (SQNR, cosine, clipping), HTML report, --keep-float auto mixed precision', load: () => import('./commands/analyze.js') },
-  demo: { summary: 'quantize mnist-8, validate on 10,000 MNIST images on every backend, write an HTML report', load: () => import('./commands/demo.js') },
-  inspect: { summary: 'opsets, inputs/outputs, op counts, parameters, unsupported ops', load: () => import('./commands/inspect.js') },
-  run: { summary: 'run a float model on .npy/.pb inputs, write outputs as .npy', load: () => import('./commands/run.js') },
-  backends: { summary: 'list the backends that loaded, why others failed, and the kernel variants chosen', load: () => import('./commands/backends.js') },
-};
+import { commands } from './commands.js';
+import { setProgressEnabled } from '../ptq/calibrate.js';
 
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
@@ -44,6 +34,8 @@ export async function cli(argv: string[]): Promise<number> {
     console.error(`onnx-ptq: unknown command '${name}'\n\n${usage()}`);
     return 2;
   }
+  // --quiet means nothing on stderr either, progress bars included.
+  if (rest.includes('--quiet') || rest.includes('-q')) setProgressEnabled(false);
   try {
     return await (await cmd.load()).main(rest);
   } catch (e) {

@@ -17,9 +17,15 @@ export interface CalibrationResult {
   seconds: number;
 }
 
+let progressEnabled = true;
+/** Turns progress bars off (the CLI's --quiet) or back on; they only ever draw on a TTY. */
+export function setProgressEnabled(on: boolean): void {
+  progressEnabled = on;
+}
+
 /** A one-line progress bar on stderr, only on a TTY. */
 export function progress(label: string): { tick(done: number, total?: number): void; end(): void } {
-  const tty = process.stderr.isTTY === true;
+  const tty = progressEnabled && process.stderr.isTTY === true;
   let last = 0;
   return {
     tick(done, total) {

@@ -118,7 +118,7 @@ export function renderHtml(input: HtmlReportInput): string {
   const a = input.analysis;
   if (a) {
     out.push('<h2 id="sensitivity">Per-layer SQNR</h2>',
-      `<p>Model output with everything quantized (${a.samples} samples): SQNR ${db(a.output.sqnrDb)} dB, cosine ${num(a.output.cosine, 5)}, top-1 agreement ${pct(a.output.agreement)}. Layers sorted most sensitive first.</p>`,
+      `<p>Model output <code>${esc(a.output.tensor)}</code> with everything quantized (${a.samples} samples): SQNR ${db(a.output.sqnrDb)} dB, cosine ${num(a.output.cosine, 5)}, top-1 agreement ${pct(a.output.agreement)}. Layers sorted most sensitive first.</p>`,
       sqnrBars(a.layers));
     out.push(htmlTable('Layers (most sensitive first)',
       ['layer', 'op', 'alone SQNR dB', 'alone agreement', 'graph SQNR dB', 'cosine', 'MSE', 'weight scale', 'act scale', 'zero point', 'clip range', 'clipped'],

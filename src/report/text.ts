@@ -41,6 +41,6 @@ export function analysisTable(r: AnalysisReport, limit = 0): string {
     rows, ['r', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   );
   const o = r.output;
-  return `${head}\n\nmodel output (everything quantized, ${r.samples} samples): SQNR ${db(o.sqnrDb)} dB, cosine ${num(o.cosine, 5)}, top-1 agreement ${pct(o.agreement)}\n` +
+  return `${head}\n\nmodel output '${o.tensor}' (everything quantized, ${r.samples} samples): SQNR ${db(o.sqnrDb)} dB, cosine ${num(o.cosine, 5)}, top-1 agreement ${pct(o.agreement)}\n` +
     `"alone": only that layer quantized (its weight, input and output), the model output against the float model; "graph": the layer's own output with every layer quantized.`;
 }

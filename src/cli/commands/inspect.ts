@@ -5,14 +5,15 @@ import { defaultOps } from '../../ops/index.js';
 import type { Dim, Model } from '../../ir/graph.js';
 import { parse } from '../args.js';
 
-const HELP = `usage: onnx-ptq inspect <model.onnx> [--json]
+const HELP = `usage: onnx-ptq inspect <model.onnx> [--json] [--quiet]
 
 Prints the model's opsets, inputs and outputs (with symbolic dims), op counts, parameter count,
 metadata and any nodes whose ops onnx-ptq does not implement. For a quantized model (QDQ or
 QOperator), also how the integer executor runs it: the integer kernels, and the nodes that have no
 integer form and are dequantized.
 
-  --json   machine-readable output
+  --json       machine-readable output
+  --quiet, -q  print nothing: the exit code says whether every op is supported (0) or not (3)
 
 example:
   onnx-ptq inspect ../shared/fixtures/models/mnist-8/model.onnx --json`;
@@ -125,7 +126,7 @@ function text(r: InspectReport): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { json: { type: 'boolean' } });
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } });
   if (values.help) {
     console.log(HELP);
     return 0;
@@ -139,6 +140,6 @@ export async function main(argv: string[]): Promise<number> {
   const report = inspectModel(model, file);
   const integer = await integerLowering(model);
   if (integer) report.integer = integer;
-  console.log(values.json ? JSON.stringify(report, null, 2) : text(report));
+  if (!values.quiet) console.log(values.json ? JSON.stringify(report, null, 2) : text(report));
   return report.unsupported.length ? 3 : 0;
 }

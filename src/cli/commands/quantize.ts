@@ -27,6 +27,7 @@ options (a --config JSON file takes the same keys as the API's QuantizeOptions; 
   --passes a,b                 passes, in order: layer-split, equalization, bias-correction,
                                sign-map, joining-nodes, single-shift (their options: "passOptions" in --config)
   --json                       print the report summary as JSON
+  --quiet, -q                  print nothing (the model and --report are still written)
 ${DATA_HELP}
 
 examples:

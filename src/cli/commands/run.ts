@@ -10,13 +10,14 @@ import type { Tensor } from '../../tensor.js';
 import { parse } from '../args.js';
 
 const HELP = `usage: onnx-ptq run <model.onnx> --input <name>=<file> [--input ...] [--backend auto|native|wasm|js]
-                    [--output-dir <dir>] [--json]
+                    [--output-dir <dir>] [--json] [--quiet]
 
 Runs the float model. Input files are .npy or serialized TensorProto (.pb); with a single-input
 model the name may be left out (--input file.npy). Each output is written as <dir>/<output>.npy
 (default dir: the current directory).
 
-  --json   print each output's name, dtype, shape and summary statistics as JSON
+  --json       print each output's name, dtype, shape and summary statistics as JSON
+  --quiet, -q  print nothing (the .npy files are still written)
 
 example:
   onnx-ptq run ../shared/fixtures/models/mnist-8/model.onnx \\
@@ -64,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     backend: { type: 'string' },
     'output-dir': { type: 'string' },
     json: { type: 'boolean' },
+    quiet: { type: 'boolean', short: 'q' },
   });
   if (values.help) {
     console.log(HELP);
@@ -103,6 +105,7 @@ export async function main(argv: string[]): Promise<number> {
     writeNpy(file, t);
     summaries.push({ name, dtype: t.dtype, shape: [...t.dims], file, ...stats(t) });
   }
+  if (values.quiet) return 0;
   if (values.json) console.log(JSON.stringify({ backend: session.backend, outputs: summaries }, null, 2));
   else
     for (const s of summaries)
