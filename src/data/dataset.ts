@@ -13,6 +13,7 @@ import { extname, join, basename } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { OnnxPtqError } from '../errors.js';
+import { bilinearTap } from './bilinear.js';
 import { Tensor } from '../tensor.js';
 import { readNpy } from '../io/npy.js';
 import { readIdx } from '../io/idx.js';
@@ -215,12 +216,9 @@ function loadImage(path: string, opts: DatasetOptions): Tensor {
   const order = io.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2];
   const out = new Float32Array(ch * h * w);
   for (let y = 0; y < h; y++) {
-    // bilinear, align_corners = false
-    const sy = Math.min(height - 1, Math.max(0, ((y + 0.5) * height) / h - 0.5));
-    const y0 = Math.floor(sy), y1 = Math.min(height - 1, y0 + 1), fy = sy - y0;
+    const { i0: y0, i1: y1, w: fy } = bilinearTap(y, h, height);
     for (let x = 0; x < w; x++) {
-      const sx = Math.min(width - 1, Math.max(0, ((x + 0.5) * width) / w - 0.5));
-      const x0 = Math.floor(sx), x1 = Math.min(width - 1, x0 + 1), fx = sx - x0;
+      const { i0: x0, i1: x1, w: fx } = bilinearTap(x, w, width);
       const px = (yy: number, xx: number, k: number) => rgba[(yy * width + xx) * 4 + k];
       const sample = (k: number) =>
         (1 - fy) * ((1 - fx) * px(y0, x0, k) + fx * px(y0, x1, k)) + fy * ((1 - fx) * px(y1, x0, k) + fx * px(y1, x1, k));

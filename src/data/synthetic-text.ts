@@ -23,6 +23,7 @@ import { OnnxPtqError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import type { Feeds } from '../ptq/calibrate.js';
 import { mulberry32 } from '../util/prng.js';
+import { bilinearTap } from './bilinear.js';
 import { rasterizePath, type PathCommand } from './raster.js';
 
 /** The six faces of fonts-dejavu-core, in a fixed order (the seed picks one). */
@@ -112,11 +113,9 @@ export function syntheticTextLine(seed: number, height = 48, width = 192): { gra
   const gray = new Float32Array(height * width);
   // Bilinear resize of the coverage, as cv2.resize does for PaddleOCR.
   for (let y = 0; y < height; y++) {
-    const fy = Math.min(boxH - 1, Math.max(0, ((y + 0.5) * boxH) / height - 0.5));
-    const y0 = Math.floor(fy), y1 = Math.min(boxH - 1, y0 + 1), ay = fy - y0;
+    const { i0: y0, i1: y1, w: ay } = bilinearTap(y, height, boxH);
     for (let x = 0; x < used; x++) {
-      const fx = Math.min(boxW - 1, Math.max(0, ((x + 0.5) * boxW) / used - 0.5));
-      const x0 = Math.floor(fx), x1 = Math.min(boxW - 1, x0 + 1), ax = fx - x0;
+      const { i0: x0, i1: x1, w: ax } = bilinearTap(x, used, boxW);
       const c = (cov[y0 * boxW + x0] * (1 - ax) + cov[y0 * boxW + x1] * ax) * (1 - ay) + (cov[y1 * boxW + x0] * (1 - ax) + cov[y1 * boxW + x1] * ax) * ay;
       const v = paper + (ink - paper) * c + (r() - 0.5) * noise;
       gray[y * width + x] = Math.min(255, Math.max(0, v));
