@@ -80,4 +80,22 @@ describe.skipIf(!existsSync(path))('analysis and mixed precision on PaddleOCR cl
     const fewer = r.search.find((p) => p.keptFloat === r.keepFloat.length - 1);
     if (fewer) expect(fewer.sqnrDb).toBeLessThan(target);
   }, 300_000);
+
+  it('--keep-float auto brings in activations outside layers when every layer in float is not enough', async () => {
+    // With every layer in float the decomposed HardSwish steps (Add, Clip, Mul, Div), quantized,
+    // still cap the logits SQNR near 30 dB: 33 dB needs some of them in float too.
+    const r = await keepFloatAuto(path, { quantize: naive, calibration, evaluation: syntheticTextSet(40, 300000, 'x'), targetSqnrDb: 33, analysisSamples: 8 });
+    const allLayers = r.search.find((p) => p.keptFloat === r.layers && p.keptActivations === 0);
+    console.log(`keep-float auto (SQNR >= 33 dB): every layer float ${allLayers?.sqnrDb.toFixed(2)} dB; chosen ${r.keepFloat.length}/${r.layers} layers + ${r.keepFloatActivations.length}/${r.activations} activations: ${r.final.sqnrDb.toFixed(2)} dB`);
+    expect(r.activations).toBe(72);
+    expect(allLayers!.sqnrDb).toBeLessThan(33);
+    expect(r.met).toBe(true);
+    expect(r.final.sqnrDb).toBeGreaterThanOrEqual(33);
+    expect(r.keepFloatActivations.length).toBeGreaterThan(0);
+    expect(r.keepFloat.length + r.keepFloatActivations.length).toBeLessThan(r.layers + r.activations);
+    expect(JSON.parse(r.model.metadata.get('onnx_ptq.keep_float_activations')!)).toEqual(r.keepFloatActivations);
+    // The kept activations' Q/DQ pairs are gone from the model, the others remain.
+    const dqOut = new Set(r.model.graph.nodes.filter((n) => n.opType === 'DequantizeLinear').map((n) => n.outputs[0]));
+    for (const a of r.keepFloatActivations) expect(dqOut.has(a)).toBe(false);
+  }, 300_000);
 });

@@ -3,8 +3,14 @@
  * their layerwise sensitivity (analyze()), then keep the fewest most sensitive layers in float that
  * meet the target (top-1 agreement and/or output SQNR on the evaluation data). "A layer in float"
  * means its weight (float values back, from the folded float model) and its input and output
- * activations (Q/DQ bypassed); activations that belong to no layer stay quantized. The models are
- * made from the one calibrated QDQ model (no recalibration), searched by doubling k then bisecting.
+ * activations (Q/DQ bypassed). The models are made from the one calibrated QDQ model (no
+ * recalibration), searched by doubling k then bisecting (sensitivity order is close to monotone).
+ *
+ * Activations that belong to no layer (Add, Mul, a decomposed HardSwish's steps) stay quantized in
+ * that first search. When even every layer in float misses the target, a second search runs over
+ * layers and those activations together, each ranked by the output SQNR with it alone quantized: on
+ * the PaddleOCR classifier they cap the logits SQNR at ~30 dB with every layer in float. The result
+ * names the layers and the activations kept in float separately.
  * (quantize({ keepFloat }) alone keeps the layer's activations quantized: on the PaddleOCR classifier
  * that leaves the top-1 agreement where it was, which is why the result model is built here.)
  */
@@ -17,7 +23,7 @@ import { quantize, type QuantizeInput } from '../ptq/quantize.js';
 import type { Feeds } from '../ptq/calibrate.js';
 import { progress } from '../ptq/calibrate.js';
 import { analyze, argmax, measuredOutput, sqnr, type AnalysisReport } from './analyze.js';
-import { foldedFloatLayers, keepOnlyLayers, qdqLayers } from './qdq-graph.js';
+import { foldedFloatLayers, keepOnlyLayers, qdqLayers, unownedActivations } from './qdq-graph.js';
 import { yieldToEventLoop } from '../util/yield.js';
 
 export interface MixedPrecisionOptions {
@@ -30,19 +36,32 @@ export interface MixedPrecisionOptions {
   targetAgreement?: number;
   /** Output SQNR (dB) to reach, on the logits when the model ends in Softmax (analyze's measuredOutput). */
   targetSqnrDb?: number;
-  /** Samples used to rank the layers. Default 32. */
+  /** Samples used to rank the layers (and activations). Default 32. */
   analysisSamples?: number;
+  /** Search activations that belong to no layer too, when layers alone cannot meet the target. Default true. */
+  activations?: boolean;
 }
 
-export interface EvalPoint { keptFloat: number; agreement: number; sqnrDb: number }
+export interface EvalPoint {
+  /** Candidates kept in float: layers, plus activations in the second search. */
+  keptFloat: number;
+  /** Of those, activations (0 in the layer-only search). */
+  keptActivations: number;
+  agreement: number;
+  sqnrDb: number;
+}
 
 export interface MixedPrecisionResult {
   model: Model;
   /** Node names kept in float, most sensitive first. */
   keepFloat: string[];
+  /** Activations (tensor names) that belong to no layer kept in float, most sensitive first. */
+  keepFloatActivations: string[];
+  /** How many such activations the model has. */
+  activations: number;
   layers: number;
   met: boolean;
-  /** Measured on the evaluation data with the final (re-calibrated) model. */
+  /** The chosen model, measured on the evaluation data. */
   final: EvalPoint;
   /** Everything quantized. */
   baseline: EvalPoint;
@@ -80,43 +99,64 @@ export async function keepFloatAuto(floatSrc: Model | string | Uint8Array, opts:
     (opts.targetAgreement === undefined || p.agreement >= opts.targetAgreement) && (opts.targetSqnrDb === undefined || p.sqnrDb >= opts.targetSqnrDb);
 
   const full = await quantize(floatModel, { ...opts.quantize, calibration: opts.calibration });
-  const analysis = await analyze(floatModel, full.model, opts.calibration.slice(0, opts.analysisSamples ?? 32));
-  const ranked = analysis.layers.map((l) => l.name);
-  const all = qdqLayers(full.model).map((l) => l.name);
+  const analysisData = opts.calibration.slice(0, opts.analysisSamples ?? 32);
+  const analysis = await analyze(floatModel, full.model, analysisData);
+  const allLayers = qdqLayers(full.model).map((l) => l.name);
+  const allActs = unownedActivations(full.model).map((a) => a.name);
+  const actSet = new Set(allActs);
   const floatWeights = foldedFloatLayers(floatModel, full.model);
   const search: EvalPoint[] = [];
-  const cache = new Map<number, EvalPoint>();
-  const models = new Map<number, Model>();
+  const cache = new Map<string, { p: EvalPoint; m: Model }>();
   const bar = progress('mixed precision');
-  const sim = async (k: number): Promise<EvalPoint> => {
-    const hit = cache.get(k);
+  // The model with `kept` (layer names and activation tensors) in float, everything else quantized.
+  const sim = async (kept: readonly string[]): Promise<{ p: EvalPoint; m: Model }> => {
+    const key = kept.join('\n');
+    const hit = cache.get(key);
     if (hit) return hit;
-    const kept = new Set(ranked.slice(0, k));
-    const m = k === 0 ? full.model : keepOnlyLayers(full.model, new Set(all.filter((n) => !kept.has(n))), floatWeights, true);
-    const p = { keptFloat: k, ...(await evaluate(m, evalData, floatOut)) };
-    models.set(k, m);
-    cache.set(k, p);
-    search.push(p);
+    const k = new Set(kept);
+    const m = kept.length === 0 ? full.model
+      : keepOnlyLayers(full.model, new Set(allLayers.filter((n) => !k.has(n))), floatWeights, new Set(allActs.filter((n) => !k.has(n))));
+    const keptActivations = kept.filter((n) => actSet.has(n)).length;
+    const r = { p: { keptFloat: kept.length, keptActivations, ...(await evaluate(m, evalData, floatOut)) }, m };
+    cache.set(key, r);
+    search.push(r.p);
     bar.tick(search.length);
-    return p;
+    return r;
   };
-  const baseline = await sim(0);
-  let k = 0;
-  if (!meets(baseline)) {
-    // Doubling, then bisection on [lo, hi]: sensitivity-ordered removal is close to monotone.
+  // The fewest leading candidates of `ranked` that meet the target (ranked.length when none do).
+  const fewest = async (ranked: readonly string[]): Promise<number> => {
+    if (meets((await sim([])).p)) return 0;
     let lo = 0, hi = 1;
-    while (hi < ranked.length && !meets(await sim(hi))) { lo = hi; hi = Math.min(ranked.length, hi * 2); }
-    if (hi >= ranked.length) hi = ranked.length;
+    while (hi < ranked.length && !meets((await sim(ranked.slice(0, hi))).p)) { lo = hi; hi = Math.min(ranked.length, hi * 2); }
+    if (hi >= ranked.length) return ranked.length;
     while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
-      if (meets(await sim(mid))) hi = mid; else lo = mid;
+      if (meets((await sim(ranked.slice(0, mid))).p)) hi = mid; else lo = mid;
     }
-    k = hi;
+    return hi;
+  };
+  const baseline = (await sim([])).p;
+  let ranked = analysis.layers.map((l) => l.name);
+  let k = await fewest(ranked);
+  if (!meets((await sim(ranked.slice(0, k))).p) && opts.activations !== false && allActs.length > 0) {
+    // Layers alone fall short: rank the unowned activations by their own sensitivity (each alone
+    // quantized, the rest float) and search layers and activations in one order.
+    const fAt = measuredOutput(floatModel);
+    const refs = analysisData.map((d) => (fs.runSync(d, { outputs: [fAt] })[fAt].data as Float32Array).slice());
+    const sens: { name: string; db: number }[] = analysis.layers.map((l) => ({ name: l.name, db: l.layerwise?.outputSqnrDb ?? l.graphwise.sqnrDb }));
+    for (const a of allActs) {
+      const m = keepOnlyLayers(full.model, new Set(), floatWeights, new Set([a]));
+      sens.push({ name: a, db: (await evaluate(m, analysisData, refs)).sqnrDb });
+      bar.tick(search.length);
+    }
+    ranked = sens.sort((x, y) => x.db - y.db).map((x) => x.name);
+    k = await fewest(ranked);
   }
   bar.end();
-  const keepFloat = ranked.slice(0, k);
-  const final = await sim(k);
-  const model = models.get(k)!;
+  const kept = ranked.slice(0, k);
+  const { p: final, m: model } = await sim(kept);
+  const keepFloat = kept.filter((n) => !actSet.has(n)), keepFloatActivations = kept.filter((n) => actSet.has(n));
   model.metadata.set('onnx_ptq.keep_float', JSON.stringify(keepFloat));
-  return { model, keepFloat, layers: all.length, met: meets(final), final, baseline, search, analysis };
+  if (keepFloatActivations.length) model.metadata.set('onnx_ptq.keep_float_activations', JSON.stringify(keepFloatActivations));
+  return { model, keepFloat, keepFloatActivations, layers: allLayers.length, activations: allActs.length, met: meets(final), final, baseline, search, analysis };
 }

@@ -70,6 +70,24 @@ export function qdqLayers(model: Model): QdqLayer[] {
   return out;
 }
 
+/**
+ * The activation Q/DQ pairs that belong to no layer (outputs of Add, Mul, Clip, pooling, a
+ * decomposed HardSwish's steps...), named by the tensor their DequantizeLinear writes.
+ */
+export function unownedActivations(model: Model): { name: string; op: string }[] {
+  const g = model.graph;
+  const owned = new Set<Node>();
+  for (const l of qdqLayers(model)) for (const p of l.activationPairs) owned.add(p.dq);
+  const out: { name: string; op: string }[] = [];
+  for (const dq of g.nodes) {
+    if (dq.opType !== 'DequantizeLinear' || owned.has(dq) || constOf(g, dq.inputs[0])) continue;
+    const q = g.producerOf(dq.inputs[0]);
+    if (!q || q.opType !== 'QuantizeLinear') continue;
+    out.push({ name: dq.outputs[0], op: g.producerOf(q.inputs[0])?.opType ?? 'input' });
+  }
+  return out;
+}
+
 function dequantize(g: Graph, dq: Node): Tensor {
   const q = constOf(g, dq.inputs[0])!;
   const s = constOf(g, dq.inputs[1]);
@@ -97,8 +115,11 @@ function dequantize(g: Graph, dq: Node): Tensor {
  */
 export function keepOnlyLayers(
   model: Model, enabled: ReadonlySet<string>, floatWeights?: ReadonlyMap<string, FloatLayer>,
-  /** Keep the Q/DQ pairs that belong to no layer (Add, Mul, activations between non-layer ops). Default false. */
-  keepUnowned = false,
+  /**
+   * The Q/DQ pairs that belong to no layer (unownedActivations): true keeps them all, a set keeps
+   * those whose DequantizeLinear writes a tensor in it. Default false (none).
+   */
+  keepUnowned: boolean | ReadonlySet<string> = false,
 ): Model {
   const m = cloneModel(model);
   const g = m.graph;
@@ -122,7 +143,7 @@ export function keepOnlyLayers(
   for (const l of layers) for (const p of l.activationPairs) owned.add(p.dq);
   for (const dq of g.nodes.filter((n) => n.opType === 'DequantizeLinear')) {
     if (keepNodes.has(dq)) continue;
-    if (keepUnowned && !owned.has(dq) && !constOf(g, dq.inputs[0])) continue;
+    if (!owned.has(dq) && !constOf(g, dq.inputs[0]) && (keepUnowned === true || (keepUnowned instanceof Set && keepUnowned.has(dq.outputs[0])))) continue;
     if (constOf(g, dq.inputs[0])) {
       // A constant (weight or bias): bake the dequantized value.
       const t = floatOf.get(dq.outputs[0]) ?? dequantize(g, dq);

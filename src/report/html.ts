@@ -18,7 +18,7 @@ export interface HtmlReportInput {
   weightsBefore?: Map<string, { channelMin: number[]; channelMax: number[] }>;
   /** Histograms to draw (default: the 6 most sensitive layers that have one). */
   histogramLayers?: number;
-  mixedPrecision?: { keepFloat: string[]; layers: number; met: boolean; target: string; baseline: { agreement: number; sqnrDb: number }; final: { agreement: number; sqnrDb: number } };
+  mixedPrecision?: { keepFloat: string[]; layers: number; keepFloatActivations?: string[]; activations?: number; met: boolean; target: string; baseline: { agreement: number; sqnrDb: number }; final: { agreement: number; sqnrDb: number } };
 }
 
 export function esc(s: string): string {
@@ -114,6 +114,10 @@ export function renderHtml(input: HtmlReportInput): string {
       `<p>Target ${esc(mp.target)}: ${mp.met ? 'met' : 'not met'} keeping ${mp.keepFloat.length} of ${mp.layers} layers in float (${pct(mp.keepFloat.length / Math.max(1, mp.layers), 1)}). ` +
       `Top-1 agreement ${pct(mp.baseline.agreement)} → ${pct(mp.final.agreement)}, output SQNR ${db(mp.baseline.sqnrDb)} → ${db(mp.final.sqnrDb)} dB.</p>`,
       `<p>Kept in float: ${mp.keepFloat.map((n) => `<code>${esc(n)}</code>`).join(', ') || 'none'}</p>`);
+    if (mp.keepFloatActivations?.length) {
+      out.push(`<p>Every layer in float was not enough: also ${mp.keepFloatActivations.length} of ${mp.activations ?? '?'} activations outside layers in float: ` +
+        `${mp.keepFloatActivations.map((n) => `<code>${esc(n)}</code>`).join(', ')}</p>`);
+    }
   }
   const a = input.analysis;
   if (a) {

@@ -30,7 +30,8 @@ options:
   --json                       print the analysis as JSON instead of the table
   --quiet, -q                  print nothing (exit code only)
 mixed precision:
-  --keep-float auto            keep the fewest most sensitive layers (with their activations) in float to meet the target
+  --keep-float auto            keep the fewest most sensitive layers (with their activations) in float to meet the target;
+                               when every layer in float is not enough, activations outside layers join the search
   --target-agreement F         top-1 agreement with the float model, in (0, 1] (e.g. 0.99)
   --target-sqnr DB             output SQNR in dB
   --calib <data>               calibration data (--data is then the evaluation set, disjoint from it)
@@ -89,20 +90,24 @@ export async function main(argv: string[]): Promise<number> {
     if (values.output) saveModel(r.model, values.output as string);
     const summary = {
       target, met: r.met, keepFloat: r.keepFloat, keptFloat: r.keepFloat.length, layers: r.layers, keptShare: r.keepFloat.length / r.layers,
+      keepFloatActivations: r.keepFloatActivations, activations: r.activations,
       baseline: r.baseline, final: r.final, search: r.search, evaluationSamples: evaluation.length, calibrationSamples: calibration.length,
     };
     if (values.report) writeFileAtomic(values.report as string, toJson({ ...summary, analysis: r.analysis }));
     if (values.html) {
       writeFileAtomic(values.html as string, renderHtml({
         title: `onnx-ptq mixed precision: ${positionals[0]}`, summary: [`calibration ${calibration.length} samples, evaluation ${evaluation.length} samples`],
-        analysis: r.analysis, mixedPrecision: { keepFloat: r.keepFloat, layers: r.layers, met: r.met, target, baseline: r.baseline, final: r.final },
+        analysis: r.analysis, mixedPrecision: { keepFloat: r.keepFloat, layers: r.layers, keepFloatActivations: r.keepFloatActivations, activations: r.activations, met: r.met, target, baseline: r.baseline, final: r.final },
       }));
     }
     if (values.json) console.log(toJson(summary));
     say(analysisTable(r.analysis, top));
     say(`\ntarget ${target}: ${r.met ? 'met' : 'NOT met'} keeping ${r.keepFloat.length} of ${r.layers} layers in float (${pct(summary.keptShare, 1)}): ${r.keepFloat.join(', ') || 'none'}`);
+    if (r.keepFloatActivations.length) {
+      say(`layers alone fell short: also ${r.keepFloatActivations.length} of ${r.activations} activations outside layers in float: ${r.keepFloatActivations.join(', ')}`);
+    }
     say(`evaluation (${evaluation.length} samples): top-1 agreement ${pct(r.baseline.agreement)} -> ${pct(r.final.agreement)}, output SQNR ${db(r.baseline.sqnrDb)} -> ${db(r.final.sqnrDb)} dB`);
-    say(`search (layers in float: agreement, SQNR): ${r.search.map((p) => `${p.keptFloat}: ${pct(p.agreement, 1)} ${db(p.sqnrDb)} dB`).join('; ')}`);
+    say(`search (kept in float: agreement, SQNR): ${r.search.map((p) => `${p.keptFloat - p.keptActivations}${p.keptActivations ? `+${p.keptActivations}a` : ''}: ${pct(p.agreement, 1)} ${db(p.sqnrDb)} dB`).join('; ')}`);
     if (values.output) say(`wrote ${values.output}`);
     return r.met ? 0 : 3;
   }
