@@ -99,14 +99,24 @@ describe.skipIf(!(mnistPath && imagesPath))('analyze() on mnist-8', () => {
       expect(await main(['--help'])).toBe(0);
       expect(logs.join('\n')).toMatch(/examples:/);
       logs.length = 0;
-      expect(await main([mnistPath!, qp, '--data', imagesPath!, '--samples', '8', '--html', join(dir, 'r.html'), '--report', join(dir, 'r.json')])).toBe(0);
+      expect(await main([mnistPath!, qp, '--data', imagesPath!, '--samples', '8', '--html', join(dir, 'r.html'), '--report', join(dir, 'r.json'),
+        '--try-fixes', '--calib', imagesPath!, '--data-limit', '16'])).toBe(0);
     } finally {
       console.log = orig;
     }
     expect(logs.join('\n')).toMatch(/Times212/);
-    expect(existsSync(join(dir, 'r.html'))).toBe(true);
-    expect(JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')).layers).toHaveLength(3);
+    expect(logs.join('\n')).toMatch(/suggested fixes/);
+    // mnist-8's layers have even weights and no clipping: the fix is keeping the worst in float.
+    expect(logs.join('\n')).toMatch(/keep-float +agreement .* Times212 in float/);
+    const html = readFileSync(join(dir, 'r.html'), 'utf8');
+    expect(html).toContain('Suggested fixes');
+    expect(html).toContain('Fixes tried');
+    const json = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
+    expect(json.layers).toHaveLength(3);
+    expect(json.suggestions).toHaveLength(3);
+    expect(json.trials[0].fix).toBe('baseline');
     await expect(main([mnistPath!, qp])).rejects.toThrow(/--data/);
+    await expect(main([mnistPath!, qp, '--data', imagesPath!, '--try-fixes'])).rejects.toThrow(/--try-fixes needs --calib/);
   });
 });
 

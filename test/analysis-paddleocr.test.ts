@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyze, measuredOutput, type AnalysisReport } from '../src/analysis/analyze.js';
 import { keepFloatAuto } from '../src/analysis/mixed-precision.js';
+import { suggestFixes, tryFixes } from '../src/analysis/suggest.js';
 import { syntheticTextSet } from '../src/data/synthetic-text.js';
 import { loadModel } from '../src/onnx/io.js';
 import type { Model } from '../src/ir/graph.js';
@@ -47,6 +48,18 @@ describe.skipIf(!existsSync(path))('analysis and mixed precision on PaddleOCR cl
     console.log(`  share of the noise removed by equalization that the top 10 carried: ${(100 * share).toFixed(1)}%`);
     expect(share).toBeGreaterThanOrEqual(0.8);
   });
+
+  it('suggests per-channel weights or equalization for the layers it ranks first, and trying them helps', async () => {
+    const suggestions = suggestFixes(before);
+    console.log(suggestions.map((x) => `  ${x.layer}: ${x.cause} (${x.evidence}) -> ${x.fixes.join(' or ')}`).join('\n'));
+    expect(suggestions.filter((x) => x.cause === 'weight-spread').length).toBeGreaterThanOrEqual(3);
+    const trials = await tryFixes(loadModel(path), q0, suggestions, calibration, syntheticTextSet(64, 100000, 'x'));
+    console.log(trials.map((t) => `  ${t.fix}: ${t.sqnrDb.toFixed(2)} dB, agreement ${(100 * t.agreement).toFixed(1)}% (${t.change})`).join('\n'));
+    const db = (f: string) => trials.find((t) => t.fix === f)!.sqnrDb;
+    expect(trials[0].fix).toBe('baseline');
+    expect(db('per-channel')).toBeGreaterThan(db('baseline') + 2);
+    expect(db('equalization')).toBeGreaterThan(db('baseline') + 1);
+  }, 300_000);
 
   it('--keep-float auto meets 99% top-1 agreement on the evaluation set with <= 10% of layers in float', async () => {
     const r = await keepFloatAuto(path, { quantize: naive, calibration, evaluation: syntheticTextSet(300, 100000, 'x'), targetAgreement: 0.99 });

@@ -113,6 +113,31 @@ export function sqnr(sig: number, noise: number): number {
   return noise === 0 ? Infinity : sig === 0 ? -Infinity : 10 * Math.log10(sig / noise);
 }
 
+/**
+ * Runs a (QDQ) model on `data` in the float engine with rounding Q/DQ ops and compares its measured
+ * output (measuredOutput) with `ref`, the float model's on the same samples: top-1 agreement and SQNR
+ * over the whole set.
+ */
+export async function compareOutput(model: Model, data: readonly Feeds[], ref: readonly Float32Array[]): Promise<{ agreement: number; sqnrDb: number }> {
+  const s = await InferenceSession.create(model, { registry: createQdqRegistry({ rounding: true }) });
+  const at = measuredOutput(model);
+  let sig = 0, noise = 0, ag = 0;
+  for (let i = 0; i < data.length; i++) {
+    const q = s.runSync(data[i], { outputs: [at] })[at].data as Float32Array, f = ref[i];
+    for (let k = 0; k < f.length; k++) { sig += f[k] * f[k]; noise += (f[k] - q[k]) ** 2; }
+    if (argmax(q) === argmax(f)) ag++;
+    if (i % 16 === 15) await yieldToEventLoop();
+  }
+  return { agreement: ag / data.length, sqnrDb: sqnr(sig, noise) };
+}
+
+/** The float model's measured output (measuredOutput) on each sample: the reference for compareOutput. */
+export async function floatReference(floatModel: Model, data: readonly Feeds[]): Promise<Float32Array[]> {
+  const s = await InferenceSession.create(floatModel);
+  const at = measuredOutput(floatModel);
+  return data.map((d) => (s.runSync(d, { outputs: [at] })[at].data as Float32Array).slice());
+}
+
 export function argmax(d: ArrayLike<number>): number {
   let b = 0;
   for (let j = 1; j < d.length; j++) if (d[j] > d[b]) b = j;

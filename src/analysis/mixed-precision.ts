@@ -17,14 +17,11 @@
 import { OnnxPtqError } from '../errors.js';
 import type { Model } from '../ir/graph.js';
 import { loadModel } from '../onnx/io.js';
-import { InferenceSession } from '../runtime/session.js';
-import { createQdqRegistry } from '../runtime/integer/qdq-registry.js';
 import { quantize, type QuantizeInput } from '../ptq/quantize.js';
 import type { Feeds } from '../ptq/calibrate.js';
 import { progress } from '../ptq/calibrate.js';
-import { analyze, argmax, measuredOutput, sqnr, type AnalysisReport } from './analyze.js';
+import { analyze, compareOutput, floatReference, type AnalysisReport } from './analyze.js';
 import { foldedFloatLayers, keepOnlyLayers, qdqLayers, unownedActivations } from './qdq-graph.js';
-import { yieldToEventLoop } from '../util/yield.js';
 
 export interface MixedPrecisionOptions {
   /** Quantization settings (calibration is `calibration` below). */
@@ -70,19 +67,6 @@ export interface MixedPrecisionResult {
   analysis: AnalysisReport;
 }
 
-async function evaluate(model: Model, data: Feeds[], floatOut: Float32Array[]): Promise<{ agreement: number; sqnrDb: number }> {
-  const s = await InferenceSession.create(model, { registry: createQdqRegistry({ rounding: true }) });
-  const out = measuredOutput(model);
-  let sig = 0, noise = 0, ag = 0;
-  for (let i = 0; i < data.length; i++) {
-    const q = s.runSync(data[i], { outputs: [out] })[out].data as Float32Array, f = floatOut[i];
-    for (let k = 0; k < f.length; k++) { sig += f[k] * f[k]; noise += (f[k] - q[k]) ** 2; }
-    if (argmax(q) === argmax(f)) ag++;
-    if (i % 16 === 15) await yieldToEventLoop();
-  }
-  return { agreement: ag / data.length, sqnrDb: sqnr(sig, noise) };
-}
-
 export async function keepFloatAuto(floatSrc: Model | string | Uint8Array, opts: MixedPrecisionOptions): Promise<MixedPrecisionResult> {
   if (opts.targetAgreement === undefined && opts.targetSqnrDb === undefined) {
     throw new OnnxPtqError('INVALID_OPTION', '--keep-float auto needs a target: --target-agreement (e.g. 0.99) or --target-sqnr (dB)');
@@ -92,9 +76,7 @@ export async function keepFloatAuto(floatSrc: Model | string | Uint8Array, opts:
   }
   const floatModel = typeof floatSrc === 'string' || floatSrc instanceof Uint8Array ? loadModel(floatSrc) : floatSrc;
   const evalData = opts.evaluation ?? opts.calibration;
-  const fs = await InferenceSession.create(floatModel);
-  const fOut = measuredOutput(floatModel);
-  const floatOut = evalData.map((d) => (fs.runSync(d, { outputs: [fOut] })[fOut].data as Float32Array).slice());
+  const floatOut = await floatReference(floatModel, evalData);
   const meets = (p: { agreement: number; sqnrDb: number }) =>
     (opts.targetAgreement === undefined || p.agreement >= opts.targetAgreement) && (opts.targetSqnrDb === undefined || p.sqnrDb >= opts.targetSqnrDb);
 
@@ -117,7 +99,7 @@ export async function keepFloatAuto(floatSrc: Model | string | Uint8Array, opts:
     const m = kept.length === 0 ? full.model
       : keepOnlyLayers(full.model, new Set(allLayers.filter((n) => !k.has(n))), floatWeights, new Set(allActs.filter((n) => !k.has(n))));
     const keptActivations = kept.filter((n) => actSet.has(n)).length;
-    const r = { p: { keptFloat: kept.length, keptActivations, ...(await evaluate(m, evalData, floatOut)) }, m };
+    const r = { p: { keptFloat: kept.length, keptActivations, ...(await compareOutput(m, evalData, floatOut)) }, m };
     cache.set(key, r);
     search.push(r.p);
     bar.tick(search.length);
@@ -141,12 +123,11 @@ export async function keepFloatAuto(floatSrc: Model | string | Uint8Array, opts:
   if (!meets((await sim(ranked.slice(0, k))).p) && opts.activations !== false && allActs.length > 0) {
     // Layers alone fall short: rank the unowned activations by their own sensitivity (each alone
     // quantized, the rest float) and search layers and activations in one order.
-    const fAt = measuredOutput(floatModel);
-    const refs = analysisData.map((d) => (fs.runSync(d, { outputs: [fAt] })[fAt].data as Float32Array).slice());
+    const refs = await floatReference(floatModel, analysisData);
     const sens: { name: string; db: number }[] = analysis.layers.map((l) => ({ name: l.name, db: l.layerwise?.outputSqnrDb ?? l.graphwise.sqnrDb }));
     for (const a of allActs) {
       const m = keepOnlyLayers(full.model, new Set(), floatWeights, new Set([a]));
-      sens.push({ name: a, db: (await evaluate(m, analysisData, refs)).sqnrDb });
+      sens.push({ name: a, db: (await compareOutput(m, analysisData, refs)).sqnrDb });
       bar.tick(search.length);
     }
     ranked = sens.sort((x, y) => x.db - y.db).map((x) => x.name);

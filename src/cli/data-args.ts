@@ -1,6 +1,7 @@
 /** Shared by the commands that read data: open a data set for a model's first input. */
 import { readFileSync } from 'node:fs';
 import { OnnxPtqError } from '../errors.js';
+import { syntheticTextSet } from '../data/synthetic-text.js';
 import type { Model } from '../ir/graph.js';
 import { openDataset, type Dataset, type ImageOptions } from '../data/dataset.js';
 
@@ -15,7 +16,8 @@ export const DATA_OPTIONS = {
   'image-layout': { type: 'string' },
 } as const;
 
-export const DATA_HELP = `data (a directory of .npy/.pb samples, a batched .npy, IDX files, or a directory of JPEG/PNG images):
+export const DATA_HELP = `data (a directory of .npy/.pb samples, a batched .npy, IDX files, a directory of JPEG/PNG images, or
+synthetic-text:COUNT:SEED: deterministic text-line images, NCHW 3xHxW, for models shipped without data):
   --data-offset N --data-limit N      a window of the samples
   --idx-scale S                       IDX: multiply raw values (default 1)
   --image-scale S --image-mean a,b,c --image-std a,b,c --image-order rgb|bgr --image-layout nchw|nhwc`;
@@ -36,6 +38,17 @@ export function openModelData(model: Model, path: string, values: Record<string,
   const g = model.graph;
   const input = g.inputs.find((i) => !g.initializers.has(i.name));
   if (!input) throw new OnnxPtqError('INVALID_MODEL', 'the model has no runtime input to feed data to');
+  const synth = /^synthetic-text:(\d+):(\d+)$/.exec(path);
+  if (synth) {
+    // Height and width from the model where fixed (PaddleOCR cls: [?, 3, 48, ?] -> 48 x 192).
+    const dims = input.shape ?? [];
+    const h = typeof dims[2] === 'number' ? dims[2] : 48, w = typeof dims[3] === 'number' ? dims[3] : 192;
+    const offset = num(values['data-offset'], 'data-offset', true) ?? 0;
+    const limit = limitOverride ?? num(values['data-limit'], 'data-limit', true) ?? 0;
+    const count = Math.max(0, Math.min(Number(synth[1]) - offset, limit > 0 ? limit : Infinity));
+    const seed = Number(synth[2]) + offset;
+    return { size: count, source: path, samples: () => syntheticTextSet(count, seed, input.name, h, w) };
+  }
   const image: ImageOptions = {
     scale: num(values['image-scale'], 'image-scale'),
     mean: list(values['image-mean'], 'image-mean'),

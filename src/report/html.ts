@@ -5,6 +5,7 @@
  * histograms with the chosen clip range marked.
  */
 import type { AnalysisReport, Histogram, LayerAnalysis } from '../analysis/analyze.js';
+import type { FixTrial, Suggestion } from '../analysis/suggest.js';
 import { db, num, pct } from './text.js';
 
 export interface HtmlReportInput {
@@ -18,6 +19,9 @@ export interface HtmlReportInput {
   weightsBefore?: Map<string, { channelMin: number[]; channelMax: number[] }>;
   /** Histograms to draw (default: the 6 most sensitive layers that have one). */
   histogramLayers?: number;
+  /** Causes and fixes for the most sensitive layers (suggestFixes), and the fixes measured (tryFixes). */
+  suggestions?: Suggestion[];
+  trials?: FixTrial[];
   mixedPrecision?: { keepFloat: string[]; layers: number; keepFloatActivations?: string[]; activations?: number; met: boolean; target: string; baseline: { agreement: number; sqnrDb: number }; final: { agreement: number; sqnrDb: number } };
 }
 
@@ -124,6 +128,15 @@ export function renderHtml(input: HtmlReportInput): string {
     out.push('<h2 id="sensitivity">Per-layer SQNR</h2>',
       `<p>Model output <code>${esc(a.output.tensor)}</code> with everything quantized (${a.samples} samples): SQNR ${db(a.output.sqnrDb)} dB, cosine ${num(a.output.cosine, 5)}, top-1 agreement ${pct(a.output.agreement)}. Layers sorted most sensitive first.</p>`,
       sqnrBars(a.layers));
+    if (input.suggestions?.length) {
+      out.push('<h2 id="fixes">Suggested fixes</h2>', htmlTable('Most sensitive layers: cause and fix', ['layer', 'cause', 'evidence', 'fixes'],
+        input.suggestions.map((s) => [s.layer, s.cause, s.evidence, s.fixes.join(', ')])));
+    }
+    if (input.trials?.length) {
+      const b = input.trials[0];
+      out.push(htmlTable('Fixes tried (held-out data)', ['fix', 'change', 'top-1 agreement', 'output SQNR dB', 'vs baseline dB'],
+        input.trials.map((t) => [t.fix, t.change, pct(t.agreement), db(t.sqnrDb), t === b ? '' : `${t.sqnrDb >= b.sqnrDb ? '+' : ''}${db(t.sqnrDb - b.sqnrDb)}`])));
+    }
     out.push(htmlTable('Layers (most sensitive first)',
       ['layer', 'op', 'alone SQNR dB', 'alone agreement', 'graph SQNR dB', 'cosine', 'MSE', 'weight scale', 'act scale', 'zero point', 'clip range', 'clipped'],
       a.layers.map((l) => [l.name, l.op, db(l.layerwise?.outputSqnrDb), pct(l.layerwise?.agreement, 1), db(l.graphwise.sqnrDb), num(l.graphwise.cosine, 5), num(l.graphwise.mse),

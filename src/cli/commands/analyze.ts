@@ -4,7 +4,7 @@ import { loadModel, saveModel } from '../../onnx/io.js';
 import type { Model } from '../../ir/graph.js';
 import { analyze, floatWeightRanges, takeSamples } from '../../analysis/analyze.js';
 import { keepFloatAuto } from '../../analysis/mixed-precision.js';
-import { syntheticTextSet } from '../../data/synthetic-text.js';
+import { suggestFixes, tryFixes } from '../../analysis/suggest.js';
 import { resolveQuantizeOptions } from '../../ptq/options.js';
 import type { Feeds } from '../../ptq/calibrate.js';
 import { analysisTable, db, pct } from '../../report/text.js';
@@ -24,6 +24,8 @@ Per-layer error analysis of a QDQ model against its float model, most sensitive 
 options:
   --samples N                  samples to analyze (default 64)
   --no-layerwise               skip the layerwise pass (one run over the samples per layer)
+  --try-fixes                  re-quantize with each suggested fix (per-channel, equalization, observer, keep float)
+                               on --calib <data> and measure it on --data: the fix suggested and tried
   --top N                      rows in the terminal table (default 20; 0: all)
   --html <report.html>         write a self-contained HTML report with plots (opens offline)
   --report <analysis.json>     write the full analysis as JSON
@@ -37,7 +39,6 @@ mixed precision:
   --calib <data>               calibration data (--data is then the evaluation set, disjoint from it)
   --config <ptq.json> --granularity per-tensor|per-channel --observer ...   quantization settings (as quantize)
   -o <out.onnx>                write the mixed-precision QDQ model
-data: a path (see below) or synthetic-text:COUNT:SEED (deterministic text-line images, 3x48x192, for models shipped without data)
 ${DATA_HELP}
 
 examples:
@@ -47,11 +48,6 @@ examples:
     --granularity per-tensor --calib synthetic-text:64:0 --data synthetic-text:300:100000 --target-agreement 0.99 -o cls-mixed.onnx --html cls.html`;
 
 async function readData(model: Model, spec: string, values: Record<string, unknown>, limit: number): Promise<Feeds[]> {
-  const m = /^synthetic-text:(\d+):(\d+)$/.exec(spec);
-  if (m) {
-    const input = model.graph.runtimeInputs[0];
-    return syntheticTextSet(Number(m[1]), Number(m[2]), input.name);
-  }
   const ds = openModelData(model, spec, values, limit);
   return takeSamples(ds.samples(), limit);
 }
@@ -59,7 +55,7 @@ async function readData(model: Model, spec: string, values: Record<string, unkno
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     data: { type: 'string' }, calib: { type: 'string' }, samples: { type: 'string' }, 'no-layerwise': { type: 'boolean' },
-    top: { type: 'string' }, html: { type: 'string' }, report: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' },
+    top: { type: 'string' }, html: { type: 'string' }, 'try-fixes': { type: 'boolean' }, report: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' },
     'keep-float': { type: 'string' }, 'target-agreement': { type: 'string' }, 'target-sqnr': { type: 'string' },
     config: { type: 'string' }, granularity: { type: 'string' }, observer: { type: 'string' }, output: { type: 'string', short: 'o' },
     ...DATA_OPTIONS,
@@ -112,21 +108,33 @@ export async function main(argv: string[]): Promise<number> {
     return r.met ? 0 : 3;
   }
   if (positionals.length !== 2) throw new OnnxPtqError('INVALID_OPTION', 'expected <float.onnx> <quantized.onnx> (see --help)');
+  if (values['try-fixes'] && !values.calib) throw new OnnxPtqError('INVALID_OPTION', '--try-fixes needs --calib <data> to re-quantize with (--data is the held-out set the fixes are measured on)');
   const floatModel = loadModel(positionals[0]);
   const quantModel = loadModel(positionals[1]);
   const data = await readData(floatModel, values.data as string, values, samples);
   const r = await analyze(floatModel, quantModel, data, { layerwise: !values['no-layerwise'] });
-  if (values.report) writeFileAtomic(values.report as string, toJson(r));
+  const suggestions = suggestFixes(r);
+  // Tried on --data (held out), re-quantized on --calib.
+  const trials = values['try-fixes'] ? await tryFixes(floatModel, quantModel, suggestions, await readData(floatModel, values.calib as string, values, 1 << 30), data) : undefined;
+  if (values.report) writeFileAtomic(values.report as string, toJson({ ...r, suggestions, trials }));
   if (values.html) {
     // Equalization changed the weights: plot the float weights before it next to the quantized ones.
     const passes = quantModel.metadata.get('onnx_ptq.passes') ?? '';
     const weightsBefore = passes.includes('equalization') ? floatWeightRanges(floatModel, r.layers) : undefined;
     writeFileAtomic(values.html as string, renderHtml({
       title: `onnx-ptq analysis: ${positionals[1]}`, summary: [`float model ${positionals[0]}`, `quantized model ${positionals[1]}`, ...(passes ? [`passes: ${passes}`] : [])], analysis: r, weightsBefore,
+      suggestions, trials,
     }));
   }
-  if (values.json) console.log(toJson(r));
+  if (values.json) console.log(toJson({ ...r, suggestions, trials }));
   say(analysisTable(r, top));
+  say(`\nsuggested fixes (most sensitive layers):\n${suggestions.map((s) => `  ${s.layer}: ${s.cause} (${s.evidence}) -> ${s.fixes.join(' or ')}`).join('\n')}`);
+  if (trials) {
+    const b = trials[0];
+    say(`fixes tried (${data.length} held-out samples; re-quantized on --calib):\n${trials.map((t) => `  ${t.fix.padEnd(16)} agreement ${pct(t.agreement).padStart(8)}  SQNR ${db(t.sqnrDb).padStart(6)} dB${t === b ? '' : ` (${t.sqnrDb >= b.sqnrDb ? '+' : ''}${db(t.sqnrDb - b.sqnrDb)})`}  ${t.change}`).join('\n')}`);
+  } else {
+    say('(--try-fixes --calib <data> re-quantizes with each fix and measures it)');
+  }
   if (values.html) say(`wrote ${values.html}`);
   return 0;
 }
