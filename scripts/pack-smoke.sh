@@ -17,6 +17,10 @@ node --input-type=module -e "
 import * as m from 'onnx-ptq';
 const b = m.getBackend();
 if (typeof m.makeRequant !== 'function') throw new Error('makeRequant missing');
+// Synthetic text needs opentype.js as a runtime dependency (and the DejaVu fonts).
+const t = m.syntheticTextSet(1, 0, 'x')[0].x;
+if (t.dims.join() !== '1,3,48,192') throw new Error('syntheticTextSet: dims ' + t.dims.join());
+if (typeof m.analyze !== 'function' || typeof m.keepFloatAuto !== 'function' || typeof m.tryFixes !== 'function') throw new Error('analysis API missing');
 console.log('import ok; auto backend:', b.name, 'qgemm variant:', b.dispatch.qgemm);
 "
 npx onnx-ptq backends --json > backends.json
