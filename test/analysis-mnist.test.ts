@@ -100,7 +100,7 @@ describe.skipIf(!(mnistPath && imagesPath))('analyze() on mnist-8', () => {
       expect(logs.join('\n')).toMatch(/examples:/);
       logs.length = 0;
       expect(await main([mnistPath!, qp, '--data', imagesPath!, '--samples', '8', '--html', join(dir, 'r.html'), '--report', join(dir, 'r.json'),
-        '--try-fixes', '--calib', imagesPath!, '--data-limit', '16'])).toBe(0);
+        '--try-fixes', '--calib', imagesPath!])).toBe(0);
     } finally {
       console.log = orig;
     }
