@@ -85,20 +85,21 @@ export async function keepFloatAuto(floatSrc: Model | string | Uint8Array, opts:
   const analysis = await analyze(floatModel, full.model, analysisData);
   const allLayers = qdqLayers(full.model).map((l) => l.name);
   const allActs = unownedActivations(full.model).map((a) => a.name);
-  const actSet = new Set(allActs);
+  // Candidates: layers by node name, activations by tensor name (a node and a tensor may share a name).
+  type Candidate = { name: string; activation: boolean };
   const floatWeights = foldedFloatLayers(floatModel, full.model);
   const search: EvalPoint[] = [];
   const cache = new Map<string, { p: EvalPoint; m: Model }>();
   const bar = progress('mixed precision');
-  // The model with `kept` (layer names and activation tensors) in float, everything else quantized.
-  const sim = async (kept: readonly string[]): Promise<{ p: EvalPoint; m: Model }> => {
-    const key = kept.join('\n');
+  // The model with `kept` in float, everything else quantized.
+  const sim = async (kept: readonly Candidate[]): Promise<{ p: EvalPoint; m: Model }> => {
+    const key = kept.map((c) => `${c.activation ? 'a' : 'l'}:${c.name}`).join('\n');
     const hit = cache.get(key);
     if (hit) return hit;
-    const k = new Set(kept);
+    const kl = new Set(kept.filter((c) => !c.activation).map((c) => c.name)), ka = new Set(kept.filter((c) => c.activation).map((c) => c.name));
     const m = kept.length === 0 ? full.model
-      : keepOnlyLayers(full.model, new Set(allLayers.filter((n) => !k.has(n))), floatWeights, new Set(allActs.filter((n) => !k.has(n))));
-    const keptActivations = kept.filter((n) => actSet.has(n)).length;
+      : keepOnlyLayers(full.model, new Set(allLayers.filter((n) => !kl.has(n))), floatWeights, new Set(allActs.filter((n) => !ka.has(n))));
+    const keptActivations = ka.size;
     const r = { p: { keptFloat: kept.length, keptActivations, ...(await compareOutput(m, evalData, floatOut)) }, m };
     cache.set(key, r);
     search.push(r.p);
@@ -106,7 +107,7 @@ export async function keepFloatAuto(floatSrc: Model | string | Uint8Array, opts:
     return r;
   };
   // The fewest leading candidates of `ranked` that meet the target (ranked.length when none do).
-  const fewest = async (ranked: readonly string[]): Promise<number> => {
+  const fewest = async (ranked: readonly Candidate[]): Promise<number> => {
     if (meets((await sim([])).p)) return 0;
     let lo = 0, hi = 1;
     while (hi < ranked.length && !meets((await sim(ranked.slice(0, hi))).p)) { lo = hi; hi = Math.min(ranked.length, hi * 2); }
@@ -118,25 +119,25 @@ export async function keepFloatAuto(floatSrc: Model | string | Uint8Array, opts:
     return hi;
   };
   const baseline = (await sim([])).p;
-  let ranked = analysis.layers.map((l) => l.name);
+  let ranked: Candidate[] = analysis.layers.map((l) => ({ name: l.name, activation: false }));
   let k = await fewest(ranked);
   if (!meets((await sim(ranked.slice(0, k))).p) && opts.activations !== false && allActs.length > 0) {
     // Layers alone fall short: rank the unowned activations by their own sensitivity (each alone
     // quantized, the rest float) and search layers and activations in one order.
     const refs = await floatReference(floatModel, analysisData);
-    const sens: { name: string; db: number }[] = analysis.layers.map((l) => ({ name: l.name, db: l.layerwise?.outputSqnrDb ?? l.graphwise.sqnrDb }));
+    const sens: { c: Candidate; db: number }[] = analysis.layers.map((l) => ({ c: { name: l.name, activation: false }, db: l.layerwise?.outputSqnrDb ?? l.graphwise.sqnrDb }));
     for (const a of allActs) {
       const m = keepOnlyLayers(full.model, new Set(), floatWeights, new Set([a]));
-      sens.push({ name: a, db: (await compareOutput(m, analysisData, refs)).sqnrDb });
+      sens.push({ c: { name: a, activation: true }, db: (await compareOutput(m, analysisData, refs)).sqnrDb });
       bar.tick(search.length);
     }
-    ranked = sens.sort((x, y) => x.db - y.db).map((x) => x.name);
+    ranked = sens.sort((x, y) => x.db - y.db).map((x) => x.c);
     k = await fewest(ranked);
   }
   bar.end();
   const kept = ranked.slice(0, k);
   const { p: final, m: model } = await sim(kept);
-  const keepFloat = kept.filter((n) => !actSet.has(n)), keepFloatActivations = kept.filter((n) => actSet.has(n));
+  const keepFloat = kept.filter((c) => !c.activation).map((c) => c.name), keepFloatActivations = kept.filter((c) => c.activation).map((c) => c.name);
   model.metadata.set('onnx_ptq.keep_float', JSON.stringify(keepFloat));
   if (keepFloatActivations.length) model.metadata.set('onnx_ptq.keep_float_activations', JSON.stringify(keepFloatActivations));
   return { model, keepFloat, keepFloatActivations, layers: allLayers.length, activations: allActs.length, met: meets(final), final, baseline, search, analysis };
