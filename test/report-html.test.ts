@@ -10,6 +10,7 @@ import { analyze, type AnalysisReport } from '../src/analysis/analyze.js';
 import { readIdx } from '../src/io/idx.js';
 import { quantize } from '../src/ptq/quantize.js';
 import { renderHtml } from '../src/report/html.js';
+import { suggestFixes } from '../src/analysis/suggest.js';
 import { writeFileAtomic } from '../src/report/write.js';
 import { Tensor } from '../src/tensor.js';
 import { fixture } from './fixtures.js';
@@ -41,7 +42,9 @@ describe.skipIf(!(mnistPath && imagesPath))('HTML report', () => {
     html = renderHtml({
       title: 'report <test>', analysis: report, tables: [{ caption: 'accuracy', header: ['executor', 'accuracy'], rows: [['float', '98.91%']] }],
       weightsBefore: new Map([[report.layers[0].name, { channelMin: report.layers[0].weight!.channelMin.map((v) => v * 2), channelMax: report.layers[0].weight!.channelMax.map((v) => v * 2) }]]),
-      mixedPrecision: { keepFloat: ['Times212'], layers: 3, met: true, target: 'agreement >= 99%', baseline: { agreement: 0.98, sqnrDb: 30 }, final: { agreement: 1, sqnrDb: 40 } },
+      mixedPrecision: { keepFloat: ['Times212'], layers: 3, keepFloatActivations: ['Plus30_Output_0'], activations: 4, met: true, target: 'agreement >= 99%', baseline: { agreement: 0.98, sqnrDb: 30 }, final: { agreement: 1, sqnrDb: 40 } },
+      suggestions: suggestFixes(report),
+      trials: [{ fix: 'baseline', change: 'as given', agreement: 0.98, sqnrDb: 30 }, { fix: 'per-channel', change: 'weightGranularity: per-channel', agreement: 1, sqnrDb: 33.5 }],
     });
   });
 
@@ -59,7 +62,9 @@ describe.skipIf(!(mnistPath && imagesPath))('HTML report', () => {
     const file = join(dir, 'report.html');
     writeFileAtomic(file, html);
     const dom = dumpDom(file);
-    for (const id of ['sensitivity', 'weights', 'histograms', 'mixed-precision']) expect(dom).toContain(`id="${id}"`);
+    for (const id of ['sensitivity', 'fixes', 'weights', 'histograms', 'mixed-precision']) expect(dom).toContain(`id="${id}"`);
+    expect(dom).toContain('Plus30_Output_0'); // an activation kept in float
+    expect(dom).toMatch(/<td>per-channel<\/td><td>weightGranularity: per-channel<\/td><td>100.00%<\/td><td>33.5<\/td><td>\+3.5<\/td>/);
     expect(dom.match(/<svg[^>]*class="plot /g)?.length).toBe(7);
     expect(dom.match(/<rect class="bar-alone"/g)?.length).toBe(3);
     for (const l of report.layers) expect(dom).toContain(l.name);

@@ -1,6 +1,7 @@
 /** `onnx-ptq demo`: the first command to run (see src/analysis/demo.ts). */
 import { runDemo } from '../../analysis/demo.js';
 import { renderHtml } from '../../report/html.js';
+import { suggestFixes } from '../../analysis/suggest.js';
 import { analysisTable, pct, table } from '../../report/text.js';
 import { toJson, writeFileAtomic } from '../../report/write.js';
 import { parse } from '../args.js';
@@ -55,6 +56,7 @@ export async function main(argv: string[]): Promise<number> {
     ],
     tables: [{ caption: 'Accuracy and latency per executor', header, rows }],
     analysis: r.analysis,
+    suggestions: suggestFixes(r.analysis, { top: 3 }),
   }));
   if (values.json) console.log(toJson({ ...r, html }));
   say('');
