@@ -14,7 +14,8 @@
  *
  * Fonts: the files named in FONT_FILES, looked up in ONNX_PTQ_FONTS (a folder) or
  * /usr/share/fonts/truetype/dejavu; the images depend on the font files, so the same fonts give the
- * same data on every machine.
+ * same data on every machine. opentype.js is pinned to 1.3.4 exactly: 1.3.5 lays text out through
+ * its GSUB engine and throws on DejaVu's chaining-context lookups (lookupType 6, format 2).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
