@@ -1,6 +1,6 @@
 // Conventions every CLI command keeps: --help with examples, --json and --quiet, and --quiet
 // printing nothing while the exit code still tells success from failure.
-import { mkdtempSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -69,6 +69,5 @@ describe('--quiet prints nothing and keeps the exit code', () => {
     expect(await (await commands.run.load()).main([mnist!, '--input', mnistInput!, '--output-dir', dir, '--quiet'])).toBe(0);
     expect(c.out()).toBe('');
     expect(readdirSync(dir)).toEqual(['Plus214_Output_0.npy']);
-    expect(existsSync(join(dir, 'Plus214_Output_0.npy'))).toBe(true);
   });
 });

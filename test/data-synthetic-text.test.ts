@@ -39,7 +39,7 @@ describe('syntheticTextSet', () => {
     }
   });
 
-  it('sets real words in several fonts', () => {
+  it('sets real words, a different line for each seed', () => {
     const texts = Array.from({ length: 40 }, (_, i) => syntheticTextLine(i).text);
     expect(new Set(texts).size).toBe(40);
     expect(texts.join(' ')).toMatch(/\b[a-z]{3,}\b/);

@@ -263,7 +263,6 @@ export async function analyze(floatSrc: Src, quantSrc: Src, data: Iterable<Feeds
   const accs = new Map<QdqLayer, Acc>(compared.map((l) => [l, new Acc()]));
   const outAcc = new Acc();
   const floatOut: Float32Array[] = [];
-  const floatTop: number[] = [];
   let agree = 0;
   // Activation ranges: one pass for extremes, then histograms (values are kept per tensor only as counts).
   const ext = new Map<string, { min: number; max: number; clipped: number; n: number }>(preQ.map((t) => [t, { min: Infinity, max: -Infinity, clipped: 0, n: 0 }]));
@@ -298,7 +297,6 @@ export async function analyze(floatSrc: Src, quantSrc: Src, data: Iterable<Feeds
     if (f.length !== q.length) throw new OnnxPtqError('INVALID_MODEL', `the float model gives ${f.length} output values, the quantized one ${q.length}: the models do not correspond`);
     outAcc.add(f, q);
     floatOut.push(f.slice());
-    floatTop.push(argmax(f));
     if (argmax(f) === argmax(q)) agree++;
     for (const t of preQ) {
       const v = floatData(qo[t], `tensor '${t}'`);
@@ -355,17 +353,9 @@ export async function analyze(floatSrc: Src, quantSrc: Src, data: Iterable<Feeds
     const floatWeights = foldedFloatLayers(floatModel, quantModel);
     for (let li = 0; li < layers.length; li++) {
       const m = keepOnlyLayers(quantModel, new Set([layers[li].name]), floatWeights);
-      const s = await InferenceSession.create(m, { registry });
-      let sig = 0, noise = 0, ag = 0;
-      for (let i = 0; i < samples.length; i++) {
-        const q = s.runSync(samples[i], { outputs: [qOutName] })[qOutName].data as Float32Array;
-        const f = floatOut[i];
-        for (let k = 0; k < f.length; k++) { sig += f[k] * f[k]; noise += (f[k] - q[k]) ** 2; }
-        if (argmax(q) === floatTop[i]) ag++;
-      }
-      result[li].layerwise = { outputSqnrDb: sqnr(sig, noise), agreement: ag / samples.length };
+      const c = await compareOutput(m, samples, floatOut);
+      result[li].layerwise = { outputSqnrDb: c.sqnrDb, agreement: c.agreement };
       lbar.tick(li + 1, layers.length);
-      await yieldToEventLoop();
     }
     lbar.end();
   }

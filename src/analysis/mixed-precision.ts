@@ -84,7 +84,7 @@ export async function keepFloatAuto(floatSrc: Model | string | Uint8Array, opts:
   const analysisData = opts.calibration.slice(0, opts.analysisSamples ?? 32);
   const analysis = await analyze(floatModel, full.model, analysisData);
   const allLayers = qdqLayers(full.model).map((l) => l.name);
-  const allActs = unownedActivations(full.model).map((a) => a.name);
+  const allActs = unownedActivations(full.model);
   // Candidates: layers by node name, activations by tensor name (a node and a tensor may share a name).
   type Candidate = { name: string; activation: boolean };
   const floatWeights = foldedFloatLayers(floatModel, full.model);

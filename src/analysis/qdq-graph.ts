@@ -70,22 +70,35 @@ export function qdqLayers(model: Model): QdqLayer[] {
   return out;
 }
 
+/** An activation DequantizeLinear that belongs to no layer's input or output pair. */
+function isUnownedActivation(g: Graph, dq: Node, owned: ReadonlySet<Node>): boolean {
+  return dq.opType === 'DequantizeLinear' && !owned.has(dq) && !constOf(g, dq.inputs[0]) && g.producerOf(dq.inputs[0])?.opType === 'QuantizeLinear';
+}
+
+function ownedDqs(layers: readonly QdqLayer[]): Set<Node> {
+  const owned = new Set<Node>();
+  for (const l of layers) for (const p of l.activationPairs) owned.add(p.dq);
+  return owned;
+}
+
 /**
  * The activation Q/DQ pairs that belong to no layer (outputs of Add, Mul, Clip, pooling, a
  * decomposed HardSwish's steps...), named by the tensor their DequantizeLinear writes.
  */
-export function unownedActivations(model: Model): { name: string; op: string }[] {
+export function unownedActivations(model: Model): string[] {
   const g = model.graph;
-  const owned = new Set<Node>();
-  for (const l of qdqLayers(model)) for (const p of l.activationPairs) owned.add(p.dq);
-  const out: { name: string; op: string }[] = [];
-  for (const dq of g.nodes) {
-    if (dq.opType !== 'DequantizeLinear' || owned.has(dq) || constOf(g, dq.inputs[0])) continue;
-    const q = g.producerOf(dq.inputs[0]);
-    if (!q || q.opType !== 'QuantizeLinear') continue;
-    out.push({ name: dq.outputs[0], op: g.producerOf(q.inputs[0])?.opType ?? 'input' });
+  const owned = ownedDqs(qdqLayers(model));
+  return g.nodes.filter((dq) => isUnownedActivation(g, dq, owned)).map((dq) => dq.outputs[0]);
+}
+
+/** The quantize() options a QDQ model records in its onnx_ptq.options metadata ({} when absent or unreadable). */
+export function recordedOptions(model: Model | undefined): Record<string, unknown> {
+  try {
+    const v = JSON.parse(model?.metadata.get('onnx_ptq.options') ?? '{}') as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
   }
-  return out;
 }
 
 function dequantize(g: Graph, dq: Node): Tensor {
@@ -139,11 +152,10 @@ export function keepOnlyLayers(
     if (l.weightDq) keepNodes.add(l.weightDq);
     for (const p of l.activationPairs) { keepNodes.add(p.q); keepNodes.add(p.dq); }
   }
-  const owned = new Set<Node>();
-  for (const l of layers) for (const p of l.activationPairs) owned.add(p.dq);
+  const owned = ownedDqs(layers);
   for (const dq of g.nodes.filter((n) => n.opType === 'DequantizeLinear')) {
     if (keepNodes.has(dq)) continue;
-    if (!owned.has(dq) && !constOf(g, dq.inputs[0]) && (keepUnowned === true || (keepUnowned instanceof Set && keepUnowned.has(dq.outputs[0])))) continue;
+    if (isUnownedActivation(g, dq, owned) && (keepUnowned === true || (keepUnowned instanceof Set && keepUnowned.has(dq.outputs[0])))) continue;
     if (constOf(g, dq.inputs[0])) {
       // A constant (weight or bias): bake the dequantized value.
       const t = floatOf.get(dq.outputs[0]) ?? dequantize(g, dq);
@@ -179,12 +191,7 @@ export function foldedFloatLayers(floatModel: Model, quantModel?: Model): Map<st
   // same transformed weights, or enabled and disabled layers would not fit together. Equalization
   // (from weights alone) is replayed; passes that cannot be replayed from the float model alone
   // (layer split, single shift, equalization with activation ranges) leave the dequantized weights.
-  let recorded: { passes?: string[]; passOptions?: Record<string, Record<string, unknown>> } = {};
-  try {
-    recorded = JSON.parse(quantModel?.metadata.get('onnx_ptq.options') ?? '{}') as typeof recorded;
-  } catch {
-    recorded = {};
-  }
+  const recorded = recordedOptions(quantModel) as { passes?: string[]; passOptions?: Record<string, Record<string, unknown>> };
   const passes = recorded.passes ?? [];
   if (passes.includes('layer-split') || passes.includes('single-shift')) return new Map();
   if (passes.includes('equalization')) {

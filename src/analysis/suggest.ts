@@ -18,7 +18,7 @@ import { resolveQuantizeOptions, type QuantizeOptions } from '../ptq/options.js'
 import type { Feeds } from '../ptq/calibrate.js';
 import { PASS_NAMES } from '../passes/pipeline.js';
 import { compareOutput, floatReference, type AnalysisReport, type LayerAnalysis } from './analyze.js';
-import { foldedFloatLayers, keepOnlyLayers, qdqLayers } from './qdq-graph.js';
+import { foldedFloatLayers, keepOnlyLayers, qdqLayers, recordedOptions } from './qdq-graph.js';
 
 export type FixKind = 'per-channel' | 'equalization' | 'observer-minmax' | 'observer-mse' | 'keep-float';
 export type Cause = 'weight-spread' | 'clipping' | 'outliers' | 'sensitive';
@@ -119,13 +119,7 @@ function optionsFor(fix: FixKind, base: QuantizeOptions): Partial<QuantizeOption
  * Measured on `evaluation` (held out) against the float model: top-1 agreement and output SQNR.
  */
 export async function tryFixes(floatModel: Model, quantModel: Model, suggestions: readonly Suggestion[], calibration: Feeds[], evaluation: Feeds[]): Promise<FixTrial[]> {
-  let recorded: Record<string, unknown> = {};
-  try {
-    recorded = JSON.parse(quantModel.metadata.get('onnx_ptq.options') ?? '{}') as Record<string, unknown>;
-  } catch {
-    recorded = {};
-  }
-  const base = resolveQuantizeOptions(recorded, 'the quantized model\'s onnx_ptq.options');
+  const base = resolveQuantizeOptions(recordedOptions(quantModel), 'the quantized model\'s onnx_ptq.options');
   const ref = await floatReference(floatModel, evaluation);
   const out: FixTrial[] = [{ fix: 'baseline', change: 'the quantized model as given', ...(await compareOutput(quantModel, evaluation, ref)) }];
   const kinds = [...new Set(suggestions.flatMap((s) => s.fixes))];
