@@ -8,6 +8,7 @@ export { computeParams, paramsForRange, quantRange, quantizeTensor, dequantizeTe
 export { GraphPass, type PassReport } from './passes/pass.js';
 export { FoldBatchNormPass, type FoldBatchNormOptions } from './passes/fold-batchnorm.js';
 export { FoldBiasAddPass, type FoldBiasAddOptions } from './passes/fold-bias-add.js';
+export { FuseHardSwishPass, type FuseHardSwishOptions } from './passes/fuse-hardswish.js';
 export { openDataset, readLabels, type Dataset, type DatasetOptions, type ImageOptions } from './data/dataset.js';
 export { EqualizationPass, type EqualizationOptions } from './passes/equalization.js';
 export { LayerSplitPass, type LayerSplitOptions } from './passes/layer-split.js';

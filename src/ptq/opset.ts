@@ -1,7 +1,9 @@
 /**
  * Per-axis QuantizeLinear/DequantizeLinear need opset 13. Older models are moved to 13 by rewriting
  * the ops whose form changed on the way (attributes that became inputs); any other op keeps its
- * meaning across these versions. Ops that cannot be moved are refused by name.
+ * meaning across these versions. Ops that cannot be moved are refused by name. A graph holding
+ * HardSwish (written by the fuse-hardswish pass) goes on to 14, where HardSwish was introduced; from
+ * 13 to 14 only BatchNormalization changed form (its running-statistics outputs became training-only).
  */
 import { OnnxPtqError } from '../errors.js';
 import { makeNode, nodeLabel, opsetVersion, type Model, type Node } from '../ir/graph.js';
@@ -26,9 +28,27 @@ const i64 = (v: number[]) => new Tensor('int64', BigInt64Array.from(v.map(BigInt
  * `types` (from shape inference) lets Softmax-like ops move when their old 2-D coercion and the new
  * per-axis form agree (axis = last).
  */
-export function upgradeToOpset13(model: Model, types?: ReadonlyMap<string, TypeInfo>): { from: number; to: number } {
+export function upgradeOpset(model: Model, types?: ReadonlyMap<string, TypeInfo>): { from: number; to: number } {
   const from = opsetVersion(model) ?? 1;
-  if (from >= 13) return { from, to: from };
+  const target = model.graph.nodes.some((n) => n.opType === 'HardSwish' && n.domain === '') ? 14 : 13;
+  if (from >= target) return { from, to: from };
+  if (from < 13) upgradeTo13(model, from, types);
+  if (target === 14) {
+    for (const n of model.graph.nodes) {
+      // Inference BatchNormalization has one output; unread optional outputs go (14 forbids them outside training).
+      if (n.opType === 'BatchNormalization' && n.domain === '') {
+        const unread = (v: string) => v === '' || (model.graph.consumersOf(v).length === 0 && !model.graph.outputs.some((o) => o.name === v));
+        while (n.outputs.length > 1 && unread(n.outputs[n.outputs.length - 1])) n.outputs.pop();
+        if (n.outputs.length > 1) throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(n)} has its running-statistics outputs read: opset 14 (needed for HardSwish) allows them only in training mode`);
+      }
+    }
+  }
+  for (const o of model.opsetImports) if (o.domain === '' || o.domain === 'ai.onnx') o.version = target;
+  if (model.irVersion < 7) model.irVersion = 7;
+  return { from, to: target };
+}
+
+function upgradeTo13(model: Model, from: number, types?: ReadonlyMap<string, TypeInfo>): void {
   if (from < 7) throw new OnnxPtqError('UNSUPPORTED_OP', `opset ${from} is too old to quantize (need 7 or later)`);
   const rewrites: Node[] = [];
   for (const n of model.graph.nodes) {
@@ -119,7 +139,4 @@ export function upgradeToOpset13(model: Model, types?: ReadonlyMap<string, TypeI
       makeNode('Shape', [x], [shape], {}, g.uniqueName(`${base}_Shape`)),
       makeNode('Reshape', [out2d, shape], [y], {}, g.uniqueName(`${base}_Reshape`)));
   }
-  for (const o of model.opsetImports) if (o.domain === '' || o.domain === 'ai.onnx') o.version = 13;
-  if (model.irVersion < 7) model.irVersion = 7;
-  return { from, to: 13 };
 }

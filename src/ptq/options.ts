@@ -50,6 +50,12 @@ export interface QuantizeOptions {
   /** Fold BatchNormalization into the preceding Conv/Gemm first. Default true. */
   foldBatchNorm: boolean;
   /**
+   * Fuse exporters' decomposed hardswish (x * relu6(x + 3) / 6, x * HardSigmoid(x, 1/6, 0.5)) into one
+   * HardSwish node (src/passes/fuse-hardswish.ts), quantized once instead of at every step; the model
+   * is then written at opset 14. Default true.
+   */
+  fuseHardSwish: boolean;
+  /**
    * Passes to run, in a valid order (src/passes/pipeline.ts): layer-split, equalization,
    * bias-correction, sign-map, joining-nodes, single-shift. Default [].
    */
@@ -77,6 +83,7 @@ export const DEFAULT_QUANTIZE_OPTIONS: Readonly<QuantizeOptions> = Object.freeze
   calibrationSamples: 0,
   biasCorrection: true,
   foldBatchNorm: true,
+  fuseHardSwish: true,
   passes: [],
   passOptions: {},
 });
@@ -105,7 +112,7 @@ export function resolveQuantizeOptions(user: Record<string, unknown> = {}, sourc
   int('activationBits', 2, 8);
   int('weightGroupSize', 1, 1 << 24);
   int('calibrationSamples', 0, 1 << 30);
-  for (const k of ['weightSymmetric', 'activationSigned', 'activationSymmetric', 'weightOnly', 'keepFirstLayerFloat', 'keepLastLayerFloat', 'noRounding', 'foldBatchNorm', 'biasCorrection'] as const) bool(k);
+  for (const k of ['weightSymmetric', 'activationSigned', 'activationSymmetric', 'weightOnly', 'keepFirstLayerFloat', 'keepLastLayerFloat', 'noRounding', 'foldBatchNorm', 'fuseHardSwish', 'biasCorrection'] as const) bool(k);
   oneOf('weightGranularity', ['per-tensor', 'per-channel', 'per-group']);
   oneOf('observer', OBSERVER_KINDS);
   oneOf('requantMode', REQUANT_MODES);

@@ -16,6 +16,7 @@ import { cloneModel } from '../runtime/session.js';
 import { fakeQuantize, paramsForRange } from '../quant/scheme.js';
 import { FoldBatchNormPass } from '../passes/fold-batchnorm.js';
 import { FoldBiasAddPass } from '../passes/fold-bias-add.js';
+import { FuseHardSwishPass } from '../passes/fuse-hardswish.js';
 import type { PassReport } from '../passes/pass.js';
 import { EqualizationPass } from '../passes/equalization.js';
 import { LayerSplitPass } from '../passes/layer-split.js';
@@ -30,7 +31,7 @@ import { planQuantization } from './plan.js';
 import { insertActivationQdq, layerWeightFakeQuant, layerWeightParams, quantizeLayerWeights, type ActivationParams, type LayerReport } from './qdq-export.js';
 import { accumulateProbe, addBiasProbes, corrections, type BiasProbe } from './bias-correction.js';
 import { Tensor } from '../tensor.js';
-import { upgradeToOpset13 } from './opset.js';
+import { upgradeOpset } from './opset.js';
 
 export interface ActivationReport {
   tensor: string;
@@ -87,6 +88,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
   let { types } = inferAndFold(model, { fold: true });
   const passes: PassReport[] = [];
   if (opts.foldBatchNorm) passes.push(new FoldBatchNormPass().apply(model));
+  if (opts.fuseHardSwish) passes.push(new FuseHardSwishPass().apply(model));
   passes.push(new FoldBiasAddPass({}, types).apply(model));
   const want = (p: PassName) => opts.passes.includes(p);
   const popts = (p: PassName) => (opts.passOptions[p] ?? {}) as Record<string, never>;
@@ -200,7 +202,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     corrected.push(n.name || n.outputs[0]);
   }
   if (correct) passes.push({ pass: 'bias-correction', changed: corrected.length, details: corrected.map((c) => `${c}: bias corrected for the expected weight-rounding shift`) });
-  const opset = upgradeToOpset13(model, types);
+  const opset = upgradeOpset(model, types);
   const g = model.graph;
   const layers: LayerReport[] = [];
   for (const n of plan.layers) {
