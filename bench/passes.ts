@@ -59,8 +59,10 @@ export async function runPassesBench(nCalib = 32, nEval = 64, log = (s: string) 
   const floatAcc = ref.filter((r, i) => Number(r[1] > r[0]) === syntheticTextLabel(100001 + i)).length / nEval;
   const split = widestLayers(base, 3);
   const passOptions = { 'layer-split': { interested_layers: split.names, value_threshold: split.threshold } };
-  const configs: [string, 'per-tensor' | 'per-channel', string[]][] = [];
+  const configs: [string, 'per-tensor' | 'per-channel', string[], { fuseHardSwish?: boolean }?][] = [];
   for (const gran of ['per-tensor', 'per-channel'] as const) {
+    // The exporter's four-step hardswish quantized step by step (what fuse-hardswish, on by default, removes).
+    configs.push([`${gran} naive, hardswish unfused`, gran, [], { fuseHardSwish: false }]);
     for (const passes of [
       [], ['bias-correction'], ['equalization'], ['layer-split'], ['equalization', 'bias-correction'], ['layer-split', 'equalization', 'bias-correction'],
       ['sign-map'], ['joining-nodes', 'single-shift'], ['equalization', 'bias-correction', 'sign-map'], ['equalization', 'bias-correction', 'sign-map', 'joining-nodes', 'single-shift'],
@@ -73,12 +75,12 @@ export async function runPassesBench(nCalib = 32, nEval = 64, log = (s: string) 
     }
   }
   const rows: PassRow[] = [];
-  for (const [name, granularity, passes] of configs) {
+  for (const [name, granularity, passes, extra] of configs) {
     if (only && !only.includes(name)) continue;
     const t0 = performance.now();
     // biasCorrection off: the 'bias-correction' pass name turns it on, so each row shows exactly its passes.
     const symAct = name.includes('int8-sym-act');
-    const { model } = await quantize(base, { calibration: calib, weightGranularity: granularity, biasCorrection: false, passes, passOptions, activationSigned: symAct, activationSymmetric: symAct });
+    const { model } = await quantize(base, { calibration: calib, weightGranularity: granularity, biasCorrection: false, passes, passOptions, activationSigned: symAct, activationSymmetric: symAct, ...extra });
     const s = await IntegerSession.create(model, { backend: 'native' });
     let agree = 0;
     const ys: Float32Array[] = [];

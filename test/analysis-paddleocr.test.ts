@@ -62,12 +62,21 @@ describe.skipIf(!existsSync(path))('analysis and mixed precision on PaddleOCR cl
   }, 300_000);
 
   it('--keep-float auto meets 99% top-1 agreement on the evaluation set with <= 10% of layers in float', async () => {
-    const r = await keepFloatAuto(path, { quantize: naive, calibration, evaluation: syntheticTextSet(300, 100000, 'x'), targetAgreement: 0.99 });
-    console.log(`keep-float auto (99%): ${r.keepFloat.length}/${r.layers} layers float; agreement ${(100 * r.baseline.agreement).toFixed(2)}% -> ${(100 * r.final.agreement).toFixed(2)}%, logits SQNR ${r.baseline.sqnrDb.toFixed(2)} -> ${r.final.sqnrDb.toFixed(2)} dB`);
-    expect(r.layers).toBe(54);
-    expect(r.met).toBe(true);
-    expect(r.final.agreement).toBeGreaterThanOrEqual(0.99);
-    expect(r.keepFloat.length).toBeLessThanOrEqual(Math.floor(0.1 * r.layers));
+    // With the HardSwish fusion (the default) the naive model already agrees on 99.67% of these 300
+    // lines; the exporter's graph quantized step by step (fuseHardSwish: false) starts below 99% and
+    // the search has work to do.
+    for (const fuseHardSwish of [true, false]) {
+      const r = await keepFloatAuto(path, { quantize: { ...naive, fuseHardSwish }, calibration, evaluation: syntheticTextSet(300, 100000, 'x'), targetAgreement: 0.99 });
+      console.log(`keep-float auto (99%, fuseHardSwish ${fuseHardSwish}): ${r.keepFloat.length}/${r.layers} layers float (${r.keepFloat.join(', ')}); agreement ${(100 * r.baseline.agreement).toFixed(2)}% -> ${(100 * r.final.agreement).toFixed(2)}%, logits SQNR ${r.baseline.sqnrDb.toFixed(2)} -> ${r.final.sqnrDb.toFixed(2)} dB`);
+      expect(r.layers).toBe(54);
+      expect(r.met).toBe(true);
+      expect(r.final.agreement).toBeGreaterThanOrEqual(0.99);
+      expect(r.keepFloat.length).toBeLessThanOrEqual(Math.floor(0.1 * r.layers));
+      if (!fuseHardSwish) {
+        expect(r.baseline.agreement).toBeLessThan(0.99);
+        expect(r.keepFloat.length).toBeGreaterThan(0);
+      }
+    }
   }, 300_000);
 
   it('--keep-float auto with an SQNR target 3 dB over the baseline keeps the most sensitive layers, and only a few', async () => {
@@ -95,15 +104,16 @@ describe.skipIf(!existsSync(path))('analysis and mixed precision on PaddleOCR cl
   }, 300_000);
 
   it('--keep-float auto brings in activations outside layers when every layer in float is not enough', async () => {
-    // With every layer in float the decomposed HardSwish steps (Add, Clip, Mul, Div), quantized,
-    // still cap the logits SQNR near 30 dB: 33 dB needs some of them in float too.
-    const r = await keepFloatAuto(path, { quantize: naive, calibration, evaluation: syntheticTextSet(40, 300000, 'x'), targetSqnrDb: 33, analysisSamples: 8 });
+    // With every layer in float the 19 activation pairs outside layers (the squeeze-excitation
+    // blocks' inputs and HardSigmoid gates, quantized) still cap the logits SQNR near 36 dB: 40 dB
+    // needs some of them in float too. (Before the HardSwish fusion the cap was near 30 dB, from 72 pairs.)
+    const r = await keepFloatAuto(path, { quantize: naive, calibration, evaluation: syntheticTextSet(40, 300000, 'x'), targetSqnrDb: 40, analysisSamples: 8 });
     const allLayers = r.search.find((p) => p.keptFloat === r.layers && p.keptActivations === 0);
-    console.log(`keep-float auto (SQNR >= 33 dB): every layer float ${allLayers?.sqnrDb.toFixed(2)} dB; chosen ${r.keepFloat.length}/${r.layers} layers + ${r.keepFloatActivations.length}/${r.activations} activations: ${r.final.sqnrDb.toFixed(2)} dB`);
-    expect(r.activations).toBe(72);
-    expect(allLayers!.sqnrDb).toBeLessThan(33);
+    console.log(`keep-float auto (SQNR >= 40 dB): every layer float ${allLayers?.sqnrDb.toFixed(2)} dB; chosen ${r.keepFloat.length}/${r.layers} layers + ${r.keepFloatActivations.length}/${r.activations} activations: ${r.final.sqnrDb.toFixed(2)} dB`);
+    expect(r.activations).toBe(19);
+    expect(allLayers!.sqnrDb).toBeLessThan(40);
     expect(r.met).toBe(true);
-    expect(r.final.sqnrDb).toBeGreaterThanOrEqual(33);
+    expect(r.final.sqnrDb).toBeGreaterThanOrEqual(40);
     expect(r.keepFloatActivations.length).toBeGreaterThan(0);
     expect(r.keepFloat.length + r.keepFloatActivations.length).toBeLessThan(r.layers + r.activations);
     expect(JSON.parse(r.model.metadata.get('onnx_ptq.keep_float_activations')!)).toEqual(r.keepFloatActivations);
