@@ -76,7 +76,7 @@ describe('FuseHardSwishPass', () => {
     });
   }
 
-  it('does not fire when a constant is off (Add 2.9, Clip min -1, Clip max 5, Div by 6.5) or HardSigmoid has Paddle\'s slope 0.2', () => {
+  it('does not fire when a constant is off (Add 2.9, Clip min -1, Clip max 5, Div by 6.5) or not a scalar, or HardSigmoid has Paddle\'s slope 0.2', () => {
     for (const consts of [[2.9, 0, 6], [3, -1, 6], [3, 0, 5]] as [number, number, number][]) {
       const m = decomposed('div', { consts });
       expect(new FuseHardSwishPass().apply(m).changed).toBe(0);
@@ -85,6 +85,9 @@ describe('FuseHardSwishPass', () => {
     const m = decomposed('div');
     m.graph.initializers.set('six', f(6.5)); // Clip max and Div share it: both off
     expect(new FuseHardSwishPass().apply(m).changed).toBe(0);
+    const wide = decomposed('div');
+    wide.graph.initializers.set('three', new Tensor('float32', Float32Array.of(3), [1, 1, 1, 1, 1])); // broadcasts t to rank 5
+    expect(new FuseHardSwishPass().apply(wide).changed).toBe(0);
     const h = decomposed('hardsigmoid', { alpha: 0.2 });
     expect(new FuseHardSwishPass().apply(h).changed).toBe(0);
     expect(h.graph.nodes.map((n) => n.opType)).toEqual(['Conv', 'HardSigmoid', 'Mul']);

@@ -8,8 +8,8 @@
  *   Mul(x, Div(Clip(Add(x, 3), 0, 6), 6))
  *   Mul(x, HardSigmoid(x, alpha = 1/6, beta = 0.5))
  * Clip bounds may be attributes (opset < 11) or constant inputs. Fires only when every intermediate
- * value has the next step as its only reader (and is no graph output) and the constants match to
- * float32 precision (relative 1e-6). The fused model needs opset 14, which quantize() writes.
+ * value has the next step as its only reader (and is no graph output) and the constants are scalars
+ * (shape [] or [1]) matching to float32 precision (relative 1e-6). The fused model needs opset 14, which quantize() writes.
  * HardSigmoid with other slopes (Paddle's 0.2) is a different function and is left alone.
  */
 import type { Graph, Model, Node } from '../ir/graph.js';
@@ -21,11 +21,15 @@ export interface FuseHardSwishOptions {
   verbose: boolean;
 }
 
-/** The value of a scalar (one-element) float32 initializer, or undefined. */
+/**
+ * The value of a scalar float32 initializer (shape [] or [1]), or undefined. A one-element constant
+ * of higher rank ([1,1,1,1]) could broadcast the output to a higher rank than x, which HardSwish(x)
+ * would not; the pass has no shapes to rule that out, so it does not fire there.
+ */
 function scalar(g: Graph, name: string | undefined): number | undefined {
   if (!name) return undefined;
   const t = g.initializers.get(name);
-  return t && t.dtype === 'float32' && t.size === 1 ? (t.data as Float32Array)[0] : undefined;
+  return t && t.dtype === 'float32' && t.size === 1 && t.rank <= 1 ? (t.data as Float32Array)[0] : undefined;
 }
 
 const near = (v: number | undefined, want: number) => v !== undefined && Math.abs(v - want) <= 1e-6 * Math.abs(want);
