@@ -203,26 +203,28 @@ void PackFlatAny(const opq_conv2d_f32_params& p, const float* planes, size_t pla
   }
 }
 
+// Flat-mode geometry, in T = size_t for the run and uint64_t for sizing the workspace (one formula).
+template <typename T>
 struct FlatGeom {
-  size_t ph, pw, sh, sw, qh, qw;  // padded extent, strides, phase plane size (rows, row stride)
-  size_t plane_size, pf;          // floats of one channel's sh*sw phases; flat pixels (oh-1)*qw + ow
+  T sh, sw, qh, qw;  // strides; rows and row stride of one phase plane
+  T pf;              // flat pixels: (oh-1)*qw + ow
 };
 
-FlatGeom FlatOf(const opq_conv2d_f32_params& p) {
-  FlatGeom f;
+template <typename T>
+FlatGeom<T> FlatOf(const opq_conv2d_f32_params& p) {
+  FlatGeom<T> f;
   f.sh = p.stride_h;
   f.sw = p.stride_w;
-  f.ph = size_t(p.oh - 1) * f.sh + size_t(p.kh - 1) * p.dilation_h + 1;
-  f.pw = size_t(p.ow - 1) * f.sw + size_t(p.kw - 1) * p.dilation_w + 1;
-  f.qh = (f.ph + f.sh - 1) / f.sh;
-  f.qw = (f.pw + f.sw - 1) / f.sw;
-  f.plane_size = f.sh * f.sw * f.qh * f.qw;
-  f.pf = size_t(p.oh - 1) * f.qw + p.ow;
+  const T ph = T(p.oh - 1) * f.sh + T(p.kh - 1) * p.dilation_h + 1;  // padded extent read
+  const T pw = T(p.ow - 1) * f.sw + T(p.kw - 1) * p.dilation_w + 1;
+  f.qh = (ph + f.sh - 1) / f.sh;
+  f.qw = (pw + f.sw - 1) / f.sw;
+  f.pf = T(p.oh - 1) * f.qw + T(p.ow);
   return f;
 }
 
 // Phase (rh, rw), row t, column u holds padded element (rh + t*sh, rw + u*sw), zero outside the input.
-void BuildFlatPlanes(const FlatGeom& f, const opq_conv2d_f32_params& p, const float* x, float* out) {
+void BuildFlatPlanes(const FlatGeom<size_t>& f, const opq_conv2d_f32_params& p, const float* x, float* out) {
   for (size_t rh = 0; rh < f.sh; ++rh) {
     for (size_t t = 0; t < f.qh; ++t) {
       const int64_t ih = int64_t(rh + t * f.sh) - p.pad_top;
@@ -239,8 +241,10 @@ void BuildFlatPlanes(const FlatGeom& f, const opq_conv2d_f32_params& p, const fl
         const int64_t ulo = std::min(qw, off > 0 ? (off + sw - 1) / sw : int64_t{0});
         const int64_t uhi = std::max(ulo, std::min(qw, int64_t(p.w) + off > 0 ? (int64_t(p.w) + off + sw - 1) / sw : int64_t{0}));
         for (int64_t u = 0; u < ulo; ++u) dst[u] = 0.0f;
-        const float* s0 = src + (ulo * sw - off);
-        for (int64_t u = ulo; u < uhi; ++u, s0 += sw) dst[u] = *s0;
+        if (uhi > ulo) {  // only then does the first column read lie inside the row
+          const float* s0 = src + (ulo * sw - off);
+          for (int64_t u = ulo; u < uhi; ++u, s0 += sw) dst[u] = *s0;
+        }
         for (int64_t u = uhi; u < qw; ++u) dst[u] = 0.0f;
       }
     }
@@ -251,8 +255,9 @@ void RunFlat(const Conv2dF32Args& a, const F32Ukernels& uk) {
   const opq_conv2d_f32_params& p = *a.p;
   const size_t cg = p.c / p.group, mg = p.m / p.group, K = cg * p.kh * p.kw;
   const size_t P = size_t(p.oh) * p.ow, hw = size_t(p.h) * p.w;
-  const FlatGeom fg = FlatOf(p);
-  const size_t rs = fg.qw, pf = fg.pf, plane_size = fg.plane_size, khw = size_t(p.kh) * p.kw;
+  const FlatGeom<size_t> fg = FlatOf<size_t>(p);
+  // floats of one channel's sh*sw phase planes (bounded by Conv2dF32Workspace's checks)
+  const size_t rs = fg.qw, pf = fg.pf, plane_size = fg.sh * fg.sw * fg.qh * fg.qw, khw = size_t(p.kh) * p.kw;
   const size_t mr = uk.mr, nr = uk.nr, mp = RoundUp(mg, mr);
   const size_t kcb = f32::KcOf(K), ncb = f32::NcOf(kcb, pf, nr);
   uintptr_t cur = reinterpret_cast<uintptr_t>(a.workspace);
@@ -282,11 +287,7 @@ void RunFlat(const Conv2dF32Args& a, const F32Ukernels& uk) {
                             [&](size_t k0, size_t kc, float* dst) { PackFlatAny(p, planes, plane_size, taps, k0, kc, j0, ncp, pf, nr, dst); },
                             tmp + j0, pf, bias, false, a.clamp, p.act_min, p.act_max);
       };
-      if (blocks == 1 || a.pool == nullptr || uint64_t(mg) * K * pf < f32::kMinParallelMacs) {
-        for (size_t b = 0; b < blocks; ++b) block(b, 0);
-      } else {
-        ParallelFor(a.pool, blocks, block);
-      }
+      f32::ParallelForMacs(a.pool, uint64_t(mg) * K * pf, blocks, block);
       float* y = a.y + (n * p.m + g * mg) * P;
       for (size_t m = 0; m < mg; ++m)
         for (size_t oh = 0; oh < size_t(p.oh); ++oh)
@@ -320,11 +321,7 @@ void RunGeneral(const Conv2dF32Args& a, const F32Ukernels& uk) {
                             [&](size_t k0, size_t kc, float* dst) { PackIm2colAny(p, x, k0, kc, p0, ncp, nr, dst); },
                             y + p0, P, bias, false, a.clamp, p.act_min, p.act_max);
       };
-      if (blocks == 1 || a.pool == nullptr || uint64_t(mg) * K * P < f32::kMinParallelMacs) {
-        for (size_t b = 0; b < blocks; ++b) block(b, 0);
-      } else {
-        ParallelFor(a.pool, blocks, block);
-      }
+      f32::ParallelForMacs(a.pool, uint64_t(mg) * K * P, blocks, block);
     }
   }
 }
@@ -405,11 +402,7 @@ void RunDepthwise(const Conv2dF32Args& a, const F32Ukernels& uk) {
     }
   };
   const size_t tasks = size_t(p.n) * p.c;
-  if (a.pool == nullptr || tasks < 2 || uint64_t(p.n) * p.m * ntaps * ohw < f32::kMinParallelMacs) {
-    for (size_t t = 0; t < tasks; ++t) channel(t, 0);
-  } else {
-    ParallelFor(a.pool, tasks, channel);
-  }
+  f32::ParallelForMacs(a.pool, uint64_t(p.n) * p.m * ntaps * ohw, tasks, channel);
 }
 
 // a*b with overflow check against `limit`.
@@ -448,13 +441,10 @@ size_t Conv2dF32Workspace(const opq_conv2d_f32_params& p, const F32Ukernels& uk,
     // Flat mode: P counts the flat pixels, plus the padded planes and the scratch output.
     uint64_t P = uint64_t(p.oh) * p.ow, extra = 0;
     if (flat) {
-      const uint64_t sh = p.stride_h, sw = p.stride_w;
-      const uint64_t ph = uint64_t(p.oh - 1) * sh + uint64_t(p.kh - 1) * p.dilation_h + 1;
-      const uint64_t pw = uint64_t(p.ow - 1) * sw + uint64_t(p.kw - 1) * p.dilation_w + 1;
-      const uint64_t qh = (ph + sh - 1) / sh, qw = (pw + sw - 1) / sw;
+      const FlatGeom<uint64_t> f = FlatOf<uint64_t>(p);
       uint64_t planes = 0, t = 0, u = 0, out = 0;
-      P = uint64_t(p.oh - 1) * qw + uint64_t(p.ow);
-      if (!MulTo(qh * sh, qw * sw, limit, &t) || !MulTo(t, uint64_t(p.c / p.group), limit, &planes) ||
+      P = f.pf;
+      if (!MulTo(f.qh * f.sh, f.qw * f.sw, limit, &t) || !MulTo(t, uint64_t(p.c / p.group), limit, &planes) ||
           !MulTo(uint64_t(p.m / p.group), P, limit, &out) || !MulTo(uint64_t(p.kh), uint64_t(p.kw), limit, &u))
         return kNone;
       extra = planes + out + u * (sizeof(size_t) / sizeof(float)) + 128;

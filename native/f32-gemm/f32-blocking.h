@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "f32-gemm/f32-kernels.h"
+#include "threadpool/threadpool.h"
 
 namespace opq {
 namespace f32 {
@@ -36,6 +37,13 @@ inline size_t NcOf(size_t kc, size_t n, size_t nr) {
 // Below this many multiply-adds a kernel runs on the calling thread: waking the pool costs more
 // than it saves (measured on small MobileNet layers: 2 threads slower than 1).
 constexpr uint64_t kMinParallelMacs = uint64_t{1} << 21;
+
+// ParallelFor over `tasks`, or all of them on the calling thread when the job has fewer than
+// kMinParallelMacs multiply-adds.
+template <typename F>
+void ParallelForMacs(ThreadPool* pool, uint64_t macs, size_t tasks, F& f) {
+  ParallelFor(macs < kMinParallelMacs ? nullptr : pool, tasks, f);
+}
 
 // Aligns a workspace cursor to 64 bytes.
 inline float* Carve(uintptr_t* cursor, size_t floats) {

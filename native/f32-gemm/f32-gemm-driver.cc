@@ -110,11 +110,7 @@ void GemmF32Run(const GemmF32Args& g, const F32Ukernels& uk) {
                         g.y + j0, g.ldy, nullptr, with_c, g.clamp, g.lo, g.hi);
   };
   const size_t blocks = f32::DivUp(g.n, ncb);
-  if (blocks == 1 || g.pool == nullptr || uint64_t(g.m) * g.n * g.k < f32::kMinParallelMacs) {
-    for (size_t b = 0; b < blocks; ++b) block(b, 0);
-  } else {
-    ParallelFor(g.pool, blocks, block);
-  }
+  f32::ParallelForMacs(g.pool, uint64_t(g.m) * g.n * g.k, blocks, block);
 }
 
 }  // namespace opq

@@ -1,5 +1,5 @@
-// AVX2 lane versions of the fixed-point primitives (fixedpoint.h) with one exponent for all lanes,
-// for the elementwise and pooling kernels. Include AFTER isa/x86-avx2-begin.h, from ISA files only:
+// AVX2 lane versions of the fixed-point primitives (fixedpoint.h), with one exponent for all lanes
+// and (the *V forms) one per lane, for the elementwise, pooling and requantization kernels. Include AFTER isa/x86-avx2-begin.h, from ISA files only:
 // everything here has internal linkage.
 #pragma once
 
