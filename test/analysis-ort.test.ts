@@ -1,7 +1,7 @@
 // validate --against onnxruntime: mnist-8 quantized by quantize() is bit-exact against onnxruntime-node
 // in float requantization mode, per output and per layer; a missing onnxruntime is an OnnxPtqError.
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { crossCheckOnnxRuntime } from '../src/ptq/validate.js';
+import { crossCheckOnnxRuntime, quantRunner } from '../src/ptq/validate.js';
 import { OnnxPtqError } from '../src/errors.js';
 import type { Model } from '../src/ir/graph.js';
 import { readIdx } from '../src/io/idx.js';
@@ -34,11 +34,11 @@ describe.skipIf(!(mnistPath && imagesPath))('cross-check against onnxruntime-nod
 
   it('names the differences in fixed-point mode (a different rounding rule from onnxruntime)', async () => {
     const r = await crossCheckOnnxRuntime(q, samples.slice(100, 200), { requantMode: 'fixed-point' });
-    if (!r.bitExact) {
-      const bad = r.layers.filter((l) => !l.bitExact);
-      expect(bad[0].cause).toBeTruthy();
-      expect(bad[0].maxLsb).toBeGreaterThan(0);
-    }
+    // The same model is bit-exact in float mode (above): here the rounding rule is the difference.
+    expect(r.bitExact).toBe(false);
+    const bad = r.layers.filter((l) => !l.bitExact);
+    expect(bad[0].cause).toMatch(/requantization rule: onnx-ptq ran in 'fixed-point' mode/);
+    expect(bad[0].maxLsb).toBeGreaterThan(0);
   });
 
   it('a missing onnxruntime-node is an OnnxPtqError saying what to install', async () => {
@@ -56,5 +56,12 @@ describe.skipIf(!(mnistPath && imagesPath))('cross-check against onnxruntime-nod
     const err = await crossCheckOnnxRuntime(mnistPath!, samples.slice(0, 1)).catch((e) => e);
     expect(err).toBeInstanceOf(OnnxPtqError);
     expect(err.message).toMatch(/no quantized layers/);
+  });
+
+  it('a model onnxruntime refuses is an OnnxPtqError naming it, not onnxruntime\'s own exception', async () => {
+    const err = await quantRunner(imagesPath!, { executor: 'onnxruntime' }).catch((e) => e);
+    expect(err).toBeInstanceOf(OnnxPtqError);
+    expect(err.code).toBe('INVALID_MODEL');
+    expect(err.message).toContain(`onnxruntime-node failed on model '${imagesPath}'`);
   });
 });

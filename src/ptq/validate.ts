@@ -63,22 +63,17 @@ async function integerRunner(model: Model | string | Uint8Array, backend?: Backe
 }
 
 async function ortRunner(model: Model | string | Uint8Array): Promise<Runner> {
-  let ort: typeof import('onnxruntime-node');
-  try {
-    ort = await import('onnxruntime-node');
-  } catch {
-    throw new OnnxPtqError('BACKEND_UNAVAILABLE', 'onnxruntime-node is not installed: `npm install onnxruntime-node` to validate against it');
-  }
-  ort.env.logLevel = 'error';
+  const ort = await loadOrt();
   let bytes: Uint8Array | string;
   if (typeof model === 'string' || model instanceof Uint8Array) bytes = model;
   else bytes = (await import('../onnx/io.js')).modelToBytes(model);
-  const s = typeof bytes === 'string' ? await ort.InferenceSession.create(bytes) : await ort.InferenceSession.create(bytes);
+  const what = typeof bytes === 'string' ? `model '${bytes}'` : 'the quantized model';
+  const s = await ortCall('INVALID_MODEL', what, () => (typeof bytes === 'string' ? ort.InferenceSession.create(bytes) : ort.InferenceSession.create(bytes)));
   const out = s.outputNames[0];
   return async (feeds) => {
     const f: Record<string, import('onnxruntime-node').Tensor> = {};
     for (const [k, t] of Object.entries(feeds)) f[k] = new ort.Tensor('float32', t.data as Float32Array, [...t.dims]);
-    return (await s.run(f))[out].data as Float32Array;
+    return (await ortCall('INVALID_INPUT', what, () => s.run(f)))[out].data as Float32Array;
   };
 }
 
@@ -164,6 +159,18 @@ async function loadOrt(): Promise<typeof import('onnxruntime-node')> {
 }
 
 /**
+ * An onnxruntime call whose failure becomes an OnnxPtqError naming `what`: INVALID_MODEL when it
+ * refuses the model (creating the session), INVALID_INPUT when a run fails.
+ */
+async function ortCall<T>(code: 'INVALID_MODEL' | 'INVALID_INPUT', what: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    throw new OnnxPtqError(code, `onnxruntime-node failed on ${what}: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+/**
  * Runs the QDQ model in onnxruntime-node and in our integer executor (float requantization, the
  * onnxruntime-compatible rule, unless told otherwise) on the same data and compares, per graph
  * output and per quantized layer output (its QuantizeLinear's integer tensor, exposed as an extra
@@ -192,13 +199,12 @@ export async function crossCheckOnnxRuntime(quantSrc: Model | string | Uint8Arra
         q = readers.length === 1 ? readers[0] : readers.find((r) => r.opType === 'QuantizeLinear');
       }
       if (!q || q.opType !== 'QuantizeLinear' || g.outputs.some((o) => o.name === q!.outputs[0])) continue;
-      const p = { q };
-      const zp = p.q.inputs[2] ? g.initializers.get(p.q.inputs[2]) : undefined;
+      const zp = q.inputs[2] ? g.initializers.get(q.inputs[2]) : undefined;
       let weightWide = false;
       const w = l.weightDq ? g.initializers.get(l.weightDq.inputs[0]) : undefined;
       if (w && w.dtype === 'int8') for (const v of w.data as Int8Array) if (v < -64 || v > 63) { weightWide = true; break; }
-      g.outputs.push({ name: p.q.outputs[0], dtype: zp?.dtype === 'int8' ? 'int8' : 'uint8', shape: undefined } as never);
-      probes.push({ layer: l.name, tensor: p.q.outputs[0], op: l.op, weightWide });
+      g.outputs.push({ name: q.outputs[0], dtype: zp?.dtype === 'int8' ? 'int8' : 'uint8', shape: undefined } as never);
+      probes.push({ layer: l.name, tensor: q.outputs[0], op: l.op, weightWide });
     }
   }
   const requantMode = opts.requantMode ?? 'float';
@@ -212,7 +218,7 @@ export async function crossCheckOnnxRuntime(quantSrc: Model | string | Uint8Arra
     usedProbes = [];
     ours = await IntegerSession.create(model, { backend: opts.backend, requantMode }) as never;
   }
-  const theirs = await ort.InferenceSession.create(io.modelToBytes(model), { intraOpNumThreads: 1 });
+  const theirs = await ortCall('INVALID_MODEL', 'the QDQ model', () => ort.InferenceSession.create(io.modelToBytes(model), { intraOpNumThreads: 1 }));
   // The LSB of a float graph output: the scale of the DequantizeLinear writing it, when there is one.
   const lsb = new Map<string, number>();
   for (const o of base.graph.outputs) {
@@ -228,7 +234,7 @@ export async function crossCheckOnnxRuntime(quantSrc: Model | string | Uint8Arra
     const mine = await ours.run(feeds);
     const f: Record<string, import('onnxruntime-node').Tensor> = {};
     for (const [k, t] of Object.entries(feeds)) f[k] = new ort.Tensor('float32', t.data as Float32Array, [...t.dims]);
-    const other = await theirs.run(f);
+    const other = await ortCall('INVALID_INPUT', `the QDQ model (sample ${n})`, () => theirs.run(f));
     for (const [k, a] of acc) {
       const x = mine[k]?.data as ArrayLike<number> | undefined, y = other[k]?.data as ArrayLike<number> | undefined;
       if (!x || !y || x.length !== y.length) throw new OnnxPtqError('INTERNAL', `cross-check: tensor '${k}' is missing or differs in size between onnx-ptq and onnxruntime`);
@@ -258,9 +264,12 @@ export async function crossCheckOnnxRuntime(quantSrc: Model | string | Uint8Arra
     if (e.bitExact) return;
     if (firstBad) { e.cause = `propagated from ${firstBad} (its inputs already differ)`; return; }
     firstBad = p.layer;
-    e.cause = p.weightWide
-      ? `int8 weights outside [-64, 63] with uint8 activations: onnxruntime's x86 u8 x s8 kernels (AVX2 vpmaddubsw) saturate int16 pair sums; onnx-ptq never saturates`
-      : `onnxruntime's ${p.op} kernel rounds differently here (not a known case: please report it with the model)`;
+    // Only float requantization is onnxruntime's rule; in the other modes the rule is the first cause.
+    e.cause = requantMode !== 'float'
+      ? `requantization rule: onnx-ptq ran in '${requantMode}' mode, onnxruntime requantizes in float (use --requant-mode float to compare the kernels)`
+      : p.weightWide
+        ? `int8 weights outside [-64, 63] with uint8 activations: onnxruntime's x86 u8 x s8 kernels (AVX2 vpmaddubsw) saturate int16 pair sums; onnx-ptq never saturates`
+        : `onnxruntime's ${p.op} kernel rounds differently here (not a known case: please report it with the model)`;
   });
   const outputs = outNames.map((o) => {
     const e = entry(o, o);
