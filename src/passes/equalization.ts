@@ -141,7 +141,8 @@ export class EqualizationPass extends GraphPass<EqualizationOptions> {
       const names = new Set(g.nodes.map((n) => n.name));
       for (const l of o.interested_layers) if (!names.has(l)) this.fail(`option 'interested_layers' names node '${l}', which is not in the graph`);
     }
-    mine = new Set<string>();
+    // Initializers created by this apply(): only those are edited in place.
+    const mine = new Set<string>();
     let pairs = this.findPairs(g);
     if (o.interested_layers) {
       const want = new Set(o.interested_layers);
@@ -185,11 +186,10 @@ export class EqualizationPass extends GraphPass<EqualizationOptions> {
           total.get(p)![i] *= s[i];
           if (a) a[i] /= s[i];
         }
-        scaleUp(g, p.up, s);
-        for (const d of p.downs) scaleDown(g, d, s);
+        scaleUp(g, p.up, s, mine);
+        for (const d of p.downs) scaleDown(g, d, s, mine);
       }
     }
-    mine = new Set<string>();
     for (const p of pairs) {
       report.changed++;
       if (o.verbose) {
@@ -276,13 +276,12 @@ function downRanges(g: Graph, n: Node, c: number): Float64Array {
   return r;
 }
 
-/** Writes a new copy of an initializer (it may be shared with other nodes). */
 /**
- * Initializers created during the current apply(): only those are edited in place (an input
- * initializer may be shared with another node or with a cloned model).
+ * Applies f to a node's initializer input. Initializers in `mine` (created during the current
+ * apply()) are edited in place; any other is copied first (it may be shared with another node or
+ * with a cloned model).
  */
-let mine = new Set<string>();
-function rewrite(g: Graph, n: Node, input: number, f: (d: Float32Array) => void): void {
+function rewrite(g: Graph, n: Node, input: number, f: (d: Float32Array) => void, mine: Set<string>): void {
   const t = floatInit(g, n.inputs[input])!;
   if (mine.has(n.inputs[input])) {
     f(t.data as Float32Array);
@@ -301,11 +300,11 @@ function rewrite(g: Graph, n: Node, input: number, f: (d: Float32Array) => void)
   }
 }
 
-function scaleUp(g: Graph, n: Node, s: Float64Array): void {
-  rewrite(g, n, 1, (d) => forOut(g, n, (i, ch) => { d[i] = d[i] / s[ch]; }));
-  if (n.inputs[2]) rewrite(g, n, 2, (d) => { for (let i = 0; i < d.length; i++) d[i] = d[i] / s[i]; });
+function scaleUp(g: Graph, n: Node, s: Float64Array, mine: Set<string>): void {
+  rewrite(g, n, 1, (d) => forOut(g, n, (i, ch) => { d[i] = d[i] / s[ch]; }), mine);
+  if (n.inputs[2]) rewrite(g, n, 2, (d) => { for (let i = 0; i < d.length; i++) d[i] = d[i] / s[i]; }, mine);
 }
 
-function scaleDown(g: Graph, n: Node, s: Float64Array): void {
-  rewrite(g, n, 1, (d) => forIn(g, n, (i, ch) => { d[i] = d[i] * s[ch]; }));
+function scaleDown(g: Graph, n: Node, s: Float64Array, mine: Set<string>): void {
+  rewrite(g, n, 1, (d) => forIn(g, n, (i, ch) => { d[i] = d[i] * s[ch]; }), mine);
 }

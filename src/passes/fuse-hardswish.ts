@@ -14,7 +14,7 @@
  */
 import type { Graph, Model, Node } from '../ir/graph.js';
 import { makeNode } from '../ir/graph.js';
-import { GraphPass, dropUnusedInits, floatAttr, nodeLabel, soleConsumer, type PassReport } from './pass.js';
+import { GraphPass, dropUnusedInits, floatAttr, floatInit, nodeLabel, soleConsumer, type PassReport } from './pass.js';
 
 export interface FuseHardSwishOptions {
   /** Report each fusion. Default false. */
@@ -27,9 +27,8 @@ export interface FuseHardSwishOptions {
  * would not; the pass has no shapes to rule that out, so it does not fire there.
  */
 function scalar(g: Graph, name: string | undefined): number | undefined {
-  if (!name) return undefined;
-  const t = g.initializers.get(name);
-  return t && t.dtype === 'float32' && t.size === 1 && t.rank <= 1 ? (t.data as Float32Array)[0] : undefined;
+  const t = floatInit(g, name);
+  return t && t.size === 1 && t.rank <= 1 ? (t.data as Float32Array)[0] : undefined;
 }
 
 const near = (v: number | undefined, want: number) => v !== undefined && Math.abs(v - want) <= 1e-6 * Math.abs(want);
@@ -82,8 +81,8 @@ export class FuseHardSwishPass extends GraphPass<FuseHardSwishOptions> {
   apply(model: Model): PassReport {
     const g = model.graph;
     const report: PassReport = { pass: this.name, changed: 0, details: [] };
+    // Nodes a fusion removes are never a site's first node (Add or HardSigmoid), so the snapshot is safe.
     for (const n of [...g.nodes]) {
-      if (!g.nodes.includes(n)) continue;
       const site = this.match(g, n);
       if (!site) continue;
       const last = site.nodes[site.nodes.length - 1];

@@ -150,6 +150,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     for (const t of toCalibrate) {
       const { min, max } = state.ranges.get(t)!;
       const zero = state.unsignedZero.has(t);
+      if (!Number.isFinite(min) || !Number.isFinite(max)) throw new OnnxPtqError('INVALID_DATA', `calibration: tensor '${t}' has a non-finite range [${min}, ${max}] (NaN or infinite values in the data or the model)`);
       const p = zero ? paramsForRange(0, max, target.bits, false, false) : paramsForRange(min, max, target.bits, target.signed, target.symmetric);
       params.set(t, { scale: p.scale, zeroPoint: p.zeroPoint, signed: zero ? false : opts.activationSigned });
     }
