@@ -23,7 +23,7 @@ describe.skipIf(!has('models', 'mnist-8', 'model.onnx'))('onnx-ptq demo', () => 
     expect(r.analysis.layers.map((l) => l.name).sort()).toEqual(['Convolution110', 'Convolution28', 'Times212']);
   }, 120_000);
 
-  it('the command has --help with examples and refuses unknown options', async () => {
+  it('the command has --help with examples and refuses unknown options and backend names', async () => {
     const { main } = await import('../src/cli/commands/demo.js');
     const orig = console.log;
     const logs: string[] = [];
@@ -35,5 +35,6 @@ describe.skipIf(!has('models', 'mnist-8', 'model.onnx'))('onnx-ptq demo', () => 
     }
     expect(logs.join('\n')).toMatch(/examples:[\s\S]*onnx-ptq demo/);
     await expect(main(['--bogus'])).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+    await expect(runDemo({ backends: ['nativ'], offline: true })).rejects.toThrow(/option 'backends' names 'nativ', not a backend \(known: native, wasm, js\)/);
   });
 });

@@ -5,11 +5,12 @@
  * in the integer-only executor on every backend that loaded (bit-identical outputs checked), and in
  * onnxruntime-node when installed; then a per-layer analysis and a self-contained HTML report.
  */
-import { createDefaultRegistry } from '../backends/registry.js';
+import { getRegistry } from '../backends/registry.js';
 import { OnnxPtqError } from '../errors.js';
 import { readIdx } from '../io/idx.js';
 import { loadModel, modelToBytes } from '../onnx/io.js';
 import { quantize } from '../ptq/quantize.js';
+import { ortCall } from '../ptq/validate.js';
 import { progress } from '../ptq/calibrate.js';
 import { InferenceSession } from '../runtime/session.js';
 import { IntegerSession } from '../runtime/integer/index.js';
@@ -50,6 +51,11 @@ export interface DemoOptions {
 
 export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const log = opts.log ?? (() => {});
+  // The registry the sessions below use (a new one would load the addon and the wasm module again).
+  const status = getRegistry().status();
+  const wanted = opts.backends ?? status.map((s) => s.name);
+  const unknown = wanted.filter((w) => !status.some((s) => s.name === w));
+  if (unknown.length) throw new OnnxPtqError('INVALID_OPTION', `demo: option 'backends' names ${unknown.map((u) => `'${u}'`).join(', ')}, not a backend (known: ${status.map((s) => s.name).join(', ')})`);
   const assets = {
     model: await locate(DEMO_ASSETS.model, { offline: opts.offline, log }),
     images: await locate(DEMO_ASSETS.images, { offline: opts.offline, log }),
@@ -94,8 +100,6 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   rows.push(f.row);
   log(`float: ${(100 * f.row.accuracy).toFixed(2)}%`);
 
-  const status = createDefaultRegistry().status();
-  const wanted = opts.backends ?? status.map((s) => s.name);
   let first: Float32Array[] | undefined;
   for (const s of status) {
     if (!wanted.includes(s.name)) continue;
@@ -109,15 +113,20 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     log(`int8 on ${s.name}: ${(100 * r.row.accuracy).toFixed(2)}%`);
   }
   if (!opts.noOnnxruntime) {
+    let ort: typeof import('onnxruntime-node') | undefined;
     try {
-      const ort = await import('onnxruntime-node');
+      ort = await import('onnxruntime-node');
       ort.env.logLevel = 'error';
-      const sess = await ort.InferenceSession.create(modelToBytes(q), { intraOpNumThreads: 1 });
-      const out = sess.outputNames[0];
-      const r = await measure('int8 onnxruntime (QDQ)', async (x) => (await sess.run({ Input3: new ort.Tensor('float32', x.data as Float32Array, [1, 1, 28, 28]) }))[out].data as Float32Array, f.preds);
-      rows.push(r.row);
     } catch (e) {
       skipped.push({ executor: 'int8 onnxruntime', why: `onnxruntime-node is not available (${(e as Error).message.split('\n')[0]}): npm install onnxruntime-node to compare with it` });
+    }
+    if (ort) {
+      // Only a missing package is a skip: onnxruntime failing on our model is an error worth seeing.
+      const o = ort;
+      const sess = await ortCall('INVALID_MODEL', 'the quantized mnist-8', () => o.InferenceSession.create(modelToBytes(q), { intraOpNumThreads: 1 }));
+      const out = sess.outputNames[0];
+      const r = await measure('int8 onnxruntime (QDQ)', async (x) => (await ortCall('INVALID_INPUT', 'the quantized mnist-8', () => sess.run({ Input3: new o.Tensor('float32', x.data as Float32Array, [1, 1, 28, 28]) })))[out].data as Float32Array, f.preds);
+      rows.push(r.row);
     }
   }
   log('analyzing the quantization error per layer (64 images)');

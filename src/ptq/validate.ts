@@ -162,7 +162,7 @@ async function loadOrt(): Promise<typeof import('onnxruntime-node')> {
  * An onnxruntime call whose failure becomes an OnnxPtqError naming `what`: INVALID_MODEL when it
  * refuses the model (creating the session), INVALID_INPUT when a run fails.
  */
-async function ortCall<T>(code: 'INVALID_MODEL' | 'INVALID_INPUT', what: string, f: () => Promise<T>): Promise<T> {
+export async function ortCall<T>(code: 'INVALID_MODEL' | 'INVALID_INPUT', what: string, f: () => Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (e) {
