@@ -21,7 +21,7 @@ import { InferenceSession } from '../runtime/session.js';
 import { createQdqRegistry } from '../runtime/integer/qdq-registry.js';
 import type { Tensor } from '../tensor.js';
 import type { Feeds } from '../ptq/calibrate.js';
-import { progress } from '../ptq/calibrate.js';
+import { progress } from '../util/progress.js';
 import { foldedFloatLayers, keepOnlyLayers, qdqLayers, type QdqLayer } from './qdq-graph.js';
 import { yieldToEventLoop } from '../util/yield.js';
 

@@ -11,7 +11,7 @@ import { readIdx } from '../io/idx.js';
 import { loadModel, modelToBytes } from '../onnx/io.js';
 import { quantize } from '../ptq/quantize.js';
 import { ortCall } from '../ptq/validate.js';
-import { progress } from '../ptq/calibrate.js';
+import { progress } from '../util/progress.js';
 import { InferenceSession } from '../runtime/session.js';
 import { IntegerSession } from '../runtime/integer/index.js';
 import { Tensor } from '../tensor.js';

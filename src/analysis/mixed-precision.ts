@@ -19,7 +19,7 @@ import type { Model } from '../ir/graph.js';
 import { loadModel } from '../onnx/io.js';
 import { quantize, type QuantizeInput } from '../ptq/quantize.js';
 import type { Feeds } from '../ptq/calibrate.js';
-import { progress } from '../ptq/calibrate.js';
+import { progress } from '../util/progress.js';
 import { analyze, compareOutput, floatReference, type AnalysisReport } from './analyze.js';
 import { foldedFloatLayers, keepOnlyLayers, qdqLayers, unownedActivations } from './qdq-graph.js';
 

@@ -5,7 +5,7 @@
  */
 import { OnnxPtqError } from '../errors.js';
 import { commands } from './commands.js';
-import { setProgressEnabled } from '../ptq/calibrate.js';
+import { setProgressEnabled } from '../util/progress.js';
 
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));

@@ -18,8 +18,9 @@
  * its GSUB engine and throws on DejaVu's chaining-context lookups (lookupType 6, format 2).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import opentype from 'opentype.js';
+import type opentype from 'opentype.js';
 import { OnnxPtqError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import type { Feeds } from '../ptq/calibrate.js';
@@ -46,6 +47,14 @@ const WORDS = (
   'address street phone receipt price amount order station'
 ).split(' ');
 
+// opentype.js is loaded on first use: every data command and `import 'onnx-ptq'` reach this module,
+// few of them draw text (the package's require takes ~70 ms).
+let opentypeModule: typeof opentype | undefined;
+function parser(): typeof opentype {
+  opentypeModule ??= createRequire(import.meta.url)('opentype.js') as typeof opentype;
+  return opentypeModule;
+}
+
 let fontCache: { dir: string; fonts: opentype.Font[] } | undefined;
 
 function fonts(): opentype.Font[] {
@@ -60,7 +69,7 @@ function fonts(): opentype.Font[] {
   const loaded = found.map((p) => {
     try {
       const b = readFileSync(p);
-      return opentype.parse(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+      return parser().parse(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
     } catch (e) {
       throw new OnnxPtqError('IO_ERROR', `cannot read font ${p}: ${(e as Error).message}`, { cause: e });
     }

@@ -17,30 +17,9 @@ export interface CalibrationResult {
   seconds: number;
 }
 
-let progressEnabled = true;
-/** Turns progress bars off (the CLI's --quiet) or back on; they only ever draw on a TTY. */
-export function setProgressEnabled(on: boolean): void {
-  progressEnabled = on;
-}
-
-/** A one-line progress bar on stderr, only on a TTY. */
-export function progress(label: string): { tick(done: number, total?: number): void; end(): void } {
-  const tty = progressEnabled && process.stderr.isTTY === true;
-  let last = 0;
-  return {
-    tick(done, total) {
-      if (!tty) return;
-      const now = Date.now();
-      if (now - last < 100 && done !== total) return;
-      last = now;
-      const bar = total ? `[${'#'.repeat(Math.round((20 * done) / total)).padEnd(20)}] ${done}/${total}` : `${done}`;
-      process.stderr.write(`\r${label} ${bar}`);
-    },
-    end() {
-      if (tty) process.stderr.write('\n');
-    },
-  };
-}
+// The progress bar lives in util/ (the CLI sets --quiet without loading the engine); re-exported here.
+export { progress, setProgressEnabled } from '../util/progress.js';
+import { progress } from '../util/progress.js';
 
 export async function calibrate(
   model: Model,

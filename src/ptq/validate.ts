@@ -12,7 +12,7 @@ import type { Tensor } from '../tensor.js';
 import type { BackendRequest } from '../backends/types.js';
 import type { RequantMode } from '../quant/requant.js';
 import type { Feeds } from './calibrate.js';
-import { progress } from './calibrate.js';
+import { progress } from '../util/progress.js';
 
 export type QuantExecutor = 'integer' | 'float' | 'onnxruntime';
 
