@@ -1,10 +1,12 @@
 // The HTML report: self-contained (no external resource, no script), and it renders in headless
-// Chromium (Debian's chromium, installed by .ci/run) with its plots and the layer names on the page.
+// Chromium (Debian's chromium, installed by .ci/run): its DOM has the plots and layer names, and a
+// screenshot shows the plots painted.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyze, type AnalysisReport } from '../src/analysis/analyze.js';
 import { readIdx } from '../src/io/idx.js';
@@ -20,12 +22,13 @@ const imagesPath = fixture('data', 'mnist', 't10k-images-idx3-ubyte.gz');
 const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 if (process.env.CI === 'true' && !chromium) throw new Error('chromium is missing under CI (.ci/run installs Debian\'s chromium)');
 
-function dumpDom(file: string): string {
+/** Runs headless Chromium on `file` with `args` (--dump-dom, --screenshot=...); returns stdout. */
+function chromiumOn(file: string, args: string[]): string {
   const profile = mkdtempSync(join(tmpdir(), 'onnx-ptq-chromium-'));
   try {
     return execFileSync(chromium!, [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`, '--dump-dom', pathToFileURL(file).href,
+      '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`, ...args, pathToFileURL(file).href,
     ], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] });
   } finally {
     rmSync(profile, { recursive: true, force: true });
@@ -61,7 +64,7 @@ describe.skipIf(!(mnistPath && imagesPath))('HTML report', () => {
     const dir = mkdtempSync(join(tmpdir(), 'onnx-ptq-report-'));
     const file = join(dir, 'report.html');
     writeFileAtomic(file, html);
-    const dom = dumpDom(file);
+    const dom = chromiumOn(file, ['--dump-dom']);
     for (const id of ['sensitivity', 'fixes', 'weights', 'histograms', 'mixed-precision']) expect(dom).toContain(`id="${id}"`);
     expect(dom).toContain('Plus30_Output_0'); // an activation kept in float
     expect(dom).toMatch(/<td>per-channel<\/td><td>weightGranularity: per-channel<\/td><td>100.00%<\/td><td>33.5<\/td><td>\+3.5<\/td>/);
@@ -69,6 +72,15 @@ describe.skipIf(!(mnistPath && imagesPath))('HTML report', () => {
     expect(dom.match(/<rect class="bar-alone"/g)?.length).toBe(3);
     for (const l of report.layers) expect(dom).toContain(l.name);
     expect(dom).toContain('98.91%');
+    // Painted, not only parsed: the screenshot holds the bars' blue (#2f6db3, the per-layer bars,
+    // the weights after equalization and the histograms) over a sizeable area.
+    const png = join(dir, 'shot.png');
+    chromiumOn(file, [`--screenshot=${png}`, '--window-size=1100,2600', '--hide-scrollbars']);
+    const img = PNG.sync.read(readFileSync(png));
+    let blue = 0;
+    for (let i = 0; i < img.data.length; i += 4) if (img.data[i] === 0x2f && img.data[i + 1] === 0x6d && img.data[i + 2] === 0xb3) blue++;
+    console.log(`report screenshot ${img.width}x${img.height}: ${blue} pixels of the bar colour`);
+    expect(blue).toBeGreaterThan(20_000); // measured 117,603 at 1100x2600
     rmSync(dir, { recursive: true, force: true });
   }, 90_000);
 });
