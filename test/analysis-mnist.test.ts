@@ -1,6 +1,6 @@
 // Error analysis on mnist-8 (per-tensor int8): graphwise and layerwise figures, the float-restoring
 // graph surgery behind layerwise analysis, the CLI, and bad input.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,7 +45,9 @@ describe.skipIf(!(mnistPath && imagesPath))('analyze() on mnist-8', () => {
       const a = l.activation!;
       expect(a.clipMax).toBeGreaterThan(a.clipMin);
       expect(a.histogram.counts.reduce((s, c) => s + c, 0)).toBeGreaterThan(0);
+      // min-max calibration on other images: what the analysis data clips stays rare
       expect(a.clippedShare).toBeGreaterThanOrEqual(0);
+      expect(a.clippedShare).toBeLessThan(0.01);
     }
     expect(r.output.agreement).toBeGreaterThan(0.9);
   });
@@ -71,7 +73,8 @@ describe.skipIf(!(mnistPath && imagesPath))('analyze() on mnist-8', () => {
     expect(hard.keepFloat.length).toBeGreaterThan(0);
     expect(hard.keepFloat).toEqual(hard.analysis.layers.slice(0, hard.keepFloat.length).map((l) => l.name));
     expect(hard.final.sqnrDb).toBeGreaterThan(easy.baseline.sqnrDb);
-    expect(hard.met).toBe(hard.final.sqnrDb >= easy.baseline.sqnrDb + 3);
+    expect(hard.met).toBe(true);
+    expect(hard.final.sqnrDb).toBeGreaterThanOrEqual(easy.baseline.sqnrDb + 3);
     await expect(keepFloatAuto(mnistPath!, base)).rejects.toThrow(/target/);
   });
 
