@@ -63,6 +63,10 @@ export async function runPassesBench(nCalib = 32, nEval = 64, log = (s: string) 
   for (const gran of ['per-tensor', 'per-channel'] as const) {
     // The exporter's four-step hardswish quantized step by step (what fuse-hardswish, on by default, removes).
     configs.push([`${gran} naive, hardswish unfused`, gran, [], { fuseHardSwish: false }]);
+    if (gran === 'per-tensor') {
+      configs.push(['per-tensor equalization + bias-correction, hardswish unfused', gran, ['equalization', 'bias-correction'], { fuseHardSwish: false }]);
+      configs.push(['per-tensor layer-split + equalization + bias-correction, hardswish unfused', gran, ['layer-split', 'equalization', 'bias-correction'], { fuseHardSwish: false }]);
+    }
     for (const passes of [
       [], ['bias-correction'], ['equalization'], ['layer-split'], ['equalization', 'bias-correction'], ['layer-split', 'equalization', 'bias-correction'],
       ['sign-map'], ['joining-nodes', 'single-shift'], ['equalization', 'bias-correction', 'sign-map'], ['equalization', 'bias-correction', 'sign-map', 'joining-nodes', 'single-shift'],

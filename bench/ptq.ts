@@ -1,7 +1,7 @@
 // Quantization and integer-executor benchmark (issue 5): calibration throughput (samples/s), and
 // per-model latency of our integer executor (each backend) next to onnxruntime-node running our
 // exported QDQ model and the float model, single-threaded, in the same process. Table, then JSON.
-//   npm run bench:ptq [-- --json]
+//   npm run bench:ptq [-- --json] [-- --unfused]
 import * as ort from 'onnxruntime-node';
 import { existsSync } from 'node:fs';
 import { quantize, IntegerSession, InferenceSession, loadModel, loadTensorProto, modelToBytes, readIdx, Tensor, createDefaultRegistry } from '../src/index.js';
@@ -10,6 +10,8 @@ import { getBackend } from '../src/backends/registry.js';
 
 ort.env.logLevel = 'error';
 const jsonOnly = process.argv.includes('--json');
+// --unfused: keep exporters' decomposed hardswish (fuseHardSwish: false), to measure what the fusion saves.
+const unfused = process.argv.includes('--unfused');
 const fx = process.env.ONNX_PTQ_FIXTURES ?? '../shared/fixtures';
 
 let seed = 7;
@@ -58,7 +60,7 @@ const backends = registry.status().filter((s) => s.loaded).map((s) => s.name);
 if (backends.includes('native')) getBackend('native').setThreads(1);
 const results: Record<string, unknown>[] = [];
 for (const c of cases()) {
-  const { model, report } = await quantize(c.path, { calibration: c.calib });
+  const { model, report } = await quantize(c.path, { calibration: c.calib, fuseHardSwish: !unfused });
   const calibRate = report.calibration.samples / report.calibration.seconds;
   const row: Record<string, unknown> = { model: c.name, calibrationSamples: report.calibration.samples, calibrationSamplesPerSec: +calibRate.toFixed(2) };
   const ortFeeds = Object.fromEntries(Object.entries(c.eval).map(([k, t]) => [k, new ort.Tensor('float32', t.data as Float32Array, [...t.dims])]));
