@@ -6,11 +6,12 @@
  * replaces every public home by one base URL serving the files by name (tests use a loopback server).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OnnxPtqError } from '../errors.js';
+import { writeFileAtomic } from '../report/write.js';
 
 export interface Asset {
   /** Path under a fixtures folder. */
@@ -90,15 +91,13 @@ export async function locate(a: Asset, opts: LocateOptions = {}): Promise<Locate
   for (const url of urls) {
     try {
       opts.log?.(`downloading ${url}`);
-      const res = await fetch(url, { redirect: 'follow' });
+      // A stalled server must not hang the demo: 5 minutes covers the 10 MB of MNIST on a slow link.
+      const res = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(300_000) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const bytes = new Uint8Array(await res.arrayBuffer());
       const got = sha256(bytes);
       if (got !== a.sha256) throw new Error(`sha256 ${got} is not the expected ${a.sha256}`);
-      mkdirSync(cache, { recursive: true });
-      const tmp = `${cached}.${process.pid}.tmp`;
-      writeFileSync(tmp, bytes);
-      renameSync(tmp, cached);
+      writeFileAtomic(cached, bytes);
       return { path: cached, source: 'download' };
     } catch (e) {
       errors.push(`${url}: ${(e as Error).message}`);

@@ -1,13 +1,13 @@
-/** Writing report files atomically (temporary name, then rename): a failed run leaves no half-written file. */
+/** Writing files atomically (temporary name, then rename): a failed run leaves no half-written file. */
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { OnnxPtqError } from '../errors.js';
 
-export function writeFileAtomic(path: string, text: string): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(tmp, text);
+    writeFileSync(tmp, data);
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });

@@ -1,9 +1,9 @@
 /** `onnx-ptq quantize model.onnx -o out.onnx --calib <data> [--config ptq.json] [--report report.json]` */
-import { renameSync, writeFileSync } from 'node:fs';
 import { OnnxPtqError } from '../../errors.js';
 import { loadModel, saveModel } from '../../onnx/io.js';
 import { quantize } from '../../ptq/quantize.js';
 import { resolveQuantizeOptions } from '../../ptq/options.js';
+import { writeFileAtomic } from '../../report/write.js';
 import { parse } from '../args.js';
 import { DATA_HELP, DATA_OPTIONS, num, openModelData, readJson } from '../data-args.js';
 
@@ -83,11 +83,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { model: q, report } = await quantize(model, { ...options, calibration, calibrationTotal: total });
   saveModel(q, out);
-  if (values.report) {
-    const tmp = `${values.report}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(report, null, 2));
-    renameSync(tmp, values.report as string);
-  }
+  if (values.report) writeFileAtomic(values.report as string, JSON.stringify(report, null, 2));
   const summary = {
     output: out, layers: report.layers.length, activations: report.activations.length,
     calibrationSamples: report.calibration.samples, calibrationSeconds: +report.calibration.seconds.toFixed(3),
