@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +19,8 @@ import { fixture } from './fixtures.js';
 
 const mnistPath = fixture('models', 'mnist-8', 'model.onnx');
 const imagesPath = fixture('data', 'mnist', 't10k-images-idx3-ubyte.gz');
-const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+// Found on PATH, as .ci/run's `command -v chromium` finds it.
+const chromium = (process.env.PATH ?? '').split(delimiter).flatMap((d) => ['chromium', 'chromium-browser'].map((n) => join(d, n))).find((p) => existsSync(p));
 if (process.env.CI === 'true' && !chromium) throw new Error('chromium is missing under CI (.ci/run installs Debian\'s chromium)');
 
 /** Runs headless Chromium on `file` with `args` (--dump-dom, --screenshot=...); returns stdout. */

@@ -6,7 +6,7 @@
  */
 import type { AnalysisReport, Histogram, LayerAnalysis } from '../analysis/analyze.js';
 import type { FixTrial, Suggestion } from '../analysis/suggest.js';
-import { db, num, pct } from './text.js';
+import { db, layerCells, num, pct } from './text.js';
 
 export interface HtmlReportInput {
   title: string;
@@ -139,10 +139,7 @@ export function renderHtml(input: HtmlReportInput): string {
     }
     out.push(htmlTable('Layers (most sensitive first)',
       ['layer', 'op', 'alone SQNR dB', 'alone agreement', 'graph SQNR dB', 'cosine', 'MSE', 'weight scale', 'act scale', 'zero point', 'clip range', 'clipped'],
-      a.layers.map((l) => [l.name, l.op, db(l.layerwise?.outputSqnrDb), pct(l.layerwise?.agreement, 1), db(l.graphwise.sqnrDb), num(l.graphwise.cosine, 5), num(l.graphwise.mse),
-        l.weight ? (l.weight.perChannel ? `${num(l.weight.scaleMin)}..${num(l.weight.scaleMax)}` : num(l.weight.scaleMin)) : '-',
-        l.activation ? num(l.activation.scale) : '-', l.activation ? l.activation.zeroPoint : '-',
-        l.activation ? `[${num(l.activation.clipMin, 3)}, ${num(l.activation.clipMax, 3)}]` : '-', l.activation ? pct(l.activation.clippedShare, 3) : '-'])));
+      a.layers.map((l) => [l.name, ...layerCells(l)])));
     const withW = a.layers.filter((l) => l.weight).slice(0, 6);
     if (withW.length) {
       out.push('<h2 id="weights">Per-channel weight ranges</h2>',

@@ -24,10 +24,13 @@ export function pct(v: number | undefined, digits = 2): string {
   return v === undefined ? '-' : `${(100 * v).toFixed(digits)}%`;
 }
 
-/** The analysis as a table, most sensitive layer first; `limit` rows (0: all). */
-export function analysisTable(r: AnalysisReport, limit = 0): string {
-  const rows = (limit ? r.layers.slice(0, limit) : r.layers).map((l, i) => [
-    String(i + 1), l.name, l.op,
+/**
+ * One layer's cells, shared by the terminal and HTML tables: op, alone SQNR and agreement, graph
+ * SQNR, cosine, MSE, weight scale, activation scale, zero point, clip range, clipped share.
+ */
+export function layerCells(l: AnalysisReport['layers'][number]): string[] {
+  return [
+    l.op,
     db(l.layerwise?.outputSqnrDb), pct(l.layerwise?.agreement, 1),
     db(l.graphwise.sqnrDb), num(l.graphwise.cosine, 5), num(l.graphwise.mse),
     l.weight ? (l.weight.perChannel ? `${num(l.weight.scaleMin)}..${num(l.weight.scaleMax)}` : num(l.weight.scaleMin)) : '-',
@@ -35,7 +38,12 @@ export function analysisTable(r: AnalysisReport, limit = 0): string {
     l.activation ? String(l.activation.zeroPoint) : '-',
     l.activation ? `[${num(l.activation.clipMin, 3)}, ${num(l.activation.clipMax, 3)}]` : '-',
     l.activation ? pct(l.activation.clippedShare, 3) : '-',
-  ]);
+  ];
+}
+
+/** The analysis as a table, most sensitive layer first; `limit` rows (0: all). */
+export function analysisTable(r: AnalysisReport, limit = 0): string {
+  const rows = (limit ? r.layers.slice(0, limit) : r.layers).map((l, i) => [String(i + 1), l.name, ...layerCells(l)]);
   const head = table(
     ['#', 'layer', 'op', 'alone SQNR dB', 'alone agree', 'graph SQNR dB', 'cosine', 'MSE', 'weight scale', 'act scale', 'zp', 'clip range', 'clipped'],
     rows, ['r', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
