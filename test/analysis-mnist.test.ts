@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { analyze, measuredOutput } from '../src/analysis/analyze.js';
+import { analyze, floatWeightRanges, measuredOutput } from '../src/analysis/analyze.js';
 import { keepFloatAuto } from '../src/analysis/mixed-precision.js';
 import { foldedFloatLayers, keepOnlyLayers, qdqLayers } from '../src/analysis/qdq-graph.js';
 import { syntheticTextSet } from '../src/data/synthetic-text.js';
@@ -140,5 +140,18 @@ describe('measuredOutput: the logits when the model ends in Softmax', () => {
   it('keeps the output otherwise, also when a Softmax sits earlier in the graph', () => {
     expect(measuredOutput(model([makeNode('Relu', ['x'], ['y'])], 'y'))).toBe('y');
     expect(measuredOutput(model([makeNode('Softmax', ['x'], ['s']), makeNode('Relu', ['s'], ['y'])], 'y'))).toBe('y');
+  });
+});
+
+describe('floatWeightRanges: per output channel', () => {
+  it('reads Conv weights along axis 0 and ConvTranspose weights ([Cin, Cout, kh, kw]) along axis 1', () => {
+    const w = new Tensor('float32', Float32Array.from({ length: 6 }, (_, i) => i), [2, 3, 1, 1]); // w[ci][co] = 3 ci + co
+    const g = new Graph({ name: 'g', inputs: [{ name: 'x', dtype: 'float32', shape: [1, 2, 2, 2] }], outputs: [{ name: 'y', dtype: 'float32' }, { name: 'z', dtype: 'float32' }] });
+    g.initializers.set('w', w);
+    g.nodes.push(makeNode('Conv', ['x', 'w'], ['y'], {}, 'conv'), makeNode('ConvTranspose', ['x', 'w'], ['z'], {}, 'deconv'));
+    const m: Model = { irVersion: 8, opsetImports: [{ domain: '', version: 13 }], producerName: '', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: new Map(), graph: g };
+    const r = floatWeightRanges(m, [{ name: 'conv', op: 'Conv' }, { name: 'deconv', op: 'ConvTranspose' }]);
+    expect(r.get('conv')).toEqual({ channelMin: [0, 3], channelMax: [2, 5] });
+    expect(r.get('deconv')).toEqual({ channelMin: [0, 1, 2], channelMax: [3, 4, 5] });
   });
 });

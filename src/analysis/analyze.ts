@@ -179,6 +179,32 @@ function scalarOf(model: Model, name: string | undefined): { v: number; signed: 
   return { v: Number((t.data as ArrayLike<number>)[0]), signed: t.dtype === 'int8' };
 }
 
+/**
+ * The output-channel axis of a layer's weight: 0 for Conv and Gemm with transB, 1 for ConvTranspose
+ * ([Cin, Cout/group, ...]), the last for MatMul and Gemm weights stored K x N.
+ */
+function outputChannelAxis(g: Model['graph'], l: { name: string; op: string }, rank: number): number {
+  if (l.op === 'Conv') return 0;
+  if (l.op === 'ConvTranspose') return 1;
+  const transB = l.op === 'Gemm' ? g.nodes.find((n) => (n.name || n.outputs[0]) === l.name)?.attributes.get('transB') : undefined;
+  return transB?.type === 'int' && transB.value === 1 ? 0 : rank - 1;
+}
+
+/** Per-channel [min, max] along `axis` of a tensor of shape `dims` whose element i (channel c) is value(i, c). */
+function channelRanges(dims: readonly number[], axis: number, value: (i: number, c: number) => number): { channelMin: number[]; channelMax: number[] } {
+  const ch = dims[axis] ?? 1;
+  let inner = 1, size = 1;
+  for (let i = axis + 1; i < dims.length; i++) inner *= dims[i];
+  for (const d of dims) size *= d;
+  const mn = new Array<number>(ch).fill(Infinity), mx = new Array<number>(ch).fill(-Infinity);
+  for (let i = 0; i < size; i++) {
+    const c = Math.floor(i / inner) % ch, v = value(i, c);
+    if (v < mn[c]) mn[c] = v;
+    if (v > mx[c]) mx[c] = v;
+  }
+  return { channelMin: mn, channelMax: mx };
+}
+
 function weightInfo(model: Model, l: QdqLayer): WeightInfo | undefined {
   if (!l.weightDq) return undefined;
   const g = model.graph;
@@ -187,22 +213,15 @@ function weightInfo(model: Model, l: QdqLayer): WeightInfo | undefined {
   const z = g.initializers.get(l.weightDq.inputs[2] ?? '');
   if (!s) return undefined;
   const sd = s.data as ArrayLike<number>, zd = z ? (z.data as ArrayLike<number>) : undefined;
-  // Output channel: axis 0 for Conv, the last axis for Gemm/MatMul weights stored K x N.
-  const transB = l.op === 'Gemm' && g.nodes.find((n) => (n.name || n.outputs[0]) === l.name)?.attributes.get('transB');
-  const chAxis = l.op === 'Conv' || l.op === 'ConvTranspose' || (transB && transB.type === 'int' && transB.value === 1) ? 0 : q.dims.length - 1;
-  const ch = q.dims[chAxis] ?? 1;
-  let inner = 1;
-  for (let i = chAxis + 1; i < q.dims.length; i++) inner *= q.dims[i];
-  const mn = new Array<number>(ch).fill(Infinity), mx = new Array<number>(ch).fill(-Infinity);
+  // Per-channel scales run along the DequantizeLinear's axis (ONNX default 1); per-tensor ones say nothing.
+  const dqAxis = l.weightDq.attributes.get('axis');
+  const axis = sd.length > 1 ? ((dqAxis?.type === 'int' ? dqAxis.value : 1) + q.dims.length) % q.dims.length : outputChannelAxis(g, l, q.dims.length);
   const qd = q.data as ArrayLike<number>;
-  for (let i = 0; i < q.size; i++) {
-    const c = Math.floor(i / inner) % ch;
+  const { channelMin: mn, channelMax: mx } = channelRanges(q.dims, axis, (i, c) => {
     const sc = sd.length > 1 ? sd[c] : sd[0];
     const zp = zd ? Number(zd[sd.length > 1 ? c : 0]) : 0;
-    const v = (Number(qd[i]) - zp) * sc;
-    if (v < mn[c]) mn[c] = v;
-    if (v > mx[c]) mx[c] = v;
-  }
+    return (Number(qd[i]) - zp) * sc;
+  });
   let smin = Infinity, smax = -Infinity;
   for (let i = 0; i < sd.length; i++) { smin = Math.min(smin, sd[i]); smax = Math.max(smax, sd[i]); }
   return { scaleMin: smin, scaleMax: smax, perChannel: sd.length > 1, channelMin: mn, channelMax: mx };
@@ -374,19 +393,8 @@ export function floatWeightRanges(floatModel: Model, layers: readonly { name: st
   for (const l of layers) {
     const w = fl.get(l.name)?.weight;
     if (!w || !(w.data instanceof Float32Array)) continue;
-    const node = floatModel.graph.nodes.find((n) => (n.name || n.outputs[0]) === l.name);
-    const transB = node?.attributes.get('transB');
-    const axis = l.op === 'Conv' || l.op === 'ConvTranspose' || (transB?.type === 'int' && transB.value === 1) ? 0 : w.dims.length - 1;
-    const ch = w.dims[axis] ?? 1;
-    let inner = 1;
-    for (let i = axis + 1; i < w.dims.length; i++) inner *= w.dims[i];
-    const mn = new Array<number>(ch).fill(Infinity), mx = new Array<number>(ch).fill(-Infinity);
-    for (let i = 0; i < w.size; i++) {
-      const c = Math.floor(i / inner) % ch, v = w.data[i];
-      if (v < mn[c]) mn[c] = v;
-      if (v > mx[c]) mx[c] = v;
-    }
-    out.set(l.name, { channelMin: mn, channelMax: mx });
+    const d = w.data;
+    out.set(l.name, channelRanges(w.dims, outputChannelAxis(floatModel.graph, l, w.dims.length), (i) => d[i]));
   }
   return out;
 }
