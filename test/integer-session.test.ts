@@ -27,7 +27,7 @@ describe('IntegerSession: patterns on every backend and requant mode', () => {
         let first: Float32Array | undefined;
         for (const be of backends) {
           const s = await IntegerSession.create(p.model, { backend: be, requantMode: mode });
-          const y = (await s.run({ x })).y!;
+          const y = s.runSync({ x }).y!;
           expect(y.dtype).toBe('float32');
           expect(y.dims).toEqual(float.dims);
           if (!first) first = y.data as Float32Array;

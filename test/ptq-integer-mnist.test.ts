@@ -26,7 +26,7 @@ describe.skipIf(!(mnistPath && imagesPath && labelsPath))('mnist-8 in the intege
   async function outputs(backend: string, n: number, requantMode?: 'fixed-point' | 'float' | 'shift'): Promise<Float32Array[]> {
     const s = await IntegerSession.create(model, { backend: backend as 'native', ...(requantMode ? { requantMode } : {}) });
     const out: Float32Array[] = [];
-    for (let i = 0; i < n; i++) out.push((await s.run({ Input3: sample(i) }))[s.outputNames[0]].data as Float32Array);
+    for (let i = 0; i < n; i++) out.push(s.runSync({ Input3: sample(i) })[s.outputNames[0]].data as Float32Array);
     return out;
   }
   const argmax = (d: Float32Array) => d.reduce((b, v, j) => (v > d[b] ? j : b), 0);

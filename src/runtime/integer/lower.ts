@@ -20,6 +20,7 @@ import { fromHalf } from '../../ops/cast.js';
 import { Tensor, sizeOf } from '../../tensor.js';
 import type { Int8Like } from '../../backends/types.js';
 import { IntKernels, type PreparedConv } from './kernels.js';
+import type { RunValues } from './plan.js';
 
 /** How one node of the model runs. */
 export interface LoweringEntry {
@@ -35,7 +36,7 @@ export interface LoweringEntry {
   reason?: string;
 }
 
-export type Values = Map<string, Tensor>;
+export type Values = RunValues;
 
 export interface Step {
   /** The node the step stands for (its integer step, or the node itself). */
@@ -294,11 +295,11 @@ export class Lowering {
         }
         const lay = layout(x.dims, p.axis, p.scale.length, node);
         if (quant) {
-          const y = p.dtype === 'int8' ? new Int8Array(x.size) : new Uint8Array(x.size);
+          const y = values.out8(node.outputs[0]!, p.dtype === 'int8', x.size);
           k.quantizeLinear({ ...lay, scale: p.scale, zeroPoint: p.zp, x: x.data as Float32Array, y });
           values.set(node.outputs[0]!, new Tensor(p.dtype as 'int8', y, x.dims));
         } else {
-          const y = new Float32Array(x.size);
+          const y = values.out(node.outputs[0]!, 'float32', x.size);
           k.dequantizeLinear({ ...lay, scale: p.scale, zeroPoint: p.zp, x: x.data as Int8Array, y });
           values.set(node.outputs[0]!, new Tensor('float32', y, x.dims));
         }
@@ -440,7 +441,7 @@ export class Lowering {
   ): void {
     this.push(node, [xName], [yName], (values) => {
       const x = values.get(xName)!;
-      const y = runConv(ctx, x, xZp, w, wZp, wDims, bias, rq, signed, cache, k);
+      const y = runConv(ctx, x, xZp, w, wZp, wDims, bias, rq, signed, cache, k, (n) => values.out8(yName, signed, n));
       values.set(yName, y);
     });
   }
@@ -481,7 +482,7 @@ export class Lowering {
       if (x.rank < 1 || x.dims[x.rank - 1] !== K) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input has dims [${x.dims.join(', ')}], its last axis must be ${K}`);
       if (gemm && x.rank !== 2) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: Gemm input must be 2-D, got [${x.dims.join(', ')}]`);
       const M = x.size / K;
-      const y = signed ? new Int8Array(M * N) : new Uint8Array(M * N);
+      const y = values.out8(yName, signed, M * N);
       if (M > 0) be.qgemm({ m: M, n: N, k: K, a: x.data as Int8Like, aZeroPoint: azp, b: B, bZeroPoint: bZp, bias, requant: rq, y });
       values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, [...x.dims.slice(0, -1), N]));
     });
@@ -509,7 +510,7 @@ export class Lowering {
       this.push(node, [a.src, b.src], [yName], (values) => {
         const A = values.get(a.src)!, B = values.get(b.src)!;
         const dims = broadcast(node, A.dims, B.dims);
-        const y = signed ? new Int8Array(sizeOf(dims)) : new Uint8Array(sizeOf(dims));
+        const y = values.out8(yName, signed, sizeOf(dims));
         k.qadd({ a: A.data as Int8Like, aShape: A.dims, b: B.data as Int8Like, bShape: B.dims, params: p, y });
         values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, dims));
       });
@@ -520,7 +521,7 @@ export class Lowering {
       this.push(node, [a.src, b.src], [yName], (values) => {
         const A = values.get(a.src)!, B = values.get(b.src)!;
         const dims = broadcast(node, A.dims, B.dims);
-        const y = signed ? new Int8Array(sizeOf(dims)) : new Uint8Array(sizeOf(dims));
+        const y = values.out8(yName, signed, sizeOf(dims));
         k.qmul({ a: A.data as Int8Like, aShape: A.dims, aZeroPoint: a.zp, b: B.data as Int8Like, bShape: B.dims, bZeroPoint: b.zp, requant: rq, y });
         values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, dims));
       });
@@ -558,7 +559,7 @@ export class Lowering {
       const axisDims = ts.map((t) => t.dims[axis]!);
       const dims = [...ts[0]!.dims];
       dims[axis] = axisDims.reduce((s, d) => s + d, 0);
-      const y = signed ? new Int8Array(sizeOf(dims)) : new Uint8Array(sizeOf(dims));
+      const y = values.out8(yName, signed, sizeOf(dims));
       k.concat({ inputs: ts.map((t) => t.data as Int8Like), axisDims, zeroPoints: xs.map((x) => x.zp), requant: rqs, outer, inner, y });
       values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, dims));
     });
@@ -607,7 +608,7 @@ export class Lowering {
     const k = this.opts.kernels;
     this.push(node, [src], [yName], (values) => {
       const x = values.get(src)!;
-      const y = signed ? new Int8Array(x.size) : new Uint8Array(x.size);
+      const y = values.out8(yName, signed, x.size);
       k.lut({ x: x.data as Int8Like, table, y });
       values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, x.dims));
     });
@@ -647,7 +648,7 @@ export class Lowering {
       const ins = [xt, ...rest.map((v) => (v ? values.get(v) : undefined))];
       let y = impl.run(ctx, ins)[0]!;
       if (table) {
-        const d = o.out.signed ? new Int8Array(y.size) : new Uint8Array(y.size);
+        const d = values.out8(yName, o.out.signed, y.size);
         k.lut({ x: y.data as Int8Like, table, y: d });
         y = new Tensor(o.out.signed ? 'int8' : 'uint8', d, y.dims);
       }
@@ -677,7 +678,8 @@ export class Lowering {
     const kernelAttr = ctx.attrs.ints('kernel_shape');
     if (!global && (!kernelAttr || kernelAttr.length > 2)) return `only 1-D and 2-D pooling runs in integer`;
     if (!global && ctx.attrs.ints('dilations')?.some((d) => d !== 1) && !isMax) return `dilated AveragePool`;
-    const mk = (n: number) => (signed ? new Int8Array(n) : new Uint8Array(n));
+    // With a table the pool writes a temporary and the table the planned output.
+    const mk = (values: Values, n: number) => (table ? (signed ? new Int8Array(n) : new Uint8Array(n)) : values.out8(yName, signed, n));
     this.push(node, [x.src], [yName], (values) => {
       const xt = values.get(x.src)!;
       if (xt.rank < 3) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input must be N x C x spatial, got [${xt.dims.join(', ')}]`);
@@ -685,7 +687,7 @@ export class Lowering {
       let dims: number[];
       if (global) {
         const nc = xt.dims[0]! * xt.dims[1]!, spatial = xt.size / Math.max(1, nc);
-        y = mk(nc);
+        y = mk(values, nc);
         dims = [xt.dims[0]!, xt.dims[1]!, ...xt.dims.slice(2).map(() => 1)];
         if (isMax) k.globalMaxPool({ x: xt.data as Int8Like, channels: nc, spatial, y });
         else k.globalAvgPool({ x: xt.data as Int8Like, channels: nc, spatial, xZeroPoint: x.zp, requant: rq, y });
@@ -702,13 +704,13 @@ export class Lowering {
         const p = wp.pads.length === 2 ? [0, wp.pads[0]!, 0, wp.pads[1]!] : wp.pads;
         const geom = { n: xt.dims[0]!, c: xt.dims[1]!, h: H, w: W, kernel: [kk[0]!, kk[1]!] as const, strides: [s[0]!, s[1]!] as const, pads: [p[0]!, p[1]!, p[2]!, p[3]!] as const, dilations: [d[0]!, d[1]!] as const, ceilMode: ceil };
         const [oh, ow] = poolOutputShape(geom);
-        y = mk(geom.n * geom.c * oh * ow);
+        y = mk(values, geom.n * geom.c * oh * ow);
         dims = two ? [geom.n, geom.c, ow] : [geom.n, geom.c, oh, ow];
         if (isMax) k.maxPool({ ...geom, x: xt.data as Int8Like, y });
         else k.avgPool({ ...geom, x: xt.data as Int8Like, xZeroPoint: x.zp, requant: rq, countIncludePad: ctx.attrs.int('count_include_pad', 0) === 1, y });
       }
       if (table) {
-        const t = mk(y.length);
+        const t = values.out8(yName, signed, y.length);
         k.lut({ x: y, table, y: t });
         y = t;
       }
@@ -762,10 +764,10 @@ export class Lowering {
       const yIndex = r === 4 ? resizeNearestIndex(H, OH, coord, nearest, sc[2]) : new Int32Array(1);
       const xIndex = resizeNearestIndex(W, OW, coord, nearest, sc[r - 1]);
       const nc = xt.dims[0]! * xt.dims[1]!;
-      let y: Int8Like = signed ? new Int8Array(nc * OH * OW) : new Uint8Array(nc * OH * OW);
+      let y: Int8Like = table ? (signed ? new Int8Array(nc * OH * OW) : new Uint8Array(nc * OH * OW)) : values.out8(yName, signed, nc * OH * OW);
       k.resizeNearest({ x: xt.data as Int8Like, nc, inH: H, inW: W, outH: OH, outW: OW, yIndex, xIndex, y });
       if (table) {
-        const t = signed ? new Int8Array(y.length) : new Uint8Array(y.length);
+        const t = values.out8(yName, signed, y.length);
         k.lut({ x: y, table, y: t });
         y = t;
       }
@@ -809,7 +811,7 @@ export class Lowering {
       const rq = makeRequant(mode, m, { zeroPoint: zy, signed });
       const key = `${x.dims.join('x')}|${wt.dims.join('x')}`;
       if (!this.consts.has(node.inputs[3]!)) cache.clear();
-      values.set(yName, runConv(ctx, x, zx, w, zp, wt.dims, bias, rq, signed, cache, k, key));
+      values.set(yName, runConv(ctx, x, zx, w, zp, wt.dims, bias, rq, signed, cache, k, (n) => values.out8(yName, signed, n), key));
     });
     this.record(node, { execution: 'integer', kernel: k.convKernel });
     return undefined;
@@ -828,7 +830,7 @@ export class Lowering {
       const m = new Float64Array(sb.length);
       for (let c = 0; c < sb.length; c++) m[c] = mode === 'float' ? floatMultiplier(sa, sb[c]!, sy) : (Math.fround(sa) * Math.fround(sb[c]!)) / Math.fround(sy);
       const rq = makeRequant(mode, m, { zeroPoint: zy, signed });
-      values.set(yName, batchedGemm(node, a, za, B, bt.dims, bzp, rq, signed, (g) => be.qgemm(g)));
+      values.set(yName, batchedGemm(node, a, za, B, bt.dims, bzp, rq, signed, (g) => be.qgemm(g), (n) => values.out8(yName, signed, n)));
     });
     this.record(node, { execution: 'integer', kernel: 'qgemm' });
     return undefined;
@@ -841,7 +843,7 @@ export class Lowering {
       const x = values.get(node.inputs[0]!)!, wt = values.get(node.inputs[1]!)!;
       const zx = Lowering.param(values, node, 2, 'x_zero_point')[0]!;
       const zw = Lowering.param(values, node, 3, 'w_zero_point');
-      values.set(yName, convInt32(ctx, node, x, zx, wt, zw));
+      values.set(yName, convInt32(ctx, node, x, zx, wt, zw, (n) => values.out(yName, 'int32', n)));
     });
     this.record(node, { execution: 'integer', kernel: 'int32 conv (js)' });
     return undefined;
@@ -852,7 +854,7 @@ export class Lowering {
     this.push(node, node.inputs, [yName], (values) => {
       const a = values.get(node.inputs[0]!)!, b = values.get(node.inputs[1]!)!;
       const za = Lowering.param(values, node, 2, 'a_zero_point'), zb = Lowering.param(values, node, 3, 'b_zero_point');
-      values.set(yName, matMulInt32(node, a, za, b, zb));
+      values.set(yName, matMulInt32(node, a, za, b, zb, (n) => values.out(yName, 'int32', n)));
     });
     this.record(node, { execution: 'integer', kernel: 'int32 matmul (js)' });
     return undefined;
@@ -869,7 +871,7 @@ export class Lowering {
       if (B.dtype !== A.dtype) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: A is ${A.dtype}, B ${B.dtype}`);
       const p = makeQAddParams(mode, P(1, 'A_scale'), P(2, 'A_zero_point'), P(4, 'B_scale'), P(5, 'B_zero_point'), P(6, 'C_scale'), { zeroPoint: P(7, 'C_zero_point'), signed });
       const dims = broadcast(node, A.dims, B.dims);
-      const y = signed ? new Int8Array(sizeOf(dims)) : new Uint8Array(sizeOf(dims));
+      const y = values.out8(yName, signed, sizeOf(dims));
       k.qadd({ a: A.data as Int8Like, aShape: A.dims, b: B.data as Int8Like, bShape: B.dims, params: p, y });
       values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, dims));
     });
@@ -937,7 +939,7 @@ function runImpl(impl: OpImpl, ctx: OpContext, node: Node, values: Values): void
 /** An integer conv (1-D as 2-D with height 1) with its geometry from the input's dims. */
 function runConv(
   ctx: OpContext, x: Tensor, xZp: number, w: Int8Array, wZp: Int32Array, wDims: readonly number[], bias: Int32Array | null,
-  rq: RequantParams, signed: boolean, cache: Map<string, PreparedConv>, k: IntKernels, extraKey = '',
+  rq: RequantParams, signed: boolean, cache: Map<string, PreparedConv>, k: IntKernels, alloc: (n: number) => Int8Like, extraKey = '',
 ): Tensor {
   const node = ctx.node;
   if (x.dtype !== 'uint8' && x.dtype !== 'int8') throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input is ${x.dtype}, expected 8-bit`);
@@ -969,7 +971,7 @@ function runConv(
     cache.set(key, p);
   }
   const OH = p.outH, OW = p.outW;
-  const y = signed ? new Int8Array(p.shape.batch * p.shape.outChannels * OH * OW) : new Uint8Array(p.shape.batch * p.shape.outChannels * OH * OW);
+  const y = alloc(p.shape.batch * p.shape.outChannels * OH * OW);
   k.conv(p, x.data as Int8Like, xZp, rq, y);
   const dims = x.rank === 3 ? [p.shape.batch, p.shape.outChannels, OW] : [p.shape.batch, p.shape.outChannels, OH, OW];
   return new Tensor(signed ? 'int8' : 'uint8', y, dims);
@@ -978,7 +980,7 @@ function runConv(
 /** Y = A x B over A's leading (batch) axes, B 2-D [K, N] (or batched with the same leading axes). */
 function batchedGemm(
   node: Node, a: Tensor, za: number, B: Int8Array, bDims: readonly number[], bzp: Int32Array, rq: RequantParams, signed: boolean,
-  gemm: (g: Parameters<import('../../backends/types.js').Backend['qgemm']>[0]) => void,
+  gemm: (g: Parameters<import('../../backends/types.js').Backend['qgemm']>[0]) => void, alloc: (n: number) => Int8Like,
 ): Tensor {
   if (a.rank < 2 || bDims.length < 2) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: inputs must be at least 2-D`);
   const M = a.dims[a.rank - 2]!, K = a.dims[a.rank - 1]!, N = bDims[bDims.length - 1]!;
@@ -987,7 +989,7 @@ function batchedGemm(
   const batchA = a.dims.slice(0, -2), batchB = bDims.slice(0, -2);
   const batch = broadcast(node, batchA, batchB);
   const nb = sizeOf(batch);
-  const y = signed ? new Int8Array(nb * M * N) : new Uint8Array(nb * M * N);
+  const y = alloc(nb * M * N);
   const sizeA = sizeOf(batchA), sizeB = sizeOf(batchB);
   if (nb !== Math.max(sizeA, sizeB) || (sizeA !== 1 && sizeA !== nb) || (sizeB !== 1 && sizeB !== nb))
     throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: partially broadcast batch axes`);
@@ -1003,7 +1005,7 @@ function batchedGemm(
 }
 
 /** ConvInteger: int32 accumulators, no requantization (exact, direct loops). */
-function convInt32(ctx: OpContext, node: Node, x: Tensor, zx: number, wt: Tensor, zw: Float64Array): Tensor {
+function convInt32(ctx: OpContext, node: Node, x: Tensor, zx: number, wt: Tensor, zw: Float64Array, alloc: (n: number) => Int32Array): Tensor {
   if (x.rank !== 4 || wt.rank !== 4) throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: only 2-D ConvInteger`);
   const groups = ctx.attrs.int('group', 1);
   const [N, C, H, W] = x.dims as number[];
@@ -1013,7 +1015,7 @@ function convInt32(ctx: OpContext, node: Node, x: Tensor, zx: number, wt: Tensor
   const [OH, OW] = wp.out as [number, number];
   const [sh, sw] = wp.strides, [dh, dw] = wp.dilations, [pt, pl] = wp.pads;
   const X = x.data as ArrayLike<number>, Wd = wt.data as ArrayLike<number>;
-  const y = new Int32Array(N! * CO! * OH * OW);
+  const y = alloc(N! * CO! * OH * OW);
   const coutG = CO! / groups;
   for (let n = 0; n < N!; n++)
     for (let co = 0; co < CO!; co++) {
@@ -1038,13 +1040,13 @@ function convInt32(ctx: OpContext, node: Node, x: Tensor, zx: number, wt: Tensor
 }
 
 /** MatMulInteger: int32 accumulators; a's zero point per tensor or per row, b's per tensor or per column. */
-function matMulInt32(node: Node, a: Tensor, za: Float64Array, b: Tensor, zb: Float64Array): Tensor {
+function matMulInt32(node: Node, a: Tensor, za: Float64Array, b: Tensor, zb: Float64Array, alloc: (n: number) => Int32Array): Tensor {
   if (a.rank < 2 || b.rank !== 2) throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: MatMulInteger needs A of rank >= 2 and a 2-D B`);
   const M = a.dims[a.rank - 2]!, K = a.dims[a.rank - 1]!, N = b.dims[1]!;
   if (b.dims[0] !== K) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: [${a.dims.join(', ')}] x [${b.dims.join(', ')}] do not multiply`);
   const batches = a.size / (M * K);
   const A = a.data as ArrayLike<number>, B = b.data as ArrayLike<number>;
-  const y = new Int32Array(batches * M * N);
+  const y = alloc(batches * M * N);
   for (let bi = 0; bi < batches; bi++)
     for (let m = 0; m < M; m++) {
       const zr = za.length === 1 ? za[0]! : za[m]!;

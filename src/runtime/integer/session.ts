@@ -5,7 +5,6 @@ import type { Backend } from '../../backends/types.js';
 import { OnnxPtqError, check } from '../../errors.js';
 import { nodeLabel, type Model, type ValueInfo } from '../../ir/graph.js';
 import { inferAndFold } from '../../ir/infer.js';
-import { loadModel } from '../../onnx/io.js';
 import { defaultOps, OpRegistry } from '../../ops/index.js';
 import { makeQdqOps } from '../../ops/qdq.js';
 import { REQUANT_MODES, type RequantMode } from '../../quant/requant.js';
@@ -13,7 +12,11 @@ import { Tensor } from '../../tensor.js';
 import { cloneModel } from '../session.js';
 import { checkFeeds, type Feed } from '../feeds.js';
 import { IntKernels } from './kernels.js';
-import { Lowering, type LoweringEntry, type Step, type Values } from './lower.js';
+import { Lowering, type LoweringEntry, type Step } from './lower.js';
+import { Plan, RunValues, Tracer } from './plan.js';
+import { SessionRunner } from '../worker/session-runner.js';
+import type { WorkerInit } from '../worker/protocol.js';
+import { loadModel, modelToBytes } from '../../onnx/io.js';
 
 export type IntegerBackendName = 'auto' | 'native' | 'wasm' | 'js';
 export type { LoweringEntry } from './lower.js';
@@ -26,13 +29,26 @@ export interface IntegerSessionOptions {
    * 'onnx_ptq.requant_mode' when present, else 'fixed-point'.
    */
   requantMode?: RequantMode;
+  /**
+   * Where `run()` executes (default true): on a worker thread that holds its own copy of the session,
+   * so that awaiting it never blocks the event loop (concurrent runs are queued there, in order).
+   * false: on the calling thread, as `runSync()` does.
+   */
+  runInWorker?: boolean;
+  /** Largest arena a plan may need, in bytes (default: no limit but memory); a larger one is an INVALID_OPTION error. */
+  arenaLimitBytes?: number;
 }
+
+const OPTION_KEYS = ['backend', 'requantMode', 'runInWorker', 'arenaLimitBytes'];
 
 /** A feed: a Tensor, a typed array (dims from the model's static input shape), or {data, dims}. */
 /** A feed: the same forms as the float session's. */
 export type IntegerFeed = Feed;
 
 export const REQUANT_MODE_METADATA_KEY = 'onnx_ptq.requant_mode';
+/** Plans kept per session (input-shape signatures); the least recently used goes first. */
+const MAX_PLANS = 4;
+const runnerFinalizer = new FinalizationRegistry<SessionRunner>((r) => void r.release());
 
 export class IntegerSession {
   readonly backend: Backend;
@@ -45,10 +61,19 @@ export class IntegerSession {
   private readonly entries: LoweringEntry[];
   private readonly initializers: Map<string, Tensor>;
   private readonly lastUse = new Map<string, number>();
+  /** Plans by input-shape signature, most recently used last. */
+  private readonly plans = new Map<string, Plan>();
+  private readonly outputSet: Set<string>;
+  private readonly arenaLimit: number;
+  private runner: SessionRunner | undefined;
+  private released = false;
 
-  private constructor(model: Model, opts: IntegerSessionOptions) {
+  private constructor(model: Model, opts: IntegerSessionOptions, workerSource?: () => WorkerInit) {
     check(opts && typeof opts === 'object', 'INVALID_OPTION', 'options must be an object');
-    for (const k of Object.keys(opts)) check(k === 'backend' || k === 'requantMode', 'INVALID_OPTION', () => `unknown IntegerSession option '${k}' (backend, requantMode)`);
+    for (const k of Object.keys(opts)) check(OPTION_KEYS.includes(k), 'INVALID_OPTION', () => `unknown IntegerSession option '${k}' (${OPTION_KEYS.join(', ')})`);
+    check(opts.runInWorker === undefined || typeof opts.runInWorker === 'boolean', 'INVALID_OPTION', 'runInWorker must be a boolean');
+    check(opts.arenaLimitBytes === undefined || (typeof opts.arenaLimitBytes === 'number' && opts.arenaLimitBytes >= 0), 'INVALID_OPTION', 'arenaLimitBytes must be a number >= 0');
+    this.arenaLimit = opts.arenaLimitBytes ?? Infinity;
     const backend = opts.backend ?? 'auto';
     check(['auto', 'native', 'wasm', 'js'].includes(backend), 'INVALID_OPTION', () => `backend must be auto, native, wasm or js; got '${String(backend)}'`);
     const meta = model.metadata?.get(REQUANT_MODE_METADATA_KEY);
@@ -82,8 +107,14 @@ export class IntegerSession {
     this.initializers = model.graph.initializers;
     this.entries = model.graph.topologicalOrder().map((n) => lowering.report.get(n) ?? { node: n.name || nodeLabel(n), opType: n.opType, execution: 'float', reason: 'not lowered' });
     const keep = new Set(this.outputNames);
+    this.outputSet = keep;
     this.steps.forEach((s, i) => s.inputs.forEach((x) => this.lastUse.set(x, i)));
     for (const k of keep) this.lastUse.delete(k);
+    if (opts.runInWorker !== false && workerSource) {
+      this.runner = new SessionRunner('IntegerSession', workerSource);
+      // A session dropped without release() must not leave its worker thread behind.
+      runnerFinalizer.register(this, this.runner, this);
+    }
   }
 
   /** Creates a session from a path, ONNX bytes or a loaded Model (which is not modified). */
@@ -92,8 +123,14 @@ export class IntegerSession {
   }
 
   static createSync(source: string | Uint8Array | Model, opts: IntegerSessionOptions = {}): IntegerSession {
-    const model = typeof source === 'string' || source instanceof Uint8Array ? loadModel(source) : cloneModel(source);
-    return new IntegerSession(model, opts);
+    const fromFile = typeof source === 'string' || source instanceof Uint8Array;
+    const model = fromFile ? loadModel(source) : cloneModel(source);
+    // The worker builds its own session from the source: a path or bytes as given, a Model as it was
+    // at creation (this session folds its own clone), serialized only when the first run() needs it.
+    const pristine = fromFile ? undefined : cloneModel(source);
+    const workerOpts = { backend: opts.backend, requantMode: opts.requantMode, arenaLimitBytes: opts.arenaLimitBytes, runInWorker: false };
+    const workerSource = (): WorkerInit => ({ kind: 'integer', source: fromFile ? source : modelToBytes(pristine!), options: JSON.parse(JSON.stringify(workerOpts)) });
+    return new IntegerSession(model, opts, workerSource);
   }
 
   /** For every node, in execution order: integer (and the kernel), float (and why), fused, or a boundary Q/DQ. */
@@ -101,24 +138,69 @@ export class IntegerSession {
     return this.entries.map((e) => ({ ...e }));
   }
 
+  /**
+   * Runs the model without blocking the event loop (on the session's worker thread unless
+   * `runInWorker: false`); the outputs are bit-identical to runSync's.
+   */
   async run(feeds: Record<string, IntegerFeed>): Promise<Record<string, Tensor>> {
-    return this.runSync(feeds);
+    this.checkLive();
+    if (!this.runner) return this.runSync(feeds);
+    return this.runner.run(checkFeeds(this.inputs, feeds));
   }
 
-  /** Runs the plan; outputs come back as the graph declares them (float32 after a graph-output DQ). */
+  /** Frees the session's plans and stops its worker; any later run is an error. */
+  async release(): Promise<void> {
+    this.released = true;
+    this.plans.clear();
+    runnerFinalizer.unregister(this);
+    await this.runner?.release();
+  }
+
+  private checkLive(): void {
+    check(!this.released, 'INVALID_ARGUMENT', 'IntegerSession was released; create a new session to run');
+  }
+
+  /**
+   * Runs the plan; outputs come back as the graph declares them (float32 after a graph-output DQ).
+   * The first run of an input-shape signature traces the steps and plans the arena; later runs of
+   * that signature write every intermediate into the arena and allocate only the outputs.
+   */
   runSync(feeds: Record<string, IntegerFeed>): Record<string, Tensor> {
-    const values: Values = new Map(this.initializers);
-    for (const [k, t] of checkFeeds(this.inputs, feeds)) values.set(k, t);
-    this.steps.forEach((s, i) => {
+    this.checkLive();
+    const checked = checkFeeds(this.inputs, feeds);
+    const signature = [...checked.values()].map((t) => `${t.dtype}[${t.dims.join(',')}]`).join(';');
+    const plan = this.plans.get(signature);
+    const values = new RunValues(this.initializers, plan?.views);
+    for (const [k, t] of checked) values.set(k, t);
+    const tracer = plan ? undefined : new Tracer(this.steps, this.outputSet);
+    const steps = this.steps;
+    for (let i = 0; i < steps.length; i++) {
+      const s = steps[i]!;
       s.run(values);
-      for (const x of s.inputs) if (this.lastUse.get(x) === i && !this.initializers.has(x)) values.delete(x);
-    });
+      tracer?.after(i, values);
+      for (const x of s.inputs) if (this.lastUse.get(x) === i) values.delete(x);
+    }
+    if (plan) {
+      this.plans.delete(signature); // most recently used last
+      this.plans.set(signature, plan);
+    } else {
+      if (this.plans.size >= MAX_PLANS) this.plans.delete(this.plans.keys().next().value!);
+      const p = tracer!.plan(signature, this.arenaLimit);
+      this.plans.set(signature, p);
+    }
     const out: Record<string, Tensor> = {};
     for (const o of this.outputNames) {
-      const t = values.get(o);
+      let t = values.get(o);
       if (!t) throw new OnnxPtqError('INTERNAL', `output '${o}' was not computed`);
+      // An output must never be a view of the arena, which the next run overwrites.
+      if (plan && ArrayBuffer.isView(t.data) && (t.data as Uint8Array).buffer === plan.arena) t = new Tensor(t.dtype, (t.data as Uint8Array).slice() as never, t.dims);
       out[o] = t;
     }
     return out;
+  }
+
+  /** The arena plans made so far (one per input-shape signature), for reports and tests. */
+  memoryPlans(): { signature: string; arenaBytes: number; unsharedBytes: number; tensors: Plan['tensors'] }[] {
+    return [...this.plans.values()].map((p) => ({ signature: p.signature, arenaBytes: p.arenaBytes, unsharedBytes: p.unsharedBytes, tensors: p.tensors }));
   }
 }

@@ -1,0 +1,123 @@
+// The main-thread side of an asynchronous session: one worker thread per session, started on the
+// first run(), holding its own copy of the session. Runs are queued in the worker (message order),
+// so concurrent run() calls give the same bits as sequential ones; the event loop only posts feeds
+// and receives outputs. A worker that dies rejects every pending run with its error.
+import { Worker } from 'node:worker_threads';
+import { OnnxPtqError } from '../../errors.js';
+import type { Tensor } from '../../tensor.js';
+import { errorFromWire, fromWire, toWire, type FromWorker, type ToWorker, type WireTensor, type WorkerInit } from './protocol.js';
+
+interface Pending {
+  resolve(outputs: Record<string, Tensor>): void;
+  reject(e: unknown): void;
+}
+
+/** Starts the worker script next to this module: compiled JS, or TypeScript through tsx (tests, tsx scripts). */
+function startWorker(init: WorkerInit): Worker {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) {
+    const url = new URL('./session-worker.ts', here).href;
+    // Worker execArgv does not carry module hooks in Node 20: register tsx inside the worker.
+    const code = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); });`;
+    return new Worker(code, { eval: true, workerData: init });
+  }
+  return new Worker(new URL('./session-worker.js', here), { workerData: init });
+}
+
+export class SessionRunner {
+  private worker: Worker | undefined;
+  private ready: Promise<void> | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private released = false;
+
+  /** `source` is read lazily: the model bytes are only serialized when the first run() needs them. */
+  constructor(private readonly label: string, private readonly source: () => WorkerInit) {}
+
+  run(feeds: ReadonlyMap<string, Tensor>): Promise<Record<string, Tensor>> {
+    if (this.released) return Promise.reject(new OnnxPtqError('INVALID_ARGUMENT', `${this.label} was released; create a new session to run`));
+    const wire: Record<string, WireTensor> = {};
+    for (const [k, t] of feeds) wire[k] = toWire(t);
+    return this.start().then(
+      () =>
+        new Promise<Record<string, Tensor>>((resolve, reject) => {
+          const w = this.worker;
+          if (!w || this.released) {
+            reject(new OnnxPtqError('INVALID_ARGUMENT', `${this.label} was released while a run was pending`));
+            return;
+          }
+          const id = this.nextId++;
+          this.pending.set(id, { resolve, reject });
+          w.ref();
+          w.postMessage({ type: 'run', id, feeds: wire } satisfies ToWorker);
+        }),
+    );
+  }
+
+  /** Stops the worker; pending runs are rejected. */
+  async release(): Promise<void> {
+    this.released = true;
+    const w = this.worker;
+    this.worker = undefined;
+    this.ready = undefined;
+    this.failAll(new OnnxPtqError('INVALID_ARGUMENT', `${this.label} was released while a run was pending`));
+    if (w) await w.terminate();
+  }
+
+  private start(): Promise<void> {
+    if (this.ready) return this.ready;
+    let init: WorkerInit;
+    try {
+      init = this.source();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const w = startWorker(init);
+    this.worker = w;
+    this.ready = new Promise<void>((resolve, reject) => {
+      let up = false;
+      w.on('message', (m: FromWorker) => {
+        if (m.type === 'ready') {
+          up = true;
+          if (this.pending.size === 0) w.unref();
+          resolve();
+        } else if (m.type === 'init-error') {
+          reject(errorFromWire(m.error));
+          this.drop(w);
+        } else {
+          const p = this.pending.get(m.id);
+          if (!p) return;
+          this.pending.delete(m.id);
+          if (this.pending.size === 0) w.unref();
+          if (m.type === 'result') p.resolve(Object.fromEntries(Object.entries(m.outputs).map(([k, t]) => [k, fromWire(t)])));
+          else p.reject(errorFromWire(m.error));
+        }
+      });
+      const died = (why: string) => {
+        const e = new OnnxPtqError('INTERNAL', `${this.label}: the session's worker thread ${why}`);
+        if (!up) reject(e);
+        this.failAll(e);
+        this.drop(w);
+      };
+      w.on('error', (e) => died(`failed: ${e instanceof Error ? e.message : String(e)}`));
+      w.on('exit', (code) => {
+        if (this.worker === w) died(`exited with code ${code}`);
+      });
+    });
+    return this.ready;
+  }
+
+  /** Forgets a dead worker so that the next run starts a new one. */
+  private drop(w: Worker): void {
+    if (this.worker !== w) return;
+    this.worker = undefined;
+    this.ready = undefined;
+    void w.terminate();
+  }
+
+  private failAll(e: unknown): void {
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of all) p.reject(e);
+  }
+}
