@@ -20,7 +20,7 @@ import { fromHalf } from '../../ops/cast.js';
 import { Tensor, sizeOf } from '../../tensor.js';
 import type { Int8Like } from '../../backends/types.js';
 import { IntKernels, type PreparedConv } from './kernels.js';
-import type { RunValues } from './plan.js';
+import { RunValues } from './plan.js';
 
 /** How one node of the model runs. */
 export interface LoweringEntry {
@@ -328,7 +328,23 @@ export class Lowering {
     }
     keep.reverse();
     this.steps.length = 0;
-    this.steps.push(...keep);
+    for (const s of keep) if (!this.dequantizeOnce(s)) this.steps.push(s);
+  }
+
+  /**
+   * A DequantizeLinear of constants that a float step still reads (a float fallback's weights) runs
+   * once here and its output becomes a constant, instead of being dequantized again on every run.
+   */
+  private dequantizeOnce(s: Step): boolean {
+    if (!isOp(s.node, 'DequantizeLinear') || !s.inputs.every((x) => this.consts.has(x)) || this.graphOutputs.has(s.outputs[0]!)) return false;
+    const values = new RunValues(this.consts);
+    s.run(values);
+    const y = values.get(s.outputs[0]!);
+    if (!y) return false;
+    this.consts.set(s.outputs[0]!, y);
+    const e = this.report.get(s.node);
+    this.record(s.node, { execution: 'dequantize', kernel: `${e?.kernel ?? 'dequantizeLinear'}, once at session creation`, reason: 'constant input read by a float step' });
+    return true;
   }
 
   // ---- integer patterns -----------------------------------------------------------------------
