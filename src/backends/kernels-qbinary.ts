@@ -3,6 +3,7 @@ import type { Int8Like, KernelVariant } from './types.js';
 import type { RequantParams } from '../quant/requant.js';
 import type { QAddParams } from '../quant/qadd.js';
 import { OnnxPtqError } from '../errors.js';
+import { broadcastShape as broadcastOf } from '../util/shape.js';
 
 /** a, b and y share one 8-bit type. Shapes of different ranks are right-aligned (numpy). */
 export interface QAddArgs {
@@ -43,12 +44,7 @@ export function alignShapes(a: readonly number[], b: readonly number[]): [number
 
 /** The numpy broadcast of two shapes; throws when they are not broadcastable. */
 export function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
-  const [pa, pb] = alignShapes(a, b);
-  return pa.map((da, i) => {
-    const db = pb[i];
-    if (da !== db && da !== 1 && db !== 1) {
-      throw new OnnxPtqError('KERNEL_ARGUMENT', 'broadcast: a_shape and b_shape are not broadcastable (dims differ and neither is 1)');
-    }
-    return da === 1 ? db : da;
-  });
+  const out = broadcastOf(a, b);
+  if (!out) throw new OnnxPtqError('KERNEL_ARGUMENT', 'broadcast: a_shape and b_shape are not broadcastable (dims differ and neither is 1)');
+  return out;
 }

@@ -2,6 +2,7 @@
 import type { Int8Like, KernelVariant } from './types.js';
 import type { RequantParams } from '../quant/requant.js';
 import { OnnxPtqError } from '../errors.js';
+import { windowOutputSize } from '../util/shape.js';
 
 /** ONNX pooling attributes for an [n, c, h, w] input. */
 export interface PoolGeometry {
@@ -71,23 +72,12 @@ export function flatPool(g: PoolGeometry): FlatPool {
   };
 }
 
-/** ONNX output size along one axis (opq_pool_output_size); 0 when the arguments are invalid. */
-export function poolOutputSize(inSize: number, kernel: number, stride: number, padBegin: number, padEnd: number, dilation: number, ceilMode: boolean): number {
-  if (kernel <= 0 || stride <= 0 || dilation <= 0) return 0;
-  const eff = (kernel - 1) * dilation + 1;
-  const padded = inSize + padBegin + padEnd;
-  if (padded < eff) return 0;
-  const num = padded - eff;
-  let out = ceilMode ? Math.floor((num + stride - 1) / stride) + 1 : Math.floor(num / stride) + 1;
-  if (ceilMode && (out - 1) * stride >= inSize + padBegin) out -= 1;
-  return out;
-}
 
 /** [outH, outW] of a pooling geometry. */
 export function poolOutputShape(g: PoolGeometry): [number, number] {
   const f = flatPool(g);
   return [
-    poolOutputSize(f.h, f.kernelH, f.strideH, f.padTop, f.padBottom, f.dilationH, f.ceilMode === 1),
-    poolOutputSize(f.w, f.kernelW, f.strideW, f.padLeft, f.padRight, f.dilationW, f.ceilMode === 1),
+    windowOutputSize(f.h, f.kernelH, f.strideH, f.padTop, f.padBottom, f.dilationH, f.ceilMode === 1),
+    windowOutputSize(f.w, f.kernelW, f.strideW, f.padLeft, f.padRight, f.dilationW, f.ceilMode === 1),
   ];
 }

@@ -2,6 +2,7 @@
 // following the ONNX operator spec.
 import type { Dim } from '../ir/graph.js';
 import { need, type OpContext } from './types.js';
+import { windowOutputSize } from '../util/shape.js';
 
 export interface SpatialParams {
   kernel: number[];
@@ -41,10 +42,7 @@ export function windowParams(
       const ek = (kernel[i]! - 1) * dilations[i]! + 1;
       const span = inSizes[i]! + pads[i]! + pads[i + s]! - ek;
       need(ctx, span >= 0, () => `kernel (${ek}) larger than padded input (${inSizes[i]! + pads[i]! + pads[i + s]!}) on spatial axis ${i}`);
-      let o = opts.ceilMode ? Math.ceil(span / strides[i]!) + 1 : Math.floor(span / strides[i]!) + 1;
-      // ceil_mode: the last window must start inside the input or its begin padding.
-      if (opts.ceilMode && (o - 1) * strides[i]! >= inSizes[i]! + pads[i]!) o--;
-      out[i] = o;
+      out[i] = windowOutputSize(inSizes[i]!, kernel[i]!, strides[i]!, pads[i]!, pads[i + s]!, dilations[i]!, opts.ceilMode);
     }
   }
   return { kernel, strides, dilations, pads, out };

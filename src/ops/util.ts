@@ -1,6 +1,7 @@
 import type { Dim } from '../ir/graph.js';
 import { Tensor, type DataType, type TensorData } from '../tensor.js';
 import { fail, need, unsupported, type OpContext, type TypeInfo } from './types.js';
+import { broadcastShape } from '../util/shape.js';
 
 /** Normalizes a possibly negative axis into [0, rank). */
 export function normAxis(ctx: OpContext, axis: number, rank: number): number {
@@ -20,18 +21,9 @@ export function stridesOf(dims: readonly number[]): number[] {
   return s;
 }
 
-/** Numpy broadcast of two concrete shapes. */
+/** Numpy broadcast of two concrete shapes; fails naming the node. */
 export function broadcastShapes(ctx: OpContext, a: readonly number[], b: readonly number[]): number[] {
-  const r = Math.max(a.length, b.length);
-  const out = new Array<number>(r);
-  for (let i = 0; i < r; i++) {
-    const da = a[a.length - r + i] ?? 1;
-    const db = b[b.length - r + i] ?? 1;
-    if (da === db || db === 1) out[i] = da;
-    else if (da === 1) out[i] = db;
-    else fail(ctx, `shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
-  }
-  return out;
+  return broadcastShape(a, b) ?? fail(ctx, `shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
 }
 
 /** Broadcast of possibly symbolic shapes (unknown when undecidable). */

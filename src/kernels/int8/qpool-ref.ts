@@ -4,7 +4,8 @@
  */
 import { requantizeOne } from '../../quant/requant.js';
 import type { AvgPoolArgs, GlobalAvgPoolArgs, GlobalMaxPoolArgs, MaxPoolArgs } from '../../backends/kernels-qpool.js';
-import { flatPool, poolOutputSize } from '../../backends/kernels-qpool.js';
+import { flatPool } from '../../backends/kernels-qpool.js';
+import { windowOutputSize } from '../../util/shape.js';
 
 /** acc / count rounded half away from zero (exact integer arithmetic); 0 when count is 0. */
 export function roundingAverage(acc: number, count: number): number {
@@ -25,8 +26,8 @@ function taps(start: number, k: number, d: number, size: number): number[] {
 
 function geometry(g: MaxPoolArgs | AvgPoolArgs) {
   const f = flatPool(g);
-  const oh = poolOutputSize(f.h, f.kernelH, f.strideH, f.padTop, f.padBottom, f.dilationH, f.ceilMode === 1);
-  const ow = poolOutputSize(f.w, f.kernelW, f.strideW, f.padLeft, f.padRight, f.dilationW, f.ceilMode === 1);
+  const oh = windowOutputSize(f.h, f.kernelH, f.strideH, f.padTop, f.padBottom, f.dilationH, f.ceilMode === 1);
+  const ow = windowOutputSize(f.w, f.kernelW, f.strideW, f.padLeft, f.padRight, f.dilationW, f.ceilMode === 1);
   return { f, oh, ow };
 }
 

@@ -1,0 +1,358 @@
+// What every op family's lowering works with: the graph's producers and consumers, the QDQ pattern
+// helpers (an 8-bit activation input from a DequantizeLinear, the QuantizeLinear that takes an output,
+// constant weights and biases), requantization parameters in the session's mode, and the report and
+// step list the driver (../lower.ts) assembles.
+import { OnnxPtqError } from '../../../errors.js';
+import { nodeLabel, type Graph, type Model, type Node } from '../../../ir/graph.js';
+import { opContext } from '../../../ir/infer.js';
+import type { OpRegistry } from '../../../ops/index.js';
+import { QUANT_RANGE } from '../../../ops/qdq.js';
+import type { OpContext, OpImpl } from '../../../ops/types.js';
+import { runNode } from '../../feeds.js';
+import { roundHalfEven } from '../../../quant/fixedpoint.js';
+import { floatMultiplier, makeRequant, type RequantMode, type RequantParams } from '../../../quant/requant.js';
+import { fromHalf } from '../../../ops/cast.js';
+import { Tensor, sizeOf } from '../../../tensor.js';
+import { broadcastShape } from '../../../util/shape.js';
+import type { IntKernels } from '../kernels.js';
+import type { RunValues } from '../plan.js';
+
+/** How one node of the model runs. */
+export interface LoweringEntry {
+  /** The node's name, or its label when it has none. */
+  node: string;
+  opType: string;
+  /** integer: an integer kernel; float: dequantized, run by the float engine, requantized; fused:
+   *  part of another node's integer step; quantize/dequantize: a graph-boundary conversion. */
+  execution: 'integer' | 'float' | 'fused' | 'quantize' | 'dequantize';
+  /** The kernel (integer, quantize, dequantize) or the node it was fused into (fused). */
+  kernel?: string;
+  /** Why the node runs in float (or what was fused). */
+  reason?: string;
+}
+
+export type Values = RunValues;
+
+export interface Step {
+  /** The node the step stands for (its integer step, or the node itself). */
+  node: Node;
+  inputs: string[];
+  outputs: string[];
+  run(values: Values): void;
+}
+
+/** An 8-bit per-tensor quantization. */
+export interface Q8 {
+  scale: number;
+  zp: number;
+  signed: boolean;
+}
+
+export interface DqInfo {
+  node: Node;
+  /** The quantized tensor the DQ reads. */
+  src: string;
+  scale: Float32Array;
+  zp: Int32Array;
+  /** Normalized axis (per-axis) or -1. */
+  axis: number;
+  dtype: string;
+}
+
+export interface LowerOptions {
+  mode: RequantMode;
+  kernels: IntKernels;
+  registry: OpRegistry;
+}
+
+export class LowerContext {
+  readonly steps: Step[] = [];
+  readonly report = new Map<Node, LoweringEntry>();
+  readonly graph: Graph;
+  readonly consts: Map<string, Tensor>;
+  readonly handled = new Set<Node>();
+  readonly producers = new Map<string, Node>();
+  readonly consumers = new Map<string, Node[]>();
+  readonly graphOutputs: Set<string>;
+
+  constructor(readonly model: Pick<Model, 'opsetImports' | 'graph'>, readonly opts: LowerOptions) {
+    this.graph = model.graph;
+    this.consts = model.graph.initializers;
+    this.graphOutputs = new Set(model.graph.outputs.map((o) => o.name));
+    for (const n of this.graph.nodes) {
+      for (const o of n.outputs) if (o) this.producers.set(o, n);
+      for (const i of n.inputs) if (i) (this.consumers.get(i) ?? this.consumers.set(i, []).get(i)!).push(n);
+    }
+  }
+
+  ctx(node: Node): OpContext {
+    return opContext(this.model, node);
+  }
+
+  bad(node: Node, msg: string): never {
+    throw new OnnxPtqError('INVALID_MODEL', `${nodeLabel(node)}: ${msg}`);
+  }
+
+  /** Constant scale/zero point of a Q or DQ node, validated. */
+  qdqParams(node: Node): { scale: Float32Array; zp: Int32Array; axis: number; dtype: string } | undefined {
+    const s = this.consts.get(node.inputs[1] ?? '');
+    const zName = node.inputs[2] ?? '';
+    const z = zName ? this.consts.get(zName) : undefined;
+    if (!s || (zName && !z)) return undefined;
+    if (node.attributes.has('block_size') && (this.ctx(node).attrs.int('block_size', 0) ?? 0) > 0) return undefined;
+    const scale = new Float32Array(s.size);
+    const sd = s.data as ArrayLike<number>;
+    for (let i = 0; i < s.size; i++) scale[i] = s.dtype === 'float16' ? fromHalf(sd[i]!) : sd[i]!;
+    for (let i = 0; i < scale.length; i++) {
+      if (!(scale[i]! > 0) || !Number.isFinite(scale[i]!)) this.bad(node, `scale ${i} must be finite and > 0, got ${scale[i]}`);
+    }
+    let dtype: string;
+    if (isOp(node, 'QuantizeLinear')) {
+      const code = this.ctx(node).attrs.int('output_dtype', 0);
+      dtype = z?.dtype ?? (code === 3 ? 'int8' : 'uint8');
+    } else {
+      dtype = z?.dtype ?? this.dtypeOf(node.inputs[0]!) ?? 'uint8';
+    }
+    const zp = new Int32Array(scale.length);
+    if (z) {
+      if (z.size !== scale.length) this.bad(node, `zero point has ${z.size} elements but the scale has ${scale.length}`);
+      const range = QUANT_RANGE[z.dtype];
+      if (!range) return undefined;
+      (z.data as ArrayLike<number>) && zp.set(Array.from(z.data as ArrayLike<number>));
+    }
+    let axis = -1;
+    if (scale.length > 1 || s.dims.length === 1 && s.dims[0]! > 1) {
+      axis = this.ctx(node).attrs.int('axis', 1);
+    }
+    return { scale, zp, axis, dtype };
+  }
+
+  dtypeOf(v: string): string | undefined {
+    const c = this.consts.get(v);
+    if (c) return c.dtype;
+    const p = this.producers.get(v);
+    if (p && isOp(p, 'QuantizeLinear')) {
+      const z = p.inputs[2] ? this.consts.get(p.inputs[2]) : undefined;
+      return z?.dtype ?? (this.ctx(p).attrs.int('output_dtype', 0) === 3 ? 'int8' : 'uint8');
+    }
+    const gi = this.graph.inputs.find((i) => i.name === v);
+    return gi?.dtype ?? this.graph.valueInfo.get(v)?.dtype;
+  }
+
+  /** The DQ producing `v` with constant parameters, or undefined. */
+  dq(v: string): DqInfo | undefined {
+    const p = this.producers.get(v);
+    if (!p || !isOp(p, 'DequantizeLinear')) return undefined;
+    const q = this.qdqParams(p);
+    if (!q) return undefined;
+    return { node: p, src: p.inputs[0]!, ...q };
+  }
+
+  /** An activation input: per-tensor 8-bit DQ. */
+  act(v: string): (Q8 & { src: string; dq: DqInfo }) | string {
+    const d = this.dq(v);
+    if (!d) return `input '${v}' does not come from a DequantizeLinear with constant parameters`;
+    if (d.scale.length !== 1) return `input '${v}' is quantized per axis`;
+    if (d.dtype !== 'uint8' && d.dtype !== 'int8') return `input '${v}' is ${d.dtype}, not 8-bit`;
+    return { src: d.src, scale: d.scale[0]!, zp: d.zp[0]!, signed: d.dtype === 'int8', dq: d };
+  }
+
+  onlyConsumer(v: string): Node | undefined {
+    if (this.graphOutputs.has(v)) return undefined;
+    const c = this.consumers.get(v) ?? [];
+    return c.length === 1 ? c[0] : undefined;
+  }
+
+  /**
+   * The QuantizeLinear (per tensor, 8-bit) that is the only reader of `v`, optionally through one
+   * Relu or Clip (constant bounds) when `allowAct`. Returns the output range as clamp bounds.
+   */
+  outQ(v: string, allowAct: boolean): { q: Node; out: Q8; act?: Node; min: number; max: number } | string {
+    let c = this.onlyConsumer(v);
+    let act: Node | undefined;
+    if (c && allowAct && (isOp(c, 'Relu') || isOp(c, 'Clip')) && !this.handled.has(c)) {
+      act = c;
+      c = this.onlyConsumer(c.outputs[0]!);
+    }
+    if (!c || !isOp(c, 'QuantizeLinear')) return `output '${v}' does not go only into a QuantizeLinear`;
+    const p = this.qdqParams(c);
+    if (!p) return `QuantizeLinear '${c.name || c.outputs[0]}' has non-constant or unsupported parameters`;
+    if (p.scale.length !== 1) return `output quantization is per axis`;
+    if (p.dtype !== 'uint8' && p.dtype !== 'int8') return `output type ${p.dtype} is not 8-bit`;
+    const out: Q8 = { scale: p.scale[0]!, zp: p.zp[0]!, signed: p.dtype === 'int8' };
+    let min = out.signed ? -128 : 0, max = out.signed ? 127 : 255;
+    if (act) {
+      const b = this.actBounds(act);
+      if (typeof b === 'string') return b;
+      // Monotone: Q(clip(v, a, b)) = clamp(Q(v), Q(a), Q(b)).
+      if (b.lo > -Infinity) min = Math.max(min, quantizeScalar(b.lo, out));
+      if (b.hi < Infinity) max = Math.min(max, quantizeScalar(b.hi, out));
+      if (min > max) min = max;
+    }
+    return { q: c, out, act, min, max };
+  }
+
+  actBounds(n: Node): { lo: number; hi: number } | string {
+    if (isOp(n, 'Relu')) return { lo: 0, hi: Infinity };
+    const ctx = this.ctx(n);
+    if (ctx.opset < 11) return { lo: ctx.attrs.float('min', -3.4028234663852886e38), hi: ctx.attrs.float('max', 3.4028234663852886e38) };
+    const get = (i: number, def: number): number | undefined => {
+      const name = n.inputs[i];
+      if (!name) return def;
+      const t = this.consts.get(name);
+      return t ? Number((t.data as ArrayLike<number>)[0]) : undefined;
+    };
+    const lo = get(1, -Infinity), hi = get(2, Infinity);
+    if (lo === undefined || hi === undefined) return `Clip bounds are not constant`;
+    return { lo, hi };
+  }
+
+  requant(multipliers: ArrayLike<number>, out: Q8, min: number, max: number): RequantParams {
+    return makeRequant(this.opts.mode, multipliers, { zeroPoint: out.zp, signed: out.signed, min, max });
+  }
+
+  /** M = Sx * Sw[c] / Sy per channel, as the mode computes it. */
+  multipliers(sx: number, sw: Float32Array, sy: number): Float64Array {
+    const m = new Float64Array(sw.length);
+    for (let c = 0; c < sw.length; c++) m[c] = this.opts.mode === 'float' ? floatMultiplier(sx, sw[c]!, sy) : (Math.fround(sx) * Math.fround(sw[c]!)) / Math.fround(sy);
+    return m;
+  }
+
+  record(node: Node, e: Omit<LoweringEntry, 'node' | 'opType'>): void {
+    this.report.set(node, { node: node.name || nodeLabel(node), opType: node.domain ? `${node.domain}::${node.opType}` : node.opType, ...e });
+  }
+
+  fuse(into: Node, nodes: (Node | undefined)[], what: string): void {
+    for (const n of nodes) {
+      if (!n) continue;
+      this.handled.add(n);
+      this.record(n, { execution: 'fused', kernel: into.name || nodeLabel(into), reason: what });
+    }
+  }
+
+  push(node: Node, inputs: string[], outputs: string[], run: (v: Values) => void): void {
+    this.handled.add(node);
+    this.steps.push({ node, inputs: inputs.filter(Boolean), outputs, run });
+  }
+
+  /** Per-channel weights of a Conv/Gemm: constant 8-bit (uint8 shifted to int8, exactly). */
+  weights(v: string, wantAxis: number, rank: number): { w: Int8Array; zp: Int32Array; scale: Float32Array; dims: readonly number[]; dq: Node } | string {
+    const d = this.dq(v);
+    if (!d) return `weights '${v}' are not a DequantizeLinear of constant parameters`;
+    const t = this.consts.get(d.src);
+    if (!t) return `weights '${v}' are not constant`;
+    if (t.dtype !== 'int8' && t.dtype !== 'uint8') return `weights are ${t.dtype}, not 8-bit`;
+    if (t.rank !== rank) return `weights have rank ${t.rank}`;
+    if (d.scale.length > 1) {
+      const ax = d.axis < 0 ? d.axis + t.rank : d.axis;
+      if (ax !== wantAxis) return `weights are quantized along axis ${ax}, not the output-channel axis ${wantAxis}`;
+    }
+    const { w, zp } = toInt8(t, d.zp);
+    return { w, zp, scale: d.scale, dims: t.dims, dq: d.node };
+  }
+
+  /** int32 bias in the accumulator scale Sx*Sw[c]: DQ(int32) with that scale, or a float constant quantized here. */
+  bias(node: Node, v: string | undefined, sx: number, sw: Float32Array, n: number): { bias: Int32Array | null; dq?: Node; note?: string } | string {
+    if (!v) return { bias: null };
+    const d = this.dq(v);
+    const sAt = (c: number) => Math.fround(sx) * Math.fround(sw[sw.length === 1 ? 0 : c]!);
+    if (d) {
+      const t = this.consts.get(d.src);
+      if (!t || t.dtype !== 'int32') return `bias is not a constant int32 tensor`;
+      if (t.size !== n) this.bad(node, `bias has ${t.size} elements, expected ${n}`);
+      for (let c = 0; c < n; c++) {
+        const sb = d.scale[d.scale.length === 1 ? 0 : c]!, want = sAt(c);
+        if (Math.abs(sb - want) > 1e-4 * want)
+          this.bad(node, `bias scale ${sb} of channel ${c} is inconsistent with input scale * weight scale = ${want}`);
+        if (d.zp[d.zp.length === 1 ? 0 : c] !== 0) this.bad(node, `bias zero point must be 0`);
+      }
+      return { bias: new Int32Array(t.data as Int32Array), dq: d.node };
+    }
+    const t = this.consts.get(v);
+    if (!t || t.dtype !== 'float32') return `bias '${v}' is neither a quantized int32 nor a constant float32`;
+    if (t.size !== n) this.bad(node, `bias has ${t.size} elements, expected ${n}`);
+    const b = new Int32Array(n);
+    for (let c = 0; c < n; c++) b[c] = Math.max(-2147483648, Math.min(2147483647, roundHalfEven(Math.fround((t.data as Float32Array)[c]! / sAt(c)))));
+    return { bias: b, note: 'float bias quantized to int32 at lowering' };
+  }
+
+  /** A 256-entry table mapping x's 8-bit values through `f` (float op on the dequantized values) to y. */
+  table(node: Node, x: Q8, y: Q8, f?: (t: Tensor) => Tensor): Uint8Array {
+    const t = new Float32Array(256);
+    for (let i = 0; i < 256; i++) {
+      const q = x.signed && i >= 128 ? i - 256 : i;
+      t[i] = Math.fround(Math.fround(q - x.zp) * x.scale);
+    }
+    const fx = f ? f(new Tensor('float32', t, [256])) : new Tensor('float32', t, [256]);
+    if (fx.dtype !== 'float32' || fx.size !== 256) this.bad(node, `table function returned ${fx.dtype}[${fx.dims.join(', ')}]`);
+    const out = new Uint8Array(256);
+    for (let i = 0; i < 256; i++) out[i] = quantizeScalar((fx.data as Float32Array)[i]!, y) & 0xff;
+    return out;
+  }
+}
+
+/** Same scale and zero point in and out: nothing to do to the values. */
+export function sameQ8(a: Q8, b: Q8): boolean {
+  return a.scale === b.scale && a.zp === b.zp && a.signed === b.signed;
+}
+
+/** A scalar/per-axis parameter read at run time (QOperator ops may take them as graph inputs). */
+export function param(values: Values, node: Node, i: number, what: string): Float64Array {
+  const name = node.inputs[i];
+  if (!name) return new Float64Array([0]);
+  const t = values.get(name);
+  if (!t) throw new OnnxPtqError('INTERNAL', `${nodeLabel(node)}: ${what} has no value`);
+  const d = t.data as ArrayLike<number>;
+  const out = new Float64Array(t.size);
+  for (let k = 0; k < t.size; k++) out[k] = t.dtype === 'float16' ? fromHalf(d[k]!) : Number(d[k]);
+  return out;
+}
+
+export function isOp(n: Node, op: string): boolean {
+  return n.opType === op && (!n.domain || n.domain === 'ai.onnx');
+}
+
+export function rankOf(t: Tensor | undefined): number | undefined {
+  return t?.rank;
+}
+
+export function normAxisOf(node: Node, axis: number, rank: number): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= rank) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: axis ${axis} out of range for rank ${rank}`);
+  return a;
+}
+
+/** Q(v) for one real value: QuantizeLinear's arithmetic (float32 division, half to even, saturate). */
+export function quantizeScalar(v: number, q: Q8): number {
+  const lo = q.signed ? -128 : 0, hi = q.signed ? 127 : 255;
+  const f = Math.fround(v / q.scale);
+  if (Number.isNaN(f)) return lo;
+  const r = roundHalfEven(Math.max(lo - q.zp, Math.min(hi - q.zp, f))) + q.zp;
+  return r;
+}
+
+export function layout(dims: readonly number[], axis: number, n: number, node: Node): { outer: number; axisLen: number; inner: number } {
+  if (n === 1) return { outer: 1, axisLen: 1, inner: sizeOf(dims) };
+  const a = normAxisOf(node, axis, dims.length);
+  if (dims[a] !== n) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: ${n} scales for axis ${a} of dims [${dims.join(', ')}]`);
+  return { outer: sizeOf(dims.slice(0, a)), axisLen: n, inner: sizeOf(dims.slice(a + 1)) };
+}
+
+/** 8-bit weights as int8: uint8 w and zero points shift by -128, which keeps every w - zw exact. */
+export function toInt8(t: Tensor, zp: Int32Array): { w: Int8Array; zp: Int32Array } {
+  if (t.dtype === 'int8') return { w: t.data as Int8Array, zp };
+  if (t.dtype !== 'uint8') throw new OnnxPtqError('UNSUPPORTED_OP', `weights of type ${t.dtype} are not 8-bit`);
+  const src = t.data as Uint8Array, w = new Int8Array(src.length);
+  for (let i = 0; i < src.length; i++) w[i] = src[i]! - 128;
+  return { w, zp: zp.map((z) => z - 128) };
+}
+
+export function broadcast(node: Node, a: readonly number[], b: readonly number[]): number[] {
+  const out = broadcastShape(a, b);
+  if (!out) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
+  return out;
+}
+
+export function runImpl(impl: OpImpl, ctx: OpContext, node: Node, values: Values): void {
+  runNode(impl, ctx, node, values);
+}

@@ -1,0 +1,47 @@
+// Which lowering each op type gets: one entry per op family file. An op with no entry runs in float.
+import type { Node } from '../../../ir/graph.js';
+import { qdqBinary } from './binary.js';
+import { qdqConcat } from './concat.js';
+import type { LowerContext } from './context.js';
+import { qdqConv } from './conv.js';
+import { qdqGemm } from './gemm.js';
+import { DATA_MOVEMENT, qdqMove } from './movement.js';
+import { qdqPool } from './pool.js';
+import { convInteger, matMulInteger, qlinearAdd, qlinearConv, qlinearMatMul } from './qoperator.js';
+import { qdqResize } from './resize.js';
+import { qdqUnary, UNARY } from './unary-lut.js';
+
+/** Lowers `node` into integer steps on `lc`, or returns why it stays in float. */
+export type LowerFn = (lc: LowerContext, node: Node) => string | undefined;
+
+const LOWERINGS = new Map<string, LowerFn>();
+function register(ops: Iterable<string>, fn: LowerFn, domain = ''): void {
+  for (const op of ops) LOWERINGS.set(`${domain}::${op}`, fn);
+}
+register(['Conv'], qdqConv);
+register(['Gemm', 'MatMul'], qdqGemm);
+register(['Add', 'Mul'], qdqBinary);
+register(['Concat'], qdqConcat);
+register(['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool'], qdqPool);
+register(['Resize'], qdqResize);
+register(DATA_MOVEMENT, qdqMove);
+register(UNARY, qdqUnary);
+register(['QLinearConv'], qlinearConv);
+register(['QLinearMatMul'], qlinearMatMul);
+register(['ConvInteger'], convInteger);
+register(['MatMulInteger'], matMulInteger);
+register(['QLinearAdd'], qlinearAdd, 'com.microsoft');
+
+/** The lowering of `node`, or why there is none. */
+export function loweringFor(node: Node): LowerFn | string {
+  const fn = LOWERINGS.get(`${node.domain ?? ''}::${node.opType}`);
+  if (fn) return fn;
+  if (node.domain === 'com.microsoft') return `no integer lowering for com.microsoft::${node.opType}`;
+  if (node.domain) return `domain '${node.domain}'`;
+  return `no integer form for ${node.opType}`;
+}
+
+/** The op types (default domain) that have an integer lowering. */
+export function loweredOpTypes(): string[] {
+  return [...LOWERINGS.keys()].filter((k) => k.startsWith('::')).map((k) => k.slice(2));
+}
