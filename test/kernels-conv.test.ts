@@ -189,6 +189,10 @@ describe('qconv2d: native results do not depend on the thread count', () => {
     { shape: { batch: 2, inChannels: 24, outChannels: 40, inHeight: 29, inWidth: 31, kernelH: 3, kernelW: 3, pads: [1, 1, 1, 1] }, xSigned: false, ySigned: false, perChannel: true, mode: 'fixed-point', seed: 51 },
     { shape: { batch: 1, inChannels: 48, outChannels: 48, groups: 48, inHeight: 21, inWidth: 35, kernelH: 3, kernelW: 3, pads: [1, 1, 1, 1], strides: [2, 2] }, xSigned: true, ySigned: true, perChannel: true, mode: 'float', seed: 52 },
     { shape: { batch: 1, inChannels: 64, outChannels: 96, inHeight: 7, inWidth: 7, kernelH: 1, kernelW: 1 }, xSigned: false, ySigned: true, perChannel: false, mode: 'shift', seed: 53 },
+    // Above the 4 M MAC threshold under which native runs a conv on the calling thread (the cases
+    // above, but depthwise and 1x1, stay below it): these take the threaded paths.
+    { shape: { batch: 1, inChannels: 64, outChannels: 64, groups: 64, inHeight: 97, inWidth: 95, kernelH: 3, kernelW: 3, pads: [1, 1, 1, 1] }, xSigned: false, ySigned: false, perChannel: true, mode: 'fixed-point', seed: 54 },
+    { shape: { batch: 1, inChannels: 64, outChannels: 96, inHeight: 29, inWidth: 27, kernelH: 1, kernelW: 1 }, xSigned: true, ySigned: false, perChannel: true, mode: 'float', seed: 55 },
   ];
   for (const c of big) {
     it.runIf(native !== undefined)(label(c), () => {
