@@ -110,6 +110,38 @@ describe('planned runs', () => {
   });
 });
 
+describe.runIf(loadedBackends.some((b) => b.name === 'wasm'))('a plan resident in wasm memory', () => {
+  it('is used in place, and a run during which the memory grows is run again with the same bits', async () => {
+    const m = convModel({ relu: true });
+    const x = randomInput([1, 3, 8, 8], 5);
+    const want = (await IntegerSession.create(m, { backend: 'js', runInWorker: false })).runSync({ x });
+    const s = await IntegerSession.create(m, { backend: 'wasm', runInWorker: false });
+    expect(sameOutputs(s.runSync({ x }), want)).toBe(true); // trace
+    expect(sameOutputs(s.runSync({ x }), want)).toBe(true); // planned, in wasm memory
+    const be = s.backend;
+    const conv = be.qconv2d;
+    let calls = 0, grown = false;
+    be.qconv2d = (p, a) => {
+      calls++;
+      conv.call(be, p, a);
+      if (!grown) {
+        // 64 MiB through a kernel: its scratch block makes the memory grow, detaching the arena.
+        grown = true;
+        const big = new Uint8Array(64 << 20);
+        be.lut({ x: big, table: new Uint8Array(256), y: big });
+      }
+    };
+    try {
+      expect(sameOutputs(s.runSync({ x }), want)).toBe(true);
+      expect(calls).toBe(2); // the run that saw the memory move was run again
+      expect(sameOutputs(s.runSync({ x }), want)).toBe(true);
+    } finally {
+      be.qconv2d = conv;
+      await s.release();
+    }
+  });
+});
+
 describe('run() on a worker thread', () => {
   const m = convModel({ relu: true, cin: 3, cout: 8 });
   const x = (i: number) => ({ x: randomInput([1, 3, 8, 8], 11 + i) });

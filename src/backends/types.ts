@@ -46,6 +46,20 @@ export interface QGemmKernels {
   requantizeRow(acc: Int32Array, requant: RequantParams, y: Int8Like, variant?: KernelVariant): void;
 }
 
+/**
+ * Memory a backend's kernels read and write in place: an arena placed there is passed to them by
+ * address instead of being copied in and out on every call (the wasm backend's linear memory).
+ * `buffer()` may change when that memory grows; views on the old one are then detached.
+ */
+export interface ResidentArena {
+  buffer(): ArrayBuffer;
+  /** Byte offset of the arena in buffer(). */
+  readonly offset: number;
+  /** Makes room so that the kernels' scratch allocations of a run do not grow the memory. */
+  beforeRun(): void;
+  release(): void;
+}
+
 /** A backend: its identity plus every kernel family (add a family with `extends`). */
 export interface Backend extends QGemmKernels, F32Kernels, ConvKernels, ThreadKernels, QBinaryKernels, QUnaryKernels, QPoolKernels, QLayoutKernels {
   readonly name: BackendName;
@@ -53,4 +67,6 @@ export interface Backend extends QGemmKernels, F32Kernels, ConvKernels, ThreadKe
   readonly variants: readonly KernelVariant[];
   /** Kernel name -> the variant 'auto' dispatches to. */
   readonly dispatch: Readonly<Record<string, KernelVariant>>;
+  /** An arena of `bytes` in the kernels' own memory, where they can use it without copies. */
+  residentArena?(bytes: number): ResidentArena;
 }

@@ -63,17 +63,21 @@ export function wasmConvKernels(mod: WasmModule): ConvKernels & ThreadKernels {
       if (!(args.y instanceof Uint8Array || args.y instanceof Int8Array)) typeError('y must be a Uint8Array or Int8Array');
       checkRequantShape(args.requant, 'qconv2d');
       const wsSize = mod.fn('opq_qconv2d_workspace_size')(h.ptr, h.size, 1) >>> 0;
+      // X and Y in a resident arena are used in place (addresses taken before any allocation).
+      const rx = mod.residentPtr(args.x), ry = mod.residentPtr(args.y);
       const L = new Layout();
-      const oShape = L.add(64), oX = L.add(args.x.byteLength), oY = L.add(args.y.byteLength);
+      const oShape = L.add(64), oX = L.add(rx >= 0 ? 0 : args.x.byteLength), oY = L.add(ry >= 0 ? 0 : args.y.byteLength);
       const oRq = L.add(WasmModule.requantBytes(args.requant)), oWs = L.add(wsSize);
+      const xLen = args.x.length, yLen = args.y.length;
       mod.withBlock(L.size, (base) => {
         mod.put(base + oShape, fields);
-        mod.put(base + oX, args.x);
+        if (rx < 0) mod.put(base + oX, args.x);
         mod.putRequant(base + oRq, args.requant);
-        mod.check(mod.fn('opq_qconv2d_run')(base + oShape, h.ptr, h.size, base + oX, args.x.length, args.x instanceof Int8Array ? 1 : 0,
-          args.xZeroPoint, base + oRq, base + oY, args.y.length, args.y instanceof Int8Array ? 1 : 0, base + oWs, wsSize, 0));
+        mod.check(mod.fn('opq_qconv2d_run')(base + oShape, h.ptr, h.size, rx >= 0 ? rx : base + oX, xLen, args.x instanceof Int8Array ? 1 : 0,
+          args.xZeroPoint, base + oRq, ry >= 0 ? ry : base + oY, yLen, args.y instanceof Int8Array ? 1 : 0, base + oWs, wsSize, 0));
+        if (ry >= 0) return;
         const g = convGeom(fields);
-        const n = Math.min(args.y.length, g.n * g.cout * g.oh * g.ow);
+        const n = Math.min(yLen, g.n * g.cout * g.oh * g.ow);
         mod.get(base + oY, args.y.subarray(0, n));
       });
     },

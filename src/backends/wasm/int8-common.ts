@@ -16,16 +16,22 @@ export function dim(v: unknown, what: string): number {
   return v;
 }
 
-/** Runs `call` with each typed array copied in at its own offset; `out` arrays are copied back. */
+/**
+ * Runs `call` with each typed array copied in at its own offset; `out` arrays are copied back.
+ * Arrays already in wasm memory (a resident arena) are passed by address, with no copy.
+ */
 export function withBuffers(mod: WasmModule, bufs: readonly ArrayBufferView[], extra: number, call: (ptrs: number[], extraAt: number) => number, out: readonly number[]): void {
   const L = new Layout();
-  const offs = bufs.map((b) => L.add(b.byteLength));
+  const resident = bufs.map((b) => mod.residentPtr(b));
+  const offs = bufs.map((b, i) => (resident[i]! >= 0 ? -1 : L.add(b.byteLength)));
   const oExtra = L.add(extra);
   mod.withBlock(L.size, (base) => {
     // Outputs are copied in too, so elements a kernel does not write come back unchanged.
-    bufs.forEach((b, i) => mod.put(base + offs[i], b));
-    mod.check(call(offs.map((o) => base + o), base + oExtra));
-    for (const i of out) mod.get(base + offs[i], bufs[i]);
+    bufs.forEach((b, i) => offs[i]! >= 0 && mod.put(base + offs[i]!, b));
+    // A resident array's address was taken before the block was allocated: if that grew the
+    // memory, the view is detached but the address still holds its bytes.
+    mod.check(call(bufs.map((_, i) => (offs[i]! >= 0 ? base + offs[i]! : resident[i]!)), base + oExtra));
+    for (const i of out) if (offs[i]! >= 0) mod.get(base + offs[i]!, bufs[i]!);
   });
 }
 

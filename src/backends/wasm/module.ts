@@ -64,8 +64,12 @@ export class WasmModule {
     return id;
   }
 
+  /** The largest block withBlock has allocated (what a run's scratch needs at most). */
+  peakBlock = 0;
+
   /** Runs fn with a 16-byte-aligned block of `size` bytes, freed whatever happens. */
   withBlock<T>(size: number, fn: (base: number) => T): T {
+    if (size > this.peakBlock) this.peakBlock = size;
     const raw = this.ex.malloc(size + 16);
     if (raw === 0) throw new OnnxPtqError('KERNEL_ARGUMENT', `wasm backend: out of memory allocating ${size} bytes`);
     try {
@@ -74,6 +78,41 @@ export class WasmModule {
       this.ex.free(raw);
     }
   }
+
+  /** The address of a view that already lies in wasm memory (a resident arena), else -1. */
+  residentPtr(v: ArrayBufferView): number {
+    return v.buffer === this.ex.memory.buffer ? v.byteOffset : -1;
+  }
+
+  /** `bytes` of wasm memory, 64-byte aligned, for a resident arena; freed by release(). */
+  arena(bytes: number): { buffer(): ArrayBuffer; offset: number; beforeRun(): void; release(): void } {
+    const raw = this.ex.malloc(bytes + 64);
+    if (raw === 0) throw new OnnxPtqError('KERNEL_ARGUMENT', `wasm backend: out of memory allocating an arena of ${bytes} bytes`);
+    const state = { live: true };
+    const arena = {
+      buffer: () => this.ex.memory.buffer as ArrayBuffer,
+      offset: (raw + 63) & ~63,
+      // Growing memory detaches every view on it, the arena's included. Reserving (malloc + free)
+      // twice the largest scratch block seen so far moves the heap's top up now, between runs, so
+      // that the run's own blocks fit below it.
+      beforeRun: () => {
+        const p = this.ex.malloc(2 * this.peakBlock + (1 << 16));
+        if (p !== 0) this.ex.free(p);
+      },
+      release: () => {
+        if (state.live) this.ex.free(raw);
+        state.live = false;
+        this.arenas.unregister(arena);
+      },
+    };
+    // A plan dropped without release() (its session garbage-collected) still frees its arena.
+    this.arenas.register(arena, { raw, state }, arena);
+    return arena;
+  }
+
+  private readonly arenas = new FinalizationRegistry<{ raw: number; state: { live: boolean } }>((a) => {
+    if (a.state.live) this.ex.free(a.raw);
+  });
 
   /** Copies a typed array into wasm memory at `at` (views are made after any growth). */
   put(at: number, src: ArrayBufferView): void {

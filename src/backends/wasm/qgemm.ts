@@ -15,21 +15,24 @@ export function qgemmWasm(mod: WasmModule, args: QGemmArgs): void {
   }
   const v = mod.variantId(args.variant);
   const wsSize = mod.fn('opq_qgemm_workspace_size')(g.m, g.n, g.k, v);
+  // A and Y in a resident arena are used in place (addresses taken before any allocation).
+  const ra = mod.residentPtr(g.a), ry = mod.residentPtr(g.y);
   const L = new Layout();
-  const oA = L.add(g.a.byteLength), oB = L.add(g.b.byteLength), oZb = L.add(g.bZeroPoint.byteLength);
-  const oBias = L.add(g.bias ? g.bias.byteLength : 0), oY = L.add(g.y.byteLength);
+  const oA = L.add(ra >= 0 ? 0 : g.a.byteLength), oB = L.add(g.b.byteLength), oZb = L.add(g.bZeroPoint.byteLength);
+  const oBias = L.add(g.bias ? g.bias.byteLength : 0), oY = L.add(ry >= 0 ? 0 : g.y.byteLength);
   const oRq = L.add(WasmModule.requantBytes(g.requant)), oWs = L.add(wsSize);
+  const aLen = g.a.length, yLen = g.y.length;
   mod.withBlock(L.size, (base) => {
-    mod.put(base + oA, g.a);
+    if (ra < 0) mod.put(base + oA, g.a);
     mod.put(base + oB, g.b);
     mod.put(base + oZb, g.bZeroPoint);
     if (g.bias) mod.put(base + oBias, g.bias);
-    mod.put(base + oY, g.y); // Y is copied back whole: the gaps of a strided Y must survive
+    if (ry < 0) mod.put(base + oY, g.y); // Y is copied back whole: the gaps of a strided Y must survive
     mod.putRequant(base + oRq, g.requant);
-    mod.check(mod.fn('opq_qgemm')(g.m, g.n, g.k, base + oA, g.a.length, g.lda, g.a instanceof Int8Array ? 1 : 0, g.aZeroPoint,
+    mod.check(mod.fn('opq_qgemm')(g.m, g.n, g.k, ra >= 0 ? ra : base + oA, aLen, g.lda, g.a instanceof Int8Array ? 1 : 0, g.aZeroPoint,
       base + oB, g.b.length, g.ldb, base + oZb, g.bZeroPoint.length, base + oBias, g.bias ? g.bias.length : 0,
-      base + oRq, base + oY, g.y.length, g.ldy, g.y instanceof Int8Array ? 1 : 0, base + oWs, wsSize, v));
-    mod.get(base + oY, g.y);
+      base + oRq, ry >= 0 ? ry : base + oY, yLen, g.ldy, g.y instanceof Int8Array ? 1 : 0, base + oWs, wsSize, v));
+    if (ry < 0) mod.get(base + oY, g.y);
   });
 }
 

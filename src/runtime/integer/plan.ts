@@ -5,6 +5,7 @@
 // the plan made from it serves every later run of that signature.
 import { OnnxPtqError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
+import type { ResidentArena } from '../../backends/types.js';
 
 /** The element types an integer step writes. */
 export type OutDtype = 'int8' | 'uint8' | 'int32' | 'float32';
@@ -116,18 +117,48 @@ export function checkArena(tensors: readonly ArenaTensor[]): void {
     }
 }
 
-/** The plan of one input-shape signature: the arena and a view per planned tensor. */
+/**
+ * The plan of one input-shape signature: the arena and a view per planned tensor. The arena is an
+ * ArrayBuffer of its own, or lies in the backend's memory (`resident`: the wasm backend's linear
+ * memory, where kernels use the tensors in place instead of copying them in and out per call).
+ */
 export class Plan {
-  readonly arena: ArrayBuffer;
   readonly views = new Map<string, ArrayBufferView>();
+  private buffer: ArrayBuffer;
+  private readonly base: number;
 
-  constructor(readonly signature: string, readonly tensors: readonly ArenaTensor[], size: number) {
-    this.arena = new ArrayBuffer(size);
-    for (const t of tensors) this.views.set(t.name, new CTOR[t.dtype](this.arena, t.offset, t.length));
+  constructor(readonly signature: string, readonly tensors: readonly ArenaTensor[], readonly arenaBytes: number, readonly resident?: ResidentArena) {
+    this.buffer = resident ? resident.buffer() : new ArrayBuffer(arenaBytes);
+    this.base = resident ? resident.offset : 0;
+    this.makeViews();
   }
 
-  get arenaBytes(): number {
-    return this.arena.byteLength;
+  private makeViews(): void {
+    for (const t of this.tensors) this.views.set(t.name, new CTOR[t.dtype](this.buffer, this.base + t.offset, t.length));
+  }
+
+  /** Before a run: room for the backend's scratch, and views on the memory as it is now. */
+  prepare(): void {
+    if (!this.resident) return;
+    this.resident.beforeRun();
+    if (this.resident.buffer() !== this.buffer) {
+      this.buffer = this.resident.buffer();
+      this.makeViews();
+    }
+  }
+
+  /** Whether the backend's memory moved since prepare() (views handed out since are detached). */
+  get moved(): boolean {
+    return this.resident !== undefined && this.resident.buffer() !== this.buffer;
+  }
+
+  /** Whether `a` is a view on this plan's memory (an output there must be copied out). */
+  holds(a: ArrayBufferView): boolean {
+    return a.buffer === this.buffer;
+  }
+
+  release(): void {
+    this.resident?.release();
   }
 
   /** Bytes a run would hold at its peak without sharing: the sum of the planned tensors. */
@@ -182,7 +213,7 @@ export class Tracer {
     }
   }
 
-  plan(signature: string, limitBytes = Infinity): Plan {
+  plan(signature: string, limitBytes = Infinity, resident?: (bytes: number) => ResidentArena): Plan {
     const reqs: (ArenaRequest & { dtype: OutDtype; length: number; aliases: string[] })[] = [];
     for (const [name, r] of this.info) {
       if (this.graphOutputs.has(name) || r.aliases.some((a) => this.graphOutputs.has(a))) continue;
@@ -192,7 +223,7 @@ export class Tracer {
     if (size > limitBytes)
       throw new OnnxPtqError('INVALID_OPTION', `inputs ${signature} need an arena of ${size} bytes, more than arenaLimitBytes = ${limitBytes}`);
     const tensors: ArenaTensor[] = reqs.map((r, i) => ({ name: r.name, dtype: r.dtype, length: r.length, bytes: r.bytes, offset: offsets[i]!, first: r.first, last: r.last, aliases: r.aliases }));
-    return new Plan(signature, tensors, size);
+    return new Plan(signature, tensors, size, size > 0 ? resident?.(size) : undefined);
   }
 }
 

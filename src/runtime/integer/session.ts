@@ -151,6 +151,7 @@ export class IntegerSession {
   /** Frees the session's plans and stops its worker; any later run is an error. */
   async release(): Promise<void> {
     this.released = true;
+    for (const p of this.plans.values()) p.release();
     this.plans.clear();
     runnerFinalizer.unregister(this);
     await this.runner?.release();
@@ -170,9 +171,42 @@ export class IntegerSession {
     const checked = checkFeeds(this.inputs, feeds);
     const signature = [...checked.values()].map((t) => `${t.dtype}[${t.dims.join(',')}]`).join(';');
     const plan = this.plans.get(signature);
+    if (!plan) {
+      const tracer = new Tracer(this.steps, this.outputSet);
+      const values = this.execute(checked, undefined, tracer);
+      if (this.plans.size >= MAX_PLANS) {
+        const oldest = this.plans.keys().next().value!;
+        this.plans.get(oldest)!.release();
+        this.plans.delete(oldest);
+      }
+      const be = this.backend;
+      this.plans.set(signature, tracer.plan(signature, this.arenaLimit, be.residentArena ? (n) => be.residentArena!(n) : undefined));
+      return this.outputsOf(values);
+    }
+    this.plans.delete(signature); // most recently used last
+    this.plans.set(signature, plan);
+    // A resident arena (wasm memory) is detached if the memory grows mid-run, and a step may then
+    // have read a dead view: run again. prepare() reserves room so that this is rare; the third
+    // try runs without the arena.
+    for (let attempt = 0; ; attempt++) {
+      const p = attempt < 2 ? plan : undefined;
+      p?.prepare();
+      let values: RunValues;
+      try {
+        values = this.execute(checked, p);
+      } catch (e) {
+        if (p?.moved) continue;
+        throw e;
+      }
+      if (p?.moved) continue;
+      return this.outputsOf(values, p);
+    }
+  }
+
+  /** Runs every step over `values` (arena views from `plan`, fresh arrays without one). */
+  private execute(feeds: Map<string, Tensor>, plan: Plan | undefined, tracer?: Tracer): RunValues {
     const values = new RunValues(this.initializers, plan?.views);
-    for (const [k, t] of checked) values.set(k, t);
-    const tracer = plan ? undefined : new Tracer(this.steps, this.outputSet);
+    for (const [k, t] of feeds) values.set(k, t);
     const steps = this.steps;
     for (let i = 0; i < steps.length; i++) {
       const s = steps[i]!;
@@ -180,20 +214,16 @@ export class IntegerSession {
       tracer?.after(i, values);
       for (const x of s.inputs) if (this.lastUse.get(x) === i) values.delete(x);
     }
-    if (plan) {
-      this.plans.delete(signature); // most recently used last
-      this.plans.set(signature, plan);
-    } else {
-      if (this.plans.size >= MAX_PLANS) this.plans.delete(this.plans.keys().next().value!);
-      const p = tracer!.plan(signature, this.arenaLimit);
-      this.plans.set(signature, p);
-    }
+    return values;
+  }
+
+  private outputsOf(values: RunValues, plan?: Plan): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
     for (const o of this.outputNames) {
       let t = values.get(o);
       if (!t) throw new OnnxPtqError('INTERNAL', `output '${o}' was not computed`);
       // An output must never be a view of the arena, which the next run overwrites.
-      if (plan && ArrayBuffer.isView(t.data) && (t.data as Uint8Array).buffer === plan.arena) t = new Tensor(t.dtype, (t.data as Uint8Array).slice() as never, t.dims);
+      if (plan && ArrayBuffer.isView(t.data) && plan.holds(t.data)) t = new Tensor(t.dtype, (t.data as Uint8Array).slice() as never, t.dims);
       out[o] = t;
     }
     return out;
