@@ -116,7 +116,7 @@ export async function runOne(testDir: string, name: string, backend: BackendName
     inputs.forEach((t, i) => {
       feeds[t.name || session.inputNames[i]!] = t.tensor;
     });
-    const got = await session.run(feeds);
+    const got = session.runSync(feeds);
     for (let i = 0; i < outputs.length; i++) {
       const name_ = outputs[i]!.name || session.outputNames[i]!;
       const g = got[name_];

@@ -5,7 +5,9 @@ import { getBackend } from '../backends/registry.js';
 import { OnnxPtqError, check } from '../errors.js';
 import { Graph, type Model, type Node, type ValueInfo } from '../ir/graph.js';
 import { inferAndFold, opContext } from '../ir/infer.js';
-import { loadModel } from '../onnx/io.js';
+import { loadModel, modelToBytes } from '../onnx/io.js';
+import { SessionRunner, runnerFinalizer } from './worker/session-runner.js';
+import type { WorkerInit } from './worker/protocol.js';
 import { defaultOps, type OpRegistry } from '../ops/index.js';
 import type { OpContext, OpImpl, TypeInfo } from '../ops/types.js';
 import type { Tensor } from '../tensor.js';
@@ -29,6 +31,13 @@ export interface SessionOptions {
   optimize?: boolean;
   /** Op implementations (default: built-in ONNX ops). */
   registry?: OpRegistry;
+  /**
+   * Where `run()` executes: on a worker thread holding its own copy of the session (default, so
+   * that awaiting it never blocks the event loop; runs are queued there in order), or on the
+   * calling thread (false, as `runSync()`). A custom `registry` holds functions that cannot cross
+   * threads, so with one the default is false and true is an error.
+   */
+  runInWorker?: boolean;
 }
 
 
@@ -66,8 +75,10 @@ export class InferenceSession {
   private readonly f32: F32Kernels;
   /** Shape signature the base plan was specialized for ('' when built for the declared shapes). */
   private readonly baseKey: string;
+  private runner: SessionRunner | undefined;
+  private released = false;
 
-  private constructor(model: Model, opts: SessionOptions) {
+  private constructor(model: Model, opts: SessionOptions, workerSource?: () => WorkerInit) {
     const backend = opts.backend ?? 'auto';
     check(
       BACKENDS.includes(backend),
@@ -100,12 +111,23 @@ export class InferenceSession {
     }
     this.base = this.buildPlan(opts.inputShapes);
     this.baseKey = opts.inputShapes ? shapeKey(this.inputNames.map((k) => [k, opts.inputShapes![k] ?? []])) : '';
+    check(opts.runInWorker === undefined || typeof opts.runInWorker === 'boolean', 'INVALID_OPTION', 'runInWorker must be a boolean');
+    check(!(opts.runInWorker === true && opts.registry), 'INVALID_OPTION', 'runInWorker: a custom registry holds functions that cannot run on a worker thread; use runInWorker: false');
+    if ((opts.runInWorker ?? !opts.registry) && workerSource) {
+      this.runner = new SessionRunner('InferenceSession', workerSource);
+      runnerFinalizer.register(this, this.runner, this);
+    }
   }
 
   /** Creates a session from a path, ONNX bytes or an already loaded Model (which is not modified). */
   static async create(source: string | Uint8Array | Model, opts: SessionOptions = {}): Promise<InferenceSession> {
-    const model = typeof source === 'string' || source instanceof Uint8Array ? loadModel(source) : cloneModel(source);
-    return new InferenceSession(model, opts);
+    const fromFile = typeof source === 'string' || source instanceof Uint8Array;
+    const model = fromFile ? loadModel(source) : cloneModel(source);
+    // The worker builds its own session: from the path or bytes, or from this session's model
+    // (never mutated: plans fold clones of it), serialized when the first run() needs it.
+    const options = { backend: opts.backend, inputShapes: opts.inputShapes, optimize: opts.optimize, runInWorker: false };
+    const workerSource = (): WorkerInit => ({ kind: 'float', source: fromFile ? source : modelToBytes(model), options: JSON.parse(JSON.stringify(options)) });
+    return new InferenceSession(model, opts, workerSource);
   }
 
   /** The graph the session executes for its creation-time shapes (after folding). */
@@ -118,13 +140,34 @@ export class InferenceSession {
     return this.base.types;
   }
 
-  /** Runs the model. Resolves to every graph output (or the requested `outputs`) by name. */
+  /**
+   * Runs the model. Resolves to every graph output (or the requested `outputs`) by name; on the
+   * session's worker thread unless `runInWorker: false`, with the results runSync() gives.
+   */
   async run(feeds: Record<string, Feed>, opts: { outputs?: string[] } = {}): Promise<Record<string, Tensor>> {
-    return this.runSync(feeds, opts);
+    this.checkLive();
+    if (!this.runner) return this.runSync(feeds, opts);
+    const checked = checkFeeds(this.inputs, feeds);
+    for (const o of opts.outputs ?? [])
+      check(typeof o === 'string' && this.base.graph.allValueNames().has(o), 'INVALID_INPUT', () => `unknown output '${String(o)}'; outputs are ${this.outputNames.join(', ')}`);
+    return this.runner.run(checked, opts.outputs);
   }
 
-  /** Synchronous run (the engine is synchronous; run() wraps this). */
+  /** Stops the session's worker thread; any later run is an error. */
+  async release(): Promise<void> {
+    this.released = true;
+    this.plans.clear();
+    runnerFinalizer.unregister(this);
+    await this.runner?.release();
+  }
+
+  private checkLive(): void {
+    check(!this.released, 'INVALID_ARGUMENT', 'InferenceSession was released; create a new session to run');
+  }
+
+  /** Synchronous run on the calling thread. */
   runSync(feeds: Record<string, Feed>, opts: { outputs?: string[] } = {}): Record<string, Tensor> {
+    this.checkLive();
     const tensors = checkFeeds(this.inputs, feeds);
     const plan = this.planFor(tensors);
     const wanted = opts.outputs ?? this.outputNames;

@@ -14,7 +14,7 @@ import { checkFeeds, type Feed } from '../feeds.js';
 import { IntKernels } from './kernels.js';
 import { Lowering, type LoweringEntry, type Step } from './lower.js';
 import { Plan, RunValues, Tracer } from './plan.js';
-import { SessionRunner } from '../worker/session-runner.js';
+import { SessionRunner, runnerFinalizer } from '../worker/session-runner.js';
 import type { WorkerInit } from '../worker/protocol.js';
 import { loadModel, modelToBytes } from '../../onnx/io.js';
 
@@ -48,7 +48,6 @@ export type IntegerFeed = Feed;
 export const REQUANT_MODE_METADATA_KEY = 'onnx_ptq.requant_mode';
 /** Plans kept per session (input-shape signatures); the least recently used goes first. */
 const MAX_PLANS = 4;
-const runnerFinalizer = new FinalizationRegistry<SessionRunner>((r) => void r.release());
 
 export class IntegerSession {
   readonly backend: Backend;

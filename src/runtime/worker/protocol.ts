@@ -16,13 +16,13 @@ export interface WireError {
 
 /** What the worker is started with (workerData). */
 export interface WorkerInit {
-  kind: 'integer';
+  kind: 'integer' | 'float';
   /** A file path or the model's ONNX bytes. */
   source: string | Uint8Array;
   options: Record<string, unknown>;
 }
 
-export type ToWorker = { type: 'run'; id: number; feeds: Record<string, WireTensor> };
+export type ToWorker = { type: 'run'; id: number; feeds: Record<string, WireTensor>; outputs?: string[] };
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'init-error'; error: WireError }

@@ -12,6 +12,9 @@ interface Pending {
   reject(e: unknown): void;
 }
 
+/** Releases the runner of a session that was garbage-collected without release(). */
+export const runnerFinalizer = new FinalizationRegistry<SessionRunner>((r) => void r.release());
+
 /** Starts the worker script next to this module: compiled JS, or TypeScript through tsx (tests, tsx scripts). */
 function startWorker(init: WorkerInit): Worker {
   const here = import.meta.url;
@@ -34,7 +37,7 @@ export class SessionRunner {
   /** `source` is read lazily: the model bytes are only serialized when the first run() needs them. */
   constructor(private readonly label: string, private readonly source: () => WorkerInit) {}
 
-  run(feeds: ReadonlyMap<string, Tensor>): Promise<Record<string, Tensor>> {
+  run(feeds: ReadonlyMap<string, Tensor>, outputs?: string[]): Promise<Record<string, Tensor>> {
     if (this.released) return Promise.reject(new OnnxPtqError('INVALID_ARGUMENT', `${this.label} was released; create a new session to run`));
     const wire: Record<string, WireTensor> = {};
     for (const [k, t] of feeds) wire[k] = toWire(t);
@@ -49,7 +52,7 @@ export class SessionRunner {
           const id = this.nextId++;
           this.pending.set(id, { resolve, reject });
           w.ref();
-          w.postMessage({ type: 'run', id, feeds: wire } satisfies ToWorker);
+          w.postMessage({ type: 'run', id, feeds: wire, ...(outputs ? { outputs: [...outputs] } : {}) } satisfies ToWorker);
         }),
     );
   }

@@ -2,15 +2,20 @@
 // and runs feeds one message at a time (so concurrent run() calls are queued, in order).
 import { parentPort, workerData } from 'node:worker_threads';
 import { IntegerSession, type IntegerSessionOptions } from '../integer/session.js';
+import { InferenceSession, type SessionOptions } from '../session.js';
+import type { Tensor } from '../../tensor.js';
 import { errorToWire, fromWire, toWire, type FromWorker, type ToWorker, type WireTensor, type WorkerInit } from './protocol.js';
 
 const port = parentPort!;
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 const init = workerData as WorkerInit;
 
-let session: IntegerSession | undefined;
+let session: { runSync(feeds: Record<string, Tensor>, opts?: { outputs?: string[] }): Record<string, Tensor> } | undefined;
 try {
-  session = IntegerSession.createSync(init.source, init.options as IntegerSessionOptions);
+  session =
+    init.kind === 'float'
+      ? await InferenceSession.create(init.source, init.options as SessionOptions)
+      : IntegerSession.createSync(init.source, init.options as IntegerSessionOptions);
   post({ type: 'ready' });
 } catch (e) {
   post({ type: 'init-error', error: errorToWire(e) });
@@ -20,7 +25,7 @@ port.on('message', (m: ToWorker) => {
   if (m.type !== 'run' || !session) return;
   try {
     const feeds = Object.fromEntries(Object.entries(m.feeds).map(([k, w]) => [k, fromWire(w)]));
-    const outs = session.runSync(feeds);
+    const outs = session.runSync(feeds, m.outputs ? { outputs: m.outputs } : undefined);
     const wire: Record<string, WireTensor> = {};
     const transfer: ArrayBuffer[] = [];
     for (const [k, t] of Object.entries(outs)) {
