@@ -1,6 +1,6 @@
 // `onnx-ptq quantize --passes a,b` and passOptions from --config, on mnist-8.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { main as quantizeMain } from '../src/cli/commands/quantize.js';
@@ -26,5 +26,18 @@ describe.skipIf(!(model && images))('quantize --passes', () => {
     await expect(quantizeMain([model!, '-o', bad, '--calib', images!, '--samples', '5', '--passes', 'single-shift,equalization'])).rejects.toThrow(/'equalization' cannot run after 'single-shift'/);
     await expect(quantizeMain([model!, '-o', bad, '--calib', images!, '--samples', '5', '--passes', 'equalise'])).rejects.toThrow(/unknown pass 'equalise'/);
     expect(existsSync(bad)).toBe(false);
+  });
+
+  it('equalization with including_activation reads the calibration data twice from the CLI (re-opened from its source)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opq-passes-'));
+    const out = join(dir, 'q.onnx'), cfg = join(dir, 'ptq.json'), rep = join(dir, 'report.json');
+    writeFileSync(cfg, JSON.stringify({ passOptions: { equalization: { including_activation: true, optimize_level: 2, verbose: true } } }));
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    expect(await quantizeMain([model!, '-o', out, '--calib', images!, '--samples', '20', '--config', cfg, '--passes', 'equalization', '--report', rep])).toBe(0);
+    const report = JSON.parse(readFileSync(rep, 'utf8'));
+    const eq = report.passes.find((p: { pass: string }) => p.pass === 'equalization');
+    expect(eq.changed).toBeGreaterThan(0);
+    // The second read saw the data too: calibration counted every sample after the ranges pass.
+    expect(report.calibration.samples).toBe(20);
   });
 });

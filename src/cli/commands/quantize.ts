@@ -78,7 +78,9 @@ export async function main(argv: string[]): Promise<number> {
     if (!values.calib) throw new OnnxPtqError('INVALID_OPTION', 'missing --calib <data> (or use --weight-only)');
     const samples = (options.calibrationSamples as number | undefined) || undefined;
     const ds = openModelData(model, values.calib as string, values, samples);
-    calibration = ds.samples();
+    // A re-iterable, not one iterator: equalization's including_activation and single-shift's bias
+    // correction read the data twice, and each pass re-opens it from its source.
+    calibration = { [Symbol.iterator]: () => ds.samples()[Symbol.iterator]() };
     total = ds.size;
   }
   const { model: q, report } = await quantize(model, { ...options, calibration, calibrationTotal: total });
