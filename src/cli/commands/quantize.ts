@@ -89,12 +89,13 @@ export async function main(argv: string[]): Promise<number> {
   const summary = {
     output: out, layers: report.layers.length, activations: report.activations.length,
     calibrationSamples: report.calibration.samples, calibrationSeconds: +report.calibration.seconds.toFixed(3),
-    keptFloat: report.keptFloat, passes: report.passes.filter((p) => p.changed).map((p) => `${p.pass} (${p.changed})`),
+    keptFloat: report.keptFloat, passes: report.passes.filter((p) => p.changed).map((p) => `${p.pass} (${p.changed})`), warnings: report.warnings,
   };
   if (values.json) console.log(JSON.stringify(summary, null, 2));
   else if (!values.quiet) {
     console.log(`wrote ${out}: ${summary.layers} layers with int${report.options.weightBits} weights (${report.options.weightGranularity}), ${summary.activations} activations calibrated on ${summary.calibrationSamples} samples (${report.options.observer}) in ${summary.calibrationSeconds}s`);
     if (summary.passes.length) console.log(`passes: ${summary.passes.join(', ')}`);
+    for (const w of report.warnings) console.log(`warning: ${w}`);
     if (summary.keptFloat.length) console.log(`kept in float: ${summary.keptFloat.map((k) => `${k.node} (${k.why})`).join(', ')}`);
   }
   return 0;
