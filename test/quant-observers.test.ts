@@ -307,3 +307,25 @@ describe('observers: non-finite data', () => {
     expect((err as OnnxPtqError).code).toBe('INVALID_DATA');
   });
 });
+
+describe('observers: degenerate data', () => {
+  it('all zeros, a constant, a single value or nothing: a finite range containing the data, and a finite scale > 0', () => {
+    const targets = [{ bits: 8, signed: false, symmetric: false }, { bits: 8, signed: true, symmetric: true }, { bits: 4, signed: true, symmetric: false }];
+    const cases: [string, number[][]][] = [['all zeros', [[0, 0, 0], [0]]], ['constant 5', [[5, 5, 5, 5]]], ['constant -3', [[-3, -3]]], ['single value', [[0.25]]], ['nothing', []]];
+    for (const kind of ['minmax', 'moving-average', 'percentile', 'mse', 'kl'] as const) {
+      for (const [what, batches] of cases) {
+        for (const t of targets) {
+          const o = createObserver(kind);
+          for (const b of batches) o.observe(Float32Array.from(b));
+          const { min, max } = o.range(t);
+          const label = `${kind}, ${what}, ${JSON.stringify(t)}`;
+          expect(Number.isFinite(min) && Number.isFinite(max) && min <= max, label).toBe(true);
+          const vals = batches.flat();
+          if (vals.length) expect(Math.min(min, 0) <= Math.min(...vals, 0) && Math.max(max, 0) >= Math.max(...vals, 0), `${label}: [${min}, ${max}]`).toBe(true);
+          const p = paramsForRange(min, max, t.bits, t.signed, t.symmetric);
+          expect(Number.isFinite(p.scale) && p.scale > 0, label).toBe(true);
+        }
+      }
+    }
+  });
+});
