@@ -95,3 +95,16 @@ describe('suggestFixes', () => {
     expect(suggestFixes(report([layer('a', { clipped: 0.005 })]), { current: { ...minmax, observer: 'kl' } })[0].fixes).toEqual(['observer-minmax']);
   });
 });
+
+describe('dense outputs in mixed precision', () => {
+  it('--target-agreement on a dense map is refused, naming the output; analyze marks it dense', async () => {
+    const { keepFloatAuto } = await import('../src/analysis/mixed-precision.js');
+    const { twoConv, xFeed } = await import('./passes-helpers.js');
+    const data = Array.from({ length: 6 }, xFeed);
+    const err = await keepFloatAuto(twoConv('relu'), { quantize: {}, calibration: data, targetAgreement: 0.99, analysisSamples: 4 }).catch((e) => e);
+    expect(err.code).toBe('INVALID_OPTION');
+    expect(err.message).toMatch(/model output 'y' is a dense map.*--target-sqnr/);
+    const ok = await keepFloatAuto(twoConv('relu'), { quantize: {}, calibration: data, targetSqnrDb: 10, analysisSamples: 4 });
+    expect(ok.analysis.output.kind).toBe('dense');
+  });
+});
