@@ -20,8 +20,8 @@
  *  - optimize_level 2: also MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, Identity and a
  *    constant Pad with value 0 (all commute with a positive per-channel scale).
  * Clip(0, hi) (ReLU6, hi = 6) is not positively homogeneous, but it is once the bound goes per
- * channel: min(hi, max(0, x / s_i)) = min(hi / s_i, max(0, x)) / s_i * s_i, i.e.
- *     Clip(W1 x + b1, 0, hi)[i] = s_i * Min(Relu((W1[i] x + b1[i]) / s_i), hi / s_i),
+ * channel: for s_i > 0, min(hi, max(0, y)) = s_i * min(hi / s_i, max(0, y / s_i)), i.e.
+ *     Clip(W1[i] x + b1[i], 0, hi) = s_i * Min(Relu((W1[i] x + b1[i]) / s_i), hi / s_i),
  * so each crossed Clip(0, hi) is rewritten as Relu followed by Min(x, c) with c a per-channel
  * constant (shape [C, 1, ..., 1], c_i = hi / S_i, S_i the product of the channel's scales over all
  * iterations). The float function is unchanged; the quantizer fuses Relu -> Min like a Clip
@@ -33,9 +33,8 @@
  * channel i is weight column i mod C/group of its group's output channels) and Gemm with a constant
  * weight (transB either way).
  */
-import type { Graph, Model, Node } from '../ir/graph.js';
+import { makeNode, type Graph, type Model, type Node } from '../ir/graph.js';
 import { Tensor } from '../tensor.js';
-import { makeNode } from '../ir/graph.js';
 import { GraphPass, dropUnusedInits, floatAttr, floatInit, intAttr, nodeLabel, putInit, soleConsumer, type PassReport } from './pass.js';
 
 export interface EqualizationOptions {

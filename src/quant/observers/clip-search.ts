@@ -4,7 +4,7 @@
  *  - mse: among candidate ranges [t*min, t*max] (t in (0, 1], `steps` of them; symmetric schemes use
  *    [-t*amax, t*amax]), the least sum over bins of count * (x - dequant(quant(x)))^2 at the bin
  *    centers (clipping and rounding error together);
- *  - kl: TensorRT's entropy calibration as published (klAtBin): on the histogram of |x| (one-sided
+ *  - kl: TensorRT's entropy calibration as published (klBestBin): on the histogram of |x| (one-sided
  *    for data of one sign; signed data folded at 0 and clipped symmetrically), every bin edge from
  *    `levels` bins up to the last non-empty bin is a candidate threshold; P is the histogram up to
  *    it with the clipped tail added to its last bin, Q the same bins without the tail merged into
