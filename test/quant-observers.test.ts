@@ -208,7 +208,8 @@ describe('kl observer (TensorRT entropy calibration)', () => {
       expect(max).toBeCloseTo(Math.min(o.observedMax, fast.bin * m.width), 9);
       if (!oneSided) expect(min).toBeCloseTo(-max, 9); else expect(min).toBe(0);
       // The same objective on the exact bin probabilities of the distribution (no sampling noise),
-      // same grid and extent: the sampled clip is within 12% of that optimum (measured 0.90 to 1.00).
+      // same grid and extent: the sampled clip is within 12% of that optimum (measured ratios 0.993 to
+      // 1.000 with this seed and 1e6 samples; 0.90 to 1.00 over other seeds and 2e5 samples).
       const exact = Float64Array.from({ length: m.n }, (_, k) => absCdf((k + 1) * m.width) - absCdf(k * m.width));
       const opt = bruteForce(exact, m.n, levels).bin * m.width;
       expect(Math.abs(max - opt) / opt, `clip ${max} vs optimum ${opt}`).toBeLessThan(0.12);
