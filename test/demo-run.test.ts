@@ -2,6 +2,7 @@
 // bits on the fast backends, onnxruntime beside them, the analysis ready for the report.
 import { describe, expect, it } from 'vitest';
 import { runDemo } from '../src/analysis/demo.js';
+import { sensitivity, suggestFixes } from '../src/analysis/suggest.js';
 import { loadedBackends } from './backends.js';
 import { has } from './fixtures.js';
 
@@ -21,6 +22,9 @@ describe.skipIf(!has('models', 'mnist-8', 'model.onnx'))('onnx-ptq demo', () => 
     }
     expect(rest.some((x) => x.executor.includes('onnxruntime'))).toBe(true);
     expect(r.analysis.layers.map((l) => l.name).sort()).toEqual(['Convolution110', 'Convolution28', 'Times212']);
+    // The demo report calls no layer sensitive: int8 costs nothing measurable on mnist-8.
+    expect(suggestFixes(r.analysis, { top: 3, current: r.options })).toEqual([]);
+    expect(sensitivity(r.analysis).why).toMatch(/^no layer is sensitive: quantization costs nothing measurable here/);
   }, 120_000);
 
   it('the command has --help with examples and refuses unknown options and backend names', async () => {

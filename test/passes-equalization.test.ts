@@ -81,12 +81,46 @@ describe('EqualizationPass', () => {
     expect(new EqualizationPass({ optimize_level: 2 }).apply(build([0, 1, 0, 0, 0, 0, 0, 0], 0, false)).changed).toBe(0);
   });
 
-  it('does not fire across ReLU6 (Clip with a max) nor when conv1 has a second reader', () => {
-    for (const m of [twoConv('relu6'), twoConv('relu', true)]) {
-      const w = m.graph.initializers.get('w1');
-      expect(new EqualizationPass().apply(m).changed).toBe(0);
-      expect(m.graph.initializers.get('w1')).toBe(w);
+  it('crosses ReLU6 (Clip(0, 6)) as Relu + Min with a per-channel bound 6 / s_i: float function kept, ranges balanced', async () => {
+    const before = twoConv('relu6');
+    const after = cloneModel(before);
+    const rep = new EqualizationPass({ verbose: true }).apply(after);
+    expect(rep.changed).toBe(1);
+    expect(rep.details[0]).toMatch(/across Clip\(0, 6\), now Relu \+ per-channel Min/);
+    expect(after.graph.nodes.map((n) => n.opType)).toEqual(['Conv', 'Relu', 'Min', 'Conv']);
+    const min = after.graph.nodes.find((n) => n.opType === 'Min')!;
+    const c = after.graph.initializers.get(min.inputs[1])!;
+    expect(c.dims).toEqual([4, 1, 1]);
+    // c_i * s_i = 6, with s_i what the pass divided conv1's channel i by.
+    const w0 = before.graph.initializers.get('w1')!.data as Float32Array, w1 = after.graph.initializers.get(after.graph.nodes[0].inputs[1])!.data as Float32Array;
+    for (let i = 0; i < 4; i++) expect((c.data as Float32Array)[i] * (w0[i * 27 + 1] / w1[i * 27 + 1])).toBeCloseTo(6, 3);
+    const r1 = ranges(after, 'conv1', 4);
+    expect(Math.max(...r1) / Math.min(...r1)).toBeLessThan(Math.max(...ranges(before, 'conv1', 4)) / Math.min(...ranges(before, 'conv1', 4)) / 8);
+    // Channel 0 (weights up to 128) runs far past 6 and below 0: both bounds are exercised.
+    for (let t = 0; t < 3; t++) {
+      const x = xFeed();
+      expect(maxRelErr(await run(before, x), await run(after, x))).toBeLessThan(1e-5);
     }
+  });
+
+  it('does not cross HardSwish, Sigmoid or Clip(-1, 1), and says so; nor a conv with a second reader (silently: no pair)', () => {
+    for (const [op, why] of [['HardSwish', /HardSwish is not positively homogeneous/], ['Sigmoid', /Sigmoid is not positively homogeneous/], ['Clip', /Clip\(-1, 6\) has a lower bound other than 0/]] as const) {
+      const m = twoConv('relu6');
+      const clip = m.graph.nodes.find((n) => n.opType === 'Clip')!;
+      if (op === 'Clip') (m.graph.initializers.get('lo')!.data as Float32Array)[0] = -1;
+      else { clip.opType = op; clip.inputs = clip.inputs.slice(0, 1); }
+      const w = m.graph.initializers.get('w1');
+      const rep = new EqualizationPass().apply(m);
+      expect(rep.changed).toBe(0);
+      expect(m.graph.initializers.get('w1')).toBe(w);
+      expect(rep.skipped).toHaveLength(1);
+      expect(rep.skipped![0]).toMatch(/Conv node 'conv1' -> Conv node 'conv2': not crossed at/);
+      expect(rep.skipped![0]).toMatch(why);
+    }
+    const m = twoConv('relu', true);
+    const w = m.graph.initializers.get('w1');
+    expect(new EqualizationPass().apply(m).changed).toBe(0);
+    expect(m.graph.initializers.get('w1')).toBe(w);
   });
 
   it('equalizes into a downstream group (the two halves of a split conv2), not into a non-layer reader', async () => {
@@ -118,7 +152,7 @@ describe('EqualizationPass', () => {
     expect(new EqualizationPass({ interested_layers: ['conv2'] }).apply(twoConv()).changed).toBe(1);
     expect(() => new EqualizationPass({ interested_layers: ['nope'] }).apply(twoConv())).toThrow(/equalization: option 'interested_layers' names node 'nope'/);
     expect(() => new EqualizationPass({ interested_layers: ['relu'] }).apply(twoConv())).toThrow(/equalization: option 'interested_layers': Relu node 'relu' is in no equalizable pair \(not a Conv/);
-    expect(() => new EqualizationPass({ interested_layers: ['conv1'] }).apply(twoConv('relu6'))).toThrow(/equalization: option 'interested_layers': Conv node 'conv1' is in no equalizable pair/);
+    expect(() => new EqualizationPass({ interested_layers: ['conv1'] }).apply(twoConv('relu', true))).toThrow(/equalization: option 'interested_layers': Conv node 'conv1' is in no equalizable pair/);
     expect(() => new EqualizationPass({ iterations: 0 })).toThrow(OnnxPtqError);
     expect(() => new EqualizationPass({ weight_threshold: 'x' as never })).toThrow(/equalization: option 'weight_threshold'/);
     expect(() => new EqualizationPass({ optimize_level: 3 })).toThrow(/optimize_level/);

@@ -12,7 +12,8 @@ import { analyze, type AnalysisReport } from '../src/analysis/analyze.js';
 import { readIdx } from '../src/io/idx.js';
 import { quantize } from '../src/ptq/quantize.js';
 import { renderHtml } from '../src/report/html.js';
-import { suggestFixes } from '../src/analysis/suggest.js';
+import { sensitivity, suggestFixes } from '../src/analysis/suggest.js';
+import { DEFAULT_QUANTIZE_OPTIONS } from '../src/ptq/options.js';
 import { writeFileAtomic } from '../src/report/write.js';
 import { Tensor } from '../src/tensor.js';
 import { fixture } from './fixtures.js';
@@ -47,9 +48,20 @@ describe.skipIf(!(mnistPath && imagesPath))('HTML report', () => {
       title: 'report <test>', analysis: report, tables: [{ caption: 'accuracy', header: ['executor', 'accuracy'], rows: [['float', '98.91%']] }],
       weightsBefore: new Map([[report.layers[0].name, { channelMin: report.layers[0].weight!.channelMin.map((v) => v * 2), channelMax: report.layers[0].weight!.channelMax.map((v) => v * 2) }]]),
       mixedPrecision: { keepFloat: ['Times212'], layers: 3, keepFloatActivations: ['Plus30_Output_0'], activations: 4, met: true, target: 'agreement >= 99%', baseline: { agreement: 0.98, sqnrDb: 30 }, final: { agreement: 1, sqnrDb: 40 } },
-      suggestions: suggestFixes(report),
-      trials: [{ fix: 'baseline', change: 'as given', agreement: 0.98, sqnrDb: 30 }, { fix: 'per-channel', change: 'weightGranularity: per-channel', agreement: 1, sqnrDb: 33.5 }],
+      suggestions: suggestFixes(report, { current: DEFAULT_QUANTIZE_OPTIONS }),
+      sensitivity: sensitivity(report),
+      trials: [{ fix: 'baseline', change: 'as given', agreement: 0.98, sqnrDb: 30 }, { fix: 'per-channel', change: 'weightGranularity: per-channel', agreement: 1, sqnrDb: 33.5 },
+        { fix: 'observer-minmax', change: '-', agreement: NaN, sqnrDb: NaN, skipped: 'already calibrated with minmax' }],
     });
+  });
+
+  it('mnist-8 at int8 (the demo\'s settings): no layer is called sensitive, and the report says why', () => {
+    expect(suggestFixes(report, { current: DEFAULT_QUANTIZE_OPTIONS }), sensitivity(report).why).toEqual([]);
+    expect(html, html.slice(html.indexOf("id=\"fixes\""), html.indexOf("id=\"fixes\"") + 300)).toMatch(/<h2 id="fixes">Suggested fixes<\/h2>\s*<p class="note">no layer is sensitive: quantization costs nothing measurable here \(model output SQNR \d+\.\d dB/);
+    expect(html).not.toContain('Sensitive layers: cause and fix');
+    expect(html).not.toMatch(/keep-float/);
+    // A skipped fix is listed with its reason, not measured.
+    expect(html).toMatch(/<td>observer-minmax<\/td><td>-<\/td><td>-<\/td><td>-<\/td><td>skipped: already calibrated with minmax<\/td>/);
   });
 
   it('is self-contained: no script, no external URL, names escaped', () => {

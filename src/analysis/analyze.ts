@@ -74,8 +74,13 @@ export interface LayerAnalysis {
 
 export interface AnalysisReport {
   samples: number;
-  /** The model output (`tensor`: the first output, or the logits before a final Softmax), everything quantized. */
-  output: ErrorStats & { agreement: number; tensor: string };
+  /**
+   * The model output (`tensor`: the first output, or the logits before a final Softmax), everything
+   * quantized. `kind`: 'classification' when the output has at most one non-batch dimension above 1
+   * (scores per class: top-1 agreement means something), 'dense' otherwise (a map, boxes: judge it by
+   * SQNR; its `agreement` is not shown). Absent: classification.
+   */
+  output: ErrorStats & { agreement: number; tensor: string; kind?: OutputKind };
   /** Sorted by sensitivity: layerwise output SQNR when measured, else graphwise SQNR (worst first). */
   layers: LayerAnalysis[];
 }
@@ -90,6 +95,13 @@ export interface AnalyzeOptions {
 }
 
 type Src = Model | string | Uint8Array;
+
+export type OutputKind = 'classification' | 'dense';
+
+/** 'classification' when at most one non-batch dimension exceeds 1 (see AnalysisReport.output). */
+export function outputKind(dims: readonly number[]): OutputKind {
+  return dims.slice(1).filter((d) => d > 1).length <= 1 ? 'classification' : 'dense';
+}
 
 class Acc {
   sig = 0; noise = 0; dot = 0; nq = 0; n = 0;
@@ -283,6 +295,7 @@ export async function analyze(floatSrc: Src, quantSrc: Src, data: Iterable<Feeds
   const outAcc = new Acc();
   const floatOut: Float32Array[] = [];
   let agree = 0;
+  let kind: OutputKind = 'classification';
   // Activation ranges: one pass for extremes, then histograms (values are kept per tensor only as counts).
   const ext = new Map<string, { min: number; max: number; clipped: number; n: number }>(preQ.map((t) => [t, { min: Infinity, max: -Infinity, clipped: 0, n: 0 }]));
   const clip = new Map<string, { lo: number; hi: number; scale: number; zp: number; signed: boolean }>();
@@ -315,6 +328,7 @@ export async function analyze(floatSrc: Src, quantSrc: Src, data: Iterable<Feeds
     const f = floatData(fo[outName], `the float output '${outName}'`), q = floatData(qo[qOutName], `the quantized output '${qOutName}'`);
     if (f.length !== q.length) throw new OnnxPtqError('INVALID_MODEL', `the float model gives ${f.length} output values, the quantized one ${q.length}: the models do not correspond`);
     outAcc.add(f, q);
+    if (i === 0) kind = outputKind(fo[outName].dims);
     floatOut.push(f.slice());
     if (argmax(f) === argmax(q)) agree++;
     for (const t of preQ) {
@@ -380,7 +394,7 @@ export async function analyze(floatSrc: Src, quantSrc: Src, data: Iterable<Feeds
   }
   const key = (l: LayerAnalysis) => (l.layerwise ? l.layerwise.outputSqnrDb : l.graphwise.sqnrDb);
   result.sort((a, b) => key(a) - key(b) || a.graphwise.sqnrDb - b.graphwise.sqnrDb);
-  return { samples: samples.length, output: { ...outAcc.stats(), agreement: agree / samples.length, tensor: outName }, layers: result };
+  return { samples: samples.length, output: { ...outAcc.stats(), agreement: agree / samples.length, tensor: outName, kind }, layers: result };
 }
 
 /**

@@ -5,6 +5,7 @@
  * in the integer-only executor on every backend that loaded (bit-identical outputs checked), and in
  * onnxruntime-node when installed; then a per-layer analysis and a self-contained HTML report.
  */
+import type { QuantizeOptions } from '../ptq/options.js';
 import { getRegistry } from '../backends/registry.js';
 import { OnnxPtqError } from '../errors.js';
 import { readIdx } from '../io/idx.js';
@@ -36,6 +37,8 @@ export interface DemoResult {
   rows: DemoRow[];
   skipped: { executor: string; why: string }[];
   analysis: AnalysisReport;
+  /** The options the model was quantized with (fixes already in effect are not suggested). */
+  options: QuantizeOptions;
 }
 
 export interface DemoOptions {
@@ -71,7 +74,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const calibN = 100;
   log(`quantizing mnist-8 (per-channel int8 weights, uint8 activations, min-max on ${calibN} images, bias correction)`);
   const t0 = performance.now();
-  const { model: q } = await quantize(floatModel, { calibration: images.slice(0, Math.min(calibN, total)).map((x) => ({ Input3: x })) });
+  const { model: q, report: qReport } = await quantize(floatModel, { calibration: images.slice(0, Math.min(calibN, total)).map((x) => ({ Input3: x })) });
   const quantizeSeconds = (performance.now() - t0) / 1000;
 
   const rows: DemoRow[] = [];
@@ -131,5 +134,5 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   }
   log('analyzing the quantization error per layer (64 images)');
   const analysis = await analyze(floatModel, q, images.slice(0, 64).map((x) => ({ Input3: x })));
-  return { assets, images: total, calibrationImages: Math.min(calibN, total), quantizeSeconds, rows, skipped, analysis };
+  return { assets, images: total, calibrationImages: Math.min(calibN, total), quantizeSeconds, rows, skipped, analysis, options: qReport.options };
 }

@@ -83,6 +83,9 @@ export async function keepFloatAuto(floatSrc: Model | string | Uint8Array, opts:
   const full = await quantize(floatModel, { ...opts.quantize, calibration: opts.calibration });
   const analysisData = opts.calibration.slice(0, opts.analysisSamples ?? 32);
   const analysis = await analyze(floatModel, full.model, analysisData);
+  if (opts.targetAgreement !== undefined && analysis.output.kind === 'dense') {
+    throw new OnnxPtqError('INVALID_OPTION', `the model output '${analysis.output.tensor}' is a dense map, not class scores: top-1 agreement means nothing there; give a target SQNR (--target-sqnr) instead of --target-agreement`);
+  }
   const allLayers = qdqLayers(full.model).map((l) => l.name);
   const allActs = unownedActivations(full.model);
   // Candidates: layers by node name, activations by tensor name (a node and a tensor may share a name).

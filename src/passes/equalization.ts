@@ -15,17 +15,27 @@
  * Layer 2 may be several layers all reading the linked value (PPQ's downstream group, e.g. the two
  * halves of a split layer): r2_i is then the maximum over them and each is rescaled.
  * Between the two layers (each link the only reader of the previous value, no graph output):
- *  - optimize_level 1: nothing, Relu, or a Relu-like Clip (min 0, no max);
+ *  - optimize_level 1: nothing, Relu, a Relu-like Clip (min 0, no max), or a ReLU6-like Clip(0, hi)
+ *    with a constant finite hi;
  *  - optimize_level 2: also MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, Identity and a
  *    constant Pad with value 0 (all commute with a positive per-channel scale).
- * Clip with a finite max (ReLU6) is NOT positively homogeneous (min(6, s x) != s min(6, x)): the
- * pass never equalizes across it, and the same holds for HardSwish, HardSigmoid, Sigmoid, LeakyRelu
- * and every other op. Layers: Conv (any group: layer 2's input channel i is weight column i mod
- * C/group of its group's output channels) and Gemm with a constant weight (transB either way).
+ * Clip(0, hi) (ReLU6, hi = 6) is not positively homogeneous, but it is once the bound goes per
+ * channel: for s_i > 0, min(hi, max(0, y)) = s_i * min(hi / s_i, max(0, y / s_i)), i.e.
+ *     Clip(W1[i] x + b1[i], 0, hi) = s_i * Min(Relu((W1[i] x + b1[i]) / s_i), hi / s_i),
+ * so each crossed Clip(0, hi) is rewritten as Relu followed by Min(x, c) with c a per-channel
+ * constant (shape [C, 1, ..., 1], c_i = hi / S_i, S_i the product of the channel's scales over all
+ * iterations). The float function is unchanged; the quantizer fuses Relu -> Min like a Clip
+ * (src/ptq/plan.ts: one QuantizeLinear after the Min, none between), and an integer executor applies
+ * c as a per-channel clamp in the integer domain.
+ * Still not crossed (listed in the report's `skipped`, with why): Clip with a lower bound other than
+ * 0 or non-constant bounds, HardSwish, HardSigmoid, Sigmoid, Tanh, LeakyRelu and every other op
+ * between two layers whose channels would otherwise pair. Layers: Conv (any group: layer 2's input
+ * channel i is weight column i mod C/group of its group's output channels) and Gemm with a constant
+ * weight (transB either way).
  */
-import type { Graph, Model, Node } from '../ir/graph.js';
+import { makeNode, type Graph, type Model, type Node } from '../ir/graph.js';
 import { Tensor } from '../tensor.js';
-import { GraphPass, floatAttr, floatInit, intAttr, nodeLabel, soleConsumer, type PassReport } from './pass.js';
+import { GraphPass, dropUnusedInits, floatAttr, floatInit, intAttr, nodeLabel, putInit, soleConsumer, type PassReport } from './pass.js';
 
 export interface EqualizationOptions {
   /** Sweeps over all pairs. Default 10 (PPQ's default). */
@@ -55,6 +65,8 @@ export const DEFAULT_EQUALIZATION_OPTIONS: EqualizationOptions = {
 
 interface Pair {
   up: Node;
+  /** The Clip(0, hi) links crossed (rewritten to Relu + per-channel Min at the end), with their hi. */
+  clips: { node: Node; hi: number }[];
   /** Every reader of the linked value: one layer, or several (PPQ's downstream group, e.g. after a layer split). */
   downs: Node[];
   /** Value written by layer 1 (before the link ops). */
@@ -89,32 +101,63 @@ export class EqualizationPass extends GraphPass<EqualizationOptions> {
 
   /** The eligible pairs of a graph (exposed for tests and for collecting activation ranges). */
   findPairs(g: Graph): Pair[] {
-    const pairs: Pair[] = [];
+    return this.scan(g).pairs;
+  }
+
+  /**
+   * Pairs, and the layer-to-layer links that stop at an op the pass cannot cross (each with why)
+   * where the layers' channels would otherwise pair.
+   */
+  scan(g: Graph): { pairs: Pair[]; skipped: string[] } {
+    const pairs: Pair[] = [], skipped: string[] = [];
     for (const up of g.nodes) {
       const c1 = outChannels(g, up);
       if (c1 === undefined) continue;
       let v = up.outputs[0];
       let next = soleConsumer(g, v);
+      const clips: { node: Node; hi: number }[] = [];
       while (next && this.isLink(g, next)) {
+        const hi = clipMax(g, next);
+        if (hi !== undefined) clips.push({ node: next, hi });
         v = next.outputs[0];
         next = soleConsumer(g, v);
+      }
+      if (next && !isLayer(g, next)) {
+        const why = this.notCrossed(g, next);
+        // Reported only when a layer with matching channels follows the op directly.
+        const after = why ? soleConsumer(g, next.outputs[0]) : undefined;
+        if (why && after && inChannels(g, after) === c1 && after.inputs[0] === next.outputs[0]) skipped.push(`${nodeLabel(up)} -> ${nodeLabel(after)}: not crossed at ${nodeLabel(next)}: ${why}`);
       }
       if (g.outputs.some((o) => o.name === v)) continue;
       const readers = g.consumersOf(v);
       if (!readers.length || readers.some((d) => d.inputs[0] !== v || d.inputs.indexOf(v, 1) > 0 || inChannels(g, d) !== c1)) continue;
-      pairs.push({ up, downs: readers, act: up.outputs[0], channels: c1 });
+      pairs.push({ up, downs: readers, act: up.outputs[0], channels: c1, clips });
     }
-    return pairs;
+    return { pairs, skipped };
+  }
+
+  /** Why an activation between two layers is not crossed (undefined for ops that are not activations). */
+  private notCrossed(g: Graph, n: Node): string | undefined {
+    if (n.domain !== '') return undefined;
+    if (n.opType === 'Clip') {
+      const b = clipBounds(g, n);
+      if (!b) return 'its bounds are not constants';
+      return `Clip(${b.lo}, ${b.hi}) has a lower bound other than 0: scaling moves it per channel (not handled)`;
+    }
+    if (['HardSwish', 'HardSigmoid', 'Sigmoid', 'Tanh', 'LeakyRelu', 'Elu', 'Selu', 'Gelu', 'Softplus', 'Mish', 'PRelu'].includes(n.opType)) {
+      return `${n.opType} is not positively homogeneous (f(x / s) != f(x) / s) and has no per-channel rewrite`;
+    }
+    if (LEVEL2.has(n.opType) && this.options.optimize_level < 2) return `${n.opType} is crossed only with optimize_level 2`;
+    return undefined;
   }
 
   private isLink(g: Graph, n: Node): boolean {
     if (n.domain !== '') return false;
     if (n.opType === 'Relu') return true;
     if (n.opType === 'Clip') {
-      // Relu-like only: min 0 and no max (ReLU6 is not positively homogeneous).
-      const lo = n.inputs[1] ? floatInit(g, n.inputs[1])?.data[0] : floatAttr(n, 'min', -3.4028234663852886e38);
-      const hasMax = n.inputs[2] ? true : n.attributes.has('max');
-      return lo === 0 && !hasMax;
+      // Relu-like (min 0, no max) or ReLU6-like (min 0, a constant finite max: rewritten per channel).
+      const b = clipBounds(g, n);
+      return !!b && b.lo === 0 && b.hi > 0;
     }
     if (this.options.optimize_level < 2 || !LEVEL2.has(n.opType)) return false;
     if (n.opType === 'Pad') {
@@ -143,7 +186,9 @@ export class EqualizationPass extends GraphPass<EqualizationOptions> {
     }
     // Initializers created by this apply(): only those are edited in place.
     const mine = new Set<string>();
-    let pairs = this.findPairs(g);
+    const scanned = this.scan(g);
+    let pairs = scanned.pairs;
+    report.skipped = scanned.skipped;
     if (o.interested_layers) {
       const want = new Set(o.interested_layers);
       pairs = pairs.filter((p) => want.has(p.up.name) || p.downs.some((d) => want.has(d.name)));
@@ -191,12 +236,13 @@ export class EqualizationPass extends GraphPass<EqualizationOptions> {
       }
     }
     for (const p of pairs) {
+      for (const c of p.clips) rewriteClip(g, c.node, c.hi, total.get(p)!, p.up);
       report.changed++;
       if (o.verbose) {
         const t = total.get(p)!;
         let lo = Infinity, hi = 0;
         for (const v of t) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-        report.details.push(`${nodeLabel(p.up)} -> ${p.downs.map(nodeLabel).join(' + ')}: ${p.channels} channels, scales in [${lo.toPrecision(3)}, ${hi.toPrecision(3)}], layer-1 channel range spread (max/min) ${before.get(p)!.toPrecision(4)} -> ${spread(g, p).toPrecision(4)}`);
+        report.details.push(`${nodeLabel(p.up)} -> ${p.downs.map(nodeLabel).join(' + ')}${p.clips.length ? ` (across ${p.clips.map((c) => `Clip(0, ${c.hi})`).join(', ')}, now Relu + per-channel Min)` : ''}: ${p.channels} channels, scales in [${lo.toPrecision(3)}, ${hi.toPrecision(3)}], layer-1 channel range spread (max/min) ${before.get(p)!.toPrecision(4)} -> ${spread(g, p).toPrecision(4)}`);
       }
     }
     return report;
@@ -307,4 +353,38 @@ function scaleUp(g: Graph, n: Node, s: Float64Array, mine: Set<string>): void {
 
 function scaleDown(g: Graph, n: Node, s: Float64Array, mine: Set<string>): void {
   rewrite(g, n, 1, (d) => forIn(g, n, (i, ch) => { d[i] = d[i] * s[ch]; }), mine);
+}
+
+/** Constant Clip bounds (attributes before opset 11, initializer inputs after); undefined when not constant. */
+function clipBounds(g: Graph, n: Node): { lo: number; hi: number } | undefined {
+  const F = 3.4028234663852886e38;
+  const read = (i: number, attr: string, dflt: number): number | undefined => {
+    if (n.inputs[i]) { const t = floatInit(g, n.inputs[i]); return t && t.size === 1 ? t.data[0] as number : undefined; }
+    return floatAttr(n, attr, dflt);
+  };
+  const lo = read(1, 'min', -F), hi = read(2, 'max', F);
+  return lo === undefined || hi === undefined ? undefined : { lo, hi };
+}
+
+/** The finite upper bound of a crossable Clip(0, hi), else undefined (Relu, Clip without max, other links). */
+function clipMax(g: Graph, n: Node): number | undefined {
+  if (n.opType !== 'Clip') return undefined;
+  const b = clipBounds(g, n);
+  return b && b.hi < 3.4028234663852886e38 ? b.hi : undefined;
+}
+
+/**
+ * Clip(x, 0, hi) -> Min(Relu(x), c) with c_i = hi / scale_i, shaped [C, 1, ...] to broadcast over
+ * the channel axis (axis 1) of the layer's output (rank 2 for Gemm, the weight's rank for Conv).
+ */
+function rewriteClip(g: Graph, clip: Node, hi: number, scale: Float64Array, up: Node): void {
+  const rank = up.opType === 'Conv' ? floatInit(g, up.inputs[1])!.rank : 2;
+  const c = Float32Array.from(scale, (s) => hi / s);
+  const cName = putInit(g, `${clip.name || clip.outputs[0]}_eq_max`, c, [c.length, ...new Array<number>(rank - 2).fill(1)]);
+  const mid = g.uniqueName(`${clip.outputs[0]}_relu`);
+  const label = clip.name || clip.outputs[0];
+  const relu = makeNode('Relu', [clip.inputs[0]], [mid], {}, g.uniqueName(`${label}_relu`));
+  const min = makeNode('Min', [mid, cName], [clip.outputs[0]], {}, g.uniqueName(`${label}_min`));
+  g.replaceNode(clip, relu, min);
+  dropUnusedInits(g);
 }

@@ -14,6 +14,8 @@ export interface PassReport {
   changed: number;
   /** One line per layer touched (shown with --verbose). */
   details: string[];
+  /** Sites the pass could not handle, each with why (always shown). */
+  skipped?: string[];
 }
 
 export abstract class GraphPass<O extends object> {

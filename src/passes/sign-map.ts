@@ -23,7 +23,7 @@ export interface SignMapOptions {
 }
 
 const SOURCES = new Set(['Relu', 'Sigmoid', 'HardSigmoid', 'Softmax', 'Abs', 'Exp', 'Sqrt']);
-const KEEPS = new Set(['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout', 'Slice', 'Resize', 'DepthToSpace', 'SpaceToDepth', 'Concat', 'Add', 'Mul', 'Pad']);
+const KEEPS = new Set(['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout', 'Slice', 'Resize', 'DepthToSpace', 'SpaceToDepth', 'Concat', 'Add', 'Mul', 'Pad', 'Min']);
 export const JOINING_TYPE_OPS = new Set(['Add', 'Mul', 'Concat']);
 
 /** Float tensors of `g` that are provably >= 0. */
@@ -38,7 +38,7 @@ export function nonNegativeTensors(g: Graph): Set<string> {
       ok = typeof lo === 'number' && lo >= 0;
     } else if (KEEPS.has(n.opType)) {
       // Data inputs only: shapes, axes and pads are int64 initializers.
-      const data = n.opType === 'Add' || n.opType === 'Mul' || n.opType === 'Concat' ? n.inputs : n.inputs.slice(0, 1);
+      const data = n.opType === 'Add' || n.opType === 'Mul' || n.opType === 'Concat' || n.opType === 'Min' ? n.inputs : n.inputs.slice(0, 1);
       ok = data.every((i) => {
         if (!i) return true;
         const c = floatInit(g, i);

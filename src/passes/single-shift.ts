@@ -78,7 +78,7 @@ export class SingleShiftPass extends GraphPass<SingleShiftOptions> {
     const outRound = (m: number) => (this.options.output_rounding === 'nearest' ? 2 ** Math.round(Math.log2(m)) : up(m));
     let approx = 0;
     const fused = new Set<Node>();
-    for (const n of s.layers) { const f = outputPoint(g, n).fused; if (f) fused.add(f); }
+    for (const n of s.layers) for (const f of outputPoint(g, n).fusedNodes) fused.add(f);
     for (const n of g.topologicalOrder()) {
       if (n.domain !== '' || fused.has(n)) continue;
       const y = P(n.outputs[0]);

@@ -27,6 +27,15 @@ export interface QuantizeOptions {
   observer: ObserverKind;
   /** Observer parameters (percentile, bins, steps, averagingConstant). Default {}. */
   observerOptions: ObserverOptions;
+  /**
+   * Let the observer clip graph inputs and outputs too. Default false: a graph input or output
+   * (or a data-movement alias of one) is quantized to its observed [min, max] whatever the observer,
+   * because a user hands in and reads those values, and clipping them (an image's bright pixels,
+   * the winning logit) changes the answer rather than trading rounding for clipping inside the
+   * model. When true, every graph input/output the observer clips is listed in the report's
+   * `warnings` (and printed by the CLI).
+   */
+  clipGraphIO: boolean;
   /** Quantize weights only; activations stay float. Default false. */
   weightOnly: boolean;
   /** Keep the first Conv/Gemm/MatMul in float. Default false. */
@@ -74,6 +83,7 @@ export const DEFAULT_QUANTIZE_OPTIONS: Readonly<QuantizeOptions> = Object.freeze
   activationSymmetric: false,
   observer: 'minmax',
   observerOptions: {},
+  clipGraphIO: false,
   weightOnly: false,
   keepFirstLayerFloat: false,
   keepLastLayerFloat: false,
@@ -112,7 +122,7 @@ export function resolveQuantizeOptions(user: Record<string, unknown> = {}, sourc
   int('activationBits', 2, 8);
   int('weightGroupSize', 1, 1 << 24);
   int('calibrationSamples', 0, 1 << 30);
-  for (const k of ['weightSymmetric', 'activationSigned', 'activationSymmetric', 'weightOnly', 'keepFirstLayerFloat', 'keepLastLayerFloat', 'noRounding', 'foldBatchNorm', 'fuseHardSwish', 'biasCorrection'] as const) bool(k);
+  for (const k of ['clipGraphIO', 'weightSymmetric', 'activationSigned', 'activationSymmetric', 'weightOnly', 'keepFirstLayerFloat', 'keepLastLayerFloat', 'noRounding', 'foldBatchNorm', 'fuseHardSwish', 'biasCorrection'] as const) bool(k);
   oneOf('weightGranularity', ['per-tensor', 'per-channel', 'per-group']);
   oneOf('observer', OBSERVER_KINDS);
   oneOf('requantMode', REQUANT_MODES);

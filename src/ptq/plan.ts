@@ -42,17 +42,36 @@ function hasConstWeight(g: Graph, n: Node): boolean {
   return !!w && w.dtype === 'float32' && (n.opType !== 'MatMul' || w.rank === 2);
 }
 
-/** The output point of a layer: after a sole Relu/Clip reader, else its own output. */
-export function outputPoint(g: Graph, n: Node): { tensor: string; fused?: Node } {
+/**
+ * The output point of a layer: after a sole Relu/Clip reader, else its own output. A Relu followed
+ * by a sole Min with a constant bound (equalization's form of a ReLU6 crossed with per-channel
+ * scales, src/passes/equalization.ts: Relu then Min(x, c), c per channel) fuses whole, like a Clip:
+ * the chain sits between the layer and one QuantizeLinear, and the Min gets no Q/DQ of its own (an
+ * integer executor clamps per channel in the integer domain). `fused` is the last fused node,
+ * `fusedNodes` all of them.
+ */
+export function outputPoint(g: Graph, n: Node): { tensor: string; fused?: Node; fusedNodes: Node[] } {
   const out = n.outputs[0];
+  const isOut = (t: string) => g.outputs.some((o) => o.name === t);
   const readers = g.consumersOf(out);
-  if (readers.length === 1 && FUSABLE.has(readers[0].opType) && !g.outputs.some((o) => o.name === out)) {
+  if (readers.length === 1 && FUSABLE.has(readers[0].opType) && !isOut(out)) {
     const f = readers[0];
     // Clip fuses only with constant bounds (attributes, or initializer inputs).
-    if (f.opType === 'Clip' && f.inputs.slice(1).some((i) => i && !g.initializers.has(i))) return { tensor: out };
-    return { tensor: f.outputs[0], fused: f };
+    if (f.opType === 'Clip' && f.inputs.slice(1).some((i) => i && !g.initializers.has(i))) return { tensor: out, fusedNodes: [] };
+    const next = g.consumersOf(f.outputs[0]);
+    if (f.opType === 'Relu' && next.length === 1 && isConstMin(g, next[0], f.outputs[0]) && !isOut(f.outputs[0])) {
+      return { tensor: next[0].outputs[0], fused: next[0], fusedNodes: [f, next[0]] };
+    }
+    return { tensor: f.outputs[0], fused: f, fusedNodes: [f] };
   }
-  return { tensor: out };
+  return { tensor: out, fusedNodes: [] };
+}
+
+/** Min(x, c) with c a float32 initializer: a (per-channel) upper clamp of x. */
+function isConstMin(g: Graph, m: Node, x: string): boolean {
+  if (m.opType !== 'Min' || m.domain !== '' || m.inputs.length !== 2) return false;
+  const c = m.inputs[0] === x ? m.inputs[1] : m.inputs[1] === x ? m.inputs[0] : undefined;
+  return c !== undefined && c !== x && g.initializers.get(c)?.dtype === 'float32';
 }
 
 export function planQuantization(model: Model, types: ReadonlyMap<string, TypeInfo>, opts: QuantizeOptions): QuantPlan {
@@ -76,7 +95,7 @@ export function planQuantization(model: Model, types: ReadonlyMap<string, TypeIn
         if (!computes.includes(n)) continue;
         for (const i of n.opType === 'MatMul' ? n.inputs.slice(0, 1) : n.inputs.slice(0, 1)) if (isFloatActivation(g, types, i)) marked.add(i);
         const op = outputPoint(g, n);
-        if (op.fused) fusedAway.add(op.fused);
+        for (const f of op.fusedNodes) fusedAway.add(f);
         marked.add(op.tensor);
       }
     }

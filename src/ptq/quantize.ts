@@ -56,6 +56,8 @@ export interface QuantizeReport {
   /** Layers whose bias was corrected for weight rounding. */
   biasCorrected: string[];
   opset: { from: number; to: number };
+  /** Things the user should know (e.g. a graph input or output clipped by the observer, with clipGraphIO). */
+  warnings: string[];
 }
 
 export interface QuantizeResult {
@@ -129,6 +131,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     probes = addBiasProbes(calibModel.graph, layers, fq);
   }
   const activations: ActivationReport[] = [];
+  const warnings: string[] = [];
   const params = new Map<string, ActivationParams>();
   let calib = { samples: 0, seconds: 0 };
   const state: QuantState = {
@@ -145,6 +148,15 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     calib = { samples: r.samples, seconds: r.seconds };
     const target = { bits: opts.activationBits, signed: opts.activationSigned, symmetric: opts.activationSymmetric };
     for (const t of toCalibrate) state.ranges.set(t, r.observers.get(t)!.range(target));
+    // Graph inputs and outputs: observed range unless clipGraphIO (options.ts says why).
+    const io = new Set([...model.graph.inputs, ...model.graph.outputs].map((v) => v.name));
+    for (const t of toCalibrate) {
+      if (!io.has(t) && ![...plan.aliases].some(([a, src]) => src === t && io.has(a))) continue;
+      const o = r.observers.get(t)!, rg = state.ranges.get(t)!;
+      if (rg.min <= o.observedMin && rg.max >= o.observedMax) continue;
+      if (!opts.clipGraphIO) state.ranges.set(t, { min: Math.min(0, o.observedMin), max: Math.max(0, o.observedMax) });
+      else warnings.push(`graph input/output '${t}' clipped by the ${opts.observer} observer from [${o.observedMin.toPrecision(4)}, ${o.observedMax.toPrecision(4)}] to [${rg.min.toPrecision(4)}, ${rg.max.toPrecision(4)}] (clipGraphIO)`);
+    }
     // Parameter passes: the sign map decides types, then parameters, then joins and shifts.
     if (want('sign-map')) passes.push(new SignMapPass(popts('sign-map'), state).apply(model));
     for (const t of toCalibrate) {
@@ -227,7 +239,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
   model.producerVersion = VERSION;
   return {
     model,
-    report: { options: opts, passes, calibration: { ...calib, observer: opts.observer }, activations, layers, keptFloat: plan.keptFloat, biasCorrected: corrected, opset },
+    report: { options: opts, passes, calibration: { ...calib, observer: opts.observer }, activations, layers, keptFloat: plan.keptFloat, biasCorrected: corrected, opset, warnings },
   };
 }
 

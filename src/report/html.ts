@@ -5,7 +5,7 @@
  * histograms with the chosen clip range marked.
  */
 import type { AnalysisReport, Histogram, LayerAnalysis } from '../analysis/analyze.js';
-import type { FixTrial, Suggestion } from '../analysis/suggest.js';
+import type { FixTrial, Sensitivity, Suggestion } from '../analysis/suggest.js';
 import { db, layerCells, num, pct } from './text.js';
 
 export interface HtmlReportInput {
@@ -21,6 +21,8 @@ export interface HtmlReportInput {
   histogramLayers?: number;
   /** Causes and fixes for the most sensitive layers (suggestFixes), and the fixes measured (tryFixes). */
   suggestions?: Suggestion[];
+  /** The sensitivity rule's verdict (suggest.ts), shown above the suggestions: why none, when none. */
+  sensitivity?: Sensitivity;
   trials?: FixTrial[];
   mixedPrecision?: { keepFloat: string[]; layers: number; keepFloatActivations?: string[]; activations?: number; met: boolean; target: string; baseline: { agreement: number; sqnrDb: number }; final: { agreement: number; sqnrDb: number } };
 }
@@ -124,22 +126,28 @@ export function renderHtml(input: HtmlReportInput): string {
     }
   }
   const a = input.analysis;
+  const dense = a?.output.kind === 'dense';
   if (a) {
     out.push('<h2 id="sensitivity">Per-layer SQNR</h2>',
-      `<p>Model output <code>${esc(a.output.tensor)}</code> with everything quantized (${a.samples} samples): SQNR ${db(a.output.sqnrDb)} dB, cosine ${num(a.output.cosine, 5)}, top-1 agreement ${pct(a.output.agreement)}. Layers sorted most sensitive first.</p>`,
+      `<p>Model output <code>${esc(a.output.tensor)}</code> with everything quantized (${a.samples} samples): SQNR ${db(a.output.sqnrDb)} dB, cosine ${num(a.output.cosine, 5)}, ${dense ? 'a dense output, judged by SQNR (top-1 agreement means nothing here)' : `top-1 agreement ${pct(a.output.agreement)}`}. Layers sorted by their output SQNR when quantized alone, lowest first.</p>`,
       sqnrBars(a.layers));
-    if (input.suggestions?.length) {
-      out.push('<h2 id="fixes">Suggested fixes</h2>', htmlTable('Most sensitive layers: cause and fix', ['layer', 'cause', 'evidence', 'fixes'],
-        input.suggestions.map((s) => [s.layer, s.cause, s.evidence, s.fixes.join(', ')])));
+    if (input.suggestions) {
+      out.push('<h2 id="fixes">Suggested fixes</h2>');
+      if (input.sensitivity) out.push(`<p class="note">${esc(input.sensitivity.why)}</p>`);
+      if (input.suggestions.length) {
+        out.push(htmlTable('Sensitive layers: cause and fix', ['layer', 'share of output error', 'cause', 'evidence', 'fixes', 'not suggested (in effect)'],
+          input.suggestions.map((s) => [s.layer, pct(s.errorShare, 0), s.cause, s.evidence, s.fixes.join(', '), s.skipped.map((k) => `${k.fix}: ${k.why}`).join('; ') || '-'])));
+      }
     }
     if (input.trials?.length) {
       const b = input.trials[0];
-      out.push(htmlTable('Fixes tried (held-out data)', ['fix', 'change', 'top-1 agreement', 'output SQNR dB', 'vs baseline dB'],
-        input.trials.map((t) => [t.fix, t.change, pct(t.agreement), db(t.sqnrDb), t === b ? '' : `${t.sqnrDb >= b.sqnrDb ? '+' : ''}${db(t.sqnrDb - b.sqnrDb)}`])));
+      out.push(htmlTable('Fixes tried (held-out data)', ['fix', 'change', dense ? '-' : 'top-1 agreement', 'output SQNR dB', 'vs baseline dB'],
+        input.trials.map((t) => t.skipped ? [t.fix, t.change, '-', '-', `skipped: ${t.skipped}`]
+          : [t.fix, t.change, dense ? '-' : pct(t.agreement), db(t.sqnrDb), t === b ? '' : `${t.sqnrDb >= b.sqnrDb ? '+' : ''}${db(t.sqnrDb - b.sqnrDb)}`])));
     }
     out.push(htmlTable('Layers (most sensitive first)',
       ['layer', 'op', 'alone SQNR dB', 'alone agreement', 'graph SQNR dB', 'cosine', 'MSE', 'weight scale', 'act scale', 'zero point', 'clip range', 'clipped'],
-      a.layers.map((l) => [l.name, ...layerCells(l)])));
+      a.layers.map((l) => [l.name, ...layerCells(l, dense)])));
     const withW = a.layers.filter((l) => l.weight).slice(0, 6);
     if (withW.length) {
       out.push('<h2 id="weights">Per-channel weight ranges</h2>',

@@ -21,17 +21,17 @@ export function num(v: number | undefined, digits = 4): string {
 }
 
 export function pct(v: number | undefined, digits = 2): string {
-  return v === undefined ? '-' : `${(100 * v).toFixed(digits)}%`;
+  return v === undefined || Number.isNaN(v) ? '-' : `${(100 * v).toFixed(digits)}%`;
 }
 
 /**
  * One layer's cells, shared by the terminal and HTML tables: op, alone SQNR and agreement, graph
  * SQNR, cosine, MSE, weight scale, activation scale, zero point, clip range, clipped share.
  */
-export function layerCells(l: AnalysisReport['layers'][number]): string[] {
+export function layerCells(l: AnalysisReport['layers'][number], dense = false): string[] {
   return [
     l.op,
-    db(l.layerwise?.outputSqnrDb), pct(l.layerwise?.agreement, 1),
+    db(l.layerwise?.outputSqnrDb), dense ? '-' : pct(l.layerwise?.agreement, 1),
     db(l.graphwise.sqnrDb), num(l.graphwise.cosine, 5), num(l.graphwise.mse),
     l.weight ? (l.weight.perChannel ? `${num(l.weight.scaleMin)}..${num(l.weight.scaleMax)}` : num(l.weight.scaleMin)) : '-',
     l.activation ? num(l.activation.scale) : '-',
@@ -43,12 +43,13 @@ export function layerCells(l: AnalysisReport['layers'][number]): string[] {
 
 /** The analysis as a table, most sensitive layer first; `limit` rows (0: all). */
 export function analysisTable(r: AnalysisReport, limit = 0): string {
-  const rows = (limit ? r.layers.slice(0, limit) : r.layers).map((l, i) => [String(i + 1), l.name, ...layerCells(l)]);
+  const dense = r.output.kind === 'dense';
+  const rows = (limit ? r.layers.slice(0, limit) : r.layers).map((l, i) => [String(i + 1), l.name, ...layerCells(l, dense)]);
   const head = table(
     ['#', 'layer', 'op', 'alone SQNR dB', 'alone agree', 'graph SQNR dB', 'cosine', 'MSE', 'weight scale', 'act scale', 'zp', 'clip range', 'clipped'],
     rows, ['r', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   );
   const o = r.output;
-  return `${head}\n\nmodel output '${o.tensor}' (everything quantized, ${r.samples} samples): SQNR ${db(o.sqnrDb)} dB, cosine ${num(o.cosine, 5)}, top-1 agreement ${pct(o.agreement)}\n` +
+  return `${head}\n\nmodel output '${o.tensor}' (everything quantized, ${r.samples} samples): SQNR ${db(o.sqnrDb)} dB, cosine ${num(o.cosine, 5)}, ${dense ? 'a dense output: judged by SQNR (top-1 agreement means nothing here)' : `top-1 agreement ${pct(o.agreement)}`}\n` +
     `"alone": only that layer quantized (its weight, input and output), the model output against the float model; "graph": the layer's own output with every layer quantized.`;
 }

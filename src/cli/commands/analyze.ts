@@ -4,8 +4,9 @@ import { loadModel, saveModel } from '../../onnx/io.js';
 import type { Model } from '../../ir/graph.js';
 import { analyze, floatWeightRanges, takeSamples } from '../../analysis/analyze.js';
 import { keepFloatAuto } from '../../analysis/mixed-precision.js';
-import { suggestFixes, tryFixes } from '../../analysis/suggest.js';
+import { suggestFixes, sensitivity, tryFixes } from '../../analysis/suggest.js';
 import { resolveQuantizeOptions } from '../../ptq/options.js';
+import { recordedOptions } from '../../analysis/qdq-graph.js';
 import type { Feeds } from '../../ptq/calibrate.js';
 import { analysisTable, db, pct } from '../../report/text.js';
 import { renderHtml } from '../../report/html.js';
@@ -113,25 +114,33 @@ export async function main(argv: string[]): Promise<number> {
   const quantModel = loadModel(positionals[1]);
   const data = await readData(floatModel, values.data as string, values, samples);
   const r = await analyze(floatModel, quantModel, data, { layerwise: !values['no-layerwise'] });
-  const suggestions = suggestFixes(r);
+  // Fixes already in effect in the quantized model are never suggested (suggest.ts).
+  // (A model quantized by another tool records no options: nothing is known to be in effect.)
+  const current = quantModel.metadata.has('onnx_ptq.options') ? resolveQuantizeOptions(recordedOptions(quantModel), 'the quantized model\'s onnx_ptq.options') : undefined;
+  const suggestions = suggestFixes(r, { current });
+  const verdict = sensitivity(r);
   // Tried on --data (held out), re-quantized on --calib.
   const trials = values['try-fixes'] ? await tryFixes(floatModel, quantModel, suggestions, await readData(floatModel, values.calib as string, values, 1 << 30), data) : undefined;
-  if (values.report) writeFileAtomic(values.report as string, toJson({ ...r, suggestions, trials }));
+  if (values.report) writeFileAtomic(values.report as string, toJson({ ...r, sensitivity: verdict, suggestions, trials }));
   if (values.html) {
     // Equalization changed the weights: plot the float weights before it next to the quantized ones.
     const passes = quantModel.metadata.get('onnx_ptq.passes') ?? '';
     const weightsBefore = passes.includes('equalization') ? floatWeightRanges(floatModel, r.layers) : undefined;
     writeFileAtomic(values.html as string, renderHtml({
       title: `onnx-ptq analysis: ${positionals[1]}`, summary: [`float model ${positionals[0]}`, `quantized model ${positionals[1]}`, ...(passes ? [`passes: ${passes}`] : [])], analysis: r, weightsBefore,
-      suggestions, trials,
+      suggestions, sensitivity: verdict, trials,
     }));
   }
-  if (values.json) console.log(toJson({ ...r, suggestions, trials }));
+  if (values.json) console.log(toJson({ ...r, sensitivity: verdict, suggestions, trials }));
   say(analysisTable(r, top));
-  say(`\nsuggested fixes (most sensitive layers):\n${suggestions.map((s) => `  ${s.layer}: ${s.cause} (${s.evidence}) -> ${s.fixes.join(' or ')}`).join('\n')}`);
+  say(`\n${verdict.why}`);
+  if (suggestions.length) {
+    say(`suggested fixes (sensitive layers):\n${suggestions.map((s) => `  ${s.layer} (${pct(s.errorShare, 0)} of the output error alone): ${s.cause} (${s.evidence}) -> ${s.fixes.join(' or ')}${s.skipped.map((k) => `; not ${k.fix}: ${k.why}`).join('')}`).join('\n')}`);
+  }
   if (trials) {
-    const b = trials[0];
-    say(`fixes tried (${data.length} held-out samples; re-quantized on --calib):\n${trials.map((t) => `  ${t.fix.padEnd(16)} agreement ${pct(t.agreement).padStart(8)}  SQNR ${db(t.sqnrDb).padStart(6)} dB${t === b ? '' : ` (${t.sqnrDb >= b.sqnrDb ? '+' : ''}${db(t.sqnrDb - b.sqnrDb)})`}  ${t.change}`).join('\n')}`);
+    const b = trials[0], dense = r.output.kind === 'dense';
+    say(`fixes tried (${data.length} held-out samples; re-quantized on --calib):\n${trials.map((t) => t.skipped ? `  ${t.fix.padEnd(16)} skipped: ${t.skipped}${t.change !== '-' ? ` (${t.change})` : ''}`
+      : `  ${t.fix.padEnd(16)}${dense ? '' : ` agreement ${pct(t.agreement).padStart(8)} `} SQNR ${db(t.sqnrDb).padStart(6)} dB${t === b ? '' : ` (${t.sqnrDb >= b.sqnrDb ? '+' : ''}${db(t.sqnrDb - b.sqnrDb)})`}  ${t.change}`).join('\n')}`);
   } else {
     say('(--try-fixes --calib <data> re-quantizes with each fix and measures it)');
   }

@@ -1,7 +1,7 @@
 /** `onnx-ptq demo`: the first command to run (see src/analysis/demo.ts). */
 import { runDemo } from '../../analysis/demo.js';
 import { renderHtml } from '../../report/html.js';
-import { suggestFixes } from '../../analysis/suggest.js';
+import { sensitivity, suggestFixes } from '../../analysis/suggest.js';
 import { analysisTable, pct, table } from '../../report/text.js';
 import { toJson, writeFileAtomic } from '../../report/write.js';
 import { parse } from '../args.js';
@@ -56,7 +56,8 @@ export async function main(argv: string[]): Promise<number> {
     ],
     tables: [{ caption: 'Accuracy and latency per executor', header, rows }],
     analysis: r.analysis,
-    suggestions: suggestFixes(r.analysis, { top: 3 }),
+    suggestions: suggestFixes(r.analysis, { top: 3, current: r.options }),
+    sensitivity: sensitivity(r.analysis),
   }));
   if (values.json) console.log(toJson({ ...r, html }));
   say('');
@@ -64,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
   for (const s of r.skipped) say(`skipped ${s.executor}: ${s.why}`);
   say(`\nmost sensitive layers (of ${r.analysis.layers.length}):`);
   say(analysisTable(r.analysis, 3));
+  say(sensitivity(r.analysis).why);
   say(`\nwrote ${html} (open it in a browser; no network needed)`);
   const bad = int8.some((x) => x.identical === false) || int8.length === 0 || int8.some((x) => floatRow.accuracy - x.accuracy > 0.002 + 1e-9);
   if (bad && !quiet) console.error('demo: FAILED (an int8 backend lost more than 0.2 points or backends disagree)');

@@ -78,7 +78,9 @@ export async function main(argv: string[]): Promise<number> {
     if (!values.calib) throw new OnnxPtqError('INVALID_OPTION', 'missing --calib <data> (or use --weight-only)');
     const samples = (options.calibrationSamples as number | undefined) || undefined;
     const ds = openModelData(model, values.calib as string, values, samples);
-    calibration = ds.samples();
+    // A re-iterable, not one iterator: equalization's including_activation and single-shift's bias
+    // correction read the data twice, and each pass re-opens it from its source.
+    calibration = { [Symbol.iterator]: () => ds.samples()[Symbol.iterator]() };
     total = ds.size;
   }
   const { model: q, report } = await quantize(model, { ...options, calibration, calibrationTotal: total });
@@ -87,12 +89,15 @@ export async function main(argv: string[]): Promise<number> {
   const summary = {
     output: out, layers: report.layers.length, activations: report.activations.length,
     calibrationSamples: report.calibration.samples, calibrationSeconds: +report.calibration.seconds.toFixed(3),
-    keptFloat: report.keptFloat, passes: report.passes.filter((p) => p.changed).map((p) => `${p.pass} (${p.changed})`),
+    keptFloat: report.keptFloat, passes: report.passes.filter((p) => p.changed).map((p) => `${p.pass} (${p.changed})`), warnings: report.warnings,
+    skipped: report.passes.flatMap((p) => (p.skipped ?? []).map((k) => `${p.pass}: ${k}`)),
   };
   if (values.json) console.log(JSON.stringify(summary, null, 2));
   else if (!values.quiet) {
     console.log(`wrote ${out}: ${summary.layers} layers with int${report.options.weightBits} weights (${report.options.weightGranularity}), ${summary.activations} activations calibrated on ${summary.calibrationSamples} samples (${report.options.observer}) in ${summary.calibrationSeconds}s`);
     if (summary.passes.length) console.log(`passes: ${summary.passes.join(', ')}`);
+    for (const w of report.warnings) console.log(`warning: ${w}`);
+    for (const p of report.passes) for (const k of p.skipped ?? []) console.log(`${p.pass}: skipped ${k}`);
     if (summary.keptFloat.length) console.log(`kept in float: ${summary.keptFloat.map((k) => `${k.node} (${k.why})`).join(', ')}`);
   }
   return 0;

@@ -2,7 +2,7 @@ import { OnnxPtqError } from '../../errors.js';
 
 /**
  * A histogram whose memory is fixed by its bin count, whatever the number of samples. Its range
- * grows by doubling the bin width (merging pairs of bins exactly), extending left or right, so no
+ * grows by a power-of-two factor of the bin width (merging runs of bins exactly), both sides at once, so no
  * count is ever re-interpolated; 0 always falls on a bin boundary, which keeps the clip searches
  * for ranges that contain 0 aligned.
  */
@@ -14,6 +14,8 @@ export class AdaptiveHistogram {
   min = Infinity;
   max = -Infinity;
   total = 0;
+  /** Values exactly 0 (a ReLU's spike), also counted in their bin: the KL search sets them apart. */
+  zeros = 0;
 
   constructor(readonly bins = 2048) {
     if (!Number.isInteger(bins) || bins < 16 || bins % 2 !== 0) throw new OnnxPtqError('INVALID_OPTION', `histogram bins must be an even integer >= 16, got ${bins}`);
@@ -30,18 +32,18 @@ export class AdaptiveHistogram {
   }
 
   add(values: ArrayLike<number>): void {
-    let vmin = Infinity, vmax = -Infinity;
+    let vmin = Infinity, vmax = -Infinity, zeros = 0;
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (v < vmin) vmin = v;
       if (v > vmax) vmax = v;
       if (v !== v) vmin = NaN; // NaN compares false above; make the check below see it
+      if (v === 0) zeros++;
     }
     if (values.length === 0) return;
     if (!Number.isFinite(vmin) || !Number.isFinite(vmax)) throw new OnnxPtqError('INVALID_DATA', 'histogram: the data holds a non-finite value (NaN or infinity)');
     if (this.width === 0) this.init(vmin, vmax);
-    while (vmin < this.lo) this.grow('left');
-    while (vmax >= this.hi) this.grow('right');
+    else if (vmin < this.lo || vmax >= this.hi) this.fit(Math.min(vmin, this.min), Math.max(vmax, this.max));
     const { counts, width, bins } = this;
     const lo = this.lo;
     const inv = 1 / width;
@@ -54,6 +56,7 @@ export class AdaptiveHistogram {
     this.min = Math.min(this.min, vmin);
     this.max = Math.max(this.max, vmax);
     this.total += values.length;
+    this.zeros += zeros;
   }
 
   private init(vmin: number, vmax: number): void {
@@ -71,16 +74,26 @@ export class AdaptiveHistogram {
     }
   }
 
-  // Doubles the width. The new grid is chosen so that 0 stays on a boundary, so every old bin
-  // falls wholly into one new bin: old bin i (offset i - zero from 0) goes to floor((i - zero)/2) + zero'.
-  private grow(side: 'left' | 'right'): void {
+  // Widens the grid by the least power of two f that holds [lo, hi], and places 0 so that both sides
+  // fit at once (growing one side at a time ping-pongs: each side's growth halves the other's bins,
+  // and symmetric data ended at a quarter of the bins). 0 stays on a boundary and f is a power of two,
+  // so every old bin falls wholly into one new bin: old bin i goes to floor((i - zero) / f) + zero'.
+  private fit(lo: number, hi: number): void {
     const B = this.bins, c = this.counts, z = this.zero;
-    const z2 = side === 'right' ? Math.ceil(z / 2) : Math.floor((z + B) / 2);
-    const old = c.slice();
-    c.fill(0);
-    for (let i = 0; i < B; i++) if (old[i] !== 0) c[Math.floor((i - z) / 2) + z2] += old[i];
-    this.zero = z2;
-    this.width *= 2;
+    for (let f = 2; ; f *= 2) {
+      const w = this.width * f;
+      const nl = lo < 0 ? Math.ceil(-lo / w) : 0;
+      const nr = hi >= 0 ? Math.floor(hi / w) + 1 : 0;
+      if (nl + nr > B) continue;
+      // Spare bins go to the sides in proportion to their extent (room for the next batches).
+      const z2 = Math.min(B - nr, Math.max(nl, Math.round(B * (-Math.min(lo, 0)) / (Math.max(hi, 0) - Math.min(lo, 0)))));
+      const old = c.slice();
+      c.fill(0);
+      for (let i = 0; i < B; i++) if (old[i] !== 0) c[Math.floor((i - z) / f) + z2] += old[i];
+      this.zero = z2;
+      this.width = w;
+      return;
+    }
   }
 
   /** Center of bin i. */

@@ -9,7 +9,7 @@
  * | moving-average | min_t = min_{t-1} + c (batchmin - min_{t-1}), same for max (PyTorch's MovingAverageMinMax) | averagingConstant 0.01 |
  * | percentile | the p-th and (100-p)-th percentiles, from the histogram | percentile 99.99 |
  * | mse | the clip minimizing quantization MSE on the histogram | bins 2048, steps 200 |
- * | kl | the clip minimizing KL(P or Q) on the histogram (TensorRT entropy calibration) | bins 2048, steps 200 |
+ * | kl | the clip minimizing KL(P \|\| Q) over every bin edge of the |x| histogram (TensorRT entropy calibration, clip-search.ts) | bins 4096 |
  */
 import { OnnxPtqError } from '../../errors.js';
 import { AdaptiveHistogram } from './histogram.js';
@@ -23,9 +23,9 @@ export interface ObserverOptions {
   averagingConstant?: number;
   /** percentile: upper percentile in (50, 100]. Default 99.99. */
   percentile?: number;
-  /** histogram-based kinds: bin count. Default 2048. */
+  /** histogram-based kinds: bin count. Default 2048 (kl: 4096, enough bins per quantization level). */
   bins?: number;
-  /** mse/kl: candidate clips. Default 200. */
+  /** mse: candidate clips. Default 200. (kl tries every bin edge.) */
   steps?: number;
 }
 
@@ -92,7 +92,7 @@ class MovingAverageObserver implements Observer {
 class HistogramObserver implements Observer {
   readonly histogram: AdaptiveHistogram;
   constructor(readonly kind: ObserverKind, private readonly opts: ObserverOptions) {
-    this.histogram = new AdaptiveHistogram(opts.bins ?? 2048);
+    this.histogram = new AdaptiveHistogram(opts.bins ?? (kind === 'kl' ? 4096 : 2048));
   }
   get observedMin(): number { return this.histogram.min; }
   get observedMax(): number { return this.histogram.max; }
