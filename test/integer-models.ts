@@ -64,7 +64,7 @@ export function randomInput(dims: number[], seed: number, lo = -3, hi = 3): Tens
 }
 
 /** x -> Q/DQ -> Conv(w per channel, b) -> Relu -> Q/DQ -> y. */
-export function convModel(opts: { pads?: number[]; group?: number; relu?: boolean; cin?: number; cout?: number; wRange?: [number, number]; perTensor?: boolean } = {}): Model {
+export function convModel(opts: { pads?: number[]; group?: number; relu?: boolean; cin?: number; cout?: number; wRange?: [number, number]; perTensor?: boolean; cap?: number[] } = {}): Model {
   const nodes: Node[] = [], inits: [string, Tensor][] = [];
   const cin = opts.cin ?? 3, cout = opts.cout ?? 4, group = opts.group ?? 1;
   const sx = 0.025;
@@ -76,6 +76,12 @@ export function convModel(opts: { pads?: number[]; group?: number; relu?: boolea
   if (opts.relu ?? true) {
     nodes.push(makeNode('Relu', ['c'], ['r']));
     y = 'r';
+    if (opts.cap) {
+      // Equalization's ReLU6 with per-channel scales: Relu then Min with a bound per channel.
+      inits.push(['cap', f32(opts.cap, [cout, 1, 1])]);
+      nodes.push(makeNode('Min', ['r', 'cap'], ['m']));
+      y = 'm';
+    }
   }
   inits.push(['y_s', scalarF(0.04)], ['y_z', u8(opts.relu ?? true ? 0 : 120)]);
   nodes.push(makeNode('QuantizeLinear', [y, 'y_s', 'y_z'], ['y_q']), makeNode('DequantizeLinear', ['y_q', 'y_s', 'y_z'], ['y']));
@@ -88,6 +94,7 @@ export function patternModels(): { name: string; model: Model; dims: number[]; o
   out.push({ name: 'conv+relu per-channel', model: convModel(), dims: [1, 3, 8, 8], op: 'Conv' });
   out.push({ name: 'conv per-tensor, no pads', model: convModel({ relu: false, perTensor: true, pads: [0, 0, 0, 0] }), dims: [1, 3, 8, 8], op: 'Conv' });
   out.push({ name: 'depthwise conv', model: convModel({ cin: 4, cout: 4, group: 4 }), dims: [1, 4, 8, 8], op: 'Conv' });
+  out.push({ name: 'conv + relu + per-channel Min', model: convModel({ cap: [0.3, 0.8, 2.5, 6] }), dims: [1, 3, 8, 8], op: 'Conv', kernel: /qconv2d/ });
   out.push({ name: 'conv full-range weights', model: convModel({ wRange: [-128, 127], cin: 8, cout: 8 }), dims: [1, 8, 8, 8], op: 'Conv' });
   {
     // Gemm transB with Clip(0, 6) fused.
@@ -99,6 +106,17 @@ export function patternModels(): { name: string; model: Model; dims: number[]; o
     nodes.push(makeNode('Gemm', [x, w.name, b], ['g'], { transB: int(1) }), makeNode('Clip', ['g', 'lo', 'hi'], ['c']));
     nodes.push(makeNode('QuantizeLinear', ['c', 'y_s', 'y_z'], ['y_q']), makeNode('DequantizeLinear', ['y_q', 'y_s', 'y_z'], ['y']));
     out.push({ name: 'gemm transB + clip6', model: model(nodes, inits, [{ name: 'x', dims: [3, 16] }], ['y']), dims: [3, 16], op: 'Gemm' });
+  }
+  {
+    // Gemm with Relu then a per-column Min (equalization's ReLU6 after a Gemm).
+    const nodes: Node[] = [], inits: [string, Tensor][] = [];
+    const x = qdq(nodes, inits, 'x', 0.03, 100);
+    const w = weights(nodes, inits, 'w', [10, 16], 0, 3);
+    const b = bias(nodes, inits, 'b', 0.03, w.scales, 10, 4);
+    inits.push(['cap', f32([0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 0.05, 0.3, 2], [10])], ['y_s', scalarF(0.03)], ['y_z', u8(0)]);
+    nodes.push(makeNode('Gemm', [x, w.name, b], ['g'], { transB: int(1) }), makeNode('Relu', ['g'], ['r']), makeNode('Min', ['cap', 'r'], ['c']));
+    nodes.push(makeNode('QuantizeLinear', ['c', 'y_s', 'y_z'], ['y_q']), makeNode('DequantizeLinear', ['y_q', 'y_s', 'y_z'], ['y']));
+    out.push({ name: 'gemm + relu + per-column Min', model: model(nodes, inits, [{ name: 'x', dims: [3, 16] }], ['y']), dims: [3, 16], op: 'Gemm' });
   }
   {
     const nodes: Node[] = [], inits: [string, Tensor][] = [];

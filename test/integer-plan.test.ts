@@ -202,5 +202,10 @@ describe('run() on a worker thread', () => {
     expect(await pending).toBeInstanceOf(OnnxPtqError);
     await expect(s.run(x(0))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/IntegerSession was released/) });
     expect(() => s.runSync(x(0))).toThrow(/IntegerSession was released/);
+    // Released while its worker is still starting: the run is rejected, not left pending forever.
+    const t = await IntegerSession.create(m, { backend: 'js' });
+    const starting = t.run(x(0)).catch((e: unknown) => e);
+    await t.release();
+    expect(await starting).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/released while a run was pending/) });
   }, 60_000);
 });

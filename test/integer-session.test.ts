@@ -46,6 +46,28 @@ describe('IntegerSession: patterns on every backend and requant mode', () => {
     });
   }
 
+  it('a per-channel Min after Relu is fused into the conv and gemm as a clamp that bites', async () => {
+    for (const p of patternModels().filter((q) => /per-(channel|column) Min/.test(q.name))) {
+      const s = await IntegerSession.create(p.model, { backend: 'js', runInWorker: false });
+      const rep = s.loweringReport();
+      expect(rep.find((e) => e.opType === 'Min')).toMatchObject({ execution: 'fused' });
+      expect(rep.find((e) => e.opType === p.op)!.reason).toMatch(/fused Min as a per-(channel|column) clamp/);
+      const cap = p.model.graph.initializers.get('cap')!.data as Float32Array;
+      const ys = p.model.graph.initializers.get('y_s')!.data[0] as number;
+      const y = s.runSync({ x: randomInput(p.dims, 3) }).y!.data as Float32Array;
+      // Channel c (axis 1 of the conv's NCHW output, the last axis of the gemm's) never exceeds its
+      // own bound, and some channel below the largest bound sits at it: the clamp is per channel.
+      const C = cap.length, channelOf = (i: number) => (p.op === 'Gemm' ? i % C : Math.floor(i / (y.length / C)));
+      let atBound = 0;
+      for (let i = 0; i < y.length; i++) {
+        const c = channelOf(i);
+        expect(y[i]!).toBeLessThanOrEqual(cap[c]! + ys / 2);
+        if (cap[c]! < Math.max(...cap) && Math.abs(y[i]! - cap[c]!) <= ys / 2) atBound++;
+      }
+      expect(atBound, p.name).toBeGreaterThan(0);
+    }
+  });
+
   it('float mode reproduces the fake-quantized float run exactly on exact patterns', async () => {
     // Data movement, max pooling, tables and resize never round in between: they must match bit for bit.
     for (const p of patternModels().filter((q) => /maxpool|resize|lut|flatten|transpose|softmax/.test(q.name))) {

@@ -2,7 +2,8 @@
 // form, depthwise layers whose per-channel weight ranges differ 100x, as BN folding leaves them):
 // per-tensor int8 loses the small channels, per-channel keeps them, and per-tensor + equalization
 // comes within 1 dB of per-channel output SQNR; the equalized float model computes the same function.
-// Measured with our float engine on the QDQ model (rounding Q/DQ) and with onnxruntime-node on the same file.
+// Measured with our float engine on the QDQ model (rounding Q/DQ), with onnxruntime-node on the same file,
+// and with our integer executor, which fuses the Relu -> Min into the conv as a per-channel clamp.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { Graph, makeNode, type Model, type Node } from '../src/ir/graph.js';
@@ -13,7 +14,8 @@ import { quantize } from '../src/ptq/quantize.js';
 import { compareOutput, floatReference } from '../src/analysis/analyze.js';
 import { modelToBytes } from '../src/onnx/io.js';
 import { model, maxRelErr, run } from './passes-helpers.js';
-import { rng } from './backends.js';
+import { loadedBackends, rng } from './backends.js';
+import { IntegerSession } from '../src/runtime/integer/index.js';
 
 const r = rng(1515);
 const normal = () => { const u = Math.max(r(), 1e-12), v = r(); return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v); };
@@ -110,6 +112,7 @@ describe('equalization across ReLU6 on a MobileNet-style model', () => {
       'per-tensor + equalization': { weightGranularity: 'per-tensor' as const, passes: ['equalization'] },
     };
     const res: Record<string, { ours: number; ort: number; agreement: number }> = {};
+    const integer: Record<string, number> = {};
     for (const [name, o] of Object.entries(variants)) {
       const { model: q } = await quantize(float, { calibration: calib, ...o });
       if (name.includes('equalization')) {
@@ -122,6 +125,22 @@ describe('equalization across ReLU6 on a MobileNet-style model', () => {
           expect(readers.map((n) => n.opType)).toEqual(['QuantizeLinear']);
         }
       }
+      // Our integer executor on the same file: Relu -> Min fuses into the conv as a per-channel
+      // clamp (no float node), and every backend gives the same bits.
+      const runs = (name.includes('equalization') ? loadedBackends : loadedBackends.slice(0, 1)).map((b) => IntegerSession.createSync(q, { backend: b.name, runInWorker: false }));
+      if (name.includes('equalization')) {
+        const rep = runs[0]!.loweringReport();
+        expect(rep.filter((e) => e.execution === 'float')).toEqual([]);
+        expect(rep.filter((e) => e.opType === 'Min').map((e) => e.execution)).toEqual(['fused', 'fused', 'fused', 'fused']);
+        expect(rep.filter((e) => /per-channel clamp/.test(e.reason ?? ''))).toHaveLength(4);
+      }
+      let isig = 0, inoise = 0;
+      evaluation.forEach((x, i) => {
+        const outs = runs.map((r) => r.runSync(x).logits!.data as Float32Array);
+        for (const o of outs.slice(1)) expect(Array.from(o)).toEqual(Array.from(outs[0]!));
+        for (let j = 0; j < outs[0]!.length; j++) { isig += ref[i]![j]! ** 2; inoise += (ref[i]![j]! - outs[0]![j]!) ** 2; }
+      });
+      integer[name] = 10 * Math.log10(isig / inoise);
       const { sqnrDb: ours, agreement } = await compareOutput(q, evaluation, ref);
       const s = await ort.InferenceSession.create(modelToBytes(q), { intraOpNumThreads: 1 });
       let sig = 0, noise = 0;
@@ -132,7 +151,9 @@ describe('equalization across ReLU6 on a MobileNet-style model', () => {
       }
       res[name] = { ours, agreement, ort: 10 * Math.log10(sig / noise) };
     }
-    console.log(`MobileNet-style (ReLU6, depthwise ranges 100x), output SQNR dB (our float engine on QDQ / onnxruntime): ${Object.entries(res).map(([k, v]) => `${k} ${v.ours.toFixed(2)} / ${v.ort.toFixed(2)} (top-1 agreement ${(100 * v.agreement).toFixed(1)}%)`).join('; ')}`);
+    console.log(`MobileNet-style (ReLU6, depthwise ranges 100x), output SQNR dB (our float engine on QDQ / onnxruntime): ${Object.entries(res).map(([k, v]) => `${k} ${v.ours.toFixed(2)} / ${v.ort.toFixed(2)} (top-1 agreement ${(100 * v.agreement).toFixed(1)}%)`).join('; ')}; integer executor: ${Object.entries(integer).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
+    expect(integer['per-tensor']).toBeLessThan(integer['per-channel']! - 3);
+    expect(integer['per-tensor + equalization']).toBeGreaterThan(integer['per-channel']! - 1);
     for (const k of ['ours', 'ort'] as const) {
       expect(res['per-tensor'][k], k).toBeLessThan(res['per-channel'][k] - 3);
       expect(res['per-tensor + equalization'][k], k).toBeGreaterThan(res['per-channel'][k] - 1);

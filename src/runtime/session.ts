@@ -150,7 +150,7 @@ export class InferenceSession {
     const checked = checkFeeds(this.inputs, feeds);
     for (const o of opts.outputs ?? [])
       check(typeof o === 'string' && this.base.graph.allValueNames().has(o), 'INVALID_INPUT', () => `unknown output '${String(o)}'; outputs are ${this.outputNames.join(', ')}`);
-    return this.runner.run(checked, opts.outputs);
+    return this.runner.run(this, checked, opts.outputs);
   }
 
   /** Stops the session's worker thread; any later run is an error. */

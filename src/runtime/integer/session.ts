@@ -144,7 +144,7 @@ export class IntegerSession {
   async run(feeds: Record<string, IntegerFeed>): Promise<Record<string, Tensor>> {
     this.checkLive();
     if (!this.runner) return this.runSync(feeds);
-    return this.runner.run(checkFeeds(this.inputs, feeds));
+    return this.runner.run(this, checkFeeds(this.inputs, feeds));
   }
 
   /** Frees the session's plans and stops its worker; any later run is an error. */

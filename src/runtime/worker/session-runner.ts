@@ -10,6 +10,8 @@ import { errorFromWire, fromWire, toWire, type FromWorker, type ToWorker, type W
 interface Pending {
   resolve(outputs: Record<string, Tensor>): void;
   reject(e: unknown): void;
+  /** The session: held until its run settles, so that it is not finalized (and this runner released) mid-run. */
+  owner: object;
 }
 
 /** Releases the runner of a session that was garbage-collected without release(). */
@@ -33,11 +35,13 @@ export class SessionRunner {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private released = false;
+  /** Fails the start in progress (release() while the worker is still loading). */
+  private abortStart: ((e: unknown) => void) | undefined;
 
   /** `source` is read lazily: the model bytes are only serialized when the first run() needs them. */
   constructor(private readonly label: string, private readonly source: () => WorkerInit) {}
 
-  run(feeds: ReadonlyMap<string, Tensor>, outputs?: string[]): Promise<Record<string, Tensor>> {
+  run(owner: object, feeds: ReadonlyMap<string, Tensor>, outputs?: string[]): Promise<Record<string, Tensor>> {
     if (this.released) return Promise.reject(new OnnxPtqError('INVALID_ARGUMENT', `${this.label} was released; create a new session to run`));
     const wire: Record<string, WireTensor> = {};
     for (const [k, t] of feeds) wire[k] = toWire(t);
@@ -50,7 +54,7 @@ export class SessionRunner {
             return;
           }
           const id = this.nextId++;
-          this.pending.set(id, { resolve, reject });
+          this.pending.set(id, { resolve, reject, owner });
           w.ref();
           w.postMessage({ type: 'run', id, feeds: wire, ...(outputs ? { outputs: [...outputs] } : {}) } satisfies ToWorker);
         }),
@@ -63,7 +67,9 @@ export class SessionRunner {
     const w = this.worker;
     this.worker = undefined;
     this.ready = undefined;
-    this.failAll(new OnnxPtqError('INVALID_ARGUMENT', `${this.label} was released while a run was pending`));
+    const e = new OnnxPtqError('INVALID_ARGUMENT', `${this.label} was released while a run was pending`);
+    this.abortStart?.(e);
+    this.failAll(e);
     if (w) await w.terminate();
   }
 
@@ -79,9 +85,11 @@ export class SessionRunner {
     this.worker = w;
     this.ready = new Promise<void>((resolve, reject) => {
       let up = false;
+      this.abortStart = reject;
       w.on('message', (m: FromWorker) => {
         if (m.type === 'ready') {
           up = true;
+          this.abortStart = undefined;
           if (this.pending.size === 0) w.unref();
           resolve();
         } else if (m.type === 'init-error') {

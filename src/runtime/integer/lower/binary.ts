@@ -13,6 +13,7 @@ export function qdqBinary(lc: LowerContext, node: Node): string | undefined {
   if (typeof b === 'string') return b;
   const o = lc.outQ(node.outputs[0]!, node.opType === 'Add');
   if (typeof o === 'string') return o;
+  if (o.cap) return `a per-channel Min after ${node.opType}`;
   const add = node.opType === 'Add';
   if (add && (a.signed !== o.out.signed || b.signed !== o.out.signed)) return `Add inputs and output do not share one 8-bit type`;
   if (!add && (a.signed !== o.out.signed || b.signed !== o.out.signed)) return `Mul inputs and output do not share one 8-bit type`;
@@ -43,6 +44,6 @@ export function qdqBinary(lc: LowerContext, node: Node): string | undefined {
     });
   }
   lc.record(node, { execution: 'integer', kernel, reason: o.act ? `fused ${o.act.opType}` : undefined });
-  lc.fuse(node, [o.act, o.q], `output of ${node.opType}`);
+  lc.fuse(node, [o.act, o.capNode, o.q], `output of ${node.opType}`);
   return undefined;
 }

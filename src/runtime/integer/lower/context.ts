@@ -15,6 +15,7 @@ import { fromHalf } from '../../../ops/cast.js';
 import { Tensor, sizeOf } from '../../../tensor.js';
 import { broadcastShape } from '../../../util/shape.js';
 import type { IntKernels } from '../kernels.js';
+import type { Int8Like } from '../../../backends/types.js';
 import type { RunValues } from '../plan.js';
 
 /** How one node of the model runs. */
@@ -42,6 +43,25 @@ export interface Step {
 }
 
 /** An 8-bit per-tensor quantization. */
+/** A per-channel upper bound on an integer output (Relu -> Min(x, c) with c per channel), quantized. */
+export interface ChannelCap {
+  node: Node;
+  /** min(qmax, Q(c_i)) per channel. */
+  bounds: Int32Array;
+  /** The constant's dims, to check it against the output's channel axis. */
+  dims: readonly number[];
+}
+
+/** y = min(y, bounds[c]) for an output laid out as [outer, channels, inner]. */
+export function capChannels(y: Int8Like, bounds: Int32Array, outer: number, inner: number): void {
+  const C = bounds.length;
+  for (let o = 0, i = 0; o < outer; o++)
+    for (let c = 0; c < C; c++) {
+      const b = bounds[c]!;
+      for (const end = i + inner; i < end; i++) if (y[i]! > b) y[i] = b;
+    }
+}
+
 export interface Q8 {
   scale: number;
   zp: number;
@@ -167,12 +187,23 @@ export class LowerContext {
    * The QuantizeLinear (per tensor, 8-bit) that is the only reader of `v`, optionally through one
    * Relu or Clip (constant bounds) when `allowAct`. Returns the output range as clamp bounds.
    */
-  outQ(v: string, allowAct: boolean): { q: Node; out: Q8; act?: Node; min: number; max: number } | string {
+  outQ(v: string, allowAct: boolean): { q: Node; out: Q8; act?: Node; capNode?: Node; cap?: ChannelCap; min: number; max: number } | string {
     let c = this.onlyConsumer(v);
     let act: Node | undefined;
     if (c && allowAct && (isOp(c, 'Relu') || isOp(c, 'Clip')) && !this.handled.has(c)) {
       act = c;
       c = this.onlyConsumer(c.outputs[0]!);
+    }
+    // Equalization's ReLU6 crossed with per-channel scales: Relu, then Min with a constant bound.
+    let capNode: Node | undefined, capBound: Tensor | undefined;
+    if (c && act && isOp(act, 'Relu') && isOp(c, 'Min') && c.inputs.length === 2 && !this.handled.has(c)) {
+      const other = c.inputs[0] === act.outputs[0] ? c.inputs[1] : c.inputs[1] === act.outputs[0] ? c.inputs[0] : undefined;
+      const t = other ? this.consts.get(other) : undefined;
+      if (t && t.dtype === 'float32') {
+        capNode = c;
+        capBound = t;
+        c = this.onlyConsumer(c.outputs[0]!);
+      }
     }
     if (!c || !isOp(c, 'QuantizeLinear')) return `output '${v}' does not go only into a QuantizeLinear`;
     const p = this.qdqParams(c);
@@ -189,7 +220,14 @@ export class LowerContext {
       if (b.hi < Infinity) max = Math.min(max, quantizeScalar(b.hi, out));
       if (min > max) min = max;
     }
-    return { q: c, out, act, min, max };
+    let cap: ChannelCap | undefined;
+    if (capNode && capBound) {
+      // Monotone again: Q(min(v, c_i)) = min(Q(v), Q(c_i)); one bound folds into max.
+      const bounds = Int32Array.from(capBound.data as Float32Array, (b) => Math.max(min, Math.min(max, quantizeScalar(b, out))));
+      if (bounds.length === 1) max = bounds[0]!;
+      else cap = { node: capNode, bounds, dims: capBound.dims };
+    }
+    return { q: c, out, act, capNode, cap, min, max };
   }
 
   actBounds(n: Node): { lo: number; hi: number } | string {

@@ -8,7 +8,7 @@ import type { RequantParams } from '../../../quant/requant.js';
 import { Tensor } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
 import type { IntKernels, PreparedConv } from '../kernels.js';
-import { LowerContext, rankOf } from './context.js';
+import { LowerContext, capChannels, rankOf } from './context.js';
 
 export function qdqConv(lc: LowerContext, node: Node): string | undefined {
   const x = lc.act(node.inputs[0]!);
@@ -19,6 +19,13 @@ export function qdqConv(lc: LowerContext, node: Node): string | undefined {
   const o = lc.outQ(node.outputs[0]!, true);
   if (typeof o === 'string') return o;
   const cout = w.dims[0]!;
+  // The bound must broadcast along the output channels only: [C, 1, 1] or [1, C, 1, 1] (NCHW).
+  if (o.cap) {
+    const r = w.dims.length, d = o.cap.dims;
+    const padded = [...new Array<number>(Math.max(0, r - d.length)).fill(1), ...d];
+    if (d.length > r || padded[1] !== cout || padded.some((v, i) => i !== 1 && v !== 1))
+      return `Min bound of shape [${d.join(', ')}] is not per output channel (${cout})`;
+  }
   const b = lc.bias(node, node.inputs[2], x.scale, w.scale, cout);
   if (typeof b === 'string') return b;
   const rq = lc.requant(lc.multipliers(x.scale, w.scale, o.out.scale), o.out, o.min, o.max);
@@ -26,9 +33,10 @@ export function qdqConv(lc: LowerContext, node: Node): string | undefined {
   const k = lc.opts.kernels;
   const cache = new Map<string, PreparedConv>();
   const yName = o.q.outputs[0]!;
-  convStep(lc, node, ctx, x.src, x.zp, w.w, w.zp, w.dims, b.bias, rq, o.out.signed, yName, cache, k);
-  lc.record(node, { execution: 'integer', kernel: k.convKernel, reason: [o.act ? `fused ${o.act.opType}` : '', b.note ?? ''].filter(Boolean).join('; ') || undefined });
-  lc.fuse(node, [o.act, o.q], `output of ${node.opType}`);
+  convStep(lc, node, ctx, x.src, x.zp, w.w, w.zp, w.dims, b.bias, rq, o.out.signed, yName, cache, k, o.cap?.bounds);
+  const fused = [o.act ? `fused ${o.act.opType}` : '', o.cap ? 'fused Min as a per-channel clamp' : ''];
+  lc.record(node, { execution: 'integer', kernel: k.convKernel, reason: [...fused, b.note ?? ''].filter(Boolean).join('; ') || undefined });
+  lc.fuse(node, [o.act, o.capNode, o.q], `output of ${node.opType}`);
   return undefined;
 }
 
@@ -36,10 +44,12 @@ export function convStep(
   lc: LowerContext,
   node: Node, ctx: OpContext, xName: string, xZp: number, w: Int8Array, wZp: Int32Array, wDims: readonly number[],
   bias: Int32Array | null, rq: RequantParams, signed: boolean, yName: string, cache: Map<string, PreparedConv>, k: IntKernels,
+  cap?: Int32Array,
 ): void {
   lc.push(node, [xName], [yName], (values) => {
     const x = values.get(xName)!;
     const y = runConv(ctx, x, xZp, w, wZp, wDims, bias, rq, signed, cache, k, (n) => values.out8(yName, signed, n));
+    if (cap) capChannels(y.data as Int8Like, cap, y.dims[0]!, y.size / (y.dims[0]! * cap.length));
     values.set(yName, y);
   });
 }

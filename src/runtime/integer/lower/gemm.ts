@@ -5,7 +5,7 @@ import { nodeLabel, type Node } from '../../../ir/graph.js';
 import type { RequantParams } from '../../../quant/requant.js';
 import { Tensor, sizeOf } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
-import { LowerContext, broadcast } from './context.js';
+import { LowerContext, capChannels, broadcast } from './context.js';
 
 export function qdqGemm(lc: LowerContext, node: Node): string | undefined {
   const ctx = lc.ctx(node);
@@ -19,6 +19,10 @@ export function qdqGemm(lc: LowerContext, node: Node): string | undefined {
   const [K, N] = transB ? [w.dims[1]!, w.dims[0]!] : [w.dims[0]!, w.dims[1]!];
   const o = lc.outQ(node.outputs[0]!, true);
   if (typeof o === 'string') return o;
+  // The bound must run along the output columns: [N] or [1, N].
+  if (o.cap && (o.cap.bounds.length !== N || o.cap.dims[o.cap.dims.length - 1] !== N || o.cap.dims.length > 2))
+    return `Min bound of shape [${o.cap.dims.join(', ')}] is not per output column (${N})`;
+  const cap = o.cap?.bounds;
   let biasIn = gemm ? node.inputs[2] : undefined;
   if (biasIn && lc.consts.get(biasIn) === undefined && !lc.dq(biasIn)) return `Gemm C is not constant`;
   if (biasIn) {
@@ -45,10 +49,11 @@ export function qdqGemm(lc: LowerContext, node: Node): string | undefined {
     const M = x.size / K;
     const y = values.out8(yName, signed, M * N);
     if (M > 0) be.qgemm({ m: M, n: N, k: K, a: x.data as Int8Like, aZeroPoint: azp, b: B, bZeroPoint: bZp, bias, requant: rq, y });
+    if (cap) capChannels(y, cap, M, 1);
     values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, [...x.dims.slice(0, -1), N]));
   });
-  lc.record(node, { execution: 'integer', kernel: 'qgemm', reason: [o.act ? `fused ${o.act.opType}` : '', transB ? 'weights transposed at lowering' : '', b.note ?? ''].filter(Boolean).join('; ') || undefined });
-  lc.fuse(node, [o.act, o.q], `output of ${node.opType}`);
+  lc.record(node, { execution: 'integer', kernel: 'qgemm', reason: [o.act ? `fused ${o.act.opType}` : '', cap ? 'fused Min as a per-column clamp' : '', transB ? 'weights transposed at lowering' : '', b.note ?? ''].filter(Boolean).join('; ') || undefined });
+  lc.fuse(node, [o.act, o.capNode, o.q], `output of ${node.opType}`);
   return undefined;
 }
 
