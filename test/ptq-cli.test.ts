@@ -40,6 +40,9 @@ describe.skipIf(!(model && images && labels))('quantize, inspect, validate comma
     const ins = JSON.parse(c.out());
     expect(ins.integer.floatNodes).toEqual([]);
     expect(ins.integer.kernels.qconv2d).toBe(2);
+    // The memory plan for the declared input: shared buffers, smaller than one buffer per tensor.
+    expect(ins.integer.arena).toMatchObject({ inputs: 'float32[1,1,28,28]', tensors: expect.any(Number) });
+    expect(ins.integer.arena.arenaBytes).toBeLessThan(ins.integer.arena.unsharedBytes);
     expect(ins.metadata['onnx_ptq.options']).toContain('"observer":"percentile"');
     vi.restoreAllMocks();
     c = capture();

@@ -4,6 +4,7 @@ import { loadModel } from '../../onnx/io.js';
 import { defaultOps } from '../../ops/index.js';
 import type { Dim, Model } from '../../ir/graph.js';
 import { parse } from '../args.js';
+import { Tensor, sizeOf } from '../../tensor.js';
 
 const HELP = `usage: onnx-ptq inspect <model.onnx> [--json] [--quiet]
 
@@ -39,6 +40,11 @@ export interface InspectReport {
     /** Nodes with no integer form: dequantized, run in float, requantized. */
     floatNodes: { node: string; opType: string; reason: string }[];
     kernels: Record<string, number>;
+    /**
+     * The run's memory plan for the declared input shapes (one run on zeros): the arena every
+     * intermediate lives in, and what they would take with a buffer each. Absent for dynamic shapes.
+     */
+    arena?: { inputs: string; arenaBytes: number; unsharedBytes: number; tensors: number };
   };
 }
 
@@ -48,19 +54,30 @@ const QUANT_OPS = new Set(['QuantizeLinear', 'DequantizeLinear', 'QLinearConv', 
 export async function integerLowering(model: Model): Promise<InspectReport['integer']> {
   if (!model.graph.nodes.some((n) => QUANT_OPS.has(n.opType))) return undefined;
   const { IntegerSession } = await import('../../runtime/integer/index.js');
-  const s = await IntegerSession.create(model);
+  const s = await IntegerSession.create(model, { runInWorker: false });
   const entries = s.loweringReport();
   const kernels: Record<string, number> = {};
   for (const e of entries) if (e.execution === 'integer' && e.kernel) kernels[e.kernel] = (kernels[e.kernel] ?? 0) + 1;
+  let arena: NonNullable<InspectReport['integer']>['arena'];
+  const numeric = ['float32', 'uint8', 'int8'];
+  if (s.inputs.every((v) => v.shape?.every((d) => typeof d === 'number') && numeric.includes(v.dtype ?? ''))) {
+    const feeds = Object.fromEntries(s.inputs.map((v) => [v.name, new Tensor(v.dtype as 'float32', new (v.dtype === 'float32' ? Float32Array : v.dtype === 'int8' ? Int8Array : Uint8Array)(sizeOf(v.shape as number[])), v.shape as number[])]));
+    s.runSync(feeds);
+    const p = s.memoryPlans()[0]!;
+    arena = { inputs: p.signature, arenaBytes: p.arenaBytes, unsharedBytes: p.unsharedBytes, tensors: p.tensors.length };
+  }
+  await s.release();
   return {
     integerNodes: entries.filter((e) => e.execution === 'integer').length,
     fusedNodes: entries.filter((e) => e.execution === 'fused').length,
     floatNodes: entries.filter((e) => e.execution === 'float').map((e) => ({ node: e.node, opType: e.opType, reason: e.reason ?? '' })),
     kernels,
+    ...(arena ? { arena } : {}),
   };
 }
 
 const dimStr = (d: Dim) => (d === null ? '?' : d);
+const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
 
 export function inspectModel(model: Model, file: string): InspectReport {
   const g = model.graph;
@@ -121,6 +138,9 @@ function text(r: InspectReport): string {
     lines.push(`integer executor: ${r.integer.integerNodes} nodes integer (${Object.entries(r.integer.kernels).map(([k, c]) => `${k} ${c}`).join(', ')}), ${r.integer.fusedNodes} fused`);
     if (r.integer.floatNodes.length) lines.push('  dequantized (no integer form):', ...r.integer.floatNodes.map((f) => `    ${f.opType} '${f.node}': ${f.reason}`));
     else lines.push('  dequantized (no integer form): none');
+    const a = r.integer.arena;
+    if (a) lines.push(`  arena: ${kib(a.arenaBytes)} for ${a.tensors} intermediates of ${a.inputs} (${kib(a.unsharedBytes)} with a buffer each)`);
+    else lines.push('  arena: planned at the first run of each input shape (the inputs have dynamic dimensions)');
   }
   return lines.join('\n');
 }
