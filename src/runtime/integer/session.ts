@@ -104,6 +104,10 @@ export class IntegerSession {
     lowering.lower();
     this.steps = lowering.steps;
     this.initializers = model.graph.initializers;
+    // Constants no step reads (weights packed or transposed into a step, folded-away float
+    // originals a QDQ file still carries) are dropped: the session holds only what runs.
+    const read = new Set(this.steps.flatMap((s) => s.inputs));
+    for (const k of [...this.initializers.keys()]) if (!read.has(k) && !this.outputNames.includes(k)) this.initializers.delete(k);
     this.entries = model.graph.topologicalOrder().map((n) => lowering.report.get(n) ?? { node: n.name || nodeLabel(n), opType: n.opType, execution: 'float', reason: 'not lowered' });
     const keep = new Set(this.outputNames);
     this.outputSet = keep;

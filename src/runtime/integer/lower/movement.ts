@@ -33,7 +33,7 @@ export function qdqMove(lc: LowerContext, node: Node): string | undefined {
   const table = same ? undefined : lc.table(node, x, o.out);
   const k = lc.opts.kernels;
   const rest = node.inputs.slice(1);
-  lc.push(node, [x.src], [yName], (values) => {
+  lc.push(node, [x.src, ...rest.filter((v): v is string => !!v)], [yName], (values) => {
     const xt = values.get(x.src)!;
     const ins = [xt, ...rest.map((v) => (v ? values.get(v) : undefined))];
     let y = impl.run(ctx, ins)[0]!;
