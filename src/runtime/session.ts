@@ -29,6 +29,8 @@ export interface SessionOptions {
   optimize?: boolean;
   /** Op implementations (default: built-in ONNX ops). */
   registry?: OpRegistry;
+  /** Accept NaN and infinities in float feeds (default false: such a feed is refused with INVALID_INPUT). */
+  allowNonFinite?: boolean;
 }
 
 
@@ -61,6 +63,7 @@ export class InferenceSession {
   private readonly model: Model;
   private readonly registry: OpRegistry;
   private readonly optimize: boolean;
+  private readonly allowNonFinite: boolean;
   private readonly base: Plan;
   private readonly plans = new Map<string, Plan>();
   private readonly f32: F32Kernels;
@@ -80,6 +83,7 @@ export class InferenceSession {
     this.f32 = resolved;
     this.registry = opts.registry ?? defaultOps;
     this.optimize = opts.optimize ?? true;
+    this.allowNonFinite = opts.allowNonFinite ?? false;
     this.model = model;
     model.graph.validate();
     const unsupported = model.graph.nodes.filter((n) => !this.registry.has(n.opType, n.domain));
@@ -125,7 +129,7 @@ export class InferenceSession {
 
   /** Synchronous run (the engine is synchronous; run() wraps this). */
   runSync(feeds: Record<string, Feed>, opts: { outputs?: string[] } = {}): Record<string, Tensor> {
-    const tensors = checkFeeds(this.inputs, feeds);
+    const tensors = checkFeeds(this.inputs, feeds, { allowNonFinite: this.allowNonFinite });
     const plan = this.planFor(tensors);
     const wanted = opts.outputs ?? this.outputNames;
     for (const o of wanted)
