@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <new>
@@ -45,7 +46,7 @@ template <typename Bytes, typename Run>
 const char* CallWithWorkspace(Bytes bytes, Run run) {
   alignas(64) static uint8_t empty[64];
   const char* err = run(static_cast<void*>(empty), size_t{0});
-  if (err == nullptr || std::string(err).find("workspace is smaller") == std::string::npos) return err;
+  if (err == nullptr || std::strstr(err, "workspace is smaller") == nullptr) return err;
   const size_t n = bytes();
   if (n > kMaxWorkspaceBytes) return "the kernel needs more than 1 GiB of workspace (kMaxWorkspaceBytes)";
   void* ws = Workspace(n);

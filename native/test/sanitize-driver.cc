@@ -3,6 +3,7 @@
 // error) and with boundary ones (empty and tiny buffers, huge dimensions, bad leading dimensions,
 // NULL pointers), on every available variant and with and without a thread pool. A refusal is
 // fine; a sanitizer report or a crash is the failure. Usage: opq_sanitize_driver [iterations] [seed]
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -128,7 +129,10 @@ void QConv(int32_t variant, opq_threadpool* pool, bool hostile) {
   Count(err);
   if (err) return;
   const bool x_signed = Coin(), y_signed = Coin();
-  auto x = Random<uint8_t>(cap(size_t(s.batch) * s.in_channels * s.in_height * s.in_width), 0, 255);
+  // Valid but huge convolutions get a tiny X too (refused): they would only make the run slow.
+  const size_t macs = size_t(s.batch) * s.out_channels * oh * ow * (s.in_channels / s.groups) * s.kernel_h * s.kernel_w;
+  const size_t xn = size_t(s.batch) * s.in_channels * s.in_height * s.in_width;
+  auto x = Random<uint8_t>(macs > (size_t{1} << 22) ? std::min<size_t>(xn, 16) : cap(xn), 0, 255);
   std::vector<uint8_t> y(cap(size_t(s.batch) * s.out_channels * oh * ow));
   Requant r(Coin() ? size_t(s.out_channels) : 1, y_signed);
   const size_t ws = cap(opq_qconv2d_workspace_size(packed.data(), psize, opq_threadpool_threads(pool)));
@@ -165,7 +169,9 @@ void ConvPoolF32(int32_t variant, opq_threadpool* pool, bool hostile) {
   const size_t nx = size_t(std::max(0, p.n)) * std::max(0, p.c) * std::max(0, p.h) * std::max(0, p.w);
   const size_t nw = size_t(std::max(0, p.m)) * (p.group > 0 ? std::max(0, p.c) / p.group : 0) * std::max(0, p.kh) * std::max(0, p.kw);
   const size_t ny = size_t(std::max(0, p.n)) * std::max(0, p.m) * std::max(0, p.oh) * std::max(0, p.ow);
-  if (nx > (1u << 24) || nw > (1u << 24) || ny > (1u << 24)) {
+  // Valid but huge convolutions would only make the run slow under ASan: skipped.
+  const size_t macs = ny * (p.group > 0 ? std::max(0, p.c) / p.group : 0) * std::max(0, p.kh) * std::max(0, p.kw);
+  if (nx > (1u << 24) || nw > (1u << 24) || ny > (1u << 24) || macs > (size_t{1} << 22)) {
     ++calls, ++refusals;
     return;
   }
@@ -184,7 +190,7 @@ void ConvPoolF32(int32_t variant, opq_threadpool* pool, bool hostile) {
   }
   const size_t px = size_t(std::max(0, q.planes)) * std::max(0, q.h) * std::max(0, q.w);
   const size_t py = size_t(std::max(0, q.planes)) * std::max(0, q.oh) * std::max(0, q.ow);
-  if (px > (1u << 24) || py > (1u << 24)) return;
+  if (px > (1u << 24) || py > (1u << 24) || py * size_t(std::max(0, q.kh)) * size_t(std::max(0, q.kw)) > (size_t{1} << 22)) return;
   std::vector<float> px_(px, 1.0f), py_(py);
   const size_t pws = opq_pool2d_f32_workspace_size(&q, variant);
   std::vector<uint64_t> pw(pws <= (size_t{64} << 20) ? (pws + 7) / 8 + 1 : 0);
@@ -196,14 +202,19 @@ void ConvPoolF32(int32_t variant, opq_threadpool* pool, bool hostile) {
 int main(int argc, char** argv) {
   const long iterations = argc > 1 ? std::atol(argv[1]) : 300;
   rng.seed(argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 1);
+  const bool verbose = std::getenv("OPQ_DRIVER_VERBOSE") != nullptr;  // where a slow or failing call is
   opq_threadpool* pool = opq_threadpool_create(3);
   for (const int32_t v : Variants()) {
     for (long i = 0; i < iterations; ++i) {
       const bool hostile = i % 3 == 2;
       opq_threadpool* p = Coin() ? pool : nullptr;
+      if (verbose) std::fprintf(stderr, "variant %d iteration %ld\n", v, i);
       QGemm(v, hostile);
+      if (verbose) std::fprintf(stderr, "  qconv\n");
       QConv(v, p, hostile);
+      if (verbose) std::fprintf(stderr, "  gemm_f32\n");
       GemmF32(v, p, hostile);
+      if (verbose) std::fprintf(stderr, "  conv/pool f32\n");
       ConvPoolF32(v, p, hostile);
     }
   }
