@@ -6,7 +6,7 @@
 // (stride 0, extra outputs), and a MaxPool pad of -1 refused by the float session but run by the
 // integer one.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cloneModel, InferenceSession, loadModel, Tensor } from '../src/onnx-api.js';
+import { cloneModel, Graph, InferenceSession, loadModel, makeNode, Tensor } from '../src/onnx-api.js';
 import { IntegerSession } from '../src/runtime/integer/index.js';
 import { quantize } from '../src/ptq/quantize.js';
 import { OnnxPtqError } from '../src/errors.js';
@@ -101,6 +101,22 @@ const named: { name: string; on: 'float' | 'qdq'; message: RegExp }[] = [
   { name: 'Conv+output', on: 'qdq', message: /Conv node 'Convolution28': declares 2 outputs; Conv has 1/ },
   { name: 'Relu+output', on: 'float', message: /Relu node 'ReLU32': declares 2 outputs/ },
 ];
+
+it('BatchNormalization with a running-statistics output but no training_mode: UNSUPPORTED_OP from both sessions (the float one ended in INTERNAL)', async () => {
+  const g = new Graph({
+    name: 'bn', inputs: [{ name: 'x', dtype: 'float32', shape: [1, 2, 3, 3] }], outputs: [{ name: 'y', dtype: 'float32' }],
+    initializers: new Map(['s', 'b', 'm', 'v'].map((k) => [k, new Tensor('float32', Float32Array.from([1, 1]), [2])] as const)),
+    nodes: [makeNode('BatchNormalization', ['x', 's', 'b', 'm', 'v'], ['y', 'running_mean'], {}, 'bn')],
+  });
+  const m: Model = { irVersion: 8, opsetImports: [{ domain: '', version: 13 }], producerName: '', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: new Map(), graph: g };
+  const x = new Tensor('float32', new Float32Array(18), [1, 2, 3, 3]);
+  for (const create of [() => InferenceSession.create(cloneModel(m)).then((s) => s.run({ x })), () => IntegerSession.create(cloneModel(m), { backend: 'js' }).then((s) => s.run({ x }))]) {
+    const e = await create().then(() => undefined, (err: unknown) => err);
+    expect(e).toBeInstanceOf(OnnxPtqError);
+    expect((e as OnnxPtqError).code).toBe('UNSUPPORTED_OP');
+    expect((e as OnnxPtqError).message).toMatch(/BatchNormalization node 'bn': declares 2 outputs/);
+  }
+});
 
 describe.skipIf(!mnistPath)('one validator: mutated fixture models', () => {
   let models: Record<'float' | 'qdq', Model>;

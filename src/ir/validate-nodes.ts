@@ -164,6 +164,11 @@ export function validateNode(node: Node): void {
     if (nout < omin || nout > omax) fail(node, `declares ${nout} outputs; ${node.opType} has ${omin === omax ? omin : omax === ANY ? `at least ${omin}` : `${omin} to ${omax}`}`);
     for (let i = 0; i < imin; i++) if (!node.inputs[i]) fail(node, `required input #${i} is empty`);
     if (!node.outputs[0] && omin > 0) fail(node, 'its first output has no name');
+    // BatchNormalization's outputs after Y exist only with training_mode = 1 (the float session ended
+    // in INTERNAL when one was declared without it, the integer one ignored it).
+    if (node.opType === 'BatchNormalization' && node.outputs.slice(1).some((o) => o) && intAttr(node, 'training_mode') !== 1) {
+      throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: declares ${node.outputs.length} outputs; the running statistics are outputs only with training_mode = 1`);
+    }
   }
   const sp = isDefaultDomain(node) ? SPATIAL[node.opType] : undefined;
   if (sp) {
