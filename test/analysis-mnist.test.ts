@@ -168,9 +168,10 @@ describe('measuredOutput: the logits when the model ends in Softmax', () => {
 describe('floatWeightRanges: per output channel', () => {
   it('reads Conv weights along axis 0 and ConvTranspose weights ([Cin, Cout, kh, kw]) along axis 1', () => {
     const w = new Tensor('float32', Float32Array.from({ length: 6 }, (_, i) => i), [2, 3, 1, 1]); // w[ci][co] = 3 ci + co
-    const g = new Graph({ name: 'g', inputs: [{ name: 'x', dtype: 'float32', shape: [1, 2, 2, 2] }], outputs: [{ name: 'y', dtype: 'float32' }, { name: 'z', dtype: 'float32' }] });
+    // Conv reads w as [Cout 2, Cin 3], ConvTranspose as [Cin 2, Cout 3]: each gets an input of its Cin.
+    const g = new Graph({ name: 'g', inputs: [{ name: 'x', dtype: 'float32', shape: [1, 3, 2, 2] }, { name: 'x2', dtype: 'float32', shape: [1, 2, 2, 2] }], outputs: [{ name: 'y', dtype: 'float32' }, { name: 'z', dtype: 'float32' }] });
     g.initializers.set('w', w);
-    g.nodes.push(makeNode('Conv', ['x', 'w'], ['y'], {}, 'conv'), makeNode('ConvTranspose', ['x', 'w'], ['z'], {}, 'deconv'));
+    g.nodes.push(makeNode('Conv', ['x', 'w'], ['y'], {}, 'conv'), makeNode('ConvTranspose', ['x2', 'w'], ['z'], {}, 'deconv'));
     const m: Model = { irVersion: 8, opsetImports: [{ domain: '', version: 13 }], producerName: '', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: new Map(), graph: g };
     const r = floatWeightRanges(m, [{ name: 'conv', op: 'Conv' }, { name: 'deconv', op: 'ConvTranspose' }]);
     expect(r.get('conv')).toEqual({ channelMin: [0, 3], channelMax: [2, 5] });

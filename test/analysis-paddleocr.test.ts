@@ -104,13 +104,16 @@ describe.skipIf(!existsSync(path))('analysis and mixed precision on PaddleOCR cl
   }, 300_000);
 
   it('--keep-float auto brings in activations outside layers when every layer in float is not enough', async () => {
-    // With every layer in float the 19 activation pairs outside layers (the squeeze-excitation
+    // With every layer in float the 22 activation pairs outside layers (the squeeze-excitation
     // blocks' inputs and HardSigmoid gates, quantized) still cap the logits SQNR near 36 dB: 40 dB
     // needs some of them in float too. (Before the HardSwish fusion the cap was near 30 dB, from 72 pairs.)
     const r = await keepFloatAuto(path, { quantize: naive, calibration, evaluation: syntheticTextSet(40, 300000, 'x'), targetSqnrDb: 40, analysisSamples: 8 });
     const allLayers = r.search.find((p) => p.keptFloat === r.layers && p.keptActivations === 0);
     console.log(`keep-float auto (SQNR >= 40 dB): every layer float ${allLayers?.sqnrDb.toFixed(2)} dB; chosen ${r.keepFloat.length}/${r.layers} layers + ${r.keepFloatActivations.length}/${r.activations} activations: ${r.final.sqnrDb.toFixed(2)} dB`);
-    expect(r.activations).toBe(19);
+    // 22 since broadcastDims keeps unknown dims unknown: shape inference used to turn them into 1,
+    // which made MaxPool's inference fail and left the classifier head (GlobalAveragePool, the fc
+    // MatMul and its Add) without a dtype, so unquantized.
+    expect(r.activations).toBe(22);
     expect(allLayers!.sqnrDb).toBeLessThan(40);
     expect(r.met).toBe(true);
     expect(r.final.sqnrDb).toBeGreaterThanOrEqual(40);

@@ -1,5 +1,6 @@
 // ONNX protobuf in and out: round trips, external data, typed fields, metadata, and bad files.
-import { mkdtempSync, readFileSync, statSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -110,6 +111,32 @@ describe('save and load', () => {
       writeFileSync(join(dir, 'm.onnx'), bytes);
       expectCode(() => loadModel(join(dir, 'm.onnx')), 'INVALID_MODEL', /escapes the model directory/);
     }
+  });
+
+  it('refuses external data reached through a symbolic link that points outside the model directory', () => {
+    const outside = tmp(), dir = tmp();
+    writeFileSync(join(outside, 'secret.bin'), Float32Array.from([42, 43, 44, 45]));
+    symlinkSync(join(outside, 'secret.bin'), join(dir, 'w.bin')); // a file link
+    symlinkSync(outside, join(dir, 'sub')); // a directory link
+    for (const location of ['w.bin', 'sub/secret.bin']) {
+      const bytes = modelBytesWithInitializer({
+        name: 'W', dims: [4], data_type: 1, data_location: 1, external_data: [{ key: 'location', value: location }],
+      });
+      writeFileSync(join(dir, 'm.onnx'), bytes);
+      expectCode(() => loadModel(join(dir, 'm.onnx')), 'INVALID_MODEL', /outside the model directory/);
+    }
+    // A link that stays inside the folder is followed, and a FIFO is refused rather than opened.
+    writeFileSync(join(dir, 'real.bin'), Float32Array.from([1, 2, 3, 4]));
+    symlinkSync('real.bin', join(dir, 'inside.bin'));
+    writeFileSync(join(dir, 'm.onnx'), modelBytesWithInitializer({
+      name: 'W', dims: [4], data_type: 1, data_location: 1, external_data: [{ key: 'location', value: 'inside.bin' }],
+    }));
+    expect(Array.from(loadModel(join(dir, 'm.onnx')).graph.initializers.get('W')!.data as Float32Array)).toEqual([1, 2, 3, 4]);
+    execFileSync('mkfifo', [join(dir, 'fifo.bin')]);
+    writeFileSync(join(dir, 'm.onnx'), modelBytesWithInitializer({
+      name: 'W', dims: [4], data_type: 1, data_location: 1, external_data: [{ key: 'location', value: 'fifo.bin' }],
+    }));
+    expectCode(() => loadModel(join(dir, 'm.onnx')), 'INVALID_MODEL', /not a regular file/);
   });
 
   it('refuses external data that is shorter than declared, and external data loaded from bytes', () => {

@@ -26,7 +26,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("info", Napi::Function::New(env, opq_napi::Guarded<Info>));
   opq_napi::RegisterQGemm(env, exports);
   opq_napi::RegisterF32(env, exports);
   opq_napi::RegisterQBinary(env, exports);

@@ -71,8 +71,17 @@ bool GetRequant(Napi::Env env, Napi::Value v, opq_requant* rq) {
 
 void* Workspace(size_t bytes) {
   thread_local std::vector<uint8_t> ws;
-  if (ws.size() < bytes) ws.resize(bytes);
-  return ws.data();
+  if (bytes > kMaxWorkspaceBytes) return nullptr;
+  if (ws.size() < bytes) {
+    try {
+      ws.resize(bytes);
+    } catch (const std::bad_alloc&) {
+      return nullptr;
+    }
+  }
+  // Never NULL for a valid request, even of 0 bytes (the C ABI refuses a NULL workspace).
+  alignas(64) static uint8_t empty[64];
+  return ws.empty() ? static_cast<void*>(empty) : static_cast<void*>(ws.data());
 }
 
 

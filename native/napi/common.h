@@ -4,6 +4,10 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <new>
 #include <string>
 
 #include "onnxptq.h"
@@ -27,8 +31,44 @@ bool Get8Bit(Napi::Env env, Napi::Value v, const char* what, View* out, int32_t*
 bool GetInt(Napi::Env env, Napi::Object o, const char* key, int64_t lo, int64_t hi, int64_t* out);
 // requant: { mode, multiplier: Int32Array, shift: Int32Array, scale: Float32Array, zeroPoint, min, max }
 bool GetRequant(Napi::Env env, Napi::Value v, opq_requant* rq);
-// A per-thread scratch buffer that only grows: kernels never allocate.
+// The most scratch memory one kernel call may take: 1 GiB. Every argument is validated before a
+// workspace is sized (CallWithWorkspace), so this only bounds what valid arguments can ask for.
+constexpr size_t kMaxWorkspaceBytes = size_t{1} << 30;
+
+// A per-thread scratch buffer that only grows: kernels never allocate. NULL when `bytes` is over
+// kMaxWorkspaceBytes or cannot be allocated.
 void* Workspace(size_t bytes);
+
+// Calls run(workspace, workspace_size) -> const char* error. The C ABI checks every argument before
+// it looks at the workspace, so a first call with an empty workspace validates them all (and a
+// kernel that needs none completes); only after that is `bytes()` computed and allocated.
+template <typename Bytes, typename Run>
+const char* CallWithWorkspace(Bytes bytes, Run run) {
+  alignas(64) static uint8_t empty[64];
+  const char* err = run(static_cast<void*>(empty), size_t{0});
+  if (err == nullptr || std::strstr(err, "workspace is smaller") == nullptr) return err;
+  const size_t n = bytes();
+  if (n > kMaxWorkspaceBytes) return "the kernel needs more than 1 GiB of workspace (kMaxWorkspaceBytes)";
+  void* ws = Workspace(n);
+  if (ws == nullptr) return "out of memory allocating the kernel workspace";
+  return run(ws, n);
+}
+
+// Wraps an N-API callback so that no C++ exception crosses into JS: each becomes a JS Error.
+template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+Napi::Value Guarded(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    return F(info);
+  } catch (const std::bad_alloc&) {
+    Fail(env, "out of memory in the native addon");
+  } catch (const std::exception& e) {
+    Fail(env, std::string("native addon: ") + e.what());
+  } catch (...) {
+    Fail(env, "native addon: unknown C++ exception");
+  }
+  return env.Undefined();
+}
 
 // Each kernel family registers its functions on the exports object.
 void RegisterQGemm(Napi::Env env, Napi::Object exports);
@@ -39,7 +79,9 @@ void RegisterQUnary(Napi::Env env, Napi::Object exports);
 void RegisterQPool(Napi::Env env, Napi::Object exports);
 void RegisterQLayout(Napi::Env env, Napi::Object exports);
 void RegisterConv(Napi::Env env, Napi::Object exports);
-// The addon's thread pool (napi/conv.cc; size set from JS by setThreads), for any threaded kernel.
-::opq_threadpool* ThreadPool();
+// This env's thread pool (napi/conv.cc; size set from JS by setThreads), for any threaded kernel.
+// Hold the reference for the whole call: setThreads may replace the pool meanwhile. NULL pointer
+// for one thread.
+std::shared_ptr<::opq_threadpool> ThreadPool(Napi::Env env);
 
 }  // namespace opq_napi

@@ -1,4 +1,6 @@
 // N-API glue for integer convolution and the native thread pool.
+#include <memory>
+#include <mutex>
 #include <thread>
 
 #include "napi/common.h"
@@ -7,10 +9,29 @@
 namespace opq_napi {
 namespace {
 
-// The process-wide pool every threaded kernel of the addon uses; created on first use with one
-// thread per core, resized by setThreads.
-opq_threadpool* g_pool = nullptr;
-size_t g_threads = 0;  // 0: not decided yet
+// One pool per JS environment (the main thread and each worker_threads worker load the addon into
+// their own env), created on first use with one thread per core and replaced by setThreads. A call
+// holds a reference for as long as it runs, so setThreads never destroys a pool under a running
+// kernel (one process-wide pool did: a worker's setThreads joined the threads another worker's
+// ParallelFor waited on, which hung forever); the old pool is destroyed by its last user.
+struct PoolState {
+  std::mutex mu;  // a pool reference may be taken off the JS thread (an async run)
+  std::shared_ptr<opq_threadpool> pool;
+  size_t threads = 0;  // 0: not decided yet
+};
+
+std::shared_ptr<opq_threadpool> MakePool(size_t threads) {
+  return std::shared_ptr<opq_threadpool>(opq_threadpool_create(threads), opq_threadpool_destroy);
+}
+
+PoolState* State(Napi::Env env) {
+  PoolState* st = env.GetInstanceData<PoolState>();
+  if (st == nullptr) {
+    st = new PoolState();
+    env.SetInstanceData(st);  // deleted with the env (a worker's exit)
+  }
+  return st;
+}
 
 size_t DefaultThreads() {
   const unsigned n = std::thread::hardware_concurrency();
@@ -68,12 +89,14 @@ Napi::Value Pack(const Napi::CallbackInfo& info) {
   return Napi::Uint8Array::New(env, size, buf, 0);
 }
 
-opq_threadpool* Pool() {
-  if (g_threads == 0) {
-    g_threads = DefaultThreads();
-    g_pool = opq_threadpool_create(g_threads);
+std::shared_ptr<opq_threadpool> Pool(Napi::Env env) {
+  PoolState* st = State(env);
+  std::lock_guard<std::mutex> lock(st->mu);
+  if (st->threads == 0) {
+    st->threads = DefaultThreads();
+    st->pool = MakePool(st->threads);
   }
-  return g_pool;
+  return st->pool;
 }
 
 // qconv2d({ shape, packed: Uint8Array, x, xZeroPoint, requant, y })
@@ -94,10 +117,14 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
       !Get8Bit(env, o.Get("x"), "x", &x, &x_signed) || !GetInt(env, o, "xZeroPoint", -128, 255, &xzp) ||
       !Get8Bit(env, o.Get("y"), "y", &y, &y_signed) || !GetRequant(env, o.Get("requant"), &rq))
     return env.Undefined();
-  opq_threadpool* pool = Pool();
-  const size_t ws = opq_qconv2d_workspace_size(packed.data, packed.length, opq_threadpool_threads(pool));
-  const char* err = opq_qconv2d_run(&s, packed.data, packed.length, x.data, x.length, x_signed,
-                                    static_cast<int32_t>(xzp), &rq, y.data, y.length, y_signed, Workspace(ws), ws, pool);
+  const std::shared_ptr<opq_threadpool> held = ThreadPool(env);
+  opq_threadpool* pool = held.get();
+  const char* err = CallWithWorkspace(
+      [&] { return opq_qconv2d_workspace_size(packed.data, packed.length, opq_threadpool_threads(pool)); },
+      [&](void* ws, size_t ws_size) {
+        return opq_qconv2d_run(&s, packed.data, packed.length, x.data, x.length, x_signed, static_cast<int32_t>(xzp),
+                               &rq, y.data, y.length, y_signed, ws, ws_size, pool);
+      });
   if (err) Fail(env, err);
   return env.Undefined();
 }
@@ -114,28 +141,32 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
     Fail(env, "setThreads: threads must be an integer in [1, 256]");
     return env.Undefined();
   }
-  if (static_cast<size_t>(n) != g_threads) {
-    opq_threadpool_destroy(g_pool);
-    g_threads = static_cast<size_t>(n);
-    g_pool = opq_threadpool_create(g_threads);
+  PoolState* st = State(env);
+  std::shared_ptr<opq_threadpool> old;  // released after the lock: a running kernel may still hold it
+  {
+    std::lock_guard<std::mutex> lock(st->mu);
+    if (static_cast<size_t>(n) != st->threads) {
+      old = std::move(st->pool);
+      st->threads = static_cast<size_t>(n);
+      st->pool = MakePool(st->threads);
+    }
   }
   return env.Undefined();
 }
 
 Napi::Value GetThreads(const Napi::CallbackInfo& info) {
-  Pool();
-  return Napi::Number::New(info.Env(), static_cast<double>(opq_threadpool_threads(g_pool)));
+  return Napi::Number::New(info.Env(), static_cast<double>(opq_threadpool_threads(ThreadPool(info.Env()).get())));
 }
 
 }  // namespace
 
-opq_threadpool* ThreadPool() { return Pool(); }
+std::shared_ptr<opq_threadpool> ThreadPool(Napi::Env env) { return Pool(env); }
 
 void RegisterConv(Napi::Env env, Napi::Object exports) {
-  exports.Set("qconv2dPack", Napi::Function::New(env, Pack));
-  exports.Set("qconv2d", Napi::Function::New(env, Run));
-  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
-  exports.Set("getThreads", Napi::Function::New(env, GetThreads));
+  exports.Set("qconv2dPack", Napi::Function::New(env, Guarded<Pack>));
+  exports.Set("qconv2d", Napi::Function::New(env, Guarded<Run>));
+  exports.Set("setThreads", Napi::Function::New(env, Guarded<SetThreads>));
+  exports.Set("getThreads", Napi::Function::New(env, Guarded<GetThreads>));
   exports.Set("qconv2dAutoVariant", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
                 return Napi::String::New(info.Env(), opq_variant_name(opq_qconv2d_auto_variant()));
               }));

@@ -63,11 +63,15 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   opq_conv2d_f32_params p{f[0], f[1], f[2],  f[3],  f[4],  f[5],  f[6],  f[7],          f[8],
                           f[9], f[10], f[11], f[12], f[13], f[14], f[15], float(lo), float(hi)};
   const int32_t v = static_cast<int32_t>(variant);
-  opq_threadpool* pool = ThreadPool();
-  const size_t ws = opq_conv2d_f32_workspace_size(&p, opq_threadpool_threads(pool), v);
-  return Done(env, opq_conv2d_f32(&p, static_cast<const float*>(x.data), x.length, static_cast<const float*>(w.data),
-                                  w.length, static_cast<const float*>(bias.data), bias.length,
-                                  static_cast<float*>(y.data), y.length, Workspace(ws), ws, pool, v));
+  const std::shared_ptr<opq_threadpool> held = ThreadPool(env);
+  opq_threadpool* pool = held.get();
+  return Done(env, CallWithWorkspace([&] { return opq_conv2d_f32_workspace_size(&p, opq_threadpool_threads(pool), v); },
+                                      [&](void* ws, size_t ws_size) {
+                                        return opq_conv2d_f32(&p, static_cast<const float*>(x.data), x.length,
+                                                              static_cast<const float*>(w.data), w.length,
+                                                              static_cast<const float*>(bias.data), bias.length,
+                                                              static_cast<float*>(y.data), y.length, ws, ws_size, pool, v);
+                                      }));
 }
 
 // gemmF32(dims: Float64Array [m, n, k, lda, ldb, ldy, transA, transB, cStrideM, cStrideN],
@@ -95,12 +99,17 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
     u[i] = static_cast<size_t>(d[i]);
   }
   const int32_t v = static_cast<int32_t>(variant);
-  opq_threadpool* pool = ThreadPool();
-  const size_t ws = opq_gemm_f32_workspace_size(u[0], u[1], u[2], opq_threadpool_threads(pool), v);
-  return Done(env, opq_gemm_f32(u[0], u[1], u[2], static_cast<const float*>(a.data), a.length, u[3], u[6] != 0,
-                                static_cast<const float*>(b.data), b.length, u[4], u[7] != 0, float(alpha), float(beta),
-                                static_cast<const float*>(c.data), c.length, u[8], u[9], float(lo), float(hi),
-                                static_cast<float*>(y.data), y.length, u[5], Workspace(ws), ws, pool, v));
+  const std::shared_ptr<opq_threadpool> held = ThreadPool(env);
+  opq_threadpool* pool = held.get();
+  return Done(env, CallWithWorkspace(
+                       [&] { return opq_gemm_f32_workspace_size(u[0], u[1], u[2], opq_threadpool_threads(pool), v); },
+                       [&](void* ws, size_t ws_size) {
+                         return opq_gemm_f32(u[0], u[1], u[2], static_cast<const float*>(a.data), a.length, u[3],
+                                             u[6] != 0, static_cast<const float*>(b.data), b.length, u[4], u[7] != 0,
+                                             float(alpha), float(beta), static_cast<const float*>(c.data), c.length,
+                                             u[8], u[9], float(lo), float(hi), static_cast<float*>(y.data), y.length,
+                                             u[5], ws, ws_size, pool, v);
+                       }));
 }
 
 // pool2dF32(params: Int32Array(15), kind, x, y, variant)
@@ -115,9 +124,12 @@ Napi::Value Pool2d(const Napi::CallbackInfo& info) {
     return env.Undefined();
   opq_pool2d_f32_params p{f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13], f[14]};
   const int32_t v = static_cast<int32_t>(variant);
-  const size_t ws = opq_pool2d_f32_workspace_size(&p, v);
-  return Done(env, opq_pool2d_f32(&p, static_cast<int32_t>(kind), static_cast<const float*>(x.data), x.length,
-                                  static_cast<float*>(y.data), y.length, Workspace(ws), ws, v));
+  return Done(env, CallWithWorkspace([&] { return opq_pool2d_f32_workspace_size(&p, v); },
+                                      [&](void* ws, size_t ws_size) {
+                                        return opq_pool2d_f32(&p, static_cast<int32_t>(kind),
+                                                              static_cast<const float*>(x.data), x.length,
+                                                              static_cast<float*>(y.data), y.length, ws, ws_size, v);
+                                      }));
 }
 
 // globalPoolF32(planes, size, kind, x, y, variant)
@@ -164,12 +176,12 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterF32(Napi::Env env, Napi::Object exports) {
-  exports.Set("conv2dF32", Napi::Function::New(env, Conv2d));
-  exports.Set("gemmF32", Napi::Function::New(env, Gemm));
-  exports.Set("pool2dF32", Napi::Function::New(env, Pool2d));
-  exports.Set("globalPoolF32", Napi::Function::New(env, GlobalPool));
-  exports.Set("unaryF32", Napi::Function::New(env, Unary));
-  exports.Set("binaryF32", Napi::Function::New(env, Binary));
+  exports.Set("conv2dF32", Napi::Function::New(env, Guarded<Conv2d>));
+  exports.Set("gemmF32", Napi::Function::New(env, Guarded<Gemm>));
+  exports.Set("pool2dF32", Napi::Function::New(env, Guarded<Pool2d>));
+  exports.Set("globalPoolF32", Napi::Function::New(env, Guarded<GlobalPool>));
+  exports.Set("unaryF32", Napi::Function::New(env, Guarded<Unary>));
+  exports.Set("binaryF32", Napi::Function::New(env, Guarded<Binary>));
   exports.Set("f32AutoVariant", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     return Napi::String::New(info.Env(), opq_variant_name(opq_f32_auto_variant()));
   }));

@@ -89,8 +89,8 @@ Napi::Value QMul(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterQBinary(Napi::Env env, Napi::Object exports) {
-  exports.Set("qadd", Napi::Function::New(env, QAdd));
-  exports.Set("qmul", Napi::Function::New(env, QMul));
+  exports.Set("qadd", Napi::Function::New(env, Guarded<QAdd>));
+  exports.Set("qmul", Napi::Function::New(env, Guarded<QMul>));
 }
 
 }  // namespace opq_napi

@@ -30,11 +30,14 @@ Napi::Value QGemm(const Napi::CallbackInfo& info) {
   if (!bias_v.IsNull() && !bias_v.IsUndefined() &&
       !GetTyped(env, bias_v, "bias", napi_int32_array, "an Int32Array", &bias))
     return env.Undefined();
-  const size_t ws_size = opq_qgemm_workspace_size(m, n, k, static_cast<int32_t>(variant));
-  const char* err = opq_qgemm(m, n, k, a.data, a.length, lda, a_signed, static_cast<int32_t>(azp),
-                              static_cast<const int8_t*>(b.data), b.length, ldb, static_cast<const int32_t*>(bzp.data),
-                              bzp.length, static_cast<const int32_t*>(bias.data), bias.length, &rq, y.data, y.length,
-                              ldy, y_signed, Workspace(ws_size), ws_size, static_cast<int32_t>(variant));
+  const char* err = CallWithWorkspace(
+      [&] { return opq_qgemm_workspace_size(m, n, k, static_cast<int32_t>(variant)); },
+      [&](void* ws, size_t ws_size) {
+        return opq_qgemm(m, n, k, a.data, a.length, lda, a_signed, static_cast<int32_t>(azp),
+                         static_cast<const int8_t*>(b.data), b.length, ldb, static_cast<const int32_t*>(bzp.data),
+                         bzp.length, static_cast<const int32_t*>(bias.data), bias.length, &rq, y.data, y.length, ldy,
+                         y_signed, ws, ws_size, static_cast<int32_t>(variant));
+      });
   if (err) Fail(env, err);
   return env.Undefined();
 }
@@ -62,8 +65,8 @@ Napi::Value RequantizeRow(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterQGemm(Napi::Env env, Napi::Object exports) {
-  exports.Set("qgemm", Napi::Function::New(env, QGemm));
-  exports.Set("requantizeRow", Napi::Function::New(env, RequantizeRow));
+  exports.Set("qgemm", Napi::Function::New(env, Guarded<QGemm>));
+  exports.Set("requantizeRow", Napi::Function::New(env, Guarded<RequantizeRow>));
 }
 
 }  // namespace opq_napi

@@ -98,8 +98,8 @@ Napi::Value ResizeNearest(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterQLayout(Napi::Env env, Napi::Object exports) {
-  exports.Set("concat", Napi::Function::New(env, Concat));
-  exports.Set("resizeNearest", Napi::Function::New(env, ResizeNearest));
+  exports.Set("concat", Napi::Function::New(env, Guarded<Concat>));
+  exports.Set("resizeNearest", Napi::Function::New(env, Guarded<ResizeNearest>));
 }
 
 }  // namespace opq_napi

@@ -86,10 +86,10 @@ Napi::Value GlobalAvgPool(const Napi::CallbackInfo& info) { return GlobalPool(in
 }  // namespace
 
 void RegisterQPool(Napi::Env env, Napi::Object exports) {
-  exports.Set("maxPool", Napi::Function::New(env, MaxPool));
-  exports.Set("avgPool", Napi::Function::New(env, AvgPool));
-  exports.Set("globalMaxPool", Napi::Function::New(env, GlobalMaxPool));
-  exports.Set("globalAvgPool", Napi::Function::New(env, GlobalAvgPool));
+  exports.Set("maxPool", Napi::Function::New(env, Guarded<MaxPool>));
+  exports.Set("avgPool", Napi::Function::New(env, Guarded<AvgPool>));
+  exports.Set("globalMaxPool", Napi::Function::New(env, Guarded<GlobalMaxPool>));
+  exports.Set("globalAvgPool", Napi::Function::New(env, Guarded<GlobalAvgPool>));
 }
 
 }  // namespace opq_napi

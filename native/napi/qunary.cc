@@ -82,9 +82,9 @@ Napi::Value DequantizeLinear(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterQUnary(Napi::Env env, Napi::Object exports) {
-  exports.Set("lut", Napi::Function::New(env, Lut));
-  exports.Set("quantizeLinear", Napi::Function::New(env, QuantizeLinear));
-  exports.Set("dequantizeLinear", Napi::Function::New(env, DequantizeLinear));
+  exports.Set("lut", Napi::Function::New(env, Guarded<Lut>));
+  exports.Set("quantizeLinear", Napi::Function::New(env, Guarded<QuantizeLinear>));
+  exports.Set("dequantizeLinear", Napi::Function::New(env, Guarded<DequantizeLinear>));
 }
 
 }  // namespace opq_napi

@@ -1,8 +1,9 @@
 // NumPy .npy (format 1.0/2.0/3.0), little-endian, C order. Header is validated and the data size is
 // checked against the file before allocating.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { OnnxPtqError, check } from '../errors.js';
 import { Tensor, allocData, bytesPerElement, type DataType, type TensorData } from '../tensor.js';
+import { writeFilesAtomic } from '../util/atomic-write.js';
 
 const DESCR: Record<string, DataType> = {
   '<f4': 'float32', '<f8': 'float64', '<f2': 'float16', '|i1': 'int8', '|u1': 'uint8', '<i2': 'int16', '<u2': 'uint16',
@@ -65,11 +66,5 @@ export function npyBytes(t: Tensor): Uint8Array {
 
 /** Writes a .npy atomically (temporary name, then rename). */
 export function writeNpy(path: string, t: Tensor): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, npyBytes(t));
-    renameSync(tmp, path);
-  } catch (e) {
-    throw new OnnxPtqError('IO_ERROR', `cannot write '${path}': ${(e as Error).message}`);
-  }
+  writeFilesAtomic([{ path, data: npyBytes(t) }]);
 }

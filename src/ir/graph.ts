@@ -1,5 +1,6 @@
 import { OnnxPtqError, check } from '../errors.js';
 import type { DataType, Tensor } from '../tensor.js';
+import { validateNode } from './validate-nodes.js';
 
 /** A dimension: a number when known, a symbol (dim_param) when named, null when unknown. */
 export type Dim = number | string | null;
@@ -211,7 +212,8 @@ export class Graph {
   /**
    * Checks the graph invariants: one producer per value, every node input produced by a node, a
    * graph input or an initializer, every graph output produced, no cycle. `outer` lists values of
-   * enclosing graphs visible to a subgraph.
+   * enclosing graphs visible to a subgraph. Each node's arity and attributes are checked too
+   * (validate-nodes.ts), so every loader, session and pass refuses the same bad nodes.
    */
   validate(outer: ReadonlySet<string> = new Set()): void {
     const defined = new Set<string>(outer);
@@ -220,6 +222,7 @@ export class Graph {
     const produced = new Set<string>();
     for (const n of this.nodes) {
       check(n.opType, 'INVALID_MODEL', () => `a node in graph '${this.name}' has no op_type`);
+      validateNode(n);
       for (const o of n.outputs) {
         if (!o) continue;
         check(!produced.has(o), 'INVALID_MODEL', () => `value '${o}' is produced twice (again by ${nodeLabel(n)})`);

@@ -8,6 +8,7 @@ import { defaultOps, type OpRegistry } from '../ops/index.js';
 import { Attrs, type OpContext, type TypeInfo } from '../ops/types.js';
 import { Tensor } from '../tensor.js';
 import { nodeLabel, opsetVersion, type Dim, type Graph, type Model, type Node } from './graph.js';
+import { validateNode, validateNodeTypes, validateOutputShape } from './validate-nodes.js';
 
 export interface InferOptions {
   /** Concrete shapes for graph inputs (binds their symbolic dims). */
@@ -49,12 +50,17 @@ export function inferAndFold(model: Pick<Model, 'opsetImports' | 'graph'>, opts:
     const bound = opts.inputShapes?.[v.name];
     types.set(v.name, { dtype: v.dtype, shape: bound ? [...bound] : v.shape ? [...v.shape] : undefined });
   }
+  const graphInputs = new Set(graph.inputs.map((v) => v.name));
   let folded = 0;
   const keep: Node[] = [];
   for (const node of graph.topologicalOrder()) {
     const impl = registry.get(node.opType, node.domain);
     const ctx = opContext(model, node);
     const values = node.inputs.map((i) => (i ? graph.initializers.get(i) : undefined));
+    // Before anything runs the node (folding, inference, a session's lowering): one validator for
+    // every path, so all of them refuse the same models (validate-nodes.ts).
+    validateNode(node);
+    validateNodeTypes(node, node.inputs.map((i) => (i ? types.get(i) : undefined)), values, graphInputs);
     const present = node.inputs.filter((i) => i);
     const allConst = present.every((i) => graph.initializers.has(i));
     if (opts.fold && impl && impl.foldable !== false) {
@@ -94,6 +100,7 @@ export function inferAndFold(model: Pick<Model, 'opsetImports' | 'graph'>, opts:
     node.outputs.forEach((o, k) => {
       if (!o) return;
       const t = outTypes[k] ?? {};
+      validateOutputShape(node, o, t.shape);
       const declared = graph.valueInfo.get(o) ?? graph.outputs.find((v) => v.name === o);
       types.set(o, {
         dtype: t.dtype ?? declared?.dtype,

@@ -1,11 +1,12 @@
 // loadModel / saveModel: file and byte entry points around the protobuf codec.
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { OnnxPtqError, check } from '../errors.js';
 import type { Model } from '../ir/graph.js';
 import { modelFromProto, modelToProto } from './convert.js';
 import { ModelProto, TensorProto, type Msg } from './proto.js';
 import { tensorBytes, tensorFromProto, tensorToProto } from './tensor-proto.js';
+import { writeFilesAtomic } from '../util/atomic-write.js';
 
 export interface LoadOptions {
   /** Directory that external data locations are relative to (defaults to the model file's directory). */
@@ -77,48 +78,43 @@ export function modelToBytes(model: Model): Uint8Array {
 export function saveModel(model: Model, path: string, opts: SaveOptions = {}): void {
   const m = modelToProto(model);
   const dir = dirname(resolve(path));
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const tmps: [string, string][] = [[tmp, path]];
-  try {
-    if (opts.externalData) {
-      const loc = opts.externalData.location;
-      check(
-        !isAbsolute(loc) && !loc.split(/[\\/]/).includes('..'),
-        'INVALID_OPTION',
-        `external data location '${loc}' must be a relative path inside the model directory`,
-      );
-      const threshold = opts.externalData.threshold ?? 1024;
-      const chunks: Uint8Array[] = [];
-      let offset = 0;
-      for (const tp of m.graph.initializer as Msg[]) {
-        const raw = tp.raw_data as Uint8Array | undefined;
-        if (!raw || raw.length < threshold) continue;
-        const pad = (4096 - (offset % 4096)) % 4096; // page-aligned offsets, as the ONNX spec recommends
-        if (pad) chunks.push(new Uint8Array(pad));
-        offset += pad;
-        chunks.push(raw);
-        tp.external_data = [
-          { key: 'location', value: loc },
-          { key: 'offset', value: String(offset) },
-          { key: 'length', value: String(raw.length) },
-        ];
-        tp.data_location = 1;
-        delete tp.raw_data;
-        offset += raw.length;
-      }
-      const dataTmp = join(dir, `.${basename(loc)}.${process.pid}.${Date.now()}.tmp`);
-      writeFileSync(dataTmp, Buffer.concat(chunks));
-      tmps.push([dataTmp, join(dir, loc)]);
+  const files: { path: string; data: Uint8Array }[] = [];
+  if (opts.externalData) {
+    const loc = opts.externalData.location;
+    check(
+      !isAbsolute(loc) && !loc.split(/[\\/]/).includes('..'),
+      'INVALID_OPTION',
+      `external data location '${loc}' must be a relative path inside the model directory`,
+    );
+    const threshold = opts.externalData.threshold ?? 1024;
+    const chunks: Uint8Array[] = [];
+    let offset = 0;
+    for (const tp of m.graph.initializer as Msg[]) {
+      const raw = tp.raw_data as Uint8Array | undefined;
+      if (!raw || raw.length < threshold) continue;
+      const pad = (4096 - (offset % 4096)) % 4096; // page-aligned offsets, as the ONNX spec recommends
+      if (pad) chunks.push(new Uint8Array(pad));
+      offset += pad;
+      chunks.push(raw);
+      tp.external_data = [
+        { key: 'location', value: loc },
+        { key: 'offset', value: String(offset) },
+        { key: 'length', value: String(raw.length) },
+      ];
+      tp.data_location = 1;
+      delete tp.raw_data;
+      offset += raw.length;
     }
-    const err = ModelProto.verify(m);
-    if (err) throw new OnnxPtqError('INTERNAL', `model does not encode: ${err}`);
-    writeFileSync(tmp, ModelProto.encode(ModelProto.fromObject(m)).finish());
-    for (const [from, to] of tmps.slice(1)) renameSync(from, to);
-    renameSync(tmp, path);
+    files.push({ path: join(dir, loc), data: Buffer.concat(chunks) });
+  }
+  const err = ModelProto.verify(m);
+  if (err) throw new OnnxPtqError('INTERNAL', `model does not encode: ${err}`);
+  // The model last: it refers to its external data, which must be in place first.
+  files.push({ path, data: ModelProto.encode(ModelProto.fromObject(m)).finish() });
+  try {
+    writeFilesAtomic(files);
   } catch (e) {
-    for (const [t] of tmps) if (existsSync(t)) rmSync(t, { force: true });
-    if (e instanceof OnnxPtqError) throw e;
-    throw new OnnxPtqError('IO_ERROR', `cannot write model '${path}': ${(e as Error).message}`);
+    throw new OnnxPtqError('IO_ERROR', `cannot write model '${path}': ${(e as Error).message.replace(/^cannot write '[^']*': /, '')}`, { cause: e });
   }
 }
 

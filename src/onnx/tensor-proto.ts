@@ -1,6 +1,6 @@
 // TensorProto <-> Tensor. Every size is checked against the bytes actually present before any
 // allocation, so a malicious file cannot make us allocate gigabytes from a 100-byte header.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { OnnxPtqError, check } from '../errors.js';
 import {
@@ -133,6 +133,24 @@ function readExternal(tp: Msg, declaredBytes: number, baseDir: string | undefine
     'INVALID_MODEL',
     () => `${what}: external data location '${location}' escapes the model directory; refused`,
   );
+  // The lexical check above does not see symlinks: a link inside the folder may point anywhere (it
+  // read /etc/passwd as weights). Both sides are resolved with realpath and compared again, and only
+  // a regular file is opened (a FIFO would block the open forever, a device has no end).
+  let real: string;
+  try {
+    const realBase = realpathSync(base);
+    real = realpathSync(file);
+    const realRel = relative(realBase, real);
+    check(
+      realRel !== '' && !realRel.startsWith('..' + sep) && realRel !== '..' && !isAbsolute(realRel),
+      'INVALID_MODEL',
+      () => `${what}: external data location '${location}' resolves (through a symbolic link) to '${real}', outside the model directory; refused`,
+    );
+    check(statSync(real).isFile(), 'INVALID_MODEL', () => `${what}: external data '${location}' is not a regular file`);
+  } catch (e) {
+    if (e instanceof OnnxPtqError) throw e;
+    throw new OnnxPtqError('IO_ERROR', `${what}: cannot open external data file '${file}': ${(e as Error).message}`);
+  }
   const offset = kv.has('offset') ? Number(kv.get('offset')) : 0;
   const length = kv.has('length') ? Number(kv.get('length')) : declaredBytes;
   check(Number.isSafeInteger(offset) && offset >= 0, 'INVALID_MODEL', () => `${what}: bad external offset '${kv.get('offset')}'`);
@@ -143,7 +161,7 @@ function readExternal(tp: Msg, declaredBytes: number, baseDir: string | undefine
   );
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    fd = openSync(real, 'r');
   } catch (e) {
     throw new OnnxPtqError('IO_ERROR', `${what}: cannot open external data file '${file}': ${(e as Error).message}`);
   }

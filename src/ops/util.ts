@@ -35,7 +35,9 @@ export function broadcastDims(shapes: (Dim[] | undefined)[]): Dim[] | undefined 
   for (let i = 0; i < r; i++) {
     let d: Dim = 1;
     for (const s of ss) {
-      const x = s[s.length - r + i] ?? 1;
+      // A missing leading axis is 1; an unknown (null) dim stays unknown (`?? 1` made it 1).
+      const j = s.length - r + i;
+      const x = j >= 0 ? s[j]! : 1;
       if (x === 1) continue;
       if (d === 1) d = x;
       else if (d !== x) d = typeof d === 'number' && typeof x === 'number' ? d : null;

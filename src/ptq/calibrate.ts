@@ -20,6 +20,7 @@ export interface CalibrationResult {
 // The progress bar lives in util/ (the CLI sets --quiet without loading the engine); re-exported here.
 export { progress, setProgressEnabled } from '../util/progress.js';
 import { progress } from '../util/progress.js';
+import { firstNonFinite } from '../util/finite.js';
 
 export async function calibrate(
   model: Model,
@@ -30,23 +31,31 @@ export async function calibrate(
     /** More values to compute per sample, handed to onSample (bias-correction probes). */
     extra?: readonly string[];
     onSample?: (values: Record<string, Tensor>) => void;
+    /** Accept NaN/infinity in the samples and the observed tensors (QuantizeOptions.allowNonFinite). */
+    allowNonFinite?: boolean;
   },
 ): Promise<CalibrationResult> {
   const t0 = performance.now();
   const observers = new Map<string, Observer>(tensors.map((t) => [t, createObserver(opts.observer, opts.observerOptions)]));
-  const session = await InferenceSession.create(model);
+  const allow = opts.allowNonFinite ?? false;
+  const session = await InferenceSession.create(model, { allowNonFinite: allow });
   const inputs = new Set(session.inputNames);
   const wanted = [...tensors.filter((t) => !inputs.has(t)), ...(opts.extra ?? [])];
   const bar = progress('calibrating');
   let n = 0;
   for await (const feeds of data as AsyncIterable<Feeds>) {
     if (opts.maxSamples && n >= opts.maxSamples) break;
+    if (!allow && feeds !== null && typeof feeds === 'object') {
+      for (const [name, t] of Object.entries(feeds)) nonFinite(t instanceof Tensor ? t.data : undefined, `input '${name}'`, n);
+    }
     const outs = session.runSync(feeds, { outputs: wanted });
     for (const t of tensors) {
       const v = inputs.has(t) ? feeds[t] : outs[t];
       if (!(v instanceof Tensor) || !(v.data instanceof Float32Array)) {
         throw new OnnxPtqError('INVALID_DATA', `calibration: tensor '${t}' is not float32 in sample ${n}`);
       }
+      // A finite sample can still overflow to infinity inside the model: the observed tensor is checked too.
+      if (!allow) nonFinite(v.data, `tensor '${t}'`, n);
       try {
         observers.get(t)!.observe(v.data);
       } catch (e) {
@@ -62,4 +71,11 @@ export async function calibrate(
   bar.end();
   if (n === 0) throw new OnnxPtqError('INVALID_DATA', 'calibration data is empty: at least one sample is needed');
   return { observers, samples: n, seconds: (performance.now() - t0) / 1000 };
+}
+
+function nonFinite(data: unknown, what: string, sample: number): void {
+  const i = firstNonFinite(data);
+  if (i >= 0) {
+    throw new OnnxPtqError('INVALID_DATA', `calibration: ${what} in sample ${sample} has a non-finite value (${String((data as Float32Array)[i])} at index ${i}); fix the data or set allowNonFinite`);
+  }
 }

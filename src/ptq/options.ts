@@ -58,6 +58,13 @@ export interface QuantizeOptions {
   /** Use at most this many calibration samples (0: all). Default 0. */
   calibrationSamples: number;
   /**
+   * Accept NaN and infinities in calibration samples and the activations they produce. Default
+   * false: such a sample is refused (INVALID_DATA naming the tensor and sample), since it silently
+   * poisoned the statistics (NaN biases, an integer model that outputs zeros). Either way a model
+   * with a non-finite parameter is never returned.
+   */
+  allowNonFinite: boolean;
+  /**
    * Empirical bias correction of weight rounding (Nagel et al. 2019), measured during calibration
    * (skipped when there is no calibration data). Default true: on super-resolution-10 it takes the
    * int8 output from 29.1 to 39.3 dB PSNR, for one extra layer evaluation per layer while calibrating.
@@ -98,6 +105,7 @@ export const DEFAULT_QUANTIZE_OPTIONS: Readonly<QuantizeOptions> = Object.freeze
   noRounding: false,
   requantMode: 'fixed-point',
   calibrationSamples: 0,
+  allowNonFinite: false,
   biasCorrection: true,
   foldBatchNorm: true,
   fuseHardSwish: true,
@@ -129,7 +137,7 @@ export function resolveQuantizeOptions(user: Record<string, unknown> = {}, sourc
   int('activationBits', 2, 8);
   int('weightGroupSize', 1, 1 << 24);
   int('calibrationSamples', 0, 1 << 30);
-  for (const k of ['clipGraphIO', 'weightSymmetric', 'activationSigned', 'activationSymmetric', 'weightOnly', 'keepFirstLayerFloat', 'keepLastLayerFloat', 'noRounding', 'foldBatchNorm', 'fuseHardSwish', 'biasCorrection'] as const) bool(k);
+  for (const k of ['clipGraphIO', 'weightSymmetric', 'activationSigned', 'activationSymmetric', 'weightOnly', 'keepFirstLayerFloat', 'keepLastLayerFloat', 'noRounding', 'foldBatchNorm', 'fuseHardSwish', 'biasCorrection', 'allowNonFinite'] as const) bool(k);
   oneOf('weightGranularity', ['per-tensor', 'per-channel', 'per-group']);
   oneOf('observer', OBSERVER_KINDS);
   oneOf('requantMode', REQUANT_MODES);

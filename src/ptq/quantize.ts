@@ -9,7 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import { OnnxPtqError } from '../errors.js';
-import type { Model } from '../ir/graph.js';
+import type { Graph, Model } from '../ir/graph.js';
 import { inferAndFold } from '../ir/infer.js';
 import { loadModel } from '../onnx/io.js';
 import { cloneModel } from '../runtime/session.js';
@@ -32,6 +32,7 @@ import { insertActivationQdq, layerWeightFakeQuant, layerWeightParams, quantizeL
 import { accumulateProbe, addBiasProbes, corrections, type BiasProbe } from './bias-correction.js';
 import { Tensor } from '../tensor.js';
 import { upgradeOpset } from './opset.js';
+import { firstNonFinite } from '../util/finite.js';
 
 /** Ops whose output range the op itself bounds: their outputs are never clipped by an observer. */
 const SATURATING = new Set(['Sigmoid', 'HardSigmoid', 'Tanh', 'Softmax']);
@@ -107,7 +108,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
       let ranges: Map<string, Float32Array> | undefined;
       if (eq.options.including_activation) {
         if (!calibration) throw new OnnxPtqError('PASS_ERROR', `equalization: option 'including_activation' needs calibration data`);
-        ranges = await channelRanges(model, eq.findPairs(model.graph).map((q) => q.act), calibration, opts.calibrationSamples);
+        ranges = await channelRanges(model, eq.findPairs(model.graph).map((q) => q.act), calibration, opts.calibrationSamples, opts.allowNonFinite);
       }
       passes.push(new EqualizationPass(popts(p), ranges).apply(model));
     }
@@ -146,7 +147,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
   const toCalibrate = opts.weightOnly ? [] : plan.calibrated;
   if (toCalibrate.length || correct) {
     const r = await calibrate(calibModel, toCalibrate, calibration as CalibrationData, {
-      observer: opts.observer, observerOptions: opts.observerOptions, maxSamples: opts.calibrationSamples, total: calibrationTotal,
+      observer: opts.observer, observerOptions: opts.observerOptions, maxSamples: opts.calibrationSamples, total: calibrationTotal, allowNonFinite: opts.allowNonFinite,
       extra: probes.map((p) => p.output),
       onSample: (values) => { for (const p of probes) accumulateProbe(p, values[p.output]); },
     });
@@ -208,7 +209,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
       }));
       probes = addBiasProbes(cm.graph, layers, fq);
       await calibrate(cm, [], calibration as CalibrationData, {
-        observer: 'minmax', observerOptions: {}, maxSamples: opts.calibrationSamples, total: calibrationTotal,
+        observer: 'minmax', observerOptions: {}, maxSamples: opts.calibrationSamples, total: calibrationTotal, allowNonFinite: opts.allowNonFinite,
         extra: probes.map((p) => p.output),
         onSample: (values) => { for (const p of probes) accumulateProbe(p, values[p.output]); },
       });
@@ -257,6 +258,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
   }
   g.sortTopologically();
   g.validate();
+  checkFiniteParameters(g);
   model.metadata.set('onnx_ptq.version', VERSION);
   // single-shift made every layer multiplier a power of two: the executor runs in shift mode.
   model.metadata.set('onnx_ptq.requant_mode', state.requantMode ?? opts.requantMode);
@@ -272,12 +274,12 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
 }
 
 /** max |value| per channel (axis 1) of `tensors` over the calibration data (equalization's activation ranges). */
-async function channelRanges(model: Model, tensors: string[], data: CalibrationData, maxSamples: number): Promise<Map<string, Float32Array>> {
+async function channelRanges(model: Model, tensors: string[], data: CalibrationData, maxSamples: number, allowNonFinite: boolean): Promise<Map<string, Float32Array>> {
   const it = data as { next?: unknown; [Symbol.iterator]?: () => unknown };
   if (typeof it.next === 'function') throw new OnnxPtqError('PASS_ERROR', `equalization: option 'including_activation' reads the calibration data twice: pass an array (or another re-iterable), not an iterator`);
   const out = new Map<string, Float32Array>();
   await calibrate(model, [], data, {
-    observer: 'minmax', observerOptions: {}, maxSamples, extra: tensors,
+    observer: 'minmax', observerOptions: {}, maxSamples, extra: tensors, allowNonFinite,
     onSample: (values) => {
       for (const t of tensors) {
         const v = values[t];
@@ -297,3 +299,17 @@ async function channelRanges(model: Model, tensors: string[], data: CalibrationD
 }
 
 export type { CalibrationData, Feeds };
+
+/**
+ * A quantized model never carries a NaN or infinite parameter (scale, float bias, kept-float weight):
+ * one came from non-finite calibration data (allowNonFinite) or degenerate statistics, and the file
+ * would load and silently compute garbage.
+ */
+function checkFiniteParameters(g: Graph): void {
+  for (const [name, t] of g.initializers) {
+    const i = firstNonFinite(t.data);
+    if (i >= 0) {
+      throw new OnnxPtqError('INVALID_DATA', `quantize: the quantized model would have a non-finite parameter: initializer '${name}' is ${String((t.data as Float32Array)[i])} at index ${i} (non-finite calibration data or statistics); no model is returned`);
+    }
+  }
+}

@@ -1,19 +1,5 @@
-/** Writing files atomically (temporary name, then rename): a failed run leaves no half-written file. */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { OnnxPtqError } from '../errors.js';
-
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new OnnxPtqError('IO_ERROR', `cannot write '${path}': ${(e as Error).message}`);
-  }
-}
+/** Report output: JSON that stays valid with non-finite numbers; files go through the one atomic writer. */
+export { writeFileAtomic } from '../util/atomic-write.js';
 
 /** JSON with Infinity/NaN written as strings ("inf", "-inf", "nan") so that it stays valid JSON. */
 export function toJson(v: unknown): string {

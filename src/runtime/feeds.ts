@@ -7,6 +7,7 @@ import { OnnxPtqError, check } from '../errors.js';
 import { nodeLabel, type Node, type ValueInfo } from '../ir/graph.js';
 import type { OpContext, OpImpl } from '../ops/index.js';
 import { Tensor, dtypeOfData, sizeOf, type TensorData } from '../tensor.js';
+import { firstNonFinite } from '../util/finite.js';
 
 /** A feed: a Tensor, a typed array (dims taken from the model's static input shape), or {data, dims}. */
 export type Feed = Tensor | TensorData | { data: TensorData; dims: readonly number[] };
@@ -36,8 +37,11 @@ function toTensor(f: Feed, v: ValueInfo): Tensor {
   throw new OnnxPtqError('INVALID_INPUT', `input '${v.name}' must be a Tensor, a typed array or {data, dims}`);
 }
 
-/** Feeds as tensors, in input order, after checking them against the declared inputs. */
-export function checkFeeds(inputs: readonly ValueInfo[], feeds: Record<string, Feed>): Map<string, Tensor> {
+/**
+ * Feeds as tensors, in input order, after checking them against the declared inputs. A float feed
+ * holding NaN or an infinity is refused unless `allowNonFinite`: it ran to garbage outputs silently.
+ */
+export function checkFeeds(inputs: readonly ValueInfo[], feeds: Record<string, Feed>, opts: { allowNonFinite?: boolean } = {}): Map<string, Tensor> {
   check(feeds !== null && typeof feeds === 'object', 'INVALID_INPUT', 'feeds must be an object mapping input names to tensors');
   const names = inputs.map((v) => v.name);
   for (const k of Object.keys(feeds))
@@ -60,6 +64,10 @@ export function checkFeeds(inputs: readonly ValueInfo[], feeds: Record<string, F
           symbols.set(d, got);
         }
       });
+    }
+    if (!opts.allowNonFinite) {
+      const i = firstNonFinite(t.data);
+      check(i < 0, 'INVALID_INPUT', () => `input '${v.name}' has a non-finite value (${String((t.data as Float32Array)[i])} at index ${i}); pass allowNonFinite to accept it`);
     }
     out.set(v.name, t);
   }

@@ -38,6 +38,8 @@ export interface SessionOptions {
    * threads, so with one the default is false and true is an error.
    */
   runInWorker?: boolean;
+  /** Accept NaN and infinities in float feeds (default false: such a feed is refused with INVALID_INPUT). */
+  allowNonFinite?: boolean;
 }
 
 
@@ -70,6 +72,7 @@ export class InferenceSession {
   private readonly model: Model;
   private readonly registry: OpRegistry;
   private readonly optimize: boolean;
+  private readonly allowNonFinite: boolean;
   private readonly base: Plan;
   private readonly plans = new Map<string, Plan>();
   private readonly f32: F32Kernels;
@@ -91,6 +94,7 @@ export class InferenceSession {
     this.f32 = resolved;
     this.registry = opts.registry ?? defaultOps;
     this.optimize = opts.optimize ?? true;
+    this.allowNonFinite = opts.allowNonFinite ?? false;
     this.model = model;
     model.graph.validate();
     const unsupported = model.graph.nodes.filter((n) => !this.registry.has(n.opType, n.domain));
@@ -125,7 +129,7 @@ export class InferenceSession {
     const model = fromFile ? loadModel(source) : cloneModel(source);
     // The worker builds its own session: from the path or bytes, or from this session's model
     // (never mutated: plans fold clones of it), serialized when the first run() needs it.
-    const options = { backend: opts.backend, inputShapes: opts.inputShapes, optimize: opts.optimize, runInWorker: false };
+    const options = { backend: opts.backend, inputShapes: opts.inputShapes, optimize: opts.optimize, allowNonFinite: opts.allowNonFinite, runInWorker: false };
     const workerSource = (): WorkerInit => ({ kind: 'float', source: fromFile ? source : modelToBytes(model), options: JSON.parse(JSON.stringify(options)) });
     return new InferenceSession(model, opts, workerSource);
   }
@@ -147,7 +151,7 @@ export class InferenceSession {
   async run(feeds: Record<string, Feed>, opts: { outputs?: string[] } = {}): Promise<Record<string, Tensor>> {
     this.checkLive();
     if (!this.runner) return this.runSync(feeds, opts);
-    const checked = checkFeeds(this.inputs, feeds);
+    const checked = checkFeeds(this.inputs, feeds, { allowNonFinite: this.allowNonFinite });
     for (const o of opts.outputs ?? [])
       check(typeof o === 'string' && this.base.graph.allValueNames().has(o), 'INVALID_INPUT', () => `unknown output '${String(o)}'; outputs are ${this.outputNames.join(', ')}`);
     return this.runner.run(this, checked, opts.outputs);
@@ -168,7 +172,7 @@ export class InferenceSession {
   /** Synchronous run on the calling thread. */
   runSync(feeds: Record<string, Feed>, opts: { outputs?: string[] } = {}): Record<string, Tensor> {
     this.checkLive();
-    const tensors = checkFeeds(this.inputs, feeds);
+    const tensors = checkFeeds(this.inputs, feeds, { allowNonFinite: this.allowNonFinite });
     const plan = this.planFor(tensors);
     const wanted = opts.outputs ?? this.outputNames;
     for (const o of wanted)

@@ -10,12 +10,13 @@ import type { Tensor } from '../../tensor.js';
 import { parse } from '../args.js';
 
 const HELP = `usage: onnx-ptq run <model.onnx> --input <name>=<file> [--input ...] [--backend auto|native|wasm|js]
-                    [--output-dir <dir>] [--json] [--quiet]
+                    [--output-dir <dir>] [--allow-non-finite] [--json] [--quiet]
 
 Runs the float model. Input files are .npy or serialized TensorProto (.pb); with a single-input
 model the name may be left out (--input file.npy). Each output is written as <dir>/<output>.npy
 (default dir: the current directory).
 
+  --allow-non-finite  accept NaN and infinities in the inputs (refused by default)
   --json       print each output's name, dtype, shape and summary statistics as JSON
   --quiet, -q  print nothing (the .npy files are still written)
 
@@ -64,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     input: { type: 'string', multiple: true },
     backend: { type: 'string' },
     'output-dir': { type: 'string' },
+    'allow-non-finite': { type: 'boolean' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean', short: 'q' },
   });
@@ -75,7 +77,10 @@ export async function main(argv: string[]): Promise<number> {
     console.error(HELP);
     return 2;
   }
-  const session = await InferenceSession.create(positionals[0]!, { backend: (values.backend as BackendName | undefined) ?? 'auto' });
+  const session = await InferenceSession.create(positionals[0]!, {
+    backend: (values.backend as BackendName | undefined) ?? 'auto',
+    allowNonFinite: values['allow-non-finite'] === true,
+  });
   const feeds: Record<string, Tensor> = {};
   for (const spec of (values.input as string[] | undefined) ?? []) {
     const eq = spec.indexOf('=');

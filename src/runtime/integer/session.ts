@@ -37,9 +37,11 @@ export interface IntegerSessionOptions {
   runInWorker?: boolean;
   /** Largest arena a plan may need, in bytes (default: no limit but memory); a larger one is an INVALID_OPTION error. */
   arenaLimitBytes?: number;
+  /** Accept NaN and infinities in float feeds (default false: such a feed is refused with INVALID_INPUT). */
+  allowNonFinite?: boolean;
 }
 
-const OPTION_KEYS = ['backend', 'requantMode', 'runInWorker', 'arenaLimitBytes'];
+const OPTION_KEYS = ['backend', 'requantMode', 'runInWorker', 'arenaLimitBytes', 'allowNonFinite'];
 
 /** A feed: a Tensor, a typed array (dims from the model's static input shape), or {data, dims}. */
 /** A feed: the same forms as the float session's. */
@@ -64,6 +66,7 @@ export class IntegerSession {
   private readonly plans = new Map<string, Plan>();
   private readonly outputSet: Set<string>;
   private readonly arenaLimit: number;
+  private readonly allowNonFinite: boolean;
   private runner: SessionRunner | undefined;
   private released = false;
 
@@ -73,6 +76,8 @@ export class IntegerSession {
     check(opts.runInWorker === undefined || typeof opts.runInWorker === 'boolean', 'INVALID_OPTION', 'runInWorker must be a boolean');
     check(opts.arenaLimitBytes === undefined || (typeof opts.arenaLimitBytes === 'number' && opts.arenaLimitBytes >= 0), 'INVALID_OPTION', 'arenaLimitBytes must be a number >= 0');
     this.arenaLimit = opts.arenaLimitBytes ?? Infinity;
+    check(opts.allowNonFinite === undefined || typeof opts.allowNonFinite === 'boolean', 'INVALID_OPTION', 'allowNonFinite must be a boolean');
+    this.allowNonFinite = opts.allowNonFinite ?? false;
     const backend = opts.backend ?? 'auto';
     check(['auto', 'native', 'wasm', 'js'].includes(backend), 'INVALID_OPTION', () => `backend must be auto, native, wasm or js; got '${String(backend)}'`);
     const meta = model.metadata?.get(REQUANT_MODE_METADATA_KEY);
@@ -131,7 +136,7 @@ export class IntegerSession {
     // The worker builds its own session from the source: a path or bytes as given, a Model as it was
     // at creation (this session folds its own clone), serialized only when the first run() needs it.
     const pristine = fromFile ? undefined : cloneModel(source);
-    const workerOpts = { backend: opts.backend, requantMode: opts.requantMode, arenaLimitBytes: opts.arenaLimitBytes, runInWorker: false };
+    const workerOpts = { backend: opts.backend, requantMode: opts.requantMode, arenaLimitBytes: opts.arenaLimitBytes, allowNonFinite: opts.allowNonFinite, runInWorker: false };
     const workerSource = (): WorkerInit => ({ kind: 'integer', source: fromFile ? source : modelToBytes(pristine!), options: JSON.parse(JSON.stringify(workerOpts)) });
     return new IntegerSession(model, opts, workerSource);
   }
@@ -148,7 +153,7 @@ export class IntegerSession {
   async run(feeds: Record<string, IntegerFeed>): Promise<Record<string, Tensor>> {
     this.checkLive();
     if (!this.runner) return this.runSync(feeds);
-    return this.runner.run(this, checkFeeds(this.inputs, feeds));
+    return this.runner.run(this, checkFeeds(this.inputs, feeds, { allowNonFinite: this.allowNonFinite }));
   }
 
   /** Frees the session's plans and stops its worker; any later run is an error. */
@@ -171,7 +176,7 @@ export class IntegerSession {
    */
   runSync(feeds: Record<string, IntegerFeed>): Record<string, Tensor> {
     this.checkLive();
-    const checked = checkFeeds(this.inputs, feeds);
+    const checked = checkFeeds(this.inputs, feeds, { allowNonFinite: this.allowNonFinite });
     const signature = [...checked.values()].map((t) => `${t.dtype}[${t.dims.join(',')}]`).join(';');
     const plan = this.plans.get(signature);
     if (!plan) {

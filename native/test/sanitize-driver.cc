@@ -1,0 +1,228 @@
+// ASan+UBSan driver for the C ABI (cmake -DOPQ_SANITIZE=ON; see CMakeLists.txt). Calls the
+// entry points with seeded random valid arguments (exact-size buffers, so any overread is an ASan
+// error) and with boundary ones (empty and tiny buffers, huge dimensions, bad leading dimensions,
+// NULL pointers), on every available variant and with and without a thread pool. A refusal is
+// fine; a sanitizer report or a crash is the failure. Usage: opq_sanitize_driver [iterations] [seed]
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "onnxptq.h"
+#include "opq_conv.h"
+#include "opq_f32.h"
+
+namespace {
+
+std::mt19937_64 rng;
+
+size_t Dim(size_t hi) { return std::uniform_int_distribution<size_t>(0, hi)(rng); }
+int32_t Int(int32_t lo, int32_t hi) { return std::uniform_int_distribution<int32_t>(lo, hi)(rng); }
+bool Coin() { return Dim(1) == 1; }
+
+// One of: a plausible size, 0, 1, or something hostile.
+size_t Boundary(size_t plausible) {
+  switch (Dim(7)) {
+    case 0: return 0;
+    case 1: return 1;
+    case 2: return size_t{1} << 28;
+    case 3: return (size_t{1} << 28) + 1;
+    case 4: return std::numeric_limits<size_t>::max();
+    case 5: return 65536;
+    default: return plausible;
+  }
+}
+
+struct Requant {
+  std::vector<int32_t> mult, shift;
+  std::vector<float> scale;
+  opq_requant rq{};
+  Requant(size_t count, bool y_signed) : mult(count), shift(count), scale(count) {
+    rq.mode = Int(0, 2);
+    for (size_t i = 0; i < count; ++i) {
+      mult[i] = Int(1 << 30, std::numeric_limits<int32_t>::max());
+      shift[i] = Int(-31, 31);
+      scale[i] = std::uniform_real_distribution<float>(1e-6f, 4.0f)(rng);
+    }
+    rq.count = static_cast<int32_t>(count);
+    rq.multiplier = mult.data();
+    rq.shift = shift.data();
+    rq.scale = scale.data();
+    rq.output_min = y_signed ? -128 : 0;
+    rq.output_max = y_signed ? 127 : 255;
+    rq.output_zero_point = Int(rq.output_min, rq.output_max);
+  }
+};
+
+template <typename T>
+std::vector<T> Random(size_t n, int lo, int hi) {
+  std::vector<T> v(n);
+  for (auto& x : v) x = static_cast<T>(Int(lo, hi));
+  return v;
+}
+
+std::vector<int32_t> Variants() {
+  std::vector<int32_t> out{OPQ_VARIANT_AUTO};
+  for (int32_t v = 0; v < OPQ_VARIANT_COUNT; ++v)
+    if (opq_variant_available(v)) out.push_back(v);
+  return out;
+}
+
+size_t refusals = 0, calls = 0;
+void Count(const char* err) {
+  ++calls;
+  if (err) ++refusals;
+}
+
+void QGemm(int32_t variant, bool hostile) {
+  size_t m = Dim(40), n = Dim(70), k = Dim(300);
+  const bool a_signed = Coin(), y_signed = Coin(), per_col = Coin();
+  size_t lda = k + Dim(3), ldb = n + Dim(3), ldy = n + Dim(3);
+  size_t a_size = m ? (m - 1) * lda + k : 0, b_size = k ? (k - 1) * ldb + n : 0, y_size = m ? (m - 1) * ldy + n : 0;
+  auto a = Random<uint8_t>(a_size, 0, 255);
+  auto b = Random<int8_t>(b_size, -128, 127);
+  auto y = std::vector<uint8_t>(y_size);
+  auto bzp = Random<int32_t>(per_col ? n : 1, -128, 127);
+  auto bias = Random<int32_t>(Coin() ? n : 0, -100000, 100000);
+  Requant r(per_col && n ? n : 1, y_signed);
+  if (hostile) {
+    m = Boundary(m), n = Boundary(n), k = Boundary(k), lda = Boundary(lda), ldb = Boundary(ldb), ldy = Boundary(ldy);
+  }
+  const size_t ws = opq_qgemm_workspace_size(m, n, k, variant);
+  std::vector<uint8_t> workspace(ws <= (size_t{64} << 20) ? ws : 0);
+  Count(opq_qgemm(m, n, k, a.data(), a.size(), lda, a_signed, a_signed ? Int(-128, 127) : Int(0, 255), b.data(), b.size(), ldb,
+                  bzp.data(), bzp.size(), bias.empty() ? nullptr : bias.data(), bias.size(), &r.rq, y.data(), y.size(), ldy,
+                  y_signed, workspace.data(), workspace.size(), variant));
+  auto acc = Random<int32_t>(Dim(100), -1000000, 1000000);
+  Requant rr(1, y_signed);
+  std::vector<uint8_t> row(acc.size());
+  Count(opq_requantize_row(acc.data(), hostile ? Boundary(acc.size()) : acc.size(), &rr.rq, row.data(), row.size(), y_signed, variant));
+}
+
+void QConv(int32_t variant, opq_threadpool* pool, bool hostile) {
+  const int32_t groups = Coin() ? 1 : Int(1, 4);
+  opq_conv2d_shape s{Int(0, 2), groups * Int(1, 8), Int(1, 20), Int(1, 20), groups * Int(1, 8), Int(1, 5), Int(1, 5), groups,
+                     Int(1, 3), Int(1, 3), Int(1, 2), Int(1, 2), Int(0, 2), Int(0, 2), Int(0, 2), Int(0, 2)};
+  if (hostile) {
+    int32_t* f = &s.batch;
+    f[Dim(15)] = static_cast<int32_t>(Boundary(static_cast<size_t>(f[0])));
+  }
+  int32_t oh = 0, ow = 0;
+  if (opq_conv2d_output_size(&s, &oh, &ow) != nullptr) {
+    ++calls, ++refusals;
+    return;
+  }
+  // Hostile geometries may pass the size check and still be far too big to back with memory: they
+  // get tiny buffers, which the entry points must refuse.
+  const auto cap = [](size_t n) { return n > (size_t{1} << 24) ? size_t{16} : n; };
+  const size_t wn = cap(size_t(s.out_channels) * (s.in_channels / s.groups) * s.kernel_h * s.kernel_w);
+  auto w = Random<int8_t>(wn, -128, 127);
+  auto wzp = Random<int32_t>(Coin() ? size_t(s.out_channels) : 1, -128, 127);
+  auto bias = Random<int32_t>(Coin() ? size_t(s.out_channels) : 0, -100000, 100000);
+  const size_t psize = cap(opq_qconv2d_packed_size(&s, variant));
+  std::vector<uint64_t> packed((psize + 7) / 8);
+  const char* err = opq_qconv2d_pack(&s, w.data(), w.size(), wzp.data(), wzp.size(), bias.empty() ? nullptr : bias.data(), bias.size(),
+                                     variant, packed.data(), psize);
+  Count(err);
+  if (err) return;
+  const bool x_signed = Coin(), y_signed = Coin();
+  // Valid but huge convolutions get a tiny X too (refused): they would only make the run slow.
+  const size_t macs = size_t(s.batch) * s.out_channels * oh * ow * (s.in_channels / s.groups) * s.kernel_h * s.kernel_w;
+  const size_t xn = size_t(s.batch) * s.in_channels * s.in_height * s.in_width;
+  auto x = Random<uint8_t>(macs > (size_t{1} << 22) ? std::min<size_t>(xn, 16) : cap(xn), 0, 255);
+  std::vector<uint8_t> y(cap(size_t(s.batch) * s.out_channels * oh * ow));
+  Requant r(Coin() ? size_t(s.out_channels) : 1, y_signed);
+  const size_t ws = cap(opq_qconv2d_workspace_size(packed.data(), psize, opq_threadpool_threads(pool)));
+  std::vector<uint64_t> workspace((ws + 7) / 8 + 1);
+  Count(opq_qconv2d_run(&s, packed.data(), psize, x.data(), hostile ? Dim(x.size()) : x.size(), x_signed,
+                        x_signed ? Int(-128, 127) : Int(0, 255), &r.rq, y.data(), y.size(), y_signed, workspace.data(), ws, pool));
+}
+
+void GemmF32(int32_t variant, opq_threadpool* pool, bool hostile) {
+  size_t m = Dim(40), n = Dim(70), k = Dim(200);
+  const bool ta = Coin(), tb = Coin();
+  size_t lda = (ta ? m : k) + Dim(2), ldb = (tb ? k : n) + Dim(2), ldy = n + Dim(2);
+  std::vector<float> a((ta ? k : m) * lda + 1), b((tb ? n : k) * ldb + 1), y(m * ldy + 1), c(n + 1);
+  for (auto& v : a) v = float(Int(-100, 100)) / 7;
+  for (auto& v : b) v = float(Int(-100, 100)) / 7;
+  if (hostile) m = Boundary(m), n = Boundary(n), k = Boundary(k), lda = Boundary(lda);
+  const size_t ws = opq_gemm_f32_workspace_size(m, n, k, opq_threadpool_threads(pool), variant);
+  std::vector<uint64_t> workspace(ws <= (size_t{64} << 20) ? (ws + 7) / 8 + 1 : 0);
+  Count(opq_gemm_f32(m, n, k, a.data(), a.size(), lda, ta, b.data(), b.size(), ldb, tb, 1.0f, Coin() ? 1.0f : 0.0f, c.data(),
+                     c.size() - 1, 0, 1, -1e30f, 1e30f, y.data(), y.size(), ldy, workspace.data(), workspace.size() * 8, pool, variant));
+}
+
+void ConvPoolF32(int32_t variant, opq_threadpool* pool, bool hostile) {
+  const int32_t g = Coin() ? 1 : Int(1, 3);
+  opq_conv2d_f32_params p{Int(0, 2), g * Int(1, 6), Int(1, 16), Int(1, 16), g * Int(1, 6), Int(1, 4), Int(1, 4), 0, 0,
+                          Int(1, 3), Int(1, 3), Int(0, 2), Int(0, 2), Int(1, 2), Int(1, 2), g, -1e30f, 1e30f};
+  const int32_t eh = (p.kh - 1) * p.dilation_h + 1, ew = (p.kw - 1) * p.dilation_w + 1;
+  p.oh = std::max(0, (p.h + 2 * p.pad_top - eh) / p.stride_h + 1);
+  p.ow = std::max(0, (p.w + 2 * p.pad_left - ew) / p.stride_w + 1);
+  if (hostile) {
+    int32_t* f = &p.n;
+    f[Dim(15)] = static_cast<int32_t>(Boundary(static_cast<size_t>(f[1])));
+  }
+  const size_t nx = size_t(std::max(0, p.n)) * std::max(0, p.c) * std::max(0, p.h) * std::max(0, p.w);
+  const size_t nw = size_t(std::max(0, p.m)) * (p.group > 0 ? std::max(0, p.c) / p.group : 0) * std::max(0, p.kh) * std::max(0, p.kw);
+  const size_t ny = size_t(std::max(0, p.n)) * std::max(0, p.m) * std::max(0, p.oh) * std::max(0, p.ow);
+  // Valid but huge convolutions would only make the run slow under ASan: skipped.
+  const size_t macs = ny * (p.group > 0 ? std::max(0, p.c) / p.group : 0) * std::max(0, p.kh) * std::max(0, p.kw);
+  if (nx > (1u << 24) || nw > (1u << 24) || ny > (1u << 24) || macs > (size_t{1} << 22)) {
+    ++calls, ++refusals;
+    return;
+  }
+  std::vector<float> x(nx, 0.5f), w(nw, 0.25f), y(ny);
+  const size_t ws = opq_conv2d_f32_workspace_size(&p, opq_threadpool_threads(pool), variant);
+  std::vector<uint64_t> workspace(ws <= (size_t{64} << 20) ? (ws + 7) / 8 + 1 : 0);
+  Count(opq_conv2d_f32(&p, x.data(), x.size(), w.data(), w.size(), nullptr, 0, y.data(), y.size(), workspace.data(),
+                       workspace.size() * 8, pool, variant));
+  opq_pool2d_f32_params q{Int(0, 6), Int(1, 16), Int(1, 16), 0, 0, Int(1, 4), Int(1, 4), Int(1, 3), Int(1, 3), Int(1, 2), Int(1, 2),
+                          Int(0, 1), Int(0, 1), Int(0, 1), Int(0, 1)};
+  q.oh = std::max(0, (q.h + q.pad_top + q.pad_bottom - ((q.kh - 1) * q.dilation_h + 1)) / q.stride_h + 1);
+  q.ow = std::max(0, (q.w + q.pad_left + q.pad_right - ((q.kw - 1) * q.dilation_w + 1)) / q.stride_w + 1);
+  if (hostile) {
+    int32_t* f = &q.planes;
+    f[Dim(14)] = static_cast<int32_t>(Boundary(static_cast<size_t>(f[1])));
+  }
+  const size_t px = size_t(std::max(0, q.planes)) * std::max(0, q.h) * std::max(0, q.w);
+  const size_t py = size_t(std::max(0, q.planes)) * std::max(0, q.oh) * std::max(0, q.ow);
+  if (px > (1u << 24) || py > (1u << 24) || py * size_t(std::max(0, q.kh)) * size_t(std::max(0, q.kw)) > (size_t{1} << 22)) return;
+  std::vector<float> px_(px, 1.0f), py_(py);
+  const size_t pws = opq_pool2d_f32_workspace_size(&q, variant);
+  std::vector<uint64_t> pw(pws <= (size_t{64} << 20) ? (pws + 7) / 8 + 1 : 0);
+  Count(opq_pool2d_f32(&q, Int(0, 2), px_.data(), px_.size(), py_.data(), py_.size(), pw.data(), pw.size() * 8, variant));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const long iterations = argc > 1 ? std::atol(argv[1]) : 300;
+  rng.seed(argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 1);
+  const bool verbose = std::getenv("OPQ_DRIVER_VERBOSE") != nullptr;  // where a slow or failing call is
+  opq_threadpool* pool = opq_threadpool_create(3);
+  for (const int32_t v : Variants()) {
+    for (long i = 0; i < iterations; ++i) {
+      const bool hostile = i % 3 == 2;
+      opq_threadpool* p = Coin() ? pool : nullptr;
+      if (verbose) std::fprintf(stderr, "variant %d iteration %ld\n", v, i);
+      QGemm(v, hostile);
+      if (verbose) std::fprintf(stderr, "  qconv\n");
+      QConv(v, p, hostile);
+      if (verbose) std::fprintf(stderr, "  gemm_f32\n");
+      GemmF32(v, p, hostile);
+      if (verbose) std::fprintf(stderr, "  conv/pool f32\n");
+      ConvPoolF32(v, p, hostile);
+    }
+  }
+  // Calls with NULL everywhere: refused, never dereferenced.
+  Count(opq_qgemm(1, 1, 1, nullptr, 1, 1, 0, 0, nullptr, 1, 1, nullptr, 1, nullptr, 0, nullptr, nullptr, 1, 1, 0, nullptr, 0, -1));
+  Count(opq_qconv2d_run(nullptr, nullptr, 0, nullptr, 0, 0, 0, nullptr, nullptr, 0, 0, nullptr, 0, nullptr));
+  Count(opq_conv2d_f32(nullptr, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, -1));
+  opq_threadpool_destroy(pool);
+  std::printf("opq_sanitize_driver: %zu calls, %zu refused, no sanitizer report\n", calls, refusals);
+  return 0;
+}

@@ -1,0 +1,10 @@
+/** Index of the first NaN or infinity in `data`, or -1 (a float typed array; other arrays: -1). */
+export function firstNonFinite(data: unknown): number {
+  if (!(data instanceof Float32Array) && !(data instanceof Float64Array)) return -1;
+  for (let i = 0; i < data.length; i++) {
+    // v - v is 0 for every finite v and NaN for NaN and +-Infinity: one compare per element.
+    const v = data[i]!;
+    if (v - v !== 0) return i;
+  }
+  return -1;
+}
