@@ -174,11 +174,11 @@ async function child(target: string, seed: number, from: number, to: number, bac
     if (bytes) res.load = await stage(() => { loaded = loadModel(bytes!); });
     if (loaded) {
       const feeds = inputFor(loaded, t.input);
-      res.float = await stage(async () => { const s = await InferenceSession.create(loaded!); await s.run(feeds); });
+      res.float = await stage(async () => { const s = await InferenceSession.create(loaded!); s.runSync(feeds); });
       for (const b of backends) {
         res[`int-${b}`] = await stage(async () => {
           const s = await IntegerSession.create(loaded!, { backend: b as 'native' });
-          if (!t.light) await s.run(feeds);
+          if (!t.light) s.runSync(feeds);
         });
       }
       if (!t.qdq && !t.light) res.quantize = await stage(() => quantize(loaded!, { calibration: [feeds, feeds], biasCorrection: false }));

@@ -72,7 +72,7 @@ const input = () => new Tensor('float32', Float32Array.from({ length: 784 }, (_,
 async function floatOutcome(m: Model, run: boolean): Promise<Outcome> {
   try {
     const s = await InferenceSession.create(m);
-    if (run) await s.run({ [s.inputNames[0]!]: input() });
+    if (run) s.runSync({ [s.inputNames[0]!]: input() });
     return 'ok';
   } catch (e) {
     return outcome(e);
@@ -82,7 +82,7 @@ async function floatOutcome(m: Model, run: boolean): Promise<Outcome> {
 async function integerOutcome(m: Model, backend: string, run: boolean): Promise<Outcome> {
   try {
     const s = await IntegerSession.create(m, { backend: backend as 'js' });
-    if (run) await s.run({ [s.inputNames[0]!]: input() });
+    if (run) s.runSync({ [s.inputNames[0]!]: input() });
     return 'ok';
   } catch (e) {
     return outcome(e);
@@ -110,7 +110,7 @@ it('BatchNormalization with a running-statistics output but no training_mode: UN
   });
   const m: Model = { irVersion: 8, opsetImports: [{ domain: '', version: 13 }], producerName: '', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: new Map(), graph: g };
   const x = new Tensor('float32', new Float32Array(18), [1, 2, 3, 3]);
-  for (const create of [() => InferenceSession.create(cloneModel(m)).then((s) => s.run({ x })), () => IntegerSession.create(cloneModel(m), { backend: 'js' }).then((s) => s.run({ x }))]) {
+  for (const create of [() => InferenceSession.create(cloneModel(m)).then((s) => s.runSync({ x })), () => IntegerSession.create(cloneModel(m), { backend: 'js' }).then((s) => s.runSync({ x }))]) {
     const e = await create().then(() => undefined, (err: unknown) => err);
     expect(e).toBeInstanceOf(OnnxPtqError);
     expect((e as OnnxPtqError).code).toBe('UNSUPPORTED_OP');
@@ -132,8 +132,8 @@ describe.skipIf(!mnistPath)('one validator: mutated fixture models', () => {
       const m = cloneModel(models[c.on]);
       expect(mutations().find((x) => x.name === c.name)!.apply(m)).toBe(true);
       const errors: unknown[] = [];
-      await InferenceSession.create(m).then((s) => s.run({ Input3: input() })).catch((e) => errors.push(e));
-      for (const b of backends) await IntegerSession.create(m, { backend: b as 'js' }).then((s) => s.run({ Input3: input() })).catch((e) => errors.push(e));
+      await InferenceSession.create(m).then((s) => s.runSync({ Input3: input() })).catch((e) => errors.push(e));
+      for (const b of backends) await IntegerSession.create(m, { backend: b as 'js' }).then((s) => s.runSync({ Input3: input() })).catch((e) => errors.push(e));
       expect(errors.length).toBe(1 + backends.length);
       for (const e of errors) {
         expect(e).toBeInstanceOf(OnnxPtqError);
