@@ -39,6 +39,10 @@ const TARGETS: Record<string, { file: string; qdq: boolean; light?: boolean; inp
   cls: { file: join(ocr, 'ch_ppocr_mobile_v2.0_cls_infer.onnx'), qdq: false, light: true, input: [1, 3, 48, 192] },
   det: { file: join(ocr, 'ch_PP-OCRv4_det_infer.onnx'), qdq: false, light: true, input: [1, 3, 64, 64] },
   rec: { file: join(ocr, 'ch_PP-OCRv4_rec_infer.onnx'), qdq: false, light: true, input: [1, 3, 48, 96] },
+  // Their QDQ forms (quantized by the child on two samples of the bound input size).
+  'cls-qdq': { file: join(ocr, 'ch_ppocr_mobile_v2.0_cls_infer.onnx'), qdq: true, light: true, input: [1, 3, 48, 192] },
+  'det-qdq': { file: join(ocr, 'ch_PP-OCRv4_det_infer.onnx'), qdq: true, light: true, input: [1, 3, 64, 64] },
+  'rec-qdq': { file: join(ocr, 'ch_PP-OCRv4_rec_infer.onnx'), qdq: true, light: true, input: [1, 3, 48, 96] },
 };
 
 // ---------------------------------------------------------------- mutations (shared by parent and child)

@@ -1,4 +1,4 @@
-// ASan+UBSan driver for the C ABI (cmake -DOPQ_SANITIZE=ON; see CMakeLists.txt). Calls the
+// ASan+UBSan driver for every entry of the C ABI (cmake -DOPQ_SANITIZE=ON; see CMakeLists.txt). Calls the
 // entry points with seeded random valid arguments (exact-size buffers, so any overread is an ASan
 // error) and with boundary ones (empty and tiny buffers, huge dimensions, bad leading dimensions,
 // NULL pointers), on every available variant and with and without a thread pool. A refusal is
@@ -14,6 +14,10 @@
 #include "onnxptq.h"
 #include "opq_conv.h"
 #include "opq_f32.h"
+#include "opq_qbinary.h"
+#include "opq_qlayout.h"
+#include "opq_qpool.h"
+#include "opq_qunary.h"
 
 namespace {
 
@@ -197,6 +201,112 @@ void ConvPoolF32(int32_t variant, opq_threadpool* pool, bool hostile) {
   Count(opq_pool2d_f32(&q, Int(0, 2), px_.data(), px_.size(), py_.data(), py_.size(), pw.data(), pw.size() * 8, variant));
 }
 
+// A size for a hostile call: usually the real one, sometimes a boundary value (never larger than the
+// buffer when it is a buffer's length: that would be the driver's own overread).
+size_t Len(size_t real, bool hostile) { return hostile && Coin() ? std::min(real, Boundary(real)) : real; }
+size_t Extent(size_t real, bool hostile) { return hostile && Coin() ? Boundary(real) : real; }
+
+// The elementwise, pooling and layout entries: qadd, qmul, lut, quantize/dequantize_linear, the
+// pools, concat and nearest resize, with exact-size buffers (random shapes) or boundary arguments.
+void Elementwise(int32_t variant, bool hostile) {
+  const bool sgn = Coin();
+  const int lo = sgn ? -128 : 0, hi = sgn ? 127 : 255;
+  // Broadcast binary ops on rank <= 4 shapes.
+  const size_t rank = 1 + Dim(3);
+  size_t as[OPQ_MAX_RANK] = {1, 1, 1, 1, 1, 1, 1, 1}, bs[OPQ_MAX_RANK] = {1, 1, 1, 1, 1, 1, 1, 1}, ys[OPQ_MAX_RANK];
+  size_t an = 1, bn = 1, yn = 1;
+  for (size_t i = 0; i < rank; ++i) {
+    const size_t d = 1 + Dim(6);
+    as[i] = Coin() ? d : 1;
+    bs[i] = Coin() ? d : 1;
+    ys[i] = std::max(as[i], bs[i]);
+    an *= as[i], bn *= bs[i], yn *= ys[i];
+  }
+  for (size_t i = 0; i < rank; ++i) {
+    as[i] = Extent(as[i], hostile);
+    bs[i] = Extent(bs[i], hostile);
+  }
+  auto a = Random<int8_t>(an, -128, 127), b = Random<int8_t>(bn, -128, 127);
+  std::vector<int8_t> y(yn);
+  opq_qadd_params ap{};
+  ap.mode = Int(0, 2);
+  ap.a_zero_point = Int(lo, hi), ap.b_zero_point = Int(lo, hi), ap.left_shift = Int(0, 22);
+  ap.a_multiplier = Int(0, std::numeric_limits<int32_t>::max()), ap.a_shift = Int(-31, 31);
+  ap.b_multiplier = Int(0, std::numeric_limits<int32_t>::max()), ap.b_shift = Int(-31, 31);
+  ap.output_multiplier = Int(0, std::numeric_limits<int32_t>::max()), ap.output_shift = Int(-31, 31);
+  ap.a_scale = 0.5f, ap.b_scale = 0.25f;
+  ap.output_min = lo, ap.output_max = hi, ap.output_zero_point = Int(lo, hi);
+  const size_t r = hostile && Coin() ? Boundary(rank) : rank;
+  Count(opq_qadd(std::min<size_t>(r, OPQ_MAX_RANK), as, bs, a.data(), Len(a.size(), hostile), b.data(), b.size(), sgn, &ap, y.data(),
+                 Len(y.size(), hostile), variant));
+  Requant rq1(1, sgn);
+  Count(opq_qmul(std::min<size_t>(r, OPQ_MAX_RANK), as, bs, a.data(), a.size(), Int(lo, hi), b.data(), Len(b.size(), hostile), Int(lo, hi), sgn,
+                 &rq1.rq, y.data(), Len(y.size(), hostile), variant));
+  // Table lookup, in place half the time.
+  auto table = Random<uint8_t>(256, 0, 255);
+  auto x = Random<uint8_t>(1 + Dim(300), 0, 255);
+  std::vector<uint8_t> ly(x.size());
+  Count(opq_lut(x.data(), x.size(), Extent(x.size(), hostile), table.data(), Len(table.size(), hostile), Coin() ? x.data() : ly.data(),
+                Len(x.size(), hostile), variant));
+  // Quantize / dequantize: per tensor, per axis or blocked.
+  const size_t outer = 1 + Dim(3), axis = 1 + Dim(9), inner = 1 + Dim(5), n = outer * axis * inner;
+  const size_t block = Coin() ? 0 : 1 + Dim(axis);
+  const size_t params = block ? outer * ((axis + block - 1) / block) * inner : (Coin() ? 1 : axis);
+  std::vector<float> fx(n), scale(params), fy(n);
+  for (auto& v : fx) v = std::uniform_real_distribution<float>(-10, 10)(rng);
+  for (auto& v : scale) v = std::uniform_real_distribution<float>(1e-3f, 1.0f)(rng);
+  auto zp = Random<int32_t>(params, lo, hi);
+  std::vector<int8_t> qy(n);
+  Count(opq_quantize_linear(fx.data(), Len(n, hostile), Extent(outer, hostile), axis, inner, scale.data(), zp.data(), params, block,
+                            qy.data(), qy.size(), sgn, variant));
+  Count(opq_dequantize_linear(qy.data(), qy.size(), sgn ? OPQ_DQ_INT8 : OPQ_DQ_UINT8, outer, Extent(axis, hostile), inner, scale.data(),
+                              zp.data(), params, block, fy.data(), Len(fy.size(), hostile), variant));
+  // Pools.
+  const size_t pn = 1 + Dim(1), pc = 1 + Dim(4), ph = 1 + Dim(12), pw = 1 + Dim(12), kh = 1 + Dim(3), kw = 1 + Dim(3);
+  const size_t sh = 1 + Dim(2), sw = 1 + Dim(2), pt = Dim(kh - 1), pl = Dim(kw - 1), pb = Dim(kh - 1), pr = Dim(kw - 1);
+  const int32_t ceil = Coin();
+  const size_t oh = opq_pool_output_size(ph, kh, sh, pt, pb, 1, ceil), ow = opq_pool_output_size(pw, kw, sw, pl, pr, 1, ceil);
+  auto px = Random<int8_t>(pn * pc * ph * pw, -128, 127);
+  std::vector<int8_t> py(std::max<size_t>(1, pn * pc * oh * ow));
+  Count(opq_qmaxpool(pn, pc, Extent(ph, hostile), pw, kh, Extent(kw, hostile), sh, sw, pt, pl, pb, pr, 1, 1, ceil, px.data(), px.size(), sgn,
+                     py.data(), Len(py.size(), hostile), variant));
+  Count(opq_qavgpool(pn, Extent(pc, hostile), ph, pw, kh, kw, Extent(sh, hostile), sw, pt, pl, pb, pr, 1, 1, ceil, Coin(), px.data(),
+                     Len(px.size(), hostile), sgn, Int(lo, hi), &rq1.rq, py.data(), py.size(), variant));
+  std::vector<int8_t> gy(pn * pc);
+  Count(opq_qglobal_maxpool(pn * pc, Extent(ph * pw, hostile), px.data(), px.size(), sgn, gy.data(), Len(gy.size(), hostile), variant));
+  Count(opq_qglobal_avgpool(Extent(pn * pc, hostile), ph * pw, px.data(), Len(px.size(), hostile), sgn, Int(lo, hi), &rq1.rq, gy.data(),
+                            gy.size(), variant));
+  // Concat of up to 3 inputs, each copied or requantized.
+  const size_t k = 1 + Dim(2), couter = 1 + Dim(3), cinner = 1 + Dim(4);
+  std::vector<std::vector<int8_t>> ins(k);
+  std::vector<const void*> ptrs(k);
+  std::vector<size_t> sizes(k), dims(k);
+  std::vector<int32_t> zps(k), req(k);
+  std::vector<Requant> rqs;
+  std::vector<opq_requant> rqv;
+  size_t total = 0;
+  for (size_t i = 0; i < k; ++i) {
+    dims[i] = 1 + Dim(4);
+    ins[i] = Random<int8_t>(couter * dims[i] * cinner, -128, 127);
+    ptrs[i] = ins[i].data(), sizes[i] = Len(ins[i].size(), hostile), zps[i] = Int(lo, hi), req[i] = Coin();
+    rqs.emplace_back(1, sgn);
+    total += dims[i];
+  }
+  for (auto& q : rqs) rqv.push_back(q.rq);
+  std::vector<int8_t> cy(couter * total * cinner);
+  Count(opq_qconcat(k, ptrs.data(), sizes.data(), dims.data(), zps.data(), req.data(), rqv.data(), Extent(couter, hostile), cinner, sgn,
+                    cy.data(), Len(cy.size(), hostile), variant));
+  // Nearest resize through index tables (valid indices, or out of range when hostile).
+  const size_t rnc = 1 + Dim(3), rh = 1 + Dim(8), rw = 1 + Dim(8), roh = 1 + Dim(16), row = 1 + Dim(16);
+  std::vector<int32_t> yi(roh), xi(row);
+  for (auto& v : yi) v = hostile && Coin() ? Int(-2, int32_t(rh) + 2) : Int(0, int32_t(rh) - 1);
+  for (auto& v : xi) v = Int(0, int32_t(rw) - 1);
+  auto rx = Random<int8_t>(rnc * rh * rw, -128, 127);
+  std::vector<int8_t> ry(rnc * roh * row);
+  Count(opq_qresize_nearest(rnc, rh, rw, roh, row, yi.data(), Len(yi.size(), hostile), xi.data(), xi.size(), rx.data(), rx.size(),
+                            ry.data(), Len(ry.size(), hostile), variant));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -216,12 +326,18 @@ int main(int argc, char** argv) {
       GemmF32(v, p, hostile);
       if (verbose) std::fprintf(stderr, "  conv/pool f32\n");
       ConvPoolF32(v, p, hostile);
+      if (verbose) std::fprintf(stderr, "  elementwise, pools, layout\n");
+      Elementwise(v, hostile);
     }
   }
   // Calls with NULL everywhere: refused, never dereferenced.
   Count(opq_qgemm(1, 1, 1, nullptr, 1, 1, 0, 0, nullptr, 1, 1, nullptr, 1, nullptr, 0, nullptr, nullptr, 1, 1, 0, nullptr, 0, -1));
   Count(opq_qconv2d_run(nullptr, nullptr, 0, nullptr, 0, 0, 0, nullptr, nullptr, 0, 0, nullptr, 0, nullptr));
   Count(opq_conv2d_f32(nullptr, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, -1));
+  Count(opq_qadd(1, nullptr, nullptr, nullptr, 1, nullptr, 1, 0, nullptr, nullptr, 1, -1));
+  Count(opq_lut(nullptr, 1, 1, nullptr, 256, nullptr, 1, -1));
+  Count(opq_qconcat(1, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 1, 1, 0, nullptr, 1, -1));
+  Count(opq_qresize_nearest(1, 1, 1, 1, 1, nullptr, 1, nullptr, 1, nullptr, 1, nullptr, 1, -1));
   opq_threadpool_destroy(pool);
   std::printf("opq_sanitize_driver: %zu calls, %zu refused, no sanitizer report\n", calls, refusals);
   return 0;
