@@ -107,7 +107,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   for (const s of status) {
     if (!wanted.includes(s.name)) continue;
     if (!s.loaded) { skipped.push({ executor: `int8 ${s.name}`, why: s.error ?? 'did not load' }); continue; }
-    const is = await IntegerSession.create(q, { backend: s.name as 'native' });
+    // A batch loop timed per image: on the calling thread (a worker adds a message round trip per run).
+    const is = await IntegerSession.create(q, { backend: s.name as 'native', runInWorker: false });
     const out = is.outputNames[0];
     const r = await measure(`int8 integer ${s.name}`, async (x) => (await is.run({ Input3: x }))[out].data as Float32Array, f.preds);
     if (first) r.row.identical = r.outs.every((o, i) => o.length === first![i].length && o.every((v, k) => Object.is(v, first![i][k])));

@@ -57,7 +57,8 @@ async function integerRunner(model: Model | string | Uint8Array, backend?: Backe
     | { create(m: unknown, o: unknown): Promise<{ outputNames: string[]; run(f: Feeds): Promise<Record<string, Tensor>> }> }
     | undefined;
   if (!IntegerSession) throw new OnnxPtqError('BACKEND_UNAVAILABLE', 'the integer executor is not available in this build; use executor "float" or "onnxruntime"');
-  const s = await IntegerSession.create(model, { backend, requantMode });
+  // A batch loop timed per sample: on the calling thread (a worker adds a message round trip per run).
+  const s = await IntegerSession.create(model, { backend, requantMode, runInWorker: false });
   const out = s.outputNames[0];
   return async (feeds) => (await s.run(feeds))[out].data as Float32Array;
 }
@@ -211,12 +212,12 @@ export async function crossCheckOnnxRuntime(quantSrc: Model | string | Uint8Arra
   let ours: { outputNames: string[]; run(f: Feeds): Promise<Record<string, Tensor>>; backend: { name: string } };
   let usedProbes = probes;
   try {
-    ours = await IntegerSession.create(model, { backend: opts.backend, requantMode }) as never;
+    ours = await IntegerSession.create(model, { backend: opts.backend, requantMode, runInWorker: false }) as never;
   } catch {
     // The executor could not expose the intermediate tensors: compare the graph outputs only.
     g.outputs = g.outputs.filter((o) => !probes.some((p) => p.tensor === o.name));
     usedProbes = [];
-    ours = await IntegerSession.create(model, { backend: opts.backend, requantMode }) as never;
+    ours = await IntegerSession.create(model, { backend: opts.backend, requantMode, runInWorker: false }) as never;
   }
   const theirs = await ortCall('INVALID_MODEL', 'the QDQ model', () => ort.InferenceSession.create(io.modelToBytes(model), { intraOpNumThreads: 1 }));
   // The LSB of a float graph output: the scale of the DequantizeLinear writing it, when there is one.
