@@ -23,6 +23,21 @@ if (t.dims.join() !== '1,3,48,192') throw new Error('syntheticTextSet: dims ' + 
 if (typeof m.analyze !== 'function' || typeof m.keepFloatAuto !== 'function' || typeof m.tryFixes !== 'function') throw new Error('analysis API missing');
 console.log('import ok; auto backend:', b.name, 'qgemm variant:', b.dispatch.qgemm);
 "
+# run() on a worker thread from the installed package (dist/runtime/worker/session-worker.js), float
+# and integer, against runSync on the calling thread.
+MNIST="$root/../shared/fixtures/models/mnist-8/model.onnx" node --input-type=module -e "
+import * as m from 'onnx-ptq';
+const x = new m.Tensor('float32', Float32Array.from({ length: 784 }, (_, i) => (i % 29) * 9), [1, 1, 28, 28]);
+const f = await m.InferenceSession.create(process.env.MNIST);
+const { model } = await m.quantize(process.env.MNIST, { calibration: [{ Input3: x }] });
+const q = await m.IntegerSession.create(model);
+for (const s of [f, q]) {
+  const a = (await s.run({ Input3: x }))[s.outputNames[0]].data, b = s.runSync({ Input3: x })[s.outputNames[0]].data;
+  if (a.length !== b.length || a.some((v, i) => v !== b[i])) throw new Error('run() on the worker differs from runSync()');
+  await s.release();
+}
+console.log('run() on a worker thread: float and integer sessions match runSync');
+"
 npx onnx-ptq backends --json > backends.json
 node -e '
 const r = JSON.parse(require("fs").readFileSync("backends.json", "utf8"));
