@@ -17,16 +17,31 @@ interface Pending {
 /** Releases the runner of a session that was garbage-collected without release(). */
 export const runnerFinalizer = new FinalizationRegistry<SessionRunner>((r) => void r.release());
 
+/**
+ * The parent's node options, less those a worker started from a file refuses: a parent run as
+ * `node --input-type=module -e ...` made every worker fail to start.
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--input-type') i++;
+    else if (!argv[i]!.startsWith('--input-type=')) out.push(argv[i]!);
+  }
+  return out;
+}
+
 /** Starts the worker script next to this module: compiled JS, or TypeScript through tsx (tests, tsx scripts). */
 function startWorker(init: WorkerInit): Worker {
   const here = import.meta.url;
+  const execArgv = workerExecArgv();
   if (here.endsWith('.ts')) {
     const url = new URL('./session-worker.ts', here).href;
     // Worker execArgv does not carry module hooks in Node 20: register tsx inside the worker.
     const code = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); });`;
-    return new Worker(code, { eval: true, workerData: init });
+    return new Worker(code, { eval: true, workerData: init, execArgv });
   }
-  return new Worker(new URL('./session-worker.js', here), { workerData: init });
+  return new Worker(new URL('./session-worker.js', here), { workerData: init, execArgv });
 }
 
 export class SessionRunner {
