@@ -119,7 +119,6 @@ export class InferenceSession {
     check(!(opts.runInWorker === true && opts.registry), 'INVALID_OPTION', 'runInWorker: a custom registry holds functions that cannot run on a worker thread; use runInWorker: false');
     if ((opts.runInWorker ?? !opts.registry) && workerSource) {
       this.runner = new SessionRunner('InferenceSession', workerSource);
-      runnerFinalizer.register(this, this.runner, this);
     }
   }
 

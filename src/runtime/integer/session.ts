@@ -120,8 +120,6 @@ export class IntegerSession {
     for (const k of keep) this.lastUse.delete(k);
     if (opts.runInWorker !== false && workerSource) {
       this.runner = new SessionRunner('IntegerSession', workerSource);
-      // A session dropped without release() must not leave its worker thread behind.
-      runnerFinalizer.register(this, this.runner, this);
     }
   }
 

@@ -50,6 +50,7 @@ export class SessionRunner {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private released = false;
+  private registered = false;
   /** Fails the start in progress (release() while the worker is still loading). */
   private abortStart: ((e: unknown) => void) | undefined;
 
@@ -58,6 +59,12 @@ export class SessionRunner {
 
   run(owner: object, feeds: ReadonlyMap<string, Tensor>, outputs?: string[]): Promise<Record<string, Tensor>> {
     if (this.released) return Promise.reject(new OnnxPtqError('INVALID_ARGUMENT', `${this.label} was released; create a new session to run`));
+    // Registered at the first run, when there is a worker to stop: a session that never calls run()
+    // (create, runSync, drop) costs the finalizer nothing.
+    if (!this.registered) {
+      runnerFinalizer.register(owner, this, owner);
+      this.registered = true;
+    }
     const wire: Record<string, WireTensor> = {};
     for (const [k, t] of feeds) wire[k] = toWire(t);
     return this.start().then(
