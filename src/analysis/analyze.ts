@@ -14,6 +14,7 @@
  * logits, and on probabilities the SQNR is set by the few samples near the decision boundary. Top-1
  * agreement is the same either way (softmax keeps the order).
  */
+import { softmaxLogits } from '../ir/output-chain.js';
 import { OnnxPtqError } from '../errors.js';
 import type { Model } from '../ir/graph.js';
 import { loadModel } from '../onnx/io.js';
@@ -156,7 +157,6 @@ export function argmax(d: ArrayLike<number>): number {
   return b;
 }
 
-const SHAPE_ONLY = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
 
 /**
  * The tensor the model's output is measured on: the first graph output, or the input of the
@@ -167,13 +167,8 @@ const SHAPE_ONLY = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Ident
 export function measuredOutput(model: Model): string {
   const out = model.graph.outputs[0]?.name;
   if (out === undefined) throw new OnnxPtqError('INVALID_MODEL', 'the model has no outputs');
-  const producer = new Map(model.graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
-  const skipShapes = (t: string) => {
-    for (let p = producer.get(t); p && SHAPE_ONLY.has(p.opType) && p.inputs[0]; p = producer.get(t)) t = p.inputs[0];
-    return t;
-  };
-  const sm = producer.get(skipShapes(out));
-  return sm && (sm.opType === 'Softmax' || sm.opType === 'LogSoftmax') && sm.inputs[0] ? skipShapes(sm.inputs[0]) : out;
+  const logits = softmaxLogits(model.graph, out);
+  return logits.length ? logits[logits.length - 1]! : out;
 }
 
 function floatData(t: Tensor | undefined, what: string): Float32Array {

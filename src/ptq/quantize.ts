@@ -33,11 +33,10 @@ import { accumulateProbe, addBiasProbes, corrections, type BiasProbe } from './b
 import { Tensor } from '../tensor.js';
 import { upgradeOpset } from './opset.js';
 import { firstNonFinite } from '../util/finite.js';
+import { softmaxLogits, throughShapes } from '../ir/output-chain.js';
 
 /** Ops whose output range the op itself bounds: their outputs are never clipped by an observer. */
 const SATURATING = new Set(['Sigmoid', 'HardSigmoid', 'Tanh', 'Softmax']);
-/** Ops that only reshape: a graph output's value read through them is the same value. */
-const SHAPE_ONLY = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
 
 export interface ActivationReport {
   tensor: string;
@@ -156,35 +155,29 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     for (const t of toCalibrate) state.ranges.set(t, r.observers.get(t)!.range(target));
     // Graph inputs and outputs: observed range unless clipGraphIO (options.ts says why). The logits
     // of a final Softmax count as an output: the class a user reads is their argmax.
-    const io = new Set([...model.graph.inputs, ...model.graph.outputs].map((v) => v.name));
-    const producerOf = new Map(model.graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
-    for (const o of model.graph.outputs) {
-      let p = producerOf.get(o.name);
-      while (p && !p.domain && SHAPE_ONLY.has(p.opType) && p.inputs[0]) {
-        io.add(p.inputs[0]);
-        p = producerOf.get(p.inputs[0]);
-      }
-      if (!p || p.domain || (p.opType !== 'Softmax' && p.opType !== 'LogSoftmax')) continue;
-      for (let t: string | undefined = p.inputs[0]; t; ) {
-        io.add(t);
-        const q = producerOf.get(t);
-        t = q && !q.domain && SHAPE_ONLY.has(q.opType) ? q.inputs[0] : undefined;
-      }
-    }
-    for (const t of toCalibrate) {
-      if (!io.has(t) && ![...plan.aliases].some(([a, src]) => src === t && io.has(a))) continue;
+    const g0 = model.graph;
+    const io = new Set([...g0.inputs.map((v) => v.name), ...g0.outputs.flatMap((o) => [...throughShapes(g0, o.name), ...softmaxLogits(g0, o.name)])]);
+    for (const [a, src] of plan.aliases) if (io.has(a)) io.add(src);
+    const clipped = (t: string) => {
       const o = r.observers.get(t)!, rg = state.ranges.get(t)!;
-      if (rg.min <= o.observedMin && rg.max >= o.observedMax) continue;
-      if (!opts.clipGraphIO) state.ranges.set(t, { min: Math.min(0, o.observedMin), max: Math.max(0, o.observedMax) });
+      return rg.min > o.observedMin || rg.max < o.observedMax;
+    };
+    const keepObserved = (t: string) => {
+      const o = r.observers.get(t)!;
+      state.ranges.set(t, { min: Math.min(0, o.observedMin), max: Math.max(0, o.observedMax) });
+    };
+    for (const t of toCalibrate) {
+      if (!io.has(t) || !clipped(t)) continue;
+      const o = r.observers.get(t)!, rg = state.ranges.get(t)!;
+      if (!opts.clipGraphIO) keepObserved(t);
       else warnings.push(`graph input/output '${t}' clipped by the ${opts.observer} observer from [${o.observedMin.toPrecision(4)}, ${o.observedMax.toPrecision(4)}] to [${rg.min.toPrecision(4)}, ${rg.max.toPrecision(4)}] (clipGraphIO)`);
     }
     // Outputs of saturating ops keep their observed range (options.ts, `observer`, says why).
+    const producer = new Map(g0.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
     for (const t of toCalibrate) {
-      const p = producerOf.get(t);
+      const p = producer.get(t);
       const bounded = p && !p.domain && (SATURATING.has(p.opType) || (p.opType === 'Clip' && !!p.inputs[1] && !!p.inputs[2]));
-      if (!bounded) continue;
-      const o = r.observers.get(t)!, rg = state.ranges.get(t)!;
-      if (rg.min > o.observedMin || rg.max < o.observedMax) state.ranges.set(t, { min: Math.min(0, o.observedMin), max: Math.max(0, o.observedMax) });
+      if (bounded && clipped(t)) keepObserved(t);
     }
     // Parameter passes: the sign map decides types, then parameters, then joins and shifts.
     if (want('sign-map')) passes.push(new SignMapPass(popts('sign-map'), state).apply(model));
