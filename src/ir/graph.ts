@@ -142,6 +142,23 @@ export class Graph {
   }
 
   /** A value name not used anywhere in the graph, starting with `base`. */
+  /**
+   * Every value this graph reads: node inputs, graph outputs, and the outer-scope values its
+   * subgraphs (If/Loop/Scan bodies) read. An initializer not in the set is dead weight.
+   */
+  readNames(): Set<string> {
+    const used = new Set<string>();
+    for (const o of this.outputs) used.add(o.name);
+    for (const n of this.nodes) {
+      for (const i of n.inputs) if (i) used.add(i);
+      for (const a of n.attributes.values()) {
+        const subs = a.type === 'graph' ? [a.value] : a.type === 'graphs' ? a.value : [];
+        for (const sg of subs) for (const v of sg.readNames()) used.add(v);
+      }
+    }
+    return used;
+  }
+
   uniqueName(base: string): string {
     const used = this.allValueNames();
     if (!used.has(base)) return base;

@@ -152,12 +152,15 @@ export function modelToProto(model: Model): Msg {
   return m;
 }
 
+/** Initializers are written only when something reads them (a node, a subgraph, a graph output) or they are graph inputs: onnxruntime warns about each unread one, and folded-away weights would otherwise double the file. */
 export function graphToProto(g: Graph): Msg {
+  const read = g.readNames();
+  for (const v of g.inputs) read.add(v.name);
   return {
     name: g.name,
     doc_string: g.docString ?? '',
     node: g.nodes.map(nodeToProto),
-    initializer: [...g.initializers].map(([name, t]) => tensorToProto(t, name)),
+    initializer: [...g.initializers].filter(([name]) => read.has(name)).map(([name, t]) => tensorToProto(t, name)),
     input: g.inputs.map(valueInfoToProto),
     output: g.outputs.map(valueInfoToProto),
     value_info: [...g.valueInfo.values()].map(valueInfoToProto),

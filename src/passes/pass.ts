@@ -74,11 +74,9 @@ export function putInit(g: Graph, base: string, data: Float32Array, dims: readon
   return name;
 }
 
-/** Removes initializers nobody reads any more. */
+/** Removes initializers nobody reads any more (Graph.readNames says who reads). */
 export function dropUnusedInits(g: Graph): void {
-  const used = new Set<string>();
-  for (const n of g.nodes) for (const i of n.inputs) used.add(i);
-  for (const o of g.outputs) used.add(o.name);
+  const used = g.readNames();
   const removed = new Set<string>();
   for (const k of [...g.initializers.keys()]) {
     if (!used.has(k)) {
