@@ -11,8 +11,7 @@ import { cloneModel } from '../runtime/session.js';
 import { Tensor } from '../tensor.js';
 import { intAttr } from '../passes/pass.js';
 import { inferAndFold } from '../ir/infer.js';
-import { FoldBatchNormPass } from '../passes/fold-batchnorm.js';
-import { FoldBiasAddPass } from '../passes/fold-bias-add.js';
+import { foldIntoLayers } from '../ptq/quantize.js';
 import { EqualizationPass } from '../passes/equalization.js';
 
 export const LAYER_OPS = new Set(['Conv', 'Gemm', 'MatMul', 'ConvTranspose']);
@@ -185,8 +184,7 @@ export function foldedFloatLayers(floatModel: Model, quantModel?: Model): Map<st
   const m = cloneModel(floatModel);
   m.graph.inputs = m.graph.inputs.filter((v) => !m.graph.initializers.has(v.name));
   const { types } = inferAndFold(m, { fold: true });
-  new FoldBatchNormPass().apply(m);
-  new FoldBiasAddPass({}, types).apply(m);
+  foldIntoLayers(m, types, true);
   // Weight-changing passes recorded in the quantized model: its float layers must compute with the
   // same transformed weights, or enabled and disabled layers would not fit together. Equalization
   // (from weights alone) is replayed; passes that cannot be replayed from the float model alone

@@ -65,6 +65,12 @@ export interface QuantizeOptions {
    */
   allowNonFinite: boolean;
   /**
+   * Fail (FLOAT_FALLBACK, naming the node and why; no model returned) when any node of the
+   * quantized model would run in float in IntegerSession. Default false: such nodes are allowed
+   * and IntegerSession.loweringReport() / `onnx-ptq inspect` list them.
+   */
+  strictInteger: boolean;
+  /**
    * Empirical bias correction of weight rounding (Nagel et al. 2019), measured during calibration
    * (skipped when there is no calibration data). Default true: on super-resolution-10 it takes the
    * int8 output from 29.1 to 39.3 dB PSNR, for one extra layer evaluation per layer while calibrating.
@@ -106,6 +112,7 @@ export const DEFAULT_QUANTIZE_OPTIONS: Readonly<QuantizeOptions> = Object.freeze
   requantMode: 'fixed-point',
   calibrationSamples: 0,
   allowNonFinite: false,
+  strictInteger: false,
   biasCorrection: true,
   foldBatchNorm: true,
   fuseHardSwish: true,
@@ -137,7 +144,7 @@ export function resolveQuantizeOptions(user: Record<string, unknown> = {}, sourc
   int('activationBits', 2, 8);
   int('weightGroupSize', 1, 1 << 24);
   int('calibrationSamples', 0, 1 << 30);
-  for (const k of ['clipGraphIO', 'weightSymmetric', 'activationSigned', 'activationSymmetric', 'weightOnly', 'keepFirstLayerFloat', 'keepLastLayerFloat', 'noRounding', 'foldBatchNorm', 'fuseHardSwish', 'biasCorrection', 'allowNonFinite'] as const) bool(k);
+  for (const k of ['clipGraphIO', 'weightSymmetric', 'activationSigned', 'activationSymmetric', 'weightOnly', 'keepFirstLayerFloat', 'keepLastLayerFloat', 'noRounding', 'foldBatchNorm', 'fuseHardSwish', 'biasCorrection', 'allowNonFinite', 'strictInteger'] as const) bool(k);
   oneOf('weightGranularity', ['per-tensor', 'per-channel', 'per-group']);
   oneOf('observer', OBSERVER_KINDS);
   oneOf('requantMode', REQUANT_MODES);

@@ -5,7 +5,8 @@
  *    activation input and their output; a Relu (or Clip) that is the layer output's only reader is
  *    fused, so the output point moves after it (integer executors clamp in the integer domain);
  *  - ops with an integer form of their own (Add, Mul, Concat, AveragePool, GlobalAveragePool,
- *    Sigmoid, HardSigmoid, HardSwish, Tanh, LeakyRelu, Relu, Clip) quantize inputs and output;
+ *    Sigmoid, HardSigmoid, HardSwish, Tanh, LeakyRelu, Relu, Clip) quantize inputs and output; a
+ *    constant operand of Add/Mul (a learnable scale or shift) is quantized from its values;
  *  - data-movement ops (Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Identity, Dropout,
  *    MaxPool, GlobalMaxPool, Slice, Pad, Resize nearest, DepthToSpace, SpaceToDepth) pass a
  *    quantized input through: their output is quantized with the input's own parameters
@@ -20,6 +21,7 @@ export const COMPUTE_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
 export const REQUANT_OPS = new Set(['Add', 'Mul', 'Concat', 'AveragePool', 'GlobalAveragePool', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'LeakyRelu', 'Relu', 'Clip']);
 export const PASS_THROUGH_OPS = new Set(['Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout', 'MaxPool', 'GlobalMaxPool', 'Slice', 'Pad', 'Resize', 'DepthToSpace', 'SpaceToDepth']);
 const FUSABLE = new Set(['Relu', 'Clip']);
+const BINARY_OPS = new Set(['Add', 'Mul']);
 
 export interface QuantPlan {
   /** Compute layers whose weights are quantized. */
@@ -30,6 +32,12 @@ export interface QuantPlan {
   aliases: Map<string, string>;
   /** Nodes kept in float, with why. */
   keptFloat: { node: string; why: string }[];
+  /**
+   * Float constants read by ops with an integer form (Add/Mul by a learnable scale or shift that no
+   * fold could absorb): each is quantized from its own values (8 bits, per tensor) and read through
+   * a DequantizeLinear, so the op runs integer (qadd/qmul with a broadcast operand).
+   */
+  parameters: { tensor: string; node: Node }[];
 }
 
 function isFloatActivation(g: Graph, types: ReadonlyMap<string, TypeInfo>, name: string): boolean {
@@ -87,6 +95,7 @@ export function planQuantization(model: Model, types: ReadonlyMap<string, TypeIn
 
   const layers = computes.filter((n) => !keep.has(n));
   const marked = new Set<string>();
+  const parameters: { tensor: string; node: Node }[] = [];
   const fusedAway = new Set<Node>();
   if (!opts.weightOnly) {
     for (const n of order) {
@@ -103,6 +112,9 @@ export function planQuantization(model: Model, types: ReadonlyMap<string, TypeIn
       if (keep.has(n) || n.domain !== '' || !REQUANT_OPS.has(n.opType) || fusedAway.has(n)) continue;
       for (const i of n.inputs) if (isFloatActivation(g, types, i)) marked.add(i);
       if (isFloatActivation(g, types, n.outputs[0])) marked.add(n.outputs[0]);
+      if (BINARY_OPS.has(n.opType) && n.inputs.some((i) => isFloatActivation(g, types, i))) {
+        for (const i of n.inputs) if (g.initializers.get(i)?.dtype === 'float32') parameters.push({ tensor: i, node: n });
+      }
     }
   }
   // Data-movement outputs inherit their input's parameters, in graph order so chains resolve.
@@ -120,5 +132,6 @@ export function planQuantization(model: Model, types: ReadonlyMap<string, TypeIn
     calibrated: order.flatMap((n) => n.outputs).filter((t) => marked.has(t)).concat(g.inputs.map((i) => i.name).filter((t) => marked.has(t))),
     aliases,
     keptFloat: [...keep].map(([n, why]) => ({ node: n.name || n.outputs[0], why })),
+    parameters,
   };
 }

@@ -69,6 +69,33 @@ export function insertActivationQdq(g: Graph, t: string, p: ActivationParams): v
   g.insertAfter(qn, dqn);
 }
 
+/**
+ * A float constant operand of an integer-form op (plan.parameters): quantized per tensor from its
+ * own range [min(0, c), max(0, c)] with the 8-bit type of the op's activations (a scalar is then
+ * exact: q = qmin or qmax), stored as an 8-bit initializer and read by `node` through a
+ * DequantizeLinear. `pow2` rounds the scale up to a power of two (single-shift mode, where every
+ * multiplier must stay a power of two). Returns the parameters used.
+ */
+export function insertParameterDq(g: Graph, tensor: string, node: Node, signed: boolean, pow2: boolean): ActivationParams {
+  const c = g.initializers.get(tensor)!;
+  const d = c.data as Float32Array;
+  let lo = 0, hi = 0;
+  for (const v of d) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  let p = computeParams([lo], [hi], { bits: 8, signed, symmetric: false, granularity: 'per-tensor' });
+  if (pow2) {
+    const s = 2 ** Math.ceil(Math.log2(p.scale[0]!));
+    p = { ...p, scale: Float32Array.of(s), zeroPoint: Int32Array.of(Math.min(p.qmax, Math.max(p.qmin, roundHalfEven(p.qmin - lo / s)))) };
+  }
+  const ap: ActivationParams = { scale: p.scale[0]!, zeroPoint: p.zeroPoint[0]!, signed };
+  const q = addInit(g, `${tensor}_quantized`, new Tensor(signed ? 'int8' : 'uint8', quantizeTensor(d, c.dims, p), c.dims));
+  const sc = addInit(g, `${tensor}_scale`, scalar('float32', ap.scale));
+  const z = addInit(g, `${tensor}_zero_point`, scalar(signed ? 'int8' : 'uint8', ap.zeroPoint));
+  const out = g.uniqueName(`${tensor}_dequantized`);
+  g.insertBefore(node, makeNode('DequantizeLinear', [q, sc, z], [out], {}, g.uniqueName(`${tensor}_DequantizeLinear`)));
+  node.inputs = node.inputs.map((i) => (i === tensor ? out : i));
+  return ap;
+}
+
 /** The output-channel axis of a layer's weight. */
 export function weightAxis(n: Node): number {
   if (n.opType === 'Conv') return 0;

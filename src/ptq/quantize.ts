@@ -11,13 +11,15 @@ import { createRequire } from 'node:module';
 import { OnnxPtqError } from '../errors.js';
 import type { Graph, Model } from '../ir/graph.js';
 import { inferAndFold } from '../ir/infer.js';
-import { loadModel } from '../onnx/io.js';
+import type { TypeInfo } from '../ops/index.js';
+import { loadModel, modelToBytes } from '../onnx/io.js';
+import { statSync } from 'node:fs';
 import { cloneModel } from '../runtime/session.js';
 import { fakeQuantize, paramsForRange } from '../quant/scheme.js';
 import { FoldBatchNormPass } from '../passes/fold-batchnorm.js';
 import { FoldBiasAddPass } from '../passes/fold-bias-add.js';
 import { FuseHardSwishPass } from '../passes/fuse-hardswish.js';
-import type { PassReport } from '../passes/pass.js';
+import { dropUnusedInits, type PassReport } from '../passes/pass.js';
 import { EqualizationPass } from '../passes/equalization.js';
 import { LayerSplitPass } from '../passes/layer-split.js';
 import { SignMapPass } from '../passes/sign-map.js';
@@ -28,10 +30,11 @@ import type { QuantState } from '../passes/quant-state.js';
 import { calibrate, type CalibrationData, type Feeds } from './calibrate.js';
 import { resolveQuantizeOptions, type QuantizeOptions } from './options.js';
 import { planQuantization } from './plan.js';
-import { insertActivationQdq, layerWeightFakeQuant, layerWeightParams, quantizeLayerWeights, type ActivationParams, type LayerReport } from './qdq-export.js';
+import { insertActivationQdq, insertParameterDq, layerWeightFakeQuant, layerWeightParams, quantizeLayerWeights, type ActivationParams, type LayerReport } from './qdq-export.js';
 import { accumulateProbe, addBiasProbes, corrections, type BiasProbe } from './bias-correction.js';
 import { Tensor } from '../tensor.js';
 import { upgradeOpset } from './opset.js';
+import { IntegerSession } from '../runtime/integer/session.js';
 import { firstNonFinite } from '../util/finite.js';
 import { softmaxLogits, throughShapes } from '../ir/output-chain.js';
 
@@ -63,6 +66,8 @@ export interface QuantizeReport {
   opset: { from: number; to: number };
   /** Things the user should know (e.g. a graph input or output clipped by the observer, with clipGraphIO). */
   warnings: string[];
+  /** Encoded ONNX sizes in bytes: the float model as given, and the quantized model as saveModel writes it (without external data). */
+  size: { floatBytes: number; quantizedBytes: number };
 }
 
 export interface QuantizeResult {
@@ -81,10 +86,25 @@ export type QuantizeInput = Partial<QuantizeOptions> & {
 // both src/ptq/ and dist/ptq/).
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
+/**
+ * The folds of step 1: constant Add/Sub/Mul/Div and BatchNormalization after a layer, into it.
+ * Bias/scale folds run on both sides of the BN fold, for chains in either order (PP-OCRv4 det's
+ * head: ConvTranspose -> Add(bias) -> BatchNormalization). analyze's float layers replay the same.
+ */
+export function foldIntoLayers(model: Model, types: ReadonlyMap<string, TypeInfo>, batchNorm: boolean): PassReport[] {
+  const out = [new FoldBiasAddPass({}, types).apply(model)];
+  if (batchNorm) {
+    out.push(new FoldBatchNormPass().apply(model));
+    if (out[1]!.changed) out.push(new FoldBiasAddPass({}, types).apply(model));
+  }
+  return out;
+}
+
 export async function quantize(source: Model | string | Uint8Array, input: QuantizeInput = {}): Promise<QuantizeResult> {
   const { calibration, calibrationTotal, ...rest } = input;
   const opts = resolveQuantizeOptions(rest);
   const model = typeof source === 'string' || source instanceof Uint8Array ? loadModel(source) : cloneModel(source);
+  const floatBytes = source instanceof Uint8Array ? source.length : typeof source === 'string' ? statSync(source).size : modelToBytes(model).length;
   if (!opts.weightOnly && !calibration) {
     throw new OnnxPtqError('INVALID_DATA', 'quantize: calibration data is required (or set weightOnly: true)');
   }
@@ -94,9 +114,8 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
   // Fold constants (exporter shape subgraphs) without binding dynamic dimensions: the exported model keeps them.
   let { types } = inferAndFold(model, { fold: true });
   const passes: PassReport[] = [];
-  if (opts.foldBatchNorm) passes.push(new FoldBatchNormPass().apply(model));
+  passes.push(...foldIntoLayers(model, types, opts.foldBatchNorm));
   if (opts.fuseHardSwish) passes.push(new FuseHardSwishPass().apply(model));
-  passes.push(new FoldBiasAddPass({}, types).apply(model));
   const want = (p: PassName) => opts.passes.includes(p);
   const popts = (p: PassName) => (opts.passOptions[p] ?? {}) as Record<string, never>;
   // Phase 0: float-graph passes, in the listed order.
@@ -244,12 +263,20 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     const { params: _p, ...rep } = quantizeLayerWeights(g, n, weightScheme, params.get(plan.aliases.get(n.inputs[0]) ?? n.inputs[0]), opts.noRounding, state.weightScale.get(n));
     layers.push(rep);
   }
+  // Before the activations' Q/DQ, which renames each producer's output.
+  for (const { tensor, node } of plan.parameters) {
+    // The op's own 8-bit type (its output's, else its activation input's): qadd/qmul need one type.
+    const ref = params.get(node.outputs[0]!) ?? node.inputs.map((i) => params.get(plan.aliases.get(i) ?? i)).find(Boolean);
+    if (ref) insertParameterDq(g, tensor, node, ref.signed, state.requantMode === 'shift');
+  }
   for (const [t, p] of params) insertActivationQdq(g, t, p);
   for (const [t, src] of plan.aliases) {
     const p = params.get(src);
     if (p) insertActivationQdq(g, t, p);
   }
   g.sortTopologically();
+  // Folded-away float weights and quantized constants' float originals: nothing reads them.
+  dropUnusedInits(g);
   g.validate();
   checkFiniteParameters(g);
   model.metadata.set('onnx_ptq.version', VERSION);
@@ -260,9 +287,11 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
   model.metadata.set('onnx_ptq.passes', JSON.stringify(passes.filter((p) => p.changed).map((p) => p.pass)));
   model.producerName = 'onnx-ptq';
   model.producerVersion = VERSION;
+  // Lowered on the js backend: the plan (and so the float fallbacks) is the same on every backend.
+  if (opts.strictInteger) void IntegerSession.createSync(model, { backend: 'js', runInWorker: false, strictInteger: true }).release();
   return {
     model,
-    report: { options: opts, passes, calibration: { ...calib, observer: opts.observer }, activations, layers, keptFloat: plan.keptFloat, biasCorrected: corrected, opset, warnings },
+    report: { options: opts, passes, calibration: { ...calib, observer: opts.observer }, activations, layers, keptFloat: plan.keptFloat, biasCorrected: corrected, opset, warnings, size: { floatBytes, quantizedBytes: modelToBytes(model).length } },
   };
 }
 

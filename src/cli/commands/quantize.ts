@@ -24,6 +24,8 @@ options (a --config JSON file takes the same keys as the API's QuantizeOptions; 
   --keep-float a,b             keep these nodes in float
   --requant-mode fixed-point|float|shift
   --no-rounding                PTQ without rounding (debug: separates rounding from clipping error)
+  --strict-integer             fail (no file written) if any node of the result would run in float in
+                               the integer executor, naming the node and why (default: allowed, listed by inspect)
   --passes a,b                 passes, in order: layer-split, equalization, bias-correction,
                                sign-map, joining-nodes, single-shift (their options: "passOptions" in --config)
   --json                       print the report summary as JSON
@@ -41,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     samples: { type: 'string' }, observer: { type: 'string' }, granularity: { type: 'string' }, 'group-size': { type: 'string' },
     'weight-bits': { type: 'string' }, 'activation-bits': { type: 'string' }, 'weight-only': { type: 'boolean' },
     'keep-first': { type: 'boolean' }, 'keep-last': { type: 'boolean' }, 'keep-float': { type: 'string' },
-    'requant-mode': { type: 'string' }, 'no-rounding': { type: 'boolean' }, passes: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' },
+    'requant-mode': { type: 'string' }, 'no-rounding': { type: 'boolean' }, 'strict-integer': { type: 'boolean' }, passes: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' },
     ...DATA_OPTIONS,
   });
   if (values.help) {
@@ -68,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
     keepFloat: values['keep-float'] ? String(values['keep-float']).split(',') : undefined,
     requantMode: values['requant-mode'],
     noRounding: values['no-rounding'],
+    strictInteger: values['strict-integer'],
     passes: values.passes !== undefined ? String(values.passes).split(',').map((p) => p.trim()).filter(Boolean) : undefined,
   };
   const options = { ...config, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) };
@@ -91,10 +94,13 @@ export async function main(argv: string[]): Promise<number> {
     calibrationSamples: report.calibration.samples, calibrationSeconds: +report.calibration.seconds.toFixed(3),
     keptFloat: report.keptFloat, passes: report.passes.filter((p) => p.changed).map((p) => `${p.pass} (${p.changed})`), warnings: report.warnings,
     skipped: report.passes.flatMap((p) => (p.skipped ?? []).map((k) => `${p.pass}: ${k}`)),
+    size: report.size,
   };
   if (values.json) console.log(JSON.stringify(summary, null, 2));
   else if (!values.quiet) {
     console.log(`wrote ${out}: ${summary.layers} layers with int${report.options.weightBits} weights (${report.options.weightGranularity}), ${summary.activations} activations calibrated on ${summary.calibrationSamples} samples (${report.options.observer}) in ${summary.calibrationSeconds}s`);
+    const { floatBytes, quantizedBytes } = report.size;
+    console.log(`size: ${floatBytes.toLocaleString('en-US')} bytes float -> ${quantizedBytes.toLocaleString('en-US')} bytes quantized (${(quantizedBytes / floatBytes).toFixed(2)}x)`);
     if (summary.passes.length) console.log(`passes: ${summary.passes.join(', ')}`);
     for (const w of report.warnings) console.log(`warning: ${w}`);
     for (const p of report.passes) for (const k of p.skipped ?? []) console.log(`${p.pass}: skipped ${k}`);
