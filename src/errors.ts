@@ -8,6 +8,7 @@ export type OnnxPtqErrorCode =
   | 'BACKEND_UNAVAILABLE' // a forced backend could not be loaded, or none could
   | 'INVALID_MODEL' // the file is not a well-formed ONNX model
   | 'UNSUPPORTED_OP' // the model uses an op (or an op form) onnx-ptq does not implement
+  | 'FLOAT_FALLBACK' // strictInteger: a node of a quantized model would run in float
   | 'SHAPE_MISMATCH' // shapes or dtypes that do not fit together
   | 'INVALID_INPUT' // session feeds: wrong names, shapes or dtypes
   | 'IO_ERROR' // a file that cannot be read or written

@@ -14,6 +14,9 @@ import { loweringFor } from './lower/registry.js';
 
 export { quantizeScalar, type LowerOptions, type LoweringEntry, type Step, type Values } from './lower/context.js';
 
+const SHAPE_OPS = new Set(['Cast', 'Slice', 'Concat', 'Gather', 'Unsqueeze', 'Squeeze', 'Reshape', 'Add', 'Sub', 'Mul', 'Div', 'Equal', 'Where', 'ConstantOfShape', 'Range', 'Identity', 'ReduceProd', 'Max', 'Min']);
+const isIntegerConst = (t: Tensor | undefined) => !!t && (t.dtype === 'int64' || t.dtype === 'int32' || t.dtype === 'bool');
+
 export class Lowering extends LowerContext {
   lower(): void {
     const order = this.graph.topologicalOrder();
@@ -42,8 +45,24 @@ export class Lowering extends LowerContext {
     const impl = this.opts.registry.get(node.opType, node.domain);
     if (!impl) throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: op ${node.domain ? node.domain + '::' : ''}${node.opType} has no integer lowering (${reason}) and no float implementation`);
     const ctx = this.ctx(node);
-    this.record(node, { execution: 'float', reason });
+    if (this.isShapeArithmetic(node)) {
+      for (const o of node.outputs) if (o) this.shapeValues.add(o);
+      this.record(node, { execution: 'shape', reason: 'arithmetic on tensor dimensions' });
+    } else this.record(node, { execution: 'float', reason });
     this.push(node, node.inputs, node.outputs, (values) => runImpl(impl, ctx, node, values));
+  }
+
+  /**
+   * Shape reads only its input's dimensions; Cast, Slice, Concat, Gather, Unsqueeze, ... whose inputs
+   * are all such values or integer constants compute on dimensions too (exporters' dynamic Reshape
+   * targets). Neither touches activation data, so neither is a float fallback.
+   */
+  private isShapeArithmetic(node: Node): boolean {
+    if (node.domain !== '') return false;
+    if (node.opType === 'Shape' || node.opType === 'Size') return true;
+    if (!SHAPE_OPS.has(node.opType)) return false;
+    const ins = node.inputs.filter(Boolean);
+    return ins.some((i) => this.shapeValues.has(i)) && ins.every((i) => this.shapeValues.has(i) || isIntegerConst(this.consts.get(i)));
   }
 
   private boundary(node: Node): void {

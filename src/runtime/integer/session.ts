@@ -39,9 +39,15 @@ export interface IntegerSessionOptions {
   arenaLimitBytes?: number;
   /** Accept NaN and infinities in float feeds (default false: such a feed is refused with INVALID_INPUT). */
   allowNonFinite?: boolean;
+  /**
+   * Refuse a model any node of which would run in float (default false: such nodes run on the float
+   * engine between a dequantize and a requantize, and loweringReport() says why). true: creation
+   * fails with FLOAT_FALLBACK naming the first such node and its reason.
+   */
+  strictInteger?: boolean;
 }
 
-const OPTION_KEYS = ['backend', 'requantMode', 'runInWorker', 'arenaLimitBytes', 'allowNonFinite'];
+const OPTION_KEYS = ['backend', 'requantMode', 'runInWorker', 'arenaLimitBytes', 'allowNonFinite', 'strictInteger'];
 
 /** A feed: a Tensor, a typed array (dims from the model's static input shape), or {data, dims}. */
 /** A feed: the same forms as the float session's. */
@@ -114,6 +120,12 @@ export class IntegerSession {
     const read = new Set(this.steps.flatMap((s) => s.inputs));
     for (const k of [...this.initializers.keys()]) if (!read.has(k) && !this.outputNames.includes(k)) this.initializers.delete(k);
     this.entries = model.graph.topologicalOrder().map((n) => lowering.report.get(n) ?? { node: n.name || nodeLabel(n), opType: n.opType, execution: 'float', reason: 'not lowered' });
+    check(opts.strictInteger === undefined || typeof opts.strictInteger === 'boolean', 'INVALID_OPTION', 'strictInteger must be a boolean');
+    const fallback = opts.strictInteger ? this.entries.filter((e) => e.execution === 'float') : [];
+    if (fallback.length) {
+      const f = fallback[0]!;
+      throw new OnnxPtqError('FLOAT_FALLBACK', `${f.opType} node '${f.node}' would run in float (${f.reason ?? 'no reason given'})${fallback.length > 1 ? ` (and ${fallback.length - 1} more: ${fallback.slice(1, 6).map((e) => e.node).join(', ')}${fallback.length > 6 ? ', ...' : ''})` : ''}; strictInteger refuses float fallbacks`);
+    }
     const keep = new Set(this.outputNames);
     this.outputSet = keep;
     this.steps.forEach((s, i) => s.inputs.forEach((x) => this.lastUse.set(x, i)));
@@ -134,7 +146,7 @@ export class IntegerSession {
     // The worker builds its own session from the source: a path or bytes as given, a Model as it was
     // at creation (this session folds its own clone), serialized only when the first run() needs it.
     const pristine = fromFile ? undefined : cloneModel(source);
-    const workerOpts = { backend: opts.backend, requantMode: opts.requantMode, arenaLimitBytes: opts.arenaLimitBytes, allowNonFinite: opts.allowNonFinite, runInWorker: false };
+    const workerOpts = { backend: opts.backend, requantMode: opts.requantMode, arenaLimitBytes: opts.arenaLimitBytes, allowNonFinite: opts.allowNonFinite, strictInteger: opts.strictInteger, runInWorker: false };
     const workerSource = (): WorkerInit => ({ kind: 'integer', source: fromFile ? source : modelToBytes(pristine!), options: JSON.parse(JSON.stringify(workerOpts)) });
     return new IntegerSession(model, opts, workerSource);
   }

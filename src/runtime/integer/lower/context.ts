@@ -24,8 +24,9 @@ export interface LoweringEntry {
   node: string;
   opType: string;
   /** integer: an integer kernel; float: dequantized, run by the float engine, requantized; fused:
-   *  part of another node's integer step; quantize/dequantize: a graph-boundary conversion. */
-  execution: 'integer' | 'float' | 'fused' | 'quantize' | 'dequantize';
+   *  part of another node's integer step; quantize/dequantize: a graph-boundary conversion; shape:
+   *  arithmetic on tensor dimensions (Shape and the integer ops fed only by it), no activation data. */
+  execution: 'integer' | 'float' | 'fused' | 'quantize' | 'dequantize' | 'shape';
   /** The kernel (integer, quantize, dequantize) or the node it was fused into (fused). */
   kernel?: string;
   /** Why the node runs in float (or what was fused). */
@@ -90,6 +91,8 @@ export class LowerContext {
   readonly report = new Map<Node, LoweringEntry>();
   readonly graph: Graph;
   readonly consts: Map<string, Tensor>;
+  /** Values computed from tensor dimensions only (Shape outputs and integer ops on them): a data-movement step may take them as its shape input. */
+  readonly shapeValues = new Set<string>();
   readonly handled = new Set<Node>();
   readonly producers = new Map<string, Node>();
   readonly consumers = new Map<string, Node[]>();
