@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { getBackend } from '../src/backends/registry.js';
-import { InferenceSession, loadTensorProto, Tensor, type BackendName } from '../src/onnx-api.js';
+import { InferenceSession, loadTensorProto, Tensor } from '../src/onnx-api.js';
+import type { BackendName } from '../src/backends/types.js';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const fixtures = resolve(process.env.ONNX_PTQ_FIXTURES ?? join(root, '..', 'shared', 'fixtures'));

@@ -16,9 +16,8 @@ export { SignMapPass, type SignMapOptions } from './passes/sign-map.js';
 export { JoiningNodesPass, type JoiningNodesOptions } from './passes/joining-nodes.js';
 export { SingleShiftPass, type SingleShiftOptions } from './passes/single-shift.js';
 export { checkPassList } from './passes/pipeline.js';
-// Error analysis, suggested fixes, mixed precision, reports and synthetic data.
+// Error analysis, suggested fixes, mixed precision, reports (synthetic data: src/tools.ts).
 export { analyze, compareOutput, floatReference, measuredOutput, type AnalysisReport, type AnalyzeOptions, type ErrorStats, type LayerAnalysis, type ActivationInfo, type WeightInfo } from './analysis/analyze.js';
 export { keepFloatAuto, type MixedPrecisionOptions, type MixedPrecisionResult, type EvalPoint } from './analysis/mixed-precision.js';
 export { suggestFixes, tryFixes, type Cause, type FixKind, type FixTrial, type SuggestOptions, type Suggestion } from './analysis/suggest.js';
 export { renderHtml, type HtmlReportInput } from './report/html.js';
-export { syntheticTextLabel, syntheticTextSet } from './data/synthetic-text.js';

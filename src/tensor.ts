@@ -140,11 +140,29 @@ export function isFloatType(dtype: DataType): boolean {
   return dtype === 'float32' || dtype === 'float64' || dtype === 'float16';
 }
 
-/** A dense row-major tensor: `data` holds `prod(dims)` elements of `dtype`. */
+/**
+ * A dense row-major tensor: `data` holds `prod(dims)` elements of `dtype`. Shaped like
+ * onnxruntime's Tensor where it can be: `type` is `dtype`, `size` the element count, `dims`, `data`,
+ * and `release()` (a no-op for JS-owned data, kept so that code written for onnxruntime runs as is).
+ */
 export class Tensor {
   readonly dtype: DataType;
   readonly dims: readonly number[];
   readonly data: TensorData;
+
+  /** The element type, as onnxruntime names it (`tensor.type`): the same value as `dtype`. */
+  get type(): DataType {
+    return this.dtype;
+  }
+
+  /**
+   * onnxruntime's `Tensor.dispose()`/`release` counterpart: the data is an ordinary JS array owned
+   * by the garbage collector, so there is nothing to free; after this call the tensor is still valid.
+   */
+  release(): void {}
+
+  /** Alias of `release()` (onnxruntime-common 1.16+ names it `dispose`). */
+  dispose(): void {}
 
   constructor(dtype: DataType, data: TensorData, dims: readonly number[]);
   constructor(data: TensorData, dims: readonly number[]);

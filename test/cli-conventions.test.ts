@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { commands } from '../src/cli/commands.js';
-import { Graph, makeNode, saveModel } from '../src/onnx-api.js';
+import { saveModel } from '../src/onnx-api.js';
+import { Graph, makeNode } from '../src/tools.js';
 import { fixture } from './fixtures.js';
 
 function capture(): { out: () => string } {

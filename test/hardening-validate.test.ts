@@ -6,7 +6,8 @@
 // (stride 0, extra outputs), and a MaxPool pad of -1 refused by the float session but run by the
 // integer one.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cloneModel, Graph, InferenceSession, loadModel, makeNode, Tensor } from '../src/onnx-api.js';
+import { InferenceSession, loadModel, Tensor } from '../src/onnx-api.js';
+import { cloneModel, Graph, makeNode } from '../src/tools.js';
 import { IntegerSession } from '../src/runtime/integer/index.js';
 import { quantize } from '../src/ptq/quantize.js';
 import { OnnxPtqError } from '../src/errors.js';

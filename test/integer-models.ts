@@ -1,5 +1,6 @@
 // Hand-built QDQ models for the integer executor tests (Graph API only).
-import { Graph, makeNode, Tensor, type Attribute, type Model, type Node } from '../src/onnx-api.js';
+import { Tensor, type Attribute, type Model, type Node } from '../src/onnx-api.js';
+import { Graph, makeNode } from '../src/tools.js';
 import { rng } from './backends.js';
 
 export function model(nodes: Node[], inits: [string, Tensor][], inputs: { name: string; dims: number[]; dtype?: 'float32' | 'uint8' | 'int8' }[], outputs: string[], opset = 14, ms = false): Model {

@@ -3,7 +3,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runOne } from '../src/conformance/runner.js';
-import { Graph, InferenceSession, makeNode, Tensor, type Model } from '../src/onnx-api.js';
+import { InferenceSession, Tensor, type Model } from '../src/onnx-api.js';
+import { Graph, makeNode } from '../src/tools.js';
 import { createQdqRegistry } from '../src/runtime/integer/index.js';
 import { fixture } from './fixtures.js';
 

@@ -2,7 +2,8 @@
 // constant folding.
 import { describe, expect, it } from 'vitest';
 import { OnnxPtqError } from '../src/errors.js';
-import { Graph, inferAndFold, InferenceSession, loadModel, makeNode, Tensor, type Model } from '../src/onnx-api.js';
+import { InferenceSession, loadModel, Tensor, type Model } from '../src/onnx-api.js';
+import { Graph, inferAndFold, makeNode } from '../src/tools.js';
 import { fixture } from './fixtures.js';
 
 function model(graph: Graph, opset = 13): Model {

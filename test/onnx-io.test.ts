@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { OnnxPtqError } from '../src/errors.js';
 import { ModelProto, TensorProto } from '../src/onnx/proto.js';
 import { tensorFromProto } from '../src/onnx/tensor-proto.js';
-import { Graph, InferenceSession, loadModel, makeNode, modelToBytes, saveModel, Tensor, type Model } from '../src/onnx-api.js';
+import { InferenceSession, loadModel, modelToBytes, saveModel, Tensor, type Model } from '../src/onnx-api.js';
+import { Graph, makeNode } from '../src/tools.js';
 import { fixture } from './fixtures.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'onnx-ptq-io-'));

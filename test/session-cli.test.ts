@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main as inspect } from '../src/cli/commands/inspect.js';
 import { main as run } from '../src/cli/commands/run.js';
 import { OnnxPtqError } from '../src/errors.js';
-import { Graph, InferenceSession, loadTensorProto, makeNode, parseNpy, saveModel, Tensor, writeNpy } from '../src/onnx-api.js';
+import { InferenceSession, loadTensorProto, parseNpy, saveModel, Tensor, writeNpy } from '../src/onnx-api.js';
+import { Graph, makeNode } from '../src/tools.js';
 import { fixture } from './fixtures.js';
 
 function capture(): { out: () => string } {

@@ -1,7 +1,8 @@
 // Session feeds and options: wrong or missing names, shapes and dtypes; typed-array feeds; backend option.
 import { describe, expect, it } from 'vitest';
 import { OnnxPtqError } from '../src/errors.js';
-import { Graph, InferenceSession, makeNode, Tensor, type Model } from '../src/onnx-api.js';
+import { InferenceSession, Tensor, type Model } from '../src/onnx-api.js';
+import { Graph, makeNode } from '../src/tools.js';
 
 function model(): Model {
   const graph = new Graph({

@@ -10,7 +10,8 @@ import { OnnxPtqError } from '../errors.js';
 import { Graph, type Model } from '../ir/graph.js';
 import { loadModel, loadTensorProto } from '../onnx/io.js';
 import { defaultOps } from '../ops/index.js';
-import { InferenceSession, type BackendName } from '../runtime/session.js';
+import { InferenceSession } from '../runtime/session.js';
+import type { BackendRequest } from '../backends/types.js';
 import type { Tensor } from '../tensor.js';
 
 export const RTOL = 1e-3;
@@ -47,7 +48,7 @@ export interface ConformanceOptions {
   /** Only tests whose name contains this substring. */
   filter?: string;
   /** Backend for the float kernels (default 'auto'). */
-  backend?: BackendName;
+  backend?: BackendRequest;
 }
 
 export function defaultConformanceDir(): string {
@@ -98,7 +99,7 @@ function listPb(dir: string, prefix: string): string[] {
     .map((f) => join(dir, f));
 }
 
-export async function runOne(testDir: string, name: string, backend: BackendName = 'auto'): Promise<TestResult> {
+export async function runOne(testDir: string, name: string, backend: BackendRequest = 'auto'): Promise<TestResult> {
   let ops: string[] = [];
   try {
     const model = loadModel(join(testDir, 'model.onnx'));
@@ -177,7 +178,7 @@ async function cli(argv: string[]): Promise<number> {
   const rep = await runConformance({
     filter: fi >= 0 ? argv[fi + 1] : undefined,
     dir: di >= 0 ? argv[di + 1] : undefined,
-    backend: bi >= 0 ? (argv[bi + 1] as BackendName) : undefined,
+    backend: bi >= 0 ? (argv[bi + 1] as BackendRequest) : undefined,
   });
   if (json) console.log(JSON.stringify({ dir: rep.dir, backend: rep.backend, totals: rep.totals, perOp: rep.perOp, results: rep.results }, null, 1));
   else console.log(formatReport(rep));

@@ -166,3 +166,75 @@ export function syntheticTextSet(count: number, seed: number, inputName = 'x', h
   }
   return out;
 }
+
+/**
+ * Heights from which `synthetic-text:N:SEED:HxW` draws pages instead of single lines: text-line
+ * models (PaddleOCR cls and rec) take 32 or 48 rows, detection models whole pages of hundreds.
+ */
+export const PAGE_MIN_HEIGHT = 96;
+
+/**
+ * One page as gray levels (0..255) of `height` x `width`: paper with lines of text (the same words,
+ * fonts, ink and noise as the text lines) at one text size per page, 2.5% to 6% of the page height,
+ * left-aligned with ragged margins and the odd skipped line, as a scanned document or a receipt
+ * looks to a text detector.
+ */
+export function syntheticPage(seed: number, height: number, width: number): { gray: Float32Array; lines: number } {
+  const r = mulberry32(seed);
+  const font = pick(r, fonts());
+  const paper = 170 + 80 * r(), noise = 3 + 12 * r();
+  const size = Math.max(10, Math.min(72, Math.round(height * (0.025 + 0.035 * r()))));
+  const asc = (font.ascender / font.unitsPerEm) * size, desc = (-font.descender / font.unitsPerEm) * size;
+  const boxH = Math.ceil(asc + desc);
+  const margin = Math.round(Math.min(height, width) * (0.03 + 0.05 * r()));
+  const gray = new Float32Array(height * width).fill(paper);
+  let lines = 0;
+  for (let y = margin; y + boxH <= height - margin; y += Math.round(size * (1.25 + 0.5 * r()))) {
+    if (r() < 0.12) continue; // a paragraph gap
+    const x0 = margin + Math.floor(r() * width * 0.08);
+    const boxW = width - margin - x0;
+    if (boxW < size) break;
+    const text = `${lineText(r)} ${lineText(r)}`;
+    const ink = 5 + 90 * r();
+    const cov = rasterizePath(font.getPath(text, 0, asc, size).commands as PathCommand[], boxW, boxH);
+    for (let j = 0; j < boxH; j++) {
+      const row = (y + j) * width + x0;
+      for (let i = 0; i < boxW; i++) {
+        const c = cov[j * boxW + i];
+        if (c > 0) gray[row + i] += (ink - gray[row + i]) * c;
+      }
+    }
+    lines++;
+  }
+  for (let i = 0; i < gray.length; i++) gray[i] = Math.min(255, Math.max(0, gray[i] + (r() - 0.5) * noise));
+  return { gray, lines };
+}
+
+/** ImageNet mean and std (RGB), PaddleOCR det's NormalizeImage after x / 255. */
+const DET_MEAN = [0.485, 0.456, 0.406], DET_STD = [0.229, 0.224, 0.225];
+
+/**
+ * `count` page images { [inputName]: 1x3xHxW float32 } for seeds `seed`, `seed` + 1, ..., prepared
+ * as PaddleOCR det's preprocessing does: x / 255, minus the ImageNet mean, over its std, per channel.
+ * For detection models (PP-OCR det needs H and W multiples of 32).
+ */
+export function syntheticPageSet(count: number, seed: number, inputName = 'x', height = 640, width = 640): Feeds[] {
+  if (!(Number.isInteger(count) && count >= 0 && Number.isInteger(seed) && seed >= 0)) {
+    throw new OnnxPtqError('INVALID_ARGUMENT', `synthetic pages: count and seed must be non-negative integers, got ${count} and ${seed}`);
+  }
+  if (!(Number.isInteger(height) && height >= 32 && Number.isInteger(width) && width >= 32 && height * width <= 1 << 24)) {
+    throw new OnnxPtqError('INVALID_ARGUMENT', `synthetic pages: the page must be 32x32 to 4096x4096 pixels (2^24 in all), got ${height}x${width}`);
+  }
+  const out: Feeds[] = [];
+  const hw = height * width;
+  for (let i = 0; i < count; i++) {
+    const { gray } = syntheticPage((seed + i) * 7919 + 29, height, width);
+    const d = new Float32Array(3 * hw);
+    for (let c = 0; c < 3; c++) {
+      const m = DET_MEAN[c], s = DET_STD[c];
+      for (let p = 0; p < hw; p++) d[c * hw + p] = (gray[p] / 255 - m) / s;
+    }
+    out.push({ [inputName]: new Tensor('float32', d, [1, 3, height, width]) });
+  }
+  return out;
+}

@@ -9,8 +9,13 @@ import type { OpContext, OpImpl } from '../ops/index.js';
 import { Tensor, dtypeOfData, sizeOf, type TensorData } from '../tensor.js';
 import { firstNonFinite } from '../util/finite.js';
 
-/** A feed: a Tensor, a typed array (dims taken from the model's static input shape), or {data, dims}. */
-export type Feed = Tensor | TensorData | { data: TensorData; dims: readonly number[] };
+/**
+ * A feed: a Tensor, a typed array (dims taken from the model's static input shape), or
+ * {data, dims, type?} (an onnxruntime Tensor fits: `type` is used when given, e.g. 'bool' over a Uint8Array).
+ */
+export type Feed = Tensor | TensorData | { data: TensorData; dims: readonly number[]; type?: string };
+
+const FEED_TYPES = new Set(['float32', 'float64', 'float16', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'bool', 'string']);
 
 export function describeValue(v: ValueInfo): string {
   return `${v.dtype ?? '?'}[${(v.shape ?? []).map((d) => (d === null ? '?' : d)).join(', ')}]`;
@@ -29,7 +34,15 @@ function toTensor(f: Feed, v: ValueInfo): Tensor {
       );
       return new Tensor(dtypeOfData(data), data, shape as number[]);
     }
-    if (typeof f === 'object' && 'data' in f && 'dims' in f) return new Tensor(dtypeOfData(f.data), f.data, f.dims);
+    if (typeof f === 'object' && 'data' in f && 'dims' in f) {
+      const type = (f as { type?: unknown }).type;
+      if (type === undefined) return new Tensor(dtypeOfData(f.data), f.data, f.dims);
+      check(typeof type === 'string' && FEED_TYPES.has(type), 'INVALID_INPUT', () => `input '${v.name}' has type '${String(type)}', which onnx-ptq does not support (${[...FEED_TYPES].join(', ')})`);
+      const held = dtypeOfData(f.data);
+      const fits = held === type || (type === 'bool' && held === 'uint8') || (type === 'float16' && held === 'uint16');
+      check(fits, 'INVALID_INPUT', () => `input '${v.name}' says type '${type}' but holds a ${held} array`);
+      return new Tensor(type as Tensor['dtype'], f.data, f.dims);
+    }
   } catch (e) {
     if (e instanceof OnnxPtqError && e.code !== 'INVALID_INPUT') throw new OnnxPtqError('INVALID_INPUT', `input '${v.name}': ${e.message}`);
     throw e;

@@ -12,11 +12,12 @@ import { defaultOps, type OpRegistry } from '../ops/index.js';
 import type { OpContext, OpImpl, TypeInfo } from '../ops/types.js';
 import type { Tensor } from '../tensor.js';
 import { checkFeeds, runNode, type Feed } from './feeds.js';
+import { fillPreallocated, resolveFetches, type FetchesType, type RunOptions } from './fetches.js';
+import type { BackendName, BackendRequest } from '../backends/types.js';
 
-export type { Feed };
+export type { Feed, FetchesType, RunOptions };
 
-export type BackendName = 'auto' | 'native' | 'wasm' | 'js';
-const BACKENDS: readonly BackendName[] = ['auto', 'native', 'wasm', 'js'];
+const BACKENDS: readonly BackendRequest[] = ['auto', 'native', 'wasm', 'js'];
 
 export interface SessionOptions {
   /**
@@ -24,7 +25,7 @@ export interface SessionOptions {
    * ONNX_PTQ_BACKEND, else native, then wasm, then js), or one forced by name (fails loudly when it
    * cannot load). Other ops always run in TS.
    */
-  backend?: BackendName;
+  backend?: BackendRequest;
   /** Binds dynamic input dimensions at creation (folds shape subgraphs right away). */
   inputShapes?: Record<string, readonly number[]>;
   /** Fold constants (default true). */
@@ -61,9 +62,9 @@ const MAX_PLANS = 8;
 
 export class InferenceSession {
   /** The requested backend ('auto' or a name). */
-  readonly backend: BackendName;
-  /** The backend that actually runs the float kernels (resolved from `backend`). */
-  readonly backendName: string;
+  readonly backend: BackendRequest;
+  /** The backend that actually runs the float kernels (resolved from `backend`: never 'auto'). */
+  readonly backendName: BackendName;
   readonly inputNames: string[];
   readonly outputNames: string[];
   /** Declared inputs (name, dtype, shape with symbols). */
@@ -144,19 +145,26 @@ export class InferenceSession {
   }
 
   /**
-   * Runs the model. Resolves to every graph output (or the requested `outputs`) by name; on the
-   * session's worker thread unless `runInWorker: false`, with the results runSync() gives.
+   * Runs the model, onnxruntime-style: `run(feeds)`, `run(feeds, options)`, `run(feeds, ['y'])` or
+   * `run(feeds, { y: null }, options)` (src/runtime/fetches.ts; the older `run(feeds, { outputs })`
+   * still works). Resolves to the requested outputs by name (every graph output by default; any
+   * intermediate value may be fetched too), on the session's worker thread unless
+   * `runInWorker: false`, with the results runSync() gives.
    */
-  async run(feeds: Record<string, Feed>, opts: { outputs?: string[] } = {}): Promise<Record<string, Tensor>> {
+  async run(feeds: Record<string, Feed>, fetches?: FetchesType | RunOptions, options?: RunOptions): Promise<Record<string, Tensor>> {
     this.checkLive();
-    if (!this.runner) return this.runSync(feeds, opts);
+    const f = this.fetches(fetches, options);
+    if (!this.runner) return fillPreallocated(this.execute(feeds, f.names), f.preallocated);
     const checked = checkFeeds(this.inputs, feeds, { allowNonFinite: this.allowNonFinite });
-    for (const o of opts.outputs ?? [])
-      check(typeof o === 'string' && this.base.graph.allValueNames().has(o), 'INVALID_INPUT', () => `unknown output '${String(o)}'; outputs are ${this.outputNames.join(', ')}`);
-    return this.runner.run(this, checked, opts.outputs);
+    return fillPreallocated(await this.runner.run(this, checked, f.names), f.preallocated);
   }
 
-  /** Stops the session's worker thread; any later run is an error. */
+  private fetches(fetches: unknown, options: unknown): ReturnType<typeof resolveFetches> {
+    const names = this.base.graph.allValueNames();
+    return resolveFetches(fetches, options, this.outputNames, (n) => names.has(n));
+  }
+
+  /** Stops the session's worker thread and frees its plans; any later run is an error (onnxruntime's `release()`). */
   async release(): Promise<void> {
     this.released = true;
     this.plans.clear();
@@ -168,12 +176,17 @@ export class InferenceSession {
     check(!this.released, 'INVALID_ARGUMENT', 'InferenceSession was released; create a new session to run');
   }
 
-  /** Synchronous run on the calling thread. */
-  runSync(feeds: Record<string, Feed>, opts: { outputs?: string[] } = {}): Record<string, Tensor> {
+  /** Synchronous run on the calling thread; takes the arguments run() takes. */
+  runSync(feeds: Record<string, Feed>, fetches?: FetchesType | RunOptions, options?: RunOptions): Record<string, Tensor> {
     this.checkLive();
+    const f = this.fetches(fetches, options);
+    return fillPreallocated(this.execute(feeds, f.names), f.preallocated);
+  }
+
+  private execute(feeds: Record<string, Feed>, names: string[] | undefined): Record<string, Tensor> {
     const tensors = checkFeeds(this.inputs, feeds, { allowNonFinite: this.allowNonFinite });
     const plan = this.planFor(tensors);
-    const wanted = opts.outputs ?? this.outputNames;
+    const wanted = names ?? this.outputNames;
     for (const o of wanted)
       check(plan.graph.allValueNames().has(o), 'INVALID_INPUT', () => `unknown output '${o}'; outputs are ${this.outputNames.join(', ')}`);
     const values = new Map<string, Tensor>(plan.graph.initializers);

@@ -5,7 +5,8 @@ import { extname, join } from 'node:path';
 import { OnnxPtqError, check } from '../../errors.js';
 import { loadTensorProto } from '../../onnx/io.js';
 import { readNpy, writeNpy } from '../../io/npy.js';
-import { InferenceSession, type BackendName } from '../../runtime/session.js';
+import { InferenceSession } from '../../runtime/session.js';
+import type { BackendRequest } from '../../backends/types.js';
 import type { Tensor } from '../../tensor.js';
 import { parse } from '../args.js';
 
@@ -78,7 +79,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const session = await InferenceSession.create(positionals[0]!, {
-    backend: (values.backend as BackendName | undefined) ?? 'auto',
+    backend: (values.backend as BackendRequest | undefined) ?? 'auto',
     allowNonFinite: values['allow-non-finite'] === true,
   });
   const feeds: Record<string, Tensor> = {};

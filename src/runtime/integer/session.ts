@@ -1,7 +1,7 @@
 // The integer-only executor: loads a QDQ (or QOperator) model, lowers it once into a plan of
 // integer kernel calls on one backend, and runs it with 8-bit activations between layers.
 import { getBackend } from '../../backends/registry.js';
-import type { Backend } from '../../backends/types.js';
+import type { Backend, BackendName, BackendRequest } from '../../backends/types.js';
 import { OnnxPtqError, check } from '../../errors.js';
 import { nodeLabel, type Model, type ValueInfo } from '../../ir/graph.js';
 import { inferAndFold } from '../../ir/infer.js';
@@ -11,6 +11,7 @@ import { REQUANT_MODES, type RequantMode } from '../../quant/requant.js';
 import { Tensor } from '../../tensor.js';
 import { cloneModel } from '../session.js';
 import { checkFeeds, type Feed } from '../feeds.js';
+import { fillPreallocated, resolveFetches, type FetchesType, type RunOptions } from '../fetches.js';
 import { IntKernels } from './kernels.js';
 import { Lowering, type LoweringEntry, type Step } from './lower.js';
 import { Plan, RunValues, Tracer } from './plan.js';
@@ -18,12 +19,13 @@ import { SessionRunner, runnerFinalizer } from '../worker/session-runner.js';
 import type { WorkerInit } from '../worker/protocol.js';
 import { loadModel, modelToBytes } from '../../onnx/io.js';
 
-export type IntegerBackendName = 'auto' | 'native' | 'wasm' | 'js';
+/** @deprecated The backend option's type is BackendRequest ('auto' | BackendName); this alias remains for old imports. */
+export type IntegerBackendName = BackendRequest;
 export type { LoweringEntry } from './lower.js';
 
 export interface IntegerSessionOptions {
   /** Kernel backend (default 'auto': native, then wasm, then js; ONNX_PTQ_BACKEND overrides 'auto'). */
-  backend?: IntegerBackendName;
+  backend?: BackendRequest;
   /**
    * Requantization rule (DESIGN.md "Arithmetic contract"). Default: the model's metadata_props
    * 'onnx_ptq.requant_mode' when present, else 'fixed-point'.
@@ -58,7 +60,10 @@ export const REQUANT_MODE_METADATA_KEY = 'onnx_ptq.requant_mode';
 const MAX_PLANS = 4;
 
 export class IntegerSession {
+  /** The backend the kernels run on (resolved: `backend.name` is never 'auto'). */
   readonly backend: Backend;
+  /** `backend.name`: the backend that actually runs, as InferenceSession.backendName. */
+  readonly backendName: BackendName;
   readonly requantMode: RequantMode;
   readonly inputs: ValueInfo[];
   readonly outputs: ValueInfo[];
@@ -94,6 +99,7 @@ export class IntegerSession {
         : `requantMode must be one of ${REQUANT_MODES.join(', ')}; got '${String(mode)}'`);
     this.requantMode = mode;
     this.backend = getBackend(backend === 'auto' ? undefined : backend);
+    this.backendName = this.backend.name;
 
     model.graph.validate();
     // QDQ nodes must survive constant folding: folding DQ(int8 weights) would turn them into float.
@@ -158,15 +164,30 @@ export class IntegerSession {
 
   /**
    * Runs the model without blocking the event loop (on the session's worker thread unless
-   * `runInWorker: false`); the outputs are bit-identical to runSync's.
+   * `runInWorker: false`); the outputs are bit-identical to runSync's. onnxruntime-shaped:
+   * `run(feeds)`, `run(feeds, options)`, `run(feeds, ['y'])`, `run(feeds, { y: null }, options)`
+   * (src/runtime/fetches.ts); fetches name graph outputs.
    */
-  async run(feeds: Record<string, IntegerFeed>): Promise<Record<string, Tensor>> {
+  async run(feeds: Record<string, IntegerFeed>, fetches?: FetchesType | RunOptions, options?: RunOptions): Promise<Record<string, Tensor>> {
     this.checkLive();
-    if (!this.runner) return this.runSync(feeds);
-    return this.runner.run(this, checkFeeds(this.inputs, feeds, { allowNonFinite: this.allowNonFinite }));
+    const f = this.fetches(fetches, options);
+    if (!this.runner) return fillPreallocated(this.pick(this.runAll(feeds), f.names), f.preallocated);
+    const out = await this.runner.run(this, checkFeeds(this.inputs, feeds, { allowNonFinite: this.allowNonFinite }));
+    return fillPreallocated(this.pick(out, f.names), f.preallocated);
   }
 
-  /** Frees the session's plans and stops its worker; any later run is an error. */
+  private fetches(fetches: unknown, options: unknown): ReturnType<typeof resolveFetches> {
+    return resolveFetches(fetches, options, this.outputNames, (n) => this.outputSet.has(n));
+  }
+
+  private pick(out: Record<string, Tensor>, names: string[] | undefined): Record<string, Tensor> {
+    if (!names) return out;
+    const r: Record<string, Tensor> = {};
+    for (const n of names) r[n] = out[n]!;
+    return r;
+  }
+
+  /** Frees the session's plans and stops its worker; any later run is an error (onnxruntime's `release()`). */
   async release(): Promise<void> {
     this.released = true;
     for (const p of this.plans.values()) p.release();
@@ -184,8 +205,13 @@ export class IntegerSession {
    * The first run of an input-shape signature traces the steps and plans the arena; later runs of
    * that signature write every intermediate into the arena and allocate only the outputs.
    */
-  runSync(feeds: Record<string, IntegerFeed>): Record<string, Tensor> {
+  runSync(feeds: Record<string, IntegerFeed>, fetches?: FetchesType | RunOptions, options?: RunOptions): Record<string, Tensor> {
     this.checkLive();
+    const f = this.fetches(fetches, options);
+    return fillPreallocated(this.pick(this.runAll(feeds), f.names), f.preallocated);
+  }
+
+  private runAll(feeds: Record<string, IntegerFeed>): Record<string, Tensor> {
     const checked = checkFeeds(this.inputs, feeds, { allowNonFinite: this.allowNonFinite });
     const signature = [...checked.values()].map((t) => `${t.dtype}[${t.dims.join(',')}]`).join(';');
     const plan = this.plans.get(signature);

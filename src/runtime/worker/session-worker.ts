@@ -10,7 +10,7 @@ const port = parentPort!;
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 const init = workerData as WorkerInit;
 
-let session: { runSync(feeds: Record<string, Tensor>, opts?: { outputs?: string[] }): Record<string, Tensor> } | undefined;
+let session: { runSync(feeds: Record<string, Tensor>, fetches?: readonly string[]): Record<string, Tensor> } | undefined;
 try {
   session =
     init.kind === 'float'
@@ -25,7 +25,7 @@ port.on('message', (m: ToWorker) => {
   if (m.type !== 'run' || !session) return;
   try {
     const feeds = Object.fromEntries(Object.entries(m.feeds).map(([k, w]) => [k, fromWire(w)]));
-    const outs = session.runSync(feeds, m.outputs ? { outputs: m.outputs } : undefined);
+    const outs = session.runSync(feeds, m.outputs);
     const wire: Record<string, WireTensor> = {};
     const transfer: ArrayBuffer[] = [];
     for (const [k, t] of Object.entries(outs)) {
