@@ -7,6 +7,6 @@ export const commands: Record<string, Command> = {
   analyze: { summary: 'per-layer error analysis (SQNR, cosine, clipping), HTML report, --keep-float auto mixed precision', load: () => import('./commands/analyze.js') },
   demo: { summary: 'quantize mnist-8, validate on 10,000 MNIST images on every backend, write an HTML report', load: () => import('./commands/demo.js') },
   inspect: { summary: 'opsets, inputs/outputs, op counts, parameters, unsupported ops', load: () => import('./commands/inspect.js') },
-  run: { summary: 'run a float model on .npy/.pb inputs, write outputs as .npy', load: () => import('./commands/run.js') },
+  run: { summary: 'run a model on .npy/.pb inputs (quantized: the integer executor; float: the float engine), write outputs as .npy', load: () => import('./commands/run.js') },
   backends: { summary: 'list the backends that loaded, why others failed, and the kernel variants chosen', load: () => import('./commands/backends.js') },
 };

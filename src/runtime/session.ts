@@ -125,6 +125,11 @@ export class InferenceSession {
 
   /** Creates a session from a path, ONNX bytes or an already loaded Model (which is not modified). */
   static async create(source: string | Uint8Array | Model, opts: SessionOptions = {}): Promise<InferenceSession> {
+    return InferenceSession.createSync(source, opts);
+  }
+
+  /** create() on the calling thread, as IntegerSession.createSync. */
+  static createSync(source: string | Uint8Array | Model, opts: SessionOptions = {}): InferenceSession {
     const fromFile = typeof source === 'string' || source instanceof Uint8Array;
     const model = fromFile ? loadModel(source) : cloneModel(source);
     // The worker builds its own session: from the path or bytes, or from this session's model
