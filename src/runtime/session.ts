@@ -12,6 +12,7 @@ import { defaultOps, type OpRegistry } from '../ops/index.js';
 import type { OpContext, OpImpl, TypeInfo } from '../ops/types.js';
 import type { Tensor } from '../tensor.js';
 import { checkFeeds, runNode, type Feed } from './feeds.js';
+import { divisibilityHint } from './divisibility.js';
 import { fillPreallocated, resolveFetches, type FetchesType, type RunOptions } from './fetches.js';
 import type { BackendName, BackendRequest } from '../backends/types.js';
 
@@ -81,6 +82,8 @@ export class InferenceSession {
   private readonly baseKey: string;
   private runner: SessionRunner | undefined;
   private released = false;
+  /** Inside divisibilityHint's probe runs (which must not diagnose their own failures). */
+  private probing = false;
 
   private constructor(model: Model, opts: SessionOptions, workerSource?: () => WorkerInit) {
     const backend = opts.backend ?? 'auto';
@@ -190,6 +193,31 @@ export class InferenceSession {
 
   private execute(feeds: Record<string, Feed>, names: string[] | undefined): Record<string, Tensor> {
     const tensors = checkFeeds(this.inputs, feeds, { allowNonFinite: this.allowNonFinite });
+    try {
+      return this.executeChecked(tensors, names);
+    } catch (e) {
+      // A shape mismatch with dynamic input dims: say which dims must divide by what (src/runtime/divisibility.ts).
+      if (!(e instanceof OnnxPtqError) || e.code !== 'SHAPE_MISMATCH' || this.probing) throw e;
+      this.probing = true;
+      let hint: string | undefined;
+      try {
+        hint = divisibilityHint(this.inputs, tensors, (f) => {
+          try {
+            this.executeChecked(new Map(Object.entries(f)), names);
+            return true;
+          } catch {
+            return false;
+          }
+        });
+      } finally {
+        this.probing = false;
+      }
+      if (!hint) throw e;
+      throw new OnnxPtqError('SHAPE_MISMATCH', `${e.message}; ${hint}`, { cause: e });
+    }
+  }
+
+  private executeChecked(tensors: Map<string, Tensor>, names: string[] | undefined): Record<string, Tensor> {
     const plan = this.planFor(tensors);
     const wanted = names ?? this.outputNames;
     for (const o of wanted)

@@ -11,6 +11,7 @@ import { REQUANT_MODES, type RequantMode } from '../../quant/requant.js';
 import { Tensor } from '../../tensor.js';
 import { cloneModel } from '../session.js';
 import { checkFeeds, type Feed } from '../feeds.js';
+import { divisibilityHint } from '../divisibility.js';
 import { fillPreallocated, resolveFetches, type FetchesType, type RunOptions } from '../fetches.js';
 import { IntKernels } from './kernels.js';
 import { Lowering, type LoweringEntry, type Step } from './lower.js';
@@ -80,6 +81,8 @@ export class IntegerSession {
   private readonly allowNonFinite: boolean;
   private runner: SessionRunner | undefined;
   private released = false;
+  /** Inside divisibilityHint's probe runs (which must not diagnose their own failures). */
+  private probing = false;
 
   private constructor(model: Model, opts: IntegerSessionOptions, workerSource?: () => WorkerInit) {
     check(opts && typeof opts === 'object', 'INVALID_OPTION', 'options must be an object');
@@ -213,6 +216,31 @@ export class IntegerSession {
 
   private runAll(feeds: Record<string, IntegerFeed>): Record<string, Tensor> {
     const checked = checkFeeds(this.inputs, feeds, { allowNonFinite: this.allowNonFinite });
+    try {
+      return this.runChecked(checked);
+    } catch (e) {
+      // A shape mismatch with dynamic input dims: say which dims must divide by what (src/runtime/divisibility.ts).
+      if (!(e instanceof OnnxPtqError) || e.code !== 'SHAPE_MISMATCH' || this.probing) throw e;
+      this.probing = true;
+      let hint: string | undefined;
+      try {
+        hint = divisibilityHint(this.inputs, checked, (f) => {
+          try {
+            this.runChecked(new Map(Object.entries(f)));
+            return true;
+          } catch {
+            return false;
+          }
+        });
+      } finally {
+        this.probing = false;
+      }
+      if (!hint) throw e;
+      throw new OnnxPtqError('SHAPE_MISMATCH', `${e.message}; ${hint}`, { cause: e });
+    }
+  }
+
+  private runChecked(checked: Map<string, Tensor>): Record<string, Tensor> {
     const signature = [...checked.values()].map((t) => `${t.dtype}[${t.dims.join(',')}]`).join(';');
     const plan = this.plans.get(signature);
     if (!plan) {
