@@ -50,6 +50,8 @@ export interface DatasetOptions {
 export interface Dataset {
   /** Number of samples after offset/limit. */
   readonly size: number;
+  /** Number of samples in the source, before offset/limit (a labels file must have this many). */
+  readonly total: number;
   /** Where it came from, for messages. */
   readonly source: string;
   samples(): Iterable<Feeds>;
@@ -104,7 +106,7 @@ export function openDataset(path: string, opts: DatasetOptions): Dataset {
     const n = t.dims[0], per = t.size / n;
     const idx = window([...Array(n).keys()], opts);
     return {
-      size: idx.length, source: path,
+      size: idx.length, total: n, source: path,
       *samples() {
         for (const i of idx) {
           const data = (t.data as ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }).subarray(i * per, (i + 1) * per);
@@ -115,7 +117,8 @@ export function openDataset(path: string, opts: DatasetOptions): Dataset {
   }
   if (ext === '.pb') {
     const { tensor } = loadTensorProto(path);
-    return { size: 1, source: path, *samples() { yield { [opts.inputName]: shapeSample(tensor, opts, `data '${path}'`) }; } };
+    const n = window([0], opts).length;
+    return { size: n, total: 1, source: path, *samples() { if (n) yield { [opts.inputName]: shapeSample(tensor, opts, `data '${path}'`) }; } };
   }
   if (isIdx(path)) {
     const t = readIdx(path);
@@ -127,7 +130,7 @@ export function openDataset(path: string, opts: DatasetOptions): Dataset {
     // [H, W] images feed an NCHW input with one channel.
     const dims = want && want.length === rest.length + 2 ? [1, 1, ...rest] : rest;
     return {
-      size: idx.length, source: path,
+      size: idx.length, total: n, source: path,
       *samples() {
         for (const i of idx) {
           const x = new Float32Array(per);
@@ -153,7 +156,7 @@ function openDirectory(dir: string, opts: DatasetOptions): Dataset {
   if (tensorFiles.length) {
     const chosen = window(tensorFiles, opts);
     return {
-      size: chosen.length, source: dir,
+      size: chosen.length, total: tensorFiles.length, source: dir,
       *samples() {
         for (const f of chosen) {
           const p = join(dir, f);
@@ -177,7 +180,7 @@ function openDirectory(dir: string, opts: DatasetOptions): Dataset {
   if (!items.length) bad(`data directory '${dir}' holds no .npy, .pb, .jpg or .png files`);
   const chosen = window(items, opts);
   return {
-    size: chosen.length, source: dir, classNames,
+    size: chosen.length, total: items.length, source: dir, classNames,
     ...(classNames ? { folderLabels: Int32Array.from(chosen.map((c) => c.label)) } : {}),
     *samples() {
       for (const it of chosen) yield { [opts.inputName]: loadImage(it.path, opts) };

@@ -28,17 +28,18 @@ options:
   --try-fixes                  re-quantize with each suggested fix (per-channel, equalization, observer, keep float)
                                on --calib <data> and measure it on --data: the fix suggested and tried
   --top N                      rows in the terminal table (default 20; 0: all)
-  --html <report.html>         write a self-contained HTML report with plots (opens offline)
-  --report <analysis.json>     write the full analysis as JSON
+  --html <report.html>         write a self-contained HTML report with plots (opens offline; default: none)
+  --report <analysis.json>     write the full analysis as JSON (default: none)
   --json                       print the analysis as JSON instead of the table
   --quiet, -q                  print nothing (exit code only)
 mixed precision:
   --keep-float auto            keep the fewest most sensitive layers (with their activations) in float to meet the target;
                                when every layer in float is not enough, activations outside layers join the search
   --target-agreement F         top-1 agreement with the float model, in (0, 1] (e.g. 0.99)
-  --target-sqnr DB             output SQNR in dB
+  --target-sqnr DB             output SQNR in dB (no default target: give one or both)
   --calib <data>               calibration data (--data is then the evaluation set, disjoint from it)
-  --config <ptq.json> --granularity per-tensor|per-channel --observer ...   quantization settings (as quantize)
+  --config <ptq.json> --granularity per-tensor|per-channel --observer ...   quantization settings (as quantize;
+                               defaults: per-channel, minmax)
   -o <out.onnx>                write the mixed-precision QDQ model
 ${DATA_HELP}
 

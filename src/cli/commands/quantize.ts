@@ -16,18 +16,19 @@ options (a --config JSON file takes the same keys as the API's QuantizeOptions; 
   --config <ptq.json>          options file; unknown keys are errors
   --report <report.json>       write the quantization report (ranges, scales, layers)
   --samples N                  calibration samples to use (default: all)
-  --observer minmax|moving-average|percentile|mse|kl
-  --granularity per-tensor|per-channel|per-group   (weights)   --group-size N
-  --weight-bits N              2..8 (default 8)    --activation-bits N
-  --weight-only                quantize weights only
-  --keep-first --keep-last     keep the first/last layer in float
-  --keep-float a,b             keep these nodes in float
-  --requant-mode fixed-point|float|shift
-  --no-rounding                PTQ without rounding (debug: separates rounding from clipping error)
+  --observer minmax|moving-average|percentile|mse|kl   activation ranges (default minmax)
+  --granularity per-tensor|per-channel|per-group   weights (default per-channel)   --group-size N (default 64)
+  --weight-bits N              2..8 (default 8)    --activation-bits N  2..8 (default 8)
+  --weight-only                quantize weights only (default: weights and activations)
+  --keep-first --keep-last     keep the first/last layer in float (default: quantized)
+  --keep-float a,b             keep these nodes in float (default: none)
+  --requant-mode fixed-point|float|shift   written to metadata_props for the integer executor (default fixed-point)
+  --no-rounding                PTQ without rounding (debug: separates rounding from clipping error; default: rounding)
   --strict-integer             fail (no file written) if any node of the result would run in float in
                                the integer executor, naming the node and why (default: allowed, listed by inspect)
   --passes a,b                 passes, in order: layer-split, equalization, bias-correction,
-                               sign-map, joining-nodes, single-shift (their options: "passOptions" in --config)
+                               sign-map, joining-nodes, single-shift (their options: "passOptions" in --config;
+                               default: none beyond BatchNormalization folding and bias correction, which are on)
   --json                       print the report summary as JSON
   --quiet, -q                  print nothing (the model and --report are still written)
 ${DATA_HELP}

@@ -14,10 +14,11 @@ const HELP = `usage: onnx-ptq validate <float.onnx> <quantized.onnx> --data <dat
 
 Runs both models on the same data: top-1 agreement, accuracy of each (with --labels), output SQNR (dB).
 
-  --labels <file>              .npy, IDX, or a text file with one integer per line (image folders give their own)
+  --labels <file>              .npy, IDX, or a text file with one integer per line (image folders give their own);
+                               exactly one label per sample of --data (before --data-offset/--data-limit)
   --executor integer|float|onnxruntime   how the quantized model runs (default integer: our integer-only executor)
-  --backend auto|native|wasm|js          backend of the integer executor
-  --requant-mode fixed-point|float|shift
+  --backend auto|native|wasm|js          backend of the integer executor (default auto: native, then wasm, then js)
+  --requant-mode fixed-point|float|shift (default: the model's metadata_props 'onnx_ptq.requant_mode', else fixed-point)
   --against onnxruntime        run the QDQ model in onnxruntime-node next to our integer executor (float requant mode
                                unless --requant-mode says otherwise): bit-exactness per output and per layer, the largest
                                difference in LSBs, and the cause where known (<float.onnx> may then be omitted)
@@ -63,9 +64,11 @@ export async function main(argv: string[]): Promise<number> {
   const ds = openModelData(floatModel, values.data as string, values);
   let labels = values.labels ? readLabels(values.labels as string) : ds.folderLabels;
   if (labels && values.labels) {
+    // One label per sample of the whole source, neither fewer nor more (a longer file is another data
+    // set's labels); --data-offset/--data-limit then take the same window of both.
+    if (labels.length !== ds.total) throw new OnnxPtqError('INVALID_DATA', `labels '${values.labels}' give ${labels.length} labels for the ${ds.total} samples of '${values.data}': they must match one to one`);
     const off = Number(values['data-offset'] ?? 0);
     labels = labels.subarray(off, off + ds.size);
-    if (labels.length !== ds.size) throw new OnnxPtqError('INVALID_DATA', `labels '${values.labels}' give ${labels.length} labels for ${ds.size} samples`);
   }
   const r = await validate(floatModel, positionals[1], ds.samples(), {
     executor: values.executor as QuantExecutor | undefined, backend: values.backend as BackendRequest | undefined,
