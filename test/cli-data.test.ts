@@ -11,6 +11,7 @@ import { DATA_HELP, openModelData } from '../src/cli/data-args.js';
 import { main as validateMain } from '../src/cli/commands/validate.js';
 import { main as quantizeMain } from '../src/cli/commands/quantize.js';
 import { InferenceSession, Tensor, writeNpy, type Model } from '../src/onnx-api.js';
+import { IntegerSession } from '../src/runtime/integer/index.js';
 import { Graph, makeNode } from '../src/tools.js';
 import { fixture } from './fixtures.js';
 
@@ -93,6 +94,12 @@ describe('a size the model cannot divide', () => {
     expect(msg).not.toMatch(/axis 3/);
     // the session still runs good sizes afterwards
     expect(s.runSync({ x: Tensor.zeros('float32', [1, 1, 4, 4]) }).y!.dims).toEqual([1, 1, 4, 4]);
+  });
+
+  it('the integer executor says the same', async () => {
+    const s = await IntegerSession.create(unet([1, 1, 'H', 'W']), { runInWorker: false, backend: 'js' });
+    expect(() => s.runSync({ x: Tensor.zeros('float32', [1, 1, 10, 12]) })).toThrow(/input 'x' is \[1, 1, 10, 12\].*multiples of 4.*axis 2 of 'x' is 10: use 8 or 12$/);
+    expect(s.runSync({ x: Tensor.zeros('float32', [1, 1, 8, 12]) }).y!.dims).toEqual([1, 1, 8, 12]);
   });
 
   it('every dim that does not divide is named; a static model gets the plain error (nothing to divide)', async () => {

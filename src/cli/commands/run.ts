@@ -167,6 +167,8 @@ function integerFailure(e: OnnxPtqError, model: Model, feeds: Record<string, Ten
     s.runSync(feeds);
     floatRuns = true;
   } catch (f) {
+    // The same failure in the float engine (a shape these inputs cannot take): not the integer executor's, as it was.
+    if (f instanceof OnnxPtqError && f.code === e.code && (f.code === 'SHAPE_MISMATCH' || f.code === 'INVALID_INPUT')) return e;
     floatWhy = f instanceof OnnxPtqError ? f.message : String(f);
   }
   const hint = floatRuns
