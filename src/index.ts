@@ -10,4 +10,4 @@ export type { Backend, BackendName, BackendRequest, KernelVariant, QGemmArgs, In
 export { makeRequant, floatMultiplier, requantizeOne, REQUANT_MODES, type RequantMode, type RequantParams, type RequantOutput } from './quant/requant.js';
 export * from './onnx-api.js';
 export * from './ptq-api.js';
-export { IntegerSession, createQdqRegistry, type IntegerSessionOptions, type IntegerFeed, type IntegerBackendName, type LoweringEntry } from './runtime/integer/index.js';
+export { IntegerSession, createQdqRegistry, type IntegerSessionOptions, type IntegerFeed, type IntegerBackendName, type LoweringEntry, quantizationInfo, type QuantizationInfo } from './runtime/integer/index.js';

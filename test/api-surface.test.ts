@@ -71,6 +71,7 @@ describe('exports at run time', () => {
   it('the main entry has the user API and none of the tools', () => {
     for (const k of ['quantize', 'validate', 'analyze', 'loadModel', 'saveModel', 'InferenceSession', 'IntegerSession', 'Tensor', 'OnnxPtqError', 'getBackend'])
       expect(api, k).toHaveProperty(k);
+    expect(api.quantizationInfo(addModel())).toEqual({ format: 'float', qdqNodes: 0, qoperatorNodes: 0 });
     for (const k of ['runConformance', 'formatReport', 'syntheticTextSet', 'syntheticTextLabel', 'fixedpoint', 'Graph', 'makeNode', 'inferAndFold', 'cloneModel'])
       expect(k in api, k).toBe(false);
   });

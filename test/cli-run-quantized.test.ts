@@ -122,10 +122,11 @@ describe.skipIf(!nodeTests)('onnx-ptq run passes the ONNX node tests of the quan
     if (!existsSync(cli)) return; // `npm run build` makes it; the in-process runs above cover the code
     const dir = join(nodeTests!, 'test_qlinearconv');
     const out = mkdtempSync(join(tmpdir(), 'onnx-ptq-run-q-'));
+    const forced = backends.includes('wasm') ? 'wasm' : 'js';
     const text = execFileSync(process.execPath, [cli, 'run', join(dir, 'model.onnx'), '--input-dir', join(dir, 'test_data_set_0'), '--requant-mode', 'float', '--output-dir', out], {
-      encoding: 'utf8', env: { ...process.env, ONNX_PTQ_BACKEND: 'wasm' },
+      encoding: 'utf8', env: { ...process.env, ONNX_PTQ_BACKEND: forced },
     });
-    expect(text).toMatch(/^ran .* on the integer executor on the wasm backend \(float requantization; qoperator model\)/);
+    expect(text).toMatch(new RegExp(`^ran .* on the integer executor on the ${forced} backend \\(float requantization; qoperator model\\)`));
     expect(text).not.toMatch(/auto/);
     expect(compareTensors(parseNpy(readFileSync(join(out, 'y.npy'))), loadTensorProto(join(dir, 'test_data_set_0', 'output_0.pb')).tensor) ?? 'ok').toBe('ok');
   }, 30_000);
