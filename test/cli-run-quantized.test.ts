@@ -145,6 +145,26 @@ describe('onnx-ptq run picks the executor by model and explains what cannot run 
     expect(c.out()).toMatch(/^ran .* on the float engine on the js backend\n/);
   });
 
+  it.skipIf(!mnist)('a model from quantize() runs integer on every backend, bit-identical, with no float nodes', async () => {
+    const images = fixture('data', 'mnist', 't10k-images-idx3-ubyte.gz');
+    if (!images) return;
+    const { openDataset } = await import('../src/data/dataset.js');
+    const { quantize } = await import('../src/ptq/quantize.js');
+    const ds = openDataset(images, { inputName: 'Input3', inputDims: [1, 1, 28, 28], limit: 16 });
+    const { model: q } = await quantize(mnist!, { calibration: [...ds.samples()] });
+    const dir = mkdtempSync(join(tmpdir(), 'onnx-ptq-run-q-'));
+    saveModel(q, join(dir, 'q.onnx'));
+    const pb = fixture('models', 'mnist-8', 'test_data_set_0', 'input_0.pb')!;
+    let first: unknown;
+    for (const b of loadedBackends.map((x) => x.name)) {
+      const r = await runJson([join(dir, 'q.onnx'), '--input', pb, '--backend', b, '--output-dir', join(dir, b)]);
+      expect(r).toMatchObject({ executor: 'integer', backend: b, quantization: 'qdq', requantMode: 'fixed-point', floatNodes: [] });
+      const y = Array.from(parseNpy(readFileSync(r.outputs[0]!.file)).data as Float32Array);
+      if (first === undefined) first = y;
+      else expect(y, b).toEqual(first);
+    }
+  }, 60_000);
+
   // x -> Q -> DQ -> Softmax -> y: Softmax has no integer form here, so it runs in float.
   const scale = Tensor.float32([0.05], []);
   const zp = new Tensor('uint8', new Uint8Array([128]), []);
