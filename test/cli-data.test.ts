@@ -142,6 +142,11 @@ describe('labels match the samples one to one', () => {
     await expect(v(labels(7))).rejects.toMatchObject({ code: 'INVALID_DATA', message: expect.stringMatching(/7 labels for the 6 samples/) });
     await expect(v(labels(5))).rejects.toMatchObject({ code: 'INVALID_DATA', message: expect.stringMatching(/5 labels for the 6 samples/) });
     expect(await v(labels(6))).toBe(0);
+    const lines: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
+    expect(await validateMain([mnist!, mnist!, '--data', data, '--labels', labels(6), '--executor', 'float', '--backend', 'js', '--json'])).toBe(0);
+    expect(JSON.parse(lines.join('\n'))).toMatchObject({ samples: 6, executor: 'float', backend: expect.stringMatching(/^(native|wasm|js)$/) });
+    vi.restoreAllMocks();
     expect(await v(labels(6), '--data-offset', '2', '--data-limit', '3')).toBe(0);
     await expect(v(labels(7), '--data-limit', '6')).rejects.toMatchObject({ code: 'INVALID_DATA' });
   }, 60_000);

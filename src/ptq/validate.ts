@@ -9,7 +9,7 @@ import { OnnxPtqError } from '../errors.js';
 import type { Model } from '../ir/graph.js';
 import { InferenceSession } from '../runtime/session.js';
 import type { Tensor } from '../tensor.js';
-import type { BackendRequest } from '../backends/types.js';
+import type { BackendName, BackendRequest } from '../backends/types.js';
 import type { RequantMode } from '../quant/requant.js';
 import type { Feeds } from './calibrate.js';
 import { progress } from '../util/progress.js';
@@ -28,6 +28,8 @@ export interface ValidateOptions {
 export interface ValidateResult {
   samples: number;
   executor: QuantExecutor;
+  /** The backend the quantized model ran on (integer and float executors; never 'auto'). */
+  backend?: BackendName;
   agreement: number;
   floatAccuracy?: number;
   quantAccuracy?: number;
@@ -37,7 +39,7 @@ export interface ValidateResult {
   quantMs: number;
 }
 
-type Runner = (feeds: Feeds) => Promise<Float32Array>;
+type Runner = ((feeds: Feeds) => Promise<Float32Array>) & { backend?: BackendName };
 
 function argmax(d: Float32Array): number {
   let b = 0;
@@ -48,19 +50,19 @@ function argmax(d: Float32Array): number {
 async function floatRunner(model: Model | string | Uint8Array): Promise<Runner> {
   const s = await InferenceSession.create(model);
   const out = s.outputNames[0];
-  return async (feeds) => s.runSync(feeds)[out].data as Float32Array;
+  return Object.assign(async (feeds: Feeds) => s.runSync(feeds)[out].data as Float32Array, { backend: s.backendName });
 }
 
 async function integerRunner(model: Model | string | Uint8Array, backend?: BackendRequest, requantMode?: RequantMode): Promise<Runner> {
   const mod = (await import('../runtime/integer/index.js')) as Record<string, unknown>;
   const IntegerSession = mod.IntegerSession as
-    | { create(m: unknown, o: unknown): Promise<{ outputNames: string[]; run(f: Feeds): Promise<Record<string, Tensor>> }> }
+    | { create(m: unknown, o: unknown): Promise<{ outputNames: string[]; backendName: BackendName; run(f: Feeds): Promise<Record<string, Tensor>> }> }
     | undefined;
   if (!IntegerSession) throw new OnnxPtqError('BACKEND_UNAVAILABLE', 'the integer executor is not available in this build; use executor "float" or "onnxruntime"');
   // A batch loop timed per sample: on the calling thread (a worker adds a message round trip per run).
   const s = await IntegerSession.create(model, { backend, requantMode, runInWorker: false });
   const out = s.outputNames[0];
-  return async (feeds) => (await s.run(feeds))[out].data as Float32Array;
+  return Object.assign(async (feeds: Feeds) => (await s.run(feeds))[out].data as Float32Array, { backend: s.backendName });
 }
 
 async function ortRunner(model: Model | string | Uint8Array): Promise<Runner> {
@@ -118,7 +120,7 @@ export async function validate(floatModel: Model | string | Uint8Array, quantMod
   if (n === 0) throw new OnnxPtqError('INVALID_DATA', 'validate: the data set is empty');
   if (opts.labels && opts.labels.length !== n) throw new OnnxPtqError('INVALID_DATA', `validate: ${opts.labels.length} labels for ${n} samples`);
   return {
-    samples: n, executor: opts.executor ?? 'integer',
+    samples: n, executor: opts.executor ?? 'integer', ...(runQ.backend ? { backend: runQ.backend } : {}),
     agreement: agree / n,
     ...(opts.labels ? { floatAccuracy: okF / n, quantAccuracy: okQ / n } : {}),
     sqnrDb: noise === 0 ? Infinity : 10 * Math.log10(sig / noise),

@@ -77,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
   if (values.json) console.log(JSON.stringify(r, null, 2));
   else if (!values.quiet) {
     const pct = (v?: number) => (v === undefined ? 'n/a' : `${(100 * v).toFixed(2)}%`);
-    console.log(`samples ${r.samples}  executor ${r.executor}`);
+    console.log(`samples ${r.samples}  executor ${r.executor}${r.backend ? ` on the ${r.backend} backend` : ''}`);
     console.log(`top-1 agreement ${pct(r.agreement)}  float accuracy ${pct(r.floatAccuracy)}  quantized accuracy ${pct(r.quantAccuracy)}  output SQNR ${r.sqnrDb.toFixed(2)} dB`);
     console.log(`latency per sample: float ${r.floatMs.toFixed(3)} ms, quantized ${r.quantMs.toFixed(3)} ms`);
   }
