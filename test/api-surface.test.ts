@@ -126,7 +126,16 @@ describe('onnxruntime-shaped API', () => {
     });
   }
 
-  it('IntegerSession.run takes the same fetches and options', async () => {
+  it('IntegerSession.run takes the same fetches and options, on its worker too', async () => {
+    const w = await IntegerSession.create(addModel());
+    try {
+      expect(Object.keys(await w.run(feeds, ['prod']))).toEqual(['prod']);
+      const dst = Tensor.float32(new Float32Array(2));
+      expect((await w.run(feeds, { sum: dst })).sum).toBe(dst);
+      expect(Array.from(dst.data as Float32Array)).toEqual([4, 6]);
+    } finally {
+      await w.release();
+    }
     const s = await IntegerSession.create(addModel(), { runInWorker: false });
     expect(['native', 'wasm', 'js']).toContain(s.backendName);
     expect(s.backendName).toBe(s.backend.name);
