@@ -28,7 +28,7 @@ describe('pass pipeline', () => {
       passes: ['equalization', 'layer-split', 'bias-correction', 'sign-map', 'joining-nodes', 'single-shift'],
       passOptions: { 'layer-split': { interested_layers: ['conv2'], value_threshold: 0.5 }, equalization: { including_activation: true, verbose: true } },
     });
-    expect(report.passes.map((p) => p.pass)).toEqual(['fold-bias-add', 'fold-batchnorm', 'fuse-hardswish', 'equalization', 'layer-split', 'sign-map', 'joining-nodes', 'single-shift', 'bias-correction']);
+    expect(report.passes.map((p) => p.pass)).toEqual(['fuse-hardswish', 'fold-bias-add', 'fold-batchnorm', 'equalization', 'layer-split', 'sign-map', 'joining-nodes', 'single-shift', 'bias-correction']);
     expect(report.passes.find((p) => p.pass === 'layer-split')!.changed).toBe(1);
     expect(report.passes.find((p) => p.pass === 'equalization')!.details[0]).toMatch(/conv1/);
     expect(model.metadata.get('onnx_ptq.requant_mode')).toBe('shift');

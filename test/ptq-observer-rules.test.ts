@@ -41,3 +41,32 @@ describe('observer ranges that are never clipped', () => {
     expect(qRange(q, 'v')[1]).toBeLessThan(vMax * 0.5);
   });
 });
+
+describe('inputs read only by saturating ops', () => {
+  // x -> Mul(x, 20) = z -> Sigmoid -> p; with `tap`, z is also a graph output (a reader that does not saturate).
+  function sigmoidModel(tap: boolean, op: 'Sigmoid' | 'Tanh' | 'HardSigmoid'): Model {
+    const g = new Graph({ inputs: [{ name: 'x', dtype: 'float32', shape: [1, 64] }], outputs: [{ name: 'p', dtype: 'float32' }, ...(tap ? [{ name: 'z2', dtype: 'float32' as const }] : [])] });
+    g.initializers.set('k', new Tensor('float32', Float32Array.of(20), []));
+    g.nodes.push(makeNode('Mul', ['x', 'k'], ['z'], {}, 'logit'), makeNode(op, ['z'], ['p'], {}, 'act'));
+    if (tap) { g.initializers.set('one', new Tensor('float32', Float32Array.of(1), [])); g.nodes.push(makeNode('Mul', ['z', 'one'], ['z2'], {}, 'tap')); }
+    return { irVersion: 8, opsetImports: [{ domain: '', version: 13 }], producerName: 't', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: new Map(), graph: g };
+  }
+  const wide = Array.from({ length: 8 }, () => ({ x: new Tensor('float32', Float32Array.from({ length: 64 }, () => (r() * 2 - 1) * 5), [1, 64]) }));
+
+  it('spend no levels where Sigmoid, Tanh or HardSigmoid is within half an output step of its bound', async () => {
+    const h = 1 / 510; // half a uint8 step of the output range
+    for (const [op, bound] of [['Sigmoid', Math.log((1 - h) / h)], ['Tanh', Math.log((1 - h) / h) / 2], ['HardSigmoid', 2.5]] as const) {
+      const { model: q } = await quantize(sigmoidModel(false, op), { calibration: wide });
+      const [lo, hi] = qRange(q, 'z');
+      // Observed about [-100, 100]; the range kept is the unsaturated interval (to the zero point's rounding).
+      expect(lo, op).toBeGreaterThan(-bound * 1.02);
+      expect(hi, op).toBeLessThan(bound * 1.02);
+      expect(hi, op).toBeGreaterThan(bound * 0.98);
+    }
+  });
+
+  it('keeps the observed range when another reader needs the large values', async () => {
+    const { model: q } = await quantize(sigmoidModel(true, 'Sigmoid'), { calibration: wide });
+    expect(qRange(q, 'z')[1]).toBeGreaterThan(90);
+  });
+});

@@ -184,12 +184,13 @@ export function foldedFloatLayers(floatModel: Model, quantModel?: Model): Map<st
   const m = cloneModel(floatModel);
   m.graph.inputs = m.graph.inputs.filter((v) => !m.graph.initializers.has(v.name));
   const { types } = inferAndFold(m, { fold: true });
-  foldIntoLayers(m, types, true);
   // Weight-changing passes recorded in the quantized model: its float layers must compute with the
-  // same transformed weights, or enabled and disabled layers would not fit together. Equalization
-  // (from weights alone) is replayed; passes that cannot be replayed from the float model alone
-  // (layer split, single shift, equalization with activation ranges) leave the dequantized weights.
-  const recorded = recordedOptions(quantModel) as { passes?: string[]; passOptions?: Record<string, Record<string, unknown>> };
+  // same transformed weights, or enabled and disabled layers would not fit together. Folds and
+  // equalization (from weights alone) are replayed; passes that cannot be replayed from the float
+  // model alone (layer split, single shift, equalization with activation ranges) leave the
+  // dequantized weights.
+  const recorded = recordedOptions(quantModel) as { passes?: string[]; passOptions?: Record<string, Record<string, unknown>>; fuseHardSwish?: boolean; foldBatchNorm?: boolean };
+  foldIntoLayers(m, types, { batchNorm: recorded.foldBatchNorm ?? true, hardSwish: recorded.fuseHardSwish ?? true });
   const passes = recorded.passes ?? [];
   if (passes.includes('layer-split') || passes.includes('single-shift')) return new Map();
   if (passes.includes('equalization')) {

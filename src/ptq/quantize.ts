@@ -37,6 +37,7 @@ import { upgradeOpset } from './opset.js';
 import { IntegerSession } from '../runtime/integer/session.js';
 import { firstNonFinite } from '../util/finite.js';
 import { softmaxLogits, throughShapes } from '../ir/output-chain.js';
+import { saturatedInputRange } from './saturation.js';
 
 /** Ops whose output range the op itself bounds: their outputs are never clipped by an observer. */
 const SATURATING = new Set(['Sigmoid', 'HardSigmoid', 'Tanh', 'Softmax']);
@@ -87,15 +88,20 @@ export type QuantizeInput = Partial<QuantizeOptions> & {
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 /**
- * The folds of step 1: constant Add/Sub/Mul/Div and BatchNormalization after a layer, into it.
+ * The folds of step 1: decomposed HardSwish fused, then constant Add/Sub/Mul/Div and
+ * BatchNormalization after a layer, into it.
  * Bias/scale folds run on both sides of the BN fold, for chains in either order (PP-OCRv4 det's
  * head: ConvTranspose -> Add(bias) -> BatchNormalization). analyze's float layers replay the same.
  */
-export function foldIntoLayers(model: Model, types: ReadonlyMap<string, TypeInfo>, batchNorm: boolean): PassReport[] {
-  const out = [new FoldBiasAddPass({}, types).apply(model)];
-  if (batchNorm) {
-    out.push(new FoldBatchNormPass().apply(model));
-    if (out[1]!.changed) out.push(new FoldBiasAddPass({}, types).apply(model));
+export function foldIntoLayers(model: Model, types: ReadonlyMap<string, TypeInfo>, which: { batchNorm: boolean; hardSwish: boolean }): PassReport[] {
+  const out: PassReport[] = [];
+  // HardSwish first: the input-side fold would otherwise take its decomposed form's final Div(6).
+  if (which.hardSwish) out.push(new FuseHardSwishPass().apply(model));
+  out.push(new FoldBiasAddPass({}, types).apply(model));
+  if (which.batchNorm) {
+    const bn = new FoldBatchNormPass().apply(model);
+    out.push(bn);
+    if (bn.changed) out.push(new FoldBiasAddPass({}, types).apply(model));
   }
   return out;
 }
@@ -114,8 +120,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
   // Fold constants (exporter shape subgraphs) without binding dynamic dimensions: the exported model keeps them.
   let { types } = inferAndFold(model, { fold: true });
   const passes: PassReport[] = [];
-  passes.push(...foldIntoLayers(model, types, opts.foldBatchNorm));
-  if (opts.fuseHardSwish) passes.push(new FuseHardSwishPass().apply(model));
+  passes.push(...foldIntoLayers(model, types, { batchNorm: opts.foldBatchNorm, hardSwish: opts.fuseHardSwish }));
   const want = (p: PassName) => opts.passes.includes(p);
   const popts = (p: PassName) => (opts.passOptions[p] ?? {}) as Record<string, never>;
   // Phase 0: float-graph passes, in the listed order.
@@ -197,6 +202,12 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
       const p = producer.get(t);
       const bounded = p && !p.domain && (SATURATING.has(p.opType) || (p.opType === 'Clip' && !!p.inputs[1] && !!p.inputs[2]));
       if (bounded && clipped(t)) keepObserved(t);
+    }
+    // Inputs read only by saturating ops: no levels where the output has none (saturation.ts).
+    for (const t of toCalibrate) {
+      const sat = saturatedInputRange(g0, t, opts.activationBits);
+      const rg = state.ranges.get(t)!;
+      if (sat && (rg.min < sat.lo || rg.max > sat.hi)) state.ranges.set(t, { min: Math.min(0, Math.max(rg.min, sat.lo)), max: Math.max(0, Math.min(rg.max, sat.hi)) });
     }
     // Parameter passes: the sign map decides types, then parameters, then joins and shifts.
     if (want('sign-map')) passes.push(new SignMapPass(popts('sign-map'), state).apply(model));
