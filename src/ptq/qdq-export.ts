@@ -145,11 +145,16 @@ export function quantizeLayerWeights(
   const qName = addInit(g, `${wName}_quantized`, new Tensor(scheme.signed ? 'int8' : 'uint8', q, w.dims));
   const cdims = perChannel ? [params.scale.length] : [];
   const sName = addInit(g, `${wName}_scale`, new Tensor('float32', params.scale.slice(), cdims));
+  // An all-zero zero point is DequantizeLinear's default for int8 (and int32) input: written only
+  // when it says something, which keeps a per-channel array and three names per layer out of the file.
   const zdata = scheme.signed ? Int8Array.from(params.zeroPoint) : Uint8Array.from(params.zeroPoint);
-  const zName = addInit(g, `${wName}_zero_point`, new Tensor(scheme.signed ? 'int8' : 'uint8', perChannel ? zdata : zdata.subarray(0, 1), cdims));
+  const dqInputs = [qName, sName];
+  if (!scheme.signed || zdata.some((z) => z !== 0)) {
+    dqInputs.push(addInit(g, `${wName}_zero_point`, new Tensor(scheme.signed ? 'int8' : 'uint8', perChannel ? zdata : zdata.subarray(0, 1), cdims)));
+  }
   const dq = g.uniqueName(`${wName}_dequantized`);
   const attrs: Record<string, Attribute> = perChannel ? { axis: { type: 'int', value: axis } } : {};
-  g.insertBefore(n, makeNode('DequantizeLinear', [qName, sName, zName], [dq], attrs, g.uniqueName(`${label}_weight_DequantizeLinear`)));
+  g.insertBefore(n, makeNode('DequantizeLinear', dqInputs, [dq], attrs, g.uniqueName(`${label}_weight_DequantizeLinear`)));
   n.inputs[1] = dq;
 
   const b = n.inputs[2] ? g.initializers.get(n.inputs[2]) : undefined;
@@ -163,9 +168,8 @@ export function quantizeLayerWeights(
     }
     const bsName = addInit(g, `${n.inputs[2]}_scale`, perChannel ? new Tensor('float32', bs, [c]) : scalar('float32', bs[0]));
     const bqName = addInit(g, `${n.inputs[2]}_quantized`, new Tensor('int32', bq, [c]));
-    const bzName = addInit(g, `${n.inputs[2]}_zero_point`, perChannel ? new Tensor('int32', new Int32Array(c), [c]) : scalar('int32', 0));
     const bdq = g.uniqueName(`${n.inputs[2]}_dequantized`);
-    g.insertBefore(n, makeNode('DequantizeLinear', [bqName, bsName, bzName], [bdq], perChannel ? { axis: { type: 'int', value: 0 } } : {}, g.uniqueName(`${label}_bias_DequantizeLinear`)));
+    g.insertBefore(n, makeNode('DequantizeLinear', [bqName, bsName], [bdq], perChannel ? { axis: { type: 'int', value: 0 } } : {}, g.uniqueName(`${label}_bias_DequantizeLinear`)));
     n.inputs[2] = bdq;
     report.biasQuantized = true;
   }
