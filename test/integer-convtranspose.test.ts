@@ -158,3 +158,44 @@ describe('bad ConvTranspose geometry names the node', () => {
     });
   }
 });
+
+describe('quantize() plans an integer ConvTranspose', () => {
+  it('per-channel weights on axis 1, int32 bias in Sx*Sw[c] (groups 2), lowered with no float node', async () => {
+    const { quantize } = await import('../src/ptq/quantize.js');
+    const r = rng(3);
+    const rand = (n: number, a: number) => Float32Array.from({ length: n }, () => (r() - 0.5) * 2 * a);
+    const nodes: Node[] = [
+      makeNode('Conv', ['x', 'cw', 'cb'], ['c'], { kernel_shape: ints([3, 3]), pads: ints([1, 1, 1, 1]) }, 'conv'),
+      makeNode('Relu', ['c'], ['r'], {}, 'relu'),
+      makeNode('ConvTranspose', ['r', 'tw', 'tb'], ['y'], { kernel_shape: ints([2, 2]), strides: ints([2, 2]), group: int(2) }, 'up'),
+    ];
+    const inits: [string, Tensor][] = [
+      ['cw', f32(rand(8 * 3 * 9, 0.5), [8, 3, 3, 3])], ['cb', f32(rand(8, 0.1), [8])],
+      ['tw', f32(rand(8 * 3 * 4, 0.5), [8, 3, 2, 2])], ['tb', f32(rand(6, 0.1), [6])],
+    ];
+    const m = model(nodes, inits, [{ name: 'x', dims: [1, 3, 8, 8] }], ['y'], 13);
+    const samples = Array.from({ length: 4 }, (_, i) => ({ x: randomInput([1, 3, 8, 8], 40 + i) }));
+    const q = await quantize(m, { calibration: samples });
+    const g = q.model.graph;
+    const ct = g.nodes.find((n) => n.opType === 'ConvTranspose')!;
+    const wDq = g.nodes.find((n) => n.outputs[0] === ct.inputs[1])!;
+    expect(wDq.opType).toBe('DequantizeLinear');
+    expect(wDq.attributes.get('axis')).toMatchObject({ value: 1 });
+    expect(g.initializers.get(wDq.inputs[1]!)!.size).toBe(3);
+    const bDq = g.nodes.find((n) => n.outputs[0] === ct.inputs[2])!;
+    expect(g.initializers.get(bDq.inputs[0]!)!.dtype).toBe('int32');
+    const s = await IntegerSession.create(q.model, { runInWorker: false, strictInteger: true });
+    expect(s.loweringReport().find((e) => e.opType === 'ConvTranspose')!.execution).toBe('integer');
+    const x = randomInput([1, 3, 8, 8], 99);
+    const got = s.runSync({ x }).y!.data as Float32Array;
+    const want = (await ortRun(q.model, x)).data;
+    const ys = (() => {
+      const qn = g.nodes.find((n) => n.opType === 'QuantizeLinear' && n.inputs[0] === 'y') ?? g.nodes.filter((n) => n.opType === 'QuantizeLinear').at(-1)!;
+      return g.initializers.get(qn.inputs[1]!)!.data[0] as number;
+    })();
+    let max = 0;
+    for (let i = 0; i < got.length; i++) max = Math.max(max, Math.round(Math.abs(got[i]! - want[i]!) / ys));
+    // Our default requant mode is fixed-point (gemmlowp), onnxruntime's is float: they can differ by one step.
+    expect(max).toBeLessThanOrEqual(1);
+  });
+});
