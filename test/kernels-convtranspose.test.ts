@@ -103,6 +103,8 @@ describe('bad geometry and arguments', () => {
     ['products overflow int32', { inHeight: 2 ** 20, inWidth: 2 ** 20 }, /2\^31 - 1/],
     ['huge field', { kernelH: 2 ** 29 }, /2\^28/],
     ['channels not divisible by groups', { outChannels: 5 }, /divisible/],
+    // Valid but huge (2^28 outputs, a 1 GiB accumulator): tiny buffers are refused before any workspace is sized.
+    ['huge valid geometry with tiny buffers', { inChannels: 16, outChannels: 16, groups: 1, inHeight: 2048, inWidth: 2048 }, /buffer X/],
   ];
   for (const b of backends) {
     for (const [what, patch, re] of bad) {
