@@ -116,6 +116,17 @@ describe('QDQ ConvTranspose in IntegerSession', () => {
     const f = (await IntegerSession.create(m, { requantMode: 'fixed-point', runInWorker: false })).runSync({ x }).y!.data as Float32Array;
     for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - f[i]!)).toBeLessThanOrEqual(0.03 * 1.001);
   });
+  it('run() on the session worker gives the bits of runSync()', async () => {
+    const { model: m, dims } = ctModel({ cin: 5, cout: 6, group: 1, kernel: [2, 2], strides: [2, 2], relu: true });
+    const x = randomInput(dims, 8);
+    const s = await IntegerSession.create(m, { requantMode: 'fixed-point' });
+    try {
+      const a = (await s.run({ x })).y!.data as Float32Array;
+      expect(Array.from(a)).toEqual(Array.from(s.runSync({ x }).y!.data as Float32Array));
+    } finally {
+      await s.release();
+    }
+  });
   it('prints the measured differences', () => {
     console.log('integer ConvTranspose (float mode) vs onnxruntime-node, in output LSBs:\n  ' + measured.join('\n  '));
   });
