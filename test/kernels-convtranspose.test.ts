@@ -82,6 +82,24 @@ describe.each(targets)('%s', (_label, backend, variant) => {
     }
   });
 
+  it('one input row per chunk (the accumulator window slides): strides, pads past the kernel, dilations, gaps', () => {
+    let seed = 1300;
+    for (const geo of [
+      { kernelH: 5, kernelW: 5, strides: [3, 2], pads: [6, 2, 1, 3], dilations: [2, 1], outputPadding: [1, 1] },
+      { kernelH: 5, kernelW: 5, strides: [1, 1], pads: [0, 0, 9, 0] },
+      { kernelH: 5, kernelW: 5, strides: [7, 6], outputPadding: [6, 0] }, // stride > kernel: untouched rows keep the bias
+      { kernelH: 5, kernelW: 5, strides: [2, 2], pads: [7, 9, 8, 9] },
+    ]) {
+      const s: ConvTranspose2dShape = { batch: 2, inChannels: 3, outChannels: 64, inHeight: 7, inWidth: 41, ...geo };
+      for (const signed of [false, true]) {
+        seed++;
+        const want = run(null, 'ref', s, signed, 'fixed-point', seed, true);
+        const got = run(backend, variant, s, signed, 'fixed-point', seed, true);
+        expect(firstDiff(got, want), JSON.stringify(s)).toBe(-1);
+      }
+    }
+  });
+
   it('a large layer: several row chunks, SIMD tiles and tails', () => {
     const s: ConvTranspose2dShape = { batch: 1, inChannels: 63, outChannels: 65, inHeight: 9, inWidth: 41, kernelH: 3, kernelW: 3, strides: [2, 2], pads: [1, 1, 1, 1], outputPadding: [1, 1] };
     for (const signed of [false, true]) {

@@ -38,7 +38,7 @@ Layout MakeLayout(const CtGeom& g) {
   l.x = Align64(l.a + g.groups * g.m * g.kq * 4);
   l.c = Align64(l.x + g.kq * np * 4);
   l.acc = Align64(l.c + g.m * np * 4);
-  l.total = Align64(l.acc + g.cout_g * g.oh * g.ow * 4);
+  l.total = Align64(l.acc + g.cout_g * g.win * g.ow * 4);
   return l;
 }
 
@@ -96,9 +96,13 @@ const char* MakeCtGeom(const opq_convtranspose2d_shape& s, CtGeom* g) {
   const uint64_t per_row = (uint64_t(r.kq) + r.m) * r.w * 4;
   const uint64_t rows = kChunkBytes / per_row;
   r.rows = rows < 1 ? 1 : rows > r.h ? r.h : static_cast<size_t>(rows);
+  // The accumulator holds a window of output rows: those a chunk of input rows can still reach,
+  // plus the rows it completes (see CtRun). Bounded by the output height.
+  const uint64_t win = (uint64_t(r.rows) + 1) * r.sh + uint64_t(r.kh) * r.dh + r.oph + 1;
+  r.win = win < oh ? static_cast<size_t>(win) : r.oh;
   // Workspace sections must fit too (2^31 - 1 bytes).
   const uint64_t ws = uint64_t(r.groups) * r.m * r.kq * 4 + uint64_t(r.kq + r.m) * r.rows * r.w * 4 +
-                      uint64_t(r.cout_g) * out_plane * 4 + 4 * 64;
+                      uint64_t(r.cout_g) * r.win * ow * 4 + 4 * 64;
   if (ws > kMaxElements) return "convtranspose: the workspace would pass 2^31 - 1 bytes";
   *g = r;
   return nullptr;
@@ -114,7 +118,7 @@ void CtRun(const CtGeom& g, const CtKernels& k, const uint8_t* x, bool x_signed,
   int32_t* X = reinterpret_cast<int32_t*>(base + l.x);
   int32_t* C = reinterpret_cast<int32_t*>(base + l.c);
   int32_t* acc = reinterpret_cast<int32_t*>(base + l.acc);
-  const size_t taps = g.kh * g.kw, hw = g.h * g.w, ohw = g.oh * g.ow;
+  const size_t taps = g.kh * g.kw, hw = g.h * g.w;
   // A[g][i][q] = (w[ci0][i] - zw, w[ci0 + 1][i] - zw) as an int16 pair, ci0 = g*cin_g + 2q: W^T per
   // group, the weight zero point of the row's output channel subtracted (w is [cin][cout_g*kh*kw]).
   for (size_t gr = 0; gr < g.groups; ++gr)
@@ -129,13 +133,13 @@ void CtRun(const CtGeom& g, const CtKernels& k, const uint8_t* x, bool x_signed,
                                                             (static_cast<uint32_t>(v1) << 16));
       }
     }
+  const size_t win = g.win, ow = g.ow;
   for (size_t n = 0; n < g.n; ++n)
     for (size_t gr = 0; gr < g.groups; ++gr) {
-      for (size_t j = 0; j < g.cout_g; ++j) {
-        const int32_t b = bias ? bias[gr * g.cout_g + j] : 0;
-        int32_t* row = acc + j * ohw;
-        for (size_t p = 0; p < ohw; ++p) row[p] = b;
-      }
+      const int32_t* bias_g = bias ? bias + gr * g.cout_g : nullptr;
+      // acc row (j, oh) is at acc + (j*win + oh - base)*ow for output rows [base, inited): rows below
+      // base are requantized, rows from inited on not yet touched (initialized to the bias on demand).
+      size_t base = 0, inited = 0;
       const uint8_t* xg = x + (n * g.cin + gr * g.cin_g) * hw;
       for (size_t h0 = 0; h0 < g.h; h0 += g.rows) {
         const size_t r = g.rows < g.h - h0 ? g.rows : g.h - h0;
@@ -153,6 +157,21 @@ void CtRun(const CtGeom& g, const CtKernels& k, const uint8_t* x, bool x_signed,
           }
         }
         k.gemm(g.m, np, g.kq, A + gr * g.m * g.kq, X, np, C, np);
+        // Rows this chunk completes: no later input row (ih >= h0 + r) reaches an output row below
+        // (h0 + r)*sh - pt. Rows it may touch: up to (h0 + r - 1)*sh + (kh - 1)*dh - pt.
+        const int64_t fin_s = h0 + r == g.h ? int64_t(g.oh) : int64_t((h0 + r) * g.sh) - int64_t(g.pt);
+        const size_t fin = fin_s <= 0 ? 0 : fin_s >= int64_t(g.oh) ? g.oh : size_t(fin_s);
+        const int64_t top = int64_t((h0 + r - 1) * g.sh + (g.kh - 1) * g.dh) - int64_t(g.pt);
+        size_t need = top < 0 ? 0 : top + 1 >= int64_t(g.oh) ? g.oh : size_t(top + 1);
+        if (need < fin) need = fin;
+        if (need > inited) {
+          for (size_t j = 0; j < g.cout_g; ++j) {
+            const int32_t b = bias_g ? bias_g[j] : 0;
+            int32_t* row = acc + (j * win + (inited - base)) * ow;
+            for (size_t p = 0, e = (need - inited) * ow; p < e; ++p) row[p] = b;
+          }
+          inited = need;
+        }
         // col2im add: column row i = (j, ki, kj) of input row ih lands on output row
         // oh = ih*sh + ki*dh - pt, columns ow = iw*sw + kj*dw - pl.
         for (size_t i = 0; i < g.m; ++i) {
@@ -170,14 +189,19 @@ void CtRun(const CtGeom& g, const CtKernels& k, const uint8_t* x, bool x_signed,
           for (size_t rr = 0; rr < r; ++rr) {
             const int64_t oh = int64_t((h0 + rr) * g.sh + ki * g.dh) - int64_t(g.pt);
             if (oh < 0 || oh >= int64_t(g.oh)) continue;
-            k.scatter_add(C + i * np + rr * g.w + iw0, cnt, g.sw, acc + j * ohw + size_t(oh) * g.ow + ow0);
+            k.scatter_add(C + i * np + rr * g.w + iw0, cnt, g.sw, acc + (j * win + (size_t(oh) - base)) * ow + ow0);
           }
         }
-      }
-      for (size_t j = 0; j < g.cout_g; ++j) {
-        const size_t oc = gr * g.cout_g + j;
-        const opq_requant rc = Channel(rq, oc);
-        k.requant(acc + j * ohw, nullptr, ohw, rc, 0, y + (n * g.cout + oc) * ohw);
+        if (fin > base) {
+          for (size_t j = 0; j < g.cout_g; ++j) {
+            const size_t oc = gr * g.cout_g + j;
+            const opq_requant rc = Channel(rq, oc);
+            int32_t* w0 = acc + j * win * ow;
+            k.requant(w0, nullptr, (fin - base) * ow, rc, 0, y + ((n * g.cout + oc) * g.oh + base) * ow);
+            if (inited > fin) std::memmove(w0, w0 + (fin - base) * ow, (inited - fin) * ow * sizeof(int32_t));
+          }
+          base = fin;
+        }
       }
     }
 }

@@ -18,6 +18,7 @@ struct CtGeom {
   size_t kq;        // ceil(cin_g / 2): int16 pairs along the reduction
   size_t m;         // cout_g * kh * kw: rows of the column matrix
   size_t rows;      // input rows per chunk
+  size_t win;       // output rows the accumulator window holds
 };
 
 // Fills *g from s; NULL or a message naming the field.
