@@ -12,8 +12,9 @@
 //
 // Implementation: per group an int32 GEMM (columns = W^T (out_channels/groups * kh * kw x
 // in_channels/groups) times X (in_channels/groups x pixels), int16 pair products, exact) over a
-// chunk of input rows, then "col2im add": each column row is added into the int32 output
-// accumulator at its (stride, dilation, pad) positions; then bias and requantization per channel.
+// chunk of input rows, then "col2im add": each column row is added into the int32 accumulator at
+// its (stride, dilation, pad) positions. The accumulator is a sliding window of output rows, which
+// are requantized (bias first, per output channel) as soon as no later input row can reach them.
 #pragma once
 
 #include "onnxptq.h"
