@@ -171,6 +171,25 @@ describe('bad ConvTranspose geometry names the node', () => {
 });
 
 describe('quantize() plans an integer ConvTranspose', () => {
+  it('single-shift: ConvTranspose weight scales absorb the power-of-two rounding; integer in shift mode', async () => {
+    const { quantize } = await import('../src/ptq/quantize.js');
+    const r = rng(4);
+    const rand = (n: number, a: number) => Float32Array.from({ length: n }, () => (r() - 0.5) * 2 * a);
+    const nodes: Node[] = [makeNode('ConvTranspose', ['x', 'tw', 'tb'], ['y'], { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }, 'up')];
+    const m = model(nodes, [['tw', f32(rand(4 * 5 * 9, 0.5), [4, 5, 3, 3])], ['tb', f32(rand(5, 0.1), [5])]], [{ name: 'x', dims: [1, 4, 6, 6] }], ['y'], 13);
+    const q = await quantize(m, { calibration: Array.from({ length: 3 }, (_, i) => ({ x: randomInput([1, 4, 6, 6], 60 + i) })), passes: ['single-shift'] });
+    const s = await IntegerSession.create(q.model, { runInWorker: false, strictInteger: true });
+    expect(s.requantMode).toBe('shift');
+    expect(s.loweringReport().find((e) => e.opType === 'ConvTranspose')!.execution).toBe('integer');
+    const x = randomInput([1, 4, 6, 6], 61);
+    const got = s.runSync({ x }).y!.data as Float32Array;
+    const want = (await ortRun(q.model, x)).data;
+    const ys = q.model.graph.initializers.get(q.model.graph.nodes.filter((n) => n.opType === 'QuantizeLinear').at(-1)!.inputs[1]!)!.data[0] as number;
+    // Every multiplier is an exact power of two: shift mode and onnxruntime's float rescale agree up to
+    // onnxruntime's float32 rounding of its own sum (at most one step).
+    for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(ys * 1.001);
+  });
+
   it('per-channel weights on axis 1, int32 bias in Sx*Sw[c] (groups 2), lowered with no float node', async () => {
     const { quantize } = await import('../src/ptq/quantize.js');
     const r = rng(3);
