@@ -110,6 +110,28 @@ describe.each(targets)('%s', (_label, backend, variant) => {
   });
 });
 
+describe('threads', () => {
+  const native = backends.find((b) => b.name === 'native');
+  it.runIf(native !== undefined)('native: 1, 3 and 4 threads give the reference bits (output-channel blocks split)', () => {
+    const b = native!;
+    const before = b.getThreads();
+    try {
+      for (const s of [
+        { batch: 1, inChannels: 48, outChannels: 29, inHeight: 12, inWidth: 40, kernelH: 2, kernelW: 2, strides: [2, 2] },
+        { batch: 2, inChannels: 18, outChannels: 33, groups: 3, inHeight: 9, inWidth: 45, kernelH: 3, kernelW: 3, strides: [2, 2], pads: [1, 1, 1, 1], outputPadding: [1, 1] },
+      ] as ConvTranspose2dShape[]) {
+        const want = run(null, 'ref', s, false, 'fixed-point', 5, true);
+        for (const t of [1, 3, 4]) {
+          b.setThreads(t);
+          expect(firstDiff(run(b, 'auto', s, false, 'fixed-point', 5, true), want), `${t} threads ${JSON.stringify(s)}`).toBe(-1);
+        }
+      }
+    } finally {
+      b.setThreads(before);
+    }
+  });
+});
+
 describe('bad geometry and arguments', () => {
   const ok: ConvTranspose2dShape = { batch: 1, inChannels: 4, outChannels: 6, groups: 2, inHeight: 3, inWidth: 3, kernelH: 2, kernelW: 2, strides: [2, 2] };
   const bad: [string, Partial<ConvTranspose2dShape>, RegExp][] = [

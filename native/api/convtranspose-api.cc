@@ -43,7 +43,7 @@ const char* opq_qconvtranspose2d(const opq_convtranspose2d_shape* s, const void*
                                  int32_t x_zero_point, const int8_t* w, size_t w_size, const int32_t* w_zero_point,
                                  size_t w_zero_point_count, const int32_t* bias, size_t bias_count,
                                  const opq_requant* rq, void* y, size_t y_size, int32_t y_signed, void* workspace,
-                                 size_t workspace_size, int32_t variant) {
+                                 size_t workspace_size, int32_t variant, opq_threadpool* pool) {
   if (s == nullptr) return "convtranspose: shape is null";
   const int32_t requested = opq::ResolveVariant(variant);
   if (!opq::VariantAvailable(requested)) return "convtranspose: variant is not available on this CPU or build";
@@ -71,7 +71,7 @@ const char* opq_qconvtranspose2d(const opq_convtranspose2d_shape* s, const void*
   if ((reinterpret_cast<uintptr_t>(workspace) & 15) != 0) return "convtranspose: workspace must be 16-byte aligned";
   if (out_count == 0) return nullptr;
   opq::CtRun(g, *KernelsFor(v), static_cast<const uint8_t*>(x), x_signed != 0, x_zero_point, w, w_zero_point,
-             w_zero_point_count, bias_count ? bias : nullptr, *rq, static_cast<uint8_t*>(y), workspace);
+             w_zero_point_count, bias_count ? bias : nullptr, *rq, static_cast<uint8_t*>(y), workspace, pool);
   return nullptr;
 }
 

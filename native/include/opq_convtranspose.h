@@ -18,6 +18,7 @@
 #pragma once
 
 #include "onnxptq.h"
+#include "opq_conv.h"  // opq_threadpool
 
 #ifdef __cplusplus
 extern "C" {
@@ -46,11 +47,14 @@ OPQ_API size_t opq_qconvtranspose2d_workspace_size(const opq_convtranspose2d_sha
 // int8, Y uint8 or int8 (y_signed); w_zero_point has 1 or out_channels entries in [-128, 127];
 // bias 0 or out_channels entries; rq 1 or out_channels channels. Sizes are element counts (bytes
 // for the workspace, 16-byte aligned). Every argument is checked before any memory is touched.
+// `pool` may be NULL; output-channel blocks are split across it when the layer is large enough, and
+// the results never depend on the number of threads. The workspace does not depend on it either.
 OPQ_API const char* opq_qconvtranspose2d(const opq_convtranspose2d_shape* s, const void* x, size_t x_size,
                                          int32_t x_signed, int32_t x_zero_point, const int8_t* w, size_t w_size,
                                          const int32_t* w_zero_point, size_t w_zero_point_count, const int32_t* bias,
                                          size_t bias_count, const opq_requant* rq, void* y, size_t y_size,
-                                         int32_t y_signed, void* workspace, size_t workspace_size, int32_t variant);
+                                         int32_t y_signed, void* workspace, size_t workspace_size, int32_t variant,
+                                         opq_threadpool* pool);
 
 #ifdef __cplusplus
 }  // extern "C"

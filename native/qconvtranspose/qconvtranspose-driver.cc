@@ -42,6 +42,14 @@ Layout MakeLayout(const CtGeom& g) {
   return l;
 }
 
+// Channel blocks per chunk: one (this thread) unless the chunk's GEMM is large enough to gain.
+size_t TasksFor(const CtGeom& g, size_t np, ThreadPool* pool) {
+  const size_t threads = PoolThreads(pool);
+  if (threads <= 1 || g.cout_g < 2 || uint64_t(g.m) * np * g.kq < (uint64_t{1} << 18)) return 1;
+  const size_t t = threads * 2;
+  return t < g.cout_g ? t : g.cout_g;
+}
+
 }  // namespace
 
 const char* MakeCtGeom(const opq_convtranspose2d_shape& s, CtGeom* g) {
@@ -111,7 +119,8 @@ const char* MakeCtGeom(const opq_convtranspose2d_shape& s, CtGeom* g) {
 size_t CtWorkspaceSize(const CtGeom& g) { return MakeLayout(g).total; }
 
 void CtRun(const CtGeom& g, const CtKernels& k, const uint8_t* x, bool x_signed, int32_t zx, const int8_t* w,
-           const int32_t* wzp, size_t wzp_count, const int32_t* bias, const opq_requant& rq, uint8_t* y, void* ws) {
+           const int32_t* wzp, size_t wzp_count, const int32_t* bias, const opq_requant& rq, uint8_t* y, void* ws,
+           ThreadPool* pool) {
   const Layout l = MakeLayout(g);
   uint8_t* base = static_cast<uint8_t*>(ws);
   int32_t* A = reinterpret_cast<int32_t*>(base + l.a);
@@ -156,7 +165,6 @@ void CtRun(const CtGeom& g, const CtKernels& k, const uint8_t* x, bool x_signed,
             d[p] = static_cast<int32_t>((static_cast<uint32_t>(v0) & 0xFFFFu) | (static_cast<uint32_t>(v1) << 16));
           }
         }
-        k.gemm(g.m, np, g.kq, A + gr * g.m * g.kq, X, np, C, np);
         // Rows this chunk completes: no later input row (ih >= h0 + r) reaches an output row below
         // (h0 + r)*sh - pt. Rows it may touch: up to (h0 + r - 1)*sh + (kh - 1)*dh - pt.
         const int64_t fin_s = h0 + r == g.h ? int64_t(g.oh) : int64_t((h0 + r) * g.sh) - int64_t(g.pt);
@@ -164,44 +172,53 @@ void CtRun(const CtGeom& g, const CtKernels& k, const uint8_t* x, bool x_signed,
         const int64_t top = int64_t((h0 + r - 1) * g.sh + (g.kh - 1) * g.dh) - int64_t(g.pt);
         size_t need = top < 0 ? 0 : top + 1 >= int64_t(g.oh) ? g.oh : size_t(top + 1);
         if (need < fin) need = fin;
-        if (need > inited) {
-          for (size_t j = 0; j < g.cout_g; ++j) {
+        if (need < inited) need = inited;
+        // Output channels [j0, j1) of the group: their GEMM rows, col2im add, requantization and
+        // window shift touch nothing another channel block does, so blocks run on any thread.
+        const size_t tasks = TasksFor(g, np, pool);
+        auto block = [&](size_t task, size_t /*thread*/) {
+          const size_t j0 = task * g.cout_g / tasks, j1 = (task + 1) * g.cout_g / tasks;
+          if (j0 >= j1) return;
+          for (size_t j = j0; j < j1 && need > inited; ++j) {
             const int32_t b = bias_g ? bias_g[j] : 0;
             int32_t* row = acc + (j * win + (inited - base)) * ow;
             for (size_t p = 0, e = (need - inited) * ow; p < e; ++p) row[p] = b;
           }
-          inited = need;
-        }
-        // col2im add: column row i = (j, ki, kj) of input row ih lands on output row
-        // oh = ih*sh + ki*dh - pt, columns ow = iw*sw + kj*dw - pl.
-        for (size_t i = 0; i < g.m; ++i) {
-          const size_t j = i / taps, t = i % taps, ki = t / g.kw, kj = t % g.kw;
-          const int64_t off = int64_t(kj * g.dw) - int64_t(g.pl);
-          size_t iw0 = 0;
-          if (off < 0) iw0 = static_cast<size_t>((-off + int64_t(g.sw) - 1) / int64_t(g.sw));
-          size_t iw1 = 0;
-          const int64_t room = int64_t(g.ow) - off;  // iw*sw < room
-          if (room > 0) iw1 = static_cast<size_t>((room + int64_t(g.sw) - 1) / int64_t(g.sw));
-          if (iw1 > g.w) iw1 = g.w;
-          if (iw0 >= iw1) continue;
-          const size_t cnt = iw1 - iw0;
-          const size_t ow0 = static_cast<size_t>(int64_t(iw0 * g.sw) + off);
-          for (size_t rr = 0; rr < r; ++rr) {
-            const int64_t oh = int64_t((h0 + rr) * g.sh + ki * g.dh) - int64_t(g.pt);
-            if (oh < 0 || oh >= int64_t(g.oh)) continue;
-            k.scatter_add(C + i * np + rr * g.w + iw0, cnt, g.sw, acc + (j * win + (size_t(oh) - base)) * ow + ow0);
+          const size_t i0 = j0 * taps, i1 = j1 * taps;
+          k.gemm(i1 - i0, np, g.kq, A + (gr * g.m + i0) * g.kq, X, np, C + i0 * np, np);
+          // col2im add: column row i = (j, ki, kj) of input row ih lands on output row
+          // oh = ih*sh + ki*dh - pt, columns ow = iw*sw + kj*dw - pl.
+          for (size_t i = i0; i < i1; ++i) {
+            const size_t j = i / taps, t = i % taps, ki = t / g.kw, kj = t % g.kw;
+            const int64_t off = int64_t(kj * g.dw) - int64_t(g.pl);
+            size_t iw0 = 0;
+            if (off < 0) iw0 = static_cast<size_t>((-off + int64_t(g.sw) - 1) / int64_t(g.sw));
+            size_t iw1 = 0;
+            const int64_t room = int64_t(g.ow) - off;  // iw*sw < room
+            if (room > 0) iw1 = static_cast<size_t>((room + int64_t(g.sw) - 1) / int64_t(g.sw));
+            if (iw1 > g.w) iw1 = g.w;
+            if (iw0 >= iw1) continue;
+            const size_t cnt = iw1 - iw0;
+            const size_t ow0 = static_cast<size_t>(int64_t(iw0 * g.sw) + off);
+            for (size_t rr = 0; rr < r; ++rr) {
+              const int64_t oh = int64_t((h0 + rr) * g.sh + ki * g.dh) - int64_t(g.pt);
+              if (oh < 0 || oh >= int64_t(g.oh)) continue;
+              k.scatter_add(C + i * np + rr * g.w + iw0, cnt, g.sw, acc + (j * win + (size_t(oh) - base)) * ow + ow0);
+            }
           }
-        }
-        if (fin > base) {
-          for (size_t j = 0; j < g.cout_g; ++j) {
-            const size_t oc = gr * g.cout_g + j;
-            const opq_requant rc = Channel(rq, oc);
-            int32_t* w0 = acc + j * win * ow;
-            k.requant(w0, nullptr, (fin - base) * ow, rc, 0, y + ((n * g.cout + oc) * g.oh + base) * ow);
-            if (inited > fin) std::memmove(w0, w0 + (fin - base) * ow, (inited - fin) * ow * sizeof(int32_t));
-          }
-          base = fin;
-        }
+          if (fin > base)
+            for (size_t j = j0; j < j1; ++j) {
+              const size_t oc = gr * g.cout_g + j;
+              const opq_requant rc = Channel(rq, oc);
+              int32_t* w0 = acc + j * win * ow;
+              k.requant(w0, nullptr, (fin - base) * ow, rc, 0, y + ((n * g.cout + oc) * g.oh + base) * ow);
+              if (need > fin) std::memmove(w0, w0 + (fin - base) * ow, (need - fin) * ow * sizeof(int32_t));
+            }
+        };
+        if (tasks <= 1) block(0, 0);
+        else ParallelFor(pool, tasks, block);
+        inited = need;
+        if (fin > base) base = fin;
       }
     }
 }

@@ -8,6 +8,7 @@
 #include "onnxptq.h"
 #include "opq_convtranspose.h"
 #include "requant/requant.h"
+#include "threadpool/threadpool.h"
 
 namespace opq {
 
@@ -43,9 +44,11 @@ const CtKernels& CtKernelsAvx2();
 const CtKernels& CtKernelsWasmSimd();
 #endif
 
-// The whole operation with one variant's hooks.
+// The whole operation with one variant's hooks; output-channel blocks split across `pool` (may be
+// NULL) when a chunk is large enough. Results never depend on the thread count.
 void CtRun(const CtGeom& g, const CtKernels& k, const uint8_t* x, bool x_signed, int32_t zx, const int8_t* w,
-           const int32_t* wzp, size_t wzp_count, const int32_t* bias, const opq_requant& rq, uint8_t* y, void* ws);
+           const int32_t* wzp, size_t wzp_count, const int32_t* bias, const opq_requant& rq, uint8_t* y, void* ws,
+           ThreadPool* pool);
 
 // Scalar forms, shared by the variants for their tails. Internal linkage: each ISA file gets its
 // own copy, never merged with a wider ISA's.

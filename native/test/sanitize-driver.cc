@@ -146,7 +146,7 @@ void QConv(int32_t variant, opq_threadpool* pool, bool hostile) {
                         x_signed ? Int(-128, 127) : Int(0, 255), &r.rq, y.data(), y.size(), y_signed, workspace.data(), ws, pool));
 }
 
-void QConvTranspose(int32_t variant, bool hostile) {
+void QConvTranspose(int32_t variant, opq_threadpool* pool, bool hostile) {
   const int32_t groups = Coin() ? 1 : Int(1, 4);
   const int32_t sh = Int(1, 3), sw = Int(1, 3), dh = Int(1, 2), dw = Int(1, 2);
   opq_convtranspose2d_shape s{Int(0, 2), groups * Int(1, 9), Int(1, 12), Int(1, 21), groups * Int(1, 9), Int(1, 5), Int(1, 5),
@@ -176,7 +176,7 @@ void QConvTranspose(int32_t variant, bool hostile) {
   std::vector<uint64_t> workspace((ws + 7) / 8 + 1);
   Count(opq_qconvtranspose2d(&s, x.data(), hostile ? Dim(x.size()) : x.size(), x_signed, x_signed ? Int(-128, 127) : Int(0, 255),
                              w.data(), w.size(), wzp.data(), wzp.size(), bias.empty() ? nullptr : bias.data(), bias.size(), &r.rq,
-                             y.data(), y.size(), y_signed, workspace.data(), ws, variant));
+                             y.data(), y.size(), y_signed, workspace.data(), ws, variant, pool));
 }
 
 void GemmF32(int32_t variant, opq_threadpool* pool, bool hostile) {
@@ -357,7 +357,7 @@ int main(int argc, char** argv) {
       if (verbose) std::fprintf(stderr, "  qconv\n");
       QConv(v, p, hostile);
       if (verbose) std::fprintf(stderr, "  qconvtranspose\n");
-      QConvTranspose(v, hostile);
+      QConvTranspose(v, p, hostile);
       if (verbose) std::fprintf(stderr, "  gemm_f32\n");
       GemmF32(v, p, hostile);
       if (verbose) std::fprintf(stderr, "  conv/pool f32\n");
@@ -369,7 +369,7 @@ int main(int argc, char** argv) {
   // Calls with NULL everywhere: refused, never dereferenced.
   Count(opq_qgemm(1, 1, 1, nullptr, 1, 1, 0, 0, nullptr, 1, 1, nullptr, 1, nullptr, 0, nullptr, nullptr, 1, 1, 0, nullptr, 0, -1));
   Count(opq_qconv2d_run(nullptr, nullptr, 0, nullptr, 0, 0, 0, nullptr, nullptr, 0, 0, nullptr, 0, nullptr));
-  Count(opq_qconvtranspose2d(nullptr, nullptr, 0, 0, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, nullptr, 0, 0, nullptr, 0, -1));
+  Count(opq_qconvtranspose2d(nullptr, nullptr, 0, 0, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, nullptr, 0, 0, nullptr, 0, -1, nullptr));
   Count(opq_conv2d_f32(nullptr, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, -1));
   Count(opq_qadd(1, nullptr, nullptr, nullptr, 1, nullptr, 1, 0, nullptr, nullptr, 1, -1));
   Count(opq_lut(nullptr, 1, 1, nullptr, 256, nullptr, 1, -1));

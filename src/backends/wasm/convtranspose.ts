@@ -26,7 +26,7 @@ export function wasmConvTransposeKernels(mod: WasmModule): QConvTransposeKernels
         mod.putRequant(extra + 80, a.requant);
         const pws = (extra + 80 + rqBytes + 15) & ~15;
         return mod.fn('opq_qconvtranspose2d')(extra, px!, a.x.length, a.x instanceof Int8Array ? 1 : 0, a.xZeroPoint, pw!, a.w.length,
-          pz!, a.wZeroPoint.length, pb!, bias.length, extra + 80, py!, a.y.length, a.y instanceof Int8Array ? 1 : 0, pws, ws, v);
+          pz!, a.wZeroPoint.length, pb!, bias.length, extra + 80, py!, a.y.length, a.y instanceof Int8Array ? 1 : 0, pws, ws, v, 0);
       }, [4]);
     },
   };
