@@ -1,5 +1,5 @@
 // WebAssembly SIMD128 hooks of the ConvTranspose driver: the column GEMM as int16-pair dot
-// products (i32x4.dot_i16x8_s, exact) on a 4 x 8 tile, the col2im add vectorized for stride 1.
+// products (i32x4.dot_i16x8_s, exact) on a 4 x 8 tile, the col2im add vectorized for strides 1 and 2.
 #include "qconvtranspose/qconvtranspose.h"
 
 #if defined(__wasm_simd128__)
@@ -57,8 +57,20 @@ void GemmWasmSimd(size_t m, size_t np, size_t kq, const int32_t* a, const int32_
 
 void ScatterAddWasmSimd(const int32_t* src, size_t n, size_t stride, int32_t* dst) {
   size_t k = 0;
-  if (stride == 1)
+  if (stride == 1) {
     for (; k + 4 <= n; k += 4) wasm_v128_store(dst + k, wasm_i32x4_add(wasm_v128_load(dst + k), wasm_v128_load(src + k)));
+  } else if (stride == 2) {
+    // dst[2k] += src[k], 4 k at a time, zeros added to the odd lanes between them; the second
+    // store reaches dst[2k + 7], one past the segment's last element for the final group, so that
+    // group finishes scalar.
+    const v128_t zero = wasm_i32x4_splat(0);
+    for (; k + 4 < n; k += 4) {
+      const v128_t v = wasm_v128_load(src + k);
+      int32_t* d = dst + 2 * k;
+      wasm_v128_store(d, wasm_i32x4_add(wasm_v128_load(d), wasm_i32x4_shuffle(v, zero, 0, 4, 1, 4)));
+      wasm_v128_store(d + 4, wasm_i32x4_add(wasm_v128_load(d + 4), wasm_i32x4_shuffle(v, zero, 2, 4, 3, 4)));
+    }
+  }
   ScatterAddScalar(src + k, n - k, stride, dst + k * stride);
 }
 
