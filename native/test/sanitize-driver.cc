@@ -13,6 +13,7 @@
 
 #include "onnxptq.h"
 #include "opq_conv.h"
+#include "opq_convtranspose.h"
 #include "opq_f32.h"
 #include "opq_qbinary.h"
 #include "opq_qlayout.h"
@@ -143,6 +144,39 @@ void QConv(int32_t variant, opq_threadpool* pool, bool hostile) {
   std::vector<uint64_t> workspace((ws + 7) / 8 + 1);
   Count(opq_qconv2d_run(&s, packed.data(), psize, x.data(), hostile ? Dim(x.size()) : x.size(), x_signed,
                         x_signed ? Int(-128, 127) : Int(0, 255), &r.rq, y.data(), y.size(), y_signed, workspace.data(), ws, pool));
+}
+
+void QConvTranspose(int32_t variant, opq_threadpool* pool, bool hostile) {
+  const int32_t groups = Coin() ? 1 : Int(1, 4);
+  const int32_t sh = Int(1, 3), sw = Int(1, 3), dh = Int(1, 2), dw = Int(1, 2);
+  opq_convtranspose2d_shape s{Int(0, 2), groups * Int(1, 9), Int(1, 12), Int(1, 21), groups * Int(1, 9), Int(1, 5), Int(1, 5),
+                              groups, sh, sw, dh, dw, Int(0, 4), Int(0, 4), Int(0, 4), Int(0, 4),
+                              Int(0, std::max(sh, dh) - 1), Int(0, std::max(sw, dw) - 1)};
+  if (hostile) {
+    int32_t* f = &s.batch;
+    f[Dim(17)] = Coin() ? static_cast<int32_t>(Boundary(static_cast<size_t>(f[1]))) : -Int(1, 3);
+  }
+  int32_t oh = 0, ow = 0;
+  if (opq_convtranspose2d_output_size(&s, &oh, &ow) != nullptr) {
+    ++calls, ++refusals;
+    return;
+  }
+  const auto cap = [](size_t n) { return n > (size_t{1} << 24) ? size_t{16} : n; };
+  const size_t wn = cap(size_t(s.in_channels) * (s.out_channels / s.groups) * s.kernel_h * s.kernel_w);
+  auto w = Random<int8_t>(wn, -128, 127);
+  auto wzp = Random<int32_t>(Coin() ? size_t(s.out_channels) : 1, -128, 127);
+  auto bias = Random<int32_t>(Coin() ? size_t(s.out_channels) : 0, -100000, 100000);
+  const bool x_signed = Coin(), y_signed = Coin();
+  const size_t xn = size_t(s.batch) * s.in_channels * s.in_height * s.in_width;
+  const size_t yn = size_t(s.batch) * s.out_channels * oh * ow;
+  auto x = Random<uint8_t>(cap(xn), 0, 255);
+  std::vector<uint8_t> y(cap(yn));
+  Requant r(Coin() ? size_t(s.out_channels) : 1, y_signed);
+  const size_t ws = cap(opq_qconvtranspose2d_workspace_size(&s, variant));
+  std::vector<uint64_t> workspace((ws + 7) / 8 + 1);
+  Count(opq_qconvtranspose2d(&s, x.data(), hostile ? Dim(x.size()) : x.size(), x_signed, x_signed ? Int(-128, 127) : Int(0, 255),
+                             w.data(), w.size(), wzp.data(), wzp.size(), bias.empty() ? nullptr : bias.data(), bias.size(), &r.rq,
+                             y.data(), y.size(), y_signed, workspace.data(), ws, variant, pool));
 }
 
 void GemmF32(int32_t variant, opq_threadpool* pool, bool hostile) {
@@ -322,6 +356,8 @@ int main(int argc, char** argv) {
       QGemm(v, hostile);
       if (verbose) std::fprintf(stderr, "  qconv\n");
       QConv(v, p, hostile);
+      if (verbose) std::fprintf(stderr, "  qconvtranspose\n");
+      QConvTranspose(v, p, hostile);
       if (verbose) std::fprintf(stderr, "  gemm_f32\n");
       GemmF32(v, p, hostile);
       if (verbose) std::fprintf(stderr, "  conv/pool f32\n");
@@ -333,6 +369,7 @@ int main(int argc, char** argv) {
   // Calls with NULL everywhere: refused, never dereferenced.
   Count(opq_qgemm(1, 1, 1, nullptr, 1, 1, 0, 0, nullptr, 1, 1, nullptr, 1, nullptr, 0, nullptr, nullptr, 1, 1, 0, nullptr, 0, -1));
   Count(opq_qconv2d_run(nullptr, nullptr, 0, nullptr, 0, 0, 0, nullptr, nullptr, 0, 0, nullptr, 0, nullptr));
+  Count(opq_qconvtranspose2d(nullptr, nullptr, 0, 0, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, nullptr, 0, 0, nullptr, 0, -1, nullptr));
   Count(opq_conv2d_f32(nullptr, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, -1));
   Count(opq_qadd(1, nullptr, nullptr, nullptr, 1, nullptr, 1, 0, nullptr, nullptr, 1, -1));
   Count(opq_lut(nullptr, 1, 1, nullptr, 256, nullptr, 1, -1));

@@ -7,6 +7,7 @@ import { jsInt8OpKernels } from './js/int8-ops.js';
 import type { RequantParams } from '../quant/requant.js';
 import { jsF32Kernels } from './js-f32.js';
 import { jsConvKernels } from './js/conv.js';
+import { jsConvTransposeKernels } from './js/convtranspose.js';
 
 function checkVariant(v: KernelVariant | undefined): void {
   if (v !== undefined && v !== 'auto' && v !== 'ref') {
@@ -19,6 +20,7 @@ export function createJsBackend(): Backend {
     ...jsF32Kernels(),
     ...jsInt8OpKernels(),
     ...jsConvKernels(),
+    ...jsConvTransposeKernels(),
     name: 'js',
     variants: ['ref'],
     dispatch: { qgemm: 'ref', f32: 'ref' },

@@ -104,7 +104,7 @@ function convDirect3d(
 }
 
 /** ConvTranspose output sizes and begin pads per the spec (output_shape, output_padding, auto_pad). */
-function convTransposeParams(ctx: OpContext, inSizes: number[], kernel: number[]) {
+export function convTransposeParams(ctx: OpContext, inSizes: number[], kernel: number[]) {
   const s = inSizes.length;
   const strides = ctx.attrs.ints('strides') ?? new Array(s).fill(1);
   const dilations = ctx.attrs.ints('dilations') ?? new Array(s).fill(1);
@@ -119,10 +119,19 @@ function convTransposeParams(ctx: OpContext, inSizes: number[], kernel: number[]
     pads = new Array(2 * s).fill(0);
     for (let i = 0; i < s; i++) {
       out[i] = outShape ? outShape[i]! : inSizes[i]! * strides[i]!;
+      if (outShape) {
+        // onnxruntime (and the spec): total = max(0, full - out), the odd unit at the head unless
+        // SAME_UPPER; an output_shape past the full extent adds rows at the end (negative end pad).
+        const total = Math.max(0, full(i) - out[i]!);
+        const head = autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : total - Math.floor(total / 2);
+        pads[i] = head;
+        pads[i + s] = full(i) - out[i]! - head;
+        continue;
+      }
       const total = full(i) - out[i]!;
       // C++ integer division (truncation), as onnxruntime distributes a negative total padding.
       const half = Math.trunc(total / 2);
-      if (autoPad === 'SAME_UPPER' || (outShape && autoPad !== 'SAME_LOWER')) {
+      if (autoPad === 'SAME_UPPER') {
         pads[i] = half;
         pads[i + s] = total - half;
       } else {

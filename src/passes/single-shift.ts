@@ -3,7 +3,7 @@
  * becomes a power of two, so the integer executor rescales with one rounding shift (requant mode
  * `shift`, recorded in the model's metadata). The approximation ratio is folded into the previous
  * layer's weights:
- *  - Conv/Gemm/MatMul: M_c = Sx * Sw_c / Sy is rounded UP to 2^k_c, k_c = ceil(log2 M_c), and the
+ *  - Conv/ConvTranspose/Gemm/MatMul: M_c = Sx * Sw_c / Sy is rounded UP to 2^k_c, k_c = ceil(log2 M_c), and the
  *    weight scale becomes Sw'_c = 2^k_c * Sy / Sx (in [Sw_c, 2 Sw_c): no weight clips; the ratio
  *    2^k_c / M_c is absorbed by q_w = round(W / Sw'_c), and the bias follows, b_q = round(b / (Sx Sw'_c)));
  *    needs symmetric weights (zero point 0);
@@ -101,7 +101,7 @@ export class SingleShiftPass extends GraphPass<SingleShiftOptions> {
         if (this.options.verbose) report.details.push(`${nodeLabel(n)}: output scale ${y.scale.toPrecision(5)} -> ${sc.toPrecision(5)}`);
       } else if (n.opType === 'Concat') {
         if (!n.inputs.every((i) => P(i) && P(i)!.scale === y.scale && P(i)!.zeroPoint === y.zeroPoint)) approx++;
-      } else if (!['Conv', 'Gemm', 'MatMul', 'QuantizeLinear', 'DequantizeLinear', ...TABLE_OPS].includes(n.opType) && n.inputs.some((i) => P(i)) && !s.aliases.has(n.outputs[0])) {
+      } else if (!['Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'QuantizeLinear', 'DequantizeLinear', ...TABLE_OPS].includes(n.opType) && n.inputs.some((i) => P(i)) && !s.aliases.has(n.outputs[0])) {
         approx++;
         if (this.options.verbose) report.details.push(`${nodeLabel(n)}: no weight to absorb the ratio; the executor rounds its multiplier to a power of two`);
       }

@@ -1,7 +1,8 @@
 /**
  * Where quantization goes in a float graph (QDQ placement, as onnxruntime's QDQ quantizer and
  * DESIGN.md describe):
- *  - compute layers (Conv, Gemm, MatMul with a constant weight) quantize their weights, their
+ *  - compute layers (Conv, ConvTranspose, Gemm, MatMul with a constant weight; ConvTranspose's
+ *    per-channel weight axis is 1, [Cin, Cout/group, k...]) quantize their weights, their
  *    activation input and their output; a Relu (or Clip) that is the layer output's only reader is
  *    fused, so the output point moves after it (integer executors clamp in the integer domain);
  *  - ops with an integer form of their own (Add, Mul, Concat, AveragePool, GlobalAveragePool,
@@ -17,7 +18,7 @@ import type { TypeInfo } from '../ops/index.js';
 import type { QuantizeOptions } from './options.js';
 import { OnnxPtqError } from '../errors.js';
 
-export const COMPUTE_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
+export const COMPUTE_OPS = new Set(['Conv', 'Gemm', 'MatMul', 'ConvTranspose']);
 export const REQUANT_OPS = new Set(['Add', 'Mul', 'Concat', 'AveragePool', 'GlobalAveragePool', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'LeakyRelu', 'Relu', 'Clip']);
 export const PASS_THROUGH_OPS = new Set(['Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout', 'MaxPool', 'GlobalMaxPool', 'Slice', 'Pad', 'Resize', 'DepthToSpace', 'SpaceToDepth']);
 const FUSABLE = new Set(['Relu', 'Clip']);

@@ -162,7 +162,8 @@ export function quantizeLayerWeights(
     const c = b.size;
     const bs = new Float32Array(c), bq = new Int32Array(c);
     for (let i = 0; i < c; i++) {
-      bs[i] = Math.fround(input.scale * params.scale[perChannel ? i : 0]);
+      // ConvTranspose with groups: Cout/group scales along axis 1, output channel i uses i mod Cout/group.
+      bs[i] = Math.fround(input.scale * params.scale[perChannel ? i % params.scale.length : 0]);
       const v = roundHalfEven((b.data as Float32Array)[i] / bs[i]);
       bq[i] = Math.max(-2147483648, Math.min(2147483647, v));
     }

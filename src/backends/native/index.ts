@@ -8,8 +8,9 @@ import { nativeInt8OpKernels, type Int8OpsAddon } from './int8-ops.js';
 import type { RequantParams } from '../../quant/requant.js';
 import { nativeF32Kernels, type F32Addon } from './f32.js';
 import { nativeConvKernels, type ConvAddon } from './conv.js';
+import { nativeConvTransposeKernels, type ConvTransposeAddon } from './convtranspose.js';
 
-interface Addon extends ConvAddon, F32Addon, Int8OpsAddon {
+interface Addon extends ConvAddon, F32Addon, Int8OpsAddon, ConvTransposeAddon {
   info(): { variants: { id: number; name: KernelVariant; available: boolean }[]; qgemm: KernelVariant };
   qgemm(args: object): void;
   requantizeRow(acc: Int32Array, rq: RequantParams, y: Int8Like, variant: number): void;
@@ -24,6 +25,7 @@ export function createNativeBackend(addonPath: string): Backend {
     ...nativeF32Kernels(addon),
     ...nativeInt8OpKernels(addon),
     ...nativeConvKernels(addon),
+    ...nativeConvTransposeKernels(addon),
     name: 'native',
     variants,
     dispatch: { qgemm: info.qgemm, requantizeRow: info.qgemm, f32: addon.f32AutoVariant() as KernelVariant },

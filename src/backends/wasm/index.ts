@@ -8,6 +8,7 @@ import { wasmInt8OpKernels } from './int8-ops.js';
 import { qgemmWasm, requantizeRowWasm } from './qgemm.js';
 import { wasmF32Kernels } from './f32.js';
 import { wasmConvKernels } from './conv.js';
+import { wasmConvTransposeKernels } from './convtranspose.js';
 
 export function createWasmBackend(wasmPath: string): Backend {
   const mod = new WasmModule(wasmPath);
@@ -18,6 +19,7 @@ export function createWasmBackend(wasmPath: string): Backend {
     ...wasmF32Kernels(mod),
     ...wasmInt8OpKernels(mod),
     ...wasmConvKernels(mod),
+    ...wasmConvTransposeKernels(mod),
     name: 'wasm',
     variants,
     dispatch: { qgemm: auto, requantizeRow: auto, f32: mod.cString(mod.ex.opq_variant_name(mod.fn('opq_f32_auto_variant')())) as KernelVariant },

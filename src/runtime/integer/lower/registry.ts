@@ -4,6 +4,7 @@ import { qdqBinary } from './binary.js';
 import { qdqConcat } from './concat.js';
 import type { LowerContext } from './context.js';
 import { qdqConv } from './conv.js';
+import { qdqConvTranspose } from './conv-transpose.js';
 import { qdqGemm } from './gemm.js';
 import { DATA_MOVEMENT, qdqMove } from './movement.js';
 import { qdqPool } from './pool.js';
@@ -31,6 +32,7 @@ register(['QLinearMatMul'], qlinearMatMul);
 register(['ConvInteger'], convInteger);
 register(['MatMulInteger'], matMulInteger);
 register(['QLinearAdd'], qlinearAdd, 'com.microsoft');
+register(['ConvTranspose'], qdqConvTranspose);
 
 /** The lowering of `node`, or why there is none. */
 export function loweringFor(node: Node): LowerFn | string {
