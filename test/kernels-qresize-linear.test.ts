@@ -183,3 +183,33 @@ describe('Resize linear lowering vs onnxruntime-node', () => {
     expect(String((err as Error).message)).toMatch(/my_resize/);
   });
 });
+
+describe('Resize with sizes computed from shapes', () => {
+  it('reads the sizes at run time and stays integer (nearest and linear), within 1 LSB of onnxruntime', async () => {
+    for (const mode of ['linear', 'nearest']) {
+      const nodes: Node[] = [], inits: [string, Tensor][] = [];
+      const x = qdq(nodes, inits, 'x', 0.025, 128);
+      inits.push(['roi', new Tensor('float32', new Float32Array(0), [0])]);
+      // sizes = Shape(ref): the output takes another tensor's dims (FPN/U-Net style upsampling).
+      nodes.push(makeNode('Shape', ['ref'], ['ref_shape']));
+      nodes.push(makeNode('Resize', [x, 'roi', '', 'ref_shape'], ['r'], { mode: { type: 'string', value: mode } }, 'my_resize'));
+      inits.push(['y_s', scalarF(0.025)], ['y_z', u8(128)]);
+      nodes.push(makeNode('QuantizeLinear', ['r', 'y_s', 'y_z'], ['y_q']), makeNode('DequantizeLinear', ['y_q', 'y_s', 'y_z'], ['y']));
+      const m = model(nodes, inits, [{ name: 'x', dims: [1, 3, 5, 7] }, { name: 'ref', dims: [1, 3, 'h', 'w'] as unknown as number[] }], ['y'], 13);
+      const s0 = await ort.InferenceSession.create(modelToBytes(m), { intraOpNumThreads: 1 });
+      for (const [h, w] of [[9, 13], [10, 14]]) {
+        const xin = randomInput([1, 3, 5, 7], 2), ref = randomInput([1, 3, h, w], 3);
+        const want = (await s0.run({ x: new ort.Tensor('float32', xin.data as Float32Array, [1, 3, 5, 7]), ref: new ort.Tensor('float32', ref.data as Float32Array, [1, 3, h, w]) })).y!;
+        for (const b of loadedBackends) {
+          const s = await IntegerSession.create(m, { backend: b.name, requantMode: 'float', runInWorker: false });
+          const e = s.loweringReport().find((r) => r.opType === 'Resize')!;
+          expect(e.execution, e.reason).toBe('integer');
+          const got = s.runSync({ x: xin, ref }).y!;
+          expect([...got.dims]).toEqual([1, 3, h, w]);
+          const g = got.data as Float32Array, wv = want.data as Float32Array;
+          for (let i = 0; i < g.length; i++) expect(Math.abs(g[i]! - wv[i]!), `${mode} ${b.name} ${i}`).toBeLessThanOrEqual(0.025 * 1.01);
+        }
+      }
+    }
+  });
+});

@@ -6,7 +6,7 @@ import { nodeLabel, type Node } from '../../../ir/graph.js';
 import { resizeLinearTaps, resizeNearestIndex, RESIZE_ONE, type CoordinateTransform, type NearestMode } from '../../../kernels/int8/qlayout-ref.js';
 import { Tensor } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
-import { LowerContext, sameQ8 } from './context.js';
+import { LowerContext, sameQ8, type Values } from './context.js';
 
 export function qdqResize(lc: LowerContext, node: Node): string | undefined {
   const ctx = lc.ctx(node);
@@ -14,28 +14,23 @@ export function qdqResize(lc: LowerContext, node: Node): string | undefined {
   if (mode !== 'nearest' && mode !== 'linear') return `Resize mode '${mode}' (nearest and linear run in integer)`;
   const x = lc.act(node.inputs[0]!);
   if (typeof x === 'string') return x;
-  for (let i = 1; i < node.inputs.length; i++) {
-    const v = node.inputs[i];
-    if (v && !lc.consts.has(v)) return `input '${v}' is not constant`;
-  }
+  const params = resizeInputs(lc, node);
+  if (typeof params === 'string') return params;
   if (ctx.opset >= 18 && (ctx.attrs.ints('axes') || ctx.attrs.string('keep_aspect_ratio_policy', 'stretch') !== 'stretch')) return `Resize with axes or keep_aspect_ratio_policy`;
   const o = lc.outQ(node.outputs[0]!, false);
   if (typeof o === 'string') return o;
   if (o.out.signed !== x.signed) return `input and output types differ`;
   const coord = ctx.attrs.string('coordinate_transformation_mode', 'half_pixel') as CoordinateTransform;
   if (!['half_pixel', 'asymmetric', 'align_corners', 'pytorch_half_pixel', 'tf_half_pixel_for_nn', ...(mode === 'linear' ? ['half_pixel_symmetric'] : [])].includes(coord)) return `coordinate_transformation_mode '${coord}'`;
-  if (mode === 'linear') return lowerLinear(lc, node, x, o, coord);
+  if (mode === 'linear') return lowerLinear(lc, node, x, o, coord, params);
   const nearest = ctx.attrs.string('nearest_mode', 'round_prefer_floor') as NearestMode;
   const table = sameQ8(x, o.out) ? undefined : lc.table(node, x, o.out);
-  const scalesIn = ctx.opset >= 11 ? node.inputs[2] : node.inputs[1];
-  const sizesIn = ctx.opset >= 11 ? node.inputs[3] : undefined;
-  const scales = scalesIn ? lc.consts.get(scalesIn)?.toNumbers() : undefined;
-  const sizes = sizesIn ? lc.consts.get(sizesIn)?.toNumbers() : undefined;
   const k = lc.opts.kernels;
   const yName = o.q.outputs[0]!;
   const signed = o.out.signed;
-  lc.push(node, [x.src], [yName], (values) => {
+  lc.push(node, [x.src, ...params.inputs], [yName], (values) => {
     const xt = values.get(x.src)!;
+    const { scales, sizes } = params.read(values);
     const r = xt.rank;
     let outDims: number[];
     let sc: number[];
@@ -67,6 +62,36 @@ export function qdqResize(lc: LowerContext, node: Node): string | undefined {
 }
 
 type ActIn = Exclude<ReturnType<LowerContext['act']>, string>;
+type ResizeInputs = { inputs: string[]; read(values: Values): { scales?: number[]; sizes?: number[] } };
+
+/**
+ * The scales and sizes inputs: constants, or shape values (Shape arithmetic, e.g. sizes taken from
+ * another tensor's dims) read at run time. roi matters only to tf_crop_and_resize, which does not
+ * lower, so it may be anything.
+ */
+function resizeInputs(lc: LowerContext, node: Node): ResizeInputs | string {
+  const opset = lc.ctx(node).opset;
+  const names = opset >= 11 ? [node.inputs[2], node.inputs[3]] : [node.inputs[1], undefined];
+  const inputs: string[] = [];
+  for (const v of names) {
+    if (!v) continue;
+    if (lc.shapeValues.has(v)) inputs.push(v);
+    else if (!lc.consts.has(v)) return `input '${v}' is neither constant nor computed from shapes`;
+  }
+  // Constants are read now (the session drops constants no step lists); shape values at run time.
+  const fixed = names.map((v) => (v && lc.consts.has(v) ? nonEmpty(lc.consts.get(v)!.toNumbers()) : undefined));
+  const get = (values: Values, i: number): number[] | undefined => {
+    const v = names[i];
+    if (!v || fixed[i]) return fixed[i];
+    const t = values.get(v);
+    return t ? nonEmpty(t.toNumbers()) : undefined;
+  };
+  return { inputs, read: (values) => ({ scales: get(values, 0), sizes: get(values, 1) }) };
+}
+
+function nonEmpty(a: number[]): number[] | undefined {
+  return a.length ? a : undefined;
+}
 type OutQ = Exclude<ReturnType<LowerContext['outQ']>, string>;
 
 /** Output dims and float32 per-axis scales from the constant scales or sizes input, checked. */
@@ -97,13 +122,9 @@ function resizeGeometry(node: Node, dims: readonly number[], scales: number[] | 
  * within 2 * 2^-12 * 255 < 0.13 input steps of the float one before the single rounding; an output
  * that lands near a rounding boundary can therefore differ by 1 LSB (never more).
  */
-function lowerLinear(lc: LowerContext, node: Node, x: ActIn, o: OutQ, coord: CoordinateTransform): string | undefined {
+function lowerLinear(lc: LowerContext, node: Node, x: ActIn, o: OutQ, coord: CoordinateTransform, params: ResizeInputs): string | undefined {
   const ctx = lc.ctx(node);
-  const scalesIn = ctx.opset >= 11 ? node.inputs[2] : node.inputs[1];
-  const sizesIn = ctx.opset >= 11 ? node.inputs[3] : undefined;
   if (ctx.opset >= 18 && ctx.attrs.int('antialias', 0) !== 0) return `linear Resize with antialias`;
-  const scales = scalesIn ? lc.consts.get(scalesIn)?.toNumbers() : undefined;
-  const sizes = sizesIn ? lc.consts.get(sizesIn)?.toNumbers() : undefined;
   // acc = sum of weight products (scale Sx / 2^22) requantized once: M = Sx / (Sy * 2^22).
   const ratio = lc.opts.mode === 'float' ? Math.fround(Math.fround(x.scale) / Math.fround(o.out.scale)) : Math.fround(x.scale) / Math.fround(o.out.scale);
   const M = ratio / (RESIZE_ONE * RESIZE_ONE);
@@ -112,11 +133,12 @@ function lowerLinear(lc: LowerContext, node: Node, x: ActIn, o: OutQ, coord: Coo
   const k = lc.opts.kernels;
   const yName = o.q.outputs[0]!;
   const signed = o.out.signed;
-  // Taps depend on the input shape only: kept for the last one seen.
+  // Taps depend on the input shape and the scales/sizes only: kept for the last ones seen.
   let cache: { key: string; yTaps: Int32Array; xTaps: Int32Array; outDims: number[] } | undefined;
-  lc.push(node, [x.src], [yName], (values) => {
+  lc.push(node, [x.src, ...params.inputs], [yName], (values) => {
     const xt = values.get(x.src)!;
-    const key = xt.dims.join(',');
+    const { scales, sizes } = params.read(values);
+    const key = `${xt.dims.join(',')}|${scales?.join(',')}|${sizes?.join(',')}`;
     if (!cache || cache.key !== key) {
       const { outDims, sc } = resizeGeometry(node, xt.dims, scales, sizes);
       const r = xt.rank;
