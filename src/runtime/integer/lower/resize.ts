@@ -16,6 +16,7 @@ export function qdqResize(lc: LowerContext, node: Node): string | undefined {
   if (typeof x === 'string') return x;
   const params = resizeInputs(lc, node);
   if (typeof params === 'string') return params;
+  if (params.constScales && (params.constScales[0] !== 1 || params.constScales[1] !== 1)) return `scales [${params.constScales.join(', ')}] resize the batch or channel axis (integer Resize scales spatial axes only)`;
   if (ctx.opset >= 18 && (ctx.attrs.ints('axes') || ctx.attrs.string('keep_aspect_ratio_policy', 'stretch') !== 'stretch')) return `Resize with axes or keep_aspect_ratio_policy`;
   const o = lc.outQ(node.outputs[0]!, false);
   if (typeof o === 'string') return o;
@@ -62,7 +63,7 @@ export function qdqResize(lc: LowerContext, node: Node): string | undefined {
 }
 
 type ActIn = Exclude<ReturnType<LowerContext['act']>, string>;
-type ResizeInputs = { inputs: string[]; read(values: Values): { scales?: number[]; sizes?: number[] } };
+type ResizeInputs = { inputs: string[]; constScales?: number[]; read(values: Values): { scales?: number[]; sizes?: number[] } };
 
 /**
  * The scales and sizes inputs: constants, or shape values (Shape arithmetic, e.g. sizes taken from
@@ -86,7 +87,7 @@ function resizeInputs(lc: LowerContext, node: Node): ResizeInputs | string {
     const t = values.get(v);
     return t ? nonEmpty(t.toNumbers()) : undefined;
   };
-  return { inputs, read: (values) => ({ scales: get(values, 0), sizes: get(values, 1) }) };
+  return { inputs, constScales: fixed[1] ? undefined : fixed[0], read: (values) => ({ scales: get(values, 0), sizes: get(values, 1) }) };
 }
 
 function nonEmpty(a: number[]): number[] | undefined {
