@@ -216,14 +216,17 @@ describe('Resize with sizes computed from shapes', () => {
 
 describe('Resize lowering bad input', () => {
   it('an output of more than 2^31 - 1 elements raises OnnxPtqError naming the node before anything is allocated', async () => {
-    const m = resizeModel({ name: 'huge', dims: [1, 3, 4, 4], coord: 'half_pixel', sizes: [1, 3, 65536, 65536] });
-    let err: unknown;
-    try {
-      const s = await IntegerSession.create(m, { backend: 'js', runInWorker: false });
-      s.runSync({ x: randomInput([1, 3, 4, 4], 1) });
-    } catch (e) { err = e; }
-    expect(err).toBeInstanceOf(OnnxPtqError);
-    expect(String((err as Error).message)).toMatch(/my_resize/);
+    for (const mode of ['linear', 'nearest']) {
+      const m = resizeModel({ name: 'huge', dims: [1, 3, 4, 4], coord: 'half_pixel', sizes: [1, 3, 65536, 65536] });
+      m.graph.nodes.find((n) => n.opType === 'Resize')!.attributes.set('mode', { type: 'string', value: mode });
+      let err: unknown;
+      try {
+        const s = await IntegerSession.create(m, { backend: 'js', runInWorker: false });
+        s.runSync({ x: randomInput([1, 3, 4, 4], 1) });
+      } catch (e) { err = e; }
+      expect(err, mode).toBeInstanceOf(OnnxPtqError);
+      expect(String((err as Error).message)).toMatch(/my_resize.*2\^31/);
+    }
   });
   it('constant scales on the batch or channel axis leave the node in float, with the reason', async () => {
     const m = resizeModel({ name: 'nc', dims: [1, 3, 4, 4], coord: 'half_pixel', scales: [1, 2, 2, 2] });

@@ -33,17 +33,8 @@ export function qdqResize(lc: LowerContext, node: Node): string | undefined {
     const xt = values.get(x.src)!;
     const { scales, sizes } = params.read(values);
     const r = xt.rank;
-    let outDims: number[];
-    let sc: number[];
-    if (sizes && sizes.length === r) {
-      outDims = sizes;
-      sc = sizes.map((s, i) => s / xt.dims[i]!);
-    } else if (scales && scales.length === r) {
-      sc = scales.map((s) => Math.fround(s));
-      outDims = xt.dims.map((d, i) => Math.floor(d * sc[i]!));
-    } else throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: scales or sizes must have one entry per input axis (${r})`);
-    if (r !== 4 && r !== 3) throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: integer Resize needs a 3-D or 4-D input`);
-    if (outDims[0] !== xt.dims[0] || outDims[1] !== xt.dims[1]) throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: integer Resize scales only the spatial axes`);
+    // Scales as float32, sizes / dims in float32 (onnxruntime's arithmetic); the output size checked.
+    const { outDims, sc } = resizeGeometry(node, xt.dims, scales, sizes);
     const H = r === 4 ? xt.dims[2]! : 1, W = xt.dims[r - 1]!, OH = r === 4 ? outDims[2]! : 1, OW = outDims[r - 1]!;
     const yIndex = r === 4 ? resizeNearestIndex(H, OH, coord, nearest, sc[2]) : new Int32Array(1);
     const xIndex = resizeNearestIndex(W, OW, coord, nearest, sc[r - 1]);
