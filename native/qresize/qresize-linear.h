@@ -17,23 +17,27 @@ struct ResizeTap {
   int32_t i0, i1, weight;
 };
 
-// h[j] = (2048 - w) * (row[i0] - zx) + w * (row[i1] - zx) for the n columns of taps (exact int32).
-using ResizeHRowFn = void (*)(const uint8_t* row, const ResizeTap* taps, size_t n, bool is_signed, int32_t zx,
-                              int32_t* h);
+// h[j] = (2048 - w) * (row[i0] - zx) + w * (row[i1] - zx) for the n columns of taps (exact int32);
+// wpairs holds (2048 - w, w) per column as int16, made once per column chunk by the driver.
+using ResizeHRowFn = void (*)(const uint8_t* row, const ResizeTap* taps, const int16_t* wpairs, size_t n,
+                              bool is_signed, int32_t zx, int32_t* h);
 // acc[j] = (2048 - wy) * h0[j] + wy * h1[j] (exact int32), then y[j] = RequantizeOne(acc[j], rq).
 using ResizeVRowFn = void (*)(const int32_t* h0, const int32_t* h1, int32_t wy, size_t n, const opq_requant& rq,
                               int32_t* acc, uint8_t* y);
 
-void ResizeHRowRef(const uint8_t* row, const ResizeTap* taps, size_t n, bool is_signed, int32_t zx, int32_t* h);
+void ResizeHRowRef(const uint8_t* row, const ResizeTap* taps, const int16_t* wpairs, size_t n, bool is_signed,
+                   int32_t zx, int32_t* h);
 void ResizeVRowRef(const int32_t* h0, const int32_t* h1, int32_t wy, size_t n, const opq_requant& rq, int32_t* acc,
                    uint8_t* y);
 #if defined(__x86_64__) || defined(_M_X64)
-void ResizeHRowAvx2(const uint8_t* row, const ResizeTap* taps, size_t n, bool is_signed, int32_t zx, int32_t* h);
+void ResizeHRowAvx2(const uint8_t* row, const ResizeTap* taps, const int16_t* wpairs, size_t n, bool is_signed,
+                    int32_t zx, int32_t* h);
 void ResizeVRowAvx2(const int32_t* h0, const int32_t* h1, int32_t wy, size_t n, const opq_requant& rq, int32_t* acc,
                     uint8_t* y);
 #endif
 #if defined(__wasm_simd128__)
-void ResizeHRowWasmSimd(const uint8_t* row, const ResizeTap* taps, size_t n, bool is_signed, int32_t zx, int32_t* h);
+void ResizeHRowWasmSimd(const uint8_t* row, const ResizeTap* taps, const int16_t* wpairs, size_t n, bool is_signed,
+                        int32_t zx, int32_t* h);
 void ResizeVRowWasmSimd(const int32_t* h0, const int32_t* h1, int32_t wy, size_t n, const opq_requant& rq,
                         int32_t* acc, uint8_t* y);
 #endif
