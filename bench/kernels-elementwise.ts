@@ -7,6 +7,7 @@ import { makeQAddParams } from '../src/quant/qadd.js';
 import { makeRequant } from '../src/quant/requant.js';
 import { buildLut, LUT_FUNCTIONS } from '../src/quant/lut.js';
 import { poolOutputShape } from '../src/backends/kernels-qpool.js';
+import { resizeLinearTaps, RESIZE_ONE } from '../src/kernels/int8/qlayout-ref.js';
 
 const [N, C, H, W] = [1, 64, 56, 56];
 const n = N * C * H * W;
@@ -21,6 +22,11 @@ const table = buildLut(LUT_FUNCTIONS.Sigmoid(), { scale: 0.05, zeroPoint: 128, s
 const pool = { n: N, c: C, h: H, w: W, kernel: [3, 3] as [number, number], strides: [2, 2] as [number, number], pads: [1, 1, 1, 1] as [number, number, number, number] };
 const [oh, ow] = poolOutputShape(pool);
 const rq1 = makeRequant('fixed-point', [1], { zeroPoint: 0, signed: false });
+// Bilinear 2x of a quarter-size input into the same output size; ReduceMean over the channels.
+const [rh, rw] = [H / 2, W / 2];
+const rTaps = { yTaps: resizeLinearTaps(rh, H, 'half_pixel'), xTaps: resizeLinearTaps(rw, W, 'half_pixel') };
+const rqResize = makeRequant('fixed-point', [1 / (RESIZE_ONE * RESIZE_ONE)], { zeroPoint: 0, signed: false });
+const rqMean = makeRequant('fixed-point', [1 / C], { zeroPoint: 0, signed: false });
 
 interface Op { name: string; bytes: number; run(be: Backend, v: KernelVariant): void }
 const ops: Op[] = [
@@ -28,6 +34,8 @@ const ops: Op[] = [
   { name: 'Add (float)', bytes: 3 * n, run: (be, v) => be.qadd({ a, aShape: [N, C, H, W], b, bShape: [N, C, H, W], params: { ...addParams, mode: 1 }, y, variant: v }) },
   { name: 'MaxPool 3x3/2', bytes: n + N * C * oh * ow, run: (be, v) => be.maxPool({ ...pool, x: a, y, variant: v }) },
   { name: 'GlobalAvgPool', bytes: n + C, run: (be, v) => be.globalAvgPool({ x: a, channels: N * C, spatial: H * W, xZeroPoint: 128, requant: rq1, y, variant: v }) },
+  { name: 'Resize bilinear 2x', bytes: n / 4 + n, run: (be, v) => be.resizeLinear({ x: a, nc: N * C, inH: rh, inW: rw, outH: H, outW: W, ...rTaps, xZeroPoint: 128, requant: rqResize, y, variant: v }) },
+  { name: 'ReduceMean (channels)', bytes: n + n / C, run: (be, v) => be.reduceMean({ x: a, dims: [N, C, H, W], axes: [1], xZeroPoint: 128, requant: rqMean, y, variant: v }) },
   { name: 'LUT', bytes: 2 * n, run: (be, v) => be.lut({ x: a, table, y, variant: v }) },
   { name: 'QuantizeLinear', bytes: 5 * n, run: (be, v) => be.quantizeLinear({ x: f, outer: 1, axisLen: 1, inner: n, scale: new Float32Array([0.1]), zeroPoint: new Int32Array([128]), y, variant: v }) },
 ];

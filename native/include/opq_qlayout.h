@@ -27,6 +27,21 @@ OPQ_API const char* opq_qresize_nearest(size_t nc, size_t in_h, size_t in_w, siz
                                         size_t x_index_count, const void* x, size_t x_size, void* y, size_t y_size,
                                         int32_t variant);
 
+// Resize, linear, over the last two axes of an [nc, in_h, in_w] tensor, with 11-bit integer
+// weights. y_taps (out_h entries) and x_taps (out_w entries) hold 3 int32 each: i0, i1, w with
+// 0 <= i0, i1 < the input size and w in [0, 2048] (the fraction of the way from i0 to i1 times 2048,
+// computed once per plan from the ONNX coordinate transformation; resizeLinearTaps in
+// src/kernels/int8/qlayout-ref.ts). With a = x - x_zero_point:
+//   h(r, ox)   = (2048 - wx) * a[r][x.i0] + wx * a[r][x.i1]                 (|h| <= 2^11 * 255)
+//   acc(oy, ox) = (2048 - wy) * h(y.i0, ox) + wy * h(y.i1, ox)                (|acc| <= 2^22 * 255, exact int32)
+//   y = RequantizeOne(acc, rq), rq per tensor with M = Sx / (Sy * 2^22) (any mode).
+// A 1-D resize passes in_h = out_h = 1 with the y tap (0, 0, 0). Needs no workspace.
+OPQ_API const char* opq_qresize_linear(size_t nc, size_t in_h, size_t in_w, size_t out_h, size_t out_w,
+                                       const int32_t* y_taps, size_t y_taps_count, const int32_t* x_taps,
+                                       size_t x_taps_count, const void* x, size_t x_size, int32_t is_signed,
+                                       int32_t x_zero_point, const opq_requant* rq, void* y, size_t y_size,
+                                       int32_t variant);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif

@@ -35,6 +35,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   opq_napi::RegisterQLayout(env, exports);
   opq_napi::RegisterConv(env, exports);
   opq_napi::RegisterQConvTranspose(env, exports);
+  opq_napi::RegisterQReduce(env, exports);
   return exports;
 }
 

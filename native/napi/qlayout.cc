@@ -1,4 +1,4 @@
-// N-API glue for Concat and Resize (nearest).
+// N-API glue for Concat and Resize (nearest, linear).
 #include <vector>
 
 #include "napi/int8-ops-common.h"
@@ -95,11 +95,40 @@ Napi::Value ResizeNearest(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// resizeLinear({ x, nc, inH, inW, outH, outW, yTaps: Int32Array, xTaps: Int32Array, xZeroPoint, requant, y, variant })
+Napi::Value ResizeLinear(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o;
+  View x, y, yt, xt;
+  int32_t xs = 0, ys = 0, variant;
+  int64_t nc, ih, iw, oh, ow, zx;
+  opq_requant rq;
+  if (!GetArgs(info, "resizeLinear", &o) || !Get8Bit(env, o.Get("x"), "x", &x, &xs) ||
+      !Get8Bit(env, o.Get("y"), "y", &y, &ys) || !GetInt(env, o, "nc", 0, INT32_MAX, &nc) ||
+      !GetInt(env, o, "inH", 0, INT32_MAX, &ih) || !GetInt(env, o, "inW", 0, INT32_MAX, &iw) ||
+      !GetInt(env, o, "outH", 0, INT32_MAX, &oh) || !GetInt(env, o, "outW", 0, INT32_MAX, &ow) ||
+      !GetTyped(env, o.Get("yTaps"), "yTaps", napi_int32_array, "an Int32Array", &yt) ||
+      !GetTyped(env, o.Get("xTaps"), "xTaps", napi_int32_array, "an Int32Array", &xt) ||
+      !GetInt(env, o, "xZeroPoint", -128, 255, &zx) || !GetRequant(env, o.Get("requant"), &rq) ||
+      !GetVariant(env, o, &variant))
+    return env.Undefined();
+  if (xs != ys) {
+    Fail(env, "resize_linear: x and y must have the same 8-bit type");
+    return env.Undefined();
+  }
+  const char* err = opq_qresize_linear(nc, ih, iw, oh, ow, static_cast<const int32_t*>(yt.data), yt.length,
+                                       static_cast<const int32_t*>(xt.data), xt.length, x.data, x.length, xs,
+                                       static_cast<int32_t>(zx), &rq, y.data, y.length, variant);
+  if (err) Fail(env, err);
+  return env.Undefined();
+}
+
 }  // namespace
 
 void RegisterQLayout(Napi::Env env, Napi::Object exports) {
   exports.Set("concat", Napi::Function::New(env, Guarded<Concat>));
   exports.Set("resizeNearest", Napi::Function::New(env, Guarded<ResizeNearest>));
+  exports.Set("resizeLinear", Napi::Function::New(env, Guarded<ResizeLinear>));
 }
 
 }  // namespace opq_napi

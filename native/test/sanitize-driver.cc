@@ -18,6 +18,7 @@
 #include "opq_qbinary.h"
 #include "opq_qlayout.h"
 #include "opq_qpool.h"
+#include "opq_qreduce.h"
 #include "opq_qunary.h"
 
 namespace {
@@ -339,6 +340,35 @@ void Elementwise(int32_t variant, bool hostile) {
   std::vector<int8_t> ry(rnc * roh * row);
   Count(opq_qresize_nearest(rnc, rh, rw, roh, row, yi.data(), Len(yi.size(), hostile), xi.data(), xi.size(), rx.data(), rx.size(),
                             ry.data(), Len(ry.size(), hostile), variant));
+  // Linear resize through tap tables (i0, i1, w; out of range indices or weights when hostile).
+  const auto taps = [&](size_t n, size_t in) {
+    std::vector<int32_t> t(3 * n);
+    for (size_t i = 0; i < n; ++i) {
+      t[3 * i] = hostile && Coin() ? Int(-2, int32_t(in) + 2) : Int(0, int32_t(in) - 1);
+      t[3 * i + 1] = Int(0, int32_t(in) - 1);
+      t[3 * i + 2] = hostile && Coin() ? Int(-5, 2100) : Int(0, 2048);
+    }
+    return t;
+  };
+  auto yt = taps(roh, rh), xt = taps(row, rw);
+  Count(opq_qresize_linear(Extent(rnc, hostile), rh, rw, roh, row, yt.data(), Len(yt.size(), hostile), xt.data(), xt.size(), rx.data(),
+                           Len(rx.size(), hostile), sgn, Int(lo, hi), &rq1.rq, ry.data(), Len(ry.size(), hostile), variant));
+  // ReduceMean over a random axes set of a rank <= 8 tensor.
+  const size_t rrank = Dim(8);
+  size_t rdims[8];
+  int32_t rflags[8];
+  size_t rn = 1, routn = 1;
+  for (size_t i = 0; i < rrank; ++i) {
+    rdims[i] = 1 + Dim(5);
+    rflags[i] = Coin();
+    rn *= rdims[i];
+    if (!rflags[i]) routn *= rdims[i];
+  }
+  if (hostile && rrank > 0) rdims[Dim(rrank - 1)] = Boundary(rdims[0]);
+  auto mx = Random<int8_t>(rn, -128, 127);
+  std::vector<int8_t> my(routn);
+  Count(opq_qreduce_mean(hostile && Coin() ? Boundary(rrank) : rrank, rdims, rflags, mx.data(), Len(mx.size(), hostile), sgn, Int(lo, hi),
+                         &rq1.rq, my.data(), Len(my.size(), hostile), variant));
 }
 
 }  // namespace
@@ -375,6 +405,8 @@ int main(int argc, char** argv) {
   Count(opq_lut(nullptr, 1, 1, nullptr, 256, nullptr, 1, -1));
   Count(opq_qconcat(1, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 1, 1, 0, nullptr, 1, -1));
   Count(opq_qresize_nearest(1, 1, 1, 1, 1, nullptr, 1, nullptr, 1, nullptr, 1, nullptr, 1, -1));
+  Count(opq_qresize_linear(1, 1, 1, 1, 1, nullptr, 3, nullptr, 3, nullptr, 1, 0, 0, nullptr, nullptr, 1, -1));
+  Count(opq_qreduce_mean(1, nullptr, nullptr, nullptr, 1, 0, 0, nullptr, nullptr, 1, -1));
   opq_threadpool_destroy(pool);
   std::printf("opq_sanitize_driver: %zu calls, %zu refused, no sanitizer report\n", calls, refusals);
   return 0;

@@ -1,4 +1,4 @@
-/** Concat with requantization and nearest Resize on 8-bit data (native/include/opq_qlayout.h). */
+/** Concat with requantization and nearest and linear Resize on 8-bit data (native/include/opq_qlayout.h). */
 import type { Int8Like, KernelVariant } from './types.js';
 import type { RequantParams } from '../quant/requant.js';
 
@@ -31,7 +31,29 @@ export interface ResizeNearestArgs {
   variant?: KernelVariant;
 }
 
+/**
+ * Linear resize over the last two axes with 11-bit weights (opq_qresize_linear): yTaps (3 * outH)
+ * and xTaps (3 * outW) hold i0, i1, w per output index (resizeLinearTaps); with a = x - xZeroPoint,
+ * acc = sum of (2048 - w or w) products along both axes (exact int32), y = RequantizeOne(acc,
+ * requant) with M = Sx / (Sy * 2^22). x and y share one 8-bit type.
+ */
+export interface ResizeLinearArgs {
+  x: Int8Like;
+  nc: number;
+  inH: number;
+  inW: number;
+  outH: number;
+  outW: number;
+  yTaps: Int32Array;
+  xTaps: Int32Array;
+  xZeroPoint: number;
+  requant: RequantParams;
+  y: Int8Like;
+  variant?: KernelVariant;
+}
+
 export interface QLayoutKernels {
   concat(args: ConcatArgs): void;
   resizeNearest(args: ResizeNearestArgs): void;
+  resizeLinear(args: ResizeLinearArgs): void;
 }

@@ -5,6 +5,7 @@ import type { QBinaryKernels } from './kernels-qbinary.js';
 import type { QUnaryKernels } from './kernels-qunary.js';
 import type { QPoolKernels } from './kernels-qpool.js';
 import type { QLayoutKernels } from './kernels-qlayout.js';
+import type { QReduceKernels } from './kernels-qreduce.js';
 import type { ConvKernels, ThreadKernels } from './kernels-conv.js';
 import type { QConvTransposeKernels } from './kernels-convtranspose.js';
 
@@ -62,7 +63,7 @@ export interface ResidentArena {
 }
 
 /** A backend: its identity plus every kernel family (add a family with `extends`). */
-export interface Backend extends QGemmKernels, F32Kernels, ConvKernels, ThreadKernels, QBinaryKernels, QUnaryKernels, QPoolKernels, QLayoutKernels, QConvTransposeKernels {
+export interface Backend extends QGemmKernels, F32Kernels, ConvKernels, ThreadKernels, QBinaryKernels, QUnaryKernels, QPoolKernels, QLayoutKernels, QConvTransposeKernels, QReduceKernels {
   readonly name: BackendName;
   /** Variants this backend can run on this machine. */
   readonly variants: readonly KernelVariant[];

@@ -9,9 +9,15 @@
  *    Sigmoid, HardSigmoid, HardSwish, Tanh, LeakyRelu, Relu, Clip) quantize inputs and output; a
  *    constant operand of Add/Mul (a learnable scale or shift) is quantized from its values;
  *  - data-movement ops (Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Identity, Dropout,
- *    MaxPool, GlobalMaxPool, Slice, Pad, Resize nearest, DepthToSpace, SpaceToDepth) pass a
+ *    MaxPool, GlobalMaxPool, Slice, Pad, Resize nearest and linear, DepthToSpace, SpaceToDepth) pass a
  *    quantized input through: their output is quantized with the input's own parameters
- *    (max, copies and reshapes commute with an affine quantizer), so no requantization is needed.
+ *    (max, copies and reshapes commute with an affine quantizer; a linear interpolation is a convex
+ *    combination, so it stays inside the input's range), so no requantization is needed. Cubic
+ *    Resize overshoots its input and is not passed through.
+ *  - ReduceMean gets no Q/DQ of its own: where its input and its readers are quantized (a mean over
+ *    the spatial axes feeding a Conv, as in squeeze-excitation) the neighbours place both points and
+ *    it lowers integer; inside a decomposed LayerNorm (ReduceMean -> Sub -> Pow -> ReduceMean) an
+ *    8-bit mean or variance would only add error while Sub/Pow/Sqrt/Div stay float.
  */
 import type { Graph, Model, Node } from '../ir/graph.js';
 import type { TypeInfo } from '../ops/index.js';
@@ -123,7 +129,7 @@ export function planQuantization(model: Model, types: ReadonlyMap<string, TypeIn
   const root = (t: string): string => aliases.get(t) ?? t;
   for (const n of order) {
     if (keep.has(n) || !PASS_THROUGH_OPS.has(n.opType) || n.domain !== '') continue;
-    if (n.opType === 'Resize' && (n.attributes.get('mode')?.value ?? 'nearest') !== 'nearest') continue;
+    if (n.opType === 'Resize' && !['nearest', 'linear'].includes(String(n.attributes.get('mode')?.value ?? 'nearest'))) continue;
     const x = n.inputs[0], y = n.outputs[0];
     if ((marked.has(x) || aliases.has(x)) && isFloatActivation(g, types, y)) aliases.set(y, root(x));
   }

@@ -10,11 +10,13 @@ import type { QUnaryKernels, QdqLayout } from '../kernels-qunary.js';
 import type { QPoolKernels } from '../kernels-qpool.js';
 import { poolOutputShape } from '../kernels-qpool.js';
 import type { QLayoutKernels } from '../kernels-qlayout.js';
+import type { QReduceKernels } from '../kernels-qreduce.js';
+import { reduceMeanRef } from '../../kernels/int8/qreduce-ref.js';
 import { validateRequant } from '../qgemm-args.js';
 import { qaddRef, qmulRef } from '../../kernels/int8/qbinary-ref.js';
 import { dequantizeLinearRef, lutRef, quantizeLinearRef } from '../../kernels/int8/qunary-ref.js';
 import { avgPoolRef, globalAvgPoolRef, globalMaxPoolRef, maxPoolRef } from '../../kernels/int8/qpool-ref.js';
-import { concatRef, resizeNearestRef } from '../../kernels/int8/qlayout-ref.js';
+import { concatRef, resizeLinearRef, resizeNearestRef, RESIZE_ONE } from '../../kernels/int8/qlayout-ref.js';
 
 function fail(msg: string): never {
   throw new OnnxPtqError('KERNEL_ARGUMENT', msg);
@@ -43,7 +45,7 @@ function checkQdq(l: QdqLayout, op: string): number {
   return l.outer * l.axisLen * l.inner;
 }
 
-export function jsInt8OpKernels(): QBinaryKernels & QUnaryKernels & QPoolKernels & QLayoutKernels {
+export function jsInt8OpKernels(): QBinaryKernels & QUnaryKernels & QPoolKernels & QLayoutKernels & QReduceKernels {
   return {
     qadd(g) {
       checkVariant(g.variant);
@@ -146,6 +148,52 @@ export function jsInt8OpKernels(): QBinaryKernels & QUnaryKernels & QPoolKernels
       for (const i of g.yIndex) if (i < 0 || i >= g.inH) fail('resize: y_index entry outside [0, in_h)');
       for (const i of g.xIndex) if (i < 0 || i >= g.inW) fail('resize: x_index entry outside [0, in_w)');
       resizeNearestRef(g);
+    },
+    resizeLinear(g) {
+      checkVariant(g.variant);
+      if (!is8(g.x) || !is8(g.y) || g.x.constructor !== g.y.constructor) fail('resize_linear: x and y must have the same 8-bit type');
+      if (!(g.yTaps instanceof Int32Array) || !(g.xTaps instanceof Int32Array)) fail('resize_linear: yTaps and xTaps must be Int32Arrays');
+      checkDims([g.nc, g.inH, g.inW, g.outH, g.outW], 'resize_linear: nc, inH, inW, outH and outW');
+      if (g.nc * g.inH * g.inW > 2 ** 31 - 1 || g.nc * g.outH * g.outW > 2 ** 31 - 1) fail('resize_linear: the input or output has more than 2^31 - 1 elements');
+      if ([g.inH, g.inW, g.outH, g.outW].some((d) => d > 2 ** 28)) fail('resize_linear: in_h, in_w, out_h and out_w must be at most 2^28');
+      if (g.yTaps.length !== 3 * g.outH) fail('resize_linear: y_taps must have 3 * out_h entries');
+      if (g.xTaps.length !== 3 * g.outW) fail('resize_linear: x_taps must have 3 * out_w entries');
+      if (g.x.length < g.nc * g.inH * g.inW) fail('resize_linear: buffer X is smaller than nc * in_h * in_w');
+      if (g.y.length < g.nc * g.outH * g.outW) fail('resize_linear: buffer Y is smaller than nc * out_h * out_w');
+      const signed = g.y instanceof Int8Array;
+      if (!Number.isInteger(g.xZeroPoint) || g.xZeroPoint < (signed ? -128 : 0) || g.xZeroPoint > (signed ? 127 : 255)) fail("resize_linear: x_zero_point out of the type's range");
+      validateRequant(g.requant, 1, signed, 'resize_linear');
+      if (g.nc * g.outH * g.outW === 0) return;
+      const taps = (t: Int32Array, size: number) => {
+        for (let i = 0; i < t.length; i += 3) {
+          if (t[i]! < 0 || t[i + 1]! < 0 || t[i]! >= size || t[i + 1]! >= size) fail('resize_linear: a tap index is outside the input');
+          if (t[i + 2]! < 0 || t[i + 2]! > RESIZE_ONE) fail('resize_linear: a tap weight is outside [0, 2048]');
+        }
+      };
+      taps(g.yTaps, g.inH);
+      taps(g.xTaps, g.inW);
+      resizeLinearRef(g);
+    },
+    reduceMean(g) {
+      checkVariant(g.variant);
+      if (!is8(g.x) || !is8(g.y) || g.x.constructor !== g.y.constructor) fail('reduce_mean: x and y must have the same 8-bit type');
+      if (!Array.isArray(g.dims) || g.dims.length > 8) fail('reduce_mean: rank must be at most 8');
+      checkDims(g.dims, 'reduce_mean: dims');
+      if (!Array.isArray(g.axes) || g.axes.some((a) => !Number.isInteger(a) || a < 0 || a >= g.dims.length)) fail('reduce_mean: axes must be integers in [0, rank)');
+      const signed = g.y instanceof Int8Array;
+      const n = count(g.dims);
+      if (n > 2 ** 31 - 1) fail('reduce_mean: the input has more than 2^31 - 1 elements');
+      if (!Number.isInteger(g.xZeroPoint) || g.xZeroPoint < (signed ? -128 : 0) || g.xZeroPoint > (signed ? 127 : 255)) fail("reduce_mean: x_zero_point out of the type's range");
+      validateRequant(g.requant, 1, signed, 'reduce_mean');
+      if (n === 0) {
+        if (g.axes.some((a) => g.dims[a] === 0)) fail('reduce_mean: a reduced axis is empty (the mean of nothing)');
+        return;
+      }
+      const c = count([...new Set(g.axes)].map((a) => g.dims[a]!));
+      if (c > 2 ** 23) fail('reduce_mean: the reduced axes hold more than 2^23 elements');
+      if (g.x.length < n) fail('reduce_mean: buffer X is smaller than the product of dims');
+      if (g.y.length < n / c) fail('reduce_mean: buffer Y is smaller than the product of the kept dims');
+      reduceMeanRef(g);
     },
   };
 }

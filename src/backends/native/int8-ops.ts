@@ -7,12 +7,13 @@ import type { QUnaryKernels } from '../kernels-qunary.js';
 import type { QPoolKernels } from '../kernels-qpool.js';
 import { flatPool } from '../kernels-qpool.js';
 import type { QLayoutKernels } from '../kernels-qlayout.js';
+import { reduceFlags, type QReduceKernels } from '../kernels-qreduce.js';
 import type { KernelVariant } from '../types.js';
 
 type Fn = (args: object) => void;
 export interface Int8OpsAddon {
   qadd: Fn; qmul: Fn; lut: Fn; quantizeLinear: Fn; dequantizeLinear: Fn;
-  maxPool: Fn; avgPool: Fn; globalMaxPool: Fn; globalAvgPool: Fn; concat: Fn; resizeNearest: Fn;
+  maxPool: Fn; avgPool: Fn; globalMaxPool: Fn; globalAvgPool: Fn; concat: Fn; resizeNearest: Fn; resizeLinear: Fn; reduceMean: Fn;
 }
 
 const vid = (v: KernelVariant | undefined) => VARIANT_ID[v ?? 'auto'] ?? -2;
@@ -25,7 +26,7 @@ function call(fn: Fn, args: object): void {
   }
 }
 
-export function nativeInt8OpKernels(addon: Int8OpsAddon): QBinaryKernels & QUnaryKernels & QPoolKernels & QLayoutKernels {
+export function nativeInt8OpKernels(addon: Int8OpsAddon): QBinaryKernels & QUnaryKernels & QPoolKernels & QLayoutKernels & QReduceKernels {
   return {
     qadd(g) {
       const [aShape, bShape] = alignShapes(g.aShape, g.bShape);
@@ -46,5 +47,11 @@ export function nativeInt8OpKernels(addon: Int8OpsAddon): QBinaryKernels & QUnar
     globalAvgPool: (g) => call(addon.globalAvgPool, { ...g, variant: vid(g.variant) }),
     concat: (g) => call(addon.concat, { ...g, variant: vid(g.variant) }),
     resizeNearest: (g) => call(addon.resizeNearest, { ...g, variant: vid(g.variant) }),
+    resizeLinear: (g) => call(addon.resizeLinear, { ...g, variant: vid(g.variant) }),
+    reduceMean(g) {
+      if (!Array.isArray(g.dims) || !Array.isArray(g.axes)) throw kernelError(new Error('reduce_mean: dims and axes must be arrays'));
+      if (g.axes.some((a) => !Number.isInteger(a) || a < 0 || a >= g.dims.length)) throw kernelError(new Error('reduce_mean: axes must be integers in [0, rank)'));
+      call(addon.reduceMean, { x: g.x, dims: g.dims, reduce: reduceFlags(g.dims.length, g.axes), xZeroPoint: g.xZeroPoint, requant: g.requant, y: g.y, variant: vid(g.variant) });
+    },
   };
 }

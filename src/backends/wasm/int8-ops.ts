@@ -8,7 +8,9 @@ import { wasmQBinaryKernels } from './qbinary.js';
 import { wasmQUnaryKernels } from './qunary.js';
 import { wasmQPoolKernels } from './qpool.js';
 import { wasmQLayoutKernels } from './qlayout.js';
+import { wasmQReduceKernels } from './qreduce.js';
+import type { QReduceKernels } from '../kernels-qreduce.js';
 
-export function wasmInt8OpKernels(mod: WasmModule): QBinaryKernels & QUnaryKernels & QPoolKernels & QLayoutKernels {
-  return { ...wasmQBinaryKernels(mod), ...wasmQUnaryKernels(mod), ...wasmQPoolKernels(mod), ...wasmQLayoutKernels(mod) };
+export function wasmInt8OpKernels(mod: WasmModule): QBinaryKernels & QUnaryKernels & QPoolKernels & QLayoutKernels & QReduceKernels {
+  return { ...wasmQBinaryKernels(mod), ...wasmQUnaryKernels(mod), ...wasmQPoolKernels(mod), ...wasmQLayoutKernels(mod), ...wasmQReduceKernels(mod) };
 }

@@ -1,4 +1,4 @@
-/** wasm marshalling of Concat and Resize (nearest). */
+/** wasm marshalling of Concat and Resize (nearest, linear). */
 import type { QLayoutKernels } from '../kernels-qlayout.js';
 import { Layout, WasmModule } from './module.js';
 import { checkRequant, dim, fail, is8, withBuffers } from './int8-common.js';
@@ -48,6 +48,17 @@ export function wasmQLayoutKernels(mod: WasmModule): QLayoutKernels {
       const d = [dim(g.nc, 'nc'), dim(g.inH, 'inH'), dim(g.inW, 'inW'), dim(g.outH, 'outH'), dim(g.outW, 'outW')];
       withBuffers(mod, [g.yIndex, g.xIndex, g.x, g.y], 0, ([pyi, pxi, px, py]) =>
         mod.fn('opq_qresize_nearest')(...d, pyi, g.yIndex.length, pxi, g.xIndex.length, px, g.x.length, py, g.y.length, mod.variantId(g.variant)), [3]);
+    },
+    resizeLinear(g) {
+      if (!is8(g.x) || !is8(g.y) || g.x.constructor !== g.y.constructor) fail('resize_linear: x and y must have the same 8-bit type');
+      if (!(g.yTaps instanceof Int32Array) || !(g.xTaps instanceof Int32Array)) fail('resize_linear: yTaps and xTaps must be Int32Arrays');
+      const d = [dim(g.nc, 'nc'), dim(g.inH, 'inH'), dim(g.inW, 'inW'), dim(g.outH, 'outH'), dim(g.outW, 'outW')];
+      checkRequant(g.requant, 'resize_linear');
+      const s = g.x instanceof Int8Array ? 1 : 0;
+      withBuffers(mod, [g.yTaps, g.xTaps, g.x, g.y], WasmModule.requantBytes(g.requant), ([pyt, pxt, px, py], prq) => {
+        mod.putRequant(prq, g.requant);
+        return mod.fn('opq_qresize_linear')(...d, pyt, g.yTaps.length, pxt, g.xTaps.length, px, g.x.length, s, g.xZeroPoint, prq, py, g.y.length, mod.variantId(g.variant));
+      }, [3]);
     },
   };
 }

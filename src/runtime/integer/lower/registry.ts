@@ -10,6 +10,7 @@ import { DATA_MOVEMENT, qdqMove } from './movement.js';
 import { qdqPool } from './pool.js';
 import { convInteger, matMulInteger, qlinearAdd, qlinearConv, qlinearMatMul } from './qoperator.js';
 import { qdqResize } from './resize.js';
+import { qdqReduceMean } from './reduce.js';
 import { qdqUnary, UNARY } from './unary-lut.js';
 
 /** Lowers `node` into integer steps on `lc`, or returns why it stays in float. */
@@ -25,6 +26,7 @@ register(['Add', 'Mul'], qdqBinary);
 register(['Concat'], qdqConcat);
 register(['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool'], qdqPool);
 register(['Resize'], qdqResize);
+register(['ReduceMean'], qdqReduceMean);
 register(DATA_MOVEMENT, qdqMove);
 register(UNARY, qdqUnary);
 register(['QLinearConv'], qlinearConv);
