@@ -8,7 +8,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$root"
 tarball=$(npm pack --silent --pack-destination "$tmp" | tail -n 1)
-tar -tzf "$tmp/$tarball" | grep -qx 'package/prebuilds/linux-x64/onnxptq.node' \
+# (a file, not a pipe: grep -q exits at the first match and pipefail would fail on tar's SIGPIPE)
+tar -tzf "$tmp/$tarball" > "$tmp/contents.txt"
+grep -qx 'package/prebuilds/linux-x64/onnxptq.node' "$tmp/contents.txt" \
   || { echo "pack smoke: the tarball has no prebuilds/linux-x64/onnxptq.node" >&2; exit 1; }
 [ ! -e prebuilds ] || { echo "pack smoke: postpack left prebuilds/ in the checkout" >&2; exit 1; }
 # A PATH without compilers and build tools: every other command of the PATH, linked into one folder.
