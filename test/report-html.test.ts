@@ -1,7 +1,8 @@
 // The HTML report: self-contained (no external resource, no script), and it renders in headless
 // Chromium (Debian's chromium, installed by .ci/run): its DOM has the plots and layer names, and a
 // screenshot shows the plots painted.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -24,14 +25,19 @@ const imagesPath = fixture('data', 'mnist', 't10k-images-idx3-ubyte.gz');
 const chromium = (process.env.PATH ?? '').split(delimiter).flatMap((d) => ['chromium', 'chromium-browser'].map((n) => join(d, n))).find((p) => existsSync(p));
 if (process.env.CI === 'true' && !chromium) throw new Error('chromium is missing under CI (.ci/run installs Debian\'s chromium)');
 
-/** Runs headless Chromium on `file` with `args` (--dump-dom, --screenshot=...); returns stdout. */
-function chromiumOn(file: string, args: string[]): string {
+/**
+ * Runs headless Chromium on `file` with `args` (--dump-dom, --screenshot=...); returns stdout.
+ * Asynchronous: a synchronous wait blocks the vitest worker, and a block over 60 s (Chromium on a
+ * loaded machine) fails the whole run with a worker RPC timeout.
+ */
+async function chromiumOn(file: string, args: string[]): Promise<string> {
   const profile = mkdtempSync(join(tmpdir(), 'onnx-ptq-chromium-'));
   try {
-    return execFileSync(chromium!, [
+    const { stdout } = await promisify(execFile)(chromium!, [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
       '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`, ...args, pathToFileURL(file).href,
-    ], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] });
+    ], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20 });
+    return stdout;
   } finally {
     rmSync(profile, { recursive: true, force: true });
   }
@@ -73,11 +79,11 @@ describe.skipIf(!(mnistPath && imagesPath))('HTML report', () => {
     expect(html).toContain('w-before');
   });
 
-  it.skipIf(!chromium)('renders in headless Chromium with its plots and layer names', () => {
+  it.skipIf(!chromium)('renders in headless Chromium with its plots and layer names', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'onnx-ptq-report-'));
     const file = join(dir, 'report.html');
     writeFileAtomic(file, html);
-    const dom = chromiumOn(file, ['--dump-dom']);
+    const dom = await chromiumOn(file, ['--dump-dom']);
     for (const id of ['sensitivity', 'fixes', 'weights', 'histograms', 'mixed-precision']) expect(dom).toContain(`id="${id}"`);
     expect(dom).toContain('Plus30_Output_0'); // an activation kept in float
     expect(dom).toMatch(/<td>per-channel<\/td><td>weightGranularity: per-channel<\/td><td>100.00%<\/td><td>33.5<\/td><td>\+3.5<\/td>/);
@@ -89,7 +95,7 @@ describe.skipIf(!(mnistPath && imagesPath))('HTML report', () => {
     // the weights after equalization and the histograms) over a sizeable area, and the orange of the
     // graphwise bars (#e69f00), a colour distinct from it for every common colour-vision deficiency.
     const png = join(dir, 'shot.png');
-    chromiumOn(file, [`--screenshot=${png}`, '--window-size=1100,2600', '--hide-scrollbars']);
+    await chromiumOn(file, [`--screenshot=${png}`, '--window-size=1100,2600', '--hide-scrollbars']);
     const img = PNG.sync.read(readFileSync(png));
     const count = (hex: string) => {
       const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
@@ -134,7 +140,7 @@ describe.skipIf(!(mnistPath && imagesPath))('HTML report', () => {
     expect(svg).toContain('- (alone not measured)');
   });
 
-  it.skipIf(!chromium)('fits an 800 px window: no element wider than the page', () => {
+  it.skipIf(!chromium)('fits an 800 px window: no element wider than the page', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'onnx-ptq-report-'));
     const file = join(dir, 'report-800.html');
     // A copy with a probe script (the report itself has none): lists what sticks out on the right.
@@ -142,7 +148,7 @@ describe.skipIf(!(mnistPath && imagesPath))('HTML report', () => {
       .filter((e)=>e.getBoundingClientRect().right>w+0.5).map((e)=>e.tagName+'.'+(e.getAttribute('class')||'')).slice(0,10);
       const p=document.createElement('pre');p.id='overflow';p.textContent=JSON.stringify({w,scroll:document.documentElement.scrollWidth,out});document.body.append(p);});</script>`;
     writeFileAtomic(file, html.replace('</body>', `${probe}</body>`));
-    const dom = chromiumOn(file, ['--dump-dom', '--window-size=800,1200', '--virtual-time-budget=5000']);
+    const dom = await chromiumOn(file, ['--dump-dom', '--window-size=800,1200', '--virtual-time-budget=5000']);
     const m = /<pre id="overflow">([^<]*)<\/pre>/.exec(dom);
     expect(m, 'the probe did not run').toBeTruthy();
     const r = JSON.parse(m![1].replace(/&quot;/g, '"')) as { w: number; scroll: number; out: string[] };
