@@ -19,6 +19,8 @@ export const MODEL_TIER = [
   'test/ptq-observers-mnist.test.ts',
   'test/passes-single-shift.test.ts',
   'test/data-synthetic-text.test.ts',
+  'test/ptq-integer-mnist.test.ts',
+  'test/analysis-mnist.test.ts',
 ];
 
 export default defineConfig({
