@@ -1,12 +1,36 @@
 #!/usr/bin/env bash
-# Drop-in check: pack the package, install the tarball into an empty folder, import it there and
-# ask its CLI which backends loaded (native and wasm must both load).
+# Drop-in check: pack the package (prepack builds the prebuilt addon from these sources), install
+# the tarball into an empty folder with no C++ compiler, cmake or make on the PATH, import it there and
+# ask its CLI which backends loaded: native (from the prebuilt, nothing compiled) and wasm must load.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$root"
 tarball=$(npm pack --silent --pack-destination "$tmp" | tail -n 1)
+# (a file, not a pipe: grep -q exits at the first match and pipefail would fail on tar's SIGPIPE)
+tar -tzf "$tmp/$tarball" > "$tmp/contents.txt"
+grep -qx 'package/prebuilds/linux-x64/onnxptq.node' "$tmp/contents.txt" \
+  || { echo "pack smoke: the tarball has no prebuilds/linux-x64/onnxptq.node" >&2; exit 1; }
+[ ! -e prebuilds ] || { echo "pack smoke: postpack left prebuilds/ in the checkout" >&2; exit 1; }
+# A PATH without compilers and build tools: every other command of the PATH, linked into one folder.
+nocc="$tmp/bin"
+mkdir "$nocc"
+IFS=: read -r -a dirs <<< "$PATH"
+for d in "${dirs[@]}"; do
+  [ -d "$d" ] || continue
+  for f in "$d"/*; do
+    n=$(basename "$f")
+    case "$n" in
+      cc|c++|gcc*|g++*|cpp*|clang*|*-linux-gnu-g*|*-linux-gnu-c*|cmake*|ctest|cpack|make|gmake|ninja*|em++|emcc*|ld|ld.*|as) continue ;;
+    esac
+    [ -x "$f" ] && [ ! -e "$nocc/$n" ] && ln -s "$f" "$nocc/$n"
+  done
+done
+export PATH="$nocc"
+for t in cc c++ g++ gcc cmake make ninja; do
+  if command -v "$t" >/dev/null 2>&1; then echo "pack smoke: $t is still on the PATH" >&2; exit 1; fi
+done
 mkdir "$tmp/app"
 cd "$tmp/app"
 npm init -y >/dev/null
@@ -43,5 +67,7 @@ node -e '
 const r = JSON.parse(require("fs").readFileSync("backends.json", "utf8"));
 const by = Object.fromEntries(r.backends.map((b) => [b.name, b]));
 for (const n of ["native", "wasm"]) if (!by[n].loaded) { console.error(n + " did not load: " + by[n].error); process.exit(1); }
-console.log("pack smoke: native and wasm loaded in a fresh install (" + by.native.dispatch.qgemm + ", " + by.wasm.dispatch.qgemm + ")");
+if (by.native.addon?.kind !== "prebuilt") { console.error("native loaded, but not the prebuilt: " + JSON.stringify(by.native.addon)); process.exit(1); }
+if (require("fs").existsSync("node_modules/onnx-ptq/build")) { console.error("the install compiled the addon although a prebuilt ships"); process.exit(1); }
+console.log("pack smoke: native (prebuilt, no compiler on the PATH) and wasm loaded in a fresh install (" + by.native.dispatch.qgemm + ", " + by.wasm.dispatch.qgemm + ")");
 '

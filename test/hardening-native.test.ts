@@ -4,7 +4,7 @@
 // convolutions does not hang. Each runs in a child process so a regression fails instead of
 // taking the test runner down or hanging it.
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defaultAddonPath } from '../src/backends/paths.js';
@@ -14,13 +14,34 @@ import { OnnxPtqError } from '../src/errors.js';
 const native = loadedBackends.find((b) => b.name === 'native');
 const script = (name: string) => fileURLToPath(new URL(`./hardening/${name}`, import.meta.url));
 
-function child(name: string): ReturnType<typeof spawnSync> {
-  return spawnSync(process.execPath, [script(name), defaultAddonPath], { encoding: 'utf8', timeout: 90_000 });
+interface ChildResult { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; error?: Error }
+
+/**
+ * Runs a hardening script in a child process, asynchronously: a synchronous wait would block the
+ * vitest worker's event loop, and a block over 60 s on a loaded machine fails the run with a
+ * worker RPC timeout. A child still running after 90 s is killed and reported as `error`.
+ */
+function child(name: string): Promise<ChildResult> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [script(name), defaultAddonPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '', error: Error | undefined;
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      error = new Error('timed out after 90 s');
+      p.kill('SIGKILL');
+    }, 90_000);
+    p.on('error', (e) => (error = e));
+    p.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal: error ? null : signal, stdout, stderr, ...(error ? { error } : {}) });
+    });
+  });
 }
 
 describe.runIf(native !== undefined && existsSync(defaultAddonPath))('native boundary', () => {
-  it('refuses m = n = k = 65536 / 8000 and a huge conv kernel with tiny buffers: a JS Error, no abort, no allocation', () => {
-    const r = child('native-hostile.mjs');
+  it('refuses m = n = k = 65536 / 8000 and a huge conv kernel with tiny buffers: a JS Error, no abort, no allocation', async () => {
+    const r = await child('native-hostile.mjs');
     expect(r.signal, String(r.stderr)).toBeNull();
     expect(r.status, String(r.stderr)).toBe(0);
     const out = JSON.parse(String(r.stdout)) as Record<string, { message: string | null; rssGrowthMB: number }>;
@@ -44,8 +65,8 @@ describe.runIf(native !== undefined && existsSync(defaultAddonPath))('native bou
     expect((err as OnnxPtqError).code).toBe('KERNEL_ARGUMENT');
   });
 
-  it('setThreads from one worker while three others run convolutions: all finish with the same outputs', () => {
-    const r = child('threads-workers.mjs');
+  it('setThreads from one worker while three others run convolutions: all finish with the same outputs', async () => {
+    const r = await child('threads-workers.mjs');
     expect(r.error, 'timed out: the thread pool deadlocked').toBeUndefined();
     expect(r.status, String(r.stderr)).toBe(0);
     expect(String(r.stdout)).toMatch(/^ok \d+/);

@@ -36,7 +36,8 @@ describe('IntegerSession vs onnxruntime-node (float requant mode)', () => {
       const ys = p.model.graph.initializers.get('y_s')!.data[0] as number;
       const want = await ortRun(p.model, x);
       for (const b of loadedBackends) {
-        const s = await IntegerSession.create(p.model, { backend: b.name, requantMode: 'float' });
+        // On the calling thread: a worker per session (never released) made this file take minutes.
+        const s = await IntegerSession.create(p.model, { backend: b.name, requantMode: 'float', runInWorker: false });
         const got = (await s.run({ x })).y!.data as Float32Array;
         const d = maxLsb(got, want, ys);
         measured[`${p.name} [${b.name}]`] = `max ${d.max} LSB, ${d.differing}/${got.length} elements differ`;

@@ -22,7 +22,7 @@ describe('IntegerSession: patterns on every backend and requant mode', () => {
     it(p.name, async () => {
       const x = randomInput(p.dims, 11);
       const ys = p.model.graph.initializers.get('y_s')!.data[0] as number;
-      const float = (await (await InferenceSession.create(p.model)).run({ x })).y!;
+      const float = (await (await InferenceSession.create(p.model, { runInWorker: false })).run({ x })).y!;
       for (const mode of REQUANT_MODES) {
         let first: Float32Array | undefined;
         for (const be of backends) {
@@ -68,12 +68,14 @@ describe('IntegerSession: patterns on every backend and requant mode', () => {
     }
   });
 
+  // runInWorker: false in this file: a worker thread per (never released) session is what made it
+  // take minutes; the worker path has its own tests (session-async, integer-plan).
   it('float mode reproduces the fake-quantized float run exactly on exact patterns', async () => {
     // Data movement, max pooling, tables and resize never round in between: they must match bit for bit.
     for (const p of patternModels().filter((q) => /maxpool|resize|lut|flatten|transpose|softmax/.test(q.name))) {
       const x = randomInput(p.dims, 5);
-      const float = (await (await InferenceSession.create(p.model)).run({ x })).y!;
-      const y = (await (await IntegerSession.create(p.model, { backend: 'js', requantMode: 'float' })).run({ x })).y!;
+      const float = (await (await InferenceSession.create(p.model, { runInWorker: false })).run({ x })).y!;
+      const y = (await (await IntegerSession.create(p.model, { backend: 'js', requantMode: 'float', runInWorker: false })).run({ x })).y!;
       expect(Array.from(y.data as Float32Array), p.name).toEqual(Array.from(float.data as Float32Array));
     }
   });

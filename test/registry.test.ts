@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { BackendRegistry, createDefaultRegistry, getBackend } from '../src/backends/registry.js';
 import { createJsBackend } from '../src/backends/js.js';
 import { OnnxPtqError } from '../src/errors.js';
+import { defaultAddonPath } from '../src/backends/paths.js';
 
 function caught(fn: () => unknown): OnnxPtqError {
   try {
@@ -50,6 +51,37 @@ describe('backend registry', () => {
     const r = createDefaultRegistry({ addonPath: fake });
     expect(r.get().name).toBe('wasm');
     expect(r.status()[0].error).toBeTruthy();
+  });
+
+  it('prefers a prebuilt addon that loads, and says so', () => {
+    const r = createDefaultRegistry({ addonCandidates: [{ kind: 'prebuilt', path: defaultAddonPath }, { kind: 'compiled', path: '/nonexistent/c.node' }] });
+    expect(r.get().name).toBe('native');
+    const native = r.status()[0];
+    expect(native.addon).toEqual({ kind: 'prebuilt', path: defaultAddonPath, fallbacks: [] });
+  });
+
+  it('a corrupt prebuilt falls back to the compiled addon, and the reason is kept', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opq-'));
+    const bad = join(dir, 'onnxptq.node');
+    writeFileSync(bad, 'not an ELF file');
+    const r = createDefaultRegistry({ addonCandidates: [{ kind: 'prebuilt', path: bad }, { kind: 'compiled', path: defaultAddonPath }] });
+    expect(r.get().name).toBe('native');
+    const addon = r.status()[0].addon!;
+    expect(addon.kind).toBe('compiled');
+    expect(addon.fallbacks).toHaveLength(1);
+    expect(addon.fallbacks[0]).toMatchObject({ kind: 'prebuilt', path: bad });
+    expect(addon.fallbacks[0].error).toBeTruthy();
+  });
+
+  it('a corrupt prebuilt and no compiled addon: wasm, with both reasons in the native error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opq-'));
+    const bad = join(dir, 'onnxptq.node');
+    writeFileSync(bad, 'not an ELF file');
+    const r = createDefaultRegistry({ addonCandidates: [{ kind: 'prebuilt', path: bad }, { kind: 'compiled', path: '/nonexistent/c.node' }] });
+    expect(r.get().name).toBe('wasm');
+    const err = r.status()[0].error!;
+    expect(err).toMatch(/prebuilt addon .*onnxptq\.node failed to load/);
+    expect(err).toMatch(/addon not built: \/nonexistent\/c\.node/);
   });
 
   it('a forced backend that cannot load is an error, not a silent fallback', () => {

@@ -32,6 +32,8 @@ const tmp = join(root, 'wasm', 'build', 'onnxptq.wasm');
 const args = [
   ...kernelSources(),
   '-std=c++17', '-O3', '-msimd128', '-fno-exceptions', '-fno-rtti',
+  // Warnings never change the module's bytes; OPQ_WERROR=1 (set by .ci/run) makes them errors.
+  '-Wall', '-Wextra', ...(process.env.OPQ_WERROR === '1' ? ['-Werror'] : []),
   '-Inative', '-Inative/include',
   '--no-entry', '-sSTANDALONE_WASM', '-sALLOW_MEMORY_GROWTH=1', '-sINITIAL_MEMORY=16MB',
   '-sMAXIMUM_MEMORY=4GB', '-sTOTAL_STACK=1MB',

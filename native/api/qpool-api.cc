@@ -95,7 +95,6 @@ const char* opq_qavgpool(size_t n, size_t c, size_t in_h, size_t in_w, size_t ke
                          int32_t x_zero_point, const opq_requant* rq, void* y, size_t y_size, int32_t variant) {
   const int32_t requested = opq::ResolveVariant(variant);
   if (!opq::VariantAvailable(requested)) return "avgpool: variant is not available on this CPU or build";
-  const int32_t v = opq::ElementwiseIsa(requested);
   opq::PoolGeom g;
   if (const char* err = MakeGeom(n, c, in_h, in_w, kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left,
                                  pad_bottom, pad_right, dilation_h, dilation_w, ceil_mode, x, x_size, y, y_size, &g))

@@ -103,7 +103,9 @@ void PackRows(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signe
   for (size_t c0 = 0; c0 < kNr; c0 += 16) {
     const uint8_t* base = x + c0 * ldx;
     for (size_t q = 0; q < full; ++q) {
-      const __m512i v = _mm512_i32gather_epi32(lanes, base + 4 * q, 1);
+      // The masked form with an explicit zero source: the unmasked intrinsic starts from an undefined
+      // register, which GCC 12 reports as maybe-uninitialized. All 16 lanes are gathered either way.
+      const __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), __mmask16(0xFFFF), lanes, base + 4 * q, 1);
       _mm512_storeu_si512(dst + (q * kNr + c0) * 4, _mm512_xor_si512(v, flip));
     }
   }

@@ -7,11 +7,11 @@
  * A forced backend that cannot load is an error, never a silent fallback.
  */
 import { OnnxPtqError } from '../errors.js';
-import type { Backend, BackendName, BackendRequest } from './types.js';
+import type { AddonCandidate, AddonOrigin, Backend, BackendName, BackendRequest } from './types.js';
 import { createJsBackend } from './js.js';
 import { createNativeBackend } from './native/index.js';
 import { createWasmBackend } from './wasm/index.js';
-import { defaultAddonPath, defaultWasmPath } from './paths.js';
+import { defaultAddonPath, defaultWasmPath, prebuiltAddonPath } from './paths.js';
 
 export interface BackendEntry {
   name: BackendName;
@@ -27,6 +27,8 @@ export interface BackendStatus {
   /** Why loading failed (absent when loaded or not yet tried). */
   error?: string;
   tried: boolean;
+  /** Native: which addon loaded (prebuilt, compiled or a forced path) and why earlier candidates failed. */
+  addon?: AddonOrigin;
 }
 
 const NAMES: readonly BackendName[] = ['native', 'wasm', 'js'];
@@ -89,7 +91,15 @@ export class BackendRegistry {
         // reported below
       }
       const error = this.failures.get(e.name);
-      return { name: e.name, priority: e.priority, loaded: this.loaded.has(e.name), tried: true, ...(error !== undefined ? { error } : {}) };
+      const addon = this.loaded.get(e.name)?.addon;
+      return {
+        name: e.name,
+        priority: e.priority,
+        loaded: this.loaded.has(e.name),
+        tried: true,
+        ...(error !== undefined ? { error } : {}),
+        ...(addon !== undefined ? { addon } : {}),
+      };
     });
   }
 
@@ -99,17 +109,30 @@ export class BackendRegistry {
 }
 
 export interface DefaultRegistryOptions {
+  /** One addon file to load, nothing else tried (also ONNX_PTQ_ADDON_PATH). */
   addonPath?: string;
+  /** The addon files to try in order; default: the shipped prebuilt, then build/Release. */
+  addonCandidates?: readonly AddonCandidate[];
   wasmPath?: string;
 }
 
 /** A registry with the three standard backends (paths overridable for tests and packagers). */
 export function createDefaultRegistry(opts: DefaultRegistryOptions = {}): BackendRegistry {
   const r = new BackendRegistry();
-  r.register({ name: 'native', priority: 300, load: () => createNativeBackend(opts.addonPath ?? process.env.ONNX_PTQ_ADDON_PATH ?? defaultAddonPath) });
+  // Options given in code win over the environment; the environment over the default search.
+  const addon = opts.addonPath ?? opts.addonCandidates ?? process.env.ONNX_PTQ_ADDON_PATH ?? defaultAddonCandidates();
+  r.register({ name: 'native', priority: 300, load: () => createNativeBackend(addon) });
   r.register({ name: 'wasm', priority: 200, load: () => createWasmBackend(opts.wasmPath ?? process.env.ONNX_PTQ_WASM_PATH ?? defaultWasmPath) });
   r.register({ name: 'js', priority: 100, load: () => createJsBackend() });
   return r;
+}
+
+/** The prebuilt addon shipped for this platform first, then the one compiled on this machine. */
+export function defaultAddonCandidates(): AddonCandidate[] {
+  return [
+    { kind: 'prebuilt', path: prebuiltAddonPath },
+    { kind: 'compiled', path: defaultAddonPath },
+  ];
 }
 
 let defaultRegistry: BackendRegistry | undefined;

@@ -71,4 +71,23 @@ export interface Backend extends QGemmKernels, F32Kernels, ConvKernels, ThreadKe
   readonly dispatch: Readonly<Record<string, KernelVariant>>;
   /** An arena of `bytes` in the kernels' own memory, where they can use it without copies. */
   residentArena?(bytes: number): ResidentArena;
+  /** Native only: which addon file loaded, and why the ones tried before it did not. */
+  readonly addon?: AddonOrigin;
+}
+
+/**
+ * Where a native addon comes from: `prebuilt` (shipped in the package under prebuilds/), `compiled`
+ * (built on this machine into build/Release/), or `path` (forced by ONNX_PTQ_ADDON_PATH or the
+ * `addonPath` option).
+ */
+export type AddonKind = 'prebuilt' | 'compiled' | 'path';
+
+export interface AddonCandidate {
+  kind: AddonKind;
+  path: string;
+}
+
+export interface AddonOrigin extends AddonCandidate {
+  /** Candidates tried before this one that exist but failed to load (corrupt file, wrong libc, ...). */
+  fallbacks: (AddonCandidate & { error: string })[];
 }

@@ -1,7 +1,11 @@
-/** The native backend: the N-API addon built by cmake-js (build/Release/onnxptq.node). */
+/**
+ * The native backend: the N-API addon, the prebuilt one shipped in the package
+ * (prebuilds/<platform>-<arch>/onnxptq.node) when it loads, else the one compiled by cmake-js
+ * (build/Release/onnxptq.node).
+ */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import type { Backend, Int8Like, KernelVariant, QGemmArgs } from '../types.js';
+import type { AddonCandidate, AddonOrigin, Backend, Int8Like, KernelVariant, QGemmArgs } from '../types.js';
 import { VARIANT_ID } from '../types.js';
 import { kernelError, normalizeQGemm } from '../qgemm-args.js';
 import { nativeInt8OpKernels, type Int8OpsAddon } from './int8-ops.js';
@@ -16,9 +20,48 @@ interface Addon extends ConvAddon, F32Addon, Int8OpsAddon, ConvTransposeAddon {
   requantizeRow(acc: Int32Array, rq: RequantParams, y: Int8Like, variant: number): void;
 }
 
-export function createNativeBackend(addonPath: string): Backend {
-  if (!existsSync(addonPath)) throw new Error(`addon not built: ${addonPath} does not exist (run npm run build:native)`);
-  const addon = createRequire(import.meta.url)(addonPath) as Addon;
+function requireAddon(c: AddonCandidate): Addon {
+  const addon = createRequire(import.meta.url)(c.path) as Partial<Addon>;
+  if (typeof addon.info !== 'function' || typeof addon.qgemm !== 'function') {
+    throw new Error(`${c.path} is not the onnx-ptq addon (no info/qgemm exports)`);
+  }
+  return addon as Addon;
+}
+
+/**
+ * Loads the first candidate that exists and loads: a string is one forced path, a list is tried in
+ * order (by default the shipped prebuilt, then the locally compiled build). Candidates that exist
+ * but fail to load (corrupt file, wrong libc, missing exports) are remembered in `addon.fallbacks`;
+ * when none loads the error names every candidate and why.
+ */
+export function createNativeBackend(addonPath: string | readonly AddonCandidate[]): Backend {
+  const candidates: readonly AddonCandidate[] = typeof addonPath === 'string' ? [{ kind: 'path', path: addonPath }] : addonPath;
+  const fallbacks: AddonOrigin['fallbacks'] = [];
+  const reasons: string[] = [];
+  let addon: Addon | undefined;
+  let origin: AddonOrigin | undefined;
+  for (const c of candidates) {
+    if (!existsSync(c.path)) {
+      reasons.push(
+        c.kind === 'compiled'
+          ? `addon not built: ${c.path} does not exist (run npm run build:native)`
+          : c.kind === 'prebuilt'
+            ? `no prebuilt addon: ${c.path} does not exist`
+            : `addon not found: ${c.path} does not exist`,
+      );
+      continue;
+    }
+    try {
+      addon = requireAddon(c);
+      origin = { ...c, fallbacks };
+      break;
+    } catch (e) {
+      const error = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+      fallbacks.push({ ...c, error });
+      reasons.push(`${c.kind} addon ${c.path} failed to load: ${error}`);
+    }
+  }
+  if (!addon || !origin) throw new Error(reasons.join('; '));
   const info = addon.info();
   const variants = info.variants.filter((v) => v.available).map((v) => v.name);
   return {
@@ -27,6 +70,7 @@ export function createNativeBackend(addonPath: string): Backend {
     ...nativeConvKernels(addon),
     ...nativeConvTransposeKernels(addon),
     name: 'native',
+    addon: origin,
     variants,
     dispatch: { qgemm: info.qgemm, requantizeRow: info.qgemm, f32: addon.f32AutoVariant() as KernelVariant },
     qgemm(args: QGemmArgs): void {

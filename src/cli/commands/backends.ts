@@ -5,7 +5,9 @@ import { parse } from '../args.js';
 const HELP = `usage: onnx-ptq backends [--json] [--quiet]
 
 Tries every backend (native N-API addon, WebAssembly, pure JS) and prints which loaded, why the
-others failed, the kernel variants each can run and the one each kernel dispatches to.
+others failed, the kernel variants each can run and the one each kernel dispatches to. For native,
+whether the addon is the prebuilt one shipped in the package or one compiled on this machine, and
+why a prebuilt that is present did not load (then the compiled one, or wasm, is used).
 
   --json       machine-readable output
   --quiet, -q  print nothing: exit code 0 when a backend can be selected, 1 when none can
@@ -44,6 +46,9 @@ export async function main(argv: string[]): Promise<number> {
       if (r.loaded) {
         const disp = Object.entries(r.dispatch).map(([k, v]) => `${k}=${v}`).join(' ');
         console.log(`${mark} ${r.name.padEnd(6)} loaded   variants: ${r.variants.join(', ')}   dispatch: ${disp}`);
+        // Native: prebuilt (shipped in the package) or compiled here, and why a prebuilt was passed over.
+        if (r.addon) console.log(`         addon: ${r.addon.kind} ${r.addon.path}`);
+        for (const f of r.addon?.fallbacks ?? []) console.log(`         ${f.kind} ${f.path} not used: ${f.error}`);
       } else {
         console.log(`${mark} ${r.name.padEnd(6)} FAILED   ${r.error}`);
       }
