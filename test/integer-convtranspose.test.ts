@@ -4,7 +4,8 @@
 // OnnxPtqError naming the node at lowering.
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { makeNode, modelToBytes, Tensor, type Attribute, type Model, type Node } from '../src/onnx-api.js';
+import { makeNode } from '../src/ir/graph.js';
+import { modelToBytes, Tensor, type Attribute, type Model, type Node } from '../src/onnx-api.js';
 import { IntegerSession } from '../src/runtime/integer/index.js';
 import { OnnxPtqError } from '../src/errors.js';
 import { loadedBackends, rng } from './backends.js';

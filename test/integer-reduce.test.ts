@@ -4,7 +4,8 @@
 // 1 LSB, and bad input refused before memory is touched.
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { makeNode, modelToBytes, Tensor, type Model, type Node } from '../src/onnx-api.js';
+import { makeNode } from '../src/ir/graph.js';
+import { modelToBytes, Tensor, type Model, type Node } from '../src/onnx-api.js';
 import { makeRequant, REQUANT_MODES } from '../src/quant/requant.js';
 import { reduceMeanRef } from '../src/kernels/int8/qreduce-ref.js';
 import { IntegerSession } from '../src/runtime/integer/index.js';

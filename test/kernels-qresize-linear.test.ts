@@ -7,7 +7,8 @@ import { resizeLinearRef, resizeLinearTaps, RESIZE_ONE, type CoordinateTransform
 import { OnnxPtqError } from '../src/errors.js';
 import { backends, firstDiff, rand8, rng, SIZES, targets } from './int8-ops-helpers.js';
 import * as ort from 'onnxruntime-node';
-import { makeNode, modelToBytes, Tensor, type Model, type Node } from '../src/onnx-api.js';
+import { makeNode } from '../src/ir/graph.js';
+import { modelToBytes, Tensor, type Model, type Node } from '../src/onnx-api.js';
 import { IntegerSession } from '../src/runtime/integer/index.js';
 import { loadedBackends } from './backends.js';
 import { model, qdq, randomInput, scalarF, u8 } from './integer-models.js';

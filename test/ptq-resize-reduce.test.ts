@@ -2,7 +2,8 @@
 // and a spatial ReduceMean between quantized layers lower integer-only: 0 float nodes, and the
 // integer executor stays close to the QDQ model run in float.
 import { describe, expect, it } from 'vitest';
-import { makeNode, Tensor, type Node } from '../src/onnx-api.js';
+import { makeNode } from '../src/ir/graph.js';
+import { Tensor, type Node } from '../src/onnx-api.js';
 import { quantize } from '../src/ptq/quantize.js';
 import { IntegerSession } from '../src/runtime/integer/index.js';
 import { InferenceSession } from '../src/runtime/session.js';
