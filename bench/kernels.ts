@@ -215,7 +215,7 @@ if (!jsonOnly) {
     if (r.shape !== last && last !== '') console.log('');
     last = r.shape;
     const f = (v: number | null) => (v === null ? 'n/a' : v.toFixed(2)).padStart(8);
-    console.log(`${(r.kind + ' ' + r.shape).padEnd(26)}${r.impl.padEnd(22)}${r.dtype.padEnd(6)}${String(r.threads).padStart(4)}${r.ms.toFixed(3).padStart(10)}${r.gmacs.toFixed(2).padStart(9)}${f(r.vsOrt)}${f(r.int8OverOwnFp32)}${f(r.vsNative)}`);
+    console.log(`${(`${r.kind} ${r.shape}`).padEnd(26)}${r.impl.padEnd(22)}${r.dtype.padEnd(6)}${String(r.threads).padStart(4)}${r.ms.toFixed(3).padStart(10)}${r.gmacs.toFixed(2).padStart(9)}${f(r.vsOrt)}${f(r.int8OverOwnFp32)}${f(r.vsNative)}`);
   }
   const noF32 = backends.filter((b) => b.name !== 'js' && !f32(b).conv2dF32).map((b) => b.name);
   if (noF32.length) console.log(`\nour fp32: n/a on ${noF32.join(', ')} (no float kernels on that backend)`);

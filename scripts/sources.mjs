@@ -9,5 +9,5 @@ export function kernelSources() {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  process.stdout.write(kernelSources().join('\n') + '\n');
+  process.stdout.write(`${kernelSources().join('\n')}\n`);
 }

@@ -62,10 +62,10 @@ describe.skipIf(!existsSync(path))('analysis and mixed precision on PaddleOCR cl
   }, 300_000);
 
   it('--keep-float auto meets 99% top-1 agreement on the evaluation set with <= 10% of layers in float', async () => {
-    // With the HardSwish fusion (the default) the naive model already agrees on 99.67% of these 300
-    // lines; the exporter's graph quantized step by step (fuseHardSwish: false) starts below 99% and
-    // the search has work to do.
-    for (const fuseHardSwish of [true, false]) {
+    // The exporter's graph quantized step by step (fuseHardSwish: false) starts below 99% and the
+    // search has work to do. (With the HardSwish fusion, the default, the naive model already agrees
+    // on 99.67% of these 300 lines; searching it too doubled this test's time on 2 cores.)
+    for (const fuseHardSwish of [false]) {
       const r = await keepFloatAuto(path, { quantize: { ...naive, fuseHardSwish }, calibration, evaluation: syntheticTextSet(300, 100000, 'x'), targetAgreement: 0.99 });
       console.log(`keep-float auto (99%, fuseHardSwish ${fuseHardSwish}): ${r.keepFloat.length}/${r.layers} layers float (${r.keepFloat.join(', ')}); agreement ${(100 * r.baseline.agreement).toFixed(2)}% -> ${(100 * r.final.agreement).toFixed(2)}%, logits SQNR ${r.baseline.sqnrDb.toFixed(2)} -> ${r.final.sqnrDb.toFixed(2)} dB`);
       expect(r.layers).toBe(54);

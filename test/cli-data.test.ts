@@ -135,7 +135,7 @@ describe('labels match the samples one to one', () => {
     writeNpy(data, Tensor.zeros('float32', [6, 1, 1, 28, 28]));
     const labels = (n: number) => {
       const p = join(dir, `l${n}.txt`);
-      writeFileSync(p, Array.from({ length: n }, (_, i) => String(i % 10)).join('\n') + '\n');
+      writeFileSync(p, `${Array.from({ length: n }, (_, i) => String(i % 10)).join('\n')}\n`);
       return p;
     };
     const v = (l: string, ...more: string[]) => validateMain([mnist!, mnist!, '--data', data, '--labels', l, '--executor', 'float', '--quiet', ...more]);

@@ -182,7 +182,7 @@ describe('onnx-ptq run picks the executor by model and explains what cannot run 
     expect(r.floatNodes).toEqual([{ node: 'the_softmax', opType: 'Softmax', reason: expect.any(String) }]);
     const c = capture();
     expect(await run([join(dir, 'm.onnx'), '--input', join(dir, 'x.npy'), '--output-dir', dir])).toBe(0);
-    expect(c.out()).toMatch(/1 node\(s\) ran in float .*\n  Softmax 'the_softmax': /);
+    expect(c.out()).toMatch(/1 node\(s\) ran in float .*\n {2}Softmax 'the_softmax': /);
     const err = await run([join(dir, 'm.onnx'), '--input', join(dir, 'x.npy'), '--output-dir', dir, '--strict-integer']).then(() => undefined, (e: unknown) => e);
     expect(err).toMatchObject({ code: 'FLOAT_FALLBACK' });
     expect((err as Error).message).toMatch(/Softmax node 'the_softmax' would run in float \(.+\).*use --executor float/);

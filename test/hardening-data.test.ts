@@ -55,7 +55,7 @@ describe.skipIf(!mnist)('non-finite data', () => {
     // values: never a model with NaN scales or biases.
     const r = await quantize(mnist!, { calibration: samples(), allowNonFinite: true }).catch((e: unknown) => e);
     if (r instanceof Error) expect(`${(r as { code?: string }).code}: ${r.message}`).toMatch(/^INVALID_DATA: /);
-    else for (const [name, t] of r.model.graph.initializers) expect(firstNonFinite(t.data), name).toBe(-1);
+    else for (const [name, t] of (r as Awaited<ReturnType<typeof quantize>>).model.graph.initializers) expect(firstNonFinite(t.data), name).toBe(-1);
     // And with finite data the option changes nothing.
     const ok = await quantize(mnist!, { calibration: [{ Input3: image() }, { Input3: image(1) }], allowNonFinite: true });
     for (const [name, t] of ok.model.graph.initializers) expect(firstNonFinite(t.data), name).toBe(-1);

@@ -24,7 +24,7 @@ export const SKIPPED: Record<string, string> = {
 };
 
 function pbs(d: string, prefix: string): string[] {
-  return readdirSync(d).filter((f) => f.startsWith(prefix)).sort((a, b) => parseInt(a.slice(prefix.length)) - parseInt(b.slice(prefix.length))).map((f) => join(d, f));
+  return readdirSync(d).filter((f) => f.startsWith(prefix)).sort((a, b) => parseInt(a.slice(prefix.length), 10) - parseInt(b.slice(prefix.length), 10)).map((f) => join(d, f));
 }
 
 describe.skipIf(!dir)('QOperator conformance through IntegerSession', () => {

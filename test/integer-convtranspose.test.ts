@@ -129,7 +129,7 @@ describe('QDQ ConvTranspose in IntegerSession', () => {
     }
   });
   it('prints the measured differences', () => {
-    console.log('integer ConvTranspose (float mode) vs onnxruntime-node, in output LSBs:\n  ' + measured.join('\n  '));
+    console.log(`integer ConvTranspose (float mode) vs onnxruntime-node, in output LSBs:\n  ${measured.join('\n  ')}`);
   });
 });
 

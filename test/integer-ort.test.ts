@@ -4,7 +4,7 @@
 // vpmaddubsw) can saturate int16 pair sums, so there the test measures the difference instead.
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { modelToBytes, Tensor, type Model } from '../src/onnx-api.js';
+import { modelToBytes, type Tensor, type Model } from '../src/onnx-api.js';
 import { IntegerSession } from '../src/runtime/integer/index.js';
 import { loadedBackends } from './backends.js';
 import { patternModels, randomInput } from './integer-models.js';
@@ -52,6 +52,6 @@ describe('IntegerSession vs onnxruntime-node (float requant mode)', () => {
     });
   }
   it('prints the measured differences', () => {
-    console.log('integer executor (float mode) vs onnxruntime-node, in output LSBs:\n' + Object.entries(measured).map(([k, v]) => `  ${k}: ${v}`).join('\n'));
+    console.log(`integer executor (float mode) vs onnxruntime-node, in output LSBs:\n${Object.entries(measured).map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
   });
 });

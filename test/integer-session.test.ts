@@ -1,7 +1,7 @@
 // The integer executor on hand-built QDQ models: every pattern on every backend and requant mode,
 // bit-identical across backends, close to the fake-quantized float run, with the lowering it claims.
 import { describe, expect, it } from 'vitest';
-import { InferenceSession, Tensor } from '../src/onnx-api.js';
+import { InferenceSession, type Tensor } from '../src/onnx-api.js';
 import { IntegerSession } from '../src/runtime/integer/index.js';
 import { REQUANT_MODES } from '../src/quant/requant.js';
 import { loadedBackends } from './backends.js';

@@ -25,7 +25,7 @@ async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<string | u
     else await p;
   } catch (e) {
     expect(e).toBeInstanceOf(OnnxPtqError);
-    return (e as OnnxPtqError).code + ': ' + (e as Error).message;
+    return `${(e as OnnxPtqError).code}: ${(e as Error).message}`;
   }
   return undefined;
 }

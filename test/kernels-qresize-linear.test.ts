@@ -169,7 +169,7 @@ describe('Resize linear lowering vs onnxruntime-node', () => {
     });
   }
   it('prints the measured differences', () => {
-    console.log('integer linear Resize vs onnxruntime-node (float mode):\n  ' + measured.join('\n  '));
+    console.log(`integer linear Resize vs onnxruntime-node (float mode):\n  ${measured.join('\n  ')}`);
   });
   it('scales that do not match the input rank raise OnnxPtqError naming the node', async () => {
     const m = resizeModel({ name: 'bad', dims: [1, 3, 4, 4], coord: 'half_pixel', scales: [1, 1, 2, 2] });

@@ -12,7 +12,7 @@ import { loadedBackends } from './backends.js';
 import { model, rand, run, sqnr } from './passes-helpers.js';
 
 /** x -> block1 = a; block2(a) = b; c = a + b; block3(c) = d; e = c + d; y = Conv1x1(e). */
-export function residual(): Model {
+function residual(): Model {
   const C = 6;
   const g = new Graph({ inputs: [{ name: 'x', dtype: 'float32', shape: [1, C, 10, 10] }], outputs: [{ name: 'y', dtype: 'float32' }] });
   const nodes: Node[] = [];

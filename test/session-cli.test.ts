@@ -39,13 +39,13 @@ describe('onnx-ptq inspect', () => {
     saveModel({ irVersion: 8, opsetImports: [{ domain: '', version: 13 }], producerName: '', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: new Map(), graph }, path);
     const c = capture();
     expect(await inspect([path])).toBe(3);
-    expect(c.out()).toMatch(/unsupported ops\n  Einsum \(node 'my_einsum'\)/);
+    expect(c.out()).toMatch(/unsupported ops\n {2}Einsum \(node 'my_einsum'\)/);
   });
 
   it('prints help with an example', async () => {
     const c = capture();
     expect(await inspect(['--help'])).toBe(0);
-    expect(c.out()).toMatch(/example:\n  onnx-ptq inspect/);
+    expect(c.out()).toMatch(/example:\n {2}onnx-ptq inspect/);
   });
 });
 

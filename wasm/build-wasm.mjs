@@ -37,7 +37,7 @@ const args = [
   '-Inative', '-Inative/include',
   '--no-entry', '-sSTANDALONE_WASM', '-sALLOW_MEMORY_GROWTH=1', '-sINITIAL_MEMORY=16MB',
   '-sMAXIMUM_MEMORY=4GB', '-sTOTAL_STACK=1MB',
-  `-sEXPORTED_FUNCTIONS=${exported.map((e) => '_' + e).join(',')}`,
+  `-sEXPORTED_FUNCTIONS=${exported.map((e) => `_${e}`).join(',')}`,
   '-o', tmp,
 ];
 execFileSync('emcc', args, { cwd: root, stdio: 'inherit' });

@@ -37,9 +37,9 @@ function constOf(g: Graph, name: string | undefined): Tensor | undefined {
 /** The Q/DQ pair whose DequantizeLinear writes `t`, if any. */
 function pairWriting(g: Graph, t: string): { q: Node; dq: Node } | undefined {
   const dq = g.producerOf(t);
-  if (!dq || dq.opType !== 'DequantizeLinear') return undefined;
+  if (dq?.opType !== 'DequantizeLinear') return undefined;
   const q = g.producerOf(dq.inputs[0]);
-  if (!q || q.opType !== 'QuantizeLinear') return undefined;
+  if (q?.opType !== 'QuantizeLinear') return undefined;
   return { q, dq };
 }
 
@@ -163,7 +163,7 @@ export function keepOnlyLayers(
       continue;
     }
     const q = g.producerOf(dq.inputs[0]);
-    if (!q || q.opType !== 'QuantizeLinear') continue;
+    if (q?.opType !== 'QuantizeLinear') continue;
     g.replaceNode(dq, makeNode('Identity', [q.inputs[0]], [dq.outputs[0]], {}, `${dq.name || dq.outputs[0]}_bypass`));
     if (g.consumersOf(q.outputs[0]).length === 0 && !g.outputs.some((o) => o.name === q.outputs[0])) g.removeNode(q);
   }

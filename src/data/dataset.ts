@@ -207,7 +207,7 @@ function loadImage(path: string, opts: DatasetOptions): Tensor {
   const want = opts.inputDims;
   const io = opts.image ?? {};
   const layout = io.layout ?? 'nchw';
-  if (!want || want.length !== 4) bad(`image '${path}': input '${opts.inputName}' must be 4-D to take images`);
+  if (want?.length !== 4) bad(`image '${path}': input '${opts.inputName}' must be 4-D to take images`);
   const [, a, b, c] = want;
   const [C, H, W] = layout === 'nchw' ? [a, b, c] : [c, a, b];
   const { width, height, rgba } = decodeImage(path);

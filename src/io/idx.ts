@@ -6,12 +6,12 @@ import { OnnxPtqError, check } from '../errors.js';
 import { Tensor, type DataType } from '../tensor.js';
 
 const IDX_TYPES: Record<number, { dtype: DataType; bytes: number }> = {
-  0x08: { dtype: 'uint8', bytes: 1 },
-  0x09: { dtype: 'int8', bytes: 1 },
-  0x0b: { dtype: 'int16', bytes: 2 },
-  0x0c: { dtype: 'int32', bytes: 4 },
-  0x0d: { dtype: 'float32', bytes: 4 },
-  0x0e: { dtype: 'float64', bytes: 8 },
+  8: { dtype: 'uint8', bytes: 1 },
+  9: { dtype: 'int8', bytes: 1 },
+  11: { dtype: 'int16', bytes: 2 },
+  12: { dtype: 'int32', bytes: 4 },
+  13: { dtype: 'float32', bytes: 4 },
+  14: { dtype: 'float64', bytes: 8 },
 };
 
 /** Parses IDX bytes (gzipped or not) into a tensor. */
@@ -39,7 +39,7 @@ export function parseIdx(buf: Uint8Array, what = 'IDX data'): Tensor {
   }
   const off = 4 + 4 * nd;
   check(b.length - off === n * t.bytes, 'INVALID_DATA', `${what}: header declares ${n} elements (${n * t.bytes} bytes), file holds ${b.length - off}`);
-  let data;
+  let data: Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
   switch (t.dtype) {
     case 'uint8':
       data = Uint8Array.from(b.subarray(off));

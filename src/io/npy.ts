@@ -54,7 +54,7 @@ export function npyBytes(t: Tensor): Uint8Array {
   let header = `{'descr': '${DESCR_OF[t.dtype]}', 'fortran_order': False, 'shape': ${shape}, }`;
   // pad so that magic + len + header + '\n' is a multiple of 64 (numpy's alignment)
   const total = Math.ceil((10 + header.length + 1) / 64) * 64;
-  header = header.padEnd(total - 10 - 1, ' ') + '\n';
+  header = `${header.padEnd(total - 10 - 1, ' ')}\n`;
   const d = t.data as Exclude<TensorData, string[]>;
   const out = new Uint8Array(10 + header.length + d.byteLength);
   out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);

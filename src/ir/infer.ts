@@ -6,7 +6,7 @@ import type { F32Kernels } from '../backends/kernels-f32.js';
 import { OnnxPtqError } from '../errors.js';
 import { defaultOps, type OpRegistry } from '../ops/index.js';
 import { Attrs, type OpContext, type TypeInfo } from '../ops/types.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { nodeLabel, opsetVersion, type Dim, type Graph, type Model, type Node } from './graph.js';
 import { validateNode, validateNodeTypes, validateOutputShape } from './validate-nodes.js';
 

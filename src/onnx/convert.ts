@@ -11,7 +11,7 @@ const utf8 = new TextDecoder();
 /** A JS number for an int64 field; values past 2^53 (INT64_MAX sentinels in Slice) go through Long exactly. */
 function int64Field(v: number): number | protobuf.Long {
   if (Number.isSafeInteger(v)) return v;
-  const b = v >= 9223372036854775807 ? 9223372036854775807n : v <= -9223372036854775808 ? -9223372036854775808n : BigInt(Math.trunc(v));
+  const b = v >= 2 ** 63 ? 9223372036854775807n : v <= -(2 ** 63) ? -9223372036854775808n : BigInt(Math.trunc(v));
   return (protobuf.util.Long as unknown as { fromString(s: string): protobuf.Long }).fromString(b.toString());
 }
 const enc = new TextEncoder();

@@ -129,7 +129,7 @@ function readExternal(tp: Msg, declaredBytes: number, baseDir: string | undefine
   const file = resolve(base, location);
   const rel = relative(base, file);
   check(
-    !isAbsolute(location) && rel !== '' && !rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel),
+    !isAbsolute(location) && rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel),
     'INVALID_MODEL',
     () => `${what}: external data location '${location}' escapes the model directory; refused`,
   );
@@ -142,7 +142,7 @@ function readExternal(tp: Msg, declaredBytes: number, baseDir: string | undefine
     real = realpathSync(file);
     const realRel = relative(realBase, real);
     check(
-      realRel !== '' && !realRel.startsWith('..' + sep) && realRel !== '..' && !isAbsolute(realRel),
+      realRel !== '' && !realRel.startsWith(`..${sep}`) && realRel !== '..' && !isAbsolute(realRel),
       'INVALID_MODEL',
       () => `${what}: external data location '${location}' resolves (through a symbolic link) to '${real}', outside the model directory; refused`,
     );

@@ -124,7 +124,7 @@ export const Pow: OpImpl = {
     // Pow allows a different exponent type; the result has the base's type.
     const big = isBigIntType(a.dtype);
     const f: Fn = (x, y) => {
-      const r = Math.pow(Number(x), Number(y));
+      const r = Number(x) ** Number(y);
       return big ? BigInt(Math.trunc(r)) : r;
     };
     return [broadcastBinary(ctx, a, b, f, a.dtype)];
@@ -274,14 +274,14 @@ export const Clip: OpImpl = {
       lo = ctx.attrs.float('min', -Infinity);
       hi = ctx.attrs.float('max', Infinity);
     } else {
-      lo = minT && minT.size ? Number(minT.data[0]) : -Infinity;
-      hi = maxT && maxT.size ? Number(maxT.data[0]) : Infinity;
+      lo = minT?.size ? Number(minT.data[0]) : -Infinity;
+      hi = maxT?.size ? Number(maxT.data[0]) : Infinity;
     }
     if (isBigIntType(x.dtype)) {
       const X = x.data as BigInt64Array;
       const out = allocData(x.dtype, X.length) as BigInt64Array;
-      const l = minT && minT.size ? (minT.data[0] as bigint) : undefined;
-      const h = maxT && maxT.size ? (maxT.data[0] as bigint) : undefined;
+      const l = minT?.size ? (minT.data[0] as bigint) : undefined;
+      const h = maxT?.size ? (maxT.data[0] as bigint) : undefined;
       for (let i = 0; i < X.length; i++) {
         let v = X[i]!;
         if (l !== undefined && v < l) v = l;

@@ -72,7 +72,7 @@ export const Concat: OpImpl = {
 /** Split sizes: the `split` input (13+) or attribute, else num_outputs/outputs count (last chunk may be smaller, 18+). */
 function splitSizes(ctx: OpContext, len: number, splitT: Tensor | undefined): number[] {
   const given = ctx.opset >= 13 ? ints(splitT) : ctx.attrs.ints('split');
-  if (given && given.length) {
+  if (given?.length) {
     need(ctx, given.reduce((a, b) => a + b, 0) === len, `split [${given}] does not sum to ${len}`);
     return given;
   }
@@ -295,7 +295,7 @@ function padArgs(ctx: OpContext, r: number, inputs: (Tensor | undefined)[]): { p
   }
   const padsIn = ints(inputs[1]);
   if (!padsIn) return undefined;
-  const cv = inputs[2] && inputs[2].size ? inputs[2].data[0] : 0;
+  const cv = inputs[2]?.size ? inputs[2].data[0] : 0;
   const axesIn = ints(inputs[3]);
   let pads = padsIn;
   if (axesIn) {

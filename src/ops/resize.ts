@@ -31,12 +31,12 @@ function plan(ctx: OpContext, inDims: readonly number[], inputs: (Tensor | undef
     scalesIn = [...(inputs[1].data as Float32Array)];
   } else {
     const rt = inputs[1];
-    roi = rt && rt.size ? [...(rt.data as Float32Array)].map(Number) : undefined;
+    roi = rt?.size ? [...(rt.data as Float32Array)].map(Number) : undefined;
     const st = inputs[2];
     const zt = inputs[3];
-    if (st && st.size) scalesIn = [...(st.data as Float32Array)];
-    if (zt && zt.size) sizesIn = ints(zt);
-    if (ctx.node.inputs[2] && !st && !(zt && zt.size)) return undefined;
+    if (st?.size) scalesIn = [...(st.data as Float32Array)];
+    if (zt?.size) sizesIn = ints(zt);
+    if (ctx.node.inputs[2] && !st && !(zt?.size)) return undefined;
     if (ctx.node.inputs[3] && !zt && !scalesIn) return undefined;
   }
   need(ctx, !(scalesIn && sizesIn), 'only one of scales and sizes may be given');
@@ -202,7 +202,7 @@ function resizeRun(ctx: OpContext, inputs: (Tensor | undefined)[]): Tensor[] {
   need(ctx, p, 'needs scales or sizes');
   const r = x.rank;
   let cur = Float64Array.from(x.data as Float32Array);
-  let dims = [...x.dims];
+  const dims = [...x.dims];
   const outsideMasks: { axis: number; mask: Uint8Array }[] = [];
   for (let a = 0; a < r; a++) {
     const inLen = x.dims[a]!;

@@ -164,7 +164,7 @@ export class EqualizationPass extends GraphPass<EqualizationOptions> {
       const mode = n.attributes.get('mode');
       if (mode && mode.value !== 'constant') return false;
       const cv = n.inputs[2] ? floatInit(g, n.inputs[2]) : undefined;
-      if (n.inputs[2] && (!cv || cv.data[0] !== 0)) return false;
+      if (n.inputs[2] && (cv?.data[0] !== 0)) return false;
       if (!n.inputs[2] && floatAttr(n, 'value', 0) !== 0) return false;
       // Channel pads would shift channel indices.
       const pads = n.inputs[1] ? g.initializers.get(n.inputs[1]) : undefined;

@@ -59,7 +59,7 @@ export class FoldBiasAddPass extends GraphPass<FoldBiasAddOptions> {
     for (const op of [...g.nodes].reverse()) {
       if (!FOLDABLE.has(op.opType) || op.domain !== '' || op.inputs.length !== 2) continue;
       const reader = soleConsumer(g, op.outputs[0]!);
-      if (!reader || reader.opType !== 'Conv' || reader.inputs[0] !== op.outputs[0]) continue;
+      if (reader?.opType !== 'Conv' || reader.inputs[0] !== op.outputs[0]) continue;
       const commutes = op.opType === 'Add' || op.opType === 'Mul';
       for (const side of commutes ? [0, 1] : [0]) {
         const c = floatInit(g, op.inputs[1 - side]);
@@ -101,7 +101,7 @@ export class FoldBiasAddPass extends GraphPass<FoldBiasAddOptions> {
     const g = model.graph;
     const w = floatInit(g, mm.inputs[1]);
     const aShape = this.types?.get(mm.inputs[0])?.shape;
-    if (!w || w.rank !== 2 || !aShape || aShape.length !== 2) return false;
+    if (w?.rank !== 2 || !aShape || aShape.length !== 2) return false;
     const n = w.dims[1];
     if (!(c.length === n && (dims.length === 1 || (dims.length === 2 && dims[0] === 1)))) return false;
     const bias = putInit(g, `${mm.name || mm.outputs[0]}_bias`, c.slice(), [n]);

@@ -105,7 +105,7 @@ export class FuseHardSwishPass extends GraphPass<FuseHardSwishOptions> {
       if (!near(floatAttr(n, 'alpha', 0.2), 1 / 6) || !near(floatAttr(n, 'beta', 0.5), 0.5)) return undefined;
       const x = n.inputs[0], h = n.outputs[0];
       const mul = soleConsumer(g, h);
-      if (!mul || mul.opType !== 'Mul' || mul.domain !== '' || otherThan(mul, h) !== x) return undefined;
+      if (mul?.opType !== 'Mul' || mul.domain !== '' || otherThan(mul, h) !== x) return undefined;
       return { x, nodes: [n, mul] };
     }
     if (n.opType !== 'Add') return undefined;

@@ -257,7 +257,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     const delta = corrections(p);
     const g0 = model.graph;
     const old = n.inputs[2] ? g0.initializers.get(n.inputs[2]) : undefined;
-    if (n.inputs[2] && (!old || old.dtype !== 'float32' || old.size !== delta.length)) continue;
+    if (n.inputs[2] && (old?.dtype !== 'float32' || old.size !== delta.length)) continue;
     const b = new Float32Array(delta.length);
     for (let c = 0; c < b.length; c++) b[c] = (old ? (old.data as Float32Array)[c] : 0) + delta[c];
     const name = g0.uniqueName(`${n.name || n.outputs[0]}_bias_corrected`);

@@ -201,7 +201,7 @@ export async function crossCheckOnnxRuntime(quantSrc: Model | string | Uint8Arra
         const readers = g.consumersOf(q.outputs[0]);
         q = readers.length === 1 ? readers[0] : readers.find((r) => r.opType === 'QuantizeLinear');
       }
-      if (!q || q.opType !== 'QuantizeLinear' || g.outputs.some((o) => o.name === q!.outputs[0])) continue;
+      if (q?.opType !== 'QuantizeLinear' || g.outputs.some((o) => o.name === q!.outputs[0])) continue;
       const zp = q.inputs[2] ? g.initializers.get(q.inputs[2]) : undefined;
       let weightWide = false;
       const w = l.weightDq ? g.initializers.get(l.weightDq.inputs[0]) : undefined;

@@ -63,5 +63,5 @@ export function divisibilityHint(inputs: readonly ValueInfo[], feeds: ReadonlyMa
   const bad = given.flatMap((g) => g.ax.map((a, k) => ({ name: g.name, axis: a, symbol: g.symbols[k], size: g.dims[a] ?? NaN }))).filter((d) => d.size % m !== 0);
   const need = given.map((g) => `'${g.name}' axes ${g.ax.join(', ')}`).join(', ');
   const fix = bad.map((d) => `axis ${d.axis} of '${d.name}' is ${d.size}: use ${Math.max(m, Math.floor(d.size / m) * m)} or ${Math.ceil(d.size / m) * m}`).join('; ');
-  return `${desc}; this model needs its dynamic dims (${need}) to be multiples of ${m} (the sizes tried: ${m} and ${3 * m} run)` + (bad.length ? `; ${fix}` : '');
+  return `${desc}; this model needs its dynamic dims (${need}) to be multiples of ${m} (the sizes tried: ${m} and ${3 * m} run)${bad.length ? `; ${fix}` : ''}`;
 }

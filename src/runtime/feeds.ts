@@ -28,7 +28,7 @@ function toTensor(f: Feed, v: ValueInfo): Tensor {
       const data = f as TensorData;
       const shape = v.shape;
       check(
-        shape && shape.every((d) => typeof d === 'number') && sizeOf(shape as number[]) === data.length,
+        shape?.every((d) => typeof d === 'number') && sizeOf(shape as number[]) === data.length,
         'INVALID_INPUT',
         () => `input '${v.name}' was given as a bare array of ${data.length} elements; pass a Tensor with dims (declared ${describeValue(v)})`,
       );

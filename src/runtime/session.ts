@@ -105,7 +105,7 @@ export class InferenceSession {
     if (unsupported.length) {
       const list = unsupported
         .slice(0, 10)
-        .map((n) => `${n.domain ? n.domain + '::' : ''}${n.opType} (node '${n.name || n.outputs[0]}')`)
+        .map((n) => `${n.domain ? `${n.domain}::` : ''}${n.opType} (node '${n.name || n.outputs[0]}')`)
         .join(', ');
       throw new OnnxPtqError('UNSUPPORTED_OP', `model uses ops onnx-ptq does not implement: ${list}${unsupported.length > 10 ? ', ...' : ''}`);
     }

@@ -24,7 +24,7 @@ export function jsConvKernels(): ConvKernels & ThreadKernels {
       validatePack(g, args);
       const handle: JsPacked = {
         w: args.w.slice(0, g.cout * g.kg), wZeroPoint: args.wZeroPoint.slice(),
-        bias: args.bias && args.bias.length ? args.bias.slice() : null,
+        bias: args.bias?.length ? args.bias.slice() : null,
       };
       return { backend: 'js', variant: 'ref', fields, outHeight: g.oh, outWidth: g.ow, handle };
     },

@@ -26,7 +26,7 @@ export function jsConvTransposeKernels(): QConvTransposeKernels {
       if (!Number.isInteger(a.xZeroPoint) || a.xZeroPoint < tmin || a.xZeroPoint > tmax) fail("convtranspose: x_zero_point out of the input type's range");
       if (a.wZeroPoint.length !== 1 && a.wZeroPoint.length !== g.cout) fail('convtranspose: w_zero_point needs 1 or out_channels entries');
       for (const z of a.wZeroPoint) if (z < -128 || z > 127) fail('convtranspose: w_zero_point entries must be in [-128, 127]');
-      const bias = a.bias && a.bias.length ? a.bias : null;
+      const bias = a.bias?.length ? a.bias : null;
       if (bias && bias.length !== g.cout) fail('convtranspose: bias needs 0 or out_channels entries');
       validateRequant(a.requant, g.cout, a.y instanceof Int8Array, 'convtranspose');
       qconvTranspose2dRef(g, a.x, a.xZeroPoint, a.w, a.wZeroPoint, bias, a.requant, a.y);

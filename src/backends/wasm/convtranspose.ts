@@ -19,7 +19,7 @@ export function wasmConvTransposeKernels(mod: WasmModule): QConvTransposeKernels
         mod.put(p, shape);
         return mod.fn('opq_qconvtranspose2d_workspace_size')(p, v) >>> 0;
       });
-      const bias = a.bias && a.bias.length ? a.bias : new Int32Array(0);
+      const bias = a.bias?.length ? a.bias : new Int32Array(0);
       const rqBytes = Math.ceil(WasmModule.requantBytes(a.requant) / 16) * 16;
       withBuffers(mod, [a.x, a.w, a.wZeroPoint, bias, a.y], 80 + rqBytes + ws + 16, ([px, pw, pz, pb, py], extra) => {
         mod.put(extra, shape);

@@ -1,6 +1,6 @@
 /** wasm marshalling of the table lookup, QuantizeLinear and DequantizeLinear. */
 import type { QUnaryKernels, QdqLayout } from '../kernels-qunary.js';
-import { WasmModule } from './module.js';
+import type { WasmModule } from './module.js';
 import { dim, fail, is8, withBuffers } from './int8-common.js';
 
 function layout(l: QdqLayout): [number, number, number, number] {

@@ -132,7 +132,7 @@ function text(r: InspectReport): string {
     `parameters ${r.parameters.toLocaleString('en-US')} (${(r.parameterBytes / 1024).toFixed(1)} KiB; ${r.initializers} initializers plus Constant nodes)`,
   ];
   if (Object.keys(r.metadata).length) lines.push('metadata', ...Object.entries(r.metadata).map(([k, v]) => `  ${k} = ${v}`));
-  if (r.unsupported.length) lines.push('unsupported ops', ...r.unsupported.map((u) => `  ${u.domain ? u.domain + '::' : ''}${u.opType} (node '${u.node}')`));
+  if (r.unsupported.length) lines.push('unsupported ops', ...r.unsupported.map((u) => `  ${u.domain ? `${u.domain}::` : ''}${u.opType} (node '${u.node}')`));
   else lines.push('unsupported ops: none');
   if (r.integer) {
     lines.push(`integer executor: ${r.integer.integerNodes} nodes integer (${Object.entries(r.integer.kernels).map(([k, c]) => `${k} ${c}`).join(', ')}), ${r.integer.fusedNodes} fused`);

@@ -76,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
   };
   const options = { ...config, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) };
   const model = loadModel(modelPath);
-  let calibration;
+  let calibration: Iterable<Record<string, import('../../tensor.js').Tensor>> | undefined;
   let total: number | undefined;
   if (!options.weightOnly) {
     if (!values.calib) throw new OnnxPtqError('INVALID_OPTION', 'missing --calib <data> (or use --weight-only)');

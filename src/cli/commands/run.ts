@@ -115,7 +115,7 @@ function inputDirFiles(dir: string): string[] {
     if (e instanceof OnnxPtqError) throw e;
     throw new OnnxPtqError('IO_ERROR', `cannot read --input-dir '${dir}': ${(e as Error).message}`);
   }
-  const files = names.filter((f) => /^input_\d+\.(pb|npy)$/i.test(f)).sort((a, b) => parseInt(a.slice(6)) - parseInt(b.slice(6)));
+  const files = names.filter((f) => /^input_\d+\.(pb|npy)$/i.test(f)).sort((a, b) => parseInt(a.slice(6), 10) - parseInt(b.slice(6), 10));
   check(files.length > 0, 'INVALID_OPTION', `--input-dir '${dir}' holds no input_<n>.pb or input_<n>.npy files`);
   return files.map((f) => join(dir, f));
 }

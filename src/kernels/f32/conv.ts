@@ -31,7 +31,10 @@ export function conv2dF32(
   const { N, C, H, W, M, KH, KW, OH, OW, group } = p;
   const Cg = C / group;
   const Mg = M / group;
-  if (Cg === 1 && Mg === 1) return depthwise(p, x, w, bias, y);
+  if (Cg === 1 && Mg === 1) {
+    depthwise(p, x, w, bias, y);
+    return;
+  }
   const K = Cg * KH * KW;
   const P = OH * OW;
   const pc = chunkPixels(K, P);

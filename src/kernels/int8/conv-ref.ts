@@ -27,7 +27,7 @@ export function qconv2dRef(a: QConv2dRefArgs): void {
     for (let co = 0; co < g.cout; co++) {
       const gi = Math.floor(co / g.coutG);
       const zw = a.wZeroPoint[a.wZeroPoint.length === 1 ? 0 : co];
-      const b = a.bias && a.bias.length ? a.bias[co] : 0;
+      const b = a.bias?.length ? a.bias[co] : 0;
       for (let oy = 0; oy < g.oh; oy++) {
         for (let ox = 0; ox < g.ow; ox++) {
           let acc = b | 0;

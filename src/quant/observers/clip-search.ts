@@ -13,7 +13,7 @@
  *    (16 per level at full range for both uint8 one-sided and int8 symmetric's 128 levels, as
  *    TensorRT's 2048 bins for 128 levels).
  */
-import { AdaptiveHistogram } from './histogram.js';
+import type { AdaptiveHistogram } from './histogram.js';
 import { paramsForRange, quantRange, quantizeValue } from '../scheme.js';
 
 export interface ClipTarget {

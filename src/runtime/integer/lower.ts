@@ -43,7 +43,7 @@ export class Lowering extends LowerContext {
 
   private float(node: Node, reason: string): void {
     const impl = this.opts.registry.get(node.opType, node.domain);
-    if (!impl) throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: op ${node.domain ? node.domain + '::' : ''}${node.opType} has no integer lowering (${reason}) and no float implementation`);
+    if (!impl) throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: op ${node.domain ? `${node.domain}::` : ''}${node.opType} has no integer lowering (${reason}) and no float implementation`);
     const ctx = this.ctx(node);
     if (this.isShapeArithmetic(node)) {
       for (const o of node.outputs) if (o) this.shapeValues.add(o);

@@ -15,7 +15,7 @@ import { divisibilityHint } from '../divisibility.js';
 import { fillPreallocated, resolveFetches, type FetchesType, type RunOptions } from '../fetches.js';
 import { IntKernels } from './kernels.js';
 import { Lowering, type LoweringEntry, type Step } from './lower.js';
-import { Plan, RunValues, Tracer } from './plan.js';
+import { type Plan, RunValues, Tracer } from './plan.js';
 import { SessionRunner, runnerFinalizer } from '../worker/session-runner.js';
 import type { WorkerInit } from '../worker/protocol.js';
 import { loadModel, modelToBytes } from '../../onnx/io.js';

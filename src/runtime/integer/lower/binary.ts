@@ -5,7 +5,7 @@ import { makeQAddParams } from '../../../quant/qadd.js';
 import { floatMultiplier } from '../../../quant/requant.js';
 import { Tensor, sizeOf } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
-import { LowerContext, broadcast } from './context.js';
+import { type LowerContext, broadcast } from './context.js';
 
 export function qdqBinary(lc: LowerContext, node: Node): string | undefined {
   const a = lc.act(node.inputs[0]!), b = lc.act(node.inputs[1]!);

@@ -3,7 +3,7 @@ import { OnnxPtqError } from '../../../errors.js';
 import { nodeLabel, type Node } from '../../../ir/graph.js';
 import { Tensor, sizeOf } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
-import { LowerContext, normAxisOf } from './context.js';
+import { type LowerContext, normAxisOf } from './context.js';
 
 export function qdqConcat(lc: LowerContext, node: Node): string | undefined {
   const ins = node.inputs.map((v) => lc.act(v));

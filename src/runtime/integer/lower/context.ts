@@ -299,7 +299,7 @@ export class LowerContext {
     const sAt = (c: number) => Math.fround(sx) * Math.fround(sw[sw.length === 1 ? 0 : c]!);
     if (d) {
       const t = this.consts.get(d.src);
-      if (!t || t.dtype !== 'int32') return `bias is not a constant int32 tensor`;
+      if (t?.dtype !== 'int32') return `bias is not a constant int32 tensor`;
       if (t.size !== n) this.bad(node, `bias has ${t.size} elements, expected ${n}`);
       for (let c = 0; c < n; c++) {
         const sb = d.scale[d.scale.length === 1 ? 0 : c]!, want = sAt(c);
@@ -310,7 +310,7 @@ export class LowerContext {
       return { bias: new Int32Array(t.data as Int32Array), dq: d.node };
     }
     const t = this.consts.get(v);
-    if (!t || t.dtype !== 'float32') return `bias '${v}' is neither a quantized int32 nor a constant float32`;
+    if (t?.dtype !== 'float32') return `bias '${v}' is neither a quantized int32 nor a constant float32`;
     if (t.size !== n) this.bad(node, `bias has ${t.size} elements, expected ${n}`);
     const b = new Int32Array(n);
     for (let c = 0; c < n; c++) b[c] = Math.max(-2147483648, Math.min(2147483647, roundHalfEven(Math.fround((t.data as Float32Array)[c]! / sAt(c)))));

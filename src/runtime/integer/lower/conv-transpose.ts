@@ -9,7 +9,7 @@ import { convTransposeParams } from '../../../ops/conv.js';
 import { Tensor } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
 import { convTransposeFields, convTransposeGeom, type ConvTranspose2dShape } from '../../../backends/kernels-convtranspose.js';
-import { LowerContext, capChannels, rankOf } from './context.js';
+import { type LowerContext, capChannels, rankOf } from './context.js';
 
 /** Static checks of the attributes against ONNX's rules: a bad model is an error, not a float fallback. */
 function checkAttributes(lc: LowerContext, node: Node, ctx: OpContext, wDims: readonly number[], groups: number): void {
@@ -97,7 +97,7 @@ export function qdqConvTranspose(lc: LowerContext, node: Node): string | undefin
       strides: oneD ? [1, p.strides[0]!] : p.strides, dilations: oneD ? [1, p.dilations[0]!] : p.dilations,
       pads: oneD ? [0, p.pads[0]!, 0, p.pads[1]!] : p.pads, outputPadding: oneD ? [0, outPad[0]!] : outPad,
     };
-    let geom;
+    let geom: ReturnType<typeof convTransposeGeom>;
     try {
       geom = convTransposeGeom(convTransposeFields(shape));
     } catch (e) {

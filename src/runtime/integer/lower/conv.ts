@@ -8,7 +8,7 @@ import type { RequantParams } from '../../../quant/requant.js';
 import { Tensor } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
 import type { IntKernels, PreparedConv } from '../kernels.js';
-import { LowerContext, capChannels, rankOf } from './context.js';
+import { type LowerContext, capChannels, rankOf } from './context.js';
 
 export function qdqConv(lc: LowerContext, node: Node): string | undefined {
   const x = lc.act(node.inputs[0]!);
@@ -70,7 +70,7 @@ export function runConv(
     const groups = ctx.attrs.int('group', 1);
     const kernel = wDims.slice(2) as number[];
     const ks = ctx.attrs.ints('kernel_shape');
-    if (ks && ks.some((d, i) => d !== kernel[i])) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: kernel_shape [${ks.join(', ')}] does not match the weights`);
+    if (ks?.some((d, i) => d !== kernel[i])) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: kernel_shape [${ks.join(', ')}] does not match the weights`);
     const [N, C] = [x.dims[0]!, x.dims[1]!];
     if (C !== wDims[1]! * groups || wDims[0]! % groups !== 0)
       throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input has ${C} channels; weights [${wDims.join(', ')}] with group ${groups} need ${wDims[1]! * groups}`);

@@ -5,7 +5,7 @@ import { nodeLabel, type Node } from '../../../ir/graph.js';
 import type { RequantParams } from '../../../quant/requant.js';
 import { Tensor, sizeOf } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
-import { LowerContext, capChannels, broadcast } from './context.js';
+import { type LowerContext, capChannels, broadcast } from './context.js';
 
 export function qdqGemm(lc: LowerContext, node: Node): string | undefined {
   const ctx = lc.ctx(node);
@@ -23,7 +23,7 @@ export function qdqGemm(lc: LowerContext, node: Node): string | undefined {
   if (o.cap && (o.cap.bounds.length !== N || o.cap.dims[o.cap.dims.length - 1] !== N || o.cap.dims.length > 2))
     return `Min bound of shape [${o.cap.dims.join(', ')}] is not per output column (${N})`;
   const cap = o.cap?.bounds;
-  let biasIn = gemm ? node.inputs[2] : undefined;
+  const biasIn = gemm ? node.inputs[2] : undefined;
   if (biasIn && lc.consts.get(biasIn) === undefined && !lc.dq(biasIn)) return `Gemm C is not constant`;
   if (biasIn) {
     const cd = lc.dq(biasIn);

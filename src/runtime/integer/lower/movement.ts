@@ -3,7 +3,7 @@
 import type { Node } from '../../../ir/graph.js';
 import { Tensor } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
-import { LowerContext, isOp, sameQ8 } from './context.js';
+import { type LowerContext, isOp, sameQ8 } from './context.js';
 
 export const DATA_MOVEMENT = new Set(['Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout', 'Slice', 'Gather', 'Split', 'Pad', 'Expand', 'Tile', 'DepthToSpace', 'SpaceToDepth']);
 /** Data movement that never introduces new values (Pad does, with its constant): safe on 8-bit data. */

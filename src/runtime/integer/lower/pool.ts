@@ -5,7 +5,7 @@ import { windowParams } from '../../../ops/conv-util.js';
 import { poolOutputShape } from '../../../backends/kernels-qpool.js';
 import { Tensor } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
-import { LowerContext, sameQ8, type Values } from './context.js';
+import { type LowerContext, sameQ8, type Values } from './context.js';
 
 export function qdqPool(lc: LowerContext, node: Node): string | undefined {
   const x = lc.act(node.inputs[0]!);

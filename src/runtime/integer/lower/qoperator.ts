@@ -9,7 +9,7 @@ import { makeRequant } from '../../../quant/requant.js';
 import { Tensor, sizeOf } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
 import type { PreparedConv } from '../kernels.js';
-import { LowerContext, broadcast, param, toInt8 } from './context.js';
+import { type LowerContext, broadcast, param, toInt8 } from './context.js';
 import { runConv } from './conv.js';
 import { batchedGemm } from './gemm.js';
 

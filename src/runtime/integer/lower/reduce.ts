@@ -7,7 +7,7 @@ import { nodeLabel, type Node } from '../../../ir/graph.js';
 import { Tensor } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
 import type { RequantParams } from '../../../quant/requant.js';
-import { LowerContext } from './context.js';
+import type { LowerContext } from './context.js';
 
 export function qdqReduceMean(lc: LowerContext, node: Node): string | undefined {
   const x = lc.act(node.inputs[0]!);

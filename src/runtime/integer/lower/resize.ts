@@ -6,7 +6,7 @@ import { nodeLabel, type Node } from '../../../ir/graph.js';
 import { resizeLinearTaps, resizeNearestIndex, RESIZE_ONE, type CoordinateTransform, type NearestMode } from '../../../kernels/int8/qlayout-ref.js';
 import { Tensor } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
-import { LowerContext, sameQ8, type Values } from './context.js';
+import { type LowerContext, sameQ8, type Values } from './context.js';
 
 export function qdqResize(lc: LowerContext, node: Node): string | undefined {
   const ctx = lc.ctx(node);
@@ -48,7 +48,7 @@ export function qdqResize(lc: LowerContext, node: Node): string | undefined {
     }
     values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, outDims));
   });
-  lc.record(node, { execution: 'integer', kernel: 'resizeNearest' + (table ? ' + lut' : '') });
+  lc.record(node, { execution: 'integer', kernel: `resizeNearest${table ? ' + lut' : ''}` });
   lc.fuse(node, [o.q], `output of ${node.opType}`);
   return undefined;
 }

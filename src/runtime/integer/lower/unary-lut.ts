@@ -2,7 +2,7 @@
 import type { Node } from '../../../ir/graph.js';
 import { Tensor } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
-import { LowerContext, isOp } from './context.js';
+import { type LowerContext, isOp } from './context.js';
 
 export const UNARY = new Set(['Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'LeakyRelu', 'Relu', 'Clip', 'Elu', 'Selu', 'Softplus', 'Softsign', 'Exp', 'Log', 'Neg', 'Abs', 'Sqrt', 'Erf', 'Gelu', 'Mish', 'Celu', 'ThresholdedRelu', 'Sin', 'Cos', 'Reciprocal', 'Floor', 'Ceil', 'Round', 'Sign', 'PRelu']);
 
