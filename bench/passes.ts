@@ -31,25 +31,48 @@ function widestLayers(m: Model, k: number): { names: string[]; threshold: number
   const c = cloneModel(m);
   inferAndFold(c, { fold: true });
   new FoldBatchNormPass().apply(c);
-  const r = c.graph.nodes.filter((n) => n.opType === 'Conv').map((n) => {
-    const w = c.graph.initializers.get(n.inputs[1])!.data as Float32Array;
-    let mx = 0;
-    for (const v of w) mx = Math.max(mx, Math.abs(v));
-    return { name: n.name, mx };
-  }).sort((a, b) => b.mx - a.mx).slice(0, k);
+  const r = c.graph.nodes
+    .filter((n) => n.opType === 'Conv')
+    .map((n) => {
+      const w = c.graph.initializers.get(n.inputs[1])!.data as Float32Array;
+      let mx = 0;
+      for (const v of w) mx = Math.max(mx, Math.abs(v));
+      return { name: n.name, mx };
+    })
+    .sort((a, b) => b.mx - a.mx)
+    .slice(0, k);
   return { names: r.map((x) => x.name), threshold: r[r.length - 1].mx / 2 };
 }
 
 /** SQNR over the whole evaluation set (total signal power / total noise power), in dB. */
 const sqnr = (ref: Float32Array[], x: Float32Array[]) => {
-  let s = 0, n = 0;
-  for (let k = 0; k < ref.length; k++) for (let i = 0; i < ref[k].length; i++) { s += ref[k][i] ** 2; n += (ref[k][i] - x[k][i]) ** 2; }
+  let s = 0,
+    n = 0;
+  for (let k = 0; k < ref.length; k++)
+    for (let i = 0; i < ref[k].length; i++) {
+      s += ref[k][i] ** 2;
+      n += (ref[k][i] - x[k][i]) ** 2;
+    }
   return 10 * Math.log10(s / n);
 };
 
-export interface PassRow { config: string; granularity: string; activations?: string; passes: string[]; sqnrDb: number; top1AgreePct: number; requantMode: string; seconds: number }
+export interface PassRow {
+  config: string;
+  granularity: string;
+  activations?: string;
+  passes: string[];
+  sqnrDb: number;
+  top1AgreePct: number;
+  requantMode: string;
+  seconds: number;
+}
 
-export async function runPassesBench(nCalib = 32, nEval = 64, log = (s: string) => console.log(s), only?: string[]): Promise<{ floatAccPct: number; rows: PassRow[] }> {
+export async function runPassesBench(
+  nCalib = 32,
+  nEval = 64,
+  log = (s: string) => console.log(s),
+  only?: string[],
+): Promise<{ floatAccPct: number; rows: PassRow[] }> {
   const base = ocrLogitsModel();
   const input = base.graph.inputs[0].name;
   const calib = syntheticTextSet(nCalib, 1, input);
@@ -64,17 +87,42 @@ export async function runPassesBench(nCalib = 32, nEval = 64, log = (s: string) 
     // The exporter's four-step hardswish quantized step by step (what fuse-hardswish, on by default, removes).
     configs.push([`${gran} naive, hardswish unfused`, gran, [], { fuseHardSwish: false }]);
     if (gran === 'per-tensor') {
-      configs.push(['per-tensor equalization + bias-correction, hardswish unfused', gran, ['equalization', 'bias-correction'], { fuseHardSwish: false }]);
-      configs.push(['per-tensor layer-split + equalization + bias-correction, hardswish unfused', gran, ['layer-split', 'equalization', 'bias-correction'], { fuseHardSwish: false }]);
+      configs.push([
+        'per-tensor equalization + bias-correction, hardswish unfused',
+        gran,
+        ['equalization', 'bias-correction'],
+        { fuseHardSwish: false },
+      ]);
+      configs.push([
+        'per-tensor layer-split + equalization + bias-correction, hardswish unfused',
+        gran,
+        ['layer-split', 'equalization', 'bias-correction'],
+        { fuseHardSwish: false },
+      ]);
     }
     for (const passes of [
-      [], ['bias-correction'], ['equalization'], ['layer-split'], ['equalization', 'bias-correction'], ['layer-split', 'equalization', 'bias-correction'],
-      ['sign-map'], ['joining-nodes', 'single-shift'], ['equalization', 'bias-correction', 'sign-map'], ['equalization', 'bias-correction', 'sign-map', 'joining-nodes', 'single-shift'],
-    ]) configs.push([`${gran} ${passes.join(' + ') || 'naive'}`, gran, passes]);
+      [],
+      ['bias-correction'],
+      ['equalization'],
+      ['layer-split'],
+      ['equalization', 'bias-correction'],
+      ['layer-split', 'equalization', 'bias-correction'],
+      ['sign-map'],
+      ['joining-nodes', 'single-shift'],
+      ['equalization', 'bias-correction', 'sign-map'],
+      ['equalization', 'bias-correction', 'sign-map', 'joining-nodes', 'single-shift'],
+    ])
+      configs.push([`${gran} ${passes.join(' + ') || 'naive'}`, gran, passes]);
   }
   // int8 symmetric activations (what integer-only accelerators use): where the sign map pays off.
   for (const gran of ['per-tensor', 'per-channel'] as const) {
-    for (const passes of [[], ['sign-map'], ['equalization', 'bias-correction'], ['equalization', 'bias-correction', 'sign-map'], ['equalization', 'bias-correction', 'sign-map', 'joining-nodes', 'single-shift']]) {
+    for (const passes of [
+      [],
+      ['sign-map'],
+      ['equalization', 'bias-correction'],
+      ['equalization', 'bias-correction', 'sign-map'],
+      ['equalization', 'bias-correction', 'sign-map', 'joining-nodes', 'single-shift'],
+    ]) {
       configs.push([`${gran} int8-sym-act ${passes.join(' + ') || 'naive'}`, gran, passes]);
     }
   }
@@ -84,29 +132,55 @@ export async function runPassesBench(nCalib = 32, nEval = 64, log = (s: string) 
     const t0 = performance.now();
     // biasCorrection off: the 'bias-correction' pass name turns it on, so each row shows exactly its passes.
     const symAct = name.includes('int8-sym-act');
-    const { model } = await quantize(base, { calibration: calib, weightGranularity: granularity, biasCorrection: false, passes, passOptions, activationSigned: symAct, activationSymmetric: symAct, ...extra });
+    const { model } = await quantize(base, {
+      calibration: calib,
+      weightGranularity: granularity,
+      biasCorrection: false,
+      passes,
+      passOptions,
+      activationSigned: symAct,
+      activationSymmetric: symAct,
+      ...extra,
+    });
     const s = await IntegerSession.create(model, { backend: 'native' });
     let agree = 0;
     const ys: Float32Array[] = [];
     for (let i = 0; i < nEval; i++) {
       const y = Float32Array.from(s.runSync(ev[i])[s.outputNames[0]].data as Float32Array);
       ys.push(y);
-      if ((y[1] > y[0]) === (ref[i][1] > ref[i][0])) agree++;
+      if (y[1] > y[0] === ref[i][1] > ref[i][0]) agree++;
     }
     const db = sqnr(ref, ys);
-    const row = { config: name, granularity, activations: symAct ? 'int8 symmetric' : 'uint8 asymmetric', passes, sqnrDb: +db.toFixed(2), top1AgreePct: +(100 * agree / nEval).toFixed(1), requantMode: model.metadata.get('onnx_ptq.requant_mode')!, seconds: +((performance.now() - t0) / 1000).toFixed(1) };
+    const row = {
+      config: name,
+      granularity,
+      activations: symAct ? 'int8 symmetric' : 'uint8 asymmetric',
+      passes,
+      sqnrDb: +db.toFixed(2),
+      top1AgreePct: +((100 * agree) / nEval).toFixed(1),
+      requantMode: model.metadata.get('onnx_ptq.requant_mode')!,
+      seconds: +((performance.now() - t0) / 1000).toFixed(1),
+    };
     rows.push(row);
-    log(`${name.padEnd(92)} ${row.sqnrDb.toFixed(2).padStart(7)} dB  top-1 agreement ${row.top1AgreePct.toFixed(1).padStart(5)}%  ${row.requantMode.padEnd(11)} ${row.seconds}s`);
+    log(
+      `${name.padEnd(92)} ${row.sqnrDb.toFixed(2).padStart(7)} dB  top-1 agreement ${row.top1AgreePct.toFixed(1).padStart(5)}%  ${row.requantMode.padEnd(11)} ${row.seconds}s`,
+    );
   }
   return { floatAccPct: +(100 * floatAcc).toFixed(1), rows };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const log = jsonOnly ? () => {} : (s: string) => console.log(s);
-  log(`PaddleOCR cls, logits SQNR vs float (integer executor, native), ${quick ? 16 : 32} calibration / ${quick ? 32 : 64} evaluation synthetic images`);
+  log(
+    `PaddleOCR cls, logits SQNR vs float (integer executor, native), ${quick ? 16 : 32} calibration / ${quick ? 32 : 64} evaluation synthetic images`,
+  );
   const r = await runPassesBench(quick ? 16 : 32, quick ? 32 : 64, log);
-  const naive = r.rows.find((x) => x.config === 'per-tensor naive'), pc = r.rows.find((x) => x.config === 'per-channel naive'), fixed = r.rows.find((x) => x.config === 'per-tensor equalization + bias-correction');
+  const naive = r.rows.find((x) => x.config === 'per-tensor naive'),
+    pc = r.rows.find((x) => x.config === 'per-channel naive'),
+    fixed = r.rows.find((x) => x.config === 'per-tensor equalization + bias-correction');
   const closed = naive && pc && fixed ? (fixed.sqnrDb - naive.sqnrDb) / (pc.sqnrDb - naive.sqnrDb) : NaN;
-  log(`float model on the synthetic set: ${r.floatAccPct}% direction accuracy; per-tensor equalization + bias-correction closes ${(100 * closed).toFixed(0)}% of the per-tensor -> per-channel SQNR gap`);
+  log(
+    `float model on the synthetic set: ${r.floatAccPct}% direction accuracy; per-tensor equalization + bias-correction closes ${(100 * closed).toFixed(0)}% of the per-tensor -> per-channel SQNR gap`,
+  );
   console.log(JSON.stringify({ bench: 'passes', model: 'ch_ppocr_mobile_v2.0_cls', gapClosed: +closed.toFixed(3), ...r }));
 }

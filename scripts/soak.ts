@@ -13,19 +13,34 @@ import { quantize } from '../src/ptq/quantize.js';
 import { IntegerSession } from '../src/runtime/integer/index.js';
 import { Tensor } from '../src/tensor.js';
 
-const { values } = parseArgs({ options: {
-  runs: { type: 'string', default: '5000' }, warmup: { type: 'string', default: '3000' },
-  backend: { type: 'string', default: 'native' }, limit: { type: 'string', default: '0.10' },
-} });
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5000' },
+    warmup: { type: 'string', default: '3000' },
+    backend: { type: 'string', default: 'native' },
+    limit: { type: 'string', default: '0.10' },
+  },
+});
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc (npx tsx --expose-gc scripts/soak.ts)');
 const root = fileURLToPath(new URL('..', import.meta.url));
 const model = join(process.env.ONNX_PTQ_FIXTURES ?? join(root, '..', 'shared', 'fixtures'), 'models', 'mnist-8', 'model.onnx');
-const image = (v: number) => new Tensor('float32', Float32Array.from({ length: 784 }, (_, i) => (i * 37 + v) % 255), [1, 1, 28, 28]);
+const image = (v: number) =>
+  new Tensor(
+    'float32',
+    Float32Array.from({ length: 784 }, (_, i) => (i * 37 + v) % 255),
+    [1, 1, 28, 28],
+  );
 const q = (await quantize(model, { calibration: [0, 1, 2, 3].map((v) => ({ Input3: image(v) })) })).model;
 const backend = values.backend as 'native';
-const runs = Number(values.runs), warmup = Number(values.warmup), limit = Number(values.limit);
-const rss = () => { gc(); gc(); return process.memoryUsage().rss / 2 ** 20; };
+const runs = Number(values.runs),
+  warmup = Number(values.warmup),
+  limit = Number(values.limit);
+const rss = () => {
+  gc();
+  gc();
+  return process.memoryUsage().rss / 2 ** 20;
+};
 
 let failed = false;
 function measure(name: string, n: number, step: (i: number) => void): void {
@@ -34,12 +49,18 @@ function measure(name: string, n: number, step: (i: number) => void): void {
   for (let i = 0; i < n; i++) step(i);
   const after = rss();
   const growth = (after - before) / before;
-  console.log(`${name}: ${n} after warm-up, RSS ${before.toFixed(1)} -> ${after.toFixed(1)} MB (${(100 * growth).toFixed(1)}%, limit ${100 * limit}%)`);
+  console.log(
+    `${name}: ${n} after warm-up, RSS ${before.toFixed(1)} -> ${after.toFixed(1)} MB (${(100 * growth).toFixed(1)}%, limit ${100 * limit}%)`,
+  );
   if (growth > limit) failed = true;
 }
 
 const s = await IntegerSession.create(q, { backend });
 const x = image(5);
-measure(`runs (${backend})`, runs, () => { s.runSync({ Input3: x }); });
-measure(`create/run/drop (${backend})`, Math.ceil(runs / 10), (i) => { IntegerSession.createSync(q, { backend }).runSync({ Input3: image(i) }); });
+measure(`runs (${backend})`, runs, () => {
+  s.runSync({ Input3: x });
+});
+measure(`create/run/drop (${backend})`, Math.ceil(runs / 10), (i) => {
+  IntegerSession.createSync(q, { backend }).runSync({ Input3: image(i) });
+});
 process.exitCode = failed ? 1 : 0;

@@ -5,7 +5,10 @@ import { fileURLToPath } from 'node:url';
 
 export function kernelSources() {
   const text = readFileSync(fileURLToPath(new URL('../native/sources.txt', import.meta.url)), 'utf8');
-  return text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

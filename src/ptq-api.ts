@@ -3,8 +3,25 @@ export { quantize, type QuantizeInput, type QuantizeResult, type QuantizeReport,
 export { resolveQuantizeOptions, DEFAULT_QUANTIZE_OPTIONS, type QuantizeOptions } from './ptq/options.js';
 export { validate, type ValidateOptions, type ValidateResult, type QuantExecutor } from './ptq/validate.js';
 export type { CalibrationData, Feeds } from './ptq/calibrate.js';
-export { createObserver, OBSERVER_KINDS, AdaptiveHistogram, type Observer, type ObserverKind, type ObserverOptions } from './quant/observers/index.js';
-export { computeParams, paramsForRange, quantRange, quantizeTensor, dequantizeTensor, fakeQuantize, type QuantParams, type QuantScheme, type Granularity } from './quant/scheme.js';
+export {
+  createObserver,
+  OBSERVER_KINDS,
+  AdaptiveHistogram,
+  type Observer,
+  type ObserverKind,
+  type ObserverOptions,
+} from './quant/observers/index.js';
+export {
+  computeParams,
+  paramsForRange,
+  quantRange,
+  quantizeTensor,
+  dequantizeTensor,
+  fakeQuantize,
+  type QuantParams,
+  type QuantScheme,
+  type Granularity,
+} from './quant/scheme.js';
 export { GraphPass, type PassReport } from './passes/pass.js';
 export { FoldBatchNormPass, type FoldBatchNormOptions } from './passes/fold-batchnorm.js';
 export { FoldBiasAddPass, type FoldBiasAddOptions } from './passes/fold-bias-add.js';
@@ -17,7 +34,26 @@ export { JoiningNodesPass, type JoiningNodesOptions } from './passes/joining-nod
 export { SingleShiftPass, type SingleShiftOptions } from './passes/single-shift.js';
 export { checkPassList } from './passes/pipeline.js';
 // Error analysis, suggested fixes, mixed precision, reports (synthetic data: src/tools.ts).
-export { analyze, compareOutput, floatReference, measuredOutput, type AnalysisReport, type AnalyzeOptions, type ErrorStats, type LayerAnalysis, type ActivationInfo, type WeightInfo } from './analysis/analyze.js';
+export {
+  analyze,
+  compareOutput,
+  floatReference,
+  measuredOutput,
+  type AnalysisReport,
+  type AnalyzeOptions,
+  type ErrorStats,
+  type LayerAnalysis,
+  type ActivationInfo,
+  type WeightInfo,
+} from './analysis/analyze.js';
 export { keepFloatAuto, type MixedPrecisionOptions, type MixedPrecisionResult, type EvalPoint } from './analysis/mixed-precision.js';
-export { suggestFixes, tryFixes, type Cause, type FixKind, type FixTrial, type SuggestOptions, type Suggestion } from './analysis/suggest.js';
+export {
+  suggestFixes,
+  tryFixes,
+  type Cause,
+  type FixKind,
+  type FixTrial,
+  type SuggestOptions,
+  type Suggestion,
+} from './analysis/suggest.js';
 export { renderHtml, type HtmlReportInput } from './report/html.js';

@@ -16,15 +16,7 @@ export type DataType =
   | 'bool'
   | 'string';
 
-export type NumericArray =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array;
+export type NumericArray = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
 export type BigIntArray = BigInt64Array | BigUint64Array;
 export type TypedData = NumericArray | BigIntArray;
 export type TensorData = TypedData | string[];
@@ -45,10 +37,7 @@ const ONNX_CODES: Record<number, DataType> = {
   12: 'uint32',
   13: 'uint64',
 };
-const DTYPE_CODES = Object.fromEntries(Object.entries(ONNX_CODES).map(([k, v]) => [v, Number(k)])) as Record<
-  DataType,
-  number
->;
+const DTYPE_CODES = Object.fromEntries(Object.entries(ONNX_CODES).map(([k, v]) => [v, Number(k)])) as Record<DataType, number>;
 
 export function dataTypeFromOnnx(code: number): DataType | undefined {
   return ONNX_CODES[code];
@@ -221,7 +210,11 @@ export class Tensor {
 
   /** An int64 tensor from numbers (Shape outputs, constant indices). */
   static int64(values: readonly number[], dims?: readonly number[]): Tensor {
-    return new Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims ?? [values.length]);
+    return new Tensor(
+      'int64',
+      BigInt64Array.from(values, (v) => BigInt(v)),
+      dims ?? [values.length],
+    );
   }
 
   static float32(values: ArrayLike<number>, dims?: readonly number[]): Tensor {

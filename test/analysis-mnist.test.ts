@@ -28,7 +28,9 @@ describe.skipIf(!(mnistPath && imagesPath))('analyze() on mnist-8', () => {
   let samples: { Input3: Tensor }[];
   beforeAll(async () => {
     const px = readIdx(imagesPath!).data as Uint8Array;
-    samples = Array.from({ length: 48 }, (_, i) => ({ Input3: new Tensor('float32', Float32Array.from(px.subarray(i * 784, i * 784 + 784)), [1, 1, 28, 28]) }));
+    samples = Array.from({ length: 48 }, (_, i) => ({
+      Input3: new Tensor('float32', Float32Array.from(px.subarray(i * 784, i * 784 + 784)), [1, 1, 28, 28]),
+    }));
     q = (await quantize(mnistPath!, { calibration: samples.slice(0, 32), weightGranularity: 'per-tensor' })).model;
   });
 
@@ -58,14 +60,22 @@ describe.skipIf(!(mnistPath && imagesPath))('analyze() on mnist-8', () => {
     expect(m.graph.nodes.some((n) => n.opType === 'QuantizeLinear')).toBe(false);
     const s = await InferenceSession.create(m, { registry: createQdqRegistry({ rounding: true }) });
     for (const x of samples.slice(0, 4)) {
-      const a = f.runSync(x)[f.outputNames[0]].data as Float32Array, b = s.runSync(x)[s.outputNames[0]].data as Float32Array;
+      const a = f.runSync(x)[f.outputNames[0]].data as Float32Array,
+        b = s.runSync(x)[s.outputNames[0]].data as Float32Array;
       for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-3 * (1 + Math.abs(a[i])));
     }
-    expect(qdqLayers(keepOnlyLayers(q, new Set(['Times212']), foldedFloatLayers(loadModel(mnistPath!)))).map((l) => l.name)).toContain('Times212');
+    expect(qdqLayers(keepOnlyLayers(q, new Set(['Times212']), foldedFloatLayers(loadModel(mnistPath!)))).map((l) => l.name)).toContain(
+      'Times212',
+    );
   });
 
   it('--keep-float auto keeps the fewest sensitive layers that meet the target', async () => {
-    const base = { calibration: samples.slice(0, 24), evaluation: samples.slice(24), quantize: { weightGranularity: 'per-tensor' as const }, analysisSamples: 8 };
+    const base = {
+      calibration: samples.slice(0, 24),
+      evaluation: samples.slice(24),
+      quantize: { weightGranularity: 'per-tensor' as const },
+      analysisSamples: 8,
+    };
     const easy = await keepFloatAuto(mnistPath!, { ...base, targetAgreement: 0.5 });
     expect(easy.keepFloat).toEqual([]);
     expect(easy.met).toBe(true);
@@ -102,14 +112,31 @@ describe.skipIf(!(mnistPath && imagesPath))('analyze() on mnist-8', () => {
       expect(await main(['--help'])).toBe(0);
       expect(logs.join('\n')).toMatch(/examples:/);
       logs.length = 0;
-      expect(await main([mnistPath!, qp, '--data', imagesPath!, '--samples', '8', '--html', join(dir, 'r.html'), '--report', join(dir, 'r.json'),
-        '--try-fixes', '--calib', imagesPath!])).toBe(0);
+      expect(
+        await main([
+          mnistPath!,
+          qp,
+          '--data',
+          imagesPath!,
+          '--samples',
+          '8',
+          '--html',
+          join(dir, 'r.html'),
+          '--report',
+          join(dir, 'r.json'),
+          '--try-fixes',
+          '--calib',
+          imagesPath!,
+        ]),
+      ).toBe(0);
     } finally {
       console.log = orig;
     }
     expect(logs.join('\n')).toMatch(/Times212/);
     // int8 costs nothing measurable on mnist-8 (39 dB, 100% agreement): no layer is called sensitive, and the report says why.
-    expect(logs.join('\n')).toMatch(/no layer is sensitive: quantization costs nothing measurable here \(model output SQNR \d+\.\d dB, top-1 agreement 100\.00%/);
+    expect(logs.join('\n')).toMatch(
+      /no layer is sensitive: quantization costs nothing measurable here \(model output SQNR \d+\.\d dB, top-1 agreement 100\.00%/,
+    );
     expect(logs.join('\n')).not.toMatch(/suggested fixes/);
     const html = readFileSync(join(dir, 'r.html'), 'utf8');
     expect(html).toContain('Suggested fixes');
@@ -121,11 +148,30 @@ describe.skipIf(!(mnistPath && imagesPath))('analyze() on mnist-8', () => {
     // 4-bit per-tensor weights: a measurable error; minmax (in effect) is never suggested, and
     // --try-fixes lists every fix it did not run, with why.
     const q4 = join(dir, 'q4.onnx');
-    saveModel((await quantize(mnistPath!, { calibration: samples.slice(0, 32), weightGranularity: 'per-tensor', weightBits: 4 })).model, q4);
+    saveModel(
+      (await quantize(mnistPath!, { calibration: samples.slice(0, 32), weightGranularity: 'per-tensor', weightBits: 4 })).model,
+      q4,
+    );
     logs.length = 0;
     console.log = (s: string) => logs.push(String(s));
     try {
-      expect(await main([mnistPath!, q4, '--data', imagesPath!, '--samples', '8', '--report', join(dir, 'r4.json'), '--try-fixes', '--calib', imagesPath!, '--data-limit', '32'])).toBe(0);
+      expect(
+        await main([
+          mnistPath!,
+          q4,
+          '--data',
+          imagesPath!,
+          '--samples',
+          '8',
+          '--report',
+          join(dir, 'r4.json'),
+          '--try-fixes',
+          '--calib',
+          imagesPath!,
+          '--data-limit',
+          '32',
+        ]),
+      ).toBe(0);
     } finally {
       console.log = orig;
     }
@@ -133,12 +179,19 @@ describe.skipIf(!(mnistPath && imagesPath))('analyze() on mnist-8', () => {
     expect(out).toMatch(/suggested fixes \(sensitive layers\):\n {2}Times212 \(\d+% of the output error alone\)/);
     const j4 = JSON.parse(readFileSync(join(dir, 'r4.json'), 'utf8'));
     for (const sg of j4.suggestions) expect(sg.fixes).not.toContain('observer-minmax');
-    const ran = j4.trials.filter((t: { skipped?: string }) => !t.skipped), skipped = j4.trials.filter((t: { skipped?: string }) => t.skipped);
+    const ran = j4.trials.filter((t: { skipped?: string }) => !t.skipped),
+      skipped = j4.trials.filter((t: { skipped?: string }) => t.skipped);
     expect(ran[0].fix).toBe('baseline');
     expect(ran.some((t: { fix: string }) => t.fix === 'keep-float')).toBe(true);
     // Every fix suggested or set aside appears in the trials, run or skipped with a reason.
-    const named = new Set<string>(j4.suggestions.flatMap((sg: { fixes: string[]; skipped: { fix: string }[] }) => [...sg.fixes, ...sg.skipped.map((k) => k.fix)]));
-    for (const f of named) expect(j4.trials.some((t: { fix: string }) => t.fix === f), f).toBe(true);
+    const named = new Set<string>(
+      j4.suggestions.flatMap((sg: { fixes: string[]; skipped: { fix: string }[] }) => [...sg.fixes, ...sg.skipped.map((k) => k.fix)]),
+    );
+    for (const f of named)
+      expect(
+        j4.trials.some((t: { fix: string }) => t.fix === f),
+        f,
+      ).toBe(true);
     for (const t of skipped) expect(out).toContain(`skipped: ${t.skipped}`);
     await expect(main([mnistPath!, qp])).rejects.toThrow(/--data/);
     await expect(main([mnistPath!, qp, '--data', imagesPath!, '--try-fixes'])).rejects.toThrow(/--try-fixes needs --calib/);
@@ -147,15 +200,37 @@ describe.skipIf(!(mnistPath && imagesPath))('analyze() on mnist-8', () => {
 
 describe('measuredOutput: the logits when the model ends in Softmax', () => {
   const model = (nodes: Node[], out: string): Model => ({
-    irVersion: 8, opsetImports: [{ domain: '', version: 13 }], producerName: '', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: new Map(),
-    graph: new Graph({ name: 'g', inputs: [{ name: 'x', dtype: 'float32', shape: [1, 4] }], outputs: [{ name: out, dtype: 'float32' }], nodes }),
+    irVersion: 8,
+    opsetImports: [{ domain: '', version: 13 }],
+    producerName: '',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadata: new Map(),
+    graph: new Graph({
+      name: 'g',
+      inputs: [{ name: 'x', dtype: 'float32', shape: [1, 4] }],
+      outputs: [{ name: out, dtype: 'float32' }],
+      nodes,
+    }),
   });
   it('looks through Softmax and the Flatten/Reshape the opset-13 upgrade wraps around it', () => {
     expect(measuredOutput(model([makeNode('Relu', ['x'], ['logits']), makeNode('Softmax', ['logits'], ['p'])], 'p'))).toBe('logits');
-    expect(measuredOutput(model([
-      makeNode('Relu', ['x'], ['logits']), makeNode('Flatten', ['logits'], ['flat']), makeNode('Softmax', ['flat'], ['sm']),
-      makeNode('Shape', ['logits'], ['shape']), makeNode('Reshape', ['sm', 'shape'], ['p']),
-    ], 'p'))).toBe('logits');
+    expect(
+      measuredOutput(
+        model(
+          [
+            makeNode('Relu', ['x'], ['logits']),
+            makeNode('Flatten', ['logits'], ['flat']),
+            makeNode('Softmax', ['flat'], ['sm']),
+            makeNode('Shape', ['logits'], ['shape']),
+            makeNode('Reshape', ['sm', 'shape'], ['p']),
+          ],
+          'p',
+        ),
+      ),
+    ).toBe('logits');
     expect(measuredOutput(model([makeNode('Relu', ['x'], ['r']), makeNode('LogSoftmax', ['r'], ['lp'])], 'lp'))).toBe('r');
     expect(measuredOutput(model([makeNode('Softmax', ['x'], ['s']), makeNode('Reshape', ['s', 'x'], ['y'])], 'y'))).toBe('x');
   });
@@ -167,13 +242,40 @@ describe('measuredOutput: the logits when the model ends in Softmax', () => {
 
 describe('floatWeightRanges: per output channel', () => {
   it('reads Conv weights along axis 0 and ConvTranspose weights ([Cin, Cout, kh, kw]) along axis 1', () => {
-    const w = new Tensor('float32', Float32Array.from({ length: 6 }, (_, i) => i), [2, 3, 1, 1]); // w[ci][co] = 3 ci + co
+    const w = new Tensor(
+      'float32',
+      Float32Array.from({ length: 6 }, (_, i) => i),
+      [2, 3, 1, 1],
+    ); // w[ci][co] = 3 ci + co
     // Conv reads w as [Cout 2, Cin 3], ConvTranspose as [Cin 2, Cout 3]: each gets an input of its Cin.
-    const g = new Graph({ name: 'g', inputs: [{ name: 'x', dtype: 'float32', shape: [1, 3, 2, 2] }, { name: 'x2', dtype: 'float32', shape: [1, 2, 2, 2] }], outputs: [{ name: 'y', dtype: 'float32' }, { name: 'z', dtype: 'float32' }] });
+    const g = new Graph({
+      name: 'g',
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: [1, 3, 2, 2] },
+        { name: 'x2', dtype: 'float32', shape: [1, 2, 2, 2] },
+      ],
+      outputs: [
+        { name: 'y', dtype: 'float32' },
+        { name: 'z', dtype: 'float32' },
+      ],
+    });
     g.initializers.set('w', w);
     g.nodes.push(makeNode('Conv', ['x', 'w'], ['y'], {}, 'conv'), makeNode('ConvTranspose', ['x2', 'w'], ['z'], {}, 'deconv'));
-    const m: Model = { irVersion: 8, opsetImports: [{ domain: '', version: 13 }], producerName: '', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: new Map(), graph: g };
-    const r = floatWeightRanges(m, [{ name: 'conv', op: 'Conv' }, { name: 'deconv', op: 'ConvTranspose' }]);
+    const m: Model = {
+      irVersion: 8,
+      opsetImports: [{ domain: '', version: 13 }],
+      producerName: '',
+      producerVersion: '',
+      domain: '',
+      modelVersion: 0,
+      docString: '',
+      metadata: new Map(),
+      graph: g,
+    };
+    const r = floatWeightRanges(m, [
+      { name: 'conv', op: 'Conv' },
+      { name: 'deconv', op: 'ConvTranspose' },
+    ]);
     expect(r.get('conv')).toEqual({ channelMin: [0, 3], channelMax: [2, 5] });
     expect(r.get('deconv')).toEqual({ channelMin: [0, 1, 2], channelMax: [3, 4, 5] });
   });

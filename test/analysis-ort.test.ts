@@ -18,7 +18,9 @@ describe.skipIf(!(mnistPath && imagesPath))('cross-check against onnxruntime-nod
   let samples: { Input3: Tensor }[];
   beforeAll(async () => {
     const px = readIdx(imagesPath!).data as Uint8Array;
-    samples = Array.from({ length: 600 }, (_, i) => ({ Input3: new Tensor('float32', Float32Array.from(px.subarray(i * 784, i * 784 + 784)), [1, 1, 28, 28]) }));
+    samples = Array.from({ length: 600 }, (_, i) => ({
+      Input3: new Tensor('float32', Float32Array.from(px.subarray(i * 784, i * 784 + 784)), [1, 1, 28, 28]),
+    }));
     q = (await quantize(mnistPath!, { calibration: samples.slice(0, 100) })).model;
   });
 
@@ -43,7 +45,9 @@ describe.skipIf(!(mnistPath && imagesPath))('cross-check against onnxruntime-nod
 
   it('a missing onnxruntime-node is an OnnxPtqError saying what to install', async () => {
     vi.resetModules();
-    vi.doMock('onnxruntime-node', () => { throw new Error("Cannot find package 'onnxruntime-node'"); });
+    vi.doMock('onnxruntime-node', () => {
+      throw new Error("Cannot find package 'onnxruntime-node'");
+    });
     const mod = await import('../src/ptq/validate.js');
     const err = await mod.crossCheckOnnxRuntime(q, samples.slice(0, 1)).catch((e) => e);
     vi.doUnmock('onnxruntime-node');
@@ -58,7 +62,7 @@ describe.skipIf(!(mnistPath && imagesPath))('cross-check against onnxruntime-nod
     expect(err.message).toMatch(/no quantized layers/);
   });
 
-  it('a model onnxruntime refuses is an OnnxPtqError naming it, not onnxruntime\'s own exception', async () => {
+  it("a model onnxruntime refuses is an OnnxPtqError naming it, not onnxruntime's own exception", async () => {
     const err = await quantRunner(imagesPath!, { executor: 'onnxruntime' }).catch((e) => e);
     expect(err).toBeInstanceOf(OnnxPtqError);
     expect(err.code).toBe('INVALID_MODEL');

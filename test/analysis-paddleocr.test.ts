@@ -33,11 +33,22 @@ describe.skipIf(!existsSync(path))('analysis and mixed precision on PaddleOCR cl
     // A layer's share of the output noise power (relative to the signal) is 10^(-SQNR/10) when it
     // is the only one quantized; "fixed" is that share going down.
     const rows = before.layers.map((l, rank) => {
-      const db0 = l.layerwise!.outputSqnrDb, db1 = afterDb.get(l.name)!;
+      const db0 = l.layerwise!.outputSqnrDb,
+        db1 = afterDb.get(l.name)!;
       return { rank, name: l.name, db0, gainDb: db1 - db0, removed: 10 ** (-db0 / 10) - 10 ** (-db1 / 10) };
     });
-    console.log(`PaddleOCR cls, logits '${before.output.tensor}', everything quantized: ${before.output.sqnrDb.toFixed(2)} dB -> ${after.output.sqnrDb.toFixed(2)} dB with equalization`);
-    console.log(rows.slice(0, 10).map((r) => `  #${r.rank + 1} ${r.name}: alone ${r.db0.toFixed(1)} dB, equalization ${r.gainDb >= 0 ? '+' : ''}${r.gainDb.toFixed(1)} dB`).join('\n'));
+    console.log(
+      `PaddleOCR cls, logits '${before.output.tensor}', everything quantized: ${before.output.sqnrDb.toFixed(2)} dB -> ${after.output.sqnrDb.toFixed(2)} dB with equalization`,
+    );
+    console.log(
+      rows
+        .slice(0, 10)
+        .map(
+          (r) =>
+            `  #${r.rank + 1} ${r.name}: alone ${r.db0.toFixed(1)} dB, equalization ${r.gainDb >= 0 ? '+' : ''}${r.gainDb.toFixed(1)} dB`,
+        )
+        .join('\n'),
+    );
     expect(before.output.tensor).toBe('p2o.Add.87'); // the logits, not the Softmax
     expect(after.output.sqnrDb).toBeGreaterThan(before.output.sqnrDb + 1);
     // Equalization fixes (>= 3 dB) at least two of the five layers ranked most sensitive...
@@ -54,7 +65,9 @@ describe.skipIf(!existsSync(path))('analysis and mixed precision on PaddleOCR cl
     console.log(suggestions.map((x) => `  ${x.layer}: ${x.cause} (${x.evidence}) -> ${x.fixes.join(' or ')}`).join('\n'));
     expect(suggestions.filter((x) => x.cause === 'weight-spread').length).toBeGreaterThanOrEqual(3);
     const trials = await tryFixes(loadModel(path), q0, suggestions, calibration, syntheticTextSet(64, 100000, 'x'));
-    console.log(trials.map((t) => `  ${t.fix}: ${t.sqnrDb.toFixed(2)} dB, agreement ${(100 * t.agreement).toFixed(1)}% (${t.change})`).join('\n'));
+    console.log(
+      trials.map((t) => `  ${t.fix}: ${t.sqnrDb.toFixed(2)} dB, agreement ${(100 * t.agreement).toFixed(1)}% (${t.change})`).join('\n'),
+    );
     const db = (f: string) => trials.find((t) => t.fix === f)!.sqnrDb;
     expect(trials[0].fix).toBe('baseline');
     expect(db('per-channel')).toBeGreaterThan(db('baseline') + 2);
@@ -66,8 +79,15 @@ describe.skipIf(!existsSync(path))('analysis and mixed precision on PaddleOCR cl
     // search has work to do. (With the HardSwish fusion, the default, the naive model already agrees
     // on 99.67% of these 300 lines; searching it too doubled this test's time on 2 cores.)
     for (const fuseHardSwish of [false]) {
-      const r = await keepFloatAuto(path, { quantize: { ...naive, fuseHardSwish }, calibration, evaluation: syntheticTextSet(300, 100000, 'x'), targetAgreement: 0.99 });
-      console.log(`keep-float auto (99%, fuseHardSwish ${fuseHardSwish}): ${r.keepFloat.length}/${r.layers} layers float (${r.keepFloat.join(', ')}); agreement ${(100 * r.baseline.agreement).toFixed(2)}% -> ${(100 * r.final.agreement).toFixed(2)}%, logits SQNR ${r.baseline.sqnrDb.toFixed(2)} -> ${r.final.sqnrDb.toFixed(2)} dB`);
+      const r = await keepFloatAuto(path, {
+        quantize: { ...naive, fuseHardSwish },
+        calibration,
+        evaluation: syntheticTextSet(300, 100000, 'x'),
+        targetAgreement: 0.99,
+      });
+      console.log(
+        `keep-float auto (99%, fuseHardSwish ${fuseHardSwish}): ${r.keepFloat.length}/${r.layers} layers float (${r.keepFloat.join(', ')}); agreement ${(100 * r.baseline.agreement).toFixed(2)}% -> ${(100 * r.final.agreement).toFixed(2)}%, logits SQNR ${r.baseline.sqnrDb.toFixed(2)} -> ${r.final.sqnrDb.toFixed(2)} dB`,
+      );
       expect(r.layers).toBe(54);
       expect(r.met).toBe(true);
       expect(r.final.agreement).toBeGreaterThanOrEqual(0.99);
@@ -82,16 +102,24 @@ describe.skipIf(!existsSync(path))('analysis and mixed precision on PaddleOCR cl
   it('--keep-float auto with an SQNR target 3 dB over the baseline keeps the most sensitive layers, and only a few', async () => {
     const evaluation = syntheticTextSet(100, 200000, 'x');
     // The baseline: the same naive model keepFloatAuto makes (same options and data), all quantized.
-    const f = await InferenceSession.create(path), q = await InferenceSession.create(q0, { registry: createQdqRegistry({ rounding: true }) });
+    const f = await InferenceSession.create(path),
+      q = await InferenceSession.create(q0, { registry: createQdqRegistry({ rounding: true }) });
     const at = measuredOutput(q0);
-    let sig = 0, noise = 0;
+    let sig = 0,
+      noise = 0;
     for (const x of evaluation) {
-      const a = f.runSync(x, { outputs: [at] })[at].data as Float32Array, b = q.runSync(x, { outputs: [at] })[at].data as Float32Array;
-      for (let i = 0; i < a.length; i++) { sig += a[i] ** 2; noise += (a[i] - b[i]) ** 2; }
+      const a = f.runSync(x, { outputs: [at] })[at].data as Float32Array,
+        b = q.runSync(x, { outputs: [at] })[at].data as Float32Array;
+      for (let i = 0; i < a.length; i++) {
+        sig += a[i] ** 2;
+        noise += (a[i] - b[i]) ** 2;
+      }
     }
     const target = 10 * Math.log10(sig / noise) + 3;
     const r = await keepFloatAuto(path, { quantize: naive, calibration, evaluation, targetSqnrDb: target });
-    console.log(`keep-float auto (SQNR >= ${target.toFixed(2)} dB): ${r.keepFloat.join(', ')}; ${r.baseline.sqnrDb.toFixed(2)} -> ${r.final.sqnrDb.toFixed(2)} dB; search ${r.search.map((p) => `${p.keptFloat}:${p.sqnrDb.toFixed(1)}`).join(' ')}`);
+    console.log(
+      `keep-float auto (SQNR >= ${target.toFixed(2)} dB): ${r.keepFloat.join(', ')}; ${r.baseline.sqnrDb.toFixed(2)} -> ${r.final.sqnrDb.toFixed(2)} dB; search ${r.search.map((p) => `${p.keptFloat}:${p.sqnrDb.toFixed(1)}`).join(' ')}`,
+    );
     expect(r.baseline.sqnrDb).toBeCloseTo(target - 3, 6);
     expect(r.met).toBe(true);
     expect(r.final.sqnrDb).toBeGreaterThanOrEqual(target);
@@ -107,9 +135,17 @@ describe.skipIf(!existsSync(path))('analysis and mixed precision on PaddleOCR cl
     // With every layer in float the 22 activation pairs outside layers (the squeeze-excitation
     // blocks' inputs and HardSigmoid gates, quantized) still cap the logits SQNR near 36 dB: 40 dB
     // needs some of them in float too. (Before the HardSwish fusion the cap was near 30 dB, from 72 pairs.)
-    const r = await keepFloatAuto(path, { quantize: naive, calibration, evaluation: syntheticTextSet(40, 300000, 'x'), targetSqnrDb: 40, analysisSamples: 8 });
+    const r = await keepFloatAuto(path, {
+      quantize: naive,
+      calibration,
+      evaluation: syntheticTextSet(40, 300000, 'x'),
+      targetSqnrDb: 40,
+      analysisSamples: 8,
+    });
     const allLayers = r.search.find((p) => p.keptFloat === r.layers && p.keptActivations === 0);
-    console.log(`keep-float auto (SQNR >= 40 dB): every layer float ${allLayers?.sqnrDb.toFixed(2)} dB; chosen ${r.keepFloat.length}/${r.layers} layers + ${r.keepFloatActivations.length}/${r.activations} activations: ${r.final.sqnrDb.toFixed(2)} dB`);
+    console.log(
+      `keep-float auto (SQNR >= 40 dB): every layer float ${allLayers?.sqnrDb.toFixed(2)} dB; chosen ${r.keepFloat.length}/${r.layers} layers + ${r.keepFloatActivations.length}/${r.activations} activations: ${r.final.sqnrDb.toFixed(2)} dB`,
+    );
     // 22 since broadcastDims keeps unknown dims unknown: shape inference used to turn them into 1,
     // which made MaxPool's inference fail and left the classifier head (GlobalAveragePool, the fc
     // MatMul and its Add) without a dtype, so unquantized.

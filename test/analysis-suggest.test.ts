@@ -6,22 +6,39 @@ import { outputKind } from '../src/analysis/analyze.js';
 import { sensitivity, suggestFixes } from '../src/analysis/suggest.js';
 import { DEFAULT_QUANTIZE_OPTIONS } from '../src/ptq/options.js';
 
-function layer(name: string, o: { channels?: number[]; perChannel?: boolean; clipped?: number; counts?: number[]; aloneDb?: number } = {}): LayerAnalysis {
+function layer(
+  name: string,
+  o: { channels?: number[]; perChannel?: boolean; clipped?: number; counts?: number[]; aloneDb?: number } = {},
+): LayerAnalysis {
   const ch = o.channels ?? [1, 1.2, 0.9, 1.1];
   const counts = o.counts ?? Array.from({ length: 64 }, (_, i) => 100 + i); // spread over the whole range
   return {
-    name, op: 'Conv', output: `${name}_out`,
+    name,
+    op: 'Conv',
+    output: `${name}_out`,
     graphwise: { sqnrDb: 20, cosine: 0.99, mse: 0.01 },
     // Output SQNR 20 dB, this layer alone 25 dB: it makes 10^-0.5 = 32% of the output error.
     layerwise: { outputSqnrDb: o.aloneDb ?? 25, agreement: 1 },
     weight: { scaleMin: 0.01, scaleMax: 0.01, perChannel: o.perChannel ?? false, channelMin: ch.map((v) => -v), channelMax: ch },
     activation: {
-      tensor: `${name}_out`, scale: 0.1, zeroPoint: 0, signed: false, clipMin: 0, clipMax: 25.5, observedMin: 0, observedMax: 25.5,
-      clippedShare: o.clipped ?? 0, histogram: { min: 0, max: 25.5, counts },
+      tensor: `${name}_out`,
+      scale: 0.1,
+      zeroPoint: 0,
+      signed: false,
+      clipMin: 0,
+      clipMax: 25.5,
+      observedMin: 0,
+      observedMax: 25.5,
+      clippedShare: o.clipped ?? 0,
+      histogram: { min: 0, max: 25.5, counts },
     },
   };
 }
-const report = (layers: LayerAnalysis[], output: Partial<AnalysisReport['output']> = {}): AnalysisReport => ({ samples: 8, output: { sqnrDb: 20, cosine: 0.99, mse: 0.01, agreement: 1, tensor: 'y', ...output }, layers });
+const report = (layers: LayerAnalysis[], output: Partial<AnalysisReport['output']> = {}): AnalysisReport => ({
+  samples: 8,
+  output: { sqnrDb: 20, cosine: 0.99, mse: 0.01, agreement: 1, tensor: 'y', ...output },
+  layers,
+});
 
 describe('suggestFixes', () => {
   it('weight-spread: per-tensor weights with one channel 10x the median -> per-channel or equalization', () => {
@@ -59,7 +76,9 @@ describe('suggestFixes', () => {
   it('sensitivity rule: nothing is sensitive when the output error is not measurable (mnist-8 at int8: 38 dB, 100% agreement)', () => {
     const r = report([layer('a', { aloneDb: 38.3 }), layer('b', { aloneDb: 49.8 })], { sqnrDb: 38, agreement: 1 });
     expect(suggestFixes(r)).toEqual([]);
-    expect(sensitivity(r).why).toMatch(/no layer is sensitive: quantization costs nothing measurable here \(model output SQNR 38.0 dB, top-1 agreement 100.00%/);
+    expect(sensitivity(r).why).toMatch(
+      /no layer is sensitive: quantization costs nothing measurable here \(model output SQNR 38.0 dB, top-1 agreement 100.00%/,
+    );
     // The same SQNR with 3% of the top-1 answers changed is measurable.
     expect(suggestFixes(report(r.layers, { sqnrDb: 38, agreement: 0.97 })).map((s) => s.layer)).toEqual(['a']);
   });
@@ -88,11 +107,15 @@ describe('suggestFixes', () => {
     expect(s.cause).toBe('clipping');
     expect(s.fixes).toEqual(['keep-float']);
     expect(s.skipped).toEqual([{ fix: 'observer-minmax', why: expect.stringMatching(/already calibrated with minmax/) }]);
-    const [e] = suggestFixes(report([layer('a', { channels: [1, 1, 1, 10] })]), { current: { ...minmax, weightGranularity: 'per-tensor', passes: ['equalization'] } });
+    const [e] = suggestFixes(report([layer('a', { channels: [1, 1, 1, 10] })]), {
+      current: { ...minmax, weightGranularity: 'per-tensor', passes: ['equalization'] },
+    });
     expect(e.fixes).toEqual(['per-channel']);
     expect(e.skipped.map((k) => k.fix)).toEqual(['equalization']);
     // Under kl, minmax is a real change.
-    expect(suggestFixes(report([layer('a', { clipped: 0.005 })]), { current: { ...minmax, observer: 'kl' } })[0].fixes).toEqual(['observer-minmax']);
+    expect(suggestFixes(report([layer('a', { clipped: 0.005 })]), { current: { ...minmax, observer: 'kl' } })[0].fixes).toEqual([
+      'observer-minmax',
+    ]);
   });
 });
 
@@ -101,7 +124,9 @@ describe('dense outputs in mixed precision', () => {
     const { keepFloatAuto } = await import('../src/analysis/mixed-precision.js');
     const { twoConv, xFeed } = await import('./passes-helpers.js');
     const data = Array.from({ length: 6 }, xFeed);
-    const err = await keepFloatAuto(twoConv('relu'), { quantize: {}, calibration: data, targetAgreement: 0.99, analysisSamples: 4 }).catch((e) => e);
+    const err = await keepFloatAuto(twoConv('relu'), { quantize: {}, calibration: data, targetAgreement: 0.99, analysisSamples: 4 }).catch(
+      (e) => e,
+    );
     expect(err.code).toBe('INVALID_OPTION');
     expect(err.message).toMatch(/model output 'y' is a dense map.*--target-sqnr/);
     const ok = await keepFloatAuto(twoConv('relu'), { quantize: {}, calibration: data, targetSqnrDb: 10, analysisSamples: 4 });

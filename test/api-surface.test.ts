@@ -19,11 +19,27 @@ const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 function addModel(): Model {
   const graph = new Graph({
     name: 'add',
-    inputs: [{ name: 'a', dtype: 'float32', shape: [2] }, { name: 'b', dtype: 'float32', shape: [2] }],
-    outputs: [{ name: 'sum', dtype: 'float32', shape: [2] }, { name: 'prod', dtype: 'float32', shape: [2] }],
+    inputs: [
+      { name: 'a', dtype: 'float32', shape: [2] },
+      { name: 'b', dtype: 'float32', shape: [2] },
+    ],
+    outputs: [
+      { name: 'sum', dtype: 'float32', shape: [2] },
+      { name: 'prod', dtype: 'float32', shape: [2] },
+    ],
     nodes: [makeNode('Add', ['a', 'b'], ['sum']), makeNode('Mul', ['a', 'b'], ['prod'])],
   });
-  return { irVersion: 8, opsetImports: [{ domain: '', version: 13 }], producerName: '', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: new Map(), graph };
+  return {
+    irVersion: 8,
+    opsetImports: [{ domain: '', version: 13 }],
+    producerName: '',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadata: new Map(),
+    graph,
+  };
 }
 
 describe('types of the public surface', () => {
@@ -69,15 +85,49 @@ describe('types of the public surface', () => {
 
 describe('exports at run time', () => {
   it('the main entry has the user API and none of the tools', () => {
-    for (const k of ['quantize', 'validate', 'analyze', 'loadModel', 'saveModel', 'InferenceSession', 'IntegerSession', 'Tensor', 'OnnxPtqError', 'getBackend'])
+    for (const k of [
+      'quantize',
+      'validate',
+      'analyze',
+      'loadModel',
+      'saveModel',
+      'InferenceSession',
+      'IntegerSession',
+      'Tensor',
+      'OnnxPtqError',
+      'getBackend',
+    ])
       expect(api, k).toHaveProperty(k);
     expect(api.quantizationInfo(addModel())).toEqual({ format: 'float', qdqNodes: 0, qoperatorNodes: 0 });
-    for (const k of ['runConformance', 'formatReport', 'syntheticTextSet', 'syntheticTextLabel', 'fixedpoint', 'Graph', 'makeNode', 'inferAndFold', 'cloneModel'])
+    for (const k of [
+      'runConformance',
+      'formatReport',
+      'syntheticTextSet',
+      'syntheticTextLabel',
+      'fixedpoint',
+      'Graph',
+      'makeNode',
+      'inferAndFold',
+      'cloneModel',
+    ])
       expect(k in api, k).toBe(false);
   });
 
   it("'onnx-ptq/tools' has them, and package.json exports the subpath", () => {
-    for (const k of ['runConformance', 'formatReport', 'syntheticTextSet', 'syntheticPageSet', 'syntheticTextLabel', 'fixedpoint', 'Graph', 'makeNode', 'nodeLabel', 'inferAndFold', 'cloneModel', 'cloneGraph'])
+    for (const k of [
+      'runConformance',
+      'formatReport',
+      'syntheticTextSet',
+      'syntheticPageSet',
+      'syntheticTextLabel',
+      'fixedpoint',
+      'Graph',
+      'makeNode',
+      'nodeLabel',
+      'inferAndFold',
+      'cloneModel',
+      'cloneGraph',
+    ])
       expect(tools, k).toHaveProperty(k);
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     expect(pkg.exports['./tools']).toEqual({ types: './dist/tools.d.ts', import: './dist/tools.js' });
@@ -156,18 +206,27 @@ describe('onnxruntime-shaped API', () => {
 function modulesLoaded(entry: string, after = '', tsx = false): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'onnx-ptq-surface-'));
   const log = join(dir, 'resolved.txt');
-  writeFileSync(join(dir, 'hook.mjs'), `import { appendFileSync } from 'node:fs';
+  writeFileSync(
+    join(dir, 'hook.mjs'),
+    `import { appendFileSync } from 'node:fs';
 export async function resolve(specifier, context, next) {
   const r = await next(specifier, context);
   appendFileSync(${JSON.stringify(log)}, r.url + '\\n');
   return r;
-}`);
-  writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hook.mjs')).href)});`);
-  writeFileSync(join(dir, 'main.mjs'), `import { createRequire } from 'node:module';
+}`,
+  );
+  writeFileSync(
+    join(dir, 'register.mjs'),
+    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hook.mjs')).href)});`,
+  );
+  writeFileSync(
+    join(dir, 'main.mjs'),
+    `import { createRequire } from 'node:module';
 const m = await import(${JSON.stringify(pathToFileURL(entry).href)});
 ${after}
 const cjs = Object.keys(createRequire(import.meta.url).cache);
-process.stdout.write(JSON.stringify(cjs));`);
+process.stdout.write(JSON.stringify(cjs));`,
+  );
   const args = [...(tsx ? ['--import', 'tsx'] : []), '--import', pathToFileURL(join(dir, 'register.mjs')).href, join(dir, 'main.mjs')];
   const out = execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, ONNX_PTQ_BACKEND: 'js' } });
   const resolved = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
@@ -183,13 +242,17 @@ describe("import 'onnx-ptq' loads no font code", () => {
     expect(fonts(mods)).toEqual([]);
   }, 60_000);
 
-  it.skipIf(!existsSync(join(root, 'dist', 'tools.js')))('the built entry dist/index.js: none either; dist/tools.js drawing text does load it (the check sees it)', () => {
-    const mods = modulesLoaded(join(root, 'dist', 'index.js'));
-    expect(mods.some((m) => m.endsWith('/dist/tensor.js'))).toBe(true);
-    expect(fonts(mods)).toEqual([]);
-    const fontsDir = process.env.ONNX_PTQ_FONTS || '/usr/share/fonts/truetype/dejavu';
-    if (!existsSync(join(fontsDir, 'DejaVuSans.ttf'))) return;
-    const withTools = modulesLoaded(join(root, 'dist', 'tools.js'), 'm.syntheticTextSet(1, 0);');
-    expect(withTools.some((m) => /opentype\.js/.test(m))).toBe(true);
-  }, 60_000);
+  it.skipIf(!existsSync(join(root, 'dist', 'tools.js')))(
+    'the built entry dist/index.js: none either; dist/tools.js drawing text does load it (the check sees it)',
+    () => {
+      const mods = modulesLoaded(join(root, 'dist', 'index.js'));
+      expect(mods.some((m) => m.endsWith('/dist/tensor.js'))).toBe(true);
+      expect(fonts(mods)).toEqual([]);
+      const fontsDir = process.env.ONNX_PTQ_FONTS || '/usr/share/fonts/truetype/dejavu';
+      if (!existsSync(join(fontsDir, 'DejaVuSans.ttf'))) return;
+      const withTools = modulesLoaded(join(root, 'dist', 'tools.js'), 'm.syntheticTextSet(1, 0);');
+      expect(withTools.some((m) => /opentype\.js/.test(m))).toBe(true);
+    },
+    60_000,
+  );
 });

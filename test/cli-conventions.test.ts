@@ -13,7 +13,10 @@ function capture(): { out: () => string } {
   const lines: string[] = [];
   vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
   vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { lines.push(String(s)); return true; });
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
+    lines.push(String(s));
+    return true;
+  });
   return { out: () => lines.join('\n') };
 }
 afterEach(() => vi.restoreAllMocks());
@@ -45,8 +48,26 @@ describe('--quiet prints nothing and keeps the exit code', () => {
   it('inspect: 3 when an op is unsupported', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'onnx-ptq-quiet-'));
     const path = join(dir, 'm.onnx');
-    const graph = new Graph({ name: 'g', inputs: [{ name: 'x', dtype: 'float32', shape: [2] }], outputs: [{ name: 'y', dtype: 'float32' }], nodes: [makeNode('Einsum', ['x'], ['y'], {}, 'e')] });
-    saveModel({ irVersion: 8, opsetImports: [{ domain: '', version: 13 }], producerName: '', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: new Map(), graph }, path);
+    const graph = new Graph({
+      name: 'g',
+      inputs: [{ name: 'x', dtype: 'float32', shape: [2] }],
+      outputs: [{ name: 'y', dtype: 'float32' }],
+      nodes: [makeNode('Einsum', ['x'], ['y'], {}, 'e')],
+    });
+    saveModel(
+      {
+        irVersion: 8,
+        opsetImports: [{ domain: '', version: 13 }],
+        producerName: '',
+        producerVersion: '',
+        domain: '',
+        modelVersion: 0,
+        docString: '',
+        metadata: new Map(),
+        graph,
+      },
+      path,
+    );
     const c = capture();
     expect(await (await commands.inspect.load()).main([path, '-q'])).toBe(3);
     expect(c.out()).toBe('');

@@ -30,39 +30,67 @@ function unet(shape: (number | string)[]): Model {
     outputs: [{ name: 'y', dtype: 'float32' }],
     initializers: new Map([['scales', Tensor.float32([1, 1, 4, 4])]]),
     nodes: [
-      makeNode('MaxPool', ['x'], ['p1'], { kernel_shape: { type: 'ints', value: [2, 2] }, strides: { type: 'ints', value: [2, 2] } }, 'pool1'),
-      makeNode('MaxPool', ['p1'], ['p2'], { kernel_shape: { type: 'ints', value: [2, 2] }, strides: { type: 'ints', value: [2, 2] } }, 'pool2'),
+      makeNode(
+        'MaxPool',
+        ['x'],
+        ['p1'],
+        { kernel_shape: { type: 'ints', value: [2, 2] }, strides: { type: 'ints', value: [2, 2] } },
+        'pool1',
+      ),
+      makeNode(
+        'MaxPool',
+        ['p1'],
+        ['p2'],
+        { kernel_shape: { type: 'ints', value: [2, 2] }, strides: { type: 'ints', value: [2, 2] } },
+        'pool2',
+      ),
       makeNode('Resize', ['p2', '', 'scales'], ['up'], { mode: { type: 'string', value: 'nearest' } }, 'up'),
       makeNode('Add', ['x', 'up'], ['y'], {}, 'skip_add'),
     ],
   });
-  return { irVersion: 8, opsetImports: [{ domain: '', version: 13 }], producerName: '', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: new Map(), graph };
+  return {
+    irVersion: 8,
+    opsetImports: [{ domain: '', version: 13 }],
+    producerName: '',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadata: new Map(),
+    graph,
+  };
 }
 
 describe('synthetic-text:N:SEED:HxW', () => {
-  it.skipIf(!fontsOk)('pages at the given size for a model with dynamic height and width, normalized as PP-OCR det', () => {
-    const ds = openModelData(unet([1, 3, 'H', 'W']), 'synthetic-text:3:7:128x160', {});
-    expect(ds.size).toBe(3);
-    expect(ds.total).toBe(3);
-    expect(ds.source).toMatch(/pages, 128x160/);
-    const samples = [...ds.samples()];
-    expect(samples).toHaveLength(3);
-    const x = samples[0]!.x!;
-    expect(x.dims).toEqual([1, 3, 128, 160]);
-    const d = x.data as Float32Array, hw = 128 * 160;
-    // Paper is light: most pixels near the top of the range; ink makes some dark ones (text is there).
-    const ch0 = d.subarray(0, hw);
-    const paper = ch0.filter((v) => v > 0.5).length, ink = ch0.filter((v) => v < -0.5).length;
-    expect(paper / hw).toBeGreaterThan(0.6);
-    expect(ink).toBeGreaterThan(50);
-    // ImageNet mean/std per channel: a gray pixel g gives (g/255 - mean_c)/std_c in channel c.
-    const g = (ch0[0]! * 0.229 + 0.485) * 255;
-    expect(d[hw]).toBeCloseTo((g / 255 - 0.456) / 0.224, 4);
-    // Deterministic: the same seed gives the same page.
-    expect([...openModelData(unet([1, 3, 'H', 'W']), 'synthetic-text:1:7:128x160', {}).samples()][0]!.x!.data).toEqual(x.data);
-  }, 30_000);
+  it.skipIf(!fontsOk)(
+    'pages at the given size for a model with dynamic height and width, normalized as PP-OCR det',
+    () => {
+      const ds = openModelData(unet([1, 3, 'H', 'W']), 'synthetic-text:3:7:128x160', {});
+      expect(ds.size).toBe(3);
+      expect(ds.total).toBe(3);
+      expect(ds.source).toMatch(/pages, 128x160/);
+      const samples = [...ds.samples()];
+      expect(samples).toHaveLength(3);
+      const x = samples[0]!.x!;
+      expect(x.dims).toEqual([1, 3, 128, 160]);
+      const d = x.data as Float32Array,
+        hw = 128 * 160;
+      // Paper is light: most pixels near the top of the range; ink makes some dark ones (text is there).
+      const ch0 = d.subarray(0, hw);
+      const paper = ch0.filter((v) => v > 0.5).length,
+        ink = ch0.filter((v) => v < -0.5).length;
+      expect(paper / hw).toBeGreaterThan(0.6);
+      expect(ink).toBeGreaterThan(50);
+      // ImageNet mean/std per channel: a gray pixel g gives (g/255 - mean_c)/std_c in channel c.
+      const g = (ch0[0]! * 0.229 + 0.485) * 255;
+      expect(d[hw]).toBeCloseTo((g / 255 - 0.456) / 0.224, 4);
+      // Deterministic: the same seed gives the same page.
+      expect([...openModelData(unet([1, 3, 'H', 'W']), 'synthetic-text:1:7:128x160', {}).samples()][0]!.x!.data).toEqual(x.data);
+    },
+    30_000,
+  );
 
-  it.skipIf(!fontsOk)('text lines below 96 rows; the model\'s fixed dims are the default size and must not be contradicted', () => {
+  it.skipIf(!fontsOk)("text lines below 96 rows; the model's fixed dims are the default size and must not be contradicted", () => {
     const cls = unet([1, 3, 48, 'W']);
     const lines = openModelData(cls, 'synthetic-text:2:0', {});
     expect(lines.source).toMatch(/text lines, 48x192/);
@@ -72,7 +100,11 @@ describe('synthetic-text:N:SEED:HxW', () => {
     expect(() => openModelData(cls, 'synthetic-text:1:0:48', {})).toThrow(/synthetic-text:COUNT:SEED:HxW/);
     expect(() => openModelData(unet([1, 1, 'H', 'W']), 'synthetic-text:1:0', {})).toThrow(/3-channel/);
     // Both dims dynamic and no size: pages at 640x640 (not generated here).
-    expect(openModelData(unet([1, 3, 'H', 'W']), 'synthetic-text:2:0', { 'data-limit': '1' })).toMatchObject({ size: 1, total: 2, source: expect.stringMatching(/pages, 640x640/) });
+    expect(openModelData(unet([1, 3, 'H', 'W']), 'synthetic-text:2:0', { 'data-limit': '1' })).toMatchObject({
+      size: 1,
+      total: 2,
+      source: expect.stringMatching(/pages, 640x640/),
+    });
   });
 });
 
@@ -89,7 +121,9 @@ describe('a size the model cannot divide', () => {
     expect(err).toMatchObject({ code: 'SHAPE_MISMATCH' });
     const msg = (err as Error).message;
     expect(msg).toMatch(/skip_add/);
-    expect(msg).toMatch(/input 'x' is \[1, 1, 10, 12\] \(dynamic axes 2, 3\); this model needs its dynamic dims \('x' axes 2, 3\) to be multiples of 4/);
+    expect(msg).toMatch(
+      /input 'x' is \[1, 1, 10, 12\] \(dynamic axes 2, 3\); this model needs its dynamic dims \('x' axes 2, 3\) to be multiples of 4/,
+    );
     expect(msg).toMatch(/axis 2 of 'x' is 10: use 8 or 12/);
     expect(msg).not.toMatch(/axis 3/);
     // the session still runs good sizes afterwards
@@ -98,13 +132,17 @@ describe('a size the model cannot divide', () => {
 
   it('the integer executor says the same', async () => {
     const s = await IntegerSession.create(unet([1, 1, 'H', 'W']), { runInWorker: false, backend: 'js' });
-    expect(() => s.runSync({ x: Tensor.zeros('float32', [1, 1, 10, 12]) })).toThrow(/input 'x' is \[1, 1, 10, 12\].*multiples of 4.*axis 2 of 'x' is 10: use 8 or 12$/);
+    expect(() => s.runSync({ x: Tensor.zeros('float32', [1, 1, 10, 12]) })).toThrow(
+      /input 'x' is \[1, 1, 10, 12\].*multiples of 4.*axis 2 of 'x' is 10: use 8 or 12$/,
+    );
     expect(s.runSync({ x: Tensor.zeros('float32', [1, 1, 8, 12]) }).y!.dims).toEqual([1, 1, 8, 12]);
   });
 
   it('every dim that does not divide is named; a static model gets the plain error (nothing to divide)', async () => {
     const s = await InferenceSession.create(unet([1, 1, 'H', 'W']), { runInWorker: false });
-    expect(() => s.runSync({ x: Tensor.zeros('float32', [1, 1, 6, 6]) })).toThrow(/multiples of 4.*axis 2 of 'x' is 6: use 4 or 8; axis 3 of 'x' is 6: use 4 or 8/);
+    expect(() => s.runSync({ x: Tensor.zeros('float32', [1, 1, 6, 6]) })).toThrow(
+      /multiples of 4.*axis 2 of 'x' is 6: use 4 or 8; axis 3 of 'x' is 6: use 4 or 8/,
+    );
     let msg = '';
     try {
       (await InferenceSession.create(unet([1, 1, 6, 6]), { runInWorker: false })).runSync({ x: Tensor.zeros('float32', [1, 1, 6, 6]) });
@@ -115,48 +153,74 @@ describe('a size the model cannot divide', () => {
     expect(msg).not.toMatch(/multiples|dynamic/);
   });
 
-  it.skipIf(!existsSync(det))('PP-OCRv4 det at 48x192: multiples of 32, through the worker too', async () => {
-    const s = await InferenceSession.create(det);
-    try {
-      await expect(s.run({ x: Tensor.zeros('float32', [1, 3, 48, 192]) })).rejects.toMatchObject({
-        code: 'SHAPE_MISMATCH',
-        message: expect.stringMatching(/p2o\.Add\.248.*input 'x' is \[1, 3, 48, 192\].*multiples of 32.*axis 2 of 'x' is 48: use 32 or 64$/),
-      });
-    } finally {
-      await s.release();
-    }
-  }, 120_000);
+  it.skipIf(!existsSync(det))(
+    'PP-OCRv4 det at 48x192: multiples of 32, through the worker too',
+    async () => {
+      const s = await InferenceSession.create(det);
+      try {
+        await expect(s.run({ x: Tensor.zeros('float32', [1, 3, 48, 192]) })).rejects.toMatchObject({
+          code: 'SHAPE_MISMATCH',
+          message: expect.stringMatching(
+            /p2o\.Add\.248.*input 'x' is \[1, 3, 48, 192\].*multiples of 32.*axis 2 of 'x' is 48: use 32 or 64$/,
+          ),
+        });
+      } finally {
+        await s.release();
+      }
+    },
+    120_000,
+  );
 });
 
 describe('labels match the samples one to one', () => {
-  it.skipIf(!mnist)('more labels than samples and fewer are both refused; a window of an exact file is fine', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'onnx-ptq-labels-'));
-    const data = join(dir, 'x.npy');
-    writeNpy(data, Tensor.zeros('float32', [6, 1, 1, 28, 28]));
-    const labels = (n: number) => {
-      const p = join(dir, `l${n}.txt`);
-      writeFileSync(p, `${Array.from({ length: n }, (_, i) => String(i % 10)).join('\n')}\n`);
-      return p;
-    };
-    const v = (l: string, ...more: string[]) => validateMain([mnist!, mnist!, '--data', data, '--labels', l, '--executor', 'float', '--quiet', ...more]);
-    await expect(v(labels(7))).rejects.toMatchObject({ code: 'INVALID_DATA', message: expect.stringMatching(/7 labels for the 6 samples/) });
-    await expect(v(labels(5))).rejects.toMatchObject({ code: 'INVALID_DATA', message: expect.stringMatching(/5 labels for the 6 samples/) });
-    expect(await v(labels(6))).toBe(0);
-    const lines: string[] = [];
-    vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
-    expect(await validateMain([mnist!, mnist!, '--data', data, '--labels', labels(6), '--executor', 'float', '--backend', 'js', '--json'])).toBe(0);
-    expect(JSON.parse(lines.join('\n'))).toMatchObject({ samples: 6, executor: 'float', backend: expect.stringMatching(/^(native|wasm|js)$/) });
-    vi.restoreAllMocks();
-    expect(await v(labels(6), '--data-offset', '2', '--data-limit', '3')).toBe(0);
-    await expect(v(labels(7), '--data-limit', '6')).rejects.toMatchObject({ code: 'INVALID_DATA' });
-  }, 60_000);
+  it.skipIf(!mnist)(
+    'more labels than samples and fewer are both refused; a window of an exact file is fine',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'onnx-ptq-labels-'));
+      const data = join(dir, 'x.npy');
+      writeNpy(data, Tensor.zeros('float32', [6, 1, 1, 28, 28]));
+      const labels = (n: number) => {
+        const p = join(dir, `l${n}.txt`);
+        writeFileSync(p, `${Array.from({ length: n }, (_, i) => String(i % 10)).join('\n')}\n`);
+        return p;
+      };
+      const v = (l: string, ...more: string[]) =>
+        validateMain([mnist!, mnist!, '--data', data, '--labels', l, '--executor', 'float', '--quiet', ...more]);
+      await expect(v(labels(7))).rejects.toMatchObject({
+        code: 'INVALID_DATA',
+        message: expect.stringMatching(/7 labels for the 6 samples/),
+      });
+      await expect(v(labels(5))).rejects.toMatchObject({
+        code: 'INVALID_DATA',
+        message: expect.stringMatching(/5 labels for the 6 samples/),
+      });
+      expect(await v(labels(6))).toBe(0);
+      const lines: string[] = [];
+      vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
+      expect(
+        await validateMain([mnist!, mnist!, '--data', data, '--labels', labels(6), '--executor', 'float', '--backend', 'js', '--json']),
+      ).toBe(0);
+      expect(JSON.parse(lines.join('\n'))).toMatchObject({
+        samples: 6,
+        executor: 'float',
+        backend: expect.stringMatching(/^(native|wasm|js)$/),
+      });
+      vi.restoreAllMocks();
+      expect(await v(labels(6), '--data-offset', '2', '--data-limit', '3')).toBe(0);
+      await expect(v(labels(7), '--data-limit', '6')).rejects.toMatchObject({ code: 'INVALID_DATA' });
+    },
+    60_000,
+  );
 });
 
 describe('--help states the defaults', () => {
   it('data options', () => {
     expect(DATA_HELP).toMatch(/--image-scale S .*default 1\/255/);
     for (const opt of ['--data-offset', '--data-limit', '--idx-scale', '--image-mean', '--image-std', '--image-order', '--image-layout'])
-      expect(DATA_HELP.split('\n').find((l) => l.includes(opt)), opt).toMatch(/default/);
+      expect(
+        DATA_HELP.split('\n').find((l) => l.includes(opt)),
+        opt,
+      ).toMatch(/default/);
     expect(DATA_HELP).toMatch(/synthetic-text:COUNT:SEED\[:HxW\]/);
   });
 
@@ -166,6 +230,9 @@ describe('--help states the defaults', () => {
     expect(await quantizeMain(['--help'])).toBe(0);
     const help = lines.join('\n');
     for (const opt of ['--observer', '--granularity', '--weight-bits', '--requant-mode', '--samples'])
-      expect(help.split('\n').find((l) => l.trimStart().startsWith(opt)), opt).toMatch(/default/);
+      expect(
+        help.split('\n').find((l) => l.trimStart().startsWith(opt)),
+        opt,
+      ).toMatch(/default/);
   });
 });

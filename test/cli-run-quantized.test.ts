@@ -26,12 +26,28 @@ const mnist = fixture('models', 'mnist-8', 'model.onnx');
  */
 const TESTS = [
   'test_qlinearconv',
-  'test_qlinearmatmul_2D_int8_float32', 'test_qlinearmatmul_2D_uint8_float32', 'test_qlinearmatmul_3D_int8_float32', 'test_qlinearmatmul_3D_uint8_float32',
-  'test_qlinearmatmul_2D_int8_float16', 'test_qlinearmatmul_2D_uint8_float16', 'test_qlinearmatmul_3D_int8_float16', 'test_qlinearmatmul_3D_uint8_float16',
-  'test_convinteger_with_padding', 'test_convinteger_without_padding', 'test_matmulinteger',
-  'test_quantizelinear', 'test_quantizelinear_axis', 'test_quantizelinear_int16', 'test_quantizelinear_uint16',
-  'test_quantizelinear_blocked_asymmetric', 'test_quantizelinear_blocked_symmetric',
-  'test_dequantizelinear', 'test_dequantizelinear_axis', 'test_dequantizelinear_int16', 'test_dequantizelinear_uint16', 'test_dequantizelinear_blocked',
+  'test_qlinearmatmul_2D_int8_float32',
+  'test_qlinearmatmul_2D_uint8_float32',
+  'test_qlinearmatmul_3D_int8_float32',
+  'test_qlinearmatmul_3D_uint8_float32',
+  'test_qlinearmatmul_2D_int8_float16',
+  'test_qlinearmatmul_2D_uint8_float16',
+  'test_qlinearmatmul_3D_int8_float16',
+  'test_qlinearmatmul_3D_uint8_float16',
+  'test_convinteger_with_padding',
+  'test_convinteger_without_padding',
+  'test_matmulinteger',
+  'test_quantizelinear',
+  'test_quantizelinear_axis',
+  'test_quantizelinear_int16',
+  'test_quantizelinear_uint16',
+  'test_quantizelinear_blocked_asymmetric',
+  'test_quantizelinear_blocked_symmetric',
+  'test_dequantizelinear',
+  'test_dequantizelinear_axis',
+  'test_dequantizelinear_int16',
+  'test_dequantizelinear_uint16',
+  'test_dequantizelinear_blocked',
 ];
 
 function capture(): { out: () => string } {
@@ -49,9 +65,26 @@ async function runJson(argv: string[]): Promise<RunSummary> {
   return JSON.parse(c.out()) as RunSummary;
 }
 
-function model(nodes: ReturnType<typeof makeNode>[], inputs: Graph['inputs'], outputs: Graph['outputs'], inits: [string, Tensor][] = [], opset = 13, extra: { domain: string; version: number }[] = []): Model {
+function model(
+  nodes: ReturnType<typeof makeNode>[],
+  inputs: Graph['inputs'],
+  outputs: Graph['outputs'],
+  inits: [string, Tensor][] = [],
+  opset = 13,
+  extra: { domain: string; version: number }[] = [],
+): Model {
   const graph = new Graph({ name: 'g', inputs, outputs, nodes, initializers: new Map(inits) });
-  return { irVersion: 8, opsetImports: [{ domain: '', version: opset }, ...extra], producerName: '', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: new Map(), graph };
+  return {
+    irVersion: 8,
+    opsetImports: [{ domain: '', version: opset }, ...extra],
+    producerName: '',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadata: new Map(),
+    graph,
+  };
 }
 
 describe.skipIf(!nodeTests)('onnx-ptq run passes the ONNX node tests of the quantization ops', () => {
@@ -70,7 +103,17 @@ describe.skipIf(!nodeTests)('onnx-ptq run passes the ONNX node tests of the quan
       for (const b of backends) {
         const out = mkdtempSync(join(tmpdir(), 'onnx-ptq-run-q-'));
         // float requantization: the reference outputs are numpy's float arithmetic (as onnxruntime's).
-        const r = await runJson([join(dir, 'model.onnx'), '--input-dir', data, '--backend', b, '--requant-mode', 'float', '--output-dir', out]);
+        const r = await runJson([
+          join(dir, 'model.onnx'),
+          '--input-dir',
+          data,
+          '--backend',
+          b,
+          '--requant-mode',
+          'float',
+          '--output-dir',
+          out,
+        ]);
         expect(r.executor, `${name} ${b}`).toBe('integer');
         expect(r.backend, `${name}`).toBe(b);
         expect(r.requantMode).toBe('float');
@@ -90,13 +133,33 @@ describe.skipIf(!nodeTests)('onnx-ptq run passes the ONNX node tests of the quan
     const r = await runJson([join(dir, 'model.onnx'), ...files.flatMap((f) => ['--input', f]), '--output-dir', out, '--backend', 'js']);
     const got = parseNpy(readFileSync(r.outputs[0]!.file));
     expect(compareTensors(got, loadTensorProto(join(data, 'output_0.pb')).tensor) ?? 'ok').toBe('ok');
-    const r2 = await runJson([join(dir, 'model.onnx'), '--input', `B=${files[1]}`, '--input', files[0]!, '--input', files[2]!, '--input', files[3]!, '--output-dir', join(out, 'b'), '--backend', 'js']);
+    const r2 = await runJson([
+      join(dir, 'model.onnx'),
+      '--input',
+      `B=${files[1]}`,
+      '--input',
+      files[0]!,
+      '--input',
+      files[2]!,
+      '--input',
+      files[3]!,
+      '--output-dir',
+      join(out, 'b'),
+      '--backend',
+      'js',
+    ]);
     expect(parseNpy(readFileSync(r2.outputs[0]!.file)).data).toEqual(got.data);
   });
 
   it('the default requantization is the session default (fixed-point here), within one step of the float reference', async () => {
     const dir = join(nodeTests!, 'test_qlinearconv');
-    const r = await runJson([join(dir, 'model.onnx'), '--input-dir', join(dir, 'test_data_set_0'), '--output-dir', mkdtempSync(join(tmpdir(), 'onnx-ptq-run-q-'))]);
+    const r = await runJson([
+      join(dir, 'model.onnx'),
+      '--input-dir',
+      join(dir, 'test_data_set_0'),
+      '--output-dir',
+      mkdtempSync(join(tmpdir(), 'onnx-ptq-run-q-')),
+    ]);
     expect(r.requantMode).toBe('fixed-point');
     expect(['native', 'wasm', 'js']).toContain(r.backend);
     const got = parseNpy(readFileSync(r.outputs[0]!.file)).data as Uint8Array;
@@ -106,14 +169,29 @@ describe.skipIf(!nodeTests)('onnx-ptq run passes the ONNX node tests of the quan
 
   it('--executor float runs a QDQ model on the float engine; QOperator ops have no float form', async () => {
     const dir = join(nodeTests!, 'test_quantizelinear');
-    const r = await runJson([join(dir, 'model.onnx'), '--input-dir', join(dir, 'test_data_set_0'), '--executor', 'float', '--output-dir', mkdtempSync(join(tmpdir(), 'onnx-ptq-run-q-'))]);
+    const r = await runJson([
+      join(dir, 'model.onnx'),
+      '--input-dir',
+      join(dir, 'test_data_set_0'),
+      '--executor',
+      'float',
+      '--output-dir',
+      mkdtempSync(join(tmpdir(), 'onnx-ptq-run-q-')),
+    ]);
     expect(r.executor).toBe('float');
     expect(['native', 'wasm', 'js']).toContain(r.backend);
-    expect(compareTensors(parseNpy(readFileSync(r.outputs[0]!.file)), loadTensorProto(join(dir, 'test_data_set_0', 'output_0.pb')).tensor) ?? 'ok').toBe('ok');
+    expect(
+      compareTensors(parseNpy(readFileSync(r.outputs[0]!.file)), loadTensorProto(join(dir, 'test_data_set_0', 'output_0.pb')).tensor) ??
+        'ok',
+    ).toBe('ok');
     capture();
     const q = join(nodeTests!, 'test_qlinearconv');
-    await expect(run([join(q, 'model.onnx'), '--input-dir', join(q, 'test_data_set_0'), '--executor', 'float'])).rejects.toMatchObject({ code: 'UNSUPPORTED_OP' });
-    await expect(run([join(q, 'model.onnx'), '--executor', 'float', '--requant-mode', 'float'])).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+    await expect(run([join(q, 'model.onnx'), '--input-dir', join(q, 'test_data_set_0'), '--executor', 'float'])).rejects.toMatchObject({
+      code: 'UNSUPPORTED_OP',
+    });
+    await expect(run([join(q, 'model.onnx'), '--executor', 'float', '--requant-mode', 'float'])).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+    });
     await expect(run([join(q, 'model.onnx'), '--executor', 'gpu'])).rejects.toMatchObject({ code: 'INVALID_OPTION' });
   });
 
@@ -123,12 +201,22 @@ describe.skipIf(!nodeTests)('onnx-ptq run passes the ONNX node tests of the quan
     const dir = join(nodeTests!, 'test_qlinearconv');
     const out = mkdtempSync(join(tmpdir(), 'onnx-ptq-run-q-'));
     const forced = backends.includes('wasm') ? 'wasm' : 'js';
-    const text = execFileSync(process.execPath, [cli, 'run', join(dir, 'model.onnx'), '--input-dir', join(dir, 'test_data_set_0'), '--requant-mode', 'float', '--output-dir', out], {
-      encoding: 'utf8', env: { ...process.env, ONNX_PTQ_BACKEND: forced },
-    });
-    expect(text).toMatch(new RegExp(`^ran .* on the integer executor on the ${forced} backend \\(float requantization; qoperator model\\)`));
+    const text = execFileSync(
+      process.execPath,
+      [cli, 'run', join(dir, 'model.onnx'), '--input-dir', join(dir, 'test_data_set_0'), '--requant-mode', 'float', '--output-dir', out],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, ONNX_PTQ_BACKEND: forced },
+      },
+    );
+    expect(text).toMatch(
+      new RegExp(`^ran .* on the integer executor on the ${forced} backend \\(float requantization; qoperator model\\)`),
+    );
     expect(text).not.toMatch(/auto/);
-    expect(compareTensors(parseNpy(readFileSync(join(out, 'y.npy'))), loadTensorProto(join(dir, 'test_data_set_0', 'output_0.pb')).tensor) ?? 'ok').toBe('ok');
+    expect(
+      compareTensors(parseNpy(readFileSync(join(out, 'y.npy'))), loadTensorProto(join(dir, 'test_data_set_0', 'output_0.pb')).tensor) ??
+        'ok',
+    ).toBe('ok');
   }, 30_000);
 });
 
@@ -145,32 +233,45 @@ describe('onnx-ptq run picks the executor by model and explains what cannot run 
     expect(c.out()).toMatch(/^ran .* on the float engine on the js backend\n/);
   });
 
-  it.skipIf(!mnist)('a model from quantize() runs integer on every backend, bit-identical, with no float nodes', async () => {
-    const images = fixture('data', 'mnist', 't10k-images-idx3-ubyte.gz');
-    if (!images) return;
-    const { openDataset } = await import('../src/data/dataset.js');
-    const { quantize } = await import('../src/ptq/quantize.js');
-    const ds = openDataset(images, { inputName: 'Input3', inputDims: [1, 1, 28, 28], limit: 16 });
-    const { model: q } = await quantize(mnist!, { calibration: [...ds.samples()] });
-    const dir = mkdtempSync(join(tmpdir(), 'onnx-ptq-run-q-'));
-    saveModel(q, join(dir, 'q.onnx'));
-    const pb = fixture('models', 'mnist-8', 'test_data_set_0', 'input_0.pb')!;
-    let first: unknown;
-    for (const b of loadedBackends.map((x) => x.name)) {
-      const r = await runJson([join(dir, 'q.onnx'), '--input', pb, '--backend', b, '--output-dir', join(dir, b)]);
-      expect(r).toMatchObject({ executor: 'integer', backend: b, quantization: 'qdq', requantMode: 'fixed-point', floatNodes: [] });
-      const y = Array.from(parseNpy(readFileSync(r.outputs[0]!.file)).data as Float32Array);
-      if (first === undefined) first = y;
-      else expect(y, b).toEqual(first);
-    }
-  }, 60_000);
+  it.skipIf(!mnist)(
+    'a model from quantize() runs integer on every backend, bit-identical, with no float nodes',
+    async () => {
+      const images = fixture('data', 'mnist', 't10k-images-idx3-ubyte.gz');
+      if (!images) return;
+      const { openDataset } = await import('../src/data/dataset.js');
+      const { quantize } = await import('../src/ptq/quantize.js');
+      const ds = openDataset(images, { inputName: 'Input3', inputDims: [1, 1, 28, 28], limit: 16 });
+      const { model: q } = await quantize(mnist!, { calibration: [...ds.samples()] });
+      const dir = mkdtempSync(join(tmpdir(), 'onnx-ptq-run-q-'));
+      saveModel(q, join(dir, 'q.onnx'));
+      const pb = fixture('models', 'mnist-8', 'test_data_set_0', 'input_0.pb')!;
+      let first: unknown;
+      for (const b of loadedBackends.map((x) => x.name)) {
+        const r = await runJson([join(dir, 'q.onnx'), '--input', pb, '--backend', b, '--output-dir', join(dir, b)]);
+        expect(r).toMatchObject({ executor: 'integer', backend: b, quantization: 'qdq', requantMode: 'fixed-point', floatNodes: [] });
+        const y = Array.from(parseNpy(readFileSync(r.outputs[0]!.file)).data as Float32Array);
+        if (first === undefined) first = y;
+        else expect(y, b).toEqual(first);
+      }
+    },
+    60_000,
+  );
 
   // x -> Q -> DQ -> Softmax -> y: Softmax has no integer form here, so it runs in float.
   const scale = Tensor.float32([0.05], []);
   const zp = new Tensor('uint8', new Uint8Array([128]), []);
   const qdqSoftmax = model(
-    [makeNode('QuantizeLinear', ['x', 's', 'z'], ['xq'], {}, 'q'), makeNode('DequantizeLinear', ['xq', 's', 'z'], ['xd'], {}, 'dq'), makeNode('Softmax', ['xd'], ['y'], { axis: { type: 'int', value: 1 } }, 'the_softmax')],
-    [{ name: 'x', dtype: 'float32', shape: [1, 4] }], [{ name: 'y', dtype: 'float32', shape: [1, 4] }], [['s', scale], ['z', zp]],
+    [
+      makeNode('QuantizeLinear', ['x', 's', 'z'], ['xq'], {}, 'q'),
+      makeNode('DequantizeLinear', ['xq', 's', 'z'], ['xd'], {}, 'dq'),
+      makeNode('Softmax', ['xd'], ['y'], { axis: { type: 'int', value: 1 } }, 'the_softmax'),
+    ],
+    [{ name: 'x', dtype: 'float32', shape: [1, 4] }],
+    [{ name: 'y', dtype: 'float32', shape: [1, 4] }],
+    [
+      ['s', scale],
+      ['z', zp],
+    ],
   );
 
   it('float fallbacks are listed with the reason; --strict-integer refuses them, names the node and suggests --executor float', async () => {
@@ -183,7 +284,10 @@ describe('onnx-ptq run picks the executor by model and explains what cannot run 
     const c = capture();
     expect(await run([join(dir, 'm.onnx'), '--input', join(dir, 'x.npy'), '--output-dir', dir])).toBe(0);
     expect(c.out()).toMatch(/1 node\(s\) ran in float .*\n {2}Softmax 'the_softmax': /);
-    const err = await run([join(dir, 'm.onnx'), '--input', join(dir, 'x.npy'), '--output-dir', dir, '--strict-integer']).then(() => undefined, (e: unknown) => e);
+    const err = await run([join(dir, 'm.onnx'), '--input', join(dir, 'x.npy'), '--output-dir', dir, '--strict-integer']).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code: 'FLOAT_FALLBACK' });
     expect((err as Error).message).toMatch(/Softmax node 'the_softmax' would run in float \(.+\).*use --executor float/);
   });
@@ -192,14 +296,26 @@ describe('onnx-ptq run picks the executor by model and explains what cannot run 
     const dir = mkdtempSync(join(tmpdir(), 'onnx-ptq-run-q-'));
     const m = model(
       [makeNode('QLinearSigmoid', ['x', 's', 'z', 's', 'z'], ['y'], {}, 'qsig', 'com.microsoft')],
-      [{ name: 'x', dtype: 'uint8', shape: [4] }], [{ name: 'y', dtype: 'uint8', shape: [4] }], [['s', scale], ['z', zp]], 13, [{ domain: 'com.microsoft', version: 1 }],
+      [{ name: 'x', dtype: 'uint8', shape: [4] }],
+      [{ name: 'y', dtype: 'uint8', shape: [4] }],
+      [
+        ['s', scale],
+        ['z', zp],
+      ],
+      13,
+      [{ domain: 'com.microsoft', version: 1 }],
     );
     saveModel(m, join(dir, 'm.onnx'));
     writeNpy(join(dir, 'x.npy'), new Tensor('uint8', new Uint8Array([1, 2, 3, 4]), [4]));
     capture();
-    const err = await run([join(dir, 'm.onnx'), '--input', join(dir, 'x.npy'), '--output-dir', dir]).then(() => undefined, (e: unknown) => e);
+    const err = await run([join(dir, 'm.onnx'), '--input', join(dir, 'x.npy'), '--output-dir', dir]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code: 'UNSUPPORTED_OP' });
-    expect((err as Error).message).toMatch(/integer executor cannot run this quantized model: .*qsig.*QLinearSigmoid.*the float engine cannot run it either/);
+    expect((err as Error).message).toMatch(
+      /integer executor cannot run this quantized model: .*qsig.*QLinearSigmoid.*the float engine cannot run it either/,
+    );
     expect((err as Error).message).not.toMatch(/use --executor float/);
   });
 });

@@ -37,9 +37,19 @@ describe('data sets', () => {
   it('a batched .npy with offset and limit; a .pb TensorProto', () => {
     const d = dir();
     const p = join(d, 'batch.npy');
-    writeNpy(p, new Tensor('float32', Float32Array.from({ length: 5 * 4 }, (_, i) => i), [5, 4]));
+    writeNpy(
+      p,
+      new Tensor(
+        'float32',
+        Float32Array.from({ length: 5 * 4 }, (_, i) => i),
+        [5, 4],
+      ),
+    );
     const ds = openDataset(p, { inputName: 'x', inputDims: ['N', 4], offset: 1, limit: 2 });
-    expect(all(ds.samples()).map((f) => Array.from(f.x.data as Float32Array))).toEqual([[4, 5, 6, 7], [8, 9, 10, 11]]);
+    expect(all(ds.samples()).map((f) => Array.from(f.x.data as Float32Array))).toEqual([
+      [4, 5, 6, 7],
+      [8, 9, 10, 11],
+    ]);
     const pb = join(d, 'x.pb');
     writeFileSync(pb, tensorProtoBytes(new Tensor('float32', Float32Array.of(1, 2), [1, 2]), 'x'));
     expect(all(openDataset(pb, { inputName: 'x', inputDims: [1, 2] }).samples())[0].x.dims).toEqual([1, 2]);
@@ -76,7 +86,8 @@ describe('data sets', () => {
     const rd = red.x.data as Float32Array;
     expect(rd[0]).toBeGreaterThan(0.5); // R channel
     expect(rd[4]).toBeLessThan(-0.8); // G channel
-    const bgr = all(openDataset(d, { inputName: 'x', inputDims: [1, 3, 2, 2], image: { channelOrder: 'bgr' } }).samples())[1].x.data as Float32Array;
+    const bgr = all(openDataset(d, { inputName: 'x', inputDims: [1, 3, 2, 2], image: { channelOrder: 'bgr' } }).samples())[1].x
+      .data as Float32Array;
     expect(bgr[8]).toBeGreaterThan(0.7); // R is now the third channel
   });
 

@@ -11,7 +11,8 @@ afterEach(() => vi.unstubAllEnvs());
 
 describe('syntheticTextSet', () => {
   it('is deterministic per seed, NCHW in [-1, 1], with zero padding right of the text box', () => {
-    const a = syntheticTextSet(6, 40, 'x'), b = syntheticTextSet(6, 40, 'x');
+    const a = syntheticTextSet(6, 40, 'x'),
+      b = syntheticTextSet(6, 40, 'x');
     for (let i = 0; i < 6; i++) {
       const t = a[i].x;
       expect(t.dims).toEqual([1, 3, 48, 192]);
@@ -20,10 +21,11 @@ describe('syntheticTextSet', () => {
       expect(Math.min(...d)).toBeGreaterThanOrEqual(-1);
       expect(Math.max(...d)).toBeLessThanOrEqual(1);
       const { used } = syntheticTextLine((40 + i) * 7919 + 13);
-      for (let c = 0; c < 3; c++) for (let y = 0; y < 48; y++) {
-        for (let x = used; x < 192; x++) expect(d[c * 48 * 192 + y * 192 + x]).toBe(0);
-        expect(d[c * 48 * 192 + y * 192]).not.toBe(0); // paper, noise or ink: never exactly mid-grey
-      }
+      for (let c = 0; c < 3; c++)
+        for (let y = 0; y < 48; y++) {
+          for (let x = used; x < 192; x++) expect(d[c * 48 * 192 + y * 192 + x]).toBe(0);
+          expect(d[c * 48 * 192 + y * 192]).not.toBe(0); // paper, noise or ink: never exactly mid-grey
+        }
     }
     expect(a[0].x.data).not.toEqual(a[1].x.data);
     expect(syntheticTextSet(1, 41, 'x')[0].x.data).toEqual(a[1].x.data);
@@ -31,9 +33,15 @@ describe('syntheticTextSet', () => {
 
   it('rotates odd samples by 180 degrees inside the text box', () => {
     expect([0, 1, 2, 3].map(syntheticTextLabel)).toEqual([0, 1, 0, 1]);
-    const s = 7, { gray, used } = syntheticTextLine(s * 7919 + 13);
+    const s = 7,
+      { gray, used } = syntheticTextLine(s * 7919 + 13);
     const d = syntheticTextSet(1, s, 'x')[0].x.data as Float32Array;
-    for (const [y, x] of [[0, 0], [10, 5], [47, used - 1], [30, Math.floor(used / 2)]]) {
+    for (const [y, x] of [
+      [0, 0],
+      [10, 5],
+      [47, used - 1],
+      [30, Math.floor(used / 2)],
+    ]) {
       const g = gray[(47 - y) * 192 + (used - 1 - x)];
       expect(d[48 * 192 + y * 192 + x]).toBeCloseTo((g / 255 - 0.5) / 0.5, 6);
     }
@@ -59,7 +67,13 @@ describe('syntheticTextSet', () => {
 
   it('names the missing fonts and the package to install', () => {
     vi.stubEnv('ONNX_PTQ_FONTS', '/nonexistent-font-dir');
-    const e = (() => { try { syntheticTextSet(1, 0); } catch (x) { return x; } })() as OnnxPtqError;
+    const e = (() => {
+      try {
+        syntheticTextSet(1, 0);
+      } catch (x) {
+        return x;
+      }
+    })() as OnnxPtqError;
     expect(e).toBeInstanceOf(OnnxPtqError);
     expect(e.code).toBe('IO_ERROR');
     expect(e.message).toMatch(/DejaVuSans\.ttf.*\/nonexistent-font-dir.*fonts-dejavu-core/);

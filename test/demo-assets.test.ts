@@ -13,14 +13,19 @@ import { fixture, fixturesDir } from './fixtures.js';
 const haveAll = Object.values(DEMO_ASSETS).every((a) => fixture(...a.fixture.split('/')) !== undefined);
 
 describe.skipIf(!haveAll)('demo assets', () => {
-  let server: Server, base = '';
+  let server: Server,
+    base = '';
   const files = new Map<string, Uint8Array>();
   beforeAll(async () => {
     for (const a of Object.values(DEMO_ASSETS)) files.set(a.file, readFileSync(join(fixturesDir, a.fixture)));
     files.set('bad/mnist-8.onnx', Uint8Array.from(files.get('mnist-8.onnx')!.subarray(0, 1000)));
     server = createServer((req, res) => {
       const body = files.get(decodeURIComponent((req.url ?? '/').slice(1)));
-      if (!body) { res.statusCode = 404; res.end(); return; }
+      if (!body) {
+        res.statusCode = 404;
+        res.end();
+        return;
+      }
       res.end(Buffer.from(body));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

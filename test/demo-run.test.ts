@@ -39,6 +39,8 @@ describe.skipIf(!has('models', 'mnist-8', 'model.onnx'))('onnx-ptq demo', () => 
     }
     expect(logs.join('\n')).toMatch(/examples:[\s\S]*onnx-ptq demo/);
     await expect(main(['--bogus'])).rejects.toMatchObject({ code: 'INVALID_OPTION' });
-    await expect(runDemo({ backends: ['nativ'], offline: true })).rejects.toThrow(/option 'backends' names 'nativ', not a backend \(known: native, wasm, js\)/);
+    await expect(runDemo({ backends: ['nativ'], offline: true })).rejects.toThrow(
+      /option 'backends' names 'nativ', not a backend \(known: native, wasm, js\)/,
+    );
   });
 });

@@ -2,8 +2,15 @@
 // independently with BigInt, and every backend's requantization against the JS reference.
 import { describe, expect, it } from 'vitest';
 import {
-  INT32_MAX, INT32_MIN, frexp, multiplyByQuantizedMultiplier, quantizeMultiplier, roundHalfEven,
-  roundingDivideByPOT, saturatingRoundingDoublingHighMul, saturatingShiftLeft,
+  INT32_MAX,
+  INT32_MIN,
+  frexp,
+  multiplyByQuantizedMultiplier,
+  quantizeMultiplier,
+  roundHalfEven,
+  roundingDivideByPOT,
+  saturatingRoundingDoublingHighMul,
+  saturatingShiftLeft,
 } from '../src/quant/fixedpoint.js';
 import { makeRequant, requantizeOne, type RequantMode } from '../src/quant/requant.js';
 import { backendVariants, jsBackend, randInt, rng } from './backends.js';
@@ -25,8 +32,33 @@ function rdbpotDef(x: number, e: number): number {
   return Number(x < 0 ? -q : q);
 }
 
-const edge = [0, 1, -1, 2, -2, 3, -3, 7, -7, 255, -256, 32767, -32768, 65535, -65536, 1 << 30, -(1 << 30),
-  (1 << 30) + 1, -(1 << 30) - 1, INT32_MAX, INT32_MIN, INT32_MAX - 1, INT32_MIN + 1, 1518500250, -1518500250];
+const edge = [
+  0,
+  1,
+  -1,
+  2,
+  -2,
+  3,
+  -3,
+  7,
+  -7,
+  255,
+  -256,
+  32767,
+  -32768,
+  65535,
+  -65536,
+  1 << 30,
+  -(1 << 30),
+  (1 << 30) + 1,
+  -(1 << 30) - 1,
+  INT32_MAX,
+  INT32_MIN,
+  INT32_MAX - 1,
+  INT32_MIN + 1,
+  1518500250,
+  -1518500250,
+];
 
 describe('SaturatingRoundingDoublingHighMul', () => {
   it('matches the definition on edge values, including INT32_MIN x INT32_MIN', () => {
@@ -36,7 +68,8 @@ describe('SaturatingRoundingDoublingHighMul', () => {
   it('matches the definition on random values and on negative ties', () => {
     const r = rng(1);
     for (let i = 0; i < 20000; i++) {
-      const a = (r() * 2 ** 32) | 0, b = (r() * 2 ** 32) | 0;
+      const a = (r() * 2 ** 32) | 0,
+        b = (r() * 2 ** 32) | 0;
       expect(saturatingRoundingDoublingHighMul(a, b)).toBe(srdhmDef(a, b));
     }
     // a*b = -2^30 exactly: a tie at -0.5; gemmlowp's nudge sends it to 0 (toward +inf), not -1.
@@ -53,7 +86,13 @@ describe('RoundingDivideByPOT', () => {
     for (let e = 0; e <= 31; e++) {
       const xs = [...edge];
       // exact ties at this shift, both signs
-      if (e > 0) xs.push(2 ** (e - 1), -(2 ** (e - 1)), 3 * 2 ** (e - 1) <= INT32_MAX ? 3 * 2 ** (e - 1) : 1, -(3 * 2 ** (e - 1)) >= INT32_MIN ? -(3 * 2 ** (e - 1)) : -1);
+      if (e > 0)
+        xs.push(
+          2 ** (e - 1),
+          -(2 ** (e - 1)),
+          3 * 2 ** (e - 1) <= INT32_MAX ? 3 * 2 ** (e - 1) : 1,
+          -(3 * 2 ** (e - 1)) >= INT32_MIN ? -(3 * 2 ** (e - 1)) : -1,
+        );
       for (let i = 0; i < 300; i++) xs.push((r() * 2 ** 32) | 0);
       for (const x of xs) expect(roundingDivideByPOT(x, e), `${x} >> ${e}`).toBe(rdbpotDef(x, e));
     }
@@ -119,7 +158,10 @@ describe('requantization on every backend', () => {
 
   for (const c of cases) {
     const name = `${c.mode} ${c.perChannel ? 'per-channel' : 'per-tensor'} ${c.signed ? 'int8' : 'uint8'}${c.relu ? ' relu' : ''}`;
-    const mults = Array.from({ length: c.perChannel ? accs.length : 1 }, (_, i) => 2 ** (-(i % 40) + 4) * (0.5 + ((i * 7919) % 1000) / 1000));
+    const mults = Array.from(
+      { length: c.perChannel ? accs.length : 1 },
+      (_, i) => 2 ** (-(i % 40) + 4) * (0.5 + ((i * 7919) % 1000) / 1000),
+    );
     const rq = makeRequant(c.mode, mults, { zeroPoint: c.zp, signed: c.signed, ...(c.relu ? { min: c.zp } : {}) });
     const values = Array.from(accs, (a, i) => requantizeOne(a, rq, c.perChannel ? i : 0));
     const want = c.signed ? Int8Array.from(values) : Uint8Array.from(values);

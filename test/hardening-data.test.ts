@@ -16,7 +16,12 @@ import { firstNonFinite } from '../src/util/finite.js';
 import { fixture } from './fixtures.js';
 
 const mnist = fixture('models', 'mnist-8', 'model.onnx');
-const image = (v?: number) => new Tensor('float32', Float32Array.from({ length: 784 }, (_, i) => v ?? (i * 37) % 255), [1, 1, 28, 28]);
+const image = (v?: number) =>
+  new Tensor(
+    'float32',
+    Float32Array.from({ length: 784 }, (_, i) => v ?? (i * 37) % 255),
+    [1, 1, 28, 28],
+  );
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -43,11 +48,15 @@ describe.skipIf(!mnist)('non-finite data', () => {
   const samples = () => [image(), image(1), image(NaN), image(2)].map((t) => ({ Input3: t }));
 
   it('quantize refuses an all-NaN calibration sample, naming the input and the sample', async () => {
-    expect(await codeOf(quantize(mnist!, { calibration: samples() }))).toMatch(/^INVALID_DATA: calibration: input 'Input3' in sample 2 has a non-finite value \(NaN at index 0\)/);
+    expect(await codeOf(quantize(mnist!, { calibration: samples() }))).toMatch(
+      /^INVALID_DATA: calibration: input 'Input3' in sample 2 has a non-finite value \(NaN at index 0\)/,
+    );
     // An infinity is refused too.
     const inf = image(1);
     (inf.data as Float32Array)[100] = -Infinity;
-    expect(await codeOf(quantize(mnist!, { calibration: [image(), inf].map((t) => ({ Input3: t })) }))).toMatch(/^INVALID_DATA: .*sample 1 .*-Infinity at index 100/);
+    expect(await codeOf(quantize(mnist!, { calibration: [image(), inf].map((t) => ({ Input3: t })) }))).toMatch(
+      /^INVALID_DATA: .*sample 1 .*-Infinity at index 100/,
+    );
   });
 
   it('with allowNonFinite, quantize still never returns a model with a non-finite parameter', async () => {
@@ -55,7 +64,9 @@ describe.skipIf(!mnist)('non-finite data', () => {
     // values: never a model with NaN scales or biases.
     const r = await quantize(mnist!, { calibration: samples(), allowNonFinite: true }).catch((e: unknown) => e);
     if (r instanceof Error) expect(`${(r as { code?: string }).code}: ${r.message}`).toMatch(/^INVALID_DATA: /);
-    else for (const [name, t] of (r as Awaited<ReturnType<typeof quantize>>).model.graph.initializers) expect(firstNonFinite(t.data), name).toBe(-1);
+    else
+      for (const [name, t] of (r as Awaited<ReturnType<typeof quantize>>).model.graph.initializers)
+        expect(firstNonFinite(t.data), name).toBe(-1);
     // And with finite data the option changes nothing.
     const ok = await quantize(mnist!, { calibration: [{ Input3: image() }, { Input3: image(1) }], allowNonFinite: true });
     for (const [name, t] of ok.model.graph.initializers) expect(firstNonFinite(t.data), name).toBe(-1);
@@ -68,7 +79,9 @@ describe.skipIf(!mnist)('non-finite data', () => {
     expect(await codeOf(allowed.run({ Input3: image(NaN) }))).toBe('ok');
     const q = (await quantize(mnist!, { calibration: [{ Input3: image() }, { Input3: image(1) }] })).model;
     const s = await IntegerSession.create(q, { backend: 'js' });
-    expect(await codeOf(s.run({ Input3: image(Infinity) }))).toMatch(/^INVALID_INPUT: input 'Input3' has a non-finite value \(Infinity at index 0\)/);
+    expect(await codeOf(s.run({ Input3: image(Infinity) }))).toMatch(
+      /^INVALID_INPUT: input 'Input3' has a non-finite value \(Infinity at index 0\)/,
+    );
   });
 
   it('the run command refuses an all-NaN input and writes nothing', async () => {
@@ -77,7 +90,9 @@ describe.skipIf(!mnist)('non-finite data', () => {
     writeNpy(input, image(NaN));
     vi.spyOn(console, 'log').mockImplementation(() => {});
     const out = join(dir, 'out');
-    expect(await codeOf(runMain([mnist!, '--input', `Input3=${input}`, '--output-dir', out, '--json']))).toMatch(/^INVALID_INPUT: input 'Input3' has a non-finite value/);
+    expect(await codeOf(runMain([mnist!, '--input', `Input3=${input}`, '--output-dir', out, '--json']))).toMatch(
+      /^INVALID_INPUT: input 'Input3' has a non-finite value/,
+    );
     expect(readdirSync(dir)).toEqual(['x.npy']);
     expect(await runMain([mnist!, '--input', `Input3=${input}`, '--output-dir', out, '--json', '--allow-non-finite'])).toBe(0);
   });

@@ -49,13 +49,16 @@ describe('atomic writes', () => {
     expect(readdirSync(dir).sort()).toEqual([ours, 'q.onnx'].sort());
   });
 
-  it.skipIf(!fixture('models', 'mnist-8', 'model.onnx'))('saveModel writes through it: the model and its external data, nothing else', () => {
-    const dir = tmp();
-    writeFileSync(join(dir, `.m.onnx.${deadPid()}.00000000.tmp`), 'stale');
-    saveModel(loadModel(fixture('models', 'mnist-8', 'model.onnx')!), join(dir, 'm.onnx'), { externalData: { location: 'm.bin' } });
-    expect(readdirSync(dir).sort()).toEqual(['m.bin', 'm.onnx']);
-    expect(loadModel(join(dir, 'm.onnx')).graph.nodes.length).toBeGreaterThan(0);
-  });
+  it.skipIf(!fixture('models', 'mnist-8', 'model.onnx'))(
+    'saveModel writes through it: the model and its external data, nothing else',
+    () => {
+      const dir = tmp();
+      writeFileSync(join(dir, `.m.onnx.${deadPid()}.00000000.tmp`), 'stale');
+      saveModel(loadModel(fixture('models', 'mnist-8', 'model.onnx')!), join(dir, 'm.onnx'), { externalData: { location: 'm.bin' } });
+      expect(readdirSync(dir).sort()).toEqual(['m.bin', 'm.onnx']);
+      expect(loadModel(join(dir, 'm.onnx')).graph.nodes.length).toBeGreaterThan(0);
+    },
+  );
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`${signal} during large writes: the process still ends by the signal, and leaves no temporary file`, async () => {
@@ -64,9 +67,13 @@ describe('atomic writes', () => {
       for (let trial = 0; trial < 2; trial++) {
         const child = spawn(process.execPath, ['--import', 'tsx', writer, target, '48'], { stdio: ['ignore', 'pipe', 'pipe'] });
         let err = '';
-        child.stderr.on('data', (d) => { err += String(d); });
+        child.stderr.on('data', (d) => {
+          err += String(d);
+        });
         await new Promise<void>((res, rej) => {
-          child.stdout.on('data', (d) => { if (String(d).includes('go')) res(); });
+          child.stdout.on('data', (d) => {
+            if (String(d).includes('go')) res();
+          });
           child.once('exit', () => rej(new Error(`writer exited early: ${err}`)));
         });
         await new Promise((r) => setTimeout(r, 20 + 30 * trial)); // somewhere inside a write

@@ -14,7 +14,13 @@ import { OnnxPtqError } from '../src/errors.js';
 const native = loadedBackends.find((b) => b.name === 'native');
 const script = (name: string) => fileURLToPath(new URL(`./hardening/${name}`, import.meta.url));
 
-interface ChildResult { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; error?: Error }
+interface ChildResult {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  error?: Error;
+}
 
 /**
  * Runs a hardening script in a child process, asynchronously: a synchronous wait would block the
@@ -24,7 +30,9 @@ interface ChildResult { status: number | null; signal: NodeJS.Signals | null; st
 function child(name: string): Promise<ChildResult> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [script(name), defaultAddonPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '', error: Error | undefined;
+    let stdout = '',
+      stderr = '',
+      error: Error | undefined;
     p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {

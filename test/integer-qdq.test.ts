@@ -12,9 +12,17 @@ const dir = fixture('onnx-node');
 
 /** Conformance tests of the two ops and why the others are skipped. */
 const QDQ_TESTS = [
-  'test_quantizelinear', 'test_quantizelinear_axis', 'test_quantizelinear_blocked_asymmetric', 'test_quantizelinear_blocked_symmetric',
-  'test_quantizelinear_int16', 'test_quantizelinear_uint16',
-  'test_dequantizelinear', 'test_dequantizelinear_axis', 'test_dequantizelinear_blocked', 'test_dequantizelinear_int16', 'test_dequantizelinear_uint16',
+  'test_quantizelinear',
+  'test_quantizelinear_axis',
+  'test_quantizelinear_blocked_asymmetric',
+  'test_quantizelinear_blocked_symmetric',
+  'test_quantizelinear_int16',
+  'test_quantizelinear_uint16',
+  'test_dequantizelinear',
+  'test_dequantizelinear_axis',
+  'test_dequantizelinear_blocked',
+  'test_dequantizelinear_int16',
+  'test_dequantizelinear_uint16',
 ];
 const SKIPPED: [RegExp, string][] = [
   [/_(e4m3fn|e5m2|float4e2m1|int4|uint4|int2|uint2)/, 'float8, float4, int4 and int2 element types are not supported by the tensor layer'],
@@ -47,7 +55,17 @@ function qdqModel(scale: number, zp: number, signed: boolean): Model {
     inputs: [{ name: 'x', dtype: 'float32', shape: [8] }],
     outputs: [{ name: 'y', dtype: 'float32', shape: [8] }],
   });
-  return { irVersion: 8, opsetImports: [{ domain: '', version: 13 }], producerName: 't', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: new Map(), graph: g };
+  return {
+    irVersion: 8,
+    opsetImports: [{ domain: '', version: 13 }],
+    producerName: 't',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadata: new Map(),
+    graph: g,
+  };
 }
 
 describe('QDQ ops: arithmetic', () => {

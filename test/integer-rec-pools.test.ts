@@ -20,6 +20,7 @@ describe.runIf(existsSync(rec))('PP-OCRv4 rec pools', () => {
       expect(es.length, op).toBeGreaterThan(0);
       for (const e of es) expect(`${e.node}: ${e.execution} ${e.reason ?? ''}`).toBe(`${e.node}: integer `);
     }
-    for (const e of rep.filter((r) => r.opType === 'ReduceMean' && r.execution === 'float')) expect(e.reason).not.toMatch(/no integer form/);
+    for (const e of rep.filter((r) => r.opType === 'ReduceMean' && r.execution === 'float'))
+      expect(e.reason).not.toMatch(/no integer form/);
   }, 120_000);
 });

@@ -19,11 +19,58 @@ describe.each(targets)('%s', (_label, backend, variant) => {
     it(`reduceMean ${signed ? 'int8' : 'uint8'}: any axes, awkward sizes`, () => {
       const r = rng(signed ? 31 : 32);
       const cases: [number[], number[]][] = [
-        [[2, 3, 5, 7], [2, 3]], [[2, 3, 5, 7], [1]], [[2, 3, 5, 7], [0, 2]], [[2, 3, 5, 7], [1, 3]], [[2, 3, 5, 7], [0, 1, 2, 3]],
-        [[1, 17, 33], [2]], [[1, 17, 33], [1]], [[3, 65, 1, 31], [1, 3]], [[3, 1, 64, 63], [2]], [[4, 1], [1]], [[4, 1], [0]], [[9], [0]], [[9], []],
-        [[1, 1, 1], [0, 1, 2]], [[2, 1, 3, 1, 5], [1, 3]], [[1, 2, 2100], [1]], [[1, 2100, 3], [1]], [[2, 2, 2, 2, 2, 2, 2, 3], [0, 2, 4, 6]],
+        [
+          [2, 3, 5, 7],
+          [2, 3],
+        ],
+        [[2, 3, 5, 7], [1]],
+        [
+          [2, 3, 5, 7],
+          [0, 2],
+        ],
+        [
+          [2, 3, 5, 7],
+          [1, 3],
+        ],
+        [
+          [2, 3, 5, 7],
+          [0, 1, 2, 3],
+        ],
+        [[1, 17, 33], [2]],
+        [[1, 17, 33], [1]],
+        [
+          [3, 65, 1, 31],
+          [1, 3],
+        ],
+        [[3, 1, 64, 63], [2]],
+        [[4, 1], [1]],
+        [[4, 1], [0]],
+        [[9], [0]],
+        [[9], []],
+        [
+          [1, 1, 1],
+          [0, 1, 2],
+        ],
+        [
+          [2, 1, 3, 1, 5],
+          [1, 3],
+        ],
+        [[1, 2, 2100], [1]],
+        [[1, 2100, 3], [1]],
+        [
+          [2, 2, 2, 2, 2, 2, 2, 3],
+          [0, 2, 4, 6],
+        ],
       ];
-      for (const s of [1, 2, 3, 5, 8, 13, 16, 17, 31, 32, 33, 63, 64, 65]) cases.push([[3, s, s + 2], [2]], [[3, s, s + 2], [1]], [[s, 5, 3], [0, 2]]);
+      for (const s of [1, 2, 3, 5, 8, 13, 16, 17, 31, 32, 33, 63, 64, 65])
+        cases.push(
+          [[3, s, s + 2], [2]],
+          [[3, s, s + 2], [1]],
+          [
+            [s, 5, 3],
+            [0, 2],
+          ],
+        );
       let i = 0;
       for (const [dims, axes] of cases) {
         const mode = REQUANT_MODES[i++ % REQUANT_MODES.length]!;
@@ -41,7 +88,8 @@ describe.each(targets)('%s', (_label, backend, variant) => {
     });
   }
   it('reduceMean: the mean of a constant is that constant (exact, one rounding)', () => {
-    const dims = [2, 40, 3], x = new Uint8Array(240).fill(201);
+    const dims = [2, 40, 3],
+      x = new Uint8Array(240).fill(201);
     const requant = makeRequant('fixed-point', [1 / 40], { zeroPoint: 7, signed: false });
     const y = new Uint8Array(6);
     backend.reduceMean({ x, dims, axes: [1], xZeroPoint: 7, requant, y, variant });
@@ -51,19 +99,69 @@ describe.each(targets)('%s', (_label, backend, variant) => {
 
 describe('reduceMean bad input', () => {
   const ok = () => ({
-    x: new Uint8Array(2 * 3 * 4) as Uint8Array | Int8Array, dims: [2, 3, 4] as number[], axes: [1] as number[], xZeroPoint: 0,
-    requant: makeRequant('fixed-point', [1 / 3], { zeroPoint: 0, signed: false }), y: new Uint8Array(8) as Uint8Array | Int8Array,
+    x: new Uint8Array(2 * 3 * 4) as Uint8Array | Int8Array,
+    dims: [2, 3, 4] as number[],
+    axes: [1] as number[],
+    xZeroPoint: 0,
+    requant: makeRequant('fixed-point', [1 / 3], { zeroPoint: 0, signed: false }),
+    y: new Uint8Array(8) as Uint8Array | Int8Array,
   });
   const bad: [string, (a: ReturnType<typeof ok>) => void][] = [
-    ['short x', (a) => { a.x = new Uint8Array(5); }],
-    ['short y', (a) => { a.y = new Uint8Array(7); }],
-    ['axis out of range', (a) => { a.axes = [3]; }],
-    ['rank > 8', (a) => { a.dims = [1, 1, 1, 1, 1, 1, 1, 1, 24]; a.axes = [8]; }],
-    ['mixed types', (a) => { a.y = new Int8Array(8); }],
-    ['zero point out of range', (a) => { a.xZeroPoint = -1; }],
-    ['overflowing sizes', (a) => { a.dims = [2 ** 20, 2 ** 12, 4]; }],
-    ['more than 2^23 reduced', (a) => { a.dims = [1, 2 ** 24, 1]; }],
-    ['empty reduced axis', (a) => { a.dims = [2, 0, 4]; }],
+    [
+      'short x',
+      (a) => {
+        a.x = new Uint8Array(5);
+      },
+    ],
+    [
+      'short y',
+      (a) => {
+        a.y = new Uint8Array(7);
+      },
+    ],
+    [
+      'axis out of range',
+      (a) => {
+        a.axes = [3];
+      },
+    ],
+    [
+      'rank > 8',
+      (a) => {
+        a.dims = [1, 1, 1, 1, 1, 1, 1, 1, 24];
+        a.axes = [8];
+      },
+    ],
+    [
+      'mixed types',
+      (a) => {
+        a.y = new Int8Array(8);
+      },
+    ],
+    [
+      'zero point out of range',
+      (a) => {
+        a.xZeroPoint = -1;
+      },
+    ],
+    [
+      'overflowing sizes',
+      (a) => {
+        a.dims = [2 ** 20, 2 ** 12, 4];
+      },
+    ],
+    [
+      'more than 2^23 reduced',
+      (a) => {
+        a.dims = [1, 2 ** 24, 1];
+      },
+    ],
+    [
+      'empty reduced axis',
+      (a) => {
+        a.dims = [2, 0, 4];
+      },
+    ],
   ];
   for (const b of backends) {
     for (const [name, mutate] of bad) {
@@ -79,8 +177,15 @@ describe('reduceMean bad input', () => {
 });
 
 /** x -> Q/DQ -> op -> Q/DQ -> y. */
-function qdqModel(build: (nodes: Node[], inits: [string, Tensor][], x: string) => string, dims: number[], opset: number, ys = 0.011, yz = 128): Model {
-  const nodes: Node[] = [], inits: [string, Tensor][] = [];
+function qdqModel(
+  build: (nodes: Node[], inits: [string, Tensor][], x: string) => string,
+  dims: number[],
+  opset: number,
+  ys = 0.011,
+  yz = 128,
+): Model {
+  const nodes: Node[] = [],
+    inits: [string, Tensor][] = [];
   const x = qdq(nodes, inits, 'x', 0.025, 128);
   const v = build(nodes, inits, x);
   inits.push(['y_s', scalarF(ys)], ['y_z', u8(yz)]);
@@ -98,18 +203,22 @@ const reduceCases: { name: string; dims: number[]; opset: number; axes?: number[
 ];
 
 function reduceModel(c: (typeof reduceCases)[number]): Model {
-  return qdqModel((nodes, inits, x) => {
-    const attrs: Record<string, ReturnType<typeof int>> = {};
-    if (c.keepdims !== undefined) attrs.keepdims = int(c.keepdims);
-    if (c.noop !== undefined) attrs.noop_with_empty_axes = int(c.noop);
-    const inputs = [x];
-    if (c.axes && c.opset >= 18) {
-      inits.push(['axes', new Tensor('int64', BigInt64Array.from(c.axes.map(BigInt)), [c.axes.length])]);
-      inputs.push('axes');
-    } else if (c.axes) attrs.axes = ints(c.axes);
-    nodes.push(makeNode('ReduceMean', inputs, ['m'], attrs));
-    return 'm';
-  }, c.dims, c.opset);
+  return qdqModel(
+    (nodes, inits, x) => {
+      const attrs: Record<string, ReturnType<typeof int>> = {};
+      if (c.keepdims !== undefined) attrs.keepdims = int(c.keepdims);
+      if (c.noop !== undefined) attrs.noop_with_empty_axes = int(c.noop);
+      const inputs = [x];
+      if (c.axes && c.opset >= 18) {
+        inits.push(['axes', new Tensor('int64', BigInt64Array.from(c.axes.map(BigInt)), [c.axes.length])]);
+        inputs.push('axes');
+      } else if (c.axes) attrs.axes = ints(c.axes);
+      nodes.push(makeNode('ReduceMean', inputs, ['m'], attrs));
+      return 'm';
+    },
+    c.dims,
+    c.opset,
+  );
 }
 
 async function ortRun(m: Model, x: Tensor): Promise<ort.Tensor> {
@@ -130,7 +239,8 @@ describe('ReduceMean lowering vs onnxruntime-node', () => {
           expect(e.execution, e.reason).toBe('integer');
           const got = s.runSync({ x }).y!;
           expect([...got.dims]).toEqual([...want.dims]);
-          const g = got.data as Float32Array, w = want.data as Float32Array;
+          const g = got.data as Float32Array,
+            w = want.data as Float32Array;
           let max = 0;
           for (let i = 0; i < g.length; i++) max = Math.max(max, Math.round(Math.abs(g[i]! - w[i]!) / 0.011));
           // One rounding against onnxruntime's float mean then QuantizeLinear: at most 1 LSB
@@ -143,14 +253,23 @@ describe('ReduceMean lowering vs onnxruntime-node', () => {
   }
   it('GlobalMaxPool and GlobalAveragePool run integer', async () => {
     for (const op of ['GlobalMaxPool', 'GlobalAveragePool']) {
-      const m = qdqModel((nodes, _inits, x) => { nodes.push(makeNode(op, [x], ['p'])); return 'p'; }, [1, 7, 5, 9], 13, op === 'GlobalMaxPool' ? 0.025 : 0.011);
+      const m = qdqModel(
+        (nodes, _inits, x) => {
+          nodes.push(makeNode(op, [x], ['p']));
+          return 'p';
+        },
+        [1, 7, 5, 9],
+        13,
+        op === 'GlobalMaxPool' ? 0.025 : 0.011,
+      );
       const x = randomInput([1, 7, 5, 9], 4);
       const want = (await ortRun(m, x)).data as Float32Array;
       for (const b of loadedBackends) {
         const s = await IntegerSession.create(m, { backend: b.name, requantMode: 'float', runInWorker: false });
         expect(s.loweringReport().find((r) => r.opType === op)!.execution).toBe('integer');
         const got = s.runSync({ x }).y!.data as Float32Array;
-        for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual((op === 'GlobalMaxPool' ? 0.025 : 0.011) * 1.01);
+        for (let i = 0; i < got.length; i++)
+          expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual((op === 'GlobalMaxPool' ? 0.025 : 0.011) * 1.01);
       }
     }
   });

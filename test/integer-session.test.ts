@@ -11,7 +11,8 @@ const backends = loadedBackends.map((b) => b.name);
 
 /** Output differences in LSBs of the output scale. */
 function lsbDiff(a: Tensor, b: Tensor, scale: number): number {
-  const x = a.data as Float32Array, y = b.data as Float32Array;
+  const x = a.data as Float32Array,
+    y = b.data as Float32Array;
   let m = 0;
   for (let i = 0; i < x.length; i++) m = Math.max(m, Math.round(Math.abs(x[i]! - y[i]!) / scale));
   return m;
@@ -57,7 +58,8 @@ describe('IntegerSession: patterns on every backend and requant mode', () => {
       const y = s.runSync({ x: randomInput(p.dims, 3) }).y!.data as Float32Array;
       // Channel c (axis 1 of the conv's NCHW output, the last axis of the gemm's) never exceeds its
       // own bound, and some channel below the largest bound sits at it: the clamp is per channel.
-      const C = cap.length, channelOf = (i: number) => (p.op === 'Gemm' ? i % C : Math.floor(i / (y.length / C)));
+      const C = cap.length,
+        channelOf = (i: number) => (p.op === 'Gemm' ? i % C : Math.floor(i / (y.length / C)));
       let atBound = 0;
       for (let i = 0; i < y.length; i++) {
         const c = channelOf(i);

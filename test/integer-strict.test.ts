@@ -29,7 +29,17 @@ function model(withSoftmax: boolean): Model {
   );
   if (withSoftmax) g.nodes.push(makeNode('Softmax', ['f'], ['p'], { axis: { type: 'int', value: 1 } }, 'softmax'));
   g.nodes.push(makeNode('MatMul', [withSoftmax ? 'p' : 'f', 'm'], ['y'], {}, 'fc'));
-  return { irVersion: 8, opsetImports: [{ domain: '', version: 13 }], producerName: 't', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: new Map(), graph: g };
+  return {
+    irVersion: 8,
+    opsetImports: [{ domain: '', version: 13 }],
+    producerName: 't',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadata: new Map(),
+    graph: g,
+  };
 }
 const data = Array.from({ length: 8 }, () => ({ x: new Tensor('float32', rand(36, 2), [1, 4, 3, 3]) }));
 
@@ -46,11 +56,22 @@ describe('strictInteger', () => {
   });
 
   it('a node that would run in float fails quantize() and IntegerSession with FLOAT_FALLBACK naming it', async () => {
-    await expect(quantize(model(true), { calibration: data, strictInteger: true })).rejects.toMatchObject({ code: 'FLOAT_FALLBACK', message: expect.stringContaining(`node 'softmax'`) });
+    await expect(quantize(model(true), { calibration: data, strictInteger: true })).rejects.toMatchObject({
+      code: 'FLOAT_FALLBACK',
+      message: expect.stringContaining(`node 'softmax'`),
+    });
     const { model: q } = await quantize(model(true), { calibration: data });
-    await expect(IntegerSession.create(q, { backend: 'js', runInWorker: false, strictInteger: true })).rejects.toMatchObject({ code: 'FLOAT_FALLBACK', message: expect.stringContaining('Softmax') });
+    await expect(IntegerSession.create(q, { backend: 'js', runInWorker: false, strictInteger: true })).rejects.toMatchObject({
+      code: 'FLOAT_FALLBACK',
+      message: expect.stringContaining('Softmax'),
+    });
     // Without the option the same model runs, with the Softmax listed as float.
     const s = await IntegerSession.create(q, { backend: 'js', runInWorker: false });
-    expect(s.loweringReport().filter((e) => e.execution === 'float').map((e) => e.node)).toEqual(['softmax']);
+    expect(
+      s
+        .loweringReport()
+        .filter((e) => e.execution === 'float')
+        .map((e) => e.node),
+    ).toEqual(['softmax']);
   });
 });

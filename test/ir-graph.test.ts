@@ -7,7 +7,17 @@ import { Graph, inferAndFold, makeNode } from '../src/tools.js';
 import { fixture } from './fixtures.js';
 
 function model(graph: Graph, opset = 13): Model {
-  return { irVersion: 8, opsetImports: [{ domain: '', version: opset }], producerName: '', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: new Map(), graph };
+  return {
+    irVersion: 8,
+    opsetImports: [{ domain: '', version: opset }],
+    producerName: '',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadata: new Map(),
+    graph,
+  };
 }
 
 function chain(): Graph {
@@ -82,7 +92,9 @@ describe('Graph edits', () => {
     const g = chain();
     g.insertNode(makeNode('FancyOp', ['x'], ['q'], {}, 'fancy1'));
     g.insertNode(makeNode('Gelu', ['q'], ['w'], {}, 'custom', 'com.example'));
-    expect(await codeOf(InferenceSession.create(model(g)))).toMatch(/^UNSUPPORTED_OP: .*FancyOp \(node 'fancy1'\), com.example::Gelu \(node 'custom'\)/);
+    expect(await codeOf(InferenceSession.create(model(g)))).toMatch(
+      /^UNSUPPORTED_OP: .*FancyOp \(node 'fancy1'\), com.example::Gelu \(node 'custom'\)/,
+    );
   });
 });
 
@@ -139,8 +151,15 @@ describe('shape inference and constant folding', () => {
       outputs: [{ name: 'p', dtype: 'float32' }],
       initializers: new Map([['w', Tensor.zeros('float32', [8, 3, 3, 3])]]),
       nodes: [
-        makeNode('Conv', ['x', 'w'], ['c'], { strides: { type: 'ints', value: [2, 2] }, auto_pad: { type: 'string', value: 'SAME_UPPER' } }),
-        makeNode('MaxPool', ['c'], ['p'], { kernel_shape: { type: 'ints', value: [2, 2] }, strides: { type: 'ints', value: [2, 2] }, ceil_mode: { type: 'int', value: 1 } }),
+        makeNode('Conv', ['x', 'w'], ['c'], {
+          strides: { type: 'ints', value: [2, 2] },
+          auto_pad: { type: 'string', value: 'SAME_UPPER' },
+        }),
+        makeNode('MaxPool', ['c'], ['p'], {
+          kernel_shape: { type: 'ints', value: [2, 2] },
+          strides: { type: 'ints', value: [2, 2] },
+          ceil_mode: { type: 'int', value: 1 },
+        }),
       ],
     });
     const r = inferAndFold(model(g));

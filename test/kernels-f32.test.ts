@@ -23,7 +23,8 @@ function randArray(r: () => number, n: number, scale = 1): Float32Array {
 
 /** Checks y against ref within bound[i] (absolute), reporting the worst element. */
 function expectClose(y: Float32Array, ref: Float64Array, bound: Float64Array, what: string): void {
-  let worst = -1, worstRatio = 0;
+  let worst = -1,
+    worstRatio = 0;
   for (let i = 0; i < ref.length; i++) {
     if (y[i] === ref[i]) continue; // also equal infinities
     const d = Math.abs(y[i]! - ref[i]!);
@@ -37,24 +38,37 @@ function expectClose(y: Float32Array, ref: Float64Array, bound: Float64Array, wh
 
 // ---------------------------------------------------------------- convolution
 
-function convOut(p: { H: number; W: number; KH: number; KW: number; strideH: number; strideW: number; dilationH: number; dilationW: number }, pads: number[]): [number, number] {
+function convOut(
+  p: { H: number; W: number; KH: number; KW: number; strideH: number; strideW: number; dilationH: number; dilationW: number },
+  pads: number[],
+): [number, number] {
   const oh = Math.floor((p.H + pads[0]! + pads[2]! - ((p.KH - 1) * p.dilationH + 1)) / p.strideH) + 1;
   const ow = Math.floor((p.W + pads[1]! + pads[3]! - ((p.KW - 1) * p.dilationW + 1)) / p.strideW) + 1;
   return [Math.max(0, oh), Math.max(0, ow)];
 }
 
-function convRef(p: Conv2dF32Params, x: Float32Array, w: Float32Array, bias: Float32Array | null): { ref: Float64Array; bound: Float64Array } {
+function convRef(
+  p: Conv2dF32Params,
+  x: Float32Array,
+  w: Float32Array,
+  bias: Float32Array | null,
+): { ref: Float64Array; bound: Float64Array } {
   const { N, C, H, W, M, KH, KW, OH, OW, group } = p;
-  const Cg = C / group, Mg = M / group, K = Cg * KH * KW;
-  const ref = new Float64Array(N * M * OH * OW), bound = new Float64Array(ref.length);
-  const lo = p.activation?.min ?? -Infinity, hi = p.activation?.max ?? Infinity;
+  const Cg = C / group,
+    Mg = M / group,
+    K = Cg * KH * KW;
+  const ref = new Float64Array(N * M * OH * OW),
+    bound = new Float64Array(ref.length);
+  const lo = p.activation?.min ?? -Infinity,
+    hi = p.activation?.max ?? Infinity;
   let o = 0;
   for (let n = 0; n < N; n++)
     for (let m = 0; m < M; m++) {
       const g = Math.floor(m / Mg);
       for (let oh = 0; oh < OH; oh++)
         for (let ow = 0; ow < OW; ow++, o++) {
-          let s = bias ? bias[m]! : 0, a = Math.abs(s);
+          let s = bias ? bias[m]! : 0,
+            a = Math.abs(s);
           for (let c = 0; c < Cg; c++)
             for (let kh = 0; kh < KH; kh++) {
               const ih = oh * p.strideH - p.padTop + kh * p.dilationH;
@@ -74,12 +88,29 @@ function convRef(p: Conv2dF32Params, x: Float32Array, w: Float32Array, bias: Flo
   return { ref, bound };
 }
 
-interface ConvCase { label: string; p: Conv2dF32Params; bias: boolean }
+interface ConvCase {
+  label: string;
+  p: Conv2dF32Params;
+  bias: boolean;
+}
 
-function convCase(label: string, o: {
-  N?: number; C: number; H: number; W: number; M: number; K: number | [number, number]; s?: number | [number, number];
-  pads?: number[]; d?: number | [number, number]; group?: number; act?: { min: number; max: number }; bias?: boolean;
-}): ConvCase {
+function convCase(
+  label: string,
+  o: {
+    N?: number;
+    C: number;
+    H: number;
+    W: number;
+    M: number;
+    K: number | [number, number];
+    s?: number | [number, number];
+    pads?: number[];
+    d?: number | [number, number];
+    group?: number;
+    act?: { min: number; max: number };
+    bias?: boolean;
+  },
+): ConvCase {
   const [KH, KW] = typeof o.K === 'number' ? [o.K, o.K] : o.K;
   const [sh, sw] = typeof o.s === 'object' ? o.s : [o.s ?? 1, o.s ?? 1];
   const [dh, dw] = typeof o.d === 'object' ? o.d : [o.d ?? 1, o.d ?? 1];
@@ -93,11 +124,22 @@ function convCase(label: string, o: {
 
 const convCases: ConvCase[] = [
   // Every awkward size as the image side, with channel counts, kernels, strides and pads varying with it.
-  ...AWKWARD.map((s) => convCase(`size ${s}`, {
-    C: 1 + (s % 5), H: s, W: ((s * 7) % 17) + 1, M: 1 + ((s * 3) % 17), K: 1 + (s % 4), s: 1 + (s % 3), pads: [s % 3, (s + 1) % 3, (s + 2) % 3, s % 2],
-    d: 1 + (s % 2), bias: s % 4 !== 0,
-  })).filter((c) => c.p.OH > 0 && c.p.OW > 0),
-  ...[1, 5, 6, 7, 16, 17, 31, 32, 33, 63, 64, 65].map((m) => convCase(`output channels ${m}`, { C: 3, H: 9, W: 11, M: m, K: 3, pads: [1, 1, 1, 1] })),
+  ...AWKWARD.map((s) =>
+    convCase(`size ${s}`, {
+      C: 1 + (s % 5),
+      H: s,
+      W: ((s * 7) % 17) + 1,
+      M: 1 + ((s * 3) % 17),
+      K: 1 + (s % 4),
+      s: 1 + (s % 3),
+      pads: [s % 3, (s + 1) % 3, (s + 2) % 3, s % 2],
+      d: 1 + (s % 2),
+      bias: s % 4 !== 0,
+    }),
+  ).filter((c) => c.p.OH > 0 && c.p.OW > 0),
+  ...[1, 5, 6, 7, 16, 17, 31, 32, 33, 63, 64, 65].map((m) =>
+    convCase(`output channels ${m}`, { C: 3, H: 9, W: 11, M: m, K: 3, pads: [1, 1, 1, 1] }),
+  ),
   convCase('pointwise 1x1 (B is x itself)', { N: 2, C: 33, H: 7, W: 9, M: 17, K: 1 }),
   convCase('pointwise 1x1 stride 2', { C: 16, H: 13, W: 13, M: 24, K: 1, s: 2 }),
   convCase('K > 256 and many pixels (k and column blocks)', { C: 64, H: 33, W: 35, M: 33, K: 3, pads: [1, 1, 1, 1] }),
@@ -148,15 +190,27 @@ describe('conv2dF32 on 200 random geometries (every backend and variant)', () =>
     while (ran < 200) {
       const dw = r() < 0.3;
       const group = dw ? pick(1, 9) : [1, 1, 1, 2, 3][pick(0, 4)]!;
-      const C = dw ? group : group * pick(1, 5), M = dw ? group * pick(1, 2) : group * pick(1, 7);
+      const C = dw ? group : group * pick(1, 5),
+        M = dw ? group * pick(1, 2) : group * pick(1, 7);
       const c = convCase('rand', {
-        N: pick(1, 2), C, M, group, H: pick(1, 20), W: pick(1, 40), K: [pick(1, 5), pick(1, 5)], s: [pick(1, 4), pick(1, 4)], d: [pick(1, 3), pick(1, 3)],
-        pads: [pick(0, 6), pick(0, 6), pick(0, 6), pick(0, 6)], bias: r() < 0.7, act: r() < 0.3 ? { min: -0.3, max: 0.4 } : undefined,
+        N: pick(1, 2),
+        C,
+        M,
+        group,
+        H: pick(1, 20),
+        W: pick(1, 40),
+        K: [pick(1, 5), pick(1, 5)],
+        s: [pick(1, 4), pick(1, 4)],
+        d: [pick(1, 3), pick(1, 3)],
+        pads: [pick(0, 6), pick(0, 6), pick(0, 6), pick(0, 6)],
+        bias: r() < 0.7,
+        act: r() < 0.3 ? { min: -0.3, max: 0.4 } : undefined,
       });
       const { p } = c;
       if (p.OH <= 0 || p.OW <= 0) continue;
       ran++;
-      const x = randArray(r, p.N * p.C * p.H * p.W), w = randArray(r, p.M * (p.C / p.group) * p.KH * p.KW);
+      const x = randArray(r, p.N * p.C * p.H * p.W),
+        w = randArray(r, p.M * (p.C / p.group) * p.KH * p.KW);
       const bias = c.bias ? randArray(r, p.M) : null;
       const { ref, bound } = convRef(p, x, w, bias);
       for (const { label, backend, variant } of backendVariants) {
@@ -172,19 +226,25 @@ describe('conv2dF32 on 200 random geometries (every backend and variant)', () =>
 
 function gemmRef(g: GemmF32Args, cStrides: [number, number] | null): { ref: Float64Array; bound: Float64Array } {
   const { M, N, K } = g;
-  const lda = g.lda ?? (g.transA ? M : K), ldb = g.ldb ?? (g.transB ? K : N);
-  const alpha = g.alpha ?? 1, beta = g.beta ?? 1;
-  const lo = g.activation?.min ?? -Infinity, hi = g.activation?.max ?? Infinity;
-  const ref = new Float64Array(M * N), bound = new Float64Array(M * N);
+  const lda = g.lda ?? (g.transA ? M : K),
+    ldb = g.ldb ?? (g.transB ? K : N);
+  const alpha = g.alpha ?? 1,
+    beta = g.beta ?? 1;
+  const lo = g.activation?.min ?? -Infinity,
+    hi = g.activation?.max ?? Infinity;
+  const ref = new Float64Array(M * N),
+    bound = new Float64Array(M * N);
   for (let i = 0; i < M; i++)
     for (let j = 0; j < N; j++) {
-      let s = 0, a = 0;
+      let s = 0,
+        a = 0;
       for (let k = 0; k < K; k++) {
         const t = (g.transA ? g.a[k * lda + i]! : g.a[i * lda + k]!) * (g.transB ? g.b[j * ldb + k]! : g.b[k * ldb + j]!);
         s += t;
         a += Math.abs(t);
       }
-      let v = alpha * s, av = Math.abs(alpha) * a;
+      let v = alpha * s,
+        av = Math.abs(alpha) * a;
       if (cStrides && g.c) {
         const cv = beta * g.c[i * cStrides[0] + j * cStrides[1]]!;
         v += cv;
@@ -196,14 +256,36 @@ function gemmRef(g: GemmF32Args, cStrides: [number, number] | null): { ref: Floa
   return { ref, bound };
 }
 
-interface GemmCase { label: string; M: number; N: number; K: number; transA?: boolean; transB?: boolean; alpha?: number; beta?: number; c?: 'none' | 'scalar' | 'row' | 'col' | 'full'; pad?: number; act?: { min: number; max: number } }
+interface GemmCase {
+  label: string;
+  M: number;
+  N: number;
+  K: number;
+  transA?: boolean;
+  transB?: boolean;
+  alpha?: number;
+  beta?: number;
+  c?: 'none' | 'scalar' | 'row' | 'col' | 'full';
+  pad?: number;
+  act?: { min: number; max: number };
+}
 
 const gemmCases: GemmCase[] = [
-  ...AWKWARD.map((s): GemmCase => ({ label: `M=${s}`, M: s, N: (s * 5) % 19 + 1, K: (s * 11) % 37 + 1, c: 'row' })),
-  ...AWKWARD.map((s): GemmCase => ({ label: `N=${s}`, M: (s * 3) % 13 + 1, N: s, K: 17, transB: s % 2 === 0, c: 'none' })),
+  ...AWKWARD.map((s): GemmCase => ({ label: `M=${s}`, M: s, N: ((s * 5) % 19) + 1, K: ((s * 11) % 37) + 1, c: 'row' })),
+  ...AWKWARD.map((s): GemmCase => ({ label: `N=${s}`, M: ((s * 3) % 13) + 1, N: s, K: 17, transB: s % 2 === 0, c: 'none' })),
   ...AWKWARD.map((s): GemmCase => ({ label: `K=${s}`, M: 7, N: 9, K: s, transA: s % 2 === 1, c: 'full' })),
   { label: 'blocks in k and n', M: 65, N: 700, K: 600, c: 'row' },
-  { label: 'transA and transB, alpha and beta, column C', M: 33, N: 31, K: 63, transA: true, transB: true, alpha: 0.75, beta: -1.5, c: 'col' },
+  {
+    label: 'transA and transB, alpha and beta, column C',
+    M: 33,
+    N: 31,
+    K: 63,
+    transA: true,
+    transB: true,
+    alpha: 0.75,
+    beta: -1.5,
+    c: 'col',
+  },
   { label: 'scalar C', M: 5, N: 6, K: 7, c: 'scalar', beta: 2 },
   { label: 'beta 0 ignores C', M: 5, N: 6, K: 7, c: 'full', beta: 0 },
   { label: 'padded leading dimensions', M: 9, N: 10, K: 11, pad: 3, c: 'full' },
@@ -216,21 +298,59 @@ const gemmCases: GemmCase[] = [
 
 function buildGemm(t: GemmCase, r: () => number): { args: GemmF32Args; cStrides: [number, number] | null; ldy: number } {
   const pad = t.pad ?? 0;
-  const rowsA = t.transA ? t.K : t.M, colsA = t.transA ? t.M : t.K;
-  const rowsB = t.transB ? t.N : t.K, colsB = t.transB ? t.K : t.N;
-  const lda = colsA + pad, ldb = colsB + pad, ldy = t.N + pad;
-  const a = randArray(r, Math.max(0, rowsA * lda)), b = randArray(r, Math.max(0, rowsB * ldb));
-  let c: Float32Array | null = null, cDims: number[] | undefined, cStrides: [number, number] | null = null;
+  const rowsA = t.transA ? t.K : t.M,
+    colsA = t.transA ? t.M : t.K;
+  const rowsB = t.transB ? t.N : t.K,
+    colsB = t.transB ? t.K : t.N;
+  const lda = colsA + pad,
+    ldb = colsB + pad,
+    ldy = t.N + pad;
+  const a = randArray(r, Math.max(0, rowsA * lda)),
+    b = randArray(r, Math.max(0, rowsB * ldb));
+  let c: Float32Array | null = null,
+    cDims: number[] | undefined,
+    cStrides: [number, number] | null = null;
   switch (t.c ?? 'none') {
-    case 'scalar': c = randArray(r, 1); cDims = []; cStrides = [0, 0]; break;
-    case 'row': c = randArray(r, t.N); cDims = [t.N]; cStrides = [0, 1]; break;
-    case 'col': c = randArray(r, t.M); cDims = [t.M, 1]; cStrides = [1, 0]; break;
-    case 'full': c = randArray(r, t.M * t.N); cDims = [t.M, t.N]; cStrides = [t.N, 1]; break;
-    default: break;
+    case 'scalar':
+      c = randArray(r, 1);
+      cDims = [];
+      cStrides = [0, 0];
+      break;
+    case 'row':
+      c = randArray(r, t.N);
+      cDims = [t.N];
+      cStrides = [0, 1];
+      break;
+    case 'col':
+      c = randArray(r, t.M);
+      cDims = [t.M, 1];
+      cStrides = [1, 0];
+      break;
+    case 'full':
+      c = randArray(r, t.M * t.N);
+      cDims = [t.M, t.N];
+      cStrides = [t.N, 1];
+      break;
+    default:
+      break;
   }
   const args: GemmF32Args = {
-    M: t.M, N: t.N, K: t.K, a, lda, b, ldb, y: new Float32Array(0), ldy, transA: t.transA, transB: t.transB,
-    alpha: t.alpha, beta: t.beta, c, cDims, activation: t.act,
+    M: t.M,
+    N: t.N,
+    K: t.K,
+    a,
+    lda,
+    b,
+    ldb,
+    y: new Float32Array(0),
+    ldy,
+    transA: t.transA,
+    transB: t.transB,
+    alpha: t.alpha,
+    beta: t.beta,
+    c,
+    cDims,
+    activation: t.act,
   };
   return { args, cStrides: (t.beta ?? 1) === 0 ? null : cStrides, ldy };
 }
@@ -257,8 +377,19 @@ describe('gemmF32 on every backend and variant matches the float64 reference wit
 
 // ---------------------------------------------------------------- pooling
 
-function poolParams(o: { planes: number; H: number; W: number; K: [number, number]; s: [number, number]; d?: [number, number]; pads: number[]; ceil?: boolean }): Pool3dParams {
-  const [KH, KW] = o.K, [SH, SW] = o.s, [DH, DW] = o.d ?? [1, 1];
+function poolParams(o: {
+  planes: number;
+  H: number;
+  W: number;
+  K: [number, number];
+  s: [number, number];
+  d?: [number, number];
+  pads: number[];
+  ceil?: boolean;
+}): Pool3dParams {
+  const [KH, KW] = o.K,
+    [SH, SW] = o.s,
+    [DH, DW] = o.d ?? [1, 1];
   const out = (n: number, k: number, s: number, d: number, pb: number, pe: number) => {
     const v = (n + pb + pe - ((k - 1) * d + 1)) / s;
     let r = (o.ceil ? Math.ceil(v) : Math.floor(v)) + 1;
@@ -267,19 +398,41 @@ function poolParams(o: { planes: number; H: number; W: number; K: [number, numbe
     return Math.max(0, r);
   };
   return {
-    planes: o.planes, D: 1, H: o.H, W: o.W, OD: 1, OH: out(o.H, KH, SH, DH, o.pads[0]!, o.pads[2]!), OW: out(o.W, KW, SW, DW, o.pads[1]!, o.pads[3]!),
-    KD: 1, KH, KW, SD: 1, SH, SW, DD: 1, DH, DW, padBegin: [0, o.pads[0]!, o.pads[1]!], padEnd: [0, o.pads[2]!, o.pads[3]!],
+    planes: o.planes,
+    D: 1,
+    H: o.H,
+    W: o.W,
+    OD: 1,
+    OH: out(o.H, KH, SH, DH, o.pads[0]!, o.pads[2]!),
+    OW: out(o.W, KW, SW, DW, o.pads[1]!, o.pads[3]!),
+    KD: 1,
+    KH,
+    KW,
+    SD: 1,
+    SH,
+    SW,
+    DD: 1,
+    DH,
+    DW,
+    padBegin: [0, o.pads[0]!, o.pads[1]!],
+    padEnd: [0, o.pads[2]!, o.pads[3]!],
   };
 }
 
 function poolRef(p: Pool3dParams, x: Float32Array, kind: 'max' | 'avg' | 'avgpad'): { ref: Float64Array; bound: Float64Array } {
-  const ref = new Float64Array(p.planes * p.OH * p.OW), bound = new Float64Array(ref.length);
-  const [, pt, pl] = p.padBegin, [, pb, pr] = p.padEnd;
+  const ref = new Float64Array(p.planes * p.OH * p.OW),
+    bound = new Float64Array(ref.length);
+  const [, pt, pl] = p.padBegin,
+    [, pb, pr] = p.padEnd;
   let o = 0;
   for (let q = 0; q < p.planes; q++)
     for (let oh = 0; oh < p.OH; oh++)
       for (let ow = 0; ow < p.OW; ow++, o++) {
-        let best = -Infinity, s = 0, a = 0, cnt = 0, padCnt = 0;
+        let best = -Infinity,
+          s = 0,
+          a = 0,
+          cnt = 0,
+          padCnt = 0;
         for (let kh = 0; kh < p.KH; kh++) {
           const ih = oh * p.SH - pt + kh * p.DH;
           for (let kw = 0; kw < p.KW; kw++) {
@@ -308,7 +461,14 @@ function poolRef(p: Pool3dParams, x: Float32Array, kind: 'max' | 'avg' | 'avgpad
 const poolCases: { label: string; p: Pool3dParams }[] = [
   ...AWKWARD.map((s) => ({
     label: `size ${s}`,
-    p: poolParams({ planes: 1 + (s % 3), H: s, W: ((s * 5) % 17) + 1, K: [1 + (s % 3), 1 + ((s + 1) % 3)], s: [1 + (s % 2), 1 + ((s + 1) % 3)], pads: [s % 2, 0, (s + 1) % 2, s % 3 === 0 ? 1 : 0] }),
+    p: poolParams({
+      planes: 1 + (s % 3),
+      H: s,
+      W: ((s * 5) % 17) + 1,
+      K: [1 + (s % 3), 1 + ((s + 1) % 3)],
+      s: [1 + (s % 2), 1 + ((s + 1) % 3)],
+      pads: [s % 2, 0, (s + 1) % 2, s % 3 === 0 ? 1 : 0],
+    }),
   })),
   { label: 'mnist 2x2 stride 2', p: poolParams({ planes: 8, H: 28, W: 28, K: [2, 2], s: [2, 2], pads: [0, 0, 0, 0] }) },
   { label: 'mnist 3x3 stride 3', p: poolParams({ planes: 16, H: 14, W: 14, K: [3, 3], s: [3, 3], pads: [0, 0, 0, 0] }) },
@@ -338,7 +498,26 @@ describe('maxPoolF32 / avgPoolF32 on every backend and variant', () => {
   }
 
   it('3-D pools run (the JS kernel on every backend)', () => {
-    const p: Pool3dParams = { planes: 2, D: 4, H: 5, W: 6, OD: 3, OH: 4, OW: 5, KD: 2, KH: 2, KW: 2, SD: 1, SH: 1, SW: 1, DD: 1, DH: 1, DW: 1, padBegin: [0, 0, 0], padEnd: [0, 0, 0] };
+    const p: Pool3dParams = {
+      planes: 2,
+      D: 4,
+      H: 5,
+      W: 6,
+      OD: 3,
+      OH: 4,
+      OW: 5,
+      KD: 2,
+      KH: 2,
+      KW: 2,
+      SD: 1,
+      SH: 1,
+      SW: 1,
+      DD: 1,
+      DH: 1,
+      DW: 1,
+      padBegin: [0, 0, 0],
+      padEnd: [0, 0, 0],
+    };
     const x = randArray(rng(9), 2 * 4 * 5 * 6);
     const want = new Float32Array(2 * 3 * 4 * 5);
     loadedBackends.find((b) => b.name === 'js')!.maxPoolF32(p, x, want);
@@ -356,8 +535,16 @@ describe('pools on 150 random geometries (every backend and variant)', () => {
     const pick = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
     let ran = 0;
     while (ran < 150) {
-      const p = poolParams({ planes: pick(1, 3), H: pick(1, 20), W: pick(1, 40), K: [pick(1, 4), pick(1, 4)], s: [pick(1, 4), pick(1, 4)], d: [pick(1, 2), pick(1, 2)],
-        pads: [pick(0, 3), pick(0, 3), pick(0, 3), pick(0, 3)], ceil: r() < 0.5 });
+      const p = poolParams({
+        planes: pick(1, 3),
+        H: pick(1, 20),
+        W: pick(1, 40),
+        K: [pick(1, 4), pick(1, 4)],
+        s: [pick(1, 4), pick(1, 4)],
+        d: [pick(1, 2), pick(1, 2)],
+        pads: [pick(0, 3), pick(0, 3), pick(0, 3), pick(0, 3)],
+        ceil: r() < 0.5,
+      });
       if (p.OH <= 0 || p.OW <= 0) continue;
       ran++;
       const x = randArray(r, p.planes * p.H * p.W);
@@ -398,8 +585,14 @@ describe('globalPoolF32, unaryF32 and binaryF32 on every backend and variant', (
   }
 
   const unary: [UnaryF32Op, Record<string, number> | undefined][] = [
-    ['relu', undefined], ['clip', { min: -0.5, max: 1.25 }], ['sigmoid', undefined], ['hardsigmoid', { alpha: 0.2, beta: 0.5 }],
-    ['hardsigmoid', { alpha: 1 / 6, beta: 0.5 }], ['hardswish', undefined], ['tanh', undefined], ['leakyrelu', { alpha: 0.1 }],
+    ['relu', undefined],
+    ['clip', { min: -0.5, max: 1.25 }],
+    ['sigmoid', undefined],
+    ['hardsigmoid', { alpha: 0.2, beta: 0.5 }],
+    ['hardsigmoid', { alpha: 1 / 6, beta: 0.5 }],
+    ['hardswish', undefined],
+    ['tanh', undefined],
+    ['leakyrelu', { alpha: 0.1 }],
   ];
   for (const [op, params] of unary) {
     it(`unary ${op} ${params ? JSON.stringify(params) : ''}`, () => {
@@ -419,7 +612,8 @@ describe('globalPoolF32, unaryF32 and binaryF32 on every backend and variant', (
           // round each float32 step (p0*x + p1 may cancel): a few ulps of the operands.
           for (let i = 0; i < n; i++) {
             const xi = Math.abs(x[i]!);
-            const scale = Math.abs(want[i]!) + (op === 'hardsigmoid' ? Math.abs(p0) * xi + Math.abs(p1) : op === 'hardswish' ? xi * (xi / 6 + 0.5) : 0);
+            const scale =
+              Math.abs(want[i]!) + (op === 'hardsigmoid' ? Math.abs(p0) * xi + Math.abs(p1) : op === 'hardswish' ? xi * (xi / 6 + 0.5) : 0);
             expect(Math.abs(y[i]! - want[i]!), `${label} ${op}(${x[i]})`).toBeLessThanOrEqual(4 * EPS * scale + 1e-37);
           }
           const inPlace = Float32Array.from(x);
@@ -431,12 +625,17 @@ describe('globalPoolF32, unaryF32 and binaryF32 on every backend and variant', (
   }
 
   const binaryShapes: [string, number, number, number][] = [
-    ['same shape', 37, 37, 1], ['scalar', 37, 1, 1], ['suffix', 36, 9, 1], ['per channel', 3 * 5 * 7, 5, 7], ['per channel, inner 1 row', 6 * 8, 6, 8],
+    ['same shape', 37, 37, 1],
+    ['scalar', 37, 1, 1],
+    ['suffix', 36, 9, 1],
+    ['per channel', 3 * 5 * 7, 5, 7],
+    ['per channel, inner 1 row', 6 * 8, 6, 8],
   ];
   for (const op of ['add', 'sub', 'mul', 'div'] as BinaryF32Op[]) {
     for (const [name, n, nb, inner] of binaryShapes) {
       it(`binary ${op} ${name}`, () => {
-        const a = randArray(rng(n + nb), n), b = randArray(rng(nb), nb);
+        const a = randArray(rng(n + nb), n),
+          b = randArray(rng(nb), nb);
         const id = { add: 0, sub: 1, mul: 2, div: 3 }[op];
         const want = Array.from(a, (v, i) => Math.fround(binaryRef(id, v, b[Math.floor(i / inner) % nb]!)));
         for (const { label, backend, variant } of backendVariants) {
@@ -467,11 +666,21 @@ describe('conv2dF32 and gemmF32 agree with onnxruntime-node (single-node models)
       const r = rng(4000 + t);
       const c = convCase('ort', { C: o.C, H: o.H, W: o.W, M: o.M, K: o.K, s: o.s, pads: o.pads, group: o.group });
       const { p } = c;
-      const x = randArray(r, p.C * p.H * p.W), w = randArray(r, p.M * (p.C / p.group) * p.KH * p.KW), b = randArray(r, p.M);
-      const model = singleNodeModel('Conv', [{ name: 'x', dtype: 'float', dims: [1, p.C, p.H, p.W] }],
-        [{ name: 'w', dtype: 'float', dims: [p.M, p.C / p.group, p.KH, p.KW], data: w }, { name: 'b', dtype: 'float', dims: [p.M], data: b }],
-        ['x', 'w', 'b'], [{ name: 'y', dtype: 'float', dims: [1, p.M, p.OH, p.OW] }],
-        { group: p.group, kernel_shape: [p.KH, p.KW], strides: [p.strideH, p.strideW], pads: o.pads }, 13);
+      const x = randArray(r, p.C * p.H * p.W),
+        w = randArray(r, p.M * (p.C / p.group) * p.KH * p.KW),
+        b = randArray(r, p.M);
+      const model = singleNodeModel(
+        'Conv',
+        [{ name: 'x', dtype: 'float', dims: [1, p.C, p.H, p.W] }],
+        [
+          { name: 'w', dtype: 'float', dims: [p.M, p.C / p.group, p.KH, p.KW], data: w },
+          { name: 'b', dtype: 'float', dims: [p.M], data: b },
+        ],
+        ['x', 'w', 'b'],
+        [{ name: 'y', dtype: 'float', dims: [1, p.M, p.OH, p.OW] }],
+        { group: p.group, kernel_shape: [p.KH, p.KW], strides: [p.strideH, p.strideW], pads: o.pads },
+        13,
+      );
       const sess = await ort.InferenceSession.create(model, { intraOpNumThreads: 1 });
       const theirs = (await sess.run({ x: new ort.Tensor('float32', x, [1, p.C, p.H, p.W]) })).y!.data as Float32Array;
       const { ref, bound } = convRef(p, x, w, b);
@@ -481,21 +690,39 @@ describe('conv2dF32 and gemmF32 agree with onnxruntime-node (single-node models)
       for (const { label, backend, variant } of backendVariants) {
         const y = new Float32Array(theirs.length);
         backend.conv2dF32(p, x, w, b, y, variant);
-        expectClose(y, Float64Array.from(theirs), bound.map((v) => 2 * v), label);
+        expectClose(
+          y,
+          Float64Array.from(theirs),
+          bound.map((v) => 2 * v),
+          label,
+        );
       }
     });
   }
 
   const gemmTrials = [
-    { M: 1, N: 10, K: 256, transB: false }, { M: 17, N: 33, K: 65, transB: true }, { M: 64, N: 64, K: 300, transB: false },
+    { M: 1, N: 10, K: 256, transB: false },
+    { M: 17, N: 33, K: 65, transB: true },
+    { M: 64, N: 64, K: 300, transB: false },
   ];
   for (const [t, o] of gemmTrials.entries()) {
     it(`Gemm ${o.M}x${o.N}x${o.K}${o.transB ? ' transB' : ''} with bias`, async () => {
       const r = rng(5000 + t);
-      const a = randArray(r, o.M * o.K), b = randArray(r, o.K * o.N), c = randArray(r, o.N);
-      const model = singleNodeModel('Gemm', [{ name: 'a', dtype: 'float', dims: [o.M, o.K] }],
-        [{ name: 'b', dtype: 'float', dims: o.transB ? [o.N, o.K] : [o.K, o.N], data: b }, { name: 'c', dtype: 'float', dims: [o.N], data: c }],
-        ['a', 'b', 'c'], [{ name: 'y', dtype: 'float', dims: [o.M, o.N] }], { transB: o.transB ? 1 : 0 }, 13);
+      const a = randArray(r, o.M * o.K),
+        b = randArray(r, o.K * o.N),
+        c = randArray(r, o.N);
+      const model = singleNodeModel(
+        'Gemm',
+        [{ name: 'a', dtype: 'float', dims: [o.M, o.K] }],
+        [
+          { name: 'b', dtype: 'float', dims: o.transB ? [o.N, o.K] : [o.K, o.N], data: b },
+          { name: 'c', dtype: 'float', dims: [o.N], data: c },
+        ],
+        ['a', 'b', 'c'],
+        [{ name: 'y', dtype: 'float', dims: [o.M, o.N] }],
+        { transB: o.transB ? 1 : 0 },
+        13,
+      );
       const sess = await ort.InferenceSession.create(model, { intraOpNumThreads: 1 });
       const theirs = (await sess.run({ a: new ort.Tensor('float32', a, [o.M, o.K]) })).y!.data as Float32Array;
       const args: GemmF32Args = { M: o.M, N: o.N, K: o.K, a, b, transB: o.transB, c, y: new Float32Array(0) };
@@ -503,7 +730,12 @@ describe('conv2dF32 and gemmF32 agree with onnxruntime-node (single-node models)
       for (const { label, backend, variant } of backendVariants) {
         const y = new Float32Array(o.M * o.N);
         backend.gemmF32({ ...args, y, variant });
-        expectClose(y, Float64Array.from(theirs), bound.map((v) => 2 * v), label);
+        expectClose(
+          y,
+          Float64Array.from(theirs),
+          bound.map((v) => 2 * v),
+          label,
+        );
       }
     });
   }
@@ -512,8 +744,28 @@ describe('conv2dF32 and gemmF32 agree with onnxruntime-node (single-node models)
 // ---------------------------------------------------------------- bad input
 
 describe('float32 kernels refuse bad input on every backend, naming the argument', () => {
-  const p: Conv2dF32Params = { N: 1, C: 4, H: 5, W: 5, M: 6, KH: 3, KW: 3, OH: 5, OW: 5, strideH: 1, strideW: 1, padTop: 1, padLeft: 1, dilationH: 1, dilationW: 1, group: 2 };
-  const x = new Float32Array(100), w = new Float32Array(6 * 2 * 9), bias = new Float32Array(6), y = new Float32Array(150);
+  const p: Conv2dF32Params = {
+    N: 1,
+    C: 4,
+    H: 5,
+    W: 5,
+    M: 6,
+    KH: 3,
+    KW: 3,
+    OH: 5,
+    OW: 5,
+    strideH: 1,
+    strideW: 1,
+    padTop: 1,
+    padLeft: 1,
+    dilationH: 1,
+    dilationW: 1,
+    group: 2,
+  };
+  const x = new Float32Array(100),
+    w = new Float32Array(6 * 2 * 9),
+    bias = new Float32Array(6),
+    y = new Float32Array(150);
   const convBad: [string, () => Parameters<Backend['conv2dF32']>, RegExp][] = [
     ['zero stride', () => [{ ...p, strideH: 0 }, x, w, bias, y], /stride_h must be/],
     ['negative pad', () => [{ ...p, padLeft: -1 }, x, w, bias, y], /pad_left must be/],
@@ -530,7 +782,15 @@ describe('float32 kernels refuse bad input on every backend, naming the argument
     ['y overlapping x', () => [p, y.subarray(0, 100), w, bias, y], /y overlaps x/],
     ['inverted activation', () => [{ ...p, activation: { min: 1, max: 0 } }, x, w, bias, y], /act_min must be <= act_max/],
   ];
-  const gemm = (o: Partial<GemmF32Args>): GemmF32Args => ({ M: 3, N: 4, K: 5, a: new Float32Array(15), b: new Float32Array(20), y: new Float32Array(12), ...o });
+  const gemm = (o: Partial<GemmF32Args>): GemmF32Args => ({
+    M: 3,
+    N: 4,
+    K: 5,
+    a: new Float32Array(15),
+    b: new Float32Array(20),
+    y: new Float32Array(12),
+    ...o,
+  });
   const gemmBad: [string, () => GemmF32Args, RegExp][] = [
     ['lda < K', () => gemm({ lda: 4 }), /lda must be >= K/],
     ['A too small', () => gemm({ a: new Float32Array(14) }), /buffer A is smaller/],
@@ -540,7 +800,14 @@ describe('float32 kernels refuse bad input on every backend, naming the argument
     ['ldy < N', () => gemm({ ldy: 3 }), /ldy must be >= N/],
     ['C not broadcastable', () => gemm({ c: new Float32Array(3), cDims: [3, 2] }), /C dims \[3,2\] do not broadcast/],
     ['C of ambiguous length', () => gemm({ c: new Float32Array(5) }), /give cDims/],
-    ['Y overlapping A', () => { const buf = new Float32Array(30); return gemm({ a: buf.subarray(0, 15), y: buf.subarray(10, 22) }); }, /Y overlaps A, B or C/],
+    [
+      'Y overlapping A',
+      () => {
+        const buf = new Float32Array(30);
+        return gemm({ a: buf.subarray(0, 15), y: buf.subarray(10, 22) });
+      },
+      /Y overlaps A, B or C/,
+    ],
     ['negative M', () => gemm({ M: -1 }), /M must be an integer/],
   ];
   const pool = poolParams({ planes: 2, H: 6, W: 6, K: [2, 2], s: [2, 2], pads: [0, 0, 0, 0] });
@@ -562,7 +829,11 @@ describe('float32 kernels refuse bad input on every backend, naming the argument
     for (const [name, args, re] of gemmBad) {
       it(`${b.name}: gemmF32 ${name}`, () => {
         expect(() => b.gemmF32(args())).toThrow(re);
-        try { b.gemmF32(args()); } catch (e) { expect((e as OnnxPtqError).code).toBe('KERNEL_ARGUMENT'); }
+        try {
+          b.gemmF32(args());
+        } catch (e) {
+          expect((e as OnnxPtqError).code).toBe('KERNEL_ARGUMENT');
+        }
       });
     }
     for (const [name, args, re] of poolBad) {
@@ -606,7 +877,8 @@ describe('native float32 conv and GEMM give the same bits for any thread count',
         native!.setThreads(t);
         const out: number[][] = [];
         for (const c of convs) {
-          const x = randArray(rng(1), c.p.N * c.p.C * c.p.H * c.p.W), w = randArray(rng(2), c.p.M * (c.p.C / c.p.group) * c.p.KH * c.p.KW);
+          const x = randArray(rng(1), c.p.N * c.p.C * c.p.H * c.p.W),
+            w = randArray(rng(2), c.p.M * (c.p.C / c.p.group) * c.p.KH * c.p.KW);
           const y = new Float32Array(c.p.N * c.p.M * c.p.OH * c.p.OW);
           native!.conv2dF32(c.p, x, w, null, y);
           out.push(Array.from(y));

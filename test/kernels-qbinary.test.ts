@@ -9,12 +9,52 @@ import { firstDiff, nativeAndWasm, rand8, rng, SIZES, targets } from './int8-ops
 
 const SHAPES: [number[], number[]][] = [
   ...SIZES.map((n) => [[n], [n]] as [number[], number[]]),
-  [[1, 3, 5, 7], [1, 3, 1, 1]], [[1, 3, 1, 1], [1, 3, 5, 7]], [[2, 5, 9, 9], [5, 1, 1]], [[4, 1, 33], [1, 7, 1]],
-  [[65], [1]], [[1], [33]], [[2, 17, 3], [17, 1]], [[1, 1], [1, 1]], [[3, 64, 2], [3, 1, 2]], [[0, 5], [1, 5]], [[7, 31], []],
+  [
+    [1, 3, 5, 7],
+    [1, 3, 1, 1],
+  ],
+  [
+    [1, 3, 1, 1],
+    [1, 3, 5, 7],
+  ],
+  [
+    [2, 5, 9, 9],
+    [5, 1, 1],
+  ],
+  [
+    [4, 1, 33],
+    [1, 7, 1],
+  ],
+  [[65], [1]],
+  [[1], [33]],
+  [
+    [2, 17, 3],
+    [17, 1],
+  ],
+  [
+    [1, 1],
+    [1, 1],
+  ],
+  [
+    [3, 64, 2],
+    [3, 1, 2],
+  ],
+  [
+    [0, 5],
+    [1, 5],
+  ],
+  [[7, 31], []],
 ];
-const ZPS = [[0, 0, 0], [255, 0, 128], [0, 255, 255], [17, 200, 3]];
+const ZPS = [
+  [0, 0, 0],
+  [255, 0, 128],
+  [0, 255, 255],
+  [17, 200, 3],
+];
 
-function pickScale(r: () => number): number { return 2 ** (r() * 8 - 8) * (1 + r()); }
+function pickScale(r: () => number): number {
+  return 2 ** (r() * 8 - 8) * (1 + r());
+}
 
 describe.each(targets)('%s', (_label, backend, variant) => {
   for (const signed of [false, true]) {
@@ -25,8 +65,11 @@ describe.each(targets)('%s', (_label, backend, variant) => {
           for (const z of ZPS) {
             const [za, zb, zc] = z.map((v) => (signed ? v - 128 : v));
             const ys = broadcastShape(as, bs);
-            const na = as.reduce((p, d) => p * d, 1), nb = bs.reduce((p, d) => p * d, 1), ny = ys.reduce((p, d) => p * d, 1);
-            const a = rand8(r, na, signed), b = rand8(r, nb, signed);
+            const na = as.reduce((p, d) => p * d, 1),
+              nb = bs.reduce((p, d) => p * d, 1),
+              ny = ys.reduce((p, d) => p * d, 1);
+            const a = rand8(r, na, signed),
+              b = rand8(r, nb, signed);
             const params = makeQAddParams(mode, pickScale(r), za, pickScale(r), zb, pickScale(r), { zeroPoint: zc, signed });
             const want = signed ? new Int8Array(ny) : new Uint8Array(ny);
             qaddRef({ a, aShape: as, b, bShape: bs, params, y: want });
@@ -43,7 +86,16 @@ describe.each(targets)('%s', (_label, backend, variant) => {
             const [za, zb, zc] = z.map((v) => (signed ? v - 128 : v));
             const ys = broadcastShape(as, bs);
             const ny = ys.reduce((p, d) => p * d, 1);
-            const a = rand8(r, as.reduce((p, d) => p * d, 1), signed), b = rand8(r, bs.reduce((p, d) => p * d, 1), signed);
+            const a = rand8(
+                r,
+                as.reduce((p, d) => p * d, 1),
+                signed,
+              ),
+              b = rand8(
+                r,
+                bs.reduce((p, d) => p * d, 1),
+                signed,
+              );
             const m = floatMultiplier(pickScale(r), pickScale(r), pickScale(r) * 64);
             const requant = makeRequant(mode, [m], { zeroPoint: zc, signed, min: signed ? -100 : 10 });
             const want = signed ? new Int8Array(ny) : new Uint8Array(ny);
@@ -60,9 +112,12 @@ describe.each(targets)('%s', (_label, backend, variant) => {
 
 describe('qadd arithmetic', () => {
   it('fixed-point Add tracks the real sum within one step', () => {
-    const sa = 0.05, sb = 0.02, sc = 0.07;
+    const sa = 0.05,
+      sb = 0.02,
+      sc = 0.07;
     const p = makeQAddParams('fixed-point', sa, 128, sb, 100, sc, { zeroPoint: 120, signed: false });
-    const a = new Uint8Array(256).map((_, i) => i), b = new Uint8Array(256).map((_, i) => 255 - i);
+    const a = new Uint8Array(256).map((_, i) => i),
+      b = new Uint8Array(256).map((_, i) => 255 - i);
     const y = new Uint8Array(256);
     qaddRef({ a, aShape: [256], b, bShape: [256], params: p, y });
     for (let i = 0; i < 256; i++) {
@@ -81,15 +136,50 @@ describe.each(nativeAndWasm.map((b) => [b.name, b] as const))('%s bad input', (_
     ['unbroadcastable', () => backend.qadd({ a: u(6), aShape: [2, 3], b: u(4), bShape: [4], params: p, y: u(6) }), /broadcastable/],
     ['short A', () => backend.qadd({ a: u(5), aShape: [2, 3], b: u(3), bShape: [3], params: p, y: u(6) }), /buffer A/],
     ['short Y', () => backend.qadd({ a: u(6), aShape: [2, 3], b: u(3), bShape: [3], params: p, y: u(5) }), /buffer Y/],
-    ['mixed types', () => backend.qadd({ a: u(6), aShape: [6], b: new Int8Array(6), bShape: [6], params: p, y: u(6) }), /Uint8Array or all Int8Array/],
-    ['bad left shift', () => backend.qadd({ a: u(6), aShape: [6], b: u(6), bShape: [6], params: { ...p, leftShift: 30 }, y: u(6) }), /left_shift/],
-    ['bad zero point', () => backend.qadd({ a: u(6), aShape: [6], b: u(6), bShape: [6], params: { ...p, aZeroPoint: -1 }, y: u(6) }), /a_zero_point/],
+    [
+      'mixed types',
+      () => backend.qadd({ a: u(6), aShape: [6], b: new Int8Array(6), bShape: [6], params: p, y: u(6) }),
+      /Uint8Array or all Int8Array/,
+    ],
+    [
+      'bad left shift',
+      () => backend.qadd({ a: u(6), aShape: [6], b: u(6), bShape: [6], params: { ...p, leftShift: 30 }, y: u(6) }),
+      /left_shift/,
+    ],
+    [
+      'bad zero point',
+      () => backend.qadd({ a: u(6), aShape: [6], b: u(6), bShape: [6], params: { ...p, aZeroPoint: -1 }, y: u(6) }),
+      /a_zero_point/,
+    ],
     ['rank 9', () => backend.qadd({ a: u(1), aShape: [1, 1, 1, 1, 1, 1, 1, 1, 1], b: u(1), bShape: [1], params: p, y: u(1) }), /rank/],
-    ['qmul per-channel rq', () => backend.qmul({ a: u(2), aShape: [2], aZeroPoint: 0, b: u(2), bShape: [2], bZeroPoint: 0, requant: makeRequant('float', [1, 2], { zeroPoint: 0, signed: false }), y: u(2) }), /count/],
-    ['qmul zero point', () => backend.qmul({ a: u(2), aShape: [2], aZeroPoint: 300, b: u(2), bShape: [2], bZeroPoint: 0, requant: rq, y: u(2) }), /ZeroPoint|zero_point/],
+    [
+      'qmul per-channel rq',
+      () =>
+        backend.qmul({
+          a: u(2),
+          aShape: [2],
+          aZeroPoint: 0,
+          b: u(2),
+          bShape: [2],
+          bZeroPoint: 0,
+          requant: makeRequant('float', [1, 2], { zeroPoint: 0, signed: false }),
+          y: u(2),
+        }),
+      /count/,
+    ],
+    [
+      'qmul zero point',
+      () => backend.qmul({ a: u(2), aShape: [2], aZeroPoint: 300, b: u(2), bShape: [2], bZeroPoint: 0, requant: rq, y: u(2) }),
+      /ZeroPoint|zero_point/,
+    ],
   ];
   it.each(cases)('%s', (_c, f, re) => {
     expect(f).toThrow(OnnxPtqError);
-    try { f(); } catch (e) { expect((e as OnnxPtqError).code).toBe('KERNEL_ARGUMENT'); expect((e as Error).message).toMatch(re); }
+    try {
+      f();
+    } catch (e) {
+      expect((e as OnnxPtqError).code).toBe('KERNEL_ARGUMENT');
+      expect((e as Error).message).toMatch(re);
+    }
   });
 });

@@ -11,13 +11,22 @@ describe.each(targets)('%s', (_label, backend, variant) => {
     for (const mode of REQUANT_MODES) {
       it(`concat ${signed ? 'int8' : 'uint8'} ${mode}`, () => {
         const r = rng(13 + mode.length);
-        for (const [outer, inner] of [[1, 1], [2, 17], [3, 33], [1, 3136], [4, 65]]) {
+        for (const [outer, inner] of [
+          [1, 1],
+          [2, 17],
+          [3, 33],
+          [1, 3136],
+          [4, 65],
+        ]) {
           for (const dims of [[1], [3, 5], [2, 0, 7, 1]]) {
             const inputs = dims.map((d) => rand8(r, outer * d * inner, signed));
             const zeroPoints = dims.map(() => Math.floor(r() * 256) - (signed ? 128 : 0));
-            const requant = dims.map((_, i) => (i % 2 === 1 ? null : makeRequant(mode, [0.25 + 2 * r()], { zeroPoint: signed ? 3 : 120, signed })));
+            const requant = dims.map((_, i) =>
+              i % 2 === 1 ? null : makeRequant(mode, [0.25 + 2 * r()], { zeroPoint: signed ? 3 : 120, signed }),
+            );
             const n = outer * dims.reduce((s, d) => s + d, 0) * inner;
-            const want = signed ? new Int8Array(n) : new Uint8Array(n), got = signed ? new Int8Array(n) : new Uint8Array(n);
+            const want = signed ? new Int8Array(n) : new Uint8Array(n),
+              got = signed ? new Int8Array(n) : new Uint8Array(n);
             const args = { inputs, axisDims: dims, zeroPoints, requant, outer, inner };
             concatRef({ ...args, y: want });
             backend.concat({ ...args, y: got, variant });
@@ -29,12 +38,27 @@ describe.each(targets)('%s', (_label, backend, variant) => {
   }
   it('resizeNearest: integer factors, fractional scales, every mode', () => {
     const r = rng(21);
-    const modes = [['half_pixel', 'round_prefer_floor'], ['asymmetric', 'floor'], ['align_corners', 'round_prefer_ceil'], ['pytorch_half_pixel', 'ceil']] as const;
-    for (const [inH, inW, outH, outW] of [[1, 1, 2, 2], [7, 16, 14, 32], [5, 33, 10, 66], [3, 17, 9, 51], [8, 64, 5, 40], [4, 31, 7, 93], ...SIZES.map((s) => [s, s, 2 * s, 2 * s])]) {
+    const modes = [
+      ['half_pixel', 'round_prefer_floor'],
+      ['asymmetric', 'floor'],
+      ['align_corners', 'round_prefer_ceil'],
+      ['pytorch_half_pixel', 'ceil'],
+    ] as const;
+    for (const [inH, inW, outH, outW] of [
+      [1, 1, 2, 2],
+      [7, 16, 14, 32],
+      [5, 33, 10, 66],
+      [3, 17, 9, 51],
+      [8, 64, 5, 40],
+      [4, 31, 7, 93],
+      ...SIZES.map((s) => [s, s, 2 * s, 2 * s]),
+    ]) {
       for (const [cm, nm] of modes) {
-        const yIndex = resizeNearestIndex(inH, outH, cm, nm), xIndex = resizeNearestIndex(inW, outW, cm, nm);
+        const yIndex = resizeNearestIndex(inH, outH, cm, nm),
+          xIndex = resizeNearestIndex(inW, outW, cm, nm);
         for (const signed of [false, true]) {
-          const nc = 3, x = rand8(r, nc * inH * inW, signed);
+          const nc = 3,
+            x = rand8(r, nc * inH * inW, signed);
           const want = signed ? new Int8Array(nc * outH * outW) : new Uint8Array(nc * outH * outW);
           const got = signed ? new Int8Array(want.length) : new Uint8Array(want.length);
           const args = { x, nc, inH, inW, outH, outW, yIndex, xIndex };
@@ -63,17 +87,65 @@ describe.each(nativeAndWasm.map((b) => [b.name, b] as const))('%s bad input', (_
   const rq = makeRequant('fixed-point', [1], { zeroPoint: 0, signed: false });
   const ri = (...v: number[]) => Int32Array.from(v);
   const cases: [string, () => void, RegExp][] = [
-    ['concat short input', () => backend.concat({ inputs: [u(3), u(4)], axisDims: [2, 2], zeroPoints: [0, 0], requant: [null, rq], outer: 1, inner: 2, y: u(8) }), /input buffer/],
-    ['concat short y', () => backend.concat({ inputs: [u(4), u(4)], axisDims: [2, 2], zeroPoints: [0, 0], requant: [null, rq], outer: 1, inner: 2, y: u(7) }), /buffer Y/],
-    ['concat mixed types', () => backend.concat({ inputs: [u(4), new Int8Array(4)], axisDims: [2, 2], zeroPoints: [0, 0], requant: [null, null], outer: 1, inner: 2, y: u(8) }), /same 8-bit type/],
-    ['concat lengths', () => backend.concat({ inputs: [u(4)], axisDims: [2, 2], zeroPoints: [0], requant: [null], outer: 1, inner: 2, y: u(8) }), /same length/],
-    ['concat zero point', () => backend.concat({ inputs: [u(4)], axisDims: [2], zeroPoints: [300], requant: [rq], outer: 1, inner: 2, y: u(4) }), /zeroPoints|zero_points/],
-    ['resize index out of range', () => backend.resizeNearest({ x: u(4), nc: 1, inH: 2, inW: 2, outH: 2, outW: 2, yIndex: ri(0, 2), xIndex: ri(0, 1), y: u(4) }), /y_index/],
-    ['resize index count', () => backend.resizeNearest({ x: u(4), nc: 1, inH: 2, inW: 2, outH: 2, outW: 2, yIndex: ri(0, 1), xIndex: ri(0), y: u(4) }), /x_index/],
-    ['resize short y', () => backend.resizeNearest({ x: u(4), nc: 1, inH: 2, inW: 2, outH: 2, outW: 2, yIndex: ri(0, 1), xIndex: ri(0, 1), y: u(3) }), /buffer Y/],
+    [
+      'concat short input',
+      () =>
+        backend.concat({ inputs: [u(3), u(4)], axisDims: [2, 2], zeroPoints: [0, 0], requant: [null, rq], outer: 1, inner: 2, y: u(8) }),
+      /input buffer/,
+    ],
+    [
+      'concat short y',
+      () =>
+        backend.concat({ inputs: [u(4), u(4)], axisDims: [2, 2], zeroPoints: [0, 0], requant: [null, rq], outer: 1, inner: 2, y: u(7) }),
+      /buffer Y/,
+    ],
+    [
+      'concat mixed types',
+      () =>
+        backend.concat({
+          inputs: [u(4), new Int8Array(4)],
+          axisDims: [2, 2],
+          zeroPoints: [0, 0],
+          requant: [null, null],
+          outer: 1,
+          inner: 2,
+          y: u(8),
+        }),
+      /same 8-bit type/,
+    ],
+    [
+      'concat lengths',
+      () => backend.concat({ inputs: [u(4)], axisDims: [2, 2], zeroPoints: [0], requant: [null], outer: 1, inner: 2, y: u(8) }),
+      /same length/,
+    ],
+    [
+      'concat zero point',
+      () => backend.concat({ inputs: [u(4)], axisDims: [2], zeroPoints: [300], requant: [rq], outer: 1, inner: 2, y: u(4) }),
+      /zeroPoints|zero_points/,
+    ],
+    [
+      'resize index out of range',
+      () => backend.resizeNearest({ x: u(4), nc: 1, inH: 2, inW: 2, outH: 2, outW: 2, yIndex: ri(0, 2), xIndex: ri(0, 1), y: u(4) }),
+      /y_index/,
+    ],
+    [
+      'resize index count',
+      () => backend.resizeNearest({ x: u(4), nc: 1, inH: 2, inW: 2, outH: 2, outW: 2, yIndex: ri(0, 1), xIndex: ri(0), y: u(4) }),
+      /x_index/,
+    ],
+    [
+      'resize short y',
+      () => backend.resizeNearest({ x: u(4), nc: 1, inH: 2, inW: 2, outH: 2, outW: 2, yIndex: ri(0, 1), xIndex: ri(0, 1), y: u(3) }),
+      /buffer Y/,
+    ],
   ];
   it.each(cases)('%s', (_c, f, re) => {
     expect(f).toThrow(OnnxPtqError);
-    try { f(); } catch (e) { expect((e as OnnxPtqError).code).toBe('KERNEL_ARGUMENT'); expect((e as Error).message).toMatch(re); }
+    try {
+      f();
+    } catch (e) {
+      expect((e as OnnxPtqError).code).toBe('KERNEL_ARGUMENT');
+      expect((e as Error).message).toMatch(re);
+    }
   });
 });

@@ -27,7 +27,10 @@ describe.each(targets)('%s', (_label, backend, variant) => {
     it(`maxPool ${t}`, () => {
       const r = rng(3);
       for (const [h, w, geom] of GEOMS) {
-        for (const [n, c] of [[1, 3], [2, 1]]) {
+        for (const [n, c] of [
+          [1, 3],
+          [2, 1],
+        ]) {
           const g = { n, c, h, w, ...geom };
           const [oh, ow] = poolOutputShape(g);
           const x = rand8(r, n * c * h * w, signed);
@@ -44,7 +47,11 @@ describe.each(targets)('%s', (_label, backend, variant) => {
         const r = rng(4 + mode.length);
         for (const [h, w, geom] of GEOMS) {
           for (const cip of [false, true]) {
-            for (const [zx, m] of [[signed ? -128 : 0, 1], [signed ? 127 : 255, 0.37], [signed ? 3 : 131, 2.5]] as const) {
+            for (const [zx, m] of [
+              [signed ? -128 : 0, 1],
+              [signed ? 127 : 255, 0.37],
+              [signed ? 3 : 131, 2.5],
+            ] as const) {
               const g = { n: 1, c: 3, h, w, ...geom, countIncludePad: cip };
               const [oh, ow] = poolOutputShape(g);
               const x = rand8(r, 3 * h * w, signed);
@@ -85,13 +92,19 @@ describe.each(targets)('%s', (_label, backend, variant) => {
 
 describe('pooling definitions', () => {
   it('rounds averages half away from zero', () => {
-    expect([roundingAverage(5, 2), roundingAverage(-5, 2), roundingAverage(4, 3), roundingAverage(-4, 3), roundingAverage(7, 0)]).toEqual([3, -3, 1, -1, 0]);
+    expect([roundingAverage(5, 2), roundingAverage(-5, 2), roundingAverage(4, 3), roundingAverage(-4, 3), roundingAverage(7, 0)]).toEqual([
+      3, -3, 1, -1, 0,
+    ]);
   });
   it('ceil_mode drops windows that start in the end padding', () => {
     expect(poolOutputShape({ n: 1, c: 1, h: 6, w: 5, kernel: [2, 2], strides: [2, 2], ceilMode: true })).toEqual([3, 3]);
-    expect(poolOutputShape({ n: 1, c: 1, h: 4, w: 4, kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceilMode: true })).toEqual([3, 3]);
+    expect(poolOutputShape({ n: 1, c: 1, h: 4, w: 4, kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceilMode: true })).toEqual([
+      3, 3,
+    ]);
     // ceil((4 + 1 - 2) / 2) + 1 = 3, but the third window would start at 4, in the end padding.
-    expect(poolOutputShape({ n: 1, c: 1, h: 4, w: 4, kernel: [2, 2], strides: [2, 2], pads: [0, 0, 1, 1], ceilMode: true })).toEqual([2, 2]);
+    expect(poolOutputShape({ n: 1, c: 1, h: 4, w: 4, kernel: [2, 2], strides: [2, 2], pads: [0, 0, 1, 1], ceilMode: true })).toEqual([
+      2, 2,
+    ]);
   });
   it('max pool of a window entirely in padding is the type minimum', () => {
     const y = new Int8Array(9);
@@ -117,6 +130,11 @@ describe.each(nativeAndWasm.map((b) => [b.name, b] as const))('%s bad input', (_
   ];
   it.each(cases)('%s', (_c, f, re) => {
     expect(f).toThrow(OnnxPtqError);
-    try { f(); } catch (e) { expect((e as OnnxPtqError).code).toBe('KERNEL_ARGUMENT'); expect((e as Error).message).toMatch(re); }
+    try {
+      f();
+    } catch (e) {
+      expect((e as OnnxPtqError).code).toBe('KERNEL_ARGUMENT');
+      expect((e as Error).message).toMatch(re);
+    }
   });
 });

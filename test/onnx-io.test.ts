@@ -107,7 +107,11 @@ describe('save and load', () => {
     const dir = tmp();
     for (const location of ['../secret.bin', '/etc/passwd', 'a/../../x.bin']) {
       const bytes = modelBytesWithInitializer({
-        name: 'W', dims: [1], data_type: 1, data_location: 1, external_data: [{ key: 'location', value: location }],
+        name: 'W',
+        dims: [1],
+        data_type: 1,
+        data_location: 1,
+        external_data: [{ key: 'location', value: location }],
       });
       writeFileSync(join(dir, 'm.onnx'), bytes);
       expectCode(() => loadModel(join(dir, 'm.onnx')), 'INVALID_MODEL', /escapes the model directory/);
@@ -115,13 +119,18 @@ describe('save and load', () => {
   });
 
   it('refuses external data reached through a symbolic link that points outside the model directory', () => {
-    const outside = tmp(), dir = tmp();
+    const outside = tmp(),
+      dir = tmp();
     writeFileSync(join(outside, 'secret.bin'), Float32Array.from([42, 43, 44, 45]));
     symlinkSync(join(outside, 'secret.bin'), join(dir, 'w.bin')); // a file link
     symlinkSync(outside, join(dir, 'sub')); // a directory link
     for (const location of ['w.bin', 'sub/secret.bin']) {
       const bytes = modelBytesWithInitializer({
-        name: 'W', dims: [4], data_type: 1, data_location: 1, external_data: [{ key: 'location', value: location }],
+        name: 'W',
+        dims: [4],
+        data_type: 1,
+        data_location: 1,
+        external_data: [{ key: 'location', value: location }],
       });
       writeFileSync(join(dir, 'm.onnx'), bytes);
       expectCode(() => loadModel(join(dir, 'm.onnx')), 'INVALID_MODEL', /outside the model directory/);
@@ -129,14 +138,28 @@ describe('save and load', () => {
     // A link that stays inside the folder is followed, and a FIFO is refused rather than opened.
     writeFileSync(join(dir, 'real.bin'), Float32Array.from([1, 2, 3, 4]));
     symlinkSync('real.bin', join(dir, 'inside.bin'));
-    writeFileSync(join(dir, 'm.onnx'), modelBytesWithInitializer({
-      name: 'W', dims: [4], data_type: 1, data_location: 1, external_data: [{ key: 'location', value: 'inside.bin' }],
-    }));
+    writeFileSync(
+      join(dir, 'm.onnx'),
+      modelBytesWithInitializer({
+        name: 'W',
+        dims: [4],
+        data_type: 1,
+        data_location: 1,
+        external_data: [{ key: 'location', value: 'inside.bin' }],
+      }),
+    );
     expect(Array.from(loadModel(join(dir, 'm.onnx')).graph.initializers.get('W')!.data as Float32Array)).toEqual([1, 2, 3, 4]);
     execFileSync('mkfifo', [join(dir, 'fifo.bin')]);
-    writeFileSync(join(dir, 'm.onnx'), modelBytesWithInitializer({
-      name: 'W', dims: [4], data_type: 1, data_location: 1, external_data: [{ key: 'location', value: 'fifo.bin' }],
-    }));
+    writeFileSync(
+      join(dir, 'm.onnx'),
+      modelBytesWithInitializer({
+        name: 'W',
+        dims: [4],
+        data_type: 1,
+        data_location: 1,
+        external_data: [{ key: 'location', value: 'fifo.bin' }],
+      }),
+    );
     expectCode(() => loadModel(join(dir, 'm.onnx')), 'INVALID_MODEL', /not a regular file/);
   });
 
@@ -144,7 +167,11 @@ describe('save and load', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'w.bin'), new Uint8Array(8));
     const bytes = modelBytesWithInitializer({
-      name: 'W', dims: [4], data_type: 1, data_location: 1, external_data: [{ key: 'location', value: 'w.bin' }],
+      name: 'W',
+      dims: [4],
+      data_type: 1,
+      data_location: 1,
+      external_data: [{ key: 'location', value: 'w.bin' }],
     });
     writeFileSync(join(dir, 'm.onnx'), bytes);
     expectCode(() => loadModel(join(dir, 'm.onnx')), 'INVALID_MODEL', /runs past the end/);
@@ -168,18 +195,23 @@ function modelBytesWithInitializer(tp: Record<string, unknown>): Uint8Array {
 }
 
 describe('tensor data forms', () => {
-  const decode = (o: Record<string, unknown>) => tensorFromProto(TensorProto.toObject(TensorProto.decode(TensorProto.encode(TensorProto.fromObject(o)).finish())) as never);
+  const decode = (o: Record<string, unknown>) =>
+    tensorFromProto(TensorProto.toObject(TensorProto.decode(TensorProto.encode(TensorProto.fromObject(o)).finish())) as never);
   it('reads typed fields for every supported type', () => {
     expect(decode({ dims: [2], data_type: 1, float_data: [1.5, -2] }).data).toEqual(Float32Array.of(1.5, -2));
     expect(decode({ dims: [3], data_type: 3, int32_data: [-128, 0, 127] }).data).toEqual(Int8Array.of(-128, 0, 127));
     expect(decode({ dims: [2], data_type: 2, int32_data: [0, 255] }).data).toEqual(Uint8Array.of(0, 255));
     expect(decode({ dims: [2], data_type: 6, int32_data: [-7, 2147483647] }).data).toEqual(Int32Array.of(-7, 2147483647));
-    expect(decode({ dims: [2], data_type: 7, int64_data: ['-9223372036854775808', '42'] }).data).toEqual(BigInt64Array.of(-(2n ** 63n), 42n));
+    expect(decode({ dims: [2], data_type: 7, int64_data: ['-9223372036854775808', '42'] }).data).toEqual(
+      BigInt64Array.of(-(2n ** 63n), 42n),
+    );
     expect(decode({ dims: [1], data_type: 13, uint64_data: ['18446744073709551615'] }).data).toEqual(BigUint64Array.of(2n ** 64n - 1n));
     expect(decode({ dims: [2], data_type: 11, double_data: [0.1, 1e300] }).data).toEqual(Float64Array.of(0.1, 1e300));
     expect(decode({ dims: [2], data_type: 9, int32_data: [1, 0] }).dtype).toBe('bool');
     expect(decode({ dims: [2], data_type: 8, string_data: [Buffer.from('a'), Buffer.from('bé')] }).data).toEqual(['a', 'bé']);
-    expect(decode({ dims: [2, 1], data_type: 1, raw_data: new Uint8Array(Float32Array.of(3, 4).buffer) }).data).toEqual(Float32Array.of(3, 4));
+    expect(decode({ dims: [2, 1], data_type: 1, raw_data: new Uint8Array(Float32Array.of(3, 4).buffer) }).data).toEqual(
+      Float32Array.of(3, 4),
+    );
     expect(decode({ dims: [], data_type: 7, raw_data: new Uint8Array(BigInt64Array.of(-3n).buffer) }).data).toEqual(BigInt64Array.of(-3n));
   });
 });
@@ -194,7 +226,8 @@ describe('bad model files', () => {
     expectCode(() => loadModel(join(dir, 'nope.onnx')), 'IO_ERROR', /nope.onnx/);
     expectCode(() => loadModel(new Uint8Array([8, 7])), 'INVALID_MODEL'); // ir_version only, no graph
     const full = modelToBytes(tinyModel());
-    for (const cut of [1, 5, Math.floor(full.length / 2), full.length - 3]) expectCode(() => loadModel(full.subarray(0, cut)), 'INVALID_MODEL');
+    for (const cut of [1, 5, Math.floor(full.length / 2), full.length - 3])
+      expectCode(() => loadModel(full.subarray(0, cut)), 'INVALID_MODEL');
   });
 
   const mnist = fixture('models', 'mnist-8', 'model.onnx');
@@ -207,9 +240,21 @@ describe('bad model files', () => {
 
   it('declared size vs data mismatch names the tensor', () => {
     const raw = new Uint8Array(Float32Array.of(1, 2).buffer);
-    expectCode(() => loadModel(modelBytesWithInitializer({ name: 'W', dims: [3], data_type: 1, raw_data: raw })), 'INVALID_MODEL', /tensor 'W' declares 3 float32 elements \(12 bytes\) but its data holds 8 bytes/);
-    expectCode(() => loadModel(modelBytesWithInitializer({ name: 'K', dims: [4], data_type: 1, float_data: [1] })), 'INVALID_MODEL', /tensor 'K' declares 4/);
-    expectCode(() => loadModel(modelBytesWithInitializer({ name: 'N', dims: [-1], data_type: 1, float_data: [1] })), 'INVALID_MODEL', /invalid dims/);
+    expectCode(
+      () => loadModel(modelBytesWithInitializer({ name: 'W', dims: [3], data_type: 1, raw_data: raw })),
+      'INVALID_MODEL',
+      /tensor 'W' declares 3 float32 elements \(12 bytes\) but its data holds 8 bytes/,
+    );
+    expectCode(
+      () => loadModel(modelBytesWithInitializer({ name: 'K', dims: [4], data_type: 1, float_data: [1] })),
+      'INVALID_MODEL',
+      /tensor 'K' declares 4/,
+    );
+    expectCode(
+      () => loadModel(modelBytesWithInitializer({ name: 'N', dims: [-1], data_type: 1, float_data: [1] })),
+      'INVALID_MODEL',
+      /invalid dims/,
+    );
   });
 
   it('huge declared sizes are refused before allocation', () => {
@@ -224,7 +269,11 @@ describe('bad model files', () => {
   });
 
   it('unsupported element types are named', () => {
-    expectCode(() => loadModel(modelBytesWithInitializer({ name: 'B', dims: [1], data_type: 16, raw_data: new Uint8Array(2) })), 'UNSUPPORTED_OP', /tensor 'B' has data type BFLOAT16/);
+    expectCode(
+      () => loadModel(modelBytesWithInitializer({ name: 'B', dims: [1], data_type: 16, raw_data: new Uint8Array(2) })),
+      'UNSUPPORTED_OP',
+      /tensor 'B' has data type BFLOAT16/,
+    );
   });
 
   it('save leaves no file behind when it fails', () => {

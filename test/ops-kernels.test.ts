@@ -34,11 +34,12 @@ describe('gemm', () => {
     const C = new Float32Array(M * N);
     matmulF32(M, N, K, A, 0, B, 0, C, 0);
     const ref = new Float32Array(M * N);
-    for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
-      let s = 0;
-      for (let k = 0; k < K; k++) s += A[m * K + k]! * B[k * N + n]!;
-      ref[m * N + n] = s;
-    }
+    for (let m = 0; m < M; m++)
+      for (let n = 0; n < N; n++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += A[m * K + k]! * B[k * N + n]!;
+        ref[m * N + n] = s;
+      }
     expect(maxDiff(C, ref)).toBeLessThan(1e-5);
     // B given transposed (N x K), alpha/beta, and a per-row bias
     const Bt = new Float32Array(N * K);
@@ -56,19 +57,23 @@ function naiveConv(p: Conv2dParams, x: Float32Array, w: Float32Array, b: Float32
   const y = new Float32Array(p.N * p.M * p.OH * p.OW);
   const Cg = p.C / p.group;
   const Mg = p.M / p.group;
-  for (let n = 0; n < p.N; n++) for (let m = 0; m < p.M; m++) {
-    const g = Math.floor(m / Mg);
-    for (let oh = 0; oh < p.OH; oh++) for (let ow = 0; ow < p.OW; ow++) {
-      let s = b ? b[m]! : 0;
-      for (let c = 0; c < Cg; c++) for (let kh = 0; kh < p.KH; kh++) for (let kw = 0; kw < p.KW; kw++) {
-        const ih = oh * p.strideH - p.padTop + kh * p.dilationH;
-        const iw = ow * p.strideW - p.padLeft + kw * p.dilationW;
-        if (ih < 0 || ih >= p.H || iw < 0 || iw >= p.W) continue;
-        s += x[((n * p.C + g * Cg + c) * p.H + ih) * p.W + iw]! * w[((m * Cg + c) * p.KH + kh) * p.KW + kw]!;
-      }
-      y[((n * p.M + m) * p.OH + oh) * p.OW + ow] = s;
+  for (let n = 0; n < p.N; n++)
+    for (let m = 0; m < p.M; m++) {
+      const g = Math.floor(m / Mg);
+      for (let oh = 0; oh < p.OH; oh++)
+        for (let ow = 0; ow < p.OW; ow++) {
+          let s = b ? b[m]! : 0;
+          for (let c = 0; c < Cg; c++)
+            for (let kh = 0; kh < p.KH; kh++)
+              for (let kw = 0; kw < p.KW; kw++) {
+                const ih = oh * p.strideH - p.padTop + kh * p.dilationH;
+                const iw = ow * p.strideW - p.padLeft + kw * p.dilationW;
+                if (ih < 0 || ih >= p.H || iw < 0 || iw >= p.W) continue;
+                s += x[((n * p.C + g * Cg + c) * p.H + ih) * p.W + iw]! * w[((m * Cg + c) * p.KH + kh) * p.KW + kw]!;
+              }
+          y[((n * p.M + m) * p.OH + oh) * p.OW + ow] = s;
+        }
     }
-  }
   return y;
 }
 
@@ -81,7 +86,24 @@ describe('conv2d', () => {
     ['1x1 over many pixels (several chunks)', { C: 3, M: 5, KH: 1, KW: 1, H: 150, W: 131 }],
   ];
   it.each(cases)('%s matches the naive convolution', (_, over) => {
-    const base: Conv2dParams = { N: 2, C: 3, H: 13, W: 11, M: 4, KH: 3, KW: 3, OH: 0, OW: 0, strideH: 1, strideW: 1, padTop: 0, padLeft: 0, dilationH: 1, dilationW: 1, group: 1 };
+    const base: Conv2dParams = {
+      N: 2,
+      C: 3,
+      H: 13,
+      W: 11,
+      M: 4,
+      KH: 3,
+      KW: 3,
+      OH: 0,
+      OW: 0,
+      strideH: 1,
+      strideW: 1,
+      padTop: 0,
+      padLeft: 0,
+      dilationH: 1,
+      dilationW: 1,
+      group: 1,
+    };
     const p = { ...base, ...over } as Conv2dParams;
     const eh = (p.KH - 1) * p.dilationH + 1;
     const ew = (p.KW - 1) * p.dilationW + 1;

@@ -18,7 +18,11 @@ import { loadedBackends, rng } from './backends.js';
 import { IntegerSession } from '../src/runtime/integer/index.js';
 
 const r = rng(1515);
-const normal = () => { const u = Math.max(r(), 1e-12), v = r(); return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v); };
+const normal = () => {
+  const u = Math.max(r(), 1e-12),
+    v = r();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+};
 const randn = (n: number, s: number) => Float32Array.from({ length: n }, () => normal() * s);
 
 /**
@@ -27,11 +31,16 @@ const randn = (n: number, s: number) => Float32Array.from({ length: n }, () => n
  * -> Flatten -> Gemm (10 logits).
  */
 function mobilenetStyle(): Model {
-  const g = new Graph({ inputs: [{ name: 'x', dtype: 'float32', shape: [1, 3, 16, 16] }], outputs: [{ name: 'logits', dtype: 'float32' }] });
+  const g = new Graph({
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1, 3, 16, 16] }],
+    outputs: [{ name: 'logits', dtype: 'float32' }],
+  });
   g.initializers.set('zero', new Tensor('float32', Float32Array.of(0), []));
   g.initializers.set('six', new Tensor('float32', Float32Array.of(6), []));
   const nodes: Node[] = [];
-  let v = 'x', cin = 3, k = 0;
+  let v = 'x',
+    cin = 3,
+    k = 0;
   let gains: number[] | undefined;
   const conv = (cout: number, kernel: number, depthwise: boolean) => {
     const name = `conv${k++}`;
@@ -49,7 +58,10 @@ function mobilenetStyle(): Model {
     }
     g.initializers.set(`${name}_w`, new Tensor('float32', w, [cout, depthwise ? 1 : cin, kernel, kernel]));
     g.initializers.set(`${name}_b`, new Tensor('float32', randn(cout, 0.1), [cout]));
-    const attrs = { pads: { type: 'ints' as const, value: kernel === 3 ? [1, 1, 1, 1] : [0, 0, 0, 0] }, ...(depthwise ? { group: { type: 'int' as const, value: cout } } : {}) };
+    const attrs = {
+      pads: { type: 'ints' as const, value: kernel === 3 ? [1, 1, 1, 1] : [0, 0, 0, 0] },
+      ...(depthwise ? { group: { type: 'int' as const, value: cout } } : {}),
+    };
     nodes.push(makeNode('Conv', [v, `${name}_w`, `${name}_b`], [`${name}_y`], attrs, name));
     nodes.push(makeNode('Clip', [`${name}_y`, 'zero', 'six'], [`${name}_r6`], {}, `${name}_relu6`));
     v = `${name}_r6`;
@@ -73,7 +85,10 @@ function mobilenetStyle(): Model {
 function image(): Record<string, Tensor> {
   const d = new Float32Array(3 * 256);
   for (let c = 0; c < 3; c++) {
-    const a = normal(), fx = r() * 0.6, fy = r() * 0.6, ph = r() * 6.28;
+    const a = normal(),
+      fx = r() * 0.6,
+      fy = r() * 0.6,
+      ph = r() * 6.28;
     for (let i = 0; i < 256; i++) d[c * 256 + i] = a * Math.sin(fx * (i % 16) + fy * Math.floor(i / 16) + ph) + 0.3 * normal();
   }
   return { x: new Tensor('float32', d, [1, 3, 16, 16]) };
@@ -81,7 +96,8 @@ function image(): Record<string, Tensor> {
 
 describe('equalization across ReLU6 on a MobileNet-style model', () => {
   let float: Model;
-  const calib = Array.from({ length: 32 }, image), evaluation = Array.from({ length: 48 }, image);
+  const calib = Array.from({ length: 32 }, image),
+    evaluation = Array.from({ length: 48 }, image);
   let ref: Float32Array[];
   beforeAll(async () => {
     float = mobilenetStyle();
@@ -127,31 +143,48 @@ describe('equalization across ReLU6 on a MobileNet-style model', () => {
       }
       // Our integer executor on the same file: Relu -> Min fuses into the conv as a per-channel
       // clamp (no float node), and every backend gives the same bits.
-      const runs = (name.includes('equalization') ? loadedBackends : loadedBackends.slice(0, 1)).map((b) => IntegerSession.createSync(q, { backend: b.name, runInWorker: false }));
+      const runs = (name.includes('equalization') ? loadedBackends : loadedBackends.slice(0, 1)).map((b) =>
+        IntegerSession.createSync(q, { backend: b.name, runInWorker: false }),
+      );
       if (name.includes('equalization')) {
         const rep = runs[0]!.loweringReport();
         expect(rep.filter((e) => e.execution === 'float')).toEqual([]);
         expect(rep.filter((e) => e.opType === 'Min').map((e) => e.execution)).toEqual(['fused', 'fused', 'fused', 'fused']);
         expect(rep.filter((e) => /per-channel clamp/.test(e.reason ?? ''))).toHaveLength(4);
       }
-      let isig = 0, inoise = 0;
+      let isig = 0,
+        inoise = 0;
       evaluation.forEach((x, i) => {
         const outs = runs.map((r) => r.runSync(x).logits!.data as Float32Array);
         for (const o of outs.slice(1)) expect(Array.from(o)).toEqual(Array.from(outs[0]!));
-        for (let j = 0; j < outs[0]!.length; j++) { isig += ref[i]![j]! ** 2; inoise += (ref[i]![j]! - outs[0]![j]!) ** 2; }
+        for (let j = 0; j < outs[0]!.length; j++) {
+          isig += ref[i]![j]! ** 2;
+          inoise += (ref[i]![j]! - outs[0]![j]!) ** 2;
+        }
       });
       integer[name] = 10 * Math.log10(isig / inoise);
       const { sqnrDb: ours, agreement } = await compareOutput(q, evaluation, ref);
       const s = await ort.InferenceSession.create(modelToBytes(q), { intraOpNumThreads: 1 });
-      let sig = 0, noise = 0;
+      let sig = 0,
+        noise = 0;
       for (let i = 0; i < evaluation.length; i++) {
         const x = evaluation[i].x;
-        const y = (await s.run({ x: new ort.Tensor('float32', x.data as Float32Array, [...x.dims]) }))[s.outputNames[0]].data as Float32Array;
-        for (let j = 0; j < y.length; j++) { sig += ref[i][j] ** 2; noise += (ref[i][j] - y[j]) ** 2; }
+        const y = (await s.run({ x: new ort.Tensor('float32', x.data as Float32Array, [...x.dims]) }))[s.outputNames[0]]
+          .data as Float32Array;
+        for (let j = 0; j < y.length; j++) {
+          sig += ref[i][j] ** 2;
+          noise += (ref[i][j] - y[j]) ** 2;
+        }
       }
       res[name] = { ours, agreement, ort: 10 * Math.log10(sig / noise) };
     }
-    console.log(`MobileNet-style (ReLU6, depthwise ranges 100x), output SQNR dB (our float engine on QDQ / onnxruntime): ${Object.entries(res).map(([k, v]) => `${k} ${v.ours.toFixed(2)} / ${v.ort.toFixed(2)} (top-1 agreement ${(100 * v.agreement).toFixed(1)}%)`).join('; ')}; integer executor: ${Object.entries(integer).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
+    console.log(
+      `MobileNet-style (ReLU6, depthwise ranges 100x), output SQNR dB (our float engine on QDQ / onnxruntime): ${Object.entries(res)
+        .map(([k, v]) => `${k} ${v.ours.toFixed(2)} / ${v.ort.toFixed(2)} (top-1 agreement ${(100 * v.agreement).toFixed(1)}%)`)
+        .join('; ')}; integer executor: ${Object.entries(integer)
+        .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+        .join(', ')}`,
+    );
     expect(integer['per-tensor']).toBeLessThan(integer['per-channel']! - 3);
     expect(integer['per-tensor + equalization']).toBeGreaterThan(integer['per-channel']! - 1);
     for (const k of ['ours', 'ort'] as const) {

@@ -10,7 +10,8 @@ import { fakeQuantWeights, maxRelErr, run, sqnr, twoConv, xFeed } from './passes
 
 const ranges = (m: ReturnType<typeof twoConv>, name: string, c: number) => {
   const w = m.graph.initializers.get(m.graph.nodes.find((n) => n.name === name)!.inputs[1])!.data as Float32Array;
-  const per = w.length / c, r: number[] = [];
+  const per = w.length / c,
+    r: number[] = [];
   for (let i = 0; i < c; i++) r.push(Math.max(...Array.from(w.subarray(i * per, (i + 1) * per), Math.abs)));
   return r;
 };
@@ -26,19 +27,22 @@ describe('EqualizationPass', () => {
     expect(after.graph.nodes.map((n) => n.opType)).toEqual(['Conv', 'Relu', 'Conv']);
     const r1 = ranges(after, 'conv1', 4);
     // the range spread of conv1's output channels collapses (it was > 256)
-    expect(Math.max(...r1) / Math.min(...r1)).toBeLessThan(Math.max(...ranges(before, 'conv1', 4)) / Math.min(...ranges(before, 'conv1', 4)) / 8);
+    expect(Math.max(...r1) / Math.min(...r1)).toBeLessThan(
+      Math.max(...ranges(before, 'conv1', 4)) / Math.min(...ranges(before, 'conv1', 4)) / 8,
+    );
     for (let t = 0; t < 3; t++) {
       const x = xFeed();
       expect(maxRelErr(await run(before, x), await run(after, x))).toBeLessThan(1e-5);
     }
   });
 
-  it('improves per-tensor int8 SQNR on the seeds\' example (channels in [-128, 128] and (-0.5, 0.5))', async () => {
+  it("improves per-tensor int8 SQNR on the seeds' example (channels in [-128, 128] and (-0.5, 0.5))", async () => {
     const before = twoConv('relu');
     const after = cloneModel(before);
     new EqualizationPass().apply(after);
     const xs = [xFeed(), xFeed(), xFeed(), xFeed()];
-    let s0 = 0, s1 = 0;
+    let s0 = 0,
+      s1 = 0;
     for (const x of xs) {
       const ref = await run(before, x);
       s0 += sqnr(ref, await run(fakeQuantWeights(before), x)) / xs.length;
@@ -92,10 +96,13 @@ describe('EqualizationPass', () => {
     const c = after.graph.initializers.get(min.inputs[1])!;
     expect(c.dims).toEqual([4, 1, 1]);
     // c_i * s_i = 6, with s_i what the pass divided conv1's channel i by.
-    const w0 = before.graph.initializers.get('w1')!.data as Float32Array, w1 = after.graph.initializers.get(after.graph.nodes[0].inputs[1])!.data as Float32Array;
+    const w0 = before.graph.initializers.get('w1')!.data as Float32Array,
+      w1 = after.graph.initializers.get(after.graph.nodes[0].inputs[1])!.data as Float32Array;
     for (let i = 0; i < 4; i++) expect((c.data as Float32Array)[i] * (w0[i * 27 + 1] / w1[i * 27 + 1])).toBeCloseTo(6, 3);
     const r1 = ranges(after, 'conv1', 4);
-    expect(Math.max(...r1) / Math.min(...r1)).toBeLessThan(Math.max(...ranges(before, 'conv1', 4)) / Math.min(...ranges(before, 'conv1', 4)) / 8);
+    expect(Math.max(...r1) / Math.min(...r1)).toBeLessThan(
+      Math.max(...ranges(before, 'conv1', 4)) / Math.min(...ranges(before, 'conv1', 4)) / 8,
+    );
     // Channel 0 (weights up to 128) runs far past 6 and below 0: both bounds are exercised.
     for (let t = 0; t < 3; t++) {
       const x = xFeed();
@@ -104,11 +111,18 @@ describe('EqualizationPass', () => {
   });
 
   it('does not cross HardSwish, Sigmoid or Clip(-1, 1), and says so; nor a conv with a second reader (silently: no pair)', () => {
-    for (const [op, why] of [['HardSwish', /HardSwish is not positively homogeneous/], ['Sigmoid', /Sigmoid is not positively homogeneous/], ['Clip', /Clip\(-1, 6\) has a lower bound other than 0/]] as const) {
+    for (const [op, why] of [
+      ['HardSwish', /HardSwish is not positively homogeneous/],
+      ['Sigmoid', /Sigmoid is not positively homogeneous/],
+      ['Clip', /Clip\(-1, 6\) has a lower bound other than 0/],
+    ] as const) {
       const m = twoConv('relu6');
       const clip = m.graph.nodes.find((n) => n.opType === 'Clip')!;
       if (op === 'Clip') (m.graph.initializers.get('lo')!.data as Float32Array)[0] = -1;
-      else { clip.opType = op; clip.inputs = clip.inputs.slice(0, 1); }
+      else {
+        clip.opType = op;
+        clip.inputs = clip.inputs.slice(0, 1);
+      }
       const w = m.graph.initializers.get('w1');
       const rep = new EqualizationPass().apply(m);
       expect(rep.changed).toBe(0);
@@ -150,9 +164,15 @@ describe('EqualizationPass', () => {
 
   it('interested_layers filters pairs and must name existing nodes; bad options name the pass and option', () => {
     expect(new EqualizationPass({ interested_layers: ['conv2'] }).apply(twoConv()).changed).toBe(1);
-    expect(() => new EqualizationPass({ interested_layers: ['nope'] }).apply(twoConv())).toThrow(/equalization: option 'interested_layers' names node 'nope'/);
-    expect(() => new EqualizationPass({ interested_layers: ['relu'] }).apply(twoConv())).toThrow(/equalization: option 'interested_layers': Relu node 'relu' is in no equalizable pair \(not a Conv/);
-    expect(() => new EqualizationPass({ interested_layers: ['conv1'] }).apply(twoConv('relu', true))).toThrow(/equalization: option 'interested_layers': Conv node 'conv1' is in no equalizable pair/);
+    expect(() => new EqualizationPass({ interested_layers: ['nope'] }).apply(twoConv())).toThrow(
+      /equalization: option 'interested_layers' names node 'nope'/,
+    );
+    expect(() => new EqualizationPass({ interested_layers: ['relu'] }).apply(twoConv())).toThrow(
+      /equalization: option 'interested_layers': Relu node 'relu' is in no equalizable pair \(not a Conv/,
+    );
+    expect(() => new EqualizationPass({ interested_layers: ['conv1'] }).apply(twoConv('relu', true))).toThrow(
+      /equalization: option 'interested_layers': Conv node 'conv1' is in no equalizable pair/,
+    );
     expect(() => new EqualizationPass({ iterations: 0 })).toThrow(OnnxPtqError);
     expect(() => new EqualizationPass({ weight_threshold: 'x' as never })).toThrow(/equalization: option 'weight_threshold'/);
     expect(() => new EqualizationPass({ optimize_level: 3 })).toThrow(/optimize_level/);

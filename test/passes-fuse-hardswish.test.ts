@@ -57,11 +57,17 @@ const feeds = () => ({ x: new Tensor('float32', rand(32, 4), [1, 2, 4, 4]) });
 
 describe('FuseHardSwishPass', () => {
   const cases: [Form, { opset?: number; mulSwap?: boolean }][] = [
-    ['div', { opset: 9 }], ['div', { mulSwap: true }], ['mul-sixth', {}], ['div-first', { mulSwap: true }], ['hardsigmoid', {}], ['hardsigmoid', { mulSwap: true }],
+    ['div', { opset: 9 }],
+    ['div', { mulSwap: true }],
+    ['mul-sixth', {}],
+    ['div-first', { mulSwap: true }],
+    ['hardsigmoid', {}],
+    ['hardsigmoid', { mulSwap: true }],
   ];
   for (const [form, o] of cases) {
     it(`fuses the ${form} form${o.opset ? ` (opset ${o.opset}, Clip attributes)` : ''}${o.mulSwap ? ' (Mul operands swapped)' : ''} into one HardSwish with the same function`, async () => {
-      const before = decomposed(form, o), after = cloneModel(before);
+      const before = decomposed(form, o),
+        after = cloneModel(before);
       const rep = new FuseHardSwishPass().apply(after);
       expect(rep.changed).toBe(1);
       // expected graph: Conv -> HardSwish(t) writing y, constants gone
@@ -76,8 +82,12 @@ describe('FuseHardSwishPass', () => {
     });
   }
 
-  it('does not fire when a constant is off (Add 2.9, Clip min -1, Clip max 5, Div by 6.5) or not a scalar, or HardSigmoid has Paddle\'s slope 0.2', () => {
-    for (const consts of [[2.9, 0, 6], [3, -1, 6], [3, 0, 5]] as [number, number, number][]) {
+  it("does not fire when a constant is off (Add 2.9, Clip min -1, Clip max 5, Div by 6.5) or not a scalar, or HardSigmoid has Paddle's slope 0.2", () => {
+    for (const consts of [
+      [2.9, 0, 6],
+      [3, -1, 6],
+      [3, 0, 5],
+    ] as [number, number, number][]) {
       const m = decomposed('div', { consts });
       expect(new FuseHardSwishPass().apply(m).changed).toBe(0);
       expect(m.graph.nodes).toHaveLength(5);

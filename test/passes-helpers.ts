@@ -9,7 +9,17 @@ export const r = rng(7);
 export const rand = (n: number, s = 1, o = 0) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * s + o);
 
 export function model(g: Graph, opset = 13): Model {
-  return { irVersion: 8, opsetImports: [{ domain: '', version: opset }], producerName: 't', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: new Map(), graph: g };
+  return {
+    irVersion: 8,
+    opsetImports: [{ domain: '', version: opset }],
+    producerName: 't',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadata: new Map(),
+    graph: g,
+  };
 }
 
 export async function run(m: Model, feeds: Record<string, Tensor>): Promise<Float32Array> {
@@ -18,7 +28,8 @@ export async function run(m: Model, feeds: Record<string, Tensor>): Promise<Floa
 }
 
 export function maxRelErr(a: Float32Array, b: Float32Array): number {
-  let scale = 0, err = 0;
+  let scale = 0,
+    err = 0;
   for (let i = 0; i < a.length; i++) {
     scale = Math.max(scale, Math.abs(a[i]));
     err = Math.max(err, Math.abs(a[i] - b[i]));
@@ -28,8 +39,12 @@ export function maxRelErr(a: Float32Array, b: Float32Array): number {
 
 /** Signal-to-quantization-noise ratio in dB. */
 export function sqnr(ref: Float32Array, x: Float32Array): number {
-  let s = 0, n = 0;
-  for (let i = 0; i < ref.length; i++) { s += ref[i] * ref[i]; n += (ref[i] - x[i]) ** 2; }
+  let s = 0,
+    n = 0;
+  for (let i = 0; i < ref.length; i++) {
+    s += ref[i] * ref[i];
+    n += (ref[i] - x[i]) ** 2;
+  }
   return 10 * Math.log10(s / n);
 }
 
@@ -68,19 +83,28 @@ export function twoConv(link: 'none' | 'relu' | 'relu6' | 'maxpool' = 'relu', br
   // conv2 reads the large channel weakly and the small one strongly (what BN folding produces), so
   // every channel matters at the output.
   const w2 = rand(8, 1);
-  for (const o of [0, 4]) { w2[o] /= 128; w2[o + 1] *= 4; }
+  for (const o of [0, 4]) {
+    w2[o] /= 128;
+    w2[o + 1] *= 4;
+  }
   g.initializers.set('w2', new Tensor('float32', w2, [2, 4, 1, 1]));
   g.initializers.set('b2', new Tensor('float32', rand(2, 0.1), [2]));
   const nodes: Node[] = [makeNode('Conv', ['x', 'w1', 'b1'], ['h'], { pads: { type: 'ints', value: [1, 1, 1, 1] } }, 'conv1')];
   let v = 'h';
-  if (link === 'relu') { nodes.push(makeNode('Relu', ['h'], ['a'], {}, 'relu')); v = 'a'; }
+  if (link === 'relu') {
+    nodes.push(makeNode('Relu', ['h'], ['a'], {}, 'relu'));
+    v = 'a';
+  }
   if (link === 'relu6') {
     g.initializers.set('lo', new Tensor('float32', Float32Array.of(0), []));
     g.initializers.set('hi', new Tensor('float32', Float32Array.of(6), []));
     nodes.push(makeNode('Clip', ['h', 'lo', 'hi'], ['a'], {}, 'relu6'));
     v = 'a';
   }
-  if (link === 'maxpool') { nodes.push(makeNode('MaxPool', ['h'], ['a'], { kernel_shape: { type: 'ints', value: [2, 2] } }, 'pool')); v = 'a'; }
+  if (link === 'maxpool') {
+    nodes.push(makeNode('MaxPool', ['h'], ['a'], { kernel_shape: { type: 'ints', value: [2, 2] } }, 'pool'));
+    v = 'a';
+  }
   nodes.push(makeNode('Conv', [v, 'w2', 'b2'], ['y'], {}, 'conv2'));
   g.nodes.push(...nodes);
   return model(g);

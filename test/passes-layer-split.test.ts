@@ -18,7 +18,10 @@ function noisePower(m: Model, layers: string[]): { perTensor: number[]; total: n
     const fq = layerWeightFakeQuant(m.graph, n, scheme);
     sum ??= new Float64Array(w.length);
     let p = 0;
-    for (let i = 0; i < w.length; i++) { p += (w[i] - fq[i]) ** 2; sum[i] += w[i] - fq[i]; }
+    for (let i = 0; i < w.length; i++) {
+      p += (w[i] - fq[i]) ** 2;
+      sum[i] += w[i] - fq[i];
+    }
     perTensor.push(p / w.length);
   }
   return { perTensor, total: sum!.reduce((s, e) => s + e * e, 0) / sum!.length };
@@ -50,11 +53,14 @@ describe('LayerSplitPass', () => {
     const after = cloneModel(before);
     new LayerSplitPass({ interested_layers: ['conv1'], value_threshold: 64 }).apply(after);
     const [a, b] = after.graph.nodes;
-    const n0 = noisePower(before, ['conv1']), n1 = noisePower(after, [a.name, b.name]);
+    const n0 = noisePower(before, ['conv1']),
+      n1 = noisePower(after, [a.name, b.name]);
     const scale = 128 / 127;
-    console.log(`layer split, per-tensor int8 weight noise power: ${n0.perTensor[0].toExponential(4)} (Widrow ${(scale ** 2 / 12).toExponential(4)}) -> ` +
-      `${n1.perTensor[0].toExponential(4)} in W1 (Widrow ${((scale / 2) ** 2 / 12).toExponential(4)}), ${n1.total.toExponential(4)} in W1 + W2; ` +
-      `W1 falls by ${(100 * (1 - n1.perTensor[0] / n0.perTensor[0])).toFixed(1)}%, W1 + W2 by ${(100 * (1 - n1.total / n0.perTensor[0])).toFixed(1)}%`);
+    console.log(
+      `layer split, per-tensor int8 weight noise power: ${n0.perTensor[0].toExponential(4)} (Widrow ${(scale ** 2 / 12).toExponential(4)}) -> ` +
+        `${n1.perTensor[0].toExponential(4)} in W1 (Widrow ${((scale / 2) ** 2 / 12).toExponential(4)}), ${n1.total.toExponential(4)} in W1 + W2; ` +
+        `W1 falls by ${(100 * (1 - n1.perTensor[0] / n0.perTensor[0])).toFixed(1)}%, W1 + W2 by ${(100 * (1 - n1.total / n0.perTensor[0])).toFixed(1)}%`,
+    );
     expect(n1.perTensor[0] / n0.perTensor[0]).toBeGreaterThan(0.15);
     expect(n1.perTensor[0] / n0.perTensor[0]).toBeLessThan(0.35);
     expect(n1.total / n0.perTensor[0]).toBeLessThan(0.4);
@@ -62,10 +68,13 @@ describe('LayerSplitPass', () => {
 
   it('random method is seeded and keeps the function; Gemm splits too', async () => {
     const before = twoConv('none');
-    const a1 = cloneModel(before), a2 = cloneModel(before);
+    const a1 = cloneModel(before),
+      a2 = cloneModel(before);
     new LayerSplitPass({ interested_layers: ['conv1'], value_threshold: 1, method: 'random', seed: 5 }).apply(a1);
     new LayerSplitPass({ interested_layers: ['conv1'], value_threshold: 1, method: 'random', seed: 5 }).apply(a2);
-    expect(a1.graph.initializers.get(a1.graph.nodes[0].inputs[1])!.data).toEqual(a2.graph.initializers.get(a2.graph.nodes[0].inputs[1])!.data);
+    expect(a1.graph.initializers.get(a1.graph.nodes[0].inputs[1])!.data).toEqual(
+      a2.graph.initializers.get(a2.graph.nodes[0].inputs[1])!.data,
+    );
     const x = xFeed();
     expect(maxRelErr(await run(before, x), await run(a1, x))).toBeLessThan(1e-5);
   });
@@ -79,7 +88,9 @@ describe('LayerSplitPass', () => {
   });
 
   it('bad input names the pass, option and node', () => {
-    expect(() => new LayerSplitPass({ interested_layers: ['nope'] }).apply(twoConv())).toThrow(/layer-split: option 'interested_layers' names node 'nope'/);
+    expect(() => new LayerSplitPass({ interested_layers: ['nope'] }).apply(twoConv())).toThrow(
+      /layer-split: option 'interested_layers' names node 'nope'/,
+    );
     expect(() => new LayerSplitPass({ interested_layers: ['relu'] }).apply(twoConv())).toThrow(/layer-split: node Relu node 'relu'/);
     expect(() => new LayerSplitPass({ method: 'half' as never })).toThrow(/layer-split: option 'method'/);
     expect(() => new LayerSplitPass({ value_threshold: -1 })).toThrow(/layer-split: option 'value_threshold'/);

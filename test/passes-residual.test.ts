@@ -56,18 +56,28 @@ describe('joining nodes and sign map on a residual model', () => {
     for (const t of ['x', 'c1', 'n1', 'y']) expect(pos.has(t), t).toBe(false);
   });
 
-  for (const passes of [['sign-map', 'joining-nodes'], ['sign-map', 'joining-nodes', 'single-shift'], ['joining-nodes', 'single-shift']]) {
+  for (const passes of [
+    ['sign-map', 'joining-nodes'],
+    ['sign-map', 'joining-nodes', 'single-shift'],
+    ['joining-nodes', 'single-shift'],
+  ]) {
     it(`${passes.join(' + ')}: Add inputs share one scale, integer-only, same bits on every backend`, async () => {
       const f = residual();
       for (const signed of [false, true]) {
-        const { model: q, report } = await quantize(f, { calibration: calib, passes, activationSigned: signed, activationSymmetric: signed });
+        const { model: q, report } = await quantize(f, {
+          calibration: calib,
+          passes,
+          activationSigned: signed,
+          activationSymmetric: signed,
+        });
         // joining: both inputs of each Add on one scale (a, b and c, d)
         expect(qdqParams(q, 'a')).toEqual(qdqParams(q, 'b'));
         expect(qdqParams(q, 'c')).toEqual(qdqParams(q, 'd'));
         if (passes.includes('sign-map')) expect(qdqParams(q, 'a')[1]).toBe(0);
         if (passes.includes('single-shift')) {
           expect(q.metadata.get('onnx_ptq.requant_mode')).toBe('shift');
-          const [sc] = qdqParams(q, 'c'), [sa] = qdqParams(q, 'a');
+          const [sc] = qdqParams(q, 'c'),
+            [sa] = qdqParams(q, 'a');
           expect(Number.isInteger(Math.log2(sc / sa))).toBe(true);
         }
         expect(report.passes.filter((p) => passes.includes(p.pass)).map((p) => p.pass)).toEqual(passes);
@@ -75,14 +85,20 @@ describe('joining nodes and sign map on a residual model', () => {
         for (const b of loadedBackends) {
           const s = await IntegerSession.create(q, { backend: b.name as 'native' });
           const rep = s.loweringReport();
-          expect(rep.filter((e) => e.execution === 'float'), `${b.name} ${JSON.stringify(rep)}`).toEqual([]);
+          expect(
+            rep.filter((e) => e.execution === 'float'),
+            `${b.name} ${JSON.stringify(rep)}`,
+          ).toEqual([]);
           expect(rep.filter((e) => e.opType === 'Add').every((e) => e.execution === 'integer')).toBe(true);
           outs.push([0, 1, 2].map((i) => Float32Array.from(s.runSync(evalSet[i])[s.outputNames[0]].data as Float32Array)));
         }
-        for (let k = 1; k < outs.length; k++) for (let i = 0; i < 3; i++) expect(Array.from(outs[k][i]), loadedBackends[k].name).toEqual(Array.from(outs[0][i]));
+        for (let k = 1; k < outs.length; k++)
+          for (let i = 0; i < 3; i++) expect(Array.from(outs[k][i]), loadedBackends[k].name).toEqual(Array.from(outs[0][i]));
         let db = 0;
         for (let i = 0; i < 3; i++) db += sqnr(await run(f, evalSet[i]), outs[0][i]) / 3;
-        console.log(`residual model, ${signed ? 'int8 symmetric' : 'uint8 asymmetric'} activations, ${passes.join(' + ')}: integer output SQNR ${db.toFixed(2)} dB (${loadedBackends.map((b) => b.name).join(', ')} identical)`);
+        console.log(
+          `residual model, ${signed ? 'int8 symmetric' : 'uint8 asymmetric'} activations, ${passes.join(' + ')}: integer output SQNR ${db.toFixed(2)} dB (${loadedBackends.map((b) => b.name).join(', ')} identical)`,
+        );
         expect(db).toBeGreaterThan(20);
       }
     }, 60_000);
@@ -93,7 +109,11 @@ describe('joining nodes and sign map on a residual model', () => {
     const g = f.graph;
     // y = head(Concat(a, d)) instead of head(e): a 12-channel head
     g.nodes = g.nodes.filter((n) => n.name !== 'add2');
-    g.nodes.splice(g.nodes.findIndex((n) => n.name === 'head'), 0, makeNode('Concat', ['a', 'd'], ['e'], { axis: { type: 'int', value: 1 } }, 'cat'));
+    g.nodes.splice(
+      g.nodes.findIndex((n) => n.name === 'head'),
+      0,
+      makeNode('Concat', ['a', 'd'], ['e'], { axis: { type: 'int', value: 1 } }, 'cat'),
+    );
     g.initializers.set('wo', new Tensor('float32', rand(3 * 12, 0.5), [3, 12, 1, 1]));
     const { model: q } = await quantize(f, { calibration: calib, passes: ['sign-map', 'joining-nodes', 'single-shift'] });
     expect(qdqParams(q, 'a')).toEqual(qdqParams(q, 'd'));
@@ -115,15 +135,29 @@ describe('joining nodes and sign map on a residual model', () => {
   it('joining-nodes refuses inputs of different 8-bit types, naming the pass and tensors', () => {
     const m = residual();
     const state: QuantState = {
-      ranges: new Map([['a', { min: 0, max: 1 }], ['b', { min: -1, max: 1 }]]), aliases: new Map(), bits: 8, signed: true, symmetric: true,
-      unsignedZero: new Set(['a']), params: new Map([['a', { scale: 1 / 255, zeroPoint: 0, signed: false }], ['b', { scale: 1 / 127, zeroPoint: 0, signed: true }]]),
-      layers: [], weightScale: new Map(),
+      ranges: new Map([
+        ['a', { min: 0, max: 1 }],
+        ['b', { min: -1, max: 1 }],
+      ]),
+      aliases: new Map(),
+      bits: 8,
+      signed: true,
+      symmetric: true,
+      unsignedZero: new Set(['a']),
+      params: new Map([
+        ['a', { scale: 1 / 255, zeroPoint: 0, signed: false }],
+        ['b', { scale: 1 / 127, zeroPoint: 0, signed: true }],
+      ]),
+      layers: [],
+      weightScale: new Map(),
     };
     expect(() => new JoiningNodesPass({}, state).apply(m)).toThrow(/joining-nodes: tensors 'a', 'b' meet/);
     expect(() => new SignMapPass({}, state).apply(m)).toThrow(/sign-map: must run before/);
   });
 
   it('single-shift without joining-nodes on a model with Add names the pass and node', async () => {
-    await expect(quantize(residual(), { calibration: calib, passes: ['single-shift'] })).rejects.toThrow(/single-shift: Add node 'add1'.*joining-nodes/);
+    await expect(quantize(residual(), { calibration: calib, passes: ['single-shift'] })).rejects.toThrow(
+      /single-shift: Add node 'add1'.*joining-nodes/,
+    );
   });
 });

@@ -10,7 +10,10 @@ import { model, twoConv, xFeed } from './passes-helpers.js';
 function chain(): ReturnType<typeof model> {
   const g = new Graph({ inputs: [{ name: 'x', dtype: 'float32', shape: [1, 4] }], outputs: [{ name: 'o', dtype: 'float32' }] });
   const c = (n: string, v: number) => g.initializers.set(n, new Tensor('float32', Float32Array.of(v), []));
-  c('zero', 0); c('six', 6); c('m1', -1); c('one', 1);
+  c('zero', 0);
+  c('six', 6);
+  c('m1', -1);
+  c('one', 1);
   g.nodes.push(
     makeNode('Clip', ['x', 'zero', 'six'], ['r6']), // ReLU6: non-negative
     makeNode('Clip', ['x', 'm1', 'one'], ['c11']), // may be negative

@@ -22,7 +22,12 @@ describe.skipIf(!(mnistPath && imagesPath && labelsPath))('single-shift on mnist
   });
   const argmax = (d: Float32Array) => d.reduce((b, v, j) => (v > d[b] ? j : b), 0);
 
-  async function accuracy(passes: string[], requantMode?: 'shift', backend = loadedBackends.find((b) => b.name !== 'js')?.name ?? 'js', n = 10000): Promise<{ acc: number; outs: Float32Array[]; mode: string }> {
+  async function accuracy(
+    passes: string[],
+    requantMode?: 'shift',
+    backend = loadedBackends.find((b) => b.name !== 'js')?.name ?? 'js',
+    n = 10000,
+  ): Promise<{ acc: number; outs: Float32Array[]; mode: string }> {
     const { model } = await quantize(mnistPath!, { calibration: calib(), passes });
     const s = await IntegerSession.create(model, { backend: backend as 'native', ...(requantMode ? { requantMode } : {}) });
     const outs: Float32Array[] = [];
@@ -38,7 +43,9 @@ describe.skipIf(!(mnistPath && imagesPath && labelsPath))('single-shift on mnist
     const plain = await accuracy([], 'shift');
     const shifted = await accuracy(['single-shift']);
     const fixed = await accuracy([]);
-    console.log(`mnist-8 per-channel int8, integer executor: fixed-point ${(100 * fixed.acc).toFixed(2)}%, shift mode without the fold ${(100 * plain.acc).toFixed(2)}%, single-shift pass (shift mode) ${(100 * shifted.acc).toFixed(2)}%`);
+    console.log(
+      `mnist-8 per-channel int8, integer executor: fixed-point ${(100 * fixed.acc).toFixed(2)}%, shift mode without the fold ${(100 * plain.acc).toFixed(2)}%, single-shift pass (shift mode) ${(100 * shifted.acc).toFixed(2)}%`,
+    );
     expect(shifted.mode).toBe('shift');
     expect(shifted.acc).toBeGreaterThan(plain.acc);
     expect(shifted.acc).toBeGreaterThanOrEqual(fixed.acc - 0.002);

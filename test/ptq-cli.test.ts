@@ -18,7 +18,9 @@ const labels = fixture('data', 'mnist', 't10k-labels-idx1-ubyte.gz');
 
 function capture(): { out: () => string } {
   const lines: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => { lines.push(a.join(' ')); });
+  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => {
+    lines.push(a.join(' '));
+  });
   return { out: () => lines.join('\n') };
 }
 afterEach(() => vi.restoreAllMocks());
@@ -26,10 +28,14 @@ afterEach(() => vi.restoreAllMocks());
 describe.skipIf(!(model && images && labels))('quantize, inspect, validate commands', () => {
   it('quantize writes a QDQ model and a report; inspect shows it fully integer; validate scores it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'opq-cli-'));
-    const out = join(dir, 'q.onnx'), rep = join(dir, 'report.json'), cfg = join(dir, 'ptq.json');
+    const out = join(dir, 'q.onnx'),
+      rep = join(dir, 'report.json'),
+      cfg = join(dir, 'ptq.json');
     writeFileSync(cfg, JSON.stringify({ observer: 'percentile', observerOptions: { percentile: 99.99 } }));
     let c = capture();
-    expect(await quantizeMain([model!, '-o', out, '--calib', images!, '--samples', '50', '--config', cfg, '--report', rep, '--json'])).toBe(0);
+    expect(await quantizeMain([model!, '-o', out, '--calib', images!, '--samples', '50', '--config', cfg, '--report', rep, '--json'])).toBe(
+      0,
+    );
     const summary = JSON.parse(c.out());
     expect(summary.calibrationSamples).toBe(50);
     expect(summary.layers).toBe(3);
@@ -60,13 +66,17 @@ describe.skipIf(!(model && images && labels))('quantize, inspect, validate comma
     await expect(quantizeMain([model!, '--calib', images!])).rejects.toThrow(/missing -o/);
     await expect(quantizeMain([model!, '-o', out, '--calib', images!, '--bogus'])).rejects.toBeInstanceOf(OnnxPtqError);
     writeFileSync(join(dir, 'bad.json'), '{"weightBitz": 8}');
-    await expect(quantizeMain([model!, '-o', out, '--calib', images!, '--config', join(dir, 'bad.json')])).rejects.toThrow(/bad\.json': option 'weightBitz' is unknown/);
+    await expect(quantizeMain([model!, '-o', out, '--calib', images!, '--config', join(dir, 'bad.json')])).rejects.toThrow(
+      /bad\.json': option 'weightBitz' is unknown/,
+    );
     const wrong = join(dir, 'wrong.npy');
     writeNpy(wrong, new Tensor('float32', new Float32Array(4 * 10), [4, 10]));
     await expect(quantizeMain([model!, '-o', out, '--calib', wrong])).rejects.toThrow(/does not fit input 'Input3'/);
     expect(existsSync(out)).toBe(false);
     const lab = join(dir, 'labels.txt');
     writeFileSync(lab, '1\n2\n');
-    await expect(validateMain([model!, model!, '--data', images!, '--labels', lab, '--data-limit', '5'])).rejects.toThrow(/2 labels for the 10000 samples/);
+    await expect(validateMain([model!, model!, '--data', images!, '--labels', lab, '--data-limit', '5'])).rejects.toThrow(
+      /2 labels for the 10000 samples/,
+    );
   });
 });

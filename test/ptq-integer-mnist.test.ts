@@ -20,7 +20,13 @@ describe.skipIf(!(mnistPath && imagesPath && labelsPath))('mnist-8 in the intege
   beforeAll(async () => {
     images = readIdx(imagesPath!).data as Uint8Array;
     labels = readIdx(labelsPath!).data as Uint8Array;
-    model = (await quantize(mnistPath!, { calibration: (function* () { for (let i = 0; i < 100; i++) yield { Input3: sample(i) }; })() })).model;
+    model = (
+      await quantize(mnistPath!, {
+        calibration: (function* () {
+          for (let i = 0; i < 100; i++) yield { Input3: sample(i) };
+        })(),
+      })
+    ).model;
   });
 
   async function outputs(backend: string, n: number, requantMode?: 'fixed-point' | 'float' | 'shift'): Promise<Float32Array[]> {
@@ -40,7 +46,8 @@ describe.skipIf(!(mnistPath && imagesPath && labelsPath))('mnist-8 in the intege
     expect(acc).toBeGreaterThanOrEqual(0.9871);
     for (const b of fast.slice(1)) {
       const other = await outputs(b, 10000);
-      for (let i = 0; i < 10000; i++) if (Array.from(other[i]).join() !== Array.from(ref[i]).join()) throw new Error(`${b} differs from ${fast[0]} on image ${i}`);
+      for (let i = 0; i < 10000; i++)
+        if (Array.from(other[i]).join() !== Array.from(ref[i]).join()) throw new Error(`${b} differs from ${fast[0]} on image ${i}`);
     }
   });
 
@@ -48,7 +55,8 @@ describe.skipIf(!(mnistPath && imagesPath && labelsPath))('mnist-8 in the intege
     for (const mode of ['fixed-point', 'float', 'shift'] as const) {
       const outs = await Promise.all(loadedBackends.map((b) => outputs(b.name, 300, mode)));
       for (let k = 1; k < outs.length; k++) {
-        for (let i = 0; i < 300; i++) expect(Array.from(outs[k][i]), `${mode} ${loadedBackends[k].name} image ${i}`).toEqual(Array.from(outs[0][i]));
+        for (let i = 0; i < 300; i++)
+          expect(Array.from(outs[k][i]), `${mode} ${loadedBackends[k].name} image ${i}`).toEqual(Array.from(outs[0][i]));
       }
     }
   });

@@ -22,7 +22,8 @@ const N = 10000;
 /** Every scale a QuantizeLinear/DequantizeLinear reads (its input 1), by initializer name. */
 export function exportedScales(m: Model): [string, Float32Array][] {
   const g = m.graph;
-  return g.nodes.filter((n) => n.opType === 'QuantizeLinear' || n.opType === 'DequantizeLinear')
+  return g.nodes
+    .filter((n) => n.opType === 'QuantizeLinear' || n.opType === 'DequantizeLinear')
     .map((n) => [n.inputs[1], g.initializers.get(n.inputs[1])?.data as Float32Array] as [string, Float32Array]);
 }
 
@@ -44,15 +45,27 @@ describe.skipIf(!(mnistPath && imagesPath && labelsPath))('mnist-8: every observ
       expect(report.warnings).toEqual([]);
       const s = await IntegerSession.create(model);
       const o = await ort.InferenceSession.create(modelToBytes(model), { intraOpNumThreads: 1 });
-      let ours = 0, theirs = 0;
+      let ours = 0,
+        theirs = 0;
       for (let i = 0; i < N; i++) {
         const d = x(i);
-        if (argmax((await s.run({ Input3: new Tensor('float32', d, [1, 1, 28, 28]) }))[s.outputNames[0]].data as Float32Array) === labels[i]) ours++;
-        if (argmax((await o.run({ Input3: new ort.Tensor('float32', d, [1, 1, 28, 28]) }))[o.outputNames[0]].data as Float32Array) === labels[i]) theirs++;
+        if (
+          argmax((await s.run({ Input3: new Tensor('float32', d, [1, 1, 28, 28]) }))[s.outputNames[0]].data as Float32Array) === labels[i]
+        )
+          ours++;
+        if (
+          argmax((await o.run({ Input3: new ort.Tensor('float32', d, [1, 1, 28, 28]) }))[o.outputNames[0]].data as Float32Array) ===
+          labels[i]
+        )
+          theirs++;
       }
       acc[observer] = { ours: ours / N, ort: theirs / N };
     }
-    console.log(`mnist-8 int8 top-1 by observer (integer executor / onnxruntime): ${Object.entries(acc).map(([k, v]) => `${k} ${(100 * v.ours).toFixed(2)}/${(100 * v.ort).toFixed(2)}`).join(', ')}`);
+    console.log(
+      `mnist-8 int8 top-1 by observer (integer executor / onnxruntime): ${Object.entries(acc)
+        .map(([k, v]) => `${k} ${(100 * v.ours).toFixed(2)}/${(100 * v.ort).toFixed(2)}`)
+        .join(', ')}`,
+    );
     for (const [k, v] of Object.entries(acc)) {
       expect(Math.abs(v.ours - acc.minmax.ours), `${k} integer executor`).toBeLessThanOrEqual(0.002);
       expect(Math.abs(v.ort - acc.minmax.ort), `${k} onnxruntime`).toBeLessThanOrEqual(0.002);
@@ -79,8 +92,14 @@ describe.skipIf(!(mnistPath && imagesPath && labelsPath))('mnist-8: every observ
   });
 
   it('one all-zero, one constant or one single image: every exported scale is finite and > 0, and the model runs', async () => {
-    const one = (v: number | null) => [{ Input3: new Tensor('float32', v === null ? x(0) : new Float32Array(784).fill(v), [1, 1, 28, 28]) }];
-    for (const [what, data] of [['all-zero image', one(0)], ['constant image', one(255)], ['single image', one(null)]] as const) {
+    const one = (v: number | null) => [
+      { Input3: new Tensor('float32', v === null ? x(0) : new Float32Array(784).fill(v), [1, 1, 28, 28]) },
+    ];
+    for (const [what, data] of [
+      ['all-zero image', one(0)],
+      ['constant image', one(255)],
+      ['single image', one(null)],
+    ] as const) {
       for (const observer of OBSERVER_KINDS) {
         const { model } = await quantize(mnistPath!, { calibration: data, observer });
         const scales = exportedScales(model);

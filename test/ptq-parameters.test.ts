@@ -16,7 +16,17 @@ const rand = (n: number, s = 1, o = 0) => Float32Array.from({ length: n }, () =>
 const init = (g: Graph, name: string, data: Float32Array, dims: number[]) => g.initializers.set(name, new Tensor('float32', data, dims));
 
 function model(g: Graph): Model {
-  return { irVersion: 8, opsetImports: [{ domain: '', version: 13 }], producerName: 't', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: new Map(), graph: g };
+  return {
+    irVersion: 8,
+    opsetImports: [{ domain: '', version: 13 }],
+    producerName: 't',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadata: new Map(),
+    graph: g,
+  };
 }
 
 async function run(m: Model, x: Tensor): Promise<Float32Array> {
@@ -25,7 +35,8 @@ async function run(m: Model, x: Tensor): Promise<Float32Array> {
 }
 
 function maxRelErr(a: Float32Array, b: Float32Array): number {
-  let scale = 0, err = 0;
+  let scale = 0,
+    err = 0;
   for (let i = 0; i < a.length; i++) {
     scale = Math.max(scale, Math.abs(a[i]!));
     err = Math.max(err, Math.abs(a[i]! - b[i]!));
@@ -34,8 +45,12 @@ function maxRelErr(a: Float32Array, b: Float32Array): number {
 }
 
 function sqnrDb(ref: Float32Array, got: Float32Array): number {
-  let s = 0, n = 0;
-  for (let i = 0; i < ref.length; i++) { s += ref[i]! ** 2; n += (ref[i]! - got[i]!) ** 2; }
+  let s = 0,
+    n = 0;
+  for (let i = 0; i < ref.length; i++) {
+    s += ref[i]! ** 2;
+    n += (ref[i]! - got[i]!) ** 2;
+  }
   return 10 * Math.log10(s / n);
 }
 
@@ -47,7 +62,13 @@ describe('scale and shift folds into the layer', () => {
     init(g, 'c', rand(4), [4, 1, 1]);
     init(g, 'wt', rand(4 * 2 * 4), [4, 2, 2, 2]); // ConvTranspose [Cin, Cout/g, kh, kw], group 2: Cout = 4
     init(g, 'bt', rand(4), [4, 1, 1]);
-    for (const [k, sc, o] of [['gamma', 0.5, 1], ['beta', 1, 0], ['mean', 1, 0], ['var', 0.4, 0.6]] as const) init(g, k, rand(4, sc, o), [4]);
+    for (const [k, sc, o] of [
+      ['gamma', 0.5, 1],
+      ['beta', 1, 0],
+      ['mean', 1, 0],
+      ['var', 0.4, 0.6],
+    ] as const)
+      init(g, k, rand(4, sc, o), [4]);
     g.nodes.push(
       makeNode('Conv', ['x', 'w'], ['c0'], { pads: { type: 'ints', value: [1, 1, 1, 1] } }, 'conv'),
       makeNode('Mul', ['s', 'c0'], ['c1'], {}, 'scale'),
@@ -56,7 +77,8 @@ describe('scale and shift folds into the layer', () => {
       makeNode('Add', ['t0', 'bt'], ['t1'], {}, 'up_bias'),
       makeNode('BatchNormalization', ['t1', 'gamma', 'beta', 'mean', 'var'], ['y'], {}, 'bn'),
     );
-    const before = model(g), after = cloneModel(before);
+    const before = model(g),
+      after = cloneModel(before);
     const { types } = inferAndFold(after);
     const reps = foldIntoLayers(after, types, { batchNorm: true, hardSwish: true });
     expect(reps.reduce((a, p) => a + p.changed, 0)).toBe(4);
@@ -94,7 +116,8 @@ describe('scale and shift folds into the layer', () => {
       );
       return model(g);
     };
-    const before = build([0, 0, 0, 0]), after = cloneModel(before);
+    const before = build([0, 0, 0, 0]),
+      after = cloneModel(before);
     const rep = new FoldBiasAddPass().apply(after);
     expect(rep.changed).toBe(2);
     expect(after.graph.nodes.map((n) => n.opType)).toEqual(['HardSwish', 'Conv']);
@@ -141,7 +164,12 @@ describe('constant operands quantized as parameters', () => {
       }
       expect(q.graph.initializers.has('s') || q.graph.initializers.has('c')).toBe(false);
       const s = await IntegerSession.create(q, { backend: 'js', runInWorker: false });
-      expect(s.loweringReport().filter((e) => e.execution === 'float').map((e) => e.node)).toEqual([]);
+      expect(
+        s
+          .loweringReport()
+          .filter((e) => e.execution === 'float')
+          .map((e) => e.node),
+      ).toEqual([]);
       const x = data[3]!.x;
       const want = await run(m, x);
       const got = s.runSync({ x }).y!.data as Float32Array;

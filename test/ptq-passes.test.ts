@@ -14,7 +14,17 @@ const r = rng(42);
 const rand = (n: number, s = 1, o = 0) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * s + o);
 
 function model(g: Graph, opset = 13): Model {
-  return { irVersion: 8, opsetImports: [{ domain: '', version: opset }], producerName: 't', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: new Map(), graph: g };
+  return {
+    irVersion: 8,
+    opsetImports: [{ domain: '', version: opset }],
+    producerName: 't',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadata: new Map(),
+    graph: g,
+  };
 }
 
 function convBn(extraReader = false, withBias = true): Model {
@@ -29,7 +39,9 @@ function convBn(extraReader = false, withBias = true): Model {
   g.initializers.set('mean', new Tensor('float32', rand(5), [5]));
   g.initializers.set('var', new Tensor('float32', rand(5, 0.4, 0.6), [5]));
   g.nodes.push(makeNode('Conv', withBias ? ['x', 'w', 'b'] : ['x', 'w'], ['c'], { pads: { type: 'ints', value: [1, 1, 1, 1] } }, 'conv'));
-  g.nodes.push(makeNode('BatchNormalization', ['c', 'gamma', 'beta', 'mean', 'var'], ['y'], { epsilon: { type: 'float', value: 1e-3 } }, 'bn'));
+  g.nodes.push(
+    makeNode('BatchNormalization', ['c', 'gamma', 'beta', 'mean', 'var'], ['y'], { epsilon: { type: 'float', value: 1e-3 } }, 'bn'),
+  );
   return model(g);
 }
 
@@ -39,7 +51,8 @@ async function outputs(m: Model, feeds: Record<string, Tensor>): Promise<Float32
 }
 
 function maxRelErr(a: Float32Array, b: Float32Array): number {
-  let scale = 0, err = 0;
+  let scale = 0,
+    err = 0;
   for (let i = 0; i < a.length; i++) {
     scale = Math.max(scale, Math.abs(a[i]));
     err = Math.max(err, Math.abs(a[i] - b[i]));
@@ -81,10 +94,17 @@ describe('FoldBatchNormPass', () => {
     const g = new Graph({ inputs: [{ name: 'x', dtype: 'float32', shape: [2, 4] }], outputs: [{ name: 'y', dtype: 'float32' }] });
     g.initializers.set('w', new Tensor('float32', rand(12), [3, 4]));
     g.initializers.set('b', new Tensor('float32', rand(3), [3]));
-    for (const [k, s, o] of [['gamma', 0.5, 1], ['beta', 1, 0], ['mean', 1, 0], ['var', 0.4, 0.6]] as const) g.initializers.set(k, new Tensor('float32', rand(3, s, o), [3]));
+    for (const [k, s, o] of [
+      ['gamma', 0.5, 1],
+      ['beta', 1, 0],
+      ['mean', 1, 0],
+      ['var', 0.4, 0.6],
+    ] as const)
+      g.initializers.set(k, new Tensor('float32', rand(3, s, o), [3]));
     g.nodes.push(makeNode('Gemm', ['x', 'w', 'b'], ['c'], { transB: { type: 'int', value: 1 } }, 'gemm'));
     g.nodes.push(makeNode('BatchNormalization', ['c', 'gamma', 'beta', 'mean', 'var'], ['y'], {}, 'bn'));
-    const before = model(g), after = cloneModel(before);
+    const before = model(g),
+      after = cloneModel(before);
     expect(new FoldBatchNormPass().apply(after).changed).toBe(1);
     const x = { x: new Tensor('float32', rand(8, 2), [2, 4]) };
     expect(maxRelErr(await outputs(before, x), await outputs(after, x))).toBeLessThan(1e-5);
@@ -107,7 +127,8 @@ describe('FoldBiasAddPass', () => {
     g.nodes.push(makeNode('Reshape', ['c2', 'shape'], ['f'], {}, 'flat'));
     g.nodes.push(makeNode('MatMul', ['f', 'm'], ['mm'], {}, 'mm'));
     g.nodes.push(makeNode('Add', ['mb', 'mm'], ['y'], {}, 'add2'));
-    const before = model(g), after = cloneModel(before);
+    const before = model(g),
+      after = cloneModel(before);
     const { types } = inferAndFold(after);
     const rep = new FoldBiasAddPass({}, types).apply(after);
     expect(rep.changed).toBe(2);
@@ -116,7 +137,13 @@ describe('FoldBiasAddPass', () => {
     expect(maxRelErr(await outputs(before, x), await outputs(after, x))).toBeLessThan(1e-5);
   });
   it('does not fire when the added value is not constant', () => {
-    const g = new Graph({ inputs: [{ name: 'x', dtype: 'float32', shape: [1, 2, 6, 6] }, { name: 'z', dtype: 'float32', shape: [1, 4, 4, 4] }], outputs: [{ name: 'y', dtype: 'float32' }] });
+    const g = new Graph({
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: [1, 2, 6, 6] },
+        { name: 'z', dtype: 'float32', shape: [1, 4, 4, 4] },
+      ],
+      outputs: [{ name: 'y', dtype: 'float32' }],
+    });
     g.initializers.set('w', new Tensor('float32', rand(72), [4, 2, 3, 3]));
     g.nodes.push(makeNode('Conv', ['x', 'w'], ['c'], {}, 'conv'));
     g.nodes.push(makeNode('Add', ['c', 'z'], ['y'], {}, 'add'));

@@ -2,7 +2,7 @@
 // stored parameters, the no-rounding debug mode, super-resolution PSNR, and bad input.
 import { describe, expect, it, beforeAll } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { mkdtempSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { quantize, type QuantizeResult } from '../src/ptq/quantize.js';
@@ -35,7 +35,9 @@ async function ortAccuracy(bytes: Uint8Array, n = 10000): Promise<{ acc: number;
   const preds = new Int32Array(n);
   let ok = 0;
   for (let i = 0; i < n; i++) {
-    const out = await s.run({ Input3: new ort.Tensor('float32', Float32Array.from(images.subarray(i * 784, i * 784 + 784)), [1, 1, 28, 28]) });
+    const out = await s.run({
+      Input3: new ort.Tensor('float32', Float32Array.from(images.subarray(i * 784, i * 784 + 784)), [1, 1, 28, 28]),
+    });
     const d = out[s.outputNames[0]].data as Float32Array;
     let b = 0;
     for (let j = 1; j < d.length; j++) if (d[j] > d[b]) b = j;
@@ -64,7 +66,9 @@ describe.skipIf(!haveMnist)('quantize mnist-8', () => {
   it('writes standard QDQ: int8 weights with per-channel scales, int32 biases, Q/DQ pairs, metadata', () => {
     const g = perChannel.model.graph;
     const ops = g.nodes.map((n) => n.opType);
-    expect(ops.filter((o) => o === 'QuantizeLinear').length).toBe(perChannel.report.activations.length + perChannel.report.activations.reduce((a, r) => a + r.aliases.length, 0));
+    expect(ops.filter((o) => o === 'QuantizeLinear').length).toBe(
+      perChannel.report.activations.length + perChannel.report.activations.reduce((a, r) => a + r.aliases.length, 0),
+    );
     const int8 = [...g.initializers.values()].filter((t) => t.dtype === 'int8' && t.rank === 4);
     expect(int8.map((t) => t.dims[0])).toEqual([8, 16]);
     const scales = [...g.initializers.entries()].filter(([k, t]) => k.endsWith('_scale') && t.rank === 1 && t.dtype === 'float32');
@@ -84,7 +88,9 @@ describe.skipIf(!haveMnist)('quantize mnist-8', () => {
       expect(Math.min(...d)).toBeGreaterThanOrEqual(-7);
       expect(Math.max(...Array.from(d, Math.abs))).toBe(7); // the range is used
     }
-    const scales = [...g.initializers.entries()].filter(([k, t]) => k.includes('_quantized_scale') || (k.endsWith('_scale') && t.dtype === 'float32'));
+    const scales = [...g.initializers.entries()].filter(
+      ([k, t]) => k.includes('_quantized_scale') || (k.endsWith('_scale') && t.dtype === 'float32'),
+    );
     expect(scales.every(([, t]) => t.rank === 0)).toBe(true); // per-tensor: scalars only
     const grouped = await quantize(mnistPath!, { calibration: calib(5), weightGranularity: 'per-group', weightGroupSize: 25 });
     expect(grouped.report.layers.every((l) => l.baked)).toBe(true);
@@ -103,7 +109,9 @@ describe.skipIf(!haveMnist)('quantize mnist-8', () => {
     const floatS = await InferenceSession.create(mnistPath!);
     const unrounded = await InferenceSession.create(nr.model, { registry: createQdqRegistry({ rounding: false }) });
     const rounded = await InferenceSession.create(nr.model, { registry: createQdqRegistry({ rounding: true }) });
-    let errU = 0, errR = 0, mag = 0;
+    let errU = 0,
+      errR = 0,
+      mag = 0;
     // Samples from the calibration set: minmax saw them, so nothing is clipped and only float
     // rounding separates the unrounded model from the float one.
     for (let i = 0; i < 20; i++) {
@@ -128,7 +136,9 @@ describe.skipIf(!haveMnist)('quantize mnist-8', () => {
     const a = await ort.InferenceSession.create(p);
     const b = await ort.InferenceSession.create(modelToBytes(loadModel(p)));
     const x = { Input3: new ort.Tensor('float32', Float32Array.from(images.subarray(0, 784)), [1, 1, 28, 28]) };
-    expect(Array.from((await a.run(x))[a.outputNames[0]].data as Float32Array)).toEqual(Array.from((await b.run(x))[b.outputNames[0]].data as Float32Array));
+    expect(Array.from((await a.run(x))[a.outputNames[0]].data as Float32Array)).toEqual(
+      Array.from((await b.run(x))[b.outputNames[0]].data as Float32Array),
+    );
   });
 });
 
@@ -150,7 +160,8 @@ describe.skipIf(!srPath)('quantize super-resolution-10', () => {
     const feed = { [name]: new ort.Tensor('float32', xd, [...x.dims]) };
     const f = (await fs.run(feed))[fs.outputNames[0]].data as Float32Array;
     const q = (await qs.run(feed))[qs.outputNames[0]].data as Float32Array;
-    let mse = 0, peak = 0;
+    let mse = 0,
+      peak = 0;
     for (let i = 0; i < f.length; i++) {
       mse += (f[i] - q[i]) ** 2;
       peak = Math.max(peak, Math.abs(f[i]));
@@ -165,7 +176,12 @@ describe.skipIf(!srPath)('quantize super-resolution-10', () => {
 describe('quantize: bad input', () => {
   it('refuses unknown and out-of-range options, naming them', () => {
     const err = (o: Record<string, unknown>) => {
-      try { resolveQuantizeOptions(o, 'ptq.json'); } catch (e) { expect(e).toBeInstanceOf(OnnxPtqError); return (e as OnnxPtqError).message; }
+      try {
+        resolveQuantizeOptions(o, 'ptq.json');
+      } catch (e) {
+        expect(e).toBeInstanceOf(OnnxPtqError);
+        return (e as OnnxPtqError).message;
+      }
       throw new Error('no error');
     };
     expect(err({ weightBitz: 8 })).toMatch(/ptq\.json: option 'weightBitz' is unknown/);
@@ -182,4 +198,3 @@ describe('quantize: bad input', () => {
     await expect(quantize(mnistPath!, { calibration: wrong })).rejects.toBeInstanceOf(OnnxPtqError);
   });
 });
-

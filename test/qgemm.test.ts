@@ -7,19 +7,30 @@ import { OnnxPtqError } from '../src/errors.js';
 import type { Int8Like, QGemmArgs } from '../src/backends/types.js';
 
 interface Case {
-  m: number; n: number; k: number;
-  aSigned: boolean; ySigned: boolean; perChannel: boolean; mode: RequantMode; seed: number;
-  bZpPerColumn?: boolean; padded?: boolean; extremeZp?: boolean;
+  m: number;
+  n: number;
+  k: number;
+  aSigned: boolean;
+  ySigned: boolean;
+  perChannel: boolean;
+  mode: RequantMode;
+  seed: number;
+  bZpPerColumn?: boolean;
+  padded?: boolean;
+  extremeZp?: boolean;
 }
 
 function build(c: Case): QGemmArgs {
   const r = rng(c.seed);
-  const lda = c.k + (c.padded ? 3 : 0), ldb = c.n + (c.padded ? 5 : 0), ldy = c.n + (c.padded ? 2 : 0);
+  const lda = c.k + (c.padded ? 3 : 0),
+    ldb = c.n + (c.padded ? 5 : 0),
+    ldy = c.n + (c.padded ? 2 : 0);
   const a: Int8Like = c.aSigned ? new Int8Array(Math.max(1, c.m * lda)) : new Uint8Array(Math.max(1, c.m * lda));
   for (let i = 0; i < a.length; i++) a[i] = c.aSigned ? randInt(r, -128, 127) : randInt(r, 0, 255);
   const b = new Int8Array(Math.max(1, c.k * ldb));
   for (let i = 0; i < b.length; i++) b[i] = randInt(r, -128, 127);
-  const amin = c.aSigned ? -128 : 0, amax = c.aSigned ? 127 : 255;
+  const amin = c.aSigned ? -128 : 0,
+    amax = c.aSigned ? 127 : 255;
   const aZeroPoint = c.extremeZp ? (c.seed % 2 ? amin : amax) : randInt(r, amin, amax);
   const bZeroPoint = c.bZpPerColumn ? Int32Array.from({ length: c.n }, () => randInt(r, -128, 127)) : Int32Array.of(c.extremeZp ? -128 : 0);
   const bias = Int32Array.from({ length: c.n }, () => randInt(r, -50000, 50000));
@@ -47,9 +58,39 @@ describe('qgemm: every backend and variant equals the JS reference', () => {
   // Each awkward size in each dimension, the others varying with it.
   for (const s of awkward) {
     const modes: RequantMode[] = ['fixed-point', 'float', 'shift'];
-    cases.push({ m: s, n: awkward[(s * 7) % awkward.length], k: awkward[(s * 3) % awkward.length], aSigned: s % 2 === 0, ySigned: s % 3 === 0, perChannel: s % 2 === 1, mode: modes[s % 3], seed: seed++ });
-    cases.push({ m: awkward[(s * 5) % awkward.length], n: s, k: awkward[(s * 11) % awkward.length], aSigned: s % 2 === 1, ySigned: s % 3 !== 0, perChannel: s % 2 === 0, mode: modes[(s + 1) % 3], seed: seed++, bZpPerColumn: s % 4 === 0 });
-    cases.push({ m: awkward[(s * 13) % awkward.length], n: awkward[(s * 17) % awkward.length], k: s, aSigned: s % 2 === 0, ySigned: false, perChannel: true, mode: modes[(s + 2) % 3], seed: seed++, padded: s % 2 === 0, extremeZp: s % 5 === 0 });
+    cases.push({
+      m: s,
+      n: awkward[(s * 7) % awkward.length],
+      k: awkward[(s * 3) % awkward.length],
+      aSigned: s % 2 === 0,
+      ySigned: s % 3 === 0,
+      perChannel: s % 2 === 1,
+      mode: modes[s % 3],
+      seed: seed++,
+    });
+    cases.push({
+      m: awkward[(s * 5) % awkward.length],
+      n: s,
+      k: awkward[(s * 11) % awkward.length],
+      aSigned: s % 2 === 1,
+      ySigned: s % 3 !== 0,
+      perChannel: s % 2 === 0,
+      mode: modes[(s + 1) % 3],
+      seed: seed++,
+      bZpPerColumn: s % 4 === 0,
+    });
+    cases.push({
+      m: awkward[(s * 13) % awkward.length],
+      n: awkward[(s * 17) % awkward.length],
+      k: s,
+      aSigned: s % 2 === 0,
+      ySigned: false,
+      perChannel: true,
+      mode: modes[(s + 2) % 3],
+      seed: seed++,
+      padded: s % 2 === 0,
+      extremeZp: s % 5 === 0,
+    });
   }
   // Every mode x granularity x signedness at one awkward shape.
   for (const mode of ['fixed-point', 'float', 'shift'] as const)
@@ -58,7 +99,18 @@ describe('qgemm: every backend and variant equals the JS reference', () => {
         for (const ySigned of [false, true]) cases.push({ m: 33, n: 65, k: 63, aSigned, ySigned, perChannel, mode, seed: seed++ });
   // Larger ones that cross the k-block (256) and several tiles.
   cases.push({ m: 129, n: 257, k: 300, aSigned: false, ySigned: false, perChannel: true, mode: 'fixed-point', seed: seed++ });
-  cases.push({ m: 200, n: 96, k: 1031, aSigned: true, ySigned: true, perChannel: false, mode: 'float', seed: seed++, bZpPerColumn: true, padded: true });
+  cases.push({
+    m: 200,
+    n: 96,
+    k: 1031,
+    aSigned: true,
+    ySigned: true,
+    perChannel: false,
+    mode: 'float',
+    seed: seed++,
+    bZpPerColumn: true,
+    padded: true,
+  });
   cases.push({ m: 64, n: 2304 / 9, k: 2304, aSigned: false, ySigned: false, perChannel: true, mode: 'shift', seed: seed++ });
 
   for (const c of cases) {
@@ -67,7 +119,9 @@ describe('qgemm: every backend and variant equals the JS reference', () => {
       const args = build(c);
       const ref = run(args, { label: 'js:ref', backend: jsBackend, variant: 'ref' });
       // The padding between rows of Y must be left alone.
-      if (c.padded) for (let i = 0; i < c.m; i++) for (let j = c.n; j < args.ldy!; j++) if (i * args.ldy! + j < ref.length) expect(ref[i * args.ldy! + j]).toBe(77);
+      if (c.padded)
+        for (let i = 0; i < c.m; i++)
+          for (let j = c.n; j < args.ldy!; j++) if (i * args.ldy! + j < ref.length) expect(ref[i * args.ldy! + j]).toBe(77);
       for (const bv of backendVariants) {
         const y = run(args, bv);
         expect(Array.from(y), bv.label).toEqual(Array.from(ref));
@@ -82,7 +136,19 @@ describe('qgemm: every backend and variant equals the JS reference', () => {
     for (const mode of ['fixed-point', 'float', 'shift'] as const) {
       for (const bv of backendVariants) {
         const y = new Uint8Array(4);
-        bv.backend.qgemm({ m: 2, n: 2, k: 2, a, aZeroPoint: 3, b, bZeroPoint: Int32Array.of(0), bias: Int32Array.of(10, 20), requant: makeRequant(mode, [0.5], { zeroPoint: 100, signed: false }), y, variant: bv.variant });
+        bv.backend.qgemm({
+          m: 2,
+          n: 2,
+          k: 2,
+          a,
+          aZeroPoint: 3,
+          b,
+          bZeroPoint: Int32Array.of(0),
+          bias: Int32Array.of(10, 20),
+          requant: makeRequant(mode, [0.5], { zeroPoint: 100, signed: false }),
+          y,
+          variant: bv.variant,
+        });
         // row0: (0,2) x B = [6, 8] + bias = [16, 28] * 0.5 = [8, 14]; row1: (4,6) x B = [22, 16] + bias = [32, 36] -> [16, 18]
         expect(Array.from(y), `${mode} ${bv.label}`).toEqual([108, 114, 116, 118]);
       }
@@ -92,7 +158,19 @@ describe('qgemm: every backend and variant equals the JS reference', () => {
   it('K = 0 gives requant(bias)', () => {
     for (const bv of backendVariants) {
       const y = new Uint8Array(3);
-      bv.backend.qgemm({ m: 1, n: 3, k: 0, a: new Uint8Array(0), aZeroPoint: 0, b: new Int8Array(0), bZeroPoint: Int32Array.of(0), bias: Int32Array.of(-4, 0, 4), requant: makeRequant('fixed-point', [1], { zeroPoint: 10, signed: false }), y, variant: bv.variant });
+      bv.backend.qgemm({
+        m: 1,
+        n: 3,
+        k: 0,
+        a: new Uint8Array(0),
+        aZeroPoint: 0,
+        b: new Int8Array(0),
+        bZeroPoint: Int32Array.of(0),
+        bias: Int32Array.of(-4, 0, 4),
+        requant: makeRequant('fixed-point', [1], { zeroPoint: 10, signed: false }),
+        y,
+        variant: bv.variant,
+      });
       expect(Array.from(y), bv.label).toEqual([6, 10, 14]);
     }
   });
@@ -110,7 +188,11 @@ describe('qgemm rejects bad input on every backend', () => {
     ['b zero points', (g) => ({ ...g, bZeroPoint: new Int32Array(2) }), /b_zero_point must have 1 or N entries/],
     ['b zero point range', (g) => ({ ...g, bZeroPoint: Int32Array.of(200) }), /b_zero_point out of int8 range/],
     ['a zero point range', (g) => ({ ...g, aZeroPoint: 300 }), /a_zero_point|aZeroPoint/],
-    ['requant count', (g) => ({ ...g, requant: makeRequant('fixed-point', [0.1, 0.2], { zeroPoint: 0, signed: false }) }), /count must be 1 or the number of output channels/],
+    [
+      'requant count',
+      (g) => ({ ...g, requant: makeRequant('fixed-point', [0.1, 0.2], { zeroPoint: 0, signed: false }) }),
+      /count must be 1 or the number of output channels/,
+    ],
     ['requant shift', (g) => ({ ...g, requant: { ...g.requant, shift: g.requant.shift.map(() => 40) } }), /shift must be in \[-31, 31\]/],
     ['requant clamp', (g) => ({ ...g, requant: { ...g.requant, min: 200, max: 100 } }), /output_min/],
     ['huge M', (g) => ({ ...g, m: 2 ** 29 }), /at most 2\^28|\[0, 2\^28\]/],

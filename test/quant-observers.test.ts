@@ -3,14 +3,23 @@
 import { describe, expect, it } from 'vitest';
 import { AdaptiveHistogram, createObserver, searchClip } from '../src/quant/observers/index.js';
 import { klBestBin, klLevels, magnitudeHistogram } from '../src/quant/observers/clip-search.js';
-import { computeParams, fakeQuantize, paramsForRange, quantRange, quantizeTensor, sliceRanges, dequantizeTensor } from '../src/quant/scheme.js';
+import {
+  computeParams,
+  fakeQuantize,
+  paramsForRange,
+  quantRange,
+  quantizeTensor,
+  sliceRanges,
+  dequantizeTensor,
+} from '../src/quant/scheme.js';
 import { OnnxPtqError } from '../src/errors.js';
 import { rng } from './backends.js';
 
 function gaussian(r: () => number, n: number, sigma = 1): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i += 2) {
-    const u = Math.max(r(), 1e-12), v = r();
+    const u = Math.max(r(), 1e-12),
+      v = r();
     const m = Math.sqrt(-2 * Math.log(u)) * sigma;
     out[i] = m * Math.cos(2 * Math.PI * v);
     if (i + 1 < n) out[i + 1] = m * Math.sin(2 * Math.PI * v);
@@ -87,7 +96,8 @@ describe('observers', () => {
     // than one level, so at full range Q equals P and no clip beats it (percentile or mse is the tool).
     const r = rng(8);
     const x = Float32Array.from({ length: 500000 }, () => r() * 2 - 1);
-    x[0] = 100; x[1] = -100;
+    x[0] = 100;
+    x[1] = -100;
     const o = createObserver('mse');
     o.observe(x);
     const { min, max } = o.range({ bits: 4, signed: true, symmetric: true });
@@ -131,16 +141,25 @@ describe('observers', () => {
 // fold the tail into the last bin, merge into levels, expand over P's non-zero bins, KL), as the
 // brute force that the prefix-sum search (klBestBin) must reproduce.
 function klDirect(c: ArrayLike<number>, i: number, levels: number): number {
-  let tail = 0, total = 0;
-  for (let j = 0; j < c.length; j++) { total += c[j]; if (j >= i) tail += c[j]; }
+  let tail = 0,
+    total = 0;
+  for (let j = 0; j < c.length; j++) {
+    total += c[j];
+    if (j >= i) tail += c[j];
+  }
   const p = Float64Array.from({ length: i }, (_, j) => c[j]);
   p[i - 1] += tail;
   const q = new Float64Array(i);
   const merged = Math.floor(i / levels);
   for (let l = 0; l < levels; l++) {
-    const a = l * merged, b = l === levels - 1 ? i : a + merged;
-    let mass = 0, nz = 0;
-    for (let j = a; j < b; j++) { mass += c[j]; if (p[j] > 0) nz++; }
+    const a = l * merged,
+      b = l === levels - 1 ? i : a + merged;
+    let mass = 0,
+      nz = 0;
+    for (let j = a; j < b; j++) {
+      mass += c[j];
+      if (p[j] > 0) nz++;
+    }
     for (let j = a; j < b; j++) if (p[j] > 0) q[j] = mass / nz;
   }
   const sq = total - tail;
@@ -148,7 +167,7 @@ function klDirect(c: ArrayLike<number>, i: number, levels: number): number {
   for (let j = 0; j < i; j++) {
     if (p[j] === 0) continue;
     if (q[j] === 0) return Infinity;
-    kl += (p[j] / total) * Math.log((p[j] / total) / (q[j] / sq));
+    kl += (p[j] / total) * Math.log(p[j] / total / (q[j] / sq));
   }
   return kl;
 }
@@ -165,21 +184,46 @@ function bruteForce(c: ArrayLike<number>, n: number, levels: number): { bin: num
 function erf(x: number): number {
   // Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), plenty for bin probabilities.
   const t = 1 / (1 + 0.3275911 * Math.abs(x));
-  const y = 1 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
   return x >= 0 ? y : -y;
 }
 
 describe('kl observer (TensorRT entropy calibration)', () => {
   const int8 = { bits: 8, signed: true, symmetric: true };
   const r = rng(21);
-  const normal = () => { const u = Math.max(r(), 1e-12), v = r(); return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v); };
-  const studentT3 = () => { const z = normal(); let c = 0; for (let k = 0; k < 3; k++) c += normal() ** 2; return z / Math.sqrt(c / 3); };
+  const normal = () => {
+    const u = Math.max(r(), 1e-12),
+      v = r();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  };
+  const studentT3 = () => {
+    const z = normal();
+    let c = 0;
+    for (let k = 0; k < 3; k++) c += normal() ** 2;
+    return z / Math.sqrt(c / 3);
+  };
   // name, sampler, one-sided, P(|X| <= a)
   const cases: [string, () => number, boolean, (a: number) => number][] = [
     ['Gaussian', normal, false, (a) => erf(a / Math.SQRT2)],
-    ['Laplace', () => { const u = r() - 0.5; return -Math.sign(u) * Math.log(1 - 2 * Math.abs(u)); }, false, (a) => 1 - Math.exp(-a)],
+    [
+      'Laplace',
+      () => {
+        const u = r() - 0.5;
+        return -Math.sign(u) * Math.log(1 - 2 * Math.abs(u));
+      },
+      false,
+      (a) => 1 - Math.exp(-a),
+    ],
     ['half-normal after ReLU (half exact zeros)', () => Math.max(0, normal()), true, (a) => erf(a / Math.SQRT2)],
-    ['Student-t, 3 dof (heavy-tailed logits)', studentT3, false, (a) => { const u = a / Math.sqrt(3); return (2 / Math.PI) * (u / (1 + u * u) + Math.atan(u)); }],
+    [
+      'Student-t, 3 dof (heavy-tailed logits)',
+      studentT3,
+      false,
+      (a) => {
+        const u = a / Math.sqrt(3);
+        return (2 / Math.PI) * (u / (1 + u * u) + Math.atan(u));
+      },
+    ],
   ];
   const fills = new Map<string, ReturnType<typeof createObserver>>();
   const observer = (name: string) => {
@@ -201,12 +245,14 @@ describe('kl observer (TensorRT entropy calibration)', () => {
       const m = magnitudeHistogram(o.histogram!, true);
       // Enough bins per level: the grid keeps at least 8 bins per level over the observed range.
       expect(m.n / levels).toBeGreaterThanOrEqual(8);
-      const fast = klBestBin(m.counts, m.n, levels), slow = bruteForce(m.counts, m.n, levels);
+      const fast = klBestBin(m.counts, m.n, levels),
+        slow = bruteForce(m.counts, m.n, levels);
       expect(fast.bin).toBe(slow.bin);
       expect(fast.loss).toBeCloseTo(slow.loss, 9);
       const { min, max } = o.range(target);
       expect(max).toBeCloseTo(Math.min(o.observedMax, fast.bin * m.width), 9);
-      if (!oneSided) expect(min).toBeCloseTo(-max, 9); else expect(min).toBe(0);
+      if (!oneSided) expect(min).toBeCloseTo(-max, 9);
+      else expect(min).toBe(0);
       // The same objective on the exact bin probabilities of the distribution (no sampling noise),
       // same grid and extent: the sampled clip is within 12% of that optimum (measured ratios 0.993 to
       // 1.000 with this seed and 1e6 samples; 0.90 to 1.00 over other seeds and 2e5 samples).
@@ -216,15 +262,17 @@ describe('kl observer (TensorRT entropy calibration)', () => {
     });
   }
 
-  it('sanity: a Gaussian keeps about 4 sigma or more, heavy tails are clipped, a ReLU\'s zeros do not pull the clip in', () => {
+  it("sanity: a Gaussian keeps about 4 sigma or more, heavy tails are clipped, a ReLU's zeros do not pull the clip in", () => {
     expect(observer('Gaussian').range(int8).max).toBeGreaterThan(3.5);
     const t = observer('Student-t, 3 dof (heavy-tailed logits)');
     expect(t.range(int8).max).toBeLessThan(0.5 * Math.max(t.observedMax, -t.observedMin));
     // Kept in, half the mass at 0 would be spread over the first level's bins and pull the clip to ~1.9 sigma.
-    expect(observer('half-normal after ReLU (half exact zeros)').range({ bits: 8, signed: false, symmetric: false }).max).toBeGreaterThan(3.5);
+    expect(observer('half-normal after ReLU (half exact zeros)').range({ bits: 8, signed: false, symmetric: false }).max).toBeGreaterThan(
+      3.5,
+    );
   });
 
-  it('the issue\'s CIFAR case: normalized pixels and skewed logits are not cut to a quarter of their range', () => {
+  it("the issue's CIFAR case: normalized pixels and skewed logits are not cut to a quarter of their range", () => {
     const img = createObserver('kl');
     const px = rng(22);
     for (let b = 0; b < 10; b++) img.observe(Float32Array.from({ length: 20000 }, () => (Math.floor(px() * 256) / 255 - 0.48) / 0.24));
@@ -303,7 +351,11 @@ describe('observers: non-finite data', () => {
   it('a NaN in the data is OnnxPtqError INVALID_DATA, not a crash', () => {
     const o = createObserver('kl');
     let err: unknown;
-    try { o.observe([1, Number.NaN, 2]); } catch (e) { err = e; }
+    try {
+      o.observe([1, Number.NaN, 2]);
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(OnnxPtqError);
     expect((err as OnnxPtqError).code).toBe('INVALID_DATA');
   });
@@ -311,8 +363,18 @@ describe('observers: non-finite data', () => {
 
 describe('observers: degenerate data', () => {
   it('all zeros, a constant, a single value or nothing: a finite range containing the data, and a finite scale > 0', () => {
-    const targets = [{ bits: 8, signed: false, symmetric: false }, { bits: 8, signed: true, symmetric: true }, { bits: 4, signed: true, symmetric: false }];
-    const cases: [string, number[][]][] = [['all zeros', [[0, 0, 0], [0]]], ['constant 5', [[5, 5, 5, 5]]], ['constant -3', [[-3, -3]]], ['single value', [[0.25]]], ['nothing', []]];
+    const targets = [
+      { bits: 8, signed: false, symmetric: false },
+      { bits: 8, signed: true, symmetric: true },
+      { bits: 4, signed: true, symmetric: false },
+    ];
+    const cases: [string, number[][]][] = [
+      ['all zeros', [[0, 0, 0], [0]]],
+      ['constant 5', [[5, 5, 5, 5]]],
+      ['constant -3', [[-3, -3]]],
+      ['single value', [[0.25]]],
+      ['nothing', []],
+    ];
     for (const kind of ['minmax', 'moving-average', 'percentile', 'mse', 'kl'] as const) {
       for (const [what, batches] of cases) {
         for (const t of targets) {
@@ -322,7 +384,10 @@ describe('observers: degenerate data', () => {
           const label = `${kind}, ${what}, ${JSON.stringify(t)}`;
           expect(Number.isFinite(min) && Number.isFinite(max) && min <= max, label).toBe(true);
           const vals = batches.flat();
-          if (vals.length) expect(Math.min(min, 0) <= Math.min(...vals, 0) && Math.max(max, 0) >= Math.max(...vals, 0), `${label}: [${min}, ${max}]`).toBe(true);
+          if (vals.length)
+            expect(Math.min(min, 0) <= Math.min(...vals, 0) && Math.max(max, 0) >= Math.max(...vals, 0), `${label}: [${min}, ${max}]`).toBe(
+              true,
+            );
           const p = paramsForRange(min, max, t.bits, t.signed, t.symmetric);
           expect(Number.isFinite(p.scale) && p.scale > 0, label).toBe(true);
         }

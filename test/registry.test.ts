@@ -54,7 +54,12 @@ describe('backend registry', () => {
   });
 
   it('prefers a prebuilt addon that loads, and says so', () => {
-    const r = createDefaultRegistry({ addonCandidates: [{ kind: 'prebuilt', path: defaultAddonPath }, { kind: 'compiled', path: '/nonexistent/c.node' }] });
+    const r = createDefaultRegistry({
+      addonCandidates: [
+        { kind: 'prebuilt', path: defaultAddonPath },
+        { kind: 'compiled', path: '/nonexistent/c.node' },
+      ],
+    });
     expect(r.get().name).toBe('native');
     const native = r.status()[0];
     expect(native.addon).toEqual({ kind: 'prebuilt', path: defaultAddonPath, fallbacks: [] });
@@ -64,7 +69,12 @@ describe('backend registry', () => {
     const dir = mkdtempSync(join(tmpdir(), 'opq-'));
     const bad = join(dir, 'onnxptq.node');
     writeFileSync(bad, 'not an ELF file');
-    const r = createDefaultRegistry({ addonCandidates: [{ kind: 'prebuilt', path: bad }, { kind: 'compiled', path: defaultAddonPath }] });
+    const r = createDefaultRegistry({
+      addonCandidates: [
+        { kind: 'prebuilt', path: bad },
+        { kind: 'compiled', path: defaultAddonPath },
+      ],
+    });
     expect(r.get().name).toBe('native');
     const addon = r.status()[0].addon!;
     expect(addon.kind).toBe('compiled');
@@ -77,7 +87,12 @@ describe('backend registry', () => {
     const dir = mkdtempSync(join(tmpdir(), 'opq-'));
     const bad = join(dir, 'onnxptq.node');
     writeFileSync(bad, 'not an ELF file');
-    const r = createDefaultRegistry({ addonCandidates: [{ kind: 'prebuilt', path: bad }, { kind: 'compiled', path: '/nonexistent/c.node' }] });
+    const r = createDefaultRegistry({
+      addonCandidates: [
+        { kind: 'prebuilt', path: bad },
+        { kind: 'compiled', path: '/nonexistent/c.node' },
+      ],
+    });
     expect(r.get().name).toBe('wasm');
     const err = r.status()[0].error!;
     expect(err).toMatch(/prebuilt addon .*onnxptq\.node failed to load/);
@@ -95,7 +110,13 @@ describe('backend registry', () => {
 
   it('lists every backend and its failure when none loads', () => {
     const r = createDefaultRegistry({ addonPath: '/nonexistent/a.node', wasmPath: '/nonexistent/b.wasm' });
-    r.register({ name: 'js', priority: 100, load: () => { throw new Error('js disabled for this test'); } });
+    r.register({
+      name: 'js',
+      priority: 100,
+      load: () => {
+        throw new Error('js disabled for this test');
+      },
+    });
     const e = caught(() => r.get());
     expect(e.code).toBe('BACKEND_UNAVAILABLE');
     expect(e.message).toMatch(/native: .*a\.node/);
@@ -106,7 +127,13 @@ describe('backend registry', () => {
   it('orders by priority, not registration order', () => {
     const r = new BackendRegistry();
     r.register({ name: 'js', priority: 1, load: createJsBackend });
-    r.register({ name: 'wasm', priority: 5, load: () => { throw new Error('no'); } });
+    r.register({
+      name: 'wasm',
+      priority: 5,
+      load: () => {
+        throw new Error('no');
+      },
+    });
     expect(r.get().name).toBe('js');
     expect(r.status().map((s) => s.name)).toEqual(['wasm', 'js']);
   });

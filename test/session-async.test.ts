@@ -24,11 +24,17 @@ describe('InferenceSession.run() on a worker thread', () => {
       // A requested intermediate comes back too, and an unknown name is refused before posting.
       const inner = s.graph.nodes[0]!.outputs[0]!;
       expect(Object.keys(await s.run({ x }, { outputs: [inner] }))).toEqual([inner]);
-      await expect(s.run({ x }, { outputs: ['nope'] })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/unknown output 'nope'/) });
+      await expect(s.run({ x }, { outputs: ['nope'] })).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+        message: expect.stringMatching(/unknown output 'nope'/),
+      });
     } finally {
       await s.release();
     }
-    await expect(s.run({ x })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/InferenceSession was released/) });
+    await expect(s.run({ x })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/InferenceSession was released/),
+    });
   }, 60_000);
 
   it('runs on the calling thread with a custom registry; runInWorker: true with one is refused', async () => {

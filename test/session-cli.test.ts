@@ -35,8 +35,26 @@ describe('onnx-ptq inspect', () => {
   it('lists unsupported ops by node name and exits 3', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'onnx-ptq-cli-'));
     const path = join(dir, 'm.onnx');
-    const graph = new Graph({ name: 'g', inputs: [{ name: 'x', dtype: 'float32', shape: [2] }], outputs: [{ name: 'y', dtype: 'float32' }], nodes: [makeNode('Einsum', ['x'], ['y'], {}, 'my_einsum')] });
-    saveModel({ irVersion: 8, opsetImports: [{ domain: '', version: 13 }], producerName: '', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: new Map(), graph }, path);
+    const graph = new Graph({
+      name: 'g',
+      inputs: [{ name: 'x', dtype: 'float32', shape: [2] }],
+      outputs: [{ name: 'y', dtype: 'float32' }],
+      nodes: [makeNode('Einsum', ['x'], ['y'], {}, 'my_einsum')],
+    });
+    saveModel(
+      {
+        irVersion: 8,
+        opsetImports: [{ domain: '', version: 13 }],
+        producerName: '',
+        producerVersion: '',
+        domain: '',
+        modelVersion: 0,
+        docString: '',
+        metadata: new Map(),
+        graph,
+      },
+      path,
+    );
     const c = capture();
     expect(await inspect([path])).toBe(3);
     expect(c.out()).toMatch(/unsupported ops\n {2}Einsum \(node 'my_einsum'\)/);
@@ -71,7 +89,11 @@ describe('onnx-ptq run', () => {
 
   it.skipIf(!mnist)('refuses unknown file types, bad backends and wrong input names', async () => {
     capture();
-    const code = async (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e instanceof OnnxPtqError ? e.code : String(e)));
+    const code = async (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: unknown) => (e instanceof OnnxPtqError ? e.code : String(e)),
+      );
     expect(await code(run([mnist!, '--input', 'Input3=x.txt']))).toBe('INVALID_OPTION');
     expect(await code(run([mnist!, '--backend', 'gpu']))).toBe('INVALID_OPTION');
     const dir = mkdtempSync(join(tmpdir(), 'onnx-ptq-cli-'));

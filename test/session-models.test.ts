@@ -48,10 +48,13 @@ const backends = (['native', 'wasm', 'js'] as const).filter((b) => {
 });
 
 describe.each(
-  backends.flatMap((b) => [
-    ['mnist-8', 3, b],
-    ['super-resolution-10', 1, b],
-  ] as const),
+  backends.flatMap(
+    (b) =>
+      [
+        ['mnist-8', 3, b],
+        ['super-resolution-10', 1, b],
+      ] as const,
+  ),
 )('%s reference outputs (%i sets) on %s', (name, sets, backend) => {
   const modelPath = fixture('models', name, 'model.onnx');
   for (let i = 0; i < sets; i++) {

@@ -11,7 +11,9 @@ describe('test tiers', () => {
     const line = block.split('\n').find((l) => l.startsWith('npm test'))!;
     const command = line.split('#')[0].trim();
     expect(command).toBe('npm test && npm run test:models');
-    const ci = readFileSync('.ci/run', 'utf8').split('\n').map((l) => l.trim());
+    const ci = readFileSync('.ci/run', 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     for (const c of command.split('&&').map((s) => s.trim())) expect(ci).toContain(c);
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
     expect(pkg.scripts.test).toBe('vitest run --project unit');

@@ -24,21 +24,35 @@ if (probe.error || probe.status !== 0) {
 // Every function declared OPQ_API in native/include/*.h is exported, plus the allocator.
 const includeDir = join(root, 'native', 'include');
 const exported = ['malloc', 'free'];
-for (const f of readdirSync(includeDir).filter((n) => n.endsWith('.h')).sort()) {
+for (const f of readdirSync(includeDir)
+  .filter((n) => n.endsWith('.h'))
+  .sort()) {
   for (const m of readFileSync(join(includeDir, f), 'utf8').matchAll(/OPQ_API[^;(]*?\b(opq_\w+)\s*\(/g)) exported.push(m[1]);
 }
 mkdirSync(join(root, 'wasm', 'build'), { recursive: true });
 const tmp = join(root, 'wasm', 'build', 'onnxptq.wasm');
 const args = [
   ...kernelSources(),
-  '-std=c++17', '-O3', '-msimd128', '-fno-exceptions', '-fno-rtti',
+  '-std=c++17',
+  '-O3',
+  '-msimd128',
+  '-fno-exceptions',
+  '-fno-rtti',
   // Warnings never change the module's bytes; OPQ_WERROR=1 (set by .ci/run) makes them errors.
-  '-Wall', '-Wextra', ...(process.env.OPQ_WERROR === '1' ? ['-Werror'] : []),
-  '-Inative', '-Inative/include',
-  '--no-entry', '-sSTANDALONE_WASM', '-sALLOW_MEMORY_GROWTH=1', '-sINITIAL_MEMORY=16MB',
-  '-sMAXIMUM_MEMORY=4GB', '-sTOTAL_STACK=1MB',
+  '-Wall',
+  '-Wextra',
+  ...(process.env.OPQ_WERROR === '1' ? ['-Werror'] : []),
+  '-Inative',
+  '-Inative/include',
+  '--no-entry',
+  '-sSTANDALONE_WASM',
+  '-sALLOW_MEMORY_GROWTH=1',
+  '-sINITIAL_MEMORY=16MB',
+  '-sMAXIMUM_MEMORY=4GB',
+  '-sTOTAL_STACK=1MB',
   `-sEXPORTED_FUNCTIONS=${exported.map((e) => `_${e}`).join(',')}`,
-  '-o', tmp,
+  '-o',
+  tmp,
 ];
 execFileSync('emcc', args, { cwd: root, stdio: 'inherit' });
 // Rename only a complete build over the committed module.

@@ -105,11 +105,20 @@ export function outputKind(dims: readonly number[]): OutputKind {
 }
 
 class Acc {
-  sig = 0; noise = 0; dot = 0; nq = 0; n = 0;
+  sig = 0;
+  noise = 0;
+  dot = 0;
+  nq = 0;
+  n = 0;
   add(f: ArrayLike<number>, q: ArrayLike<number>): void {
     for (let i = 0; i < f.length; i++) {
-      const a = f[i], b = q[i], d = a - b;
-      this.sig += a * a; this.noise += d * d; this.dot += a * b; this.nq += b * b;
+      const a = f[i],
+        b = q[i],
+        d = a - b;
+      this.sig += a * a;
+      this.noise += d * d;
+      this.dot += a * b;
+      this.nq += b * b;
     }
     this.n += f.length;
   }
@@ -131,13 +140,23 @@ export function sqnr(sig: number, noise: number): number {
  * output (measuredOutput) with `ref`, the float model's on the same samples: top-1 agreement and SQNR
  * over the whole set.
  */
-export async function compareOutput(model: Model, data: readonly Feeds[], ref: readonly Float32Array[]): Promise<{ agreement: number; sqnrDb: number }> {
+export async function compareOutput(
+  model: Model,
+  data: readonly Feeds[],
+  ref: readonly Float32Array[],
+): Promise<{ agreement: number; sqnrDb: number }> {
   const s = await InferenceSession.create(model, { registry: createQdqRegistry({ rounding: true }) });
   const at = measuredOutput(model);
-  let sig = 0, noise = 0, ag = 0;
+  let sig = 0,
+    noise = 0,
+    ag = 0;
   for (let i = 0; i < data.length; i++) {
-    const q = s.runSync(data[i], { outputs: [at] })[at].data as Float32Array, f = ref[i];
-    for (let k = 0; k < f.length; k++) { sig += f[k] * f[k]; noise += (f[k] - q[k]) ** 2; }
+    const q = s.runSync(data[i], { outputs: [at] })[at].data as Float32Array,
+      f = ref[i];
+    for (let k = 0; k < f.length; k++) {
+      sig += f[k] * f[k];
+      noise += (f[k] - q[k]) ** 2;
+    }
     if (argmax(q) === argmax(f)) ag++;
     if (i % 16 === 15) await yieldToEventLoop();
   }
@@ -156,7 +175,6 @@ export function argmax(d: ArrayLike<number>): number {
   for (let j = 1; j < d.length; j++) if (d[j] > d[b]) b = j;
   return b;
 }
-
 
 /**
  * The tensor the model's output is measured on: the first graph output, or the input of the
@@ -198,14 +216,21 @@ function outputChannelAxis(g: Model['graph'], l: { name: string; op: string }, r
 }
 
 /** Per-channel [min, max] along `axis` of a tensor of shape `dims` whose element i (channel c) is value(i, c). */
-function channelRanges(dims: readonly number[], axis: number, value: (i: number, c: number) => number): { channelMin: number[]; channelMax: number[] } {
+function channelRanges(
+  dims: readonly number[],
+  axis: number,
+  value: (i: number, c: number) => number,
+): { channelMin: number[]; channelMax: number[] } {
   const ch = dims[axis] ?? 1;
-  let inner = 1, size = 1;
+  let inner = 1,
+    size = 1;
   for (let i = axis + 1; i < dims.length; i++) inner *= dims[i];
   for (const d of dims) size *= d;
-  const mn = new Array<number>(ch).fill(Infinity), mx = new Array<number>(ch).fill(-Infinity);
+  const mn = new Array<number>(ch).fill(Infinity),
+    mx = new Array<number>(ch).fill(-Infinity);
   for (let i = 0; i < size; i++) {
-    const c = Math.floor(i / inner) % ch, v = value(i, c);
+    const c = Math.floor(i / inner) % ch,
+      v = value(i, c);
     if (v < mn[c]) mn[c] = v;
     if (v > mx[c]) mx[c] = v;
   }
@@ -219,18 +244,24 @@ function weightInfo(model: Model, l: QdqLayer): WeightInfo | undefined {
   const s = g.initializers.get(l.weightDq.inputs[1]);
   const z = g.initializers.get(l.weightDq.inputs[2] ?? '');
   if (!s) return undefined;
-  const sd = s.data as ArrayLike<number>, zd = z ? (z.data as ArrayLike<number>) : undefined;
+  const sd = s.data as ArrayLike<number>,
+    zd = z ? (z.data as ArrayLike<number>) : undefined;
   // Per-channel scales run along the DequantizeLinear's axis (ONNX default 1); per-tensor ones say nothing.
   const dqAxis = l.weightDq.attributes.get('axis');
-  const axis = sd.length > 1 ? ((dqAxis?.type === 'int' ? dqAxis.value : 1) + q.dims.length) % q.dims.length : outputChannelAxis(g, l, q.dims.length);
+  const axis =
+    sd.length > 1 ? ((dqAxis?.type === 'int' ? dqAxis.value : 1) + q.dims.length) % q.dims.length : outputChannelAxis(g, l, q.dims.length);
   const qd = q.data as ArrayLike<number>;
   const { channelMin: mn, channelMax: mx } = channelRanges(q.dims, axis, (i, c) => {
     const sc = sd.length > 1 ? sd[c] : sd[0];
     const zp = zd ? Number(zd[sd.length > 1 ? c : 0]) : 0;
     return (Number(qd[i]) - zp) * sc;
   });
-  let smin = Infinity, smax = -Infinity;
-  for (let i = 0; i < sd.length; i++) { smin = Math.min(smin, sd[i]); smax = Math.max(smax, sd[i]); }
+  let smin = Infinity,
+    smax = -Infinity;
+  for (let i = 0; i < sd.length; i++) {
+    smin = Math.min(smin, sd[i]);
+    smax = Math.max(smax, sd[i]);
+  }
   return { scaleMin: smin, scaleMax: smax, perChannel: sd.length > 1, channelMin: mn, channelMax: mx };
 }
 
@@ -248,26 +279,43 @@ export async function takeSamples(data: Iterable<Feeds> | AsyncIterable<Feeds>, 
 /** Checks that the QDQ model is a quantization of the float model: same inputs and outputs, layer outputs present. */
 function checkCorrespondence(f: Model, q: Model, layers: QdqLayer[]): void {
   const names = (vs: { name: string }[]) => vs.map((v) => v.name).join(', ');
-  const fin = f.graph.runtimeInputs, qin = q.graph.runtimeInputs;
+  const fin = f.graph.runtimeInputs,
+    qin = q.graph.runtimeInputs;
   if (names(fin) !== names(qin) || names(f.graph.outputs) !== names(q.graph.outputs)) {
-    throw new OnnxPtqError('INVALID_MODEL',
-      `the quantized model (inputs ${names(qin)}; outputs ${names(q.graph.outputs)}) does not correspond to the float model (inputs ${names(fin)}; outputs ${names(f.graph.outputs)}): pass the float model it was quantized from`);
+    throw new OnnxPtqError(
+      'INVALID_MODEL',
+      `the quantized model (inputs ${names(qin)}; outputs ${names(q.graph.outputs)}) does not correspond to the float model (inputs ${names(fin)}; outputs ${names(f.graph.outputs)}): pass the float model it was quantized from`,
+    );
   }
   if (layers.length === 0) {
-    throw new OnnxPtqError('INVALID_MODEL', 'the second model has no quantized layers (no Conv/Gemm/MatMul fed by DequantizeLinear): pass the QDQ model written by `onnx-ptq quantize`');
+    throw new OnnxPtqError(
+      'INVALID_MODEL',
+      'the second model has no quantized layers (no Conv/Gemm/MatMul fed by DequantizeLinear): pass the QDQ model written by `onnx-ptq quantize`',
+    );
   }
   const fv = f.graph.allValueNames();
   const missing = layers.filter((l) => !fv.has(l.output));
   // BN folding and opset upgrades keep names; a graph that lost most of them is another model.
   if (missing.length > layers.length / 2) {
-    throw new OnnxPtqError('INVALID_MODEL',
-      `${missing.length} of ${layers.length} quantized layer outputs (${missing.slice(0, 3).map((l) => l.output).join(', ')}, ...) do not exist in the float model: the quantized model was not made from this float model`);
+    throw new OnnxPtqError(
+      'INVALID_MODEL',
+      `${missing.length} of ${layers.length} quantized layer outputs (${missing
+        .slice(0, 3)
+        .map((l) => l.output)
+        .join(', ')}, ...) do not exist in the float model: the quantized model was not made from this float model`,
+    );
   }
 }
 
-export async function analyze(floatSrc: Src, quantSrc: Src, data: Iterable<Feeds> | AsyncIterable<Feeds> | Feeds[], opts: AnalyzeOptions = {}): Promise<AnalysisReport> {
+export async function analyze(
+  floatSrc: Src,
+  quantSrc: Src,
+  data: Iterable<Feeds> | AsyncIterable<Feeds> | Feeds[],
+  opts: AnalyzeOptions = {},
+): Promise<AnalysisReport> {
   const bins = opts.bins ?? 64;
-  const floatModel = load(floatSrc), quantModel = load(quantSrc);
+  const floatModel = load(floatSrc),
+    quantModel = load(quantSrc);
   const layers = qdqLayers(quantModel);
   checkCorrespondence(floatModel, quantModel, layers);
   const samples = Array.isArray(data) ? data.slice(0, opts.maxSamples ?? data.length) : await takeSamples(data, opts.maxSamples ?? 64);
@@ -278,7 +326,8 @@ export async function analyze(floatSrc: Src, quantSrc: Src, data: Iterable<Feeds
   const fNames = floatModel.graph.allValueNames();
   const compared = layers.filter((l) => fNames.has(l.output));
   // The same place in both graphs: before the final Softmax (in the QDQ graph, after its input's DQ).
-  const outName = measuredOutput(floatModel), qOutName = measuredOutput(quantModel);
+  const outName = measuredOutput(floatModel),
+    qOutName = measuredOutput(quantModel);
   // The activation each layer reports: its output pair, else its input pair.
   const act = new Map<QdqLayer, { q: import('../ir/graph.js').Node }>();
   for (const l of layers) {
@@ -292,13 +341,18 @@ export async function analyze(floatSrc: Src, quantSrc: Src, data: Iterable<Feeds
   let agree = 0;
   let kind: OutputKind = 'classification';
   // Activation ranges: one pass for extremes, then histograms (values are kept per tensor only as counts).
-  const ext = new Map<string, { min: number; max: number; clipped: number; n: number }>(preQ.map((t) => [t, { min: Infinity, max: -Infinity, clipped: 0, n: 0 }]));
+  const ext = new Map<string, { min: number; max: number; clipped: number; n: number }>(
+    preQ.map((t) => [t, { min: Infinity, max: -Infinity, clipped: 0, n: 0 }]),
+  );
   const clip = new Map<string, { lo: number; hi: number; scale: number; zp: number; signed: boolean }>();
   for (const [, p] of act) {
-    const s = scalarOf(quantModel, p.q.inputs[1]), z = scalarOf(quantModel, p.q.inputs[2]);
+    const s = scalarOf(quantModel, p.q.inputs[1]),
+      z = scalarOf(quantModel, p.q.inputs[2]);
     if (!s) continue;
-    const signed = z?.signed ?? false, zp = z?.v ?? 0;
-    const qmin = signed ? -128 : 0, qmax = signed ? 127 : 255;
+    const signed = z?.signed ?? false,
+      zp = z?.v ?? 0;
+    const qmin = signed ? -128 : 0,
+      qmax = signed ? 127 : 255;
     clip.set(p.q.inputs[0], { lo: s.v * (qmin - zp), hi: s.v * (qmax - zp), scale: s.v, zp, signed });
   }
   const bar = progress('analyzing (graphwise)');
@@ -316,19 +370,30 @@ export async function analyze(floatSrc: Src, quantSrc: Src, data: Iterable<Feeds
       throw e;
     }
     for (const l of compared) {
-      const f = floatData(fo[l.output], `float tensor '${l.output}'`), q = floatData(qo[l.output], `quantized tensor '${l.output}'`);
-      if (f.length !== q.length) throw new OnnxPtqError('INVALID_MODEL', `tensor '${l.output}' has ${f.length} values in the float model and ${q.length} in the quantized one: the models do not correspond`);
+      const f = floatData(fo[l.output], `float tensor '${l.output}'`),
+        q = floatData(qo[l.output], `quantized tensor '${l.output}'`);
+      if (f.length !== q.length)
+        throw new OnnxPtqError(
+          'INVALID_MODEL',
+          `tensor '${l.output}' has ${f.length} values in the float model and ${q.length} in the quantized one: the models do not correspond`,
+        );
       accs.get(l)!.add(f, q);
     }
-    const f = floatData(fo[outName], `the float output '${outName}'`), q = floatData(qo[qOutName], `the quantized output '${qOutName}'`);
-    if (f.length !== q.length) throw new OnnxPtqError('INVALID_MODEL', `the float model gives ${f.length} output values, the quantized one ${q.length}: the models do not correspond`);
+    const f = floatData(fo[outName], `the float output '${outName}'`),
+      q = floatData(qo[qOutName], `the quantized output '${qOutName}'`);
+    if (f.length !== q.length)
+      throw new OnnxPtqError(
+        'INVALID_MODEL',
+        `the float model gives ${f.length} output values, the quantized one ${q.length}: the models do not correspond`,
+      );
     outAcc.add(f, q);
     if (i === 0) kind = outputKind(fo[outName].dims);
     floatOut.push(f.slice());
     if (argmax(f) === argmax(q)) agree++;
     for (const t of preQ) {
       const v = floatData(qo[t], `tensor '${t}'`);
-      const e = ext.get(t)!, c = clip.get(t);
+      const e = ext.get(t)!,
+        c = clip.get(t);
       for (let k = 0; k < v.length; k++) {
         const x = v[k];
         if (x < e.min) e.min = x;
@@ -344,15 +409,19 @@ export async function analyze(floatSrc: Src, quantSrc: Src, data: Iterable<Feeds
   // Histograms over [min(observed, clip), max(observed, clip)]: a second pass only on the pre-Q tensors.
   const hist = new Map<string, Histogram>();
   for (const t of preQ) {
-    const e = ext.get(t)!, c = clip.get(t);
-    const lo = Math.min(e.min, c?.lo ?? e.min), hi = Math.max(e.max, c?.hi ?? e.max);
+    const e = ext.get(t)!,
+      c = clip.get(t);
+    const lo = Math.min(e.min, c?.lo ?? e.min),
+      hi = Math.max(e.max, c?.hi ?? e.max);
     hist.set(t, { min: lo, max: hi > lo ? hi : lo + 1, counts: new Array<number>(bins).fill(0) });
   }
   if (preQ.length) {
     for (const s of samples) {
       const qo = qSession.runSync(s, { outputs: preQ });
       for (const t of preQ) {
-        const h = hist.get(t)!, v = qo[t].data as Float32Array, w = (h.max - h.min) / bins;
+        const h = hist.get(t)!,
+          v = qo[t].data as Float32Array,
+          w = (h.max - h.min) / bins;
         for (let k = 0; k < v.length; k++) h.counts[Math.min(bins - 1, Math.max(0, Math.floor((v[k] - h.min) / w)))]++;
       }
       await yieldToEventLoop();
@@ -362,18 +431,31 @@ export async function analyze(floatSrc: Src, quantSrc: Src, data: Iterable<Feeds
     const p = act.get(l);
     let activation: ActivationInfo | undefined;
     if (p) {
-      const t = p.q.inputs[0], c = clip.get(t), e = ext.get(t)!;
+      const t = p.q.inputs[0],
+        c = clip.get(t),
+        e = ext.get(t)!;
       if (c) {
         activation = {
-          tensor: t, scale: c.scale, zeroPoint: c.zp, signed: c.signed, clipMin: c.lo, clipMax: c.hi,
-          observedMin: e.min, observedMax: e.max, clippedShare: e.n ? e.clipped / e.n : 0, histogram: hist.get(t)!,
+          tensor: t,
+          scale: c.scale,
+          zeroPoint: c.zp,
+          signed: c.signed,
+          clipMin: c.lo,
+          clipMax: c.hi,
+          observedMin: e.min,
+          observedMax: e.max,
+          clippedShare: e.n ? e.clipped / e.n : 0,
+          histogram: hist.get(t)!,
         };
       }
     }
     return {
-      name: l.name, op: l.op, output: l.output,
+      name: l.name,
+      op: l.op,
+      output: l.output,
       graphwise: accs.get(l)?.stats() ?? { sqnrDb: NaN, cosine: NaN, mse: NaN },
-      activation, weight: weightInfo(quantModel, l),
+      activation,
+      weight: weightInfo(quantModel, l),
     };
   });
   if (opts.layerwise ?? true) {
@@ -389,21 +471,31 @@ export async function analyze(floatSrc: Src, quantSrc: Src, data: Iterable<Feeds
   }
   const key = (l: LayerAnalysis) => (l.layerwise ? l.layerwise.outputSqnrDb : l.graphwise.sqnrDb);
   result.sort((a, b) => key(a) - key(b) || a.graphwise.sqnrDb - b.graphwise.sqnrDb);
-  return { samples: samples.length, output: { ...outAcc.stats(), agreement: agree / samples.length, tensor: outName, kind }, layers: result };
+  return {
+    samples: samples.length,
+    output: { ...outAcc.stats(), agreement: agree / samples.length, tensor: outName, kind },
+    layers: result,
+  };
 }
 
 /**
  * Per output channel [min, max] of each layer's float weight before any graph pass (after BN and
  * bias-Add folding, as quantize() sees it): the "before" of the equalization plot.
  */
-export function floatWeightRanges(floatModel: Model, layers: readonly { name: string; op: string }[]): Map<string, { channelMin: number[]; channelMax: number[] }> {
+export function floatWeightRanges(
+  floatModel: Model,
+  layers: readonly { name: string; op: string }[],
+): Map<string, { channelMin: number[]; channelMax: number[] }> {
   const fl = foldedFloatLayers(floatModel);
   const out = new Map<string, { channelMin: number[]; channelMax: number[] }>();
   for (const l of layers) {
     const w = fl.get(l.name)?.weight;
     if (!w || !(w.data instanceof Float32Array)) continue;
     const d = w.data;
-    out.set(l.name, channelRanges(w.dims, outputChannelAxis(floatModel.graph, l, w.dims.length), (i) => d[i]));
+    out.set(
+      l.name,
+      channelRanges(w.dims, outputChannelAxis(floatModel.graph, l, w.dims.length), (i) => d[i]),
+    );
   }
   return out;
 }

@@ -24,7 +24,8 @@ export interface Asset {
 
 export const DEMO_ASSETS: Record<'model' | 'images' | 'labels', Asset> = {
   model: {
-    fixture: 'models/mnist-8/model.onnx', file: 'mnist-8.onnx',
+    fixture: 'models/mnist-8/model.onnx',
+    file: 'mnist-8.onnx',
     sha256: '2f06e72de813a8635c9bc0397ac447a601bdbfa7df4bebc278723b958831c9bf',
     urls: [
       'https://github.com/onnx/models/raw/main/validated/vision/classification/mnist/model/mnist-8.onnx',
@@ -32,14 +33,22 @@ export const DEMO_ASSETS: Record<'model' | 'images' | 'labels', Asset> = {
     ],
   },
   images: {
-    fixture: 'data/mnist/t10k-images-idx3-ubyte.gz', file: 't10k-images-idx3-ubyte.gz',
+    fixture: 'data/mnist/t10k-images-idx3-ubyte.gz',
+    file: 't10k-images-idx3-ubyte.gz',
     sha256: '167310007f03058885c7e95e6c0b19c20de5c7fd3031f4cbdadc9014a523d80b',
-    urls: ['https://ossci-datasets.s3.amazonaws.com/mnist/t10k-images-idx3-ubyte.gz', 'https://storage.googleapis.com/cvdf-datasets/mnist/t10k-images-idx3-ubyte.gz'],
+    urls: [
+      'https://ossci-datasets.s3.amazonaws.com/mnist/t10k-images-idx3-ubyte.gz',
+      'https://storage.googleapis.com/cvdf-datasets/mnist/t10k-images-idx3-ubyte.gz',
+    ],
   },
   labels: {
-    fixture: 'data/mnist/t10k-labels-idx1-ubyte.gz', file: 't10k-labels-idx1-ubyte.gz',
+    fixture: 'data/mnist/t10k-labels-idx1-ubyte.gz',
+    file: 't10k-labels-idx1-ubyte.gz',
     sha256: 'fc607395669ec21321ea83e4b82c0544b7e8e63ff5b34337c06bc0a17cc0da3c',
-    urls: ['https://ossci-datasets.s3.amazonaws.com/mnist/t10k-labels-idx1-ubyte.gz', 'https://storage.googleapis.com/cvdf-datasets/mnist/t10k-labels-idx1-ubyte.gz'],
+    urls: [
+      'https://ossci-datasets.s3.amazonaws.com/mnist/t10k-labels-idx1-ubyte.gz',
+      'https://storage.googleapis.com/cvdf-datasets/mnist/t10k-labels-idx1-ubyte.gz',
+    ],
   },
 };
 
@@ -58,7 +67,10 @@ export function fixtureDirs(): string[] {
   return [...new Set(dirs.filter((d): d is string => !!d).map((d) => resolve(d)))];
 }
 
-export interface Located { path: string; source: 'fixtures' | 'cache' | 'download' }
+export interface Located {
+  path: string;
+  source: 'fixtures' | 'cache' | 'download';
+}
 
 /** Finds an asset locally, or downloads it into the cache (sha256 checked). */
 export interface LocateOptions {
@@ -84,7 +96,11 @@ export async function locate(a: Asset, opts: LocateOptions = {}): Promise<Locate
     if (sha256(readFileSync(cached)) === a.sha256) return { path: cached, source: 'cache' };
     rmSync(cached, { force: true });
   }
-  if (opts.offline) throw new OnnxPtqError('IO_ERROR', `${a.file} is not in ${dirs.join(', ') || '(no fixture folders)'} nor in the cache ${cache}, and downloads are off`);
+  if (opts.offline)
+    throw new OnnxPtqError(
+      'IO_ERROR',
+      `${a.file} is not in ${dirs.join(', ') || '(no fixture folders)'} nor in the cache ${cache}, and downloads are off`,
+    );
   const base = opts.downloadBase ?? process.env.ONNX_PTQ_DOWNLOAD_BASE;
   const urls = base ? [`${base.replace(/\/$/, '')}/${a.file}`] : a.urls;
   const errors: string[] = [];
@@ -103,5 +119,8 @@ export async function locate(a: Asset, opts: LocateOptions = {}): Promise<Locate
       errors.push(`${url}: ${(e as Error).message}`);
     }
   }
-  throw new OnnxPtqError('IO_ERROR', `cannot get ${a.file}: ${errors.join('; ')}. Put it in ${cache} (or set ONNX_PTQ_FIXTURES to a fixtures folder with ${a.fixture})`);
+  throw new OnnxPtqError(
+    'IO_ERROR',
+    `cannot get ${a.file}: ${errors.join('; ')}. Put it in ${cache} (or set ONNX_PTQ_FIXTURES to a fixtures folder with ${a.fixture})`,
+  );
 }

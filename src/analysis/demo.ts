@@ -58,7 +58,11 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const status = getRegistry().status();
   const wanted = opts.backends ?? status.map((s) => s.name);
   const unknown = wanted.filter((w) => !status.some((s) => s.name === w));
-  if (unknown.length) throw new OnnxPtqError('INVALID_OPTION', `demo: option 'backends' names ${unknown.map((u) => `'${u}'`).join(', ')}, not a backend (known: ${status.map((s) => s.name).join(', ')})`);
+  if (unknown.length)
+    throw new OnnxPtqError(
+      'INVALID_OPTION',
+      `demo: option 'backends' names ${unknown.map((u) => `'${u}'`).join(', ')}, not a backend (known: ${status.map((s) => s.name).join(', ')})`,
+    );
   const assets = {
     model: await locate(DEMO_ASSETS.model, { offline: opts.offline, log }),
     images: await locate(DEMO_ASSETS.images, { offline: opts.offline, log }),
@@ -69,20 +73,31 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const total = Math.min(opts.limit ?? 10000, labels.length);
   if (!(total > 0)) throw new OnnxPtqError('INVALID_OPTION', `--limit must be at least 1, got ${opts.limit}`);
   // One Float32Array per image, shared by every executor (raw 0..255 pixels, as mnist-8 expects).
-  const images = Array.from({ length: total }, (_, i) => new Tensor('float32', Float32Array.from(pixels.subarray(i * 784, i * 784 + 784)), [1, 1, 28, 28]));
+  const images = Array.from(
+    { length: total },
+    (_, i) => new Tensor('float32', Float32Array.from(pixels.subarray(i * 784, i * 784 + 784)), [1, 1, 28, 28]),
+  );
   const floatModel = loadModel(assets.model.path);
   const calibN = 100;
   log(`quantizing mnist-8 (per-channel int8 weights, uint8 activations, min-max on ${calibN} images, bias correction)`);
   const t0 = performance.now();
-  const { model: q, report: qReport } = await quantize(floatModel, { calibration: images.slice(0, Math.min(calibN, total)).map((x) => ({ Input3: x })) });
+  const { model: q, report: qReport } = await quantize(floatModel, {
+    calibration: images.slice(0, Math.min(calibN, total)).map((x) => ({ Input3: x })),
+  });
   const quantizeSeconds = (performance.now() - t0) / 1000;
 
   const rows: DemoRow[] = [];
   const skipped: { executor: string; why: string }[] = [];
-  const measure = async (name: string, run: (x: Tensor) => Promise<Float32Array> | Float32Array, ref?: number[]): Promise<{ row: DemoRow; preds: number[]; outs: Float32Array[] }> => {
+  const measure = async (
+    name: string,
+    run: (x: Tensor) => Promise<Float32Array> | Float32Array,
+    ref?: number[],
+  ): Promise<{ row: DemoRow; preds: number[]; outs: Float32Array[] }> => {
     const bar = progress(name.padEnd(22));
-    const preds: number[] = [], outs: Float32Array[] = [];
-    let ok = 0, agree = 0;
+    const preds: number[] = [],
+      outs: Float32Array[] = [];
+    let ok = 0,
+      agree = 0;
     const t = performance.now();
     for (let i = 0; i < total; i++) {
       const o = await run(images[i]);
@@ -106,13 +121,19 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   let first: Float32Array[] | undefined;
   for (const s of status) {
     if (!wanted.includes(s.name)) continue;
-    if (!s.loaded) { skipped.push({ executor: `int8 ${s.name}`, why: s.error ?? 'did not load' }); continue; }
+    if (!s.loaded) {
+      skipped.push({ executor: `int8 ${s.name}`, why: s.error ?? 'did not load' });
+      continue;
+    }
     // A batch loop timed per image: on the calling thread (a worker adds a message round trip per run).
     const is = await IntegerSession.create(q, { backend: s.name as 'native', runInWorker: false });
     const out = is.outputNames[0];
     const r = await measure(`int8 integer ${s.name}`, async (x) => (await is.run({ Input3: x }))[out].data as Float32Array, f.preds);
     if (first) r.row.identical = r.outs.every((o, i) => o.length === first![i].length && o.every((v, k) => Object.is(v, first![i][k])));
-    else { first = r.outs; r.row.identical = true; }
+    else {
+      first = r.outs;
+      r.row.identical = true;
+    }
     rows.push(r.row);
     log(`int8 on ${s.name}: ${(100 * r.row.accuracy).toFixed(2)}%`);
   }
@@ -122,18 +143,45 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       ort = await import('onnxruntime-node');
       ort.env.logLevel = 'error';
     } catch (e) {
-      skipped.push({ executor: 'int8 onnxruntime', why: `onnxruntime-node is not available (${(e as Error).message.split('\n')[0]}): npm install onnxruntime-node to compare with it` });
+      skipped.push({
+        executor: 'int8 onnxruntime',
+        why: `onnxruntime-node is not available (${(e as Error).message.split('\n')[0]}): npm install onnxruntime-node to compare with it`,
+      });
     }
     if (ort) {
       // Only a missing package is a skip: onnxruntime failing on our model is an error worth seeing.
       const o = ort;
-      const sess = await ortCall('INVALID_MODEL', 'the quantized mnist-8', () => o.InferenceSession.create(modelToBytes(q), { intraOpNumThreads: 1 }));
+      const sess = await ortCall('INVALID_MODEL', 'the quantized mnist-8', () =>
+        o.InferenceSession.create(modelToBytes(q), { intraOpNumThreads: 1 }),
+      );
       const out = sess.outputNames[0];
-      const r = await measure('int8 onnxruntime (QDQ)', async (x) => (await ortCall('INVALID_INPUT', 'the quantized mnist-8', () => sess.run({ Input3: new o.Tensor('float32', x.data as Float32Array, [1, 1, 28, 28]) })))[out].data as Float32Array, f.preds);
+      const r = await measure(
+        'int8 onnxruntime (QDQ)',
+        async (x) =>
+          (
+            await ortCall('INVALID_INPUT', 'the quantized mnist-8', () =>
+              sess.run({ Input3: new o.Tensor('float32', x.data as Float32Array, [1, 1, 28, 28]) }),
+            )
+          )[out].data as Float32Array,
+        f.preds,
+      );
       rows.push(r.row);
     }
   }
   log('analyzing the quantization error per layer (64 images)');
-  const analysis = await analyze(floatModel, q, images.slice(0, 64).map((x) => ({ Input3: x })));
-  return { assets, images: total, calibrationImages: Math.min(calibN, total), quantizeSeconds, rows, skipped, analysis, options: qReport.options };
+  const analysis = await analyze(
+    floatModel,
+    q,
+    images.slice(0, 64).map((x) => ({ Input3: x })),
+  );
+  return {
+    assets,
+    images: total,
+    calibrationImages: Math.min(calibN, total),
+    quantizeSeconds,
+    rows,
+    skipped,
+    analysis,
+    options: qReport.options,
+  };
 }

@@ -78,13 +78,17 @@ export async function keepFloatAuto(floatSrc: Model | string | Uint8Array, opts:
   const evalData = opts.evaluation ?? opts.calibration;
   const floatOut = await floatReference(floatModel, evalData);
   const meets = (p: { agreement: number; sqnrDb: number }) =>
-    (opts.targetAgreement === undefined || p.agreement >= opts.targetAgreement) && (opts.targetSqnrDb === undefined || p.sqnrDb >= opts.targetSqnrDb);
+    (opts.targetAgreement === undefined || p.agreement >= opts.targetAgreement) &&
+    (opts.targetSqnrDb === undefined || p.sqnrDb >= opts.targetSqnrDb);
 
   const full = await quantize(floatModel, { ...opts.quantize, calibration: opts.calibration });
   const analysisData = opts.calibration.slice(0, opts.analysisSamples ?? 32);
   const analysis = await analyze(floatModel, full.model, analysisData);
   if (opts.targetAgreement !== undefined && analysis.output.kind === 'dense') {
-    throw new OnnxPtqError('INVALID_OPTION', `the model output '${analysis.output.tensor}' is a dense map, not class scores: top-1 agreement means nothing there; give a target SQNR (--target-sqnr) instead of --target-agreement`);
+    throw new OnnxPtqError(
+      'INVALID_OPTION',
+      `the model output '${analysis.output.tensor}' is a dense map, not class scores: top-1 agreement means nothing there; give a target SQNR (--target-sqnr) instead of --target-agreement`,
+    );
   }
   const allLayers = qdqLayers(full.model).map((l) => l.name);
   const allActs = unownedActivations(full.model);
@@ -99,9 +103,17 @@ export async function keepFloatAuto(floatSrc: Model | string | Uint8Array, opts:
     const key = kept.map((c) => `${c.activation ? 'a' : 'l'}:${c.name}`).join('\n');
     const hit = cache.get(key);
     if (hit) return hit;
-    const kl = new Set(kept.filter((c) => !c.activation).map((c) => c.name)), ka = new Set(kept.filter((c) => c.activation).map((c) => c.name));
-    const m = kept.length === 0 ? full.model
-      : keepOnlyLayers(full.model, new Set(allLayers.filter((n) => !kl.has(n))), floatWeights, new Set(allActs.filter((n) => !ka.has(n))));
+    const kl = new Set(kept.filter((c) => !c.activation).map((c) => c.name)),
+      ka = new Set(kept.filter((c) => c.activation).map((c) => c.name));
+    const m =
+      kept.length === 0
+        ? full.model
+        : keepOnlyLayers(
+            full.model,
+            new Set(allLayers.filter((n) => !kl.has(n))),
+            floatWeights,
+            new Set(allActs.filter((n) => !ka.has(n))),
+          );
     const keptActivations = ka.size;
     const r = { p: { keptFloat: kept.length, keptActivations, ...(await compareOutput(m, evalData, floatOut)) }, m };
     cache.set(key, r);
@@ -112,12 +124,17 @@ export async function keepFloatAuto(floatSrc: Model | string | Uint8Array, opts:
   // The fewest leading candidates of `ranked` that meet the target (ranked.length when none do).
   const fewest = async (ranked: readonly Candidate[]): Promise<number> => {
     if (meets((await sim([])).p)) return 0;
-    let lo = 0, hi = 1;
-    while (hi < ranked.length && !meets((await sim(ranked.slice(0, hi))).p)) { lo = hi; hi = Math.min(ranked.length, hi * 2); }
+    let lo = 0,
+      hi = 1;
+    while (hi < ranked.length && !meets((await sim(ranked.slice(0, hi))).p)) {
+      lo = hi;
+      hi = Math.min(ranked.length, hi * 2);
+    }
     if (hi >= ranked.length) return ranked.length;
     while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
-      if (meets((await sim(ranked.slice(0, mid))).p)) hi = mid; else lo = mid;
+      if (meets((await sim(ranked.slice(0, mid))).p)) hi = mid;
+      else lo = mid;
     }
     return hi;
   };
@@ -128,7 +145,10 @@ export async function keepFloatAuto(floatSrc: Model | string | Uint8Array, opts:
     // Layers alone fall short: rank the unowned activations by their own sensitivity (each alone
     // quantized, the rest float) and search layers and activations in one order.
     const refs = await floatReference(floatModel, analysisData);
-    const sens: { c: Candidate; db: number }[] = analysis.layers.map((l) => ({ c: { name: l.name, activation: false }, db: l.layerwise?.outputSqnrDb ?? l.graphwise.sqnrDb }));
+    const sens: { c: Candidate; db: number }[] = analysis.layers.map((l) => ({
+      c: { name: l.name, activation: false },
+      db: l.layerwise?.outputSqnrDb ?? l.graphwise.sqnrDb,
+    }));
     for (const a of allActs) {
       const m = keepOnlyLayers(full.model, new Set(), floatWeights, new Set([a]));
       sens.push({ c: { name: a, activation: true }, db: (await compareOutput(m, analysisData, refs)).sqnrDb });
@@ -140,8 +160,20 @@ export async function keepFloatAuto(floatSrc: Model | string | Uint8Array, opts:
   bar.end();
   const kept = ranked.slice(0, k);
   const { p: final, m: model } = await sim(kept);
-  const keepFloat = kept.filter((c) => !c.activation).map((c) => c.name), keepFloatActivations = kept.filter((c) => c.activation).map((c) => c.name);
+  const keepFloat = kept.filter((c) => !c.activation).map((c) => c.name),
+    keepFloatActivations = kept.filter((c) => c.activation).map((c) => c.name);
   model.metadata.set('onnx_ptq.keep_float', JSON.stringify(keepFloat));
   if (keepFloatActivations.length) model.metadata.set('onnx_ptq.keep_float_activations', JSON.stringify(keepFloatActivations));
-  return { model, keepFloat, keepFloatActivations, layers: allLayers.length, activations: allActs.length, met: meets(final), final, baseline, search, analysis };
+  return {
+    model,
+    keepFloat,
+    keepFloatActivations,
+    layers: allLayers.length,
+    activations: allActs.length,
+    met: meets(final),
+    final,
+    baseline,
+    search,
+    analysis,
+  };
 }

@@ -71,7 +71,12 @@ export function qdqLayers(model: Model): QdqLayer[] {
 
 /** An activation DequantizeLinear that belongs to no layer's input or output pair. */
 function isUnownedActivation(g: Graph, dq: Node, owned: ReadonlySet<Node>): boolean {
-  return dq.opType === 'DequantizeLinear' && !owned.has(dq) && !constOf(g, dq.inputs[0]) && g.producerOf(dq.inputs[0])?.opType === 'QuantizeLinear';
+  return (
+    dq.opType === 'DequantizeLinear' &&
+    !owned.has(dq) &&
+    !constOf(g, dq.inputs[0]) &&
+    g.producerOf(dq.inputs[0])?.opType === 'QuantizeLinear'
+  );
 }
 
 function ownedDqs(layers: readonly QdqLayer[]): Set<Node> {
@@ -107,7 +112,8 @@ function dequantize(g: Graph, dq: Node): Tensor {
   if (!s) throw new OnnxPtqError('INVALID_MODEL', `DequantizeLinear '${dq.name}': the scale is not a constant`);
   let axis = intAttr(dq, 'axis', 1);
   if (axis < 0) axis += q.dims.length;
-  const sd = s.data as ArrayLike<number>, zd = z ? (z.data as ArrayLike<number>) : undefined;
+  const sd = s.data as ArrayLike<number>,
+    zd = z ? (z.data as ArrayLike<number>) : undefined;
   const qd = q.data as ArrayLike<number>;
   const out = new Float32Array(q.size);
   const perAxis = sd.length > 1;
@@ -126,7 +132,9 @@ function dequantize(g: Graph, dq: Node): Tensor {
  * weight and their input/output activations); everything else runs in float.
  */
 export function keepOnlyLayers(
-  model: Model, enabled: ReadonlySet<string>, floatWeights?: ReadonlyMap<string, FloatLayer>,
+  model: Model,
+  enabled: ReadonlySet<string>,
+  floatWeights?: ReadonlyMap<string, FloatLayer>,
   /**
    * The Q/DQ pairs that belong to no layer (unownedActivations): true keeps them all, a set keeps
    * those whose DequantizeLinear writes a tensor in it. Default false (none).
@@ -143,18 +151,24 @@ export function keepOnlyLayers(
       // A disabled layer gets its float weight and bias back (the dequantized ones are rounded).
       const fw = floatWeights?.get(l.name);
       const node = g.nodes.find((n) => (n.name || n.outputs[0]) === l.name)!;
-      if (fw && l.weightDq && fw.weight.size === g.initializers.get(l.weightDq.inputs[0])!.size) floatOf.set(l.weightDq.outputs[0], fw.weight);
+      if (fw && l.weightDq && fw.weight.size === g.initializers.get(l.weightDq.inputs[0])!.size)
+        floatOf.set(l.weightDq.outputs[0], fw.weight);
       const bdq = node.inputs[2] ? g.producerOf(node.inputs[2]) : undefined;
-      if (fw?.bias && bdq && bdq.opType === 'DequantizeLinear' && fw.bias.size === g.initializers.get(bdq.inputs[0])?.size) floatOf.set(bdq.outputs[0], fw.bias);
+      if (fw?.bias && bdq && bdq.opType === 'DequantizeLinear' && fw.bias.size === g.initializers.get(bdq.inputs[0])?.size)
+        floatOf.set(bdq.outputs[0], fw.bias);
       continue;
     }
     if (l.weightDq) keepNodes.add(l.weightDq);
-    for (const p of l.activationPairs) { keepNodes.add(p.q); keepNodes.add(p.dq); }
+    for (const p of l.activationPairs) {
+      keepNodes.add(p.q);
+      keepNodes.add(p.dq);
+    }
   }
   const owned = ownedDqs(layers);
   for (const dq of g.nodes.filter((n) => n.opType === 'DequantizeLinear')) {
     if (keepNodes.has(dq)) continue;
-    if (isUnownedActivation(g, dq, owned) && (keepUnowned === true || (keepUnowned instanceof Set && keepUnowned.has(dq.outputs[0])))) continue;
+    if (isUnownedActivation(g, dq, owned) && (keepUnowned === true || (keepUnowned instanceof Set && keepUnowned.has(dq.outputs[0]))))
+      continue;
     if (constOf(g, dq.inputs[0])) {
       // A constant (weight or bias): bake the dequantized value.
       const t = floatOf.get(dq.outputs[0]) ?? dequantize(g, dq);
@@ -189,7 +203,12 @@ export function foldedFloatLayers(floatModel: Model, quantModel?: Model): Map<st
   // equalization (from weights alone) are replayed; passes that cannot be replayed from the float
   // model alone (layer split, single shift, equalization with activation ranges) leave the
   // dequantized weights.
-  const recorded = recordedOptions(quantModel) as { passes?: string[]; passOptions?: Record<string, Record<string, unknown>>; fuseHardSwish?: boolean; foldBatchNorm?: boolean };
+  const recorded = recordedOptions(quantModel) as {
+    passes?: string[];
+    passOptions?: Record<string, Record<string, unknown>>;
+    fuseHardSwish?: boolean;
+    foldBatchNorm?: boolean;
+  };
   foldIntoLayers(m, types, { batchNorm: recorded.foldBatchNorm ?? true, hardSwish: recorded.fuseHardSwish ?? true });
   const passes = recorded.passes ?? [];
   if (passes.includes('layer-split') || passes.includes('single-shift')) return new Map();

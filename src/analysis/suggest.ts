@@ -83,7 +83,9 @@ function coreSpan(counts: readonly number[], tail: number): number {
   const total = counts.reduce((s, c) => s + c, 0);
   if (total === 0) return 1;
   const cut = (total * tail) / 2;
-  let lo = 0, hi = counts.length - 1, acc = 0;
+  let lo = 0,
+    hi = counts.length - 1,
+    acc = 0;
   while (lo < hi && acc + counts[lo] <= cut) acc += counts[lo++];
   acc = 0;
   while (hi > lo && acc + counts[hi] <= cut) acc += counts[hi--];
@@ -101,30 +103,53 @@ function diagnose(l: LayerAnalysis, o: Required<Omit<SuggestOptions, 'current'>>
     const ratio = median > 0 ? sorted[sorted.length - 1] / median : Infinity;
     if (ratio >= o.spreadRatio) {
       return {
-        layer: l.name, cause: 'weight-spread', fixes: ['per-channel', 'equalization'],
+        layer: l.name,
+        cause: 'weight-spread',
+        fixes: ['per-channel', 'equalization'],
         evidence: `per-tensor weights; output channel ranges differ ${Number.isFinite(ratio) ? ratio.toFixed(1) : 'inf'}x (largest / median max|w|)`,
       };
     }
   }
   const a = l.activation;
   if (a && a.clippedShare >= o.clipShare) {
-    return { layer: l.name, cause: 'clipping', fixes: ['observer-minmax'], evidence: `${(100 * a.clippedShare).toFixed(2)}% of '${a.tensor}' clipped` };
+    return {
+      layer: l.name,
+      cause: 'clipping',
+      fixes: ['observer-minmax'],
+      evidence: `${(100 * a.clippedShare).toFixed(2)}% of '${a.tensor}' clipped`,
+    };
   }
   if (a) {
     // The histogram spans [min(observed, clip), max(observed, clip)]; scale its core to the clip range.
-    const h = a.histogram, range = a.clipMax - a.clipMin;
+    const h = a.histogram,
+      range = a.clipMax - a.clipMin;
     const span = range > 0 ? (coreSpan(h.counts, 1e-4) * (h.max - h.min)) / range : 1;
     if (span < o.outlierSpan) {
-      return { layer: l.name, cause: 'outliers', fixes: ['observer-mse'], evidence: `99.99% of '${a.tensor}' within ${(100 * span).toFixed(1)}% of its quantization range` };
+      return {
+        layer: l.name,
+        cause: 'outliers',
+        fixes: ['observer-mse'],
+        evidence: `99.99% of '${a.tensor}' within ${(100 * span).toFixed(1)}% of its quantization range`,
+      };
     }
   }
-  return { layer: l.name, cause: 'sensitive', fixes: ['keep-float'], evidence: 'weights and activation ranges look ordinary: the layer is sensitive as such' };
+  return {
+    layer: l.name,
+    cause: 'sensitive',
+    fixes: ['keep-float'],
+    evidence: 'weights and activation ranges look ordinary: the layer is sensitive as such',
+  };
 }
 
 function withDefaults(opts: SuggestOptions): Required<Omit<SuggestOptions, 'current'>> {
   return {
-    top: opts.top ?? 5, spreadRatio: opts.spreadRatio ?? 4, clipShare: opts.clipShare ?? 1e-3, outlierSpan: opts.outlierSpan ?? 0.25,
-    quietSqnrDb: opts.quietSqnrDb ?? 30, minAgreement: opts.minAgreement ?? 0.99, minErrorShare: opts.minErrorShare ?? 0.1,
+    top: opts.top ?? 5,
+    spreadRatio: opts.spreadRatio ?? 4,
+    clipShare: opts.clipShare ?? 1e-3,
+    outlierSpan: opts.outlierSpan ?? 0.25,
+    quietSqnrDb: opts.quietSqnrDb ?? 30,
+    minAgreement: opts.minAgreement ?? 0.99,
+    minErrorShare: opts.minErrorShare ?? 0.1,
   };
 }
 
@@ -136,9 +161,15 @@ export function sensitivity(report: AnalysisReport, opts: SuggestOptions = {}): 
   const measurable = out.sqnrDb < o.quietSqnrDb || (classifier && out.agreement < o.minAgreement);
   const verdict = `model output SQNR ${out.sqnrDb.toFixed(1)} dB${classifier ? `, top-1 agreement ${(100 * out.agreement).toFixed(2)}%` : ''}`;
   if (!measurable) {
-    return { measurable, layers: [], why: `no layer is sensitive: quantization costs nothing measurable here (${verdict}; a layer is called sensitive only when the output SQNR is below ${o.quietSqnrDb} dB${classifier ? ` or agreement below ${(100 * o.minAgreement).toFixed(0)}%` : ''}, and quantizing it alone makes at least ${(100 * o.minErrorShare).toFixed(0)}% of the output error)` };
+    return {
+      measurable,
+      layers: [],
+      why: `no layer is sensitive: quantization costs nothing measurable here (${verdict}; a layer is called sensitive only when the output SQNR is below ${o.quietSqnrDb} dB${classifier ? ` or agreement below ${(100 * o.minAgreement).toFixed(0)}%` : ''}, and quantizing it alone makes at least ${(100 * o.minErrorShare).toFixed(0)}% of the output error)`,
+    };
   }
-  const layers = report.layers.filter((l) => l.layerwise).map((l) => ({ name: l.name, errorShare: 10 ** ((out.sqnrDb - l.layerwise!.outputSqnrDb) / 10) }))
+  const layers = report.layers
+    .filter((l) => l.layerwise)
+    .map((l) => ({ name: l.name, errorShare: 10 ** ((out.sqnrDb - l.layerwise!.outputSqnrDb) / 10) }))
     .filter((l) => l.errorShare >= o.minErrorShare);
   const why = layers.length
     ? `${layers.length} layer(s) each make at least ${(100 * o.minErrorShare).toFixed(0)}% of the output error when quantized alone (${verdict})`
@@ -152,11 +183,18 @@ export function sensitivity(report: AnalysisReport, opts: SuggestOptions = {}): 
 function inEffect(fix: FixKind, current: Partial<QuantizeOptions> | undefined): string | undefined {
   if (!current) return undefined;
   switch (fix) {
-    case 'per-channel': return current.weightGranularity === 'per-channel' ? 'the weights are already per-channel' : undefined;
-    case 'equalization': return current.passes?.includes('equalization') ? 'equalization already ran' : undefined;
-    case 'observer-minmax': return current.observer === 'minmax' ? 'already calibrated with minmax: the clipped values lie beyond the calibration data\'s range (calibrate on more, or more representative, data)' : undefined;
-    case 'observer-mse': return current.observer === 'mse' ? 'already calibrated with mse' : undefined;
-    case 'keep-float': return undefined;
+    case 'per-channel':
+      return current.weightGranularity === 'per-channel' ? 'the weights are already per-channel' : undefined;
+    case 'equalization':
+      return current.passes?.includes('equalization') ? 'equalization already ran' : undefined;
+    case 'observer-minmax':
+      return current.observer === 'minmax'
+        ? "already calibrated with minmax: the clipped values lie beyond the calibration data's range (calibrate on more, or more representative, data)"
+        : undefined;
+    case 'observer-mse':
+      return current.observer === 'mse' ? 'already calibrated with mse' : undefined;
+    case 'keep-float':
+      return undefined;
   }
 }
 
@@ -168,13 +206,19 @@ export function suggestFixes(report: AnalysisReport, opts: SuggestOptions = {}):
   const o = withDefaults(opts);
   const sens = sensitivity(report, opts);
   const share = new Map(sens.layers.map((l) => [l.name, l.errorShare]));
-  return report.layers.filter((l) => share.has(l.name)).slice(0, o.top).map((l) => {
-    const d = diagnose(l, o);
-    const skipped = d.fixes.flatMap((f) => { const why = inEffect(f, opts.current); return why ? [{ fix: f, why }] : []; });
-    let fixes = d.fixes.filter((f) => !skipped.some((k) => k.fix === f));
-    if (!fixes.length) fixes = ['keep-float'];
-    return { ...d, fixes, skipped, errorShare: share.get(l.name)! };
-  });
+  return report.layers
+    .filter((l) => share.has(l.name))
+    .slice(0, o.top)
+    .map((l) => {
+      const d = diagnose(l, o);
+      const skipped = d.fixes.flatMap((f) => {
+        const why = inEffect(f, opts.current);
+        return why ? [{ fix: f, why }] : [];
+      });
+      let fixes = d.fixes.filter((f) => !skipped.some((k) => k.fix === f));
+      if (!fixes.length) fixes = ['keep-float'];
+      return { ...d, fixes, skipped, errorShare: share.get(l.name)! };
+    });
 }
 
 export interface FixTrial {
@@ -190,14 +234,17 @@ export interface FixTrial {
 
 function optionsFor(fix: Exclude<FixKind, 'keep-float'>, base: QuantizeOptions): Partial<QuantizeOptions> | undefined {
   switch (fix) {
-    case 'per-channel': return base.weightGranularity === 'per-channel' ? undefined : { weightGranularity: 'per-channel' };
+    case 'per-channel':
+      return base.weightGranularity === 'per-channel' ? undefined : { weightGranularity: 'per-channel' };
     case 'equalization': {
       if (base.passes.includes('equalization')) return undefined;
       const want = new Set([...base.passes, 'equalization']);
       return { passes: PASS_NAMES.filter((p) => want.has(p)) };
     }
-    case 'observer-minmax': return base.observer === 'minmax' ? undefined : { observer: 'minmax', observerOptions: {} };
-    case 'observer-mse': return base.observer === 'mse' ? undefined : { observer: 'mse', observerOptions: {} };
+    case 'observer-minmax':
+      return base.observer === 'minmax' ? undefined : { observer: 'minmax', observerOptions: {} };
+    case 'observer-mse':
+      return base.observer === 'mse' ? undefined : { observer: 'mse', observerOptions: {} };
   }
 }
 
@@ -209,10 +256,18 @@ function optionsFor(fix: Exclude<FixKind, 'keep-float'>, base: QuantizeOptions):
  * Every fix not run is listed with `skipped` (already in effect; keep-float beyond the first layer;
  * the fixes the suggestions themselves left out).
  */
-export async function tryFixes(floatModel: Model, quantModel: Model, suggestions: readonly Suggestion[], calibration: Feeds[], evaluation: Feeds[]): Promise<FixTrial[]> {
-  const base = resolveQuantizeOptions(recordedOptions(quantModel), 'the quantized model\'s onnx_ptq.options');
+export async function tryFixes(
+  floatModel: Model,
+  quantModel: Model,
+  suggestions: readonly Suggestion[],
+  calibration: Feeds[],
+  evaluation: Feeds[],
+): Promise<FixTrial[]> {
+  const base = resolveQuantizeOptions(recordedOptions(quantModel), "the quantized model's onnx_ptq.options");
   const ref = await floatReference(floatModel, evaluation);
-  const out: FixTrial[] = [{ fix: 'baseline', change: 'the quantized model as given', ...(await compareOutput(quantModel, evaluation, ref)) }];
+  const out: FixTrial[] = [
+    { fix: 'baseline', change: 'the quantized model as given', ...(await compareOutput(quantModel, evaluation, ref)) },
+  ];
   const skip = (fix: FixKind, change: string, why: string) => out.push({ fix, change, agreement: NaN, sqnrDb: NaN, skipped: why });
   const kinds = [...new Set(suggestions.flatMap((s) => s.fixes))];
   for (const fix of kinds) {
@@ -220,19 +275,31 @@ export async function tryFixes(floatModel: Model, quantModel: Model, suggestions
       // The most sensitive such layer only: one measured step (--keep-float auto searches how many).
       const layers = suggestions.filter((s) => s.fixes.includes('keep-float')).map((s) => s.layer);
       const names = new Set(layers.slice(0, 1));
-      const enabled = new Set(qdqLayers(quantModel).map((l) => l.name).filter((n) => !names.has(n)));
+      const enabled = new Set(
+        qdqLayers(quantModel)
+          .map((l) => l.name)
+          .filter((n) => !names.has(n)),
+      );
       const m = keepOnlyLayers(quantModel, enabled, foldedFloatLayers(floatModel, quantModel), true);
       out.push({ fix, change: `${[...names].join(', ')} in float`, ...(await compareOutput(m, evaluation, ref)) });
-      for (const l of layers.slice(1)) skip(fix, `${l} in float`, 'one layer in float is measured here; --keep-float auto searches how many');
+      for (const l of layers.slice(1))
+        skip(fix, `${l} in float`, 'one layer in float is measured here; --keep-float auto searches how many');
       continue;
     }
     const change = optionsFor(fix, base);
     if (!change) {
-      skip(fix, '-', inEffect(fix, base) ?? 'already the model\'s setting');
+      skip(fix, '-', inEffect(fix, base) ?? "already the model's setting");
       continue;
     }
     const { model } = await quantize(floatModel, { ...base, ...change, calibration });
-    out.push({ fix, change: Object.entries(change).filter(([k]) => k !== 'observerOptions').map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : String(v)}`).join('; '), ...(await compareOutput(model, evaluation, ref)) });
+    out.push({
+      fix,
+      change: Object.entries(change)
+        .filter(([k]) => k !== 'observerOptions')
+        .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : String(v)}`)
+        .join('; '),
+      ...(await compareOutput(model, evaluation, ref)),
+    });
   }
   // Fixes the suggestions left out as already in effect, once each.
   for (const s of suggestions) for (const k of s.skipped) if (!out.some((t) => t.fix === k.fix)) skip(k.fix, '-', k.why);

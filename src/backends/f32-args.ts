@@ -17,7 +17,8 @@ export function checkFloats(v: unknown, name: string, what: string): asserts v i
 }
 
 function int(v: unknown, name: string, what: string, lo: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > MAX_DIM) fail(`${what}: ${name} must be an integer in [${lo}, 2^28], got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > MAX_DIM)
+    fail(`${what}: ${name} must be an integer in [${lo}, 2^28], got ${String(v)}`);
   return v;
 }
 
@@ -26,17 +27,30 @@ export function convFields(p: Conv2dF32Params): Int32Array {
   if (p === null || typeof p !== 'object') fail('conv2d_f32: params must be an object');
   const w = 'conv2d_f32';
   const f = new Int32Array([
-    int(p.N, 'n', w, 0), int(p.C, 'c', w, 0), int(p.H, 'h', w, 0), int(p.W, 'w', w, 0),
-    int(p.M, 'm', w, 0), int(p.KH, 'kh', w, 1), int(p.KW, 'kw', w, 1), int(p.OH, 'oh', w, 0), int(p.OW, 'ow', w, 0),
-    int(p.strideH, 'stride_h', w, 1), int(p.strideW, 'stride_w', w, 1), int(p.padTop, 'pad_top', w, 0), int(p.padLeft, 'pad_left', w, 0),
-    int(p.dilationH, 'dilation_h', w, 1), int(p.dilationW, 'dilation_w', w, 1), int(p.group, 'group', w, 1),
+    int(p.N, 'n', w, 0),
+    int(p.C, 'c', w, 0),
+    int(p.H, 'h', w, 0),
+    int(p.W, 'w', w, 0),
+    int(p.M, 'm', w, 0),
+    int(p.KH, 'kh', w, 1),
+    int(p.KW, 'kw', w, 1),
+    int(p.OH, 'oh', w, 0),
+    int(p.OW, 'ow', w, 0),
+    int(p.strideH, 'stride_h', w, 1),
+    int(p.strideW, 'stride_w', w, 1),
+    int(p.padTop, 'pad_top', w, 0),
+    int(p.padLeft, 'pad_left', w, 0),
+    int(p.dilationH, 'dilation_h', w, 1),
+    int(p.dilationW, 'dilation_w', w, 1),
+    int(p.group, 'group', w, 1),
   ]);
   return f;
 }
 
 export function activationOf(a: { min: number; max: number } | undefined, what: string): [number, number] {
   if (!a) return [-Infinity, Infinity];
-  if (typeof a.min !== 'number' || typeof a.max !== 'number' || !(a.min <= a.max)) fail(`${what}: act_min must be <= act_max (and not NaN)`);
+  if (typeof a.min !== 'number' || typeof a.max !== 'number' || !(a.min <= a.max))
+    fail(`${what}: act_min must be <= act_max (and not NaN)`);
   return [a.min, a.max];
 }
 
@@ -78,18 +92,23 @@ export interface NormalizedGemm {
 export function normalizeGemm(g: GemmF32Args): NormalizedGemm {
   const W = 'gemm_f32';
   if (g === null || typeof g !== 'object') fail(`${W}: arguments must be an object`);
-  const M = int(g.M, 'M', W, 0), N = int(g.N, 'N', W, 0), K = int(g.K, 'K', W, 0);
+  const M = int(g.M, 'M', W, 0),
+    N = int(g.N, 'N', W, 0),
+    K = int(g.K, 'K', W, 0);
   checkFloats(g.a, 'A', W);
   checkFloats(g.b, 'B', W);
   checkFloats(g.y, 'Y', W);
-  const transA = !!g.transA, transB = !!g.transB;
+  const transA = !!g.transA,
+    transB = !!g.transB;
   const lda = int(g.lda ?? (transA ? M : K), 'lda', W, 0);
   const ldb = int(g.ldb ?? (transB ? K : N), 'ldb', W, 0);
   const ldy = int(g.ldy ?? N, 'ldy', W, 0);
-  const alpha = g.alpha ?? 1, beta = g.beta ?? 1;
+  const alpha = g.alpha ?? 1,
+    beta = g.beta ?? 1;
   if (typeof alpha !== 'number' || typeof beta !== 'number') fail(`${W}: alpha and beta must be numbers`);
   let c: Float32Array | null = null;
-  let sm = 0, sn = 0;
+  let sm = 0,
+    sn = 0;
   if (g.c != null) {
     checkFloats(g.c, 'C', W);
     c = g.c;
@@ -112,7 +131,10 @@ export function normalizeGemm(g: GemmF32Args): NormalizedGemm {
   }
   return {
     dims: new Float64Array([M, N, K, lda, ldb, ldy, transA ? 1 : 0, transB ? 1 : 0, sm, sn]),
-    alpha, beta, c, act: activationOf(g.activation, W),
+    alpha,
+    beta,
+    c,
+    act: activationOf(g.activation, W),
   };
 }
 
@@ -124,13 +146,16 @@ function span(rows: number, cols: number, ld: number): number {
 export function validateGemm(g: GemmF32Args, n: NormalizedGemm): void {
   const W = 'gemm_f32';
   const [M, N, K, lda, ldb, ldy, ta, tb, sm, sn] = n.dims as unknown as number[];
-  if (ta ? lda! < M! && K! > 0 && M! > 0 : lda! < K! && M! > 0 && K! > 0) fail(ta ? `${W}: lda must be >= M (transA)` : `${W}: lda must be >= K`);
+  if (ta ? lda! < M! && K! > 0 && M! > 0 : lda! < K! && M! > 0 && K! > 0)
+    fail(ta ? `${W}: lda must be >= M (transA)` : `${W}: lda must be >= K`);
   if ((ta ? span(K!, M!, lda!) : span(M!, K!, lda!)) > g.a.length) fail(`${W}: buffer A is smaller than its rows * lda`);
-  if (tb ? ldb! < K! && N! > 0 && K! > 0 : ldb! < N! && K! > 0 && N! > 0) fail(tb ? `${W}: ldb must be >= K (transB)` : `${W}: ldb must be >= N`);
+  if (tb ? ldb! < K! && N! > 0 && K! > 0 : ldb! < N! && K! > 0 && N! > 0)
+    fail(tb ? `${W}: ldb must be >= K (transB)` : `${W}: ldb must be >= N`);
   if ((tb ? span(N!, K!, ldb!) : span(K!, N!, ldb!)) > g.b.length) fail(`${W}: buffer B is smaller than its rows * ldb`);
   if (ldy! < N! && M! > 0 && N! > 0) fail(`${W}: ldy must be >= N`);
   if (span(M!, N!, ldy!) > g.y.length) fail(`${W}: buffer Y is smaller than (M-1)*ldy + N`);
-  if (n.c && M! > 0 && N! > 0 && (M! - 1) * sm! + (N! - 1) * sn! + 1 > n.c.length) fail(`${W}: buffer C is smaller than its strides require`);
+  if (n.c && M! > 0 && N! > 0 && (M! - 1) * sm! + (N! - 1) * sn! + 1 > n.c.length)
+    fail(`${W}: buffer C is smaller than its strides require`);
   if (sameBuffer(g.y, g.a) || sameBuffer(g.y, g.b) || (n.c && sameBuffer(g.y, n.c))) fail(`${W}: Y overlaps A, B or C`);
 }
 
@@ -142,12 +167,24 @@ export function is2dPool(p: Pool3dParams): boolean {
 /** opq_pool2d_f32_params' 15 int32 fields. */
 export function poolFields(p: Pool3dParams): Int32Array {
   const W = 'pool2d_f32';
-  if (p === null || typeof p !== 'object' || !Array.isArray(p.padBegin) || !Array.isArray(p.padEnd)) fail(`${W}: params must be a Pool3dParams object`);
+  if (p === null || typeof p !== 'object' || !Array.isArray(p.padBegin) || !Array.isArray(p.padEnd))
+    fail(`${W}: params must be a Pool3dParams object`);
   return new Int32Array([
-    int(p.planes, 'planes', W, 0), int(p.H, 'h', W, 0), int(p.W, 'w', W, 0), int(p.OH, 'oh', W, 0), int(p.OW, 'ow', W, 0),
-    int(p.KH, 'kh', W, 1), int(p.KW, 'kw', W, 1), int(p.SH, 'stride_h', W, 1), int(p.SW, 'stride_w', W, 1),
-    int(p.DH, 'dilation_h', W, 1), int(p.DW, 'dilation_w', W, 1),
-    int(p.padBegin[1], 'pad_top', W, 0), int(p.padBegin[2], 'pad_left', W, 0), int(p.padEnd[1], 'pad_bottom', W, 0), int(p.padEnd[2], 'pad_right', W, 0),
+    int(p.planes, 'planes', W, 0),
+    int(p.H, 'h', W, 0),
+    int(p.W, 'w', W, 0),
+    int(p.OH, 'oh', W, 0),
+    int(p.OW, 'ow', W, 0),
+    int(p.KH, 'kh', W, 1),
+    int(p.KW, 'kw', W, 1),
+    int(p.SH, 'stride_h', W, 1),
+    int(p.SW, 'stride_w', W, 1),
+    int(p.DH, 'dilation_h', W, 1),
+    int(p.DW, 'dilation_w', W, 1),
+    int(p.padBegin[1], 'pad_top', W, 0),
+    int(p.padBegin[2], 'pad_left', W, 0),
+    int(p.padEnd[1], 'pad_bottom', W, 0),
+    int(p.padEnd[2], 'pad_right', W, 0),
   ]);
 }
 
@@ -157,7 +194,15 @@ export function validatePool(p: Pool3dParams, x: unknown, y: unknown): void {
   poolFields(p);
   checkFloats(x, 'x', W);
   checkFloats(y, 'y', W);
-  for (const [v, n, lo] of [[p.D, 'd', 0], [p.OD, 'od', 0], [p.KD, 'kd', 1], [p.SD, 'stride_d', 1], [p.DD, 'dilation_d', 1], [p.padBegin[0], 'pad_front', 0], [p.padEnd[0], 'pad_back', 0]] as const) {
+  for (const [v, n, lo] of [
+    [p.D, 'd', 0],
+    [p.OD, 'od', 0],
+    [p.KD, 'kd', 1],
+    [p.SD, 'stride_d', 1],
+    [p.DD, 'dilation_d', 1],
+    [p.padBegin[0], 'pad_front', 0],
+    [p.padEnd[0], 'pad_back', 0],
+  ] as const) {
     int(v, n, W, lo);
   }
   if (p.planes * p.D * p.H * p.W > x.length) fail(`${W}: buffer x is smaller than planes*h*w`);
@@ -174,10 +219,14 @@ export function unaryArgs(op: UnaryF32Op, params: UnaryF32Params | undefined): [
   if (id === undefined) fail(`unary_f32: op '${String(op)}' is not one of ${Object.keys(UNARY_ID).join(', ')}`);
   const q = params ?? {};
   switch (op) {
-    case 'clip': return [id, q.min ?? -Infinity, q.max ?? Infinity];
-    case 'hardsigmoid': return [id, q.alpha ?? 0.2, q.beta ?? 0.5];
-    case 'leakyrelu': return [id, q.alpha ?? 0.01, 0];
-    default: return [id, 0, 0];
+    case 'clip':
+      return [id, q.min ?? -Infinity, q.max ?? Infinity];
+    case 'hardsigmoid':
+      return [id, q.alpha ?? 0.2, q.beta ?? 0.5];
+    case 'leakyrelu':
+      return [id, q.alpha ?? 0.01, 0];
+    default:
+      return [id, 0, 0];
   }
 }
 
@@ -211,7 +260,8 @@ export function validateBinary(a: unknown, b: unknown, y: unknown, inner: number
 export function validateGlobalPool(kind: string, planes: number, size: number, x: unknown, y: unknown): void {
   const W = 'global_pool_f32';
   if (kind !== 'avg' && kind !== 'max') fail(`${W}: kind must be 'avg' or 'max'`);
-  if (!Number.isInteger(planes) || planes < 0 || !Number.isInteger(size) || size < 0) fail(`${W}: planes and size must be non-negative integers`);
+  if (!Number.isInteger(planes) || planes < 0 || !Number.isInteger(size) || size < 0)
+    fail(`${W}: planes and size must be non-negative integers`);
   checkFloats(x, 'x', W);
   checkFloats(y, 'y', W);
   if (planes * size > x.length) fail(`${W}: buffer x is smaller than planes*size`);

@@ -8,8 +8,17 @@ import { avgPool3dF32, maxPool3dF32 } from '../kernels/f32/pool.js';
 import type { F32Kernels, GemmF32Args, UnaryF32Op, UnaryF32Params, BinaryF32Op, Conv2dF32Params, Pool3dParams } from './kernels-f32.js';
 import type { KernelVariant } from './types.js';
 import {
-  activationOf, binaryId, fail, normalizeGemm, unaryArgs, validateBinary, validateConv, validateGemm, validateGlobalPool,
-  validatePool, validateUnary,
+  activationOf,
+  binaryId,
+  fail,
+  normalizeGemm,
+  unaryArgs,
+  validateBinary,
+  validateConv,
+  validateGemm,
+  validateGlobalPool,
+  validatePool,
+  validateUnary,
 } from './f32-args.js';
 
 function checkVariant(v: KernelVariant | undefined): void {
@@ -33,13 +42,20 @@ function scratchFor(n: number): Float32Array {
 /** The elementwise definitions (also the tests' reference). */
 export function unaryRef(op: number, p0: number, p1: number, x: number): number {
   switch (op) {
-    case 0: return x < 0 ? 0 : x;
-    case 1: return Math.min(Math.max(x, p0), p1);
-    case 2: return 1 / (1 + Math.exp(-x));
-    case 3: return Math.min(Math.max(p0 * x + p1, 0), 1);
-    case 4: return x * Math.min(Math.max(x / 6 + 0.5, 0), 1);
-    case 5: return Math.tanh(x);
-    default: return x < 0 ? p0 * x : x;
+    case 0:
+      return x < 0 ? 0 : x;
+    case 1:
+      return Math.min(Math.max(x, p0), p1);
+    case 2:
+      return 1 / (1 + Math.exp(-x));
+    case 3:
+      return Math.min(Math.max(p0 * x + p1, 0), 1);
+    case 4:
+      return x * Math.min(Math.max(x / 6 + 0.5, 0), 1);
+    case 5:
+      return Math.tanh(x);
+    default:
+      return x < 0 ? p0 * x : x;
   }
 }
 
@@ -126,7 +142,8 @@ export function jsF32Kernels(): F32Kernels {
       checkVariant(variant);
       const [id, p0, p1] = unaryArgs(op, params);
       validateUnary(x, y);
-      const f0 = Math.fround(p0), f1 = Math.fround(p1);
+      const f0 = Math.fround(p0),
+        f1 = Math.fround(p1);
       for (let i = 0; i < x.length; i++) y[i] = unaryRef(id, f0, f1, x[i]!);
     },
 

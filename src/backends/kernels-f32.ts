@@ -61,7 +61,14 @@ export interface UnaryF32Params {
 
 export interface F32Kernels {
   /** y[N, M, OH, OW] = clamp(conv(x[N, C, H, W], w[M, C/group, KH, KW]) + bias[M]), zero padding. */
-  conv2dF32(p: Conv2dF32Params, x: Float32Array, w: Float32Array, bias: Float32Array | null | undefined, y: Float32Array, variant?: KernelVariant): void;
+  conv2dF32(
+    p: Conv2dF32Params,
+    x: Float32Array,
+    w: Float32Array,
+    bias: Float32Array | null | undefined,
+    y: Float32Array,
+    variant?: KernelVariant,
+  ): void;
   gemmF32(args: GemmF32Args): void;
   /** Max pool (no indices output: the op computes those with the JS kernel). */
   maxPoolF32(p: Pool3dParams, x: Float32Array, y: Float32Array, variant?: KernelVariant): void;

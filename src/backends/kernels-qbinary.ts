@@ -39,12 +39,16 @@ export function alignShapes(a: readonly number[], b: readonly number[]): [number
   if (!Array.isArray(a) || !Array.isArray(b)) throw new OnnxPtqError('KERNEL_ARGUMENT', 'aShape and bShape must be arrays');
   const r = Math.max(a.length, b.length);
   if (r > 8) throw new OnnxPtqError('KERNEL_ARGUMENT', 'broadcast: rank must be at most 8');
-  return [[...new Array<number>(r - a.length).fill(1), ...a], [...new Array<number>(r - b.length).fill(1), ...b]];
+  return [
+    [...new Array<number>(r - a.length).fill(1), ...a],
+    [...new Array<number>(r - b.length).fill(1), ...b],
+  ];
 }
 
 /** The numpy broadcast of two shapes; throws when they are not broadcastable. */
 export function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
   const out = broadcastOf(a, b);
-  if (!out) throw new OnnxPtqError('KERNEL_ARGUMENT', 'broadcast: a_shape and b_shape are not broadcastable (dims differ and neither is 1)');
+  if (!out)
+    throw new OnnxPtqError('KERNEL_ARGUMENT', 'broadcast: a_shape and b_shape are not broadcastable (dims differ and neither is 1)');
   return out;
 }

@@ -56,22 +56,49 @@ export interface QPoolKernels {
 
 /** The flat form the C ABI takes. */
 export interface FlatPool {
-  n: number; c: number; h: number; w: number;
-  kernelH: number; kernelW: number; strideH: number; strideW: number;
-  padTop: number; padLeft: number; padBottom: number; padRight: number;
-  dilationH: number; dilationW: number; ceilMode: number;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  kernelH: number;
+  kernelW: number;
+  strideH: number;
+  strideW: number;
+  padTop: number;
+  padLeft: number;
+  padBottom: number;
+  padRight: number;
+  dilationH: number;
+  dilationW: number;
+  ceilMode: number;
 }
 
 export function flatPool(g: PoolGeometry): FlatPool {
-  if (!Array.isArray(g.kernel) || g.kernel.length !== 2) throw new OnnxPtqError('KERNEL_ARGUMENT', 'pool: kernel must be [kernel_h, kernel_w]');
-  const s = g.strides ?? [1, 1], p = g.pads ?? [0, 0, 0, 0], d = g.dilations ?? [1, 1];
-  if (s.length !== 2 || p.length !== 4 || d.length !== 2) throw new OnnxPtqError('KERNEL_ARGUMENT', 'pool: strides, dilations need 2 entries and pads 4');
+  if (!Array.isArray(g.kernel) || g.kernel.length !== 2)
+    throw new OnnxPtqError('KERNEL_ARGUMENT', 'pool: kernel must be [kernel_h, kernel_w]');
+  const s = g.strides ?? [1, 1],
+    p = g.pads ?? [0, 0, 0, 0],
+    d = g.dilations ?? [1, 1];
+  if (s.length !== 2 || p.length !== 4 || d.length !== 2)
+    throw new OnnxPtqError('KERNEL_ARGUMENT', 'pool: strides, dilations need 2 entries and pads 4');
   return {
-    n: g.n, c: g.c, h: g.h, w: g.w, kernelH: g.kernel[0], kernelW: g.kernel[1], strideH: s[0], strideW: s[1],
-    padTop: p[0], padLeft: p[1], padBottom: p[2], padRight: p[3], dilationH: d[0], dilationW: d[1], ceilMode: g.ceilMode ? 1 : 0,
+    n: g.n,
+    c: g.c,
+    h: g.h,
+    w: g.w,
+    kernelH: g.kernel[0],
+    kernelW: g.kernel[1],
+    strideH: s[0],
+    strideW: s[1],
+    padTop: p[0],
+    padLeft: p[1],
+    padBottom: p[2],
+    padRight: p[3],
+    dilationH: d[0],
+    dilationW: d[1],
+    ceilMode: g.ceilMode ? 1 : 0,
   };
 }
-
 
 /** [outH, outW] of a pooling geometry. */
 export function poolOutputShape(g: PoolGeometry): [number, number] {

@@ -15,18 +15,29 @@ function fail(msg: string): never {
 }
 
 function dim(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_DIM) fail(`qgemm: ${name} must be an integer in [0, 2^28], got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_DIM)
+    fail(`qgemm: ${name} must be an integer in [0, 2^28], got ${String(v)}`);
   return v;
 }
 
 export function normalizeQGemm(g: QGemmArgs): NormalizedQGemm {
-  const m = dim(g.m, 'M'), n = dim(g.n, 'N'), k = dim(g.k, 'K');
+  const m = dim(g.m, 'M'),
+    n = dim(g.n, 'N'),
+    k = dim(g.k, 'K');
   return {
-    m, n, k,
-    a: g.a, lda: dim(g.lda ?? k, 'lda'), aZeroPoint: g.aZeroPoint,
-    b: g.b, ldb: dim(g.ldb ?? n, 'ldb'), bZeroPoint: g.bZeroPoint,
-    bias: g.bias ?? null, requant: g.requant,
-    y: g.y, ldy: dim(g.ldy ?? n, 'ldy'),
+    m,
+    n,
+    k,
+    a: g.a,
+    lda: dim(g.lda ?? k, 'lda'),
+    aZeroPoint: g.aZeroPoint,
+    b: g.b,
+    ldb: dim(g.ldb ?? n, 'ldb'),
+    bZeroPoint: g.bZeroPoint,
+    bias: g.bias ?? null,
+    requant: g.requant,
+    y: g.y,
+    ldy: dim(g.ldy ?? n, 'ldy'),
   };
 }
 
@@ -52,7 +63,8 @@ export function validateRequant(rq: RequantParams, channels: number, ySigned: bo
   if (rq.mode !== 0 && rq.mode !== 1 && rq.mode !== 2) fail('requant: mode must be 0 (fixed-point), 1 (float) or 2 (shift)');
   const count = rq.shift.length;
   if (count !== 1 && count !== channels) fail('requant: count must be 1 or the number of output channels');
-  const tmin = ySigned ? -128 : 0, tmax = ySigned ? 127 : 255;
+  const tmin = ySigned ? -128 : 0,
+    tmax = ySigned ? 127 : 255;
   if (!(rq.min >= tmin && rq.max <= tmax && rq.min <= rq.max)) {
     fail('requant: output_min/output_max must satisfy type_min <= output_min <= output_max <= type_max');
   }
@@ -82,7 +94,8 @@ export function validateQGemm(g: NormalizedQGemm): void {
   if (m > 0 && n > 0 && g.ldy < n) fail('qgemm: ldy must be >= N');
   if (span(m, n, g.ldy) > g.y.length) fail('qgemm: buffer Y is smaller than (M-1)*ldy + N');
   const aSigned = g.a instanceof Int8Array;
-  const amin = aSigned ? -128 : 0, amax = aSigned ? 127 : 255;
+  const amin = aSigned ? -128 : 0,
+    amax = aSigned ? 127 : 255;
   if (!Number.isInteger(g.aZeroPoint) || g.aZeroPoint < amin || g.aZeroPoint > amax) fail("qgemm: a_zero_point out of A's type range");
   if (g.bZeroPoint.length !== 1 && g.bZeroPoint.length !== n) fail('qgemm: b_zero_point must have 1 or N entries');
   for (const z of g.bZeroPoint) if (z < -128 || z > 127) fail('qgemm: b_zero_point out of int8 range');

@@ -48,14 +48,17 @@ function fail(msg: string): never {
 }
 
 function dim(v: unknown, name: string, min: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 2 ** 28) fail(`qgemm: ${name} must be an integer in [${min}, 2^28], got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 2 ** 28)
+    fail(`qgemm: ${name} must be an integer in [${min}, 2^28], got ${String(v)}`);
   return v;
 }
 
 export function packedQGemmKernels(conv: Pick<ConvKernels, 'qconv2dPack' | 'qconv2d'>): PackedQGemmKernels {
   return {
     qgemmPack(args: QGemmPackArgs): PackedQGemm {
-      const n = dim(args.n, 'N', 1), k = dim(args.k, 'K', 1), ldb = dim(args.ldb ?? n, 'ldb', 0);
+      const n = dim(args.n, 'N', 1),
+        k = dim(args.k, 'K', 1),
+        ldb = dim(args.ldb ?? n, 'ldb', 0);
       if (!(args.b instanceof Int8Array)) fail('b must be an Int8Array');
       if (ldb < n) fail('qgemm: ldb must be >= N');
       if ((k - 1) * ldb + n > args.b.length) fail('qgemm: buffer B is smaller than (K-1)*ldb + N');
@@ -63,7 +66,10 @@ export function packedQGemmKernels(conv: Pick<ConvKernels, 'qconv2dPack' | 'qcon
       for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) bt[j * k + p] = args.b[p * ldb + j];
       const packed = conv.qconv2dPack({
         shape: { batch: 1, inChannels: k, outChannels: n, inHeight: 1, inWidth: 1, kernelH: 1, kernelW: 1 },
-        w: bt, wZeroPoint: args.bZeroPoint, bias: args.bias, variant: args.variant,
+        w: bt,
+        wZeroPoint: args.bZeroPoint,
+        bias: args.bias,
+        variant: args.variant,
       });
       return { n, k, conv: packed };
     },

@@ -122,7 +122,11 @@ export function createDefaultRegistry(opts: DefaultRegistryOptions = {}): Backen
   // Options given in code win over the environment; the environment over the default search.
   const addon = opts.addonPath ?? opts.addonCandidates ?? process.env.ONNX_PTQ_ADDON_PATH ?? defaultAddonCandidates();
   r.register({ name: 'native', priority: 300, load: () => createNativeBackend(addon) });
-  r.register({ name: 'wasm', priority: 200, load: () => createWasmBackend(opts.wasmPath ?? process.env.ONNX_PTQ_WASM_PATH ?? defaultWasmPath) });
+  r.register({
+    name: 'wasm',
+    priority: 200,
+    load: () => createWasmBackend(opts.wasmPath ?? process.env.ONNX_PTQ_WASM_PATH ?? defaultWasmPath),
+  });
   r.register({ name: 'js', priority: 100, load: () => createJsBackend() });
   return r;
 }

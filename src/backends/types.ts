@@ -63,7 +63,17 @@ export interface ResidentArena {
 }
 
 /** A backend: its identity plus every kernel family (add a family with `extends`). */
-export interface Backend extends QGemmKernels, F32Kernels, ConvKernels, ThreadKernels, QBinaryKernels, QUnaryKernels, QPoolKernels, QLayoutKernels, QConvTransposeKernels, QReduceKernels {
+export interface Backend
+  extends QGemmKernels,
+    F32Kernels,
+    ConvKernels,
+    ThreadKernels,
+    QBinaryKernels,
+    QUnaryKernels,
+    QPoolKernels,
+    QLayoutKernels,
+    QConvTransposeKernels,
+    QReduceKernels {
   readonly name: BackendName;
   /** Variants this backend can run on this machine. */
   readonly variants: readonly KernelVariant[];

@@ -34,13 +34,16 @@ pages from 96 rows (text detection, ImageNet mean/std); HxW defaults to the mode
 export function num(v: unknown, name: string, integer = false): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new OnnxPtqError('INVALID_OPTION', `--${name} must be a ${integer ? 'whole ' : ''}number, got '${String(v)}'`);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)))
+    throw new OnnxPtqError('INVALID_OPTION', `--${name} must be a ${integer ? 'whole ' : ''}number, got '${String(v)}'`);
   return n;
 }
 
 function list(v: unknown, name: string): number[] | undefined {
   if (v === undefined) return undefined;
-  return String(v).split(',').map((s) => num(s, name)!);
+  return String(v)
+    .split(',')
+    .map((s) => num(s, name)!);
 }
 
 export function openModelData(model: Model, path: string, values: Record<string, unknown>, limitOverride?: number): Dataset {
@@ -75,19 +78,41 @@ export const DEFAULT_LINE = [48, 192] as const;
  * dims default to 48 x 192 for a line model and 640 x 640 when both are open (a detector). Heights of
  * PAGE_MIN_HEIGHT or more draw pages (text detection), smaller ones single text lines (cls, rec).
  */
-function openSynthetic(input: { name: string; shape?: (number | string | null)[] }, path: string, values: Record<string, unknown>, limitOverride?: number): Dataset {
+function openSynthetic(
+  input: { name: string; shape?: (number | string | null)[] },
+  path: string,
+  values: Record<string, unknown>,
+  limitOverride?: number,
+): Dataset {
   const m = /^synthetic-text:(\d+):(\d+)(?::(\d+)x(\d+))?$/.exec(path);
-  if (!m) throw new OnnxPtqError('INVALID_OPTION', `'${path}': the synthetic data source is synthetic-text:COUNT:SEED or synthetic-text:COUNT:SEED:HxW (e.g. synthetic-text:64:0:640x640)`);
+  if (!m)
+    throw new OnnxPtqError(
+      'INVALID_OPTION',
+      `'${path}': the synthetic data source is synthetic-text:COUNT:SEED or synthetic-text:COUNT:SEED:HxW (e.g. synthetic-text:64:0:640x640)`,
+    );
   const dims = input.shape ?? [];
-  if (dims.length !== 4) throw new OnnxPtqError('INVALID_OPTION', `'${path}': synthetic text makes N x 3 x H x W images; input '${input.name}' has dims [${dims.map((d) => d ?? '?').join(', ')}]`);
-  if (typeof dims[1] === 'number' && dims[1] !== 3) throw new OnnxPtqError('INVALID_OPTION', `'${path}': synthetic text makes 3-channel images; input '${input.name}' has ${dims[1]} channels`);
-  const fixedH = typeof dims[2] === 'number' ? dims[2] : undefined, fixedW = typeof dims[3] === 'number' ? dims[3] : undefined;
+  if (dims.length !== 4)
+    throw new OnnxPtqError(
+      'INVALID_OPTION',
+      `'${path}': synthetic text makes N x 3 x H x W images; input '${input.name}' has dims [${dims.map((d) => d ?? '?').join(', ')}]`,
+    );
+  if (typeof dims[1] === 'number' && dims[1] !== 3)
+    throw new OnnxPtqError(
+      'INVALID_OPTION',
+      `'${path}': synthetic text makes 3-channel images; input '${input.name}' has ${dims[1]} channels`,
+    );
+  const fixedH = typeof dims[2] === 'number' ? dims[2] : undefined,
+    fixedW = typeof dims[3] === 'number' ? dims[3] : undefined;
   let h: number, w: number;
   if (m[3] !== undefined) {
     h = Number(m[3]);
     w = Number(m[4]);
     const clash = (fixedH !== undefined && fixedH !== h) || (fixedW !== undefined && fixedW !== w);
-    if (clash) throw new OnnxPtqError('INVALID_OPTION', `'${path}': input '${input.name}' is [${dims.map((d) => d ?? '?').join(', ')}]; a ${h}x${w} image does not fit its fixed dims`);
+    if (clash)
+      throw new OnnxPtqError(
+        'INVALID_OPTION',
+        `'${path}': input '${input.name}' is [${dims.map((d) => d ?? '?').join(', ')}]; a ${h}x${w} image does not fit its fixed dims`,
+      );
   } else {
     const page = fixedH === undefined && fixedW === undefined;
     h = fixedH ?? (page ? DEFAULT_PAGE[0] : DEFAULT_LINE[0]);
@@ -100,7 +125,9 @@ function openSynthetic(input: { name: string; shape?: (number | string | null)[]
   const seed = Number(m[2]) + offset;
   const pages = h >= PAGE_MIN_HEIGHT;
   return {
-    size: count, total, source: `${path} (${pages ? 'pages' : 'text lines'}, ${h}x${w})`,
+    size: count,
+    total,
+    source: `${path} (${pages ? 'pages' : 'text lines'}, ${h}x${w})`,
     samples: () => (pages ? syntheticPageSet(count, seed, input.name, h, w) : syntheticTextSet(count, seed, input.name, h, w)),
   };
 }

@@ -48,6 +48,11 @@ export async function cli(argv: string[]): Promise<number> {
 }
 
 cli(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (e) => { console.error(e); process.exitCode = 70; },
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    console.error(e);
+    process.exitCode = 70;
+  },
 );

@@ -88,7 +88,8 @@ export function compareTensors(got: Tensor, want: Tensor, rtol = RTOL, atol = AT
       if (Number.isNaN(excess)) return `element ${i} is ${a}, expected ${b}`;
     }
   }
-  if (worstAt >= 0) return `element ${worstAt} is ${Number(g[worstAt])}, expected ${Number(w[worstAt])} (beyond rtol ${rtol}, atol ${atol})`;
+  if (worstAt >= 0)
+    return `element ${worstAt} is ${Number(g[worstAt])}, expected ${Number(w[worstAt])} (beyond rtol ${rtol}, atol ${atol})`;
   return undefined;
 }
 
@@ -105,10 +106,16 @@ export async function runOne(testDir: string, name: string, backend: BackendRequ
     const model = loadModel(join(testDir, 'model.onnx'));
     ops = [...new Set(model.graph.nodes.map((n) => (n.domain && n.domain !== 'ai.onnx' ? `${n.domain}::${n.opType}` : n.opType)))].sort();
     const missing = model.graph.nodes.filter((n) => !defaultOps.has(n.opType, n.domain));
-    if (missing.length) return { name, ops, outcome: 'skipped', reason: `unsupported op ${[...new Set(missing.map((n) => n.opType))].join(', ')}` };
+    if (missing.length)
+      return { name, ops, outcome: 'skipped', reason: `unsupported op ${[...new Set(missing.map((n) => n.opType))].join(', ')}` };
     const nonTensor = [...model.graph.inputs, ...model.graph.outputs].filter((v) => v.dtype === undefined);
     if (nonTensor.length)
-      return { name, ops, outcome: 'skipped', reason: `non-tensor or unsupported element type for '${nonTensor[0]!.name}' (sequence/optional/low-precision types are not supported)` };
+      return {
+        name,
+        ops,
+        outcome: 'skipped',
+        reason: `non-tensor or unsupported element type for '${nonTensor[0]!.name}' (sequence/optional/low-precision types are not supported)`,
+      };
     const data = join(testDir, 'test_data_set_0');
     const inputs = listPb(data, 'input_').map((p) => loadTensorProto(p));
     const outputs = listPb(data, 'output_').map((p) => loadTensorProto(p));
@@ -153,20 +160,38 @@ export async function runConformance(opts: ConformanceOptions = {}): Promise<Con
 }
 
 function emptyModel(): Model {
-  return { irVersion: 8, opsetImports: [{ domain: '', version: 13 }], producerName: '', producerVersion: '', domain: '', modelVersion: 0, docString: '', metadata: new Map(), graph: new Graph() };
+  return {
+    irVersion: 8,
+    opsetImports: [{ domain: '', version: 13 }],
+    producerName: '',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadata: new Map(),
+    graph: new Graph(),
+  };
 }
 
 export function formatReport(rep: ConformanceReport): string {
-  const lines = [`ONNX node conformance (${rep.dir}), backend ${rep.backend}`, '', 'op'.padEnd(28) + 'passed'.padStart(8) + 'failed'.padStart(8) + 'skipped'.padStart(9)];
+  const lines = [
+    `ONNX node conformance (${rep.dir}), backend ${rep.backend}`,
+    '',
+    'op'.padEnd(28) + 'passed'.padStart(8) + 'failed'.padStart(8) + 'skipped'.padStart(9),
+  ];
   for (const [op, s] of Object.entries(rep.perOp).sort()) {
     if (!defaultOps.has(op.includes('::') ? op.split('::')[1]! : op, op.includes('::') ? op.split('::')[0]! : '')) continue;
     lines.push(op.padEnd(28) + String(s.passed).padStart(8) + String(s.failed).padStart(8) + String(s.skipped).padStart(9));
   }
-  lines.push('', `total tests: ${rep.results.length}; passed ${rep.totals.passed}, failed ${rep.totals.failed}, skipped ${rep.totals.skipped}`);
+  lines.push(
+    '',
+    `total tests: ${rep.results.length}; passed ${rep.totals.passed}, failed ${rep.totals.failed}, skipped ${rep.totals.skipped}`,
+  );
   const failed = rep.results.filter((r) => r.outcome === 'failed');
   if (failed.length) lines.push('', 'failed:', ...failed.map((r) => `  ${r.name}: ${r.reason}`));
   const skippedSupported = rep.results.filter((r) => r.outcome === 'skipped' && !r.reason?.startsWith('unsupported op'));
-  if (skippedSupported.length) lines.push('', 'skipped (unsupported type or form):', ...skippedSupported.map((r) => `  ${r.name}: ${r.reason}`));
+  if (skippedSupported.length)
+    lines.push('', 'skipped (unsupported type or form):', ...skippedSupported.map((r) => `  ${r.name}: ${r.reason}`));
   return lines.join('\n');
 }
 
@@ -180,7 +205,10 @@ async function cli(argv: string[]): Promise<number> {
     dir: di >= 0 ? argv[di + 1] : undefined,
     backend: bi >= 0 ? (argv[bi + 1] as BackendRequest) : undefined,
   });
-  if (json) console.log(JSON.stringify({ dir: rep.dir, backend: rep.backend, totals: rep.totals, perOp: rep.perOp, results: rep.results }, null, 1));
+  if (json)
+    console.log(
+      JSON.stringify({ dir: rep.dir, backend: rep.backend, totals: rep.totals, perOp: rep.perOp, results: rep.results }, null, 1),
+    );
   else console.log(formatReport(rep));
   return rep.totals.failed ? 1 : 0;
 }

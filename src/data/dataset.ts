@@ -71,15 +71,22 @@ function shapeSample(t: Tensor, opts: DatasetOptions, what: string): Tensor {
   const want = opts.inputDims;
   let data = t.data;
   if (t.dtype !== 'float32') {
-    if (t.dtype === 'string' || t.dtype === 'bool' || t.dtype === 'int64' || t.dtype === 'uint64') bad(`${what}: samples must be numeric (got ${t.dtype})`);
+    if (t.dtype === 'string' || t.dtype === 'bool' || t.dtype === 'int64' || t.dtype === 'uint64')
+      bad(`${what}: samples must be numeric (got ${t.dtype})`);
     data = Float32Array.from(t.data as ArrayLike<number>);
   }
   let dims = [...t.dims];
   if (want) {
     if (dims.length === want.length - 1) dims = [1, ...dims];
-    if (dims.length !== want.length) bad(`${what}: a sample of dims [${t.dims.join(', ')}] does not fit input '${opts.inputName}' of dims [${want.map((d) => d ?? '?').join(', ')}]`);
+    if (dims.length !== want.length)
+      bad(
+        `${what}: a sample of dims [${t.dims.join(', ')}] does not fit input '${opts.inputName}' of dims [${want.map((d) => d ?? '?').join(', ')}]`,
+      );
     want.forEach((d, i) => {
-      if (typeof d === 'number' && d !== dims[i]) bad(`${what}: a sample of dims [${t.dims.join(', ')}] does not fit input '${opts.inputName}' of dims [${want.map((x) => x ?? '?').join(', ')}] (axis ${i})`);
+      if (typeof d === 'number' && d !== dims[i])
+        bad(
+          `${what}: a sample of dims [${t.dims.join(', ')}] does not fit input '${opts.inputName}' of dims [${want.map((x) => x ?? '?').join(', ')}] (axis ${i})`,
+        );
     });
   }
   return new Tensor('float32', data as Float32Array, dims);
@@ -103,13 +110,19 @@ export function openDataset(path: string, opts: DatasetOptions): Dataset {
   if (ext === '.npy') {
     const t = readNpy(path);
     if (t.rank < 1 || t.dims[0] === 0) bad(`data '${path}': a batched .npy needs a first axis of samples, got dims [${t.dims.join(', ')}]`);
-    const n = t.dims[0], per = t.size / n;
+    const n = t.dims[0],
+      per = t.size / n;
     const idx = window([...Array(n).keys()], opts);
     return {
-      size: idx.length, total: n, source: path,
+      size: idx.length,
+      total: n,
+      source: path,
       *samples() {
         for (const i of idx) {
-          const data = (t.data as ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }).subarray(i * per, (i + 1) * per);
+          const data = (t.data as ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }).subarray(
+            i * per,
+            (i + 1) * per,
+          );
           yield { [opts.inputName]: shapeSample(new Tensor(t.dtype, data as never, t.dims.slice(1)), opts, `data '${path}' sample ${i}`) };
         }
       },
@@ -118,19 +131,30 @@ export function openDataset(path: string, opts: DatasetOptions): Dataset {
   if (ext === '.pb') {
     const { tensor } = loadTensorProto(path);
     const n = window([0], opts).length;
-    return { size: n, total: 1, source: path, *samples() { if (n) yield { [opts.inputName]: shapeSample(tensor, opts, `data '${path}'`) }; } };
+    return {
+      size: n,
+      total: 1,
+      source: path,
+      *samples() {
+        if (n) yield { [opts.inputName]: shapeSample(tensor, opts, `data '${path}'`) };
+      },
+    };
   }
   if (isIdx(path)) {
     const t = readIdx(path);
     if (t.rank < 2) bad(`data '${path}': IDX images need at least 2 axes, got [${t.dims.join(', ')}]`);
-    const n = t.dims[0], per = t.size / n, scale = opts.idxScale ?? 1;
+    const n = t.dims[0],
+      per = t.size / n,
+      scale = opts.idxScale ?? 1;
     const rest = t.dims.slice(1);
     const idx = window([...Array(n).keys()], opts);
     const want = opts.inputDims;
     // [H, W] images feed an NCHW input with one channel.
     const dims = want && want.length === rest.length + 2 ? [1, 1, ...rest] : rest;
     return {
-      size: idx.length, total: n, source: path,
+      size: idx.length,
+      total: n,
+      source: path,
       *samples() {
         for (const i of idx) {
           const x = new Float32Array(per);
@@ -145,7 +169,9 @@ export function openDataset(path: string, opts: DatasetOptions): Dataset {
 }
 
 function listFiles(dir: string): string[] {
-  return readdirSync(dir).filter((f) => !f.startsWith('.')).sort();
+  return readdirSync(dir)
+    .filter((f) => !f.startsWith('.'))
+    .sort();
 }
 
 function openDirectory(dir: string, opts: DatasetOptions): Dataset {
@@ -156,7 +182,9 @@ function openDirectory(dir: string, opts: DatasetOptions): Dataset {
   if (tensorFiles.length) {
     const chosen = window(tensorFiles, opts);
     return {
-      size: chosen.length, total: tensorFiles.length, source: dir,
+      size: chosen.length,
+      total: tensorFiles.length,
+      source: dir,
       *samples() {
         for (const f of chosen) {
           const p = join(dir, f);
@@ -180,7 +208,10 @@ function openDirectory(dir: string, opts: DatasetOptions): Dataset {
   if (!items.length) bad(`data directory '${dir}' holds no .npy, .pb, .jpg or .png files`);
   const chosen = window(items, opts);
   return {
-    size: chosen.length, total: items.length, source: dir, classNames,
+    size: chosen.length,
+    total: items.length,
+    source: dir,
+    classNames,
     ...(classNames ? { folderLabels: Int32Array.from(chosen.map((c) => c.label)) } : {}),
     *samples() {
       for (const it of chosen) yield { [opts.inputName]: loadImage(it.path, opts) };
@@ -211,11 +242,13 @@ function loadImage(path: string, opts: DatasetOptions): Tensor {
   const [, a, b, c] = want;
   const [C, H, W] = layout === 'nchw' ? [a, b, c] : [c, a, b];
   const { width, height, rgba } = decodeImage(path);
-  const h = typeof H === 'number' ? H : height, w = typeof W === 'number' ? W : width;
+  const h = typeof H === 'number' ? H : height,
+    w = typeof W === 'number' ? W : width;
   const ch = typeof C === 'number' ? C : 3;
   if (ch !== 1 && ch !== 3) bad(`image '${path}': input '${opts.inputName}' has ${ch} channels; images give 1 or 3`);
   const scale = io.scale ?? 1 / 255;
-  const mean = io.mean ?? [0], std = io.std ?? [1];
+  const mean = io.mean ?? [0],
+    std = io.std ?? [1];
   const order = io.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2];
   const out = new Float32Array(ch * h * w);
   for (let y = 0; y < h; y++) {
@@ -227,7 +260,8 @@ function loadImage(path: string, opts: DatasetOptions): Tensor {
         (1 - fy) * ((1 - fx) * px(y0, x0, k) + fx * px(y0, x1, k)) + fy * ((1 - fx) * px(y1, x0, k) + fx * px(y1, x1, k));
       for (let c2 = 0; c2 < ch; c2++) {
         const v = ch === 1 ? 0.299 * sample(0) + 0.587 * sample(1) + 0.114 * sample(2) : sample(order[c2]);
-        const m = mean[mean.length === 1 ? 0 : c2] ?? 0, s = std[std.length === 1 ? 0 : c2] ?? 1;
+        const m = mean[mean.length === 1 ? 0 : c2] ?? 0,
+          s = std[std.length === 1 ? 0 : c2] ?? 1;
         const val = (v * scale - m) / s;
         out[layout === 'nchw' ? (c2 * h + y) * w + x : (y * w + x) * ch + c2] = val;
       }
@@ -244,7 +278,10 @@ export function readLabels(path: string): Int32Array {
   if (ext === '.npy') values = readNpy(path).data as ArrayLike<number>;
   else if (isIdx(path)) values = readIdx(path).data as ArrayLike<number>;
   else {
-    const lines = readFileSync(path, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+    const lines = readFileSync(path, 'utf8')
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter(Boolean);
     values = lines.map((l, i) => {
       if (!/^-?\d+$/.test(l)) bad(`labels '${path}' line ${i + 1}: '${l}' is not an integer`);
       return Number(l);

@@ -30,7 +30,12 @@ import { rasterizePath, type PathCommand } from './raster.js';
 
 /** The six faces of fonts-dejavu-core, in a fixed order (the seed picks one). */
 export const FONT_FILES = [
-  'DejaVuSans.ttf', 'DejaVuSans-Bold.ttf', 'DejaVuSerif.ttf', 'DejaVuSerif-Bold.ttf', 'DejaVuSansMono.ttf', 'DejaVuSansMono-Bold.ttf',
+  'DejaVuSans.ttf',
+  'DejaVuSans-Bold.ttf',
+  'DejaVuSerif.ttf',
+  'DejaVuSerif-Bold.ttf',
+  'DejaVuSansMono.ttf',
+  'DejaVuSansMono-Bold.ttf',
 ];
 const DEFAULT_FONT_DIR = '/usr/share/fonts/truetype/dejavu';
 
@@ -62,9 +67,11 @@ function fonts(): opentype.Font[] {
   if (fontCache?.dir === dir) return fontCache.fonts;
   const found = FONT_FILES.map((f) => join(dir, f)).filter((p) => existsSync(p));
   if (found.length === 0) {
-    throw new OnnxPtqError('IO_ERROR',
+    throw new OnnxPtqError(
+      'IO_ERROR',
       `synthetic text needs the DejaVu fonts (${FONT_FILES.join(', ')}) and found none in ${dir}: ` +
-      `install Debian's fonts-dejavu-core, or set ONNX_PTQ_FONTS to a folder holding them`);
+        `install Debian's fonts-dejavu-core, or set ONNX_PTQ_FONTS to a folder holding them`,
+    );
   }
   const loaded = found.map((p) => {
     try {
@@ -93,7 +100,7 @@ function lineText(r: () => number): string {
     else {
       w = pick(r, WORDS);
       const c = r();
-      if (c < 0.2 || i === 0 && c < 0.5) w = w[0].toUpperCase() + w.slice(1);
+      if (c < 0.2 || (i === 0 && c < 0.5)) w = w[0].toUpperCase() + w.slice(1);
       else if (c < 0.25) w = w.toUpperCase();
       if (r() < 0.1) w += pick(r, ['.', ',', ':', ';', '!', '?']);
     }
@@ -113,12 +120,18 @@ export function syntheticTextLine(seed: number, height = 48, width = 192): { gra
   // Set at 32 px, then resized to `height`: the model's input sees text at one height, as after
   // PaddleOCR's resize; the margins vary as a detector's boxes do.
   const size = 32;
-  const asc = (font.ascender / font.unitsPerEm) * size, desc = (-font.descender / font.unitsPerEm) * size;
-  const mx = 1 + r() * 8, top = r() * 5, bottom = r() * 5;
-  const boxW = Math.ceil(font.getAdvanceWidth(text, size) + 2 * mx), boxH = Math.ceil(asc * 0.92 + desc * 0.85 + top + bottom);
+  const asc = (font.ascender / font.unitsPerEm) * size,
+    desc = (-font.descender / font.unitsPerEm) * size;
+  const mx = 1 + r() * 8,
+    top = r() * 5,
+    bottom = r() * 5;
+  const boxW = Math.ceil(font.getAdvanceWidth(text, size) + 2 * mx),
+    boxH = Math.ceil(asc * 0.92 + desc * 0.85 + top + bottom);
   const path = font.getPath(text, mx, top + asc * 0.92, size);
   const cov = rasterizePath(path.commands as PathCommand[], boxW, boxH);
-  const paper = 160 + 90 * r(), ink = 5 + 100 * r(), noise = 4 + 16 * r();
+  const paper = 160 + 90 * r(),
+    ink = 5 + 100 * r(),
+    noise = 4 + 16 * r();
   const used = Math.max(1, Math.min(width, Math.ceil((height * boxW) / boxH)));
   const gray = new Float32Array(height * width);
   // Bilinear resize of the coverage, as cv2.resize does for PaddleOCR.
@@ -126,7 +139,9 @@ export function syntheticTextLine(seed: number, height = 48, width = 192): { gra
     const { i0: y0, i1: y1, w: ay } = bilinearTap(y, height, boxH);
     for (let x = 0; x < used; x++) {
       const { i0: x0, i1: x1, w: ax } = bilinearTap(x, used, boxW);
-      const c = (cov[y0 * boxW + x0] * (1 - ax) + cov[y0 * boxW + x1] * ax) * (1 - ay) + (cov[y1 * boxW + x0] * (1 - ax) + cov[y1 * boxW + x1] * ax) * ay;
+      const c =
+        (cov[y0 * boxW + x0] * (1 - ax) + cov[y0 * boxW + x1] * ax) * (1 - ay) +
+        (cov[y1 * boxW + x0] * (1 - ax) + cov[y1 * boxW + x1] * ax) * ay;
       const v = paper + (ink - paper) * c + (r() - 0.5) * noise;
       gray[y * width + x] = Math.min(255, Math.max(0, v));
     }
@@ -158,8 +173,11 @@ export function syntheticTextSet(count: number, seed: number, inputName = 'x', h
       for (let x = 0; x < used; x++) {
         // Rotation by 180 degrees of the resized crop (not of the padded canvas): the padding stays right.
         const g = flip ? gray[(height - 1 - y) * width + (used - 1 - x)] : gray[y * width + x];
-        const v = (g / 255 - 0.5) / 0.5, p = y * width + x;
-        d[p] = v; d[hw + p] = v; d[2 * hw + p] = v;
+        const v = (g / 255 - 0.5) / 0.5,
+          p = y * width + x;
+        d[p] = v;
+        d[hw + p] = v;
+        d[2 * hw + p] = v;
       }
     }
     out.push({ [inputName]: new Tensor('float32', d, [1, 3, height, width]) });
@@ -182,9 +200,11 @@ export const PAGE_MIN_HEIGHT = 96;
 export function syntheticPage(seed: number, height: number, width: number): { gray: Float32Array; lines: number } {
   const r = mulberry32(seed);
   const font = pick(r, fonts());
-  const paper = 170 + 80 * r(), noise = 3 + 12 * r();
+  const paper = 170 + 80 * r(),
+    noise = 3 + 12 * r();
   const size = Math.max(10, Math.min(72, Math.round(height * (0.025 + 0.035 * r()))));
-  const asc = (font.ascender / font.unitsPerEm) * size, desc = (-font.descender / font.unitsPerEm) * size;
+  const asc = (font.ascender / font.unitsPerEm) * size,
+    desc = (-font.descender / font.unitsPerEm) * size;
   const boxH = Math.ceil(asc + desc);
   const margin = Math.round(Math.min(height, width) * (0.03 + 0.05 * r()));
   const gray = new Float32Array(height * width).fill(paper);
@@ -211,7 +231,8 @@ export function syntheticPage(seed: number, height: number, width: number): { gr
 }
 
 /** ImageNet mean and std (RGB), PaddleOCR det's NormalizeImage after x / 255. */
-const DET_MEAN = [0.485, 0.456, 0.406], DET_STD = [0.229, 0.224, 0.225];
+const DET_MEAN = [0.485, 0.456, 0.406],
+  DET_STD = [0.229, 0.224, 0.225];
 
 /**
  * `count` page images { [inputName]: 1x3xHxW float32 } for seeds `seed`, `seed` + 1, ..., prepared
@@ -223,7 +244,10 @@ export function syntheticPageSet(count: number, seed: number, inputName = 'x', h
     throw new OnnxPtqError('INVALID_ARGUMENT', `synthetic pages: count and seed must be non-negative integers, got ${count} and ${seed}`);
   }
   if (!(Number.isInteger(height) && height >= 32 && Number.isInteger(width) && width >= 32 && height * width <= 1 << 24)) {
-    throw new OnnxPtqError('INVALID_ARGUMENT', `synthetic pages: the page must be 32x32 to 4096x4096 pixels (2^24 in all), got ${height}x${width}`);
+    throw new OnnxPtqError(
+      'INVALID_ARGUMENT',
+      `synthetic pages: the page must be 32x32 to 4096x4096 pixels (2^24 in all), got ${height}x${width}`,
+    );
   }
   const out: Feeds[] = [];
   const hw = height * width;
@@ -231,7 +255,8 @@ export function syntheticPageSet(count: number, seed: number, inputName = 'x', h
     const { gray } = syntheticPage((seed + i) * 7919 + 29, height, width);
     const d = new Float32Array(3 * hw);
     for (let c = 0; c < 3; c++) {
-      const m = DET_MEAN[c], s = DET_STD[c];
+      const m = DET_MEAN[c],
+        s = DET_STD[c];
       for (let p = 0; p < hw; p++) d[c * hw + p] = (gray[p] / 255 - m) / s;
     }
     out.push({ [inputName]: new Tensor('float32', d, [1, 3, height, width]) });

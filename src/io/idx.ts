@@ -38,7 +38,11 @@ export function parseIdx(buf: Uint8Array, what = 'IDX data'): Tensor {
     n *= d;
   }
   const off = 4 + 4 * nd;
-  check(b.length - off === n * t.bytes, 'INVALID_DATA', `${what}: header declares ${n} elements (${n * t.bytes} bytes), file holds ${b.length - off}`);
+  check(
+    b.length - off === n * t.bytes,
+    'INVALID_DATA',
+    `${what}: header declares ${n} elements (${n * t.bytes} bytes), file holds ${b.length - off}`,
+  );
   let data: Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
   switch (t.dtype) {
     case 'uint8':
@@ -49,10 +53,24 @@ export function parseIdx(buf: Uint8Array, what = 'IDX data'): Tensor {
       break;
     default: {
       // multi-byte IDX values are big-endian
-      const arr = t.dtype === 'int16' ? new Int16Array(n) : t.dtype === 'int32' ? new Int32Array(n) : t.dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+      const arr =
+        t.dtype === 'int16'
+          ? new Int16Array(n)
+          : t.dtype === 'int32'
+            ? new Int32Array(n)
+            : t.dtype === 'float32'
+              ? new Float32Array(n)
+              : new Float64Array(n);
       for (let i = 0; i < n; i++) {
         const p = off + i * t.bytes;
-        arr[i] = t.dtype === 'int16' ? view.getInt16(p) : t.dtype === 'int32' ? view.getInt32(p) : t.dtype === 'float32' ? view.getFloat32(p) : view.getFloat64(p);
+        arr[i] =
+          t.dtype === 'int16'
+            ? view.getInt16(p)
+            : t.dtype === 'int32'
+              ? view.getInt32(p)
+              : t.dtype === 'float32'
+                ? view.getFloat32(p)
+                : view.getFloat64(p);
       }
       data = arr;
     }

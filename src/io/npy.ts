@@ -6,8 +6,18 @@ import { Tensor, allocData, bytesPerElement, type DataType, type TensorData } fr
 import { writeFilesAtomic } from '../util/atomic-write.js';
 
 const DESCR: Record<string, DataType> = {
-  '<f4': 'float32', '<f8': 'float64', '<f2': 'float16', '|i1': 'int8', '|u1': 'uint8', '<i2': 'int16', '<u2': 'uint16',
-  '<i4': 'int32', '<u4': 'uint32', '<i8': 'int64', '<u8': 'uint64', '|b1': 'bool',
+  '<f4': 'float32',
+  '<f8': 'float64',
+  '<f2': 'float16',
+  '|i1': 'int8',
+  '|u1': 'uint8',
+  '<i2': 'int16',
+  '<u2': 'uint16',
+  '<i4': 'int32',
+  '<u4': 'uint32',
+  '<i8': 'int64',
+  '<u8': 'uint64',
+  '|b1': 'bool',
 };
 const DESCR_OF = Object.fromEntries(Object.entries(DESCR).map(([k, v]) => [v, k])) as Record<DataType, string>;
 
@@ -27,12 +37,24 @@ export function parseNpy(buf: Uint8Array, what = '.npy data'): Tensor {
   check(fortran === 'False', 'INVALID_DATA', `${what}: Fortran-order arrays are not supported`);
   const dtype = DESCR[descr];
   check(dtype, 'INVALID_DATA', `${what}: unsupported dtype '${descr}'`);
-  const dims = shapeStr.split(',').map((s) => s.trim()).filter((s) => s).map(Number);
-  check(dims.every((d) => Number.isSafeInteger(d) && d >= 0), 'INVALID_DATA', `${what}: bad shape (${shapeStr})`);
+  const dims = shapeStr
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s)
+    .map(Number);
+  check(
+    dims.every((d) => Number.isSafeInteger(d) && d >= 0),
+    'INVALID_DATA',
+    `${what}: bad shape (${shapeStr})`,
+  );
   const n = dims.reduce((a, b) => a * b, 1);
   const off = hoff + hlen;
   const bytes = n * bytesPerElement(dtype);
-  check(buf.length - off === bytes, 'INVALID_DATA', `${what}: shape (${dims.join(', ')}) needs ${bytes} data bytes, file holds ${buf.length - off}`);
+  check(
+    buf.length - off === bytes,
+    'INVALID_DATA',
+    `${what}: shape (${dims.join(', ')}) needs ${bytes} data bytes, file holds ${buf.length - off}`,
+  );
   const data = allocData(dtype, n) as Exclude<TensorData, string[]>;
   new Uint8Array(data.buffer).set(buf.subarray(off, off + bytes));
   return new Tensor(dtype, data, dims);

@@ -256,11 +256,7 @@ export class Graph {
       }
     }
     for (const o of this.outputs) {
-      check(
-        defined.has(o.name) || produced.has(o.name),
-        'INVALID_MODEL',
-        () => `graph output '${o.name}' is not produced by any node`,
-      );
+      check(defined.has(o.name) || produced.has(o.name), 'INVALID_MODEL', () => `graph output '${o.name}' is not produced by any node`);
     }
     this.topologicalOrder();
   }

@@ -60,7 +60,12 @@ export function inferAndFold(model: Pick<Model, 'opsetImports' | 'graph'>, opts:
     // Before anything runs the node (folding, inference, a session's lowering): one validator for
     // every path, so all of them refuse the same models (validate-nodes.ts).
     validateNode(node);
-    validateNodeTypes(node, node.inputs.map((i) => (i ? types.get(i) : undefined)), values, graphInputs);
+    validateNodeTypes(
+      node,
+      node.inputs.map((i) => (i ? types.get(i) : undefined)),
+      values,
+      graphInputs,
+    );
     const present = node.inputs.filter((i) => i);
     const allConst = present.every((i) => graph.initializers.has(i));
     if (opts.fold && impl && impl.foldable !== false) {

@@ -23,5 +23,7 @@ export function throughShapes(graph: Graph, t: string): string[] {
 export function softmaxLogits(graph: Graph, out: string): string[] {
   const chain = throughShapes(graph, out);
   const sm = graph.producerOf(chain[chain.length - 1]!);
-  return sm && !sm.domain && (sm.opType === 'Softmax' || sm.opType === 'LogSoftmax') && sm.inputs[0] ? throughShapes(graph, sm.inputs[0]) : [];
+  return sm && !sm.domain && (sm.opType === 'Softmax' || sm.opType === 'LogSoftmax') && sm.inputs[0]
+    ? throughShapes(graph, sm.inputs[0])
+    : [];
 }

@@ -36,18 +36,78 @@ const reduce: Arity = { inputs: [1, 2], outputs: [1, 1] };
 /** Inputs and outputs each op may declare (over the opsets we implement; trailing optional ones counted). */
 const ARITY: Record<string, Arity> = {
   ...Object.fromEntries(
-    ['Abs', 'Ceil', 'Elu', 'Erf', 'Exp', 'Floor', 'HardSigmoid', 'HardSwish', 'Identity', 'LeakyRelu', 'Log', 'Neg', 'Not',
-      'Reciprocal', 'Relu', 'Round', 'Sigmoid', 'Sign', 'Softplus', 'Sqrt', 'Tanh', 'Softmax', 'LogSoftmax', 'Flatten',
-      'Transpose', 'Shape', 'Size', 'GlobalAveragePool', 'GlobalMaxPool', 'Cast', 'ConstantOfShape', 'AveragePool'].map((op) => [op, unary]),
+    [
+      'Abs',
+      'Ceil',
+      'Elu',
+      'Erf',
+      'Exp',
+      'Floor',
+      'HardSigmoid',
+      'HardSwish',
+      'Identity',
+      'LeakyRelu',
+      'Log',
+      'Neg',
+      'Not',
+      'Reciprocal',
+      'Relu',
+      'Round',
+      'Sigmoid',
+      'Sign',
+      'Softplus',
+      'Sqrt',
+      'Tanh',
+      'Softmax',
+      'LogSoftmax',
+      'Flatten',
+      'Transpose',
+      'Shape',
+      'Size',
+      'GlobalAveragePool',
+      'GlobalMaxPool',
+      'Cast',
+      'ConstantOfShape',
+      'AveragePool',
+    ].map((op) => [op, unary]),
   ),
   ...Object.fromEntries(
-    ['Add', 'And', 'Div', 'Equal', 'Greater', 'GreaterOrEqual', 'Less', 'LessOrEqual', 'Mod', 'Mul', 'Or', 'Pow', 'Sub', 'Xor',
-      'MatMul', 'CastLike', 'Expand', 'Gather'].map((op) => [op, binary]),
+    [
+      'Add',
+      'And',
+      'Div',
+      'Equal',
+      'Greater',
+      'GreaterOrEqual',
+      'Less',
+      'LessOrEqual',
+      'Mod',
+      'Mul',
+      'Or',
+      'Pow',
+      'Sub',
+      'Xor',
+      'MatMul',
+      'CastLike',
+      'Expand',
+      'Gather',
+    ].map((op) => [op, binary]),
   ),
   ...Object.fromEntries(['Max', 'Min', 'Mean', 'Sum', 'Concat'].map((op) => [op, variadic])),
   ...Object.fromEntries(
-    ['ReduceL1', 'ReduceL2', 'ReduceMax', 'ReduceMean', 'ReduceMin', 'ReduceProd', 'ReduceSum', 'ReduceSumSquare', 'Squeeze',
-      'Unsqueeze', 'Upsample'].map((op) => [op, reduce]),
+    [
+      'ReduceL1',
+      'ReduceL2',
+      'ReduceMax',
+      'ReduceMean',
+      'ReduceMin',
+      'ReduceProd',
+      'ReduceSum',
+      'ReduceSumSquare',
+      'Squeeze',
+      'Unsqueeze',
+      'Upsample',
+    ].map((op) => [op, reduce]),
   ),
   MaxPool: { inputs: [1, 1], outputs: [1, 2] },
   BatchNormalization: { inputs: [5, 5], outputs: [1, 5] },
@@ -103,7 +163,12 @@ const QUANT_DTYPES: Record<string, Record<number, readonly DataType[]>> = {
 };
 /** Inputs that are scales (must be finite when constant). */
 const SCALE_INPUTS: Record<string, number[]> = {
-  QuantizeLinear: [1], DequantizeLinear: [1], QLinearConv: [1, 4, 6], QLinearMatMul: [1, 4, 6], QLinearAdd: [1, 4, 6], QLinearMul: [1, 4, 6],
+  QuantizeLinear: [1],
+  DequantizeLinear: [1],
+  QLinearConv: [1, 4, 6],
+  QLinearMatMul: [1, 4, 6],
+  QLinearAdd: [1, 4, 6],
+  QLinearMul: [1, 4, 6],
 };
 
 function fail(node: Node, msg: string): never {
@@ -142,15 +207,20 @@ function intsAttr(node: Node, name: string): number[] | undefined {
 
 function checkInts(node: Node, name: string, v: number[] | undefined, lo: number, hi: number, len?: number): void {
   if (v === undefined) return;
-  if (len !== undefined && v.length !== len) fail(node, `attribute '${name}' must have ${len} entries, got ${v.length} ([${v.join(', ')}])`);
+  if (len !== undefined && v.length !== len)
+    fail(node, `attribute '${name}' must have ${len} entries, got ${v.length} ([${v.join(', ')}])`);
   for (const x of v) {
-    if (!Number.isSafeInteger(x) || x < lo || x > hi) fail(node, `attribute '${name}' entries must be integers in [${lo}, ${hi}], got [${v.join(', ')}]`);
+    if (!Number.isSafeInteger(x) || x < lo || x > hi)
+      fail(node, `attribute '${name}' entries must be integers in [${lo}, ${hi}], got [${v.join(', ')}]`);
   }
 }
 
 /** The spatial rank the attributes of a conv/pool node declare (undefined when none does). */
 function spatialRank(node: Node): number | undefined {
-  const k = intsAttr(node, 'kernel_shape'), s = intsAttr(node, 'strides'), d = intsAttr(node, 'dilations'), p = intsAttr(node, 'pads');
+  const k = intsAttr(node, 'kernel_shape'),
+    s = intsAttr(node, 'strides'),
+    d = intsAttr(node, 'dilations'),
+    p = intsAttr(node, 'pads');
   return k?.length ?? s?.length ?? d?.length ?? (p ? p.length / 2 : undefined);
 }
 
@@ -158,22 +228,36 @@ function spatialRank(node: Node): number | undefined {
 export function validateNode(node: Node): void {
   const arity = arityOf(node);
   if (arity) {
-    const [imin, imax] = arity.inputs, [omin, omax] = arity.outputs;
-    const nin = node.inputs.length, nout = node.outputs.length;
-    if (nin < imin || nin > imax) fail(node, `has ${nin} inputs; ${node.opType} takes ${imin === imax ? imin : imax === ANY ? `at least ${imin}` : `${imin} to ${imax}`}`);
-    if (nout < omin || nout > omax) fail(node, `declares ${nout} outputs; ${node.opType} has ${omin === omax ? omin : omax === ANY ? `at least ${omin}` : `${omin} to ${omax}`}`);
+    const [imin, imax] = arity.inputs,
+      [omin, omax] = arity.outputs;
+    const nin = node.inputs.length,
+      nout = node.outputs.length;
+    if (nin < imin || nin > imax)
+      fail(
+        node,
+        `has ${nin} inputs; ${node.opType} takes ${imin === imax ? imin : imax === ANY ? `at least ${imin}` : `${imin} to ${imax}`}`,
+      );
+    if (nout < omin || nout > omax)
+      fail(
+        node,
+        `declares ${nout} outputs; ${node.opType} has ${omin === omax ? omin : omax === ANY ? `at least ${omin}` : `${omin} to ${omax}`}`,
+      );
     for (let i = 0; i < imin; i++) if (!node.inputs[i]) fail(node, `required input #${i} is empty`);
     if (!node.outputs[0] && omin > 0) fail(node, 'its first output has no name');
     // BatchNormalization's outputs after Y exist only with training_mode = 1 (the float session ended
     // in INTERNAL when one was declared without it, the integer one ignored it).
     if (node.opType === 'BatchNormalization' && node.outputs.slice(1).some((o) => o) && intAttr(node, 'training_mode') !== 1) {
-      throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: declares ${node.outputs.length} outputs; the running statistics are outputs only with training_mode = 1`);
+      throw new OnnxPtqError(
+        'UNSUPPORTED_OP',
+        `${nodeLabel(node)}: declares ${node.outputs.length} outputs; the running statistics are outputs only with training_mode = 1`,
+      );
     }
   }
   const sp = isDefaultDomain(node) ? SPATIAL[node.opType] : undefined;
   if (sp) {
     const r = spatialRank(node);
-    if (r !== undefined && !Number.isInteger(r)) fail(node, `attribute 'pads' must have 2 entries per spatial axis, got ${intsAttr(node, 'pads')!.length}`);
+    if (r !== undefined && !Number.isInteger(r))
+      fail(node, `attribute 'pads' must have 2 entries per spatial axis, got ${intsAttr(node, 'pads')!.length}`);
     const kernel = intsAttr(node, 'kernel_shape');
     if (sp.pool && kernel === undefined) fail(node, "attribute 'kernel_shape' is required");
     checkInts(node, 'kernel_shape', kernel, 1, MAX_SPATIAL_ATTRIBUTE, r);
@@ -197,8 +281,10 @@ const count = (shape: Dim[]): string => (shape.every(known) ? String(shape.reduc
 
 function checkAxis(node: Node, name: string, axis: number | undefined, rank: number | undefined, extra = 0): void {
   if (axis === undefined || rank === undefined) return;
-  const lo = -(rank + extra), hi = rank + extra - 1;
-  if (!Number.isSafeInteger(axis) || axis < lo || axis > hi) fail(node, `attribute '${name}' is ${axis}, outside [${lo}, ${hi}] for an input of rank ${rank}`);
+  const lo = -(rank + extra),
+    hi = rank + extra - 1;
+  if (!Number.isSafeInteger(axis) || axis < lo || axis > hi)
+    fail(node, `attribute '${name}' is ${axis}, outside [${lo}, ${hi}] for an input of rank ${rank}`);
 }
 
 /**
@@ -220,7 +306,8 @@ export function validateNodeTypes(
       // The no-rounding debug mode (createQdqRegistry({ rounding: false })) has QuantizeLinear
       // compute an unrounded float32 "quantized" tensor: a DequantizeLinear may read a float that a
       // node computed, never a float graph input or initializer.
-      const unrounded = q === 'DequantizeLinear' && i === '0' && dt !== undefined && FLOATS.includes(dt) && !values[0] && !graphInputs.has(name ?? '');
+      const unrounded =
+        q === 'DequantizeLinear' && i === '0' && dt !== undefined && FLOATS.includes(dt) && !values[0] && !graphInputs.has(name ?? '');
       if (name && dt !== undefined && !allowed.includes(dt) && !unrounded)
         fail(node, `input #${i} '${node.inputs[Number(i)]}' is ${dt}; ${q} expects ${allowed.join(' or ')} there`);
     }
@@ -228,24 +315,35 @@ export function validateNodeTypes(
       const t = values[i];
       if (t && !Array.isArray(t.data) && !(t.data instanceof BigInt64Array) && !(t.data instanceof BigUint64Array)) {
         const d = t.data as ArrayLike<number>;
-        for (let j = 0; j < d.length; j++) if (!Number.isFinite(d[j])) fail(node, `scale '${node.inputs[i]}' has a non-finite entry (${d[j]}) at ${j}`);
+        for (let j = 0; j < d.length; j++)
+          if (!Number.isFinite(d[j])) fail(node, `scale '${node.inputs[i]}' has a non-finite entry (${d[j]}) at ${j}`);
       }
     }
   }
   const rank = inputs[0]?.shape?.length;
   if (isDefaultDomain(node)) {
     switch (node.opType) {
-      case 'Softmax': case 'LogSoftmax': case 'Concat': case 'Gather': case 'Split':
+      case 'Softmax':
+      case 'LogSoftmax':
+      case 'Concat':
+      case 'Gather':
+      case 'Split':
         checkAxis(node, 'axis', intAttr(node, 'axis'), rank);
         break;
       case 'Flatten':
         checkAxis(node, 'axis', intAttr(node, 'axis'), rank === undefined ? undefined : rank, 1);
         break;
-      case 'QuantizeLinear': case 'DequantizeLinear': {
-        const s = inputs[1]?.shape, zs = node.inputs[2] ? inputs[2]?.shape : undefined;
-        if (s && s.length > 1 && !node.attributes.has('block_size')) fail(node, `scale '${node.inputs[1]}' has rank ${s.length}; it must be a scalar or 1-D`);
+      case 'QuantizeLinear':
+      case 'DequantizeLinear': {
+        const s = inputs[1]?.shape,
+          zs = node.inputs[2] ? inputs[2]?.shape : undefined;
+        if (s && s.length > 1 && !node.attributes.has('block_size'))
+          fail(node, `scale '${node.inputs[1]}' has rank ${s.length}; it must be a scalar or 1-D`);
         if (s && zs && (zs.length !== s.length || zs.some((d, i) => known(d) && known(s[i]) && d !== s[i])))
-          fail(node, `zero point has ${count(zs)} elements but the scale has ${count(s)} ('${node.inputs[2]}' [${zs.join(', ')}], '${node.inputs[1]}' [${s.join(', ')}])`);
+          fail(
+            node,
+            `zero point has ${count(zs)} elements but the scale has ${count(s)} ('${node.inputs[2]}' [${zs.join(', ')}], '${node.inputs[1]}' [${s.join(', ')}])`,
+          );
         // The axis matters (and must be in range) only for a per-axis, 1-D scale.
         if (s && s.length === 1) {
           const axis = intAttr(node, 'axis') ?? 1;
@@ -253,16 +351,25 @@ export function validateNodeTypes(
           const xs = inputs[0]?.shape;
           if (xs && rank !== undefined) {
             const c = xs[axis < 0 ? axis + rank : axis];
-            if (known(c) && known(s[0]) && s[0] !== 1 && s[0] !== c) fail(node, `scale has ${s[0]} entries but axis ${axis} of the input has ${c}`);
+            if (known(c) && known(s[0]) && s[0] !== 1 && s[0] !== c)
+              fail(node, `scale has ${s[0]} entries but axis ${axis} of the input has ${c}`);
           }
         }
         break;
       }
-      case 'Squeeze': case 'ReduceL1': case 'ReduceL2': case 'ReduceMax': case 'ReduceMean': case 'ReduceMin': case 'ReduceProd':
-      case 'ReduceSum': case 'ReduceSumSquare': {
+      case 'Squeeze':
+      case 'ReduceL1':
+      case 'ReduceL2':
+      case 'ReduceMax':
+      case 'ReduceMean':
+      case 'ReduceMin':
+      case 'ReduceProd':
+      case 'ReduceSum':
+      case 'ReduceSumSquare': {
         const axes = intsAttr(node, 'axes');
         if (axes) for (const a of axes) checkAxis(node, 'axes', a, rank);
-        if (axes && new Set(axes.map((a) => (rank !== undefined && a < 0 ? a + rank : a))).size !== axes.length) fail(node, `attribute 'axes' repeats an axis: [${axes.join(', ')}]`);
+        if (axes && new Set(axes.map((a) => (rank !== undefined && a < 0 ? a + rank : a))).size !== axes.length)
+          fail(node, `attribute 'axes' repeats an axis: [${axes.join(', ')}]`);
         break;
       }
       case 'Unsqueeze': {
@@ -277,13 +384,16 @@ export function validateNodeTypes(
   const xs = inputs[sp.x]?.shape;
   const ws = sp.w >= 0 ? inputs[sp.w]?.shape : undefined;
   if (xs && xs.length < 3) fail(node, `input '${node.inputs[sp.x]}' has rank ${xs.length}; ${node.opType} needs N x C x spatial`);
-  if (ws && xs && ws.length !== xs.length) fail(node, `weight '${node.inputs[sp.w]}' has rank ${ws.length} but the input has rank ${xs.length}`);
+  if (ws && xs && ws.length !== xs.length)
+    fail(node, `weight '${node.inputs[sp.w]}' has rank ${ws.length} but the input has rank ${xs.length}`);
   const r = xs ? xs.length - 2 : ws ? ws.length - 2 : undefined;
   const declared = spatialRank(node);
   if (r !== undefined && declared !== undefined && declared !== r)
     fail(node, `attributes describe ${declared} spatial axes but the ${xs ? 'input' : 'weight'} has ${r}`);
   const group = intAttr(node, 'group') ?? 1;
-  const c = xs?.[1], m = ws?.[0], wc = ws?.[1];
+  const c = xs?.[1],
+    m = ws?.[0],
+    wc = ws?.[1];
   if (!sp.pool) {
     if (node.opType === 'ConvTranspose') {
       if (known(c) && c % group !== 0) fail(node, `attribute 'group' (${group}) does not divide the ${c} input channels`);
@@ -291,7 +401,8 @@ export function validateNodeTypes(
     } else {
       if (known(c) && c % group !== 0) fail(node, `attribute 'group' (${group}) does not divide the ${c} input channels`);
       if (known(m) && m % group !== 0) fail(node, `attribute 'group' (${group}) does not divide the ${m} output channels`);
-      if (known(c) && known(wc) && wc * group !== c) fail(node, `weight has ${wc} input channels per group, times group ${group} is not the input's ${c}`);
+      if (known(c) && known(wc) && wc * group !== c)
+        fail(node, `weight has ${wc} input channels per group, times group ${group} is not the input's ${c}`);
     }
   }
   if (!xs || node.opType === 'ConvTranspose') return;
@@ -299,13 +410,15 @@ export function validateNodeTypes(
   const autoPad = (node.attributes.get('auto_pad')?.value as string | undefined) ?? 'NOTSET';
   if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') return;
   const kernel = intsAttr(node, 'kernel_shape') ?? (ws ? ws.slice(2) : undefined);
-  const dil = intsAttr(node, 'dilations'), pads = autoPad === 'VALID' ? undefined : intsAttr(node, 'pads');
+  const dil = intsAttr(node, 'dilations'),
+    pads = autoPad === 'VALID' ? undefined : intsAttr(node, 'pads');
   const strides = intsAttr(node, 'strides');
   // ceil_mode pools may start their one window inside the input and overhang it by less than a stride.
   const ceil = sp.pool && intAttr(node, 'ceil_mode') === 1;
   const nsp = xs.length - 2;
   for (let i = 0; i < nsp; i++) {
-    const k = kernel?.[i], size = xs[i + 2];
+    const k = kernel?.[i],
+      size = xs[i + 2];
     if (!known(k) || !known(size)) continue;
     const extent = (k - 1) * (dil?.[i] ?? 1) + 1;
     const padded = size + (pads?.[i] ?? 0) + (pads?.[i + nsp] ?? 0);

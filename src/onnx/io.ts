@@ -114,7 +114,9 @@ export function saveModel(model: Model, path: string, opts: SaveOptions = {}): v
   try {
     writeFilesAtomic(files);
   } catch (e) {
-    throw new OnnxPtqError('IO_ERROR', `cannot write model '${path}': ${(e as Error).message.replace(/^cannot write '[^']*': /, '')}`, { cause: e });
+    throw new OnnxPtqError('IO_ERROR', `cannot write model '${path}': ${(e as Error).message.replace(/^cannot write '[^']*': /, '')}`, {
+      cause: e,
+    });
   }
 }
 

@@ -3,23 +3,23 @@
 import { closeSync, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { OnnxPtqError, check } from '../errors.js';
-import {
-  Tensor,
-  allocData,
-  bytesPerElement,
-  dataTypeFromOnnx,
-  onnxDataType,
-  type DataType,
-  type TensorData,
-} from '../tensor.js';
+import { Tensor, allocData, bytesPerElement, dataTypeFromOnnx, onnxDataType, type DataType, type TensorData } from '../tensor.js';
 import { toBigInt, toNumber, type Msg } from './proto.js';
 
 /** Largest tensor we agree to materialize (bytes). Node can go higher, but no real CNN weight does. */
 export const MAX_TENSOR_BYTES = 2 ** 31;
 
 const ONNX_TYPE_NAMES: Record<number, string> = {
-  0: 'UNDEFINED', 14: 'COMPLEX64', 15: 'COMPLEX128', 16: 'BFLOAT16', 17: 'FLOAT8E4M3FN', 18: 'FLOAT8E4M3FNUZ',
-  19: 'FLOAT8E5M2', 20: 'FLOAT8E5M2FNUZ', 21: 'UINT4', 22: 'INT4',
+  0: 'UNDEFINED',
+  14: 'COMPLEX64',
+  15: 'COMPLEX128',
+  16: 'BFLOAT16',
+  17: 'FLOAT8E4M3FN',
+  18: 'FLOAT8E4M3FNUZ',
+  19: 'FLOAT8E5M2',
+  20: 'FLOAT8E5M2FNUZ',
+  21: 'UINT4',
+  22: 'INT4',
 };
 
 export interface TensorReadOptions {
@@ -50,10 +50,7 @@ export function tensorFromProto(tp: Msg, opts: TensorReadOptions = {}): Tensor {
   const code = toNumber(tp.data_type ?? 0);
   const dtype = dataTypeFromOnnx(code);
   if (!dtype) {
-    throw new OnnxPtqError(
-      'UNSUPPORTED_OP',
-      `${what} has data type ${ONNX_TYPE_NAMES[code] ?? code}, which onnx-ptq does not support`,
-    );
+    throw new OnnxPtqError('UNSUPPORTED_OP', `${what} has data type ${ONNX_TYPE_NAMES[code] ?? code}, which onnx-ptq does not support`);
   }
   check(!tp.segment, 'UNSUPPORTED_OP', () => `${what} is stored in segments, which onnx-ptq does not support`);
   const dims = ((tp.dims ?? []) as unknown[]).map(toNumber);
@@ -66,7 +63,11 @@ export function tensorFromProto(tp: Msg, opts: TensorReadOptions = {}): Tensor {
     const s = (tp.string_data ?? []) as Uint8Array[];
     check(s.length === n, 'INVALID_MODEL', () => `${what} declares ${n} strings, holds ${s.length}`);
     const dec = new TextDecoder();
-    return new Tensor('string', s.map((b) => dec.decode(b)), dims);
+    return new Tensor(
+      'string',
+      s.map((b) => dec.decode(b)),
+      dims,
+    );
   }
   const raw = tp.raw_data as Uint8Array | undefined;
   if (raw && raw.length > 0) return new Tensor(dtype, fromBytes(dtype, raw, n, what), dims);
@@ -103,11 +104,7 @@ function fromTypedFields(tp: Msg, dtype: DataType, n: number, what: string): Ten
     }
   })();
   const src = (tp[field] ?? []) as unknown[];
-  check(
-    src.length === n,
-    'INVALID_MODEL',
-    () => `${what} declares ${n} ${dtype} elements but ${field} holds ${src.length}`,
-  );
+  check(src.length === n, 'INVALID_MODEL', () => `${what} declares ${n} ${dtype} elements but ${field} holds ${src.length}`);
   const out = allocData(dtype, n);
   if (out instanceof BigInt64Array) for (let i = 0; i < n; i++) out[i] = toBigInt(src[i]);
   else if (out instanceof BigUint64Array) for (let i = 0; i < n; i++) out[i] = toBigInt(src[i], true);
@@ -124,7 +121,11 @@ function readExternal(tp: Msg, declaredBytes: number, baseDir: string | undefine
   for (const e of (tp.external_data ?? []) as Msg[]) kv.set(e.key, e.value);
   const location = kv.get('location');
   check(location, 'INVALID_MODEL', () => `${what} is external but has no 'location'`);
-  check(baseDir !== undefined, 'IO_ERROR', () => `${what} keeps its data in external file '${location}'; load the model from a path, not from bytes`);
+  check(
+    baseDir !== undefined,
+    'IO_ERROR',
+    () => `${what} keeps its data in external file '${location}'; load the model from a path, not from bytes`,
+  );
   const base = resolve(baseDir);
   const file = resolve(base, location);
   const rel = relative(base, file);
@@ -144,7 +145,8 @@ function readExternal(tp: Msg, declaredBytes: number, baseDir: string | undefine
     check(
       realRel !== '' && !realRel.startsWith(`..${sep}`) && realRel !== '..' && !isAbsolute(realRel),
       'INVALID_MODEL',
-      () => `${what}: external data location '${location}' resolves (through a symbolic link) to '${real}', outside the model directory; refused`,
+      () =>
+        `${what}: external data location '${location}' resolves (through a symbolic link) to '${real}', outside the model directory; refused`,
     );
     check(statSync(real).isFile(), 'INVALID_MODEL', () => `${what}: external data '${location}' is not a regular file`);
   } catch (e) {

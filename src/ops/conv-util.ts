@@ -15,7 +15,10 @@ export interface SpatialParams {
 
 /** Spatial output sizes and explicit pads for a conv or pool window over `inSizes`. */
 export function windowParams(
-  ctx: OpContext, inSizes: readonly number[], kernel: number[], opts: { ceilMode?: boolean } = {},
+  ctx: OpContext,
+  inSizes: readonly number[],
+  kernel: number[],
+  opts: { ceilMode?: boolean } = {},
 ): SpatialParams {
   const s = inSizes.length;
   need(ctx, kernel.length === s, `kernel_shape has ${kernel.length} axes, input has ${s} spatial axes`);
@@ -23,7 +26,11 @@ export function windowParams(
   const dilations = ctx.attrs.ints('dilations') ?? new Array(s).fill(1);
   const autoPad = ctx.attrs.string('auto_pad', 'NOTSET');
   let pads = ctx.attrs.ints('pads') ?? new Array(2 * s).fill(0);
-  need(ctx, strides.length === s && dilations.length === s && pads.length === 2 * s, 'strides/dilations/pads length does not match the spatial rank');
+  need(
+    ctx,
+    strides.length === s && dilations.length === s && pads.length === 2 * s,
+    'strides/dilations/pads length does not match the spatial rank',
+  );
   const out = new Array<number>(s);
   if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
     pads = new Array(2 * s).fill(0);

@@ -31,7 +31,11 @@ export const Conv: OpImpl = {
     need(ctx, M % group === 0, `output channels ${M} not divisible by group ${group}`);
     need(ctx, !B || B.length === M, `bias has ${B?.length} values, expected ${M}`);
     const k = kernelShape(ctx, w.dims);
-    need(ctx, k.every((v, i) => v === w.dims[2 + i]), `kernel_shape [${k}] does not match W dims [${w.dims}]`);
+    need(
+      ctx,
+      k.every((v, i) => v === w.dims[2 + i]),
+      `kernel_shape [${k}] does not match W dims [${w.dims}]`,
+    );
     const sp = windowParams(ctx, x.dims.slice(2), k);
     const y = new Float32Array(N * M * sizeOf(sp.out));
     const s = sp.out.length;
@@ -43,7 +47,24 @@ export const Conv: OpImpl = {
       const [sh, sw] = two(sp.strides, 1);
       const [dh, dw] = two(sp.dilations, 1);
       const [pt, pl] = two(sp.pads.slice(0, s), 0);
-      const p = { N, C, H: H!, W: Wi!, M, KH: KH!, KW: KW!, OH: OH!, OW: OW!, strideH: sh!, strideW: sw!, padTop: pt!, padLeft: pl!, dilationH: dh!, dilationW: dw!, group };
+      const p = {
+        N,
+        C,
+        H: H!,
+        W: Wi!,
+        M,
+        KH: KH!,
+        KW: KW!,
+        OH: OH!,
+        OW: OW!,
+        strideH: sh!,
+        strideW: sw!,
+        padTop: pt!,
+        padLeft: pl!,
+        dilationH: dh!,
+        dilationW: dw!,
+        group,
+      };
       if (ctx.f32) ctx.f32.conv2dF32(p, X, Wd, B, y);
       else conv2dF32(p, X, Wd, B, y, scratchFor(conv2dScratchSize(p)));
     } else {
@@ -61,8 +82,15 @@ function scratchFor(n: number): Float32Array {
 }
 
 function convDirect3d(
-  xd: number[], w: Float32Array, x: Float32Array, b: Float32Array | undefined, y: Float32Array, M: number, group: number,
-  kernel: number[], sp: ReturnType<typeof windowParams>,
+  xd: number[],
+  w: Float32Array,
+  x: Float32Array,
+  b: Float32Array | undefined,
+  y: Float32Array,
+  M: number,
+  group: number,
+  kernel: number[],
+  sp: ReturnType<typeof windowParams>,
 ): void {
   const [N, C] = xd as [number, number];
   const [D, H, W] = to3d(xd.slice(2), 1) as [number, number, number];

@@ -19,7 +19,15 @@ function binaryKernel(expr: string): BinaryKernel {
   let k = binaryKernels.get(expr);
   if (!k) {
     k = new Function(
-      'A', 'B', 'O', 'n', 'dims', 'sa', 'sb', 'mode', 'f',
+      'A',
+      'B',
+      'O',
+      'n',
+      'dims',
+      'sa',
+      'sb',
+      'mode',
+      'f',
       `"use strict";
       if (mode === 0) { for (let i = 0; i < n; i++) { const a = A[i], b = B[i]; O[i] = ${expr}; } return; }
       if (mode === 1) { const b = B[0]; for (let i = 0; i < n; i++) { const a = A[i]; O[i] = ${expr}; } return; }
@@ -166,7 +174,12 @@ function unaryKernel(expr: string): UnaryKernel {
   let k = unaryKernels.get(expr);
   if (!k) {
     k = new Function(
-      'X', 'O', 'n', 'p0', 'p1', 'erf',
+      'X',
+      'O',
+      'n',
+      'p0',
+      'p1',
+      'erf',
       `"use strict"; for (let i = 0; i < n; i++) { const x = X[i]; O[i] = ${expr}; }`,
     ) as UnaryKernel;
     unaryKernels.set(expr, k);
@@ -179,7 +192,13 @@ function unaryKernel(expr: string): UnaryKernel {
  * expression for int64/uint64 (bigint) elements when the op supports them.
  */
 function mapTensor(
-  ctx: OpContext, x: Tensor | undefined, expr: string, p0 = 0, p1 = 0, ints = false, big?: string,
+  ctx: OpContext,
+  x: Tensor | undefined,
+  expr: string,
+  p0 = 0,
+  p1 = 0,
+  ints = false,
+  big?: string,
   f32?: { op: UnaryF32Op; params?: UnaryF32Params },
 ): Tensor {
   need(ctx, x, 'needs an input');
@@ -236,7 +255,12 @@ export const HardSigmoid: OpImpl = {
   run: (ctx, [x]) => {
     const alpha = ctx.attrs.float('alpha', 0.2);
     const beta = ctx.attrs.float('beta', 0.5);
-    return [mapTensor(ctx, x, 'Math.max(0, Math.min(1, p0 * x + p1))', alpha, beta, false, undefined, { op: 'hardsigmoid', params: { alpha, beta } })];
+    return [
+      mapTensor(ctx, x, 'Math.max(0, Math.min(1, p0 * x + p1))', alpha, beta, false, undefined, {
+        op: 'hardsigmoid',
+        params: { alpha, beta },
+      }),
+    ];
   },
 };
 export const Elu: OpImpl = {
@@ -298,6 +322,30 @@ export const Clip: OpImpl = {
 };
 
 export const elementwiseOps: Record<string, OpImpl> = {
-  Add, Sub, Mul, Div, Pow, Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh, Sqrt, Clip,
-  Abs, Neg, Exp, Log, Floor, Ceil, Reciprocal, Elu, Round, Sign, Softplus, Erf, Mod,
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Pow,
+  Relu,
+  LeakyRelu,
+  Sigmoid,
+  HardSigmoid,
+  HardSwish,
+  Tanh,
+  Sqrt,
+  Clip,
+  Abs,
+  Neg,
+  Exp,
+  Log,
+  Floor,
+  Ceil,
+  Reciprocal,
+  Elu,
+  Round,
+  Sign,
+  Softplus,
+  Erf,
+  Mod,
 };

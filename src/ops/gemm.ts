@@ -46,7 +46,14 @@ export const Gemm: OpImpl = {
     let out = new Tensor('float32', y, [M, N]);
     if (c && beta !== 0) {
       float32Of(ctx, c, 'C');
-      const scaled = beta === 1 ? c : new Tensor('float32', (c.data as Float32Array).map((v) => v * beta), c.dims);
+      const scaled =
+        beta === 1
+          ? c
+          : new Tensor(
+              'float32',
+              (c.data as Float32Array).map((v) => v * beta),
+              c.dims,
+            );
       out = broadcastBinary(ctx, out, scaled, 'a + b');
       need(ctx, out.dims[0] === M && out.dims[1] === N, `C of dims [${c.dims}] does not broadcast to [${M}, ${N}]`);
     }
@@ -105,7 +112,12 @@ export const MatMul: OpImpl = {
       }
       if (ctx.f32) {
         ctx.f32.gemmF32({
-          M, N, K, a: A.subarray(oa * M * K, (oa + 1) * M * K), b: B.subarray(ob * K * N, (ob + 1) * K * N), y: y.subarray(i * M * N, (i + 1) * M * N),
+          M,
+          N,
+          K,
+          a: A.subarray(oa * M * K, (oa + 1) * M * K),
+          b: B.subarray(ob * K * N, (ob + 1) * K * N),
+          y: y.subarray(i * M * N, (i + 1) * M * N),
         });
         continue;
       }

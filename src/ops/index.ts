@@ -15,7 +15,21 @@ import { shapeOps } from './shape.js';
 import { softmaxOps } from './softmax.js';
 
 export const defaultOps = new OpRegistry();
-for (const table of [elementwiseOps, convOps, gemmOps, normalizationOps, poolOps, softmaxOps, reduceOps, shapeOps, layoutOps, castOps, resizeOps, logicOps, qdqOps])
+for (const table of [
+  elementwiseOps,
+  convOps,
+  gemmOps,
+  normalizationOps,
+  poolOps,
+  softmaxOps,
+  reduceOps,
+  shapeOps,
+  layoutOps,
+  castOps,
+  resizeOps,
+  logicOps,
+  qdqOps,
+])
   defaultOps.registerAll(table);
 
 export { OpRegistry } from './registry.js';

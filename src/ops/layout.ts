@@ -22,7 +22,13 @@ export const Transpose: OpImpl = {
     const dims = p.map((i) => x.dims[i]!);
     const st = stridesOf(x.dims);
     const out = allocData(x.dtype, x.size);
-    stridedCopy(x.data, 0, p.map((i) => st[i]!), out, dims);
+    stridedCopy(
+      x.data,
+      0,
+      p.map((i) => st[i]!),
+      out,
+      dims,
+    );
     return [new Tensor(x.dtype, out, dims)];
   },
 };
@@ -52,7 +58,8 @@ export const Concat: OpImpl = {
     for (const t of xs) {
       need(ctx, t.rank === r && t.dtype === xs[0]!.dtype, 'inputs must share rank and dtype');
       for (let i = 0; i < r; i++)
-        if (i !== axis) need(ctx, t.dims[i] === xs[0]!.dims[i], () => `input dims [${t.dims}] do not match [${xs[0]!.dims}] off axis ${axis}`);
+        if (i !== axis)
+          need(ctx, t.dims[i] === xs[0]!.dims[i], () => `input dims [${t.dims}] do not match [${xs[0]!.dims}] off axis ${axis}`);
       dims[axis] += t.dims[axis]!;
     }
     const outer = sizeOf(dims.slice(0, axis));
@@ -191,7 +198,13 @@ export const Slice: OpImpl = {
     let off = 0;
     for (let i = 0; i < x.rank; i++) off += start[i]! * st[i]!;
     const out = allocData(x.dtype, sizeOf(count));
-    stridedCopy(x.data, off, st.map((s, i) => s * step[i]!), out, count);
+    stridedCopy(
+      x.data,
+      off,
+      st.map((s, i) => s * step[i]!),
+      out,
+      count,
+    );
     return [new Tensor(x.dtype, out, count)];
   },
 };
@@ -235,7 +248,9 @@ export const Pad: OpImpl = {
     if (!x?.shape) return [{ dtype: x?.dtype }];
     const p = padArgs(ctx, x.shape.length, ctx.values);
     if (!p) return [{ dtype: x.dtype, shape: x.shape.map(() => null) }];
-    return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (typeof d === 'number' ? d + p.pads[i]! + p.pads[i + x.shape!.length]! : null)) }];
+    return [
+      { dtype: x.dtype, shape: x.shape.map((d, i) => (typeof d === 'number' ? d + p.pads[i]! + p.pads[i + x.shape!.length]! : null)) },
+    ];
   },
   run(ctx, inputs) {
     const x = inputs[0];
@@ -246,7 +261,11 @@ export const Pad: OpImpl = {
     const { pads, value } = p;
     const mode = ctx.attrs.string('mode', 'constant');
     const dims = x.dims.map((d, i) => d + pads[i]! + pads[i + r]!);
-    need(ctx, dims.every((d) => d >= 0), `pads [${pads}] make a negative dimension`);
+    need(
+      ctx,
+      dims.every((d) => d >= 0),
+      `pads [${pads}] make a negative dimension`,
+    );
     const out = allocData(x.dtype, sizeOf(dims)) as any;
     const src = x.data as any;
     const inSt = stridesOf(x.dims);

@@ -7,7 +7,6 @@ import { broadcastBinary } from './elementwise.js';
 import { broadcastDims, broadcastShapes, broadcastStrides, ints, same } from './util.js';
 import { need, unsupported, type OpImpl } from './types.js';
 
-
 /** Comparison with a bool result; `expr` is compiled into the broadcast loop (see broadcastBinary). */
 function compareOp(expr: string): OpImpl {
   return {
@@ -36,13 +35,21 @@ export const Not: OpImpl = {
   run(ctx, [x]) {
     need(ctx, x && x.dtype === 'bool', 'needs a bool input');
     const X = x.data as Uint8Array;
-    return [new Tensor('bool', X.map((v) => (v ? 0 : 1)), x.dims)];
+    return [
+      new Tensor(
+        'bool',
+        X.map((v) => (v ? 0 : 1)),
+        x.dims,
+      ),
+    ];
   },
 };
 
 /** Where(cond, x, y) with three-way broadcasting. */
 export const Where: OpImpl = {
-  inferShape: (ctx) => [{ dtype: ctx.inputs[1]?.dtype, shape: broadcastDims([ctx.inputs[0]?.shape, ctx.inputs[1]?.shape, ctx.inputs[2]?.shape]) }],
+  inferShape: (ctx) => [
+    { dtype: ctx.inputs[1]?.dtype, shape: broadcastDims([ctx.inputs[0]?.shape, ctx.inputs[1]?.shape, ctx.inputs[2]?.shape]) },
+  ],
   run(ctx, [c, x, y]) {
     need(ctx, c && x && y, 'needs condition, X and Y');
     need(ctx, x.dtype === y.dtype, `X is ${x.dtype}, Y is ${y.dtype}`);
@@ -57,7 +64,9 @@ export const Where: OpImpl = {
     const Y = y.data as any;
     const idx = new Array<number>(dims.length).fill(0);
     for (let i = 0; i < n; i++) {
-      let oc = 0, ox = 0, oy = 0;
+      let oc = 0,
+        ox = 0,
+        oy = 0;
       for (let a = 0; a < dims.length; a++) {
         oc += idx[a]! * sc[a]!;
         ox += idx[a]! * sx[a]!;
@@ -86,7 +95,11 @@ function variadic(expr: string, mean = false): OpImpl {
       }
       if (mean) {
         const n = xs.length;
-        acc = new Tensor(acc.dtype, (acc.data as Float32Array).map((v) => v / n), acc.dims);
+        acc = new Tensor(
+          acc.dtype,
+          (acc.data as Float32Array).map((v) => v / n),
+          acc.dims,
+        );
       } else if (xs.length === 1) acc = new Tensor(acc.dtype, (acc.data as any).slice(), acc.dims);
       return [acc];
     },
@@ -114,7 +127,11 @@ export const ConstantOfShape: OpImpl = {
   run(ctx, [s]) {
     need(ctx, s, 'needs a shape');
     const dims = s.toNumbers();
-    need(ctx, dims.every((d) => d >= 0), `negative dims [${dims}]`);
+    need(
+      ctx,
+      dims.every((d) => d >= 0),
+      `negative dims [${dims}]`,
+    );
     const v = ctx.attrs.tensor('value') ?? new Tensor('float32', new Float32Array(1), [1]);
     const out = allocData(v.dtype, sizeOf(dims)) as any;
     out.fill(v.data[0]);

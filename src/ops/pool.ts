@@ -18,8 +18,24 @@ function poolSetup(ctx: OpContext, x: Tensor) {
   const [DD, DH, DW] = to3d(sp.dilations, 1) as [number, number, number];
   const { begin, end } = pads3d(sp.pads);
   const p: Pool3dParams = {
-    planes: x.dims[0]! * x.dims[1]!, D, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW,
-    padBegin: begin as [number, number, number], padEnd: end as [number, number, number],
+    planes: x.dims[0]! * x.dims[1]!,
+    D,
+    H,
+    W,
+    OD,
+    OH,
+    OW,
+    KD,
+    KH,
+    KW,
+    SD,
+    SH,
+    SW,
+    DD,
+    DH,
+    DW,
+    padBegin: begin as [number, number, number],
+    padEnd: end as [number, number, number],
   };
   return { p, outDims: [x.dims[0]!, x.dims[1]!, ...sp.out] };
 }
@@ -29,7 +45,10 @@ function poolInfer(ctx: Parameters<NonNullable<OpImpl['inferShape']>>[0]): TypeI
   const kernel = ctx.attrs.ints('kernel_shape');
   if (!x?.shape || !kernel) return ctx.node.outputs.map(() => ({ dtype: x?.dtype }));
   const shape = [x.shape[0]!, x.shape[1]!, ...windowOutDims(ctx, x.shape.slice(2), kernel, ctx.attrs.int('ceil_mode', 0) === 1)];
-  return [{ dtype: x.dtype, shape }, { dtype: 'int64', shape }];
+  return [
+    { dtype: x.dtype, shape },
+    { dtype: 'int64', shape },
+  ];
 }
 
 export const MaxPool: OpImpl = {
@@ -79,13 +98,14 @@ function globalPool(kind: 'avg' | 'max'): OpImpl {
       const inner = planes ? X.length / planes : 0;
       const y = new Float32Array(planes);
       if (ctx.f32 && inner > 0) ctx.f32.globalPoolF32(kind, planes, inner, X, y);
-      else for (let i = 0; i < planes; i++) {
-        let acc = kind === 'avg' ? 0 : -Infinity;
-        const o = i * inner;
-        if (kind === 'avg') for (let j = 0; j < inner; j++) acc += X[o + j]!;
-        else for (let j = 0; j < inner; j++) acc = X[o + j]! > acc ? X[o + j]! : acc;
-        y[i] = kind === 'avg' ? acc / inner : acc;
-      }
+      else
+        for (let i = 0; i < planes; i++) {
+          let acc = kind === 'avg' ? 0 : -Infinity;
+          const o = i * inner;
+          if (kind === 'avg') for (let j = 0; j < inner; j++) acc += X[o + j]!;
+          else for (let j = 0; j < inner; j++) acc = X[o + j]! > acc ? X[o + j]! : acc;
+          y[i] = kind === 'avg' ? acc / inner : acc;
+        }
       return [new Tensor('float32', y, [x.dims[0]!, x.dims[1]!, ...x.dims.slice(2).map(() => 1)])];
     },
   };

@@ -55,14 +55,19 @@ export function paramIndexer(
   let inner = 1;
   for (let k = axis + 1; k < xDims.length; k++) inner *= xDims[k]!;
   if (blockSize <= 0) {
-    need(ctx, scaleDims.length === 1 && nScale === D, () => `scale has dims [${scaleDims.join(', ')}]; a per-axis scale along axis ${axis} must be 1-D of length ${D}`);
+    need(
+      ctx,
+      scaleDims.length === 1 && nScale === D,
+      () => `scale has dims [${scaleDims.join(', ')}]; a per-axis scale along axis ${axis} must be 1-D of length ${D}`,
+    );
     return { count: D, index: (i) => Math.floor(i / inner) % D, perTensor: false, axis };
   }
   const nb = Math.ceil(D / blockSize);
   need(
     ctx,
     scaleDims.length === xDims.length && scaleDims.every((d, k) => (k === axis ? d === nb : d === xDims[k])),
-    () => `scale has dims [${scaleDims.join(', ')}]; blocked quantization (block_size ${blockSize}) along axis ${axis} needs [${xDims.map((d, k) => (k === axis ? nb : d)).join(', ')}]`,
+    () =>
+      `scale has dims [${scaleDims.join(', ')}]; blocked quantization (block_size ${blockSize}) along axis ${axis} needs [${xDims.map((d, k) => (k === axis ? nb : d)).join(', ')}]`,
   );
   return {
     count: nScale,
@@ -109,7 +114,7 @@ function quantizeLinear(rounding: boolean): OpImpl {
       const ix = paramIndexer(ctx, x.dims, scale.dims, ctx.attrs.int('axis', 1), ctx.attrs.int('block_size', 0));
       const zs = zeroPoints(ctx, zp, ix.count, 'y');
       const n = x.size;
-      const y = rounding ? allocData(out, n) as Int32Array : new Float32Array(n);
+      const y = rounding ? (allocData(out, n) as Int32Array) : new Float32Array(n);
       for (let i = 0; i < n; i++) {
         const s = ix.index(i);
         const z = zs ? zs[s]! : 0;

@@ -57,12 +57,24 @@ function reduceOp(kind: Kind, inputSince: number): OpImpl {
       for (let i = 0; i < X.length; i++) {
         const v = X[i]!;
         switch (kind) {
-          case 'max': if (v > acc[o]! || Number.isNaN(v)) acc[o] = v; break;
-          case 'min': if (v < acc[o]! || Number.isNaN(v)) acc[o] = v; break;
-          case 'prod': acc[o]! *= v; break;
-          case 'sumsq': case 'l2': acc[o]! += v * v; break;
-          case 'l1': acc[o]! += Math.abs(v); break;
-          default: acc[o]! += v;
+          case 'max':
+            if (v > acc[o]! || Number.isNaN(v)) acc[o] = v;
+            break;
+          case 'min':
+            if (v < acc[o]! || Number.isNaN(v)) acc[o] = v;
+            break;
+          case 'prod':
+            acc[o]! *= v;
+            break;
+          case 'sumsq':
+          case 'l2':
+            acc[o]! += v * v;
+            break;
+          case 'l1':
+            acc[o]! += Math.abs(v);
+            break;
+          default:
+            acc[o]! += v;
         }
         for (let ax = r - 1; ax >= 0; ax--) {
           o += oSt[ax]!;
@@ -72,8 +84,7 @@ function reduceOp(kind: Kind, inputSince: number): OpImpl {
         }
       }
       const out = allocData(x.dtype, n) as Float32Array;
-      for (let i = 0; i < n; i++)
-        out[i] = kind === 'mean' ? acc[i]! / cnt : kind === 'l2' ? Math.sqrt(acc[i]!) : acc[i]!;
+      for (let i = 0; i < n; i++) out[i] = kind === 'mean' ? acc[i]! / cnt : kind === 'l2' ? Math.sqrt(acc[i]!) : acc[i]!;
       const dims = keep ? outDims : x.dims.filter((_, i) => !axes.includes(i));
       return [new Tensor(x.dtype, out, dims)];
     },

@@ -36,7 +36,7 @@ function plan(ctx: OpContext, inDims: readonly number[], inputs: (Tensor | undef
     const zt = inputs[3];
     if (st?.size) scalesIn = [...(st.data as Float32Array)];
     if (zt?.size) sizesIn = ints(zt);
-    if (ctx.node.inputs[2] && !st && !(zt?.size)) return undefined;
+    if (ctx.node.inputs[2] && !st && !zt?.size) return undefined;
     if (ctx.node.inputs[3] && !zt && !scalesIn) return undefined;
   }
   need(ctx, !(scalesIn && sizesIn), 'only one of scales and sizes may be given');
@@ -62,7 +62,12 @@ function plan(ctx: OpContext, inDims: readonly number[], inputs: (Tensor | undef
       });
     } else {
       const ratios = axes.map((a, i) => sizesIn![i]! / inDims[a]!);
-      const s = policy === 'not_larger' ? Math.min(...ratios) : policy === 'not_smaller' ? Math.max(...ratios) : fail(ctx, `unknown keep_aspect_ratio_policy '${policy}'`);
+      const s =
+        policy === 'not_larger'
+          ? Math.min(...ratios)
+          : policy === 'not_smaller'
+            ? Math.max(...ratios)
+            : fail(ctx, `unknown keep_aspect_ratio_policy '${policy}'`);
       axes.forEach((a) => {
         scales[a] = s;
         outDims[a] = roundHalfEven(s * inDims[a]!);
@@ -82,7 +87,14 @@ function plan(ctx: OpContext, inDims: readonly number[], inputs: (Tensor | undef
 
 /** Source coordinate of output coordinate `x` on an axis. */
 function sourceCoord(
-  mode: string, x: number, scale: number, inLen: number, outLen: number, outInt: number, roiStart: number, roiEnd: number,
+  mode: string,
+  x: number,
+  scale: number,
+  inLen: number,
+  outLen: number,
+  outInt: number,
+  roiStart: number,
+  roiEnd: number,
 ): number {
   switch (mode) {
     case 'half_pixel':
@@ -145,7 +157,17 @@ function axisTaps(ctx: OpContext, inLen: number, outLen: number, scale: number, 
     start = Math.floor(-2 / s) + 1;
     taps = 2 - 2 * start;
   } else return unsupported(ctx, `resize mode '${mode}' is not supported`);
-  if (!['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nearest', 'tf_crop_and_resize'].includes(ctm))
+  if (
+    ![
+      'half_pixel',
+      'half_pixel_symmetric',
+      'pytorch_half_pixel',
+      'align_corners',
+      'asymmetric',
+      'tf_half_pixel_for_nearest',
+      'tf_crop_and_resize',
+    ].includes(ctm)
+  )
     unsupported(ctx, `coordinate_transformation_mode '${ctm}' is not supported`);
   const idx = new Int32Array(outLen * taps);
   const w = new Float64Array(outLen * taps);
@@ -235,7 +257,8 @@ function resizeRun(ctx: OpContext, inputs: (Tensor | undefined)[]): Tensor[] {
       const outer = sizeOf(dims.slice(0, axis));
       const len = dims[axis]!;
       const inner = sizeOf(dims.slice(axis + 1));
-      for (let o = 0; o < outer; o++) for (let j = 0; j < len; j++) if (mask[j]) y.fill(ev, (o * len + j) * inner, (o * len + j + 1) * inner);
+      for (let o = 0; o < outer; o++)
+        for (let j = 0; j < len; j++) if (mask[j]) y.fill(ev, (o * len + j) * inner, (o * len + j + 1) * inner);
     }
   }
   return [new Tensor('float32', y, dims)];

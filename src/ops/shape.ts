@@ -8,7 +8,9 @@ import { fail, need, unsupported, type InferContext, type OpContext, type OpImpl
 /** Reshape target from the shape tensor: 0 copies the input dim (unless allowzero), -1 is inferred. */
 function reshapeDims(ctx: OpContext, inDims: readonly Dim[], shape: number[]): Dim[] {
   const allowZero = ctx.opset >= 14 && ctx.attrs.int('allowzero', 0) === 1;
-  const out: Dim[] = shape.map((d, i) => (d === 0 && !allowZero ? (inDims[i] ?? fail(ctx, `shape[${i}] = 0 but input has rank ${inDims.length}`)) : d));
+  const out: Dim[] = shape.map((d, i) =>
+    d === 0 && !allowZero ? (inDims[i] ?? fail(ctx, `shape[${i}] = 0 but input has rank ${inDims.length}`)) : d,
+  );
   const neg = out.filter((d) => d === -1).length;
   need(ctx, neg <= 1, 'shape has more than one -1');
   if (neg === 1) {

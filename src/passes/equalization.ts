@@ -59,8 +59,15 @@ export interface EqualizationOptions {
 }
 
 export const DEFAULT_EQUALIZATION_OPTIONS: EqualizationOptions = {
-  iterations: 10, weight_threshold: 0.5, including_bias: false, bias_multiplier: 0.5,
-  including_activation: false, activation_multiplier: 0.5, interested_layers: null, optimize_level: 1, verbose: false,
+  iterations: 10,
+  weight_threshold: 0.5,
+  including_bias: false,
+  bias_multiplier: 0.5,
+  including_activation: false,
+  activation_multiplier: 0.5,
+  interested_layers: null,
+  optimize_level: 1,
+  verbose: false,
 };
 
 interface Pair {
@@ -83,20 +90,27 @@ export class EqualizationPass extends GraphPass<EqualizationOptions> {
    * `channelRanges`: max |value| per channel of layer outputs (by tensor name), from a float
    * calibration run; required with including_activation.
    */
-  constructor(options: Partial<EqualizationOptions> = {}, private readonly channelRanges?: ReadonlyMap<string, Float32Array>) {
+  constructor(
+    options: Partial<EqualizationOptions> = {},
+    private readonly channelRanges?: ReadonlyMap<string, Float32Array>,
+  ) {
     super(DEFAULT_EQUALIZATION_OPTIONS, options);
     const o = this.options;
     const num = (k: keyof EqualizationOptions, lo: number, hi: number, int = false) => {
       const v = o[k] as unknown;
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (int && !Number.isInteger(v))) this.fail(`option '${k}' must be ${int ? 'an integer' : 'a number'} in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (int && !Number.isInteger(v)))
+        this.fail(`option '${k}' must be ${int ? 'an integer' : 'a number'} in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
     };
     num('iterations', 1, 10000, true);
     num('weight_threshold', 0, 1e30);
     num('bias_multiplier', 0, 1e30);
     num('activation_multiplier', 0, 1e30);
-    if (o.optimize_level !== 1 && o.optimize_level !== 2) this.fail(`option 'optimize_level' must be 1 or 2, got ${JSON.stringify(o.optimize_level)}`);
-    for (const k of ['including_bias', 'including_activation', 'verbose'] as const) if (typeof o[k] !== 'boolean') this.fail(`option '${k}' must be true or false, got ${JSON.stringify(o[k])}`);
-    if (o.interested_layers !== null && (!Array.isArray(o.interested_layers) || o.interested_layers.some((s) => typeof s !== 'string'))) this.fail(`option 'interested_layers' must be null or a list of node names`);
+    if (o.optimize_level !== 1 && o.optimize_level !== 2)
+      this.fail(`option 'optimize_level' must be 1 or 2, got ${JSON.stringify(o.optimize_level)}`);
+    for (const k of ['including_bias', 'including_activation', 'verbose'] as const)
+      if (typeof o[k] !== 'boolean') this.fail(`option '${k}' must be true or false, got ${JSON.stringify(o[k])}`);
+    if (o.interested_layers !== null && (!Array.isArray(o.interested_layers) || o.interested_layers.some((s) => typeof s !== 'string')))
+      this.fail(`option 'interested_layers' must be null or a list of node names`);
   }
 
   /** The eligible pairs of a graph (exposed for tests and for collecting activation ranges). */
@@ -109,7 +123,8 @@ export class EqualizationPass extends GraphPass<EqualizationOptions> {
    * where the layers' channels would otherwise pair.
    */
   scan(g: Graph): { pairs: Pair[]; skipped: string[] } {
-    const pairs: Pair[] = [], skipped: string[] = [];
+    const pairs: Pair[] = [],
+      skipped: string[] = [];
     for (const up of g.nodes) {
       const c1 = outChannels(g, up);
       if (c1 === undefined) continue;
@@ -126,7 +141,8 @@ export class EqualizationPass extends GraphPass<EqualizationOptions> {
         const why = this.notCrossed(g, next);
         // Reported only when a layer with matching channels follows the op directly.
         const after = why ? soleConsumer(g, next.outputs[0]) : undefined;
-        if (why && after && inChannels(g, after) === c1 && after.inputs[0] === next.outputs[0]) skipped.push(`${nodeLabel(up)} -> ${nodeLabel(after)}: not crossed at ${nodeLabel(next)}: ${why}`);
+        if (why && after && inChannels(g, after) === c1 && after.inputs[0] === next.outputs[0])
+          skipped.push(`${nodeLabel(up)} -> ${nodeLabel(after)}: not crossed at ${nodeLabel(next)}: ${why}`);
       }
       if (g.outputs.some((o) => o.name === v)) continue;
       const readers = g.consumersOf(v);
@@ -144,7 +160,9 @@ export class EqualizationPass extends GraphPass<EqualizationOptions> {
       if (!b) return 'its bounds are not constants';
       return `Clip(${b.lo}, ${b.hi}) has a lower bound other than 0: scaling moves it per channel (not handled)`;
     }
-    if (['HardSwish', 'HardSigmoid', 'Sigmoid', 'Tanh', 'LeakyRelu', 'Elu', 'Selu', 'Gelu', 'Softplus', 'Mish', 'PRelu'].includes(n.opType)) {
+    if (
+      ['HardSwish', 'HardSigmoid', 'Sigmoid', 'Tanh', 'LeakyRelu', 'Elu', 'Selu', 'Gelu', 'Softplus', 'Mish', 'PRelu'].includes(n.opType)
+    ) {
       return `${n.opType} is not positively homogeneous (f(x / s) != f(x) / s) and has no per-channel rewrite`;
     }
     if (LEVEL2.has(n.opType) && this.options.optimize_level < 2) return `${n.opType} is crossed only with optimize_level 2`;
@@ -164,11 +182,13 @@ export class EqualizationPass extends GraphPass<EqualizationOptions> {
       const mode = n.attributes.get('mode');
       if (mode && mode.value !== 'constant') return false;
       const cv = n.inputs[2] ? floatInit(g, n.inputs[2]) : undefined;
-      if (n.inputs[2] && (cv?.data[0] !== 0)) return false;
+      if (n.inputs[2] && cv?.data[0] !== 0) return false;
       if (!n.inputs[2] && floatAttr(n, 'value', 0) !== 0) return false;
       // Channel pads would shift channel indices.
       const pads = n.inputs[1] ? g.initializers.get(n.inputs[1]) : undefined;
-      const pv = pads ? Array.from(pads.data as ArrayLike<number | bigint>, Number) : (n.attributes.get('pads')?.value as number[] | undefined);
+      const pv = pads
+        ? Array.from(pads.data as ArrayLike<number | bigint>, Number)
+        : (n.attributes.get('pads')?.value as number[] | undefined);
       if (!pv || pv.length < 4) return false;
       const r = pv.length / 2;
       return pv[1] === 0 && pv[1 + r] === 0 && pv[0] === 0 && pv[r] === 0;
@@ -182,7 +202,8 @@ export class EqualizationPass extends GraphPass<EqualizationOptions> {
     const report: PassReport = { pass: this.name, changed: 0, details: [] };
     if (o.interested_layers) {
       const names = new Set(g.nodes.map((n) => n.name));
-      for (const l of o.interested_layers) if (!names.has(l)) this.fail(`option 'interested_layers' names node '${l}', which is not in the graph`);
+      for (const l of o.interested_layers)
+        if (!names.has(l)) this.fail(`option 'interested_layers' names node '${l}', which is not in the graph`);
     }
     // Initializers created by this apply(): only those are edited in place.
     const mine = new Set<string>();
@@ -196,16 +217,21 @@ export class EqualizationPass extends GraphPass<EqualizationOptions> {
       for (const l of o.interested_layers) {
         if (pairs.some((p) => p.up.name === l || p.downs.some((d) => d.name === l))) continue;
         const n = g.nodes.find((m) => m.name === l)!;
-        this.fail(`option 'interested_layers': ${nodeLabel(n)} is in no equalizable pair (${isLayer(g, n) ? `no Conv/Gemm joined to it directly${o.optimize_level === 1 ? ' or through Relu' : ' or through Relu, pools or zero Pad'}, each link read once` : 'not a Conv or Gemm with constant float32 weights'})`);
+        this.fail(
+          `option 'interested_layers': ${nodeLabel(n)} is in no equalizable pair (${isLayer(g, n) ? `no Conv/Gemm joined to it directly${o.optimize_level === 1 ? ' or through Relu' : ' or through Relu, pools or zero Pad'}, each link read once` : 'not a Conv or Gemm with constant float32 weights'})`,
+        );
       }
     }
     if (o.including_activation) {
-      for (const p of pairs) if (!this.channelRanges?.get(p.act)) this.fail(`option 'including_activation' needs calibrated ranges, none for '${p.act}' (node ${nodeLabel(p.up)})`);
+      for (const p of pairs)
+        if (!this.channelRanges?.get(p.act))
+          this.fail(`option 'including_activation' needs calibrated ranges, none for '${p.act}' (node ${nodeLabel(p.up)})`);
     }
     // Activation ranges follow the rescaling (a_i / s_i), on a private copy.
     const act = new Map<string, Float32Array>();
     if (o.including_activation) for (const p of pairs) act.set(p.act, Float32Array.from(this.channelRanges!.get(p.act)!));
-    const before = new Map<Pair, number>(), total = new Map<Pair, Float64Array>();
+    const before = new Map<Pair, number>(),
+      total = new Map<Pair, Float64Array>();
     for (const p of pairs) {
       before.set(p, spread(g, p));
       total.set(p, new Float64Array(p.channels).fill(1));
@@ -240,9 +266,15 @@ export class EqualizationPass extends GraphPass<EqualizationOptions> {
       report.changed++;
       if (o.verbose) {
         const t = total.get(p)!;
-        let lo = Infinity, hi = 0;
-        for (const v of t) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-        report.details.push(`${nodeLabel(p.up)} -> ${p.downs.map(nodeLabel).join(' + ')}${p.clips.length ? ` (across ${p.clips.map((c) => `Clip(0, ${c.hi})`).join(', ')}, now Relu + per-channel Min)` : ''}: ${p.channels} channels, scales in [${lo.toPrecision(3)}, ${hi.toPrecision(3)}], layer-1 channel range spread (max/min) ${before.get(p)!.toPrecision(4)} -> ${spread(g, p).toPrecision(4)}`);
+        let lo = Infinity,
+          hi = 0;
+        for (const v of t) {
+          lo = Math.min(lo, v);
+          hi = Math.max(hi, v);
+        }
+        report.details.push(
+          `${nodeLabel(p.up)} -> ${p.downs.map(nodeLabel).join(' + ')}${p.clips.length ? ` (across ${p.clips.map((c) => `Clip(0, ${c.hi})`).join(', ')}, now Relu + per-channel Min)` : ''}: ${p.channels} channels, scales in [${lo.toPrecision(3)}, ${hi.toPrecision(3)}], layer-1 channel range spread (max/min) ${before.get(p)!.toPrecision(4)} -> ${spread(g, p).toPrecision(4)}`,
+        );
       }
     }
     return report;
@@ -252,13 +284,22 @@ export class EqualizationPass extends GraphPass<EqualizationOptions> {
 /** Ratio of the largest to the smallest layer-1 output-channel weight range. */
 function spread(g: Graph, p: Pair): number {
   const r = upRanges(g, p.up, p.channels);
-  let lo = Infinity, hi = 0;
-  for (const v of r) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  let lo = Infinity,
+    hi = 0;
+  for (const v of r) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
   return lo > 0 ? hi / lo : Infinity;
 }
 
 function isLayer(g: Graph, n: Node): boolean {
-  return n.domain === '' && (n.opType === 'Conv' || n.opType === 'Gemm') && !!floatInit(g, n.inputs[1]) && (!n.inputs[2] || !!floatInit(g, n.inputs[2]));
+  return (
+    n.domain === '' &&
+    (n.opType === 'Conv' || n.opType === 'Gemm') &&
+    !!floatInit(g, n.inputs[1]) &&
+    (!n.inputs[2] || !!floatInit(g, n.inputs[2]))
+  );
 }
 
 function outChannels(g: Graph, n: Node): number | undefined {
@@ -294,9 +335,13 @@ function forIn(g: Graph, n: Node, f: (idx: number, ch: number) => void): void {
   const w = floatInit(g, n.inputs[1])!;
   if (n.opType === 'Conv') {
     const group = intAttr(n, 'group', 1);
-    const m = w.dims[0], cg = w.dims[1], k = w.size / (m * cg), mg = m / group;
+    const m = w.dims[0],
+      cg = w.dims[1],
+      k = w.size / (m * cg),
+      mg = m / group;
     for (let i = 0; i < w.size; i++) {
-      const oc = Math.floor(i / (cg * k)), ic = Math.floor(i / k) % cg;
+      const oc = Math.floor(i / (cg * k)),
+        ic = Math.floor(i / k) % cg;
       f(i, Math.floor(oc / mg) * cg + ic);
     }
   } else if (intAttr(n, 'transB', 0)) {
@@ -311,14 +356,18 @@ function forIn(g: Graph, n: Node, f: (idx: number, ch: number) => void): void {
 function upRanges(g: Graph, n: Node, c: number): Float64Array {
   const w = floatInit(g, n.inputs[1])!.data as Float32Array;
   const r = new Float64Array(c);
-  forOut(g, n, (i, ch) => { r[ch] = Math.max(r[ch], Math.abs(w[i])); });
+  forOut(g, n, (i, ch) => {
+    r[ch] = Math.max(r[ch], Math.abs(w[i]));
+  });
   return r;
 }
 
 function downRanges(g: Graph, n: Node, c: number): Float64Array {
   const w = floatInit(g, n.inputs[1])!.data as Float32Array;
   const r = new Float64Array(c);
-  forIn(g, n, (i, ch) => { r[ch] = Math.max(r[ch], Math.abs(w[i])); });
+  forIn(g, n, (i, ch) => {
+    r[ch] = Math.max(r[ch], Math.abs(w[i]));
+  });
   return r;
 }
 
@@ -347,22 +396,53 @@ function rewrite(g: Graph, n: Node, input: number, f: (d: Float32Array) => void,
 }
 
 function scaleUp(g: Graph, n: Node, s: Float64Array, mine: Set<string>): void {
-  rewrite(g, n, 1, (d) => forOut(g, n, (i, ch) => { d[i] = d[i] / s[ch]; }), mine);
-  if (n.inputs[2]) rewrite(g, n, 2, (d) => { for (let i = 0; i < d.length; i++) d[i] = d[i] / s[i]; }, mine);
+  rewrite(
+    g,
+    n,
+    1,
+    (d) =>
+      forOut(g, n, (i, ch) => {
+        d[i] = d[i] / s[ch];
+      }),
+    mine,
+  );
+  if (n.inputs[2])
+    rewrite(
+      g,
+      n,
+      2,
+      (d) => {
+        for (let i = 0; i < d.length; i++) d[i] = d[i] / s[i];
+      },
+      mine,
+    );
 }
 
 function scaleDown(g: Graph, n: Node, s: Float64Array, mine: Set<string>): void {
-  rewrite(g, n, 1, (d) => forIn(g, n, (i, ch) => { d[i] = d[i] * s[ch]; }), mine);
+  rewrite(
+    g,
+    n,
+    1,
+    (d) =>
+      forIn(g, n, (i, ch) => {
+        d[i] = d[i] * s[ch];
+      }),
+    mine,
+  );
 }
 
 /** Constant Clip bounds (attributes before opset 11, initializer inputs after); undefined when not constant. */
 function clipBounds(g: Graph, n: Node): { lo: number; hi: number } | undefined {
   const F = 3.4028234663852886e38;
   const read = (i: number, attr: string, dflt: number): number | undefined => {
-    if (n.inputs[i]) { const t = floatInit(g, n.inputs[i]); return t && t.size === 1 ? t.data[0] as number : undefined; }
+    if (n.inputs[i]) {
+      const t = floatInit(g, n.inputs[i]);
+      return t && t.size === 1 ? (t.data[0] as number) : undefined;
+    }
     return floatAttr(n, attr, dflt);
   };
-  const lo = read(1, 'min', -F), hi = read(2, 'max', F);
+  const lo = read(1, 'min', -F),
+    hi = read(2, 'max', F);
   return lo === undefined || hi === undefined ? undefined : { lo, hi };
 }
 

@@ -47,7 +47,10 @@ export class FoldBatchNormPass extends GraphPass<FoldBatchNormOptions> {
     if (!gamma || !beta || !mean || !variance || cout === undefined) return false;
     if ([gamma, beta, mean, variance].some((t) => t.size !== cout)) return false;
     const eps = floatAttr(bn, 'epsilon', 1e-5);
-    const gd = gamma.data as Float32Array, bd = beta.data as Float32Array, md = mean.data as Float32Array, vd = variance.data as Float32Array;
+    const gd = gamma.data as Float32Array,
+      bd = beta.data as Float32Array,
+      md = mean.data as Float32Array,
+      vd = variance.data as Float32Array;
     // k = gamma / sqrt(var + eps), t = beta - k * mean: b' = k * b + t = beta + k * (b - mean).
     const k = Float64Array.from(gd, (gc, c) => gc / Math.sqrt(vd[c]! + eps));
     const t = Float64Array.from(bd, (bc, c) => bc - k[c]! * md[c]!);

@@ -30,7 +30,10 @@ export class FoldBiasAddPass extends GraphPass<FoldBiasAddOptions> {
   readonly name = 'fold-bias-add';
 
   /** `types` (from shape inference) tells MatMul inputs' ranks; without it MatMul is left alone. */
-  constructor(options: Partial<FoldBiasAddOptions> = {}, private readonly types?: ReadonlyMap<string, TypeInfo>) {
+  constructor(
+    options: Partial<FoldBiasAddOptions> = {},
+    private readonly types?: ReadonlyMap<string, TypeInfo>,
+  ) {
     super({ verbose: false }, options);
   }
 
@@ -46,7 +49,9 @@ export class FoldBiasAddPass extends GraphPass<FoldBiasAddOptions> {
         if (!layer || !c || soleConsumer(g, op.inputs[side]!) !== op) continue;
         if (AFFINE_LAYERS.has(layer.opType) && this.foldAffine(model, layer, op, c)) {
           report.changed++;
-          report.details.push(`${nodeLabel(op)} folded into ${nodeLabel(layer)} as its ${op.opType === 'Add' || op.opType === 'Sub' ? 'bias' : 'scale'}`);
+          report.details.push(
+            `${nodeLabel(op)} folded into ${nodeLabel(layer)} as its ${op.opType === 'Add' || op.opType === 'Sub' ? 'bias' : 'scale'}`,
+          );
           break;
         }
         if (layer.opType === 'MatMul' && op.opType === 'Add' && this.foldMatMul(model, layer, op, c.data as Float32Array, c.dims)) {
@@ -67,7 +72,9 @@ export class FoldBiasAddPass extends GraphPass<FoldBiasAddOptions> {
         reader.inputs[0] = op.inputs[side]!;
         g.removeNode(op);
         report.changed++;
-        report.details.push(`${nodeLabel(op)} folded into ${nodeLabel(reader)}'s ${op.opType === 'Add' || op.opType === 'Sub' ? 'bias' : 'weights'} (input side)`);
+        report.details.push(
+          `${nodeLabel(op)} folded into ${nodeLabel(reader)}'s ${op.opType === 'Add' || op.opType === 'Sub' ? 'bias' : 'weights'} (input side)`,
+        );
         break;
       }
     }
@@ -79,9 +86,18 @@ export class FoldBiasAddPass extends GraphPass<FoldBiasAddOptions> {
     const g = model.graph;
     const v = channelValues(g, layer, c);
     if (!v || (op.opType === 'Div' && v.some((x) => x === 0 || !Number.isFinite(1 / x)))) return false;
-    const ok = op.opType === 'Add' ? foldOutputAffine(g, layer, undefined, v, 'bias')
-      : op.opType === 'Sub' ? foldOutputAffine(g, layer, undefined, v.map((x) => -x), 'bias')
-        : foldOutputAffine(g, layer, op.opType === 'Mul' ? v : v.map((x) => 1 / x), undefined, 'scaled');
+    const ok =
+      op.opType === 'Add'
+        ? foldOutputAffine(g, layer, undefined, v, 'bias')
+        : op.opType === 'Sub'
+          ? foldOutputAffine(
+              g,
+              layer,
+              undefined,
+              v.map((x) => -x),
+              'bias',
+            )
+          : foldOutputAffine(g, layer, op.opType === 'Mul' ? v : v.map((x) => 1 / x), undefined, 'scaled');
     if (!ok) return false;
     g.removeNode(op);
     layer.outputs[0] = op.outputs[0]!;
@@ -92,9 +108,27 @@ export class FoldBiasAddPass extends GraphPass<FoldBiasAddOptions> {
     const g = model.graph;
     const d = c.data as Float32Array;
     if (op.opType === 'Div' && d.some((x) => x === 0 || !Number.isFinite(1 / x))) return false;
-    const t = op.opType === 'Sub' ? new Tensor('float32', d.map((x) => -x), c.dims)
-      : op.opType === 'Div' ? new Tensor('float32', d.map((x) => 1 / x), c.dims) : c;
-    return foldInputAffine(g, conv, t, op.opType === 'Add' || op.opType === 'Sub' ? 'shift' : 'scale', op.opType === 'Add' || op.opType === 'Sub' ? 'shifted' : 'scaled');
+    const t =
+      op.opType === 'Sub'
+        ? new Tensor(
+            'float32',
+            d.map((x) => -x),
+            c.dims,
+          )
+        : op.opType === 'Div'
+          ? new Tensor(
+              'float32',
+              d.map((x) => 1 / x),
+              c.dims,
+            )
+          : c;
+    return foldInputAffine(
+      g,
+      conv,
+      t,
+      op.opType === 'Add' || op.opType === 'Sub' ? 'shift' : 'scale',
+      op.opType === 'Add' || op.opType === 'Sub' ? 'shifted' : 'scaled',
+    );
   }
 
   private foldMatMul(model: Model, mm: Node, add: Node, c: Float32Array, dims: readonly number[]): boolean {

@@ -103,7 +103,8 @@ export class FuseHardSwishPass extends GraphPass<FuseHardSwishOptions> {
     // Mul(x, HardSigmoid(x, 1/6, 0.5))
     if (n.opType === 'HardSigmoid') {
       if (!near(floatAttr(n, 'alpha', 0.2), 1 / 6) || !near(floatAttr(n, 'beta', 0.5), 0.5)) return undefined;
-      const x = n.inputs[0], h = n.outputs[0];
+      const x = n.inputs[0],
+        h = n.outputs[0];
       const mul = soleConsumer(g, h);
       if (mul?.opType !== 'Mul' || mul.domain !== '' || otherThan(mul, h) !== x) return undefined;
       return { x, nodes: [n, mul] };
@@ -124,7 +125,8 @@ export class FuseHardSwishPass extends GraphPass<FuseHardSwishOptions> {
     // Mul(x, Div(clip, 6))
     if (divBySix(g, next) === clip.outputs[0]) {
       const mul = soleConsumer(g, next.outputs[0]);
-      if (mul && mul.opType === 'Mul' && mul.domain === '' && otherThan(mul, next.outputs[0]) === x) return { x, nodes: [n, clip, next, mul] };
+      if (mul && mul.opType === 'Mul' && mul.domain === '' && otherThan(mul, next.outputs[0]) === x)
+        return { x, nodes: [n, clip, next, mul] };
     }
     return undefined;
   }

@@ -23,17 +23,25 @@ export interface JoiningNodesOptions {
 export class JoiningNodesPass extends GraphPass<JoiningNodesOptions> {
   readonly name = 'joining-nodes';
 
-  constructor(options: Partial<JoiningNodesOptions>, private readonly state: QuantState) {
+  constructor(
+    options: Partial<JoiningNodesOptions>,
+    private readonly state: QuantState,
+  ) {
     super({ verbose: false }, options);
     if (typeof this.options.verbose !== 'boolean') this.fail(`option 'verbose' must be true or false`);
   }
 
   apply(model: Model): PassReport {
-    const g = model.graph, s = this.state;
+    const g = model.graph,
+      s = this.state;
     const report: PassReport = { pass: this.name, changed: 0, details: [] };
     if (!s.params.size && s.ranges.size) this.fail('needs activation parameters (runs after calibration)');
     const parent = new Map<string, string>();
-    const find = (t: string): string => { let r = t; while (parent.get(r) !== r) r = parent.get(r)!; return r; };
+    const find = (t: string): string => {
+      let r = t;
+      while (parent.get(r) !== r) r = parent.get(r)!;
+      return r;
+    };
     for (const t of s.params.keys()) parent.set(t, t);
     const joins: string[] = [];
     for (const n of g.topologicalOrder()) {
@@ -52,9 +60,14 @@ export class JoiningNodesPass extends GraphPass<JoiningNodesOptions> {
     for (const members of groups.values()) {
       if (members.length < 2) continue;
       const signed = members.map((t) => s.params.get(t)!.signed);
-      if (signed.some((v) => v !== signed[0])) this.fail(`tensors ${members.map((t) => `'${t}'`).join(', ')} meet in an Add/Concat with different 8-bit types`);
-      let lo = Infinity, hi = -Infinity;
-      for (const t of members) { lo = Math.min(lo, s.ranges.get(t)!.min); hi = Math.max(hi, s.ranges.get(t)!.max); }
+      if (signed.some((v) => v !== signed[0]))
+        this.fail(`tensors ${members.map((t) => `'${t}'`).join(', ')} meet in an Add/Concat with different 8-bit types`);
+      let lo = Infinity,
+        hi = -Infinity;
+      for (const t of members) {
+        lo = Math.min(lo, s.ranges.get(t)!.min);
+        hi = Math.max(hi, s.ranges.get(t)!.max);
+      }
       const zeroPointZero = members.every((t) => s.unsignedZero.has(t));
       const p = zeroPointZero ? paramsForRange(0, hi, s.bits, false, false) : paramsForRange(lo, hi, s.bits, signed[0], s.symmetric);
       const old = members.map((t) => s.params.get(t)!.scale);
@@ -63,7 +76,10 @@ export class JoiningNodesPass extends GraphPass<JoiningNodesOptions> {
         s.ranges.set(t, { min: lo, max: hi });
       }
       report.changed++;
-      if (this.options.verbose) report.details.push(`${members.map((t) => `'${t}'`).join(', ')}: scales ${old.map((v) => v.toPrecision(4)).join(', ')} -> ${p.scale.toPrecision(4)} (zero point ${p.zeroPoint})`);
+      if (this.options.verbose)
+        report.details.push(
+          `${members.map((t) => `'${t}'`).join(', ')}: scales ${old.map((v) => v.toPrecision(4)).join(', ')} -> ${p.scale.toPrecision(4)} (zero point ${p.zeroPoint})`,
+        );
     }
     if (this.options.verbose) report.details.push(`joins: ${joins.join(', ') || 'none'}`);
     return report;

@@ -19,18 +19,24 @@ function outputChannelIndices(g: Graph, layer: Node): { w: Tensor; cout: number;
   const w = floatInit(g, layer.inputs[1]);
   if (!w || w.rank < 2) return undefined;
   if (layer.opType === 'Conv') {
-    const cout = w.dims[0]!, inner = w.size / cout;
+    const cout = w.dims[0]!,
+      inner = w.size / cout;
     return { w, cout, indices: (c) => Array.from({ length: inner }, (_, i) => c * inner + i) };
   }
   if (layer.opType === 'ConvTranspose') {
     const group = intAttr(layer, 'group', 1);
-    const cin = w.dims[0]!, perGroupOut = w.dims[1]!, k = w.size / (cin * perGroupOut);
+    const cin = w.dims[0]!,
+      perGroupOut = w.dims[1]!,
+      k = w.size / (cin * perGroupOut);
     if (group < 1 || cin % group !== 0) return undefined;
     const cinG = cin / group;
     return {
-      w, cout: perGroupOut * group,
+      w,
+      cout: perGroupOut * group,
       indices: (c) => {
-        const gi = Math.floor(c / perGroupOut), j = c % perGroupOut, out: number[] = [];
+        const gi = Math.floor(c / perGroupOut),
+          j = c % perGroupOut,
+          out: number[] = [];
         for (let ci = gi * cinG; ci < (gi + 1) * cinG; ci++) for (let s = 0; s < k; s++) out.push((ci * perGroupOut + j) * k + s);
         return out;
       },
@@ -96,16 +102,24 @@ export function foldInputAffine(g: Graph, conv: Node, c: Tensor, kind: 'scale' |
   if (autoPad && autoPad.type === 'string' && !['NOTSET', 'VALID'].includes(autoPad.value)) return false;
   const pads = conv.attributes.get('pads');
   if (pads && pads.type === 'ints' && pads.value.some((p) => p !== 0)) return false;
-  const group = intAttr(conv, 'group', 1), cout = w.dims[0]!, cinG = w.dims[1]!, kk = w.size / (cout * cinG);
+  const group = intAttr(conv, 'group', 1),
+    cout = w.dims[0]!,
+    cinG = w.dims[1]!,
+    kk = w.size / (cout * cinG);
   const v = broadcastChannels(c, cinG * group, w.rank, w.rank - 1);
   const bias = conv.inputs[2] ? floatInit(g, conv.inputs[2]) : undefined;
   if (!v || (conv.inputs[2] && bias?.size !== cout) || cout % group !== 0) return false;
-  const wd = w.data as Float32Array, coutG = cout / group;
+  const wd = w.data as Float32Array,
+    coutG = cout / group;
   if (kind === 'scale') {
     const wf = new Float32Array(wd.length);
     for (let co = 0; co < cout; co++) {
       const g0 = Math.floor(co / coutG) * cinG;
-      for (let ci = 0; ci < cinG; ci++) for (let s = 0; s < kk; s++) { const i = (co * cinG + ci) * kk + s; wf[i] = wd[i]! * v[g0 + ci]!; }
+      for (let ci = 0; ci < cinG; ci++)
+        for (let s = 0; s < kk; s++) {
+          const i = (co * cinG + ci) * kk + s;
+          wf[i] = wd[i]! * v[g0 + ci]!;
+        }
     }
     conv.inputs[1] = putInit(g, `${conv.inputs[1]}_${tag}`, wf, w.dims);
     return true;
@@ -128,7 +142,13 @@ export function foldInputAffine(g: Graph, conv: Node, c: Tensor, kind: 'scale' |
  * `layer`'s weight and bias. New initializers are named from `tag`; the old ones are left for the
  * caller's dropUnusedInits. Returns false (graph untouched) when the layer cannot take it.
  */
-export function foldOutputAffine(g: Graph, layer: Node, k: ArrayLike<number> | undefined, t: ArrayLike<number> | undefined, tag: string): boolean {
+export function foldOutputAffine(
+  g: Graph,
+  layer: Node,
+  k: ArrayLike<number> | undefined,
+  t: ArrayLike<number> | undefined,
+  tag: string,
+): boolean {
   const cout = foldableChannels(g, layer);
   if (cout === undefined || (k && k.length !== cout) || (t && t.length !== cout)) return false;
   const oc = outputChannelIndices(g, layer)!;

@@ -35,10 +35,14 @@ export class LayerSplitPass extends GraphPass<LayerSplitOptions> {
   constructor(options: Partial<LayerSplitOptions> = {}) {
     super({ interested_layers: null, value_threshold: 2, method: 'balance', seed: 1, verbose: false }, options);
     const o = this.options;
-    if (o.interested_layers !== null && (!Array.isArray(o.interested_layers) || o.interested_layers.some((s) => typeof s !== 'string'))) this.fail(`option 'interested_layers' must be null or a list of node names`);
-    if (typeof o.value_threshold !== 'number' || !(o.value_threshold >= 0) || !Number.isFinite(o.value_threshold)) this.fail(`option 'value_threshold' must be a finite number >= 0, got ${JSON.stringify(o.value_threshold)}`);
-    if (o.method !== 'balance' && o.method !== 'random') this.fail(`option 'method' must be 'balance' or 'random', got ${JSON.stringify(o.method)}`);
-    if (typeof o.seed !== 'number' || !Number.isInteger(o.seed)) this.fail(`option 'seed' must be an integer, got ${JSON.stringify(o.seed)}`);
+    if (o.interested_layers !== null && (!Array.isArray(o.interested_layers) || o.interested_layers.some((s) => typeof s !== 'string')))
+      this.fail(`option 'interested_layers' must be null or a list of node names`);
+    if (typeof o.value_threshold !== 'number' || !(o.value_threshold >= 0) || !Number.isFinite(o.value_threshold))
+      this.fail(`option 'value_threshold' must be a finite number >= 0, got ${JSON.stringify(o.value_threshold)}`);
+    if (o.method !== 'balance' && o.method !== 'random')
+      this.fail(`option 'method' must be 'balance' or 'random', got ${JSON.stringify(o.method)}`);
+    if (typeof o.seed !== 'number' || !Number.isInteger(o.seed))
+      this.fail(`option 'seed' must be an integer, got ${JSON.stringify(o.seed)}`);
     if (typeof o.verbose !== 'boolean') this.fail(`option 'verbose' must be true or false`);
   }
 
@@ -51,24 +55,35 @@ export class LayerSplitPass extends GraphPass<LayerSplitOptions> {
     for (const name of wanted) {
       const n = g.nodes.find((m) => m.name === name);
       if (!n) this.fail(`option 'interested_layers' names node '${name}', which is not in the graph`);
-      if (n.domain !== '' || (n.opType !== 'Conv' && n.opType !== 'Gemm') || !floatInit(g, n.inputs[1]) || (n.inputs[2] && !floatInit(g, n.inputs[2]))) {
+      if (
+        n.domain !== '' ||
+        (n.opType !== 'Conv' && n.opType !== 'Gemm') ||
+        !floatInit(g, n.inputs[1]) ||
+        (n.inputs[2] && !floatInit(g, n.inputs[2]))
+      ) {
         this.fail(`node ${nodeLabel(n)} (option 'interested_layers') is not a Conv or Gemm with a constant float32 weight`);
       }
       targets.push(n);
     }
-    let state = (o.seed >>> 0) || 1;
+    let state = o.seed >>> 0 || 1;
     const rnd = () => {
       // xorshift32: reproducible across platforms
-      state ^= state << 13; state >>>= 0;
+      state ^= state << 13;
+      state >>>= 0;
       state ^= state >>> 17;
-      state ^= state << 5; state >>>= 0;
+      state ^= state << 5;
+      state >>>= 0;
       return state / 4294967296;
     };
     for (const n of targets) {
       const w = floatInit(g, n.inputs[1])!;
       const d = w.data as Float32Array;
-      const w1 = new Float32Array(d.length), w2 = new Float32Array(d.length);
-      let split = 0, before = 0, r1 = 0, r2 = 0;
+      const w1 = new Float32Array(d.length),
+        w2 = new Float32Array(d.length);
+      let split = 0,
+        before = 0,
+        r1 = 0,
+        r2 = 0;
       for (let i = 0; i < d.length; i++) {
         const v = d[i];
         before = Math.max(before, Math.abs(v));
@@ -88,7 +103,8 @@ export class LayerSplitPass extends GraphPass<LayerSplitOptions> {
       const label = n.name || n.outputs[0];
       const n1 = putInit(g, `${n.inputs[1]}_split_a`, w1, w.dims);
       const n2 = putInit(g, `${n.inputs[1]}_split_b`, w2, w.dims);
-      const ya = g.uniqueName(`${n.outputs[0]}_split_a`), yb = g.uniqueName(`${n.outputs[0]}_split_b`);
+      const ya = g.uniqueName(`${n.outputs[0]}_split_a`),
+        yb = g.uniqueName(`${n.outputs[0]}_split_b`);
       const attrs = Object.fromEntries(n.attributes);
       const a = makeNode(n.opType, [n.inputs[0], n1, ...n.inputs.slice(2)], [ya], attrs, g.uniqueName(`${label}_split_a`));
       const b = makeNode(n.opType, [n.inputs[0], n2], [yb], attrs, g.uniqueName(`${label}_split_b`));
@@ -97,7 +113,10 @@ export class LayerSplitPass extends GraphPass<LayerSplitOptions> {
       g.replaceNode(n, a, b, add);
       if (!g.nodes.some((m) => m.inputs.includes(oldW))) g.initializers.delete(oldW);
       report.changed++;
-      if (o.verbose) report.details.push(`${nodeLabel(n)}: ${split} of ${d.length} weights above ${o.value_threshold} split (${o.method}); max |W| ${before.toPrecision(4)} -> ${r1.toPrecision(4)} + ${r2.toPrecision(4)}`);
+      if (o.verbose)
+        report.details.push(
+          `${nodeLabel(n)}: ${split} of ${d.length} weights above ${o.value_threshold} split (${o.method}); max |W| ${before.toPrecision(4)} -> ${r1.toPrecision(4)} + ${r2.toPrecision(4)}`,
+        );
     }
     return report;
   }

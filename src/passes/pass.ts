@@ -24,7 +24,11 @@ export abstract class GraphPass<O extends object> {
 
   constructor(defaults: O, options: Partial<O> = {}) {
     for (const k of Object.keys(options)) {
-      if (!(k in defaults)) throw new OnnxPtqError('INVALID_OPTION', `${this.constructor.name}: unknown option '${k}' (known: ${Object.keys(defaults).join(', ')})`);
+      if (!(k in defaults))
+        throw new OnnxPtqError(
+          'INVALID_OPTION',
+          `${this.constructor.name}: unknown option '${k}' (known: ${Object.keys(defaults).join(', ')})`,
+        );
     }
     this.options = { ...defaults, ...stripUndefined(options) };
   }

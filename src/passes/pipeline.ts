@@ -11,11 +11,18 @@ import { OnnxPtqError } from '../errors.js';
 export const PASS_NAMES = ['layer-split', 'equalization', 'bias-correction', 'sign-map', 'joining-nodes', 'single-shift'] as const;
 export type PassName = (typeof PASS_NAMES)[number];
 
-const PHASE: Record<PassName, number> = { 'layer-split': 0, equalization: 0, 'bias-correction': 1, 'sign-map': 2, 'joining-nodes': 3, 'single-shift': 4 };
+const PHASE: Record<PassName, number> = {
+  'layer-split': 0,
+  equalization: 0,
+  'bias-correction': 1,
+  'sign-map': 2,
+  'joining-nodes': 3,
+  'single-shift': 4,
+};
 const WHY: Record<number, string> = {
   0: 'it rewrites float weights, which calibration and later passes measure',
   1: 'bias correction measures the quantized weights of the final graph, before activation parameters are set',
-  2: 'the sign map decides each tensor\'s 8-bit type, which joins and shifts build on',
+  2: "the sign map decides each tensor's 8-bit type, which joins and shifts build on",
   3: 'joins merge scales that single-shift then rounds to powers of two',
 };
 
@@ -24,12 +31,16 @@ export function checkPassList(passes: readonly string[], source = 'quantize()'):
   const seen = new Set<string>();
   let last: PassName | undefined;
   for (const p of passes) {
-    if (!(PASS_NAMES as readonly string[]).includes(p)) throw new OnnxPtqError('INVALID_OPTION', `${source}: option 'passes': unknown pass '${p}' (known: ${PASS_NAMES.join(', ')})`);
+    if (!(PASS_NAMES as readonly string[]).includes(p))
+      throw new OnnxPtqError('INVALID_OPTION', `${source}: option 'passes': unknown pass '${p}' (known: ${PASS_NAMES.join(', ')})`);
     if (seen.has(p)) throw new OnnxPtqError('INVALID_OPTION', `${source}: option 'passes': pass '${p}' is listed twice`);
     seen.add(p);
     const q = p as PassName;
     if (last && PHASE[q] < PHASE[last]) {
-      throw new OnnxPtqError('INVALID_OPTION', `${source}: option 'passes': pass '${q}' cannot run after '${last}': '${q}' must come first (${WHY[PHASE[q]]})`);
+      throw new OnnxPtqError(
+        'INVALID_OPTION',
+        `${source}: option 'passes': pass '${q}' cannot run after '${last}': '${q}' must come first (${WHY[PHASE[q]]})`,
+      );
     }
     last = q;
   }

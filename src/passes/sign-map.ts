@@ -23,7 +23,28 @@ export interface SignMapOptions {
 }
 
 const SOURCES = new Set(['Relu', 'Sigmoid', 'HardSigmoid', 'Softmax', 'Abs', 'Exp', 'Sqrt']);
-const KEEPS = new Set(['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout', 'Slice', 'Resize', 'DepthToSpace', 'SpaceToDepth', 'Concat', 'Add', 'Mul', 'Pad', 'Min']);
+const KEEPS = new Set([
+  'MaxPool',
+  'AveragePool',
+  'GlobalAveragePool',
+  'GlobalMaxPool',
+  'Reshape',
+  'Flatten',
+  'Transpose',
+  'Squeeze',
+  'Unsqueeze',
+  'Identity',
+  'Dropout',
+  'Slice',
+  'Resize',
+  'DepthToSpace',
+  'SpaceToDepth',
+  'Concat',
+  'Add',
+  'Mul',
+  'Pad',
+  'Min',
+]);
 export const JOINING_TYPE_OPS = new Set(['Add', 'Mul', 'Concat']);
 
 /** Float tensors of `g` that are provably >= 0. */
@@ -38,7 +59,8 @@ export function nonNegativeTensors(g: Graph): Set<string> {
       ok = typeof lo === 'number' && lo >= 0;
     } else if (KEEPS.has(n.opType)) {
       // Data inputs only: shapes, axes and pads are int64 initializers.
-      const data = n.opType === 'Add' || n.opType === 'Mul' || n.opType === 'Concat' || n.opType === 'Min' ? n.inputs : n.inputs.slice(0, 1);
+      const data =
+        n.opType === 'Add' || n.opType === 'Mul' || n.opType === 'Concat' || n.opType === 'Min' ? n.inputs : n.inputs.slice(0, 1);
       ok = data.every((i) => {
         if (!i) return true;
         const c = floatInit(g, i);
@@ -58,19 +80,27 @@ export function nonNegativeTensors(g: Graph): Set<string> {
 export class SignMapPass extends GraphPass<SignMapOptions> {
   readonly name = 'sign-map';
 
-  constructor(options: Partial<SignMapOptions>, private readonly state: QuantState) {
+  constructor(
+    options: Partial<SignMapOptions>,
+    private readonly state: QuantState,
+  ) {
     super({ verbose: false }, options);
     if (typeof this.options.verbose !== 'boolean') this.fail(`option 'verbose' must be true or false`);
   }
 
   apply(model: Model): PassReport {
-    const g = model.graph, s = this.state;
+    const g = model.graph,
+      s = this.state;
     const report: PassReport = { pass: this.name, changed: 0, details: [] };
     if (s.params.size) this.fail('must run before activation parameters are fixed (before joining-nodes and single-shift)');
     const pos = nonNegativeTensors(g);
     // Union-find over calibrated tensors that must share one 8-bit type.
     const parent = new Map<string, string>();
-    const find = (t: string): string => { let r = t; while (parent.get(r) !== r && parent.has(r)) r = parent.get(r)!; return r; };
+    const find = (t: string): string => {
+      let r = t;
+      while (parent.get(r) !== r && parent.has(r)) r = parent.get(r)!;
+      return r;
+    };
     for (const t of s.ranges.keys()) parent.set(t, t);
     if (s.signed) {
       for (const n of g.nodes) {
@@ -87,7 +117,9 @@ export class SignMapPass extends GraphPass<SignMapOptions> {
         report.changed++;
         if (this.options.verbose) {
           const p = g.producerOf(t);
-          report.details.push(`'${t}'${p ? ` (${nodeLabel(p)})` : ''}: non-negative, uint8 with zero point 0 on [0, ${s.ranges.get(t)!.max.toPrecision(4)}]`);
+          report.details.push(
+            `'${t}'${p ? ` (${nodeLabel(p)})` : ''}: non-negative, uint8 with zero point 0 on [0, ${s.ranges.get(t)!.max.toPrecision(4)}]`,
+          );
         }
       } else if (pos.has(t) && this.options.verbose) {
         report.details.push(`'${t}': non-negative but shares an integer Add/Mul/Concat with a signed tensor: stays signed`);

@@ -44,20 +44,31 @@ export interface SingleShiftOptions {
 export class SingleShiftPass extends GraphPass<SingleShiftOptions> {
   readonly name = 'single-shift';
 
-  constructor(options: Partial<SingleShiftOptions>, private readonly state: QuantState, private readonly weightSymmetric = true) {
+  constructor(
+    options: Partial<SingleShiftOptions>,
+    private readonly state: QuantState,
+    private readonly weightSymmetric = true,
+  ) {
     super({ output_rounding: 'nearest', verbose: false }, options);
     if (typeof this.options.verbose !== 'boolean') this.fail(`option 'verbose' must be true or false`);
-    if (this.options.output_rounding !== 'nearest' && this.options.output_rounding !== 'up') this.fail(`option 'output_rounding' must be 'nearest' or 'up', got ${JSON.stringify(this.options.output_rounding)}`);
+    if (this.options.output_rounding !== 'nearest' && this.options.output_rounding !== 'up')
+      this.fail(`option 'output_rounding' must be 'nearest' or 'up', got ${JSON.stringify(this.options.output_rounding)}`);
   }
 
   apply(model: Model): PassReport {
-    const g = model.graph, s = this.state;
+    const g = model.graph,
+      s = this.state;
     const report: PassReport = { pass: this.name, changed: 0, details: [] };
-    if (!this.weightSymmetric && s.layers.length) this.fail(`option 'weightSymmetric' must be true (a weight scale change needs zero point 0)`);
+    if (!this.weightSymmetric && s.layers.length)
+      this.fail(`option 'weightSymmetric' must be true (a weight scale change needs zero point 0)`);
     const P = (t: string) => s.params.get(rootOf(s, t));
     // Tensors joined by Add/Concat share parameters: rescale them together.
     const parent = new Map<string, string>();
-    const find = (t: string): string => { let r = t; while (parent.has(r) && parent.get(r) !== r) r = parent.get(r)!; return r; };
+    const find = (t: string): string => {
+      let r = t;
+      while (parent.has(r) && parent.get(r) !== r) r = parent.get(r)!;
+      return r;
+    };
     for (const t of s.params.keys()) parent.set(t, t);
     for (const n of g.nodes) {
       if (n.opType !== 'Add' && n.opType !== 'Concat') continue;
@@ -68,9 +79,13 @@ export class SingleShiftPass extends GraphPass<SingleShiftOptions> {
       const root = find(rootOf(s, t));
       for (const u of s.params.keys()) {
         if (find(u) !== root) continue;
-        const p = s.params.get(u)!, r = s.ranges.get(u)!;
+        const p = s.params.get(u)!,
+          r = s.ranges.get(u)!;
         const { qmin, qmax } = quantRange(s.bits, p.signed, s.symmetric && !s.unsignedZero.has(u));
-        const zp = s.unsignedZero.has(u) || (s.symmetric && p.signed) ? p.zeroPoint : Math.min(qmax, Math.max(qmin, roundHalfEven(qmin - Math.min(r.min, 0) / scale)));
+        const zp =
+          s.unsignedZero.has(u) || (s.symmetric && p.signed)
+            ? p.zeroPoint
+            : Math.min(qmax, Math.max(qmin, roundHalfEven(qmin - Math.min(r.min, 0) / scale)));
         s.params.set(u, { ...p, scale: Math.fround(scale), zeroPoint: zp });
       }
     };
@@ -84,15 +99,23 @@ export class SingleShiftPass extends GraphPass<SingleShiftOptions> {
       const y = P(n.outputs[0]);
       if (!y) continue;
       if (n.opType === 'Add') {
-        const a = P(n.inputs[0]), b = P(n.inputs[1]);
+        const a = P(n.inputs[0]),
+          b = P(n.inputs[1]);
         if (!a || !b) continue;
-        if (a.scale !== b.scale) this.fail(`${nodeLabel(n)}: inputs on different scales (${a.scale}, ${b.scale}) cannot share one shift; run joining-nodes before single-shift`);
+        if (a.scale !== b.scale)
+          this.fail(
+            `${nodeLabel(n)}: inputs on different scales (${a.scale}, ${b.scale}) cannot share one shift; run joining-nodes before single-shift`,
+          );
         const sc = a.scale * outRound(y.scale / a.scale);
         setScale(n.outputs[0], sc);
         report.changed++;
-        if (this.options.verbose) report.details.push(`${nodeLabel(n)}: output scale ${y.scale.toPrecision(5)} -> ${sc.toPrecision(5)} (input scale x 2^${Math.log2(sc / a.scale)})`);
+        if (this.options.verbose)
+          report.details.push(
+            `${nodeLabel(n)}: output scale ${y.scale.toPrecision(5)} -> ${sc.toPrecision(5)} (input scale x 2^${Math.log2(sc / a.scale)})`,
+          );
       } else if (n.opType === 'Mul' || n.opType === 'AveragePool' || n.opType === 'GlobalAveragePool') {
-        const a = P(n.inputs[0]), b = n.opType === 'Mul' ? P(n.inputs[1]) : undefined;
+        const a = P(n.inputs[0]),
+          b = n.opType === 'Mul' ? P(n.inputs[1]) : undefined;
         if (!a || (n.opType === 'Mul' && !b)) continue;
         const base = a.scale * (b ? b.scale : 1);
         const sc = base * outRound(y.scale / base);
@@ -101,17 +124,24 @@ export class SingleShiftPass extends GraphPass<SingleShiftOptions> {
         if (this.options.verbose) report.details.push(`${nodeLabel(n)}: output scale ${y.scale.toPrecision(5)} -> ${sc.toPrecision(5)}`);
       } else if (n.opType === 'Concat') {
         if (!n.inputs.every((i) => P(i) && P(i)!.scale === y.scale && P(i)!.zeroPoint === y.zeroPoint)) approx++;
-      } else if (!['Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'QuantizeLinear', 'DequantizeLinear', ...TABLE_OPS].includes(n.opType) && n.inputs.some((i) => P(i)) && !s.aliases.has(n.outputs[0])) {
+      } else if (
+        !['Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'QuantizeLinear', 'DequantizeLinear', ...TABLE_OPS].includes(n.opType) &&
+        n.inputs.some((i) => P(i)) &&
+        !s.aliases.has(n.outputs[0])
+      ) {
         approx++;
-        if (this.options.verbose) report.details.push(`${nodeLabel(n)}: no weight to absorb the ratio; the executor rounds its multiplier to a power of two`);
+        if (this.options.verbose)
+          report.details.push(`${nodeLabel(n)}: no weight to absorb the ratio; the executor rounds its multiplier to a power of two`);
       }
     }
     // Layers last: their input and output scales are final now.
     const reported = new Set<Node>();
     for (const n of s.layers) {
-      const x = P(n.inputs[0]), y = P(outputPoint(g, n).tensor);
+      const x = P(n.inputs[0]),
+        y = P(outputPoint(g, n).tensor);
       if (!x || !y) continue;
-      const sx = Math.fround(x.scale), sy = Math.fround(y.scale);
+      const sx = Math.fround(x.scale),
+        sy = Math.fround(y.scale);
       s.weightScale.set(n, (sw) => {
         const out = new Float32Array(sw.length);
         let worst = 1;
@@ -123,7 +153,11 @@ export class SingleShiftPass extends GraphPass<SingleShiftOptions> {
           if (out[c] < sw[c]) out[c] = Math.fround(out[c] * (1 + 2 ** -23));
           worst = Math.max(worst, out[c] / sw[c]);
         }
-        if (this.options.verbose && !reported.has(n)) reported.add(n) && report.details.push(`${nodeLabel(n)}: ${sw.length} weight scale(s) raised to make Sx Sw / Sy a power of two (largest factor ${worst.toFixed(3)})`);
+        if (this.options.verbose && !reported.has(n))
+          reported.add(n) &&
+            report.details.push(
+              `${nodeLabel(n)}: ${sw.length} weight scale(s) raised to make Sx Sw / Sy a power of two (largest factor ${worst.toFixed(3)})`,
+            );
         return out;
       });
       report.changed++;

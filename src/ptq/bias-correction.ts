@@ -37,8 +37,14 @@ export function addBiasProbes(g: Graph, layers: Node[], quantized: Map<Node, Flo
     const out = g.uniqueName(`${n.name || n.outputs[0]}__bias_probe`);
     const attrs = Object.fromEntries([...n.attributes].filter(([k]) => n.opType !== 'Gemm' || k !== 'beta'));
     g.insertAfter(n, makeNode(n.opType, [n.inputs[0], dname], [out], attrs, g.uniqueName(`${n.name}__bias_probe`)));
-    const channels = n.opType === 'Conv' ? w.dims[0] : n.opType === 'ConvTranspose' ? w.dims[1] * intAttr(n, 'group', 1)
-      : n.opType === 'Gemm' && intAttr(n, 'transB', 0) === 1 ? w.dims[0] : w.dims[1];
+    const channels =
+      n.opType === 'Conv'
+        ? w.dims[0]
+        : n.opType === 'ConvTranspose'
+          ? w.dims[1] * intAttr(n, 'group', 1)
+          : n.opType === 'Gemm' && intAttr(n, 'transB', 0) === 1
+            ? w.dims[0]
+            : w.dims[1];
     const nchw = n.opType === 'Conv' || n.opType === 'ConvTranspose';
     probes.push({ layer: n, output: out, axis: nchw ? 1 : -1, channels, sum: new Float64Array(channels), count: 0 });
   }

@@ -27,7 +27,10 @@ export async function calibrate(
   tensors: readonly string[],
   data: CalibrationData,
   opts: {
-    observer: ObserverKind; observerOptions: ObserverOptions; maxSamples?: number; total?: number;
+    observer: ObserverKind;
+    observerOptions: ObserverOptions;
+    maxSamples?: number;
+    total?: number;
     /** More values to compute per sample, handed to onSample (bias-correction probes). */
     extra?: readonly string[];
     onSample?: (values: Record<string, Tensor>) => void;
@@ -60,7 +63,8 @@ export async function calibrate(
         observers.get(t)!.observe(v.data);
       } catch (e) {
         // Name the tensor and sample: a NaN deep in the model is otherwise impossible to place.
-        if (e instanceof OnnxPtqError) throw new OnnxPtqError(e.code, `calibration: tensor '${t}' in sample ${n}: ${e.message}`, { cause: e });
+        if (e instanceof OnnxPtqError)
+          throw new OnnxPtqError(e.code, `calibration: tensor '${t}' in sample ${n}: ${e.message}`, { cause: e });
         throw e;
       }
     }
@@ -76,6 +80,9 @@ export async function calibrate(
 function nonFinite(data: unknown, what: string, sample: number): void {
   const i = firstNonFinite(data);
   if (i >= 0) {
-    throw new OnnxPtqError('INVALID_DATA', `calibration: ${what} in sample ${sample} has a non-finite value (${String((data as Float32Array)[i])} at index ${i}); fix the data or set allowNonFinite`);
+    throw new OnnxPtqError(
+      'INVALID_DATA',
+      `calibration: ${what} in sample ${sample} has a non-finite value (${String((data as Float32Array)[i])} at index ${i}); fix the data or set allowNonFinite`,
+    );
   }
 }

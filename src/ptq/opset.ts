@@ -37,9 +37,14 @@ export function upgradeOpset(model: Model, types?: ReadonlyMap<string, TypeInfo>
     for (const n of model.graph.nodes) {
       // Inference BatchNormalization has one output; unread optional outputs go (14 forbids them outside training).
       if (n.opType === 'BatchNormalization' && n.domain === '') {
-        const unread = (v: string) => v === '' || (model.graph.consumersOf(v).length === 0 && !model.graph.outputs.some((o) => o.name === v));
+        const unread = (v: string) =>
+          v === '' || (model.graph.consumersOf(v).length === 0 && !model.graph.outputs.some((o) => o.name === v));
         while (n.outputs.length > 1 && unread(n.outputs[n.outputs.length - 1])) n.outputs.pop();
-        if (n.outputs.length > 1) throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(n)} has its running-statistics outputs read: opset 14 (needed for HardSwish) allows them only in training mode`);
+        if (n.outputs.length > 1)
+          throw new OnnxPtqError(
+            'UNSUPPORTED_OP',
+            `${nodeLabel(n)} has its running-statistics outputs read: opset 14 (needed for HardSwish) allows them only in training mode`,
+          );
       }
     }
   }
@@ -64,7 +69,8 @@ function upgradeTo13(model: Model, from: number, types?: ReadonlyMap<string, Typ
         break;
       case 'Clip':
         if (from < 11) {
-          const lo = n.attributes.get('min'), hi = n.attributes.get('max');
+          const lo = n.attributes.get('min'),
+            hi = n.attributes.get('max');
           if (lo) attrToInput(model, n, 'min', 1, (v) => new Tensor('float32', Float32Array.from(v), []));
           if (hi) attrToInput(model, n, 'max', 2, (v) => new Tensor('float32', Float32Array.from(v), []));
         }
@@ -88,7 +94,8 @@ function upgradeTo13(model: Model, from: number, types?: ReadonlyMap<string, Typ
           // opset 10: Resize(X, scales) with asymmetric coordinates and floor for nearest.
           n.inputs = [n.inputs[0], '', n.inputs[1]];
           n.attributes.set('coordinate_transformation_mode', { type: 'string', value: 'asymmetric' });
-          if ((n.attributes.get('mode')?.value ?? 'nearest') === 'nearest') n.attributes.set('nearest_mode', { type: 'string', value: 'floor' });
+          if ((n.attributes.get('mode')?.value ?? 'nearest') === 'nearest')
+            n.attributes.set('nearest_mode', { type: 'string', value: 'floor' });
         }
         break;
       case 'Softmax':
@@ -122,7 +129,10 @@ function upgradeTo13(model: Model, from: number, types?: ReadonlyMap<string, Typ
         break;
       case 'Upsample':
       case 'Scatter':
-        throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(n)} (opset ${from}) has no opset-13 form that onnx-ptq rewrites; re-export the model at opset 13`);
+        throw new OnnxPtqError(
+          'UNSUPPORTED_OP',
+          `${nodeLabel(n)} (opset ${from}) has no opset-13 form that onnx-ptq rewrites; re-export the model at opset 13`,
+        );
       default:
         break;
     }
@@ -131,12 +141,18 @@ function upgradeTo13(model: Model, from: number, types?: ReadonlyMap<string, Typ
   for (const n of rewrites) {
     const a = n.attributes.get('axis');
     const axis = a && a.type === 'int' ? a.value : 1;
-    const x = n.inputs[0], y = n.outputs[0], base = n.name || y;
-    const flat = g.uniqueName(`${base}_flat`), shape = g.uniqueName(`${base}_shape`), out2d = g.uniqueName(`${base}_2d`);
-    g.replaceNode(n,
+    const x = n.inputs[0],
+      y = n.outputs[0],
+      base = n.name || y;
+    const flat = g.uniqueName(`${base}_flat`),
+      shape = g.uniqueName(`${base}_shape`),
+      out2d = g.uniqueName(`${base}_2d`);
+    g.replaceNode(
+      n,
       makeNode('Flatten', [x], [flat], { axis: { type: 'int', value: axis } }, g.uniqueName(`${base}_Flatten`)),
       makeNode(n.opType, [flat], [out2d], { axis: { type: 'int', value: -1 } }, n.name),
       makeNode('Shape', [x], [shape], {}, g.uniqueName(`${base}_Shape`)),
-      makeNode('Reshape', [out2d, shape], [y], {}, g.uniqueName(`${base}_Reshape`)));
+      makeNode('Reshape', [out2d, shape], [y], {}, g.uniqueName(`${base}_Reshape`)),
+    );
   }
 }

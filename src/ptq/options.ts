@@ -126,7 +126,8 @@ function bad(key: string, why: string, source: string): never {
 
 /** Merges user options over the defaults, checking every key and value. `source` names the file or API. */
 export function resolveQuantizeOptions(user: Record<string, unknown> = {}, source = 'quantize()'): QuantizeOptions {
-  if (user === null || typeof user !== 'object' || Array.isArray(user)) throw new OnnxPtqError('INVALID_OPTION', `${source}: options must be an object`);
+  if (user === null || typeof user !== 'object' || Array.isArray(user))
+    throw new OnnxPtqError('INVALID_OPTION', `${source}: options must be an object`);
   const o: Record<string, unknown> = { ...DEFAULT_QUANTIZE_OPTIONS };
   for (const [k, v] of Object.entries(user)) {
     if (v === undefined) continue;
@@ -136,28 +137,59 @@ export function resolveQuantizeOptions(user: Record<string, unknown> = {}, sourc
   const r = o as unknown as QuantizeOptions;
   const int = (k: keyof QuantizeOptions, lo: number, hi: number) => {
     const v = r[k] as unknown;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) bad(k, `must be an integer in [${lo}, ${hi}], got ${JSON.stringify(v)}`, source);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi)
+      bad(k, `must be an integer in [${lo}, ${hi}], got ${JSON.stringify(v)}`, source);
   };
-  const bool = (k: keyof QuantizeOptions) => { if (typeof r[k] !== 'boolean') bad(k, `must be true or false, got ${JSON.stringify(r[k])}`, source); };
-  const oneOf = (k: keyof QuantizeOptions, vals: readonly string[]) => { if (!vals.includes(r[k] as string)) bad(k, `must be one of ${vals.join(', ')}, got ${JSON.stringify(r[k])}`, source); };
+  const bool = (k: keyof QuantizeOptions) => {
+    if (typeof r[k] !== 'boolean') bad(k, `must be true or false, got ${JSON.stringify(r[k])}`, source);
+  };
+  const oneOf = (k: keyof QuantizeOptions, vals: readonly string[]) => {
+    if (!vals.includes(r[k] as string)) bad(k, `must be one of ${vals.join(', ')}, got ${JSON.stringify(r[k])}`, source);
+  };
   int('weightBits', 2, 8);
   int('activationBits', 2, 8);
   int('weightGroupSize', 1, 1 << 24);
   int('calibrationSamples', 0, 1 << 30);
-  for (const k of ['clipGraphIO', 'weightSymmetric', 'activationSigned', 'activationSymmetric', 'weightOnly', 'keepFirstLayerFloat', 'keepLastLayerFloat', 'noRounding', 'foldBatchNorm', 'fuseHardSwish', 'biasCorrection', 'allowNonFinite', 'strictInteger'] as const) bool(k);
+  for (const k of [
+    'clipGraphIO',
+    'weightSymmetric',
+    'activationSigned',
+    'activationSymmetric',
+    'weightOnly',
+    'keepFirstLayerFloat',
+    'keepLastLayerFloat',
+    'noRounding',
+    'foldBatchNorm',
+    'fuseHardSwish',
+    'biasCorrection',
+    'allowNonFinite',
+    'strictInteger',
+  ] as const)
+    bool(k);
   oneOf('weightGranularity', ['per-tensor', 'per-channel', 'per-group']);
   oneOf('observer', OBSERVER_KINDS);
   oneOf('requantMode', REQUANT_MODES);
-  if (!Array.isArray(r.keepFloat) || r.keepFloat.some((s) => typeof s !== 'string')) bad('keepFloat', 'must be a list of node names', source);
+  if (!Array.isArray(r.keepFloat) || r.keepFloat.some((s) => typeof s !== 'string'))
+    bad('keepFloat', 'must be a list of node names', source);
   if (!Array.isArray(r.passes) || r.passes.some((s) => typeof s !== 'string')) bad('passes', 'must be a list of pass names', source);
   checkPassList(r.passes, source);
-  if (typeof r.passOptions !== 'object' || r.passOptions === null || Array.isArray(r.passOptions)) bad('passOptions', 'must be an object keyed by pass name', source);
+  if (typeof r.passOptions !== 'object' || r.passOptions === null || Array.isArray(r.passOptions))
+    bad('passOptions', 'must be an object keyed by pass name', source);
   for (const [k, v] of Object.entries(r.passOptions)) {
     if (!(PASS_NAMES as readonly string[]).includes(k)) bad(`passOptions.${k}`, `names no pass (known: ${PASS_NAMES.join(', ')})`, source);
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(`passOptions.${k}`, 'must be an object of that pass\'s options', source);
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      bad(`passOptions.${k}`, "must be an object of that pass's options", source);
   }
-  if (typeof r.observerOptions !== 'object' || r.observerOptions === null || Array.isArray(r.observerOptions)) bad('observerOptions', 'must be an object', source);
+  if (typeof r.observerOptions !== 'object' || r.observerOptions === null || Array.isArray(r.observerOptions))
+    bad('observerOptions', 'must be an object', source);
   const known = ['averagingConstant', 'percentile', 'bins', 'steps'];
-  for (const k of Object.keys(r.observerOptions)) if (!known.includes(k)) bad(`observerOptions.${k}`, `is unknown (known: ${known.join(', ')})`, source);
-  return { ...r, keepFloat: [...r.keepFloat], passes: [...r.passes], passOptions: { ...r.passOptions }, observerOptions: { ...r.observerOptions } };
+  for (const k of Object.keys(r.observerOptions))
+    if (!known.includes(k)) bad(`observerOptions.${k}`, `is unknown (known: ${known.join(', ')})`, source);
+  return {
+    ...r,
+    keepFloat: [...r.keepFloat],
+    passes: [...r.passes],
+    passOptions: { ...r.passOptions },
+    observerOptions: { ...r.observerOptions },
+  };
 }

@@ -25,8 +25,36 @@ import type { QuantizeOptions } from './options.js';
 import { OnnxPtqError } from '../errors.js';
 
 export const COMPUTE_OPS = new Set(['Conv', 'Gemm', 'MatMul', 'ConvTranspose']);
-export const REQUANT_OPS = new Set(['Add', 'Mul', 'Concat', 'AveragePool', 'GlobalAveragePool', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'LeakyRelu', 'Relu', 'Clip']);
-export const PASS_THROUGH_OPS = new Set(['Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout', 'MaxPool', 'GlobalMaxPool', 'Slice', 'Pad', 'Resize', 'DepthToSpace', 'SpaceToDepth']);
+export const REQUANT_OPS = new Set([
+  'Add',
+  'Mul',
+  'Concat',
+  'AveragePool',
+  'GlobalAveragePool',
+  'Sigmoid',
+  'HardSigmoid',
+  'HardSwish',
+  'Tanh',
+  'LeakyRelu',
+  'Relu',
+  'Clip',
+]);
+export const PASS_THROUGH_OPS = new Set([
+  'Reshape',
+  'Flatten',
+  'Transpose',
+  'Squeeze',
+  'Unsqueeze',
+  'Identity',
+  'Dropout',
+  'MaxPool',
+  'GlobalMaxPool',
+  'Slice',
+  'Pad',
+  'Resize',
+  'DepthToSpace',
+  'SpaceToDepth',
+]);
 const FUSABLE = new Set(['Relu', 'Clip']);
 const BINARY_OPS = new Set(['Add', 'Mul']);
 
@@ -93,7 +121,8 @@ export function planQuantization(model: Model, types: ReadonlyMap<string, TypeIn
   const g = model.graph;
   const order = g.topologicalOrder();
   const names = new Set(order.map((n) => n.name).filter(Boolean));
-  for (const k of opts.keepFloat) if (!names.has(k)) throw new OnnxPtqError('INVALID_OPTION', `keepFloat names node '${k}', which is not in the graph`);
+  for (const k of opts.keepFloat)
+    if (!names.has(k)) throw new OnnxPtqError('INVALID_OPTION', `keepFloat names node '${k}', which is not in the graph`);
   const computes = order.filter((n) => COMPUTE_OPS.has(n.opType) && n.domain === '' && hasConstWeight(g, n));
   const keep = new Map<Node, string>();
   for (const n of order) if (n.name && opts.keepFloat.includes(n.name)) keep.set(n, 'keepFloat');
@@ -109,7 +138,8 @@ export function planQuantization(model: Model, types: ReadonlyMap<string, TypeIn
       if (keep.has(n) || n.domain !== '') continue;
       if (COMPUTE_OPS.has(n.opType)) {
         if (!computes.includes(n)) continue;
-        for (const i of n.opType === 'MatMul' ? n.inputs.slice(0, 1) : n.inputs.slice(0, 1)) if (isFloatActivation(g, types, i)) marked.add(i);
+        for (const i of n.opType === 'MatMul' ? n.inputs.slice(0, 1) : n.inputs.slice(0, 1))
+          if (isFloatActivation(g, types, i)) marked.add(i);
         const op = outputPoint(g, n);
         for (const f of op.fusedNodes) fusedAway.add(f);
         marked.add(op.tensor);
@@ -130,13 +160,17 @@ export function planQuantization(model: Model, types: ReadonlyMap<string, TypeIn
   for (const n of order) {
     if (keep.has(n) || !PASS_THROUGH_OPS.has(n.opType) || n.domain !== '') continue;
     if (n.opType === 'Resize' && !['nearest', 'linear'].includes(String(n.attributes.get('mode')?.value ?? 'nearest'))) continue;
-    const x = n.inputs[0], y = n.outputs[0];
+    const x = n.inputs[0],
+      y = n.outputs[0];
     if ((marked.has(x) || aliases.has(x)) && isFloatActivation(g, types, y)) aliases.set(y, root(x));
   }
   for (const a of aliases.keys()) marked.delete(a);
   return {
     layers,
-    calibrated: order.flatMap((n) => n.outputs).filter((t) => marked.has(t)).concat(g.inputs.map((i) => i.name).filter((t) => marked.has(t))),
+    calibrated: order
+      .flatMap((n) => n.outputs)
+      .filter((t) => marked.has(t))
+      .concat(g.inputs.map((i) => i.name).filter((t) => marked.has(t))),
     aliases,
     keptFloat: [...keep].map(([n, why]) => ({ node: n.name || n.outputs[0], why })),
     parameters,

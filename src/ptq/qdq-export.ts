@@ -33,7 +33,8 @@ export interface LayerReport {
 }
 
 function scalar(dtype: 'float32' | 'uint8' | 'int8' | 'int32', v: number): Tensor {
-  const data = dtype === 'float32' ? Float32Array.of(v) : dtype === 'uint8' ? Uint8Array.of(v) : dtype === 'int8' ? Int8Array.of(v) : Int32Array.of(v);
+  const data =
+    dtype === 'float32' ? Float32Array.of(v) : dtype === 'uint8' ? Uint8Array.of(v) : dtype === 'int8' ? Int8Array.of(v) : Int32Array.of(v);
   return new Tensor(dtype, data, []);
 }
 
@@ -79,8 +80,12 @@ export function insertActivationQdq(g: Graph, t: string, p: ActivationParams): v
 export function insertParameterDq(g: Graph, tensor: string, node: Node, signed: boolean, pow2: boolean): ActivationParams {
   const c = g.initializers.get(tensor)!;
   const d = c.data as Float32Array;
-  let lo = 0, hi = 0;
-  for (const v of d) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  let lo = 0,
+    hi = 0;
+  for (const v of d) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
   let p = computeParams([lo], [hi], { bits: 8, signed, symmetric: false, granularity: 'per-tensor' });
   if (pow2) {
     const s = 2 ** Math.ceil(Math.log2(p.scale[0]!));
@@ -122,7 +127,11 @@ export function layerWeightFakeQuant(g: Graph, n: Node, scheme: Omit<QuantScheme
  * did. `scheme` carries bits, granularity and symmetry; the axis is the layer's output channel.
  */
 export function quantizeLayerWeights(
-  g: Graph, n: Node, scheme: Omit<QuantScheme, 'axis'>, input?: ActivationParams, noRounding = false,
+  g: Graph,
+  n: Node,
+  scheme: Omit<QuantScheme, 'axis'>,
+  input?: ActivationParams,
+  noRounding = false,
   /** Replaces the computed weight scales (single-shift); needs symmetric weights. */
   adjustScale?: (scale: Float32Array, perChannel: boolean) => Float32Array,
 ): LayerReport & { params: QuantParams } {
@@ -132,11 +141,24 @@ export function quantizeLayerWeights(
   let params = layerWeightParams(g, n, scheme);
   if (adjustScale) params = { ...params, scale: adjustScale(params.scale, scheme.granularity !== 'per-tensor') };
   const label = n.name || n.outputs[0];
-  const report = { node: label, op: n.opType, weight: wName, granularity: scheme.granularity, bits: scheme.bits, baked: false, biasQuantized: false, params };
+  const report = {
+    node: label,
+    op: n.opType,
+    weight: wName,
+    granularity: scheme.granularity,
+    bits: scheme.bits,
+    baked: false,
+    biasQuantized: false,
+    params,
+  };
   // Per-group (QDQ before opset 21 has no groups) and "PTQ without rounding" (int8 cannot hold an
   // unrounded weight) bake the fake-quantized weight as float; the latter only clamps.
   if (scheme.granularity === 'per-group' || noRounding) {
-    n.inputs[1] = addInit(g, `${wName}_fakequant`, new Tensor('float32', fakeQuantize(w.data as Float32Array, w.dims, params, !noRounding), w.dims));
+    n.inputs[1] = addInit(
+      g,
+      `${wName}_fakequant`,
+      new Tensor('float32', fakeQuantize(w.data as Float32Array, w.dims, params, !noRounding), w.dims),
+    );
     report.baked = true;
     return report;
   }
@@ -150,7 +172,9 @@ export function quantizeLayerWeights(
   const zdata = scheme.signed ? Int8Array.from(params.zeroPoint) : Uint8Array.from(params.zeroPoint);
   const dqInputs = [qName, sName];
   if (!scheme.signed || zdata.some((z) => z !== 0)) {
-    dqInputs.push(addInit(g, `${wName}_zero_point`, new Tensor(scheme.signed ? 'int8' : 'uint8', perChannel ? zdata : zdata.subarray(0, 1), cdims)));
+    dqInputs.push(
+      addInit(g, `${wName}_zero_point`, new Tensor(scheme.signed ? 'int8' : 'uint8', perChannel ? zdata : zdata.subarray(0, 1), cdims)),
+    );
   }
   const dq = g.uniqueName(`${wName}_dequantized`);
   const attrs: Record<string, Attribute> = perChannel ? { axis: { type: 'int', value: axis } } : {};
@@ -160,7 +184,8 @@ export function quantizeLayerWeights(
   const b = n.inputs[2] ? g.initializers.get(n.inputs[2]) : undefined;
   if (input && b && b.dtype === 'float32' && b.rank === 1) {
     const c = b.size;
-    const bs = new Float32Array(c), bq = new Int32Array(c);
+    const bs = new Float32Array(c),
+      bq = new Int32Array(c);
     for (let i = 0; i < c; i++) {
       // ConvTranspose with groups: Cout/group scales along axis 1, output channel i uses i mod Cout/group.
       bs[i] = Math.fround(input.scale * params.scale[perChannel ? i % params.scale.length : 0]);
@@ -170,7 +195,16 @@ export function quantizeLayerWeights(
     const bsName = addInit(g, `${n.inputs[2]}_scale`, perChannel ? new Tensor('float32', bs, [c]) : scalar('float32', bs[0]));
     const bqName = addInit(g, `${n.inputs[2]}_quantized`, new Tensor('int32', bq, [c]));
     const bdq = g.uniqueName(`${n.inputs[2]}_dequantized`);
-    g.insertBefore(n, makeNode('DequantizeLinear', [bqName, bsName], [bdq], perChannel ? { axis: { type: 'int', value: 0 } } : {}, g.uniqueName(`${label}_bias_DequantizeLinear`)));
+    g.insertBefore(
+      n,
+      makeNode(
+        'DequantizeLinear',
+        [bqName, bsName],
+        [bdq],
+        perChannel ? { axis: { type: 'int', value: 0 } } : {},
+        g.uniqueName(`${label}_bias_DequantizeLinear`),
+      ),
+    );
     n.inputs[2] = bdq;
     report.biasQuantized = true;
   }

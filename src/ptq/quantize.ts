@@ -30,7 +30,15 @@ import type { QuantState } from '../passes/quant-state.js';
 import { calibrate, type CalibrationData, type Feeds } from './calibrate.js';
 import { resolveQuantizeOptions, type QuantizeOptions } from './options.js';
 import { planQuantization } from './plan.js';
-import { insertActivationQdq, insertParameterDq, layerWeightFakeQuant, layerWeightParams, quantizeLayerWeights, type ActivationParams, type LayerReport } from './qdq-export.js';
+import {
+  insertActivationQdq,
+  insertParameterDq,
+  layerWeightFakeQuant,
+  layerWeightParams,
+  quantizeLayerWeights,
+  type ActivationParams,
+  type LayerReport,
+} from './qdq-export.js';
 import { accumulateProbe, addBiasProbes, corrections, type BiasProbe } from './bias-correction.js';
 import { Tensor } from '../tensor.js';
 import { upgradeOpset } from './opset.js';
@@ -93,7 +101,11 @@ const VERSION = (createRequire(import.meta.url)('../../package.json') as { versi
  * Bias/scale folds run on both sides of the BN fold, for chains in either order (PP-OCRv4 det's
  * head: ConvTranspose -> Add(bias) -> BatchNormalization). analyze's float layers replay the same.
  */
-export function foldIntoLayers(model: Model, types: ReadonlyMap<string, TypeInfo>, which: { batchNorm: boolean; hardSwish: boolean }): PassReport[] {
+export function foldIntoLayers(
+  model: Model,
+  types: ReadonlyMap<string, TypeInfo>,
+  which: { batchNorm: boolean; hardSwish: boolean },
+): PassReport[] {
   const out: PassReport[] = [];
   // HardSwish first: the input-side fold would otherwise take its decomposed form's final Div(6).
   if (which.hardSwish) out.push(new FuseHardSwishPass().apply(model));
@@ -110,7 +122,8 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
   const { calibration, calibrationTotal, ...rest } = input;
   const opts = resolveQuantizeOptions(rest);
   const model = typeof source === 'string' || source instanceof Uint8Array ? loadModel(source) : cloneModel(source);
-  const floatBytes = source instanceof Uint8Array ? source.length : typeof source === 'string' ? statSync(source).size : modelToBytes(model).length;
+  const floatBytes =
+    source instanceof Uint8Array ? source.length : typeof source === 'string' ? statSync(source).size : modelToBytes(model).length;
   if (!opts.weightOnly && !calibration) {
     throw new OnnxPtqError('INVALID_DATA', 'quantize: calibration data is required (or set weightOnly: true)');
   }
@@ -131,7 +144,13 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
       let ranges: Map<string, Float32Array> | undefined;
       if (eq.options.including_activation) {
         if (!calibration) throw new OnnxPtqError('PASS_ERROR', `equalization: option 'including_activation' needs calibration data`);
-        ranges = await channelRanges(model, eq.findPairs(model.graph).map((q) => q.act), calibration, opts.calibrationSamples, opts.allowNonFinite);
+        ranges = await channelRanges(
+          model,
+          eq.findPairs(model.graph).map((q) => q.act),
+          calibration,
+          opts.calibrationSamples,
+          opts.allowNonFinite,
+        );
       }
       passes.push(new EqualizationPass(popts(p), ranges).apply(model));
     }
@@ -141,7 +160,11 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
 
   const plan = planQuantization(model, types, opts);
   const weightScheme = {
-    bits: opts.weightBits, signed: true, symmetric: opts.weightSymmetric, granularity: opts.weightGranularity, groupSize: opts.weightGroupSize,
+    bits: opts.weightBits,
+    signed: true,
+    symmetric: opts.weightSymmetric,
+    granularity: opts.weightGranularity,
+    groupSize: opts.weightGroupSize,
   };
   // Bias correction measures E[layer(x, w - w_q)] during the calibration pass, on a probed copy.
   if (want('bias-correction') && !calibration) throw new OnnxPtqError('PASS_ERROR', `bias-correction: needs calibration data`);
@@ -164,15 +187,28 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
   const params = new Map<string, ActivationParams>();
   let calib = { samples: 0, seconds: 0 };
   const state: QuantState = {
-    ranges: new Map(), aliases: plan.aliases, bits: opts.activationBits, signed: opts.activationSigned, symmetric: opts.activationSymmetric,
-    unsignedZero: new Set(), params, layers: plan.layers, weightScale: new Map(),
+    ranges: new Map(),
+    aliases: plan.aliases,
+    bits: opts.activationBits,
+    signed: opts.activationSigned,
+    symmetric: opts.activationSymmetric,
+    unsignedZero: new Set(),
+    params,
+    layers: plan.layers,
+    weightScale: new Map(),
   };
   const toCalibrate = opts.weightOnly ? [] : plan.calibrated;
   if (toCalibrate.length || correct) {
     const r = await calibrate(calibModel, toCalibrate, calibration as CalibrationData, {
-      observer: opts.observer, observerOptions: opts.observerOptions, maxSamples: opts.calibrationSamples, total: calibrationTotal, allowNonFinite: opts.allowNonFinite,
+      observer: opts.observer,
+      observerOptions: opts.observerOptions,
+      maxSamples: opts.calibrationSamples,
+      total: calibrationTotal,
+      allowNonFinite: opts.allowNonFinite,
       extra: probes.map((p) => p.output),
-      onSample: (values) => { for (const p of probes) accumulateProbe(p, values[p.output]); },
+      onSample: (values) => {
+        for (const p of probes) accumulateProbe(p, values[p.output]);
+      },
     });
     calib = { samples: r.samples, seconds: r.seconds };
     const target = { bits: opts.activationBits, signed: opts.activationSigned, symmetric: opts.activationSymmetric };
@@ -180,10 +216,14 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     // Graph inputs and outputs: observed range unless clipGraphIO (options.ts says why). The logits
     // of a final Softmax count as an output: the class a user reads is their argmax.
     const g0 = model.graph;
-    const io = new Set([...g0.inputs.map((v) => v.name), ...g0.outputs.flatMap((o) => [...throughShapes(g0, o.name), ...softmaxLogits(g0, o.name)])]);
+    const io = new Set([
+      ...g0.inputs.map((v) => v.name),
+      ...g0.outputs.flatMap((o) => [...throughShapes(g0, o.name), ...softmaxLogits(g0, o.name)]),
+    ]);
     for (const [a, src] of plan.aliases) if (io.has(a)) io.add(src);
     const clipped = (t: string) => {
-      const o = r.observers.get(t)!, rg = state.ranges.get(t)!;
+      const o = r.observers.get(t)!,
+        rg = state.ranges.get(t)!;
       return rg.min > o.observedMin || rg.max < o.observedMax;
     };
     const keepObserved = (t: string) => {
@@ -192,9 +232,13 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     };
     for (const t of toCalibrate) {
       if (!io.has(t) || !clipped(t)) continue;
-      const o = r.observers.get(t)!, rg = state.ranges.get(t)!;
+      const o = r.observers.get(t)!,
+        rg = state.ranges.get(t)!;
       if (!opts.clipGraphIO) keepObserved(t);
-      else warnings.push(`graph input/output '${t}' clipped by the ${opts.observer} observer from [${o.observedMin.toPrecision(4)}, ${o.observedMax.toPrecision(4)}] to [${rg.min.toPrecision(4)}, ${rg.max.toPrecision(4)}] (clipGraphIO)`);
+      else
+        warnings.push(
+          `graph input/output '${t}' clipped by the ${opts.observer} observer from [${o.observedMin.toPrecision(4)}, ${o.observedMax.toPrecision(4)}] to [${rg.min.toPrecision(4)}, ${rg.max.toPrecision(4)}] (clipGraphIO)`,
+        );
     }
     // Outputs of saturating ops keep their observed range (options.ts, `observer`, says why).
     const producer = new Map(g0.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
@@ -207,15 +251,22 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     for (const t of toCalibrate) {
       const sat = saturatedInputRange(g0, t, opts.activationBits);
       const rg = state.ranges.get(t)!;
-      if (sat && (rg.min < sat.lo || rg.max > sat.hi)) state.ranges.set(t, { min: Math.min(0, Math.max(rg.min, sat.lo)), max: Math.max(0, Math.min(rg.max, sat.hi)) });
+      if (sat && (rg.min < sat.lo || rg.max > sat.hi))
+        state.ranges.set(t, { min: Math.min(0, Math.max(rg.min, sat.lo)), max: Math.max(0, Math.min(rg.max, sat.hi)) });
     }
     // Parameter passes: the sign map decides types, then parameters, then joins and shifts.
     if (want('sign-map')) passes.push(new SignMapPass(popts('sign-map'), state).apply(model));
     for (const t of toCalibrate) {
       const { min, max } = state.ranges.get(t)!;
       const zero = state.unsignedZero.has(t);
-      if (!Number.isFinite(min) || !Number.isFinite(max)) throw new OnnxPtqError('INVALID_DATA', `calibration: tensor '${t}' has a non-finite range [${min}, ${max}] (NaN or infinite values in the data or the model)`);
-      const p = zero ? paramsForRange(0, max, target.bits, false, false) : paramsForRange(min, max, target.bits, target.signed, target.symmetric);
+      if (!Number.isFinite(min) || !Number.isFinite(max))
+        throw new OnnxPtqError(
+          'INVALID_DATA',
+          `calibration: tensor '${t}' has a non-finite range [${min}, ${max}] (NaN or infinite values in the data or the model)`,
+        );
+      const p = zero
+        ? paramsForRange(0, max, target.bits, false, false)
+        : paramsForRange(min, max, target.bits, target.signed, target.symmetric);
       params.set(t, { scale: p.scale, zeroPoint: p.zeroPoint, signed: zero ? false : opts.activationSigned });
     }
     if (want('joining-nodes')) passes.push(new JoiningNodesPass(popts('joining-nodes'), state).apply(model));
@@ -223,31 +274,50 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     if (deferCorrection) {
       const cm = cloneModel(model);
       const layers = cm.graph.nodes.filter((n) => n.opType !== 'MatMul' && plan.layers.some((l) => l.outputs[0] === n.outputs[0]));
-      const fq = new Map(layers.map((n) => {
-        const adjust = state.weightScale.get(plan.layers.find((l) => l.outputs[0] === n.outputs[0])!);
-        let wp = layerWeightParams(cm.graph, n, weightScheme);
-        if (adjust) wp = { ...wp, scale: adjust(wp.scale, opts.weightGranularity !== 'per-tensor') };
-        const w = cm.graph.initializers.get(n.inputs[1])!;
-        return [n, fakeQuantize(w.data as Float32Array, w.dims, wp, !opts.noRounding)] as const;
-      }));
+      const fq = new Map(
+        layers.map((n) => {
+          const adjust = state.weightScale.get(plan.layers.find((l) => l.outputs[0] === n.outputs[0])!);
+          let wp = layerWeightParams(cm.graph, n, weightScheme);
+          if (adjust) wp = { ...wp, scale: adjust(wp.scale, opts.weightGranularity !== 'per-tensor') };
+          const w = cm.graph.initializers.get(n.inputs[1])!;
+          return [n, fakeQuantize(w.data as Float32Array, w.dims, wp, !opts.noRounding)] as const;
+        }),
+      );
       probes = addBiasProbes(cm.graph, layers, fq);
       await calibrate(cm, [], calibration as CalibrationData, {
-        observer: 'minmax', observerOptions: {}, maxSamples: opts.calibrationSamples, total: calibrationTotal, allowNonFinite: opts.allowNonFinite,
+        observer: 'minmax',
+        observerOptions: {},
+        maxSamples: opts.calibrationSamples,
+        total: calibrationTotal,
+        allowNonFinite: opts.allowNonFinite,
         extra: probes.map((p) => p.output),
-        onSample: (values) => { for (const p of probes) accumulateProbe(p, values[p.output]); },
+        onSample: (values) => {
+          for (const p of probes) accumulateProbe(p, values[p.output]);
+        },
       });
     }
     for (const t of toCalibrate) {
       const o = r.observers.get(t)!;
-      const p = params.get(t)!, { min, max } = state.ranges.get(t)!;
+      const p = params.get(t)!,
+        { min, max } = state.ranges.get(t)!;
       activations.push({
-        tensor: t, scale: p.scale, zeroPoint: p.zeroPoint, min, max, observedMin: o.observedMin, observedMax: o.observedMax,
+        tensor: t,
+        scale: p.scale,
+        zeroPoint: p.zeroPoint,
+        min,
+        max,
+        observedMin: o.observedMin,
+        observedMax: o.observedMax,
         aliases: [...plan.aliases].filter(([, src]) => src === t).map(([a]) => a),
       });
     }
   } else {
     for (const p of ['sign-map', 'joining-nodes', 'single-shift'] as const) {
-      if (want(p)) throw new OnnxPtqError('PASS_ERROR', `${p}: needs calibrated activations (not available with weightOnly or without calibration data)`);
+      if (want(p))
+        throw new OnnxPtqError(
+          'PASS_ERROR',
+          `${p}: needs calibrated activations (not available with weightOnly or without calibration data)`,
+        );
     }
   }
   const corrected: string[] = [];
@@ -266,12 +336,24 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     else n.inputs[2] = name;
     corrected.push(n.name || n.outputs[0]);
   }
-  if (correct) passes.push({ pass: 'bias-correction', changed: corrected.length, details: corrected.map((c) => `${c}: bias corrected for the expected weight-rounding shift`) });
+  if (correct)
+    passes.push({
+      pass: 'bias-correction',
+      changed: corrected.length,
+      details: corrected.map((c) => `${c}: bias corrected for the expected weight-rounding shift`),
+    });
   const opset = upgradeOpset(model, types);
   const g = model.graph;
   const layers: LayerReport[] = [];
   for (const n of plan.layers) {
-    const { params: _p, ...rep } = quantizeLayerWeights(g, n, weightScheme, params.get(plan.aliases.get(n.inputs[0]) ?? n.inputs[0]), opts.noRounding, state.weightScale.get(n));
+    const { params: _p, ...rep } = quantizeLayerWeights(
+      g,
+      n,
+      weightScheme,
+      params.get(plan.aliases.get(n.inputs[0]) ?? n.inputs[0]),
+      opts.noRounding,
+      state.weightScale.get(n),
+    );
     layers.push(rep);
   }
   // Before the activations' Q/DQ, which renames each producer's output.
@@ -302,21 +384,47 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
   if (opts.strictInteger) void IntegerSession.createSync(model, { backend: 'js', runInWorker: false, strictInteger: true }).release();
   return {
     model,
-    report: { options: opts, passes, calibration: { ...calib, observer: opts.observer }, activations, layers, keptFloat: plan.keptFloat, biasCorrected: corrected, opset, warnings, size: { floatBytes, quantizedBytes: modelToBytes(model).length } },
+    report: {
+      options: opts,
+      passes,
+      calibration: { ...calib, observer: opts.observer },
+      activations,
+      layers,
+      keptFloat: plan.keptFloat,
+      biasCorrected: corrected,
+      opset,
+      warnings,
+      size: { floatBytes, quantizedBytes: modelToBytes(model).length },
+    },
   };
 }
 
 /** max |value| per channel (axis 1) of `tensors` over the calibration data (equalization's activation ranges). */
-async function channelRanges(model: Model, tensors: string[], data: CalibrationData, maxSamples: number, allowNonFinite: boolean): Promise<Map<string, Float32Array>> {
+async function channelRanges(
+  model: Model,
+  tensors: string[],
+  data: CalibrationData,
+  maxSamples: number,
+  allowNonFinite: boolean,
+): Promise<Map<string, Float32Array>> {
   const it = data as { next?: unknown; [Symbol.iterator]?: () => unknown };
-  if (typeof it.next === 'function') throw new OnnxPtqError('PASS_ERROR', `equalization: option 'including_activation' reads the calibration data twice: pass an array (or another re-iterable), not an iterator`);
+  if (typeof it.next === 'function')
+    throw new OnnxPtqError(
+      'PASS_ERROR',
+      `equalization: option 'including_activation' reads the calibration data twice: pass an array (or another re-iterable), not an iterator`,
+    );
   const out = new Map<string, Float32Array>();
   await calibrate(model, [], data, {
-    observer: 'minmax', observerOptions: {}, maxSamples, extra: tensors, allowNonFinite,
+    observer: 'minmax',
+    observerOptions: {},
+    maxSamples,
+    extra: tensors,
+    allowNonFinite,
     onSample: (values) => {
       for (const t of tensors) {
         const v = values[t];
-        const c = v.dims[1] ?? 1, inner = v.size / ((v.dims[0] ?? 1) * c);
+        const c = v.dims[1] ?? 1,
+          inner = v.size / ((v.dims[0] ?? 1) * c);
         const r = out.get(t) ?? new Float32Array(c);
         out.set(t, r);
         const d = v.data as Float32Array;
@@ -342,7 +450,10 @@ function checkFiniteParameters(g: Graph): void {
   for (const [name, t] of g.initializers) {
     const i = firstNonFinite(t.data);
     if (i >= 0) {
-      throw new OnnxPtqError('INVALID_DATA', `quantize: the quantized model would have a non-finite parameter: initializer '${name}' is ${String((t.data as Float32Array)[i])} at index ${i} (non-finite calibration data or statistics); no model is returned`);
+      throw new OnnxPtqError(
+        'INVALID_DATA',
+        `quantize: the quantized model would have a non-finite parameter: initializer '${name}' is ${String((t.data as Float32Array)[i])} at index ${i} (non-finite calibration data or statistics); no model is returned`,
+      );
     }
   }
 }

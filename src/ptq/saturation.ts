@@ -19,24 +19,31 @@ export function saturatedInputRange(g: Graph, tensor: string, bits: number): { l
   const readers = g.consumersOf(tensor);
   if (readers.length === 0 || g.outputs.some((o) => o.name === tensor)) return undefined;
   const h = 1 / (2 * (2 ** bits - 1));
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   for (const n of readers) {
     if (n.domain || n.inputs[0] !== tensor) return undefined;
     let l: number, u: number;
     if (n.opType === 'Sigmoid') {
-      u = Math.log((1 - h) / h); l = -u;
+      u = Math.log((1 - h) / h);
+      l = -u;
     } else if (n.opType === 'Tanh') {
-      u = Math.log((1 - h) / h) / 2; l = -u;
+      u = Math.log((1 - h) / h) / 2;
+      l = -u;
     } else if (n.opType === 'HardSigmoid') {
-      const a = n.attributes.get('alpha'), b = n.attributes.get('beta');
-      const alpha = a?.type === 'float' ? a.value : 0.2, beta = b?.type === 'float' ? b.value : 0.5;
+      const a = n.attributes.get('alpha'),
+        b = n.attributes.get('beta');
+      const alpha = a?.type === 'float' ? a.value : 0.2,
+        beta = b?.type === 'float' ? b.value : 0.5;
       if (!(alpha > 0)) return undefined;
-      l = -beta / alpha; u = (1 - beta) / alpha;
+      l = -beta / alpha;
+      u = (1 - beta) / alpha;
     } else {
       return undefined;
     }
     // Several readers: the union, so that no reader loses a level it uses.
-    lo = Math.min(lo, l); hi = Math.max(hi, u);
+    lo = Math.min(lo, l);
+    hi = Math.max(hi, u);
   }
   return { lo, hi };
 }

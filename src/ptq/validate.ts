@@ -56,9 +56,18 @@ async function floatRunner(model: Model | string | Uint8Array): Promise<Runner> 
 async function integerRunner(model: Model | string | Uint8Array, backend?: BackendRequest, requantMode?: RequantMode): Promise<Runner> {
   const mod = (await import('../runtime/integer/index.js')) as Record<string, unknown>;
   const IntegerSession = mod.IntegerSession as
-    | { create(m: unknown, o: unknown): Promise<{ outputNames: string[]; backendName: BackendName; run(f: Feeds): Promise<Record<string, Tensor>> }> }
+    | {
+        create(
+          m: unknown,
+          o: unknown,
+        ): Promise<{ outputNames: string[]; backendName: BackendName; run(f: Feeds): Promise<Record<string, Tensor>> }>;
+      }
     | undefined;
-  if (!IntegerSession) throw new OnnxPtqError('BACKEND_UNAVAILABLE', 'the integer executor is not available in this build; use executor "float" or "onnxruntime"');
+  if (!IntegerSession)
+    throw new OnnxPtqError(
+      'BACKEND_UNAVAILABLE',
+      'the integer executor is not available in this build; use executor "float" or "onnxruntime"',
+    );
   // A batch loop timed per sample: on the calling thread (a worker adds a message round trip per run).
   const s = await IntegerSession.create(model, { backend, requantMode, runInWorker: false });
   const out = s.outputNames[0];
@@ -71,7 +80,9 @@ async function ortRunner(model: Model | string | Uint8Array): Promise<Runner> {
   if (typeof model === 'string' || model instanceof Uint8Array) bytes = model;
   else bytes = (await import('../onnx/io.js')).modelToBytes(model);
   const what = typeof bytes === 'string' ? `model '${bytes}'` : 'the quantized model';
-  const s = await ortCall('INVALID_MODEL', what, () => (typeof bytes === 'string' ? ort.InferenceSession.create(bytes) : ort.InferenceSession.create(bytes)));
+  const s = await ortCall('INVALID_MODEL', what, () =>
+    typeof bytes === 'string' ? ort.InferenceSession.create(bytes) : ort.InferenceSession.create(bytes),
+  );
   const out = s.outputNames[0];
   return async (feeds) => {
     const f: Record<string, import('onnxruntime-node').Tensor> = {};
@@ -82,17 +93,33 @@ async function ortRunner(model: Model | string | Uint8Array): Promise<Runner> {
 
 export async function quantRunner(model: Model | string | Uint8Array, opts: ValidateOptions): Promise<Runner> {
   switch (opts.executor ?? 'integer') {
-    case 'integer': return integerRunner(model, opts.backend, opts.requantMode);
-    case 'float': return floatRunner(model);
-    case 'onnxruntime': return ortRunner(model);
-    default: throw new OnnxPtqError('INVALID_OPTION', `executor must be integer, float or onnxruntime, got '${opts.executor}'`);
+    case 'integer':
+      return integerRunner(model, opts.backend, opts.requantMode);
+    case 'float':
+      return floatRunner(model);
+    case 'onnxruntime':
+      return ortRunner(model);
+    default:
+      throw new OnnxPtqError('INVALID_OPTION', `executor must be integer, float or onnxruntime, got '${opts.executor}'`);
   }
 }
 
-export async function validate(floatModel: Model | string | Uint8Array, quantModel: Model | string | Uint8Array, data: Iterable<Feeds>, opts: ValidateOptions = {}): Promise<ValidateResult> {
+export async function validate(
+  floatModel: Model | string | Uint8Array,
+  quantModel: Model | string | Uint8Array,
+  data: Iterable<Feeds>,
+  opts: ValidateOptions = {},
+): Promise<ValidateResult> {
   const runF = await floatRunner(floatModel);
   const runQ = await quantRunner(quantModel, opts);
-  let n = 0, agree = 0, okF = 0, okQ = 0, sig = 0, noise = 0, tF = 0, tQ = 0;
+  let n = 0,
+    agree = 0,
+    okF = 0,
+    okQ = 0,
+    sig = 0,
+    noise = 0,
+    tF = 0,
+    tQ = 0;
   const bar = progress('validating');
   for (const feeds of data) {
     let t0 = performance.now();
@@ -101,15 +128,21 @@ export async function validate(floatModel: Model | string | Uint8Array, quantMod
     t0 = performance.now();
     const q = await runQ(feeds);
     tQ += performance.now() - t0;
-    if (f.length !== q.length) throw new OnnxPtqError('SHAPE_MISMATCH', `validate: the float model gives ${f.length} output values, the quantized one ${q.length}: they are not the same model`);
+    if (f.length !== q.length)
+      throw new OnnxPtqError(
+        'SHAPE_MISMATCH',
+        `validate: the float model gives ${f.length} output values, the quantized one ${q.length}: they are not the same model`,
+      );
     for (let i = 0; i < f.length; i++) {
       sig += f[i] * f[i];
       noise += (f[i] - q[i]) ** 2;
     }
-    const af = argmax(f), aq = argmax(q);
+    const af = argmax(f),
+      aq = argmax(q);
     if (af === aq) agree++;
     if (opts.labels) {
-      if (n >= opts.labels.length) throw new OnnxPtqError('INVALID_DATA', `validate: there are more samples than labels (${opts.labels.length})`);
+      if (n >= opts.labels.length)
+        throw new OnnxPtqError('INVALID_DATA', `validate: there are more samples than labels (${opts.labels.length})`);
       if (af === opts.labels[n]) okF++;
       if (aq === opts.labels[n]) okQ++;
     }
@@ -118,13 +151,17 @@ export async function validate(floatModel: Model | string | Uint8Array, quantMod
   }
   bar.end();
   if (n === 0) throw new OnnxPtqError('INVALID_DATA', 'validate: the data set is empty');
-  if (opts.labels && opts.labels.length !== n) throw new OnnxPtqError('INVALID_DATA', `validate: ${opts.labels.length} labels for ${n} samples`);
+  if (opts.labels && opts.labels.length !== n)
+    throw new OnnxPtqError('INVALID_DATA', `validate: ${opts.labels.length} labels for ${n} samples`);
   return {
-    samples: n, executor: opts.executor ?? 'integer', ...(runQ.backend ? { backend: runQ.backend } : {}),
+    samples: n,
+    executor: opts.executor ?? 'integer',
+    ...(runQ.backend ? { backend: runQ.backend } : {}),
     agreement: agree / n,
     ...(opts.labels ? { floatAccuracy: okF / n, quantAccuracy: okQ / n } : {}),
     sqnrDb: noise === 0 ? Infinity : 10 * Math.log10(sig / noise),
-    floatMs: tF / n, quantMs: tQ / n,
+    floatMs: tF / n,
+    quantMs: tQ / n,
   };
 }
 
@@ -157,7 +194,10 @@ async function loadOrt(): Promise<typeof import('onnxruntime-node')> {
     ort.env.logLevel = 'error';
     return ort;
   } catch {
-    throw new OnnxPtqError('BACKEND_UNAVAILABLE', 'onnxruntime-node is not installed: `npm install onnxruntime-node` (an optional peer dependency) to validate against it');
+    throw new OnnxPtqError(
+      'BACKEND_UNAVAILABLE',
+      'onnxruntime-node is not installed: `npm install onnxruntime-node` (an optional peer dependency) to validate against it',
+    );
   }
 }
 
@@ -180,7 +220,11 @@ export async function ortCall<T>(code: 'INVALID_MODEL' | 'INVALID_INPUT', what: 
  * graph output on both sides), the bits: exact or the largest difference in LSBs, with the cause
  * where known (the first differing layer is the cause of the ones after it).
  */
-export async function crossCheckOnnxRuntime(quantSrc: Model | string | Uint8Array, data: Iterable<Feeds>, opts: { backend?: BackendRequest; requantMode?: RequantMode; total?: number; perLayer?: boolean } = {}): Promise<CrossCheckResult> {
+export async function crossCheckOnnxRuntime(
+  quantSrc: Model | string | Uint8Array,
+  data: Iterable<Feeds>,
+  opts: { backend?: BackendRequest; requantMode?: RequantMode; total?: number; perLayer?: boolean } = {},
+): Promise<CrossCheckResult> {
   const ort = await loadOrt();
   const io = await import('../onnx/io.js');
   const { cloneModel } = await import('../runtime/session.js');
@@ -190,7 +234,11 @@ export async function crossCheckOnnxRuntime(quantSrc: Model | string | Uint8Arra
   const model = cloneModel(base);
   const g = model.graph;
   const layers = qdqLayers(model);
-  if (layers.length === 0) throw new OnnxPtqError('INVALID_MODEL', 'validate --against onnxruntime: the model has no quantized layers (no Conv/Gemm/MatMul fed by DequantizeLinear): pass a QDQ model');
+  if (layers.length === 0)
+    throw new OnnxPtqError(
+      'INVALID_MODEL',
+      'validate --against onnxruntime: the model has no quantized layers (no Conv/Gemm/MatMul fed by DequantizeLinear): pass a QDQ model',
+    );
   // Per layer: the integer tensor written by the QuantizeLinear of the layer's output.
   const probes: { layer: string; tensor: string; op: string; weightWide: boolean }[] = [];
   if (opts.perLayer ?? true) {
@@ -205,7 +253,12 @@ export async function crossCheckOnnxRuntime(quantSrc: Model | string | Uint8Arra
       const zp = q.inputs[2] ? g.initializers.get(q.inputs[2]) : undefined;
       let weightWide = false;
       const w = l.weightDq ? g.initializers.get(l.weightDq.inputs[0]) : undefined;
-      if (w && w.dtype === 'int8') for (const v of w.data as Int8Array) if (v < -64 || v > 63) { weightWide = true; break; }
+      if (w && w.dtype === 'int8')
+        for (const v of w.data as Int8Array)
+          if (v < -64 || v > 63) {
+            weightWide = true;
+            break;
+          }
       g.outputs.push({ name: q.outputs[0], dtype: zp?.dtype === 'int8' ? 'int8' : 'uint8', shape: undefined } as never);
       probes.push({ layer: l.name, tensor: q.outputs[0], op: l.op, weightWide });
     }
@@ -214,14 +267,16 @@ export async function crossCheckOnnxRuntime(quantSrc: Model | string | Uint8Arra
   let ours: { outputNames: string[]; run(f: Feeds): Promise<Record<string, Tensor>>; backend: { name: string } };
   let usedProbes = probes;
   try {
-    ours = await IntegerSession.create(model, { backend: opts.backend, requantMode, runInWorker: false }) as never;
+    ours = (await IntegerSession.create(model, { backend: opts.backend, requantMode, runInWorker: false })) as never;
   } catch {
     // The executor could not expose the intermediate tensors: compare the graph outputs only.
     g.outputs = g.outputs.filter((o) => !probes.some((p) => p.tensor === o.name));
     usedProbes = [];
-    ours = await IntegerSession.create(model, { backend: opts.backend, requantMode, runInWorker: false }) as never;
+    ours = (await IntegerSession.create(model, { backend: opts.backend, requantMode, runInWorker: false })) as never;
   }
-  const theirs = await ortCall('INVALID_MODEL', 'the QDQ model', () => ort.InferenceSession.create(io.modelToBytes(model), { intraOpNumThreads: 1 }));
+  const theirs = await ortCall('INVALID_MODEL', 'the QDQ model', () =>
+    ort.InferenceSession.create(io.modelToBytes(model), { intraOpNumThreads: 1 }),
+  );
   // The LSB of a float graph output: the scale of the DequantizeLinear writing it, when there is one.
   const lsb = new Map<string, number>();
   for (const o of base.graph.outputs) {
@@ -230,7 +285,9 @@ export async function crossCheckOnnxRuntime(quantSrc: Model | string | Uint8Arra
     if (s && s.size === 1) lsb.set(o.name, Number((s.data as Float32Array)[0]));
   }
   const outNames = base.graph.outputs.map((o) => o.name);
-  const acc = new Map<string, { max: number; differing: number; n: number }>([...outNames, ...usedProbes.map((p) => p.tensor)].map((k) => [k, { max: 0, differing: 0, n: 0 }]));
+  const acc = new Map<string, { max: number; differing: number; n: number }>(
+    [...outNames, ...usedProbes.map((p) => p.tensor)].map((k) => [k, { max: 0, differing: 0, n: 0 }]),
+  );
   let n = 0;
   const bar = progress('cross-checking');
   for (const feeds of data) {
@@ -239,8 +296,10 @@ export async function crossCheckOnnxRuntime(quantSrc: Model | string | Uint8Arra
     for (const [k, t] of Object.entries(feeds)) f[k] = new ort.Tensor('float32', t.data as Float32Array, [...t.dims]);
     const other = await ortCall('INVALID_INPUT', `the QDQ model (sample ${n})`, () => theirs.run(f));
     for (const [k, a] of acc) {
-      const x = mine[k]?.data as ArrayLike<number> | undefined, y = other[k]?.data as ArrayLike<number> | undefined;
-      if (!x || !y || x.length !== y.length) throw new OnnxPtqError('INTERNAL', `cross-check: tensor '${k}' is missing or differs in size between onnx-ptq and onnxruntime`);
+      const x = mine[k]?.data as ArrayLike<number> | undefined,
+        y = other[k]?.data as ArrayLike<number> | undefined;
+      if (!x || !y || x.length !== y.length)
+        throw new OnnxPtqError('INTERNAL', `cross-check: tensor '${k}' is missing or differs in size between onnx-ptq and onnxruntime`);
       const step = lsb.get(k) ?? (outNames.includes(k) ? 0 : 1);
       for (let i = 0; i < x.length; i++) {
         const d = Math.abs(Number(x[i]) - Number(y[i]));
@@ -265,23 +324,36 @@ export async function crossCheckOnnxRuntime(quantSrc: Model | string | Uint8Arra
   usedProbes.forEach((p, i) => {
     const e = layerEntries[i];
     if (e.bitExact) return;
-    if (firstBad) { e.cause = `propagated from ${firstBad} (its inputs already differ)`; return; }
+    if (firstBad) {
+      e.cause = `propagated from ${firstBad} (its inputs already differ)`;
+      return;
+    }
     firstBad = p.layer;
     // Only float requantization is onnxruntime's rule; in the other modes the rule is the first cause.
-    e.cause = requantMode !== 'float'
-      ? `requantization rule: onnx-ptq ran in '${requantMode}' mode, onnxruntime requantizes in float (use --requant-mode float to compare the kernels)`
-      : p.weightWide
-        ? `int8 weights outside [-64, 63] with uint8 activations: onnxruntime's x86 u8 x s8 kernels (AVX2 vpmaddubsw) saturate int16 pair sums; onnx-ptq never saturates`
-        : `onnxruntime's ${p.op} kernel rounds differently here (not a known case: please report it with the model)`;
+    e.cause =
+      requantMode !== 'float'
+        ? `requantization rule: onnx-ptq ran in '${requantMode}' mode, onnxruntime requantizes in float (use --requant-mode float to compare the kernels)`
+        : p.weightWide
+          ? `int8 weights outside [-64, 63] with uint8 activations: onnxruntime's x86 u8 x s8 kernels (AVX2 vpmaddubsw) saturate int16 pair sums; onnx-ptq never saturates`
+          : `onnxruntime's ${p.op} kernel rounds differently here (not a known case: please report it with the model)`;
   });
   const outputs = outNames.map((o) => {
     const e = entry(o, o);
-    if (!e.bitExact) e.cause = firstBad ? `propagated from ${firstBad}` : lsb.has(o) ? 'a non-layer op (QLinearAdd/Mul, pooling, lookup tables) rounds differently in onnxruntime' : 'a float output after the last quantized op: float32 results may differ in the last ulps';
+    if (!e.bitExact)
+      e.cause = firstBad
+        ? `propagated from ${firstBad}`
+        : lsb.has(o)
+          ? 'a non-layer op (QLinearAdd/Mul, pooling, lookup tables) rounds differently in onnxruntime'
+          : 'a float output after the last quantized op: float32 results may differ in the last ulps';
     if (!lsb.has(o)) e.maxLsb = NaN;
     return e;
   });
   return {
-    samples: n, requantMode, backend: ours.backend.name, outputs, layers: layerEntries,
+    samples: n,
+    requantMode,
+    backend: ours.backend.name,
+    outputs,
+    layers: layerEntries,
     bitExact: outputs.every((e) => e.bitExact) && layerEntries.every((e) => e.bitExact),
   };
 }

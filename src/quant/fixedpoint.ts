@@ -49,8 +49,14 @@ export function frexp(m: number): [number, number] {
   let exp = Math.floor(Math.log2(m)) + 1;
   let q = m / 2 ** exp;
   // log2 can be off by one near powers of two; fix up so q lands in [0.5, 1).
-  while (q >= 1) { q /= 2; exp += 1; }
-  while (q < 0.5) { q *= 2; exp -= 1; }
+  while (q >= 1) {
+    q /= 2;
+    exp += 1;
+  }
+  while (q < 0.5) {
+    q *= 2;
+    exp -= 1;
+  }
   return [q, exp];
 }
 
@@ -63,7 +69,10 @@ export function quantizeMultiplier(m: number): { m0: number; shift: number } {
   if (!(m > 0) || !Number.isFinite(m)) throw new RangeError(`multiplier must be finite and > 0, got ${m}`);
   let [q, exp] = frexp(m);
   let qFixed = Math.round(q * 2147483648);
-  if (qFixed === 2147483648) { qFixed /= 2; exp += 1; }
+  if (qFixed === 2147483648) {
+    qFixed /= 2;
+    exp += 1;
+  }
   if (exp < -31) return { m0: 0, shift: 0 };
   if (exp > 31) throw new RangeError(`multiplier ${m} is too large (needs a left shift of ${exp})`);
   return { m0: qFixed, shift: exp };

@@ -20,21 +20,29 @@ export interface Quant8 {
  * in float32). NaN results saturate to the type minimum, like QuantizeLinear.
  */
 export function buildLut(f: (x: number) => number, input: Quant8, output: Quant8): Uint8Array {
-  for (const [q, n] of [[input, 'input'], [output, 'output']] as const) {
-    if (!(q.scale > 0) || !Number.isFinite(q.scale)) throw new OnnxPtqError('INVALID_ARGUMENT', `buildLut: ${n} scale must be finite and > 0, got ${q.scale}`);
-    const lo = q.signed ? -128 : 0, hi = q.signed ? 127 : 255;
+  for (const [q, n] of [
+    [input, 'input'],
+    [output, 'output'],
+  ] as const) {
+    if (!(q.scale > 0) || !Number.isFinite(q.scale))
+      throw new OnnxPtqError('INVALID_ARGUMENT', `buildLut: ${n} scale must be finite and > 0, got ${q.scale}`);
+    const lo = q.signed ? -128 : 0,
+      hi = q.signed ? 127 : 255;
     if (!Number.isInteger(q.zeroPoint) || q.zeroPoint < lo || q.zeroPoint > hi) {
       throw new OnnxPtqError('INVALID_ARGUMENT', `buildLut: ${n} zero point ${q.zeroPoint} is outside [${lo}, ${hi}]`);
     }
   }
-  const sx = Math.fround(input.scale), sy = Math.fround(output.scale);
-  const tmin = output.signed ? -128 : 0, tmax = output.signed ? 127 : 255;
+  const sx = Math.fround(input.scale),
+    sy = Math.fround(output.scale);
+  const tmin = output.signed ? -128 : 0,
+    tmax = output.signed ? 127 : 255;
   const table = new Uint8Array(256);
   for (let i = 0; i < 256; i++) {
     const q = input.signed && i >= 128 ? i - 256 : i;
     const x = Math.fround(Math.fround(q - input.zeroPoint) * sx);
     const v = Math.fround(Math.fround(f(x)) / sy);
-    const lo = tmin - output.zeroPoint, hi = tmax - output.zeroPoint;
+    const lo = tmin - output.zeroPoint,
+      hi = tmax - output.zeroPoint;
     const c = v >= lo ? (v <= hi ? v : hi) : lo; // NaN -> lo
     table[i] = (roundHalfEven(c) + output.zeroPoint) & 0xff;
   }
@@ -46,11 +54,23 @@ export const LUT_FUNCTIONS = {
   Sigmoid: () => (x: number) => 1 / (1 + Math.exp(-x)),
   Tanh: () => (x: number) => Math.tanh(x),
   Relu: () => (x: number) => (x > 0 ? x : 0),
-  LeakyRelu: (alpha = 0.01) => (x: number) => (x >= 0 ? x : alpha * x),
-  HardSigmoid: (alpha = 0.2, beta = 0.5) => (x: number) => Math.max(0, Math.min(1, alpha * x + beta)),
+  LeakyRelu:
+    (alpha = 0.01) =>
+    (x: number) =>
+      x >= 0 ? x : alpha * x,
+  HardSigmoid:
+    (alpha = 0.2, beta = 0.5) =>
+    (x: number) =>
+      Math.max(0, Math.min(1, alpha * x + beta)),
   HardSwish: () => (x: number) => x * Math.max(0, Math.min(1, x / 6 + 0.5)),
-  Clip: (min = -Infinity, max = Infinity) => (x: number) => Math.min(max, Math.max(min, x)),
-  Elu: (alpha = 1) => (x: number) => (x >= 0 ? x : alpha * (Math.exp(x) - 1)),
+  Clip:
+    (min = -Infinity, max = Infinity) =>
+    (x: number) =>
+      Math.min(max, Math.max(min, x)),
+  Elu:
+    (alpha = 1) =>
+    (x: number) =>
+      x >= 0 ? x : alpha * (Math.exp(x) - 1),
   Exp: () => (x: number) => Math.exp(x),
   Softplus: () => (x: number) => Math.log1p(Math.exp(x)),
   Gelu: () => (x: number) => 0.5 * x * (1 + erf(x / Math.SQRT2)),

@@ -40,29 +40,64 @@ function fixed(m: number, what: string): { m0: number; shift: number } {
 }
 
 /** Add of a (Sa, Za) and b (Sb, Zb) into (Sc, out.zeroPoint), clamped to [out.min, out.max]. */
-export function makeQAddParams(mode: RequantMode, sa: number, za: number, sb: number, zb: number, sc: number, out: RequantOutput): QAddParams {
-  for (const [v, n] of [[sa, 'Sa'], [sb, 'Sb'], [sc, 'Sc']] as const) {
-    if (!(v > 0) || !Number.isFinite(v)) throw new OnnxPtqError('INVALID_ARGUMENT', `makeQAddParams: scale ${n} must be finite and > 0, got ${v}`);
+export function makeQAddParams(
+  mode: RequantMode,
+  sa: number,
+  za: number,
+  sb: number,
+  zb: number,
+  sc: number,
+  out: RequantOutput,
+): QAddParams {
+  for (const [v, n] of [
+    [sa, 'Sa'],
+    [sb, 'Sb'],
+    [sc, 'Sc'],
+  ] as const) {
+    if (!(v > 0) || !Number.isFinite(v))
+      throw new OnnxPtqError('INVALID_ARGUMENT', `makeQAddParams: scale ${n} must be finite and > 0, got ${v}`);
   }
-  const tmin = out.signed ? -128 : 0, tmax = out.signed ? 127 : 255;
-  const min = out.min ?? tmin, max = out.max ?? tmax;
+  const tmin = out.signed ? -128 : 0,
+    tmax = out.signed ? 127 : 255;
+  const min = out.min ?? tmin,
+    max = out.max ?? tmax;
   const twiceMax = 2 * Math.max(sa, sb);
-  const ma = sa / twiceMax, mb = sb / twiceMax, mo = twiceMax / (2 ** QADD_LEFT_SHIFT * sc);
+  const ma = sa / twiceMax,
+    mb = sb / twiceMax,
+    mo = twiceMax / (2 ** QADD_LEFT_SHIFT * sc);
   const p: QAddParams = {
-    mode: REQUANT_MODE_ID[mode], aZeroPoint: za, bZeroPoint: zb, leftShift: QADD_LEFT_SHIFT,
-    aMultiplier: 0, aShift: 0, bMultiplier: 0, bShift: 0, outputMultiplier: 0, outputShift: 0,
-    aScale: Math.fround(Math.fround(sa) / Math.fround(sc)), bScale: Math.fround(Math.fround(sb) / Math.fround(sc)),
-    zeroPoint: out.zeroPoint, min, max,
+    mode: REQUANT_MODE_ID[mode],
+    aZeroPoint: za,
+    bZeroPoint: zb,
+    leftShift: QADD_LEFT_SHIFT,
+    aMultiplier: 0,
+    aShift: 0,
+    bMultiplier: 0,
+    bShift: 0,
+    outputMultiplier: 0,
+    outputShift: 0,
+    aScale: Math.fround(Math.fround(sa) / Math.fround(sc)),
+    bScale: Math.fround(Math.fround(sb) / Math.fround(sc)),
+    zeroPoint: out.zeroPoint,
+    min,
+    max,
   };
   if (mode === 'shift') {
     const pot = (m: number) => Math.max(-31, Math.min(31, Math.round(Math.log2(m))));
-    p.aShift = pot(ma); p.bShift = pot(mb); p.outputShift = pot(mo);
+    p.aShift = pot(ma);
+    p.bShift = pot(mb);
+    p.outputShift = pot(mo);
     p.aMultiplier = p.bMultiplier = p.outputMultiplier = 1073741824;
   } else {
-    const qa = fixed(ma, 'input A'), qb = fixed(mb, 'input B'), qo = fixed(mo, 'output');
-    p.aMultiplier = qa.m0; p.aShift = qa.shift;
-    p.bMultiplier = qb.m0; p.bShift = qb.shift;
-    p.outputMultiplier = qo.m0; p.outputShift = qo.shift;
+    const qa = fixed(ma, 'input A'),
+      qb = fixed(mb, 'input B'),
+      qo = fixed(mo, 'output');
+    p.aMultiplier = qa.m0;
+    p.aShift = qa.shift;
+    p.bMultiplier = qb.m0;
+    p.bShift = qb.shift;
+    p.outputMultiplier = qo.m0;
+    p.outputShift = qo.shift;
   }
   return p;
 }

@@ -4,7 +4,15 @@
  * form each mode needs; `requantizeOne` is the reference for a single accumulator.
  */
 import { OnnxPtqError } from '../errors.js';
-import { INT32_MAX, INT32_MIN, multiplyByQuantizedMultiplier, quantizeMultiplier, roundHalfEven, roundingDivideByPOT, saturatingShiftLeft } from './fixedpoint.js';
+import {
+  INT32_MAX,
+  INT32_MIN,
+  multiplyByQuantizedMultiplier,
+  quantizeMultiplier,
+  roundHalfEven,
+  roundingDivideByPOT,
+  saturatingShiftLeft,
+} from './fixedpoint.js';
 
 export type RequantMode = 'fixed-point' | 'float' | 'shift';
 export const REQUANT_MODES: readonly RequantMode[] = ['fixed-point', 'float', 'shift'];
@@ -47,15 +55,19 @@ export interface RequantOutput {
 export function makeRequant(mode: RequantMode, multipliers: ArrayLike<number>, out: RequantOutput): RequantParams {
   const n = multipliers.length;
   if (n === 0) throw new OnnxPtqError('INVALID_ARGUMENT', 'makeRequant: at least one multiplier is required');
-  const tmin = out.signed ? -128 : 0, tmax = out.signed ? 127 : 255;
-  const min = out.min ?? tmin, max = out.max ?? tmax;
+  const tmin = out.signed ? -128 : 0,
+    tmax = out.signed ? 127 : 255;
+  const min = out.min ?? tmin,
+    max = out.max ?? tmax;
   if (!(tmin <= min && min <= max && max <= tmax)) {
     throw new OnnxPtqError('INVALID_ARGUMENT', `makeRequant: clamp [${min}, ${max}] is not inside [${tmin}, ${tmax}]`);
   }
   if (!Number.isInteger(out.zeroPoint) || out.zeroPoint < tmin || out.zeroPoint > tmax) {
     throw new OnnxPtqError('INVALID_ARGUMENT', `makeRequant: zero point ${out.zeroPoint} is outside [${tmin}, ${tmax}]`);
   }
-  const multiplier = new Int32Array(n), shift = new Int32Array(n), scale = new Float32Array(n);
+  const multiplier = new Int32Array(n),
+    shift = new Int32Array(n),
+    scale = new Float32Array(n);
   for (let c = 0; c < n; c++) {
     const m = multipliers[c];
     if (!(m > 0) || !Number.isFinite(m)) {
@@ -86,7 +98,8 @@ export function floatMultiplier(sx: number, sw: number, sy: number): number {
 /** One int32 accumulator of channel c to the clamped output value: the reference definition. */
 export function requantizeOne(acc: number, rq: RequantParams, c: number): number {
   const zp = rq.zeroPoint;
-  const lo = rq.min - zp, hi = rq.max - zp;
+  const lo = rq.min - zp,
+    hi = rq.max - zp;
   let v: number;
   if (rq.mode === 1) {
     // float32(acc) * float32(scale) rounded once to float32: the double product of two float32

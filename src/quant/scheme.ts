@@ -44,7 +44,8 @@ export interface QuantParams {
 
 /** The integer range of a scheme: the full 2^bits levels, or one fewer when symmetric. */
 export function quantRange(bits: number, signed: boolean, symmetric: boolean): { qmin: number; qmax: number } {
-  if (!Number.isInteger(bits) || bits < 2 || bits > 8) throw new OnnxPtqError('INVALID_OPTION', `bits must be an integer in [2, 8], got ${bits}`);
+  if (!Number.isInteger(bits) || bits < 2 || bits > 8)
+    throw new OnnxPtqError('INVALID_OPTION', `bits must be an integer in [2, 8], got ${bits}`);
   const levels = 2 ** bits;
   if (signed) {
     const qmax = levels / 2 - 1;
@@ -54,7 +55,13 @@ export function quantRange(bits: number, signed: boolean, symmetric: boolean): {
 }
 
 /** Scale and zero point for one range [lo, hi] under a scheme. */
-export function paramsForRange(lo: number, hi: number, bits: number, signed: boolean, symmetric: boolean): { scale: number; zeroPoint: number } {
+export function paramsForRange(
+  lo: number,
+  hi: number,
+  bits: number,
+  signed: boolean,
+  symmetric: boolean,
+): { scale: number; zeroPoint: number } {
   if (!Number.isFinite(lo) || !Number.isFinite(hi) || lo > hi) {
     throw new OnnxPtqError('INVALID_DATA', `quantization range must be finite with min <= max, got [${lo}, ${hi}]`);
   }
@@ -67,7 +74,8 @@ export function paramsForRange(lo: number, hi: number, bits: number, signed: boo
     const scale = Math.fround(amax > tiny ? amax / half : 1);
     return { scale, zeroPoint: signed ? 0 : (qmin + qmax) / 2 };
   }
-  const a = Math.min(lo, 0), b = Math.max(hi, 0);
+  const a = Math.min(lo, 0),
+    b = Math.max(hi, 0);
   const scale = Math.fround(b - a > tiny ? (b - a) / (qmax - qmin) : 1);
   const z = roundHalfEven(qmin - a / scale);
   return { scale, zeroPoint: Math.min(qmax, Math.max(qmin, z)) };
@@ -77,17 +85,24 @@ export function paramsForRange(lo: number, hi: number, bits: number, signed: boo
 export function computeParams(mins: ArrayLike<number>, maxs: ArrayLike<number>, scheme: QuantScheme): QuantParams {
   const { qmin, qmax } = quantRange(scheme.bits, scheme.signed, scheme.symmetric);
   const n = mins.length;
-  const scale = new Float32Array(n), zeroPoint = new Int32Array(n);
+  const scale = new Float32Array(n),
+    zeroPoint = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const p = paramsForRange(mins[i], maxs[i], scheme.bits, scheme.signed, scheme.symmetric);
     scale[i] = p.scale;
     zeroPoint[i] = p.zeroPoint;
   }
   return {
-    scale, zeroPoint, bits: scheme.bits, signed: scheme.signed, symmetric: scheme.symmetric, granularity: scheme.granularity,
+    scale,
+    zeroPoint,
+    bits: scheme.bits,
+    signed: scheme.signed,
+    symmetric: scheme.symmetric,
+    granularity: scheme.granularity,
     ...(scheme.granularity === 'per-channel' ? { axis: scheme.axis ?? 0 } : {}),
     ...(scheme.granularity === 'per-group' ? { groupSize: scheme.groupSize } : {}),
-    qmin, qmax,
+    qmin,
+    qmax,
   };
 }
 
@@ -108,15 +123,18 @@ export function sliceIndexer(dims: readonly number[], p: Pick<QuantParams, 'gran
 export function sliceCount(dims: readonly number[], scheme: QuantScheme): number {
   const size = dims.reduce((a, b) => a * b, 1);
   switch (scheme.granularity) {
-    case 'per-tensor': return 1;
+    case 'per-tensor':
+      return 1;
     case 'per-channel': {
       const axis = scheme.axis ?? 0;
-      if (axis < 0 || axis >= dims.length) throw new OnnxPtqError('INVALID_OPTION', `per-channel axis ${axis} is out of range for a tensor of rank ${dims.length}`);
+      if (axis < 0 || axis >= dims.length)
+        throw new OnnxPtqError('INVALID_OPTION', `per-channel axis ${axis} is out of range for a tensor of rank ${dims.length}`);
       return dims[axis];
     }
     case 'per-group': {
       const g = scheme.groupSize;
-      if (!g || !Number.isInteger(g) || g < 1) throw new OnnxPtqError('INVALID_OPTION', `per-group quantization needs an integer groupSize >= 1, got ${g}`);
+      if (!g || !Number.isInteger(g) || g < 1)
+        throw new OnnxPtqError('INVALID_OPTION', `per-group quantization needs an integer groupSize >= 1, got ${g}`);
       return Math.ceil(size / g);
     }
   }
@@ -126,14 +144,20 @@ export function sliceCount(dims: readonly number[], scheme: QuantScheme): number
 export function sliceRanges(data: Float32Array, dims: readonly number[], scheme: QuantScheme): { mins: Float64Array; maxs: Float64Array } {
   const n = sliceCount(dims, scheme);
   const idx = sliceIndexer(dims, { granularity: scheme.granularity, axis: scheme.axis, groupSize: scheme.groupSize });
-  const mins = new Float64Array(n).fill(Infinity), maxs = new Float64Array(n).fill(-Infinity);
+  const mins = new Float64Array(n).fill(Infinity),
+    maxs = new Float64Array(n).fill(-Infinity);
   for (let i = 0; i < data.length; i++) {
-    const s = idx(i), v = data[i];
+    const s = idx(i),
+      v = data[i];
     if (!Number.isFinite(v)) throw new OnnxPtqError('INVALID_DATA', `tensor holds a non-finite value (${v}) at element ${i}`);
     if (v < mins[s]) mins[s] = v;
     if (v > maxs[s]) maxs[s] = v;
   }
-  for (let s = 0; s < n; s++) if (mins[s] === Infinity) { mins[s] = 0; maxs[s] = 0; }
+  for (let s = 0; s < n; s++)
+    if (mins[s] === Infinity) {
+      mins[s] = 0;
+      maxs[s] = 0;
+    }
   return { mins, maxs };
 }
 

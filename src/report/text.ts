@@ -4,7 +4,11 @@ import type { AnalysisReport } from '../analysis/analyze.js';
 export function table(header: string[], rows: (string | number)[][], align?: ('l' | 'r')[]): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
   const w = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const fmt = (r: string[]) => r.map((c, i) => ((align?.[i] ?? (i === 0 ? 'l' : 'r')) === 'l' ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => ((align?.[i] ?? (i === 0 ? 'l' : 'r')) === 'l' ? c.padEnd(w[i]) : c.padStart(w[i])))
+      .join('  ')
+      .trimEnd();
   return [fmt(header), w.map((n) => '-'.repeat(n)).join('  '), ...cells.slice(1).map(fmt)].join('\n');
 }
 
@@ -31,8 +35,11 @@ export function pct(v: number | undefined, digits = 2): string {
 export function layerCells(l: AnalysisReport['layers'][number], dense = false): string[] {
   return [
     l.op,
-    db(l.layerwise?.outputSqnrDb), dense ? '-' : pct(l.layerwise?.agreement, 1),
-    db(l.graphwise.sqnrDb), num(l.graphwise.cosine, 5), num(l.graphwise.mse),
+    db(l.layerwise?.outputSqnrDb),
+    dense ? '-' : pct(l.layerwise?.agreement, 1),
+    db(l.graphwise.sqnrDb),
+    num(l.graphwise.cosine, 5),
+    num(l.graphwise.mse),
     l.weight ? (l.weight.perChannel ? `${num(l.weight.scaleMin)}..${num(l.weight.scaleMax)}` : num(l.weight.scaleMin)) : '-',
     l.activation ? num(l.activation.scale) : '-',
     l.activation ? String(l.activation.zeroPoint) : '-',
@@ -46,10 +53,27 @@ export function analysisTable(r: AnalysisReport, limit = 0): string {
   const dense = r.output.kind === 'dense';
   const rows = (limit ? r.layers.slice(0, limit) : r.layers).map((l, i) => [String(i + 1), l.name, ...layerCells(l, dense)]);
   const head = table(
-    ['#', 'layer', 'op', 'alone SQNR dB', 'alone agree', 'graph SQNR dB', 'cosine', 'MSE', 'weight scale', 'act scale', 'zp', 'clip range', 'clipped'],
-    rows, ['r', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    [
+      '#',
+      'layer',
+      'op',
+      'alone SQNR dB',
+      'alone agree',
+      'graph SQNR dB',
+      'cosine',
+      'MSE',
+      'weight scale',
+      'act scale',
+      'zp',
+      'clip range',
+      'clipped',
+    ],
+    rows,
+    ['r', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   );
   const o = r.output;
-  return `${head}\n\nmodel output '${o.tensor}' (everything quantized, ${r.samples} samples): SQNR ${db(o.sqnrDb)} dB, cosine ${num(o.cosine, 5)}, ${dense ? 'a dense output: judged by SQNR (top-1 agreement means nothing here)' : `top-1 agreement ${pct(o.agreement)}`}\n` +
-    `"alone": only that layer quantized (its weight, input and output), the model output against the float model; "graph": the layer's own output with every layer quantized.`;
+  return (
+    `${head}\n\nmodel output '${o.tensor}' (everything quantized, ${r.samples} samples): SQNR ${db(o.sqnrDb)} dB, cosine ${num(o.cosine, 5)}, ${dense ? 'a dense output: judged by SQNR (top-1 agreement means nothing here)' : `top-1 agreement ${pct(o.agreement)}`}\n` +
+    `"alone": only that layer quantized (its weight, input and output), the model output against the float model; "graph": the layer's own output with every layer quantized.`
+  );
 }

@@ -42,7 +42,11 @@ function probeFeeds(feeds: ReadonlyMap<string, Tensor>, axes: Map<string, number
  * A sentence to append to a SHAPE_MISMATCH message, or undefined when no input has dynamic dims.
  * `tryRun` runs the model on the given feeds and says whether it ran (it must not call back here).
  */
-export function divisibilityHint(inputs: readonly ValueInfo[], feeds: ReadonlyMap<string, Tensor>, tryRun: (feeds: Record<string, Tensor>) => boolean): string | undefined {
+export function divisibilityHint(
+  inputs: readonly ValueInfo[],
+  feeds: ReadonlyMap<string, Tensor>,
+  tryRun: (feeds: Record<string, Tensor>) => boolean,
+): string | undefined {
   const axes = dynamicAxes(inputs);
   if (axes.size === 0) return undefined;
   const given = [...axes].map(([name, ax]) => {
@@ -58,10 +62,17 @@ export function divisibilityHint(inputs: readonly ValueInfo[], feeds: ReadonlyMa
       break;
     }
   }
-  if (multiple === undefined) return `${desc}; the same error occurs at every size tried (${PROBES.join(', ')} and 3x), so it is not a divisibility constraint of those axes`;
+  if (multiple === undefined)
+    return `${desc}; the same error occurs at every size tried (${PROBES.join(', ')} and 3x), so it is not a divisibility constraint of those axes`;
   const m = multiple;
-  const bad = given.flatMap((g) => g.ax.map((a, k) => ({ name: g.name, axis: a, symbol: g.symbols[k], size: g.dims[a] ?? NaN }))).filter((d) => d.size % m !== 0);
+  const bad = given
+    .flatMap((g) => g.ax.map((a, k) => ({ name: g.name, axis: a, symbol: g.symbols[k], size: g.dims[a] ?? NaN })))
+    .filter((d) => d.size % m !== 0);
   const need = given.map((g) => `'${g.name}' axes ${g.ax.join(', ')}`).join(', ');
-  const fix = bad.map((d) => `axis ${d.axis} of '${d.name}' is ${d.size}: use ${Math.max(m, Math.floor(d.size / m) * m)} or ${Math.ceil(d.size / m) * m}`).join('; ');
+  const fix = bad
+    .map(
+      (d) => `axis ${d.axis} of '${d.name}' is ${d.size}: use ${Math.max(m, Math.floor(d.size / m) * m)} or ${Math.ceil(d.size / m) * m}`,
+    )
+    .join('; ');
   return `${desc}; this model needs its dynamic dims (${need}) to be multiples of ${m} (the sizes tried: ${m} and ${3 * m} run)${bad.length ? `; ${fix}` : ''}`;
 }

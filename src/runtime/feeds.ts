@@ -15,7 +15,21 @@ import { firstNonFinite } from '../util/finite.js';
  */
 export type Feed = Tensor | TensorData | { data: TensorData; dims: readonly number[]; type?: string };
 
-const FEED_TYPES = new Set(['float32', 'float64', 'float16', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'bool', 'string']);
+const FEED_TYPES = new Set([
+  'float32',
+  'float64',
+  'float16',
+  'int8',
+  'uint8',
+  'int16',
+  'uint16',
+  'int32',
+  'uint32',
+  'int64',
+  'uint64',
+  'bool',
+  'string',
+]);
 
 export function describeValue(v: ValueInfo): string {
   return `${v.dtype ?? '?'}[${(v.shape ?? []).map((d) => (d === null ? '?' : d)).join(', ')}]`;
@@ -30,14 +44,19 @@ function toTensor(f: Feed, v: ValueInfo): Tensor {
       check(
         shape?.every((d) => typeof d === 'number') && sizeOf(shape as number[]) === data.length,
         'INVALID_INPUT',
-        () => `input '${v.name}' was given as a bare array of ${data.length} elements; pass a Tensor with dims (declared ${describeValue(v)})`,
+        () =>
+          `input '${v.name}' was given as a bare array of ${data.length} elements; pass a Tensor with dims (declared ${describeValue(v)})`,
       );
       return new Tensor(dtypeOfData(data), data, shape as number[]);
     }
     if (typeof f === 'object' && 'data' in f && 'dims' in f) {
       const type = (f as { type?: unknown }).type;
       if (type === undefined) return new Tensor(dtypeOfData(f.data), f.data, f.dims);
-      check(typeof type === 'string' && FEED_TYPES.has(type), 'INVALID_INPUT', () => `input '${v.name}' has type '${String(type)}', which onnx-ptq does not support (${[...FEED_TYPES].join(', ')})`);
+      check(
+        typeof type === 'string' && FEED_TYPES.has(type),
+        'INVALID_INPUT',
+        () => `input '${v.name}' has type '${String(type)}', which onnx-ptq does not support (${[...FEED_TYPES].join(', ')})`,
+      );
       const held = dtypeOfData(f.data);
       const fits = held === type || (type === 'bool' && held === 'uint8') || (type === 'float16' && held === 'uint16');
       check(fits, 'INVALID_INPUT', () => `input '${v.name}' says type '${type}' but holds a ${held} array`);
@@ -54,7 +73,11 @@ function toTensor(f: Feed, v: ValueInfo): Tensor {
  * Feeds as tensors, in input order, after checking them against the declared inputs. A float feed
  * holding NaN or an infinity is refused unless `allowNonFinite`: it ran to garbage outputs silently.
  */
-export function checkFeeds(inputs: readonly ValueInfo[], feeds: Record<string, Feed>, opts: { allowNonFinite?: boolean } = {}): Map<string, Tensor> {
+export function checkFeeds(
+  inputs: readonly ValueInfo[],
+  feeds: Record<string, Feed>,
+  opts: { allowNonFinite?: boolean } = {},
+): Map<string, Tensor> {
   check(feeds !== null && typeof feeds === 'object', 'INVALID_INPUT', 'feeds must be an object mapping input names to tensors');
   const names = inputs.map((v) => v.name);
   for (const k of Object.keys(feeds))
@@ -67,20 +90,38 @@ export function checkFeeds(inputs: readonly ValueInfo[], feeds: Record<string, F
     const t = toTensor(f, v);
     if (v.dtype) check(t.dtype === v.dtype, 'INVALID_INPUT', () => `input '${v.name}' must be ${v.dtype}, got ${t.dtype}`);
     if (v.shape) {
-      check(t.rank === v.shape.length, 'INVALID_INPUT', () => `input '${v.name}' must have rank ${v.shape!.length} (${describeValue(v)}), got dims [${t.dims.join(', ')}]`);
+      check(
+        t.rank === v.shape.length,
+        'INVALID_INPUT',
+        () => `input '${v.name}' must have rank ${v.shape!.length} (${describeValue(v)}), got dims [${t.dims.join(', ')}]`,
+      );
       v.shape.forEach((d, i) => {
         const got = t.dims[i]!;
-        if (typeof d === 'number') check(d === got, 'INVALID_INPUT', () => `input '${v.name}' must have dims ${describeValue(v)}, got [${t.dims.join(', ')}] (axis ${i})`);
+        if (typeof d === 'number')
+          check(
+            d === got,
+            'INVALID_INPUT',
+            () => `input '${v.name}' must have dims ${describeValue(v)}, got [${t.dims.join(', ')}] (axis ${i})`,
+          );
         else if (typeof d === 'string') {
           const prev = symbols.get(d);
-          check(prev === undefined || prev === got, 'INVALID_INPUT', () => `input '${v.name}' binds dimension '${d}' to ${got}, but another input bound it to ${prev}`);
+          check(
+            prev === undefined || prev === got,
+            'INVALID_INPUT',
+            () => `input '${v.name}' binds dimension '${d}' to ${got}, but another input bound it to ${prev}`,
+          );
           symbols.set(d, got);
         }
       });
     }
     if (!opts.allowNonFinite) {
       const i = firstNonFinite(t.data);
-      check(i < 0, 'INVALID_INPUT', () => `input '${v.name}' has a non-finite value (${String((t.data as Float32Array)[i])} at index ${i}); pass allowNonFinite to accept it`);
+      check(
+        i < 0,
+        'INVALID_INPUT',
+        () =>
+          `input '${v.name}' has a non-finite value (${String((t.data as Float32Array)[i])} at index ${i}); pass allowNonFinite to accept it`,
+      );
     }
     out.set(v.name, t);
   }

@@ -41,14 +41,23 @@ export interface ResolvedFetches {
  * whether a name can be fetched; `outputNames` are the graph outputs (for the fetches-or-options rule
  * and for messages).
  */
-export function resolveFetches(arg1: unknown, arg2: unknown, outputNames: readonly string[], known: (name: string) => boolean): ResolvedFetches {
+export function resolveFetches(
+  arg1: unknown,
+  arg2: unknown,
+  outputNames: readonly string[],
+  known: (name: string) => boolean,
+): ResolvedFetches {
   const preallocated = new Map<string, Tensor>();
   const checkName = (n: unknown): string => {
     check(typeof n === 'string' && known(n), 'INVALID_INPUT', () => `unknown output '${String(n)}'; outputs are ${outputNames.join(', ')}`);
     return n as string;
   };
   const checkOptions = (o: unknown): RunOptions => {
-    check(o === undefined || (typeof o === 'object' && o !== null && !Array.isArray(o)), 'INVALID_ARGUMENT', "run(): 'options' must be an object");
+    check(
+      o === undefined || (typeof o === 'object' && o !== null && !Array.isArray(o)),
+      'INVALID_ARGUMENT',
+      "run(): 'options' must be an object",
+    );
     return (o ?? {}) as RunOptions;
   };
   if (arg1 === undefined || arg1 === null) {
@@ -61,7 +70,11 @@ export function resolveFetches(arg1: unknown, arg2: unknown, outputNames: readon
     check(new Set(names).size === names.length, 'INVALID_INPUT', () => `fetches name an output twice: ${names.join(', ')}`);
     return { names, preallocated };
   }
-  check(typeof arg1 === 'object', 'INVALID_ARGUMENT', 'run(): the second argument must be an array of output names, a fetches object or options');
+  check(
+    typeof arg1 === 'object',
+    'INVALID_ARGUMENT',
+    'run(): the second argument must be an array of output names, a fetches object or options',
+  );
   const obj = arg1 as Record<string, unknown>;
   const keys = Object.keys(obj);
   const isFetches = keys.some((k) => known(k) && (obj[k] === null || obj[k] instanceof Tensor));
@@ -75,7 +88,11 @@ export function resolveFetches(arg1: unknown, arg2: unknown, outputNames: readon
     }
     return { names: keys, preallocated };
   }
-  check(arg2 === undefined, 'INVALID_ARGUMENT', 'run(feeds, options, ...): options must be the last argument (fetches are an array of names or an object of output names)');
+  check(
+    arg2 === undefined,
+    'INVALID_ARGUMENT',
+    'run(feeds, options, ...): options must be the last argument (fetches are an array of names or an object of output names)',
+  );
   const opts = checkOptions(arg1);
   if (opts.outputs === undefined) return { names: undefined, preallocated };
   check(Array.isArray(opts.outputs), 'INVALID_ARGUMENT', 'run(): options.outputs must be an array of output names');

@@ -44,7 +44,6 @@ export interface SessionOptions {
   allowNonFinite?: boolean;
 }
 
-
 interface Step {
   node: Node;
   impl: OpImpl;
@@ -87,11 +86,7 @@ export class InferenceSession {
 
   private constructor(model: Model, opts: SessionOptions, workerSource?: () => WorkerInit) {
     const backend = opts.backend ?? 'auto';
-    check(
-      BACKENDS.includes(backend),
-      'INVALID_OPTION',
-      () => `backend must be one of ${BACKENDS.join(', ')}; got '${String(backend)}'`,
-    );
+    check(BACKENDS.includes(backend), 'INVALID_OPTION', () => `backend must be one of ${BACKENDS.join(', ')}; got '${String(backend)}'`);
     this.backend = backend;
     const resolved = getBackend(backend);
     this.backendName = resolved.name;
@@ -107,7 +102,10 @@ export class InferenceSession {
         .slice(0, 10)
         .map((n) => `${n.domain ? `${n.domain}::` : ''}${n.opType} (node '${n.name || n.outputs[0]}')`)
         .join(', ');
-      throw new OnnxPtqError('UNSUPPORTED_OP', `model uses ops onnx-ptq does not implement: ${list}${unsupported.length > 10 ? ', ...' : ''}`);
+      throw new OnnxPtqError(
+        'UNSUPPORTED_OP',
+        `model uses ops onnx-ptq does not implement: ${list}${unsupported.length > 10 ? ', ...' : ''}`,
+      );
     }
     this.inputs = model.graph.runtimeInputs.map((v) => ({ ...v }));
     this.outputs = model.graph.outputs.map((v) => ({ ...v }));
@@ -115,12 +113,20 @@ export class InferenceSession {
     this.outputNames = this.outputs.map((v) => v.name);
     if (opts.inputShapes) {
       for (const k of Object.keys(opts.inputShapes))
-        check(this.inputNames.includes(k), 'INVALID_OPTION', () => `inputShapes names '${k}', which is not a model input (${this.inputNames.join(', ')})`);
+        check(
+          this.inputNames.includes(k),
+          'INVALID_OPTION',
+          () => `inputShapes names '${k}', which is not a model input (${this.inputNames.join(', ')})`,
+        );
     }
     this.base = this.buildPlan(opts.inputShapes);
     this.baseKey = opts.inputShapes ? shapeKey(this.inputNames.map((k) => [k, opts.inputShapes![k] ?? []])) : '';
     check(opts.runInWorker === undefined || typeof opts.runInWorker === 'boolean', 'INVALID_OPTION', 'runInWorker must be a boolean');
-    check(!(opts.runInWorker === true && opts.registry), 'INVALID_OPTION', 'runInWorker: a custom registry holds functions that cannot run on a worker thread; use runInWorker: false');
+    check(
+      !(opts.runInWorker === true && opts.registry),
+      'INVALID_OPTION',
+      'runInWorker: a custom registry holds functions that cannot run on a worker thread; use runInWorker: false',
+    );
     if ((opts.runInWorker ?? !opts.registry) && workerSource) {
       this.runner = new SessionRunner('InferenceSession', workerSource);
     }
@@ -137,8 +143,18 @@ export class InferenceSession {
     const model = fromFile ? loadModel(source) : cloneModel(source);
     // The worker builds its own session: from the path or bytes, or from this session's model
     // (never mutated: plans fold clones of it), serialized when the first run() needs it.
-    const options = { backend: opts.backend, inputShapes: opts.inputShapes, optimize: opts.optimize, allowNonFinite: opts.allowNonFinite, runInWorker: false };
-    const workerSource = (): WorkerInit => ({ kind: 'float', source: fromFile ? source : modelToBytes(model), options: JSON.parse(JSON.stringify(options)) });
+    const options = {
+      backend: opts.backend,
+      inputShapes: opts.inputShapes,
+      optimize: opts.optimize,
+      allowNonFinite: opts.allowNonFinite,
+      runInWorker: false,
+    };
+    const workerSource = (): WorkerInit => ({
+      kind: 'float',
+      source: fromFile ? source : modelToBytes(model),
+      options: JSON.parse(JSON.stringify(options)),
+    });
     return new InferenceSession(model, opts, workerSource);
   }
 

@@ -6,7 +6,8 @@ export function broadcastShape(a: readonly number[], b: readonly number[]): numb
   const r = Math.max(a.length, b.length);
   const out = new Array<number>(r);
   for (let i = 0; i < r; i++) {
-    const da = a[a.length - r + i] ?? 1, db = b[b.length - r + i] ?? 1;
+    const da = a[a.length - r + i] ?? 1,
+      db = b[b.length - r + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) return undefined;
     out[i] = da === 1 ? db : da;
   }
@@ -19,7 +20,15 @@ export function broadcastShape(a: readonly number[], b: readonly number[]): numb
  * floor in ceil_mode, where the last window must also start inside the input or its begin padding.
  * 0 when the arguments are invalid (kernel, stride or dilation < 1, kernel larger than the padded input).
  */
-export function windowOutputSize(inSize: number, kernel: number, stride: number, padBegin: number, padEnd: number, dilation = 1, ceilMode = false): number {
+export function windowOutputSize(
+  inSize: number,
+  kernel: number,
+  stride: number,
+  padBegin: number,
+  padEnd: number,
+  dilation = 1,
+  ceilMode = false,
+): number {
   if (kernel <= 0 || stride <= 0 || dilation <= 0) return 0;
   const span = inSize + padBegin + padEnd - ((kernel - 1) * dilation + 1);
   if (span < 0) return 0;

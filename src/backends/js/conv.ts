@@ -5,11 +5,18 @@ import type { ConvKernels, PackedQConv2d, QConv2dArgs, QConv2dPackArgs, ThreadKe
 import { convGeom, runFields, shapeFields, validatePack, validateRun } from '../conv-args.js';
 import { qconv2dRef } from '../../kernels/int8/conv-ref.js';
 
-interface JsPacked { w: Int8Array; wZeroPoint: Int32Array; bias: Int32Array | null }
+interface JsPacked {
+  w: Int8Array;
+  wZeroPoint: Int32Array;
+  bias: Int32Array | null;
+}
 
 export function checkPackedFor(backend: string, packed: PackedQConv2d): void {
   if (packed === null || typeof packed !== 'object' || packed.backend !== backend) {
-    throw new OnnxPtqError('KERNEL_ARGUMENT', `qconv2d: packed weights were made by backend '${String(packed?.backend)}', not '${backend}'`);
+    throw new OnnxPtqError(
+      'KERNEL_ARGUMENT',
+      `qconv2d: packed weights were made by backend '${String(packed?.backend)}', not '${backend}'`,
+    );
   }
 }
 
@@ -23,7 +30,8 @@ export function jsConvKernels(): ConvKernels & ThreadKernels {
       const g = convGeom(fields);
       validatePack(g, args);
       const handle: JsPacked = {
-        w: args.w.slice(0, g.cout * g.kg), wZeroPoint: args.wZeroPoint.slice(),
+        w: args.w.slice(0, g.cout * g.kg),
+        wZeroPoint: args.wZeroPoint.slice(),
         bias: args.bias?.length ? args.bias.slice() : null,
       };
       return { backend: 'js', variant: 'ref', fields, outHeight: g.oh, outWidth: g.ow, handle };
@@ -33,10 +41,20 @@ export function jsConvKernels(): ConvKernels & ThreadKernels {
       const g = convGeom(runFields(packed.fields, args.batch));
       validateRun(g, args);
       const h = packed.handle as JsPacked;
-      qconv2dRef({ g, w: h.w, wZeroPoint: h.wZeroPoint, bias: h.bias, x: args.x, xZeroPoint: args.xZeroPoint, requant: args.requant, y: args.y });
+      qconv2dRef({
+        g,
+        w: h.w,
+        wZeroPoint: h.wZeroPoint,
+        bias: h.bias,
+        x: args.x,
+        xZeroPoint: args.xZeroPoint,
+        requant: args.requant,
+        y: args.y,
+      });
     },
     setThreads(n: number): void {
-      if (!Number.isInteger(n) || n < 1 || n > 256) throw new OnnxPtqError('KERNEL_ARGUMENT', 'setThreads: threads must be an integer in [1, 256]');
+      if (!Number.isInteger(n) || n < 1 || n > 256)
+        throw new OnnxPtqError('KERNEL_ARGUMENT', 'setThreads: threads must be an integer in [1, 256]');
     },
     getThreads: () => 1,
   };

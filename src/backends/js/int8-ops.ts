@@ -35,8 +35,10 @@ function checkDims(dims: readonly number[], what: string): void {
 
 function checkQdq(l: QdqLayout, op: string): number {
   checkDims([l.outer, l.axisLen, l.inner, l.blockSize ?? 0], `${op}: outer, axisLen, inner and blockSize`);
-  if (!(l.scale instanceof Float32Array) || !(l.zeroPoint instanceof Int32Array)) fail('scale must be a Float32Array and zeroPoint an Int32Array');
-  const n = l.scale.length, b = l.blockSize ?? 0;
+  if (!(l.scale instanceof Float32Array) || !(l.zeroPoint instanceof Int32Array))
+    fail('scale must be a Float32Array and zeroPoint an Int32Array');
+  const n = l.scale.length,
+    b = l.blockSize ?? 0;
   if (n !== l.zeroPoint.length) fail(`${op}: scale and zeroPoint must have the same length`);
   if (b === 0 ? n !== 1 && n !== l.axisLen : n !== l.outer * Math.ceil(l.axisLen / b) * l.inner) {
     fail('param_count must be 1 (per tensor), axis_len (per axis) or outer * ceil(axis_len / block_size) * inner (blocked)');
@@ -52,14 +54,17 @@ export function jsInt8OpKernels(): QBinaryKernels & QUnaryKernels & QPoolKernels
       if (!is8(g.a) || !is8(g.b) || !is8(g.y) || g.a.constructor !== g.b.constructor || g.a.constructor !== g.y.constructor) {
         fail('qadd: a, b and y must all be Uint8Array or all Int8Array');
       }
-      checkDims(g.aShape, 'aShape'); checkDims(g.bShape, 'bShape');
+      checkDims(g.aShape, 'aShape');
+      checkDims(g.bShape, 'bShape');
       const ys = broadcastShape(g.aShape, g.bShape);
       if (g.a.length < count(g.aShape)) fail('buffer A is smaller than the product of a_shape');
       if (g.b.length < count(g.bShape)) fail('buffer B is smaller than the product of b_shape');
       if (g.y.length < count(ys)) fail('buffer Y is smaller than the broadcast output shape');
       const p = g.params;
-      if (p === null || typeof p !== 'object' || ![0, 1, 2].includes(p.mode)) fail('qadd: params.mode must be 0 (fixed-point), 1 (float) or 2 (shift)');
-      if (p.mode !== 1 && !(Number.isInteger(p.leftShift) && p.leftShift >= 0 && p.leftShift <= 22)) fail('qadd: params.left_shift must be in [0, 22]');
+      if (p === null || typeof p !== 'object' || ![0, 1, 2].includes(p.mode))
+        fail('qadd: params.mode must be 0 (fixed-point), 1 (float) or 2 (shift)');
+      if (p.mode !== 1 && !(Number.isInteger(p.leftShift) && p.leftShift >= 0 && p.leftShift <= 22))
+        fail('qadd: params.left_shift must be in [0, 22]');
       qaddRef(g);
     },
     qmul(g) {
@@ -67,7 +72,8 @@ export function jsInt8OpKernels(): QBinaryKernels & QUnaryKernels & QPoolKernels
       if (!is8(g.a) || !is8(g.b) || !is8(g.y) || g.a.constructor !== g.b.constructor || g.a.constructor !== g.y.constructor) {
         fail('qmul: a, b and y must all be Uint8Array or all Int8Array');
       }
-      checkDims(g.aShape, 'aShape'); checkDims(g.bShape, 'bShape');
+      checkDims(g.aShape, 'aShape');
+      checkDims(g.bShape, 'bShape');
       const ys = broadcastShape(g.aShape, g.bShape);
       if (g.a.length < count(g.aShape)) fail('buffer A is smaller than the product of a_shape');
       if (g.b.length < count(g.bShape)) fail('buffer B is smaller than the product of b_shape');
@@ -93,7 +99,8 @@ export function jsInt8OpKernels(): QBinaryKernels & QUnaryKernels & QPoolKernels
     },
     dequantizeLinear(g) {
       checkVariant(g.variant);
-      if (!(is8(g.x) || g.x instanceof Int32Array) || !(g.y instanceof Float32Array)) fail('x must be a Uint8Array, Int8Array or Int32Array and y a Float32Array');
+      if (!(is8(g.x) || g.x instanceof Int32Array) || !(g.y instanceof Float32Array))
+        fail('x must be a Uint8Array, Int8Array or Int32Array and y a Float32Array');
       const n = checkQdq(g, 'dequantize_linear');
       if (g.x.length < n) fail('dequantize_linear: buffer X is smaller than outer * axis_len * inner');
       if (g.y.length < n) fail('dequantize_linear: buffer Y is smaller than outer * axis_len * inner');
@@ -124,7 +131,8 @@ export function jsInt8OpKernels(): QBinaryKernels & QUnaryKernels & QPoolKernels
     concat(g) {
       checkVariant(g.variant);
       const k = g.inputs.length;
-      if (g.axisDims.length !== k || g.zeroPoints.length !== k || g.requant.length !== k) fail('concat: inputs, axisDims, zeroPoints and requant must have the same length');
+      if (g.axisDims.length !== k || g.zeroPoints.length !== k || g.requant.length !== k)
+        fail('concat: inputs, axisDims, zeroPoints and requant must have the same length');
       if (k === 0) fail('concat: num_inputs must be in [1, 65536]');
       if (!is8(g.y)) fail('y must be a Uint8Array or Int8Array');
       checkDims([g.outer, g.inner, ...g.axisDims], 'concat: outer, inner and axisDims');
@@ -134,7 +142,8 @@ export function jsInt8OpKernels(): QBinaryKernels & QUnaryKernels & QPoolKernels
         const rq = g.requant[i];
         if (rq) validateRequant(rq, 1, g.y instanceof Int8Array, 'concat');
       });
-      if (g.y.length < g.outer * g.axisDims.reduce((s, d) => s + d, 0) * g.inner) fail('concat: buffer Y is smaller than outer * sum(axis_dims) * inner');
+      if (g.y.length < g.outer * g.axisDims.reduce((s, d) => s + d, 0) * g.inner)
+        fail('concat: buffer Y is smaller than outer * sum(axis_dims) * inner');
       concatRef(g);
     },
     resizeNearest(g) {
@@ -154,14 +163,16 @@ export function jsInt8OpKernels(): QBinaryKernels & QUnaryKernels & QPoolKernels
       if (!is8(g.x) || !is8(g.y) || g.x.constructor !== g.y.constructor) fail('resize_linear: x and y must have the same 8-bit type');
       if (!(g.yTaps instanceof Int32Array) || !(g.xTaps instanceof Int32Array)) fail('resize_linear: yTaps and xTaps must be Int32Arrays');
       checkDims([g.nc, g.inH, g.inW, g.outH, g.outW], 'resize_linear: nc, inH, inW, outH and outW');
-      if (g.nc * g.inH * g.inW > 2 ** 31 - 1 || g.nc * g.outH * g.outW > 2 ** 31 - 1) fail('resize_linear: the input or output has more than 2^31 - 1 elements');
+      if (g.nc * g.inH * g.inW > 2 ** 31 - 1 || g.nc * g.outH * g.outW > 2 ** 31 - 1)
+        fail('resize_linear: the input or output has more than 2^31 - 1 elements');
       if ([g.inH, g.inW, g.outH, g.outW].some((d) => d > 2 ** 28)) fail('resize_linear: in_h, in_w, out_h and out_w must be at most 2^28');
       if (g.yTaps.length !== 3 * g.outH) fail('resize_linear: y_taps must have 3 * out_h entries');
       if (g.xTaps.length !== 3 * g.outW) fail('resize_linear: x_taps must have 3 * out_w entries');
       if (g.x.length < g.nc * g.inH * g.inW) fail('resize_linear: buffer X is smaller than nc * in_h * in_w');
       if (g.y.length < g.nc * g.outH * g.outW) fail('resize_linear: buffer Y is smaller than nc * out_h * out_w');
       const signed = g.y instanceof Int8Array;
-      if (!Number.isInteger(g.xZeroPoint) || g.xZeroPoint < (signed ? -128 : 0) || g.xZeroPoint > (signed ? 127 : 255)) fail("resize_linear: x_zero_point out of the type's range");
+      if (!Number.isInteger(g.xZeroPoint) || g.xZeroPoint < (signed ? -128 : 0) || g.xZeroPoint > (signed ? 127 : 255))
+        fail("resize_linear: x_zero_point out of the type's range");
       validateRequant(g.requant, 1, signed, 'resize_linear');
       if (g.nc * g.outH * g.outW === 0) return;
       const taps = (t: Int32Array, size: number) => {
@@ -179,11 +190,13 @@ export function jsInt8OpKernels(): QBinaryKernels & QUnaryKernels & QPoolKernels
       if (!is8(g.x) || !is8(g.y) || g.x.constructor !== g.y.constructor) fail('reduce_mean: x and y must have the same 8-bit type');
       if (!Array.isArray(g.dims) || g.dims.length > 8) fail('reduce_mean: rank must be at most 8');
       checkDims(g.dims, 'reduce_mean: dims');
-      if (!Array.isArray(g.axes) || g.axes.some((a) => !Number.isInteger(a) || a < 0 || a >= g.dims.length)) fail('reduce_mean: axes must be integers in [0, rank)');
+      if (!Array.isArray(g.axes) || g.axes.some((a) => !Number.isInteger(a) || a < 0 || a >= g.dims.length))
+        fail('reduce_mean: axes must be integers in [0, rank)');
       const signed = g.y instanceof Int8Array;
       const n = count(g.dims);
       if (n > 2 ** 31 - 1) fail('reduce_mean: the input has more than 2^31 - 1 elements');
-      if (!Number.isInteger(g.xZeroPoint) || g.xZeroPoint < (signed ? -128 : 0) || g.xZeroPoint > (signed ? 127 : 255)) fail("reduce_mean: x_zero_point out of the type's range");
+      if (!Number.isInteger(g.xZeroPoint) || g.xZeroPoint < (signed ? -128 : 0) || g.xZeroPoint > (signed ? 127 : 255))
+        fail("reduce_mean: x_zero_point out of the type's range");
       validateRequant(g.requant, 1, signed, 'reduce_mean');
       if (n === 0) {
         if (g.axes.some((a) => g.dims[a] === 0)) fail('reduce_mean: a reduced axis is empty (the mean of nothing)');

@@ -22,7 +22,13 @@ export function nativeConvKernels(addon: ConvAddon): ConvKernels & ThreadKernels
       try {
         const fields = shapeFields(args.shape);
         // The C entry point validates everything; the geometry is read back only after it agreed.
-        const handle = addon.qconv2dPack({ shape: fields, w: args.w, wZeroPoint: args.wZeroPoint, bias: args.bias ?? null, variant: VARIANT_ID[args.variant ?? 'auto'] ?? -2 });
+        const handle = addon.qconv2dPack({
+          shape: fields,
+          w: args.w,
+          wZeroPoint: args.wZeroPoint,
+          bias: args.bias ?? null,
+          variant: VARIANT_ID[args.variant ?? 'auto'] ?? -2,
+        });
         const g = convGeom(fields);
         const variant = args.variant === undefined || args.variant === 'auto' ? auto : args.variant;
         return { backend: 'native', variant, fields, outHeight: g.oh, outWidth: g.ow, handle };
@@ -34,7 +40,14 @@ export function nativeConvKernels(addon: ConvAddon): ConvKernels & ThreadKernels
       checkPackedFor('native', packed);
       try {
         checkRequantShape(args.requant, 'qconv2d');
-        addon.qconv2d({ shape: runFields(packed.fields, args.batch), packed: packed.handle, x: args.x, xZeroPoint: args.xZeroPoint, requant: args.requant, y: args.y });
+        addon.qconv2d({
+          shape: runFields(packed.fields, args.batch),
+          packed: packed.handle,
+          x: args.x,
+          xZeroPoint: args.xZeroPoint,
+          requant: args.requant,
+          y: args.y,
+        });
       } catch (e) {
         throw kernelError(e);
       }

@@ -13,8 +13,15 @@ export function nativeConvTransposeKernels(addon: ConvTransposeAddon): QConvTran
       const shape = convTransposeFields(a.shape);
       try {
         addon.qconvTranspose2d({
-          shape, x: a.x, xZeroPoint: a.xZeroPoint, w: a.w, wZeroPoint: a.wZeroPoint, bias: a.bias ?? null,
-          requant: a.requant, y: a.y, variant: VARIANT_ID[a.variant ?? 'auto'] ?? -2,
+          shape,
+          x: a.x,
+          xZeroPoint: a.xZeroPoint,
+          w: a.w,
+          wZeroPoint: a.wZeroPoint,
+          bias: a.bias ?? null,
+          requant: a.requant,
+          y: a.y,
+          variant: VARIANT_ID[a.variant ?? 'auto'] ?? -2,
         });
       } catch (e) {
         throw kernelError(e);

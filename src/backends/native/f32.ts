@@ -3,13 +3,41 @@ import type { F32Kernels, Pool3dParams } from '../kernels-f32.js';
 import { VARIANT_ID, type KernelVariant } from '../types.js';
 import { kernelError } from '../qgemm-args.js';
 import {
-  activationOf, binaryId, checkFloats, convFields, is2dPool, normalizeGemm, poolFields, unaryArgs, validatePool,
+  activationOf,
+  binaryId,
+  checkFloats,
+  convFields,
+  is2dPool,
+  normalizeGemm,
+  poolFields,
+  unaryArgs,
+  validatePool,
 } from '../f32-args.js';
 import { jsF32Kernels } from '../js-f32.js';
 
 export interface F32Addon {
-  conv2dF32(params: Int32Array, actMin: number, actMax: number, x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, variant: number): void;
-  gemmF32(dims: Float64Array, alpha: number, beta: number, actMin: number, actMax: number, a: Float32Array, b: Float32Array, c: Float32Array | null, y: Float32Array, variant: number): void;
+  conv2dF32(
+    params: Int32Array,
+    actMin: number,
+    actMax: number,
+    x: Float32Array,
+    w: Float32Array,
+    bias: Float32Array | null,
+    y: Float32Array,
+    variant: number,
+  ): void;
+  gemmF32(
+    dims: Float64Array,
+    alpha: number,
+    beta: number,
+    actMin: number,
+    actMax: number,
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array | null,
+    y: Float32Array,
+    variant: number,
+  ): void;
   pool2dF32(params: Int32Array, kind: number, x: Float32Array, y: Float32Array, variant: number): void;
   globalPoolF32(planes: number, size: number, kind: number, x: Float32Array, y: Float32Array, variant: number): void;
   unaryF32(op: number, p0: number, p1: number, x: Float32Array, y: Float32Array, variant: number): void;

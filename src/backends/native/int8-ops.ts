@@ -12,8 +12,19 @@ import type { KernelVariant } from '../types.js';
 
 type Fn = (args: object) => void;
 export interface Int8OpsAddon {
-  qadd: Fn; qmul: Fn; lut: Fn; quantizeLinear: Fn; dequantizeLinear: Fn;
-  maxPool: Fn; avgPool: Fn; globalMaxPool: Fn; globalAvgPool: Fn; concat: Fn; resizeNearest: Fn; resizeLinear: Fn; reduceMean: Fn;
+  qadd: Fn;
+  qmul: Fn;
+  lut: Fn;
+  quantizeLinear: Fn;
+  dequantizeLinear: Fn;
+  maxPool: Fn;
+  avgPool: Fn;
+  globalMaxPool: Fn;
+  globalAvgPool: Fn;
+  concat: Fn;
+  resizeNearest: Fn;
+  resizeLinear: Fn;
+  reduceMean: Fn;
 }
 
 const vid = (v: KernelVariant | undefined) => VARIANT_ID[v ?? 'auto'] ?? -2;
@@ -40,9 +51,16 @@ export function nativeInt8OpKernels(addon: Int8OpsAddon): QBinaryKernels & QUnar
     quantizeLinear: (g) => call(addon.quantizeLinear, { ...g, blockSize: g.blockSize ?? 0, variant: vid(g.variant) }),
     dequantizeLinear: (g) => call(addon.dequantizeLinear, { ...g, blockSize: g.blockSize ?? 0, variant: vid(g.variant) }),
     maxPool: (g) => call(addon.maxPool, { ...flatPool(g), x: g.x, y: g.y, variant: vid(g.variant) }),
-    avgPool: (g) => call(addon.avgPool, {
-      ...flatPool(g), x: g.x, y: g.y, xZeroPoint: g.xZeroPoint, requant: g.requant, countIncludePad: g.countIncludePad ? 1 : 0, variant: vid(g.variant),
-    }),
+    avgPool: (g) =>
+      call(addon.avgPool, {
+        ...flatPool(g),
+        x: g.x,
+        y: g.y,
+        xZeroPoint: g.xZeroPoint,
+        requant: g.requant,
+        countIncludePad: g.countIncludePad ? 1 : 0,
+        variant: vid(g.variant),
+      }),
     globalMaxPool: (g) => call(addon.globalMaxPool, { ...g, variant: vid(g.variant) }),
     globalAvgPool: (g) => call(addon.globalAvgPool, { ...g, variant: vid(g.variant) }),
     concat: (g) => call(addon.concat, { ...g, variant: vid(g.variant) }),
@@ -50,8 +68,17 @@ export function nativeInt8OpKernels(addon: Int8OpsAddon): QBinaryKernels & QUnar
     resizeLinear: (g) => call(addon.resizeLinear, { ...g, variant: vid(g.variant) }),
     reduceMean(g) {
       if (!Array.isArray(g.dims) || !Array.isArray(g.axes)) throw kernelError(new Error('reduce_mean: dims and axes must be arrays'));
-      if (g.axes.some((a) => !Number.isInteger(a) || a < 0 || a >= g.dims.length)) throw kernelError(new Error('reduce_mean: axes must be integers in [0, rank)'));
-      call(addon.reduceMean, { x: g.x, dims: g.dims, reduce: reduceFlags(g.dims.length, g.axes), xZeroPoint: g.xZeroPoint, requant: g.requant, y: g.y, variant: vid(g.variant) });
+      if (g.axes.some((a) => !Number.isInteger(a) || a < 0 || a >= g.dims.length))
+        throw kernelError(new Error('reduce_mean: axes must be integers in [0, rank)'));
+      call(addon.reduceMean, {
+        x: g.x,
+        dims: g.dims,
+        reduce: reduceFlags(g.dims.length, g.axes),
+        xZeroPoint: g.xZeroPoint,
+        requant: g.requant,
+        y: g.y,
+        variant: vid(g.variant),
+      });
     },
   };
 }

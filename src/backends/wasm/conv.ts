@@ -11,7 +11,10 @@ import { checkRequantShape } from '../qgemm-args.js';
 import { checkPackedFor } from '../js/conv.js';
 import { Layout, WasmModule } from './module.js';
 
-interface WasmPacked { ptr: number; size: number }
+interface WasmPacked {
+  ptr: number;
+  size: number;
+}
 
 function typeError(msg: string): never {
   throw new OnnxPtqError('KERNEL_ARGUMENT', msg);
@@ -28,7 +31,9 @@ export function wasmConvKernels(mod: WasmModule): ConvKernels & ThreadKernels {
       if (args.bias != null && !(args.bias instanceof Int32Array)) typeError('bias must be an Int32Array');
       const v = mod.variantId(args.variant);
       const L = new Layout();
-      const oShape = L.add(64), oW = L.add(args.w.byteLength), oZp = L.add(args.wZeroPoint.byteLength);
+      const oShape = L.add(64),
+        oW = L.add(args.w.byteLength),
+        oZp = L.add(args.wZeroPoint.byteLength);
       const oBias = L.add(args.bias ? args.bias.byteLength : 0);
       const handle = mod.withBlock(L.size, (base): WasmPacked => {
         mod.put(base + oShape, fields);
@@ -41,8 +46,20 @@ export function wasmConvKernels(mod: WasmModule): ConvKernels & ThreadKernels {
         const ptr = (raw + 15) & ~15;
         try {
           // size 0 (bad geometry or variant): the call names the argument.
-          mod.check(mod.fn('opq_qconv2d_pack')(base + oShape, base + oW, args.w.length, base + oZp, args.wZeroPoint.length,
-            base + oBias, args.bias ? args.bias.length : 0, v, ptr, size));
+          mod.check(
+            mod.fn('opq_qconv2d_pack')(
+              base + oShape,
+              base + oW,
+              args.w.length,
+              base + oZp,
+              args.wZeroPoint.length,
+              base + oBias,
+              args.bias ? args.bias.length : 0,
+              v,
+              ptr,
+              size,
+            ),
+          );
         } catch (e) {
           mod.ex.free(raw);
           throw e;
@@ -64,17 +81,38 @@ export function wasmConvKernels(mod: WasmModule): ConvKernels & ThreadKernels {
       checkRequantShape(args.requant, 'qconv2d');
       const wsSize = mod.fn('opq_qconv2d_workspace_size')(h.ptr, h.size, 1) >>> 0;
       // X and Y in a resident arena are used in place (addresses taken before any allocation).
-      const rx = mod.residentPtr(args.x), ry = mod.residentPtr(args.y);
+      const rx = mod.residentPtr(args.x),
+        ry = mod.residentPtr(args.y);
       const L = new Layout();
-      const oShape = L.add(64), oX = L.add(rx >= 0 ? 0 : args.x.byteLength), oY = L.add(ry >= 0 ? 0 : args.y.byteLength);
-      const oRq = L.add(WasmModule.requantBytes(args.requant)), oWs = L.add(wsSize);
-      const xLen = args.x.length, yLen = args.y.length;
+      const oShape = L.add(64),
+        oX = L.add(rx >= 0 ? 0 : args.x.byteLength),
+        oY = L.add(ry >= 0 ? 0 : args.y.byteLength);
+      const oRq = L.add(WasmModule.requantBytes(args.requant)),
+        oWs = L.add(wsSize);
+      const xLen = args.x.length,
+        yLen = args.y.length;
       mod.withBlock(L.size, (base) => {
         mod.put(base + oShape, fields);
         if (rx < 0) mod.put(base + oX, args.x);
         mod.putRequant(base + oRq, args.requant);
-        mod.check(mod.fn('opq_qconv2d_run')(base + oShape, h.ptr, h.size, rx >= 0 ? rx : base + oX, xLen, args.x instanceof Int8Array ? 1 : 0,
-          args.xZeroPoint, base + oRq, ry >= 0 ? ry : base + oY, yLen, args.y instanceof Int8Array ? 1 : 0, base + oWs, wsSize, 0));
+        mod.check(
+          mod.fn('opq_qconv2d_run')(
+            base + oShape,
+            h.ptr,
+            h.size,
+            rx >= 0 ? rx : base + oX,
+            xLen,
+            args.x instanceof Int8Array ? 1 : 0,
+            args.xZeroPoint,
+            base + oRq,
+            ry >= 0 ? ry : base + oY,
+            yLen,
+            args.y instanceof Int8Array ? 1 : 0,
+            base + oWs,
+            wsSize,
+            0,
+          ),
+        );
         if (ry >= 0) return;
         const g = convGeom(fields);
         const n = Math.min(yLen, g.n * g.cout * g.oh * g.ow);

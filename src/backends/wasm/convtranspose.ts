@@ -21,13 +21,38 @@ export function wasmConvTransposeKernels(mod: WasmModule): QConvTransposeKernels
       });
       const bias = a.bias?.length ? a.bias : new Int32Array(0);
       const rqBytes = Math.ceil(WasmModule.requantBytes(a.requant) / 16) * 16;
-      withBuffers(mod, [a.x, a.w, a.wZeroPoint, bias, a.y], 80 + rqBytes + ws + 16, ([px, pw, pz, pb, py], extra) => {
-        mod.put(extra, shape);
-        mod.putRequant(extra + 80, a.requant);
-        const pws = (extra + 80 + rqBytes + 15) & ~15;
-        return mod.fn('opq_qconvtranspose2d')(extra, px!, a.x.length, a.x instanceof Int8Array ? 1 : 0, a.xZeroPoint, pw!, a.w.length,
-          pz!, a.wZeroPoint.length, pb!, bias.length, extra + 80, py!, a.y.length, a.y instanceof Int8Array ? 1 : 0, pws, ws, v, 0);
-      }, [4]);
+      withBuffers(
+        mod,
+        [a.x, a.w, a.wZeroPoint, bias, a.y],
+        80 + rqBytes + ws + 16,
+        ([px, pw, pz, pb, py], extra) => {
+          mod.put(extra, shape);
+          mod.putRequant(extra + 80, a.requant);
+          const pws = (extra + 80 + rqBytes + 15) & ~15;
+          return mod.fn('opq_qconvtranspose2d')(
+            extra,
+            px!,
+            a.x.length,
+            a.x instanceof Int8Array ? 1 : 0,
+            a.xZeroPoint,
+            pw!,
+            a.w.length,
+            pz!,
+            a.wZeroPoint.length,
+            pb!,
+            bias.length,
+            extra + 80,
+            py!,
+            a.y.length,
+            a.y instanceof Int8Array ? 1 : 0,
+            pws,
+            ws,
+            v,
+            0,
+          );
+        },
+        [4],
+      );
     },
   };
 }

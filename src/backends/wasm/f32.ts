@@ -5,7 +5,17 @@
  */
 import type { F32Kernels, Pool3dParams } from '../kernels-f32.js';
 import {
-  activationOf, binaryId, checkFloats, fail, convFields, is2dPool, normalizeGemm, poolFields, sameBuffer, unaryArgs, validatePool,
+  activationOf,
+  binaryId,
+  checkFloats,
+  fail,
+  convFields,
+  is2dPool,
+  normalizeGemm,
+  poolFields,
+  sameBuffer,
+  unaryArgs,
+  validatePool,
 } from '../f32-args.js';
 import { jsF32Kernels } from '../js-f32.js';
 import { Layout, type WasmModule } from './module.js';
@@ -14,7 +24,13 @@ export function wasmF32Kernels(mod: WasmModule): F32Kernels {
   const js = jsF32Kernels();
   const u32 = (v: number) => v >>> 0; // size_t results come back as signed i32
 
-  const pool = (p: Pool3dParams, kind: number, x: Float32Array, y: Float32Array, variant: Parameters<F32Kernels['maxPoolF32']>[3]): boolean => {
+  const pool = (
+    p: Pool3dParams,
+    kind: number,
+    x: Float32Array,
+    y: Float32Array,
+    variant: Parameters<F32Kernels['maxPoolF32']>[3],
+  ): boolean => {
     if (!is2dPool(p)) {
       validatePool(p, x, y);
       return false;
@@ -25,7 +41,9 @@ export function wasmF32Kernels(mod: WasmModule): F32Kernels {
     const v = mod.variantId(variant);
     const ny = Math.min(y.length, p.planes * p.OH * p.OW);
     const L = new Layout();
-    const oP = L.add(64), oX = L.add(x.byteLength), oY = L.add(ny * 4);
+    const oP = L.add(64),
+      oX = L.add(x.byteLength),
+      oY = L.add(ny * 4);
     mod.withBlock(L.size, (base) => {
       mod.put(base + oP, f);
       const ws = u32(mod.fn('opq_pool2d_f32_workspace_size')(base + oP, v));
@@ -53,7 +71,10 @@ export function wasmF32Kernels(mod: WasmModule): F32Kernels {
       // Only the n*m*oh*ow outputs the kernel writes cross the boundary (a longer y keeps its tail).
       const ny = Math.min(y.length, p.N * p.M * p.OH * p.OW);
       const L = new Layout();
-      const oP = L.add(72), oX = L.add(x.byteLength), oW = L.add(w.byteLength), oB = L.add(bias ? bias.byteLength : 0);
+      const oP = L.add(72),
+        oX = L.add(x.byteLength),
+        oW = L.add(w.byteLength),
+        oB = L.add(bias ? bias.byteLength : 0);
       const oY = L.add(ny * 4);
       mod.withBlock(L.size, (base) => {
         mod.put(base + oP, f);
@@ -63,8 +84,23 @@ export function wasmF32Kernels(mod: WasmModule): F32Kernels {
         mod.put(base + oW, w);
         if (bias) mod.put(base + oB, bias);
         mod.withBlock(ws, (wsp) => {
-          mod.check(mod.fn('opq_conv2d_f32')(base + oP, base + oX, x.length, base + oW, w.length, base + oB, bias ? bias.length : 0,
-            base + oY, ny, wsp, ws, 0, v)); // no thread pool in wasm
+          mod.check(
+            mod.fn('opq_conv2d_f32')(
+              base + oP,
+              base + oX,
+              x.length,
+              base + oW,
+              w.length,
+              base + oB,
+              bias ? bias.length : 0,
+              base + oY,
+              ny,
+              wsp,
+              ws,
+              0,
+              v,
+            ),
+          ); // no thread pool in wasm
         });
         mod.get(base + oY, y.subarray(0, ny));
       });
@@ -72,21 +108,53 @@ export function wasmF32Kernels(mod: WasmModule): F32Kernels {
 
     gemmF32(args) {
       const g = normalizeGemm(args);
-      if (sameBuffer(args.y, args.a) || sameBuffer(args.y, args.b) || (g.c && sameBuffer(args.y, g.c))) fail('gemm_f32: Y overlaps A, B or C');
+      if (sameBuffer(args.y, args.a) || sameBuffer(args.y, args.b) || (g.c && sameBuffer(args.y, g.c)))
+        fail('gemm_f32: Y overlaps A, B or C');
       const [M, N, K, lda, ldb, ldy, ta, tb, sm, sn] = g.dims as unknown as number[];
       const v = mod.variantId(args.variant);
       const ws = u32(mod.fn('opq_gemm_f32_workspace_size')(M!, N!, K!, 1, v));
       const y = args.y;
       const L = new Layout();
-      const oA = L.add(args.a.byteLength), oB = L.add(args.b.byteLength), oC = L.add(g.c ? g.c.byteLength : 0);
-      const oY = L.add(y.byteLength), oWs = L.add(ws);
+      const oA = L.add(args.a.byteLength),
+        oB = L.add(args.b.byteLength),
+        oC = L.add(g.c ? g.c.byteLength : 0);
+      const oY = L.add(y.byteLength),
+        oWs = L.add(ws);
       mod.withBlock(L.size, (base) => {
         mod.put(base + oA, args.a);
         mod.put(base + oB, args.b);
         if (g.c) mod.put(base + oC, g.c);
         mod.put(base + oY, y); // copied back whole: the gaps of a strided Y must survive
-        mod.check(mod.fn('opq_gemm_f32')(M!, N!, K!, base + oA, args.a.length, lda!, ta!, base + oB, args.b.length, ldb!, tb!,
-          g.alpha, g.beta, base + oC, g.c ? g.c.length : 0, sm!, sn!, g.act[0], g.act[1], base + oY, y.length, ldy!, base + oWs, ws, 0, v));
+        mod.check(
+          mod.fn('opq_gemm_f32')(
+            M!,
+            N!,
+            K!,
+            base + oA,
+            args.a.length,
+            lda!,
+            ta!,
+            base + oB,
+            args.b.length,
+            ldb!,
+            tb!,
+            g.alpha,
+            g.beta,
+            base + oC,
+            g.c ? g.c.length : 0,
+            sm!,
+            sn!,
+            g.act[0],
+            g.act[1],
+            base + oY,
+            y.length,
+            ldy!,
+            base + oWs,
+            ws,
+            0,
+            v,
+          ),
+        );
         mod.get(base + oY, y);
       });
     },
@@ -104,7 +172,8 @@ export function wasmF32Kernels(mod: WasmModule): F32Kernels {
       checkFloats(y, 'y', 'global_pool_f32');
       const v = mod.variantId(variant);
       const L = new Layout();
-      const oX = L.add(x.byteLength), oY = L.add(y.byteLength);
+      const oX = L.add(x.byteLength),
+        oY = L.add(y.byteLength);
       mod.withBlock(L.size, (base) => {
         mod.put(base + oX, x);
         mod.check(mod.fn('opq_global_pool_f32')(planes, size, kind === 'max' ? 0 : 1, base + oX, x.length, base + oY, y.length, v));
@@ -135,7 +204,8 @@ export function wasmF32Kernels(mod: WasmModule): F32Kernels {
       const v = mod.variantId(variant);
       if (!Number.isInteger(inner) || inner < 0 || inner > 2 ** 31) fail('binary_f32: inner must be a non-negative integer');
       const L = new Layout();
-      const oA = L.add(a.byteLength), oB = L.add(b.byteLength);
+      const oA = L.add(a.byteLength),
+        oB = L.add(b.byteLength);
       mod.withBlock(L.size, (base) => {
         mod.put(base + oA, a);
         mod.put(base + oB, b);

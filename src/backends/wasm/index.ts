@@ -22,7 +22,11 @@ export function createWasmBackend(wasmPath: string): Backend {
     ...wasmConvTransposeKernels(mod),
     name: 'wasm',
     variants,
-    dispatch: { qgemm: auto, requantizeRow: auto, f32: mod.cString(mod.ex.opq_variant_name(mod.fn('opq_f32_auto_variant')())) as KernelVariant },
+    dispatch: {
+      qgemm: auto,
+      requantizeRow: auto,
+      f32: mod.cString(mod.ex.opq_variant_name(mod.fn('opq_f32_auto_variant')())) as KernelVariant,
+    },
     qgemm: (args) => qgemmWasm(mod, args),
     requantizeRow: (acc, rq, y, variant) => requantizeRowWasm(mod, acc, rq, y, variant),
     residentArena: (bytes) => mod.arena(bytes),

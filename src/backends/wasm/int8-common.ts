@@ -12,7 +12,8 @@ export const is8 = (a: unknown): a is Uint8Array | Int8Array => a instanceof Uin
 
 /** Integer in [0, 2^31 - 1] (what decides the copies; the C ABI checks the rest). */
 export function dim(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1) fail(`${what} must be an integer in [0, 2^31 - 1], got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1)
+    fail(`${what} must be an integer in [0, 2^31 - 1], got ${String(v)}`);
   return v;
 }
 
@@ -20,7 +21,13 @@ export function dim(v: unknown, what: string): number {
  * Runs `call` with each typed array copied in at its own offset; `out` arrays are copied back.
  * Arrays already in wasm memory (a resident arena) are passed by address, with no copy.
  */
-export function withBuffers(mod: WasmModule, bufs: readonly ArrayBufferView[], extra: number, call: (ptrs: number[], extraAt: number) => number, out: readonly number[]): void {
+export function withBuffers(
+  mod: WasmModule,
+  bufs: readonly ArrayBufferView[],
+  extra: number,
+  call: (ptrs: number[], extraAt: number) => number,
+  out: readonly number[],
+): void {
   const L = new Layout();
   const resident = bufs.map((b) => mod.residentPtr(b));
   const offs = bufs.map((b, i) => (resident[i]! >= 0 ? -1 : L.add(b.byteLength)));
@@ -30,7 +37,12 @@ export function withBuffers(mod: WasmModule, bufs: readonly ArrayBufferView[], e
     bufs.forEach((b, i) => offs[i]! >= 0 && mod.put(base + offs[i]!, b));
     // A resident array's address was taken before the block was allocated: if that grew the
     // memory, the view is detached but the address still holds its bytes.
-    mod.check(call(bufs.map((_, i) => (offs[i]! >= 0 ? base + offs[i]! : resident[i]!)), base + oExtra));
+    mod.check(
+      call(
+        bufs.map((_, i) => (offs[i]! >= 0 ? base + offs[i]! : resident[i]!)),
+        base + oExtra,
+      ),
+    );
     for (const i of out) if (offs[i]! >= 0) mod.get(base + offs[i]!, bufs[i]!);
   });
 }

@@ -12,5 +12,11 @@ import { wasmQReduceKernels } from './qreduce.js';
 import type { QReduceKernels } from '../kernels-qreduce.js';
 
 export function wasmInt8OpKernels(mod: WasmModule): QBinaryKernels & QUnaryKernels & QPoolKernels & QLayoutKernels & QReduceKernels {
-  return { ...wasmQBinaryKernels(mod), ...wasmQUnaryKernels(mod), ...wasmQPoolKernels(mod), ...wasmQLayoutKernels(mod), ...wasmQReduceKernels(mod) };
+  return {
+    ...wasmQBinaryKernels(mod),
+    ...wasmQUnaryKernels(mod),
+    ...wasmQPoolKernels(mod),
+    ...wasmQLayoutKernels(mod),
+    ...wasmQReduceKernels(mod),
+  };
 }

@@ -28,7 +28,9 @@ export class Layout {
     this.total += Math.ceil(bytes / 16) * 16 + 16;
     return at;
   }
-  get size(): number { return this.total; }
+  get size(): number {
+    return this.total;
+  }
 }
 
 export class WasmModule {
@@ -40,7 +42,14 @@ export class WasmModule {
     const instance = new WebAssembly.Instance(module, {
       env: { emscripten_notify_memory_growth: () => {} },
       // A standalone build may import WASI for abort paths; no kernel reaches them.
-      wasi_snapshot_preview1: new Proxy({}, { get: () => () => { throw new Error('wasm: WASI call not supported'); } }),
+      wasi_snapshot_preview1: new Proxy(
+        {},
+        {
+          get: () => () => {
+            throw new Error('wasm: WASI call not supported');
+          },
+        },
+      ),
     });
     this.ex = instance.exports as unknown as WasmExports;
     this.ex._initialize();
@@ -132,7 +141,9 @@ export class WasmModule {
   /** Writes an opq_requant (wasm32: mode, count, multiplier*, shift*, scale*, zero_point, min, max) and its arrays at `at`. */
   putRequant(at: number, rq: RequantParams): void {
     const stride = Math.ceil((rq.shift.length * 4) / 16) * 16 + 16;
-    const mult = at + 32, shift = mult + stride, scale = shift + stride;
+    const mult = at + 32,
+      shift = mult + stride,
+      scale = shift + stride;
     this.put(mult, rq.multiplier);
     this.put(shift, rq.shift);
     this.put(scale, rq.scale);

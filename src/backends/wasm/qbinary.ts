@@ -20,23 +20,61 @@ export function wasmQBinaryKernels(mod: WasmModule): QBinaryKernels {
       if (p === null || typeof p !== 'object') fail('qadd: params must be an object');
       const struct = new ArrayBuffer(60);
       const dv = new DataView(struct);
-      const ints = [p.mode, p.aZeroPoint, p.bZeroPoint, p.leftShift, p.aMultiplier, p.aShift, p.bMultiplier, p.bShift, p.outputMultiplier, p.outputShift];
+      const ints = [
+        p.mode,
+        p.aZeroPoint,
+        p.bZeroPoint,
+        p.leftShift,
+        p.aMultiplier,
+        p.aShift,
+        p.bMultiplier,
+        p.bShift,
+        p.outputMultiplier,
+        p.outputShift,
+      ];
       ints.forEach((v, i) => dv.setInt32(4 * i, v, true));
       dv.setFloat32(40, p.aScale, true);
       dv.setFloat32(44, p.bScale, true);
       [p.zeroPoint, p.min, p.max].forEach((v, i) => dv.setInt32(48 + 4 * i, v, true));
       const signed = g.a instanceof Int8Array ? 1 : 0;
-      withBuffers(mod, [as, bs, g.a, g.b, new Uint8Array(struct), g.y], 0, ([pas, pbs, pa, pb, pp, py]) =>
-        mod.fn('opq_qadd')(as.length, pas, pbs, pa, g.a.length, pb, g.b.length, signed, pp, py, g.y.length, mod.variantId(g.variant)), [5]);
+      withBuffers(
+        mod,
+        [as, bs, g.a, g.b, new Uint8Array(struct), g.y],
+        0,
+        ([pas, pbs, pa, pb, pp, py]) =>
+          mod.fn('opq_qadd')(as.length, pas, pbs, pa, g.a.length, pb, g.b.length, signed, pp, py, g.y.length, mod.variantId(g.variant)),
+        [5],
+      );
     },
     qmul(g) {
       const [as, bs] = shapes('qmul', g);
       checkRequant(g.requant, 'qmul');
       const signed = g.a instanceof Int8Array ? 1 : 0;
-      withBuffers(mod, [as, bs, g.a, g.b, g.y], WasmModule.requantBytes(g.requant), ([pas, pbs, pa, pb, py], prq) => {
-        mod.putRequant(prq, g.requant);
-        return mod.fn('opq_qmul')(as.length, pas, pbs, pa, g.a.length, g.aZeroPoint, pb, g.b.length, g.bZeroPoint, signed, prq, py, g.y.length, mod.variantId(g.variant));
-      }, [4]);
+      withBuffers(
+        mod,
+        [as, bs, g.a, g.b, g.y],
+        WasmModule.requantBytes(g.requant),
+        ([pas, pbs, pa, pb, py], prq) => {
+          mod.putRequant(prq, g.requant);
+          return mod.fn('opq_qmul')(
+            as.length,
+            pas,
+            pbs,
+            pa,
+            g.a.length,
+            g.aZeroPoint,
+            pb,
+            g.b.length,
+            g.bZeroPoint,
+            signed,
+            prq,
+            py,
+            g.y.length,
+            mod.variantId(g.variant),
+          );
+        },
+        [4],
+      );
     },
   };
 }

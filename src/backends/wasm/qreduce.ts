@@ -14,10 +14,28 @@ export function wasmQReduceKernels(mod: WasmModule): QReduceKernels {
       const dims = Uint32Array.from(g.dims, (d) => dim(d, 'dims entry'));
       const flags = Int32Array.from(reduceFlags(g.dims.length, g.axes));
       const s = g.x instanceof Int8Array ? 1 : 0;
-      withBuffers(mod, [dims, flags, g.x, g.y], WasmModule.requantBytes(g.requant), ([pd, pf, px, py], prq) => {
-        mod.putRequant(prq, g.requant);
-        return mod.fn('opq_qreduce_mean')(dims.length, pd, pf, px, g.x.length, s, g.xZeroPoint, prq, py, g.y.length, mod.variantId(g.variant));
-      }, [3]);
+      withBuffers(
+        mod,
+        [dims, flags, g.x, g.y],
+        WasmModule.requantBytes(g.requant),
+        ([pd, pf, px, py], prq) => {
+          mod.putRequant(prq, g.requant);
+          return mod.fn('opq_qreduce_mean')(
+            dims.length,
+            pd,
+            pf,
+            px,
+            g.x.length,
+            s,
+            g.xZeroPoint,
+            prq,
+            py,
+            g.y.length,
+            mod.variantId(g.variant),
+          );
+        },
+        [3],
+      );
     },
   };
 }

@@ -4,7 +4,8 @@ import type { WasmModule } from './module.js';
 import { dim, fail, is8, withBuffers } from './int8-common.js';
 
 function layout(l: QdqLayout): [number, number, number, number] {
-  if (!(l.scale instanceof Float32Array) || !(l.zeroPoint instanceof Int32Array)) fail('scale must be a Float32Array and zeroPoint an Int32Array');
+  if (!(l.scale instanceof Float32Array) || !(l.zeroPoint instanceof Int32Array))
+    fail('scale must be a Float32Array and zeroPoint an Int32Array');
   if (l.scale.length !== l.zeroPoint.length) fail('scale and zeroPoint must have the same length');
   return [dim(l.outer, 'outer'), dim(l.axisLen, 'axisLen'), dim(l.inner, 'inner'), dim(l.blockSize ?? 0, 'blockSize')];
 }
@@ -14,22 +15,67 @@ export function wasmQUnaryKernels(mod: WasmModule): QUnaryKernels {
     lut(g) {
       if (!is8(g.x) || !is8(g.y)) fail('x and y must be Uint8Array or Int8Array');
       if (!(g.table instanceof Uint8Array)) fail('table must be a Uint8Array');
-      withBuffers(mod, [g.x, g.table, g.y], 0, ([px, pt, py]) =>
-        mod.fn('opq_lut')(px, g.x.length, g.x.length, pt, g.table.length, py, g.y.length, mod.variantId(g.variant)), [2]);
+      withBuffers(
+        mod,
+        [g.x, g.table, g.y],
+        0,
+        ([px, pt, py]) => mod.fn('opq_lut')(px, g.x.length, g.x.length, pt, g.table.length, py, g.y.length, mod.variantId(g.variant)),
+        [2],
+      );
     },
     quantizeLinear(g) {
       if (!(g.x instanceof Float32Array) || !is8(g.y)) fail('x must be a Float32Array and y a Uint8Array or Int8Array');
       const [o, a, i, b] = layout(g);
-      withBuffers(mod, [g.x, g.scale, g.zeroPoint, g.y], 0, ([px, ps, pz, py]) =>
-        mod.fn('opq_quantize_linear')(px, g.x.length, o, a, i, ps, pz, g.scale.length, b, py, g.y.length, g.y instanceof Int8Array ? 1 : 0, mod.variantId(g.variant)), [3]);
+      withBuffers(
+        mod,
+        [g.x, g.scale, g.zeroPoint, g.y],
+        0,
+        ([px, ps, pz, py]) =>
+          mod.fn('opq_quantize_linear')(
+            px,
+            g.x.length,
+            o,
+            a,
+            i,
+            ps,
+            pz,
+            g.scale.length,
+            b,
+            py,
+            g.y.length,
+            g.y instanceof Int8Array ? 1 : 0,
+            mod.variantId(g.variant),
+          ),
+        [3],
+      );
     },
     dequantizeLinear(g) {
       const type = g.x instanceof Uint8Array ? 0 : g.x instanceof Int8Array ? 1 : g.x instanceof Int32Array ? 2 : -1;
       if (type < 0) fail('x must be a Uint8Array, Int8Array or Int32Array');
       if (!(g.y instanceof Float32Array)) fail('y must be a Float32Array');
       const [o, a, i, b] = layout(g);
-      withBuffers(mod, [g.x, g.scale, g.zeroPoint, g.y], 0, ([px, ps, pz, py]) =>
-        mod.fn('opq_dequantize_linear')(px, g.x.length, type, o, a, i, ps, pz, g.scale.length, b, py, g.y.length, mod.variantId(g.variant)), [3]);
+      withBuffers(
+        mod,
+        [g.x, g.scale, g.zeroPoint, g.y],
+        0,
+        ([px, ps, pz, py]) =>
+          mod.fn('opq_dequantize_linear')(
+            px,
+            g.x.length,
+            type,
+            o,
+            a,
+            i,
+            ps,
+            pz,
+            g.scale.length,
+            b,
+            py,
+            g.y.length,
+            mod.variantId(g.variant),
+          ),
+        [3],
+      );
     },
   };
 }

@@ -44,7 +44,9 @@ export async function main(argv: string[]): Promise<number> {
     for (const r of rows) {
       const mark = r.name === selected ? '*' : ' ';
       if (r.loaded) {
-        const disp = Object.entries(r.dispatch).map(([k, v]) => `${k}=${v}`).join(' ');
+        const disp = Object.entries(r.dispatch)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ');
         console.log(`${mark} ${r.name.padEnd(6)} loaded   variants: ${r.variants.join(', ')}   dispatch: ${disp}`);
         // Native: prebuilt (shipped in the package) or compiled here, and why a prebuilt was passed over.
         if (r.addon) console.log(`         addon: ${r.addon.kind} ${r.addon.path}`);

@@ -29,36 +29,60 @@ examples:
   npx onnx-ptq demo --limit 1000 --backends native --html /tmp/demo.html`;
 
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    html: { type: 'string' }, limit: { type: 'string' }, backends: { type: 'string' }, 'no-onnxruntime': { type: 'boolean' },
-    offline: { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' },
-  }, false);
+  const { values, positionals } = parse(
+    argv,
+    {
+      html: { type: 'string' },
+      limit: { type: 'string' },
+      backends: { type: 'string' },
+      'no-onnxruntime': { type: 'boolean' },
+      offline: { type: 'boolean' },
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+    },
+    false,
+  );
   void positionals;
   if (values.help) {
     console.log(HELP);
     return 0;
   }
   const quiet = !!values.quiet || !!values.json;
-  const say = (s: string) => { if (!quiet) console.log(s); };
+  const say = (s: string) => {
+    if (!quiet) console.log(s);
+  };
   const r = await runDemo({
-    limit: num(values.limit, 'limit', true), backends: values.backends ? String(values.backends).split(',') : undefined,
-    noOnnxruntime: !!values['no-onnxruntime'], offline: !!values.offline, log: quiet ? undefined : (s) => console.error(s),
+    limit: num(values.limit, 'limit', true),
+    backends: values.backends ? String(values.backends).split(',') : undefined,
+    noOnnxruntime: !!values['no-onnxruntime'],
+    offline: !!values.offline,
+    log: quiet ? undefined : (s) => console.error(s),
   });
   const header = ['executor', 'accuracy', 'agreement with float', 'ms / image', 'same bits as first int8 backend'];
-  const rows = r.rows.map((x) => [x.executor, pct(x.accuracy), pct(x.agreement), x.msPerImage.toFixed(3), x.identical === undefined ? '-' : x.identical ? 'yes' : 'NO']);
+  const rows = r.rows.map((x) => [
+    x.executor,
+    pct(x.accuracy),
+    pct(x.agreement),
+    x.msPerImage.toFixed(3),
+    x.identical === undefined ? '-' : x.identical ? 'yes' : 'NO',
+  ]);
   const html = (values.html as string | undefined) ?? 'build/onnx-ptq-demo.html';
-  const floatRow = r.rows[0], int8 = r.rows.filter((x) => x.executor.startsWith('int8 integer'));
-  writeFileAtomic(html, renderHtml({
-    title: 'onnx-ptq demo: mnist-8 to int8',
-    summary: [
-      `model ${r.assets.model.path} (${r.assets.model.source}); ${r.images} MNIST test images; calibration on the first ${r.calibrationImages} (quantized in ${r.quantizeSeconds.toFixed(2)} s)`,
-      'settings: int8 per-channel symmetric weights, uint8 asymmetric activations, min-max calibration, bias correction, fixed-point requantization',
-    ],
-    tables: [{ caption: 'Accuracy and latency per executor', header, rows }],
-    analysis: r.analysis,
-    suggestions: suggestFixes(r.analysis, { top: 3, current: r.options }),
-    sensitivity: sensitivity(r.analysis),
-  }));
+  const floatRow = r.rows[0],
+    int8 = r.rows.filter((x) => x.executor.startsWith('int8 integer'));
+  writeFileAtomic(
+    html,
+    renderHtml({
+      title: 'onnx-ptq demo: mnist-8 to int8',
+      summary: [
+        `model ${r.assets.model.path} (${r.assets.model.source}); ${r.images} MNIST test images; calibration on the first ${r.calibrationImages} (quantized in ${r.quantizeSeconds.toFixed(2)} s)`,
+        'settings: int8 per-channel symmetric weights, uint8 asymmetric activations, min-max calibration, bias correction, fixed-point requantization',
+      ],
+      tables: [{ caption: 'Accuracy and latency per executor', header, rows }],
+      analysis: r.analysis,
+      suggestions: suggestFixes(r.analysis, { top: 3, current: r.options }),
+      sensitivity: sensitivity(r.analysis),
+    }),
+  );
   if (values.json) console.log(toJson({ ...r, html }));
   say('');
   say(table(header, rows, ['l', 'r', 'r', 'r', 'r']));
@@ -67,7 +91,8 @@ export async function main(argv: string[]): Promise<number> {
   say(analysisTable(r.analysis, 3));
   say(sensitivity(r.analysis).why);
   say(`\nwrote ${html} (open it in a browser; no network needed)`);
-  const bad = int8.some((x) => x.identical === false) || int8.length === 0 || int8.some((x) => floatRow.accuracy - x.accuracy > 0.002 + 1e-9);
+  const bad =
+    int8.some((x) => x.identical === false) || int8.length === 0 || int8.some((x) => floatRow.accuracy - x.accuracy > 0.002 + 1e-9);
   if (bad && !quiet) console.error('demo: FAILED (an int8 backend lost more than 0.2 points or backends disagree)');
   return bad ? 1 : 0;
 }

@@ -48,7 +48,15 @@ export interface InspectReport {
   };
 }
 
-const QUANT_OPS = new Set(['QuantizeLinear', 'DequantizeLinear', 'QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger', 'QLinearAdd']);
+const QUANT_OPS = new Set([
+  'QuantizeLinear',
+  'DequantizeLinear',
+  'QLinearConv',
+  'QLinearMatMul',
+  'ConvInteger',
+  'MatMulInteger',
+  'QLinearAdd',
+]);
 
 /** The integer executor's lowering of a quantized model, summarized. */
 export async function integerLowering(model: Model): Promise<InspectReport['integer']> {
@@ -61,7 +69,16 @@ export async function integerLowering(model: Model): Promise<InspectReport['inte
   let arena: NonNullable<InspectReport['integer']>['arena'];
   const numeric = ['float32', 'uint8', 'int8'];
   if (s.inputs.every((v) => v.shape?.every((d) => typeof d === 'number') && numeric.includes(v.dtype ?? ''))) {
-    const feeds = Object.fromEntries(s.inputs.map((v) => [v.name, new Tensor(v.dtype as 'float32', new (v.dtype === 'float32' ? Float32Array : v.dtype === 'int8' ? Int8Array : Uint8Array)(sizeOf(v.shape as number[])), v.shape as number[])]));
+    const feeds = Object.fromEntries(
+      s.inputs.map((v) => [
+        v.name,
+        new Tensor(
+          v.dtype as 'float32',
+          new (v.dtype === 'float32' ? Float32Array : v.dtype === 'int8' ? Int8Array : Uint8Array)(sizeOf(v.shape as number[])),
+          v.shape as number[],
+        ),
+      ]),
+    );
     s.runSync(feeds);
     const p = s.memoryPlans()[0]!;
     arena = { inputs: p.signature, arenaBytes: p.arenaBytes, unsharedBytes: p.unsharedBytes, tensors: p.tensors.length };
@@ -97,7 +114,11 @@ export function inspectModel(model: Model, file: string): InspectReport {
     parameters += t.size;
     parameterBytes += Array.isArray(t.data) ? 0 : (t.data as ArrayBufferView).byteLength;
   }
-  const io = (v: { name: string; dtype?: string; shape?: Dim[] }) => ({ name: v.name, dtype: v.dtype ?? '?', shape: v.shape ? v.shape.map(dimStr) : null });
+  const io = (v: { name: string; dtype?: string; shape?: Dim[] }) => ({
+    name: v.name,
+    dtype: v.dtype ?? '?',
+    shape: v.shape ? v.shape.map(dimStr) : null,
+  });
   return {
     file,
     irVersion: model.irVersion,
@@ -132,14 +153,23 @@ function text(r: InspectReport): string {
     `parameters ${r.parameters.toLocaleString('en-US')} (${(r.parameterBytes / 1024).toFixed(1)} KiB; ${r.initializers} initializers plus Constant nodes)`,
   ];
   if (Object.keys(r.metadata).length) lines.push('metadata', ...Object.entries(r.metadata).map(([k, v]) => `  ${k} = ${v}`));
-  if (r.unsupported.length) lines.push('unsupported ops', ...r.unsupported.map((u) => `  ${u.domain ? `${u.domain}::` : ''}${u.opType} (node '${u.node}')`));
+  if (r.unsupported.length)
+    lines.push('unsupported ops', ...r.unsupported.map((u) => `  ${u.domain ? `${u.domain}::` : ''}${u.opType} (node '${u.node}')`));
   else lines.push('unsupported ops: none');
   if (r.integer) {
-    lines.push(`integer executor: ${r.integer.integerNodes} nodes integer (${Object.entries(r.integer.kernels).map(([k, c]) => `${k} ${c}`).join(', ')}), ${r.integer.fusedNodes} fused`);
-    if (r.integer.floatNodes.length) lines.push('  dequantized (no integer form):', ...r.integer.floatNodes.map((f) => `    ${f.opType} '${f.node}': ${f.reason}`));
+    lines.push(
+      `integer executor: ${r.integer.integerNodes} nodes integer (${Object.entries(r.integer.kernels)
+        .map(([k, c]) => `${k} ${c}`)
+        .join(', ')}), ${r.integer.fusedNodes} fused`,
+    );
+    if (r.integer.floatNodes.length)
+      lines.push('  dequantized (no integer form):', ...r.integer.floatNodes.map((f) => `    ${f.opType} '${f.node}': ${f.reason}`));
     else lines.push('  dequantized (no integer form): none');
     const a = r.integer.arena;
-    if (a) lines.push(`  arena: ${kib(a.arenaBytes)} for ${a.tensors} intermediates of ${a.inputs} (${kib(a.unsharedBytes)} with a buffer each)`);
+    if (a)
+      lines.push(
+        `  arena: ${kib(a.arenaBytes)} for ${a.tensors} intermediates of ${a.inputs} (${kib(a.unsharedBytes)} with a buffer each)`,
+      );
     else lines.push('  arena: planned at the first run of each input shape (the inputs have dynamic dimensions)');
   }
   return lines.join('\n');

@@ -40,11 +40,26 @@ examples:
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
-    output: { type: 'string', short: 'o' }, calib: { type: 'string' }, config: { type: 'string' }, report: { type: 'string' },
-    samples: { type: 'string' }, observer: { type: 'string' }, granularity: { type: 'string' }, 'group-size': { type: 'string' },
-    'weight-bits': { type: 'string' }, 'activation-bits': { type: 'string' }, 'weight-only': { type: 'boolean' },
-    'keep-first': { type: 'boolean' }, 'keep-last': { type: 'boolean' }, 'keep-float': { type: 'string' },
-    'requant-mode': { type: 'string' }, 'no-rounding': { type: 'boolean' }, 'strict-integer': { type: 'boolean' }, passes: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' },
+    output: { type: 'string', short: 'o' },
+    calib: { type: 'string' },
+    config: { type: 'string' },
+    report: { type: 'string' },
+    samples: { type: 'string' },
+    observer: { type: 'string' },
+    granularity: { type: 'string' },
+    'group-size': { type: 'string' },
+    'weight-bits': { type: 'string' },
+    'activation-bits': { type: 'string' },
+    'weight-only': { type: 'boolean' },
+    'keep-first': { type: 'boolean' },
+    'keep-last': { type: 'boolean' },
+    'keep-float': { type: 'string' },
+    'requant-mode': { type: 'string' },
+    'no-rounding': { type: 'boolean' },
+    'strict-integer': { type: 'boolean' },
+    passes: { type: 'string' },
+    json: { type: 'boolean' },
+    quiet: { type: 'boolean', short: 'q' },
     ...DATA_OPTIONS,
   });
   if (values.help) {
@@ -72,7 +87,13 @@ export async function main(argv: string[]): Promise<number> {
     requantMode: values['requant-mode'],
     noRounding: values['no-rounding'],
     strictInteger: values['strict-integer'],
-    passes: values.passes !== undefined ? String(values.passes).split(',').map((p) => p.trim()).filter(Boolean) : undefined,
+    passes:
+      values.passes !== undefined
+        ? String(values.passes)
+            .split(',')
+            .map((p) => p.trim())
+            .filter(Boolean)
+        : undefined,
   };
   const options = { ...config, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) };
   const model = loadModel(modelPath);
@@ -91,17 +112,26 @@ export async function main(argv: string[]): Promise<number> {
   saveModel(q, out);
   if (values.report) writeFileAtomic(values.report as string, JSON.stringify(report, null, 2));
   const summary = {
-    output: out, layers: report.layers.length, activations: report.activations.length,
-    calibrationSamples: report.calibration.samples, calibrationSeconds: +report.calibration.seconds.toFixed(3),
-    keptFloat: report.keptFloat, passes: report.passes.filter((p) => p.changed).map((p) => `${p.pass} (${p.changed})`), warnings: report.warnings,
+    output: out,
+    layers: report.layers.length,
+    activations: report.activations.length,
+    calibrationSamples: report.calibration.samples,
+    calibrationSeconds: +report.calibration.seconds.toFixed(3),
+    keptFloat: report.keptFloat,
+    passes: report.passes.filter((p) => p.changed).map((p) => `${p.pass} (${p.changed})`),
+    warnings: report.warnings,
     skipped: report.passes.flatMap((p) => (p.skipped ?? []).map((k) => `${p.pass}: ${k}`)),
     size: report.size,
   };
   if (values.json) console.log(JSON.stringify(summary, null, 2));
   else if (!values.quiet) {
-    console.log(`wrote ${out}: ${summary.layers} layers with int${report.options.weightBits} weights (${report.options.weightGranularity}), ${summary.activations} activations calibrated on ${summary.calibrationSamples} samples (${report.options.observer}) in ${summary.calibrationSeconds}s`);
+    console.log(
+      `wrote ${out}: ${summary.layers} layers with int${report.options.weightBits} weights (${report.options.weightGranularity}), ${summary.activations} activations calibrated on ${summary.calibrationSamples} samples (${report.options.observer}) in ${summary.calibrationSeconds}s`,
+    );
     const { floatBytes, quantizedBytes } = report.size;
-    console.log(`size: ${floatBytes.toLocaleString('en-US')} bytes float -> ${quantizedBytes.toLocaleString('en-US')} bytes quantized (${(quantizedBytes / floatBytes).toFixed(2)}x)`);
+    console.log(
+      `size: ${floatBytes.toLocaleString('en-US')} bytes float -> ${quantizedBytes.toLocaleString('en-US')} bytes quantized (${(quantizedBytes / floatBytes).toFixed(2)}x)`,
+    );
     if (summary.passes.length) console.log(`passes: ${summary.passes.join(', ')}`);
     for (const w of report.warnings) console.log(`warning: ${w}`);
     for (const p of report.passes) for (const k of p.skipped ?? []) console.log(`${p.pass}: skipped ${k}`);

@@ -137,7 +137,11 @@ function readFeeds(inputNames: readonly string[], specs: readonly string[], dirF
     const x = readInput(spec);
     if (x.protoName && inputNames.includes(x.protoName)) put(x.protoName, x.tensor, `--input ${spec}`);
     else {
-      check(inputNames.length === 1, 'INVALID_OPTION', `--input '${spec}' needs a name (name=file): the model has inputs ${inputNames.join(', ')}${x.protoName ? ` and the TensorProto is named '${x.protoName}'` : ''}`);
+      check(
+        inputNames.length === 1,
+        'INVALID_OPTION',
+        `--input '${spec}' needs a name (name=file): the model has inputs ${inputNames.join(', ')}${x.protoName ? ` and the TensorProto is named '${x.protoName}'` : ''}`,
+      );
       put(inputNames[0]!, x.tensor, `--input ${spec}`);
     }
   }
@@ -145,7 +149,11 @@ function readFeeds(inputNames: readonly string[], specs: readonly string[], dirF
     const x = readInput(file);
     if (x.protoName && inputNames.includes(x.protoName)) put(x.protoName, x.tensor, file);
     else {
-      check(i < inputNames.length, 'INVALID_OPTION', `'${file}' is input #${i}, but the model has ${inputNames.length} inputs (${inputNames.join(', ')})`);
+      check(
+        i < inputNames.length,
+        'INVALID_OPTION',
+        `'${file}' is input #${i}, but the model has ${inputNames.length} inputs (${inputNames.join(', ')})`,
+      );
       put(inputNames[i]!, x.tensor, file);
     }
   });
@@ -158,7 +166,13 @@ const OWN_ERRORS = new Set(['INVALID_INPUT', 'INVALID_OPTION', 'IO_ERROR']);
  * The integer executor's failure as the user should read it: the node and the reason (from the
  * lowering), and `--executor float` when the float engine runs the model on these feeds.
  */
-function integerFailure(e: OnnxPtqError, model: Model, feeds: Record<string, Tensor>, backend: BackendRequest, allowNonFinite: boolean): OnnxPtqError {
+function integerFailure(
+  e: OnnxPtqError,
+  model: Model,
+  feeds: Record<string, Tensor>,
+  backend: BackendRequest,
+  allowNonFinite: boolean,
+): OnnxPtqError {
   let floatRuns = false;
   let floatWhy = '';
   try {
@@ -199,20 +213,40 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const backend = ((values.backend as string | undefined) ?? 'auto') as BackendRequest;
-  check(['auto', 'native', 'wasm', 'js'].includes(backend), 'INVALID_OPTION', `--backend must be auto, native, wasm or js; got '${backend}'`);
+  check(
+    ['auto', 'native', 'wasm', 'js'].includes(backend),
+    'INVALID_OPTION',
+    `--backend must be auto, native, wasm or js; got '${backend}'`,
+  );
   const executorOpt = values.executor as string | undefined;
-  check(executorOpt === undefined || executorOpt === 'integer' || executorOpt === 'float', 'INVALID_OPTION', `--executor must be integer or float; got '${String(executorOpt)}'`);
+  check(
+    executorOpt === undefined || executorOpt === 'integer' || executorOpt === 'float',
+    'INVALID_OPTION',
+    `--executor must be integer or float; got '${String(executorOpt)}'`,
+  );
   const requantMode = values['requant-mode'] as RequantMode | undefined;
-  check(requantMode === undefined || REQUANT_MODES.includes(requantMode), 'INVALID_OPTION', `--requant-mode must be one of ${REQUANT_MODES.join(', ')}; got '${String(requantMode)}'`);
+  check(
+    requantMode === undefined || REQUANT_MODES.includes(requantMode),
+    'INVALID_OPTION',
+    `--requant-mode must be one of ${REQUANT_MODES.join(', ')}; got '${String(requantMode)}'`,
+  );
   const allowNonFinite = values['allow-non-finite'] === true;
   const strict = values['strict-integer'] === true;
 
   const model = loadModel(positionals[0]!);
   const quant = quantizationInfo(model);
   const executor = (executorOpt ?? (quant.format === 'float' ? 'float' : 'integer')) as 'integer' | 'float';
-  check(executor === 'integer' || (requantMode === undefined && !strict), 'INVALID_OPTION', '--requant-mode and --strict-integer apply to the integer executor (--executor integer)');
+  check(
+    executor === 'integer' || (requantMode === undefined && !strict),
+    'INVALID_OPTION',
+    '--requant-mode and --strict-integer apply to the integer executor (--executor integer)',
+  );
   const inputNames = model.graph.runtimeInputs.map((v) => v.name);
-  const feeds = readFeeds(inputNames, (values.input as string[] | undefined) ?? [], values['input-dir'] ? inputDirFiles(values['input-dir'] as string) : []);
+  const feeds = readFeeds(
+    inputNames,
+    (values.input as string[] | undefined) ?? [],
+    values['input-dir'] ? inputDirFiles(values['input-dir'] as string) : [],
+  );
 
   let outputs: Record<string, Tensor>;
   let summary: Omit<RunSummary, 'outputs'>;
@@ -229,7 +263,10 @@ export async function main(argv: string[]): Promise<number> {
       if (e instanceof OnnxPtqError && !OWN_ERRORS.has(e.code)) throw integerFailure(e, model, feeds, backend, allowNonFinite);
       throw e;
     }
-    const floatNodes = session.loweringReport().filter((r) => r.execution === 'float').map((r) => ({ node: r.node, opType: r.opType, reason: r.reason ?? 'no reason given' }));
+    const floatNodes = session
+      .loweringReport()
+      .filter((r) => r.execution === 'float')
+      .map((r) => ({ node: r.node, opType: r.opType, reason: r.reason ?? 'no reason given' }));
     summary = { executor, backend: session.backendName, quantization: quant.format, requantMode: session.requantMode, floatNodes };
   }
 
@@ -251,9 +288,10 @@ export async function main(argv: string[]): Promise<number> {
     console.log(JSON.stringify(result, null, 2));
     return 0;
   }
-  const how = result.executor === 'integer'
-    ? `integer executor on the ${result.backend} backend (${result.requantMode} requantization; ${result.quantization} model)`
-    : `float engine on the ${result.backend} backend${result.quantization !== 'float' ? ` (${result.quantization} model)` : ''}`;
+  const how =
+    result.executor === 'integer'
+      ? `integer executor on the ${result.backend} backend (${result.requantMode} requantization; ${result.quantization} model)`
+      : `float engine on the ${result.backend} backend${result.quantization !== 'float' ? ` (${result.quantization} model)` : ''}`;
   console.log(`ran ${positionals[0]} on the ${how}`);
   if (result.floatNodes?.length) {
     console.log(`${result.floatNodes.length} node(s) ran in float (--strict-integer refuses this):`);
@@ -261,6 +299,8 @@ export async function main(argv: string[]): Promise<number> {
     if (result.floatNodes.length > 20) console.log(`  ... and ${result.floatNodes.length - 20} more`);
   }
   for (const s of summaries)
-    console.log(`${s.name}: ${s.dtype}[${s.shape.join(', ')}] -> ${s.file}  min ${s.min.toPrecision(6)} max ${s.max.toPrecision(6)} mean ${s.mean.toPrecision(6)} std ${s.std.toPrecision(6)}`);
+    console.log(
+      `${s.name}: ${s.dtype}[${s.shape.join(', ')}] -> ${s.file}  min ${s.min.toPrecision(6)} max ${s.max.toPrecision(6)} mean ${s.mean.toPrecision(6)} std ${s.std.toPrecision(6)}`,
+    );
   return 0;
 }

@@ -34,27 +34,54 @@ example:
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
-    data: { type: 'string' }, labels: { type: 'string' }, executor: { type: 'string' }, backend: { type: 'string' },
-    'requant-mode': { type: 'string' }, against: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' }, ...DATA_OPTIONS,
+    data: { type: 'string' },
+    labels: { type: 'string' },
+    executor: { type: 'string' },
+    backend: { type: 'string' },
+    'requant-mode': { type: 'string' },
+    against: { type: 'string' },
+    json: { type: 'boolean' },
+    quiet: { type: 'boolean', short: 'q' },
+    ...DATA_OPTIONS,
   });
   if (values.help) {
     console.log(HELP);
     return 0;
   }
   if (values.against !== undefined) {
-    if (values.against !== 'onnxruntime') throw new OnnxPtqError('INVALID_OPTION', `--against takes 'onnxruntime', got '${String(values.against)}'`);
-    if (positionals.length < 1 || positionals.length > 2) throw new OnnxPtqError('INVALID_OPTION', 'expected [<float.onnx>] <quantized.onnx> (see --help)');
+    if (values.against !== 'onnxruntime')
+      throw new OnnxPtqError('INVALID_OPTION', `--against takes 'onnxruntime', got '${String(values.against)}'`);
+    if (positionals.length < 1 || positionals.length > 2)
+      throw new OnnxPtqError('INVALID_OPTION', 'expected [<float.onnx>] <quantized.onnx> (see --help)');
     if (!values.data) throw new OnnxPtqError('INVALID_OPTION', 'missing --data <data>');
     const qModel = loadModel(positionals[positionals.length - 1]);
     const ds = openModelData(qModel, values.data as string, values);
     const r = await crossCheckOnnxRuntime(qModel, ds.samples(), {
-      backend: values.backend as BackendRequest | undefined, requantMode: values['requant-mode'] as RequantMode | undefined, total: ds.size,
+      backend: values.backend as BackendRequest | undefined,
+      requantMode: values['requant-mode'] as RequantMode | undefined,
+      total: ds.size,
     });
     if (values.json) console.log(toJson(r));
     else if (!values.quiet) {
-      console.log(`onnx-ptq integer executor (${r.backend}, ${r.requantMode} requantization) vs onnxruntime-node on ${r.samples} samples: ${r.bitExact ? 'BIT-EXACT' : 'DIFFERENCES'}`);
-      const row = (kind: string) => (e: typeof r.outputs[number]) => [kind, e.name, e.tensor, e.bitExact ? 'yes' : 'no', Number.isNaN(e.maxLsb) ? '-' : String(e.maxLsb), `${e.differing}/${e.elements}`, e.cause ?? ''];
-      console.log(table(['', 'name', 'tensor', 'bit-exact', 'max LSB', 'differing', 'cause'], [...r.outputs.map(row('output')), ...r.layers.map(row('layer'))], ['l', 'l', 'l', 'r', 'r', 'r', 'l']));
+      console.log(
+        `onnx-ptq integer executor (${r.backend}, ${r.requantMode} requantization) vs onnxruntime-node on ${r.samples} samples: ${r.bitExact ? 'BIT-EXACT' : 'DIFFERENCES'}`,
+      );
+      const row = (kind: string) => (e: (typeof r.outputs)[number]) => [
+        kind,
+        e.name,
+        e.tensor,
+        e.bitExact ? 'yes' : 'no',
+        Number.isNaN(e.maxLsb) ? '-' : String(e.maxLsb),
+        `${e.differing}/${e.elements}`,
+        e.cause ?? '',
+      ];
+      console.log(
+        table(
+          ['', 'name', 'tensor', 'bit-exact', 'max LSB', 'differing', 'cause'],
+          [...r.outputs.map(row('output')), ...r.layers.map(row('layer'))],
+          ['l', 'l', 'l', 'r', 'r', 'r', 'l'],
+        ),
+      );
     }
     return r.bitExact ? 0 : 1;
   }
@@ -66,19 +93,28 @@ export async function main(argv: string[]): Promise<number> {
   if (labels && values.labels) {
     // One label per sample of the whole source, neither fewer nor more (a longer file is another data
     // set's labels); --data-offset/--data-limit then take the same window of both.
-    if (labels.length !== ds.total) throw new OnnxPtqError('INVALID_DATA', `labels '${values.labels}' give ${labels.length} labels for the ${ds.total} samples of '${values.data}': they must match one to one`);
+    if (labels.length !== ds.total)
+      throw new OnnxPtqError(
+        'INVALID_DATA',
+        `labels '${values.labels}' give ${labels.length} labels for the ${ds.total} samples of '${values.data}': they must match one to one`,
+      );
     const off = Number(values['data-offset'] ?? 0);
     labels = labels.subarray(off, off + ds.size);
   }
   const r = await validate(floatModel, positionals[1], ds.samples(), {
-    executor: values.executor as QuantExecutor | undefined, backend: values.backend as BackendRequest | undefined,
-    requantMode: values['requant-mode'] as RequantMode | undefined, labels, total: ds.size,
+    executor: values.executor as QuantExecutor | undefined,
+    backend: values.backend as BackendRequest | undefined,
+    requantMode: values['requant-mode'] as RequantMode | undefined,
+    labels,
+    total: ds.size,
   });
   if (values.json) console.log(JSON.stringify(r, null, 2));
   else if (!values.quiet) {
     const pct = (v?: number) => (v === undefined ? 'n/a' : `${(100 * v).toFixed(2)}%`);
     console.log(`samples ${r.samples}  executor ${r.executor}${r.backend ? ` on the ${r.backend} backend` : ''}`);
-    console.log(`top-1 agreement ${pct(r.agreement)}  float accuracy ${pct(r.floatAccuracy)}  quantized accuracy ${pct(r.quantAccuracy)}  output SQNR ${r.sqnrDb.toFixed(2)} dB`);
+    console.log(
+      `top-1 agreement ${pct(r.agreement)}  float accuracy ${pct(r.floatAccuracy)}  quantized accuracy ${pct(r.quantAccuracy)}  output SQNR ${r.sqnrDb.toFixed(2)} dB`,
+    );
     console.log(`latency per sample: float ${r.floatMs.toFixed(3)} ms, quantized ${r.quantMs.toFixed(3)} ms`);
   }
   return 0;

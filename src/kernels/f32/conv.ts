@@ -3,12 +3,22 @@
 import { gemmPackedF32 } from './gemm.js';
 
 export interface Conv2dParams {
-  N: number; C: number; H: number; W: number;
+  N: number;
+  C: number;
+  H: number;
+  W: number;
   /** Output channels, kernel size, output size. */
-  M: number; KH: number; KW: number; OH: number; OW: number;
-  strideH: number; strideW: number;
-  padTop: number; padLeft: number;
-  dilationH: number; dilationW: number;
+  M: number;
+  KH: number;
+  KW: number;
+  OH: number;
+  OW: number;
+  strideH: number;
+  strideW: number;
+  padTop: number;
+  padLeft: number;
+  dilationH: number;
+  dilationW: number;
   group: number;
 }
 
@@ -26,7 +36,12 @@ function chunkPixels(K: number, P: number): number {
 
 /** y[N, M, OH, OW] = conv(x[N, C, H, W], w[M, C/group, KH, KW]) + bias[M]. */
 export function conv2dF32(
-  p: Conv2dParams, x: Float32Array, w: Float32Array, bias: Float32Array | undefined, y: Float32Array, scratch?: Float32Array,
+  p: Conv2dParams,
+  x: Float32Array,
+  w: Float32Array,
+  bias: Float32Array | undefined,
+  y: Float32Array,
+  scratch?: Float32Array,
 ): void {
   const { N, C, H, W, M, KH, KW, OH, OW, group } = p;
   const Cg = C / group;
@@ -56,7 +71,14 @@ export function conv2dF32(
 
 /** Columns for output pixels [p0, p0+cnt) of one image and channel group, in 4-pixel panels. */
 function im2colPacked(
-  p: Conv2dParams, x: Float32Array, xOff: number, Cg: number, p0: number, cnt: number, K: number, dst: Float32Array,
+  p: Conv2dParams,
+  x: Float32Array,
+  xOff: number,
+  Cg: number,
+  p0: number,
+  cnt: number,
+  K: number,
+  dst: Float32Array,
 ): void {
   const { H, W, KH, KW, OW, strideH, strideW, padTop, padLeft, dilationH, dilationW } = p;
   const HW = H * W;

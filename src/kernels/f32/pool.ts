@@ -3,20 +3,28 @@
 export interface Pool3dParams {
   /** N*C planes of D x H x W input, OD x OH x OW output. */
   planes: number;
-  D: number; H: number; W: number;
-  OD: number; OH: number; OW: number;
-  KD: number; KH: number; KW: number;
-  SD: number; SH: number; SW: number;
-  DD: number; DH: number; DW: number;
+  D: number;
+  H: number;
+  W: number;
+  OD: number;
+  OH: number;
+  OW: number;
+  KD: number;
+  KH: number;
+  KW: number;
+  SD: number;
+  SH: number;
+  SW: number;
+  DD: number;
+  DH: number;
+  DW: number;
   /** Begin and end pads per axis (d, h, w). */
   padBegin: [number, number, number];
   padEnd: [number, number, number];
 }
 
 /** Max pool; when `indices` is given, also the flat input index of each maximum (storage_order 0 or 1). */
-export function maxPool3dF32(
-  p: Pool3dParams, x: Float32Array, y: Float32Array, indices?: BigInt64Array, storageOrder = 0,
-): void {
+export function maxPool3dF32(p: Pool3dParams, x: Float32Array, y: Float32Array, indices?: BigInt64Array, storageOrder = 0): void {
   const { planes, D, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, padBegin } = p;
   const plane = D * H * W;
   let yi = 0;

@@ -9,8 +9,14 @@ import type { Int8Like } from '../../backends/types.js';
 import type { ConvTransposeGeom } from '../../backends/kernels-convtranspose.js';
 
 export function qconvTranspose2dRef(
-  g: ConvTransposeGeom, x: Int8Like, zx: number, w: Int8Array, wZeroPoint: Int32Array, bias: Int32Array | null,
-  rq: RequantParams, y: Int8Like,
+  g: ConvTransposeGeom,
+  x: Int8Like,
+  zx: number,
+  w: Int8Array,
+  wZeroPoint: Int32Array,
+  bias: Int32Array | null,
+  rq: RequantParams,
+  y: Int8Like,
 ): void {
   const { n: N, cin, h: H, w: W, cout, kh: KH, kw: KW, groups, sh, sw, dh, dw, pt, pl, oh: OH, ow: OW, cinG, coutG } = g;
   const perChannel = rq.shift.length !== 1;
@@ -45,7 +51,8 @@ export function qconvTranspose2dRef(
       }
       for (let j = 0; j < coutG; j++) {
         const oc = gr * coutG + j;
-        const yo = (n * cout + oc) * OH * OW, ao = j * OH * OW;
+        const yo = (n * cout + oc) * OH * OW,
+          ao = j * OH * OW;
         for (let p = 0; p < OH * OW; p++) y[yo + p] = requantizeOne(acc[ao + p]!, rq, perChannel ? oc : 0);
       }
     }

@@ -12,7 +12,9 @@ export function concatRef(g: ConcatArgs): void {
   for (let o = 0; o < outer; o++) {
     let at = o * total * inner;
     for (let i = 0; i < inputs.length; i++) {
-      const n = axisDims[i] * inner, x = inputs[i], rq = requant[i];
+      const n = axisDims[i] * inner,
+        x = inputs[i],
+        rq = requant[i];
       for (let j = 0; j < n; j++) {
         const v = x[o * n + j];
         y[at + j] = rq ? requantizeOne(v - zeroPoints[i], rq, 0) : v;
@@ -26,13 +28,20 @@ export function resizeNearestRef(g: ResizeNearestArgs): void {
   const { x, y, nc, inH, inW, outH, outW, yIndex, xIndex } = g;
   for (let p = 0; p < nc; p++) {
     for (let oy = 0; oy < outH; oy++) {
-      const src = (p * inH + yIndex[oy]) * inW, dst = (p * outH + oy) * outW;
+      const src = (p * inH + yIndex[oy]) * inW,
+        dst = (p * outH + oy) * outW;
       for (let ox = 0; ox < outW; ox++) y[dst + ox] = x[src + xIndex[ox]];
     }
   }
 }
 
-export type CoordinateTransform = 'half_pixel' | 'asymmetric' | 'align_corners' | 'pytorch_half_pixel' | 'tf_half_pixel_for_nn' | 'half_pixel_symmetric';
+export type CoordinateTransform =
+  | 'half_pixel'
+  | 'asymmetric'
+  | 'align_corners'
+  | 'pytorch_half_pixel'
+  | 'tf_half_pixel_for_nn'
+  | 'half_pixel_symmetric';
 export type NearestMode = 'round_prefer_floor' | 'round_prefer_ceil' | 'floor' | 'ceil';
 
 /**
@@ -41,7 +50,13 @@ export type NearestMode = 'round_prefer_floor' | 'round_prefer_ceil' | 'floor' |
  * when sizes were given), then the nearest mode, then clamped into [0, inSize - 1] (onnxruntime
  * clamps too). Computed in double, once, at lowering time; every backend then gathers with it.
  */
-export function resizeNearestIndex(inSize: number, outSize: number, mode: CoordinateTransform, nearest: NearestMode, scale = outSize / inSize): Int32Array {
+export function resizeNearestIndex(
+  inSize: number,
+  outSize: number,
+  mode: CoordinateTransform,
+  nearest: NearestMode,
+  scale = outSize / inSize,
+): Int32Array {
   if (!(inSize > 0) || !(outSize >= 0) || !(scale > 0)) {
     throw new OnnxPtqError('KERNEL_ARGUMENT', `resize: sizes must be positive (in ${inSize}, out ${outSize}, scale ${scale})`);
   }
@@ -49,18 +64,36 @@ export function resizeNearestIndex(inSize: number, outSize: number, mode: Coordi
   for (let o = 0; o < outSize; o++) {
     let xo: number;
     switch (mode) {
-      case 'half_pixel': xo = (o + 0.5) / scale - 0.5; break;
-      case 'pytorch_half_pixel': xo = outSize > 1 ? (o + 0.5) / scale - 0.5 : 0; break;
-      case 'align_corners': xo = outSize > 1 ? (o * (inSize - 1)) / (outSize - 1) : 0; break;
-      case 'tf_half_pixel_for_nn': xo = (o + 0.5) / scale; break;
-      default: xo = o / scale; break;
+      case 'half_pixel':
+        xo = (o + 0.5) / scale - 0.5;
+        break;
+      case 'pytorch_half_pixel':
+        xo = outSize > 1 ? (o + 0.5) / scale - 0.5 : 0;
+        break;
+      case 'align_corners':
+        xo = outSize > 1 ? (o * (inSize - 1)) / (outSize - 1) : 0;
+        break;
+      case 'tf_half_pixel_for_nn':
+        xo = (o + 0.5) / scale;
+        break;
+      default:
+        xo = o / scale;
+        break;
     }
     let i: number;
     switch (nearest) {
-      case 'floor': i = Math.floor(xo); break;
-      case 'ceil': i = Math.ceil(xo); break;
-      case 'round_prefer_ceil': i = Math.round(xo); break; // Math.round: halves up
-      default: i = xo - Math.floor(xo) === 0.5 ? Math.floor(xo) : Math.round(xo); break;
+      case 'floor':
+        i = Math.floor(xo);
+        break;
+      case 'ceil':
+        i = Math.ceil(xo);
+        break;
+      case 'round_prefer_ceil':
+        i = Math.round(xo);
+        break; // Math.round: halves up
+      default:
+        i = xo - Math.floor(xo) === 0.5 ? Math.floor(xo) : Math.round(xo);
+        break;
     }
     idx[o] = Math.min(inSize - 1, Math.max(0, i));
   }
@@ -78,18 +111,32 @@ export const RESIZE_ONE = 2048;
  * [0, inSize - 1], i0 = floor, i1 = min(i0 + 1, inSize - 1), and the fraction rounded to 11 bits
  * (half up). A border clamp (i0 == i1) gets w = 0: onnxruntime's 0.5/0.5 there reads the same value twice.
  */
-export function resizeLinearTaps(inSize: number, outSize: number, mode: CoordinateTransform, scale = Math.fround(outSize) / Math.fround(inSize)): Int32Array {
-  if (!(Number.isInteger(inSize) && inSize > 0) || !(Number.isInteger(outSize) && outSize >= 0) || !(scale > 0) || !Number.isFinite(scale)) {
+export function resizeLinearTaps(
+  inSize: number,
+  outSize: number,
+  mode: CoordinateTransform,
+  scale = Math.fround(outSize) / Math.fround(inSize),
+): Int32Array {
+  if (
+    !(Number.isInteger(inSize) && inSize > 0) ||
+    !(Number.isInteger(outSize) && outSize >= 0) ||
+    !(scale > 0) ||
+    !Number.isFinite(scale)
+  ) {
     throw new OnnxPtqError('KERNEL_ARGUMENT', `resize: sizes must be positive (in ${inSize}, out ${outSize}, scale ${scale})`);
   }
   const f = Math.fround;
-  const s = f(scale), lIn = f(inSize), lOut = f(outSize);
+  const s = f(scale),
+    lIn = f(inSize),
+    lOut = f(outSize);
   const taps = new Int32Array(3 * outSize);
   for (let o = 0; o < outSize; o++) {
     const xr = f(o);
     let xo: number;
     switch (mode) {
-      case 'half_pixel': xo = f(f(f(xr + 0.5) / s) - 0.5); break;
+      case 'half_pixel':
+        xo = f(f(f(xr + 0.5) / s) - 0.5);
+        break;
       case 'half_pixel_symmetric': {
         const adjustment = f(lOut / f(s * lIn));
         const center = f(lIn / 2);
@@ -97,13 +144,22 @@ export function resizeLinearTaps(inSize: number, outSize: number, mode: Coordina
         xo = f(f(offset + f(f(xr + 0.5) / s)) - 0.5);
         break;
       }
-      case 'pytorch_half_pixel': xo = outSize > 1 ? f(f(f(xr + 0.5) / s) - 0.5) : 0; break;
-      case 'align_corners': xo = outSize === 1 ? 0 : f(f(xr * f(inSize - 1)) / f(outSize - 1)); break;
-      case 'tf_half_pixel_for_nn': xo = f(f(xr + 0.5) / s); break;
-      default: xo = f(xr / s); break;
+      case 'pytorch_half_pixel':
+        xo = outSize > 1 ? f(f(f(xr + 0.5) / s) - 0.5) : 0;
+        break;
+      case 'align_corners':
+        xo = outSize === 1 ? 0 : f(f(xr * f(inSize - 1)) / f(outSize - 1));
+        break;
+      case 'tf_half_pixel_for_nn':
+        xo = f(f(xr + 0.5) / s);
+        break;
+      default:
+        xo = f(xr / s);
+        break;
     }
     const c = Math.max(0, Math.min(xo, inSize - 1));
-    const i0 = Math.min(Math.trunc(c), inSize - 1), i1 = Math.min(i0 + 1, inSize - 1);
+    const i0 = Math.min(Math.trunc(c), inSize - 1),
+      i1 = Math.min(i0 + 1, inSize - 1);
     const frac = f(c - i0);
     taps[3 * o] = i0;
     taps[3 * o + 1] = i1;
@@ -114,7 +170,8 @@ export function resizeLinearTaps(inSize: number, outSize: number, mode: Coordina
 
 export function resizeLinearRef(g: ResizeLinearArgs): void {
   const { x, y, nc, inH, inW, outH, outW, yTaps, xTaps, xZeroPoint: zx, requant } = g;
-  const h0 = new Int32Array(outW), h1 = new Int32Array(outW);
+  const h0 = new Int32Array(outW),
+    h1 = new Int32Array(outW);
   const hrow = (r: number, h: Int32Array) => {
     for (let ox = 0; ox < outW; ox++) {
       const w = xTaps[3 * ox + 2]!;

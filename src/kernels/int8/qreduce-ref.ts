@@ -10,7 +10,11 @@ export function reduceMeanRef(g: ReduceMeanArgs): void {
   // Output stride of every input axis (0 for the reduced ones).
   const ostride = new Array<number>(rank).fill(0);
   let outN = 1;
-  for (let i = rank - 1; i >= 0; i--) if (!red[i]) { ostride[i] = outN; outN *= dims[i]!; }
+  for (let i = rank - 1; i >= 0; i--)
+    if (!red[i]) {
+      ostride[i] = outN;
+      outN *= dims[i]!;
+    }
   const n = dims.reduce((p, d) => p * d, 1);
   if (n === 0) return;
   const acc = new Float64Array(outN); // exact: |acc| <= 2^23 * 255

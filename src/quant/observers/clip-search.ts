@@ -30,7 +30,8 @@ export interface ClipSearchOptions {
 export type ClipMethod = 'mse' | 'kl';
 
 function candidates(h: AdaptiveHistogram, target: ClipTarget, steps: number): { lo: number; hi: number }[] {
-  const lo0 = Math.min(h.min, 0), hi0 = Math.max(h.max, 0);
+  const lo0 = Math.min(h.min, 0),
+    hi0 = Math.max(h.max, 0);
   const amax = Math.max(-lo0, hi0);
   const out: { lo: number; hi: number }[] = [];
   for (let s = 1; s <= steps; s++) {
@@ -96,7 +97,9 @@ export function klLevels(target: ClipTarget, oneSided: boolean): number {
  */
 export function klBestBin(c: ArrayLike<number>, n: number, levels: number): { bin: number; loss: number } {
   if (n <= levels) return { bin: n, loss: 0 };
-  const S = new Float64Array(n + 1), NZ = new Float64Array(n + 1), E = new Float64Array(n + 1);
+  const S = new Float64Array(n + 1),
+    NZ = new Float64Array(n + 1),
+    E = new Float64Array(n + 1);
   for (let j = 0; j < n; j++) {
     const v = c[j];
     S[j + 1] = S[j] + v;
@@ -106,23 +109,32 @@ export function klBestBin(c: ArrayLike<number>, n: number, levels: number): { bi
   const total = S[n];
   let best = { bin: n, loss: Infinity };
   for (let i = levels; i <= n; i++) {
-    const tail = total - S[i], sq = S[i];
+    const tail = total - S[i],
+      sq = S[i];
     const merged = Math.floor(i / levels);
     // sum over j of p_j log p_j - p_j log q_j, level by level.
-    let acc = 0, ok = true;
+    let acc = 0,
+      ok = true;
     for (let l = 0; l < levels; l++) {
-      const a = l * merged, b = l === levels - 1 ? i : a + merged;
+      const a = l * merged,
+        b = l === levels - 1 ? i : a + merged;
       const mass = S[b] - S[a];
-      let nz = NZ[b] - NZ[a], plogp = E[b] - E[a], psum = mass;
+      let nz = NZ[b] - NZ[a],
+        plogp = E[b] - E[a],
+        psum = mass;
       if (l === levels - 1 && tail > 0) {
         // The last bin holds the tail too.
-        const cl = c[i - 1], pl = cl + tail;
+        const cl = c[i - 1],
+          pl = cl + tail;
         if (cl === 0) nz++;
         plogp += pl * Math.log(pl) - (cl > 0 ? cl * Math.log(cl) : 0);
         psum += tail;
       }
       if (nz === 0) continue;
-      if (mass === 0) { ok = false; break; }
+      if (mass === 0) {
+        ok = false;
+        break;
+      }
       acc += plogp - psum * Math.log(mass / nz);
     }
     if (!ok) continue;
@@ -149,7 +161,12 @@ export function klClip(h: AdaptiveHistogram, target: ClipTarget): { min: number;
 }
 
 /** The candidate range with the least loss; the full range when the histogram is empty. */
-export function searchClip(h: AdaptiveHistogram, target: ClipTarget, method: ClipMethod, opts: ClipSearchOptions = {}): { min: number; max: number; loss: number } {
+export function searchClip(
+  h: AdaptiveHistogram,
+  target: ClipTarget,
+  method: ClipMethod,
+  opts: ClipSearchOptions = {},
+): { min: number; max: number; loss: number } {
   if (h.total === 0) return { min: 0, max: 0, loss: 0 };
   if (method === 'kl') return klClip(h, target);
   const steps = opts.steps ?? 200;

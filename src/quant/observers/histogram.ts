@@ -18,7 +18,8 @@ export class AdaptiveHistogram {
   zeros = 0;
 
   constructor(readonly bins = 2048) {
-    if (!Number.isInteger(bins) || bins < 16 || bins % 2 !== 0) throw new OnnxPtqError('INVALID_OPTION', `histogram bins must be an even integer >= 16, got ${bins}`);
+    if (!Number.isInteger(bins) || bins < 16 || bins % 2 !== 0)
+      throw new OnnxPtqError('INVALID_OPTION', `histogram bins must be an even integer >= 16, got ${bins}`);
     this.counts = new Float64Array(bins);
   }
 
@@ -32,7 +33,9 @@ export class AdaptiveHistogram {
   }
 
   add(values: ArrayLike<number>): void {
-    let vmin = Infinity, vmax = -Infinity, zeros = 0;
+    let vmin = Infinity,
+      vmax = -Infinity,
+      zeros = 0;
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (v < vmin) vmin = v;
@@ -41,7 +44,8 @@ export class AdaptiveHistogram {
       if (v === 0) zeros++;
     }
     if (values.length === 0) return;
-    if (!Number.isFinite(vmin) || !Number.isFinite(vmax)) throw new OnnxPtqError('INVALID_DATA', 'histogram: the data holds a non-finite value (NaN or infinity)');
+    if (!Number.isFinite(vmin) || !Number.isFinite(vmax))
+      throw new OnnxPtqError('INVALID_DATA', 'histogram: the data holds a non-finite value (NaN or infinity)');
     if (this.width === 0) this.init(vmin, vmax);
     else if (vmin < this.lo || vmax >= this.hi) this.fit(Math.min(vmin, this.min), Math.max(vmax, this.max));
     const { counts, width, bins } = this;
@@ -79,14 +83,16 @@ export class AdaptiveHistogram {
   // and symmetric data ended at a quarter of the bins). 0 stays on a boundary and f is a power of two,
   // so every old bin falls wholly into one new bin: old bin i goes to floor((i - zero) / f) + zero'.
   private fit(lo: number, hi: number): void {
-    const B = this.bins, c = this.counts, z = this.zero;
+    const B = this.bins,
+      c = this.counts,
+      z = this.zero;
     for (let f = 2; ; f *= 2) {
       const w = this.width * f;
       const nl = lo < 0 ? Math.ceil(-lo / w) : 0;
       const nr = hi >= 0 ? Math.floor(hi / w) + 1 : 0;
       if (nl + nr > B) continue;
       // Spare bins go to the sides in proportion to their extent (room for the next batches).
-      const z2 = Math.min(B - nr, Math.max(nl, Math.round(B * (-Math.min(lo, 0)) / (Math.max(hi, 0) - Math.min(lo, 0)))));
+      const z2 = Math.min(B - nr, Math.max(nl, Math.round((B * -Math.min(lo, 0)) / (Math.max(hi, 0) - Math.min(lo, 0)))));
       const old = c.slice();
       c.fill(0);
       for (let i = 0; i < B; i++) if (old[i] !== 0) c[Math.floor((i - z) / f) + z2] += old[i];

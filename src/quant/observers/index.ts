@@ -67,7 +67,8 @@ class MovingAverageObserver implements Observer {
   constructor(private readonly c: number) {}
   observe(values: ArrayLike<number>): void {
     if (values.length === 0) return;
-    let lo = Infinity, hi = -Infinity;
+    let lo = Infinity,
+      hi = -Infinity;
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (v < lo) lo = v;
@@ -91,11 +92,18 @@ class MovingAverageObserver implements Observer {
 
 class HistogramObserver implements Observer {
   readonly histogram: AdaptiveHistogram;
-  constructor(readonly kind: ObserverKind, private readonly opts: ObserverOptions) {
+  constructor(
+    readonly kind: ObserverKind,
+    private readonly opts: ObserverOptions,
+  ) {
     this.histogram = new AdaptiveHistogram(opts.bins ?? (kind === 'kl' ? 4096 : 2048));
   }
-  get observedMin(): number { return this.histogram.min; }
-  get observedMax(): number { return this.histogram.max; }
+  get observedMin(): number {
+    return this.histogram.min;
+  }
+  get observedMax(): number {
+    return this.histogram.max;
+  }
   observe(values: ArrayLike<number>): void {
     this.histogram.add(values);
   }
@@ -104,7 +112,8 @@ class HistogramObserver implements Observer {
     if (h.total === 0) return { min: 0, max: 0 };
     if (this.kind === 'percentile') {
       const p = (this.opts.percentile ?? 99.99) / 100;
-      const hi = h.quantile(p), lo = h.quantile(1 - p);
+      const hi = h.quantile(p),
+        lo = h.quantile(1 - p);
       return { min: Math.min(lo, 0), max: Math.max(hi, 0) };
     }
     const r = searchClip(h, target, this.kind === 'kl' ? 'kl' : 'mse', { steps: this.opts.steps });

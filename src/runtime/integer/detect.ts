@@ -11,11 +11,28 @@ export const QDQ_OPS: ReadonlySet<string> = new Set(['QuantizeLinear', 'Dequanti
 
 /** QOperator ops of the default domain and of com.microsoft (onnxruntime's quantization tool writes these). */
 export const QOPERATOR_OPS: ReadonlySet<string> = new Set([
-  'QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger', 'DynamicQuantizeLinear',
+  'QLinearConv',
+  'QLinearMatMul',
+  'ConvInteger',
+  'MatMulInteger',
+  'DynamicQuantizeLinear',
   // com.microsoft
-  'QLinearAdd', 'QLinearMul', 'QLinearSigmoid', 'QLinearLeakyRelu', 'QLinearAveragePool', 'QLinearGlobalAveragePool',
-  'QLinearConcat', 'QLinearSoftmax', 'QLinearReduceMean', 'QLinearWhere', 'QLinearConvTranspose', 'QGemm', 'QAttention',
-  'DynamicQuantizeMatMul', 'MatMulIntegerToFloat', 'DynamicQuantizeLSTM',
+  'QLinearAdd',
+  'QLinearMul',
+  'QLinearSigmoid',
+  'QLinearLeakyRelu',
+  'QLinearAveragePool',
+  'QLinearGlobalAveragePool',
+  'QLinearConcat',
+  'QLinearSoftmax',
+  'QLinearReduceMean',
+  'QLinearWhere',
+  'QLinearConvTranspose',
+  'QGemm',
+  'QAttention',
+  'DynamicQuantizeMatMul',
+  'MatMulIntegerToFloat',
+  'DynamicQuantizeLSTM',
 ]);
 
 export interface QuantizationInfo {
@@ -34,7 +51,8 @@ function isQOperator(n: Node): boolean {
 
 /** The quantization form of a model's (top-level) graph. */
 export function quantizationInfo(model: Model): QuantizationInfo {
-  let qdqNodes = 0, qoperatorNodes = 0;
+  let qdqNodes = 0,
+    qoperatorNodes = 0;
   for (const n of model.graph.nodes) {
     if (isQdq(n)) qdqNodes++;
     else if (isQOperator(n)) qoperatorNodes++;

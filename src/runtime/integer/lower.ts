@@ -14,7 +14,27 @@ import { loweringFor } from './lower/registry.js';
 
 export { quantizeScalar, type LowerOptions, type LoweringEntry, type Step, type Values } from './lower/context.js';
 
-const SHAPE_OPS = new Set(['Cast', 'Slice', 'Concat', 'Gather', 'Unsqueeze', 'Squeeze', 'Reshape', 'Add', 'Sub', 'Mul', 'Div', 'Equal', 'Where', 'ConstantOfShape', 'Range', 'Identity', 'ReduceProd', 'Max', 'Min']);
+const SHAPE_OPS = new Set([
+  'Cast',
+  'Slice',
+  'Concat',
+  'Gather',
+  'Unsqueeze',
+  'Squeeze',
+  'Reshape',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Equal',
+  'Where',
+  'ConstantOfShape',
+  'Range',
+  'Identity',
+  'ReduceProd',
+  'Max',
+  'Min',
+]);
 const isIntegerConst = (t: Tensor | undefined) => !!t && (t.dtype === 'int64' || t.dtype === 'int32' || t.dtype === 'bool');
 
 export class Lowering extends LowerContext {
@@ -43,7 +63,11 @@ export class Lowering extends LowerContext {
 
   private float(node: Node, reason: string): void {
     const impl = this.opts.registry.get(node.opType, node.domain);
-    if (!impl) throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: op ${node.domain ? `${node.domain}::` : ''}${node.opType} has no integer lowering (${reason}) and no float implementation`);
+    if (!impl)
+      throw new OnnxPtqError(
+        'UNSUPPORTED_OP',
+        `${nodeLabel(node)}: op ${node.domain ? `${node.domain}::` : ''}${node.opType} has no integer lowering (${reason}) and no float implementation`,
+      );
     const ctx = this.ctx(node);
     if (this.isShapeArithmetic(node)) {
       for (const o of node.outputs) if (o) this.shapeValues.add(o);
@@ -94,7 +118,11 @@ export class Lowering extends LowerContext {
       });
       return;
     }
-    this.record(node, { execution: quant ? 'quantize' : 'dequantize', kernel: 'float engine', reason: 'parameters are not constant or not 8-bit' });
+    this.record(node, {
+      execution: quant ? 'quantize' : 'dequantize',
+      kernel: 'float engine',
+      reason: 'parameters are not constant or not 8-bit',
+    });
     this.push(node, node.inputs, node.outputs, (values) => runImpl(impl, ctx, node, values));
   }
 
@@ -124,14 +152,19 @@ export class Lowering extends LowerContext {
    * once here and its output becomes a constant, instead of being dequantized again on every run.
    */
   private dequantizeOnce(s: Step): boolean {
-    if (!isOp(s.node, 'DequantizeLinear') || !s.inputs.every((x) => this.consts.has(x)) || this.graphOutputs.has(s.outputs[0]!)) return false;
+    if (!isOp(s.node, 'DequantizeLinear') || !s.inputs.every((x) => this.consts.has(x)) || this.graphOutputs.has(s.outputs[0]!))
+      return false;
     const values = new RunValues(this.consts);
     s.run(values);
     const y = values.get(s.outputs[0]!);
     if (!y) return false;
     this.consts.set(s.outputs[0]!, y);
     const e = this.report.get(s.node);
-    this.record(s.node, { execution: 'dequantize', kernel: `${e?.kernel ?? 'dequantizeLinear'}, once at session creation`, reason: 'constant input read by a float step' });
+    this.record(s.node, {
+      execution: 'dequantize',
+      kernel: `${e?.kernel ?? 'dequantizeLinear'}, once at session creation`,
+      reason: 'constant input read by a float step',
+    });
     return true;
   }
 }

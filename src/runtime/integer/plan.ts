@@ -9,7 +9,13 @@ import type { ResidentArena } from '../../backends/types.js';
 
 /** The element types an integer step writes. */
 export type OutDtype = 'int8' | 'uint8' | 'int32' | 'float32';
-type OutArray<D extends OutDtype> = D extends 'int8' ? Int8Array : D extends 'uint8' ? Uint8Array : D extends 'int32' ? Int32Array : Float32Array;
+type OutArray<D extends OutDtype> = D extends 'int8'
+  ? Int8Array
+  : D extends 'uint8'
+    ? Uint8Array
+    : D extends 'int32'
+      ? Int32Array
+      : Float32Array;
 const CTOR = { int8: Int8Array, uint8: Uint8Array, int32: Int32Array, float32: Float32Array } as const;
 
 /** Offsets are multiples of this (cache lines; also every element size). */
@@ -109,11 +115,15 @@ function roundUp(n: number, a: number): number {
 export function checkArena(tensors: readonly ArenaTensor[]): void {
   for (let i = 0; i < tensors.length; i++)
     for (let j = i + 1; j < tensors.length; j++) {
-      const a = tensors[i]!, b = tensors[j]!;
+      const a = tensors[i]!,
+        b = tensors[j]!;
       const timeOverlap = a.first <= b.last && b.first <= a.last;
       const memOverlap = a.offset < b.offset + b.bytes && b.offset < a.offset + a.bytes;
       if (timeOverlap && memOverlap && a.bytes > 0 && b.bytes > 0)
-        throw new OnnxPtqError('INTERNAL', `arena: '${a.name}' [${a.offset}, +${a.bytes}) steps ${a.first}-${a.last} overlaps '${b.name}' [${b.offset}, +${b.bytes}) steps ${b.first}-${b.last}`);
+        throw new OnnxPtqError(
+          'INTERNAL',
+          `arena: '${a.name}' [${a.offset}, +${a.bytes}) steps ${a.first}-${a.last} overlaps '${b.name}' [${b.offset}, +${b.bytes}) steps ${b.first}-${b.last}`,
+        );
     }
 }
 
@@ -127,7 +137,12 @@ export class Plan {
   private buffer: ArrayBuffer;
   private readonly base: number;
 
-  constructor(readonly signature: string, readonly tensors: readonly ArenaTensor[], readonly arenaBytes: number, readonly resident?: ResidentArena) {
+  constructor(
+    readonly signature: string,
+    readonly tensors: readonly ArenaTensor[],
+    readonly arenaBytes: number,
+    readonly resident?: ResidentArena,
+  ) {
     this.buffer = resident ? resident.buffer() : new ArrayBuffer(arenaBytes);
     this.base = resident ? resident.offset : 0;
     this.makeViews();
@@ -180,10 +195,16 @@ interface StepIO {
  */
 export class Tracer {
   private readonly owner = new Map<ArrayBufferLike, string>();
-  private readonly info = new Map<string, { dtype: OutDtype; length: number; bytes: number; first: number; last: number; aliases: string[] }>();
+  private readonly info = new Map<
+    string,
+    { dtype: OutDtype; length: number; bytes: number; first: number; last: number; aliases: string[] }
+  >();
   private readonly rootOf = new Map<string, string>();
 
-  constructor(private readonly steps: readonly StepIO[], private readonly graphOutputs: ReadonlySet<string>) {}
+  constructor(
+    private readonly steps: readonly StepIO[],
+    private readonly graphOutputs: ReadonlySet<string>,
+  ) {}
 
   /** Call after step `i` ran. */
   after(i: number, values: RunValues): void {
@@ -221,8 +242,20 @@ export class Tracer {
     }
     const { offsets, size } = planOffsets(reqs);
     if (size > limitBytes)
-      throw new OnnxPtqError('INVALID_OPTION', `inputs ${signature} need an arena of ${size} bytes, more than arenaLimitBytes = ${limitBytes}`);
-    const tensors: ArenaTensor[] = reqs.map((r, i) => ({ name: r.name, dtype: r.dtype, length: r.length, bytes: r.bytes, offset: offsets[i]!, first: r.first, last: r.last, aliases: r.aliases }));
+      throw new OnnxPtqError(
+        'INVALID_OPTION',
+        `inputs ${signature} need an arena of ${size} bytes, more than arenaLimitBytes = ${limitBytes}`,
+      );
+    const tensors: ArenaTensor[] = reqs.map((r, i) => ({
+      name: r.name,
+      dtype: r.dtype,
+      length: r.length,
+      bytes: r.bytes,
+      offset: offsets[i]!,
+      first: r.first,
+      last: r.last,
+      aliases: r.aliases,
+    }));
     return new Plan(signature, tensors, size, size > 0 ? resident?.(size) : undefined);
   }
 }

@@ -10,7 +10,8 @@ import { makeQdqOps } from '../../ops/qdq.js';
  * separates rounding error from clipping error).
  */
 export function createQdqRegistry(opts: { rounding: boolean }, base: OpRegistry = defaultOps): OpRegistry {
-  if (!opts || typeof opts.rounding !== 'boolean') throw new OnnxPtqError('INVALID_OPTION', 'createQdqRegistry: option rounding must be a boolean');
+  if (!opts || typeof opts.rounding !== 'boolean')
+    throw new OnnxPtqError('INVALID_OPTION', 'createQdqRegistry: option rounding must be a boolean');
   const reg = new OpRegistry();
   for (const key of base.list()) {
     const cut = key.lastIndexOf('::');

@@ -86,20 +86,34 @@ export class IntegerSession {
 
   private constructor(model: Model, opts: IntegerSessionOptions, workerSource?: () => WorkerInit) {
     check(opts && typeof opts === 'object', 'INVALID_OPTION', 'options must be an object');
-    for (const k of Object.keys(opts)) check(OPTION_KEYS.includes(k), 'INVALID_OPTION', () => `unknown IntegerSession option '${k}' (${OPTION_KEYS.join(', ')})`);
+    for (const k of Object.keys(opts))
+      check(OPTION_KEYS.includes(k), 'INVALID_OPTION', () => `unknown IntegerSession option '${k}' (${OPTION_KEYS.join(', ')})`);
     check(opts.runInWorker === undefined || typeof opts.runInWorker === 'boolean', 'INVALID_OPTION', 'runInWorker must be a boolean');
-    check(opts.arenaLimitBytes === undefined || (typeof opts.arenaLimitBytes === 'number' && opts.arenaLimitBytes >= 0), 'INVALID_OPTION', 'arenaLimitBytes must be a number >= 0');
+    check(
+      opts.arenaLimitBytes === undefined || (typeof opts.arenaLimitBytes === 'number' && opts.arenaLimitBytes >= 0),
+      'INVALID_OPTION',
+      'arenaLimitBytes must be a number >= 0',
+    );
     this.arenaLimit = opts.arenaLimitBytes ?? Infinity;
-    check(opts.allowNonFinite === undefined || typeof opts.allowNonFinite === 'boolean', 'INVALID_OPTION', 'allowNonFinite must be a boolean');
+    check(
+      opts.allowNonFinite === undefined || typeof opts.allowNonFinite === 'boolean',
+      'INVALID_OPTION',
+      'allowNonFinite must be a boolean',
+    );
     this.allowNonFinite = opts.allowNonFinite ?? false;
     const backend = opts.backend ?? 'auto';
-    check(['auto', 'native', 'wasm', 'js'].includes(backend), 'INVALID_OPTION', () => `backend must be auto, native, wasm or js; got '${String(backend)}'`);
+    check(
+      ['auto', 'native', 'wasm', 'js'].includes(backend),
+      'INVALID_OPTION',
+      () => `backend must be auto, native, wasm or js; got '${String(backend)}'`,
+    );
     const meta = model.metadata?.get(REQUANT_MODE_METADATA_KEY);
     const mode = opts.requantMode ?? (meta as RequantMode | undefined) ?? 'fixed-point';
     check(REQUANT_MODES.includes(mode), 'INVALID_OPTION', () =>
       opts.requantMode === undefined
         ? `metadata_props '${REQUANT_MODE_METADATA_KEY}' is '${String(meta)}'; expected one of ${REQUANT_MODES.join(', ')}`
-        : `requantMode must be one of ${REQUANT_MODES.join(', ')}; got '${String(mode)}'`);
+        : `requantMode must be one of ${REQUANT_MODES.join(', ')}; got '${String(mode)}'`,
+    );
     this.requantMode = mode;
     this.backend = getBackend(backend === 'auto' ? undefined : backend);
     this.backendName = this.backend.name;
@@ -128,12 +142,24 @@ export class IntegerSession {
     // originals a QDQ file still carries) are dropped: the session holds only what runs.
     const read = new Set(this.steps.flatMap((s) => s.inputs));
     for (const k of [...this.initializers.keys()]) if (!read.has(k) && !this.outputNames.includes(k)) this.initializers.delete(k);
-    this.entries = model.graph.topologicalOrder().map((n) => lowering.report.get(n) ?? { node: n.name || nodeLabel(n), opType: n.opType, execution: 'float', reason: 'not lowered' });
+    this.entries = model.graph
+      .topologicalOrder()
+      .map((n) => lowering.report.get(n) ?? { node: n.name || nodeLabel(n), opType: n.opType, execution: 'float', reason: 'not lowered' });
     check(opts.strictInteger === undefined || typeof opts.strictInteger === 'boolean', 'INVALID_OPTION', 'strictInteger must be a boolean');
     const fallback = opts.strictInteger ? this.entries.filter((e) => e.execution === 'float') : [];
     if (fallback.length) {
       const f = fallback[0]!;
-      throw new OnnxPtqError('FLOAT_FALLBACK', `${f.opType} node '${f.node}' would run in float (${f.reason ?? 'no reason given'})${fallback.length > 1 ? ` (and ${fallback.length - 1} more: ${fallback.slice(1, 6).map((e) => e.node).join(', ')}${fallback.length > 6 ? ', ...' : ''})` : ''}; strictInteger refuses float fallbacks`);
+      throw new OnnxPtqError(
+        'FLOAT_FALLBACK',
+        `${f.opType} node '${f.node}' would run in float (${f.reason ?? 'no reason given'})${
+          fallback.length > 1
+            ? ` (and ${fallback.length - 1} more: ${fallback
+                .slice(1, 6)
+                .map((e) => e.node)
+                .join(', ')}${fallback.length > 6 ? ', ...' : ''})`
+            : ''
+        }; strictInteger refuses float fallbacks`,
+      );
     }
     const keep = new Set(this.outputNames);
     this.outputSet = keep;
@@ -155,8 +181,19 @@ export class IntegerSession {
     // The worker builds its own session from the source: a path or bytes as given, a Model as it was
     // at creation (this session folds its own clone), serialized only when the first run() needs it.
     const pristine = fromFile ? undefined : cloneModel(source);
-    const workerOpts = { backend: opts.backend, requantMode: opts.requantMode, arenaLimitBytes: opts.arenaLimitBytes, allowNonFinite: opts.allowNonFinite, strictInteger: opts.strictInteger, runInWorker: false };
-    const workerSource = (): WorkerInit => ({ kind: 'integer', source: fromFile ? source : modelToBytes(pristine!), options: JSON.parse(JSON.stringify(workerOpts)) });
+    const workerOpts = {
+      backend: opts.backend,
+      requantMode: opts.requantMode,
+      arenaLimitBytes: opts.arenaLimitBytes,
+      allowNonFinite: opts.allowNonFinite,
+      strictInteger: opts.strictInteger,
+      runInWorker: false,
+    };
+    const workerSource = (): WorkerInit => ({
+      kind: 'integer',
+      source: fromFile ? source : modelToBytes(pristine!),
+      options: JSON.parse(JSON.stringify(workerOpts)),
+    });
     return new IntegerSession(model, opts, workerSource);
   }
 
@@ -295,7 +332,8 @@ export class IntegerSession {
       let t = values.get(o);
       if (!t) throw new OnnxPtqError('INTERNAL', `output '${o}' was not computed`);
       // An output must never be a view of the arena, which the next run overwrites.
-      if (plan && ArrayBuffer.isView(t.data) && plan.holds(t.data)) t = new Tensor(t.dtype, (t.data as Uint8Array).slice() as never, t.dims);
+      if (plan && ArrayBuffer.isView(t.data) && plan.holds(t.data))
+        t = new Tensor(t.dtype, (t.data as Uint8Array).slice() as never, t.dims);
       out[o] = t;
     }
     return out;
@@ -303,6 +341,11 @@ export class IntegerSession {
 
   /** The arena plans made so far (one per input-shape signature), for reports and tests. */
   memoryPlans(): { signature: string; arenaBytes: number; unsharedBytes: number; tensors: Plan['tensors'] }[] {
-    return [...this.plans.values()].map((p) => ({ signature: p.signature, arenaBytes: p.arenaBytes, unsharedBytes: p.unsharedBytes, tensors: p.tensors }));
+    return [...this.plans.values()].map((p) => ({
+      signature: p.signature,
+      arenaBytes: p.arenaBytes,
+      unsharedBytes: p.unsharedBytes,
+      tensors: p.tensors,
+    }));
   }
 }

@@ -55,10 +55,14 @@ export class SessionRunner {
   private abortStart: ((e: unknown) => void) | undefined;
 
   /** `source` is read lazily: the model bytes are only serialized when the first run() needs them. */
-  constructor(private readonly label: string, private readonly source: () => WorkerInit) {}
+  constructor(
+    private readonly label: string,
+    private readonly source: () => WorkerInit,
+  ) {}
 
   run(owner: object, feeds: ReadonlyMap<string, Tensor>, outputs?: string[]): Promise<Record<string, Tensor>> {
-    if (this.released) return Promise.reject(new OnnxPtqError('INVALID_ARGUMENT', `${this.label} was released; create a new session to run`));
+    if (this.released)
+      return Promise.reject(new OnnxPtqError('INVALID_ARGUMENT', `${this.label} was released; create a new session to run`));
     // Registered at the first run, when there is a worker to stop: a session that never calls run()
     // (create, runSync, drop) costs the finalizer nothing.
     if (!this.registered) {

@@ -98,7 +98,10 @@ export class LowerContext {
   readonly consumers = new Map<string, Node[]>();
   readonly graphOutputs: Set<string>;
 
-  constructor(readonly model: Pick<Model, 'opsetImports' | 'graph'>, readonly opts: LowerOptions) {
+  constructor(
+    readonly model: Pick<Model, 'opsetImports' | 'graph'>,
+    readonly opts: LowerOptions,
+  ) {
     this.graph = model.graph;
     this.consts = model.graph.initializers;
     this.graphOutputs = new Set(model.graph.outputs.map((o) => o.name));
@@ -144,7 +147,7 @@ export class LowerContext {
       (z.data as ArrayLike<number>) && zp.set(Array.from(z.data as ArrayLike<number>));
     }
     let axis = -1;
-    if (scale.length > 1 || s.dims.length === 1 && s.dims[0]! > 1) {
+    if (scale.length > 1 || (s.dims.length === 1 && s.dims[0]! > 1)) {
       axis = this.ctx(node).attrs.int('axis', 1);
     }
     return { scale, zp, axis, dtype };
@@ -190,7 +193,10 @@ export class LowerContext {
    * The QuantizeLinear (per tensor, 8-bit) that is the only reader of `v`, optionally through one
    * Relu or Clip (constant bounds) when `allowAct`. Returns the output range as clamp bounds.
    */
-  outQ(v: string, allowAct: boolean): { q: Node; out: Q8; act?: Node; capNode?: Node; cap?: ChannelCap; min: number; max: number } | string {
+  outQ(
+    v: string,
+    allowAct: boolean,
+  ): { q: Node; out: Q8; act?: Node; capNode?: Node; cap?: ChannelCap; min: number; max: number } | string {
     let c = this.onlyConsumer(v);
     let act: Node | undefined;
     if (c && allowAct && (isOp(c, 'Relu') || isOp(c, 'Clip')) && !this.handled.has(c)) {
@@ -214,7 +220,8 @@ export class LowerContext {
     if (p.scale.length !== 1) return `output quantization is per axis`;
     if (p.dtype !== 'uint8' && p.dtype !== 'int8') return `output type ${p.dtype} is not 8-bit`;
     const out: Q8 = { scale: p.scale[0]!, zp: p.zp[0]!, signed: p.dtype === 'int8' };
-    let min = out.signed ? -128 : 0, max = out.signed ? 127 : 255;
+    let min = out.signed ? -128 : 0,
+      max = out.signed ? 127 : 255;
     if (act) {
       const b = this.actBounds(act);
       if (typeof b === 'string') return b;
@@ -243,7 +250,8 @@ export class LowerContext {
       const t = this.consts.get(name);
       return t ? Number((t.data as ArrayLike<number>)[0]) : undefined;
     };
-    const lo = get(1, -Infinity), hi = get(2, Infinity);
+    const lo = get(1, -Infinity),
+      hi = get(2, Infinity);
     if (lo === undefined || hi === undefined) return `Clip bounds are not constant`;
     return { lo, hi };
   }
@@ -255,12 +263,17 @@ export class LowerContext {
   /** M = Sx * Sw[c] / Sy per channel, as the mode computes it. */
   multipliers(sx: number, sw: Float32Array, sy: number): Float64Array {
     const m = new Float64Array(sw.length);
-    for (let c = 0; c < sw.length; c++) m[c] = this.opts.mode === 'float' ? floatMultiplier(sx, sw[c]!, sy) : (Math.fround(sx) * Math.fround(sw[c]!)) / Math.fround(sy);
+    for (let c = 0; c < sw.length; c++)
+      m[c] = this.opts.mode === 'float' ? floatMultiplier(sx, sw[c]!, sy) : (Math.fround(sx) * Math.fround(sw[c]!)) / Math.fround(sy);
     return m;
   }
 
   record(node: Node, e: Omit<LoweringEntry, 'node' | 'opType'>): void {
-    this.report.set(node, { node: node.name || nodeLabel(node), opType: node.domain ? `${node.domain}::${node.opType}` : node.opType, ...e });
+    this.report.set(node, {
+      node: node.name || nodeLabel(node),
+      opType: node.domain ? `${node.domain}::${node.opType}` : node.opType,
+      ...e,
+    });
   }
 
   fuse(into: Node, nodes: (Node | undefined)[], what: string): void {
@@ -277,7 +290,11 @@ export class LowerContext {
   }
 
   /** Per-channel weights of a Conv/Gemm: constant 8-bit (uint8 shifted to int8, exactly). */
-  weights(v: string, wantAxis: number, rank: number): { w: Int8Array; zp: Int32Array; scale: Float32Array; dims: readonly number[]; dq: Node } | string {
+  weights(
+    v: string,
+    wantAxis: number,
+    rank: number,
+  ): { w: Int8Array; zp: Int32Array; scale: Float32Array; dims: readonly number[]; dq: Node } | string {
     const d = this.dq(v);
     if (!d) return `weights '${v}' are not a DequantizeLinear of constant parameters`;
     const t = this.consts.get(d.src);
@@ -293,7 +310,13 @@ export class LowerContext {
   }
 
   /** int32 bias in the accumulator scale Sx*Sw[c]: DQ(int32) with that scale, or a float constant quantized here. */
-  bias(node: Node, v: string | undefined, sx: number, sw: Float32Array, n: number): { bias: Int32Array | null; dq?: Node; note?: string } | string {
+  bias(
+    node: Node,
+    v: string | undefined,
+    sx: number,
+    sw: Float32Array,
+    n: number,
+  ): { bias: Int32Array | null; dq?: Node; note?: string } | string {
     if (!v) return { bias: null };
     const d = this.dq(v);
     const sAt = (c: number) => Math.fround(sx) * Math.fround(sw[sw.length === 1 ? 0 : c]!);
@@ -302,7 +325,8 @@ export class LowerContext {
       if (t?.dtype !== 'int32') return `bias is not a constant int32 tensor`;
       if (t.size !== n) this.bad(node, `bias has ${t.size} elements, expected ${n}`);
       for (let c = 0; c < n; c++) {
-        const sb = d.scale[d.scale.length === 1 ? 0 : c]!, want = sAt(c);
+        const sb = d.scale[d.scale.length === 1 ? 0 : c]!,
+          want = sAt(c);
         if (Math.abs(sb - want) > 1e-4 * want)
           this.bad(node, `bias scale ${sb} of channel ${c} is inconsistent with input scale * weight scale = ${want}`);
         if (d.zp[d.zp.length === 1 ? 0 : c] !== 0) this.bad(node, `bias zero point must be 0`);
@@ -313,7 +337,8 @@ export class LowerContext {
     if (t?.dtype !== 'float32') return `bias '${v}' is neither a quantized int32 nor a constant float32`;
     if (t.size !== n) this.bad(node, `bias has ${t.size} elements, expected ${n}`);
     const b = new Int32Array(n);
-    for (let c = 0; c < n; c++) b[c] = Math.max(-2147483648, Math.min(2147483647, roundHalfEven(Math.fround((t.data as Float32Array)[c]! / sAt(c)))));
+    for (let c = 0; c < n; c++)
+      b[c] = Math.max(-2147483648, Math.min(2147483647, roundHalfEven(Math.fround((t.data as Float32Array)[c]! / sAt(c)))));
     return { bias: b, note: 'float bias quantized to int32 at lowering' };
   }
 
@@ -365,7 +390,8 @@ export function normAxisOf(node: Node, axis: number, rank: number): number {
 
 /** Q(v) for one real value: QuantizeLinear's arithmetic (float32 division, half to even, saturate). */
 export function quantizeScalar(v: number, q: Q8): number {
-  const lo = q.signed ? -128 : 0, hi = q.signed ? 127 : 255;
+  const lo = q.signed ? -128 : 0,
+    hi = q.signed ? 127 : 255;
   const f = Math.fround(v / q.scale);
   if (Number.isNaN(f)) return lo;
   const r = roundHalfEven(Math.max(lo - q.zp, Math.min(hi - q.zp, f))) + q.zp;
@@ -383,7 +409,8 @@ export function layout(dims: readonly number[], axis: number, n: number, node: N
 export function toInt8(t: Tensor, zp: Int32Array): { w: Int8Array; zp: Int32Array } {
   if (t.dtype === 'int8') return { w: t.data as Int8Array, zp };
   if (t.dtype !== 'uint8') throw new OnnxPtqError('UNSUPPORTED_OP', `weights of type ${t.dtype} are not 8-bit`);
-  const src = t.data as Uint8Array, w = new Int8Array(src.length);
+  const src = t.data as Uint8Array,
+    w = new Int8Array(src.length);
   for (let i = 0; i < src.length; i++) w[i] = src[i]! - 128;
   return { w, zp: zp.map((z) => z - 128) };
 }

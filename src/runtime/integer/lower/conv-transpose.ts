@@ -21,15 +21,19 @@ function checkAttributes(lc: LowerContext, node: Node, ctx: OpContext, wDims: re
   const outPad = ctx.attrs.ints('output_padding') ?? new Array<number>(s).fill(0);
   const ks = ctx.attrs.ints('kernel_shape');
   if (!(groups >= 1)) lc.bad(node, `group must be >= 1, got ${groups}`);
-  if (wDims[0]! % groups !== 0) lc.bad(node, `weights [${wDims.join(', ')}] have ${wDims[0]} input channels, not a multiple of group ${groups}`);
-  if (ks && (ks.length !== s || ks.some((d, i) => d !== kernel[i]))) lc.bad(node, `kernel_shape [${ks.join(', ')}] does not match the weights [${wDims.join(', ')}]`);
+  if (wDims[0]! % groups !== 0)
+    lc.bad(node, `weights [${wDims.join(', ')}] have ${wDims[0]} input channels, not a multiple of group ${groups}`);
+  if (ks && (ks.length !== s || ks.some((d, i) => d !== kernel[i])))
+    lc.bad(node, `kernel_shape [${ks.join(', ')}] does not match the weights [${wDims.join(', ')}]`);
   if (strides.length !== s || strides.some((v) => !(v >= 1))) lc.bad(node, `strides [${strides.join(', ')}] must be ${s} values >= 1`);
-  if (dilations.length !== s || dilations.some((v) => !(v >= 1))) lc.bad(node, `dilations [${dilations.join(', ')}] must be ${s} values >= 1`);
+  if (dilations.length !== s || dilations.some((v) => !(v >= 1)))
+    lc.bad(node, `dilations [${dilations.join(', ')}] must be ${s} values >= 1`);
   if (pads.length !== 2 * s || pads.some((v) => v < 0)) lc.bad(node, `pads [${pads.join(', ')}] must be ${2 * s} values >= 0`);
   if (outPad.length !== s || outPad.some((v, i) => v < 0 || (v >= strides[i]! && v >= dilations[i]!)))
     lc.bad(node, `output_padding [${outPad.join(', ')}] must be >= 0 and smaller than the stride or the dilation`);
   const reduction = (wDims[0]! / groups) * kernel.reduce((a, b) => a * b, 1);
-  if (reduction > 33025) lc.bad(node, `input channels per group x kernel = ${reduction} passes 33025: int32 accumulation of 8-bit products would overflow`);
+  if (reduction > 33025)
+    lc.bad(node, `input channels per group x kernel = ${reduction} passes 33025: int32 accumulation of 8-bit products would overflow`);
   const elems = wDims.reduce((a, b) => a * b, 1);
   if (elems > 2 ** 31 - 1 || wDims.some((d) => d > 2 ** 28)) lc.bad(node, `weights [${wDims.join(', ')}] are too large`);
 }
@@ -52,15 +56,19 @@ export function qdqConvTranspose(lc: LowerContext, node: Node): string | undefin
   const ctx = lc.ctx(node);
   const groups = ctx.attrs.int('group', 1);
   checkAttributes(lc, node, ctx, w.dims, groups);
-  const coutG = w.dims[1]!, cout = coutG * groups;
+  const coutG = w.dims[1]!,
+    cout = coutG * groups;
   if (w.scale.length !== 1 && w.scale.length !== coutG) lc.bad(node, `${w.scale.length} weight scales for ${coutG} channels on axis 1`);
-  const xShape = lc.graph.valueInfo.get(node.inputs[0]!)?.shape ?? lc.graph.inputs.find((i) => i.name === lc.dq(node.inputs[0]!)?.src)?.shape;
+  const xShape =
+    lc.graph.valueInfo.get(node.inputs[0]!)?.shape ?? lc.graph.inputs.find((i) => i.name === lc.dq(node.inputs[0]!)?.src)?.shape;
   const xc = xShape?.[1];
-  if (typeof xc === 'number' && xc !== w.dims[0]) lc.bad(node, `input has ${xc} channels; weights [${w.dims.join(', ')}] need ${w.dims[0]}`);
+  if (typeof xc === 'number' && xc !== w.dims[0])
+    lc.bad(node, `input has ${xc} channels; weights [${w.dims.join(', ')}] need ${w.dims[0]}`);
   const o = lc.outQ(node.outputs[0]!, true);
   if (typeof o === 'string') return o;
   if (o.cap) {
-    const r = w.dims.length, d = o.cap.dims;
+    const r = w.dims.length,
+      d = o.cap.dims;
     const padded = [...new Array<number>(Math.max(0, r - d.length)).fill(1), ...d];
     if (d.length > r || padded[1] !== cout || padded.some((v, i) => i !== 1 && v !== 1))
       return `Min bound of shape [${d.join(', ')}] is not per output channel (${cout})`;
@@ -79,8 +87,16 @@ export function qdqConvTranspose(lc: LowerContext, node: Node): string | undefin
     const key = xt.dims.join('x');
     let g = shapes.get(key);
     if (g) return g;
-    if (xt.rank !== w.dims.length) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input dims [${xt.dims.join(', ')}] do not match weights [${w.dims.join(', ')}]`);
-    if (xt.dims[1] !== w.dims[0]) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input has ${xt.dims[1]} channels; weights [${w.dims.join(', ')}] need ${w.dims[0]}`);
+    if (xt.rank !== w.dims.length)
+      throw new OnnxPtqError(
+        'SHAPE_MISMATCH',
+        `${nodeLabel(node)}: input dims [${xt.dims.join(', ')}] do not match weights [${w.dims.join(', ')}]`,
+      );
+    if (xt.dims[1] !== w.dims[0])
+      throw new OnnxPtqError(
+        'SHAPE_MISMATCH',
+        `${nodeLabel(node)}: input has ${xt.dims[1]} channels; weights [${w.dims.join(', ')}] need ${w.dims[0]}`,
+      );
     const oneD = xt.rank === 3;
     const kernel = w.dims.slice(2) as number[];
     const p = convTransposeParams(ctx, xt.dims.slice(2) as number[], kernel);
@@ -89,13 +105,22 @@ export function qdqConvTranspose(lc: LowerContext, node: Node): string | undefin
     // An output_shape past the full extent is a negative end pad: extra output rows at the end,
     // which is what output_padding adds.
     for (let i = 0; i < s; i++) if (p.pads[i + s]! < 0) [outPad[i], p.pads[i + s]] = [outPad[i]! - p.pads[i + s]!, 0];
-    if (p.pads.some((v) => v < 0)) throw new OnnxPtqError('INVALID_MODEL', `${nodeLabel(node)}: auto_pad gives negative pads [${p.pads.join(', ')}]`);
+    if (p.pads.some((v) => v < 0))
+      throw new OnnxPtqError('INVALID_MODEL', `${nodeLabel(node)}: auto_pad gives negative pads [${p.pads.join(', ')}]`);
     // The kernel's output size is full - pads; output_shape/auto_pad already folded into the pads.
     const shape: ConvTranspose2dShape = {
-      batch: xt.dims[0]!, inChannels: xt.dims[1]!, inHeight: oneD ? 1 : xt.dims[2]!, inWidth: xt.dims[xt.rank - 1]!,
-      outChannels: cout, kernelH: oneD ? 1 : kernel[0]!, kernelW: kernel[s - 1]!, groups,
-      strides: oneD ? [1, p.strides[0]!] : p.strides, dilations: oneD ? [1, p.dilations[0]!] : p.dilations,
-      pads: oneD ? [0, p.pads[0]!, 0, p.pads[1]!] : p.pads, outputPadding: oneD ? [0, outPad[0]!] : outPad,
+      batch: xt.dims[0]!,
+      inChannels: xt.dims[1]!,
+      inHeight: oneD ? 1 : xt.dims[2]!,
+      inWidth: xt.dims[xt.rank - 1]!,
+      outChannels: cout,
+      kernelH: oneD ? 1 : kernel[0]!,
+      kernelW: kernel[s - 1]!,
+      groups,
+      strides: oneD ? [1, p.strides[0]!] : p.strides,
+      dilations: oneD ? [1, p.dilations[0]!] : p.dilations,
+      pads: oneD ? [0, p.pads[0]!, 0, p.pads[1]!] : p.pads,
+      outputPadding: oneD ? [0, outPad[0]!] : outPad,
     };
     let geom: ReturnType<typeof convTransposeGeom>;
     try {
@@ -104,7 +129,10 @@ export function qdqConvTranspose(lc: LowerContext, node: Node): string | undefin
       throw new OnnxPtqError('INVALID_MODEL', `${nodeLabel(node)}: ${(e as Error).message}`, { cause: e });
     }
     if (geom.oh !== (oneD ? 1 : p.out[0]) || geom.ow !== p.out[s - 1])
-      throw new OnnxPtqError('INTERNAL', `${nodeLabel(node)}: integer output size ${geom.oh}x${geom.ow} differs from [${p.out.join(', ')}]`);
+      throw new OnnxPtqError(
+        'INTERNAL',
+        `${nodeLabel(node)}: integer output size ${geom.oh}x${geom.ow} differs from [${p.out.join(', ')}]`,
+      );
     const dims = [xt.dims[0]!, cout, ...p.out];
     g = { shape, dims, size: geom.n * geom.cout * geom.oh * geom.ow };
     if (shapes.size > 8) shapes.clear();
@@ -113,11 +141,21 @@ export function qdqConvTranspose(lc: LowerContext, node: Node): string | undefin
   };
   lc.push(node, [x.src], [yName], (values) => {
     const xt = values.get(x.src)!;
-    if (xt.dtype !== 'uint8' && xt.dtype !== 'int8') throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input is ${xt.dtype}, expected 8-bit`);
+    if (xt.dtype !== 'uint8' && xt.dtype !== 'int8')
+      throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input is ${xt.dtype}, expected 8-bit`);
     const g = geometry(xt);
     const y = values.out8(yName, signed, g.size);
     try {
-      k.backend.qconvTranspose2d({ shape: g.shape, x: xt.data as Int8Like, xZeroPoint: x.zp, w: w.w, wZeroPoint: wZp, bias: b.bias, requant: rq, y });
+      k.backend.qconvTranspose2d({
+        shape: g.shape,
+        x: xt.data as Int8Like,
+        xZeroPoint: x.zp,
+        w: w.w,
+        wZeroPoint: wZp,
+        bias: b.bias,
+        requant: rq,
+        y,
+      });
     } catch (e) {
       if (e instanceof OnnxPtqError) throw new OnnxPtqError(e.code, `${nodeLabel(node)}: ${e.message}`, { cause: e });
       throw e;
@@ -126,7 +164,11 @@ export function qdqConvTranspose(lc: LowerContext, node: Node): string | undefin
     values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, g.dims));
   });
   const fused = [o.act ? `fused ${o.act.opType}` : '', o.cap ? 'fused Min as a per-channel clamp' : ''];
-  lc.record(node, { execution: 'integer', kernel: 'qconvTranspose2d', reason: [...fused, b.note ?? ''].filter(Boolean).join('; ') || undefined });
+  lc.record(node, {
+    execution: 'integer',
+    kernel: 'qconvTranspose2d',
+    reason: [...fused, b.note ?? ''].filter(Boolean).join('; ') || undefined,
+  });
   lc.fuse(node, [o.act, o.capNode, o.q], `output of ${node.opType}`);
   return undefined;
 }

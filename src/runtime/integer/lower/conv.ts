@@ -21,7 +21,8 @@ export function qdqConv(lc: LowerContext, node: Node): string | undefined {
   const cout = w.dims[0]!;
   // The bound must broadcast along the output channels only: [C, 1, 1] or [1, C, 1, 1] (NCHW).
   if (o.cap) {
-    const r = w.dims.length, d = o.cap.dims;
+    const r = w.dims.length,
+      d = o.cap.dims;
     const padded = [...new Array<number>(Math.max(0, r - d.length)).fill(1), ...d];
     if (d.length > r || padded[1] !== cout || padded.some((v, i) => i !== 1 && v !== 1))
       return `Min bound of shape [${d.join(', ')}] is not per output channel (${cout})`;
@@ -42,8 +43,19 @@ export function qdqConv(lc: LowerContext, node: Node): string | undefined {
 
 export function convStep(
   lc: LowerContext,
-  node: Node, ctx: OpContext, xName: string, xZp: number, w: Int8Array, wZp: Int32Array, wDims: readonly number[],
-  bias: Int32Array | null, rq: RequantParams, signed: boolean, yName: string, cache: Map<string, PreparedConv>, k: IntKernels,
+  node: Node,
+  ctx: OpContext,
+  xName: string,
+  xZp: number,
+  w: Int8Array,
+  wZp: Int32Array,
+  wDims: readonly number[],
+  bias: Int32Array | null,
+  rq: RequantParams,
+  signed: boolean,
+  yName: string,
+  cache: Map<string, PreparedConv>,
+  k: IntKernels,
   cap?: Int32Array,
 ): void {
   lc.push(node, [xName], [yName], (values) => {
@@ -56,12 +68,28 @@ export function convStep(
 
 /** An integer conv (1-D as 2-D with height 1) with its geometry from the input's dims. */
 export function runConv(
-  ctx: OpContext, x: Tensor, xZp: number, w: Int8Array, wZp: Int32Array, wDims: readonly number[], bias: Int32Array | null,
-  rq: RequantParams, signed: boolean, cache: Map<string, PreparedConv>, k: IntKernels, alloc: (n: number) => Int8Like, extraKey = '',
+  ctx: OpContext,
+  x: Tensor,
+  xZp: number,
+  w: Int8Array,
+  wZp: Int32Array,
+  wDims: readonly number[],
+  bias: Int32Array | null,
+  rq: RequantParams,
+  signed: boolean,
+  cache: Map<string, PreparedConv>,
+  k: IntKernels,
+  alloc: (n: number) => Int8Like,
+  extraKey = '',
 ): Tensor {
   const node = ctx.node;
-  if (x.dtype !== 'uint8' && x.dtype !== 'int8') throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input is ${x.dtype}, expected 8-bit`);
-  if (x.rank !== wDims.length) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input dims [${x.dims.join(', ')}] do not match weights [${wDims.join(', ')}]`);
+  if (x.dtype !== 'uint8' && x.dtype !== 'int8')
+    throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input is ${x.dtype}, expected 8-bit`);
+  if (x.rank !== wDims.length)
+    throw new OnnxPtqError(
+      'SHAPE_MISMATCH',
+      `${nodeLabel(node)}: input dims [${x.dims.join(', ')}] do not match weights [${wDims.join(', ')}]`,
+    );
   const key = x.dims.join('x') + extraKey;
   let p = cache.get(key);
   if (!p) {
@@ -70,25 +98,40 @@ export function runConv(
     const groups = ctx.attrs.int('group', 1);
     const kernel = wDims.slice(2) as number[];
     const ks = ctx.attrs.ints('kernel_shape');
-    if (ks?.some((d, i) => d !== kernel[i])) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: kernel_shape [${ks.join(', ')}] does not match the weights`);
+    if (ks?.some((d, i) => d !== kernel[i]))
+      throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: kernel_shape [${ks.join(', ')}] does not match the weights`);
     const [N, C] = [x.dims[0]!, x.dims[1]!];
     if (C !== wDims[1]! * groups || wDims[0]! % groups !== 0)
-      throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input has ${C} channels; weights [${wDims.join(', ')}] with group ${groups} need ${wDims[1]! * groups}`);
+      throw new OnnxPtqError(
+        'SHAPE_MISMATCH',
+        `${nodeLabel(node)}: input has ${C} channels; weights [${wDims.join(', ')}] with group ${groups} need ${wDims[1]! * groups}`,
+      );
     const wp = windowParams(ctx, x.dims.slice(2), kernel);
     const shape = {
-      batch: N, inChannels: C, inHeight: oneD ? 1 : x.dims[2]!, inWidth: x.dims[x.rank - 1]!, outChannels: wDims[0]!,
-      kernelH: oneD ? 1 : kernel[0]!, kernelW: kernel[kernel.length - 1]!, groups,
-      strides: oneD ? [1, wp.strides[0]!] : wp.strides, dilations: oneD ? [1, wp.dilations[0]!] : wp.dilations,
+      batch: N,
+      inChannels: C,
+      inHeight: oneD ? 1 : x.dims[2]!,
+      inWidth: x.dims[x.rank - 1]!,
+      outChannels: wDims[0]!,
+      kernelH: oneD ? 1 : kernel[0]!,
+      kernelW: kernel[kernel.length - 1]!,
+      groups,
+      strides: oneD ? [1, wp.strides[0]!] : wp.strides,
+      dilations: oneD ? [1, wp.dilations[0]!] : wp.dilations,
       pads: oneD ? [0, wp.pads[0]!, 0, wp.pads[1]!] : wp.pads,
     };
-    if (bias && bias.length !== shape.outChannels) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: bias has ${bias.length} entries, expected ${shape.outChannels}`);
-    if (wZp.length !== 1 && wZp.length !== shape.outChannels) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: ${wZp.length} weight zero points for ${shape.outChannels} channels`);
-    if (rq.scale.length !== 1 && rq.scale.length !== shape.outChannels) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: ${rq.scale.length} weight scales for ${shape.outChannels} channels`);
+    if (bias && bias.length !== shape.outChannels)
+      throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: bias has ${bias.length} entries, expected ${shape.outChannels}`);
+    if (wZp.length !== 1 && wZp.length !== shape.outChannels)
+      throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: ${wZp.length} weight zero points for ${shape.outChannels} channels`);
+    if (rq.scale.length !== 1 && rq.scale.length !== shape.outChannels)
+      throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: ${rq.scale.length} weight scales for ${shape.outChannels} channels`);
     p = k.prepareConv(shape, w, wZp, bias);
     if (cache.size > 8) cache.clear();
     cache.set(key, p);
   }
-  const OH = p.outH, OW = p.outW;
+  const OH = p.outH,
+    OW = p.outW;
   const y = alloc(p.shape.batch * p.shape.outChannels * OH * OW);
   k.conv(p, x.data as Int8Like, xZp, rq, y);
   const dims = x.rank === 3 ? [p.shape.batch, p.shape.outChannels, OW] : [p.shape.batch, p.shape.outChannels, OH, OW];

@@ -10,7 +10,8 @@ import { type LowerContext, capChannels, broadcast } from './context.js';
 export function qdqGemm(lc: LowerContext, node: Node): string | undefined {
   const ctx = lc.ctx(node);
   const gemm = node.opType === 'Gemm';
-  if (gemm && (ctx.attrs.int('transA', 0) !== 0 || ctx.attrs.float('alpha', 1) !== 1 || ctx.attrs.float('beta', 1) !== 1)) return `Gemm with transA, alpha or beta other than the defaults`;
+  if (gemm && (ctx.attrs.int('transA', 0) !== 0 || ctx.attrs.float('alpha', 1) !== 1 || ctx.attrs.float('beta', 1) !== 1))
+    return `Gemm with transA, alpha or beta other than the defaults`;
   const a = lc.act(node.inputs[0]!);
   if (typeof a === 'string') return a;
   const transB = gemm && ctx.attrs.int('transB', 0) === 1;
@@ -41,44 +42,85 @@ export function qdqGemm(lc: LowerContext, node: Node): string | undefined {
   const rq = lc.requant(lc.multipliers(a.scale, w.scale, o.out.scale), o.out, o.min, o.max);
   const yName = o.q.outputs[0]!;
   const be = lc.opts.kernels.backend;
-  const bZp = w.zp, bias = b.bias, signed = o.out.signed, azp = a.zp, src = a.src;
+  const bZp = w.zp,
+    bias = b.bias,
+    signed = o.out.signed,
+    azp = a.zp,
+    src = a.src;
   lc.push(node, [src], [yName], (values) => {
     const x = values.get(src)!;
-    if (x.rank < 1 || x.dims[x.rank - 1] !== K) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input has dims [${x.dims.join(', ')}], its last axis must be ${K}`);
-    if (gemm && x.rank !== 2) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: Gemm input must be 2-D, got [${x.dims.join(', ')}]`);
+    if (x.rank < 1 || x.dims[x.rank - 1] !== K)
+      throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input has dims [${x.dims.join(', ')}], its last axis must be ${K}`);
+    if (gemm && x.rank !== 2)
+      throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: Gemm input must be 2-D, got [${x.dims.join(', ')}]`);
     const M = x.size / K;
     const y = values.out8(yName, signed, M * N);
     if (M > 0) be.qgemm({ m: M, n: N, k: K, a: x.data as Int8Like, aZeroPoint: azp, b: B, bZeroPoint: bZp, bias, requant: rq, y });
     if (cap) capChannels(y, cap, M, 1);
     values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, [...x.dims.slice(0, -1), N]));
   });
-  lc.record(node, { execution: 'integer', kernel: 'qgemm', reason: [o.act ? `fused ${o.act.opType}` : '', cap ? 'fused Min as a per-column clamp' : '', transB ? 'weights transposed at lowering' : '', b.note ?? ''].filter(Boolean).join('; ') || undefined });
+  lc.record(node, {
+    execution: 'integer',
+    kernel: 'qgemm',
+    reason:
+      [
+        o.act ? `fused ${o.act.opType}` : '',
+        cap ? 'fused Min as a per-column clamp' : '',
+        transB ? 'weights transposed at lowering' : '',
+        b.note ?? '',
+      ]
+        .filter(Boolean)
+        .join('; ') || undefined,
+  });
   lc.fuse(node, [o.act, o.capNode, o.q], `output of ${node.opType}`);
   return undefined;
 }
 
 /** Y = A x B over A's leading (batch) axes, B 2-D [K, N] (or batched with the same leading axes). */
 export function batchedGemm(
-  node: Node, a: Tensor, za: number, B: Int8Array, bDims: readonly number[], bzp: Int32Array, rq: RequantParams, signed: boolean,
-  gemm: (g: Parameters<import('../../../backends/types.js').Backend['qgemm']>[0]) => void, alloc: (n: number) => Int8Like,
+  node: Node,
+  a: Tensor,
+  za: number,
+  B: Int8Array,
+  bDims: readonly number[],
+  bzp: Int32Array,
+  rq: RequantParams,
+  signed: boolean,
+  gemm: (g: Parameters<import('../../../backends/types.js').Backend['qgemm']>[0]) => void,
+  alloc: (n: number) => Int8Like,
 ): Tensor {
   if (a.rank < 2 || bDims.length < 2) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: inputs must be at least 2-D`);
-  const M = a.dims[a.rank - 2]!, K = a.dims[a.rank - 1]!, N = bDims[bDims.length - 1]!;
-  if (bDims[bDims.length - 2] !== K) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: [${a.dims.join(', ')}] x [${bDims.join(', ')}] do not multiply`);
-  if (bzp.length !== 1 && bzp.length !== N) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: ${bzp.length} B zero points for ${N} columns`);
-  const batchA = a.dims.slice(0, -2), batchB = bDims.slice(0, -2);
+  const M = a.dims[a.rank - 2]!,
+    K = a.dims[a.rank - 1]!,
+    N = bDims[bDims.length - 1]!;
+  if (bDims[bDims.length - 2] !== K)
+    throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: [${a.dims.join(', ')}] x [${bDims.join(', ')}] do not multiply`);
+  if (bzp.length !== 1 && bzp.length !== N)
+    throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: ${bzp.length} B zero points for ${N} columns`);
+  const batchA = a.dims.slice(0, -2),
+    batchB = bDims.slice(0, -2);
   const batch = broadcast(node, batchA, batchB);
   const nb = sizeOf(batch);
   const y = alloc(nb * M * N);
-  const sizeA = sizeOf(batchA), sizeB = sizeOf(batchB);
+  const sizeA = sizeOf(batchA),
+    sizeB = sizeOf(batchB);
   if (nb !== Math.max(sizeA, sizeB) || (sizeA !== 1 && sizeA !== nb) || (sizeB !== 1 && sizeB !== nb))
     throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: partially broadcast batch axes`);
   const A = a.data as Int8Like;
   for (let i = 0; i < nb; i++) {
-    const ai = sizeA === 1 ? 0 : i, bi = sizeB === 1 ? 0 : i;
+    const ai = sizeA === 1 ? 0 : i,
+      bi = sizeB === 1 ? 0 : i;
     gemm({
-      m: M, n: N, k: K, a: A.subarray(ai * M * K, (ai + 1) * M * K), aZeroPoint: za, b: B.subarray(bi * K * N, (bi + 1) * K * N),
-      bZeroPoint: bzp, bias: null, requant: rq, y: y.subarray(i * M * N, (i + 1) * M * N),
+      m: M,
+      n: N,
+      k: K,
+      a: A.subarray(ai * M * K, (ai + 1) * M * K),
+      aZeroPoint: za,
+      b: B.subarray(bi * K * N, (bi + 1) * K * N),
+      bZeroPoint: bzp,
+      bias: null,
+      requant: rq,
+      y: y.subarray(i * M * N, (i + 1) * M * N),
     });
   }
   return new Tensor(signed ? 'int8' : 'uint8', y, [...batch, M, N]);

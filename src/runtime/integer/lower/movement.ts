@@ -5,9 +5,39 @@ import { Tensor } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
 import { type LowerContext, isOp, sameQ8 } from './context.js';
 
-export const DATA_MOVEMENT = new Set(['Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout', 'Slice', 'Gather', 'Split', 'Pad', 'Expand', 'Tile', 'DepthToSpace', 'SpaceToDepth']);
+export const DATA_MOVEMENT = new Set([
+  'Reshape',
+  'Flatten',
+  'Transpose',
+  'Squeeze',
+  'Unsqueeze',
+  'Identity',
+  'Dropout',
+  'Slice',
+  'Gather',
+  'Split',
+  'Pad',
+  'Expand',
+  'Tile',
+  'DepthToSpace',
+  'SpaceToDepth',
+]);
 /** Data movement that never introduces new values (Pad does, with its constant): safe on 8-bit data. */
-const PURE_MOVEMENT = new Set(['Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout', 'Slice', 'Gather', 'Expand', 'Tile', 'DepthToSpace', 'SpaceToDepth']);
+const PURE_MOVEMENT = new Set([
+  'Reshape',
+  'Flatten',
+  'Transpose',
+  'Squeeze',
+  'Unsqueeze',
+  'Identity',
+  'Dropout',
+  'Slice',
+  'Gather',
+  'Expand',
+  'Tile',
+  'DepthToSpace',
+  'SpaceToDepth',
+]);
 
 /** Data movement on 8-bit data (a table afterwards when the output quantization differs). */
 export function qdqMove(lc: LowerContext, node: Node): string | undefined {
@@ -44,7 +74,11 @@ export function qdqMove(lc: LowerContext, node: Node): string | undefined {
     }
     values.set(yName, y);
   });
-  lc.record(node, { execution: 'integer', kernel: same ? '8-bit data movement' : `8-bit data movement + ${'lut'}`, reason: same ? undefined : 'requantized by a table' });
+  lc.record(node, {
+    execution: 'integer',
+    kernel: same ? '8-bit data movement' : `8-bit data movement + ${'lut'}`,
+    reason: same ? undefined : 'requantized by a table',
+  });
   lc.fuse(node, [o.q], `output of ${node.opType}`);
   return undefined;
 }

@@ -21,8 +21,14 @@ export function qlinearConv(lc: LowerContext, node: Node): string | undefined {
   const yName = node.outputs[0]!;
   lc.push(node, node.inputs, [yName], (values) => {
     const P = (i: number, w: string) => param(values, node, i, w);
-    const x = values.get(node.inputs[0]!)!, wt = values.get(node.inputs[3]!)!;
-    const sx = P(1, 'x_scale')[0]!, zx = P(2, 'x_zero_point')[0]!, sw = P(4, 'w_scale'), zw = P(5, 'w_zero_point'), sy = P(6, 'y_scale')[0]!, zy = P(7, 'y_zero_point')[0]!;
+    const x = values.get(node.inputs[0]!)!,
+      wt = values.get(node.inputs[3]!)!;
+    const sx = P(1, 'x_scale')[0]!,
+      zx = P(2, 'x_zero_point')[0]!,
+      sw = P(4, 'w_scale'),
+      zw = P(5, 'w_zero_point'),
+      sy = P(6, 'y_scale')[0]!,
+      zy = P(7, 'y_zero_point')[0]!;
     const yz = values.get(node.inputs[7]!)!;
     const signed = yz.dtype === 'int8';
     const { w, zp } = toInt8(wt, Int32Array.from(zw));
@@ -30,7 +36,10 @@ export function qlinearConv(lc: LowerContext, node: Node): string | undefined {
     const rq = makeRequant(mode, lc.multipliers(sx, Float32Array.from(sw), sy), { zeroPoint: zy, signed });
     const key = `${x.dims.join('x')}|${wt.dims.join('x')}`;
     if (!lc.consts.has(node.inputs[3]!)) cache.clear();
-    values.set(yName, runConv(ctx, x, zx, w, zp, wt.dims, bias, rq, signed, cache, k, (n) => values.out8(yName, signed, n), key));
+    values.set(
+      yName,
+      runConv(ctx, x, zx, w, zp, wt.dims, bias, rq, signed, cache, k, (n) => values.out8(yName, signed, n), key),
+    );
   });
   lc.record(node, { execution: 'integer', kernel: k.convKernel });
   return undefined;
@@ -42,12 +51,32 @@ export function qlinearMatMul(lc: LowerContext, node: Node): string | undefined 
   const yName = node.outputs[0]!;
   lc.push(node, node.inputs, [yName], (values) => {
     const P = (i: number, w: string) => param(values, node, i, w);
-    const a = values.get(node.inputs[0]!)!, bt = values.get(node.inputs[3]!)!;
-    const sa = P(1, 'a_scale')[0]!, za = P(2, 'a_zero_point')[0]!, sb = P(4, 'b_scale'), zb = P(5, 'b_zero_point'), sy = P(6, 'y_scale')[0]!, zy = P(7, 'y_zero_point')[0]!;
+    const a = values.get(node.inputs[0]!)!,
+      bt = values.get(node.inputs[3]!)!;
+    const sa = P(1, 'a_scale')[0]!,
+      za = P(2, 'a_zero_point')[0]!,
+      sb = P(4, 'b_scale'),
+      zb = P(5, 'b_zero_point'),
+      sy = P(6, 'y_scale')[0]!,
+      zy = P(7, 'y_zero_point')[0]!;
     const signed = values.get(node.inputs[7]!)!.dtype === 'int8';
     const { w: B, zp: bzp } = toInt8(bt, Int32Array.from(zb));
     const rq = makeRequant(mode, lc.multipliers(sa, Float32Array.from(sb), sy), { zeroPoint: zy, signed });
-    values.set(yName, batchedGemm(node, a, za, B, bt.dims, bzp, rq, signed, (g) => be.qgemm(g), (n) => values.out8(yName, signed, n)));
+    values.set(
+      yName,
+      batchedGemm(
+        node,
+        a,
+        za,
+        B,
+        bt.dims,
+        bzp,
+        rq,
+        signed,
+        (g) => be.qgemm(g),
+        (n) => values.out8(yName, signed, n),
+      ),
+    );
   });
   lc.record(node, { execution: 'integer', kernel: 'qgemm' });
   return undefined;
@@ -57,10 +86,14 @@ export function convInteger(lc: LowerContext, node: Node): string | undefined {
   const ctx = lc.ctx(node);
   const yName = node.outputs[0]!;
   lc.push(node, node.inputs, [yName], (values) => {
-    const x = values.get(node.inputs[0]!)!, wt = values.get(node.inputs[1]!)!;
+    const x = values.get(node.inputs[0]!)!,
+      wt = values.get(node.inputs[1]!)!;
     const zx = param(values, node, 2, 'x_zero_point')[0]!;
     const zw = param(values, node, 3, 'w_zero_point');
-    values.set(yName, convInt32(ctx, node, x, zx, wt, zw, (n) => values.out(yName, 'int32', n)));
+    values.set(
+      yName,
+      convInt32(ctx, node, x, zx, wt, zw, (n) => values.out(yName, 'int32', n)),
+    );
   });
   lc.record(node, { execution: 'integer', kernel: 'int32 conv (js)' });
   return undefined;
@@ -69,9 +102,14 @@ export function convInteger(lc: LowerContext, node: Node): string | undefined {
 export function matMulInteger(lc: LowerContext, node: Node): string | undefined {
   const yName = node.outputs[0]!;
   lc.push(node, node.inputs, [yName], (values) => {
-    const a = values.get(node.inputs[0]!)!, b = values.get(node.inputs[1]!)!;
-    const za = param(values, node, 2, 'a_zero_point'), zb = param(values, node, 3, 'b_zero_point');
-    values.set(yName, matMulInt32(node, a, za, b, zb, (n) => values.out(yName, 'int32', n)));
+    const a = values.get(node.inputs[0]!)!,
+      b = values.get(node.inputs[1]!)!;
+    const za = param(values, node, 2, 'a_zero_point'),
+      zb = param(values, node, 3, 'b_zero_point');
+    values.set(
+      yName,
+      matMulInt32(node, a, za, b, zb, (n) => values.out(yName, 'int32', n)),
+    );
   });
   lc.record(node, { execution: 'integer', kernel: 'int32 matmul (js)' });
   return undefined;
@@ -83,10 +121,14 @@ export function qlinearAdd(lc: LowerContext, node: Node): string | undefined {
   const yName = node.outputs[0]!;
   lc.push(node, node.inputs, [yName], (values) => {
     const P = (i: number, w: string) => param(values, node, i, w)[0]!;
-    const A = values.get(node.inputs[0]!)!, B = values.get(node.inputs[3]!)!;
+    const A = values.get(node.inputs[0]!)!,
+      B = values.get(node.inputs[3]!)!;
     const signed = A.dtype === 'int8';
     if (B.dtype !== A.dtype) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: A is ${A.dtype}, B ${B.dtype}`);
-    const p = makeQAddParams(mode, P(1, 'A_scale'), P(2, 'A_zero_point'), P(4, 'B_scale'), P(5, 'B_zero_point'), P(6, 'C_scale'), { zeroPoint: P(7, 'C_zero_point'), signed });
+    const p = makeQAddParams(mode, P(1, 'A_scale'), P(2, 'A_zero_point'), P(4, 'B_scale'), P(5, 'B_zero_point'), P(6, 'C_scale'), {
+      zeroPoint: P(7, 'C_zero_point'),
+      signed,
+    });
     const dims = broadcast(node, A.dims, B.dims);
     const y = values.out8(yName, signed, sizeOf(dims));
     k.backend.qadd({ a: A.data as Int8Like, aShape: A.dims, b: B.data as Int8Like, bShape: B.dims, params: p, y });
@@ -97,21 +139,34 @@ export function qlinearAdd(lc: LowerContext, node: Node): string | undefined {
 }
 
 /** ConvInteger: int32 accumulators, no requantization (exact, direct loops). */
-export function convInt32(ctx: OpContext, node: Node, x: Tensor, zx: number, wt: Tensor, zw: Float64Array, alloc: (n: number) => Int32Array): Tensor {
+export function convInt32(
+  ctx: OpContext,
+  node: Node,
+  x: Tensor,
+  zx: number,
+  wt: Tensor,
+  zw: Float64Array,
+  alloc: (n: number) => Int32Array,
+): Tensor {
   if (x.rank !== 4 || wt.rank !== 4) throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: only 2-D ConvInteger`);
   const groups = ctx.attrs.int('group', 1);
   const [N, C, H, W] = x.dims as number[];
   const [CO, CIG, KH, KW] = wt.dims as number[];
-  if (C !== CIG! * groups) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: ${C} input channels, weights need ${CIG! * groups}`);
+  if (C !== CIG! * groups)
+    throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: ${C} input channels, weights need ${CIG! * groups}`);
   const wp = windowParams(ctx, [H!, W!], [KH!, KW!]);
   const [OH, OW] = wp.out as [number, number];
-  const [sh, sw] = wp.strides, [dh, dw] = wp.dilations, [pt, pl] = wp.pads;
-  const X = x.data as ArrayLike<number>, Wd = wt.data as ArrayLike<number>;
+  const [sh, sw] = wp.strides,
+    [dh, dw] = wp.dilations,
+    [pt, pl] = wp.pads;
+  const X = x.data as ArrayLike<number>,
+    Wd = wt.data as ArrayLike<number>;
   const y = alloc(N! * CO! * OH * OW);
   const coutG = CO! / groups;
   for (let n = 0; n < N!; n++)
     for (let co = 0; co < CO!; co++) {
-      const g = Math.floor(co / coutG), z = zw.length === 1 ? zw[0]! : zw[co]!;
+      const g = Math.floor(co / coutG),
+        z = zw.length === 1 ? zw[0]! : zw[co]!;
       for (let oy = 0; oy < OH; oy++)
         for (let ox = 0; ox < OW; ox++) {
           let acc = 0;
@@ -122,7 +177,9 @@ export function convInt32(ctx: OpContext, node: Node, x: Tensor, zx: number, wt:
               for (let kx = 0; kx < KW!; kx++) {
                 const ix = ox * sw! + kx * dw! - pl!;
                 if (ix < 0 || ix >= W!) continue;
-                acc = (acc + (X[((n * C! + g * CIG! + ci) * H! + iy) * W! + ix]! - zx) * (Wd[((co * CIG! + ci) * KH! + ky) * KW! + kx]! - z)) | 0;
+                acc =
+                  (acc + (X[((n * C! + g * CIG! + ci) * H! + iy) * W! + ix]! - zx) * (Wd[((co * CIG! + ci) * KH! + ky) * KW! + kx]! - z)) |
+                  0;
               }
             }
           y[((n * CO! + co) * OH + oy) * OW + ox] = acc;
@@ -132,12 +189,24 @@ export function convInt32(ctx: OpContext, node: Node, x: Tensor, zx: number, wt:
 }
 
 /** MatMulInteger: int32 accumulators; a's zero point per tensor or per row, b's per tensor or per column. */
-export function matMulInt32(node: Node, a: Tensor, za: Float64Array, b: Tensor, zb: Float64Array, alloc: (n: number) => Int32Array): Tensor {
-  if (a.rank < 2 || b.rank !== 2) throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: MatMulInteger needs A of rank >= 2 and a 2-D B`);
-  const M = a.dims[a.rank - 2]!, K = a.dims[a.rank - 1]!, N = b.dims[1]!;
-  if (b.dims[0] !== K) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: [${a.dims.join(', ')}] x [${b.dims.join(', ')}] do not multiply`);
+export function matMulInt32(
+  node: Node,
+  a: Tensor,
+  za: Float64Array,
+  b: Tensor,
+  zb: Float64Array,
+  alloc: (n: number) => Int32Array,
+): Tensor {
+  if (a.rank < 2 || b.rank !== 2)
+    throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: MatMulInteger needs A of rank >= 2 and a 2-D B`);
+  const M = a.dims[a.rank - 2]!,
+    K = a.dims[a.rank - 1]!,
+    N = b.dims[1]!;
+  if (b.dims[0] !== K)
+    throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: [${a.dims.join(', ')}] x [${b.dims.join(', ')}] do not multiply`);
   const batches = a.size / (M * K);
-  const A = a.data as ArrayLike<number>, B = b.data as ArrayLike<number>;
+  const A = a.data as ArrayLike<number>,
+    B = b.data as ArrayLike<number>;
   const y = alloc(batches * M * N);
   for (let bi = 0; bi < batches; bi++)
     for (let m = 0; m < M; m++) {

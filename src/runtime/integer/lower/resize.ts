@@ -3,7 +3,13 @@
 // exact int32 interpolation requantized once with M = Sx / (Sy * 2^22).
 import { OnnxPtqError } from '../../../errors.js';
 import { nodeLabel, type Node } from '../../../ir/graph.js';
-import { resizeLinearTaps, resizeNearestIndex, RESIZE_ONE, type CoordinateTransform, type NearestMode } from '../../../kernels/int8/qlayout-ref.js';
+import {
+  resizeLinearTaps,
+  resizeNearestIndex,
+  RESIZE_ONE,
+  type CoordinateTransform,
+  type NearestMode,
+} from '../../../kernels/int8/qlayout-ref.js';
 import { Tensor } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
 import { type LowerContext, sameQ8, type Values } from './context.js';
@@ -16,13 +22,25 @@ export function qdqResize(lc: LowerContext, node: Node): string | undefined {
   if (typeof x === 'string') return x;
   const params = resizeInputs(lc, node);
   if (typeof params === 'string') return params;
-  if (params.constScales && (params.constScales[0] !== 1 || params.constScales[1] !== 1)) return `scales [${params.constScales.join(', ')}] resize the batch or channel axis (integer Resize scales spatial axes only)`;
-  if (ctx.opset >= 18 && (ctx.attrs.ints('axes') || ctx.attrs.string('keep_aspect_ratio_policy', 'stretch') !== 'stretch')) return `Resize with axes or keep_aspect_ratio_policy`;
+  if (params.constScales && (params.constScales[0] !== 1 || params.constScales[1] !== 1))
+    return `scales [${params.constScales.join(', ')}] resize the batch or channel axis (integer Resize scales spatial axes only)`;
+  if (ctx.opset >= 18 && (ctx.attrs.ints('axes') || ctx.attrs.string('keep_aspect_ratio_policy', 'stretch') !== 'stretch'))
+    return `Resize with axes or keep_aspect_ratio_policy`;
   const o = lc.outQ(node.outputs[0]!, false);
   if (typeof o === 'string') return o;
   if (o.out.signed !== x.signed) return `input and output types differ`;
   const coord = ctx.attrs.string('coordinate_transformation_mode', 'half_pixel') as CoordinateTransform;
-  if (!['half_pixel', 'asymmetric', 'align_corners', 'pytorch_half_pixel', 'tf_half_pixel_for_nn', ...(mode === 'linear' ? ['half_pixel_symmetric'] : [])].includes(coord)) return `coordinate_transformation_mode '${coord}'`;
+  if (
+    ![
+      'half_pixel',
+      'asymmetric',
+      'align_corners',
+      'pytorch_half_pixel',
+      'tf_half_pixel_for_nn',
+      ...(mode === 'linear' ? ['half_pixel_symmetric'] : []),
+    ].includes(coord)
+  )
+    return `coordinate_transformation_mode '${coord}'`;
   if (mode === 'linear') return lowerLinear(lc, node, x, o, coord, params);
   const nearest = ctx.attrs.string('nearest_mode', 'round_prefer_floor') as NearestMode;
   const table = sameQ8(x, o.out) ? undefined : lc.table(node, x, o.out);
@@ -35,11 +53,18 @@ export function qdqResize(lc: LowerContext, node: Node): string | undefined {
     const r = xt.rank;
     // Scales as float32, sizes / dims in float32 (onnxruntime's arithmetic); the output size checked.
     const { outDims, sc } = resizeGeometry(node, xt.dims, scales, sizes);
-    const H = r === 4 ? xt.dims[2]! : 1, W = xt.dims[r - 1]!, OH = r === 4 ? outDims[2]! : 1, OW = outDims[r - 1]!;
+    const H = r === 4 ? xt.dims[2]! : 1,
+      W = xt.dims[r - 1]!,
+      OH = r === 4 ? outDims[2]! : 1,
+      OW = outDims[r - 1]!;
     const yIndex = r === 4 ? resizeNearestIndex(H, OH, coord, nearest, sc[2]) : new Int32Array(1);
     const xIndex = resizeNearestIndex(W, OW, coord, nearest, sc[r - 1]);
     const nc = xt.dims[0]! * xt.dims[1]!;
-    let y: Int8Like = table ? (signed ? new Int8Array(nc * OH * OW) : new Uint8Array(nc * OH * OW)) : values.out8(yName, signed, nc * OH * OW);
+    let y: Int8Like = table
+      ? signed
+        ? new Int8Array(nc * OH * OW)
+        : new Uint8Array(nc * OH * OW)
+      : values.out8(yName, signed, nc * OH * OW);
     k.backend.resizeNearest({ x: xt.data as Int8Like, nc, inH: H, inW: W, outH: OH, outW: OW, yIndex, xIndex, y });
     if (table) {
       const t = values.out8(yName, signed, y.length);
@@ -87,7 +112,12 @@ function nonEmpty(a: number[]): number[] | undefined {
 type OutQ = Exclude<ReturnType<LowerContext['outQ']>, string>;
 
 /** Output dims and float32 per-axis scales from the constant scales or sizes input, checked. */
-function resizeGeometry(node: Node, dims: readonly number[], scales: number[] | undefined, sizes: number[] | undefined): { outDims: number[]; sc: number[] } {
+function resizeGeometry(
+  node: Node,
+  dims: readonly number[],
+  scales: number[] | undefined,
+  sizes: number[] | undefined,
+): { outDims: number[]; sc: number[] } {
   const r = dims.length;
   let outDims: number[], sc: number[];
   if (sizes && sizes.length === r) {
@@ -98,13 +128,18 @@ function resizeGeometry(node: Node, dims: readonly number[], scales: number[] | 
     outDims = dims.map((d, i) => Math.floor(d * sc[i]!));
   } else throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: scales or sizes must have one entry per input axis (${r})`);
   if (r !== 4 && r !== 3) throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: integer Resize needs a 3-D or 4-D input`);
-  if (outDims[0] !== dims[0] || outDims[1] !== dims[1]) throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: integer Resize scales only the spatial axes`);
+  if (outDims[0] !== dims[0] || outDims[1] !== dims[1])
+    throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: integer Resize scales only the spatial axes`);
   for (let i = 2; i < r; i++) {
     if (!Number.isInteger(outDims[i]) || outDims[i]! < 1 || outDims[i]! > 2 ** 28 || !(sc[i]! > 0) || !Number.isFinite(sc[i]!)) {
-      throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: output size ${outDims[i]} (scale ${sc[i]}) of axis ${i} is not a positive size up to 2^28`);
+      throw new OnnxPtqError(
+        'SHAPE_MISMATCH',
+        `${nodeLabel(node)}: output size ${outDims[i]} (scale ${sc[i]}) of axis ${i} is not a positive size up to 2^28`,
+      );
     }
   }
-  if (outDims.reduce((a, b) => a * b, 1) > 2 ** 31 - 1) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: the output [${outDims.join(', ')}] has more than 2^31 - 1 elements`);
+  if (outDims.reduce((a, b) => a * b, 1) > 2 ** 31 - 1)
+    throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: the output [${outDims.join(', ')}] has more than 2^31 - 1 elements`);
   return { outDims, sc };
 }
 
@@ -114,11 +149,21 @@ function resizeGeometry(node: Node, dims: readonly number[], scales: number[] | 
  * within 2 * 2^-12 * 255 < 0.13 input steps of the float one before the single rounding; an output
  * that lands near a rounding boundary can therefore differ by 1 LSB (never more).
  */
-function lowerLinear(lc: LowerContext, node: Node, x: ActIn, o: OutQ, coord: CoordinateTransform, params: ResizeInputs): string | undefined {
+function lowerLinear(
+  lc: LowerContext,
+  node: Node,
+  x: ActIn,
+  o: OutQ,
+  coord: CoordinateTransform,
+  params: ResizeInputs,
+): string | undefined {
   const ctx = lc.ctx(node);
   if (ctx.opset >= 18 && ctx.attrs.int('antialias', 0) !== 0) return `linear Resize with antialias`;
   // acc = sum of weight products (scale Sx / 2^22) requantized once: M = Sx / (Sy * 2^22).
-  const ratio = lc.opts.mode === 'float' ? Math.fround(Math.fround(x.scale) / Math.fround(o.out.scale)) : Math.fround(x.scale) / Math.fround(o.out.scale);
+  const ratio =
+    lc.opts.mode === 'float'
+      ? Math.fround(Math.fround(x.scale) / Math.fround(o.out.scale))
+      : Math.fround(x.scale) / Math.fround(o.out.scale);
   const M = ratio / (RESIZE_ONE * RESIZE_ONE);
   if (!(M >= 2 ** -31)) return `input/output scale ratio ${ratio} is too small for the 22-bit interpolation accumulator`;
   const rq = lc.requant([M], o.out, o.min, o.max);
@@ -140,10 +185,25 @@ function lowerLinear(lc: LowerContext, node: Node, x: ActIn, o: OutQ, coord: Coo
     }
     const { outDims, yTaps, xTaps } = cache;
     const r = xt.rank;
-    const H = r === 4 ? xt.dims[2]! : 1, W = xt.dims[r - 1]!, OH = r === 4 ? outDims[2]! : 1, OW = outDims[r - 1]!;
+    const H = r === 4 ? xt.dims[2]! : 1,
+      W = xt.dims[r - 1]!,
+      OH = r === 4 ? outDims[2]! : 1,
+      OW = outDims[r - 1]!;
     const nc = xt.dims[0]! * xt.dims[1]!;
     const y = values.out8(yName, signed, nc * OH * OW);
-    k.backend.resizeLinear({ x: xt.data as Int8Like, nc, inH: H, inW: W, outH: OH, outW: OW, yTaps, xTaps, xZeroPoint: x.zp, requant: rq, y });
+    k.backend.resizeLinear({
+      x: xt.data as Int8Like,
+      nc,
+      inH: H,
+      inW: W,
+      outH: OH,
+      outW: OW,
+      yTaps,
+      xTaps,
+      xZeroPoint: x.zp,
+      requant: rq,
+      y,
+    });
     values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, outDims));
   });
   lc.record(node, { execution: 'integer', kernel: 'resizeLinear' });

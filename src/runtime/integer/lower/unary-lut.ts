@@ -4,7 +4,37 @@ import { Tensor } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
 import { type LowerContext, isOp } from './context.js';
 
-export const UNARY = new Set(['Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'LeakyRelu', 'Relu', 'Clip', 'Elu', 'Selu', 'Softplus', 'Softsign', 'Exp', 'Log', 'Neg', 'Abs', 'Sqrt', 'Erf', 'Gelu', 'Mish', 'Celu', 'ThresholdedRelu', 'Sin', 'Cos', 'Reciprocal', 'Floor', 'Ceil', 'Round', 'Sign', 'PRelu']);
+export const UNARY = new Set([
+  'Sigmoid',
+  'HardSigmoid',
+  'HardSwish',
+  'Tanh',
+  'LeakyRelu',
+  'Relu',
+  'Clip',
+  'Elu',
+  'Selu',
+  'Softplus',
+  'Softsign',
+  'Exp',
+  'Log',
+  'Neg',
+  'Abs',
+  'Sqrt',
+  'Erf',
+  'Gelu',
+  'Mish',
+  'Celu',
+  'ThresholdedRelu',
+  'Sin',
+  'Cos',
+  'Reciprocal',
+  'Floor',
+  'Ceil',
+  'Round',
+  'Sign',
+  'PRelu',
+]);
 
 export function qdqUnary(lc: LowerContext, node: Node): string | undefined {
   const x = lc.act(node.inputs[0]!);
