@@ -61,7 +61,8 @@ const char* opq_qconv2d_pack(const opq_conv2d_shape* s, const int8_t* w, size_t 
   if (const char* err = opq::MakeConvGeom(*s, &g)) return err;
   const int32_t v = Resolve(variant);
   if (!opq::VariantAvailable(v)) return "qconv2d_pack: variant is not available on this CPU or build";
-  if (w_size < g.cout * g.kg) return "qconv2d_pack: buffer W is smaller than out_channels*(in_channels/groups)*kernel_h*kernel_w";
+  if (w_size < g.cout * g.kg)
+    return "qconv2d_pack: buffer W is smaller than out_channels*(in_channels/groups)*kernel_h*kernel_w";
   if (w == nullptr) return "qconv2d_pack: W is null";
   if (w_zero_point == nullptr) return "qconv2d_pack: w_zero_point is null";
   if (w_zero_point_count != 1 && w_zero_point_count != g.cout)
@@ -74,7 +75,8 @@ const char* opq_qconv2d_pack(const opq_conv2d_shape* s, const int8_t* w, size_t 
   const size_t mr = opq::ConvTileRows(v, path);
   if (packed == nullptr) return "qconv2d_pack: packed is null";
   if (reinterpret_cast<uintptr_t>(packed) % 8 != 0) return "qconv2d_pack: packed must be 8-byte aligned";
-  if (packed_size < opq::ConvPackedSize(g, path, mr)) return "qconv2d_pack: packed is smaller than opq_qconv2d_packed_size()";
+  if (packed_size < opq::ConvPackedSize(g, path, mr))
+    return "qconv2d_pack: packed is smaller than opq_qconv2d_packed_size()";
   opq::ConvPack(g, *s, v, path, mr, w, w_zero_point, w_zero_point_count, bias_count ? bias : nullptr, packed);
   return nullptr;
 }
@@ -98,8 +100,7 @@ const char* opq_qconv2d_run(const opq_conv2d_shape* s, const void* packed, size_
   if (const char* err = CheckPacked(packed, packed_size, &h, &pg)) return err;
   opq_conv2d_shape packed_shape = h.shape;
   packed_shape.batch = s->batch;  // the batch is not part of the weights
-  if (!SameShape(packed_shape, *s))
-    return "qconv2d: packed weights were made for a different geometry";
+  if (!SameShape(packed_shape, *s)) return "qconv2d: packed weights were made for a different geometry";
   if (x_size < g.n * g.cin * g.h * g.w) return "qconv2d: buffer X is smaller than batch*in_channels*in_height*in_width";
   if (g.n > 0 && x == nullptr) return "qconv2d: X is null";
   if (y_size < g.n * g.cout * g.oh * g.ow) return "qconv2d: buffer Y is smaller than batch*out_channels*out_h*out_w";
@@ -114,8 +115,9 @@ const char* opq_qconv2d_run(const opq_conv2d_shape* s, const void* packed, size_
   if (workspace == nullptr) return "qconv2d: workspace is null";
   // The packed header is read again from the buffer (aligned, checked above) by the kernels.
   const opq::ConvPackedHeader* ph = static_cast<const opq::ConvPackedHeader*>(packed);
-  const opq::ConvRunArgs args{&g, ph, static_cast<const uint8_t*>(x), x_signed != 0, x_zero_point, rq,
-                              static_cast<uint8_t*>(y), workspace, pool};
+  const opq::ConvRunArgs args{&g,           ph, static_cast<const uint8_t*>(x), x_signed != 0,
+                              x_zero_point, rq, static_cast<uint8_t*>(y),       workspace,
+                              pool};
   const opq::ConvKernels* k = opq::ConvKernelsFor(h.variant, h.path);
   if (k == nullptr)
     opq::ConvRunRef(args);

@@ -8,12 +8,15 @@ namespace {
 const opq::CtKernels* KernelsFor(int32_t v) {
   switch (v) {
 #if defined(__x86_64__) || defined(_M_X64)
-    case OPQ_VARIANT_AVX2: return &opq::CtKernelsAvx2();
+    case OPQ_VARIANT_AVX2:
+      return &opq::CtKernelsAvx2();
 #endif
 #if defined(__wasm_simd128__)
-    case OPQ_VARIANT_WASMSIMD: return &opq::CtKernelsWasmSimd();
+    case OPQ_VARIANT_WASMSIMD:
+      return &opq::CtKernelsWasmSimd();
 #endif
-    default: return &opq::CtKernelsRef();
+    default:
+      return &opq::CtKernelsRef();
   }
 }
 
@@ -55,15 +58,19 @@ const char* opq_qconvtranspose2d(const opq_convtranspose2d_shape* s, const void*
   const size_t w_count = g.cin * g.cout_g * g.kh * g.kw;
   if (x_size < in_count) return "convtranspose: buffer X is smaller than batch * in_channels * in_height * in_width";
   if (y_size < out_count) return "convtranspose: buffer Y is smaller than batch * out_channels * out_h * out_w";
-  if (w_size < w_count) return "convtranspose: buffer W is smaller than in_channels * out_channels/groups * kernel_h * kernel_w";
-  if ((in_count > 0 && x == nullptr) || (out_count > 0 && y == nullptr) || w == nullptr) return "convtranspose: X, W or Y is null";
+  if (w_size < w_count)
+    return "convtranspose: buffer W is smaller than in_channels * out_channels/groups * kernel_h * kernel_w";
+  if ((in_count > 0 && x == nullptr) || (out_count > 0 && y == nullptr) || w == nullptr)
+    return "convtranspose: X, W or Y is null";
   const int32_t tmin = x_signed ? -128 : 0, tmax = x_signed ? 127 : 255;
   if (x_zero_point < tmin || x_zero_point > tmax) return "convtranspose: x_zero_point out of the input type's range";
   if (w_zero_point == nullptr || (w_zero_point_count != 1 && w_zero_point_count != g.cout))
     return "convtranspose: w_zero_point needs 1 or out_channels entries";
   for (size_t i = 0; i < w_zero_point_count; ++i)
-    if (w_zero_point[i] < -128 || w_zero_point[i] > 127) return "convtranspose: w_zero_point entries must be in [-128, 127]";
-  if (bias_count != 0 && (bias_count != g.cout || bias == nullptr)) return "convtranspose: bias needs 0 or out_channels entries";
+    if (w_zero_point[i] < -128 || w_zero_point[i] > 127)
+      return "convtranspose: w_zero_point entries must be in [-128, 127]";
+  if (bias_count != 0 && (bias_count != g.cout || bias == nullptr))
+    return "convtranspose: bias needs 0 or out_channels entries";
   if (const char* err = opq::ValidateRequant(rq, g.cout, y_signed)) return err;
   const size_t need = opq::CtWorkspaceSize(g);
   if (workspace_size < need || (need > 0 && workspace == nullptr))

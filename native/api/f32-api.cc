@@ -14,18 +14,18 @@ namespace opq {
 
 #if defined(__x86_64__) || defined(_M_X64)
 const F32Ukernels& F32UkernelsAvx2() {
-  static const F32Ukernels uk = {kF32MrAvx2,    kF32NrAvx2,    F32GemmUkAvx2,       F32DwRowAvx2,
-                                 F32MaxRowAvx2, F32AvgRowAvx2, F32UnaryAvx2,        F32BinaryAvx2,
-                                 F32BinaryScalarAvx2, F32SumAvx2, F32MaxAvx2};
+  static const F32Ukernels uk = {kF32MrAvx2,          kF32NrAvx2,    F32GemmUkAvx2, F32DwRowAvx2,
+                                 F32MaxRowAvx2,       F32AvgRowAvx2, F32UnaryAvx2,  F32BinaryAvx2,
+                                 F32BinaryScalarAvx2, F32SumAvx2,    F32MaxAvx2};
   return uk;
 }
 #endif
 
 #if defined(__wasm_simd128__)
 const F32Ukernels& F32UkernelsWasmSimd() {
-  static const F32Ukernels uk = {kF32MrWasmSimd,    kF32NrWasmSimd,    F32GemmUkWasmSimd,   F32DwRowWasmSimd,
-                                 F32MaxRowWasmSimd, F32AvgRowWasmSimd, F32UnaryWasmSimd,    F32BinaryWasmSimd,
-                                 F32BinaryScalarWasmSimd, F32SumWasmSimd, F32MaxWasmSimd};
+  static const F32Ukernels uk = {kF32MrWasmSimd,          kF32NrWasmSimd,    F32GemmUkWasmSimd, F32DwRowWasmSimd,
+                                 F32MaxRowWasmSimd,       F32AvgRowWasmSimd, F32UnaryWasmSimd,  F32BinaryWasmSimd,
+                                 F32BinaryScalarWasmSimd, F32SumWasmSimd,    F32MaxWasmSimd};
   return uk;
 }
 #endif
@@ -52,7 +52,8 @@ int32_t Resolve(int32_t v) { return v == OPQ_VARIANT_AUTO ? F32Auto() : v; }
 const F32Ukernels* TableOf(int32_t v, bool* ok) {
   *ok = true;
   switch (v) {
-    case OPQ_VARIANT_REF: return nullptr;
+    case OPQ_VARIANT_REF:
+      return nullptr;
 #if defined(__x86_64__) || defined(_M_X64)
     case OPQ_VARIANT_AVX2:
     case OPQ_VARIANT_AVX512VNNI:
@@ -60,9 +61,11 @@ const F32Ukernels* TableOf(int32_t v, bool* ok) {
       break;
 #endif
 #if defined(__wasm_simd128__)
-    case OPQ_VARIANT_WASMSIMD: return &opq::F32UkernelsWasmSimd();
+    case OPQ_VARIANT_WASMSIMD:
+      return &opq::F32UkernelsWasmSimd();
 #endif
-    default: break;
+    default:
+      break;
   }
   *ok = false;
   return nullptr;
@@ -121,7 +124,8 @@ const char* CheckConv(const opq_conv2d_f32_params* p) {
 
 const char* CheckPool(const opq_pool2d_f32_params* p, int32_t kind) {
   if (p == nullptr) return "pool2d_f32: params is null";
-  if (kind < OPQ_POOL_MAX || kind > OPQ_POOL_AVG_INCLUDE_PAD) return "pool2d_f32: kind must be 0 (max), 1 or 2 (average)";
+  if (kind < OPQ_POOL_MAX || kind > OPQ_POOL_AVG_INCLUDE_PAD)
+    return "pool2d_f32: kind must be 0 (max), 1 or 2 (average)";
   if (!InRange(p->planes, 0)) return "pool2d_f32: planes must be in [0, 2^28]";
   if (!InRange(p->h, 0)) return "pool2d_f32: h must be in [0, 2^28]";
   if (!InRange(p->w, 0)) return "pool2d_f32: w must be in [0, 2^28]";
@@ -168,9 +172,9 @@ size_t opq_conv2d_f32_workspace_size(const opq_conv2d_f32_params* p, size_t thre
   return ws == kNone ? 0 : ws;
 }
 
-const char* opq_conv2d_f32(const opq_conv2d_f32_params* p, const float* x, size_t x_size, const float* w,
-                           size_t w_size, const float* bias, size_t bias_size, float* y, size_t y_size,
-                           void* workspace, size_t workspace_size, opq_threadpool* pool, int32_t variant) {
+const char* opq_conv2d_f32(const opq_conv2d_f32_params* p, const float* x, size_t x_size, const float* w, size_t w_size,
+                           const float* bias, size_t bias_size, float* y, size_t y_size, void* workspace,
+                           size_t workspace_size, opq_threadpool* pool, int32_t variant) {
   if (const char* err = CheckConv(p)) return err;
   const int32_t v = Resolve(variant);
   bool ok;
@@ -188,9 +192,11 @@ const char* opq_conv2d_f32(const opq_conv2d_f32_params* p, const float* x, size_
   if (Overlap(y, ny * 4, x, nx * 4) || Overlap(y, ny * 4, w, nw * 4) || Overlap(y, ny * 4, bias, bias_size * 4))
     return "conv2d_f32: y overlaps x, w or bias";
   if (ny == 0) return nullptr;
-  const opq::Conv2dF32Args args{p, x, w, bias_size ? bias : nullptr, y,
-                                !(std::isinf(p->act_min) && p->act_min < 0 && std::isinf(p->act_max) && p->act_max > 0),
-                                workspace, pool};
+  const opq::Conv2dF32Args args{
+      p,         x,
+      w,         bias_size ? bias : nullptr,
+      y,         !(std::isinf(p->act_min) && p->act_min < 0 && std::isinf(p->act_max) && p->act_max > 0),
+      workspace, pool};
   if (uk == nullptr) {
     opq::Conv2dF32Ref(args);
     return nullptr;
@@ -216,15 +222,18 @@ const char* opq_gemm_f32(size_t m, size_t n, size_t k, const float* a, size_t a_
                          const float* c, size_t c_size, size_t c_stride_m, size_t c_stride_n, float act_min,
                          float act_max, float* y, size_t y_size, size_t ldy, void* workspace, size_t workspace_size,
                          opq_threadpool* pool, int32_t variant) {
-  if (m > size_t(kMaxDim) || n > size_t(kMaxDim) || k > size_t(kMaxDim)) return "gemm_f32: M, N and K must be at most 2^28";
+  if (m > size_t(kMaxDim) || n > size_t(kMaxDim) || k > size_t(kMaxDim))
+    return "gemm_f32: M, N and K must be at most 2^28";
   const int32_t v = Resolve(variant);
   bool ok;
   const F32Ukernels* uk = TableOf(v, &ok);
   if (!ok) return "gemm_f32: variant is not available on this CPU or build";
   uint64_t na, nb, nc = 0, ny;
-  if (!(trans_a ? SpanOf(k, m, lda, &na) : SpanOf(m, k, lda, &na))) return trans_a ? "gemm_f32: lda must be >= M (transA)" : "gemm_f32: lda must be >= K";
+  if (!(trans_a ? SpanOf(k, m, lda, &na) : SpanOf(m, k, lda, &na)))
+    return trans_a ? "gemm_f32: lda must be >= M (transA)" : "gemm_f32: lda must be >= K";
   if (na > a_size) return "gemm_f32: buffer A is smaller than its rows * lda";
-  if (!(trans_b ? SpanOf(n, k, ldb, &nb) : SpanOf(k, n, ldb, &nb))) return trans_b ? "gemm_f32: ldb must be >= K (transB)" : "gemm_f32: ldb must be >= N";
+  if (!(trans_b ? SpanOf(n, k, ldb, &nb) : SpanOf(k, n, ldb, &nb)))
+    return trans_b ? "gemm_f32: ldb must be >= K (transB)" : "gemm_f32: ldb must be >= N";
   if (nb > b_size) return "gemm_f32: buffer B is smaller than its rows * ldb";
   if (!SpanOf(m, n, ldy, &ny)) return "gemm_f32: ldy must be >= N";
   if (ny > y_size) return "gemm_f32: buffer Y is smaller than (M-1)*ldy + N";
@@ -240,9 +249,13 @@ const char* opq_gemm_f32(size_t m, size_t n, size_t k, const float* a, size_t a_
     return "gemm_f32: Y overlaps A, B or C";
   if (ny == 0) return nullptr;
   const bool clamp = !(std::isinf(act_min) && act_min < 0 && std::isinf(act_max) && act_max > 0);
-  const opq::GemmF32Args args{m, n, k, a, lda, trans_a != 0, b, ldb, trans_b != 0, alpha, beta,
-                              nc && beta != 0.0f ? c : nullptr, c_stride_m, c_stride_n, clamp, act_min, act_max,
-                              y, ldy, workspace, pool};
+  const opq::GemmF32Args args{m,          n,          k,
+                              a,          lda,        trans_a != 0,
+                              b,          ldb,        trans_b != 0,
+                              alpha,      beta,       nc && beta != 0.0f ? c : nullptr,
+                              c_stride_m, c_stride_n, clamp,
+                              act_min,    act_max,    y,
+                              ldy,        workspace,  pool};
   if (uk == nullptr) {
     opq::GemmF32Ref(args);
     return nullptr;
@@ -296,7 +309,8 @@ const char* opq_global_pool_f32(size_t planes, size_t size, int32_t kind, const 
   bool ok;
   const F32Ukernels* uk = EltwiseTableOf(Resolve(variant), &ok);
   if (!ok) return "global_pool_f32: variant is not available on this CPU or build";
-  if (kind < OPQ_POOL_MAX || kind > OPQ_POOL_AVG_INCLUDE_PAD) return "global_pool_f32: kind must be 0 (max), 1 or 2 (average)";
+  if (kind < OPQ_POOL_MAX || kind > OPQ_POOL_AVG_INCLUDE_PAD)
+    return "global_pool_f32: kind must be 0 (max), 1 or 2 (average)";
   uint64_t nx;
   if (planes > size_t(kMaxDim) || !Product({planes, size}, &nx)) return "global_pool_f32: planes*size is too large";
   if (nx > x_size) return "global_pool_f32: buffer x is smaller than planes*size";
@@ -334,7 +348,8 @@ const char* opq_binary_f32(int32_t op, const float* a, size_t a_size, const floa
   if (y_size == 0) return nullptr;
   if (b_size == 0 || inner == 0) return "binary_f32: b_size and inner must be positive";
   uint64_t block;
-  if (!Product({b_size, inner}, &block) || y_size % block != 0) return "binary_f32: y_size must be a multiple of b_size*inner";
+  if (!Product({b_size, inner}, &block) || y_size % block != 0)
+    return "binary_f32: y_size must be a multiple of b_size*inner";
   if (!a || !b || !y) return "binary_f32: a, b or y is null";
   if (a != y && Overlap(y, y_size * 4, a, a_size * 4)) return "binary_f32: y partially overlaps a";
   if (!(b == y && b_size == y_size) && Overlap(y, y_size * 4, b, b_size * 4)) return "binary_f32: y overlaps b";

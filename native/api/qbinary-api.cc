@@ -57,8 +57,7 @@ const char* opq_qadd(size_t rank, const size_t* a_shape, const size_t* b_shape, 
     if (p->a_shift < -31 || p->a_shift > 31) return "qadd: params.a_shift must be in [-31, 31]";
     if (p->b_shift < -31 || p->b_shift > 31) return "qadd: params.b_shift must be in [-31, 31]";
     if (p->output_shift < -31 || p->output_shift > 31) return "qadd: params.output_shift must be in [-31, 31]";
-    if (p->mode == OPQ_REQUANT_FIXED_POINT &&
-        (p->a_multiplier < 0 || p->b_multiplier < 0 || p->output_multiplier < 0))
+    if (p->mode == OPQ_REQUANT_FIXED_POINT && (p->a_multiplier < 0 || p->b_multiplier < 0 || p->output_multiplier < 0))
       return "qadd: params.a_multiplier, b_multiplier and output_multiplier must be >= 0";
   }
   opq::QAddRowFn row = opq::QAddRowRef;

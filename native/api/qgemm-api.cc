@@ -39,13 +39,17 @@ size_t opq_qgemm_workspace_size(size_t m, size_t n, size_t k, int32_t variant) {
   if (m > kMaxDim || n > kMaxDim || k > kMaxDim) return 0;
   switch (Resolve(variant)) {
 #if defined(__x86_64__) || defined(_M_X64)
-    case OPQ_VARIANT_AVX2: return opq::QGemmAvx2Workspace(m, n, k);
-    case OPQ_VARIANT_AVX512VNNI: return opq::QGemmAvx512VnniWorkspace(m, n, k);
+    case OPQ_VARIANT_AVX2:
+      return opq::QGemmAvx2Workspace(m, n, k);
+    case OPQ_VARIANT_AVX512VNNI:
+      return opq::QGemmAvx512VnniWorkspace(m, n, k);
 #endif
 #if defined(__wasm_simd128__)
-    case OPQ_VARIANT_WASMSIMD: return opq::QGemmWasmSimdWorkspace(m, n, k);
+    case OPQ_VARIANT_WASMSIMD:
+      return opq::QGemmWasmSimdWorkspace(m, n, k);
 #endif
-    default: return opq::QGemmRefWorkspace(m, n, k);
+    default:
+      return opq::QGemmRefWorkspace(m, n, k);
   }
 }
 
@@ -81,18 +85,39 @@ const char* opq_qgemm(size_t m, size_t n, size_t k, const void* a, size_t a_size
   if (workspace_size < ws) return "qgemm: workspace is smaller than opq_qgemm_workspace_size()";
   if (workspace == nullptr) return "qgemm: workspace is null";
 
-  const opq::QGemmArgs args{m,  n, k, static_cast<const uint8_t*>(a), lda, a_signed != 0, a_zero_point, b, ldb,
-                            b_zero_point, b_zero_point_count != 1, bias_count ? bias : nullptr, rq,
-                            static_cast<uint8_t*>(y), ldy, workspace};
+  const opq::QGemmArgs args{m,
+                            n,
+                            k,
+                            static_cast<const uint8_t*>(a),
+                            lda,
+                            a_signed != 0,
+                            a_zero_point,
+                            b,
+                            ldb,
+                            b_zero_point,
+                            b_zero_point_count != 1,
+                            bias_count ? bias : nullptr,
+                            rq,
+                            static_cast<uint8_t*>(y),
+                            ldy,
+                            workspace};
   switch (v) {
 #if defined(__x86_64__) || defined(_M_X64)
-    case OPQ_VARIANT_AVX2: opq::QGemmAvx2(args); break;
-    case OPQ_VARIANT_AVX512VNNI: opq::QGemmAvx512Vnni(args); break;
+    case OPQ_VARIANT_AVX2:
+      opq::QGemmAvx2(args);
+      break;
+    case OPQ_VARIANT_AVX512VNNI:
+      opq::QGemmAvx512Vnni(args);
+      break;
 #endif
 #if defined(__wasm_simd128__)
-    case OPQ_VARIANT_WASMSIMD: opq::QGemmWasmSimd(args); break;
+    case OPQ_VARIANT_WASMSIMD:
+      opq::QGemmWasmSimd(args);
+      break;
 #endif
-    default: opq::QGemmRef(args); break;
+    default:
+      opq::QGemmRef(args);
+      break;
   }
   return nullptr;
 }
@@ -108,12 +133,18 @@ const char* opq_requantize_row(const int32_t* acc, size_t count, const opq_requa
   uint8_t* out = static_cast<uint8_t*>(y);
   switch (v) {
 #if defined(__x86_64__) || defined(_M_X64)
-    case OPQ_VARIANT_AVX2: opq::RequantRowAvx2(acc, nullptr, count, *rq, 0, out); break;
+    case OPQ_VARIANT_AVX2:
+      opq::RequantRowAvx2(acc, nullptr, count, *rq, 0, out);
+      break;
 #endif
 #if defined(__wasm_simd128__)
-    case OPQ_VARIANT_WASMSIMD: opq::RequantRowWasmSimd(acc, nullptr, count, *rq, 0, out); break;
+    case OPQ_VARIANT_WASMSIMD:
+      opq::RequantRowWasmSimd(acc, nullptr, count, *rq, 0, out);
+      break;
 #endif
-    default: opq::RequantRowRef(acc, nullptr, count, *rq, 0, out); break;
+    default:
+      opq::RequantRowRef(acc, nullptr, count, *rq, 0, out);
+      break;
   }
   return nullptr;
 }

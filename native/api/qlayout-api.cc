@@ -20,7 +20,8 @@ const char* opq_qconcat(size_t num_inputs, const void* const* inputs, const size
   if (inputs == nullptr || input_sizes == nullptr || axis_dims == nullptr || input_zero_points == nullptr ||
       requantize == nullptr)
     return "concat: inputs, input_sizes, axis_dims, input_zero_points or requantize is null";
-  if (outer > opq::kApiMaxElements || inner > opq::kApiMaxElements) return "concat: outer and inner must be at most 2^31 - 1";
+  if (outer > opq::kApiMaxElements || inner > opq::kApiMaxElements)
+    return "concat: outer and inner must be at most 2^31 - 1";
   const int32_t tmin = is_signed ? -128 : 0, tmax = is_signed ? 127 : 255;
   size_t axis_total = 0;
   for (size_t i = 0; i < num_inputs; ++i) {
@@ -66,10 +67,9 @@ const char* opq_qconcat(size_t num_inputs, const void* const* inputs, const size
   return nullptr;
 }
 
-const char* opq_qresize_nearest(size_t nc, size_t in_h, size_t in_w, size_t out_h, size_t out_w,
-                                const int32_t* y_index, size_t y_index_count, const int32_t* x_index,
-                                size_t x_index_count, const void* x, size_t x_size, void* y, size_t y_size,
-                                int32_t variant) {
+const char* opq_qresize_nearest(size_t nc, size_t in_h, size_t in_w, size_t out_h, size_t out_w, const int32_t* y_index,
+                                size_t y_index_count, const int32_t* x_index, size_t x_index_count, const void* x,
+                                size_t x_size, void* y, size_t y_size, int32_t variant) {
   const int32_t requested = opq::ResolveVariant(variant);
   if (!opq::VariantAvailable(requested)) return "resize: variant is not available on this CPU or build";
   const int32_t v = opq::ElementwiseIsa(requested);
@@ -82,7 +82,8 @@ const char* opq_qresize_nearest(size_t nc, size_t in_h, size_t in_w, size_t out_
     return "resize: the input or output has more than 2^31 - 1 elements";
   if (y_index_count != out_h) return "resize: y_index must have out_h entries";
   if (x_index_count != out_w) return "resize: x_index must have out_w entries";
-  if ((out_h > 0 && y_index == nullptr) || (out_w > 0 && x_index == nullptr)) return "resize: y_index or x_index is null";
+  if ((out_h > 0 && y_index == nullptr) || (out_w > 0 && x_index == nullptr))
+    return "resize: y_index or x_index is null";
   if (x_size < in_count) return "resize: buffer X is smaller than nc * in_h * in_w";
   if (y_size < out_count) return "resize: buffer Y is smaller than nc * out_h * out_w";
   if (out_count == 0) return nullptr;

@@ -10,8 +10,8 @@ const char* MakeGeom(size_t n, size_t c, size_t in_h, size_t in_w, size_t kernel
                      size_t stride_w, size_t pad_top, size_t pad_left, size_t pad_bottom, size_t pad_right,
                      size_t dilation_h, size_t dilation_w, int32_t ceil_mode, const void* x, size_t x_size, void* y,
                      size_t y_size, opq::PoolGeom* g) {
-  const size_t dims[] = {n, c, in_h, in_w, kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, pad_bottom,
-                         pad_right, dilation_h, dilation_w};
+  const size_t dims[] = {n,        c,       in_h,     in_w,       kernel_h,  kernel_w,   stride_h,
+                         stride_w, pad_top, pad_left, pad_bottom, pad_right, dilation_h, dilation_w};
   for (size_t d : dims)
     if (d > opq::kApiMaxDim) return "pool: every dimension, kernel, stride, pad and dilation must be at most 2^28";
   if (kernel_h == 0 || kernel_w == 0) return "pool: kernel_h and kernel_w must be >= 1";
@@ -78,12 +78,18 @@ const char* opq_qmaxpool(size_t n, size_t c, size_t in_h, size_t in_w, size_t ke
   uint8_t* out = static_cast<uint8_t*>(y);
   switch (v) {
 #if defined(__x86_64__) || defined(_M_X64)
-    case OPQ_VARIANT_AVX2: opq::MaxPoolAvx2(g, in, is_signed != 0, out); break;
+    case OPQ_VARIANT_AVX2:
+      opq::MaxPoolAvx2(g, in, is_signed != 0, out);
+      break;
 #endif
 #if defined(__wasm_simd128__)
-    case OPQ_VARIANT_WASMSIMD: opq::MaxPoolWasmSimd(g, in, is_signed != 0, out); break;
+    case OPQ_VARIANT_WASMSIMD:
+      opq::MaxPoolWasmSimd(g, in, is_signed != 0, out);
+      break;
 #endif
-    default: opq::MaxPoolRef(g, in, is_signed != 0, out); break;
+    default:
+      opq::MaxPoolRef(g, in, is_signed != 0, out);
+      break;
   }
   return nullptr;
 }
@@ -125,12 +131,18 @@ const char* opq_qglobal_maxpool(size_t channels, size_t spatial, const void* x, 
   uint8_t* out = static_cast<uint8_t*>(y);
   switch (v) {
 #if defined(__x86_64__) || defined(_M_X64)
-    case OPQ_VARIANT_AVX2: opq::GlobalMaxPoolAvx2(channels, spatial, in, is_signed != 0, out); break;
+    case OPQ_VARIANT_AVX2:
+      opq::GlobalMaxPoolAvx2(channels, spatial, in, is_signed != 0, out);
+      break;
 #endif
 #if defined(__wasm_simd128__)
-    case OPQ_VARIANT_WASMSIMD: opq::GlobalMaxPoolWasmSimd(channels, spatial, in, is_signed != 0, out); break;
+    case OPQ_VARIANT_WASMSIMD:
+      opq::GlobalMaxPoolWasmSimd(channels, spatial, in, is_signed != 0, out);
+      break;
 #endif
-    default: opq::GlobalMaxPoolRef(channels, spatial, in, is_signed != 0, out); break;
+    default:
+      opq::GlobalMaxPoolRef(channels, spatial, in, is_signed != 0, out);
+      break;
   }
   return nullptr;
 }
@@ -154,14 +166,18 @@ const char* opq_qglobal_avgpool(size_t channels, size_t spatial, const void* x, 
   uint8_t* out = static_cast<uint8_t*>(y);
   switch (v) {
 #if defined(__x86_64__) || defined(_M_X64)
-    case OPQ_VARIANT_AVX2: opq::GlobalAvgPoolAvx2(channels, spatial, in, is_signed != 0, x_zero_point, *rq, out); break;
+    case OPQ_VARIANT_AVX2:
+      opq::GlobalAvgPoolAvx2(channels, spatial, in, is_signed != 0, x_zero_point, *rq, out);
+      break;
 #endif
 #if defined(__wasm_simd128__)
     case OPQ_VARIANT_WASMSIMD:
       opq::GlobalAvgPoolWasmSimd(channels, spatial, in, is_signed != 0, x_zero_point, *rq, out);
       break;
 #endif
-    default: opq::GlobalAvgPoolRef(channels, spatial, in, is_signed != 0, x_zero_point, *rq, out); break;
+    default:
+      opq::GlobalAvgPoolRef(channels, spatial, in, is_signed != 0, x_zero_point, *rq, out);
+      break;
   }
   return nullptr;
 }

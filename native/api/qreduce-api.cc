@@ -30,7 +30,10 @@ const char* opq_qreduce_mean(size_t rank, const size_t* dims, const int32_t* red
   size_t ng = 0;
   for (size_t i = 0; i < rank; ++i) {
     const bool r = reduce[i] != 0;
-    if (r) count *= dims[i]; else out_count *= dims[i];
+    if (r)
+      count *= dims[i];
+    else
+      out_count *= dims[i];
     if (dims[i] == 1) continue;
     if (ng > 0 && kinds[ng - 1] == r) {
       groups[ng - 1] *= dims[i];

@@ -38,7 +38,8 @@ const char* opq_qresize_linear(size_t nc, size_t in_h, size_t in_w, size_t out_h
     return "resize_linear: in_h, in_w, out_h and out_w must be at most 2^28";
   if (y_taps_count != 3 * out_h) return "resize_linear: y_taps must have 3 * out_h entries";
   if (x_taps_count != 3 * out_w) return "resize_linear: x_taps must have 3 * out_w entries";
-  if ((out_h > 0 && y_taps == nullptr) || (out_w > 0 && x_taps == nullptr)) return "resize_linear: y_taps or x_taps is null";
+  if ((out_h > 0 && y_taps == nullptr) || (out_w > 0 && x_taps == nullptr))
+    return "resize_linear: y_taps or x_taps is null";
   if (x_size < in_count) return "resize_linear: buffer X is smaller than nc * in_h * in_w";
   if (y_size < out_count) return "resize_linear: buffer Y is smaller than nc * out_h * out_w";
   const int32_t tmin = is_signed ? -128 : 0, tmax = is_signed ? 127 : 255;

@@ -8,8 +8,8 @@ namespace {
 
 // Checks the [outer, axis_len, inner] layout and its parameters; sets *count to the element count.
 const char* CheckQdqLayout(const char* op, size_t outer, size_t axis_len, size_t inner, const float* scale,
-                           const int32_t* zero_point, size_t param_count, size_t block_size, int32_t zmin,
-                           int32_t zmax, size_t* count) {
+                           const int32_t* zero_point, size_t param_count, size_t block_size, int32_t zmin, int32_t zmax,
+                           size_t* count) {
   (void)op;
   const size_t dims[3] = {outer, axis_len, inner};
   if (outer > opq::kApiMaxElements || axis_len > opq::kApiMaxElements || inner > opq::kApiMaxElements ||
@@ -108,9 +108,8 @@ const char* opq_quantize_linear(const float* x, size_t x_size, size_t outer, siz
 #endif
   uint8_t* out = static_cast<uint8_t*>(y);
   const bool s = y_signed != 0;
-  ForEachQdqRun(outer, axis_len, inner, param_count, block_size, [&](size_t off, size_t n, size_t p) {
-    row(x + off, n, scale[p], zero_point[p], s, out + off);
-  });
+  ForEachQdqRun(outer, axis_len, inner, param_count, block_size,
+                [&](size_t off, size_t n, size_t p) { row(x + off, n, scale[p], zero_point[p], s, out + off); });
   return nullptr;
 }
 

@@ -27,7 +27,8 @@ const char* MakeBroadcastPlan(const char* op, size_t rank, const size_t* a_shape
   size_t ta = 1, tb = 1, ty = 1;
   for (size_t d = 0; d < rank; ++d) {
     const size_t da = a_shape[d], db = b_shape[d];
-    if (da != db && da != 1 && db != 1) return "broadcast: a_shape and b_shape are not broadcastable (dims differ and neither is 1)";
+    if (da != db && da != 1 && db != 1)
+      return "broadcast: a_shape and b_shape are not broadcastable (dims differ and neither is 1)";
     ys[d] = da == 1 ? db : da;
     if (!MulChecked(&ta, da)) return "broadcast: a has more than 2^31 - 1 elements";
     if (!MulChecked(&tb, db)) return "broadcast: b has more than 2^31 - 1 elements";

@@ -28,6 +28,8 @@ void Ukernel8x32(size_t kc, const void* av, const void* bv, int32_t* c, size_t l
   for (size_t q = 0; q < kc; ++q) {
     const __m512i b0 = _mm512_loadu_si512(b);
     const __m512i b1 = _mm512_loadu_si512(b + 64);
+    // One macro call per unrolled row, laid out as the register tile (clang-format 14 reflows them unstably).
+    // clang-format off
 #define OPQ_ROW(r)                                       \
   {                                                      \
     const __m512i w = _mm512_set1_epi32(a[r]);           \
@@ -44,6 +46,7 @@ void Ukernel8x32(size_t kc, const void* av, const void* bv, int32_t* c, size_t l
   _mm512_storeu_si512(c + r * ldc + 16, c##r##1);
   OPQ_STORE(0) OPQ_STORE(1) OPQ_STORE(2) OPQ_STORE(3) OPQ_STORE(4) OPQ_STORE(5) OPQ_STORE(6) OPQ_STORE(7)
 #undef OPQ_STORE
+  // clang-format on
 }
 
 // 16 bytes at p, p+stride, ... for stride 1 or 2 (stride 2 reads 32 bytes; the driver leaves slack).

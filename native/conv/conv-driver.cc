@@ -26,18 +26,26 @@ const ConvKernels* ConvKernelsFor(int32_t variant, int32_t path) {
   if (path == kPathRef) return nullptr;
   switch (variant) {
 #if defined(__x86_64__) || defined(_M_X64)
-    case OPQ_VARIANT_AVX2: return ConvKernelsAvx2();
-    case OPQ_VARIANT_AVX512VNNI: return path == kPathVnni ? ConvKernelsAvx512Vnni() : ConvKernelsAvx2();
+    case OPQ_VARIANT_AVX2:
+      return ConvKernelsAvx2();
+    case OPQ_VARIANT_AVX512VNNI:
+      return path == kPathVnni ? ConvKernelsAvx512Vnni() : ConvKernelsAvx2();
 #endif
 #if defined(__wasm_simd128__)
-    case OPQ_VARIANT_WASMSIMD: return ConvKernelsWasmSimd();
+    case OPQ_VARIANT_WASMSIMD:
+      return ConvKernelsWasmSimd();
 #endif
-    default: return nullptr;
+    default:
+      return nullptr;
   }
 }
 
 const char* MakeConvGeom(const opq_conv2d_shape& s, ConvGeom* g) {
-  struct F { int32_t v; int32_t min; const char* msg; };
+  struct F {
+    int32_t v;
+    int32_t min;
+    const char* msg;
+  };
   const F fields[] = {
       {s.batch, 0, "conv2d: batch must be in [0, 2^28]"},
       {s.in_channels, 1, "conv2d: in_channels must be in [1, 2^28]"},
@@ -133,10 +141,18 @@ size_t ConvPackedSizeMax(const ConvGeom& g, int32_t variant) {
 size_t ConvPackedSize(const ConvGeom& g, int32_t path, size_t mr) {
   size_t bytes = HeaderBytes() + 2 * Up(g.cout * 4, kAlign);
   switch (path) {
-    case kPathGemm16: bytes += g.groups * CeilDiv(g.cout_g, mr) * mr * ((g.kg + 1) / 2) * 4; break;
-    case kPathVnni: bytes += g.groups * CeilDiv(g.cout_g, mr) * mr * ((g.kg + 3) / 4) * 4; break;
-    case kPathDepthwise: bytes += g.cout * g.kh * g.kw * 4; break;
-    default: bytes += g.cout * g.kg; break;
+    case kPathGemm16:
+      bytes += g.groups * CeilDiv(g.cout_g, mr) * mr * ((g.kg + 1) / 2) * 4;
+      break;
+    case kPathVnni:
+      bytes += g.groups * CeilDiv(g.cout_g, mr) * mr * ((g.kg + 3) / 4) * 4;
+      break;
+    case kPathDepthwise:
+      bytes += g.cout * g.kh * g.kw * 4;
+      break;
+    default:
+      bytes += g.cout * g.kg;
+      break;
   }
   return Up(bytes, kAlign);
 }
@@ -226,8 +242,8 @@ size_t SharedBytes(const ConvGeom& g, const ConvKernels& k) {
 
 // A plain GEMM: 1x1 kernel on 1x1 images, no padding; the batch becomes the pixels (columns).
 bool GemmMode(const ConvGeom& g, const ConvPackedHeader& h) {
-  return h.path != kPathDepthwise && g.h == 1 && g.w == 1 && g.kh == 1 && g.kw == 1 && g.groups == 1 &&
-         g.pt == 0 && g.pl == 0 && g.pb == 0 && g.pr == 0;
+  return h.path != kPathDepthwise && g.h == 1 && g.w == 1 && g.kh == 1 && g.kw == 1 && g.groups == 1 && g.pt == 0 &&
+         g.pl == 0 && g.pb == 0 && g.pr == 0;
 }
 
 size_t Pixels(const ConvGeom& g, const ConvPackedHeader& h) { return GemmMode(g, h) ? g.n : g.oh * g.ow; }
@@ -322,7 +338,8 @@ void ConvRunDriver(const ConvRunArgs& a_in, const ConvKernels& k) {
         uint8_t* d = xpad + c * plane;
         std::memset(d, zx_u8, plane);  // padding = the zero point
         if (x1 > x0)
-          for (size_t r = r0; r < r1; ++r) CopyRowU8(src + (r - g.pt) * g.w + (x0 - g.pl), x1 - x0, flip, d + r * g.wp + x0);
+          for (size_t r = r0; r < r1; ++r)
+            CopyRowU8(src + (r - g.pt) * g.w + (x0 - g.pl), x1 - x0, flip, d + r * g.wp + x0);
       } else {
         int16_t* d = reinterpret_cast<int16_t*>(xpad) + c * plane;
         std::memset(d, 0, plane * 2);  // x - zx: padding reads as 0 = (zx - zx)
@@ -376,7 +393,8 @@ void ConvRunDriver(const ConvRunArgs& a_in, const ConvKernels& k) {
       uint8_t* bbuf = t;
       int32_t* cbuf = reinterpret_cast<int32_t*>(t + Up(ks * nb * 4, kAlign));
       int32_t* koff = reinterpret_cast<int32_t*>(t + Up(ks * nb * 4, kAlign) + Up(mr * nb * 4, kAlign));
-      int32_t* off = reinterpret_cast<int32_t*>(t + Up(ks * nb * 4, kAlign) + Up(mr * nb * 4, kAlign) + Up(g.kg * 4, kAlign));
+      int32_t* off =
+          reinterpret_cast<int32_t*>(t + Up(ks * nb * 4, kAlign) + Up(mr * nb * 4, kAlign) + Up(g.kg * 4, kAlign));
       uint8_t* ybuf = t + Up(ks * nb * 4, kAlign) + Up(mr * nb * 4, kAlign) + Up(g.kg * 4, kAlign) + Up(nr * 4, kAlign);
       if (gemm) {
         // X rows are the columns; Y (batch x cout) gets each row tile transposed.
@@ -421,7 +439,10 @@ void ConvRunDriver(const ConvRunArgs& a_in, const ConvKernels& k) {
         for (size_t c = 0; c < nr; ++c) {
           if (pj + c < pixels) {
             off[c] = int32_t(oy * g.sh * g.wp + ox * g.sw);
-            if (++ox == g.ow) { ox = 0; ++oy; }
+            if (++ox == g.ow) {
+              ox = 0;
+              ++oy;
+            }
           } else {
             off[c] = off[c - 1];  // a column past the end: any valid offset, the result is dropped
           }

@@ -25,10 +25,10 @@ namespace opq {
 // The geometry with derived sizes, all validated (conv-api.cc) before use.
 struct ConvGeom {
   size_t n, cin, h, w, cout, kh, kw, groups, sh, sw, dh, dw, pt, pl, pb, pr;
-  size_t oh, ow;          // output size
-  size_t cin_g, cout_g;   // channels per group
-  size_t kg;              // cin_g * kh * kw: the reduction length
-  size_t hp, wp;          // rows/columns of the padded input that outputs read
+  size_t oh, ow;         // output size
+  size_t cin_g, cout_g;  // channels per group
+  size_t kg;             // cin_g * kh * kw: the reduction length
+  size_t hp, wp;         // rows/columns of the padded input that outputs read
 };
 
 // Fills *g from s; NULL or a message naming the field.
@@ -43,7 +43,7 @@ struct ConvPackedHeader {
   uint32_t magic;
   int32_t variant;
   int32_t path;
-  int32_t mr;            // row tile of the packed weights (gemm paths)
+  int32_t mr;  // row tile of the packed weights (gemm paths)
   opq_conv2d_shape shape;
   uint64_t total_size;   // bytes, header included
   uint64_t bias_offset;  // int32[cout]: bias, or zeros
@@ -54,10 +54,10 @@ struct ConvPackedHeader {
 // Hooks a SIMD variant supplies to the shared driver (conv-driver.cc). A k-step is 4 bytes per
 // row and per pixel: an int16 pair (kstep 2) or a u8/s8 quad (kstep 4, the VNNI path).
 struct ConvKernels {
-  size_t mr, nr;   // gemm tile
-  size_t kstep;    // k per step: 2 (int16 pairs) or 4 (byte quads)
-  bool u8_input;   // the padded input is u8 (x, or x ^ 0x80 for int8; padding = the zero point)
-                   // rather than int16 x - zx (padding 0)
+  size_t mr, nr;  // gemm tile
+  size_t kstep;   // k per step: 2 (int16 pairs) or 4 (byte quads)
+  bool u8_input;  // the padded input is u8 (x, or x ^ 0x80 for int8; padding = the zero point)
+                  // rather than int16 x - zx (padding 0)
   // C[mr][nr] = sum over ksteps of packed A (mr x 4 bytes per step) and B (nr x 4 bytes per step).
   void (*ukernel)(size_t ksteps, const void* a, const void* b, int32_t* c, size_t ldc);
   // One im2col panel: for step q, column c and t < kstep, element (q*nr + c)*kstep + t of dst is
@@ -70,8 +70,8 @@ struct ConvKernels {
   // as the padded copy would hold it (x - zx as int16, or u8 x ^ flip), 0 for k >= kg or c >= rows.
   void (*pack_rows)(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signed, int32_t zx, void* dst);
   // Depthwise output row: acc[ox] = sum_t w[t] * row[tapoff[t] + ox*stride], ox < ow (int16 input).
-  void (*dw_row)(const int16_t* row, const int32_t* w, const int32_t* tapoff, size_t taps, size_t stride,
-                 size_t ow, int32_t* acc);
+  void (*dw_row)(const int16_t* row, const int32_t* w, const int32_t* tapoff, size_t taps, size_t stride, size_t ow,
+                 int32_t* acc);
   RequantRowFn requant;
 };
 

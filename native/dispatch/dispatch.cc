@@ -61,11 +61,16 @@ extern "C" {
 
 const char* opq_variant_name(int32_t variant) {
   switch (variant) {
-    case OPQ_VARIANT_REF: return "ref";
-    case OPQ_VARIANT_AVX2: return "avx2";
-    case OPQ_VARIANT_WASMSIMD: return "wasmsimd";
-    case OPQ_VARIANT_AVX512VNNI: return "avx512vnni";
-    default: return nullptr;
+    case OPQ_VARIANT_REF:
+      return "ref";
+    case OPQ_VARIANT_AVX2:
+      return "avx2";
+    case OPQ_VARIANT_WASMSIMD:
+      return "wasmsimd";
+    case OPQ_VARIANT_AVX512VNNI:
+      return "avx512vnni";
+    default:
+      return nullptr;
   }
 }
 

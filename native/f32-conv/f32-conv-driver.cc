@@ -26,7 +26,7 @@ using f32::RoundUp;
 namespace {
 
 struct Seg {
-  size_t j0, len;  // panel columns [j0, j0 + len) are output pixels of one output row
+  size_t j0, len;    // panel columns [j0, j0 + len) are output pixels of one output row
   int64_t ih0, iw0;  // input coordinates of the first pixel's window origin
 };
 
@@ -146,9 +146,15 @@ void PackIm2col(const opq_conv2d_f32_params& p, const float* x, size_t k0, size_
 void PackIm2colAny(const opq_conv2d_f32_params& p, const float* x, size_t k0, size_t kc, size_t p0, size_t ncp,
                    size_t nr, float* out) {
   switch (nr) {
-    case 8: PackIm2col<8>(p, x, k0, kc, p0, ncp, out); return;
-    case 16: PackIm2col<16>(p, x, k0, kc, p0, ncp, out); return;
-    default: PackIm2col<32>(p, x, k0, kc, p0, ncp, out); return;  // unused: every table has nr 8 or 16
+    case 8:
+      PackIm2col<8>(p, x, k0, kc, p0, ncp, out);
+      return;
+    case 16:
+      PackIm2col<16>(p, x, k0, kc, p0, ncp, out);
+      return;
+    default:
+      PackIm2col<32>(p, x, k0, kc, p0, ncp, out);
+      return;  // unused: every table has nr 8 or 16
   }
 }
 
@@ -197,9 +203,15 @@ void PackFlat(const opq_conv2d_f32_params& p, const float* planes, size_t plane_
 void PackFlatAny(const opq_conv2d_f32_params& p, const float* planes, size_t plane_size, const size_t* taps, size_t k0,
                  size_t kc, size_t j0, size_t ncp, size_t pf, size_t nr, float* out) {
   switch (nr) {
-    case 8: PackFlat<8>(p, planes, plane_size, taps, k0, kc, j0, ncp, pf, out); return;
-    case 16: PackFlat<16>(p, planes, plane_size, taps, k0, kc, j0, ncp, pf, out); return;
-    default: PackFlat<32>(p, planes, plane_size, taps, k0, kc, j0, ncp, pf, out); return;
+    case 8:
+      PackFlat<8>(p, planes, plane_size, taps, k0, kc, j0, ncp, pf, out);
+      return;
+    case 16:
+      PackFlat<16>(p, planes, plane_size, taps, k0, kc, j0, ncp, pf, out);
+      return;
+    default:
+      PackFlat<32>(p, planes, plane_size, taps, k0, kc, j0, ncp, pf, out);
+      return;
   }
 }
 
@@ -239,7 +251,8 @@ void BuildFlatPlanes(const FlatGeom<size_t>& f, const opq_conv2d_f32_params& p, 
         // Columns u with iw = rw + u*sw - pad_left inside [0, w) are [ulo, uhi): no test per element.
         const int64_t sw = int64_t(f.sw), qw = int64_t(f.qw), off = int64_t(p.pad_left) - int64_t(rw);
         const int64_t ulo = std::min(qw, off > 0 ? (off + sw - 1) / sw : int64_t{0});
-        const int64_t uhi = std::max(ulo, std::min(qw, int64_t(p.w) + off > 0 ? (int64_t(p.w) + off + sw - 1) / sw : int64_t{0}));
+        const int64_t uhi =
+            std::max(ulo, std::min(qw, int64_t(p.w) + off > 0 ? (int64_t(p.w) + off + sw - 1) / sw : int64_t{0}));
         for (int64_t u = 0; u < ulo; ++u) dst[u] = 0.0f;
         if (uhi > ulo) {  // only then does the first column read lie inside the row
           const float* s0 = src + (ulo * sw - off);
@@ -283,9 +296,12 @@ void RunFlat(const Conv2dF32Args& a, const F32Ukernels& uk) {
       auto block = [&](size_t blk, size_t thread) {
         float* bpack = bbase + thread * bstride;
         const size_t j0 = blk * ncb, nc = std::min(ncb, pf - j0), ncp = RoundUp(nc, nr);
-        f32::RunColumnBlock(uk, mg, K, kcb, mp, apack, bpack, nc,
-                            [&](size_t k0, size_t kc, float* dst) { PackFlatAny(p, planes, plane_size, taps, k0, kc, j0, ncp, pf, nr, dst); },
-                            tmp + j0, pf, bias, false, a.clamp, p.act_min, p.act_max);
+        f32::RunColumnBlock(
+            uk, mg, K, kcb, mp, apack, bpack, nc,
+            [&](size_t k0, size_t kc, float* dst) {
+              PackFlatAny(p, planes, plane_size, taps, k0, kc, j0, ncp, pf, nr, dst);
+            },
+            tmp + j0, pf, bias, false, a.clamp, p.act_min, p.act_max);
       };
       f32::ParallelForMacs(a.pool, uint64_t(mg) * K * pf, blocks, block);
       float* y = a.y + (n * p.m + g * mg) * P;
@@ -317,9 +333,10 @@ void RunGeneral(const Conv2dF32Args& a, const F32Ukernels& uk) {
       auto block = [&](size_t blk, size_t thread) {
         float* bpack = bbase + thread * bstride;
         const size_t p0 = blk * ncb, nc = std::min(ncb, P - p0), ncp = RoundUp(nc, nr);
-        f32::RunColumnBlock(uk, mg, K, kcb, mp, apack, bpack, nc,
-                            [&](size_t k0, size_t kc, float* dst) { PackIm2colAny(p, x, k0, kc, p0, ncp, nr, dst); },
-                            y + p0, P, bias, false, a.clamp, p.act_min, p.act_max);
+        f32::RunColumnBlock(
+            uk, mg, K, kcb, mp, apack, bpack, nc,
+            [&](size_t k0, size_t kc, float* dst) { PackIm2colAny(p, x, k0, kc, p0, ncp, nr, dst); }, y + p0, P, bias,
+            false, a.clamp, p.act_min, p.act_max);
       };
       f32::ParallelForMacs(a.pool, uint64_t(mg) * K * P, blocks, block);
     }
@@ -349,8 +366,8 @@ void RunDepthwise(const Conv2dF32Args& a, const F32Ukernels& uk) {
   const size_t mg = p.m / p.group, ntaps = size_t(p.kh) * p.kw, hw = size_t(p.h) * p.w;
   const size_t ohw = size_t(p.oh) * p.ow;
   const bool in_place = DepthwiseInPlace(p);
-  const f32::PhasePlane pp = f32::PlaneOf(p.oh, p.ow, p.kh, p.kw, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w,
-                                          p.pad_top, p.pad_left);
+  const f32::PhasePlane pp =
+      f32::PlaneOf(p.oh, p.ow, p.kh, p.kw, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_top, p.pad_left);
   const size_t rs = in_place ? size_t(p.w) : pp.qw;  // row stride of what the taps read
   const size_t per_thread = DwScratchFloats(p, pp, in_place);
   uintptr_t start = (reinterpret_cast<uintptr_t>(a.workspace) + 63) & ~uintptr_t{63};
@@ -360,8 +377,8 @@ void RunDepthwise(const Conv2dF32Args& a, const F32Ukernels& uk) {
     for (size_t kh = 0, i = 0; kh < size_t(p.kh); ++kh) {
       for (size_t kw = 0; kw < size_t(p.kw); ++kw, ++i) {
         const size_t col = kw * p.dilation_w;
-        offs[i] = in_place ? kh * p.dilation_h * rs + col
-                           : ((col % pp.sw) * pp.ph + kh * p.dilation_h) * pp.qw + col / pp.sw;
+        offs[i] =
+            in_place ? kh * p.dilation_h * rs + col : ((col % pp.sw) * pp.ph + kh * p.dilation_h) * pp.qw + col / pp.sw;
       }
     }
   }
@@ -473,9 +490,12 @@ void Conv2dF32Run(const Conv2dF32Args& a, const F32Ukernels& uk) {
       }
     return;
   }
-  if (IsDepthwise(p)) RunDepthwise(a, uk);
-  else if (GeneralFlat(p)) RunFlat(a, uk);
-  else RunGeneral(a, uk);
+  if (IsDepthwise(p))
+    RunDepthwise(a, uk);
+  else if (GeneralFlat(p))
+    RunFlat(a, uk);
+  else
+    RunGeneral(a, uk);
 }
 
 }  // namespace opq

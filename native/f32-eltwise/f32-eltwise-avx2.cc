@@ -36,10 +36,18 @@ void Zip(size_t n, const float* a, const float* b, float* y, F f) {
 
 // Functors rather than captureless lambdas: a lambda's function-pointer thunk would be compiled
 // without AVX (GCC warns about the ABI of its vector return).
-struct AddOp { __m256 operator()(__m256 p, __m256 q) const { return _mm256_add_ps(p, q); } };
-struct SubOp { __m256 operator()(__m256 p, __m256 q) const { return _mm256_sub_ps(p, q); } };
-struct MulOp { __m256 operator()(__m256 p, __m256 q) const { return _mm256_mul_ps(p, q); } };
-struct DivOp { __m256 operator()(__m256 p, __m256 q) const { return _mm256_div_ps(p, q); } };
+struct AddOp {
+  __m256 operator()(__m256 p, __m256 q) const { return _mm256_add_ps(p, q); }
+};
+struct SubOp {
+  __m256 operator()(__m256 p, __m256 q) const { return _mm256_sub_ps(p, q); }
+};
+struct MulOp {
+  __m256 operator()(__m256 p, __m256 q) const { return _mm256_mul_ps(p, q); }
+};
+struct DivOp {
+  __m256 operator()(__m256 p, __m256 q) const { return _mm256_div_ps(p, q); }
+};
 
 }  // namespace
 
@@ -55,7 +63,8 @@ void F32UnaryAvx2(int32_t op, float p0, float p1, size_t n, const float* x, floa
       Map(n, x, y, [&](__m256 v) { return _mm256_min_ps(v1, _mm256_max_ps(v0, v)); });
       return;
     case OPQ_UNARY_HARDSIGMOID:
-      Map(n, x, y, [&](__m256 v) { return _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(_mm256_mul_ps(v0, v), v1), zero), one); });
+      Map(n, x, y,
+          [&](__m256 v) { return _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(_mm256_mul_ps(v0, v), v1), zero), one); });
       return;
     case OPQ_UNARY_HARDSWISH: {
       const __m256 sixth = _mm256_set1_ps(1.0f / 6.0f), half = _mm256_set1_ps(0.5f);
@@ -65,7 +74,8 @@ void F32UnaryAvx2(int32_t op, float p0, float p1, size_t n, const float* x, floa
       return;
     }
     case OPQ_UNARY_LEAKYRELU:
-      Map(n, x, y, [&](__m256 v) { return _mm256_blendv_ps(v, _mm256_mul_ps(v0, v), _mm256_cmp_ps(v, zero, _CMP_LT_OQ)); });
+      Map(n, x, y,
+          [&](__m256 v) { return _mm256_blendv_ps(v, _mm256_mul_ps(v0, v), _mm256_cmp_ps(v, zero, _CMP_LT_OQ)); });
       return;
     default:
       for (size_t i = 0; i < n; ++i) y[i] = UnaryRef(op, p0, p1, x[i]);
@@ -75,20 +85,36 @@ void F32UnaryAvx2(int32_t op, float p0, float p1, size_t n, const float* x, floa
 
 void F32BinaryAvx2(int32_t op, size_t n, const float* a, const float* b, float* y) {
   switch (op) {
-    case OPQ_BINARY_ADD: Zip(n, a, b, y, AddOp()); return;
-    case OPQ_BINARY_SUB: Zip(n, a, b, y, SubOp()); return;
-    case OPQ_BINARY_MUL: Zip(n, a, b, y, MulOp()); return;
-    default: Zip(n, a, b, y, DivOp()); return;
+    case OPQ_BINARY_ADD:
+      Zip(n, a, b, y, AddOp());
+      return;
+    case OPQ_BINARY_SUB:
+      Zip(n, a, b, y, SubOp());
+      return;
+    case OPQ_BINARY_MUL:
+      Zip(n, a, b, y, MulOp());
+      return;
+    default:
+      Zip(n, a, b, y, DivOp());
+      return;
   }
 }
 
 void F32BinaryScalarAvx2(int32_t op, size_t n, const float* a, float s, float* y) {
   const __m256 q = _mm256_set1_ps(s);
   switch (op) {
-    case OPQ_BINARY_ADD: Map(n, a, y, [&](__m256 p) { return _mm256_add_ps(p, q); }); return;
-    case OPQ_BINARY_SUB: Map(n, a, y, [&](__m256 p) { return _mm256_sub_ps(p, q); }); return;
-    case OPQ_BINARY_MUL: Map(n, a, y, [&](__m256 p) { return _mm256_mul_ps(p, q); }); return;
-    default: Map(n, a, y, [&](__m256 p) { return _mm256_div_ps(p, q); }); return;
+    case OPQ_BINARY_ADD:
+      Map(n, a, y, [&](__m256 p) { return _mm256_add_ps(p, q); });
+      return;
+    case OPQ_BINARY_SUB:
+      Map(n, a, y, [&](__m256 p) { return _mm256_sub_ps(p, q); });
+      return;
+    case OPQ_BINARY_MUL:
+      Map(n, a, y, [&](__m256 p) { return _mm256_mul_ps(p, q); });
+      return;
+    default:
+      Map(n, a, y, [&](__m256 p) { return _mm256_div_ps(p, q); });
+      return;
   }
 }
 

@@ -10,29 +10,41 @@ namespace opq {
 
 float UnaryRef(int32_t op, float p0, float p1, float x) {
   switch (op) {
-    case OPQ_UNARY_RELU: return x < 0.0f ? 0.0f : x;
-    case OPQ_UNARY_CLIP: return std::min(std::max(x, p0), p1);
+    case OPQ_UNARY_RELU:
+      return x < 0.0f ? 0.0f : x;
+    case OPQ_UNARY_CLIP:
+      return std::min(std::max(x, p0), p1);
     case OPQ_UNARY_SIGMOID:
       // Split by sign so exp never overflows: 1/(1+e^-x) or e^x/(1+e^x).
-      if (x >= 0.0f) return 1.0f / (1.0f + std::exp(-x));
+      if (x >= 0.0f)
+        return 1.0f / (1.0f + std::exp(-x));
       else {
         const float e = std::exp(x);
         return e / (1.0f + e);
       }
-    case OPQ_UNARY_HARDSIGMOID: return std::min(std::max(p0 * x + p1, 0.0f), 1.0f);
-    case OPQ_UNARY_HARDSWISH: return x * std::min(std::max(x * (1.0f / 6.0f) + 0.5f, 0.0f), 1.0f);
-    case OPQ_UNARY_TANH: return std::tanh(x);
-    case OPQ_UNARY_LEAKYRELU: return x < 0.0f ? p0 * x : x;
-    default: return x;
+    case OPQ_UNARY_HARDSIGMOID:
+      return std::min(std::max(p0 * x + p1, 0.0f), 1.0f);
+    case OPQ_UNARY_HARDSWISH:
+      return x * std::min(std::max(x * (1.0f / 6.0f) + 0.5f, 0.0f), 1.0f);
+    case OPQ_UNARY_TANH:
+      return std::tanh(x);
+    case OPQ_UNARY_LEAKYRELU:
+      return x < 0.0f ? p0 * x : x;
+    default:
+      return x;
   }
 }
 
 float BinaryRef(int32_t op, float a, float b) {
   switch (op) {
-    case OPQ_BINARY_ADD: return a + b;
-    case OPQ_BINARY_SUB: return a - b;
-    case OPQ_BINARY_MUL: return a * b;
-    default: return a / b;
+    case OPQ_BINARY_ADD:
+      return a + b;
+    case OPQ_BINARY_SUB:
+      return a - b;
+    case OPQ_BINARY_MUL:
+      return a * b;
+    default:
+      return a / b;
   }
 }
 
@@ -66,8 +78,8 @@ float MaxScalar(size_t n, const float* x) {
 
 const F32Ukernels& F32UkernelsScalar() {
   // Only the elementwise entries: conv, GEMM and pooling have direct reference loops instead.
-  static const F32Ukernels uk = {0, 0, nullptr, nullptr, nullptr, nullptr, UnaryScalar, BinaryScalar, BinaryScalarS,
-                                 SumScalar, MaxScalar};
+  static const F32Ukernels uk = {
+      0, 0, nullptr, nullptr, nullptr, nullptr, UnaryScalar, BinaryScalar, BinaryScalarS, SumScalar, MaxScalar};
   return uk;
 }
 

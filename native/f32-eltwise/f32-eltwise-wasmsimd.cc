@@ -31,25 +31,36 @@ void F32UnaryWasmSimd(int32_t op, float p0, float p1, size_t n, const float* x, 
   auto ref = [&](float v) { return UnaryRef(op, p0, p1, v); };
   switch (op) {
     case OPQ_UNARY_RELU:
-      Map(n, x, y, [&](v128_t v) { return wasm_v128_bitselect(zero, v, wasm_f32x4_lt(v, zero)); }, ref);
+      Map(
+          n, x, y, [&](v128_t v) { return wasm_v128_bitselect(zero, v, wasm_f32x4_lt(v, zero)); }, ref);
       return;
     case OPQ_UNARY_CLIP:
-      Map(n, x, y, [&](v128_t v) { return wasm_f32x4_pmin(wasm_f32x4_pmax(v, v0), v1); }, ref);
+      Map(
+          n, x, y, [&](v128_t v) { return wasm_f32x4_pmin(wasm_f32x4_pmax(v, v0), v1); }, ref);
       return;
     case OPQ_UNARY_HARDSIGMOID:
-      Map(n, x, y, [&](v128_t v) {
-        return wasm_f32x4_pmin(wasm_f32x4_pmax(wasm_f32x4_add(wasm_f32x4_mul(v0, v), v1), zero), one);
-      }, ref);
+      Map(
+          n, x, y,
+          [&](v128_t v) {
+            return wasm_f32x4_pmin(wasm_f32x4_pmax(wasm_f32x4_add(wasm_f32x4_mul(v0, v), v1), zero), one);
+          },
+          ref);
       return;
     case OPQ_UNARY_HARDSWISH: {
       const v128_t sixth = wasm_f32x4_splat(1.0f / 6.0f), half = wasm_f32x4_splat(0.5f);
-      Map(n, x, y, [&](v128_t v) {
-        return wasm_f32x4_mul(v, wasm_f32x4_pmin(wasm_f32x4_pmax(wasm_f32x4_add(wasm_f32x4_mul(v, sixth), half), zero), one));
-      }, ref);
+      Map(
+          n, x, y,
+          [&](v128_t v) {
+            return wasm_f32x4_mul(
+                v, wasm_f32x4_pmin(wasm_f32x4_pmax(wasm_f32x4_add(wasm_f32x4_mul(v, sixth), half), zero), one));
+          },
+          ref);
       return;
     }
     case OPQ_UNARY_LEAKYRELU:
-      Map(n, x, y, [&](v128_t v) { return wasm_v128_bitselect(wasm_f32x4_mul(v0, v), v, wasm_f32x4_lt(v, zero)); }, ref);
+      Map(
+          n, x, y, [&](v128_t v) { return wasm_v128_bitselect(wasm_f32x4_mul(v0, v), v, wasm_f32x4_lt(v, zero)); },
+          ref);
       return;
     default:
       for (size_t i = 0; i < n; ++i) y[i] = ref(x[i]);
@@ -59,20 +70,40 @@ void F32UnaryWasmSimd(int32_t op, float p0, float p1, size_t n, const float* x, 
 
 void F32BinaryWasmSimd(int32_t op, size_t n, const float* a, const float* b, float* y) {
   switch (op) {
-    case OPQ_BINARY_ADD: Zip(n, a, b, y, wasm_f32x4_add, [](float p, float q) { return p + q; }); return;
-    case OPQ_BINARY_SUB: Zip(n, a, b, y, wasm_f32x4_sub, [](float p, float q) { return p - q; }); return;
-    case OPQ_BINARY_MUL: Zip(n, a, b, y, wasm_f32x4_mul, [](float p, float q) { return p * q; }); return;
-    default: Zip(n, a, b, y, wasm_f32x4_div, [](float p, float q) { return p / q; }); return;
+    case OPQ_BINARY_ADD:
+      Zip(n, a, b, y, wasm_f32x4_add, [](float p, float q) { return p + q; });
+      return;
+    case OPQ_BINARY_SUB:
+      Zip(n, a, b, y, wasm_f32x4_sub, [](float p, float q) { return p - q; });
+      return;
+    case OPQ_BINARY_MUL:
+      Zip(n, a, b, y, wasm_f32x4_mul, [](float p, float q) { return p * q; });
+      return;
+    default:
+      Zip(n, a, b, y, wasm_f32x4_div, [](float p, float q) { return p / q; });
+      return;
   }
 }
 
 void F32BinaryScalarWasmSimd(int32_t op, size_t n, const float* a, float s, float* y) {
   const v128_t q = wasm_f32x4_splat(s);
   switch (op) {
-    case OPQ_BINARY_ADD: Map(n, a, y, [&](v128_t p) { return wasm_f32x4_add(p, q); }, [&](float p) { return p + s; }); return;
-    case OPQ_BINARY_SUB: Map(n, a, y, [&](v128_t p) { return wasm_f32x4_sub(p, q); }, [&](float p) { return p - s; }); return;
-    case OPQ_BINARY_MUL: Map(n, a, y, [&](v128_t p) { return wasm_f32x4_mul(p, q); }, [&](float p) { return p * s; }); return;
-    default: Map(n, a, y, [&](v128_t p) { return wasm_f32x4_div(p, q); }, [&](float p) { return p / s; }); return;
+    case OPQ_BINARY_ADD:
+      Map(
+          n, a, y, [&](v128_t p) { return wasm_f32x4_add(p, q); }, [&](float p) { return p + s; });
+      return;
+    case OPQ_BINARY_SUB:
+      Map(
+          n, a, y, [&](v128_t p) { return wasm_f32x4_sub(p, q); }, [&](float p) { return p - s; });
+      return;
+    case OPQ_BINARY_MUL:
+      Map(
+          n, a, y, [&](v128_t p) { return wasm_f32x4_mul(p, q); }, [&](float p) { return p * s; });
+      return;
+    default:
+      Map(
+          n, a, y, [&](v128_t p) { return wasm_f32x4_div(p, q); }, [&](float p) { return p / s; });
+      return;
   }
 }
 

@@ -54,8 +54,8 @@ inline float* Carve(uintptr_t* cursor, size_t floats) {
 
 // Runs the microkernel on the tile at c (rows x cols of ldc, rows <= mr, cols <= nr); partial
 // tiles go through a local mr x nr buffer so the microkernel always sees a full tile.
-inline void RunTile(const F32Ukernels& uk, size_t kc, const float* a, const float* b, float* c, size_t ldc,
-                    size_t rows, size_t cols, const float* init, uint32_t flags, float lo, float hi) {
+inline void RunTile(const F32Ukernels& uk, size_t kc, const float* a, const float* b, float* c, size_t ldc, size_t rows,
+                    size_t cols, const float* init, uint32_t flags, float lo, float hi) {
   if (rows == uk.mr && cols == uk.nr) {
     uk.gemm(kc, a, b, c, ldc, init, flags, lo, hi);
     return;
@@ -86,7 +86,8 @@ inline void RunColumnBlock(const F32Ukernels& uk, size_t m, size_t k, size_t kcb
     const size_t kc = std::min(kcb, k - k0);
     pack(k0, kc, bpack);
     const bool first = k0 == 0;
-    const uint32_t flags = ((!first || accumulate_first) ? kF32Accumulate : 0) | ((k0 + kc == k && clamp) ? kF32Clamp : 0);
+    const uint32_t flags =
+        ((!first || accumulate_first) ? kF32Accumulate : 0) | ((k0 + kc == k && clamp) ? kF32Clamp : 0);
     for (size_t q0 = 0; q0 < nc; q0 += uk.nr) {
       const float* bp = bpack + q0 * kc;
       const size_t cols = std::min(uk.nr, nc - q0);

@@ -105,9 +105,10 @@ void GemmF32Run(const GemmF32Args& g, const F32Ukernels& uk) {
   auto block = [&](size_t blk, size_t thread) {
     float* bpack = bbase + thread * bstride;
     const size_t j0 = blk * ncb, nc = std::min(ncb, g.n - j0), ncp = RoundUp(nc, nr);
-    f32::RunColumnBlock(uk, g.m, g.k, kcb, mp, apack, bpack, nc,
-                        [&](size_t k0, size_t kc, float* dst) { PackB(g, k0, kc, j0, ncp, nr, dst); },
-                        g.y + j0, g.ldy, nullptr, with_c, g.clamp, g.lo, g.hi);
+    f32::RunColumnBlock(
+        uk, g.m, g.k, kcb, mp, apack, bpack, nc,
+        [&](size_t k0, size_t kc, float* dst) { PackB(g, k0, kc, j0, ncp, nr, dst); }, g.y + j0, g.ldy, nullptr, with_c,
+        g.clamp, g.lo, g.hi);
   };
   const size_t blocks = f32::DivUp(g.n, ncb);
   f32::ParallelForMacs(g.pool, uint64_t(g.m) * g.n * g.k, blocks, block);

@@ -25,8 +25,8 @@ struct F32Ukernels {
   void (*gemm)(size_t kc, const float* a, const float* b, float* c, size_t ldc, const float* init, uint32_t flags,
                float lo, float hi);
   // y[j] = bias + sum_t w[t] * taps[t][j] for j < n (depthwise convolution, one output row).
-  void (*dw_row)(size_t n, size_t ntaps, const float* const* taps, const float* w, float bias, uint32_t flags,
-                 float lo, float hi, float* y);
+  void (*dw_row)(size_t n, size_t ntaps, const float* const* taps, const float* w, float bias, uint32_t flags, float lo,
+                 float hi, float* y);
   // y[j] = max_t taps[t][j].
   void (*max_row)(size_t n, size_t ntaps, const float* const* taps, float* y);
   // y[j] = (sum_t taps[t][j]) / (row_count * col_count[j]).
@@ -48,18 +48,18 @@ const F32Ukernels& F32UkernelsScalar();
 
 // The per-ISA microkernels, one file per op family (f32-<op>/f32-<op>-<isa>.cc); the tables are
 // assembled in native/api/f32-api.cc.
-#define OPQ_F32_DECLARE_UKERNELS(ISA)                                                                                \
-  void F32GemmUk##ISA(size_t kc, const float* a, const float* b, float* c, size_t ldc, const float* init,             \
-                      uint32_t flags, float lo, float hi);                                                           \
-  void F32DwRow##ISA(size_t n, size_t ntaps, const float* const* taps, const float* w, float bias, uint32_t flags,    \
-                     float lo, float hi, float* y);                                                                  \
-  void F32MaxRow##ISA(size_t n, size_t ntaps, const float* const* taps, float* y);                                   \
-  void F32AvgRow##ISA(size_t n, size_t ntaps, const float* const* taps, float row_count, const float* col_count,     \
-                      float* y);                                                                                     \
-  void F32Unary##ISA(int32_t op, float p0, float p1, size_t n, const float* x, float* y);                            \
-  void F32Binary##ISA(int32_t op, size_t n, const float* a, const float* b, float* y);                               \
-  void F32BinaryScalar##ISA(int32_t op, size_t n, const float* a, float s, float* y);                                \
-  float F32Sum##ISA(size_t n, const float* x);                                                                       \
+#define OPQ_F32_DECLARE_UKERNELS(ISA)                                                                              \
+  void F32GemmUk##ISA(size_t kc, const float* a, const float* b, float* c, size_t ldc, const float* init,          \
+                      uint32_t flags, float lo, float hi);                                                         \
+  void F32DwRow##ISA(size_t n, size_t ntaps, const float* const* taps, const float* w, float bias, uint32_t flags, \
+                     float lo, float hi, float* y);                                                                \
+  void F32MaxRow##ISA(size_t n, size_t ntaps, const float* const* taps, float* y);                                 \
+  void F32AvgRow##ISA(size_t n, size_t ntaps, const float* const* taps, float row_count, const float* col_count,   \
+                      float* y);                                                                                   \
+  void F32Unary##ISA(int32_t op, float p0, float p1, size_t n, const float* x, float* y);                          \
+  void F32Binary##ISA(int32_t op, size_t n, const float* a, const float* b, float* y);                             \
+  void F32BinaryScalar##ISA(int32_t op, size_t n, const float* a, float s, float* y);                              \
+  float F32Sum##ISA(size_t n, const float* x);                                                                     \
   float F32Max##ISA(size_t n, const float* x);
 
 #if defined(__x86_64__) || defined(_M_X64)

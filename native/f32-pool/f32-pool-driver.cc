@@ -54,8 +54,8 @@ void Pool2dF32Run(const Pool2dF32Args& a, const F32Ukernels& uk) {
   const size_t ntaps = size_t(p.kh) * p.kw, hw = size_t(p.h) * p.w, ohw = size_t(p.oh) * p.ow;
   const bool in_place = InPlace(p);
   const bool is_max = a.kind == OPQ_POOL_MAX;
-  const f32::PhasePlane pp = f32::PlaneOf(p.oh, p.ow, p.kh, p.kw, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w,
-                                          p.pad_top, p.pad_left);
+  const f32::PhasePlane pp =
+      f32::PlaneOf(p.oh, p.ow, p.kh, p.kw, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_top, p.pad_left);
   uintptr_t cur = reinterpret_cast<uintptr_t>(a.workspace);
   cur = (cur + 63) & ~uintptr_t{63};
   size_t* offs = reinterpret_cast<size_t*>(cur);
@@ -69,8 +69,8 @@ void Pool2dF32Run(const Pool2dF32Args& a, const F32Ukernels& uk) {
   for (size_t kh = 0, t = 0; kh < size_t(p.kh); ++kh) {
     for (size_t kw = 0; kw < size_t(p.kw); ++kw, ++t) {
       const size_t col = kw * p.dilation_w;
-      offs[t] = in_place ? kh * p.dilation_h * rs + col
-                         : ((col % pp.sw) * pp.ph + kh * p.dilation_h) * pp.qw + col / pp.sw;
+      offs[t] =
+          in_place ? kh * p.dilation_h * rs + col : ((col % pp.sw) * pp.ph + kh * p.dilation_h) * pp.qw + col / pp.sw;
     }
   }
   const bool incl = a.kind == OPQ_POOL_AVG_INCLUDE_PAD;

@@ -30,7 +30,7 @@ enum {
 // [output_min, output_max], which is how ReLU and ReLU6 fuse.
 typedef struct opq_requant {
   int32_t mode;
-  int32_t count;             // 1 (per tensor) or the number of output channels
+  int32_t count;              // 1 (per tensor) or the number of output channels
   const int32_t* multiplier;  // fixed-point m0 in [0, 2^31), `count` entries (fixed-point mode)
   const int32_t* shift;       // exponents in [-31, 31], `count` entries (fixed-point and shift modes)
   const float* scale;         // `count` entries (float mode)
@@ -64,19 +64,16 @@ OPQ_API size_t opq_qgemm_workspace_size(size_t m, size_t n, size_t k, int32_t va
 // b_zero_point has 1 or N entries; bias has 0 or N entries; Y is uint8 or int8 with ldy.
 // Sizes are element counts of each buffer. Accumulation is in int32 with two's-complement wrap
 // (exact whenever the true sum fits in int32).
-OPQ_API const char* opq_qgemm(size_t m, size_t n, size_t k,
-                              const void* a, size_t a_size, size_t lda, int32_t a_signed, int32_t a_zero_point,
-                              const int8_t* b, size_t b_size, size_t ldb,
-                              const int32_t* b_zero_point, size_t b_zero_point_count,
-                              const int32_t* bias, size_t bias_count,
-                              const opq_requant* rq,
-                              void* y, size_t y_size, size_t ldy, int32_t y_signed,
-                              void* workspace, size_t workspace_size, int32_t variant);
+OPQ_API const char* opq_qgemm(size_t m, size_t n, size_t k, const void* a, size_t a_size, size_t lda, int32_t a_signed,
+                              int32_t a_zero_point, const int8_t* b, size_t b_size, size_t ldb,
+                              const int32_t* b_zero_point, size_t b_zero_point_count, const int32_t* bias,
+                              size_t bias_count, const opq_requant* rq, void* y, size_t y_size, size_t ldy,
+                              int32_t y_signed, void* workspace, size_t workspace_size, int32_t variant);
 
 // Requantizes `count` int32 values of one row (channel c of the requant params is element c).
 // Exposed so the fixed-point paths can be tested element by element against the JS reference.
-OPQ_API const char* opq_requantize_row(const int32_t* acc, size_t count, const opq_requant* rq,
-                                       void* y, size_t y_size, int32_t y_signed, int32_t variant);
+OPQ_API const char* opq_requantize_row(const int32_t* acc, size_t count, const opq_requant* rq, void* y, size_t y_size,
+                                       int32_t y_signed, int32_t variant);
 
 #ifdef __cplusplus
 }  // extern "C"

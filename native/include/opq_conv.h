@@ -54,8 +54,8 @@ OPQ_API size_t opq_qconv2d_workspace_size(const void* packed, size_t packed_size
 // opq_qconv2d_workspace_size(packed, packed_size, opq_threadpool_threads(pool)) bytes.
 OPQ_API const char* opq_qconv2d_run(const opq_conv2d_shape* s, const void* packed, size_t packed_size, const void* x,
                                     size_t x_size, int32_t x_signed, int32_t x_zero_point, const opq_requant* rq,
-                                    void* y, size_t y_size, int32_t y_signed, void* workspace,
-                                    size_t workspace_size, opq_threadpool* pool);
+                                    void* y, size_t y_size, int32_t y_signed, void* workspace, size_t workspace_size,
+                                    opq_threadpool* pool);
 
 #ifdef __cplusplus
 }  // extern "C"

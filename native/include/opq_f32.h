@@ -21,14 +21,14 @@ OPQ_API int32_t opq_f32_auto_variant(void);
 // 2-D convolution, NCHW in and out. Only int32 fields so that the wasm side writes it as an
 // Int32Array (act_min/act_max are float32 in the same 4-byte slots).
 typedef struct opq_conv2d_f32_params {
-  int32_t n, c, h, w;        // input
-  int32_t m, kh, kw;         // output channels, kernel size
-  int32_t oh, ow;            // output size (the caller applied pads, ceil and auto_pad rules)
+  int32_t n, c, h, w;  // input
+  int32_t m, kh, kw;   // output channels, kernel size
+  int32_t oh, ow;      // output size (the caller applied pads, ceil and auto_pad rules)
   int32_t stride_h, stride_w;
   int32_t pad_top, pad_left;  // the bottom/right pads are implied by oh/ow
   int32_t dilation_h, dilation_w;
   int32_t group;
-  float act_min, act_max;    // fused clamp (ReLU: 0, +inf); -inf, +inf for none
+  float act_min, act_max;  // fused clamp (ReLU: 0, +inf); -inf, +inf for none
 } opq_conv2d_f32_params;
 
 // Bytes of workspace opq_conv2d_f32 needs with `threads` threads (0 for invalid parameters: the call
@@ -52,17 +52,16 @@ OPQ_API const char* opq_gemm_f32(size_t m, size_t n, size_t k, const float* a, s
                                  int32_t trans_a, const float* b, size_t b_size, size_t ldb, int32_t trans_b,
                                  float alpha, float beta, const float* c, size_t c_size, size_t c_stride_m,
                                  size_t c_stride_n, float act_min, float act_max, float* y, size_t y_size, size_t ldy,
-                                 void* workspace, size_t workspace_size, struct opq_threadpool* pool,
-                                 int32_t variant);
+                                 void* workspace, size_t workspace_size, struct opq_threadpool* pool, int32_t variant);
 
 enum {
   OPQ_POOL_MAX = 0,
-  OPQ_POOL_AVG = 1,                // divisor: window positions inside the input
-  OPQ_POOL_AVG_INCLUDE_PAD = 2,    // divisor: positions inside the input and the explicit pads
+  OPQ_POOL_AVG = 1,              // divisor: window positions inside the input
+  OPQ_POOL_AVG_INCLUDE_PAD = 2,  // divisor: positions inside the input and the explicit pads
 };
 
 typedef struct opq_pool2d_f32_params {
-  int32_t planes;            // N*C
+  int32_t planes;  // N*C
   int32_t h, w, oh, ow;
   int32_t kh, kw, stride_h, stride_w, dilation_h, dilation_w;
   int32_t pad_top, pad_left, pad_bottom, pad_right;
@@ -73,8 +72,7 @@ OPQ_API size_t opq_pool2d_f32_workspace_size(const opq_pool2d_f32_params* p, int
 // Max or average pooling over each of `planes` H x W planes. A max window with no position inside
 // the input yields -inf; an average with a zero divisor yields 0 (the JS kernel's behaviour).
 OPQ_API const char* opq_pool2d_f32(const opq_pool2d_f32_params* p, int32_t kind, const float* x, size_t x_size,
-                                   float* y, size_t y_size, void* workspace, size_t workspace_size,
-                                   int32_t variant);
+                                   float* y, size_t y_size, void* workspace, size_t workspace_size, int32_t variant);
 
 // y[i] = mean or max of x[i*size .. i*size + size) (GlobalAveragePool, GlobalMaxPool).
 OPQ_API const char* opq_global_pool_f32(size_t planes, size_t size, int32_t kind, const float* x, size_t x_size,
@@ -82,12 +80,12 @@ OPQ_API const char* opq_global_pool_f32(size_t planes, size_t size, int32_t kind
 
 enum {
   OPQ_UNARY_RELU = 0,
-  OPQ_UNARY_CLIP = 1,          // clamp(x, p0, p1)
+  OPQ_UNARY_CLIP = 1,  // clamp(x, p0, p1)
   OPQ_UNARY_SIGMOID = 2,
-  OPQ_UNARY_HARDSIGMOID = 3,   // clamp(p0 * x + p1, 0, 1)
-  OPQ_UNARY_HARDSWISH = 4,     // x * clamp(x / 6 + 1/2, 0, 1)
+  OPQ_UNARY_HARDSIGMOID = 3,  // clamp(p0 * x + p1, 0, 1)
+  OPQ_UNARY_HARDSWISH = 4,    // x * clamp(x / 6 + 1/2, 0, 1)
   OPQ_UNARY_TANH = 5,
-  OPQ_UNARY_LEAKYRELU = 6,     // x < 0 ? p0 * x : x
+  OPQ_UNARY_LEAKYRELU = 6,  // x < 0 ? p0 * x : x
   OPQ_UNARY_COUNT = 7,
 };
 

@@ -37,7 +37,7 @@ typedef struct opq_qadd_params {
   int32_t mode;  // OPQ_REQUANT_*
   int32_t a_zero_point;
   int32_t b_zero_point;
-  int32_t left_shift;  // fixed-point and shift modes, in [0, 22]
+  int32_t left_shift;    // fixed-point and shift modes, in [0, 22]
   int32_t a_multiplier;  // fixed point: m0 in [0, 2^31); M = m0 * 2^(shift - 31)
   int32_t a_shift;       // in [-31, 31]
   int32_t b_multiplier;
@@ -58,8 +58,8 @@ OPQ_API const char* opq_qadd(size_t rank, const size_t* a_shape, const size_t* b
 // Mul: acc = (a - a_zero_point) * (b - b_zero_point) in int32 (exact), y = RequantizeOne(acc, rq) with
 // a per-tensor rq (count 1), M = Sa Sb / Sy in any of the three modes.
 OPQ_API const char* opq_qmul(size_t rank, const size_t* a_shape, const size_t* b_shape, const void* a, size_t a_size,
-                             int32_t a_zero_point, const void* b, size_t b_size, int32_t b_zero_point, int32_t is_signed,
-                             const opq_requant* rq, void* y, size_t y_size, int32_t variant);
+                             int32_t a_zero_point, const void* b, size_t b_size, int32_t b_zero_point,
+                             int32_t is_signed, const opq_requant* rq, void* y, size_t y_size, int32_t variant);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -4,7 +4,6 @@
 
 namespace opq_napi {
 
-
 bool Fail(Napi::Env env, const std::string& msg) {
   Napi::Error::New(env, msg).ThrowAsJavaScriptException();
   return false;
@@ -28,9 +27,12 @@ bool GetTyped(Napi::Env env, Napi::Value v, const char* what, napi_typedarray_ty
 
 bool Get8Bit(Napi::Env env, Napi::Value v, const char* what, View* out, int32_t* is_signed) {
   if (!GetView(env, v, what, out)) return false;
-  if (out->type == napi_int8_array) *is_signed = 1;
-  else if (out->type == napi_uint8_array) *is_signed = 0;
-  else return Fail(env, std::string(what) + " must be a Uint8Array or Int8Array");
+  if (out->type == napi_int8_array)
+    *is_signed = 1;
+  else if (out->type == napi_uint8_array)
+    *is_signed = 0;
+  else
+    return Fail(env, std::string(what) + " must be a Uint8Array or Int8Array");
   return true;
 }
 
@@ -38,8 +40,10 @@ bool GetInt(Napi::Env env, Napi::Object o, const char* key, int64_t lo, int64_t 
   Napi::Value v = o.Get(key);
   if (!v.IsNumber()) return Fail(env, std::string(key) + " must be a number");
   const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= static_cast<double>(lo) && d <= static_cast<double>(hi)) || d != static_cast<double>(static_cast<int64_t>(d)))
-    return Fail(env, std::string(key) + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  if (!(d >= static_cast<double>(lo) && d <= static_cast<double>(hi)) ||
+      d != static_cast<double>(static_cast<int64_t>(d)))
+    return Fail(env,
+                std::string(key) + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
   *out = static_cast<int64_t>(d);
   return true;
 }
@@ -83,6 +87,5 @@ void* Workspace(size_t bytes) {
   alignas(64) static uint8_t empty[64];
   return ws.empty() ? static_cast<void*>(empty) : static_cast<void*>(ws.data());
 }
-
 
 }  // namespace opq_napi

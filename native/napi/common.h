@@ -24,7 +24,8 @@ struct View {
 // Each Get* returns false after throwing a JS Error that names the argument.
 bool Fail(Napi::Env env, const std::string& msg);
 bool GetView(Napi::Env env, Napi::Value v, const char* what, View* out);
-bool GetTyped(Napi::Env env, Napi::Value v, const char* what, napi_typedarray_type want, const char* want_name, View* out);
+bool GetTyped(Napi::Env env, Napi::Value v, const char* what, napi_typedarray_type want, const char* want_name,
+              View* out);
 // A Uint8Array (is_signed = 0) or Int8Array (is_signed = 1).
 bool Get8Bit(Napi::Env env, Napi::Value v, const char* what, View* out, int32_t* is_signed);
 // An integer-valued number property of o within [lo, hi].

@@ -44,7 +44,8 @@ bool GetShape(Napi::Env env, Napi::Value v, opq_conv2d_shape* s) {
   if (!GetTyped(env, v, "shape", napi_int32_array, "an Int32Array(16)", &view)) return false;
   if (view.length != 16) return Fail(env, "shape must be an Int32Array of 16 fields (opq_conv2d_shape)");
   const int32_t* f = static_cast<const int32_t*>(view.data);
-  *s = opq_conv2d_shape{f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15]};
+  *s = opq_conv2d_shape{f[0], f[1], f[2],  f[3],  f[4],  f[5],  f[6],  f[7],
+                        f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15]};
   return true;
 }
 
@@ -78,10 +79,9 @@ Napi::Value Pack(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, size);  // V8 backing stores are 16-byte aligned
-  const char* err = opq_qconv2d_pack(&s, static_cast<const int8_t*>(w.data), w.length,
-                                     static_cast<const int32_t*>(wzp.data), wzp.length,
-                                     static_cast<const int32_t*>(bias.data), bias.length, static_cast<int32_t>(variant),
-                                     buf.Data(), size);
+  const char* err = opq_qconv2d_pack(
+      &s, static_cast<const int8_t*>(w.data), w.length, static_cast<const int32_t*>(wzp.data), wzp.length,
+      static_cast<const int32_t*>(bias.data), bias.length, static_cast<int32_t>(variant), buf.Data(), size);
   if (err) {
     Fail(env, err);
     return env.Undefined();

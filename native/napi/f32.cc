@@ -1,5 +1,6 @@
-// N-API glue for the float32 kernels (opq_f32.h); convolution and GEMM use the addon's thread pool. Positional arguments: these run once per node
-// of a float model, where an object's property lookups would cost more than a small kernel.
+// N-API glue for the float32 kernels (opq_f32.h); convolution and GEMM use the addon's thread pool. Positional
+// arguments: these run once per node of a float model, where an object's property lookups would cost more than a small
+// kernel.
 #include <cmath>
 
 #include "napi/common.h"
@@ -20,7 +21,8 @@ bool Int(Napi::Env env, const Napi::CallbackInfo& info, size_t i, const char* wh
   double d;
   if (!Number(env, info, i, what, &d)) return false;
   if (!(d >= double(lo) && d <= double(hi)) || d != std::floor(d))
-    return Fail(env, std::string(what) + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    return Fail(env,
+                std::string(what) + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
   *out = static_cast<int64_t>(d);
   return true;
 }
@@ -34,7 +36,8 @@ bool Floats(Napi::Env env, const Napi::CallbackInfo& info, size_t i, const char*
   return GetTyped(env, info[i], what, napi_float32_array, "a Float32Array", out);
 }
 
-bool Params(Napi::Env env, const Napi::CallbackInfo& info, size_t i, size_t fields, const char* what, const int32_t** out) {
+bool Params(Napi::Env env, const Napi::CallbackInfo& info, size_t i, size_t fields, const char* what,
+            const int32_t** out) {
   View v;
   if (i >= info.Length() || !GetTyped(env, info[i], what, napi_int32_array, "an Int32Array", &v)) return false;
   if (v.length != fields)
@@ -60,18 +63,19 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
       !Floats(env, info, 4, "w", &w, false) || !Floats(env, info, 5, "bias", &bias, true) ||
       !Floats(env, info, 6, "y", &y, false) || !Int(env, info, 7, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant))
     return env.Undefined();
-  opq_conv2d_f32_params p{f[0], f[1], f[2],  f[3],  f[4],  f[5],  f[6],  f[7],          f[8],
+  opq_conv2d_f32_params p{f[0], f[1],  f[2],  f[3],  f[4],  f[5],  f[6],  f[7],      f[8],
                           f[9], f[10], f[11], f[12], f[13], f[14], f[15], float(lo), float(hi)};
   const int32_t v = static_cast<int32_t>(variant);
   const std::shared_ptr<opq_threadpool> held = ThreadPool(env);
   opq_threadpool* pool = held.get();
   return Done(env, CallWithWorkspace([&] { return opq_conv2d_f32_workspace_size(&p, opq_threadpool_threads(pool), v); },
-                                      [&](void* ws, size_t ws_size) {
-                                        return opq_conv2d_f32(&p, static_cast<const float*>(x.data), x.length,
-                                                              static_cast<const float*>(w.data), w.length,
-                                                              static_cast<const float*>(bias.data), bias.length,
-                                                              static_cast<float*>(y.data), y.length, ws, ws_size, pool, v);
-                                      }));
+                                     [&](void* ws, size_t ws_size) {
+                                       return opq_conv2d_f32(&p, static_cast<const float*>(x.data), x.length,
+                                                             static_cast<const float*>(w.data), w.length,
+                                                             static_cast<const float*>(bias.data), bias.length,
+                                                             static_cast<float*>(y.data), y.length, ws, ws_size, pool,
+                                                             v);
+                                     }));
 }
 
 // gemmF32(dims: Float64Array [m, n, k, lda, ldb, ldy, transA, transB, cStrideM, cStrideN],
@@ -91,7 +95,8 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
       !Int(env, info, 9, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant))
     return env.Undefined();
   const double* d = static_cast<const double*>(dims.data);
-  static const char* const kNames[10] = {"m", "n", "k", "lda", "ldb", "ldy", "transA", "transB", "cStrideM", "cStrideN"};
+  static const char* const kNames[10] = {"m",   "n",      "k",      "lda",      "ldb",
+                                         "ldy", "transA", "transB", "cStrideM", "cStrideN"};
   size_t u[10];
   for (int i = 0; i < 10; ++i) {
     if (!(d[i] >= 0 && d[i] <= 4294967295.0) || d[i] != std::floor(d[i]))
@@ -122,14 +127,15 @@ Napi::Value Pool2d(const Napi::CallbackInfo& info) {
       !Floats(env, info, 2, "x", &x, false) || !Floats(env, info, 3, "y", &y, false) ||
       !Int(env, info, 4, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant))
     return env.Undefined();
-  opq_pool2d_f32_params p{f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13], f[14]};
+  opq_pool2d_f32_params p{f[0], f[1], f[2],  f[3],  f[4],  f[5],  f[6], f[7],
+                          f[8], f[9], f[10], f[11], f[12], f[13], f[14]};
   const int32_t v = static_cast<int32_t>(variant);
   return Done(env, CallWithWorkspace([&] { return opq_pool2d_f32_workspace_size(&p, v); },
-                                      [&](void* ws, size_t ws_size) {
-                                        return opq_pool2d_f32(&p, static_cast<int32_t>(kind),
-                                                              static_cast<const float*>(x.data), x.length,
-                                                              static_cast<float*>(y.data), y.length, ws, ws_size, v);
-                                      }));
+                                     [&](void* ws, size_t ws_size) {
+                                       return opq_pool2d_f32(&p, static_cast<int32_t>(kind),
+                                                             static_cast<const float*>(x.data), x.length,
+                                                             static_cast<float*>(y.data), y.length, ws, ws_size, v);
+                                     }));
 }
 
 // globalPoolF32(planes, size, kind, x, y, variant)
@@ -137,9 +143,10 @@ Napi::Value GlobalPool(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int64_t planes, size, kind, variant;
   View x, y;
-  if (!Int(env, info, 0, "planes", 0, int64_t{1} << 40, &planes) || !Int(env, info, 1, "size", 0, int64_t{1} << 40, &size) ||
-      !Int(env, info, 2, "kind", 0, 2, &kind) || !Floats(env, info, 3, "x", &x, false) ||
-      !Floats(env, info, 4, "y", &y, false) || !Int(env, info, 5, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant))
+  if (!Int(env, info, 0, "planes", 0, int64_t{1} << 40, &planes) ||
+      !Int(env, info, 1, "size", 0, int64_t{1} << 40, &size) || !Int(env, info, 2, "kind", 0, 2, &kind) ||
+      !Floats(env, info, 3, "x", &x, false) || !Floats(env, info, 4, "y", &y, false) ||
+      !Int(env, info, 5, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant))
     return env.Undefined();
   return Done(env, opq_global_pool_f32(size_t(planes), size_t(size), int32_t(kind), static_cast<const float*>(x.data),
                                        x.length, static_cast<float*>(y.data), y.length, int32_t(variant)));
@@ -168,9 +175,9 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
       !Floats(env, info, 2, "b", &b, false) || !Int(env, info, 3, "inner", 0, int64_t{1} << 40, &inner) ||
       !Floats(env, info, 4, "y", &y, false) || !Int(env, info, 5, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant))
     return env.Undefined();
-  return Done(env, opq_binary_f32(int32_t(op), static_cast<const float*>(a.data), a.length,
-                                  static_cast<const float*>(b.data), b.length, size_t(inner),
-                                  static_cast<float*>(y.data), y.length, int32_t(variant)));
+  return Done(
+      env, opq_binary_f32(int32_t(op), static_cast<const float*>(a.data), a.length, static_cast<const float*>(b.data),
+                          b.length, size_t(inner), static_cast<float*>(y.data), y.length, int32_t(variant)));
 }
 
 }  // namespace
@@ -183,8 +190,8 @@ void RegisterF32(Napi::Env env, Napi::Object exports) {
   exports.Set("unaryF32", Napi::Function::New(env, Guarded<Unary>));
   exports.Set("binaryF32", Napi::Function::New(env, Guarded<Binary>));
   exports.Set("f32AutoVariant", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
-    return Napi::String::New(info.Env(), opq_variant_name(opq_f32_auto_variant()));
-  }));
+                return Napi::String::New(info.Env(), opq_variant_name(opq_f32_auto_variant()));
+              }));
 }
 
 }  // namespace opq_napi

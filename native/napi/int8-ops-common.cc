@@ -31,7 +31,8 @@ bool GetDims(Napi::Env env, Napi::Object o, const char* key, size_t max, size_t*
 }
 
 bool GetArgs(const Napi::CallbackInfo& info, const char* fn, Napi::Object* out) {
-  if (info.Length() < 1 || !info[0].IsObject()) return Fail(info.Env(), std::string(fn) + ": expected one argument object");
+  if (info.Length() < 1 || !info[0].IsObject())
+    return Fail(info.Env(), std::string(fn) + ": expected one argument object");
   *out = info[0].As<Napi::Object>();
   return true;
 }

@@ -15,9 +15,9 @@ struct Binary {
 bool GetBinary(Napi::Env env, Napi::Object o, const char* fn, Binary* r) {
   size_t ra = 0, rb = 0;
   int32_t sa = 0, sb = 0, sy = 0;
-  if (!GetDims(env, o, "aShape", OPQ_MAX_RANK, r->a_shape, &ra) || !GetDims(env, o, "bShape", OPQ_MAX_RANK, r->b_shape, &rb) ||
-      !Get8Bit(env, o.Get("a"), "a", &r->a, &sa) || !Get8Bit(env, o.Get("b"), "b", &r->b, &sb) ||
-      !Get8Bit(env, o.Get("y"), "y", &r->y, &sy))
+  if (!GetDims(env, o, "aShape", OPQ_MAX_RANK, r->a_shape, &ra) ||
+      !GetDims(env, o, "bShape", OPQ_MAX_RANK, r->b_shape, &rb) || !Get8Bit(env, o.Get("a"), "a", &r->a, &sa) ||
+      !Get8Bit(env, o.Get("b"), "b", &r->b, &sb) || !Get8Bit(env, o.Get("y"), "y", &r->y, &sy))
     return false;
   if (ra != rb) return Fail(env, std::string(fn) + ": aShape and bShape must have the same rank (right-align them)");
   if (sa != sb || sa != sy) return Fail(env, std::string(fn) + ": a, b and y must all be Uint8Array or all Int8Array");
@@ -31,7 +31,8 @@ Napi::Value QAdd(const Napi::CallbackInfo& info) {
   Napi::Object o;
   Binary r;
   int32_t variant;
-  if (!GetArgs(info, "qadd", &o) || !GetBinary(env, o, "qadd", &r) || !GetVariant(env, o, &variant)) return env.Undefined();
+  if (!GetArgs(info, "qadd", &o) || !GetBinary(env, o, "qadd", &r) || !GetVariant(env, o, &variant))
+    return env.Undefined();
   Napi::Value pv = o.Get("params");
   if (!pv.IsObject()) {
     Fail(env, "qadd: params must be an object");

@@ -21,7 +21,8 @@ Napi::Value QGemm(const Napi::CallbackInfo& info) {
   if (!GetInt(env, o, "m", 0, kMax, &m) || !GetInt(env, o, "n", 0, kMax, &n) || !GetInt(env, o, "k", 0, kMax, &k) ||
       !GetInt(env, o, "lda", 0, kMax, &lda) || !GetInt(env, o, "ldb", 0, kMax, &ldb) ||
       !GetInt(env, o, "ldy", 0, kMax, &ldy) || !GetInt(env, o, "aZeroPoint", -128, 255, &azp) ||
-      !GetInt(env, o, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant) || !Get8Bit(env, o.Get("a"), "a", &a, &a_signed) ||
+      !GetInt(env, o, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant) ||
+      !Get8Bit(env, o.Get("a"), "a", &a, &a_signed) ||
       !GetTyped(env, o.Get("b"), "b", napi_int8_array, "an Int8Array", &b) ||
       !GetTyped(env, o.Get("bZeroPoint"), "bZeroPoint", napi_int32_array, "an Int32Array", &bzp) ||
       !Get8Bit(env, o.Get("y"), "y", &y, &y_signed) || !GetRequant(env, o.Get("requant"), &rq))
@@ -56,8 +57,8 @@ Napi::Value RequantizeRow(const Napi::CallbackInfo& info) {
       !Get8Bit(env, info[2], "y", &y, &y_signed))
     return env.Undefined();
   const int32_t variant = info[3].As<Napi::Number>().Int32Value();
-  const char* err = opq_requantize_row(static_cast<const int32_t*>(acc.data), acc.length, &rq, y.data, y.length,
-                                       y_signed, variant);
+  const char* err =
+      opq_requantize_row(static_cast<const int32_t*>(acc.data), acc.length, &rq, y.data, y.length, y_signed, variant);
   if (err) Fail(env, err);
   return env.Undefined();
 }

@@ -24,7 +24,8 @@ Napi::Value Concat(const Napi::CallbackInfo& info) {
     Fail(env, "concat: inputs, axisDims, zeroPoints and requant must be arrays");
     return env.Undefined();
   }
-  Napi::Array ia = iv.As<Napi::Array>(), da = dv.As<Napi::Array>(), za = zv.As<Napi::Array>(), ra = rv.As<Napi::Array>();
+  Napi::Array ia = iv.As<Napi::Array>(), da = dv.As<Napi::Array>(), za = zv.As<Napi::Array>(),
+              ra = rv.As<Napi::Array>();
   const uint32_t k = ia.Length();
   if (da.Length() != k || za.Length() != k || ra.Length() != k) {
     Fail(env, "concat: inputs, axisDims, zeroPoints and requant must have the same length");
@@ -86,11 +87,12 @@ Napi::Value ResizeNearest(const Napi::CallbackInfo& info) {
       !GetInt(env, o, "inH", 0, INT32_MAX, &ih) || !GetInt(env, o, "inW", 0, INT32_MAX, &iw) ||
       !GetInt(env, o, "outH", 0, INT32_MAX, &oh) || !GetInt(env, o, "outW", 0, INT32_MAX, &ow) ||
       !GetTyped(env, o.Get("yIndex"), "yIndex", napi_int32_array, "an Int32Array", &yi) ||
-      !GetTyped(env, o.Get("xIndex"), "xIndex", napi_int32_array, "an Int32Array", &xi) || !GetVariant(env, o, &variant))
+      !GetTyped(env, o.Get("xIndex"), "xIndex", napi_int32_array, "an Int32Array", &xi) ||
+      !GetVariant(env, o, &variant))
     return env.Undefined();
-  const char* err = opq_qresize_nearest(nc, ih, iw, oh, ow, static_cast<const int32_t*>(yi.data), yi.length,
-                                        static_cast<const int32_t*>(xi.data), xi.length, x.data, x.length, y.data,
-                                        y.length, variant);
+  const char* err =
+      opq_qresize_nearest(nc, ih, iw, oh, ow, static_cast<const int32_t*>(yi.data), yi.length,
+                          static_cast<const int32_t*>(xi.data), xi.length, x.data, x.length, y.data, y.length, variant);
   if (err) Fail(env, err);
   return env.Undefined();
 }

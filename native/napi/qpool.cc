@@ -7,8 +7,9 @@ namespace {
 
 // n, c, h, w, kernelH, kernelW, strideH, strideW, padTop, padLeft, padBottom, padRight, dilationH, dilationW, ceilMode
 bool GetGeom(Napi::Env env, Napi::Object o, int64_t* g) {
-  static const char* keys[] = {"n",       "c",      "h",         "w",        "kernelH",   "kernelW",   "strideH", "strideW",
-                               "padTop", "padLeft", "padBottom", "padRight", "dilationH", "dilationW", "ceilMode"};
+  static const char* keys[] = {"n",         "c",        "h",         "w",         "kernelH",
+                               "kernelW",   "strideH",  "strideW",   "padTop",    "padLeft",
+                               "padBottom", "padRight", "dilationH", "dilationW", "ceilMode"};
   for (int i = 0; i < 15; ++i)
     if (!GetInt(env, o, keys[i], 0, INT32_MAX, &g[i])) return false;
   return true;
@@ -20,8 +21,8 @@ Napi::Value MaxPool(const Napi::CallbackInfo& info) {
   View x, y;
   int32_t xs = 0, ys = 0, variant;
   int64_t g[15];
-  if (!GetArgs(info, "maxPool", &o) || !Get8Bit(env, o.Get("x"), "x", &x, &xs) || !Get8Bit(env, o.Get("y"), "y", &y, &ys) ||
-      !GetGeom(env, o, g) || !GetVariant(env, o, &variant))
+  if (!GetArgs(info, "maxPool", &o) || !Get8Bit(env, o.Get("x"), "x", &x, &xs) ||
+      !Get8Bit(env, o.Get("y"), "y", &y, &ys) || !GetGeom(env, o, g) || !GetVariant(env, o, &variant))
     return env.Undefined();
   if (xs != ys) {
     Fail(env, "maxpool: x and y must have the same 8-bit type");
@@ -40,10 +41,10 @@ Napi::Value AvgPool(const Napi::CallbackInfo& info) {
   int32_t xs = 0, ys = 0, variant;
   int64_t g[15], cip, zx;
   opq_requant rq;
-  if (!GetArgs(info, "avgPool", &o) || !Get8Bit(env, o.Get("x"), "x", &x, &xs) || !Get8Bit(env, o.Get("y"), "y", &y, &ys) ||
-      !GetGeom(env, o, g) || !GetInt(env, o, "countIncludePad", 0, 1, &cip) ||
-      !GetInt(env, o, "xZeroPoint", -128, 255, &zx) || !GetRequant(env, o.Get("requant"), &rq) ||
-      !GetVariant(env, o, &variant))
+  if (!GetArgs(info, "avgPool", &o) || !Get8Bit(env, o.Get("x"), "x", &x, &xs) ||
+      !Get8Bit(env, o.Get("y"), "y", &y, &ys) || !GetGeom(env, o, g) ||
+      !GetInt(env, o, "countIncludePad", 0, 1, &cip) || !GetInt(env, o, "xZeroPoint", -128, 255, &zx) ||
+      !GetRequant(env, o.Get("requant"), &rq) || !GetVariant(env, o, &variant))
     return env.Undefined();
   if (xs != ys) {
     Fail(env, "avgpool: x and y must have the same 8-bit type");
@@ -73,8 +74,8 @@ Napi::Value GlobalPool(const Napi::CallbackInfo& info, bool avg) {
     Fail(env, "global pool: x and y must have the same 8-bit type");
     return env.Undefined();
   }
-  const char* err = avg ? opq_qglobal_avgpool(channels, spatial, x.data, x.length, xs, static_cast<int32_t>(zx), &rq, y.data,
-                                              y.length, variant)
+  const char* err = avg ? opq_qglobal_avgpool(channels, spatial, x.data, x.length, xs, static_cast<int32_t>(zx), &rq,
+                                              y.data, y.length, variant)
                         : opq_qglobal_maxpool(channels, spatial, x.data, x.length, xs, y.data, y.length, variant);
   if (err) Fail(env, err);
   return env.Undefined();

@@ -14,8 +14,8 @@ Napi::Value Lut(const Napi::CallbackInfo& info) {
       !GetTyped(env, o.Get("table"), "table", napi_uint8_array, "a Uint8Array", &t) ||
       !Get8Bit(env, o.Get("y"), "y", &y, &ys) || !GetVariant(env, o, &variant))
     return env.Undefined();
-  const char* err = opq_lut(x.data, x.length, x.length, static_cast<const uint8_t*>(t.data), t.length, y.data, y.length,
-                            variant);
+  const char* err =
+      opq_lut(x.data, x.length, x.length, static_cast<const uint8_t*>(t.data), t.length, y.data, y.length, variant);
   if (err) Fail(env, err);
   return env.Undefined();
 }
@@ -36,8 +36,8 @@ Napi::Value QuantizeLinear(const Napi::CallbackInfo& info) {
   int64_t d[4];
   int32_t ys = 0, variant;
   if (!GetArgs(info, "quantizeLinear", &o) ||
-      !GetTyped(env, o.Get("x"), "x", napi_float32_array, "a Float32Array", &x) || !Get8Bit(env, o.Get("y"), "y", &y, &ys) ||
-      !GetQdq(env, o, d, &scale, &zp) || !GetVariant(env, o, &variant))
+      !GetTyped(env, o.Get("x"), "x", napi_float32_array, "a Float32Array", &x) ||
+      !Get8Bit(env, o.Get("y"), "y", &y, &ys) || !GetQdq(env, o, d, &scale, &zp) || !GetVariant(env, o, &variant))
     return env.Undefined();
   if (scale.length != zp.length) {
     Fail(env, "quantize_linear: scale and zeroPoint must have the same length");
@@ -61,9 +61,12 @@ Napi::Value DequantizeLinear(const Napi::CallbackInfo& info) {
       !GetVariant(env, o, &variant))
     return env.Undefined();
   int32_t type;
-  if (x.type == napi_uint8_array) type = OPQ_DQ_UINT8;
-  else if (x.type == napi_int8_array) type = OPQ_DQ_INT8;
-  else if (x.type == napi_int32_array) type = OPQ_DQ_INT32;
+  if (x.type == napi_uint8_array)
+    type = OPQ_DQ_UINT8;
+  else if (x.type == napi_int8_array)
+    type = OPQ_DQ_INT8;
+  else if (x.type == napi_int32_array)
+    type = OPQ_DQ_INT32;
   else {
     Fail(env, "x must be a Uint8Array, Int8Array or Int32Array");
     return env.Undefined();
@@ -72,9 +75,9 @@ Napi::Value DequantizeLinear(const Napi::CallbackInfo& info) {
     Fail(env, "dequantize_linear: scale and zeroPoint must have the same length");
     return env.Undefined();
   }
-  const char* err = opq_dequantize_linear(x.data, x.length, type, d[0], d[1], d[2], static_cast<const float*>(scale.data),
-                                          static_cast<const int32_t*>(zp.data), scale.length, d[3],
-                                          static_cast<float*>(y.data), y.length, variant);
+  const char* err = opq_dequantize_linear(x.data, x.length, type, d[0], d[1], d[2],
+                                          static_cast<const float*>(scale.data), static_cast<const int32_t*>(zp.data),
+                                          scale.length, d[3], static_cast<float*>(y.data), y.length, variant);
   if (err) Fail(env, err);
   return env.Undefined();
 }

@@ -50,7 +50,8 @@ void QAddRowWasmSimd(const uint8_t* a, bool a_scalar, const uint8_t* b, bool b_s
     }
     Store16x8(y + j, out[0], out[1], out[2], out[3], is_signed);
   }
-  if (j < n) QAddRowRef(a_scalar ? a : a + j, a_scalar, b_scalar ? b : b + j, b_scalar, n - j, is_signed, p, fixed, y + j);
+  if (j < n)
+    QAddRowRef(a_scalar ? a : a + j, a_scalar, b_scalar ? b : b + j, b_scalar, n - j, is_signed, p, fixed, y + j);
 }
 
 }  // namespace opq

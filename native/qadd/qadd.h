@@ -68,8 +68,8 @@ inline int32_t Load8(const uint8_t* p, bool is_signed) {
 }
 
 // y[j] = QAddOne(a[a_scalar ? 0 : j], b[b_scalar ? 0 : j]) for j < n. `fixed` = QAddFloatFixed(p).
-using QAddRowFn = void (*)(const uint8_t* a, bool a_scalar, const uint8_t* b, bool b_scalar, size_t n,
-                           bool is_signed, const opq_qadd_params& p, float fixed, uint8_t* y);
+using QAddRowFn = void (*)(const uint8_t* a, bool a_scalar, const uint8_t* b, bool b_scalar, size_t n, bool is_signed,
+                           const opq_qadd_params& p, float fixed, uint8_t* y);
 
 void QAddRowRef(const uint8_t* a, bool a_scalar, const uint8_t* b, bool b_scalar, size_t n, bool is_signed,
                 const opq_qadd_params& p, float fixed, uint8_t* y);

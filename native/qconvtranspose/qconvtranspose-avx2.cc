@@ -66,7 +66,8 @@ void GemmAvx2(size_t m, size_t np, size_t kq, const int32_t* a, const int32_t* x
     size_t p = 0;
     for (; p + 8 <= np; p += 8) {
       __m256i c0 = _mm256_setzero_si256();
-      for (size_t q = 0; q < kq; ++q) c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(_mm256_set1_epi32(ai[q]), Ld(x + q * ldx + p)));
+      for (size_t q = 0; q < kq; ++q)
+        c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(_mm256_set1_epi32(ai[q]), Ld(x + q * ldx + p)));
       St(c + i * ldc + p, c0);
     }
     GemmTailScalar(i, i + 1, p, np, kq, a, x, ldx, c, ldc);
@@ -83,8 +84,8 @@ void ScatterAddAvx2(const int32_t* src, size_t n, size_t stride, int32_t* dst) {
     for (; k + 8 <= n; k += 8) {
       // permute so that unpack (in-lane) yields src order across the two 256-bit halves
       const __m256i s = _mm256_permute4x64_epi64(Ld(src + k), 0xD8);  // [s0 s1 s4 s5 | s2 s3 s6 s7]
-      const __m256i lo = _mm256_unpacklo_epi32(s, zero);               // [s0 0 s1 0 | s2 0 s3 0]
-      const __m256i hi = _mm256_unpackhi_epi32(s, zero);               // [s4 0 s5 0 | s6 0 s7 0]
+      const __m256i lo = _mm256_unpacklo_epi32(s, zero);              // [s0 0 s1 0 | s2 0 s3 0]
+      const __m256i hi = _mm256_unpackhi_epi32(s, zero);              // [s4 0 s5 0 | s6 0 s7 0]
       int32_t* d = dst + 2 * k;
       St(d, _mm256_add_epi32(Ld(d), lo));
       // the last store covers dst[2k + 15], one past the last written element (2k + 14): only
@@ -94,7 +95,10 @@ void ScatterAddAvx2(const int32_t* src, size_t n, size_t stride, int32_t* dst) {
       } else {
         alignas(32) int32_t t[8];
         St(t, hi);
-        d[8] += t[0]; d[10] += t[2]; d[12] += t[4]; d[14] += t[6];
+        d[8] += t[0];
+        d[10] += t[2];
+        d[12] += t[4];
+        d[14] += t[6];
       }
     }
   }

@@ -53,9 +53,9 @@ size_t TasksFor(const CtGeom& g, size_t np, ThreadPool* pool) {
 }  // namespace
 
 const char* MakeCtGeom(const opq_convtranspose2d_shape& s, CtGeom* g) {
-  const int32_t f[] = {s.batch,      s.in_channels, s.in_height,  s.in_width,   s.out_channels,  s.kernel_h,
-                       s.kernel_w,   s.groups,      s.stride_h,   s.stride_w,   s.dilation_h,    s.dilation_w,
-                       s.pad_top,    s.pad_left,    s.pad_bottom, s.pad_right,  s.output_padding_h, s.output_padding_w};
+  const int32_t f[] = {s.batch,    s.in_channels, s.in_height,  s.in_width,  s.out_channels,     s.kernel_h,
+                       s.kernel_w, s.groups,      s.stride_h,   s.stride_w,  s.dilation_h,       s.dilation_w,
+                       s.pad_top,  s.pad_left,    s.pad_bottom, s.pad_right, s.output_padding_h, s.output_padding_w};
   for (int32_t v : f) {
     if (v < 0) return "convtranspose: every shape field must be >= 0 (negative pads or output_padding are invalid)";
     if (static_cast<size_t>(v) > kMaxDim) return "convtranspose: every shape field must be at most 2^28";
@@ -73,10 +73,24 @@ const char* MakeCtGeom(const opq_convtranspose2d_shape& s, CtGeom* g) {
   if (s.output_padding_w >= s.stride_w && s.output_padding_w >= s.dilation_w)
     return "convtranspose: output_padding_w must be smaller than stride_w or dilation_w";
   CtGeom r;
-  r.n = s.batch; r.cin = s.in_channels; r.h = s.in_height; r.w = s.in_width; r.cout = s.out_channels;
-  r.kh = s.kernel_h; r.kw = s.kernel_w; r.groups = s.groups; r.sh = s.stride_h; r.sw = s.stride_w;
-  r.dh = s.dilation_h; r.dw = s.dilation_w; r.pt = s.pad_top; r.pl = s.pad_left; r.pb = s.pad_bottom;
-  r.pr = s.pad_right; r.oph = s.output_padding_h; r.opw = s.output_padding_w;
+  r.n = s.batch;
+  r.cin = s.in_channels;
+  r.h = s.in_height;
+  r.w = s.in_width;
+  r.cout = s.out_channels;
+  r.kh = s.kernel_h;
+  r.kw = s.kernel_w;
+  r.groups = s.groups;
+  r.sh = s.stride_h;
+  r.sw = s.stride_w;
+  r.dh = s.dilation_h;
+  r.dw = s.dilation_w;
+  r.pt = s.pad_top;
+  r.pl = s.pad_left;
+  r.pb = s.pad_bottom;
+  r.pr = s.pad_right;
+  r.oph = s.output_padding_h;
+  r.opw = s.output_padding_w;
   // Sizes in uint64: each term is at most 2^28 * 2^28.
   const uint64_t full_h = uint64_t(r.h - 1) * r.sh + uint64_t(r.kh - 1) * r.dh + 1 + r.oph;
   const uint64_t full_w = uint64_t(r.w - 1) * r.sw + uint64_t(r.kw - 1) * r.dw + 1 + r.opw;
@@ -138,8 +152,8 @@ void CtRun(const CtGeom& g, const CtKernels& k, const uint8_t* x, bool x_signed,
         const size_t c0 = 2 * q, c1 = 2 * q + 1;
         const int32_t v0 = int32_t(w[(gr * g.cin_g + c0) * g.m + i]) - zw;
         const int32_t v1 = c1 < g.cin_g ? int32_t(w[(gr * g.cin_g + c1) * g.m + i]) - zw : 0;
-        A[(gr * g.m + i) * g.kq + q] = static_cast<int32_t>((static_cast<uint32_t>(v0) & 0xFFFFu) |
-                                                            (static_cast<uint32_t>(v1) << 16));
+        A[(gr * g.m + i) * g.kq + q] =
+            static_cast<int32_t>((static_cast<uint32_t>(v0) & 0xFFFFu) | (static_cast<uint32_t>(v1) << 16));
       }
     }
   const size_t win = g.win, ow = g.ow;
@@ -215,8 +229,10 @@ void CtRun(const CtGeom& g, const CtKernels& k, const uint8_t* x, bool x_signed,
               if (need > fin) std::memmove(w0, w0 + (fin - base) * ow, (need - fin) * ow * sizeof(int32_t));
             }
         };
-        if (tasks <= 1) block(0, 0);
-        else ParallelFor(pool, tasks, block);
+        if (tasks <= 1)
+          block(0, 0);
+        else
+          ParallelFor(pool, tasks, block);
         inited = need;
         if (fin > base) base = fin;
       }

@@ -58,7 +58,8 @@ void GemmWasmSimd(size_t m, size_t np, size_t kq, const int32_t* a, const int32_
 void ScatterAddWasmSimd(const int32_t* src, size_t n, size_t stride, int32_t* dst) {
   size_t k = 0;
   if (stride == 1) {
-    for (; k + 4 <= n; k += 4) wasm_v128_store(dst + k, wasm_i32x4_add(wasm_v128_load(dst + k), wasm_v128_load(src + k)));
+    for (; k + 4 <= n; k += 4)
+      wasm_v128_store(dst + k, wasm_i32x4_add(wasm_v128_load(dst + k), wasm_v128_load(src + k)));
   } else if (stride == 2) {
     // dst[2k] += src[k], 4 k at a time, zeros added to the odd lanes between them; the second
     // store reaches dst[2k + 7], one past the segment's last element for the final group, so that

@@ -14,12 +14,12 @@ namespace opq {
 
 struct CtGeom {
   size_t n, cin, h, w, cout, kh, kw, groups, sh, sw, dh, dw, pt, pl, pb, pr, oph, opw;
-  size_t oh, ow;    // output size
+  size_t oh, ow;  // output size
   size_t cin_g, cout_g;
-  size_t kq;        // ceil(cin_g / 2): int16 pairs along the reduction
-  size_t m;         // cout_g * kh * kw: rows of the column matrix
-  size_t rows;      // input rows per chunk
-  size_t win;       // output rows the accumulator window holds
+  size_t kq;    // ceil(cin_g / 2): int16 pairs along the reduction
+  size_t m;     // cout_g * kh * kw: rows of the column matrix
+  size_t rows;  // input rows per chunk
+  size_t win;   // output rows the accumulator window holds
 };
 
 // Fills *g from s; NULL or a message naming the field.

@@ -16,7 +16,10 @@ namespace {
 constexpr size_t kInt16Avx2Mr = 6, kInt16Avx2Nr = 16;
 
 // Twelve named accumulators rather than an array: GCC spills an array of __m256i to the stack.
-inline void Int16Ukernel6x16Avx2(size_t kc, const int32_t* a, const int16_t* b, int32_t* c, size_t ldc, bool accumulate) {
+inline void Int16Ukernel6x16Avx2(size_t kc, const int32_t* a, const int16_t* b, int32_t* c, size_t ldc,
+                                 bool accumulate) {
+  // One macro call per unrolled row, laid out as the register tile (clang-format 14 reflows them unstably).
+  // clang-format off
 #define OPQ_LOAD_ROW(r)                                                                              \
   __m256i c##r##0 = accumulate ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + r * ldc)) \
                                : _mm256_setzero_si256();                                           \
@@ -43,6 +46,7 @@ inline void Int16Ukernel6x16Avx2(size_t kc, const int32_t* a, const int16_t* b, 
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + r * ldc + 8), c##r##1);
   OPQ_STORE_ROW(0) OPQ_STORE_ROW(1) OPQ_STORE_ROW(2) OPQ_STORE_ROW(3) OPQ_STORE_ROW(4) OPQ_STORE_ROW(5)
 #undef OPQ_STORE_ROW
+  // clang-format on
 }
 
 }  // namespace

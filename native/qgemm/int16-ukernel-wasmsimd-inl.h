@@ -12,7 +12,10 @@ namespace {
 
 constexpr size_t kInt16WasmMr = 4, kInt16WasmNr = 8;
 
-inline void Int16Ukernel4x8WasmSimd(size_t kc, const int32_t* a, const int16_t* b, int32_t* c, size_t ldc, bool accumulate) {
+inline void Int16Ukernel4x8WasmSimd(size_t kc, const int32_t* a, const int16_t* b, int32_t* c, size_t ldc,
+                                    bool accumulate) {
+  // One macro call per unrolled row, laid out as the register tile (clang-format 14 reflows them unstably).
+  // clang-format off
 #define OPQ_LOAD_ROW(r)                                                           \
   v128_t c##r##0 = accumulate ? wasm_v128_load(c + r * ldc) : wasm_i32x4_splat(0); \
   v128_t c##r##1 = accumulate ? wasm_v128_load(c + r * ldc + 4) : wasm_i32x4_splat(0);
@@ -37,6 +40,7 @@ inline void Int16Ukernel4x8WasmSimd(size_t kc, const int32_t* a, const int16_t* 
   wasm_v128_store(c + r * ldc + 4, c##r##1);
   OPQ_STORE_ROW(0) OPQ_STORE_ROW(1) OPQ_STORE_ROW(2) OPQ_STORE_ROW(3)
 #undef OPQ_STORE_ROW
+  // clang-format on
 }
 
 }  // namespace

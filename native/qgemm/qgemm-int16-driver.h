@@ -53,7 +53,8 @@ void PackAInt16(const QGemmArgs& g, size_t kp, int32_t* out) {
       for (size_t q = 0; q < kp; ++q) {
         const int32_t lo = LoadA(g, row, 2 * q);
         const int32_t hi = 2 * q + 1 < g.k ? LoadA(g, row, 2 * q + 1) : 0;
-        dst[q * MR + r] = static_cast<int32_t>(static_cast<uint16_t>(lo) | (static_cast<uint32_t>(static_cast<uint16_t>(hi)) << 16));
+        dst[q * MR + r] =
+            static_cast<int32_t>(static_cast<uint16_t>(lo) | (static_cast<uint32_t>(static_cast<uint16_t>(hi)) << 16));
       }
     }
   }

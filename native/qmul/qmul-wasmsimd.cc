@@ -6,8 +6,8 @@
 
 namespace opq {
 
-void QMulRowWasmSimd(const uint8_t* a, bool a_scalar, int32_t za, const uint8_t* b, bool b_scalar, int32_t zb,
-                     size_t n, bool is_signed, const opq_requant& rq, uint8_t* y) {
+void QMulRowWasmSimd(const uint8_t* a, bool a_scalar, int32_t za, const uint8_t* b, bool b_scalar, int32_t zb, size_t n,
+                     bool is_signed, const opq_requant& rq, uint8_t* y) {
   QMulRowSimd<RequantRowWasmSimd>(a, a_scalar, za, b, b_scalar, zb, n, is_signed, rq, y);
 }
 

@@ -19,8 +19,8 @@ void QMulRowAvx2(const uint8_t* a, bool a_scalar, int32_t za, const uint8_t* b, 
                  bool is_signed, const opq_requant& rq, uint8_t* y);
 #endif
 #if defined(__wasm_simd128__)
-void QMulRowWasmSimd(const uint8_t* a, bool a_scalar, int32_t za, const uint8_t* b, bool b_scalar, int32_t zb,
-                     size_t n, bool is_signed, const opq_requant& rq, uint8_t* y);
+void QMulRowWasmSimd(const uint8_t* a, bool a_scalar, int32_t za, const uint8_t* b, bool b_scalar, int32_t zb, size_t n,
+                     bool is_signed, const opq_requant& rq, uint8_t* y);
 #endif
 
 }  // namespace opq

@@ -58,7 +58,8 @@ void MaxPoolAvx2(const PoolGeom& g, const uint8_t* x, bool is_signed, uint8_t* y
       for (; ox + 32 <= g.out_w && Interior(g, ox, 32); ox += 32) {
         __m256i m = _mm256_setzero_si256();
         for (size_t ky = ky0; ky < ky1; ++ky) {
-          const uint8_t* row = plane + static_cast<size_t>(iy0 + static_cast<int64_t>(ky * g.dh)) * g.in_w + ox * g.sw - g.pl;
+          const uint8_t* row =
+              plane + static_cast<size_t>(iy0 + static_cast<int64_t>(ky * g.dh)) * g.in_w + ox * g.sw - g.pl;
           for (size_t kx = 0; kx < g.kw; ++kx) m = _mm256_max_epu8(m, Load32(row + kx * g.dw, g.sw, vflip));
         }
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(yrow + ox), _mm256_xor_si256(m, vflip));
@@ -66,7 +67,8 @@ void MaxPoolAvx2(const PoolGeom& g, const uint8_t* x, bool is_signed, uint8_t* y
       for (; ox + 16 <= g.out_w && Interior(g, ox, 16); ox += 16) {
         __m128i m = _mm_setzero_si128();
         for (size_t ky = ky0; ky < ky1; ++ky) {
-          const uint8_t* row = plane + static_cast<size_t>(iy0 + static_cast<int64_t>(ky * g.dh)) * g.in_w + ox * g.sw - g.pl;
+          const uint8_t* row =
+              plane + static_cast<size_t>(iy0 + static_cast<int64_t>(ky * g.dh)) * g.in_w + ox * g.sw - g.pl;
           for (size_t kx = 0; kx < g.kw; ++kx) m = _mm_max_epu8(m, Load16(row + kx * g.dw, g.sw, hflip));
         }
         _mm_storeu_si128(reinterpret_cast<__m128i*>(yrow + ox), _mm_xor_si128(m, hflip));
@@ -117,7 +119,8 @@ void GlobalAvgPoolAvx2(size_t channels, size_t spatial, const uint8_t* x, bool i
     for (; i < spatial; ++i)
       acc += is_signed ? static_cast<int64_t>(static_cast<int8_t>(p[i])) : static_cast<int64_t>(p[i]);
     acc -= static_cast<int64_t>(zx) * static_cast<int64_t>(spatial);
-    y[c] = static_cast<uint8_t>(RequantizeOne(static_cast<int32_t>(RoundingAverage(acc, static_cast<int64_t>(spatial))), rq, 0));
+    y[c] = static_cast<uint8_t>(
+        RequantizeOne(static_cast<int32_t>(RoundingAverage(acc, static_cast<int64_t>(spatial))), rq, 0));
   }
 }
 

@@ -104,7 +104,8 @@ void GlobalAvgPoolRef(size_t channels, size_t spatial, const uint8_t* x, bool is
     for (size_t i = 0; i < spatial; ++i)
       acc += is_signed ? static_cast<int64_t>(static_cast<int8_t>(p[i])) : static_cast<int64_t>(p[i]);
     acc -= static_cast<int64_t>(zx) * static_cast<int64_t>(spatial);
-    y[c] = static_cast<uint8_t>(RequantizeOne(static_cast<int32_t>(RoundingAverage(acc, static_cast<int64_t>(spatial))), rq, 0));
+    y[c] = static_cast<uint8_t>(
+        RequantizeOne(static_cast<int32_t>(RoundingAverage(acc, static_cast<int64_t>(spatial))), rq, 0));
   }
 }
 

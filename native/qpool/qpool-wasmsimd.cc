@@ -42,7 +42,8 @@ void MaxPoolWasmSimd(const PoolGeom& g, const uint8_t* x, bool is_signed, uint8_
       for (; ox + 16 <= g.out_w && Interior(g, ox, 16); ox += 16) {
         v128_t m = wasm_i8x16_splat(0);
         for (size_t ky = ky0; ky < ky1; ++ky) {
-          const uint8_t* row = plane + static_cast<size_t>(iy0 + static_cast<int64_t>(ky * g.dh)) * g.in_w + ox * g.sw - g.pl;
+          const uint8_t* row =
+              plane + static_cast<size_t>(iy0 + static_cast<int64_t>(ky * g.dh)) * g.in_w + ox * g.sw - g.pl;
           for (size_t kx = 0; kx < g.kw; ++kx) m = wasm_u8x16_max(m, Load16(row + kx * g.dw, g.sw, vflip));
         }
         wasm_v128_store(yrow + ox, wasm_v128_xor(m, vflip));
@@ -93,7 +94,8 @@ void GlobalAvgPoolWasmSimd(size_t channels, size_t spatial, const uint8_t* x, bo
     for (; i < spatial; ++i)
       acc += is_signed ? static_cast<int64_t>(static_cast<int8_t>(p[i])) : static_cast<int64_t>(p[i]);
     acc -= static_cast<int64_t>(zx) * static_cast<int64_t>(spatial);
-    y[c] = static_cast<uint8_t>(RequantizeOne(static_cast<int32_t>(RoundingAverage(acc, static_cast<int64_t>(spatial))), rq, 0));
+    y[c] = static_cast<uint8_t>(
+        RequantizeOne(static_cast<int32_t>(RoundingAverage(acc, static_cast<int64_t>(spatial))), rq, 0));
   }
 }
 

@@ -30,7 +30,7 @@ inline int64_t RoundingAverage(int64_t acc, int64_t count) {
 inline void ValidTaps(int64_t start, size_t k, size_t d, size_t in, size_t* k0, size_t* k1) {
   size_t lo = 0;
   if (start < 0) lo = static_cast<size_t>((-start + static_cast<int64_t>(d) - 1) / static_cast<int64_t>(d));
-  size_t hi = 0;  // first tap at or past the end
+  size_t hi = 0;                                          // first tap at or past the end
   const int64_t last = static_cast<int64_t>(in) - start;  // taps t with t*d < last are inside
   if (last > 0) hi = static_cast<size_t>((last + static_cast<int64_t>(d) - 1) / static_cast<int64_t>(d));
   if (hi > k) hi = k;

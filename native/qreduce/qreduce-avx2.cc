@@ -17,8 +17,8 @@ int32_t ReduceRowSumAvx2(const uint8_t* x, size_t n, bool is_signed) {
     const __m256i v = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + j)), flip);
     s = _mm256_add_epi64(s, _mm256_sad_epu8(v, _mm256_setzero_si256()));
   }
-  int64_t acc = _mm256_extract_epi64(s, 0) + _mm256_extract_epi64(s, 1) + _mm256_extract_epi64(s, 2) +
-                _mm256_extract_epi64(s, 3);
+  int64_t acc =
+      _mm256_extract_epi64(s, 0) + _mm256_extract_epi64(s, 1) + _mm256_extract_epi64(s, 2) + _mm256_extract_epi64(s, 3);
   if (is_signed) acc -= static_cast<int64_t>(128) * static_cast<int64_t>(j);
   return static_cast<int32_t>(acc) + ReduceRowSumRef(x + j, n - j, is_signed);
 }

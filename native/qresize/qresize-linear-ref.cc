@@ -47,7 +47,9 @@ void ResizeLinearRun(size_t nc, size_t in_h, size_t in_w, size_t out_h, size_t o
             rows[k] = buf[1];
           } else {
             // Refill the slot the other row does not need.
-            const int slot = (k == 1 && rows[0] == buf[0]) ? 1 : (k == 1 ? 0 : (have[1] == want[1] ? 0 : (have[0] == want[1] ? 1 : 0)));
+            const int slot = (k == 1 && rows[0] == buf[0])
+                                 ? 1
+                                 : (k == 1 ? 0 : (have[1] == want[1] ? 0 : (have[0] == want[1] ? 1 : 0)));
             hrow(plane + static_cast<size_t>(want[k]) * in_w, x_taps + c0, wpairs, n, is_signed, zx, buf[slot]);
             have[slot] = want[k];
             rows[k] = buf[slot];

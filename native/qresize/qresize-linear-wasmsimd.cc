@@ -21,8 +21,10 @@ void ResizeHRowWasmSimd(const uint8_t* row, const ResizeTap* taps, const int16_t
       b[k] = row[taps[j + k].i1];
     }
     const v128_t a8 = wasm_v128_load64_zero(a), b8 = wasm_v128_load64_zero(b);
-    const v128_t a16 = wasm_i16x8_sub(is_signed ? wasm_i16x8_extend_low_i8x16(a8) : wasm_u16x8_extend_low_u8x16(a8), vzx);
-    const v128_t b16 = wasm_i16x8_sub(is_signed ? wasm_i16x8_extend_low_i8x16(b8) : wasm_u16x8_extend_low_u8x16(b8), vzx);
+    const v128_t a16 =
+        wasm_i16x8_sub(is_signed ? wasm_i16x8_extend_low_i8x16(a8) : wasm_u16x8_extend_low_u8x16(a8), vzx);
+    const v128_t b16 =
+        wasm_i16x8_sub(is_signed ? wasm_i16x8_extend_low_i8x16(b8) : wasm_u16x8_extend_low_u8x16(b8), vzx);
     const v128_t p0 = wasm_i16x8_shuffle(a16, b16, 0, 8, 1, 9, 2, 10, 3, 11);
     const v128_t p1 = wasm_i16x8_shuffle(a16, b16, 4, 12, 5, 13, 6, 14, 7, 15);
     wasm_v128_store(h + j, wasm_i32x4_dot_i16x8(p0, wasm_v128_load(wpairs + 2 * j)));
@@ -31,8 +33,8 @@ void ResizeHRowWasmSimd(const uint8_t* row, const ResizeTap* taps, const int16_t
   if (j < n) ResizeHRowRef(row, taps + j, wpairs + 2 * j, n - j, is_signed, zx, h + j);
 }
 
-void ResizeVRowWasmSimd(const int32_t* h0, const int32_t* h1, int32_t wy, size_t n, const opq_requant& rq,
-                        int32_t* acc, uint8_t* y) {
+void ResizeVRowWasmSimd(const int32_t* h0, const int32_t* h1, int32_t wy, size_t n, const opq_requant& rq, int32_t* acc,
+                        uint8_t* y) {
   const v128_t w0 = wasm_i32x4_splat(kResizeOne - wy), w1 = wasm_i32x4_splat(wy);
   size_t j = 0;
   for (; j + 4 <= n; j += 4)

@@ -38,8 +38,8 @@ void ResizeVRowAvx2(const int32_t* h0, const int32_t* h1, int32_t wy, size_t n, 
 #if defined(__wasm_simd128__)
 void ResizeHRowWasmSimd(const uint8_t* row, const ResizeTap* taps, const int16_t* wpairs, size_t n, bool is_signed,
                         int32_t zx, int32_t* h);
-void ResizeVRowWasmSimd(const int32_t* h0, const int32_t* h1, int32_t wy, size_t n, const opq_requant& rq,
-                        int32_t* acc, uint8_t* y);
+void ResizeVRowWasmSimd(const int32_t* h0, const int32_t* h1, int32_t wy, size_t n, const opq_requant& rq, int32_t* acc,
+                        uint8_t* y);
 #endif
 
 // The whole resize with the given row kernels; taps already validated. No allocation: column

@@ -12,7 +12,8 @@ void ResizeRowWasmSimd(const uint8_t* src, const int32_t* x_index, size_t out_w,
     for (; ox + 32 <= out_w; ox += 32) {
       const v128_t v = wasm_v128_load(src + ox / 2);
       wasm_v128_store(y + ox, wasm_i8x16_shuffle(v, v, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7));
-      wasm_v128_store(y + ox + 16, wasm_i8x16_shuffle(v, v, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15));
+      wasm_v128_store(y + ox + 16,
+                      wasm_i8x16_shuffle(v, v, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15));
     }
   }
   for (; ox < out_w; ++ox) y[ox] = src[x_index[ox]];

@@ -1,6 +1,6 @@
 // AVX2 lane versions of the fixed-point primitives (fixedpoint.h), with one exponent for all lanes
-// and (the *V forms) one per lane, for the elementwise, pooling and requantization kernels. Include AFTER isa/x86-avx2-begin.h, from ISA files only:
-// everything here has internal linkage.
+// and (the *V forms) one per lane, for the elementwise, pooling and requantization kernels. Include AFTER
+// isa/x86-avx2-begin.h, from ISA files only: everything here has internal linkage.
 #pragma once
 
 #include <immintrin.h>

@@ -39,7 +39,8 @@ void DequantizeRowAvx2(const void* x, int32_t x_type, size_t n, float s, int32_t
     }
     const int32_t* p = static_cast<const int32_t*>(x);
     for (; i + 8 <= n; i += 8)
-      _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i))), vs));
+      _mm256_storeu_ps(
+          y + i, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i))), vs));
     if (i < n) DequantizeRowRef(p + i, x_type, n - i, s, z, y + i);
     return;
   }

@@ -35,7 +35,8 @@ void DequantizeRowWasmSimd(const void* x, int32_t x_type, size_t n, float s, int
       return;
     }
     const int32_t* p = static_cast<const int32_t*>(x);
-    for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_v128_load(p + i)), vs));
+    for (; i + 4 <= n; i += 4)
+      wasm_v128_store(y + i, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_v128_load(p + i)), vs));
     if (i < n) DequantizeRowRef(p + i, x_type, n - i, s, z, y + i);
     return;
   }

@@ -31,13 +31,12 @@ const char* ValidateRequant(const opq_requant* rq, size_t channels, int32_t y_si
   return nullptr;
 }
 
-void RequantRowRef(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0,
-                   uint8_t* y) {
+void RequantRowRef(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0, uint8_t* y) {
   const bool per_channel = rq.count != 1;
   for (size_t j = 0; j < n; ++j) {
     // Wrapping int32 add, as every SIMD variant does.
-    const int32_t a = bias ? static_cast<int32_t>(static_cast<uint32_t>(acc[j]) + static_cast<uint32_t>(bias[j]))
-                           : acc[j];
+    const int32_t a =
+        bias ? static_cast<int32_t>(static_cast<uint32_t>(acc[j]) + static_cast<uint32_t>(bias[j])) : acc[j];
     y[j] = static_cast<uint8_t>(RequantizeOne(a, rq, per_channel ? c0 + j : 0));
   }
 }

@@ -44,8 +44,8 @@ const char* ValidateRequant(const opq_requant* rq, size_t channels, int32_t y_si
 
 // y[j] = requant(acc[j] + bias[j]) for j < n, channel of element j = c0 + j (or 0 per tensor).
 // bias may be null. y is uint8 or int8 (as uint8_t storage).
-using RequantRowFn = void (*)(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq,
-                              size_t c0, uint8_t* y);
+using RequantRowFn = void (*)(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0,
+                              uint8_t* y);
 
 void RequantRowRef(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0, uint8_t* y);
 #if defined(__x86_64__) || defined(_M_X64)

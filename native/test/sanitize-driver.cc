@@ -32,13 +32,20 @@ bool Coin() { return Dim(1) == 1; }
 // One of: a plausible size, 0, 1, or something hostile.
 size_t Boundary(size_t plausible) {
   switch (Dim(7)) {
-    case 0: return 0;
-    case 1: return 1;
-    case 2: return size_t{1} << 28;
-    case 3: return (size_t{1} << 28) + 1;
-    case 4: return std::numeric_limits<size_t>::max();
-    case 5: return 65536;
-    default: return plausible;
+    case 0:
+      return 0;
+    case 1:
+      return 1;
+    case 2:
+      return size_t{1} << 28;
+    case 3:
+      return (size_t{1} << 28) + 1;
+    case 4:
+      return std::numeric_limits<size_t>::max();
+    case 5:
+      return 65536;
+    default:
+      return plausible;
   }
 }
 
@@ -99,19 +106,21 @@ void QGemm(int32_t variant, bool hostile) {
   }
   const size_t ws = opq_qgemm_workspace_size(m, n, k, variant);
   std::vector<uint8_t> workspace(ws <= (size_t{64} << 20) ? ws : 0);
-  Count(opq_qgemm(m, n, k, a.data(), a.size(), lda, a_signed, a_signed ? Int(-128, 127) : Int(0, 255), b.data(), b.size(), ldb,
-                  bzp.data(), bzp.size(), bias.empty() ? nullptr : bias.data(), bias.size(), &r.rq, y.data(), y.size(), ldy,
-                  y_signed, workspace.data(), workspace.size(), variant));
+  Count(opq_qgemm(m, n, k, a.data(), a.size(), lda, a_signed, a_signed ? Int(-128, 127) : Int(0, 255), b.data(),
+                  b.size(), ldb, bzp.data(), bzp.size(), bias.empty() ? nullptr : bias.data(), bias.size(), &r.rq,
+                  y.data(), y.size(), ldy, y_signed, workspace.data(), workspace.size(), variant));
   auto acc = Random<int32_t>(Dim(100), -1000000, 1000000);
   Requant rr(1, y_signed);
   std::vector<uint8_t> row(acc.size());
-  Count(opq_requantize_row(acc.data(), hostile ? Boundary(acc.size()) : acc.size(), &rr.rq, row.data(), row.size(), y_signed, variant));
+  Count(opq_requantize_row(acc.data(), hostile ? Boundary(acc.size()) : acc.size(), &rr.rq, row.data(), row.size(),
+                           y_signed, variant));
 }
 
 void QConv(int32_t variant, opq_threadpool* pool, bool hostile) {
   const int32_t groups = Coin() ? 1 : Int(1, 4);
-  opq_conv2d_shape s{Int(0, 2), groups * Int(1, 8), Int(1, 20), Int(1, 20), groups * Int(1, 8), Int(1, 5), Int(1, 5), groups,
-                     Int(1, 3), Int(1, 3), Int(1, 2), Int(1, 2), Int(0, 2), Int(0, 2), Int(0, 2), Int(0, 2)};
+  opq_conv2d_shape s{Int(0, 2), groups * Int(1, 8), Int(1, 20), Int(1, 20), groups * Int(1, 8), Int(1, 5), Int(1, 5),
+                     groups,    Int(1, 3),          Int(1, 3),  Int(1, 2),  Int(1, 2),          Int(0, 2), Int(0, 2),
+                     Int(0, 2), Int(0, 2)};
   if (hostile) {
     int32_t* f = &s.batch;
     f[Dim(15)] = static_cast<int32_t>(Boundary(static_cast<size_t>(f[0])));
@@ -130,8 +139,8 @@ void QConv(int32_t variant, opq_threadpool* pool, bool hostile) {
   auto bias = Random<int32_t>(Coin() ? size_t(s.out_channels) : 0, -100000, 100000);
   const size_t psize = cap(opq_qconv2d_packed_size(&s, variant));
   std::vector<uint64_t> packed((psize + 7) / 8);
-  const char* err = opq_qconv2d_pack(&s, w.data(), w.size(), wzp.data(), wzp.size(), bias.empty() ? nullptr : bias.data(), bias.size(),
-                                     variant, packed.data(), psize);
+  const char* err = opq_qconv2d_pack(&s, w.data(), w.size(), wzp.data(), wzp.size(),
+                                     bias.empty() ? nullptr : bias.data(), bias.size(), variant, packed.data(), psize);
   Count(err);
   if (err) return;
   const bool x_signed = Coin(), y_signed = Coin();
@@ -144,15 +153,31 @@ void QConv(int32_t variant, opq_threadpool* pool, bool hostile) {
   const size_t ws = cap(opq_qconv2d_workspace_size(packed.data(), psize, opq_threadpool_threads(pool)));
   std::vector<uint64_t> workspace((ws + 7) / 8 + 1);
   Count(opq_qconv2d_run(&s, packed.data(), psize, x.data(), hostile ? Dim(x.size()) : x.size(), x_signed,
-                        x_signed ? Int(-128, 127) : Int(0, 255), &r.rq, y.data(), y.size(), y_signed, workspace.data(), ws, pool));
+                        x_signed ? Int(-128, 127) : Int(0, 255), &r.rq, y.data(), y.size(), y_signed, workspace.data(),
+                        ws, pool));
 }
 
 void QConvTranspose(int32_t variant, opq_threadpool* pool, bool hostile) {
   const int32_t groups = Coin() ? 1 : Int(1, 4);
   const int32_t sh = Int(1, 3), sw = Int(1, 3), dh = Int(1, 2), dw = Int(1, 2);
-  opq_convtranspose2d_shape s{Int(0, 2), groups * Int(1, 9), Int(1, 12), Int(1, 21), groups * Int(1, 9), Int(1, 5), Int(1, 5),
-                              groups, sh, sw, dh, dw, Int(0, 4), Int(0, 4), Int(0, 4), Int(0, 4),
-                              Int(0, std::max(sh, dh) - 1), Int(0, std::max(sw, dw) - 1)};
+  opq_convtranspose2d_shape s{Int(0, 2),
+                              groups * Int(1, 9),
+                              Int(1, 12),
+                              Int(1, 21),
+                              groups * Int(1, 9),
+                              Int(1, 5),
+                              Int(1, 5),
+                              groups,
+                              sh,
+                              sw,
+                              dh,
+                              dw,
+                              Int(0, 4),
+                              Int(0, 4),
+                              Int(0, 4),
+                              Int(0, 4),
+                              Int(0, std::max(sh, dh) - 1),
+                              Int(0, std::max(sw, dw) - 1)};
   if (hostile) {
     int32_t* f = &s.batch;
     f[Dim(17)] = Coin() ? static_cast<int32_t>(Boundary(static_cast<size_t>(f[1]))) : -Int(1, 3);
@@ -175,9 +200,10 @@ void QConvTranspose(int32_t variant, opq_threadpool* pool, bool hostile) {
   Requant r(Coin() ? size_t(s.out_channels) : 1, y_signed);
   const size_t ws = cap(opq_qconvtranspose2d_workspace_size(&s, variant));
   std::vector<uint64_t> workspace((ws + 7) / 8 + 1);
-  Count(opq_qconvtranspose2d(&s, x.data(), hostile ? Dim(x.size()) : x.size(), x_signed, x_signed ? Int(-128, 127) : Int(0, 255),
-                             w.data(), w.size(), wzp.data(), wzp.size(), bias.empty() ? nullptr : bias.data(), bias.size(), &r.rq,
-                             y.data(), y.size(), y_signed, workspace.data(), ws, variant, pool));
+  Count(opq_qconvtranspose2d(&s, x.data(), hostile ? Dim(x.size()) : x.size(), x_signed,
+                             x_signed ? Int(-128, 127) : Int(0, 255), w.data(), w.size(), wzp.data(), wzp.size(),
+                             bias.empty() ? nullptr : bias.data(), bias.size(), &r.rq, y.data(), y.size(), y_signed,
+                             workspace.data(), ws, variant, pool));
 }
 
 void GemmF32(int32_t variant, opq_threadpool* pool, bool hostile) {
@@ -190,14 +216,16 @@ void GemmF32(int32_t variant, opq_threadpool* pool, bool hostile) {
   if (hostile) m = Boundary(m), n = Boundary(n), k = Boundary(k), lda = Boundary(lda);
   const size_t ws = opq_gemm_f32_workspace_size(m, n, k, opq_threadpool_threads(pool), variant);
   std::vector<uint64_t> workspace(ws <= (size_t{64} << 20) ? (ws + 7) / 8 + 1 : 0);
-  Count(opq_gemm_f32(m, n, k, a.data(), a.size(), lda, ta, b.data(), b.size(), ldb, tb, 1.0f, Coin() ? 1.0f : 0.0f, c.data(),
-                     c.size() - 1, 0, 1, -1e30f, 1e30f, y.data(), y.size(), ldy, workspace.data(), workspace.size() * 8, pool, variant));
+  Count(opq_gemm_f32(m, n, k, a.data(), a.size(), lda, ta, b.data(), b.size(), ldb, tb, 1.0f, Coin() ? 1.0f : 0.0f,
+                     c.data(), c.size() - 1, 0, 1, -1e30f, 1e30f, y.data(), y.size(), ldy, workspace.data(),
+                     workspace.size() * 8, pool, variant));
 }
 
 void ConvPoolF32(int32_t variant, opq_threadpool* pool, bool hostile) {
   const int32_t g = Coin() ? 1 : Int(1, 3);
-  opq_conv2d_f32_params p{Int(0, 2), g * Int(1, 6), Int(1, 16), Int(1, 16), g * Int(1, 6), Int(1, 4), Int(1, 4), 0, 0,
-                          Int(1, 3), Int(1, 3), Int(0, 2), Int(0, 2), Int(1, 2), Int(1, 2), g, -1e30f, 1e30f};
+  opq_conv2d_f32_params p{Int(0, 2), g * Int(1, 6), Int(1, 16), Int(1, 16), g * Int(1, 6), Int(1, 4), Int(1, 4), 0,
+                          0,         Int(1, 3),     Int(1, 3),  Int(0, 2),  Int(0, 2),     Int(1, 2), Int(1, 2), g,
+                          -1e30f,    1e30f};
   const int32_t eh = (p.kh - 1) * p.dilation_h + 1, ew = (p.kw - 1) * p.dilation_w + 1;
   p.oh = std::max(0, (p.h + 2 * p.pad_top - eh) / p.stride_h + 1);
   p.ow = std::max(0, (p.w + 2 * p.pad_left - ew) / p.stride_w + 1);
@@ -206,7 +234,8 @@ void ConvPoolF32(int32_t variant, opq_threadpool* pool, bool hostile) {
     f[Dim(15)] = static_cast<int32_t>(Boundary(static_cast<size_t>(f[1])));
   }
   const size_t nx = size_t(std::max(0, p.n)) * std::max(0, p.c) * std::max(0, p.h) * std::max(0, p.w);
-  const size_t nw = size_t(std::max(0, p.m)) * (p.group > 0 ? std::max(0, p.c) / p.group : 0) * std::max(0, p.kh) * std::max(0, p.kw);
+  const size_t nw =
+      size_t(std::max(0, p.m)) * (p.group > 0 ? std::max(0, p.c) / p.group : 0) * std::max(0, p.kh) * std::max(0, p.kw);
   const size_t ny = size_t(std::max(0, p.n)) * std::max(0, p.m) * std::max(0, p.oh) * std::max(0, p.ow);
   // Valid but huge convolutions would only make the run slow under ASan: skipped.
   const size_t macs = ny * (p.group > 0 ? std::max(0, p.c) / p.group : 0) * std::max(0, p.kh) * std::max(0, p.kw);
@@ -219,8 +248,8 @@ void ConvPoolF32(int32_t variant, opq_threadpool* pool, bool hostile) {
   std::vector<uint64_t> workspace(ws <= (size_t{64} << 20) ? (ws + 7) / 8 + 1 : 0);
   Count(opq_conv2d_f32(&p, x.data(), x.size(), w.data(), w.size(), nullptr, 0, y.data(), y.size(), workspace.data(),
                        workspace.size() * 8, pool, variant));
-  opq_pool2d_f32_params q{Int(0, 6), Int(1, 16), Int(1, 16), 0, 0, Int(1, 4), Int(1, 4), Int(1, 3), Int(1, 3), Int(1, 2), Int(1, 2),
-                          Int(0, 1), Int(0, 1), Int(0, 1), Int(0, 1)};
+  opq_pool2d_f32_params q{Int(0, 6), Int(1, 16), Int(1, 16), 0,         0,         Int(1, 4), Int(1, 4), Int(1, 3),
+                          Int(1, 3), Int(1, 2),  Int(1, 2),  Int(0, 1), Int(0, 1), Int(0, 1), Int(0, 1)};
   q.oh = std::max(0, (q.h + q.pad_top + q.pad_bottom - ((q.kh - 1) * q.dilation_h + 1)) / q.stride_h + 1);
   q.ow = std::max(0, (q.w + q.pad_left + q.pad_right - ((q.kw - 1) * q.dilation_w + 1)) / q.stride_w + 1);
   if (hostile) {
@@ -229,11 +258,14 @@ void ConvPoolF32(int32_t variant, opq_threadpool* pool, bool hostile) {
   }
   const size_t px = size_t(std::max(0, q.planes)) * std::max(0, q.h) * std::max(0, q.w);
   const size_t py = size_t(std::max(0, q.planes)) * std::max(0, q.oh) * std::max(0, q.ow);
-  if (px > (1u << 24) || py > (1u << 24) || py * size_t(std::max(0, q.kh)) * size_t(std::max(0, q.kw)) > (size_t{1} << 22)) return;
+  if (px > (1u << 24) || py > (1u << 24) ||
+      py * size_t(std::max(0, q.kh)) * size_t(std::max(0, q.kw)) > (size_t{1} << 22))
+    return;
   std::vector<float> px_(px, 1.0f), py_(py);
   const size_t pws = opq_pool2d_f32_workspace_size(&q, variant);
   std::vector<uint64_t> pw(pws <= (size_t{64} << 20) ? (pws + 7) / 8 + 1 : 0);
-  Count(opq_pool2d_f32(&q, Int(0, 2), px_.data(), px_.size(), py_.data(), py_.size(), pw.data(), pw.size() * 8, variant));
+  Count(
+      opq_pool2d_f32(&q, Int(0, 2), px_.data(), px_.size(), py_.data(), py_.size(), pw.data(), pw.size() * 8, variant));
 }
 
 // A size for a hostile call: usually the real one, sometimes a boundary value (never larger than the
@@ -272,17 +304,17 @@ void Elementwise(int32_t variant, bool hostile) {
   ap.a_scale = 0.5f, ap.b_scale = 0.25f;
   ap.output_min = lo, ap.output_max = hi, ap.output_zero_point = Int(lo, hi);
   const size_t r = hostile && Coin() ? Boundary(rank) : rank;
-  Count(opq_qadd(std::min<size_t>(r, OPQ_MAX_RANK), as, bs, a.data(), Len(a.size(), hostile), b.data(), b.size(), sgn, &ap, y.data(),
-                 Len(y.size(), hostile), variant));
+  Count(opq_qadd(std::min<size_t>(r, OPQ_MAX_RANK), as, bs, a.data(), Len(a.size(), hostile), b.data(), b.size(), sgn,
+                 &ap, y.data(), Len(y.size(), hostile), variant));
   Requant rq1(1, sgn);
-  Count(opq_qmul(std::min<size_t>(r, OPQ_MAX_RANK), as, bs, a.data(), a.size(), Int(lo, hi), b.data(), Len(b.size(), hostile), Int(lo, hi), sgn,
-                 &rq1.rq, y.data(), Len(y.size(), hostile), variant));
+  Count(opq_qmul(std::min<size_t>(r, OPQ_MAX_RANK), as, bs, a.data(), a.size(), Int(lo, hi), b.data(),
+                 Len(b.size(), hostile), Int(lo, hi), sgn, &rq1.rq, y.data(), Len(y.size(), hostile), variant));
   // Table lookup, in place half the time.
   auto table = Random<uint8_t>(256, 0, 255);
   auto x = Random<uint8_t>(1 + Dim(300), 0, 255);
   std::vector<uint8_t> ly(x.size());
-  Count(opq_lut(x.data(), x.size(), Extent(x.size(), hostile), table.data(), Len(table.size(), hostile), Coin() ? x.data() : ly.data(),
-                Len(x.size(), hostile), variant));
+  Count(opq_lut(x.data(), x.size(), Extent(x.size(), hostile), table.data(), Len(table.size(), hostile),
+                Coin() ? x.data() : ly.data(), Len(x.size(), hostile), variant));
   // Quantize / dequantize: per tensor, per axis or blocked.
   const size_t outer = 1 + Dim(3), axis = 1 + Dim(9), inner = 1 + Dim(5), n = outer * axis * inner;
   const size_t block = Coin() ? 0 : 1 + Dim(axis);
@@ -292,25 +324,29 @@ void Elementwise(int32_t variant, bool hostile) {
   for (auto& v : scale) v = std::uniform_real_distribution<float>(1e-3f, 1.0f)(rng);
   auto zp = Random<int32_t>(params, lo, hi);
   std::vector<int8_t> qy(n);
-  Count(opq_quantize_linear(fx.data(), Len(n, hostile), Extent(outer, hostile), axis, inner, scale.data(), zp.data(), params, block,
-                            qy.data(), qy.size(), sgn, variant));
-  Count(opq_dequantize_linear(qy.data(), qy.size(), sgn ? OPQ_DQ_INT8 : OPQ_DQ_UINT8, outer, Extent(axis, hostile), inner, scale.data(),
-                              zp.data(), params, block, fy.data(), Len(fy.size(), hostile), variant));
+  Count(opq_quantize_linear(fx.data(), Len(n, hostile), Extent(outer, hostile), axis, inner, scale.data(), zp.data(),
+                            params, block, qy.data(), qy.size(), sgn, variant));
+  Count(opq_dequantize_linear(qy.data(), qy.size(), sgn ? OPQ_DQ_INT8 : OPQ_DQ_UINT8, outer, Extent(axis, hostile),
+                              inner, scale.data(), zp.data(), params, block, fy.data(), Len(fy.size(), hostile),
+                              variant));
   // Pools.
   const size_t pn = 1 + Dim(1), pc = 1 + Dim(4), ph = 1 + Dim(12), pw = 1 + Dim(12), kh = 1 + Dim(3), kw = 1 + Dim(3);
   const size_t sh = 1 + Dim(2), sw = 1 + Dim(2), pt = Dim(kh - 1), pl = Dim(kw - 1), pb = Dim(kh - 1), pr = Dim(kw - 1);
   const int32_t ceil = Coin();
-  const size_t oh = opq_pool_output_size(ph, kh, sh, pt, pb, 1, ceil), ow = opq_pool_output_size(pw, kw, sw, pl, pr, 1, ceil);
+  const size_t oh = opq_pool_output_size(ph, kh, sh, pt, pb, 1, ceil),
+               ow = opq_pool_output_size(pw, kw, sw, pl, pr, 1, ceil);
   auto px = Random<int8_t>(pn * pc * ph * pw, -128, 127);
   std::vector<int8_t> py(std::max<size_t>(1, pn * pc * oh * ow));
-  Count(opq_qmaxpool(pn, pc, Extent(ph, hostile), pw, kh, Extent(kw, hostile), sh, sw, pt, pl, pb, pr, 1, 1, ceil, px.data(), px.size(), sgn,
-                     py.data(), Len(py.size(), hostile), variant));
-  Count(opq_qavgpool(pn, Extent(pc, hostile), ph, pw, kh, kw, Extent(sh, hostile), sw, pt, pl, pb, pr, 1, 1, ceil, Coin(), px.data(),
-                     Len(px.size(), hostile), sgn, Int(lo, hi), &rq1.rq, py.data(), py.size(), variant));
+  Count(opq_qmaxpool(pn, pc, Extent(ph, hostile), pw, kh, Extent(kw, hostile), sh, sw, pt, pl, pb, pr, 1, 1, ceil,
+                     px.data(), px.size(), sgn, py.data(), Len(py.size(), hostile), variant));
+  Count(opq_qavgpool(pn, Extent(pc, hostile), ph, pw, kh, kw, Extent(sh, hostile), sw, pt, pl, pb, pr, 1, 1, ceil,
+                     Coin(), px.data(), Len(px.size(), hostile), sgn, Int(lo, hi), &rq1.rq, py.data(), py.size(),
+                     variant));
   std::vector<int8_t> gy(pn * pc);
-  Count(opq_qglobal_maxpool(pn * pc, Extent(ph * pw, hostile), px.data(), px.size(), sgn, gy.data(), Len(gy.size(), hostile), variant));
-  Count(opq_qglobal_avgpool(Extent(pn * pc, hostile), ph * pw, px.data(), Len(px.size(), hostile), sgn, Int(lo, hi), &rq1.rq, gy.data(),
-                            gy.size(), variant));
+  Count(opq_qglobal_maxpool(pn * pc, Extent(ph * pw, hostile), px.data(), px.size(), sgn, gy.data(),
+                            Len(gy.size(), hostile), variant));
+  Count(opq_qglobal_avgpool(Extent(pn * pc, hostile), ph * pw, px.data(), Len(px.size(), hostile), sgn, Int(lo, hi),
+                            &rq1.rq, gy.data(), gy.size(), variant));
   // Concat of up to 3 inputs, each copied or requantized.
   const size_t k = 1 + Dim(2), couter = 1 + Dim(3), cinner = 1 + Dim(4);
   std::vector<std::vector<int8_t>> ins(k);
@@ -329,8 +365,8 @@ void Elementwise(int32_t variant, bool hostile) {
   }
   for (auto& q : rqs) rqv.push_back(q.rq);
   std::vector<int8_t> cy(couter * total * cinner);
-  Count(opq_qconcat(k, ptrs.data(), sizes.data(), dims.data(), zps.data(), req.data(), rqv.data(), Extent(couter, hostile), cinner, sgn,
-                    cy.data(), Len(cy.size(), hostile), variant));
+  Count(opq_qconcat(k, ptrs.data(), sizes.data(), dims.data(), zps.data(), req.data(), rqv.data(),
+                    Extent(couter, hostile), cinner, sgn, cy.data(), Len(cy.size(), hostile), variant));
   // Nearest resize through index tables (valid indices, or out of range when hostile).
   const size_t rnc = 1 + Dim(3), rh = 1 + Dim(8), rw = 1 + Dim(8), roh = 1 + Dim(16), row = 1 + Dim(16);
   std::vector<int32_t> yi(roh), xi(row);
@@ -338,8 +374,8 @@ void Elementwise(int32_t variant, bool hostile) {
   for (auto& v : xi) v = Int(0, int32_t(rw) - 1);
   auto rx = Random<int8_t>(rnc * rh * rw, -128, 127);
   std::vector<int8_t> ry(rnc * roh * row);
-  Count(opq_qresize_nearest(rnc, rh, rw, roh, row, yi.data(), Len(yi.size(), hostile), xi.data(), xi.size(), rx.data(), rx.size(),
-                            ry.data(), Len(ry.size(), hostile), variant));
+  Count(opq_qresize_nearest(rnc, rh, rw, roh, row, yi.data(), Len(yi.size(), hostile), xi.data(), xi.size(), rx.data(),
+                            rx.size(), ry.data(), Len(ry.size(), hostile), variant));
   // Linear resize through tap tables (i0, i1, w; out of range indices or weights when hostile).
   const auto taps = [&](size_t n, size_t in) {
     std::vector<int32_t> t(3 * n);
@@ -351,8 +387,9 @@ void Elementwise(int32_t variant, bool hostile) {
     return t;
   };
   auto yt = taps(roh, rh), xt = taps(row, rw);
-  Count(opq_qresize_linear(Extent(rnc, hostile), rh, rw, roh, row, yt.data(), Len(yt.size(), hostile), xt.data(), xt.size(), rx.data(),
-                           Len(rx.size(), hostile), sgn, Int(lo, hi), &rq1.rq, ry.data(), Len(ry.size(), hostile), variant));
+  Count(opq_qresize_linear(Extent(rnc, hostile), rh, rw, roh, row, yt.data(), Len(yt.size(), hostile), xt.data(),
+                           xt.size(), rx.data(), Len(rx.size(), hostile), sgn, Int(lo, hi), &rq1.rq, ry.data(),
+                           Len(ry.size(), hostile), variant));
   // ReduceMean over a random axes set of a rank <= 8 tensor.
   const size_t rrank = Dim(8);
   size_t rdims[8];
@@ -367,8 +404,8 @@ void Elementwise(int32_t variant, bool hostile) {
   if (hostile && rrank > 0) rdims[Dim(rrank - 1)] = Boundary(rdims[0]);
   auto mx = Random<int8_t>(rn, -128, 127);
   std::vector<int8_t> my(routn);
-  Count(opq_qreduce_mean(hostile && Coin() ? Boundary(rrank) : rrank, rdims, rflags, mx.data(), Len(mx.size(), hostile), sgn, Int(lo, hi),
-                         &rq1.rq, my.data(), Len(my.size(), hostile), variant));
+  Count(opq_qreduce_mean(hostile && Coin() ? Boundary(rrank) : rrank, rdims, rflags, mx.data(), Len(mx.size(), hostile),
+                         sgn, Int(lo, hi), &rq1.rq, my.data(), Len(my.size(), hostile), variant));
 }
 
 }  // namespace
@@ -397,9 +434,11 @@ int main(int argc, char** argv) {
     }
   }
   // Calls with NULL everywhere: refused, never dereferenced.
-  Count(opq_qgemm(1, 1, 1, nullptr, 1, 1, 0, 0, nullptr, 1, 1, nullptr, 1, nullptr, 0, nullptr, nullptr, 1, 1, 0, nullptr, 0, -1));
+  Count(opq_qgemm(1, 1, 1, nullptr, 1, 1, 0, 0, nullptr, 1, 1, nullptr, 1, nullptr, 0, nullptr, nullptr, 1, 1, 0,
+                  nullptr, 0, -1));
   Count(opq_qconv2d_run(nullptr, nullptr, 0, nullptr, 0, 0, 0, nullptr, nullptr, 0, 0, nullptr, 0, nullptr));
-  Count(opq_qconvtranspose2d(nullptr, nullptr, 0, 0, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, nullptr, 0, 0, nullptr, 0, -1, nullptr));
+  Count(opq_qconvtranspose2d(nullptr, nullptr, 0, 0, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, nullptr, 0, 0,
+                             nullptr, 0, -1, nullptr));
   Count(opq_conv2d_f32(nullptr, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, -1));
   Count(opq_qadd(1, nullptr, nullptr, nullptr, 1, nullptr, 1, 0, nullptr, nullptr, 1, -1));
   Count(opq_lut(nullptr, 1, 1, nullptr, 256, nullptr, 1, -1));

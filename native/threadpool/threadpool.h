@@ -20,7 +20,8 @@ size_t PoolThreads(const ThreadPool* pool);
 
 template <typename F>
 void ParallelFor(ThreadPool* pool, size_t tasks, F& f) {
-  ParallelFor(pool, tasks, [](void* ctx, size_t task, size_t thread) { (*static_cast<F*>(ctx))(task, thread); }, &f);
+  ParallelFor(
+      pool, tasks, [](void* ctx, size_t task, size_t thread) { (*static_cast<F*>(ctx))(task, thread); }, &f);
 }
 
 }  // namespace opq
