@@ -75,8 +75,7 @@ describe.skipIf(!existsSync(path))('analysis and mixed precision on PaddleOCR cl
   }, 300_000);
 
   it('--keep-float auto meets 99% top-1 agreement on the evaluation set with <= 10% of layers in float', async () => {
-    // The exporter's graph quantized step by step (fuseHardSwish: false) starts below 99% and the
-    // search has work to do. (With the HardSwish fusion, the default, the naive model already agrees
+    // The exporter's graph quantized step by step (fuseHardSwish: false) starts near 99%. (With the HardSwish fusion, the default, the naive model already agrees
     // on 99.67% of these 300 lines; searching it too doubled this test's time on 2 cores.)
     for (const fuseHardSwish of [false]) {
       const r = await keepFloatAuto(path, {
@@ -92,10 +91,9 @@ describe.skipIf(!existsSync(path))('analysis and mixed precision on PaddleOCR cl
       expect(r.met).toBe(true);
       expect(r.final.agreement).toBeGreaterThanOrEqual(0.99);
       expect(r.keepFloat.length).toBeLessThanOrEqual(Math.floor(0.1 * r.layers));
-      if (!fuseHardSwish) {
-        expect(r.baseline.agreement).toBeLessThan(0.99);
-        expect(r.keepFloat.length).toBeGreaterThan(0);
-      }
+      // Layers go to float only when the all-quantized model misses the target (with the constant
+      // operands quantized as parameters, the unfused model now sits at 99.0% on these lines).
+      expect(r.keepFloat.length > 0).toBe(r.baseline.agreement < 0.99);
     }
   }, 300_000);
 
