@@ -45,5 +45,9 @@ export function saturatedInputRange(g: Graph, tensor: string, bits: number): { l
     lo = Math.min(lo, l);
     hi = Math.max(hi, u);
   }
-  return { lo, hi };
+  // One step of margin each side: the zero point's rounding moves the representable interval by up
+  // to half a step, and a bound that falls inside it (HardSigmoid(2.49) = 0.998) leaves every
+  // saturated value one output step short.
+  const step = (hi - lo) / (2 ** bits - 1);
+  return { lo: lo - step, hi: hi + step };
 }
