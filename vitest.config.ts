@@ -21,6 +21,7 @@ export const MODEL_TIER = [
   'test/data-synthetic-text.test.ts',
   'test/ptq-integer-mnist.test.ts',
   'test/analysis-mnist.test.ts',
+  'test/integer-models-float-free.test.ts',
 ];
 
 export default defineConfig({
