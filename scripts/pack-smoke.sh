@@ -39,10 +39,12 @@ node -e 'const f="package.json",p=require("./"+f);p.type="module";p.allowScripts
 npm install --no-audit --no-fund "$tmp/$tarball"
 node --input-type=module -e "
 import * as m from 'onnx-ptq';
+import * as tools from 'onnx-ptq/tools';
 const b = m.getBackend();
 if (typeof m.makeRequant !== 'function') throw new Error('makeRequant missing');
-// Synthetic text needs opentype.js as a runtime dependency (and the DejaVu fonts).
-const t = m.syntheticTextSet(1, 0, 'x')[0].x;
+if ('syntheticTextSet' in m) throw new Error('syntheticTextSet belongs to onnx-ptq/tools, not the main entry');
+// Synthetic text (onnx-ptq/tools) needs opentype.js as a runtime dependency (and the DejaVu fonts).
+const t = tools.syntheticTextSet(1, 0, 'x')[0].x;
 if (t.dims.join() !== '1,3,48,192') throw new Error('syntheticTextSet: dims ' + t.dims.join());
 if (typeof m.analyze !== 'function' || typeof m.keepFloatAuto !== 'function' || typeof m.tryFixes !== 'function') throw new Error('analysis API missing');
 console.log('import ok; auto backend:', b.name, 'qgemm variant:', b.dispatch.qgemm);
