@@ -64,6 +64,22 @@ for (const s of [f, q]) {
 }
 console.log('run() on a worker thread: float and integer sessions match runSync');
 "
+# The README's ESM example, verbatim but for the model (mnist-8) and its input size: every call in it
+# must exist and run from the installed package.
+node -e '
+const fs = require("fs");
+const readme = fs.readFileSync(process.argv[1], "utf8");
+const code = readme.split("```js\n")[1].split("```")[0];
+const mnist = process.argv[2];
+const x = "new m.Tensor(\"float32\", Float32Array.from({ length: 784 }, (_, i) => (i % 31) * 8), [1, 1, 28, 28])";
+let body = code.replace(/^import .* from .onnx-ptq.;$/m, "")
+  .replaceAll("\x27model.onnx\x27", JSON.stringify(mnist)).replaceAll("\x27model-int8.onnx\x27", JSON.stringify("mnist-int8.onnx"))
+  .replace("new Float32Array(1 * 3 * 224 * 224), [1, 3, 224, 224]", "Float32Array.from({ length: 784 }, (_, i) => (i % 29) * 9), [1, 1, 28, 28]");
+const names = code.match(/^import \{([^}]*)\} from .onnx-ptq.;$/m)[1];
+const head = "import * as m from \"onnx-ptq\";\nconst {" + names + "} = m;\nconst samples = [{ Input3: " + x + " }];\nconst evalSamples = samples;\n";
+fs.writeFileSync("readme-example.mjs", head + body + "\nif (!y || y.dims.join() !== \"1,10\") throw new Error(\"README example: output dims \" + y?.dims);\nconsole.log(\"README ESM example ran: \" + analysis.layers.length + \" layers analysed, \" + fixes.length + \" fixes\");\n");
+' "$root/README.md" "$root/../shared/fixtures/models/mnist-8/model.onnx"
+node readme-example.mjs
 npx onnx-ptq backends --json > backends.json
 node -e '
 const r = JSON.parse(require("fs").readFileSync("backends.json", "utf8"));
