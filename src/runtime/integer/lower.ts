@@ -11,6 +11,7 @@ import { Tensor } from '../../tensor.js';
 import { RunValues } from './plan.js';
 import { LowerContext, isOp, layout, runImpl, type Step } from './lower/context.js';
 import { loweringFor } from './lower/registry.js';
+import { fuseTables } from './lower/fuse-tables.js';
 
 export { quantizeScalar, type LowerOptions, type LoweringEntry, type Step, type Values } from './lower/context.js';
 
@@ -57,6 +58,7 @@ export class Lowering extends LowerContext {
       if (reason !== undefined) this.float(node, reason);
     }
     this.prune();
+    fuseTables(this, this.steps);
   }
 
   // ---- float and boundary steps ---------------------------------------------------------------
