@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "napi/common.h"
+#include "napi/plan.h"
 #include "opq_conv.h"
 
 namespace opq_napi {
@@ -117,14 +118,17 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
       !Get8Bit(env, o.Get("x"), "x", &x, &x_signed) || !GetInt(env, o, "xZeroPoint", -128, 255, &xzp) ||
       !Get8Bit(env, o.Get("y"), "y", &y, &y_signed) || !GetRequant(env, o.Get("requant"), &rq))
     return env.Undefined();
-  const std::shared_ptr<opq_threadpool> held = ThreadPool(env);
-  opq_threadpool* pool = held.get();
-  const char* err = CallWithWorkspace(
-      [&] { return opq_qconv2d_workspace_size(packed.data, packed.length, opq_threadpool_threads(pool)); },
-      [&](void* ws, size_t ws_size) {
-        return opq_qconv2d_run(&s, packed.data, packed.length, x.data, x.length, x_signed, static_cast<int32_t>(xzp),
-                               &rq, y.data, y.length, y_signed, ws, ws_size, pool);
-      });
+  const char* err = RunRecorded([=] {
+    // The pool of the moment (a replay follows setThreads), held for the call.
+    const std::shared_ptr<opq_threadpool> held = ThreadPool(env);
+    opq_threadpool* pool = held.get();
+    return CallWithWorkspace(
+        [&] { return opq_qconv2d_workspace_size(packed.data, packed.length, opq_threadpool_threads(pool)); },
+        [&](void* ws, size_t ws_size) {
+          return opq_qconv2d_run(&s, packed.data, packed.length, x.data, x.length, x_signed, static_cast<int32_t>(xzp),
+                                 &rq, y.data, y.length, y_signed, ws, ws_size, pool);
+        });
+  });
   if (err) Fail(env, err);
   return env.Undefined();
 }

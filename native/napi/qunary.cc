@@ -1,5 +1,6 @@
 // N-API glue for the table lookup, QuantizeLinear and DequantizeLinear.
 #include "napi/int8-ops-common.h"
+#include "napi/plan.h"
 #include "opq_qunary.h"
 
 namespace opq_napi {
@@ -14,8 +15,10 @@ Napi::Value Lut(const Napi::CallbackInfo& info) {
       !GetTyped(env, o.Get("table"), "table", napi_uint8_array, "a Uint8Array", &t) ||
       !Get8Bit(env, o.Get("y"), "y", &y, &ys) || !GetVariant(env, o, &variant))
     return env.Undefined();
-  const char* err =
-      opq_lut(x.data, x.length, x.length, static_cast<const uint8_t*>(t.data), t.length, y.data, y.length, variant);
+  const char* err = RunRecorded([=] {
+    return opq_lut(x.data, x.length, x.length, static_cast<const uint8_t*>(t.data), t.length, y.data, y.length,
+                   variant);
+  });
   if (err) Fail(env, err);
   return env.Undefined();
 }
@@ -43,9 +46,11 @@ Napi::Value QuantizeLinear(const Napi::CallbackInfo& info) {
     Fail(env, "quantize_linear: scale and zeroPoint must have the same length");
     return env.Undefined();
   }
-  const char* err = opq_quantize_linear(static_cast<const float*>(x.data), x.length, d[0], d[1], d[2],
-                                        static_cast<const float*>(scale.data), static_cast<const int32_t*>(zp.data),
-                                        scale.length, d[3], y.data, y.length, ys, variant);
+  const char* err = RunRecorded([=] {
+    return opq_quantize_linear(static_cast<const float*>(x.data), x.length, d[0], d[1], d[2],
+                               static_cast<const float*>(scale.data), static_cast<const int32_t*>(zp.data),
+                               scale.length, d[3], y.data, y.length, ys, variant);
+  });
   if (err) Fail(env, err);
   return env.Undefined();
 }
@@ -75,9 +80,11 @@ Napi::Value DequantizeLinear(const Napi::CallbackInfo& info) {
     Fail(env, "dequantize_linear: scale and zeroPoint must have the same length");
     return env.Undefined();
   }
-  const char* err = opq_dequantize_linear(x.data, x.length, type, d[0], d[1], d[2],
-                                          static_cast<const float*>(scale.data), static_cast<const int32_t*>(zp.data),
-                                          scale.length, d[3], static_cast<float*>(y.data), y.length, variant);
+  const char* err = RunRecorded([=] {
+    return opq_dequantize_linear(x.data, x.length, type, d[0], d[1], d[2], static_cast<const float*>(scale.data),
+                                 static_cast<const int32_t*>(zp.data), scale.length, d[3], static_cast<float*>(y.data),
+                                 y.length, variant);
+  });
   if (err) Fail(env, err);
   return env.Undefined();
 }

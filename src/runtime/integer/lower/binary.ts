@@ -83,14 +83,20 @@ export function qdqBinary(lc: LowerContext, node: Node): string | undefined {
     lutStep(lc, node, scalar.x, yName, signed, table, (x) => broadcast(node, x, cDims));
     kernel = `lut (${kernel} by a scalar constant)`;
   } else
-    lc.push(node, [a.src, b.src], [yName], (values) => {
-      const A = values.get(a.src)!,
-        B = values.get(b.src)!;
-      const dims = broadcast(node, A.dims, B.dims);
-      const y = values.out8(yName, signed, sizeOf(dims));
-      apply(A, B, y);
-      values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, dims));
-    });
+    lc.push(
+      node,
+      [a.src, b.src],
+      [yName],
+      (values) => {
+        const A = values.get(a.src)!,
+          B = values.get(b.src)!;
+        const dims = broadcast(node, A.dims, B.dims);
+        const y = values.out8(yName, signed, sizeOf(dims));
+        apply(A, B, y);
+        values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, dims));
+      },
+      { pure: true },
+    );
   lc.record(node, { execution: 'integer', kernel, reason: o.act ? `fused ${o.act.opType}` : undefined });
   lc.fuse(node, [o.act, o.capNode, o.q], `output of ${node.opType}`);
   return undefined;

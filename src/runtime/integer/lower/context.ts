@@ -43,6 +43,11 @@ export interface Step {
   run(values: Values): void;
   /** Set when the step is y = table[x] byte for byte on its one activation input (see fuse-tables.ts). */
   table?: TableStep;
+  /**
+   * The step changes tensor data only through backend kernel calls (its own JS computes shapes and
+   * arguments, never values), so replaying its recorded kernel calls is running it (../native-plan.ts).
+   */
+  pure?: boolean;
 }
 
 /**
@@ -301,9 +306,9 @@ export class LowerContext {
     }
   }
 
-  push(node: Node, inputs: string[], outputs: string[], run: (v: Values) => void, table?: TableStep): void {
+  push(node: Node, inputs: string[], outputs: string[], run: (v: Values) => void, extra: { table?: TableStep; pure?: boolean } = {}): void {
     this.handled.add(node);
-    this.steps.push({ node, inputs: inputs.filter(Boolean), outputs, run, ...(table ? { table } : {}) });
+    this.steps.push({ node, inputs: inputs.filter(Boolean), outputs, run, ...extra });
   }
 
   /** Per-channel weights of a Conv/Gemm: constant 8-bit (uint8 shifted to int8, exactly). */

@@ -41,6 +41,7 @@ export function fuseTables(lc: LowerContext, steps: Step[]): void {
       outputs: s.outputs,
       run: lutRun(lc, pt.src, yName, t.signed, table, dims),
       table: { src: pt.src, table, signed: t.signed, dims },
+      pure: true,
     };
     steps[i] = fused;
     dropped.add(pi);

@@ -67,7 +67,7 @@ export function lutStep(
   table: Uint8Array,
   dims: (x: readonly number[]) => readonly number[] = (x) => x,
 ): void {
-  lc.push(node, [src], [yName], lutRun(lc, src, yName, signed, table, dims), { src, table, signed, dims });
+  lc.push(node, [src], [yName], lutRun(lc, src, yName, signed, table, dims), { table: { src, table, signed, dims }, pure: true });
 }
 
 /** A step body applying `table` to `src` (dims of the output from the input's). */
