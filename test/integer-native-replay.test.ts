@@ -83,6 +83,26 @@ describe.runIf(hasNative)('native replay', () => {
     expect(() => s.runSync({ x: randomInput([1, 3, 8, 8], 1) })).toThrow(/released/);
   });
 
+  it('the threads option of a session: the same bits at 1 and 3 threads, the backend default untouched', async () => {
+    const m = convModel({ cin: 16, cout: 32, relu: true });
+    m.graph.inputs[0]!.shape = [1, 16, 'h', 'w'];
+    const x = randomInput([1, 16, 64, 64], 4);
+    const native = getBackend('native');
+    const before = native.getThreads();
+    const want = bits((await IntegerSession.create(m, { backend: 'js', runInWorker: false })).runSync({ x }));
+    for (const threads of [1, 3]) {
+      const s = await IntegerSession.create(m, { backend: 'native', runInWorker: false, threads });
+      for (let i = 0; i < 3; i++) expect(bits(s.runSync({ x })), `${threads} threads, run ${i}`).toEqual(want);
+      expect(native.getThreads()).toBe(before);
+    }
+    // In a worker the option travels with the session.
+    const w = await IntegerSession.create(m, { backend: 'native', threads: 2 });
+    expect(bits(await w.run({ x }))).toEqual(want);
+    await w.release();
+    for (const bad of [0, 1.5, 257, '2'])
+      await expect(IntegerSession.create(m, { threads: bad as never })).rejects.toThrow(/threads must be an integer in \[1, 256\]/);
+  });
+
   it('nativeReplay must be a boolean', async () => {
     await expect(IntegerSession.create(convModel(), { nativeReplay: 'yes' as never })).rejects.toThrow(/nativeReplay must be a boolean/);
   });

@@ -55,9 +55,24 @@ export interface IntegerSessionOptions {
    * the results are the same bits). false: every step calls its kernel, as the wasm and js backends do.
    */
   nativeReplay?: boolean;
+  /**
+   * Threads for this session's kernels (1..256; native only, where kernels large enough to gain split
+   * across them). Default: the backend's setThreads value for the calling JS thread (initially one
+   * per core). Results never depend on it.
+   */
+  threads?: number;
 }
 
-const OPTION_KEYS = ['backend', 'requantMode', 'runInWorker', 'arenaLimitBytes', 'allowNonFinite', 'strictInteger', 'nativeReplay'];
+const OPTION_KEYS = [
+  'backend',
+  'requantMode',
+  'runInWorker',
+  'arenaLimitBytes',
+  'allowNonFinite',
+  'strictInteger',
+  'nativeReplay',
+  'threads',
+];
 
 /** A feed: a Tensor, a typed array (dims from the model's static input shape), or {data, dims}. */
 /** A feed: the same forms as the float session's. */
@@ -91,6 +106,7 @@ export class IntegerSession {
   /** Inside divisibilityHint's probe runs (which must not diagnose their own failures). */
   private probing = false;
   private readonly nativeReplay: boolean;
+  private readonly threads: number | undefined;
 
   private constructor(model: Model, opts: IntegerSessionOptions, workerSource?: () => WorkerInit) {
     check(opts && typeof opts === 'object', 'INVALID_OPTION', 'options must be an object');
@@ -111,6 +127,12 @@ export class IntegerSession {
     this.allowNonFinite = opts.allowNonFinite ?? false;
     check(opts.nativeReplay === undefined || typeof opts.nativeReplay === 'boolean', 'INVALID_OPTION', 'nativeReplay must be a boolean');
     this.nativeReplay = opts.nativeReplay ?? true;
+    check(
+      opts.threads === undefined || (Number.isInteger(opts.threads) && opts.threads >= 1 && opts.threads <= 256),
+      'INVALID_OPTION',
+      () => `threads must be an integer in [1, 256]; got ${String(opts.threads)}`,
+    );
+    this.threads = opts.threads;
     const backend = opts.backend ?? 'auto';
     check(
       ['auto', 'native', 'wasm', 'js'].includes(backend),
@@ -198,6 +220,7 @@ export class IntegerSession {
       allowNonFinite: opts.allowNonFinite,
       strictInteger: opts.strictInteger,
       nativeReplay: opts.nativeReplay,
+      threads: opts.threads,
       runInWorker: false,
     };
     const workerSource = (): WorkerInit => ({
@@ -264,6 +287,8 @@ export class IntegerSession {
 
   private runAll(feeds: Record<string, IntegerFeed>): Record<string, Tensor> {
     const checked = checkFeeds(this.inputs, feeds, { allowNonFinite: this.allowNonFinite });
+    const use = this.threads !== undefined ? this.backend.useThreads?.bind(this.backend) : undefined;
+    use?.(this.threads!);
     try {
       return this.runChecked(checked);
     } catch (e) {
@@ -285,6 +310,8 @@ export class IntegerSession {
       }
       if (!hint) throw e;
       throw new OnnxPtqError('SHAPE_MISMATCH', `${e.message}; ${hint}`, { cause: e });
+    } finally {
+      use?.(0);
     }
   }
 
