@@ -1,66 +1,110 @@
 /**
  * Calibration: run the float model over the data and let one observer per tensor see every value
- * the tensor takes. Memory is the observers' (histograms), not the data's: samples are streamed.
+ * the tensor takes, and bias correction's probes sum their outputs. Memory is the observers'
+ * (histograms), not the data's: samples are streamed.
+ *
+ * With `workers` > 1 the samples go to worker threads (calibrate-worker.ts), each holding its own
+ * float session built from the model's bytes and its own observers; their states are merged at
+ * the end. Observers and probe sums merge exactly (observers/index.ts, bias-correction.ts), so the
+ * result does not depend on the number of workers or on which worker saw which sample.
  */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { InferenceSession } from '../runtime/session.js';
 import type { Model } from '../ir/graph.js';
 import { Tensor } from '../tensor.js';
 import { OnnxPtqError } from '../errors.js';
-import { createObserver, type Observer, type ObserverKind, type ObserverOptions } from '../quant/observers/index.js';
+import {
+  createObserver,
+  observerFromState,
+  type Observer,
+  type ObserverKind,
+  type ObserverOptions,
+  type ObserverState,
+} from '../quant/observers/index.js';
+import { modelToBytes } from '../onnx/io.js';
+import { ExactSum } from '../util/exact-sum.js';
+import { errorFromWire, toWire, type WireError, type WireTensor } from '../runtime/worker/protocol.js';
+import type { ProbeStats } from './stats.js';
 
 export type Feeds = Record<string, Tensor>;
 export type CalibrationData = Iterable<Feeds> | AsyncIterable<Feeds>;
 
-export interface CalibrationResult {
-  observers: Map<string, Observer>;
-  samples: number;
-  seconds: number;
+/** A bias-correction probe as calibration sees it: an extra output summed per channel. */
+export interface ProbeSpec {
+  output: string;
+  /** Channel axis of the probe output (negative: from the end). */
+  axis: number;
+  channels: number;
 }
 
-// The progress bar lives in util/ (the CLI sets --quiet without loading the engine); re-exported here.
+/** What to observe: plain data, so that it crosses to worker threads. */
+export interface CollectConfig {
+  tensors: string[];
+  observer: ObserverKind;
+  observerOptions: ObserverOptions;
+  probes: ProbeSpec[];
+  allowNonFinite: boolean;
+  /** More values to compute per sample, for RunCalibrationOptions.onSample (equalization's ranges). */
+  extra?: string[];
+}
+
+export interface ProbeSums {
+  axis: number;
+  sum: ExactSum[];
+  count: number;
+}
+
+export interface CalibrationResult {
+  observers: Map<string, Observer>;
+  /** Per probe output: exact per-channel sums and the number of terms per channel. */
+  probes: Map<string, ProbeSums>;
+  samples: number;
+  seconds: number;
+  workers: number;
+}
+
+// The progress reporter lives in util/ (the CLI sets --quiet without loading the engine); re-exported here.
 export { progress, setProgressEnabled } from '../util/progress.js';
 import { progress } from '../util/progress.js';
 import { firstNonFinite } from '../util/finite.js';
 
-export async function calibrate(
-  model: Model,
-  tensors: readonly string[],
-  data: CalibrationData,
-  opts: {
-    observer: ObserverKind;
-    observerOptions: ObserverOptions;
-    maxSamples?: number;
-    total?: number;
-    /** More values to compute per sample, handed to onSample (bias-correction probes). */
-    extra?: readonly string[];
-    onSample?: (values: Record<string, Tensor>) => void;
-    /** Accept NaN/infinity in the samples and the observed tensors (QuantizeOptions.allowNonFinite). */
-    allowNonFinite?: boolean;
-  },
-): Promise<CalibrationResult> {
-  const t0 = performance.now();
-  const observers = new Map<string, Observer>(tensors.map((t) => [t, createObserver(opts.observer, opts.observerOptions)]));
-  const allow = opts.allowNonFinite ?? false;
-  const session = await InferenceSession.create(model, { allowNonFinite: allow });
-  const inputs = new Set(session.inputNames);
-  const wanted = [...tensors.filter((t) => !inputs.has(t)), ...(opts.extra ?? [])];
-  const bar = progress('calibrating');
-  let n = 0;
-  for await (const feeds of data as AsyncIterable<Feeds>) {
-    if (opts.maxSamples && n >= opts.maxSamples) break;
+/** One thread's observers and probe sums over the samples it is handed. */
+export class Collector {
+  readonly observers: Map<string, Observer>;
+  readonly probes: Map<string, ProbeSums>;
+  samples = 0;
+  private readonly inputs: Set<string>;
+  private readonly wanted: string[];
+
+  constructor(
+    private readonly session: InferenceSession,
+    private readonly cfg: CollectConfig,
+  ) {
+    this.observers = new Map(cfg.tensors.map((t) => [t, createObserver(cfg.observer, cfg.observerOptions)]));
+    this.probes = new Map(
+      cfg.probes.map((p) => [p.output, { axis: p.axis, sum: Array.from({ length: p.channels }, () => new ExactSum()), count: 0 }]),
+    );
+    this.inputs = new Set(session.inputNames);
+    this.wanted = [...cfg.tensors.filter((t) => !this.inputs.has(t)), ...cfg.probes.map((p) => p.output), ...(cfg.extra ?? [])];
+  }
+
+  /** Observes one sample; `n` is its index in the whole data, for messages. Returns the computed values. */
+  observe(feeds: Feeds, n: number): Record<string, Tensor> {
+    const allow = this.cfg.allowNonFinite;
     if (!allow && feeds !== null && typeof feeds === 'object') {
       for (const [name, t] of Object.entries(feeds)) nonFinite(t instanceof Tensor ? t.data : undefined, `input '${name}'`, n);
     }
-    const outs = session.runSync(feeds, { outputs: wanted });
-    for (const t of tensors) {
-      const v = inputs.has(t) ? feeds[t] : outs[t];
+    const outs = this.session.runSync(feeds, { outputs: this.wanted });
+    for (const [t, o] of this.observers) {
+      const v = this.inputs.has(t) ? feeds[t] : outs[t];
       if (!(v instanceof Tensor) || !(v.data instanceof Float32Array)) {
         throw new OnnxPtqError('INVALID_DATA', `calibration: tensor '${t}' is not float32 in sample ${n}`);
       }
       // A finite sample can still overflow to infinity inside the model: the observed tensor is checked too.
       if (!allow) nonFinite(v.data, `tensor '${t}'`, n);
       try {
-        observers.get(t)!.observe(v.data);
+        o.observe(v.data);
       } catch (e) {
         // Name the tensor and sample: a NaN deep in the model is otherwise impossible to place.
         if (e instanceof OnnxPtqError)
@@ -68,13 +112,250 @@ export async function calibrate(
         throw e;
       }
     }
+    for (const [out, p] of this.probes) {
+      const v = outs[out];
+      if (!allow) nonFinite(v.data, `bias probe '${out}'`, n);
+      accumulateSums(p, v);
+    }
+    this.samples++;
+    return outs;
+  }
+
+  /** Plain state for the wire (worker -> main). */
+  state(): WorkerStats {
+    const tensors: Record<string, ObserverState> = {};
+    for (const [t, o] of this.observers) tensors[t] = o.state();
+    const probes: Record<string, ProbeStats> = {};
+    for (const [out, p] of this.probes) probes[out] = { count: p.count, sums: p.sum.map(String) };
+    return { tensors, probes, samples: this.samples };
+  }
+}
+
+export interface WorkerStats {
+  tensors: Record<string, ObserverState>;
+  probes: Record<string, ProbeStats>;
+  samples: number;
+}
+
+/**
+ * Per-channel sums of one sample: float64 in the tensor's order (the same on every thread), then
+ * added exactly, so any split of the samples gives the same sums.
+ */
+export function accumulateSums(p: ProbeSums, t: Tensor): void {
+  const d = t.data as Float32Array;
+  const dims = t.dims;
+  const axis = p.axis < 0 ? dims.length - 1 : p.axis;
+  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const ch = dims[axis];
+  const s = new Float64Array(ch);
+  for (let i = 0; i < d.length; i++) s[Math.floor(i / inner) % ch] += d[i];
+  for (let c = 0; c < ch && c < p.sum.length; c++) p.sum[c].add(s[c]);
+  p.count += d.length / ch;
+}
+
+export interface RunCalibrationOptions {
+  maxSamples?: number;
+  /** Number of samples, for progress only. */
+  total?: number;
+  /** Worker threads (1: this thread). Default 1. */
+  workers?: number;
+  /** Called with each sample's computed values (this thread only: workers must be 1). */
+  onSample?: (values: Record<string, Tensor>) => void;
+  /** Progress label. Default 'calibrating'. */
+  label?: string;
+}
+
+export async function runCalibration(
+  model: Model,
+  cfg: CollectConfig,
+  data: CalibrationData,
+  opts: RunCalibrationOptions = {},
+): Promise<CalibrationResult> {
+  const t0 = performance.now();
+  const workers = opts.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256)
+    throw new OnnxPtqError('INVALID_OPTION', `workers must be an integer in [1, 256], got ${String(workers)}`);
+  if (workers > 1 && cfg.observer === 'moving-average')
+    throw new OnnxPtqError(
+      'STATS_MISMATCH',
+      `workers: ${workers}: the moving-average observer depends on the order of the samples and cannot be split across workers; use workers: 1 or an order-free observer (minmax, percentile, mse, kl)`,
+    );
+  const bar = progress(opts.label ?? 'calibrating', opts.maxSamples || opts.total);
+  let r: Omit<CalibrationResult, 'seconds' | 'workers'>;
+  try {
+    r = workers > 1 && !opts.onSample ? await inWorkers(model, cfg, data, opts, workers, bar) : await inThread(model, cfg, data, opts, bar);
+  } finally {
+    bar.end();
+  }
+  if (r.samples === 0) throw new OnnxPtqError('INVALID_DATA', 'calibration data is empty: at least one sample is needed');
+  return { ...r, seconds: (performance.now() - t0) / 1000, workers };
+}
+
+type Bar = ReturnType<typeof progress>;
+
+async function inThread(model: Model, cfg: CollectConfig, data: CalibrationData, opts: RunCalibrationOptions, bar: Bar) {
+  const session = await InferenceSession.create(model, { allowNonFinite: cfg.allowNonFinite, runInWorker: false });
+  const c = new Collector(session, cfg);
+  let n = 0;
+  for await (const feeds of data as AsyncIterable<Feeds>) {
+    if (opts.maxSamples && n >= opts.maxSamples) break;
+    const outs = c.observe(feeds, n);
     opts.onSample?.(outs);
     n++;
-    bar.tick(n, opts.maxSamples || opts.total);
+    bar.tick(n);
   }
-  bar.end();
-  if (n === 0) throw new OnnxPtqError('INVALID_DATA', 'calibration data is empty: at least one sample is needed');
-  return { observers, samples: n, seconds: (performance.now() - t0) / 1000 };
+  return { observers: c.observers, probes: c.probes, samples: c.samples };
+}
+
+/** What a calibration worker is started with (workerData). */
+export interface CalibrationWorkerInit {
+  model: Uint8Array;
+  cfg: CollectConfig;
+}
+export type ToCalibrationWorker = { type: 'sample'; n: number; feeds: Record<string, WireTensor> } | { type: 'finish' };
+export type FromCalibrationWorker =
+  | { type: 'ready' }
+  | { type: 'done'; n: number }
+  | { type: 'stats'; stats: WorkerStats }
+  | { type: 'error'; error: WireError };
+
+/** The parent's node options, less --input-type (a worker started from a file refuses it; runtime/worker/session-runner.ts). */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--input-type') i++;
+    else if (!argv[i]!.startsWith('--input-type=')) out.push(argv[i]!);
+  }
+  return out;
+}
+
+function startWorker(init: CalibrationWorkerInit): Worker {
+  const here = import.meta.url;
+  const execArgv = workerExecArgv();
+  if (here.endsWith('.ts')) {
+    const url = new URL('./calibrate-worker.ts', here).href;
+    // Worker execArgv does not carry module hooks in Node 20: register tsx inside the worker.
+    const code = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); });`;
+    return new Worker(code, { eval: true, workerData: init, execArgv });
+  }
+  return new Worker(new URL('./calibrate-worker.js', here), { workerData: init, execArgv });
+}
+
+/** Samples in flight per worker: one running, one queued, so a worker never waits for the main thread. */
+const IN_FLIGHT = 2;
+
+async function inWorkers(
+  model: Model,
+  cfg: CollectConfig,
+  data: CalibrationData,
+  opts: RunCalibrationOptions,
+  count: number,
+  bar: Bar,
+): Promise<{ observers: Map<string, Observer>; probes: Map<string, ProbeSums>; samples: number }> {
+  const bytes = modelToBytes(model);
+  type W = { w: Worker; id: number; inFlight: number; stats?: WorkerStats; exited: boolean };
+  const ws: W[] = [];
+  let failure: OnnxPtqError | undefined;
+  let wake: (() => void) | undefined;
+  const poke = () => {
+    const f = wake;
+    wake = undefined;
+    f?.();
+  };
+  const fail = (e: OnnxPtqError) => {
+    failure ??= e;
+    poke();
+  };
+  let done = 0;
+  for (let id = 0; id < count; id++) {
+    const w = startWorker({ model: bytes, cfg });
+    const rec: W = { w, id, inFlight: 0, exited: false };
+    ws.push(rec);
+    w.on('message', (m: FromCalibrationWorker) => {
+      if (m.type === 'done') {
+        rec.inFlight--;
+        done++;
+        bar.tick(done);
+      } else if (m.type === 'stats') rec.stats = m.stats;
+      else if (m.type === 'error') {
+        const e = errorFromWire(m.error);
+        fail(new OnnxPtqError(e.code, `calibration worker ${id + 1} of ${count}: ${e.message}`));
+      }
+      poke();
+    });
+    w.on('error', (e) =>
+      fail(
+        new OnnxPtqError('WORKER_FAILED', `calibration worker ${id + 1} of ${count} failed: ${e instanceof Error ? e.message : String(e)}`),
+      ),
+    );
+    w.on('exit', (code) => {
+      rec.exited = true;
+      if (!rec.stats)
+        fail(new OnnxPtqError('WORKER_FAILED', `calibration worker ${id + 1} of ${count} exited (code ${code}) before it finished`));
+      poke();
+    });
+  }
+  const wait = () =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+  try {
+    let n = 0;
+    for await (const feeds of data as AsyncIterable<Feeds>) {
+      if (opts.maxSamples && n >= opts.maxSamples) break;
+      if (failure) throw failure;
+      let target: W | undefined;
+      for (;;) {
+        if (failure) throw failure;
+        target = ws.reduce<W | undefined>((a, b) => (b.inFlight < IN_FLIGHT && (!a || b.inFlight < a.inFlight) ? b : a), undefined);
+        if (target) break;
+        await wait();
+      }
+      const wire: Record<string, WireTensor> = {};
+      if (feeds === null || typeof feeds !== 'object')
+        throw new OnnxPtqError('INVALID_DATA', `calibration: sample ${n} is not a feeds object ({ [inputName]: Tensor })`);
+      for (const [k, t] of Object.entries(feeds)) {
+        if (!(t instanceof Tensor)) throw new OnnxPtqError('INVALID_DATA', `calibration: input '${k}' of sample ${n} is not a Tensor`);
+        wire[k] = toWire(t);
+      }
+      target.inFlight++;
+      target.w.postMessage({ type: 'sample', n, feeds: wire } satisfies ToCalibrationWorker);
+      n++;
+    }
+    for (const r of ws) r.w.postMessage({ type: 'finish' } satisfies ToCalibrationWorker);
+    while (!failure && ws.some((r) => !r.stats)) await wait();
+    if (failure) throw failure;
+  } finally {
+    for (const r of ws) {
+      r.exited = true;
+      void r.w.terminate();
+    }
+  }
+  // Merge: order-free, so worker order does not matter; this is the one-thread result.
+  const observers = new Map<string, Observer>(cfg.tensors.map((t) => [t, createObserver(cfg.observer, cfg.observerOptions)]));
+  const probes = new Map<string, ProbeSums>(
+    cfg.probes.map((p) => [p.output, { axis: p.axis, sum: Array.from({ length: p.channels }, () => new ExactSum()), count: 0 }]),
+  );
+  let samples = 0;
+  for (const r of ws) {
+    const s = r.stats!;
+    samples += s.samples;
+    if (s.samples === 0) continue;
+    for (const [t, o] of observers)
+      o.merge(observerFromState(cfg.observer, cfg.observerOptions, s.tensors[t], `calibration worker ${r.id + 1}: tensor '${t}'`));
+    for (const [out, p] of probes) {
+      const q = s.probes[out]!;
+      q.sums.forEach((x, c) => p.sum[c]!.addSum(ExactSum.parse(x)!));
+      p.count += q.count;
+    }
+  }
+  return { observers, probes, samples };
+}
+
+/** The default worker count: the machine's cores. */
+export function defaultWorkers(): number {
+  return Math.max(1, availableParallelism());
 }
 
 function nonFinite(data: unknown, what: string, sample: number): void {
