@@ -159,11 +159,21 @@ export interface RunCalibrationOptions {
   total?: number;
   /** Worker threads (1: this thread). Default 1. */
   workers?: number;
+  /**
+   * Start on this thread and hand the rest of the data to `workers` worker threads only once the
+   * run proves long (a worker costs a model load and, under tsx, seconds of module loading, which
+   * short calibrations never win back). The result is the same either way.
+   */
+  autoWorkers?: boolean;
   /** Called with each sample's computed values (this thread only: workers must be 1). */
   onSample?: (values: Record<string, Tensor>) => void;
   /** Progress label. Default 'calibrating'. */
   label?: string;
 }
+
+/** autoWorkers: hand off after this long on one thread, when the rest is expected to take at least AUTO_REST_MS. */
+const AUTO_AFTER_MS = 1500;
+const AUTO_REST_MS = 3000;
 
 export async function runCalibration(
   model: Model,
@@ -180,31 +190,69 @@ export async function runCalibration(
       'STATS_MISMATCH',
       `workers: ${workers}: the moving-average observer depends on the order of the samples and cannot be split across workers; use workers: 1 or an order-free observer (minmax, percentile, mse, kl)`,
     );
-  const bar = progress(opts.label ?? 'calibrating', opts.maxSamples || opts.total);
-  let r: Omit<CalibrationResult, 'seconds' | 'workers'>;
+  const total = opts.maxSamples && opts.total ? Math.min(opts.maxSamples, opts.total) : opts.maxSamples || opts.total;
+  const bar = progress(opts.label ?? 'calibrating', total);
+  const it = iteratorOf(data);
+  let used = 1;
+  let c: Collector | undefined;
+  let n = 0;
   try {
-    r = workers > 1 && !opts.onSample ? await inWorkers(model, cfg, data, opts, workers, bar) : await inThread(model, cfg, data, opts, bar);
+    const parallel = workers > 1 && !opts.onSample;
+    if (!parallel || opts.autoWorkers) {
+      const session = await InferenceSession.create(model, { allowNonFinite: cfg.allowNonFinite, runInWorker: false });
+      c = new Collector(session, cfg);
+      for (;;) {
+        if (opts.maxSamples && n >= opts.maxSamples) break;
+        const next = await it.next();
+        if (next.done) break;
+        const outs = c.observe(next.value, n);
+        opts.onSample?.(outs);
+        n++;
+        bar.tick(n);
+        if (parallel) {
+          const ms = performance.now() - t0;
+          const rest = total !== undefined ? ((total - n) * ms) / n : Infinity;
+          if (ms > AUTO_AFTER_MS && rest > AUTO_REST_MS) {
+            used = workers;
+            break;
+          }
+        }
+      }
+    } else used = workers;
+    if (used > 1) {
+      const r = await inWorkers(model, cfg, it, n, opts, workers, bar);
+      if (c) {
+        // Merge order does not matter (order-free states): this thread's part, then the workers'.
+        for (const [t, o] of c.observers) o.merge(r.observers.get(t)!);
+        for (const [out, p] of c.probes) {
+          const q = r.probes.get(out)!;
+          p.sum.forEach((s, i) => s.addSum(q.sum[i]!));
+          p.count += q.count;
+        }
+        c.samples += r.samples;
+      } else c = { observers: r.observers, probes: r.probes, samples: r.samples } as Collector;
+    }
   } finally {
     bar.end();
+    // A generator stopped early (maxSamples, an error) gets to clean up.
+    try {
+      await it.return?.();
+    } catch {
+      // the data source's own cleanup failing must not hide the calibration's result or error
+    }
   }
-  if (r.samples === 0) throw new OnnxPtqError('INVALID_DATA', 'calibration data is empty: at least one sample is needed');
-  return { ...r, seconds: (performance.now() - t0) / 1000, workers };
+  if (!c || c.samples === 0) throw new OnnxPtqError('INVALID_DATA', 'calibration data is empty: at least one sample is needed');
+  return { observers: c.observers, probes: c.probes, samples: c.samples, seconds: (performance.now() - t0) / 1000, workers: used };
 }
 
 type Bar = ReturnType<typeof progress>;
 
-async function inThread(model: Model, cfg: CollectConfig, data: CalibrationData, opts: RunCalibrationOptions, bar: Bar) {
-  const session = await InferenceSession.create(model, { allowNonFinite: cfg.allowNonFinite, runInWorker: false });
-  const c = new Collector(session, cfg);
-  let n = 0;
-  for await (const feeds of data as AsyncIterable<Feeds>) {
-    if (opts.maxSamples && n >= opts.maxSamples) break;
-    const outs = c.observe(feeds, n);
-    opts.onSample?.(outs);
-    n++;
-    bar.tick(n);
-  }
-  return { observers: c.observers, probes: c.probes, samples: c.samples };
+/** One iterator over sync or async data, advanced by hand: a for-await that breaks would close it (and a generator with it). */
+function iteratorOf(data: CalibrationData): AsyncIterator<Feeds> | Iterator<Feeds> {
+  const d = data as Partial<AsyncIterable<Feeds> & Iterable<Feeds>>;
+  if (d && typeof d[Symbol.asyncIterator] === 'function') return d[Symbol.asyncIterator]!();
+  if (d && typeof d[Symbol.iterator] === 'function') return d[Symbol.iterator]!();
+  throw new OnnxPtqError('INVALID_DATA', 'calibration data must be an iterable (or async iterable) of feeds');
 }
 
 /** What a calibration worker is started with (workerData). */
@@ -248,7 +296,8 @@ const IN_FLIGHT = 2;
 async function inWorkers(
   model: Model,
   cfg: CollectConfig,
-  data: CalibrationData,
+  it: AsyncIterator<Feeds> | Iterator<Feeds>,
+  start: number,
   opts: RunCalibrationOptions,
   count: number,
   bar: Bar,
@@ -267,7 +316,7 @@ async function inWorkers(
     failure ??= e;
     poke();
   };
-  let done = 0;
+  let done = start;
   for (let id = 0; id < count; id++) {
     const w = startWorker({ model: bytes, cfg });
     const rec: W = { w, id, inFlight: 0, exited: false };
@@ -301,9 +350,12 @@ async function inWorkers(
       wake = resolve;
     });
   try {
-    let n = 0;
-    for await (const feeds of data as AsyncIterable<Feeds>) {
+    let n = start;
+    for (;;) {
       if (opts.maxSamples && n >= opts.maxSamples) break;
+      const next = await it.next();
+      if (next.done) break;
+      const feeds = next.value;
       if (failure) throw failure;
       let target: W | undefined;
       for (;;) {

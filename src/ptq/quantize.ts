@@ -290,16 +290,21 @@ function knownCount(data: CalibrationData | undefined, total: number | undefined
   return n === undefined ? undefined : maxSamples ? Math.min(n, maxSamples) : n;
 }
 
-function resolveWorkers(settings: RunSettings, opts: QuantizeOptions, count: number | undefined): number {
+/** Explicit workers are used from the start; the default (cores) only once calibration proves long (calibrate.ts). */
+function resolveWorkers(
+  settings: RunSettings,
+  opts: QuantizeOptions,
+  count: number | undefined,
+): { workers: number; autoWorkers: boolean } {
   const w = settings.workers;
   if (w !== undefined) {
     if (!Number.isInteger(w) || w < 1 || w > 256)
       throw new OnnxPtqError('INVALID_OPTION', `workers must be an integer in [1, 256], got ${String(w)}`);
-    return w;
+    return { workers: w, autoWorkers: false };
   }
-  if (opts.observer === 'moving-average') return 1;
+  if (opts.observer === 'moving-average') return { workers: 1, autoWorkers: false };
   // A worker costs a model load: more workers than samples only costs.
-  return Math.max(1, Math.min(defaultWorkers(), count ?? Infinity));
+  return { workers: Math.max(1, Math.min(defaultWorkers(), count ?? Infinity)), autoWorkers: true };
 }
 
 async function gather(
@@ -311,7 +316,7 @@ async function gather(
   const r = await runCalibration(p.calibModel, collectConfig(p, p.probes), data, {
     maxSamples: settings.maxSamples,
     total: count,
-    workers: resolveWorkers(settings, p.opts, count),
+    ...resolveWorkers(settings, p.opts, count),
   });
   return { observers: r.observers, probes: r.probes, samples: r.samples, seconds: r.seconds };
 }
@@ -545,7 +550,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
         {
           maxSamples: opts.calibrationSamples,
           total: knownCount(calibration, calibrationTotal, opts.calibrationSamples),
-          workers: resolveWorkers({ workers }, opts, knownCount(calibration, calibrationTotal, opts.calibrationSamples)),
+          ...resolveWorkers({ workers }, opts, knownCount(calibration, calibrationTotal, opts.calibrationSamples)),
           label: 'bias correction',
         },
       );
