@@ -21,10 +21,15 @@ function decompose(x: number): { mant: bigint; exp: number } {
 export class ExactSum {
   private m = 0n;
   private e = 0;
+  /** The sum of the non-finite terms (NaN, +-Infinity: their sum is order-free too), 0 if none. */
+  private special = 0;
 
   add(x: number): void {
     if (x === 0) return;
-    if (!Number.isFinite(x)) throw new RangeError(`ExactSum: non-finite term ${x}`);
+    if (!Number.isFinite(x)) {
+      this.special += x;
+      return;
+    }
     const { mant, exp } = decompose(x);
     if (this.m === 0n) {
       this.m = mant;
@@ -38,6 +43,7 @@ export class ExactSum {
   }
 
   addSum(o: ExactSum): void {
+    this.special += o.special;
     if (o.m === 0n) return;
     if (this.m === 0n) {
       this.m = o.m;
@@ -68,6 +74,7 @@ export class ExactSum {
 
   /** The sum rounded to a double (Number(bigint) rounds to nearest; the scaling by 2^e is exact for normal results). */
   toNumber(): number {
+    if (this.special !== 0) return this.special;
     let m = this.m,
       e = this.e;
     // Keep Number(m) finite: drop low bits (deterministically) of a mantissa wider than 1000 bits.
@@ -92,11 +99,17 @@ export class ExactSum {
 
   /** "mantissa-in-hex*2^e", e.g. "-1f*2^-30": exact, and short for sums of similar terms. */
   toString(): string {
+    if (this.special !== 0) return String(this.special);
     return `${this.m < 0n ? '-' : ''}${(this.m < 0n ? -this.m : this.m).toString(16)}*2^${this.e}`;
   }
 
   static parse(s: unknown): ExactSum | undefined {
     if (typeof s !== 'string') return undefined;
+    if (s === 'NaN' || s === 'Infinity' || s === '-Infinity') {
+      const out = new ExactSum();
+      out.special = Number(s);
+      return out;
+    }
     const r = /^(-?)([0-9a-f]{1,400})\*2\^(-?\d{1,5})$/.exec(s);
     if (!r) return undefined;
     const out = new ExactSum();
