@@ -2,6 +2,7 @@
 // bytes of one single-threaded run; histograms and exact sums are order-free; bad statistics are
 // refused with a code and the file named.
 import { describe, expect, it } from 'vitest';
+import { availableParallelism } from 'node:os';
 import { loadModel, modelToBytes } from '../src/onnx/io.js';
 import { openDataset } from '../src/data/dataset.js';
 import { calibrate, quantize } from '../src/ptq/quantize.js';
@@ -104,7 +105,17 @@ describe.skipIf(!(modelPath && images))('sharded and parallel calibration (mnist
     }
     const par = await quantize(modelPath!, { ...opts, calibration: samples, workers: 2 });
     expect(Buffer.from(modelToBytes(par.model)).equals(Buffer.from(ref))).toBe(true);
-  }, 60_000);
+    expect(par.report.calibration.workers).toBe(2);
+    // The default: this thread first, the rest handed to workers once the run proves long (here at once).
+    process.env.ONNX_PTQ_TEST_AUTO_WORKERS_MS = '0';
+    try {
+      const auto = await quantize(modelPath!, { ...opts, calibration: samples });
+      expect(Buffer.from(modelToBytes(auto.model)).equals(Buffer.from(ref))).toBe(true);
+      expect(auto.report.calibration.workers).toBe(Math.min(availableParallelism(), N));
+    } finally {
+      delete process.env.ONNX_PTQ_TEST_AUTO_WORKERS_MS;
+    }
+  }, 90_000);
 
   it('refuses statistics of another model, other options, bins, shards; names the problem', async () => {
     const samples = mnistSamples(6);
@@ -145,6 +156,18 @@ describe.skipIf(!(modelPath && images))('sharded and parallel calibration (mnist
     );
     await expectCode(quantize(modelPath!, { observer: 'moving-average', calibration: samples, workers: 2 }), 'STATS_MISMATCH', /order/);
     await expectCode(() => mergeStats([{ ...s0, format: 'x' } as unknown as CalibrationStats], ['f.json']), 'INVALID_STATS', /f\.json/);
+  }, 60_000);
+
+  it('bias correction after single-shift needs the data again: stats say so, quantize asks for it, and then matches', async () => {
+    const samples = mnistSamples(7);
+    const o = { ...opts, passes: ['single-shift'] };
+    const ref = modelToBytes((await quantize(modelPath!, { ...o, calibration: samples, workers: 1 })).model);
+    const st = await calibrate(modelPath!, { ...o, calibration: samples, workers: 1 });
+    expect(st.needsData.join()).toMatch(/single-shift/);
+    expect(Object.keys(st.biasProbes)).toEqual([]);
+    await expectCode(quantize(modelPath!, { ...o, stats: st }), 'INVALID_DATA', /second pass over the data.*--calib/);
+    const q = await quantize(modelPath!, { ...o, stats: st, calibration: samples, workers: 1 });
+    expect(Buffer.from(modelToBytes(q.model)).equals(Buffer.from(ref))).toBe(true);
   }, 60_000);
 
   it('a worker that dies fails the run, naming the worker', async () => {

@@ -171,9 +171,16 @@ export interface RunCalibrationOptions {
   label?: string;
 }
 
-/** autoWorkers: hand off after this long on one thread, when the rest is expected to take at least AUTO_REST_MS. */
-const AUTO_AFTER_MS = 1500;
-const AUTO_REST_MS = 3000;
+/**
+ * autoWorkers: hand off after this long on one thread, when the rest is expected to take at least
+ * AUTO_REST_MS. ONNX_PTQ_TEST_AUTO_WORKERS_MS sets both (tests: 0 hands off after the first sample).
+ */
+const autoMs = () => {
+  const t = Number(process.env.ONNX_PTQ_TEST_AUTO_WORKERS_MS);
+  return Number.isFinite(t) && process.env.ONNX_PTQ_TEST_AUTO_WORKERS_MS !== '' && process.env.ONNX_PTQ_TEST_AUTO_WORKERS_MS !== undefined
+    ? { after: t, rest: t }
+    : { after: 1500, rest: 3000 };
+};
 
 export async function runCalibration(
   model: Model,
@@ -193,6 +200,7 @@ export async function runCalibration(
   const total = opts.maxSamples && opts.total ? Math.min(opts.maxSamples, opts.total) : opts.maxSamples || opts.total;
   const bar = progress(opts.label ?? 'calibrating', total);
   const it = iteratorOf(data);
+  const auto = autoMs();
   let used = 1;
   let c: Collector | undefined;
   let n = 0;
@@ -212,7 +220,7 @@ export async function runCalibration(
         if (parallel) {
           const ms = performance.now() - t0;
           const rest = total !== undefined ? ((total - n) * ms) / n : Infinity;
-          if (ms > AUTO_AFTER_MS && rest > AUTO_REST_MS) {
+          if (ms >= auto.after && rest >= auto.rest && rest > 0) {
             used = workers;
             break;
           }

@@ -79,7 +79,8 @@ export interface ActivationReport {
 export interface QuantizeReport {
   options: QuantizeOptions;
   passes: PassReport[];
-  calibration: { samples: number; seconds: number; observer: string };
+  /** workers: the threads that calibrated (1: the calling thread only; 0: from statistics, no pass). */
+  calibration: { samples: number; seconds: number; observer: string; workers: number };
   activations: ActivationReport[];
   layers: Omit<LayerReport, never>[];
   keptFloat: { node: string; why: string }[];
@@ -156,6 +157,7 @@ interface Gathered {
   probes: Map<string, ProbeSums>;
   samples: number;
   seconds: number;
+  workers: number;
 }
 
 /** Execution settings that never change the result (so they are not QuantizeOptions, and not in the model's metadata). */
@@ -318,7 +320,7 @@ async function gather(
     total: count,
     ...resolveWorkers(settings, p.opts, count),
   });
-  return { observers: r.observers, probes: r.probes, samples: r.samples, seconds: r.seconds };
+  return { observers: r.observers, probes: r.probes, samples: r.samples, seconds: r.seconds, workers: r.workers };
 }
 
 /** Statistics (merged, checked against this model and options) as what calibration would have gathered. */
@@ -342,7 +344,7 @@ function fromStats(p: Prepared, stats: CalibrationStats, what: string): Gathered
       );
     probes.set(q.output, { axis: q.axis, sum: s.sums.map((x) => ExactSum.parse(x)!), count: s.count });
   }
-  return { observers, probes, samples: stats.samples, seconds: 0 };
+  return { observers, probes, samples: stats.samples, seconds: 0, workers: 0 };
 }
 
 function modelHash(source: Model | string | Uint8Array): string {
@@ -450,7 +452,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
   const activations: ActivationReport[] = [];
   const warnings: string[] = [];
   const params = new Map<string, ActivationParams>();
-  let calib = { samples: 0, seconds: 0 };
+  let calib = { samples: 0, seconds: 0, workers: 0 };
   const state: QuantState = {
     ranges: new Map(),
     aliases: plan.aliases,
@@ -469,7 +471,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
       ? fromStats(p, merged, statsList.length > 1 ? 'the merged statistics' : 'the statistics')
       : await gather(p, calibration as CalibrationData, { workers, total: calibrationTotal, maxSamples: opts.calibrationSamples });
     probeSums = r.probes;
-    calib = { samples: r.samples, seconds: r.seconds };
+    calib = { samples: r.samples, seconds: r.seconds, workers: r.workers };
     const target = { bits: opts.activationBits, signed: opts.activationSigned, symmetric: opts.activationSymmetric };
     for (const t of toCalibrate) state.ranges.set(t, r.observers.get(t)!.range(target));
     // Graph inputs and outputs: observed range unless clipGraphIO (options.ts says why). The logits
