@@ -267,6 +267,8 @@ function iteratorOf(data: CalibrationData): AsyncIterator<Feeds> | Iterator<Feed
 export interface CalibrationWorkerInit {
   model: Uint8Array;
   cfg: CollectConfig;
+  /** Kernel threads for the worker's own pool (each JS thread has one, sized to every core by default). */
+  threads: number;
 }
 export type ToCalibrationWorker = { type: 'sample'; n: number; feeds: Record<string, WireTensor> } | { type: 'finish' };
 export type FromCalibrationWorker =
@@ -326,7 +328,8 @@ async function inWorkers(
   };
   let done = start;
   for (let id = 0; id < count; id++) {
-    const w = startWorker({ model: bytes, cfg });
+    // The cores shared out between the workers: n pools of every core would oversubscribe n-fold.
+    const w = startWorker({ model: bytes, cfg, threads: Math.max(1, Math.floor(availableParallelism() / count)) });
     const rec: W = { w, id, inFlight: 0, exited: false };
     ws.push(rec);
     w.on('message', (m: FromCalibrationWorker) => {
