@@ -3,7 +3,7 @@
 // non-TTY stderr, none with --quiet; --samples spreads over the data and says so.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -178,3 +178,32 @@ function writeCfg(dir: string, cfg: object): string {
   writeFileSync(p, JSON.stringify(cfg));
   return p;
 }
+
+describe('--samples N over class folders', () => {
+  it('takes every class, the rest in proportion, spread inside each class, seeded', async () => {
+    const { PNG } = await import('pngjs');
+    const dir = mkdtempSync(join(tmpdir(), 'opq-classes-'));
+    const sizes = { a: 10, b: 5, c: 1 };
+    for (const [cls, n] of Object.entries(sizes)) {
+      mkdirSync(join(dir, cls));
+      for (let i = 0; i < n; i++) {
+        const png = new PNG({ width: 4, height: 4 });
+        png.data.fill(i * 10);
+        writeFileSync(join(dir, cls, `${String(i).padStart(2, '0')}.png`), PNG.sync.write(png));
+      }
+    }
+    const open = (seed: number) => openDataset(dir, { inputName: 'x', inputDims: [1, 3, 4, 4], pick: { count: 8, seed } });
+    const ds = open(0);
+    expect(ds.size).toBe(8);
+    expect(ds.selection).toMatch(/8 of 16 samples spread evenly over 3 classes \(1-4 each\), seed 0/);
+    const labels = Array.from(ds.folderLabels!);
+    expect([0, 1, 2].map((l) => labels.filter((x) => x === l).length)).toEqual([4, 3, 1]);
+    // Class a's 4 come one from each quarter of its 10 files (not its first 4).
+    const firstPixels = [...ds.samples()].slice(0, 4).map((f) => Math.round((f.x!.data as Float32Array)[0]! * 255));
+    firstPixels.forEach((v, j) => {
+      expect(v / 10).toBeGreaterThanOrEqual(Math.floor((j * 10) / 4));
+      expect(v / 10).toBeLessThan(Math.ceil(((j + 1) * 10) / 4));
+    });
+    expect(Array.from(open(0).folderLabels!)).toEqual(labels);
+  });
+});

@@ -123,12 +123,17 @@ function select<T>(items: T[], opts: DatasetOptions, labelOf?: (t: T) => number)
       const l = labelOf ? labelOf(t) : 0;
       groups.set(l, [...(groups.get(l) ?? []), i]);
     });
-    // Quotas in proportion to group sizes, rounded by largest remainder (ties: lower label first).
+    // Every class gets one sample when there are enough to go round (a rare class is still seen),
+    // the rest in proportion to class sizes, rounded by largest remainder (ties: lower label first).
     const keys = [...groups.keys()].sort((a, b) => a - b);
-    const exact = keys.map((k) => (pick.count * groups.get(k)!.length) / out.length);
-    const quota = exact.map(Math.floor);
+    const g0 = pick.count >= keys.length ? 1 : 0;
+    const rest = pick.count - g0 * keys.length;
+    const exact = keys.map((k) => (rest * (groups.get(k)!.length - g0)) / (out.length - g0 * keys.length));
+    const quota = exact.map((e) => g0 + Math.floor(e));
     let left = pick.count - quota.reduce((a, b) => a + b, 0);
-    for (const i of keys.map((_, i) => i).sort((a, b) => exact[b]! - quota[b]! - (exact[a]! - quota[a]!) || a - b)) {
+    for (const i of keys
+      .map((_, i) => i)
+      .sort((a, b) => exact[b]! - Math.floor(exact[b]!) - (exact[a]! - Math.floor(exact[a]!)) || a - b)) {
       if (left <= 0) break;
       quota[i]!++;
       left--;
