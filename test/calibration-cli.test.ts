@@ -87,7 +87,7 @@ describe.skipIf(!(model && images))('calibrate --shard, quantize --stats (mnist-
       /foreign\.json.*not an onnx-ptq calibration statistics file/,
     );
     await rejects(
-      quantizeMain([model!, '--stats', ...files, '-o', bad, '-q', '--observer', 'percentile', '--weight-bits', '4']),
+      quantizeMain([model!, '--stats', ...files, '-o', bad, '-q', '--observer', 'percentile', '--samples', '31', '--weight-bits', '4']),
       'STATS_MISMATCH',
       /weightBits/,
     );

@@ -136,6 +136,10 @@ describe.skipIf(!(modelPath && images))('sharded and parallel calibration (mnist
     await quantize(modelPath!, { observer: 'percentile', observerOptions: { bins: 512 }, stats: [s0, s1] });
     await expectCode(quantize(modelPath!, { ...opts, stats: [s0] }), 'STATS_MISMATCH', /shard 1\/2 missing/);
     await expectCode(quantize(modelPath!, { ...opts, stats: [s0, s0, s1] }), 'STATS_MISMATCH', /given twice/);
+    // Shards of different sample lists (other data): their list lengths differ.
+    const longer = await calibrate(modelPath!, { ...opts, calibration: mnistSamples(8), shard: { index: 1, count: 2 }, workers: 1 });
+    expect([s0.listLength, longer.listLength]).toEqual([6, 8]);
+    await expectCode(quantize(modelPath!, { ...opts, stats: [s0, longer] }), 'STATS_MISMATCH', /list of 8 samples.*of 6/);
     const s512 = await calibrate(modelPath!, {
       observer: 'mse',
       observerOptions: { bins: 256 },

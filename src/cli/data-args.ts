@@ -64,6 +64,7 @@ export function openModelData(model: Model, path: string, values: Record<string,
     return {
       ...ds,
       size,
+      listLength: ds.size,
       selection: `shard ${sh.index}/${sh.count}: ${size} of ${ds.size} samples (every ${sh.count}th from ${sh.index})`,
       *samples() {
         let i = 0;

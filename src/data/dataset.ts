@@ -68,6 +68,8 @@ export interface Dataset {
   readonly folderLabels?: Int32Array;
   /** What `pick`/`shard` took, in words (for a stderr line and reports); absent when they took everything. */
   readonly selection?: string;
+  /** Samples in the list before `shard` took its part (the list every shard splits the same way). */
+  readonly listLength?: number;
   readonly classNames?: string[];
 }
 
@@ -111,7 +113,7 @@ function window<T>(items: T[], opts: DatasetOptions, labelOf?: (t: T) => number)
  * offset/limit, then pick (an even, seeded spread, proportional per class), then shard (round robin):
  * every step is a function of the list and the options, so each shard of a job sees the same list.
  */
-function select<T>(items: T[], opts: DatasetOptions, labelOf?: (t: T) => number): { items: T[]; selection?: string } {
+function select<T>(items: T[], opts: DatasetOptions, labelOf?: (t: T) => number): { items: T[]; selection?: string; listLength: number } {
   const off = opts.offset ?? 0;
   let out = items.slice(off, opts.limit ? off + opts.limit : undefined);
   const words: string[] = [];
@@ -153,13 +155,14 @@ function select<T>(items: T[], opts: DatasetOptions, labelOf?: (t: T) => number)
     );
     out = chosen.map((i) => out[i]!);
   }
+  const listLength = out.length;
   const sh = opts.shard;
   if (sh && sh.count > 1) {
     const n = out.length;
     out = out.filter((_, i) => i % sh.count === sh.index);
     words.push(`shard ${sh.index}/${sh.count}: ${out.length} of ${n} samples (every ${sh.count}th from ${sh.index})`);
   }
-  return { items: out, ...(words.length ? { selection: words.join('; ') } : {}) };
+  return { items: out, listLength, ...(words.length ? { selection: words.join('; ') } : {}) };
 }
 
 function isIdx(path: string): boolean {
@@ -177,12 +180,13 @@ export function openDataset(path: string, opts: DatasetOptions): Dataset {
     if (t.rank < 1 || t.dims[0] === 0) bad(`data '${path}': a batched .npy needs a first axis of samples, got dims [${t.dims.join(', ')}]`);
     const n = t.dims[0],
       per = t.size / n;
-    const { items: idx, selection } = select([...Array(n).keys()], opts);
+    const { items: idx, selection, listLength } = select([...Array(n).keys()], opts);
     return {
       size: idx.length,
       total: n,
       source: path,
       selection,
+      listLength,
       *samples() {
         for (const i of idx) {
           const data = (t.data as ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }).subarray(
@@ -213,7 +217,7 @@ export function openDataset(path: string, opts: DatasetOptions): Dataset {
       per = t.size / n,
       scale = opts.idxScale ?? 1;
     const rest = t.dims.slice(1);
-    const { items: idx, selection } = select([...Array(n).keys()], opts);
+    const { items: idx, selection, listLength } = select([...Array(n).keys()], opts);
     const want = opts.inputDims;
     // [H, W] images feed an NCHW input with one channel.
     const dims = want && want.length === rest.length + 2 ? [1, 1, ...rest] : rest;
@@ -222,6 +226,7 @@ export function openDataset(path: string, opts: DatasetOptions): Dataset {
       total: n,
       source: path,
       selection,
+      listLength,
       *samples() {
         for (const i of idx) {
           const x = new Float32Array(per);
@@ -247,12 +252,13 @@ function openDirectory(dir: string, opts: DatasetOptions): Dataset {
   const files = entries.filter((e) => statSync(join(dir, e)).isFile());
   const tensorFiles = files.filter((f) => ['.npy', '.pb'].includes(extname(f).toLowerCase()));
   if (tensorFiles.length) {
-    const { items: chosen, selection } = select(tensorFiles, opts);
+    const { items: chosen, selection, listLength } = select(tensorFiles, opts);
     return {
       size: chosen.length,
       total: tensorFiles.length,
       source: dir,
       selection,
+      listLength,
       *samples() {
         for (const f of chosen) {
           const p = join(dir, f);
@@ -274,12 +280,13 @@ function openDirectory(dir: string, opts: DatasetOptions): Dataset {
     items = files.filter((f) => IMAGE_EXT.has(extname(f).toLowerCase())).map((f) => ({ path: join(dir, f), label: -1 }));
   }
   if (!items.length) bad(`data directory '${dir}' holds no .npy, .pb, .jpg or .png files`);
-  const { items: chosen, selection } = select(items, opts, (it) => it.label);
+  const { items: chosen, selection, listLength } = select(items, opts, (it) => it.label);
   return {
     size: chosen.length,
     total: items.length,
     source: dir,
     selection,
+    listLength,
     classNames,
     ...(classNames ? { folderLabels: Int32Array.from(chosen.map((c) => c.label)) } : {}),
     *samples() {

@@ -197,6 +197,8 @@ export type CalibrateInput = Partial<QuantizeOptions> &
     shard?: { index: number; count: number };
     /** The calibration data is already this shard's samples (a Dataset opened with `shard`): do not filter it again. */
     preSharded?: boolean;
+    /** With preSharded: the number of samples in the whole list the shards split (recorded, and checked at merge). */
+    listLength?: number;
   };
 
 async function prepare(
@@ -365,7 +367,7 @@ function modelHash(source: Model | string | Uint8Array): string {
  * when quantizing.
  */
 export async function calibrate(source: Model | string | Uint8Array, input: CalibrateInput): Promise<CalibrationStats> {
-  const { calibration, calibrationTotal, shard = { index: 0, count: 1 }, preSharded, workers, ...rest } = input;
+  const { calibration, calibrationTotal, shard = { index: 0, count: 1 }, preSharded, listLength, workers, ...rest } = input;
   const opts = resolveQuantizeOptions(rest, 'calibrate()');
   if (!Number.isInteger(shard.count) || shard.count < 1 || !Number.isInteger(shard.index) || shard.index < 0 || shard.index >= shard.count)
     throw new OnnxPtqError(
@@ -406,6 +408,10 @@ export async function calibrate(source: Model | string | Uint8Array, input: Cali
     options: statsOptions(opts),
     shards: [{ index: shard.index, count: shard.count }],
     samples: g.samples,
+    ...(() => {
+      const n = preSharded ? listLength : knownCount(calibration, calibrationTotal, opts.calibrationSamples);
+      return n !== undefined ? { listLength: n } : {};
+    })(),
     tensors: observersToStats(g.observers),
     biasProbes,
     needsData: p.deferCorrection ? ['bias-correction after single-shift (a second pass over the data with the shifted weights)'] : [],

@@ -35,6 +35,11 @@ export interface CalibrationStats {
   shards: { index: number; count: number }[];
   /** Samples observed. */
   samples: number;
+  /**
+   * Samples in the whole list the shards split (after calibrationSamples / --samples), when known:
+   * shards must agree on it, and all of them together must have observed exactly that many.
+   */
+  listLength?: number;
   /** Observer state per calibrated tensor. */
   tensors: Record<string, ObserverState>;
   /** Bias-correction probe sums per layer (by the layer's output name). */
@@ -48,13 +53,7 @@ export interface CalibrationStats {
  * between calibrate and quantize. Everything else (weights, passes, the plan, the observer's
  * state kind and bins) shapes what is observed and must match.
  */
-const AFTER_STATS: readonly (keyof QuantizeOptions)[] = [
-  'clipGraphIO',
-  'requantMode',
-  'strictInteger',
-  'allowNonFinite',
-  'calibrationSamples',
-];
+const AFTER_STATS: readonly (keyof QuantizeOptions)[] = ['clipGraphIO', 'requantMode', 'strictInteger', 'allowNonFinite'];
 
 /**
  * The options a statistics file is tied to. The observer enters as the state it keeps
@@ -153,6 +152,8 @@ export function checkStats(v: unknown, what: string): CalibrationStats {
       bad(`has a bad shard entry ${JSON.stringify(sh)} (want { index, count } with 0 <= index < count)`);
   }
   if (!Number.isInteger(s.samples) || (s.samples as number) < 0) bad('has no sample count');
+  if (s.listLength !== undefined && (!Number.isInteger(s.listLength) || (s.listLength as number) < 0))
+    bad(`has a bad listLength ${JSON.stringify(s.listLength)}`);
   if (!s.tensors || typeof s.tensors !== 'object' || Array.isArray(s.tensors)) bad('has no tensors object');
   if (!s.biasProbes || typeof s.biasProbes !== 'object' || Array.isArray(s.biasProbes)) bad('has no biasProbes object');
   for (const [name, p] of Object.entries(s.biasProbes as Record<string, unknown>)) {
@@ -202,6 +203,11 @@ export function mergeStats(list: readonly CalibrationStats[], names: readonly st
         );
       seen.set(k, i);
     }
+    if (s.listLength !== undefined && first.listLength !== undefined && s.listLength !== first.listLength)
+      throw new OnnxPtqError(
+        'STATS_MISMATCH',
+        `${name(i)} is a shard of a list of ${s.listLength} samples, ${name(0)} of ${first.listLength} (other data or --samples)`,
+      );
     const keys = Object.keys(s.tensors).sort().join('\n');
     if (keys !== Object.keys(first.tensors).sort().join('\n'))
       throw new OnnxPtqError('STATS_MISMATCH', `${name(i)} and ${name(0)} observe different tensors (another plan of the model)`);
@@ -246,6 +252,7 @@ export function mergeStats(list: readonly CalibrationStats[], names: readonly st
     options: first.options,
     shards: list.flatMap((s) => s.shards).sort((a, b) => a.index - b.index),
     samples: list.reduce((a, s) => a + s.samples, 0),
+    ...(list.every((s) => s.listLength !== undefined) ? { listLength: first.listLength } : {}),
     tensors,
     biasProbes,
     needsData: first.needsData,
@@ -271,5 +278,10 @@ export function checkStatsFor(stats: CalibrationStats, modelSha256: string, opts
     throw new OnnxPtqError(
       'STATS_MISMATCH',
       `${what} covers ${have.size} of ${n} shards: shard${missing.length > 1 ? 's' : ''} ${missing.map((k) => `${k}/${n}`).join(', ')} missing`,
+    );
+  if (stats.listLength !== undefined && stats.samples !== stats.listLength)
+    throw new OnnxPtqError(
+      'STATS_MISMATCH',
+      `${what} observed ${stats.samples} samples of a list of ${stats.listLength}: a shard saw other data than the others`,
     );
 }

@@ -74,6 +74,7 @@ export async function main(argv: string[]): Promise<number> {
     calibrationTotal: ds.size,
     shard,
     preSharded: true,
+    listLength: ds.listLength ?? ds.size,
     workers,
   });
   saveStats(stats, out);
