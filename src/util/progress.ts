@@ -4,11 +4,19 @@
 // (setProgressEnabled(false)) silences both; stdout (--json) is never touched.
 
 let progressEnabled = true;
+// Periodic lines on a non-TTY stderr are the CLI's (it turns them on): a library must not write to
+// a server's logs unasked. The TTY bar is drawn either way, as before.
+let nonTtyLines = false;
 let intervalMs = Number(process.env.ONNX_PTQ_PROGRESS_INTERVAL_MS) || 2000;
 
 /** Turns progress output off (the CLI's --quiet) or back on. */
 export function setProgressEnabled(on: boolean): void {
   progressEnabled = on;
+}
+
+/** Turns on the periodic progress lines when stderr is not a TTY (the CLI does; off in the library). */
+export function setProgressLines(on: boolean): void {
+  nonTtyLines = on;
 }
 
 /** Milliseconds between two progress lines when stderr is not a TTY (default 2000; ONNX_PTQ_PROGRESS_INTERVAL_MS). */
@@ -54,7 +62,7 @@ export function progress(label: string, total?: number): Progress {
         const bar = total ? `[${'#'.repeat(Math.round((20 * Math.min(done, total)) / total)).padEnd(20)}] ` : '';
         process.stderr.write(`\r${label} ${bar}${status(done, now)}   `);
         drawn = true;
-      } else if (now - last >= intervalMs) {
+      } else if (nonTtyLines && now - last >= intervalMs) {
         last = now;
         process.stderr.write(`${label}: ${status(done, now)}\n`);
         lines++;
