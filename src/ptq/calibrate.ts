@@ -209,6 +209,8 @@ export async function runCalibration(
     if (!parallel || opts.autoWorkers) {
       const session = await InferenceSession.create(model, { allowNonFinite: cfg.allowNonFinite, runInWorker: false });
       c = new Collector(session, cfg);
+      // Time per sample from here: the session's creation is not a cost the workers would save.
+      const ts = performance.now();
       for (;;) {
         if (opts.maxSamples && n >= opts.maxSamples) break;
         const next = await it.next();
@@ -218,7 +220,7 @@ export async function runCalibration(
         n++;
         bar.tick(n);
         if (parallel) {
-          const ms = performance.now() - t0;
+          const ms = performance.now() - ts;
           const rest = total !== undefined ? ((total - n) * ms) / n : Infinity;
           if (ms >= auto.after && rest >= auto.rest && rest > 0) {
             used = workers;
