@@ -160,6 +160,17 @@ describe.skipIf(!(modelPath && images))('sharded and parallel calibration (mnist
     );
     await expectCode(quantize(modelPath!, { observer: 'moving-average', calibration: samples, workers: 2 }), 'STATS_MISMATCH', /order/);
     await expectCode(() => mergeStats([{ ...s0, format: 'x' } as unknown as CalibrationStats], ['f.json']), 'INVALID_STATS', /f\.json/);
+    // A damaged histogram (counts that do not add up), and one with an absurd bin count: refused, tensor named.
+    const damaged = JSON.parse(JSON.stringify(s0)) as CalibrationStats;
+    const [t0name, st] = Object.entries(damaged.tensors)[0]!;
+    if (st.kind === 'histogram') st.counts[0]! += 1;
+    await expectCode(
+      () => mergeStats([damaged, s1], ['d.json', 'e.json']),
+      'INVALID_STATS',
+      new RegExp(`d\\.json: tensor '${t0name}'.*add up`),
+    );
+    if (st.kind === 'histogram') st.bins = 2 ** 40;
+    await expectCode(() => mergeStats([damaged, s1], ['d.json', 'e.json']), 'INVALID_STATS', /d\.json.*bins/);
   }, 60_000);
 
   it('bias correction after single-shift needs the data again: stats say so, quantize asks for it, and then matches', async () => {

@@ -218,7 +218,10 @@ export function mergeStats(list: readonly CalibrationStats[], names: readonly st
   for (const t of Object.keys(first.tensors)) {
     let acc: Observer | undefined;
     list.forEach((s, i) => {
-      const st = s.tensors[t]!;
+      const st = s.tensors[t] as ObserverState | undefined;
+      if (!st || typeof st !== 'object') throw new OnnxPtqError('INVALID_STATS', `${name(i)}: tensor '${t}' has no observer state`);
+      if (st.kind === 'histogram' && !(Number.isInteger(st.bins) && st.bins >= 16 && st.bins <= 1 << 20 && st.bins % 2 === 0))
+        throw new OnnxPtqError('INVALID_STATS', `${name(i)}: tensor '${t}' has a histogram of ${JSON.stringify(st.bins)} bins`);
       const o = observerFromState(kindOf(st), st.kind === 'histogram' ? { bins: st.bins } : {}, st, `${name(i)}: tensor '${t}'`);
       if (!acc) acc = o;
       else {

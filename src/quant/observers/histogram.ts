@@ -2,6 +2,7 @@ import { OnnxPtqError } from '../../errors.js';
 
 /** Finest bin width, 2^MIN_EXP: a tensor of zeros (or of subnormals) still gets a finite grid. */
 const MIN_EXP = -160;
+export const MAX_BINS = 1 << 20;
 
 /**
  * A histogram whose memory is fixed by its bin count, whatever the number of samples, and whose
@@ -36,8 +37,9 @@ export class AdaptiveHistogram {
   zeros = 0;
 
   constructor(readonly bins = 2048) {
-    if (!Number.isInteger(bins) || bins < 16 || bins % 2 !== 0)
-      throw new OnnxPtqError('INVALID_OPTION', `histogram bins must be an even integer >= 16, got ${bins}`);
+    // The upper bound keeps a bin count read from a statistics file from sizing gigabytes.
+    if (!Number.isInteger(bins) || bins < 16 || bins > MAX_BINS || bins % 2 !== 0)
+      throw new OnnxPtqError('INVALID_OPTION', `histogram bins must be an even integer in [16, ${MAX_BINS}], got ${bins}`);
     this.counts = new Float64Array(bins);
   }
 

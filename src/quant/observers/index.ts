@@ -19,7 +19,7 @@
  * return a result that depends on how the data was split.
  */
 import { OnnxPtqError } from '../../errors.js';
-import { AdaptiveHistogram } from './histogram.js';
+import { AdaptiveHistogram, MAX_BINS } from './histogram.js';
 import { searchClip, type ClipTarget } from './clip-search.js';
 
 export type ObserverKind = 'minmax' | 'moving-average' | 'percentile' | 'mse' | 'kl';
@@ -283,8 +283,8 @@ export function observerFromState(kind: ObserverKind, opts: ObserverOptions, sta
 }
 
 export function createObserver(kind: ObserverKind, opts: ObserverOptions = {}): Observer {
-  if (opts.bins !== undefined && !(Number.isInteger(opts.bins) && opts.bins >= 16 && opts.bins % 2 === 0)) {
-    throw new OnnxPtqError('INVALID_OPTION', `bins must be an even integer >= 16, got ${opts.bins}`);
+  if (opts.bins !== undefined && !(Number.isInteger(opts.bins) && opts.bins >= 16 && opts.bins <= MAX_BINS && opts.bins % 2 === 0)) {
+    throw new OnnxPtqError('INVALID_OPTION', `bins must be an even integer in [16, ${MAX_BINS}], got ${opts.bins}`);
   }
   switch (kind) {
     case 'minmax':
