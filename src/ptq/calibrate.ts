@@ -121,6 +121,11 @@ export class Collector {
     return outs;
   }
 
+  /** Frees the session's plans (its arena): observers and sums stay. */
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+
   /** Plain state for the wire (worker -> main). */
   state(): WorkerStats {
     const tensors: Record<string, ObserverState> = {};
@@ -229,6 +234,8 @@ export async function runCalibration(
         }
       }
     } else used = workers;
+    // This thread's session is done either way: free its arena before the workers build theirs.
+    await c?.release();
     if (used > 1) {
       const r = await inWorkers(model, cfg, it, n, opts, workers, bar);
       if (c) {
