@@ -126,6 +126,20 @@ describe.skipIf(!(model && images))('calibrate --shard, quantize --stats (mnist-
     expect(readdirSync(dir).sort()).toEqual([...before, 'bins.json', 'cfg.json', 'foreign.json', 'trunc.json'].sort());
   }, 90_000);
 
+  it('a calibration worker that dies fails quantize and calibrate, naming it, and writes no file', async () => {
+    quiet();
+    const dir = mkdtempSync(join(tmpdir(), 'opq-dies-'));
+    process.env.ONNX_PTQ_TEST_CALIBRATION_WORKER_EXIT_AT = '2';
+    try {
+      const args = ['--calib', images!, '--samples', '8', '--workers', '2', '-q'];
+      await rejects(quantizeMain([model!, ...args, '-o', join(dir, 'q.onnx')]), 'WORKER_FAILED', /calibration worker [12] of 2 exited/);
+      await rejects(calibrateMain([model!, ...args, '-o', join(dir, 's.json')]), 'WORKER_FAILED', /calibration worker [12] of 2 exited/);
+    } finally {
+      delete process.env.ONNX_PTQ_TEST_CALIBRATION_WORKER_EXIT_AT;
+    }
+    expect(readdirSync(dir)).toEqual([]);
+  }, 60_000);
+
   it('--samples N from a file takes an even, seeded spread and names it', () => {
     const ds = openDataset(images!, { inputName: 'x', inputDims: [1, 1, 28, 28], pick: { count: 10, seed: 0 } });
     expect(ds.size).toBe(10);
