@@ -42,7 +42,7 @@ import {
   type ProbeStats,
 } from './stats.js';
 import { resolveQuantizeOptions, type QuantizeOptions } from './options.js';
-import { planQuantization } from './plan.js';
+import { planQuantization, REQUANT_OPS } from './plan.js';
 import {
   insertActivationQdq,
   insertParameterDq,
@@ -513,6 +513,9 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
       const q = producer.get(t);
       const bounded = q && !q.domain && (SATURATING.has(q.opType) || (q.opType === 'Clip' && !!q.inputs[1] && !!q.inputs[2]));
       if (bounded && clipped(t)) keepObserved(t);
+      // A Softmax output is a probability: quantized over all of [0, 1], whatever calibration saw (an
+      // input more confident than every calibration sample must not saturate below 1).
+      if (q && !q.domain && q.opType === 'Softmax') state.ranges.set(t, { min: 0, max: 1 });
     }
     // Inputs read only by saturating ops: no levels where the output has none (saturation.ts).
     for (const t of toCalibrate) {
@@ -640,6 +643,16 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     const q = params.get(src);
     if (q) insertActivationQdq(g, t, q);
   }
+  // A Softmax the opset upgrade wrapped in Flatten ... Reshape (opset.ts): the wrapper's inner tensors
+  // take the parameters of the tensors they reshape, so the op between them lowers to integer too.
+  for (const w of opset.wrapped) {
+    const pin = params.get(plan.aliases.get(w.input) ?? w.input);
+    const pout = params.get(plan.aliases.get(w.output) ?? w.output);
+    if (pin && pout && REQUANT_OPS.has(w.op.opType)) {
+      insertActivationQdq(g, w.flat, pin);
+      insertActivationQdq(g, w.opOutput, pout);
+    }
+  }
   g.sortTopologically();
   // Folded-away float weights and quantized constants' float originals: nothing reads them.
   dropUnusedInits(g);
@@ -665,7 +678,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
       layers,
       keptFloat: plan.keptFloat,
       biasCorrected: corrected,
-      opset,
+      opset: { from: opset.from, to: opset.to },
       warnings,
       size: { floatBytes: p.floatBytes, quantizedBytes: modelToBytes(model).length },
     },
