@@ -208,6 +208,8 @@ export async function runCalibration(
   const auto = autoMs();
   let used = 1;
   let c: Collector | undefined;
+  /** What was observed: this thread's collector, plus the workers' merged part. */
+  let part: { observers: Map<string, Observer>; probes: Map<string, ProbeSums>; samples: number } | undefined;
   let n = 0;
   try {
     const parallel = workers > 1 && !opts.onSample;
@@ -246,9 +248,9 @@ export async function runCalibration(
           p.sum.forEach((s, i) => s.addSum(q.sum[i]!));
           p.count += q.count;
         }
-        c.samples += r.samples;
-      } else c = { observers: r.observers, probes: r.probes, samples: r.samples } as Collector;
-    }
+        part = { observers: c.observers, probes: c.probes, samples: c.samples + r.samples };
+      } else part = r;
+    } else if (c) part = { observers: c.observers, probes: c.probes, samples: c.samples };
   } finally {
     bar.end();
     // A generator stopped early (maxSamples, an error) gets to clean up.
@@ -258,8 +260,8 @@ export async function runCalibration(
       // the data source's own cleanup failing must not hide the calibration's result or error
     }
   }
-  if (!c || c.samples === 0) throw new OnnxPtqError('INVALID_DATA', 'calibration data is empty: at least one sample is needed');
-  return { observers: c.observers, probes: c.probes, samples: c.samples, seconds: (performance.now() - t0) / 1000, workers: used };
+  if (!part || part.samples === 0) throw new OnnxPtqError('INVALID_DATA', 'calibration data is empty: at least one sample is needed');
+  return { ...part, seconds: (performance.now() - t0) / 1000, workers: used };
 }
 
 type Bar = ReturnType<typeof progress>;
