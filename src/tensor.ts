@@ -1,4 +1,5 @@
 import { OnnxPtqError, check } from './errors.js';
+import { activeArrayPool } from './runtime/array-pool.js';
 
 /** Element types the engine knows. int64/uint64 are BigInt arrays (exact, like onnxruntime-node). */
 export type DataType =
@@ -70,8 +71,14 @@ export function bytesPerElement(dtype: DataType): number {
   }
 }
 
-/** Allocates a zeroed array of `dtype` with `n` elements. */
+/** Allocates a zeroed array of `dtype` with `n` elements (from a session's ArrayPool during its run). */
 export function allocData(dtype: DataType, n: number): TensorData {
+  const pool = activeArrayPool();
+  if (pool) return pool.take(dtype, n, () => freshData(dtype, n)) ?? freshData(dtype, n);
+  return freshData(dtype, n);
+}
+
+function freshData(dtype: DataType, n: number): TensorData {
   switch (dtype) {
     case 'float32':
       return new Float32Array(n);

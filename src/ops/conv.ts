@@ -1,7 +1,7 @@
 // Conv and ConvTranspose (float32). 1-D and 2-D Conv go through the im2col + GEMM kernel; 3-D and
 // ConvTranspose use direct loops over a 3-D view (1-D/2-D padded with unit axes).
 import { conv2dF32, conv2dScratchSize } from '../kernels/f32/conv.js';
-import { Tensor, sizeOf } from '../tensor.js';
+import { Tensor, sizeOf, allocData } from '../tensor.js';
 import { pads3d, to3d, windowOutDims, windowParams } from './conv-util.js';
 import { float32Of, isStatic } from './util.js';
 import { need, type OpContext, type OpImpl } from './types.js';
@@ -37,7 +37,7 @@ export const Conv: OpImpl = {
       `kernel_shape [${k}] does not match W dims [${w.dims}]`,
     );
     const sp = windowParams(ctx, x.dims.slice(2), k);
-    const y = new Float32Array(N * M * sizeOf(sp.out));
+    const y = allocData('float32', N * M * sizeOf(sp.out)) as Float32Array;
     const s = sp.out.length;
     if (s <= 2) {
       const two = (v: number[], f: number) => (s === 1 ? [f, v[0]!] : v);
@@ -204,7 +204,7 @@ export const ConvTranspose: OpImpl = {
     const [dd, dh, dw] = to3d(sp.dilations, 1) as [number, number, number];
     const { begin } = pads3d(sp.pads);
     const O = OD * OH * OW;
-    const y = new Float32Array(N * M * O);
+    const y = allocData('float32', N * M * O) as Float32Array;
     for (let n = 0; n < N; n++)
       for (let m = 0; m < M; m++) {
         const g = (m / Mg) | 0;

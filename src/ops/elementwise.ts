@@ -98,7 +98,7 @@ function backendBinary(ctx: OpContext, op: BinaryF32Op, a: Tensor, b: Tensor, co
     inner = blockInner(x.dims, y.dims);
   }
   if (inner === undefined || x.rank < y.rank) return undefined;
-  const out = new Float32Array(x.size);
+  const out = allocData('float32', x.size) as Float32Array;
   ctx.f32.binaryF32(op, x.data as Float32Array, y.data as Float32Array, out, inner);
   return new Tensor('float32', out, x.dims);
 }
@@ -203,7 +203,7 @@ function mapTensor(
 ): Tensor {
   need(ctx, x, 'needs an input');
   if (f32 && ctx.f32 && x.dtype === 'float32') {
-    const y = new Float32Array(x.size);
+    const y = allocData('float32', x.size) as Float32Array;
     ctx.f32.unaryF32(f32.op, x.data as Float32Array, y, f32.params);
     return new Tensor('float32', y, x.dims);
   }

@@ -1,7 +1,7 @@
 // Gemm and MatMul (float32) on the packed GEMM kernel.
 import type { Dim } from '../ir/graph.js';
 import { gemmPackedF32, packB, packedBSize } from '../kernels/f32/gemm.js';
-import { Tensor, sizeOf } from '../tensor.js';
+import { Tensor, sizeOf, allocData } from '../tensor.js';
 import { broadcastBinary } from './elementwise.js';
 import { broadcastDims, broadcastShapes, broadcastStrides, float32Of } from './util.js';
 import { need, type OpImpl } from './types.js';
@@ -30,7 +30,7 @@ export const Gemm: OpImpl = {
     if (ctx.f32) {
       if (c) float32Of(ctx, c, 'C');
       if (c) need(ctx, broadcastsTo(c.dims, M, N), `C of dims [${c.dims}] does not broadcast to [${M}, ${N}]`);
-      const y = new Float32Array(M * N);
+      const y = allocData('float32', M * N) as Float32Array;
       ctx.f32.gemmF32({ M, N, K, a: A, transA, b: B, transB, alpha, beta, c: c ? (c.data as Float32Array) : null, cDims: c?.dims, y });
       return [new Tensor('float32', y, [M, N])];
     }
@@ -41,7 +41,7 @@ export const Gemm: OpImpl = {
     }
     const bp = new Float32Array(packedBSize(K, N));
     packB(K, N, B, 0, transB ? K : N, transB, bp);
-    const y = new Float32Array(M * N);
+    const y = allocData('float32', M * N) as Float32Array;
     gemmPackedF32({ M, N, K, alpha }, Ad, 0, K, bp, y, 0, N);
     let out = new Tensor('float32', y, [M, N]);
     if (c && beta !== 0) {
@@ -96,7 +96,7 @@ export const MatMul: OpImpl = {
     const nb = sizeOf(batch);
     const sa = broadcastStrides(ad.slice(0, -2), batch);
     const sb = broadcastStrides(bd.slice(0, -2), batch);
-    const y = new Float32Array(nb * M * N);
+    const y = allocData('float32', nb * M * N) as Float32Array;
     const bp = ctx.f32 ? new Float32Array(0) : new Float32Array(packedBSize(K, N));
     let lastB = -1;
     for (let i = 0; i < nb; i++) {

@@ -1,7 +1,7 @@
 // BatchNormalization: y = (x - mean) / sqrt(var + eps) * scale + B per channel (axis 1). Inference
 // mode uses the stored statistics; training_mode (opset 14+) uses batch statistics and also returns
 // the updated running mean and variance.
-import { Tensor } from '../tensor.js';
+import { Tensor, allocData } from '../tensor.js';
 import { float32Of, same } from './util.js';
 import { need, type OpImpl } from './types.js';
 
@@ -49,7 +49,7 @@ export const BatchNormalization: OpImpl = {
       Mu = bm;
       V = bv;
     }
-    const y = new Float32Array(X.length);
+    const y = allocData('float32', X.length) as Float32Array;
     if (ctx.f32 && !training && inner > 0) {
       // y = x * a[c] + b[c] as two per-channel kernel calls (the second in place).
       const a = new Float32Array(C);

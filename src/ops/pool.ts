@@ -77,7 +77,7 @@ export const AveragePool: OpImpl = {
     need(ctx, x, 'needs X');
     const X = float32Of(ctx, x, 'X');
     const { p, outDims } = poolSetup(ctx, x);
-    const y = new Float32Array(sizeOf(outDims));
+    const y = allocData('float32', sizeOf(outDims)) as Float32Array;
     const countPad = ctx.attrs.int('count_include_pad', 0) === 1;
     if (ctx.f32) ctx.f32.avgPoolF32(p, X, y, countPad);
     else avgPool3dF32(p, X, y, countPad);
@@ -96,7 +96,7 @@ function globalPool(kind: 'avg' | 'max'): OpImpl {
       const X = float32Of(ctx, x, 'X');
       const planes = x.dims[0]! * x.dims[1]!;
       const inner = planes ? X.length / planes : 0;
-      const y = new Float32Array(planes);
+      const y = allocData('float32', planes) as Float32Array;
       if (ctx.f32 && inner > 0) ctx.f32.globalPoolF32(kind, planes, inner, X, y);
       else
         for (let i = 0; i < planes; i++) {

@@ -25,7 +25,7 @@ function numbersOf(ctx: OpContext, t: Tensor, what: string): ArrayLike<number> {
       return t.data as ArrayLike<number>;
     case 'float16': {
       const d = t.data as Uint16Array;
-      const out = new Float32Array(d.length);
+      const out = allocData('float32', d.length) as Float32Array;
       for (let i = 0; i < d.length; i++) out[i] = fromHalf(d[i]!);
       return out;
     }
@@ -147,7 +147,7 @@ function dequantizeLinear(): OpImpl {
       const zs = zeroPoints(ctx, zp, ix.count, 'x');
       if (x.dtype === 'int32' && zs) for (let k = 0; k < ix.count; k++) need(ctx, zs[k] === 0, 'an int32 input needs a zero point of 0');
       const n = x.size;
-      const y = new Float32Array(n);
+      const y = allocData('float32', n) as Float32Array;
       for (let i = 0; i < n; i++) {
         const s = ix.index(i);
         y[i] = Math.fround(Math.fround(xs[i]! - (zs ? zs[s]! : 0)) * ss[s]!);

@@ -1,6 +1,6 @@
 // Softmax / LogSoftmax: opset < 13 coerces the input to 2-D at `axis` (default 1); 13+ works along
 // `axis` (default -1).
-import { Tensor, sizeOf } from '../tensor.js';
+import { Tensor, sizeOf, allocData } from '../tensor.js';
 import { float32Of, normAxis, same } from './util.js';
 import { need, type OpImpl } from './types.js';
 
@@ -17,7 +17,7 @@ function softmaxOp(log: boolean): OpImpl {
       const outer = sizeOf(x.dims.slice(0, axis));
       const len = legacy ? sizeOf(x.dims.slice(axis)) : x.dims[axis]!;
       const inner = legacy ? 1 : sizeOf(x.dims.slice(axis + 1));
-      const y = new Float32Array(X.length);
+      const y = allocData('float32', X.length) as Float32Array;
       for (let o = 0; o < outer; o++)
         for (let i = 0; i < inner; i++) {
           const base = o * len * inner + i;

@@ -12,6 +12,7 @@ import { defaultOps, type OpRegistry } from '../ops/index.js';
 import type { OpContext, OpImpl, TypeInfo } from '../ops/types.js';
 import type { Tensor } from '../tensor.js';
 import { checkFeeds, runNode, type Feed } from './feeds.js';
+import { ArrayPool, withArrayPool } from './array-pool.js';
 import { divisibilityHint } from './divisibility.js';
 import { fillPreallocated, resolveFetches, type FetchesType, type RunOptions } from './fetches.js';
 import type { BackendName, BackendRequest } from '../backends/types.js';
@@ -76,6 +77,8 @@ export class InferenceSession {
   private readonly allowNonFinite: boolean;
   private readonly base: Plan;
   private readonly plans = new Map<string, Plan>();
+  /** Intermediates freed after their last use, recycled by later runs (array-pool.ts). */
+  private readonly pool = new ArrayPool();
   private readonly f32: F32Kernels;
   /** Shape signature the base plan was specialized for ('' when built for the declared shapes). */
   private readonly baseKey: string;
@@ -190,6 +193,7 @@ export class InferenceSession {
 
   /** Stops the session's worker thread and frees its plans; any later run is an error (onnxruntime's `release()`). */
   async release(): Promise<void> {
+    this.pool.clear();
     this.released = true;
     this.plans.clear();
     runnerFinalizer.unregister(this);
@@ -241,9 +245,21 @@ export class InferenceSession {
     const values = new Map<string, Tensor>(plan.graph.initializers);
     for (const [k, t] of tensors) values.set(k, t);
     const keep = new Set(wanted);
-    for (const step of plan.steps) {
-      runNode(step.impl, step.ctx, step.node, values);
-      for (const f of step.free) if (!keep.has(f)) values.delete(f);
+    const pool = this.pool;
+    try {
+      withArrayPool(pool, () => {
+        for (const step of plan.steps) {
+          runNode(step.impl, step.ctx, step.node, values);
+          for (const o of step.node.outputs) if (o) pool.ref(values.get(o));
+          for (const f of step.free)
+            if (!keep.has(f)) {
+              pool.unref(values.get(f));
+              values.delete(f);
+            }
+        }
+      });
+    } finally {
+      pool.endRun();
     }
     const result: Record<string, Tensor> = {};
     for (const o of wanted) {
