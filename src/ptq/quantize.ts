@@ -15,7 +15,7 @@ import type { TypeInfo } from '../ops/index.js';
 import { loadModel, modelToBytes } from '../onnx/io.js';
 import { statSync } from 'node:fs';
 import { cloneModel } from '../runtime/session.js';
-import { fakeQuantize, paramsForRange } from '../quant/scheme.js';
+import { dequantizeTensor, fakeQuantize, paramsForRange } from '../quant/scheme.js';
 import { FoldBatchNormPass } from '../passes/fold-batchnorm.js';
 import { FoldBiasAddPass } from '../passes/fold-bias-add.js';
 import { FuseHardSwishPass } from '../passes/fuse-hardswish.js';
@@ -25,6 +25,7 @@ import { LayerSplitPass } from '../passes/layer-split.js';
 import { SignMapPass } from '../passes/sign-map.js';
 import { JoiningNodesPass } from '../passes/joining-nodes.js';
 import { SingleShiftPass } from '../passes/single-shift.js';
+import { AdaRoundPass } from '../passes/adaround.js';
 import type { PassName } from '../passes/pipeline.js';
 import type { QuantState } from '../passes/quant-state.js';
 import { calibrate, type CalibrationData, type Feeds } from './calibrate.js';
@@ -171,10 +172,11 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
   const correct = (opts.biasCorrection || want('bias-correction')) && plan.layers.length > 0 && calibration !== undefined;
   let calibModel = model;
   let probes: BiasProbe[] = [];
-  // With single-shift the final weight scales are known only after calibration: bias correction
-  // then measures the shifted weights in a second pass over the data (when it can be re-read).
+  // With single-shift the final weight scales are known only after calibration, and adaround's
+  // weights only after it ran: bias correction then measures the final weights in a second pass
+  // over the data (when it can be re-read).
   const reiterable = calibration !== undefined && typeof (calibration as { next?: unknown }).next !== 'function';
-  const deferCorrection = correct && want('single-shift') && reiterable;
+  const deferCorrection = correct && (want('single-shift') || want('adaround')) && reiterable;
   if (correct && !deferCorrection) {
     calibModel = cloneModel(model);
     // MatMul has no bias input to correct; Conv and Gemm do.
@@ -196,6 +198,31 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     params,
     layers: plan.layers,
     weightScale: new Map(),
+    weightValues: new Map(),
+  };
+  // adaround (phase 5): after every scale is fixed, on a copy of the first samples of the data.
+  const runAdaRound = async (): Promise<PassReport> => {
+    if (!calibration) throw new OnnxPtqError('PASS_ERROR', 'adaround: needs calibration data');
+    if (opts.noRounding)
+      throw new OnnxPtqError(
+        'PASS_ERROR',
+        "adaround: learns how each weight rounds, and option 'noRounding' keeps weights unrounded: use one or the other",
+      );
+    if (!reiterable)
+      throw new OnnxPtqError(
+        'PASS_ERROR',
+        'adaround: reads the calibration data again after calibration: pass an array (or another re-iterable), not an iterator',
+      );
+    const max = Math.min(
+      opts.calibrationSamples || Number.POSITIVE_INFINITY,
+      new AdaRoundPass(popts('adaround'), state, [], weightScheme).options.samples,
+    );
+    const data: Feeds[] = [];
+    for await (const f of calibration as AsyncIterable<Feeds>) {
+      if (data.length >= max) break;
+      data.push(f);
+    }
+    return new AdaRoundPass(popts('adaround'), state, data, weightScheme, opts.allowNonFinite).apply(model);
   };
   const toCalibrate = opts.weightOnly ? [] : plan.calibrated;
   if (toCalibrate.length || correct) {
@@ -271,6 +298,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     }
     if (want('joining-nodes')) passes.push(new JoiningNodesPass(popts('joining-nodes'), state).apply(model));
     if (want('single-shift')) passes.push(new SingleShiftPass(popts('single-shift'), state, opts.weightSymmetric).apply(model));
+    if (want('adaround')) passes.push(await runAdaRound());
     if (deferCorrection) {
       const cm = cloneModel(model);
       const layers = cm.graph.nodes.filter((n) => n.opType !== 'MatMul' && plan.layers.some((l) => l.outputs[0] === n.outputs[0]));
@@ -280,7 +308,11 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
           let wp = layerWeightParams(cm.graph, n, weightScheme);
           if (adjust) wp = { ...wp, scale: adjust(wp.scale, opts.weightGranularity !== 'per-tensor') };
           const w = cm.graph.initializers.get(n.inputs[1])!;
-          return [n, fakeQuantize(w.data as Float32Array, w.dims, wp, !opts.noRounding)] as const;
+          const learned = state.weightValues!.get(plan.layers.find((l) => l.outputs[0] === n.outputs[0])!);
+          return [
+            n,
+            learned ? dequantizeTensor(learned, w.dims, wp) : fakeQuantize(w.data as Float32Array, w.dims, wp, !opts.noRounding),
+          ] as const;
         }),
       );
       probes = addBiasProbes(cm.graph, layers, fq);
@@ -319,6 +351,8 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
           `${p}: needs calibrated activations (not available with weightOnly or without calibration data)`,
         );
     }
+    // Weight-only: adaround still learns the rounding from the float activations.
+    if (want('adaround')) passes.push(await runAdaRound());
   }
   const corrected: string[] = [];
   for (const p of probes) {
@@ -353,6 +387,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
       params.get(plan.aliases.get(n.inputs[0]) ?? n.inputs[0]),
       opts.noRounding,
       state.weightScale.get(n),
+      state.weightValues!.get(n),
     );
     layers.push(rep);
   }

@@ -1,0 +1,621 @@
+/**
+ * AdaRound (Nagel et al. 2020, "Up or Down? Adaptive Rounding for Post-Training Quantization"), as
+ * AIMET ships it: instead of rounding each weight to the nearest grid point, learn per weight whether
+ * to round down or up so that the layer's output on calibration data changes least.
+ *
+ * Per Conv/Gemm/MatMul layer with weight W (scale s and zero point z as the observer chose them,
+ * per tensor, per channel or per group, any bit width), a continuous variable V per weight and
+ *   h(V) = clip(sigmoid(V) * (zeta - gamma) + gamma, 0, 1),  zeta = 1.1, gamma = -0.1 (rectified sigmoid)
+ *   W~   = s * (clamp(floor(W / s) + z + h(V), qmin, qmax) - z)
+ * V starts where h(V) is the fractional part of W / s (so W~ = W before clamping), and Adam
+ * minimises over minibatches of output positions
+ *   L = mean_rows || W x_float - W~ x_quant ||^2 + lambda * sum_i (1 - |2 h(V_i) - 1|^beta)
+ * where x_float is the layer's input in the float model and x_quant its input in the model whose
+ * earlier layers already carry their final quantized weights (AIMET's way: the target is the float
+ * output, so a layer also absorbs part of the error of the layers before it; activations stay float
+ * here, as in AIMET, whose AdaRound runs with the activation quantizers disabled). The regulariser is
+ * off during the first `warm_up` fraction of the iterations; then beta falls from beta_start to
+ * beta_end on AIMET's cosine schedule,
+ *   beta = beta_end + (beta_start - beta_end) / 2 * (1 + cos(pi * t)),  t in [0, 1] after warm-up,
+ * which pushes every h(V) to 0 or 1. The integer weight is floor(W / s) + z + [h(V) >= 0.5], clamped.
+ * The exported model is ordinary QDQ: quantize() writes these integers instead of round(W / s) + z.
+ *
+ * Rows of the reconstruction are output positions (one image pixel of a Conv, one row of a
+ * Gemm/MatMul), drawn uniformly from all positions of all calibration samples with a seeded PRNG;
+ * the loss is linear in them, so a minibatch of rows is an unbiased estimate of the loss over the
+ * whole data (AIMET draws whole images and uses all their positions: far more work per step on a CPU
+ * for the same gradient quality). The products run on the backend's float GEMM (native when loaded)
+ * for ungrouped layers and in plain typed-array loops for grouped/depthwise ones. Deterministic for a
+ * seed on a given backend (float sums may differ in the last ulps between backends).
+ */
+import { OnnxPtqError } from '../errors.js';
+import type { Model, Node } from '../ir/graph.js';
+import { getBackend } from '../backends/registry.js';
+import { InferenceSession, cloneModel } from '../runtime/session.js';
+import { layerWeightParams } from '../ptq/qdq-export.js';
+import { dequantizeTensor, quantizeTensor, sliceIndexer, type QuantParams, type QuantScheme } from '../quant/scheme.js';
+import { Tensor } from '../tensor.js';
+import { mulberry32 } from '../util/prng.js';
+import { progress } from '../util/progress.js';
+import { GraphPass, intAttr, nodeLabel, type PassReport } from './pass.js';
+import type { QuantState } from './quant-state.js';
+
+export interface AdaRoundOptions {
+  /**
+   * Optimisation steps per layer. Default 2000 (the paper and AIMET use 10000): on mnist-8 w4a8 per
+   * channel, 2000 steps reach the same accuracy as 10000 (bench/ptq-mnist.ts) in a fifth of the time,
+   * and on a CPU the time per layer is what a user waits for. 0 keeps every layer at nearest rounding.
+   */
+  iterations: number;
+  /**
+   * Output positions (rows) per step. Default 512. When the data has fewer rows than this, every
+   * step uses all of them (full-batch gradient, still a defined result).
+   */
+  batch_size: number;
+  /** Weight of the rounding regulariser (AIMET's reg_param). Default 0.01. */
+  lambda: number;
+  /** Regulariser exponent at the end of warm-up (soft: h may sit anywhere). Default 20. */
+  beta_start: number;
+  /** Regulariser exponent at the last step (hard: pushes h to 0 or 1). Default 2. */
+  beta_end: number;
+  /** Fraction of the steps before the regulariser starts (AIMET's warm_start). Default 0.2. */
+  warm_up: number;
+  /** Adam learning rate on V. Default 1e-3 (paper, AIMET). */
+  learning_rate: number;
+  /** Seed of the row sampling. Default 0. */
+  seed: number;
+  /**
+   * At most this many calibration samples are kept in memory (each layer's input and output for
+   * each of them). Default 256.
+   */
+  samples: number;
+  /** Layer (node) names to optimise; the others keep nearest rounding. Default []: every layer. */
+  interested_layers: string[];
+  /** Reconstruction unit. 'layer' (default): each layer against its own output. */
+  mode: 'layer';
+}
+
+export const ADAROUND_DEFAULTS: Readonly<AdaRoundOptions> = Object.freeze({
+  iterations: 2000,
+  batch_size: 512,
+  lambda: 0.01,
+  beta_start: 20,
+  beta_end: 2,
+  warm_up: 0.2,
+  learning_rate: 1e-3,
+  seed: 0,
+  samples: 256,
+  interested_layers: [],
+  mode: 'layer',
+});
+
+const ZETA = 1.1,
+  GAMMA = -0.1;
+
+type Feeds = Record<string, Tensor>;
+type WeightScaleAdjust = (scale: Float32Array, perChannel: boolean) => Float32Array;
+
+/** What a layer's reconstruction needs, independent of its op. */
+interface LayerProblem {
+  /** Output channels (rows of the weight matrix). */
+  M: number;
+  /** Weights per output channel (columns of the weight matrix). */
+  Kg: number;
+  /** Values gathered per row (all groups). */
+  Ktot: number;
+  groups: number;
+  /** Matrix index (m * Kg + k) -> index in the weight initializer. */
+  toFlat: (i: number) => number;
+  /** Total rows over all samples. */
+  rows: number;
+  /** Fills dst[off .. off + Ktot) with row r's input vector (x_quant). */
+  gather(r: number, dst: Float32Array, off: number): void;
+  /** rows x M targets: W x_float (no bias). */
+  target: Float32Array;
+}
+
+export class AdaRoundPass extends GraphPass<AdaRoundOptions> {
+  readonly name = 'adaround';
+
+  constructor(
+    options: Partial<AdaRoundOptions>,
+    private readonly state: QuantState,
+    private readonly data: readonly Feeds[],
+    private readonly scheme: Omit<QuantScheme, 'axis'>,
+    private readonly allowNonFinite = false,
+  ) {
+    super({ ...ADAROUND_DEFAULTS, interested_layers: [] }, options);
+    const o = this.options;
+    const int = (k: keyof AdaRoundOptions, lo: number) => {
+      const v = o[k] as unknown;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < lo)
+        this.fail(`option '${k}' must be an integer >= ${lo}, got ${JSON.stringify(v)}`);
+    };
+    const pos = (k: keyof AdaRoundOptions, allowZero = false) => {
+      const v = o[k] as unknown;
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0))
+        this.fail(`option '${k}' must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${JSON.stringify(v)}`);
+    };
+    int('iterations', 0);
+    int('batch_size', 1);
+    int('samples', 1);
+    int('seed', 0);
+    pos('lambda', true);
+    pos('beta_start');
+    pos('beta_end');
+    pos('learning_rate');
+    if (typeof o.warm_up !== 'number' || !(o.warm_up >= 0 && o.warm_up < 1))
+      this.fail(`option 'warm_up' must be a fraction in [0, 1), got ${JSON.stringify(o.warm_up)}`);
+    if (o.mode !== 'layer') this.fail(`option 'mode' must be 'layer', got ${JSON.stringify(o.mode)}`);
+    if (!Array.isArray(o.interested_layers) || o.interested_layers.some((s) => typeof s !== 'string'))
+      this.fail(`option 'interested_layers' must be a list of node names`);
+    if (!state.weightValues) this.fail('internal: the quantization state has no weight-value map');
+  }
+
+  apply(model: Model): PassReport {
+    const g = model.graph,
+      o = this.options,
+      s = this.state;
+    const report: PassReport = { pass: this.name, changed: 0, details: [], skipped: [] };
+    for (const name of o.interested_layers)
+      if (!s.layers.some((n) => n.name === name)) this.fail(`option 'interested_layers' names '${name}', which is not a quantized layer`);
+    if (this.data.length === 0) this.fail('needs calibration data (none was given)');
+    const floatSession = InferenceSession.createSync(model, { runInWorker: false, allowNonFinite: this.allowNonFinite });
+    // The model the layers' quantized inputs come from: earlier layers get their final weights as they are decided.
+    const qModel = cloneModel(model);
+    const qNode = new Map(s.layers.map((n) => [n, qModel.graph.nodes.find((m) => m.outputs[0] === n.outputs[0])!] as const));
+    const inputs = new Set(floatSession.inputNames);
+    const be = getBackend(floatSession.backendName);
+    s.layers.forEach((n, li) => {
+      const label = nodeLabel(n);
+      const params = this.weightParams(model, n);
+      const w = g.initializers.get(n.inputs[1])!;
+      const wanted = o.interested_layers.length === 0 || o.interested_layers.includes(n.name);
+      let values: Int8Array | Uint8Array | undefined;
+      const why = !wanted ? undefined : unsupported(n, w.dims.length);
+      if (why) report.skipped!.push(`${label}: ${why}; nearest rounding kept`);
+      if (wanted && !why) {
+        const qSession = InferenceSession.createSync(qModel, { runInWorker: false, allowNonFinite: this.allowNonFinite });
+        const p = buildProblem(n, w, this.data, floatSession, qSession, inputs, g.initializers);
+        if (p.rows === 0 || isAllZero(p)) {
+          report.skipped!.push(
+            `${label}: no calibration data reaches it (its input is ${p.rows === 0 ? 'empty' : 'zero'} in every sample); nearest rounding kept`,
+          );
+        } else if (o.iterations === 0) {
+          report.skipped!.push(`${label}: option 'iterations' is 0; nearest rounding kept`);
+        } else {
+          const r = optimise(p, w.data as Float32Array, w.dims, params, o, li, label, be);
+          values = r.values;
+          s.weightValues!.set(n, values);
+          report.changed++;
+          report.details.push(
+            `${label}: output MSE ${r.mseNearest.toPrecision(4)} (nearest) -> ${r.mseLearned.toPrecision(4)} (adaround) on ${r.evalRows} rows; ${r.flipped} of ${values.length} weights rounded the other way${p.rows < o.batch_size ? `; batch_size ${o.batch_size} > ${p.rows} rows: every step used all rows` : ''}`,
+          );
+        }
+      }
+      // The next layers see this one's final weights.
+      const q = values ?? quantizeTensor(w.data as Float32Array, w.dims, params);
+      const name = qModel.graph.uniqueName(`${n.inputs[1]}__adaround`);
+      qModel.graph.initializers.set(name, new Tensor('float32', dequantizeTensor(q, w.dims, params), w.dims));
+      qNode.get(n)!.inputs[1] = name;
+    });
+    return report;
+  }
+
+  /** The weight's quantization parameters as the exporter will use them (single-shift's scales included). */
+  private weightParams(model: Model, n: Node): QuantParams {
+    let p = layerWeightParams(model.graph, n, this.scheme);
+    const adjust: WeightScaleAdjust | undefined = this.state.weightScale.get(n);
+    if (adjust) p = { ...p, scale: adjust(p.scale, this.scheme.granularity !== 'per-tensor') };
+    return p;
+  }
+}
+
+/** Why a layer cannot be optimised, or undefined when it can. */
+function unsupported(n: Node, wRank: number): string | undefined {
+  if (n.opType === 'Conv') return wRank === 3 || wRank === 4 ? undefined : `${wRank - 2}-D Conv is not supported (1-D and 2-D are)`;
+  if (n.opType === 'Gemm' || n.opType === 'MatMul') return wRank === 2 ? undefined : 'weight is not a matrix';
+  return `${n.opType} is not supported (Conv, Gemm, MatMul are)`;
+}
+
+function isAllZero(p: LayerProblem): boolean {
+  // Rows whose input is zero everywhere contribute nothing to the gradient: when all are, the data
+  // never reaches the layer. Checked on the gathered values themselves.
+  const buf = new Float32Array(p.Ktot);
+  for (let r = 0; r < p.rows; r++) {
+    p.gather(r, buf, 0);
+    for (let k = 0; k < p.Ktot; k++) if (buf[k] !== 0) return false;
+  }
+  return true;
+}
+
+function floatTensor(t: Tensor | undefined, what: string): Tensor {
+  if (!(t instanceof Tensor) || !(t.data instanceof Float32Array))
+    throw new OnnxPtqError('INVALID_DATA', `adaround: ${what} is not a float32 tensor`);
+  return t;
+}
+
+/** Runs both models over the data and sets up rows, gathering and targets for one layer. */
+function buildProblem(
+  n: Node,
+  w: Tensor,
+  data: readonly Feeds[],
+  floatSession: InferenceSession,
+  qSession: InferenceSession,
+  inputs: ReadonlySet<string>,
+  inits: ReadonlyMap<string, Tensor>,
+): LayerProblem {
+  const label = nodeLabel(n);
+  const xName = n.inputs[0],
+    yName = n.outputs[0];
+  const xs: Tensor[] = [],
+    ys: Tensor[] = [];
+  for (let i = 0; i < data.length; i++) {
+    const f = data[i];
+    const yo = floatSession.runSync(f, { outputs: [yName] });
+    ys.push(floatTensor(yo[yName], `layer '${label}' output in sample ${i}`));
+    const x = inputs.has(xName) ? f[xName] : qSession.runSync(f, { outputs: [xName] })[xName];
+    xs.push(floatTensor(x, `layer '${label}' input '${xName}' in sample ${i}`));
+  }
+  const bias = n.inputs[2] ? inits.get(n.inputs[2]) : undefined;
+  return n.opType === 'Conv' ? convProblem(n, w, xs, ys, bias) : matrixProblem(n, w, xs, ys, bias);
+}
+
+function convProblem(n: Node, w: Tensor, xs: Tensor[], ys: Tensor[], bias: Tensor | undefined): LayerProblem {
+  const label = nodeLabel(n);
+  const is1d = w.dims.length === 3;
+  const M = w.dims[0],
+    Cg = w.dims[1],
+    KH = is1d ? 1 : w.dims[2],
+    KW = w.dims[w.dims.length - 1];
+  const groups = intAttr(n, 'group', 1);
+  const ints = (k: string, d: number[]) => {
+    const a = n.attributes.get(k);
+    return a && a.type === 'ints' ? [...a.value] : d;
+  };
+  const sp = is1d ? 1 : 2;
+  const strides = ints('strides', new Array(sp).fill(1)),
+    dil = ints('dilations', new Array(sp).fill(1));
+  const autoPad = (() => {
+    const a = n.attributes.get('auto_pad');
+    return a && a.type === 'string' ? a.value : 'NOTSET';
+  })();
+  const [sh, sw] = is1d ? [1, strides[0]] : strides;
+  const [dh, dw] = is1d ? [1, dil[0]] : dil;
+  const Ktot = Cg * groups * KH * KW,
+    Kg = Cg * KH * KW;
+  // Per sample: geometry and row range (rows: batch x OH x OW).
+  const geo = xs.map((x, i) => {
+    const d = x.dims;
+    const [N, C, H, W] = is1d ? [d[0], d[1], 1, d[2]] : [d[0], d[1], d[2], d[3]];
+    if (C !== Cg * groups)
+      throw new OnnxPtqError('SHAPE_MISMATCH', `adaround: layer '${label}': input has ${C} channels, the weight expects ${Cg * groups}`);
+    const y = ys[i].dims;
+    const [OH, OW] = is1d ? [1, y[2]] : [y[2], y[3]];
+    let ph: number, pw: number;
+    if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+      const tot = (o: number, s: number, k: number, dl: number, sz: number) => Math.max(0, (o - 1) * s + (k - 1) * dl + 1 - sz);
+      const th = tot(OH, sh, KH, dh, H),
+        tw = tot(OW, sw, KW, dw, W);
+      ph = autoPad === 'SAME_UPPER' ? Math.floor(th / 2) : th - Math.floor(th / 2);
+      pw = autoPad === 'SAME_UPPER' ? Math.floor(tw / 2) : tw - Math.floor(tw / 2);
+    } else if (autoPad === 'VALID') {
+      ph = pw = 0;
+    } else {
+      const pads = ints('pads', new Array(2 * sp).fill(0));
+      [ph, pw] = is1d ? [0, pads[0]] : [pads[0], pads[1]];
+    }
+    return { N, C, H, W, OH, OW, ph, pw, x: xs[i].data as Float32Array, y: ys[i].data as Float32Array };
+  });
+  const start: number[] = [];
+  let rows = 0;
+  for (const q of geo) {
+    start.push(rows);
+    rows += q.N * q.OH * q.OW;
+  }
+  const b = bias?.data as Float32Array | undefined;
+  const target = new Float32Array(rows * M);
+  geo.forEach((q, si) => {
+    const P = q.OH * q.OW;
+    for (let nb = 0; nb < q.N; nb++)
+      for (let m = 0; m < M; m++) {
+        const bm = b ? b[m] : 0;
+        for (let p = 0; p < P; p++) target[(start[si] + nb * P + p) * M + m] = q.y[(nb * M + m) * P + p] - bm;
+      }
+  });
+  const gather = (r: number, dst: Float32Array, off: number) => {
+    const si = findSample(start, r);
+    const q = geo[si];
+    let p = r - start[si];
+    const P = q.OH * q.OW;
+    const nb = Math.floor(p / P);
+    p -= nb * P;
+    const oh = Math.floor(p / q.OW),
+      ow = p - oh * q.OW;
+    const h0 = oh * sh - q.ph,
+      w0 = ow * sw - q.pw;
+    const x = q.x;
+    let k = off;
+    for (let c = 0; c < q.C; c++) {
+      const base = (nb * q.C + c) * q.H * q.W;
+      for (let i = 0; i < KH; i++) {
+        const hh = h0 + i * dh;
+        const inH = hh >= 0 && hh < q.H;
+        for (let j = 0; j < KW; j++) {
+          const ww = w0 + j * dw;
+          dst[k++] = inH && ww >= 0 && ww < q.W ? x[base + hh * q.W + ww] : 0;
+        }
+      }
+    }
+  };
+  return { M, Kg, Ktot, groups, toFlat: (i) => i, rows, gather, target };
+}
+
+function matrixProblem(n: Node, w: Tensor, xs: Tensor[], ys: Tensor[], bias: Tensor | undefined): LayerProblem {
+  const label = nodeLabel(n);
+  const gemm = n.opType === 'Gemm';
+  const transB = gemm && intAttr(n, 'transB', 0) === 1;
+  const transA = gemm && intAttr(n, 'transA', 0) === 1;
+  const alphaA = gemm ? n.attributes.get('alpha') : undefined;
+  const alpha = alphaA && alphaA.type === 'float' ? alphaA.value : 1;
+  const betaA = gemm ? n.attributes.get('beta') : undefined;
+  const beta = betaA && betaA.type === 'float' ? betaA.value : 1;
+  const [K, M] = transB ? [w.dims[1], w.dims[0]] : [w.dims[0], w.dims[1]];
+  const start: number[] = [];
+  const rowsOf: number[] = [];
+  let rows = 0;
+  for (const x of xs) {
+    const r = transA ? x.dims[1] : x.size / K;
+    if (!Number.isInteger(r) || (transA ? x.dims[0] : x.dims[x.dims.length - 1]) !== K)
+      throw new OnnxPtqError(
+        'SHAPE_MISMATCH',
+        `adaround: layer '${label}': input dims [${x.dims.join(', ')}] do not match the weight's K = ${K}`,
+      );
+    start.push(rows);
+    rowsOf.push(r);
+    rows += r;
+  }
+  const c = gemm ? (bias?.data as Float32Array | undefined) : undefined;
+  const target = new Float32Array(rows * M);
+  ys.forEach((y, si) => {
+    const d = y.data as Float32Array;
+    for (let r = 0; r < rowsOf[si]; r++)
+      for (let m = 0; m < M; m++) {
+        // Gemm's C broadcasts: a scalar, a row of M, or the full rows x M.
+        const cv = !c ? 0 : c.length === 1 ? c[0] : c.length === M ? c[m] : c[r * M + m];
+        target[(start[si] + r) * M + m] = d[r * M + m] - beta * cv;
+      }
+  });
+  const gather = (r: number, dst: Float32Array, off: number) => {
+    const si = findSample(start, r);
+    const x = xs[si].data as Float32Array;
+    const rr = r - start[si];
+    const R = rowsOf[si];
+    // alpha scales every product: folded into the input.
+    if (transA) for (let k = 0; k < K; k++) dst[off + k] = alpha * x[k * R + rr];
+    else for (let k = 0; k < K; k++) dst[off + k] = alpha * x[rr * K + k];
+  };
+  // The matrix is M x K (output channel major); a [K, M] initializer is its transpose.
+  const toFlat = transB ? (i: number) => i : (i: number) => (i % K) * M + Math.floor(i / K);
+  return { M, Kg: K, Ktot: K, groups: 1, toFlat, rows, gather, target };
+}
+
+function findSample(start: readonly number[], r: number): number {
+  let lo = 0,
+    hi = start.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (start[mid] <= r) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+interface OptimiseResult {
+  values: Int8Array | Uint8Array;
+  mseNearest: number;
+  mseLearned: number;
+  evalRows: number;
+  flipped: number;
+}
+
+/** P (B x M) = X (B x Ktot, grouped) . Wt^T, where Wt is M x Kg. */
+function forward(p: LayerProblem, B: number, X: Float32Array, Wt: Float32Array, P: Float32Array, be: ReturnType<typeof getBackend>): void {
+  const { M, Kg, Ktot, groups } = p;
+  if (groups === 1) {
+    be.gemmF32({ M: B, N: M, K: Kg, a: X, b: Wt, transB: true, y: P });
+    return;
+  }
+  const mg = M / groups;
+  for (let b = 0; b < B; b++)
+    for (let m = 0; m < M; m++) {
+      const xo = b * Ktot + Math.floor(m / mg) * Kg,
+        wo = m * Kg;
+      let acc = 0;
+      for (let k = 0; k < Kg; k++) acc += X[xo + k] * Wt[wo + k];
+      P[b * M + m] = acc;
+    }
+}
+
+/** G (M x Kg) = scale * R^T (M x B) . X (grouped). */
+function gradient(
+  p: LayerProblem,
+  B: number,
+  R: Float32Array,
+  X: Float32Array,
+  G: Float32Array,
+  scale: number,
+  be: ReturnType<typeof getBackend>,
+): void {
+  const { M, Kg, Ktot, groups } = p;
+  if (groups === 1) {
+    be.gemmF32({ M, N: Kg, K: B, a: R, transA: true, b: X, alpha: scale, y: G });
+    return;
+  }
+  G.fill(0);
+  const mg = M / groups;
+  for (let b = 0; b < B; b++)
+    for (let m = 0; m < M; m++) {
+      const r = R[b * M + m] * scale;
+      if (r === 0) continue;
+      const xo = b * Ktot + Math.floor(m / mg) * Kg,
+        go = m * Kg;
+      for (let k = 0; k < Kg; k++) G[go + k] += r * X[xo + k];
+    }
+}
+
+function optimise(
+  p: LayerProblem,
+  wData: Float32Array,
+  wDims: readonly number[],
+  params: QuantParams,
+  o: AdaRoundOptions,
+  layerIndex: number,
+  label: string,
+  be: ReturnType<typeof getBackend>,
+): OptimiseResult {
+  const { M, Kg, Ktot } = p;
+  const n = M * Kg;
+  if (n !== wData.length) throw new OnnxPtqError('INTERNAL', `adaround: layer '${label}': ${n} matrix entries for ${wData.length} weights`);
+  const slice = sliceIndexer(wDims, params);
+  // Per matrix entry: scale, floor of W / s (with the zero point), V, Adam moments.
+  const sc = new Float32Array(n),
+    fl = new Float32Array(n),
+    zp = new Float32Array(n);
+  const V = new Float64Array(n),
+    m1 = new Float64Array(n),
+    m2 = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const f = p.toFlat(i),
+      si = slice(f);
+    const s = params.scale[si],
+      z = params.zeroPoint[si];
+    // The same float32 division as QuantizeLinear (quantizeValue), so nearest rounding is reproduced.
+    const v = Math.fround(wData[f] / s);
+    const lo = Math.floor(v);
+    sc[i] = s;
+    zp[i] = z;
+    fl[i] = lo + z;
+    // h(V) = frac: sigmoid(V) = (frac - gamma) / (zeta - gamma), strictly inside (0, 1).
+    const t = (v - lo - GAMMA) / (ZETA - GAMMA);
+    V[i] = Math.log(t / (1 - t));
+  }
+  const { qmin, qmax } = params;
+  const B = Math.min(o.batch_size, p.rows);
+  const all = p.rows <= o.batch_size;
+  const X = new Float32Array(B * Ktot),
+    T = new Float32Array(B * M),
+    P = new Float32Array(B * M),
+    G = new Float32Array(n),
+    Wt = new Float32Array(n);
+  const fillRows = (pick: (b: number) => number) => {
+    for (let b = 0; b < B; b++) {
+      const r = pick(b);
+      p.gather(r, X, b * Ktot);
+      T.set(p.target.subarray(r * M, r * M + M), b * M);
+    }
+  };
+  if (all) fillRows((b) => b);
+  // The reconstruction term is divided by the mean square of the layer's input (over up to 8192
+  // evenly spread rows). AIMET's absolute loss grows with the square of the activations' units, so
+  // lambda's balance against it depended on them: on mnist-8, whose input is raw 0..255 pixels, the
+  // regulariser was ~10^4 times too weak to make h(V) binary and hard rounding fell back to nearest.
+  // For inputs of unit scale (normalized images) this is the paper's loss.
+  let xx = 0,
+    xn = 0;
+  {
+    const probe = new Float32Array(Ktot);
+    const cnt = Math.min(p.rows, 8192);
+    for (let j = 0; j < cnt; j++) {
+      p.gather(Math.floor((j * p.rows) / cnt), probe, 0);
+      for (let k = 0; k < Ktot; k++) xx += probe[k] * probe[k];
+      xn += Ktot;
+    }
+  }
+  const reconScale = xx > 0 ? xn / xx : 1;
+  const rng = mulberry32((o.seed + Math.imul(layerIndex + 1, 0x9e3779b9)) >>> 0);
+  const warm = Math.floor(o.warm_up * o.iterations);
+  const b1 = 0.9,
+    b2 = 0.999,
+    eps = 1e-8;
+  const bar = progress(`adaround ${label}`);
+  for (let it = 0; it < o.iterations; it++) {
+    if (!all) fillRows(() => Math.min(p.rows - 1, Math.floor(rng() * p.rows)));
+    // Soft-quantized weights.
+    for (let i = 0; i < n; i++) {
+      const sg = 1 / (1 + Math.exp(-V[i]));
+      const h = Math.min(1, Math.max(0, sg * (ZETA - GAMMA) + GAMMA));
+      const q = Math.min(qmax, Math.max(qmin, fl[i] + h));
+      Wt[i] = sc[i] * (q - zp[i]);
+    }
+    forward(p, B, X, Wt, P, be);
+    for (let i = 0; i < B * M; i++) P[i] -= T[i];
+    // d/dW~ of mean_rows sum_m r^2.
+    gradient(p, B, P, X, G, (2 * reconScale) / B, be);
+    const reg = it >= warm && o.lambda > 0;
+    const rel = o.iterations - warm > 0 ? (it - warm) / (o.iterations - warm) : 1;
+    const beta = o.beta_end + 0.5 * (o.beta_start - o.beta_end) * (1 + Math.cos(rel * Math.PI));
+    const t = it + 1;
+    const c1 = 1 - b1 ** t,
+      c2 = 1 - b2 ** t;
+    for (let i = 0; i < n; i++) {
+      const sg = 1 / (1 + Math.exp(-V[i]));
+      const pre = sg * (ZETA - GAMMA) + GAMMA;
+      // The clip has no gradient outside (0, 1): V there only moves by Adam's momentum.
+      const dh = pre > 0 && pre < 1 ? sg * (1 - sg) * (ZETA - GAMMA) : 0;
+      let g = 0;
+      if (dh !== 0) {
+        const h = pre;
+        const q = fl[i] + h;
+        if (q >= qmin && q <= qmax) g = G[i] * sc[i];
+        if (reg) {
+          const u = 2 * h - 1;
+          const a = Math.abs(u);
+          // d/dh (1 - |2h - 1|^beta) = -2 beta |2h - 1|^(beta - 1) sign(2h - 1)
+          if (a > 0) g += o.lambda * -2 * beta * a ** (beta - 1) * Math.sign(u);
+        }
+        g *= dh;
+      }
+      m1[i] = b1 * m1[i] + (1 - b1) * g;
+      m2[i] = b2 * m2[i] + (1 - b2) * g * g;
+      V[i] -= (o.learning_rate * (m1[i] / c1)) / (Math.sqrt(m2[i] / c2) + eps);
+    }
+    bar.tick(it + 1, o.iterations);
+  }
+  bar.end();
+  // Hard rounding: up where h(V) >= 0.5.
+  const values = params.signed ? new Int8Array(n) : new Uint8Array(n);
+  const nearest = quantizeTensor(wData, wDims, params);
+  const learnedW = new Float32Array(n),
+    nearestW = new Float32Array(n);
+  let flipped = 0;
+  for (let i = 0; i < n; i++) {
+    const sg = 1 / (1 + Math.exp(-V[i]));
+    const h = Math.min(1, Math.max(0, sg * (ZETA - GAMMA) + GAMMA));
+    const q = Math.min(qmax, Math.max(qmin, fl[i] + (h >= 0.5 ? 1 : 0)));
+    const f = p.toFlat(i);
+    values[f] = q;
+    if (q !== nearest[f]) flipped++;
+    learnedW[i] = sc[i] * (q - zp[i]);
+    nearestW[i] = sc[i] * (nearest[f] - zp[i]);
+  }
+  // Output MSE of both roundings on (up to) 8192 evenly spread rows: what the report shows.
+  const evalRows = Math.min(p.rows, 8192);
+  const mse = (Wq: Float32Array) => {
+    let sum = 0;
+    const chunk = Math.max(1, Math.min(B, 512));
+    const Xe = new Float32Array(chunk * Ktot),
+      Pe = new Float32Array(chunk * M);
+    for (let r0 = 0; r0 < evalRows; r0 += chunk) {
+      const cnt = Math.min(chunk, evalRows - r0);
+      for (let b = 0; b < cnt; b++) p.gather(Math.floor(((r0 + b) * p.rows) / evalRows), Xe, b * Ktot);
+      forward(p, cnt, Xe, Wq, Pe, be);
+      for (let b = 0; b < cnt; b++) {
+        const r = Math.floor(((r0 + b) * p.rows) / evalRows);
+        for (let m = 0; m < M; m++) sum += (Pe[b * M + m] - p.target[r * M + m]) ** 2;
+      }
+    }
+    return sum / evalRows;
+  };
+  return { values, mseNearest: mse(nearestW), mseLearned: mse(learnedW), evalRows, flipped };
+}
