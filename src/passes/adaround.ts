@@ -93,6 +93,7 @@ const ZETA = 1.1,
   GAMMA = -0.1;
 
 type Feeds = Record<string, Tensor>;
+type Backend = ReturnType<typeof getBackend>;
 type WeightScaleAdjust = (scale: Float32Array, perChannel: boolean) => Float32Array;
 
 /** What a layer's reconstruction needs, independent of its op. */
@@ -112,6 +113,8 @@ interface LayerProblem {
   gather(r: number, dst: Float32Array, off: number): void;
   /** rows x M targets: W x_float (no bias). */
   target: Float32Array;
+  /** The layer's quantized-model inputs, one per sample. */
+  inputs: Tensor[];
 }
 
 export class AdaRoundPass extends GraphPass<AdaRoundOptions> {
@@ -165,7 +168,7 @@ export class AdaRoundPass extends GraphPass<AdaRoundOptions> {
     const qModel = cloneModel(model);
     const qNode = new Map(s.layers.map((n) => [n, qModel.graph.nodes.find((m) => m.outputs[0] === n.outputs[0])!] as const));
     const inputs = new Set(floatSession.inputNames);
-    const be = getBackend(floatSession.backendName);
+    const be: Backend = getBackend(floatSession.backendName);
     s.layers.forEach((n, li) => {
       const label = nodeLabel(n);
       const params = this.weightParams(model, n);
@@ -189,7 +192,7 @@ export class AdaRoundPass extends GraphPass<AdaRoundOptions> {
           s.weightValues!.set(n, values);
           report.changed++;
           report.details.push(
-            `${label}: output MSE ${r.mseNearest.toPrecision(4)} (nearest) -> ${r.mseLearned.toPrecision(4)} (adaround) on ${r.evalRows} rows; ${r.flipped} of ${values.length} weights rounded the other way${p.rows < o.batch_size ? `; batch_size ${o.batch_size} > ${p.rows} rows: every step used all rows` : ''}`,
+            `${label}: output MSE ${r.mseNearest.toPrecision(4)} (nearest) -> ${r.mseLearned.toPrecision(4)} (adaround) on ${r.evalRows} rows; ${r.flipped} of ${values.length} weights rounded the other way${r.poolRows < p.rows ? `; optimised on ${r.poolRows} of ${p.rows} rows` : ''}${p.groups === 1 && r.poolRows <= o.batch_size ? `; batch_size ${o.batch_size} >= ${r.poolRows} rows: every step used all rows` : ''}`,
           );
         }
       }
@@ -218,15 +221,9 @@ function unsupported(n: Node, wRank: number): string | undefined {
   return `${n.opType} is not supported (Conv, Gemm, MatMul are)`;
 }
 
+/** Rows whose input is zero contribute nothing to the gradient: when all are, the data never reaches the layer. */
 function isAllZero(p: LayerProblem): boolean {
-  // Rows whose input is zero everywhere contribute nothing to the gradient: when all are, the data
-  // never reaches the layer. Checked on the gathered values themselves.
-  const buf = new Float32Array(p.Ktot);
-  for (let r = 0; r < p.rows; r++) {
-    p.gather(r, buf, 0);
-    for (let k = 0; k < p.Ktot; k++) if (buf[k] !== 0) return false;
-  }
-  return true;
+  return p.inputs.every((x) => (x.data as Float32Array).every((v) => v === 0));
 }
 
 function floatTensor(t: Tensor | undefined, what: string): Tensor {
@@ -348,7 +345,7 @@ function convProblem(n: Node, w: Tensor, xs: Tensor[], ys: Tensor[], bias: Tenso
       }
     }
   };
-  return { M, Kg, Ktot, groups, toFlat: (i) => i, rows, gather, target };
+  return { M, Kg, Ktot, groups, toFlat: (i) => i, rows, gather, target, inputs: xs };
 }
 
 function matrixProblem(n: Node, w: Tensor, xs: Tensor[], ys: Tensor[], bias: Tensor | undefined): LayerProblem {
@@ -397,7 +394,7 @@ function matrixProblem(n: Node, w: Tensor, xs: Tensor[], ys: Tensor[], bias: Ten
   };
   // The matrix is M x K (output channel major); a [K, M] initializer is its transpose.
   const toFlat = transB ? (i: number) => i : (i: number) => (i % K) * M + Math.floor(i / K);
-  return { M, Kg: K, Ktot: K, groups: 1, toFlat, rows, gather, target };
+  return { M, Kg: K, Ktot: K, groups: 1, toFlat, rows, gather, target, inputs: xs };
 }
 
 function findSample(start: readonly number[], r: number): number {
@@ -417,15 +414,18 @@ interface OptimiseResult {
   mseLearned: number;
   evalRows: number;
   flipped: number;
+  /** Rows the layer was optimised on. */
+  poolRows: number;
 }
 
-/** P (B x M) = X (B x Ktot, grouped) . Wt^T, where Wt is M x Kg. */
-function forward(p: LayerProblem, B: number, X: Float32Array, Wt: Float32Array, P: Float32Array, be: ReturnType<typeof getBackend>): void {
+/** P (B x M) = X (B x Ktot) . Wt^T, where Wt is M x Ktot (ungrouped layers). */
+function forward(B: number, M: number, K: number, X: Float32Array, Wt: Float32Array, P: Float32Array, be: Backend): void {
+  be.gemmF32({ M: B, N: M, K, a: X, b: Wt, transB: true, y: P });
+}
+
+/** P (B x M) for a grouped layer: row b, channel m reads its group's Kg inputs. */
+function forwardGrouped(p: LayerProblem, B: number, X: Float32Array, Wt: Float32Array, P: Float32Array): void {
   const { M, Kg, Ktot, groups } = p;
-  if (groups === 1) {
-    be.gemmF32({ M: B, N: M, K: Kg, a: X, b: Wt, transB: true, y: P });
-    return;
-  }
   const mg = M / groups;
   for (let b = 0; b < B; b++)
     for (let m = 0; m < M; m++) {
@@ -437,32 +437,8 @@ function forward(p: LayerProblem, B: number, X: Float32Array, Wt: Float32Array, 
     }
 }
 
-/** G (M x Kg) = scale * R^T (M x B) . X (grouped). */
-function gradient(
-  p: LayerProblem,
-  B: number,
-  R: Float32Array,
-  X: Float32Array,
-  G: Float32Array,
-  scale: number,
-  be: ReturnType<typeof getBackend>,
-): void {
-  const { M, Kg, Ktot, groups } = p;
-  if (groups === 1) {
-    be.gemmF32({ M, N: Kg, K: B, a: R, transA: true, b: X, alpha: scale, y: G });
-    return;
-  }
-  G.fill(0);
-  const mg = M / groups;
-  for (let b = 0; b < B; b++)
-    for (let m = 0; m < M; m++) {
-      const r = R[b * M + m] * scale;
-      if (r === 0) continue;
-      const xo = b * Ktot + Math.floor(m / mg) * Kg,
-        go = m * Kg;
-      for (let k = 0; k < Kg; k++) G[go + k] += r * X[xo + k];
-    }
-}
+/** Rows kept in memory per layer: every row, or a seeded random subset of at most this many values. */
+const POOL_VALUES = 1 << 24;
 
 function optimise(
   p: LayerProblem,
@@ -472,9 +448,9 @@ function optimise(
   o: AdaRoundOptions,
   layerIndex: number,
   label: string,
-  be: ReturnType<typeof getBackend>,
+  be: Backend,
 ): OptimiseResult {
-  const { M, Kg, Ktot } = p;
+  const { M, Kg, Ktot, groups } = p;
   const n = M * Kg;
   if (n !== wData.length) throw new OnnxPtqError('INTERNAL', `adaround: layer '${label}': ${n} matrix entries for ${wData.length} weights`);
   const slice = sliceIndexer(wDims, params);
@@ -483,6 +459,7 @@ function optimise(
     fl = new Float32Array(n),
     zp = new Float32Array(n);
   const V = new Float64Array(n),
+    sg = new Float64Array(n),
     m1 = new Float64Array(n),
     m2 = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -501,57 +478,111 @@ function optimise(
     V[i] = Math.log(t / (1 - t));
   }
   const { qmin, qmax } = params;
-  const B = Math.min(o.batch_size, p.rows);
-  const all = p.rows <= o.batch_size;
-  const X = new Float32Array(B * Ktot),
-    T = new Float32Array(B * M),
-    P = new Float32Array(B * M),
-    G = new Float32Array(n),
+  const rng = mulberry32((o.seed + Math.imul(layerIndex + 1, 0x9e3779b9)) >>> 0);
+  // The row pool: every row when they fit in POOL_VALUES (im2col done once), else a seeded subset.
+  const cap = Math.max(o.batch_size, Math.floor(POOL_VALUES / Ktot));
+  const poolRows = Math.min(p.rows, cap);
+  let pick: Int32Array;
+  if (poolRows === p.rows) pick = Int32Array.from({ length: p.rows }, (_, i) => i);
+  else {
+    const idx = Int32Array.from({ length: p.rows }, (_, i) => i);
+    for (let i = 0; i < poolRows; i++) {
+      const j = i + Math.floor(rng() * (p.rows - i));
+      const t = idx[i];
+      idx[i] = idx[j];
+      idx[j] = t;
+    }
+    pick = idx.slice(0, poolRows).sort();
+  }
+  const Xp = new Float32Array(poolRows * Ktot),
+    Tp = new Float32Array(poolRows * M);
+  for (let b = 0; b < poolRows; b++) {
+    const r = pick[b];
+    p.gather(r, Xp, b * Ktot);
+    Tp.set(p.target.subarray(r * M, r * M + M), b * M);
+  }
+  // The reconstruction term is divided by the mean square of the layer's input. AIMET's absolute
+  // loss grows with the square of the activations' units, so lambda's balance against it depended
+  // on them: on mnist-8, whose input is raw 0..255 pixels, the regulariser was ~10^4 times too weak
+  // to make h(V) binary and hard rounding fell back to nearest. For inputs of unit scale
+  // (normalized images) this is the paper's loss.
+  let xx = 0;
+  for (let i = 0; i < Xp.length; i++) xx += Xp[i] * Xp[i];
+  const reconScale = xx > 0 ? Xp.length / xx : 1;
+
+  const B = Math.min(o.batch_size, poolRows);
+  const all = poolRows <= o.batch_size;
+  const G = new Float32Array(n),
     Wt = new Float32Array(n);
-  const fillRows = (pick: (b: number) => number) => {
-    for (let b = 0; b < B; b++) {
-      const r = pick(b);
-      p.gather(r, X, b * Ktot);
-      T.set(p.target.subarray(r * M, r * M + M), b * M);
+  // Ungrouped layers: minibatches of rows, products on the backend's GEMM. Grouped (depthwise)
+  // layers: the exact loss over the pool through per-group second moments S_g = mean(x_g x_g^T)
+  // and c_m = mean(x_g t_m) (the gradient is 2 (S_g w~_m - c_m)): Kg^2 per group per step instead
+  // of B x M x Kg in plain loops, which made a depthwise layer cost seconds per thousand steps.
+  const X = groups === 1 ? (all ? Xp : new Float32Array(B * Ktot)) : new Float32Array(0),
+    T = groups === 1 ? (all ? Tp : new Float32Array(B * M)) : new Float32Array(0),
+    P = new Float32Array(groups === 1 ? B * M : 0);
+  let S: Float64Array | undefined, C: Float64Array | undefined;
+  if (groups > 1) {
+    const mg = M / groups;
+    S = new Float64Array(groups * Kg * Kg);
+    C = new Float64Array(M * Kg);
+    for (let b = 0; b < poolRows; b++) {
+      const xo = b * Ktot;
+      for (let gi = 0; gi < groups; gi++) {
+        const xg = xo + gi * Kg,
+          so = gi * Kg * Kg;
+        for (let i = 0; i < Kg; i++) {
+          const xi = Xp[xg + i];
+          if (xi === 0) continue;
+          for (let j = 0; j < Kg; j++) S[so + i * Kg + j] += xi * Xp[xg + j];
+        }
+        for (let m = gi * mg; m < (gi + 1) * mg; m++) {
+          const t = Tp[b * M + m];
+          if (t === 0) continue;
+          for (let k = 0; k < Kg; k++) C[m * Kg + k] += t * Xp[xg + k];
+        }
+      }
+    }
+    for (let i = 0; i < S.length; i++) S[i] /= poolRows;
+    for (let i = 0; i < C.length; i++) C[i] /= poolRows;
+  }
+  const gramGradient = (scale: number) => {
+    const mg = M / groups;
+    for (let m = 0; m < M; m++) {
+      const so = Math.floor(m / mg) * Kg * Kg,
+        wo = m * Kg;
+      for (let i = 0; i < Kg; i++) {
+        let acc = -C![wo + i];
+        for (let j = 0; j < Kg; j++) acc += S![so + i * Kg + j] * Wt[wo + j];
+        G[wo + i] = scale * acc;
+      }
     }
   };
-  if (all) fillRows((b) => b);
-  // The reconstruction term is divided by the mean square of the layer's input (over up to 8192
-  // evenly spread rows). AIMET's absolute loss grows with the square of the activations' units, so
-  // lambda's balance against it depended on them: on mnist-8, whose input is raw 0..255 pixels, the
-  // regulariser was ~10^4 times too weak to make h(V) binary and hard rounding fell back to nearest.
-  // For inputs of unit scale (normalized images) this is the paper's loss.
-  let xx = 0,
-    xn = 0;
-  {
-    const probe = new Float32Array(Ktot);
-    const cnt = Math.min(p.rows, 8192);
-    for (let j = 0; j < cnt; j++) {
-      p.gather(Math.floor((j * p.rows) / cnt), probe, 0);
-      for (let k = 0; k < Ktot; k++) xx += probe[k] * probe[k];
-      xn += Ktot;
-    }
-  }
-  const reconScale = xx > 0 ? xn / xx : 1;
-  const rng = mulberry32((o.seed + Math.imul(layerIndex + 1, 0x9e3779b9)) >>> 0);
   const warm = Math.floor(o.warm_up * o.iterations);
   const b1 = 0.9,
     b2 = 0.999,
     eps = 1e-8;
   const bar = progress(`adaround ${label}`);
   for (let it = 0; it < o.iterations; it++) {
-    if (!all) fillRows(() => Math.min(p.rows - 1, Math.floor(rng() * p.rows)));
     // Soft-quantized weights.
     for (let i = 0; i < n; i++) {
-      const sg = 1 / (1 + Math.exp(-V[i]));
-      const h = Math.min(1, Math.max(0, sg * (ZETA - GAMMA) + GAMMA));
-      const q = Math.min(qmax, Math.max(qmin, fl[i] + h));
-      Wt[i] = sc[i] * (q - zp[i]);
+      const e = 1 / (1 + Math.exp(-V[i]));
+      sg[i] = e;
+      const h = Math.min(1, Math.max(0, e * (ZETA - GAMMA) + GAMMA));
+      Wt[i] = sc[i] * (Math.min(qmax, Math.max(qmin, fl[i] + h)) - zp[i]);
     }
-    forward(p, B, X, Wt, P, be);
-    for (let i = 0; i < B * M; i++) P[i] -= T[i];
-    // d/dW~ of mean_rows sum_m r^2.
-    gradient(p, B, P, X, G, (2 * reconScale) / B, be);
+    // d/dW~ of reconScale * mean_rows sum_m r^2.
+    if (groups === 1) {
+      if (!all)
+        for (let b = 0; b < B; b++) {
+          const r = Math.min(poolRows - 1, Math.floor(rng() * poolRows));
+          X.set(Xp.subarray(r * Ktot, (r + 1) * Ktot), b * Ktot);
+          T.set(Tp.subarray(r * M, (r + 1) * M), b * M);
+        }
+      forward(B, M, Kg, X, Wt, P, be);
+      for (let i = 0; i < B * M; i++) P[i] -= T[i];
+      be.gemmF32({ M, N: Kg, K: B, a: P, transA: true, b: X, alpha: (2 * reconScale) / B, y: G });
+    } else gramGradient(2 * reconScale);
     const reg = it >= warm && o.lambda > 0;
     const rel = o.iterations - warm > 0 ? (it - warm) / (o.iterations - warm) : 1;
     const beta = o.beta_end + 0.5 * (o.beta_start - o.beta_end) * (1 + Math.cos(rel * Math.PI));
@@ -559,22 +590,20 @@ function optimise(
     const c1 = 1 - b1 ** t,
       c2 = 1 - b2 ** t;
     for (let i = 0; i < n; i++) {
-      const sg = 1 / (1 + Math.exp(-V[i]));
-      const pre = sg * (ZETA - GAMMA) + GAMMA;
+      const e = sg[i];
+      const h = e * (ZETA - GAMMA) + GAMMA;
       // The clip has no gradient outside (0, 1): V there only moves by Adam's momentum.
-      const dh = pre > 0 && pre < 1 ? sg * (1 - sg) * (ZETA - GAMMA) : 0;
       let g = 0;
-      if (dh !== 0) {
-        const h = pre;
+      if (h > 0 && h < 1) {
         const q = fl[i] + h;
         if (q >= qmin && q <= qmax) g = G[i] * sc[i];
         if (reg) {
           const u = 2 * h - 1;
           const a = Math.abs(u);
           // d/dh (1 - |2h - 1|^beta) = -2 beta |2h - 1|^(beta - 1) sign(2h - 1)
-          if (a > 0) g += o.lambda * -2 * beta * a ** (beta - 1) * Math.sign(u);
+          if (a > 0) g -= o.lambda * 2 * beta * a ** (beta - 1) * Math.sign(u);
         }
-        g *= dh;
+        g *= e * (1 - e) * (ZETA - GAMMA);
       }
       m1[i] = b1 * m1[i] + (1 - b1) * g;
       m2[i] = b2 * m2[i] + (1 - b2) * g * g;
@@ -590,8 +619,8 @@ function optimise(
     nearestW = new Float32Array(n);
   let flipped = 0;
   for (let i = 0; i < n; i++) {
-    const sg = 1 / (1 + Math.exp(-V[i]));
-    const h = Math.min(1, Math.max(0, sg * (ZETA - GAMMA) + GAMMA));
+    const e = 1 / (1 + Math.exp(-V[i]));
+    const h = Math.min(1, Math.max(0, e * (ZETA - GAMMA) + GAMMA));
     const q = Math.min(qmax, Math.max(qmin, fl[i] + (h >= 0.5 ? 1 : 0)));
     const f = p.toFlat(i);
     values[f] = q;
@@ -599,23 +628,25 @@ function optimise(
     learnedW[i] = sc[i] * (q - zp[i]);
     nearestW[i] = sc[i] * (nearest[f] - zp[i]);
   }
-  // Output MSE of both roundings on (up to) 8192 evenly spread rows: what the report shows.
-  const evalRows = Math.min(p.rows, 8192);
+  // Output MSE of both roundings on (up to) 8192 evenly spread rows of the pool: what the report shows.
+  const evalRows = Math.min(poolRows, 8192);
   const mse = (Wq: Float32Array) => {
     let sum = 0;
-    const chunk = Math.max(1, Math.min(B, 512));
+    const chunk = 512;
     const Xe = new Float32Array(chunk * Ktot),
       Pe = new Float32Array(chunk * M);
+    const rowOf = (j: number) => Math.floor((j * poolRows) / evalRows);
     for (let r0 = 0; r0 < evalRows; r0 += chunk) {
       const cnt = Math.min(chunk, evalRows - r0);
-      for (let b = 0; b < cnt; b++) p.gather(Math.floor(((r0 + b) * p.rows) / evalRows), Xe, b * Ktot);
-      forward(p, cnt, Xe, Wq, Pe, be);
+      for (let b = 0; b < cnt; b++) Xe.set(Xp.subarray(rowOf(r0 + b) * Ktot, (rowOf(r0 + b) + 1) * Ktot), b * Ktot);
+      if (groups === 1) forward(cnt, M, Kg, Xe, Wq, Pe, be);
+      else forwardGrouped(p, cnt, Xe, Wq, Pe);
       for (let b = 0; b < cnt; b++) {
-        const r = Math.floor(((r0 + b) * p.rows) / evalRows);
-        for (let m = 0; m < M; m++) sum += (Pe[b * M + m] - p.target[r * M + m]) ** 2;
+        const r = rowOf(r0 + b);
+        for (let m = 0; m < M; m++) sum += (Pe[b * M + m] - Tp[r * M + m]) ** 2;
       }
     }
     return sum / evalRows;
   };
-  return { values, mseNearest: mse(nearestW), mseLearned: mse(learnedW), evalRows, flipped };
+  return { values, mseNearest: mse(nearestW), mseLearned: mse(learnedW), evalRows, flipped, poolRows };
 }
