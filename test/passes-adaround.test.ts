@@ -71,8 +71,11 @@ const base: QuantizeInput = { weightBits: 4, weightGranularity: 'per-tensor', bi
 /** Every initializer of a model is finite (scales, zero points, integer and float weights, biases). */
 function expectFinite(m: Model): void {
   for (const [name, t] of m.graph.initializers) {
-    for (const v of t.data as ArrayLike<number | bigint>)
-      if (typeof v === 'number' && !Number.isFinite(v)) throw new Error(`'${name}' holds ${v}`);
+    const d = t.data as ArrayLike<number | bigint>;
+    for (let i = 0; i < d.length; i++) {
+      const v = d[i];
+      if (typeof v === 'number' && !Number.isFinite(v)) throw new Error(`'${name}' holds ${v} at ${i}`);
+    }
   }
 }
 
