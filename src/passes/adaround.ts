@@ -440,6 +440,125 @@ function forwardGrouped(p: LayerProblem, B: number, X: Float32Array, Wt: Float32
 /** Rows kept in memory per layer: every row, or a seeded random subset of at most this many values. */
 const POOL_VALUES = 1 << 24;
 
+/**
+ * The rounding variables of one weight tensor (in matrix order, M x Kg): V, its Adam moments, and
+ * the constants of W~ = s (clamp(floor(W / s) + z + h(V), qmin, qmax) - z).
+ */
+class Rounding {
+  readonly n: number;
+  private readonly sc: Float32Array;
+  private readonly fl: Float32Array;
+  private readonly zp: Float32Array;
+  private readonly V: Float64Array;
+  private readonly sg: Float64Array;
+  private readonly m1: Float64Array;
+  private readonly m2: Float64Array;
+
+  constructor(
+    private readonly wData: Float32Array,
+    private readonly wDims: readonly number[],
+    private readonly params: QuantParams,
+    private readonly toFlat: (i: number) => number,
+  ) {
+    const n = (this.n = wData.length);
+    const slice = sliceIndexer(wDims, params);
+    this.sc = new Float32Array(n);
+    this.fl = new Float32Array(n);
+    this.zp = new Float32Array(n);
+    this.V = new Float64Array(n);
+    this.sg = new Float64Array(n);
+    this.m1 = new Float64Array(n);
+    this.m2 = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const f = toFlat(i),
+        si = slice(f);
+      const s = params.scale[si],
+        z = params.zeroPoint[si];
+      // The same float32 division as QuantizeLinear (quantizeValue), so nearest rounding is reproduced.
+      const v = Math.fround(wData[f] / s);
+      const lo = Math.floor(v);
+      this.sc[i] = s;
+      this.zp[i] = z;
+      this.fl[i] = lo + z;
+      // h(V) = frac: sigmoid(V) = (frac - gamma) / (zeta - gamma), strictly inside (0, 1).
+      const t = (v - lo - GAMMA) / (ZETA - GAMMA);
+      this.V[i] = Math.log(t / (1 - t));
+    }
+  }
+
+  /** Wt = the soft-quantized weights for the current V (matrix order). */
+  soft(Wt: Float32Array): void {
+    const { qmin, qmax } = this.params;
+    for (let i = 0; i < this.n; i++) {
+      const e = 1 / (1 + Math.exp(-this.V[i]));
+      this.sg[i] = e;
+      const h = Math.min(1, Math.max(0, e * (ZETA - GAMMA) + GAMMA));
+      Wt[i] = this.sc[i] * (Math.min(qmax, Math.max(qmin, this.fl[i] + h)) - this.zp[i]);
+    }
+  }
+
+  /** One Adam step from G = d(reconstruction)/dW~ (after soft()), plus the regulariser when `beta` is set. */
+  step(G: Float32Array, t: number, o: AdaRoundOptions, beta: number | undefined): void {
+    const { qmin, qmax } = this.params;
+    const b1 = 0.9,
+      b2 = 0.999,
+      eps = 1e-8;
+    const c1 = 1 - b1 ** t,
+      c2 = 1 - b2 ** t;
+    const { V, sg, m1, m2, fl, sc } = this;
+    for (let i = 0; i < this.n; i++) {
+      const e = sg[i];
+      const h = e * (ZETA - GAMMA) + GAMMA;
+      // The clip has no gradient outside (0, 1): V there only moves by Adam's momentum.
+      let g = 0;
+      if (h > 0 && h < 1) {
+        const q = fl[i] + h;
+        if (q >= qmin && q <= qmax) g = G[i] * sc[i];
+        if (beta !== undefined) {
+          const u = 2 * h - 1;
+          const a = Math.abs(u);
+          // d/dh (1 - |2h - 1|^beta) = -2 beta |2h - 1|^(beta - 1) sign(2h - 1)
+          if (a > 0) g -= o.lambda * 2 * beta * a ** (beta - 1) * Math.sign(u);
+        }
+        g *= e * (1 - e) * (ZETA - GAMMA);
+      }
+      m1[i] = b1 * m1[i] + (1 - b1) * g;
+      m2[i] = b2 * m2[i] + (1 - b2) * g * g;
+      V[i] -= (o.learning_rate * (m1[i] / c1)) / (Math.sqrt(m2[i] / c2) + eps);
+    }
+  }
+
+  /** Hard rounding (up where h(V) >= 0.5): the integers (initializer order) and both weight matrices. */
+  hard(): { values: Int8Array | Uint8Array; learnedW: Float32Array; nearestW: Float32Array; flipped: number } {
+    const { qmin, qmax } = this.params;
+    const n = this.n;
+    const values = this.params.signed ? new Int8Array(n) : new Uint8Array(n);
+    const nearest = quantizeTensor(this.wData, this.wDims, this.params);
+    const learnedW = new Float32Array(n),
+      nearestW = new Float32Array(n);
+    let flipped = 0;
+    for (let i = 0; i < n; i++) {
+      const e = 1 / (1 + Math.exp(-this.V[i]));
+      const h = Math.min(1, Math.max(0, e * (ZETA - GAMMA) + GAMMA));
+      const q = Math.min(qmax, Math.max(qmin, this.fl[i] + (h >= 0.5 ? 1 : 0)));
+      const f = this.toFlat(i);
+      values[f] = q;
+      if (q !== nearest[f]) flipped++;
+      learnedW[i] = this.sc[i] * (q - this.zp[i]);
+      nearestW[i] = this.sc[i] * (nearest[f] - this.zp[i]);
+    }
+    return { values, learnedW, nearestW, flipped };
+  }
+}
+
+/** Beta of the regulariser at step `it`, or undefined during warm-up (AIMET's cosine schedule). */
+function betaAt(it: number, o: AdaRoundOptions): number | undefined {
+  const warm = Math.floor(o.warm_up * o.iterations);
+  if (it < warm || o.lambda === 0) return undefined;
+  const rel = o.iterations - warm > 0 ? (it - warm) / (o.iterations - warm) : 1;
+  return o.beta_end + 0.5 * (o.beta_start - o.beta_end) * (1 + Math.cos(rel * Math.PI));
+}
+
 function optimise(
   p: LayerProblem,
   wData: Float32Array,
@@ -453,31 +572,7 @@ function optimise(
   const { M, Kg, Ktot, groups } = p;
   const n = M * Kg;
   if (n !== wData.length) throw new OnnxPtqError('INTERNAL', `adaround: layer '${label}': ${n} matrix entries for ${wData.length} weights`);
-  const slice = sliceIndexer(wDims, params);
-  // Per matrix entry: scale, floor of W / s (with the zero point), V, Adam moments.
-  const sc = new Float32Array(n),
-    fl = new Float32Array(n),
-    zp = new Float32Array(n);
-  const V = new Float64Array(n),
-    sg = new Float64Array(n),
-    m1 = new Float64Array(n),
-    m2 = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const f = p.toFlat(i),
-      si = slice(f);
-    const s = params.scale[si],
-      z = params.zeroPoint[si];
-    // The same float32 division as QuantizeLinear (quantizeValue), so nearest rounding is reproduced.
-    const v = Math.fround(wData[f] / s);
-    const lo = Math.floor(v);
-    sc[i] = s;
-    zp[i] = z;
-    fl[i] = lo + z;
-    // h(V) = frac: sigmoid(V) = (frac - gamma) / (zeta - gamma), strictly inside (0, 1).
-    const t = (v - lo - GAMMA) / (ZETA - GAMMA);
-    V[i] = Math.log(t / (1 - t));
-  }
-  const { qmin, qmax } = params;
+  const rv = new Rounding(wData, wDims, params, p.toFlat);
   const rng = mulberry32((o.seed + Math.imul(layerIndex + 1, 0x9e3779b9)) >>> 0);
   // The row pool: every row when they fit in POOL_VALUES (im2col done once), else a seeded subset.
   const cap = Math.max(o.batch_size, Math.floor(POOL_VALUES / Ktot));
@@ -558,19 +653,9 @@ function optimise(
       }
     }
   };
-  const warm = Math.floor(o.warm_up * o.iterations);
-  const b1 = 0.9,
-    b2 = 0.999,
-    eps = 1e-8;
   const bar = progress(`adaround ${label}`);
   for (let it = 0; it < o.iterations; it++) {
-    // Soft-quantized weights.
-    for (let i = 0; i < n; i++) {
-      const e = 1 / (1 + Math.exp(-V[i]));
-      sg[i] = e;
-      const h = Math.min(1, Math.max(0, e * (ZETA - GAMMA) + GAMMA));
-      Wt[i] = sc[i] * (Math.min(qmax, Math.max(qmin, fl[i] + h)) - zp[i]);
-    }
+    rv.soft(Wt);
     // d/dW~ of reconScale * mean_rows sum_m r^2.
     if (groups === 1) {
       if (!all)
@@ -583,51 +668,11 @@ function optimise(
       for (let i = 0; i < B * M; i++) P[i] -= T[i];
       be.gemmF32({ M, N: Kg, K: B, a: P, transA: true, b: X, alpha: (2 * reconScale) / B, y: G });
     } else gramGradient(2 * reconScale);
-    const reg = it >= warm && o.lambda > 0;
-    const rel = o.iterations - warm > 0 ? (it - warm) / (o.iterations - warm) : 1;
-    const beta = o.beta_end + 0.5 * (o.beta_start - o.beta_end) * (1 + Math.cos(rel * Math.PI));
-    const t = it + 1;
-    const c1 = 1 - b1 ** t,
-      c2 = 1 - b2 ** t;
-    for (let i = 0; i < n; i++) {
-      const e = sg[i];
-      const h = e * (ZETA - GAMMA) + GAMMA;
-      // The clip has no gradient outside (0, 1): V there only moves by Adam's momentum.
-      let g = 0;
-      if (h > 0 && h < 1) {
-        const q = fl[i] + h;
-        if (q >= qmin && q <= qmax) g = G[i] * sc[i];
-        if (reg) {
-          const u = 2 * h - 1;
-          const a = Math.abs(u);
-          // d/dh (1 - |2h - 1|^beta) = -2 beta |2h - 1|^(beta - 1) sign(2h - 1)
-          if (a > 0) g -= o.lambda * 2 * beta * a ** (beta - 1) * Math.sign(u);
-        }
-        g *= e * (1 - e) * (ZETA - GAMMA);
-      }
-      m1[i] = b1 * m1[i] + (1 - b1) * g;
-      m2[i] = b2 * m2[i] + (1 - b2) * g * g;
-      V[i] -= (o.learning_rate * (m1[i] / c1)) / (Math.sqrt(m2[i] / c2) + eps);
-    }
+    rv.step(G, it + 1, o, betaAt(it, o));
     bar.tick(it + 1, o.iterations);
   }
   bar.end();
-  // Hard rounding: up where h(V) >= 0.5.
-  const values = params.signed ? new Int8Array(n) : new Uint8Array(n);
-  const nearest = quantizeTensor(wData, wDims, params);
-  const learnedW = new Float32Array(n),
-    nearestW = new Float32Array(n);
-  let flipped = 0;
-  for (let i = 0; i < n; i++) {
-    const e = 1 / (1 + Math.exp(-V[i]));
-    const h = Math.min(1, Math.max(0, e * (ZETA - GAMMA) + GAMMA));
-    const q = Math.min(qmax, Math.max(qmin, fl[i] + (h >= 0.5 ? 1 : 0)));
-    const f = p.toFlat(i);
-    values[f] = q;
-    if (q !== nearest[f]) flipped++;
-    learnedW[i] = sc[i] * (q - zp[i]);
-    nearestW[i] = sc[i] * (nearest[f] - zp[i]);
-  }
+  const { values, learnedW, nearestW, flipped } = rv.hard();
   // Output MSE of both roundings on (up to) 8192 evenly spread rows of the pool: what the report shows.
   const evalRows = Math.min(poolRows, 8192);
   const mse = (Wq: Float32Array) => {
