@@ -14,6 +14,8 @@ import { loadModel } from '../src/onnx/io.js';
 import { readIdx } from '../src/io/idx.js';
 import { main as quantizeMain } from '../src/cli/commands/quantize.js';
 import { model as wrap } from './passes-helpers.js';
+import { BlockNet, findBlocks } from '../src/passes/adaround.js';
+import { getBackend } from '../src/backends/registry.js';
 import { rng } from './backends.js';
 import { fixture } from './fixtures.js';
 
@@ -257,6 +259,7 @@ describe('adaround', () => {
     await fails({ passOptions: { adaround: { warm_up: 1 } } }, 'PASS_ERROR', /option 'warm_up'/);
     await fails({ passOptions: { adaround: { lambda: Number.NaN } } }, 'PASS_ERROR', /option 'lambda'/);
     await fails({ passOptions: { adaround: { iters: 5 } } }, 'INVALID_OPTION', /unknown option 'iters'/);
+    await fails({ passOptions: { adaround: { mode: 'net' } } }, 'PASS_ERROR', /option 'mode' must be 'layer' or 'block'/);
     await fails({ passOptions: { adaround: { interested_layers: ['nope'] } } }, 'PASS_ERROR', /'nope', which is not a quantized layer/);
     await fails({ noRounding: true }, 'PASS_ERROR', /adaround: .*'noRounding'/);
     await fails({ calibration: calib.values() }, 'PASS_ERROR', /adaround: reads the calibration data again/);
@@ -264,6 +267,140 @@ describe('adaround', () => {
     const e = await quantize(m, { ...base, passes: ['adaround'] }).catch((x: unknown) => x);
     expect((e as OnnxPtqError).message).toMatch(/adaround: needs calibration data/);
   });
+});
+
+/**
+ * A residual block: x [1, C, S, S] -> conv1 3x3 (pad 1, stride `stride`) -> relu -> conv2 3x3 (pad 1)
+ * -> Add(skip) -> relu -> y; the skip is x itself (stride 1) or conv3 1x1 stride 2 of x.
+ */
+function residual(C: number, S: number, stride: 1 | 2, seed: number): Model {
+  const q = rng(seed);
+  const u = (n: number, a: number) => Float32Array.from({ length: n }, () => (q() * 2 - 1) * a);
+  const g = new Graph({ inputs: [{ name: 'x', dtype: 'float32', shape: [1, C, S, S] }], outputs: [{ name: 'y', dtype: 'float32' }] });
+  g.initializers.set('W1', new Tensor('float32', u(C * C * 9, 0.3), [C, C, 3, 3]));
+  g.initializers.set('B1', new Tensor('float32', u(C, 0.1), [C]));
+  g.initializers.set('W2', new Tensor('float32', u(C * C * 9, 0.3), [C, C, 3, 3]));
+  const pads = { type: 'ints' as const, value: [1, 1, 1, 1] };
+  const st = { type: 'ints' as const, value: [stride, stride] };
+  g.insertNode(makeNode('Conv', ['x', 'W1', 'B1'], ['c1'], { pads, strides: st }, 'conv1'));
+  g.insertNode(makeNode('Relu', ['c1'], ['r1'], {}, 'relu1'));
+  g.insertNode(makeNode('Conv', ['r1', 'W2'], ['c2'], { pads }, 'conv2'));
+  let skip = 'x';
+  if (stride === 2) {
+    g.initializers.set('W3', new Tensor('float32', u(C * C, 0.5), [C, C, 1, 1]));
+    g.insertNode(makeNode('Conv', ['x', 'W3'], ['c3'], { strides: st }, 'conv3'));
+    skip = 'c3';
+  }
+  g.insertNode(makeNode('Add', ['c2', skip], ['s'], {}, 'add'));
+  g.insertNode(makeNode('Relu', ['s'], ['y'], {}, 'relu2'));
+  return wrap(g);
+}
+
+describe('adaround, block reconstruction (BRECQ)', () => {
+  it('finds residual blocks (identity and conv shortcut), not when an inner value is read outside', () => {
+    const id = residual(4, 6, 1, 1).graph;
+    const [b] = findBlocks(
+      id,
+      id.nodes.filter((n) => n.opType === 'Conv'),
+    );
+    expect(b.input).toBe('x');
+    expect(b.nodes.map((n) => n.name)).toEqual(['conv1', 'relu1', 'conv2']);
+    const sc = residual(4, 6, 2, 1).graph;
+    const blocks = findBlocks(
+      sc,
+      sc.nodes.filter((n) => n.opType === 'Conv'),
+    );
+    expect(blocks.map((x) => x.layers.map((n) => n.name).sort())).toEqual([['conv1', 'conv2', 'conv3']]);
+    id.outputs.push({ name: 'r1', dtype: 'float32' });
+    expect(
+      findBlocks(
+        id,
+        id.nodes.filter((n) => n.opType === 'Conv'),
+      ),
+    ).toEqual([]);
+  });
+
+  it('backpropagates through the block exactly (gradients match finite differences)', () => {
+    for (const stride of [1, 2] as const) {
+      const g = residual(3, 5, stride, 2).graph;
+      const [b] = findBlocks(
+        g,
+        g.nodes.filter((n) => n.opType === 'Conv'),
+      );
+      const net = new BlockNet(b, g.initializers, [3, 5, 5], getBackend('js'));
+      const q = rng(3);
+      const x = Float32Array.from({ length: 75 }, () => q() * 2 - 1);
+      const t = Float32Array.from({ length: net.outSize }, () => q() * 2 - 1);
+      const wt = new Map(b.layers.map((l) => [l, Float32Array.from(g.initializers.get(l.inputs[1])!.data as Float32Array)] as const));
+      const vals = new Map<string, Float32Array>();
+      const loss = () => net.forward(x, wt, vals).reduce((e, v, i) => e + (v - t[i]) ** 2, 0);
+      const y = net.forward(x, wt, vals);
+      const grads = new Map(b.layers.map((l) => [l, new Float32Array(wt.get(l)!.length)] as const));
+      net.backward(
+        y.map((v, i) => 2 * (v - t[i])),
+        wt,
+        vals,
+        grads,
+      );
+      for (const l of b.layers)
+        for (let i = 0; i < wt.get(l)!.length; i += 5) {
+          const w = wt.get(l)!,
+            o = w[i],
+            h = 1e-3;
+          w[i] = o + h;
+          const lp = loss();
+          w[i] = o - h;
+          const lm = loss();
+          w[i] = o;
+          // Central differences of a piecewise quadratic: agree unless the step crosses a Relu kink (h small enough here).
+          expect(Math.abs(grads.get(l)![i] - (lp - lm) / (2 * h)), `${l.name} stride ${stride} w[${i}]`).toBeLessThan(
+            2e-2 * (1 + Math.abs(grads.get(l)![i])),
+          );
+        }
+    }
+  });
+
+  it("mode 'block' lowers the block output MSE (held-out data) below nearest rounding, deterministically", async () => {
+    const m = residual(8, 8, 1, 4);
+    const q = rng(5);
+    const data = (n: number) =>
+      Array.from({ length: n }, () => ({
+        x: new Tensor(
+          'float32',
+          Float32Array.from({ length: 8 * 64 }, () => q()),
+          [1, 8, 8, 8],
+        ),
+      }));
+    const calib = data(16),
+      held = data(16);
+    const f = await InferenceSession.create(m, { runInWorker: false });
+    const ref = held.map((x) => Float32Array.from(f.runSync(x, { outputs: ['s'] }).s.data as Float32Array));
+    const blockMse = async (mm: Model) => {
+      const s = await InferenceSession.create(mm, { runInWorker: false });
+      return mse(
+        ref,
+        held.map((x) => Float32Array.from(s.runSync(x, { outputs: ['s'] }).s.data as Float32Array)),
+      );
+    };
+    const near = await quantize(m, { ...base, calibration: calib });
+    const opts = { ...base, calibration: calib, passes: ['adaround'], passOptions: { adaround: { mode: 'block', iterations: 800 } } };
+    const blk = await quantize(m, opts);
+    const rep = blk.report.passes.find((p) => p.pass === 'adaround')!;
+    expect(rep.changed).toBe(2);
+    expect(rep.details).toEqual([
+      expect.stringMatching(
+        /^block Conv node 'conv1' \+ Conv node 'conv2' -> Add node 'add': block output MSE .* \(nearest\) -> .* \(adaround\) on 16 images/,
+      ),
+    ]);
+    expect(await blockMse(blk.model)).toBeLessThan(0.75 * (await blockMse(near.model)));
+    const again = await quantize(m, opts);
+    for (const l of ['conv1', 'conv2']) expect([...intWeight(again.model, l)]).toEqual([...intWeight(blk.model, l)]);
+    expectFinite(blk.model);
+    const zero = await quantize(m, { ...opts, passOptions: { adaround: { mode: 'block', iterations: 0 } } });
+    expect(zero.report.passes.find((p) => p.pass === 'adaround')!.skipped).toEqual([
+      "block Conv node 'conv1' + Conv node 'conv2' -> Add node 'add': option 'iterations' is 0; nearest rounding kept",
+    ]);
+  }, 20000);
 });
 
 const mnist = fixture('models', 'mnist-8', 'model.onnx');

@@ -71,8 +71,15 @@ export interface AdaRoundOptions {
   samples: number;
   /** Layer (node) names to optimise; the others keep nearest rounding. Default []: every layer. */
   interested_layers: string[];
-  /** Reconstruction unit. 'layer' (default): each layer against its own output. */
-  mode: 'layer';
+  /**
+   * Reconstruction unit. 'layer' (default): each layer against its own output. 'block' (BRECQ, Li et
+   * al. 2021): the layers of a residual block (an Add whose two inputs are chains of ungrouped 2-D
+   * Convs, Relus and constant Clips from one common value, the skip being that value itself or a conv
+   * branch) are optimised jointly against the Add's output, backpropagating through the chain; the
+   * minibatch is whole images (batch_size output positions' worth). Layers outside such blocks are
+   * optimised one by one as in 'layer'.
+   */
+  mode: 'layer' | 'block';
 }
 
 export const ADAROUND_DEFAULTS: Readonly<AdaRoundOptions> = Object.freeze({
@@ -149,7 +156,7 @@ export class AdaRoundPass extends GraphPass<AdaRoundOptions> {
     pos('learning_rate');
     if (typeof o.warm_up !== 'number' || !(o.warm_up >= 0 && o.warm_up < 1))
       this.fail(`option 'warm_up' must be a fraction in [0, 1), got ${JSON.stringify(o.warm_up)}`);
-    if (o.mode !== 'layer') this.fail(`option 'mode' must be 'layer', got ${JSON.stringify(o.mode)}`);
+    if (o.mode !== 'layer' && o.mode !== 'block') this.fail(`option 'mode' must be 'layer' or 'block', got ${JSON.stringify(o.mode)}`);
     if (!Array.isArray(o.interested_layers) || o.interested_layers.some((s) => typeof s !== 'string'))
       this.fail(`option 'interested_layers' must be a list of node names`);
     if (!state.weightValues) this.fail('internal: the quantization state has no weight-value map');
@@ -169,11 +176,46 @@ export class AdaRoundPass extends GraphPass<AdaRoundOptions> {
     const qNode = new Map(s.layers.map((n) => [n, qModel.graph.nodes.find((m) => m.outputs[0] === n.outputs[0])!] as const));
     const inputs = new Set(floatSession.inputNames);
     const be: Backend = getBackend(floatSession.backendName);
+    const setQuantized = (n: Node, params: QuantParams, values: Int8Array | Uint8Array | undefined) => {
+      const w = g.initializers.get(n.inputs[1])!;
+      const q = values ?? quantizeTensor(w.data as Float32Array, w.dims, params);
+      const name = qModel.graph.uniqueName(`${n.inputs[1]}__adaround`);
+      qModel.graph.initializers.set(name, new Tensor('float32', dequantizeTensor(q, w.dims, params), w.dims));
+      qNode.get(n)!.inputs[1] = name;
+    };
+    const wantedLayer = (n: Node) => o.interested_layers.length === 0 || o.interested_layers.includes(n.name);
+    const blocks = o.mode === 'block' ? findBlocks(g, s.layers.filter(wantedLayer)) : [];
+    const inBlock = new Map(blocks.flatMap((b) => b.layers.map((l) => [l, b] as const)));
+    const doneBlocks = new Set<Block>();
     s.layers.forEach((n, li) => {
       const label = nodeLabel(n);
+      const blk = inBlock.get(n);
+      if (blk) {
+        // The block's layers are decided together, when its first layer comes up.
+        if (doneBlocks.has(blk)) return;
+        doneBlocks.add(blk);
+        const qSession = InferenceSession.createSync(qModel, { runInWorker: false, allowNonFinite: this.allowNonFinite });
+        const paramsOf = new Map(blk.layers.map((l) => [l, this.weightParams(model, l)] as const));
+        const bp = buildBlockProblem(blk, this.data, floatSession, qSession, inputs);
+        const what = `block ${blk.layers.map(nodeLabel).join(' + ')} -> ${nodeLabel(blk.join)}`;
+        if (bp.images.length === 0 || bp.images.every((im) => im.x.every((v) => v === 0))) {
+          report.skipped!.push(`${what}: no calibration data reaches it (its input is zero in every sample); nearest rounding kept`);
+        } else if (o.iterations === 0) {
+          report.skipped!.push(`${what}: option 'iterations' is 0; nearest rounding kept`);
+        } else {
+          const r = optimiseBlock(blk, bp, g.initializers, paramsOf, o, li, be);
+          for (const [l, v] of r.values) s.weightValues!.set(l, v);
+          report.changed += blk.layers.length;
+          report.details.push(
+            `${what}: block output MSE ${r.mseNearest.toPrecision(4)} (nearest) -> ${r.mseLearned.toPrecision(4)} (adaround) on ${r.evalImages} images; ${r.flipped} of ${r.total} weights rounded the other way`,
+          );
+        }
+        for (const l of blk.layers) setQuantized(l, paramsOf.get(l)!, s.weightValues!.get(l));
+        return;
+      }
       const params = this.weightParams(model, n);
       const w = g.initializers.get(n.inputs[1])!;
-      const wanted = o.interested_layers.length === 0 || o.interested_layers.includes(n.name);
+      const wanted = wantedLayer(n);
       let values: Int8Array | Uint8Array | undefined;
       const why = !wanted ? undefined : unsupported(n, w.dims.length);
       if (why) report.skipped!.push(`${label}: ${why}; nearest rounding kept`);
@@ -197,10 +239,7 @@ export class AdaRoundPass extends GraphPass<AdaRoundOptions> {
         }
       }
       // The next layers see this one's final weights.
-      const q = values ?? quantizeTensor(w.data as Float32Array, w.dims, params);
-      const name = qModel.graph.uniqueName(`${n.inputs[1]}__adaround`);
-      qModel.graph.initializers.set(name, new Tensor('float32', dequantizeTensor(q, w.dims, params), w.dims));
-      qNode.get(n)!.inputs[1] = name;
+      setQuantized(n, params, values);
     });
     return report;
   }
@@ -694,4 +733,405 @@ function optimise(
     return sum / evalRows;
   };
   return { values, mseNearest: mse(nearestW), mseLearned: mse(learnedW), evalRows, flipped, poolRows };
+}
+
+// ---- block reconstruction (BRECQ) ----
+
+interface Block {
+  /** The value both branches start from. */
+  input: string;
+  /** The Add that joins them. */
+  join: Node;
+  /** Block nodes (Conv, Relu, Clip) in graph order, the join excluded. */
+  nodes: Node[];
+  layers: Node[];
+}
+
+const CHAIN_OPS = new Set(['Relu', 'Clip']);
+
+/** Residual blocks whose every node the block optimiser can differentiate (exported for tests). */
+export function findBlocks(g: Model['graph'], layers: readonly Node[]): Block[] {
+  const layerSet = new Set(
+    layers.filter((n) => n.opType === 'Conv' && intAttr(n, 'group', 1) === 1 && g.initializers.get(n.inputs[1])?.rank === 4),
+  );
+  const order = g.topologicalOrder();
+  const pos = new Map(order.map((n, i) => [n, i] as const));
+  const ok = (p: Node) =>
+    p.domain === '' &&
+    (layerSet.has(p) || p.opType === 'Relu' || (p.opType === 'Clip' && p.inputs.slice(1).every((i) => !i || g.initializers.has(i))));
+  const walk = (v: string) => {
+    const values = [v],
+      nodes: Node[] = [];
+    for (let p = g.producerOf(v); p && ok(p); p = g.producerOf(v)) {
+      nodes.push(p);
+      v = p.inputs[0];
+      values.push(v);
+    }
+    return { values, nodes };
+  };
+  const blocks: Block[] = [];
+  const used = new Set<Node>();
+  for (const a of order) {
+    if (a.opType !== 'Add' || a.domain !== '' || a.inputs.length !== 2 || a.inputs.some((i) => g.initializers.has(i))) continue;
+    const c1 = walk(a.inputs[0]),
+      c2 = walk(a.inputs[1]);
+    const j2 = c2.values.findIndex((v) => c1.values.includes(v));
+    if (j2 < 0) continue;
+    const x = c2.values[j2];
+    const j1 = c1.values.indexOf(x);
+    const nodes = [...c1.nodes.slice(0, j1), ...c2.nodes.slice(0, j2)];
+    const blockLayers = nodes.filter((n) => layerSet.has(n));
+    if (blockLayers.length < 2 || nodes.some((n) => used.has(n))) continue;
+    // Every value inside the block is read only inside it (or by the join): the block output is its only effect.
+    const inside = new Set([...nodes, a]);
+    if (nodes.some((n) => g.consumersOf(n.outputs[0]).some((c) => !inside.has(c)) || g.outputs.some((o) => o.name === n.outputs[0])))
+      continue;
+    nodes.sort((p, q) => pos.get(p)! - pos.get(q)!);
+    for (const n of nodes) used.add(n);
+    blocks.push({ input: x, join: a, nodes, layers: nodes.filter((n) => layerSet.has(n)) });
+  }
+  return blocks;
+}
+
+interface ConvGeometry {
+  C: number;
+  H: number;
+  W: number;
+  M: number;
+  KH: number;
+  KW: number;
+  OH: number;
+  OW: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  ph: number;
+  pw: number;
+}
+
+/** Output size and begin pads of a 2-D Conv on a C x H x W input (ONNX pads and auto_pad). */
+function convGeometry(n: Node, wDims: readonly number[], C: number, H: number, W: number): ConvGeometry {
+  const ints = (k: string, d: number[]) => {
+    const a = n.attributes.get(k);
+    return a && a.type === 'ints' ? [...a.value] : d;
+  };
+  const [M, , KH, KW] = wDims;
+  const [sh, sw] = ints('strides', [1, 1]),
+    [dh, dw] = ints('dilations', [1, 1]);
+  const ap = n.attributes.get('auto_pad');
+  const autoPad = ap && ap.type === 'string' ? ap.value : 'NOTSET';
+  let pads = ints('pads', [0, 0, 0, 0]);
+  if (autoPad === 'VALID') pads = [0, 0, 0, 0];
+  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    const oh = Math.ceil(H / sh),
+      ow = Math.ceil(W / sw);
+    const th = Math.max(0, (oh - 1) * sh + (KH - 1) * dh + 1 - H),
+      tw = Math.max(0, (ow - 1) * sw + (KW - 1) * dw + 1 - W);
+    const bh = autoPad === 'SAME_UPPER' ? Math.floor(th / 2) : th - Math.floor(th / 2);
+    const bw = autoPad === 'SAME_UPPER' ? Math.floor(tw / 2) : tw - Math.floor(tw / 2);
+    pads = [bh, bw, th - bh, tw - bw];
+  }
+  const OH = Math.floor((H + pads[0] + pads[2] - (KH - 1) * dh - 1) / sh) + 1;
+  const OW = Math.floor((W + pads[1] + pads[3] - (KW - 1) * dw - 1) / sw) + 1;
+  return { C, H, W, M, KH, KW, OH, OW, sh, sw, dh, dw, ph: pads[0], pw: pads[1] };
+}
+
+/** cols (C*KH*KW x OH*OW) of one image. */
+function im2col(q: ConvGeometry, x: Float32Array, cols: Float32Array): void {
+  const P = q.OH * q.OW;
+  let row = 0;
+  for (let c = 0; c < q.C; c++)
+    for (let i = 0; i < q.KH; i++)
+      for (let j = 0; j < q.KW; j++, row++) {
+        const o = row * P;
+        for (let oh = 0; oh < q.OH; oh++) {
+          const hh = oh * q.sh - q.ph + i * q.dh;
+          const inH = hh >= 0 && hh < q.H;
+          const base = (c * q.H + hh) * q.W;
+          for (let ow = 0; ow < q.OW; ow++) {
+            const ww = ow * q.sw - q.pw + j * q.dw;
+            cols[o + oh * q.OW + ow] = inH && ww >= 0 && ww < q.W ? x[base + ww] : 0;
+          }
+        }
+      }
+}
+
+/** dx += col2im(dcols): the adjoint of im2col. */
+function col2im(q: ConvGeometry, dcols: Float32Array, dx: Float32Array): void {
+  const P = q.OH * q.OW;
+  let row = 0;
+  for (let c = 0; c < q.C; c++)
+    for (let i = 0; i < q.KH; i++)
+      for (let j = 0; j < q.KW; j++, row++) {
+        const o = row * P;
+        for (let oh = 0; oh < q.OH; oh++) {
+          const hh = oh * q.sh - q.ph + i * q.dh;
+          if (hh < 0 || hh >= q.H) continue;
+          const base = (c * q.H + hh) * q.W;
+          for (let ow = 0; ow < q.OW; ow++) {
+            const ww = ow * q.sw - q.pw + j * q.dw;
+            if (ww >= 0 && ww < q.W) dx[base + ww] += dcols[o + oh * q.OW + ow];
+          }
+        }
+      }
+}
+
+interface BlockImage {
+  /** Block input in the quantized-weight model (C x H x W). */
+  x: Float32Array;
+  /** The join's output in the float model (M x OH x OW). */
+  t: Float32Array;
+}
+
+interface BlockProblem {
+  images: BlockImage[];
+  /** Input dims per image: [C, H, W]. */
+  dims: number[];
+}
+
+function buildBlockProblem(
+  b: Block,
+  data: readonly Feeds[],
+  floatSession: InferenceSession,
+  qSession: InferenceSession,
+  inputs: ReadonlySet<string>,
+): BlockProblem {
+  const label = nodeLabel(b.join);
+  const images: BlockImage[] = [];
+  let dims: number[] | undefined;
+  for (let i = 0; i < data.length; i++) {
+    const f = data[i];
+    const y = floatTensor(
+      floatSession.runSync(f, { outputs: [b.join.outputs[0]] })[b.join.outputs[0]],
+      `block '${label}' output in sample ${i}`,
+    );
+    const x = floatTensor(
+      inputs.has(b.input) ? f[b.input] : qSession.runSync(f, { outputs: [b.input] })[b.input],
+      `block '${label}' input '${b.input}' in sample ${i}`,
+    );
+    if (x.dims.length !== 4) throw new OnnxPtqError('SHAPE_MISMATCH', `adaround: block '${label}': input '${b.input}' is not NCHW`);
+    const d = x.dims.slice(1);
+    if (dims && d.some((v, k) => v !== dims![k]))
+      throw new OnnxPtqError(
+        'SHAPE_MISMATCH',
+        `adaround: block '${label}': block mode needs one input size, got [${dims.join(', ')}] and [${d.join(', ')}]`,
+      );
+    dims = d;
+    const xs = x.size / x.dims[0],
+      ys = y.size / y.dims[0];
+    for (let nb = 0; nb < x.dims[0]; nb++)
+      images.push({
+        x: (x.data as Float32Array).subarray(nb * xs, (nb + 1) * xs),
+        t: (y.data as Float32Array).subarray(nb * ys, (nb + 1) * ys),
+      });
+  }
+  return { images, dims: dims ?? [0, 0, 0] };
+}
+
+/** Forward (and backward) through the block for one image, with the given weight matrices per layer (exported for tests). */
+export class BlockNet {
+  readonly geo = new Map<Node, ConvGeometry>();
+  private readonly shapes = new Map<string, number[]>();
+  private readonly bias = new Map<Node, Float32Array | undefined>();
+  private readonly cols = new Map<Node, Float32Array>();
+  private readonly clip = new Map<Node, [number, number]>();
+  readonly outSize: number;
+  readonly positions: number;
+
+  constructor(
+    private readonly b: Block,
+    inits: ReadonlyMap<string, Tensor>,
+    dims: number[],
+    private readonly be: Backend,
+  ) {
+    this.shapes.set(b.input, dims);
+    for (const n of b.nodes) {
+      const [C, H, W] = this.shapes.get(n.inputs[0])!;
+      if (n.opType === 'Conv') {
+        const w = inits.get(n.inputs[1])!;
+        const q = convGeometry(n, w.dims, C, H, W);
+        this.geo.set(n, q);
+        this.cols.set(n, new Float32Array(C * q.KH * q.KW * q.OH * q.OW));
+        const bt = n.inputs[2] ? inits.get(n.inputs[2]) : undefined;
+        this.bias.set(n, bt?.data as Float32Array | undefined);
+        this.shapes.set(n.outputs[0], [q.M, q.OH, q.OW]);
+      } else {
+        if (n.opType === 'Clip') {
+          const v = (i: number, d: number) => {
+            const t = n.inputs[i] ? inits.get(n.inputs[i]) : undefined;
+            if (t) return (t.data as Float32Array)[0];
+            const a = n.attributes.get(i === 1 ? 'min' : 'max');
+            return a && a.type === 'float' ? a.value : d;
+          };
+          this.clip.set(n, [v(1, -Infinity), v(2, Infinity)]);
+        }
+        this.shapes.set(n.outputs[0], [C, H, W]);
+      }
+    }
+    const [a, c] = b.join.inputs.map((i) => this.shapes.get(i) ?? dims);
+    if (a.some((v, k) => v !== c[k]))
+      throw new OnnxPtqError(
+        'SHAPE_MISMATCH',
+        `adaround: block '${nodeLabel(b.join)}': the Add joins [${a.join(', ')}] and [${c.join(', ')}]`,
+      );
+    this.outSize = a[0] * a[1] * a[2];
+    this.positions = a[1] * a[2];
+  }
+
+  /** Values of one image; returns the join's output. */
+  forward(x: Float32Array, wt: ReadonlyMap<Node, Float32Array>, vals: Map<string, Float32Array>): Float32Array {
+    vals.clear();
+    vals.set(this.b.input, x);
+    for (const n of this.b.nodes) {
+      const xin = vals.get(n.inputs[0])!;
+      if (n.opType === 'Conv') {
+        const q = this.geo.get(n)!;
+        const cols = this.cols.get(n)!;
+        im2col(q, xin, cols);
+        const P = q.OH * q.OW,
+          K = q.C * q.KH * q.KW;
+        const y = new Float32Array(q.M * P);
+        this.be.gemmF32({ M: q.M, N: P, K, a: wt.get(n)!, b: cols, y });
+        const bias = this.bias.get(n);
+        if (bias) for (let m = 0; m < q.M; m++) for (let p = 0; p < P; p++) y[m * P + p] += bias[m];
+        vals.set(n.outputs[0], y);
+      } else {
+        const [lo, hi] = n.opType === 'Relu' ? [0, Infinity] : this.clip.get(n)!;
+        vals.set(
+          n.outputs[0],
+          xin.map((v) => (v < lo ? lo : v > hi ? hi : v)),
+        );
+      }
+    }
+    const [a, c] = this.b.join.inputs.map((i) => vals.get(i)!);
+    const out = new Float32Array(this.outSize);
+    for (let i = 0; i < out.length; i++) out[i] = a[i] + c[i];
+    return out;
+  }
+
+  /** Accumulates dLoss/dW~ per layer into `grads` from dLoss/d(join output), after forward() of the same image. */
+  backward(dOut: Float32Array, wt: ReadonlyMap<Node, Float32Array>, vals: Map<string, Float32Array>, grads: Map<Node, Float32Array>): void {
+    const d = new Map<string, Float32Array>();
+    const addGrad = (v: string, g: Float32Array) => {
+      if (v === this.b.input) return; // nothing to learn before the block
+      const cur = d.get(v);
+      if (!cur) d.set(v, Float32Array.from(g));
+      else for (let i = 0; i < g.length; i++) cur[i] += g[i];
+    };
+    for (const i of this.b.join.inputs) addGrad(i, dOut);
+    for (let k = this.b.nodes.length - 1; k >= 0; k--) {
+      const n = this.b.nodes[k];
+      const dy = d.get(n.outputs[0]);
+      if (!dy) continue;
+      if (n.opType === 'Conv') {
+        const q = this.geo.get(n)!;
+        const P = q.OH * q.OW,
+          K = q.C * q.KH * q.KW;
+        // This image's columns: backward() follows forward() of the same image.
+        const cols = this.cols.get(n)!;
+        const gw = new Float32Array(q.M * K);
+        this.be.gemmF32({ M: q.M, N: K, K: P, a: dy, b: cols, transB: true, y: gw });
+        const acc = grads.get(n)!;
+        for (let i = 0; i < gw.length; i++) acc[i] += gw[i];
+        if (n.inputs[0] !== this.b.input) {
+          const dcols = new Float32Array(K * P);
+          this.be.gemmF32({ M: K, N: P, K: q.M, a: wt.get(n)!, transA: true, b: dy, y: dcols });
+          const dx = new Float32Array(q.C * q.H * q.W);
+          col2im(q, dcols, dx);
+          addGrad(n.inputs[0], dx);
+        }
+      } else {
+        const xin = vals.get(n.inputs[0])!;
+        const [lo, hi] = n.opType === 'Relu' ? [0, Infinity] : this.clip.get(n)!;
+        addGrad(
+          n.inputs[0],
+          dy.map((g, i) => (xin[i] > lo && xin[i] < hi ? g : 0)),
+        );
+      }
+    }
+  }
+}
+
+function optimiseBlock(
+  b: Block,
+  bp: BlockProblem,
+  inits: ReadonlyMap<string, Tensor>,
+  paramsOf: ReadonlyMap<Node, QuantParams>,
+  o: AdaRoundOptions,
+  layerIndex: number,
+  be: Backend,
+): {
+  values: Map<Node, Int8Array | Uint8Array>;
+  mseNearest: number;
+  mseLearned: number;
+  evalImages: number;
+  flipped: number;
+  total: number;
+} {
+  const net = new BlockNet(b, inits, bp.dims, be);
+  const rv = new Map(
+    b.layers.map((l) => {
+      const w = inits.get(l.inputs[1])!;
+      return [l, new Rounding(w.data as Float32Array, w.dims, paramsOf.get(l)!, (i) => i)] as const;
+    }),
+  );
+  const wt = new Map(b.layers.map((l) => [l, new Float32Array(rv.get(l)!.n)] as const));
+  const grads = new Map(b.layers.map((l) => [l, new Float32Array(rv.get(l)!.n)] as const));
+  const N = bp.images.length;
+  // batch_size counts output positions, as in layer mode: that many positions' worth of whole images.
+  const B = Math.min(N, Math.max(1, Math.round(o.batch_size / net.positions)));
+  let xx = 0,
+    xn = 0;
+  for (const im of bp.images) {
+    for (const v of im.x) xx += v * v;
+    xn += im.x.length;
+  }
+  const reconScale = xx > 0 ? xn / xx : 1;
+  const rng = mulberry32((o.seed + Math.imul(layerIndex + 1, 0x9e3779b9)) >>> 0);
+  const vals = new Map<string, Float32Array>();
+  const bar = progress(`adaround block ${nodeLabel(b.join)}`);
+  for (let it = 0; it < o.iterations; it++) {
+    for (const l of b.layers) {
+      rv.get(l)!.soft(wt.get(l)!);
+      grads.get(l)!.fill(0);
+    }
+    const scale = (2 * reconScale) / (B * net.positions);
+    for (let k = 0; k < B; k++) {
+      const im = bp.images[B === N ? k : Math.min(N - 1, Math.floor(rng() * N))];
+      const y = net.forward(im.x, wt, vals);
+      for (let i = 0; i < y.length; i++) y[i] = scale * (y[i] - im.t[i]);
+      net.backward(y, wt, vals, grads);
+    }
+    const beta = betaAt(it, o);
+    for (const l of b.layers) rv.get(l)!.step(grads.get(l)!, it + 1, o, beta);
+    bar.tick(it + 1, o.iterations);
+  }
+  bar.end();
+  const hard = new Map(b.layers.map((l) => [l, rv.get(l)!.hard()] as const));
+  const evalImages = Math.min(N, 64);
+  const mse = (pick: 'learnedW' | 'nearestW') => {
+    const w = new Map(b.layers.map((l) => [l, hard.get(l)![pick]] as const));
+    let e = 0;
+    for (let k = 0; k < evalImages; k++) {
+      const im = bp.images[Math.floor((k * N) / evalImages)];
+      const y = net.forward(im.x, w, vals);
+      for (let i = 0; i < y.length; i++) e += (y[i] - im.t[i]) ** 2;
+    }
+    return e / (evalImages * net.positions);
+  };
+  let flipped = 0,
+    total = 0;
+  for (const h of hard.values()) {
+    flipped += h.flipped;
+    total += h.values.length;
+  }
+  return {
+    values: new Map([...hard].map(([l, h]) => [l, h.values] as const)),
+    mseNearest: mse('nearestW'),
+    mseLearned: mse('learnedW'),
+    evalImages,
+    flipped,
+    total,
+  };
 }
