@@ -193,7 +193,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     fixed = r.rows.find((x) => x.config === 'per-tensor equalization + bias-correction');
   const closed = naive && pc && fixed ? (fixed.sqnrDb - naive.sqnrDb) / (pc.sqnrDb - naive.sqnrDb) : NaN;
   log(
-    `float model on the synthetic set: ${r.floatAccPct}% direction accuracy; per-tensor equalization + bias-correction closes ${(100 * closed).toFixed(0)}% of the per-tensor -> per-channel SQNR gap`,
+    `float model on the synthetic set: ${r.floatAccPct}% direction accuracy${Number.isFinite(closed) ? `; per-tensor equalization + bias-correction closes ${(100 * closed).toFixed(0)}% of the per-tensor -> per-channel SQNR gap` : ''}`,
   );
   console.log(JSON.stringify({ bench: 'passes', model: 'ch_ppocr_mobile_v2.0_cls', gapClosed: +closed.toFixed(3), ...r }));
 }
