@@ -22,11 +22,16 @@
  *
  * Rows of the reconstruction are output positions (one image pixel of a Conv, one row of a
  * Gemm/MatMul), drawn uniformly from all positions of all calibration samples with a seeded PRNG;
- * the loss is linear in them, so a minibatch of rows is an unbiased estimate of the loss over the
+ * the loss is a sum over them, so a minibatch of rows is an unbiased estimate of the loss over the
  * whole data (AIMET draws whole images and uses all their positions: far more work per step on a CPU
- * for the same gradient quality). The products run on the backend's float GEMM (native when loaded)
- * for ungrouped layers and in plain typed-array loops for grouped/depthwise ones. Deterministic for a
- * seed on a given backend (float sums may differ in the last ulps between backends).
+ * for the same gradient quality). The products run on the backend's float GEMM (native when loaded);
+ * grouped/depthwise layers use the exact loss over all rows through per-group second moments. The
+ * reconstruction term is divided by the mean square of the layer's input (see optimise(): AIMET's
+ * absolute loss made lambda's weight depend on the data's units). Deterministic for a seed on a given
+ * backend (float sums may differ in the last ulps between backends).
+ *
+ * mode 'block' is BRECQ (Li et al. 2021) for residual blocks: the roundings of all layers of a block
+ * are learned jointly against the block's output (the Add), backpropagating through the block.
  */
 import { OnnxPtqError } from '../errors.js';
 import type { Model, Node } from '../ir/graph.js';
