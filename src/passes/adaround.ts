@@ -747,53 +747,76 @@ interface Block {
   input: string;
   /** The Add that joins them. */
   join: Node;
-  /** Block nodes (Conv, Relu, Clip) in graph order, the join excluded. */
+  /** Block nodes in graph order, the join excluded. */
   nodes: Node[];
   layers: Node[];
 }
 
-const CHAIN_OPS = new Set(['Relu', 'Clip']);
+/** Elementwise ops inside a block the optimiser differentiates (besides Conv, GlobalAveragePool, Mul, Add). */
+const UNARY_OPS = new Set(['Relu', 'Clip', 'HardSwish', 'HardSigmoid', 'Sigmoid']);
+/** At most this many nodes in one block (the search gives up beyond: no residual block is that long). */
+const MAX_BLOCK_NODES = 64;
 
-/** Residual blocks whose every node the block optimiser can differentiate (exported for tests). */
+/**
+ * Residual blocks whose every node the block optimiser can differentiate (exported for tests): an
+ * Add whose two inputs, followed backwards through 2-D Convs (quantized layers, any group), Relu,
+ * constant Clip, HardSwish, HardSigmoid, Sigmoid, GlobalAveragePool, Mul and Add, all start from one
+ * value X (the block input: one of the Add's inputs for an identity skip, or the input of a conv
+ * shortcut), with no inner value read outside the block.
+ */
 export function findBlocks(g: Model['graph'], layers: readonly Node[]): Block[] {
-  const layerSet = new Set(
-    layers.filter((n) => n.opType === 'Conv' && intAttr(n, 'group', 1) === 1 && g.initializers.get(n.inputs[1])?.rank === 4),
-  );
+  const layerSet = new Set(layers.filter((n) => n.opType === 'Conv' && g.initializers.get(n.inputs[1])?.rank === 4));
   const order = g.topologicalOrder();
   const pos = new Map(order.map((n, i) => [n, i] as const));
+  const constant = (v: string) => !v || g.initializers.has(v);
   const ok = (p: Node) =>
     p.domain === '' &&
-    (layerSet.has(p) || p.opType === 'Relu' || (p.opType === 'Clip' && p.inputs.slice(1).every((i) => !i || g.initializers.has(i))));
-  const walk = (v: string) => {
-    const values = [v],
-      nodes: Node[] = [];
-    for (let p = g.producerOf(v); p && ok(p); p = g.producerOf(v)) {
-      nodes.push(p);
-      v = p.inputs[0];
-      values.push(v);
+    (layerSet.has(p) ||
+      (UNARY_OPS.has(p.opType) && p.inputs.slice(1).every(constant)) ||
+      p.opType === 'GlobalAveragePool' ||
+      ((p.opType === 'Mul' || p.opType === 'Add') && p.inputs.length === 2));
+  /** The nodes between x and v (backwards from v), or undefined when a path leaves the allowed ops before reaching x. */
+  const closure = (v: string, x: string, into: Set<Node>): boolean => {
+    const stack = [v];
+    while (stack.length) {
+      const u = stack.pop()!;
+      if (u === x || constant(u)) continue;
+      const p = g.producerOf(u);
+      if (!p || !ok(p)) return false;
+      if (into.has(p)) continue;
+      into.add(p);
+      if (into.size > MAX_BLOCK_NODES) return false;
+      // A Conv's weight and bias are constants; only its data input is followed.
+      stack.push(...(p.opType === 'Conv' ? [p.inputs[0]] : p.inputs));
     }
-    return { values, nodes };
+    return true;
   };
   const blocks: Block[] = [];
   const used = new Set<Node>();
   for (const a of order) {
-    if (a.opType !== 'Add' || a.domain !== '' || a.inputs.length !== 2 || a.inputs.some((i) => g.initializers.has(i))) continue;
-    const c1 = walk(a.inputs[0]),
-      c2 = walk(a.inputs[1]);
-    const j2 = c2.values.findIndex((v) => c1.values.includes(v));
-    if (j2 < 0) continue;
-    const x = c2.values[j2];
-    const j1 = c1.values.indexOf(x);
-    const nodes = [...c1.nodes.slice(0, j1), ...c2.nodes.slice(0, j2)];
-    const blockLayers = nodes.filter((n) => layerSet.has(n));
-    if (blockLayers.length < 2 || nodes.some((n) => used.has(n))) continue;
-    // Every value inside the block is read only inside it (or by the join): the block output is its only effect.
-    const inside = new Set([...nodes, a]);
-    if (nodes.some((n) => g.consumersOf(n.outputs[0]).some((c) => !inside.has(c)) || g.outputs.some((o) => o.name === n.outputs[0])))
-      continue;
-    nodes.sort((p, q) => pos.get(p)! - pos.get(q)!);
-    for (const n of nodes) used.add(n);
-    blocks.push({ input: x, join: a, nodes, layers: nodes.filter((n) => layerSet.has(n)) });
+    if (a.opType !== 'Add' || a.domain !== '' || a.inputs.length !== 2 || a.inputs.some(constant)) continue;
+    // Candidates for X: an input itself (identity skip), or where a chain of single-input ops from an input starts (conv shortcut).
+    const cands: string[] = [...a.inputs];
+    for (const i of a.inputs) {
+      let v = i;
+      for (let p = g.producerOf(v); p && ok(p) && (p.opType === 'Conv' || UNARY_OPS.has(p.opType)); p = g.producerOf(v)) {
+        v = p.inputs[0];
+        cands.push(v);
+      }
+    }
+    for (const x of cands) {
+      const nodes = new Set<Node>();
+      if (!a.inputs.every((i) => closure(i, x, nodes))) continue;
+      const list = [...nodes].sort((p, q) => pos.get(p)! - pos.get(q)!);
+      const blockLayers = list.filter((n) => layerSet.has(n));
+      if (blockLayers.length < 2 || list.some((n) => used.has(n))) continue;
+      const inside = new Set([...list, a]);
+      if (list.some((n) => g.consumersOf(n.outputs[0]).some((c) => !inside.has(c)) || g.outputs.some((o) => o.name === n.outputs[0])))
+        continue;
+      for (const n of list) used.add(n);
+      blocks.push({ input: x, join: a, nodes: list, layers: blockLayers });
+      break;
+    }
   }
   return blocks;
 }
@@ -940,7 +963,9 @@ export class BlockNet {
   private readonly shapes = new Map<string, number[]>();
   private readonly bias = new Map<Node, Float32Array | undefined>();
   private readonly cols = new Map<Node, Float32Array>();
-  private readonly clip = new Map<Node, [number, number]>();
+  private readonly bounds = new Map<Node, [number, number]>();
+  private readonly consts = new Map<string, Float32Array>();
+  private readonly groups = new Map<Node, number>();
   readonly outSize: number;
   readonly positions: number;
 
@@ -951,108 +976,253 @@ export class BlockNet {
     private readonly be: Backend,
   ) {
     this.shapes.set(b.input, dims);
-    for (const n of b.nodes) {
-      const [C, H, W] = this.shapes.get(n.inputs[0])!;
+    const label = nodeLabel(b.join);
+    const shapeOf = (v: string): number[] => {
+      const c = inits.get(v);
+      if (c) {
+        // A constant operand: a scalar, or one value per channel ([C], [C, 1, 1] or [1, C, 1, 1]).
+        this.consts.set(v, c.data as Float32Array);
+        return c.size === 1 ? [1, 1, 1] : [c.size, 1, 1];
+      }
+      return this.shapes.get(v)!;
+    };
+    for (const n of [...b.nodes, b.join]) {
+      const [C, H, W] = shapeOf(n.inputs[0]);
       if (n.opType === 'Conv') {
         const w = inits.get(n.inputs[1])!;
         const q = convGeometry(n, w.dims, C, H, W);
         this.geo.set(n, q);
+        this.groups.set(n, intAttr(n, 'group', 1));
         this.cols.set(n, new Float32Array(C * q.KH * q.KW * q.OH * q.OW));
         const bt = n.inputs[2] ? inits.get(n.inputs[2]) : undefined;
         this.bias.set(n, bt?.data as Float32Array | undefined);
         this.shapes.set(n.outputs[0], [q.M, q.OH, q.OW]);
+      } else if (n.opType === 'GlobalAveragePool') {
+        this.shapes.set(n.outputs[0], [C, 1, 1]);
+      } else if (n.opType === 'Mul' || n.opType === 'Add') {
+        const [x, y] = n.inputs.map(shapeOf);
+        const big = x[1] * x[2] >= y[1] * y[2] ? x : y;
+        const small = big === x ? y : x;
+        // Same shape, or a per-channel / scalar operand broadcast over the other.
+        const fits = (small[0] === big[0] || small[0] === 1) && ((small[1] === big[1] && small[2] === big[2]) || small[1] * small[2] === 1);
+        if (!fits)
+          throw new OnnxPtqError(
+            'SHAPE_MISMATCH',
+            `adaround: block '${label}': ${nodeLabel(n)} joins [${x.join(', ')}] and [${y.join(', ')}]`,
+          );
+        this.shapes.set(n.outputs[0], [Math.max(x[0], y[0]), big[1], big[2]]);
       } else {
+        const attr = (k: string, d: number) => {
+          const at = n.attributes.get(k);
+          return at && at.type === 'float' ? at.value : d;
+        };
         if (n.opType === 'Clip') {
           const v = (i: number, d: number) => {
             const t = n.inputs[i] ? inits.get(n.inputs[i]) : undefined;
-            if (t) return (t.data as Float32Array)[0];
-            const a = n.attributes.get(i === 1 ? 'min' : 'max');
-            return a && a.type === 'float' ? a.value : d;
+            return t ? (t.data as Float32Array)[0] : attr(i === 1 ? 'min' : 'max', d);
           };
-          this.clip.set(n, [v(1, -Infinity), v(2, Infinity)]);
+          this.bounds.set(n, [v(1, -Infinity), v(2, Infinity)]);
         }
+        if (n.opType === 'HardSigmoid') this.bounds.set(n, [attr('alpha', 0.2), attr('beta', 0.5)]);
         this.shapes.set(n.outputs[0], [C, H, W]);
       }
     }
-    const [a, c] = b.join.inputs.map((i) => this.shapes.get(i) ?? dims);
-    if (a.some((v, k) => v !== c[k]))
-      throw new OnnxPtqError(
-        'SHAPE_MISMATCH',
-        `adaround: block '${nodeLabel(b.join)}': the Add joins [${a.join(', ')}] and [${c.join(', ')}]`,
-      );
-    this.outSize = a[0] * a[1] * a[2];
-    this.positions = a[1] * a[2];
+    const out = this.shapes.get(b.join.outputs[0])!;
+    this.outSize = out[0] * out[1] * out[2];
+    this.positions = out[1] * out[2];
+  }
+
+  private get(vals: Map<string, Float32Array>, v: string): Float32Array {
+    return this.consts.get(v) ?? vals.get(v)!;
+  }
+
+  /** Index of `small`'s element that element i of a [C, H, W] tensor reads (broadcast). */
+  private static bcast(small: number, HW: number): (i: number) => number {
+    return small === 1 ? () => 0 : (i) => Math.floor(i / HW);
   }
 
   /** Values of one image; returns the join's output. */
   forward(x: Float32Array, wt: ReadonlyMap<Node, Float32Array>, vals: Map<string, Float32Array>): Float32Array {
     vals.clear();
     vals.set(this.b.input, x);
-    for (const n of this.b.nodes) {
-      const xin = vals.get(n.inputs[0])!;
-      if (n.opType === 'Conv') {
-        const q = this.geo.get(n)!;
-        const cols = this.cols.get(n)!;
-        im2col(q, xin, cols);
-        const P = q.OH * q.OW,
-          K = q.C * q.KH * q.KW;
-        const y = new Float32Array(q.M * P);
-        this.be.gemmF32({ M: q.M, N: P, K, a: wt.get(n)!, b: cols, y });
-        const bias = this.bias.get(n);
-        if (bias) for (let m = 0; m < q.M; m++) for (let p = 0; p < P; p++) y[m * P + p] += bias[m];
-        vals.set(n.outputs[0], y);
-      } else {
-        const [lo, hi] = n.opType === 'Relu' ? [0, Infinity] : this.clip.get(n)!;
-        vals.set(
-          n.outputs[0],
-          xin.map((v) => (v < lo ? lo : v > hi ? hi : v)),
-        );
+    for (const n of [...this.b.nodes, this.b.join]) {
+      const xin = this.get(vals, n.inputs[0]);
+      let y: Float32Array;
+      switch (n.opType) {
+        case 'Conv': {
+          const q = this.geo.get(n)!;
+          const cols = this.cols.get(n)!;
+          im2col(q, xin, cols);
+          const P = q.OH * q.OW,
+            G = this.groups.get(n)!,
+            Kg = (q.C / G) * q.KH * q.KW,
+            Mg = q.M / G;
+          const w = wt.get(n)!;
+          y = new Float32Array(q.M * P);
+          if (G === 1) this.be.gemmF32({ M: q.M, N: P, K: Kg, a: w, b: cols, y });
+          else
+            for (let m = 0; m < q.M; m++) {
+              const co = Math.floor(m / Mg) * Kg * P;
+              for (let k = 0; k < Kg; k++) {
+                const wv = w[m * Kg + k];
+                if (wv === 0) continue;
+                const ro = co + k * P;
+                for (let p = 0; p < P; p++) y[m * P + p] += wv * cols[ro + p];
+              }
+            }
+          const bias = this.bias.get(n);
+          if (bias) for (let m = 0; m < q.M; m++) for (let p = 0; p < P; p++) y[m * P + p] += bias[m];
+          break;
+        }
+        case 'GlobalAveragePool': {
+          const [C, H, W] = this.shapes.get(n.inputs[0])!;
+          y = new Float32Array(C);
+          for (let c = 0; c < C; c++) {
+            let acc = 0;
+            for (let i = 0; i < H * W; i++) acc += xin[c * H * W + i];
+            y[c] = acc / (H * W);
+          }
+          break;
+        }
+        case 'Mul':
+        case 'Add': {
+          const [oc, oh, ow] = this.shapes.get(n.outputs[0])!;
+          const HW = oh * ow;
+          const [a, c] = n.inputs.map((v) => this.get(vals, v));
+          const ia = a.length === oc * HW ? (i: number) => i : BlockNet.bcast(a.length, HW);
+          const ic = c.length === oc * HW ? (i: number) => i : BlockNet.bcast(c.length, HW);
+          y = new Float32Array(oc * HW);
+          if (n.opType === 'Mul') for (let i = 0; i < y.length; i++) y[i] = a[ia(i)] * c[ic(i)];
+          else for (let i = 0; i < y.length; i++) y[i] = a[ia(i)] + c[ic(i)];
+          break;
+        }
+        default: {
+          const f = this.unary(n);
+          y = xin.map((v) => f(v)[0]);
+        }
+      }
+      vals.set(n.outputs[0], y);
+    }
+    return vals.get(this.b.join.outputs[0])!;
+  }
+
+  /** An elementwise op's value and derivative at v. */
+  private unary(n: Node): (v: number) => [number, number] {
+    switch (n.opType) {
+      case 'Relu':
+        return (v) => (v > 0 ? [v, 1] : [0, 0]);
+      case 'Clip': {
+        const [lo, hi] = this.bounds.get(n)!;
+        return (v) => (v < lo ? [lo, 0] : v > hi ? [hi, 0] : [v, 1]);
+      }
+      case 'HardSwish':
+        // x * relu6(x + 3) / 6
+        return (v) => (v <= -3 ? [0, 0] : v >= 3 ? [v, 1] : [(v * (v + 3)) / 6, (2 * v + 3) / 6]);
+      case 'HardSigmoid': {
+        const [al, be] = this.bounds.get(n)!;
+        return (v) => {
+          const t = al * v + be;
+          return t <= 0 ? [0, 0] : t >= 1 ? [1, 0] : [t, al];
+        };
+      }
+      default: {
+        // Sigmoid
+        return (v) => {
+          const e = 1 / (1 + Math.exp(-v));
+          return [e, e * (1 - e)];
+        };
       }
     }
-    const [a, c] = this.b.join.inputs.map((i) => vals.get(i)!);
-    const out = new Float32Array(this.outSize);
-    for (let i = 0; i < out.length; i++) out[i] = a[i] + c[i];
-    return out;
   }
 
   /** Accumulates dLoss/dW~ per layer into `grads` from dLoss/d(join output), after forward() of the same image. */
   backward(dOut: Float32Array, wt: ReadonlyMap<Node, Float32Array>, vals: Map<string, Float32Array>, grads: Map<Node, Float32Array>): void {
     const d = new Map<string, Float32Array>();
     const addGrad = (v: string, g: Float32Array) => {
-      if (v === this.b.input) return; // nothing to learn before the block
+      // Nothing to learn before the block or in a constant.
+      if (v === this.b.input || this.consts.has(v)) return;
       const cur = d.get(v);
       if (!cur) d.set(v, Float32Array.from(g));
       else for (let i = 0; i < g.length; i++) cur[i] += g[i];
     };
-    for (const i of this.b.join.inputs) addGrad(i, dOut);
-    for (let k = this.b.nodes.length - 1; k >= 0; k--) {
-      const n = this.b.nodes[k];
+    d.set(this.b.join.outputs[0], dOut);
+    const nodes = [...this.b.nodes, this.b.join];
+    for (let k = nodes.length - 1; k >= 0; k--) {
+      const n = nodes[k];
       const dy = d.get(n.outputs[0]);
       if (!dy) continue;
-      if (n.opType === 'Conv') {
-        const q = this.geo.get(n)!;
-        const P = q.OH * q.OW,
-          K = q.C * q.KH * q.KW;
-        // This image's columns: backward() follows forward() of the same image.
-        const cols = this.cols.get(n)!;
-        const gw = new Float32Array(q.M * K);
-        this.be.gemmF32({ M: q.M, N: K, K: P, a: dy, b: cols, transB: true, y: gw });
-        const acc = grads.get(n)!;
-        for (let i = 0; i < gw.length; i++) acc[i] += gw[i];
-        if (n.inputs[0] !== this.b.input) {
-          const dcols = new Float32Array(K * P);
-          this.be.gemmF32({ M: K, N: P, K: q.M, a: wt.get(n)!, transA: true, b: dy, y: dcols });
-          const dx = new Float32Array(q.C * q.H * q.W);
-          col2im(q, dcols, dx);
-          addGrad(n.inputs[0], dx);
+      const xin = this.get(vals, n.inputs[0]);
+      switch (n.opType) {
+        case 'Conv': {
+          const q = this.geo.get(n)!;
+          const P = q.OH * q.OW,
+            G = this.groups.get(n)!,
+            Kg = (q.C / G) * q.KH * q.KW,
+            Mg = q.M / G;
+          // This image's columns: backward() follows forward() of the same image.
+          const cols = this.cols.get(n)!;
+          const w = wt.get(n)!;
+          const acc = grads.get(n)!;
+          const needDx = n.inputs[0] !== this.b.input;
+          const dcols = needDx ? new Float32Array(q.C * q.KH * q.KW * P) : undefined;
+          if (G === 1) {
+            const gw = new Float32Array(q.M * Kg);
+            this.be.gemmF32({ M: q.M, N: Kg, K: P, a: dy, b: cols, transB: true, y: gw });
+            for (let i = 0; i < gw.length; i++) acc[i] += gw[i];
+            if (dcols) this.be.gemmF32({ M: Kg, N: P, K: q.M, a: w, transA: true, b: dy, y: dcols });
+          } else
+            for (let m = 0; m < q.M; m++) {
+              const co = Math.floor(m / Mg) * Kg * P;
+              for (let kk = 0; kk < Kg; kk++) {
+                const ro = co + kk * P;
+                let gsum = 0;
+                for (let p = 0; p < P; p++) gsum += dy[m * P + p] * cols[ro + p];
+                acc[m * Kg + kk] += gsum;
+                if (dcols) {
+                  const wv = w[m * Kg + kk];
+                  for (let p = 0; p < P; p++) dcols[ro + p] += wv * dy[m * P + p];
+                }
+              }
+            }
+          if (dcols) {
+            const dx = new Float32Array(q.C * q.H * q.W);
+            col2im(q, dcols, dx);
+            addGrad(n.inputs[0], dx);
+          }
+          break;
         }
-      } else {
-        const xin = vals.get(n.inputs[0])!;
-        const [lo, hi] = n.opType === 'Relu' ? [0, Infinity] : this.clip.get(n)!;
-        addGrad(
-          n.inputs[0],
-          dy.map((g, i) => (xin[i] > lo && xin[i] < hi ? g : 0)),
-        );
+        case 'GlobalAveragePool': {
+          const [C, H, W] = this.shapes.get(n.inputs[0])!;
+          const dx = new Float32Array(C * H * W);
+          for (let c = 0; c < C; c++) for (let i = 0; i < H * W; i++) dx[c * H * W + i] = dy[c] / (H * W);
+          addGrad(n.inputs[0], dx);
+          break;
+        }
+        case 'Mul':
+        case 'Add': {
+          const [oc, oh, ow] = this.shapes.get(n.outputs[0])!;
+          const HW = oh * ow;
+          const ins = n.inputs.map((v) => this.get(vals, v));
+          for (let s = 0; s < 2; s++) {
+            const me = ins[s],
+              other = ins[1 - s];
+            const im = me.length === oc * HW ? (i: number) => i : BlockNet.bcast(me.length, HW);
+            const io = other.length === oc * HW ? (i: number) => i : BlockNet.bcast(other.length, HW);
+            // Broadcast operands sum the gradient over the positions they were repeated at.
+            const g = new Float32Array(me.length);
+            if (n.opType === 'Mul') for (let i = 0; i < dy.length; i++) g[im(i)] += dy[i] * other[io(i)];
+            else for (let i = 0; i < dy.length; i++) g[im(i)] += dy[i];
+            addGrad(n.inputs[s], g);
+          }
+          break;
+        }
+        default: {
+          const f = this.unary(n);
+          addGrad(
+            n.inputs[0],
+            dy.map((g, i) => g * f(xin[i])[1]),
+          );
+        }
       }
     }
   }
