@@ -84,7 +84,12 @@ export async function runPassesBench(
   const floatAcc = ref.filter((r, i) => Number(r[1] > r[0]) === syntheticTextLabel(100001 + i)).length / nEval;
   const split = widestLayers(base, 3);
   const passOptions = { 'layer-split': { interested_layers: split.names, value_threshold: split.threshold } };
-  const configs: [string, 'per-tensor' | 'per-channel', string[], { fuseHardSwish?: boolean; weightBits?: number }?][] = [];
+  const configs: [
+    string,
+    'per-tensor' | 'per-channel',
+    string[],
+    { fuseHardSwish?: boolean; weightBits?: number; passOptions?: Record<string, Record<string, unknown>> }?,
+  ][] = [];
   for (const gran of ['per-tensor', 'per-channel'] as const) {
     // The exporter's four-step hardswish quantized step by step (what fuse-hardswish, on by default, removes).
     configs.push([`${gran} naive, hardswish unfused`, gran, [], { fuseHardSwish: false }]);
@@ -131,6 +136,13 @@ export async function runPassesBench(
   // int4 weights, 8-bit activations: where learned rounding (adaround) pays.
   for (const passes of [[], ['bias-correction'], ['adaround'], ['bias-correction', 'adaround']])
     configs.push([`per-channel w4a8 ${passes.join(' + ') || 'naive'}`, 'per-channel', passes, { weightBits: 4 }]);
+  // BRECQ-style: the classifier's seven inverted residuals (squeeze-excitation included) reconstructed as blocks.
+  configs.push([
+    'per-channel w4a8 adaround (block)',
+    'per-channel',
+    ['adaround'],
+    { weightBits: 4, passOptions: { adaround: { mode: 'block' } } },
+  ]);
   const rows: PassRow[] = [];
   for (const [name, granularity, passes, extra] of configs) {
     if (only && !only.includes(name)) continue;
@@ -186,6 +198,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     'per-channel w4a8 bias-correction',
     'per-channel w4a8 adaround',
     'per-channel w4a8 bias-correction + adaround',
+    'per-channel w4a8 adaround (block)',
   ];
   const r = await runPassesBench(quick ? 16 : 32, quick ? 32 : 64, log, adaroundOnly ? w4 : undefined);
   const naive = r.rows.find((x) => x.config === 'per-tensor naive'),
