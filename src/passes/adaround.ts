@@ -78,11 +78,13 @@ export interface AdaRoundOptions {
   interested_layers: string[];
   /**
    * Reconstruction unit. 'layer' (default): each layer against its own output. 'block' (BRECQ, Li et
-   * al. 2021): the layers of a residual block (an Add whose two inputs are chains of ungrouped 2-D
-   * Convs, Relus and constant Clips from one common value, the skip being that value itself or a conv
-   * branch) are optimised jointly against the Add's output, backpropagating through the chain; the
-   * minibatch is whole images (batch_size output positions' worth). Layers outside such blocks are
-   * optimised one by one as in 'layer'.
+   * al. 2021): the layers of a residual block (findBlocks(): an Add whose inputs start from one value
+   * through Convs, Relu/Clip/HardSwish/HardSigmoid/Sigmoid, GlobalAveragePool and Mul/Add, so ResNet
+   * blocks and MobileNetV3 inverted residuals with squeeze-excitation) are optimised jointly against
+   * the Add's output, backpropagating through the block; the minibatch is whole images (batch_size
+   * output positions' worth). Layers outside blocks are optimised one by one as in 'layer'. Slower to
+   * converge: on the PaddleOCR classifier it gives 16.4 dB against layer mode's 17.1 dB at 2000 steps,
+   * in 7.5 times the time.
    */
   mode: 'layer' | 'block';
 }
