@@ -15,6 +15,9 @@ export type OnnxPtqErrorCode =
   | 'INVALID_DATA' // calibration/evaluation data of the wrong form
   | 'INVALID_OPTION' // an option or config key out of range or unknown
   | 'PASS_ERROR' // a graph pass cannot apply to the graph it was given
+  | 'INVALID_STATS' // a calibration statistics file that is truncated, foreign or malformed
+  | 'STATS_MISMATCH' // statistics from another model, other options or bin settings, or an inconsistent set of shards
+  | 'WORKER_FAILED' // a calibration worker thread died or failed to start
   | 'INTERNAL'; // a broken invariant: a bug in onnx-ptq
 
 export class OnnxPtqError extends Error {

@@ -1,5 +1,24 @@
 // Public API of quantization: quantize(), validate(), observers, schemes, passes, data sets.
-export { quantize, type QuantizeInput, type QuantizeResult, type QuantizeReport, type ActivationReport } from './ptq/quantize.js';
+export {
+  quantize,
+  calibrate,
+  type QuantizeInput,
+  type CalibrateInput,
+  type RunSettings,
+  type QuantizeResult,
+  type QuantizeReport,
+  type ActivationReport,
+} from './ptq/quantize.js';
+export {
+  loadStats,
+  saveStats,
+  mergeStats,
+  statsOptions,
+  STATS_FORMAT,
+  STATS_VERSION,
+  type CalibrationStats,
+  type ProbeStats,
+} from './ptq/stats.js';
 export { resolveQuantizeOptions, DEFAULT_QUANTIZE_OPTIONS, type QuantizeOptions } from './ptq/options.js';
 export { validate, type ValidateOptions, type ValidateResult, type QuantExecutor } from './ptq/validate.js';
 export type { CalibrationData, Feeds } from './ptq/calibrate.js';
@@ -10,6 +29,7 @@ export {
   type Observer,
   type ObserverKind,
   type ObserverOptions,
+  type ObserverState,
 } from './quant/observers/index.js';
 export {
   computeParams,

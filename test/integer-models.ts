@@ -294,7 +294,7 @@ export function patternModels(): { name: string; model: Model; dims: number[]; o
     (nodes, _i, x) => (nodes.push(makeNode('Transpose', [x], ['a'], { perm: ints([0, 2, 3, 1]) })), 'a'),
   );
   unaryish(
-    'softmax falls back to float',
+    'softmax (integer exp table)',
     'Softmax',
     (nodes, _i, x) => (nodes.push(makeNode('Softmax', [x], ['a'], { axis: int(1) })), 'a'),
     [1, 4, 6, 6],

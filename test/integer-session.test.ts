@@ -34,11 +34,7 @@ describe('IntegerSession: patterns on every backend and requant mode', () => {
           if (!first) first = y.data as Float32Array;
           else expect(Array.from(y.data as Float32Array), `${be} vs ${backends[0]} (${mode})`).toEqual(Array.from(first));
           const entry = s.loweringReport().find((e) => e.opType === p.op)!;
-          if (p.op === 'Softmax') {
-            expect(entry.execution).toBe('float');
-          } else {
-            expect(entry.execution, JSON.stringify(entry)).toBe('integer');
-          }
+          expect(entry.execution, JSON.stringify(entry)).toBe('integer');
           // Integer and fake-quantized float agree to one output step (requantization rounds once
           // in integer, twice in float); shift mode forces M to a power of two, so it may differ more.
           if (mode !== 'shift') expect(lsbDiff(y, float, ys), `${p.name} ${be} ${mode}`).toBeLessThanOrEqual(1);
@@ -74,7 +70,8 @@ describe('IntegerSession: patterns on every backend and requant mode', () => {
   // take minutes; the worker path has its own tests (session-async, integer-plan).
   it('float mode reproduces the fake-quantized float run exactly on exact patterns', async () => {
     // Data movement, max pooling, tables and resize never round in between: they must match bit for bit.
-    for (const p of patternModels().filter((q) => /maxpool|resize|lut|flatten|transpose|softmax/.test(q.name))) {
+    // (Softmax rounds its exp table: within one step, checked above and in kernels-qsoftmax.)
+    for (const p of patternModels().filter((q) => /maxpool|resize|lut|flatten|transpose/.test(q.name))) {
       const x = randomInput(p.dims, 5);
       const float = (await (await InferenceSession.create(p.model, { runInWorker: false })).run({ x })).y!;
       const y = (await (await IntegerSession.create(p.model, { backend: 'js', requantMode: 'float', runInWorker: false })).run({ x })).y!;

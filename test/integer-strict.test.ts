@@ -12,7 +12,7 @@ const r = rng(11);
 const rand = (n: number, s = 1) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * s);
 
 function model(withSoftmax: boolean): Model {
-  // x [N,4,3,3] -> Conv -> Relu -> Reshape(x, Concat(Slice(Shape(x), 0, 1), [-1])) -> [Softmax] -> MatMul(w) -> y
+  // x [N,4,3,3] -> Conv -> Relu -> Reshape(x, Concat(Slice(Shape(x), 0, 1), [-1])) -> [LogSoftmax] -> MatMul(w) -> y
   const g = new Graph({ inputs: [{ name: 'x', dtype: 'float32', shape: ['N', 4, 3, 3] }], outputs: [{ name: 'y', dtype: 'float32' }] });
   g.initializers.set('w', new Tensor('float32', rand(4 * 4 * 9, 0.5), [4, 4, 3, 3]));
   g.initializers.set('m', new Tensor('float32', rand(36 * 5, 0.5), [36, 5]));
@@ -27,7 +27,8 @@ function model(withSoftmax: boolean): Model {
     makeNode('Concat', ['n', 'rest'], ['target'], { axis: { type: 'int', value: 0 } }, 'target'),
     makeNode('Reshape', ['a', 'target'], ['f'], {}, 'flatten'),
   );
-  if (withSoftmax) g.nodes.push(makeNode('Softmax', ['f'], ['p'], { axis: { type: 'int', value: 1 } }, 'softmax'));
+  // LogSoftmax: an op with no integer form (Softmax has one).
+  if (withSoftmax) g.nodes.push(makeNode('LogSoftmax', ['f'], ['p'], { axis: { type: 'int', value: 1 } }, 'softmax'));
   g.nodes.push(makeNode('MatMul', [withSoftmax ? 'p' : 'f', 'm'], ['y'], {}, 'fc'));
   return {
     irVersion: 8,
@@ -63,9 +64,9 @@ describe('strictInteger', () => {
     const { model: q } = await quantize(model(true), { calibration: data });
     await expect(IntegerSession.create(q, { backend: 'js', runInWorker: false, strictInteger: true })).rejects.toMatchObject({
       code: 'FLOAT_FALLBACK',
-      message: expect.stringContaining('Softmax'),
+      message: expect.stringContaining('LogSoftmax'),
     });
-    // Without the option the same model runs, with the Softmax listed as float.
+    // Without the option the same model runs, with the LogSoftmax listed as float.
     const s = await IntegerSession.create(q, { backend: 'js', runInWorker: false });
     expect(
       s

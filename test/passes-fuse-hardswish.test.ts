@@ -127,9 +127,9 @@ describe('opset for a fused model', () => {
     const m = decomposed('div', { opset: 9 });
     const plain = cloneModel(m);
     new FuseHardSwishPass().apply(m);
-    expect(upgradeOpset(m)).toEqual({ from: 9, to: 14 });
+    expect(upgradeOpset(m)).toEqual({ from: 9, to: 14, wrapped: [] });
     expect(m.opsetImports[0].version).toBe(14);
-    expect(upgradeOpset(plain)).toEqual({ from: 9, to: 13 });
+    expect(upgradeOpset(plain)).toEqual({ from: 9, to: 13, wrapped: [] });
     expect(plain.graph.nodes.find((n) => n.opType === 'Clip')!.inputs).toHaveLength(3);
   });
 

@@ -62,7 +62,7 @@ const char* opq_qadd(size_t rank, const size_t* a_shape, const size_t* b_shape, 
   }
   opq::QAddRowFn row = opq::QAddRowRef;
 #if defined(__x86_64__) || defined(_M_X64)
-  if (v == OPQ_VARIANT_AVX2) row = opq::QAddRowAvx2;
+  if (v == OPQ_VARIANT_AVX2) row = requested == OPQ_VARIANT_AVX512VNNI ? opq::QAddRowAvx512 : opq::QAddRowAvx2;
 #endif
 #if defined(__wasm_simd128__)
   if (v == OPQ_VARIANT_WASMSIMD) row = opq::QAddRowWasmSimd;
@@ -93,7 +93,7 @@ const char* opq_qmul(size_t rank, const size_t* a_shape, const size_t* b_shape, 
   if (const char* err = opq::ValidateRequantPerTensor(rq, is_signed)) return err;
   opq::QMulRowFn row = opq::QMulRowRef;
 #if defined(__x86_64__) || defined(_M_X64)
-  if (v == OPQ_VARIANT_AVX2) row = opq::QMulRowAvx2;
+  if (v == OPQ_VARIANT_AVX2) row = requested == OPQ_VARIANT_AVX512VNNI ? opq::QMulRowAvx512 : opq::QMulRowAvx2;
 #endif
 #if defined(__wasm_simd128__)
   if (v == OPQ_VARIANT_WASMSIMD) row = opq::QMulRowWasmSimd;

@@ -2,7 +2,7 @@
 // multiplies u8 input quads by s8 weight quads and adds into int32 without the int16 saturation
 // of vpmaddubsw, so sum(x * w) is exact for any data; the driver then subtracts zx * sum(w) in
 // wrapping int32 (conv.h). int8 input is made uint8 by flipping its sign bit (x + 128, zx + 128).
-// Depthwise convolutions use the AVX2 hooks.
+// Depthwise convolutions use the AVX2 hooks with the AVX-512 requantization.
 #include <cstring>
 
 #include "conv/conv.h"
@@ -115,11 +115,21 @@ void PackRows(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signe
   if (full < kq) PackRowsScalar<4>(x, ldx, rows, kg, x_signed, zx, kNr, full, kq, dstv);
 }
 
-const ConvKernels kKernels = {kMr, kNr, 4, true, Ukernel8x32, Im2col, PackRows, nullptr, RequantRowAvx2};
+const ConvKernels kKernels = {kMr, kNr, 4, true, Ukernel8x32, Im2col, PackRows, nullptr, RequantRowAvx512};
 
 }  // namespace
 
 const ConvKernels* ConvKernelsAvx512Vnni() { return &kKernels; }
+
+// The AVX2 paths (depthwise, int16 pairs when a weight zero point is not 0) with the AVX-512 requant.
+const ConvKernels* ConvKernelsAvx2Avx512Requant() {
+  static const ConvKernels k = [] {
+    ConvKernels r = *ConvKernelsAvx2();
+    r.requant = RequantRowAvx512;
+    return r;
+  }();
+  return &k;
+}
 
 }  // namespace opq
 

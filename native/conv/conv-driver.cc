@@ -29,7 +29,7 @@ const ConvKernels* ConvKernelsFor(int32_t variant, int32_t path) {
     case OPQ_VARIANT_AVX2:
       return ConvKernelsAvx2();
     case OPQ_VARIANT_AVX512VNNI:
-      return path == kPathVnni ? ConvKernelsAvx512Vnni() : ConvKernelsAvx2();
+      return path == kPathVnni ? ConvKernelsAvx512Vnni() : ConvKernelsAvx2Avx512Requant();
 #endif
 #if defined(__wasm_simd128__)
     case OPQ_VARIANT_WASMSIMD:

@@ -117,6 +117,7 @@ void DwRowScalar(const int16_t* row, const int32_t* w, const int32_t* tapoff, si
 #if defined(__x86_64__) || defined(_M_X64)
 const ConvKernels* ConvKernelsAvx2();
 const ConvKernels* ConvKernelsAvx512Vnni();
+const ConvKernels* ConvKernelsAvx2Avx512Requant();
 #endif
 #if defined(__wasm_simd128__)
 const ConvKernels* ConvKernelsWasmSimd();

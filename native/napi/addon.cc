@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include "napi/common.h"
+#include "napi/plan.h"
 #include "onnxptq.h"
 
 namespace {
@@ -36,6 +37,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   opq_napi::RegisterConv(env, exports);
   opq_napi::RegisterQConvTranspose(env, exports);
   opq_napi::RegisterQReduce(env, exports);
+  opq_napi::RegisterPlan(env, exports);
   return exports;
 }
 

@@ -1,5 +1,7 @@
 #include "napi/common.h"
 
+#include "napi/plan.h"
+
 #include <vector>
 
 namespace opq_napi {
@@ -15,6 +17,7 @@ bool GetView(Napi::Env env, Napi::Value v, const char* what, View* out) {
   out->type = ta.TypedArrayType();
   out->length = ta.ElementLength();
   out->data = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+  if (Recording()) KeepAlive(v);  // a recorded call points into it (napi/plan.h)
   return true;
 }
 

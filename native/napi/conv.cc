@@ -2,8 +2,11 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "napi/common.h"
+#include "napi/plan.h"
 #include "opq_conv.h"
 
 namespace opq_napi {
@@ -18,6 +21,10 @@ struct PoolState {
   std::mutex mu;  // a pool reference may be taken off the JS thread (an async run)
   std::shared_ptr<opq_threadpool> pool;
   size_t threads = 0;  // 0: not decided yet
+  // A session's own thread count (useThreads) overrides the default for its runs; pools of recent
+  // counts are kept so that sessions with different counts can alternate without respawning threads.
+  std::shared_ptr<opq_threadpool> override;
+  std::vector<std::pair<size_t, std::shared_ptr<opq_threadpool>>> by_count;
 };
 
 std::shared_ptr<opq_threadpool> MakePool(size_t threads) {
@@ -92,6 +99,7 @@ Napi::Value Pack(const Napi::CallbackInfo& info) {
 std::shared_ptr<opq_threadpool> Pool(Napi::Env env) {
   PoolState* st = State(env);
   std::lock_guard<std::mutex> lock(st->mu);
+  if (st->override) return st->override;
   if (st->threads == 0) {
     st->threads = DefaultThreads();
     st->pool = MakePool(st->threads);
@@ -117,14 +125,17 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
       !Get8Bit(env, o.Get("x"), "x", &x, &x_signed) || !GetInt(env, o, "xZeroPoint", -128, 255, &xzp) ||
       !Get8Bit(env, o.Get("y"), "y", &y, &y_signed) || !GetRequant(env, o.Get("requant"), &rq))
     return env.Undefined();
-  const std::shared_ptr<opq_threadpool> held = ThreadPool(env);
-  opq_threadpool* pool = held.get();
-  const char* err = CallWithWorkspace(
-      [&] { return opq_qconv2d_workspace_size(packed.data, packed.length, opq_threadpool_threads(pool)); },
-      [&](void* ws, size_t ws_size) {
-        return opq_qconv2d_run(&s, packed.data, packed.length, x.data, x.length, x_signed, static_cast<int32_t>(xzp),
-                               &rq, y.data, y.length, y_signed, ws, ws_size, pool);
-      });
+  const char* err = RunRecorded([=] {
+    // The pool of the moment (a replay follows setThreads), held for the call.
+    const std::shared_ptr<opq_threadpool> held = ThreadPool(env);
+    opq_threadpool* pool = held.get();
+    return CallWithWorkspace(
+        [&] { return opq_qconv2d_workspace_size(packed.data, packed.length, opq_threadpool_threads(pool)); },
+        [&](void* ws, size_t ws_size) {
+          return opq_qconv2d_run(&s, packed.data, packed.length, x.data, x.length, x_signed, static_cast<int32_t>(xzp),
+                                 &rq, y.data, y.length, y_signed, ws, ws_size, pool);
+        });
+  });
   if (err) Fail(env, err);
   return env.Undefined();
 }
@@ -154,6 +165,33 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// useThreads(n): the kernels of this JS thread use n threads until useThreads(0) restores the
+// setThreads default (a session's `threads` option, set around each of its runs).
+Napi::Value UseThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const double n = info.Length() >= 1 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1.0;
+  if (!(n >= 0 && n <= 256) || n != static_cast<double>(static_cast<int64_t>(n))) {
+    Fail(env, "useThreads: threads must be an integer in [0, 256] (0: the default)");
+    return env.Undefined();
+  }
+  PoolState* st = State(env);
+  const size_t want = static_cast<size_t>(n);
+  std::lock_guard<std::mutex> lock(st->mu);
+  if (want == 0) {
+    st->override.reset();
+    return env.Undefined();
+  }
+  for (auto& e : st->by_count)
+    if (e.first == want) {
+      st->override = e.second;
+      return env.Undefined();
+    }
+  if (st->by_count.size() >= 4) st->by_count.erase(st->by_count.begin());  // a running kernel keeps its own reference
+  st->by_count.emplace_back(want, MakePool(want));
+  st->override = st->by_count.back().second;
+  return env.Undefined();
+}
+
 Napi::Value GetThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(opq_threadpool_threads(ThreadPool(info.Env()).get())));
 }
@@ -167,6 +205,7 @@ void RegisterConv(Napi::Env env, Napi::Object exports) {
   exports.Set("qconv2d", Napi::Function::New(env, Guarded<Run>));
   exports.Set("setThreads", Napi::Function::New(env, Guarded<SetThreads>));
   exports.Set("getThreads", Napi::Function::New(env, Guarded<GetThreads>));
+  exports.Set("useThreads", Napi::Function::New(env, Guarded<UseThreads>));
   exports.Set("qconv2dAutoVariant", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
                 return Napi::String::New(info.Env(), opq_variant_name(opq_qconv2d_auto_variant()));
               }));

@@ -1,5 +1,6 @@
 // N-API glue for integer ConvTranspose.
 #include "napi/int8-ops-common.h"
+#include "napi/plan.h"
 #include "opq_convtranspose.h"
 
 namespace opq_napi {
@@ -33,16 +34,18 @@ Napi::Value QConvTranspose2d(const Napi::CallbackInfo& info) {
   const int32_t* f = static_cast<const int32_t*>(shape.data);
   const opq_convtranspose2d_shape s{f[0], f[1],  f[2],  f[3],  f[4],  f[5],  f[6],  f[7],  f[8],
                                     f[9], f[10], f[11], f[12], f[13], f[14], f[15], f[16], f[17]};
-  const std::shared_ptr<opq_threadpool> held = ThreadPool(env);  // kept alive for the call
-  opq_threadpool* pool = held.get();
-  const char* err = CallWithWorkspace(
-      [&] { return opq_qconvtranspose2d_workspace_size(&s, variant); },
-      [&](void* ws, size_t ws_size) {
-        return opq_qconvtranspose2d(&s, x.data, x.length, xs, static_cast<int32_t>(zx),
-                                    static_cast<const int8_t*>(w.data), w.length, static_cast<const int32_t*>(wzp.data),
-                                    wzp.length, static_cast<const int32_t*>(bias.data), bias.length, &rq, y.data,
-                                    y.length, ys, ws, ws_size, variant, pool);
-      });
+  const char* err = RunRecorded([=] {
+    const std::shared_ptr<opq_threadpool> held = ThreadPool(env);  // kept alive for the call
+    opq_threadpool* pool = held.get();
+    return CallWithWorkspace([&] { return opq_qconvtranspose2d_workspace_size(&s, variant); },
+                             [&](void* ws, size_t ws_size) {
+                               return opq_qconvtranspose2d(&s, x.data, x.length, xs, static_cast<int32_t>(zx),
+                                                           static_cast<const int8_t*>(w.data), w.length,
+                                                           static_cast<const int32_t*>(wzp.data), wzp.length,
+                                                           static_cast<const int32_t*>(bias.data), bias.length, &rq,
+                                                           y.data, y.length, ys, ws, ws_size, variant, pool);
+                             });
+  });
   if (err) Fail(env, err);
   return env.Undefined();
 }

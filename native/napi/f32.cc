@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "napi/common.h"
+#include "napi/plan.h"
 #include "opq_conv.h"
 #include "opq_f32.h"
 
@@ -53,6 +54,7 @@ Napi::Value Done(Napi::Env env, const char* err) {
 
 // conv2dF32(params: Int32Array(16), actMin, actMax, x, w, bias|null, y, variant)
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
+  Unrecordable();  // float kernels run outside native plans
   Napi::Env env = info.Env();
   const int32_t* f;
   double lo, hi;
@@ -81,6 +83,7 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
 // gemmF32(dims: Float64Array [m, n, k, lda, ldb, ldy, transA, transB, cStrideM, cStrideN],
 //         alpha, beta, actMin, actMax, a, b, c|null, y, variant)
 Napi::Value Gemm(const Napi::CallbackInfo& info) {
+  Unrecordable();  // float kernels run outside native plans
   Napi::Env env = info.Env();
   View dims, a, b, c, y;
   double alpha, beta, lo, hi;
@@ -119,6 +122,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
 
 // pool2dF32(params: Int32Array(15), kind, x, y, variant)
 Napi::Value Pool2d(const Napi::CallbackInfo& info) {
+  Unrecordable();  // float kernels run outside native plans
   Napi::Env env = info.Env();
   const int32_t* f;
   int64_t kind, variant;
@@ -140,6 +144,7 @@ Napi::Value Pool2d(const Napi::CallbackInfo& info) {
 
 // globalPoolF32(planes, size, kind, x, y, variant)
 Napi::Value GlobalPool(const Napi::CallbackInfo& info) {
+  Unrecordable();  // float kernels run outside native plans
   Napi::Env env = info.Env();
   int64_t planes, size, kind, variant;
   View x, y;
@@ -154,6 +159,7 @@ Napi::Value GlobalPool(const Napi::CallbackInfo& info) {
 
 // unaryF32(op, p0, p1, x, y, variant)
 Napi::Value Unary(const Napi::CallbackInfo& info) {
+  Unrecordable();  // float kernels run outside native plans
   Napi::Env env = info.Env();
   int64_t op, variant;
   double p0, p1;
@@ -168,6 +174,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
 
 // binaryF32(op, a, b, inner, y, variant)
 Napi::Value Binary(const Napi::CallbackInfo& info) {
+  Unrecordable();  // float kernels run outside native plans
   Napi::Env env = info.Env();
   int64_t op, inner, variant;
   View a, b, y;

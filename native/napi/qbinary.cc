@@ -1,5 +1,6 @@
 // N-API glue for quantized Add and Mul.
 #include "napi/int8-ops-common.h"
+#include "napi/plan.h"
 #include "opq_qbinary.h"
 
 namespace opq_napi {
@@ -64,8 +65,10 @@ Napi::Value QAdd(const Napi::CallbackInfo& info) {
   p.output_zero_point = static_cast<int32_t>(zc);
   p.output_min = static_cast<int32_t>(mn);
   p.output_max = static_cast<int32_t>(mx);
-  const char* err = opq_qadd(r.rank, r.a_shape, r.b_shape, r.a.data, r.a.length, r.b.data, r.b.length, r.is_signed, &p,
-                             r.y.data, r.y.length, variant);
+  const char* err = RunRecorded([=] {
+    return opq_qadd(r.rank, r.a_shape, r.b_shape, r.a.data, r.a.length, r.b.data, r.b.length, r.is_signed, &p, r.y.data,
+                    r.y.length, variant);
+  });
   if (err) Fail(env, err);
   return env.Undefined();
 }
@@ -81,8 +84,10 @@ Napi::Value QMul(const Napi::CallbackInfo& info) {
       !GetInt(env, o, "aZeroPoint", -128, 255, &za) || !GetInt(env, o, "bZeroPoint", -128, 255, &zb) ||
       !GetRequant(env, o.Get("requant"), &rq))
     return env.Undefined();
-  const char* err = opq_qmul(r.rank, r.a_shape, r.b_shape, r.a.data, r.a.length, static_cast<int32_t>(za), r.b.data,
-                             r.b.length, static_cast<int32_t>(zb), r.is_signed, &rq, r.y.data, r.y.length, variant);
+  const char* err = RunRecorded([=] {
+    return opq_qmul(r.rank, r.a_shape, r.b_shape, r.a.data, r.a.length, static_cast<int32_t>(za), r.b.data, r.b.length,
+                    static_cast<int32_t>(zb), r.is_signed, &rq, r.y.data, r.y.length, variant);
+  });
   if (err) Fail(env, err);
   return env.Undefined();
 }

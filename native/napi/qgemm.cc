@@ -1,5 +1,6 @@
 // N-API glue for qgemm and row requantization.
 #include "napi/common.h"
+#include "napi/plan.h"
 
 namespace opq_napi {
 namespace {
@@ -31,14 +32,16 @@ Napi::Value QGemm(const Napi::CallbackInfo& info) {
   if (!bias_v.IsNull() && !bias_v.IsUndefined() &&
       !GetTyped(env, bias_v, "bias", napi_int32_array, "an Int32Array", &bias))
     return env.Undefined();
-  const char* err = CallWithWorkspace(
-      [&] { return opq_qgemm_workspace_size(m, n, k, static_cast<int32_t>(variant)); },
-      [&](void* ws, size_t ws_size) {
-        return opq_qgemm(m, n, k, a.data, a.length, lda, a_signed, static_cast<int32_t>(azp),
-                         static_cast<const int8_t*>(b.data), b.length, ldb, static_cast<const int32_t*>(bzp.data),
-                         bzp.length, static_cast<const int32_t*>(bias.data), bias.length, &rq, y.data, y.length, ldy,
-                         y_signed, ws, ws_size, static_cast<int32_t>(variant));
-      });
+  const char* err = RunRecorded([=] {
+    return CallWithWorkspace([&] { return opq_qgemm_workspace_size(m, n, k, static_cast<int32_t>(variant)); },
+                             [&](void* ws, size_t ws_size) {
+                               return opq_qgemm(m, n, k, a.data, a.length, lda, a_signed, static_cast<int32_t>(azp),
+                                                static_cast<const int8_t*>(b.data), b.length, ldb,
+                                                static_cast<const int32_t*>(bzp.data), bzp.length,
+                                                static_cast<const int32_t*>(bias.data), bias.length, &rq, y.data,
+                                                y.length, ldy, y_signed, ws, ws_size, static_cast<int32_t>(variant));
+                             });
+  });
   if (err) Fail(env, err);
   return env.Undefined();
 }
@@ -57,8 +60,10 @@ Napi::Value RequantizeRow(const Napi::CallbackInfo& info) {
       !Get8Bit(env, info[2], "y", &y, &y_signed))
     return env.Undefined();
   const int32_t variant = info[3].As<Napi::Number>().Int32Value();
-  const char* err =
-      opq_requantize_row(static_cast<const int32_t*>(acc.data), acc.length, &rq, y.data, y.length, y_signed, variant);
+  const char* err = RunRecorded([=] {
+    return opq_requantize_row(static_cast<const int32_t*>(acc.data), acc.length, &rq, y.data, y.length, y_signed,
+                              variant);
+  });
   if (err) Fail(env, err);
   return env.Undefined();
 }

@@ -2,6 +2,7 @@
 #include <vector>
 
 #include "napi/int8-ops-common.h"
+#include "napi/plan.h"
 #include "opq_qlayout.h"
 
 namespace opq_napi {
@@ -69,8 +70,10 @@ Napi::Value Concat(const Napi::CallbackInfo& info) {
     flags[i] = r.IsNull() || r.IsUndefined() ? 0 : 1;
     if (flags[i] && !GetRequant(env, r, &rqs[i])) return env.Undefined();
   }
-  const char* err = opq_qconcat(k, ptrs.data(), sizes.data(), dims.data(), zps.data(), flags.data(), rqs.data(), outer,
-                                inner, ys, y.data, y.length, variant);
+  const char* err = RunRecorded([=] {
+    return opq_qconcat(k, ptrs.data(), sizes.data(), dims.data(), zps.data(), flags.data(), rqs.data(), outer, inner,
+                       ys, y.data, y.length, variant);
+  });
   if (err) Fail(env, err);
   return env.Undefined();
 }
@@ -90,9 +93,11 @@ Napi::Value ResizeNearest(const Napi::CallbackInfo& info) {
       !GetTyped(env, o.Get("xIndex"), "xIndex", napi_int32_array, "an Int32Array", &xi) ||
       !GetVariant(env, o, &variant))
     return env.Undefined();
-  const char* err =
-      opq_qresize_nearest(nc, ih, iw, oh, ow, static_cast<const int32_t*>(yi.data), yi.length,
-                          static_cast<const int32_t*>(xi.data), xi.length, x.data, x.length, y.data, y.length, variant);
+  const char* err = RunRecorded([=] {
+    return opq_qresize_nearest(nc, ih, iw, oh, ow, static_cast<const int32_t*>(yi.data), yi.length,
+                               static_cast<const int32_t*>(xi.data), xi.length, x.data, x.length, y.data, y.length,
+                               variant);
+  });
   if (err) Fail(env, err);
   return env.Undefined();
 }
@@ -118,9 +123,11 @@ Napi::Value ResizeLinear(const Napi::CallbackInfo& info) {
     Fail(env, "resize_linear: x and y must have the same 8-bit type");
     return env.Undefined();
   }
-  const char* err = opq_qresize_linear(nc, ih, iw, oh, ow, static_cast<const int32_t*>(yt.data), yt.length,
-                                       static_cast<const int32_t*>(xt.data), xt.length, x.data, x.length, xs,
-                                       static_cast<int32_t>(zx), &rq, y.data, y.length, variant);
+  const char* err = RunRecorded([=] {
+    return opq_qresize_linear(nc, ih, iw, oh, ow, static_cast<const int32_t*>(yt.data), yt.length,
+                              static_cast<const int32_t*>(xt.data), xt.length, x.data, x.length, xs,
+                              static_cast<int32_t>(zx), &rq, y.data, y.length, variant);
+  });
   if (err) Fail(env, err);
   return env.Undefined();
 }

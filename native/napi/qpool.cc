@@ -1,5 +1,6 @@
 // N-API glue for the pooling kernels.
 #include "napi/int8-ops-common.h"
+#include "napi/plan.h"
 #include "opq_qpool.h"
 
 namespace opq_napi {
@@ -28,8 +29,10 @@ Napi::Value MaxPool(const Napi::CallbackInfo& info) {
     Fail(env, "maxpool: x and y must have the same 8-bit type");
     return env.Undefined();
   }
-  const char* err = opq_qmaxpool(g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13],
-                                 static_cast<int32_t>(g[14]), x.data, x.length, xs, y.data, y.length, variant);
+  const char* err = RunRecorded([=] {
+    return opq_qmaxpool(g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13],
+                        static_cast<int32_t>(g[14]), x.data, x.length, xs, y.data, y.length, variant);
+  });
   if (err) Fail(env, err);
   return env.Undefined();
 }
@@ -50,9 +53,11 @@ Napi::Value AvgPool(const Napi::CallbackInfo& info) {
     Fail(env, "avgpool: x and y must have the same 8-bit type");
     return env.Undefined();
   }
-  const char* err = opq_qavgpool(g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13],
-                                 static_cast<int32_t>(g[14]), static_cast<int32_t>(cip), x.data, x.length, xs,
-                                 static_cast<int32_t>(zx), &rq, y.data, y.length, variant);
+  const char* err = RunRecorded([=] {
+    return opq_qavgpool(g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11], g[12], g[13],
+                        static_cast<int32_t>(g[14]), static_cast<int32_t>(cip), x.data, x.length, xs,
+                        static_cast<int32_t>(zx), &rq, y.data, y.length, variant);
+  });
   if (err) Fail(env, err);
   return env.Undefined();
 }
@@ -74,9 +79,11 @@ Napi::Value GlobalPool(const Napi::CallbackInfo& info, bool avg) {
     Fail(env, "global pool: x and y must have the same 8-bit type");
     return env.Undefined();
   }
-  const char* err = avg ? opq_qglobal_avgpool(channels, spatial, x.data, x.length, xs, static_cast<int32_t>(zx), &rq,
-                                              y.data, y.length, variant)
-                        : opq_qglobal_maxpool(channels, spatial, x.data, x.length, xs, y.data, y.length, variant);
+  const char* err = RunRecorded([=] {
+    return avg ? opq_qglobal_avgpool(channels, spatial, x.data, x.length, xs, static_cast<int32_t>(zx), &rq, y.data,
+                                     y.length, variant)
+               : opq_qglobal_maxpool(channels, spatial, x.data, x.length, xs, y.data, y.length, variant);
+  });
   if (err) Fail(env, err);
   return env.Undefined();
 }

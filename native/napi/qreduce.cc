@@ -1,5 +1,6 @@
 // N-API glue for ReduceMean.
 #include "napi/int8-ops-common.h"
+#include "napi/plan.h"
 #include "opq_qreduce.h"
 
 namespace opq_napi {
@@ -29,8 +30,10 @@ Napi::Value ReduceMean(const Napi::CallbackInfo& info) {
   }
   int32_t red[8];
   for (size_t i = 0; i < rank; ++i) red[i] = flags[i] != 0 ? 1 : 0;
-  const char* err =
-      opq_qreduce_mean(rank, dims, red, x.data, x.length, xs, static_cast<int32_t>(zx), &rq, y.data, y.length, variant);
+  const char* err = RunRecorded([=] {
+    return opq_qreduce_mean(rank, dims, red, x.data, x.length, xs, static_cast<int32_t>(zx), &rq, y.data, y.length,
+                            variant);
+  });
   if (err) Fail(env, err);
   return env.Undefined();
 }

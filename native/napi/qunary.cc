@@ -1,5 +1,7 @@
 // N-API glue for the table lookup, QuantizeLinear and DequantizeLinear.
 #include "napi/int8-ops-common.h"
+#include "napi/plan.h"
+#include "opq_qsoftmax.h"
 #include "opq_qunary.h"
 
 namespace opq_napi {
@@ -14,8 +16,10 @@ Napi::Value Lut(const Napi::CallbackInfo& info) {
       !GetTyped(env, o.Get("table"), "table", napi_uint8_array, "a Uint8Array", &t) ||
       !Get8Bit(env, o.Get("y"), "y", &y, &ys) || !GetVariant(env, o, &variant))
     return env.Undefined();
-  const char* err =
-      opq_lut(x.data, x.length, x.length, static_cast<const uint8_t*>(t.data), t.length, y.data, y.length, variant);
+  const char* err = RunRecorded([=] {
+    return opq_lut(x.data, x.length, x.length, static_cast<const uint8_t*>(t.data), t.length, y.data, y.length,
+                   variant);
+  });
   if (err) Fail(env, err);
   return env.Undefined();
 }
@@ -43,9 +47,11 @@ Napi::Value QuantizeLinear(const Napi::CallbackInfo& info) {
     Fail(env, "quantize_linear: scale and zeroPoint must have the same length");
     return env.Undefined();
   }
-  const char* err = opq_quantize_linear(static_cast<const float*>(x.data), x.length, d[0], d[1], d[2],
-                                        static_cast<const float*>(scale.data), static_cast<const int32_t*>(zp.data),
-                                        scale.length, d[3], y.data, y.length, ys, variant);
+  const char* err = RunRecorded([=] {
+    return opq_quantize_linear(static_cast<const float*>(x.data), x.length, d[0], d[1], d[2],
+                               static_cast<const float*>(scale.data), static_cast<const int32_t*>(zp.data),
+                               scale.length, d[3], y.data, y.length, ys, variant);
+  });
   if (err) Fail(env, err);
   return env.Undefined();
 }
@@ -75,9 +81,36 @@ Napi::Value DequantizeLinear(const Napi::CallbackInfo& info) {
     Fail(env, "dequantize_linear: scale and zeroPoint must have the same length");
     return env.Undefined();
   }
-  const char* err = opq_dequantize_linear(x.data, x.length, type, d[0], d[1], d[2],
-                                          static_cast<const float*>(scale.data), static_cast<const int32_t*>(zp.data),
-                                          scale.length, d[3], static_cast<float*>(y.data), y.length, variant);
+  const char* err = RunRecorded([=] {
+    return opq_dequantize_linear(x.data, x.length, type, d[0], d[1], d[2], static_cast<const float*>(scale.data),
+                                 static_cast<const int32_t*>(zp.data), scale.length, d[3], static_cast<float*>(y.data),
+                                 y.length, variant);
+  });
+  if (err) Fail(env, err);
+  return env.Undefined();
+}
+
+// softmax({ x, outer, axisLen, inner, table: Uint32Array(256), multiplier, shift, zeroPoint, min, max, y, variant })
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o;
+  View x, t, y;
+  int32_t xs = 0, ys = 0, variant;
+  int64_t outer, axis, inner, mult, shift, zp, mn, mx;
+  const int64_t kMax = INT32_MAX;
+  if (!GetArgs(info, "softmax", &o) || !Get8Bit(env, o.Get("x"), "x", &x, &xs) ||
+      !Get8Bit(env, o.Get("y"), "y", &y, &ys) ||
+      !GetTyped(env, o.Get("table"), "table", napi_uint32_array, "a Uint32Array", &t) ||
+      !GetInt(env, o, "outer", 0, kMax, &outer) || !GetInt(env, o, "axisLen", 0, kMax, &axis) ||
+      !GetInt(env, o, "inner", 0, kMax, &inner) || !GetInt(env, o, "multiplier", 0, kMax, &mult) ||
+      !GetInt(env, o, "shift", -64, 64, &shift) || !GetInt(env, o, "zeroPoint", -128, 255, &zp) ||
+      !GetInt(env, o, "min", -128, 255, &mn) || !GetInt(env, o, "max", -128, 255, &mx) || !GetVariant(env, o, &variant))
+    return env.Undefined();
+  const char* err = RunRecorded([=] {
+    return opq_qsoftmax(x.data, x.length, xs, outer, axis, inner, static_cast<const uint32_t*>(t.data), t.length,
+                        static_cast<int32_t>(mult), static_cast<int32_t>(shift), static_cast<int32_t>(zp),
+                        static_cast<int32_t>(mn), static_cast<int32_t>(mx), y.data, y.length, ys, variant);
+  });
   if (err) Fail(env, err);
   return env.Undefined();
 }
@@ -88,6 +121,7 @@ void RegisterQUnary(Napi::Env env, Napi::Object exports) {
   exports.Set("lut", Napi::Function::New(env, Guarded<Lut>));
   exports.Set("quantizeLinear", Napi::Function::New(env, Guarded<QuantizeLinear>));
   exports.Set("dequantizeLinear", Napi::Function::New(env, Guarded<DequantizeLinear>));
+  exports.Set("softmax", Napi::Function::New(env, Guarded<Softmax>));
 }
 
 }  // namespace opq_napi

@@ -76,6 +76,8 @@ void QAddRowRef(const uint8_t* a, bool a_scalar, const uint8_t* b, bool b_scalar
 #if defined(__x86_64__) || defined(_M_X64)
 void QAddRowAvx2(const uint8_t* a, bool a_scalar, const uint8_t* b, bool b_scalar, size_t n, bool is_signed,
                  const opq_qadd_params& p, float fixed, uint8_t* y);
+void QAddRowAvx512(const uint8_t* a, bool a_scalar, const uint8_t* b, bool b_scalar, size_t n, bool is_signed,
+                   const opq_qadd_params& p, float fixed, uint8_t* y);
 #endif
 #if defined(__wasm_simd128__)
 void QAddRowWasmSimd(const uint8_t* a, bool a_scalar, const uint8_t* b, bool b_scalar, size_t n, bool is_signed,

@@ -50,6 +50,7 @@ using RequantRowFn = void (*)(const int32_t* acc, const int32_t* bias, size_t n,
 void RequantRowRef(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0, uint8_t* y);
 #if defined(__x86_64__) || defined(_M_X64)
 void RequantRowAvx2(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0, uint8_t* y);
+void RequantRowAvx512(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0, uint8_t* y);
 #endif
 #if defined(__wasm_simd128__)
 void RequantRowWasmSimd(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0,

@@ -19,6 +19,7 @@
 #include "opq_qlayout.h"
 #include "opq_qpool.h"
 #include "opq_qreduce.h"
+#include "opq_qsoftmax.h"
 #include "opq_qunary.h"
 
 namespace {
@@ -406,6 +407,15 @@ void Elementwise(int32_t variant, bool hostile) {
   std::vector<int8_t> my(routn);
   Count(opq_qreduce_mean(hostile && Coin() ? Boundary(rrank) : rrank, rdims, rflags, mx.data(), Len(mx.size(), hostile),
                          sgn, Int(lo, hi), &rq1.rq, my.data(), Len(my.size(), hostile), variant));
+  // Softmax along one axis: random table (entries up to past OPQ_SOFTMAX_ONE when hostile) and scales.
+  const size_t so = 1 + Dim(3), sl = 1 + Dim(40), si = 1 + Dim(3), sn = so * sl * si;
+  auto sx = Random<int8_t>(sn, -128, 127);
+  std::vector<int8_t> sy(sn);
+  auto stable = Random<uint32_t>(256, 0, hostile ? OPQ_SOFTMAX_ONE + 2 : OPQ_SOFTMAX_ONE);
+  stable[0] = hostile && Coin() ? 0 : OPQ_SOFTMAX_ONE;
+  Count(opq_qsoftmax(sx.data(), Len(sn, hostile), sgn, Extent(so, hostile), hostile && Coin() ? Boundary(sl) : sl, si,
+                     stable.data(), Len(stable.size(), hostile), Int(1, (1 << 24) - 1), Int(0, hostile ? 70 : 62),
+                     Int(lo, hi), lo, hi, sy.data(), Len(sn, hostile), sgn, variant));
 }
 
 }  // namespace
@@ -446,6 +456,7 @@ int main(int argc, char** argv) {
   Count(opq_qresize_nearest(1, 1, 1, 1, 1, nullptr, 1, nullptr, 1, nullptr, 1, nullptr, 1, -1));
   Count(opq_qresize_linear(1, 1, 1, 1, 1, nullptr, 3, nullptr, 3, nullptr, 1, 0, 0, nullptr, nullptr, 1, -1));
   Count(opq_qreduce_mean(1, nullptr, nullptr, nullptr, 1, 0, 0, nullptr, nullptr, 1, -1));
+  Count(opq_qsoftmax(nullptr, 1, 0, 1, 1, 1, nullptr, 256, 1, 0, 0, 0, 255, nullptr, 1, 0, -1));
   opq_threadpool_destroy(pool);
   std::printf("opq_sanitize_driver: %zu calls, %zu refused, no sanitizer report\n", calls, refusals);
   return 0;

@@ -73,4 +73,9 @@ export interface ThreadKernels {
   /** n >= 1 threads in total, the calling thread included. Results never depend on it. */
   setThreads(n: number): void;
   getThreads(): number;
+  /**
+   * Native only: n >= 1 threads for the kernels of this JS thread until useThreads(0) restores the
+   * setThreads default (a session's own `threads`, set around each of its runs).
+   */
+  useThreads?(n: number): void;
 }

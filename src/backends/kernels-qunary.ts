@@ -36,8 +36,30 @@ export interface DequantizeLinearArgs extends QdqLayout {
   y: Float32Array;
 }
 
+/**
+ * Integer Softmax along the axis of x viewed as [outer, axisLen, inner] (native/include/opq_qsoftmax.h):
+ * per row, d = max - x, t = table[d], s = sum t; y = clamp(round_half_up(t * multiplier / (s * 2^shift))
+ * + zeroPoint, min, max) exactly. Parameters from src/quant/softmax.ts.
+ */
+export interface SoftmaxArgs {
+  x: Int8Like;
+  outer: number;
+  axisLen: number;
+  inner: number;
+  /** 256 entries in [0, SOFTMAX_ONE]: round(SOFTMAX_ONE * exp(-x_scale * d)). */
+  table: Uint32Array;
+  multiplier: number;
+  shift: number;
+  zeroPoint: number;
+  min: number;
+  max: number;
+  y: Int8Like;
+  variant?: KernelVariant;
+}
+
 export interface QUnaryKernels {
   lut(args: LutArgs): void;
+  softmax(args: SoftmaxArgs): void;
   quantizeLinear(args: QuantizeLinearArgs): void;
   dequantizeLinear(args: DequantizeLinearArgs): void;
 }

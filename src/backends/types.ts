@@ -81,9 +81,35 @@ export interface Backend
   readonly dispatch: Readonly<Record<string, KernelVariant>>;
   /** An arena of `bytes` in the kernels' own memory, where they can use it without copies. */
   residentArena?(bytes: number): ResidentArena;
+  /** Native only: kernel calls recorded once and replayed in one call per segment (native/napi/plan.h). */
+  readonly nativePlans?: NativePlanApi;
   /** Native only: which addon file loaded, and why the ones tried before it did not. */
   readonly addon?: AddonOrigin;
 }
+
+/**
+ * Native plans: while a plan records (begin..end), every kernel call on this thread executes and is
+ * kept with its arguments bound; `run(plan, segment)` replays a segment's calls in order. The typed
+ * arrays the calls point into stay alive with the plan, so an array a recorded call wrote or read must
+ * be the same memory on every replay (the arena, constants).
+ */
+export interface NativePlanApi {
+  create(): NativePlanHandle;
+  begin(plan: NativePlanHandle): void;
+  /** Calls recorded so far in the open segment. */
+  count(plan: NativePlanHandle): number;
+  /** Forgets the open segment's calls after the first n. */
+  drop(plan: NativePlanHandle, n: number): void;
+  /** Ends the open segment: its index, or -1 when it recorded no call. */
+  end(plan: NativePlanHandle): number;
+  /** Whether a kernel that cannot be replayed (a float kernel) ran while recording. */
+  broken(plan: NativePlanHandle): boolean;
+  run(plan: NativePlanHandle, segment: number): void;
+  /** Drops the calls and the arrays they held. */
+  free(plan: NativePlanHandle): void;
+}
+/** An opaque native plan. */
+export type NativePlanHandle = { readonly __nativePlan: unique symbol };
 
 /**
  * Where a native addon comes from: `prebuilt` (shipped in the package under prebuilds/), `compiled`

@@ -3,6 +3,10 @@ export type Command = { summary: string; load: () => Promise<{ main(argv: string
 
 export const commands: Record<string, Command> = {
   quantize: { summary: 'calibrate a float model and write a QDQ int8 model', load: () => import('./commands/quantize.js') },
+  calibrate: {
+    summary: 'calibrate only (one shard of the data: --shard k/n) and write mergeable statistics for quantize --stats',
+    load: () => import('./commands/calibrate.js'),
+  },
   validate: {
     summary: 'compare a float model and its quantized version: agreement, accuracy, SQNR',
     load: () => import('./commands/validate.js'),

@@ -46,11 +46,32 @@ function list(v: unknown, name: string): number[] | undefined {
     .map((s) => num(s, name)!);
 }
 
-export function openModelData(model: Model, path: string, values: Record<string, unknown>, limitOverride?: number): Dataset {
+/** How many samples to take: the first N (a number), or an even spread of N and/or one shard. */
+export type DataSelection = number | { pick?: { count: number; seed?: number }; shard?: { index: number; count: number } };
+
+export function openModelData(model: Model, path: string, values: Record<string, unknown>, selection?: DataSelection): Dataset {
   const g = model.graph;
   const input = g.inputs.find((i) => !g.initializers.has(i.name));
   if (!input) throw new OnnxPtqError('INVALID_MODEL', 'the model has no runtime input to feed data to');
-  if (path.startsWith('synthetic-text:')) return openSynthetic(input, path, values, limitOverride);
+  const limitOverride = typeof selection === 'number' ? selection : undefined;
+  const sel = typeof selection === 'object' ? selection : {};
+  if (path.startsWith('synthetic-text:')) {
+    // Synthetic samples are independent draws: the first N are as representative as any N.
+    const ds = openSynthetic(input, path, values, limitOverride ?? sel.pick?.count);
+    const sh = sel.shard;
+    if (!sh || sh.count === 1) return ds;
+    const size = Math.floor((ds.size + sh.count - 1 - sh.index) / sh.count);
+    return {
+      ...ds,
+      size,
+      listLength: ds.size,
+      selection: `shard ${sh.index}/${sh.count}: ${size} of ${ds.size} samples (every ${sh.count}th from ${sh.index})`,
+      *samples() {
+        let i = 0;
+        for (const s of ds.samples()) if (i++ % sh.count === sh.index) yield s;
+      },
+    };
+  }
   const image: ImageOptions = {
     scale: num(values['image-scale'], 'image-scale'),
     mean: list(values['image-mean'], 'image-mean'),
@@ -63,6 +84,8 @@ export function openModelData(model: Model, path: string, values: Record<string,
     inputDims: input.shape,
     offset: num(values['data-offset'], 'data-offset', true),
     limit: limitOverride ?? num(values['data-limit'], 'data-limit', true),
+    pick: sel.pick,
+    shard: sel.shard,
     idxScale: num(values['idx-scale'], 'idx-scale'),
     image,
   });

@@ -5,7 +5,7 @@
  */
 import { OnnxPtqError } from '../errors.js';
 import { commands } from './commands.js';
-import { setProgressEnabled } from '../util/progress.js';
+import { setProgressEnabled, setProgressLines } from '../util/progress.js';
 
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
@@ -36,6 +36,8 @@ export async function cli(argv: string[]): Promise<number> {
   }
   // --quiet means nothing on stderr either, progress bars included.
   if (rest.includes('--quiet') || rest.includes('-q')) setProgressEnabled(false);
+  // On a pipe or a log (CI, a Kubernetes Job): a progress line every ~2 s instead of a \r bar.
+  else setProgressLines(true);
   try {
     return await (await cmd.load()).main(rest);
   } catch (e) {

@@ -12,6 +12,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, basename } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { mulberry32 } from '../util/prng.js';
 import { OnnxPtqError } from '../errors.js';
 import { bilinearTap } from './bilinear.js';
 import { Tensor } from '../tensor.js';
@@ -42,6 +43,14 @@ export interface DatasetOptions {
   offset?: number;
   /** At most this many samples (0: all). Default 0. */
   limit?: number;
+  /**
+   * Take `count` samples spread evenly over the (offset/limit) window, with a seeded position inside
+   * each stretch, and in proportion across class sub-folders, instead of the first `count` (which in
+   * a class-sorted folder is one class). Default: none (every sample of the window).
+   */
+  pick?: { count: number; seed?: number };
+  /** Keep only shard `index` of `count`: the i-th sample (after pick) when i mod count = index. */
+  shard?: { index: number; count: number };
   /** IDX only: multiply raw values by this. Default 1 (mnist-8 takes raw 0..255 pixels). */
   idxScale?: number;
   image?: ImageOptions;
@@ -57,6 +66,10 @@ export interface Dataset {
   samples(): Iterable<Feeds>;
   /** Labels from sub-folder names, when the source has them. */
   readonly folderLabels?: Int32Array;
+  /** What `pick`/`shard` took, in words (for a stderr line and reports); absent when they took everything. */
+  readonly selection?: string;
+  /** Samples in the list before `shard` took its part (the list every shard splits the same way). */
+  readonly listLength?: number;
   readonly classNames?: string[];
 }
 
@@ -92,9 +105,64 @@ function shapeSample(t: Tensor, opts: DatasetOptions, what: string): Tensor {
   return new Tensor('float32', data as Float32Array, dims);
 }
 
-function window<T>(items: T[], opts: DatasetOptions): T[] {
+function window<T>(items: T[], opts: DatasetOptions, labelOf?: (t: T) => number): T[] {
+  return select(items, opts, labelOf).items;
+}
+
+/**
+ * offset/limit, then pick (an even, seeded spread, proportional per class), then shard (round robin):
+ * every step is a function of the list and the options, so each shard of a job sees the same list.
+ */
+function select<T>(items: T[], opts: DatasetOptions, labelOf?: (t: T) => number): { items: T[]; selection?: string; listLength: number } {
   const off = opts.offset ?? 0;
-  return items.slice(off, opts.limit ? off + opts.limit : undefined);
+  let out = items.slice(off, opts.limit ? off + opts.limit : undefined);
+  const words: string[] = [];
+  const pick = opts.pick;
+  if (pick && pick.count > 0 && pick.count < out.length) {
+    const seed = pick.seed ?? 0;
+    const groups = new Map<number, number[]>();
+    out.forEach((t, i) => {
+      const l = labelOf ? labelOf(t) : 0;
+      groups.set(l, [...(groups.get(l) ?? []), i]);
+    });
+    // Every class gets one sample when there are enough to go round (a rare class is still seen),
+    // the rest in proportion to class sizes, rounded by largest remainder (ties: lower label first).
+    const keys = [...groups.keys()].sort((a, b) => a - b);
+    const g0 = pick.count >= keys.length ? 1 : 0;
+    const rest = pick.count - g0 * keys.length;
+    const exact = keys.map((k) => (rest * (groups.get(k)!.length - g0)) / (out.length - g0 * keys.length));
+    const quota = exact.map((e) => g0 + Math.floor(e));
+    let left = pick.count - quota.reduce((a, b) => a + b, 0);
+    for (const i of keys
+      .map((_, i) => i)
+      .sort((a, b) => exact[b]! - Math.floor(exact[b]!) - (exact[a]! - Math.floor(exact[a]!)) || a - b)) {
+      if (left <= 0) break;
+      quota[i]!++;
+      left--;
+    }
+    const r = mulberry32(seed);
+    const chosen: number[] = [];
+    keys.forEach((k, gi) => {
+      const g = groups.get(k)!,
+        q = quota[gi]!;
+      // One sample from each of q equal stretches of the group, at a seeded place inside it.
+      for (let j = 0; j < q; j++) chosen.push(g[Math.min(g.length - 1, Math.floor(((j + r()) * g.length) / q))]!);
+    });
+    chosen.sort((a, b) => a - b);
+    const counts = quota.filter((q) => q > 0);
+    words.push(
+      `${pick.count} of ${out.length} samples spread evenly${keys.length > 1 ? ` over ${counts.length} classes (${Math.min(...counts)}-${Math.max(...counts)} each)` : ''}, seed ${seed}`,
+    );
+    out = chosen.map((i) => out[i]!);
+  }
+  const listLength = out.length;
+  const sh = opts.shard;
+  if (sh && sh.count > 1) {
+    const n = out.length;
+    out = out.filter((_, i) => i % sh.count === sh.index);
+    words.push(`shard ${sh.index}/${sh.count}: ${out.length} of ${n} samples (every ${sh.count}th from ${sh.index})`);
+  }
+  return { items: out, listLength, ...(words.length ? { selection: words.join('; ') } : {}) };
 }
 
 function isIdx(path: string): boolean {
@@ -112,11 +180,13 @@ export function openDataset(path: string, opts: DatasetOptions): Dataset {
     if (t.rank < 1 || t.dims[0] === 0) bad(`data '${path}': a batched .npy needs a first axis of samples, got dims [${t.dims.join(', ')}]`);
     const n = t.dims[0],
       per = t.size / n;
-    const idx = window([...Array(n).keys()], opts);
+    const { items: idx, selection, listLength } = select([...Array(n).keys()], opts);
     return {
       size: idx.length,
       total: n,
       source: path,
+      selection,
+      listLength,
       *samples() {
         for (const i of idx) {
           const data = (t.data as ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }).subarray(
@@ -147,7 +217,7 @@ export function openDataset(path: string, opts: DatasetOptions): Dataset {
       per = t.size / n,
       scale = opts.idxScale ?? 1;
     const rest = t.dims.slice(1);
-    const idx = window([...Array(n).keys()], opts);
+    const { items: idx, selection, listLength } = select([...Array(n).keys()], opts);
     const want = opts.inputDims;
     // [H, W] images feed an NCHW input with one channel.
     const dims = want && want.length === rest.length + 2 ? [1, 1, ...rest] : rest;
@@ -155,6 +225,8 @@ export function openDataset(path: string, opts: DatasetOptions): Dataset {
       size: idx.length,
       total: n,
       source: path,
+      selection,
+      listLength,
       *samples() {
         for (const i of idx) {
           const x = new Float32Array(per);
@@ -180,11 +252,13 @@ function openDirectory(dir: string, opts: DatasetOptions): Dataset {
   const files = entries.filter((e) => statSync(join(dir, e)).isFile());
   const tensorFiles = files.filter((f) => ['.npy', '.pb'].includes(extname(f).toLowerCase()));
   if (tensorFiles.length) {
-    const chosen = window(tensorFiles, opts);
+    const { items: chosen, selection, listLength } = select(tensorFiles, opts);
     return {
       size: chosen.length,
       total: tensorFiles.length,
       source: dir,
+      selection,
+      listLength,
       *samples() {
         for (const f of chosen) {
           const p = join(dir, f);
@@ -206,11 +280,13 @@ function openDirectory(dir: string, opts: DatasetOptions): Dataset {
     items = files.filter((f) => IMAGE_EXT.has(extname(f).toLowerCase())).map((f) => ({ path: join(dir, f), label: -1 }));
   }
   if (!items.length) bad(`data directory '${dir}' holds no .npy, .pb, .jpg or .png files`);
-  const chosen = window(items, opts);
+  const { items: chosen, selection, listLength } = select(items, opts, (it) => it.label);
   return {
     size: chosen.length,
     total: items.length,
     source: dir,
+    selection,
+    listLength,
     classNames,
     ...(classNames ? { folderLabels: Int32Array.from(chosen.map((c) => c.label)) } : {}),
     *samples() {

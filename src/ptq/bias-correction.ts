@@ -6,11 +6,17 @@
  *   b'_c = b_c + E[ layer(x; w - w_q)_c ]
  * Since Conv/Gemm/MatMul are linear in the weight, layer(x, w) - layer(x, w_q) = layer(x, w - w_q):
  * one probe node per layer, fed the float input x, computes it during the same calibration pass.
+ *
+ * The sums are mergeable exactly: each sample's per-channel sum is taken in float64 in the
+ * tensor's own order (the same on every thread), then added to an exact accumulator (ExactSum),
+ * so workers and shards give the sums of one pass, bit for bit. With single-shift the weights
+ * probed are known only after the activation statistics: that correction needs a second data pass.
  */
 import type { Graph, Node } from '../ir/graph.js';
 import { makeNode } from '../ir/graph.js';
 import { Tensor } from '../tensor.js';
 import { intAttr } from '../passes/pass.js';
+import { ExactSum } from '../util/exact-sum.js';
 
 export interface BiasProbe {
   layer: Node;
@@ -18,7 +24,7 @@ export interface BiasProbe {
   /** Output-channel axis of the layer output (1 for Conv's NCHW, last for Gemm/MatMul). */
   axis: number;
   channels: number;
-  sum: Float64Array;
+  sum: ExactSum[];
   count: number;
 }
 
@@ -46,23 +52,19 @@ export function addBiasProbes(g: Graph, layers: Node[], quantized: Map<Node, Flo
             ? w.dims[0]
             : w.dims[1];
     const nchw = n.opType === 'Conv' || n.opType === 'ConvTranspose';
-    probes.push({ layer: n, output: out, axis: nchw ? 1 : -1, channels, sum: new Float64Array(channels), count: 0 });
+    probes.push({
+      layer: n,
+      output: out,
+      axis: nchw ? 1 : -1,
+      channels,
+      sum: Array.from({ length: channels }, () => new ExactSum()),
+      count: 0,
+    });
   }
   return probes;
 }
 
-/** Accumulates one sample's probe output into per-channel sums. */
-export function accumulateProbe(p: BiasProbe, t: Tensor): void {
-  const d = t.data as Float32Array;
-  const dims = t.dims;
-  const axis = p.axis < 0 ? dims.length - 1 : p.axis;
-  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
-  const ch = dims[axis];
-  for (let i = 0; i < d.length; i++) p.sum[Math.floor(i / inner) % ch] += d[i];
-  p.count += d.length / ch;
-}
-
 /** Per-channel corrections E[layer(x, w - w_q)]. */
 export function corrections(p: BiasProbe): Float32Array {
-  return Float32Array.from(p.sum, (s) => (p.count ? s / p.count : 0));
+  return Float32Array.from(p.sum, (s) => (p.count ? s.toNumber() / p.count : 0));
 }

@@ -1,66 +1,110 @@
 /**
  * Calibration: run the float model over the data and let one observer per tensor see every value
- * the tensor takes. Memory is the observers' (histograms), not the data's: samples are streamed.
+ * the tensor takes, and bias correction's probes sum their outputs. Memory is the observers'
+ * (histograms), not the data's: samples are streamed.
+ *
+ * With `workers` > 1 the samples go to worker threads (calibrate-worker.ts), each holding its own
+ * float session built from the model's bytes and its own observers; their states are merged at
+ * the end. Observers and probe sums merge exactly (observers/index.ts, bias-correction.ts), so the
+ * result does not depend on the number of workers or on which worker saw which sample.
  */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { InferenceSession } from '../runtime/session.js';
 import type { Model } from '../ir/graph.js';
 import { Tensor } from '../tensor.js';
 import { OnnxPtqError } from '../errors.js';
-import { createObserver, type Observer, type ObserverKind, type ObserverOptions } from '../quant/observers/index.js';
+import {
+  createObserver,
+  observerFromState,
+  type Observer,
+  type ObserverKind,
+  type ObserverOptions,
+  type ObserverState,
+} from '../quant/observers/index.js';
+import { modelToBytes } from '../onnx/io.js';
+import { ExactSum } from '../util/exact-sum.js';
+import { errorFromWire, toWire, type WireError, type WireTensor } from '../runtime/worker/protocol.js';
+import type { ProbeStats } from './stats.js';
 
 export type Feeds = Record<string, Tensor>;
 export type CalibrationData = Iterable<Feeds> | AsyncIterable<Feeds>;
 
-export interface CalibrationResult {
-  observers: Map<string, Observer>;
-  samples: number;
-  seconds: number;
+/** A bias-correction probe as calibration sees it: an extra output summed per channel. */
+export interface ProbeSpec {
+  output: string;
+  /** Channel axis of the probe output (negative: from the end). */
+  axis: number;
+  channels: number;
 }
 
-// The progress bar lives in util/ (the CLI sets --quiet without loading the engine); re-exported here.
+/** What to observe: plain data, so that it crosses to worker threads. */
+export interface CollectConfig {
+  tensors: string[];
+  observer: ObserverKind;
+  observerOptions: ObserverOptions;
+  probes: ProbeSpec[];
+  allowNonFinite: boolean;
+  /** More values to compute per sample, for RunCalibrationOptions.onSample (equalization's ranges). */
+  extra?: string[];
+}
+
+export interface ProbeSums {
+  axis: number;
+  sum: ExactSum[];
+  count: number;
+}
+
+export interface CalibrationResult {
+  observers: Map<string, Observer>;
+  /** Per probe output: exact per-channel sums and the number of terms per channel. */
+  probes: Map<string, ProbeSums>;
+  samples: number;
+  seconds: number;
+  workers: number;
+}
+
+// The progress reporter lives in util/ (the CLI sets --quiet without loading the engine); re-exported here.
 export { progress, setProgressEnabled } from '../util/progress.js';
 import { progress } from '../util/progress.js';
 import { firstNonFinite } from '../util/finite.js';
 
-export async function calibrate(
-  model: Model,
-  tensors: readonly string[],
-  data: CalibrationData,
-  opts: {
-    observer: ObserverKind;
-    observerOptions: ObserverOptions;
-    maxSamples?: number;
-    total?: number;
-    /** More values to compute per sample, handed to onSample (bias-correction probes). */
-    extra?: readonly string[];
-    onSample?: (values: Record<string, Tensor>) => void;
-    /** Accept NaN/infinity in the samples and the observed tensors (QuantizeOptions.allowNonFinite). */
-    allowNonFinite?: boolean;
-  },
-): Promise<CalibrationResult> {
-  const t0 = performance.now();
-  const observers = new Map<string, Observer>(tensors.map((t) => [t, createObserver(opts.observer, opts.observerOptions)]));
-  const allow = opts.allowNonFinite ?? false;
-  const session = await InferenceSession.create(model, { allowNonFinite: allow });
-  const inputs = new Set(session.inputNames);
-  const wanted = [...tensors.filter((t) => !inputs.has(t)), ...(opts.extra ?? [])];
-  const bar = progress('calibrating');
-  let n = 0;
-  for await (const feeds of data as AsyncIterable<Feeds>) {
-    if (opts.maxSamples && n >= opts.maxSamples) break;
+/** One thread's observers and probe sums over the samples it is handed. */
+export class Collector {
+  readonly observers: Map<string, Observer>;
+  readonly probes: Map<string, ProbeSums>;
+  samples = 0;
+  private readonly inputs: Set<string>;
+  private readonly wanted: string[];
+
+  constructor(
+    private readonly session: InferenceSession,
+    private readonly cfg: CollectConfig,
+  ) {
+    this.observers = new Map(cfg.tensors.map((t) => [t, createObserver(cfg.observer, cfg.observerOptions)]));
+    this.probes = new Map(
+      cfg.probes.map((p) => [p.output, { axis: p.axis, sum: Array.from({ length: p.channels }, () => new ExactSum()), count: 0 }]),
+    );
+    this.inputs = new Set(session.inputNames);
+    this.wanted = [...cfg.tensors.filter((t) => !this.inputs.has(t)), ...cfg.probes.map((p) => p.output), ...(cfg.extra ?? [])];
+  }
+
+  /** Observes one sample; `n` is its index in the whole data, for messages. Returns the computed values. */
+  observe(feeds: Feeds, n: number): Record<string, Tensor> {
+    const allow = this.cfg.allowNonFinite;
     if (!allow && feeds !== null && typeof feeds === 'object') {
       for (const [name, t] of Object.entries(feeds)) nonFinite(t instanceof Tensor ? t.data : undefined, `input '${name}'`, n);
     }
-    const outs = session.runSync(feeds, { outputs: wanted });
-    for (const t of tensors) {
-      const v = inputs.has(t) ? feeds[t] : outs[t];
+    const outs = this.session.runSync(feeds, { outputs: this.wanted });
+    for (const [t, o] of this.observers) {
+      const v = this.inputs.has(t) ? feeds[t] : outs[t];
       if (!(v instanceof Tensor) || !(v.data instanceof Float32Array)) {
         throw new OnnxPtqError('INVALID_DATA', `calibration: tensor '${t}' is not float32 in sample ${n}`);
       }
       // A finite sample can still overflow to infinity inside the model: the observed tensor is checked too.
       if (!allow) nonFinite(v.data, `tensor '${t}'`, n);
       try {
-        observers.get(t)!.observe(v.data);
+        o.observe(v.data);
       } catch (e) {
         // Name the tensor and sample: a NaN deep in the model is otherwise impossible to place.
         if (e instanceof OnnxPtqError)
@@ -68,13 +112,324 @@ export async function calibrate(
         throw e;
       }
     }
-    opts.onSample?.(outs);
-    n++;
-    bar.tick(n, opts.maxSamples || opts.total);
+    for (const [out, p] of this.probes) {
+      const v = outs[out];
+      if (!allow) nonFinite(v.data, `bias probe '${out}'`, n);
+      accumulateSums(p, v);
+    }
+    this.samples++;
+    return outs;
   }
-  bar.end();
-  if (n === 0) throw new OnnxPtqError('INVALID_DATA', 'calibration data is empty: at least one sample is needed');
-  return { observers, samples: n, seconds: (performance.now() - t0) / 1000 };
+
+  /** Frees the session's plans (its arena): observers and sums stay. */
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+
+  /** Plain state for the wire (worker -> main). */
+  state(): WorkerStats {
+    const tensors: Record<string, ObserverState> = {};
+    for (const [t, o] of this.observers) tensors[t] = o.state();
+    const probes: Record<string, ProbeStats> = {};
+    for (const [out, p] of this.probes) probes[out] = { count: p.count, sums: p.sum.map(String) };
+    return { tensors, probes, samples: this.samples };
+  }
+}
+
+export interface WorkerStats {
+  tensors: Record<string, ObserverState>;
+  probes: Record<string, ProbeStats>;
+  samples: number;
+}
+
+/**
+ * Per-channel sums of one sample: float64 in the tensor's order (the same on every thread), then
+ * added exactly, so any split of the samples gives the same sums.
+ */
+export function accumulateSums(p: ProbeSums, t: Tensor): void {
+  const d = t.data as Float32Array;
+  const dims = t.dims;
+  const axis = p.axis < 0 ? dims.length - 1 : p.axis;
+  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const ch = dims[axis];
+  const s = new Float64Array(ch);
+  for (let i = 0; i < d.length; i++) s[Math.floor(i / inner) % ch] += d[i];
+  for (let c = 0; c < ch && c < p.sum.length; c++) p.sum[c].add(s[c]);
+  p.count += d.length / ch;
+}
+
+export interface RunCalibrationOptions {
+  maxSamples?: number;
+  /** Number of samples, for progress only. */
+  total?: number;
+  /** Worker threads (1: this thread). Default 1. */
+  workers?: number;
+  /**
+   * Start on this thread and hand the rest of the data to `workers` worker threads only once the
+   * run proves long (a worker costs a model load and, under tsx, seconds of module loading, which
+   * short calibrations never win back). The result is the same either way.
+   */
+  autoWorkers?: boolean;
+  /** Called with each sample's computed values (this thread only: workers must be 1). */
+  onSample?: (values: Record<string, Tensor>) => void;
+  /** Progress label. Default 'calibrating'. */
+  label?: string;
+}
+
+/**
+ * autoWorkers: hand off after this long on one thread, when the rest is expected to take at least
+ * AUTO_REST_MS. ONNX_PTQ_TEST_AUTO_WORKERS_MS sets both (tests: 0 hands off after the first sample).
+ */
+const autoMs = () => {
+  const t = Number(process.env.ONNX_PTQ_TEST_AUTO_WORKERS_MS);
+  return Number.isFinite(t) && process.env.ONNX_PTQ_TEST_AUTO_WORKERS_MS !== '' && process.env.ONNX_PTQ_TEST_AUTO_WORKERS_MS !== undefined
+    ? { after: t, rest: t }
+    : { after: 1500, rest: 3000 };
+};
+
+export async function runCalibration(
+  model: Model,
+  cfg: CollectConfig,
+  data: CalibrationData,
+  opts: RunCalibrationOptions = {},
+): Promise<CalibrationResult> {
+  const t0 = performance.now();
+  const workers = opts.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256)
+    throw new OnnxPtqError('INVALID_OPTION', `workers must be an integer in [1, 256], got ${String(workers)}`);
+  if (workers > 1 && cfg.observer === 'moving-average')
+    throw new OnnxPtqError(
+      'STATS_MISMATCH',
+      `workers: ${workers}: the moving-average observer depends on the order of the samples and cannot be split across workers; use workers: 1 or an order-free observer (minmax, percentile, mse, kl)`,
+    );
+  const total = opts.maxSamples && opts.total ? Math.min(opts.maxSamples, opts.total) : opts.maxSamples || opts.total;
+  const bar = progress(opts.label ?? 'calibrating', total);
+  const it = iteratorOf(data);
+  const auto = autoMs();
+  let used = 1;
+  let c: Collector | undefined;
+  /** What was observed: this thread's collector, plus the workers' merged part. */
+  let part: { observers: Map<string, Observer>; probes: Map<string, ProbeSums>; samples: number } | undefined;
+  let n = 0;
+  try {
+    const parallel = workers > 1 && !opts.onSample;
+    if (!parallel || opts.autoWorkers) {
+      const session = await InferenceSession.create(model, { allowNonFinite: cfg.allowNonFinite, runInWorker: false });
+      c = new Collector(session, cfg);
+      // Time per sample from here: the session's creation is not a cost the workers would save.
+      const ts = performance.now();
+      for (;;) {
+        if (opts.maxSamples && n >= opts.maxSamples) break;
+        const next = await it.next();
+        if (next.done) break;
+        const outs = c.observe(next.value, n);
+        opts.onSample?.(outs);
+        n++;
+        bar.tick(n);
+        if (parallel) {
+          const ms = performance.now() - ts;
+          const rest = total !== undefined ? ((total - n) * ms) / n : Infinity;
+          if (ms >= auto.after && rest >= auto.rest && rest > 0) {
+            used = workers;
+            break;
+          }
+        }
+      }
+    } else used = workers;
+    // This thread's session is done either way: free its arena before the workers build theirs.
+    await c?.release();
+    if (used > 1) {
+      const r = await inWorkers(model, cfg, it, n, opts, workers, bar);
+      if (c) {
+        // Merge order does not matter (order-free states): this thread's part, then the workers'.
+        for (const [t, o] of c.observers) o.merge(r.observers.get(t)!);
+        for (const [out, p] of c.probes) {
+          const q = r.probes.get(out)!;
+          p.sum.forEach((s, i) => s.addSum(q.sum[i]!));
+          p.count += q.count;
+        }
+        part = { observers: c.observers, probes: c.probes, samples: c.samples + r.samples };
+      } else part = r;
+    } else if (c) part = { observers: c.observers, probes: c.probes, samples: c.samples };
+  } finally {
+    bar.end();
+    // A generator stopped early (maxSamples, an error) gets to clean up.
+    try {
+      await it.return?.();
+    } catch {
+      // the data source's own cleanup failing must not hide the calibration's result or error
+    }
+  }
+  if (!part || part.samples === 0) throw new OnnxPtqError('INVALID_DATA', 'calibration data is empty: at least one sample is needed');
+  return { ...part, seconds: (performance.now() - t0) / 1000, workers: used };
+}
+
+type Bar = ReturnType<typeof progress>;
+
+/** One iterator over sync or async data, advanced by hand: a for-await that breaks would close it (and a generator with it). */
+function iteratorOf(data: CalibrationData): AsyncIterator<Feeds> | Iterator<Feeds> {
+  const d = data as Partial<AsyncIterable<Feeds> & Iterable<Feeds>>;
+  if (d && typeof d[Symbol.asyncIterator] === 'function') return d[Symbol.asyncIterator]!();
+  if (d && typeof d[Symbol.iterator] === 'function') return d[Symbol.iterator]!();
+  throw new OnnxPtqError('INVALID_DATA', 'calibration data must be an iterable (or async iterable) of feeds');
+}
+
+/** What a calibration worker is started with (workerData). */
+export interface CalibrationWorkerInit {
+  model: Uint8Array;
+  cfg: CollectConfig;
+  /** Kernel threads for the worker's own pool (each JS thread has one, sized to every core by default). */
+  threads: number;
+}
+export type ToCalibrationWorker = { type: 'sample'; n: number; feeds: Record<string, WireTensor> } | { type: 'finish' };
+export type FromCalibrationWorker =
+  | { type: 'ready' }
+  | { type: 'done'; n: number }
+  | { type: 'stats'; stats: WorkerStats }
+  | { type: 'error'; error: WireError };
+
+/** The parent's node options, less --input-type (a worker started from a file refuses it; runtime/worker/session-runner.ts). */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--input-type') i++;
+    else if (!argv[i]!.startsWith('--input-type=')) out.push(argv[i]!);
+  }
+  return out;
+}
+
+function startWorker(init: CalibrationWorkerInit): Worker {
+  const here = import.meta.url;
+  const execArgv = workerExecArgv();
+  if (here.endsWith('.ts')) {
+    const url = new URL('./calibrate-worker.ts', here).href;
+    // Worker execArgv does not carry module hooks in Node 20: register tsx inside the worker.
+    const code = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); });`;
+    return new Worker(code, { eval: true, workerData: init, execArgv });
+  }
+  return new Worker(new URL('./calibrate-worker.js', here), { workerData: init, execArgv });
+}
+
+/** Samples in flight per worker: one running, one queued, so a worker never waits for the main thread. */
+const IN_FLIGHT = 2;
+
+async function inWorkers(
+  model: Model,
+  cfg: CollectConfig,
+  it: AsyncIterator<Feeds> | Iterator<Feeds>,
+  start: number,
+  opts: RunCalibrationOptions,
+  count: number,
+  bar: Bar,
+): Promise<{ observers: Map<string, Observer>; probes: Map<string, ProbeSums>; samples: number }> {
+  const bytes = modelToBytes(model);
+  type W = { w: Worker; id: number; inFlight: number; stats?: WorkerStats; exited: boolean };
+  const ws: W[] = [];
+  let failure: OnnxPtqError | undefined;
+  let wake: (() => void) | undefined;
+  const poke = () => {
+    const f = wake;
+    wake = undefined;
+    f?.();
+  };
+  const fail = (e: OnnxPtqError) => {
+    failure ??= e;
+    poke();
+  };
+  let done = start;
+  for (let id = 0; id < count; id++) {
+    // The cores shared out between the workers: n pools of every core would oversubscribe n-fold.
+    const w = startWorker({ model: bytes, cfg, threads: Math.max(1, Math.floor(availableParallelism() / count)) });
+    const rec: W = { w, id, inFlight: 0, exited: false };
+    ws.push(rec);
+    w.on('message', (m: FromCalibrationWorker) => {
+      if (m.type === 'done') {
+        rec.inFlight--;
+        done++;
+        bar.tick(done);
+      } else if (m.type === 'stats') rec.stats = m.stats;
+      else if (m.type === 'error') {
+        const e = errorFromWire(m.error);
+        fail(new OnnxPtqError(e.code, `calibration worker ${id + 1} of ${count}: ${e.message}`));
+      }
+      poke();
+    });
+    w.on('error', (e) =>
+      fail(
+        new OnnxPtqError('WORKER_FAILED', `calibration worker ${id + 1} of ${count} failed: ${e instanceof Error ? e.message : String(e)}`),
+      ),
+    );
+    w.on('exit', (code) => {
+      rec.exited = true;
+      if (!rec.stats)
+        fail(new OnnxPtqError('WORKER_FAILED', `calibration worker ${id + 1} of ${count} exited (code ${code}) before it finished`));
+      poke();
+    });
+  }
+  const wait = () =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+  try {
+    let n = start;
+    for (;;) {
+      if (opts.maxSamples && n >= opts.maxSamples) break;
+      const next = await it.next();
+      if (next.done) break;
+      const feeds = next.value;
+      if (failure) throw failure;
+      let target: W | undefined;
+      for (;;) {
+        if (failure) throw failure;
+        target = ws.reduce<W | undefined>((a, b) => (b.inFlight < IN_FLIGHT && (!a || b.inFlight < a.inFlight) ? b : a), undefined);
+        if (target) break;
+        await wait();
+      }
+      const wire: Record<string, WireTensor> = {};
+      if (feeds === null || typeof feeds !== 'object')
+        throw new OnnxPtqError('INVALID_DATA', `calibration: sample ${n} is not a feeds object ({ [inputName]: Tensor })`);
+      for (const [k, t] of Object.entries(feeds)) {
+        if (!(t instanceof Tensor)) throw new OnnxPtqError('INVALID_DATA', `calibration: input '${k}' of sample ${n} is not a Tensor`);
+        wire[k] = toWire(t);
+      }
+      target.inFlight++;
+      target.w.postMessage({ type: 'sample', n, feeds: wire } satisfies ToCalibrationWorker);
+      n++;
+    }
+    for (const r of ws) r.w.postMessage({ type: 'finish' } satisfies ToCalibrationWorker);
+    while (!failure && ws.some((r) => !r.stats)) await wait();
+    if (failure) throw failure;
+  } finally {
+    for (const r of ws) {
+      r.exited = true;
+      void r.w.terminate();
+    }
+  }
+  // Merge: order-free, so worker order does not matter; this is the one-thread result.
+  const observers = new Map<string, Observer>(cfg.tensors.map((t) => [t, createObserver(cfg.observer, cfg.observerOptions)]));
+  const probes = new Map<string, ProbeSums>(
+    cfg.probes.map((p) => [p.output, { axis: p.axis, sum: Array.from({ length: p.channels }, () => new ExactSum()), count: 0 }]),
+  );
+  let samples = 0;
+  for (const r of ws) {
+    const s = r.stats!;
+    samples += s.samples;
+    if (s.samples === 0) continue;
+    for (const [t, o] of observers)
+      o.merge(observerFromState(cfg.observer, cfg.observerOptions, s.tensors[t], `calibration worker ${r.id + 1}: tensor '${t}'`));
+    for (const [out, p] of probes) {
+      const q = s.probes[out]!;
+      q.sums.forEach((x, c) => p.sum[c]!.addSum(ExactSum.parse(x)!));
+      p.count += q.count;
+    }
+  }
+  return { observers, probes, samples };
+}
+
+/** The default worker count: the machine's cores. */
+export function defaultWorkers(): number {
+  return Math.max(1, availableParallelism());
 }
 
 function nonFinite(data: unknown, what: string, sample: number): void {

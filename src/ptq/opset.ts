@@ -28,11 +28,12 @@ const i64 = (v: number[]) => new Tensor('int64', BigInt64Array.from(v.map(BigInt
  * `types` (from shape inference) lets Softmax-like ops move when their old 2-D coercion and the new
  * per-axis form agree (axis = last).
  */
-export function upgradeOpset(model: Model, types?: ReadonlyMap<string, TypeInfo>): { from: number; to: number } {
+export function upgradeOpset(model: Model, types?: ReadonlyMap<string, TypeInfo>): { from: number; to: number; wrapped: WrappedOp[] } {
   const from = opsetVersion(model) ?? 1;
   const target = model.graph.nodes.some((n) => n.opType === 'HardSwish' && n.domain === '') ? 14 : 13;
-  if (from >= target) return { from, to: from };
-  if (from < 13) upgradeTo13(model, from, types);
+  const wrapped: WrappedOp[] = [];
+  if (from >= target) return { from, to: from, wrapped };
+  if (from < 13) upgradeTo13(model, from, types, wrapped);
   if (target === 14) {
     for (const n of model.graph.nodes) {
       // Inference BatchNormalization has one output; unread optional outputs go (14 forbids them outside training).
@@ -50,10 +51,19 @@ export function upgradeOpset(model: Model, types?: ReadonlyMap<string, TypeInfo>
   }
   for (const o of model.opsetImports) if (o.domain === '' || o.domain === 'ai.onnx') o.version = target;
   if (model.irVersion < 7) model.irVersion = 7;
-  return { from, to: target };
+  return { from, to: target, wrapped };
 }
 
-function upgradeTo13(model: Model, from: number, types?: ReadonlyMap<string, TypeInfo>): void {
+/** A Softmax-like op written out as Reshape(op(Flatten(input)), Shape(input)): its tensors. */
+export interface WrappedOp {
+  op: Node;
+  input: string;
+  flat: string;
+  opOutput: string;
+  output: string;
+}
+
+function upgradeTo13(model: Model, from: number, types: ReadonlyMap<string, TypeInfo> | undefined, wrapped: WrappedOp[]): void {
   if (from < 7) throw new OnnxPtqError('UNSUPPORTED_OP', `opset ${from} is too old to quantize (need 7 or later)`);
   const rewrites: Node[] = [];
   for (const n of model.graph.nodes) {
@@ -154,5 +164,6 @@ function upgradeTo13(model: Model, from: number, types?: ReadonlyMap<string, Typ
       makeNode('Shape', [x], [shape], {}, g.uniqueName(`${base}_Shape`)),
       makeNode('Reshape', [out2d, shape], [y], {}, g.uniqueName(`${base}_Reshape`)),
     );
+    wrapped.push({ op: g.producerOf(out2d)!, input: x, flat, opOutput: out2d, output: y });
   }
 }

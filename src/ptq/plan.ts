@@ -6,7 +6,7 @@
  *    activation input and their output; a Relu (or Clip) that is the layer output's only reader is
  *    fused, so the output point moves after it (integer executors clamp in the integer domain);
  *  - ops with an integer form of their own (Add, Mul, Concat, AveragePool, GlobalAveragePool,
- *    Sigmoid, HardSigmoid, HardSwish, Tanh, LeakyRelu, Relu, Clip) quantize inputs and output; a
+ *    Sigmoid, HardSigmoid, HardSwish, Tanh, LeakyRelu, Relu, Clip, Softmax) quantize inputs and output; a
  *    constant operand of Add/Mul (a learnable scale or shift) is quantized from its values;
  *  - data-movement ops (Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Identity, Dropout,
  *    MaxPool, GlobalMaxPool, Slice, Pad, Resize nearest and linear, DepthToSpace, SpaceToDepth) pass a
@@ -38,6 +38,7 @@ export const REQUANT_OPS = new Set([
   'LeakyRelu',
   'Relu',
   'Clip',
+  'Softmax',
 ]);
 export const PASS_THROUGH_OPS = new Set([
   'Reshape',

@@ -13,7 +13,7 @@ import type { Graph, Model } from '../ir/graph.js';
 import { inferAndFold } from '../ir/infer.js';
 import type { TypeInfo } from '../ops/index.js';
 import { loadModel, modelToBytes } from '../onnx/io.js';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { cloneModel } from '../runtime/session.js';
 import { dequantizeTensor, fakeQuantize, paramsForRange } from '../quant/scheme.js';
 import { FoldBatchNormPass } from '../passes/fold-batchnorm.js';
@@ -28,9 +28,22 @@ import { SingleShiftPass } from '../passes/single-shift.js';
 import { AdaRoundPass } from '../passes/adaround.js';
 import type { PassName } from '../passes/pipeline.js';
 import type { QuantState } from '../passes/quant-state.js';
-import { calibrate, type CalibrationData, type Feeds } from './calibrate.js';
+import { defaultWorkers, runCalibration, type CalibrationData, type CollectConfig, type Feeds, type ProbeSums } from './calibrate.js';
+import { observerFromState, type Observer } from '../quant/observers/index.js';
+import { ExactSum } from '../util/exact-sum.js';
+import {
+  STATS_FORMAT,
+  STATS_VERSION,
+  checkStatsFor,
+  mergeStats,
+  observersToStats,
+  sha256,
+  statsOptions,
+  type CalibrationStats,
+  type ProbeStats,
+} from './stats.js';
 import { resolveQuantizeOptions, type QuantizeOptions } from './options.js';
-import { planQuantization } from './plan.js';
+import { planQuantization, REQUANT_OPS } from './plan.js';
 import {
   insertActivationQdq,
   insertParameterDq,
@@ -40,7 +53,7 @@ import {
   type ActivationParams,
   type LayerReport,
 } from './qdq-export.js';
-import { accumulateProbe, addBiasProbes, corrections, type BiasProbe } from './bias-correction.js';
+import { addBiasProbes, corrections, type BiasProbe } from './bias-correction.js';
 import { Tensor } from '../tensor.js';
 import { upgradeOpset } from './opset.js';
 import { IntegerSession } from '../runtime/integer/session.js';
@@ -67,7 +80,8 @@ export interface ActivationReport {
 export interface QuantizeReport {
   options: QuantizeOptions;
   passes: PassReport[];
-  calibration: { samples: number; seconds: number; observer: string };
+  /** workers: the threads that calibrated (1: the calling thread only; 0: from statistics, no pass). */
+  calibration: { samples: number; seconds: number; observer: string; workers: number };
   activations: ActivationReport[];
   layers: Omit<LayerReport, never>[];
   keptFloat: { node: string; why: string }[];
@@ -84,13 +98,6 @@ export interface QuantizeResult {
   model: Model;
   report: QuantizeReport;
 }
-
-export type QuantizeInput = Partial<QuantizeOptions> & {
-  /** Calibration samples (feeds by input name). Required unless weightOnly. */
-  calibration?: CalibrationData;
-  /** Number of samples, for the progress bar only. */
-  calibrationTotal?: number;
-};
 
 // The package's own version, recorded in the models it writes (package.json sits two levels up from
 // both src/ptq/ and dist/ptq/).
@@ -119,15 +126,91 @@ export function foldIntoLayers(
   return out;
 }
 
-export async function quantize(source: Model | string | Uint8Array, input: QuantizeInput = {}): Promise<QuantizeResult> {
-  const { calibration, calibrationTotal, ...rest } = input;
-  const opts = resolveQuantizeOptions(rest);
+/** The model, plan and calibration setup of one quantize()/calibrate() run, before any data is seen. */
+interface Prepared {
+  opts: QuantizeOptions;
+  model: Model;
+  types: ReadonlyMap<string, TypeInfo>;
+  passes: PassReport[];
+  plan: ReturnType<typeof planQuantization>;
+  weightScheme: WeightScheme;
+  floatBytes: number;
+  /** Bias correction is on and has layers to correct. */
+  correct: boolean;
+  /** ...measured after single-shift, in a second data pass. */
+  deferCorrection: boolean;
+  calibModel: Model;
+  probes: BiasProbe[];
+  toCalibrate: string[];
+}
+
+type WeightScheme = {
+  bits: number;
+  signed: boolean;
+  symmetric: boolean;
+  granularity: QuantizeOptions['weightGranularity'];
+  groupSize: number;
+};
+
+/** The statistics one calibration gathered (in this process, or merged from workers or files). */
+interface Gathered {
+  observers: Map<string, Observer>;
+  probes: Map<string, ProbeSums>;
+  samples: number;
+  seconds: number;
+  workers: number;
+}
+
+/** Execution settings that never change the result (so they are not QuantizeOptions, and not in the model's metadata). */
+export interface RunSettings {
+  /**
+   * Calibration worker threads. Default: the machine's cores (os.availableParallelism()), capped
+   * by the sample count when it is known; 1 calibrates on the calling thread. Statistics merge
+   * exactly, so any count gives the same bytes. The moving-average observer depends on sample
+   * order: with it the default is 1 and more is an error.
+   */
+  workers?: number;
+}
+
+export type QuantizeInput = Partial<QuantizeOptions> &
+  RunSettings & {
+    /** Calibration samples (feeds by input name). Required unless weightOnly or stats. */
+    calibration?: CalibrationData;
+    /** Number of samples, for progress only. */
+    calibrationTotal?: number;
+    /**
+     * Statistics from calibrate() (or loadStats()), one object or several to merge (shards): no
+     * calibration pass is run. They must come from the same model and options (STATS_MISMATCH
+     * otherwise). Work that needs data again (bias correction after single-shift) also needs
+     * `calibration`.
+     */
+    stats?: CalibrationStats | readonly CalibrationStats[];
+  };
+
+export type CalibrateInput = Partial<QuantizeOptions> &
+  RunSettings & {
+    calibration: CalibrationData;
+    calibrationTotal?: number;
+    /**
+     * This run's shard of the samples: sample i (counted after calibrationSamples) belongs to shard
+     * i mod count, a deterministic, balanced split that needs no sample count. Default { index: 0, count: 1 }.
+     */
+    shard?: { index: number; count: number };
+    /** The calibration data is already this shard's samples (a Dataset opened with `shard`): do not filter it again. */
+    preSharded?: boolean;
+    /** With preSharded: the number of samples in the whole list the shards split (recorded, and checked at merge). */
+    listLength?: number;
+  };
+
+async function prepare(
+  source: Model | string | Uint8Array,
+  opts: QuantizeOptions,
+  calibration: CalibrationData | undefined,
+  withStats: boolean,
+): Promise<Prepared> {
   const model = typeof source === 'string' || source instanceof Uint8Array ? loadModel(source) : cloneModel(source);
   const floatBytes =
     source instanceof Uint8Array ? source.length : typeof source === 'string' ? statSync(source).size : modelToBytes(model).length;
-  if (!opts.weightOnly && !calibration) {
-    throw new OnnxPtqError('INVALID_DATA', 'quantize: calibration data is required (or set weightOnly: true)');
-  }
   // Old exporters list initializers as graph inputs (overridable defaults); a quantized model's
   // weights are constants, so they stop being inputs (as onnxruntime's remove_initializer_from_input does).
   model.graph.inputs = model.graph.inputs.filter((v) => !model.graph.initializers.has(v.name));
@@ -144,6 +227,13 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
       const eq = new EqualizationPass(popts(p));
       let ranges: Map<string, Float32Array> | undefined;
       if (eq.options.including_activation) {
+        // Its ranges change the model that calibration then observes: a pass over all the data before
+        // the statistics, which shards cannot provide.
+        if (withStats)
+          throw new OnnxPtqError(
+            'PASS_ERROR',
+            `equalization: option 'including_activation' needs a pass over all the data before calibration; it cannot be sharded or taken from statistics (drop the option, or quantize with --calib)`,
+          );
         if (!calibration) throw new OnnxPtqError('PASS_ERROR', `equalization: option 'including_activation' needs calibration data`);
         ranges = await channelRanges(
           model,
@@ -160,23 +250,24 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
   ({ types } = inferAndFold(model, { fold: true }));
 
   const plan = planQuantization(model, types, opts);
-  const weightScheme = {
+  const weightScheme: WeightScheme = {
     bits: opts.weightBits,
     signed: true,
     symmetric: opts.weightSymmetric,
     granularity: opts.weightGranularity,
     groupSize: opts.weightGroupSize,
   };
+  const hasData = calibration !== undefined || withStats;
   // Bias correction measures E[layer(x, w - w_q)] during the calibration pass, on a probed copy.
-  if (want('bias-correction') && !calibration) throw new OnnxPtqError('PASS_ERROR', `bias-correction: needs calibration data`);
-  const correct = (opts.biasCorrection || want('bias-correction')) && plan.layers.length > 0 && calibration !== undefined;
+  if (want('bias-correction') && !hasData) throw new OnnxPtqError('PASS_ERROR', `bias-correction: needs calibration data`);
+  const correct = (opts.biasCorrection || want('bias-correction')) && plan.layers.length > 0 && hasData;
   let calibModel = model;
   let probes: BiasProbe[] = [];
   // With single-shift the final weight scales are known only after calibration, and adaround's
-  // weights only after it ran: bias correction then measures the final weights in a second pass
-  // over the data (when it can be re-read).
+  // weights only after it ran: bias correction then measures the final weights in a second pass over
+  // the data (when it can be re-read; with statistics, always: quantize then needs the data again).
   const reiterable = calibration !== undefined && typeof (calibration as { next?: unknown }).next !== 'function';
-  const deferCorrection = correct && (want('single-shift') || want('adaround')) && reiterable;
+  const deferCorrection = correct && (want('single-shift') || want('adaround')) && (reiterable || withStats);
   if (correct && !deferCorrection) {
     calibModel = cloneModel(model);
     // MatMul has no bias input to correct; Conv and Gemm do.
@@ -184,10 +275,194 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     const fq = new Map(layers.map((n) => [n, layerWeightFakeQuant(calibModel.graph, n, weightScheme, !opts.noRounding)] as const));
     probes = addBiasProbes(calibModel.graph, layers, fq);
   }
+  const toCalibrate = opts.weightOnly ? [] : plan.calibrated;
+  return { opts, model, types, passes, plan, weightScheme, floatBytes, correct, deferCorrection, calibModel, probes, toCalibrate };
+}
+
+function collectConfig(p: Prepared, probes: BiasProbe[]): CollectConfig {
+  return {
+    tensors: p.toCalibrate,
+    observer: p.opts.observer,
+    observerOptions: p.opts.observerOptions,
+    probes: probes.map((q) => ({ output: q.output, axis: q.axis, channels: q.channels })),
+    allowNonFinite: p.opts.allowNonFinite,
+  };
+}
+
+/** Known sample count of the data, if any (arrays, and calibrationTotal). */
+function knownCount(data: CalibrationData | undefined, total: number | undefined, maxSamples: number): number | undefined {
+  const n = Array.isArray(data) ? data.length : total;
+  return n === undefined ? undefined : maxSamples ? Math.min(n, maxSamples) : n;
+}
+
+/** Explicit workers are used from the start; the default (cores) only once calibration proves long (calibrate.ts). */
+function resolveWorkers(
+  settings: RunSettings,
+  opts: QuantizeOptions,
+  count: number | undefined,
+): { workers: number; autoWorkers: boolean } {
+  const w = settings.workers;
+  if (w !== undefined) {
+    if (!Number.isInteger(w) || w < 1 || w > 256)
+      throw new OnnxPtqError('INVALID_OPTION', `workers must be an integer in [1, 256], got ${String(w)}`);
+    return { workers: w, autoWorkers: false };
+  }
+  if (opts.observer === 'moving-average') return { workers: 1, autoWorkers: false };
+  // A worker costs a model load: more workers than samples only costs.
+  return { workers: Math.max(1, Math.min(defaultWorkers(), count ?? Infinity)), autoWorkers: true };
+}
+
+async function gather(
+  p: Prepared,
+  data: CalibrationData,
+  settings: RunSettings & { total?: number; maxSamples?: number },
+): Promise<Gathered> {
+  const count = knownCount(data, settings.total, settings.maxSamples ?? 0);
+  const r = await runCalibration(p.calibModel, collectConfig(p, p.probes), data, {
+    maxSamples: settings.maxSamples,
+    total: count,
+    ...resolveWorkers(settings, p.opts, count),
+  });
+  return { observers: r.observers, probes: r.probes, samples: r.samples, seconds: r.seconds, workers: r.workers };
+}
+
+/** Statistics (merged, checked against this model and options) as what calibration would have gathered. */
+function fromStats(p: Prepared, stats: CalibrationStats, what: string): Gathered {
+  const want = [...p.toCalibrate].sort().join('\n');
+  if (Object.keys(stats.tensors).sort().join('\n') !== want)
+    throw new OnnxPtqError(
+      'STATS_MISMATCH',
+      `${what} observes other tensors than this run calibrates (${Object.keys(stats.tensors).length} vs ${p.toCalibrate.length}): another version of the model or of onnx-ptq`,
+    );
+  const observers = new Map<string, Observer>();
+  for (const t of p.toCalibrate)
+    observers.set(t, observerFromState(p.opts.observer, p.opts.observerOptions, stats.tensors[t], `${what}: tensor '${t}'`));
+  const probes = new Map<string, ProbeSums>();
+  for (const q of p.probes) {
+    const s = stats.biasProbes[q.layer.outputs[0]!];
+    if (!s || s.sums.length !== q.channels)
+      throw new OnnxPtqError(
+        'STATS_MISMATCH',
+        `${what} has no bias-correction sums for layer '${q.layer.name || q.layer.outputs[0]}' (calibrated with other options?)`,
+      );
+    probes.set(q.output, { axis: q.axis, sum: s.sums.map((x) => ExactSum.parse(x)!), count: s.count });
+  }
+  return { observers, probes, samples: stats.samples, seconds: 0, workers: 0 };
+}
+
+function modelHash(source: Model | string | Uint8Array): string {
+  if (typeof source === 'string') {
+    try {
+      return sha256(readFileSync(source));
+    } catch (e) {
+      throw new OnnxPtqError('IO_ERROR', `cannot read model '${source}': ${(e as Error).message}`);
+    }
+  }
+  return sha256(source instanceof Uint8Array ? source : modelToBytes(source));
+}
+
+/**
+ * Calibrates a float model (or one shard of its data) and returns the statistics quantize() needs,
+ * as a plain, JSON-serializable object (saveStats writes it; docs/calibration.md describes it).
+ * The options are quantize()'s: those that shape the statistics are recorded and must be the same
+ * when quantizing.
+ */
+export async function calibrate(source: Model | string | Uint8Array, input: CalibrateInput): Promise<CalibrationStats> {
+  const { calibration, calibrationTotal, shard = { index: 0, count: 1 }, preSharded, listLength, workers, ...rest } = input;
+  const opts = resolveQuantizeOptions(rest, 'calibrate()');
+  if (!Number.isInteger(shard.count) || shard.count < 1 || !Number.isInteger(shard.index) || shard.index < 0 || shard.index >= shard.count)
+    throw new OnnxPtqError(
+      'INVALID_OPTION',
+      `shard ${String(shard.index)}/${String(shard.count)} is out of range: the index must be an integer in [0, ${Number.isInteger(shard.count) && shard.count > 0 ? shard.count - 1 : 'count - 1'}]`,
+    );
+  if (!calibration) throw new OnnxPtqError('INVALID_DATA', 'calibrate: calibration data is required');
+  if (opts.weightOnly) throw new OnnxPtqError('INVALID_OPTION', 'calibrate: weightOnly needs no calibration statistics');
+  if (shard.count > 1 && opts.observer === 'moving-average')
+    throw new OnnxPtqError(
+      'STATS_MISMATCH',
+      `shard ${shard.index}/${shard.count}: the moving-average observer depends on the order of the samples, so shards cannot be merged; use an order-free observer (minmax, percentile, mse, kl)`,
+    );
+  const hash = modelHash(source);
+  const p = await prepare(source, opts, calibration, true);
+  const data = preSharded || shard.count === 1 ? calibration : shardOf(calibration, shard, opts.calibrationSamples);
+  const maxSamples = preSharded || shard.count === 1 ? opts.calibrationSamples : 0;
+  const total =
+    calibrationTotal !== undefined && !preSharded && shard.count > 1
+      ? Math.floor(
+          ((opts.calibrationSamples ? Math.min(opts.calibrationSamples, calibrationTotal) : calibrationTotal) +
+            shard.count -
+            1 -
+            shard.index) /
+            shard.count,
+        )
+      : calibrationTotal;
+  const g = await gather(p, data, { workers, total, maxSamples });
+  const biasProbes: Record<string, ProbeStats> = {};
+  for (const q of p.probes) {
+    const s = g.probes.get(q.output)!;
+    biasProbes[q.layer.outputs[0]!] = { count: s.count, sums: s.sum.map(String) };
+  }
+  return {
+    format: STATS_FORMAT,
+    version: STATS_VERSION,
+    model: { sha256: hash },
+    options: statsOptions(opts),
+    shards: [{ index: shard.index, count: shard.count }],
+    samples: g.samples,
+    ...(() => {
+      const n = preSharded ? listLength : knownCount(calibration, calibrationTotal, opts.calibrationSamples);
+      return n !== undefined ? { listLength: n } : {};
+    })(),
+    tensors: observersToStats(g.observers),
+    biasProbes,
+    needsData: [
+      ...(p.deferCorrection ? ['bias-correction after single-shift or adaround (a second pass over the data with the final weights)'] : []),
+      ...(opts.passes.includes('adaround') ? ["adaround (each layer's inputs, from the data)"] : []),
+    ],
+  };
+}
+
+/** Sample i (of the first maxSamples) goes to shard i mod count. Re-iterable when the data is. */
+function shardOf(data: CalibrationData, shard: { index: number; count: number }, maxSamples: number): CalibrationData {
+  return {
+    async *[Symbol.asyncIterator]() {
+      let i = 0;
+      for await (const s of data as AsyncIterable<Feeds>) {
+        if (maxSamples && i >= maxSamples) break;
+        if (i % shard.count === shard.index) yield s;
+        i++;
+      }
+    },
+  };
+}
+
+export async function quantize(source: Model | string | Uint8Array, input: QuantizeInput = {}): Promise<QuantizeResult> {
+  const { calibration, calibrationTotal, stats, workers, ...rest } = input;
+  const opts = resolveQuantizeOptions(rest);
+  const statsList = stats === undefined ? [] : Array.isArray(stats) ? (stats as CalibrationStats[]) : [stats as CalibrationStats];
+  if (stats !== undefined && statsList.length === 0) throw new OnnxPtqError('INVALID_ARGUMENT', 'quantize: stats is an empty list');
+  const merged = statsList.length ? mergeStats(statsList, statsNames(statsList)) : undefined;
+  if (merged) {
+    if (opts.weightOnly) throw new OnnxPtqError('INVALID_OPTION', 'quantize: weightOnly takes no calibration statistics');
+    checkStatsFor(merged, modelHash(source), opts, statsList.length > 1 ? 'the merged statistics' : 'the statistics');
+  }
+  if (!opts.weightOnly && !calibration && !merged) {
+    throw new OnnxPtqError('INVALID_DATA', 'quantize: calibration data is required (or set weightOnly: true, or pass stats)');
+  }
+  const p = await prepare(source, opts, calibration, merged !== undefined);
+  if (merged && p.deferCorrection && !calibration)
+    throw new OnnxPtqError(
+      'INVALID_DATA',
+      'quantize: bias correction after single-shift or adaround measures the final weights in a second pass over the data, which statistics cannot hold: pass the calibration data too (--calib), or set biasCorrection: false',
+    );
+  const { model, plan, types, passes, weightScheme } = p;
+  const want = (q: PassName) => opts.passes.includes(q);
+  const popts = (q: PassName) => (opts.passOptions[q] ?? {}) as Record<string, never>;
+  let probes = p.probes;
   const activations: ActivationReport[] = [];
   const warnings: string[] = [];
   const params = new Map<string, ActivationParams>();
-  let calib = { samples: 0, seconds: 0 };
+  let calib = { samples: 0, seconds: 0, workers: 0 };
   const state: QuantState = {
     ranges: new Map(),
     aliases: plan.aliases,
@@ -208,7 +483,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
         'PASS_ERROR',
         "adaround: learns how each weight rounds, and option 'noRounding' keeps weights unrounded: use one or the other",
       );
-    if (!reiterable)
+    if (typeof (calibration as { next?: unknown }).next === 'function')
       throw new OnnxPtqError(
         'PASS_ERROR',
         'adaround: reads the calibration data again after calibration: pass an array (or another re-iterable), not an iterator',
@@ -224,20 +499,14 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     }
     return new AdaRoundPass(popts('adaround'), state, data, weightScheme, opts.allowNonFinite).apply(model);
   };
-  const toCalibrate = opts.weightOnly ? [] : plan.calibrated;
-  if (toCalibrate.length || correct) {
-    const r = await calibrate(calibModel, toCalibrate, calibration as CalibrationData, {
-      observer: opts.observer,
-      observerOptions: opts.observerOptions,
-      maxSamples: opts.calibrationSamples,
-      total: calibrationTotal,
-      allowNonFinite: opts.allowNonFinite,
-      extra: probes.map((p) => p.output),
-      onSample: (values) => {
-        for (const p of probes) accumulateProbe(p, values[p.output]);
-      },
-    });
-    calib = { samples: r.samples, seconds: r.seconds };
+  const toCalibrate = p.toCalibrate;
+  let probeSums = new Map<string, ProbeSums>();
+  if (toCalibrate.length || p.correct) {
+    const r = merged
+      ? fromStats(p, merged, statsList.length > 1 ? 'the merged statistics' : 'the statistics')
+      : await gather(p, calibration as CalibrationData, { workers, total: calibrationTotal, maxSamples: opts.calibrationSamples });
+    probeSums = r.probes;
+    calib = { samples: r.samples, seconds: r.seconds, workers: r.workers };
     const target = { bits: opts.activationBits, signed: opts.activationSigned, symmetric: opts.activationSymmetric };
     for (const t of toCalibrate) state.ranges.set(t, r.observers.get(t)!.range(target));
     // Graph inputs and outputs: observed range unless clipGraphIO (options.ts says why). The logits
@@ -270,9 +539,12 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     // Outputs of saturating ops keep their observed range (options.ts, `observer`, says why).
     const producer = new Map(g0.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
     for (const t of toCalibrate) {
-      const p = producer.get(t);
-      const bounded = p && !p.domain && (SATURATING.has(p.opType) || (p.opType === 'Clip' && !!p.inputs[1] && !!p.inputs[2]));
+      const q = producer.get(t);
+      const bounded = q && !q.domain && (SATURATING.has(q.opType) || (q.opType === 'Clip' && !!q.inputs[1] && !!q.inputs[2]));
       if (bounded && clipped(t)) keepObserved(t);
+      // A Softmax output is a probability: quantized over all of [0, 1], whatever calibration saw (an
+      // input more confident than every calibration sample must not saturate below 1).
+      if (q && !q.domain && q.opType === 'Softmax') state.ranges.set(t, { min: 0, max: 1 });
     }
     // Inputs read only by saturating ops: no levels where the output has none (saturation.ts).
     for (const t of toCalibrate) {
@@ -291,15 +563,15 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
           'INVALID_DATA',
           `calibration: tensor '${t}' has a non-finite range [${min}, ${max}] (NaN or infinite values in the data or the model)`,
         );
-      const p = zero
+      const q = zero
         ? paramsForRange(0, max, target.bits, false, false)
         : paramsForRange(min, max, target.bits, target.signed, target.symmetric);
-      params.set(t, { scale: p.scale, zeroPoint: p.zeroPoint, signed: zero ? false : opts.activationSigned });
+      params.set(t, { scale: q.scale, zeroPoint: q.zeroPoint, signed: zero ? false : opts.activationSigned });
     }
     if (want('joining-nodes')) passes.push(new JoiningNodesPass(popts('joining-nodes'), state).apply(model));
     if (want('single-shift')) passes.push(new SingleShiftPass(popts('single-shift'), state, opts.weightSymmetric).apply(model));
     if (want('adaround')) passes.push(await runAdaRound());
-    if (deferCorrection) {
+    if (p.deferCorrection) {
       const cm = cloneModel(model);
       const layers = cm.graph.nodes.filter((n) => n.opType !== 'MatMul' && plan.layers.some((l) => l.outputs[0] === n.outputs[0]));
       const fq = new Map(
@@ -316,26 +588,27 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
         }),
       );
       probes = addBiasProbes(cm.graph, layers, fq);
-      await calibrate(cm, [], calibration as CalibrationData, {
-        observer: 'minmax',
-        observerOptions: {},
-        maxSamples: opts.calibrationSamples,
-        total: calibrationTotal,
-        allowNonFinite: opts.allowNonFinite,
-        extra: probes.map((p) => p.output),
-        onSample: (values) => {
-          for (const p of probes) accumulateProbe(p, values[p.output]);
+      const second = await runCalibration(
+        cm,
+        { ...collectConfig(p, probes), tensors: [], observer: 'minmax', observerOptions: {} },
+        calibration as CalibrationData,
+        {
+          maxSamples: opts.calibrationSamples,
+          total: knownCount(calibration, calibrationTotal, opts.calibrationSamples),
+          ...resolveWorkers({ workers }, opts, knownCount(calibration, calibrationTotal, opts.calibrationSamples)),
+          label: 'bias correction',
         },
-      });
+      );
+      probeSums = second.probes;
     }
     for (const t of toCalibrate) {
       const o = r.observers.get(t)!;
-      const p = params.get(t)!,
+      const q = params.get(t)!,
         { min, max } = state.ranges.get(t)!;
       activations.push({
         tensor: t,
-        scale: p.scale,
-        zeroPoint: p.zeroPoint,
+        scale: q.scale,
+        zeroPoint: q.zeroPoint,
         min,
         max,
         observedMin: o.observedMin,
@@ -344,21 +617,26 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
       });
     }
   } else {
-    for (const p of ['sign-map', 'joining-nodes', 'single-shift'] as const) {
-      if (want(p))
+    for (const q of ['sign-map', 'joining-nodes', 'single-shift'] as const) {
+      if (want(q))
         throw new OnnxPtqError(
           'PASS_ERROR',
-          `${p}: needs calibrated activations (not available with weightOnly or without calibration data)`,
+          `${q}: needs calibrated activations (not available with weightOnly or without calibration data)`,
         );
     }
     // Weight-only: adaround still learns the rounding from the float activations.
     if (want('adaround')) passes.push(await runAdaRound());
   }
   const corrected: string[] = [];
-  for (const p of probes) {
+  for (const q of probes) {
+    const s = probeSums.get(q.output);
+    if (s) {
+      q.sum = s.sum;
+      q.count = s.count;
+    }
     // The probe was built on a copy: find the original layer by its output.
-    const n = plan.layers.find((l) => l.outputs[0] === p.layer.outputs[0])!;
-    const delta = corrections(p);
+    const n = plan.layers.find((l) => l.outputs[0] === q.layer.outputs[0])!;
+    const delta = corrections(q);
     const g0 = model.graph;
     const old = n.inputs[2] ? g0.initializers.get(n.inputs[2]) : undefined;
     if (n.inputs[2] && (old?.dtype !== 'float32' || old.size !== delta.length)) continue;
@@ -370,7 +648,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     else n.inputs[2] = name;
     corrected.push(n.name || n.outputs[0]);
   }
-  if (correct)
+  if (p.correct)
     passes.push({
       pass: 'bias-correction',
       changed: corrected.length,
@@ -397,10 +675,20 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     const ref = params.get(node.outputs[0]!) ?? node.inputs.map((i) => params.get(plan.aliases.get(i) ?? i)).find(Boolean);
     if (ref) insertParameterDq(g, tensor, node, ref.signed, state.requantMode === 'shift');
   }
-  for (const [t, p] of params) insertActivationQdq(g, t, p);
+  for (const [t, q] of params) insertActivationQdq(g, t, q);
   for (const [t, src] of plan.aliases) {
-    const p = params.get(src);
-    if (p) insertActivationQdq(g, t, p);
+    const q = params.get(src);
+    if (q) insertActivationQdq(g, t, q);
+  }
+  // A Softmax the opset upgrade wrapped in Flatten ... Reshape (opset.ts): the wrapper's inner tensors
+  // take the parameters of the tensors they reshape, so the op between them lowers to integer too.
+  for (const w of opset.wrapped) {
+    const pin = params.get(plan.aliases.get(w.input) ?? w.input);
+    const pout = params.get(plan.aliases.get(w.output) ?? w.output);
+    if (pin && pout && REQUANT_OPS.has(w.op.opType)) {
+      insertActivationQdq(g, w.flat, pin);
+      insertActivationQdq(g, w.opOutput, pout);
+    }
   }
   g.sortTopologically();
   // Folded-away float weights and quantized constants' float originals: nothing reads them.
@@ -412,7 +700,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
   model.metadata.set('onnx_ptq.requant_mode', state.requantMode ?? opts.requantMode);
   model.metadata.set('onnx_ptq.no_rounding', String(opts.noRounding));
   model.metadata.set('onnx_ptq.options', JSON.stringify(opts));
-  model.metadata.set('onnx_ptq.passes', JSON.stringify(passes.filter((p) => p.changed).map((p) => p.pass)));
+  model.metadata.set('onnx_ptq.passes', JSON.stringify(passes.filter((q) => q.changed).map((q) => q.pass)));
   model.producerName = 'onnx-ptq';
   model.producerVersion = VERSION;
   // Lowered on the js backend: the plan (and so the float fallbacks) is the same on every backend.
@@ -427,11 +715,15 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
       layers,
       keptFloat: plan.keptFloat,
       biasCorrected: corrected,
-      opset,
+      opset: { from: opset.from, to: opset.to },
       warnings,
-      size: { floatBytes, quantizedBytes: modelToBytes(model).length },
+      size: { floatBytes: p.floatBytes, quantizedBytes: modelToBytes(model).length },
     },
   };
+}
+
+function statsNames(list: readonly CalibrationStats[]): string[] {
+  return list.map((_, i) => `statistics #${i}`);
 }
 
 /** max |value| per channel (axis 1) of `tensors` over the calibration data (equalization's activation ranges). */
@@ -449,12 +741,9 @@ async function channelRanges(
       `equalization: option 'including_activation' reads the calibration data twice: pass an array (or another re-iterable), not an iterator`,
     );
   const out = new Map<string, Float32Array>();
-  await calibrate(model, [], data, {
-    observer: 'minmax',
-    observerOptions: {},
+  await runCalibration(model, { tensors: [], observer: 'minmax', observerOptions: {}, probes: [], allowNonFinite, extra: tensors }, data, {
     maxSamples,
-    extra: tensors,
-    allowNonFinite,
+    label: 'equalization ranges',
     onSample: (values) => {
       for (const t of tensors) {
         const v = values[t];

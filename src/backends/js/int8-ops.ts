@@ -15,6 +15,8 @@ import { reduceMeanRef } from '../../kernels/int8/qreduce-ref.js';
 import { validateRequant } from '../qgemm-args.js';
 import { qaddRef, qmulRef } from '../../kernels/int8/qbinary-ref.js';
 import { dequantizeLinearRef, lutRef, quantizeLinearRef } from '../../kernels/int8/qunary-ref.js';
+import { qsoftmaxRef } from '../../kernels/int8/qsoftmax-ref.js';
+import { SOFTMAX_ONE } from '../../quant/softmax.js';
 import { avgPoolRef, globalAvgPoolRef, globalMaxPoolRef, maxPoolRef } from '../../kernels/int8/qpool-ref.js';
 import { concatRef, resizeLinearRef, resizeNearestRef, RESIZE_ONE } from '../../kernels/int8/qlayout-ref.js';
 
@@ -88,6 +90,28 @@ export function jsInt8OpKernels(): QBinaryKernels & QUnaryKernels & QPoolKernels
       if (!(g.table instanceof Uint8Array) || g.table.length !== 256) fail('lut: table must have exactly 256 entries');
       if (g.y.length < g.x.length) fail('lut: buffer Y is smaller than n');
       lutRef(g);
+    },
+    softmax(g) {
+      checkVariant(g.variant);
+      if (!is8(g.x) || !is8(g.y)) fail('x and y must be Uint8Array or Int8Array');
+      if (!(g.table instanceof Uint32Array) || g.table.length !== 256) fail('softmax: table must have 256 entries');
+      for (const k of ['outer', 'axisLen', 'inner'] as const)
+        if (!Number.isInteger(g[k]) || g[k] < 0 || g[k] > 2 ** 31 - 1) fail(`softmax: ${k} must be an integer in [0, 2^31 - 1]`);
+      const n = g.outer * g.axisLen * g.inner;
+      if (n > 2 ** 31 - 1) fail('softmax: outer * axis_len * inner must be at most 2^31 - 1');
+      if (g.axisLen > 2 ** 24) fail('softmax: axis_len must be at most 2^24');
+      if (g.table.some((t) => t > SOFTMAX_ONE)) fail('softmax: table entries must be at most OPQ_SOFTMAX_ONE');
+      if (g.table[0]! < 1) fail('softmax: table[0] must be >= 1');
+      if (!Number.isInteger(g.multiplier) || g.multiplier < 1 || g.multiplier >= 2 ** 24) fail('softmax: multiplier must be in [1, 2^24)');
+      if (!Number.isInteger(g.shift) || g.shift < 0 || g.shift > 62) fail('softmax: shift must be in [0, 62]');
+      const [tmin, tmax] = g.y instanceof Int8Array ? [-128, 127] : [0, 255];
+      if (!Number.isInteger(g.zeroPoint) || g.zeroPoint < tmin || g.zeroPoint > tmax)
+        fail("softmax: y_zero_point out of the output type's range");
+      if (!(Number.isInteger(g.min) && Number.isInteger(g.max) && tmin <= g.min && g.min <= g.max && g.max <= tmax))
+        fail('softmax: y_min and y_max must satisfy type_min <= y_min <= y_max <= type_max');
+      if (g.x.length < n) fail('softmax: buffer X is smaller than outer * axis_len * inner');
+      if (g.y.length < n) fail('softmax: buffer Y is smaller than outer * axis_len * inner');
+      qsoftmaxRef(g);
     },
     quantizeLinear(g) {
       checkVariant(g.variant);

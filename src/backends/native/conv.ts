@@ -12,6 +12,7 @@ export interface ConvAddon {
   qconv2d(args: object): void;
   setThreads(n: number): void;
   getThreads(): number;
+  useThreads?(n: number): void;
   qconv2dAutoVariant(): KernelVariant;
 }
 
@@ -60,6 +61,17 @@ export function nativeConvKernels(addon: ConvAddon): ConvKernels & ThreadKernels
       }
     },
     getThreads: () => addon.getThreads(),
+    ...(addon.useThreads
+      ? {
+          useThreads(n: number): void {
+            try {
+              addon.useThreads!(n);
+            } catch (e) {
+              throw kernelError(e);
+            }
+          },
+        }
+      : {}),
   };
   return { ...k, ...packedQGemmKernels(k) };
 }

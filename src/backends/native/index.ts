@@ -5,7 +5,16 @@
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import type { AddonCandidate, AddonOrigin, Backend, Int8Like, KernelVariant, QGemmArgs } from '../types.js';
+import type {
+  AddonCandidate,
+  AddonOrigin,
+  Backend,
+  Int8Like,
+  KernelVariant,
+  NativePlanApi,
+  NativePlanHandle,
+  QGemmArgs,
+} from '../types.js';
 import { VARIANT_ID } from '../types.js';
 import { kernelError, normalizeQGemm } from '../qgemm-args.js';
 import { nativeInt8OpKernels, type Int8OpsAddon } from './int8-ops.js';
@@ -14,7 +23,18 @@ import { nativeF32Kernels, type F32Addon } from './f32.js';
 import { nativeConvKernels, type ConvAddon } from './conv.js';
 import { nativeConvTransposeKernels, type ConvTransposeAddon } from './convtranspose.js';
 
-interface Addon extends ConvAddon, F32Addon, Int8OpsAddon, ConvTransposeAddon {
+interface PlanAddon {
+  planNew(): NativePlanHandle;
+  planBegin(h: NativePlanHandle): void;
+  planCount(h: NativePlanHandle): number;
+  planDrop(h: NativePlanHandle, n: number): void;
+  planEnd(h: NativePlanHandle): number;
+  planBroken(h: NativePlanHandle): boolean;
+  planRun(h: NativePlanHandle, segment: number): void;
+  planFree(h: NativePlanHandle): void;
+}
+
+interface Addon extends ConvAddon, F32Addon, Int8OpsAddon, ConvTransposeAddon, PlanAddon {
   info(): { variants: { id: number; name: KernelVariant; available: boolean }[]; qgemm: KernelVariant };
   qgemm(args: object): void;
   requantizeRow(acc: Int32Array, rq: RequantParams, y: Int8Like, variant: number): void;
@@ -26,6 +46,29 @@ function requireAddon(c: AddonCandidate): Addon {
     throw new Error(`${c.path} is not the onnx-ptq addon (no info/qgemm exports)`);
   }
   return addon as Addon;
+}
+
+function planApi(addon: Addon): NativePlanApi | undefined {
+  if (typeof addon.planNew !== 'function') return undefined; // an older addon: per-step calls
+  const wrap =
+    <A extends unknown[], R>(f: (...a: A) => R) =>
+    (...a: A): R => {
+      try {
+        return f(...a);
+      } catch (e) {
+        throw kernelError(e);
+      }
+    };
+  return {
+    create: wrap(() => addon.planNew()),
+    begin: wrap((h) => addon.planBegin(h)),
+    count: wrap((h) => addon.planCount(h)),
+    drop: wrap((h, n) => addon.planDrop(h, n)),
+    end: wrap((h) => addon.planEnd(h)),
+    broken: wrap((h) => addon.planBroken(h)),
+    run: wrap((h, s) => addon.planRun(h, s)),
+    free: wrap((h) => addon.planFree(h)),
+  };
 }
 
 /**
@@ -71,6 +114,7 @@ export function createNativeBackend(addonPath: string | readonly AddonCandidate[
     ...nativeConvTransposeKernels(addon),
     name: 'native',
     addon: origin,
+    nativePlans: planApi(addon),
     variants,
     dispatch: { qgemm: info.qgemm, requantizeRow: info.qgemm, f32: addon.f32AutoVariant() as KernelVariant },
     qgemm(args: QGemmArgs): void {

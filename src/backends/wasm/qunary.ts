@@ -23,6 +23,41 @@ export function wasmQUnaryKernels(mod: WasmModule): QUnaryKernels {
         [2],
       );
     },
+    softmax(g) {
+      if (!is8(g.x) || !is8(g.y)) fail('x and y must be Uint8Array or Int8Array');
+      if (!(g.table instanceof Uint32Array)) fail('table must be a Uint32Array');
+      const [o, a, i] = [dim(g.outer, 'outer'), dim(g.axisLen, 'axisLen'), dim(g.inner, 'inner')];
+      const int = (v: unknown, what: string) => {
+        if (typeof v !== 'number' || !Number.isInteger(v) || Math.abs(v) > 2 ** 31 - 1) fail(`${what} must be an int32`);
+        return v;
+      };
+      withBuffers(
+        mod,
+        [g.x, g.table, g.y],
+        0,
+        ([px, pt, py]) =>
+          mod.fn('opq_qsoftmax')(
+            px,
+            g.x.length,
+            g.x instanceof Int8Array ? 1 : 0,
+            o,
+            a,
+            i,
+            pt,
+            g.table.length,
+            int(g.multiplier, 'multiplier'),
+            int(g.shift, 'shift'),
+            int(g.zeroPoint, 'zeroPoint'),
+            int(g.min, 'min'),
+            int(g.max, 'max'),
+            py,
+            g.y.length,
+            g.y instanceof Int8Array ? 1 : 0,
+            mod.variantId(g.variant),
+          ),
+        [2],
+      );
+    },
     quantizeLinear(g) {
       if (!(g.x instanceof Float32Array) || !is8(g.y)) fail('x must be a Float32Array and y a Uint8Array or Int8Array');
       const [o, a, i, b] = layout(g);

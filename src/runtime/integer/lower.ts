@@ -11,6 +11,7 @@ import { Tensor } from '../../tensor.js';
 import { RunValues } from './plan.js';
 import { LowerContext, isOp, layout, runImpl, type Step } from './lower/context.js';
 import { loweringFor } from './lower/registry.js';
+import { fuseTables } from './lower/fuse-tables.js';
 
 export { quantizeScalar, type LowerOptions, type LoweringEntry, type Step, type Values } from './lower/context.js';
 
@@ -57,6 +58,7 @@ export class Lowering extends LowerContext {
       if (reason !== undefined) this.float(node, reason);
     }
     this.prune();
+    fuseTables(this, this.steps);
   }
 
   // ---- float and boundary steps ---------------------------------------------------------------
@@ -98,24 +100,31 @@ export class Lowering extends LowerContext {
     if (p && (p.dtype === 'uint8' || p.dtype === 'int8' || (!quant && p.dtype === 'int32'))) {
       const kernel = quant ? 'quantizeLinear' : 'dequantizeLinear';
       this.record(node, { execution: quant ? 'quantize' : 'dequantize', kernel });
-      this.push(node, node.inputs, node.outputs, (values) => {
-        const x = values.get(node.inputs[0]!);
-        if (!x) throw new OnnxPtqError('INTERNAL', `${nodeLabel(node)}: input has no value`);
-        if ((quant && x.dtype !== 'float32') || (!quant && x.dtype !== p.dtype)) {
-          runImpl(impl, ctx, node, values);
-          return;
-        }
-        const lay = layout(x.dims, p.axis, p.scale.length, node);
-        if (quant) {
-          const y = values.out8(node.outputs[0]!, p.dtype === 'int8', x.size);
-          k.backend.quantizeLinear({ ...lay, scale: p.scale, zeroPoint: p.zp, x: x.data as Float32Array, y });
-          values.set(node.outputs[0]!, new Tensor(p.dtype as 'int8', y, x.dims));
-        } else {
-          const y = values.out(node.outputs[0]!, 'float32', x.size);
-          k.backend.dequantizeLinear({ ...lay, scale: p.scale, zeroPoint: p.zp, x: x.data as Int8Array, y });
-          values.set(node.outputs[0]!, new Tensor('float32', y, x.dims));
-        }
-      });
+      this.push(
+        node,
+        node.inputs,
+        node.outputs,
+        (values) => {
+          const x = values.get(node.inputs[0]!);
+          if (!x) throw new OnnxPtqError('INTERNAL', `${nodeLabel(node)}: input has no value`);
+          if ((quant && x.dtype !== 'float32') || (!quant && x.dtype !== p.dtype)) {
+            runImpl(impl, ctx, node, values);
+            return;
+          }
+          const lay = layout(x.dims, p.axis, p.scale.length, node);
+          if (quant) {
+            const y = values.out8(node.outputs[0]!, p.dtype === 'int8', x.size);
+            k.backend.quantizeLinear({ ...lay, scale: p.scale, zeroPoint: p.zp, x: x.data as Float32Array, y });
+            values.set(node.outputs[0]!, new Tensor(p.dtype as 'int8', y, x.dims));
+          } else {
+            const y = values.out(node.outputs[0]!, 'float32', x.size);
+            k.backend.dequantizeLinear({ ...lay, scale: p.scale, zeroPoint: p.zp, x: x.data as Int8Array, y });
+            values.set(node.outputs[0]!, new Tensor('float32', y, x.dims));
+          }
+          // The float engine's fallback above writes a fresh array: that keeps the step out of a plan.
+        },
+        { pure: true },
+      );
       return;
     }
     this.record(node, {

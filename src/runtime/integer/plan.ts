@@ -6,6 +6,7 @@
 import { OnnxPtqError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import type { ResidentArena } from '../../backends/types.js';
+import type { NativeReplay } from './native-plan.js';
 
 /** The element types an integer step writes. */
 export type OutDtype = 'int8' | 'uint8' | 'int32' | 'float32';
@@ -134,6 +135,8 @@ export function checkArena(tensors: readonly ArenaTensor[]): void {
  */
 export class Plan {
   readonly views = new Map<string, ArrayBufferView>();
+  /** Native backend: the recorded kernel calls (undefined: not recorded yet; null: not replayable). */
+  replay?: NativeReplay | null;
   private buffer: ArrayBuffer;
   private readonly base: number;
 
@@ -174,6 +177,8 @@ export class Plan {
 
   release(): void {
     this.resident?.release();
+    this.replay?.release();
+    this.replay = null;
   }
 
   /** Bytes a run would hold at its peak without sharing: the sum of the planned tensors. */

@@ -16,6 +16,7 @@ import { fillPreallocated, resolveFetches, type FetchesType, type RunOptions } f
 import { IntKernels } from './kernels.js';
 import { Lowering, type LoweringEntry, type Step } from './lower.js';
 import { type Plan, RunValues, Tracer } from './plan.js';
+import { recordRun } from './native-plan.js';
 import { SessionRunner, runnerFinalizer } from '../worker/session-runner.js';
 import type { WorkerInit } from '../worker/protocol.js';
 import { loadModel, modelToBytes } from '../../onnx/io.js';
@@ -48,9 +49,30 @@ export interface IntegerSessionOptions {
    * fails with FLOAT_FALLBACK naming the first such node and its reason.
    */
   strictInteger?: boolean;
+  /**
+   * Native backend: the first run of each input shape records its kernel calls and later runs replay
+   * them, one N-API call per stretch of integer steps instead of one call per kernel (default true;
+   * the results are the same bits). false: every step calls its kernel, as the wasm and js backends do.
+   */
+  nativeReplay?: boolean;
+  /**
+   * Threads for this session's kernels (1..256; native only, where kernels large enough to gain split
+   * across them). Default: the backend's setThreads value for the calling JS thread (initially one
+   * per core). Results never depend on it.
+   */
+  threads?: number;
 }
 
-const OPTION_KEYS = ['backend', 'requantMode', 'runInWorker', 'arenaLimitBytes', 'allowNonFinite', 'strictInteger'];
+const OPTION_KEYS = [
+  'backend',
+  'requantMode',
+  'runInWorker',
+  'arenaLimitBytes',
+  'allowNonFinite',
+  'strictInteger',
+  'nativeReplay',
+  'threads',
+];
 
 /** A feed: a Tensor, a typed array (dims from the model's static input shape), or {data, dims}. */
 /** A feed: the same forms as the float session's. */
@@ -83,6 +105,8 @@ export class IntegerSession {
   private released = false;
   /** Inside divisibilityHint's probe runs (which must not diagnose their own failures). */
   private probing = false;
+  private readonly nativeReplay: boolean;
+  private readonly threads: number | undefined;
 
   private constructor(model: Model, opts: IntegerSessionOptions, workerSource?: () => WorkerInit) {
     check(opts && typeof opts === 'object', 'INVALID_OPTION', 'options must be an object');
@@ -101,6 +125,14 @@ export class IntegerSession {
       'allowNonFinite must be a boolean',
     );
     this.allowNonFinite = opts.allowNonFinite ?? false;
+    check(opts.nativeReplay === undefined || typeof opts.nativeReplay === 'boolean', 'INVALID_OPTION', 'nativeReplay must be a boolean');
+    this.nativeReplay = opts.nativeReplay ?? true;
+    check(
+      opts.threads === undefined || (Number.isInteger(opts.threads) && opts.threads >= 1 && opts.threads <= 256),
+      'INVALID_OPTION',
+      () => `threads must be an integer in [1, 256]; got ${String(opts.threads)}`,
+    );
+    this.threads = opts.threads;
     const backend = opts.backend ?? 'auto';
     check(
       ['auto', 'native', 'wasm', 'js'].includes(backend),
@@ -187,6 +219,8 @@ export class IntegerSession {
       arenaLimitBytes: opts.arenaLimitBytes,
       allowNonFinite: opts.allowNonFinite,
       strictInteger: opts.strictInteger,
+      nativeReplay: opts.nativeReplay,
+      threads: opts.threads,
       runInWorker: false,
     };
     const workerSource = (): WorkerInit => ({
@@ -253,6 +287,8 @@ export class IntegerSession {
 
   private runAll(feeds: Record<string, IntegerFeed>): Record<string, Tensor> {
     const checked = checkFeeds(this.inputs, feeds, { allowNonFinite: this.allowNonFinite });
+    const use = this.threads !== undefined ? this.backend.useThreads?.bind(this.backend) : undefined;
+    use?.(this.threads!);
     try {
       return this.runChecked(checked);
     } catch (e) {
@@ -274,6 +310,8 @@ export class IntegerSession {
       }
       if (!hint) throw e;
       throw new OnnxPtqError('SHAPE_MISMATCH', `${e.message}; ${hint}`, { cause: e });
+    } finally {
+      use?.(0);
     }
   }
 
@@ -317,6 +355,19 @@ export class IntegerSession {
     const values = new RunValues(this.initializers, plan?.views);
     for (const [k, t] of feeds) values.set(k, t);
     const steps = this.steps;
+    // Native backend, arena in memory of its own: the first planned run records the kernel calls,
+    // later runs replay them (native-plan.ts).
+    const api = this.backend.nativePlans;
+    if (plan && api && !plan.resident && this.nativeReplay) {
+      if (plan.replay === undefined) {
+        plan.replay = recordRun(api, plan, steps, values, (n) => this.initializers.has(n)) ?? null;
+        return values;
+      }
+      if (plan.replay) {
+        plan.replay.run(steps, values);
+        return values;
+      }
+    }
     for (let i = 0; i < steps.length; i++) {
       const s = steps[i]!;
       s.run(values);
@@ -340,12 +391,20 @@ export class IntegerSession {
   }
 
   /** The arena plans made so far (one per input-shape signature), for reports and tests. */
-  memoryPlans(): { signature: string; arenaBytes: number; unsharedBytes: number; tensors: Plan['tensors'] }[] {
+  memoryPlans(): {
+    signature: string;
+    arenaBytes: number;
+    unsharedBytes: number;
+    tensors: Plan['tensors'];
+    /** Native replay (after the second run of the signature): steps replayed, in how many native calls. */
+    replay?: { steps: number; calls: number };
+  }[] {
     return [...this.plans.values()].map((p) => ({
       signature: p.signature,
       arenaBytes: p.arenaBytes,
       unsharedBytes: p.unsharedBytes,
       tensors: p.tensors,
+      ...(p.replay ? { replay: { steps: p.replay.replayedSteps, calls: p.replay.nativeCalls } } : {}),
     }));
   }
 }

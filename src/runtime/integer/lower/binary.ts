@@ -6,6 +6,18 @@ import { floatMultiplier } from '../../../quant/requant.js';
 import { Tensor, sizeOf } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
 import { type LowerContext, broadcast } from './context.js';
+import { lutStep } from './unary-lut.js';
+
+/** The activation and the one-element 8-bit constant of a binary op, when it has one. */
+function scalarOperand(lc: LowerContext, a: string, b: string): { x: string; c: string } | undefined {
+  const one = (v: string) => {
+    const t = lc.consts.get(v);
+    return t !== undefined && t.size === 1 && (t.dtype === 'int8' || t.dtype === 'uint8');
+  };
+  if (one(b) && !lc.consts.has(a)) return { x: a, c: b };
+  if (one(a) && !lc.consts.has(b)) return { x: b, c: a };
+  return undefined;
+}
 
 export function qdqBinary(lc: LowerContext, node: Node): string | undefined {
   const a = lc.act(node.inputs[0]!),
@@ -21,6 +33,8 @@ export function qdqBinary(lc: LowerContext, node: Node): string | undefined {
   const k = lc.opts.kernels;
   const yName = o.q.outputs[0]!;
   const signed = o.out.signed;
+  // One kernel call on operands A and B (right-aligned shapes) into y.
+  let apply: (A: Tensor, B: Tensor, y: Int8Like) => void;
   let kernel: string;
   if (add) {
     const p = makeQAddParams(lc.opts.mode, a.scale, a.zp, b.scale, b.zp, o.out.scale, {
@@ -30,14 +44,7 @@ export function qdqBinary(lc: LowerContext, node: Node): string | undefined {
       max: o.max,
     });
     kernel = 'qadd';
-    lc.push(node, [a.src, b.src], [yName], (values) => {
-      const A = values.get(a.src)!,
-        B = values.get(b.src)!;
-      const dims = broadcast(node, A.dims, B.dims);
-      const y = values.out8(yName, signed, sizeOf(dims));
-      k.backend.qadd({ a: A.data as Int8Like, aShape: A.dims, b: B.data as Int8Like, bShape: B.dims, params: p, y });
-      values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, dims));
-    });
+    apply = (A, B, y) => k.backend.qadd({ a: A.data as Int8Like, aShape: A.dims, b: B.data as Int8Like, bShape: B.dims, params: p, y });
   } else {
     const m =
       lc.opts.mode === 'float'
@@ -45,11 +52,7 @@ export function qdqBinary(lc: LowerContext, node: Node): string | undefined {
         : (Math.fround(a.scale) * Math.fround(b.scale)) / Math.fround(o.out.scale);
     const rq = lc.requant([m], o.out, o.min, o.max);
     kernel = 'qmul';
-    lc.push(node, [a.src, b.src], [yName], (values) => {
-      const A = values.get(a.src)!,
-        B = values.get(b.src)!;
-      const dims = broadcast(node, A.dims, B.dims);
-      const y = values.out8(yName, signed, sizeOf(dims));
+    apply = (A, B, y) =>
       k.backend.qmul({
         a: A.data as Int8Like,
         aShape: A.dims,
@@ -60,9 +63,40 @@ export function qdqBinary(lc: LowerContext, node: Node): string | undefined {
         requant: rq,
         y,
       });
-      values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, dims));
-    });
   }
+  const scalar = scalarOperand(lc, a.src, b.src);
+  if (scalar) {
+    // x op c with a one-element constant c is a function of x's byte alone: the kernel's own results
+    // on all 256 bytes are the table (bit-identical by construction), and a LUT pass replaces it.
+    const t8 = (d: Uint8Array, dims: number[]) => new Tensor(signed ? 'int8' : 'uint8', signed ? new Int8Array(d.buffer) : d, dims);
+    const xs = t8(
+      Uint8Array.from({ length: 256 }, (_, i) => i),
+      [256],
+    );
+    const c = lc.consts.get(scalar.c)!;
+    const cv = t8(Uint8Array.from([(c.data as Int8Like)[0]! & 0xff]), [1]);
+    const table = new Uint8Array(256);
+    const y = signed ? new Int8Array(table.buffer) : table;
+    if (scalar.x === a.src) apply(xs, cv, y);
+    else apply(cv, xs, y);
+    const cDims = c.dims;
+    lutStep(lc, node, scalar.x, yName, signed, table, (x) => broadcast(node, x, cDims));
+    kernel = `lut (${kernel} by a scalar constant)`;
+  } else
+    lc.push(
+      node,
+      [a.src, b.src],
+      [yName],
+      (values) => {
+        const A = values.get(a.src)!,
+          B = values.get(b.src)!;
+        const dims = broadcast(node, A.dims, B.dims);
+        const y = values.out8(yName, signed, sizeOf(dims));
+        apply(A, B, y);
+        values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, dims));
+      },
+      { pure: true },
+    );
   lc.record(node, { execution: 'integer', kernel, reason: o.act ? `fused ${o.act.opType}` : undefined });
   lc.fuse(node, [o.act, o.capNode, o.q], `output of ${node.opType}`);
   return undefined;

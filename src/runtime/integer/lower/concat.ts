@@ -62,6 +62,7 @@ export function qdqConcat(lc: LowerContext, node: Node): string | undefined {
       });
       values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, dims));
     },
+    { pure: true },
   );
   lc.record(node, { execution: 'integer', kernel: 'concat' });
   lc.fuse(node, [o.q], `output of ${node.opType}`);

@@ -41,6 +41,28 @@ export interface Step {
   inputs: string[];
   outputs: string[];
   run(values: Values): void;
+  /** Set when the step is y = table[x] byte for byte on its one activation input (see fuse-tables.ts). */
+  table?: TableStep;
+  /**
+   * The step changes tensor data only through backend kernel calls (its own JS computes shapes and
+   * arguments, never values), so replaying its recorded kernel calls is running it (../native-plan.ts).
+   */
+  pure?: boolean;
+}
+
+/**
+ * A step that maps each byte of one 8-bit activation to one output byte: a unary LUT, or Add/Mul
+ * with a one-element constant. Consecutive such steps compose into one table exactly, since each
+ * step's output is already the 8-bit value the next one reads.
+ */
+export interface TableStep {
+  /** The activation read. */
+  src: string;
+  /** table[raw input byte] = raw output byte. */
+  table: Uint8Array;
+  signed: boolean;
+  /** Output dims from the input's (a one-element constant of higher rank broadcasts the rank up). */
+  dims(x: readonly number[]): readonly number[];
 }
 
 /** An 8-bit per-tensor quantization. */
@@ -284,9 +306,9 @@ export class LowerContext {
     }
   }
 
-  push(node: Node, inputs: string[], outputs: string[], run: (v: Values) => void): void {
+  push(node: Node, inputs: string[], outputs: string[], run: (v: Values) => void, extra: { table?: TableStep; pure?: boolean } = {}): void {
     this.handled.add(node);
-    this.steps.push({ node, inputs: inputs.filter(Boolean), outputs, run });
+    this.steps.push({ node, inputs: inputs.filter(Boolean), outputs, run, ...extra });
   }
 
   /** Per-channel weights of a Conv/Gemm: constant 8-bit (uint8 shifted to int8, exactly). */

@@ -139,30 +139,36 @@ export function qdqConvTranspose(lc: LowerContext, node: Node): string | undefin
     shapes.set(key, g);
     return g;
   };
-  lc.push(node, [x.src], [yName], (values) => {
-    const xt = values.get(x.src)!;
-    if (xt.dtype !== 'uint8' && xt.dtype !== 'int8')
-      throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input is ${xt.dtype}, expected 8-bit`);
-    const g = geometry(xt);
-    const y = values.out8(yName, signed, g.size);
-    try {
-      k.backend.qconvTranspose2d({
-        shape: g.shape,
-        x: xt.data as Int8Like,
-        xZeroPoint: x.zp,
-        w: w.w,
-        wZeroPoint: wZp,
-        bias: b.bias,
-        requant: rq,
-        y,
-      });
-    } catch (e) {
-      if (e instanceof OnnxPtqError) throw new OnnxPtqError(e.code, `${nodeLabel(node)}: ${e.message}`, { cause: e });
-      throw e;
-    }
-    if (cap) capChannels(y, cap, g.dims[0]!, g.size / (g.dims[0]! * cap.length));
-    values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, g.dims));
-  });
+  lc.push(
+    node,
+    [x.src],
+    [yName],
+    (values) => {
+      const xt = values.get(x.src)!;
+      if (xt.dtype !== 'uint8' && xt.dtype !== 'int8')
+        throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input is ${xt.dtype}, expected 8-bit`);
+      const g = geometry(xt);
+      const y = values.out8(yName, signed, g.size);
+      try {
+        k.backend.qconvTranspose2d({
+          shape: g.shape,
+          x: xt.data as Int8Like,
+          xZeroPoint: x.zp,
+          w: w.w,
+          wZeroPoint: wZp,
+          bias: b.bias,
+          requant: rq,
+          y,
+        });
+      } catch (e) {
+        if (e instanceof OnnxPtqError) throw new OnnxPtqError(e.code, `${nodeLabel(node)}: ${e.message}`, { cause: e });
+        throw e;
+      }
+      if (cap) capChannels(y, cap, g.dims[0]!, g.size / (g.dims[0]! * cap.length));
+      values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, g.dims));
+    },
+    { pure: !cap },
+  );
   const fused = [o.act ? `fused ${o.act.opType}` : '', o.cap ? 'fused Min as a per-channel clamp' : ''];
   lc.record(node, {
     execution: 'integer',

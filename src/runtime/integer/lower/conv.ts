@@ -58,12 +58,18 @@ export function convStep(
   k: IntKernels,
   cap?: Int32Array,
 ): void {
-  lc.push(node, [xName], [yName], (values) => {
-    const x = values.get(xName)!;
-    const y = runConv(ctx, x, xZp, w, wZp, wDims, bias, rq, signed, cache, k, (n) => values.out8(yName, signed, n));
-    if (cap) capChannels(y.data as Int8Like, cap, y.dims[0]!, y.size / (y.dims[0]! * cap.length));
-    values.set(yName, y);
-  });
+  lc.push(
+    node,
+    [xName],
+    [yName],
+    (values) => {
+      const x = values.get(xName)!;
+      const y = runConv(ctx, x, xZp, w, wZp, wDims, bias, rq, signed, cache, k, (n) => values.out8(yName, signed, n));
+      if (cap) capChannels(y.data as Int8Like, cap, y.dims[0]!, y.size / (y.dims[0]! * cap.length));
+      values.set(yName, y);
+    },
+    { pure: !cap },
+  );
 }
 
 /** An integer conv (1-D as 2-D with height 1) with its geometry from the input's dims. */

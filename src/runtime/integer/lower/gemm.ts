@@ -47,18 +47,24 @@ export function qdqGemm(lc: LowerContext, node: Node): string | undefined {
     signed = o.out.signed,
     azp = a.zp,
     src = a.src;
-  lc.push(node, [src], [yName], (values) => {
-    const x = values.get(src)!;
-    if (x.rank < 1 || x.dims[x.rank - 1] !== K)
-      throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input has dims [${x.dims.join(', ')}], its last axis must be ${K}`);
-    if (gemm && x.rank !== 2)
-      throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: Gemm input must be 2-D, got [${x.dims.join(', ')}]`);
-    const M = x.size / K;
-    const y = values.out8(yName, signed, M * N);
-    if (M > 0) be.qgemm({ m: M, n: N, k: K, a: x.data as Int8Like, aZeroPoint: azp, b: B, bZeroPoint: bZp, bias, requant: rq, y });
-    if (cap) capChannels(y, cap, M, 1);
-    values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, [...x.dims.slice(0, -1), N]));
-  });
+  lc.push(
+    node,
+    [src],
+    [yName],
+    (values) => {
+      const x = values.get(src)!;
+      if (x.rank < 1 || x.dims[x.rank - 1] !== K)
+        throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input has dims [${x.dims.join(', ')}], its last axis must be ${K}`);
+      if (gemm && x.rank !== 2)
+        throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: Gemm input must be 2-D, got [${x.dims.join(', ')}]`);
+      const M = x.size / K;
+      const y = values.out8(yName, signed, M * N);
+      if (M > 0) be.qgemm({ m: M, n: N, k: K, a: x.data as Int8Like, aZeroPoint: azp, b: B, bZeroPoint: bZp, bias, requant: rq, y });
+      if (cap) capChannels(y, cap, M, 1);
+      values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, [...x.dims.slice(0, -1), N]));
+    },
+    { pure: !cap },
+  );
   lc.record(node, {
     execution: 'integer',
     kernel: 'qgemm',

@@ -63,17 +63,25 @@ export function qdqMove(lc: LowerContext, node: Node): string | undefined {
   const table = same ? undefined : lc.table(node, x, o.out);
   const k = lc.opts.kernels;
   const rest = node.inputs.slice(1);
-  lc.push(node, [x.src, ...rest.filter((v): v is string => !!v)], [yName], (values) => {
-    const xt = values.get(x.src)!;
-    const ins = [xt, ...rest.map((v) => (v ? values.get(v) : undefined))];
-    let y = impl.run(ctx, ins)[0]!;
-    if (table) {
-      const d = values.out8(yName, o.out.signed, y.size);
-      k.backend.lut({ x: y.data as Int8Like, table, y: d });
-      y = new Tensor(o.out.signed ? 'int8' : 'uint8', d, y.dims);
-    }
-    values.set(yName, y);
-  });
+  lc.push(
+    node,
+    [x.src, ...rest.filter((v): v is string => !!v)],
+    [yName],
+    (values) => {
+      const xt = values.get(x.src)!;
+      const ins = [xt, ...rest.map((v) => (v ? values.get(v) : undefined))];
+      let y = impl.run(ctx, ins)[0]!;
+      if (table) {
+        const d = values.out8(yName, o.out.signed, y.size);
+        k.backend.lut({ x: y.data as Int8Like, table, y: d });
+        y = new Tensor(o.out.signed ? 'int8' : 'uint8', d, y.dims);
+      }
+      values.set(yName, y);
+      // Without a table the float op only moves bytes: a view of the input (Reshape and kin) replays
+      // as nothing; an op that copies (Transpose) writes a fresh array, which keeps it out of a plan.
+    },
+    { pure: !table },
+  );
   lc.record(node, {
     execution: 'integer',
     kernel: same ? '8-bit data movement' : `8-bit data movement + ${'lut'}`,

@@ -31,67 +31,73 @@ export function qdqPool(lc: LowerContext, node: Node): string | undefined {
   if (!global && ctx.attrs.ints('dilations')?.some((d) => d !== 1) && !isMax) return `dilated AveragePool`;
   // With a table the pool writes a temporary and the table the planned output.
   const mk = (values: Values, n: number) => (table ? (signed ? new Int8Array(n) : new Uint8Array(n)) : values.out8(yName, signed, n));
-  lc.push(node, [x.src], [yName], (values) => {
-    const xt = values.get(x.src)!;
-    if (xt.rank < 3)
-      throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input must be N x C x spatial, got [${xt.dims.join(', ')}]`);
-    let y: Int8Like;
-    let dims: number[];
-    if (global) {
-      const nc = xt.dims[0]! * xt.dims[1]!,
-        spatial = xt.size / Math.max(1, nc);
-      y = mk(values, nc);
-      dims = [xt.dims[0]!, xt.dims[1]!, ...xt.dims.slice(2).map(() => 1)];
-      if (isMax) k.backend.globalMaxPool({ x: xt.data as Int8Like, channels: nc, spatial, y });
-      else k.backend.globalAvgPool({ x: xt.data as Int8Like, channels: nc, spatial, xZeroPoint: x.zp, requant: rq, y });
-    } else {
-      const sp = xt.dims.slice(2);
-      if (sp.length !== kernelAttr!.length)
-        throw new OnnxPtqError(
-          'SHAPE_MISMATCH',
-          `${nodeLabel(node)}: kernel_shape has ${kernelAttr!.length} axes, input [${xt.dims.join(', ')}]`,
-        );
-      const ceil = ctx.attrs.int('ceil_mode', 0) === 1;
-      const wp = windowParams(ctx, sp, kernelAttr!, { ceilMode: ceil });
-      const two = sp.length === 1;
-      const H = two ? 1 : sp[0]!,
-        W = two ? sp[0]! : sp[1]!;
-      const s = wp.strides.length === 1 ? [1, wp.strides[0]!] : wp.strides;
-      const d = wp.dilations.length === 1 ? [1, wp.dilations[0]!] : wp.dilations;
-      const kk = two ? [1, kernelAttr![0]!] : kernelAttr!;
-      const p = wp.pads.length === 2 ? [0, wp.pads[0]!, 0, wp.pads[1]!] : wp.pads;
-      const geom = {
-        n: xt.dims[0]!,
-        c: xt.dims[1]!,
-        h: H,
-        w: W,
-        kernel: [kk[0]!, kk[1]!] as const,
-        strides: [s[0]!, s[1]!] as const,
-        pads: [p[0]!, p[1]!, p[2]!, p[3]!] as const,
-        dilations: [d[0]!, d[1]!] as const,
-        ceilMode: ceil,
-      };
-      const [oh, ow] = poolOutputShape(geom);
-      y = mk(values, geom.n * geom.c * oh * ow);
-      dims = two ? [geom.n, geom.c, ow] : [geom.n, geom.c, oh, ow];
-      if (isMax) k.backend.maxPool({ ...geom, x: xt.data as Int8Like, y });
-      else
-        k.backend.avgPool({
-          ...geom,
-          x: xt.data as Int8Like,
-          xZeroPoint: x.zp,
-          requant: rq,
-          countIncludePad: ctx.attrs.int('count_include_pad', 0) === 1,
-          y,
-        });
-    }
-    if (table) {
-      const t = values.out8(yName, signed, y.length);
-      k.backend.lut({ x: y, table, y: t });
-      y = t;
-    }
-    values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, dims));
-  });
+  lc.push(
+    node,
+    [x.src],
+    [yName],
+    (values) => {
+      const xt = values.get(x.src)!;
+      if (xt.rank < 3)
+        throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input must be N x C x spatial, got [${xt.dims.join(', ')}]`);
+      let y: Int8Like;
+      let dims: number[];
+      if (global) {
+        const nc = xt.dims[0]! * xt.dims[1]!,
+          spatial = xt.size / Math.max(1, nc);
+        y = mk(values, nc);
+        dims = [xt.dims[0]!, xt.dims[1]!, ...xt.dims.slice(2).map(() => 1)];
+        if (isMax) k.backend.globalMaxPool({ x: xt.data as Int8Like, channels: nc, spatial, y });
+        else k.backend.globalAvgPool({ x: xt.data as Int8Like, channels: nc, spatial, xZeroPoint: x.zp, requant: rq, y });
+      } else {
+        const sp = xt.dims.slice(2);
+        if (sp.length !== kernelAttr!.length)
+          throw new OnnxPtqError(
+            'SHAPE_MISMATCH',
+            `${nodeLabel(node)}: kernel_shape has ${kernelAttr!.length} axes, input [${xt.dims.join(', ')}]`,
+          );
+        const ceil = ctx.attrs.int('ceil_mode', 0) === 1;
+        const wp = windowParams(ctx, sp, kernelAttr!, { ceilMode: ceil });
+        const two = sp.length === 1;
+        const H = two ? 1 : sp[0]!,
+          W = two ? sp[0]! : sp[1]!;
+        const s = wp.strides.length === 1 ? [1, wp.strides[0]!] : wp.strides;
+        const d = wp.dilations.length === 1 ? [1, wp.dilations[0]!] : wp.dilations;
+        const kk = two ? [1, kernelAttr![0]!] : kernelAttr!;
+        const p = wp.pads.length === 2 ? [0, wp.pads[0]!, 0, wp.pads[1]!] : wp.pads;
+        const geom = {
+          n: xt.dims[0]!,
+          c: xt.dims[1]!,
+          h: H,
+          w: W,
+          kernel: [kk[0]!, kk[1]!] as const,
+          strides: [s[0]!, s[1]!] as const,
+          pads: [p[0]!, p[1]!, p[2]!, p[3]!] as const,
+          dilations: [d[0]!, d[1]!] as const,
+          ceilMode: ceil,
+        };
+        const [oh, ow] = poolOutputShape(geom);
+        y = mk(values, geom.n * geom.c * oh * ow);
+        dims = two ? [geom.n, geom.c, ow] : [geom.n, geom.c, oh, ow];
+        if (isMax) k.backend.maxPool({ ...geom, x: xt.data as Int8Like, y });
+        else
+          k.backend.avgPool({
+            ...geom,
+            x: xt.data as Int8Like,
+            xZeroPoint: x.zp,
+            requant: rq,
+            countIncludePad: ctx.attrs.int('count_include_pad', 0) === 1,
+            y,
+          });
+      }
+      if (table) {
+        const t = values.out8(yName, signed, y.length);
+        k.backend.lut({ x: y, table, y: t });
+        y = t;
+      }
+      values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, dims));
+    },
+    { pure: true },
+  );
   const kname = { MaxPool: 'maxPool', AveragePool: 'avgPool', GlobalMaxPool: 'globalMaxPool', GlobalAveragePool: 'globalAvgPool' }[
     node.opType
   ]!;

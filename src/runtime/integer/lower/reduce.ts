@@ -36,49 +36,55 @@ export function qdqReduceMean(lc: LowerContext, node: Node): string | undefined 
   const signed = o.out.signed;
   // Axes, output dims and the requantization depend on the input shape only: kept for the last one.
   let cache: { key: string; axes: number[]; outDims: number[]; rq: RequantParams } | undefined;
-  lc.push(node, [x.src], [yName], (values) => {
-    const xt = values.get(x.src)!;
-    const key = xt.dims.join(',');
-    if (!cache || cache.key !== key) {
-      const r = xt.rank;
-      if (r > 8)
-        throw new OnnxPtqError(
-          'UNSUPPORTED_OP',
-          `${nodeLabel(node)}: integer ReduceMean takes inputs of rank <= 8, got [${xt.dims.join(', ')}]`,
-        );
-      let axes: number[];
-      if (!axesAttr || axesAttr.length === 0) axes = noop ? [] : Array.from({ length: r }, (_, i) => i);
-      else {
-        axes = axesAttr.map((a) => {
-          if (!Number.isInteger(a) || a < -r || a >= r)
-            throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: axis ${a} out of range for rank ${r}`);
-          return a < 0 ? a + r : a;
-        });
-        if (new Set(axes).size !== axes.length)
-          throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: axes [${axesAttr.join(', ')}] repeat an axis`);
+  lc.push(
+    node,
+    [x.src],
+    [yName],
+    (values) => {
+      const xt = values.get(x.src)!;
+      const key = xt.dims.join(',');
+      if (!cache || cache.key !== key) {
+        const r = xt.rank;
+        if (r > 8)
+          throw new OnnxPtqError(
+            'UNSUPPORTED_OP',
+            `${nodeLabel(node)}: integer ReduceMean takes inputs of rank <= 8, got [${xt.dims.join(', ')}]`,
+          );
+        let axes: number[];
+        if (!axesAttr || axesAttr.length === 0) axes = noop ? [] : Array.from({ length: r }, (_, i) => i);
+        else {
+          axes = axesAttr.map((a) => {
+            if (!Number.isInteger(a) || a < -r || a >= r)
+              throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: axis ${a} out of range for rank ${r}`);
+            return a < 0 ? a + r : a;
+          });
+          if (new Set(axes).size !== axes.length)
+            throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: axes [${axesAttr.join(', ')}] repeat an axis`);
+        }
+        const count = axes.reduce((p, a) => p * xt.dims[a]!, 1);
+        if (count === 0) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: reduced axes of [${xt.dims.join(', ')}] are empty`);
+        if (count > 2 ** 23)
+          throw new OnnxPtqError(
+            'UNSUPPORTED_OP',
+            `${nodeLabel(node)}: integer ReduceMean sums at most 2^23 elements, the axes of [${xt.dims.join(', ')}] hold ${count}`,
+          );
+        const M = ratio / count;
+        if (!(M >= 2 ** -31))
+          throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: multiplier ${M} (scale ratio / count) is below 2^-31`);
+        const outDims = keepdims ? xt.dims.map((d, i) => (axes.includes(i) ? 1 : d)) : xt.dims.filter((_, i) => !axes.includes(i));
+        cache = { key, axes, outDims, rq: lc.requant([M], o.out, o.min, o.max) };
       }
-      const count = axes.reduce((p, a) => p * xt.dims[a]!, 1);
-      if (count === 0) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: reduced axes of [${xt.dims.join(', ')}] are empty`);
-      if (count > 2 ** 23)
-        throw new OnnxPtqError(
-          'UNSUPPORTED_OP',
-          `${nodeLabel(node)}: integer ReduceMean sums at most 2^23 elements, the axes of [${xt.dims.join(', ')}] hold ${count}`,
-        );
-      const M = ratio / count;
-      if (!(M >= 2 ** -31))
-        throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: multiplier ${M} (scale ratio / count) is below 2^-31`);
-      const outDims = keepdims ? xt.dims.map((d, i) => (axes.includes(i) ? 1 : d)) : xt.dims.filter((_, i) => !axes.includes(i));
-      cache = { key, axes, outDims, rq: lc.requant([M], o.out, o.min, o.max) };
-    }
-    const { axes, outDims, rq } = cache;
-    const y = values.out8(
-      yName,
-      signed,
-      outDims.reduce((p, d) => p * d, 1),
-    );
-    k.backend.reduceMean({ x: xt.data as Int8Like, dims: xt.dims, axes, xZeroPoint: x.zp, requant: rq, y });
-    values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, outDims));
-  });
+      const { axes, outDims, rq } = cache;
+      const y = values.out8(
+        yName,
+        signed,
+        outDims.reduce((p, d) => p * d, 1),
+      );
+      k.backend.reduceMean({ x: xt.data as Int8Like, dims: xt.dims, axes, xZeroPoint: x.zp, requant: rq, y });
+      values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, outDims));
+    },
+    { pure: true },
+  );
   lc.record(node, { execution: 'integer', kernel: 'reduceMean' });
   lc.fuse(node, [o.q], `output of ${node.opType}`);
   return undefined;

@@ -11,6 +11,7 @@ import { qdqPool } from './pool.js';
 import { convInteger, matMulInteger, qlinearAdd, qlinearConv, qlinearMatMul } from './qoperator.js';
 import { qdqResize } from './resize.js';
 import { qdqReduceMean } from './reduce.js';
+import { qdqSoftmax } from './softmax.js';
 import { qdqUnary, UNARY } from './unary-lut.js';
 
 /** Lowers `node` into integer steps on `lc`, or returns why it stays in float. */
@@ -27,6 +28,7 @@ register(['Concat'], qdqConcat);
 register(['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool'], qdqPool);
 register(['Resize'], qdqResize);
 register(['ReduceMean'], qdqReduceMean);
+register(['Softmax'], qdqSoftmax);
 register(DATA_MOVEMENT, qdqMove);
 register(UNARY, qdqUnary);
 register(['QLinearConv'], qlinearConv);

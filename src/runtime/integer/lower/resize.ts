@@ -47,32 +47,38 @@ export function qdqResize(lc: LowerContext, node: Node): string | undefined {
   const k = lc.opts.kernels;
   const yName = o.q.outputs[0]!;
   const signed = o.out.signed;
-  lc.push(node, [x.src, ...params.inputs], [yName], (values) => {
-    const xt = values.get(x.src)!;
-    const { scales, sizes } = params.read(values);
-    const r = xt.rank;
-    // Scales as float32, sizes / dims in float32 (onnxruntime's arithmetic); the output size checked.
-    const { outDims, sc } = resizeGeometry(node, xt.dims, scales, sizes);
-    const H = r === 4 ? xt.dims[2]! : 1,
-      W = xt.dims[r - 1]!,
-      OH = r === 4 ? outDims[2]! : 1,
-      OW = outDims[r - 1]!;
-    const yIndex = r === 4 ? resizeNearestIndex(H, OH, coord, nearest, sc[2]) : new Int32Array(1);
-    const xIndex = resizeNearestIndex(W, OW, coord, nearest, sc[r - 1]);
-    const nc = xt.dims[0]! * xt.dims[1]!;
-    let y: Int8Like = table
-      ? signed
-        ? new Int8Array(nc * OH * OW)
-        : new Uint8Array(nc * OH * OW)
-      : values.out8(yName, signed, nc * OH * OW);
-    k.backend.resizeNearest({ x: xt.data as Int8Like, nc, inH: H, inW: W, outH: OH, outW: OW, yIndex, xIndex, y });
-    if (table) {
-      const t = values.out8(yName, signed, y.length);
-      k.backend.lut({ x: y, table, y: t });
-      y = t;
-    }
-    values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, outDims));
-  });
+  lc.push(
+    node,
+    [x.src, ...params.inputs],
+    [yName],
+    (values) => {
+      const xt = values.get(x.src)!;
+      const { scales, sizes } = params.read(values);
+      const r = xt.rank;
+      // Scales as float32, sizes / dims in float32 (onnxruntime's arithmetic); the output size checked.
+      const { outDims, sc } = resizeGeometry(node, xt.dims, scales, sizes);
+      const H = r === 4 ? xt.dims[2]! : 1,
+        W = xt.dims[r - 1]!,
+        OH = r === 4 ? outDims[2]! : 1,
+        OW = outDims[r - 1]!;
+      const yIndex = r === 4 ? resizeNearestIndex(H, OH, coord, nearest, sc[2]) : new Int32Array(1);
+      const xIndex = resizeNearestIndex(W, OW, coord, nearest, sc[r - 1]);
+      const nc = xt.dims[0]! * xt.dims[1]!;
+      let y: Int8Like = table
+        ? signed
+          ? new Int8Array(nc * OH * OW)
+          : new Uint8Array(nc * OH * OW)
+        : values.out8(yName, signed, nc * OH * OW);
+      k.backend.resizeNearest({ x: xt.data as Int8Like, nc, inH: H, inW: W, outH: OH, outW: OW, yIndex, xIndex, y });
+      if (table) {
+        const t = values.out8(yName, signed, y.length);
+        k.backend.lut({ x: y, table, y: t });
+        y = t;
+      }
+      values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, outDims));
+    },
+    { pure: true },
+  );
   lc.record(node, { execution: 'integer', kernel: `resizeNearest${table ? ' + lut' : ''}` });
   lc.fuse(node, [o.q], `output of ${node.opType}`);
   return undefined;
@@ -172,40 +178,46 @@ function lowerLinear(
   const signed = o.out.signed;
   // Taps depend on the input shape and the scales/sizes only: kept for the last ones seen.
   let cache: { key: string; yTaps: Int32Array; xTaps: Int32Array; outDims: number[] } | undefined;
-  lc.push(node, [x.src, ...params.inputs], [yName], (values) => {
-    const xt = values.get(x.src)!;
-    const { scales, sizes } = params.read(values);
-    const key = `${xt.dims.join(',')}|${scales?.join(',')}|${sizes?.join(',')}`;
-    if (!cache || cache.key !== key) {
-      const { outDims, sc } = resizeGeometry(node, xt.dims, scales, sizes);
+  lc.push(
+    node,
+    [x.src, ...params.inputs],
+    [yName],
+    (values) => {
+      const xt = values.get(x.src)!;
+      const { scales, sizes } = params.read(values);
+      const key = `${xt.dims.join(',')}|${scales?.join(',')}|${sizes?.join(',')}`;
+      if (!cache || cache.key !== key) {
+        const { outDims, sc } = resizeGeometry(node, xt.dims, scales, sizes);
+        const r = xt.rank;
+        const yTaps = r === 4 ? resizeLinearTaps(xt.dims[2]!, outDims[2]!, coord, sc[2]) : new Int32Array(3);
+        const xTaps = resizeLinearTaps(xt.dims[r - 1]!, outDims[r - 1]!, coord, sc[r - 1]);
+        cache = { key, yTaps, xTaps, outDims };
+      }
+      const { outDims, yTaps, xTaps } = cache;
       const r = xt.rank;
-      const yTaps = r === 4 ? resizeLinearTaps(xt.dims[2]!, outDims[2]!, coord, sc[2]) : new Int32Array(3);
-      const xTaps = resizeLinearTaps(xt.dims[r - 1]!, outDims[r - 1]!, coord, sc[r - 1]);
-      cache = { key, yTaps, xTaps, outDims };
-    }
-    const { outDims, yTaps, xTaps } = cache;
-    const r = xt.rank;
-    const H = r === 4 ? xt.dims[2]! : 1,
-      W = xt.dims[r - 1]!,
-      OH = r === 4 ? outDims[2]! : 1,
-      OW = outDims[r - 1]!;
-    const nc = xt.dims[0]! * xt.dims[1]!;
-    const y = values.out8(yName, signed, nc * OH * OW);
-    k.backend.resizeLinear({
-      x: xt.data as Int8Like,
-      nc,
-      inH: H,
-      inW: W,
-      outH: OH,
-      outW: OW,
-      yTaps,
-      xTaps,
-      xZeroPoint: x.zp,
-      requant: rq,
-      y,
-    });
-    values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, outDims));
-  });
+      const H = r === 4 ? xt.dims[2]! : 1,
+        W = xt.dims[r - 1]!,
+        OH = r === 4 ? outDims[2]! : 1,
+        OW = outDims[r - 1]!;
+      const nc = xt.dims[0]! * xt.dims[1]!;
+      const y = values.out8(yName, signed, nc * OH * OW);
+      k.backend.resizeLinear({
+        x: xt.data as Int8Like,
+        nc,
+        inH: H,
+        inW: W,
+        outH: OH,
+        outW: OW,
+        yTaps,
+        xTaps,
+        xZeroPoint: x.zp,
+        requant: rq,
+        y,
+      });
+      values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, outDims));
+    },
+    { pure: true },
+  );
   lc.record(node, { execution: 'integer', kernel: 'resizeLinear' });
   lc.fuse(node, [o.q], `output of ${node.opType}`);
   return undefined;

@@ -2,7 +2,7 @@
 import type { Node } from '../../../ir/graph.js';
 import { Tensor } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
-import { type LowerContext, isOp } from './context.js';
+import { type LowerContext, type Values, isOp } from './context.js';
 
 export const UNARY = new Set([
   'Sigmoid',
@@ -58,12 +58,33 @@ export function qdqUnary(lc: LowerContext, node: Node): string | undefined {
   return undefined;
 }
 
-export function lutStep(lc: LowerContext, node: Node, src: string, yName: string, signed: boolean, table: Uint8Array): void {
+export function lutStep(
+  lc: LowerContext,
+  node: Node,
+  src: string,
+  yName: string,
+  signed: boolean,
+  table: Uint8Array,
+  dims: (x: readonly number[]) => readonly number[] = (x) => x,
+): void {
+  lc.push(node, [src], [yName], lutRun(lc, src, yName, signed, table, dims), { table: { src, table, signed, dims }, pure: true });
+}
+
+/** A step body applying `table` to `src` (dims of the output from the input's). */
+export function lutRun(
+  lc: LowerContext,
+  src: string,
+  yName: string,
+  signed: boolean,
+  table: Uint8Array,
+  dims: (x: readonly number[]) => readonly number[],
+): (values: Values) => void {
   const k = lc.opts.kernels;
-  lc.push(node, [src], [yName], (values) => {
+  return (values) => {
     const x = values.get(src)!;
+    const d = dims(x.dims);
     const y = values.out8(yName, signed, x.size);
     k.backend.lut({ x: x.data as Int8Like, table, y });
-    values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, x.dims));
-  });
+    values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, d));
+  };
 }

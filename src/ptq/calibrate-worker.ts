@@ -1,0 +1,46 @@
+// A calibration worker thread: builds its own float session from the model's bytes (a session
+// holds native plans that cannot be moved between threads) and observes the samples it is sent;
+// on 'finish' it returns its observers' and probes' states for the main thread to merge.
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadModel } from '../onnx/io.js';
+import { getBackend } from '../backends/registry.js';
+import { InferenceSession } from '../runtime/session.js';
+import { errorToWire, fromWire } from '../runtime/worker/protocol.js';
+import { Collector, type CalibrationWorkerInit, type FromCalibrationWorker, type ToCalibrationWorker } from './calibrate.js';
+
+const port = parentPort!;
+const post = (m: FromCalibrationWorker) => port.postMessage(m);
+const init = workerData as CalibrationWorkerInit;
+
+// Tests only: this worker exits abruptly (as a crash would) when handed this sample index.
+const exitAt = Number(process.env.ONNX_PTQ_TEST_CALIBRATION_WORKER_EXIT_AT ?? -1);
+
+let collector: Collector | undefined;
+let failed = false;
+try {
+  const session = await InferenceSession.create(loadModel(init.model), { allowNonFinite: init.cfg.allowNonFinite, runInWorker: false });
+  collector = new Collector(session, init.cfg);
+  // The pool size changed no float bits where measured (super-resolution-10 at 1, 2, 3 threads), and
+  // the tests compare worker runs with one-thread runs byte for byte.
+  const be = getBackend() as { setThreads?: (n: number) => void };
+  be.setThreads?.(init.threads);
+  post({ type: 'ready' });
+} catch (e) {
+  failed = true;
+  post({ type: 'error', error: errorToWire(e) });
+}
+
+port.on('message', (m: ToCalibrationWorker) => {
+  if (!collector || failed) return;
+  try {
+    if (m.type === 'sample') {
+      if (m.n === exitAt) process.exit(7);
+      const feeds = Object.fromEntries(Object.entries(m.feeds).map(([k, w]) => [k, fromWire(w)]));
+      collector.observe(feeds, m.n);
+      post({ type: 'done', n: m.n });
+    } else if (m.type === 'finish') post({ type: 'stats', stats: collector.state() });
+  } catch (e) {
+    failed = true;
+    post({ type: 'error', error: errorToWire(e) });
+  }
+});

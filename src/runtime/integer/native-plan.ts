@@ -1,0 +1,124 @@
+// One native call per run of steps (issue 11): on the native backend, the first run of an arena plan
+// records the kernel calls of every pure step (lower/context.ts `Step.pure`) whose inputs and outputs
+// live in memory that is the same on every run (the arena, constants); later runs replay each
+// maximal segment of such steps with one N-API call, and run only the other steps (float fallbacks,
+// graph-boundary conversions of the feeds and outputs, JS data movement) in TypeScript. The replay
+// is the recorded calls with the same arguments, so its results are the steps' results bit for bit.
+import { OnnxPtqError } from '../../errors.js';
+import type { NativePlanApi, NativePlanHandle } from '../../backends/types.js';
+import type { Tensor } from '../../tensor.js';
+import type { Step } from './lower/context.js';
+import type { Plan, RunValues } from './plan.js';
+
+/** Steps [start, end) replayed by native segment `segment` (-1: steps that made no kernel call). */
+interface Segment {
+  start: number;
+  end: number;
+  segment: number;
+}
+
+export class NativeReplay {
+  private readonly at = new Map<number, Segment>();
+  private released = false;
+
+  constructor(
+    private readonly api: NativePlanApi,
+    private readonly handle: NativePlanHandle,
+    readonly segments: readonly Segment[],
+    /** The values the segments' steps produced, as the steps outside them read them (arena views). */
+    private readonly produced: ReadonlyMap<string, Tensor>,
+  ) {
+    for (const s of segments) this.at.set(s.start, s);
+  }
+
+  /** Steps replayed natively (for reports and tests). */
+  get replayedSteps(): number {
+    return this.segments.reduce((n, s) => n + s.end - s.start, 0);
+  }
+
+  /** N-API calls a run makes for them. */
+  get nativeCalls(): number {
+    return this.segments.filter((s) => s.segment >= 0).length;
+  }
+
+  /** Runs `steps` over `values`: segments by replay, the rest as steps. */
+  run(steps: readonly Step[], values: RunValues): void {
+    if (this.released) throw new OnnxPtqError('INTERNAL', 'native plan used after release');
+    for (const [k, t] of this.produced) values.set(k, t);
+    for (let i = 0; i < steps.length; ) {
+      const s = this.at.get(i);
+      if (s) {
+        if (s.segment >= 0) this.api.run(this.handle, s.segment);
+        i = s.end;
+      } else steps[i++]!.run(values);
+    }
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.api.free(this.handle);
+  }
+}
+
+/**
+ * Runs `steps` once over `values` (arena views from `plan`) while recording; returns the replay, or
+ * undefined when nothing could be recorded or a kernel that cannot be replayed ran in a segment.
+ * `isConst(name)`: the value is a session constant (the same memory on every run).
+ */
+export function recordRun(
+  api: NativePlanApi,
+  plan: Plan,
+  steps: readonly Step[],
+  values: RunValues,
+  isConst: (name: string) => boolean,
+): NativeReplay | undefined {
+  const stable = (name: string): boolean => {
+    if (isConst(name)) return true;
+    const d = values.get(name)?.data;
+    return ArrayBuffer.isView(d) && plan.holds(d);
+  };
+  const handle = api.create();
+  const segments: Segment[] = [];
+  const produced = new Map<string, Tensor>();
+  let open = -1;
+  const close = (end: number) => {
+    if (open < 0) return;
+    const segment = api.end(handle);
+    if (end > open) segments.push({ start: open, end, segment });
+    open = -1;
+  };
+  try {
+    for (let i = 0; i < steps.length; i++) {
+      const s = steps[i]!;
+      if (!s.pure || !s.inputs.every(stable)) {
+        close(i);
+        s.run(values);
+        continue;
+      }
+      if (open < 0) {
+        api.begin(handle);
+        open = i;
+      }
+      const mark = api.count(handle);
+      s.run(values);
+      if (!s.outputs.every((o) => !o || stable(o))) {
+        // A fresh output array (a fallback inside the step, a copying view): not replayable.
+        api.drop(handle, mark);
+        close(i);
+        continue;
+      }
+      for (const o of s.outputs) if (o) produced.set(o, values.get(o)!);
+    }
+    close(steps.length);
+  } catch (e) {
+    if (open >= 0) api.end(handle);
+    api.free(handle);
+    throw e;
+  }
+  if (api.broken(handle) || segments.length === 0) {
+    api.free(handle);
+    return undefined;
+  }
+  return new NativeReplay(api, handle, segments, produced);
+}

@@ -1,0 +1,121 @@
+/**
+ * An exact sum of doubles: value = m * 2^e with m a BigInt, so addition is associative and the sum
+ * of any partition of the terms, added in any order, is the same number. Bias correction's probe
+ * sums use it: a float64 running sum depends on the order of its terms, and sums from workers or
+ * shards would differ from one pass in the last bits, and then the corrected biases with them.
+ */
+const view = new DataView(new ArrayBuffer(8));
+
+/** x = mant * 2^exp exactly, for a finite double. */
+function decompose(x: number): { mant: bigint; exp: number } {
+  view.setFloat64(0, x);
+  const hi = view.getUint32(0),
+    lo = view.getUint32(4);
+  const sign = hi >>> 31 ? -1n : 1n;
+  const biased = (hi >>> 20) & 0x7ff;
+  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  if (biased !== 0) mant |= 1n << 52n;
+  return { mant: sign * mant, exp: (biased === 0 ? 1 : biased) - 1075 };
+}
+
+export class ExactSum {
+  private m = 0n;
+  private e = 0;
+  /** The sum of the non-finite terms (NaN, +-Infinity: their sum is order-free too), 0 if none. */
+  private special = 0;
+
+  add(x: number): void {
+    if (x === 0) return;
+    if (!Number.isFinite(x)) {
+      this.special += x;
+      return;
+    }
+    const { mant, exp } = decompose(x);
+    if (this.m === 0n) {
+      this.m = mant;
+      this.e = exp;
+    } else if (exp >= this.e) this.m += mant << BigInt(exp - this.e);
+    else {
+      this.m = (this.m << BigInt(this.e - exp)) + mant;
+      this.e = exp;
+    }
+    this.normalize();
+  }
+
+  addSum(o: ExactSum): void {
+    this.special += o.special;
+    if (o.m === 0n) return;
+    if (this.m === 0n) {
+      this.m = o.m;
+      this.e = o.e;
+    } else if (o.e >= this.e) this.m += o.m << BigInt(o.e - this.e);
+    else {
+      this.m = (this.m << BigInt(this.e - o.e)) + o.m;
+      this.e = o.e;
+    }
+    this.normalize();
+  }
+
+  // Odd mantissa (or 0 with e = 0): one representation per value, so the text form is canonical.
+  private normalize(): void {
+    if (this.m === 0n) {
+      this.e = 0;
+      return;
+    }
+    while ((this.m & 0xffffffffn) === 0n) {
+      this.m >>= 32n;
+      this.e += 32;
+    }
+    while ((this.m & 1n) === 0n) {
+      this.m >>= 1n;
+      this.e += 1;
+    }
+  }
+
+  /** The sum rounded to a double (Number(bigint) rounds to nearest; the scaling by 2^e is exact for normal results). */
+  toNumber(): number {
+    if (this.special !== 0) return this.special;
+    let m = this.m,
+      e = this.e;
+    // Keep Number(m) finite: drop low bits (deterministically) of a mantissa wider than 1000 bits.
+    const bits = m === 0n ? 0 : (m < 0n ? -m : m).toString(2).length;
+    if (bits > 1000) {
+      const d = bits - 64;
+      m >>= BigInt(d);
+      e += d;
+    }
+    let v = Number(m);
+    // 2^e in steps that neither overflow nor underflow on the way.
+    while (e > 1000) {
+      v *= 2 ** 1000;
+      e -= 1000;
+    }
+    while (e < -1000) {
+      v *= 2 ** -1000;
+      e += 1000;
+    }
+    return v * 2 ** e;
+  }
+
+  /** "mantissa-in-hex*2^e", e.g. "-1f*2^-30": exact, and short for sums of similar terms. */
+  toString(): string {
+    if (this.special !== 0) return String(this.special);
+    return `${this.m < 0n ? '-' : ''}${(this.m < 0n ? -this.m : this.m).toString(16)}*2^${this.e}`;
+  }
+
+  static parse(s: unknown): ExactSum | undefined {
+    if (typeof s !== 'string') return undefined;
+    if (s === 'NaN' || s === 'Infinity' || s === '-Infinity') {
+      const out = new ExactSum();
+      out.special = Number(s);
+      return out;
+    }
+    const r = /^(-?)([0-9a-f]{1,400})\*2\^(-?\d{1,5})$/.exec(s);
+    if (!r) return undefined;
+    const out = new ExactSum();
+    out.m = BigInt(`0x${r[2]}`) * (r[1] ? -1n : 1n);
+    out.e = Number(r[3]);
+    out.normalize();
+    return out;
+  }
+}
