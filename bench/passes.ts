@@ -4,8 +4,9 @@
 // with the model), 32 for calibration (seeds 1..) and a disjoint 64 for evaluation (seeds 100001..). The final Softmax is removed so the figure
 // is the SQNR of the logits (softmax compresses errors); every model runs in our integer executor
 // (native backend, in the requant mode the model's metadata names), compared with the float model.
-// Activations: uint8 asymmetric (the default) unless the row says int8-sym-act.
-//   npm run bench:passes [-- --json] [-- --quick]
+// Activations: uint8 asymmetric (the default) unless the row says int8-sym-act. Weights int8 unless
+// the row says w4a8 (int4 weights, issue 16: nearest rounding against the adaround pass).
+//   npm run bench:passes [-- --json] [-- --quick] [-- --adaround-only]
 import { quantize, IntegerSession, InferenceSession, loadModel, type Model } from '../src/index.js';
 import { cloneModel } from '../src/runtime/session.js';
 import { FoldBatchNormPass } from '../src/passes/fold-batchnorm.js';
@@ -61,6 +62,7 @@ export interface PassRow {
   granularity: string;
   activations?: string;
   passes: string[];
+  weightBits?: number;
   sqnrDb: number;
   top1AgreePct: number;
   requantMode: string;
@@ -82,7 +84,12 @@ export async function runPassesBench(
   const floatAcc = ref.filter((r, i) => Number(r[1] > r[0]) === syntheticTextLabel(100001 + i)).length / nEval;
   const split = widestLayers(base, 3);
   const passOptions = { 'layer-split': { interested_layers: split.names, value_threshold: split.threshold } };
-  const configs: [string, 'per-tensor' | 'per-channel', string[], { fuseHardSwish?: boolean }?][] = [];
+  const configs: [
+    string,
+    'per-tensor' | 'per-channel',
+    string[],
+    { fuseHardSwish?: boolean; weightBits?: number; passOptions?: Record<string, Record<string, unknown>> }?,
+  ][] = [];
   for (const gran of ['per-tensor', 'per-channel'] as const) {
     // The exporter's four-step hardswish quantized step by step (what fuse-hardswish, on by default, removes).
     configs.push([`${gran} naive, hardswish unfused`, gran, [], { fuseHardSwish: false }]);
@@ -126,6 +133,16 @@ export async function runPassesBench(
       configs.push([`${gran} int8-sym-act ${passes.join(' + ') || 'naive'}`, gran, passes]);
     }
   }
+  // int4 weights, 8-bit activations: where learned rounding (adaround) pays.
+  for (const passes of [[], ['bias-correction'], ['adaround'], ['bias-correction', 'adaround']])
+    configs.push([`per-channel w4a8 ${passes.join(' + ') || 'naive'}`, 'per-channel', passes, { weightBits: 4 }]);
+  // BRECQ-style: the classifier's seven inverted residuals (squeeze-excitation included) reconstructed as blocks.
+  configs.push([
+    'per-channel w4a8 adaround (block)',
+    'per-channel',
+    ['adaround'],
+    { weightBits: 4, passOptions: { adaround: { mode: 'block' } } },
+  ]);
   const rows: PassRow[] = [];
   for (const [name, granularity, passes, extra] of configs) {
     if (only && !only.includes(name)) continue;
@@ -156,6 +173,7 @@ export async function runPassesBench(
       granularity,
       activations: symAct ? 'int8 symmetric' : 'uint8 asymmetric',
       passes,
+      weightBits: extra?.weightBits ?? 8,
       sqnrDb: +db.toFixed(2),
       top1AgreePct: +((100 * agree) / nEval).toFixed(1),
       requantMode: model.metadata.get('onnx_ptq.requant_mode')!,
@@ -174,13 +192,21 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   log(
     `PaddleOCR cls, logits SQNR vs float (integer executor, native), ${quick ? 16 : 32} calibration / ${quick ? 32 : 64} evaluation synthetic images`,
   );
-  const r = await runPassesBench(quick ? 16 : 32, quick ? 32 : 64, log);
+  const adaroundOnly = process.argv.includes('--adaround-only');
+  const w4 = [
+    'per-channel w4a8 naive',
+    'per-channel w4a8 bias-correction',
+    'per-channel w4a8 adaround',
+    'per-channel w4a8 bias-correction + adaround',
+    'per-channel w4a8 adaround (block)',
+  ];
+  const r = await runPassesBench(quick ? 16 : 32, quick ? 32 : 64, log, adaroundOnly ? w4 : undefined);
   const naive = r.rows.find((x) => x.config === 'per-tensor naive'),
     pc = r.rows.find((x) => x.config === 'per-channel naive'),
     fixed = r.rows.find((x) => x.config === 'per-tensor equalization + bias-correction');
   const closed = naive && pc && fixed ? (fixed.sqnrDb - naive.sqnrDb) / (pc.sqnrDb - naive.sqnrDb) : NaN;
   log(
-    `float model on the synthetic set: ${r.floatAccPct}% direction accuracy; per-tensor equalization + bias-correction closes ${(100 * closed).toFixed(0)}% of the per-tensor -> per-channel SQNR gap`,
+    `float model on the synthetic set: ${r.floatAccPct}% direction accuracy${Number.isFinite(closed) ? `; per-tensor equalization + bias-correction closes ${(100 * closed).toFixed(0)}% of the per-tensor -> per-channel SQNR gap` : ''}`,
   );
   console.log(JSON.stringify({ bench: 'passes', model: 'ch_ppocr_mobile_v2.0_cls', gapClosed: +closed.toFixed(3), ...r }));
 }

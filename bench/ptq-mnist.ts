@@ -1,7 +1,10 @@
 // mnist-8 accuracy table (issue 5's closing note): per-tensor and per-channel weights, 8 and 4 bits,
 // each observer; 100 calibration images (the first 100 of the test set), all 10,000 test images,
 // in our integer executor (native) and in onnxruntime-node running the exported QDQ file.
-//   npm run bench:ptq-mnist [-- --json]
+// AdaRound rows (issue 16): int4 weights (w4a8) per channel and per tensor, and int3/int2 per channel,
+// minmax, nearest rounding against the adaround pass (default options, the same 100 images), with the
+// seconds quantize() took.
+//   npm run bench:ptq-mnist [-- --json] [-- --adaround-only]
 import * as ort from 'onnxruntime-node';
 import { quantize, IntegerSession, InferenceSession, modelToBytes, readIdx, Tensor, OBSERVER_KINDS } from '../src/index.js';
 
@@ -26,7 +29,8 @@ const floatAcc = await accOurs(
   (d) => floatS.runSync({ Input3: new Tensor('float32', d, [1, 1, 28, 28]) })[floatS.outputNames[0]].data as Float32Array,
 );
 const rows: Record<string, unknown>[] = [];
-for (const granularity of ['per-channel', 'per-tensor'] as const) {
+const adaroundOnly = process.argv.includes('--adaround-only');
+for (const granularity of adaroundOnly ? [] : (['per-channel', 'per-tensor'] as const)) {
   for (const bits of [8, 4]) {
     for (const observer of OBSERVER_KINDS) {
       const calib = (function* () {
@@ -55,10 +59,44 @@ for (const granularity of ['per-channel', 'per-tensor'] as const) {
     }
   }
 }
+// AdaRound needs the data twice (calibration, then each layer's inputs): an array, not a generator.
+const calibArray = Array.from({ length: 100 }, (_, i) => ({ Input3: new Tensor('float32', x(i), [1, 1, 28, 28]) }));
+const adaround: Record<string, unknown>[] = [];
+for (const [granularity, bits] of [
+  ['per-channel', 4],
+  ['per-tensor', 4],
+  ['per-channel', 3],
+  ['per-channel', 2],
+] as const) {
+  for (const passes of [[], ['adaround']]) {
+    const t0 = performance.now();
+    const { model } = await quantize(path, { calibration: calibArray, weightGranularity: granularity, weightBits: bits, passes });
+    const seconds = (performance.now() - t0) / 1000;
+    const s = await IntegerSession.create(model, { backend: 'native' });
+    const ours = await accOurs(
+      async (d) => (await s.run({ Input3: new Tensor('float32', d, [1, 1, 28, 28]) }))[s.outputNames[0]].data as Float32Array,
+    );
+    await s.release();
+    const rounding = passes.length ? 'adaround' : 'nearest';
+    adaround.push({
+      granularity,
+      weightBits: bits,
+      activationBits: 8,
+      rounding,
+      integerExecutor: +(100 * ours).toFixed(2),
+      gapToFloat: +(100 * (floatAcc - ours)).toFixed(2),
+      seconds: +seconds.toFixed(1),
+    });
+    if (!jsonOnly)
+      console.log(
+        `${granularity.padEnd(12)} w${bits}a8  ${rounding.padEnd(9)} integer ${(100 * ours).toFixed(2)}%  (float - ${(100 * (floatAcc - ours)).toFixed(2)})  quantize ${seconds.toFixed(1)}s`,
+      );
+  }
+}
 if (!jsonOnly) console.log(`float (our engine): ${(100 * floatAcc).toFixed(2)}%\n`);
 console.log(
   JSON.stringify(
-    { bench: 'ptq-mnist', images: N, calibrationImages: 100, floatAccuracy: +(100 * floatAcc).toFixed(2), results: rows },
+    { bench: 'ptq-mnist', images: N, calibrationImages: 100, floatAccuracy: +(100 * floatAcc).toFixed(2), results: rows, adaround },
     null,
     jsonOnly ? 2 : 0,
   ),

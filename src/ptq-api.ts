@@ -52,6 +52,7 @@ export { LayerSplitPass, type LayerSplitOptions } from './passes/layer-split.js'
 export { SignMapPass, type SignMapOptions } from './passes/sign-map.js';
 export { JoiningNodesPass, type JoiningNodesOptions } from './passes/joining-nodes.js';
 export { SingleShiftPass, type SingleShiftOptions } from './passes/single-shift.js';
+export { AdaRoundPass, ADAROUND_DEFAULTS, type AdaRoundOptions } from './passes/adaround.js';
 export { checkPassList } from './passes/pipeline.js';
 // Error analysis, suggested fixes, mixed precision, reports (synthetic data: src/tools.ts).
 export {

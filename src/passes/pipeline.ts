@@ -3,12 +3,22 @@
  *   phase 0, on the float graph before calibration: layer-split, equalization (any order between them);
  *   phase 1, after weight quantization is known: bias-correction (measured during calibration);
  *   phase 2..4, on the activation parameters after calibration: sign-map, then joining-nodes, then
- *   single-shift (it needs the final scales).
+ *   single-shift (it needs the final scales);
+ *   phase 5, after every scale is fixed: adaround (learns each weight's rounding on those scales; bias
+ *   correction, when on, then measures the learned weights in a second pass over the data).
  * A list out of this order is refused with the reason, not reordered silently.
  */
 import { OnnxPtqError } from '../errors.js';
 
-export const PASS_NAMES = ['layer-split', 'equalization', 'bias-correction', 'sign-map', 'joining-nodes', 'single-shift'] as const;
+export const PASS_NAMES = [
+  'layer-split',
+  'equalization',
+  'bias-correction',
+  'sign-map',
+  'joining-nodes',
+  'single-shift',
+  'adaround',
+] as const;
 export type PassName = (typeof PASS_NAMES)[number];
 
 const PHASE: Record<PassName, number> = {
@@ -18,12 +28,14 @@ const PHASE: Record<PassName, number> = {
   'sign-map': 2,
   'joining-nodes': 3,
   'single-shift': 4,
+  adaround: 5,
 };
 const WHY: Record<number, string> = {
   0: 'it rewrites float weights, which calibration and later passes measure',
   1: 'bias correction measures the quantized weights of the final graph, before activation parameters are set',
   2: "the sign map decides each tensor's 8-bit type, which joins and shifts build on",
   3: 'joins merge scales that single-shift then rounds to powers of two',
+  4: 'single-shift fixes the weight scales whose rounding adaround learns',
 };
 
 /** Checks names, duplicates and order; returns the list typed. */

@@ -23,6 +23,11 @@ export interface QuantState {
   layers: readonly Node[];
   /** Set by single-shift: per layer, the weight scales to use instead of the computed ones. */
   weightScale: Map<Node, (scale: Float32Array, perChannel: boolean) => Float32Array>;
+  /**
+   * Set by adaround: per layer, the integer weights to export instead of round(W / s) + z (same
+   * scales and zero points, same container type).
+   */
+  weightValues?: Map<Node, Int8Array | Uint8Array>;
   /** Set by single-shift: the requantization mode the model must run in. */
   requantMode?: 'shift';
 }

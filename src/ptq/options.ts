@@ -86,7 +86,7 @@ export interface QuantizeOptions {
   fuseHardSwish: boolean;
   /**
    * Passes to run, in a valid order (src/passes/pipeline.ts): layer-split, equalization,
-   * bias-correction, sign-map, joining-nodes, single-shift. Default [].
+   * bias-correction, sign-map, joining-nodes, single-shift, adaround. Default [].
    */
   passes: string[];
   /** Options per pass name, e.g. { "layer-split": { "interested_layers": ["conv1"] } }. Default {}. */

@@ -12,8 +12,17 @@ import type { Attribute, Graph, Node } from '../ir/graph.js';
 import { makeNode } from '../ir/graph.js';
 import { Tensor } from '../tensor.js';
 import { roundHalfEven } from '../quant/fixedpoint.js';
-import { computeParams, fakeQuantize, quantizeTensor, sliceRanges, type QuantParams, type QuantScheme } from '../quant/scheme.js';
+import {
+  computeParams,
+  dequantizeTensor,
+  fakeQuantize,
+  quantizeTensor,
+  sliceRanges,
+  type QuantParams,
+  type QuantScheme,
+} from '../quant/scheme.js';
 import { intAttr } from '../passes/pass.js';
+import { OnnxPtqError } from '../errors.js';
 
 export interface ActivationParams {
   scale: number;
@@ -134,6 +143,8 @@ export function quantizeLayerWeights(
   noRounding = false,
   /** Replaces the computed weight scales (single-shift); needs symmetric weights. */
   adjustScale?: (scale: Float32Array, perChannel: boolean) => Float32Array,
+  /** The integer weights to write instead of round(W / s) + z (adaround's learned rounding), on the same parameters. */
+  values?: Int8Array | Uint8Array,
 ): LayerReport & { params: QuantParams } {
   const wName = n.inputs[1];
   const w = g.initializers.get(wName)!;
@@ -153,17 +164,17 @@ export function quantizeLayerWeights(
   };
   // Per-group (QDQ before opset 21 has no groups) and "PTQ without rounding" (int8 cannot hold an
   // unrounded weight) bake the fake-quantized weight as float; the latter only clamps.
+  if (values && values.length !== w.size)
+    throw new OnnxPtqError('INTERNAL', `layer '${label}': ${values.length} integer weights given for a weight of ${w.size}`);
   if (scheme.granularity === 'per-group' || noRounding) {
-    n.inputs[1] = addInit(
-      g,
-      `${wName}_fakequant`,
-      new Tensor('float32', fakeQuantize(w.data as Float32Array, w.dims, params, !noRounding), w.dims),
-    );
+    const baked =
+      values && !noRounding ? dequantizeTensor(values, w.dims, params) : fakeQuantize(w.data as Float32Array, w.dims, params, !noRounding);
+    n.inputs[1] = addInit(g, `${wName}_fakequant`, new Tensor('float32', baked, w.dims));
     report.baked = true;
     return report;
   }
   const perChannel = scheme.granularity === 'per-channel';
-  const q = quantizeTensor(w.data as Float32Array, w.dims, params);
+  const q = values ?? quantizeTensor(w.data as Float32Array, w.dims, params);
   const qName = addInit(g, `${wName}_quantized`, new Tensor(scheme.signed ? 'int8' : 'uint8', q, w.dims));
   const cdims = perChannel ? [params.scale.length] : [];
   const sName = addInit(g, `${wName}_scale`, new Tensor('float32', params.scale.slice(), cdims));

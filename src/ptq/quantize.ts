@@ -15,7 +15,7 @@ import type { TypeInfo } from '../ops/index.js';
 import { loadModel, modelToBytes } from '../onnx/io.js';
 import { readFileSync, statSync } from 'node:fs';
 import { cloneModel } from '../runtime/session.js';
-import { fakeQuantize, paramsForRange } from '../quant/scheme.js';
+import { dequantizeTensor, fakeQuantize, paramsForRange } from '../quant/scheme.js';
 import { FoldBatchNormPass } from '../passes/fold-batchnorm.js';
 import { FoldBiasAddPass } from '../passes/fold-bias-add.js';
 import { FuseHardSwishPass } from '../passes/fuse-hardswish.js';
@@ -25,6 +25,7 @@ import { LayerSplitPass } from '../passes/layer-split.js';
 import { SignMapPass } from '../passes/sign-map.js';
 import { JoiningNodesPass } from '../passes/joining-nodes.js';
 import { SingleShiftPass } from '../passes/single-shift.js';
+import { AdaRoundPass } from '../passes/adaround.js';
 import type { PassName } from '../passes/pipeline.js';
 import type { QuantState } from '../passes/quant-state.js';
 import { defaultWorkers, runCalibration, type CalibrationData, type CollectConfig, type Feeds, type ProbeSums } from './calibrate.js';
@@ -262,11 +263,11 @@ async function prepare(
   const correct = (opts.biasCorrection || want('bias-correction')) && plan.layers.length > 0 && hasData;
   let calibModel = model;
   let probes: BiasProbe[] = [];
-  // With single-shift the final weight scales are known only after calibration: bias correction
-  // then measures the shifted weights in a second pass over the data (when it can be re-read; with
-  // statistics, always: quantize then needs the data again).
+  // With single-shift the final weight scales are known only after calibration, and adaround's
+  // weights only after it ran: bias correction then measures the final weights in a second pass over
+  // the data (when it can be re-read; with statistics, always: quantize then needs the data again).
   const reiterable = calibration !== undefined && typeof (calibration as { next?: unknown }).next !== 'function';
-  const deferCorrection = correct && want('single-shift') && (reiterable || withStats);
+  const deferCorrection = correct && (want('single-shift') || want('adaround')) && (reiterable || withStats);
   if (correct && !deferCorrection) {
     calibModel = cloneModel(model);
     // MatMul has no bias input to correct; Conv and Gemm do.
@@ -414,7 +415,10 @@ export async function calibrate(source: Model | string | Uint8Array, input: Cali
     })(),
     tensors: observersToStats(g.observers),
     biasProbes,
-    needsData: p.deferCorrection ? ['bias-correction after single-shift (a second pass over the data with the shifted weights)'] : [],
+    needsData: [
+      ...(p.deferCorrection ? ['bias-correction after single-shift or adaround (a second pass over the data with the final weights)'] : []),
+      ...(opts.passes.includes('adaround') ? ["adaround (each layer's inputs, from the data)"] : []),
+    ],
   };
 }
 
@@ -449,7 +453,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
   if (merged && p.deferCorrection && !calibration)
     throw new OnnxPtqError(
       'INVALID_DATA',
-      'quantize: bias correction after single-shift measures the shifted weights in a second pass over the data, which statistics cannot hold: pass the calibration data too (--calib), or set biasCorrection: false',
+      'quantize: bias correction after single-shift or adaround measures the final weights in a second pass over the data, which statistics cannot hold: pass the calibration data too (--calib), or set biasCorrection: false',
     );
   const { model, plan, types, passes, weightScheme } = p;
   const want = (q: PassName) => opts.passes.includes(q);
@@ -469,6 +473,31 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     params,
     layers: plan.layers,
     weightScale: new Map(),
+    weightValues: new Map(),
+  };
+  // adaround (phase 5): after every scale is fixed, on a copy of the first samples of the data.
+  const runAdaRound = async (): Promise<PassReport> => {
+    if (!calibration) throw new OnnxPtqError('PASS_ERROR', 'adaround: needs calibration data');
+    if (opts.noRounding)
+      throw new OnnxPtqError(
+        'PASS_ERROR',
+        "adaround: learns how each weight rounds, and option 'noRounding' keeps weights unrounded: use one or the other",
+      );
+    if (typeof (calibration as { next?: unknown }).next === 'function')
+      throw new OnnxPtqError(
+        'PASS_ERROR',
+        'adaround: reads the calibration data again after calibration: pass an array (or another re-iterable), not an iterator',
+      );
+    const max = Math.min(
+      opts.calibrationSamples || Number.POSITIVE_INFINITY,
+      new AdaRoundPass(popts('adaround'), state, [], weightScheme).options.samples,
+    );
+    const data: Feeds[] = [];
+    for await (const f of calibration as AsyncIterable<Feeds>) {
+      if (data.length >= max) break;
+      data.push(f);
+    }
+    return new AdaRoundPass(popts('adaround'), state, data, weightScheme, opts.allowNonFinite).apply(model);
   };
   const toCalibrate = p.toCalibrate;
   let probeSums = new Map<string, ProbeSums>();
@@ -541,6 +570,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     }
     if (want('joining-nodes')) passes.push(new JoiningNodesPass(popts('joining-nodes'), state).apply(model));
     if (want('single-shift')) passes.push(new SingleShiftPass(popts('single-shift'), state, opts.weightSymmetric).apply(model));
+    if (want('adaround')) passes.push(await runAdaRound());
     if (p.deferCorrection) {
       const cm = cloneModel(model);
       const layers = cm.graph.nodes.filter((n) => n.opType !== 'MatMul' && plan.layers.some((l) => l.outputs[0] === n.outputs[0]));
@@ -550,7 +580,11 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
           let wp = layerWeightParams(cm.graph, n, weightScheme);
           if (adjust) wp = { ...wp, scale: adjust(wp.scale, opts.weightGranularity !== 'per-tensor') };
           const w = cm.graph.initializers.get(n.inputs[1])!;
-          return [n, fakeQuantize(w.data as Float32Array, w.dims, wp, !opts.noRounding)] as const;
+          const learned = state.weightValues!.get(plan.layers.find((l) => l.outputs[0] === n.outputs[0])!);
+          return [
+            n,
+            learned ? dequantizeTensor(learned, w.dims, wp) : fakeQuantize(w.data as Float32Array, w.dims, wp, !opts.noRounding),
+          ] as const;
         }),
       );
       probes = addBiasProbes(cm.graph, layers, fq);
@@ -590,6 +624,8 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
           `${q}: needs calibrated activations (not available with weightOnly or without calibration data)`,
         );
     }
+    // Weight-only: adaround still learns the rounding from the float activations.
+    if (want('adaround')) passes.push(await runAdaRound());
   }
   const corrected: string[] = [];
   for (const q of probes) {
@@ -629,6 +665,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
       params.get(plan.aliases.get(n.inputs[0]) ?? n.inputs[0]),
       opts.noRounding,
       state.weightScale.get(n),
+      state.weightValues!.get(n),
     );
     layers.push(rep);
   }

@@ -42,8 +42,11 @@ options (a --config JSON file takes the same keys as the API's QuantizeOptions; 
   --strict-integer             fail (no file written) if any node of the result would run in float in
                                the integer executor, naming the node and why (default: allowed, listed by inspect)
   --passes a,b                 passes, in order: layer-split, equalization, bias-correction,
-                               sign-map, joining-nodes, single-shift (their options: "passOptions" in --config;
+                               sign-map, joining-nodes, single-shift, adaround (their options: "passOptions" in --config;
                                default: none beyond BatchNormalization folding and bias correction, which are on)
+  --adaround                   learn each weight's rounding (AdaRound; appended to --passes; default: nearest)
+  --adaround-iters N           steps per layer (default 2000)   --adaround-batch N  rows per step (default 512)
+  --adaround-seed N            seed of the row sampling (default 0)   (other options: passOptions.adaround in --config)
   --json                       print the report summary as JSON
   --quiet, -q                  print nothing (the model and --report are still written), no progress either
                                (progress: a bar on a TTY; otherwise a line every 2 s with rate and ETA, on stderr)
@@ -137,6 +140,10 @@ export async function main(argv: string[]): Promise<number> {
     calib: { type: 'string' },
     report: { type: 'string' },
     stats: { type: 'string', multiple: true },
+    adaround: { type: 'boolean' },
+    'adaround-iters': { type: 'string' },
+    'adaround-batch': { type: 'string' },
+    'adaround-seed': { type: 'string' },
     ...OPTION_FLAGS,
   });
   if (values.help) {
@@ -151,6 +158,24 @@ export async function main(argv: string[]): Promise<number> {
   const out = values.output as string | undefined;
   if (!out) throw new OnnxPtqError('INVALID_OPTION', 'missing -o <out.onnx>');
   const options = optionsFromFlags(values);
+  // --adaround appends the pass (after any --passes or config list); its flags go over passOptions.adaround.
+  const ada = {
+    iterations: num(values['adaround-iters'], 'adaround-iters', true),
+    batch_size: num(values['adaround-batch'], 'adaround-batch', true),
+    seed: num(values['adaround-seed'], 'adaround-seed', true),
+  };
+  const adaFlags = Object.fromEntries(Object.entries(ada).filter(([, v]) => v !== undefined));
+  if (values.adaround || Object.keys(adaFlags).length) {
+    const list = Array.isArray(options.passes) ? (options.passes as string[]) : [];
+    if (!values.adaround && !list.includes('adaround'))
+      throw new OnnxPtqError(
+        'INVALID_OPTION',
+        '--adaround-iters, --adaround-batch and --adaround-seed need --adaround (or adaround in --passes)',
+      );
+    if (!list.includes('adaround')) options.passes = [...list, 'adaround'];
+    const po = (options.passOptions ?? {}) as Record<string, Record<string, unknown>>;
+    options.passOptions = { ...po, adaround: { ...(po.adaround ?? {}), ...adaFlags } };
+  }
   const workers = workersFlag(values);
   const stats = statsFiles.length ? mergeStats(statsFiles.map(loadStats), statsFiles) : undefined;
   const model = loadModel(modelPath);
