@@ -3,6 +3,7 @@
 
 #include "api/api-common.h"
 #include "opq_qlayout.h"
+#include "qtranspose/qtranspose.h"
 #include "qconcat/qconcat.h"
 #include "qresize/qresize.h"
 #include "requant/requant.h"
@@ -115,6 +116,26 @@ const char* opq_qresize_nearest(size_t nc, size_t in_h, size_t in_w, size_t out_
       }
     }
   }
+  return nullptr;
+}
+
+const char* opq_transpose8(const void* x, size_t x_size, size_t rank, const size_t* in_dims, const size_t* perm,
+                           void* y, size_t y_size, int32_t variant) {
+  const int32_t requested = opq::ResolveVariant(variant);
+  if (!opq::VariantAvailable(requested)) return "transpose: variant is not available on this CPU or build";
+  if (rank < 1 || rank > OPQ_QLAYOUT_MAX_RANK) return "transpose: rank must be in [1, 8]";
+  if (in_dims == nullptr || perm == nullptr) return "transpose: in_dims or perm is null";
+  bool seen[OPQ_QLAYOUT_MAX_RANK] = {};
+  for (size_t k = 0; k < rank; ++k) {
+    if (perm[k] >= rank || seen[perm[k]]) return "transpose: perm must be a permutation of 0..rank-1";
+    seen[perm[k]] = true;
+  }
+  size_t count = 0;
+  if (!opq::CheckedProduct(in_dims, rank, &count)) return "transpose: the product of in_dims must be at most 2^31 - 1";
+  if (x_size < count) return "transpose: buffer X is smaller than the product of in_dims";
+  if (y_size < count) return "transpose: buffer Y is smaller than the product of in_dims";
+  if (count > 0 && (x == nullptr || y == nullptr)) return "transpose: X or Y is null";
+  if (count > 0) opq::Transpose8Ref(static_cast<const uint8_t*>(x), rank, in_dims, perm, static_cast<uint8_t*>(y));
   return nullptr;
 }
 

@@ -17,6 +17,14 @@ OPQ_API const char* opq_qconcat(size_t num_inputs, const void* const* inputs, co
                                 const opq_requant* rq, size_t outer, size_t inner, int32_t is_signed, void* y,
                                 size_t y_size, int32_t variant);
 
+// Transpose of 8-bit data (any element type of one byte): y has dims in_dims[perm[0]], ...,
+// in_dims[perm[rank - 1]] and y[i_0, ..., i_{r-1}] = x[j] with j's axis perm[k] at i_k. rank <=
+// OPQ_QLAYOUT_MAX_RANK, perm a permutation of 0..rank-1. Where the innermost output axis is the
+// innermost input axis, rows are copied whole.
+#define OPQ_QLAYOUT_MAX_RANK 8
+OPQ_API const char* opq_transpose8(const void* x, size_t x_size, size_t rank, const size_t* in_dims, const size_t* perm,
+                                   void* y, size_t y_size, int32_t variant);
+
 // Resize, nearest, over the last two axes of an [nc, in_h, in_w] tensor: y[p][oy][ox] =
 // x[p][y_index[oy]][x_index[ox]]. The ONNX coordinate transformation and nearest modes live in the
 // index tables, computed once at lowering time (resizeNearestIndex in src/kernels/int8/qresize-ref.ts);

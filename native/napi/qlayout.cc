@@ -132,12 +132,34 @@ Napi::Value ResizeLinear(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// transpose8({ x, dims: number[], perm: number[], y, variant }): 8-bit data, any signedness.
+Napi::Value Transpose8(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o;
+  View x, y;
+  int32_t xs = 0, ys = 0, variant;
+  size_t dims[OPQ_QLAYOUT_MAX_RANK], perm[OPQ_QLAYOUT_MAX_RANK], rank = 0, nperm = 0;
+  if (!GetArgs(info, "transpose8", &o) || !Get8Bit(env, o.Get("x"), "x", &x, &xs) ||
+      !Get8Bit(env, o.Get("y"), "y", &y, &ys) || !GetDims(env, o, "dims", OPQ_QLAYOUT_MAX_RANK, dims, &rank) ||
+      !GetDims(env, o, "perm", OPQ_QLAYOUT_MAX_RANK, perm, &nperm) || !GetVariant(env, o, &variant))
+    return env.Undefined();
+  if (nperm != rank) {
+    Fail(env, "transpose: perm must have one entry per axis");
+    return env.Undefined();
+  }
+  const char* err =
+      RunRecorded([=] { return opq_transpose8(x.data, x.length, rank, dims, perm, y.data, y.length, variant); });
+  if (err) Fail(env, err);
+  return env.Undefined();
+}
+
 }  // namespace
 
 void RegisterQLayout(Napi::Env env, Napi::Object exports) {
   exports.Set("concat", Napi::Function::New(env, Guarded<Concat>));
   exports.Set("resizeNearest", Napi::Function::New(env, Guarded<ResizeNearest>));
   exports.Set("resizeLinear", Napi::Function::New(env, Guarded<ResizeLinear>));
+  exports.Set("transpose8", Napi::Function::New(env, Guarded<Transpose8>));
 }
 
 }  // namespace opq_napi

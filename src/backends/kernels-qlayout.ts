@@ -52,8 +52,18 @@ export interface ResizeLinearArgs {
   variant?: KernelVariant;
 }
 
+/** y = x transposed: y's dims are dims[perm[k]]; 8-bit data of either signedness (bytes moved as they are). */
+export interface Transpose8Args {
+  x: Int8Like;
+  dims: readonly number[];
+  perm: readonly number[];
+  y: Int8Like;
+  variant?: KernelVariant;
+}
+
 export interface QLayoutKernels {
   concat(args: ConcatArgs): void;
+  transpose8(args: Transpose8Args): void;
   resizeNearest(args: ResizeNearestArgs): void;
   resizeLinear(args: ResizeLinearArgs): void;
 }

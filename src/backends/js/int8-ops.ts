@@ -18,7 +18,7 @@ import { dequantizeLinearRef, lutRef, quantizeLinearRef } from '../../kernels/in
 import { qsoftmaxRef } from '../../kernels/int8/qsoftmax-ref.js';
 import { SOFTMAX_ONE } from '../../quant/softmax.js';
 import { avgPoolRef, globalAvgPoolRef, globalMaxPoolRef, maxPoolRef } from '../../kernels/int8/qpool-ref.js';
-import { concatRef, resizeLinearRef, resizeNearestRef, RESIZE_ONE } from '../../kernels/int8/qlayout-ref.js';
+import { concatRef, resizeLinearRef, resizeNearestRef, RESIZE_ONE, transpose8Ref } from '../../kernels/int8/qlayout-ref.js';
 
 function fail(msg: string): never {
   throw new OnnxPtqError('KERNEL_ARGUMENT', msg);
@@ -169,6 +169,20 @@ export function jsInt8OpKernels(): QBinaryKernels & QUnaryKernels & QPoolKernels
       if (g.y.length < g.outer * g.axisDims.reduce((s, d) => s + d, 0) * g.inner)
         fail('concat: buffer Y is smaller than outer * sum(axis_dims) * inner');
       concatRef(g);
+    },
+    transpose8(g) {
+      checkVariant(g.variant);
+      if (!is8(g.x) || !is8(g.y)) fail('x and y must be Uint8Array or Int8Array');
+      const r = g.dims.length;
+      if (r < 1 || r > 8) fail('transpose: rank must be in [1, 8]');
+      if (g.perm.length !== r) fail('transpose: perm must have one entry per axis');
+      if ([...g.perm].sort((a, b) => a - b).some((p, i) => p !== i)) fail('transpose: perm must be a permutation of 0..rank-1');
+      checkDims(g.dims, 'transpose: dims');
+      const n = count(g.dims);
+      if (n > 2 ** 31 - 1) fail('transpose: the product of in_dims must be at most 2^31 - 1');
+      if (g.x.length < n) fail('transpose: buffer X is smaller than the product of in_dims');
+      if (g.y.length < n) fail('transpose: buffer Y is smaller than the product of in_dims');
+      transpose8Ref(g);
     },
     resizeNearest(g) {
       checkVariant(g.variant);

@@ -24,6 +24,7 @@ export interface Int8OpsAddon {
   globalAvgPool: Fn;
   concat: Fn;
   resizeNearest: Fn;
+  transpose8: Fn;
   resizeLinear: Fn;
   reduceMean: Fn;
 }
@@ -67,6 +68,7 @@ export function nativeInt8OpKernels(addon: Int8OpsAddon): QBinaryKernels & QUnar
     globalAvgPool: (g) => call(addon.globalAvgPool, { ...g, variant: vid(g.variant) }),
     concat: (g) => call(addon.concat, { ...g, variant: vid(g.variant) }),
     resizeNearest: (g) => call(addon.resizeNearest, { ...g, variant: vid(g.variant) }),
+    transpose8: (g) => call(addon.transpose8, { x: g.x, dims: g.dims, perm: g.perm, y: g.y, variant: vid(g.variant) }),
     resizeLinear: (g) => call(addon.resizeLinear, { ...g, variant: vid(g.variant) }),
     reduceMean(g) {
       if (!Array.isArray(g.dims) || !Array.isArray(g.axes)) throw kernelError(new Error('reduce_mean: dims and axes must be arrays'));

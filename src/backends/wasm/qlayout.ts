@@ -79,6 +79,20 @@ export function wasmQLayoutKernels(mod: WasmModule): QLayoutKernels {
         mod.get(base + oY, g.y);
       });
     },
+    transpose8(g) {
+      if (!is8(g.x) || !is8(g.y)) fail('x and y must be Uint8Array or Int8Array');
+      if (!Array.isArray(g.dims) || !Array.isArray(g.perm) || g.dims.length !== g.perm.length || g.dims.length > 8)
+        fail('transpose: dims and perm must be arrays of the same length, at most 8');
+      const dims = Uint32Array.from(g.dims, (d) => dim(d, 'dims entry'));
+      const perm = Uint32Array.from(g.perm, (d) => dim(d, 'perm entry'));
+      withBuffers(
+        mod,
+        [g.x, dims, perm, g.y],
+        0,
+        ([px, pd, pp, py]) => mod.fn('opq_transpose8')(px, g.x.length, dims.length, pd, pp, py, g.y.length, mod.variantId(g.variant)),
+        [3],
+      );
+    },
     resizeNearest(g) {
       if (!is8(g.x) || !is8(g.y)) fail('x and y must be Uint8Array or Int8Array');
       if (!(g.yIndex instanceof Int32Array) || !(g.xIndex instanceof Int32Array)) fail('yIndex and xIndex must be Int32Arrays');

@@ -4,7 +4,7 @@
  */
 import { OnnxPtqError } from '../../errors.js';
 import { requantizeOne } from '../../quant/requant.js';
-import type { ConcatArgs, ResizeLinearArgs, ResizeNearestArgs } from '../../backends/kernels-qlayout.js';
+import type { ConcatArgs, ResizeLinearArgs, ResizeNearestArgs, Transpose8Args } from '../../backends/kernels-qlayout.js';
 
 export function concatRef(g: ConcatArgs): void {
   const { inputs, axisDims, zeroPoints, requant, outer, inner, y } = g;
@@ -186,6 +186,31 @@ export function resizeLinearRef(g: ResizeLinearArgs): void {
       const dst = (p * outH + oy) * outW;
       // |acc| <= 2^22 * 255: exact in a double and in int32.
       for (let ox = 0; ox < outW; ox++) y[dst + ox] = requantizeOne((RESIZE_ONE - wy) * h0[ox]! + wy * h1[ox]!, requant, 0);
+    }
+  }
+}
+
+/** Transpose of 8-bit data (opq_transpose8): y[i] over the output's row-major order, read through perm. */
+export function transpose8Ref(g: Transpose8Args): void {
+  const { x, y, dims, perm } = g;
+  const r = dims.length;
+  const inStride = new Array<number>(r);
+  for (let k = r - 1, s = 1; k >= 0; k--) {
+    inStride[k] = s;
+    s *= dims[k]!;
+  }
+  const od = perm.map((p) => dims[p]!),
+    os = perm.map((p) => inStride[p]!);
+  const total = od.reduce((a, b) => a * b, 1);
+  const idx = new Array<number>(r).fill(0);
+  let src = 0;
+  for (let i = 0; i < total; i++) {
+    y[i] = x[src]!;
+    for (let d = r - 1; d >= 0; d--) {
+      src += os[d]!;
+      if (++idx[d]! < od[d]!) break;
+      src -= os[d]! * od[d]!;
+      idx[d] = 0;
     }
   }
 }
