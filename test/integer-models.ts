@@ -289,6 +289,14 @@ export function patternModels(): { name: string; model: Model; dims: number[]; o
   );
   unaryish('flatten same scale', 'Flatten', (nodes, _i, x) => (nodes.push(makeNode('Flatten', [x], ['a'])), 'a'), [1, 4, 6, 6], 0.025, 128);
   unaryish(
+    'transpose same scale',
+    'Transpose',
+    (nodes, _i, x) => (nodes.push(makeNode('Transpose', [x], ['a'], { perm: ints([0, 3, 1, 2]) })), 'a'),
+    [1, 4, 6, 5],
+    0.025,
+    128,
+  );
+  unaryish(
     'transpose rescaled',
     'Transpose',
     (nodes, _i, x) => (nodes.push(makeNode('Transpose', [x], ['a'], { perm: ints([0, 2, 3, 1]) })), 'a'),

@@ -1,6 +1,7 @@
 // Data movement on 8-bit data (Reshape, Transpose, Slice, ...): the float op moves the bytes, a
 // table follows when the output quantization differs.
-import type { Node } from '../../../ir/graph.js';
+import { OnnxPtqError } from '../../../errors.js';
+import { nodeLabel, type Node } from '../../../ir/graph.js';
 import { Tensor } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
 import { type LowerContext, isOp, sameQ8 } from './context.js';
@@ -63,6 +64,16 @@ export function qdqMove(lc: LowerContext, node: Node): string | undefined {
   const table = same ? undefined : lc.table(node, x, o.out);
   const k = lc.opts.kernels;
   const rest = node.inputs.slice(1);
+  if (isOp(node, 'Transpose')) {
+    transposeStep(lc, node, x.src, yName, o.out.signed, ctx.attrs.ints('perm'), table);
+    lc.record(node, {
+      execution: 'integer',
+      kernel: table ? 'transpose8 + lut' : 'transpose8',
+      reason: table ? 'requantized by a table' : undefined,
+    });
+    lc.fuse(node, [o.q], `output of ${node.opType}`);
+    return undefined;
+  }
   lc.push(
     node,
     [x.src, ...rest.filter((v): v is string => !!v)],
@@ -89,4 +100,45 @@ export function qdqMove(lc: LowerContext, node: Node): string | undefined {
   });
   lc.fuse(node, [o.q], `output of ${node.opType}`);
   return undefined;
+}
+
+/** Transpose on the backend's byte kernel (then the table, when the output is requantized). */
+function transposeStep(
+  lc: LowerContext,
+  node: Node,
+  src: string,
+  yName: string,
+  signed: boolean,
+  permAttr: readonly number[] | undefined,
+  table: Uint8Array | undefined,
+): void {
+  const k = lc.opts.kernels;
+  lc.push(
+    node,
+    [src],
+    [yName],
+    (values) => {
+      const x = values.get(src)!;
+      const r = x.rank;
+      const perm = permAttr ? permAttr.map((p) => (p < 0 ? p + r : p)) : Array.from({ length: r }, (_, i) => r - 1 - i);
+      if (perm.length !== r || [...perm].sort((a, b) => a - b).some((p, i) => p !== i))
+        throw new OnnxPtqError(
+          'SHAPE_MISMATCH',
+          `${nodeLabel(node)}: perm [${perm.join(', ')}] is not a permutation of the input's ${r} axes`,
+        );
+      const dims = perm.map((p) => x.dims[p]!);
+      const y = values.out8(yName, signed, x.size);
+      if (r === 0 || x.size === 0) {
+        values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, dims));
+        return;
+      }
+      if (table) {
+        const t = signed ? new Int8Array(x.size) : new Uint8Array(x.size);
+        k.backend.transpose8({ x: x.data as Int8Like, dims: x.dims, perm, y: t });
+        k.backend.lut({ x: t, table, y });
+      } else k.backend.transpose8({ x: x.data as Int8Like, dims: x.dims, perm, y });
+      values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, dims));
+    },
+    { pure: true },
+  );
 }
