@@ -407,6 +407,21 @@ void Elementwise(int32_t variant, bool hostile) {
   std::vector<int8_t> my(routn);
   Count(opq_qreduce_mean(hostile && Coin() ? Boundary(rrank) : rrank, rdims, rflags, mx.data(), Len(mx.size(), hostile),
                          sgn, Int(lo, hi), &rq1.rq, my.data(), Len(my.size(), hostile), variant));
+  // Transpose: a random permutation of up to 5 axes (a repeated axis when hostile).
+  const size_t trank = 1 + Dim(4);
+  size_t tdims[8], tperm[8], tn = 1;
+  for (size_t i = 0; i < trank; ++i) {
+    tdims[i] = 1 + Dim(6);
+    tn *= tdims[i];
+    tperm[i] = i;
+  }
+  std::shuffle(tperm, tperm + trank, rng);
+  if (hostile && trank > 1 && Coin()) tperm[0] = tperm[1];
+  if (hostile && Coin()) tdims[Dim(trank - 1)] = Boundary(tdims[0]);
+  auto tx = Random<uint8_t>(tn, 0, 255);
+  std::vector<uint8_t> ty(tn);
+  Count(opq_transpose8(tx.data(), Len(tn, hostile), hostile && Coin() ? Boundary(trank) : trank, tdims, tperm,
+                       ty.data(), Len(tn, hostile), variant));
   // Softmax along one axis: random table (entries up to past OPQ_SOFTMAX_ONE when hostile) and scales.
   const size_t so = 1 + Dim(3), sl = 1 + Dim(40), si = 1 + Dim(3), sn = so * sl * si;
   auto sx = Random<int8_t>(sn, -128, 127);
@@ -457,6 +472,7 @@ int main(int argc, char** argv) {
   Count(opq_qresize_linear(1, 1, 1, 1, 1, nullptr, 3, nullptr, 3, nullptr, 1, 0, 0, nullptr, nullptr, 1, -1));
   Count(opq_qreduce_mean(1, nullptr, nullptr, nullptr, 1, 0, 0, nullptr, nullptr, 1, -1));
   Count(opq_qsoftmax(nullptr, 1, 0, 1, 1, 1, nullptr, 256, 1, 0, 0, 0, 255, nullptr, 1, 0, -1));
+  Count(opq_transpose8(nullptr, 1, 1, nullptr, nullptr, nullptr, 1, -1));
   opq_threadpool_destroy(pool);
   std::printf("opq_sanitize_driver: %zu calls, %zu refused, no sanitizer report\n", calls, refusals);
   return 0;
