@@ -72,11 +72,13 @@ inline void CopyRun(const opq_conv2d_f32_params& p, const float* xc, const Seg& 
   // Plain loops, not memcpy: runs are short (at most nr) and a libc call per run costs more.
   const int64_t lo = std::min(iw >= 0 ? int64_t{0} : (-iw + s - 1) / s, len);
   const int64_t hi = std::max(lo, std::min(int64_t(p.w) - iw > 0 ? (int64_t(p.w) - iw + s - 1) / s : int64_t{0}, len));
+  // Index from row, never form row + iw: iw is negative at a left edge, and a pointer before the
+  // array (or off a null, empty input) is undefined even when nothing is read through it.
+  if (lo >= hi) return;
+  const float* src = row + (iw + lo * s);
   if (s == 1) {
-    const float* src = row + iw;
-    for (int64_t t = lo; t < hi; ++t) ds[t] = src[t];
+    for (int64_t t = lo; t < hi; ++t) ds[t] = src[t - lo];
   } else {
-    const float* src = row + iw + lo * s;
     for (int64_t t = lo; t < hi; ++t, src += s) ds[t] = *src;
   }
 }
