@@ -1,6 +1,7 @@
 // The float InferenceSession's run() on a worker thread (issue 11): it yields to the event loop,
 // gives the results of runSync (all outputs or the requested ones), and a session with a custom op
 // registry (functions cannot cross threads) runs on the calling thread.
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { InferenceSession } from '../src/runtime/session.js';
 import { defaultOps } from '../src/ops/index.js';
@@ -45,4 +46,23 @@ describe('InferenceSession.run() on a worker thread', () => {
     expect(order).toEqual(['run']);
     await expect(InferenceSession.create(m, { registry: defaultOps, runInWorker: true })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
   });
+  it('starts its worker in a process run with V8 flags a worker refuses (--trace-gc, --max-old-space-size)', () => {
+    // new Worker() threw ERR_WORKER_INVALID_EXEC_ARGV out of run() (a crash, not a rejection) when
+    // the parent's options were passed on; the worker now starts without them.
+    const script = `
+      import { InferenceSession } from './src/runtime/session.ts';
+      import { convModel, randomInput } from './test/integer-models.ts';
+      const s = await InferenceSession.create(convModel({ relu: true }));
+      const x = randomInput([1, 3, 8, 8], 3);
+      const [a, b] = [await s.run({ x }), s.runSync({ x })];
+      const k = Object.keys(b)[0];
+      console.log(Buffer.from(a[k].data.buffer).equals(Buffer.from(b[k].data.buffer)) ? 'same bits' : 'differ');
+      await s.release();`;
+    const out = execFileSync(
+      process.execPath,
+      ['--trace-gc', '--max-old-space-size=512', '--import', 'tsx', '--input-type=module', '-e', script],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(out).toMatch(/same bits/);
+  }, 90_000);
 });

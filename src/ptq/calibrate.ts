@@ -9,7 +9,7 @@
  * result does not depend on the number of workers or on which worker saw which sample.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { InferenceSession } from '../runtime/session.js';
 import type { Model } from '../ir/graph.js';
 import { Tensor } from '../tensor.js';
@@ -25,6 +25,7 @@ import {
 import { modelToBytes } from '../onnx/io.js';
 import { ExactSum } from '../util/exact-sum.js';
 import { errorFromWire, toWire, type WireError, type WireTensor } from '../runtime/worker/protocol.js';
+import { startWorkerScript } from '../runtime/worker/start.js';
 import type { ProbeStats } from './stats.js';
 
 export type Feeds = Record<string, Tensor>;
@@ -288,27 +289,8 @@ export type FromCalibrationWorker =
   | { type: 'stats'; stats: WorkerStats }
   | { type: 'error'; error: WireError };
 
-/** The parent's node options, less --input-type (a worker started from a file refuses it; runtime/worker/session-runner.ts). */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--input-type') i++;
-    else if (!argv[i]!.startsWith('--input-type=')) out.push(argv[i]!);
-  }
-  return out;
-}
-
 function startWorker(init: CalibrationWorkerInit): Worker {
-  const here = import.meta.url;
-  const execArgv = workerExecArgv();
-  if (here.endsWith('.ts')) {
-    const url = new URL('./calibrate-worker.ts', here).href;
-    // Worker execArgv does not carry module hooks in Node 20: register tsx inside the worker.
-    const code = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); });`;
-    return new Worker(code, { eval: true, workerData: init, execArgv });
-  }
-  return new Worker(new URL('./calibrate-worker.js', here), { workerData: init, execArgv });
+  return startWorkerScript(import.meta.url, 'calibrate-worker', init);
 }
 
 /** Samples in flight per worker: one running, one queued, so a worker never waits for the main thread. */

@@ -5,9 +5,10 @@
 // and 20 super-resolution runs posted in one tick held the event loop 13 ms. A queued run's feeds
 // are read when it is posted (as onnxruntime reads its inputs when the run starts, not at the call).
 // A worker that dies rejects every pending run with its error.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { OnnxPtqError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
+import { startWorkerScript } from './start.js';
 import { errorFromWire, fromWire, toWire, type FromWorker, type ToWorker, type WireTensor, type WorkerInit } from './protocol.js';
 
 interface Pending {
@@ -20,31 +21,9 @@ interface Pending {
 /** Releases the runner of a session that was garbage-collected without release(). */
 export const runnerFinalizer = new FinalizationRegistry<SessionRunner>((r) => void r.release());
 
-/**
- * The parent's node options, less those a worker started from a file refuses: a parent run as
- * `node --input-type=module -e ...` made every worker fail to start.
- */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--input-type') i++;
-    else if (!argv[i]!.startsWith('--input-type=')) out.push(argv[i]!);
-  }
-  return out;
-}
-
-/** Starts the worker script next to this module: compiled JS, or TypeScript through tsx (tests, tsx scripts). */
+/** Starts this session's worker (session-worker.ts beside this module). */
 function startWorker(init: WorkerInit): Worker {
-  const here = import.meta.url;
-  const execArgv = workerExecArgv();
-  if (here.endsWith('.ts')) {
-    const url = new URL('./session-worker.ts', here).href;
-    // Worker execArgv does not carry module hooks in Node 20: register tsx inside the worker.
-    const code = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); });`;
-    return new Worker(code, { eval: true, workerData: init, execArgv });
-  }
-  return new Worker(new URL('./session-worker.js', here), { workerData: init, execArgv });
+  return startWorkerScript(import.meta.url, 'session-worker', init);
 }
 
 /** Runs posted to the worker at once: one running and one ready to start, so it never waits. */
@@ -128,7 +107,17 @@ export class SessionRunner {
     } catch (e) {
       return Promise.reject(e);
     }
-    const w = startWorker(init);
+    let w: Worker;
+    try {
+      w = startWorker(init);
+    } catch (e) {
+      return Promise.reject(
+        new OnnxPtqError(
+          'INTERNAL',
+          `${this.label}: the session's worker thread did not start: ${e instanceof Error ? e.message : String(e)}`,
+        ),
+      );
+    }
     this.worker = w;
     this.ready = new Promise<void>((resolve, reject) => {
       let up = false;
