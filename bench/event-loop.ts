@@ -2,9 +2,11 @@
 // 1 ms setInterval while 20 `await session.run()` of super-resolution-10 int8 are in flight, for
 // run() on the calling thread (runInWorker: false, the old behaviour) and on the session's worker
 // thread (cold: the first run starts the worker; warm: it is up), native and wasm. The idle row is
-// the same interval with nothing running: the machine's own noise floor. Table, then JSON.
+// the same interval with nothing running: the machine's own noise floor. The peer row is
+// onnxruntime-node's `await session.run()` on the same QDQ file (1 intra-op thread). Table, then JSON.
 //   npm run bench:event-loop [-- --json]
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
 import { IntegerSession, loadModel, loadTensorProto, quantize, saveModel } from '../src/index.js';
 
 const jsonOnly = process.argv.includes('--json');
@@ -61,6 +63,18 @@ for (const backend of ['native', 'wasm'] as const) {
     ...(await gapDuring(() => Promise.all(Array.from({ length: RUNS }, () => s.run({ [name]: x }))))),
   });
   await s.release();
+}
+
+{
+  const peer = await ort.InferenceSession.create(qPath, { intraOpNumThreads: 1 });
+  const feed = () => ({ [name]: new ort.Tensor('float32', x.data as Float32Array, [...x.dims]) });
+  await peer.run(feed());
+  rows.push({
+    backend: 'ort-node',
+    mode: 'onnxruntime-node run(), warm',
+    ...(await gapDuring(() => Promise.all(Array.from({ length: RUNS }, () => peer.run(feed()))))),
+  });
+  await peer.release();
 }
 
 if (!jsonOnly) {
