@@ -38,6 +38,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   opq_napi::RegisterQConvTranspose(env, exports);
   opq_napi::RegisterQReduce(env, exports);
   opq_napi::RegisterPlan(env, exports);
+  opq_napi::RegisterOutputPool(env, exports);
   return exports;
 }
 

@@ -81,6 +81,12 @@ export interface Backend
   readonly dispatch: Readonly<Record<string, KernelVariant>>;
   /** An arena of `bytes` in the kernels' own memory, where they can use it without copies. */
   residentArena?(bytes: number): ResidentArena;
+  /**
+   * Native only: an ArrayBuffer of `bytes` over a recycled block of the addon's output pool (already
+   * mapped, so the first write costs no page faults; not zeroed), or undefined when `bytes` is outside
+   * the pooled range (native/napi/output-pool.cc). For run outputs, which the step writes in full.
+   */
+  allocOutput?(bytes: number): ArrayBuffer | undefined;
   /** Native only: kernel calls recorded once and replayed in one call per segment (native/napi/plan.h). */
   readonly nativePlans?: NativePlanApi;
   /** Native only: which addon file loaded, and why the ones tried before it did not. */

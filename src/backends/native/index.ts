@@ -34,7 +34,12 @@ interface PlanAddon {
   planFree(h: NativePlanHandle): void;
 }
 
-interface Addon extends ConvAddon, F32Addon, Int8OpsAddon, ConvTransposeAddon, PlanAddon {
+interface OutputPoolAddon {
+  /** Absent from an addon built before the pool (native/napi/output-pool.cc). */
+  allocOutput?(bytes: number): ArrayBuffer | undefined;
+}
+
+interface Addon extends ConvAddon, F32Addon, Int8OpsAddon, ConvTransposeAddon, PlanAddon, OutputPoolAddon {
   info(): { variants: { id: number; name: KernelVariant; available: boolean }[]; qgemm: KernelVariant };
   qgemm(args: object): void;
   requantizeRow(acc: Int32Array, rq: RequantParams, y: Int8Like, variant: number): void;
@@ -115,6 +120,7 @@ export function createNativeBackend(addonPath: string | readonly AddonCandidate[
     name: 'native',
     addon: origin,
     nativePlans: planApi(addon),
+    ...(typeof addon.allocOutput === 'function' ? { allocOutput: (bytes: number) => addon.allocOutput!(bytes) } : {}),
     variants,
     dispatch: { qgemm: info.qgemm, requantizeRow: info.qgemm, f32: addon.f32AutoVariant() as KernelVariant },
     qgemm(args: QGemmArgs): void {

@@ -34,6 +34,8 @@ export class RunValues extends Map<string, Tensor> {
   constructor(
     private readonly consts: ReadonlyMap<string, Tensor>,
     private readonly views?: ReadonlyMap<string, ArrayBufferView>,
+    /** Memory for what a planned run allocates (its outputs): the backend's output pool, if any. */
+    private readonly alloc?: (bytes: number) => ArrayBuffer | undefined,
   ) {
     super();
   }
@@ -51,6 +53,8 @@ export class RunValues extends Map<string, Tensor> {
     const Ctor = CTOR[dtype];
     const v = this.views?.get(name);
     if (v instanceof Ctor && v.length === n) return v as OutArray<D>;
+    const ab = this.views && this.alloc?.(n * Ctor.BYTES_PER_ELEMENT);
+    if (ab) return new Ctor(ab, 0, n) as OutArray<D>;
     const a = new Ctor(n) as OutArray<D>;
     if (!this.views) this.handedOut.set(name, a);
     return a;

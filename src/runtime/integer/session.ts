@@ -352,7 +352,7 @@ export class IntegerSession {
 
   /** Runs every step over `values` (arena views from `plan`, fresh arrays without one). */
   private execute(feeds: Map<string, Tensor>, plan: Plan | undefined, tracer?: Tracer): RunValues {
-    const values = new RunValues(this.initializers, plan?.views);
+    const values = new RunValues(this.initializers, plan?.views, plan && this.backend.allocOutput?.bind(this.backend));
     for (const [k, t] of feeds) values.set(k, t);
     const steps = this.steps;
     // Native backend, arena in memory of its own: the first planned run records the kernel calls,
@@ -383,11 +383,20 @@ export class IntegerSession {
       let t = values.get(o);
       if (!t) throw new OnnxPtqError('INTERNAL', `output '${o}' was not computed`);
       // An output must never be a view of the arena, which the next run overwrites.
-      if (plan && ArrayBuffer.isView(t.data) && plan.holds(t.data))
-        t = new Tensor(t.dtype, (t.data as Uint8Array).slice() as never, t.dims);
+      if (plan && ArrayBuffer.isView(t.data) && plan.holds(t.data)) t = new Tensor(t.dtype, this.copyOut(t.data) as never, t.dims);
       out[o] = t;
     }
     return out;
+  }
+
+  /** A copy of an arena view for the caller, in the backend's output pool when it has one. */
+  private copyOut(d: ArrayBufferView): ArrayBufferView {
+    const ab = this.backend.allocOutput?.(d.byteLength);
+    if (!ab) return (d as Uint8Array).slice();
+    const Ctor = d.constructor as new (b: ArrayBuffer, o: number, n: number) => Uint8Array;
+    const c = new Ctor(ab, 0, (d as Uint8Array).length);
+    c.set(d as Uint8Array);
+    return c;
   }
 
   /** The arena plans made so far (one per input-shape signature), for reports and tests. */

@@ -1,0 +1,152 @@
+// Run outputs from a pool of recycled blocks. A run's outputs are arrays the caller owns, and the
+// first write to fresh memory costs a page fault per 4 KiB, slow on virtual machines: on this one
+// ~12-20 us each, 5-14 ms for super-resolution-10's 1.8 MB output, a quarter of the whole run.
+// onnxruntime-node hands out outputs from its arena; here a block goes back to the pool when the
+// ArrayBuffer over it is garbage-collected, and the next output of that size reuses it, already
+// mapped. Blocks are not zeroed: like arena memory, every element of an output is written by the
+// step that produces it. The pool is process-wide (worker threads included), bounded, and locked.
+#include <napi.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "common.h"
+
+namespace opq_napi {
+namespace {
+
+// Smaller outputs: malloc serves them from its heap, already mapped. Larger: rare, left to malloc.
+constexpr size_t kMinBytes = size_t{64} << 10;
+constexpr size_t kMaxBytes = size_t{256} << 20;
+// Free bytes kept for reuse; a block returned beyond it is freed. 20 super-resolution outputs in
+// flight are 36 MB.
+constexpr size_t kKeepBytes = size_t{64} << 20;
+// Bytes handed out and not yet returned, at most. Node runs the finalizer of an external buffer
+// after the GC, from the event loop, so a synchronous loop of runs returns nothing until it yields:
+// past this bound outputs are ordinary arrays (which the GC frees at once), and such a loop holds at
+// most this much extra.
+constexpr size_t kMaxOutstandingBytes = size_t{64} << 20;
+
+struct Pool {
+  std::mutex mu;
+  std::unordered_map<size_t, std::vector<void*>> free_blocks;  // by byte size
+  size_t free_bytes = 0;
+  size_t outstanding_bytes = 0;
+  double hits = 0, misses = 0, refused = 0;
+};
+
+Pool& ThePool() {
+  static Pool* pool = new Pool();  // never destroyed: finalizers may run during process teardown
+  return *pool;
+}
+
+void* Take(size_t bytes) {
+  Pool& p = ThePool();
+  {
+    std::lock_guard<std::mutex> lock(p.mu);
+    if (p.outstanding_bytes + bytes > kMaxOutstandingBytes) {
+      p.refused++;
+      return nullptr;
+    }
+    p.outstanding_bytes += bytes;
+    auto it = p.free_blocks.find(bytes);
+    if (it != p.free_blocks.end() && !it->second.empty()) {
+      void* b = it->second.back();
+      it->second.pop_back();
+      p.free_bytes -= bytes;
+      p.hits++;
+      return b;
+    }
+    p.misses++;
+  }
+  void* b = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+  if (b == nullptr) {
+    std::lock_guard<std::mutex> lock(p.mu);
+    p.outstanding_bytes -= bytes;
+  }
+  return b;
+}
+
+void Give(void* b, size_t bytes) {
+  Pool& p = ThePool();
+  {
+    std::lock_guard<std::mutex> lock(p.mu);
+    p.outstanding_bytes -= bytes;
+    if (p.free_bytes + bytes <= kKeepBytes) {
+      p.free_blocks[bytes].push_back(b);
+      p.free_bytes += bytes;
+      return;
+    }
+  }
+  std::free(b);
+}
+
+void Finalize(napi_env env, void* data, void* hint) {
+  const size_t bytes = reinterpret_cast<size_t>(hint);
+  int64_t adjusted = 0;
+  napi_adjust_external_memory(env, -static_cast<int64_t>(bytes), &adjusted);
+  Give(data, bytes);
+}
+
+// allocOutput(byteLength): an ArrayBuffer over a pooled block, or undefined when the size is outside
+// the pooled range or the runtime refuses external buffers (the caller then allocates as usual).
+Napi::Value AllocOutput(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) return env.Undefined();
+  const double d = info[0].As<Napi::Number>().DoubleValue();
+  if (!(d >= static_cast<double>(kMinBytes) && d <= static_cast<double>(kMaxBytes)) || d != std::floor(d))
+    return env.Undefined();
+  const size_t bytes = static_cast<size_t>(d);
+  void* block = Take(bytes);
+  if (block == nullptr) return env.Undefined();
+  napi_value ab;
+  if (napi_create_external_arraybuffer(env, block, bytes, Finalize, reinterpret_cast<void*>(bytes), &ab) != napi_ok) {
+    Give(block, bytes);
+    return env.Undefined();
+  }
+  // The block is memory V8 does not see: counted, so that dropped outputs are collected (and their
+  // blocks reused) as promptly as ordinary arrays of the same size.
+  int64_t adjusted = 0;
+  napi_adjust_external_memory(env, static_cast<int64_t>(bytes), &adjusted);
+  return Napi::Value(env, ab);
+}
+
+// outputPoolStats(): { freeBytes, outstandingBytes, hits, misses, refused } for tests and reports.
+Napi::Value OutputPoolStats(const Napi::CallbackInfo& info) {
+  Pool& p = ThePool();
+  Napi::Object o = Napi::Object::New(info.Env());
+  std::lock_guard<std::mutex> lock(p.mu);
+  o.Set("freeBytes", static_cast<double>(p.free_bytes));
+  o.Set("outstandingBytes", static_cast<double>(p.outstanding_bytes));
+  o.Set("hits", p.hits);
+  o.Set("misses", p.misses);
+  o.Set("refused", p.refused);
+  return o;
+}
+
+// outputPoolTrim(): frees every pooled block (blocks in use return later as usual).
+Napi::Value OutputPoolTrim(const Napi::CallbackInfo& info) {
+  Pool& p = ThePool();
+  std::unordered_map<size_t, std::vector<void*>> drop;
+  {
+    std::lock_guard<std::mutex> lock(p.mu);
+    drop.swap(p.free_blocks);
+    p.free_bytes = 0;
+  }
+  for (auto& [bytes, blocks] : drop)
+    for (void* b : blocks) std::free(b);
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void RegisterOutputPool(Napi::Env env, Napi::Object exports) {
+  exports.Set("allocOutput", Napi::Function::New(env, Guarded<AllocOutput>));
+  exports.Set("outputPoolStats", Napi::Function::New(env, Guarded<OutputPoolStats>));
+  exports.Set("outputPoolTrim", Napi::Function::New(env, Guarded<OutputPoolTrim>));
+}
+
+}  // namespace opq_napi
