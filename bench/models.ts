@@ -146,7 +146,9 @@ for (const c of cases()) {
       add('ort_web_float', () => wf.run(webFeeds));
     }
     native?.setThreads(threads);
-    for (const k of contestants) await k.run(); // warm-up (plans, packing)
+    // Warm-up: our first run traces the arena plan, the second records the native replay; the peers
+    // get the same three runs (their first runs allocate and pack too).
+    for (let w = 0; w < 3; w++) for (const k of contestants) await k.run();
     const times = new Map<string, number[]>(contestants.map((k) => [k.name, []]));
     const rounds = roundsArg ? Number(roundsArg) : c.rounds;
     for (let r = 0; r < rounds; r++) {
