@@ -6,6 +6,7 @@
 #include "napi/common.h"
 #include "napi/plan.h"
 #include "onnxptq.h"
+#include "opq_qconv16.h"
 
 namespace {
 
@@ -23,6 +24,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   }
   out.Set("variants", variants);
   out.Set("qgemm", opq_variant_name(opq_qgemm_auto_variant()));
+  out.Set("qconv16", opq_variant_name(opq_qconv16_auto_variant()));
   return out;
 }
 
@@ -36,6 +38,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   opq_napi::RegisterQLayout(env, exports);
   opq_napi::RegisterConv(env, exports);
   opq_napi::RegisterQConvTranspose(env, exports);
+  opq_napi::RegisterQConv16(env, exports);
   opq_napi::RegisterQReduce(env, exports);
   opq_napi::RegisterPlan(env, exports);
   opq_napi::RegisterOutputPool(env, exports);

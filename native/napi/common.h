@@ -81,6 +81,7 @@ void RegisterQPool(Napi::Env env, Napi::Object exports);
 void RegisterQLayout(Napi::Env env, Napi::Object exports);
 void RegisterConv(Napi::Env env, Napi::Object exports);
 void RegisterQConvTranspose(Napi::Env env, Napi::Object exports);
+void RegisterQConv16(Napi::Env env, Napi::Object exports);
 void RegisterQReduce(Napi::Env env, Napi::Object exports);     // napi/qreduce.cc
 void RegisterOutputPool(Napi::Env env, Napi::Object exports);  // napi/output-pool.cc
 // This env's thread pool (napi/conv.cc; size set from JS by setThreads), for any threaded kernel.

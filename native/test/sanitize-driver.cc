@@ -18,6 +18,7 @@
 #include "opq_qbinary.h"
 #include "opq_qlayout.h"
 #include "opq_qpool.h"
+#include "opq_qconv16.h"
 #include "opq_qreduce.h"
 #include "opq_qsoftmax.h"
 #include "opq_qunary.h"
@@ -205,6 +206,55 @@ void QConvTranspose(int32_t variant, opq_threadpool* pool, bool hostile) {
                              x_signed ? Int(-128, 127) : Int(0, 255), w.data(), w.size(), wzp.data(), wzp.size(),
                              bias.empty() ? nullptr : bias.data(), bias.size(), &r.rq, y.data(), y.size(), y_signed,
                              workspace.data(), ws, variant, pool));
+}
+
+void QConv16(int32_t variant, opq_threadpool* pool, bool hostile) {
+  const int32_t groups = Coin() ? 1 : Int(1, 4);
+  opq_conv2d_shape s{Int(0, 2), groups * Int(1, 9), Int(1, 14), Int(1, 40), groups * Int(1, 9), Int(1, 5), Int(1, 5),
+                     groups,    Int(1, 3),          Int(1, 3),  Int(1, 2),  Int(1, 2),          Int(0, 3), Int(0, 3),
+                     Int(0, 3), Int(0, 3)};
+  if (hostile) {
+    int32_t* f = &s.batch;
+    f[Dim(15)] = Coin() ? static_cast<int32_t>(Boundary(static_cast<size_t>(f[1]))) : -Int(1, 3);
+  }
+  int32_t oh = 0, ow = 0;
+  if (opq_conv2d_output_size(&s, &oh, &ow) != nullptr) {
+    ++calls, ++refusals;
+    return;
+  }
+  const auto cap = [](size_t n) { return n > (size_t{1} << 22) ? size_t{16} : n; };
+  const int32_t x_type = hostile && Coin() ? Int(-1, 5) : Int(0, 3),
+                y_type = hostile && Coin() ? Int(-1, 5) : Int(0, 3);
+  const auto elem = [](int32_t t) { return t == OPQ_QC16_INT16 || t == OPQ_QC16_UINT16 ? size_t{2} : size_t{1}; };
+  const auto lo = [](int32_t t) { return t == OPQ_QC16_INT8 ? -128 : t == OPQ_QC16_INT16 ? -32768 : 0; };
+  const auto hi = [](int32_t t) {
+    return t == OPQ_QC16_INT8 ? 127 : t == OPQ_QC16_INT16 ? 32767 : t == 0 ? 255 : 65535;
+  };
+  const size_t wn = cap(size_t(s.out_channels) * (s.in_channels / s.groups) * s.kernel_h * s.kernel_w);
+  auto w = Random<int8_t>(wn, -128, 127);
+  auto wzp = Random<int32_t>(Coin() ? size_t(s.out_channels) : 1, -128, 127);
+  auto bias = Random<int32_t>(Coin() ? size_t(s.out_channels) : 0, std::numeric_limits<int32_t>::min(),
+                              std::numeric_limits<int32_t>::max());
+  const size_t macs = size_t(s.batch) * s.out_channels * oh * ow * (s.in_channels / s.groups) * s.kernel_h * s.kernel_w;
+  const size_t xn = size_t(s.batch) * s.in_channels * s.in_height * s.in_width;
+  const size_t xc = macs > (size_t{1} << 22) ? std::min<size_t>(xn, 16) : cap(xn);
+  const size_t yc = cap(size_t(s.batch) * s.out_channels * oh * ow);
+  // Exact-size buffers of the element type (uint16_t storage keeps 16-bit elements aligned).
+  std::vector<uint16_t> x16(xc * elem(x_type) / 2 + 1), y16(yc * elem(y_type) / 2 + 1);
+  for (auto& v : x16) v = static_cast<uint16_t>(Int(0, 65535));
+  const size_t count = Coin() ? size_t(s.out_channels) : 1;
+  Requant r(count, false);
+  for (auto& sh : r.shift) sh = hostile ? Int(-31, 31) : Int(-31, 14);
+  const int32_t ylo = lo(y_type), yhi = hi(y_type);
+  r.rq.output_min = ylo;
+  r.rq.output_max = yhi;
+  r.rq.output_zero_point = Int(ylo, yhi);
+  const size_t ws = cap(opq_qconv16_workspace_size(&s, variant));
+  std::vector<uint64_t> workspace((ws + 7) / 8 + 1);
+  const int32_t zx = hostile && Coin() ? Int(-40000, 70000) : Int(lo(x_type), hi(x_type));
+  Count(opq_qconv16(&s, x16.data(), hostile ? Dim(xc) : xc, x_type, zx, w.data(), w.size(), wzp.data(), wzp.size(),
+                    bias.empty() ? nullptr : bias.data(), bias.size(), &r.rq, y16.data(), yc, y_type, workspace.data(),
+                    ws, variant, pool));
 }
 
 void GemmF32(int32_t variant, opq_threadpool* pool, bool hostile) {
@@ -450,6 +500,8 @@ int main(int argc, char** argv) {
       QConv(v, p, hostile);
       if (verbose) std::fprintf(stderr, "  qconvtranspose\n");
       QConvTranspose(v, p, hostile);
+      if (verbose) std::fprintf(stderr, "  qconv16\n");
+      QConv16(v, p, hostile);
       if (verbose) std::fprintf(stderr, "  gemm_f32\n");
       GemmF32(v, p, hostile);
       if (verbose) std::fprintf(stderr, "  conv/pool f32\n");
@@ -464,6 +516,8 @@ int main(int argc, char** argv) {
   Count(opq_qconv2d_run(nullptr, nullptr, 0, nullptr, 0, 0, 0, nullptr, nullptr, 0, 0, nullptr, 0, nullptr));
   Count(opq_qconvtranspose2d(nullptr, nullptr, 0, 0, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, nullptr, 0, 0,
                              nullptr, 0, -1, nullptr));
+  Count(opq_qconv16(nullptr, nullptr, 0, 0, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, nullptr, 0, 0, nullptr, 0,
+                    -1, nullptr));
   Count(opq_conv2d_f32(nullptr, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, -1));
   Count(opq_qadd(1, nullptr, nullptr, nullptr, 1, nullptr, 1, 0, nullptr, nullptr, 1, -1));
   Count(opq_lut(nullptr, 1, 1, nullptr, 256, nullptr, 1, -1));

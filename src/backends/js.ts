@@ -8,6 +8,7 @@ import type { RequantParams } from '../quant/requant.js';
 import { jsF32Kernels } from './js-f32.js';
 import { jsConvKernels } from './js/conv.js';
 import { jsConvTransposeKernels } from './js/convtranspose.js';
+import { jsQConv16Kernels } from './js/qconv16.js';
 
 function checkVariant(v: KernelVariant | undefined): void {
   if (v !== undefined && v !== 'auto' && v !== 'ref') {
@@ -21,9 +22,10 @@ export function createJsBackend(): Backend {
     ...jsInt8OpKernels(),
     ...jsConvKernels(),
     ...jsConvTransposeKernels(),
+    ...jsQConv16Kernels(),
     name: 'js',
     variants: ['ref'],
-    dispatch: { qgemm: 'ref', f32: 'ref' },
+    dispatch: { qgemm: 'ref', f32: 'ref', qconv16: 'ref' },
     qgemm(args: QGemmArgs): void {
       checkVariant(args.variant);
       const g = normalizeQGemm(args);

@@ -8,6 +8,7 @@ import type { QLayoutKernels } from './kernels-qlayout.js';
 import type { QReduceKernels } from './kernels-qreduce.js';
 import type { ConvKernels, ThreadKernels } from './kernels-conv.js';
 import type { QConvTransposeKernels } from './kernels-convtranspose.js';
+import type { QConv16Kernels } from './kernels-qconv16.js';
 
 export type BackendName = 'native' | 'wasm' | 'js';
 export type BackendRequest = BackendName | 'auto';
@@ -73,6 +74,7 @@ export interface Backend
     QPoolKernels,
     QLayoutKernels,
     QConvTransposeKernels,
+    QConv16Kernels,
     QReduceKernels {
   readonly name: BackendName;
   /** Variants this backend can run on this machine. */

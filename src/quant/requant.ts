@@ -37,8 +37,10 @@ export interface RequantParams {
 
 export interface RequantOutput {
   zeroPoint: number;
-  /** Output type: int8 when true, uint8 otherwise. */
+  /** Output type: int8 when true, uint8 otherwise (int16 when `bits` is 16). */
   signed: boolean;
+  /** Output width: 8 (default) or 16 (A16W8: int16 when signed, uint16 otherwise). */
+  bits?: 8 | 16;
   /** Clamp bounds in the quantized domain; default the type's range. */
   min?: number;
   max?: number;
@@ -55,8 +57,9 @@ export interface RequantOutput {
 export function makeRequant(mode: RequantMode, multipliers: ArrayLike<number>, out: RequantOutput): RequantParams {
   const n = multipliers.length;
   if (n === 0) throw new OnnxPtqError('INVALID_ARGUMENT', 'makeRequant: at least one multiplier is required');
-  const tmin = out.signed ? -128 : 0,
-    tmax = out.signed ? 127 : 255;
+  const wide = out.bits === 16;
+  const tmin = out.signed ? (wide ? -32768 : -128) : 0,
+    tmax = out.signed ? (wide ? 32767 : 127) : wide ? 65535 : 255;
   const min = out.min ?? tmin,
     max = out.max ?? tmax;
   if (!(tmin <= min && min <= max && max <= tmax)) {

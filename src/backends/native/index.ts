@@ -22,6 +22,7 @@ import type { RequantParams } from '../../quant/requant.js';
 import { nativeF32Kernels, type F32Addon } from './f32.js';
 import { nativeConvKernels, type ConvAddon } from './conv.js';
 import { nativeConvTransposeKernels, type ConvTransposeAddon } from './convtranspose.js';
+import { nativeQConv16Kernels, type QConv16Addon } from './qconv16.js';
 
 interface PlanAddon {
   planNew(): NativePlanHandle;
@@ -39,8 +40,8 @@ interface OutputPoolAddon {
   allocOutput?(bytes: number): ArrayBuffer | undefined;
 }
 
-interface Addon extends ConvAddon, F32Addon, Int8OpsAddon, ConvTransposeAddon, PlanAddon, OutputPoolAddon {
-  info(): { variants: { id: number; name: KernelVariant; available: boolean }[]; qgemm: KernelVariant };
+interface Addon extends ConvAddon, F32Addon, Int8OpsAddon, ConvTransposeAddon, QConv16Addon, PlanAddon, OutputPoolAddon {
+  info(): { variants: { id: number; name: KernelVariant; available: boolean }[]; qgemm: KernelVariant; qconv16?: KernelVariant };
   qgemm(args: object): void;
   requantizeRow(acc: Int32Array, rq: RequantParams, y: Int8Like, variant: number): void;
 }
@@ -117,12 +118,18 @@ export function createNativeBackend(addonPath: string | readonly AddonCandidate[
     ...nativeInt8OpKernels(addon),
     ...nativeConvKernels(addon),
     ...nativeConvTransposeKernels(addon),
+    ...nativeQConv16Kernels(addon),
     name: 'native',
     addon: origin,
     nativePlans: planApi(addon),
     ...(typeof addon.allocOutput === 'function' ? { allocOutput: (bytes: number) => addon.allocOutput!(bytes) } : {}),
     variants,
-    dispatch: { qgemm: info.qgemm, requantizeRow: info.qgemm, f32: addon.f32AutoVariant() as KernelVariant },
+    dispatch: {
+      qgemm: info.qgemm,
+      requantizeRow: info.qgemm,
+      f32: addon.f32AutoVariant() as KernelVariant,
+      ...(info.qconv16 ? { qconv16: info.qconv16 } : {}),
+    },
     qgemm(args: QGemmArgs): void {
       const g = normalizeQGemm(args);
       try {

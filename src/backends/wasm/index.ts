@@ -9,6 +9,7 @@ import { qgemmWasm, requantizeRowWasm } from './qgemm.js';
 import { wasmF32Kernels } from './f32.js';
 import { wasmConvKernels } from './conv.js';
 import { wasmConvTransposeKernels } from './convtranspose.js';
+import { wasmQConv16Kernels } from './qconv16.js';
 
 export function createWasmBackend(wasmPath: string): Backend {
   const mod = new WasmModule(wasmPath);
@@ -20,12 +21,14 @@ export function createWasmBackend(wasmPath: string): Backend {
     ...wasmInt8OpKernels(mod),
     ...wasmConvKernels(mod),
     ...wasmConvTransposeKernels(mod),
+    ...wasmQConv16Kernels(mod),
     name: 'wasm',
     variants,
     dispatch: {
       qgemm: auto,
       requantizeRow: auto,
       f32: mod.cString(mod.ex.opq_variant_name(mod.fn('opq_f32_auto_variant')())) as KernelVariant,
+      qconv16: mod.cString(mod.ex.opq_variant_name(mod.fn('opq_qconv16_auto_variant')())) as KernelVariant,
     },
     qgemm: (args) => qgemmWasm(mod, args),
     requantizeRow: (acc, rq, y, variant) => requantizeRowWasm(mod, acc, rq, y, variant),
