@@ -22,6 +22,7 @@ export const MODEL_TIER = [
   'test/ptq-integer-mnist.test.ts',
   'test/analysis-mnist.test.ts',
   'test/integer-models-float-free.test.ts',
+  'test/integer-a16w8-models.test.ts',
 ];
 
 export default defineConfig({

@@ -28,13 +28,18 @@ const i64 = (v: number[]) => new Tensor('int64', BigInt64Array.from(v.map(BigInt
  * `types` (from shape inference) lets Softmax-like ops move when their old 2-D coercion and the new
  * per-axis form agree (axis = last).
  */
-export function upgradeOpset(model: Model, types?: ReadonlyMap<string, TypeInfo>): { from: number; to: number; wrapped: WrappedOp[] } {
+export function upgradeOpset(
+  model: Model,
+  types?: ReadonlyMap<string, TypeInfo>,
+  /** A later opset the model must reach (21 for 16-bit QuantizeLinear/DequantizeLinear). */
+  atLeast?: number,
+): { from: number; to: number; wrapped: WrappedOp[] } {
   const from = opsetVersion(model) ?? 1;
-  const target = model.graph.nodes.some((n) => n.opType === 'HardSwish' && n.domain === '') ? 14 : 13;
+  const target = Math.max(atLeast ?? 0, model.graph.nodes.some((n) => n.opType === 'HardSwish' && n.domain === '') ? 14 : 13);
   const wrapped: WrappedOp[] = [];
   if (from >= target) return { from, to: from, wrapped };
   if (from < 13) upgradeTo13(model, from, types, wrapped);
-  if (target === 14) {
+  if (target >= 14) {
     for (const n of model.graph.nodes) {
       // Inference BatchNormalization has one output; unread optional outputs go (14 forbids them outside training).
       if (n.opType === 'BatchNormalization' && n.domain === '') {
@@ -49,8 +54,10 @@ export function upgradeOpset(model: Model, types?: ReadonlyMap<string, TypeInfo>
       }
     }
   }
+  if (target > 14) upgradeTo21(model, Math.max(from, 13));
   for (const o of model.opsetImports) if (o.domain === '' || o.domain === 'ai.onnx') o.version = target;
-  if (model.irVersion < 7) model.irVersion = 7;
+  // IR 10 is the version that came with opset 21.
+  if (model.irVersion < (target >= 21 ? 10 : 7)) model.irVersion = target >= 21 ? 10 : 7;
   return { from, to: target, wrapped };
 }
 
@@ -165,5 +172,36 @@ function upgradeTo13(model: Model, from: number, types: ReadonlyMap<string, Type
       makeNode('Reshape', [out2d, shape], [y], {}, g.uniqueName(`${base}_Reshape`)),
     );
     wrapped.push({ op: g.producerOf(out2d)!, input: x, flat, opOutput: out2d, output: y });
+  }
+}
+
+/** Reductions whose `axes` became an input at opset 18 (ReduceSum already did at 13). */
+const REDUCE_18 = new Set([
+  'ReduceMean',
+  'ReduceMax',
+  'ReduceMin',
+  'ReduceProd',
+  'ReduceL1',
+  'ReduceL2',
+  'ReduceLogSum',
+  'ReduceLogSumExp',
+  'ReduceSumSquare',
+]);
+
+/**
+ * From 13/14 to 21, the version 16-bit QuantizeLinear/DequantizeLinear need. Most ops changed only
+ * in the types they accept; the reductions' axes became an input at 18 (rewritten here). Ops whose
+ * meaning changed on the way (RoiAlign's default coordinate mode at 16, GridSample's mode names and
+ * DFT's axis input at 20, GroupNormalization's per-channel scale at 21) are refused by name.
+ */
+function upgradeTo21(model: Model, from: number): void {
+  for (const n of model.graph.nodes) {
+    if (n.domain !== '') continue;
+    if (REDUCE_18.has(n.opType) && from < 18) attrToInput(model, n, 'axes', 1, i64);
+    else if (['RoiAlign', 'GridSample', 'DFT', 'GroupNormalization'].includes(n.opType))
+      throw new OnnxPtqError(
+        'UNSUPPORTED_OP',
+        `${nodeLabel(n)}: 16-bit activations need opset 21, and ${n.opType} changed meaning before it; onnx-ptq does not rewrite it (use 8-bit activations, or re-export the model at opset 21)`,
+      );
   }
 }

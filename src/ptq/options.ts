@@ -17,8 +17,21 @@ export interface QuantizeOptions {
   weightGroupSize: number;
   /** Symmetric weights with a restricted range ([-127, 127] at 8 bits), zero point 0. Default true. */
   weightSymmetric: boolean;
-  /** Activation bit width, 2..8. Default 8. */
+  /**
+   * Activation bit width: 2..8, or 16 for A16W8 (every activation int16 with 8-bit weights). Default 8.
+   * A 16-bit activation is int16 with zero point 0 (TFLite's 16x8 convention; activationSigned and
+   * activationSymmetric apply to the 8-bit ones), quantized to its observed [min, max] whatever the
+   * observer (with 65,536 levels clipping buys nothing), and the model is written at opset 21, the first whose
+   * QuantizeLinear/DequantizeLinear carry 16-bit types.
+   */
   activationBits: number;
+  /**
+   * Activations held in int16 while the rest use activationBits (A16W8 per tensor): names of
+   * tensors (a node's output, or a graph input). Default []. Sensitive tensors (a wide per-channel
+   * range under one per-tensor scale) keep 256x the resolution and stay integer-only, instead of
+   * going back to float. Same range rule and opset 21 as activationBits 16.
+   */
+  activation16: string[];
   /** Activations in int8 (true) or uint8 (false). Default false: uint8, asymmetric. */
   activationSigned: boolean;
   /** Symmetric activations. Default false. */
@@ -99,6 +112,7 @@ export const DEFAULT_QUANTIZE_OPTIONS: Readonly<QuantizeOptions> = Object.freeze
   weightGroupSize: 64,
   weightSymmetric: true,
   activationBits: 8,
+  activation16: [],
   activationSigned: false,
   activationSymmetric: false,
   observer: 'minmax',
@@ -147,7 +161,7 @@ export function resolveQuantizeOptions(user: Record<string, unknown> = {}, sourc
     if (!vals.includes(r[k] as string)) bad(k, `must be one of ${vals.join(', ')}, got ${JSON.stringify(r[k])}`, source);
   };
   int('weightBits', 2, 8);
-  int('activationBits', 2, 8);
+  if (r.activationBits !== 16) int('activationBits', 2, 8);
   int('weightGroupSize', 1, 1 << 24);
   int('calibrationSamples', 0, 1 << 30);
   for (const k of [
@@ -171,6 +185,8 @@ export function resolveQuantizeOptions(user: Record<string, unknown> = {}, sourc
   oneOf('requantMode', REQUANT_MODES);
   if (!Array.isArray(r.keepFloat) || r.keepFloat.some((s) => typeof s !== 'string'))
     bad('keepFloat', 'must be a list of node names', source);
+  if (!Array.isArray(r.activation16) || r.activation16.some((s) => typeof s !== 'string'))
+    bad('activation16', 'must be a list of tensor names', source);
   if (!Array.isArray(r.passes) || r.passes.some((s) => typeof s !== 'string')) bad('passes', 'must be a list of pass names', source);
   checkPassList(r.passes, source);
   if (typeof r.passOptions !== 'object' || r.passOptions === null || Array.isArray(r.passOptions))
@@ -188,6 +204,7 @@ export function resolveQuantizeOptions(user: Record<string, unknown> = {}, sourc
   return {
     ...r,
     keepFloat: [...r.keepFloat],
+    activation16: [...r.activation16],
     passes: [...r.passes],
     passOptions: { ...r.passOptions },
     observerOptions: { ...r.observerOptions },

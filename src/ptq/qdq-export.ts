@@ -28,6 +28,8 @@ export interface ActivationParams {
   scale: number;
   zeroPoint: number;
   signed: boolean;
+  /** 16 for an A16W8 activation (int16 when signed, uint16 otherwise); absent: 8-bit. */
+  bits?: 16;
 }
 
 export interface LayerReport {
@@ -41,10 +43,17 @@ export interface LayerReport {
   biasQuantized: boolean;
 }
 
-function scalar(dtype: 'float32' | 'uint8' | 'int8' | 'int32', v: number): Tensor {
-  const data =
-    dtype === 'float32' ? Float32Array.of(v) : dtype === 'uint8' ? Uint8Array.of(v) : dtype === 'int8' ? Int8Array.of(v) : Int32Array.of(v);
-  return new Tensor(dtype, data, []);
+const SCALAR_CTOR = {
+  float32: Float32Array,
+  uint8: Uint8Array,
+  int8: Int8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+} as const;
+
+function scalar(dtype: keyof typeof SCALAR_CTOR, v: number): Tensor {
+  return new Tensor(dtype, SCALAR_CTOR[dtype].of(v), []);
 }
 
 function addInit(g: Graph, base: string, t: Tensor): string {
@@ -55,7 +64,7 @@ function addInit(g: Graph, base: string, t: Tensor): string {
 
 /** QuantizeLinear/DequantizeLinear on activation t. */
 export function insertActivationQdq(g: Graph, t: string, p: ActivationParams): void {
-  const zt = p.signed ? 'int8' : 'uint8';
+  const zt = p.bits === 16 ? (p.signed ? 'int16' : 'uint16') : p.signed ? 'int8' : 'uint8';
   const s = addInit(g, `${t}_scale`, scalar('float32', p.scale));
   const z = addInit(g, `${t}_zero_point`, scalar(zt, p.zeroPoint));
   const q = g.uniqueName(`${t}_quantized`);

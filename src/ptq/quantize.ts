@@ -75,6 +75,8 @@ export interface ActivationReport {
   observedMax: number;
   /** Tensors that share these parameters (data-movement outputs). */
   aliases: string[];
+  /** 8 (the activation type of the options) or 16 (A16W8: int16). */
+  bits: number;
 }
 
 export interface QuantizeReport {
@@ -508,7 +510,9 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     probeSums = r.probes;
     calib = { samples: r.samples, seconds: r.seconds, workers: r.workers };
     const target = { bits: opts.activationBits, signed: opts.activationSigned, symmetric: opts.activationSymmetric };
-    for (const t of toCalibrate) state.ranges.set(t, r.observers.get(t)!.range(target));
+    const wide = wideTensors(opts, plan.aliases, toCalibrate);
+    // A 16-bit tensor keeps its observed range: with 65,536 levels clipping buys no resolution worth its error.
+    for (const t of toCalibrate) state.ranges.set(t, r.observers.get(t)!.range(wide.has(t) ? { ...target, bits: 8 } : target));
     // Graph inputs and outputs: observed range unless clipGraphIO (options.ts says why). The logits
     // of a final Softmax count as an output: the class a user reads is their argmax.
     const g0 = model.graph;
@@ -526,6 +530,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
       const o = r.observers.get(t)!;
       state.ranges.set(t, { min: Math.min(0, o.observedMin), max: Math.max(0, o.observedMax) });
     };
+    for (const t of wide) keepObserved(t);
     for (const t of toCalibrate) {
       if (!io.has(t) || !clipped(t)) continue;
       const o = r.observers.get(t)!,
@@ -548,7 +553,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     }
     // Inputs read only by saturating ops: no levels where the output has none (saturation.ts).
     for (const t of toCalibrate) {
-      const sat = saturatedInputRange(g0, t, opts.activationBits);
+      const sat = saturatedInputRange(g0, t, wide.has(t) ? 16 : opts.activationBits);
       const rg = state.ranges.get(t)!;
       if (sat && (rg.min < sat.lo || rg.max > sat.hi))
         state.ranges.set(t, { min: Math.min(0, Math.max(rg.min, sat.lo)), max: Math.max(0, Math.min(rg.max, sat.hi)) });
@@ -563,6 +568,14 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
           'INVALID_DATA',
           `calibration: tensor '${t}' has a non-finite range [${min}, ${max}] (NaN or infinite values in the data or the model)`,
         );
+      if (wide.has(t)) {
+        // A16W8: int16 with zero point 0 (TFLite's 16x8 convention). A non-negative tensor then uses
+        // 15 of the 16 bits, and in exchange (x - 0) << 15 fits int32, which is what keeps the integer
+        // Add/Mul of two 16-bit tensors inside the 32-bit fixed-point arithmetic of the 8-bit ones.
+        const q = paramsForRange(min, max, 16, true, true);
+        params.set(t, { scale: q.scale, zeroPoint: q.zeroPoint, signed: true, bits: 16 });
+        continue;
+      }
       const q = zero
         ? paramsForRange(0, max, target.bits, false, false)
         : paramsForRange(min, max, target.bits, target.signed, target.symmetric);
@@ -614,6 +627,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
         observedMin: o.observedMin,
         observedMax: o.observedMax,
         aliases: [...plan.aliases].filter(([, src]) => src === t).map(([a]) => a),
+        bits: q.bits ?? opts.activationBits,
       });
     }
   } else {
@@ -654,7 +668,8 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
       changed: corrected.length,
       details: corrected.map((c) => `${c}: bias corrected for the expected weight-rounding shift`),
     });
-  const opset = upgradeOpset(model, types);
+  // 16-bit QuantizeLinear/DequantizeLinear exist from opset 21.
+  const opset = upgradeOpset(model, types, [...params.values()].some((q) => q.bits === 16) ? 21 : undefined);
   const g = model.graph;
   const layers: LayerReport[] = [];
   for (const n of plan.layers) {
@@ -720,6 +735,33 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
       size: { floatBytes: p.floatBytes, quantizedBytes: modelToBytes(model).length },
     },
   };
+}
+
+/**
+ * The calibrated tensors held in 16 bits: all with activationBits 16, else those activation16 names
+ * (a data-movement output names its source). A name that is not a calibrated tensor is refused, and
+ * so are the passes that decide 8-bit parameters jointly (their arithmetic assumes one type).
+ */
+function wideTensors(opts: QuantizeOptions, aliases: ReadonlyMap<string, string>, calibrated: readonly string[]): Set<string> {
+  const all = new Set(calibrated);
+  const wide = new Set(opts.activationBits === 16 ? calibrated : []);
+  for (const t of opts.activation16) {
+    const src = aliases.get(t) ?? t;
+    if (!all.has(src))
+      throw new OnnxPtqError(
+        'INVALID_OPTION',
+        `quantize: activation16 names '${t}', which is not a quantized activation of the model (a node output or graph input that gets QuantizeLinear)`,
+      );
+    wide.add(src);
+  }
+  if (wide.size)
+    for (const pass of ['sign-map', 'joining-nodes', 'single-shift'])
+      if (opts.passes.includes(pass))
+        throw new OnnxPtqError(
+          'INVALID_OPTION',
+          `quantize: pass '${pass}' decides 8-bit activation parameters and does not take 16-bit activations`,
+        );
+  return wide;
 }
 
 function statsNames(list: readonly CalibrationStats[]): string[] {

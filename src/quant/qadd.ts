@@ -30,6 +30,11 @@ export interface QAddParams {
 }
 
 export const QADD_LEFT_SHIFT = 20;
+/**
+ * The left shift when an input is 16-bit (A16W8; TFLite's int16 Add): such inputs have zero point 0,
+ * so (x - 0) << 15 stays inside int32 as (x - z) << 20 does for 8-bit ones.
+ */
+export const QADD_LEFT_SHIFT_16 = 15;
 
 function fixed(m: number, what: string): { m0: number; shift: number } {
   try {
@@ -48,6 +53,7 @@ export function makeQAddParams(
   zb: number,
   sc: number,
   out: RequantOutput,
+  leftShift = QADD_LEFT_SHIFT,
 ): QAddParams {
   for (const [v, n] of [
     [sa, 'Sa'],
@@ -57,19 +63,20 @@ export function makeQAddParams(
     if (!(v > 0) || !Number.isFinite(v))
       throw new OnnxPtqError('INVALID_ARGUMENT', `makeQAddParams: scale ${n} must be finite and > 0, got ${v}`);
   }
-  const tmin = out.signed ? -128 : 0,
-    tmax = out.signed ? 127 : 255;
+  const wide = out.bits === 16;
+  const tmin = out.signed ? (wide ? -32768 : -128) : 0,
+    tmax = out.signed ? (wide ? 32767 : 127) : wide ? 65535 : 255;
   const min = out.min ?? tmin,
     max = out.max ?? tmax;
   const twiceMax = 2 * Math.max(sa, sb);
   const ma = sa / twiceMax,
     mb = sb / twiceMax,
-    mo = twiceMax / (2 ** QADD_LEFT_SHIFT * sc);
+    mo = twiceMax / (2 ** leftShift * sc);
   const p: QAddParams = {
     mode: REQUANT_MODE_ID[mode],
     aZeroPoint: za,
     bZeroPoint: zb,
-    leftShift: QADD_LEFT_SHIFT,
+    leftShift,
     aMultiplier: 0,
     aShift: 0,
     bMultiplier: 0,

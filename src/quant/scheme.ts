@@ -44,8 +44,8 @@ export interface QuantParams {
 
 /** The integer range of a scheme: the full 2^bits levels, or one fewer when symmetric. */
 export function quantRange(bits: number, signed: boolean, symmetric: boolean): { qmin: number; qmax: number } {
-  if (!Number.isInteger(bits) || bits < 2 || bits > 8)
-    throw new OnnxPtqError('INVALID_OPTION', `bits must be an integer in [2, 8], got ${bits}`);
+  if (!Number.isInteger(bits) || bits < 2 || (bits > 8 && bits !== 16))
+    throw new OnnxPtqError('INVALID_OPTION', `bits must be an integer in [2, 8] or 16, got ${bits}`);
   const levels = 2 ** bits;
   if (signed) {
     const qmax = levels / 2 - 1;

@@ -33,7 +33,9 @@ options (a --config JSON file takes the same keys as the API's QuantizeOptions; 
   --samples-seed S             the seed of that spread (default 0)
   --observer minmax|moving-average|percentile|mse|kl   activation ranges (default minmax)
   --granularity per-tensor|per-channel|per-group   weights (default per-channel)   --group-size N (default 64)
-  --weight-bits N              2..8 (default 8)    --activation-bits N  2..8 (default 8)
+  --weight-bits N              2..8 (default 8)    --activation-bits N  2..8, or 16 (A16W8; default 8)
+  --activation16 a,b           hold these activation tensors in int16, the rest at --activation-bits
+                               (A16W8 per tensor; default: none); 16-bit models are written at opset 21
   --weight-only                quantize weights only (default: weights and activations)
   --keep-first --keep-last     keep the first/last layer in float (default: quantized)
   --keep-float a,b             keep these nodes in float (default: none)
@@ -68,6 +70,7 @@ export const OPTION_FLAGS = {
   'group-size': { type: 'string' },
   'weight-bits': { type: 'string' },
   'activation-bits': { type: 'string' },
+  activation16: { type: 'string' },
   'weight-only': { type: 'boolean' },
   'keep-first': { type: 'boolean' },
   'keep-last': { type: 'boolean' },
@@ -93,6 +96,12 @@ export function optionsFromFlags(values: Parsed['values']): Record<string, unkno
     weightGroupSize: num(values['group-size'], 'group-size', true),
     weightBits: num(values['weight-bits'], 'weight-bits', true),
     activationBits: num(values['activation-bits'], 'activation-bits', true),
+    activation16: values.activation16
+      ? String(values.activation16)
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean)
+      : undefined,
     weightOnly: values['weight-only'],
     keepFirstLayerFloat: values['keep-first'],
     keepLastLayerFloat: values['keep-last'],

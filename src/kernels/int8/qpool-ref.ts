@@ -34,7 +34,8 @@ function geometry(g: MaxPoolArgs | AvgPoolArgs) {
 export function maxPoolRef(g: MaxPoolArgs): void {
   const { f, oh, ow } = geometry(g);
   const { x, y } = g;
-  const tmin = x instanceof Int8Array ? -128 : 0;
+  // Also serves 16-bit data (the A16W8 lowering): the floor is the type's minimum.
+  const tmin = x instanceof Int8Array ? -128 : (x as ArrayBufferView) instanceof Int16Array ? -32768 : 0;
   for (let p = 0; p < f.n * f.c; p++) {
     for (let oy = 0; oy < oh; oy++) {
       const rows = taps(oy * f.strideH - f.padTop, f.kernelH, f.dilationH, f.h);
@@ -71,7 +72,8 @@ export function avgPoolRef(g: AvgPoolArgs): void {
 
 export function globalMaxPoolRef(g: GlobalMaxPoolArgs): void {
   const { x, y, channels, spatial } = g;
-  const tmin = x instanceof Int8Array ? -128 : 0;
+  // Also serves 16-bit data (the A16W8 lowering): the floor is the type's minimum.
+  const tmin = x instanceof Int8Array ? -128 : (x as ArrayBufferView) instanceof Int16Array ? -32768 : 0;
   for (let c = 0; c < channels; c++) {
     let m = tmin;
     for (let i = 0; i < spatial; i++) m = Math.max(m, x[c * spatial + i]);

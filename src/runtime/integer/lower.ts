@@ -130,7 +130,8 @@ export class Lowering extends LowerContext {
     this.record(node, {
       execution: quant ? 'quantize' : 'dequantize',
       kernel: 'float engine',
-      reason: 'parameters are not constant or not 8-bit',
+      // 16-bit: ONNX's arithmetic on the reference op (a boundary conversion, elementwise).
+      reason: p && (p.dtype === 'int16' || p.dtype === 'uint16') ? '16-bit' : 'parameters are not constant or not 8-bit',
     });
     this.push(node, node.inputs, node.outputs, (values) => runImpl(impl, ctx, node, values));
   }

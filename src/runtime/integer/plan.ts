@@ -9,15 +9,16 @@ import type { ResidentArena } from '../../backends/types.js';
 import type { NativeReplay } from './native-plan.js';
 
 /** The element types an integer step writes. */
-export type OutDtype = 'int8' | 'uint8' | 'int32' | 'float32';
-type OutArray<D extends OutDtype> = D extends 'int8'
-  ? Int8Array
-  : D extends 'uint8'
-    ? Uint8Array
-    : D extends 'int32'
-      ? Int32Array
-      : Float32Array;
-const CTOR = { int8: Int8Array, uint8: Uint8Array, int32: Int32Array, float32: Float32Array } as const;
+export type OutDtype = 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'float32';
+const CTOR = {
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  float32: Float32Array,
+} as const;
+type OutArray<D extends OutDtype> = InstanceType<(typeof CTOR)[D]>;
 
 /** Offsets are multiples of this (cache lines; also every element size). */
 export const ARENA_ALIGN = 64;
@@ -63,6 +64,12 @@ export class RunValues extends Map<string, Tensor> {
   /** 8-bit output: int8 when `signed`, else uint8. */
   out8(name: string, signed: boolean, n: number): Int8Array | Uint8Array {
     return signed ? this.out(name, 'int8', n) : this.out(name, 'uint8', n);
+  }
+
+  /** The output array of a quantized type (8 or 16 bits). */
+  outQ(name: string, q: { signed: boolean; bits?: 16 }, n: number): Int8Array | Uint8Array | Int16Array | Uint16Array {
+    if (q.bits === 16) return q.signed ? this.out(name, 'int16', n) : this.out(name, 'uint16', n);
+    return this.out8(name, q.signed, n);
   }
 }
 
@@ -272,6 +279,8 @@ export class Tracer {
 function dtypeOfArray(a: ArrayBufferView): OutDtype | undefined {
   if (a instanceof Int8Array) return 'int8';
   if (a instanceof Uint8Array) return 'uint8';
+  if (a instanceof Int16Array) return 'int16';
+  if (a instanceof Uint16Array) return 'uint16';
   if (a instanceof Int32Array) return 'int32';
   if (a instanceof Float32Array) return 'float32';
   return undefined;

@@ -1,11 +1,12 @@
 // Add and Mul of two 8-bit activations: integer qadd (inputs rescaled to the output scale) and
 // qmul.
 import type { Node } from '../../../ir/graph.js';
-import { makeQAddParams } from '../../../quant/qadd.js';
+import { makeQAddParams, QADD_LEFT_SHIFT_16 } from '../../../quant/qadd.js';
+import { qaddRef, qmulRef } from '../../../kernels/int8/qbinary-ref.js';
 import { floatMultiplier } from '../../../quant/requant.js';
 import { Tensor, sizeOf } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
-import { type LowerContext, broadcast } from './context.js';
+import { type LowerContext, type Q8, broadcast, qType } from './context.js';
 import { lutStep } from './unary-lut.js';
 
 /** The activation and the one-element 8-bit constant of a binary op, when it has one. */
@@ -20,14 +21,15 @@ function scalarOperand(lc: LowerContext, a: string, b: string): { x: string; c: 
 }
 
 export function qdqBinary(lc: LowerContext, node: Node): string | undefined {
-  const a = lc.act(node.inputs[0]!),
-    b = lc.act(node.inputs[1]!);
+  const a = lc.act(node.inputs[0]!, true),
+    b = lc.act(node.inputs[1]!, true);
   if (typeof a === 'string') return a;
   if (typeof b === 'string') return b;
-  const o = lc.outQ(node.outputs[0]!, node.opType === 'Add');
+  const o = lc.outQ(node.outputs[0]!, node.opType === 'Add', true);
   if (typeof o === 'string') return o;
   if (o.cap) return `a per-channel Min after ${node.opType}`;
   const add = node.opType === 'Add';
+  if (a.bits === 16 || b.bits === 16 || o.out.bits === 16) return wideBinary(lc, node, a, b, o);
   if (add && (a.signed !== o.out.signed || b.signed !== o.out.signed)) return `Add inputs and output do not share one 8-bit type`;
   if (!add && (a.signed !== o.out.signed || b.signed !== o.out.signed)) return `Mul inputs and output do not share one 8-bit type`;
   const k = lc.opts.kernels;
@@ -98,6 +100,77 @@ export function qdqBinary(lc: LowerContext, node: Node): string | undefined {
       { pure: true },
     );
   lc.record(node, { execution: 'integer', kernel, reason: o.act ? `fused ${o.act.opType}` : undefined });
+  lc.fuse(node, [o.act, o.capNode, o.q], `output of ${node.opType}`);
+  return undefined;
+}
+
+/**
+ * Add/Mul with a 16-bit input or output (A16W8). Add is TFLite's int16 Add: 16-bit inputs have zero
+ * point 0 and are shifted left by 15 instead of 20, the rest as the 8-bit qadd; Mul is the 8-bit
+ * qmul's arithmetic ((a - za) * (b - zb) fits int32 with 16-bit inputs of zero point 0). Both run
+ * the reference kernels in TypeScript on every backend (bit-identical by construction).
+ */
+function wideBinary(
+  lc: LowerContext,
+  node: Node,
+  a: Q8 & { src: string },
+  b: Q8 & { src: string },
+  o: Exclude<ReturnType<LowerContext['outQ']>, string>,
+): string | undefined {
+  const add = node.opType === 'Add';
+  for (const [x, v] of [
+    [a, node.inputs[0]],
+    [b, node.inputs[1]],
+  ] as const)
+    if (x.bits === 16 && x.zp !== 0) return `16-bit input '${v}' has zero point ${x.zp} (integer ${node.opType} on 16 bits needs 0)`;
+  const out = o.out;
+  const type = qType(out);
+  let apply: (A: Tensor, B: Tensor, y: Int8Like) => void;
+  if (add) {
+    const p = makeQAddParams(
+      lc.opts.mode,
+      a.scale,
+      a.zp,
+      b.scale,
+      b.zp,
+      out.scale,
+      { zeroPoint: out.zp, signed: out.signed, bits: out.bits, min: o.min, max: o.max },
+      QADD_LEFT_SHIFT_16,
+    );
+    apply = (A, B, y) => qaddRef({ a: A.data as Int8Like, aShape: A.dims, b: B.data as Int8Like, bShape: B.dims, params: p, y });
+  } else {
+    const m =
+      lc.opts.mode === 'float'
+        ? floatMultiplier(a.scale, b.scale, out.scale)
+        : (Math.fround(a.scale) * Math.fround(b.scale)) / Math.fround(out.scale);
+    const rq = lc.requant([m], out, o.min, o.max);
+    apply = (A, B, y) =>
+      qmulRef({
+        a: A.data as Int8Like,
+        aShape: A.dims,
+        aZeroPoint: a.zp,
+        b: B.data as Int8Like,
+        bShape: B.dims,
+        bZeroPoint: b.zp,
+        requant: rq,
+        y,
+      });
+  }
+  const yName = o.q.outputs[0]!;
+  lc.push(node, [a.src, b.src], [yName], (values) => {
+    const A = values.get(a.src)!,
+      B = values.get(b.src)!;
+    const dims = broadcast(node, A.dims, B.dims);
+    const y = values.outQ(yName, out, sizeOf(dims));
+    apply(A, B, y as unknown as Int8Like);
+    values.set(yName, new Tensor(type, y, dims));
+  });
+  const bits = (q: Q8) => q.bits ?? 8;
+  lc.record(node, {
+    execution: 'integer',
+    kernel: add ? 'qadd (16-bit, reference)' : 'qmul (16-bit, reference)',
+    reason: [`${bits(a)}/${bits(b)}-bit in, ${bits(out)}-bit out`, o.act ? `fused ${o.act.opType}` : ''].filter(Boolean).join('; '),
+  });
   lc.fuse(node, [o.act, o.capNode, o.q], `output of ${node.opType}`);
   return undefined;
 }

@@ -3,17 +3,21 @@ import { OnnxPtqError } from '../../../errors.js';
 import { nodeLabel, type Node } from '../../../ir/graph.js';
 import { Tensor, sizeOf } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
-import { type LowerContext, normAxisOf } from './context.js';
+import { concatRef } from '../../../kernels/int8/qlayout-ref.js';
+import { type LowerContext, normAxisOf, qType } from './context.js';
 
 export function qdqConcat(lc: LowerContext, node: Node): string | undefined {
-  const ins = node.inputs.map((v) => lc.act(v));
+  const ins = node.inputs.map((v) => lc.act(v, true));
   for (const x of ins) if (typeof x === 'string') return x;
   const xs = ins as Exclude<(typeof ins)[number], string>[];
-  const o = lc.outQ(node.outputs[0]!, false);
+  const o = lc.outQ(node.outputs[0]!, false, true);
   if (typeof o === 'string') return o;
-  if (xs.some((x) => x.signed !== o.out.signed)) return `Concat inputs and output do not share one 8-bit type`;
+  // 16-bit anywhere (A16W8): the reference concat in TypeScript, each input requantized by the same
+  // int32 arithmetic (a 16-bit value minus its zero point fits), on every backend.
+  const wide = o.out.bits === 16 || xs.some((x) => x.bits === 16);
+  if (!wide && xs.some((x) => x.signed !== o.out.signed)) return `Concat inputs and output do not share one 8-bit type`;
   const rqs = xs.map((x) =>
-    x.scale === o.out.scale && x.zp === o.out.zp
+    x.scale === o.out.scale && x.zp === o.out.zp && x.bits === o.out.bits
       ? null
       : lc.requant(
           [
@@ -29,7 +33,6 @@ export function qdqConcat(lc: LowerContext, node: Node): string | undefined {
   const ctx = lc.ctx(node);
   const k = lc.opts.kernels;
   const yName = o.q.outputs[0]!;
-  const signed = o.out.signed;
   lc.push(
     node,
     xs.map((x) => x.src),
@@ -50,21 +53,15 @@ export function qdqConcat(lc: LowerContext, node: Node): string | undefined {
       const axisDims = ts.map((t) => t.dims[axis]!);
       const dims = [...ts[0]!.dims];
       dims[axis] = axisDims.reduce((s, d) => s + d, 0);
-      const y = values.out8(yName, signed, sizeOf(dims));
-      k.backend.concat({
-        inputs: ts.map((t) => t.data as Int8Like),
-        axisDims,
-        zeroPoints: xs.map((x) => x.zp),
-        requant: rqs,
-        outer,
-        inner,
-        y,
-      });
-      values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, dims));
+      const y = values.outQ(yName, o.out, sizeOf(dims)) as Int8Like;
+      const args = { inputs: ts.map((t) => t.data as Int8Like), axisDims, zeroPoints: xs.map((x) => x.zp), requant: rqs, outer, inner, y };
+      if (wide) concatRef(args);
+      else k.backend.concat(args);
+      values.set(yName, new Tensor(qType(o.out), y, dims));
     },
-    { pure: true },
+    { pure: !wide },
   );
-  lc.record(node, { execution: 'integer', kernel: 'concat' });
+  lc.record(node, { execution: 'integer', kernel: wide ? 'concat (16-bit, reference)' : 'concat' });
   lc.fuse(node, [o.q], `output of ${node.opType}`);
   return undefined;
 }

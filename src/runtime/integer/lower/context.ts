@@ -85,10 +85,25 @@ export function capChannels(y: Int8Like, bounds: Int32Array, outer: number, inne
     }
 }
 
+/** A per-tensor quantization: 8-bit, or 16-bit (A16W8) when `bits` is 16. */
 export interface Q8 {
   scale: number;
   zp: number;
   signed: boolean;
+  bits?: 16;
+}
+
+const WIDE_TYPES = new Set(['int16', 'uint16']);
+
+/** The tensor type of a quantization. */
+export function qType(q: Q8): 'int8' | 'uint8' | 'int16' | 'uint16' {
+  return q.bits === 16 ? (q.signed ? 'int16' : 'uint16') : q.signed ? 'int8' : 'uint8';
+}
+
+/** The integer range of a quantization's type. */
+export function qRange(q: Pick<Q8, 'signed' | 'bits'>): { lo: number; hi: number } {
+  const bits = q.bits ?? 8;
+  return q.signed ? { lo: -(2 ** (bits - 1)), hi: 2 ** (bits - 1) - 1 } : { lo: 0, hi: 2 ** bits - 1 };
 }
 
 export interface DqInfo {
@@ -196,13 +211,30 @@ export class LowerContext {
     return { node: p, src: p.inputs[0]!, ...q };
   }
 
-  /** An activation input: per-tensor 8-bit DQ. */
-  act(v: string): (Q8 & { src: string; dq: DqInfo }) | string {
+  /** An activation input: per-tensor 8-bit DQ (or 16-bit, when `wide`). */
+  act(v: string, wide = false): (Q8 & { src: string; dq: DqInfo }) | string {
     const d = this.dq(v);
     if (!d) return `input '${v}' does not come from a DequantizeLinear with constant parameters`;
     if (d.scale.length !== 1) return `input '${v}' is quantized per axis`;
-    if (d.dtype !== 'uint8' && d.dtype !== 'int8') return `input '${v}' is ${d.dtype}, not 8-bit`;
-    return { src: d.src, scale: d.scale[0]!, zp: d.zp[0]!, signed: d.dtype === 'int8', dq: d };
+    const is16 = WIDE_TYPES.has(d.dtype);
+    if (d.dtype !== 'uint8' && d.dtype !== 'int8' && !(wide && is16))
+      return `input '${v}' is ${d.dtype}, not 8-bit${is16 ? ` (${node16(this, v)})` : ''}`;
+    const q = { scale: d.scale[0]!, zp: d.zp[0]!, signed: d.dtype === 'int8' || d.dtype === 'int16' };
+    return { src: d.src, ...q, ...(is16 ? { bits: 16 as const } : {}), dq: d };
+  }
+
+  /**
+   * Whether `node` reads or writes 16-bit data: its first input comes from a 16-bit DQ, or its output
+   * goes (through a Relu/Clip) into a 16-bit Q. Such a node takes the A16W8 lowering (wide.ts).
+   */
+  isWide(node: Node): boolean {
+    const d = this.dq(node.inputs[0] ?? '');
+    if (d && WIDE_TYPES.has(d.dtype)) return true;
+    let c = node.outputs[0] ? this.onlyConsumer(node.outputs[0]) : undefined;
+    if (c && (isOp(c, 'Relu') || isOp(c, 'Clip'))) c = this.onlyConsumer(c.outputs[0]!);
+    if (!c || !isOp(c, 'QuantizeLinear')) return false;
+    const p = this.qdqParams(c);
+    return !!p && WIDE_TYPES.has(p.dtype);
   }
 
   onlyConsumer(v: string): Node | undefined {
@@ -218,6 +250,8 @@ export class LowerContext {
   outQ(
     v: string,
     allowAct: boolean,
+    /** Accept a 16-bit output (the A16W8 lowerings). */
+    wide = false,
   ): { q: Node; out: Q8; act?: Node; capNode?: Node; cap?: ChannelCap; min: number; max: number } | string {
     let c = this.onlyConsumer(v);
     let act: Node | undefined;
@@ -240,10 +274,16 @@ export class LowerContext {
     const p = this.qdqParams(c);
     if (!p) return `QuantizeLinear '${c.name || c.outputs[0]}' has non-constant or unsupported parameters`;
     if (p.scale.length !== 1) return `output quantization is per axis`;
-    if (p.dtype !== 'uint8' && p.dtype !== 'int8') return `output type ${p.dtype} is not 8-bit`;
-    const out: Q8 = { scale: p.scale[0]!, zp: p.zp[0]!, signed: p.dtype === 'int8' };
-    let min = out.signed ? -128 : 0,
-      max = out.signed ? 127 : 255;
+    const is16 = WIDE_TYPES.has(p.dtype);
+    if (p.dtype !== 'uint8' && p.dtype !== 'int8' && !(wide && is16))
+      return `output type ${p.dtype} is not 8-bit${is16 ? ' (no 16-bit integer form for this op)' : ''}`;
+    const out: Q8 = {
+      scale: p.scale[0]!,
+      zp: p.zp[0]!,
+      signed: p.dtype === 'int8' || p.dtype === 'int16',
+      ...(is16 ? { bits: 16 as const } : {}),
+    };
+    let { lo: min, hi: max } = qRange(out);
     if (act) {
       const b = this.actBounds(act);
       if (typeof b === 'string') return b;
@@ -279,7 +319,7 @@ export class LowerContext {
   }
 
   requant(multipliers: ArrayLike<number>, out: Q8, min: number, max: number): RequantParams {
-    return makeRequant(this.opts.mode, multipliers, { zeroPoint: out.zp, signed: out.signed, min, max });
+    return makeRequant(this.opts.mode, multipliers, { zeroPoint: out.zp, signed: out.signed, bits: out.bits, min, max });
   }
 
   /** M = Sx * Sw[c] / Sy per channel, as the mode computes it. */
@@ -379,9 +419,15 @@ export class LowerContext {
   }
 }
 
-/** Same scale and zero point in and out: nothing to do to the values. */
+/** Same scale, zero point and type in and out: nothing to do to the values. */
 export function sameQ8(a: Q8, b: Q8): boolean {
-  return a.scale === b.scale && a.zp === b.zp && a.signed === b.signed;
+  return a.scale === b.scale && a.zp === b.zp && a.signed === b.signed && a.bits === b.bits;
+}
+
+/** Why a 16-bit input stops at its reader (the float fallback's reason). */
+function node16(lc: LowerContext, v: string): string {
+  const readers = lc.consumers.get(v) ?? [];
+  return readers.length ? `no 16-bit integer form for ${readers.map((r) => r.opType).join('/')}` : 'no 16-bit reader';
 }
 
 /** A scalar/per-axis parameter read at run time (QOperator ops may take them as graph inputs). */
@@ -412,8 +458,7 @@ export function normAxisOf(node: Node, axis: number, rank: number): number {
 
 /** Q(v) for one real value: QuantizeLinear's arithmetic (float32 division, half to even, saturate). */
 export function quantizeScalar(v: number, q: Q8): number {
-  const lo = q.signed ? -128 : 0,
-    hi = q.signed ? 127 : 255;
+  const { lo, hi } = qRange(q);
   const f = Math.fround(v / q.scale);
   if (Number.isNaN(f)) return lo;
   const r = roundHalfEven(Math.max(lo - q.zp, Math.min(hi - q.zp, f))) + q.zp;

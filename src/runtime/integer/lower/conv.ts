@@ -99,33 +99,7 @@ export function runConv(
   const key = x.dims.join('x') + extraKey;
   let p = cache.get(key);
   if (!p) {
-    const oneD = x.rank === 3;
-    if (x.rank !== 4 && !oneD) throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: only 1-D and 2-D integer convolution`);
-    const groups = ctx.attrs.int('group', 1);
-    const kernel = wDims.slice(2) as number[];
-    const ks = ctx.attrs.ints('kernel_shape');
-    if (ks?.some((d, i) => d !== kernel[i]))
-      throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: kernel_shape [${ks.join(', ')}] does not match the weights`);
-    const [N, C] = [x.dims[0]!, x.dims[1]!];
-    if (C !== wDims[1]! * groups || wDims[0]! % groups !== 0)
-      throw new OnnxPtqError(
-        'SHAPE_MISMATCH',
-        `${nodeLabel(node)}: input has ${C} channels; weights [${wDims.join(', ')}] with group ${groups} need ${wDims[1]! * groups}`,
-      );
-    const wp = windowParams(ctx, x.dims.slice(2), kernel);
-    const shape = {
-      batch: N,
-      inChannels: C,
-      inHeight: oneD ? 1 : x.dims[2]!,
-      inWidth: x.dims[x.rank - 1]!,
-      outChannels: wDims[0]!,
-      kernelH: oneD ? 1 : kernel[0]!,
-      kernelW: kernel[kernel.length - 1]!,
-      groups,
-      strides: oneD ? [1, wp.strides[0]!] : wp.strides,
-      dilations: oneD ? [1, wp.dilations[0]!] : wp.dilations,
-      pads: oneD ? [0, wp.pads[0]!, 0, wp.pads[1]!] : wp.pads,
-    };
+    const shape = convShape(ctx, x.dims, wDims);
     if (bias && bias.length !== shape.outChannels)
       throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: bias has ${bias.length} entries, expected ${shape.outChannels}`);
     if (wZp.length !== 1 && wZp.length !== shape.outChannels)
@@ -142,4 +116,36 @@ export function runConv(
   k.conv(p, x.data as Int8Like, xZp, rq, y);
   const dims = x.rank === 3 ? [p.shape.batch, p.shape.outChannels, OW] : [p.shape.batch, p.shape.outChannels, OH, OW];
   return new Tensor(signed ? 'int8' : 'uint8', y, dims);
+}
+
+/** A Conv node's geometry (1-D as 2-D with height 1) from its input and weight dims, checked. */
+export function convShape(ctx: OpContext, xDims: readonly number[], wDims: readonly number[]) {
+  const node = ctx.node;
+  const oneD = xDims.length === 3;
+  if (xDims.length !== 4 && !oneD) throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: only 1-D and 2-D integer convolution`);
+  const groups = ctx.attrs.int('group', 1);
+  const kernel = wDims.slice(2) as number[];
+  const ks = ctx.attrs.ints('kernel_shape');
+  if (ks?.some((d, i) => d !== kernel[i]))
+    throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: kernel_shape [${ks.join(', ')}] does not match the weights`);
+  const [N, C] = [xDims[0]!, xDims[1]!];
+  if (C !== wDims[1]! * groups || wDims[0]! % groups !== 0)
+    throw new OnnxPtqError(
+      'SHAPE_MISMATCH',
+      `${nodeLabel(node)}: input has ${C} channels; weights [${wDims.join(', ')}] with group ${groups} need ${wDims[1]! * groups}`,
+    );
+  const wp = windowParams(ctx, xDims.slice(2), kernel);
+  return {
+    batch: N,
+    inChannels: C,
+    inHeight: oneD ? 1 : xDims[2]!,
+    inWidth: xDims[xDims.length - 1]!,
+    outChannels: wDims[0]!,
+    kernelH: oneD ? 1 : kernel[0]!,
+    kernelW: kernel[kernel.length - 1]!,
+    groups,
+    strides: oneD ? [1, wp.strides[0]!] : wp.strides,
+    dilations: oneD ? [1, wp.dilations[0]!] : wp.dilations,
+    pads: oneD ? [0, wp.pads[0]!, 0, wp.pads[1]!] : wp.pads,
+  };
 }

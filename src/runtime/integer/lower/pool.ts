@@ -5,21 +5,30 @@ import { windowParams } from '../../../ops/conv-util.js';
 import { poolOutputShape } from '../../../backends/kernels-qpool.js';
 import { Tensor } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
-import { type LowerContext, sameQ8, type Values } from './context.js';
+import { avgPoolRef, globalAvgPoolRef, globalMaxPoolRef, maxPoolRef } from '../../../kernels/int8/qpool-ref.js';
+import { type LowerContext, qType, sameQ8, type Values } from './context.js';
+
+/** The reference pools, which take 16-bit arrays as they are (A16W8). */
+const WIDE_POOLS = { maxPool: maxPoolRef, avgPool: avgPoolRef, globalMaxPool: globalMaxPoolRef, globalAvgPool: globalAvgPoolRef };
 
 export function qdqPool(lc: LowerContext, node: Node): string | undefined {
-  const x = lc.act(node.inputs[0]!);
+  const x = lc.act(node.inputs[0]!, true);
   if (typeof x === 'string') return x;
   if (node.outputs.length > 1 && node.outputs[1]) return `MaxPool Indices output`;
-  const o = lc.outQ(node.outputs[0]!, false);
+  const o = lc.outQ(node.outputs[0]!, false, true);
   if (typeof o === 'string') return o;
-  if (o.out.signed !== x.signed) return `input and output types differ`;
+  if (o.out.signed !== x.signed || o.out.bits !== x.bits) return `input and output types differ`;
+  // 16-bit (A16W8): the reference pools in TypeScript on every backend (bit-identical by
+  // construction); a max pool needs one quantization in and out (no 65,536-entry table).
+  const wide = x.bits === 16;
   const ctx = lc.ctx(node);
   const k = lc.opts.kernels;
   const yName = o.q.outputs[0]!;
   const signed = o.out.signed;
   const isMax = node.opType === 'MaxPool' || node.opType === 'GlobalMaxPool';
+  if (wide && isMax && !sameQ8(x, o.out)) return `16-bit max pool with a different output quantization`;
   const table = isMax && !sameQ8(x, o.out) ? lc.table(node, x, o.out) : undefined;
+  const pools = wide ? WIDE_POOLS : k.backend;
   const M =
     lc.opts.mode === 'float'
       ? Math.fround(Math.fround(x.scale) / Math.fround(o.out.scale))
@@ -30,7 +39,8 @@ export function qdqPool(lc: LowerContext, node: Node): string | undefined {
   if (!global && (!kernelAttr || kernelAttr.length > 2)) return `only 1-D and 2-D pooling runs in integer`;
   if (!global && ctx.attrs.ints('dilations')?.some((d) => d !== 1) && !isMax) return `dilated AveragePool`;
   // With a table the pool writes a temporary and the table the planned output.
-  const mk = (values: Values, n: number) => (table ? (signed ? new Int8Array(n) : new Uint8Array(n)) : values.out8(yName, signed, n));
+  const mk = (values: Values, n: number) =>
+    table ? (signed ? new Int8Array(n) : new Uint8Array(n)) : (values.outQ(yName, o.out, n) as Int8Like);
   lc.push(
     node,
     [x.src],
@@ -46,8 +56,8 @@ export function qdqPool(lc: LowerContext, node: Node): string | undefined {
           spatial = xt.size / Math.max(1, nc);
         y = mk(values, nc);
         dims = [xt.dims[0]!, xt.dims[1]!, ...xt.dims.slice(2).map(() => 1)];
-        if (isMax) k.backend.globalMaxPool({ x: xt.data as Int8Like, channels: nc, spatial, y });
-        else k.backend.globalAvgPool({ x: xt.data as Int8Like, channels: nc, spatial, xZeroPoint: x.zp, requant: rq, y });
+        if (isMax) pools.globalMaxPool({ x: xt.data as Int8Like, channels: nc, spatial, y });
+        else pools.globalAvgPool({ x: xt.data as Int8Like, channels: nc, spatial, xZeroPoint: x.zp, requant: rq, y });
       } else {
         const sp = xt.dims.slice(2);
         if (sp.length !== kernelAttr!.length)
@@ -78,9 +88,9 @@ export function qdqPool(lc: LowerContext, node: Node): string | undefined {
         const [oh, ow] = poolOutputShape(geom);
         y = mk(values, geom.n * geom.c * oh * ow);
         dims = two ? [geom.n, geom.c, ow] : [geom.n, geom.c, oh, ow];
-        if (isMax) k.backend.maxPool({ ...geom, x: xt.data as Int8Like, y });
+        if (isMax) pools.maxPool({ ...geom, x: xt.data as Int8Like, y });
         else
-          k.backend.avgPool({
+          pools.avgPool({
             ...geom,
             x: xt.data as Int8Like,
             xZeroPoint: x.zp,
@@ -94,14 +104,14 @@ export function qdqPool(lc: LowerContext, node: Node): string | undefined {
         k.backend.lut({ x: y, table, y: t });
         y = t;
       }
-      values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, dims));
+      values.set(yName, new Tensor(qType(o.out), y, dims));
     },
-    { pure: true },
+    { pure: !wide },
   );
   const kname = { MaxPool: 'maxPool', AveragePool: 'avgPool', GlobalMaxPool: 'globalMaxPool', GlobalAveragePool: 'globalAvgPool' }[
     node.opType
   ]!;
-  lc.record(node, { execution: 'integer', kernel: kname + (table ? ' + lut' : '') });
+  lc.record(node, { execution: 'integer', kernel: kname + (table ? ' + lut' : '') + (wide ? ' (16-bit, reference)' : '') });
   lc.fuse(node, [o.q], `output of ${node.opType}`);
   return undefined;
 }

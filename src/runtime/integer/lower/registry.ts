@@ -13,6 +13,7 @@ import { qdqResize } from './resize.js';
 import { qdqReduceMean } from './reduce.js';
 import { qdqSoftmax } from './softmax.js';
 import { qdqUnary, UNARY } from './unary-lut.js';
+import { wideConv, wideGemm } from './wide.js';
 
 /** Lowers `node` into integer steps on `lc`, or returns why it stays in float. */
 export type LowerFn = (lc: LowerContext, node: Node) => string | undefined;
@@ -21,8 +22,14 @@ const LOWERINGS = new Map<string, LowerFn>();
 function register(ops: Iterable<string>, fn: LowerFn, domain = ''): void {
   for (const op of ops) LOWERINGS.set(`${domain}::${op}`, fn);
 }
-register(['Conv'], qdqConv);
-register(['Gemm', 'MatMul'], qdqGemm);
+/** The A16W8 lowering for a node that reads or writes 16-bit data, else the 8-bit one. */
+const orWide =
+  (wide: LowerFn, narrow: LowerFn): LowerFn =>
+  (lc, node) =>
+    lc.isWide(node) ? wide(lc, node) : narrow(lc, node);
+
+register(['Conv'], orWide(wideConv, qdqConv));
+register(['Gemm', 'MatMul'], orWide(wideGemm, qdqGemm));
 register(['Add', 'Mul'], qdqBinary);
 register(['Concat'], qdqConcat);
 register(['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool'], qdqPool);

@@ -6,19 +6,20 @@ import { nodeLabel, type Node } from '../../../ir/graph.js';
 import {
   resizeLinearTaps,
   resizeNearestIndex,
+  resizeNearestRef,
   RESIZE_ONE,
   type CoordinateTransform,
   type NearestMode,
 } from '../../../kernels/int8/qlayout-ref.js';
 import { Tensor } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
-import { type LowerContext, sameQ8, type Values } from './context.js';
+import { type LowerContext, qType, sameQ8, type Values } from './context.js';
 
 export function qdqResize(lc: LowerContext, node: Node): string | undefined {
   const ctx = lc.ctx(node);
   const mode = ctx.attrs.string('mode', 'nearest');
   if (mode !== 'nearest' && mode !== 'linear') return `Resize mode '${mode}' (nearest and linear run in integer)`;
-  const x = lc.act(node.inputs[0]!);
+  const x = lc.act(node.inputs[0]!, true);
   if (typeof x === 'string') return x;
   const params = resizeInputs(lc, node);
   if (typeof params === 'string') return params;
@@ -26,9 +27,12 @@ export function qdqResize(lc: LowerContext, node: Node): string | undefined {
     return `scales [${params.constScales.join(', ')}] resize the batch or channel axis (integer Resize scales spatial axes only)`;
   if (ctx.opset >= 18 && (ctx.attrs.ints('axes') || ctx.attrs.string('keep_aspect_ratio_policy', 'stretch') !== 'stretch'))
     return `Resize with axes or keep_aspect_ratio_policy`;
-  const o = lc.outQ(node.outputs[0]!, false);
+  const o = lc.outQ(node.outputs[0]!, false, true);
   if (typeof o === 'string') return o;
-  if (o.out.signed !== x.signed) return `input and output types differ`;
+  if (o.out.signed !== x.signed || o.out.bits !== x.bits) return `input and output types differ`;
+  // 16-bit (A16W8): nearest only, one quantization in and out; the reference gather on every backend.
+  const wide = x.bits === 16;
+  if (wide && (mode !== 'nearest' || !sameQ8(x, o.out))) return `16-bit Resize other than nearest with one quantization`;
   const coord = ctx.attrs.string('coordinate_transformation_mode', 'half_pixel') as CoordinateTransform;
   if (
     ![
@@ -68,18 +72,20 @@ export function qdqResize(lc: LowerContext, node: Node): string | undefined {
         ? signed
           ? new Int8Array(nc * OH * OW)
           : new Uint8Array(nc * OH * OW)
-        : values.out8(yName, signed, nc * OH * OW);
-      k.backend.resizeNearest({ x: xt.data as Int8Like, nc, inH: H, inW: W, outH: OH, outW: OW, yIndex, xIndex, y });
+        : (values.outQ(yName, o.out, nc * OH * OW) as Int8Like);
+      const args = { x: xt.data as Int8Like, nc, inH: H, inW: W, outH: OH, outW: OW, yIndex, xIndex, y };
+      if (wide) resizeNearestRef(args);
+      else k.backend.resizeNearest(args);
       if (table) {
         const t = values.out8(yName, signed, y.length);
         k.backend.lut({ x: y, table, y: t });
         y = t;
       }
-      values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, outDims));
+      values.set(yName, new Tensor(qType(o.out), y, outDims));
     },
-    { pure: true },
+    { pure: !wide },
   );
-  lc.record(node, { execution: 'integer', kernel: `resizeNearest${table ? ' + lut' : ''}` });
+  lc.record(node, { execution: 'integer', kernel: `resizeNearest${table ? ' + lut' : ''}${wide ? ' (16-bit, reference)' : ''}` });
   lc.fuse(node, [o.q], `output of ${node.opType}`);
   return undefined;
 }
