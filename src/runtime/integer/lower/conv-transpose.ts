@@ -9,7 +9,8 @@ import { convTransposeParams } from '../../../ops/conv.js';
 import { Tensor } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
 import { convTransposeFields, convTransposeGeom, type ConvTranspose2dShape } from '../../../backends/kernels-convtranspose.js';
-import { type LowerContext, capChannels, rankOf } from './context.js';
+import { qconvTranspose2dRef } from '../../../kernels/int8/qconvtranspose-ref.js';
+import { type LowerContext, capChannels, qRange, qType, rankOf } from './context.js';
 
 /** Static checks of the attributes against ONNX's rules: a bad model is an error, not a float fallback. */
 function checkAttributes(lc: LowerContext, node: Node, ctx: OpContext, wDims: readonly number[], groups: number): void {
@@ -47,7 +48,7 @@ function perOutputChannel<T extends Float32Array | Int32Array>(v: T, coutG: numb
 }
 
 export function qdqConvTranspose(lc: LowerContext, node: Node): string | undefined {
-  const x = lc.act(node.inputs[0]!);
+  const x = lc.act(node.inputs[0]!, true);
   if (typeof x === 'string') return x;
   const wRank = rankOf(lc.consts.get(lc.dq(node.inputs[1]!)?.src ?? '')) ?? 4;
   if (wRank !== 4 && wRank !== 3) return `only 1-D and 2-D ConvTranspose run in integer`;
@@ -64,8 +65,16 @@ export function qdqConvTranspose(lc: LowerContext, node: Node): string | undefin
   const xc = xShape?.[1];
   if (typeof xc === 'number' && xc !== w.dims[0])
     lc.bad(node, `input has ${xc} channels; weights [${w.dims.join(', ')}] need ${w.dims[0]}`);
-  const o = lc.outQ(node.outputs[0]!, true);
+  const o = lc.outQ(node.outputs[0]!, true, true);
   if (typeof o === 'string') return o;
+  // 16-bit in or out (A16W8): the reference scatter with exact accumulation, on every backend.
+  const wide = x.bits === 16 || o.out.bits === 16;
+  if (wide && o.cap) return `a per-channel Min bound on a 16-bit ConvTranspose`;
+  if (wide) {
+    const xr = Math.max(Math.abs(qRange(x).lo - x.zp), Math.abs(qRange(x).hi - x.zp));
+    const K = (w.dims[0]! / groups) * w.dims.slice(2).reduce((a, d) => a * d, 1);
+    if (K * xr * 255 >= 2 ** 46) return `16-bit ConvTranspose whose accumulation could pass 2^46`;
+  }
   if (o.cap) {
     const r = w.dims.length,
       d = o.cap.dims;
@@ -145,10 +154,15 @@ export function qdqConvTranspose(lc: LowerContext, node: Node): string | undefin
     [yName],
     (values) => {
       const xt = values.get(x.src)!;
-      if (xt.dtype !== 'uint8' && xt.dtype !== 'int8')
-        throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input is ${xt.dtype}, expected 8-bit`);
+      if (xt.dtype !== qType(x)) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input is ${xt.dtype}, expected ${qType(x)}`);
       const g = geometry(xt);
-      const y = values.out8(yName, signed, g.size);
+      const y = values.outQ(yName, o.out, g.size) as Int8Like;
+      if (wide) {
+        const geom = convTransposeGeom(convTransposeFields(g.shape));
+        qconvTranspose2dRef(geom, xt.data as Int8Like, x.zp, w.w, wZp, b.bias, rq, y, true);
+        values.set(yName, new Tensor(qType(o.out), y, g.dims));
+        return;
+      }
       try {
         k.backend.qconvTranspose2d({
           shape: g.shape,
@@ -167,12 +181,16 @@ export function qdqConvTranspose(lc: LowerContext, node: Node): string | undefin
       if (cap) capChannels(y, cap, g.dims[0]!, g.size / (g.dims[0]! * cap.length));
       values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, g.dims));
     },
-    { pure: !cap },
+    { pure: !cap && !wide },
   );
-  const fused = [o.act ? `fused ${o.act.opType}` : '', o.cap ? 'fused Min as a per-channel clamp' : ''];
+  const fused = [
+    wide ? `${x.bits ?? 8}-bit in, ${o.out.bits ?? 8}-bit out` : '',
+    o.act ? `fused ${o.act.opType}` : '',
+    o.cap ? 'fused Min as a per-channel clamp' : '',
+  ];
   lc.record(node, {
     execution: 'integer',
-    kernel: 'qconvTranspose2d',
+    kernel: wide ? 'qconvTranspose2d (16-bit, reference)' : 'qconvTranspose2d',
     reason: [...fused, b.note ?? ''].filter(Boolean).join('; ') || undefined,
   });
   lc.fuse(node, [o.act, o.capNode, o.q], `output of ${node.opType}`);
