@@ -4,9 +4,10 @@
 // with the model), 32 for calibration (seeds 1..) and a disjoint 64 for evaluation (seeds 100001..). The final Softmax is removed so the figure
 // is the SQNR of the logits (softmax compresses errors); every model runs in our integer executor
 // (native backend, in the requant mode the model's metadata names), compared with the float model.
-// Activations: uint8 asymmetric (the default) unless the row says int8-sym-act. Weights int8 unless
-// the row says w4a8 (int4 weights, issue 16: nearest rounding against the adaround pass).
-//   npm run bench:passes [-- --json] [-- --quick] [-- --adaround-only]
+// Activations: uint8 asymmetric (the default) unless the row says int8-sym-act, or a16w8 (int16
+// activations, issue 16). Weights int8 unless the row says w4a8 (int4 weights, issue 16: nearest
+// rounding against the adaround pass).
+//   npm run bench:passes [-- --json] [-- --quick] [-- --adaround-only] [-- --only "<row>,<row>"]
 import { quantize, IntegerSession, InferenceSession, loadModel, type Model } from '../src/index.js';
 import { cloneModel } from '../src/runtime/session.js';
 import { FoldBatchNormPass } from '../src/passes/fold-batchnorm.js';
@@ -88,7 +89,7 @@ export async function runPassesBench(
     string,
     'per-tensor' | 'per-channel',
     string[],
-    { fuseHardSwish?: boolean; weightBits?: number; passOptions?: Record<string, Record<string, unknown>> }?,
+    { fuseHardSwish?: boolean; weightBits?: number; activationBits?: number; passOptions?: Record<string, Record<string, unknown>> }?,
   ][] = [];
   for (const gran of ['per-tensor', 'per-channel'] as const) {
     // The exporter's four-step hardswish quantized step by step (what fuse-hardswish, on by default, removes).
@@ -136,6 +137,9 @@ export async function runPassesBench(
   // int4 weights, 8-bit activations: where learned rounding (adaround) pays.
   for (const passes of [[], ['bias-correction'], ['adaround'], ['bias-correction', 'adaround']])
     configs.push([`per-channel w4a8 ${passes.join(' + ') || 'naive'}`, 'per-channel', passes, { weightBits: 4 }]);
+  // A16W8: int16 activations, int8 weights (issue 16), against the A8W8 rows above.
+  for (const passes of [[], ['bias-correction']])
+    configs.push([`per-channel a16w8 ${passes.join(' + ') || 'naive'}`, 'per-channel', passes, { activationBits: 16 }]);
   // BRECQ-style: the classifier's seven inverted residuals (squeeze-excitation included) reconstructed as blocks.
   configs.push([
     'per-channel w4a8 adaround (block)',
@@ -171,7 +175,7 @@ export async function runPassesBench(
     const row = {
       config: name,
       granularity,
-      activations: symAct ? 'int8 symmetric' : 'uint8 asymmetric',
+      activations: extra?.activationBits === 16 ? 'int16 symmetric' : symAct ? 'int8 symmetric' : 'uint8 asymmetric',
       passes,
       weightBits: extra?.weightBits ?? 8,
       sqnrDb: +db.toFixed(2),
@@ -200,7 +204,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     'per-channel w4a8 bias-correction + adaround',
     'per-channel w4a8 adaround (block)',
   ];
-  const r = await runPassesBench(quick ? 16 : 32, quick ? 32 : 64, log, adaroundOnly ? w4 : undefined);
+  const onlyArg = process.argv.indexOf('--only');
+  const only = onlyArg > 0 ? process.argv[onlyArg + 1]!.split(',').map((x) => x.trim()) : adaroundOnly ? w4 : undefined;
+  const r = await runPassesBench(quick ? 16 : 32, quick ? 32 : 64, log, only);
   const naive = r.rows.find((x) => x.config === 'per-tensor naive'),
     pc = r.rows.find((x) => x.config === 'per-channel naive'),
     fixed = r.rows.find((x) => x.config === 'per-tensor equalization + bias-correction');
