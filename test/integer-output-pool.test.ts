@@ -21,7 +21,7 @@ setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void; // a collection on demand, so that dropped outputs are finalized
 
 describe.runIf(hasNative)('output pool', () => {
-  it("outputs stay the caller's, equal the JS reference, and reuse collected blocks", async () => {
+  it("outputs stay the caller's, equal the JS reference, and are served from the pool", async () => {
     const addon = createRequire(import.meta.url)(defaultAddonPath) as {
       outputPoolStats(): { hits: number; misses: number; freeBytes: number; outstandingBytes: number };
     };

@@ -189,26 +189,11 @@ Napi::Value OutputPoolStats(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// outputPoolTrim(): frees every pooled block (blocks in use return later as usual).
-Napi::Value OutputPoolTrim(const Napi::CallbackInfo& info) {
-  Pool& p = ThePool();
-  std::unordered_map<size_t, std::vector<void*>> drop;
-  {
-    std::lock_guard<std::mutex> lock(p.mu);
-    drop.swap(p.free_blocks);
-    p.free_bytes = 0;
-  }
-  for (auto& [bytes, blocks] : drop)
-    for (void* b : blocks) std::free(b);
-  return info.Env().Undefined();
-}
-
 }  // namespace
 
 void RegisterOutputPool(Napi::Env env, Napi::Object exports) {
   exports.Set("allocOutput", Napi::Function::New(env, Guarded<AllocOutput>));
   exports.Set("outputPoolStats", Napi::Function::New(env, Guarded<OutputPoolStats>));
-  exports.Set("outputPoolTrim", Napi::Function::New(env, Guarded<OutputPoolTrim>));
 }
 
 }  // namespace opq_napi
