@@ -23,6 +23,7 @@ export const MODEL_TIER = [
   'test/analysis-mnist.test.ts',
   'test/integer-models-float-free.test.ts',
   'test/integer-a16w8-models.test.ts',
+  'test/integer-det-a16w8.test.ts',
 ];
 
 export default defineConfig({

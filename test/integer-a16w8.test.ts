@@ -12,7 +12,9 @@ import { Tensor } from '../src/tensor.js';
 import { modelToBytes } from '../src/onnx/io.js';
 import type { Model } from '../src/ir/graph.js';
 import { OnnxPtqError } from '../src/errors.js';
+import { Graph, makeNode } from '../src/ir/graph.js';
 import { fixture } from './fixtures.js';
+import { model } from './passes-helpers.js';
 import { loadedBackends } from './backends.js';
 
 const mnistPath = fixture('models', 'mnist-8', 'model.onnx');
@@ -121,5 +123,47 @@ describe.skipIf(!(mnistPath && imagesPath))('A16W8 on mnist-8', () => {
       /sign-map.*16-bit/,
     );
     await expect(quantize(mnistPath!, { calibration: calib(), activationBits: 12 })).rejects.toBeInstanceOf(OnnxPtqError);
+  });
+});
+
+describe('A16W8 on an op with no 16-bit integer form', () => {
+  // x -> Conv -> c (16-bit) -> ReduceMean -> y: ReduceMean has an 8-bit integer form only.
+  function graph() {
+    const g = new Graph({ inputs: [{ name: 'x', dtype: 'float32', shape: [1, 2, 4, 4] }], outputs: [{ name: 'y', dtype: 'float32' }] });
+    g.initializers.set(
+      'w',
+      new Tensor(
+        'float32',
+        Float32Array.from({ length: 12 }, (_, i) => ((i * 5) % 7) / 7 - 0.4),
+        [6, 2, 1, 1],
+      ),
+    );
+    g.nodes.push(makeNode('Conv', ['x', 'w'], ['c'], {}, 'conv'));
+    g.nodes.push(makeNode('ReduceMean', ['c'], ['y'], { axes: { type: 'ints', value: [2, 3] } }, 'mean'));
+    return model(g, 13);
+  }
+  const feeds = (i: number) => ({
+    x: new Tensor(
+      'float32',
+      Float32Array.from({ length: 32 }, (_, j) => Math.cos(i * 32 + j)),
+      [1, 2, 4, 4],
+    ),
+  });
+
+  it('runs that op in float with the reason, close to the float model; strictInteger makes it an error naming the node', async () => {
+    const { model: q } = await quantize(graph(), { calibration: [0, 1, 2, 3].map(feeds), activation16: ['c'] });
+    for (const [name, t] of q.graph.initializers) {
+      const d = t.data as ArrayLike<number>;
+      if (t.dtype === 'float32') for (let i = 0; i < t.size; i++) expect(Number.isFinite(d[i]!), name).toBe(true);
+    }
+    const s = await IntegerSession.create(q, { backend: 'js', runInWorker: false });
+    const mean = s.loweringReport().find((e) => e.node === 'mean')!;
+    expect(mean.execution).toBe('float');
+    expect(mean.reason).toMatch(/int16.*no 16-bit integer form for ReduceMean/);
+    expect(s.loweringReport().find((e) => e.node === 'conv')!.kernel).toBe('qconv16');
+    const want = (await (await InferenceSession.create(graph())).run(feeds(9))).y!.data as Float32Array;
+    const got = s.runSync(feeds(9)).y!.data as Float32Array;
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThan(0.02);
+    await expect(IntegerSession.create(q, { backend: 'js', runInWorker: false, strictInteger: true })).rejects.toThrow(/mean/);
   });
 });
