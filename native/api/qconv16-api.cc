@@ -22,25 +22,6 @@ const opq::Qc16Kernels* KernelsFor(int32_t v) {
   }
 }
 
-void TypeRange(int32_t type, int32_t* lo, int32_t* hi) {
-  switch (type) {
-    case OPQ_QC16_UINT8:
-      *lo = 0, *hi = 255;
-      break;
-    case OPQ_QC16_INT8:
-      *lo = -128, *hi = 127;
-      break;
-    case OPQ_QC16_INT16:
-      *lo = -32768, *hi = 32767;
-      break;
-    default:
-      *lo = 0, *hi = 65535;
-      break;
-  }
-}
-
-bool ValidType(int32_t t) { return t >= OPQ_QC16_UINT8 && t <= OPQ_QC16_UINT16; }
-
 // Geometry plus the element counts of X, Y and W (each below 2^31).
 const char* Geom(const opq_conv2d_shape* s, opq::ConvGeom* g) {
   if (const char* err = opq::MakeConvGeom(*s, g)) return err;
@@ -50,14 +31,18 @@ const char* Geom(const opq_conv2d_shape* s, opq::ConvGeom* g) {
   return nullptr;
 }
 
-const char* ValidateRequantWide(const opq_requant* rq, size_t channels, int32_t y_type) {
+}  // namespace
+
+namespace opq {
+
+const char* Qc16ValidateRequantWide(const opq_requant* rq, size_t channels, int32_t y_type) {
   if (rq == nullptr) return "requant: params are null";
   if (rq->mode != OPQ_REQUANT_FIXED_POINT && rq->mode != OPQ_REQUANT_FLOAT && rq->mode != OPQ_REQUANT_SHIFT)
     return "requant: mode must be 0 (fixed-point), 1 (float) or 2 (shift)";
   if (rq->count != 1 && static_cast<size_t>(rq->count) != channels)
     return "requant: count must be 1 or the number of output channels";
   int32_t tmin, tmax;
-  TypeRange(y_type, &tmin, &tmax);
+  Qc16TypeRange(y_type, &tmin, &tmax);
   if (rq->output_min < tmin || rq->output_max > tmax || rq->output_min > rq->output_max)
     return "requant: output_min/output_max must satisfy type_min <= output_min <= output_max <= type_max";
   if (rq->output_zero_point < tmin || rq->output_zero_point > tmax)
@@ -85,7 +70,7 @@ const char* ValidateRequantWide(const opq_requant* rq, size_t channels, int32_t 
   return nullptr;
 }
 
-}  // namespace
+}  // namespace opq
 
 extern "C" {
 
@@ -109,8 +94,8 @@ const char* opq_qconv16(const opq_conv2d_shape* s, const void* x, size_t x_size,
   if (!opq::VariantAvailable(requested)) return "qconv16: variant is not available on this CPU or build";
   opq::ConvGeom g;
   if (const char* err = Geom(s, &g)) return err;
-  if (!ValidType(x_type)) return "qconv16: x_type must be 0 (uint8), 1 (int8), 2 (int16) or 3 (uint16)";
-  if (!ValidType(y_type)) return "qconv16: y_type must be 0 (uint8), 1 (int8), 2 (int16) or 3 (uint16)";
+  if (!opq::Qc16ValidType(x_type)) return "qconv16: x_type must be 0 (uint8), 1 (int8), 2 (int16) or 3 (uint16)";
+  if (!opq::Qc16ValidType(y_type)) return "qconv16: y_type must be 0 (uint8), 1 (int8), 2 (int16) or 3 (uint16)";
   const size_t in_count = g.n * g.cin * g.h * g.w;
   const size_t out_count = g.n * g.cout * g.oh * g.ow;
   const size_t w_count = g.cout * g.kg;  // < 2^31 (MakeConvGeom)
@@ -121,7 +106,7 @@ const char* opq_qconv16(const opq_conv2d_shape* s, const void* x, size_t x_size,
   if ((in_count > 0 && x == nullptr) || (out_count > 0 && y == nullptr) || w == nullptr)
     return "qconv16: X, W or Y is null";
   int32_t xmin, xmax;
-  TypeRange(x_type, &xmin, &xmax);
+  opq::Qc16TypeRange(x_type, &xmin, &xmax);
   if (x_zero_point < xmin || x_zero_point > xmax) return "qconv16: x_zero_point out of X's type range";
   if (w_zero_point == nullptr || (w_zero_point_count != 1 && w_zero_point_count != g.cout))
     return "qconv16: w_zero_point needs 1 or out_channels entries";
@@ -134,7 +119,7 @@ const char* opq_qconv16(const opq_conv2d_shape* s, const void* x, size_t x_size,
   }
   if (bias_count != 0 && (bias_count != g.cout || bias == nullptr))
     return "qconv16: bias needs 0 or out_channels entries";
-  if (const char* err = ValidateRequantWide(rq, g.cout, y_type)) return err;
+  if (const char* err = opq::Qc16ValidateRequantWide(rq, g.cout, y_type)) return err;
   // |acc| <= K * xr * wr + max|bias| < 2^47 (each factor is small enough for uint64).
   const int64_t xr = int64_t(x_zero_point) - xmin > int64_t(xmax) - x_zero_point ? int64_t(x_zero_point) - xmin
                                                                                  : int64_t(xmax) - x_zero_point;

@@ -45,4 +45,27 @@ void ForEachBroadcastRow(const BroadcastPlan& p, const uint8_t* a, const uint8_t
   }
 }
 
+// run(ia, a_scalar, ib, b_scalar, n, iy) for every innermost run of the output, in order, with the
+// element offsets of the run's first a, b and y elements (for operands of different element sizes).
+template <typename Run>
+void ForEachBroadcastRun(const BroadcastPlan& p, Run&& run) {
+  if (p.total == 0) return;
+  const size_t r = p.rank, n = p.shape[r - 1];
+  const bool a_scalar = p.sa[r - 1] == 0, b_scalar = p.sb[r - 1] == 0;
+  size_t idx[OPQ_MAX_RANK] = {};
+  size_t ia = 0, ib = 0;
+  const size_t rows = p.total / n;
+  for (size_t i = 0; i < rows; ++i) {
+    run(ia, a_scalar, ib, b_scalar, n, i * n);
+    for (size_t d = r - 1; d-- > 0;) {  // odometer over the outer dimensions
+      ia += p.sa[d];
+      ib += p.sb[d];
+      if (++idx[d] < p.shape[d]) break;
+      ia -= p.sa[d] * p.shape[d];
+      ib -= p.sb[d] * p.shape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
 }  // namespace opq

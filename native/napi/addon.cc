@@ -6,7 +6,9 @@
 #include "napi/common.h"
 #include "napi/plan.h"
 #include "onnxptq.h"
+#include "opq_qbinary16.h"
 #include "opq_qconv16.h"
+#include "opq_qconvtranspose16.h"
 
 namespace {
 
@@ -25,6 +27,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   out.Set("variants", variants);
   out.Set("qgemm", opq_variant_name(opq_qgemm_auto_variant()));
   out.Set("qconv16", opq_variant_name(opq_qconv16_auto_variant()));
+  out.Set("qbinary16", opq_variant_name(opq_qbinary16_auto_variant()));
+  out.Set("qconvtranspose16", opq_variant_name(opq_qconvtranspose16_auto_variant()));
   return out;
 }
 
@@ -39,6 +43,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   opq_napi::RegisterConv(env, exports);
   opq_napi::RegisterQConvTranspose(env, exports);
   opq_napi::RegisterQConv16(env, exports);
+  opq_napi::RegisterQBinary16(env, exports);
+  opq_napi::RegisterQConvTranspose16(env, exports);
   opq_napi::RegisterQReduce(env, exports);
   opq_napi::RegisterPlan(env, exports);
   opq_napi::RegisterOutputPool(env, exports);

@@ -82,8 +82,10 @@ void RegisterQLayout(Napi::Env env, Napi::Object exports);
 void RegisterConv(Napi::Env env, Napi::Object exports);
 void RegisterQConvTranspose(Napi::Env env, Napi::Object exports);
 void RegisterQConv16(Napi::Env env, Napi::Object exports);
-void RegisterQReduce(Napi::Env env, Napi::Object exports);     // napi/qreduce.cc
-void RegisterOutputPool(Napi::Env env, Napi::Object exports);  // napi/output-pool.cc
+void RegisterQBinary16(Napi::Env env, Napi::Object exports);         // napi/qbinary16.cc
+void RegisterQConvTranspose16(Napi::Env env, Napi::Object exports);  // napi/qconvtranspose16.cc
+void RegisterQReduce(Napi::Env env, Napi::Object exports);           // napi/qreduce.cc
+void RegisterOutputPool(Napi::Env env, Napi::Object exports);        // napi/output-pool.cc
 // This env's thread pool (napi/conv.cc; size set from JS by setThreads), for any threaded kernel.
 // Hold the reference for the whole call: setThreads may replace the pool meanwhile. NULL pointer
 // for one thread.

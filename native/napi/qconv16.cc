@@ -4,7 +4,6 @@
 #include "opq_qconv16.h"
 
 namespace opq_napi {
-namespace {
 
 // A Uint8Array, Int8Array, Int16Array or Uint16Array and its OPQ_QC16_* element type.
 bool GetWide(Napi::Env env, Napi::Value v, const char* what, View* out, int32_t* type) {
@@ -51,6 +50,8 @@ bool GetRequantWide(Napi::Env env, Napi::Value v, opq_requant* rq) {
   rq->output_max = static_cast<int32_t>(mx);
   return true;
 }
+
+namespace {
 
 // qconv16({ shape: Int32Array(16), x, xZeroPoint, w: Int8Array, wZeroPoint: Int32Array,
 //   bias: Int32Array|null, requant, y, variant })

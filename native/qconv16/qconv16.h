@@ -74,6 +74,30 @@ size_t Qc16WorkspaceSize(const ConvGeom& g);
 // The SIMD driver (qconv16-driver.cc); ws holds Qc16WorkspaceSize(g) bytes, 16-byte aligned.
 void Qc16RunFast(const ConvGeom& g, const Qc16Args& a, const Qc16Kernels& k, void* ws, ThreadPool* pool);
 
+// [min, max] of an OPQ_QC16_* element type (uint16 for any other id; callers validate the id).
+inline void Qc16TypeRange(int32_t type, int32_t* lo, int32_t* hi) {
+  switch (type) {
+    case OPQ_QC16_UINT8:
+      *lo = 0, *hi = 255;
+      break;
+    case OPQ_QC16_INT8:
+      *lo = -128, *hi = 127;
+      break;
+    case OPQ_QC16_INT16:
+      *lo = -32768, *hi = 32767;
+      break;
+    default:
+      *lo = 0, *hi = 65535;
+      break;
+  }
+}
+
+inline bool Qc16ValidType(int32_t t) { return t >= OPQ_QC16_UINT8 && t <= OPQ_QC16_UINT16; }
+
+// The requant checks of the wide (int64) requantization (RequantizeWide) for `channels` output
+// channels and a Y of element type y_type; NULL when valid (native/api/qconv16-api.cc).
+const char* Qc16ValidateRequantWide(const opq_requant* rq, size_t channels, int32_t y_type);
+
 // Scalar definitions shared by the reference and the driver. Internal linkage: each ISA file gets
 // its own copy, never merged with a wider ISA's.
 namespace {

@@ -3,12 +3,15 @@
 namespace opq {
 
 const char* ValidateRequant(const opq_requant* rq, size_t channels, int32_t y_signed) {
+  return ValidateRequantRange(rq, channels, y_signed ? -128 : 0, y_signed ? 127 : 255);
+}
+
+const char* ValidateRequantRange(const opq_requant* rq, size_t channels, int32_t tmin, int32_t tmax) {
   if (rq == nullptr) return "requant: params are null";
   if (rq->mode != OPQ_REQUANT_FIXED_POINT && rq->mode != OPQ_REQUANT_FLOAT && rq->mode != OPQ_REQUANT_SHIFT)
     return "requant: mode must be 0 (fixed-point), 1 (float) or 2 (shift)";
   if (rq->count != 1 && static_cast<size_t>(rq->count) != channels)
     return "requant: count must be 1 or the number of output channels";
-  const int32_t tmin = y_signed ? -128 : 0, tmax = y_signed ? 127 : 255;
   if (rq->output_min < tmin || rq->output_max > tmax || rq->output_min > rq->output_max)
     return "requant: output_min/output_max must satisfy type_min <= output_min <= output_max <= type_max";
   if (rq->output_zero_point < tmin || rq->output_zero_point > tmax)

@@ -41,6 +41,8 @@ inline int32_t RequantizeOne(int32_t acc, const opq_requant& rq, size_t c) {
 
 // Validates requant parameters for `channels` output channels; NULL when valid.
 const char* ValidateRequant(const opq_requant* rq, size_t channels, int32_t y_signed);
+// The same checks with the output type's range [tmin, tmax] given (16-bit outputs).
+const char* ValidateRequantRange(const opq_requant* rq, size_t channels, int32_t tmin, int32_t tmax);
 
 // y[j] = requant(acc[j] + bias[j]) for j < n, channel of element j = c0 + j (or 0 per tensor).
 // bias may be null. y is uint8 or int8 (as uint8_t storage).

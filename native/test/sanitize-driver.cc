@@ -18,7 +18,9 @@
 #include "opq_qbinary.h"
 #include "opq_qlayout.h"
 #include "opq_qpool.h"
+#include "opq_qbinary16.h"
 #include "opq_qconv16.h"
+#include "opq_qconvtranspose16.h"
 #include "opq_qreduce.h"
 #include "opq_qsoftmax.h"
 #include "opq_qunary.h"
@@ -159,6 +161,18 @@ void QConv(int32_t variant, opq_threadpool* pool, bool hostile) {
                         ws, pool));
 }
 
+// Element types of the A16W8 entries: a valid OPQ_QC16_* id, or (hostile) sometimes an invalid one.
+int32_t Type16(bool hostile) { return hostile && Coin() ? Int(-1, 5) : Int(0, 3); }
+int32_t Lo16(int32_t t) { return t == OPQ_QC16_INT8 ? -128 : t == OPQ_QC16_INT16 ? -32768 : 0; }
+int32_t Hi16(int32_t t) { return t == OPQ_QC16_INT8 ? 127 : t == OPQ_QC16_INT16 ? 32767 : t == 0 ? 255 : 65535; }
+// A per-tensor or per-channel requant with its output range in Y's type range (valid types).
+void RangeFor(Requant* r, int32_t y_type) {
+  const int32_t ylo = Lo16(y_type), yhi = Hi16(y_type);
+  r->rq.output_min = ylo;
+  r->rq.output_max = yhi;
+  r->rq.output_zero_point = Int(ylo, yhi);
+}
+
 void QConvTranspose(int32_t variant, opq_threadpool* pool, bool hostile) {
   const int32_t groups = Coin() ? 1 : Int(1, 4);
   const int32_t sh = Int(1, 3), sw = Int(1, 3), dh = Int(1, 2), dw = Int(1, 2);
@@ -206,6 +220,20 @@ void QConvTranspose(int32_t variant, opq_threadpool* pool, bool hostile) {
                              x_signed ? Int(-128, 127) : Int(0, 255), w.data(), w.size(), wzp.data(), wzp.size(),
                              bias.empty() ? nullptr : bias.data(), bias.size(), &r.rq, y.data(), y.size(), y_signed,
                              workspace.data(), ws, variant, pool));
+  // The A16W8 form on the same geometry: element types at random, buffers of 2-byte storage.
+  const int32_t xt = Type16(hostile), yt = Type16(hostile);
+  const size_t xc = cap(xn), yc = cap(yn);
+  std::vector<uint16_t> x16(xc + 1), y16(yc + 1);
+  for (auto& v : x16) v = static_cast<uint16_t>(Int(0, 65535));
+  Requant r16(Coin() ? size_t(s.out_channels) : 1, false);
+  for (auto& sh : r16.shift) sh = hostile ? Int(-31, 31) : Int(-31, 14);
+  RangeFor(&r16, yt);
+  const size_t ws16 = cap(opq_qconvtranspose16_workspace_size(&s, variant));
+  std::vector<uint64_t> workspace16((ws16 + 7) / 8 + 1);
+  const int32_t zx = hostile && Coin() ? Int(-40000, 70000) : Int(Lo16(xt), Hi16(xt));
+  Count(opq_qconvtranspose16(&s, x16.data(), hostile ? Dim(xc) : xc, xt, zx, w.data(), w.size(), wzp.data(), wzp.size(),
+                             bias.empty() ? nullptr : bias.data(), bias.size(), &r16.rq, y16.data(), yc, yt,
+                             workspace16.data(), ws16, variant, pool));
 }
 
 void QConv16(int32_t variant, opq_threadpool* pool, bool hostile) {
@@ -360,6 +388,24 @@ void Elementwise(int32_t variant, bool hostile) {
   Requant rq1(1, sgn);
   Count(opq_qmul(std::min<size_t>(r, OPQ_MAX_RANK), as, bs, a.data(), a.size(), Int(lo, hi), b.data(),
                  Len(b.size(), hostile), Int(lo, hi), sgn, &rq1.rq, y.data(), Len(y.size(), hostile), variant));
+  // The A16W8 forms on the same shapes: element types at random, buffers of 2-byte storage.
+  {
+    const int32_t at = Type16(hostile), bt = Type16(hostile), yt = Type16(hostile);
+    std::vector<uint16_t> a16(an + 1), b16(bn + 1), y16(yn + 1);
+    for (auto& v : a16) v = static_cast<uint16_t>(Int(0, 65535));
+    for (auto& v : b16) v = static_cast<uint16_t>(Int(0, 65535));
+    opq_qadd_params p16 = ap;
+    p16.a_zero_point = Int(Lo16(at), Hi16(at)), p16.b_zero_point = Int(Lo16(bt), Hi16(bt));
+    p16.output_min = Lo16(yt), p16.output_max = Hi16(yt), p16.output_zero_point = Int(Lo16(yt), Hi16(yt));
+    p16.left_shift = Coin() ? 15 : Int(0, 22);
+    Count(opq_qadd16(std::min<size_t>(r, OPQ_MAX_RANK), as, bs, a16.data(), Len(an, hostile), at, b16.data(), bn, bt,
+                     &p16, y16.data(), Len(yn, hostile), yt, variant));
+    Requant rq16(1, false);
+    RangeFor(&rq16, yt);
+    const int32_t za = Coin() ? 0 : Int(Lo16(at), Hi16(at)), zb = Coin() ? 0 : Int(Lo16(bt), Hi16(bt));
+    Count(opq_qmul16(std::min<size_t>(r, OPQ_MAX_RANK), as, bs, a16.data(), an, at, za, b16.data(), Len(bn, hostile),
+                     bt, zb, &rq16.rq, y16.data(), Len(yn, hostile), yt, variant));
+  }
   // Table lookup, in place half the time.
   auto table = Random<uint8_t>(256, 0, 255);
   auto x = Random<uint8_t>(1 + Dim(300), 0, 255);
@@ -518,6 +564,10 @@ int main(int argc, char** argv) {
                              nullptr, 0, -1, nullptr));
   Count(opq_qconv16(nullptr, nullptr, 0, 0, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, nullptr, 0, 0, nullptr, 0,
                     -1, nullptr));
+  Count(opq_qconvtranspose16(nullptr, nullptr, 0, 0, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, nullptr, 0, 0,
+                             nullptr, 0, -1, nullptr));
+  Count(opq_qadd16(1, nullptr, nullptr, nullptr, 1, 0, nullptr, 1, 0, nullptr, nullptr, 1, 0, -1));
+  Count(opq_qmul16(1, nullptr, nullptr, nullptr, 1, 0, 0, nullptr, 1, 0, 0, nullptr, nullptr, 1, 0, -1));
   Count(opq_conv2d_f32(nullptr, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, -1));
   Count(opq_qadd(1, nullptr, nullptr, nullptr, 1, nullptr, 1, 0, nullptr, nullptr, 1, -1));
   Count(opq_lut(nullptr, 1, 1, nullptr, 256, nullptr, 1, -1));

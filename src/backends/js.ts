@@ -9,6 +9,8 @@ import { jsF32Kernels } from './js-f32.js';
 import { jsConvKernels } from './js/conv.js';
 import { jsConvTransposeKernels } from './js/convtranspose.js';
 import { jsQConv16Kernels } from './js/qconv16.js';
+import { jsQBinary16Kernels } from './js/qbinary16.js';
+import { jsQConvTranspose16Kernels } from './js/qconvtranspose16.js';
 
 function checkVariant(v: KernelVariant | undefined): void {
   if (v !== undefined && v !== 'auto' && v !== 'ref') {
@@ -23,9 +25,11 @@ export function createJsBackend(): Backend {
     ...jsConvKernels(),
     ...jsConvTransposeKernels(),
     ...jsQConv16Kernels(),
+    ...jsQBinary16Kernels(),
+    ...jsQConvTranspose16Kernels(),
     name: 'js',
     variants: ['ref'],
-    dispatch: { qgemm: 'ref', f32: 'ref', qconv16: 'ref' },
+    dispatch: { qgemm: 'ref', f32: 'ref', qconv16: 'ref', qadd16: 'ref', qmul16: 'ref', qconvTranspose16: 'ref' },
     qgemm(args: QGemmArgs): void {
       checkVariant(args.variant);
       const g = normalizeQGemm(args);

@@ -100,7 +100,7 @@ export function qconv16OutputSize(s: Conv2dShape): [number, number] {
   return [g.oh, g.ow];
 }
 
-function validateRequantWide(rq: RequantParams, channels: number, yType: number): void {
+export function validateRequantWide(rq: RequantParams, channels: number, yType: number): void {
   if (rq.mode !== 0 && rq.mode !== 1 && rq.mode !== 2) fail('requant: mode must be 0 (fixed-point), 1 (float) or 2 (shift)');
   const count = rq.shift.length;
   if (count !== 1 && count !== channels) fail('requant: count must be 1 or the number of output channels');

@@ -9,6 +9,8 @@ import type { QReduceKernels } from './kernels-qreduce.js';
 import type { ConvKernels, ThreadKernels } from './kernels-conv.js';
 import type { QConvTransposeKernels } from './kernels-convtranspose.js';
 import type { QConv16Kernels } from './kernels-qconv16.js';
+import type { QBinary16Kernels } from './kernels-qbinary16.js';
+import type { QConvTranspose16Kernels } from './kernels-qconvtranspose16.js';
 
 export type BackendName = 'native' | 'wasm' | 'js';
 export type BackendRequest = BackendName | 'auto';
@@ -75,6 +77,8 @@ export interface Backend
     QLayoutKernels,
     QConvTransposeKernels,
     QConv16Kernels,
+    QBinary16Kernels,
+    QConvTranspose16Kernels,
     QReduceKernels {
   readonly name: BackendName;
   /** Variants this backend can run on this machine. */

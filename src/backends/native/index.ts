@@ -23,6 +23,8 @@ import { nativeF32Kernels, type F32Addon } from './f32.js';
 import { nativeConvKernels, type ConvAddon } from './conv.js';
 import { nativeConvTransposeKernels, type ConvTransposeAddon } from './convtranspose.js';
 import { nativeQConv16Kernels, type QConv16Addon } from './qconv16.js';
+import { nativeQBinary16Kernels, type QBinary16Addon } from './qbinary16.js';
+import { nativeQConvTranspose16Kernels, type QConvTranspose16Addon } from './qconvtranspose16.js';
 
 interface PlanAddon {
   planNew(): NativePlanHandle;
@@ -40,8 +42,23 @@ interface OutputPoolAddon {
   allocOutput?(bytes: number): ArrayBuffer | undefined;
 }
 
-interface Addon extends ConvAddon, F32Addon, Int8OpsAddon, ConvTransposeAddon, QConv16Addon, PlanAddon, OutputPoolAddon {
-  info(): { variants: { id: number; name: KernelVariant; available: boolean }[]; qgemm: KernelVariant; qconv16?: KernelVariant };
+interface Addon
+  extends ConvAddon,
+    F32Addon,
+    Int8OpsAddon,
+    ConvTransposeAddon,
+    QConv16Addon,
+    QBinary16Addon,
+    QConvTranspose16Addon,
+    PlanAddon,
+    OutputPoolAddon {
+  info(): {
+    variants: { id: number; name: KernelVariant; available: boolean }[];
+    qgemm: KernelVariant;
+    qconv16?: KernelVariant;
+    qbinary16?: KernelVariant;
+    qconvtranspose16?: KernelVariant;
+  };
   qgemm(args: object): void;
   requantizeRow(acc: Int32Array, rq: RequantParams, y: Int8Like, variant: number): void;
 }
@@ -119,6 +136,8 @@ export function createNativeBackend(addonPath: string | readonly AddonCandidate[
     ...nativeConvKernels(addon),
     ...nativeConvTransposeKernels(addon),
     ...nativeQConv16Kernels(addon),
+    ...nativeQBinary16Kernels(addon),
+    ...nativeQConvTranspose16Kernels(addon),
     name: 'native',
     addon: origin,
     nativePlans: planApi(addon),
@@ -129,6 +148,8 @@ export function createNativeBackend(addonPath: string | readonly AddonCandidate[
       requantizeRow: info.qgemm,
       f32: addon.f32AutoVariant() as KernelVariant,
       ...(info.qconv16 ? { qconv16: info.qconv16 } : {}),
+      ...(info.qbinary16 ? { qadd16: info.qbinary16, qmul16: info.qbinary16 } : {}),
+      ...(info.qconvtranspose16 ? { qconvTranspose16: info.qconvtranspose16 } : {}),
     },
     qgemm(args: QGemmArgs): void {
       const g = normalizeQGemm(args);

@@ -10,6 +10,8 @@ import { wasmF32Kernels } from './f32.js';
 import { wasmConvKernels } from './conv.js';
 import { wasmConvTransposeKernels } from './convtranspose.js';
 import { wasmQConv16Kernels } from './qconv16.js';
+import { wasmQBinary16Kernels } from './qbinary16.js';
+import { wasmQConvTranspose16Kernels } from './qconvtranspose16.js';
 
 export function createWasmBackend(wasmPath: string): Backend {
   const mod = new WasmModule(wasmPath);
@@ -22,6 +24,8 @@ export function createWasmBackend(wasmPath: string): Backend {
     ...wasmConvKernels(mod),
     ...wasmConvTransposeKernels(mod),
     ...wasmQConv16Kernels(mod),
+    ...wasmQBinary16Kernels(mod),
+    ...wasmQConvTranspose16Kernels(mod),
     name: 'wasm',
     variants,
     dispatch: {
@@ -29,6 +33,9 @@ export function createWasmBackend(wasmPath: string): Backend {
       requantizeRow: auto,
       f32: mod.cString(mod.ex.opq_variant_name(mod.fn('opq_f32_auto_variant')())) as KernelVariant,
       qconv16: mod.cString(mod.ex.opq_variant_name(mod.fn('opq_qconv16_auto_variant')())) as KernelVariant,
+      qadd16: mod.cString(mod.ex.opq_variant_name(mod.fn('opq_qbinary16_auto_variant')())) as KernelVariant,
+      qmul16: mod.cString(mod.ex.opq_variant_name(mod.fn('opq_qbinary16_auto_variant')())) as KernelVariant,
+      qconvTranspose16: mod.cString(mod.ex.opq_variant_name(mod.fn('opq_qconvtranspose16_auto_variant')())) as KernelVariant,
     },
     qgemm: (args) => qgemmWasm(mod, args),
     requantizeRow: (acc, rq, y, variant) => requantizeRowWasm(mod, acc, rq, y, variant),

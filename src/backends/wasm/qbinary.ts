@@ -1,6 +1,7 @@
 /** wasm marshalling of quantized Add and Mul. */
 import type { QAddArgs, QBinaryKernels, QMulArgs } from '../kernels-qbinary.js';
 import { alignShapes } from '../kernels-qbinary.js';
+import type { QAddParams } from '../../quant/qadd.js';
 import { WasmModule } from './module.js';
 import { checkRequant, dim, fail, is8, withBuffers } from './int8-common.js';
 
@@ -12,34 +13,39 @@ function shapes(op: string, g: QAddArgs | QMulArgs): [Uint32Array, Uint32Array] 
   return [Uint32Array.from(a, (d) => dim(d, 'aShape entry')), Uint32Array.from(b, (d) => dim(d, 'bShape entry'))];
 }
 
+/** opq_qadd_params (native/include/opq_qbinary.h) as its 60 bytes. */
+export function qaddParamsStruct(p: QAddParams): Uint8Array {
+  const struct = new ArrayBuffer(60);
+  const dv = new DataView(struct);
+  const ints = [
+    p.mode,
+    p.aZeroPoint,
+    p.bZeroPoint,
+    p.leftShift,
+    p.aMultiplier,
+    p.aShift,
+    p.bMultiplier,
+    p.bShift,
+    p.outputMultiplier,
+    p.outputShift,
+  ];
+  ints.forEach((v, i) => dv.setInt32(4 * i, v, true));
+  dv.setFloat32(40, p.aScale, true);
+  dv.setFloat32(44, p.bScale, true);
+  [p.zeroPoint, p.min, p.max].forEach((v, i) => dv.setInt32(48 + 4 * i, v, true));
+  return new Uint8Array(struct);
+}
+
 export function wasmQBinaryKernels(mod: WasmModule): QBinaryKernels {
   return {
     qadd(g) {
       const [as, bs] = shapes('qadd', g);
       const p = g.params;
       if (p === null || typeof p !== 'object') fail('qadd: params must be an object');
-      const struct = new ArrayBuffer(60);
-      const dv = new DataView(struct);
-      const ints = [
-        p.mode,
-        p.aZeroPoint,
-        p.bZeroPoint,
-        p.leftShift,
-        p.aMultiplier,
-        p.aShift,
-        p.bMultiplier,
-        p.bShift,
-        p.outputMultiplier,
-        p.outputShift,
-      ];
-      ints.forEach((v, i) => dv.setInt32(4 * i, v, true));
-      dv.setFloat32(40, p.aScale, true);
-      dv.setFloat32(44, p.bScale, true);
-      [p.zeroPoint, p.min, p.max].forEach((v, i) => dv.setInt32(48 + 4 * i, v, true));
       const signed = g.a instanceof Int8Array ? 1 : 0;
       withBuffers(
         mod,
-        [as, bs, g.a, g.b, new Uint8Array(struct), g.y],
+        [as, bs, g.a, g.b, qaddParamsStruct(p), g.y],
         0,
         ([pas, pbs, pa, pb, pp, py]) =>
           mod.fn('opq_qadd')(as.length, pas, pbs, pa, g.a.length, pb, g.b.length, signed, pp, py, g.y.length, mod.variantId(g.variant)),
