@@ -2,7 +2,7 @@
 // qmul.
 import type { Node } from '../../../ir/graph.js';
 import { makeQAddParams, QADD_LEFT_SHIFT_16 } from '../../../quant/qadd.js';
-import { qaddRef, qmulRef } from '../../../kernels/int8/qbinary-ref.js';
+import type { WideLike } from '../../../backends/kernels-qconv16.js';
 import { floatMultiplier } from '../../../quant/requant.js';
 import { Tensor, sizeOf } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
@@ -105,10 +105,10 @@ export function qdqBinary(lc: LowerContext, node: Node): string | undefined {
 }
 
 /**
- * Add/Mul with a 16-bit input or output (A16W8). Add is TFLite's int16 Add: 16-bit inputs have zero
- * point 0 and are shifted left by 15 instead of 20, the rest as the 8-bit qadd; Mul is the 8-bit
- * qmul's arithmetic ((a - za) * (b - zb) fits int32 with 16-bit inputs of zero point 0). Both run
- * the reference kernels in TypeScript on every backend (bit-identical by construction).
+ * Add/Mul with a 16-bit input or output (A16W8) on the qbinary16 kernels. Add is TFLite's int16 Add:
+ * 16-bit inputs have zero point 0 and are shifted left by 15 instead of 20, the rest as the 8-bit
+ * qadd; Mul is the 8-bit qmul's arithmetic ((a - za) * (b - zb) fits int32 with 16-bit inputs of zero
+ * point 0).
  */
 function wideBinary(
   lc: LowerContext,
@@ -125,7 +125,8 @@ function wideBinary(
     if (x.bits === 16 && x.zp !== 0) return `16-bit input '${v}' has zero point ${x.zp} (integer ${node.opType} on 16 bits needs 0)`;
   const out = o.out;
   const type = qType(out);
-  let apply: (A: Tensor, B: Tensor, y: Int8Like) => void;
+  const be = lc.opts.kernels.backend;
+  let apply: (A: Tensor, B: Tensor, y: WideLike) => void;
   if (add) {
     const p = makeQAddParams(
       lc.opts.mode,
@@ -137,7 +138,7 @@ function wideBinary(
       { zeroPoint: out.zp, signed: out.signed, bits: out.bits, min: o.min, max: o.max },
       QADD_LEFT_SHIFT_16,
     );
-    apply = (A, B, y) => qaddRef({ a: A.data as Int8Like, aShape: A.dims, b: B.data as Int8Like, bShape: B.dims, params: p, y });
+    apply = (A, B, y) => be.qadd16({ a: A.data as WideLike, aShape: A.dims, b: B.data as WideLike, bShape: B.dims, params: p, y });
   } else {
     const m =
       lc.opts.mode === 'float'
@@ -145,11 +146,11 @@ function wideBinary(
         : (Math.fround(a.scale) * Math.fround(b.scale)) / Math.fround(out.scale);
     const rq = lc.requant([m], out, o.min, o.max);
     apply = (A, B, y) =>
-      qmulRef({
-        a: A.data as Int8Like,
+      be.qmul16({
+        a: A.data as WideLike,
         aShape: A.dims,
         aZeroPoint: a.zp,
-        b: B.data as Int8Like,
+        b: B.data as WideLike,
         bShape: B.dims,
         bZeroPoint: b.zp,
         requant: rq,
@@ -157,18 +158,24 @@ function wideBinary(
       });
   }
   const yName = o.q.outputs[0]!;
-  lc.push(node, [a.src, b.src], [yName], (values) => {
-    const A = values.get(a.src)!,
-      B = values.get(b.src)!;
-    const dims = broadcast(node, A.dims, B.dims);
-    const y = values.outQ(yName, out, sizeOf(dims));
-    apply(A, B, y as unknown as Int8Like);
-    values.set(yName, new Tensor(type, y, dims));
-  });
+  lc.push(
+    node,
+    [a.src, b.src],
+    [yName],
+    (values) => {
+      const A = values.get(a.src)!,
+        B = values.get(b.src)!;
+      const dims = broadcast(node, A.dims, B.dims);
+      const y = values.outQ(yName, out, sizeOf(dims));
+      apply(A, B, y);
+      values.set(yName, new Tensor(type, y, dims));
+    },
+    { pure: true },
+  );
   const bits = (q: Q8) => q.bits ?? 8;
   lc.record(node, {
     execution: 'integer',
-    kernel: add ? 'qadd (16-bit, reference)' : 'qmul (16-bit, reference)',
+    kernel: add ? 'qadd16' : 'qmul16',
     reason: [`${bits(a)}/${bits(b)}-bit in, ${bits(out)}-bit out`, o.act ? `fused ${o.act.opType}` : ''].filter(Boolean).join('; '),
   });
   lc.fuse(node, [o.act, o.capNode, o.q], `output of ${node.opType}`);

@@ -9,7 +9,7 @@ import { convTransposeParams } from '../../../ops/conv.js';
 import { Tensor } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
 import { convTransposeFields, convTransposeGeom, type ConvTranspose2dShape } from '../../../backends/kernels-convtranspose.js';
-import { qconvTranspose2dRef } from '../../../kernels/int8/qconvtranspose-ref.js';
+import type { WideLike } from '../../../backends/kernels-qconv16.js';
 import { type LowerContext, capChannels, qRange, qType, rankOf } from './context.js';
 
 /** Static checks of the attributes against ONNX's rules: a bad model is an error, not a float fallback. */
@@ -67,7 +67,7 @@ export function qdqConvTranspose(lc: LowerContext, node: Node): string | undefin
     lc.bad(node, `input has ${xc} channels; weights [${w.dims.join(', ')}] need ${w.dims[0]}`);
   const o = lc.outQ(node.outputs[0]!, true, true);
   if (typeof o === 'string') return o;
-  // 16-bit in or out (A16W8): the reference scatter with exact accumulation, on every backend.
+  // 16-bit in or out (A16W8): the qconvtranspose16 kernels, exact int64 accumulation.
   const wide = x.bits === 16 || o.out.bits === 16;
   if (wide && o.cap) return `a per-channel Min bound on a 16-bit ConvTranspose`;
   if (wide) {
@@ -158,8 +158,16 @@ export function qdqConvTranspose(lc: LowerContext, node: Node): string | undefin
       const g = geometry(xt);
       const y = values.outQ(yName, o.out, g.size) as Int8Like;
       if (wide) {
-        const geom = convTransposeGeom(convTransposeFields(g.shape));
-        qconvTranspose2dRef(geom, xt.data as Int8Like, x.zp, w.w, wZp, b.bias, rq, y, true);
+        k.backend.qconvTranspose16({
+          shape: g.shape,
+          x: xt.data as WideLike,
+          xZeroPoint: x.zp,
+          w: w.w,
+          wZeroPoint: wZp,
+          bias: b.bias,
+          requant: rq,
+          y,
+        });
         values.set(yName, new Tensor(qType(o.out), y, g.dims));
         return;
       }
@@ -181,7 +189,7 @@ export function qdqConvTranspose(lc: LowerContext, node: Node): string | undefin
       if (cap) capChannels(y, cap, g.dims[0]!, g.size / (g.dims[0]! * cap.length));
       values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, g.dims));
     },
-    { pure: !cap && !wide },
+    { pure: !cap },
   );
   const fused = [
     wide ? `${x.bits ?? 8}-bit in, ${o.out.bits ?? 8}-bit out` : '',
@@ -190,7 +198,7 @@ export function qdqConvTranspose(lc: LowerContext, node: Node): string | undefin
   ];
   lc.record(node, {
     execution: 'integer',
-    kernel: wide ? 'qconvTranspose2d (16-bit, reference)' : 'qconvTranspose2d',
+    kernel: wide ? 'qconvTranspose16' : 'qconvTranspose2d',
     reason: [...fused, b.note ?? ''].filter(Boolean).join('; ') || undefined,
   });
   lc.fuse(node, [o.act, o.capNode, o.q], `output of ${node.opType}`);
