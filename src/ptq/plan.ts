@@ -5,6 +5,7 @@
  *    per-channel weight axis is 1, [Cin, Cout/group, k...]) quantize their weights, their
  *    activation input and their output; a Relu (or Clip) that is the layer output's only reader is
  *    fused, so the output point moves after it (integer executors clamp in the integer domain);
+ *    a MatMul of two activations (attention) quantizes both inputs and its output the same way;
  *  - ops with an integer form of their own (Add, Mul, Concat, AveragePool, GlobalAveragePool,
  *    Sigmoid, HardSigmoid, HardSwish, Tanh, LeakyRelu, Relu, Clip, Softmax) quantize inputs and output; a
  *    constant operand of Add/Mul (a learnable scale or shift) is quantized from its values;
@@ -137,6 +138,15 @@ export function planQuantization(model: Model, types: ReadonlyMap<string, TypeIn
   if (!opts.weightOnly) {
     for (const n of order) {
       if (keep.has(n) || n.domain !== '') continue;
+      // A MatMul of two activations (attention's Q K^T and weights x V): both inputs and the output
+      // point, as a layer without weights; it lowers to a qgemm with a run-time B.
+      if (n.opType === 'MatMul' && !hasConstWeight(g, n) && n.inputs.every((i) => isFloatActivation(g, types, i))) {
+        for (const i of n.inputs) marked.add(i);
+        const op = outputPoint(g, n);
+        for (const f of op.fusedNodes) fusedAway.add(f);
+        marked.add(op.tensor);
+        continue;
+      }
       if (COMPUTE_OPS.has(n.opType)) {
         if (!computes.includes(n)) continue;
         for (const i of n.opType === 'MatMul' ? n.inputs.slice(0, 1) : n.inputs.slice(0, 1))

@@ -2,7 +2,7 @@
 // transB).
 import { OnnxPtqError } from '../../../errors.js';
 import { nodeLabel, type Node } from '../../../ir/graph.js';
-import type { RequantParams } from '../../../quant/requant.js';
+import { floatMultiplier, type RequantParams } from '../../../quant/requant.js';
 import { Tensor, sizeOf } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
 import { type LowerContext, capChannels, broadcast } from './context.js';
@@ -15,6 +15,7 @@ export function qdqGemm(lc: LowerContext, node: Node): string | undefined {
   const a = lc.act(node.inputs[0]!);
   if (typeof a === 'string') return a;
   const transB = gemm && ctx.attrs.int('transB', 0) === 1;
+  if (!gemm && !lc.consts.has(lc.dq(node.inputs[1]!)?.src ?? '')) return activationMatMul(lc, node, a);
   const w = lc.weights(node.inputs[1]!, transB ? 0 : 1, 2);
   if (typeof w === 'string') return w;
   const [K, N] = transB ? [w.dims[1]!, w.dims[0]!] : [w.dims[0]!, w.dims[1]!];
@@ -130,4 +131,60 @@ export function batchedGemm(
     });
   }
   return new Tensor(signed ? 'int8' : 'uint8', y, [...batch, M, N]);
+}
+
+/**
+ * MatMul of two 8-bit activations (attention's Q K^T, weights x V): qgemm per batch with B read at
+ * run time, a uint8 B shifted to int8 with its zero point (b - 128 against zb - 128, exact), one
+ * per-tensor requantization M = Sa Sb / Sy. Exact in int32 while K * 255 * 255 < 2^31.
+ */
+function activationMatMul(lc: LowerContext, node: Node, a: Exclude<ReturnType<LowerContext['act']>, string>): string | undefined {
+  const b = lc.act(node.inputs[1]!);
+  if (typeof b === 'string') return b;
+  const o = lc.outQ(node.outputs[0]!, true);
+  if (typeof o === 'string') return o;
+  if (o.cap) return `a per-column Min bound after a MatMul of two activations`;
+  const m =
+    lc.opts.mode === 'float'
+      ? floatMultiplier(a.scale, b.scale, o.out.scale)
+      : (Math.fround(a.scale) * Math.fround(b.scale)) / Math.fround(o.out.scale);
+  const rq = lc.requant([m], o.out, o.min, o.max);
+  const yName = o.q.outputs[0]!;
+  const be = lc.opts.kernels.backend;
+  const signed = o.out.signed;
+  const bzp = Int32Array.of(b.signed ? b.zp : b.zp - 128);
+  lc.push(node, [a.src, b.src], [yName], (values) => {
+    const A = values.get(a.src)!,
+      B = values.get(b.src)!;
+    const K = A.dims[A.rank - 1]!;
+    if (K > 33025)
+      throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: inner dimension ${K} could overflow the int32 accumulator`);
+    let Bi: Int8Array;
+    if (b.signed) Bi = B.data as Int8Array;
+    else {
+      const u = B.data as Uint8Array;
+      Bi = new Int8Array(u.length);
+      for (let i = 0; i < u.length; i++) Bi[i] = u[i]! - 128;
+    }
+    const y = batchedGemm(
+      node,
+      A,
+      a.zp,
+      Bi,
+      B.dims,
+      bzp,
+      rq,
+      signed,
+      (g) => be.qgemm(g),
+      (n) => values.out8(yName, signed, n),
+    );
+    values.set(yName, y);
+  });
+  lc.record(node, {
+    execution: 'integer',
+    kernel: 'qgemm',
+    reason: ['both operands activations (B read at run time)', o.act ? `fused ${o.act.opType}` : ''].filter(Boolean).join('; '),
+  });
+  lc.fuse(node, [o.act, o.q], `output of ${node.opType}`);
+  return undefined;
 }
