@@ -1,7 +1,8 @@
 // Our QDQ output of each real CNN lowers with no float node on every backend (issue 12): the graph
 // boundary's QuantizeLinear/DequantizeLinear aside, every node runs as an integer kernel (or as
 // shape arithmetic). The PaddleOCR classifier's final Softmax included: it runs on the integer exp
-// table, inside the Flatten/Reshape the opset-13 upgrade wraps it in.
+// table, inside the Flatten/Reshape the opset-13 upgrade wraps it in. PP-OCRv4 rec too: its attention
+// MatMuls and decomposed LayerNorms (issue 13).
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadTensorProto } from '../src/onnx/io.js';
@@ -45,6 +46,13 @@ const cases: { name: string; path: string | undefined; calib: () => Feeds[]; all
   },
   // Fully convolutional: pages at 320x320 calibrate it like 640x640 ones, in a quarter of the time.
   { name: 'PP-OCRv4 det', path: `${ocr}/ch_PP-OCRv4_det_infer.onnx`, calib: () => syntheticPageSet(2, 0, 'x', 320, 320), allowed: [] },
+  // Attention (issue 13): MatMuls of two activations on qgemm, decomposed LayerNorms as one integer step.
+  {
+    name: 'PP-OCRv4 rec',
+    path: `${ocr}/ch_PP-OCRv4_rec_infer.onnx`,
+    calib: () => syntheticTextSet(4, 0, 'x', 48, 320),
+    allowed: [],
+  },
   // A16W8 (issue 16): every activation int16, every node still integer (Softmax, ConvTranspose,
   // SE gating, HardSwish tables and residual Adds included).
   {

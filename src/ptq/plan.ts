@@ -17,13 +17,17 @@
  *    Resize overshoots its input and is not passed through.
  *  - ReduceMean gets no Q/DQ of its own: where its input and its readers are quantized (a mean over
  *    the spatial axes feeding a Conv, as in squeeze-excitation) the neighbours place both points and
- *    it lowers integer; inside a decomposed LayerNorm (ReduceMean -> Sub -> Pow -> ReduceMean) an
- *    8-bit mean or variance would only add error while Sub/Pow/Sqrt/Div stay float.
+ *    it lowers integer;
+ *  - a decomposed LayerNorm over the last axis (ReduceMean -> Sub -> Pow -> ReduceMean -> Add eps ->
+ *    Sqrt -> Div; src/ir/layernorm-pattern.ts) is one unit: Q/DQ on its input and its normalized
+ *    output only (an 8-bit mean or variance inside would only add error), and it lowers to one
+ *    integer LayerNorm step; gamma and beta follow as Mul/Add by parameters.
  */
 import type { Graph, Model, Node } from '../ir/graph.js';
 import type { TypeInfo } from '../ops/index.js';
 import type { QuantizeOptions } from './options.js';
 import { OnnxPtqError } from '../errors.js';
+import { matchLayerNorm } from '../ir/layernorm-pattern.js';
 
 export const COMPUTE_OPS = new Set(['Conv', 'Gemm', 'MatMul', 'ConvTranspose']);
 export const REQUANT_OPS = new Set([
@@ -155,6 +159,16 @@ export function planQuantization(model: Model, types: ReadonlyMap<string, TypeIn
         for (const f of op.fusedNodes) fusedAway.add(f);
         marked.add(op.tensor);
       }
+    }
+    // A decomposed LayerNorm (src/ir/layernorm-pattern.ts) is one unit: Q/DQ on its input and its
+    // normalized output, none inside (its eps Add is no quantized op), so it lowers to one integer step.
+    for (const n of order) {
+      if (keep.has(n) || n.opType !== 'ReduceMean' || n.domain !== '') continue;
+      const ln = matchLayerNorm(g, n, types.get(n.inputs[0]!)?.shape?.length);
+      if (!ln || ln.nodes.some((u) => keep.has(u))) continue;
+      for (const u of ln.nodes) fusedAway.add(u);
+      if (isFloatActivation(g, types, ln.x)) marked.add(ln.x);
+      if (isFloatActivation(g, types, ln.output)) marked.add(ln.output);
     }
     for (const n of order) {
       if (keep.has(n) || n.domain !== '' || !REQUANT_OPS.has(n.opType) || fusedAway.has(n)) continue;

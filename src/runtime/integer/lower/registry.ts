@@ -11,6 +11,7 @@ import { qdqPool } from './pool.js';
 import { convInteger, matMulInteger, qlinearAdd, qlinearConv, qlinearMatMul } from './qoperator.js';
 import { qdqResize } from './resize.js';
 import { qdqReduceMean } from './reduce.js';
+import { qdqLayerNorm } from './layernorm.js';
 import { qdqSoftmax } from './softmax.js';
 import { qdqUnary, UNARY } from './unary-lut.js';
 import { wideConv, wideGemm } from './wide.js';
@@ -34,7 +35,11 @@ register(['Add', 'Mul'], qdqBinary);
 register(['Concat'], qdqConcat);
 register(['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool'], qdqPool);
 register(['Resize'], qdqResize);
-register(['ReduceMean'], qdqReduceMean);
+// A ReduceMean that starts a decomposed LayerNorm lowers the whole pattern; any other, on its own.
+register(['ReduceMean'], (lc, node) => {
+  const ln = qdqLayerNorm(lc, node);
+  return ln === null ? qdqReduceMean(lc, node) : ln;
+});
 register(['Softmax'], qdqSoftmax);
 register(DATA_MOVEMENT, qdqMove);
 register(UNARY, qdqUnary);

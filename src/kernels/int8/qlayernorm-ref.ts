@@ -1,0 +1,132 @@
+/**
+ * Integer LayerNorm over the last axis (the normalisation only; gamma and beta follow as quantized
+ * Mul/Add), in the spirit of I-BERT (Kim et al. 2021): integer mean and variance, an integer square
+ * root, no float in the run. For one row of C values q_i = x_i - Zx:
+ *
+ *   S1 = sum q_i,   d_i = C q_i - S1 (= C (q_i - mean), exact),   S2 = sum d_i^2,   T = S2 + E
+ *   with E = round(C^3 eps / Sx^2), so that T / C^3 = var_q + eps / Sx^2 (variance in input steps);
+ *   y_i / Sy = (q_i - mean) / sqrt(var_q + eps / Sx^2) / Sy = d_i G / sqrt(T),   G = sqrt(C) / Sy.
+ *
+ * G = gm 2^-gs (gm in [2^30, 2^31)) is fixed per row length; per row, Mr = floor(sqrt(floor(gm^2
+ * 2^(2k) / T))) = G / sqrt(T) 2^sr with Mr in [2^30, 2^31) (exact BigInt integer square root, k =
+ * sr - gs), then y_i = round_half_up(d_i Mr / 2^sr) + Zy, clamped. |d_i| <= 255 C and C <= 4096 keep
+ * every product below 2^53, so doubles hold them exactly.
+ *
+ * Error against float LayerNorm of the dequantized input: E rounds the eps term by at most half a
+ * unit of C^3 eps / Sx^2, and Mr is G / sqrt(T) truncated to 30 bits, so before the one final
+ * rounding the value is off by far less than 0.01 of an output step for |y| < 2^8: outputs are the
+ * correctly rounded float result or one step away at a near-tie (test/integer-layernorm.test.ts).
+ */
+import { OnnxPtqError } from '../../errors.js';
+
+/** Per row length: the integer eps term and G = sqrt(C) / Sy as gm * 2^-gs. */
+export interface LayerNormParams {
+  /** Row length C. */
+  length: number;
+  /** E = round(C^3 eps / Sx^2). */
+  eps: number;
+  gm: number;
+  gs: number;
+  zeroPoint: number;
+  min: number;
+  max: number;
+}
+
+export const LAYERNORM_MAX_LENGTH = 4096;
+
+/** The parameters for rows of `length` values, or why there is no integer form. */
+export function layerNormParams(
+  length: number,
+  eps: number,
+  sx: number,
+  sy: number,
+  out: { zeroPoint: number; min: number; max: number },
+): LayerNormParams | string {
+  if (!Number.isInteger(length) || length < 1 || length > LAYERNORM_MAX_LENGTH)
+    return `normalized axis of ${length} values (integer LayerNorm takes 1..${LAYERNORM_MAX_LENGTH})`;
+  const C = length;
+  const E = Math.round((C * C * C * eps) / (Math.fround(sx) * Math.fround(sx)));
+  if (!Number.isSafeInteger(E) || E > 2 ** 50) return `eps ${eps} is too large against the input scale ${sx}`;
+  const G = Math.sqrt(C) / Math.fround(sy);
+  if (!(G > 0) || !Number.isFinite(G)) return `output scale ${sy} has no integer form`;
+  let gs = 30 - Math.floor(Math.log2(G));
+  let gm = Math.round(G * 2 ** gs);
+  if (gm >= 2 ** 31) {
+    gm = Math.round(gm / 2);
+    gs -= 1;
+  }
+  if (gm < 2 ** 30) {
+    gm *= 2;
+    gs += 1;
+  }
+  return { length: C, eps: E, gm, gs, ...out };
+}
+
+function isqrt(n: bigint): bigint {
+  if (n < 2n) return n;
+  let x = BigInt(Math.floor(Math.sqrt(Number(n))));
+  // Newton steps from the float estimate to the exact floor.
+  for (;;) {
+    const y = (x + n / x) >> 1n;
+    if (y >= x) break;
+    x = y;
+  }
+  while (x * x > n) x -= 1n;
+  while ((x + 1n) * (x + 1n) <= n) x += 1n;
+  return x;
+}
+
+/** Mr and sr with Mr = floor(G 2^sr / sqrt(T)) in [2^30, 2^31) (see the module comment). */
+export function rowMultiplier(T: number, p: Pick<LayerNormParams, 'gm' | 'gs'>): { m: number; s: number } {
+  let s = p.gs + Math.round(Math.log2(Math.sqrt(T)));
+  for (let tries = 0; tries < 4; tries++) {
+    const k = s - p.gs;
+    const num = BigInt(p.gm) * BigInt(p.gm);
+    const q = k >= 0 ? (num << BigInt(2 * k)) / BigInt(T) : num / (BigInt(T) << BigInt(-2 * k));
+    const m = Number(isqrt(q));
+    if (m >= 2 ** 31) s -= 1;
+    else if (m < 2 ** 30) s += 1;
+    else return { m, s };
+  }
+  throw new OnnxPtqError('INTERNAL', `layernorm: no row multiplier for T = ${T}`);
+}
+
+/** y (rows x C) = the integer LayerNorm of x (rows x C); x and y 8-bit, their types decide. */
+export function qlayerNormRef(
+  x: Int8Array | Uint8Array,
+  xZeroPoint: number,
+  rows: number,
+  p: LayerNormParams,
+  y: Int8Array | Uint8Array,
+): void {
+  const C = p.length;
+  if (x.length < rows * C || y.length < rows * C) throw new OnnxPtqError('KERNEL_ARGUMENT', 'layernorm: buffer smaller than rows x length');
+  const d = new Float64Array(C);
+  for (let r = 0; r < rows; r++) {
+    const o = r * C;
+    let s1 = 0;
+    for (let i = 0; i < C; i++) s1 += x[o + i]! - xZeroPoint;
+    let s2 = 0;
+    for (let i = 0; i < C; i++) {
+      const v = C * (x[o + i]! - xZeroPoint) - s1;
+      d[i] = v;
+      s2 += v * v;
+    }
+    const T = s2 + p.eps;
+    if (T === 0) {
+      // A constant row with eps 0: every d_i is 0, the normalized value 0 (what float gives for 0/0 is NaN).
+      for (let i = 0; i < C; i++) y[o + i] = Math.min(p.max, Math.max(p.min, p.zeroPoint));
+      continue;
+    }
+    const { m, s } = rowMultiplier(T, p);
+    const div = 2 ** s;
+    for (let i = 0; i < C; i++) {
+      const v = d[i]! * m;
+      const q = Math.floor(v / div);
+      const rem = v - q * div;
+      const rounded = q + (2 * rem >= div ? 1 : 0);
+      const out = rounded + p.zeroPoint;
+      y[o + i] = out < p.min ? p.min : out > p.max ? p.max : out;
+    }
+  }
+}
