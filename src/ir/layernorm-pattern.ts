@@ -28,7 +28,7 @@ const op = (n: Node | undefined, t: string): n is Node => !!n && n.opType === t 
 /** The one-element float value of a constant, or undefined. */
 function scalarConst(g: Graph, v: string): number | undefined {
   const t = g.initializers.get(v);
-  if (!t || t.size !== 1 || (t.dtype !== 'float32' && t.dtype !== 'float64')) return undefined;
+  if (t?.size !== 1 || (t.dtype !== 'float32' && t.dtype !== 'float64')) return undefined;
   return Number((t.data as Float32Array)[0]);
 }
 
@@ -43,7 +43,7 @@ function meanOverLast(g: Graph, n: Node, rank: number | undefined): boolean {
     const t = g.initializers.get(n.inputs[1]);
     axes = t ? Array.from(t.data as BigInt64Array, Number) : undefined;
   }
-  if (!axes || axes.length !== 1) return false;
+  if (axes?.length !== 1) return false;
   return axes[0] === -1 || (rank !== undefined && axes[0] === rank - 1);
 }
 
