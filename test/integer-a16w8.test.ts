@@ -167,3 +167,42 @@ describe('A16W8 on an op with no 16-bit integer form', () => {
     await expect(IntegerSession.create(q, { backend: 'js', runInWorker: false, strictInteger: true })).rejects.toThrow(/mean/);
   });
 });
+
+describe('A16W8 Gemm alpha', () => {
+  function gemm(alpha: number) {
+    const g = new Graph({ inputs: [{ name: 'x', dtype: 'float32', shape: [3, 6] }], outputs: [{ name: 'y', dtype: 'float32' }] });
+    g.initializers.set(
+      'w',
+      new Tensor(
+        'float32',
+        Float32Array.from({ length: 24 }, (_, i) => Math.sin(i) * 0.5),
+        [6, 4],
+      ),
+    );
+    // No C: a quantized C is in the scale Sx * Sw, which alpha would change (that case stays float).
+    g.nodes.push(makeNode('Gemm', ['x', 'w'], ['y'], { alpha: { type: 'float', value: alpha } }, 'gemm'));
+    return model(g, 13);
+  }
+  const feeds = (i: number) => ({
+    x: new Tensor(
+      'float32',
+      Float32Array.from({ length: 18 }, (_, j) => Math.cos(i * 18 + j)),
+      [3, 6],
+    ),
+  });
+
+  it('folds a positive alpha into the multiplier; a negative one runs in float with the reason, no error', async () => {
+    for (const alpha of [2, -1]) {
+      // biasCorrection off: its corrected C would be a quantized C.
+      const { model: q } = await quantize(gemm(alpha), { calibration: [0, 1, 2].map(feeds), activationBits: 16, biasCorrection: false });
+      const s = await IntegerSession.create(q, { backend: 'js', runInWorker: false });
+      const e = s.loweringReport().find((r) => r.node === 'gemm')!;
+      if (alpha > 0) expect([e.execution, e.kernel]).toEqual(['integer', 'qconv16']);
+      else expect([e.execution, e.reason]).toEqual(['float', 'Gemm with alpha -1']);
+      const want = (await (await InferenceSession.create(gemm(alpha))).run(feeds(7))).y!.data as Float32Array;
+      const got = s.runSync(feeds(7)).y!.data as Float32Array;
+      for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThan(0.01);
+      s.release();
+    }
+  });
+});

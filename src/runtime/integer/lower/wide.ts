@@ -75,6 +75,8 @@ export function wideGemm(lc: LowerContext, node: Node): string | undefined {
   const alpha = gemm ? ctx.attrs.float('alpha', 1) : 1,
     beta = gemm ? ctx.attrs.float('beta', 1) : 1;
   if (beta !== 1 && node.inputs[2]) return `Gemm with beta other than 1`;
+  // alpha folds into the (positive) multiplier; a negative or zero alpha has no such form.
+  if (!(alpha > 0) || !Number.isFinite(alpha)) return `Gemm with alpha ${alpha}`;
   const a = lc.act(node.inputs[0]!, true);
   if (typeof a === 'string') return a;
   const transB = gemm && ctx.attrs.int('transB', 0) === 1;
