@@ -2,6 +2,7 @@
 #include "api/api-common.h"
 #include "opq_qconv16.h"
 #include "qconv16/qconv16.h"
+#include "requant/requant.h"
 
 namespace {
 
@@ -36,37 +37,48 @@ const char* Geom(const opq_conv2d_shape* s, opq::ConvGeom* g) {
 namespace opq {
 
 const char* Qc16ValidateRequantWide(const opq_requant* rq, size_t channels, int32_t y_type) {
-  if (rq == nullptr) return "requant: params are null";
-  if (rq->mode != OPQ_REQUANT_FIXED_POINT && rq->mode != OPQ_REQUANT_FLOAT && rq->mode != OPQ_REQUANT_SHIFT)
-    return "requant: mode must be 0 (fixed-point), 1 (float) or 2 (shift)";
-  if (rq->count != 1 && static_cast<size_t>(rq->count) != channels)
-    return "requant: count must be 1 or the number of output channels";
   int32_t tmin, tmax;
   Qc16TypeRange(y_type, &tmin, &tmax);
-  if (rq->output_min < tmin || rq->output_max > tmax || rq->output_min > rq->output_max)
-    return "requant: output_min/output_max must satisfy type_min <= output_min <= output_max <= type_max";
-  if (rq->output_zero_point < tmin || rq->output_zero_point > tmax)
-    return "requant: output_zero_point out of the output type's range";
-  const size_t count = static_cast<size_t>(rq->count);
-  if (rq->mode == OPQ_REQUANT_FLOAT) {
-    if (rq->scale == nullptr) return "requant: scale is null";
-    for (size_t i = 0; i < count; ++i) {
-      const float sc = rq->scale[i];
-      if (!(sc >= 0.0f) || !(sc <= 3.0e38f)) return "requant: scale must be finite and >= 0";
-    }
-  } else {
-    if (rq->shift == nullptr) return "requant: shift is null";
-    if (rq->mode == OPQ_REQUANT_FIXED_POINT && rq->multiplier == nullptr) return "requant: multiplier is null";
-    for (size_t i = 0; i < count; ++i) {
-      if (rq->shift[i] < -31 || rq->shift[i] > 31) return "requant: shift must be in [-31, 31]";
-      if (rq->mode == OPQ_REQUANT_FIXED_POINT) {
-        if (rq->multiplier[i] < 0) return "requant: multiplier must be >= 0";
-        if (rq->shift[i] >= 15)
-          return "qconv16: fixed-point requant needs total_shift = 15 - shift >= 1 (multipliers >= 2^14 are not "
-                 "supported)";
-      }
-    }
+  if (const char* err = ValidateRequantRange(rq, channels, tmin, tmax)) return err;
+  // The 16x8 requantization reduces the multiplier to 15 bits and shifts right by 15 - shift.
+  if (rq->mode == OPQ_REQUANT_FIXED_POINT)
+    for (size_t i = 0; i < static_cast<size_t>(rq->count); ++i)
+      if (rq->shift[i] >= 15)
+        return "qconv16: fixed-point requant needs total_shift = 15 - shift >= 1 (multipliers >= 2^14 are not "
+               "supported)";
+  return nullptr;
+}
+
+const char* Qc16ValidateOperands(int32_t x_type, int32_t y_type, int32_t x_zero_point, const int32_t* w_zero_point,
+                                 size_t w_zero_point_count, const int32_t* bias, size_t bias_count,
+                                 const opq_requant* rq, size_t channels, uint64_t k) {
+  if (!Qc16ValidType(x_type)) return "x_type must be 0 (uint8), 1 (int8), 2 (int16) or 3 (uint16)";
+  if (!Qc16ValidType(y_type)) return "y_type must be 0 (uint8), 1 (int8), 2 (int16) or 3 (uint16)";
+  int32_t xmin, xmax;
+  Qc16TypeRange(x_type, &xmin, &xmax);
+  if (x_zero_point < xmin || x_zero_point > xmax) return "x_zero_point out of X's type range";
+  if (w_zero_point == nullptr || (w_zero_point_count != 1 && w_zero_point_count != channels))
+    return "w_zero_point needs 1 or out_channels entries";
+  int64_t wr = 0;
+  for (size_t i = 0; i < w_zero_point_count; ++i) {
+    const int32_t z = w_zero_point[i];
+    if (z < -128 || z > 127) return "w_zero_point entries must be in [-128, 127]";
+    const int64_t r = z + 128 > 127 - z ? z + 128 : 127 - z;
+    wr = r > wr ? r : wr;
   }
+  if (bias_count != 0 && (bias_count != channels || bias == nullptr)) return "bias needs 0 or out_channels entries";
+  if (const char* err = Qc16ValidateRequantWide(rq, channels, y_type)) return err;
+  // |acc| <= K * xr * wr + max|bias| < 2^47 (each factor is small enough for uint64).
+  const int64_t xr = int64_t(x_zero_point) - xmin > int64_t(xmax) - x_zero_point ? int64_t(x_zero_point) - xmin
+                                                                                 : int64_t(xmax) - x_zero_point;
+  int64_t bmax = 0;
+  for (size_t i = 0; i < bias_count; ++i) {
+    const int64_t b = bias[i] < 0 ? -int64_t(bias[i]) : int64_t(bias[i]);
+    bmax = b > bmax ? b : bmax;
+  }
+  if (k * uint64_t(xr) * uint64_t(wr) + uint64_t(bmax) >= (uint64_t{1} << 47))
+    return "in_channels/groups * kernel_h * kernel_w * max|x - x_zero_point| * max|w - w_zero_point| + max|bias| "
+           "must be below 2^47 (exact int64 accumulation)";
   return nullptr;
 }
 
@@ -94,8 +106,6 @@ const char* opq_qconv16(const opq_conv2d_shape* s, const void* x, size_t x_size,
   if (!opq::VariantAvailable(requested)) return "qconv16: variant is not available on this CPU or build";
   opq::ConvGeom g;
   if (const char* err = Geom(s, &g)) return err;
-  if (!opq::Qc16ValidType(x_type)) return "qconv16: x_type must be 0 (uint8), 1 (int8), 2 (int16) or 3 (uint16)";
-  if (!opq::Qc16ValidType(y_type)) return "qconv16: y_type must be 0 (uint8), 1 (int8), 2 (int16) or 3 (uint16)";
   const size_t in_count = g.n * g.cin * g.h * g.w;
   const size_t out_count = g.n * g.cout * g.oh * g.ow;
   const size_t w_count = g.cout * g.kg;  // < 2^31 (MakeConvGeom)
@@ -105,32 +115,9 @@ const char* opq_qconv16(const opq_conv2d_shape* s, const void* x, size_t x_size,
     return "qconv16: buffer W is smaller than out_channels * in_channels/groups * kernel_h * kernel_w";
   if ((in_count > 0 && x == nullptr) || (out_count > 0 && y == nullptr) || w == nullptr)
     return "qconv16: X, W or Y is null";
-  int32_t xmin, xmax;
-  opq::Qc16TypeRange(x_type, &xmin, &xmax);
-  if (x_zero_point < xmin || x_zero_point > xmax) return "qconv16: x_zero_point out of X's type range";
-  if (w_zero_point == nullptr || (w_zero_point_count != 1 && w_zero_point_count != g.cout))
-    return "qconv16: w_zero_point needs 1 or out_channels entries";
-  int64_t wr = 0;
-  for (size_t i = 0; i < w_zero_point_count; ++i) {
-    const int32_t z = w_zero_point[i];
-    if (z < -128 || z > 127) return "qconv16: w_zero_point entries must be in [-128, 127]";
-    const int64_t r = z + 128 > 127 - z ? z + 128 : 127 - z;
-    wr = r > wr ? r : wr;
-  }
-  if (bias_count != 0 && (bias_count != g.cout || bias == nullptr))
-    return "qconv16: bias needs 0 or out_channels entries";
-  if (const char* err = opq::Qc16ValidateRequantWide(rq, g.cout, y_type)) return err;
-  // |acc| <= K * xr * wr + max|bias| < 2^47 (each factor is small enough for uint64).
-  const int64_t xr = int64_t(x_zero_point) - xmin > int64_t(xmax) - x_zero_point ? int64_t(x_zero_point) - xmin
-                                                                                 : int64_t(xmax) - x_zero_point;
-  int64_t bmax = 0;
-  for (size_t i = 0; i < bias_count; ++i) {
-    const int64_t b = bias[i] < 0 ? -int64_t(bias[i]) : int64_t(bias[i]);
-    bmax = b > bmax ? b : bmax;
-  }
-  if (uint64_t(g.kg) * uint64_t(xr) * uint64_t(wr) + uint64_t(bmax) >= (uint64_t{1} << 47))
-    return "qconv16: in_channels/groups * kernel_h * kernel_w * max|x - x_zero_point| * max|w - w_zero_point| + "
-           "max|bias| must be below 2^47 (exact int64 accumulation)";
+  if (const char* err = opq::Qc16ValidateOperands(x_type, y_type, x_zero_point, w_zero_point, w_zero_point_count, bias,
+                                                  bias_count, rq, g.cout, g.kg))
+    return err;
   const opq::Qc16Kernels* k = KernelsFor(opq::ElementwiseIsa(requested));
   const size_t need = k ? opq::Qc16WorkspaceSize(g) : 0;
   if (workspace_size < need || (need > 0 && workspace == nullptr))

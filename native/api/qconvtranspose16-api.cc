@@ -45,10 +45,6 @@ const char* opq_qconvtranspose16(const opq_convtranspose2d_shape* s, const void*
   if (!opq::VariantAvailable(requested)) return "qconvtranspose16: variant is not available on this CPU or build";
   opq::CtGeom g;
   if (const char* err = opq::MakeCtGeom(*s, &g)) return err;
-  if (!opq::Qc16ValidType(x_type))
-    return "qconvtranspose16: x_type must be 0 (uint8), 1 (int8), 2 (int16) or 3 (uint16)";
-  if (!opq::Qc16ValidType(y_type))
-    return "qconvtranspose16: y_type must be 0 (uint8), 1 (int8), 2 (int16) or 3 (uint16)";
   const size_t in_count = g.n * g.cin * g.h * g.w;
   const size_t out_count = g.n * g.cout * g.oh * g.ow;
   const size_t w_count = g.cin * g.cout_g * g.kh * g.kw;
@@ -58,33 +54,9 @@ const char* opq_qconvtranspose16(const opq_convtranspose2d_shape* s, const void*
     return "qconvtranspose16: buffer W is smaller than in_channels * out_channels/groups * kernel_h * kernel_w";
   if ((in_count > 0 && x == nullptr) || (out_count > 0 && y == nullptr) || w == nullptr)
     return "qconvtranspose16: X, W or Y is null";
-  int32_t xmin, xmax;
-  opq::Qc16TypeRange(x_type, &xmin, &xmax);
-  if (x_zero_point < xmin || x_zero_point > xmax) return "qconvtranspose16: x_zero_point out of X's type range";
-  if (w_zero_point == nullptr || (w_zero_point_count != 1 && w_zero_point_count != g.cout))
-    return "qconvtranspose16: w_zero_point needs 1 or out_channels entries";
-  int64_t wr = 0;
-  for (size_t i = 0; i < w_zero_point_count; ++i) {
-    const int32_t z = w_zero_point[i];
-    if (z < -128 || z > 127) return "qconvtranspose16: w_zero_point entries must be in [-128, 127]";
-    const int64_t r = z + 128 > 127 - z ? z + 128 : 127 - z;
-    wr = r > wr ? r : wr;
-  }
-  if (bias_count != 0 && (bias_count != g.cout || bias == nullptr))
-    return "qconvtranspose16: bias needs 0 or out_channels entries";
-  if (const char* err = opq::Qc16ValidateRequantWide(rq, g.cout, y_type)) return err;
-  // |acc| <= K * xr * wr + max|bias| < 2^47 (each factor is small enough for uint64).
-  const int64_t xr = int64_t(x_zero_point) - xmin > int64_t(xmax) - x_zero_point ? int64_t(x_zero_point) - xmin
-                                                                                 : int64_t(xmax) - x_zero_point;
-  int64_t bmax = 0;
-  for (size_t i = 0; i < bias_count; ++i) {
-    const int64_t b = bias[i] < 0 ? -int64_t(bias[i]) : int64_t(bias[i]);
-    bmax = b > bmax ? b : bmax;
-  }
-  const uint64_t k = uint64_t(g.cin_g) * g.kh * g.kw;
-  if (k * uint64_t(xr) * uint64_t(wr) + uint64_t(bmax) >= (uint64_t{1} << 47))
-    return "qconvtranspose16: in_channels/groups * kernel_h * kernel_w * max|x - x_zero_point| * max|w - "
-           "w_zero_point| + max|bias| must be below 2^47 (exact int64 accumulation)";
+  if (const char* err = opq::Qc16ValidateOperands(x_type, y_type, x_zero_point, w_zero_point, w_zero_point_count, bias,
+                                                  bias_count, rq, g.cout, uint64_t(g.cin_g) * g.kh * g.kw))
+    return err;
   const opq::Ct16RunFn run = RunFor(opq::ElementwiseIsa(requested));
   const size_t need = run ? opq::Ct16WorkspaceSize(g) : 0;
   if (workspace_size < need || (need > 0 && workspace == nullptr))

@@ -51,14 +51,13 @@ bool GetInt(Napi::Env env, Napi::Object o, const char* key, int64_t lo, int64_t 
   return true;
 }
 
-// requant: { mode, multiplier: Int32Array, shift: Int32Array, scale: Float32Array, zeroPoint, min, max }
-bool GetRequant(Napi::Env env, Napi::Value v, opq_requant* rq) {
+bool GetRequant(Napi::Env env, Napi::Value v, opq_requant* rq, int64_t lo, int64_t hi) {
   if (!v.IsObject()) return Fail(env, "requant must be an object");
   Napi::Object o = v.As<Napi::Object>();
   int64_t mode, zp, mn, mx;
   View mult, shift, scale;
-  if (!GetInt(env, o, "mode", 0, 2, &mode) || !GetInt(env, o, "zeroPoint", -128, 255, &zp) ||
-      !GetInt(env, o, "min", -128, 255, &mn) || !GetInt(env, o, "max", -128, 255, &mx) ||
+  if (!GetInt(env, o, "mode", 0, 2, &mode) || !GetInt(env, o, "zeroPoint", lo, hi, &zp) ||
+      !GetInt(env, o, "min", lo, hi, &mn) || !GetInt(env, o, "max", lo, hi, &mx) ||
       !GetTyped(env, o.Get("multiplier"), "requant.multiplier", napi_int32_array, "an Int32Array", &mult) ||
       !GetTyped(env, o.Get("shift"), "requant.shift", napi_int32_array, "an Int32Array", &shift) ||
       !GetTyped(env, o.Get("scale"), "requant.scale", napi_float32_array, "a Float32Array", &scale))

@@ -30,8 +30,11 @@ bool GetTyped(Napi::Env env, Napi::Value v, const char* what, napi_typedarray_ty
 bool Get8Bit(Napi::Env env, Napi::Value v, const char* what, View* out, int32_t* is_signed);
 // An integer-valued number property of o within [lo, hi].
 bool GetInt(Napi::Env env, Napi::Object o, const char* key, int64_t lo, int64_t hi, int64_t* out);
-// requant: { mode, multiplier: Int32Array, shift: Int32Array, scale: Float32Array, zeroPoint, min, max }
-bool GetRequant(Napi::Env env, Napi::Value v, opq_requant* rq);
+// requant: { mode, multiplier: Int32Array, shift: Int32Array, scale: Float32Array, zeroPoint, min, max },
+// zeroPoint, min and max in [lo, hi] (default the 8-bit ranges; kWide for 16-bit outputs).
+bool GetRequant(Napi::Env env, Napi::Value v, opq_requant* rq, int64_t lo = -128, int64_t hi = 255);
+// The union of the 16-bit types' ranges (int16 and uint16).
+constexpr int64_t kWideLo = -32768, kWideHi = 65535;
 // The most scratch memory one kernel call may take: 1 GiB. Every argument is validated before a
 // workspace is sized (CallWithWorkspace), so this only bounds what valid arguments can ask for.
 constexpr size_t kMaxWorkspaceBytes = size_t{1} << 30;

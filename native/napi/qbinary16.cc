@@ -81,7 +81,7 @@ Napi::Value QMul16(const Napi::CallbackInfo& info) {
   opq_requant rq;
   if (!GetArgs(info, "qmul16", &o) || !GetBinary16(env, o, "qmul16", &r) || !GetVariant(env, o, &variant) ||
       !GetInt(env, o, "aZeroPoint", -32768, 65535, &za) || !GetInt(env, o, "bZeroPoint", -32768, 65535, &zb) ||
-      !GetRequantWide(env, o.Get("requant"), &rq))
+      !GetRequant(env, o.Get("requant"), &rq, kWideLo, kWideHi))
     return env.Undefined();
   const char* err = RunRecorded([=] {
     return opq_qmul16(r.rank, r.a_shape, r.b_shape, r.a.data, r.a.length, r.at, static_cast<int32_t>(za), r.b.data,

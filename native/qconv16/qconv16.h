@@ -98,6 +98,14 @@ inline bool Qc16ValidType(int32_t t) { return t >= OPQ_QC16_UINT8 && t <= OPQ_QC
 // channels and a Y of element type y_type; NULL when valid (native/api/qconv16-api.cc).
 const char* Qc16ValidateRequantWide(const opq_requant* rq, size_t channels, int32_t y_type);
 
+// The operand checks qconv16 and qconvtranspose16 share: element types, x_zero_point in X's range,
+// weight zero points (1 or `channels`, in int8), bias count, the wide requantization, and the bound
+// that keeps the int64 accumulation exact: k * max|x - x_zero_point| * max|w - w_zero_point| +
+// max|bias| < 2^47, k = in_channels/groups * kernel_h * kernel_w. NULL when valid.
+const char* Qc16ValidateOperands(int32_t x_type, int32_t y_type, int32_t x_zero_point, const int32_t* w_zero_point,
+                                 size_t w_zero_point_count, const int32_t* bias, size_t bias_count,
+                                 const opq_requant* rq, size_t channels, uint64_t k);
+
 // Scalar definitions shared by the reference and the driver. Internal linkage: each ISA file gets
 // its own copy, never merged with a wider ISA's.
 namespace {

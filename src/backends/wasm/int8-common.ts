@@ -53,3 +53,69 @@ export const REQUANT_BYTES = (rq: RequantParams) => WasmModule.requantBytes(rq);
 export function checkRequant(rq: RequantParams, what: string): void {
   checkRequantShape(rq, what);
 }
+
+/** The arguments of a convolution-like C entry (qconvtranspose2d, qconv16, qconvtranspose16). */
+export interface ConvLikeCall {
+  /** The C entry and its workspace-size query. */
+  fn: string;
+  workspaceFn: string;
+  /** The shape struct's int32 fields (16 or 18). */
+  shape: Int32Array;
+  x: ArrayBufferView & { length: number };
+  /** X's and Y's type argument (is_signed, or an OPQ_QC16_* id). */
+  xType: number;
+  xZeroPoint: number;
+  w: Int8Array;
+  wZeroPoint: Int32Array;
+  bias?: Int32Array | null;
+  requant: RequantParams;
+  y: ArrayBufferView & { length: number };
+  yType: number;
+  variant: number;
+}
+
+/**
+ * One call of a convolution-like entry: shape, requant and workspace in one block after the
+ * buffers (the workspace size is 0 for a bad geometry or variant: the call then names the argument).
+ */
+export function callConvLike(mod: WasmModule, c: ConvLikeCall): void {
+  const shapeBytes = Math.ceil((c.shape.length * 4) / 16) * 16;
+  const ws = mod.withBlock(shapeBytes, (p) => {
+    mod.put(p, c.shape);
+    return mod.fn(c.workspaceFn)(p, c.variant) >>> 0;
+  });
+  const bias = c.bias?.length ? c.bias : new Int32Array(0);
+  const rqBytes = Math.ceil(WasmModule.requantBytes(c.requant) / 16) * 16;
+  withBuffers(
+    mod,
+    [c.x, c.w, c.wZeroPoint, bias, c.y],
+    shapeBytes + rqBytes + ws + 16,
+    ([px, pw, pz, pb, py], extra) => {
+      mod.put(extra, c.shape);
+      mod.putRequant(extra + shapeBytes, c.requant);
+      const pws = (extra + shapeBytes + rqBytes + 15) & ~15;
+      return mod.fn(c.fn)(
+        extra,
+        px!,
+        c.x.length,
+        c.xType,
+        c.xZeroPoint,
+        pw!,
+        c.w.length,
+        pz!,
+        c.wZeroPoint.length,
+        pb!,
+        bias.length,
+        extra + shapeBytes,
+        py!,
+        c.y.length,
+        c.yType,
+        pws,
+        ws,
+        c.variant,
+        0,
+      );
+    },
+    [4],
+  );
+}

@@ -84,21 +84,7 @@ export function qdqBinary(lc: LowerContext, node: Node): string | undefined {
     const cDims = c.dims;
     lutStep(lc, node, scalar.x, yName, signed, table, (x) => broadcast(node, x, cDims));
     kernel = `lut (${kernel} by a scalar constant)`;
-  } else
-    lc.push(
-      node,
-      [a.src, b.src],
-      [yName],
-      (values) => {
-        const A = values.get(a.src)!,
-          B = values.get(b.src)!;
-        const dims = broadcast(node, A.dims, B.dims);
-        const y = values.out8(yName, signed, sizeOf(dims));
-        apply(A, B, y);
-        values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, dims));
-      },
-      { pure: true },
-    );
+  } else binaryStep(lc, node, a.src, b.src, yName, o.out, apply as (A: Tensor, B: Tensor, y: ArrayBufferView) => void);
   lc.record(node, { execution: 'integer', kernel, reason: o.act ? `fused ${o.act.opType}` : undefined });
   lc.fuse(node, [o.act, o.capNode, o.q], `output of ${node.opType}`);
   return undefined;
@@ -124,7 +110,6 @@ function wideBinary(
   ] as const)
     if (x.bits === 16 && x.zp !== 0) return `16-bit input '${v}' has zero point ${x.zp} (integer ${node.opType} on 16 bits needs 0)`;
   const out = o.out;
-  const type = qType(out);
   const be = lc.opts.kernels.backend;
   let apply: (A: Tensor, B: Tensor, y: WideLike) => void;
   if (add) {
@@ -157,21 +142,7 @@ function wideBinary(
         y,
       });
   }
-  const yName = o.q.outputs[0]!;
-  lc.push(
-    node,
-    [a.src, b.src],
-    [yName],
-    (values) => {
-      const A = values.get(a.src)!,
-        B = values.get(b.src)!;
-      const dims = broadcast(node, A.dims, B.dims);
-      const y = values.outQ(yName, out, sizeOf(dims));
-      apply(A, B, y);
-      values.set(yName, new Tensor(type, y, dims));
-    },
-    { pure: true },
-  );
+  binaryStep(lc, node, a.src, b.src, o.q.outputs[0]!, out, apply as (A: Tensor, B: Tensor, y: ArrayBufferView) => void);
   const bits = (q: Q8) => q.bits ?? 8;
   lc.record(node, {
     execution: 'integer',
@@ -180,4 +151,30 @@ function wideBinary(
   });
   lc.fuse(node, [o.act, o.capNode, o.q], `output of ${node.opType}`);
   return undefined;
+}
+
+/** The step of a binary op on two activations: one kernel call on the broadcast output of `out`'s type. */
+function binaryStep(
+  lc: LowerContext,
+  node: Node,
+  aSrc: string,
+  bSrc: string,
+  yName: string,
+  out: Q8,
+  apply: (A: Tensor, B: Tensor, y: ArrayBufferView) => void,
+): void {
+  lc.push(
+    node,
+    [aSrc, bSrc],
+    [yName],
+    (values) => {
+      const A = values.get(aSrc)!,
+        B = values.get(bSrc)!;
+      const dims = broadcast(node, A.dims, B.dims);
+      const y = values.outQ(yName, out, sizeOf(dims));
+      apply(A, B, y);
+      values.set(yName, new Tensor(qType(out), y, dims));
+    },
+    { pure: true },
+  );
 }

@@ -26,12 +26,8 @@ export function qdqGemm(lc: LowerContext, node: Node): string | undefined {
     return `Min bound of shape [${o.cap.dims.join(', ')}] is not per output column (${N})`;
   const cap = o.cap?.bounds;
   const biasIn = gemm ? node.inputs[2] : undefined;
-  if (biasIn && lc.consts.get(biasIn) === undefined && !lc.dq(biasIn)) return `Gemm C is not constant`;
-  if (biasIn) {
-    const cd = lc.dq(biasIn);
-    const ct = cd ? lc.consts.get(cd.src) : lc.consts.get(biasIn);
-    if (ct && ct.size !== N) return `Gemm C of shape [${ct.dims.join(', ')}] is not a per-column bias`;
-  }
+  const cWhy = gemmC(lc, biasIn, N);
+  if (cWhy) return cWhy;
   const b = lc.bias(node, biasIn, a.scale, w.scale, N);
   if (typeof b === 'string') return b;
   // B as [K, N] int8 (transposed once here for transB).
@@ -186,5 +182,15 @@ function activationMatMul(lc: LowerContext, node: Node, a: Exclude<ReturnType<Lo
     reason: ['both operands activations (B read at run time)', o.act ? `fused ${o.act.opType}` : ''].filter(Boolean).join('; '),
   });
   lc.fuse(node, [o.act, o.q], `output of ${node.opType}`);
+  return undefined;
+}
+
+/** Why Gemm's C cannot be a per-column int32 bias (not constant, or not N values), or undefined. */
+export function gemmC(lc: LowerContext, c: string | undefined, N: number): string | undefined {
+  if (!c) return undefined;
+  const cd = lc.dq(c);
+  const ct = cd ? lc.consts.get(cd.src) : lc.consts.get(c);
+  if (!ct) return `Gemm C is not constant`;
+  if (ct.size !== N) return `Gemm C of shape [${ct.dims.join(', ')}] is not a per-column bias`;
   return undefined;
 }

@@ -11,6 +11,7 @@ import { Tensor } from '../../../tensor.js';
 import type { WideLike } from '../../../backends/kernels-qconv16.js';
 import { type LowerContext, type Q8, qType, rankOf } from './context.js';
 import { convShape } from './conv.js';
+import { gemmC } from './gemm.js';
 
 type Shape = ReturnType<typeof convShape>;
 
@@ -87,12 +88,8 @@ export function wideGemm(lc: LowerContext, node: Node): string | undefined {
   if (typeof o === 'string') return o;
   if (o.cap) return `a per-column Min bound on a 16-bit matrix product`;
   const biasIn = gemm ? node.inputs[2] : undefined;
-  if (biasIn && lc.consts.get(biasIn) === undefined && !lc.dq(biasIn)) return `Gemm C is not constant`;
-  if (biasIn) {
-    const cd = lc.dq(biasIn);
-    const ct = cd ? lc.consts.get(cd.src) : lc.consts.get(biasIn);
-    if (ct && ct.size !== N) return `Gemm C of shape [${ct.dims.join(', ')}] is not a per-column bias`;
-  }
+  const cWhy = gemmC(lc, biasIn, N);
+  if (cWhy) return cWhy;
   if (alpha !== 1 && biasIn && lc.dq(biasIn)) return `Gemm with alpha other than 1 and a quantized C`;
   const sw = alpha === 1 ? w.scale : w.scale.map((s) => Math.fround(s * alpha));
   const b = lc.bias(node, biasIn, a.scale, sw, N);
