@@ -1,5 +1,7 @@
-// Conv and ConvTranspose (float32). 1-D and 2-D Conv go through the im2col + GEMM kernel; 3-D and
-// ConvTranspose use direct loops over a 3-D view (1-D/2-D padded with unit axes).
+// Conv and ConvTranspose (float32). 1-D and 2-D Conv go through the im2col + GEMM kernel, 3-D Conv
+// uses direct loops over a 3-D view; ConvTranspose (any rank) is a GEMM per group, then col2im.
+import type { F32Kernels } from '../backends/kernels-f32.js';
+import { jsF32Kernels } from '../backends/js-f32.js';
 import { conv2dF32, conv2dScratchSize } from '../kernels/f32/conv.js';
 import { Tensor, sizeOf, allocData } from '../tensor.js';
 import { pads3d, to3d, windowOutDims, windowParams } from './conv-util.js';
@@ -204,38 +206,101 @@ export const ConvTranspose: OpImpl = {
     const [dd, dh, dw] = to3d(sp.dilations, 1) as [number, number, number];
     const { begin } = pads3d(sp.pads);
     const O = OD * OH * OW;
+    const I = D * H * W;
+    const Kv = KD * KH * KW;
     const y = allocData('float32', N * M * O) as Float32Array;
+    // GEMM then col2im, as onnxruntime and Caffe do: per image and group, cols[Mg*Kv, I] = W_g^T X_g,
+    // then every column adds into the output pixel it lands on. The GEMM is the backend's kernel.
+    const gemm = (ctx.f32 ?? jsF32()).gemmF32;
+    const cols = colsFor(Mg * Kv * I);
+    const geo: Col2Im = { D, H, W, KD, KH, KW, OD, OH, OW, sd, sh, sw, dd, dh, dw, pd: begin[0]!, ph: begin[1]!, pw: begin[2]! };
     for (let n = 0; n < N; n++)
-      for (let m = 0; m < M; m++) {
-        const g = (m / Mg) | 0;
-        const mg = m - g * Mg;
-        const yo = (n * M + m) * O;
-        if (B) y.fill(B[m]!, yo, yo + O);
-        for (let c = 0; c < Cg; c++) {
-          const xc = (n * C + g * Cg + c) * D * H * W;
-          const wc = ((g * Cg + c) * Mg + mg) * KD * KH * KW;
-          for (let id = 0; id < D; id++)
-            for (let ih = 0; ih < H; ih++)
-              for (let iw = 0; iw < W; iw++) {
-                const v = X[xc + (id * H + ih) * W + iw]!;
-                for (let kd = 0; kd < KD; kd++) {
-                  const od = id * sd + kd * dd - begin[0]!;
-                  if (od < 0 || od >= OD) continue;
-                  for (let kh = 0; kh < KH; kh++) {
-                    const oh = ih * sh + kh * dh - begin[1]!;
-                    if (oh < 0 || oh >= OH) continue;
-                    for (let kw = 0; kw < KW; kw++) {
-                      const ow = iw * sw + kw * dw - begin[2]!;
-                      if (ow < 0 || ow >= OW) continue;
-                      y[yo + (od * OH + oh) * OW + ow]! += v * Wd[wc + (kd * KH + kh) * KW + kw]!;
-                    }
-                  }
-                }
-              }
+      for (let g = 0; g < group; g++) {
+        const x0 = (n * C + g * Cg) * I;
+        gemm({
+          M: Mg * Kv,
+          N: I,
+          K: Cg,
+          a: Wd.subarray(g * Cg * Mg * Kv, (g + 1) * Cg * Mg * Kv),
+          lda: Mg * Kv,
+          transA: true,
+          b: X.subarray(x0, x0 + Cg * I),
+          y: cols,
+        });
+        for (let mg = 0; mg < Mg; mg++) {
+          const m = g * Mg + mg;
+          const yo = (n * M + m) * O;
+          y.fill(B ? B[m]! : 0, yo, yo + O);
+          col2im(geo, cols, mg * Kv * I, y, yo);
         }
       }
     return [new Tensor('float32', y, [N, M, ...sp.out])];
   },
 };
+
+/** ConvTranspose geometry over a 3-D view (1-D/2-D padded with unit axes); p* are the begin pads. */
+interface Col2Im {
+  D: number;
+  H: number;
+  W: number;
+  KD: number;
+  KH: number;
+  KW: number;
+  OD: number;
+  OH: number;
+  OW: number;
+  sd: number;
+  sh: number;
+  sw: number;
+  dd: number;
+  dh: number;
+  dw: number;
+  pd: number;
+  ph: number;
+  pw: number;
+}
+
+/**
+ * y[yo + (od*OH + oh)*OW + ow] += cols[c0 + ((kd*KH + kh)*KW + kw)*I + (id*H + ih)*W + iw] for every
+ * input pixel and tap landing inside the output (od = id*sd + kd*dd - pd, likewise h, w). The
+ * valid iw range of a row is worked out once so that the inner loop has no test.
+ */
+function col2im(p: Col2Im, cols: Float32Array, c0: number, y: Float32Array, yo: number): void {
+  const I = p.D * p.H * p.W;
+  let c = c0;
+  for (let kd = 0; kd < p.KD; kd++)
+    for (let kh = 0; kh < p.KH; kh++)
+      for (let kw = 0; kw < p.KW; kw++, c += I) {
+        const ow0 = kw * p.dw - p.pw;
+        // iw in [lo, hi) keeps 0 <= iw*sw + ow0 < OW.
+        const lo = ow0 >= 0 ? 0 : Math.ceil(-ow0 / p.sw);
+        const hi = Math.min(p.W, Math.ceil((p.OW - ow0) / p.sw));
+        if (lo >= hi) continue;
+        for (let id = 0; id < p.D; id++) {
+          const od = id * p.sd + kd * p.dd - p.pd;
+          if (od < 0 || od >= p.OD) continue;
+          for (let ih = 0; ih < p.H; ih++) {
+            const oh = ih * p.sh + kh * p.dh - p.ph;
+            if (oh < 0 || oh >= p.OH) continue;
+            const src = c + (id * p.H + ih) * p.W;
+            let dst = yo + (od * p.OH + oh) * p.OW + ow0 + lo * p.sw;
+            for (let iw = lo; iw < hi; iw++, dst += p.sw) y[dst]! += cols[src + iw]!;
+          }
+        }
+      }
+}
+
+// One cols buffer reused across ConvTranspose calls (the JS engine is single-threaded).
+let colsBuf = new Float32Array(0);
+function colsFor(n: number): Float32Array {
+  if (colsBuf.length < n) colsBuf = new Float32Array(n);
+  return colsBuf.subarray(0, n);
+}
+
+let jsKernels: F32Kernels | undefined;
+function jsF32(): F32Kernels {
+  jsKernels ??= jsF32Kernels();
+  return jsKernels;
+}
 
 export const convOps: Record<string, OpImpl> = { Conv, ConvTranspose };

@@ -69,7 +69,10 @@ export const Concat: OpImpl = {
     for (const t of xs) {
       const row = sizeOf(t.dims.slice(axis));
       const src = t.data as any;
-      for (let o = 0; o < outer; o++) for (let j = 0; j < row; j++) out[o * rowOut + colOff + j] = src[o * row + j];
+      // Typed arrays copy a row at a time (memcpy); other element stores go one by one.
+      if (ArrayBuffer.isView(src))
+        for (let o = 0; o < outer; o++) out.set((src as Float32Array).subarray(o * row, (o + 1) * row), o * rowOut + colOff);
+      else for (let o = 0; o < outer; o++) for (let j = 0; j < row; j++) out[o * rowOut + colOff + j] = src[o * row + j];
       colOff += row;
     }
     return [new Tensor(xs[0]!.dtype, out, dims)];

@@ -1,7 +1,7 @@
 // Resize (opset 10..19; Upsample 7..9 maps onto it): nearest, linear and cubic, all coordinate
 // transformation modes, antialias, exclude_outside, axes and keep_aspect_ratio_policy. N-D linear and
 // cubic are tensor products, so the op runs as one 1-D resampling pass per resized axis.
-import { Tensor, sizeOf } from '../tensor.js';
+import { Tensor, allocData, sizeOf } from '../tensor.js';
 import { ints, isStatic, normAxis } from './util.js';
 import { fail, need, unsupported, type OpContext, type OpImpl } from './types.js';
 
@@ -223,6 +223,10 @@ function resizeRun(ctx: OpContext, inputs: (Tensor | undefined)[]): Tensor[] {
   const p = plan(ctx, x.dims, inputs);
   need(ctx, p, 'needs scales or sizes');
   const r = x.rank;
+  if (ctx.attrs.string('mode', 'nearest') === 'nearest') {
+    const y = resizeNearest(ctx, x, p);
+    if (y) return [y];
+  }
   let cur = Float64Array.from(x.data as Float32Array);
   const dims = [...x.dims];
   const outsideMasks: { axis: number; mask: Uint8Array }[] = [];
@@ -262,6 +266,54 @@ function resizeRun(ctx: OpContext, inputs: (Tensor | undefined)[]): Tensor[] {
     }
   }
   return [new Tensor('float32', y, dims)];
+}
+
+/**
+ * Nearest resize as one gather (the general path's passes in float64 give the same values, since
+ * each output copies one input): a source index per output coordinate and axis, the last axis as
+ * the inner loop, and a row whose source row is the previous row's copied whole. Undefined when a
+ * tf_crop_and_resize output lies outside the input (the general path writes extrapolation_value).
+ */
+function resizeNearest(ctx: OpContext, x: Tensor, p: Plan): Tensor | undefined {
+  const r = x.rank;
+  const idx: Int32Array[] = [];
+  for (let a = 0; a < r; a++) {
+    const inLen = x.dims[a]!;
+    const outLen = p.outDims[a]!;
+    if (inLen === outLen && p.scales[a] === 1 && !p.roi) {
+      idx.push(Int32Array.from({ length: inLen }, (_, i) => i));
+      continue;
+    }
+    const t = axisTaps(ctx, inLen, outLen, p.scales[a]!, p.roi ? p.roi[a]! : 0, p.roi ? p.roi[a + r]! : 1);
+    if (t.outside.some((v) => v)) return undefined;
+    idx.push(t.idx);
+  }
+  const src = x.data as Float32Array;
+  const out = p.outDims;
+  const y = allocData('float32', sizeOf(out)) as Float32Array;
+  if (y.length === 0) return new Tensor('float32', y, out);
+  // Input strides, and the input offset of each output coordinate per axis.
+  const strides = new Array<number>(r).fill(1);
+  for (let a = r - 2; a >= 0; a--) strides[a] = strides[a + 1]! * x.dims[a + 1]!;
+  const off = idx.map((ix, a) => Int32Array.from(ix, (i) => i * strides[a]!));
+  const last = r ? off[r - 1]! : Int32Array.of(0);
+  const L = last.length;
+  const rows = y.length / L;
+  const at = new Array<number>(Math.max(0, r - 1)).fill(0);
+  let prev = -1;
+  for (let row = 0; row < rows; row++) {
+    let base = 0;
+    for (let a = 0; a < r - 1; a++) base += off[a]![at[a]!]!;
+    const dst = row * L;
+    if (base === prev) y.copyWithin(dst, dst - L, dst);
+    else for (let i = 0; i < L; i++) y[dst + i] = src[base + last[i]!]!;
+    prev = base;
+    for (let a = r - 2; a >= 0; a--) {
+      if (++at[a]! < out[a]!) break;
+      at[a] = 0;
+    }
+  }
+  return new Tensor('float32', y, out);
 }
 
 export const Resize: OpImpl = {
