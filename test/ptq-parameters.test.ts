@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { Graph, makeNode, type Model } from '../src/ir/graph.js';
 import { Tensor } from '../src/tensor.js';
-import { quantize, foldIntoLayers } from '../src/ptq/quantize.js';
+import { quantize } from '../src/ptq/quantize.js';
+import { foldIntoLayers } from '../src/passes/fold-into-layers.js';
 import { FoldBiasAddPass } from '../src/passes/fold-bias-add.js';
 import { inferAndFold } from '../src/ir/infer.js';
 import { InferenceSession, cloneModel } from '../src/runtime/session.js';

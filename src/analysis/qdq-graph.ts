@@ -11,7 +11,7 @@ import { cloneModel } from '../runtime/session.js';
 import { Tensor } from '../tensor.js';
 import { intAttr } from '../passes/pass.js';
 import { inferAndFold } from '../ir/infer.js';
-import { foldIntoLayers } from '../ptq/quantize.js';
+import { foldIntoLayers } from '../passes/fold-into-layers.js';
 import { EqualizationPass } from '../passes/equalization.js';
 
 export const LAYER_OPS = new Set(['Conv', 'Gemm', 'MatMul', 'ConvTranspose']);

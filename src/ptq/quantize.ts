@@ -16,9 +16,7 @@ import { loadModel, modelToBytes } from '../onnx/io.js';
 import { readFileSync, statSync } from 'node:fs';
 import { cloneModel } from '../runtime/session.js';
 import { dequantizeTensor, fakeQuantize, paramsForRange } from '../quant/scheme.js';
-import { FoldBatchNormPass } from '../passes/fold-batchnorm.js';
-import { FoldBiasAddPass } from '../passes/fold-bias-add.js';
-import { FuseHardSwishPass } from '../passes/fuse-hardswish.js';
+import { foldIntoLayers } from '../passes/fold-into-layers.js';
 import { dropUnusedInits, type PassReport } from '../passes/pass.js';
 import { EqualizationPass } from '../passes/equalization.js';
 import { LayerSplitPass } from '../passes/layer-split.js';
@@ -104,29 +102,6 @@ export interface QuantizeResult {
 // The package's own version, recorded in the models it writes (package.json sits two levels up from
 // both src/ptq/ and dist/ptq/).
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
-
-/**
- * The folds of step 1: decomposed HardSwish fused, then constant Add/Sub/Mul/Div and
- * BatchNormalization after a layer, into it.
- * Bias/scale folds run on both sides of the BN fold, for chains in either order (PP-OCRv4 det's
- * head: ConvTranspose -> Add(bias) -> BatchNormalization). analyze's float layers replay the same.
- */
-export function foldIntoLayers(
-  model: Model,
-  types: ReadonlyMap<string, TypeInfo>,
-  which: { batchNorm: boolean; hardSwish: boolean },
-): PassReport[] {
-  const out: PassReport[] = [];
-  // HardSwish first: the input-side fold would otherwise take its decomposed form's final Div(6).
-  if (which.hardSwish) out.push(new FuseHardSwishPass().apply(model));
-  out.push(new FoldBiasAddPass({}, types).apply(model));
-  if (which.batchNorm) {
-    const bn = new FoldBatchNormPass().apply(model);
-    out.push(bn);
-    if (bn.changed) out.push(new FoldBiasAddPass({}, types).apply(model));
-  }
-  return out;
-}
 
 /** The model, plan and calibration setup of one quantize()/calibrate() run, before any data is seen. */
 interface Prepared {

@@ -5,6 +5,7 @@ import { getBackend } from '../backends/registry.js';
 import { OnnxPtqError, check } from '../errors.js';
 import { Graph, type Model, type Node, type ValueInfo } from '../ir/graph.js';
 import { inferAndFold, opContext } from '../ir/infer.js';
+import { foldIntoLayers } from '../passes/fold-into-layers.js';
 import { loadModel, modelToBytes } from '../onnx/io.js';
 import { SessionRunner, runnerFinalizer } from './worker/session-runner.js';
 import type { WorkerInit } from './worker/protocol.js';
@@ -30,7 +31,13 @@ export interface SessionOptions {
   backend?: BackendRequest;
   /** Binds dynamic input dimensions at creation (folds shape subgraphs right away). */
   inputShapes?: Record<string, readonly number[]>;
-  /** Fold constants (default true). */
+  /**
+   * Fold constants and fold layers (default true): BatchNormalization and constant Add/Sub/Mul/Div
+   * next to a Conv/ConvTranspose/Gemm go into its weights and bias, and decomposed HardSwish
+   * becomes one op (src/passes/fold-into-layers.ts), as onnxruntime's graph optimizer folds them.
+   * Outputs agree with the unfolded graph within float rounding. A value a run fetches is never
+   * folded away: such a run gets a plan that keeps it.
+   */
   optimize?: boolean;
   /** Op implementations (default: built-in ONNX ops). */
   registry?: OpRegistry;
@@ -51,6 +58,12 @@ interface Step {
   ctx: OpContext;
   /** Values whose last reader is this step. */
   free: string[];
+}
+
+/** Values handed to a callback as they are computed (runTapped). */
+interface Tap {
+  names: readonly string[];
+  onValue: (name: string, value: Tensor) => void;
 }
 
 interface Plan {
@@ -83,6 +96,7 @@ export class InferenceSession {
   /** Shape signature the base plan was specialized for ('' when built for the declared shapes). */
   private readonly baseKey: string;
   private runner: SessionRunner | undefined;
+  private valueNames: Set<string> | undefined;
   private released = false;
   /** Inside divisibilityHint's probe runs (which must not diagnose their own failures). */
   private probing = false;
@@ -187,7 +201,9 @@ export class InferenceSession {
   }
 
   private fetches(fetches: unknown, options: unknown): ReturnType<typeof resolveFetches> {
-    const names = this.base.graph.allValueNames();
+    // Any value of the model may be fetched, also one the base plan folded away (planFor keeps it).
+    this.valueNames ??= new Set([...this.model.graph.allValueNames(), ...this.base.graph.allValueNames()]);
+    const names = this.valueNames;
     return resolveFetches(fetches, options, this.outputNames, (n) => names.has(n));
   }
 
@@ -211,10 +227,27 @@ export class InferenceSession {
     return fillPreallocated(this.execute(feeds, f.names), f.preallocated);
   }
 
-  private execute(feeds: Record<string, Feed>, names: string[] | undefined): Record<string, Tensor> {
+  /**
+   * Runs on the calling thread and hands every value named in `taps` to `onValue` as soon as it is
+   * computed (graph inputs and constants first), then lets the run recycle its buffer: the tensor
+   * is valid only during the call. Calibration observes activations this way instead of fetching
+   * them, so a run holds no more memory than an ordinary one. Returns the values `fetch` names.
+   * @internal
+   */
+  runTapped(
+    feeds: Record<string, Feed>,
+    taps: readonly string[],
+    onValue: (name: string, value: Tensor) => void,
+    fetch: string[] = [],
+  ): Record<string, Tensor> {
+    this.checkLive();
+    return this.execute(feeds, fetch, { names: taps, onValue });
+  }
+
+  private execute(feeds: Record<string, Feed>, names: string[] | undefined, tap?: Tap): Record<string, Tensor> {
     const tensors = checkFeeds(this.inputs, feeds, { allowNonFinite: this.allowNonFinite });
     try {
-      return this.executeChecked(tensors, names);
+      return this.executeChecked(tensors, names, tap);
     } catch (e) {
       // A shape mismatch with dynamic input dims: say which dims must divide by what (src/runtime/divisibility.ts).
       if (!(e instanceof OnnxPtqError) || e.code !== 'SHAPE_MISMATCH' || this.probing) throw e;
@@ -237,20 +270,24 @@ export class InferenceSession {
     }
   }
 
-  private executeChecked(tensors: Map<string, Tensor>, names: string[] | undefined): Record<string, Tensor> {
-    const plan = this.planFor(tensors);
+  private executeChecked(tensors: Map<string, Tensor>, names: string[] | undefined, tap?: Tap): Record<string, Tensor> {
     const wanted = names ?? this.outputNames;
-    for (const o of wanted)
-      check(plan.graph.allValueNames().has(o), 'INVALID_INPUT', () => `unknown output '${o}'; outputs are ${this.outputNames.join(', ')}`);
+    const plan = this.planFor(tensors, tap ? [...wanted, ...tap.names] : wanted);
+    const known = plan.graph.allValueNames();
+    for (const o of [...wanted, ...(tap?.names ?? [])])
+      check(known.has(o), 'INVALID_INPUT', () => `unknown output '${o}'; outputs are ${this.outputNames.join(', ')}`);
     const values = new Map<string, Tensor>(plan.graph.initializers);
     for (const [k, t] of tensors) values.set(k, t);
     const keep = new Set(wanted);
+    const tapped = tap ? new Set(tap.names) : undefined;
+    if (tap) for (const t of tap.names) if (values.has(t)) tap.onValue(t, values.get(t)!);
     const pool = this.pool;
     try {
       withArrayPool(pool, () => {
         for (const step of plan.steps) {
           runNode(step.impl, step.ctx, step.node, values);
           for (const o of step.node.outputs) if (o) pool.ref(values.get(o));
+          if (tapped) for (const o of step.node.outputs) if (o && tapped.has(o)) tap!.onValue(o, values.get(o)!);
           for (const f of step.free)
             if (!keep.has(f)) {
               pool.unref(values.get(f));
@@ -270,33 +307,47 @@ export class InferenceSession {
     return result;
   }
 
-  /** The plan for these input shapes: the base plan when it is already static, else a cached specialization. */
-  private planFor(feeds: Map<string, Tensor>): Plan {
+  /**
+   * The plan for these input shapes and fetches: the base plan when it is already static and the
+   * fetches are graph outputs, else a cached specialization (shapes bound, fetched intermediates
+   * kept out of the layer folds).
+   */
+  private planFor(feeds: Map<string, Tensor>, wanted: readonly string[]): Plan {
     if (!this.optimize) return this.base;
-    const key = shapeKey([...feeds].map(([k, t]) => [k, t.dims]));
-    if (key === this.baseKey) return this.base;
+    const keepValues = wanted.filter((n) => !this.outputNames.includes(n)).sort();
     // A base plan built for the declared shapes that has no Shape node left is valid for any shape.
-    if (this.baseKey === '' && !this.base.graph.nodes.some((n) => n.opType === 'Shape')) return this.base;
+    const generic = this.baseKey === '' && !this.base.graph.nodes.some((n) => n.opType === 'Shape');
+    const shapes = generic ? '' : shapeKey([...feeds].map(([k, t]) => [k, t.dims]));
+    if (keepValues.length === 0 && (generic || shapes === this.baseKey)) return this.base;
+    const key = `${shapes}|${keepValues.join(',')}`;
     let p = this.plans.get(key);
     if (!p) {
-      const shapes: Record<string, number[]> = {};
-      for (const [k, t] of feeds) shapes[k] = [...t.dims];
-      p = this.buildPlan(shapes);
+      let bound: Record<string, number[]> | undefined;
+      if (!generic) {
+        bound = {};
+        for (const [k, t] of feeds) bound[k] = [...t.dims];
+      }
+      p = this.buildPlan(bound, keepValues);
       if (this.plans.size >= MAX_PLANS) this.plans.delete(this.plans.keys().next().value!);
       this.plans.set(key, p);
     }
     return p;
   }
 
-  private buildPlan(inputShapes?: Record<string, readonly number[]>): Plan {
+  private buildPlan(inputShapes?: Record<string, readonly number[]>, keepValues: readonly string[] = []): Plan {
     const graph = cloneGraph(this.model.graph);
-    const model = { opsetImports: this.model.opsetImports, graph };
-    const { types } = inferAndFold(model, { inputShapes, fold: this.optimize, registry: this.registry });
+    const model: Model = { ...this.model, graph };
+    const infer = () => inferAndFold(model, { inputShapes, fold: this.optimize, registry: this.registry }).types;
+    let types = infer();
+    if (this.optimize && foldLayers(model, types, keepValues)) types = infer();
     const order = graph.topologicalOrder();
     const lastUse = new Map<string, number>();
     order.forEach((n, i) => n.inputs.forEach((x) => x && lastUse.set(x, i)));
     const frees: string[][] = order.map(() => []);
     for (const [v, i] of lastUse) if (!graph.initializers.has(v)) frees[i]!.push(v);
+    // An output nothing reads (a probe, an unread BatchNormalization statistic) is freed by its
+    // producer, so that its buffer is recycled unless the run fetches it.
+    order.forEach((n, i) => n.outputs.forEach((o) => o && !lastUse.has(o) && frees[i]!.push(o)));
     const steps = order.map((node, i) => ({
       node,
       impl: this.registry.get(node.opType, node.domain)!,
@@ -304,6 +355,22 @@ export class InferenceSession {
       free: frees[i]!,
     }));
     return { graph, steps, types };
+  }
+}
+
+/**
+ * Runs the layer folds on a plan's graph with the fetched intermediates `keep` held as graph
+ * outputs for the duration (the folds never remove a graph output). True when anything changed.
+ */
+function foldLayers(model: Model, types: ReadonlyMap<string, TypeInfo>, keep: readonly string[]): boolean {
+  const g = model.graph;
+  const outputs = g.outputs;
+  const held = keep.filter((n) => !outputs.some((o) => o.name === n)).map((name): ValueInfo => ({ name }));
+  g.outputs = [...outputs, ...held];
+  try {
+    return foldIntoLayers(model, types, { batchNorm: true, hardSwish: true }).some((r) => r.changed > 0);
+  } finally {
+    g.outputs = outputs;
   }
 }
 

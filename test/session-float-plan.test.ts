@@ -1,0 +1,255 @@
+// The float session's fast paths against onnxruntime-node and against itself unoptimized:
+// ConvTranspose as GEMM + col2im, nearest Resize as one gather, the layer folds done at creation
+// (BatchNormalization, constant Mul/Add, decomposed HardSwish) with a fetched intermediate kept,
+// and runTapped (calibration's way of reading activations without holding them).
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { makeNode } from '../src/ir/graph.js';
+import { modelToBytes, Tensor, type Attribute, type Model, type Node } from '../src/onnx-api.js';
+import { InferenceSession } from '../src/runtime/session.js';
+import { OnnxPtqError } from '../src/errors.js';
+import { loadedBackends, rng } from './backends.js';
+import { f32, int, ints, model, randomInput, scalarF } from './integer-models.js';
+
+ort.env.logLevel = 'error';
+
+async function ortRun(m: Model, feeds: Record<string, Tensor>): Promise<Record<string, Float32Array>> {
+  const s = await ort.InferenceSession.create(modelToBytes(m), { intraOpNumThreads: 1 });
+  const r = await s.run(
+    Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, new ort.Tensor('float32', t.data as Float32Array, [...t.dims])])),
+  );
+  return Object.fromEntries(Object.entries(r).map(([k, t]) => [k, t.data as Float32Array]));
+}
+
+function rand(dims: number[], seed: number): Tensor {
+  return randomInput(dims, seed, -1, 1);
+}
+
+/** max |a - b| / max(1, max |b|). */
+function relErr(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let d = 0,
+    m = 1;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    m = Math.max(m, Math.abs(b[i]!));
+  }
+  return d / m;
+}
+
+const backends = loadedBackends.map((b) => b.name);
+
+describe('float ConvTranspose (GEMM per group, then col2im) matches onnxruntime-node', () => {
+  interface Case {
+    name: string;
+    cin: number;
+    mg: number;
+    group: number;
+    kernel: number[];
+    size: number[];
+    attrs: Record<string, Attribute>;
+  }
+  const cases: Case[] = [
+    { name: '2-D k2 s2 (an upsampling head)', cin: 8, mg: 5, group: 1, kernel: [2, 2], size: [9, 7], attrs: { strides: ints([2, 2]) } },
+    {
+      name: '2-D k3 s2 pads output_padding',
+      cin: 6,
+      mg: 4,
+      group: 1,
+      kernel: [3, 3],
+      size: [5, 6],
+      attrs: { strides: ints([2, 2]), pads: ints([1, 0, 1, 1]), output_padding: ints([1, 0]) },
+    },
+    {
+      name: '2-D groups, dilations, strides 3x1',
+      cin: 6,
+      mg: 3,
+      group: 3,
+      kernel: [3, 2],
+      size: [4, 5],
+      attrs: { strides: ints([3, 1]), dilations: ints([2, 1]), pads: ints([2, 0, 0, 1]) },
+    },
+    {
+      name: '1-D stride 2, dilation 2',
+      cin: 3,
+      mg: 2,
+      group: 1,
+      kernel: [4],
+      size: [11],
+      attrs: { strides: ints([2]), dilations: ints([2]) },
+    },
+    {
+      name: '3-D stride 2',
+      cin: 2,
+      mg: 3,
+      group: 1,
+      kernel: [2, 3, 2],
+      size: [3, 4, 3],
+      attrs: { strides: ints([2, 1, 2]), pads: ints([0, 1, 0, 1, 0, 0]) },
+    },
+    {
+      name: 'output_shape (SAME-style)',
+      cin: 4,
+      mg: 4,
+      group: 2,
+      kernel: [3, 3],
+      size: [5, 5],
+      attrs: { strides: ints([2, 2]), output_shape: ints([10, 10]) },
+    },
+  ];
+  it.each(backends.flatMap((b) => cases.map((c) => [b, c.name, c] as const)))('%s: %s', async (backend, _name, c) => {
+    const w = rand([c.cin, c.mg, ...c.kernel], 2);
+    const b = rand([c.mg * c.group], 3);
+    const m = model(
+      [makeNode('ConvTranspose', ['x', 'w', 'b'], ['y'], { group: int(c.group), ...c.attrs }, 'ct')],
+      [
+        ['w', w],
+        ['b', b],
+      ],
+      [{ name: 'x', dims: [2, c.cin, ...c.size] }],
+      ['y'],
+    );
+    const x = rand([2, c.cin, ...c.size], 1);
+    const ours = (await InferenceSession.create(m, { backend, runInWorker: false })).runSync({ x }).y!;
+    const ref = await ortRun(m, { x });
+    expect(relErr(ours.data as Float32Array, ref.y!)).toBeLessThan(1e-5);
+  });
+});
+
+describe('float nearest Resize (one gather) matches onnxruntime-node', () => {
+  const str = (v: string): Attribute => ({ type: 'string', value: v }) as Attribute;
+  const cases: [string, number[], number[], Record<string, Attribute>][] = [
+    ['x2 asymmetric floor', [1, 3, 5, 7], [1, 1, 2, 2], { coordinate_transformation_mode: str('asymmetric'), nearest_mode: str('floor') }],
+    ['x1.5 half_pixel round_prefer_floor', [2, 2, 6, 4], [1, 1, 1.5, 1.5], {}],
+    ['x0.5 down, round_prefer_ceil', [1, 2, 9, 8], [1, 1, 0.5, 0.5], { nearest_mode: str('round_prefer_ceil') }],
+    ['x3 on all axes, align_corners', [2, 2, 3, 2], [2, 1, 3, 3], { coordinate_transformation_mode: str('align_corners') }],
+    ['x8 rank 3', [2, 4, 5], [1, 1, 8], { coordinate_transformation_mode: str('asymmetric'), nearest_mode: str('floor') }],
+    [
+      'tf_crop_and_resize with extrapolation (general path)',
+      [1, 1, 4, 4],
+      [1, 1, 2, 2],
+      { coordinate_transformation_mode: str('tf_crop_and_resize'), extrapolation_value: { type: 'float', value: 7 } as Attribute },
+    ],
+  ];
+  it.each(cases)('%s', async (_name, dims, scales, attrs) => {
+    const crop = attrs.coordinate_transformation_mode?.value === 'tf_crop_and_resize';
+    const roi = crop ? f32([0, 0, -0.4, 0.2, 1, 1, 1.2, 0.8], [8]) : new Tensor('float32', new Float32Array(0), [0]);
+    const m = model(
+      [makeNode('Resize', ['x', 'roi', 'scales'], ['y'], { mode: str('nearest'), ...attrs }, 'r')],
+      [
+        ['roi', roi],
+        ['scales', f32(scales, [scales.length])],
+      ],
+      [{ name: 'x', dims }],
+      ['y'],
+      13,
+    );
+    const x = rand(dims, 4);
+    const ours = (await InferenceSession.create(m, { runInWorker: false })).runSync({ x }).y!;
+    const ref = await ortRun(m, { x });
+    // Nearest copies input values: equal bits.
+    expect([...(ours.data as Float32Array)]).toEqual([...ref.y!]);
+    if (crop) expect([...(ours.data as Float32Array)]).toContain(7);
+  });
+});
+
+/**
+ * x -> Conv(3x3, pads 1) -> BatchNormalization -> Mul(scalar) -> Add(scalar) -> decomposed HardSwish
+ * (Add 3, Clip 0..6, Mul, Div 6) -> Conv(1x1) -> y.
+ */
+function foldModel(opts: { bnOutputIsGraphOutput?: boolean } = {}): Model {
+  const r = rng(5);
+  const c = 4;
+  const v = (n: number, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
+  const nodes: Node[] = [
+    makeNode('Conv', ['x', 'w1', 'b1'], ['c1'], { pads: ints([1, 1, 1, 1]) }, 'conv1'),
+    makeNode('BatchNormalization', ['c1', 'g', 'beta', 'mean', 'var'], ['bn'], {}, 'bn'),
+    makeNode('Mul', ['s', 'bn'], ['m'], {}, 'mul'),
+    makeNode('Add', ['m', 't'], ['a'], {}, 'add'),
+    makeNode('Add', ['a', 'three'], ['a3'], {}, 'hs_add'),
+    makeNode('Clip', ['a3', 'zero', 'six'], ['cl'], {}, 'hs_clip'),
+    makeNode('Mul', ['a', 'cl'], ['mm'], {}, 'hs_mul'),
+    makeNode('Div', ['mm', 'six'], ['h'], {}, 'hs_div'),
+    makeNode('Conv', ['h', 'w2'], ['y'], {}, 'conv2'),
+  ];
+  const inits: [string, Tensor][] = [
+    ['w1', f32(v(c * 3 * 9), [c, 3, 3, 3])],
+    ['b1', f32(v(c), [c])],
+    ['g', f32(v(c, 0.5, 2), [c])],
+    ['beta', f32(v(c), [c])],
+    ['mean', f32(v(c), [c])],
+    ['var', f32(v(c, 0.1, 2), [c])],
+    ['s', f32([1.7], [1])],
+    ['t', f32([-0.3], [1])],
+    ['three', scalarF(3)],
+    ['zero', scalarF(0)],
+    ['six', scalarF(6)],
+    ['w2', f32(v(2 * c), [2, c, 1, 1])],
+  ];
+  return model(nodes, inits, [{ name: 'x', dims: [1, 3, 6, 5] }], opts.bnOutputIsGraphOutput ? ['y', 'c1'] : ['y']);
+}
+
+describe('float session layer folds at creation', () => {
+  it.each(backends)('%s: BatchNormalization, Mul/Add and HardSwish fold; outputs agree with the unfolded graph', async (backend) => {
+    const m = foldModel();
+    const s = await InferenceSession.create(m, { backend, runInWorker: false });
+    const plain = await InferenceSession.create(m, { backend, runInWorker: false, optimize: false });
+    const ops = s.graph.nodes.map((n) => n.opType);
+    expect(ops).toEqual(['Conv', 'HardSwish', 'Conv']);
+    expect(plain.graph.nodes.length).toBe(9);
+    const x = rand([1, 3, 6, 5], 7);
+    expect(relErr(s.runSync({ x }).y!.data as Float32Array, plain.runSync({ x }).y!.data as Float32Array)).toBeLessThan(1e-5);
+    const ref = await ortRun(m, { x });
+    expect(relErr(s.runSync({ x }).y!.data as Float32Array, ref.y!)).toBeLessThan(1e-5);
+  });
+
+  it('a fetched intermediate is kept (its own plan), and equals the unfolded value', async () => {
+    const m = foldModel();
+    const s = await InferenceSession.create(m, { runInWorker: false });
+    const plain = await InferenceSession.create(m, { runInWorker: false, optimize: false });
+    const x = rand([1, 3, 6, 5], 8);
+    const got = s.runSync({ x }, ['bn', 'cl', 'y']);
+    const want = plain.runSync({ x }, ['bn', 'cl', 'y']);
+    for (const k of ['bn', 'cl', 'y']) expect(relErr(got[k]!.data as Float32Array, want[k]!.data as Float32Array)).toBeLessThan(1e-5);
+    // The base plan is still the folded one.
+    expect(s.graph.nodes.some((n) => n.opType === 'BatchNormalization')).toBe(false);
+  });
+
+  it('does not fold a layer whose output is a graph output', async () => {
+    const s = await InferenceSession.create(foldModel({ bnOutputIsGraphOutput: true }), { runInWorker: false });
+    const ops = s.graph.nodes.map((n) => n.opType);
+    expect(ops).toContain('BatchNormalization');
+    expect(ops).toContain('HardSwish');
+  });
+});
+
+describe('runTapped', () => {
+  it('hands each tapped value over as it is computed, equal to the fetched one, and returns only the fetches', async () => {
+    const m = foldModel();
+    const s = await InferenceSession.create(m, { runInWorker: false });
+    const x = rand([1, 3, 6, 5], 9);
+    const fetched = s.runSync({ x }, ['c1', 'a', 'h', 'y', 'x', 'w2']);
+    const seen: string[] = [];
+    const copies = new Map<string, Float32Array>();
+    const out = s.runTapped(
+      { x },
+      ['c1', 'a', 'h', 'y', 'x', 'w2'],
+      (name, v) => {
+        seen.push(name);
+        copies.set(name, Float32Array.from(v.data as Float32Array));
+      },
+      ['y'],
+    );
+    expect(Object.keys(out)).toEqual(['y']);
+    // Inputs and constants first, then in the order the run computes them.
+    expect(seen).toEqual(['x', 'w2', 'c1', 'a', 'h', 'y']);
+    for (const k of seen) expect([...copies.get(k)!]).toEqual([...(fetched[k]!.data as Float32Array)]);
+  });
+
+  it('refuses an unknown value by name', async () => {
+    const s = await InferenceSession.create(foldModel(), { runInWorker: false });
+    const x = rand([1, 3, 6, 5], 9);
+    expect(() => s.runTapped({ x }, ['nope'], () => {})).toThrow(OnnxPtqError);
+    expect(() => s.runTapped({ x }, ['nope'], () => {})).toThrow(/unknown output 'nope'/);
+  });
+});
