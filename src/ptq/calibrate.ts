@@ -76,7 +76,9 @@ export class Collector {
   readonly probes: Map<string, ProbeSums>;
   samples = 0;
   private readonly inputs: Set<string>;
-  private readonly wanted: string[];
+  /** Observed tensors (other than graph inputs) and probe outputs, tapped during each run. */
+  private readonly tapped: string[];
+  private readonly extra: string[];
 
   constructor(
     private readonly session: InferenceSession,
@@ -87,39 +89,56 @@ export class Collector {
       cfg.probes.map((p) => [p.output, { axis: p.axis, sum: Array.from({ length: p.channels }, () => new ExactSum()), count: 0 }]),
     );
     this.inputs = new Set(session.inputNames);
-    this.wanted = [...cfg.tensors.filter((t) => !this.inputs.has(t)), ...cfg.probes.map((p) => p.output), ...(cfg.extra ?? [])];
+    this.tapped = [...new Set([...cfg.tensors.filter((t) => !this.inputs.has(t)), ...cfg.probes.map((p) => p.output)])];
+    this.extra = cfg.extra ?? [];
   }
 
-  /** Observes one sample; `n` is its index in the whole data, for messages. Returns the computed values. */
+  /**
+   * Observes one sample; `n` is its index in the whole data, for messages. Observed tensors and
+   * probes are tapped as the run computes them (InferenceSession.runTapped), so that their buffers
+   * are recycled within the run; returns only the `extra` values, which are fetched.
+   */
   observe(feeds: Feeds, n: number): Record<string, Tensor> {
     const allow = this.cfg.allowNonFinite;
     if (!allow && feeds !== null && typeof feeds === 'object') {
       for (const [name, t] of Object.entries(feeds)) nonFinite(t instanceof Tensor ? t.data : undefined, `input '${name}'`, n);
     }
-    const outs = this.session.runSync(feeds, { outputs: this.wanted });
-    for (const [t, o] of this.observers) {
-      const v = this.inputs.has(t) ? feeds[t] : outs[t];
-      if (!(v instanceof Tensor) || !(v.data instanceof Float32Array)) {
-        throw new OnnxPtqError('INVALID_DATA', `calibration: tensor '${t}' is not float32 in sample ${n}`);
-      }
-      // A finite sample can still overflow to infinity inside the model: the observed tensor is checked too.
-      if (!allow) nonFinite(v.data, `tensor '${t}'`, n);
-      try {
-        o.observe(v.data);
-      } catch (e) {
-        // Name the tensor and sample: a NaN deep in the model is otherwise impossible to place.
-        if (e instanceof OnnxPtqError)
-          throw new OnnxPtqError(e.code, `calibration: tensor '${t}' in sample ${n}: ${e.message}`, { cause: e });
-        throw e;
-      }
+    for (const t of this.inputs) {
+      const o = this.observers.get(t);
+      if (o) this.see(t, o, feeds[t], n);
     }
-    for (const [out, p] of this.probes) {
-      const v = outs[out];
-      if (!allow) nonFinite(v.data, `bias probe '${out}'`, n);
-      accumulateSums(p, v);
-    }
+    const outs = this.session.runTapped(
+      feeds,
+      this.tapped,
+      (name, v) => {
+        const o = this.observers.get(name);
+        if (o) this.see(name, o, v, n);
+        const p = this.probes.get(name);
+        if (p) {
+          if (!allow) nonFinite(v.data, `bias probe '${name}'`, n);
+          accumulateSums(p, v);
+        }
+      },
+      this.extra,
+    );
     this.samples++;
     return outs;
+  }
+
+  private see(t: string, o: Observer, v: unknown, n: number): void {
+    if (!(v instanceof Tensor) || !(v.data instanceof Float32Array)) {
+      throw new OnnxPtqError('INVALID_DATA', `calibration: tensor '${t}' is not float32 in sample ${n}`);
+    }
+    // A finite sample can still overflow to infinity inside the model: the observed tensor is checked too.
+    if (!this.cfg.allowNonFinite) nonFinite(v.data, `tensor '${t}'`, n);
+    try {
+      o.observe(v.data);
+    } catch (e) {
+      // Name the tensor and sample: a NaN deep in the model is otherwise impossible to place.
+      if (e instanceof OnnxPtqError)
+        throw new OnnxPtqError(e.code, `calibration: tensor '${t}' in sample ${n}: ${e.message}`, { cause: e });
+      throw e;
+    }
   }
 
   /** Frees the session's plans (its arena): observers and sums stay. */
@@ -154,7 +173,14 @@ export function accumulateSums(p: ProbeSums, t: Tensor): void {
   const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
   const ch = dims[axis];
   const s = new Float64Array(ch);
-  for (let i = 0; i < d.length; i++) s[Math.floor(i / inner) % ch] += d[i];
+  // Channel by channel over contiguous runs: each channel's terms are added in index order, as a
+  // flat loop over i would add them.
+  for (let i = 0; i < d.length; )
+    for (let c = 0; c < ch; c++) {
+      let acc = s[c];
+      for (const end = i + inner; i < end; i++) acc += d[i];
+      s[c] = acc;
+    }
   for (let c = 0; c < ch && c < p.sum.length; c++) p.sum[c].add(s[c]);
   p.count += d.length / ch;
 }
