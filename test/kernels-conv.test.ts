@@ -171,7 +171,8 @@ for (const [i, c] of awkward.entries()) {
       inHeight: 5 + (i % 9),
       inWidth: [7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 70][i % 13],
       kernelH: i % 4 === 3 ? 5 : 3,
-      kernelW: 3,
+      // Odd and even tap counts (the AVX2 row kernel takes taps in pairs).
+      kernelW: [3, 2, 3, 1, 4][i % 5]!,
       strides: [1 + (i % 3 === 2 ? 1 : 0), 1 + (i % 2)],
       pads: [1, 1, 1 + (i % 2), 1],
       dilations: [1, 1 + (i % 5 === 4 ? 1 : 0)],

@@ -55,47 +55,46 @@ void Im2col(const void* xpv, const int32_t* koff, size_t kg, const int32_t* off,
   if (full < kp) Im2colScalar<int16_t, 2>(xp, koff, kg, off, kNr, 0, kNr, full, kp, dst);
 }
 
-// 8 int16 at p, p+stride, ... as int32, for stride 1 or 2 (stride 2 reads 16 elements).
-inline __m256i Load8(const int16_t* p, size_t stride) {
-  if (stride == 1) return _mm256_cvtepi16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  return _mm256_srai_epi32(_mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), 16), 16);
+// Two taps per vpmaddwd: (x[t], x[t+1]) int16 pairs times (w[t], w[t+1]). Exact: |x| <= 383 and
+// |w| <= 255 (8-bit data minus zero points), so each pair sum fits int32; sums wrap as the
+// reference's do. The unpacked order (outputs 0-3 | 8-11 and 4-7 | 12-15) is undone at the store.
+inline __m256i WeightPair(const int32_t* w, size_t t, bool both) {
+  const uint32_t hi = both ? uint32_t(w[t + 1]) << 16 : 0;
+  return _mm256_set1_epi32(int32_t((uint32_t(w[t]) & 0xffffu) | hi));
+}
+
+// 16 outputs from ox: acc[ox + i] = sum_t w[t] * row[tapoff[t] + (ox + i) * stride].
+inline void DwBlock16(const int16_t* p, const int32_t* w, const int32_t* tapoff, size_t taps, int32_t step,
+                      int32_t* out) {
+  __m256i lo = _mm256_setzero_si256(), hi = lo;
+  size_t t = 0;
+  for (; t + 1 < taps; t += 2) {
+    const __m256i wp = WeightPair(w, t, true);
+    const __m256i a = Load16(p + tapoff[t], step), b = Load16(p + tapoff[t + 1], step);
+    lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), wp));
+    hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), wp));
+  }
+  if (t < taps) {
+    const __m256i wp = WeightPair(w, t, false), a = Load16(p + tapoff[t], step), z = _mm256_setzero_si256();
+    lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, z), wp));
+    hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, z), wp));
+  }
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_permute2x128_si256(lo, hi, 0x20));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8), _mm256_permute2x128_si256(lo, hi, 0x31));
 }
 
 void DwRow(const int16_t* row, const int32_t* w, const int32_t* tapoff, size_t taps, size_t stride, size_t ow,
            int32_t* acc) {
-  if (stride > 2) {
+  if (stride > 2 || ow < 16) {
     DwRowScalar(row, w, tapoff, taps, stride, 0, ow, acc);
     return;
   }
-  size_t ox = 0;
-  // 32 outputs at a time: the accumulators stay in registers across all taps.
-  for (; ox + 32 <= ow; ox += 32) {
-    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-    const int16_t* p = row + ox * stride;
-    for (size_t t = 0; t < taps; ++t) {
-      const __m256i wv = _mm256_set1_epi32(w[t]);
-      const int16_t* s = p + tapoff[t];
-      a0 = _mm256_add_epi32(a0, _mm256_mullo_epi32(Load8(s, stride), wv));
-      a1 = _mm256_add_epi32(a1, _mm256_mullo_epi32(Load8(s + 8 * stride, stride), wv));
-      a2 = _mm256_add_epi32(a2, _mm256_mullo_epi32(Load8(s + 16 * stride, stride), wv));
-      a3 = _mm256_add_epi32(a3, _mm256_mullo_epi32(Load8(s + 24 * stride, stride), wv));
-    }
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + ox), a0);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + ox + 8), a1);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + ox + 16), a2);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + ox + 24), a3);
+  const int32_t step = int32_t(stride);
+  // Blocks of 16; a last partial block is recomputed overlapping the previous one (same values).
+  for (size_t ox = 0; ox < ow; ox += 16) {
+    if (ox + 16 > ow) ox = ow - 16;
+    DwBlock16(row + ox * stride, w, tapoff, taps, step, acc + ox);
   }
-  // Blocks of 8; a last partial block is recomputed overlapping the previous one (same values).
-  while (ox < ow && ow >= 8) {
-    if (ox + 8 > ow) ox = ow - 8;
-    __m256i a0 = _mm256_setzero_si256();
-    const int16_t* p = row + ox * stride;
-    for (size_t t = 0; t < taps; ++t)
-      a0 = _mm256_add_epi32(a0, _mm256_mullo_epi32(Load8(p + tapoff[t], stride), _mm256_set1_epi32(w[t])));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + ox), a0);
-    ox += 8;
-  }
-  if (ox < ow) DwRowScalar(row, w, tapoff, taps, stride, ox, ow, acc);
 }
 
 void PackRows(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signed, int32_t zx, void* dst) {

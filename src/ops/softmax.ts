@@ -18,21 +18,37 @@ function softmaxOp(log: boolean): OpImpl {
       const len = legacy ? sizeOf(x.dims.slice(axis)) : x.dims[axis]!;
       const inner = legacy ? 1 : sizeOf(x.dims.slice(axis + 1));
       const y = allocData('float32', X.length) as Float32Array;
+      // Each exp is taken once (kept in float64 for the sum and the division).
+      const e = expScratch(len);
       for (let o = 0; o < outer; o++)
         for (let i = 0; i < inner; i++) {
           const base = o * len * inner + i;
           let mx = -Infinity;
-          for (let k = 0; k < len; k++) mx = Math.max(mx, X[base + k * inner]!);
+          for (let k = 0; k < len; k++) {
+            const v = X[base + k * inner]!;
+            if (v > mx || v !== v) mx = v;
+          }
           let sum = 0;
-          for (let k = 0; k < len; k++) sum += Math.exp(X[base + k * inner]! - mx);
+          for (let k = 0; k < len; k++) {
+            const v = Math.exp(X[base + k * inner]! - mx);
+            e[k] = v;
+            sum += v;
+          }
           if (log) {
             const ls = Math.log(sum);
             for (let k = 0; k < len; k++) y[base + k * inner] = X[base + k * inner]! - mx - ls;
-          } else for (let k = 0; k < len; k++) y[base + k * inner] = Math.exp(X[base + k * inner]! - mx) / sum;
+          } else for (let k = 0; k < len; k++) y[base + k * inner] = e[k]! / sum;
         }
       return [new Tensor('float32', y, x.dims)];
     },
   };
+}
+
+// One scratch row reused across calls (the JS engine is single-threaded).
+let scratch = new Float64Array(0);
+function expScratch(n: number): Float64Array {
+  if (scratch.length < n) scratch = new Float64Array(n);
+  return scratch;
 }
 
 export const Softmax = softmaxOp(false);
