@@ -1,5 +1,5 @@
-// Gemm and MatMul with constant 8-bit weights: one qgemm per call (weights transposed once for
-// transB).
+// Gemm and MatMul with constant 8-bit weights: weights packed once at lowering, one packed qgemm
+// per call.
 import { OnnxPtqError } from '../../../errors.js';
 import { nodeLabel, type Node } from '../../../ir/graph.js';
 import { floatMultiplier, type RequantParams } from '../../../quant/requant.js';
@@ -39,9 +39,9 @@ export function qdqGemm(lc: LowerContext, node: Node): string | undefined {
   const rq = lc.requant(lc.multipliers(a.scale, w.scale, o.out.scale), o.out, o.min, o.max);
   const yName = o.q.outputs[0]!;
   const be = lc.opts.kernels.backend;
-  const bZp = w.zp,
-    bias = b.bias,
-    signed = o.out.signed,
+  // B is packed (transposed, zero points and bias folded in) once here, not on every run.
+  const packed = be.qgemmPack({ n: N, k: K, b: B, bZeroPoint: w.zp, bias: b.bias });
+  const signed = o.out.signed,
     azp = a.zp,
     src = a.src;
   lc.push(
@@ -56,7 +56,7 @@ export function qdqGemm(lc: LowerContext, node: Node): string | undefined {
         throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: Gemm input must be 2-D, got [${x.dims.join(', ')}]`);
       const M = x.size / K;
       const y = values.out8(yName, signed, M * N);
-      if (M > 0) be.qgemm({ m: M, n: N, k: K, a: x.data as Int8Like, aZeroPoint: azp, b: B, bZeroPoint: bZp, bias, requant: rq, y });
+      if (M > 0) be.qgemmRun(packed, { m: M, a: x.data as Int8Like, aZeroPoint: azp, requant: rq, y });
       if (cap) capChannels(y, cap, M, 1);
       values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, [...x.dims.slice(0, -1), N]));
     },
