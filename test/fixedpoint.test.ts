@@ -151,17 +151,19 @@ describe('requantization on every backend', () => {
   const r = rng(4);
   const accs = new Int32Array(4099);
   for (let i = 0; i < accs.length; i++) accs[i] = i < edge.length ? edge[i] : i % 3 === 0 ? (r() * 2 ** 32) | 0 : randInt(r, -70000, 70000);
-  const cases: { mode: RequantMode; perChannel: boolean; signed: boolean; zp: number; relu: boolean }[] = [];
+  const cases: { mode: RequantMode; perChannel: boolean; signed: boolean; zp: number; relu: boolean; small?: boolean }[] = [];
   for (const mode of ['fixed-point', 'float', 'shift'] as const)
     for (const perChannel of [false, true])
       for (const signed of [false, true]) cases.push({ mode, perChannel, signed, zp: signed ? -5 : 128, relu: perChannel });
+  // Per tensor with a multiplier below 1 too (a right shift; the one above is a left shift).
+  for (const mode of ['fixed-point', 'shift'] as const)
+    cases.push({ mode, perChannel: false, signed: false, zp: 3, relu: false, small: true });
 
   for (const c of cases) {
-    const name = `${c.mode} ${c.perChannel ? 'per-channel' : 'per-tensor'} ${c.signed ? 'int8' : 'uint8'}${c.relu ? ' relu' : ''}`;
-    const mults = Array.from(
-      { length: c.perChannel ? accs.length : 1 },
-      (_, i) => 2 ** (-(i % 40) + 4) * (0.5 + ((i * 7919) % 1000) / 1000),
-    );
+    const name = `${c.mode} ${c.perChannel ? 'per-channel' : 'per-tensor'} ${c.signed ? 'int8' : 'uint8'}${c.relu ? ' relu' : ''}${c.small ? ' multiplier < 1' : ''}`;
+    const mults = c.small
+      ? [0.0123]
+      : Array.from({ length: c.perChannel ? accs.length : 1 }, (_, i) => 2 ** (-(i % 40) + 4) * (0.5 + ((i * 7919) % 1000) / 1000));
     const rq = makeRequant(c.mode, mults, { zeroPoint: c.zp, signed: c.signed, ...(c.relu ? { min: c.zp } : {}) });
     const values = Array.from(accs, (a, i) => requantizeOne(a, rq, c.perChannel ? i : 0));
     const want = c.signed ? Int8Array.from(values) : Uint8Array.from(values);
