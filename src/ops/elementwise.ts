@@ -57,7 +57,7 @@ function binaryKernel(expr: string): BinaryKernel {
 export function broadcastBinary(ctx: OpContext, a: Tensor, b: Tensor, f: Fn | string, outDtype = a.dtype): Tensor {
   const dims = broadcastShapes(ctx, a.dims, b.dims);
   const n = sizeOf(dims);
-  const out = allocData(outDtype, n) as any;
+  const out = allocData(outDtype, n, false) as any;
   if (n === 0) return new Tensor(outDtype, out, dims);
   const mode = a.size === n && b.size === n ? 0 : b.size === 1 && a.size === n ? 1 : a.size === 1 && b.size === n ? 2 : 3;
   const sa = mode === 3 ? broadcastStrides(a.dims, dims) : [];
@@ -98,7 +98,7 @@ function backendBinary(ctx: OpContext, op: BinaryF32Op, a: Tensor, b: Tensor, co
     inner = blockInner(x.dims, y.dims);
   }
   if (inner === undefined || x.rank < y.rank) return undefined;
-  const out = allocData('float32', x.size) as Float32Array;
+  const out = allocData('float32', x.size, false) as Float32Array;
   ctx.f32.binaryF32(op, x.data as Float32Array, y.data as Float32Array, out, inner);
   return new Tensor('float32', out, x.dims);
 }
@@ -203,7 +203,7 @@ function mapTensor(
 ): Tensor {
   need(ctx, x, 'needs an input');
   if (f32 && ctx.f32 && x.dtype === 'float32') {
-    const y = allocData('float32', x.size) as Float32Array;
+    const y = allocData('float32', x.size, false) as Float32Array;
     ctx.f32.unaryF32(f32.op, x.data as Float32Array, y, f32.params);
     return new Tensor('float32', y, x.dims);
   }

@@ -21,7 +21,7 @@ export const Transpose: OpImpl = {
     const p = perm(ctx, x.rank);
     const dims = p.map((i) => x.dims[i]!);
     const st = stridesOf(x.dims);
-    const out = allocData(x.dtype, x.size);
+    const out = allocData(x.dtype, x.size, false);
     stridedCopy(
       x.data,
       0,
@@ -63,7 +63,7 @@ export const Concat: OpImpl = {
       dims[axis] += t.dims[axis]!;
     }
     const outer = sizeOf(dims.slice(0, axis));
-    const out = allocData(xs[0]!.dtype, sizeOf(dims)) as any;
+    const out = allocData(xs[0]!.dtype, sizeOf(dims), false) as any;
     const rowOut = sizeOf(dims.slice(axis));
     let colOff = 0;
     for (const t of xs) {

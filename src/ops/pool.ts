@@ -77,7 +77,7 @@ export const AveragePool: OpImpl = {
     need(ctx, x, 'needs X');
     const X = float32Of(ctx, x, 'X');
     const { p, outDims } = poolSetup(ctx, x);
-    const y = allocData('float32', sizeOf(outDims)) as Float32Array;
+    const y = allocData('float32', sizeOf(outDims), false) as Float32Array;
     const countPad = ctx.attrs.int('count_include_pad', 0) === 1;
     if (ctx.f32) ctx.f32.avgPoolF32(p, X, y, countPad);
     else avgPool3dF32(p, X, y, countPad);

@@ -290,7 +290,7 @@ function resizeNearest(ctx: OpContext, x: Tensor, p: Plan): Tensor | undefined {
   }
   const src = x.data as Float32Array;
   const out = p.outDims;
-  const y = allocData('float32', sizeOf(out)) as Float32Array;
+  const y = allocData('float32', sizeOf(out), false) as Float32Array;
   if (y.length === 0) return new Tensor('float32', y, out);
   // Input strides, and the input offset of each output coordinate per axis.
   const strides = new Array<number>(r).fill(1);

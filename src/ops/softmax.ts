@@ -17,7 +17,7 @@ function softmaxOp(log: boolean): OpImpl {
       const outer = sizeOf(x.dims.slice(0, axis));
       const len = legacy ? sizeOf(x.dims.slice(axis)) : x.dims[axis]!;
       const inner = legacy ? 1 : sizeOf(x.dims.slice(axis + 1));
-      const y = allocData('float32', X.length) as Float32Array;
+      const y = allocData('float32', X.length, false) as Float32Array;
       // Each exp is taken once (kept in float64 for the sum and the division).
       const e = expScratch(len);
       for (let o = 0; o < outer; o++)

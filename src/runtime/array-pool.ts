@@ -1,5 +1,6 @@
 // Recycled output arrays for the float session: an intermediate freed after its last use goes back
-// to a free list by dtype and length, and a later op's output of the same kind takes it (zeroed).
+// to a free list by dtype and length, and a later op's output of the same kind takes it (zeroed,
+// unless the op writes every element).
 // Fresh memory is expensive on the machines this runs on (a first touch faulted at ~13 µs per 4 KiB
 // page under the hypervisor here: 6 ms to write a fresh 1.8 MB output, 0.05 ms to reuse one), and
 // steady-state runs of one input shape free and allocate the same sizes every time, like an arena.
@@ -18,13 +19,16 @@ export class ArrayPool {
   /** Live values per pooled buffer during a run. */
   private readonly refs = new Map<ArrayBufferLike, number>();
 
-  /** A zeroed array from the free list, or a new one the pool will recycle; undefined when too small to pool. */
-  take(dtype: DataType, n: number, make: () => TensorData): TensorData | undefined {
+  /**
+   * An array from the free list (zeroed unless `zeroed` is false: the caller overwrites it all), or
+   * a new one the pool will recycle; undefined when too small to pool.
+   */
+  take(dtype: DataType, n: number, make: () => TensorData, zeroed = true): TensorData | undefined {
     if (n < MIN_POOLED || dtype === 'string') return undefined;
     const key = `${dtype}:${n}`;
     const reused = this.free.get(key)?.pop();
     if (reused) {
-      (reused as Float32Array).fill(0);
+      if (zeroed) (reused as Float32Array).fill(0);
       return reused;
     }
     const data = make();
