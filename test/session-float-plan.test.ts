@@ -223,6 +223,50 @@ describe('float session layer folds at creation', () => {
   });
 });
 
+describe('Conv + Relu/Clip fused into FusedConv (com.microsoft)', () => {
+  /** x -> Conv -> Relu -> Conv -> Clip(lo, hi) -> y; `dynamicMax` makes the Clip bound an input. */
+  function actModel(dynamicMax = false): Model {
+    const r = rng(11);
+    const v = (n: number) => Float32Array.from({ length: n }, () => r() * 2 - 1);
+    const nodes = [
+      makeNode('Conv', ['x', 'w1', 'b1'], ['c1'], { pads: ints([1, 1, 1, 1]) }, 'conv1'),
+      makeNode('Relu', ['c1'], ['r1'], {}, 'relu'),
+      makeNode('Conv', ['r1', 'w2'], ['c2'], {}, 'conv2'),
+      makeNode('Clip', ['c2', 'lo', dynamicMax ? 'hi_in' : 'hi'], ['y'], {}, 'clip'),
+    ];
+    const inits: [string, Tensor][] = [
+      ['w1', f32(v(4 * 3 * 9), [4, 3, 3, 3])],
+      ['b1', f32(v(4), [4])],
+      ['w2', f32(v(8), [2, 4, 1, 1])],
+      ['lo', scalarF(-0.25)],
+      ['hi', scalarF(0.5)],
+    ];
+    const inputs = [{ name: 'x', dims: [1, 3, 7, 6] }, ...(dynamicMax ? [{ name: 'hi_in', dims: [] }] : [])];
+    return model(nodes, inits, inputs, ['y']);
+  }
+
+  it.each(backends)('%s: both sites fuse; outputs equal the unfused graph and onnxruntime', async (backend) => {
+    const m = actModel();
+    const s = await InferenceSession.create(m, { backend, runInWorker: false });
+    expect(s.graph.nodes.map((n) => `${n.domain}::${n.opType}`)).toEqual(['com.microsoft::FusedConv', 'com.microsoft::FusedConv']);
+    const plain = await InferenceSession.create(m, { backend, runInWorker: false, optimize: false });
+    const x = rand([1, 3, 7, 6], 12);
+    const y = s.runSync({ x }).y!.data as Float32Array;
+    expect([...y]).toEqual([...(plain.runSync({ x }).y!.data as Float32Array)]);
+    expect(Math.min(...y)).toBe(-0.25);
+    expect(Math.max(...y)).toBe(0.5);
+    expect(relErr(y, (await ortRun(m, { x })).y!)).toBeLessThan(1e-5);
+    // The pre-activation value, fetched, comes from a plan that keeps it.
+    const c1 = s.runSync({ x }, ['c1']).c1!.data as Float32Array;
+    expect(Math.min(...c1)).toBeLessThan(0);
+  });
+
+  it('does not fuse a Clip whose bound is not a constant', async () => {
+    const s = await InferenceSession.create(actModel(true), { runInWorker: false });
+    expect(s.graph.nodes.map((n) => n.opType)).toEqual(['FusedConv', 'Conv', 'Clip']);
+  });
+});
+
 describe('runTapped', () => {
   it('hands each tapped value over as it is computed, equal to the fetched one, and returns only the fetches', async () => {
     const m = foldModel();

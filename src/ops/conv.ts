@@ -1,12 +1,12 @@
 // Conv and ConvTranspose (float32). 1-D and 2-D Conv go through the im2col + GEMM kernel, 3-D Conv
 // uses direct loops over a 3-D view; ConvTranspose (any rank) is a GEMM per group, then col2im.
-import type { F32Kernels } from '../backends/kernels-f32.js';
+import type { F32Activation, F32Kernels } from '../backends/kernels-f32.js';
 import { jsF32Kernels } from '../backends/js-f32.js';
 import { conv2dF32, conv2dScratchSize } from '../kernels/f32/conv.js';
 import { Tensor, sizeOf, allocData } from '../tensor.js';
 import { pads3d, to3d, windowOutDims, windowParams } from './conv-util.js';
 import { float32Of, isStatic } from './util.js';
-import { need, type OpContext, type OpImpl } from './types.js';
+import { need, unsupported, type OpContext, type OpImpl } from './types.js';
 
 function kernelShape(ctx: OpContext, w: readonly number[]): number[] {
   return ctx.attrs.ints('kernel_shape') ?? w.slice(2);
@@ -20,61 +20,97 @@ export const Conv: OpImpl = {
     const k = kernelShape(ctx, w.shape);
     return [{ dtype: x.dtype, shape: [x.shape[0]!, w.shape[0]!, ...windowOutDims(ctx, x.shape.slice(2), k)] }];
   },
-  run(ctx, [x, w, b]) {
-    need(ctx, x && w, 'needs X and W');
-    const X = float32Of(ctx, x, 'X');
-    const Wd = float32Of(ctx, w, 'W');
-    const B = b ? float32Of(ctx, b, 'B') : undefined;
-    need(ctx, x.rank >= 3 && x.rank <= 5 && w.rank === x.rank, () => `X rank ${x.rank} and W rank ${w.rank} must match and be 3..5`);
-    const group = ctx.attrs.int('group', 1);
-    const [N, C] = x.dims as [number, number];
-    const M = w.dims[0]!;
-    need(ctx, C === w.dims[1]! * group, () => `X has ${C} channels, W expects ${w.dims[1]! * group} (group ${group})`);
-    need(ctx, M % group === 0, `output channels ${M} not divisible by group ${group}`);
-    need(ctx, !B || B.length === M, `bias has ${B?.length} values, expected ${M}`);
-    const k = kernelShape(ctx, w.dims);
-    need(
-      ctx,
-      k.every((v, i) => v === w.dims[2 + i]),
-      `kernel_shape [${k}] does not match W dims [${w.dims}]`,
-    );
-    const sp = windowParams(ctx, x.dims.slice(2), k);
-    const y = allocData('float32', N * M * sizeOf(sp.out)) as Float32Array;
-    const s = sp.out.length;
-    if (s <= 2) {
-      const two = (v: number[], f: number) => (s === 1 ? [f, v[0]!] : v);
-      const [H, Wi] = two(x.dims.slice(2), 1);
-      const [KH, KW] = two(k, 1);
-      const [OH, OW] = two(sp.out, 1);
-      const [sh, sw] = two(sp.strides, 1);
-      const [dh, dw] = two(sp.dilations, 1);
-      const [pt, pl] = two(sp.pads.slice(0, s), 0);
-      const p = {
-        N,
-        C,
-        H: H!,
-        W: Wi!,
-        M,
-        KH: KH!,
-        KW: KW!,
-        OH: OH!,
-        OW: OW!,
-        strideH: sh!,
-        strideW: sw!,
-        padTop: pt!,
-        padLeft: pl!,
-        dilationH: dh!,
-        dilationW: dw!,
-        group,
-      };
-      if (ctx.f32) ctx.f32.conv2dF32(p, X, Wd, B, y);
-      else conv2dF32(p, X, Wd, B, y, scratchFor(conv2dScratchSize(p)));
-    } else {
-      convDirect3d(x.dims as number[], Wd, X, B, y, M, group, k, sp);
+  run: (ctx, inputs) => runConv(ctx, inputs),
+};
+
+/**
+ * com.microsoft FusedConv, onnxruntime's Conv + activation node: the float session fuses a Conv
+ * and the Relu or Clip that alone reads it into one (src/runtime/fuse-conv-activation.ts), and
+ * the clamp runs inside the convolution kernel. activation 'Relu', or 'Clip' with
+ * activation_params [min, max]; other activations are refused.
+ */
+export const FusedConv: OpImpl = {
+  inferShape: (ctx) => Conv.inferShape!(ctx),
+  run(ctx, inputs) {
+    const act = ctx.attrs.string('activation', '');
+    const params = ctx.attrs.floats('activation_params') ?? [];
+    if (act === 'Relu') return runConv(ctx, inputs, { min: 0, max: Infinity });
+    if (act === 'Clip') {
+      need(ctx, params.length === 2 && params[0]! <= params[1]!, 'Clip needs activation_params [min, max] with min <= max');
+      return runConv(ctx, inputs, { min: params[0]!, max: params[1]! });
     }
-    return [new Tensor('float32', y, [N, M, ...sp.out])];
+    return unsupported(ctx, `activation '${act}' is not supported (Relu and Clip are)`);
   },
 };
+
+function runConv(ctx: OpContext, [x, w, b]: (Tensor | undefined)[], act?: F32Activation): Tensor[] {
+  need(ctx, x && w, 'needs X and W');
+  const X = float32Of(ctx, x, 'X');
+  const Wd = float32Of(ctx, w, 'W');
+  const B = b ? float32Of(ctx, b, 'B') : undefined;
+  need(ctx, x.rank >= 3 && x.rank <= 5 && w.rank === x.rank, () => `X rank ${x.rank} and W rank ${w.rank} must match and be 3..5`);
+  const group = ctx.attrs.int('group', 1);
+  const [N, C] = x.dims as [number, number];
+  const M = w.dims[0]!;
+  need(ctx, C === w.dims[1]! * group, () => `X has ${C} channels, W expects ${w.dims[1]! * group} (group ${group})`);
+  need(ctx, M % group === 0, `output channels ${M} not divisible by group ${group}`);
+  need(ctx, !B || B.length === M, `bias has ${B?.length} values, expected ${M}`);
+  const k = kernelShape(ctx, w.dims);
+  need(
+    ctx,
+    k.every((v, i) => v === w.dims[2 + i]),
+    `kernel_shape [${k}] does not match W dims [${w.dims}]`,
+  );
+  const sp = windowParams(ctx, x.dims.slice(2), k);
+  // Every output is written (bias plus the sum), unless there are no input channels to sum.
+  const y = allocData('float32', N * M * sizeOf(sp.out), C === 0) as Float32Array;
+  const s = sp.out.length;
+  if (s <= 2) {
+    const two = (v: number[], f: number) => (s === 1 ? [f, v[0]!] : v);
+    const [H, Wi] = two(x.dims.slice(2), 1);
+    const [KH, KW] = two(k, 1);
+    const [OH, OW] = two(sp.out, 1);
+    const [sh, sw] = two(sp.strides, 1);
+    const [dh, dw] = two(sp.dilations, 1);
+    const [pt, pl] = two(sp.pads.slice(0, s), 0);
+    const p = {
+      N,
+      C,
+      H: H!,
+      W: Wi!,
+      M,
+      KH: KH!,
+      KW: KW!,
+      OH: OH!,
+      OW: OW!,
+      strideH: sh!,
+      strideW: sw!,
+      padTop: pt!,
+      padLeft: pl!,
+      dilationH: dh!,
+      dilationW: dw!,
+      group,
+    };
+    if (ctx.f32) ctx.f32.conv2dF32(act ? { ...p, activation: act } : p, X, Wd, B, y);
+    else {
+      conv2dF32(p, X, Wd, B, y, scratchFor(conv2dScratchSize(p)));
+      if (act) clamp(y, act);
+    }
+  } else {
+    convDirect3d(x.dims as number[], Wd, X, B, y, M, group, k, sp);
+    if (act) clamp(y, act);
+  }
+  return [new Tensor('float32', y, [N, M, ...sp.out])];
+}
+
+/** y = min(max(y, lo), hi), NaN kept (as the kernels' fused clamp). */
+function clamp(y: Float32Array, a: F32Activation): void {
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i]!;
+    if (v < a.min) y[i] = a.min;
+    else if (v > a.max) y[i] = a.max;
+  }
+}
 
 // One scratch buffer reused across Conv calls (the JS engine is single-threaded).
 let scratch = new Float32Array(0);
@@ -208,7 +244,7 @@ export const ConvTranspose: OpImpl = {
     const O = OD * OH * OW;
     const I = D * H * W;
     const Kv = KD * KH * KW;
-    const y = allocData('float32', N * M * O) as Float32Array;
+    const y = allocData('float32', N * M * O, false) as Float32Array; // filled with the bias below
     // GEMM then col2im, as onnxruntime and Caffe do: per image and group, cols[Mg*Kv, I] = W_g^T X_g,
     // then every column adds into the output pixel it lands on. The GEMM is the backend's kernel.
     const gemm = (ctx.f32 ?? jsF32()).gemmF32;

@@ -1,6 +1,6 @@
 // The ONNX-domain op registry: one table per op family, registered here.
 import { castOps } from './cast.js';
-import { convOps } from './conv.js';
+import { FusedConv, convOps } from './conv.js';
 import { elementwiseOps } from './elementwise.js';
 import { gemmOps } from './gemm.js';
 import { layoutOps } from './layout.js';
@@ -31,6 +31,9 @@ for (const table of [
   qdqOps,
 ])
   defaultOps.registerAll(table);
+// onnxruntime's contrib Conv + activation, which the float session's fusion writes (and optimized
+// onnxruntime models carry).
+defaultOps.register('FusedConv', FusedConv, 'com.microsoft');
 
 export { OpRegistry } from './registry.js';
 export type { OpImpl, OpContext, InferContext, TypeInfo } from './types.js';
