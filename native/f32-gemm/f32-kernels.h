@@ -6,6 +6,7 @@
 // calling that ISA's microkernels through an F32Ukernels table.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -39,12 +40,36 @@ struct F32Ukernels {
   // Sum and max of x[0..n).
   float (*sum)(size_t n, const float* x);
   float (*max)(size_t n, const float* x);
+  // opq_scan_f32 and opq_histogram_f32 on trusted arguments (n may be 0; bins >= 1).
+  void (*scan)(size_t n, const float* x, double* out);
+  void (*histogram)(size_t n, const float* x, double inv, double zero, double* counts, size_t bins);
 };
 
 // The scalar definitions (also the tails of the SIMD microkernels where they share them).
 float UnaryRef(int32_t op, float p0, float p1, float x);
 float BinaryRef(int32_t op, float a, float b);
 const F32Ukernels& F32UkernelsScalar();
+
+// The scalar definition of opq_scan_f32 over x[begin, end), continuing *s: the reference and the tails
+// of the SIMD variants. `bad` is SIZE_MAX until a NaN or infinity is seen.
+struct F32ScanState {
+  float lo, hi;
+  uint64_t zeros;
+  size_t bad;
+};
+void F32ScanRange(const float* x, size_t begin, size_t end, F32ScanState* s);
+void F32ScanFinish(const F32ScanState& s, double* out);
+void F32ScanRef(size_t n, const float* x, double* out);
+void F32HistogramRef(size_t n, const float* x, double inv, double zero, double* counts, size_t bins);
+
+// The bin opq_histogram_f32 counts v in, or -1 for NaN (skipped).
+inline int64_t F32HistogramBin(float v, double inv, double zero, size_t bins) {
+  const double t = std::floor(static_cast<double>(v) * inv) + zero;
+  if (t >= static_cast<double>(bins)) return static_cast<int64_t>(bins - 1);
+  if (t < 0.0) return 0;
+  if (t != t) return -1;
+  return static_cast<int64_t>(t);
+}
 
 // The per-ISA microkernels, one file per op family (f32-<op>/f32-<op>-<isa>.cc); the tables are
 // assembled in native/api/f32-api.cc.
@@ -60,7 +85,9 @@ const F32Ukernels& F32UkernelsScalar();
   void F32Binary##ISA(int32_t op, size_t n, const float* a, const float* b, float* y);                             \
   void F32BinaryScalar##ISA(int32_t op, size_t n, const float* a, float s, float* y);                              \
   float F32Sum##ISA(size_t n, const float* x);                                                                     \
-  float F32Max##ISA(size_t n, const float* x);
+  float F32Max##ISA(size_t n, const float* x);                                                                     \
+  void F32Scan##ISA(size_t n, const float* x, double* out);                                                        \
+  void F32Histogram##ISA(size_t n, const float* x, double inv, double zero, double* counts, size_t bins);
 
 #if defined(__x86_64__) || defined(_M_X64)
 constexpr size_t kF32MrAvx2 = 6, kF32NrAvx2 = 16;

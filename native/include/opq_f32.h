@@ -101,6 +101,19 @@ enum { OPQ_BINARY_ADD = 0, OPQ_BINARY_SUB = 1, OPQ_BINARY_MUL = 2, OPQ_BINARY_DI
 OPQ_API const char* opq_binary_f32(int32_t op, const float* a, size_t a_size, const float* b, size_t b_size,
                                    size_t inner, float* y, size_t y_size, int32_t variant);
 
+// Calibration statistics of x[0..x_size) in one pass. out (out_size 4) receives: out[0] the minimum
+// and out[1] the maximum over the values that are not NaN (+inf and -inf when there is none; a zero
+// extreme is reported as +0 whatever the sign of the zeros), out[2] the number of elements equal to
+// 0 (+0 or -0), out[3] the index of the first NaN or infinity, or -1. Exact in every variant.
+OPQ_API const char* opq_scan_f32(const float* x, size_t x_size, double* out, size_t out_size, int32_t variant);
+
+// For every x[i] that is not NaN: counts[clamp(floor(double(x[i]) * inv) + zero, 0, counts_size - 1)] += 1
+// (NaN is skipped; +inf lands in the last bin, -inf in the first). inv must be positive and finite, zero
+// an integer of magnitude at most 2^31, counts_size in [1, 2^20]; counts must not overlap x. With inv a
+// power of two double(x) * inv is exact, so every variant counts the same bins. Counts stay exact up to 2^53.
+OPQ_API const char* opq_histogram_f32(const float* x, size_t x_size, double inv, double zero, double* counts,
+                                      size_t counts_size, int32_t variant);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif

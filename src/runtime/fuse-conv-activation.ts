@@ -16,7 +16,7 @@ export function fuseConvActivations(model: Model): number {
   for (const conv of [...g.nodes]) {
     if (conv.opType !== 'Conv' || conv.domain !== '' || conv.outputs.length !== 1) continue;
     const act = soleConsumer(g, conv.outputs[0]!);
-    if (!act || act.domain !== '' || act.inputs[0] !== conv.outputs[0]) continue;
+    if (act?.domain !== '' || act.inputs[0] !== conv.outputs[0]) continue;
     const bounds = activationBounds(g, act);
     if (!bounds) continue;
     const fused = makeNode(
@@ -54,7 +54,7 @@ function activationBounds(g: Graph, act: Node): { kind: 'Relu' | 'Clip'; min: nu
     const name = act.inputs[i];
     if (!name) continue;
     const t = floatInit(g, name);
-    if (!t || t.size !== 1) return undefined;
+    if (t?.size !== 1) return undefined;
     set((t.data as Float32Array)[0]!);
   }
   if (!(min <= max)) return undefined;
