@@ -39,7 +39,7 @@ export class ExactSum {
       this.m = (this.m << BigInt(this.e - exp)) + mant;
       this.e = exp;
     }
-    this.normalize();
+    // Normalized when read (toNumber, toString): a probe adds thousands of terms per sample.
   }
 
   addSum(o: ExactSum): void {
@@ -53,10 +53,10 @@ export class ExactSum {
       this.m = (this.m << BigInt(this.e - o.e)) + o.m;
       this.e = o.e;
     }
-    this.normalize();
   }
 
   // Odd mantissa (or 0 with e = 0): one representation per value, so the text form is canonical.
+  // The value does not change, only its representation.
   private normalize(): void {
     if (this.m === 0n) {
       this.e = 0;
@@ -75,6 +75,7 @@ export class ExactSum {
   /** The sum rounded to a double (Number(bigint) rounds to nearest; the scaling by 2^e is exact for normal results). */
   toNumber(): number {
     if (this.special !== 0) return this.special;
+    this.normalize();
     let m = this.m,
       e = this.e;
     // Keep Number(m) finite: drop low bits (deterministically) of a mantissa wider than 1000 bits.
@@ -100,6 +101,7 @@ export class ExactSum {
   /** "mantissa-in-hex*2^e", e.g. "-1f*2^-30": exact, and short for sums of similar terms. */
   toString(): string {
     if (this.special !== 0) return String(this.special);
+    this.normalize();
     return `${this.m < 0n ? '-' : ''}${(this.m < 0n ? -this.m : this.m).toString(16)}*2^${this.e}`;
   }
 
