@@ -17,6 +17,7 @@ import { quantize } from '../src/ptq/quantize.js';
 import { InferenceSession } from '../src/runtime/session.js';
 import { createQdqRegistry } from '../src/runtime/integer/qdq-registry.js';
 import { Tensor } from '../src/tensor.js';
+import { IntegerSession } from '../src/runtime/integer/index.js';
 import { fixture } from './fixtures.js';
 
 const mnistPath = fixture('models', 'mnist-8', 'model.onnx');
@@ -86,6 +87,31 @@ describe.skipIf(!(mnistPath && imagesPath))('analyze() on mnist-8', () => {
     expect(hard.met).toBe(true);
     expect(hard.final.sqnrDb).toBeGreaterThanOrEqual(easy.baseline.sqnrDb + 3);
     await expect(keepFloatAuto(mnistPath!, base)).rejects.toThrow(/target/);
+  });
+
+  it('--fallback int16 meets the target with int16 activations and stays integer-only', async () => {
+    const base = {
+      calibration: samples.slice(0, 24),
+      evaluation: samples.slice(24),
+      quantize: { weightGranularity: 'per-tensor' as const },
+      analysisSamples: 8,
+      fallback: 'int16' as const,
+    };
+    const easy = await keepFloatAuto(mnistPath!, { ...base, targetAgreement: 0.5 });
+    expect(easy.activation16).toEqual([]);
+    const hard = await keepFloatAuto(mnistPath!, { ...base, targetSqnrDb: easy.baseline.sqnrDb + 3 });
+    expect(hard.met).toBe(true);
+    expect(hard.keepFloat.length).toBeGreaterThan(0);
+    expect(hard.activation16.length).toBeGreaterThan(0);
+    expect(hard.final.sqnrDb).toBeGreaterThanOrEqual(easy.baseline.sqnrDb + 3);
+    // Every chosen tensor is int16 in the model, and every node lowers to integer kernels.
+    const g = hard.model.graph;
+    for (const t of hard.activation16) {
+      const q = g.nodes.find((n) => n.opType === 'QuantizeLinear' && (n.inputs[0] === t || n.inputs[0] === `${t}_float`));
+      expect(g.initializers.get(q!.inputs[2]!)?.dtype, t).toBe('int16');
+    }
+    const s = await IntegerSession.create(hard.model, { backend: 'js', runInWorker: false });
+    expect(s.loweringReport().filter((e) => e.execution === 'float')).toEqual([]);
   });
 
   it('refuses a quantized model of another float model, and data that fits neither', async () => {

@@ -13,11 +13,16 @@
  * names the layers and the activations kept in float separately.
  * (quantize({ keepFloat }) alone keeps the layer's activations quantized: on the PaddleOCR classifier
  * that leaves the top-1 agreement where it was, which is why the result model is built here.)
+ *
+ * With `fallback: 'int16'` the chosen candidates keep integer execution: a layer's input and output
+ * activations, and a chosen activation, are held in int16 (A16W8: quantize({ activation16 })) and
+ * its weights stay int8. The same ranking and search run; each point is a quantize() from the one
+ * calibration's statistics (no data pass), so the search costs model evaluations only.
  */
 import { OnnxPtqError } from '../errors.js';
 import type { Model } from '../ir/graph.js';
 import { loadModel } from '../onnx/io.js';
-import { quantize, type QuantizeInput } from '../ptq/quantize.js';
+import { calibrate, quantize, type QuantizeInput } from '../ptq/quantize.js';
 import type { Feeds } from '../ptq/calibrate.js';
 import { progress } from '../util/progress.js';
 import { analyze, compareOutput, floatReference, type AnalysisReport } from './analyze.js';
@@ -37,6 +42,8 @@ export interface MixedPrecisionOptions {
   analysisSamples?: number;
   /** Search activations that belong to no layer too, when layers alone cannot meet the target. Default true. */
   activations?: boolean;
+  /** What a chosen layer or activation falls back to: float (default) or int16 activations, integer-only. */
+  fallback?: 'float' | 'int16';
 }
 
 export interface EvalPoint {
@@ -50,6 +57,9 @@ export interface EvalPoint {
 
 export interface MixedPrecisionResult {
   model: Model;
+  fallback: 'float' | 'int16';
+  /** With fallback int16: the activations held in int16 (quantize's activation16). */
+  activation16: string[];
   /** Node names kept in float, most sensitive first. */
   keepFloat: string[];
   /** Activations (tensor names) that belong to no layer kept in float, most sensitive first. */
@@ -81,7 +91,15 @@ export async function keepFloatAuto(floatSrc: Model | string | Uint8Array, opts:
     (opts.targetAgreement === undefined || p.agreement >= opts.targetAgreement) &&
     (opts.targetSqnrDb === undefined || p.sqnrDb >= opts.targetSqnrDb);
 
-  const full = await quantize(floatModel, { ...opts.quantize, calibration: opts.calibration });
+  const fallback = opts.fallback ?? 'float';
+  if (fallback !== 'float' && fallback !== 'int16')
+    throw new OnnxPtqError('INVALID_OPTION', `fallback must be 'float' or 'int16', got '${String(fallback)}'`);
+  // int16: one calibration, then every point is quantized from its statistics.
+  const stats = fallback === 'int16' ? await calibrate(floatModel, { ...opts.quantize, calibration: opts.calibration }) : undefined;
+  const full = await quantize(
+    floatModel,
+    stats ? { ...opts.quantize, stats: [stats] } : { ...opts.quantize, calibration: opts.calibration },
+  );
   const analysisData = opts.calibration.slice(0, opts.analysisSamples ?? 32);
   const analysis = await analyze(floatModel, full.model, analysisData);
   if (opts.targetAgreement !== undefined && analysis.output.kind === 'dense') {
@@ -90,7 +108,20 @@ export async function keepFloatAuto(floatSrc: Model | string | Uint8Array, opts:
       `the model output '${analysis.output.tensor}' is a dense map, not class scores: top-1 agreement means nothing there; give a target SQNR (--target-sqnr) instead of --target-agreement`,
     );
   }
-  const allLayers = qdqLayers(full.model).map((l) => l.name);
+  const layerInfo = qdqLayers(full.model);
+  const allLayers = layerInfo.map((l) => l.name);
+  // int16: the activations a candidate holds in 16 bits (a layer's input and output pairs).
+  // The float model's name of a pair's tensor: the DQ output, except for a graph input (Q reads it).
+  const inputs = new Set(full.model.graph.inputs.map((v) => v.name));
+  const floatName = (p: { q: { inputs: string[] }; dq: { outputs: string[] } }) =>
+    inputs.has(p.q.inputs[0]!) ? p.q.inputs[0]! : p.dq.outputs[0]!;
+  const layerActs = new Map(layerInfo.map((l) => [l.name, l.activationPairs.map(floatName)]));
+  // Only calibrated tensors can be held in 16 bits (an exporter-made alias such as a Softmax's
+  // flattened input is not one: its source is).
+  const calibrated = new Set(Object.keys(stats?.tensors ?? {}));
+  const wideOf = (kept: readonly { name: string; activation: boolean }[]) => [
+    ...new Set(kept.flatMap((c) => (c.activation ? [c.name] : (layerActs.get(c.name) ?? []))).filter((t) => calibrated.has(t))),
+  ];
   const allActs = unownedActivations(full.model);
   // Candidates: layers by node name, activations by tensor name (a node and a tensor may share a name).
   type Candidate = { name: string; activation: boolean };
@@ -108,12 +139,14 @@ export async function keepFloatAuto(floatSrc: Model | string | Uint8Array, opts:
     const m =
       kept.length === 0
         ? full.model
-        : keepOnlyLayers(
-            full.model,
-            new Set(allLayers.filter((n) => !kl.has(n))),
-            floatWeights,
-            new Set(allActs.filter((n) => !ka.has(n))),
-          );
+        : stats
+          ? (await quantize(floatModel, { ...opts.quantize, stats: [stats], activation16: wideOf(kept) })).model
+          : keepOnlyLayers(
+              full.model,
+              new Set(allLayers.filter((n) => !kl.has(n))),
+              floatWeights,
+              new Set(allActs.filter((n) => !ka.has(n))),
+            );
     const keptActivations = ka.size;
     const r = { p: { keptFloat: kept.length, keptActivations, ...(await compareOutput(m, evalData, floatOut)) }, m };
     cache.set(key, r);
@@ -162,10 +195,15 @@ export async function keepFloatAuto(floatSrc: Model | string | Uint8Array, opts:
   const { p: final, m: model } = await sim(kept);
   const keepFloat = kept.filter((c) => !c.activation).map((c) => c.name),
     keepFloatActivations = kept.filter((c) => c.activation).map((c) => c.name);
-  model.metadata.set('onnx_ptq.keep_float', JSON.stringify(keepFloat));
-  if (keepFloatActivations.length) model.metadata.set('onnx_ptq.keep_float_activations', JSON.stringify(keepFloatActivations));
+  // With int16 the model's options (onnx_ptq.options) already list activation16.
+  if (!stats) {
+    model.metadata.set('onnx_ptq.keep_float', JSON.stringify(keepFloat));
+    if (keepFloatActivations.length) model.metadata.set('onnx_ptq.keep_float_activations', JSON.stringify(keepFloatActivations));
+  }
   return {
     model,
+    fallback,
+    activation16: stats ? wideOf(kept) : [],
     keepFloat,
     keepFloatActivations,
     layers: allLayers.length,

@@ -51,9 +51,19 @@ export interface CalibrationStats {
 /**
  * Options that act only after the statistics (on ranges, checks, metadata): they may differ
  * between calibrate and quantize. Everything else (weights, passes, the plan, the observer's
- * state kind and bins) shapes what is observed and must match.
+ * state kind and bins) shapes what is observed and must match. Activation bit widths are among
+ * the former: a 16-bit tensor takes its observed [min, max] from the same observer state, and the
+ * bias-correction probes use the weights' bits only (so the mixed-precision search can try int16
+ * sets from one calibration).
  */
-const AFTER_STATS: readonly (keyof QuantizeOptions)[] = ['clipGraphIO', 'requantMode', 'strictInteger', 'allowNonFinite'];
+const AFTER_STATS: readonly (keyof QuantizeOptions)[] = [
+  'clipGraphIO',
+  'requantMode',
+  'strictInteger',
+  'allowNonFinite',
+  'activationBits',
+  'activation16',
+];
 
 /**
  * The options a statistics file is tied to. The observer enters as the state it keeps

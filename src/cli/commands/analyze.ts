@@ -35,6 +35,8 @@ options:
 mixed precision:
   --keep-float auto            keep the fewest most sensitive layers (with their activations) in float to meet the target;
                                when every layer in float is not enough, activations outside layers join the search
+  --fallback float|int16       what the chosen layers and activations fall back to (default float); int16 keeps
+                               execution integer-only: their activations in int16 (A16W8), weights int8
   --target-agreement F         top-1 agreement with the float model, in (0, 1] (e.g. 0.99)
   --target-sqnr DB             output SQNR in dB (no default target: give one or both)
   --calib <data>               calibration data (--data is then the evaluation set, disjoint from it)
@@ -71,6 +73,7 @@ export async function main(argv: string[]): Promise<number> {
     'keep-float': { type: 'string' },
     'target-agreement': { type: 'string' },
     'target-sqnr': { type: 'string' },
+    fallback: { type: 'string' },
     config: { type: 'string' },
     granularity: { type: 'string' },
     observer: { type: 'string' },
@@ -115,6 +118,7 @@ export async function main(argv: string[]): Promise<number> {
       analysisSamples: Math.min(samples, 32),
       targetAgreement: num(values['target-agreement'], 'target-agreement'),
       targetSqnrDb: num(values['target-sqnr'], 'target-sqnr'),
+      fallback: (values.fallback ?? 'float') as 'float' | 'int16',
     });
     const target = [
       values['target-agreement'] ? `agreement >= ${pct(Number(values['target-agreement']))}` : '',
@@ -126,6 +130,8 @@ export async function main(argv: string[]): Promise<number> {
     const summary = {
       target,
       met: r.met,
+      fallback: r.fallback,
+      activation16: r.activation16,
       keepFloat: r.keepFloat,
       keptFloat: r.keepFloat.length,
       layers: r.layers,
@@ -161,14 +167,16 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (values.json) console.log(toJson(summary));
     say(analysisTable(r.analysis, top));
+    const where = r.fallback === 'int16' ? 'with int16 activations' : 'in float';
     say(
-      `\ntarget ${target}: ${r.met ? 'met' : 'NOT met'} keeping ${r.keepFloat.length} of ${r.layers} layers in float (${pct(summary.keptShare, 1)}): ${r.keepFloat.join(', ') || 'none'}`,
+      `\ntarget ${target}: ${r.met ? 'met' : 'NOT met'} keeping ${r.keepFloat.length} of ${r.layers} layers ${where} (${pct(summary.keptShare, 1)}): ${r.keepFloat.join(', ') || 'none'}`,
     );
     if (r.keepFloatActivations.length) {
       say(
-        `layers alone fell short: also ${r.keepFloatActivations.length} of ${r.activations} activations outside layers in float: ${r.keepFloatActivations.join(', ')}`,
+        `layers alone fell short: also ${r.keepFloatActivations.length} of ${r.activations} activations outside layers ${where}: ${r.keepFloatActivations.join(', ')}`,
       );
     }
+    if (r.fallback === 'int16') say(`activations in int16 (${r.activation16.length}): ${r.activation16.join(', ') || 'none'}`);
     say(
       `evaluation (${evaluation.length} samples): top-1 agreement ${pct(r.baseline.agreement)} -> ${pct(r.final.agreement)}, output SQNR ${db(r.baseline.sqnrDb)} -> ${db(r.final.sqnrDb)} dB`,
     );
