@@ -14,9 +14,9 @@ namespace opq {
 
 #if defined(__x86_64__) || defined(_M_X64)
 const F32Ukernels& F32UkernelsAvx2() {
-  static const F32Ukernels uk = {kF32MrAvx2,          kF32NrAvx2,    F32GemmUkAvx2, F32DwRowAvx2,
-                                 F32MaxRowAvx2,       F32AvgRowAvx2, F32UnaryAvx2,  F32BinaryAvx2,
-                                 F32BinaryScalarAvx2, F32SumAvx2,    F32MaxAvx2};
+  static const F32Ukernels uk = {kF32MrAvx2,    kF32NrAvx2,   F32GemmUkAvx2,   F32DwRowAvx2,        F32MaxRowAvx2,
+                                 F32AvgRowAvx2, F32UnaryAvx2, F32BinaryAvx2,   F32BinaryScalarAvx2, F32SumAvx2,
+                                 F32MaxAvx2,    F32ScanAvx2,  F32HistogramAvx2};
   return uk;
 }
 #endif
@@ -25,7 +25,8 @@ const F32Ukernels& F32UkernelsAvx2() {
 const F32Ukernels& F32UkernelsWasmSimd() {
   static const F32Ukernels uk = {kF32MrWasmSimd,          kF32NrWasmSimd,    F32GemmUkWasmSimd, F32DwRowWasmSimd,
                                  F32MaxRowWasmSimd,       F32AvgRowWasmSimd, F32UnaryWasmSimd,  F32BinaryWasmSimd,
-                                 F32BinaryScalarWasmSimd, F32SumWasmSimd,    F32MaxWasmSimd};
+                                 F32BinaryScalarWasmSimd, F32SumWasmSimd,    F32MaxWasmSimd,    F32ScanWasmSimd,
+                                 F32HistogramWasmSimd};
   return uk;
 }
 #endif
@@ -363,6 +364,35 @@ const char* opq_binary_f32(int32_t op, const float* a, size_t a_size, const floa
     for (size_t i = 0, j = 0; i < y_size; i += inner, j = j + 1 == b_size ? 0 : j + 1)
       uk->binary_scalar(op, inner, a + i, b[j], y + i);
   }
+  return nullptr;
+}
+
+const char* opq_scan_f32(const float* x, size_t x_size, double* out, size_t out_size, int32_t variant) {
+  bool ok;
+  const F32Ukernels* uk = EltwiseTableOf(Resolve(variant), &ok);
+  if (!ok) return "scan_f32: variant is not available on this CPU or build";
+  if (out_size != 4) return "scan_f32: out must have 4 entries";
+  if (x_size > kNone / 4) return "scan_f32: x_size is too large";
+  if ((x_size && !x) || !out) return "scan_f32: x or out is null";
+  if (Overlap(out, 4 * sizeof(double), x, x_size * 4)) return "scan_f32: out overlaps x";
+  uk->scan(x_size, x, out);
+  return nullptr;
+}
+
+const char* opq_histogram_f32(const float* x, size_t x_size, double inv, double zero, double* counts,
+                              size_t counts_size, int32_t variant) {
+  bool ok;
+  const F32Ukernels* uk = EltwiseTableOf(Resolve(variant), &ok);
+  if (!ok) return "histogram_f32: variant is not available on this CPU or build";
+  if (counts_size < 1 || counts_size > (size_t{1} << 20)) return "histogram_f32: counts must have 1 to 2^20 entries";
+  if (!(inv > 0.0 && inv <= std::numeric_limits<double>::max()))
+    return "histogram_f32: inv must be a positive finite number";
+  if (!(zero >= -2147483648.0 && zero <= 2147483648.0) || zero != std::floor(zero))
+    return "histogram_f32: zero must be an integer in [-2^31, 2^31]";
+  if (x_size > kNone / 4) return "histogram_f32: x_size is too large";
+  if ((x_size && !x) || !counts) return "histogram_f32: x or counts is null";
+  if (Overlap(counts, counts_size * sizeof(double), x, x_size * 4)) return "histogram_f32: counts overlaps x";
+  uk->histogram(x_size, x, inv, zero, counts, counts_size);
   return nullptr;
 }
 

@@ -187,6 +187,39 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
                           b.length, size_t(inner), static_cast<float*>(y.data), y.length, int32_t(variant)));
 }
 
+bool Doubles(Napi::Env env, const Napi::CallbackInfo& info, size_t i, const char* what, View* out) {
+  if (i >= info.Length()) return Fail(env, std::string(what) + " is missing");
+  return GetTyped(env, info[i], what, napi_float64_array, "a Float64Array", out);
+}
+
+// scanF32(x, out: Float64Array(4), variant)
+Napi::Value Scan(const Napi::CallbackInfo& info) {
+  Unrecordable();  // its result goes to JS: a replay could not use it
+  Napi::Env env = info.Env();
+  int64_t variant;
+  View x, out;
+  if (!Floats(env, info, 0, "x", &x, false) || !Doubles(env, info, 1, "out", &out) ||
+      !Int(env, info, 2, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant))
+    return env.Undefined();
+  return Done(env, opq_scan_f32(static_cast<const float*>(x.data), x.length, static_cast<double*>(out.data), out.length,
+                                int32_t(variant)));
+}
+
+// histogramF32(x, inv, zero, counts: Float64Array, variant)
+Napi::Value Histogram(const Napi::CallbackInfo& info) {
+  Unrecordable();  // its result goes to JS: a replay could not use it
+  Napi::Env env = info.Env();
+  int64_t variant;
+  double inv, zero;
+  View x, counts;
+  if (!Floats(env, info, 0, "x", &x, false) || !Number(env, info, 1, "inv", &inv) ||
+      !Number(env, info, 2, "zero", &zero) || !Doubles(env, info, 3, "counts", &counts) ||
+      !Int(env, info, 4, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant))
+    return env.Undefined();
+  return Done(env, opq_histogram_f32(static_cast<const float*>(x.data), x.length, inv, zero,
+                                     static_cast<double*>(counts.data), counts.length, int32_t(variant)));
+}
+
 }  // namespace
 
 void RegisterF32(Napi::Env env, Napi::Object exports) {
@@ -196,6 +229,8 @@ void RegisterF32(Napi::Env env, Napi::Object exports) {
   exports.Set("globalPoolF32", Napi::Function::New(env, Guarded<GlobalPool>));
   exports.Set("unaryF32", Napi::Function::New(env, Guarded<Unary>));
   exports.Set("binaryF32", Napi::Function::New(env, Guarded<Binary>));
+  exports.Set("scanF32", Napi::Function::New(env, Guarded<Scan>));
+  exports.Set("histogramF32", Napi::Function::New(env, Guarded<Histogram>));
   exports.Set("f32AutoVariant", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
                 return Napi::String::New(info.Env(), opq_variant_name(opq_f32_auto_variant()));
               }));

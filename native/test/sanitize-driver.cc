@@ -4,6 +4,7 @@
 // NULL pointers), on every available variant and with and without a thread pool. A refusal is
 // fine; a sanitizer report or a crash is the failure. Usage: opq_sanitize_driver [iterations] [seed]
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -347,6 +348,39 @@ void ConvPoolF32(int32_t variant, opq_threadpool* pool, bool hostile) {
       opq_pool2d_f32(&q, Int(0, 2), px_.data(), px_.size(), py_.data(), py_.size(), pw.data(), pw.size() * 8, variant));
 }
 
+// The calibration statistics: exact-size float buffers with NaN, infinities, +-0 and huge values at
+// random places; counts of 1 to 4096 bins (boundary sizes, bad inv and zero when hostile).
+void StatsF32(int32_t variant, bool hostile) {
+  const float specials[] = {0.0f,
+                            -0.0f,
+                            std::numeric_limits<float>::quiet_NaN(),
+                            std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity(),
+                            std::numeric_limits<float>::max(),
+                            -std::numeric_limits<float>::max(),
+                            std::numeric_limits<float>::denorm_min()};
+  std::vector<float> x(Dim(300));
+  for (auto& v : x) v = Coin() && Coin() ? specials[Dim(7)] : float(Int(-100000, 100000)) / 37;
+  std::vector<double> out(4), counts(1 + Dim(4095));
+  const double inv = std::ldexp(1.0, Int(-40, 40)), zero = double(Int(-10, int32_t(counts.size()) + 10));
+  if (!hostile) {
+    Count(opq_scan_f32(x.data(), x.size(), out.data(), out.size(), variant));
+    Count(opq_histogram_f32(x.data(), x.size(), inv, zero, counts.data(), counts.size(), variant));
+    return;
+  }
+  const double bad[] = {0.0, -1.0, std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN(),
+                        0.5, 1e300};
+  Count(opq_scan_f32(Coin() ? x.data() : nullptr, std::min(x.size(), Boundary(x.size())), out.data(),
+                     Coin() ? out.size() : Dim(8), variant));
+  // counts larger than its buffer would be the driver's own overwrite: only smaller or 0.
+  Count(opq_histogram_f32(x.data(), std::min(x.size(), Boundary(x.size())), Coin() ? bad[Dim(5)] : inv,
+                          Coin() ? bad[Dim(5)] : zero, Coin() ? counts.data() : nullptr,
+                          std::min(counts.size(), Boundary(counts.size())), variant));
+  // counts overlapping x: refused.
+  std::vector<double> shared(64);
+  Count(opq_histogram_f32(reinterpret_cast<const float*>(shared.data()), 32, 1.0, 0.0, shared.data(), 64, variant));
+}
+
 // A size for a hostile call: usually the real one, sometimes a boundary value (never larger than the
 // buffer when it is a buffer's length: that would be the driver's own overread).
 size_t Len(size_t real, bool hostile) { return hostile && Coin() ? std::min(real, Boundary(real)) : real; }
@@ -552,6 +586,8 @@ int main(int argc, char** argv) {
       GemmF32(v, p, hostile);
       if (verbose) std::fprintf(stderr, "  conv/pool f32\n");
       ConvPoolF32(v, p, hostile);
+      if (verbose) std::fprintf(stderr, "  scan/histogram f32\n");
+      StatsF32(v, hostile);
       if (verbose) std::fprintf(stderr, "  elementwise, pools, layout\n");
       Elementwise(v, hostile);
     }
@@ -569,6 +605,8 @@ int main(int argc, char** argv) {
   Count(opq_qadd16(1, nullptr, nullptr, nullptr, 1, 0, nullptr, 1, 0, nullptr, nullptr, 1, 0, -1));
   Count(opq_qmul16(1, nullptr, nullptr, nullptr, 1, 0, 0, nullptr, 1, 0, 0, nullptr, nullptr, 1, 0, -1));
   Count(opq_conv2d_f32(nullptr, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, -1));
+  Count(opq_scan_f32(nullptr, 1, nullptr, 4, -1));
+  Count(opq_histogram_f32(nullptr, 1, 1.0, 0.0, nullptr, 16, -1));
   Count(opq_qadd(1, nullptr, nullptr, nullptr, 1, nullptr, 1, 0, nullptr, nullptr, 1, -1));
   Count(opq_lut(nullptr, 1, 1, nullptr, 256, nullptr, 1, -1));
   Count(opq_qconcat(1, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 1, 1, 0, nullptr, 1, -1));

@@ -16,6 +16,10 @@ export function checkFloats(v: unknown, name: string, what: string): asserts v i
   if (!(v instanceof Float32Array)) fail(`${what}: ${name} must be a Float32Array`);
 }
 
+export function checkDoubles(v: unknown, name: string, what: string): asserts v is Float64Array {
+  if (!(v instanceof Float64Array)) fail(`${what}: ${name} must be a Float64Array`);
+}
+
 function int(v: unknown, name: string, what: string, lo: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > MAX_DIM)
     fail(`${what}: ${name} must be an integer in [${lo}, 2^28], got ${String(v)}`);
@@ -267,4 +271,38 @@ export function validateGlobalPool(kind: string, planes: number, size: number, x
   if (planes * size > x.length) fail(`${W}: buffer x is smaller than planes*size`);
   if (planes > y.length) fail(`${W}: buffer y is smaller than planes`);
   if (sameBuffer(x, y)) fail(`${W}: y overlaps x`);
+}
+
+/** True when two views (of any element types) share bytes of the same buffer. */
+export function viewsOverlap(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  if (a.buffer !== b.buffer || a.byteLength === 0 || b.byteLength === 0) return false;
+  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+/** The checks of opq_scan_f32, in the same words (types first: every backend makes them in JS). */
+export function validateScan(x: unknown, out: unknown): asserts out is Float64Array {
+  const W = 'scan_f32';
+  checkFloats(x, 'x', W);
+  checkDoubles(out, 'out', W);
+  if (out.length !== 4) fail(`${W}: out must have 4 entries`);
+  if (viewsOverlap(out, x)) fail(`${W}: out overlaps x`);
+}
+
+/** The type checks of opq_histogram_f32 (every backend makes them in JS). */
+export function checkHistogramTypes(x: unknown, inv: unknown, zero: unknown, counts: unknown): asserts counts is Float64Array {
+  const W = 'histogram_f32';
+  checkFloats(x, 'x', W);
+  if (typeof inv !== 'number') fail(`${W}: inv must be a number`);
+  if (typeof zero !== 'number') fail(`${W}: zero must be a number`);
+  checkDoubles(counts, 'counts', W);
+}
+
+/** The checks of opq_histogram_f32 for the js backend, in the same words. */
+export function validateHistogram(x: Float32Array, inv: number, zero: number, counts: Float64Array): void {
+  const W = 'histogram_f32';
+  checkHistogramTypes(x, inv, zero, counts);
+  if (counts.length < 1 || counts.length > 2 ** 20) fail(`${W}: counts must have 1 to 2^20 entries`);
+  if (!(inv > 0 && inv <= Number.MAX_VALUE)) fail(`${W}: inv must be a positive finite number`);
+  if (!(zero >= -(2 ** 31) && zero <= 2 ** 31) || zero !== Math.floor(zero)) fail(`${W}: zero must be an integer in [-2^31, 2^31]`);
+  if (viewsOverlap(counts, x)) fail(`${W}: counts overlaps x`);
 }

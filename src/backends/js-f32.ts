@@ -14,6 +14,8 @@ import {
   normalizeGemm,
   unaryArgs,
   validateBinary,
+  validateHistogram,
+  validateScan,
   validateConv,
   validateGemm,
   validateGlobalPool,
@@ -61,6 +63,43 @@ export function unaryRef(op: number, p0: number, p1: number, x: number): number 
 
 export function binaryRef(op: number, a: number, b: number): number {
   return op === 0 ? a + b : op === 1 ? a - b : op === 2 ? a * b : a / b;
+}
+
+/**
+ * The definition of scanF32 (opq_scan_f32): the JS observers' loop `if (v < lo) lo = v; if (v > hi) hi = v`
+ * (NaN never wins), then + 0 (-0 reported as 0); zeros counted with ===; the first v with v - v !== 0.
+ */
+export function scanF32Ref(x: ArrayLike<number>, out: Float64Array): void {
+  let lo = Infinity,
+    hi = -Infinity,
+    zeros = 0,
+    bad = -1;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+    if (v === 0) zeros++;
+    if (bad < 0 && v - v !== 0) bad = i;
+  }
+  out[0] = lo + 0;
+  out[1] = hi + 0;
+  out[2] = zeros;
+  out[3] = bad;
+}
+
+/**
+ * The definition of histogramF32 (opq_histogram_f32), AdaptiveHistogram's binning loop: a NaN is
+ * skipped (floor(NaN) fails both clamps; the loop it came from indexed counts[NaN], a no-op).
+ */
+export function histogramF32Ref(x: ArrayLike<number>, inv: number, zero: number, counts: Float64Array): void {
+  const bins = counts.length;
+  for (let i = 0; i < x.length; i++) {
+    let b = Math.floor(x[i]! * inv) + zero;
+    if (b >= bins) b = bins - 1;
+    else if (b < 0) b = 0;
+    else if (b !== b) continue;
+    counts[b]! += 1;
+  }
 }
 
 export function jsF32Kernels(): F32Kernels {
@@ -153,6 +192,18 @@ export function jsF32Kernels(): F32Kernels {
       validateBinary(a, b, y, inner);
       const nb = b.length;
       for (let i = 0; i < y.length; i++) y[i] = binaryRef(id, a[i]!, b[Math.floor(i / inner) % nb]!);
+    },
+
+    scanF32(x, out, variant?) {
+      checkVariant(variant);
+      validateScan(x, out);
+      scanF32Ref(x, out);
+    },
+
+    histogramF32(x, inv, zero, counts, variant?) {
+      checkVariant(variant);
+      validateHistogram(x, inv, zero, counts);
+      histogramF32Ref(x, inv, zero, counts);
     },
   };
 }

@@ -2,7 +2,8 @@
  * The float32 kernel family (float executor and calibration). Signatures follow the pure-JS kernels
  * of src/kernels/f32/ (conv2dF32(p, x, w, bias, y), Pool3dParams) so that the engine can take them
  * from any backend. Results agree across backends and variants within float rounding, not bit for
- * bit: SIMD variants sum in another order and use FMA (native AVX2).
+ * bit: SIMD variants sum in another order and use FMA (native AVX2). The calibration statistics
+ * (scanF32, histogramF32) are exact operations: every backend and variant gives the same bits.
  */
 import type { Conv2dParams } from '../kernels/f32/conv.js';
 import type { Pool3dParams } from '../kernels/f32/pool.js';
@@ -82,4 +83,18 @@ export interface F32Kernels {
    * (inner 1), scalar b, b a suffix of y's shape (inner 1), or per channel (b of C, inner H*W). y may be a.
    */
   binaryF32(op: BinaryF32Op, a: Float32Array, b: Float32Array, y: Float32Array, inner?: number, variant?: KernelVariant): void;
+  /**
+   * Calibration statistics of x in one pass (opq_scan_f32): out[0] = min and out[1] = max over the
+   * values that are not NaN (Infinity and -Infinity when there is none; a zero extreme is +0, never
+   * -0), out[2] = how many elements equal 0 (+0 or -0), out[3] = index of the first NaN or
+   * infinity, or -1. out must have 4 entries.
+   */
+  scanF32(x: Float32Array, out: Float64Array, variant?: KernelVariant): void;
+  /**
+   * counts[clamp(floor(x[i] * inv) + zero, 0, counts.length - 1)] += 1 for every x[i] that is not NaN
+   * (NaN is skipped; +-Infinity land in the last / first bin), the product taken in double
+   * (opq_histogram_f32). inv positive and finite, zero an integer in [-2^31, 2^31], counts of 1 to
+   * 2^20 entries.
+   */
+  histogramF32(x: Float32Array, inv: number, zero: number, counts: Float64Array, variant?: KernelVariant): void;
 }

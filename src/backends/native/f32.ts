@@ -6,12 +6,14 @@ import {
   activationOf,
   binaryId,
   checkFloats,
+  checkHistogramTypes,
   convFields,
   is2dPool,
   normalizeGemm,
   poolFields,
   unaryArgs,
   validatePool,
+  validateScan,
 } from '../f32-args.js';
 import { jsF32Kernels } from '../js-f32.js';
 
@@ -42,6 +44,8 @@ export interface F32Addon {
   globalPoolF32(planes: number, size: number, kind: number, x: Float32Array, y: Float32Array, variant: number): void;
   unaryF32(op: number, p0: number, p1: number, x: Float32Array, y: Float32Array, variant: number): void;
   binaryF32(op: number, a: Float32Array, b: Float32Array, inner: number, y: Float32Array, variant: number): void;
+  scanF32(x: Float32Array, out: Float64Array, variant: number): void;
+  histogramF32(x: Float32Array, inv: number, zero: number, counts: Float64Array, variant: number): void;
   f32AutoVariant(): string;
 }
 
@@ -97,6 +101,14 @@ export function nativeF32Kernels(addon: F32Addon): F32Kernels {
       const id = binaryId(op);
       checkFloats(b, 'b', 'binary_f32');
       call(() => addon.binaryF32(id, a, b, inner, y, vid(variant)));
+    },
+    scanF32(x, out, variant) {
+      validateScan(x, out); // the C call checks the same, after these type checks
+      call(() => addon.scanF32(x, out, vid(variant)));
+    },
+    histogramF32(x, inv, zero, counts, variant) {
+      checkHistogramTypes(x, inv, zero, counts);
+      call(() => addon.histogramF32(x, inv, zero, counts, vid(variant)));
     },
   };
 }

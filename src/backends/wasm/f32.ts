@@ -8,6 +8,7 @@ import {
   activationOf,
   binaryId,
   checkFloats,
+  checkHistogramTypes,
   fail,
   convFields,
   is2dPool,
@@ -16,6 +17,8 @@ import {
   sameBuffer,
   unaryArgs,
   validatePool,
+  validateScan,
+  viewsOverlap,
 } from '../f32-args.js';
 import { jsF32Kernels } from '../js-f32.js';
 import { Layout, type WasmModule } from './module.js';
@@ -211,6 +214,41 @@ export function wasmF32Kernels(mod: WasmModule): F32Kernels {
         mod.put(base + oB, b);
         mod.check(mod.fn('opq_binary_f32')(id, base + oA, a.length, base + oB, b.length, inner, base + oA, y.length, v));
         mod.get(base + oA, y);
+      });
+    },
+
+    // x is read in place when it already lies in wasm memory (its address is taken before any
+    // allocation, which could grow the memory and detach the view); otherwise copied in.
+    scanF32(x, out, variant) {
+      validateScan(x, out);
+      const v = mod.variantId(variant);
+      const n = x.length,
+        px = mod.residentPtr(x);
+      const L = new Layout();
+      const oOut = L.add(32),
+        oX = L.add(px < 0 ? x.byteLength : 0);
+      mod.withBlock(L.size, (base) => {
+        if (px < 0) mod.put(base + oX, x);
+        mod.check(mod.fn('opq_scan_f32')(px < 0 ? base + oX : px, n, base + oOut, 4, v));
+        mod.get(base + oOut, out);
+      });
+    },
+
+    histogramF32(x, inv, zero, counts, variant) {
+      checkHistogramTypes(x, inv, zero, counts);
+      // The C call refuses overlap, which copies would hide: refuse it here too.
+      if (viewsOverlap(counts, x)) fail('histogram_f32: counts overlaps x');
+      const v = mod.variantId(variant);
+      const n = x.length,
+        px = mod.residentPtr(x);
+      const L = new Layout();
+      const oC = L.add(counts.byteLength),
+        oX = L.add(px < 0 ? x.byteLength : 0);
+      mod.withBlock(L.size, (base) => {
+        if (px < 0) mod.put(base + oX, x);
+        mod.put(base + oC, counts);
+        mod.check(mod.fn('opq_histogram_f32')(px < 0 ? base + oX : px, n, inv, zero, base + oC, counts.length, v));
+        mod.get(base + oC, counts);
       });
     },
   };

@@ -1,8 +1,13 @@
 import { OnnxPtqError } from '../../errors.js';
+import { histogramF32Ref } from '../../backends/js-f32.js';
+import { STATS_KERNEL_MIN_LENGTH, statsKernels } from '../../backends/stats-kernels.js';
 
 /** Finest bin width, 2^MIN_EXP: a tensor of zeros (or of subnormals) still gets a finite grid. */
 const MIN_EXP = -160;
 export const MAX_BINS = 1 << 20;
+
+/** scanF32's output, reused (histograms fill on one thread). */
+const scan = new Float64Array(4);
 
 /**
  * A histogram whose memory is fixed by its bin count, whatever the number of samples, and whose
@@ -53,15 +58,25 @@ export class AdaptiveHistogram {
   }
 
   add(values: ArrayLike<number>): void {
+    // A long Float32Array goes to the backend's kernels (scanF32, histogramF32: the same bits as
+    // the loops here, which every other input takes).
+    const k = values instanceof Float32Array && values.length >= STATS_KERNEL_MIN_LENGTH ? statsKernels() : null;
     let vmin = Infinity,
       vmax = -Infinity,
       zeros = 0;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (v < vmin) vmin = v;
-      if (v > vmax) vmax = v;
-      if (v !== v) vmin = NaN; // NaN compares false above; make the check below see it
-      if (v === 0) zeros++;
+    if (k) {
+      k.scanF32(values as Float32Array, scan);
+      vmin = scan[3]! >= 0 ? NaN : scan[0]!; // a NaN or infinity: refused below
+      vmax = scan[1]!;
+      zeros = scan[2]!;
+    } else {
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        if (v < vmin) vmin = v;
+        if (v > vmax) vmax = v;
+        if (v !== v) vmin = NaN; // NaN compares false above; make the check below see it
+        if (v === 0) zeros++;
+      }
     }
     if (values.length === 0) return;
     if (!Number.isFinite(vmin) || !Number.isFinite(vmax))
@@ -70,14 +85,11 @@ export class AdaptiveHistogram {
     const min = Math.min(this.min, vmin) + 0,
       max = Math.max(this.max, vmax) + 0;
     this.regrid(min, max);
-    const { counts, bins, zero } = this;
+    const { counts, zero } = this;
     const inv = 2 ** -this.exponent;
-    for (let i = 0; i < values.length; i++) {
-      let b = Math.floor(values[i] * inv) + zero;
-      if (b >= bins) b = bins - 1;
-      else if (b < 0) b = 0;
-      counts[b] += 1;
-    }
+    // counts[clamp(floor(v * inv) + zero, 0, bins - 1)] += 1 (the data is finite here).
+    if (k) k.histogramF32(values as Float32Array, inv, zero, counts);
+    else histogramF32Ref(values, inv, zero, counts);
     this.min = min;
     this.max = max;
     this.total += values.length;

@@ -19,6 +19,7 @@
  * return a result that depends on how the data was split.
  */
 import { OnnxPtqError } from '../../errors.js';
+import { STATS_KERNEL_MIN_LENGTH, statsKernels, type StatsKernels } from '../../backends/stats-kernels.js';
 import { AdaptiveHistogram, MAX_BINS } from './histogram.js';
 import { searchClip, type ClipTarget } from './clip-search.js';
 
@@ -82,6 +83,14 @@ export type ObserverState =
       counts: number[];
     };
 
+/** scanF32's output, reused (observers run on one thread). */
+const scan = new Float64Array(4);
+
+/** The kernels for a Float32Array long enough to be worth the call; null: the JS loop. */
+function kernelsFor(values: ArrayLike<number>): StatsKernels | null {
+  return values instanceof Float32Array && values.length >= STATS_KERNEL_MIN_LENGTH ? statsKernels() : null;
+}
+
 class MinMaxObserver implements Observer {
   readonly kind: ObserverKind = 'minmax';
   readonly mergeable = true;
@@ -90,10 +99,18 @@ class MinMaxObserver implements Observer {
   observe(values: ArrayLike<number>): void {
     let lo = this.observedMin,
       hi = this.observedMax;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
+    const k = kernelsFor(values);
+    if (k) {
+      // The kernel's min and max are those of this loop over the batch alone (+0 for a zero).
+      k.scanF32(values as Float32Array, scan);
+      if (scan[0]! < lo) lo = scan[0]!;
+      if (scan[1]! > hi) hi = scan[1]!;
+    } else {
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
     }
     // +0: which of 0 and -0 came first must not show (the state is order-free).
     this.observedMin = lo + 0;
@@ -131,10 +148,23 @@ class MovingAverageObserver implements Observer {
     if (values.length === 0) return;
     let lo = Infinity,
       hi = -Infinity;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
+    const k = kernelsFor(values);
+    if (k) {
+      k.scanF32(values as Float32Array, scan);
+      lo = scan[0]!;
+      hi = scan[1]!;
+      // The loop below keeps the first zero it meets when an extreme is 0 (and no sign fix follows
+      // here): -0 when that zero is -0. The kernel reports +0.
+      if ((lo === 0 || hi === 0) && Object.is(values[(values as Float32Array).indexOf(0)], -0)) {
+        if (lo === 0) lo = -0;
+        if (hi === 0) hi = -0;
+      }
+    } else {
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
     }
     this.observedMin = Math.min(this.observedMin, lo);
     this.observedMax = Math.max(this.observedMax, hi);

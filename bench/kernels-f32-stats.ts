@@ -1,0 +1,188 @@
+// The calibration statistics kernels (scanF32, histogramF32) per backend and variant next to the JS
+// loops they replace (the observers' min/max scan, AdaptiveHistogram's binning, firstNonFinite's
+// check): ns per element on a 2.4M-element Float32Array (a 2048-bin histogram), then the time of one
+// call on short arrays (gaussian data on a grid of 1/256 with 0 at bin 1024: where
+// STATS_KERNEL_MIN_LENGTH comes from).
+// Usage: node --import tsx bench/kernels-f32-stats.ts [--json]
+import { createDefaultRegistry } from '../src/backends/registry.js';
+import { histogramF32Ref } from '../src/backends/js-f32.js';
+import { setStatsKernels, type StatsKernels } from '../src/backends/stats-kernels.js';
+import { createObserver } from '../src/quant/observers/index.js';
+import { firstNonFinite } from '../src/util/finite.js';
+import type { KernelVariant } from '../src/backends/types.js';
+
+const json = process.argv.includes('--json');
+const registry = createDefaultRegistry();
+const impls: { label: string; k: StatsKernels; variant: KernelVariant }[] = [];
+for (const s of registry.status()) {
+  if (!s.loaded || s.name === 'js') continue;
+  const b = registry.get(s.name);
+  for (const v of ['auto', ...b.variants] as KernelVariant[]) impls.push({ label: `${s.name}:${v}`, k: b, variant: v });
+}
+
+let seed = 1;
+function gauss(n: number, relu: boolean): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    const u = seed / 2 ** 32;
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    const v = Math.sqrt(-2 * Math.log(u + 2 ** -33)) * Math.cos(2 * Math.PI * (seed / 2 ** 32));
+    a[i] = relu && v < 0 ? 0 : v;
+  }
+  return a;
+}
+
+// The machine may be shared: the minimum is the least disturbed figure.
+function best(f: () => void, reps: number): number {
+  f();
+  let b = Infinity;
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    f();
+    b = Math.min(b, performance.now() - t0);
+  }
+  return b;
+}
+
+// The JS loops as the observers and firstNonFinite run them.
+function jsMinMax(x: Float32Array): number {
+  let lo = Infinity,
+    hi = -Infinity;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return lo + hi;
+}
+function jsHistScan(x: Float32Array): number {
+  let lo = Infinity,
+    hi = -Infinity,
+    zeros = 0;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+    if (v !== v) lo = NaN;
+    if (v === 0) zeros++;
+  }
+  return lo + hi + zeros;
+}
+function jsFinite(x: Float32Array): number {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (v - v !== 0) return i;
+  }
+  return -1;
+}
+
+interface Row {
+  data: string;
+  what: string;
+  impl: string;
+  nsPerElement: number;
+}
+const rows: Row[] = [];
+const N = 2_400_000,
+  BINS = 2048;
+const out = new Float64Array(4),
+  counts = new Float64Array(BINS);
+for (const [name, x] of [
+  ['gaussian', gauss(N, false)],
+  ['relu', gauss(N, true)],
+] as const) {
+  let lo = Infinity,
+    hi = -Infinity;
+  for (const v of x) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+  let e = -160;
+  while (Math.floor(hi * 2 ** -e) - Math.min(Math.floor(lo * 2 ** -e), 0) + 1 > BINS) e++;
+  const inv = 2 ** -e,
+    zero = -Math.min(Math.floor(lo * inv), 0);
+  const ns = (ms: number) => (ms * 1e6) / N;
+  const add = (what: string, impl: string, ms: number) => rows.push({ data: name, what, impl, nsPerElement: ns(ms) });
+  add(
+    'minmax scan',
+    'js loop',
+    best(() => jsMinMax(x), 15),
+  );
+  add(
+    'histogram scan',
+    'js loop',
+    best(() => jsHistScan(x), 15),
+  );
+  add(
+    'firstNonFinite',
+    'js loop',
+    best(() => jsFinite(x), 15),
+  );
+  add(
+    'histogram bins',
+    'js loop',
+    best(() => histogramF32Ref(x, inv, zero, counts), 15),
+  );
+  for (const { label, k, variant } of impls) {
+    add(
+      'scanF32',
+      label,
+      best(() => k.scanF32(x, out, variant), 15),
+    );
+    add(
+      'histogramF32',
+      label,
+      best(() => k.histogramF32(x, inv, zero, counts, variant), 15),
+    );
+  }
+}
+
+// What calibration sees: observe() of each kind and firstNonFinite, JS loops against each backend's
+// kernels (default variant). A histogram observer is warmed on the data first (its grid then stays).
+const observed: { data: string; what: string; impl: string; nsPerElement: number }[] = [];
+for (const [name, x] of [
+  ['gaussian', gauss(N, false)],
+  ['relu', gauss(N, true)],
+] as const) {
+  for (const [impl, k] of [['js loops', null], ...impls.filter((i) => i.variant === 'auto').map((i) => [i.label, i.k] as const)] as const) {
+    setStatsKernels(k);
+    for (const kind of ['minmax', 'moving-average', 'mse'] as const) {
+      const o = createObserver(kind);
+      o.observe(x);
+      observed.push({ data: name, what: `${kind}.observe`, impl, nsPerElement: (best(() => o.observe(x), 10) * 1e6) / N });
+    }
+    observed.push({ data: name, what: 'firstNonFinite', impl, nsPerElement: (best(() => firstNonFinite(x), 10) * 1e6) / N });
+  }
+}
+setStatsKernels(undefined);
+
+// Short arrays: microseconds per call, JS loop against the kernel's default variant.
+const short: { n: number; impl: string; usScan: number; usHist: number }[] = [];
+for (const n of [64, 128, 256, 512, 1024, 4096]) {
+  const x = gauss(n, false);
+  const reps = 2000;
+  const per = (f: () => void) =>
+    best(() => {
+      for (let r = 0; r < reps; r++) f();
+    }, 5) *
+    (1000 / reps);
+  short.push({ n, impl: 'js loop', usScan: per(() => jsHistScan(x)), usHist: per(() => histogramF32Ref(x, 256, 1024, counts)) });
+  for (const { label, k, variant } of impls) {
+    if (variant !== 'auto') continue;
+    short.push({
+      n,
+      impl: label,
+      usScan: per(() => k.scanF32(x, out, variant)),
+      usHist: per(() => k.histogramF32(x, 256, 1024, counts, variant)),
+    });
+  }
+}
+
+if (json) {
+  console.log(JSON.stringify({ rows, observed, short }, null, 2));
+} else {
+  console.log(`ns/element, ${N} float32 elements, ${BINS} bins (minimum of 15 runs)`);
+  console.table(rows.map((r) => ({ ...r, nsPerElement: r.nsPerElement.toFixed(3) })));
+  console.log(`observers and firstNonFinite, ns/element, ${N} elements`);
+  console.table(observed.map((r) => ({ ...r, nsPerElement: r.nsPerElement.toFixed(3) })));
+  console.log('one call on short arrays, microseconds (scan / histogram)');
+  console.table(short.map((r) => ({ n: r.n, impl: r.impl, scan: r.usScan.toFixed(3), histogram: r.usHist.toFixed(3) })));
+}

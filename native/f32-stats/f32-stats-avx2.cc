@@ -1,0 +1,116 @@
+// AVX2 calibration statistics. The scan keeps min, max and zero counts in vectors (MINPS/MAXPS
+// return their second operand, the accumulator, when the element is NaN: NaN is ignored as in
+// the reference) and tests 16 elements at a time for a NaN or infinity, finding the index in the
+// block with a scalar pass. The histogram computes 8 bin indices at a time in double (exact: the
+// same products and floors as the reference) and increments the counts in scalar.
+#include <algorithm>
+#include <limits>
+
+#include "f32-gemm/f32-kernels.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+
+#include "isa/x86-avx2-begin.h"
+
+namespace opq {
+
+namespace {
+
+constexpr size_t kNone = std::numeric_limits<size_t>::max();
+
+// Zero counts live in int32 lanes (one per 16 elements per lane, two vectors): flushed every 2^24
+// elements, far below 2^31 per lane.
+constexpr size_t kChunk = size_t{1} << 24;
+
+bool NonFinite(float v) {
+  uint32_t bits;
+  __builtin_memcpy(&bits, &v, 4);
+  return (bits & 0x7f800000u) == 0x7f800000u;
+}
+
+}  // namespace
+
+void F32ScanAvx2(size_t n, const float* x, double* out) {
+  const float inf = std::numeric_limits<float>::infinity();
+  F32ScanState s{inf, -inf, 0, kNone};
+  const __m256 zero = _mm256_setzero_ps();
+  const __m256i expo = _mm256_set1_epi32(0x7f800000);
+  __m256 lo0 = _mm256_set1_ps(inf), lo1 = lo0, hi0 = _mm256_set1_ps(-inf), hi1 = hi0;
+  size_t i = 0;
+  while (n - i >= 16) {
+    const size_t stop = i + (std::min(n - i, kChunk) & ~size_t{15});
+    __m256i z0 = _mm256_setzero_si256(), z1 = z0;
+    for (; i < stop; i += 16) {
+      const __m256 a = _mm256_loadu_ps(x + i), b = _mm256_loadu_ps(x + i + 8);
+      lo0 = _mm256_min_ps(a, lo0);
+      lo1 = _mm256_min_ps(b, lo1);
+      hi0 = _mm256_max_ps(a, hi0);
+      hi1 = _mm256_max_ps(b, hi1);
+      // Equal to 0 (+0 and -0 both) is all ones, i.e. -1: subtracting counts it.
+      z0 = _mm256_sub_epi32(z0, _mm256_castps_si256(_mm256_cmp_ps(a, zero, _CMP_EQ_OQ)));
+      z1 = _mm256_sub_epi32(z1, _mm256_castps_si256(_mm256_cmp_ps(b, zero, _CMP_EQ_OQ)));
+      if (s.bad == kNone) {
+        // Exponent all ones: NaN or infinity.
+        const __m256i ea = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_castps_si256(a), expo), expo);
+        const __m256i eb = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_castps_si256(b), expo), expo);
+        const __m256i e = _mm256_or_si256(ea, eb);
+        if (!_mm256_testz_si256(e, e)) {
+          for (size_t j = i; j < i + 16; ++j)
+            if (NonFinite(x[j])) {
+              s.bad = j;
+              break;
+            }
+        }
+      }
+    }
+    const __m256i z = _mm256_add_epi32(z0, z1);
+    __m128i h = _mm_add_epi32(_mm256_castsi256_si128(z), _mm256_extracti128_si256(z, 1));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+    s.zeros += static_cast<uint32_t>(_mm_cvtsi128_si32(h));
+  }
+  alignas(32) float lo[8], hi[8];
+  _mm256_store_ps(lo, _mm256_min_ps(lo0, lo1));
+  _mm256_store_ps(hi, _mm256_max_ps(hi0, hi1));
+  for (int l = 0; l < 8; ++l) {
+    if (lo[l] < s.lo) s.lo = lo[l];
+    if (hi[l] > s.hi) s.hi = hi[l];
+  }
+  F32ScanRange(x, i, n, &s);
+  F32ScanFinish(s, out);
+}
+
+void F32HistogramAvx2(size_t n, const float* x, double inv, double zero, double* counts, size_t bins) {
+  const __m256d vinv = _mm256_set1_pd(inv), vzero = _mm256_set1_pd(zero), vlast = _mm256_set1_pd(double(bins - 1));
+  const __m256d v0 = _mm256_setzero_pd();
+  alignas(32) int32_t idx[8];
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    if (_mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)) != 0) {
+      // A NaN in the block: the scalar definition skips it.
+      for (size_t j = i; j < i + 8; ++j) {
+        const int64_t b = F32HistogramBin(x[j], inv, zero, bins);
+        if (b >= 0) counts[b] += 1.0;
+      }
+      continue;
+    }
+    // floor(x * inv) + zero, then clamped to [0, bins - 1]: integers (or +-inf before the clamp),
+    // so the clamp equals the reference's `>= bins` and `< 0` tests.
+    __m256d a = _mm256_cvtps_pd(_mm256_castps256_ps128(v)), b = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+    a = _mm256_add_pd(_mm256_floor_pd(_mm256_mul_pd(a, vinv)), vzero);
+    b = _mm256_add_pd(_mm256_floor_pd(_mm256_mul_pd(b, vinv)), vzero);
+    a = _mm256_min_pd(_mm256_max_pd(a, v0), vlast);
+    b = _mm256_min_pd(_mm256_max_pd(b, v0), vlast);
+    _mm_store_si128(reinterpret_cast<__m128i*>(idx), _mm256_cvttpd_epi32(a));
+    _mm_store_si128(reinterpret_cast<__m128i*>(idx + 4), _mm256_cvttpd_epi32(b));
+    for (int k = 0; k < 8; ++k) counts[idx[k]] += 1.0;
+  }
+  F32HistogramRef(n - i, x + i, inv, zero, counts, bins);
+}
+
+}  // namespace opq
+
+#include "isa/x86-avx2-end.h"
+#endif

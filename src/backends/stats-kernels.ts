@@ -1,0 +1,40 @@
+/**
+ * The float32 kernels the calibration observers (src/quant/observers/) and firstNonFinite
+ * (src/util/finite.ts) hand their Float32Array loops to: scanF32 and histogramF32 of the backend the
+ * registry picks (ONNX_PTQ_BACKEND, else native, then wasm), looked up lazily, once. When that is
+ * the js backend, or no backend loads, the callers keep their own JS loops (the definitions the
+ * kernels reproduce bit for bit). Arrays shorter than STATS_KERNEL_MIN_LENGTH stay in JS too: below
+ * it the call costs more than the loop.
+ */
+import type { F32Kernels } from './kernels-f32.js';
+import { getBackend } from './registry.js';
+
+export type StatsKernels = Pick<F32Kernels, 'scanF32' | 'histogramF32'>;
+
+/** Shortest Float32Array handed to a kernel (measured: bench/kernels-f32-stats.ts). */
+export const STATS_KERNEL_MIN_LENGTH = 256;
+
+let chosen: StatsKernels | null | undefined;
+
+/** The kernels to use, or null for the JS loops. */
+export function statsKernels(): StatsKernels | null {
+  if (chosen === undefined) {
+    try {
+      const b = getBackend();
+      chosen = b.name === 'js' ? null : b;
+    } catch {
+      chosen = null; // nothing loads: the JS loops (a session would have reported why)
+    }
+  }
+  return chosen;
+}
+
+/**
+ * Internal (tests and benchmarks): use these kernels, null for the JS loops, or undefined to go back
+ * to the registry's choice on the next call. Returns the previous setting.
+ */
+export function setStatsKernels(k: StatsKernels | null | undefined): StatsKernels | null | undefined {
+  const prev = chosen;
+  chosen = k;
+  return prev;
+}
