@@ -206,3 +206,41 @@ describe('A16W8 Gemm alpha', () => {
     }
   });
 });
+
+describe('A16W8 through a pool', () => {
+  // x -> Conv -> c (16-bit) -> GlobalAveragePool -> p -> Conv -> y. The pool keeps its input's
+  // width, so p must be 16-bit too; otherwise the pool runs in float ("input and output types differ").
+  function graph() {
+    const g = new Graph({ inputs: [{ name: 'x', dtype: 'float32', shape: [1, 2, 4, 4] }], outputs: [{ name: 'y', dtype: 'float32' }] });
+    const w = (name: string, n: number, shape: number[]) =>
+      g.initializers.set(
+        name,
+        new Tensor(
+          'float32',
+          Float32Array.from({ length: n }, (_, i) => ((i * 5) % 7) / 7 - 0.4),
+          shape,
+        ),
+      );
+    w('w1', 12, [6, 2, 1, 1]);
+    w('w2', 18, [3, 6, 1, 1]);
+    g.nodes.push(makeNode('Conv', ['x', 'w1'], ['c'], {}, 'conv1'));
+    g.nodes.push(makeNode('GlobalAveragePool', ['c'], ['p'], {}, 'pool'));
+    g.nodes.push(makeNode('Conv', ['p', 'w2'], ['y'], {}, 'conv2'));
+    return model(g, 13);
+  }
+  const feeds = (i: number) => ({
+    x: new Tensor(
+      'float32',
+      Float32Array.from({ length: 32 }, (_, j) => Math.cos(i * 32 + j)),
+      [1, 2, 4, 4],
+    ),
+  });
+
+  it("widens the pool's output with its input, and every node lowers to integer", async () => {
+    const { model: q } = await quantize(graph(), { calibration: [0, 1, 2, 3].map(feeds), activation16: ['c'] });
+    const qOf = (t: string) => q.graph.nodes.find((n) => n.opType === 'QuantizeLinear' && n.outputs[0] === `${t}_quantized`)!;
+    for (const t of ['c', 'p']) expect(q.graph.initializers.get(qOf(t).inputs[2]!)!.dtype, t).toBe('int16');
+    const s = await IntegerSession.create(q, { backend: 'js', runInWorker: false });
+    expect(s.loweringReport().filter((e) => e.execution === 'float')).toEqual([]);
+  });
+});

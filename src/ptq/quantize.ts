@@ -485,7 +485,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     probeSums = r.probes;
     calib = { samples: r.samples, seconds: r.seconds, workers: r.workers };
     const target = { bits: opts.activationBits, signed: opts.activationSigned, symmetric: opts.activationSymmetric };
-    const wide = wideTensors(opts, plan.aliases, toCalibrate);
+    const wide = wideTensors(opts, plan.aliases, toCalibrate, model.graph);
     // A 16-bit tensor keeps its observed range: with 65,536 levels clipping buys no resolution worth its error.
     for (const t of toCalibrate) state.ranges.set(t, r.observers.get(t)!.range(wide.has(t) ? { ...target, bits: 8 } : target));
     // Graph inputs and outputs: observed range unless clipGraphIO (options.ts says why). The logits
@@ -717,7 +717,14 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
  * (a data-movement output names its source). A name that is not a calibrated tensor is refused, and
  * so are the passes that decide 8-bit parameters jointly (their arithmetic assumes one type).
  */
-function wideTensors(opts: QuantizeOptions, aliases: ReadonlyMap<string, string>, calibrated: readonly string[]): Set<string> {
+/**
+ * Ops whose integer form keeps its input's scale and width (a window or a gather of the input's
+ * values): their output takes the width of their input and the reverse, else the op would run in
+ * float with "input and output types differ" (PP-OCRv4 det's GlobalAveragePool did).
+ */
+const SAME_WIDTH_OPS = new Set(['AveragePool', 'GlobalAveragePool', 'MaxPool', 'GlobalMaxPool', 'Resize', 'Upsample']);
+
+function wideTensors(opts: QuantizeOptions, aliases: ReadonlyMap<string, string>, calibrated: readonly string[], g: Graph): Set<string> {
   const all = new Set(calibrated);
   const wide = new Set(opts.activationBits === 16 ? calibrated : []);
   for (const t of opts.activation16) {
@@ -728,6 +735,19 @@ function wideTensors(opts: QuantizeOptions, aliases: ReadonlyMap<string, string>
         `quantize: activation16 names '${t}', which is not a quantized activation of the model (a node output or graph input that gets QuantizeLinear)`,
       );
     wide.add(src);
+  }
+  // Close over same-width ops until nothing changes (a chain of pools widens in one sweep or a few).
+  const pairs = g.nodes
+    .filter((n) => SAME_WIDTH_OPS.has(n.opType) && n.inputs[0] && n.outputs[0])
+    .map((n) => [aliases.get(n.inputs[0]!) ?? n.inputs[0]!, aliases.get(n.outputs[0]!) ?? n.outputs[0]!] as const)
+    .filter(([x, y]) => all.has(x) && all.has(y));
+  for (let changed = wide.size > 0; changed; ) {
+    changed = false;
+    for (const [x, y] of pairs)
+      if (wide.has(x) !== wide.has(y)) {
+        wide.add(x).add(y);
+        changed = true;
+      }
   }
   if (wide.size)
     for (const pass of ['sign-map', 'joining-nodes', 'single-shift'])
