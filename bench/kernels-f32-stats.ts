@@ -1,11 +1,12 @@
-// The calibration statistics kernels (scanF32, histogramF32) per backend and variant next to the JS
-// loops they replace (the observers' min/max scan, AdaptiveHistogram's binning, firstNonFinite's
-// check): ns per element on a 2.4M-element Float32Array (a 2048-bin histogram), then the time of one
+// The calibration statistics kernels (scanF32, histogramF32, sumRowsF32) per backend and variant next
+// to the JS loops they replace (the observers' min/max scan, AdaptiveHistogram's binning, firstNonFinite's
+// check, the bias-correction probes' row sums): ns per element on a 2.4M-element Float32Array (a
+// 2048-bin histogram; sumRowsF32 on a 64x160x160 input), then the time of one
 // call on short arrays (gaussian data on a grid of 1/256 with 0 at bin 1024: where
 // STATS_KERNEL_MIN_LENGTH comes from).
 // Usage: node --import tsx bench/kernels-f32-stats.ts [--json]
 import { createDefaultRegistry } from '../src/backends/registry.js';
-import { histogramF32Ref } from '../src/backends/js-f32.js';
+import { histogramF32Ref, sumRowsF32Ref } from '../src/backends/js-f32.js';
 import { setStatsKernels, type StatsKernels } from '../src/backends/stats-kernels.js';
 import { createObserver } from '../src/quant/observers/index.js';
 import { firstNonFinite } from '../src/util/finite.js';
@@ -133,6 +134,27 @@ for (const [name, x] of [
       best(() => k.histogramF32(x, inv, zero, counts, variant), 15),
     );
   }
+}
+
+// sumRowsF32 (bias-correction probes): a 3x3 convolution's first window axis over 64 planes of
+// 160x160 (pad 1; and stride 2), ns per input element; the js row is the definition itself.
+for (const [name, g] of [
+  ['rows 64x160x160 K3', { planes: 64, I: 160, inner: 160, K: 3, O: 160, stride: 1, pad: 1, dilation: 1 }],
+  ['rows 64x160x160 K3 s2', { planes: 64, I: 160, inner: 160, K: 3, O: 80, stride: 2, pad: 1, dilation: 1 }],
+] as const) {
+  const n = g.planes * g.I * g.inner;
+  const x = gauss(n, true),
+    dst = new Float64Array(g.planes * g.K * g.inner);
+  const add = (impl: string, ms: number) => rows.push({ data: name, what: 'sumRowsF32', impl, nsPerElement: (ms * 1e6) / n });
+  add(
+    'js (sumRowsF32Ref)',
+    best(() => sumRowsF32Ref(x, g, dst), 10),
+  );
+  for (const { label, k, variant } of impls)
+    add(
+      label,
+      best(() => k.sumRowsF32(x, g, dst, variant), 10),
+    );
 }
 
 // What calibration sees: observe() of each kind and firstNonFinite, JS loops against each backend's

@@ -177,6 +177,51 @@ describe('histogramF32 on every backend and variant equals the JS definition bit
   }
 });
 
+describe('histogramF32 counts zeros apart (SIMD variants) with the bits of one increment each', () => {
+  for (const { label, backend, variant } of backendVariants) {
+    it(`${label}: ~50% and 90% +-0, runs of zeros and of equal values, zero's bin clamped, odd starting counts`, () => {
+      const r = rng(400);
+      for (const n of [...SIZES, 8191]) {
+        const data: [string, Float32Array][] = [];
+        for (const p of [0.5, 0.9])
+          data.push([`${p * 100}% zeros`, Float32Array.from({ length: n }, () => (r() < p ? (r() < 0.5 ? 0 : -0) : r() * 4 - 1))]);
+        // Runs of 1..40 zeros, of one repeated value, and of random values; some NaN in between.
+        const runs = new Float32Array(n);
+        for (let i = 0; i < n; ) {
+          const len = 1 + Math.floor(r() * 40),
+            kind = r(),
+            v = Math.fround(r() * 2 - 0.5);
+          for (let j = i; j < Math.min(n, i + len); j++) runs[j] = kind < 0.4 ? 0 : kind < 0.7 ? v : kind < 0.72 ? Number.NaN : r() * 2 - 1;
+          i += len;
+        }
+        data.push(['runs', runs], ['all -0', new Float32Array(n).fill(-0)]);
+        for (const [what, x] of data) {
+          for (const [bins, inv, zero] of [
+            [16, 4, 4],
+            [2048, 256, 1024],
+            [64, 8, -3], // zero's bin clamps to 0, with the negatives
+            [64, 8, 100], // zero's bin clamps to the last one
+            [1, 1, 0],
+          ] as const) {
+            const zbin = Math.min(Math.max(zero, 0), bins - 1);
+            // Starting counts: integers, -0 (stays -0 when nothing lands there), and in the zero bin a
+            // fraction, 2^53 and NaN (where adding the zeros at once would not give the same bits).
+            for (const start of [3, -0, 0.5, 2 ** 53, Number.NaN]) {
+              const counts = new Float64Array(bins).fill(3),
+                ref = new Float64Array(bins).fill(3);
+              counts[zbin] = ref[zbin] = start;
+              if (start === 0) (counts[bins - 1] = -0), (ref[bins - 1] = -0);
+              backend.histogramF32(x, inv, zero, counts, variant);
+              histogramF32Ref(x, inv, zero, ref);
+              same(counts, ref, `${label} ${what} n=${n} bins=${bins} zero=${zero} start=${start}`);
+            }
+          }
+        }
+      }
+    });
+  }
+});
+
 describe('scanF32 and histogramF32 refuse bad arguments on every backend', () => {
   for (const b of loadedBackends) {
     it(`${b.name}: sizes, types, values, overlap`, () => {

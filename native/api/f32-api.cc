@@ -14,9 +14,9 @@ namespace opq {
 
 #if defined(__x86_64__) || defined(_M_X64)
 const F32Ukernels& F32UkernelsAvx2() {
-  static const F32Ukernels uk = {kF32MrAvx2,    kF32NrAvx2,   F32GemmUkAvx2,   F32DwRowAvx2,        F32MaxRowAvx2,
-                                 F32AvgRowAvx2, F32UnaryAvx2, F32BinaryAvx2,   F32BinaryScalarAvx2, F32SumAvx2,
-                                 F32MaxAvx2,    F32ScanAvx2,  F32HistogramAvx2};
+  static const F32Ukernels uk = {kF32MrAvx2,    kF32NrAvx2,   F32GemmUkAvx2,    F32DwRowAvx2,        F32MaxRowAvx2,
+                                 F32AvgRowAvx2, F32UnaryAvx2, F32BinaryAvx2,    F32BinaryScalarAvx2, F32SumAvx2,
+                                 F32MaxAvx2,    F32ScanAvx2,  F32HistogramAvx2, F32SumRowsAvx2};
   return uk;
 }
 #endif
@@ -26,7 +26,7 @@ const F32Ukernels& F32UkernelsWasmSimd() {
   static const F32Ukernels uk = {kF32MrWasmSimd,          kF32NrWasmSimd,    F32GemmUkWasmSimd, F32DwRowWasmSimd,
                                  F32MaxRowWasmSimd,       F32AvgRowWasmSimd, F32UnaryWasmSimd,  F32BinaryWasmSimd,
                                  F32BinaryScalarWasmSimd, F32SumWasmSimd,    F32MaxWasmSimd,    F32ScanWasmSimd,
-                                 F32HistogramWasmSimd};
+                                 F32HistogramWasmSimd,    F32SumRowsWasmSimd};
   return uk;
 }
 #endif
@@ -142,6 +142,19 @@ const char* CheckPool(const opq_pool2d_f32_params* p, int32_t kind) {
   if (!InRange(p->pad_left, 0)) return "pool2d_f32: pad_left must be in [0, 2^28]";
   if (!InRange(p->pad_bottom, 0)) return "pool2d_f32: pad_bottom must be in [0, 2^28]";
   if (!InRange(p->pad_right, 0)) return "pool2d_f32: pad_right must be in [0, 2^28]";
+  return nullptr;
+}
+
+const char* CheckSumRows(const opq_sum_rows_f32_params* p) {
+  if (p == nullptr) return "sum_rows_f32: params is null";
+  if (p->planes < 0) return "sum_rows_f32: planes must be in [0, 2^31-1]";
+  if (p->i < 0) return "sum_rows_f32: i must be in [0, 2^31-1]";
+  if (p->inner < 0) return "sum_rows_f32: inner must be in [0, 2^31-1]";
+  if (p->k < 1) return "sum_rows_f32: k must be in [1, 2^31-1]";
+  if (p->o < 0) return "sum_rows_f32: o must be in [0, 2^31-1]";
+  if (p->stride < 1) return "sum_rows_f32: stride must be in [1, 2^31-1]";
+  if (p->pad < 0) return "sum_rows_f32: pad must be in [0, 2^31-1]";
+  if (p->dilation < 1) return "sum_rows_f32: dilation must be in [1, 2^31-1]";
   return nullptr;
 }
 
@@ -393,6 +406,25 @@ const char* opq_histogram_f32(const float* x, size_t x_size, double inv, double 
   if ((x_size && !x) || !counts) return "histogram_f32: x or counts is null";
   if (Overlap(counts, counts_size * sizeof(double), x, x_size * 4)) return "histogram_f32: counts overlaps x";
   uk->histogram(x_size, x, inv, zero, counts, counts_size);
+  return nullptr;
+}
+
+const char* opq_sum_rows_f32(const opq_sum_rows_f32_params* p, const float* x, size_t x_size, double* dst,
+                             size_t dst_size, int32_t variant) {
+  if (const char* err = CheckSumRows(p)) return err;
+  bool ok;
+  const F32Ukernels* uk = EltwiseTableOf(Resolve(variant), &ok);
+  if (!ok) return "sum_rows_f32: variant is not available on this CPU or build";
+  uint64_t nx, nd;
+  if (!Product({uint64_t(p->planes), uint64_t(p->i), uint64_t(p->inner)}, &nx) || nx != x_size)
+    return "sum_rows_f32: buffer x must have planes*i*inner entries";
+  if (!Product({uint64_t(p->planes), uint64_t(p->k), uint64_t(p->inner)}, &nd) || nd != dst_size)
+    return "sum_rows_f32: buffer dst must have planes*k*inner entries";
+  if (nx > kNone / sizeof(float) || nd > kNone / sizeof(double)) return "sum_rows_f32: x_size or dst_size is too large";
+  if ((nx && !x) || (nd && !dst)) return "sum_rows_f32: x or dst is null";
+  if (Overlap(dst, nd * sizeof(double), x, nx * sizeof(float))) return "sum_rows_f32: dst overlaps x";
+  if (nd == 0) return nullptr;
+  opq::SumRowsF32Run(*p, x, dst, *uk);
   return nullptr;
 }
 

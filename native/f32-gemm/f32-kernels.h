@@ -43,6 +43,9 @@ struct F32Ukernels {
   // opq_scan_f32 and opq_histogram_f32 on trusted arguments (n may be 0; bins >= 1).
   void (*scan)(size_t n, const float* x, double* out);
   void (*histogram)(size_t n, const float* x, double inv, double zero, double* counts, size_t bins);
+  // dst[j] = 0 + x[0*x_stride + j] + x[1*x_stride + j] + ... + x[(rows-1)*x_stride + j] in double, rows in
+  // that order, for j < n (opq_sum_rows_f32's rows of one tap). rows may be 0: dst = 0 and x is not read.
+  void (*sum_rows)(size_t n, size_t rows, const float* x, size_t x_stride, double* dst);
 };
 
 // The scalar definitions (also the tails of the SIMD microkernels where they share them).
@@ -61,6 +64,7 @@ void F32ScanRange(const float* x, size_t begin, size_t end, F32ScanState* s);
 void F32ScanFinish(const F32ScanState& s, double* out);
 void F32ScanRef(size_t n, const float* x, double* out);
 void F32HistogramRef(size_t n, const float* x, double inv, double zero, double* counts, size_t bins);
+void F32SumRowsRef(size_t n, size_t rows, const float* x, size_t x_stride, double* dst);
 
 // The bin opq_histogram_f32 counts v in, or -1 for NaN (skipped).
 inline int64_t F32HistogramBin(float v, double inv, double zero, size_t bins) {
@@ -87,7 +91,8 @@ inline int64_t F32HistogramBin(float v, double inv, double zero, size_t bins) {
   float F32Sum##ISA(size_t n, const float* x);                                                                     \
   float F32Max##ISA(size_t n, const float* x);                                                                     \
   void F32Scan##ISA(size_t n, const float* x, double* out);                                                        \
-  void F32Histogram##ISA(size_t n, const float* x, double inv, double zero, double* counts, size_t bins);
+  void F32Histogram##ISA(size_t n, const float* x, double inv, double zero, double* counts, size_t bins);          \
+  void F32SumRows##ISA(size_t n, size_t rows, const float* x, size_t x_stride, double* dst);
 
 #if defined(__x86_64__) || defined(_M_X64)
 constexpr size_t kF32MrAvx2 = 6, kF32NrAvx2 = 16;
@@ -148,5 +153,7 @@ size_t GemmF32Workspace(size_t m, size_t n, size_t k, const F32Ukernels& uk, siz
 void GemmF32Run(const GemmF32Args& a, const F32Ukernels& uk);
 size_t Pool2dF32Workspace(const opq_pool2d_f32_params& p);
 void Pool2dF32Run(const Pool2dF32Args& a, const F32Ukernels& uk);
+// opq_sum_rows_f32 on validated arguments: each (plane, tap) row of dst through uk.sum_rows.
+void SumRowsF32Run(const opq_sum_rows_f32_params& p, const float* x, double* dst, const F32Ukernels& uk);
 
 }  // namespace opq

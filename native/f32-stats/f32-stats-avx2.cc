@@ -2,8 +2,10 @@
 // return their second operand, the accumulator, when the element is NaN: NaN is ignored as in
 // the reference) and tests 16 elements at a time for a NaN or infinity, finding the index in the
 // block with a scalar pass. The histogram computes 8 bin indices at a time in double (exact: the
-// same products and floors as the reference) and increments the counts in scalar.
+// same products and floors as the reference) and increments the counts in scalar, except for zeros:
+// counted in vector lanes and added to their bin once.
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "f32-gemm/f32-kernels.h"
@@ -84,30 +86,69 @@ void F32ScanAvx2(size_t n, const float* x, double* out) {
 void F32HistogramAvx2(size_t n, const float* x, double inv, double zero, double* counts, size_t bins) {
   const __m256d vinv = _mm256_set1_pd(inv), vzero = _mm256_set1_pd(zero), vlast = _mm256_set1_pd(double(bins - 1));
   const __m256d v0 = _mm256_setzero_pd();
-  alignas(32) int32_t idx[8];
+  // Elements equal to 0 (+0 and -0) all land in one bin, `zbin`. Post-ReLU data is about half zeros,
+  // and incrementing that one bin element by element is a chain of dependent loads and stores: they
+  // are counted in vector lanes instead and added once at the end. That gives the bits of one
+  // increment each while the bin holds an integer that stays within 2^53 (every partial count is
+  // exact); otherwise (a caller's fractional or huge count) the zeros are compared with NaN, i.e.
+  // never set apart, and binned like the rest.
+  const size_t zbin = static_cast<size_t>(F32HistogramBin(0.0f, inv, zero, bins));
+  const double c0 = counts[zbin];
+  const bool apart = c0 == std::floor(c0) && std::fabs(c0) <= 9007199254740992.0 - double(n);
+  const __m256d vz = _mm256_set1_pd(apart ? 0.0 : std::numeric_limits<double>::quiet_NaN());
+  // A bin t (an integer in [0, 2^20]) plus 2^52 is exact, with t in the low mantissa bits: shifted
+  // left by 3 (the top bits wrap away) and added to `base`, it is the address of counts[t].
+  const uint64_t magic_bits = uint64_t{0x4330000000000000};
+  const __m256d magic = _mm256_set1_pd(4503599627370496.0);
+  const __m256i base =
+      _mm256_set1_epi64x(static_cast<long long>(reinterpret_cast<uintptr_t>(counts) - (magic_bits << 3)));
+  // The zero lanes increment a sink (never read) instead of a branch per lane: each lane's address,
+  // its bin's or its sink slot, is chosen with a vector blend. Two sets of slots taken in turn (the
+  // XOR flips bit 6 of the address), so that a block's sink increments do not wait for the previous one's.
+  alignas(128) double sink[16] = {};
+  const uintptr_t sink_at = reinterpret_cast<uintptr_t>(sink);
+  __m256i sa = _mm256_add_epi64(_mm256_set1_epi64x(static_cast<long long>(sink_at)), _mm256_setr_epi64x(0, 8, 16, 24));
+  __m256i sb = _mm256_add_epi64(sa, _mm256_set1_epi64x(32));
+  const __m256i flip = _mm256_set1_epi64x(64);
+  __m256i z = _mm256_setzero_si256();  // zeros counted per 64-bit lane
+  alignas(32) uintptr_t to[8];
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 v = _mm256_loadu_ps(x + i);
     if (_mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)) != 0) {
-      // A NaN in the block: the scalar definition skips it.
+      // A NaN in the block: the scalar definition skips it (and bins this block's zeros).
       for (size_t j = i; j < i + 8; ++j) {
         const int64_t b = F32HistogramBin(x[j], inv, zero, bins);
         if (b >= 0) counts[b] += 1.0;
       }
       continue;
     }
+    __m256d a = _mm256_cvtps_pd(_mm256_castps256_ps128(v)), b = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+    const __m256d za = _mm256_cmp_pd(a, vz, _CMP_EQ_OQ), zb = _mm256_cmp_pd(b, vz, _CMP_EQ_OQ);
+    // All ones is -1: subtracting counts.
+    z = _mm256_sub_epi64(_mm256_sub_epi64(z, _mm256_castpd_si256(za)), _mm256_castpd_si256(zb));
+    if (_mm256_movemask_pd(_mm256_and_pd(za, zb)) == 0xf) continue;  // 8 zeros (runs are common after ReLU)
     // floor(x * inv) + zero, then clamped to [0, bins - 1]: integers (or +-inf before the clamp),
     // so the clamp equals the reference's `>= bins` and `< 0` tests.
-    __m256d a = _mm256_cvtps_pd(_mm256_castps256_ps128(v)), b = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
     a = _mm256_add_pd(_mm256_floor_pd(_mm256_mul_pd(a, vinv)), vzero);
     b = _mm256_add_pd(_mm256_floor_pd(_mm256_mul_pd(b, vinv)), vzero);
-    a = _mm256_min_pd(_mm256_max_pd(a, v0), vlast);
-    b = _mm256_min_pd(_mm256_max_pd(b, v0), vlast);
-    _mm_store_si128(reinterpret_cast<__m128i*>(idx), _mm256_cvttpd_epi32(a));
-    _mm_store_si128(reinterpret_cast<__m128i*>(idx + 4), _mm256_cvttpd_epi32(b));
-    for (int k = 0; k < 8; ++k) counts[idx[k]] += 1.0;
+    a = _mm256_add_pd(_mm256_min_pd(_mm256_max_pd(a, v0), vlast), magic);
+    b = _mm256_add_pd(_mm256_min_pd(_mm256_max_pd(b, v0), vlast), magic);
+    const __m256i ta = _mm256_add_epi64(_mm256_slli_epi64(_mm256_castpd_si256(a), 3), base);
+    const __m256i tb = _mm256_add_epi64(_mm256_slli_epi64(_mm256_castpd_si256(b), 3), base);
+    sa = _mm256_xor_si256(sa, flip);
+    sb = _mm256_xor_si256(sb, flip);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(to),
+                       _mm256_castpd_si256(_mm256_blendv_pd(_mm256_castsi256_pd(ta), _mm256_castsi256_pd(sa), za)));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(to + 4),
+                       _mm256_castpd_si256(_mm256_blendv_pd(_mm256_castsi256_pd(tb), _mm256_castsi256_pd(sb), zb)));
+    for (int k = 0; k < 8; ++k) *reinterpret_cast<double*>(to[k]) += 1.0;
   }
+  alignas(32) uint64_t zl[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(zl), z);
+  const uint64_t zeros = zl[0] + zl[1] + zl[2] + zl[3];
   F32HistogramRef(n - i, x + i, inv, zero, counts, bins);
+  if (zeros != 0) counts[zbin] += static_cast<double>(zeros);  // (+ 0 would turn a -0 count into +0)
 }
 
 }  // namespace opq

@@ -114,6 +114,27 @@ OPQ_API const char* opq_scan_f32(const float* x, size_t x_size, double* out, siz
 OPQ_API const char* opq_histogram_f32(const float* x, size_t x_size, double inv, double zero, double* counts,
                                       size_t counts_size, int32_t variant);
 
+// Geometry of opq_sum_rows_f32: `planes` blocks of `i` rows of `inner` floats (x), and one window
+// axis over those rows: `k` taps (dilation apart, the first `pad` rows before row 0) at `o` output
+// positions `stride` rows apart. Only int32 fields, so that the wasm side writes it as an Int32Array.
+typedef struct opq_sum_rows_f32_params {
+  int32_t planes, i, inner;  // >= 0
+  int32_t k;                 // >= 1
+  int32_t o;                 // >= 0
+  int32_t stride;            // >= 1
+  int32_t pad;               // >= 0
+  int32_t dilation;          // >= 1
+} opq_sum_rows_f32_params;
+
+// Window row sums (bias-correction probes): for each plane a < planes, tap t < k and j < inner,
+//   dst[(a*k + t)*inner + j] = 0 + x[(a*i + r0)*inner + j] + x[(a*i + r1)*inner + j] + ...
+// in double, over the rows r = q*stride - pad + t*dilation of the output positions q < o (ascending)
+// that lie in [0, i); 0 when there is none. x_size must be planes*i*inner, dst_size planes*k*inner,
+// and dst must not overlap x. Each dst element is one chain of additions in that order in every
+// variant (SIMD runs across j, never across rows): exact same bits everywhere.
+OPQ_API const char* opq_sum_rows_f32(const opq_sum_rows_f32_params* p, const float* x, size_t x_size, double* dst,
+                                     size_t dst_size, int32_t variant);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif

@@ -220,6 +220,21 @@ Napi::Value Histogram(const Napi::CallbackInfo& info) {
                                      static_cast<double*>(counts.data), counts.length, int32_t(variant)));
 }
 
+// sumRowsF32(params: Int32Array(8) [planes, i, inner, k, o, stride, pad, dilation], x, dst: Float64Array, variant)
+Napi::Value SumRows(const Napi::CallbackInfo& info) {
+  Unrecordable();  // its result goes to JS: a replay could not use it
+  Napi::Env env = info.Env();
+  const int32_t* f;
+  int64_t variant;
+  View x, dst;
+  if (!Params(env, info, 0, 8, "params", &f) || !Floats(env, info, 1, "x", &x, false) ||
+      !Doubles(env, info, 2, "dst", &dst) || !Int(env, info, 3, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant))
+    return env.Undefined();
+  const opq_sum_rows_f32_params p{f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]};
+  return Done(env, opq_sum_rows_f32(&p, static_cast<const float*>(x.data), x.length, static_cast<double*>(dst.data),
+                                    dst.length, int32_t(variant)));
+}
+
 }  // namespace
 
 void RegisterF32(Napi::Env env, Napi::Object exports) {
@@ -231,6 +246,7 @@ void RegisterF32(Napi::Env env, Napi::Object exports) {
   exports.Set("binaryF32", Napi::Function::New(env, Guarded<Binary>));
   exports.Set("scanF32", Napi::Function::New(env, Guarded<Scan>));
   exports.Set("histogramF32", Napi::Function::New(env, Guarded<Histogram>));
+  exports.Set("sumRowsF32", Napi::Function::New(env, Guarded<SumRows>));
   exports.Set("f32AutoVariant", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
                 return Napi::String::New(info.Env(), opq_variant_name(opq_f32_auto_variant()));
               }));

@@ -366,6 +366,9 @@ void StatsF32(int32_t variant, bool hostile) {
   if (!hostile) {
     Count(opq_scan_f32(x.data(), x.size(), out.data(), out.size(), variant));
     Count(opq_histogram_f32(x.data(), x.size(), inv, zero, counts.data(), counts.size(), variant));
+    // About half zeros, as after ReLU (the SIMD variants count them apart).
+    for (auto& v : x) v = Coin() ? (Coin() ? 0.0f : -0.0f) : v;
+    Count(opq_histogram_f32(x.data(), x.size(), inv, zero, counts.data(), counts.size(), variant));
     return;
   }
   const double bad[] = {0.0, -1.0, std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN(),
@@ -385,6 +388,38 @@ void StatsF32(int32_t variant, bool hostile) {
 // buffer when it is a buffer's length: that would be the driver's own overread).
 size_t Len(size_t real, bool hostile) { return hostile && Coin() ? std::min(real, Boundary(real)) : real; }
 size_t Extent(size_t real, bool hostile) { return hostile && Coin() ? Boundary(real) : real; }
+
+// Window row sums: random geometries with exact-size buffers (taps inside, partly and wholly outside
+// the input, O = 0), the int32 extremes of pad, stride, dilation and O (no overflow in the tap ranges),
+// and when hostile a field out of range, sizes that do not match, NULL and overlapping buffers.
+void SumRowsF32(int32_t variant, bool hostile) {
+  const int32_t big = std::numeric_limits<int32_t>::max();
+  opq_sum_rows_f32_params p{Int(0, 3), Int(0, 12), Int(0, 70), Int(1, 4), Int(0, 14), Int(1, 3), Int(0, 4), Int(1, 3)};
+  if (Dim(5) == 0) {
+    const size_t which = Dim(2);
+    (which == 0 ? p.stride : which == 1 ? p.pad : p.dilation) = big;
+    if (Coin()) p.o = big;
+  }
+  const size_t nx = size_t(p.planes) * p.i * p.inner, nd = size_t(p.planes) * p.k * p.inner;
+  std::vector<float> x(nx);
+  for (auto& v : x) v = float(Int(-100000, 100000)) * std::ldexp(1.0f, Int(-140, 100));
+  std::vector<double> dst(nd);
+  if (!hostile) {
+    Count(opq_sum_rows_f32(&p, x.data(), x.size(), dst.data(), dst.size(), variant));
+    return;
+  }
+  if (Coin()) {
+    int32_t* const fields[] = {&p.planes, &p.i, &p.inner, &p.k, &p.o, &p.stride, &p.pad, &p.dilation};
+    *fields[Dim(7)] = Coin() ? Int(std::numeric_limits<int32_t>::min(), 0) : big;
+  }
+  // Sizes never larger than the buffers (that would be the driver's own overread).
+  Count(opq_sum_rows_f32(Coin() ? &p : nullptr, Coin() ? x.data() : nullptr, Len(x.size(), true),
+                         Coin() ? dst.data() : nullptr, Len(dst.size(), true), variant));
+  // dst inside x's memory: refused.
+  std::vector<double> shared(64);
+  const opq_sum_rows_f32_params q{1, 8, 8, 1, 8, 1, 0, 1};
+  Count(opq_sum_rows_f32(&q, reinterpret_cast<const float*>(shared.data()), 64, shared.data() + 4, 8, variant));
+}
 
 // The elementwise, pooling and layout entries: qadd, qmul, lut, quantize/dequantize_linear, the
 // pools, concat and nearest resize, with exact-size buffers (random shapes) or boundary arguments.
@@ -588,6 +623,8 @@ int main(int argc, char** argv) {
       ConvPoolF32(v, p, hostile);
       if (verbose) std::fprintf(stderr, "  scan/histogram f32\n");
       StatsF32(v, hostile);
+      if (verbose) std::fprintf(stderr, "  sum_rows f32\n");
+      SumRowsF32(v, hostile);
       if (verbose) std::fprintf(stderr, "  elementwise, pools, layout\n");
       Elementwise(v, hostile);
     }
@@ -607,6 +644,9 @@ int main(int argc, char** argv) {
   Count(opq_conv2d_f32(nullptr, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, -1));
   Count(opq_scan_f32(nullptr, 1, nullptr, 4, -1));
   Count(opq_histogram_f32(nullptr, 1, 1.0, 0.0, nullptr, 16, -1));
+  Count(opq_sum_rows_f32(nullptr, nullptr, 0, nullptr, 0, -1));
+  const opq_sum_rows_f32_params one{1, 1, 1, 1, 1, 1, 0, 1};
+  Count(opq_sum_rows_f32(&one, nullptr, 1, nullptr, 1, -1));
   Count(opq_qadd(1, nullptr, nullptr, nullptr, 1, nullptr, 1, 0, nullptr, nullptr, 1, -1));
   Count(opq_lut(nullptr, 1, 1, nullptr, 256, nullptr, 1, -1));
   Count(opq_qconcat(1, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 1, 1, 0, nullptr, 1, -1));

@@ -4,7 +4,7 @@
  * same messages; here only what must hold before anything is copied (types, integer fields).
  */
 import { OnnxPtqError } from '../errors.js';
-import type { Conv2dF32Params, GemmF32Args, Pool3dParams, UnaryF32Op, BinaryF32Op, UnaryF32Params } from './kernels-f32.js';
+import type { Conv2dF32Params, GemmF32Args, Pool3dParams, UnaryF32Op, BinaryF32Op, UnaryF32Params, SumRowsParams } from './kernels-f32.js';
 
 const MAX_DIM = 2 ** 28;
 
@@ -26,9 +26,20 @@ function int(v: unknown, name: string, what: string, lo: number): number {
   return v;
 }
 
+/** Fields of frozen params (the float Conv op freezes the ones it reuses on every run): checked once. */
+const frozenFields = new WeakMap<Conv2dF32Params, Int32Array>();
+
 /** opq_conv2d_f32_params' 16 int32 fields, each checked (Int32Array would wrap silently). */
 export function convFields(p: Conv2dF32Params): Int32Array {
   if (p === null || typeof p !== 'object') fail('conv2d_f32: params must be an object');
+  const known = frozenFields.get(p);
+  if (known) return known;
+  const f = checkConvFields(p);
+  if (Object.isFrozen(p)) frozenFields.set(p, f);
+  return f;
+}
+
+function checkConvFields(p: Conv2dF32Params): Int32Array {
   const w = 'conv2d_f32';
   const f = new Int32Array([
     int(p.N, 'n', w, 0),
@@ -305,4 +316,44 @@ export function validateHistogram(x: Float32Array, inv: number, zero: number, co
   if (!(inv > 0 && inv <= Number.MAX_VALUE)) fail(`${W}: inv must be a positive finite number`);
   if (!(zero >= -(2 ** 31) && zero <= 2 ** 31) || zero !== Math.floor(zero)) fail(`${W}: zero must be an integer in [-2^31, 2^31]`);
   if (viewsOverlap(counts, x)) fail(`${W}: counts overlaps x`);
+}
+
+const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * The type checks of opq_sum_rows_f32 (every backend makes them in JS) and its params as the C
+ * struct's 8 int32 fields [planes, i, inner, k, o, stride, pad, dilation], each checked to be an
+ * integer in its int32 range first (an Int32Array would wrap silently).
+ */
+export function sumRowsFields(x: unknown, p: SumRowsParams, dst: unknown): Int32Array {
+  const W = 'sum_rows_f32';
+  checkFloats(x, 'x', W);
+  if (p === null || typeof p !== 'object') fail(`${W}: params must be an object`);
+  const field = (v: unknown, name: string, lo: number): number => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > INT32_MAX)
+      fail(`${W}: ${name} must be an integer in [${lo}, 2^31-1], got ${String(v)}`);
+    return v;
+  };
+  const f = new Int32Array([
+    field(p.planes, 'planes', 0),
+    field(p.I, 'i', 0),
+    field(p.inner, 'inner', 0),
+    field(p.K, 'k', 1),
+    field(p.O, 'o', 0),
+    field(p.stride, 'stride', 1),
+    field(p.pad, 'pad', 0),
+    field(p.dilation, 'dilation', 1),
+  ]);
+  checkDoubles(dst, 'dst', W);
+  return f;
+}
+
+/** The checks of opq_sum_rows_f32 for the js backend, in the same words. */
+export function validateSumRows(x: Float32Array, p: SumRowsParams, dst: Float64Array): void {
+  const W = 'sum_rows_f32';
+  sumRowsFields(x, p, dst);
+  // Products past 2^53 round, but then to more than any typed array's length: still refused.
+  if (p.planes * p.I * p.inner !== x.length) fail(`${W}: buffer x must have planes*i*inner entries`);
+  if (p.planes * p.K * p.inner !== dst.length) fail(`${W}: buffer dst must have planes*k*inner entries`);
+  if (viewsOverlap(dst, x)) fail(`${W}: dst overlaps x`);
 }

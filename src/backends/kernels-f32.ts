@@ -97,4 +97,25 @@ export interface F32Kernels {
    * 2^20 entries.
    */
   histogramF32(x: Float32Array, inv: number, zero: number, counts: Float64Array, variant?: KernelVariant): void;
+  /**
+   * Window row sums for bias-correction probes (opq_sum_rows_f32, definition: sumRowsF32Ref):
+   * dst[(p*K + k)*inner + j] = sum, o ascending, of double(x[(p*I + o*stride - pad + k*dilation)*inner + j])
+   * over the o < O whose row index lies in [0, I); x has planes*I*inner entries, dst planes*K*inner.
+   */
+  sumRowsF32(x: Float32Array, p: SumRowsParams, dst: Float64Array, variant?: KernelVariant): void;
+}
+
+/** Geometry of sumRowsF32: one window axis of `I` rows of `inner` values, `planes` times. */
+export interface SumRowsParams {
+  planes: number;
+  I: number;
+  inner: number;
+  /** Kernel taps along the axis. */
+  K: number;
+  /** Output positions along the axis. */
+  O: number;
+  stride: number;
+  /** Begin pad. */
+  pad: number;
+  dilation: number;
 }

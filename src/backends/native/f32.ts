@@ -11,6 +11,7 @@ import {
   is2dPool,
   normalizeGemm,
   poolFields,
+  sumRowsFields,
   unaryArgs,
   validatePool,
   validateScan,
@@ -46,6 +47,7 @@ export interface F32Addon {
   binaryF32(op: number, a: Float32Array, b: Float32Array, inner: number, y: Float32Array, variant: number): void;
   scanF32(x: Float32Array, out: Float64Array, variant: number): void;
   histogramF32(x: Float32Array, inv: number, zero: number, counts: Float64Array, variant: number): void;
+  sumRowsF32(params: Int32Array, x: Float32Array, dst: Float64Array, variant: number): void;
   f32AutoVariant(): string;
 }
 
@@ -109,6 +111,10 @@ export function nativeF32Kernels(addon: F32Addon): F32Kernels {
     histogramF32(x, inv, zero, counts, variant) {
       checkHistogramTypes(x, inv, zero, counts);
       call(() => addon.histogramF32(x, inv, zero, counts, vid(variant)));
+    },
+    sumRowsF32(x, p, dst, variant) {
+      const f = sumRowsFields(x, p, dst); // the C call checks sizes, overlap and the variant
+      call(() => addon.sumRowsF32(f, x, dst, vid(variant)));
     },
   };
 }

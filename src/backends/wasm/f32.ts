@@ -15,6 +15,7 @@ import {
   normalizeGemm,
   poolFields,
   sameBuffer,
+  sumRowsFields,
   unaryArgs,
   validatePool,
   validateScan,
@@ -249,6 +250,27 @@ export function wasmF32Kernels(mod: WasmModule): F32Kernels {
         mod.put(base + oC, counts);
         mod.check(mod.fn('opq_histogram_f32')(px < 0 ? base + oX : px, n, inv, zero, base + oC, counts.length, v));
         mod.get(base + oC, counts);
+      });
+    },
+
+    // x copied in (or read in place when resident, as scanF32), dst copied out: the kernel writes all
+    // of it, so nothing is copied in.
+    sumRowsF32(x, p, dst, variant) {
+      const f = sumRowsFields(x, p, dst);
+      // The C call refuses overlap, which copies would hide: refuse it here too.
+      if (viewsOverlap(dst, x)) fail('sum_rows_f32: dst overlaps x');
+      const v = mod.variantId(variant);
+      const n = x.length,
+        px = mod.residentPtr(x);
+      const L = new Layout();
+      const oP = L.add(32),
+        oD = L.add(dst.byteLength),
+        oX = L.add(px < 0 ? x.byteLength : 0);
+      mod.withBlock(L.size, (base) => {
+        mod.put(base + oP, f);
+        if (px < 0) mod.put(base + oX, x);
+        mod.check(mod.fn('opq_sum_rows_f32')(base + oP, px < 0 ? base + oX : px, n, base + oD, dst.length, v));
+        mod.get(base + oD, dst);
       });
     },
   };
