@@ -4,19 +4,30 @@
  * input (all positive, large mean) turns into a visible offset. Measured on the calibration data
  * and added back to the bias:
  *   b'_c = b_c + E[ layer(x; w - w_q)_c ]
- * Since Conv/Gemm/MatMul are linear in the weight, layer(x, w) - layer(x, w_q) = layer(x, w - w_q):
- * one probe node per layer, fed the float input x, computes it during the same calibration pass.
+ * Since Conv/Gemm/MatMul are linear in the weight, layer(x, w) - layer(x, w_q) = layer(x, w - w_q),
+ * and only its per-channel sum over positions is wanted, which is linear in x too:
+ *   Conv: sum_pos y_c = sum_{j,k} delta[c,j,k] * S[j,k],  S[j,k] = sum of x[j] over the input
+ *         positions kernel tap k visits (padding adds 0);
+ *   Gemm: sum_m y_c = alpha * sum_k (sum_m A'[m,k]) * B'[k,c].
+ * So Conv and Gemm probes are summed from the layer's float input x, tapped during the calibration
+ * pass (inputProbeSums): a pass over x instead of a second convolution. ConvTranspose keeps a probe
+ * node, layer(x, w - w_q), whose output is summed per channel.
  *
- * The sums are mergeable exactly: each sample's per-channel sum is taken in float64 in the
- * tensor's own order (the same on every thread), then added to an exact accumulator (ExactSum),
- * so workers and shards give the sums of one pass, bit for bit. With single-shift the weights
- * probed are known only after the activation statistics: that correction needs a second data pass.
+ * The sums are mergeable exactly: each sample's per-channel sum is taken in float64 in a fixed order
+ * (the same on every thread), then added to an exact accumulator (ExactSum), so workers and shards
+ * give the sums of one pass, bit for bit. With single-shift the weights probed are known only after
+ * the activation statistics: that correction needs a second data pass.
  */
 import type { Graph, Node } from '../ir/graph.js';
 import { makeNode } from '../ir/graph.js';
 import { Tensor } from '../tensor.js';
 import { intAttr } from '../passes/pass.js';
 import { ExactSum } from '../util/exact-sum.js';
+import { Attrs, need, type OpContext } from '../ops/types.js';
+import { to3d, windowParams } from '../ops/conv-util.js';
+import { sumRowsF32Ref, tapHi, tapLo } from '../backends/js-f32.js';
+import type { SumRowsParams } from '../backends/kernels-f32.js';
+import { STATS_KERNEL_MIN_LENGTH, statsKernels } from '../backends/stats-kernels.js';
 
 export interface BiasProbe {
   layer: Node;
@@ -26,11 +37,26 @@ export interface BiasProbe {
   channels: number;
   sum: ExactSum[];
   count: number;
+  /** Set when the probe is summed from the layer's input (Conv, Gemm); else `output` is a probe node's output. */
+  fromInput?: InputProbe;
+}
+
+/** A probe summed from its layer's float input: plain data, so that it crosses to worker threads. */
+export interface InputProbe {
+  op: 'Conv' | 'Gemm';
+  /** The layer's input x. */
+  input: string;
+  /** The layer's name, type and attributes (strides, pads, dilations, group, auto_pad; transA, transB, alpha). */
+  node: Node;
+  /** w - w_q, with w's dims. */
+  delta: Float32Array;
+  deltaDims: number[];
 }
 
 /** Adds one probe per layer to `g` (a calibration copy): layer(x, w - w_q) without bias. */
 export function addBiasProbes(g: Graph, layers: Node[], quantized: Map<Node, Float32Array>): BiasProbe[] {
   const probes: BiasProbe[] = [];
+  const keys = new Set<string>();
   for (const n of layers) {
     const wq = quantized.get(n);
     const w = g.initializers.get(n.inputs[1]);
@@ -38,11 +64,20 @@ export function addBiasProbes(g: Graph, layers: Node[], quantized: Map<Node, Flo
     const delta = new Float32Array(wq.length);
     const wd = w.data as Float32Array;
     for (let i = 0; i < delta.length; i++) delta[i] = wd[i] - wq[i];
-    const dname = g.uniqueName(`${n.inputs[1]}__bias_probe_delta`);
-    g.initializers.set(dname, new Tensor('float32', delta, w.dims));
-    const out = g.uniqueName(`${n.name || n.outputs[0]}__bias_probe`);
-    const attrs = Object.fromEntries([...n.attributes].filter(([k]) => n.opType !== 'Gemm' || k !== 'beta'));
-    g.insertAfter(n, makeNode(n.opType, [n.inputs[0], dname], [out], attrs, g.uniqueName(`${n.name}__bias_probe`)));
+    // The key under which the sums are stored (stats files); a node output only for a probe node.
+    let out = g.uniqueName(`${n.name || n.outputs[0]}__bias_probe`);
+    for (let i = 1; keys.has(out); i++) out = g.uniqueName(`${n.name || n.outputs[0]}__bias_probe_${i}`);
+    keys.add(out);
+    let fromInput: InputProbe | undefined;
+    if (n.opType === 'Conv' || n.opType === 'Gemm') {
+      const node = { ...n, inputs: [...n.inputs], outputs: [...n.outputs], attributes: new Map(n.attributes) };
+      fromInput = { op: n.opType, input: n.inputs[0]!, node, delta, deltaDims: [...w.dims] };
+    } else {
+      const dname = g.uniqueName(`${n.inputs[1]}__bias_probe_delta`);
+      g.initializers.set(dname, new Tensor('float32', delta, w.dims));
+      const attrs = Object.fromEntries(n.attributes);
+      g.insertAfter(n, makeNode(n.opType, [n.inputs[0], dname], [out], attrs, g.uniqueName(`${n.name}__bias_probe`)));
+    }
     const channels =
       n.opType === 'Conv'
         ? w.dims[0]
@@ -59,6 +94,7 @@ export function addBiasProbes(g: Graph, layers: Node[], quantized: Map<Node, Flo
       channels,
       sum: Array.from({ length: channels }, () => new ExactSum()),
       count: 0,
+      fromInput,
     });
   }
   return probes;
@@ -67,4 +103,157 @@ export function addBiasProbes(g: Graph, layers: Node[], quantized: Map<Node, Flo
 /** Per-channel corrections E[layer(x, w - w_q)]. */
 export function corrections(p: BiasProbe): Float32Array {
   return Float32Array.from(p.sum, (s) => (p.count ? s.toNumber() / p.count : 0));
+}
+
+/**
+ * One sample's per-channel sums of layer(x, delta) over its output positions, and the number of
+ * positions per channel, computed from x (the formulas in the header). Float64, in a fixed order.
+ */
+export function inputProbeSums(p: InputProbe, x: Tensor): { sums: Float64Array; count: number } {
+  const ctx: OpContext = { node: p.node, attrs: new Attrs(p.node), opset: 0 };
+  need(ctx, x.data instanceof Float32Array, () => `bias probe: input '${p.input}' is not float32`);
+  return p.op === 'Conv' ? convSums(ctx, p, x) : gemmSums(ctx, p, x);
+}
+
+function convSums(ctx: OpContext, p: InputProbe, x: Tensor): { sums: Float64Array; count: number } {
+  const xd = x.data as Float32Array;
+  const [M, cpg] = p.deltaDims as [number, number];
+  const kernel = p.deltaDims.slice(2);
+  need(ctx, x.rank === p.deltaDims.length && x.rank >= 3 && x.rank <= 5, () => `bias probe: input '${p.input}' has rank ${x.rank}`);
+  const [N, C] = x.dims as [number, number];
+  const group = ctx.attrs.int('group', 1);
+  need(ctx, C === cpg * group && M % group === 0, () => `bias probe: input '${p.input}' has ${C} channels, W expects ${cpg * group}`);
+  const s = kernel.length;
+  const sp = windowParams(ctx, x.dims.slice(2), kernel);
+  const [I0, I1, I2] = to3d(x.dims.slice(2) as number[], 1) as [number, number, number];
+  const [K0, K1, K2] = to3d(kernel, 1) as [number, number, number];
+  const [O0, O1, O2] = to3d(sp.out, 1) as [number, number, number];
+  const [s0, s1, s2] = to3d(sp.strides, 1) as [number, number, number];
+  const [d0, d1, d2] = to3d(sp.dilations, 1) as [number, number, number];
+  const [p0, p1, p2] = to3d(sp.pads.slice(0, s), 0) as [number, number, number];
+  const planes = N * C;
+  const ks = K0 * K1 * K2;
+  const S = new Float64Array(C * ks);
+  // Reduce one axis at a time: t1[plane, k0, i1, i2] (3-D only), t2[plane, k0, k1, i2], then
+  // S[c, k0, k1, k2], summed over n; in blocks of planes whose t1/t2 fit in reused scratch (a fresh
+  // large array per layer and sample cost page faults and collections, more than the sums).
+  const perPlane = Math.max(K0 * K1 * I2, s === 3 ? K0 * I1 * I2 : 0, 1);
+  const block = Math.max(1, Math.min(planes, Math.floor(SCRATCH_DOUBLES / perPlane)));
+  const q = scratch(2, I2);
+  for (let a0 = 0; a0 < planes; a0 += block) {
+    const nb = Math.min(block, planes - a0);
+    const xb = xd.subarray(a0 * I0 * I1 * I2, (a0 + nb) * I0 * I1 * I2);
+    const t2 = scratch(0, nb * K0 * K1 * I2);
+    if (s === 3) {
+      const t1 = scratch(1, nb * K0 * I1 * I2);
+      sumRows(xb, { planes: nb, I: I0, inner: I1 * I2, K: K0, O: O0, stride: s0, pad: p0, dilation: d0 }, t1);
+      sumRowsF64(t1, { planes: nb * K0, I: I1, inner: I2, K: K1, O: O1, stride: s1, pad: p1, dilation: d1 }, t2);
+    } else sumRows(xb, { planes: nb, I: I1, inner: I2, K: K1, O: O1, stride: s1, pad: p1, dilation: d1 }, t2);
+    // The last axis by strided prefix sums q[i] = t[i] + q[i - s2] over each row of t2, so that each
+    // tap's sum over o*s2 + off, o in [lo, hi), is q[last] - q[first - s2]: one pass over the row
+    // instead of one per tap (mobile models' rows are long and their planes short).
+    for (let a = 0; a < nb; a++) {
+      const c = (a0 + a) % C;
+      for (let k = 0; k < K0 * K1; k++) {
+        const r0 = (a * K0 * K1 + k) * I2;
+        if (s2 === 1)
+          for (let i = 0, r = 0; i < I2; i++) {
+            r += t2[r0 + i]!; // the running sum stays in a register
+            q[i] = r;
+          }
+        else for (let i = 0; i < I2; i++) q[i] = t2[r0 + i]! + (i >= s2 ? q[i - s2]! : 0);
+        for (let k2 = 0; k2 < K2; k2++) {
+          const off = k2 * d2 - p2;
+          const lo = tapLo(off, s2),
+            hi = tapHi(I2, O2, off, s2);
+          if (hi <= lo) continue;
+          const first = lo * s2 + off;
+          S[c * ks + k * K2 + k2]! += q[(hi - 1) * s2 + off]! - (first >= s2 ? q[first - s2]! : 0);
+        }
+      }
+    }
+  }
+  const sums = new Float64Array(M);
+  const d = p.delta;
+  const perGroup = M / group;
+  for (let m = 0; m < M; m++) sums[m] = dot(d, m * cpg * ks, S, Math.floor(m / perGroup) * cpg * ks, cpg * ks);
+  return { sums, count: N * O0 * O1 * O2 };
+}
+
+/** sum of a[i + j] * b[k + j] for j < n: four partial sums (independent chains), then (s0 + s1) + (s2 + s3). */
+function dot(a: Float32Array, i: number, b: Float64Array, k: number, n: number): number {
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0,
+    j = 0;
+  for (; j + 4 <= n; j += 4) {
+    s0 += a[i + j]! * b[k + j]!;
+    s1 += a[i + j + 1]! * b[k + j + 1]!;
+    s2 += a[i + j + 2]! * b[k + j + 2]!;
+    s3 += a[i + j + 3]! * b[k + j + 3]!;
+  }
+  for (; j < n; j++) s0 += a[i + j]! * b[k + j]!;
+  return s0 + s1 + (s2 + s3);
+}
+
+/** Doubles of each reused scratch array's block (256 KB: stays in a core's L2). */
+const SCRATCH_DOUBLES = 32768;
+const scratchArrays: Float64Array[] = [];
+/** Scratch array `i` with at least n doubles (grown, never shrunk; one JS thread uses it at a time). */
+function scratch(i: number, n: number): Float64Array {
+  const a = scratchArrays[i];
+  if (a && a.length >= n) return a.subarray(0, n);
+  const b = new Float64Array(Math.max(n, SCRATCH_DOUBLES));
+  scratchArrays[i] = b;
+  return b.subarray(0, n);
+}
+
+/** sumRowsF32 on the backend's kernel for long inputs (the same bits as the definition). */
+function sumRows(x: Float32Array, g: SumRowsParams, dst: Float64Array): void {
+  const k = x.length >= STATS_KERNEL_MIN_LENGTH ? statsKernels() : null;
+  if (k) k.sumRowsF32(x, g, dst);
+  else sumRowsF32Ref(x, g, dst);
+}
+
+/** sumRowsF32Ref's loop over a float64 source (the second axis of a 3-D conv). */
+function sumRowsF64(x: Float64Array, g: SumRowsParams, dst: Float64Array): void {
+  const { planes, I, inner, K, O, stride, pad, dilation } = g;
+  dst.fill(0);
+  for (let a = 0; a < planes; a++)
+    for (let k = 0; k < K; k++) {
+      const off = k * dilation - pad;
+      const to = (a * K + k) * inner;
+      for (let o = tapLo(off, stride), hi = tapHi(I, O, off, stride); o < hi; o++) {
+        const from = (a * I + o * stride + off) * inner;
+        for (let j = 0; j < inner; j++) dst[to + j]! += x[from + j]!;
+      }
+    }
+}
+
+function gemmSums(ctx: OpContext, p: InputProbe, x: Tensor): { sums: Float64Array; count: number } {
+  const xd = x.data as Float32Array;
+  const transA = ctx.attrs.int('transA', 0) === 1,
+    transB = ctx.attrs.int('transB', 0) === 1;
+  const alpha = ctx.attrs.float('alpha', 1);
+  need(ctx, x.rank === 2 && p.deltaDims.length === 2, () => `bias probe: input '${p.input}' has rank ${x.rank}, Gemm needs 2`);
+  const [r, c] = x.dims as [number, number];
+  const [M, K] = transA ? [c, r] : [r, c];
+  const N = transB ? p.deltaDims[0]! : p.deltaDims[1]!;
+  need(
+    ctx,
+    (transB ? p.deltaDims[1] : p.deltaDims[0]) === K,
+    () => `bias probe: input '${p.input}' has inner size ${K}, B has dims [${p.deltaDims}]`,
+  );
+  const rows = new Float64Array(K);
+  if (transA) for (let k = 0; k < K; k++) for (let m = 0; m < M; m++) rows[k] += xd[k * M + m]!;
+  else for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) rows[k] += xd[m * K + k]!;
+  const d = p.delta;
+  const sums = new Float64Array(N);
+  for (let n = 0; n < N; n++) {
+    let acc = 0;
+    for (let k = 0; k < K; k++) acc += rows[k]! * d[transB ? n * K + k : k * N + n]!;
+    sums[n] = alpha * acc;
+  }
+  return { sums, count: M };
 }

@@ -27,16 +27,22 @@ import { ExactSum } from '../util/exact-sum.js';
 import { errorFromWire, toWire, type WireError, type WireTensor } from '../runtime/worker/protocol.js';
 import { startWorkerScript } from '../runtime/worker/start.js';
 import type { ProbeStats } from './stats.js';
+import { inputProbeSums, type InputProbe } from './bias-correction.js';
 
 export type Feeds = Record<string, Tensor>;
 export type CalibrationData = Iterable<Feeds> | AsyncIterable<Feeds>;
 
-/** A bias-correction probe as calibration sees it: an extra output summed per channel. */
+/**
+ * A bias-correction probe as calibration sees it: summed from its layer's input (`fromInput`), or
+ * an extra node output `output` summed per channel.
+ */
 export interface ProbeSpec {
+  /** The probe's key (its node output when it has a node). */
   output: string;
   /** Channel axis of the probe output (negative: from the end). */
   axis: number;
   channels: number;
+  fromInput?: InputProbe;
 }
 
 /** What to observe: plain data, so that it crosses to worker threads. */
@@ -76,9 +82,11 @@ export class Collector {
   readonly probes: Map<string, ProbeSums>;
   samples = 0;
   private readonly inputs: Set<string>;
-  /** Observed tensors (other than graph inputs) and probe outputs, tapped during each run. */
+  /** Observed tensors, probe outputs and probed layers' inputs (other than graph inputs), tapped during each run. */
   private readonly tapped: string[];
   private readonly extra: string[];
+  /** Probes summed from a layer input, by that input. */
+  private readonly byInput = new Map<string, ProbeSpec[]>();
 
   constructor(
     private readonly session: InferenceSession,
@@ -89,7 +97,9 @@ export class Collector {
       cfg.probes.map((p) => [p.output, { axis: p.axis, sum: Array.from({ length: p.channels }, () => new ExactSum()), count: 0 }]),
     );
     this.inputs = new Set(session.inputNames);
-    this.tapped = [...new Set([...cfg.tensors.filter((t) => !this.inputs.has(t)), ...cfg.probes.map((p) => p.output)])];
+    for (const p of cfg.probes) if (p.fromInput) this.byInput.set(p.fromInput.input, [...(this.byInput.get(p.fromInput.input) ?? []), p]);
+    const reads = [...cfg.tensors, ...this.byInput.keys()].filter((t) => !this.inputs.has(t));
+    this.tapped = [...new Set([...reads, ...cfg.probes.filter((p) => !p.fromInput).map((p) => p.output)])];
     this.extra = cfg.extra ?? [];
   }
 
@@ -106,6 +116,7 @@ export class Collector {
     for (const t of this.inputs) {
       const o = this.observers.get(t);
       if (o) this.see(t, o, feeds[t], n);
+      if (this.byInput.has(t)) this.probeInput(t, feeds[t], n);
     }
     const outs = this.session.runTapped(
       feeds,
@@ -113,6 +124,7 @@ export class Collector {
       (name, v) => {
         const o = this.observers.get(name);
         if (o) this.see(name, o, v, n);
+        if (this.byInput.has(name)) this.probeInput(name, v, n);
         const p = this.probes.get(name);
         if (p) {
           if (!allow) nonFinite(v.data, `bias probe '${name}'`, n);
@@ -123,6 +135,18 @@ export class Collector {
     );
     this.samples++;
     return outs;
+  }
+
+  /** Adds one sample's sums to the probes summed from layer input `t`. */
+  private probeInput(t: string, v: unknown, n: number): void {
+    if (!(v instanceof Tensor)) throw new OnnxPtqError('INVALID_DATA', `calibration: tensor '${t}' is missing in sample ${n}`);
+    for (const spec of this.byInput.get(t)!) {
+      const { sums, count } = inputProbeSums(spec.fromInput!, v);
+      if (!this.cfg.allowNonFinite) nonFinite(sums, `bias probe '${spec.output}'`, n);
+      const p = this.probes.get(spec.output)!;
+      for (let c = 0; c < p.sum.length && c < sums.length; c++) p.sum[c]!.add(sums[c]!);
+      p.count += count;
+    }
   }
 
   private see(t: string, o: Observer, v: unknown, n: number): void {

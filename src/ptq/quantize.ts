@@ -261,7 +261,7 @@ function collectConfig(p: Prepared, probes: BiasProbe[]): CollectConfig {
     tensors: p.toCalibrate,
     observer: p.opts.observer,
     observerOptions: p.opts.observerOptions,
-    probes: probes.map((q) => ({ output: q.output, axis: q.axis, channels: q.channels })),
+    probes: probes.map((q) => ({ output: q.output, axis: q.axis, channels: q.channels, fromInput: q.fromInput })),
     allowNonFinite: p.opts.allowNonFinite,
   };
 }
