@@ -158,6 +158,13 @@ const convCases: ConvCase[] = [
   convCase('fused ReLU', { C: 5, H: 9, W: 9, M: 11, K: 3, pads: [1, 1, 1, 1], act: { min: 0, max: Infinity } }),
   convCase('fused clip (ReLU6-like)', { C: 5, H: 9, W: 9, M: 11, K: 3, pads: [1, 1, 1, 1], act: { min: -0.5, max: 0.5 } }),
   convCase('depthwise fused clip', { C: 8, H: 9, W: 21, M: 8, K: 3, group: 8, pads: [1, 1, 1, 1], act: { min: 0, max: 0.25 } }),
+  // One output pixel: a dot product per output channel, K = 1..17, 31..33, 63..65 and more.
+  ...[1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 200].map((c) =>
+    convCase(`one pixel, 1x1, ${c} input channels`, { N: 2, C: c, H: 1, W: 1, M: 1 + (c % 13), K: 1 }),
+  ),
+  convCase('one pixel, 3x3 pad 1 on a 1x1 plane (padded taps)', { C: 5, H: 1, W: 1, M: 6, K: 3, pads: [1, 1, 1, 1] }),
+  convCase('one pixel, 7x7 window over 7x7 (global conv)', { C: 3, H: 7, W: 7, M: 4, K: 7 }),
+  convCase('one pixel, groups and fused clip', { N: 2, C: 12, H: 1, W: 1, M: 8, K: 1, group: 4, act: { min: -0.2, max: 0.3 } }),
   convCase('no input channels (output = bias)', { C: 0, H: 4, W: 4, M: 3, K: 3 }),
   convCase('empty output', { N: 0, C: 2, H: 4, W: 4, M: 3, K: 3 }),
 ];
@@ -623,6 +630,28 @@ describe('globalPoolF32, unaryF32 and binaryF32 on every backend and variant', (
       }
     });
   }
+
+  // The SIMD variants' sigmoid is a polynomial exp: check it densely, with every binade of [-100, 100],
+  // the edges where exp(-|x|) stops being a normal float (|x| near 87.34), signed zeros, infinities and NaN.
+  it('unary sigmoid over the whole float range, within 2 ulps of the exact value', () => {
+    const xs: number[] = [0, -0, Infinity, -Infinity, Number.NaN, 87.3, -87.3, 87.34, -87.34, 87.4, -87.4, 88, -88, 1e-45, -1e-45];
+    const r = rng(4242);
+    for (let e = -30; e <= 6; e++) for (let k = 0; k < 64; k++) xs.push((r() < 0.5 ? -1 : 1) * 2 ** e * (1 + r()));
+    for (let k = 0; k < 2000; k++) xs.push(r() * 200 - 100);
+    const x = Float32Array.from(xs);
+    const want = Array.from(x, (v) => 1 / (1 + Math.exp(-v)));
+    for (const { label, backend, variant } of backendVariants) {
+      const y = new Float32Array(x.length);
+      backend.unaryF32('sigmoid', x, y, undefined, variant);
+      for (let i = 0; i < x.length; i++) {
+        if (Number.isNaN(want[i])) {
+          expect(y[i], `${label} sigmoid(NaN)`).toBeNaN();
+          continue;
+        }
+        expect(Math.abs(y[i]! - want[i]!), `${label} sigmoid(${x[i]})`).toBeLessThanOrEqual(4 * EPS * want[i]! + 1e-37);
+      }
+    }
+  });
 
   const binaryShapes: [string, number, number, number][] = [
     ['same shape', 37, 37, 1],

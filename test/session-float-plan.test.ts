@@ -51,6 +51,26 @@ describe('float ConvTranspose (GEMM per group, then col2im) matches onnxruntime-
   }
   const cases: Case[] = [
     { name: '2-D k2 s2 (an upsampling head)', cin: 8, mg: 5, group: 1, kernel: [2, 2], size: [9, 7], attrs: { strides: ints([2, 2]) } },
+    // Stride = kernel: each output pixel gets one tap (written in place), unless output_padding adds a row.
+    {
+      name: '3-D k2x3x2 s2x3x2, groups (one tap per pixel)',
+      cin: 4,
+      mg: 3,
+      group: 2,
+      kernel: [2, 3, 2],
+      size: [3, 2, 4],
+      attrs: { strides: ints([2, 3, 2]) },
+    },
+    { name: '1-D k3 s3 (one tap per pixel)', cin: 3, mg: 2, group: 1, kernel: [3], size: [7], attrs: { strides: ints([3]) } },
+    {
+      name: '2-D k2 s2 output_padding (a pixel with no tap)',
+      cin: 3,
+      mg: 2,
+      group: 1,
+      kernel: [2, 2],
+      size: [4, 5],
+      attrs: { strides: ints([2, 2]), output_padding: ints([1, 1]) },
+    },
     {
       name: '2-D k3 s2 pads output_padding',
       cin: 6,

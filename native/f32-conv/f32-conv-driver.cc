@@ -6,6 +6,7 @@
 // - Flat (narrow stride-1 and strided layers, see GeneralFlat): the same GEMM over zero-padded,
 //   phase-split input planes, where every packed row is one contiguous copy; the few extra columns
 //   per output row are computed into scratch and dropped.
+// - One pixel (oh = ow = 1, not depthwise): a dot product per output channel (RunOnePixel).
 // - Depthwise (one input channel per group, any multiplier): a padded, phase-split copy of the input
 //   plane (f32::BuildPhasePlane) makes every tap a contiguous run; the microkernel sums the taps over
 //   one output row (or a whole narrow channel at once). Unpadded stride-1 cases read x in place.
@@ -424,6 +425,48 @@ void RunDepthwise(const Conv2dF32Args& a, const F32Ukernels& uk) {
   f32::ParallelForMacs(a.pool, uint64_t(p.n) * p.m * ntaps * ohw, tasks, channel);
 }
 
+// One output pixel per image (the 1x1 convolutions of squeeze-excitation blocks, on 1x1 planes):
+// the pixel's im2col column (K values, zero where padded) dotted with each output channel's weights
+// in place. Packing the weights and a GEMM panel of nr pixels for one pixel cost 10-20x more.
+bool OnePixel(const opq_conv2d_f32_params& p) { return !IsDepthwise(p) && p.oh == 1 && p.ow == 1; }
+
+// Eight partial sums, then a fixed tree: the compiler vectorizes the lanes without reassociating.
+float Dot(const float* w, const float* b, size_t k) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 8 <= k; i += 8)
+    for (size_t l = 0; l < 8; ++l) acc[l] += w[i + l] * b[i + l];
+  float tail = 0.0f;
+  for (; i < k; ++i) tail += w[i] * b[i];
+  return (((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))) + tail;
+}
+
+void RunOnePixel(const Conv2dF32Args& a) {
+  const opq_conv2d_f32_params& p = *a.p;
+  const size_t cg = p.c / p.group, mg = p.m / p.group, khw = size_t(p.kh) * p.kw, K = cg * khw;
+  const size_t hw = size_t(p.h) * p.w;
+  float* col = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(a.workspace) + 63) & ~uintptr_t{63});
+  for (size_t n = 0; n < size_t(p.n); ++n)
+    for (size_t g = 0; g < size_t(p.group); ++g) {
+      const float* x = a.x + (n * p.c + g * cg) * hw;
+      for (size_t c = 0; c < cg; ++c)
+        for (size_t kh = 0; kh < size_t(p.kh); ++kh) {
+          const int64_t ih = int64_t(kh) * p.dilation_h - p.pad_top;
+          for (size_t kw = 0; kw < size_t(p.kw); ++kw) {
+            const int64_t iw = int64_t(kw) * p.dilation_w - p.pad_left;
+            const bool in = ih >= 0 && ih < p.h && iw >= 0 && iw < p.w;
+            col[c * khw + kh * p.kw + kw] = in ? x[c * hw + size_t(ih) * p.w + size_t(iw)] : 0.0f;
+          }
+        }
+      for (size_t mm = 0; mm < mg; ++mm) {
+        const size_t m = g * mg + mm;
+        float v = Dot(a.w + m * K, col, K) + (a.bias ? a.bias[m] : 0.0f);
+        if (a.clamp) v = std::min(std::max(v, p.act_min), p.act_max);
+        a.y[n * p.m + m] = v;
+      }
+    }
+}
+
 // a*b with overflow check against `limit`.
 bool MulTo(uint64_t a, uint64_t b, uint64_t limit, uint64_t* out) {
   if (a != 0 && b > limit / a) return false;
@@ -454,6 +497,8 @@ size_t Conv2dF32Workspace(const opq_conv2d_f32_params& p, const F32Ukernels& uk,
     const uint64_t per = RoundUp(ntaps * 2 * (sizeof(void*) / sizeof(float) + 1) + 32 + plane + 16 + flat, 16);
     if (!MulTo(per, threads, limit, &floats)) return kNone;
     floats += 16;
+  } else if (OnePixel(p)) {
+    floats = uint64_t(p.c / p.group) * p.kh * p.kw + 16;  // the im2col column, 64-byte aligned
   } else {
     const uint64_t K = uint64_t(p.c / p.group) * p.kh * p.kw;
     const bool flat = GeneralFlat(p);
@@ -494,6 +539,8 @@ void Conv2dF32Run(const Conv2dF32Args& a, const F32Ukernels& uk) {
   }
   if (IsDepthwise(p))
     RunDepthwise(a, uk);
+  else if (OnePixel(p))
+    RunOnePixel(a);
   else if (GeneralFlat(p))
     RunFlat(a, uk);
   else

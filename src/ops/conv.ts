@@ -1,10 +1,10 @@
 // Conv and ConvTranspose (float32). 1-D and 2-D Conv go through the im2col + GEMM kernel, 3-D Conv
 // uses direct loops over a 3-D view; ConvTranspose (any rank) is a GEMM per group, then col2im.
-import type { F32Activation, F32Kernels } from '../backends/kernels-f32.js';
+import type { Conv2dF32Params, F32Activation, F32Kernels } from '../backends/kernels-f32.js';
 import { jsF32Kernels } from '../backends/js-f32.js';
 import { conv2dF32, conv2dScratchSize } from '../kernels/f32/conv.js';
 import { Tensor, sizeOf, allocData } from '../tensor.js';
-import { pads3d, to3d, windowOutDims, windowParams } from './conv-util.js';
+import { pads3d, to3d, windowOutDims, windowParams, type SpatialParams } from './conv-util.js';
 import { float32Of, isStatic } from './util.js';
 import { need, unsupported, type OpContext, type OpImpl } from './types.js';
 
@@ -32,29 +32,58 @@ export const Conv: OpImpl = {
 export const FusedConv: OpImpl = {
   inferShape: (ctx) => Conv.inferShape!(ctx),
   run(ctx, inputs) {
-    const act = ctx.attrs.string('activation', '');
-    const params = ctx.attrs.floats('activation_params') ?? [];
-    if (act === 'Relu') return runConv(ctx, inputs, { min: 0, max: Infinity });
-    if (act === 'Clip') {
-      need(ctx, params.length === 2 && params[0]! <= params[1]!, 'Clip needs activation_params [min, max] with min <= max');
-      return runConv(ctx, inputs, { min: params[0]!, max: params[1]! });
+    let a = activations.get(ctx);
+    if (!a) {
+      const act = ctx.attrs.string('activation', '');
+      const params = ctx.attrs.floats('activation_params') ?? [];
+      if (act === 'Relu') a = { min: 0, max: Infinity };
+      else if (act === 'Clip') {
+        need(ctx, params.length === 2 && params[0]! <= params[1]!, 'Clip needs activation_params [min, max] with min <= max');
+        a = { min: params[0]!, max: params[1]! };
+      } else return unsupported(ctx, `activation '${act}' is not supported (Relu and Clip are)`);
+      activations.set(ctx, a);
     }
-    return unsupported(ctx, `activation '${act}' is not supported (Relu and Clip are)`);
+    return runConv(ctx, inputs, a);
   },
 };
+/** FusedConv's clamp per node (the attributes do not change). */
+const activations = new WeakMap<OpContext, F32Activation>();
 
-function runConv(ctx: OpContext, [x, w, b]: (Tensor | undefined)[], act?: F32Activation): Tensor[] {
-  need(ctx, x && w, 'needs X and W');
-  const X = float32Of(ctx, x, 'X');
-  const Wd = float32Of(ctx, w, 'W');
-  const B = b ? float32Of(ctx, b, 'B') : undefined;
+/**
+ * What a Conv node's run derives from its input dims and attributes, kept per node (OpContext) and
+ * reused while the dims stay the same: a float model's Conv runs with the same shapes every time,
+ * and for the small layers of mobile models this bookkeeping cost as much as the kernel.
+ */
+interface ConvGeometry {
+  xDims: readonly number[];
+  wDims: readonly number[];
+  bias: number;
+  act: F32Activation | undefined;
+  outDims: number[];
+  /** 1-D/2-D: the kernel's parameters (frozen, so backends may cache what they derive from them). */
+  p?: Readonly<Conv2dF32Params>;
+  k: number[];
+  sp: SpatialParams;
+  group: number;
+}
+const geometries = new WeakMap<OpContext, ConvGeometry>();
+
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function geometryOf(ctx: OpContext, x: Tensor, w: Tensor, hasBias: number, act: F32Activation | undefined): ConvGeometry {
+  const g = geometries.get(ctx);
+  if (g && g.act === act && g.bias === hasBias && sameDims(g.xDims, x.dims) && sameDims(g.wDims, w.dims)) return g;
   need(ctx, x.rank >= 3 && x.rank <= 5 && w.rank === x.rank, () => `X rank ${x.rank} and W rank ${w.rank} must match and be 3..5`);
   const group = ctx.attrs.int('group', 1);
   const [N, C] = x.dims as [number, number];
   const M = w.dims[0]!;
   need(ctx, C === w.dims[1]! * group, () => `X has ${C} channels, W expects ${w.dims[1]! * group} (group ${group})`);
   need(ctx, M % group === 0, `output channels ${M} not divisible by group ${group}`);
-  need(ctx, !B || B.length === M, `bias has ${B?.length} values, expected ${M}`);
+  need(ctx, hasBias < 0 || hasBias === M, `bias has ${hasBias} values, expected ${M}`);
   const k = kernelShape(ctx, w.dims);
   need(
     ctx,
@@ -62,18 +91,17 @@ function runConv(ctx: OpContext, [x, w, b]: (Tensor | undefined)[], act?: F32Act
     `kernel_shape [${k}] does not match W dims [${w.dims}]`,
   );
   const sp = windowParams(ctx, x.dims.slice(2), k);
-  // Every output is written (bias plus the sum), unless there are no input channels to sum.
-  const y = allocData('float32', N * M * sizeOf(sp.out), C === 0) as Float32Array;
   const s = sp.out.length;
+  let p: Conv2dF32Params | undefined;
   if (s <= 2) {
-    const two = (v: number[], f: number) => (s === 1 ? [f, v[0]!] : v);
+    const two = s === 1 ? (v: number[], f: number) => [f, v[0]!] : (v: number[]) => v;
     const [H, Wi] = two(x.dims.slice(2), 1);
     const [KH, KW] = two(k, 1);
     const [OH, OW] = two(sp.out, 1);
     const [sh, sw] = two(sp.strides, 1);
     const [dh, dw] = two(sp.dilations, 1);
     const [pt, pl] = two(sp.pads.slice(0, s), 0);
-    const p = {
+    p = {
       N,
       C,
       H: H!,
@@ -91,16 +119,36 @@ function runConv(ctx: OpContext, [x, w, b]: (Tensor | undefined)[], act?: F32Act
       dilationW: dw!,
       group,
     };
-    if (ctx.f32) ctx.f32.conv2dF32(act ? { ...p, activation: act } : p, X, Wd, B, y);
+    if (act) p.activation = Object.freeze({ ...act });
+    Object.freeze(p);
+  }
+  const geo: ConvGeometry = { xDims: [...x.dims], wDims: [...w.dims], bias: hasBias, act, outDims: [N, M, ...sp.out], p, k, sp, group };
+  geometries.set(ctx, geo);
+  return geo;
+}
+
+function runConv(ctx: OpContext, [x, w, b]: (Tensor | undefined)[], act?: F32Activation): Tensor[] {
+  need(ctx, x && w, 'needs X and W');
+  const X = float32Of(ctx, x, 'X');
+  const Wd = float32Of(ctx, w, 'W');
+  const B = b ? float32Of(ctx, b, 'B') : undefined;
+  const geo = geometryOf(ctx, x, w, B ? B.length : -1, act);
+  const [N, M] = geo.outDims as [number, number];
+  const C = x.dims[1]!;
+  // Every output is written (bias plus the sum), unless there are no input channels to sum.
+  const y = allocData('float32', N * M * sizeOf(geo.sp.out), C === 0) as Float32Array;
+  const p = geo.p;
+  if (p) {
+    if (ctx.f32) ctx.f32.conv2dF32(p, X, Wd, B, y);
     else {
       conv2dF32(p, X, Wd, B, y, scratchFor(conv2dScratchSize(p)));
       if (act) clamp(y, act);
     }
   } else {
-    convDirect3d(x.dims as number[], Wd, X, B, y, M, group, k, sp);
+    convDirect3d(x.dims as number[], Wd, X, B, y, M, geo.group, geo.k, geo.sp);
     if (act) clamp(y, act);
   }
-  return [new Tensor('float32', y, [N, M, ...sp.out])];
+  return [new Tensor('float32', y, geo.outDims)];
 }
 
 /** y = min(max(y, lo), hi), NaN kept (as the kernels' fused clamp). */
@@ -250,6 +298,20 @@ export const ConvTranspose: OpImpl = {
     const gemm = (ctx.f32 ?? jsF32()).gemmF32;
     const cols = colsFor(Mg * Kv * I);
     const geo: Col2Im = { D, H, W, KD, KH, KW, OD, OH, OW, sd, sh, sw, dd, dh, dw, pd: begin[0]!, ph: begin[1]!, pw: begin[2]! };
+    // Stride equal to the kernel, no pads or dilation, output exactly stride x input (the usual 2x2
+    // stride-2 upsampling): every output pixel receives exactly one tap, so the columns are written
+    // in place with the bias, without clearing the output or adding into it.
+    const tiles =
+      sd === KD &&
+      sh === KH &&
+      sw === KW &&
+      dd === 1 &&
+      dh === 1 &&
+      dw === 1 &&
+      sp.pads.every((v) => v === 0) &&
+      OD === D * sd &&
+      OH === H * sh &&
+      OW === W * sw;
     for (let n = 0; n < N; n++)
       for (let g = 0; g < group; g++) {
         const x0 = (n * C + g * Cg) * I;
@@ -266,8 +328,11 @@ export const ConvTranspose: OpImpl = {
         for (let mg = 0; mg < Mg; mg++) {
           const m = g * Mg + mg;
           const yo = (n * M + m) * O;
-          y.fill(B ? B[m]! : 0, yo, yo + O);
-          col2im(geo, cols, mg * Kv * I, y, yo);
+          if (tiles) tileCols(geo, cols, mg * Kv * I, B ? B[m]! : 0, y, yo);
+          else {
+            y.fill(B ? B[m]! : 0, yo, yo + O);
+            col2im(geo, cols, mg * Kv * I, y, yo);
+          }
         }
       }
     return [new Tensor('float32', y, [N, M, ...sp.out])];
@@ -323,6 +388,24 @@ function col2im(p: Col2Im, cols: Float32Array, c0: number, y: Float32Array, yo: 
             for (let iw = lo; iw < hi; iw++, dst += p.sw) y[dst]! += cols[src + iw]!;
           }
         }
+      }
+}
+
+/** col2im when every output pixel gets exactly one tap (see `tiles` in ConvTranspose): y = cols + bias. */
+function tileCols(p: Col2Im, cols: Float32Array, c0: number, bias: number, y: Float32Array, yo: number): void {
+  const I = p.D * p.H * p.W;
+  let c = c0;
+  for (let kd = 0; kd < p.KD; kd++)
+    for (let kh = 0; kh < p.KH; kh++)
+      for (let kw = 0; kw < p.KW; kw++, c += I) {
+        const sw = p.sw,
+          W = p.W;
+        for (let id = 0; id < p.D; id++)
+          for (let ih = 0; ih < p.H; ih++) {
+            const src = c + (id * p.H + ih) * W;
+            let dst = yo + ((id * p.sd + kd) * p.OH + ih * p.sh + kh) * p.OW + kw;
+            for (let iw = 0; iw < W; iw++, dst += sw) y[dst] = cols[src + iw]! + bias;
+          }
       }
 }
 

@@ -72,6 +72,8 @@ interface Plan {
   graph: Graph;
   steps: Step[];
   types: Map<string, TypeInfo>;
+  /** Every value name of `graph`, for checking fetches. */
+  known: Set<string>;
 }
 
 const MAX_PLANS = 8;
@@ -97,6 +99,9 @@ export class InferenceSession {
   private readonly f32: F32Kernels;
   /** Shape signature the base plan was specialized for ('' when built for the declared shapes). */
   private readonly baseKey: string;
+  /** Whether the base plan serves every input shape (set on the first run). */
+  private generic?: boolean;
+  private lastKeep?: { wanted: string[]; taps: string[]; keepValues: string[]; key: string };
   private runner: SessionRunner | undefined;
   private valueNames: Set<string> | undefined;
   private released = false;
@@ -274,8 +279,8 @@ export class InferenceSession {
 
   private executeChecked(tensors: Map<string, Tensor>, names: string[] | undefined, tap?: Tap): Record<string, Tensor> {
     const wanted = names ?? this.outputNames;
-    const plan = this.planFor(tensors, tap ? [...wanted, ...tap.names] : wanted);
-    const known = plan.graph.allValueNames();
+    const plan = this.planFor(tensors, wanted, tap?.names);
+    const known = plan.known;
     for (const o of [...wanted, ...(tap?.names ?? [])])
       check(known.has(o), 'INVALID_INPUT', () => `unknown output '${o}'; outputs are ${this.outputNames.join(', ')}`);
     const values = new Map<string, Tensor>(plan.graph.initializers);
@@ -314,14 +319,15 @@ export class InferenceSession {
    * fetches are graph outputs, else a cached specialization (shapes bound, fetched intermediates
    * kept out of the layer folds).
    */
-  private planFor(feeds: Map<string, Tensor>, wanted: readonly string[]): Plan {
+  private planFor(feeds: Map<string, Tensor>, wanted: readonly string[], taps: readonly string[] = []): Plan {
     if (!this.optimize) return this.base;
-    const keepValues = wanted.filter((n) => !this.outputNames.includes(n)).sort();
+    const { keepValues, key: keepKey } = this.keepFor(wanted, taps);
     // A base plan built for the declared shapes that has no Shape node left is valid for any shape.
-    const generic = this.baseKey === '' && !this.base.graph.nodes.some((n) => n.opType === 'Shape');
+    this.generic ??= this.baseKey === '' && !this.base.graph.nodes.some((n) => n.opType === 'Shape');
+    const generic = this.generic;
     const shapes = generic ? '' : shapeKey([...feeds].map(([k, t]) => [k, t.dims]));
     if (keepValues.length === 0 && (generic || shapes === this.baseKey)) return this.base;
-    const key = `${shapes}|${keepValues.join(',')}`;
+    const key = `${shapes}|${keepKey}`;
     let p = this.plans.get(key);
     if (!p) {
       let bound: Record<string, number[]> | undefined;
@@ -334,6 +340,18 @@ export class InferenceSession {
       this.plans.set(key, p);
     }
     return p;
+  }
+
+  /**
+   * The fetched and tapped intermediates, sorted, and their key; remembered for the last lists seen,
+   * since calibration and repeated runs pass the same ones every time.
+   */
+  private keepFor(wanted: readonly string[], taps: readonly string[]): { keepValues: string[]; key: string } {
+    const last = this.lastKeep;
+    if (last && sameList(last.wanted, wanted) && sameList(last.taps, taps)) return last;
+    const keepValues = [...new Set([...wanted, ...taps])].filter((n) => !this.outputNames.includes(n)).sort();
+    this.lastKeep = { wanted: [...wanted], taps: [...taps], keepValues, key: keepValues.join(',') };
+    return this.lastKeep;
   }
 
   private buildPlan(inputShapes?: Record<string, readonly number[]>, keepValues: readonly string[] = []): Plan {
@@ -356,8 +374,14 @@ export class InferenceSession {
       ctx: opContext(model, node, this.f32),
       free: frees[i]!,
     }));
-    return { graph, steps, types };
+    return { graph, steps, types, known: graph.allValueNames() };
   }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
