@@ -19,6 +19,14 @@ const F32Ukernels& F32UkernelsAvx2() {
                                  F32MaxAvx2,    F32ScanAvx2,  F32HistogramAvx2, F32SumRowsAvx2};
   return uk;
 }
+// CPUs with AVX-512 (the AVX512VNNI variant's feature set) run the AVX2 table with the 12x32 GEMM
+// microkernel: the elementwise, pooling and depthwise kernels are bound by memory, not by width.
+const F32Ukernels& F32UkernelsAvx512() {
+  static const F32Ukernels uk = {kF32MrAvx512,  kF32NrAvx512, F32GemmUkAvx512,  F32DwRowAvx2,        F32MaxRowAvx2,
+                                 F32AvgRowAvx2, F32UnaryAvx2, F32BinaryAvx2,    F32BinaryScalarAvx2, F32SumAvx2,
+                                 F32MaxAvx2,    F32ScanAvx2,  F32HistogramAvx2, F32SumRowsAvx2};
+  return uk;
+}
 #endif
 
 #if defined(__wasm_simd128__)
@@ -41,6 +49,7 @@ constexpr int64_t kMaxDim = int64_t{1} << 28;
 constexpr size_t kNone = std::numeric_limits<size_t>::max();
 
 int32_t F32Auto() {
+  if (opq::VariantAvailable(OPQ_VARIANT_AVX512VNNI)) return OPQ_VARIANT_AVX512VNNI;
   if (opq::VariantAvailable(OPQ_VARIANT_AVX2)) return OPQ_VARIANT_AVX2;
   if (opq::VariantAvailable(OPQ_VARIANT_WASMSIMD)) return OPQ_VARIANT_WASMSIMD;
   return OPQ_VARIANT_REF;
@@ -49,7 +58,7 @@ int32_t F32Auto() {
 int32_t Resolve(int32_t v) { return v == OPQ_VARIANT_AUTO ? F32Auto() : v; }
 
 // The microkernel table of a resolved variant; null for `ref` (direct loops) and for variants
-// this build cannot run. AVX512-VNNI has no float kernels of its own: CPUs with it run AVX2+FMA.
+// this build cannot run. The AVX512VNNI variant's float table is AVX2's with an AVX-512 GEMM.
 const F32Ukernels* TableOf(int32_t v, bool* ok) {
   *ok = true;
   switch (v) {
@@ -57,8 +66,10 @@ const F32Ukernels* TableOf(int32_t v, bool* ok) {
       return nullptr;
 #if defined(__x86_64__) || defined(_M_X64)
     case OPQ_VARIANT_AVX2:
+      if (opq::VariantAvailable(v)) return &opq::F32UkernelsAvx2();
+      break;
     case OPQ_VARIANT_AVX512VNNI:
-      if (opq::VariantAvailable(v) && opq::VariantAvailable(OPQ_VARIANT_AVX2)) return &opq::F32UkernelsAvx2();
+      if (opq::VariantAvailable(v) && opq::VariantAvailable(OPQ_VARIANT_AVX2)) return &opq::F32UkernelsAvx512();
       break;
 #endif
 #if defined(__wasm_simd128__)

@@ -97,6 +97,10 @@ inline int64_t F32HistogramBin(float v, double inv, double zero, size_t bins) {
 #if defined(__x86_64__) || defined(_M_X64)
 constexpr size_t kF32MrAvx2 = 6, kF32NrAvx2 = 16;
 OPQ_F32_DECLARE_UKERNELS(Avx2)
+// The AVX-512 table is the AVX2 one with this GEMM microkernel (f32-gemm-avx512.cc).
+constexpr size_t kF32MrAvx512 = 12, kF32NrAvx512 = 32;
+void F32GemmUkAvx512(size_t kc, const float* a, const float* b, float* c, size_t ldc, const float* init, uint32_t flags,
+                     float lo, float hi);
 #endif
 #if defined(__wasm_simd128__)
 constexpr size_t kF32MrWasmSimd = 5, kF32NrWasmSimd = 8;
