@@ -1,7 +1,8 @@
 // The float session's fast paths against onnxruntime-node and against itself unoptimized:
 // ConvTranspose as GEMM + col2im, nearest Resize as one gather, the layer folds done at creation
 // (BatchNormalization, constant Mul/Add, decomposed HardSwish) with a fetched intermediate kept,
-// and runTapped (calibration's way of reading activations without holding them).
+// the decomposed layer norm fused into LayerNormalization, and runTapped (calibration's way of
+// reading activations without holding them).
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { makeNode } from '../src/ir/graph.js';
@@ -284,6 +285,72 @@ describe('Conv + Relu/Clip fused into FusedConv (com.microsoft)', () => {
   it('does not fuse a Clip whose bound is not a constant', async () => {
     const s = await InferenceSession.create(actModel(true), { runInWorker: false });
     expect(s.graph.nodes.map((n) => n.opType)).toEqual(['FusedConv', 'Conv', 'Clip']);
+  });
+});
+
+describe('decomposed layer norm fused into LayerNormalization', () => {
+  type Form = { square: 'pow' | 'mul'; root: 'sqrt' | 'pow'; affine: boolean; axes: number[]; dims: number[] };
+  /** x -> ReduceMean -> Sub -> square -> ReduceMean -> Add eps -> root -> Div [-> Mul gamma -> Add beta] -> y */
+  function lnModel(f: Form): Model {
+    const r = rng(21);
+    const norm = f.dims.slice(f.dims.length - f.axes.length);
+    const size = norm.reduce((a, b) => a * b, 1);
+    const nodes = [
+      makeNode('ReduceMean', ['x'], ['m'], { axes: ints(f.axes) }, 'mean'),
+      makeNode('Sub', ['x', 'm'], ['d'], {}, 'sub'),
+      f.square === 'pow' ? makeNode('Pow', ['d', 'two'], ['d2'], {}, 'sq') : makeNode('Mul', ['d', 'd'], ['d2'], {}, 'sq'),
+      makeNode('ReduceMean', ['d2'], ['v'], { axes: ints(f.axes) }, 'var'),
+      makeNode('Add', ['v', 'eps'], ['ve'], {}, 'add_eps'),
+      f.root === 'sqrt' ? makeNode('Sqrt', ['ve'], ['s'], {}, 'sqrt') : makeNode('Pow', ['ve', 'half'], ['s'], {}, 'sqrt'),
+      makeNode('Div', ['d', 's'], [f.affine ? 'n' : 'y'], {}, 'div'),
+      ...(f.affine ? [makeNode('Mul', ['n', 'gamma'], ['ng'], {}, 'scale'), makeNode('Add', ['ng', 'beta'], ['y'], {}, 'shift')] : []),
+    ];
+    const inits: [string, Tensor][] = [
+      ['two', scalarF(2)],
+      ['half', scalarF(0.5)],
+      ['eps', scalarF(1e-5)],
+      [
+        'gamma',
+        f32(
+          Float32Array.from({ length: size }, () => r() + 0.5),
+          [1, ...norm],
+        ),
+      ],
+      [
+        'beta',
+        f32(
+          Float32Array.from({ length: size }, () => r() - 0.5),
+          norm,
+        ),
+      ],
+    ];
+    return model(nodes, inits, [{ name: 'x', dims: f.dims }], ['y'], 13);
+  }
+  const ops = (s: InferenceSession) => s.graph.nodes.map((n) => n.opType);
+
+  it.each([
+    { square: 'pow', root: 'sqrt', affine: true, axes: [-1], dims: [2, 5, 12] },
+    { square: 'mul', root: 'pow', affine: false, axes: [1, 2], dims: [3, 4, 6] },
+  ] as Form[])('fuses $square/$root affine=$affine axes $axes; equal to the unfused graph and onnxruntime', async (f) => {
+    const m = lnModel(f);
+    const s = await InferenceSession.create(m, { runInWorker: false });
+    expect(ops(s)).toEqual(['LayerNormalization']);
+    const plain = await InferenceSession.create(m, { runInWorker: false, optimize: false });
+    const x = rand(f.dims, 22);
+    const y = s.runSync({ x }).y!.data as Float32Array;
+    expect(relErr(y, plain.runSync({ x }).y!.data as Float32Array)).toBeLessThan(1e-5);
+    expect(relErr(y, (await ortRun(m, { x })).y!)).toBeLessThan(1e-5);
+    // A fetched intermediate comes from a plan that keeps the pattern unfused.
+    const d = s.runSync({ x }, ['d', 'y']);
+    expect(relErr(d.y!.data as Float32Array, y)).toBeLessThan(1e-5);
+    expect([...(d.d!.data as Float32Array)]).toEqual([...(plain.runSync({ x }, ['d']).d!.data as Float32Array)]);
+  });
+
+  it('does not fuse over leading axes', async () => {
+    const s = await InferenceSession.create(lnModel({ square: 'pow', root: 'sqrt', affine: true, axes: [1], dims: [2, 5, 12] }), {
+      runInWorker: false,
+    });
+    expect(ops(s)).not.toContain('LayerNormalization');
   });
 });
 

@@ -1,9 +1,11 @@
 // BatchNormalization: y = (x - mean) / sqrt(var + eps) * scale + B per channel (axis 1). Inference
 // mode uses the stored statistics; training_mode (opset 14+) uses batch statistics and also returns
 // the updated running mean and variance.
-import { Tensor, allocData } from '../tensor.js';
-import { float32Of, same } from './util.js';
-import { need, type OpImpl } from './types.js';
+// LayerNormalization (opset 17): each row of the trailing axes [axis, rank) is normalized,
+// y = (x - mean) / sqrt(var + eps) * Scale + B, with mean and var over the row.
+import { Tensor, allocData, sizeOf } from '../tensor.js';
+import { float32Of, normAxis, same } from './util.js';
+import { need, type OpContext, type OpImpl, type TypeInfo } from './types.js';
 
 export const BatchNormalization: OpImpl = {
   inferShape: (ctx) => {
@@ -74,4 +76,112 @@ export const BatchNormalization: OpImpl = {
   },
 };
 
-export const normalizationOps: Record<string, OpImpl> = { BatchNormalization };
+/**
+ * LayerNormalization. Mean and variance are taken in float64 (the spec's stash_type 1 asks for at
+ * least float32); Scale and B broadcast to the normalized shape (right-aligned, as the spec allows).
+ * Optional outputs Mean and InvStdDev have X's leading dims and 1 for each normalized axis.
+ * The float session also writes this node for the decomposed pattern exporters emit
+ * (src/runtime/fuse-layer-norm.ts).
+ */
+export const LayerNormalization: OpImpl = {
+  inferShape: (ctx) => {
+    const x = ctx.inputs[0];
+    const out: TypeInfo[] = [same(x)[0]!];
+    if (ctx.node.outputs.length > 1) {
+      const r = x?.shape?.length;
+      const stat: TypeInfo =
+        r === undefined
+          ? { dtype: 'float32' }
+          : {
+              dtype: 'float32',
+              shape: statShape(
+                ctx,
+                x!.shape!.map((d) => d),
+                r,
+              ),
+            };
+      out.push(stat, { ...stat });
+    }
+    return out;
+  },
+  run(ctx, [x, scale, bias]) {
+    need(ctx, x && scale, 'needs X and Scale');
+    const X = float32Of(ctx, x, 'X');
+    const r = x.rank;
+    const axis = normAxis(ctx, ctx.attrs.int('axis', -1), Math.max(r, 1));
+    const eps = ctx.attrs.float('epsilon', 1e-5);
+    const normDims = x.dims.slice(axis);
+    const n = sizeOf(normDims);
+    const outer = n === 0 ? 0 : X.length / n;
+    const S = expandTo(ctx, float32Of(ctx, scale, 'Scale'), scale.dims, normDims, 'Scale');
+    const B = bias ? expandTo(ctx, float32Of(ctx, bias, 'B'), bias.dims, normDims, 'B') : undefined;
+    const y = allocData('float32', X.length, false) as Float32Array;
+    const wantStats = ctx.node.outputs.length > 1;
+    const mean = wantStats ? new Float32Array(outer) : undefined;
+    const inv = wantStats ? new Float32Array(outer) : undefined;
+    for (let o = 0, base = 0; o < outer; o++, base += n) {
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += X[base + i]!;
+      const m = sum / n;
+      let sq = 0;
+      for (let i = 0; i < n; i++) {
+        const d = X[base + i]! - m;
+        sq += d * d;
+      }
+      const k = 1 / Math.sqrt(sq / n + eps);
+      if (B) for (let i = 0; i < n; i++) y[base + i] = (X[base + i]! - m) * k * S[i]! + B[i]!;
+      else for (let i = 0; i < n; i++) y[base + i] = (X[base + i]! - m) * k * S[i]!;
+      if (mean) mean[o] = m;
+      if (inv) inv[o] = k;
+    }
+    const out = [new Tensor('float32', y, x.dims)];
+    if (mean && inv) {
+      const sd = statShape(ctx, [...x.dims], r);
+      out.push(new Tensor('float32', mean, sd), new Tensor('float32', inv, sd));
+    }
+    return out;
+  },
+};
+
+function statShape<T>(ctx: OpContext, dims: T[], rank: number): (T | number)[] {
+  const axis = normAxis(ctx, ctx.attrs.int('axis', -1), Math.max(rank, 1));
+  return dims.map((d, i) => (i < axis ? d : 1));
+}
+
+/** `v` (dims `dims`) broadcast to `target` (right-aligned), as a flat array of sizeOf(target). */
+function expandTo(ctx: OpContext, v: Float32Array, dims: readonly number[], target: readonly number[], what: string): Float32Array {
+  const n = sizeOf(target);
+  dims = dims.slice(
+    Math.max(
+      0,
+      dims.findIndex((d, i) => d !== 1 || dims.length - i <= target.length),
+    ),
+  ); // leading 1s
+  if (v.length === n && dims.length <= target.length) return v;
+  need(ctx, dims.length <= target.length, () => `${what} of dims [${dims}] has more axes than the normalized shape [${target}]`);
+  const off = target.length - dims.length;
+  need(
+    ctx,
+    dims.every((d, i) => d === 1 || d === target[off + i]),
+    () => `${what} of dims [${dims}] does not broadcast to the normalized shape [${target}]`,
+  );
+  const out = new Float32Array(n);
+  const strides = new Array<number>(target.length).fill(0);
+  for (let i = dims.length - 1, s = 1; i >= 0; i--) {
+    strides[off + i] = dims[i] === 1 ? 0 : s;
+    s *= dims[i]!;
+  }
+  for (let f = 0; f < n; f++) {
+    let rem = f,
+      src = 0;
+    for (let a = target.length - 1; a >= 0; a--) {
+      const t = target[a]!;
+      src += (rem % t) * strides[a]!;
+      rem = Math.floor(rem / t);
+    }
+    out[f] = v[src]!;
+  }
+  return out;
+}
+
+export const normalizationOps: Record<string, OpImpl> = { BatchNormalization, LayerNormalization };

@@ -7,6 +7,7 @@ import { Graph, type Model, type Node, type ValueInfo } from '../ir/graph.js';
 import { inferAndFold, opContext } from '../ir/infer.js';
 import { foldIntoLayers } from '../passes/fold-into-layers.js';
 import { fuseConvActivations } from './fuse-conv-activation.js';
+import { fuseLayerNorms } from './fuse-layer-norm.js';
 import { loadModel, modelToBytes } from '../onnx/io.js';
 import { SessionRunner, runnerFinalizer } from './worker/session-runner.js';
 import type { WorkerInit } from './worker/protocol.js';
@@ -395,7 +396,8 @@ function foldLayers(model: Model, types: ReadonlyMap<string, TypeInfo>, keep: re
   g.outputs = [...outputs, ...held];
   try {
     const folded = foldIntoLayers(model, types, { batchNorm: true, hardSwish: true }).some((r) => r.changed > 0);
-    return fuseConvActivations(model) > 0 || folded;
+    const norms = fuseLayerNorms(model, types);
+    return fuseConvActivations(model) + norms > 0 || folded;
   } finally {
     g.outputs = outputs;
   }
