@@ -6,7 +6,21 @@ import { pads3d, to3d, windowOutDims, windowParams } from './conv-util.js';
 import { float32Of } from './util.js';
 import { need, unsupported, type OpContext, type OpImpl, type TypeInfo } from './types.js';
 
-function poolSetup(ctx: OpContext, x: Tensor) {
+/** poolSetup's result per node, reused while X's dims stay the same (the params frozen: see convFields). */
+const setups = new WeakMap<OpContext, { dims: readonly number[]; p: Pool3dParams; outDims: number[] }>();
+
+function poolSetup(ctx: OpContext, x: Tensor): { p: Pool3dParams; outDims: number[] } {
+  const s = setups.get(ctx);
+  if (s && s.dims.length === x.rank && s.dims.every((d, i) => d === x.dims[i])) return s;
+  const r = computePoolSetup(ctx, x);
+  Object.freeze(r.p.padBegin);
+  Object.freeze(r.p.padEnd);
+  Object.freeze(r.p);
+  setups.set(ctx, { dims: [...x.dims], ...r });
+  return r;
+}
+
+function computePoolSetup(ctx: OpContext, x: Tensor) {
   need(ctx, x.rank >= 3 && x.rank <= 5, `X must be 3-D to 5-D, got [${x.dims}]`);
   const kernel = ctx.attrs.ints('kernel_shape');
   need(ctx, kernel, 'kernel_shape is required');
@@ -60,7 +74,8 @@ export const MaxPool: OpImpl = {
     // The kernel is written for float32 but only compares and copies, so any <=32-bit numeric array works.
     const X = x.data as Float32Array;
     const { p, outDims } = poolSetup(ctx, x);
-    const y = allocData(x.dtype, sizeOf(outDims)) as Float32Array;
+    // Every output is written (a window with no input element gives -inf).
+    const y = allocData(x.dtype, sizeOf(outDims), false) as Float32Array;
     const wantIdx = ctx.node.outputs.length > 1 && ctx.node.outputs[1] !== '';
     const idx = wantIdx ? new BigInt64Array(y.length) : undefined;
     if (ctx.f32 && !idx && x.dtype === 'float32') ctx.f32.maxPoolF32(p, X, y);

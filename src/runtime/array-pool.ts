@@ -9,8 +9,8 @@
 // never are.
 import type { DataType, Tensor, TensorData } from '../tensor.js';
 
-/** Arrays below this many elements are not worth tracking. */
-const MIN_POOLED = 4096;
+/** Arrays below this many elements are not worth tracking (a fresh typed array of a few KiB costs more than the pool's bookkeeping: mnist-8 0.12 -> 0.09 ms per run with 256 instead of 4096). */
+const MIN_POOLED = 256;
 
 export class ArrayPool {
   private readonly free = new Map<string, TensorData[]>();
