@@ -354,6 +354,41 @@ describe('decomposed layer norm fused into LayerNormalization', () => {
   });
 });
 
+describe('float MatMul batches', () => {
+  it.each(backends)(
+    '%s: [2,3,5,4] x [4,6] (one GEMM of 30 rows), [3,4] x [2,4,6] and [2,1,5,4] x [3,4,6] equal onnxruntime',
+    async (backend) => {
+      for (const [ad, bd] of [
+        [
+          [2, 3, 5, 4],
+          [4, 6],
+        ],
+        [
+          [3, 4],
+          [2, 4, 6],
+        ],
+        [
+          [2, 1, 5, 4],
+          [3, 4, 6],
+        ],
+      ]) {
+        const m = model(
+          [makeNode('MatMul', ['a', 'b'], ['y'], {}, 'mm')],
+          [],
+          [
+            { name: 'a', dims: ad! },
+            { name: 'b', dims: bd! },
+          ],
+          ['y'],
+        );
+        const s = await InferenceSession.create(m, { backend, runInWorker: false });
+        const feeds = { a: rand(ad!, 31), b: rand(bd!, 32) };
+        expect(relErr(s.runSync(feeds).y!.data as Float32Array, (await ortRun(m, feeds)).y!), JSON.stringify([ad, bd])).toBeLessThan(1e-5);
+      }
+    },
+  );
+});
+
 describe('runTapped', () => {
   it('hands each tapped value over as it is computed, equal to the fetched one, and returns only the fetches', async () => {
     const m = foldModel();

@@ -96,7 +96,15 @@ export const MatMul: OpImpl = {
     const nb = sizeOf(batch);
     const sa = broadcastStrides(ad.slice(0, -2), batch);
     const sb = broadcastStrides(bd.slice(0, -2), batch);
-    const y = allocData('float32', nb * M * N) as Float32Array;
+    const y = allocData('float32', nb * M * N, nb * M * N > 0 && K === 0) as Float32Array;
+    // B shared by every batch (a weight matrix after [.., M, K] activations): one GEMM of nb*M rows.
+    if (ctx.f32 && nb > 1 && sb.every((v) => v === 0) && sa.every((v, ax) => v === sizeOf(batch.slice(ax + 1)))) {
+      ctx.f32.gemmF32({ M: nb * M, N, K, a: A, b: B, y });
+      const dims = [...batch];
+      if (a.rank !== 1) dims.push(M);
+      if (b.rank !== 1) dims.push(N);
+      return [new Tensor('float32', y, dims)];
+    }
     const bp = ctx.f32 ? new Float32Array(0) : new Float32Array(packedBSize(K, N));
     let lastB = -1;
     for (let i = 0; i < nb; i++) {
