@@ -3,18 +3,21 @@
 // check, the bias-correction probes' row sums): ns per element on a 2.4M-element Float32Array (a
 // 2048-bin histogram; sumRowsF32 on a 64x160x160 input), then the time of one
 // call on short arrays (gaussian data on a grid of 1/256 with 0 at bin 1024: where
-// STATS_KERNEL_MIN_LENGTH comes from).
-// Usage: node --import tsx bench/kernels-f32-stats.ts [--json]
+// STATS_KERNEL_MIN_LENGTH comes from). First, the float Softmax / LogSoftmax kernel (softmaxF32) next to
+// the JS loop the ops ran before it (its definition, softmaxF32Ref): ns per element on PP-OCRv4 rec's
+// shapes (a [40, 6625] vocabulary softmax, attention rows of 80) and a strided one; --softmax prints
+// only those.
+// Usage: node --import tsx bench/kernels-f32-stats.ts [--json] [--softmax]
 import { createDefaultRegistry } from '../src/backends/registry.js';
-import { histogramF32Ref, sumRowsF32Ref } from '../src/backends/js-f32.js';
-import { setStatsKernels, type StatsKernels } from '../src/backends/stats-kernels.js';
+import { histogramF32Ref, softmaxF32Ref, sumRowsF32Ref } from '../src/backends/js-f32.js';
+import { setStatsKernels } from '../src/backends/stats-kernels.js';
 import { createObserver } from '../src/quant/observers/index.js';
 import { firstNonFinite } from '../src/util/finite.js';
-import type { KernelVariant } from '../src/backends/types.js';
+import type { Backend, KernelVariant } from '../src/backends/types.js';
 
 const json = process.argv.includes('--json');
 const registry = createDefaultRegistry();
-const impls: { label: string; k: StatsKernels; variant: KernelVariant }[] = [];
+const impls: { label: string; k: Backend; variant: KernelVariant }[] = [];
 for (const s of registry.status()) {
   if (!s.loaded || s.name === 'js') continue;
   const b = registry.get(s.name);
@@ -44,6 +47,41 @@ function best(f: () => void, reps: number): number {
     b = Math.min(b, performance.now() - t0);
   }
   return b;
+}
+
+// softmaxF32: [outer, len, inner] rows, Softmax and LogSoftmax, ns per element (y preallocated; the
+// ops' own output allocation is not counted).
+const softmax: { shape: string; op: string; impl: string; nsPerElement: number }[] = [];
+for (const [outer, len, inner] of [
+  [40, 6625, 1],
+  [640, 80, 1],
+  [64, 80, 16],
+] as const) {
+  const n = outer * len * inner;
+  const x = gauss(n, false).map((v) => v * 4),
+    y = new Float32Array(n);
+  const shape = inner === 1 ? `${outer}x${len}` : `${outer}x${len}x${inner}`;
+  for (const log of [false, true]) {
+    const op = log ? 'LogSoftmax' : 'Softmax';
+    const add = (impl: string, ms: number) => softmax.push({ shape, op, impl, nsPerElement: (ms * 1e6) / n });
+    add(
+      'js (softmaxF32Ref)',
+      best(() => softmaxF32Ref(x, y, outer, len, inner, log), 15),
+    );
+    for (const { label, k, variant } of impls)
+      add(
+        label,
+        best(() => k.softmaxF32(x, y, outer, len, inner, log, variant), 30),
+      );
+  }
+}
+if (process.argv.includes('--softmax')) {
+  if (json) console.log(JSON.stringify({ softmax }, null, 2));
+  else {
+    console.log('softmaxF32, ns/element (minimum of 30 runs)');
+    console.table(softmax.map((r) => ({ ...r, nsPerElement: r.nsPerElement.toFixed(3) })));
+  }
+  process.exit(0);
 }
 
 // The JS loops as the observers and firstNonFinite run them.
@@ -199,8 +237,10 @@ for (const n of [64, 128, 256, 512, 1024, 4096]) {
 }
 
 if (json) {
-  console.log(JSON.stringify({ rows, observed, short }, null, 2));
+  console.log(JSON.stringify({ softmax, rows, observed, short }, null, 2));
 } else {
+  console.log('softmaxF32, ns/element (minimum of 30 runs)');
+  console.table(softmax.map((r) => ({ ...r, nsPerElement: r.nsPerElement.toFixed(3) })));
   console.log(`ns/element, ${N} float32 elements, ${BINS} bins (minimum of 15 runs)`);
   console.table(rows.map((r) => ({ ...r, nsPerElement: r.nsPerElement.toFixed(3) })));
   console.log(`observers and firstNonFinite, ns/element, ${N} elements`);

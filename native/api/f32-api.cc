@@ -16,7 +16,7 @@ namespace opq {
 const F32Ukernels& F32UkernelsAvx2() {
   static const F32Ukernels uk = {kF32MrAvx2,    kF32NrAvx2,   F32GemmUkAvx2,    F32DwRowAvx2,        F32MaxRowAvx2,
                                  F32AvgRowAvx2, F32UnaryAvx2, F32BinaryAvx2,    F32BinaryScalarAvx2, F32SumAvx2,
-                                 F32MaxAvx2,    F32ScanAvx2,  F32HistogramAvx2, F32SumRowsAvx2};
+                                 F32MaxAvx2,    F32ScanAvx2,  F32HistogramAvx2, F32SumRowsAvx2,      F32SoftmaxAvx2};
   return uk;
 }
 // CPUs with AVX-512 (the AVX512VNNI variant's feature set) run the AVX2 table with the 12x32 GEMM
@@ -24,17 +24,17 @@ const F32Ukernels& F32UkernelsAvx2() {
 const F32Ukernels& F32UkernelsAvx512() {
   static const F32Ukernels uk = {kF32MrAvx512,  kF32NrAvx512, F32GemmUkAvx512,  F32DwRowAvx2,        F32MaxRowAvx2,
                                  F32AvgRowAvx2, F32UnaryAvx2, F32BinaryAvx2,    F32BinaryScalarAvx2, F32SumAvx2,
-                                 F32MaxAvx2,    F32ScanAvx2,  F32HistogramAvx2, F32SumRowsAvx2};
+                                 F32MaxAvx2,    F32ScanAvx2,  F32HistogramAvx2, F32SumRowsAvx2,      F32SoftmaxAvx2};
   return uk;
 }
 #endif
 
 #if defined(__wasm_simd128__)
 const F32Ukernels& F32UkernelsWasmSimd() {
-  static const F32Ukernels uk = {kF32MrWasmSimd,          kF32NrWasmSimd,    F32GemmUkWasmSimd, F32DwRowWasmSimd,
-                                 F32MaxRowWasmSimd,       F32AvgRowWasmSimd, F32UnaryWasmSimd,  F32BinaryWasmSimd,
-                                 F32BinaryScalarWasmSimd, F32SumWasmSimd,    F32MaxWasmSimd,    F32ScanWasmSimd,
-                                 F32HistogramWasmSimd,    F32SumRowsWasmSimd};
+  static const F32Ukernels uk = {kF32MrWasmSimd,          kF32NrWasmSimd,     F32GemmUkWasmSimd, F32DwRowWasmSimd,
+                                 F32MaxRowWasmSimd,       F32AvgRowWasmSimd,  F32UnaryWasmSimd,  F32BinaryWasmSimd,
+                                 F32BinaryScalarWasmSimd, F32SumWasmSimd,     F32MaxWasmSimd,    F32ScanWasmSimd,
+                                 F32HistogramWasmSimd,    F32SumRowsWasmSimd, F32SoftmaxWasmSimd};
   return uk;
 }
 #endif
@@ -436,6 +436,26 @@ const char* opq_sum_rows_f32(const opq_sum_rows_f32_params* p, const float* x, s
   if (Overlap(dst, nd * sizeof(double), x, nx * sizeof(float))) return "sum_rows_f32: dst overlaps x";
   if (nd == 0) return nullptr;
   opq::SumRowsF32Run(*p, x, dst, *uk);
+  return nullptr;
+}
+
+const char* opq_softmax_f32(size_t outer, size_t len, size_t inner, int32_t log, const float* x, size_t x_size,
+                            float* y, size_t y_size, int32_t variant) {
+  bool ok;
+  const F32Ukernels* uk = EltwiseTableOf(Resolve(variant), &ok);
+  if (!ok) return "softmax_f32: variant is not available on this CPU or build";
+  if (log != 0 && log != 1) return "softmax_f32: log must be 0 or 1";
+  uint64_t n;
+  if (!Product({outer, len, inner}, &n) || n != x_size)
+    return "softmax_f32: buffer x must have outer*len*inner entries";
+  if (n != y_size) return "softmax_f32: buffer y must have outer*len*inner entries";
+  if (n > kNone / sizeof(float)) return "softmax_f32: x_size is too large";
+  if (n && (!x || !y)) return "softmax_f32: x or y is null";
+  if (x != y && Overlap(y, n * sizeof(float), x, n * sizeof(float))) return "softmax_f32: y partially overlaps x";
+  // Nothing to do (a zero dimension): return before the loops, which could otherwise run outer*inner
+  // empty rows.
+  if (n == 0) return nullptr;
+  uk->softmax(outer, len, inner, log != 0, x, y);
   return nullptr;
 }
 

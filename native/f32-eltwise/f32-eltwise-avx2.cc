@@ -1,7 +1,8 @@
 // AVX2 elementwise float32 ops and reductions. Sigmoid evaluates exp(-|x|) as 2^n times a degree-6
-// polynomial (two-constant ln2 reduction, FMA), then e / (1 + e): within 2.5 ulp of the exact value
-// over every float (DESIGN: float results may differ in the last ulps), 10-20x the C library's
-// speed. Tanh stays scalar (C library): tanh near 0 needs expm1, not exp.
+// polynomial (two-constant ln2 reduction, FMA: f32-exp-avx2-inl.h, shared with Softmax), then
+// e / (1 + e): within 2.5 ulp of the exact value over every float (DESIGN: float results may differ
+// in the last ulps), 10-20x the C library's speed. Tanh stays scalar (C library): tanh near 0
+// needs expm1, not exp.
 #include <limits>
 
 #include "f32-gemm/f32-avx2-util.h"
@@ -11,6 +12,8 @@
 #include <immintrin.h>
 
 #include "isa/x86-avx2-begin.h"
+
+#include "f32-eltwise/f32-exp-avx2-inl.h"
 
 namespace opq {
 
@@ -51,29 +54,13 @@ struct DivOp {
   __m256 operator()(__m256 p, __m256 q) const { return _mm256_div_ps(p, q); }
 };
 
-// 1 / (1 + exp(-x)). z = -|x|; e = exp(z) = 2^n * (1 + t*p(t)), n = round(z / ln2) (the magic
-// bias puts n + 127 in the low mantissa bits, shifted into the exponent for 2^n), t = z - n*ln2 in
-// [-ln2/2, ln2/2]; f = e / (1 + e) is sigmoid(z), and sigmoid(x) = 1 - f for x > 0. Below
-// z = -87.34 e is not a normal float: f is 0 there (the true value is under 1.2e-38). NaN stays NaN.
+// 1 / (1 + exp(-x)): f = e / (1 + e) with e = exp(z), z = -|x| (f32-exp-avx2-inl.h; 0 below
+// z = -87.34, where the true value is under 1.2e-38), is sigmoid(z), and sigmoid(x) = 1 - f for
+// x > 0. NaN stays NaN.
 inline __m256 Sigmoid(__m256 x) {
   const __m256 one = _mm256_set1_ps(1.0f);
-  const __m256 log2e = _mm256_set1_ps(0x1.715476p+0f), magic = _mm256_set1_ps(0x1.8000FEp23f);
-  const __m256 ln2_hi = _mm256_set1_ps(-0x1.62E400p-1f), ln2_lo = _mm256_set1_ps(-0x1.7F7D1Cp-20f);
-  const __m256 z = _mm256_or_ps(x, _mm256_set1_ps(-0.0f));
-  __m256 n = _mm256_fmadd_ps(z, log2e, magic);
-  const __m256 s = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(n), 23));
-  n = _mm256_sub_ps(n, magic);
-  __m256 t = _mm256_fmadd_ps(n, ln2_hi, z);
-  t = _mm256_fmadd_ps(n, ln2_lo, t);
-  // p(t) ~ (exp(t) - 1) / t, least-squares fit on [-ln2/2, ln2/2]: 0.3 ulp of exp(t).
-  __m256 p = _mm256_fmadd_ps(_mm256_set1_ps(0x1.6b5316p-10f), t, _mm256_set1_ps(0x1.126c6ap-7f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0x1.55578ap-5f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0x1.55540cp-3f));
-  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0x1.fffffcp-2f));
-  p = _mm256_fmadd_ps(p, t, one);
-  const __m256 e = _mm256_fmadd_ps(_mm256_mul_ps(t, s), p, s);
-  __m256 f = _mm256_div_ps(e, _mm256_add_ps(e, one));
-  f = _mm256_andnot_ps(_mm256_cmp_ps(z, _mm256_set1_ps(-0x1.5D589Ep+6f), _CMP_LT_OQ), f);
+  const __m256 e = f32::ExpNonPositive(_mm256_or_ps(x, _mm256_set1_ps(-0.0f)));
+  const __m256 f = _mm256_div_ps(e, _mm256_add_ps(e, one));
   return _mm256_blendv_ps(_mm256_sub_ps(one, f), f, x);  // x's sign bit picks f
 }
 

@@ -80,7 +80,7 @@ const F32Ukernels& F32UkernelsScalar() {
   // Only the elementwise entries: conv, GEMM and pooling have direct reference loops instead.
   static const F32Ukernels uk = {0,         0,           nullptr,         nullptr,       nullptr,
                                  nullptr,   UnaryScalar, BinaryScalar,    BinaryScalarS, SumScalar,
-                                 MaxScalar, F32ScanRef,  F32HistogramRef, F32SumRowsRef};
+                                 MaxScalar, F32ScanRef,  F32HistogramRef, F32SumRowsRef, F32SoftmaxRef};
   return uk;
 }
 

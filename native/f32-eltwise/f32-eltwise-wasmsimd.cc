@@ -1,11 +1,13 @@
 // WASM SIMD128 elementwise float32 ops and reductions. Sigmoid is the AVX2 variant's polynomial
-// (f32-eltwise-avx2.cc) with separate multiplies and adds (no FMA in SIMD128): within 2.5 ulp.
-// Tanh stays scalar (C library).
+// (f32-exp-wasmsimd-inl.h, shared with Softmax) with separate multiplies and adds (no FMA in
+// SIMD128): within 2.5 ulp. Tanh stays scalar (C library).
 #include "f32-gemm/f32-kernels.h"
 
 #if defined(__wasm_simd128__)
 #include <limits>
 #include <wasm_simd128.h>
+
+#include "f32-eltwise/f32-exp-wasmsimd-inl.h"
 
 namespace opq {
 
@@ -28,21 +30,8 @@ void Zip(size_t n, const float* a, const float* b, float* y, F f, S s) {
 // See Sigmoid in f32-eltwise-avx2.cc.
 inline v128_t Sigmoid(v128_t x) {
   const v128_t one = wasm_f32x4_splat(1.0f);
-  const v128_t magic = wasm_f32x4_splat(0x1.8000FEp23f);
-  const v128_t z = wasm_v128_or(x, wasm_f32x4_splat(-0.0f));
-  v128_t n = wasm_f32x4_add(wasm_f32x4_mul(z, wasm_f32x4_splat(0x1.715476p+0f)), magic);
-  const v128_t s = wasm_i32x4_shl(n, 23);
-  n = wasm_f32x4_sub(n, magic);
-  v128_t t = wasm_f32x4_add(wasm_f32x4_mul(n, wasm_f32x4_splat(-0x1.62E400p-1f)), z);
-  t = wasm_f32x4_add(wasm_f32x4_mul(n, wasm_f32x4_splat(-0x1.7F7D1Cp-20f)), t);
-  v128_t p = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_splat(0x1.6b5316p-10f), t), wasm_f32x4_splat(0x1.126c6ap-7f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, t), wasm_f32x4_splat(0x1.55578ap-5f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, t), wasm_f32x4_splat(0x1.55540cp-3f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, t), wasm_f32x4_splat(0x1.fffffcp-2f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, t), one);
-  const v128_t e = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(t, s), p), s);
-  v128_t f = wasm_f32x4_div(e, wasm_f32x4_add(e, one));
-  f = wasm_v128_andnot(f, wasm_f32x4_lt(z, wasm_f32x4_splat(-0x1.5D589Ep+6f)));
+  const v128_t e = f32::ExpNonPositive(wasm_v128_or(x, wasm_f32x4_splat(-0.0f)));
+  const v128_t f = wasm_f32x4_div(e, wasm_f32x4_add(e, one));
   // x's sign bit picks f, else 1 - f.
   return wasm_v128_bitselect(f, wasm_f32x4_sub(one, f), wasm_i32x4_shr(x, 31));
 }

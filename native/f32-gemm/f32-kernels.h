@@ -46,6 +46,9 @@ struct F32Ukernels {
   // dst[j] = 0 + x[0*x_stride + j] + x[1*x_stride + j] + ... + x[(rows-1)*x_stride + j] in double, rows in
   // that order, for j < n (opq_sum_rows_f32's rows of one tap). rows may be 0: dst = 0 and x is not read.
   void (*sum_rows)(size_t n, size_t rows, const float* x, size_t x_stride, double* dst);
+  // opq_softmax_f32 on validated arguments: every row of outer*len*inner elements (len >= 1; rows
+  // of `len` elements `inner` apart, the `inner` rows of a block side by side). y may be x.
+  void (*softmax)(size_t outer, size_t len, size_t inner, bool log, const float* x, float* y);
 };
 
 // The scalar definitions (also the tails of the SIMD microkernels where they share them).
@@ -65,6 +68,7 @@ void F32ScanFinish(const F32ScanState& s, double* out);
 void F32ScanRef(size_t n, const float* x, double* out);
 void F32HistogramRef(size_t n, const float* x, double inv, double zero, double* counts, size_t bins);
 void F32SumRowsRef(size_t n, size_t rows, const float* x, size_t x_stride, double* dst);
+void F32SoftmaxRef(size_t outer, size_t len, size_t inner, bool log, const float* x, float* y);
 
 // The bin opq_histogram_f32 counts v in, or -1 for NaN (skipped).
 inline int64_t F32HistogramBin(float v, double inv, double zero, size_t bins) {
@@ -92,7 +96,8 @@ inline int64_t F32HistogramBin(float v, double inv, double zero, size_t bins) {
   float F32Max##ISA(size_t n, const float* x);                                                                     \
   void F32Scan##ISA(size_t n, const float* x, double* out);                                                        \
   void F32Histogram##ISA(size_t n, const float* x, double inv, double zero, double* counts, size_t bins);          \
-  void F32SumRows##ISA(size_t n, size_t rows, const float* x, size_t x_stride, double* dst);
+  void F32SumRows##ISA(size_t n, size_t rows, const float* x, size_t x_stride, double* dst);                       \
+  void F32Softmax##ISA(size_t outer, size_t len, size_t inner, bool log, const float* x, float* y);
 
 #if defined(__x86_64__) || defined(_M_X64)
 constexpr size_t kF32MrAvx2 = 6, kF32NrAvx2 = 16;

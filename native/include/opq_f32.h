@@ -135,6 +135,18 @@ typedef struct opq_sum_rows_f32_params {
 OPQ_API const char* opq_sum_rows_f32(const opq_sum_rows_f32_params* p, const float* x, size_t x_size, double* dst,
                                      size_t dst_size, int32_t variant);
 
+// Softmax (log 0) or LogSoftmax (log 1) of x, read as outer x len x inner: for each o < outer and
+// i < inner, the row r_k = x[(o*len + k)*inner + i], k < len, gives
+//   m = max_k r_k (NaN when the row has a NaN), e_k = exp(r_k - m), s = sum_k e_k,
+//   y[(o*len + k)*inner + i] = e_k / s, or r_k - m - log(s).
+// A row with +inf or NaN is all NaN (inf - inf); -inf entries give 0 (log: -inf). x_size and y_size
+// must be outer*len*inner; y may be x (in place) but must not overlap it otherwise. The `ref`
+// variant is the definition in double with the C library's exp and log; SIMD variants use a
+// polynomial exp and float arithmetic: a few ulps from it (DESIGN: float results may differ in the
+// last ulps; below exp(-87.3) relative to the row's maximum an output is 0).
+OPQ_API const char* opq_softmax_f32(size_t outer, size_t len, size_t inner, int32_t log, const float* x, size_t x_size,
+                                    float* y, size_t y_size, int32_t variant);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif

@@ -235,6 +235,23 @@ Napi::Value SumRows(const Napi::CallbackInfo& info) {
                                     dst.length, int32_t(variant)));
 }
 
+// softmaxF32(x, y, outer, len, inner, log (0 or 1), variant)
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  Unrecordable();  // float kernels run outside native plans
+  Napi::Env env = info.Env();
+  int64_t outer, len, inner, log, variant;
+  View x, y;
+  if (!Floats(env, info, 0, "x", &x, false) || !Floats(env, info, 1, "y", &y, false) ||
+      !Int(env, info, 2, "outer", 0, int64_t{1} << 40, &outer) ||
+      !Int(env, info, 3, "len", 0, int64_t{1} << 40, &len) ||
+      !Int(env, info, 4, "inner", 0, int64_t{1} << 40, &inner) || !Int(env, info, 5, "log", 0, 1, &log) ||
+      !Int(env, info, 6, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant))
+    return env.Undefined();
+  return Done(
+      env, opq_softmax_f32(size_t(outer), size_t(len), size_t(inner), int32_t(log), static_cast<const float*>(x.data),
+                           x.length, static_cast<float*>(y.data), y.length, int32_t(variant)));
+}
+
 }  // namespace
 
 void RegisterF32(Napi::Env env, Napi::Object exports) {
@@ -247,6 +264,7 @@ void RegisterF32(Napi::Env env, Napi::Object exports) {
   exports.Set("scanF32", Napi::Function::New(env, Guarded<Scan>));
   exports.Set("histogramF32", Napi::Function::New(env, Guarded<Histogram>));
   exports.Set("sumRowsF32", Napi::Function::New(env, Guarded<SumRows>));
+  exports.Set("softmaxF32", Napi::Function::New(env, Guarded<Softmax>));
   exports.Set("f32AutoVariant", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
                 return Napi::String::New(info.Env(), opq_variant_name(opq_f32_auto_variant()));
               }));

@@ -421,6 +421,47 @@ void SumRowsF32(int32_t variant, bool hostile) {
   Count(opq_sum_rows_f32(&q, reinterpret_cast<const float*>(shared.data()), 64, shared.data() + 4, 8, variant));
 }
 
+// Softmax / LogSoftmax: random [outer, len, inner] with exact-size buffers (NaN, infinities, huge and
+// tiny values in the rows), in place or not; when hostile, sizes that do not match, a zero dimension
+// beside huge ones, products that overflow, a bad log flag, NULL and partially overlapping buffers.
+void SoftmaxF32(int32_t variant, bool hostile) {
+  const float specials[] = {0.0f,
+                            -0.0f,
+                            std::numeric_limits<float>::quiet_NaN(),
+                            std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity(),
+                            std::numeric_limits<float>::max(),
+                            -std::numeric_limits<float>::max(),
+                            std::numeric_limits<float>::denorm_min()};
+  size_t outer = Dim(4), len = Coin() ? Dim(20) : Dim(200), inner = Coin() ? 1 : Dim(19);
+  const size_t n = outer * len * inner;
+  std::vector<float> x(n), y(n);
+  for (auto& v : x) v = Coin() && Coin() && Coin() ? specials[Dim(7)] : float(Int(-100000, 100000)) / 997;
+  const int32_t log = Int(0, 1);
+  const bool in_place = Coin();
+  if (!hostile) {
+    Count(opq_softmax_f32(outer, len, inner, log, x.data(), x.size(), in_place ? x.data() : y.data(), n, variant));
+    return;
+  }
+  const size_t huge = size_t{1} << (sizeof(size_t) * 8 - 2);
+  switch (Dim(3)) {
+    case 0:  // a zero dimension beside huge ones: nothing to do, and no loop over empty rows
+      Count(opq_softmax_f32(huge, 0, huge, log, x.data(), 0, y.data(), 0, variant));
+      break;
+    case 1:  // products past 2^64 (and past 2^32 in wasm)
+      Count(opq_softmax_f32(huge, huge, Boundary(inner), log, x.data(), n, y.data(), n, variant));
+      break;
+    case 2:  // a bad log flag, a size that does not match or NULL (never more than the buffers hold)
+      Count(opq_softmax_f32(outer, len, inner, Coin() ? log : Int(-3, 3), Coin() ? x.data() : nullptr, Len(n, true),
+                            Coin() ? y.data() : nullptr, Len(n, true), variant));
+      break;
+    default: {  // y inside x's memory, shifted: refused
+      std::vector<float> shared(2 * n + 2);
+      Count(opq_softmax_f32(outer, len, inner, log, shared.data(), n, shared.data() + 1 + Dim(n), n, variant));
+    }
+  }
+}
+
 // The elementwise, pooling and layout entries: qadd, qmul, lut, quantize/dequantize_linear, the
 // pools, concat and nearest resize, with exact-size buffers (random shapes) or boundary arguments.
 void Elementwise(int32_t variant, bool hostile) {
@@ -625,6 +666,8 @@ int main(int argc, char** argv) {
       StatsF32(v, hostile);
       if (verbose) std::fprintf(stderr, "  sum_rows f32\n");
       SumRowsF32(v, hostile);
+      if (verbose) std::fprintf(stderr, "  softmax f32\n");
+      SoftmaxF32(v, hostile);
       if (verbose) std::fprintf(stderr, "  elementwise, pools, layout\n");
       Elementwise(v, hostile);
     }
@@ -647,6 +690,7 @@ int main(int argc, char** argv) {
   Count(opq_sum_rows_f32(nullptr, nullptr, 0, nullptr, 0, -1));
   const opq_sum_rows_f32_params one{1, 1, 1, 1, 1, 1, 0, 1};
   Count(opq_sum_rows_f32(&one, nullptr, 1, nullptr, 1, -1));
+  Count(opq_softmax_f32(1, 1, 1, 0, nullptr, 1, nullptr, 1, -1));
   Count(opq_qadd(1, nullptr, nullptr, nullptr, 1, nullptr, 1, 0, nullptr, nullptr, 1, -1));
   Count(opq_lut(nullptr, 1, 1, nullptr, 256, nullptr, 1, -1));
   Count(opq_qconcat(1, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 1, 1, 0, nullptr, 1, -1));

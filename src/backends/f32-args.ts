@@ -180,10 +180,21 @@ export function is2dPool(p: Pool3dParams): boolean {
 }
 
 /** opq_pool2d_f32_params' 15 int32 fields. */
+const frozenPoolFields = new WeakMap<Pool3dParams, Int32Array>();
+
+/** opq_pool2d_f32_params' fields, each checked; checked once for frozen params (as convFields). */
 export function poolFields(p: Pool3dParams): Int32Array {
   const W = 'pool2d_f32';
   if (p === null || typeof p !== 'object' || !Array.isArray(p.padBegin) || !Array.isArray(p.padEnd))
     fail(`${W}: params must be a Pool3dParams object`);
+  const known = frozenPoolFields.get(p);
+  if (known) return known;
+  const f = checkPoolFields(p, W);
+  if (Object.isFrozen(p)) frozenPoolFields.set(p, f);
+  return f;
+}
+
+function checkPoolFields(p: Pool3dParams, W: string): Int32Array {
   return new Int32Array([
     int(p.planes, 'planes', W, 0),
     int(p.H, 'h', W, 0),
@@ -356,4 +367,38 @@ export function validateSumRows(x: Float32Array, p: SumRowsParams, dst: Float64A
   if (p.planes * p.I * p.inner !== x.length) fail(`${W}: buffer x must have planes*i*inner entries`);
   if (p.planes * p.K * p.inner !== dst.length) fail(`${W}: buffer dst must have planes*k*inner entries`);
   if (viewsOverlap(dst, x)) fail(`${W}: dst overlaps x`);
+}
+
+/**
+ * The type checks of opq_softmax_f32 (every backend makes them in JS): x and y Float32Arrays, outer,
+ * len and inner integers in [0, 2^40] (the addon's range for a size), log a boolean.
+ */
+export function checkSoftmaxTypes(x: unknown, y: unknown, outer: unknown, len: unknown, inner: unknown, log: unknown): void {
+  const W = 'softmax_f32';
+  checkFloats(x, 'x', W);
+  checkFloats(y, 'y', W);
+  for (const [v, name] of [
+    [outer, 'outer'],
+    [len, 'len'],
+    [inner, 'inner'],
+  ] as const) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 2 ** 40)
+      fail(`${W}: ${name} must be an integer in [0, 2^40], got ${String(v)}`);
+  }
+  if (typeof log !== 'boolean') fail(`${W}: log must be a boolean`);
+}
+
+/**
+ * The checks of opq_softmax_f32, in the same words: the js backend's, and the wasm backend's before
+ * it copies (a copy would hide an overlap, and a size past 2^32 would wrap in a wasm size_t).
+ */
+export function validateSoftmax(x: Float32Array, y: Float32Array, outer: number, len: number, inner: number, log: boolean): void {
+  const W = 'softmax_f32';
+  checkSoftmaxTypes(x, y, outer, len, inner, log);
+  // Products past 2^53 round, but then to more than any typed array's length: still refused.
+  const n = outer * len * inner;
+  if (n !== x.length) fail(`${W}: buffer x must have outer*len*inner entries`);
+  if (n !== y.length) fail(`${W}: buffer y must have outer*len*inner entries`);
+  // The same elements (y is x, or another view of x's exact range) is in place.
+  if (viewsOverlap(x, y) && !(x.buffer === y.buffer && x.byteOffset === y.byteOffset)) fail(`${W}: y partially overlaps x`);
 }

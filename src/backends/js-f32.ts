@@ -26,6 +26,7 @@ import {
   validateHistogram,
   validateScan,
   validateSumRows,
+  validateSoftmax,
   validateConv,
   validateGemm,
   validateGlobalPool,
@@ -141,6 +142,44 @@ export function tapHi(size: number, out: number, off: number, stride: number): n
   return Math.max(tapLo(off, stride), Math.min(out, Math.floor((size - 1 - off) / stride) + 1));
 }
 
+/**
+ * The definition of softmaxF32 (opq_softmax_f32; the Softmax and LogSoftmax ops without a backend):
+ * for each row r_k = x[(o*len + k)*inner + i], m = its maximum with NaN winning
+ * (`if (v > m || v !== v) m = v`), e_k = exp(r_k - m) and s = sum_k e_k in double, then
+ * y = e_k / s or r_k - m - log(s), rounded once to float32. Each exp is taken once (kept in a
+ * float64 scratch row); y may be x.
+ */
+export function softmaxF32Ref(x: Float32Array, y: Float32Array, outer: number, len: number, inner: number, log: boolean): void {
+  if (outer * len * inner === 0) return; // (and no outer*inner loop over empty rows)
+  const e = softmaxScratch(len);
+  for (let o = 0; o < outer; o++)
+    for (let i = 0; i < inner; i++) {
+      const base = o * len * inner + i;
+      let mx = -Infinity;
+      for (let k = 0; k < len; k++) {
+        const v = x[base + k * inner]!;
+        if (v > mx || v !== v) mx = v;
+      }
+      let sum = 0;
+      for (let k = 0; k < len; k++) {
+        const v = Math.exp(x[base + k * inner]! - mx);
+        e[k] = v;
+        sum += v;
+      }
+      if (log) {
+        const ls = Math.log(sum);
+        for (let k = 0; k < len; k++) y[base + k * inner] = x[base + k * inner]! - mx - ls;
+      } else for (let k = 0; k < len; k++) y[base + k * inner] = e[k]! / sum;
+    }
+}
+
+// One scratch row reused across calls (the JS engine is single-threaded).
+let expRow = new Float64Array(0);
+function softmaxScratch(n: number): Float64Array {
+  if (expRow.length < n) expRow = new Float64Array(n);
+  return expRow;
+}
+
 export function jsF32Kernels(): F32Kernels {
   return {
     conv2dF32(p: Conv2dF32Params, x, w, bias, y, variant) {
@@ -249,6 +288,12 @@ export function jsF32Kernels(): F32Kernels {
       checkVariant(variant);
       validateSumRows(x, p, dst);
       sumRowsF32Ref(x, p, dst);
+    },
+
+    softmaxF32(x, y, outer, len, inner, log, variant?) {
+      checkVariant(variant);
+      validateSoftmax(x, y, outer, len, inner, log);
+      softmaxF32Ref(x, y, outer, len, inner, log);
     },
   };
 }

@@ -103,6 +103,18 @@ export interface F32Kernels {
    * over the o < O whose row index lies in [0, I); x has planes*I*inner entries, dst planes*K*inner.
    */
   sumRowsF32(x: Float32Array, p: SumRowsParams, dst: Float64Array, variant?: KernelVariant): void;
+  /**
+   * Softmax, or LogSoftmax with `log`, of x read as [outer, len, inner] along its middle axis
+   * (opq_softmax_f32, definition: softmaxF32Ref): for each o < outer and i < inner, the row
+   * r_k = x[(o*len + k)*inner + i] (k < len) gives m = max_k r_k (NaN when the row has a NaN),
+   * e_k = exp(r_k - m), s = sum_k e_k, and y at the same place = e_k / s, or r_k - m - log(s).
+   * A row holding +Infinity or NaN comes out all NaN; -Infinity entries give 0 (log: -Infinity).
+   * x and y have outer*len*inner elements; y may be x (in place), no other overlap. The js
+   * backend and the `ref` variants compute in double; the SIMD variants use a polynomial exp in
+   * float32 (sums in double): within a few ulps of the definition, and 0 where an output is below
+   * exp(-87.3) (relative to the row's largest, which is >= 1/len).
+   */
+  softmaxF32(x: Float32Array, y: Float32Array, outer: number, len: number, inner: number, log: boolean, variant?: KernelVariant): void;
 }
 
 /** Geometry of sumRowsF32: one window axis of `I` rows of `inner` values, `planes` times. */

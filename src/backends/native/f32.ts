@@ -7,6 +7,7 @@ import {
   binaryId,
   checkFloats,
   checkHistogramTypes,
+  checkSoftmaxTypes,
   convFields,
   is2dPool,
   normalizeGemm,
@@ -48,6 +49,7 @@ export interface F32Addon {
   scanF32(x: Float32Array, out: Float64Array, variant: number): void;
   histogramF32(x: Float32Array, inv: number, zero: number, counts: Float64Array, variant: number): void;
   sumRowsF32(params: Int32Array, x: Float32Array, dst: Float64Array, variant: number): void;
+  softmaxF32(x: Float32Array, y: Float32Array, outer: number, len: number, inner: number, log: number, variant: number): void;
   f32AutoVariant(): string;
 }
 
@@ -115,6 +117,10 @@ export function nativeF32Kernels(addon: F32Addon): F32Kernels {
     sumRowsF32(x, p, dst, variant) {
       const f = sumRowsFields(x, p, dst); // the C call checks sizes, overlap and the variant
       call(() => addon.sumRowsF32(f, x, dst, vid(variant)));
+    },
+    softmaxF32(x, y, outer, len, inner, log, variant) {
+      checkSoftmaxTypes(x, y, outer, len, inner, log); // the C call checks sizes, overlap and the variant
+      call(() => addon.softmaxF32(x, y, outer, len, inner, log ? 1 : 0, vid(variant)));
     },
   };
 }

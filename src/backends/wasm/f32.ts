@@ -19,6 +19,7 @@ import {
   unaryArgs,
   validatePool,
   validateScan,
+  validateSoftmax,
   viewsOverlap,
 } from '../f32-args.js';
 import { jsF32Kernels } from '../js-f32.js';
@@ -271,6 +272,27 @@ export function wasmF32Kernels(mod: WasmModule): F32Kernels {
         if (px < 0) mod.put(base + oX, x);
         mod.check(mod.fn('opq_sum_rows_f32')(base + oP, px < 0 ? base + oX : px, n, base + oD, dst.length, v));
         mod.get(base + oD, dst);
+      });
+    },
+
+    // x and y are used in place when they lie in wasm memory (addresses taken before any allocation);
+    // otherwise through a block (x copied in, y copied out; both, in place in the block). Every check
+    // is made in JS first: a copy would hide an overlap.
+    softmaxF32(x, y, outer, len, inner, log, variant) {
+      validateSoftmax(x, y, outer, len, inner, log);
+      const v = mod.variantId(variant);
+      const n = x.length,
+        px = mod.residentPtr(x),
+        py = mod.residentPtr(y);
+      const run = (from: number, to: number) => mod.check(mod.fn('opq_softmax_f32')(outer, len, inner, log ? 1 : 0, from, n, to, n, v));
+      if (px >= 0 && py >= 0) {
+        run(px, py);
+        return;
+      }
+      mod.withBlock(x.byteLength, (base) => {
+        if (px < 0) mod.put(base, x);
+        run(px < 0 ? base : px, py < 0 ? base : py);
+        if (py < 0) mod.get(base, y);
       });
     },
   };
