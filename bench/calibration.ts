@@ -43,7 +43,7 @@ if (existsSync(sr)) {
   const x = loadTensorProto(`${fx}/models/super-resolution-10/test_data_set_0/input_0.pb`).tensor;
   const name = loadModel(sr).graph.inputs[0]!.name;
   // Variations of the test image (brightness), so that samples differ.
-  const samples = Array.from({ length: Math.max(6, Math.floor(N / 8)) }, (_, i) => ({
+  const samples = Array.from({ length: Math.max(6, Math.floor(N / 4)) }, (_, i) => ({
     [name]: new Tensor(
       'float32',
       Float32Array.from(x.data as Float32Array, (v) => v * (0.8 + (0.4 * i) / N)),
@@ -56,7 +56,7 @@ if (process.argv.includes('--det') && existsSync(`${ocr}/ch_PP-OCRv4_det_infer.o
   cases.push({
     name: 'pp-ocrv4-det',
     path: `${ocr}/ch_PP-OCRv4_det_infer.onnx`,
-    samples: syntheticPageSet(Math.max(6, Math.floor(N / 16)), 0, 'x', 640, 640),
+    samples: syntheticPageSet(Math.max(6, Math.floor(N / 8)), 0, 'x', 640, 640),
   });
 
 const observers = (arg('--observer') ?? 'minmax,mse').split(',') as ('minmax' | 'mse')[];
@@ -78,7 +78,8 @@ for (const c of cases) {
     };
     const states: string[] = [];
     // Start-up (model load, session plans, worker start) is paid once per calibration: the steady
-    // rate is the marginal one, (all - few) samples over (time(all) - time(few)).
+    // rate is the marginal one, (all - few) samples over (time(all) - time(few)). It is noisy when
+    // the run is short next to start-up (use --samples to lengthen).
     const few = Math.min(4, c.samples.length - 1);
     const time = async (samples: Feeds[], workers: number) => {
       const t = performance.now();
