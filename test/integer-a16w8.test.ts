@@ -126,6 +126,17 @@ describe.skipIf(!(mnistPath && imagesPath))('A16W8 on mnist-8', () => {
   });
 });
 
+/** Sample i of a [1, 2, 4, 4] input x (cosines: every sample differs). */
+function imageFeeds(i: number) {
+  return {
+    x: new Tensor(
+      'float32',
+      Float32Array.from({ length: 32 }, (_, j) => Math.cos(i * 32 + j)),
+      [1, 2, 4, 4],
+    ),
+  };
+}
+
 describe('A16W8 on an op with no 16-bit integer form', () => {
   // x -> Conv -> c (16-bit) -> ReduceMean -> y: ReduceMean has an 8-bit integer form only.
   function graph() {
@@ -142,13 +153,7 @@ describe('A16W8 on an op with no 16-bit integer form', () => {
     g.nodes.push(makeNode('ReduceMean', ['c'], ['y'], { axes: { type: 'ints', value: [2, 3] } }, 'mean'));
     return model(g, 13);
   }
-  const feeds = (i: number) => ({
-    x: new Tensor(
-      'float32',
-      Float32Array.from({ length: 32 }, (_, j) => Math.cos(i * 32 + j)),
-      [1, 2, 4, 4],
-    ),
-  });
+  const feeds = imageFeeds;
 
   it('runs that op in float with the reason, close to the float model; strictInteger makes it an error naming the node', async () => {
     const { model: q } = await quantize(graph(), { calibration: [0, 1, 2, 3].map(feeds), activation16: ['c'] });
@@ -228,13 +233,7 @@ describe('A16W8 through a pool', () => {
     g.nodes.push(makeNode('Conv', ['p', 'w2'], ['y'], {}, 'conv2'));
     return model(g, 13);
   }
-  const feeds = (i: number) => ({
-    x: new Tensor(
-      'float32',
-      Float32Array.from({ length: 32 }, (_, j) => Math.cos(i * 32 + j)),
-      [1, 2, 4, 4],
-    ),
-  });
+  const feeds = imageFeeds;
 
   it("widens the pool's output with its input, and every node lowers to integer", async () => {
     const { model: q } = await quantize(graph(), { calibration: [0, 1, 2, 3].map(feeds), activation16: ['c'] });

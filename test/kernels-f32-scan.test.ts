@@ -4,8 +4,7 @@
 // position a SIMD variant treats differently (first, last, inside a block, in the tail); bad
 // arguments are refused with the argument named, never a crash.
 import { describe, expect, it } from 'vitest';
-import { backendVariants, loadedBackends, rng } from './backends.js';
-import { OnnxPtqError } from '../src/errors.js';
+import { backendVariants, loadedBackends, rng, expectKernelArgument } from './backends.js';
 import { histogramF32Ref, scanF32Ref } from '../src/backends/js-f32.js';
 import type { KernelVariant } from '../src/backends/types.js';
 
@@ -226,15 +225,7 @@ describe('scanF32 and histogramF32 refuse bad arguments on every backend', () =>
   for (const b of loadedBackends) {
     it(`${b.name}: sizes, types, values, overlap`, () => {
       const x = new Float32Array(10);
-      const bad = (f: () => void, re: RegExp) => {
-        expect(f).toThrow(re);
-        try {
-          f();
-        } catch (e) {
-          expect(e).toBeInstanceOf(OnnxPtqError);
-          expect((e as OnnxPtqError).code).toBe('KERNEL_ARGUMENT');
-        }
-      };
+      const bad = expectKernelArgument;
       bad(() => b.scanF32(x, new Float64Array(3)), /scan_f32: out must have 4 entries/);
       bad(() => b.scanF32(x, new Float64Array(5)), /scan_f32: out must have 4 entries/);
       bad(() => b.scanF32(x, new Float32Array(4) as unknown as Float64Array), /scan_f32: out must be a Float64Array/);

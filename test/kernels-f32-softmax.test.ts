@@ -8,8 +8,7 @@
 // Softmax and LogSoftmax ops on every backend (opset 11's 2-D coercion, opset 13's axis), and bad
 // arguments refused with the argument named.
 import { describe, expect, it } from 'vitest';
-import { backendVariants, jsBackend, loadedBackends, rng } from './backends.js';
-import { OnnxPtqError } from '../src/errors.js';
+import { backendVariants, jsBackend, loadedBackends, rng, expectKernelArgument } from './backends.js';
 import { softmaxF32Ref } from '../src/backends/js-f32.js';
 import type { KernelVariant } from '../src/backends/types.js';
 import type { Node } from '../src/ir/graph.js';
@@ -268,15 +267,7 @@ describe('softmaxF32 refuses bad arguments on every backend', () => {
   for (const b of loadedBackends) {
     it(`${b.name}: types, sizes, overlap, variant`, () => {
       const x = Float32Array.from({ length: 24 }, (_, i) => i / 7);
-      const bad = (f: () => void, re: RegExp) => {
-        expect(f).toThrow(re);
-        try {
-          f();
-        } catch (e) {
-          expect(e).toBeInstanceOf(OnnxPtqError);
-          expect((e as OnnxPtqError).code).toBe('KERNEL_ARGUMENT');
-        }
-      };
+      const bad = expectKernelArgument;
       const y = new Float32Array(24);
       bad(() => b.softmaxF32(new Float64Array(24) as unknown as Float32Array, y, 2, 3, 4, false), /softmax_f32: x must be a Float32Array/);
       bad(() => b.softmaxF32(x, [] as unknown as Float32Array, 2, 3, 4, false), /softmax_f32: y must be a Float32Array/);

@@ -4,8 +4,7 @@
 // rows), O = 0, and values of mixed magnitudes (1e-30..1e30, subnormals, +-0) for which the order of
 // the additions shows in the result. Bad arguments are refused with the argument named, never a crash.
 import { describe, expect, it } from 'vitest';
-import { backendVariants, loadedBackends, rng } from './backends.js';
-import { OnnxPtqError } from '../src/errors.js';
+import { backendVariants, loadedBackends, rng, expectKernelArgument } from './backends.js';
 import { sumRowsF32Ref, tapHi, tapLo } from '../src/backends/js-f32.js';
 import type { SumRowsParams } from '../src/backends/kernels-f32.js';
 import type { KernelVariant } from '../src/backends/types.js';
@@ -139,15 +138,7 @@ describe('sumRowsF32 refuses bad arguments on every backend', () => {
     it(`${b.name}: fields, types, sizes, overlap, variant`, () => {
       const good: SumRowsParams = { planes: 2, I: 3, inner: 4, K: 2, O: 3, stride: 1, pad: 1, dilation: 1 };
       const x = new Float32Array(24);
-      const bad = (f: () => void, re: RegExp) => {
-        expect(f).toThrow(re);
-        try {
-          f();
-        } catch (e) {
-          expect(e).toBeInstanceOf(OnnxPtqError);
-          expect((e as OnnxPtqError).code).toBe('KERNEL_ARGUMENT');
-        }
-      };
+      const bad = expectKernelArgument;
       const field = (k: keyof SumRowsParams, v: unknown, name: string) =>
         bad(
           () => b.sumRowsF32(x, { ...good, [k]: v } as SumRowsParams, new Float64Array(16)),

@@ -40,13 +40,6 @@ inline void AddWide(__m256 e, __m256d* lo, __m256d* hi) {
   *hi = _mm256_add_pd(*hi, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
 }
 
-inline float HMax(__m256 m) {
-  __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-  h = _mm_max_ps(h, _mm_movehl_ps(h, h));
-  h = _mm_max_ss(h, _mm_movehdup_ps(h));
-  return _mm_cvtss_f32(h);
-}
-
 inline double HSum(__m256d s) {
   __m128d h = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));
   h = _mm_add_sd(h, _mm_unpackhi_pd(h, h));
@@ -56,23 +49,12 @@ inline double HSum(__m256d s) {
 // One contiguous row of n >= 1 elements.
 template <bool kLog>
 void Row(size_t n, const float* x, float* y) {
-  const __m256 ninf = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
-  __m256 m0 = ninf, m1 = ninf;
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    // The element first: MAXPS returns its second operand when either is NaN.
-    m0 = _mm256_max_ps(_mm256_loadu_ps(x + i), m0);
-    m1 = _mm256_max_ps(_mm256_loadu_ps(x + i + 8), m1);
-  }
-  for (; i < n; i += 8) {
-    const __m256i mask = TailMask(std::min<size_t>(n - i, 8));
-    // Masked-off lanes load 0.0: -inf instead, so that they never win.
-    m0 = _mm256_max_ps(_mm256_blendv_ps(ninf, _mm256_maskload_ps(x + i, mask), _mm256_castsi256_ps(mask)), m0);
-  }
-  const __m256 m = _mm256_set1_ps(HMax(_mm256_max_ps(m0, m1)));
+  // The row's maximum over the values that are not NaN (the table's max kernel): a NaN still
+  // reaches every output, through its exp and the sum.
+  const __m256 m = _mm256_set1_ps(F32MaxAvx2(n, x));
 
   __m256d s0 = _mm256_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
-  i = 0;
+  size_t i = 0;
   for (; i + 16 <= n; i += 16) {
     const __m256 e0 = ExpDiff(_mm256_loadu_ps(x + i), m), e1 = ExpDiff(_mm256_loadu_ps(x + i + 8), m);
     if (!kLog) {

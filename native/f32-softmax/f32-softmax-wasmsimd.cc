@@ -46,26 +46,12 @@ inline v128_t LaneMask(size_t r) { return wasm_i32x4_lt(wasm_i32x4_make(0, 1, 2,
 // One contiguous row of n >= 1 elements.
 template <bool kLog>
 void Row(size_t n, const float* x, float* y) {
-  const float ninf = -std::numeric_limits<float>::infinity();
-  // pmax(acc, v) is `acc < v ? v : acc`: a NaN element never wins (it reaches the outputs through the sum).
-  v128_t m0 = wasm_f32x4_splat(ninf), m1 = m0;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    m0 = wasm_f32x4_pmax(m0, wasm_v128_load(x + i));
-    m1 = wasm_f32x4_pmax(m1, wasm_v128_load(x + i + 4));
-  }
-  if (i + 4 <= n) {
-    m0 = wasm_f32x4_pmax(m0, wasm_v128_load(x + i));
-    i += 4;
-  }
-  if (i < n) m1 = wasm_f32x4_pmax(m1, LoadPart(x + i, n - i, ninf));
-  v128_t mv = wasm_f32x4_pmax(m0, m1);
-  mv = wasm_f32x4_pmax(mv, wasm_i32x4_shuffle(mv, mv, 2, 3, 0, 1));
-  mv = wasm_f32x4_pmax(mv, wasm_i32x4_shuffle(mv, mv, 1, 0, 3, 2));
-  const v128_t m = wasm_f32x4_splat(wasm_f32x4_extract_lane(mv, 0));
+  // The row's maximum over the values that are not NaN (the table's max kernel): a NaN still
+  // reaches every output, through its exp and the sum.
+  const v128_t m = wasm_f32x4_splat(F32MaxWasmSimd(n, x));
 
   v128_t s0 = wasm_f64x2_splat(0.0), s1 = s0, s2 = s0, s3 = s0;
-  i = 0;
+  size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const v128_t e0 = ExpDiff(wasm_v128_load(x + i), m), e1 = ExpDiff(wasm_v128_load(x + i + 4), m);
     if (!kLog) {

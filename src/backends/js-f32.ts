@@ -117,8 +117,9 @@ export function histogramF32Ref(x: ArrayLike<number>, inv: number, zero: number,
  * The definition of sumRowsF32 (opq_sum_rows_f32): for each plane p and tap k, the rows
  * o*stride - pad + k*dilation (o < O, inside [0, I)) added into dst's row (p*K + k), o ascending,
  * in double. Each dst element is one chain of additions in that order, so SIMD across j gives these bits.
+ * x may also be float64 (bias correction's second axis of a 3-D conv sums the first one's rows).
  */
-export function sumRowsF32Ref(x: Float32Array, p: SumRowsParams, dst: Float64Array): void {
+export function sumRowsF32Ref(x: Float32Array | Float64Array, p: SumRowsParams, dst: Float64Array): void {
   const { planes, I, inner, K, O, stride, pad, dilation } = p;
   dst.fill(0, 0, planes * K * inner);
   for (let a = 0; a < planes; a++)

@@ -4,7 +4,7 @@
 // LayerNormalization (opset 17): each row of the trailing axes [axis, rank) is normalized,
 // y = (x - mean) / sqrt(var + eps) * Scale + B, with mean and var over the row.
 import { Tensor, allocData, sizeOf } from '../tensor.js';
-import { float32Of, normAxis, same } from './util.js';
+import { broadcastStrides, float32Of, normAxis, same, stridedCopy } from './util.js';
 import { need, type OpContext, type OpImpl, type TypeInfo } from './types.js';
 
 export const BatchNormalization: OpImpl = {
@@ -151,12 +151,7 @@ function statShape<T>(ctx: OpContext, dims: T[], rank: number): (T | number)[] {
 /** `v` (dims `dims`) broadcast to `target` (right-aligned), as a flat array of sizeOf(target). */
 function expandTo(ctx: OpContext, v: Float32Array, dims: readonly number[], target: readonly number[], what: string): Float32Array {
   const n = sizeOf(target);
-  dims = dims.slice(
-    Math.max(
-      0,
-      dims.findIndex((d, i) => d !== 1 || dims.length - i <= target.length),
-    ),
-  ); // leading 1s
+  while (dims.length > target.length && dims[0] === 1) dims = dims.slice(1); // leading 1s
   if (v.length === n && dims.length <= target.length) return v;
   need(ctx, dims.length <= target.length, () => `${what} of dims [${dims}] has more axes than the normalized shape [${target}]`);
   const off = target.length - dims.length;
@@ -166,21 +161,7 @@ function expandTo(ctx: OpContext, v: Float32Array, dims: readonly number[], targ
     () => `${what} of dims [${dims}] does not broadcast to the normalized shape [${target}]`,
   );
   const out = new Float32Array(n);
-  const strides = new Array<number>(target.length).fill(0);
-  for (let i = dims.length - 1, s = 1; i >= 0; i--) {
-    strides[off + i] = dims[i] === 1 ? 0 : s;
-    s *= dims[i]!;
-  }
-  for (let f = 0; f < n; f++) {
-    let rem = f,
-      src = 0;
-    for (let a = target.length - 1; a >= 0; a--) {
-      const t = target[a]!;
-      src += (rem % t) * strides[a]!;
-      rem = Math.floor(rem / t);
-    }
-    out[f] = v[src]!;
-  }
+  stridedCopy(v, 0, broadcastStrides([...new Array(off).fill(1), ...dims], target), out, target);
   return out;
 }
 

@@ -147,7 +147,7 @@ function convSums(ctx: OpContext, p: InputProbe, x: Tensor): { sums: Float64Arra
     if (s === 3) {
       const t1 = scratch(1, nb * K0 * I1 * I2);
       sumRows(xb, { planes: nb, I: I0, inner: I1 * I2, K: K0, O: O0, stride: s0, pad: p0, dilation: d0 }, t1);
-      sumRowsF64(t1, { planes: nb * K0, I: I1, inner: I2, K: K1, O: O1, stride: s1, pad: p1, dilation: d1 }, t2);
+      sumRowsF32Ref(t1, { planes: nb * K0, I: I1, inner: I2, K: K1, O: O1, stride: s1, pad: p1, dilation: d1 }, t2);
     } else sumRows(xb, { planes: nb, I: I1, inner: I2, K: K1, O: O1, stride: s1, pad: p1, dilation: d1 }, t2);
     // The last axis by strided prefix sums q[i] = t[i] + q[i - s2] over each row of t2, so that each
     // tap's sum over o*s2 + off, o in [lo, hi), is q[last] - q[first - s2]: one pass over the row
@@ -214,21 +214,6 @@ function sumRows(x: Float32Array, g: SumRowsParams, dst: Float64Array): void {
   const k = x.length >= STATS_KERNEL_MIN_LENGTH ? statsKernels() : null;
   if (k) k.sumRowsF32(x, g, dst);
   else sumRowsF32Ref(x, g, dst);
-}
-
-/** sumRowsF32Ref's loop over a float64 source (the second axis of a 3-D conv). */
-function sumRowsF64(x: Float64Array, g: SumRowsParams, dst: Float64Array): void {
-  const { planes, I, inner, K, O, stride, pad, dilation } = g;
-  dst.fill(0);
-  for (let a = 0; a < planes; a++)
-    for (let k = 0; k < K; k++) {
-      const off = k * dilation - pad;
-      const to = (a * K + k) * inner;
-      for (let o = tapLo(off, stride), hi = tapHi(I, O, off, stride); o < hi; o++) {
-        const from = (a * I + o * stride + off) * inner;
-        for (let j = 0; j < inner; j++) dst[to + j]! += x[from + j]!;
-      }
-    }
 }
 
 function gemmSums(ctx: OpContext, p: InputProbe, x: Tensor): { sums: Float64Array; count: number } {

@@ -11,8 +11,7 @@
  */
 import { makeNode, type Graph, type Model, type Node } from '../ir/graph.js';
 import type { TypeInfo } from '../ops/types.js';
-import { floatInit, soleConsumer } from '../passes/pass.js';
-import { Tensor } from '../tensor.js';
+import { floatInit, putInit, soleConsumer } from '../passes/pass.js';
 
 /** Fuses every site in place; returns how many. */
 export function fuseLayerNorms(model: Model, types: ReadonlyMap<string, TypeInfo>): number {
@@ -25,7 +24,7 @@ export function fuseLayerNorms(model: Model, types: ReadonlyMap<string, TypeInfo
     const { x, axis, eps, normDims, remove, out } = site;
     let { gamma, beta } = site;
     const size = normDims.reduce((a, b) => a * b, 1);
-    gamma ??= constant(g, `${out}_ln_scale`, new Float32Array(size).fill(1), normDims);
+    gamma ??= putInit(g, `${out}_ln_scale`, new Float32Array(size).fill(1), normDims);
     const fused = makeNode(
       'LayerNormalization',
       beta ? [x, gamma, beta] : [x, gamma],
@@ -146,10 +145,4 @@ function fitsNorm(g: Graph, name: string | undefined, normDims: number[]): boole
   if (dims.length > normDims.length) return false;
   const off = normDims.length - dims.length;
   return dims.every((v, i) => v === 1 || v === normDims[off + i]);
-}
-
-function constant(g: Graph, base: string, data: Float32Array, dims: number[]): string {
-  const name = g.uniqueName(base);
-  g.initializers.set(name, new Tensor('float32', data, dims));
-  return name;
 }
