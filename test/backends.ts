@@ -1,7 +1,5 @@
 // The backends every kernel suite runs against: all that loaded. Under CI=true, native and wasm
 // must load (a missing build is a failure, not a skip).
-import { expect } from 'vitest';
-import { OnnxPtqError } from '../src/errors.js';
 import { createDefaultRegistry } from '../src/backends/registry.js';
 import type { Backend, KernelVariant } from '../src/backends/types.js';
 
@@ -26,15 +24,4 @@ export { mulberry32 as rng } from '../src/util/prng.js';
 
 export function randInt(r: () => number, lo: number, hi: number): number {
   return lo + Math.floor(r() * (hi - lo + 1));
-}
-
-/** `f` throws an OnnxPtqError with code KERNEL_ARGUMENT whose message matches `re` (a kernel's refusal). */
-export function expectKernelArgument(f: () => void, re: RegExp): void {
-  expect(f).toThrow(re);
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(OnnxPtqError);
-    expect((e as OnnxPtqError).code).toBe('KERNEL_ARGUMENT');
-  }
 }

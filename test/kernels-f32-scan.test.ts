@@ -4,7 +4,8 @@
 // position a SIMD variant treats differently (first, last, inside a block, in the tail); bad
 // arguments are refused with the argument named, never a crash.
 import { describe, expect, it } from 'vitest';
-import { backendVariants, loadedBackends, rng, expectKernelArgument } from './backends.js';
+import { backendVariants, loadedBackends, rng } from './backends.js';
+import { expectKernelArgument } from './kernel-errors.js';
 import { histogramF32Ref, scanF32Ref } from '../src/backends/js-f32.js';
 import type { KernelVariant } from '../src/backends/types.js';
 

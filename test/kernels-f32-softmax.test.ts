@@ -8,7 +8,8 @@
 // Softmax and LogSoftmax ops on every backend (opset 11's 2-D coercion, opset 13's axis), and bad
 // arguments refused with the argument named.
 import { describe, expect, it } from 'vitest';
-import { backendVariants, jsBackend, loadedBackends, rng, expectKernelArgument } from './backends.js';
+import { backendVariants, jsBackend, loadedBackends, rng } from './backends.js';
+import { expectKernelArgument } from './kernel-errors.js';
 import { softmaxF32Ref } from '../src/backends/js-f32.js';
 import type { KernelVariant } from '../src/backends/types.js';
 import type { Node } from '../src/ir/graph.js';

@@ -4,7 +4,8 @@
 // rows), O = 0, and values of mixed magnitudes (1e-30..1e30, subnormals, +-0) for which the order of
 // the additions shows in the result. Bad arguments are refused with the argument named, never a crash.
 import { describe, expect, it } from 'vitest';
-import { backendVariants, loadedBackends, rng, expectKernelArgument } from './backends.js';
+import { backendVariants, loadedBackends, rng } from './backends.js';
+import { expectKernelArgument } from './kernel-errors.js';
 import { sumRowsF32Ref, tapHi, tapLo } from '../src/backends/js-f32.js';
 import type { SumRowsParams } from '../src/backends/kernels-f32.js';
 import type { KernelVariant } from '../src/backends/types.js';
