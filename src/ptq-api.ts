@@ -46,9 +46,17 @@ export { GraphPass, type PassReport } from './passes/pass.js';
 export { FoldBatchNormPass, type FoldBatchNormOptions } from './passes/fold-batchnorm.js';
 export { FoldBiasAddPass, type FoldBiasAddOptions } from './passes/fold-bias-add.js';
 export { FuseHardSwishPass, type FuseHardSwishOptions } from './passes/fuse-hardswish.js';
+export { FuseGeluPass, type FuseGeluOptions } from './passes/fuse-gelu.js';
 export { openDataset, readLabels, type Dataset, type DatasetOptions, type ImageOptions } from './data/dataset.js';
 export { EqualizationPass, type EqualizationOptions } from './passes/equalization.js';
 export { LayerSplitPass, type LayerSplitOptions } from './passes/layer-split.js';
+export {
+  SmoothQuantPass,
+  DEFAULT_SMOOTH_QUANT_OPTIONS,
+  type SmoothQuantOptions,
+  type SmoothQuantSite,
+  type SmoothQuantEdit,
+} from './passes/smooth-quant.js';
 export { SignMapPass, type SignMapOptions } from './passes/sign-map.js';
 export { JoiningNodesPass, type JoiningNodesOptions } from './passes/joining-nodes.js';
 export { SingleShiftPass, type SingleShiftOptions } from './passes/single-shift.js';

@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { Graph, makeNode } from '../src/ir/graph.js';
 import { Tensor } from '../src/tensor.js';
-import { layerNormParams, qlayerNormRef } from '../src/kernels/int8/qlayernorm-ref.js';
+import { layerNormAffine, layerNormParams, qlayerNormRef } from '../src/kernels/int8/qlayernorm-ref.js';
 import { quantize } from '../src/ptq/quantize.js';
 import { IntegerSession } from '../src/runtime/integer/index.js';
 import { InferenceSession } from '../src/runtime/session.js';
@@ -47,6 +47,59 @@ describe('integer LayerNorm kernel against float', () => {
       }
     }
     expect(off / total).toBeLessThan(0.01);
+  });
+
+  it('with Scale and B inside (LayerNormalization): within one step of the float result, exact for nearly every output', () => {
+    const r = rng(17);
+    let total = 0,
+      off = 0;
+    for (const C of [1, 2, 3, 7, 16, 17, 31, 32, 33, 63, 64, 65, 384, 768, 4096]) {
+      for (let trial = 0; trial < 4; trial++) {
+        const sx = 0.005 + r() * 0.1,
+          zx = Math.floor(r() * 256) - 128,
+          eps = [1e-12, 1e-5, 0, 1e-3][trial]!;
+        // Scales of mixed sign and spread (one near zero), shifts up to a few output ranges.
+        const gamma = Float32Array.from({ length: C }, (_, i) => (i === 1 ? 1e-4 : (r() - 0.3) * 3));
+        const beta = Float32Array.from({ length: C }, () => (r() - 0.5) * 4);
+        const sy = 0.02 + r() * 0.05,
+          zy = Math.floor(r() * 40) - 20;
+        const a = layerNormAffine(gamma, trial === 2 ? undefined : beta, sy);
+        if (typeof a === 'string') throw new Error(a);
+        const p = layerNormParams(C, eps, sx, sy, { zeroPoint: zy, min: -128, max: 127 }, a.gain);
+        if (typeof p === 'string') throw new Error(p);
+        const rows = C > 1000 ? 1 : 3;
+        const x = Int8Array.from({ length: rows * C }, () => Math.floor(r() * 256) - 128);
+        const y = new Int8Array(rows * C);
+        qlayerNormRef(x, zx, rows, p, y, a.affine);
+        for (let row = 0; row < rows; row++) {
+          const v = Array.from(x.subarray(row * C, row * C + C), (q) => Math.fround(sx) * (q - zx));
+          const mean = v.reduce((s, b) => s + b, 0) / C;
+          const variance = v.reduce((s, b) => s + (b - mean) ** 2, 0) / C;
+          for (let i = 0; i < C; i++) {
+            const n = variance + eps > 0 ? (v[i]! - mean) / Math.sqrt(variance + eps) : 0;
+            const f = n * gamma[i]! + (trial === 2 ? 0 : beta[i]!);
+            const want = Math.min(127, Math.max(-128, Math.round(f / Math.fround(sy)) + zy));
+            const d = Math.abs(y[row * C + i]! - want);
+            expect(d, `C ${C} trial ${trial} row ${row} i ${i}`).toBeLessThanOrEqual(1);
+            total++;
+            if (d) off++;
+          }
+        }
+      }
+    }
+    expect(off / total).toBeLessThan(0.01);
+  });
+
+  it('with Scale and B: a constant row gives B alone; non-finite Scale or B is refused with a reason', () => {
+    const a = layerNormAffine(Float32Array.of(1, 2), Float32Array.of(0.5, -0.25), 0.05);
+    if (typeof a === 'string') throw new Error(a);
+    const p = layerNormParams(2, 0, 0.1, 0.05, { zeroPoint: 3, min: -128, max: 127 }, a.gain);
+    if (typeof p === 'string') throw new Error(p);
+    const y = new Int8Array(2);
+    qlayerNormRef(Int8Array.of(9, 9), 0, 1, p, y, a.affine);
+    expect(Array.from(y)).toEqual([3 + 10, 3 - 5]);
+    expect(layerNormAffine(Float32Array.of(1, Number.NaN), undefined, 0.1)).toMatch(/Scale holds NaN/);
+    expect(layerNormAffine(Float32Array.of(1, 1), Float32Array.of(0, Infinity), 0.1)).toMatch(/B holds Infinity/);
   });
 
   it('a constant row with eps 0 gives the zero point; lengths past the limit are refused with a reason', () => {
@@ -106,9 +159,10 @@ const feeds = (i: number, eps = false) => ({
 });
 
 describe('decomposed LayerNorm, quantized and lowered as one unit', () => {
+  // fuseLayerNorm: false keeps the pattern, as other tools' QDQ files have it.
   for (const variant of ['plain', 'mulsq'] as const) {
     it(`${variant}: Q/DQ on its input and output only, one integer step, close to float and to onnxruntime`, async () => {
-      const { model: q } = await quantize(lnModel(variant), { calibration: [0, 1, 2, 3].map((i) => feeds(i)) });
+      const { model: q } = await quantize(lnModel(variant), { calibration: [0, 1, 2, 3].map((i) => feeds(i)), fuseLayerNorm: false });
       const quantized = new Set(q.graph.nodes.filter((n) => n.opType === 'QuantizeLinear').map((n) => n.inputs[0]!.replace(/_float$/, '')));
       for (const inner of ['m', 'd', 'p', 'v', 've', 's']) expect(quantized.has(inner), inner).toBe(false);
       expect(quantized.has('h') && quantized.has('n')).toBe(true);
@@ -138,6 +192,59 @@ describe('decomposed LayerNorm, quantized and lowered as one unit', () => {
       expect(10 * Math.log10(sig / e2)).toBeGreaterThan(25);
     });
   }
+
+  it('fused by default: one LayerNormalization (opset 17), gamma and beta inside the integer step, closer to float', async () => {
+    const calibration = [0, 1, 2, 3].map((i) => feeds(i));
+    const { model: q, report } = await quantize(lnModel('plain'), { calibration });
+    expect(report.opset.to).toBe(17);
+    const ln = q.graph.nodes.filter((n) => n.opType === 'LayerNormalization');
+    expect(ln).toHaveLength(1);
+    for (const op of ['ReduceMean', 'Sqrt', 'Pow'])
+      expect(
+        q.graph.nodes.some((n) => n.opType === op),
+        op,
+      ).toBe(false);
+    // Quantized: the residual sum h and the output y only.
+    expect(
+      q.graph.nodes
+        .filter((n) => n.opType === 'QuantizeLinear')
+        .map((n) => n.inputs[0]!.replace(/_float$/, ''))
+        .sort(),
+    ).toEqual(['h', 'x', 'y']);
+    const want = (await (await InferenceSession.create(lnModel('plain'))).run(feeds(9))).y!.data as Float32Array;
+    const db = (got: Float32Array) => {
+      let sig = 0,
+        err = 0;
+      for (let i = 0; i < want.length; i++) {
+        sig += want[i]! ** 2;
+        err += (want[i]! - got[i]!) ** 2;
+      }
+      return 10 * Math.log10(sig / err);
+    };
+    const outs: number[][] = [];
+    for (const b of loadedBackends) {
+      const s = await IntegerSession.create(q, { backend: b.name, runInWorker: false, strictInteger: true });
+      expect(s.loweringReport().find((e) => e.opType === 'LayerNormalization')!.kernel).toBe('layernorm (reference)');
+      outs.push(Array.from(s.runSync(feeds(9)).y!.data as Float32Array));
+      s.release();
+    }
+    for (let k = 1; k < outs.length; k++) expect(outs[k]).toEqual(outs[0]);
+    const fused = db(Float32Array.from(outs[0]!));
+    // The unfused unit rounds the normalized tensor to 8 bits before gamma and beta.
+    const { model: u } = await quantize(lnModel('plain'), { calibration, fuseLayerNorm: false });
+    const su = await IntegerSession.create(u, { backend: 'js', runInWorker: false });
+    const unfused = db(su.runSync(feeds(9)).y!.data as Float32Array);
+    su.release();
+    expect(fused).toBeGreaterThan(unfused);
+    const o = await ort.InferenceSession.create(modelToBytes(q), { intraOpNumThreads: 1 });
+    const r = (await o.run({ x: new ort.Tensor('float32', feeds(9).x.data as Float32Array, [2, 6, 16]) })).y!.data as Float32Array;
+    // onnxruntime runs the same file's LayerNormalization in float between DQ and Q: one step apart at most.
+    const ys = (
+      q.graph.initializers.get(q.graph.nodes.find((n) => n.opType === 'DequantizeLinear' && n.outputs[0] === 'y')!.inputs[1]!)!
+        .data as Float32Array
+    )[0]!;
+    for (let i = 0; i < r.length; i++) expect(Math.abs(r[i]! - outs[0]![i]!)).toBeLessThanOrEqual(ys * 1.001);
+  });
 
   it('does not fire over a non-last axis or with a non-constant eps: those nodes keep their own forms', async () => {
     for (const variant of ['axis1', 'eps-input'] as const) {

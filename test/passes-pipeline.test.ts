@@ -36,6 +36,8 @@ describe('pass pipeline', () => {
     });
     expect(report.passes.map((p) => p.pass)).toEqual([
       'fuse-hardswish',
+      'fuse-gelu',
+      'fuse-layernorm',
       'fold-bias-add',
       'fold-batchnorm',
       'equalization',

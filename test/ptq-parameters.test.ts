@@ -81,7 +81,7 @@ describe('scale and shift folds into the layer', () => {
     const before = model(g),
       after = cloneModel(before);
     const { types } = inferAndFold(after);
-    const reps = foldIntoLayers(after, types, { batchNorm: true, hardSwish: true });
+    const reps = foldIntoLayers(after, types, { batchNorm: true, hardSwish: true, gelu: true, layerNorm: true });
     expect(reps.reduce((a, p) => a + p.changed, 0)).toBe(4);
     expect(after.graph.nodes.map((n) => n.opType)).toEqual(['Conv', 'ConvTranspose']);
     expect(after.graph.nodes[1]!.outputs).toEqual(['y']);

@@ -207,9 +207,16 @@ export function foldedFloatLayers(floatModel: Model, quantModel?: Model): Map<st
     passes?: string[];
     passOptions?: Record<string, Record<string, unknown>>;
     fuseHardSwish?: boolean;
+    fuseGelu?: boolean;
+    fuseLayerNorm?: boolean;
     foldBatchNorm?: boolean;
   };
-  foldIntoLayers(m, types, { batchNorm: recorded.foldBatchNorm ?? true, hardSwish: recorded.fuseHardSwish ?? true });
+  foldIntoLayers(m, types, {
+    batchNorm: recorded.foldBatchNorm ?? true,
+    hardSwish: recorded.fuseHardSwish ?? true,
+    gelu: recorded.fuseGelu ?? true,
+    layerNorm: recorded.fuseLayerNorm ?? true,
+  });
   const passes = recorded.passes ?? [];
   if (passes.includes('layer-split') || passes.includes('single-shift')) return new Map();
   if (passes.includes('equalization')) {

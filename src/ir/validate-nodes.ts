@@ -43,6 +43,7 @@ const ARITY: Record<string, Arity> = {
       'Erf',
       'Exp',
       'Floor',
+      'Gelu',
       'HardSigmoid',
       'HardSwish',
       'Identity',
@@ -252,6 +253,15 @@ export function validateNode(node: Node): void {
         `${nodeLabel(node)}: declares ${node.outputs.length} outputs; the running statistics are outputs only with training_mode = 1`,
       );
     }
+  }
+  if (isDefaultDomain(node) && node.opType === 'Gelu') {
+    // The attribute names the formula (opset 20): any other value is no Gelu.
+    const a = node.attributes.get('approximate');
+    if (a && (a.type !== 'string' || (a.value !== 'none' && a.value !== 'tanh')))
+      fail(
+        node,
+        `attribute 'approximate' must be 'none' or 'tanh', got ${a.type === 'string' ? `'${a.value}'` : `an attribute of type ${a.type}`}`,
+      );
   }
   const sp = isDefaultDomain(node) ? SPATIAL[node.opType] : undefined;
   if (sp) {

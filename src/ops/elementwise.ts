@@ -2,6 +2,8 @@
 import type { BinaryF32Op, UnaryF32Op, UnaryF32Params } from '../backends/kernels-f32.js';
 import { Tensor, allocData, isBigIntType, sizeOf, type TensorData } from '../tensor.js';
 import { broadcastDims, broadcastShapes, broadcastStrides, same } from './util.js';
+import { OnnxPtqError } from '../errors.js';
+import { nodeLabel } from '../ir/graph.js';
 import { need, unsupported, type OpContext, type OpImpl } from './types.js';
 
 type Fn = (a: any, b: any) => any;
@@ -159,14 +161,43 @@ function erf(x: number): number {
     return (2 / Math.sqrt(Math.PI)) * sum;
   }
   if (ax > 6) return Math.sign(x);
-  // continued fraction for erfc
-  let f = 0;
-  for (let n = 60; n >= 1; n--) f = n / 2 / (ax + f);
-  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f);
-  return Math.sign(x) * (1 - erfc);
+  return Math.sign(x) * (1 - erfcAbove2(ax));
 }
 
-type UnaryKernel = (X: any, O: any, n: number, p0: number, p1: number, erf?: (x: number) => number) => void;
+/** erfc(a) for a >= 2 by its continued fraction (relative accuracy near double; 0 once exp underflows). */
+function erfcAbove2(a: number): number {
+  let f = 0;
+  for (let n = 60; n >= 1; n--) f = n / 2 / (a + f);
+  return Math.exp(-a * a) / Math.sqrt(Math.PI) / (a + f);
+}
+
+/**
+ * Gelu(x) = 0.5 x (1 + erf(x / sqrt 2)) in float64. Below x = -2 sqrt 2, 1 + erf(z) is erfc(-z)
+ * computed directly: the sum would cancel to 0 (erf is exactly -1 from z = -6) where the function
+ * is still a normal float32 (-5.9e-9 at x = -6).
+ */
+function gelu(x: number): number {
+  const z = x / Math.SQRT2;
+  return z < -2 ? 0.5 * x * erfcAbove2(-z) : 0.5 * x * (1 + erf(z));
+}
+
+/**
+ * Gelu with approximate = 'tanh': 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3), written
+ * as x sigmoid(2u) (the same function, since 1 + tanh(u) = 2 sigmoid(2u)) so that large negative x
+ * gives the small true value instead of 1 + tanh cancelling to 0. Infinite x keeps the formula's
+ * own result (NaN at -Infinity, as 0.5 x (1 + tanh u) gives in float).
+ */
+function geluTanh(x: number): number {
+  if (x === -Infinity) return NaN;
+  const u = Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x);
+  if (u >= 0) return x / (1 + Math.exp(-2 * u));
+  const e = Math.exp(2 * u);
+  return (x * e) / (1 + e);
+}
+
+/** The float64 functions a unary expression may call by name. */
+const UNARY_FNS = { erf, gelu, geluTanh };
+type UnaryKernel = (X: any, O: any, n: number, p0: number, p1: number, F: typeof UNARY_FNS) => void;
 const unaryKernels = new Map<string, UnaryKernel>();
 
 /** A map loop compiled once per expression of `x` (and parameters p0, p1), like binaryKernel. */
@@ -179,8 +210,8 @@ function unaryKernel(expr: string): UnaryKernel {
       'n',
       'p0',
       'p1',
-      'erf',
-      `"use strict"; for (let i = 0; i < n; i++) { const x = X[i]; O[i] = ${expr}; }`,
+      'F',
+      `"use strict"; const { erf, gelu, geluTanh } = F; for (let i = 0; i < n; i++) { const x = X[i]; O[i] = ${expr}; }`,
     ) as UnaryKernel;
     unaryKernels.set(expr, k);
   }
@@ -212,7 +243,7 @@ function mapTensor(
   if (!float && !bigOk && !(ints && !isBigIntType(x.dtype) && x.dtype !== 'string' && x.dtype !== 'float16'))
     unsupported(ctx, `type ${x.dtype} is not supported`);
   const out = allocData(x.dtype, x.size);
-  unaryKernel(bigOk ? big! : expr)(x.data, out, x.size, p0, p1, erf);
+  unaryKernel(bigOk ? big! : expr)(x.data, out, x.size, p0, p1, UNARY_FNS);
   return new Tensor(x.dtype, out, x.dims);
 }
 
@@ -321,6 +352,22 @@ export const Clip: OpImpl = {
   },
 };
 
+/**
+ * Gelu (opset 20): approximate = 'none' (default) is 0.5 x (1 + erf(x / sqrt 2)), 'tanh' is
+ * 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); each computed in float64 and rounded once.
+ * Sessions refuse another approximation before running (src/ir/validate-nodes.ts); run() checks
+ * again for callers of the op itself (the integer executor's table builder).
+ */
+export const Gelu: OpImpl = {
+  inferShape: (ctx) => same(ctx.inputs[0]),
+  run: (ctx, [x]) => {
+    const mode = ctx.attrs.string('approximate', 'none');
+    if (mode !== 'none' && mode !== 'tanh')
+      throw new OnnxPtqError('INVALID_MODEL', `${nodeLabel(ctx.node)}: attribute 'approximate' must be 'none' or 'tanh', got '${mode}'`);
+    return [mapTensor(ctx, x, mode === 'tanh' ? 'geluTanh(x)' : 'gelu(x)')];
+  },
+};
+
 export const elementwiseOps: Record<string, OpImpl> = {
   Add,
   Sub,
@@ -347,5 +394,6 @@ export const elementwiseOps: Record<string, OpImpl> = {
   Sign,
   Softplus,
   Erf,
+  Gelu,
   Mod,
 };

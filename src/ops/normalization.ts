@@ -81,7 +81,7 @@ export const BatchNormalization: OpImpl = {
  * least float32); Scale and B broadcast to the normalized shape (right-aligned, as the spec allows).
  * Optional outputs Mean and InvStdDev have X's leading dims and 1 for each normalized axis.
  * The float session also writes this node for the decomposed pattern exporters emit
- * (src/runtime/fuse-layer-norm.ts).
+ * (src/passes/fuse-layer-norm.ts).
  */
 export const LayerNormalization: OpImpl = {
   inferShape: (ctx) => {
@@ -148,8 +148,11 @@ function statShape<T>(ctx: OpContext, dims: T[], rank: number): (T | number)[] {
   return dims.map((d, i) => (i < axis ? d : 1));
 }
 
-/** `v` (dims `dims`) broadcast to `target` (right-aligned), as a flat array of sizeOf(target). */
-function expandTo(ctx: OpContext, v: Float32Array, dims: readonly number[], target: readonly number[], what: string): Float32Array {
+/**
+ * `v` (dims `dims`) broadcast to `target` (right-aligned), as a flat array of sizeOf(target); also
+ * the integer LayerNorm's Scale and B (src/runtime/integer/lower/layernorm.ts).
+ */
+export function expandTo(ctx: OpContext, v: Float32Array, dims: readonly number[], target: readonly number[], what: string): Float32Array {
   const n = sizeOf(target);
   while (dims.length > target.length && dims[0] === 1) dims = dims.slice(1); // leading 1s
   if (v.length === n && dims.length <= target.length) return v;

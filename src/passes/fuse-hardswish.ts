@@ -14,45 +14,28 @@
  */
 import type { Graph, Model, Node } from '../ir/graph.js';
 import { makeNode } from '../ir/graph.js';
-import { GraphPass, dropUnusedInits, floatAttr, floatInit, nodeLabel, soleConsumer, type PassReport } from './pass.js';
+import {
+  GraphPass,
+  dropUnusedInits,
+  floatAttr,
+  nearConst,
+  nodeLabel,
+  operandWithConst,
+  otherThan,
+  scalarConst,
+  soleConsumer,
+  type PassReport,
+} from './pass.js';
 
 export interface FuseHardSwishOptions {
   /** Report each fusion. Default false. */
   verbose: boolean;
 }
 
-/**
- * The value of a scalar float32 initializer (shape [] or [1]), or undefined. A one-element constant
- * of higher rank ([1,1,1,1]) could broadcast the output to a higher rank than x, which HardSwish(x)
- * would not; the pass has no shapes to rule that out, so it does not fire there.
- */
-function scalar(g: Graph, name: string | undefined): number | undefined {
-  const t = floatInit(g, name);
-  return t && t.size === 1 && t.rank <= 1 ? (t.data as Float32Array)[0] : undefined;
-}
-
-const near = (v: number | undefined, want: number) => v !== undefined && Math.abs(v - want) <= 1e-6 * Math.abs(want);
-
-/** The other input of a binary node when one input is `x`. */
-function otherThan(n: Node, x: string): string | undefined {
-  if (n.inputs.length !== 2) return undefined;
-  if (n.inputs[0] === x) return n.inputs[1];
-  if (n.inputs[1] === x) return n.inputs[0];
-  return undefined;
-}
-
-/** The single input that is not a scalar constant equal to `c`, for a commutative binary node. */
-function operandWithConst(g: Graph, n: Node, c: number): string | undefined {
-  if (n.inputs.length !== 2) return undefined;
-  if (near(scalar(g, n.inputs[1]), c)) return n.inputs[0];
-  if (near(scalar(g, n.inputs[0]), c)) return n.inputs[1];
-  return undefined;
-}
-
 /** y / 6 or y * (1/6): the node's data operand, or undefined. */
 function divBySix(g: Graph, n: Node): string | undefined {
   if (n.domain !== '') return undefined;
-  if (n.opType === 'Div' && n.inputs.length === 2 && near(scalar(g, n.inputs[1]), 6)) return n.inputs[0];
+  if (n.opType === 'Div' && n.inputs.length === 2 && nearConst(scalarConst(g, n.inputs[1]), 6)) return n.inputs[0];
   if (n.opType === 'Mul') return operandWithConst(g, n, 1 / 6);
   return undefined;
 }
@@ -60,9 +43,9 @@ function divBySix(g: Graph, n: Node): string | undefined {
 /** Clip(v, 0, 6): bounds from attributes (opset < 11) or constant inputs. */
 function isRelu6(g: Graph, n: Node): boolean {
   if (n.opType !== 'Clip' || n.domain !== '') return false;
-  const lo = n.attributes.has('min') ? floatAttr(n, 'min', NaN) : scalar(g, n.inputs[1]);
-  const hi = n.attributes.has('max') ? floatAttr(n, 'max', NaN) : scalar(g, n.inputs[2]);
-  return lo === 0 && near(hi, 6);
+  const lo = n.attributes.has('min') ? floatAttr(n, 'min', NaN) : scalarConst(g, n.inputs[1]);
+  const hi = n.attributes.has('max') ? floatAttr(n, 'max', NaN) : scalarConst(g, n.inputs[2]);
+  return lo === 0 && nearConst(hi, 6);
 }
 
 interface Site {
@@ -102,7 +85,7 @@ export class FuseHardSwishPass extends GraphPass<FuseHardSwishOptions> {
     if (n.domain !== '') return undefined;
     // Mul(x, HardSigmoid(x, 1/6, 0.5))
     if (n.opType === 'HardSigmoid') {
-      if (!near(floatAttr(n, 'alpha', 0.2), 1 / 6) || !near(floatAttr(n, 'beta', 0.5), 0.5)) return undefined;
+      if (!nearConst(floatAttr(n, 'alpha', 0.2), 1 / 6) || !nearConst(floatAttr(n, 'beta', 0.5), 0.5)) return undefined;
       const x = n.inputs[0],
         h = n.outputs[0];
       const mul = soleConsumer(g, h);

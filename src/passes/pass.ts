@@ -71,6 +71,35 @@ export function floatAttr(node: Node, name: string, dflt: number): number {
   return a && a.type === 'float' ? a.value : dflt;
 }
 
+/**
+ * The value of a scalar float32 initializer (shape [] or [1]), or undefined. The fusions match only
+ * these: a one-element constant of higher rank ([1,1,1,1]) could broadcast the output to a higher
+ * rank than x, which the fused op would not, and the passes have no shapes to rule that out.
+ */
+export function scalarConst(g: Graph, name: string | undefined): number | undefined {
+  const t = floatInit(g, name);
+  return t && t.size === 1 && t.rank <= 1 ? (t.data as Float32Array)[0] : undefined;
+}
+
+/** `v` equals `want` to float32 precision (relative 1e-6): exporters write the constants as float32. */
+export const nearConst = (v: number | undefined, want: number): boolean => v !== undefined && Math.abs(v - want) <= 1e-6 * Math.abs(want);
+
+/** The other input of a binary node when one input is `x`. */
+export function otherThan(n: Node, x: string): string | undefined {
+  if (n.inputs.length !== 2) return undefined;
+  if (n.inputs[0] === x) return n.inputs[1];
+  if (n.inputs[1] === x) return n.inputs[0];
+  return undefined;
+}
+
+/** The single input that is not a scalar constant equal to `c`, for a commutative binary node. */
+export function operandWithConst(g: Graph, n: Node, c: number): string | undefined {
+  if (n.inputs.length !== 2) return undefined;
+  if (nearConst(scalarConst(g, n.inputs[1]), c)) return n.inputs[0];
+  if (nearConst(scalarConst(g, n.inputs[0]), c)) return n.inputs[1];
+  return undefined;
+}
+
 /** Replaces (or adds) a float32 initializer under a fresh name and returns the name. */
 export function putInit(g: Graph, base: string, data: Float32Array, dims: readonly number[]): string {
   const name = g.uniqueName(base);

@@ -1,6 +1,9 @@
 /**
  * The pass pipeline of quantize(): names, phases and the order checks.
- *   phase 0, on the float graph before calibration: layer-split, equalization (any order between them);
+ *   phase 0, on the float graph before calibration: smooth-quant, layer-split, equalization, in any
+ *   order among them (each preserves the float function, and quantize() measures the activation
+ *   ranges a pass needs on the graph as the passes before it left it); PASS_NAMES lists smooth-quant
+ *   first because the weight outliers it moves into a Gemm are what layer-split can then split;
  *   phase 1, after weight quantization is known: bias-correction (measured during calibration);
  *   phase 2..4, on the activation parameters after calibration: sign-map, then joining-nodes, then
  *   single-shift (it needs the final scales);
@@ -11,6 +14,7 @@
 import { OnnxPtqError } from '../errors.js';
 
 export const PASS_NAMES = [
+  'smooth-quant',
   'layer-split',
   'equalization',
   'bias-correction',
@@ -22,6 +26,7 @@ export const PASS_NAMES = [
 export type PassName = (typeof PASS_NAMES)[number];
 
 const PHASE: Record<PassName, number> = {
+  'smooth-quant': 0,
   'layer-split': 0,
   equalization: 0,
   'bias-correction': 1,

@@ -4,6 +4,7 @@
  * meaning across these versions. Ops that cannot be moved are refused by name. A graph holding
  * HardSwish (written by the fuse-hardswish pass) goes on to 14, where HardSwish was introduced; from
  * 13 to 14 only BatchNormalization changed form (its running-statistics outputs became training-only).
+ * LayerNormalization and Gelu (the LayerNorm and GELU fusions) take it to 17 and 20 the same way.
  */
 import { OnnxPtqError } from '../errors.js';
 import { makeNode, nodeLabel, opsetVersion, type Model, type Node } from '../ir/graph.js';
@@ -35,7 +36,7 @@ export function upgradeOpset(
   atLeast?: number,
 ): { from: number; to: number; wrapped: WrappedOp[] } {
   const from = opsetVersion(model) ?? 1;
-  const target = Math.max(atLeast ?? 0, model.graph.nodes.some((n) => n.opType === 'HardSwish' && n.domain === '') ? 14 : 13);
+  const target = Math.max(atLeast ?? 0, 13, ...model.graph.nodes.map((n) => (n.domain === '' ? (INTRODUCED[n.opType] ?? 0) : 0)));
   const wrapped: WrappedOp[] = [];
   if (from >= target) return { from, to: from, wrapped };
   if (from < 13) upgradeTo13(model, from, types, wrapped);
@@ -54,10 +55,11 @@ export function upgradeOpset(
       }
     }
   }
-  if (target > 14) upgradeTo21(model, Math.max(from, 13));
+  if (target > 14) upgradePast14(model, Math.max(from, 13), target, atLeast ?? 0);
   for (const o of model.opsetImports) if (o.domain === '' || o.domain === 'ai.onnx') o.version = target;
   // IR 10 is the version that came with opset 21.
-  if (model.irVersion < (target >= 21 ? 10 : 7)) model.irVersion = target >= 21 ? 10 : 7;
+  const ir = target >= 21 ? 10 : target >= 19 ? 9 : target >= 15 ? 8 : 7;
+  if (model.irVersion < ir) model.irVersion = ir;
   return { from, to: target, wrapped };
 }
 
@@ -189,19 +191,35 @@ const REDUCE_18 = new Set([
 ]);
 
 /**
- * From 13/14 to 21, the version 16-bit QuantizeLinear/DequantizeLinear need. Most ops changed only
- * in the types they accept; the reductions' axes became an input at 18 (rewritten here). Ops whose
- * meaning changed on the way (RoiAlign's default coordinate mode at 16, GridSample's mode names and
- * DFT's axis input at 20, GroupNormalization's per-channel scale at 21) are refused by name.
+ * Ops the quantizer's fusions write, and the opset that introduced them: a graph holding one moves
+ * there (fuse-hardswish, fuse-gelu, and the LayerNorm fusion).
  */
-function upgradeTo21(model: Model, from: number): void {
+const INTRODUCED: Record<string, number> = { HardSwish: 14, LayerNormalization: 17, Gelu: 20 };
+
+/** The op that changed meaning at `version` (after 14, up to 21), by op. */
+const CHANGED_AT: Record<string, number> = { RoiAlign: 16, GridSample: 20, DFT: 20, GroupNormalization: 21 };
+
+/**
+ * From 13/14 to `target` (17 for LayerNormalization, 20 for Gelu, 21 for 16-bit
+ * QuantizeLinear/DequantizeLinear). Most ops changed only in the types they accept; the reductions'
+ * axes became an input at 18 (rewritten here). Ops whose meaning changed on the way (RoiAlign's
+ * default coordinate mode at 16, GridSample's mode names and DFT's axis input at 20,
+ * GroupNormalization's per-channel scale at 21) are refused by name.
+ */
+function upgradePast14(model: Model, from: number, target: number, atLeast: number): void {
   for (const n of model.graph.nodes) {
     if (n.domain !== '') continue;
-    if (REDUCE_18.has(n.opType) && from < 18) attrToInput(model, n, 'axes', 1, i64);
-    else if (['RoiAlign', 'GridSample', 'DFT', 'GroupNormalization'].includes(n.opType))
+    const changed = CHANGED_AT[n.opType];
+    if (REDUCE_18.has(n.opType) && from < 18 && target >= 18) attrToInput(model, n, 'axes', 1, i64);
+    else if (changed !== undefined && from < changed && target >= changed) {
+      const why =
+        atLeast >= target
+          ? `16-bit activations need opset ${target}`
+          : `the fused ${Object.keys(INTRODUCED).find((op) => INTRODUCED[op] === target) ?? 'op'} needs opset ${target}`;
       throw new OnnxPtqError(
         'UNSUPPORTED_OP',
-        `${nodeLabel(n)}: 16-bit activations need opset 21, and ${n.opType} changed meaning before it; onnx-ptq does not rewrite it (use 8-bit activations, or re-export the model at opset 21)`,
+        `${nodeLabel(n)}: ${why}, and ${n.opType} changed meaning before it; onnx-ptq does not rewrite it (${atLeast >= target ? 'use 8-bit activations' : 'turn the fusion off'}, or re-export the model at opset ${target})`,
       );
+    }
   }
 }

@@ -98,11 +98,27 @@ export interface QuantizeOptions {
    */
   fuseHardSwish: boolean;
   /**
-   * Passes to run, in a valid order (src/passes/pipeline.ts): layer-split, equalization,
-   * bias-correction, sign-map, joining-nodes, single-shift, adaround. Default [].
+   * Fuse exporters' decomposed GELU (x * (1 + erf(x / sqrt 2)) / 2, and GPT-2's tanh form) into one
+   * Gelu node (src/passes/fuse-gelu.ts), quantized once instead of at every step; the model is then
+   * written at opset 20. Default true.
+   */
+  fuseGelu: boolean;
+  /**
+   * Fuse exporters' decomposed LayerNorm (ReduceMean, Sub, Pow, ReduceMean, Add eps, Sqrt, Div, then
+   * Mul gamma / Add beta; src/passes/fuse-layer-norm.ts) into one LayerNormalization node, quantized
+   * on its input and output only, gamma and beta inside the integer step; the model is then written
+   * at opset 17. Default true.
+   */
+  fuseLayerNorm: boolean;
+  /**
+   * Passes to run, in a valid order (src/passes/pipeline.ts): smooth-quant, layer-split,
+   * equalization, bias-correction, sign-map, joining-nodes, single-shift, adaround. Default [].
    */
   passes: string[];
-  /** Options per pass name, e.g. { "layer-split": { "interested_layers": ["conv1"] } }. Default {}. */
+  /**
+   * Options per pass name, e.g. { "layer-split": { "interested_layers": ["conv1"] } } or
+   * { "smooth-quant": { "alpha": 0.5 } }; each pass checks its own (unknown keys refused). Default {}.
+   */
   passOptions: Record<string, Record<string, unknown>>;
 }
 
@@ -130,6 +146,8 @@ export const DEFAULT_QUANTIZE_OPTIONS: Readonly<QuantizeOptions> = Object.freeze
   biasCorrection: true,
   foldBatchNorm: true,
   fuseHardSwish: true,
+  fuseGelu: true,
+  fuseLayerNorm: true,
   passes: [],
   passOptions: {},
 });
@@ -175,6 +193,8 @@ export function resolveQuantizeOptions(user: Record<string, unknown> = {}, sourc
     'noRounding',
     'foldBatchNorm',
     'fuseHardSwish',
+    'fuseGelu',
+    'fuseLayerNorm',
     'biasCorrection',
     'allowNonFinite',
     'strictInteger',

@@ -7,8 +7,16 @@
  *    fused, so the output point moves after it (integer executors clamp in the integer domain);
  *    a MatMul of two activations (attention) quantizes both inputs and its output the same way;
  *  - ops with an integer form of their own (Add, Mul, Concat, AveragePool, GlobalAveragePool,
- *    Sigmoid, HardSigmoid, HardSwish, Tanh, LeakyRelu, Relu, Clip, Softmax) quantize inputs and output; a
- *    constant operand of Add/Mul (a learnable scale or shift) is quantized from its values;
+ *    Sigmoid, HardSigmoid, HardSwish, Tanh, LeakyRelu, Relu, Clip, Softmax, Gelu, Erf,
+ *    LayerNormalization) quantize inputs and output; a constant operand of Add/Mul (a learnable
+ *    scale or shift) is quantized from its values; LayerNormalization's Scale and B stay float
+ *    constants, which the integer step folds in;
+ *  - Div, Sub and Pow of an activation by a one-element constant (attention's 1/sqrt(d), GELU's
+ *    sqrt(2)) are functions of x alone: input and output quantized, the constant stays float (the
+ *    integer executor builds the op's 256-entry table with it);
+ *  - a Gather from a float table (an embedding) by run-time indices: its output is calibrated and
+ *    the table quantized with the output's parameters, so the Gather moves 8-bit rows
+ *    (`gatherTables`; quantize() widens that range to the whole table so no unseen row clips);
  *  - data-movement ops (Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Identity, Dropout,
  *    MaxPool, GlobalMaxPool, Slice, Pad, Resize nearest and linear, DepthToSpace, SpaceToDepth) pass a
  *    quantized input through: their output is quantized with the input's own parameters
@@ -28,6 +36,7 @@ import type { TypeInfo } from '../ops/index.js';
 import type { QuantizeOptions } from './options.js';
 import { OnnxPtqError } from '../errors.js';
 import { matchLayerNorm } from '../ir/layernorm-pattern.js';
+import { SCALAR_FN } from '../runtime/integer/lower/unary-lut.js';
 
 export const COMPUTE_OPS = new Set(['Conv', 'Gemm', 'MatMul', 'ConvTranspose']);
 export const REQUANT_OPS = new Set([
@@ -44,6 +53,9 @@ export const REQUANT_OPS = new Set([
   'Relu',
   'Clip',
   'Softmax',
+  'Gelu',
+  'Erf',
+  'LayerNormalization',
 ]);
 export const PASS_THROUGH_OPS = new Set([
   'Reshape',
@@ -62,6 +74,13 @@ export const PASS_THROUGH_OPS = new Set([
   'SpaceToDepth',
 ]);
 const FUSABLE = new Set(['Relu', 'Clip']);
+
+/** Whether `n` is x op c with c a float32 constant of one element and rank <= 1 (no broadcast to a higher rank). */
+export function isScalarFn(g: Graph, n: Node): boolean {
+  if (!SCALAR_FN.has(n.opType) || n.domain !== '' || n.inputs.length !== 2) return false;
+  const c = g.initializers.get(n.inputs[1]!);
+  return !!c && c.dtype === 'float32' && c.size === 1 && c.rank <= 1 && !g.initializers.has(n.inputs[0]!);
+}
 const BINARY_OPS = new Set(['Add', 'Mul']);
 
 export interface QuantPlan {
@@ -79,6 +98,8 @@ export interface QuantPlan {
    * a DequantizeLinear, so the op runs integer (qadd/qmul with a broadcast operand).
    */
   parameters: { tensor: string; node: Node }[];
+  /** Gather tables (float constants read by run-time indices): quantized with the Gather output's parameters. */
+  gatherTables: { tensor: string; node: Node }[];
 }
 
 function isFloatActivation(g: Graph, types: ReadonlyMap<string, TypeInfo>, name: string): boolean {
@@ -138,6 +159,7 @@ export function planQuantization(model: Model, types: ReadonlyMap<string, TypeIn
   const layers = computes.filter((n) => !keep.has(n));
   const marked = new Set<string>();
   const parameters: { tensor: string; node: Node }[] = [];
+  const gatherTables: { tensor: string; node: Node }[] = [];
   const fusedAway = new Set<Node>();
   if (!opts.weightOnly) {
     for (const n of order) {
@@ -171,6 +193,21 @@ export function planQuantization(model: Model, types: ReadonlyMap<string, TypeIn
       if (isFloatActivation(g, types, ln.output)) marked.add(ln.output);
     }
     for (const n of order) {
+      // An embedding: Gather(table, ids) with a float table and indices computed at run time.
+      const table = n.opType === 'Gather' && n.domain === '' && !keep.has(n) ? g.initializers.get(n.inputs[0]!) : undefined;
+      if (table?.dtype === 'float32' && !g.initializers.has(n.inputs[1]!) && isFloatActivation(g, types, n.outputs[0]!)) {
+        if (!gatherTables.some((t) => t.tensor === n.inputs[0])) gatherTables.push({ tensor: n.inputs[0]!, node: n });
+        marked.add(n.outputs[0]!);
+      }
+    }
+    for (const n of order) {
+      if (keep.has(n) || fusedAway.has(n) || !isScalarFn(g, n)) continue;
+      if (isFloatActivation(g, types, n.inputs[0]!) && isFloatActivation(g, types, n.outputs[0]!)) {
+        marked.add(n.inputs[0]!);
+        marked.add(n.outputs[0]!);
+      }
+    }
+    for (const n of order) {
       if (keep.has(n) || n.domain !== '' || !REQUANT_OPS.has(n.opType) || fusedAway.has(n)) continue;
       for (const i of n.inputs) if (isFloatActivation(g, types, i)) marked.add(i);
       if (isFloatActivation(g, types, n.outputs[0])) marked.add(n.outputs[0]);
@@ -199,5 +236,6 @@ export function planQuantization(model: Model, types: ReadonlyMap<string, TypeIn
     aliases,
     keptFloat: [...keep].map(([n, why]) => ({ node: n.name || n.outputs[0], why })),
     parameters,
+    gatherTables,
   };
 }

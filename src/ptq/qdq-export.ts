@@ -110,13 +110,45 @@ export function insertParameterDq(g: Graph, tensor: string, node: Node, signed: 
     p = { ...p, scale: Float32Array.of(s), zeroPoint: Int32Array.of(Math.min(p.qmax, Math.max(p.qmin, roundHalfEven(p.qmin - lo / s)))) };
   }
   const ap: ActivationParams = { scale: p.scale[0]!, zeroPoint: p.zeroPoint[0]!, signed };
-  const q = addInit(g, `${tensor}_quantized`, new Tensor(signed ? 'int8' : 'uint8', quantizeTensor(d, c.dims, p), c.dims));
-  const sc = addInit(g, `${tensor}_scale`, scalar('float32', ap.scale));
-  const z = addInit(g, `${tensor}_zero_point`, scalar(signed ? 'int8' : 'uint8', ap.zeroPoint));
-  const out = g.uniqueName(`${tensor}_dequantized`);
-  g.insertBefore(node, makeNode('DequantizeLinear', [q, sc, z], [out], {}, g.uniqueName(`${tensor}_DequantizeLinear`)));
-  node.inputs = node.inputs.map((i) => (i === tensor ? out : i));
+  constantDq(g, tensor, [node], { ...p, scale: Float32Array.of(ap.scale), zeroPoint: Int32Array.of(ap.zeroPoint) }, signed);
   return ap;
+}
+
+/**
+ * A Gather table (plan.gatherTables) quantized with the Gather output's parameters `q` (8-bit, per
+ * tensor; values outside its range saturate), read through one DequantizeLinear by every Gather of
+ * it, which then moves 8-bit rows.
+ */
+export function insertTableDq(g: Graph, tensor: string, q: ActivationParams): void {
+  const readers = g.consumersOf(tensor).filter((n) => n.opType === 'Gather' && n.domain === '' && n.inputs[0] === tensor);
+  if (!readers.length || (q.bits ?? 8) !== 8) return;
+  const qmin = q.signed ? -128 : 0;
+  const p: QuantParams = {
+    scale: Float32Array.of(q.scale),
+    zeroPoint: Int32Array.of(q.zeroPoint),
+    qmin,
+    qmax: qmin + 255,
+    bits: 8,
+    signed: q.signed,
+    symmetric: false,
+    granularity: 'per-tensor',
+  };
+  constantDq(g, tensor, readers, p, q.signed);
+}
+
+/** Writes float constant `tensor` as 8-bit on `p` and points `readers` at its DequantizeLinear. */
+function constantDq(g: Graph, tensor: string, readers: Node[], p: QuantParams, signed: boolean): void {
+  const c = g.initializers.get(tensor)!;
+  const q = addInit(
+    g,
+    `${tensor}_quantized`,
+    new Tensor(signed ? 'int8' : 'uint8', quantizeTensor(c.data as Float32Array, c.dims, p), c.dims),
+  );
+  const sc = addInit(g, `${tensor}_scale`, scalar('float32', p.scale[0]!));
+  const z = addInit(g, `${tensor}_zero_point`, scalar(signed ? 'int8' : 'uint8', p.zeroPoint[0]!));
+  const out = g.uniqueName(`${tensor}_dequantized`);
+  g.insertBefore(readers[0]!, makeNode('DequantizeLinear', [q, sc, z], [out], {}, g.uniqueName(`${tensor}_DequantizeLinear`)));
+  for (const r of readers) r.inputs = r.inputs.map((i) => (i === tensor ? out : i));
 }
 
 /** The output-channel axis of a layer's weight. */

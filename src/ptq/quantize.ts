@@ -20,6 +20,7 @@ import { foldIntoLayers } from '../passes/fold-into-layers.js';
 import { dropUnusedInits, type PassReport } from '../passes/pass.js';
 import { EqualizationPass } from '../passes/equalization.js';
 import { LayerSplitPass } from '../passes/layer-split.js';
+import { SmoothQuantPass } from '../passes/smooth-quant.js';
 import { SignMapPass } from '../passes/sign-map.js';
 import { JoiningNodesPass } from '../passes/joining-nodes.js';
 import { SingleShiftPass } from '../passes/single-shift.js';
@@ -45,6 +46,7 @@ import { planQuantization, REQUANT_OPS } from './plan.js';
 import {
   insertActivationQdq,
   insertParameterDq,
+  insertTableDq,
   layerWeightFakeQuant,
   layerWeightParams,
   quantizeLayerWeights,
@@ -194,7 +196,14 @@ async function prepare(
   // Fold constants (exporter shape subgraphs) without binding dynamic dimensions: the exported model keeps them.
   let { types } = inferAndFold(model, { fold: true });
   const passes: PassReport[] = [];
-  passes.push(...foldIntoLayers(model, types, { batchNorm: opts.foldBatchNorm, hardSwish: opts.fuseHardSwish }));
+  passes.push(
+    ...foldIntoLayers(model, types, {
+      batchNorm: opts.foldBatchNorm,
+      hardSwish: opts.fuseHardSwish,
+      gelu: opts.fuseGelu,
+      layerNorm: opts.fuseLayerNorm,
+    }),
+  );
   const want = (p: PassName) => opts.passes.includes(p);
   const popts = (p: PassName) => (opts.passOptions[p] ?? {}) as Record<string, never>;
   // Phase 0: float-graph passes, in the listed order.
@@ -214,13 +223,33 @@ async function prepare(
         if (!calibration) throw new OnnxPtqError('PASS_ERROR', `equalization: option 'including_activation' needs calibration data`);
         ranges = await channelRanges(
           model,
-          eq.findPairs(model.graph).map((q) => q.act),
+          new Map(eq.findPairs(model.graph).map((q) => [q.act, 1])),
           calibration,
           opts.calibrationSamples,
           opts.allowNonFinite,
+          { pass: p, option: 'including_activation' },
         );
       }
       passes.push(new EqualizationPass(popts(p), ranges).apply(model));
+    }
+    if (p === 'smooth-quant') {
+      // Options checked before any data is read.
+      const sites = new SmoothQuantPass(popts(p)).findSites(model);
+      // Like equalization's activation ranges: the smoothed model is what calibration observes, so
+      // the ranges take a pass over all the data first, which shards cannot provide.
+      if (withStats)
+        throw new OnnxPtqError(
+          'PASS_ERROR',
+          `smooth-quant: needs per-channel activation ranges from a pass over all the data before calibration; it cannot be sharded or taken from statistics (drop the pass, or quantize with --calib)`,
+        );
+      if (!calibration) throw new OnnxPtqError('PASS_ERROR', `smooth-quant: needs calibration data (per-channel activation ranges)`);
+      // Channels on the last axis (the MatMul/Gemm reduction axis).
+      const ranges = sites.length
+        ? await channelRanges(model, new Map(sites.map((s) => [s.act, -1])), calibration, opts.calibrationSamples, opts.allowNonFinite, {
+            pass: p,
+          })
+        : undefined;
+      passes.push(new SmoothQuantPass(popts(p), ranges).apply(model));
     }
   }
   model.graph.sortTopologically();
@@ -533,6 +562,17 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
       if (sat && (rg.min < sat.lo || rg.max > sat.hi))
         state.ranges.set(t, { min: Math.min(0, Math.max(rg.min, sat.lo)), max: Math.max(0, Math.min(rg.max, sat.hi)) });
     }
+    // An embedding's output covers its whole table (plan.ts): a token calibration never saw must not clip.
+    for (const { tensor, node } of plan.gatherTables) {
+      const rg = state.ranges.get(node.outputs[0]!);
+      if (!rg) continue;
+      let { min, max } = rg;
+      for (const v of g0.initializers.get(tensor)!.data as Float32Array) {
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      state.ranges.set(node.outputs[0]!, { min, max });
+    }
     // Parameter passes: the sign map decides types, then parameters, then joins and shifts.
     if (want('sign-map')) passes.push(new SignMapPass(popts('sign-map'), state).apply(model));
     for (const t of toCalibrate) {
@@ -665,6 +705,10 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     const ref = params.get(node.outputs[0]!) ?? node.inputs.map((i) => params.get(plan.aliases.get(i) ?? i)).find(Boolean);
     if (ref) insertParameterDq(g, tensor, node, ref.signed, state.requantMode === 'shift');
   }
+  for (const { tensor, node } of plan.gatherTables) {
+    const q = params.get(node.outputs[0]!);
+    if (q) insertTableDq(g, tensor, q);
+  }
   for (const [t, q] of params) insertActivationQdq(g, t, q);
   for (const [t, src] of plan.aliases) {
     const q = params.get(src);
@@ -763,30 +807,44 @@ function statsNames(list: readonly CalibrationStats[]): string[] {
   return list.map((_, i) => `statistics #${i}`);
 }
 
-/** max |value| per channel (axis 1) of `tensors` over the calibration data (equalization's activation ranges). */
+/**
+ * max |value| per channel of each tensor over the calibration data (every axis but the channel
+ * axis), with the channel axis given per tensor (negative: from the end): equalization's activation
+ * ranges (axis 1), SmoothQuant's (the last axis). `who` names the pass (and option) needing them.
+ */
 async function channelRanges(
   model: Model,
-  tensors: string[],
+  tensors: ReadonlyMap<string, number>,
   data: CalibrationData,
   maxSamples: number,
   allowNonFinite: boolean,
+  who: { pass: PassName; option?: string },
 ): Promise<Map<string, Float32Array>> {
+  const what = who.option ? `${who.pass}: option '${who.option}'` : who.pass;
   const it = data as { next?: unknown; [Symbol.iterator]?: () => unknown };
   if (typeof it.next === 'function')
     throw new OnnxPtqError(
       'PASS_ERROR',
-      `equalization: option 'including_activation' reads the calibration data twice: pass an array (or another re-iterable), not an iterator`,
+      `${what} reads the calibration data twice: pass an array (or another re-iterable), not an iterator`,
     );
   const out = new Map<string, Float32Array>();
-  await runCalibration(model, { tensors: [], observer: 'minmax', observerOptions: {}, probes: [], allowNonFinite, extra: tensors }, data, {
+  const names = [...tensors.keys()];
+  await runCalibration(model, { tensors: [], observer: 'minmax', observerOptions: {}, probes: [], allowNonFinite, extra: names }, data, {
     maxSamples,
-    label: 'equalization ranges',
+    label: `${who.pass} ranges`,
     onSample: (values) => {
-      for (const t of tensors) {
+      for (const [t, axis] of tensors) {
         const v = values[t];
-        const c = v.dims[1] ?? 1,
-          inner = v.size / ((v.dims[0] ?? 1) * c);
+        if (!v) throw new OnnxPtqError('INTERNAL', `${what}: calibration did not return tensor '${t}'`);
+        const ax = axis < 0 ? v.rank + axis : axis;
+        const c = v.dims[ax] ?? 1,
+          inner = v.dims.slice(ax + 1).reduce((a, b) => a * b, 1);
         const r = out.get(t) ?? new Float32Array(c);
+        if (r.length !== c)
+          throw new OnnxPtqError(
+            'PASS_ERROR',
+            `${what}: tensor '${t}' has ${c} channels on axis ${ax} in one sample, ${r.length} in another`,
+          );
         out.set(t, r);
         const d = v.data as Float32Array;
         for (let i = 0; i < d.length; i++) {

@@ -7,7 +7,6 @@ import { Graph, type Model, type Node, type ValueInfo } from '../ir/graph.js';
 import { inferAndFold, opContext } from '../ir/infer.js';
 import { foldIntoLayers } from '../passes/fold-into-layers.js';
 import { fuseConvActivations } from './fuse-conv-activation.js';
-import { fuseLayerNorms } from './fuse-layer-norm.js';
 import { loadModel, modelToBytes } from '../onnx/io.js';
 import { SessionRunner, runnerFinalizer } from './worker/session-runner.js';
 import type { WorkerInit } from './worker/protocol.js';
@@ -35,8 +34,8 @@ export interface SessionOptions {
   inputShapes?: Record<string, readonly number[]>;
   /**
    * Fold constants and fold layers (default true): BatchNormalization and constant Add/Sub/Mul/Div
-   * next to a Conv/ConvTranspose/Gemm go into its weights and bias, and decomposed HardSwish
-   * becomes one op (src/passes/fold-into-layers.ts), as onnxruntime's graph optimizer folds them;
+   * next to a Conv/ConvTranspose/Gemm go into its weights and bias, and decomposed HardSwish and
+   * GELU each become one op (src/passes/fold-into-layers.ts), as onnxruntime's graph optimizer folds them;
    * a Relu or Clip after a Conv runs inside it (src/runtime/fuse-conv-activation.ts).
    * Outputs agree with the unfolded graph within float rounding. A value a run fetches is never
    * folded away: such a run gets a plan that keeps it.
@@ -395,9 +394,10 @@ function foldLayers(model: Model, types: ReadonlyMap<string, TypeInfo>, keep: re
   const held = keep.filter((n) => !outputs.some((o) => o.name === n)).map((name): ValueInfo => ({ name }));
   g.outputs = [...outputs, ...held];
   try {
-    const folded = foldIntoLayers(model, types, { batchNorm: true, hardSwish: true }).some((r) => r.changed > 0);
-    const norms = fuseLayerNorms(model, types);
-    return fuseConvActivations(model) + norms > 0 || folded;
+    const folded = foldIntoLayers(model, types, { batchNorm: true, hardSwish: true, gelu: true, layerNorm: true }).some(
+      (r) => r.changed > 0,
+    );
+    return fuseConvActivations(model) > 0 || folded;
   } finally {
     g.outputs = outputs;
   }

@@ -43,7 +43,7 @@ options (a --config JSON file takes the same keys as the API's QuantizeOptions; 
   --no-rounding                PTQ without rounding (debug: separates rounding from clipping error; default: rounding)
   --strict-integer             fail (no file written) if any node of the result would run in float in
                                the integer executor, naming the node and why (default: allowed, listed by inspect)
-  --passes a,b                 passes, in order: layer-split, equalization, bias-correction,
+  --passes a,b                 passes, in order: smooth-quant, layer-split, equalization, bias-correction,
                                sign-map, joining-nodes, single-shift, adaround (their options: "passOptions" in --config;
                                default: none beyond BatchNormalization folding and bias correction, which are on)
   --adaround                   learn each weight's rounding (AdaRound; appended to --passes; default: nearest)
@@ -127,8 +127,8 @@ export function workersFlag(values: Parsed['values']): number | undefined {
 }
 
 /**
- * Opens --calib as a re-iterable (equalization's including_activation and single-shift's bias
- * correction read the data twice; each pass re-opens it from its source), --samples N spread evenly.
+ * Opens --calib as a re-iterable (smooth-quant, equalization's including_activation and single-shift's
+ * bias correction read the data twice; each pass re-opens it from its source), --samples N spread evenly.
  */
 export function openCalibration(
   model: Model,

@@ -16,6 +16,18 @@
  * unit of C^3 eps / Sx^2, and Mr is G / sqrt(T) truncated to 30 bits, so before the one final
  * rounding the value is off by far less than 0.01 of an output step for |y| < 2^8: outputs are the
  * correctly rounded float result or one step away at a near-tie (test/integer-layernorm.test.ts).
+ *
+ * With Scale and B inside the step (the LayerNormalization op, `LayerNormAffine`): gamma is held as
+ * per-channel integers g_i = round(gamma_i / Sg), Sg = max|gamma| / 32767, folded into G = sqrt(C) Sg
+ * / Sy, and beta as b_i = round(beta_i / Sy 2^8) (output steps with 8 fractional bits, clamped to
+ * +-2^12 steps, beyond which the output saturates whatever the normalized part does). Per row the
+ * multiplier is cut to 16 bits (M16 = floor(Mr / 2^15), s16 = sr - 15) so that d_i g_i M16 < 2^20
+ * 2^15 2^16 = 2^51 stays exact in a double; then z_i = round_half_up(d_i g_i M16 / 2^(s16 - 8))
+ * (the gamma part in 1/256 output steps, clamped to +-2^40) and y_i = floor((z_i + b_i + 128) / 256)
+ * + Zy, clamped. Error before that final rounding: gamma's rounding, at most half a unit of Sg per
+ * channel (under 2^-16 of max|gamma| |n_i| / Sy, i.e. below 0.002 steps for outputs the calibration
+ * covers), M16's truncation (relative 2^-15), and two roundings to 1/512 step: well under 0.01
+ * step, so again the correctly rounded result or one step away at a near-tie.
  */
 import { OnnxPtqError } from '../../errors.js';
 
@@ -34,6 +46,40 @@ export interface LayerNormParams {
 
 export const LAYERNORM_MAX_LENGTH = 4096;
 
+/** Scale and B of a LayerNormalization, folded into the integer step (see the module comment). */
+export interface LayerNormAffine {
+  /** g_i = round(gamma_i / Sg), in [-32767, 32767]. */
+  gamma: Int32Array;
+  /** b_i = round(beta_i / Sy * 2^8), clamped to +-2^20. */
+  beta: Float64Array;
+}
+
+const BETA_LIMIT = 2 ** 20;
+const Z_LIMIT = 2 ** 40;
+
+/**
+ * The integer Scale and B for rows of `gamma.length` values, and the factor Sg that G takes on
+ * (layerNormParams' `gain`). A zero Scale everywhere has Sg 0: every output is B alone.
+ */
+export function layerNormAffine(
+  gamma: Float32Array,
+  beta: Float32Array | undefined,
+  sy: number,
+): { affine: LayerNormAffine; gain: number } | string {
+  let max = 0;
+  for (const v of gamma) {
+    if (!Number.isFinite(v)) return `Scale holds ${v}`;
+    max = Math.max(max, Math.abs(v));
+  }
+  if (beta) for (const v of beta) if (!Number.isFinite(v)) return `B holds ${v}`;
+  const sg = max > 0 ? max / 32767 : 1;
+  const g = Int32Array.from(gamma, (v) => Math.round(v / sg));
+  const b = new Float64Array(gamma.length);
+  if (beta)
+    for (let i = 0; i < b.length; i++) b[i] = Math.min(BETA_LIMIT, Math.max(-BETA_LIMIT, Math.round((beta[i]! / Math.fround(sy)) * 256)));
+  return { affine: { gamma: g, beta: b }, gain: sg };
+}
+
 /** The parameters for rows of `length` values, or why there is no integer form. */
 export function layerNormParams(
   length: number,
@@ -41,13 +87,15 @@ export function layerNormParams(
   sx: number,
   sy: number,
   out: { zeroPoint: number; min: number; max: number },
+  /** Sg when Scale is folded in (layerNormAffine); 1 for the plain normalization. */
+  gain = 1,
 ): LayerNormParams | string {
   if (!Number.isInteger(length) || length < 1 || length > LAYERNORM_MAX_LENGTH)
     return `normalized axis of ${length} values (integer LayerNorm takes 1..${LAYERNORM_MAX_LENGTH})`;
   const C = length;
   const E = Math.round((C * C * C * eps) / (Math.fround(sx) * Math.fround(sx)));
   if (!Number.isSafeInteger(E) || E > 2 ** 50) return `eps ${eps} is too large against the input scale ${sx}`;
-  const G = Math.sqrt(C) / Math.fround(sy);
+  const G = (Math.sqrt(C) * gain) / Math.fround(sy);
   if (!(G > 0) || !Number.isFinite(G)) return `output scale ${sy} has no integer form`;
   let gs = 30 - Math.floor(Math.log2(G));
   let gm = Math.round(G * 2 ** gs);
@@ -91,16 +139,22 @@ export function rowMultiplier(T: number, p: Pick<LayerNormParams, 'gm' | 'gs'>):
   throw new OnnxPtqError('INTERNAL', `layernorm: no row multiplier for T = ${T}`);
 }
 
-/** y (rows x C) = the integer LayerNorm of x (rows x C); x and y 8-bit, their types decide. */
+/**
+ * y (rows x C) = the integer LayerNorm of x (rows x C); x and y 8-bit, their types decide. With
+ * `affine`, Scale and B are applied inside the step (then `p` must come with its gain).
+ */
 export function qlayerNormRef(
   x: Int8Array | Uint8Array,
   xZeroPoint: number,
   rows: number,
   p: LayerNormParams,
   y: Int8Array | Uint8Array,
+  affine?: LayerNormAffine,
 ): void {
   const C = p.length;
   if (x.length < rows * C || y.length < rows * C) throw new OnnxPtqError('KERNEL_ARGUMENT', 'layernorm: buffer smaller than rows x length');
+  if (affine && (affine.gamma.length !== C || affine.beta.length !== C))
+    throw new OnnxPtqError('KERNEL_ARGUMENT', `layernorm: Scale/B of ${affine.gamma.length}/${affine.beta.length} values for rows of ${C}`);
   const d = new Float64Array(C);
   for (let r = 0; r < rows; r++) {
     const o = r * C;
@@ -115,10 +169,17 @@ export function qlayerNormRef(
     const T = s2 + p.eps;
     if (T === 0) {
       // A constant row with eps 0: every d_i is 0, the normalized value 0 (what float gives for 0/0 is NaN).
-      for (let i = 0; i < C; i++) y[o + i] = Math.min(p.max, Math.max(p.min, p.zeroPoint));
+      for (let i = 0; i < C; i++) {
+        const b = affine ? Math.floor((affine.beta[i]! + 128) / 256) : 0;
+        y[o + i] = Math.min(p.max, Math.max(p.min, p.zeroPoint + b));
+      }
       continue;
     }
     const { m, s } = rowMultiplier(T, p);
+    if (affine) {
+      affineRow(d, affine, Math.floor(m / 2 ** 15), s - 15, p, y, o);
+      continue;
+    }
     const div = 2 ** s;
     for (let i = 0; i < C; i++) {
       const v = d[i]! * m;
@@ -128,5 +189,31 @@ export function qlayerNormRef(
       const out = rounded + p.zeroPoint;
       y[o + i] = out < p.min ? p.min : out > p.max ? p.max : out;
     }
+  }
+}
+
+/** One row with Scale and B inside (see the module comment): every product below 2^51, exact in doubles. */
+function affineRow(
+  d: Float64Array,
+  a: LayerNormAffine,
+  m16: number,
+  s16: number,
+  p: LayerNormParams,
+  y: Int8Array | Uint8Array,
+  o: number,
+): void {
+  const k = s16 - 8;
+  const div = 2 ** Math.max(0, k),
+    up = 2 ** Math.max(0, -k);
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i]! * a.gamma[i]! * m16;
+    let z: number;
+    if (k > 0) {
+      const q = Math.floor(v / div);
+      z = q + (2 * (v - q * div) >= div ? 1 : 0);
+    } else z = v * up;
+    z = z < -Z_LIMIT ? -Z_LIMIT : z > Z_LIMIT ? Z_LIMIT : z;
+    const out = Math.floor((z + a.beta[i]! + 128) / 256) + p.zeroPoint;
+    y[o + i] = out < p.min ? p.min : out > p.max ? p.max : out;
   }
 }

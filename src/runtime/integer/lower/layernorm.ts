@@ -1,12 +1,20 @@
-// A decomposed LayerNorm (src/ir/layernorm-pattern.ts) from its input's DequantizeLinear to its
-// normalized output's QuantizeLinear: one integer step (src/kernels/int8/qlayernorm-ref.ts: integer
-// mean and variance, an exact integer square root). It runs the reference on every backend (rows of
-// a transformer's hidden size; bit-identical by construction). Gamma and beta follow as Mul/Add.
+// LayerNorm from its input's DequantizeLinear to its output's QuantizeLinear: one integer step
+// (src/kernels/int8/qlayernorm-ref.ts: integer mean and variance, an exact integer square root). It
+// runs the reference on every backend (rows of a transformer's hidden size; bit-identical by
+// construction). Two forms: the decomposed pattern (src/ir/layernorm-pattern.ts), whose gamma and
+// beta follow as Mul/Add, and the LayerNormalization op, whose Scale and B go inside the step.
 import { OnnxPtqError } from '../../../errors.js';
 import { nodeLabel, type Node } from '../../../ir/graph.js';
 import { matchLayerNorm } from '../../../ir/layernorm-pattern.js';
-import { layerNormParams, qlayerNormRef, type LayerNormParams } from '../../../kernels/int8/qlayernorm-ref.js';
+import {
+  layerNormAffine,
+  layerNormParams,
+  qlayerNormRef,
+  type LayerNormAffine,
+  type LayerNormParams,
+} from '../../../kernels/int8/qlayernorm-ref.js';
 import { Tensor } from '../../../tensor.js';
+import { expandTo } from '../../../ops/normalization.js';
 import type { LowerContext } from './context.js';
 
 /** Lowers the LayerNorm that starts at ReduceMean `node`; undefined when it did, a reason when the pattern is there but cannot run integer, null when there is no pattern. */
@@ -43,5 +51,62 @@ export function qdqLayerNorm(lc: LowerContext, node: Node): string | undefined |
     reason: `decomposed LayerNorm over the last axis, eps ${ln.eps}`,
   });
   lc.fuse(node, [...ln.nodes.slice(1), o.q], 'integer LayerNorm');
+  return undefined;
+}
+
+/**
+ * LayerNormalization (opset 17) over trailing axes [axis, rank): rows of their product, Scale and B
+ * (constant, broadcast to the normalized shape) folded into the step. The optional Mean/InvStdDev
+ * outputs have no integer form.
+ */
+export function qdqLayerNormOp(lc: LowerContext, node: Node): string | undefined {
+  if (node.outputs.slice(1).some(Boolean)) return `Mean/InvStdDev outputs are requested`;
+  const x = lc.act(node.inputs[0]!);
+  if (typeof x === 'string') return x;
+  const scale = lc.consts.get(node.inputs[1] ?? '');
+  const bias = node.inputs[2] ? lc.consts.get(node.inputs[2]) : undefined;
+  if (scale?.dtype !== 'float32') return `Scale is not a float32 constant`;
+  if (node.inputs[2] && bias?.dtype !== 'float32') return `B is not a float32 constant`;
+  const o = lc.outQ(node.outputs[0]!, false);
+  if (typeof o === 'string') return o;
+  if (o.cap) return `a per-channel Min after LayerNorm`;
+  const ctx = lc.ctx(node);
+  const eps = ctx.attrs.float('epsilon', 1e-5);
+  const axisAttr = ctx.attrs.int('axis', -1);
+  const yName = o.q.outputs[0]!;
+  const signed = o.out.signed;
+  const made = new Map<string, { p: LayerNormParams; a: LayerNormAffine }>();
+  lc.push(node, [x.src], [yName], (values) => {
+    const xt = values.get(x.src)!;
+    if (xt.dtype !== (x.signed ? 'int8' : 'uint8'))
+      throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input is ${xt.dtype}, expected 8-bit`);
+    const r = xt.rank;
+    const axis = axisAttr < 0 ? axisAttr + r : axisAttr;
+    if (axis < 0 || axis >= Math.max(r, 1))
+      throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: axis ${axisAttr} is out of range for rank ${r}`);
+    const normDims = xt.dims.slice(axis);
+    const C = normDims.reduce((a, b) => a * b, 1);
+    const key = normDims.join('x');
+    let m = made.get(key);
+    if (!m) {
+      const gamma = expandTo(ctx, scale.data as Float32Array, scale.dims, normDims, 'Scale'),
+        beta = bias ? expandTo(ctx, bias.data as Float32Array, bias.dims, normDims, 'B') : undefined;
+      const aff = layerNormAffine(gamma, beta, o.out.scale);
+      if (typeof aff === 'string') throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: LayerNorm: ${aff}`);
+      const p = layerNormParams(C, eps, x.scale, o.out.scale, { zeroPoint: o.out.zp, min: o.min, max: o.max }, aff.gain);
+      if (typeof p === 'string') throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: LayerNorm: ${p}`);
+      m = { p, a: aff.affine };
+      made.set(key, m);
+    }
+    const y = values.out8(yName, signed, xt.size);
+    qlayerNormRef(xt.data as Int8Array, x.zp, C ? xt.size / C : 0, m.p, y, m.a);
+    values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, xt.dims));
+  });
+  lc.record(node, {
+    execution: 'integer',
+    kernel: 'layernorm (reference)',
+    reason: `LayerNormalization, Scale and B inside, eps ${eps}`,
+  });
+  lc.fuse(node, [o.q], 'integer LayerNorm');
   return undefined;
 }

@@ -48,7 +48,8 @@ export function qdqMove(lc: LowerContext, node: Node): string | undefined {
   if (!PURE_MOVEMENT.has(node.opType)) return `${node.opType} creates values (pads) that need requantization`;
   for (let i = 1; i < node.inputs.length; i++) {
     const v = node.inputs[i];
-    if (v && !lc.consts.has(v) && !lc.shapeValues.has(v)) return `input '${v}' is not constant`;
+    // Gather's indices pick rows; they may come at run time (an embedding's token ids).
+    if (v && !lc.consts.has(v) && !lc.shapeValues.has(v) && !(isOp(node, 'Gather') && i === 1)) return `input '${v}' is not constant`;
   }
   if (isOp(node, 'Dropout') && node.inputs[2]) {
     const t = lc.consts.get(node.inputs[2])!;

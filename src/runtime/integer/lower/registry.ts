@@ -11,9 +11,9 @@ import { qdqPool } from './pool.js';
 import { convInteger, matMulInteger, qlinearAdd, qlinearConv, qlinearMatMul } from './qoperator.js';
 import { qdqResize } from './resize.js';
 import { qdqReduceMean } from './reduce.js';
-import { qdqLayerNorm } from './layernorm.js';
+import { qdqLayerNorm, qdqLayerNormOp } from './layernorm.js';
 import { qdqSoftmax } from './softmax.js';
-import { qdqUnary, UNARY } from './unary-lut.js';
+import { qdqUnary, SCALAR_FN, UNARY } from './unary-lut.js';
 import { wideConv, wideGemm } from './wide.js';
 
 /** Lowers `node` into integer steps on `lc`, or returns why it stays in float. */
@@ -41,8 +41,10 @@ register(['ReduceMean'], (lc, node) => {
   return ln === null ? qdqReduceMean(lc, node) : ln;
 });
 register(['Softmax'], qdqSoftmax);
+register(['LayerNormalization'], qdqLayerNormOp);
 register(DATA_MOVEMENT, qdqMove);
 register(UNARY, qdqUnary);
+register(SCALAR_FN, qdqUnary);
 register(['QLinearConv'], qlinearConv);
 register(['QLinearMatMul'], qlinearMatMul);
 register(['ConvInteger'], convInteger);

@@ -36,7 +36,15 @@ export const UNARY = new Set([
   'PRelu',
 ]);
 
+/** Div, Sub, Pow by a one-element constant second operand: a table over x like a unary op (the quantizer's plan, src/ptq/plan.ts, quantizes them so). */
+export const SCALAR_FN = new Set(['Div', 'Sub', 'Pow']);
+
 export function qdqUnary(lc: LowerContext, node: Node): string | undefined {
+  if (SCALAR_FN.has(node.opType)) {
+    const c = lc.consts.get(node.inputs[1] ?? '');
+    if (c?.dtype !== 'float32' || c.size !== 1 || c.rank > 1)
+      return `no integer form for ${node.opType} unless by a one-element float constant`;
+  }
   const x = lc.act(node.inputs[0]!, true);
   if (typeof x === 'string') return x;
   // Extra inputs (Clip bounds, PRelu slope) must be constant: they become part of the table.
