@@ -5,7 +5,7 @@ import { roundHalfEven } from '../quant/fixedpoint.js';
 import { Tensor, allocData, dataTypeFromOnnx, sizeOf, type DataType } from '../tensor.js';
 import { fromHalf, toHalf } from './cast.js';
 import { need, unsupported, type OpContext, type OpImpl } from './types.js';
-import { normAxis } from './util.js';
+import { broadcastDims, broadcastShapes, broadcastStrides, normAxis } from './util.js';
 
 /** Integer types QuantizeLinear can produce and DequantizeLinear can read, with their ranges. */
 export const QUANT_RANGE: Partial<Record<DataType, readonly [number, number]>> = {
@@ -162,9 +162,139 @@ function dequantizeLinear(): OpImpl {
   };
 }
 
+/**
+ * DynamicQuantizeLinear (opset 11): uint8 with parameters from this input's range, as onnxruntime's
+ * dynamic quantization writes before MatMulInteger. In float32 as the spec and onnxruntime compute it:
+ * the range widened to hold 0, y_scale = (max - min) / 255, y_zero_point = saturate(round(0 - min /
+ * y_scale)), y = saturate(round(x / y_scale) + y_zero_point), rounding half to even. An all-zero
+ * input has y_scale 1, zero point 0 (onnxruntime's result). A NaN or infinity has no range: refused
+ * with the input named.
+ */
+const DynamicQuantizeLinear: OpImpl = {
+  inferShape: (ctx) => [
+    { dtype: 'uint8', shape: ctx.inputs[0]?.shape },
+    { dtype: 'float32', shape: [] },
+    { dtype: 'uint8', shape: [] },
+  ],
+  run(ctx, [x]) {
+    need(ctx, x, 'needs input x');
+    if (x.dtype !== 'float32') unsupported(ctx, `input of type ${x.dtype} is not supported (float32 only)`);
+    const d = x.data as Float32Array;
+    let lo = 0,
+      hi = 0;
+    for (let i = 0; i < d.length; i++) {
+      const v = d[i]!;
+      if (!Number.isFinite(v))
+        need(ctx, false, () => `input '${ctx.node.inputs[0]}' holds ${v} at index ${i}: dynamic quantization needs a finite range`);
+      if (v < lo) lo = v;
+      else if (v > hi) hi = v;
+    }
+    // An all-zero input has no range: scale 1, zero point 0 (onnxruntime's guard against 0 / 0).
+    const scale = hi === lo ? 1 : Math.fround(Math.fround(hi - lo) / 255);
+    const zp = Math.min(255, Math.max(0, roundHalfEven(Math.fround(0 - Math.fround(lo / scale)))));
+    const y = new Uint8Array(d.length);
+    for (let i = 0; i < d.length; i++) {
+      const q = roundHalfEven(Math.fround(d[i]! / scale)) + zp;
+      y[i] = q < 0 ? 0 : q > 255 ? 255 : q;
+    }
+    return [new Tensor('uint8', y, x.dims), new Tensor('float32', Float32Array.of(scale), []), new Tensor('uint8', Uint8Array.of(zp), [])];
+  },
+};
+
+/**
+ * MatMulInteger (opset 10): int32 (A - a_zero_point) x (B - b_zero_point), 8-bit A and B, batch
+ * axes broadcast as MatMul's; a_zero_point per tensor or per row of A (M), b_zero_point per tensor
+ * or per column of B (N). Exact (int32 wrap, as the integer executor's qoperator lowering).
+ */
+const MatMulInteger: OpImpl = {
+  inferShape: (ctx) => {
+    const a = ctx.inputs[0]?.shape,
+      b = ctx.inputs[1]?.shape;
+    if (!a || !b || a.length < 2 || b.length < 2) return [{ dtype: 'int32' }];
+    const batch = broadcastDims([a.slice(0, -2), b.slice(0, -2)]);
+    return [{ dtype: 'int32', shape: batch ? [...batch, a[a.length - 2]!, b[b.length - 1]!] : undefined }];
+  },
+  run(ctx, [a, b, za, zb]) {
+    need(ctx, a && b, 'needs inputs A and B');
+    for (const [t, w] of [
+      [a, 'A'],
+      [b, 'B'],
+      [za, 'a_zero_point'],
+      [zb, 'b_zero_point'],
+    ] as const)
+      if (t && t.dtype !== 'uint8' && t.dtype !== 'int8') unsupported(ctx, `${w} of type ${t.dtype} is not supported (8-bit only)`);
+    return [
+      matMulInt32(
+        ctx,
+        a,
+        za ? Float64Array.from(za.data as Int8Array) : Float64Array.of(0),
+        b,
+        zb ? Float64Array.from(zb.data as Int8Array) : Float64Array.of(0),
+      ),
+    ];
+  },
+};
+
+/**
+ * int32 (A - za) x (B - zb) with MatMul's batch broadcasting (1-D operands not taken); za one value
+ * or one per row of A, zb one or one per column of B. Shared with the integer executor's
+ * MatMulInteger (src/runtime/integer/lower/qoperator.ts).
+ */
+export function matMulInt32(
+  ctx: OpContext,
+  a: Tensor,
+  za: Float64Array,
+  b: Tensor,
+  zb: Float64Array,
+  alloc: (n: number) => Int32Array = (n) => new Int32Array(n),
+): Tensor {
+  need(ctx, a.rank >= 2 && b.rank >= 2, () => `A [${a.dims.join(', ')}] and B [${b.dims.join(', ')}] need rank >= 2`);
+  const M = a.dims[a.rank - 2]!,
+    K = a.dims[a.rank - 1]!,
+    N = b.dims[b.rank - 1]!;
+  need(ctx, b.dims[b.rank - 2] === K, () => `A [${a.dims.join(', ')}] and B [${b.dims.join(', ')}] do not multiply`);
+  need(ctx, za.length === 1 || za.length === M, () => `a_zero_point has ${za.length} values: 1 or one per row of A (${M})`);
+  need(ctx, zb.length === 1 || zb.length === N, () => `b_zero_point has ${zb.length} values: 1 or one per column of B (${N})`);
+  const batch = broadcastShapes(ctx, a.dims.slice(0, -2), b.dims.slice(0, -2));
+  const nb = sizeOf(batch);
+  const aStr = broadcastStrides(a.dims.slice(0, -2), batch),
+    bStr = broadcastStrides(b.dims.slice(0, -2), batch);
+  const A = a.data as ArrayLike<number>,
+    B = b.data as ArrayLike<number>;
+  const y = alloc(nb * M * N);
+  const idx = new Array<number>(batch.length).fill(0);
+  for (let bi = 0; bi < nb; bi++) {
+    let ao = 0,
+      bo = 0;
+    for (let k = 0, r = bi; k < batch.length; k++) {
+      const ax = batch.length - 1 - k;
+      idx[ax] = r % batch[ax]!;
+      r = Math.floor(r / batch[ax]!);
+    }
+    for (let ax = 0; ax < batch.length; ax++) {
+      ao += idx[ax]! * aStr[ax]!;
+      bo += idx[ax]! * bStr[ax]!;
+    }
+    ao *= M * K;
+    bo *= K * N;
+    for (let m = 0; m < M; m++) {
+      const zr = za.length === 1 ? za[0]! : za[m]!;
+      for (let n = 0; n < N; n++) {
+        const zc = zb.length === 1 ? zb[0]! : zb[n]!;
+        let acc = 0;
+        for (let kk = 0; kk < K; kk++) acc = (acc + (A[ao + m * K + kk]! - zr) * (B[bo + kk * N + n]! - zc)) | 0;
+        y[(bi * M + m) * N + n] = acc;
+      }
+    }
+  }
+  return new Tensor('int32', y, [...batch, M, N]);
+}
+
 export const qdqOps: Record<string, OpImpl> = {
   QuantizeLinear: quantizeLinear(true),
   DequantizeLinear: dequantizeLinear(),
+  DynamicQuantizeLinear,
+  MatMulInteger,
 };
 
 /** The two ops for `rounding` (false: "PTQ without rounding", see createQdqRegistry in runtime/integer). */

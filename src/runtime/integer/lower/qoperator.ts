@@ -4,6 +4,7 @@ import { OnnxPtqError } from '../../../errors.js';
 import { nodeLabel, type Node } from '../../../ir/graph.js';
 import type { OpContext } from '../../../ops/types.js';
 import { windowParams } from '../../../ops/conv-util.js';
+import { matMulInt32 } from '../../../ops/qdq.js';
 import { makeQAddParams } from '../../../quant/qadd.js';
 import { makeRequant } from '../../../quant/requant.js';
 import { Tensor, sizeOf } from '../../../tensor.js';
@@ -101,6 +102,7 @@ export function convInteger(lc: LowerContext, node: Node): string | undefined {
 
 export function matMulInteger(lc: LowerContext, node: Node): string | undefined {
   const yName = node.outputs[0]!;
+  const ctx = lc.ctx(node);
   lc.push(node, node.inputs, [yName], (values) => {
     const a = values.get(node.inputs[0]!)!,
       b = values.get(node.inputs[1]!)!;
@@ -108,7 +110,7 @@ export function matMulInteger(lc: LowerContext, node: Node): string | undefined 
       zb = param(values, node, 3, 'b_zero_point');
     values.set(
       yName,
-      matMulInt32(node, a, za, b, zb, (n) => values.out(yName, 'int32', n)),
+      matMulInt32(ctx, a, za, b, zb, (n) => values.out(yName, 'int32', n)),
     );
   });
   lc.record(node, { execution: 'integer', kernel: 'int32 matmul (js)' });
@@ -186,37 +188,4 @@ export function convInt32(
         }
     }
   return new Tensor('int32', y, [N!, CO!, OH, OW]);
-}
-
-/** MatMulInteger: int32 accumulators; a's zero point per tensor or per row, b's per tensor or per column. */
-export function matMulInt32(
-  node: Node,
-  a: Tensor,
-  za: Float64Array,
-  b: Tensor,
-  zb: Float64Array,
-  alloc: (n: number) => Int32Array,
-): Tensor {
-  if (a.rank < 2 || b.rank !== 2)
-    throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: MatMulInteger needs A of rank >= 2 and a 2-D B`);
-  const M = a.dims[a.rank - 2]!,
-    K = a.dims[a.rank - 1]!,
-    N = b.dims[1]!;
-  if (b.dims[0] !== K)
-    throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: [${a.dims.join(', ')}] x [${b.dims.join(', ')}] do not multiply`);
-  const batches = a.size / (M * K);
-  const A = a.data as ArrayLike<number>,
-    B = b.data as ArrayLike<number>;
-  const y = alloc(batches * M * N);
-  for (let bi = 0; bi < batches; bi++)
-    for (let m = 0; m < M; m++) {
-      const zr = za.length === 1 ? za[0]! : za[m]!;
-      for (let n = 0; n < N; n++) {
-        const zc = zb.length === 1 ? zb[0]! : zb[n]!;
-        let acc = 0;
-        for (let kk = 0; kk < K; kk++) acc = (acc + (A[(bi * M + m) * K + kk]! - zr) * (B[kk * N + n]! - zc)) | 0;
-        y[(bi * M + m) * N + n] = acc;
-      }
-    }
-  return new Tensor('int32', y, [...a.dims.slice(0, -1), N]);
 }
