@@ -94,6 +94,34 @@ describe('BERT-style encoder, integer-only', () => {
     s.release();
   });
 
+  it('activation16 on tensors of LayerNormalization, Softmax or a MatMul of two activations keeps them 8-bit with a warning; the rest go 16-bit, 0 float nodes', async () => {
+    // add_63: a LayerNormalization input; div_46: Softmax's; transpose_19 (alias of add_14): an input
+    // of the attention MatMul of two activations; add_61 and matmul_70 have 16-bit integer forms.
+    const { model: q, report } = await quantize(bertEncoder('opset17'), {
+      calibration: calibration.slice(0, 8),
+      activation16: ['add_63', 'div_46', 'transpose_19', 'add_61', 'matmul_70'],
+    });
+    const narrowed = report.warnings.filter((w) => w.startsWith('activation16:'));
+    for (const [t, op] of [
+      ['add_14', 'MatMul'],
+      ['div_46', 'Softmax'],
+      ['add_63', 'LayerNormalization'],
+    ])
+      expect(narrowed.some((w) => w.includes(`'${t}' stays 8-bit`) && w.includes(`(${op})`)), t).toBe(true);
+    expect(narrowed).toHaveLength(3);
+    const s = await IntegerSession.create(q, { backend: 'js', runInWorker: false, strictInteger: true });
+    const rep = s.loweringReport();
+    for (const [node, kernel] of [
+      ['Add_node_62', 'qadd16'],
+      ['MatMul_node_71', 'qconv16'],
+    ]) {
+      const e = rep.find((r) => r.node === node)!;
+      expect(e.kernel, node).toBe(kernel);
+      expect(e.reason, node).toMatch(/16-bit out/);
+    }
+    s.release();
+  });
+
   it('Div by a per-channel constant is not a table: it stays float with its reason', async () => {
     const g = new Graph({ inputs: [{ name: 'x', dtype: 'float32', shape: [2, 4] }], outputs: [{ name: 'y', dtype: 'float32' }] });
     g.initializers.set(

@@ -60,6 +60,23 @@ describe.skipIf(!(model && images && labels))('quantize, inspect, validate comma
     expect(v.sqnrDb).toBeGreaterThan(25);
   });
 
+  it('--mode dynamic needs no --calib and writes MatMulInteger (mnist-8: its Gemm-like MatMul; the convolutions stay float)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opq-cli-'));
+    const out = join(dir, 'd.onnx');
+    const c = capture();
+    expect(await quantizeMain([model!, '-o', out, '--mode', 'dynamic', '--json'])).toBe(0);
+    const summary = JSON.parse(c.out());
+    expect(summary.calibrationSamples).toBe(0);
+    vi.restoreAllMocks();
+    const c2 = capture();
+    expect(await inspectMain([out, '--json'])).toBe(0);
+    const ins = JSON.parse(c2.out());
+    expect(JSON.stringify(ins)).toContain('MatMulInteger');
+    const err = await quantizeMain([model!, '-o', join(dir, 'e.onnx'), '--mode', 'sometimes']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OnnxPtqError);
+    expect(String((err as Error).message)).toMatch(/mode.*static, dynamic/);
+  });
+
   it('failures are OnnxPtqError naming the option or file, and leave no output file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'opq-cli-'));
     const out = join(dir, 'q.onnx');

@@ -58,6 +58,12 @@ export interface QuantizeOptions {
   clipGraphIO: boolean;
   /** Quantize weights only; activations stay float. Default false. */
   weightOnly: boolean;
+  /**
+   * 'static' (default): activation parameters from calibration, written as QDQ. 'dynamic':
+   * onnxruntime's quantize_dynamic format, activations quantized per run from their own range (no
+   * calibration data); MatMul/Gemm become DynamicQuantizeLinear + MatMulInteger (src/ptq/dynamic.ts).
+   */
+  mode: 'static' | 'dynamic';
   /** Keep the first Conv/Gemm/MatMul in float. Default false. */
   keepFirstLayerFloat: boolean;
   /** Keep the last Conv/Gemm/MatMul in float. Default false. */
@@ -140,6 +146,7 @@ export const DEFAULT_QUANTIZE_OPTIONS: Readonly<QuantizeOptions> = Object.freeze
   keepFloat: [],
   noRounding: false,
   requantMode: 'fixed-point',
+  mode: 'static',
   calibrationSamples: 0,
   allowNonFinite: false,
   strictInteger: false,
@@ -203,6 +210,7 @@ export function resolveQuantizeOptions(user: Record<string, unknown> = {}, sourc
   oneOf('weightGranularity', ['per-tensor', 'per-channel', 'per-group']);
   oneOf('observer', OBSERVER_KINDS);
   oneOf('requantMode', REQUANT_MODES);
+  oneOf('mode', ['static', 'dynamic']);
   if (!Array.isArray(r.keepFloat) || r.keepFloat.some((s) => typeof s !== 'string'))
     bad('keepFloat', 'must be a list of node names', source);
   if (!Array.isArray(r.activation16) || r.activation16.some((s) => typeof s !== 'string'))

@@ -9,7 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import { OnnxPtqError } from '../errors.js';
-import type { Graph, Model } from '../ir/graph.js';
+import { nodeLabel, type Graph, type Model } from '../ir/graph.js';
 import { inferAndFold } from '../ir/infer.js';
 import type { TypeInfo } from '../ops/index.js';
 import { loadModel, modelToBytes } from '../onnx/io.js';
@@ -43,6 +43,7 @@ import {
 } from './stats.js';
 import { resolveQuantizeOptions, type QuantizeOptions } from './options.js';
 import { planQuantization, REQUANT_OPS } from './plan.js';
+import { rewriteDynamic } from './dynamic.js';
 import {
   insertActivationQdq,
   insertParameterDq,
@@ -383,6 +384,7 @@ export async function calibrate(source: Model | string | Uint8Array, input: Cali
     );
   if (!calibration) throw new OnnxPtqError('INVALID_DATA', 'calibrate: calibration data is required');
   if (opts.weightOnly) throw new OnnxPtqError('INVALID_OPTION', 'calibrate: weightOnly needs no calibration statistics');
+  if (opts.mode === 'dynamic') throw new OnnxPtqError('INVALID_OPTION', `calibrate: mode 'dynamic' needs no calibration statistics`);
   if (shard.count > 1 && opts.observer === 'moving-average')
     throw new OnnxPtqError(
       'STATS_MISMATCH',
@@ -452,6 +454,10 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     if (opts.weightOnly) throw new OnnxPtqError('INVALID_OPTION', 'quantize: weightOnly takes no calibration statistics');
     checkStatsFor(merged, modelHash(source), opts, statsList.length > 1 ? 'the merged statistics' : 'the statistics');
   }
+  if (opts.mode === 'dynamic') {
+    if (merged) throw new OnnxPtqError('INVALID_OPTION', `quantize: mode 'dynamic' takes no calibration statistics`);
+    return quantizeDynamic(source, opts, calibration);
+  }
   if (!opts.weightOnly && !calibration && !merged) {
     throw new OnnxPtqError('INVALID_DATA', 'quantize: calibration data is required (or set weightOnly: true, or pass stats)');
   }
@@ -514,7 +520,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     probeSums = r.probes;
     calib = { samples: r.samples, seconds: r.seconds, workers: r.workers };
     const target = { bits: opts.activationBits, signed: opts.activationSigned, symmetric: opts.activationSymmetric };
-    const wide = wideTensors(opts, plan.aliases, toCalibrate, model.graph);
+    const wide = wideTensors(opts, plan.aliases, toCalibrate, model.graph, warnings);
     // A 16-bit tensor keeps its observed range: with 65,536 levels clipping buys no resolution worth its error.
     for (const t of toCalibrate) state.ranges.set(t, r.observers.get(t)!.range(wide.has(t) ? { ...target, bits: 8 } : target));
     // Graph inputs and outputs: observed range unless clipGraphIO (options.ts says why). The logits
@@ -757,6 +763,48 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
 }
 
 /**
+ * mode 'dynamic' (src/ptq/dynamic.ts): the float-graph folds and passes of prepare() (those that
+ * need data refuse without it), then MatMul/Gemm rewritten to onnxruntime's dynamic form; no
+ * calibration, no activation parameters.
+ */
+async function quantizeDynamic(
+  source: Model | string | Uint8Array,
+  opts: QuantizeOptions,
+  calibration: CalibrationData | undefined,
+): Promise<QuantizeResult> {
+  for (const q of opts.passes)
+    if (q !== 'layer-split' && q !== 'equalization' && q !== 'smooth-quant')
+      throw new OnnxPtqError('INVALID_OPTION', `quantize: pass '${q}' works on static activation parameters; mode 'dynamic' has none`);
+  const p = await prepare(source, { ...opts, weightOnly: true }, calibration, false);
+  const g = p.model.graph;
+  const rw = rewriteDynamic(g, p.plan.layers, p.weightScheme);
+  const opset = upgradeOpset(p.model, p.types);
+  g.sortTopologically();
+  dropUnusedInits(g);
+  g.validate();
+  const model = p.model;
+  model.metadata.set('onnx_ptq.version', VERSION);
+  model.metadata.set('onnx_ptq.options', JSON.stringify(opts));
+  model.producerName = 'onnx-ptq';
+  model.producerVersion = VERSION;
+  return {
+    model,
+    report: {
+      options: opts,
+      passes: p.passes,
+      calibration: { samples: 0, seconds: 0, observer: 'dynamic', workers: 0 },
+      activations: [],
+      layers: rw.layers,
+      keptFloat: [...p.plan.keptFloat, ...rw.keptFloat],
+      biasCorrected: [],
+      opset: { from: opset.from, to: opset.to },
+      warnings: [],
+      size: { floatBytes: p.floatBytes, quantizedBytes: modelToBytes(model).length },
+    },
+  };
+}
+
+/**
  * The calibrated tensors held in 16 bits: all with activationBits 16, else those activation16 names
  * (a data-movement output names its source). A name that is not a calibrated tensor is refused, and
  * so are the passes that decide 8-bit parameters jointly (their arithmetic assumes one type).
@@ -767,8 +815,16 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
  * float with "input and output types differ" (PP-OCRv4 det's GlobalAveragePool did).
  */
 const SAME_WIDTH_OPS = new Set(['AveragePool', 'GlobalAveragePool', 'MaxPool', 'GlobalMaxPool', 'Resize', 'Upsample']);
+/** Ops whose integer forms take and give 8-bit data only (src/runtime/integer/lower/: layernorm, softmax). */
+const NARROW_ONLY_OPS = new Set(['LayerNormalization', 'Softmax']);
 
-function wideTensors(opts: QuantizeOptions, aliases: ReadonlyMap<string, string>, calibrated: readonly string[], g: Graph): Set<string> {
+function wideTensors(
+  opts: QuantizeOptions,
+  aliases: ReadonlyMap<string, string>,
+  calibrated: readonly string[],
+  g: Graph,
+  warnings: string[],
+): Set<string> {
   const all = new Set(calibrated);
   const wide = new Set(opts.activationBits === 16 ? calibrated : []);
   for (const t of opts.activation16) {
@@ -790,6 +846,28 @@ function wideTensors(opts: QuantizeOptions, aliases: ReadonlyMap<string, string>
     for (const [x, y] of pairs)
       if (wide.has(x) !== wide.has(y)) {
         wide.add(x).add(y);
+        changed = true;
+      }
+  }
+  // Ops with 8-bit integer forms only: a 16-bit tensor on either side would run them in float. Their
+  // tensors stay 8-bit (said in the warnings), so that the model stays integer-only.
+  const src = (t: string) => aliases.get(t) ?? t;
+  for (const n of g.nodes) {
+    const activations = n.inputs.filter((i) => all.has(src(i)));
+    const narrow = NARROW_ONLY_OPS.has(n.opType) || (n.opType === 'MatMul' && activations.length === 2);
+    if (!narrow) continue;
+    for (const t of [...activations, ...n.outputs.filter((o) => all.has(src(o)))].map(src))
+      if (wide.delete(t)) warnings.push(`activation16: '${t}' stays 8-bit: ${nodeLabel(n)} (${n.opType}) has no 16-bit integer form`);
+  }
+  // Narrowing travels back through same-width ops: a Reshape between a 16-bit and an 8-bit tensor
+  // would have no integer form either.
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [x, y] of pairs)
+      if (wide.has(x) !== wide.has(y)) {
+        const t = wide.has(x) ? x : y;
+        wide.delete(t);
+        warnings.push(`activation16: '${t}' stays 8-bit: it shares its parameters with an 8-bit tensor`);
         changed = true;
       }
   }

@@ -37,6 +37,8 @@ options (a --config JSON file takes the same keys as the API's QuantizeOptions; 
   --activation16 a,b           hold these activation tensors in int16, the rest at --activation-bits
                                (A16W8 per tensor; default: none); 16-bit models are written at opset 21
   --weight-only                quantize weights only (default: weights and activations)
+  --mode static|dynamic        dynamic: onnxruntime's quantize_dynamic format, activations quantized per run
+                               from their own range, no --calib (MatMul/Gemm; default static)
   --keep-first --keep-last     keep the first/last layer in float (default: quantized)
   --keep-float a,b             keep these nodes in float (default: none)
   --requant-mode fixed-point|float|shift   written to metadata_props for the integer executor (default fixed-point)
@@ -72,6 +74,7 @@ export const OPTION_FLAGS = {
   'activation-bits': { type: 'string' },
   activation16: { type: 'string' },
   'weight-only': { type: 'boolean' },
+  mode: { type: 'string' },
   'keep-first': { type: 'boolean' },
   'keep-last': { type: 'boolean' },
   'keep-float': { type: 'string' },
@@ -103,6 +106,7 @@ export function optionsFromFlags(values: Parsed['values']): Record<string, unkno
           .filter(Boolean)
       : undefined,
     weightOnly: values['weight-only'],
+    mode: values.mode,
     keepFirstLayerFloat: values['keep-first'],
     keepLastLayerFloat: values['keep-last'],
     keepFloat: values['keep-float'] ? String(values['keep-float']).split(',') : undefined,
@@ -117,7 +121,10 @@ export function optionsFromFlags(values: Parsed['values']): Record<string, unkno
             .filter(Boolean)
         : undefined,
   };
-  return { ...config, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) };
+  const merged = { ...config, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) };
+  // Checked before any data is opened, so a bad value is the error reported (not a missing --calib).
+  resolveQuantizeOptions(merged, 'the command line');
+  return merged;
 }
 
 export function workersFlag(values: Parsed['values']): number | undefined {
@@ -190,8 +197,11 @@ export async function main(argv: string[]): Promise<number> {
   const model = loadModel(modelPath);
   let calibration: Iterable<Record<string, Tensor>> | undefined;
   let total: number | undefined;
-  if (!options.weightOnly && (values.calib || !stats)) {
-    if (!values.calib) throw new OnnxPtqError('INVALID_OPTION', 'missing --calib <data> or --stats <files> (or use --weight-only)');
+  const noData = options.weightOnly || options.mode === 'dynamic';
+  // A dynamic model still takes data for smooth-quant's ranges when given.
+  if ((!noData && (values.calib || !stats)) || (options.mode === 'dynamic' && values.calib)) {
+    if (!values.calib)
+      throw new OnnxPtqError('INVALID_OPTION', 'missing --calib <data> or --stats <files> (or use --weight-only or --mode dynamic)');
     const samples = (options.calibrationSamples as number | undefined) || undefined;
     const c = openCalibration(model, values, samples);
     calibration = c.calibration;
