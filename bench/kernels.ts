@@ -1,6 +1,7 @@
 // Kernel benchmark: GMAC/s of integer GEMM and convolution per backend, single- and multi-threaded,
-// next to onnxruntime-node running the same single-node models (QLinearMatMul, QLinearConv, MatMul,
-// Conv) in the same process, plus our own float kernels where the backend has them.
+// next to onnxruntime-node running the same single-node models (QLinearMatMul, MatMulInteger,
+// QLinearConv, MatMul, Conv) in the same process, plus our own float kernels where the backend has
+// them, and for the int32 GEMM (qgemmI32) every variant and the JS loop MatMulInteger ran on before.
 //   npm run bench:kernels                 # table, then one JSON line
 //   npm run bench:kernels -- --json       # JSON only
 //   npm run bench:kernels -- --quick      # shorter timing windows
@@ -14,6 +15,10 @@ import type { Backend } from '../src/backends/types.js';
 import type { Conv2dShape } from '../src/backends/kernels-conv.js';
 import { singleNodeModel } from './onnx-single-node.js';
 import { mulberry32 } from '../src/util/prng.js';
+import { matMulInt32 } from '../src/ops/qdq.js';
+import type { OpContext } from '../src/ops/types.js';
+import { makeNode } from '../src/ir/graph.js';
+import { Tensor } from '../src/tensor.js';
 
 const argv = process.argv.slice(2);
 const jsonOnly = argv.includes('--json');
@@ -51,7 +56,7 @@ async function timeAsync(fn: () => Promise<unknown>): Promise<number> {
 }
 
 interface Row {
-  kind: 'gemm' | 'conv';
+  kind: 'gemm' | 'gemmI32' | 'conv';
   shape: string;
   impl: string;
   dtype: 'int8' | 'fp32';
@@ -172,6 +177,55 @@ for (const [m, n, k] of gemms) {
     rows.push({ kind: 'gemm', shape, impl: 'ORT QLinearMatMul', dtype: 'int8', threads, ms, gmacs: macs / ms / 1e6 });
     const msf = await ortTime(fmodel, { A: new ort.Tensor('float32', af, [m, k]) }, threads);
     rows.push({ kind: 'gemm', shape, impl: 'ORT MatMul', dtype: 'fp32', threads, ms: msf, gmacs: macs / msf / 1e6 });
+  }
+}
+
+// ---- int32 GEMM (MatMulInteger: u8 x s8 -> int32, no requantization) at a transformer size ----
+{
+  const [m, k, n] = [128, 768, 768];
+  const shape = `M${m} N${n} K${k}`;
+  const macs = m * n * k;
+  const r = rnd(m + n + k + 1);
+  const a = Uint8Array.from({ length: m * k }, () => (r() * 256) | 0);
+  const b = Int8Array.from({ length: k * n }, () => ((r() * 255) | 0) - 127);
+  const aZeroPoint = Int32Array.of(zx),
+    bZeroPoint = Int32Array.of(0);
+  const y = new Int32Array(m * n);
+  const push = (impl: string, threads: number, ms: number) =>
+    rows.push({ kind: 'gemmI32', shape, impl, dtype: 'int8', threads, ms, gmacs: macs / ms / 1e6 });
+  for (const be of backends)
+    for (const variant of be.variants)
+      for (const threads of be.name === 'native' && variant !== 'ref' ? threadCounts : [1]) {
+        be.setThreads(threads);
+        push(
+          `${be.name}:${variant}`,
+          threads,
+          timeSync(() => be.qgemmI32({ m, n, k, a, aZeroPoint, b, bZeroPoint, y, variant })),
+        );
+      }
+  // The loop MatMulInteger ran on before qgemmI32 (still the float op's definition, src/ops/qdq.ts).
+  const ctx = { node: makeNode('MatMulInteger', ['a', 'b'], ['y'], {}, 'bench'), opset: 13 } as unknown as OpContext;
+  const ta = new Tensor('uint8', a, [m, k]),
+    tb = new Tensor('int8', b, [k, n]);
+  push(
+    'JS loop (matMulInt32)',
+    1,
+    timeSync(() => matMulInt32(ctx, ta, Float64Array.of(zx), tb, Float64Array.of(0))),
+  );
+  const model = singleNodeModel(
+    'MatMulInteger',
+    [{ name: 'A', dtype: 'uint8', dims: [m, k] }],
+    [
+      { name: 'B', dtype: 'int8', dims: [k, n], data: b },
+      { name: 'za', dtype: 'uint8', dims: [], data: Uint8Array.of(zx) },
+      { name: 'zb', dtype: 'int8', dims: [], data: Int8Array.of(0) },
+    ],
+    ['A', 'B', 'za', 'zb'],
+    [{ name: 'Y', dtype: 'int32', dims: [m, n] }],
+  );
+  for (const threads of threadCounts) {
+    const ms = await ortTime(model, { A: new ort.Tensor('uint8', a, [m, k]) }, threads);
+    push('ORT MatMulInteger', threads, ms);
   }
 }
 
@@ -302,7 +356,15 @@ const results = rows.map((r) => {
       ? rows.find((p) => p.shape === r.shape && p.dtype === 'fp32' && p.impl === `${be} fp32`)
       : undefined;
   const nat = r.impl.startsWith('wasm:')
-    ? rows.find((p) => p.shape === r.shape && p.threads === 1 && p.dtype === 'int8' && p.impl.startsWith('native:'))
+    ? rows.find(
+        (p) =>
+          p.shape === r.shape &&
+          p.kind === r.kind &&
+          p.threads === 1 &&
+          p.dtype === 'int8' &&
+          p.impl.startsWith('native:') &&
+          p.impl !== 'native:ref',
+      )
     : undefined;
   return {
     ...r,

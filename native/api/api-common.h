@@ -33,6 +33,20 @@ inline bool CheckedProduct(const size_t* dims, size_t count, size_t* out) {
   return true;
 }
 
+// Elements a row-major rows x cols matrix with leading dimension ld spans: (rows-1)*ld + cols,
+// or 0 when empty; false when ld < cols or on overflow.
+inline bool SpanOf(size_t rows, size_t cols, size_t ld, size_t* out) {
+  if (rows == 0 || cols == 0) {
+    *out = 0;
+    return true;
+  }
+  if (ld < cols) return false;
+  const size_t max = ~size_t{0};
+  if (rows - 1 > (max - cols) / ld) return false;
+  *out = (rows - 1) * ld + cols;
+  return true;
+}
+
 // A per-tensor requant for an 8-bit output; NULL when valid.
 const char* ValidateRequantPerTensor(const opq_requant* rq, int32_t y_signed);
 

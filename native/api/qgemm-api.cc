@@ -1,7 +1,6 @@
 // Validated C entry points for qgemm and row requantization. Every size is checked here, once,
 // before any kernel touches memory; kernels below this line trust their arguments.
-#include <limits>
-
+#include "api/api-common.h"
 #include "dispatch/dispatch.h"
 #include "onnxptq.h"
 #include "qgemm/qgemm.h"
@@ -9,19 +8,7 @@
 
 namespace {
 
-// Elements a row-major rows x cols matrix with leading dimension ld spans: (rows-1)*ld + cols,
-// or 0 when empty; false on overflow.
-bool SpanOf(size_t rows, size_t cols, size_t ld, size_t* out) {
-  if (rows == 0 || cols == 0) {
-    *out = 0;
-    return true;
-  }
-  if (ld < cols) return false;
-  const size_t max = std::numeric_limits<size_t>::max();
-  if (rows - 1 > (max - cols) / ld) return false;
-  *out = (rows - 1) * ld + cols;
-  return true;
-}
+using opq::SpanOf;
 
 int32_t Resolve(int32_t variant) { return variant == OPQ_VARIANT_AUTO ? opq::AutoVariant() : variant; }
 

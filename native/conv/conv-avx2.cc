@@ -2,6 +2,7 @@
 // any 8-bit data and zero points, see conv.h), im2col panels for stride 1 and 2 rows, and the
 // depthwise row kernel.
 #include "conv/conv.h"
+#include "qgemm/qgemm.h"  // before the ISA switch: the microkernel header uses its types
 #include "requant/requant.h"
 
 #if defined(__x86_64__) || defined(_M_X64)

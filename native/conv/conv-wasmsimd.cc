@@ -1,6 +1,7 @@
 // WebAssembly SIMD128 hooks of the convolution driver: a 4x8 int16-pair microkernel
 // (i32x4.dot_i16x8_s, exact like vpmaddwd), im2col panels for stride 1 and 2 rows, depthwise rows.
 #include "conv/conv.h"
+#include "qgemm/qgemm.h"
 #include "requant/requant.h"
 
 #if defined(__wasm_simd128__)

@@ -70,6 +70,26 @@ OPQ_API const char* opq_qgemm(size_t m, size_t n, size_t k, const void* a, size_
                               size_t bias_count, const opq_requant* rq, void* y, size_t y_size, size_t ldy,
                               int32_t y_signed, void* workspace, size_t workspace_size, int32_t variant);
 
+// qgemm_i32 (MatMulInteger): Y[m][n] = sum_k (A[m][k] - a_zero_point[m or 0]) * (B[k][n] - b_zero_point[n or 0])
+// in int32 with two's-complement wrap, written as int32 (no requantization). A is uint8 (a_signed == 0)
+// or int8, M x K with leading dimension lda; B is uint8 (b_signed == 0) or int8, K x N with ldb; Y is
+// int32 M x N with ldy. a_zero_point has 1 or M entries in A's type range, b_zero_point 1 or N in
+// B's. Sizes are element counts of each buffer; Y must not overlap A or B. `pool` may be NULL (the
+// opq_threadpool of opq_conv.h): rows and columns are split across it when the product is large
+// enough to gain, and the result never depends on the number of threads.
+struct opq_threadpool;
+// The variant OPQ_VARIANT_AUTO resolves to for qgemm_i32.
+OPQ_API int32_t opq_qgemm_i32_auto_variant(void);
+// Bytes of workspace opq_qgemm_i32 needs (0 for the reference variant or invalid arguments;
+// SIZE_MAX when it would not fit in size_t). Does not depend on the number of threads.
+OPQ_API size_t opq_qgemm_i32_workspace_size(size_t m, size_t n, size_t k, int32_t variant);
+OPQ_API const char* opq_qgemm_i32(size_t m, size_t n, size_t k, const void* a, size_t a_size, size_t lda,
+                                  int32_t a_signed, const int32_t* a_zero_point, size_t a_zero_point_count,
+                                  const void* b, size_t b_size, size_t ldb, int32_t b_signed,
+                                  const int32_t* b_zero_point, size_t b_zero_point_count, int32_t* y, size_t y_size,
+                                  size_t ldy, void* workspace, size_t workspace_size, int32_t variant,
+                                  struct opq_threadpool* pool);
+
 // Requantizes `count` int32 values of one row (channel c of the requant params is element c).
 // Exposed so the fixed-point paths can be tested element by element against the JS reference.
 OPQ_API const char* opq_requantize_row(const int32_t* acc, size_t count, const opq_requant* rq, void* y, size_t y_size,

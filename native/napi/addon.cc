@@ -26,6 +26,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   }
   out.Set("variants", variants);
   out.Set("qgemm", opq_variant_name(opq_qgemm_auto_variant()));
+  out.Set("qgemmI32", opq_variant_name(opq_qgemm_i32_auto_variant()));
   out.Set("qconv16", opq_variant_name(opq_qconv16_auto_variant()));
   out.Set("qbinary16", opq_variant_name(opq_qbinary16_auto_variant()));
   out.Set("qconvtranspose16", opq_variant_name(opq_qconvtranspose16_auto_variant()));
@@ -35,6 +36,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, opq_napi::Guarded<Info>));
   opq_napi::RegisterQGemm(env, exports);
+  opq_napi::RegisterQGemmI32(env, exports);
   opq_napi::RegisterF32(env, exports);
   opq_napi::RegisterQBinary(env, exports);
   opq_napi::RegisterQUnary(env, exports);

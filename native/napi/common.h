@@ -76,6 +76,7 @@ Napi::Value Guarded(const Napi::CallbackInfo& info) {
 
 // Each kernel family registers its functions on the exports object.
 void RegisterQGemm(Napi::Env env, Napi::Object exports);
+void RegisterQGemmI32(Napi::Env env, Napi::Object exports);  // napi/qgemm-i32.cc
 void RegisterF32(Napi::Env env, Napi::Object exports);
 // Integer elementwise, pooling and layout kernels (napi/qbinary.cc, qunary.cc, qpool.cc, qlayout.cc).
 void RegisterQBinary(Napi::Env env, Napi::Object exports);

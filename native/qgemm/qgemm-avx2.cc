@@ -17,7 +17,9 @@ constexpr size_t kMr = kInt16Avx2Mr, kNr = kInt16Avx2Nr;
 
 size_t QGemmAvx2Workspace(size_t m, size_t n, size_t k) { return Int16GemmWorkspace<kMr, kNr>(m, n, k); }
 
-void QGemmAvx2(const QGemmArgs& g) { RunInt16Gemm<kMr, kNr>(g, Int16Ukernel6x16Avx2, RequantRowAvx2); }
+void QGemmAvx2(const QGemmArgs& g) {
+  RunInt16Gemm<kMr, kNr>(g, Int16Ukernel6x16Avx2, RequantRowAvx2, PackBInt16FullAvx2);
+}
 
 }  // namespace opq
 

@@ -1,6 +1,7 @@
 // The blocked driver shared by the SIMD qgemm variants that multiply in int16 pairs
-// (x86 vpmaddwd, wasm i32x4.dot_i16x8_s). Both operands are packed with their zero points already
-// subtracted: (A - Za) is in [-383, 383] and (B - Zb) in [-255, 255], so every pair sum
+// (x86 vpmaddwd, wasm i32x4.dot_i16x8_s), and its packing routines (also qgemm_i32's). Both
+// operands are packed with their zero points already subtracted: each is an 8-bit value minus a
+// zero point of its own type, in [-255, 255], so every pair sum
 // a0*b0 + a1*b1 fits in int32 and the multiply-add instructions are exact for any data.
 // (The u8 x s8 byte instructions saturate at int16 and would not be.)
 //
@@ -32,27 +33,27 @@ size_t Int16GemmWorkspace(size_t m, size_t n, size_t k) {
   return RoundUp(mp * kp * 4, 64) + RoundUp(np * kp * 4, 64) + RoundUp(mp * np * 4, 64) + 64;
 }
 
-inline int32_t LoadA(const QGemmArgs& g, const uint8_t* row, size_t p) {
-  return (g.a_signed ? static_cast<int32_t>(static_cast<int8_t>(row[p])) : static_cast<int32_t>(row[p])) -
-         g.a_zero_point;
+inline int32_t Load8(const uint8_t* p, size_t i, bool is_signed) {
+  return is_signed ? static_cast<int32_t>(static_cast<int8_t>(p[i])) : static_cast<int32_t>(p[i]);
 }
 
-// A panels: panel p, pair q, row r -> one int32 holding two int16 (k = 2q low, 2q+1 high).
+// A panels [p0, p1): panel p, pair q, row r -> one int32 holding two int16 (k = 2q low, 2q+1 high),
+// each A minus its row's zero point.
 template <size_t MR>
-void PackAInt16(const QGemmArgs& g, size_t kp, int32_t* out) {
-  const size_t panels = (g.m + MR - 1) / MR;
-  for (size_t p = 0; p < panels; ++p) {
+void PackAInt16(const GemmOperands& o, size_t kp, size_t p0, size_t p1, int32_t* out) {
+  for (size_t p = p0; p < p1; ++p) {
     int32_t* dst = out + p * kp * MR;
     for (size_t r = 0; r < MR; ++r) {
       const size_t i = p * MR + r;
-      if (i >= g.m) {
+      if (i >= o.m) {
         for (size_t q = 0; q < kp; ++q) dst[q * MR + r] = 0;
         continue;
       }
-      const uint8_t* row = g.a + i * g.lda;
+      const uint8_t* row = o.a + i * o.lda;
+      const int32_t za = o.a_zero_point[o.a_zp_per_row ? i : 0];
       for (size_t q = 0; q < kp; ++q) {
-        const int32_t lo = LoadA(g, row, 2 * q);
-        const int32_t hi = 2 * q + 1 < g.k ? LoadA(g, row, 2 * q + 1) : 0;
+        const int32_t lo = Load8(row, 2 * q, o.a_signed) - za;
+        const int32_t hi = 2 * q + 1 < o.k ? Load8(row, 2 * q + 1, o.a_signed) - za : 0;
         dst[q * MR + r] =
             static_cast<int32_t>(static_cast<uint16_t>(lo) | (static_cast<uint32_t>(static_cast<uint16_t>(hi)) << 16));
       }
@@ -60,20 +61,28 @@ void PackAInt16(const QGemmArgs& g, size_t kp, int32_t* out) {
   }
 }
 
-// B panels: panel p, pair q, column c -> two int16 (k = 2q, 2q+1).
+// An ISA's packing of one full B panel (NR columns from j0, all inside N), the same values as the
+// scalar loop below writes; NULL when the variant has none.
+using PackBFullFn = void (*)(const GemmOperands& o, size_t kp, size_t j0, int16_t* dst);
+
+// B panels [p0, p1): panel p, pair q, column c -> two int16 (k = 2q, 2q+1), each B minus its
+// column's zero point (0 past K or N).
 template <size_t NR>
-void PackBInt16(const QGemmArgs& g, size_t kp, int16_t* out) {
-  const size_t panels = (g.n + NR - 1) / NR;
-  for (size_t p = 0; p < panels; ++p) {
+void PackBInt16(const GemmOperands& o, size_t kp, size_t p0, size_t p1, int16_t* out, PackBFullFn full = nullptr) {
+  for (size_t p = p0; p < p1; ++p) {
     int16_t* dst = out + p * kp * NR * 2;
+    if (full != nullptr && (p + 1) * NR <= o.n) {
+      full(o, kp, p * NR, dst);
+      continue;
+    }
     for (size_t q = 0; q < kp; ++q) {
       for (size_t c = 0; c < NR; ++c) {
         const size_t j = p * NR + c;
         int32_t v0 = 0, v1 = 0;
-        if (j < g.n) {
-          const int32_t zb = g.b_zero_point[g.b_zp_per_channel ? j : 0];
-          v0 = g.b[2 * q * g.ldb + j] - zb;
-          if (2 * q + 1 < g.k) v1 = g.b[(2 * q + 1) * g.ldb + j] - zb;
+        if (j < o.n) {
+          const int32_t zb = o.b_zero_point[o.b_zp_per_col ? j : 0];
+          v0 = Load8(o.b, 2 * q * o.ldb + j, o.b_signed) - zb;
+          if (2 * q + 1 < o.k) v1 = Load8(o.b, (2 * q + 1) * o.ldb + j, o.b_signed) - zb;
         }
         dst[(q * NR + c) * 2] = static_cast<int16_t>(v0);
         dst[(q * NR + c) * 2 + 1] = static_cast<int16_t>(v1);
@@ -83,7 +92,7 @@ void PackBInt16(const QGemmArgs& g, size_t kp, int16_t* out) {
 }
 
 template <size_t MR, size_t NR>
-void RunInt16Gemm(const QGemmArgs& g, Int16Ukernel ukernel, RowRequant requant) {
+void RunInt16Gemm(const QGemmArgs& g, Int16Ukernel ukernel, RowRequant requant, PackBFullFn pack_b_full) {
   const size_t kp = (g.k + 1) / 2, mp = RoundUp(g.m, MR), np = RoundUp(g.n, NR);
   uintptr_t base = RoundUp(reinterpret_cast<uintptr_t>(g.workspace), 64);
   int32_t* apack = reinterpret_cast<int32_t*>(base);
@@ -94,8 +103,9 @@ void RunInt16Gemm(const QGemmArgs& g, Int16Ukernel ukernel, RowRequant requant) 
   if (kp == 0) {
     std::memset(c, 0, mp * np * 4);
   } else {
-    PackAInt16<MR>(g, kp, apack);
-    PackBInt16<NR>(g, kp, bpack);
+    const GemmOperands o = OperandsOf(g);
+    PackAInt16<MR>(o, kp, 0, mp / MR, apack);
+    PackBInt16<NR>(o, kp, 0, np / NR, bpack, pack_b_full);
   }
   for (size_t q0 = 0; q0 < kp; q0 += kInt16KcPairs) {
     const size_t kc = kp - q0 < kInt16KcPairs ? kp - q0 : kInt16KcPairs;

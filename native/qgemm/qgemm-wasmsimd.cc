@@ -16,7 +16,9 @@ constexpr size_t kMr = kInt16WasmMr, kNr = kInt16WasmNr;
 
 size_t QGemmWasmSimdWorkspace(size_t m, size_t n, size_t k) { return Int16GemmWorkspace<kMr, kNr>(m, n, k); }
 
-void QGemmWasmSimd(const QGemmArgs& g) { RunInt16Gemm<kMr, kNr>(g, Int16Ukernel4x8WasmSimd, RequantRowWasmSimd); }
+void QGemmWasmSimd(const QGemmArgs& g) {
+  RunInt16Gemm<kMr, kNr>(g, Int16Ukernel4x8WasmSimd, RequantRowWasmSimd, PackBInt16FullWasmSimd);
+}
 
 }  // namespace opq
 #endif

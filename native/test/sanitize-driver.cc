@@ -54,6 +54,11 @@ size_t Boundary(size_t plausible) {
   }
 }
 
+// A size for a hostile call: usually the real one, sometimes a boundary value (never larger than the
+// buffer when it is a buffer's length: that would be the driver's own overread).
+size_t Len(size_t real, bool hostile) { return hostile && Coin() ? std::min(real, Boundary(real)) : real; }
+size_t Extent(size_t real, bool hostile) { return hostile && Coin() ? Boundary(real) : real; }
+
 struct Requant {
   std::vector<int32_t> mult, shift;
   std::vector<float> scale;
@@ -119,6 +124,52 @@ void QGemm(int32_t variant, bool hostile) {
   std::vector<uint8_t> row(acc.size());
   Count(opq_requantize_row(acc.data(), hostile ? Boundary(acc.size()) : acc.size(), &rr.rq, row.data(), row.size(),
                            y_signed, variant));
+}
+
+// qgemm_i32: random sizes (1 in 12 past every variant's threading threshold) with exact-size buffers,
+// both signs of A and B, zero points per tensor or per row/column; when hostile, boundary dimensions
+// or leading dimensions, a zero point out of its type, short buffers and workspace, NULLs, or Y over A.
+void QGemmI32(int32_t variant, opq_threadpool* pool, bool hostile) {
+  const bool big = Dim(11) == 0;
+  size_t m = big ? 128 + Dim(64) : Dim(40), n = big ? 64 + Dim(64) : Dim(70), k = big ? 1024 + Dim(512) : Dim(300);
+  const bool a_signed = Coin(), b_signed = Coin();
+  size_t lda = k + Dim(3), ldb = n + Dim(3), ldy = n + Dim(3);
+  const size_t a_size = m ? (m - 1) * lda + k : 0, b_size = k ? (k - 1) * ldb + n : 0,
+               y_size = m ? (m - 1) * ldy + n : 0;
+  // A at the start of an int32 buffer as long as Y, so that Y can be placed over it.
+  std::vector<int32_t> ay(std::max(y_size, (a_size + 3) / 4));
+  uint8_t* a = reinterpret_cast<uint8_t*>(ay.data());
+  for (size_t i = 0; i < a_size; ++i) a[i] = static_cast<uint8_t>(Int(0, 255));
+  auto b = Random<uint8_t>(b_size, 0, 255);
+  std::vector<int32_t> y(y_size);
+  const int32_t alo = a_signed ? -128 : 0, blo = b_signed ? -128 : 0;
+  auto azp = Random<int32_t>(Coin() && m ? m : 1, alo, alo + 255);
+  auto bzp = Random<int32_t>(Coin() && n ? n : 1, blo, blo + 255);
+  int32_t* yp = y.data();
+  if (hostile) {
+    switch (Dim(3)) {
+      case 0:
+        m = Boundary(m), n = Boundary(n), k = Boundary(k);
+        break;
+      case 1:
+        lda = Boundary(lda), ldb = Boundary(ldb), ldy = Boundary(ldy);
+        break;
+      case 2:
+        (Coin() ? azp : bzp)[0] = Coin() ? -129 : 256;
+        break;
+      default:
+        yp = ay.data();
+        break;
+    }
+  }
+  const size_t ws = opq_qgemm_i32_workspace_size(m, n, k, variant);
+  std::vector<uint64_t> workspace(ws <= (size_t{64} << 20) ? (ws + 7) / 8 : 0);
+  const bool nulls = hostile && Dim(3) == 0;
+  Count(opq_qgemm_i32(m, n, k, nulls && Coin() ? nullptr : a, Len(a_size, hostile), lda, a_signed,
+                      nulls && Coin() ? nullptr : azp.data(), azp.size(), b.data(), Len(b.size(), hostile), ldb,
+                      b_signed, bzp.data(), Len(bzp.size(), hostile), nulls && Coin() ? nullptr : yp,
+                      Len(y.size(), hostile), ldy, workspace.data(), Len(workspace.size() * 8, hostile), variant,
+                      pool));
 }
 
 void QConv(int32_t variant, opq_threadpool* pool, bool hostile) {
@@ -384,11 +435,6 @@ void StatsF32(int32_t variant, bool hostile) {
   Count(opq_histogram_f32(reinterpret_cast<const float*>(shared.data()), 32, 1.0, 0.0, shared.data(), 64, variant));
 }
 
-// A size for a hostile call: usually the real one, sometimes a boundary value (never larger than the
-// buffer when it is a buffer's length: that would be the driver's own overread).
-size_t Len(size_t real, bool hostile) { return hostile && Coin() ? std::min(real, Boundary(real)) : real; }
-size_t Extent(size_t real, bool hostile) { return hostile && Coin() ? Boundary(real) : real; }
-
 // Window row sums: random geometries with exact-size buffers (taps inside, partly and wholly outside
 // the input, O = 0), the int32 extremes of pad, stride, dilation and O (no overflow in the tap ranges),
 // and when hostile a field out of range, sizes that do not match, NULL and overlapping buffers.
@@ -652,6 +698,8 @@ int main(int argc, char** argv) {
       opq_threadpool* p = Coin() ? pool : nullptr;
       if (verbose) std::fprintf(stderr, "variant %d iteration %ld\n", v, i);
       QGemm(v, hostile);
+      if (verbose) std::fprintf(stderr, "  qgemm_i32\n");
+      QGemmI32(v, p, hostile);
       if (verbose) std::fprintf(stderr, "  qconv\n");
       QConv(v, p, hostile);
       if (verbose) std::fprintf(stderr, "  qconvtranspose\n");
@@ -675,6 +723,8 @@ int main(int argc, char** argv) {
   // Calls with NULL everywhere: refused, never dereferenced.
   Count(opq_qgemm(1, 1, 1, nullptr, 1, 1, 0, 0, nullptr, 1, 1, nullptr, 1, nullptr, 0, nullptr, nullptr, 1, 1, 0,
                   nullptr, 0, -1));
+  Count(opq_qgemm_i32(1, 1, 1, nullptr, 1, 1, 0, nullptr, 1, nullptr, 1, 1, 0, nullptr, 1, nullptr, 1, 1, nullptr, 0,
+                      -1, nullptr));
   Count(opq_qconv2d_run(nullptr, nullptr, 0, nullptr, 0, 0, 0, nullptr, nullptr, 0, 0, nullptr, 0, nullptr));
   Count(opq_qconvtranspose2d(nullptr, nullptr, 0, 0, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, nullptr, 0, 0,
                              nullptr, 0, -1, nullptr));

@@ -11,6 +11,7 @@ import { jsConvTransposeKernels } from './js/convtranspose.js';
 import { jsQConv16Kernels } from './js/qconv16.js';
 import { jsQBinary16Kernels } from './js/qbinary16.js';
 import { jsQConvTranspose16Kernels } from './js/qconvtranspose16.js';
+import { jsQGemmI32Kernels } from './js/qgemm-i32.js';
 
 function checkVariant(v: KernelVariant | undefined): void {
   if (v !== undefined && v !== 'auto' && v !== 'ref') {
@@ -27,9 +28,10 @@ export function createJsBackend(): Backend {
     ...jsQConv16Kernels(),
     ...jsQBinary16Kernels(),
     ...jsQConvTranspose16Kernels(),
+    ...jsQGemmI32Kernels(),
     name: 'js',
     variants: ['ref'],
-    dispatch: { qgemm: 'ref', f32: 'ref', qconv16: 'ref', qadd16: 'ref', qmul16: 'ref', qconvTranspose16: 'ref' },
+    dispatch: { qgemm: 'ref', qgemmI32: 'ref', f32: 'ref', qconv16: 'ref', qadd16: 'ref', qmul16: 'ref', qconvTranspose16: 'ref' },
     qgemm(args: QGemmArgs): void {
       checkVariant(args.variant);
       const g = normalizeQGemm(args);

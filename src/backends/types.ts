@@ -11,6 +11,7 @@ import type { QConvTransposeKernels } from './kernels-convtranspose.js';
 import type { QConv16Kernels } from './kernels-qconv16.js';
 import type { QBinary16Kernels } from './kernels-qbinary16.js';
 import type { QConvTranspose16Kernels } from './kernels-qconvtranspose16.js';
+import type { QGemmI32Kernels } from './kernels-qgemm-i32.js';
 
 export type BackendName = 'native' | 'wasm' | 'js';
 export type BackendRequest = BackendName | 'auto';
@@ -68,6 +69,7 @@ export interface ResidentArena {
 /** A backend: its identity plus every kernel family (add a family with `extends`). */
 export interface Backend
   extends QGemmKernels,
+    QGemmI32Kernels,
     F32Kernels,
     ConvKernels,
     ThreadKernels,

@@ -236,9 +236,31 @@ const MatMulInteger: OpImpl = {
 };
 
 /**
+ * MatMulInteger's operand checks: M, K, N and the broadcast batch shape, or the op's error naming
+ * what does not fit. Shared by matMulInt32 and the integer executor's kernel path.
+ */
+export function matMulIntegerShape(
+  ctx: OpContext,
+  a: Tensor,
+  za: Float64Array,
+  b: Tensor,
+  zb: Float64Array,
+): { M: number; K: number; N: number; batch: number[] } {
+  need(ctx, a.rank >= 2 && b.rank >= 2, () => `A [${a.dims.join(', ')}] and B [${b.dims.join(', ')}] need rank >= 2`);
+  const M = a.dims[a.rank - 2]!,
+    K = a.dims[a.rank - 1]!,
+    N = b.dims[b.rank - 1]!;
+  need(ctx, b.dims[b.rank - 2] === K, () => `A [${a.dims.join(', ')}] and B [${b.dims.join(', ')}] do not multiply`);
+  need(ctx, za.length === 1 || za.length === M, () => `a_zero_point has ${za.length} values: 1 or one per row of A (${M})`);
+  need(ctx, zb.length === 1 || zb.length === N, () => `b_zero_point has ${zb.length} values: 1 or one per column of B (${N})`);
+  return { M, K, N, batch: broadcastShapes(ctx, a.dims.slice(0, -2), b.dims.slice(0, -2)) };
+}
+
+/**
  * int32 (A - za) x (B - zb) with MatMul's batch broadcasting (1-D operands not taken); za one value
- * or one per row of A, zb one or one per column of B. Shared with the integer executor's
- * MatMulInteger (src/runtime/integer/lower/qoperator.ts).
+ * or one per row of A, zb one or one per column of B. The float op's implementation, and the
+ * integer executor's MatMulInteger for the shapes its kernel path does not take
+ * (src/runtime/integer/lower/qoperator.ts).
  */
 export function matMulInt32(
   ctx: OpContext,
@@ -248,14 +270,7 @@ export function matMulInt32(
   zb: Float64Array,
   alloc: (n: number) => Int32Array = (n) => new Int32Array(n),
 ): Tensor {
-  need(ctx, a.rank >= 2 && b.rank >= 2, () => `A [${a.dims.join(', ')}] and B [${b.dims.join(', ')}] need rank >= 2`);
-  const M = a.dims[a.rank - 2]!,
-    K = a.dims[a.rank - 1]!,
-    N = b.dims[b.rank - 1]!;
-  need(ctx, b.dims[b.rank - 2] === K, () => `A [${a.dims.join(', ')}] and B [${b.dims.join(', ')}] do not multiply`);
-  need(ctx, za.length === 1 || za.length === M, () => `a_zero_point has ${za.length} values: 1 or one per row of A (${M})`);
-  need(ctx, zb.length === 1 || zb.length === N, () => `b_zero_point has ${zb.length} values: 1 or one per column of B (${N})`);
-  const batch = broadcastShapes(ctx, a.dims.slice(0, -2), b.dims.slice(0, -2));
+  const { M, K, N, batch } = matMulIntegerShape(ctx, a, za, b, zb);
   const nb = sizeOf(batch);
   const aStr = broadcastStrides(a.dims.slice(0, -2), batch),
     bStr = broadcastStrides(b.dims.slice(0, -2), batch);

@@ -25,6 +25,7 @@ import { nativeConvTransposeKernels, type ConvTransposeAddon } from './convtrans
 import { nativeQConv16Kernels, type QConv16Addon } from './qconv16.js';
 import { nativeQBinary16Kernels, type QBinary16Addon } from './qbinary16.js';
 import { nativeQConvTranspose16Kernels, type QConvTranspose16Addon } from './qconvtranspose16.js';
+import { nativeQGemmI32Kernels, type QGemmI32Addon } from './qgemm-i32.js';
 
 interface PlanAddon {
   planNew(): NativePlanHandle;
@@ -50,11 +51,14 @@ interface Addon
     QConv16Addon,
     QBinary16Addon,
     QConvTranspose16Addon,
+    QGemmI32Addon,
     PlanAddon,
     OutputPoolAddon {
   info(): {
     variants: { id: number; name: KernelVariant; available: boolean }[];
     qgemm: KernelVariant;
+    /** Absent from an addon built before qgemmI32. */
+    qgemmI32?: KernelVariant;
     qconv16?: KernelVariant;
     qbinary16?: KernelVariant;
     qconvtranspose16?: KernelVariant;
@@ -138,6 +142,7 @@ export function createNativeBackend(addonPath: string | readonly AddonCandidate[
     ...nativeQConv16Kernels(addon),
     ...nativeQBinary16Kernels(addon),
     ...nativeQConvTranspose16Kernels(addon),
+    ...nativeQGemmI32Kernels(addon),
     name: 'native',
     addon: origin,
     nativePlans: planApi(addon),
@@ -146,6 +151,7 @@ export function createNativeBackend(addonPath: string | readonly AddonCandidate[
     dispatch: {
       qgemm: info.qgemm,
       requantizeRow: info.qgemm,
+      ...(info.qgemmI32 ? { qgemmI32: info.qgemmI32 } : {}),
       f32: addon.f32AutoVariant() as KernelVariant,
       ...(info.qconv16 ? { qconv16: info.qconv16 } : {}),
       ...(info.qbinary16 ? { qadd16: info.qbinary16, qmul16: info.qbinary16 } : {}),

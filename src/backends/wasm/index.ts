@@ -12,6 +12,7 @@ import { wasmConvTransposeKernels } from './convtranspose.js';
 import { wasmQConv16Kernels } from './qconv16.js';
 import { wasmQBinary16Kernels } from './qbinary16.js';
 import { wasmQConvTranspose16Kernels } from './qconvtranspose16.js';
+import { wasmQGemmI32Kernels } from './qgemm-i32.js';
 
 export function createWasmBackend(wasmPath: string): Backend {
   const mod = new WasmModule(wasmPath);
@@ -26,11 +27,13 @@ export function createWasmBackend(wasmPath: string): Backend {
     ...wasmQConv16Kernels(mod),
     ...wasmQBinary16Kernels(mod),
     ...wasmQConvTranspose16Kernels(mod),
+    ...wasmQGemmI32Kernels(mod),
     name: 'wasm',
     variants,
     dispatch: {
       qgemm: auto,
       requantizeRow: auto,
+      qgemmI32: mod.cString(mod.ex.opq_variant_name(mod.fn('opq_qgemm_i32_auto_variant')())) as KernelVariant,
       f32: mod.cString(mod.ex.opq_variant_name(mod.fn('opq_f32_auto_variant')())) as KernelVariant,
       qconv16: mod.cString(mod.ex.opq_variant_name(mod.fn('opq_qconv16_auto_variant')())) as KernelVariant,
       qadd16: mod.cString(mod.ex.opq_variant_name(mod.fn('opq_qbinary16_auto_variant')())) as KernelVariant,
