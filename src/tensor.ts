@@ -8,6 +8,8 @@ export type DataType =
   | 'float16'
   | 'int8'
   | 'uint8'
+  | 'int4'
+  | 'uint4'
   | 'int16'
   | 'uint16'
   | 'int32'
@@ -37,6 +39,8 @@ const ONNX_CODES: Record<number, DataType> = {
   11: 'float64',
   12: 'uint32',
   13: 'uint64',
+  21: 'uint4',
+  22: 'int4',
 };
 const DTYPE_CODES = Object.fromEntries(Object.entries(ONNX_CODES).map(([k, v]) => [v, Number(k)])) as Record<DataType, number>;
 
@@ -47,7 +51,10 @@ export function onnxDataType(dtype: DataType): number {
   return DTYPE_CODES[dtype];
 }
 
-/** Bytes per element (strings: 0, they have no fixed width). */
+/**
+ * Bytes per element in memory (strings: 0, they have no fixed width). int4/uint4 are held one per
+ * byte (Int8Array/Uint8Array) and packed two per byte only in files (packedBytes).
+ */
 export function bytesPerElement(dtype: DataType): number {
   switch (dtype) {
     case 'float64':
@@ -64,11 +71,18 @@ export function bytesPerElement(dtype: DataType): number {
       return 2;
     case 'int8':
     case 'uint8':
+    case 'int4':
+    case 'uint4':
     case 'bool':
       return 1;
     case 'string':
       return 0;
   }
+}
+
+/** Bytes of `n` elements in an ONNX file's raw data: int4/uint4 two per byte, low nibble first. */
+export function packedBytes(dtype: DataType, n: number): number {
+  return dtype === 'int4' || dtype === 'uint4' ? Math.ceil(n / 2) : n * bytesPerElement(dtype);
 }
 
 /**
@@ -93,8 +107,10 @@ function freshData(dtype: DataType, n: number): TensorData {
     case 'uint16':
       return new Uint16Array(n);
     case 'int8':
+    case 'int4':
       return new Int8Array(n);
     case 'uint8':
+    case 'uint4':
     case 'bool':
       return new Uint8Array(n);
     case 'int16':

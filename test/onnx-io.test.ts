@@ -208,6 +208,10 @@ describe('tensor data forms', () => {
     expect(decode({ dims: [1], data_type: 13, uint64_data: ['18446744073709551615'] }).data).toEqual(BigUint64Array.of(2n ** 64n - 1n));
     expect(decode({ dims: [2], data_type: 11, double_data: [0.1, 1e300] }).data).toEqual(Float64Array.of(0.1, 1e300));
     expect(decode({ dims: [2], data_type: 9, int32_data: [1, 0] }).dtype).toBe('bool');
+    // int4/uint4: two per byte, element 0 in the low nibble; int32_data holds one packed byte an entry.
+    expect(decode({ dims: [3], data_type: 22, raw_data: Uint8Array.of(0x8f, 0x07) }).data).toEqual(Int8Array.of(-1, -8, 7));
+    expect(decode({ dims: [3], data_type: 21, int32_data: [0x8f, 0x07] }).data).toEqual(Uint8Array.of(15, 8, 7));
+    expect(() => decode({ dims: [3], data_type: 22, raw_data: Uint8Array.of(0x8f, 0x07, 0) })).toThrow(/3 int4 elements \(2 bytes\)/);
     expect(decode({ dims: [2], data_type: 8, string_data: [Buffer.from('a'), Buffer.from('bé')] }).data).toEqual(['a', 'bé']);
     expect(decode({ dims: [2, 1], data_type: 1, raw_data: new Uint8Array(Float32Array.of(3, 4).buffer) }).data).toEqual(
       Float32Array.of(3, 4),

@@ -3,7 +3,16 @@
 import { closeSync, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { OnnxPtqError, check } from '../errors.js';
-import { Tensor, allocData, bytesPerElement, dataTypeFromOnnx, onnxDataType, type DataType, type TensorData } from '../tensor.js';
+import {
+  Tensor,
+  allocData,
+  bytesPerElement,
+  dataTypeFromOnnx,
+  onnxDataType,
+  packedBytes,
+  type DataType,
+  type TensorData,
+} from '../tensor.js';
 import { toBigInt, toNumber, type Msg } from './proto.js';
 
 /** Largest tensor we agree to materialize (bytes). Node can go higher, but no real CNN weight does. */
@@ -57,7 +66,7 @@ export function tensorFromProto(tp: Msg, opts: TensorReadOptions = {}): Tensor {
   const n = checkedSize(dims, dtype, what);
 
   if (toNumber(tp.data_location ?? 0) === 1) {
-    return new Tensor(dtype, fromBytes(dtype, readExternal(tp, n * bytesPerElement(dtype), opts.baseDir, what), n, what), dims);
+    return new Tensor(dtype, fromBytes(dtype, readExternal(tp, packedBytes(dtype, n), opts.baseDir, what), n, what), dims);
   }
   if (dtype === 'string') {
     const s = (tp.string_data ?? []) as Uint8Array[];
@@ -76,18 +85,51 @@ export function tensorFromProto(tp: Msg, opts: TensorReadOptions = {}): Tensor {
 
 /** raw_data (little-endian, fixed width) into a fresh, aligned typed array. */
 function fromBytes(dtype: DataType, raw: Uint8Array, n: number, what: string): TensorData {
-  const bpe = bytesPerElement(dtype);
+  const bytes = packedBytes(dtype, n);
   check(
-    raw.length === n * bpe,
+    raw.length === bytes,
     'INVALID_MODEL',
-    () => `${what} declares ${n} ${dtype} elements (${n * bpe} bytes) but its data holds ${raw.length} bytes`,
+    () => `${what} declares ${n} ${dtype} elements (${bytes} bytes) but its data holds ${raw.length} bytes`,
   );
+  if (dtype === 'int4' || dtype === 'uint4') return unpack4(dtype, raw, n);
   const out = allocData(dtype, n) as Exclude<TensorData, string[]>;
   new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(raw);
   return out;
 }
 
+/** Two 4-bit values per byte, element 2i in the low nibble (ONNX's order); int4 sign-extended. */
+function unpack4(dtype: 'int4' | 'uint4', packed: ArrayLike<number>, n: number): TensorData {
+  const out = allocData(dtype, n) as Int8Array | Uint8Array;
+  const signed = dtype === 'int4';
+  for (let i = 0; i < n; i++) {
+    const v = (packed[i >> 1]! >> ((i & 1) * 4)) & 15;
+    out[i] = signed && v > 7 ? v - 16 : v;
+  }
+  return out;
+}
+
+function pack4(data: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(Math.ceil(data.length / 2));
+  for (let i = 0; i < data.length; i++) out[i >> 1]! |= (data[i]! & 15) << ((i & 1) * 4);
+  return out;
+}
+
 function fromTypedFields(tp: Msg, dtype: DataType, n: number, what: string): TensorData {
+  if (dtype === 'int4' || dtype === 'uint4') {
+    // onnx's helper packs two values per int32_data entry, in the entry's low byte.
+    const src = (tp.int32_data ?? []) as unknown[];
+    const bytes = packedBytes(dtype, n);
+    check(
+      src.length === bytes,
+      'INVALID_MODEL',
+      () => `${what} declares ${n} ${dtype} elements (${bytes} packed) but int32_data holds ${src.length}`,
+    );
+    return unpack4(
+      dtype,
+      src.map((v) => toNumber(v) & 255),
+      n,
+    );
+  }
   const field = (() => {
     switch (dtype) {
       case 'float32':
@@ -188,10 +230,11 @@ function readExternal(tp: Msg, declaredBytes: number, baseDir: string | undefine
   }
 }
 
-/** Raw little-endian bytes of a numeric tensor (a view, no copy). */
+/** Raw little-endian bytes of a numeric tensor as a file holds them (a view, no copy; int4/uint4 packed). */
 export function tensorBytes(t: Tensor): Uint8Array {
   const d = t.data;
   if (Array.isArray(d)) throw new OnnxPtqError('INVALID_ARGUMENT', 'string tensors have no raw bytes');
+  if (t.dtype === 'int4' || t.dtype === 'uint4') return pack4(d as Int8Array | Uint8Array);
   return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 }
 

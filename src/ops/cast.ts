@@ -83,6 +83,13 @@ export function castTensor(_ctx: OpContext, x: Tensor, to: DataType): Tensor {
     for (let i = 0; i < n; i++) out[i] = toHalf(Number(read(i)));
   } else if (to === 'float32' || to === 'float64') {
     for (let i = 0; i < n; i++) out[i] = Number(read(i));
+  } else if (to === 'int4' || to === 'uint4') {
+    // ONNX keeps the low 4 bits (the reference casts through int8), int4 sign-extended.
+    for (let i = 0; i < n; i++) {
+      const v = read(i);
+      const b = (typeof v === 'bigint' ? Number(BigInt.asIntN(32, v)) : Number.isFinite(v) ? Math.trunc(v) : 0) & 15;
+      out[i] = to === 'int4' && b > 7 ? b - 16 : b;
+    }
   } else {
     // Float to integer truncates toward zero (C semantics); the typed-array store wraps the rest.
     for (let i = 0; i < n; i++) {

@@ -11,6 +11,8 @@ import { broadcastDims, broadcastShapes, broadcastStrides, normAxis } from './ut
 export const QUANT_RANGE: Partial<Record<DataType, readonly [number, number]>> = {
   uint8: [0, 255],
   int8: [-128, 127],
+  uint4: [0, 15],
+  int4: [-8, 7],
   uint16: [0, 65535],
   int16: [-32768, 32767],
   int32: [-2147483648, 2147483647],
@@ -87,7 +89,8 @@ function outputType(ctx: OpContext, zp: { dtype?: DataType } | undefined): DataT
   const code = ctx.attrs.int('output_dtype', 0);
   if (code) {
     const t = dataTypeFromOnnx(code);
-    if (!t || !QUANT_RANGE[t] || t === 'int32') unsupported(ctx, `output_dtype ${code} is not supported (uint8, int8, uint16, int16)`);
+    if (!t || !QUANT_RANGE[t] || t === 'int32')
+      unsupported(ctx, `output_dtype ${code} is not supported (uint8, int8, uint4, int4, uint16, int16)`);
     return t;
   }
   return 'uint8';

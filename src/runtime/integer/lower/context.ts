@@ -351,7 +351,7 @@ export class LowerContext {
     this.steps.push({ node, inputs: inputs.filter(Boolean), outputs, run, ...extra });
   }
 
-  /** Per-channel weights of a Conv/Gemm: constant 8-bit (uint8 shifted to int8, exactly). */
+  /** Per-channel weights of a Conv/Gemm: constant 8-bit or 4-bit (unsigned shifted to int8, exactly). */
   weights(
     v: string,
     wantAxis: number,
@@ -361,7 +361,7 @@ export class LowerContext {
     if (!d) return `weights '${v}' are not a DequantizeLinear of constant parameters`;
     const t = this.consts.get(d.src);
     if (!t) return `weights '${v}' are not constant`;
-    if (t.dtype !== 'int8' && t.dtype !== 'uint8') return `weights are ${t.dtype}, not 8-bit`;
+    if (!['int8', 'uint8', 'int4', 'uint4'].includes(t.dtype)) return `weights are ${t.dtype}, not 8-bit or 4-bit`;
     if (t.rank !== rank) return `weights have rank ${t.rank}`;
     if (d.scale.length > 1) {
       const ax = d.axis < 0 ? d.axis + t.rank : d.axis;
@@ -472,10 +472,13 @@ export function layout(dims: readonly number[], axis: number, n: number, node: N
   return { outer: sizeOf(dims.slice(0, a)), axisLen: n, inner: sizeOf(dims.slice(a + 1)) };
 }
 
-/** 8-bit weights as int8: uint8 w and zero points shift by -128, which keeps every w - zw exact. */
+/**
+ * 8-bit (or 4-bit, held one per byte) weights as int8: uint8/uint4 w and zero points shift by -128,
+ * which keeps every w - zw exact.
+ */
 export function toInt8(t: Tensor, zp: Int32Array): { w: Int8Array; zp: Int32Array } {
-  if (t.dtype === 'int8') return { w: t.data as Int8Array, zp };
-  if (t.dtype !== 'uint8') throw new OnnxPtqError('UNSUPPORTED_OP', `weights of type ${t.dtype} are not 8-bit`);
+  if (t.dtype === 'int8' || t.dtype === 'int4') return { w: t.data as Int8Array, zp };
+  if (t.dtype !== 'uint8' && t.dtype !== 'uint4') throw new OnnxPtqError('UNSUPPORTED_OP', `weights of type ${t.dtype} are not 8-bit`);
   const src = t.data as Uint8Array,
     w = new Int8Array(src.length);
   for (let i = 0; i < src.length; i++) w[i] = src[i]! - 128;
