@@ -107,7 +107,10 @@ describe('BERT-style encoder, integer-only', () => {
       ['div_46', 'Softmax'],
       ['add_63', 'LayerNormalization'],
     ])
-      expect(narrowed.some((w) => w.includes(`'${t}' stays 8-bit`) && w.includes(`(${op})`)), t).toBe(true);
+      expect(
+        narrowed.some((w) => w.includes(`'${t}' stays 8-bit`) && w.includes(`(${op})`)),
+        t,
+      ).toBe(true);
     expect(narrowed).toHaveLength(3);
     const s = await IntegerSession.create(q, { backend: 'js', runInWorker: false, strictInteger: true });
     const rep = s.loweringReport();

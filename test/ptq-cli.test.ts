@@ -10,6 +10,7 @@ import { main as validateMain } from '../src/cli/commands/validate.js';
 import { writeNpy } from '../src/io/npy.js';
 import { Tensor } from '../src/tensor.js';
 import { OnnxPtqError } from '../src/errors.js';
+import { loadModel } from '../src/onnx/io.js';
 import { fixture } from './fixtures.js';
 
 const model = fixture('models', 'mnist-8', 'model.onnx');
@@ -75,6 +76,22 @@ describe.skipIf(!(model && images && labels))('quantize, inspect, validate comma
     const err = await quantizeMain([model!, '-o', join(dir, 'e.onnx'), '--mode', 'sometimes']).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OnnxPtqError);
     expect(String((err as Error).message)).toMatch(/mode.*static, dynamic/);
+  });
+
+  it('--weight-only --granularity per-block --weight-bits 4 --weight-format matmulnbits writes MatMulNBits (mnist-8); a bad block size names the option', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opq-cli-'));
+    const out = join(dir, 'w4.onnx');
+    const flags = ['--weight-only', '--granularity', 'per-block', '--weight-bits', '4'];
+    capture();
+    expect(await quantizeMain([model!, '-o', out, ...flags, '--group-size', '32', '--weight-format', 'matmulnbits', '--json'])).toBe(0);
+    const q = loadModel(out);
+    // Its last layer (MatMul + bias Add, folded into a Gemm) becomes MatMulNBits with the bias.
+    expect(q.graph.nodes.filter((n) => n.opType === 'MatMulNBits' && n.domain === 'com.microsoft')).toHaveLength(1);
+    // The convolutions keep blocked QDQ weights along their input channel.
+    expect(q.graph.nodes.filter((n) => n.opType === 'DequantizeLinear' && n.attributes.get('block_size')?.value === 32)).toHaveLength(2);
+    const err = await quantizeMain([model!, '-o', join(dir, 'e.onnx'), ...flags, '--group-size', '48']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OnnxPtqError);
+    expect(String((err as Error).message)).toMatch(/weightGroupSize' is 48; per-block weights need a power of two >= 16/);
   });
 
   it('failures are OnnxPtqError naming the option or file, and leave no output file', async () => {

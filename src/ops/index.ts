@@ -5,6 +5,7 @@ import { elementwiseOps } from './elementwise.js';
 import { gemmOps } from './gemm.js';
 import { layoutOps } from './layout.js';
 import { logicOps } from './logic.js';
+import { MatMulNBits } from './matmul-nbits.js';
 import { normalizationOps } from './normalization.js';
 import { poolOps } from './pool.js';
 import { qdqOps } from './qdq.js';
@@ -34,6 +35,8 @@ for (const table of [
 // onnxruntime's contrib Conv + activation, which the float session's fusion writes (and optimized
 // onnxruntime models carry).
 defaultOps.register('FusedConv', FusedConv, 'com.microsoft');
+// onnxruntime's 4/8-bit block-quantized weight MatMul (weight-only LLM quantization).
+defaultOps.register('MatMulNBits', MatMulNBits, 'com.microsoft');
 
 export { OpRegistry } from './registry.js';
 export type { OpImpl, OpContext, InferContext, TypeInfo } from './types.js';

@@ -11,10 +11,22 @@ import { REQUANT_MODES, type RequantMode } from '../quant/requant.js';
 export interface QuantizeOptions {
   /** Weight bit width, 2..8, stored as int8. Default 8. */
   weightBits: number;
-  /** Weight granularity. Default 'per-channel' (the output channel). */
+  /**
+   * Weight granularity. Default 'per-channel' (the output channel). 'per-group': PocketFlow's buckets
+   * along the flattened weight, written as fake-quantized float. 'per-block': blocks of
+   * weightGroupSize along the input channel (MatMul's K), one scale per block and output channel,
+   * written as opset 21's blocked DequantizeLinear, int4/uint4 when weightBits <= 4 (the weight-only
+   * 4-bit form of LLM toolchains); the bias then stays float.
+   */
   weightGranularity: Granularity;
-  /** Bucket size for 'per-group' weights (PocketFlow's buckets). Default 64. */
+  /** Bucket size for 'per-group' weights; block size for 'per-block' (a power of two >= 16). Default 64. */
   weightGroupSize: number;
+  /**
+   * How per-block 4-bit MatMul weights are written: 'qdq' (default), blocked DequantizeLinear ->
+   * MatMul, any runtime with opset 21; 'matmulnbits', onnxruntime's com.microsoft MatMulNBits (its
+   * 4-bit GEMM kernels). Gemm and Conv layers stay QDQ either way.
+   */
+  weightFormat: 'qdq' | 'matmulnbits';
   /** Symmetric weights with a restricted range ([-127, 127] at 8 bits), zero point 0. Default true. */
   weightSymmetric: boolean;
   /**
@@ -132,6 +144,7 @@ export const DEFAULT_QUANTIZE_OPTIONS: Readonly<QuantizeOptions> = Object.freeze
   weightBits: 8,
   weightGranularity: 'per-channel',
   weightGroupSize: 64,
+  weightFormat: 'qdq',
   weightSymmetric: true,
   activationBits: 8,
   activation16: [],
@@ -207,10 +220,11 @@ export function resolveQuantizeOptions(user: Record<string, unknown> = {}, sourc
     'strictInteger',
   ] as const)
     bool(k);
-  oneOf('weightGranularity', ['per-tensor', 'per-channel', 'per-group']);
+  oneOf('weightGranularity', ['per-tensor', 'per-channel', 'per-group', 'per-block']);
   oneOf('observer', OBSERVER_KINDS);
   oneOf('requantMode', REQUANT_MODES);
   oneOf('mode', ['static', 'dynamic']);
+  oneOf('weightFormat', ['qdq', 'matmulnbits']);
   if (!Array.isArray(r.keepFloat) || r.keepFloat.some((s) => typeof s !== 'string'))
     bad('keepFloat', 'must be a list of node names', source);
   if (!Array.isArray(r.activation16) || r.activation16.some((s) => typeof s !== 'string'))
@@ -226,6 +240,26 @@ export function resolveQuantizeOptions(user: Record<string, unknown> = {}, sourc
   }
   if (typeof r.observerOptions !== 'object' || r.observerOptions === null || Array.isArray(r.observerOptions))
     bad('observerOptions', 'must be an object', source);
+  if (r.weightGranularity === 'per-block') {
+    const b = r.weightGroupSize;
+    // onnxruntime's blocked DequantizeLinear and MatMulNBits take powers of two from 16.
+    if (b < 16 || (b & (b - 1)) !== 0)
+      bad('weightGroupSize', `is ${b}; per-block weights need a power of two >= 16 (16, 32, 64, 128, ...)`, source);
+    for (const pass of ['single-shift', 'adaround'])
+      if (r.passes.includes(pass)) bad('passes', `'${pass}' works on per-tensor or per-channel weight scales, not per-block`, source);
+    // onnxruntime fuses an 8-bit blocked weight DequantizeLinear between quantized activations into
+    // QLinearMatMul, which then refuses the blocked scales at run time (1.30); 4-bit ones it leaves alone.
+    if (r.weightBits > 4 && !r.weightOnly)
+      bad(
+        'weightGranularity',
+        `'per-block' with ${r.weightBits}-bit weights needs weightOnly (at most 4 bits with quantized activations)`,
+        source,
+      );
+    if (r.mode === 'dynamic')
+      bad('mode', "'dynamic' writes MatMulInteger, whose weights are per tensor or per column, not per block", source);
+  }
+  if (r.weightFormat === 'matmulnbits' && (r.weightGranularity !== 'per-block' || r.weightBits !== 4))
+    bad('weightFormat', "'matmulnbits' needs weightGranularity 'per-block' and weightBits 4", source);
   const known = ['averagingConstant', 'percentile', 'bins', 'steps'];
   for (const k of Object.keys(r.observerOptions))
     if (!known.includes(k)) bad(`observerOptions.${k}`, `is unknown (known: ${known.join(', ')})`, source);

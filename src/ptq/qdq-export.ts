@@ -13,6 +13,7 @@ import { makeNode } from '../ir/graph.js';
 import { Tensor } from '../tensor.js';
 import { roundHalfEven } from '../quant/fixedpoint.js';
 import {
+  blockedDims,
   computeParams,
   dequantizeTensor,
   fakeQuantize,
@@ -41,6 +42,8 @@ export interface LayerReport {
   /** Per-group weights are baked as fake-quantized float (QDQ before opset 21 cannot carry groups). */
   baked: boolean;
   biasQuantized: boolean;
+  /** 'MatMulNBits' when weightFormat 'matmulnbits' rewrote the layer; absent: QDQ. */
+  format?: 'MatMulNBits';
 }
 
 const SCALAR_CTOR = {
@@ -56,7 +59,8 @@ function scalar(dtype: keyof typeof SCALAR_CTOR, v: number): Tensor {
   return new Tensor(dtype, SCALAR_CTOR[dtype].of(v), []);
 }
 
-function addInit(g: Graph, base: string, t: Tensor): string {
+/** Adds an initializer under a fresh name built from `base`; returns the name. */
+export function addInit(g: Graph, base: string, t: Tensor): string {
   const name = g.uniqueName(base);
   g.initializers.set(name, t);
   return name;
@@ -158,10 +162,24 @@ export function weightAxis(n: Node): number {
   return 1; // MatMul: B is [K, N]
 }
 
-/** Quantization parameters of a layer's weight under a scheme (the axis is the output channel). */
+/**
+ * The input-channel axis of a layer's weight: the axis per-block quantization cuts into blocks (the
+ * reduction axis, as MatMulNBits and onnxruntime's blocked weight quantizers do).
+ */
+export function weightBlockAxis(n: Node, rank: number): number {
+  if (n.opType === 'Conv') return 1;
+  if (n.opType === 'ConvTranspose') return 0;
+  if (n.opType === 'Gemm') return intAttr(n, 'transB', 0) === 1 ? 1 : 0;
+  return rank - 2; // MatMul: B is [..., K, N]
+}
+
+/**
+ * Quantization parameters of a layer's weight under a scheme (the axis is the layer's output
+ * channel; per block, its input channel).
+ */
 export function layerWeightParams(g: Graph, n: Node, scheme: Omit<QuantScheme, 'axis'>): QuantParams {
   const w = g.initializers.get(n.inputs[1])!;
-  const full: QuantScheme = { ...scheme, axis: weightAxis(n) };
+  const full: QuantScheme = { ...scheme, axis: scheme.granularity === 'per-block' ? weightBlockAxis(n, w.rank) : weightAxis(n) };
   const { mins, maxs } = sliceRanges(w.data as Float32Array, w.dims, full);
   return computeParams(mins, maxs, full);
 }
@@ -214,6 +232,7 @@ export function quantizeLayerWeights(
     report.baked = true;
     return report;
   }
+  if (scheme.granularity === 'per-block') return writeBlockedWeight(g, n, params, values, report);
   const perChannel = scheme.granularity === 'per-channel';
   const q = values ?? quantizeTensor(w.data as Float32Array, w.dims, params);
   const qName = addInit(g, `${wName}_quantized`, new Tensor(scheme.signed ? 'int8' : 'uint8', q, w.dims));
@@ -260,5 +279,48 @@ export function quantizeLayerWeights(
     n.inputs[2] = bdq;
     report.biasQuantized = true;
   }
+  return report;
+}
+
+/**
+ * A per-block weight as opset 21's blocked DequantizeLinear: int4/uint4 storage up to 4 bits (two
+ * per byte in the file), int8/uint8 above; scale and zero point shaped like the weight with the
+ * blocked axis cut into blocks. The bias stays float: its scale would have to be Sx * Sw, and Sw
+ * varies along the reduction axis.
+ */
+function writeBlockedWeight<R extends LayerReport>(
+  g: Graph,
+  n: Node,
+  params: QuantParams,
+  values: Int8Array | Uint8Array | undefined,
+  report: R,
+): R {
+  const wName = n.inputs[1]!;
+  const w = g.initializers.get(wName)!;
+  const label = n.name || n.outputs[0];
+  const axis = params.axis!,
+    block = params.groupSize!;
+  const dtype = params.bits <= 4 ? (params.signed ? 'int4' : 'uint4') : params.signed ? 'int8' : 'uint8';
+  const q = values ?? quantizeTensor(w.data as Float32Array, w.dims, params);
+  const pdims = blockedDims(w.dims, axis, block);
+  const qName = addInit(g, `${wName}_quantized`, new Tensor(dtype, q, w.dims));
+  const sName = addInit(g, `${wName}_scale`, new Tensor('float32', params.scale.slice(), pdims));
+  const dqInputs = [qName, sName];
+  if (!params.signed || params.zeroPoint.some((z) => z !== 0)) {
+    const z = params.signed ? Int8Array.from(params.zeroPoint) : Uint8Array.from(params.zeroPoint);
+    dqInputs.push(addInit(g, `${wName}_zero_point`, new Tensor(dtype, z, pdims)));
+  }
+  const dq = g.uniqueName(`${wName}_dequantized`);
+  g.insertBefore(
+    n,
+    makeNode(
+      'DequantizeLinear',
+      dqInputs,
+      [dq],
+      { axis: { type: 'int', value: axis }, block_size: { type: 'int', value: block } },
+      g.uniqueName(`${label}_weight_DequantizeLinear`),
+    ),
+  );
+  n.inputs[1] = dq;
   return report;
 }

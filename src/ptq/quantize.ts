@@ -21,6 +21,7 @@ import { dropUnusedInits, type PassReport } from '../passes/pass.js';
 import { EqualizationPass } from '../passes/equalization.js';
 import { LayerSplitPass } from '../passes/layer-split.js';
 import { SmoothQuantPass } from '../passes/smooth-quant.js';
+import { toMatMulNBits } from './matmul-nbits-export.js';
 import { SignMapPass } from '../passes/sign-map.js';
 import { JoiningNodesPass } from '../passes/joining-nodes.js';
 import { SingleShiftPass } from '../passes/single-shift.js';
@@ -689,8 +690,9 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
       changed: corrected.length,
       details: corrected.map((c) => `${c}: bias corrected for the expected weight-rounding shift`),
     });
-  // 16-bit QuantizeLinear/DequantizeLinear exist from opset 21.
-  const opset = upgradeOpset(model, types, [...params.values()].some((q) => q.bits === 16) ? 21 : undefined);
+  // 16-bit and blocked QuantizeLinear/DequantizeLinear (and int4) exist from opset 21.
+  const needs21 = [...params.values()].some((q) => q.bits === 16) || (weightScheme.granularity === 'per-block' && plan.layers.length > 0);
+  const opset = upgradeOpset(model, types, needs21 ? 21 : undefined);
   const g = model.graph;
   const layers: LayerReport[] = [];
   for (const n of plan.layers) {
@@ -729,6 +731,10 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
       insertActivationQdq(g, w.flat, pin);
       insertActivationQdq(g, w.opOutput, pout);
     }
+  }
+  if (opts.weightFormat === 'matmulnbits') {
+    const rewritten = new Set(toMatMulNBits(model));
+    for (const l of layers) if (rewritten.has(l.node)) l.format = 'MatMulNBits';
   }
   g.sortTopologically();
   // Folded-away float weights and quantized constants' float originals: nothing reads them.

@@ -1,7 +1,9 @@
 /**
  * Uniform affine quantization parameters (Jacob et al. 2018; PocketFlow's uniform quantizer):
  * r = S (q - Z). Asymmetric or symmetric, uint8 or int8 storage, 2..8 bits, per tensor, per
- * output channel (an axis), or per group ("buckets" of a fixed size along the flattened tensor).
+ * output channel (an axis), per group ("buckets" of a fixed size along the flattened tensor), or
+ * per block (blocks of a fixed size along one axis, one parameter pair per block and position on the
+ * other axes: ONNX opset 21's blocked QuantizeLinear/DequantizeLinear, and MatMulNBits).
  *
  * Asymmetric, range [a, b] first widened to contain 0 (so real 0 is exact):
  *   S = (b - a) / (qmax - qmin),  Z = clamp(round(qmin - a / S), qmin, qmax)
@@ -12,8 +14,9 @@
  */
 import { OnnxPtqError } from '../errors.js';
 import { roundHalfEven } from './fixedpoint.js';
+import { sizeOf } from '../tensor.js';
 
-export type Granularity = 'per-tensor' | 'per-channel' | 'per-group';
+export type Granularity = 'per-tensor' | 'per-channel' | 'per-group' | 'per-block';
 
 export interface QuantScheme {
   /** Number of bits, 2..8 (stored in 8-bit containers). */
@@ -22,9 +25,9 @@ export interface QuantScheme {
   signed: boolean;
   symmetric: boolean;
   granularity: Granularity;
-  /** Channel axis for per-channel (default 0, the output channel of Conv weights). */
+  /** Channel axis for per-channel (default 0, the output channel of Conv weights); the blocked axis for per-block. */
   axis?: number;
-  /** Bucket size for per-group, along the flattened tensor. */
+  /** Bucket size for per-group, along the flattened tensor; block size along `axis` for per-block. */
   groupSize?: number;
 }
 
@@ -99,8 +102,8 @@ export function computeParams(mins: ArrayLike<number>, maxs: ArrayLike<number>, 
     signed: scheme.signed,
     symmetric: scheme.symmetric,
     granularity: scheme.granularity,
-    ...(scheme.granularity === 'per-channel' ? { axis: scheme.axis ?? 0 } : {}),
-    ...(scheme.granularity === 'per-group' ? { groupSize: scheme.groupSize } : {}),
+    ...(scheme.granularity === 'per-channel' || scheme.granularity === 'per-block' ? { axis: scheme.axis ?? 0 } : {}),
+    ...(scheme.granularity === 'per-group' || scheme.granularity === 'per-block' ? { groupSize: scheme.groupSize } : {}),
     qmin,
     qmax,
   };
@@ -116,7 +119,22 @@ export function sliceIndexer(dims: readonly number[], p: Pick<QuantParams, 'gran
   const axis = p.axis ?? 0;
   const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
   const ch = dims[axis];
+  if (p.granularity === 'per-block') {
+    // Parameters laid out as the tensor with dims[axis] -> ceil(dims[axis] / block): ONNX's blocked layout.
+    const b = p.groupSize!,
+      nb = Math.ceil(ch / b);
+    return (i) => {
+      const inr = i % inner,
+        rest = (i - inr) / inner;
+      return (Math.floor(rest / ch) * nb + Math.floor((rest % ch) / b)) * inner + inr;
+    };
+  }
   return (i) => Math.floor(i / inner) % ch;
+}
+
+/** The dims of a per-block parameter tensor: the tensor's, with the blocked axis divided into blocks. */
+export function blockedDims(dims: readonly number[], axis: number, block: number): number[] {
+  return dims.map((d, k) => (k === axis ? Math.ceil(d / block) : d));
 }
 
 /** Number of parameter slices a tensor of `dims` needs under a scheme. */
@@ -136,6 +154,15 @@ export function sliceCount(dims: readonly number[], scheme: QuantScheme): number
       if (!g || !Number.isInteger(g) || g < 1)
         throw new OnnxPtqError('INVALID_OPTION', `per-group quantization needs an integer groupSize >= 1, got ${g}`);
       return Math.ceil(size / g);
+    }
+    case 'per-block': {
+      const g = scheme.groupSize,
+        axis = scheme.axis ?? 0;
+      if (!g || !Number.isInteger(g) || g < 2)
+        throw new OnnxPtqError('INVALID_OPTION', `per-block quantization needs an integer block size >= 2, got ${g}`);
+      if (axis < 0 || axis >= dims.length)
+        throw new OnnxPtqError('INVALID_OPTION', `per-block axis ${axis} is out of range for a tensor of rank ${dims.length}`);
+      return sizeOf(blockedDims(dims, axis, g));
     }
   }
 }

@@ -32,7 +32,10 @@ options (a --config JSON file takes the same keys as the API's QuantizeOptions; 
                                evenly across it and its classes (seeded), and a stderr line says which
   --samples-seed S             the seed of that spread (default 0)
   --observer minmax|moving-average|percentile|mse|kl   activation ranges (default minmax)
-  --granularity per-tensor|per-channel|per-group   weights (default per-channel)   --group-size N (default 64)
+  --granularity per-tensor|per-channel|per-group|per-block   weights (default per-channel)
+  --group-size N               per-group bucket, or per-block block size (power of 2 >= 16; default 64)
+  --weight-format qdq|matmulnbits   per-block 4-bit MatMul weights as blocked DequantizeLinear (default)
+                               or onnxruntime's com.microsoft MatMulNBits
   --weight-bits N              2..8 (default 8)    --activation-bits N  2..8, or 16 (A16W8; default 8)
   --activation16 a,b           hold these activation tensors in int16, the rest at --activation-bits
                                (A16W8 per tensor; default: none); 16-bit models are written at opset 21
@@ -69,6 +72,7 @@ export const OPTION_FLAGS = {
   workers: { type: 'string' },
   observer: { type: 'string' },
   granularity: { type: 'string' },
+  'weight-format': { type: 'string' },
   'group-size': { type: 'string' },
   'weight-bits': { type: 'string' },
   'activation-bits': { type: 'string' },
@@ -97,6 +101,7 @@ export function optionsFromFlags(values: Parsed['values']): Record<string, unkno
     observer: values.observer,
     weightGranularity: values.granularity,
     weightGroupSize: num(values['group-size'], 'group-size', true),
+    weightFormat: values['weight-format'],
     weightBits: num(values['weight-bits'], 'weight-bits', true),
     activationBits: num(values['activation-bits'], 'activation-bits', true),
     activation16: values.activation16
