@@ -12,17 +12,8 @@ import { InferenceSession } from '../src/runtime/session.js';
 import { modelToBytes } from '../src/onnx/io.js';
 import { loadedBackends } from './backends.js';
 import { bertEncoder, bertFeeds, SMALL_BERT } from './bert-model.js';
-import { model } from './passes-helpers.js';
+import { model, sqnr } from './passes-helpers.js';
 
-const sqnr = (want: Float32Array, got: Float32Array) => {
-  let sig = 0,
-    err = 0;
-  for (let i = 0; i < want.length; i++) {
-    sig += want[i]! ** 2;
-    err += (want[i]! - got[i]!) ** 2;
-  }
-  return 10 * Math.log10(sig / err);
-};
 const calibration = Array.from({ length: 16 }, (_, i) => bertFeeds(i));
 
 describe('BERT-style encoder, integer-only', () => {

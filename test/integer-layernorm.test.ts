@@ -11,7 +11,7 @@ import { IntegerSession } from '../src/runtime/integer/index.js';
 import { InferenceSession } from '../src/runtime/session.js';
 import { modelToBytes } from '../src/onnx/io.js';
 import { loadedBackends, rng } from './backends.js';
-import { model } from './passes-helpers.js';
+import { model, sqnr } from './passes-helpers.js';
 
 describe('integer LayerNorm kernel against float', () => {
   it('is within one output step of round(layernorm(dequantized x) / Sy) + Zy, and exact for nearly every output', () => {
@@ -212,15 +212,7 @@ describe('decomposed LayerNorm, quantized and lowered as one unit', () => {
         .sort(),
     ).toEqual(['h', 'x', 'y']);
     const want = (await (await InferenceSession.create(lnModel('plain'))).run(feeds(9))).y!.data as Float32Array;
-    const db = (got: Float32Array) => {
-      let sig = 0,
-        err = 0;
-      for (let i = 0; i < want.length; i++) {
-        sig += want[i]! ** 2;
-        err += (want[i]! - got[i]!) ** 2;
-      }
-      return 10 * Math.log10(sig / err);
-    };
+    const db = (got: Float32Array) => sqnr(want, got);
     const outs: number[][] = [];
     for (const b of loadedBackends) {
       const s = await IntegerSession.create(q, { backend: b.name, runInWorker: false, strictInteger: true });
