@@ -19,7 +19,11 @@ const DESCR: Record<string, DataType> = {
   '<u8': 'uint64',
   '|b1': 'bool',
 };
-const DESCR_OF = Object.fromEntries(Object.entries(DESCR).map(([k, v]) => [v, k])) as Record<DataType, string>;
+// NumPy has no 4-bit type: int4/uint4 are written one per byte, as int8/uint8 (ml_dtypes' layout too).
+const DESCR_OF = { ...Object.fromEntries(Object.entries(DESCR).map(([k, v]) => [v, k])), int4: '|i1', uint4: '|u1' } as Record<
+  DataType,
+  string
+>;
 
 export function parseNpy(buf: Uint8Array, what = '.npy data'): Tensor {
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
