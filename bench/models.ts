@@ -1,6 +1,7 @@
 // Whole-model latency (issue 11): our IntegerSession (native, wasm) and float session next to
 // onnxruntime-node (float model and our QDQ file) and onnxruntime-web (wasm, 1 thread; both files),
-// at 1 and 2 threads. Every round runs each contestant once, in a rotated order, so that the
+// at 1 and 2 threads; and, for models with linear layers, the dynamic-mode file run by us (native)
+// and by onnxruntime-node. Every round runs each contestant once, in a rotated order, so that the
 // machine's load swings hit all of them alike; ratios are taken per round (ours / peer) and the
 // median is reported. Table, then JSON.
 //   npm run bench:models [-- --json] [-- --models mnist-8,paddleocr-cls] [-- --threads 1,2] [-- --rounds 9]
@@ -112,6 +113,16 @@ for (const c of cases()) {
     saveModel(model, qPath);
   }
   const qBytes = readFileSync(qPath);
+  // The dynamic-mode file (onnxruntime's quantize_dynamic form) where the model has linear layers
+  // to rewrite; both we and onnxruntime run that same file.
+  const dPath = `${cache}/${c.name}-dynamic.onnx`;
+  if (!existsSync(dPath)) {
+    log(`${c.name}: quantizing in dynamic mode (cached in ${dPath})`);
+    const { model } = await quantize(c.path, { mode: 'dynamic' });
+    saveModel(model, dPath);
+  }
+  const dBytes = readFileSync(dPath);
+  const hasDynamic = loadModel(dPath).graph.nodes.some((n) => n.opType === 'MatMulInteger');
   const feeds = c.eval();
   const ortFeeds = (m: typeof ort | typeof ortWeb) =>
     Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, new m.Tensor('float32', t.data as Float32Array, [...t.dims])]));
@@ -128,6 +139,10 @@ for (const c of cases()) {
     if (native) {
       const s = await IntegerSession.create(qBytes, { backend: 'native', runInWorker: false });
       add('int8_native', () => s.runSync(feeds));
+      if (hasDynamic) {
+        const d = await IntegerSession.create(dBytes, { backend: 'native', runInWorker: false });
+        add('dynamic_native', () => d.runSync(feeds));
+      }
     }
     if (threads === 1) {
       const s = await IntegerSession.create(qBytes, { backend: 'wasm', runInWorker: false });
@@ -139,6 +154,10 @@ for (const c of cases()) {
       of = await ort.InferenceSession.create(c.path, opts);
     add('ort_node_qdq', () => oq.run(nodeFeeds));
     add('ort_node_float', () => of.run(nodeFeeds));
+    if (hasDynamic) {
+      const od = await ort.InferenceSession.create(dBytes, opts);
+      add('ort_node_dynamic', () => od.run(nodeFeeds));
+    }
     if (threads === 1) {
       const wq = await ortWeb.InferenceSession.create(new Uint8Array(qBytes), { executionProviders: ['wasm'] });
       const wf = await ortWeb.InferenceSession.create(new Uint8Array(readFileSync(c.path)), { executionProviders: ['wasm'] });
@@ -169,6 +188,7 @@ for (const c of cases()) {
     row.int8_native_vs_ort_node_qdq = ratio('int8_native', 'ort_node_qdq');
     row.int8_wasm_vs_ort_web_qdq = ratio('int8_wasm', 'ort_web_qdq');
     row.float_ours_vs_ort_node_float = ratio('float_ours', 'ort_node_float');
+    row.dynamic_native_vs_ort_node_dynamic = ratio('dynamic_native', 'ort_node_dynamic');
     results.push(row);
     log(`${c.name} @${threads}: ${JSON.stringify(row)}`);
   }
@@ -191,6 +211,7 @@ if (!jsonOnly) {
     'int8_native_vs_ort_node_qdq',
     'int8_wasm_vs_ort_web_qdq',
     'float_ours_vs_ort_node_float',
+    'dynamic_native_vs_ort_node_dynamic',
   ];
   const short = (s: string) => s.replace('_vs_', '/').replace(/_ms$/, '');
   console.log(cols.map((c) => short(c).padStart(c === 'model' ? 20 : short(c).length)).join(' '));

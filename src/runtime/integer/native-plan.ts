@@ -41,8 +41,8 @@ export class NativeReplay {
     return this.segments.filter((s) => s.segment >= 0).length;
   }
 
-  /** Runs `steps` over `values`: segments by replay, the rest as steps. */
-  run(steps: readonly Step[], values: RunValues): void {
+  /** Runs `steps` over `values`: segments by replay, the rest as steps (`after(i)` after step i). */
+  run(steps: readonly Step[], values: RunValues, after?: (i: number) => void): void {
     if (this.released) throw new OnnxPtqError('INTERNAL', 'native plan used after release');
     for (const [k, t] of this.produced) values.set(k, t);
     for (let i = 0; i < steps.length; ) {
@@ -50,7 +50,10 @@ export class NativeReplay {
       if (s) {
         if (s.segment >= 0) this.api.run(this.handle, s.segment);
         i = s.end;
-      } else steps[i++]!.run(values);
+      } else {
+        steps[i]!.run(values);
+        after?.(i++);
+      }
     }
   }
 

@@ -13,6 +13,7 @@ import { cloneModel } from '../session.js';
 import { checkFeeds, type Feed } from '../feeds.js';
 import { divisibilityHint } from '../divisibility.js';
 import { fillPreallocated, resolveFetches, type FetchesType, type RunOptions } from '../fetches.js';
+import { ArrayPool, withArrayPool } from '../array-pool.js';
 import { IntKernels } from './kernels.js';
 import { Lowering, type LoweringEntry, type Step } from './lower.js';
 import { type Plan, RunValues, Tracer } from './plan.js';
@@ -96,6 +97,12 @@ export class IntegerSession {
   private readonly entries: LoweringEntry[];
   private readonly initializers: Map<string, Tensor>;
   private readonly lastUse = new Map<string, number>();
+  /**
+   * Arrays of float steps (fallbacks, dynamic mode's float layers) recycled after their last use,
+   * as in the float session: fresh memory costs a page fault per 4 KiB on first touch, and a
+   * zeroed array costs a memset (array-pool.ts). Integer steps write into the arena instead.
+   */
+  private readonly pool = new ArrayPool();
   /** Plans by input-shape signature, most recently used last. */
   private readonly plans = new Map<string, Plan>();
   private readonly outputSet: Set<string>;
@@ -266,6 +273,7 @@ export class IntegerSession {
     this.released = true;
     for (const p of this.plans.values()) p.release();
     this.plans.clear();
+    this.pool.clear();
     runnerFinalizer.unregister(this);
     await this.runner?.release();
   }
@@ -355,24 +363,42 @@ export class IntegerSession {
     const values = new RunValues(this.initializers, plan?.views, plan && this.backend.allocOutput?.bind(this.backend));
     for (const [k, t] of feeds) values.set(k, t);
     const steps = this.steps;
-    // Native backend, arena in memory of its own: the first planned run records the kernel calls,
-    // later runs replay them (native-plan.ts).
-    const api = this.backend.nativePlans;
-    if (plan && api && !plan.resident && this.nativeReplay) {
-      if (plan.replay === undefined) {
-        plan.replay = recordRun(api, plan, steps, values, (n) => this.initializers.has(n)) ?? null;
-        return values;
-      }
-      if (plan.replay) {
-        plan.replay.run(steps, values);
-        return values;
-      }
-    }
-    for (let i = 0; i < steps.length; i++) {
+    const pool = this.pool;
+    // After step i: its outputs hold their arrays; inputs read for the last time go (their arrays
+    // back to the pool when the pool made them: float steps' outputs, never arena views or feeds).
+    const after = (i: number) => {
       const s = steps[i]!;
-      s.run(values);
-      tracer?.after(i, values);
-      for (const x of s.inputs) if (this.lastUse.get(x) === i) values.delete(x);
+      for (const o of s.outputs) if (o) pool.ref(values.get(o));
+      for (const x of s.inputs)
+        if (this.lastUse.get(x) === i) {
+          pool.unref(values.get(x));
+          values.delete(x);
+        }
+    };
+    try {
+      withArrayPool(pool, () => {
+        // Native backend, arena in memory of its own: the first planned run records the kernel
+        // calls, later runs replay them (native-plan.ts).
+        const api = this.backend.nativePlans;
+        if (plan && api && !plan.resident && this.nativeReplay) {
+          if (plan.replay === undefined) {
+            plan.replay = recordRun(api, plan, steps, values, (n) => this.initializers.has(n)) ?? null;
+            return;
+          }
+          if (plan.replay) {
+            plan.replay.run(steps, values, after);
+            return;
+          }
+        }
+        for (let i = 0; i < steps.length; i++) {
+          steps[i]!.run(values);
+          tracer?.after(i, values);
+          after(i);
+        }
+      });
+    } finally {
+      // What is still referenced (the outputs) belongs to the caller now.
+      pool.endRun();
     }
     return values;
   }

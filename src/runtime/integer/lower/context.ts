@@ -148,8 +148,9 @@ export class LowerContext {
     }
   }
 
+  /** A float step's context: its ops run on the session backend's float kernels (native/wasm), as in the float session. */
   ctx(node: Node): OpContext {
-    return opContext(this.model, node);
+    return opContext(this.model, node, this.opts.kernels.backend);
   }
 
   bad(node: Node, msg: string): never {
