@@ -47,6 +47,23 @@ describe('syntheticTextSet', () => {
     }
   });
 
+  it('upright: the same lines, none rotated (what a recognizer reads)', () => {
+    const up = syntheticTextSet(2, 6, 'x', 48, 192, { upright: true });
+    const def = syntheticTextSet(2, 6, 'x');
+    // Even seed: upright anyway, the same sample.
+    expect(up[0].x.data).toEqual(def[0].x.data);
+    // Odd seed: the line's own gray levels, unrotated.
+    const { gray, used } = syntheticTextLine(7 * 7919 + 13);
+    const d = up[1].x.data as Float32Array;
+    expect(d).not.toEqual(def[1].x.data);
+    for (const [y, x] of [
+      [0, 0],
+      [10, 5],
+      [47, used - 1],
+    ])
+      expect(d[y * 192 + x]).toBeCloseTo((gray[y * 192 + x] / 255 - 0.5) / 0.5, 6);
+  });
+
   it('sets real words, a different line for each seed', () => {
     const texts = Array.from({ length: 40 }, (_, i) => syntheticTextLine(i).text);
     expect(new Set(texts).size).toBe(40);

@@ -154,8 +154,19 @@ export function syntheticTextLabel(seed: number): number {
   return seed % 2 === 1 ? 1 : 0;
 }
 
-/** `count` samples { [inputName]: 1x3xHxW float32 } for seeds `seed`, `seed` + 1, ... */
-export function syntheticTextSet(count: number, seed: number, inputName = 'x', height = 48, width = 192): Feeds[] {
+/**
+ * `count` samples { [inputName]: 1x3xHxW float32 } for seeds `seed`, `seed` + 1, ... With `upright`,
+ * no line is rotated: what a recognizer reads after the direction classifier (on rotated lines a
+ * recognizer's output is noise whose argmax any perturbation flips).
+ */
+export function syntheticTextSet(
+  count: number,
+  seed: number,
+  inputName = 'x',
+  height = 48,
+  width = 192,
+  opts: { upright?: boolean } = {},
+): Feeds[] {
   if (!(Number.isInteger(count) && count >= 0 && Number.isInteger(seed) && seed >= 0)) {
     throw new OnnxPtqError('INVALID_ARGUMENT', `synthetic text: count and seed must be non-negative integers, got ${count} and ${seed}`);
   }
@@ -167,7 +178,7 @@ export function syntheticTextSet(count: number, seed: number, inputName = 'x', h
   for (let i = 0; i < count; i++) {
     const s = seed + i;
     const { gray, used } = syntheticTextLine(s * 7919 + 13, height, width);
-    const flip = syntheticTextLabel(s) === 1;
+    const flip = !opts.upright && syntheticTextLabel(s) === 1;
     const d = new Float32Array(3 * hw); // zero = PaddleOCR's padding after normalization
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < used; x++) {
