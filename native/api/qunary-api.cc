@@ -77,6 +77,7 @@ const char* opq_lut(const void* x, size_t x_size, size_t n, const uint8_t* table
   opq::LutFn fn = opq::LutRef;
 #if defined(__x86_64__) || defined(_M_X64)
   if (v == OPQ_VARIANT_AVX2) fn = opq::LutAvx2;
+  if (requested == OPQ_VARIANT_AVX512VNNI && opq::CpuHasAvx512Vbmi()) fn = opq::LutAvx512Vbmi;
 #endif
 #if defined(__wasm_simd128__)
   if (v == OPQ_VARIANT_WASMSIMD) fn = opq::LutWasmSimd;

@@ -28,6 +28,15 @@ bool CpuHasAvx512Vnni() {
 
 }  // namespace
 
+bool CpuHasAvx512Vbmi() {
+#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
+  static const bool has = CpuHasAvx512Vnni() && __builtin_cpu_supports("avx512vbmi");
+  return has;
+#else
+  return false;
+#endif
+}
+
 bool VariantAvailable(int32_t variant) {
   switch (variant) {
     case OPQ_VARIANT_REF:

@@ -11,6 +11,8 @@ using LutFn = void (*)(const uint8_t* x, size_t n, const uint8_t* table, uint8_t
 void LutRef(const uint8_t* x, size_t n, const uint8_t* table, uint8_t* y);
 #if defined(__x86_64__) || defined(_M_X64)
 void LutAvx2(const uint8_t* x, size_t n, const uint8_t* table, uint8_t* y);
+// Needs CpuHasAvx512Vbmi() (dispatch.h); the AVX512VNNI variant uses it where the CPU has VBMI.
+void LutAvx512Vbmi(const uint8_t* x, size_t n, const uint8_t* table, uint8_t* y);
 #endif
 #if defined(__wasm_simd128__)
 void LutWasmSimd(const uint8_t* x, size_t n, const uint8_t* table, uint8_t* y);
