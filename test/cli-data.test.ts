@@ -97,7 +97,15 @@ describe('synthetic-text:N:SEED:HxW', () => {
     expect([...lines.samples()][0]!.x!.dims).toEqual([1, 3, 48, 192]);
     expect([...openModelData(cls, 'synthetic-text:1:0:48x320', {}).samples()][0]!.x!.dims).toEqual([1, 3, 48, 320]);
     expect(() => openModelData(cls, 'synthetic-text:1:0:64x320', {})).toThrow(/64x320 image does not fit its fixed dims/);
-    expect(() => openModelData(cls, 'synthetic-text:1:0:48', {})).toThrow(/synthetic-text:COUNT:SEED:HxW/);
+    expect(() => openModelData(cls, 'synthetic-text:1:0:48', {})).toThrow(/synthetic-text:COUNT:SEED, optionally with :HxW/);
+    expect(() => openModelData(cls, 'synthetic-text:1:0:upright:48x320', {})).toThrow(/then :upright/);
+    // :upright: the odd line is not turned (what a recognizer reads), the even one is the same.
+    const up = openModelData(cls, 'synthetic-text:2:0:48x192:upright', {});
+    expect(up.source).toMatch(/upright text lines, 48x192/);
+    const [u0, u1] = [...up.samples()],
+      [l0, l1] = [...lines.samples()];
+    expect(u0!.x!.data).toEqual(l0!.x!.data);
+    expect(u1!.x!.data).not.toEqual(l1!.x!.data);
     expect(() => openModelData(unet([1, 1, 'H', 'W']), 'synthetic-text:1:0', {})).toThrow(/3-channel/);
     // Both dims dynamic and no size: pages at 640x640 (not generated here).
     expect(openModelData(unet([1, 3, 'H', 'W']), 'synthetic-text:2:0', { 'data-limit': '1' })).toMatchObject({
@@ -221,7 +229,7 @@ describe('--help states the defaults', () => {
         DATA_HELP.split('\n').find((l) => l.includes(opt)),
         opt,
       ).toMatch(/default/);
-    expect(DATA_HELP).toMatch(/synthetic-text:COUNT:SEED\[:HxW\]/);
+    expect(DATA_HELP).toMatch(/synthetic-text:COUNT:SEED\[:HxW\]\[:upright\]/);
   });
 
   it('quantize options with a value', async () => {

@@ -17,8 +17,9 @@ export const DATA_OPTIONS = {
 } as const;
 
 export const DATA_HELP = `data: a directory of .npy/.pb samples, a batched .npy, IDX files, a directory of JPEG/PNG images
-(class sub-folders give labels), or synthetic-text:COUNT:SEED[:HxW], deterministic text images (NCHW 3xHxW, DejaVu
-fonts) for models shipped without data: text lines below 96 rows (PaddleOCR cls/rec, normalized (x/255-0.5)/0.5),
+(class sub-folders give labels), or synthetic-text:COUNT:SEED[:HxW][:upright], deterministic text images (NCHW 3xHxW, DejaVu
+fonts) for models shipped without data: text lines below 96 rows (PaddleOCR cls/rec, normalized (x/255-0.5)/0.5;
+odd samples rotated by 180 degrees for the direction classifier, none with :upright, for a recognizer),
 pages from 96 rows (text detection, ImageNet mean/std); HxW defaults to the model's fixed dims, else 48x192, or
 640x640 when height and width are both dynamic (PP-OCR det needs multiples of 32)
   --data-offset N       skip the first N samples (default 0)
@@ -97,9 +98,10 @@ export const DEFAULT_PAGE = [640, 640] as const;
 export const DEFAULT_LINE = [48, 192] as const;
 
 /**
- * synthetic-text:COUNT:SEED[:HxW]. The size defaults to the model's fixed height and width; open
+ * synthetic-text:COUNT:SEED[:HxW][:upright]. The size defaults to the model's fixed height and width; open
  * dims default to 48 x 192 for a line model and 640 x 640 when both are open (a detector). Heights of
  * PAGE_MIN_HEIGHT or more draw pages (text detection), smaller ones single text lines (cls, rec).
+ * `:upright` keeps every line upright (a recognizer's input); pages are upright anyway.
  */
 function openSynthetic(
   input: { name: string; shape?: (number | string | null)[] },
@@ -107,12 +109,13 @@ function openSynthetic(
   values: Record<string, unknown>,
   limitOverride?: number,
 ): Dataset {
-  const m = /^synthetic-text:(\d+):(\d+)(?::(\d+)x(\d+))?$/.exec(path);
+  const m = /^synthetic-text:(\d+):(\d+)(?::(\d+)x(\d+))?(:upright)?$/.exec(path);
   if (!m)
     throw new OnnxPtqError(
       'INVALID_OPTION',
-      `'${path}': the synthetic data source is synthetic-text:COUNT:SEED or synthetic-text:COUNT:SEED:HxW (e.g. synthetic-text:64:0:640x640)`,
+      `'${path}': the synthetic data source is synthetic-text:COUNT:SEED, optionally with :HxW and then :upright (e.g. synthetic-text:64:0:640x640, synthetic-text:200:0:48x320:upright)`,
     );
+  const upright = m[5] !== undefined;
   const dims = input.shape ?? [];
   if (dims.length !== 4)
     throw new OnnxPtqError(
@@ -150,8 +153,8 @@ function openSynthetic(
   return {
     size: count,
     total,
-    source: `${path} (${pages ? 'pages' : 'text lines'}, ${h}x${w})`,
-    samples: () => (pages ? syntheticPageSet(count, seed, input.name, h, w) : syntheticTextSet(count, seed, input.name, h, w)),
+    source: `${path} (${pages ? 'pages' : upright ? 'upright text lines' : 'text lines'}, ${h}x${w})`,
+    samples: () => (pages ? syntheticPageSet(count, seed, input.name, h, w) : syntheticTextSet(count, seed, input.name, h, w, { upright })),
   };
 }
 
