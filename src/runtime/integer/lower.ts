@@ -70,7 +70,7 @@ export class Lowering extends LowerContext {
         'UNSUPPORTED_OP',
         `${nodeLabel(node)}: op ${node.domain ? `${node.domain}::` : ''}${node.opType} has no integer lowering (${reason}) and no float implementation`,
       );
-    const ctx = this.ctx(node);
+    const ctx = this.floatStepCtx(node);
     if (this.isShapeArithmetic(node)) {
       for (const o of node.outputs) if (o) this.shapeValues.add(o);
       this.record(node, { execution: 'shape', reason: 'arithmetic on tensor dimensions' });

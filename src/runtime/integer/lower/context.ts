@@ -148,8 +148,17 @@ export class LowerContext {
     }
   }
 
-  /** A float step's context: its ops run on the session backend's float kernels (native/wasm), as in the float session. */
+  /**
+   * The node's context for lowering: attributes, and float ops run on the pure-JS kernels. Tables
+   * and constants built from float ops at lowering must be the same bits on every backend (a
+   * native float kernel may differ from JS in the last ulp, which moves a table entry by one).
+   */
   ctx(node: Node): OpContext {
+    return opContext(this.model, node);
+  }
+
+  /** A float step's context: at run time its op runs on the session backend's float kernels, as in the float session. */
+  floatStepCtx(node: Node): OpContext {
     return opContext(this.model, node, this.opts.kernels.backend);
   }
 
