@@ -476,10 +476,13 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
   const warnings: string[] = [];
   const params = new Map<string, ActivationParams>();
   let calib = { samples: 0, seconds: 0, workers: 0 };
+  // The width of activations that are not 16-bit: activationBits, or 8 for the tensors that
+  // activationBits 16 leaves 8-bit (wideTensors: ops with no 16-bit integer form).
+  const narrowBits = opts.activationBits === 16 ? 8 : opts.activationBits;
   const state: QuantState = {
     ranges: new Map(),
     aliases: plan.aliases,
-    bits: opts.activationBits,
+    bits: narrowBits,
     signed: opts.activationSigned,
     symmetric: opts.activationSymmetric,
     unsignedZero: new Set(),
@@ -520,7 +523,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
       : await gather(p, calibration as CalibrationData, { workers, total: calibrationTotal, maxSamples: opts.calibrationSamples });
     probeSums = r.probes;
     calib = { samples: r.samples, seconds: r.seconds, workers: r.workers };
-    const target = { bits: opts.activationBits, signed: opts.activationSigned, symmetric: opts.activationSymmetric };
+    const target = { bits: narrowBits, signed: opts.activationSigned, symmetric: opts.activationSymmetric };
     const wide = wideTensors(opts, plan.aliases, toCalibrate, model.graph, warnings);
     // A 16-bit tensor keeps its observed range: with 65,536 levels clipping buys no resolution worth its error.
     for (const t of toCalibrate) state.ranges.set(t, r.observers.get(t)!.range(wide.has(t) ? { ...target, bits: 8 } : target));
@@ -564,7 +567,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     }
     // Inputs read only by saturating ops: no levels where the output has none (saturation.ts).
     for (const t of toCalibrate) {
-      const sat = saturatedInputRange(g0, t, wide.has(t) ? 16 : opts.activationBits);
+      const sat = saturatedInputRange(g0, t, wide.has(t) ? 16 : narrowBits);
       const rg = state.ranges.get(t)!;
       if (sat && (rg.min < sat.lo || rg.max > sat.hi))
         state.ranges.set(t, { min: Math.min(0, Math.max(rg.min, sat.lo)), max: Math.max(0, Math.min(rg.max, sat.hi)) });
@@ -649,7 +652,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
         observedMin: o.observedMin,
         observedMax: o.observedMax,
         aliases: [...plan.aliases].filter(([, src]) => src === t).map(([a]) => a),
-        bits: q.bits ?? opts.activationBits,
+        bits: q.bits ?? narrowBits,
       });
     }
   } else {
