@@ -84,6 +84,8 @@ describe('dynamic quantization (onnxruntime quantize_dynamic format)', () => {
       for (const b of loadedBackends) {
         const s = await IntegerSession.create(m, { backend: b.name, runInWorker: false });
         expect(s.loweringReport().find((e) => e.node === 'mmi')!.execution, b.name).toBe('integer');
+        // DynamicQuantizeLinear on the backend's scan and quantize kernels: the op's bits (y depends on every code).
+        expect(s.loweringReport().find((e) => e.node === 'x_dql')!.kernel, b.name).toBe('scanF32 + quantizeLinear');
         expect(Array.from(s.runSync({ x }).y!.data as Float32Array), b.name).toEqual(Array.from(want.y!.data as Float32Array));
         s.release();
       }
@@ -98,12 +100,24 @@ describe('dynamic quantization (onnxruntime quantize_dynamic format)', () => {
     const want = await o.run({ x: new ort.Tensor('float32', new Float32Array(24), [2, 3, 4]) }, ['x_q', 'x_scale', 'x_zp']);
     for (const t of ['x_q', 'x_scale', 'x_zp'])
       expect(Array.from(got[t]!.data as ArrayLike<number>), t).toEqual(Array.from(want[t]!.data as ArrayLike<number>));
+    for (const b of loadedBackends) {
+      const s = await IntegerSession.create(m, { backend: b.name, runInWorker: false });
+      const y = s.runSync({ x }).y!.data as Float32Array;
+      // Scale 1 and zero point 0: codes 0, products 0, y = the bias.
+      expect(Array.from(y), b.name).toEqual(
+        Array.from((await o.run({ x: new ort.Tensor('float32', new Float32Array(24), [2, 3, 4]) })).y!.data as Float32Array),
+      );
+      s.release();
+    }
   });
 
   it('NaN or infinity in the input is refused with the tensor named', async () => {
     // The session refuses a non-finite feed by default; with allowNonFinite the op itself refuses it.
     const strict = await InferenceSession.create(dynamicMatMul(4, 2));
     const lax = await InferenceSession.create(dynamicMatMul(4, 2), { allowNonFinite: true });
+    const laxInt = loadedBackends.map((b) =>
+      IntegerSession.create(dynamicMatMul(4, 2), { backend: b.name, runInWorker: false, allowNonFinite: true }),
+    );
     for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
       const x = input(4, 1, (v) => v);
       (x.data as Float32Array)[5] = bad;
@@ -114,6 +128,11 @@ describe('dynamic quantization (onnxruntime quantize_dynamic format)', () => {
         const err = await s.run({ x }).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(OnnxPtqError);
         expect(String((err as Error).message)).toMatch(msg);
+      }
+      // The integer executor's lowering (the backend's scan) names the same index.
+      for (const p of laxInt) {
+        const s = await p;
+        expect(() => s.runSync({ x })).toThrow(new RegExp(`input 'x' holds ${bad} at index 5`));
       }
     }
   });

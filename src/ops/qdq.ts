@@ -4,7 +4,7 @@
 import { roundHalfEven } from '../quant/fixedpoint.js';
 import { Tensor, allocData, dataTypeFromOnnx, sizeOf, type DataType } from '../tensor.js';
 import { fromHalf, toHalf } from './cast.js';
-import { need, unsupported, type OpContext, type OpImpl } from './types.js';
+import { fail, need, unsupported, type OpContext, type OpImpl } from './types.js';
 import { broadcastDims, broadcastShapes, broadcastStrides, normAxis } from './util.js';
 
 /** Integer types QuantizeLinear can produce and DequantizeLinear can read, with their ranges. */
@@ -173,6 +173,22 @@ function dequantizeLinear(): OpImpl {
  * input has y_scale 1, zero point 0 (onnxruntime's result). A NaN or infinity has no range: refused
  * with the input named.
  */
+/**
+ * DynamicQuantizeLinear's parameters from the range [lo, hi] (already widened to hold 0), in float32:
+ * the one definition the op and the integer executor's lowering share.
+ */
+export function dynamicQuantParams(lo: number, hi: number): { scale: number; zp: number } {
+  // An all-zero input has no range: scale 1, zero point 0 (onnxruntime's guard against 0 / 0).
+  const scale = hi === lo ? 1 : Math.fround(Math.fround(hi - lo) / 255);
+  const zp = Math.min(255, Math.max(0, roundHalfEven(Math.fround(0 - Math.fround(lo / scale)))));
+  return { scale, zp };
+}
+
+/** The refusal of a non-finite input (index i) to DynamicQuantizeLinear. */
+export function dynamicQuantNonFinite(ctx: OpContext, d: Float32Array, i: number): never {
+  fail(ctx, `input '${ctx.node.inputs[0]}' holds ${d[i]} at index ${i}: dynamic quantization needs a finite range`);
+}
+
 const DynamicQuantizeLinear: OpImpl = {
   inferShape: (ctx) => [
     { dtype: 'uint8', shape: ctx.inputs[0]?.shape },
@@ -183,22 +199,32 @@ const DynamicQuantizeLinear: OpImpl = {
     need(ctx, x, 'needs input x');
     if (x.dtype !== 'float32') unsupported(ctx, `input of type ${x.dtype} is not supported (float32 only)`);
     const d = x.data as Float32Array;
+    const n = d.length;
     let lo = 0,
-      hi = 0;
-    for (let i = 0; i < d.length; i++) {
+      hi = 0,
+      finite = 0;
+    for (let i = 0; i < n; i++) {
       const v = d[i]!;
-      if (!Number.isFinite(v))
-        need(ctx, false, () => `input '${ctx.node.inputs[0]}' holds ${v} at index ${i}: dynamic quantization needs a finite range`);
       if (v < lo) lo = v;
-      else if (v > hi) hi = v;
+      if (v > hi) hi = v;
+      finite += v * 0; // NaN once any v is NaN or infinite (0 otherwise): no branch per element
     }
-    // An all-zero input has no range: scale 1, zero point 0 (onnxruntime's guard against 0 / 0).
-    const scale = hi === lo ? 1 : Math.fround(Math.fround(hi - lo) / 255);
-    const zp = Math.min(255, Math.max(0, roundHalfEven(Math.fround(0 - Math.fround(lo / scale)))));
-    const y = new Uint8Array(d.length);
-    for (let i = 0; i < d.length; i++) {
-      const q = roundHalfEven(Math.fround(d[i]! / scale)) + zp;
-      y[i] = q < 0 ? 0 : q > 255 ? 255 : q;
+    if (finite !== 0)
+      dynamicQuantNonFinite(
+        ctx,
+        d,
+        d.findIndex((v) => !Number.isFinite(v)),
+      );
+    const { scale, zp } = dynamicQuantParams(lo, hi);
+    const y = allocData('uint8', n, false) as Uint8Array;
+    for (let i = 0; i < n; i++) {
+      // roundHalfEven inlined (the float32 quotient is exact to float32: a double division of two
+      // float32 values rounded once more to float32 is the float32 division).
+      const q = Math.fround(d[i]! / scale);
+      let r = Math.round(q);
+      if (r - q === 0.5 && r % 2 !== 0) r -= 1;
+      r += zp;
+      y[i] = r < 0 ? 0 : r > 255 ? 255 : r;
     }
     return [new Tensor('uint8', y, x.dims), new Tensor('float32', Float32Array.of(scale), []), new Tensor('uint8', Uint8Array.of(zp), [])];
   },

@@ -4,7 +4,7 @@ import { OnnxPtqError } from '../../../errors.js';
 import { nodeLabel, type Node } from '../../../ir/graph.js';
 import type { OpContext } from '../../../ops/types.js';
 import { windowParams } from '../../../ops/conv-util.js';
-import { matMulInt32, matMulIntegerShape } from '../../../ops/qdq.js';
+import { dynamicQuantNonFinite, dynamicQuantParams, matMulInt32, matMulIntegerShape } from '../../../ops/qdq.js';
 import { makeQAddParams } from '../../../quant/qadd.js';
 import { makeRequant } from '../../../quant/requant.js';
 import { Tensor, sizeOf } from '../../../tensor.js';
@@ -113,6 +113,37 @@ export function matMulInteger(lc: LowerContext, node: Node): string | undefined 
     values.set(yName, matMulIntegerKernel(ctx, be, a, za, b, zb, alloc) ?? matMulInt32(ctx, a, za, b, zb, alloc));
   });
   lc.record(node, { execution: 'integer', kernel: 'qgemmI32' });
+  return undefined;
+}
+
+/**
+ * DynamicQuantizeLinear on the backend's kernels: scanF32 for the range and the first non-finite
+ * value, the op's own parameter definition (dynamicQuantParams), quantizeLinear (a true float32
+ * division, rounded half to even, the op's arithmetic) for y. The same bits as the op, which
+ * stays the definition (ops/qdq.ts).
+ */
+export function dynamicQuantizeLinear(lc: LowerContext, node: Node): string | undefined {
+  const [y, s, z] = node.outputs;
+  if (!y || !s || !z) return `DynamicQuantizeLinear without all three outputs`;
+  const ctx = lc.ctx(node);
+  const be = lc.opts.kernels.backend;
+  const stats = new Float64Array(4);
+  lc.push(node, [node.inputs[0]!], [y, s, z], (values) => {
+    const x = values.get(node.inputs[0]!)!;
+    if (x.dtype !== 'float32') lc.bad(node, `input of type ${x.dtype} (float32 only)`);
+    const d = x.data as Float32Array;
+    be.scanF32(d, stats);
+    if (stats[3]! >= 0) dynamicQuantNonFinite(ctx, d, stats[3]!);
+    // The scan's extremes skip nothing here (no NaN), and an empty input gives +-Infinity: the
+    // range widened to hold 0 is then [0, 0], as the op's loop starting from 0 gives.
+    const { scale, zp } = dynamicQuantParams(Math.min(0, stats[0]!), Math.max(0, stats[1]!));
+    const yq = values.out8(y, false, d.length);
+    be.quantizeLinear({ outer: 1, axisLen: 1, inner: d.length, scale: Float32Array.of(scale), zeroPoint: Int32Array.of(zp), x: d, y: yq });
+    values.set(y, new Tensor('uint8', yq, x.dims));
+    values.set(s, new Tensor('float32', Float32Array.of(scale), []));
+    values.set(z, new Tensor('uint8', Uint8Array.of(zp), []));
+  });
+  lc.record(node, { execution: 'integer', kernel: 'scanF32 + quantizeLinear', reason: 'range per run' });
   return undefined;
 }
 

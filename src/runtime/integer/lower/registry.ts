@@ -8,7 +8,7 @@ import { qdqConvTranspose } from './conv-transpose.js';
 import { qdqGemm } from './gemm.js';
 import { DATA_MOVEMENT, qdqMove } from './movement.js';
 import { qdqPool } from './pool.js';
-import { convInteger, matMulInteger, qlinearAdd, qlinearConv, qlinearMatMul } from './qoperator.js';
+import { convInteger, dynamicQuantizeLinear, matMulInteger, qlinearAdd, qlinearConv, qlinearMatMul } from './qoperator.js';
 import { qdqResize } from './resize.js';
 import { qdqReduceMean } from './reduce.js';
 import { qdqLayerNorm, qdqLayerNormOp } from './layernorm.js';
@@ -49,6 +49,7 @@ register(['QLinearConv'], qlinearConv);
 register(['QLinearMatMul'], qlinearMatMul);
 register(['ConvInteger'], convInteger);
 register(['MatMulInteger'], matMulInteger);
+register(['DynamicQuantizeLinear'], dynamicQuantizeLinear);
 register(['QLinearAdd'], qlinearAdd, 'com.microsoft');
 register(['ConvTranspose'], qdqConvTranspose);
 
