@@ -1,4 +1,5 @@
 // Elementwise ops: numpy-broadcast binary arithmetic and unary activations.
+import { erf, erfcTail } from './erf.js';
 import type { BinaryF32Op, UnaryF32Op, UnaryF32Params } from '../backends/kernels-f32.js';
 import { Tensor, allocData, isBigIntType, sizeOf, type TensorData } from '../tensor.js';
 import { broadcastDims, broadcastShapes, broadcastStrides, same } from './util.js';
@@ -142,43 +143,13 @@ export const Pow: OpImpl = {
 };
 
 /**
- * erf to near double precision: Maclaurin series for |x| < 2, erfc continued fraction above
- * (the common Abramowitz-Stegun 7.1.26 formula is only 1e-7 accurate, too coarse for float tests).
- */
-function erf(x: number): number {
-  const ax = Math.abs(x);
-  if (ax < 2) {
-    // Maclaurin series, converges fast for |x| < 2
-    let term = x;
-    let sum = x;
-    const x2 = x * x;
-    for (let n = 1; n < 60; n++) {
-      term *= -x2 / n;
-      const t = term / (2 * n + 1);
-      sum += t;
-      if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
-    }
-    return (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  if (ax > 6) return Math.sign(x);
-  return Math.sign(x) * (1 - erfcAbove2(ax));
-}
-
-/** erfc(a) for a >= 2 by its continued fraction (relative accuracy near double; 0 once exp underflows). */
-function erfcAbove2(a: number): number {
-  let f = 0;
-  for (let n = 60; n >= 1; n--) f = n / 2 / (a + f);
-  return Math.exp(-a * a) / Math.sqrt(Math.PI) / (a + f);
-}
-
-/**
  * Gelu(x) = 0.5 x (1 + erf(x / sqrt 2)) in float64. Below x = -2 sqrt 2, 1 + erf(z) is erfc(-z)
  * computed directly: the sum would cancel to 0 (erf is exactly -1 from z = -6) where the function
  * is still a normal float32 (-5.9e-9 at x = -6).
  */
 function gelu(x: number): number {
   const z = x / Math.SQRT2;
-  return z < -2 ? 0.5 * x * erfcAbove2(-z) : 0.5 * x * (1 + erf(z));
+  return z < -2 ? 0.5 * x * erfcTail(-z) : 0.5 * x * (1 + erf(z));
 }
 
 /**
