@@ -166,14 +166,6 @@ function dequantizeLinear(): OpImpl {
 }
 
 /**
- * DynamicQuantizeLinear (opset 11): uint8 with parameters from this input's range, as onnxruntime's
- * dynamic quantization writes before MatMulInteger. In float32 as the spec and onnxruntime compute it:
- * the range widened to hold 0, y_scale = (max - min) / 255, y_zero_point = saturate(round(0 - min /
- * y_scale)), y = saturate(round(x / y_scale) + y_zero_point), rounding half to even. An all-zero
- * input has y_scale 1, zero point 0 (onnxruntime's result). A NaN or infinity has no range: refused
- * with the input named.
- */
-/**
  * DynamicQuantizeLinear's parameters from the range [lo, hi] (already widened to hold 0), in float32:
  * the one definition the op and the integer executor's lowering share.
  */
@@ -189,6 +181,14 @@ export function dynamicQuantNonFinite(ctx: OpContext, d: Float32Array, i: number
   fail(ctx, `input '${ctx.node.inputs[0]}' holds ${d[i]} at index ${i}: dynamic quantization needs a finite range`);
 }
 
+/**
+ * DynamicQuantizeLinear (opset 11): uint8 with parameters from this input's range, as onnxruntime's
+ * dynamic quantization writes before MatMulInteger. In float32 as the spec and onnxruntime compute it:
+ * the range widened to hold 0, y_scale = (max - min) / 255, y_zero_point = saturate(round(0 - min /
+ * y_scale)), y = saturate(round(x / y_scale) + y_zero_point), rounding half to even. An all-zero
+ * input has y_scale 1, zero point 0 (onnxruntime's result). A NaN or infinity has no range: refused
+ * with the input named.
+ */
 const DynamicQuantizeLinear: OpImpl = {
   inferShape: (ctx) => [
     { dtype: 'uint8', shape: ctx.inputs[0]?.shape },
