@@ -4,7 +4,7 @@
 // and by onnxruntime-node. Every round runs each contestant once, in a rotated order, so that the
 // machine's load swings hit all of them alike; ratios are taken per round (ours / peer) and the
 // median is reported. Table, then JSON.
-//   npm run bench:models [-- --json] [-- --models mnist-8,paddleocr-cls] [-- --threads 1,2] [-- --rounds 9]
+//   npm run bench:models [-- --json] [-- --models mnist-8,paddleocr-cls,bert-encoder] [-- --threads 1,2] [-- --rounds 9]
 // Quantized files are cached in build/bench-models/ (delete them to re-quantize).
 import * as ort from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
@@ -13,6 +13,7 @@ import { InferenceSession, IntegerSession, loadModel, loadTensorProto, quantize,
 import { syntheticTextSet } from '../src/data/synthetic-text.js';
 import { getBackend } from '../src/backends/registry.js';
 import type { Feeds } from '../src/ptq-api.js';
+import { bertEncoder, bertFeeds } from '../test/bert-model.js';
 
 ort.env.logLevel = 'error';
 ortWeb.env.wasm.numThreads = 1;
@@ -82,6 +83,18 @@ function cases(): Case[] {
   add('paddleocr-cls', 'ch_ppocr_mobile_v2.0_cls_infer.onnx', 48, 192, 16, 25);
   add('ppocrv4-det', 'ch_PP-OCRv4_det_infer.onnx', 640, 640, 2, 5);
   add('ppocrv4-rec', 'ch_PP-OCRv4_rec_infer.onnx', 48, 320, 8, 9);
+  // A BERT-style encoder (the tests' seeded one at base-ish width: 4 layers, hidden 256, 4 heads,
+  // feed-forward 1024, 128 tokens), for the transformer paths: dynamic mode, LayerNorm, GELU, attention.
+  const bertShape = { vocab: 1000, seq: 128, hidden: 256, heads: 4, ff: 1024, layers: 4 };
+  const bertPath = `${cache}/bert-encoder.onnx`;
+  if (!existsSync(bertPath)) saveModel(bertEncoder('opset17', bertShape), bertPath);
+  out.push({
+    name: 'bert-encoder',
+    path: bertPath,
+    calib: () => Array.from({ length: 16 }, (_, i) => bertFeeds(i, bertShape)),
+    eval: () => bertFeeds(1000, bertShape),
+    rounds: 15,
+  });
   return out.filter((c) => !only || only.includes(c.name));
 }
 
@@ -125,7 +138,14 @@ for (const c of cases()) {
   const hasDynamic = loadModel(dPath).graph.nodes.some((n) => n.opType === 'MatMulInteger');
   const feeds = c.eval();
   const ortFeeds = (m: typeof ort | typeof ortWeb) =>
-    Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, new m.Tensor('float32', t.data as Float32Array, [...t.dims])]));
+    Object.fromEntries(
+      Object.entries(feeds).map(([k, t]) => [
+        k,
+        t.dtype === 'int64'
+          ? new m.Tensor('int64', t.data as BigInt64Array, [...t.dims])
+          : new m.Tensor('float32', t.data as Float32Array, [...t.dims]),
+      ]),
+    );
   const nodeFeeds = ortFeeds(ort),
     webFeeds = ortFeeds(ortWeb);
   const floatNodes = (await IntegerSession.create(qBytes, { backend: 'js', runInWorker: false }))
