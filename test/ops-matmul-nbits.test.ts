@@ -10,7 +10,7 @@ import { packMatMulNBits, packZeroPoints4 } from '../src/ops/matmul-nbits.js';
 import { InferenceSession } from '../src/runtime/session.js';
 import { Tensor } from '../src/tensor.js';
 import { rng } from './backends.js';
-import { model } from './passes-helpers.js';
+import { model, relErr } from './passes-helpers.js';
 
 ort.env.logLevel = 'error';
 
@@ -121,18 +121,6 @@ async function theirs(m: Model, x: Tensor): Promise<{ data: Float32Array; dims: 
   const s = await ort.InferenceSession.create(modelToBytes(m), { intraOpNumThreads: 1 });
   const y = (await s.run({ x: new ort.Tensor('float32', x.data as Float32Array, [...x.dims]) })).y!;
   return { data: y.data as Float32Array, dims: y.dims };
-}
-
-/** max |a - b| / max |b|. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let d = 0,
-    m = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-    m = Math.max(m, Math.abs(b[i]!));
-  }
-  return d / m;
 }
 
 let worstOrt = 0;

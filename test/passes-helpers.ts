@@ -37,6 +37,22 @@ export function maxRelErr(a: Float32Array, b: Float32Array): number {
   return err / scale;
 }
 
+/**
+ * max |a - b| / max(floor, max |b|): the worst difference relative to the reference's largest
+ * magnitude (floor 1 makes it absolute for references below 1). Different lengths are an error.
+ * No vitest import here: benchmarks import this module's neighbours outside the runner.
+ */
+export function relErr(a: ArrayLike<number>, b: ArrayLike<number>, floor = 0): number {
+  if (a.length !== b.length) throw new Error(`relErr: ${a.length} values against ${b.length}`);
+  let d = 0,
+    m = floor;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    m = Math.max(m, Math.abs(b[i]!));
+  }
+  return d / m;
+}
+
 /** Signal-to-quantization-noise ratio in dB. */
 export function sqnr(ref: Float32Array, x: Float32Array): number {
   let s = 0,

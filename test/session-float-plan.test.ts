@@ -5,6 +5,7 @@
 // reading activations without holding them).
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+import { relErr as relErrOf } from './passes-helpers.js';
 import { makeNode } from '../src/ir/graph.js';
 import { modelToBytes, Tensor, type Attribute, type Model, type Node } from '../src/onnx-api.js';
 import { InferenceSession } from '../src/runtime/session.js';
@@ -27,16 +28,7 @@ function rand(dims: number[], seed: number): Tensor {
 }
 
 /** max |a - b| / max(1, max |b|). */
-function relErr(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let d = 0,
-    m = 1;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-    m = Math.max(m, Math.abs(b[i]!));
-  }
-  return d / m;
-}
+const relErr = (a: Float32Array, b: Float32Array) => relErrOf(a, b, 1);
 
 const backends = loadedBackends.map((b) => b.name);
 

@@ -5,8 +5,7 @@ import { nodeLabel } from '../ir/graph.js';
 import { Tensor, allocData } from '../tensor.js';
 import { need, unsupported, type OpContext, type OpImpl } from './types.js';
 import { float32Of } from './util.js';
-
-const isBlockSize = (b: number) => Number.isSafeInteger(b) && b >= 16 && (b & (b - 1)) === 0;
+import { isBlockSize } from '../quant/scheme.js';
 
 function invalid(ctx: OpContext, message: string): never {
   throw new OnnxPtqError('INVALID_MODEL', `${nodeLabel(ctx.node)}: ${message}`);
@@ -129,37 +128,35 @@ export const MatMulNBits: OpImpl = {
 };
 
 /**
- * Packs 4-bit codes q ([N, K], row n = column n of the weight, values 0..15) into MatMulNBits' B
- * layout [N, ceil(K / blockSize), blockSize / 2], low nibble first, padding with 0.
+ * Rows of 4-bit values (rows x len, each 0..15) packed two per byte, low nibble first, each row
+ * starting at a multiple of `rowBytes` (>= ceil(len / 2); the rest is 0 padding). The caller
+ * checks v holds rows x len values.
  */
-export function packMatMulNBits(q: Uint8Array, N: number, K: number, blockSize: number): Uint8Array {
-  check(isBlockSize(blockSize), 'INVALID_ARGUMENT', () => `packMatMulNBits: blockSize ${blockSize} must be a power of 2 >= 16`);
-  check(q.length === N * K, 'INVALID_ARGUMENT', () => `packMatMulNBits: q has ${q.length} codes, N * K = ${N * K}`);
-  const kBlocks = Math.ceil(K / blockSize);
-  const rowBytes = (kBlocks * blockSize) / 2;
-  const out = new Uint8Array(N * rowBytes);
-  for (let n = 0; n < N; n++) {
-    for (let k = 0; k < K; k++) {
-      const v = q[n * K + k]!;
-      check(v < 16, 'INVALID_ARGUMENT', () => `packMatMulNBits: code ${v} at [${n}, ${k}] is not 4-bit`);
-      // Blocks are contiguous per column, so element k sits at nibble k of the row.
-      out[n * rowBytes + (k >> 1)]! |= v << ((k & 1) << 2);
+function packNibbleRows(v: Uint8Array, rows: number, len: number, rowBytes: number, what: string, noun: string): Uint8Array {
+  const out = new Uint8Array(rows * rowBytes);
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < len; i++) {
+      const x = v[r * len + i]!;
+      check(x < 16, 'INVALID_ARGUMENT', () => `${what}: ${noun} ${x} at [${r}, ${i}] is not 4-bit`);
+      out[r * rowBytes + (i >> 1)]! |= x << ((i & 1) << 2);
     }
   }
   return out;
 }
 
+/**
+ * Packs 4-bit codes q ([N, K], row n = column n of the weight, values 0..15) into MatMulNBits' B
+ * layout [N, ceil(K / blockSize), blockSize / 2], low nibble first, padding with 0 (blocks are
+ * contiguous per column, so element k sits at nibble k of the row).
+ */
+export function packMatMulNBits(q: Uint8Array, N: number, K: number, blockSize: number): Uint8Array {
+  check(isBlockSize(blockSize), 'INVALID_ARGUMENT', () => `packMatMulNBits: blockSize ${blockSize} must be a power of 2 >= 16`);
+  check(q.length === N * K, 'INVALID_ARGUMENT', () => `packMatMulNBits: q has ${q.length} codes, N * K = ${N * K}`);
+  return packNibbleRows(q, N, K, (Math.ceil(K / blockSize) * blockSize) / 2, 'packMatMulNBits', 'code');
+}
+
 /** Packs 4-bit zero points ([N, kBlocks], 0..15) into MatMulNBits' [N, ceil(kBlocks / 2)] uint8 layout. */
 export function packZeroPoints4(zp: Uint8Array, N: number, kBlocks: number): Uint8Array {
   check(zp.length === N * kBlocks, 'INVALID_ARGUMENT', () => `packZeroPoints4: zp has ${zp.length} values, N * kBlocks = ${N * kBlocks}`);
-  const stride = Math.ceil(kBlocks / 2);
-  const out = new Uint8Array(N * stride);
-  for (let n = 0; n < N; n++) {
-    for (let j = 0; j < kBlocks; j++) {
-      const v = zp[n * kBlocks + j]!;
-      check(v < 16, 'INVALID_ARGUMENT', () => `packZeroPoints4: zero point ${v} at [${n}, ${j}] is not 4-bit`);
-      out[n * stride + (j >> 1)]! |= v << ((j & 1) << 2);
-    }
-  }
-  return out;
+  return packNibbleRows(zp, N, kBlocks, Math.ceil(kBlocks / 2), 'packZeroPoints4', 'zero point');
 }

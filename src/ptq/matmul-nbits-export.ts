@@ -11,6 +11,7 @@ import { makeNode, type Graph, type Model, type Node } from '../ir/graph.js';
 import { dropUnusedInits, floatAttr, intAttr } from '../passes/pass.js';
 import { packMatMulNBits, packZeroPoints4 } from '../ops/matmul-nbits.js';
 import { Tensor } from '../tensor.js';
+import { isBlockSize } from '../quant/scheme.js';
 import { addInit } from './qdq-export.js';
 
 /** Rewrites the model in place; returns the names of the MatMuls rewritten. */
@@ -101,7 +102,7 @@ function blockedWeight(g: Graph, dq: Node, transB: boolean) {
   const kAxis = transB ? 1 : 0;
   if (!q || !scale || (dq.inputs[2] && !zp) || !block || q.rank !== 2 || (axis + 2) % 2 !== kAxis) return undefined;
   if (q.dtype !== 'int4' && q.dtype !== 'uint4') return undefined;
-  if (scale.dtype !== 'float32' || block < 16 || (block & (block - 1)) !== 0) return undefined;
+  if (scale.dtype !== 'float32' || !isBlockSize(block)) return undefined;
   const [K, N] = (transB ? [q.dims[1], q.dims[0]] : q.dims) as [number, number];
   return { q, scale, zp, K, N, block };
 }

@@ -4,7 +4,7 @@
  */
 import { OnnxPtqError } from '../errors.js';
 import { OBSERVER_KINDS, type ObserverKind, type ObserverOptions } from '../quant/observers/index.js';
-import type { Granularity } from '../quant/scheme.js';
+import { isBlockSize, type Granularity } from '../quant/scheme.js';
 import { PASS_NAMES, checkPassList } from '../passes/pipeline.js';
 import { REQUANT_MODES, type RequantMode } from '../quant/requant.js';
 
@@ -242,9 +242,7 @@ export function resolveQuantizeOptions(user: Record<string, unknown> = {}, sourc
     bad('observerOptions', 'must be an object', source);
   if (r.weightGranularity === 'per-block') {
     const b = r.weightGroupSize;
-    // onnxruntime's blocked DequantizeLinear and MatMulNBits take powers of two from 16.
-    if (b < 16 || (b & (b - 1)) !== 0)
-      bad('weightGroupSize', `is ${b}; per-block weights need a power of two >= 16 (16, 32, 64, 128, ...)`, source);
+    if (!isBlockSize(b)) bad('weightGroupSize', `is ${b}; per-block weights need a power of two >= 16 (16, 32, 64, 128, ...)`, source);
     for (const pass of ['single-shift', 'adaround'])
       if (r.passes.includes(pass)) bad('passes', `'${pass}' works on per-tensor or per-channel weight scales, not per-block`, source);
     // onnxruntime fuses an 8-bit blocked weight DequantizeLinear between quantized activations into

@@ -132,6 +132,11 @@ export function sliceIndexer(dims: readonly number[], p: Pick<QuantParams, 'gran
   return (i) => Math.floor(i / inner) % ch;
 }
 
+/** A block size onnxruntime's blocked DequantizeLinear and MatMulNBits take: a power of two >= 16. */
+export function isBlockSize(b: number): boolean {
+  return Number.isSafeInteger(b) && b >= 16 && (b & (b - 1)) === 0;
+}
+
 /** The dims of a per-block parameter tensor: the tensor's, with the blocked axis divided into blocks. */
 export function blockedDims(dims: readonly number[], axis: number, block: number): number[] {
   return dims.map((d, k) => (k === axis ? Math.ceil(d / block) : d));
