@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { Graph, makeNode } from '../src/ir/graph.js';
 import { Tensor } from '../src/tensor.js';
-import { layerNormAffine, layerNormParams, qlayerNormRef } from '../src/kernels/int8/qlayernorm-ref.js';
+import { layerNormAffine, layerNormParams, qlayerNormRef, rowMultiplier, rowMultiplierExact } from '../src/kernels/int8/qlayernorm-ref.js';
 import { quantize } from '../src/ptq/quantize.js';
 import { IntegerSession } from '../src/runtime/integer/index.js';
 import { InferenceSession } from '../src/runtime/session.js';
@@ -88,6 +88,27 @@ describe('integer LayerNorm kernel against float', () => {
       }
     }
     expect(off / total).toBeLessThan(0.01);
+  });
+
+  it("the row multiplier's double fast path gives the BigInt reference's Mr and sr, near-integer quotients included", () => {
+    const r = rng(29);
+    let nearTies = 0;
+    for (let t = 0; t < 20000; t++) {
+      const gm = 2 ** 30 + Math.floor(r() * 2 ** 30),
+        gs = Math.floor(r() * 40) - 5;
+      let T = Math.floor(2 ** (r() * 52)) + 1;
+      if (t % 2) {
+        // T = gm^2 4^k / m^2 (+-1) puts G 2^sr / sqrt(T) within m / 2T of the integer m: for T near
+        // 2^52 that is 2^-22, inside the doubles' own error, where only the BigInt path is right.
+        const m = BigInt(2 ** 30 + Math.floor(r() * 2 ** 30)),
+          k = BigInt(10 + Math.floor(r() * 16));
+        T = Number(((BigInt(gm) * BigInt(gm)) << (2n * k)) / (m * m)) + Math.floor(r() * 3) - 1;
+        nearTies++;
+      }
+      if (T < 1) continue;
+      expect(rowMultiplier(T, { gm, gs }), `T ${T} gm ${gm} gs ${gs}`).toEqual(rowMultiplierExact(T, { gm, gs }));
+    }
+    expect(nearTies).toBe(10000);
   });
 
   it('with Scale and B: a constant row gives B alone; non-finite Scale or B is refused with a reason', () => {

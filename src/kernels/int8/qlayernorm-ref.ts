@@ -126,6 +126,29 @@ function isqrt(n: bigint): bigint {
 
 /** Mr and sr with Mr = floor(G 2^sr / sqrt(T)) in [2^30, 2^31) (see the module comment). */
 export function rowMultiplier(T: number, p: Pick<LayerNormParams, 'gm' | 'gs'>): { m: number; s: number } {
+  // floor(sqrt(floor(a / T))) = floor(sqrt(a / T)), so Mr = floor(r) for r = gm 2^k / sqrt(T). In
+  // doubles sqrt and the division each round once (relative 2^-53 each) and 2^k is exact, so r is
+  // within 2^31 * 2^-52 = 2^-21 of the exact value: where its fraction is at least 2^-20 from an
+  // integer, floor(r) is exact (the range check then also is). Only near-integers take the BigInt
+  // path, which gives the same (unique) k and Mr.
+  const r0 = p.gm / Math.sqrt(T);
+  let k = 30 - Math.floor(Math.log2(r0));
+  let r = r0 * 2 ** k;
+  if (r >= 2 ** 31) {
+    k -= 1;
+    r /= 2;
+  } else if (r < 2 ** 30) {
+    k += 1;
+    r *= 2;
+  }
+  const m = Math.floor(r);
+  const frac = r - m;
+  if (frac >= 2 ** -20 && frac <= 1 - 2 ** -20 && m >= 2 ** 30 && m < 2 ** 31) return { m, s: p.gs + k };
+  return rowMultiplierExact(T, p);
+}
+
+/** rowMultiplier by exact BigInt arithmetic (the reference the fast path is tested against). */
+export function rowMultiplierExact(T: number, p: Pick<LayerNormParams, 'gm' | 'gs'>): { m: number; s: number } {
   let s = p.gs + Math.round(Math.log2(Math.sqrt(T)));
   for (let tries = 0; tries < 4; tries++) {
     const k = s - p.gs;
@@ -155,18 +178,18 @@ export function qlayerNormRef(
   if (x.length < rows * C || y.length < rows * C) throw new OnnxPtqError('KERNEL_ARGUMENT', 'layernorm: buffer smaller than rows x length');
   if (affine && (affine.gamma.length !== C || affine.beta.length !== C))
     throw new OnnxPtqError('KERNEL_ARGUMENT', `layernorm: Scale/B of ${affine.gamma.length}/${affine.beta.length} values for rows of ${C}`);
-  const d = new Float64Array(C);
   for (let r = 0; r < rows; r++) {
     const o = r * C;
-    let s1 = 0;
-    for (let i = 0; i < C; i++) s1 += x[o + i]! - xZeroPoint;
-    let s2 = 0;
+    // S2 = sum (C q_i - S1)^2 = C^2 sum q_i^2 - C S1^2: both terms below 2^53 (|q| <= 255, C <= 4096),
+    // so one pass of int32 sums gives it exactly.
+    let s1 = 0,
+      sq = 0;
     for (let i = 0; i < C; i++) {
-      const v = C * (x[o + i]! - xZeroPoint) - s1;
-      d[i] = v;
-      s2 += v * v;
+      const q = x[o + i]! - xZeroPoint;
+      s1 += q;
+      sq += q * q;
     }
-    const T = s2 + p.eps;
+    const T = C * C * sq - C * s1 * s1 + p.eps;
     if (T === 0) {
       // A constant row with eps 0: every d_i is 0, the normalized value 0 (what float gives for 0/0 is NaN).
       for (let i = 0; i < C; i++) {
@@ -177,43 +200,48 @@ export function qlayerNormRef(
     }
     const { m, s } = rowMultiplier(T, p);
     if (affine) {
-      affineRow(d, affine, Math.floor(m / 2 ** 15), s - 15, p, y, o);
+      affineRow(x, o, xZeroPoint, s1, affine, Math.floor(m / 2 ** 15), s - 15, p, y);
       continue;
     }
-    const div = 2 ** s;
+    // round_half_up(d m / 2^s) = floor(d m 2^-s + 1/2): d m < 2^52 is exact, scaling by 2^-s is exact,
+    // and adding 1/2 is too (the sum spans at most 52 significant bits).
+    const inv = 2 ** -s,
+      zp = p.zeroPoint,
+      lo = p.min,
+      hi = p.max;
     for (let i = 0; i < C; i++) {
-      const v = d[i]! * m;
-      const q = Math.floor(v / div);
-      const rem = v - q * div;
-      const rounded = q + (2 * rem >= div ? 1 : 0);
-      const out = rounded + p.zeroPoint;
-      y[o + i] = out < p.min ? p.min : out > p.max ? p.max : out;
+      const d = C * (x[o + i]! - xZeroPoint) - s1;
+      const out = Math.floor(d * m * inv + 0.5) + zp;
+      y[o + i] = out < lo ? lo : out > hi ? hi : out;
     }
   }
 }
 
 /** One row with Scale and B inside (see the module comment): every product below 2^51, exact in doubles. */
 function affineRow(
-  d: Float64Array,
+  x: Int8Array | Uint8Array,
+  o: number,
+  xZeroPoint: number,
+  s1: number,
   a: LayerNormAffine,
   m16: number,
   s16: number,
   p: LayerNormParams,
   y: Int8Array | Uint8Array,
-  o: number,
 ): void {
+  const C = a.gamma.length;
   const k = s16 - 8;
-  const div = 2 ** Math.max(0, k),
-    up = 2 ** Math.max(0, -k);
-  for (let i = 0; i < d.length; i++) {
-    const v = d[i]! * a.gamma[i]! * m16;
-    let z: number;
-    if (k > 0) {
-      const q = Math.floor(v / div);
-      z = q + (2 * (v - q * div) >= div ? 1 : 0);
-    } else z = v * up;
+  // As in the plain row: scaling by a power of two and adding 1/2 are exact, so floor(v 2^-k + 1/2)
+  // is round_half_up(v / 2^k); z + b_i + 128 < 2^41 is exact too.
+  const inv = 2 ** -k,
+    zp = p.zeroPoint,
+    lo = p.min,
+    hi = p.max;
+  for (let i = 0; i < C; i++) {
+    const v = (C * (x[o + i]! - xZeroPoint) - s1) * a.gamma[i]! * m16;
+    let z = k > 0 ? Math.floor(v * inv + 0.5) : v * inv;
     z = z < -Z_LIMIT ? -Z_LIMIT : z > Z_LIMIT ? Z_LIMIT : z;
-    const out = Math.floor((z + a.beta[i]! + 128) / 256) + p.zeroPoint;
-    y[o + i] = out < p.min ? p.min : out > p.max ? p.max : out;
+    const out = Math.floor((z + a.beta[i]! + 128) * (1 / 256)) + zp;
+    y[o + i] = out < lo ? lo : out > hi ? hi : out;
   }
 }
