@@ -1,6 +1,7 @@
-// N-API glue for the table lookup, QuantizeLinear and DequantizeLinear.
+// N-API glue for the table lookup, QuantizeLinear, DequantizeLinear, Softmax and LayerNorm.
 #include "napi/int8-ops-common.h"
 #include "napi/plan.h"
+#include "opq_qlayernorm.h"
 #include "opq_qsoftmax.h"
 #include "opq_qunary.h"
 
@@ -115,6 +116,45 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// layerNorm({ x, xZeroPoint, rows, length, eps, gm, gs, gamma?: Int32Array, beta?: Int32Array,
+//             zeroPoint, min, max, y, variant })
+Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o;
+  View x, y, gamma, beta;
+  int32_t xs = 0, ys = 0, variant;
+  int64_t xzp, rows, length, eps, gm, gs, zp, mn, mx;
+  const int64_t kMax = INT32_MAX;
+  if (!GetArgs(info, "layerNorm", &o) || !Get8Bit(env, o.Get("x"), "x", &x, &xs) ||
+      !Get8Bit(env, o.Get("y"), "y", &y, &ys) || !GetInt(env, o, "xZeroPoint", -128, 255, &xzp) ||
+      !GetInt(env, o, "rows", 0, kMax, &rows) || !GetInt(env, o, "length", 0, kMax, &length) ||
+      !GetInt(env, o, "eps", 0, int64_t{1} << 50, &eps) || !GetInt(env, o, "gm", 0, kMax, &gm) ||
+      !GetInt(env, o, "gs", -1100, 1100, &gs) || !GetInt(env, o, "zeroPoint", -128, 255, &zp) ||
+      !GetInt(env, o, "min", -128, 255, &mn) || !GetInt(env, o, "max", -128, 255, &mx) || !GetVariant(env, o, &variant))
+    return env.Undefined();
+  const bool affine = !o.Get("gamma").IsUndefined() || !o.Get("beta").IsUndefined();
+  if (affine && (!GetTyped(env, o.Get("gamma"), "gamma", napi_int32_array, "an Int32Array", &gamma) ||
+                 !GetTyped(env, o.Get("beta"), "beta", napi_int32_array, "an Int32Array", &beta)))
+    return env.Undefined();
+  if (affine && gamma.length != beta.length) {
+    Fail(env, "layernorm: gamma and beta must have the same length");
+    return env.Undefined();
+  }
+  const int32_t* g = affine ? static_cast<const int32_t*>(gamma.data) : nullptr;
+  const int32_t* b = affine ? static_cast<const int32_t*>(beta.data) : nullptr;
+  // An empty Int32Array has no data pointer; the kernel needs one to tell "affine" from "plain".
+  static const int32_t kNone[1] = {0};
+  if (affine && gamma.length == 0) g = b = kNone;
+  const char* err = RunRecorded([=] {
+    return opq_qlayernorm(x.data, x.length, xs, static_cast<int32_t>(xzp), rows, length, double(eps),
+                          static_cast<int32_t>(gm), static_cast<int32_t>(gs), g, b, gamma.length,
+                          static_cast<int32_t>(zp), static_cast<int32_t>(mn), static_cast<int32_t>(mx), y.data, y.length,
+                          ys, variant);
+  });
+  if (err) Fail(env, err);
+  return env.Undefined();
+}
+
 }  // namespace
 
 void RegisterQUnary(Napi::Env env, Napi::Object exports) {
@@ -122,6 +162,7 @@ void RegisterQUnary(Napi::Env env, Napi::Object exports) {
   exports.Set("quantizeLinear", Napi::Function::New(env, Guarded<QuantizeLinear>));
   exports.Set("dequantizeLinear", Napi::Function::New(env, Guarded<DequantizeLinear>));
   exports.Set("softmax", Napi::Function::New(env, Guarded<Softmax>));
+  exports.Set("layerNorm", Napi::Function::New(env, Guarded<LayerNorm>));
 }
 
 }  // namespace opq_napi

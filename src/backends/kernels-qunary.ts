@@ -1,4 +1,4 @@
-/** Table lookup, QuantizeLinear and DequantizeLinear (native/include/opq_qunary.h). */
+/** Table lookup, QuantizeLinear, DequantizeLinear (native/include/opq_qunary.h), Softmax and LayerNorm. */
 import type { Int8Like, KernelVariant } from './types.js';
 import { OnnxPtqError } from '../errors.js';
 
@@ -57,9 +57,33 @@ export interface SoftmaxArgs {
   variant?: KernelVariant;
 }
 
+/**
+ * Integer LayerNorm of x viewed as [rows, length] (native/include/opq_qlayernorm.h; the definition and
+ * its error against float are in src/kernels/int8/qlayernorm-ref.ts): eps, gm and gs from
+ * layerNormParams, gamma and beta (both or neither) from layerNormAffine.
+ */
+export interface LayerNormArgs {
+  x: Int8Like;
+  xZeroPoint: number;
+  rows: number;
+  length: number;
+  /** The integer eps term E, in [0, 2^50]. */
+  eps: number;
+  gm: number;
+  gs: number;
+  gamma?: Int32Array;
+  beta?: Int32Array;
+  zeroPoint: number;
+  min: number;
+  max: number;
+  y: Int8Like;
+  variant?: KernelVariant;
+}
+
 export interface QUnaryKernels {
   lut(args: LutArgs): void;
   softmax(args: SoftmaxArgs): void;
+  layerNorm(args: LayerNormArgs): void;
   quantizeLinear(args: QuantizeLinearArgs): void;
   dequantizeLinear(args: DequantizeLinearArgs): void;
 }

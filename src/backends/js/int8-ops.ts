@@ -16,6 +16,7 @@ import { validateRequant } from '../qgemm-args.js';
 import { qaddRef, qmulRef } from '../../kernels/int8/qbinary-ref.js';
 import { dequantizeLinearRef, lutRef, quantizeLinearRef } from '../../kernels/int8/qunary-ref.js';
 import { qsoftmaxRef } from '../../kernels/int8/qsoftmax-ref.js';
+import { LAYERNORM_MAX_LENGTH, qlayerNormRef } from '../../kernels/int8/qlayernorm-ref.js';
 import { SOFTMAX_ONE } from '../../quant/softmax.js';
 import { avgPoolRef, globalAvgPoolRef, globalMaxPoolRef, maxPoolRef } from '../../kernels/int8/qpool-ref.js';
 import { concatRef, resizeLinearRef, resizeNearestRef, RESIZE_ONE, transpose8Ref } from '../../kernels/int8/qlayout-ref.js';
@@ -112,6 +113,40 @@ export function jsInt8OpKernels(): QBinaryKernels & QUnaryKernels & QPoolKernels
       if (g.x.length < n) fail('softmax: buffer X is smaller than outer * axis_len * inner');
       if (g.y.length < n) fail('softmax: buffer Y is smaller than outer * axis_len * inner');
       qsoftmaxRef(g);
+    },
+    layerNorm(g) {
+      checkVariant(g.variant);
+      if (!is8(g.x) || !is8(g.y)) fail('x and y must be Uint8Array or Int8Array');
+      const int = (v: number, lo: number, hi: number, what: string) => {
+        if (!Number.isInteger(v) || v < lo || v > hi) fail(`${what} must be an integer in [${lo}, ${hi}]`);
+      };
+      int(g.rows, 0, 2 ** 31 - 1, 'rows');
+      if (!Number.isInteger(g.length) || g.length < 1 || g.length > LAYERNORM_MAX_LENGTH)
+        fail(`layernorm: length must be in [1, ${LAYERNORM_MAX_LENGTH}]`);
+      const n = g.rows * g.length;
+      if (n > 2 ** 31 - 1) fail('layernorm: rows * length must be at most 2^31 - 1');
+      const [xmin, xmax] = g.x instanceof Int8Array ? [-128, 127] : [0, 255];
+      if (!Number.isInteger(g.xZeroPoint) || g.xZeroPoint < xmin || g.xZeroPoint > xmax)
+        fail("layernorm: x_zero_point out of the input type's range");
+      if (!Number.isInteger(g.eps) || g.eps < 0 || g.eps > 2 ** 50) fail('layernorm: eps must be an integer in [0, 2^50]');
+      if (!Number.isInteger(g.gm) || g.gm < 2 ** 30 || g.gm >= 2 ** 31) fail('layernorm: gm must be in [2^30, 2^31)');
+      int(g.gs, -1100, 1100, 'gs');
+      if ((g.gamma === undefined) !== (g.beta === undefined)) fail('layernorm: gamma and beta come together or not at all');
+      if (g.gamma && g.beta) {
+        if (!(g.gamma instanceof Int32Array) || !(g.beta instanceof Int32Array)) fail('gamma and beta must be Int32Arrays');
+        if (g.gamma.length !== g.length || g.beta.length !== g.length) fail('layernorm: gamma and beta must have length entries');
+        if (g.gamma.some((v) => v < -32767 || v > 32767)) fail('layernorm: gamma entries must be in [-32767, 32767]');
+        if (g.beta.some((v) => v < -(2 ** 20) || v > 2 ** 20)) fail('layernorm: beta entries must be in [-2^20, 2^20]');
+      }
+      const [tmin, tmax] = g.y instanceof Int8Array ? [-128, 127] : [0, 255];
+      if (!Number.isInteger(g.zeroPoint) || g.zeroPoint < tmin || g.zeroPoint > tmax)
+        fail("layernorm: y_zero_point out of the output type's range");
+      if (!(Number.isInteger(g.min) && Number.isInteger(g.max) && tmin <= g.min && g.min <= g.max && g.max <= tmax))
+        fail('layernorm: y_min and y_max must satisfy type_min <= y_min <= y_max <= type_max');
+      if (g.x.length < n) fail('layernorm: buffer X is smaller than rows * length');
+      if (g.y.length < n) fail('layernorm: buffer Y is smaller than rows * length');
+      const p = { length: g.length, eps: g.eps, gm: g.gm, gs: g.gs, zeroPoint: g.zeroPoint, min: g.min, max: g.max };
+      qlayerNormRef(g.x, g.xZeroPoint, g.rows, p, g.y, g.gamma && g.beta ? { gamma: g.gamma, beta: g.beta } : undefined);
     },
     quantizeLinear(g) {
       checkVariant(g.variant);

@@ -16,6 +16,7 @@ export interface Int8OpsAddon {
   qmul: Fn;
   lut: Fn;
   softmax: Fn;
+  layerNorm: Fn;
   quantizeLinear: Fn;
   dequantizeLinear: Fn;
   maxPool: Fn;
@@ -51,6 +52,7 @@ export function nativeInt8OpKernels(addon: Int8OpsAddon): QBinaryKernels & QUnar
     },
     lut: (g) => call(addon.lut, { ...g, variant: vid(g.variant) }),
     softmax: (g) => call(addon.softmax, { ...g, variant: vid(g.variant) }),
+    layerNorm: (g) => call(addon.layerNorm, { ...g, variant: vid(g.variant) }),
     quantizeLinear: (g) => call(addon.quantizeLinear, { ...g, blockSize: g.blockSize ?? 0, variant: vid(g.variant) }),
     dequantizeLinear: (g) => call(addon.dequantizeLinear, { ...g, blockSize: g.blockSize ?? 0, variant: vid(g.variant) }),
     maxPool: (g) => call(addon.maxPool, { ...flatPool(g), x: g.x, y: g.y, variant: vid(g.variant) }),

@@ -58,6 +58,47 @@ export function wasmQUnaryKernels(mod: WasmModule): QUnaryKernels {
         [2],
       );
     },
+    layerNorm(g) {
+      if (!is8(g.x) || !is8(g.y)) fail('x and y must be Uint8Array or Int8Array');
+      const affine = g.gamma !== undefined || g.beta !== undefined;
+      if (affine && (!(g.gamma instanceof Int32Array) || !(g.beta instanceof Int32Array))) fail('gamma and beta must be Int32Arrays');
+      if (affine && g.gamma!.length !== g.beta!.length) fail('layernorm: gamma and beta must have the same length');
+      const int = (v: unknown, what: string, limit = 2 ** 31 - 1) => {
+        if (typeof v !== 'number' || !Number.isInteger(v) || Math.abs(v) > limit)
+          fail(`${what} must be an integer in [-${limit}, ${limit}]`);
+        return v;
+      };
+      // gamma/beta as one buffer each; an empty pair still needs non-null pointers to mean "affine".
+      const gb = affine ? [g.gamma!.length ? g.gamma! : new Int32Array(1), g.beta!.length ? g.beta! : new Int32Array(1)] : [];
+      withBuffers(
+        mod,
+        [g.x, g.y, ...gb],
+        0,
+        ([px, py, pg, pb]) =>
+          mod.fn('opq_qlayernorm')(
+            px,
+            g.x.length,
+            g.x instanceof Int8Array ? 1 : 0,
+            int(g.xZeroPoint, 'xZeroPoint'),
+            dim(g.rows, 'rows'),
+            dim(g.length, 'length'),
+            int(g.eps, 'eps', 2 ** 50),
+            int(g.gm, 'gm'),
+            int(g.gs, 'gs'),
+            affine ? pg : 0,
+            affine ? pb : 0,
+            affine ? g.gamma!.length : 0,
+            int(g.zeroPoint, 'zeroPoint'),
+            int(g.min, 'min'),
+            int(g.max, 'max'),
+            py,
+            g.y.length,
+            g.y instanceof Int8Array ? 1 : 0,
+            mod.variantId(g.variant),
+          ),
+        [1],
+      );
+    },
     quantizeLinear(g) {
       if (!(g.x instanceof Float32Array) || !is8(g.y)) fail('x must be a Float32Array and y a Uint8Array or Int8Array');
       const [o, a, i, b] = layout(g);

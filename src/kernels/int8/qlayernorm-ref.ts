@@ -51,7 +51,7 @@ export interface LayerNormAffine {
   /** g_i = round(gamma_i / Sg), in [-32767, 32767]. */
   gamma: Int32Array;
   /** b_i = round(beta_i / Sy * 2^8), clamped to +-2^20. */
-  beta: Float64Array;
+  beta: Int32Array;
 }
 
 const BETA_LIMIT = 2 ** 20;
@@ -74,7 +74,7 @@ export function layerNormAffine(
   if (beta) for (const v of beta) if (!Number.isFinite(v)) return `B holds ${v}`;
   const sg = max > 0 ? max / 32767 : 1;
   const g = Int32Array.from(gamma, (v) => Math.round(v / sg));
-  const b = new Float64Array(gamma.length);
+  const b = new Int32Array(gamma.length);
   if (beta)
     for (let i = 0; i < b.length; i++) b[i] = Math.min(BETA_LIMIT, Math.max(-BETA_LIMIT, Math.round((beta[i]! / Math.fround(sy)) * 256)));
   return { affine: { gamma: g, beta: b }, gain: sg };

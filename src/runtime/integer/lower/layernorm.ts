@@ -1,18 +1,12 @@
-// LayerNorm from its input's DequantizeLinear to its output's QuantizeLinear: one integer step
-// (src/kernels/int8/qlayernorm-ref.ts: integer mean and variance, an exact integer square root). It
-// runs the reference on every backend (rows of a transformer's hidden size; bit-identical by
-// construction). Two forms: the decomposed pattern (src/ir/layernorm-pattern.ts), whose gamma and
+// LayerNorm from its input's DequantizeLinear to its output's QuantizeLinear: one integer step, the
+// backend's layerNorm kernel (definition: src/kernels/int8/qlayernorm-ref.ts, integer mean and
+// variance and an exact integer square root; native/qlayernorm the same in C++). Two forms: the decomposed pattern (src/ir/layernorm-pattern.ts), whose gamma and
 // beta follow as Mul/Add, and the LayerNormalization op, whose Scale and B go inside the step.
 import { OnnxPtqError } from '../../../errors.js';
 import { nodeLabel, type Node } from '../../../ir/graph.js';
 import { matchLayerNorm } from '../../../ir/layernorm-pattern.js';
-import {
-  layerNormAffine,
-  layerNormParams,
-  qlayerNormRef,
-  type LayerNormAffine,
-  type LayerNormParams,
-} from '../../../kernels/int8/qlayernorm-ref.js';
+import { layerNormAffine, layerNormParams, type LayerNormAffine, type LayerNormParams } from '../../../kernels/int8/qlayernorm-ref.js';
+import type { Int8Like } from '../../../backends/types.js';
 import { Tensor } from '../../../tensor.js';
 import { expandTo } from '../../../ops/normalization.js';
 import type { LowerContext } from './context.js';
@@ -29,25 +23,32 @@ export function qdqLayerNorm(lc: LowerContext, node: Node): string | undefined |
   const yName = o.q.outputs[0]!;
   const signed = o.out.signed;
   const params = new Map<number, LayerNormParams>();
-  lc.push(node, [x.src], [yName], (values) => {
-    const xt = values.get(x.src)!;
-    if (xt.dtype !== (x.signed ? 'int8' : 'uint8'))
-      throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input is ${xt.dtype}, expected 8-bit`);
-    const C = xt.dims[xt.rank - 1] ?? 1;
-    let p = params.get(C);
-    if (!p) {
-      const made = layerNormParams(C, ln.eps, x.scale, o.out.scale, { zeroPoint: o.out.zp, min: o.min, max: o.max });
-      if (typeof made === 'string') throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: LayerNorm: ${made}`);
-      p = made;
-      params.set(C, p);
-    }
-    const y = values.out8(yName, signed, xt.size);
-    qlayerNormRef(xt.data as Int8Array, x.zp, C ? xt.size / C : 0, p, y);
-    values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, xt.dims));
-  });
+  const be = lc.opts.kernels.backend;
+  lc.push(
+    node,
+    [x.src],
+    [yName],
+    (values) => {
+      const xt = values.get(x.src)!;
+      if (xt.dtype !== (x.signed ? 'int8' : 'uint8'))
+        throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input is ${xt.dtype}, expected 8-bit`);
+      const C = xt.dims[xt.rank - 1] ?? 1;
+      let p = params.get(C);
+      if (!p) {
+        const made = layerNormParams(C, ln.eps, x.scale, o.out.scale, { zeroPoint: o.out.zp, min: o.min, max: o.max });
+        if (typeof made === 'string') throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: LayerNorm: ${made}`);
+        p = made;
+        params.set(C, p);
+      }
+      const y = values.out8(yName, signed, xt.size);
+      be.layerNorm({ ...kernelParams(p), x: xt.data as Int8Like, xZeroPoint: x.zp, rows: C ? xt.size / C : 0, y });
+      values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, xt.dims));
+    },
+    { pure: true },
+  );
   lc.record(node, {
     execution: 'integer',
-    kernel: 'layernorm (reference)',
+    kernel: 'layernorm',
     reason: `decomposed LayerNorm over the last axis, eps ${ln.eps}`,
   });
   lc.fuse(node, [...ln.nodes.slice(1), o.q], 'integer LayerNorm');
@@ -76,37 +77,57 @@ export function qdqLayerNormOp(lc: LowerContext, node: Node): string | undefined
   const yName = o.q.outputs[0]!;
   const signed = o.out.signed;
   const made = new Map<string, { p: LayerNormParams; a: LayerNormAffine }>();
-  lc.push(node, [x.src], [yName], (values) => {
-    const xt = values.get(x.src)!;
-    if (xt.dtype !== (x.signed ? 'int8' : 'uint8'))
-      throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input is ${xt.dtype}, expected 8-bit`);
-    const r = xt.rank;
-    const axis = axisAttr < 0 ? axisAttr + r : axisAttr;
-    if (axis < 0 || axis >= Math.max(r, 1))
-      throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: axis ${axisAttr} is out of range for rank ${r}`);
-    const normDims = xt.dims.slice(axis);
-    const C = normDims.reduce((a, b) => a * b, 1);
-    const key = normDims.join('x');
-    let m = made.get(key);
-    if (!m) {
-      const gamma = expandTo(ctx, scale.data as Float32Array, scale.dims, normDims, 'Scale'),
-        beta = bias ? expandTo(ctx, bias.data as Float32Array, bias.dims, normDims, 'B') : undefined;
-      const aff = layerNormAffine(gamma, beta, o.out.scale);
-      if (typeof aff === 'string') throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: LayerNorm: ${aff}`);
-      const p = layerNormParams(C, eps, x.scale, o.out.scale, { zeroPoint: o.out.zp, min: o.min, max: o.max }, aff.gain);
-      if (typeof p === 'string') throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: LayerNorm: ${p}`);
-      m = { p, a: aff.affine };
-      made.set(key, m);
-    }
-    const y = values.out8(yName, signed, xt.size);
-    qlayerNormRef(xt.data as Int8Array, x.zp, C ? xt.size / C : 0, m.p, y, m.a);
-    values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, xt.dims));
-  });
+  const be = lc.opts.kernels.backend;
+  lc.push(
+    node,
+    [x.src],
+    [yName],
+    (values) => {
+      const xt = values.get(x.src)!;
+      if (xt.dtype !== (x.signed ? 'int8' : 'uint8'))
+        throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input is ${xt.dtype}, expected 8-bit`);
+      const r = xt.rank;
+      const axis = axisAttr < 0 ? axisAttr + r : axisAttr;
+      if (axis < 0 || axis >= Math.max(r, 1))
+        throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: axis ${axisAttr} is out of range for rank ${r}`);
+      const normDims = xt.dims.slice(axis);
+      const C = normDims.reduce((a, b) => a * b, 1);
+      const key = normDims.join('x');
+      let m = made.get(key);
+      if (!m) {
+        const gamma = expandTo(ctx, scale.data as Float32Array, scale.dims, normDims, 'Scale'),
+          beta = bias ? expandTo(ctx, bias.data as Float32Array, bias.dims, normDims, 'B') : undefined;
+        const aff = layerNormAffine(gamma, beta, o.out.scale);
+        if (typeof aff === 'string') throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: LayerNorm: ${aff}`);
+        const p = layerNormParams(C, eps, x.scale, o.out.scale, { zeroPoint: o.out.zp, min: o.min, max: o.max }, aff.gain);
+        if (typeof p === 'string') throw new OnnxPtqError('UNSUPPORTED_OP', `${nodeLabel(node)}: LayerNorm: ${p}`);
+        m = { p, a: aff.affine };
+        made.set(key, m);
+      }
+      const y = values.out8(yName, signed, xt.size);
+      be.layerNorm({
+        ...kernelParams(m.p),
+        gamma: m.a.gamma,
+        beta: m.a.beta,
+        x: xt.data as Int8Like,
+        xZeroPoint: x.zp,
+        rows: C ? xt.size / C : 0,
+        y,
+      });
+      values.set(yName, new Tensor(signed ? 'int8' : 'uint8', y, xt.dims));
+    },
+    { pure: true },
+  );
   lc.record(node, {
     execution: 'integer',
-    kernel: 'layernorm (reference)',
+    kernel: 'layernorm',
     reason: `LayerNormalization, Scale and B inside, eps ${eps}`,
   });
   lc.fuse(node, [o.q], 'integer LayerNorm');
   return undefined;
+}
+
+/** The kernel's row parameters (LayerNormArgs) from layerNormParams' result. */
+function kernelParams(p: LayerNormParams) {
+  return { length: p.length, eps: p.eps, gm: p.gm, gs: p.gs, zeroPoint: p.zeroPoint, min: p.min, max: p.max };
 }
