@@ -8,9 +8,9 @@
 extern "C" {
 
 const char* opq_qlayernorm(const void* x, size_t x_size, int32_t x_signed, int32_t x_zero_point, size_t rows,
-                           size_t length, double eps, int32_t gm, int32_t gs, const int32_t* gamma,
-                           const int32_t* beta, size_t affine_size, int32_t y_zero_point, int32_t y_min, int32_t y_max,
-                           void* y, size_t y_size, int32_t y_signed, int32_t variant) {
+                           size_t length, double eps, int32_t gm, int32_t gs, const int32_t* gamma, const int32_t* beta,
+                           size_t affine_size, int32_t y_zero_point, int32_t y_min, int32_t y_max, void* y,
+                           size_t y_size, int32_t y_signed, int32_t variant) {
   const int32_t requested = opq::ResolveVariant(variant);
   if (!opq::VariantAvailable(requested)) return "layernorm: variant is not available on this CPU or build";
   if (length < 1 || length > OPQ_LAYERNORM_MAX_LENGTH) return "layernorm: length must be in [1, 4096]";

@@ -148,8 +148,8 @@ Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   const char* err = RunRecorded([=] {
     return opq_qlayernorm(x.data, x.length, xs, static_cast<int32_t>(xzp), rows, length, double(eps),
                           static_cast<int32_t>(gm), static_cast<int32_t>(gs), g, b, gamma.length,
-                          static_cast<int32_t>(zp), static_cast<int32_t>(mn), static_cast<int32_t>(mx), y.data, y.length,
-                          ys, variant);
+                          static_cast<int32_t>(zp), static_cast<int32_t>(mn), static_cast<int32_t>(mx), y.data,
+                          y.length, ys, variant);
   });
   if (err) Fail(env, err);
   return env.Undefined();

@@ -23,6 +23,7 @@
 #include "opq_qconv16.h"
 #include "opq_qconvtranspose16.h"
 #include "opq_qreduce.h"
+#include "opq_qlayernorm.h"
 #include "opq_qsoftmax.h"
 #include "opq_qunary.h"
 
@@ -683,6 +684,21 @@ void Elementwise(int32_t variant, bool hostile) {
   Count(opq_qsoftmax(sx.data(), Len(sn, hostile), sgn, Extent(so, hostile), hostile && Coin() ? Boundary(sl) : sl, si,
                      stable.data(), Len(stable.size(), hostile), Int(1, (1 << 24) - 1), Int(0, hostile ? 70 : 62),
                      Int(lo, hi), lo, hi, sy.data(), Len(sn, hostile), sgn, variant));
+  // LayerNorm over rows: eps, gm and gs over their whole ranges (the row shift below 0 and past 62),
+  // with Scale/B or without; lengths past the limit, out-of-range Scale/B and fractional eps when hostile.
+  const size_t lr = 1 + Dim(3), ll = 1 + Dim(hostile && Coin() ? 5000 : 300), ln = lr * ll;
+  auto lx = Random<int8_t>(ln, -128, 127);
+  std::vector<int8_t> lnY(ln);
+  auto lg = Random<int32_t>(ll, hostile ? -40000 : -32767, hostile ? 40000 : 32767);
+  auto lb = Random<int32_t>(ll, hostile ? -(1 << 21) : -(1 << 20), hostile ? 1 << 21 : 1 << 20);
+  const bool laff = Coin();
+  const double leps = hostile && Coin() ? Int(-3, 3) * 0.75 : double(Int(0, 1 << 30)) * (Coin() ? 1 : 1 << 20);
+  Count(opq_qlayernorm(
+      lx.data(), Len(ln, hostile), sgn, Int(lo, hi), Extent(lr, hostile), ll, leps,
+      hostile ? Int(0, std::numeric_limits<int32_t>::max()) : Int(1 << 30, std::numeric_limits<int32_t>::max()),
+      hostile ? Int(-2000, 2000) : Int(-60, 120), laff ? lg.data() : nullptr,
+      laff || (hostile && Coin()) ? lb.data() : nullptr, Len(ll, hostile), Int(lo, hi), lo, hi, lnY.data(),
+      Len(ln, hostile), sgn, variant));
 }
 
 }  // namespace
@@ -748,6 +764,7 @@ int main(int argc, char** argv) {
   Count(opq_qresize_linear(1, 1, 1, 1, 1, nullptr, 3, nullptr, 3, nullptr, 1, 0, 0, nullptr, nullptr, 1, -1));
   Count(opq_qreduce_mean(1, nullptr, nullptr, nullptr, 1, 0, 0, nullptr, nullptr, 1, -1));
   Count(opq_qsoftmax(nullptr, 1, 0, 1, 1, 1, nullptr, 256, 1, 0, 0, 0, 255, nullptr, 1, 0, -1));
+  Count(opq_qlayernorm(nullptr, 1, 0, 0, 1, 1, 0, 1 << 30, 0, nullptr, nullptr, 0, 0, 0, 255, nullptr, 1, 0, -1));
   Count(opq_transpose8(nullptr, 1, 1, nullptr, nullptr, nullptr, 1, -1));
   opq_threadpool_destroy(pool);
   std::printf("opq_sanitize_driver: %zu calls, %zu refused, no sanitizer report\n", calls, refusals);
