@@ -1,5 +1,5 @@
 // Whole-model latency (issue 11): our IntegerSession (native, wasm) and float session next to
-// onnxruntime-node (float model and our QDQ file) and onnxruntime-web (wasm, 1 thread; both files),
+// onnxruntime-node (float model, our QDQ file, and that file in its exact integer mode) and onnxruntime-web (wasm, 1 thread; both files),
 // at 1 and 2 threads; and, for models with linear layers, the dynamic-mode file run by us (native)
 // and by onnxruntime-node. Every round runs each contestant once, in a rotated order, so that the
 // machine's load swings hit all of them alike; ratios are taken per round (ours / peer) and the
@@ -14,6 +14,8 @@ import { syntheticTextSet } from '../src/data/synthetic-text.js';
 import { getBackend } from '../src/backends/registry.js';
 import type { Feeds } from '../src/ptq-api.js';
 import { bertEncoder, bertFeeds } from '../test/bert-model.js';
+import { ORT_EXACT_INTEGER, ortExactModel } from '../src/ptq/ort-options.js';
+import { modelToBytes } from '../src/onnx/io.js';
 
 ort.env.logLevel = 'error';
 ortWeb.env.wasm.numThreads = 1;
@@ -173,6 +175,10 @@ for (const c of cases()) {
     const oq = await ort.InferenceSession.create(qBytes, opts),
       of = await ort.InferenceSession.create(c.path, opts);
     add('ort_node_qdq', () => oq.run(nodeFeeds));
+    // onnxruntime's exact integer mode (src/ptq/ort-options.ts): the same bits as ours; on CPUs without
+    // VNNI its default u8 x s8 kernels saturate and are faster, in this mode it runs u8 x u8.
+    const oqExact = await ort.InferenceSession.create(modelToBytes(ortExactModel(loadModel(qBytes))), { ...opts, ...ORT_EXACT_INTEGER });
+    add('ort_node_qdq_exact', () => oqExact.run(nodeFeeds));
     add('ort_node_float', () => of.run(nodeFeeds));
     if (hasDynamic) {
       const od = await ort.InferenceSession.create(dBytes, opts);
@@ -206,6 +212,7 @@ for (const c of cases()) {
     const row: Record<string, unknown> = { model: c.name, threads, rounds, floatNodes };
     for (const [k, v] of times) row[`${k}_ms`] = +median(v).toFixed(3);
     row.int8_native_vs_ort_node_qdq = ratio('int8_native', 'ort_node_qdq');
+    row.int8_native_vs_ort_node_qdq_exact = ratio('int8_native', 'ort_node_qdq_exact');
     row.int8_wasm_vs_ort_web_qdq = ratio('int8_wasm', 'ort_web_qdq');
     row.float_ours_vs_ort_node_float = ratio('float_ours', 'ort_node_float');
     row.dynamic_native_vs_ort_node_dynamic = ratio('dynamic_native', 'ort_node_dynamic');
@@ -225,10 +232,12 @@ if (!jsonOnly) {
     'int8_wasm_ms',
     'float_ours_ms',
     'ort_node_qdq_ms',
+    'ort_node_qdq_exact_ms',
     'ort_node_float_ms',
     'ort_web_qdq_ms',
     'ort_web_float_ms',
     'int8_native_vs_ort_node_qdq',
+    'int8_native_vs_ort_node_qdq_exact',
     'int8_wasm_vs_ort_web_qdq',
     'float_ours_vs_ort_node_float',
     'dynamic_native_vs_ort_node_dynamic',

@@ -2,6 +2,7 @@
 // with no float node, every backend gives the same bits (the pure-JS reference included), onnxruntime
 // runs the file (with the same output SQNR), and the output keeps more of the float output than A8W8.
 import * as ort from 'onnxruntime-node';
+import { ORT_EXACT_INTEGER, ortExactModel } from '../src/ptq/ort-options.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTensorProto, modelToBytes } from '../src/onnx/io.js';
 import { quantize } from '../src/ptq/quantize.js';
@@ -54,7 +55,7 @@ describe.skipIf(!(srPath && imgPath))('A16W8 on super-resolution-10', () => {
     s8.release();
     const db16 = sqnr(ref, outs[0]!),
       db8 = sqnr(ref, y8);
-    const o = await ort.InferenceSession.create(modelToBytes(a16), { intraOpNumThreads: 1 });
+    const o = await ort.InferenceSession.create(modelToBytes(ortExactModel(a16)), { intraOpNumThreads: 1, ...ORT_EXACT_INTEGER });
     const r = await o.run({ input: new ort.Tensor('float32', image.data as Float32Array, [1, 1, 224, 224]) });
     const dbOrt = sqnr(ref, r[o.outputNames[0]!]!.data as Float32Array);
     console.log(

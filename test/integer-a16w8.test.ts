@@ -3,6 +3,7 @@
 // the integer executor lowers it with no float node, gives the same bits on every backend, and keeps
 // more of the float output than A8W8.
 import * as ort from 'onnxruntime-node';
+import { ORT_EXACT_INTEGER, ortExactModel } from '../src/ptq/ort-options.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { quantize } from '../src/ptq/quantize.js';
 import { IntegerSession } from '../src/runtime/integer/index.js';
@@ -64,7 +65,7 @@ describe.skipIf(!(mnistPath && imagesPath))('A16W8 on mnist-8', () => {
     const q16 = a16.graph.nodes.filter((n) => n.opType === 'QuantizeLinear').map((n) => a16.graph.initializers.get(n.inputs[2]!)!.dtype);
     expect(q16.length).toBeGreaterThan(0);
     expect(new Set(q16)).toEqual(new Set(['int16']));
-    const s = await ort.InferenceSession.create(modelToBytes(a16), { intraOpNumThreads: 1 });
+    const s = await ort.InferenceSession.create(modelToBytes(ortExactModel(a16)), { intraOpNumThreads: 1, ...ORT_EXACT_INTEGER });
     const ours = await outputs(a16, loadedBackends[0]!.name, 20);
     for (let i = 0; i < 20; i++) {
       const r = await s.run({ Input3: new ort.Tensor('float32', sample(EVAL + i).data as Float32Array, [1, 1, 28, 28]) });

@@ -3,6 +3,7 @@
 // backend, the same bits on every backend, close to float and to onnxruntime on the same QDQ file
 // (issue 13). Both export styles: decomposed LayerNorm (opset 13) and LayerNormalization (opset 17).
 import * as ort from 'onnxruntime-node';
+import { ORT_EXACT_INTEGER, ortExactModel } from '../src/ptq/ort-options.js';
 import { describe, expect, it } from 'vitest';
 import { Graph, makeNode } from '../src/ir/graph.js';
 import { Tensor } from '../src/tensor.js';
@@ -32,7 +33,7 @@ describe('BERT-style encoder, integer-only', () => {
       }
       for (let k = 1; k < outs.length; k++) expect(outs[k], loadedBackends[k]!.name).toEqual(outs[0]);
       const f = await InferenceSession.create(bertEncoder(style));
-      const o = await ort.InferenceSession.create(modelToBytes(q), { intraOpNumThreads: 1 });
+      const o = await ort.InferenceSession.create(modelToBytes(ortExactModel(q)), { intraOpNumThreads: 1, ...ORT_EXACT_INTEGER });
       let oursDb = 0,
         ortDb = 0;
       for (let i = 0; i < held.length; i++) {

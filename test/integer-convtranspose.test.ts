@@ -3,6 +3,7 @@
 // every backend, and within 1 LSB of onnxruntime-node running the same QDQ file; bad geometry is an
 // OnnxPtqError naming the node at lowering.
 import * as ort from 'onnxruntime-node';
+import { ORT_EXACT_INTEGER, ortExactModel } from '../src/ptq/ort-options.js';
 import { describe, expect, it } from 'vitest';
 import { makeNode } from '../src/ir/graph.js';
 import { modelToBytes, Tensor, type Attribute, type Model, type Node } from '../src/onnx-api.js';
@@ -74,7 +75,7 @@ function ctModel(o: Opts = {}): { model: Model; dims: number[] } {
 }
 
 async function ortRun(m: Model, x: Tensor): Promise<{ data: Float32Array; dims: readonly number[] }> {
-  const s = await ort.InferenceSession.create(modelToBytes(m), { intraOpNumThreads: 1 });
+  const s = await ort.InferenceSession.create(modelToBytes(ortExactModel(m)), { intraOpNumThreads: 1, ...ORT_EXACT_INTEGER });
   const r = await s.run({ x: new ort.Tensor('float32', x.data as Float32Array, [...x.dims]) });
   return { data: r.y!.data as Float32Array, dims: r.y!.dims };
 }

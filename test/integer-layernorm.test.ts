@@ -2,6 +2,7 @@
 // decomposed pattern (ReduceMean -> Sub -> Pow -> ReduceMean -> Add eps -> Sqrt -> Div) quantized as
 // one unit and lowered to one integer step; cases where the pattern must not fire.
 import * as ort from 'onnxruntime-node';
+import { ORT_EXACT_INTEGER, ortExactModel } from '../src/ptq/ort-options.js';
 import { describe, expect, it } from 'vitest';
 import { Graph, makeNode } from '../src/ir/graph.js';
 import { Tensor } from '../src/tensor.js';
@@ -206,7 +207,7 @@ describe('decomposed LayerNorm, quantized and lowered as one unit', () => {
         err += (want[i]! - outs[0]![i]!) ** 2;
       }
       expect(10 * Math.log10(sig / err)).toBeGreaterThan(25);
-      const o = await ort.InferenceSession.create(modelToBytes(q), { intraOpNumThreads: 1 });
+      const o = await ort.InferenceSession.create(modelToBytes(ortExactModel(q)), { intraOpNumThreads: 1, ...ORT_EXACT_INTEGER });
       const r = (await o.run({ x: new ort.Tensor('float32', feeds(9).x.data as Float32Array, [2, 6, 16]) })).y!.data as Float32Array;
       let e2 = 0;
       for (let i = 0; i < r.length; i++) e2 += (r[i]! - outs[0]![i]!) ** 2;
@@ -249,7 +250,7 @@ describe('decomposed LayerNorm, quantized and lowered as one unit', () => {
     const unfused = db(su.runSync(feeds(9)).y!.data as Float32Array);
     su.release();
     expect(fused).toBeGreaterThan(unfused);
-    const o = await ort.InferenceSession.create(modelToBytes(q), { intraOpNumThreads: 1 });
+    const o = await ort.InferenceSession.create(modelToBytes(ortExactModel(q)), { intraOpNumThreads: 1, ...ORT_EXACT_INTEGER });
     const r = (await o.run({ x: new ort.Tensor('float32', feeds(9).x.data as Float32Array, [2, 6, 16]) })).y!.data as Float32Array;
     // onnxruntime runs the same file's LayerNormalization in float between DQ and Q: one step apart at most.
     const ys = (

@@ -2,6 +2,7 @@
 // inputs and the output Q/DQ, and IntegerSession runs it as qgemm with B read at run time (a uint8 B
 // shifted to int8 with its zero point), batched over leading axes, the same bits on every backend.
 import * as ort from 'onnxruntime-node';
+import { ORT_EXACT_INTEGER, ortExactModel } from '../src/ptq/ort-options.js';
 import { describe, expect, it } from 'vitest';
 import { Graph, makeNode } from '../src/ir/graph.js';
 import { Tensor } from '../src/tensor.js';
@@ -69,7 +70,7 @@ describe('MatMul of two activations', () => {
     }
     expect(10 * Math.log10(sig / err)).toBeGreaterThan(25);
     // onnxruntime runs the same QDQ file; the outputs agree to a few output steps.
-    const o = await ort.InferenceSession.create(modelToBytes(q), { intraOpNumThreads: 1 });
+    const o = await ort.InferenceSession.create(modelToBytes(ortExactModel(q)), { intraOpNumThreads: 1, ...ORT_EXACT_INTEGER });
     const r = (await o.run({ x: new ort.Tensor('float32', feeds(9).x.data as Float32Array, [2, 5, 8]) })).y!.data as Float32Array;
     const ys = q.graph.initializers.get(q.graph.nodes.find((n) => n.opType === 'DequantizeLinear' && n.outputs[0] === 'y')!.inputs[1]!)!
       .data[0] as number;

@@ -3,6 +3,7 @@
 // and s8 weights in [-64, 63]; with full-range weights some of its x86 kernels (u8 x s8 through
 // vpmaddubsw) can saturate int16 pair sums, so there the test measures the difference instead.
 import * as ort from 'onnxruntime-node';
+import { ORT_EXACT_INTEGER, ortExactModel } from '../src/ptq/ort-options.js';
 import { describe, expect, it } from 'vitest';
 import { modelToBytes, type Tensor, type Model } from '../src/onnx-api.js';
 import { IntegerSession } from '../src/runtime/integer/index.js';
@@ -10,7 +11,7 @@ import { loadedBackends } from './backends.js';
 import { patternModels, randomInput } from './integer-models.js';
 
 async function ortRun(m: Model, x: Tensor): Promise<Float32Array> {
-  const s = await ort.InferenceSession.create(modelToBytes(m), { intraOpNumThreads: 1 });
+  const s = await ort.InferenceSession.create(modelToBytes(ortExactModel(m)), { intraOpNumThreads: 1, ...ORT_EXACT_INTEGER });
   const r = await s.run({ x: new ort.Tensor('float32', x.data as Float32Array, [...x.dims]) });
   return r.y!.data as Float32Array;
 }

@@ -3,6 +3,7 @@
 // input), GlobalMaxPool/GlobalAveragePool still integer, agreement with onnxruntime-node within
 // 1 LSB, and bad input refused before memory is touched.
 import * as ort from 'onnxruntime-node';
+import { ORT_EXACT_INTEGER, ortExactModel } from '../src/ptq/ort-options.js';
 import { describe, expect, it } from 'vitest';
 import { makeNode } from '../src/ir/graph.js';
 import { modelToBytes, Tensor, type Model, type Node } from '../src/onnx-api.js';
@@ -222,7 +223,7 @@ function reduceModel(c: (typeof reduceCases)[number]): Model {
 }
 
 async function ortRun(m: Model, x: Tensor): Promise<ort.Tensor> {
-  const s = await ort.InferenceSession.create(modelToBytes(m), { intraOpNumThreads: 1 });
+  const s = await ort.InferenceSession.create(modelToBytes(ortExactModel(m)), { intraOpNumThreads: 1, ...ORT_EXACT_INTEGER });
   return (await s.run({ x: new ort.Tensor('float32', x.data as Float32Array, [...x.dims]) })).y!;
 }
 

@@ -3,6 +3,7 @@
 // QLinearConv in float mode where onnxruntime is exact; bad input refused with the argument named.
 import { afterAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
+import { ORT_EXACT_INTEGER } from '../src/ptq/ort-options.js';
 import { floatMultiplier, makeRequant, type RequantMode, type RequantParams } from '../src/quant/requant.js';
 import { backendVariants, jsBackend, loadedBackends, randInt, rng } from './backends.js';
 import { OnnxPtqError } from '../src/errors.js';
@@ -578,7 +579,7 @@ describe('qconv2d agrees with onnxruntime QLinearConv in float mode where onnxru
         },
         13,
       );
-      const sess = await ort.InferenceSession.create(model, { intraOpNumThreads: 1 });
+      const sess = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, ...ORT_EXACT_INTEGER });
       const out = await sess.run({ x: new ort.Tensor('uint8', x, [shape.batch, shape.inChannels, shape.inHeight, shape.inWidth]) });
       const theirs = Array.from(out.y.data as Uint8Array);
       for (const b of loadedBackends) {

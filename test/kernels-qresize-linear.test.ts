@@ -7,6 +7,7 @@ import { resizeLinearRef, resizeLinearTaps, RESIZE_ONE, type CoordinateTransform
 import { OnnxPtqError } from '../src/errors.js';
 import { backends, firstDiff, rand8, rng, SIZES, targets } from './int8-ops-helpers.js';
 import * as ort from 'onnxruntime-node';
+import { ORT_EXACT_INTEGER, ortExactModel } from '../src/ptq/ort-options.js';
 import { makeNode } from '../src/ir/graph.js';
 import { modelToBytes, Tensor, type Model, type Node } from '../src/onnx-api.js';
 import { IntegerSession } from '../src/runtime/integer/index.js';
@@ -262,7 +263,7 @@ describe('Resize linear lowering vs onnxruntime-node', () => {
     it(c.name, async () => {
       const m = resizeModel(c);
       const x = randomInput(c.dims, 11);
-      const s0 = await ort.InferenceSession.create(modelToBytes(m), { intraOpNumThreads: 1 });
+      const s0 = await ort.InferenceSession.create(modelToBytes(ortExactModel(m)), { intraOpNumThreads: 1, ...ORT_EXACT_INTEGER });
       const want = (await s0.run({ x: new ort.Tensor('float32', x.data as Float32Array, [...x.dims]) })).y!;
       const ys = c.ys ?? 0.0173;
       let ref: Float32Array | undefined;
@@ -334,7 +335,7 @@ describe('Resize with sizes computed from shapes', () => {
         ['y'],
         13,
       );
-      const s0 = await ort.InferenceSession.create(modelToBytes(m), { intraOpNumThreads: 1 });
+      const s0 = await ort.InferenceSession.create(modelToBytes(ortExactModel(m)), { intraOpNumThreads: 1, ...ORT_EXACT_INTEGER });
       for (const [h, w] of [
         [9, 13],
         [10, 14],

@@ -2,6 +2,7 @@
 // -> Cast -> Mul by the scales -> Add bias) runs in both our sessions with onnxruntime's results: the
 // 8-bit parameters and the int32 products are exact, the float tail is the same float32 ops.
 import * as ort from 'onnxruntime-node';
+import { ORT_EXACT_INTEGER, ortExactModel } from '../src/ptq/ort-options.js';
 import { describe, expect, it } from 'vitest';
 import { Graph, makeNode } from '../src/ir/graph.js';
 import { Tensor } from '../src/tensor.js';
@@ -75,7 +76,7 @@ describe('dynamic quantization (onnxruntime quantize_dynamic format)', () => {
     it(`K ${K}, N ${N}: the same bits as onnxruntime in the float session and on every integer backend`, async () => {
       const m = dynamicMatMul(K, N);
       const x = input(K, K + N);
-      const o = await ort.InferenceSession.create(modelToBytes(m), { intraOpNumThreads: 1 });
+      const o = await ort.InferenceSession.create(modelToBytes(ortExactModel(m)), { intraOpNumThreads: 1, ...ORT_EXACT_INTEGER });
       const want = await o.run({ x: new ort.Tensor('float32', x.data as Float32Array, [2, 3, K]) }, ['y', 'x_q', 'x_scale', 'x_zp', 'acc']);
       const f = await InferenceSession.create(m);
       const got = await f.run({ x }, ['y', 'x_q', 'x_scale', 'x_zp', 'acc']);
@@ -96,7 +97,7 @@ describe('dynamic quantization (onnxruntime quantize_dynamic format)', () => {
     const m = dynamicMatMul(4, 2);
     const x = new Tensor('float32', new Float32Array(24), [2, 3, 4]);
     const got = await (await InferenceSession.create(m)).run({ x }, ['x_q', 'x_scale', 'x_zp']);
-    const o = await ort.InferenceSession.create(modelToBytes(m));
+    const o = await ort.InferenceSession.create(modelToBytes(ortExactModel(m)), ORT_EXACT_INTEGER);
     const want = await o.run({ x: new ort.Tensor('float32', new Float32Array(24), [2, 3, 4]) }, ['x_q', 'x_scale', 'x_zp']);
     for (const t of ['x_q', 'x_scale', 'x_zp'])
       expect(Array.from(got[t]!.data as ArrayLike<number>), t).toEqual(Array.from(want[t]!.data as ArrayLike<number>));
@@ -154,7 +155,7 @@ describe("quantize({ mode: 'dynamic' })", () => {
     const want = (await (await InferenceSession.create(bertEncoder('opset13'))).run(bertFeeds(100))).last_hidden_state!
       .data as Float32Array;
     const ours = (await (await InferenceSession.create(q)).run(bertFeeds(100))).last_hidden_state!.data as Float32Array;
-    const o = await ort.InferenceSession.create(modelToBytes(q), { intraOpNumThreads: 1 });
+    const o = await ort.InferenceSession.create(modelToBytes(ortExactModel(q)), { intraOpNumThreads: 1, ...ORT_EXACT_INTEGER });
     const ids = bertFeeds(100).input_ids;
     const r = (await o.run({ input_ids: new ort.Tensor('int64', ids.data as BigInt64Array, [...ids.dims]) })).last_hidden_state!
       .data as Float32Array;

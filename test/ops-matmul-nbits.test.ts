@@ -2,6 +2,7 @@
 // awkward sizes (K not a multiple of block_size, N = 1, batched A), with packed and float zero
 // points, bias and 8 bits; the pack helpers' layout; and the refusals of malformed nodes.
 import * as ort from 'onnxruntime-node';
+import { ORT_EXACT_INTEGER, ortExactModel } from '../src/ptq/ort-options.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OnnxPtqError } from '../src/errors.js';
 import { Graph, makeNode, type Attribute, type Model } from '../src/ir/graph.js';
@@ -118,7 +119,7 @@ async function ours(m: Model, x: Tensor): Promise<Tensor> {
 }
 
 async function theirs(m: Model, x: Tensor): Promise<{ data: Float32Array; dims: readonly number[] }> {
-  const s = await ort.InferenceSession.create(modelToBytes(m), { intraOpNumThreads: 1 });
+  const s = await ort.InferenceSession.create(modelToBytes(ortExactModel(m)), { intraOpNumThreads: 1, ...ORT_EXACT_INTEGER });
   const y = (await s.run({ x: new ort.Tensor('float32', x.data as Float32Array, [...x.dims]) })).y!;
   return { data: y.data as Float32Array, dims: y.dims };
 }

@@ -6,6 +6,7 @@
 // and with our integer executor, which fuses the Relu -> Min into the conv as a per-channel clamp.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
+import { ORT_EXACT_INTEGER, ortExactModel } from '../src/ptq/ort-options.js';
 import { Graph, makeNode, type Model, type Node } from '../src/ir/graph.js';
 import { Tensor } from '../src/tensor.js';
 import { cloneModel, InferenceSession } from '../src/runtime/session.js';
@@ -164,7 +165,7 @@ describe('equalization across ReLU6 on a MobileNet-style model', () => {
       });
       integer[name] = 10 * Math.log10(isig / inoise);
       const { sqnrDb: ours, agreement } = await compareOutput(q, evaluation, ref);
-      const s = await ort.InferenceSession.create(modelToBytes(q), { intraOpNumThreads: 1 });
+      const s = await ort.InferenceSession.create(modelToBytes(ortExactModel(q)), { intraOpNumThreads: 1, ...ORT_EXACT_INTEGER });
       let sig = 0,
         noise = 0;
       for (let i = 0; i < evaluation.length; i++) {

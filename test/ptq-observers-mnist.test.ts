@@ -5,6 +5,7 @@
 // calibration data (one all-zero or constant image) gives a model whose every scale is finite and > 0.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
+import { ORT_EXACT_INTEGER, ortExactModel } from '../src/ptq/ort-options.js';
 import { quantize } from '../src/ptq/quantize.js';
 import { IntegerSession } from '../src/runtime/integer/index.js';
 import { modelToBytes } from '../src/onnx/io.js';
@@ -44,7 +45,7 @@ describe.skipIf(!(mnistPath && imagesPath && labelsPath))('mnist-8: every observ
       const { model, report } = await quantize(mnistPath!, { calibration: calib(), observer });
       expect(report.warnings).toEqual([]);
       const s = await IntegerSession.create(model);
-      const o = await ort.InferenceSession.create(modelToBytes(model), { intraOpNumThreads: 1 });
+      const o = await ort.InferenceSession.create(modelToBytes(ortExactModel(model)), { intraOpNumThreads: 1, ...ORT_EXACT_INTEGER });
       let ours = 0,
         theirs = 0;
       for (let i = 0; i < N; i++) {

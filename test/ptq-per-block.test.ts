@@ -2,6 +2,7 @@
 // as opset 21's blocked DequantizeLinear with int4 storage or as com.microsoft MatMulNBits; both run
 // in our sessions and in onnxruntime and stand for the same values.
 import * as ort from 'onnxruntime-node';
+import { ORT_EXACT_INTEGER } from '../src/ptq/ort-options.js';
 import { describe, expect, it } from 'vitest';
 import { Graph, makeNode } from '../src/ir/graph.js';
 import { Tensor } from '../src/tensor.js';
@@ -28,7 +29,7 @@ function mlp(K: number, N: number, transB = false) {
 const feedsOf = (K: number, i: number) => ({ x: new Tensor('float32', rand(2 * K, 1, i * 0.01), [2, K]) });
 
 async function ortRun(bytes: Uint8Array, feeds: Record<string, Tensor>, out: string): Promise<Float32Array> {
-  const o = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
+  const o = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, ...ORT_EXACT_INTEGER });
   const f = Object.fromEntries(
     Object.entries(feeds).map(([k, t]) => [k, new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, [...t.dims])]),
   );

@@ -6,6 +6,7 @@
  * simulation, or in onnxruntime-node (an optional peer).
  */
 import { OnnxPtqError } from '../errors.js';
+import { ORT_EXACT_INTEGER, ortExactModel } from './ort-options.js';
 import type { Model } from '../ir/graph.js';
 import { InferenceSession } from '../runtime/session.js';
 import type { Tensor } from '../tensor.js';
@@ -275,7 +276,7 @@ export async function crossCheckOnnxRuntime(
     ours = (await IntegerSession.create(model, { backend: opts.backend, requantMode, runInWorker: false })) as never;
   }
   const theirs = await ortCall('INVALID_MODEL', 'the QDQ model', () =>
-    ort.InferenceSession.create(io.modelToBytes(model), { intraOpNumThreads: 1 }),
+    ort.InferenceSession.create(io.modelToBytes(ortExactModel(model)), { intraOpNumThreads: 1, ...ORT_EXACT_INTEGER }),
   );
   // The LSB of a float graph output: the scale of the DequantizeLinear writing it, when there is one.
   const lsb = new Map<string, number>();
