@@ -55,6 +55,22 @@ describe.each(targets)('%s', (_label, backend, variant) => {
   });
 });
 
+describe.each(targets)('%s', (_label, backend, variant) => {
+  it('softmax: the JS reference bit for bit at extreme shifts and multipliers (outputs 0, saturated, and between)', () => {
+    const r = rng(37);
+    for (const shift of [0, 1, 20, 38, 39, 40, 50, 61, 62])
+      for (const multiplier of [1, 255, 2 ** 14, 2 ** 24 - 1])
+        for (const L of [1, 5, 300]) {
+          const c = { ...makeCase(r, 2, L, 1, true, false), shift, multiplier };
+          const want = out(c),
+            got = out(c);
+          qsoftmaxRef({ ...c, y: want });
+          backend.softmax({ ...c, y: got, variant });
+          expect(firstDiff(got, want), `shift ${shift} multiplier ${multiplier} L ${L}`).toBe(-1);
+        }
+  });
+});
+
 describe('softmax against float', () => {
   it('is within one output step of round(softmax(dequantized x) / yScale), and exact for nearly every output', () => {
     const r = rng(5);

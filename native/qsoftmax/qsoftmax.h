@@ -1,6 +1,6 @@
 // Integer Softmax (native/include/opq_qsoftmax.h): the scalar definition. One kernel for every
-// variant: a row costs one pass for the maximum, one for the sum and one for the outputs, and its
-// divisions only run for the outputs that are not 0 (most of a long row); SIMD would not pay.
+// variant: a row costs one pass for the maximum, one for the sum and one for the outputs. An output
+// depends only on m - x (256 values): a row longer than that computes those once and looks them up.
 #pragma once
 
 #include <cstddef>
@@ -15,15 +15,30 @@ struct QSoftmaxParams {
   int32_t y_zero_point, y_min, y_max;
 };
 
-// One output: round_half_up(t * multiplier / (sum * 2^shift)), exactly. The quotient is 0 unless
-// 2 t multiplier >= sum 2^shift, which bounds every operand of the division by 2^40.
-inline int32_t QSoftmaxOne(uint32_t t, uint64_t sum, const QSoftmaxParams& p) {
+// floor(n / d) for n < 2^64 and d >= 1 constant over many n (a row's outputs): with r =
+// floor((2^64 - 1) / d), r d <= 2^64 - 1 < (r + 1) d, so n r / 2^64 lies in (n / d - 1, n / d] and
+// floor(n r / 2^64) is the quotient or one below it; one compare corrects it. Exact like the division
+// it replaces, at a multiply instead of a 64-bit divide per output.
+class Divider {
+ public:
+  explicit Divider(uint64_t d) : d_(d), r_(~uint64_t{0} / d) {}
+  uint64_t Div(uint64_t n) const {
+    uint64_t q = static_cast<uint64_t>((static_cast<unsigned __int128>(n) * r_) >> 64);
+    if (n - q * d_ >= d_) ++q;
+    return q;
+  }
+
+ private:
+  uint64_t d_, r_;
+};
+
+// One output: round_half_up(t * multiplier / (sum * 2^shift)) = floor((2 t multiplier + sum 2^shift) /
+// (sum 2^(shift + 1))), exactly; `div` divides by sum 2^(shift + 1). The quotient is 0 unless 2 t
+// multiplier >= sum 2^shift, which bounds every operand of the division by 2^42.
+inline int32_t QSoftmaxOne(uint32_t t, uint64_t sum, const QSoftmaxParams& p, const Divider& div) {
   const uint64_t two = 2 * uint64_t{t} * p.multiplier;
   uint64_t q = 0;
-  if (sum <= (two >> p.shift)) {
-    const uint64_t d = sum << p.shift;
-    q = (two + d) / (2 * d);
-  }
+  if (sum <= (two >> p.shift)) q = div.Div(two + (sum << p.shift));
   int64_t v = static_cast<int64_t>(q) + p.y_zero_point;
   v = v < p.y_min ? p.y_min : v;
   v = v > p.y_max ? p.y_max : v;
