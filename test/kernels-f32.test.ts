@@ -11,6 +11,7 @@ import { OnnxPtqError } from '../src/errors.js';
 import type { Backend, KernelVariant } from '../src/backends/types.js';
 import type { Conv2dF32Params, GemmF32Args, Pool3dParams, UnaryF32Op, BinaryF32Op } from '../src/backends/kernels-f32.js';
 import { binaryRef, unaryRef } from '../src/backends/js-f32.js';
+import { gelu } from '../src/ops/erf.js';
 import { UNARY_ID } from '../src/backends/f32-args.js';
 import { singleNodeModel } from '../bench/onnx-single-node.js';
 
@@ -600,6 +601,7 @@ describe('globalPoolF32, unaryF32 and binaryF32 on every backend and variant', (
     ['hardswish', undefined],
     ['tanh', undefined],
     ['leakyrelu', { alpha: 0.1 }],
+    ['gelu', undefined],
   ];
   for (const [op, params] of unary) {
     it(`unary ${op} ${params ? JSON.stringify(params) : ''}`, () => {
@@ -621,7 +623,9 @@ describe('globalPoolF32, unaryF32 and binaryF32 on every backend and variant', (
             const xi = Math.abs(x[i]!);
             const scale =
               Math.abs(want[i]!) + (op === 'hardsigmoid' ? Math.abs(p0) * xi + Math.abs(p1) : op === 'hardswish' ? xi * (xi / 6 + 0.5) : 0);
-            expect(Math.abs(y[i]! - want[i]!), `${label} ${op}(${x[i]})`).toBeLessThanOrEqual(4 * EPS * scale + 1e-37);
+            // gelu's polynomial tail: within 6 ulps (its own dense test below).
+            const ulps = op === 'gelu' ? 12 : 4;
+            expect(Math.abs(y[i]! - want[i]!), `${label} ${op}(${x[i]})`).toBeLessThanOrEqual(ulps * EPS * scale + 1e-37);
           }
           const inPlace = Float32Array.from(x);
           backend.unaryF32(op, inPlace, inPlace, params, variant);
@@ -649,6 +653,30 @@ describe('globalPoolF32, unaryF32 and binaryF32 on every backend and variant', (
           continue;
         }
         expect(Math.abs(y[i]! - want[i]!), `${label} sigmoid(${x[i]})`).toBeLessThanOrEqual(4 * EPS * want[i]! + 1e-37);
+      }
+    }
+  });
+
+  // The SIMD variants' gelu is x * (a polynomial upper normal tail times exp): check it densely over
+  // [-16, 16] (the negative tail down to where it leaves the normal floats, x = -13.2), every binade,
+  // signed zeros, infinities and NaN, against the float64 definition (src/ops/erf.ts).
+  it('unary gelu over the float range, within 6 ulps of the float64 definition (2^-126 below the normal range)', () => {
+    const xs: number[] = [0, -0, Infinity, -Infinity, Number.NaN, -13.2, -13.25, -14, -20, 20, 1e-40, -1e-40];
+    for (let k = 0; k <= 8000; k++) xs.push(-16 + k / 250);
+    for (let e = -40; e <= 7; e++) for (let k = 0; k < 32; k++) xs.push((k % 2 ? -1 : 1) * 2 ** e * (1 + k / 32));
+    const x = Float32Array.from(xs);
+    const want = Array.from(x, (v) => gelu(v));
+    for (const { label, backend, variant } of backendVariants) {
+      const y = new Float32Array(x.length);
+      backend.unaryF32('gelu', x, y, undefined, variant);
+      for (let i = 0; i < x.length; i++) {
+        const w = want[i]!;
+        if (!Number.isFinite(w)) {
+          expect(y[i], `${label} gelu(${x[i]})`).toBe(w);
+          continue;
+        }
+        const ulp = Math.abs(w) < 2 ** -126 ? 2 ** -126 : 2 ** (Math.floor(Math.log2(Math.abs(Math.fround(w)))) - 23) * 6;
+        expect(Math.abs(y[i]! - w), `${label} gelu(${x[i]})`).toBeLessThanOrEqual(ulp);
       }
     }
   });

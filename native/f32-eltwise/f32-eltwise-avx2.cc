@@ -14,6 +14,7 @@
 #include "isa/x86-avx2-begin.h"
 
 #include "f32-eltwise/f32-exp-avx2-inl.h"
+#include "f32-eltwise/f32-gelu-inl.h"
 
 namespace opq {
 
@@ -64,6 +65,25 @@ inline __m256 Sigmoid(__m256 x) {
   return _mm256_blendv_ps(_mm256_sub_ps(one, f), f, x);  // x's sign bit picks f
 }
 
+// x Phi(x) as f32-gelu-inl.h derives it. NaN stays NaN; +inf gives +inf, -inf NaN (x * 0), as
+// 0.5 x (1 + erf(x / sqrt 2)) does; below x = -13.2 (exp's argument under -87.34) the result is -0.
+inline __m256 Gelu(__m256 x) {
+  const __m256 one = _mm256_set1_ps(1.0f), half = _mm256_set1_ps(-0.5f);
+  const __m256 u = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
+  const __m256 p = _mm256_mul_ps(u, u);
+  const __m256 e = _mm256_fmsub_ps(u, u, p);  // u^2 = p + e exactly
+  const __m256 ex = f32::ExpNonPositive(_mm256_mul_ps(p, half), _mm256_mul_ps(e, half));
+  const __m256 t = _mm256_div_ps(one, _mm256_fmadd_ps(_mm256_set1_ps(f32::kGeluK), u, one));
+  const __m256 s = _mm256_fmsub_ps(_mm256_set1_ps(2.0f), t, one);
+  __m256 h = _mm256_set1_ps(f32::kGeluH[12]);
+  for (int i = 11; i >= 0; --i) h = _mm256_fmadd_ps(h, s, _mm256_set1_ps(f32::kGeluH[i]));
+  const __m256 g = _mm256_mul_ps(t, h);
+  // x >= 0: x (1 - ex g). x < 0: (x ex) g, in that order so that no factor goes subnormal first.
+  const __m256 pos = _mm256_mul_ps(x, _mm256_fnmadd_ps(ex, g, one));
+  const __m256 neg = _mm256_mul_ps(_mm256_mul_ps(x, ex), g);
+  return _mm256_blendv_ps(pos, neg, x);  // x's sign bit picks the negative form
+}
+
 }  // namespace
 
 void F32UnaryAvx2(int32_t op, float p0, float p1, size_t n, const float* x, float* y) {
@@ -94,6 +114,9 @@ void F32UnaryAvx2(int32_t op, float p0, float p1, size_t n, const float* x, floa
       return;
     case OPQ_UNARY_SIGMOID:
       Map(n, x, y, [&](__m256 v) { return Sigmoid(v); });
+      return;
+    case OPQ_UNARY_GELU:
+      Map(n, x, y, [&](__m256 v) { return Gelu(v); });
       return;
     default:
       for (size_t i = 0; i < n; ++i) y[i] = UnaryRef(op, p0, p1, x[i]);

@@ -1,5 +1,6 @@
 // Scalar definitions of the float32 elementwise ops and reductions: the `ref` variant, and the
-// tails of the SIMD ones. Sigmoid and Tanh use the C library in every variant (no SIMD polynomial).
+// tails of the SIMD ones. Tanh uses the C library in every variant (no SIMD polynomial); Sigmoid
+// and Gelu use it here and polynomials in the SIMD variants.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -30,6 +31,9 @@ float UnaryRef(int32_t op, float p0, float p1, float x) {
       return std::tanh(x);
     case OPQ_UNARY_LEAKYRELU:
       return x < 0.0f ? p0 * x : x;
+    case OPQ_UNARY_GELU:
+      // In double, as erfc(-z) (no 1 + erf cancellation for negative x), rounded once to float.
+      return static_cast<float>(0.5 * double(x) * std::erfc(-double(x) * 0.70710678118654752440));
     default:
       return x;
   }

@@ -8,6 +8,7 @@
 #include <wasm_simd128.h>
 
 #include "f32-eltwise/f32-exp-wasmsimd-inl.h"
+#include "f32-eltwise/f32-gelu-inl.h"
 
 namespace opq {
 
@@ -34,6 +35,27 @@ inline v128_t Sigmoid(v128_t x) {
   const v128_t f = wasm_f32x4_div(e, wasm_f32x4_add(e, one));
   // x's sign bit picks f, else 1 - f.
   return wasm_v128_bitselect(f, wasm_f32x4_sub(one, f), wasm_i32x4_shr(x, 31));
+}
+
+// See Gelu in f32-eltwise-avx2.cc; without FMA, u^2's rounding error comes from Dekker's split
+// (u = uh + ul, uh the top 12 significand bits: uh^2, uh ul and ul^2 are exact).
+inline v128_t Gelu(v128_t x) {
+  const v128_t one = wasm_f32x4_splat(1.0f), half = wasm_f32x4_splat(-0.5f);
+  const v128_t u = wasm_f32x4_abs(x);
+  const v128_t p = wasm_f32x4_mul(u, u);
+  const v128_t uh = wasm_v128_and(u, wasm_i32x4_splat(int32_t(0xFFFFF000u))), ul = wasm_f32x4_sub(u, uh);
+  const v128_t hl = wasm_f32x4_mul(uh, ul);
+  const v128_t e = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(uh, uh), p), wasm_f32x4_add(hl, hl)),
+                                  wasm_f32x4_mul(ul, ul));
+  const v128_t ex = f32::ExpNonPositive(wasm_f32x4_mul(p, half), wasm_f32x4_mul(e, half));
+  const v128_t t = wasm_f32x4_div(one, wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_splat(f32::kGeluK), u), one));
+  const v128_t s = wasm_f32x4_sub(wasm_f32x4_add(t, t), one);
+  v128_t h = wasm_f32x4_splat(f32::kGeluH[12]);
+  for (int i = 11; i >= 0; --i) h = wasm_f32x4_add(wasm_f32x4_mul(h, s), wasm_f32x4_splat(f32::kGeluH[i]));
+  const v128_t g = wasm_f32x4_mul(t, h);
+  const v128_t pos = wasm_f32x4_mul(x, wasm_f32x4_sub(one, wasm_f32x4_mul(ex, g)));
+  const v128_t neg = wasm_f32x4_mul(wasm_f32x4_mul(x, ex), g);
+  return wasm_v128_bitselect(neg, pos, wasm_i32x4_shr(x, 31));
 }
 
 }  // namespace
@@ -78,6 +100,10 @@ void F32UnaryWasmSimd(int32_t op, float p0, float p1, size_t n, const float* x, 
     case OPQ_UNARY_SIGMOID:
       Map(
           n, x, y, [&](v128_t v) { return Sigmoid(v); }, ref);
+      return;
+    case OPQ_UNARY_GELU:
+      Map(
+          n, x, y, [&](v128_t v) { return Gelu(v); }, ref);
       return;
     default:
       for (size_t i = 0; i < n; ++i) y[i] = ref(x[i]);

@@ -86,7 +86,8 @@ enum {
   OPQ_UNARY_HARDSWISH = 4,    // x * clamp(x / 6 + 1/2, 0, 1)
   OPQ_UNARY_TANH = 5,
   OPQ_UNARY_LEAKYRELU = 6,  // x < 0 ? p0 * x : x
-  OPQ_UNARY_COUNT = 7,
+  OPQ_UNARY_GELU = 7,       // 0.5 x (1 + erf(x / sqrt 2)), the exact form (ONNX Gelu, approximate 'none')
+  OPQ_UNARY_COUNT = 8,
 };
 
 // y[i] = op(x[i]); y may be x (in place).

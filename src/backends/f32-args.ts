@@ -236,7 +236,16 @@ export function validatePool(p: Pool3dParams, x: unknown, y: unknown): void {
   if (sameBuffer(y, x)) fail(`${W}: y overlaps x`);
 }
 
-export const UNARY_ID: Record<UnaryF32Op, number> = { relu: 0, clip: 1, sigmoid: 2, hardsigmoid: 3, hardswish: 4, tanh: 5, leakyrelu: 6 };
+export const UNARY_ID: Record<UnaryF32Op, number> = {
+  relu: 0,
+  clip: 1,
+  sigmoid: 2,
+  hardsigmoid: 3,
+  hardswish: 4,
+  tanh: 5,
+  leakyrelu: 6,
+  gelu: 7,
+};
 export const BINARY_ID: Record<BinaryF32Op, number> = { add: 0, sub: 1, mul: 2, div: 3 };
 
 /** [op id, p0, p1] of a unary op with the ONNX attribute defaults. */

@@ -3,6 +3,7 @@
  * F32Kernels interface, plus the elementwise definitions. Validation mirrors native/api/f32-api.cc.
  */
 import { conv2dF32, conv2dScratchSize } from '../kernels/f32/conv.js';
+import { gelu } from '../ops/erf.js';
 import { gemmPackedF32, packB, packedBSize } from '../kernels/f32/gemm.js';
 import { avgPool3dF32, maxPool3dF32 } from '../kernels/f32/pool.js';
 import type {
@@ -67,6 +68,8 @@ export function unaryRef(op: number, p0: number, p1: number, x: number): number 
       return x * Math.min(Math.max(x / 6 + 0.5, 0), 1);
     case 5:
       return Math.tanh(x);
+    case 7:
+      return gelu(x);
     default:
       return x < 0 ? p0 * x : x;
   }

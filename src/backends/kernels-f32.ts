@@ -49,7 +49,7 @@ export interface GemmF32Args {
   variant?: KernelVariant;
 }
 
-export type UnaryF32Op = 'relu' | 'clip' | 'sigmoid' | 'hardsigmoid' | 'hardswish' | 'tanh' | 'leakyrelu';
+export type UnaryF32Op = 'relu' | 'clip' | 'sigmoid' | 'hardsigmoid' | 'hardswish' | 'tanh' | 'leakyrelu' | 'gelu';
 export type BinaryF32Op = 'add' | 'sub' | 'mul' | 'div';
 
 /** Op attributes: clip { min, max }, hardsigmoid { alpha = 0.2, beta = 0.5 }, leakyrelu { alpha = 0.01 }. */

@@ -124,3 +124,13 @@ export function erf(x: number): number {
   for (let k = DEGREE - 1; k >= 0; k--) p = p * d + t[o + k]!;
   return x < 0 ? -p : p;
 }
+
+/**
+ * Gelu(x) = 0.5 x (1 + erf(x / sqrt 2)) in float64. Below x = -2 sqrt 2, 1 + erf(z) is erfc(-z)
+ * computed directly: the sum would cancel to 0 (erf is exactly -1 from z = -6) where the function
+ * is still a normal float32 (-5.9e-9 at x = -6).
+ */
+export function gelu(x: number): number {
+  const z = x / Math.SQRT2;
+  return z < -2 ? 0.5 * x * erfcTail(-z) : 0.5 * x * (1 + erf(z));
+}
