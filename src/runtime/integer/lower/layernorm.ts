@@ -1,7 +1,8 @@
 // LayerNorm from its input's DequantizeLinear to its output's QuantizeLinear: one integer step, the
 // backend's layerNorm kernel (definition: src/kernels/int8/qlayernorm-ref.ts, integer mean and
-// variance and an exact integer square root; native/qlayernorm the same in C++). Two forms: the decomposed pattern (src/ir/layernorm-pattern.ts), whose gamma and
-// beta follow as Mul/Add, and the LayerNormalization op, whose Scale and B go inside the step.
+// variance and an exact integer square root; native/qlayernorm the same in C++). Two forms: the
+// decomposed pattern (src/ir/layernorm-pattern.ts), whose gamma and beta follow as Mul/Add, and the
+// LayerNormalization op, whose Scale and B go inside the step.
 import { OnnxPtqError } from '../../../errors.js';
 import { nodeLabel, type Node } from '../../../ir/graph.js';
 import { matchLayerNorm } from '../../../ir/layernorm-pattern.js';
