@@ -81,9 +81,30 @@ export function float32Of(ctx: OpContext, t: Tensor, what: string): Float32Array
   return t.data as Float32Array;
 }
 
+/** One run of a gather: dst[o + j] = src[p + j * step] for j < n. */
+type RunCopy = (src: any, p: number, step: number, dst: any, o: number, n: number) => void;
+const runCopies = new Map<string, RunCopy>();
+
+/**
+ * The run loop for this pair of array types, compiled once per pair: one shared loop sees every
+ * typed-array kind (Transpose alone copies float32, int8, int64, ...) and V8 then makes its element
+ * accesses megamorphic, several times slower than a loop that only ever sees one kind.
+ */
+function runCopy(src: any, dst: any): RunCopy {
+  const key = `${src?.constructor?.name}>${dst?.constructor?.name}`;
+  let f = runCopies.get(key);
+  if (!f) {
+    f = new Function('src', 'p', 'step', 'dst', 'o', 'n', 'for (let j = 0; j < n; j++, p += step) dst[o + j] = src[p];') as RunCopy;
+    runCopies.set(key, f);
+  }
+  return f;
+}
+
 /**
  * dst[i] = src[srcOff + sum(idx_k * srcStrides[k])] for every index of `outDims` in row-major
- * order: the one gather loop behind Transpose, Slice, Expand and friends.
+ * order: the one gather loop behind Transpose, Slice, Expand and friends. Runs along the last axis
+ * that are contiguous in src and long enough are block copies (TypedArray.set) when both are typed
+ * arrays of one kind.
  */
 export function stridedCopy(src: any, srcOff: number, srcStrides: readonly number[], dst: any, outDims: readonly number[]): void {
   const r = outDims.length;
@@ -95,12 +116,16 @@ export function stridedCopy(src: any, srcOff: number, srcStrides: readonly numbe
   }
   const inner = outDims[r - 1]!;
   const is = srcStrides[r - 1]!;
+  const block = is === 1 && inner >= 16 && ArrayBuffer.isView(src) && src.constructor === dst.constructor;
+  const copy = runCopy(src, dst);
   const idx = new Array<number>(r).fill(0);
   let off = srcOff;
   let o = 0;
   const outer = n / inner;
   for (let it = 0; it < outer; it++) {
-    for (let j = 0, p = off; j < inner; j++, p += is) dst[o++] = src[p];
+    if (block) dst.set((src as Float32Array).subarray(off, off + inner), o);
+    else copy(src, off, is, dst, o, inner);
+    o += inner;
     for (let ax = r - 2; ax >= 0; ax--) {
       idx[ax]!++;
       off += srcStrides[ax]!;
