@@ -27,10 +27,6 @@ inline uint8_t Clamp8(int64_t v, const QLayerNormParams& p) {
   return static_cast<uint8_t>(static_cast<int32_t>(v));
 }
 
-inline int32_t Load(const uint8_t* x, size_t i, bool x_signed) {
-  return x_signed ? int32_t(int8_t(x[i])) : int32_t(x[i]);
-}
-
 }  // namespace
 
 void QLayerNormRowMultiplier(int64_t t, int64_t gm, int32_t gs, int64_t* m_out, int32_t* s_out) {
@@ -59,46 +55,82 @@ void QLayerNormRowMultiplier(int64_t t, int64_t gm, int32_t gs, int64_t* m_out, 
   *s_out = gs + k;
 }
 
+namespace {
+
+// One row's outputs from its sums (the loops are specialized on the input type and, for the common
+// shift range 1..62, on a branch-free round_half_up; other shifts take RoundHalfUpShift).
+template <bool kSigned>
+void Row(const uint8_t* xr, int32_t zx, const QLayerNormParams& p, uint8_t* yr) {
+  const size_t c = p.length;
+  const int64_t cl = int64_t(c);
+  const auto at = [&](size_t i) { return kSigned ? int32_t(int8_t(xr[i])) : int32_t(xr[i]); };
+  // |q| <= 255 and c <= 4096: both sums fit int32 (sq <= 2.7e8), so this loop vectorizes.
+  int32_t s1 = 0, sq = 0;
+  for (size_t i = 0; i < c; ++i) {
+    const int32_t q = at(i) - zx;
+    s1 += q;
+    sq += q * q;
+  }
+  const int64_t t = cl * cl * int64_t(sq) - cl * int64_t(s1) * s1 + p.eps;
+  const int64_t lo = p.y_min, hi = p.y_max, zy = p.y_zero_point;
+  if (t == 0) {
+    for (size_t i = 0; i < c; ++i) {
+      const int64_t b = p.gamma ? (int64_t(p.beta[i]) + 128) >> 8 : 0;
+      yr[i] = Clamp8(zy + b, p);
+    }
+    return;
+  }
+  int64_t m;
+  int32_t s;
+  QLayerNormRowMultiplier(t, p.gm, p.gs, &m, &s);
+  if (!p.gamma) {
+    if (s >= 1 && s <= 62) {
+      const int64_t half = int64_t{1} << (s - 1);
+      for (size_t i = 0; i < c; ++i) {
+        int64_t v = ((cl * (at(i) - zx) - s1) * m + half) >> s;  // |d m| < 2^52
+        v += zy;
+        v = v < lo ? lo : v;
+        v = v > hi ? hi : v;
+        yr[i] = uint8_t(int32_t(v));
+      }
+      return;
+    }
+    for (size_t i = 0; i < c; ++i) yr[i] = Clamp8(RoundHalfUpShift((cl * (at(i) - zx) - s1) * m, s) + zy, p);
+    return;
+  }
+  const int64_t m16 = m >> 15;
+  const int32_t k = s - 15 - 8;
+  const int64_t zlim = int64_t{1} << 40;
+  if (k >= 1 && k <= 62) {
+    const int64_t half = int64_t{1} << (k - 1);
+    for (size_t i = 0; i < c; ++i) {
+      int64_t z = ((cl * (at(i) - zx) - s1) * p.gamma[i] * m16 + half) >> k;  // |d g m16| < 2^52
+      z = z < -zlim ? -zlim : z;
+      z = z > zlim ? zlim : z;
+      int64_t v = ((z + p.beta[i] + 128) >> 8) + zy;
+      v = v < lo ? lo : v;
+      v = v > hi ? hi : v;
+      yr[i] = uint8_t(int32_t(v));
+    }
+    return;
+  }
+  for (size_t i = 0; i < c; ++i) {
+    int64_t z = RoundHalfUpShift((cl * (at(i) - zx) - s1) * p.gamma[i] * m16, k);
+    z = z < -zlim ? -zlim : z > zlim ? zlim : z;
+    yr[i] = Clamp8(((z + p.beta[i] + 128) >> 8) + zy, p);
+  }
+}
+
+}  // namespace
+
 void QLayerNormRef(const uint8_t* x, bool x_signed, int32_t x_zero_point, size_t rows, const QLayerNormParams& p,
                    uint8_t* y) {
   const size_t c = p.length;
-  const int64_t cl = int64_t(c);
   for (size_t r = 0; r < rows; ++r) {
-    const uint8_t* xr = x + r * c;
-    uint8_t* yr = y + r * c;
-    int64_t s1 = 0, sq = 0;
-    for (size_t i = 0; i < c; ++i) {
-      const int64_t q = Load(xr, i, x_signed) - x_zero_point;
-      s1 += q;
-      sq += q * q;
-    }
-    const int64_t t = cl * cl * sq - cl * s1 * s1 + p.eps;
-    if (t == 0) {
-      for (size_t i = 0; i < c; ++i) {
-        const int64_t b = p.gamma ? (int64_t(p.beta[i]) + 128) >> 8 : 0;
-        yr[i] = Clamp8(p.y_zero_point + b, p);
-      }
-      continue;
-    }
-    int64_t m;
-    int32_t s;
-    QLayerNormRowMultiplier(t, p.gm, p.gs, &m, &s);
-    if (!p.gamma) {
-      for (size_t i = 0; i < c; ++i) {
-        const int64_t d = cl * (Load(xr, i, x_signed) - x_zero_point) - s1;
-        yr[i] = Clamp8(RoundHalfUpShift(d * m, s) + p.y_zero_point, p);
-      }
-      continue;
-    }
-    const int64_t m16 = m >> 15;
-    const int32_t k = s - 15 - 8;
-    const int64_t zlim = int64_t{1} << 40;
-    for (size_t i = 0; i < c; ++i) {
-      const int64_t d = cl * (Load(xr, i, x_signed) - x_zero_point) - s1;
-      int64_t z = RoundHalfUpShift(d * p.gamma[i] * m16, k);
-      z = z < -zlim ? -zlim : z > zlim ? zlim : z;
-      yr[i] = Clamp8(((z + p.beta[i] + 128) >> 8) + p.y_zero_point, p);
-    }
+    if (x_signed)
+      Row<true>(x + r * c, x_zero_point, p, y + r * c);
+    else
+      Row<false>(x + r * c, x_zero_point, p, y + r * c);
   }
 }
 
