@@ -56,6 +56,11 @@ describe.each(targets)('%s', (_label, backend, variant) => {
 });
 
 describe.each(targets)('%s', (_label, backend, variant) => {
+  it('softmax: an empty axis beside other dimensions writes and reads nothing', () => {
+    const c = { ...makeCase(rng(3), 2, 1, 3, true, true), axisLen: 0, x: new Int8Array(0) };
+    backend.softmax({ ...c, y: new Int8Array(0), variant });
+  });
+
   it('softmax: the JS reference bit for bit at extreme shifts and multipliers (outputs 0, saturated, and between)', () => {
     const r = rng(37);
     for (const shift of [0, 1, 20, 38, 39, 40, 50, 61, 62])

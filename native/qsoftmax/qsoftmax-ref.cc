@@ -4,6 +4,7 @@ namespace opq {
 
 void QSoftmaxRef(const uint8_t* x, bool x_signed, size_t outer, size_t axis_len, size_t inner, const QSoftmaxParams& p,
                  uint8_t* y) {
+  if (axis_len == 0) return;  // no element to write (and no row to read: outer * inner rows of nothing)
   auto at = [&](size_t k) { return x_signed ? int32_t(int8_t(x[k])) : int32_t(x[k]); };
   uint8_t lut[256];
   for (size_t o = 0; o < outer; ++o)
