@@ -10,7 +10,7 @@ import { backendVariants, loadedBackends, rng } from './backends.js';
 import { OnnxPtqError } from '../src/errors.js';
 import type { Backend, KernelVariant } from '../src/backends/types.js';
 import type { Conv2dF32Params, GemmF32Args, Pool3dParams, UnaryF32Op, BinaryF32Op } from '../src/backends/kernels-f32.js';
-import { binaryRef, unaryRef } from '../src/backends/js-f32.js';
+import { binaryRef, layerNormF32Ref, unaryRef } from '../src/backends/js-f32.js';
 import { gelu } from '../src/ops/erf.js';
 import { UNARY_ID } from '../src/backends/f32-args.js';
 import { singleNodeModel } from '../bench/onnx-single-node.js';
@@ -709,6 +709,56 @@ describe('globalPoolF32, unaryF32 and binaryF32 on every backend and variant', (
 });
 
 // ---------------------------------------------------------------- onnxruntime
+
+describe('layerNormF32 on every backend and variant', () => {
+  it("gives the TypeScript definition's bits: rows of 1..17, 31-33, 63-65, 256, 768; with and without bias; constant rows, infinities, NaN", () => {
+    const r = rng(77);
+    for (const n of [...Array.from({ length: 17 }, (_, i) => i + 1), 31, 32, 33, 63, 64, 65, 256, 768])
+      for (const withBias of [false, true])
+        for (const eps of [0, 1e-12, Math.fround(1e-5)]) {
+          const rows = n > 100 ? 2 : 3;
+          const x = randArray(r, rows * n, 3);
+          if (n > 4) {
+            x.fill(0.25, 0, n); // a constant row: 0 / sqrt(eps), NaN with eps 0
+            x[n + 1] = Number.POSITIVE_INFINITY;
+            x[2 * n + 2] = Number.NaN;
+          }
+          const scale = randArray(r, n, 2),
+            bias = withBias ? randArray(r, n, 1) : null;
+          const want = new Float32Array(rows * n);
+          layerNormF32Ref(x, scale, bias, want, rows, n, eps);
+          for (const { label, backend, variant } of backendVariants) {
+            const y = new Float32Array(rows * n);
+            backend.layerNormF32(x, scale, bias, y, rows, n, eps, variant);
+            expect(Array.from(y), `${label} n ${n} bias ${withBias} eps ${eps}`).toEqual(Array.from(want));
+          }
+        }
+  });
+
+  it('refuses bad arguments on every backend, naming them', () => {
+    const x = new Float32Array(8),
+      s4 = new Float32Array(4);
+    const bad: [string, () => Parameters<Backend['layerNormF32']>, RegExp][] = [
+      ['n 0', () => [new Float32Array(0), new Float32Array(0), null, new Float32Array(0), 2, 0, 1e-5], /n must be at least 1/],
+      ['short x', () => [new Float32Array(7), s4, null, new Float32Array(8), 2, 4, 1e-5], /buffer x/],
+      ['short y', () => [x, s4, null, new Float32Array(7), 2, 4, 1e-5], /buffer y/],
+      ['scale of 3', () => [x, new Float32Array(3), null, new Float32Array(8), 2, 4, 1e-5], /scale/],
+      ['bias of 5', () => [x, s4, new Float32Array(5), new Float32Array(8), 2, 4, 1e-5], /bias|scale/],
+      ['y overlapping x', () => [x, s4, null, x, 2, 4, 1e-5], /overlaps/],
+    ];
+    for (const b of loadedBackends)
+      for (const [name, args, msg] of bad) {
+        let err: unknown;
+        try {
+          b.layerNormF32(...args());
+        } catch (e) {
+          err = e;
+        }
+        expect(err, `${b.name}: ${name}`).toBeInstanceOf(OnnxPtqError);
+        expect((err as Error).message, `${b.name}: ${name}`).toMatch(msg);
+      }
+  });
+});
 
 describe('conv2dF32 and gemmF32 agree with onnxruntime-node (single-node models) within rounding', () => {
   const convTrials = [

@@ -459,4 +459,24 @@ const char* opq_softmax_f32(size_t outer, size_t len, size_t inner, int32_t log,
   return nullptr;
 }
 
+const char* opq_layernorm_f32(size_t rows, size_t n, const float* x, size_t x_size, const float* scale,
+                              const float* bias, size_t affine_size, double eps, float* y, size_t y_size,
+                              int32_t variant) {
+  bool ok;
+  EltwiseTableOf(Resolve(variant), &ok);
+  if (!ok) return "layernorm_f32: variant is not available on this CPU or build";
+  if (n == 0) return "layernorm_f32: n must be at least 1";
+  uint64_t total;
+  if (!Product({rows, n}, &total) || total != x_size) return "layernorm_f32: buffer x must have rows*n entries";
+  if (total != y_size) return "layernorm_f32: buffer y must have rows*n entries";
+  if (total > kNone / sizeof(float)) return "layernorm_f32: x_size is too large";
+  if (affine_size != n) return "layernorm_f32: scale (and bias) must have n entries";
+  if (!scale || (total && (!x || !y))) return "layernorm_f32: x, scale or y is null";
+  if (Overlap(y, total * sizeof(float), x, total * sizeof(float))) return "layernorm_f32: y overlaps x";
+  // One scalar definition for every variant: its double sums in index order are what makes the
+  // bits the TypeScript kernel's (a vectorized sum would round differently).
+  opq::LayerNormF32Ref(rows, n, x, scale, bias, eps, y);
+  return nullptr;
+}
+
 }  // extern "C"

@@ -39,6 +39,28 @@ float UnaryRef(int32_t op, float p0, float p1, float x) {
   }
 }
 
+void LayerNormF32Ref(size_t rows, size_t n, const float* x, const float* scale, const float* bias, double eps,
+                     float* y) {
+  for (size_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * n;
+    float* yr = y + r * n;
+    double sum = 0;
+    for (size_t i = 0; i < n; ++i) sum += double(xr[i]);
+    const double m = sum / double(n);
+    double sq = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const double d = double(xr[i]) - m;
+      sq += d * d;
+    }
+    const double k = 1.0 / std::sqrt(sq / double(n) + eps);
+    if (bias)
+      for (size_t i = 0; i < n; ++i)
+        yr[i] = static_cast<float>((double(xr[i]) - m) * k * double(scale[i]) + double(bias[i]));
+    else
+      for (size_t i = 0; i < n; ++i) yr[i] = static_cast<float>((double(xr[i]) - m) * k * double(scale[i]));
+  }
+}
+
 float BinaryRef(int32_t op, float a, float b) {
   switch (op) {
     case OPQ_BINARY_ADD:

@@ -20,6 +20,10 @@ namespace opq {
 constexpr uint32_t kF32Accumulate = 1;  // start from C instead of the row init (or zero)
 constexpr uint32_t kF32Clamp = 2;       // clamp the result to [lo, hi] before storing
 
+// opq_layernorm_f32 on validated arguments (f32-eltwise-ref.cc).
+void LayerNormF32Ref(size_t rows, size_t n, const float* x, const float* scale, const float* bias, double eps,
+                     float* y);
+
 struct F32Ukernels {
   size_t mr, nr;  // GEMM register tile
   // C[mr][nr] (ldc) = init or C, plus sum_k a[k*mr + r] * b[k*nr + j]; `init` is mr row values or null (0).

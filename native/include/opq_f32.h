@@ -148,6 +148,16 @@ OPQ_API const char* opq_sum_rows_f32(const opq_sum_rows_f32_params* p, const flo
 OPQ_API const char* opq_softmax_f32(size_t outer, size_t len, size_t inner, int32_t log, const float* x, size_t x_size,
                                     float* y, size_t y_size, int32_t variant);
 
+// LayerNormalization's arithmetic over `rows` rows of n values: per row, m = (sum_i x_i) / n and
+// v = (sum_i (x_i - m)^2) / n with the sums in double in index order, k = 1 / sqrt(v + eps), and
+// y_i = (x_i - m) * k * scale_i (+ bias_i), evaluated in double left to right and rounded once to
+// float: the TypeScript definition's (layerNormF32Ref) operations, so the same bits on every
+// backend and variant. scale (and bias, or NULL) hold affine_size == n values; n >= 1; x_size and
+// y_size are rows*n; y must not overlap x.
+OPQ_API const char* opq_layernorm_f32(size_t rows, size_t n, const float* x, size_t x_size, const float* scale,
+                                      const float* bias, size_t affine_size, double eps, float* y, size_t y_size,
+                                      int32_t variant);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif

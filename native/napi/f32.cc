@@ -252,9 +252,31 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
                            x.length, static_cast<float*>(y.data), y.length, int32_t(variant)));
 }
 
+// layerNormF32(x, scale, bias | null, y, rows, n, eps, variant)
+Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
+  Unrecordable();  // float kernels run outside native plans
+  Napi::Env env = info.Env();
+  int64_t rows, n, variant;
+  double eps;
+  View x, scale, bias, y;
+  if (!Floats(env, info, 0, "x", &x, false) || !Floats(env, info, 1, "scale", &scale, false) ||
+      !Floats(env, info, 2, "bias", &bias, true) || !Floats(env, info, 3, "y", &y, false) ||
+      !Int(env, info, 4, "rows", 0, int64_t{1} << 40, &rows) || !Int(env, info, 5, "n", 0, int64_t{1} << 40, &n) ||
+      !Number(env, info, 6, "eps", &eps) || !Int(env, info, 7, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant))
+    return env.Undefined();
+  if (info[2].IsTypedArray() && bias.length != scale.length) {
+    Fail(env, "layernorm_f32: bias must have as many entries as scale");
+    return env.Undefined();
+  }
+  return Done(env, opq_layernorm_f32(size_t(rows), size_t(n), static_cast<const float*>(x.data), x.length,
+                                     static_cast<const float*>(scale.data), static_cast<const float*>(bias.data),
+                                     scale.length, eps, static_cast<float*>(y.data), y.length, int32_t(variant)));
+}
+
 }  // namespace
 
 void RegisterF32(Napi::Env env, Napi::Object exports) {
+  exports.Set("layerNormF32", Napi::Function::New(env, Guarded<LayerNorm>));
   exports.Set("conv2dF32", Napi::Function::New(env, Guarded<Conv2d>));
   exports.Set("gemmF32", Napi::Function::New(env, Guarded<Gemm>));
   exports.Set("pool2dF32", Napi::Function::New(env, Guarded<Pool2d>));

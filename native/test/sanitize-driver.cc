@@ -509,6 +509,35 @@ void SoftmaxF32(int32_t variant, bool hostile) {
   }
 }
 
+// Float LayerNorm: random rows of random values (specials among them), with or without bias; when
+// hostile, products past 2^64, sizes that do not match, NULL buffers and y overlapping x.
+void LayerNormF32(int32_t variant, bool hostile) {
+  const size_t rows = Dim(5), n = 1 + (Coin() ? Dim(20) : Dim(800)), total = rows * n;
+  std::vector<float> x(total), y(total), scale(n), bias(n);
+  for (auto& v : x) v = Coin() && Coin() ? std::numeric_limits<float>::infinity() : float(Int(-100000, 100000)) / 997;
+  for (auto& v : scale) v = float(Int(-1000, 1000)) / 97;
+  for (auto& v : bias) v = float(Int(-1000, 1000)) / 89;
+  const float* b = Coin() ? bias.data() : nullptr;
+  const double eps = Coin() ? 1e-5 : 0.0;
+  if (!hostile) {
+    Count(opq_layernorm_f32(rows, n, x.data(), total, scale.data(), b, n, eps, y.data(), total, variant));
+    return;
+  }
+  const size_t huge = size_t{1} << (sizeof(size_t) * 8 - 2);
+  switch (Dim(2)) {
+    case 0:
+      Count(opq_layernorm_f32(huge, huge, x.data(), total, scale.data(), b, n, eps, y.data(), total, variant));
+      break;
+    case 1:
+      Count(opq_layernorm_f32(rows, Coin() ? n : 0, Coin() ? x.data() : nullptr, Len(total, true),
+                              Coin() ? scale.data() : nullptr, b, Len(n, true), eps, Coin() ? y.data() : nullptr,
+                              Len(total, true), variant));
+      break;
+    default:
+      Count(opq_layernorm_f32(rows, n, x.data(), total, scale.data(), b, n, eps, x.data(), total, variant));
+  }
+}
+
 // The elementwise, pooling and layout entries: qadd, qmul, lut, quantize/dequantize_linear, the
 // pools, concat and nearest resize, with exact-size buffers (random shapes) or boundary arguments.
 void Elementwise(int32_t variant, bool hostile) {
@@ -714,6 +743,7 @@ int main(int argc, char** argv) {
       opq_threadpool* p = Coin() ? pool : nullptr;
       if (verbose) std::fprintf(stderr, "variant %d iteration %ld\n", v, i);
       QGemm(v, hostile);
+      LayerNormF32(v, hostile);
       if (verbose) std::fprintf(stderr, "  qgemm_i32\n");
       QGemmI32(v, p, hostile);
       if (verbose) std::fprintf(stderr, "  qconv\n");
@@ -757,6 +787,7 @@ int main(int argc, char** argv) {
   const opq_sum_rows_f32_params one{1, 1, 1, 1, 1, 1, 0, 1};
   Count(opq_sum_rows_f32(&one, nullptr, 1, nullptr, 1, -1));
   Count(opq_softmax_f32(1, 1, 1, 0, nullptr, 1, nullptr, 1, -1));
+  Count(opq_layernorm_f32(1, 1, nullptr, 1, nullptr, nullptr, 1, 0, nullptr, 1, -1));
   Count(opq_qadd(1, nullptr, nullptr, nullptr, 1, nullptr, 1, 0, nullptr, nullptr, 1, -1));
   Count(opq_lut(nullptr, 1, 1, nullptr, 256, nullptr, 1, -1));
   Count(opq_qconcat(1, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 1, 1, 0, nullptr, 1, -1));

@@ -411,3 +411,23 @@ export function validateSoftmax(x: Float32Array, y: Float32Array, outer: number,
   // The same elements (y is x, or another view of x's exact range) is in place.
   if (viewsOverlap(x, y) && !(x.buffer === y.buffer && x.byteOffset === y.byteOffset)) fail(`${W}: y partially overlaps x`);
 }
+
+/** Arguments of layerNormF32 (the C ABI's checks, made before any copy into wasm memory). */
+export function validateLayerNorm(x: unknown, scale: unknown, bias: unknown, y: unknown, rows: number, n: number, eps: number): void {
+  const W = 'layernorm_f32';
+  checkFloats(x, 'x', W);
+  checkFloats(scale, 'scale', W);
+  if (bias !== null) checkFloats(bias, 'bias', W);
+  checkFloats(y, 'y', W);
+  for (const [v, name] of [
+    [rows, 'rows'],
+    [n, 'n'],
+  ] as const)
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) fail(`${W}: ${name} must be a non-negative integer`);
+  if (typeof eps !== 'number') fail(`${W}: eps must be a number`);
+  if (n === 0) fail(`${W}: n must be at least 1`);
+  if (rows * n !== x.length) fail(`${W}: buffer x must have rows*n entries`);
+  if (rows * n !== y.length) fail(`${W}: buffer y must have rows*n entries`);
+  if (scale.length !== n || (bias !== null && (bias as Float32Array).length !== n)) fail(`${W}: scale (and bias) must have n entries`);
+  if (viewsOverlap(x, y)) fail(`${W}: y overlaps x`);
+}

@@ -28,6 +28,7 @@ import {
   validateScan,
   validateSumRows,
   validateSoftmax,
+  validateLayerNorm,
   validateConv,
   validateGemm,
   validateGlobalPool,
@@ -144,6 +145,39 @@ export function tapLo(off: number, stride: number): number {
 /** One past the last output position o < out whose tap reads a row o*stride + off < size (>= tapLo). */
 export function tapHi(size: number, out: number, off: number, stride: number): number {
   return Math.max(tapLo(off, stride), Math.min(out, Math.floor((size - 1 - off) / stride) + 1));
+}
+
+/**
+ * The definition of layerNormF32 (opq_layernorm_f32; LayerNormalization without a backend): per row
+ * of n values, m = sum / n and v = sum (x - m)^2 / n in double in index order, k = 1 / sqrt(v + eps),
+ * y = (x - m) * k * scale (+ bias) rounded once; with `mean` and `inv`, each row's m and k too.
+ */
+export function layerNormF32Ref(
+  X: Float32Array,
+  S: Float32Array,
+  B: Float32Array | null,
+  y: Float32Array,
+  rows: number,
+  n: number,
+  eps: number,
+  mean?: Float32Array,
+  inv?: Float32Array,
+): void {
+  for (let o = 0, base = 0; o < rows; o++, base += n) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += X[base + i]!;
+    const m = sum / n;
+    let sq = 0;
+    for (let i = 0; i < n; i++) {
+      const d = X[base + i]! - m;
+      sq += d * d;
+    }
+    const k = 1 / Math.sqrt(sq / n + eps);
+    if (B) for (let i = 0; i < n; i++) y[base + i] = (X[base + i]! - m) * k * S[i]! + B[i]!;
+    else for (let i = 0; i < n; i++) y[base + i] = (X[base + i]! - m) * k * S[i]!;
+    if (mean) mean[o] = m;
+    if (inv) inv[o] = k;
+  }
 }
 
 /**
@@ -298,6 +332,12 @@ export function jsF32Kernels(): F32Kernels {
       checkVariant(variant);
       validateSoftmax(x, y, outer, len, inner, log);
       softmaxF32Ref(x, y, outer, len, inner, log);
+    },
+
+    layerNormF32(x, scale, bias, y, rows, n, eps, variant?) {
+      checkVariant(variant);
+      validateLayerNorm(x, scale, bias, y, rows, n, eps);
+      layerNormF32Ref(x, scale, bias, y, rows, n, eps);
     },
   };
 }

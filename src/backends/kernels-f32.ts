@@ -115,6 +115,22 @@ export interface F32Kernels {
    * exp(-87.3) (relative to the row's largest, which is >= 1/len).
    */
   softmaxF32(x: Float32Array, y: Float32Array, outer: number, len: number, inner: number, log: boolean, variant?: KernelVariant): void;
+  /**
+   * LayerNormalization's arithmetic over `rows` rows of n values (opq_layernorm_f32, definition:
+   * layerNormF32Ref): per row m = sum x / n and v = sum (x - m)^2 / n in double in index order,
+   * k = 1 / sqrt(v + eps), y = (x - m) * k * scale (+ bias) in double, rounded once. The same
+   * operations on every backend, hence the same bits. scale and bias (or null) have n values.
+   */
+  layerNormF32(
+    x: Float32Array,
+    scale: Float32Array,
+    bias: Float32Array | null,
+    y: Float32Array,
+    rows: number,
+    n: number,
+    eps: number,
+    variant?: KernelVariant,
+  ): void;
 }
 
 /** Geometry of sumRowsF32: one window axis of `I` rows of `inner` values, `planes` times. */

@@ -6,6 +6,7 @@
 import { Tensor, allocData, sizeOf } from '../tensor.js';
 import { broadcastStrides, float32Of, normAxis, same, stridedCopy } from './util.js';
 import { need, type OpContext, type OpImpl, type TypeInfo } from './types.js';
+import { layerNormF32Ref } from '../backends/js-f32.js';
 
 export const BatchNormalization: OpImpl = {
   inferShape: (ctx) => {
@@ -119,21 +120,10 @@ export const LayerNormalization: OpImpl = {
     const wantStats = ctx.node.outputs.length > 1;
     const mean = wantStats ? new Float32Array(outer) : undefined;
     const inv = wantStats ? new Float32Array(outer) : undefined;
-    for (let o = 0, base = 0; o < outer; o++, base += n) {
-      let sum = 0;
-      for (let i = 0; i < n; i++) sum += X[base + i]!;
-      const m = sum / n;
-      let sq = 0;
-      for (let i = 0; i < n; i++) {
-        const d = X[base + i]! - m;
-        sq += d * d;
-      }
-      const k = 1 / Math.sqrt(sq / n + eps);
-      if (B) for (let i = 0; i < n; i++) y[base + i] = (X[base + i]! - m) * k * S[i]! + B[i]!;
-      else for (let i = 0; i < n; i++) y[base + i] = (X[base + i]! - m) * k * S[i]!;
-      if (mean) mean[o] = m;
-      if (inv) inv[o] = k;
-    }
+    // The backend's kernel runs the same double arithmetic (same bits); Mean/InvStdDev outputs come
+    // from the TypeScript definition only.
+    if (ctx.f32 && !wantStats && outer > 0) ctx.f32.layerNormF32(X, S, B ?? null, y, outer, n, eps);
+    else layerNormF32Ref(X, S, B ?? null, y, outer, n, eps, mean, inv);
     const out = [new Tensor('float32', y, x.dims)];
     if (mean && inv) {
       const sd = statShape(ctx, [...x.dims], r);

@@ -15,6 +15,7 @@ import {
   sumRowsFields,
   unaryArgs,
   validatePool,
+  validateLayerNorm,
   validateScan,
 } from '../f32-args.js';
 import { jsF32Kernels } from '../js-f32.js';
@@ -50,6 +51,16 @@ export interface F32Addon {
   histogramF32(x: Float32Array, inv: number, zero: number, counts: Float64Array, variant: number): void;
   sumRowsF32(params: Int32Array, x: Float32Array, dst: Float64Array, variant: number): void;
   softmaxF32(x: Float32Array, y: Float32Array, outer: number, len: number, inner: number, log: number, variant: number): void;
+  layerNormF32(
+    x: Float32Array,
+    scale: Float32Array,
+    bias: Float32Array | null,
+    y: Float32Array,
+    rows: number,
+    n: number,
+    eps: number,
+    variant: number,
+  ): void;
   f32AutoVariant(): string;
 }
 
@@ -121,6 +132,10 @@ export function nativeF32Kernels(addon: F32Addon): F32Kernels {
     softmaxF32(x, y, outer, len, inner, log, variant) {
       checkSoftmaxTypes(x, y, outer, len, inner, log); // the C call checks sizes, overlap and the variant
       call(() => addon.softmaxF32(x, y, outer, len, inner, log ? 1 : 0, vid(variant)));
+    },
+    layerNormF32(x, scale, bias, y, rows, n, eps, variant) {
+      validateLayerNorm(x, scale, bias, y, rows, n, eps); // the C call checks them again
+      call(() => addon.layerNormF32(x, scale, bias, y, rows, n, eps, vid(variant)));
     },
   };
 }

@@ -20,6 +20,7 @@ import {
   validatePool,
   validateScan,
   validateSoftmax,
+  validateLayerNorm,
   viewsOverlap,
 } from '../f32-args.js';
 import { jsF32Kernels } from '../js-f32.js';
@@ -272,6 +273,41 @@ export function wasmF32Kernels(mod: WasmModule): F32Kernels {
         if (px < 0) mod.put(base + oX, x);
         mod.check(mod.fn('opq_sum_rows_f32')(base + oP, px < 0 ? base + oX : px, n, base + oD, dst.length, v));
         mod.get(base + oD, dst);
+      });
+    },
+
+    // x, scale and bias copied in (x read in place when resident), y written in place when resident
+    // or copied out; every check made in JS first (a copy would hide an overlap).
+    layerNormF32(x, scale, bias, y, rows, n, eps, variant) {
+      validateLayerNorm(x, scale, bias, y, rows, n, eps);
+      const v = mod.variantId(variant);
+      const px = mod.residentPtr(x),
+        py = mod.residentPtr(y);
+      const L = new Layout();
+      const oX = L.add(px < 0 ? x.byteLength : 0),
+        oY = L.add(py < 0 ? y.byteLength : 0),
+        oS = L.add(scale.byteLength),
+        oB = L.add(bias ? bias.byteLength : 0);
+      mod.withBlock(L.size, (base) => {
+        if (px < 0) mod.put(base + oX, x);
+        mod.put(base + oS, scale);
+        if (bias) mod.put(base + oB, bias);
+        mod.check(
+          mod.fn('opq_layernorm_f32')(
+            rows,
+            n,
+            px < 0 ? base + oX : px,
+            x.length,
+            base + oS,
+            bias ? base + oB : 0,
+            n,
+            eps,
+            py < 0 ? base + oY : py,
+            y.length,
+            v,
+          ),
+        );
+        if (py < 0) mod.get(base + oY, y);
       });
     },
 
