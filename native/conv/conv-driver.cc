@@ -113,8 +113,18 @@ const char* MakeConvGeom(const opq_conv2d_shape& s, ConvGeom* g) {
 
 size_t ConvTileRows(int32_t variant, int32_t path) {
   const ConvKernels* k = ConvKernelsFor(variant, path);
-  return k ? k->mr : 1;
+  return k ? (path == kPathGemmRows ? k->nr : k->mr) : 1;
 }
+
+namespace {
+
+// A plain GEMM's geometry: kPathGemmRows (and the batch-as-pixels GEMM mode) apply.
+bool GemmGeometry(const ConvGeom& g) {
+  return g.h == 1 && g.w == 1 && g.kh == 1 && g.kw == 1 && g.groups == 1 && g.pt == 0 && g.pl == 0 && g.pb == 0 &&
+         g.pr == 0;
+}
+
+}  // namespace
 
 int32_t ConvChoosePath(const ConvGeom& g, int32_t variant, const int32_t* wzp, size_t wzp_count) {
   if (ConvKernelsFor(variant, kPathGemm16) == nullptr) return kPathRef;
@@ -125,13 +135,16 @@ int32_t ConvChoosePath(const ConvGeom& g, int32_t variant, const int32_t* wzp, s
     for (size_t i = 0; i < wzp_count; ++i) zero = zero && wzp[i] == 0;
     if (zero) return kPathVnni;
   }
+  const ConvKernels* k = ConvKernelsFor(variant, kPathGemm16);
+  if (GemmGeometry(g) && k->kstep == 2 && !k->u8_input) return kPathGemmRows;
   return kPathGemm16;
 }
 
 size_t ConvPackedSizeMax(const ConvGeom& g, int32_t variant) {
   const int32_t path = ConvChoosePath(g, variant, nullptr, 0);
   size_t size = ConvPackedSize(g, path, ConvTileRows(variant, path));
-  if (path == kPathGemm16 && ConvKernelsFor(variant, kPathVnni) != ConvKernelsFor(variant, kPathGemm16)) {
+  if ((path == kPathGemm16 || path == kPathGemmRows) &&
+      ConvKernelsFor(variant, kPathVnni) != ConvKernelsFor(variant, kPathGemm16)) {
     const size_t v = ConvPackedSize(g, kPathVnni, ConvTileRows(variant, kPathVnni));
     if (v > size) size = v;
   }
@@ -146,6 +159,9 @@ size_t ConvPackedSize(const ConvGeom& g, int32_t path, size_t mr) {
       break;
     case kPathVnni:
       bytes += g.groups * CeilDiv(g.cout_g, mr) * mr * ((g.kg + 3) / 4) * 4;
+      break;
+    case kPathGemmRows:  // mr is the column panel width here
+      bytes += CeilDiv(g.cout, mr) * mr * ((g.kg + 1) / 2) * 4;
       break;
     case kPathDepthwise:
       bytes += g.cout * g.kh * g.kw * 4;
@@ -227,6 +243,21 @@ void ConvPack(const ConvGeom& g, const opq_conv2d_shape& s, int32_t variant, int
         for (size_t k = 0; k < g.kg; ++k) out[c * g.kg + k] = wv(c, k);
       break;
     }
+    case kPathGemmRows: {
+      // Column panel p (channels p*nr ..), pair q, column c -> int16 (w[2q] - zw), (w[2q+1] - zw): the
+      // im2col panel layout, with the channels as the columns (0 past cout or kg).
+      const size_t kp = (g.kg + 1) / 2, nr = mr, panels = CeilDiv(g.cout, nr);
+      int16_t* out = reinterpret_cast<int16_t*>(base + h.w_offset);
+      for (size_t pn = 0; pn < panels; ++pn)
+        for (size_t q = 0; q < kp; ++q)
+          for (size_t c = 0; c < nr; ++c) {
+            const size_t co = pn * nr + c;
+            int16_t* d = out + ((pn * kp + q) * nr + c) * 2;
+            d[0] = co < g.cout ? int16_t(wv(co, 2 * q)) : int16_t(0);
+            d[1] = co < g.cout && 2 * q + 1 < g.kg ? int16_t(wv(co, 2 * q + 1)) : int16_t(0);
+          }
+      break;
+    }
     default:
       std::memcpy(base + h.w_offset, w, g.cout * g.kg);
       break;
@@ -257,8 +288,14 @@ size_t PixelBlockFor(const ConvGeom& g, const ConvPackedHeader& h, size_t ks, si
   return panels * nr;
 }
 
+// kPathGemmRows: rows of the batch and output channels per task block.
+size_t GemmRowsBlock(const ConvKernels& k) { return k.mr * 16; }
+size_t GemmColsBlock(const ConvKernels& k) { return k.nr * 16; }
+
 size_t PerThreadBytes(const ConvGeom& g, const ConvPackedHeader& h, const ConvKernels& k) {
   if (h.path == kPathDepthwise) return Up(g.oh * g.wp * 4, kAlign) + Up(g.kg * 4, kAlign);
+  if (h.path == kPathGemmRows)  // packed rows, then their int32 block
+    return Up(GemmRowsBlock(k) * ((g.kg + 1) / 2) * 4, kAlign) + Up(GemmRowsBlock(k) * GemmColsBlock(k) * 4, kAlign);
   const size_t ks = CeilDiv(g.kg, k.kstep), nb = PixelBlockFor(g, h, ks, k.nr);
   return Up(ks * nb * 4, kAlign) + Up(size_t(h.mr) * nb * 4, kAlign) + Up(g.kg * 4, kAlign) + Up(k.nr * 4, kAlign) +
          Up(size_t(h.mr) * nb, kAlign);
@@ -323,6 +360,48 @@ void ConvRunDriver(const ConvRunArgs& a_in, const ConvKernels& k) {
   // u8 input: x (or x ^ 0x80 for int8, with the zero point moved by 128) and padding = the zero point.
   const uint8_t flip = a.x_signed ? 0x80 : 0;
   const int32_t zx = a.x_zero_point, zx_u8 = a.x_zero_point + (a.x_signed ? 128 : 0);
+
+  if (h.path == kPathGemmRows) {
+    // Y (batch x cout) = X (batch x cin) times the weights: blocks of batch rows packed per task (row
+    // panels of mr), the weights' column panels of nr from the packed buffer, and each row of an
+    // int32 block requantized along its channels straight into Y. Tasks: row blocks, and channel
+    // chunks when the row blocks alone leave threads idle. The whole batch counts toward the
+    // parallel threshold (the per-image count above is one row's).
+    opq_threadpool* pool = uint64_t(g.n) * g.cout * g.kg < kMinParallelMacs ? nullptr : a_in.pool;
+    const size_t mr = k.mr, nr = k.nr, kp = (g.kg + 1) / 2;
+    const size_t mb = GemmRowsBlock(k), nb = GemmColsBlock(k);
+    const size_t row_blocks = CeilDiv(g.n, mb), col_blocks = CeilDiv(g.cout, nb), nthreads = PoolThreads(pool);
+    size_t chunks = 1;
+    while (nthreads > 1 && row_blocks * chunks < 4 * nthreads && chunks < col_blocks) ++chunks;
+    const size_t blocks_per_chunk = CeilDiv(col_blocks, chunks);
+    const uint8_t* wts = pk + h.w_offset;
+    auto task = [&](size_t id, size_t thread) {
+      const size_t rb = id / chunks, chunk = id % chunks;
+      const size_t b0 = chunk * blocks_per_chunk,
+                   b1 = b0 + blocks_per_chunk < col_blocks ? b0 + blocks_per_chunk : col_blocks;
+      if (b0 >= b1) return;
+      uint8_t* apack = tws + thread * per_thread;
+      int32_t* cbuf = reinterpret_cast<int32_t*>(apack + Up(mb * kp * 4, kAlign));
+      const size_t m0 = rb * mb, rows = g.n - m0 < mb ? g.n - m0 : mb, apanels = CeilDiv(rows, mr);
+      for (size_t ip = 0; ip < apanels; ++ip) {
+        const size_t r0 = m0 + ip * mr;
+        PackRowsScalar<2>(a.x + r0 * g.cin, g.cin, g.n - r0 < mr ? g.n - r0 : mr, g.kg, a.x_signed, zx, mr, 0, kp,
+                          apack + ip * kp * mr * 4);
+      }
+      for (size_t cb = b0; cb < b1; ++cb) {
+        const size_t c0 = cb * nb, cols = g.cout - c0 < nb ? g.cout - c0 : nb, bpanels = CeilDiv(cols, nr);
+        for (size_t jp = 0; jp < bpanels; ++jp) {
+          const uint8_t* bp = wts + (c0 / nr + jp) * kp * nr * 4;
+          for (size_t ip = 0; ip < apanels; ++ip)
+            k.ukernel(kp, apack + ip * kp * mr * 4, bp, cbuf + ip * mr * nb + jp * nr, nb);
+        }
+        for (size_t r = 0; r < rows; ++r)
+          k.requant(cbuf + r * nb, bias + c0, cols, *a.rq, c0, a.y + (m0 + r) * g.cout + c0);
+      }
+    };
+    ParallelFor(pool, row_blocks * chunks, task);
+    return;
+  }
 
   const bool gemm = GemmMode(g, h);
   // In GEMM mode one pass covers the whole batch: its images are the pixels.

@@ -10,6 +10,10 @@
 // - kPathDepthwise: groups == Cin == Cout: a direct kernel over output rows, vectorized over pixels.
 // - kPathVnni: like kPathGemm16 but u8 x s8 quads (vpdpbusd, exact: no int16 intermediate), only
 //   when every weight zero point is 0; sum((x - zx) * w) = sum(x * w) - zx * sum(w) in wrapping int32.
+// - kPathGemmRows: a plain GEMM (1x1 kernel on 1x1 images, one group, no padding: what packed qgemm
+//   runs) the other way round: the batch rows are the tile rows (packed per run), the weights are
+//   packed once as column panels (int16 pairs, zero points subtracted), and each output row is
+//   requantized along its channels straight into Y (batch x cout), with no transposed copy.
 #pragma once
 
 #include <cstddef>
@@ -34,7 +38,7 @@ struct ConvGeom {
 // Fills *g from s; NULL or a message naming the field.
 const char* MakeConvGeom(const opq_conv2d_shape& s, ConvGeom* g);
 
-enum ConvPath : int32_t { kPathRef = 0, kPathGemm16 = 1, kPathDepthwise = 2, kPathVnni = 3 };
+enum ConvPath : int32_t { kPathRef = 0, kPathGemm16 = 1, kPathDepthwise = 2, kPathVnni = 3, kPathGemmRows = 4 };
 
 constexpr uint32_t kConvMagic = 0x43515043u;  // "CPQC"
 
@@ -43,7 +47,7 @@ struct ConvPackedHeader {
   uint32_t magic;
   int32_t variant;
   int32_t path;
-  int32_t mr;  // row tile of the packed weights (gemm paths)
+  int32_t mr;  // row tile of the packed weights (gemm paths; the column panel width for kPathGemmRows)
   opq_conv2d_shape shape;
   uint64_t total_size;   // bytes, header included
   uint64_t bias_offset;  // int32[cout]: bias, or zeros
@@ -125,7 +129,7 @@ const ConvKernels* ConvKernelsWasmSimd();
 
 // The hooks of a variant for a path, or NULL when it has none (ref, or not built here).
 const ConvKernels* ConvKernelsFor(int32_t variant, int32_t path);
-// The row tile of the packed weights of a path (1 for the ref path).
+// The row tile of the packed weights of a path (1 for the ref path; nr for kPathGemmRows).
 size_t ConvTileRows(int32_t variant, int32_t path);
 
 // Packing (conv-driver.cc). The path is decided by the variant and the weights.
