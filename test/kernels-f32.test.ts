@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { backendVariants, loadedBackends, rng } from './backends.js';
 import { OnnxPtqError } from '../src/errors.js';
+import { expectKernelArgument } from './kernel-errors.js';
 import type { Backend, KernelVariant } from '../src/backends/types.js';
 import type { Conv2dF32Params, GemmF32Args, Pool3dParams, UnaryF32Op, BinaryF32Op } from '../src/backends/kernels-f32.js';
 import { binaryRef, layerNormF32Ref, unaryRef } from '../src/backends/js-f32.js';
@@ -746,17 +747,7 @@ describe('layerNormF32 on every backend and variant', () => {
       ['bias of 5', () => [x, s4, new Float32Array(5), new Float32Array(8), 2, 4, 1e-5], /bias|scale/],
       ['y overlapping x', () => [x, s4, null, x, 2, 4, 1e-5], /overlaps/],
     ];
-    for (const b of loadedBackends)
-      for (const [name, args, msg] of bad) {
-        let err: unknown;
-        try {
-          b.layerNormF32(...args());
-        } catch (e) {
-          err = e;
-        }
-        expect(err, `${b.name}: ${name}`).toBeInstanceOf(OnnxPtqError);
-        expect((err as Error).message, `${b.name}: ${name}`).toMatch(msg);
-      }
+    for (const b of loadedBackends) for (const [, args, msg] of bad) expectKernelArgument(() => b.layerNormF32(...args()), msg);
   });
 });
 
