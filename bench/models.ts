@@ -1,9 +1,9 @@
 // Whole-model latency (issue 11): our IntegerSession (native, wasm) and float session next to
-// onnxruntime-node (float model, our QDQ file, and that file in its exact integer mode) and onnxruntime-web (wasm, 1 thread; both files),
-// at 1 and 2 threads; and, for models with linear layers, the dynamic-mode file run by us (native)
-// and by onnxruntime-node. Every round runs each contestant once, in a rotated order, so that the
-// machine's load swings hit all of them alike; ratios are taken per round (ours / peer) and the
-// median is reported. Table, then JSON.
+// onnxruntime-node (float model, our QDQ file, and that file in its exact integer mode) and
+// onnxruntime-web (wasm, 1 thread; both files), at 1 and 2 threads; and, for models with linear
+// layers, the dynamic-mode file run by us (native) and by onnxruntime-node. Every round runs each
+// contestant once, in a rotated order, so that the machine's load swings hit all of them alike;
+// ratios are taken per round (ours / peer) and the median is reported. Table, then JSON.
 //   npm run bench:models [-- --json] [-- --models mnist-8,paddleocr-cls,bert-encoder] [-- --threads 1,2] [-- --rounds 9]
 // Quantized files are cached in build/bench-models/ (delete them to re-quantize).
 import * as ort from 'onnxruntime-node';

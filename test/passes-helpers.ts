@@ -27,14 +27,9 @@ export async function run(m: Model, feeds: Record<string, Tensor>): Promise<Floa
   return s.runSync(feeds)[s.outputNames[0]].data as Float32Array;
 }
 
+/** max |a - b| / max |a|: relErr with a as the reference. */
 export function maxRelErr(a: Float32Array, b: Float32Array): number {
-  let scale = 0,
-    err = 0;
-  for (let i = 0; i < a.length; i++) {
-    scale = Math.max(scale, Math.abs(a[i]));
-    err = Math.max(err, Math.abs(a[i] - b[i]));
-  }
-  return err / scale;
+  return relErr(b, a);
 }
 
 /**

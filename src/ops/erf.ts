@@ -78,16 +78,20 @@ function tailCoefficients(): Float64Array {
 /** erfc(a) for a >= 2, to about 1e-14 relative (the continued fraction beyond 8). */
 export function erfcTail(a: number): number {
   if (!(a <= TAIL_TO)) return erfcAbove2(a);
-  const t = (tailTable ??= tailCoefficients());
-  const i = Math.round((a - TAIL_FROM) * STEP);
-  const d = a - (TAIL_FROM + i / STEP);
-  const o = i * (DEGREE + 1);
-  let p = t[o + DEGREE]!;
-  for (let k = DEGREE - 1; k >= 0; k--) p = p * d + t[o + k]!;
-  return p * Math.exp(-a * a);
+  return taylor((tailTable ??= tailCoefficients()), a - TAIL_FROM) * Math.exp(-a * a);
 }
 
 let table: Float64Array | undefined;
+
+/** The Taylor polynomial of table `t` at the grid point nearest u (u measured from the table's start). */
+function taylor(t: Float64Array, u: number): number {
+  const i = Math.round(u * STEP);
+  const d = u - i / STEP;
+  const o = i * (DEGREE + 1);
+  let p = t[o + DEGREE]!;
+  for (let k = DEGREE - 1; k >= 0; k--) p = p * d + t[o + k]!;
+  return p;
+}
 
 /** Taylor coefficients a_0..a_DEGREE at every grid point, built on first use. */
 function coefficients(): Float64Array {
@@ -116,12 +120,7 @@ export function erf(x: number): number {
   const a = Math.abs(x);
   if (!(a < LIMIT)) return Number.isNaN(x) ? x : Math.sign(x);
   if (a === 0) return x; // +-0 keeps its sign
-  const t = (table ??= coefficients());
-  const i = Math.round(a * STEP);
-  const d = a - i / STEP;
-  const o = i * (DEGREE + 1);
-  let p = t[o + DEGREE]!;
-  for (let k = DEGREE - 1; k >= 0; k--) p = p * d + t[o + k]!;
+  const p = taylor((table ??= coefficients()), a);
   return x < 0 ? -p : p;
 }
 

@@ -218,12 +218,8 @@ const DynamicQuantizeLinear: OpImpl = {
     const { scale, zp } = dynamicQuantParams(lo, hi);
     const y = allocData('uint8', n, false) as Uint8Array;
     for (let i = 0; i < n; i++) {
-      // roundHalfEven inlined (the float32 quotient is exact to float32: a double division of two
-      // float32 values rounded once more to float32 is the float32 division).
-      const q = Math.fround(d[i]! / scale);
-      let r = Math.round(q);
-      if (r - q === 0.5 && r % 2 !== 0) r -= 1;
-      r += zp;
+      // The float32 division: a double division of two float32 values, rounded to float32.
+      const r = roundHalfEven(Math.fround(d[i]! / scale)) + zp;
       y[i] = r < 0 ? 0 : r > 255 ? 255 : r;
     }
     return [new Tensor('uint8', y, x.dims), new Tensor('float32', Float32Array.of(scale), []), new Tensor('uint8', Uint8Array.of(zp), [])];

@@ -117,14 +117,14 @@ export function stridedCopy(src: any, srcOff: number, srcStrides: readonly numbe
   const inner = outDims[r - 1]!;
   const is = srcStrides[r - 1]!;
   const block = is === 1 && inner >= 16 && ArrayBuffer.isView(src) && src.constructor === dst.constructor;
-  const copy = runCopy(src, dst);
+  const copy = block ? undefined : runCopy(src, dst);
   const idx = new Array<number>(r).fill(0);
   let off = srcOff;
   let o = 0;
   const outer = n / inner;
   for (let it = 0; it < outer; it++) {
     if (block) dst.set((src as Float32Array).subarray(off, off + inner), o);
-    else copy(src, off, is, dst, o, inner);
+    else copy!(src, off, is, dst, o, inner);
     o += inner;
     for (let ax = r - 2; ax >= 0; ax--) {
       idx[ax]!++;

@@ -10,7 +10,7 @@ import { Tensor } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
 import { convTransposeFields, convTransposeGeom, type ConvTranspose2dShape } from '../../../backends/kernels-convtranspose.js';
 import type { WideLike } from '../../../backends/kernels-qconv16.js';
-import { type LowerContext, capChannels, qRange, qType, rankOf } from './context.js';
+import { checkInputType, type LowerContext, capChannels, qRange, qType, rankOf } from './context.js';
 
 /** Static checks of the attributes against ONNX's rules: a bad model is an error, not a float fallback. */
 function checkAttributes(lc: LowerContext, node: Node, ctx: OpContext, wDims: readonly number[], groups: number): void {
@@ -154,7 +154,7 @@ export function qdqConvTranspose(lc: LowerContext, node: Node): string | undefin
     [yName],
     (values) => {
       const xt = values.get(x.src)!;
-      if (xt.dtype !== qType(x)) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input is ${xt.dtype}, expected ${qType(x)}`);
+      checkInputType(node, xt, x);
       const g = geometry(xt);
       const y = values.outQ(yName, o.out, g.size) as Int8Like;
       if (wide) {

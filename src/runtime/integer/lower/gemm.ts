@@ -5,7 +5,7 @@ import { nodeLabel, type Node } from '../../../ir/graph.js';
 import { floatMultiplier, type RequantParams } from '../../../quant/requant.js';
 import { Tensor, sizeOf } from '../../../tensor.js';
 import type { Int8Like } from '../../../backends/types.js';
-import { type LowerContext, capChannels, broadcast } from './context.js';
+import { type LowerContext, capChannels, broadcast, shiftToInt8 } from './context.js';
 
 export function qdqGemm(lc: LowerContext, node: Node): string | undefined {
   const ctx = lc.ctx(node);
@@ -185,24 +185,6 @@ function activationMatMul(lc: LowerContext, node: Node, a: Exclude<ReturnType<Lo
   });
   lc.fuse(node, [o.act, o.q], `output of ${node.opType}`);
   return undefined;
-}
-
-/**
- * dst = src - 128 as int8, i.e. each byte with its top bit flipped: four bytes at a time through
- * 32-bit views where both arrays are 4-byte aligned (a 128x64 attention operand per head in BERT
- * went through a byte loop on every run).
- */
-function shiftToInt8(src: Uint8Array, dst: Int8Array): void {
-  const n = src.length;
-  let i = 0;
-  if (src.byteOffset % 4 === 0 && dst.byteOffset % 4 === 0) {
-    const words = n >>> 2;
-    const s32 = new Uint32Array(src.buffer, src.byteOffset, words),
-      d32 = new Uint32Array(dst.buffer, dst.byteOffset, words);
-    for (let w = 0; w < words; w++) d32[w] = s32[w]! ^ 0x80808080;
-    i = words * 4;
-  }
-  for (; i < n; i++) dst[i] = src[i]! ^ 0x80;
 }
 
 /** Why Gemm's C cannot be a per-column int32 bias (not constant, or not N values), or undefined. */

@@ -10,7 +10,7 @@ import { layerNormAffine, layerNormParams, type LayerNormAffine, type LayerNormP
 import type { Int8Like } from '../../../backends/types.js';
 import { Tensor } from '../../../tensor.js';
 import { expandTo } from '../../../ops/normalization.js';
-import type { LowerContext } from './context.js';
+import { checkInputType, type LowerContext } from './context.js';
 
 /** Lowers the LayerNorm that starts at ReduceMean `node`; undefined when it did, a reason when the pattern is there but cannot run integer, null when there is no pattern. */
 export function qdqLayerNorm(lc: LowerContext, node: Node): string | undefined | null {
@@ -31,8 +31,7 @@ export function qdqLayerNorm(lc: LowerContext, node: Node): string | undefined |
     [yName],
     (values) => {
       const xt = values.get(x.src)!;
-      if (xt.dtype !== (x.signed ? 'int8' : 'uint8'))
-        throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input is ${xt.dtype}, expected 8-bit`);
+      checkInputType(node, xt, x);
       const C = xt.dims[xt.rank - 1] ?? 1;
       let p = params.get(C);
       if (!p) {
@@ -85,8 +84,7 @@ export function qdqLayerNormOp(lc: LowerContext, node: Node): string | undefined
     [yName],
     (values) => {
       const xt = values.get(x.src)!;
-      if (xt.dtype !== (x.signed ? 'int8' : 'uint8'))
-        throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input is ${xt.dtype}, expected 8-bit`);
+      checkInputType(node, xt, x);
       const r = xt.rank;
       const axis = axisAttr < 0 ? axisAttr + r : axisAttr;
       if (axis < 0 || axis >= Math.max(r, 1))

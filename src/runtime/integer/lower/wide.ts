@@ -9,7 +9,7 @@ import { nodeLabel, type Node } from '../../../ir/graph.js';
 import type { RequantParams } from '../../../quant/requant.js';
 import { Tensor } from '../../../tensor.js';
 import type { WideLike } from '../../../backends/kernels-qconv16.js';
-import { type LowerContext, type Q8, qType, rankOf } from './context.js';
+import { checkInputType, type LowerContext, qType, rankOf } from './context.js';
 import { convShape } from './conv.js';
 import { gemmC } from './gemm.js';
 
@@ -38,7 +38,7 @@ export function wideConv(lc: LowerContext, node: Node): string | undefined {
     [yName],
     (values) => {
       const xt = values.get(x.src)!;
-      checkType(node, xt, x);
+      checkInputType(node, xt, x);
       if (xt.rank !== w.dims.length)
         throw new OnnxPtqError(
           'SHAPE_MISMATCH',
@@ -109,7 +109,7 @@ export function wideGemm(lc: LowerContext, node: Node): string | undefined {
     [yName],
     (values) => {
       const xt = values.get(a.src)!;
-      checkType(node, xt, a);
+      checkInputType(node, xt, a);
       if (xt.rank < 1 || xt.dims[xt.rank - 1] !== K)
         throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input has dims [${xt.dims.join(', ')}], its last axis must be ${K}`);
       if (gemm && xt.rank !== 2)
@@ -149,10 +149,6 @@ export function wideGemm(lc: LowerContext, node: Node): string | undefined {
   });
   lc.fuse(node, [o.act, o.q], `output of ${node.opType}`);
   return undefined;
-}
-
-function checkType(node: Node, t: Tensor, q: Q8): void {
-  if (t.dtype !== qType(q)) throw new OnnxPtqError('SHAPE_MISMATCH', `${nodeLabel(node)}: input is ${t.dtype}, expected ${qType(q)}`);
 }
 
 function outSize(s: Shape, axis: 0 | 1): number {
