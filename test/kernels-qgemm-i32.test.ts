@@ -2,7 +2,8 @@
 // against the JS reference on awkward sizes (each of M, N and K over 1..17, 31-33, 63-65), uint8 and
 // int8 A and B, zero points per tensor and per row/column with their extremes, leading dimensions
 // past the row (the gaps of Y untouched), a K that wraps int32 (checked against exact sums too),
-// thread counts 1 to 3 on native, a replayed native plan, and bad arguments refused on every backend.
+// thread counts 1 to 3 on native, a replayed native plan, and bad arguments refused on every backend;
+// the same with B packed once (qgemmI32Pack/qgemmI32Packed), run twice with different A.
 // Then MatMulInteger in IntegerSession on it (batched shapes) against the float op's loop and onnxruntime.
 import * as ort from 'onnxruntime-node';
 import { ORT_EXACT_INTEGER, ortExactModel } from '../src/ptq/ort-options.js';
@@ -88,6 +89,16 @@ function run(b: Backend, variant: KernelVariant, args: QGemmI32Args): Int32Array
   return y;
 }
 
+/** B packed once, then run: the packing copies B (changing args.b afterwards must not matter). */
+function runPacked(b: Backend, variant: KernelVariant, args: QGemmI32Args): Int32Array {
+  const bCopy = args.b.slice();
+  const packed = b.qgemmI32Pack({ n: args.n, k: args.k, b: bCopy, ldb: args.ldb, bZeroPoint: args.bZeroPoint, variant });
+  bCopy.fill(0x33);
+  const y = args.y.slice();
+  b.qgemmI32Packed(packed, { m: args.m, a: args.a, lda: args.lda, aZeroPoint: args.aZeroPoint, y, ldy: args.ldy });
+  return y;
+}
+
 function firstDiff(a: Int32Array, b: Int32Array): string {
   if (a.length !== b.length) return `length ${a.length} vs ${b.length}`;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return `at ${i}: ${a[i]} vs ${b[i]}`;
@@ -121,8 +132,43 @@ describe('qgemmI32: every backend and variant equals the JS reference', () => {
     for (const c of cases) {
       const args = build(c);
       const want = run(jsBackend, 'ref', args);
-      for (const [label, b, v] of targets) expect(firstDiff(run(b, v, args), want), `${label} ${JSON.stringify(c)}`).toBe('equal');
+      for (const [label, b, v] of targets) {
+        expect(firstDiff(run(b, v, args), want), `${label} ${JSON.stringify(c)}`).toBe('equal');
+        expect(firstDiff(runPacked(b, v, args), want), `packed ${label} ${JSON.stringify(c)}`).toBe('equal');
+      }
     }
+  });
+
+  it('one packed B runs many A (other M, signs and zero points) with the bits of the unpacked call', () => {
+    for (const [label, b, v] of targets)
+      for (const bSigned of [false, true]) {
+        const c0: Case = {
+          m: 7,
+          n: 33,
+          k: 65,
+          aSigned: false,
+          bSigned,
+          zaPerRow: false,
+          zbPerCol: true,
+          extremeZp: false,
+          padded: false,
+          seed: 500,
+        };
+        const args0 = build(c0);
+        const packed = b.qgemmI32Pack({ n: c0.n, k: c0.k, b: args0.b, bZeroPoint: args0.bZeroPoint, variant: v });
+        for (const [m, aSigned, zaPerRow] of [
+          [7, false, false],
+          [1, true, true],
+          [40, false, true],
+          [0, true, false],
+        ] as const) {
+          const args = { ...build({ ...c0, m, aSigned, zaPerRow, seed: 501 + m }), b: args0.b, bZeroPoint: args0.bZeroPoint };
+          const want = run(jsBackend, 'ref', args);
+          const y = args.y.slice();
+          b.qgemmI32Packed(packed, { m, a: args.a, aZeroPoint: args.aZeroPoint, y });
+          expect(firstDiff(y, want), `${label} bSigned ${bSigned} M ${m}`).toBe('equal');
+        }
+      }
   });
 
   it('the reference is the definition: exact sums, wrapped to int32, where K = 70000 extreme values wrap', () => {
@@ -157,7 +203,10 @@ describe('qgemmI32: every backend and variant equals the JS reference', () => {
     expect(exact.some((v) => Math.abs(v) > 2 ** 31)).toBe(true);
     const want = Int32Array.from(exact, (v) => v | 0); // ToInt32: the sum modulo 2^32
     expect(firstDiff(run(jsBackend, 'ref', args), want)).toBe('equal');
-    for (const [label, b, v] of targets) expect(firstDiff(run(b, v, args), want), label).toBe('equal');
+    for (const [label, b, v] of targets) {
+      expect(firstDiff(run(b, v, args), want), label).toBe('equal');
+      expect(firstDiff(runPacked(b, v, args), want), `packed ${label}`).toBe('equal');
+    }
   });
 
   it('K = 0 writes zeros; M = 0 or N = 0 writes nothing', () => {
@@ -219,8 +268,10 @@ describe('threads', () => {
         const want = run(jsBackend, 'ref', args);
         for (const t of [1, 2, 3]) {
           b.setThreads(t);
-          for (const v of [...b.variants, 'auto' as const])
+          for (const v of [...b.variants, 'auto' as const]) {
             expect(firstDiff(run(b, v, args), want), `${t} threads ${v} M${c.m}`).toBe('equal');
+            expect(firstDiff(runPacked(b, v, args), want), `packed, ${t} threads ${v} M${c.m}`).toBe('equal');
+          }
         }
       }
     } finally {
@@ -344,7 +395,63 @@ describe('bad arguments', () => {
       const other: KernelVariant = b.name === 'wasm' ? 'avx2' : 'wasmsimd';
       expectKernelArgument(() => b.qgemmI32({ ...base(), variant: other }), /not available/);
     });
+
+    it(`${b.name}: packed B, refused with KERNEL_ARGUMENT, Y untouched`, () => {
+      const g = base();
+      const pack = (over: Partial<QGemmI32Args>) => {
+        const h = { ...g, ...over };
+        return b.qgemmI32Pack({ n: h.n, k: h.k, b: h.b, ldb: h.ldb, bZeroPoint: h.bZeroPoint, variant: h.variant });
+      };
+      for (const [over, re] of [
+        [{ b: new Int8Array(19) }, /qgemm_i32: buffer B is smaller than \(K-1\)\*ldb \+ N/],
+        [{ ldb: 3 }, /qgemm_i32: ldb must be >= N/],
+        [{ bZeroPoint: Int32Array.of(0, 0, 0) }, /qgemm_i32: b_zero_point must have 1 or N entries/],
+        [{ bZeroPoint: Int32Array.of(128) }, /qgemm_i32: b_zero_point out of B's type range/],
+        [{ n: 2 ** 28 + 1 }, /N must be an integer in \[0, 2\^28\]/],
+        [{ b: new Int16Array(20) as unknown as Int8Like }, /b must be a Uint8Array or Int8Array/],
+        [{ variant: b.name === 'wasm' ? 'avx2' : 'wasmsimd' }, /not available/],
+      ] as [Partial<QGemmI32Args>, RegExp][])
+        expectKernelArgument(() => pack(over), re);
+      const packed = pack({});
+      const runArgs = { m: g.m, a: g.a, aZeroPoint: g.aZeroPoint, y: g.y };
+      for (const [over, re] of [
+        [{ a: new Uint8Array(14) }, /qgemm_i32: buffer A is smaller than \(M-1\)\*lda \+ K/],
+        [{ y: new Int32Array(11).fill(7) }, /qgemm_i32: buffer Y is smaller than \(M-1\)\*ldy \+ N/],
+        [{ ldy: 3 }, /qgemm_i32: ldy must be >= N/],
+        [{ lda: 4 }, /qgemm_i32: lda must be >= K/],
+        [{ aZeroPoint: Int32Array.of(0, 0) }, /qgemm_i32: a_zero_point must have 1 or M entries/],
+        [{ aZeroPoint: Int32Array.of(256) }, /qgemm_i32: a_zero_point out of A's type range/],
+        [{ m: 2.5 }, /M must be an integer in \[0, 2\^28\]/],
+      ] as [Partial<typeof runArgs>, RegExp][]) {
+        const a = { ...runArgs, ...over };
+        expectKernelArgument(() => b.qgemmI32Packed(packed, a), re);
+        expect(Array.from(a.y).every((v) => v === 7)).toBe(true);
+      }
+      const mem = new ArrayBuffer(256);
+      expectKernelArgument(
+        () => b.qgemmI32Packed(packed, { ...runArgs, a: new Uint8Array(mem, 0, 15), y: new Int32Array(mem, 8, 12) }),
+        /qgemm_i32: Y overlaps A/,
+      );
+      // A packed B of another backend.
+      const foreign = { ...packed, backend: b.name === 'js' ? 'native' : 'js' } as typeof packed;
+      expectKernelArgument(() => b.qgemmI32Packed(foreign, runArgs), /packed B was made by backend/);
+    });
   }
+  const native = loadedBackends.find((b) => b.name === 'native');
+  it.runIf(native !== undefined)('native: a packed B whose bytes are not one (or are truncated) is refused', () => {
+    const b = native!;
+    const packed = b.qgemmI32Pack({ n: 4, k: 5, b: new Int8Array(20), bZeroPoint: Int32Array.of(0) });
+    const bytes = packed.handle as Uint8Array;
+    const runArgs = { m: 3, a: new Uint8Array(15), aZeroPoint: Int32Array.of(0), y: new Int32Array(12) };
+    const damaged = bytes.slice();
+    damaged[0]! ^= 1;
+    expectKernelArgument(() => b.qgemmI32Packed({ ...packed, handle: damaged }, runArgs), /packed does not hold a packed B/);
+    expectKernelArgument(
+      () => b.qgemmI32Packed({ ...packed, handle: bytes.slice(0, bytes.length - 1) }, runArgs),
+      /damaged or its buffer is truncated/,
+    );
+    expectKernelArgument(() => b.qgemmI32Packed({ ...packed, handle: bytes.slice(0, 10) }, runArgs), /smaller than its header/);
+  });
 });
 
 describe('MatMulInteger in IntegerSession runs on qgemmI32', () => {

@@ -89,6 +89,22 @@ OPQ_API const char* opq_qgemm_i32(size_t m, size_t n, size_t k, const void* a, s
                                   const int32_t* b_zero_point, size_t b_zero_point_count, int32_t* y, size_t y_size,
                                   size_t ldy, void* workspace, size_t workspace_size, int32_t variant,
                                   struct opq_threadpool* pool);
+// qgemm_i32 with a constant B (MatMulInteger's weights) packed once: opq_qgemm_i32_pack_b packs B
+// and its zero points (as above) for `variant` into `packed`, 16-byte aligned and at least
+// opq_qgemm_i32_packed_b_size(n, k, variant) bytes (0: invalid sizes or variant). The packed bytes
+// start with a header (N, K, variant) that opq_qgemm_i32_packed checks; it then computes Y exactly
+// as opq_qgemm_i32 with that B, packing only A, with a workspace of
+// opq_qgemm_i32_packed_workspace_size bytes (0 also for a packed B it does not accept). Y must not
+// overlap A or the packed bytes.
+OPQ_API size_t opq_qgemm_i32_packed_b_size(size_t n, size_t k, int32_t variant);
+OPQ_API const char* opq_qgemm_i32_pack_b(size_t n, size_t k, const void* b, size_t b_size, size_t ldb, int32_t b_signed,
+                                         const int32_t* b_zero_point, size_t b_zero_point_count, int32_t variant,
+                                         void* packed, size_t packed_size);
+OPQ_API size_t opq_qgemm_i32_packed_workspace_size(size_t m, const void* packed, size_t packed_size);
+OPQ_API const char* opq_qgemm_i32_packed(size_t m, const void* a, size_t a_size, size_t lda, int32_t a_signed,
+                                         const int32_t* a_zero_point, size_t a_zero_point_count, const void* packed,
+                                         size_t packed_size, int32_t* y, size_t y_size, size_t ldy, void* workspace,
+                                         size_t workspace_size, struct opq_threadpool* pool);
 
 // Requantizes `count` int32 values of one row (channel c of the requant params is element c).
 // Exposed so the fixed-point paths can be tested element by element against the JS reference.

@@ -45,6 +45,10 @@ uint64_t QGemmI32Avx2Workspace(size_t m, size_t n, size_t k) { return I32Workspa
 
 void QGemmI32Avx2(const QGemmI32Args& g) { RunI32Gemm<Avx2Int16>(g); }
 
+uint64_t QGemmI32Avx2PackedBBytes(size_t n, size_t k) { return I32PackedBBytes<Avx2Int16>(n, k); }
+
+void QGemmI32Avx2PackB(const GemmOperands& o, uint8_t* dst) { I32PackB<Avx2Int16>(o, dst); }
+
 }  // namespace opq
 
 #include "isa/x86-avx2-end.h"

@@ -74,6 +74,10 @@ uint64_t QGemmI32Avx512VnniWorkspace(size_t m, size_t n, size_t k) { return I32W
 
 void QGemmI32Avx512Vnni(const QGemmI32Args& g) { RunI32Gemm<Vnni>(g); }
 
+uint64_t QGemmI32Avx512VnniPackedBBytes(size_t n, size_t k) { return I32PackedBBytes<Vnni>(n, k); }
+
+void QGemmI32Avx512VnniPackB(const GemmOperands& o, uint8_t* dst) { I32PackB<Vnni>(o, dst); }
+
 }  // namespace opq
 
 #include "isa/x86-avx512vnni-end.h"

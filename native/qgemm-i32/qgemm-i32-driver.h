@@ -4,8 +4,8 @@
 // (kMinParallelMacs), and three hooks:
 //   V::PackA(ctx, panel), V::PackB(ctx, panel): pack one panel (and its terms);
 //   V::Tile(ctx, ip, jp): the microkernel over all of K for one tile, then its epilogue into Y.
-// Phase 1 packs every panel of A and B, phase 2 runs the tiles; each phase is split across the
-// pool when the product is large enough to gain. A task writes only its own tiles, and int32
+// Phase 1 packs every panel of A and B (A only when B comes packed: I32PackB), phase 2 runs the tiles; each phase is
+// split across the pool when the product is large enough to gain. A task writes only its own tiles, and int32
 // arithmetic modulo 2^32 does not depend on the order of the additions, so neither do the bits.
 //
 // Internal linkage on purpose (as qgemm-int16-driver.h): each ISA file includes this header before
@@ -50,6 +50,22 @@ uint64_t I32Workspace(uint64_t m, uint64_t n, uint64_t k) {
          I32Up(np * 4 * V::kColTerms, 64) + 64;
 }
 
+// Packed B: the B panels (np x ks steps, 4 bytes each), then the column terms, each section
+// 64-byte aligned from the start.
+template <class V>
+uint64_t I32PackedBBytes(uint64_t n, uint64_t k) {
+  const uint64_t ks = (k + V::kStep - 1) / V::kStep, np = I32Up(n, V::kNr);
+  return I32Up(np * ks * 4, 64) + I32Up(np * 4 * V::kColTerms, 64);
+}
+
+template <class V>
+void I32PackB(const GemmOperands& o, uint8_t* dst) {
+  const size_t ks = (o.k + V::kStep - 1) / V::kStep, npan = (o.n + V::kNr - 1) / V::kNr;
+  I32Ctx c{&o, ks, 0, npan * V::kNr, nullptr, dst, nullptr, nullptr, nullptr, 0};
+  c.colt = reinterpret_cast<int32_t*>(dst + I32Up(c.np * ks * 4, 64));
+  for (size_t p = 0; p < npan; ++p) V::PackB(c, p);
+}
+
 // Rows r < rows and columns c < cols of a kMr x kNr tile (leading dimension kNr) into Y at (i0, j0).
 template <size_t NR>
 void StoreTileI32(const int32_t* tile, size_t rows, size_t cols, int32_t* y, size_t ldy) {
@@ -73,15 +89,20 @@ void RunI32Gemm(const QGemmI32Args& g) {
   c.bpack = static_cast<uint8_t*>(take(c.np * ks * 4));
   c.rowt = static_cast<int32_t*>(take(c.mp * 4 * V::kRowTerms));
   c.colt = static_cast<int32_t*>(take(c.np * 4 * V::kColTerms));
+  if (g.packed_b != nullptr) {  // I32PackB's layout; the workspace's B sections stay unused
+    c.bpack = const_cast<uint8_t*>(g.packed_b);
+    c.colt = reinterpret_cast<int32_t*>(c.bpack + I32Up(c.np * ks * 4, 64));
+  }
   ThreadPool* pool = double(o.m) * double(o.n) * double(o.k) >= V::kMinParallelMacs ? g.pool : nullptr;
 
+  const size_t pack_b = g.packed_b != nullptr ? 0 : npan;
   auto pack = [&c, mpan](size_t t, size_t) {
     if (t < mpan)
       V::PackA(c, t);
     else
       V::PackB(c, t - mpan);
   };
-  ParallelFor(pool, mpan + npan, pack);
+  ParallelFor(pool, mpan + pack_b, pack);
 
   const size_t panel_bytes = ks * V::kMr * 4;
   size_t rb = panel_bytes == 0 ? mpan : kI32ABlockBytes / panel_bytes;

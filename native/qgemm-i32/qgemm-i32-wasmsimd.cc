@@ -44,5 +44,9 @@ uint64_t QGemmI32WasmSimdWorkspace(size_t m, size_t n, size_t k) { return I32Wor
 
 void QGemmI32WasmSimd(const QGemmI32Args& g) { RunI32Gemm<WasmInt16>(g); }
 
+uint64_t QGemmI32WasmSimdPackedBBytes(size_t n, size_t k) { return I32PackedBBytes<WasmInt16>(n, k); }
+
+void QGemmI32WasmSimdPackB(const GemmOperands& o, uint8_t* dst) { I32PackB<WasmInt16>(o, dst); }
+
 }  // namespace opq
 #endif

@@ -21,28 +21,41 @@
 namespace opq {
 
 struct QGemmI32Args {
-  GemmOperands op;  // A, B and their zero points
+  GemmOperands op;  // A, B and their zero points (B's unused when packed_b is set)
   int32_t* y;
   size_t ldy;
   void* workspace;   // at least the variant's workspace function's bytes (none for the reference)
   ThreadPool* pool;  // may be NULL
+  // B as the same variant's PackB wrote it (its data, past the API's header), or NULL to pack B
+  // in this call. A constant B (MatMulInteger's weights) is packed once and run many times.
+  const uint8_t* packed_b = nullptr;
 };
 
 // The scalar reference: a direct triple loop, one thread, no workspace. Every other variant must
-// match it bit for bit.
+// match it bit for bit. Its packed B is int16 (B - b_zero_point), K x N row-major.
 void QGemmI32Ref(const QGemmI32Args& args);
+uint64_t QGemmI32RefPackedBBytes(size_t n, size_t k);
+void QGemmI32RefPackB(const GemmOperands& o, uint8_t* dst);
 
 // Workspace bytes of the SIMD variants, computed in 64 bits (m, n, k <= 2^28).
+// Packed B: its bytes (K and N alone decide them), and the packing of o's B (o.m and A unused)
+// into dst, 64-byte aligned.
 #if defined(__x86_64__) || defined(_M_X64)
 uint64_t QGemmI32Avx2Workspace(size_t m, size_t n, size_t k);
 void QGemmI32Avx2(const QGemmI32Args& args);
+uint64_t QGemmI32Avx2PackedBBytes(size_t n, size_t k);
+void QGemmI32Avx2PackB(const GemmOperands& o, uint8_t* dst);
 uint64_t QGemmI32Avx512VnniWorkspace(size_t m, size_t n, size_t k);
 void QGemmI32Avx512Vnni(const QGemmI32Args& args);
+uint64_t QGemmI32Avx512VnniPackedBBytes(size_t n, size_t k);
+void QGemmI32Avx512VnniPackB(const GemmOperands& o, uint8_t* dst);
 #endif
 
 #if defined(__wasm_simd128__)
 uint64_t QGemmI32WasmSimdWorkspace(size_t m, size_t n, size_t k);
 void QGemmI32WasmSimd(const QGemmI32Args& args);
+uint64_t QGemmI32WasmSimdPackedBBytes(size_t n, size_t k);
+void QGemmI32WasmSimdPackB(const GemmOperands& o, uint8_t* dst);
 #endif
 
 }  // namespace opq

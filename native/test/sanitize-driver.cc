@@ -171,6 +171,30 @@ void QGemmI32(int32_t variant, opq_threadpool* pool, bool hostile) {
                       b_signed, bzp.data(), Len(bzp.size(), hostile), nulls && Coin() ? nullptr : yp,
                       Len(y.size(), hostile), ldy, workspace.data(), Len(workspace.size() * 8, hostile), variant,
                       pool));
+
+  // The same product with B packed once; when hostile, a short or damaged packed buffer too.
+  const size_t pbytes = opq_qgemm_i32_packed_b_size(n, k, variant);
+  if (pbytes == 0 || pbytes > (size_t{64} << 20)) return;
+  std::vector<uint64_t> pbuf((pbytes + 7) / 8 + 2);
+  uint8_t* packed = reinterpret_cast<uint8_t*>(pbuf.data());
+  packed += (16 - reinterpret_cast<uintptr_t>(packed) % 16) % 16;
+  const char* err = opq_qgemm_i32_pack_b(n, k, b.data(), Len(b.size(), hostile), ldb, b_signed, bzp.data(),
+                                         Len(bzp.size(), hostile), variant, packed, Len(pbytes, hostile));
+  Count(err);
+  if (err != nullptr) return;
+  size_t psize = pbytes;
+  if (hostile && Coin()) {
+    if (Coin())
+      psize = Boundary(psize) % (psize + 1);
+    else
+      packed[Dim(static_cast<size_t>(64))] ^= static_cast<uint8_t>(Int(1, 255));
+  }
+  const size_t pws = opq_qgemm_i32_packed_workspace_size(m, packed, psize);
+  std::vector<uint64_t> pworkspace(pws <= (size_t{64} << 20) ? (pws + 7) / 8 : 0);
+  Count(opq_qgemm_i32_packed(m, nulls && Coin() ? nullptr : a, Len(a_size, hostile), lda, a_signed,
+                             nulls && Coin() ? nullptr : azp.data(), azp.size(), packed, psize,
+                             nulls && Coin() ? nullptr : yp, Len(y.size(), hostile), ldy, pworkspace.data(),
+                             Len(pworkspace.size() * 8, hostile), pool));
 }
 
 void QConv(int32_t variant, opq_threadpool* pool, bool hostile) {

@@ -4,7 +4,7 @@
  * (src/kernels/int8/qgemm-i32-ref.ts); native and wasm reuse qgemm's packing and microkernels.
  */
 import { OnnxPtqError } from '../errors.js';
-import type { Int8Like, KernelVariant } from './types.js';
+import type { BackendName, Int8Like, KernelVariant } from './types.js';
 
 /**
  * A and B are uint8 or int8, each its own (its typed array decides); Y is int32. Leading dimensions
@@ -30,6 +30,37 @@ export interface QGemmI32Args {
   variant?: KernelVariant;
 }
 
+/** A constant B (MatMulInteger's weights) to pack once: B and its zero points as in QGemmI32Args. */
+export interface QGemmI32PackArgs {
+  n: number;
+  k: number;
+  b: Int8Like;
+  ldb?: number;
+  bZeroPoint: Int32Array;
+  variant?: KernelVariant;
+}
+
+/** B packed once for one backend and variant (opq_qgemm_i32_pack_b); opaque to callers. */
+export interface PackedQGemmI32 {
+  readonly backend: BackendName;
+  /** The variant B was packed for ('auto' resolved); runs use it. */
+  readonly variant: KernelVariant;
+  readonly n: number;
+  readonly k: number;
+  /** Backend-private: the packed bytes (native), a wasm-memory block (wasm), a copy of B (js). */
+  readonly handle: unknown;
+}
+
+/** A run with a packed B: A (M x K) and its zero points, Y (M x N), as in QGemmI32Args. */
+export interface QGemmI32PackedArgs {
+  m: number;
+  a: Int8Like;
+  lda?: number;
+  aZeroPoint: Int32Array;
+  y: Int32Array;
+  ldy?: number;
+}
+
 export interface QGemmI32Kernels {
   /**
    * Y[i][j] = sum_p (A[i][p] - aZeroPoint[i or 0]) * (B[p][j] - bZeroPoint[j or 0]) for i < M, j < N,
@@ -37,6 +68,10 @@ export interface QGemmI32Kernels {
    * written as int32 at y[i*ldy + j]. Every backend, variant and thread count gives the same bits.
    */
   qgemmI32(args: QGemmI32Args): void;
+  /** Packs a constant B once (its values are copied: later changes to args.b do not reach the packing). */
+  qgemmI32Pack(args: QGemmI32PackArgs): PackedQGemmI32;
+  /** qgemmI32 with the packed B: the same bits as qgemmI32 with that B; only A is packed per call. */
+  qgemmI32Packed(packed: PackedQGemmI32, args: QGemmI32PackedArgs): void;
 }
 
 export interface NormalizedQGemmI32 extends Required<Omit<QGemmI32Args, 'variant'>> {}
@@ -106,17 +141,56 @@ function checkZeroPoints(zp: Int32Array, count: number, signed: boolean, which: 
  * backend's, and the wasm backend's before it copies: copies would hide an overlap).
  */
 export function validateQGemmI32(g: NormalizedQGemmI32): void {
+  validateQGemmI32Operands(g, g);
+}
+
+/**
+ * The same checks with B packed (opq_qgemm_i32_packed): A, Y, their overlap and A's zero points
+ * (`b` undefined); with `b`, B's buffer and zero points in their places among them.
+ */
+export function validateQGemmI32Operands(
+  g: Omit<NormalizedQGemmI32, 'b' | 'ldb' | 'bZeroPoint'>,
+  b?: Pick<NormalizedQGemmI32, 'b' | 'ldb' | 'bZeroPoint'>,
+): void {
   const { m, n, k } = g;
   if (m > 0 && k > 0 && g.lda < k) fail(`${W}: lda must be >= K`);
   const aNeed = span(m, k, g.lda);
   if (aNeed > g.a.length) fail(`${W}: buffer A is smaller than (M-1)*lda + K`);
-  if (k > 0 && n > 0 && g.ldb < n) fail(`${W}: ldb must be >= N`);
-  const bNeed = span(k, n, g.ldb);
-  if (bNeed > g.b.length) fail(`${W}: buffer B is smaller than (K-1)*ldb + N`);
+  let bNeed = 0;
+  if (b) {
+    if (k > 0 && n > 0 && b.ldb < n) fail(`${W}: ldb must be >= N`);
+    bNeed = span(k, n, b.ldb);
+    if (bNeed > b.b.length) fail(`${W}: buffer B is smaller than (K-1)*ldb + N`);
+  }
   if (m > 0 && n > 0 && g.ldy < n) fail(`${W}: ldy must be >= N`);
   const yNeed = span(m, n, g.ldy);
   if (yNeed > g.y.length) fail(`${W}: buffer Y is smaller than (M-1)*ldy + N`);
-  if (overlaps(g.y, yNeed, g.a, aNeed) || overlaps(g.y, yNeed, g.b, bNeed)) fail(`${W}: Y overlaps A or B`);
+  if (overlaps(g.y, yNeed, g.a, aNeed) || (b && overlaps(g.y, yNeed, b.b, bNeed)))
+    fail(b ? `${W}: Y overlaps A or B` : `${W}: Y overlaps A or the packed B`);
   checkZeroPoints(g.aZeroPoint, m, g.a instanceof Int8Array, 'a');
-  checkZeroPoints(g.bZeroPoint, n, g.b instanceof Int8Array, 'b');
+  if (b) checkZeroPoints(b.bZeroPoint, n, b.b instanceof Int8Array, 'b');
+}
+
+/** Pack arguments checked as normalizeQGemmI32 checks B's (the N-API glue's words). */
+export function normalizeQGemmI32Pack(g: QGemmI32PackArgs): Required<Omit<QGemmI32PackArgs, 'variant'>> {
+  if (g === null || typeof g !== 'object') fail(`${W}: arguments must be an object`);
+  const n = dim(g.n, 'N'),
+    k = dim(g.k, 'K');
+  const out = { n, k, b: g.b, ldb: dim(g.ldb ?? n, 'ldb'), bZeroPoint: g.bZeroPoint };
+  if (!is8(out.b)) fail('b must be a Uint8Array or Int8Array');
+  if (!(out.bZeroPoint instanceof Int32Array)) fail('bZeroPoint must be an Int32Array');
+  return out;
+}
+
+/** Run arguments checked as normalizeQGemmI32 checks A's and Y's, and the packed B's backend. */
+export function normalizeQGemmI32Packed(backend: BackendName, packed: PackedQGemmI32, g: QGemmI32PackedArgs): Required<QGemmI32PackedArgs> {
+  if (packed === null || typeof packed !== 'object' || packed.backend !== backend)
+    fail(`${W}: packed B was made by backend '${String(packed?.backend)}', not '${backend}'`);
+  if (g === null || typeof g !== 'object') fail(`${W}: arguments must be an object`);
+  const m = dim(g.m, 'M');
+  const out = { m, a: g.a, lda: dim(g.lda ?? packed.k, 'lda'), aZeroPoint: g.aZeroPoint, y: g.y, ldy: dim(g.ldy ?? packed.n, 'ldy') };
+  if (!is8(out.a)) fail('a must be a Uint8Array or Int8Array');
+  if (!(out.aZeroPoint instanceof Int32Array)) fail('aZeroPoint must be an Int32Array');
+  if (!(out.y instanceof Int32Array)) fail('y must be an Int32Array');
+  return out;
 }

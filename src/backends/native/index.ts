@@ -142,7 +142,7 @@ export function createNativeBackend(addonPath: string | readonly AddonCandidate[
     ...nativeQConv16Kernels(addon),
     ...nativeQBinary16Kernels(addon),
     ...nativeQConvTranspose16Kernels(addon),
-    ...nativeQGemmI32Kernels(addon),
+    ...nativeQGemmI32Kernels(addon, (info.qgemmI32 ?? info.qgemm) as KernelVariant),
     name: 'native',
     addon: origin,
     nativePlans: planApi(addon),

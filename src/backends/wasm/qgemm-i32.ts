@@ -1,8 +1,27 @@
-/** wasm marshalling of qgemmI32 (opq_qgemm_i32). */
-import { normalizeQGemmI32, validateQGemmI32, type QGemmI32Kernels } from '../kernels-qgemm-i32.js';
+/**
+ * wasm marshalling of qgemmI32 (opq_qgemm_i32). A packed B lives in wasm memory (freed when the
+ * PackedQGemmI32 is garbage-collected); a packed run copies only A in and Y out.
+ */
+import { OnnxPtqError } from '../../errors.js';
+import {
+  normalizeQGemmI32,
+  normalizeQGemmI32Pack,
+  normalizeQGemmI32Packed,
+  validateQGemmI32,
+  validateQGemmI32Operands,
+  type QGemmI32Kernels,
+} from '../kernels-qgemm-i32.js';
+import type { KernelVariant } from '../types.js';
 import { Layout, type WasmModule } from './module.js';
 
+interface WasmPackedB {
+  ptr: number;
+  size: number;
+}
+
 export function wasmQGemmI32Kernels(mod: WasmModule): QGemmI32Kernels {
+  const freeRaw = new FinalizationRegistry<number>((raw) => mod.ex.free(raw));
+  const auto = mod.cString(mod.ex.opq_variant_name(mod.fn('opq_qgemm_i32_auto_variant')())) as KernelVariant;
   return {
     qgemmI32(args) {
       const g = normalizeQGemmI32(args);
@@ -57,6 +76,89 @@ export function wasmQGemmI32Kernels(mod: WasmModule): QGemmI32Kernels {
             base + oWs,
             wsSize,
             v,
+            0,
+          ),
+        );
+        if (ry < 0) mod.get(base + oY, g.y);
+      });
+    },
+    qgemmI32Pack(args) {
+      const p = normalizeQGemmI32Pack(args);
+      const v = mod.variantId(args.variant);
+      const size = mod.fn('opq_qgemm_i32_packed_b_size')(p.n, p.k, v) >>> 0;
+      if (size === 0) throw new OnnxPtqError('KERNEL_ARGUMENT', 'qgemm_i32: variant is not available on this CPU or build');
+      const L = new Layout();
+      const oB = L.add(p.b.byteLength),
+        oZb = L.add(p.bZeroPoint.byteLength);
+      const handle = mod.withBlock(L.size, (base): WasmPackedB => {
+        mod.put(base + oB, p.b);
+        mod.put(base + oZb, p.bZeroPoint);
+        const raw = mod.ex.malloc(size + 16);
+        if (raw === 0) throw new OnnxPtqError('KERNEL_ARGUMENT', `wasm backend: out of memory allocating ${size} bytes`);
+        const ptr = (raw + 15) & ~15;
+        try {
+          mod.check(
+            mod.fn('opq_qgemm_i32_pack_b')(
+              p.n,
+              p.k,
+              base + oB,
+              p.b.length,
+              p.ldb,
+              p.b instanceof Int8Array ? 1 : 0,
+              base + oZb,
+              p.bZeroPoint.length,
+              v,
+              ptr,
+              size,
+            ),
+          );
+        } catch (e) {
+          mod.ex.free(raw);
+          throw e;
+        }
+        const h = { ptr, size };
+        freeRaw.register(h, raw);
+        return h;
+      });
+      const variant = args.variant === undefined || args.variant === 'auto' ? auto : args.variant;
+      return { backend: 'wasm', variant, n: p.n, k: p.k, handle };
+    },
+    qgemmI32Packed(packed, args) {
+      const g = normalizeQGemmI32Packed('wasm', packed, args);
+      const h = packed.handle as WasmPackedB;
+      // The JS checks of the copied operands first (copies would hide an overlap of Y with A).
+      validateQGemmI32Operands({ ...g, n: packed.n, k: packed.k });
+      const wsSize = mod.fn('opq_qgemm_i32_packed_workspace_size')(g.m, h.ptr, h.size) >>> 0;
+      const ra = mod.residentPtr(g.a),
+        ry = mod.residentPtr(g.y);
+      const L = new Layout();
+      const oA = L.add(ra >= 0 ? 0 : g.a.byteLength),
+        oZa = L.add(g.aZeroPoint.byteLength),
+        oY = L.add(ry >= 0 ? 0 : g.y.byteLength),
+        oWs = L.add(wsSize);
+      const aLen = g.a.length,
+        yLen = g.y.length,
+        aSigned = g.a instanceof Int8Array ? 1 : 0;
+      mod.withBlock(L.size, (base) => {
+        if (ra < 0) mod.put(base + oA, g.a);
+        mod.put(base + oZa, g.aZeroPoint);
+        if (ry < 0 && g.ldy !== packed.n) mod.put(base + oY, g.y); // the gaps of a strided Y must survive
+        mod.check(
+          mod.fn('opq_qgemm_i32_packed')(
+            g.m,
+            ra >= 0 ? ra : base + oA,
+            aLen,
+            g.lda,
+            aSigned,
+            base + oZa,
+            g.aZeroPoint.length,
+            h.ptr,
+            h.size,
+            ry >= 0 ? ry : base + oY,
+            yLen,
+            g.ldy,
+            base + oWs,
+            wsSize,
             0,
           ),
         );
