@@ -285,7 +285,7 @@ export function matMulIntegerShape(
  * int32 (A - za) x (B - zb) with MatMul's batch broadcasting (1-D operands not taken); za one value
  * or one per row of A, zb one or one per column of B. The float op's implementation, and the
  * integer executor's MatMulInteger for the shapes its kernel path does not take
- * (src/runtime/integer/lower/qoperator.ts).
+ * (src/runtime/integer/lower/matmul-integer.ts).
  */
 export function matMulInt32(
   ctx: OpContext,

@@ -1,14 +1,15 @@
-// The QOperator ops of other tools' models: QLinearConv, QLinearMatMul, ConvInteger, MatMulInteger
-// and com.microsoft QLinearAdd (parameters may be graph inputs, read per run).
+// The QOperator ops of other tools' models: QLinearConv, QLinearMatMul, ConvInteger, com.microsoft
+// QLinearAdd (parameters may be graph inputs, read per run) and DynamicQuantizeLinear; MatMulInteger
+// is matmul-integer.ts.
 import { OnnxPtqError } from '../../../errors.js';
 import { nodeLabel, type Node } from '../../../ir/graph.js';
 import type { OpContext } from '../../../ops/types.js';
 import { windowParams } from '../../../ops/conv-util.js';
-import { dynamicQuantNonFinite, dynamicQuantParams, matMulInt32, matMulIntegerShape } from '../../../ops/qdq.js';
+import { dynamicQuantNonFinite, dynamicQuantParams } from '../../../ops/qdq.js';
 import { makeQAddParams } from '../../../quant/qadd.js';
 import { makeRequant } from '../../../quant/requant.js';
 import { Tensor, sizeOf } from '../../../tensor.js';
-import type { Backend, Int8Like } from '../../../backends/types.js';
+import type { Int8Like } from '../../../backends/types.js';
 import type { PreparedConv } from '../kernels.js';
 import { type LowerContext, broadcast, param, toInt8 } from './context.js';
 import { runConv } from './conv.js';
@@ -100,22 +101,6 @@ export function convInteger(lc: LowerContext, node: Node): string | undefined {
   return undefined;
 }
 
-export function matMulInteger(lc: LowerContext, node: Node): string | undefined {
-  const yName = node.outputs[0]!;
-  const ctx = lc.ctx(node);
-  const be = lc.opts.kernels.backend;
-  lc.push(node, node.inputs, [yName], (values) => {
-    const a = values.get(node.inputs[0]!)!,
-      b = values.get(node.inputs[1]!)!;
-    const za = param(values, node, 2, 'a_zero_point'),
-      zb = param(values, node, 3, 'b_zero_point');
-    const alloc = (n: number) => values.out(yName, 'int32', n);
-    values.set(yName, matMulIntegerKernel(ctx, be, a, za, b, zb, alloc) ?? matMulInt32(ctx, a, za, b, zb, alloc));
-  });
-  lc.record(node, { execution: 'integer', kernel: 'qgemmI32' });
-  return undefined;
-}
-
 /**
  * DynamicQuantizeLinear on the backend's kernels: scanF32 for the range and the first non-finite
  * value, the op's own parameter definition (dynamicQuantParams), quantizeLinear (a true float32
@@ -145,61 +130,6 @@ export function dynamicQuantizeLinear(lc: LowerContext, node: Node): string | un
   });
   lc.record(node, { execution: 'integer', kernel: 'scanF32 + quantizeLinear', reason: 'range per run' });
   return undefined;
-}
-
-const fitsType = (z: Float64Array, signed: boolean) =>
-  z.every((v) => Number.isInteger(v) && (signed ? v >= -128 && v <= 127 : v >= 0 && v <= 255));
-
-/**
- * MatMulInteger's product on the backend's qgemmI32: one call when B is one matrix and A's zero
- * point is per tensor (every row of A's batch in one GEMM, B packed once), else one call per batch
- * entry (A or B shared when its batch is 1). Undefined, before anything is allocated, for what the
- * kernel does not take: batch axes broadcast partially, non-8-bit operands, zero points outside
- * their operand's type; matMulInt32 (the same definition) computes those.
- */
-function matMulIntegerKernel(
-  ctx: OpContext,
-  be: Backend,
-  a: Tensor,
-  za: Float64Array,
-  b: Tensor,
-  zb: Float64Array,
-  alloc: (n: number) => Int32Array,
-): Tensor | undefined {
-  const is8 = (t: Tensor) => t.dtype === 'uint8' || t.dtype === 'int8';
-  if (!is8(a) || !is8(b)) return undefined;
-  const { M, K, N, batch } = matMulIntegerShape(ctx, a, za, b, zb);
-  const nb = sizeOf(batch),
-    sizeA = sizeOf(a.dims.slice(0, -2)),
-    sizeB = sizeOf(b.dims.slice(0, -2));
-  // A batch of either side's size equals the broadcast batch only when its dims are the broadcast
-  // dims (left-padded with 1s): entry i of it is then entry i of the output.
-  if ((sizeA !== 1 && sizeA !== nb) || (sizeB !== 1 && sizeB !== nb)) return undefined;
-  if (!fitsType(za, a.dtype === 'int8') || !fitsType(zb, b.dtype === 'int8')) return undefined;
-  const y = alloc(nb * M * N);
-  const A = a.data as Int8Like,
-    B = b.data as Int8Like;
-  const aZeroPoint = Int32Array.from(za),
-    bZeroPoint = Int32Array.from(zb);
-  if (sizeB === 1 && za.length === 1) {
-    be.qgemmI32({ m: nb * M, n: N, k: K, a: A, aZeroPoint, b: B, bZeroPoint, y });
-  } else {
-    for (let i = 0; i < nb; i++) {
-      const ai = sizeA === 1 ? 0 : i,
-        bi = sizeB === 1 ? 0 : i;
-      be.qgemmI32({
-        m: M,
-        n: N,
-        k: K,
-        a: A.subarray(ai * M * K, (ai + 1) * M * K),
-        aZeroPoint,
-        b: B.subarray(bi * K * N, (bi + 1) * K * N),
-        bZeroPoint,
-        y: y.subarray(i * M * N, (i + 1) * M * N),
-      });
-    }
-  }
-  return new Tensor('int32', y, [...batch, M, N]);
 }
 
 export function qlinearAdd(lc: LowerContext, node: Node): string | undefined {
