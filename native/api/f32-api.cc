@@ -479,4 +479,31 @@ const char* opq_layernorm_f32(size_t rows, size_t n, const float* x, size_t x_si
   return nullptr;
 }
 
+const char* opq_col2im_f32(const int32_t* geo, size_t geo_size, size_t channels, const float* cols, size_t cols_size,
+                           const float* bias, size_t bias_size, float* y, size_t y_size) {
+  if (geo == nullptr || geo_size != 18) return "col2im_f32: geo must have 18 entries";
+  for (size_t i = 0; i < 18; ++i) {
+    // Sizes >= 0, kernel, strides and dilations >= 1, pads >= 0.
+    const bool positive = (i >= 3 && i < 6) || (i >= 9 && i < 15);
+    if (geo[i] < (positive ? 1 : 0))
+      return "col2im_f32: a size or pad is negative, or a kernel, stride or dilation is below 1";
+  }
+  const opq::Col2ImF32Geom g{geo[0], geo[1],  geo[2],  geo[3],  geo[4],  geo[5],  geo[6],  geo[7],  geo[8],
+                             geo[9], geo[10], geo[11], geo[12], geo[13], geo[14], geo[15], geo[16], geo[17]};
+  uint64_t cols_n, y_n;
+  if (!Product({channels, uint64_t(g.kd), uint64_t(g.kh), uint64_t(g.kw), uint64_t(g.d), uint64_t(g.h), uint64_t(g.w)},
+               &cols_n) ||
+      cols_n != cols_size)
+    return "col2im_f32: buffer cols must have channels*KD*KH*KW*D*H*W entries";
+  if (!Product({channels, uint64_t(g.od), uint64_t(g.oh), uint64_t(g.ow)}, &y_n) || y_n != y_size)
+    return "col2im_f32: buffer y must have channels*OD*OH*OW entries";
+  if (cols_n > kNone / sizeof(float) || y_n > kNone / sizeof(float)) return "col2im_f32: a buffer is too large";
+  if (bias_size != 0 && bias_size != channels) return "col2im_f32: bias must have 0 or channels entries";
+  if ((cols_n && !cols) || (y_n && !y) || (bias_size && !bias)) return "col2im_f32: cols, bias or y is null";
+  if (Overlap(y, y_n * sizeof(float), cols, cols_n * sizeof(float))) return "col2im_f32: y overlaps cols";
+  if (y_n == 0) return nullptr;
+  opq::Col2ImF32(g, channels, cols, bias_size ? bias : nullptr, y);
+  return nullptr;
+}
+
 }  // extern "C"

@@ -20,6 +20,14 @@ namespace opq {
 constexpr uint32_t kF32Accumulate = 1;  // start from C instead of the row init (or zero)
 constexpr uint32_t kF32Clamp = 2;       // clamp the result to [lo, hi] before storing
 
+// opq_col2im_f32's geometry (a 3-D view: 1-D and 2-D have unit leading axes); p* are the begin pads.
+struct Col2ImF32Geom {
+  int64_t d, h, w, kd, kh, kw, od, oh, ow, sd, sh, sw, dd, dh, dw, pd, ph, pw;
+};
+
+// opq_col2im_f32 on validated arguments (f32-conv/f32-col2im.cc).
+void Col2ImF32(const Col2ImF32Geom& g, size_t channels, const float* cols, const float* bias, float* y);
+
 // opq_layernorm_f32 on validated arguments (f32-eltwise-ref.cc).
 void LayerNormF32Ref(size_t rows, size_t n, const float* x, const float* scale, const float* bias, double eps,
                      float* y);

@@ -148,6 +148,15 @@ OPQ_API const char* opq_sum_rows_f32(const opq_sum_rows_f32_params* p, const flo
 OPQ_API const char* opq_softmax_f32(size_t outer, size_t len, size_t inner, int32_t log, const float* x, size_t x_size,
                                     float* y, size_t y_size, int32_t variant);
 
+// ConvTranspose's col2im for `channels` output channels over a 3-D view (1-D and 2-D as unit leading
+// axes). geo holds 18 int32: D H W (input), KD KH KW (kernel), OD OH OW (output), strides, dilations,
+// begin pads (each of depth, height, width). For each channel c, y[c][o] = bias[c] (0 without bias),
+// then, in the order kd, kh, kw, id, ih, iw, y[c][od][oh][ow] += cols[c*Kv + (kd*KH + kh)*KW + kw][(id*H +
+// ih)*W + iw] for every tap landing inside the output (od = id*sd + kd*dd - pd, likewise h and w). cols
+// has channels*KD*KH*KW*D*H*W floats, y channels*OD*OH*OW, bias 0 or channels; y must not overlap cols.
+OPQ_API const char* opq_col2im_f32(const int32_t* geo, size_t geo_size, size_t channels, const float* cols,
+                                   size_t cols_size, const float* bias, size_t bias_size, float* y, size_t y_size);
+
 // LayerNormalization's arithmetic over `rows` rows of n values: per row, m = (sum_i x_i) / n and
 // v = (sum_i (x_i - m)^2) / n with the sums in double in index order, k = 1 / sqrt(v + eps), and
 // y_i = (x_i - m) * k * scale_i (+ bias_i), evaluated in double left to right and rounded once to

@@ -273,9 +273,26 @@ Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
                                      scale.length, eps, static_cast<float*>(y.data), y.length, int32_t(variant)));
 }
 
+// col2imF32(geo: Int32Array(18), channels, cols, bias | null, y)
+Napi::Value Col2Im(const Napi::CallbackInfo& info) {
+  Unrecordable();  // float kernels run outside native plans
+  Napi::Env env = info.Env();
+  const int32_t* geo;
+  int64_t channels;
+  View cols, bias, y;
+  if (!Params(env, info, 0, 18, "geo", &geo) || !Int(env, info, 1, "channels", 0, int64_t{1} << 40, &channels) ||
+      !Floats(env, info, 2, "cols", &cols, false) || !Floats(env, info, 3, "bias", &bias, true) ||
+      !Floats(env, info, 4, "y", &y, false))
+    return env.Undefined();
+  return Done(env,
+              opq_col2im_f32(geo, 18, size_t(channels), static_cast<const float*>(cols.data), cols.length,
+                             static_cast<const float*>(bias.data), bias.length, static_cast<float*>(y.data), y.length));
+}
+
 }  // namespace
 
 void RegisterF32(Napi::Env env, Napi::Object exports) {
+  exports.Set("col2imF32", Napi::Function::New(env, Guarded<Col2Im>));
   exports.Set("layerNormF32", Napi::Function::New(env, Guarded<LayerNorm>));
   exports.Set("conv2dF32", Napi::Function::New(env, Guarded<Conv2d>));
   exports.Set("gemmF32", Napi::Function::New(env, Guarded<Gemm>));

@@ -562,6 +562,34 @@ void LayerNormF32(int32_t variant, bool hostile) {
   }
 }
 
+// ConvTranspose's col2im: random 3-D geometries (strides, dilations, pads, output sizes that drop or
+// leave out taps), exact-size buffers; when hostile, a field at a boundary value, short buffers,
+// NULLs, or y over cols.
+void Col2ImF32(bool hostile) {
+  int32_t geo[18];
+  for (int a = 0; a < 3; ++a) {
+    geo[a] = Int(1, 6);                                  // input size
+    geo[3 + a] = Int(1, 3);                              // kernel
+    geo[9 + a] = Int(1, 3);                              // stride
+    geo[12 + a] = Int(1, 2);                             // dilation
+    geo[15 + a] = Int(0, 2);                             // begin pad
+    geo[6 + a] = Int(0, (geo[a] - 1) * geo[9 + a] + 6);  // output size
+  }
+  if (hostile) geo[Dim(17)] = Coin() ? -1 : (Coin() ? 0 : 0x7fffffff);
+  const size_t channels = Dim(3);
+  uint64_t cols_n = channels, y_n = channels;
+  for (int i = 0; i < 6; ++i) cols_n *= geo[i] > 0 && geo[i] < 64 ? uint64_t(geo[i]) : 1;
+  for (int i = 6; i < 9; ++i) y_n *= geo[i] > 0 && geo[i] < 64 ? uint64_t(geo[i]) : 1;
+  std::vector<float> cols(cols_n + y_n + 1), bias(channels);
+  for (auto& v : cols) v = float(Int(-1000, 1000)) / 97;
+  float* y = cols.data() + cols_n + (hostile && Coin() ? 0 : 1);
+  if (hostile && Coin()) y = cols.data();  // y over cols
+  const bool nulls = hostile && Coin();
+  Count(opq_col2im_f32(geo, 18, channels, nulls && Coin() ? nullptr : cols.data(), Len(cols_n, hostile),
+                       Coin() ? bias.data() : nullptr, Coin() ? channels : 0, nulls && Coin() ? nullptr : y,
+                       Len(y_n, hostile)));
+}
+
 // The elementwise, pooling and layout entries: qadd, qmul, lut, quantize/dequantize_linear, the
 // pools, concat and nearest resize, with exact-size buffers (random shapes) or boundary arguments.
 void Elementwise(int32_t variant, bool hostile) {
@@ -786,6 +814,8 @@ int main(int argc, char** argv) {
       SumRowsF32(v, hostile);
       if (verbose) std::fprintf(stderr, "  softmax f32\n");
       SoftmaxF32(v, hostile);
+      if (verbose) std::fprintf(stderr, "  col2im f32\n");
+      Col2ImF32(hostile);
       if (verbose) std::fprintf(stderr, "  elementwise, pools, layout\n");
       Elementwise(v, hostile);
     }

@@ -431,3 +431,24 @@ export function validateLayerNorm(x: unknown, scale: unknown, bias: unknown, y: 
   if (scale.length !== n || (bias !== null && (bias as Float32Array).length !== n)) fail(`${W}: scale (and bias) must have n entries`);
   if (viewsOverlap(x, y)) fail(`${W}: y overlaps x`);
 }
+
+/** Arguments of col2imF32 (the C ABI's checks and words, made before any copy into wasm memory). */
+export function validateCol2Im(geo: unknown, channels: unknown, cols: unknown, bias: unknown, y: unknown): void {
+  const W = 'col2im_f32';
+  if (!(geo instanceof Int32Array) || geo.length !== 18) fail(`${W}: geo must be an Int32Array of 18 fields`);
+  if (typeof channels !== 'number' || !Number.isInteger(channels) || channels < 0) fail(`${W}: channels must be a non-negative integer`);
+  checkFloats(cols, 'cols', W);
+  if (bias !== null) checkFloats(bias, 'bias', W);
+  checkFloats(y, 'y', W);
+  for (let i = 0; i < 18; i++) {
+    const positive = (i >= 3 && i < 6) || (i >= 9 && i < 15);
+    if (geo[i]! < (positive ? 1 : 0)) fail(`${W}: a size or pad is negative, or a kernel, stride or dilation is below 1`);
+  }
+  const prod = (...v: number[]) => v.reduce((a, b) => a * b, 1);
+  const g = Array.from(geo);
+  if (prod(channels, ...g.slice(0, 6)) !== cols.length) fail(`${W}: buffer cols must have channels*KD*KH*KW*D*H*W entries`);
+  if (prod(channels, ...g.slice(6, 9)) !== y.length) fail(`${W}: buffer y must have channels*OD*OH*OW entries`);
+  if (bias !== null && (bias as Float32Array).length !== 0 && (bias as Float32Array).length !== channels)
+    fail(`${W}: bias must have 0 or channels entries`);
+  if (viewsOverlap(y, cols)) fail(`${W}: y overlaps cols`);
+}

@@ -6,6 +6,7 @@ import { conv2dF32, conv2dScratchSize } from '../kernels/f32/conv.js';
 import { gelu } from '../ops/erf.js';
 import { gemmPackedF32, packB, packedBSize } from '../kernels/f32/gemm.js';
 import { avgPool3dF32, maxPool3dF32 } from '../kernels/f32/pool.js';
+import { col2imF32Ref, col2imGeom } from '../kernels/f32/col2im.js';
 import type {
   F32Kernels,
   GemmF32Args,
@@ -29,6 +30,7 @@ import {
   validateSumRows,
   validateSoftmax,
   validateLayerNorm,
+  validateCol2Im,
   validateConv,
   validateGemm,
   validateGlobalPool,
@@ -338,6 +340,11 @@ export function jsF32Kernels(): F32Kernels {
       checkVariant(variant);
       validateLayerNorm(x, scale, bias, y, rows, n, eps);
       layerNormF32Ref(x, scale, bias, y, rows, n, eps);
+    },
+
+    col2imF32(geo, channels, cols, bias, y) {
+      validateCol2Im(geo, channels, cols, bias, y);
+      col2imF32Ref(col2imGeom(geo), channels, cols, bias?.length ? bias : null, y);
     },
   };
 }

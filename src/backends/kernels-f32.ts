@@ -131,6 +131,12 @@ export interface F32Kernels {
     eps: number,
     variant?: KernelVariant,
   ): void;
+  /**
+   * ConvTranspose's col2im for `channels` channels (opq_col2im_f32, definition: col2imF32Ref in
+   * src/kernels/f32/col2im.ts): y = bias, then each column added into the output pixel its tap lands
+   * on, in a fixed order; the same bits on every backend. geo: col2imFields(geometry), 18 int32.
+   */
+  col2imF32(geo: Int32Array, channels: number, cols: Float32Array, bias: Float32Array | null, y: Float32Array): void;
 }
 
 /** Geometry of sumRowsF32: one window axis of `I` rows of `inner` values, `planes` times. */

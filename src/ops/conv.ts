@@ -3,6 +3,7 @@
 import type { Conv2dF32Params, F32Activation, F32Kernels } from '../backends/kernels-f32.js';
 import { jsF32Kernels } from '../backends/js-f32.js';
 import { conv2dF32, conv2dScratchSize } from '../kernels/f32/conv.js';
+import { col2imFields } from '../kernels/f32/col2im.js';
 import { Tensor, sizeOf, allocData } from '../tensor.js';
 import { pads3d, to3d, windowOutDims, windowParams, type SpatialParams } from './conv-util.js';
 import { float32Of, isStatic } from './util.js';
@@ -280,6 +281,7 @@ export const ConvTranspose: OpImpl = {
     need(ctx, w.dims[0] === C, `W has ${w.dims[0]} input channels, X has ${C}`);
     const Mg = w.dims[1]!;
     const M = Mg * group;
+    need(ctx, !B || B.length === M, () => `B has ${B!.length} values, expected ${M} (one per output channel)`);
     const Cg = C / group;
     const k = kernelShape(ctx, w.dims);
     const sp = convTransposeParams(ctx, x.dims.slice(2) as number[], k);
@@ -292,30 +294,16 @@ export const ConvTranspose: OpImpl = {
     const O = OD * OH * OW;
     const I = D * H * W;
     const Kv = KD * KH * KW;
-    const y = allocData('float32', N * M * O, false) as Float32Array; // filled with the bias below
+    const y = allocData('float32', N * M * O, false) as Float32Array; // every element written by col2im
     // GEMM then col2im, as onnxruntime and Caffe do: per image and group, cols[Mg*Kv, I] = W_g^T X_g,
-    // then every column adds into the output pixel it lands on. The GEMM is the backend's kernel.
-    const gemm = (ctx.f32 ?? jsF32()).gemmF32;
+    // then every column adds into the output pixel it lands on. Both are the backend's kernels.
+    const f32 = ctx.f32 ?? jsF32();
     const cols = colsFor(Mg * Kv * I);
-    const geo: Col2Im = { D, H, W, KD, KH, KW, OD, OH, OW, sd, sh, sw, dd, dh, dw, pd: begin[0]!, ph: begin[1]!, pw: begin[2]! };
-    // Stride equal to the kernel, no pads or dilation, output exactly stride x input (the usual 2x2
-    // stride-2 upsampling): every output pixel receives exactly one tap, so the columns are written
-    // in place with the bias, without clearing the output or adding into it.
-    const tiles =
-      sd === KD &&
-      sh === KH &&
-      sw === KW &&
-      dd === 1 &&
-      dh === 1 &&
-      dw === 1 &&
-      sp.pads.every((v) => v === 0) &&
-      OD === D * sd &&
-      OH === H * sh &&
-      OW === W * sw;
+    const geo = col2imFields({ D, H, W, KD, KH, KW, OD, OH, OW, sd, sh, sw, dd, dh, dw, pd: begin[0]!, ph: begin[1]!, pw: begin[2]! });
     for (let n = 0; n < N; n++)
       for (let g = 0; g < group; g++) {
         const x0 = (n * C + g * Cg) * I;
-        gemm({
+        f32.gemmF32({
           M: Mg * Kv,
           N: I,
           K: Cg,
@@ -325,89 +313,12 @@ export const ConvTranspose: OpImpl = {
           b: X.subarray(x0, x0 + Cg * I),
           y: cols,
         });
-        for (let mg = 0; mg < Mg; mg++) {
-          const m = g * Mg + mg;
-          const yo = (n * M + m) * O;
-          if (tiles) tileCols(geo, cols, mg * Kv * I, B ? B[m]! : 0, y, yo);
-          else {
-            y.fill(B ? B[m]! : 0, yo, yo + O);
-            col2im(geo, cols, mg * Kv * I, y, yo);
-          }
-        }
+        const y0 = (n * M + g * Mg) * O;
+        f32.col2imF32(geo, Mg, cols, B ? B.subarray(g * Mg, (g + 1) * Mg) : null, y.subarray(y0, y0 + Mg * O));
       }
     return [new Tensor('float32', y, [N, M, ...sp.out])];
   },
 };
-
-/** ConvTranspose geometry over a 3-D view (1-D/2-D padded with unit axes); p* are the begin pads. */
-interface Col2Im {
-  D: number;
-  H: number;
-  W: number;
-  KD: number;
-  KH: number;
-  KW: number;
-  OD: number;
-  OH: number;
-  OW: number;
-  sd: number;
-  sh: number;
-  sw: number;
-  dd: number;
-  dh: number;
-  dw: number;
-  pd: number;
-  ph: number;
-  pw: number;
-}
-
-/**
- * y[yo + (od*OH + oh)*OW + ow] += cols[c0 + ((kd*KH + kh)*KW + kw)*I + (id*H + ih)*W + iw] for every
- * input pixel and tap landing inside the output (od = id*sd + kd*dd - pd, likewise h, w). The
- * valid iw range of a row is worked out once so that the inner loop has no test.
- */
-function col2im(p: Col2Im, cols: Float32Array, c0: number, y: Float32Array, yo: number): void {
-  const I = p.D * p.H * p.W;
-  let c = c0;
-  for (let kd = 0; kd < p.KD; kd++)
-    for (let kh = 0; kh < p.KH; kh++)
-      for (let kw = 0; kw < p.KW; kw++, c += I) {
-        const ow0 = kw * p.dw - p.pw;
-        // iw in [lo, hi) keeps 0 <= iw*sw + ow0 < OW.
-        const lo = ow0 >= 0 ? 0 : Math.ceil(-ow0 / p.sw);
-        const hi = Math.min(p.W, Math.ceil((p.OW - ow0) / p.sw));
-        if (lo >= hi) continue;
-        for (let id = 0; id < p.D; id++) {
-          const od = id * p.sd + kd * p.dd - p.pd;
-          if (od < 0 || od >= p.OD) continue;
-          for (let ih = 0; ih < p.H; ih++) {
-            const oh = ih * p.sh + kh * p.dh - p.ph;
-            if (oh < 0 || oh >= p.OH) continue;
-            const src = c + (id * p.H + ih) * p.W;
-            let dst = yo + (od * p.OH + oh) * p.OW + ow0 + lo * p.sw;
-            for (let iw = lo; iw < hi; iw++, dst += p.sw) y[dst]! += cols[src + iw]!;
-          }
-        }
-      }
-}
-
-/** col2im when every output pixel gets exactly one tap (see `tiles` in ConvTranspose): y = cols + bias. */
-function tileCols(p: Col2Im, cols: Float32Array, c0: number, bias: number, y: Float32Array, yo: number): void {
-  const I = p.D * p.H * p.W;
-  let c = c0;
-  for (let kd = 0; kd < p.KD; kd++)
-    for (let kh = 0; kh < p.KH; kh++)
-      for (let kw = 0; kw < p.KW; kw++, c += I) {
-        const sw = p.sw,
-          W = p.W;
-        for (let id = 0; id < p.D; id++)
-          for (let ih = 0; ih < p.H; ih++) {
-            const src = c + (id * p.H + ih) * W;
-            let dst = yo + ((id * p.sd + kd) * p.OH + ih * p.sh + kh) * p.OW + kw;
-            for (let iw = 0; iw < W; iw++, dst += sw) y[dst] = cols[src + iw]! + bias;
-          }
-      }
-}
 
 // One cols buffer reused across ConvTranspose calls (the JS engine is single-threaded).
 let colsBuf = new Float32Array(0);

@@ -61,6 +61,7 @@ export interface F32Addon {
     eps: number,
     variant: number,
   ): void;
+  col2imF32(geo: Int32Array, channels: number, cols: Float32Array, bias: Float32Array | null, y: Float32Array): void;
   f32AutoVariant(): string;
 }
 
@@ -132,6 +133,9 @@ export function nativeF32Kernels(addon: F32Addon): F32Kernels {
     softmaxF32(x, y, outer, len, inner, log, variant) {
       checkSoftmaxTypes(x, y, outer, len, inner, log); // the C call checks sizes, overlap and the variant
       call(() => addon.softmaxF32(x, y, outer, len, inner, log ? 1 : 0, vid(variant)));
+    },
+    col2imF32(geo, channels, cols, bias, y) {
+      call(() => addon.col2imF32(geo, channels, cols, bias, y));
     },
     layerNormF32(x, scale, bias, y, rows, n, eps, variant) {
       validateLayerNorm(x, scale, bias, y, rows, n, eps); // the C call checks them again

@@ -21,6 +21,7 @@ import {
   validateScan,
   validateSoftmax,
   validateLayerNorm,
+  validateCol2Im,
   viewsOverlap,
 } from '../f32-args.js';
 import { jsF32Kernels } from '../js-f32.js';
@@ -305,6 +306,38 @@ export function wasmF32Kernels(mod: WasmModule): F32Kernels {
             py < 0 ? base + oY : py,
             y.length,
             v,
+          ),
+        );
+        if (py < 0) mod.get(base + oY, y);
+      });
+    },
+
+    // cols copied in (read in place when resident), y written in place when resident or copied out;
+    // every check made in JS first (a copy would hide an overlap).
+    col2imF32(geo, channels, cols, bias, y) {
+      validateCol2Im(geo, channels, cols, bias, y);
+      const pc = mod.residentPtr(cols),
+        py = mod.residentPtr(y);
+      const L = new Layout();
+      const oG = L.add(geo.byteLength),
+        oC = L.add(pc < 0 ? cols.byteLength : 0),
+        oB = L.add(bias ? bias.byteLength : 0),
+        oY = L.add(py < 0 ? y.byteLength : 0);
+      mod.withBlock(L.size, (base) => {
+        mod.put(base + oG, geo);
+        if (pc < 0) mod.put(base + oC, cols);
+        if (bias) mod.put(base + oB, bias);
+        mod.check(
+          mod.fn('opq_col2im_f32')(
+            base + oG,
+            18,
+            channels,
+            pc < 0 ? base + oC : pc,
+            cols.length,
+            bias ? base + oB : 0,
+            bias ? bias.length : 0,
+            py < 0 ? base + oY : py,
+            y.length,
           ),
         );
         if (py < 0) mod.get(base + oY, y);
