@@ -299,6 +299,7 @@ function resizeNearest(ctx: OpContext, x: Tensor, p: Plan): Tensor | undefined {
   const last = r ? off[r - 1]! : Int32Array.of(0);
   const L = last.length;
   const rows = y.length / L;
+  const f = repeatFactor(last, r ? x.dims[r - 1]! : 1);
   const at = new Array<number>(Math.max(0, r - 1)).fill(0);
   let prev = -1;
   for (let row = 0; row < rows; row++) {
@@ -306,6 +307,7 @@ function resizeNearest(ctx: OpContext, x: Tensor, p: Plan): Tensor | undefined {
     for (let a = 0; a < r - 1; a++) base += off[a]![at[a]!]!;
     const dst = row * L;
     if (base === prev) y.copyWithin(dst, dst - L, dst);
+    else if (f) repeatRow(src, base, L / f, f, y, dst);
     else for (let i = 0; i < L; i++) y[dst + i] = src[base + last[i]!]!;
     prev = base;
     for (let a = r - 2; a >= 0; a--) {
@@ -314,6 +316,29 @@ function resizeNearest(ctx: OpContext, x: Tensor, p: Plan): Tensor | undefined {
     }
   }
   return new Tensor('float32', y, out);
+}
+
+/** f when the last axis repeats each input element f >= 2 times in order (index i / f), else 0. */
+function repeatFactor(last: Int32Array, inLen: number): number {
+  const f = last.length / inLen;
+  if (!Number.isInteger(f) || f < 2) return 0;
+  for (let i = 0; i < last.length; i++) if (last[i] !== Math.floor(i / f)) return 0;
+  return f;
+}
+
+/** y[dst + j*f + k] = src[base + j] for k < f: the gather with its index table's pattern unrolled. */
+function repeatRow(src: Float32Array, base: number, n: number, f: number, y: Float32Array, dst: number): void {
+  if (f === 2)
+    for (let j = 0, d = dst; j < n; j++, d += 2) {
+      const v = src[base + j]!;
+      y[d] = v;
+      y[d + 1] = v;
+    }
+  else
+    for (let j = 0, d = dst; j < n; j++) {
+      const v = src[base + j]!;
+      for (let k = 0; k < f; k++) y[d++] = v;
+    }
 }
 
 export const Resize: OpImpl = {
