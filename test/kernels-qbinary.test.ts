@@ -110,6 +110,48 @@ describe.each(targets)('%s', (_label, backend, variant) => {
   }
 });
 
+// Large tensors and long broadcast runs go through tables built with the row kernels
+// (native/broadcast/tabled.h): a 65,536-entry table when both operands advance over at least 2^18
+// outputs, a 256-entry table per scalar when one operand is broadcast over runs of >= 1024. Every
+// byte value occurs in these inputs; the bits must stay the reference's.
+describe('qadd and qmul through tables: every backend and variant equals the reference', () => {
+  const TABLE_SHAPES: [string, number[], number[]][] = [
+    ['pair table, same shapes', [2, 300, 512], [2, 300, 512]],
+    ['pair table, outer broadcast', [4, 256, 300], [1, 256, 300]],
+    ['row table, b per channel', [1, 6, 40, 40], [1, 6, 1, 1]],
+    ['row table, a per channel', [1, 5, 1, 1], [1, 5, 33, 40]],
+    ['row table, a scalar', [1], [3, 1100]],
+  ];
+  for (const op of ['qadd', 'qmul'] as const)
+    it(`${op}: ${TABLE_SHAPES.map((c) => c[0]).join('; ')}`, () => {
+      let seed = 700;
+      for (const signed of [false, true])
+        for (const mode of REQUANT_MODES)
+          for (const [what, as, bs] of TABLE_SHAPES) {
+            const r = rng(seed++);
+            const [za, zb, zc] = [17, 200, 3].map((v) => (signed ? v - 128 : v));
+            const ys = broadcastShape(as, bs);
+            const n = (d: number[]) => d.reduce((p, v) => p * v, 1);
+            const a = rand8(r, n(as), signed),
+              b = rand8(r, n(bs), signed);
+            const y = () => (signed ? new Int8Array(n(ys)) : new Uint8Array(n(ys)));
+            const params = makeQAddParams(mode, 0.02, za!, 0.05, zb!, 0.04, { zeroPoint: zc!, signed });
+            const requant = makeRequant(mode, [floatMultiplier(0.02, 0.05, 0.3)], { zeroPoint: zc!, signed });
+            const addArgs = { a, aShape: as, b, bShape: bs, params };
+            const mulArgs = { a, aShape: as, aZeroPoint: za!, b, bShape: bs, bZeroPoint: zb!, requant };
+            const want = y();
+            if (op === 'qadd') qaddRef({ ...addArgs, y: want });
+            else qmulRef({ ...mulArgs, y: want });
+            for (const [label, be, variant] of targets) {
+              const got = y();
+              if (op === 'qadd') be.qadd({ ...addArgs, y: got, variant });
+              else be.qmul({ ...mulArgs, y: got, variant });
+              expect(firstDiff(got, want), `${label} ${signed ? 'int8' : 'uint8'} ${mode} ${what}`).toBe(-1);
+            }
+          }
+    });
+});
+
 describe('qadd arithmetic', () => {
   it('fixed-point Add tracks the real sum within one step', () => {
     const sa = 0.05,

@@ -1,6 +1,7 @@
 // Validated entry points of Add and Mul (native/include/opq_qbinary.h).
 #include "api/api-common.h"
 #include "broadcast/broadcast.h"
+#include "broadcast/tabled.h"
 #include "opq_qbinary.h"
 #include "qadd/qadd.h"
 #include "qmul/qmul.h"
@@ -70,11 +71,11 @@ const char* opq_qadd(size_t rank, const size_t* a_shape, const size_t* b_shape, 
   const float fixed = opq::QAddFloatFixed(*p);
   const bool s = is_signed != 0;
   const opq_qadd_params& params = *p;
-  opq::ForEachBroadcastRow(plan, static_cast<const uint8_t*>(a), static_cast<const uint8_t*>(b),
-                           static_cast<uint8_t*>(y),
-                           [&](const uint8_t* ra, bool as, const uint8_t* rb, bool bs, size_t n, uint8_t* ry) {
-                             row(ra, as, rb, bs, n, s, params, fixed, ry);
-                           });
+  opq::ForEachBroadcastRowTabled(plan, static_cast<const uint8_t*>(a), static_cast<const uint8_t*>(b),
+                                 static_cast<uint8_t*>(y), opq::LutFor(requested),
+                                 [&](const uint8_t* ra, bool as, const uint8_t* rb, bool bs, size_t n, uint8_t* ry) {
+                                   row(ra, as, rb, bs, n, s, params, fixed, ry);
+                                 });
   return nullptr;
 }
 
@@ -100,11 +101,11 @@ const char* opq_qmul(size_t rank, const size_t* a_shape, const size_t* b_shape, 
 #endif
   const bool s = is_signed != 0;
   const opq_requant& r = *rq;
-  opq::ForEachBroadcastRow(plan, static_cast<const uint8_t*>(a), static_cast<const uint8_t*>(b),
-                           static_cast<uint8_t*>(y),
-                           [&](const uint8_t* ra, bool as, const uint8_t* rb, bool bs, size_t n, uint8_t* ry) {
-                             row(ra, as, a_zero_point, rb, bs, b_zero_point, n, s, r, ry);
-                           });
+  opq::ForEachBroadcastRowTabled(plan, static_cast<const uint8_t*>(a), static_cast<const uint8_t*>(b),
+                                 static_cast<uint8_t*>(y), opq::LutFor(requested),
+                                 [&](const uint8_t* ra, bool as, const uint8_t* rb, bool bs, size_t n, uint8_t* ry) {
+                                   row(ra, as, a_zero_point, rb, bs, b_zero_point, n, s, r, ry);
+                                 });
   return nullptr;
 }
 

@@ -61,28 +61,36 @@ void ForEachQdqRun(size_t outer, size_t axis_len, size_t inner, size_t param_cou
 
 }  // namespace
 
+namespace opq {
+
+LutFn LutFor(int32_t requested) {
+  const int32_t v = ElementwiseIsa(requested);
+  (void)v;
+#if defined(__x86_64__) || defined(_M_X64)
+  if (requested == OPQ_VARIANT_AVX512VNNI && CpuHasAvx512Vbmi()) return LutAvx512Vbmi;
+  if (v == OPQ_VARIANT_AVX2) return LutAvx2;
+#endif
+#if defined(__wasm_simd128__)
+  if (v == OPQ_VARIANT_WASMSIMD) return LutWasmSimd;
+#endif
+  return LutRef;
+}
+
+}  // namespace opq
+
 extern "C" {
 
 const char* opq_lut(const void* x, size_t x_size, size_t n, const uint8_t* table, size_t table_size, void* y,
                     size_t y_size, int32_t variant) {
   const int32_t requested = opq::ResolveVariant(variant);
   if (!opq::VariantAvailable(requested)) return "lut: variant is not available on this CPU or build";
-  const int32_t v = opq::ElementwiseIsa(requested);
   if (n > opq::kApiMaxElements) return "lut: n must be at most 2^31 - 1";
   if (x_size < n) return "lut: buffer X is smaller than n";
   if (y_size < n) return "lut: buffer Y is smaller than n";
   if (table_size != 256) return "lut: table must have exactly 256 entries";
   if (table == nullptr) return "lut: table is null";
   if (n > 0 && (x == nullptr || y == nullptr)) return "lut: X or Y is null";
-  opq::LutFn fn = opq::LutRef;
-#if defined(__x86_64__) || defined(_M_X64)
-  if (v == OPQ_VARIANT_AVX2) fn = opq::LutAvx2;
-  if (requested == OPQ_VARIANT_AVX512VNNI && opq::CpuHasAvx512Vbmi()) fn = opq::LutAvx512Vbmi;
-#endif
-#if defined(__wasm_simd128__)
-  if (v == OPQ_VARIANT_WASMSIMD) fn = opq::LutWasmSimd;
-#endif
-  fn(static_cast<const uint8_t*>(x), n, table, static_cast<uint8_t*>(y));
+  opq::LutFor(requested)(static_cast<const uint8_t*>(x), n, table, static_cast<uint8_t*>(y));
   return nullptr;
 }
 

@@ -18,4 +18,7 @@ void LutAvx512Vbmi(const uint8_t* x, size_t n, const uint8_t* table, uint8_t* y)
 void LutWasmSimd(const uint8_t* x, size_t n, const uint8_t* table, uint8_t* y);
 #endif
 
+// The LUT kernel of a resolved, available variant (native/api/qunary-api.cc).
+LutFn LutFor(int32_t variant);
+
 }  // namespace opq
