@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeQAddParams } from '../src/quant/qadd.js';
 import { makeRequant, floatMultiplier, REQUANT_MODES } from '../src/quant/requant.js';
-import { qaddRef, qmulRef } from '../src/kernels/int8/qbinary-ref.js';
+import { lut2Ref, qaddRef, qmulRef } from '../src/kernels/int8/qbinary-ref.js';
 import { broadcastShape } from '../src/backends/kernels-qbinary.js';
 import { OnnxPtqError } from '../src/errors.js';
 import { firstDiff, nativeAndWasm, rand8, rng, SIZES, targets } from './int8-ops-helpers.js';
@@ -110,46 +110,91 @@ describe.each(targets)('%s', (_label, backend, variant) => {
   }
 });
 
-// Large tensors and long broadcast runs go through tables built with the row kernels
-// (native/broadcast/tabled.h): a 65,536-entry table when both operands advance over at least 2^18
-// outputs, a 256-entry table per scalar when one operand is broadcast over runs of >= 1024. Every
-// byte value occurs in these inputs; the bits must stay the reference's.
-describe('qadd and qmul through tables: every backend and variant equals the reference', () => {
-  const TABLE_SHAPES: [string, number[], number[]][] = [
-    ['pair table, same shapes', [2, 300, 512], [2, 300, 512]],
-    ['pair table, outer broadcast', [4, 256, 300], [1, 256, 300]],
-    ['row table, b per channel', [1, 6, 40, 40], [1, 6, 1, 1]],
-    ['row table, a per channel', [1, 5, 1, 1], [1, 5, 33, 40]],
-    ['row table, a scalar', [1], [3, 1100]],
+// lut2: a binary op as the table of its 65,536 results (what the integer lowering does for Add and
+// Mul of two activations). The kernel against its definition on every backend and variant, on runs
+// where both operands advance, where a or b is one broadcast value (the LUT-kernel paths, a's row
+// and b's gathered column), and both; then a table built with qadd/qmul over every pair of bytes,
+// looked up, gives the direct call's bits in every mode and sign.
+describe('lut2: every backend and variant equals the definition', () => {
+  const LUT2_SHAPES: [number[], number[]][] = [
+    [
+      [2, 300, 33],
+      [2, 300, 33],
+    ],
+    [
+      [4, 17, 65],
+      [1, 17, 65],
+    ],
+    [
+      [1, 6, 40, 40],
+      [1, 6, 1, 1],
+    ],
+    [
+      [1, 5, 1, 1],
+      [1, 5, 33, 40],
+    ],
+    [[1], [3, 1100]],
+    [
+      [7, 1],
+      [1, 1],
+    ],
+    [
+      [0, 5],
+      [1, 5],
+    ],
   ];
-  for (const op of ['qadd', 'qmul'] as const)
-    it(`${op}: ${TABLE_SHAPES.map((c) => c[0]).join('; ')}`, () => {
-      let seed = 700;
+  it(`${LUT2_SHAPES.length} broadcast shapes, both types, on ${targets.map((t) => t[0]).join(', ')}`, () => {
+    const r = rng(901);
+    const table = Uint8Array.from({ length: 65536 }, () => Math.floor(r() * 256));
+    for (const signed of [false, true])
+      for (const [as, bs] of LUT2_SHAPES) {
+        const n = (d: number[]) => d.reduce((p, v) => p * v, 1);
+        const a = rand8(r, n(as), signed),
+          b = rand8(r, n(bs), signed);
+        const ny = n(broadcastShape(as, bs));
+        const y = () => (signed ? new Int8Array(ny) : new Uint8Array(ny));
+        const want = y();
+        lut2Ref({ a, aShape: as, b, bShape: bs, table, y: want });
+        for (const [label, be, variant] of targets) {
+          const got = y();
+          be.lut2({ a, aShape: as, b, bShape: bs, table, y: got, variant });
+          expect(firstDiff(got, want), `${label} ${as} ${bs} ${signed}`).toBe(-1);
+        }
+      }
+  });
+
+  it('a table built with qadd or qmul over every pair of bytes gives their bits', () => {
+    for (const op of ['qadd', 'qmul'] as const)
       for (const signed of [false, true])
         for (const mode of REQUANT_MODES)
-          for (const [what, as, bs] of TABLE_SHAPES) {
-            const r = rng(seed++);
-            const [za, zb, zc] = [17, 200, 3].map((v) => (signed ? v - 128 : v));
-            const ys = broadcastShape(as, bs);
-            const n = (d: number[]) => d.reduce((p, v) => p * v, 1);
-            const a = rand8(r, n(as), signed),
-              b = rand8(r, n(bs), signed);
-            const y = () => (signed ? new Int8Array(n(ys)) : new Uint8Array(n(ys)));
-            const params = makeQAddParams(mode, 0.02, za!, 0.05, zb!, 0.04, { zeroPoint: zc!, signed });
-            const requant = makeRequant(mode, [floatMultiplier(0.02, 0.05, 0.3)], { zeroPoint: zc!, signed });
-            const addArgs = { a, aShape: as, b, bShape: bs, params };
-            const mulArgs = { a, aShape: as, aZeroPoint: za!, b, bShape: bs, bZeroPoint: zb!, requant };
-            const want = y();
-            if (op === 'qadd') qaddRef({ ...addArgs, y: want });
-            else qmulRef({ ...mulArgs, y: want });
-            for (const [label, be, variant] of targets) {
-              const got = y();
-              if (op === 'qadd') be.qadd({ ...addArgs, y: got, variant });
-              else be.qmul({ ...mulArgs, y: got, variant });
-              expect(firstDiff(got, want), `${label} ${signed ? 'int8' : 'uint8'} ${mode} ${what}`).toBe(-1);
-            }
+          for (const [label, be, variant] of targets) {
+            const r = rng(950 + mode.length + (signed ? 1 : 0));
+            const [za, zb, zc] = [17, 200, 3].map((v) => (signed ? v - 128 : v)) as [number, number, number];
+            const params = makeQAddParams(mode, 0.02, za, 0.05, zb, 0.04, { zeroPoint: zc, signed });
+            const requant = makeRequant(mode, [floatMultiplier(0.02, 0.05, 0.3)], { zeroPoint: zc, signed });
+            const call = (
+              a: Int8Array | Uint8Array,
+              aShape: number[],
+              b: Int8Array | Uint8Array,
+              bShape: number[],
+              y: Int8Array | Uint8Array,
+            ) =>
+              op === 'qadd'
+                ? be.qadd({ a, aShape, b, bShape, params, y, variant })
+                : be.qmul({ a, aShape, aZeroPoint: za, b, bShape, bZeroPoint: zb, requant, y, variant });
+            const ids = Uint8Array.from({ length: 256 }, (_, i) => i);
+            const id8 = signed ? new Int8Array(ids.buffer) : ids;
+            const table = new Uint8Array(65536);
+            call(id8, [256, 1], id8, [1, 256], signed ? new Int8Array(table.buffer) : table);
+            const a = rand8(r, 64 * 300, signed),
+              b = rand8(r, 64 * 300, signed);
+            const want = signed ? new Int8Array(a.length) : new Uint8Array(a.length);
+            const got = signed ? new Int8Array(a.length) : new Uint8Array(a.length);
+            call(a, [64, 300], b, [64, 300], want);
+            be.lut2({ a, aShape: [64, 300], b, bShape: [64, 300], table, y: got, variant });
+            expect(firstDiff(got, want), `${label} ${op} ${signed} ${mode}`).toBe(-1);
           }
-    });
+  });
 });
 
 describe('qadd arithmetic', () => {
@@ -213,6 +258,18 @@ describe.each(nativeAndWasm.map((b) => [b.name, b] as const))('%s bad input', (_
       'qmul zero point',
       () => backend.qmul({ a: u(2), aShape: [2], aZeroPoint: 300, b: u(2), bShape: [2], bZeroPoint: 0, requant: rq, y: u(2) }),
       /ZeroPoint|zero_point/,
+    ],
+    ['lut2 short table', () => backend.lut2({ a: u(6), aShape: [6], b: u(6), bShape: [6], table: u(65535), y: u(6) }), /65536 entries/],
+    [
+      'lut2 unbroadcastable',
+      () => backend.lut2({ a: u(6), aShape: [2, 3], b: u(4), bShape: [4], table: u(65536), y: u(6) }),
+      /broadcastable/,
+    ],
+    ['lut2 short Y', () => backend.lut2({ a: u(6), aShape: [6], b: u(6), bShape: [6], table: u(65536), y: u(5) }), /buffer Y/],
+    [
+      'lut2 mixed types',
+      () => backend.lut2({ a: u(6), aShape: [6], b: new Int8Array(6), bShape: [6], table: u(65536), y: u(6) }),
+      /Uint8Array or all Int8Array/,
     ],
   ];
   it.each(cases)('%s', (_c, f, re) => {

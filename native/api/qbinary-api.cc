@@ -1,7 +1,7 @@
 // Validated entry points of Add and Mul (native/include/opq_qbinary.h).
 #include "api/api-common.h"
 #include "broadcast/broadcast.h"
-#include "broadcast/tabled.h"
+#include "qlut/qlut.h"
 #include "opq_qbinary.h"
 #include "qadd/qadd.h"
 #include "qmul/qmul.h"
@@ -71,11 +71,11 @@ const char* opq_qadd(size_t rank, const size_t* a_shape, const size_t* b_shape, 
   const float fixed = opq::QAddFloatFixed(*p);
   const bool s = is_signed != 0;
   const opq_qadd_params& params = *p;
-  opq::ForEachBroadcastRowTabled(plan, static_cast<const uint8_t*>(a), static_cast<const uint8_t*>(b),
-                                 static_cast<uint8_t*>(y), opq::LutFor(requested),
-                                 [&](const uint8_t* ra, bool as, const uint8_t* rb, bool bs, size_t n, uint8_t* ry) {
-                                   row(ra, as, rb, bs, n, s, params, fixed, ry);
-                                 });
+  opq::ForEachBroadcastRow(plan, static_cast<const uint8_t*>(a), static_cast<const uint8_t*>(b),
+                           static_cast<uint8_t*>(y),
+                           [&](const uint8_t* ra, bool as, const uint8_t* rb, bool bs, size_t n, uint8_t* ry) {
+                             row(ra, as, rb, bs, n, s, params, fixed, ry);
+                           });
   return nullptr;
 }
 
@@ -101,11 +101,28 @@ const char* opq_qmul(size_t rank, const size_t* a_shape, const size_t* b_shape, 
 #endif
   const bool s = is_signed != 0;
   const opq_requant& r = *rq;
-  opq::ForEachBroadcastRowTabled(plan, static_cast<const uint8_t*>(a), static_cast<const uint8_t*>(b),
-                                 static_cast<uint8_t*>(y), opq::LutFor(requested),
-                                 [&](const uint8_t* ra, bool as, const uint8_t* rb, bool bs, size_t n, uint8_t* ry) {
-                                   row(ra, as, a_zero_point, rb, bs, b_zero_point, n, s, r, ry);
-                                 });
+  opq::ForEachBroadcastRow(plan, static_cast<const uint8_t*>(a), static_cast<const uint8_t*>(b),
+                           static_cast<uint8_t*>(y),
+                           [&](const uint8_t* ra, bool as, const uint8_t* rb, bool bs, size_t n, uint8_t* ry) {
+                             row(ra, as, a_zero_point, rb, bs, b_zero_point, n, s, r, ry);
+                           });
+  return nullptr;
+}
+
+const char* opq_lut2(size_t rank, const size_t* a_shape, const size_t* b_shape, const void* a, size_t a_size,
+                     const void* b, size_t b_size, const uint8_t* table, size_t table_size, void* y, size_t y_size,
+                     int32_t variant) {
+  const int32_t requested = opq::ResolveVariant(variant);
+  if (!opq::VariantAvailable(requested)) return "lut2: variant is not available on this CPU or build";
+  opq::BroadcastPlan plan;
+  if (const char* err = opq::MakeBroadcastPlan("lut2", rank, a_shape, b_shape, &plan)) return err;
+  if (const char* err = opq::CheckBinaryBuffers(plan, a, a_size, b, b_size, y, y_size)) return err;
+  if (table_size != 65536) return "lut2: table must have exactly 65536 entries";
+  if (table == nullptr) return "lut2: table is null";
+  const uintptr_t t0 = reinterpret_cast<uintptr_t>(table), y0 = reinterpret_cast<uintptr_t>(y);
+  if (plan.total > 0 && y0 < t0 + table_size && t0 < y0 + plan.total) return "lut2: Y overlaps the table";
+  opq::Lut2(plan, static_cast<const uint8_t*>(a), static_cast<const uint8_t*>(b), table, static_cast<uint8_t*>(y),
+            opq::LutFor(requested));
   return nullptr;
 }
 

@@ -1,7 +1,5 @@
 #include "broadcast/broadcast.h"
 
-#include "broadcast/tabled.h"
-
 namespace opq {
 namespace {
 // Element counts above 2^31 - 1 are refused: no activation is that large, and it keeps every
@@ -80,15 +78,6 @@ const char* MakeBroadcastPlan(const char* op, size_t rank, const size_t* a_shape
     plan->sb[d] = psb[d];
   }
   return nullptr;
-}
-
-}  // namespace opq
-
-namespace opq {
-
-BinaryTables& ThreadBinaryTables() {
-  static thread_local BinaryTables t;
-  return t;
 }
 
 }  // namespace opq

@@ -61,6 +61,15 @@ OPQ_API const char* opq_qmul(size_t rank, const size_t* a_shape, const size_t* b
                              int32_t a_zero_point, const void* b, size_t b_size, int32_t b_zero_point,
                              int32_t is_signed, const opq_requant* rq, void* y, size_t y_size, int32_t variant);
 
+// A binary op of two 8-bit tensors as the table of its 65,536 results: y[i] = table[a[i] * 256 + b[i]]
+// on raw bytes, with opq_qadd's broadcasting. The integer lowering builds the table once per node
+// with the op's own kernel (opq_qadd / opq_qmul over every pair of bytes), so a lookup gives that
+// kernel's bits. A run along which a is one broadcast value reads table row a with the LUT kernel; b
+// one value, table column b gathered once per value. table_size must be 65536.
+OPQ_API const char* opq_lut2(size_t rank, const size_t* a_shape, const size_t* b_shape, const void* a, size_t a_size,
+                             const void* b, size_t b_size, const uint8_t* table, size_t table_size, void* y,
+                             size_t y_size, int32_t variant);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif

@@ -92,11 +92,30 @@ Napi::Value QMul(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// lut2({ a, aShape, b, bShape, table: Uint8Array(65536), y, variant })
+Napi::Value Lut2(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o;
+  Binary r;
+  int32_t variant;
+  View table;
+  if (!GetArgs(info, "lut2", &o) || !GetBinary(env, o, "lut2", &r) || !GetVariant(env, o, &variant) ||
+      !GetTyped(env, o.Get("table"), "table", napi_uint8_array, "a Uint8Array", &table))
+    return env.Undefined();
+  const char* err = RunRecorded([=] {
+    return opq_lut2(r.rank, r.a_shape, r.b_shape, r.a.data, r.a.length, r.b.data, r.b.length,
+                    static_cast<const uint8_t*>(table.data), table.length, r.y.data, r.y.length, variant);
+  });
+  if (err) Fail(env, err);
+  return env.Undefined();
+}
+
 }  // namespace
 
 void RegisterQBinary(Napi::Env env, Napi::Object exports) {
   exports.Set("qadd", Napi::Function::New(env, Guarded<QAdd>));
   exports.Set("qmul", Napi::Function::New(env, Guarded<QMul>));
+  exports.Set("lut2", Napi::Function::New(env, Guarded<Lut2>));
 }
 
 }  // namespace opq_napi

@@ -599,8 +599,8 @@ void Elementwise(int32_t variant, bool hostile) {
   const size_t rank = 1 + Dim(3);
   size_t as[OPQ_MAX_RANK] = {1, 1, 1, 1, 1, 1, 1, 1}, bs[OPQ_MAX_RANK] = {1, 1, 1, 1, 1, 1, 1, 1}, ys[OPQ_MAX_RANK];
   size_t an = 1, bn = 1, yn = 1;
-  // One call in 16: a leading axis of ~256 and a last axis of ~1024, which Add and Mul run
-  // through tables (native/broadcast/tabled.h); the middle axes are then 1.
+  // One call in 16: a leading axis of ~256 and a last axis of ~1024 (lut2's LUT-kernel runs are
+  // long); the middle axes are then 1.
   const bool big = rank >= 2 && Dim(15) == 0;
   for (size_t i = 0; i < rank; ++i) {
     const size_t d = !big ? 1 + Dim(6) : i == 0 ? 256 + Dim(8) : i == rank - 1 ? 1024 + Dim(64) : 1;
@@ -629,6 +629,9 @@ void Elementwise(int32_t variant, bool hostile) {
   Requant rq1(1, sgn);
   Count(opq_qmul(std::min<size_t>(r, OPQ_MAX_RANK), as, bs, a.data(), a.size(), Int(lo, hi), b.data(),
                  Len(b.size(), hostile), Int(lo, hi), sgn, &rq1.rq, y.data(), Len(y.size(), hostile), variant));
+  static const std::vector<uint8_t> pair_table = Random<uint8_t>(65536, 0, 255);
+  Count(opq_lut2(std::min<size_t>(r, OPQ_MAX_RANK), as, bs, a.data(), Len(a.size(), hostile), b.data(), b.size(),
+                 pair_table.data(), Len(pair_table.size(), hostile), y.data(), Len(y.size(), hostile), variant));
   // The A16W8 forms on the same shapes: element types at random, buffers of 2-byte storage.
   {
     const int32_t at = Type16(hostile), bt = Type16(hostile), yt = Type16(hostile);
@@ -846,6 +849,7 @@ int main(int argc, char** argv) {
   Count(opq_softmax_f32(1, 1, 1, 0, nullptr, 1, nullptr, 1, -1));
   Count(opq_layernorm_f32(1, 1, nullptr, 1, nullptr, nullptr, 1, 0, nullptr, 1, -1));
   Count(opq_qadd(1, nullptr, nullptr, nullptr, 1, nullptr, 1, 0, nullptr, nullptr, 1, -1));
+  Count(opq_lut2(1, nullptr, nullptr, nullptr, 1, nullptr, 1, nullptr, 65536, nullptr, 1, -1));
   Count(opq_lut(nullptr, 1, 1, nullptr, 256, nullptr, 1, -1));
   Count(opq_qconcat(1, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 1, 1, 0, nullptr, 1, -1));
   Count(opq_qresize_nearest(1, 1, 1, 1, 1, nullptr, 1, nullptr, 1, nullptr, 1, nullptr, 1, -1));

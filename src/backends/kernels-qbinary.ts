@@ -29,9 +29,25 @@ export interface QMulArgs {
   variant?: KernelVariant;
 }
 
+/**
+ * A binary op of two 8-bit tensors as the table of its 65,536 results (opq_lut2):
+ * y[i] = table[a[i] * 256 + b[i]] on raw bytes, with qadd's broadcasting. a, b and y share one type.
+ */
+export interface Lut2Args {
+  a: Int8Like;
+  aShape: readonly number[];
+  b: Int8Like;
+  bShape: readonly number[];
+  /** 65,536 raw output bytes, row a, column b. */
+  table: Uint8Array;
+  y: Int8Like;
+  variant?: KernelVariant;
+}
+
 export interface QBinaryKernels {
   qadd(args: QAddArgs): void;
   qmul(args: QMulArgs): void;
+  lut2(args: Lut2Args): void;
 }
 
 /** Both shapes left-padded with 1s to the same rank (at most 8). */

@@ -13,7 +13,7 @@ import type { QLayoutKernels } from '../kernels-qlayout.js';
 import type { QReduceKernels } from '../kernels-qreduce.js';
 import { reduceMeanRef } from '../../kernels/int8/qreduce-ref.js';
 import { validateRequant } from '../qgemm-args.js';
-import { qaddRef, qmulRef } from '../../kernels/int8/qbinary-ref.js';
+import { lut2Ref, qaddRef, qmulRef } from '../../kernels/int8/qbinary-ref.js';
 import { dequantizeLinearRef, lutRef, quantizeLinearRef } from '../../kernels/int8/qunary-ref.js';
 import { qsoftmaxRef } from '../../kernels/int8/qsoftmax-ref.js';
 import { LAYERNORM_MAX_LENGTH, qlayerNormRef } from '../../kernels/int8/qlayernorm-ref.js';
@@ -50,19 +50,27 @@ function checkQdq(l: QdqLayout, op: string): number {
   return l.outer * l.axisLen * l.inner;
 }
 
+/** The operand checks opq_qadd, opq_qmul and opq_lut2 share (types, shapes, buffer sizes), with their words. */
+function checkBinaryOperands(
+  op: string,
+  g: { a: unknown; aShape: readonly number[]; b: unknown; bShape: readonly number[]; y: unknown; variant?: KernelVariant },
+): void {
+  checkVariant(g.variant);
+  if (!is8(g.a) || !is8(g.b) || !is8(g.y) || g.a.constructor !== g.b.constructor || g.a.constructor !== g.y.constructor) {
+    fail(`${op}: a, b and y must all be Uint8Array or all Int8Array`);
+  }
+  checkDims(g.aShape, 'aShape');
+  checkDims(g.bShape, 'bShape');
+  const ys = broadcastShape(g.aShape, g.bShape);
+  if (g.a.length < count(g.aShape)) fail('buffer A is smaller than the product of a_shape');
+  if (g.b.length < count(g.bShape)) fail('buffer B is smaller than the product of b_shape');
+  if (g.y.length < count(ys)) fail('buffer Y is smaller than the broadcast output shape');
+}
+
 export function jsInt8OpKernels(): QBinaryKernels & QUnaryKernels & QPoolKernels & QLayoutKernels & QReduceKernels {
   return {
     qadd(g) {
-      checkVariant(g.variant);
-      if (!is8(g.a) || !is8(g.b) || !is8(g.y) || g.a.constructor !== g.b.constructor || g.a.constructor !== g.y.constructor) {
-        fail('qadd: a, b and y must all be Uint8Array or all Int8Array');
-      }
-      checkDims(g.aShape, 'aShape');
-      checkDims(g.bShape, 'bShape');
-      const ys = broadcastShape(g.aShape, g.bShape);
-      if (g.a.length < count(g.aShape)) fail('buffer A is smaller than the product of a_shape');
-      if (g.b.length < count(g.bShape)) fail('buffer B is smaller than the product of b_shape');
-      if (g.y.length < count(ys)) fail('buffer Y is smaller than the broadcast output shape');
+      checkBinaryOperands('qadd', g);
       const p = g.params;
       if (p === null || typeof p !== 'object' || ![0, 1, 2].includes(p.mode))
         fail('qadd: params.mode must be 0 (fixed-point), 1 (float) or 2 (shift)');
@@ -71,19 +79,15 @@ export function jsInt8OpKernels(): QBinaryKernels & QUnaryKernels & QPoolKernels
       qaddRef(g);
     },
     qmul(g) {
-      checkVariant(g.variant);
-      if (!is8(g.a) || !is8(g.b) || !is8(g.y) || g.a.constructor !== g.b.constructor || g.a.constructor !== g.y.constructor) {
-        fail('qmul: a, b and y must all be Uint8Array or all Int8Array');
-      }
-      checkDims(g.aShape, 'aShape');
-      checkDims(g.bShape, 'bShape');
-      const ys = broadcastShape(g.aShape, g.bShape);
-      if (g.a.length < count(g.aShape)) fail('buffer A is smaller than the product of a_shape');
-      if (g.b.length < count(g.bShape)) fail('buffer B is smaller than the product of b_shape');
-      if (g.y.length < count(ys)) fail('buffer Y is smaller than the broadcast output shape');
+      checkBinaryOperands('qmul', g);
       validateRequant(g.requant, 1, g.y instanceof Int8Array, 'qmul');
       if (g.requant.shift.length !== 1) fail('requant: count must be 1 (per tensor) for this kernel');
       qmulRef(g);
+    },
+    lut2(g) {
+      checkBinaryOperands('lut2', g);
+      if (!(g.table instanceof Uint8Array) || g.table.length !== 65536) fail('lut2: table must have exactly 65536 entries');
+      lut2Ref(g);
     },
     lut(g) {
       checkVariant(g.variant);

@@ -14,6 +14,7 @@ type Fn = (args: object) => void;
 export interface Int8OpsAddon {
   qadd: Fn;
   qmul: Fn;
+  lut2: Fn;
   lut: Fn;
   softmax: Fn;
   layerNorm: Fn;
@@ -49,6 +50,10 @@ export function nativeInt8OpKernels(addon: Int8OpsAddon): QBinaryKernels & QUnar
     qmul(g) {
       const [aShape, bShape] = alignShapes(g.aShape, g.bShape);
       call(addon.qmul, { ...g, aShape, bShape, variant: vid(g.variant) });
+    },
+    lut2(g) {
+      const [aShape, bShape] = alignShapes(g.aShape, g.bShape);
+      call(addon.lut2, { ...g, aShape, bShape, variant: vid(g.variant) });
     },
     lut: (g) => call(addon.lut, { ...g, variant: vid(g.variant) }),
     softmax: (g) => call(addon.softmax, { ...g, variant: vid(g.variant) }),

@@ -1,11 +1,11 @@
 /** wasm marshalling of quantized Add and Mul. */
-import type { QAddArgs, QBinaryKernels, QMulArgs } from '../kernels-qbinary.js';
+import type { Lut2Args, QAddArgs, QBinaryKernels, QMulArgs } from '../kernels-qbinary.js';
 import { alignShapes } from '../kernels-qbinary.js';
 import type { QAddParams } from '../../quant/qadd.js';
 import { WasmModule } from './module.js';
 import { checkRequant, dim, fail, is8, withBuffers } from './int8-common.js';
 
-function shapes(op: string, g: QAddArgs | QMulArgs): [Uint32Array, Uint32Array] {
+function shapes(op: string, g: QAddArgs | QMulArgs | Lut2Args): [Uint32Array, Uint32Array] {
   if (!is8(g.a) || !is8(g.b) || !is8(g.y) || g.a.constructor !== g.b.constructor || g.a.constructor !== g.y.constructor) {
     fail(`${op}: a, b and y must all be Uint8Array or all Int8Array`);
   }
@@ -80,6 +80,31 @@ export function wasmQBinaryKernels(mod: WasmModule): QBinaryKernels {
           );
         },
         [4],
+      );
+    },
+    lut2(g) {
+      const [as, bs] = shapes('lut2', g);
+      if (!(g.table instanceof Uint8Array)) fail('table must be a Uint8Array');
+      withBuffers(
+        mod,
+        [as, bs, g.a, g.b, g.table, g.y],
+        0,
+        ([pas, pbs, pa, pb, pt, py]) =>
+          mod.fn('opq_lut2')(
+            as.length,
+            pas,
+            pbs,
+            pa,
+            g.a.length,
+            pb,
+            g.b.length,
+            pt,
+            g.table.length,
+            py,
+            g.y.length,
+            mod.variantId(g.variant),
+          ),
+        [5],
       );
     },
   };

@@ -5,7 +5,7 @@
 import { multiplyByQuantizedMultiplier, roundHalfEven, roundingDivideByPOT, saturatingShiftLeft } from '../../quant/fixedpoint.js';
 import { requantizeOne } from '../../quant/requant.js';
 import type { QAddParams } from '../../quant/qadd.js';
-import type { QAddArgs, QMulArgs } from '../../backends/kernels-qbinary.js';
+import type { Lut2Args, QAddArgs, QMulArgs } from '../../backends/kernels-qbinary.js';
 import { alignShapes, broadcastShape } from '../../backends/kernels-qbinary.js';
 
 /** Calls f(outIndex, aIndex, bIndex) over the broadcast output in row-major order. */
@@ -91,5 +91,16 @@ export function qmulRef(g: QMulArgs): void {
   const { a, b, y, requant, aZeroPoint: za, bZeroPoint: zb } = g;
   forEachBroadcast(g.aShape, g.bShape, (o, ia, ib) => {
     y[o] = requantizeOne((a[ia] - za) * (b[ib] - zb), requant, 0);
+  });
+}
+
+/** The definition of lut2: y[o] = table[a * 256 + b] on the raw bytes of each broadcast pair. */
+export function lut2Ref(g: Lut2Args): void {
+  const t = g.table,
+    a = g.a,
+    b = g.b,
+    y = g.y;
+  forEachBroadcast(g.aShape, g.bShape, (o, ia, ib) => {
+    y[o] = t[((a[ia]! & 0xff) << 8) | (b[ib]! & 0xff)]!;
   });
 }

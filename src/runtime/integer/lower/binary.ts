@@ -9,6 +9,19 @@ import type { Int8Like } from '../../../backends/types.js';
 import { type LowerContext, type Q8, broadcast, qType } from './context.js';
 import { lutStep } from './unary-lut.js';
 
+/**
+ * Below this many outputs a binary op calls its kernel directly: a table lookup (0.6 ns per element
+ * on AVX2, read from L2) beats Add's three fixed-point multiplies (1.2 ns) and Mul's one only once
+ * the table's cache misses are spread over enough elements.
+ */
+const LUT2_MIN_ELEMENTS = 4096;
+
+/** The 256 raw bytes 0..255 as a tensor of the 8-bit type. */
+function t8Identity(signed: boolean): Tensor {
+  const d = Uint8Array.from({ length: 256 }, (_, i) => i);
+  return new Tensor(signed ? 'int8' : 'uint8', signed ? new Int8Array(d.buffer) : d, [256]);
+}
+
 /** The activation and the one-element 8-bit constant of a binary op, when it has one. */
 function scalarOperand(lc: LowerContext, a: string, b: string): { x: string; c: string } | undefined {
   const one = (v: string) => {
@@ -70,13 +83,9 @@ export function qdqBinary(lc: LowerContext, node: Node): string | undefined {
   if (scalar) {
     // x op c with a one-element constant c is a function of x's byte alone: the kernel's own results
     // on all 256 bytes are the table (bit-identical by construction), and a LUT pass replaces it.
-    const t8 = (d: Uint8Array, dims: number[]) => new Tensor(signed ? 'int8' : 'uint8', signed ? new Int8Array(d.buffer) : d, dims);
-    const xs = t8(
-      Uint8Array.from({ length: 256 }, (_, i) => i),
-      [256],
-    );
+    const xs = t8Identity(signed);
     const c = lc.consts.get(scalar.c)!;
-    const cv = t8(Uint8Array.from([(c.data as Int8Like)[0]! & 0xff]), [1]);
+    const cv = new Tensor(xs.dtype, signed ? Int8Array.of((c.data as Int8Like)[0]!) : Uint8Array.of((c.data as Int8Like)[0]!), [1]);
     const table = new Uint8Array(256);
     const y = signed ? new Int8Array(table.buffer) : table;
     if (scalar.x === a.src) apply(xs, cv, y);
@@ -84,7 +93,26 @@ export function qdqBinary(lc: LowerContext, node: Node): string | undefined {
     const cDims = c.dims;
     lutStep(lc, node, scalar.x, yName, signed, table, (x) => broadcast(node, x, cDims));
     kernel = `lut (${kernel} by a scalar constant)`;
-  } else binaryStep(lc, node, a.src, b.src, yName, o.out, apply as (A: Tensor, B: Tensor, y: ArrayBufferView) => void);
+  } else {
+    // The output byte is a function of the two input bytes: the kernel's own results on all 65,536
+    // pairs are a table (bit-identical by construction, built once here, never inside a run that a
+    // native plan records), and lut2 looks outputs up on tensors large enough to gain.
+    const ids = t8Identity(signed);
+    const table = new Uint8Array(65536);
+    apply(
+      new Tensor(ids.dtype, ids.data, [256, 1]),
+      new Tensor(ids.dtype, ids.data, [1, 256]),
+      signed ? new Int8Array(table.buffer) : table,
+    );
+    const be = k.backend;
+    binaryStep(lc, node, a.src, b.src, yName, o.out, (A, B, y) => {
+      const y8 = y as Int8Like;
+      if (y8.length >= LUT2_MIN_ELEMENTS)
+        be.lut2({ a: A.data as Int8Like, aShape: A.dims, b: B.data as Int8Like, bShape: B.dims, table, y: y8 });
+      else apply(A, B, y8);
+    });
+    kernel = `${kernel} + lut2`;
+  }
   lc.record(node, { execution: 'integer', kernel, reason: o.act ? `fused ${o.act.opType}` : undefined });
   lc.fuse(node, [o.act, o.capNode, o.q], `output of ${node.opType}`);
   return undefined;
