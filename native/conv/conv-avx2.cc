@@ -98,8 +98,60 @@ void DwRow(const int16_t* row, const int32_t* w, const int32_t* tapoff, size_t t
   }
 }
 
-void PackRows(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signed, int32_t zx, void* dst) {
-  PackRowsScalar<2>(x, ldx, rows, kg, x_signed, zx, kNr, 0, (kg + 1) / 2, dst);
+// In-register transpose of an 8x8 block of 32-bit words: r[i] holds row i; afterwards r[j] holds column j.
+inline void Transpose8x8(__m256i r[8]) {
+  const __m256i t0 = _mm256_unpacklo_epi32(r[0], r[1]), t1 = _mm256_unpackhi_epi32(r[0], r[1]);
+  const __m256i t2 = _mm256_unpacklo_epi32(r[2], r[3]), t3 = _mm256_unpackhi_epi32(r[2], r[3]);
+  const __m256i t4 = _mm256_unpacklo_epi32(r[4], r[5]), t5 = _mm256_unpackhi_epi32(r[4], r[5]);
+  const __m256i t6 = _mm256_unpacklo_epi32(r[6], r[7]), t7 = _mm256_unpackhi_epi32(r[6], r[7]);
+  const __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
+  const __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
+  const __m256i u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6);
+  const __m256i u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
+  r[0] = _mm256_permute2x128_si256(u0, u4, 0x20);
+  r[1] = _mm256_permute2x128_si256(u1, u5, 0x20);
+  r[2] = _mm256_permute2x128_si256(u2, u6, 0x20);
+  r[3] = _mm256_permute2x128_si256(u3, u7, 0x20);
+  r[4] = _mm256_permute2x128_si256(u0, u4, 0x31);
+  r[5] = _mm256_permute2x128_si256(u1, u5, 0x31);
+  r[6] = _mm256_permute2x128_si256(u2, u6, 0x31);
+  r[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
+}
+
+// GEMM-mode panels of int16 pairs: each row's 8-bit data widened and centred 16 bytes (8 pairs) at
+// a time, eight rows transposed so that pair q of every row is contiguous, stored at (q*width + c)
+// (masked where a row group is narrower than 8). Pairs past the last full 16 bytes take the
+// scalar form, which defines the layout.
+void PackRows(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signed, int32_t zx, size_t width,
+              void* dstv) {
+  int32_t* dst = static_cast<int32_t*>(dstv);  // one 32-bit word per int16 pair
+  const size_t blocks = kg / 16, kp = (kg + 1) / 2;
+  const __m256i vzx = _mm256_set1_epi16(int16_t(zx));
+  for (size_t c0 = 0; c0 < width; c0 += 8) {
+    const size_t n = width - c0 < 8 ? width - c0 : 8;
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(int32_t(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    for (size_t b = 0; b < blocks; ++b) {
+      __m256i r[8];
+      for (size_t i = 0; i < 8; ++i) {
+        const size_t c = c0 + i;
+        if (i >= n || c >= rows) {
+          r[i] = _mm256_setzero_si256();
+          continue;
+        }
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + c * ldx + b * 16));
+        r[i] = _mm256_sub_epi16(x_signed ? _mm256_cvtepi8_epi16(v) : _mm256_cvtepu8_epi16(v), vzx);
+      }
+      Transpose8x8(r);
+      for (size_t q = 0; q < 8; ++q) {
+        int32_t* d = dst + (b * 8 + q) * width + c0;
+        if (n == 8)
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), r[q]);
+        else
+          _mm256_maskstore_epi32(d, mask, r[q]);
+      }
+    }
+  }
+  if (blocks * 8 < kp) PackRowsScalar<2>(x, ldx, rows, kg, x_signed, zx, width, blocks * 8, kp, dstv);
 }
 
 const ConvKernels kKernels = {kMr, kNr, 2, false, Ukernel6x16, Im2col, PackRows, DwRow, RequantRowAvx2};

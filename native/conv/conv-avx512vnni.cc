@@ -93,7 +93,9 @@ void Im2col(const void* xpv, const int32_t* koff, size_t kg, const int32_t* off,
 }
 
 // GEMM mode: quad q of 16 rows at a time is one gather of 32-bit words (rows ldx bytes apart).
-void PackRows(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signed, int32_t zx, void* dstv) {
+void PackRows(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signed, int32_t zx, size_t width,
+              void* dstv) {
+  (void)width;  // always kNr: the quad kernels have no kPathGemmRows
   const size_t kq = (kg + 3) / 4, full = kg / 4;
   if (rows < kNr) {
     PackRowsScalar<4>(x, ldx, rows, kg, x_signed, zx, kNr, 0, kq, dstv);

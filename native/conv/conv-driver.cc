@@ -385,8 +385,8 @@ void ConvRunDriver(const ConvRunArgs& a_in, const ConvKernels& k) {
       const size_t m0 = rb * mb, rows = g.n - m0 < mb ? g.n - m0 : mb, apanels = CeilDiv(rows, mr);
       for (size_t ip = 0; ip < apanels; ++ip) {
         const size_t r0 = m0 + ip * mr;
-        PackRowsScalar<2>(a.x + r0 * g.cin, g.cin, g.n - r0 < mr ? g.n - r0 : mr, g.kg, a.x_signed, zx, mr, 0, kp,
-                          apack + ip * kp * mr * 4);
+        k.pack_rows(a.x + r0 * g.cin, g.cin, g.n - r0 < mr ? g.n - r0 : mr, g.kg, a.x_signed, zx, mr,
+                    apack + ip * kp * mr * 4);
       }
       for (size_t cb = b0; cb < b1; ++cb) {
         const size_t c0 = cb * nb, cols = g.cout - c0 < nb ? g.cout - c0 : nb, bpanels = CeilDiv(cols, nr);
@@ -480,7 +480,7 @@ void ConvRunDriver(const ConvRunArgs& a_in, const ConvKernels& k) {
         const size_t p0 = blk * nb, cols = cols_total - p0 < nb ? cols_total - p0 : nb, panels = CeilDiv(cols, nr);
         for (size_t j = 0; j < panels; ++j) {
           const size_t pj = p0 + j * nr;
-          k.pack_rows(x + pj * g.cin, g.cin, cols_total - pj < nr ? cols_total - pj : nr, g.kg, a.x_signed, zx,
+          k.pack_rows(x + pj * g.cin, g.cin, cols_total - pj < nr ? cols_total - pj : nr, g.kg, a.x_signed, zx, nr,
                       bbuf + j * ks * nr * 4);
         }
         const size_t ldc = panels * nr;

@@ -90,8 +90,36 @@ void DwRow(const int16_t* row, const int32_t* w, const int32_t* tapoff, size_t t
   if (ox < ow) DwRowScalar(row, w, tapoff, taps, stride, ox, ow, acc);
 }
 
-void PackRows(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signed, int32_t zx, void* dst) {
-  PackRowsScalar<2>(x, ldx, rows, kg, x_signed, zx, kNr, 0, (kg + 1) / 2, dst);
+// GEMM-mode panels of int16 pairs, as the AVX2 form: 8 bytes (4 pairs) of each of four rows widened
+// and centred, transposed 4x4 so that pair q of the four rows is contiguous; pairs past the last
+// full 8 bytes (and widths not a multiple of 4) take the scalar form, which defines the layout.
+void PackRows(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signed, int32_t zx, size_t width,
+              void* dstv) {
+  int32_t* dst = static_cast<int32_t*>(dstv);  // one 32-bit word per int16 pair
+  const size_t blocks = width % 4 == 0 ? kg / 8 : 0, kp = (kg + 1) / 2;
+  const v128_t vzx = wasm_i16x8_splat(int16_t(zx));
+  for (size_t c0 = 0; c0 < width && blocks > 0; c0 += 4) {
+    for (size_t b = 0; b < blocks; ++b) {
+      v128_t r[4];
+      for (size_t i = 0; i < 4; ++i) {
+        const size_t c = c0 + i;
+        if (c >= rows) {
+          r[i] = wasm_i32x4_splat(0);
+          continue;
+        }
+        const uint8_t* p = x + c * ldx + b * 8;
+        r[i] = wasm_i16x8_sub(x_signed ? wasm_i16x8_load8x8(p) : wasm_u16x8_load8x8(p), vzx);
+      }
+      const v128_t t0 = wasm_i32x4_shuffle(r[0], r[1], 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r[0], r[1], 2, 6, 3, 7);
+      const v128_t t2 = wasm_i32x4_shuffle(r[2], r[3], 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(r[2], r[3], 2, 6, 3, 7);
+      int32_t* d = dst + b * 4 * width + c0;
+      wasm_v128_store(d, wasm_i64x2_shuffle(t0, t2, 0, 2));
+      wasm_v128_store(d + width, wasm_i64x2_shuffle(t0, t2, 1, 3));
+      wasm_v128_store(d + 2 * width, wasm_i64x2_shuffle(t1, t3, 0, 2));
+      wasm_v128_store(d + 3 * width, wasm_i64x2_shuffle(t1, t3, 1, 3));
+    }
+  }
+  if (blocks * 4 < kp) PackRowsScalar<2>(x, ldx, rows, kg, x_signed, zx, width, blocks * 4, kp, dstv);
 }
 
 const ConvKernels kKernels = {kMr, kNr, 2, false, Ukernel4x8, Im2col, PackRows, DwRow, RequantRowWasmSimd};

@@ -70,9 +70,12 @@ struct ConvKernels {
   void (*im2col)(const void* xp, const int32_t* koff, size_t kg, const int32_t* off, bool regular, size_t stride,
                  void* dst);
   // GEMM mode (1x1 convolution of 1x1 images: X is batch x K, the batch are the pixels): one panel
-  // from `rows` rows of X (leading dimension ldx), element (q*nr + c)*kstep + t = x[c][q*kstep + t]
-  // as the padded copy would hold it (x - zx as int16, or u8 x ^ flip), 0 for k >= kg or c >= rows.
-  void (*pack_rows)(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signed, int32_t zx, void* dst);
+  // of `width` rows from `rows` rows of X (leading dimension ldx), element (q*width + c)*kstep + t =
+  // x[c][q*kstep + t] as the padded copy would hold it (x - zx as int16, or u8 x ^ flip), 0 for k >= kg
+  // or c >= rows. width is nr (the B panels of the gemm mode) or, kstep 2 only, mr (kPathGemmRows'
+  // A panels).
+  void (*pack_rows)(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signed, int32_t zx, size_t width,
+                    void* dst);
   // Depthwise output row: acc[ox] = sum_t w[t] * row[tapoff[t] + ox*stride], ox < ow (int16 input).
   void (*dw_row)(const int16_t* row, const int32_t* w, const int32_t* tapoff, size_t taps, size_t stride, size_t ow,
                  int32_t* acc);
