@@ -88,6 +88,38 @@ describe.each(targets)('%s', (_label, backend, variant) => {
     const c = makeCase(r, 0, 5, true, true, true);
     backend.layerNorm({ ...c, y: new Int8Array(0), variant });
   });
+
+  it('layerNorm: the largest operands on every output shift (the SIMD pass in doubles takes shifts up to 52)', () => {
+    // |d| near 2^21 (4096 values at 0/255 around a zero point of 0), Scale at +-32767, B at +-2^20, and
+    // gs swept so that the output pass's shift crosses 52 (doubles exact) into 53 and past 62.
+    const C = 4096;
+    for (const affine of [false, true])
+      for (let gs = -40; gs <= 70; gs++) {
+        const c: Case = {
+          x: Uint8Array.from({ length: 2 * C }, (_, i) => (i < C ? (i % 3 ? 255 : 0) : i % 2 ? 0 : 255)),
+          xZeroPoint: 0,
+          rows: 2,
+          length: C,
+          eps: 0,
+          gm: 2 ** 31 - 1,
+          gs,
+          ...(affine
+            ? {
+                gamma: Int32Array.from({ length: C }, (_, i) => (i % 2 ? 32767 : -32767)),
+                beta: Int32Array.from({ length: C }, (_, i) => (i % 3 ? 2 ** 20 : -(2 ** 20))),
+              }
+            : {}),
+          zeroPoint: 3,
+          min: -128,
+          max: 127,
+          ySigned: true,
+        };
+        const want = reference(c),
+          got = new Int8Array(want.length);
+        backend.layerNorm({ ...c, y: got, variant });
+        expect(firstDiff(got, want), `affine=${affine} gs=${gs}`).toBe(-1);
+      }
+  });
 });
 
 describe('layerNorm: bad arguments are refused by every backend', () => {

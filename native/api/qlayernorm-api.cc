@@ -40,7 +40,11 @@ const char* opq_qlayernorm(const void* x, size_t x_size, int32_t x_signed, int32
   if (y_size < count) return "layernorm: buffer Y is smaller than rows * length";
   if (count > 0 && (x == nullptr || y == nullptr)) return "layernorm: X or Y is null";
   const opq::QLayerNormParams p{length, int64_t(eps), gm, gs, gamma, beta, y_zero_point, y_min, y_max};
-  opq::QLayerNormRef(static_cast<const uint8_t*>(x), x_signed != 0, x_zero_point, rows, p, static_cast<uint8_t*>(y));
+  opq::QLayerNormOutFn out = nullptr;  // the reference: every pass scalar
+#if defined(__x86_64__) || defined(_M_X64)
+  if (opq::ElementwiseIsa(requested) == OPQ_VARIANT_AVX2) out = opq::QLayerNormOutAvx2;
+#endif
+  opq::QLayerNorm(static_cast<const uint8_t*>(x), x_signed != 0, x_zero_point, rows, p, out, static_cast<uint8_t*>(y));
   return nullptr;
 }
 

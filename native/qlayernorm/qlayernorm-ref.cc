@@ -1,6 +1,6 @@
-// Integer LayerNorm: the definition (qlayernorm.h). Mirrors src/kernels/int8/qlayernorm-ref.ts
-// operation for operation; the TypeScript uses doubles where every value is an integer below 2^53,
-// here they are int64, and the row multiplier's exact check is 128-bit.
+// Integer LayerNorm: the definition (qlayernorm.h), with a hook for a SIMD output pass. Mirrors
+// src/kernels/int8/qlayernorm-ref.ts operation for operation; the TypeScript uses doubles where every
+// value is an integer below 2^53, here they are int64, and the row multiplier's exact check is 128-bit.
 #include "qlayernorm/qlayernorm.h"
 
 #include <cmath>
@@ -60,7 +60,7 @@ namespace {
 // One row's outputs from its sums (the loops are specialized on the input type and, for the common
 // shift range 1..62, on a branch-free round_half_up; other shifts take RoundHalfUpShift).
 template <bool kSigned>
-void Row(const uint8_t* xr, int32_t zx, const QLayerNormParams& p, uint8_t* yr) {
+void Row(const uint8_t* xr, int32_t zx, const QLayerNormParams& p, QLayerNormOutFn out, uint8_t* yr) {
   const size_t c = p.length;
   const int64_t cl = int64_t(c);
   const auto at = [&](size_t i) { return kSigned ? int32_t(int8_t(xr[i])) : int32_t(xr[i]); };
@@ -83,10 +83,15 @@ void Row(const uint8_t* xr, int32_t zx, const QLayerNormParams& p, uint8_t* yr) 
   int64_t m;
   int32_t s;
   QLayerNormRowMultiplier(t, p.gm, p.gs, &m, &s);
+  // A SIMD output pass where its doubles are exact (shift <= 52); the scalar loops finish the row.
+  const auto simd = [&](int64_t mult, int32_t shift) -> size_t {
+    if (out == nullptr || shift < 1 || shift > 52) return 0;
+    return out(QLayerNormRow{xr, kSigned, zx, int32_t(cl), s1, mult, shift}, p, yr);
+  };
   if (!p.gamma) {
     if (s >= 1 && s <= 62) {
       const int64_t half = int64_t{1} << (s - 1);
-      for (size_t i = 0; i < c; ++i) {
+      for (size_t i = simd(m, s); i < c; ++i) {
         int64_t v = ((cl * (at(i) - zx) - s1) * m + half) >> s;  // |d m| < 2^52
         v += zy;
         v = v < lo ? lo : v;
@@ -103,7 +108,7 @@ void Row(const uint8_t* xr, int32_t zx, const QLayerNormParams& p, uint8_t* yr) 
   const int64_t zlim = int64_t{1} << 40;
   if (k >= 1 && k <= 62) {
     const int64_t half = int64_t{1} << (k - 1);
-    for (size_t i = 0; i < c; ++i) {
+    for (size_t i = simd(m16, k); i < c; ++i) {
       int64_t z = ((cl * (at(i) - zx) - s1) * p.gamma[i] * m16 + half) >> k;  // |d g m16| < 2^52
       z = z < -zlim ? -zlim : z;
       z = z > zlim ? zlim : z;
@@ -123,14 +128,14 @@ void Row(const uint8_t* xr, int32_t zx, const QLayerNormParams& p, uint8_t* yr) 
 
 }  // namespace
 
-void QLayerNormRef(const uint8_t* x, bool x_signed, int32_t x_zero_point, size_t rows, const QLayerNormParams& p,
-                   uint8_t* y) {
+void QLayerNorm(const uint8_t* x, bool x_signed, int32_t x_zero_point, size_t rows, const QLayerNormParams& p,
+                QLayerNormOutFn out, uint8_t* y) {
   const size_t c = p.length;
   for (size_t r = 0; r < rows; ++r) {
     if (x_signed)
-      Row<true>(x + r * c, x_zero_point, p, y + r * c);
+      Row<true>(x + r * c, x_zero_point, p, out, y + r * c);
     else
-      Row<false>(x + r * c, x_zero_point, p, y + r * c);
+      Row<false>(x + r * c, x_zero_point, p, out, y + r * c);
   }
 }
 
