@@ -1,6 +1,7 @@
 // Validated entry point of the integer Softmax.
 #include "api/api-common.h"
 #include "opq_qsoftmax.h"
+#include "qlut/qlut.h"
 #include "qsoftmax/qsoftmax.h"
 
 extern "C" {
@@ -31,7 +32,12 @@ const char* opq_qsoftmax(const void* x, size_t x_size, int32_t x_signed, size_t 
   if (y_size < count) return "softmax: buffer Y is smaller than outer * axis_len * inner";
   if (count > 0 && (x == nullptr || y == nullptr)) return "softmax: X or Y is null";
   const opq::QSoftmaxParams p{table, uint64_t(multiplier), shift, y_zero_point, y_min, y_max};
-  opq::QSoftmaxRef(static_cast<const uint8_t*>(x), x_signed != 0, outer, axis_len, inner, p, static_cast<uint8_t*>(y));
+  opq::QSoftmaxLutFn lut_fn = nullptr;  // the reference: every output through QSoftmaxOne
+#if defined(__x86_64__) || defined(_M_X64)
+  if (opq::ElementwiseIsa(requested) == OPQ_VARIANT_AVX2) lut_fn = opq::QSoftmaxLutAvx2;
+#endif
+  opq::QSoftmax(static_cast<const uint8_t*>(x), x_signed != 0, outer, axis_len, inner, p, lut_fn,
+                opq::LutFor(requested), static_cast<uint8_t*>(y));
   return nullptr;
 }
 

@@ -2,8 +2,8 @@
 
 namespace opq {
 
-void QSoftmaxRef(const uint8_t* x, bool x_signed, size_t outer, size_t axis_len, size_t inner, const QSoftmaxParams& p,
-                 uint8_t* y) {
+void QSoftmax(const uint8_t* x, bool x_signed, size_t outer, size_t axis_len, size_t inner, const QSoftmaxParams& p,
+              QSoftmaxLutFn lut_fn, void (*lut_kernel)(const uint8_t*, size_t, const uint8_t*, uint8_t*), uint8_t* y) {
   if (axis_len == 0) return;  // no element to write (and no row to read: outer * inner rows of nothing)
   auto at = [&](size_t k) { return x_signed ? int32_t(int8_t(x[k])) : int32_t(x[k]); };
   uint8_t lut[256];
@@ -20,6 +20,16 @@ void QSoftmaxRef(const uint8_t* x, bool x_signed, size_t outer, size_t axis_len,
       for (size_t j = 0; j < axis_len; ++j) sum += p.table[m - at(base + j * inner)];
       // sum >= 1 (table[0] >= 1). When sum 2^(shift + 1) would not fit 64 bits, sum 2^shift > 2^62
       // exceeds every 2 t multiplier (< 2^39): each output is 0 and the divider is never asked.
+      const size_t range = size_t(m - lo) + 1;
+      if (lut_fn != nullptr && inner == 1 && range <= 4 * axis_len) {
+        // The outputs by m - x from the SIMD table, then by raw input byte for the LUT kernel (bytes
+        // outside [lo, m] do not occur in the row; they are 0 so the kernel reads defined memory).
+        lut_fn(p.table, range, sum, p, lut);
+        uint8_t by_byte[256] = {};
+        for (int32_t v = lo; v <= m; ++v) by_byte[uint8_t(v)] = lut[m - v];
+        lut_kernel(x + base, axis_len, by_byte, y + base);
+        continue;
+      }
       const Divider div(p.shift + 1 < __builtin_clzll(sum) ? sum << (p.shift + 1) : 1);
       if (axis_len > size_t(m - lo) + 1) {
         for (int32_t d = 0; d <= m - lo; ++d) lut[d] = uint8_t(QSoftmaxOne(p.table[d], sum, p, div));

@@ -1,6 +1,7 @@
-// Integer Softmax (native/include/opq_qsoftmax.h): the scalar definition. One kernel for every
-// variant: a row costs one pass for the maximum, one for the sum and one for the outputs. An output
-// depends only on m - x (256 values): a row longer than that computes those once and looks them up.
+// Integer Softmax (native/include/opq_qsoftmax.h): the scalar definition, and an AVX2 form of the
+// per-row output table. A row costs one pass for the maximum, one for the sum and one for the
+// outputs. An output depends only on m - x (256 values): a row longer than that computes those once
+// and looks them up; with the SIMD table, a row not far shorter does too, through the LUT kernel.
 #pragma once
 
 #include <cstddef>
@@ -45,7 +46,25 @@ inline int32_t QSoftmaxOne(uint32_t t, uint64_t sum, const QSoftmaxParams& p, co
   return static_cast<int32_t>(v);
 }
 
-void QSoftmaxRef(const uint8_t* x, bool x_signed, size_t outer, size_t axis_len, size_t inner, const QSoftmaxParams& p,
-                 uint8_t* y);
+// lut[d] = QSoftmaxOne(table[d], sum) for d < count <= 256 (a SIMD variant may also write entries up
+// to the next multiple of 4; lut has 256).
+using QSoftmaxLutFn = void (*)(const uint32_t* table, size_t count, uint64_t sum, const QSoftmaxParams& p,
+                               uint8_t* lut);
+
+// The rows. With `lut_fn` (and the variant's LUT kernel `lut`), a contiguous row whose value range is
+// not far beyond its length gets its outputs as a table by input byte, then one LUT-kernel pass.
+void QSoftmax(const uint8_t* x, bool x_signed, size_t outer, size_t axis_len, size_t inner, const QSoftmaxParams& p,
+              QSoftmaxLutFn lut_fn, void (*lut)(const uint8_t*, size_t, const uint8_t*, uint8_t*), uint8_t* y);
+
+// The definition: every output through QSoftmaxOne (or its per-row table).
+inline void QSoftmaxRef(const uint8_t* x, bool x_signed, size_t outer, size_t axis_len, size_t inner,
+                        const QSoftmaxParams& p, uint8_t* y) {
+  QSoftmax(x, x_signed, outer, axis_len, inner, p, nullptr, nullptr, y);
+}
+
+#if defined(__x86_64__) || defined(_M_X64)
+// AVX2: four lanes of doubles, exact (every operand of a nonzero quotient is below 2^41).
+void QSoftmaxLutAvx2(const uint32_t* table, size_t count, uint64_t sum, const QSoftmaxParams& p, uint8_t* lut);
+#endif
 
 }  // namespace opq
