@@ -17,11 +17,9 @@ import type {
   Pool3dParams,
   SumRowsParams,
 } from './kernels-f32.js';
-import type { KernelVariant } from './types.js';
 import {
   activationOf,
   binaryId,
-  fail,
   normalizeGemm,
   unaryArgs,
   validateBinary,
@@ -37,10 +35,7 @@ import {
   validatePool,
   validateUnary,
 } from './f32-args.js';
-
-function checkVariant(v: KernelVariant | undefined): void {
-  if (v !== undefined && v !== 'auto' && v !== 'ref') fail(`js backend: variant '${v}' is not available (only 'ref')`);
-}
+import { checkVariant } from './js/variant.js';
 
 function clampInPlace(y: Float32Array, from: number, to: number, lo: number, hi: number): void {
   for (let i = from; i < to; i++) {

@@ -12,12 +12,7 @@ import { jsQConv16Kernels } from './js/qconv16.js';
 import { jsQBinary16Kernels } from './js/qbinary16.js';
 import { jsQConvTranspose16Kernels } from './js/qconvtranspose16.js';
 import { jsQGemmI32Kernels } from './js/qgemm-i32.js';
-
-function checkVariant(v: KernelVariant | undefined): void {
-  if (v !== undefined && v !== 'auto' && v !== 'ref') {
-    throw new OnnxPtqError('KERNEL_ARGUMENT', `js backend: variant '${v}' is not available (only 'ref')`);
-  }
-}
+import { checkVariant } from './js/variant.js';
 
 export function createJsBackend(): Backend {
   return {

@@ -20,13 +20,10 @@ import { LAYERNORM_MAX_LENGTH, qlayerNormRef } from '../../kernels/int8/qlayerno
 import { SOFTMAX_ONE } from '../../quant/softmax.js';
 import { avgPoolRef, globalAvgPoolRef, globalMaxPoolRef, maxPoolRef } from '../../kernels/int8/qpool-ref.js';
 import { concatRef, resizeLinearRef, resizeNearestRef, RESIZE_ONE, transpose8Ref } from '../../kernels/int8/qlayout-ref.js';
+import { checkVariant } from './variant.js';
 
 function fail(msg: string): never {
   throw new OnnxPtqError('KERNEL_ARGUMENT', msg);
-}
-
-function checkVariant(v: KernelVariant | undefined): void {
-  if (v !== undefined && v !== 'auto' && v !== 'ref') fail(`js backend: variant '${v}' is not available (only 'ref')`);
 }
 
 const is8 = (a: unknown): a is Uint8Array | Int8Array => a instanceof Uint8Array || a instanceof Int8Array;

@@ -1,13 +1,8 @@
 /** The A16W8 Add and Mul on the js backend: the 8-bit family's references after the C ABI's checks. */
-import { OnnxPtqError } from '../../errors.js';
 import type { Int8Like } from '../types.js';
 import { checkQBinary16Types, validateQAdd16, validateQMul16, type QBinary16Kernels } from '../kernels-qbinary16.js';
 import { qaddRef, qmulRef } from '../../kernels/int8/qbinary-ref.js';
-
-function checkVariant(v: string | undefined): void {
-  if (v !== undefined && v !== 'auto' && v !== 'ref')
-    throw new OnnxPtqError('KERNEL_ARGUMENT', `js backend: variant '${v}' is not available (only 'ref')`);
-}
+import { checkVariant } from './variant.js';
 
 export function jsQBinary16Kernels(): QBinary16Kernels {
   return {

@@ -1,5 +1,4 @@
 /** qgemmI32 on the js backend: the reference after the C ABI's checks. */
-import { OnnxPtqError } from '../../errors.js';
 import {
   normalizeQGemmI32,
   normalizeQGemmI32Pack,
@@ -9,17 +8,13 @@ import {
   type QGemmI32Kernels,
 } from '../kernels-qgemm-i32.js';
 import { qgemmI32Ref } from '../../kernels/int8/qgemm-i32-ref.js';
-import type { Int8Like, KernelVariant } from '../types.js';
+import type { Int8Like } from '../types.js';
+import { checkVariant } from './variant.js';
 
 /** The js backend's packed B: a dense copy of B and of its zero points (the reference reads them as they are). */
 interface JsPackedB {
   b: Int8Like;
   bZeroPoint: Int32Array;
-}
-
-function checkVariant(v: KernelVariant | undefined): void {
-  if (v !== undefined && v !== 'auto' && v !== 'ref')
-    throw new OnnxPtqError('KERNEL_ARGUMENT', `js backend: variant '${v}' is not available (only 'ref')`);
 }
 
 export function jsQGemmI32Kernels(): QGemmI32Kernels {

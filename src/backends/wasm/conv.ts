@@ -21,7 +21,6 @@ function typeError(msg: string): never {
 }
 
 export function wasmConvKernels(mod: WasmModule): ConvKernels & ThreadKernels {
-  const freeRaw = new FinalizationRegistry<number>((raw) => mod.ex.free(raw));
   const auto = mod.cString(mod.ex.opq_variant_name(mod.fn('opq_qconv2d_auto_variant')())) as KernelVariant;
   const k: Omit<ConvKernels, keyof PackedQGemmKernels> & ThreadKernels = {
     qconv2dPack(args: QConv2dPackArgs): PackedQConv2d {
@@ -41,11 +40,8 @@ export function wasmConvKernels(mod: WasmModule): ConvKernels & ThreadKernels {
         mod.put(base + oW, args.w);
         mod.put(base + oZp, args.wZeroPoint);
         if (args.bias) mod.put(base + oBias, args.bias);
-        const raw = mod.ex.malloc(size + 16);
-        if (raw === 0) typeError(`wasm backend: out of memory allocating ${size} bytes`);
-        const ptr = (raw + 15) & ~15;
-        try {
-          // size 0 (bad geometry or variant): the call names the argument.
+        // size 0 (bad geometry or variant): the call names the argument.
+        return mod.packedBlock(size, (ptr) =>
           mod.check(
             mod.fn('opq_qconv2d_pack')(
               base + oShape,
@@ -59,14 +55,8 @@ export function wasmConvKernels(mod: WasmModule): ConvKernels & ThreadKernels {
               ptr,
               size,
             ),
-          );
-        } catch (e) {
-          mod.ex.free(raw);
-          throw e;
-        }
-        const h = { ptr, size };
-        freeRaw.register(h, raw);
-        return h;
+          ),
+        );
       });
       const g = convGeom(fields);
       const variant = args.variant === undefined || args.variant === 'auto' ? auto : args.variant;

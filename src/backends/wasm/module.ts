@@ -88,6 +88,28 @@ export class WasmModule {
     }
   }
 
+  private readonly packedBlocks = new FinalizationRegistry<number>((raw) => this.ex.free(raw));
+
+  /**
+   * A 16-byte-aligned block of `size` bytes that lives as long as the returned handle (packed
+   * weights): `write(ptr)` fills it (and throws on a refusal, which frees it); the block is freed
+   * when the handle is garbage-collected.
+   */
+  packedBlock(size: number, write: (ptr: number) => void): { ptr: number; size: number } {
+    const raw = this.ex.malloc(size + 16);
+    if (raw === 0) throw new OnnxPtqError('KERNEL_ARGUMENT', `wasm backend: out of memory allocating ${size} bytes`);
+    const ptr = (raw + 15) & ~15;
+    try {
+      write(ptr);
+    } catch (e) {
+      this.ex.free(raw);
+      throw e;
+    }
+    const h = { ptr, size };
+    this.packedBlocks.register(h, raw);
+    return h;
+  }
+
   /** The address of a view that already lies in wasm memory (a resident arena), else -1. */
   residentPtr(v: ArrayBufferView): number {
     return v.buffer === this.ex.memory.buffer ? v.byteOffset : -1;

@@ -20,7 +20,6 @@ interface WasmPackedB {
 }
 
 export function wasmQGemmI32Kernels(mod: WasmModule): QGemmI32Kernels {
-  const freeRaw = new FinalizationRegistry<number>((raw) => mod.ex.free(raw));
   const auto = mod.cString(mod.ex.opq_variant_name(mod.fn('opq_qgemm_i32_auto_variant')())) as KernelVariant;
   return {
     qgemmI32(args) {
@@ -93,10 +92,7 @@ export function wasmQGemmI32Kernels(mod: WasmModule): QGemmI32Kernels {
       const handle = mod.withBlock(L.size, (base): WasmPackedB => {
         mod.put(base + oB, p.b);
         mod.put(base + oZb, p.bZeroPoint);
-        const raw = mod.ex.malloc(size + 16);
-        if (raw === 0) throw new OnnxPtqError('KERNEL_ARGUMENT', `wasm backend: out of memory allocating ${size} bytes`);
-        const ptr = (raw + 15) & ~15;
-        try {
+        return mod.packedBlock(size, (ptr) =>
           mod.check(
             mod.fn('opq_qgemm_i32_pack_b')(
               p.n,
@@ -111,14 +107,8 @@ export function wasmQGemmI32Kernels(mod: WasmModule): QGemmI32Kernels {
               ptr,
               size,
             ),
-          );
-        } catch (e) {
-          mod.ex.free(raw);
-          throw e;
-        }
-        const h = { ptr, size };
-        freeRaw.register(h, raw);
-        return h;
+          ),
+        );
       });
       const variant = args.variant === undefined || args.variant === 'auto' ? auto : args.variant;
       return { backend: 'wasm', variant, n: p.n, k: p.k, handle };

@@ -1,8 +1,9 @@
 // MatMulInteger (onnxruntime's dynamic quantization, our --mode dynamic, other tools' QOperator files)
 // on the backend's qgemmI32. A constant B (the weights) is packed once here, at lowering, so a run
 // packs only A. The int32 -> float rescale that dynamic-mode files write after it (Cast to float,
-// Mul by the run's scale, then an Add of a constant bias) becomes one pass over the accumulators in
-// the same step, with the float ops' bits: float32(acc) * s rounded to float32, then + bias rounded.
+// Mul by the run's scale, then an Add of a constant bias) runs in the same step on the backend's
+// float kernels, with no intermediate tensors and the float ops' bits: float32(acc) * s rounded to
+// float32, then + bias rounded.
 import type { Node } from '../../../ir/graph.js';
 import type { OpContext } from '../../../ops/types.js';
 import { matMulInt32, matMulIntegerShape } from '../../../ops/qdq.js';
