@@ -16,17 +16,17 @@ namespace {
 constexpr size_t kMaxDim = size_t{1} << 28;
 
 // The workspace of a variant in 64 bits (0 for the reference).
-uint64_t Workspace64(size_t m, size_t n, size_t k, int32_t v) {
+uint64_t Workspace64(size_t m, size_t n, size_t k, int32_t v, bool packed_b) {
   switch (v) {
 #if defined(__x86_64__) || defined(_M_X64)
     case OPQ_VARIANT_AVX2:
-      return opq::QGemmI32Avx2Workspace(m, n, k);
+      return opq::QGemmI32Avx2Workspace(m, n, k, packed_b);
     case OPQ_VARIANT_AVX512VNNI:
-      return opq::QGemmI32Avx512VnniWorkspace(m, n, k);
+      return opq::QGemmI32Avx512VnniWorkspace(m, n, k, packed_b);
 #endif
 #if defined(__wasm_simd128__)
     case OPQ_VARIANT_WASMSIMD:
-      return opq::QGemmI32WasmSimdWorkspace(m, n, k);
+      return opq::QGemmI32WasmSimdWorkspace(m, n, k, packed_b);
 #endif
     default:
       return 0;
@@ -169,8 +169,9 @@ const char* CheckBZeroPoints(const int32_t* zp, size_t count, size_t n, int32_t 
                          "qgemm_i32: b_zero_point out of B's type range");
 }
 
-const char* CheckWorkspace(size_t m, size_t n, size_t k, int32_t v, const void* workspace, size_t workspace_size) {
-  const uint64_t ws = Workspace64(m, n, k, v);
+const char* CheckWorkspace(size_t m, size_t n, size_t k, int32_t v, bool packed_b, const void* workspace,
+                           size_t workspace_size) {
+  const uint64_t ws = Workspace64(m, n, k, v, packed_b);
   if (uint64_t(workspace_size) < ws) return "qgemm_i32: workspace is smaller than opq_qgemm_i32_workspace_size()";
   if (ws > 0 && workspace == nullptr) return "qgemm_i32: workspace is null";
   return nullptr;
@@ -186,7 +187,7 @@ size_t opq_qgemm_i32_workspace_size(size_t m, size_t n, size_t k, int32_t varian
   if (m > kMaxDim || n > kMaxDim || k > kMaxDim) return 0;
   const int32_t v = opq::ResolveVariant(variant);
   if (!opq::VariantAvailable(v)) return 0;
-  const uint64_t ws = Workspace64(m, n, k, v);
+  const uint64_t ws = Workspace64(m, n, k, v, false);
   return ws > uint64_t(~size_t{0}) ? ~size_t{0} : static_cast<size_t>(ws);
 }
 
@@ -208,7 +209,7 @@ const char* opq_qgemm_i32(size_t m, size_t n, size_t k, const void* a, size_t a_
   if (const char* err = CheckAZeroPoints(a_zero_point, a_zero_point_count, m, a_signed)) return err;
   if (const char* err = CheckBZeroPoints(b_zero_point, b_zero_point_count, n, b_signed)) return err;
   if (m == 0 || n == 0) return nullptr;
-  if (const char* err = CheckWorkspace(m, n, k, v, workspace, workspace_size)) return err;
+  if (const char* err = CheckWorkspace(m, n, k, v, false, workspace, workspace_size)) return err;
   const opq::QGemmI32Args args{
       {m, n, k, static_cast<const uint8_t*>(a), lda, a_signed != 0, a_zero_point, a_zero_point_count != 1,
        static_cast<const uint8_t*>(b), ldb, b_signed != 0, b_zero_point, b_zero_point_count != 1},
@@ -266,7 +267,8 @@ const char* opq_qgemm_i32_pack_b(size_t n, size_t k, const void* b, size_t b_siz
 size_t opq_qgemm_i32_packed_workspace_size(size_t m, const void* packed, size_t packed_size) {
   PackedHeader h;
   if (CheckPacked(packed, packed_size, &h) != nullptr || m > kMaxDim) return 0;
-  return opq_qgemm_i32_workspace_size(m, static_cast<size_t>(h.n), static_cast<size_t>(h.k), h.variant);
+  const uint64_t ws = Workspace64(m, static_cast<size_t>(h.n), static_cast<size_t>(h.k), h.variant, true);
+  return ws > uint64_t(~size_t{0}) ? ~size_t{0} : static_cast<size_t>(ws);
 }
 
 const char* opq_qgemm_i32_packed(size_t m, const void* a, size_t a_size, size_t lda, int32_t a_signed,
@@ -285,7 +287,7 @@ const char* opq_qgemm_i32_packed(size_t m, const void* a, size_t a_size, size_t 
     return "qgemm_i32: Y overlaps A or the packed B";
   if (const char* err = CheckAZeroPoints(a_zero_point, a_zero_point_count, m, a_signed)) return err;
   if (m == 0 || n == 0) return nullptr;
-  if (const char* err = CheckWorkspace(m, n, k, h.variant, workspace, workspace_size)) return err;
+  if (const char* err = CheckWorkspace(m, n, k, h.variant, true, workspace, workspace_size)) return err;
   opq::QGemmI32Args args{{m, n, k, static_cast<const uint8_t*>(a), lda, a_signed != 0, a_zero_point,
                           a_zero_point_count != 1, nullptr, 0, false, nullptr, false},
                          y,

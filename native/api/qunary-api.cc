@@ -64,14 +64,12 @@ void ForEachQdqRun(size_t outer, size_t axis_len, size_t inner, size_t param_cou
 namespace opq {
 
 LutFn LutFor(int32_t requested) {
-  const int32_t v = ElementwiseIsa(requested);
-  (void)v;
 #if defined(__x86_64__) || defined(_M_X64)
   if (requested == OPQ_VARIANT_AVX512VNNI && CpuHasAvx512Vbmi()) return LutAvx512Vbmi;
-  if (v == OPQ_VARIANT_AVX2) return LutAvx2;
+  if (ElementwiseIsa(requested) == OPQ_VARIANT_AVX2) return LutAvx2;
 #endif
 #if defined(__wasm_simd128__)
-  if (v == OPQ_VARIANT_WASMSIMD) return LutWasmSimd;
+  if (ElementwiseIsa(requested) == OPQ_VARIANT_WASMSIMD) return LutWasmSimd;
 #endif
   return LutRef;
 }

@@ -41,7 +41,9 @@ struct Avx2Int16 {
 
 }  // namespace
 
-uint64_t QGemmI32Avx2Workspace(size_t m, size_t n, size_t k) { return I32Workspace<Avx2Int16>(m, n, k); }
+uint64_t QGemmI32Avx2Workspace(size_t m, size_t n, size_t k, bool packed_b) {
+  return I32Workspace<Avx2Int16>(m, n, k, packed_b);
+}
 
 void QGemmI32Avx2(const QGemmI32Args& g) { RunI32Gemm<Avx2Int16>(g); }
 

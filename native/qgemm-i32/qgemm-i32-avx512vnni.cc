@@ -70,7 +70,9 @@ struct Vnni {
 
 }  // namespace
 
-uint64_t QGemmI32Avx512VnniWorkspace(size_t m, size_t n, size_t k) { return I32Workspace<Vnni>(m, n, k); }
+uint64_t QGemmI32Avx512VnniWorkspace(size_t m, size_t n, size_t k, bool packed_b) {
+  return I32Workspace<Vnni>(m, n, k, packed_b);
+}
 
 void QGemmI32Avx512Vnni(const QGemmI32Args& g) { RunI32Gemm<Vnni>(g); }
 

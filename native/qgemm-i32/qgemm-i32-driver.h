@@ -43,19 +43,19 @@ constexpr size_t kI32ABlockBytes = 128 * 1024;
 
 constexpr uint64_t I32Up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
-template <class V>
-uint64_t I32Workspace(uint64_t m, uint64_t n, uint64_t k) {
-  const uint64_t ks = (k + V::kStep - 1) / V::kStep, mp = I32Up(m, V::kMr), np = I32Up(n, V::kNr);
-  return I32Up(mp * ks * 4, 64) + I32Up(np * ks * 4, 64) + I32Up(mp * 4 * V::kRowTerms, 64) +
-         I32Up(np * 4 * V::kColTerms, 64) + 64;
-}
-
 // Packed B: the B panels (np x ks steps, 4 bytes each), then the column terms, each section
 // 64-byte aligned from the start.
 template <class V>
 uint64_t I32PackedBBytes(uint64_t n, uint64_t k) {
   const uint64_t ks = (k + V::kStep - 1) / V::kStep, np = I32Up(n, V::kNr);
   return I32Up(np * ks * 4, 64) + I32Up(np * 4 * V::kColTerms, 64);
+}
+
+// The workspace: A's panels and row terms, then B's panels and column terms unless B comes packed.
+template <class V>
+uint64_t I32Workspace(uint64_t m, uint64_t n, uint64_t k, bool packed_b) {
+  const uint64_t ks = (k + V::kStep - 1) / V::kStep, mp = I32Up(m, V::kMr);
+  return I32Up(mp * ks * 4, 64) + I32Up(mp * 4 * V::kRowTerms, 64) + (packed_b ? 0 : I32PackedBBytes<V>(n, k)) + 64;
 }
 
 template <class V>
@@ -86,13 +86,11 @@ void RunI32Gemm(const QGemmI32Args& g) {
     return p;
   };
   c.apack = static_cast<uint8_t*>(take(c.mp * ks * 4));
-  c.bpack = static_cast<uint8_t*>(take(c.np * ks * 4));
   c.rowt = static_cast<int32_t*>(take(c.mp * 4 * V::kRowTerms));
-  c.colt = static_cast<int32_t*>(take(c.np * 4 * V::kColTerms));
-  if (g.packed_b != nullptr) {  // I32PackB's layout; the workspace's B sections stay unused
-    c.bpack = const_cast<uint8_t*>(g.packed_b);
-    c.colt = reinterpret_cast<int32_t*>(c.bpack + I32Up(c.np * ks * 4, 64));
-  }
+  // B's panels and column terms in I32PackB's layout: the packed B, or the workspace's last section.
+  c.bpack = g.packed_b != nullptr ? const_cast<uint8_t*>(g.packed_b)
+                                  : static_cast<uint8_t*>(take(I32PackedBBytes<V>(o.n, o.k)));
+  c.colt = reinterpret_cast<int32_t*>(c.bpack + I32Up(c.np * ks * 4, 64));
   ThreadPool* pool = double(o.m) * double(o.n) * double(o.k) >= V::kMinParallelMacs ? g.pool : nullptr;
 
   const size_t pack_b = g.packed_b != nullptr ? 0 : npan;

@@ -40,7 +40,9 @@ struct WasmInt16 {
 
 }  // namespace
 
-uint64_t QGemmI32WasmSimdWorkspace(size_t m, size_t n, size_t k) { return I32Workspace<WasmInt16>(m, n, k); }
+uint64_t QGemmI32WasmSimdWorkspace(size_t m, size_t n, size_t k, bool packed_b) {
+  return I32Workspace<WasmInt16>(m, n, k, packed_b);
+}
 
 void QGemmI32WasmSimd(const QGemmI32Args& g) { RunI32Gemm<WasmInt16>(g); }
 

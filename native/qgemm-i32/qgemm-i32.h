@@ -37,22 +37,23 @@ void QGemmI32Ref(const QGemmI32Args& args);
 uint64_t QGemmI32RefPackedBBytes(size_t n, size_t k);
 void QGemmI32RefPackB(const GemmOperands& o, uint8_t* dst);
 
-// Workspace bytes of the SIMD variants, computed in 64 bits (m, n, k <= 2^28).
+// Workspace bytes of the SIMD variants, computed in 64 bits (m, n, k <= 2^28); packed_b: B comes
+// packed (no section for it).
 // Packed B: its bytes (K and N alone decide them), and the packing of o's B (o.m and A unused)
 // into dst, 64-byte aligned.
 #if defined(__x86_64__) || defined(_M_X64)
-uint64_t QGemmI32Avx2Workspace(size_t m, size_t n, size_t k);
+uint64_t QGemmI32Avx2Workspace(size_t m, size_t n, size_t k, bool packed_b);
 void QGemmI32Avx2(const QGemmI32Args& args);
 uint64_t QGemmI32Avx2PackedBBytes(size_t n, size_t k);
 void QGemmI32Avx2PackB(const GemmOperands& o, uint8_t* dst);
-uint64_t QGemmI32Avx512VnniWorkspace(size_t m, size_t n, size_t k);
+uint64_t QGemmI32Avx512VnniWorkspace(size_t m, size_t n, size_t k, bool packed_b);
 void QGemmI32Avx512Vnni(const QGemmI32Args& args);
 uint64_t QGemmI32Avx512VnniPackedBBytes(size_t n, size_t k);
 void QGemmI32Avx512VnniPackB(const GemmOperands& o, uint8_t* dst);
 #endif
 
 #if defined(__wasm_simd128__)
-uint64_t QGemmI32WasmSimdWorkspace(size_t m, size_t n, size_t k);
+uint64_t QGemmI32WasmSimdWorkspace(size_t m, size_t n, size_t k, bool packed_b);
 void QGemmI32WasmSimd(const QGemmI32Args& args);
 uint64_t QGemmI32WasmSimdPackedBBytes(size_t n, size_t k);
 void QGemmI32WasmSimdPackB(const GemmOperands& o, uint8_t* dst);

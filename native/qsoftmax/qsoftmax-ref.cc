@@ -3,7 +3,7 @@
 namespace opq {
 
 void QSoftmax(const uint8_t* x, bool x_signed, size_t outer, size_t axis_len, size_t inner, const QSoftmaxParams& p,
-              QSoftmaxLutFn lut_fn, void (*lut_kernel)(const uint8_t*, size_t, const uint8_t*, uint8_t*), uint8_t* y) {
+              QSoftmaxLutFn lut_fn, LutFn lut_kernel, uint8_t* y) {
   if (axis_len == 0) return;  // no element to write (and no row to read: outer * inner rows of nothing)
   auto at = [&](size_t k) { return x_signed ? int32_t(int8_t(x[k])) : int32_t(x[k]); };
   uint8_t lut[256];

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "qlut/qlut.h"
+
 namespace opq {
 
 struct QSoftmaxParams {
@@ -54,7 +56,7 @@ using QSoftmaxLutFn = void (*)(const uint32_t* table, size_t count, uint64_t sum
 // The rows. With `lut_fn` (and the variant's LUT kernel `lut`), a contiguous row whose value range is
 // not far beyond its length gets its outputs as a table by input byte, then one LUT-kernel pass.
 void QSoftmax(const uint8_t* x, bool x_signed, size_t outer, size_t axis_len, size_t inner, const QSoftmaxParams& p,
-              QSoftmaxLutFn lut_fn, void (*lut)(const uint8_t*, size_t, const uint8_t*, uint8_t*), uint8_t* y);
+              QSoftmaxLutFn lut_fn, LutFn lut, uint8_t* y);
 
 // The definition: every output through QSoftmaxOne (or its per-row table).
 inline void QSoftmaxRef(const uint8_t* x, bool x_signed, size_t outer, size_t axis_len, size_t inner,
