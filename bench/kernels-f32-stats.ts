@@ -9,7 +9,8 @@
 // only those.
 // Usage: node --import tsx bench/kernels-f32-stats.ts [--json] [--softmax]
 import { createDefaultRegistry } from '../src/backends/registry.js';
-import { histogramF32Ref, softmaxF32Ref, sumRowsF32Ref } from '../src/backends/js-f32.js';
+import { histogramF32Ref, softmaxF32Ref } from '../src/backends/js-f32.js';
+import { sumRowsF32Ref } from '../src/kernels/f32/sum-rows.js';
 import { setStatsKernels } from '../src/backends/stats-kernels.js';
 import { createObserver } from '../src/quant/observers/index.js';
 import { firstNonFinite } from '../src/util/finite.js';

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { backendVariants, loadedBackends, rng } from './backends.js';
 import { expectKernelArgument } from './kernel-errors.js';
-import { sumRowsF32Ref, tapHi, tapLo } from '../src/backends/js-f32.js';
+import { sumRowsF32Ref, tapHi, tapLo } from '../src/kernels/f32/sum-rows.js';
 import type { SumRowsParams } from '../src/backends/kernels-f32.js';
 import type { KernelVariant } from '../src/backends/types.js';
 

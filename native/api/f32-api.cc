@@ -479,6 +479,50 @@ const char* opq_layernorm_f32(size_t rows, size_t n, const float* x, size_t x_si
   return nullptr;
 }
 
+const char* opq_conv_probe_sums_f32(const int32_t* geo, size_t geo_size, const float* x, size_t x_size,
+                                    const float* delta, size_t delta_size, double* sums, size_t sums_size, double* work,
+                                    size_t work_size, int32_t variant) {
+  if (geo == nullptr || geo_size != 22) return "conv_probe_sums_f32: geo must have 22 entries";
+  bool ok;
+  const F32Ukernels* uk = EltwiseTableOf(Resolve(variant), &ok);
+  if (!ok) return "conv_probe_sums_f32: variant is not available on this CPU or build";
+  for (size_t i = 0; i < 22; ++i) {
+    // N C M, sizes, outputs and pads >= 0; group, kernel, strides, dilations >= 1.
+    const bool positive = i == 3 || (i >= 7 && i < 10) || (i >= 13 && i < 19);
+    if (!InRange(geo[i], positive ? 1 : 0))
+      return "conv_probe_sums_f32: a size, output or pad is outside [0, 2^28], or a group, kernel, stride or dilation "
+             "outside [1, 2^28]";
+  }
+  const opq::ConvProbeGeom g{geo[0],  geo[1],  geo[2],  geo[3],  geo[4],  geo[5],  geo[6],  geo[7],
+                             geo[8],  geo[9],  geo[10], geo[11], geo[12], geo[13], geo[14], geo[15],
+                             geo[16], geo[17], geo[18], geo[19], geo[20], geo[21]};
+  if (g.c % g.group != 0 || g.m % g.group != 0) return "conv_probe_sums_f32: C and M must be multiples of group";
+  uint64_t nx, nd, t1, rows;
+  if (!Product({uint64_t(g.n), uint64_t(g.c), uint64_t(g.i0), uint64_t(g.i1), uint64_t(g.i2)}, &nx) || nx != x_size)
+    return "conv_probe_sums_f32: buffer x must have N*C*I0*I1*I2 entries";
+  if (!Product({uint64_t(g.m), uint64_t(g.c / g.group), uint64_t(g.k0), uint64_t(g.k1), uint64_t(g.k2)}, &nd) ||
+      nd != delta_size)
+    return "conv_probe_sums_f32: buffer delta must have M*(C/group)*K0*K1*K2 entries";
+  if (sums_size != size_t(g.m)) return "conv_probe_sums_f32: buffer sums must have M entries";
+  // Every count the row sums take as int32, and the workspace's terms, below their bounds.
+  if (!Product({uint64_t(g.n), uint64_t(g.c), uint64_t(g.k0), uint64_t(g.k1)}, &rows) || rows > kMaxDim ||
+      !Product({uint64_t(g.n), uint64_t(g.c), uint64_t(g.k0), uint64_t(g.i1), uint64_t(g.i2)}, &t1) ||
+      uint64_t(g.i1) * uint64_t(g.i2) > kMaxDim || !Product({rows, uint64_t(g.i2 + g.s2)}, &t1) ||
+      !Product({uint64_t(g.c), uint64_t(g.k0), uint64_t(g.k1), uint64_t(g.k2)}, &t1))
+    return "conv_probe_sums_f32: the geometry is too large";
+  const uint64_t nw = opq::ConvProbeWorkSize(g);
+  if (nw > kNone / sizeof(double) || work_size < nw) return "conv_probe_sums_f32: buffer work is too small";
+  if (nx > kNone / sizeof(float) || nd > kNone / sizeof(float)) return "conv_probe_sums_f32: a buffer is too large";
+  if ((nx && !x) || (nd && !delta) || (g.m && !sums) || (nw && !work))
+    return "conv_probe_sums_f32: x, delta, sums or work is null";
+  if (Overlap(sums, sums_size * 8, x, nx * 4) || Overlap(sums, sums_size * 8, delta, nd * 4) ||
+      Overlap(work, nw * 8, x, nx * 4) || Overlap(work, nw * 8, delta, nd * 4) ||
+      Overlap(work, nw * 8, sums, sums_size * 8))
+    return "conv_probe_sums_f32: buffers overlap";
+  opq::ConvProbeSumsF32(g, x, delta, sums, work, *uk);
+  return nullptr;
+}
+
 const char* opq_col2im_f32(const int32_t* geo, size_t geo_size, size_t channels, const float* cols, size_t cols_size,
                            const float* bias, size_t bias_size, float* y, size_t y_size) {
   if (geo == nullptr || geo_size != 18) return "col2im_f32: geo must have 18 entries";

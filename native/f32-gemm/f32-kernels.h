@@ -167,6 +167,21 @@ void Conv2dF32Ref(const Conv2dF32Args& a);
 void GemmF32Ref(const GemmF32Args& a);
 void Pool2dF32Ref(const Pool2dF32Args& a);
 
+// opq_conv_probe_sums_f32's geometry: batch n, channels c, output channels m, group, then a 3-D
+// view (1-D and 2-D as unit leading axes) of input sizes, kernel, output sizes, strides, dilations
+// and begin pads.
+struct ConvProbeGeom {
+  int64_t n, c, m, group, i0, i1, i2, k0, k1, k2, o0, o1, o2, s0, s1, s2, d0, d1, d2, p0, p1, p2;
+};
+
+// Axis 0 is a copy (one row, one tap, no pad): the probe skips its row sums.
+bool ConvProbeTrivialAxis0(const ConvProbeGeom& g);
+// Doubles of opq_conv_probe_sums_f32's workspace (valid geometry; no overflow past 2^40 entries).
+uint64_t ConvProbeWorkSize(const ConvProbeGeom& g);
+// opq_conv_probe_sums_f32 on validated arguments (f32-stats/f32-conv-probe.cc).
+void ConvProbeSumsF32(const ConvProbeGeom& g, const float* x, const float* delta, double* sums, double* work,
+                      const F32Ukernels& uk);
+
 // Blocked drivers over a microkernel table. Workspace sizes are in bytes; SIZE_MAX on overflow.
 size_t Conv2dF32Workspace(const opq_conv2d_f32_params& p, const F32Ukernels& uk, size_t threads);
 void Conv2dF32Run(const Conv2dF32Args& a, const F32Ukernels& uk);

@@ -136,6 +136,19 @@ typedef struct opq_sum_rows_f32_params {
 OPQ_API const char* opq_sum_rows_f32(const opq_sum_rows_f32_params* p, const float* x, size_t x_size, double* dst,
                                      size_t dst_size, int32_t variant);
 
+// A bias-correction probe of Conv (src/ptq/bias-correction.ts): the per-output-channel sums, over
+// every output position, of Conv(x, delta) without bias, computed from x. geo holds 22 int32:
+// N C M group, then a 3-D view (1-D and 2-D as unit leading axes) of the input sizes I0 I1 I2,
+// kernel K0 K1 K2, output sizes O0 O1 O2, strides, dilations and begin pads (each of the three axes).
+// x has N*C*I0*I1*I2 floats, delta M*(C/group)*K0*K1*K2, sums M doubles. work holds
+// C*K + R*I2 + R*S2 (+ N*C*K0*I1*I2 unless axis 0 is one row, one tap, no pad) doubles, K = K0*K1*K2
+// and R = N*C*K0*K1; nothing may overlap. The sums are in double in one fixed order (the definition:
+// convProbeSumsF32Ref, src/kernels/f32/conv-probe.ts), the same bits in every variant (the variant
+// picks the row-sum microkernel, which keeps every chain).
+OPQ_API const char* opq_conv_probe_sums_f32(const int32_t* geo, size_t geo_size, const float* x, size_t x_size,
+                                            const float* delta, size_t delta_size, double* sums, size_t sums_size,
+                                            double* work, size_t work_size, int32_t variant);
+
 // Softmax (log 0) or LogSoftmax (log 1) of x, read as outer x len x inner: for each o < outer and
 // i < inner, the row r_k = x[(o*len + k)*inner + i], k < len, gives
 //   m = max_k r_k (NaN when the row has a NaN), e_k = exp(r_k - m), s = sum_k e_k,

@@ -235,6 +235,23 @@ Napi::Value SumRows(const Napi::CallbackInfo& info) {
                                     dst.length, int32_t(variant)));
 }
 
+// convProbeSumsF32(geo: Int32Array(22), x, delta, sums: Float64Array, work: Float64Array, variant)
+Napi::Value ConvProbeSums(const Napi::CallbackInfo& info) {
+  Unrecordable();  // its result goes to JS: a replay could not use it
+  Napi::Env env = info.Env();
+  const int32_t* geo;
+  int64_t variant;
+  View x, delta, sums, work;
+  if (!Params(env, info, 0, 22, "geo", &geo) || !Floats(env, info, 1, "x", &x, false) ||
+      !Floats(env, info, 2, "delta", &delta, false) || !Doubles(env, info, 3, "sums", &sums) ||
+      !Doubles(env, info, 4, "work", &work) || !Int(env, info, 5, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant))
+    return env.Undefined();
+  return Done(
+      env, opq_conv_probe_sums_f32(geo, 22, static_cast<const float*>(x.data), x.length,
+                                   static_cast<const float*>(delta.data), delta.length, static_cast<double*>(sums.data),
+                                   sums.length, static_cast<double*>(work.data), work.length, int32_t(variant)));
+}
+
 // softmaxF32(x, y, outer, len, inner, log (0 or 1), variant)
 Napi::Value Softmax(const Napi::CallbackInfo& info) {
   Unrecordable();  // float kernels run outside native plans
@@ -303,6 +320,7 @@ void RegisterF32(Napi::Env env, Napi::Object exports) {
   exports.Set("scanF32", Napi::Function::New(env, Guarded<Scan>));
   exports.Set("histogramF32", Napi::Function::New(env, Guarded<Histogram>));
   exports.Set("sumRowsF32", Napi::Function::New(env, Guarded<SumRows>));
+  exports.Set("convProbeSumsF32", Napi::Function::New(env, Guarded<ConvProbeSums>));
   exports.Set("softmaxF32", Napi::Function::New(env, Guarded<Softmax>));
   exports.Set("f32AutoVariant", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
                 return Napi::String::New(info.Env(), opq_variant_name(opq_f32_auto_variant()));

@@ -590,6 +590,46 @@ void Col2ImF32(bool hostile) {
                        Len(y_n, hostile)));
 }
 
+// Bias-correction Conv probes: random 3-D geometries (pads past the kernel, taps that read nothing,
+// groups), exact-size buffers and workspace; when hostile, a field at a boundary value, short
+// buffers or workspace, NULLs, or sums over x.
+void ConvProbeF32(int32_t variant, bool hostile) {
+  int32_t geo[22];
+  const int32_t group = Int(1, 3);
+  geo[0] = Int(0, 2);          // N
+  geo[1] = group * Int(1, 3);  // C
+  geo[2] = group * Int(0, 3);  // M
+  geo[3] = group;
+  for (int a = 0; a < 3; ++a) {
+    geo[4 + a] = Int(1, 9);   // input size
+    geo[7 + a] = Int(1, 4);   // kernel
+    geo[13 + a] = Int(1, 3);  // stride
+    geo[16 + a] = Int(1, 2);  // dilation
+    geo[19 + a] = Int(0, 4);  // begin pad
+    geo[10 + a] = Int(0, 8);  // output size (any: taps past the input read nothing)
+  }
+  if (hostile) geo[Dim(21)] = Coin() ? -1 : (Coin() ? 0 : 0x7fffffff);
+  auto at = [&](int i) { return geo[i] > 0 && geo[i] < 64 ? uint64_t(geo[i]) : 1; };
+  const uint64_t nx = at(0) * at(1) * at(4) * at(5) * at(6);
+  const uint64_t nd = at(2) * (at(1) / at(3) + 1) * at(7) * at(8) * at(9);
+  const uint64_t rows = at(0) * at(1) * at(7) * at(8);
+  const uint64_t nw = at(1) * at(7) * at(8) * at(9) + rows * (at(6) + at(15)) + at(0) * at(1) * at(7) * at(5) * at(6);
+  std::vector<float> x(nx + 1), delta(nd);
+  std::vector<double> sums(at(2) + 1), work(nw);
+  for (auto& v : x) v = float(Int(-1000, 1000)) / 97;
+  for (auto& v : delta) v = float(Int(-1000, 1000)) / 89;
+  const bool nulls = hostile && Coin();
+  double* out = hostile && Coin() ? reinterpret_cast<double*>(x.data()) : sums.data();  // sums over x
+  const size_t n_x =
+      hostile ? Len(nx, true) : size_t(geo[0]) * size_t(geo[1]) * size_t(geo[4]) * size_t(geo[5]) * size_t(geo[6]);
+  const size_t n_d = hostile
+                         ? Len(nd, true)
+                         : size_t(geo[2]) * size_t(geo[1] / geo[3]) * size_t(geo[7]) * size_t(geo[8]) * size_t(geo[9]);
+  Count(opq_conv_probe_sums_f32(geo, 22, nulls && Coin() ? nullptr : x.data(), std::min<size_t>(n_x, nx), delta.data(),
+                                std::min<size_t>(n_d, nd), nulls && Coin() ? nullptr : out, size_t(geo[2]), work.data(),
+                                Len(nw, hostile), variant));
+}
+
 // The elementwise, pooling and layout entries: qadd, qmul, lut, quantize/dequantize_linear, the
 // pools, concat and nearest resize, with exact-size buffers (random shapes) or boundary arguments.
 void Elementwise(int32_t variant, bool hostile) {
@@ -822,6 +862,8 @@ int main(int argc, char** argv) {
       SoftmaxF32(v, hostile);
       if (verbose) std::fprintf(stderr, "  col2im f32\n");
       Col2ImF32(hostile);
+      if (verbose) std::fprintf(stderr, "  conv probe f32\n");
+      ConvProbeF32(v, hostile);
       if (verbose) std::fprintf(stderr, "  elementwise, pools, layout\n");
       Elementwise(v, hostile);
     }

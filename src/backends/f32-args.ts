@@ -4,6 +4,7 @@
  * same messages; here only what must hold before anything is copied (types, integer fields).
  */
 import { OnnxPtqError } from '../errors.js';
+import { CONV_PROBE_FIELDS, convProbeGeom, convProbeWorkSize } from '../kernels/f32/conv-probe.js';
 import type { Conv2dF32Params, GemmF32Args, Pool3dParams, UnaryF32Op, BinaryF32Op, UnaryF32Params, SumRowsParams } from './kernels-f32.js';
 
 const MAX_DIM = 2 ** 28;
@@ -451,4 +452,31 @@ export function validateCol2Im(geo: unknown, channels: unknown, cols: unknown, b
   if (bias !== null && (bias as Float32Array).length !== 0 && (bias as Float32Array).length !== channels)
     fail(`${W}: bias must have 0 or channels entries`);
   if (viewsOverlap(y, cols)) fail(`${W}: y overlaps cols`);
+}
+
+/**
+ * Arguments of convProbeSumsF32 (the C ABI's checks and words, made before any copy into wasm
+ * memory); returns the workspace size in doubles.
+ */
+export function validateConvProbe(geo: unknown, x: unknown, delta: unknown, sums: unknown): number {
+  const W = 'conv_probe_sums_f32';
+  if (!(geo instanceof Int32Array) || geo.length !== CONV_PROBE_FIELDS) fail(`${W}: geo must be an Int32Array of 22 fields`);
+  checkFloats(x, 'x', W);
+  checkFloats(delta, 'delta', W);
+  checkDoubles(sums, 'sums', W);
+  for (let i = 0; i < CONV_PROBE_FIELDS; i++) {
+    const positive = i === 3 || (i >= 7 && i < 10) || (i >= 13 && i < 19);
+    if (geo[i]! < (positive ? 1 : 0) || geo[i]! > 2 ** 28)
+      fail(`${W}: a size, output or pad is outside [0, 2^28], or a group, kernel, stride or dilation outside [1, 2^28]`);
+  }
+  const g = convProbeGeom(geo);
+  if (g.C % g.group !== 0 || g.M % g.group !== 0) fail(`${W}: C and M must be multiples of group`);
+  const prod = (...v: number[]) => v.reduce((a, b) => a * b, 1);
+  if (prod(g.N, g.C, ...g.I) !== x.length) fail(`${W}: buffer x must have N*C*I0*I1*I2 entries`);
+  if (prod(g.M, g.C / g.group, ...g.K) !== delta.length) fail(`${W}: buffer delta must have M*(C/group)*K0*K1*K2 entries`);
+  if (sums.length !== g.M) fail(`${W}: buffer sums must have M entries`);
+  if (prod(g.N, g.C, g.K[0], g.K[1]) > 2 ** 28 || g.I[1] * g.I[2] > 2 ** 28 || convProbeWorkSize(g) > 2 ** 40)
+    fail(`${W}: the geometry is too large`);
+  if (viewsOverlap(sums, x) || viewsOverlap(sums, delta)) fail(`${W}: buffers overlap`);
+  return convProbeWorkSize(g);
 }

@@ -7,6 +7,8 @@ import { gelu } from '../ops/erf.js';
 import { gemmPackedF32, packB, packedBSize } from '../kernels/f32/gemm.js';
 import { avgPool3dF32, maxPool3dF32 } from '../kernels/f32/pool.js';
 import { col2imF32Ref, col2imGeom } from '../kernels/f32/col2im.js';
+import { sumRowsF32Ref } from '../kernels/f32/sum-rows.js';
+import { convProbeGeom, convProbeSumsF32Ref, probeWork } from '../kernels/f32/conv-probe.js';
 import type {
   F32Kernels,
   GemmF32Args,
@@ -15,7 +17,6 @@ import type {
   BinaryF32Op,
   Conv2dF32Params,
   Pool3dParams,
-  SumRowsParams,
 } from './kernels-f32.js';
 import {
   activationOf,
@@ -26,6 +27,7 @@ import {
   validateHistogram,
   validateScan,
   validateSumRows,
+  validateConvProbe,
   validateSoftmax,
   validateLayerNorm,
   validateCol2Im,
@@ -112,36 +114,6 @@ export function histogramF32Ref(x: ArrayLike<number>, inv: number, zero: number,
     else if (b !== b) continue;
     counts[b]! += 1;
   }
-}
-
-/**
- * The definition of sumRowsF32 (opq_sum_rows_f32): for each plane p and tap k, the rows
- * o*stride - pad + k*dilation (o < O, inside [0, I)) added into dst's row (p*K + k), o ascending,
- * in double. Each dst element is one chain of additions in that order, so SIMD across j gives these bits.
- * x may also be float64 (bias correction's second axis of a 3-D conv sums the first one's rows).
- */
-export function sumRowsF32Ref(x: Float32Array | Float64Array, p: SumRowsParams, dst: Float64Array): void {
-  const { planes, I, inner, K, O, stride, pad, dilation } = p;
-  dst.fill(0, 0, planes * K * inner);
-  for (let a = 0; a < planes; a++)
-    for (let k = 0; k < K; k++) {
-      const off = k * dilation - pad;
-      const to = (a * K + k) * inner;
-      for (let o = tapLo(off, stride), hi = tapHi(I, O, off, stride); o < hi; o++) {
-        const from = (a * I + o * stride + off) * inner;
-        for (let j = 0; j < inner; j++) dst[to + j]! += x[from + j]!;
-      }
-    }
-}
-
-/** First output position o whose tap reads row o*stride + off >= 0. */
-export function tapLo(off: number, stride: number): number {
-  return off >= 0 ? 0 : Math.ceil(-off / stride);
-}
-
-/** One past the last output position o < out whose tap reads a row o*stride + off < size (>= tapLo). */
-export function tapHi(size: number, out: number, off: number, stride: number): number {
-  return Math.max(tapLo(off, stride), Math.min(out, Math.floor((size - 1 - off) / stride) + 1));
 }
 
 /**
@@ -323,6 +295,12 @@ export function jsF32Kernels(): F32Kernels {
       checkVariant(variant);
       validateSumRows(x, p, dst);
       sumRowsF32Ref(x, p, dst);
+    },
+
+    convProbeSumsF32(geo, x, delta, sums, variant?) {
+      checkVariant(variant);
+      const n = validateConvProbe(geo, x, delta, sums);
+      convProbeSumsF32Ref(convProbeGeom(geo), x, delta, sums, probeWork(n));
     },
 
     softmaxF32(x, y, outer, len, inner, log, variant?) {

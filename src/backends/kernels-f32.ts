@@ -104,6 +104,13 @@ export interface F32Kernels {
    */
   sumRowsF32(x: Float32Array, p: SumRowsParams, dst: Float64Array, variant?: KernelVariant): void;
   /**
+   * A bias-correction probe of Conv (opq_conv_probe_sums_f32, definition: convProbeSumsF32Ref in
+   * src/kernels/f32/conv-probe.ts): sums[m] = the sum over output positions of Conv(x, delta)'s
+   * channel m, in double in a fixed order (the same bits on every backend). geo: convProbeFields,
+   * 22 int32; x has N*C*I0*I1*I2 entries, delta M*(C/group)*K0*K1*K2, sums M.
+   */
+  convProbeSumsF32(geo: Int32Array, x: Float32Array, delta: Float32Array, sums: Float64Array, variant?: KernelVariant): void;
+  /**
    * Softmax, or LogSoftmax with `log`, of x read as [outer, len, inner] along its middle axis
    * (opq_softmax_f32, definition: softmaxF32Ref): for each o < outer and i < inner, the row
    * r_k = x[(o*len + k)*inner + i] (k < len) gives m = max_k r_k (NaN when the row has a NaN),
@@ -139,17 +146,5 @@ export interface F32Kernels {
   col2imF32(geo: Int32Array, channels: number, cols: Float32Array, bias: Float32Array | null, y: Float32Array): void;
 }
 
-/** Geometry of sumRowsF32: one window axis of `I` rows of `inner` values, `planes` times. */
-export interface SumRowsParams {
-  planes: number;
-  I: number;
-  inner: number;
-  /** Kernel taps along the axis. */
-  K: number;
-  /** Output positions along the axis. */
-  O: number;
-  stride: number;
-  /** Begin pad. */
-  pad: number;
-  dilation: number;
-}
+export type { SumRowsParams } from '../kernels/f32/sum-rows.js';
+import type { SumRowsParams } from '../kernels/f32/sum-rows.js';

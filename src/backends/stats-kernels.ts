@@ -1,7 +1,7 @@
 /**
  * The float32 kernels the calibration observers (src/quant/observers/), firstNonFinite
  * (src/util/finite.ts) and bias-correction probes (src/ptq/bias-correction.ts) hand their Float32Array
- * loops to: scanF32, histogramF32 and sumRowsF32 of the backend the
+ * loops to: scanF32, histogramF32, sumRowsF32 and convProbeSumsF32 of the backend the
  * registry picks (ONNX_PTQ_BACKEND, else native, then wasm), looked up lazily, once. When that is
  * the js backend, or no backend loads, the callers keep their own JS loops (the definitions the
  * kernels reproduce bit for bit). Arrays shorter than STATS_KERNEL_MIN_LENGTH stay in JS too: below
@@ -10,7 +10,7 @@
 import type { F32Kernels } from './kernels-f32.js';
 import { getBackend } from './registry.js';
 
-export type StatsKernels = Pick<F32Kernels, 'scanF32' | 'histogramF32' | 'sumRowsF32'>;
+export type StatsKernels = Pick<F32Kernels, 'scanF32' | 'histogramF32' | 'sumRowsF32' | 'convProbeSumsF32'>;
 
 /** Shortest Float32Array handed to a kernel (measured: bench/kernels-f32-stats.ts). */
 export const STATS_KERNEL_MIN_LENGTH = 256;

@@ -25,9 +25,8 @@ import { intAttr } from '../passes/pass.js';
 import { ExactSum } from '../util/exact-sum.js';
 import { Attrs, need, type OpContext } from '../ops/types.js';
 import { to3d, windowParams } from '../ops/conv-util.js';
-import { sumRowsF32Ref, tapHi, tapLo } from '../backends/js-f32.js';
-import type { SumRowsParams } from '../backends/kernels-f32.js';
-import { STATS_KERNEL_MIN_LENGTH, statsKernels } from '../backends/stats-kernels.js';
+import { statsKernels } from '../backends/stats-kernels.js';
+import { convProbeFields, convProbeGeom, convProbeSumsF32Ref, convProbeWorkSize, probeWork } from '../kernels/f32/conv-probe.js';
 
 export interface BiasProbe {
   layer: Node;
@@ -115,8 +114,27 @@ export function inputProbeSums(p: InputProbe, x: Tensor): { sums: Float64Array; 
   return p.op === 'Conv' ? convSums(ctx, p, x) : gemmSums(ctx, p, x);
 }
 
+/** A probe's geometry for the last input dims it saw (a layer sees one shape per calibration, as a rule). */
+const geoms = new WeakMap<InputProbe, { dims: readonly number[]; geo: Int32Array; count: number }>();
+
 function convSums(ctx: OpContext, p: InputProbe, x: Tensor): { sums: Float64Array; count: number } {
-  const xd = x.data as Float32Array;
+  let g = geoms.get(p);
+  if (!g || g.dims.length !== x.dims.length || g.dims.some((d, i) => d !== x.dims[i])) {
+    g = convGeometry(ctx, p, x);
+    geoms.set(p, g);
+  }
+  const sums = new Float64Array(p.deltaDims[0]!);
+  const k = statsKernels();
+  if (k) k.convProbeSumsF32(g.geo, x.data as Float32Array, p.delta, sums);
+  else {
+    const geo = convProbeGeom(g.geo);
+    convProbeSumsF32Ref(geo, x.data as Float32Array, p.delta, sums, probeWork(convProbeWorkSize(geo)));
+  }
+  return { sums, count: g.count };
+}
+
+/** The probe's kernel geometry for input x (the layer's attributes checked against x's dims). */
+function convGeometry(ctx: OpContext, p: InputProbe, x: Tensor): { dims: readonly number[]; geo: Int32Array; count: number } {
   const [M, cpg] = p.deltaDims as [number, number];
   const kernel = p.deltaDims.slice(2);
   need(ctx, x.rank === p.deltaDims.length && x.rank >= 3 && x.rank <= 5, () => `bias probe: input '${p.input}' has rank ${x.rank}`);
@@ -125,95 +143,19 @@ function convSums(ctx: OpContext, p: InputProbe, x: Tensor): { sums: Float64Arra
   need(ctx, C === cpg * group && M % group === 0, () => `bias probe: input '${p.input}' has ${C} channels, W expects ${cpg * group}`);
   const s = kernel.length;
   const sp = windowParams(ctx, x.dims.slice(2), kernel);
-  const [I0, I1, I2] = to3d(x.dims.slice(2) as number[], 1) as [number, number, number];
-  const [K0, K1, K2] = to3d(kernel, 1) as [number, number, number];
-  const [O0, O1, O2] = to3d(sp.out, 1) as [number, number, number];
-  const [s0, s1, s2] = to3d(sp.strides, 1) as [number, number, number];
-  const [d0, d1, d2] = to3d(sp.dilations, 1) as [number, number, number];
-  const [p0, p1, p2] = to3d(sp.pads.slice(0, s), 0) as [number, number, number];
-  const planes = N * C;
-  const ks = K0 * K1 * K2;
-  const S = new Float64Array(C * ks);
-  // Reduce one axis at a time: t1[plane, k0, i1, i2] (3-D only), t2[plane, k0, k1, i2], then
-  // S[c, k0, k1, k2], summed over n; in blocks of planes whose t1/t2 fit in reused scratch (a fresh
-  // large array per layer and sample cost page faults and collections, more than the sums).
-  const perPlane = Math.max(K0 * K1 * I2, s === 3 ? K0 * I1 * I2 : 0, 1);
-  const block = Math.max(1, Math.min(planes, Math.floor(SCRATCH_DOUBLES / perPlane)));
-  const q = scratch(2, I2);
-  for (let a0 = 0; a0 < planes; a0 += block) {
-    const nb = Math.min(block, planes - a0);
-    const xb = xd.subarray(a0 * I0 * I1 * I2, (a0 + nb) * I0 * I1 * I2);
-    const t2 = scratch(0, nb * K0 * K1 * I2);
-    if (s === 3) {
-      const t1 = scratch(1, nb * K0 * I1 * I2);
-      sumRows(xb, { planes: nb, I: I0, inner: I1 * I2, K: K0, O: O0, stride: s0, pad: p0, dilation: d0 }, t1);
-      sumRowsF32Ref(t1, { planes: nb * K0, I: I1, inner: I2, K: K1, O: O1, stride: s1, pad: p1, dilation: d1 }, t2);
-    } else sumRows(xb, { planes: nb, I: I1, inner: I2, K: K1, O: O1, stride: s1, pad: p1, dilation: d1 }, t2);
-    // The last axis by strided prefix sums q[i] = t[i] + q[i - s2] over each row of t2, so that each
-    // tap's sum over o*s2 + off, o in [lo, hi), is q[last] - q[first - s2]: one pass over the row
-    // instead of one per tap (mobile models' rows are long and their planes short).
-    for (let a = 0; a < nb; a++) {
-      const c = (a0 + a) % C;
-      for (let k = 0; k < K0 * K1; k++) {
-        const r0 = (a * K0 * K1 + k) * I2;
-        if (s2 === 1)
-          for (let i = 0, r = 0; i < I2; i++) {
-            r += t2[r0 + i]!; // the running sum stays in a register
-            q[i] = r;
-          }
-        else for (let i = 0; i < I2; i++) q[i] = t2[r0 + i]! + (i >= s2 ? q[i - s2]! : 0);
-        for (let k2 = 0; k2 < K2; k2++) {
-          const off = k2 * d2 - p2;
-          const lo = tapLo(off, s2),
-            hi = tapHi(I2, O2, off, s2);
-          if (hi <= lo) continue;
-          const first = lo * s2 + off;
-          S[c * ks + k * K2 + k2]! += q[(hi - 1) * s2 + off]! - (first >= s2 ? q[first - s2]! : 0);
-        }
-      }
-    }
-  }
-  const sums = new Float64Array(M);
-  const d = p.delta;
-  const perGroup = M / group;
-  for (let m = 0; m < M; m++) sums[m] = dot(d, m * cpg * ks, S, Math.floor(m / perGroup) * cpg * ks, cpg * ks);
-  return { sums, count: N * O0 * O1 * O2 };
-}
-
-/** sum of a[i + j] * b[k + j] for j < n: four partial sums (independent chains), then (s0 + s1) + (s2 + s3). */
-function dot(a: Float32Array, i: number, b: Float64Array, k: number, n: number): number {
-  let s0 = 0,
-    s1 = 0,
-    s2 = 0,
-    s3 = 0,
-    j = 0;
-  for (; j + 4 <= n; j += 4) {
-    s0 += a[i + j]! * b[k + j]!;
-    s1 += a[i + j + 1]! * b[k + j + 1]!;
-    s2 += a[i + j + 2]! * b[k + j + 2]!;
-    s3 += a[i + j + 3]! * b[k + j + 3]!;
-  }
-  for (; j < n; j++) s0 += a[i + j]! * b[k + j]!;
-  return s0 + s1 + (s2 + s3);
-}
-
-/** Doubles of each reused scratch array's block (256 KB: stays in a core's L2). */
-const SCRATCH_DOUBLES = 32768;
-const scratchArrays: Float64Array[] = [];
-/** Scratch array `i` with at least n doubles (grown, never shrunk; one JS thread uses it at a time). */
-function scratch(i: number, n: number): Float64Array {
-  const a = scratchArrays[i];
-  if (a && a.length >= n) return a.subarray(0, n);
-  const b = new Float64Array(Math.max(n, SCRATCH_DOUBLES));
-  scratchArrays[i] = b;
-  return b.subarray(0, n);
-}
-
-/** sumRowsF32 on the backend's kernel for long inputs (the same bits as the definition). */
-function sumRows(x: Float32Array, g: SumRowsParams, dst: Float64Array): void {
-  const k = x.length >= STATS_KERNEL_MIN_LENGTH ? statsKernels() : null;
-  if (k) k.sumRowsF32(x, g, dst);
-  else sumRowsF32Ref(x, g, dst);
+  const geo = convProbeFields({
+    N,
+    C,
+    M,
+    group,
+    I: to3d(x.dims.slice(2) as number[], 1) as [number, number, number],
+    K: to3d(kernel, 1) as [number, number, number],
+    O: to3d(sp.out, 1) as [number, number, number],
+    strides: to3d(sp.strides, 1) as [number, number, number],
+    dilations: to3d(sp.dilations, 1) as [number, number, number],
+    pads: to3d(sp.pads.slice(0, s), 0) as [number, number, number],
+  });
+  return { dims: [...x.dims], geo, count: N * sp.out.reduce((a, b) => a * b, 1) };
 }
 
 function gemmSums(ctx: OpContext, p: InputProbe, x: Tensor): { sums: Float64Array; count: number } {

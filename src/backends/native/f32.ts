@@ -13,12 +13,14 @@ import {
   normalizeGemm,
   poolFields,
   sumRowsFields,
+  validateConvProbe,
   unaryArgs,
   validatePool,
   validateLayerNorm,
   validateScan,
 } from '../f32-args.js';
 import { jsF32Kernels } from '../js-f32.js';
+import { probeWork } from '../../kernels/f32/conv-probe.js';
 
 export interface F32Addon {
   conv2dF32(
@@ -50,6 +52,7 @@ export interface F32Addon {
   scanF32(x: Float32Array, out: Float64Array, variant: number): void;
   histogramF32(x: Float32Array, inv: number, zero: number, counts: Float64Array, variant: number): void;
   sumRowsF32(params: Int32Array, x: Float32Array, dst: Float64Array, variant: number): void;
+  convProbeSumsF32(geo: Int32Array, x: Float32Array, delta: Float32Array, sums: Float64Array, work: Float64Array, variant: number): void;
   softmaxF32(x: Float32Array, y: Float32Array, outer: number, len: number, inner: number, log: number, variant: number): void;
   layerNormF32(
     x: Float32Array,
@@ -129,6 +132,10 @@ export function nativeF32Kernels(addon: F32Addon): F32Kernels {
     sumRowsF32(x, p, dst, variant) {
       const f = sumRowsFields(x, p, dst); // the C call checks sizes, overlap and the variant
       call(() => addon.sumRowsF32(f, x, dst, vid(variant)));
+    },
+    convProbeSumsF32(geo, x, delta, sums, variant) {
+      const n = validateConvProbe(geo, x, delta, sums); // the C call checks them again
+      call(() => addon.convProbeSumsF32(geo, x, delta, sums, probeWork(n), vid(variant)));
     },
     softmaxF32(x, y, outer, len, inner, log, variant) {
       checkSoftmaxTypes(x, y, outer, len, inner, log); // the C call checks sizes, overlap and the variant

@@ -16,6 +16,7 @@ import {
   poolFields,
   sameBuffer,
   sumRowsFields,
+  validateConvProbe,
   unaryArgs,
   validatePool,
   validateScan,
@@ -274,6 +275,42 @@ export function wasmF32Kernels(mod: WasmModule): F32Kernels {
         if (px < 0) mod.put(base + oX, x);
         mod.check(mod.fn('opq_sum_rows_f32')(base + oP, px < 0 ? base + oX : px, n, base + oD, dst.length, v));
         mod.get(base + oD, dst);
+      });
+    },
+
+    // x and delta copied in (read in place when resident), sums copied out; the workspace lives in
+    // the block. Every check made in JS first (a copy would hide an overlap).
+    convProbeSumsF32(geo, x, delta, sums, variant) {
+      const nw = validateConvProbe(geo, x, delta, sums);
+      const v = mod.variantId(variant);
+      const px = mod.residentPtr(x),
+        pd = mod.residentPtr(delta);
+      const L = new Layout();
+      const oS = L.add(sums.byteLength),
+        oW = L.add(nw * 8),
+        oG = L.add(geo.byteLength),
+        oX = L.add(px < 0 ? x.byteLength : 0),
+        oD = L.add(pd < 0 ? delta.byteLength : 0);
+      mod.withBlock(L.size, (base) => {
+        mod.put(base + oG, geo);
+        if (px < 0) mod.put(base + oX, x);
+        if (pd < 0) mod.put(base + oD, delta);
+        mod.check(
+          mod.fn('opq_conv_probe_sums_f32')(
+            base + oG,
+            geo.length,
+            px < 0 ? base + oX : px,
+            x.length,
+            pd < 0 ? base + oD : pd,
+            delta.length,
+            base + oS,
+            sums.length,
+            base + oW,
+            nw,
+            v,
+          ),
+        );
+        mod.get(base + oS, sums);
       });
     },
 
