@@ -1,7 +1,8 @@
 // convProbeSumsF32 (a bias-correction probe of Conv, summed from the layer input): the reference
 // against a direct definition (Conv(x, delta) evaluated tap by tap in double and summed per output
 // channel; equal up to rounding, since the orders of addition differ), then every backend and
-// variant bit for bit against the reference on awkward geometries: rows of 1..17, 31-33 and 63-65,
+// variant bit for bit against the reference on awkward geometries (which run the class-sum and dot
+// microkernels on every SIMD path and tail): rows of 1..17, 31-33 and 63-65, column strides 1-3,
 // 1-D to 3-D (with and without a trivial leading axis, which the kernels skip), strides, dilations and pads past the
 // kernel, taps that read nothing, groups and depthwise, batch > 1, and values of mixed magnitudes
 // for which the order of the additions shows. Bad arguments are refused with the C ABI's words.
@@ -60,7 +61,8 @@ function geom(r: () => number, rank: 1 | 2 | 3, seed: number): ConvProbeGeom {
   return {
     N: 1 + (seed % 3 === 0 ? 1 : 0),
     C,
-    M: depthwise ? C : group * randInt(r, 1, 3),
+    // Up to 9 output channels per group: the SIMD dot products run four or two rows at a time.
+    M: depthwise ? C : group * randInt(r, 1, 9),
     group: depthwise ? C : group,
     I: [a.i, b.i, c.i],
     K: [a.k, b.k, c.k],

@@ -104,9 +104,23 @@ float MaxScalar(size_t n, const float* x) {
 
 const F32Ukernels& F32UkernelsScalar() {
   // Only the elementwise entries: conv, GEMM and pooling have direct reference loops instead.
-  static const F32Ukernels uk = {0,         0,           nullptr,         nullptr,       nullptr,
-                                 nullptr,   UnaryScalar, BinaryScalar,    BinaryScalarS, SumScalar,
-                                 MaxScalar, F32ScanRef,  F32HistogramRef, F32SumRowsRef, F32SoftmaxRef};
+  static const F32Ukernels uk = {0,
+                                 0,
+                                 nullptr,
+                                 nullptr,
+                                 nullptr,
+                                 nullptr,
+                                 UnaryScalar,
+                                 BinaryScalar,
+                                 BinaryScalarS,
+                                 SumScalar,
+                                 MaxScalar,
+                                 F32ScanRef,
+                                 F32HistogramRef,
+                                 F32SumRowsRef,
+                                 F32SoftmaxRef,
+                                 F32ClassSumsRef,
+                                 F32DotRowsRef};
   return uk;
 }
 

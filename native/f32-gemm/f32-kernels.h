@@ -61,12 +61,28 @@ struct F32Ukernels {
   // opq_softmax_f32 on validated arguments: every row of outer*len*inner elements (len >= 1; rows
   // of `len` elements `inner` apart, the `inner` rows of a block side by side). y may be x.
   void (*softmax)(size_t outer, size_t len, size_t inner, bool log, const float* x, float* y);
+  // Bias-correction probes (f32-probe/): per row r < rows of n floats (x_stride apart), out[r*s + c]
+  // = the sum of the row's members c + j*s (class c mod s, s >= 1), in double in four chains (j mod
+  // 4), then (c0 + c1) + (c2 + c3); SIMD variants vectorize s = 1 and 2.
+  void (*class_sums)(size_t n, size_t rows, const float* x, size_t x_stride, size_t s, double* out);
+  // out[r] = sum_j double(a[r*a_stride + j]) * b[r*b_stride + j], j < n, each product rounded, in four
+  // chains (j mod 4; the tail into the first), then (c0 + c1) + (c2 + c3).
+  void (*dot_rows)(size_t n, size_t rows, const float* a, size_t a_stride, const double* b, size_t b_stride,
+                   double* out);
 };
 
 // The scalar definitions (also the tails of the SIMD microkernels where they share them).
 float UnaryRef(int32_t op, float p0, float p1, float x);
 float BinaryRef(int32_t op, float a, float b);
 const F32Ukernels& F32UkernelsScalar();
+
+// The probe microkernels' scalar definitions (f32-probe-ref.cc); the tails continue a row's four
+// chains c[0..4) from member (or element) j.
+void F32ClassSumsRef(size_t n, size_t rows, const float* x, size_t x_stride, size_t s, double* out);
+void F32DotRowsRef(size_t n, size_t rows, const float* a, size_t a_stride, const double* b, size_t b_stride,
+                   double* out);
+void F32ClassSumsTail(const float* p, int64_t s, int64_t j, int64_t m, double* c);
+double F32DotTail(const float* a, const double* b, int64_t j, int64_t n, double* c);
 
 // The scalar definition of opq_scan_f32 over x[begin, end), continuing *s: the reference and the tails
 // of the SIMD variants. `bad` is SIZE_MAX until a NaN or infinity is seen.
@@ -109,7 +125,10 @@ inline int64_t F32HistogramBin(float v, double inv, double zero, size_t bins) {
   void F32Scan##ISA(size_t n, const float* x, double* out);                                                        \
   void F32Histogram##ISA(size_t n, const float* x, double inv, double zero, double* counts, size_t bins);          \
   void F32SumRows##ISA(size_t n, size_t rows, const float* x, size_t x_stride, double* dst);                       \
-  void F32Softmax##ISA(size_t outer, size_t len, size_t inner, bool log, const float* x, float* y);
+  void F32Softmax##ISA(size_t outer, size_t len, size_t inner, bool log, const float* x, float* y);                \
+  void F32ClassSums##ISA(size_t n, size_t rows, const float* x, size_t x_stride, size_t s, double* out);           \
+  void F32DotRows##ISA(size_t n, size_t rows, const float* a, size_t a_stride, const double* b, size_t b_stride,   \
+                       double* out);
 
 #if defined(__x86_64__) || defined(_M_X64)
 constexpr size_t kF32MrAvx2 = 6, kF32NrAvx2 = 16;
@@ -167,6 +186,16 @@ void Conv2dF32Ref(const Conv2dF32Args& a);
 void GemmF32Ref(const GemmF32Args& a);
 void Pool2dF32Ref(const Pool2dF32Args& a);
 
+// Window taps along one axis (src/kernels/f32/sum-rows.ts tapLo/tapHi): the first output position
+// q whose input row q*stride + off is >= 0, and one past the last (q < out) whose row is < size.
+inline int64_t TapLo(int64_t off, int64_t stride) { return off >= 0 ? 0 : (-off + stride - 1) / stride; }
+inline int64_t TapHi(int64_t size, int64_t out, int64_t off, int64_t stride) {
+  const int64_t lo = TapLo(off, stride), last = size - 1 - off;  // last: the largest q*stride allowed
+  if (last < 0) return lo;
+  const int64_t hi = last / stride + 1 < out ? last / stride + 1 : out;
+  return hi > lo ? hi : lo;
+}
+
 // opq_conv_probe_sums_f32's geometry: batch n, channels c, output channels m, group, then a 3-D
 // view (1-D and 2-D as unit leading axes) of input sizes, kernel, output sizes, strides, dilations
 // and begin pads.
@@ -178,7 +207,7 @@ struct ConvProbeGeom {
 bool ConvProbeTrivialAxis0(const ConvProbeGeom& g);
 // Doubles of opq_conv_probe_sums_f32's workspace (valid geometry; no overflow past 2^40 entries).
 uint64_t ConvProbeWorkSize(const ConvProbeGeom& g);
-// opq_conv_probe_sums_f32 on validated arguments (f32-stats/f32-conv-probe.cc).
+// opq_conv_probe_sums_f32 on validated arguments (f32-probe/f32-conv-probe.cc).
 void ConvProbeSumsF32(const ConvProbeGeom& g, const float* x, const float* delta, double* sums, double* work,
                       const F32Ukernels& uk);
 

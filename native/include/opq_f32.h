@@ -141,8 +141,8 @@ OPQ_API const char* opq_sum_rows_f32(const opq_sum_rows_f32_params* p, const flo
 // N C M group, then a 3-D view (1-D and 2-D as unit leading axes) of the input sizes I0 I1 I2,
 // kernel K0 K1 K2, output sizes O0 O1 O2, strides, dilations and begin pads (each of the three axes).
 // x has N*C*I0*I1*I2 floats, delta M*(C/group)*K0*K1*K2, sums M doubles. work holds
-// C*K + R*I2 + R*S2 (+ N*C*K0*I1*I2 unless axis 0 is one row, one tap, no pad) doubles, K = K0*K1*K2
-// and R = N*C*K0*K1; nothing may overlap. The sums are in double in one fixed order (the definition:
+// C*K + N*C*K0*I1*S2 + S2 + I2 + 2*K1 + 3*K2 (+ N*C*K0*I1*I2 unless axis 0 is one row, one tap, no pad) doubles,
+// K = K0*K1*K2; nothing may overlap. The sums are in double in one fixed order (the definition:
 // convProbeSumsF32Ref, src/kernels/f32/conv-probe.ts), the same bits in every variant (the variant
 // picks the row-sum microkernel, which keeps every chain).
 OPQ_API const char* opq_conv_probe_sums_f32(const int32_t* geo, size_t geo_size, const float* x, size_t x_size,

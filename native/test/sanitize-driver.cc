@@ -612,8 +612,10 @@ void ConvProbeF32(int32_t variant, bool hostile) {
   auto at = [&](int i) { return geo[i] > 0 && geo[i] < 64 ? uint64_t(geo[i]) : 1; };
   const uint64_t nx = at(0) * at(1) * at(4) * at(5) * at(6);
   const uint64_t nd = at(2) * (at(1) / at(3) + 1) * at(7) * at(8) * at(9);
-  const uint64_t rows = at(0) * at(1) * at(7) * at(8);
-  const uint64_t nw = at(1) * at(7) * at(8) * at(9) + rows * (at(6) + at(15)) + at(0) * at(1) * at(7) * at(5) * at(6);
+  // Exactly the workspace the kernel needs (axis 0's sums only when it is not a copy).
+  const bool trivial = geo[4] == 1 && geo[7] == 1 && geo[10] == 1 && geo[19] == 0;
+  const uint64_t nw = at(1) * at(7) * at(8) * at(9) + (trivial ? 0 : at(0) * at(1) * at(7) * at(5) * at(6)) +
+                      at(0) * at(1) * at(7) * at(5) * at(15) + at(15) + at(6) + 2 * at(8) + 3 * at(9);
   std::vector<float> x(nx + 1), delta(nd);
   std::vector<double> sums(at(2) + 1), work(nw);
   for (auto& v : x) v = float(Int(-1000, 1000)) / 97;

@@ -4,7 +4,7 @@
  * same messages; here only what must hold before anything is copied (types, integer fields).
  */
 import { OnnxPtqError } from '../errors.js';
-import { CONV_PROBE_FIELDS, convProbeGeom, convProbeWorkSize } from '../kernels/f32/conv-probe.js';
+import { CONV_PROBE_FIELDS, convProbeWorkSizeOf } from '../kernels/f32/conv-probe.js';
 import type { Conv2dF32Params, GemmF32Args, Pool3dParams, UnaryF32Op, BinaryF32Op, UnaryF32Params, SumRowsParams } from './kernels-f32.js';
 
 const MAX_DIM = 2 ** 28;
@@ -469,14 +469,25 @@ export function validateConvProbe(geo: unknown, x: unknown, delta: unknown, sums
     if (geo[i]! < (positive ? 1 : 0) || geo[i]! > 2 ** 28)
       fail(`${W}: a size, output or pad is outside [0, 2^28], or a group, kernel, stride or dilation outside [1, 2^28]`);
   }
-  const g = convProbeGeom(geo);
-  if (g.C % g.group !== 0 || g.M % g.group !== 0) fail(`${W}: C and M must be multiples of group`);
-  const prod = (...v: number[]) => v.reduce((a, b) => a * b, 1);
-  if (prod(g.N, g.C, ...g.I) !== x.length) fail(`${W}: buffer x must have N*C*I0*I1*I2 entries`);
-  if (prod(g.M, g.C / g.group, ...g.K) !== delta.length) fail(`${W}: buffer delta must have M*(C/group)*K0*K1*K2 entries`);
-  if (sums.length !== g.M) fail(`${W}: buffer sums must have M entries`);
-  if (prod(g.N, g.C, g.K[0], g.K[1]) > 2 ** 28 || g.I[1] * g.I[2] > 2 ** 28 || convProbeWorkSize(g) > 2 ** 40)
-    fail(`${W}: the geometry is too large`);
+  // Read straight from geo (no objects: bias correction calls this per layer and sample).
+  const [N, C, M, group, I0, I1, I2, K0, K1, K2] = geo as unknown as number[] as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (C % group !== 0 || M % group !== 0) fail(`${W}: C and M must be multiples of group`);
+  if (N * C * I0 * I1 * I2 !== x.length) fail(`${W}: buffer x must have N*C*I0*I1*I2 entries`);
+  if (M * (C / group) * K0 * K1 * K2 !== delta.length) fail(`${W}: buffer delta must have M*(C/group)*K0*K1*K2 entries`);
+  if (sums.length !== M) fail(`${W}: buffer sums must have M entries`);
+  const work = convProbeWorkSizeOf(geo);
+  if (N * C * K0 * K1 > 2 ** 28 || I1 * I2 > 2 ** 28 || work > 2 ** 40) fail(`${W}: the geometry is too large`);
   if (viewsOverlap(sums, x) || viewsOverlap(sums, delta)) fail(`${W}: buffers overlap`);
-  return convProbeWorkSize(g);
+  return work;
 }

@@ -9,15 +9,7 @@ import { avgPool3dF32, maxPool3dF32 } from '../kernels/f32/pool.js';
 import { col2imF32Ref, col2imGeom } from '../kernels/f32/col2im.js';
 import { sumRowsF32Ref } from '../kernels/f32/sum-rows.js';
 import { convProbeGeom, convProbeSumsF32Ref, probeWork } from '../kernels/f32/conv-probe.js';
-import type {
-  F32Kernels,
-  GemmF32Args,
-  UnaryF32Op,
-  UnaryF32Params,
-  BinaryF32Op,
-  Conv2dF32Params,
-  Pool3dParams,
-} from './kernels-f32.js';
+import type { F32Kernels, GemmF32Args, UnaryF32Op, UnaryF32Params, BinaryF32Op, Conv2dF32Params, Pool3dParams } from './kernels-f32.js';
 import {
   activationOf,
   binaryId,

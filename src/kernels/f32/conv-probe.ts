@@ -1,17 +1,20 @@
 /**
  * A bias-correction probe of Conv, the definition of convProbeSumsF32 (opq_conv_probe_sums_f32,
- * native/f32-stats/f32-conv-probe.cc runs the same loops): the per-output-channel sums over every
+ * native/f32-probe/f32-conv-probe.cc runs the same loops): the per-output-channel sums over every
  * output position of Conv(x, delta) without bias, from x alone (src/ptq/bias-correction.ts derives
  * it). Conv is linear in x, so sum_pos y_m = sum_{j,k} delta[m, j, k] * S[j, k], with S[j, k] the sum
  * of input channel j over the positions kernel tap k visits (padding adds 0). Geometry over a 3-D
  * view (1-D and 2-D padded with unit leading axes).
  *
- * S in three steps, all in double: window row sums over axis 0 (skipped when that axis is one row,
- * one tap, no pad: its sums would be a copy) and axis 1, each element one chain over the rows
- * (sumRowsF32's definition); then along the last axis, each tap's window as its residue class's sum
- * (mod the stride) minus the members the window leaves out at either end, so a row costs one pass
- * plus its edges instead of one pass per tap; then, per output channel, a dot product with delta.
- * The order of every addition is fixed here, so that the sums are the same on every backend.
+ * S per input plane, all in double: (3-D only) window row sums over axis 0, as sumRowsF32 defines
+ * them, skipped when that axis is one row, one tap, no pad (its sums would be a copy); then, over
+ * the plane's rows and columns: each row's sum per residue class of its columns (mod the column
+ * stride); for each row tap, those row sums added over the rows the tap reads, and the columns near
+ * either end of the plane summed over the same rows; each tap's window is then its class's sum minus
+ * the columns the window leaves out at either end (padding, stride remainders). So the plane is read
+ * once, plus its edge columns once per row tap, instead of once per row tap. Then, per output
+ * channel, a dot product with delta. The order of every addition is fixed here, so that the sums
+ * are the same on every backend.
  */
 import { sumRowsF32Ref, tapHi, tapLo } from './sum-rows.js';
 
@@ -44,15 +47,58 @@ export function convProbeGeom(f: Int32Array): ConvProbeGeom {
 
 /** Axis 0 is a copy (one row, one tap, no pad): its row sums are skipped. */
 function trivialAxis0(g: ConvProbeGeom): boolean {
-  return g.I[0] === 1 && g.K[0] === 1 && g.O[0] === 1 && g.pads[0] === 0;
+  return trivial(g.I[0], g.K[0], g.O[0], g.pads[0]);
+}
+const trivial = (i0: number, k0: number, o0: number, p0: number) => i0 === 1 && k0 === 1 && o0 === 1 && p0 === 0;
+
+/**
+ * Doubles of the workspace: S, axis 0's sums unless trivial, every row's class sums, one row tap's
+ * class sums and edge column sums, and the tap tables (first row and row count per row tap; first
+ * and last column and their class per column tap).
+ */
+export function convProbeWorkSize(g: ConvProbeGeom): number {
+  return convProbeWorkSizeOf(convProbeFields(g));
 }
 
-/** Doubles of the workspace: S, the last axis' rows, their class sums, and axis 0's sums unless trivial. */
-export function convProbeWorkSize(g: ConvProbeGeom): number {
-  const planes = g.N * g.C,
-    ks = g.K[0] * g.K[1] * g.K[2],
-    rows = planes * g.K[0] * g.K[1];
-  return g.C * ks + rows * g.I[2] + rows * g.strides[2] + (trivialAxis0(g) ? 0 : planes * g.K[0] * g.I[1] * g.I[2]);
+/** convProbeWorkSize from the 22 fields (in the C order). */
+export function convProbeWorkSizeOf(f: Int32Array): number {
+  const [N, C, , , I0, I1, I2, K0, K1, K2, O0, , , , , S2, , , , P0] = f as unknown as number[] as number[];
+  return (
+    C! * K0! * K1! * K2! +
+    (trivial(I0!, K0!, O0!, P0!) ? 0 : N! * C! * K0! * I1! * I2!) +
+    N! * C! * K0! * I1! * S2! +
+    S2! +
+    I2! +
+    2 * K1! +
+    3 * K2!
+  );
+}
+
+/** The columns taps leave out: [0, left) and (right, n), from the taps of the last axis that read anything. */
+interface ColumnTaps {
+  /** Per tap: the first and last column its window reads, or -1 when it reads none. */
+  first: Int32Array;
+  last: Int32Array;
+  left: number;
+  right: number;
+}
+
+function columnTaps(n: number, K: number, O: number, s: number, d: number, p: number): ColumnTaps {
+  const first = new Int32Array(K).fill(-1),
+    last = new Int32Array(K).fill(-1);
+  let left = 0,
+    right = n - 1;
+  for (let k = 0; k < K; k++) {
+    const off = k * d - p,
+      lo = tapLo(off, s),
+      hi = tapHi(n, O, off, s);
+    if (hi <= lo) continue;
+    first[k] = lo * s + off;
+    last[k] = (hi - 1) * s + off;
+    left = Math.max(left, first[k]!);
+    right = Math.min(right, last[k]!);
+  }
+  return { first, last, left, right };
 }
 
 /** sums[m] (M doubles) of the probe; work: convProbeWorkSize(g) doubles. */
@@ -64,72 +110,87 @@ export function convProbeSumsF32Ref(g: ConvProbeGeom, x: Float32Array, delta: Fl
     [d0, d1, d2] = g.dilations,
     [p0, p1, p2] = g.pads;
   const planes = g.N * g.C,
-    kk = K0 * K1,
-    ks = kk * K2,
-    R = planes * kk,
+    ks = K0 * K1 * K2,
     C = g.C;
-  const S = work.subarray(0, C * ks).fill(0);
-  const t2 = work.subarray(C * ks, C * ks + R * I2);
-  const cls = work.subarray(C * ks + R * I2, C * ks + R * I2 + R * s2);
-  const axis1 = { planes: planes * K0, I: I1, inner: I2, K: K1, O: O1, stride: s1, pad: p1, dilation: d1 };
-  if (trivialAxis0(g)) {
-    if (R * I2 > 0) sumRowsF32Ref(x, axis1, t2);
-  } else {
-    const t1 = work.subarray(C * ks + R * I2 + R * s2, C * ks + R * I2 + R * s2 + planes * K0 * I1 * I2);
+  let at = 0;
+  const take = (n: number) => work.subarray(at, (at += n));
+  const S = take(C * ks).fill(0);
+  let src: Float32Array | Float64Array = x;
+  if (!trivialAxis0(g)) {
+    const t1 = take(planes * K0 * I1 * I2);
     if (t1.length > 0) sumRowsF32Ref(x, { planes, I: I0, inner: I1 * I2, K: K0, O: O0, stride: s0, pad: p0, dilation: d0 }, t1);
-    sumRowsF32Ref(t1, axis1, t2);
+    src = t1;
   }
-  for (let row = 0; row < R; row++) classSums(t2, row * I2, I2, s2, cls, row * s2);
-  for (let k2 = 0; k2 < K2; k2++) {
-    const off = k2 * d2 - p2,
-      lo = tapLo(off, s2),
-      hi = tapHi(I2, O2, off, s2);
-    if (hi <= lo) continue;
-    const first = lo * s2 + off,
-      last = (hi - 1) * s2 + off,
-      r = first % s2;
-    for (let a = 0, row = 0; a < planes; a++) {
-      const to = (a % C) * ks + k2;
-      for (let k = 0; k < kk; k++, row++) {
-        const at = row * I2;
-        let v = cls[row * s2 + r]!;
-        for (let i = at + r; i < at + first; i += s2) v -= t2[i]!;
-        for (let i = at + last + s2; i < at + I2; i += s2) v -= t2[i]!;
-        S[to + k * K2]! += v;
+  const rs = take(planes * K0 * I1 * s2),
+    ts = take(s2),
+    cs = take(I2);
+  const cols = columnTaps(I2, K2, O2, s2, d2, p2);
+  for (let a = 0; a < planes; a++)
+    for (let k0 = 0; k0 < K0; k0++) {
+      const plane = (a * K0 + k0) * I1 * I2;
+      const rsp = (a * K0 + k0) * I1 * s2;
+      for (let i1 = 0; i1 < I1; i1++) classSums(src, plane + i1 * I2, I2, s2, rs, rsp + i1 * s2);
+      const to = (a % C) * ks + k0 * K1 * K2;
+      for (let k1 = 0; k1 < K1; k1++) {
+        const off = k1 * d1 - p1,
+          lo = tapLo(off, s1),
+          rows = tapHi(I1, O1, off, s1) - lo;
+        if (rows <= 0) continue;
+        const r0 = lo * s1 + off;
+        // The tap's rows: their class sums, and their edge columns.
+        for (let r = 0; r < s2; r++) {
+          let t = 0;
+          for (let j = 0; j < rows; j++) t += rs[rsp + (r0 + j * s1) * s2 + r]!;
+          ts[r] = t;
+        }
+        for (let e = 0; e < I2; e++) {
+          if (e === cols.left && cols.right + 1 > e) e = cols.right + 1;
+          if (e >= I2) break;
+          let c = 0;
+          for (let j = 0; j < rows; j++) c += src[plane + (r0 + j * s1) * I2 + e]!;
+          cs[e] = c;
+        }
+        for (let k2 = 0; k2 < K2; k2++) {
+          const first = cols.first[k2]!,
+            last = cols.last[k2]!;
+          if (first < 0) continue;
+          const r = first % s2;
+          let v = ts[r]!;
+          for (let e = r; e < first; e += s2) v -= cs[e]!;
+          for (let e = last + s2; e < I2; e += s2) v -= cs[e]!;
+          S[to + k1 * K2 + k2]! += v;
+        }
       }
     }
-  }
   const len = (C / g.group) * ks,
     perGroup = g.M / g.group;
   for (let m = 0; m < g.M; m++) sums[m] = dot(delta, m * len, S, Math.floor(m / perGroup) * len, len);
 }
 
 /**
- * Sum of t[at + i], i < n: for s = 1 in four chains (i mod 4), (c0 + c1) + (c2 + c3), into cls[to];
- * else cls[to + r] for each residue r mod s, one chain each, i ascending.
+ * Sums of a row t[at + i], i < n, per residue class mod s, into cls[to + r], in double: class r's
+ * members t[at + r + j*s] (j ascending) in four chains (j mod 4), added as (c0 + c1) + (c2 + c3).
  */
-function classSums(t: Float64Array, at: number, n: number, s: number, cls: Float64Array, to: number): void {
-  if (s === 1) {
+function classSums(t: Float32Array | Float64Array, at: number, n: number, s: number, cls: Float64Array, to: number): void {
+  for (let r = 0; r < s; r++) {
+    const m = r < n ? Math.floor((n - 1 - r) / s) + 1 : 0;
     let c0 = 0,
       c1 = 0,
       c2 = 0,
       c3 = 0,
-      i = at;
-    const end = at + n;
-    for (; i + 4 <= end; i += 4) {
-      c0 += t[i]!;
-      c1 += t[i + 1]!;
-      c2 += t[i + 2]!;
-      c3 += t[i + 3]!;
+      j = 0;
+    const base = at + r;
+    for (; j + 4 <= m; j += 4) {
+      c0 += t[base + j * s]!;
+      c1 += t[base + (j + 1) * s]!;
+      c2 += t[base + (j + 2) * s]!;
+      c3 += t[base + (j + 3) * s]!;
     }
-    if (i < end) c0 += t[i]!;
-    if (i + 1 < end) c1 += t[i + 1]!;
-    if (i + 2 < end) c2 += t[i + 2]!;
-    cls[to] = c0 + c1 + (c2 + c3);
-    return;
+    if (j < m) c0 += t[base + j * s]!;
+    if (j + 1 < m) c1 += t[base + (j + 1) * s]!;
+    if (j + 2 < m) c2 += t[base + (j + 2) * s]!;
+    cls[to + r] = c0 + c1 + (c2 + c3);
   }
-  cls.fill(0, to, to + s);
-  for (let i = 0; i < n; i++) cls[to + (i % s)]! += t[at + i]!;
 }
 
 /** sum of a[i + j] * b[k + j], j < n: four chains (j mod 4; the tail into the first), (s0 + s1) + (s2 + s3). */
