@@ -44,6 +44,46 @@ describe('ExactSum', () => {
     expect(z.toNumber()).toBe(0);
   });
 
+  it('equals an independent BigInt sum on terms from subnormals to 1e308, in pieces and in any order', () => {
+    // The reference: every double is an integer multiple of 2^-1074.
+    const view = new DataView(new ArrayBuffer(8));
+    const scaled = (x: number): bigint => {
+      view.setFloat64(0, x);
+      const hi = view.getUint32(0),
+        lo = view.getUint32(4);
+      const biased = (hi >>> 20) & 0x7ff;
+      let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+      if (biased !== 0) mant |= 1n << 52n;
+      const v = mant << BigInt(Math.max(0, biased - 1));
+      return hi >>> 31 ? -v : v;
+    };
+    const canonical = (n: bigint): string => {
+      if (n === 0n) return '0*2^0';
+      let e = -1074;
+      let m = n < 0n ? -n : n;
+      while ((m & 1n) === 0n) {
+        m >>= 1n;
+        e++;
+      }
+      return `${n < 0n ? '-' : ''}${m.toString(16)}*2^${e}`;
+    };
+    const r = rng(9);
+    const pool = [5e-324, -5e-324, 2.2250738585072014e-308, 1e308, -1e308, 1.7976931348623157e308, 1, -1, 3e-200, 2 ** 1000, -(2 ** 1001)];
+    for (let round = 0; round < 20; round++) {
+      const t = Array.from({ length: 200 }, () =>
+        r() < 0.3 ? pool[Math.floor(r() * pool.length)]! : (r() - 0.5) * 2 ** Math.floor(r() * 2000 - 1000),
+      );
+      const want = canonical(t.reduce((a, v) => a + scaled(v), 0n));
+      const a = new ExactSum();
+      for (const v of t) a.add(v);
+      expect(a.toString(), `round ${round}`).toBe(want);
+      const parts = [new ExactSum(), new ExactSum()];
+      [...t].reverse().forEach((v, i) => parts[i % 2]!.add(v));
+      parts[0]!.addSum(parts[1]!);
+      expect(parts[0]!.toString(), `round ${round}, two parts`).toBe(want);
+    }
+  });
+
   it('keeps non-finite terms apart', () => {
     const s = new ExactSum();
     s.add(1);

@@ -3,6 +3,12 @@
  * of any partition of the terms, added in any order, is the same number. Bias correction's probe
  * sums use it: a float64 running sum depends on the order of its terms, and sums from workers or
  * shards would differ from one pass in the last bits, and then the corrected biases with them.
+ *
+ * Terms are first gathered in a short expansion of doubles (Shewchuk 1997, "Adaptive Precision
+ * Floating-Point Arithmetic": Grow-Expansion with zero elimination; every TwoSum is error-free, so
+ * the expansion holds the exact sum of its terms) and moved into the BigInt only when the expansion
+ * grows long or the sum is read: an add then costs a few float operations instead of BigInt shifts
+ * (a probe adds one term per channel and sample).
  */
 const view = new DataView(new ArrayBuffer(8));
 
@@ -18,11 +24,19 @@ function decompose(x: number): { mant: bigint; exp: number } {
   return { mant: sign * mant, exp: (biased === 0 ? 1 : biased) - 1075 };
 }
 
+/** Longest expansion kept before it moves into the BigInt (sums of similar terms stay at 2-3). */
+const PENDING = 12;
+/** A TwoSum chain whose terms' magnitudes add up to at most this cannot overflow. */
+const SAFE = 2 ** 1000;
+
 export class ExactSum {
   private m = 0n;
   private e = 0;
   /** The sum of the non-finite terms (NaN, +-Infinity: their sum is order-free too), 0 if none. */
   private special = 0;
+  /** Pending terms: a nonoverlapping expansion, increasing magnitude, `n` components (allocated on first use). */
+  private pend: Float64Array | undefined;
+  private n = 0;
 
   add(x: number): void {
     if (x === 0) return;
@@ -30,6 +44,40 @@ export class ExactSum {
       this.special += x;
       return;
     }
+    const e = (this.pend ??= new Float64Array(PENDING + 1));
+    const n = this.n;
+    // No partial sum of the chain can overflow when the terms' magnitudes add up to less than 2^1000.
+    let bound = Math.abs(x);
+    for (let i = 0; i < n; i++) bound += Math.abs(e[i]!);
+    if (bound > SAFE) {
+      this.flush();
+      this.addExact(x);
+      return;
+    }
+    // Grow-Expansion: q absorbs each component in turn, keeping each rounding error (TwoSum).
+    let q = x,
+      k = 0;
+    for (let i = 0; i < n; i++) {
+      const a = e[i]!;
+      const s = q + a;
+      const bv = s - q;
+      const err = q - (s - bv) + (a - bv);
+      if (err !== 0) e[k++] = err;
+      q = s;
+    }
+    if (q !== 0) e[k++] = q;
+    this.n = k;
+    if (k > PENDING - 1) this.flush();
+  }
+
+  /** Moves the pending expansion into the BigInt (exactly: each component is a double). */
+  private flush(): void {
+    const e = this.pend;
+    for (let i = 0; i < this.n; i++) this.addExact(e![i]!);
+    this.n = 0;
+  }
+
+  private addExact(x: number): void {
     const { mant, exp } = decompose(x);
     if (this.m === 0n) {
       this.m = mant;
@@ -43,6 +91,8 @@ export class ExactSum {
   }
 
   addSum(o: ExactSum): void {
+    this.flush();
+    o.flush();
     this.special += o.special;
     if (o.m === 0n) return;
     if (this.m === 0n) {
@@ -58,6 +108,7 @@ export class ExactSum {
   // Odd mantissa (or 0 with e = 0): one representation per value, so the text form is canonical.
   // The value does not change, only its representation.
   private normalize(): void {
+    this.flush();
     if (this.m === 0n) {
       this.e = 0;
       return;
