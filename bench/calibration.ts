@@ -1,16 +1,23 @@
-// Calibration throughput (issue 14): samples/s of calibrate() with 1 and 2 worker threads, next
-// to onnxruntime-node's single-threaded float inference on the same samples; and a check that both
-// worker counts give the same statistics. Table, then JSON.
+// Calibration throughput (issue 14): samples/s of calibrate() with 1 and 2 calibration threads
+// (the calling thread, and it with one worker), next to onnxruntime-node's single-threaded float
+// inference on the same samples; and a check that both counts give the same statistics. Table,
+// then JSON. It runs the built package (dist/, which the npm script builds first), as users do: its
+// worker threads load compiled modules, where under tsx each would transpile the TypeScript first
+// (about a second per worker here).
 //   npm run bench:calibration [-- --json] [-- --det] [-- --samples N] [-- --observer minmax,mse]
 import * as ort from 'onnxruntime-node';
 import { existsSync } from 'node:fs';
-import { calibrate, loadModel, loadTensorProto, Tensor } from '../src/index.js';
 import type { Feeds } from '../src/ptq-api.js';
-import { syntheticPageSet, syntheticTextSet } from '../src/data/synthetic-text.js';
-import { getBackend } from '../src/backends/registry.js';
 
-// One worker is the calling thread with one kernel thread, as onnxruntime runs here; each of two
-// workers gets one kernel thread too (cores / workers), so the 2-worker speed-up is the scaling.
+const dist = (m: string) => new URL(`../dist/${m}`, import.meta.url).href;
+const { calibrate, loadModel, loadTensorProto, Tensor } = (await import(dist('index.js'))) as typeof import('../src/index.js');
+const { syntheticPageSet, syntheticTextSet } = (await import(
+  dist('data/synthetic-text.js')
+)) as typeof import('../src/data/synthetic-text.js');
+const { getBackend } = (await import(dist('backends/registry.js'))) as typeof import('../src/backends/registry.js');
+
+// One thread is the calling thread with one kernel thread, as onnxruntime runs here; each of two
+// threads gets one kernel thread too (cores / workers), so the 2-thread speed-up is the scaling.
 const native = (() => {
   try {
     return getBackend('native');

@@ -160,9 +160,22 @@ export class Graph {
   }
 
   uniqueName(base: string): string {
+    // Passes call this per node they add: a scan is several times cheaper than building the set,
+    // which only a taken name needs.
+    if (!this.hasValueName(base)) return base;
     const used = this.allValueNames();
-    if (!used.has(base)) return base;
     for (let i = 1; ; i++) if (!used.has(`${base}_${i}`)) return `${base}_${i}`;
+  }
+
+  /** Whether `name` is a graph input, an initializer or a node input or output. */
+  hasValueName(name: string): boolean {
+    if (this.initializers.has(name)) return true;
+    for (const v of this.inputs) if (v.name === name) return true;
+    for (const n of this.nodes) {
+      for (const i of n.inputs) if (i === name) return true;
+      for (const o of n.outputs) if (o === name) return true;
+    }
+    return false;
   }
 
   allValueNames(): Set<string> {

@@ -3,13 +3,12 @@
  * the tensor takes, and bias correction's probes sum their outputs. Memory is the observers'
  * (histograms), not the data's: samples are streamed.
  *
- * With `workers` > 1 the samples go to worker threads (calibrate-worker.ts), each holding its own
- * float session built from the model's bytes and its own observers; their states are merged at
- * the end. Observers and probe sums merge exactly (observers/index.ts, bias-correction.ts), so the
+ * With `workers` > 1, worker threads (calibrate-worker.ts, started by calibrate-workers.ts), each
+ * holding its own float session built from the model's bytes and its own observers, take samples
+ * beside this thread; their states are merged into this thread's at the end. Observers and probe sums merge exactly (observers/index.ts, bias-correction.ts), so the
  * result does not depend on the number of workers or on which worker saw which sample.
  */
 import { availableParallelism } from 'node:os';
-import type { Worker } from 'node:worker_threads';
 import { InferenceSession } from '../runtime/session.js';
 import type { Model } from '../ir/graph.js';
 import { Tensor } from '../tensor.js';
@@ -24,8 +23,9 @@ import {
 } from '../quant/observers/index.js';
 import { modelToBytes } from '../onnx/io.js';
 import { ExactSum } from '../util/exact-sum.js';
-import { errorFromWire, toWire, type WireError, type WireTensor } from '../runtime/worker/protocol.js';
-import { startWorkerScript } from '../runtime/worker/start.js';
+import type { WireError, WireTensor } from '../runtime/worker/protocol.js';
+import { getBackend } from '../backends/registry.js';
+import { CalibrationWorkers } from './calibrate-workers.js';
 import type { ProbeStats } from './stats.js';
 import { inputProbeSums, type InputProbe } from './bias-correction.js';
 
@@ -213,12 +213,16 @@ export interface RunCalibrationOptions {
   maxSamples?: number;
   /** Number of samples, for progress only. */
   total?: number;
-  /** Worker threads (1: this thread). Default 1. */
+  /**
+   * Threads that calibrate: this one and `workers - 1` worker threads. Default 1. This thread takes
+   * a sample whenever no worker is ready with room, so the workers' start-up (a module and a model
+   * load each) costs no time.
+   */
   workers?: number;
   /**
-   * Start on this thread and hand the rest of the data to `workers` worker threads only once the
-   * run proves long (a worker costs a model load and, under tsx, seconds of module loading, which
-   * short calibrations never win back). The result is the same either way.
+   * Start the worker threads only once the run proves long (a worker costs a model load and, under
+   * tsx, seconds of module loading, which short calibrations never win back). The result is the same
+   * either way.
    */
   autoWorkers?: boolean;
   /** Called with each sample's computed values (this thread only: workers must be 1). */
@@ -228,8 +232,8 @@ export interface RunCalibrationOptions {
 }
 
 /**
- * autoWorkers: hand off after this long on one thread, when the rest is expected to take at least
- * AUTO_REST_MS. ONNX_PTQ_TEST_AUTO_WORKERS_MS sets both (tests: 0 hands off after the first sample).
+ * autoWorkers: start the workers after this long on one thread, when the rest is expected to take
+ * at least `rest`. ONNX_PTQ_TEST_AUTO_WORKERS_MS sets both (tests: 0 starts them after the first sample).
  */
 const autoMs = () => {
   const t = Number(process.env.ONNX_PTQ_TEST_AUTO_WORKERS_MS);
@@ -237,6 +241,12 @@ const autoMs = () => {
     ? { after: t, rest: t }
     : { after: 1500, rest: 3000 };
 };
+
+/** Tests only: this thread hands every sample to `workers` worker threads (the worker paths, whatever the timing). */
+const workersOnly = () => process.env.ONNX_PTQ_TEST_CALIBRATION_WORKERS_ONLY === '1';
+
+/** One turn of the event loop: worker messages ('ready', 'done') are delivered in it. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function runCalibration(
   model: Model,
@@ -256,54 +266,67 @@ export async function runCalibration(
   const total = opts.maxSamples && opts.total ? Math.min(opts.maxSamples, opts.total) : opts.maxSamples || opts.total;
   const bar = progress(opts.label ?? 'calibrating', total);
   const it = iteratorOf(data);
+  const parallel = workers > 1 && !opts.onSample;
+  const only = parallel && workersOnly();
   const auto = autoMs();
+  const session = await InferenceSession.create(model, { allowNonFinite: cfg.allowNonFinite, runInWorker: false });
+  const c = new Collector(session, cfg);
+  let group: CalibrationWorkers | undefined;
   let used = 1;
-  let c: Collector | undefined;
-  /** What was observed: this thread's collector, plus the workers' merged part. */
-  let part: { observers: Map<string, Observer>; probes: Map<string, ProbeSums>; samples: number } | undefined;
+  let done = 0;
+  // The cores shared out between the threads: n pools of every core would oversubscribe n-fold.
+  const backend = getBackend(session.backendName) as { getThreads?: () => number; setThreads?: (n: number) => void };
+  const threads = Math.max(1, Math.floor(availableParallelism() / workers));
+  let restoreThreads: number | undefined;
+  const start = () => {
+    const count = only ? workers : workers - 1;
+    group = new CalibrationWorkers(
+      modelToBytes(model),
+      cfg,
+      count,
+      threads,
+      () => bar.tick(++done),
+      (id) => `calibration worker ${id + 1} of ${count}`,
+    );
+    used = workers;
+    if (backend.getThreads && backend.setThreads) {
+      restoreThreads = backend.getThreads();
+      backend.setThreads(threads);
+    }
+  };
   let n = 0;
+  let stats: WorkerStats[] = [];
   try {
-    const parallel = workers > 1 && !opts.onSample;
-    if (!parallel || opts.autoWorkers) {
-      const session = await InferenceSession.create(model, { allowNonFinite: cfg.allowNonFinite, runInWorker: false });
-      c = new Collector(session, cfg);
-      // Time per sample from here: the session's creation is not a cost the workers would save.
-      const ts = performance.now();
-      for (;;) {
-        if (opts.maxSamples && n >= opts.maxSamples) break;
-        const next = await it.next();
-        if (next.done) break;
-        const outs = c.observe(next.value, n);
-        opts.onSample?.(outs);
-        n++;
-        bar.tick(n);
-        if (parallel) {
-          const ms = performance.now() - ts;
-          const rest = total !== undefined ? ((total - n) * ms) / n : Infinity;
-          if (ms >= auto.after && rest >= auto.rest && rest > 0) {
-            used = workers;
-            break;
-          }
+    if (parallel && !opts.autoWorkers) start();
+    // Time per sample from here: the session's creation is not a cost the workers would save.
+    const ts = performance.now();
+    for (;;) {
+      if (opts.maxSamples && n >= opts.maxSamples) break;
+      const next = await it.next();
+      if (next.done) break;
+      if (group) {
+        const w = only ? await group.waitFree() : group.free();
+        if (w) {
+          group.send(w, next.value, n++);
+          continue;
         }
       }
-    } else used = workers;
-    // This thread's session is done either way: free its arena before the workers build theirs.
-    await c?.release();
-    if (used > 1) {
-      const r = await inWorkers(model, cfg, it, n, opts, workers, bar);
-      if (c) {
-        // Merge order does not matter (order-free states): this thread's part, then the workers'.
-        for (const [t, o] of c.observers) o.merge(r.observers.get(t)!);
-        for (const [out, p] of c.probes) {
-          const q = r.probes.get(out)!;
-          p.sum.forEach((s, i) => s.addSum(q.sum[i]!));
-          p.count += q.count;
-        }
-        part = { observers: c.observers, probes: c.probes, samples: c.samples + r.samples };
-      } else part = r;
-    } else if (c) part = { observers: c.observers, probes: c.probes, samples: c.samples };
+      const outs = c.observe(next.value, n++);
+      opts.onSample?.(outs);
+      bar.tick(++done);
+      if (group) await turn();
+      else if (parallel && opts.autoWorkers) {
+        const ms = performance.now() - ts;
+        const rest = total !== undefined ? ((total - n) * ms) / n : Infinity;
+        if (ms >= auto.after && rest >= auto.rest && rest > 0) start();
+      }
+    }
+    if (group) stats = await group.finish();
   } finally {
     bar.end();
+    group?.terminate();
+    if (restoreThreads !== undefined) backend.setThreads!(restoreThreads);
+    await c.release();
     // A generator stopped early (maxSamples, an error) gets to clean up.
     try {
       await it.return?.();
@@ -311,11 +334,21 @@ export async function runCalibration(
       // the data source's own cleanup failing must not hide the calibration's result or error
     }
   }
-  if (!part || part.samples === 0) throw new OnnxPtqError('INVALID_DATA', 'calibration data is empty: at least one sample is needed');
-  return { ...part, seconds: (performance.now() - t0) / 1000, workers: used };
+  // Merge: order-free states, so which thread saw which sample does not matter.
+  for (const s of stats) {
+    if (s.samples === 0) continue;
+    for (const [t, o] of c.observers)
+      o.merge(observerFromState(cfg.observer, cfg.observerOptions, s.tensors[t], `calibration worker: tensor '${t}'`));
+    for (const [out, p] of c.probes) {
+      const q = s.probes[out]!;
+      q.sums.forEach((x, i) => p.sum[i]!.addSum(ExactSum.parse(x)!));
+      p.count += q.count;
+    }
+  }
+  const samples = c.samples + stats.reduce((a, s) => a + s.samples, 0);
+  if (samples === 0) throw new OnnxPtqError('INVALID_DATA', 'calibration data is empty: at least one sample is needed');
+  return { observers: c.observers, probes: c.probes, samples, seconds: (performance.now() - t0) / 1000, workers: used };
 }
-
-type Bar = ReturnType<typeof progress>;
 
 /** One iterator over sync or async data, advanced by hand: a for-await that breaks would close it (and a generator with it). */
 function iteratorOf(data: CalibrationData): AsyncIterator<Feeds> | Iterator<Feeds> {
@@ -338,126 +371,6 @@ export type FromCalibrationWorker =
   | { type: 'done'; n: number }
   | { type: 'stats'; stats: WorkerStats }
   | { type: 'error'; error: WireError };
-
-function startWorker(init: CalibrationWorkerInit): Worker {
-  return startWorkerScript(import.meta.url, 'calibrate-worker', init);
-}
-
-/** Samples in flight per worker: one running, one queued, so a worker never waits for the main thread. */
-const IN_FLIGHT = 2;
-
-async function inWorkers(
-  model: Model,
-  cfg: CollectConfig,
-  it: AsyncIterator<Feeds> | Iterator<Feeds>,
-  start: number,
-  opts: RunCalibrationOptions,
-  count: number,
-  bar: Bar,
-): Promise<{ observers: Map<string, Observer>; probes: Map<string, ProbeSums>; samples: number }> {
-  const bytes = modelToBytes(model);
-  type W = { w: Worker; id: number; inFlight: number; stats?: WorkerStats; exited: boolean };
-  const ws: W[] = [];
-  let failure: OnnxPtqError | undefined;
-  let wake: (() => void) | undefined;
-  const poke = () => {
-    const f = wake;
-    wake = undefined;
-    f?.();
-  };
-  const fail = (e: OnnxPtqError) => {
-    failure ??= e;
-    poke();
-  };
-  let done = start;
-  for (let id = 0; id < count; id++) {
-    // The cores shared out between the workers: n pools of every core would oversubscribe n-fold.
-    const w = startWorker({ model: bytes, cfg, threads: Math.max(1, Math.floor(availableParallelism() / count)) });
-    const rec: W = { w, id, inFlight: 0, exited: false };
-    ws.push(rec);
-    w.on('message', (m: FromCalibrationWorker) => {
-      if (m.type === 'done') {
-        rec.inFlight--;
-        done++;
-        bar.tick(done);
-      } else if (m.type === 'stats') rec.stats = m.stats;
-      else if (m.type === 'error') {
-        const e = errorFromWire(m.error);
-        fail(new OnnxPtqError(e.code, `calibration worker ${id + 1} of ${count}: ${e.message}`));
-      }
-      poke();
-    });
-    w.on('error', (e) =>
-      fail(
-        new OnnxPtqError('WORKER_FAILED', `calibration worker ${id + 1} of ${count} failed: ${e instanceof Error ? e.message : String(e)}`),
-      ),
-    );
-    w.on('exit', (code) => {
-      rec.exited = true;
-      if (!rec.stats)
-        fail(new OnnxPtqError('WORKER_FAILED', `calibration worker ${id + 1} of ${count} exited (code ${code}) before it finished`));
-      poke();
-    });
-  }
-  const wait = () =>
-    new Promise<void>((resolve) => {
-      wake = resolve;
-    });
-  try {
-    let n = start;
-    for (;;) {
-      if (opts.maxSamples && n >= opts.maxSamples) break;
-      const next = await it.next();
-      if (next.done) break;
-      const feeds = next.value;
-      if (failure) throw failure;
-      let target: W | undefined;
-      for (;;) {
-        if (failure) throw failure;
-        target = ws.reduce<W | undefined>((a, b) => (b.inFlight < IN_FLIGHT && (!a || b.inFlight < a.inFlight) ? b : a), undefined);
-        if (target) break;
-        await wait();
-      }
-      const wire: Record<string, WireTensor> = {};
-      if (feeds === null || typeof feeds !== 'object')
-        throw new OnnxPtqError('INVALID_DATA', `calibration: sample ${n} is not a feeds object ({ [inputName]: Tensor })`);
-      for (const [k, t] of Object.entries(feeds)) {
-        if (!(t instanceof Tensor)) throw new OnnxPtqError('INVALID_DATA', `calibration: input '${k}' of sample ${n} is not a Tensor`);
-        wire[k] = toWire(t);
-      }
-      target.inFlight++;
-      target.w.postMessage({ type: 'sample', n, feeds: wire } satisfies ToCalibrationWorker);
-      n++;
-    }
-    for (const r of ws) r.w.postMessage({ type: 'finish' } satisfies ToCalibrationWorker);
-    while (!failure && ws.some((r) => !r.stats)) await wait();
-    if (failure) throw failure;
-  } finally {
-    for (const r of ws) {
-      r.exited = true;
-      void r.w.terminate();
-    }
-  }
-  // Merge: order-free, so worker order does not matter; this is the one-thread result.
-  const observers = new Map<string, Observer>(cfg.tensors.map((t) => [t, createObserver(cfg.observer, cfg.observerOptions)]));
-  const probes = new Map<string, ProbeSums>(
-    cfg.probes.map((p) => [p.output, { axis: p.axis, sum: Array.from({ length: p.channels }, () => new ExactSum()), count: 0 }]),
-  );
-  let samples = 0;
-  for (const r of ws) {
-    const s = r.stats!;
-    samples += s.samples;
-    if (s.samples === 0) continue;
-    for (const [t, o] of observers)
-      o.merge(observerFromState(cfg.observer, cfg.observerOptions, s.tensors[t], `calibration worker ${r.id + 1}: tensor '${t}'`));
-    for (const [out, p] of probes) {
-      const q = s.probes[out]!;
-      q.sums.forEach((x, c) => p.sum[c]!.addSum(ExactSum.parse(x)!));
-      p.count += q.count;
-    }
-  }
-  return { observers, probes, samples };
-}
 
 /** The default worker count: the machine's cores. */
 export function defaultWorkers(): number {

@@ -84,7 +84,7 @@ export interface ActivationReport {
 export interface QuantizeReport {
   options: QuantizeOptions;
   passes: PassReport[];
-  /** workers: the threads that calibrated (1: the calling thread only; 0: from statistics, no pass). */
+  /** workers: the threads that calibrated (the calling thread and its workers; 0: from statistics, no pass). */
   calibration: { samples: number; seconds: number; observer: string; workers: number };
   activations: ActivationReport[];
   layers: Omit<LayerReport, never>[];
@@ -145,9 +145,10 @@ interface Gathered {
 /** Execution settings that never change the result (so they are not QuantizeOptions, and not in the model's metadata). */
 export interface RunSettings {
   /**
-   * Calibration worker threads. Default: the machine's cores (os.availableParallelism()), capped
-   * by the sample count when it is known; 1 calibrates on the calling thread. Statistics merge
-   * exactly, so any count gives the same bytes. The moving-average observer depends on sample
+   * Calibration threads: the calling thread and `workers - 1` worker threads, which take samples
+   * beside it. Default: the machine's cores (os.availableParallelism()), capped by the sample count
+   * when it is known, the workers started once calibration proves long; 1 calibrates on the
+   * calling thread alone. Statistics merge exactly, so any count gives the same bytes. The moving-average observer depends on sample
    * order: with it the default is 1 and more is an error.
    */
   workers?: number;

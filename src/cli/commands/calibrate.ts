@@ -20,7 +20,8 @@ options: those of \`onnx-ptq quantize\` (--config, --samples, --observer, --gran
 the ones that shape the statistics are recorded, and quantize refuses statistics made with others.
   --shard k/n                  this run's part of the samples: sample i (after --samples) when i mod n = k,
                                k in [0, n-1] (default 0/1: all)
-  --workers N                  worker threads (default: the cores, once calibration proves long; 1: this thread)
+  --workers N                  calibration threads: this one and N-1 workers (default: the cores, the workers
+                               once calibration proves long)
   --json                       print a summary as JSON
   --quiet, -q                  print nothing
 ${DATA_HELP}

@@ -26,8 +26,8 @@ options (a --config JSON file takes the same keys as the API's QuantizeOptions; 
   --config <ptq.json>          options file; unknown keys are errors
   --report <report.json>       write the quantization report (ranges, scales, layers)
   --stats <a.json> [b.json..]  calibration statistics from \`onnx-ptq calibrate\` (shards are merged)
-  --workers N                  calibration worker threads (default: the cores, used once calibration
-                               proves long; 1: this thread); the result is the same for any N
+  --workers N                  calibration threads: this one and N-1 workers (default: the cores, the
+                               workers once calibration proves long); the result is the same for any N
   --samples N                  calibration samples to use (default: all); from a folder or file, N spread
                                evenly across it and its classes (seeded), and a stderr line says which
   --samples-seed S             the seed of that spread (default 0)

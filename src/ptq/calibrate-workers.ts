@@ -1,0 +1,149 @@
+/**
+ * The worker threads of a parallel calibration (calibrate-worker.ts runs in each): started with the
+ * model's bytes, handed samples while they are ready and have room, and asked for their
+ * observers' and probes' states at the end. The calling thread calibrates too (calibrate.ts
+ * runCalibration): a worker costs a module load and a model load, which the calling thread fills
+ * with samples instead of waiting.
+ */
+import type { Worker } from 'node:worker_threads';
+import { OnnxPtqError } from '../errors.js';
+import { Tensor } from '../tensor.js';
+import { errorFromWire, toWire, type WireTensor } from '../runtime/worker/protocol.js';
+import { startWorkerScript } from '../runtime/worker/start.js';
+import type { CalibrationWorkerInit, CollectConfig, Feeds, FromCalibrationWorker, ToCalibrationWorker, WorkerStats } from './calibrate.js';
+
+/** Samples in flight per worker: one running, one queued, so a worker never waits for the calling thread. */
+const IN_FLIGHT = 2;
+
+interface W {
+  w: Worker;
+  id: number;
+  ready: boolean;
+  inFlight: number;
+  stats?: WorkerStats;
+  exited: boolean;
+}
+
+export class CalibrationWorkers {
+  private readonly ws: W[] = [];
+  private failure: OnnxPtqError | undefined;
+  private wake: (() => void) | undefined;
+  /** terminate() ran: exits from here on are ours. */
+  private stopped = false;
+
+  /**
+   * Starts `count` workers, each with `threads` kernel threads; `onDone` is called per sample a
+   * worker finishes. `label(id)` names a worker in errors.
+   */
+  constructor(
+    bytes: Uint8Array,
+    cfg: CollectConfig,
+    count: number,
+    threads: number,
+    private readonly onDone: () => void,
+    private readonly label: (id: number) => string,
+  ) {
+    for (let id = 0; id < count; id++) {
+      const w = startWorkerScript(import.meta.url, 'calibrate-worker', { model: bytes, cfg, threads } satisfies CalibrationWorkerInit);
+      const rec: W = { w, id, ready: false, inFlight: 0, exited: false };
+      this.ws.push(rec);
+      w.on('message', (m: FromCalibrationWorker) => {
+        if (m.type === 'ready') rec.ready = true;
+        else if (m.type === 'done') {
+          rec.inFlight--;
+          this.onDone();
+        } else if (m.type === 'stats') rec.stats = m.stats;
+        else if (m.type === 'error') {
+          const e = errorFromWire(m.error);
+          this.fail(new OnnxPtqError(e.code, `${this.label(id)}: ${e.message}`));
+        }
+        this.poke();
+      });
+      w.on('error', (e) =>
+        this.fail(new OnnxPtqError('WORKER_FAILED', `${this.label(id)} failed: ${e instanceof Error ? e.message : String(e)}`)),
+      );
+      w.on('exit', (code) => {
+        rec.exited = true;
+        if (!rec.stats && !this.stopped) this.fail(new OnnxPtqError('WORKER_FAILED', `${this.label(id)} exited (code ${code}) before it finished`));
+        this.poke();
+      });
+    }
+  }
+
+  /** Throws the first worker failure, if any. */
+  check(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  /** A ready worker with room (the least loaded), or undefined. */
+  free(): W | undefined {
+    this.check();
+    return this.ws.reduce<W | undefined>(
+      (a, b) => (b.ready && b.inFlight < IN_FLIGHT && (!a || b.inFlight < a.inFlight) ? b : a),
+      undefined,
+    );
+  }
+
+  /** Waits for a ready worker with room. */
+  async waitFree(): Promise<W> {
+    for (;;) {
+      const w = this.free();
+      if (w) return w;
+      await this.next();
+    }
+  }
+
+  /** Hands sample `n` to worker `target`. */
+  send(target: W, feeds: Feeds, n: number): void {
+    if (feeds === null || typeof feeds !== 'object')
+      throw new OnnxPtqError('INVALID_DATA', `calibration: sample ${n} is not a feeds object ({ [inputName]: Tensor })`);
+    const wire: Record<string, WireTensor> = {};
+    for (const [k, t] of Object.entries(feeds)) {
+      if (!(t instanceof Tensor)) throw new OnnxPtqError('INVALID_DATA', `calibration: input '${k}' of sample ${n} is not a Tensor`);
+      wire[k] = toWire(t);
+    }
+    target.inFlight++;
+    target.w.postMessage({ type: 'sample', n, feeds: wire } satisfies ToCalibrationWorker);
+  }
+
+  /**
+   * Waits for the state of every worker that was handed samples; the workers are then stopped (one
+   * still starting up had none: a short run does not wait for it).
+   */
+  async finish(): Promise<WorkerStats[]> {
+    const busy = this.ws.filter((r) => r.ready);
+    for (const r of busy) r.w.postMessage({ type: 'finish' } satisfies ToCalibrationWorker);
+    while (busy.some((r) => !r.stats)) {
+      this.check();
+      await this.next();
+    }
+    this.check();
+    this.terminate();
+    return busy.map((r) => r.stats!);
+  }
+
+  terminate(): void {
+    this.stopped = true;
+    for (const r of this.ws) {
+      r.exited = true;
+      void r.w.terminate();
+    }
+  }
+
+  private fail(e: OnnxPtqError): void {
+    this.failure ??= e;
+    this.poke();
+  }
+
+  private poke(): void {
+    const f = this.wake;
+    this.wake = undefined;
+    f?.();
+  }
+
+  private next(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+    });
+  }
+}
