@@ -145,6 +145,11 @@ const convCases: ConvCase[] = [
   convCase('pointwise 1x1 (B is x itself)', { N: 2, C: 33, H: 7, W: 9, M: 17, K: 1 }),
   convCase('pointwise 1x1 stride 2', { C: 16, H: 13, W: 13, M: 24, K: 1, s: 2 }),
   convCase('K > 256 and many pixels (k and column blocks)', { C: 64, H: 33, W: 35, M: 33, K: 3, pads: [1, 1, 1, 1] }),
+  // Wide stride-1 layers run flat with B read in place where the variant has an indirect kernel:
+  // rows not a multiple of the panel width, row tiles past M, two k slices, bias and clamp.
+  convCase('wide stride-1 3x3 (flat, B in place)', { C: 7, H: 9, W: 130, M: 13, K: 3, pads: [1, 1, 1, 1] }),
+  convCase('wide 3x3, K > 256, M below a row tile', { N: 2, C: 40, H: 6, W: 100, M: 7, K: 3, pads: [1, 1, 1, 1] }),
+  convCase('wide 3x3 dilation 2, fused clip', { C: 5, H: 8, W: 77, M: 11, K: 3, d: 2, pads: [2, 2, 2, 2], act: { min: -0.4, max: 0.3 } }),
   convCase('pads larger than the kernel', { C: 3, H: 5, W: 6, M: 4, K: 2, pads: [4, 3, 5, 4] }),
   convCase('stride larger than the kernel', { C: 5, H: 17, W: 16, M: 7, K: 2, s: 3, pads: [1, 0, 0, 1] }),
   convCase('asymmetric stride, dilation, kernel', { C: 4, H: 15, W: 12, M: 6, K: [3, 2], s: [2, 1], d: [1, 3], pads: [2, 1, 0, 3] }),

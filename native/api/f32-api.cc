@@ -14,30 +14,30 @@ namespace opq {
 
 #if defined(__x86_64__) || defined(_M_X64)
 const F32Ukernels& F32UkernelsAvx2() {
-  static const F32Ukernels uk = {kF32MrAvx2,       kF32NrAvx2,    F32GemmUkAvx2,    F32DwRowAvx2,        F32MaxRowAvx2,
-                                 F32AvgRowAvx2,    F32UnaryAvx2,  F32BinaryAvx2,    F32BinaryScalarAvx2, F32SumAvx2,
-                                 F32MaxAvx2,       F32ScanAvx2,   F32HistogramAvx2, F32SumRowsAvx2,      F32SoftmaxAvx2,
-                                 F32ClassSumsAvx2, F32DotRowsAvx2};
+  static const F32Ukernels uk = {
+      kF32MrAvx2,       kF32NrAvx2,     F32GemmUkAvx2,       F32DwRowAvx2,     F32MaxRowAvx2,  F32AvgRowAvx2,
+      F32UnaryAvx2,     F32BinaryAvx2,  F32BinaryScalarAvx2, F32SumAvx2,       F32MaxAvx2,     F32ScanAvx2,
+      F32HistogramAvx2, F32SumRowsAvx2, F32SoftmaxAvx2,      F32ClassSumsAvx2, F32DotRowsAvx2, F32GemmIndirectUkAvx2};
   return uk;
 }
 // CPUs with AVX-512 (the AVX512VNNI variant's feature set) run the AVX2 table with the 12x32 GEMM
 // microkernel: the elementwise, pooling and depthwise kernels are bound by memory, not by width.
 const F32Ukernels& F32UkernelsAvx512() {
-  static const F32Ukernels uk = {kF32MrAvx512,     kF32NrAvx512,  F32GemmUkAvx512,  F32DwRowAvx2,        F32MaxRowAvx2,
-                                 F32AvgRowAvx2,    F32UnaryAvx2,  F32BinaryAvx2,    F32BinaryScalarAvx2, F32SumAvx2,
-                                 F32MaxAvx2,       F32ScanAvx2,   F32HistogramAvx2, F32SumRowsAvx2,      F32SoftmaxAvx2,
-                                 F32ClassSumsAvx2, F32DotRowsAvx2};
+  static const F32Ukernels uk = {
+      kF32MrAvx512,     kF32NrAvx512,   F32GemmUkAvx512,     F32DwRowAvx2,     F32MaxRowAvx2,  F32AvgRowAvx2,
+      F32UnaryAvx2,     F32BinaryAvx2,  F32BinaryScalarAvx2, F32SumAvx2,       F32MaxAvx2,     F32ScanAvx2,
+      F32HistogramAvx2, F32SumRowsAvx2, F32SoftmaxAvx2,      F32ClassSumsAvx2, F32DotRowsAvx2, nullptr};
   return uk;
 }
 #endif
 
 #if defined(__wasm_simd128__)
 const F32Ukernels& F32UkernelsWasmSimd() {
-  static const F32Ukernels uk = {kF32MrWasmSimd,          kF32NrWasmSimd,     F32GemmUkWasmSimd,  F32DwRowWasmSimd,
-                                 F32MaxRowWasmSimd,       F32AvgRowWasmSimd,  F32UnaryWasmSimd,   F32BinaryWasmSimd,
-                                 F32BinaryScalarWasmSimd, F32SumWasmSimd,     F32MaxWasmSimd,     F32ScanWasmSimd,
-                                 F32HistogramWasmSimd,    F32SumRowsWasmSimd, F32SoftmaxWasmSimd, F32ClassSumsWasmSimd,
-                                 F32DotRowsWasmSimd};
+  static const F32Ukernels uk = {
+      kF32MrWasmSimd,       kF32NrWasmSimd,     F32GemmUkWasmSimd,        F32DwRowWasmSimd,        F32MaxRowWasmSimd,
+      F32AvgRowWasmSimd,    F32UnaryWasmSimd,   F32BinaryWasmSimd,        F32BinaryScalarWasmSimd, F32SumWasmSimd,
+      F32MaxWasmSimd,       F32ScanWasmSimd,    F32HistogramWasmSimd,     F32SumRowsWasmSimd,      F32SoftmaxWasmSimd,
+      F32ClassSumsWasmSimd, F32DotRowsWasmSimd, F32GemmIndirectUkWasmSimd};
   return uk;
 }
 #endif

@@ -171,10 +171,13 @@ void PackIm2colAny(const opq_conv2d_f32_params& p, const float* x, size_t k0, si
 // tap (kh, kw) reads phase ((kh*dh) % sh, (kw*dw) % sw) at row oh + (kh*dh)/sh, column
 // ow + (kw*dw)/sw, again one contiguous run, where the per-element strided gathers of im2col were slow.
 // Not when a stride exceeds the dilated kernel: whole phases would be built and never read.
-bool GeneralFlat(const opq_conv2d_f32_params& p) {
+// With an indirect microkernel (B rows read in place from the planes, nothing packed) wide stride-1
+// layers run flat too: their rs - ow extra columns are a few percent, im2col's packing was a third
+// of the time (PP-OCRv4 det's 3x3 96->24 at 160x160: 18.1 -> 13.2 ms).
+bool GeneralFlat(const opq_conv2d_f32_params& p, const F32Ukernels& uk) {
   const int64_t ekh = int64_t(p.kh - 1) * p.dilation_h + 1, ekw = int64_t(p.kw - 1) * p.dilation_w + 1;
-  return (p.kh > 1 || p.kw > 1) && (p.ow < 64 || p.stride_w > 1 || p.stride_h > 1) && p.stride_h <= ekh &&
-         p.stride_w <= ekw;
+  return (p.kh > 1 || p.kw > 1) && (uk.gemm_indirect || p.ow < 64 || p.stride_w > 1 || p.stride_h > 1) &&
+         p.stride_h <= ekh && p.stride_w <= ekw;
 }
 
 template <size_t NR>
@@ -267,6 +270,23 @@ void BuildFlatPlanes(const FlatGeom<size_t>& f, const opq_conv2d_f32_params& p, 
   }
 }
 
+// The k loop of one block of nc flat output columns with B read in place (uk.gemm_indirect): the
+// order of RunColumnBlock (k slices, then panels, then row tiles), so the same sums as packing.
+// Every tile is full: tmp has mp rows of ldc >= the block's columns rounded to nr, the planes have
+// nr floats of slack, and init has mp entries (zero past the group's m).
+void RunFlatBlockIndirect(const F32Ukernels& uk, size_t k, size_t kcb, size_t mp, const float* apack, const float* b,
+                          const size_t* koff, size_t nc, float* c, size_t ldc, const float* init, bool clamp, float lo,
+                          float hi) {
+  for (size_t k0 = 0; k0 < k; k0 += kcb) {
+    const size_t kc = std::min(kcb, k - k0);
+    const uint32_t flags = (k0 ? kF32Accumulate : 0) | ((k0 + kc == k && clamp) ? kF32Clamp : 0);
+    for (size_t q0 = 0; q0 < nc; q0 += uk.nr)
+      for (size_t i0 = 0; i0 < mp; i0 += uk.mr)
+        uk.gemm_indirect(kc, apack + k0 * mp + i0 * kc, b + q0, koff + k0, c + i0 * ldc + q0, ldc,
+                         k0 == 0 && init ? init + i0 : nullptr, flags, lo, hi);
+  }
+}
+
 void RunFlat(const Conv2dF32Args& a, const F32Ukernels& uk) {
   const opq_conv2d_f32_params& p = *a.p;
   const size_t cg = p.c / p.group, mg = p.m / p.group, K = cg * p.kh * p.kw;
@@ -274,13 +294,16 @@ void RunFlat(const Conv2dF32Args& a, const F32Ukernels& uk) {
   const FlatGeom<size_t> fg = FlatOf<size_t>(p);
   // floats of one channel's sh*sw phase planes (bounded by Conv2dF32Workspace's checks)
   const size_t rs = fg.qw, pf = fg.pf, plane_size = fg.sh * fg.sw * fg.qh * fg.qw, khw = size_t(p.kh) * p.kw;
-  const size_t mr = uk.mr, nr = uk.nr, mp = RoundUp(mg, mr);
+  const size_t mr = uk.mr, nr = uk.nr, mp = RoundUp(mg, mr), pfp = RoundUp(pf, nr);
   const size_t kcb = f32::KcOf(K), ncb = f32::NcOf(kcb, pf, nr);
+  const bool indirect = uk.gemm_indirect != nullptr;
   uintptr_t cur = reinterpret_cast<uintptr_t>(a.workspace);
   float* apack = Carve(&cur, mp * K);
-  float* planes = Carve(&cur, cg * plane_size);
-  float* tmp = Carve(&cur, mg * pf);
+  float* planes = Carve(&cur, cg * plane_size + nr);
+  float* tmp = Carve(&cur, mp * pfp);
+  float* init = Carve(&cur, mp);
   size_t* taps = reinterpret_cast<size_t*>(Carve(&cur, khw * (sizeof(size_t) / sizeof(float))));
+  size_t* koff = reinterpret_cast<size_t*>(Carve(&cur, K * (sizeof(size_t) / sizeof(float))));
   float* bbase = Carve(&cur, 0);
   for (size_t kh = 0, t = 0; kh < size_t(p.kh); ++kh) {
     for (size_t kw = 0; kw < size_t(p.kw); ++kw, ++t) {
@@ -288,29 +311,40 @@ void RunFlat(const Conv2dF32Args& a, const F32Ukernels& uk) {
       taps[t] = (((r % fg.sh) * fg.sw + c % fg.sw) * fg.qh + r / fg.sh) * fg.qw + c / fg.sw;
     }
   }
+  for (size_t kk = 0; kk < K; ++kk) koff[kk] = (kk / khw) * plane_size + taps[kk % khw];
+  std::memset(planes + cg * plane_size, 0, nr * sizeof(float));  // read only into dropped columns
   const size_t bstride = RoundUp(kcb * ncb, 16);
   const size_t blocks = f32::DivUp(pf, ncb);
   for (size_t g = 0; g < size_t(p.group); ++g) {
     PackWeights(a.w + g * mg * K, mg, K, kcb, mr, mp, apack);
     const float* bias = a.bias ? a.bias + g * mg : nullptr;
+    if (bias) {
+      std::memcpy(init, bias, mg * sizeof(float));
+      std::memset(init + mg, 0, (mp - mg) * sizeof(float));
+    }
     for (size_t n = 0; n < size_t(p.n); ++n) {
       const float* x = a.x + (n * p.c + g * cg) * hw;
       for (size_t c = 0; c < cg; ++c) BuildFlatPlanes(fg, p, x + c * hw, planes + c * plane_size);
       auto block = [&](size_t blk, size_t thread) {
-        float* bpack = bbase + thread * bstride;
         const size_t j0 = blk * ncb, nc = std::min(ncb, pf - j0), ncp = RoundUp(nc, nr);
+        if (indirect) {
+          RunFlatBlockIndirect(uk, K, kcb, mp, apack, planes + j0, koff, nc, tmp + j0, pfp, bias ? init : nullptr,
+                               a.clamp, p.act_min, p.act_max);
+          return;
+        }
+        float* bpack = bbase + thread * bstride;
         f32::RunColumnBlock(
             uk, mg, K, kcb, mp, apack, bpack, nc,
             [&](size_t k0, size_t kc, float* dst) {
               PackFlatAny(p, planes, plane_size, taps, k0, kc, j0, ncp, pf, nr, dst);
             },
-            tmp + j0, pf, bias, false, a.clamp, p.act_min, p.act_max);
+            tmp + j0, pfp, bias, false, a.clamp, p.act_min, p.act_max);
       };
       f32::ParallelForMacs(a.pool, uint64_t(mg) * K * pf, blocks, block);
       float* y = a.y + (n * p.m + g * mg) * P;
       for (size_t m = 0; m < mg; ++m)
         for (size_t oh = 0; oh < size_t(p.oh); ++oh)
-          std::memcpy(y + m * P + oh * p.ow, tmp + m * pf + oh * rs, p.ow * sizeof(float));
+          std::memcpy(y + m * P + oh * p.ow, tmp + m * pfp + oh * rs, p.ow * sizeof(float));
     }
   }
 }
@@ -501,17 +535,20 @@ size_t Conv2dF32Workspace(const opq_conv2d_f32_params& p, const F32Ukernels& uk,
     floats = uint64_t(p.c / p.group) * p.kh * p.kw + 16;  // the im2col column, 64-byte aligned
   } else {
     const uint64_t K = uint64_t(p.c / p.group) * p.kh * p.kw;
-    const bool flat = GeneralFlat(p);
-    // Flat mode: P counts the flat pixels, plus the padded planes and the scratch output.
+    const bool flat = GeneralFlat(p, uk);
+    // Flat mode: P counts the flat pixels, plus the padded planes (and nr of slack), the scratch
+    // output (mp rows of the flat pixels rounded to nr), the padded bias and the tap offsets.
     uint64_t P = uint64_t(p.oh) * p.ow, extra = 0;
     if (flat) {
       const FlatGeom<uint64_t> f = FlatOf<uint64_t>(p);
       uint64_t planes = 0, t = 0, u = 0, out = 0;
       P = f.pf;
+      const uint64_t words = sizeof(size_t) / sizeof(float);
       if (!MulTo(f.qh * f.sh, f.qw * f.sw, limit, &t) || !MulTo(t, uint64_t(p.c / p.group), limit, &planes) ||
-          !MulTo(uint64_t(p.m / p.group), P, limit, &out) || !MulTo(uint64_t(p.kh), uint64_t(p.kw), limit, &u))
+          !MulTo(RoundUp(p.m / p.group, uk.mr), RoundUp(P, uk.nr), limit, &out) ||
+          !MulTo(uint64_t(p.kh), uint64_t(p.kw), limit, &u))
         return kNone;
-      extra = planes + out + u * (sizeof(size_t) / sizeof(float)) + 128;
+      extra = planes + uk.nr + out + RoundUp(p.m / p.group, uk.mr) + (u + K) * words + 6 * 16;
     }
     const uint64_t kc = f32::KcOf(K), nc = f32::NcOf(kc, P, uk.nr);
     const uint64_t mp = RoundUp(p.m / p.group, uk.mr);
@@ -541,7 +578,7 @@ void Conv2dF32Run(const Conv2dF32Args& a, const F32Ukernels& uk) {
     RunDepthwise(a, uk);
   else if (OnePixel(p))
     RunOnePixel(a);
-  else if (GeneralFlat(p))
+  else if (GeneralFlat(p, uk))
     RunFlat(a, uk);
   else
     RunGeneral(a, uk);

@@ -120,7 +120,8 @@ const F32Ukernels& F32UkernelsScalar() {
                                  F32SumRowsRef,
                                  F32SoftmaxRef,
                                  F32ClassSumsRef,
-                                 F32DotRowsRef};
+                                 F32DotRowsRef,
+                                 nullptr};
   return uk;
 }
 

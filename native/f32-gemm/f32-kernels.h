@@ -69,6 +69,11 @@ struct F32Ukernels {
   // chains (j mod 4; the tail into the first), then (c0 + c1) + (c2 + c3).
   void (*dot_rows)(size_t n, size_t rows, const float* a, size_t a_stride, const double* b, size_t b_stride,
                    double* out);
+  // `gemm` with B read in place: row k of the kc x nr panel is the nr floats at b + boff[k]
+  // (unaligned), so a convolution over padded planes needs no packed copy of B. The same
+  // arithmetic, in the same order, as `gemm` on the packed panel. Null when the variant has none.
+  void (*gemm_indirect)(size_t kc, const float* a, const float* b, const size_t* boff, float* c, size_t ldc,
+                        const float* init, uint32_t flags, float lo, float hi);
 };
 
 // The scalar definitions (also the tails of the SIMD microkernels where they share them).
@@ -133,6 +138,8 @@ inline int64_t F32HistogramBin(float v, double inv, double zero, size_t bins) {
 #if defined(__x86_64__) || defined(_M_X64)
 constexpr size_t kF32MrAvx2 = 6, kF32NrAvx2 = 16;
 OPQ_F32_DECLARE_UKERNELS(Avx2)
+void F32GemmIndirectUkAvx2(size_t kc, const float* a, const float* b, const size_t* boff, float* c, size_t ldc,
+                           const float* init, uint32_t flags, float lo, float hi);
 // The AVX-512 table is the AVX2 one with this GEMM microkernel (f32-gemm-avx512.cc).
 constexpr size_t kF32MrAvx512 = 12, kF32NrAvx512 = 32;
 void F32GemmUkAvx512(size_t kc, const float* a, const float* b, float* c, size_t ldc, const float* init, uint32_t flags,
@@ -141,6 +148,8 @@ void F32GemmUkAvx512(size_t kc, const float* a, const float* b, float* c, size_t
 #if defined(__wasm_simd128__)
 constexpr size_t kF32MrWasmSimd = 5, kF32NrWasmSimd = 8;
 OPQ_F32_DECLARE_UKERNELS(WasmSimd)
+void F32GemmIndirectUkWasmSimd(size_t kc, const float* a, const float* b, const size_t* boff, float* c, size_t ldc,
+                               const float* init, uint32_t flags, float lo, float hi);
 #endif
 
 struct Conv2dF32Args {

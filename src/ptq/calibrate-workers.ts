@@ -64,7 +64,8 @@ export class CalibrationWorkers {
       );
       w.on('exit', (code) => {
         rec.exited = true;
-        if (!rec.stats && !this.stopped) this.fail(new OnnxPtqError('WORKER_FAILED', `${this.label(id)} exited (code ${code}) before it finished`));
+        if (!rec.stats && !this.stopped)
+          this.fail(new OnnxPtqError('WORKER_FAILED', `${this.label(id)} exited (code ${code}) before it finished`));
         this.poke();
       });
     }
