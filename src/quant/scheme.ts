@@ -132,6 +132,39 @@ export function sliceIndexer(dims: readonly number[], p: Pick<QuantParams, 'gran
   return (i) => Math.floor(i / inner) % ch;
 }
 
+/**
+ * The contiguous runs of elements that share a slice, in index order: f(slice, start, end) for each
+ * (per-block slices are not runs: one call per element there). The per-element loops over a tensor
+ * take this instead of sliceIndexer's division per element (PP-OCRv4 det: 1.2M weights per
+ * quantize, ~80 ms of start-up through the indexer).
+ */
+export function forEachSliceRun(
+  n: number,
+  dims: readonly number[],
+  p: Pick<QuantParams, 'granularity' | 'axis' | 'groupSize'>,
+  f: (slice: number, start: number, end: number) => void,
+): void {
+  if (p.granularity === 'per-block') {
+    const idx = sliceIndexer(dims, p);
+    for (let i = 0; i < n; i++) f(idx(i), i, i + 1);
+    return;
+  }
+  if (p.granularity === 'per-tensor') {
+    if (n > 0) f(0, 0, n);
+    return;
+  }
+  if (p.granularity === 'per-group') {
+    const g = p.groupSize!;
+    for (let start = 0, s = 0; start < n; start += g, s++) f(s, start, Math.min(n, start + g));
+    return;
+  }
+  const axis = p.axis ?? 0;
+  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const ch = dims[axis]!;
+  if (inner === 0) return;
+  for (let start = 0, r = 0; start < n; start += inner, r++) f(r % ch, start, Math.min(n, start + inner));
+}
+
 /** A block size onnxruntime's blocked DequantizeLinear and MatMulNBits take: a power of two >= 16. */
 export function isBlockSize(b: number): boolean {
   return Number.isSafeInteger(b) && b >= 16 && (b & (b - 1)) === 0;
@@ -175,16 +208,24 @@ export function sliceCount(dims: readonly number[], scheme: QuantScheme): number
 /** Per-slice min and max of a float tensor (weights). */
 export function sliceRanges(data: Float32Array, dims: readonly number[], scheme: QuantScheme): { mins: Float64Array; maxs: Float64Array } {
   const n = sliceCount(dims, scheme);
-  const idx = sliceIndexer(dims, { granularity: scheme.granularity, axis: scheme.axis, groupSize: scheme.groupSize });
+  const layout = { granularity: scheme.granularity, axis: scheme.axis, groupSize: scheme.groupSize };
   const mins = new Float64Array(n).fill(Infinity),
     maxs = new Float64Array(n).fill(-Infinity);
-  for (let i = 0; i < data.length; i++) {
-    const s = idx(i),
-      v = data[i];
-    if (!Number.isFinite(v)) throw new OnnxPtqError('INVALID_DATA', `tensor holds a non-finite value (${v}) at element ${i}`);
-    if (v < mins[s]) mins[s] = v;
-    if (v > maxs[s]) maxs[s] = v;
-  }
+  const bad = (i: number): never => {
+    throw new OnnxPtqError('INVALID_DATA', `tensor holds a non-finite value (${data[i]}) at element ${i}`);
+  };
+  forEachSliceRun(data.length, dims, layout, (s, start, end) => {
+    let lo = mins[s]!,
+      hi = maxs[s]!;
+    for (let i = start; i < end; i++) {
+      const v = data[i]!;
+      if (v - v !== 0) bad(i); // NaN or +-Infinity
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    mins[s] = lo;
+    maxs[s] = hi;
+  });
   for (let s = 0; s < n; s++)
     if (mins[s] === Infinity) {
       mins[s] = 0;
@@ -207,33 +248,32 @@ export function quantizeValue(x: number, scale: number, zeroPoint: number, qmin:
 /** Quantizes a float tensor with its parameters into an 8-bit container (or Float32Array when unrounded). */
 export function quantizeTensor(data: Float32Array, dims: readonly number[], p: QuantParams): Int8Array | Uint8Array {
   const out = p.signed ? new Int8Array(data.length) : new Uint8Array(data.length);
-  const idx = sliceIndexer(dims, p);
-  for (let i = 0; i < data.length; i++) {
-    const s = idx(i);
-    out[i] = quantizeValue(data[i], p.scale[s], p.zeroPoint[s], p.qmin, p.qmax);
-  }
+  forEachSliceRun(data.length, dims, p, (s, start, end) => {
+    const scale = p.scale[s]!,
+      zp = p.zeroPoint[s]!;
+    for (let i = start; i < end; i++) out[i] = quantizeValue(data[i]!, scale, zp, p.qmin, p.qmax);
+  });
   return out;
 }
 
 /** r = S (q - Z), in float32. */
 export function dequantizeTensor(q: ArrayLike<number>, dims: readonly number[], p: QuantParams): Float32Array {
   const out = new Float32Array(q.length);
-  const idx = sliceIndexer(dims, p);
-  for (let i = 0; i < q.length; i++) {
-    const s = idx(i);
-    out[i] = Math.fround(p.scale[s] * (q[i] - p.zeroPoint[s]));
-  }
+  forEachSliceRun(q.length, dims, p, (s, start, end) => {
+    const scale = p.scale[s]!,
+      zp = p.zeroPoint[s]!;
+    for (let i = start; i < end; i++) out[i] = Math.fround(scale * (q[i]! - zp));
+  });
   return out;
 }
 
 /** Fake quantization (quantize then dequantize), optionally without rounding. */
 export function fakeQuantize(data: Float32Array, dims: readonly number[], p: QuantParams, round = true): Float32Array {
   const out = new Float32Array(data.length);
-  const idx = sliceIndexer(dims, p);
-  for (let i = 0; i < data.length; i++) {
-    const s = idx(i);
-    const q = quantizeValue(data[i], p.scale[s], p.zeroPoint[s], p.qmin, p.qmax, round);
-    out[i] = Math.fround(p.scale[s] * (q - p.zeroPoint[s]));
-  }
+  forEachSliceRun(data.length, dims, p, (s, start, end) => {
+    const scale = p.scale[s]!,
+      zp = p.zeroPoint[s]!;
+    for (let i = start; i < end; i++) out[i] = Math.fround(scale * (quantizeValue(data[i]!, scale, zp, p.qmin, p.qmax, round) - zp));
+  });
   return out;
 }

@@ -35,7 +35,7 @@ export class ExactSum {
   /** The sum of the non-finite terms (NaN, +-Infinity: their sum is order-free too), 0 if none. */
   private special = 0;
   /** Pending terms: a nonoverlapping expansion, increasing magnitude, `n` components (allocated on first use). */
-  private pend: Float64Array | undefined;
+  private pend: number[] | undefined;
   private n = 0;
 
   add(x: number): void {
@@ -44,7 +44,7 @@ export class ExactSum {
       this.special += x;
       return;
     }
-    const e = (this.pend ??= new Float64Array(PENDING + 1));
+    const e = (this.pend ??= []);
     const n = this.n;
     // No partial sum of the chain can overflow when the terms' magnitudes add up to less than 2^1000.
     let bound = Math.abs(x);
