@@ -120,29 +120,65 @@ export function foldInputAffine(g: Graph, conv: Node, c: Tensor, kind: 'scale' |
   const wd = w.data as Float32Array,
     coutG = cout / group;
   if (kind === 'scale') {
-    const wf = new Float32Array(wd.length);
-    for (let co = 0; co < cout; co++) {
-      const g0 = Math.floor(co / coutG) * cinG;
-      for (let ci = 0; ci < cinG; ci++)
-        for (let s = 0; s < kk; s++) {
-          const i = (co * cinG + ci) * kk + s;
-          wf[i] = wd[i]! * v[g0 + ci]!;
-        }
-    }
-    conv.inputs[1] = putInit(g, `${conv.inputs[1]}_${tag}`, wf, w.dims);
+    conv.inputs[1] = putInit(g, `${conv.inputs[1]}_${tag}`, scaledInputs(wd, v, cout, coutG, cinG, kk), w.dims);
     return true;
   }
-  const bf = new Float32Array(cout);
-  for (let co = 0; co < cout; co++) {
-    const g0 = Math.floor(co / coutG) * cinG;
-    let acc = bias ? (bias.data as Float32Array)[co]! : 0;
-    for (let ci = 0; ci < cinG; ci++) for (let s = 0; s < kk; s++) acc += wd[(co * cinG + ci) * kk + s]! * v[g0 + ci]!;
-    bf[co] = acc;
-  }
+  const bf = shiftedBias(wd, v, bias ? (bias.data as Float32Array) : undefined, cout, coutG, cinG, kk);
   const bname = putInit(g, `${conv.name || conv.outputs[0]}_bias_${tag}`, bf, [cout]);
   if (conv.inputs.length < 3) conv.inputs.push(bname);
   else conv.inputs[2] = bname;
   return true;
+}
+
+// The folds' loops are functions of their own: a pass calls each once per layer, and inline in
+// the pass (called once per quantize) they ran at interpreter speed over every weight.
+
+/** w' = w * k[c] over output channel c's runs of weights. */
+function scaledOutputs(
+  wd: Float32Array,
+  runs: (c: number) => [number, number, number][],
+  cout: number,
+  k: ArrayLike<number>,
+): Float32Array {
+  const wf = new Float32Array(wd.length);
+  for (let c = 0; c < cout; c++) {
+    const kc = k[c]!;
+    for (const [start, count, stride] of runs(c)) for (let j = 0, i = start; j < count; j++, i += stride) wf[i] = wd[i]! * kc;
+  }
+  return wf;
+}
+
+/** w'[co, ci, s] = w[co, ci, s] * v[group(co)*cinG + ci]: an input channel scale folded into Conv weights. */
+function scaledInputs(wd: Float32Array, v: Float64Array, cout: number, coutG: number, cinG: number, kk: number): Float32Array {
+  const wf = new Float32Array(wd.length);
+  for (let co = 0; co < cout; co++) {
+    const g0 = Math.floor(co / coutG) * cinG;
+    for (let ci = 0; ci < cinG; ci++) {
+      const vc = v[g0 + ci]!;
+      for (let s = 0, i = (co * cinG + ci) * kk; s < kk; s++, i++) wf[i] = wd[i]! * vc;
+    }
+  }
+  return wf;
+}
+
+/** b'[co] = b[co] + sum_{ci,s} w[co, ci, s] * v[group(co)*cinG + ci]: an input channel shift folded into Conv's bias. */
+function shiftedBias(
+  wd: Float32Array,
+  v: Float64Array,
+  bias: Float32Array | undefined,
+  cout: number,
+  coutG: number,
+  cinG: number,
+  kk: number,
+): Float32Array {
+  const bf = new Float32Array(cout);
+  for (let co = 0; co < cout; co++) {
+    const g0 = Math.floor(co / coutG) * cinG;
+    let acc = bias ? bias[co]! : 0;
+    for (let ci = 0; ci < cinG; ci++) for (let s = 0; s < kk; s++) acc += wd[(co * cinG + ci) * kk + s]! * v[g0 + ci]!;
+    bf[co] = acc;
+  }
+  return bf;
 }
 
 /**
@@ -162,13 +198,7 @@ export function foldOutputAffine(
   const oc = outputChannelRuns(g, layer)!;
   const bias = layer.inputs[2] ? (floatInit(g, layer.inputs[2])!.data as Float32Array) : undefined;
   if (k) {
-    const wd = oc.w.data as Float32Array;
-    const wf = new Float32Array(wd.length);
-    for (let c = 0; c < cout; c++) {
-      const kc = k[c]!;
-      for (const [start, count, stride] of oc.runs(c)) for (let j = 0, i = start; j < count; j++, i += stride) wf[i] = wd[i]! * kc;
-    }
-    layer.inputs[1] = putInit(g, `${layer.inputs[1]}_${tag}`, wf, oc.w.dims);
+    layer.inputs[1] = putInit(g, `${layer.inputs[1]}_${tag}`, scaledOutputs(oc.w.data as Float32Array, oc.runs, cout, k), oc.w.dims);
   }
   const bf = new Float32Array(cout);
   for (let c = 0; c < cout; c++) bf[c] = (k ? k[c]! : 1) * (bias ? bias[c]! : 0) + (t ? t[c]! : 0);

@@ -60,9 +60,7 @@ export function addBiasProbes(g: Graph, layers: Node[], quantized: Map<Node, Flo
     const wq = quantized.get(n);
     const w = g.initializers.get(n.inputs[1]);
     if (!wq || !w) continue;
-    const delta = new Float32Array(wq.length);
-    const wd = w.data as Float32Array;
-    for (let i = 0; i < delta.length; i++) delta[i] = wd[i] - wq[i];
+    const delta = difference(w.data as Float32Array, wq);
     // The key under which the sums are stored (stats files); a node output only for a probe node.
     let out = g.uniqueName(`${n.name || n.outputs[0]}__bias_probe`);
     for (let i = 1; keys.has(out); i++) out = g.uniqueName(`${n.name || n.outputs[0]}__bias_probe_${i}`);
@@ -97,6 +95,17 @@ export function addBiasProbes(g: Graph, layers: Node[], quantized: Map<Node, Flo
     });
   }
   return probes;
+}
+
+/**
+ * a - b, elementwise, in float32. Its own small function: the loop then runs optimized from the
+ * first layer on (inline in addBiasProbes, called once per quantize, it ran at interpreter speed:
+ * ~30 ms for PP-OCRv4 det's 1.2M weights).
+ */
+function difference(a: Float32Array, b: Float32Array): Float32Array {
+  const d = new Float32Array(b.length);
+  for (let i = 0; i < d.length; i++) d[i] = a[i]! - b[i]!;
+  return d;
 }
 
 /** Per-channel corrections E[layer(x, w - w_q)]. */
