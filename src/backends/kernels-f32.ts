@@ -3,13 +3,15 @@
  * of src/kernels/f32/ (conv2dF32(p, x, w, bias, y), Pool3dParams) so that the engine can take them
  * from any backend. Results agree across backends and variants within float rounding, not bit for
  * bit: SIMD variants sum in another order and use FMA (native AVX2). The calibration statistics
- * (scanF32, histogramF32) are exact operations: every backend and variant gives the same bits.
+ * (scanF32, histogramF32, sumRowsF32, convProbeSumsF32) have one defined order of operations: every
+ * backend and variant gives the same bits.
  */
 import type { Conv2dParams } from '../kernels/f32/conv.js';
 import type { Pool3dParams } from '../kernels/f32/pool.js';
+import type { SumRowsParams } from '../kernels/f32/sum-rows.js';
 import type { KernelVariant } from './types.js';
 
-export type { Conv2dParams, Pool3dParams };
+export type { Conv2dParams, Pool3dParams, SumRowsParams };
 
 /** A clamp fused after the op (ReLU: { min: 0, max: Infinity }; Clip/ReLU6: the bounds). */
 export interface F32Activation {
@@ -145,6 +147,3 @@ export interface F32Kernels {
    */
   col2imF32(geo: Int32Array, channels: number, cols: Float32Array, bias: Float32Array | null, y: Float32Array): void;
 }
-
-export type { SumRowsParams } from '../kernels/f32/sum-rows.js';
-import type { SumRowsParams } from '../kernels/f32/sum-rows.js';

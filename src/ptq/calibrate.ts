@@ -5,8 +5,9 @@
  *
  * With `workers` > 1, worker threads (calibrate-worker.ts, started by calibrate-workers.ts), each
  * holding its own float session built from the model's bytes and its own observers, take samples
- * beside this thread; their states are merged into this thread's at the end. Observers and probe sums merge exactly (observers/index.ts, bias-correction.ts), so the
- * result does not depend on the number of workers or on which worker saw which sample.
+ * beside this thread; their states are merged into this thread's at the end. Observers and probe
+ * sums merge exactly (observers/index.ts, bias-correction.ts), so the result does not depend on the
+ * number of threads or on which thread saw which sample.
  */
 import { availableParallelism } from 'node:os';
 import { InferenceSession } from '../runtime/session.js';
@@ -269,13 +270,12 @@ export async function runCalibration(
   const parallel = workers > 1 && !opts.onSample;
   const only = parallel && workersOnly();
   const auto = autoMs();
-  const session = await InferenceSession.create(model, { allowNonFinite: cfg.allowNonFinite, runInWorker: false });
-  const c = new Collector(session, cfg);
+  let c: Collector | undefined;
   let group: CalibrationWorkers | undefined;
   let used = 1;
   let done = 0;
   // The cores shared out between the threads: n pools of every core would oversubscribe n-fold.
-  const backend = getBackend(session.backendName) as { getThreads?: () => number; setThreads?: (n: number) => void };
+  let backend: { getThreads?: () => number; setThreads?: (n: number) => void } = {};
   const threads = Math.max(1, Math.floor(availableParallelism() / workers));
   let restoreThreads: number | undefined;
   const start = () => {
@@ -297,6 +297,9 @@ export async function runCalibration(
   let n = 0;
   let stats: WorkerStats[] = [];
   try {
+    const session = await InferenceSession.create(model, { allowNonFinite: cfg.allowNonFinite, runInWorker: false });
+    c = new Collector(session, cfg);
+    backend = getBackend(session.backendName) as typeof backend;
     if (parallel && !opts.autoWorkers) start();
     // Time per sample from here: the session's creation is not a cost the workers would save.
     const ts = performance.now();
@@ -326,7 +329,7 @@ export async function runCalibration(
     bar.end();
     group?.terminate();
     if (restoreThreads !== undefined) backend.setThreads!(restoreThreads);
-    await c.release();
+    await c?.release();
     // A generator stopped early (maxSamples, an error) gets to clean up.
     try {
       await it.return?.();
