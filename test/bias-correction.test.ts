@@ -3,6 +3,7 @@
 // come from running that layer in the float session and summing its output.
 import { describe, expect, it } from 'vitest';
 import { addBiasProbes, inputProbeSums } from '../src/ptq/bias-correction.js';
+import { setStatsKernels } from '../src/backends/stats-kernels.js';
 import { Graph, makeNode, type Node } from '../src/ir/graph.js';
 import { InferenceSession } from '../src/runtime/session.js';
 import { Tensor } from '../src/tensor.js';
@@ -118,6 +119,25 @@ describe('bias probes summed from the layer input', () => {
     expect(() =>
       inputProbeSums({ op: 'Conv', input: 'x', node: probeNode('Conv', {}), delta: new Float32Array(3 * 3), deltaDims: [1, 3, 1, 3] }, x),
     ).toThrow(/layer.*input 'x' has 2 channels/);
+  });
+
+  it("refuses a delta of the wrong length with the kernel's words, naming the layer, on the kernel and on the JS definition", () => {
+    const x = new Tensor('float32', values(2 * 4 * 4, 1), [1, 2, 4, 4]);
+    const probe = {
+      op: 'Conv' as const,
+      input: 'x',
+      node: probeNode('Conv', {}),
+      delta: new Float32Array(3 * 2 - 1),
+      deltaDims: [3, 2, 1, 1],
+    };
+    for (const kernels of [undefined, null]) {
+      const prev = setStatsKernels(kernels);
+      try {
+        expect(() => inputProbeSums(probe, x)).toThrow(/Conv node 'layer'.*bias probe: conv_probe_sums_f32: buffer delta must have/);
+      } finally {
+        setStatsKernels(prev);
+      }
+    }
   });
 
   it('adds no node for Conv and Gemm, and keeps a probe node for ConvTranspose', () => {

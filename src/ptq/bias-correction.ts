@@ -19,14 +19,16 @@
  * the activation statistics: that correction needs a second data pass.
  */
 import type { Graph, Node } from '../ir/graph.js';
-import { makeNode } from '../ir/graph.js';
+import { makeNode, nodeLabel } from '../ir/graph.js';
 import { Tensor } from '../tensor.js';
 import { intAttr } from '../passes/pass.js';
 import { ExactSum } from '../util/exact-sum.js';
 import { Attrs, need, type OpContext } from '../ops/types.js';
 import { to3d, windowParams } from '../ops/conv-util.js';
 import { statsKernels } from '../backends/stats-kernels.js';
-import { convProbeFields, convProbeGeom, convProbeSumsF32Ref, convProbeWorkSize, probeWork } from '../kernels/f32/conv-probe.js';
+import { convProbeFields, convProbeGeom, convProbeSumsF32Ref, probeWork } from '../kernels/f32/conv-probe.js';
+import { validateConvProbe } from '../backends/f32-args.js';
+import { OnnxPtqError } from '../errors.js';
 
 export interface BiasProbe {
   layer: Node;
@@ -134,10 +136,17 @@ function convSums(ctx: OpContext, p: InputProbe, x: Tensor): { sums: Float64Arra
   }
   const sums = new Float64Array(p.deltaDims[0]!);
   const k = statsKernels();
-  if (k) k.convProbeSumsF32(g.geo, x.data as Float32Array, p.delta, sums);
-  else {
-    const geo = convProbeGeom(g.geo);
-    convProbeSumsF32Ref(geo, x.data as Float32Array, p.delta, sums, probeWork(convProbeWorkSize(geo)));
+  try {
+    if (k) k.convProbeSumsF32(g.geo, x.data as Float32Array, p.delta, sums);
+    else {
+      // The kernel's own checks (sizes, the geometry's limits) before the definition runs.
+      const work = validateConvProbe(g.geo, x.data, p.delta, sums);
+      convProbeSumsF32Ref(convProbeGeom(g.geo), x.data as Float32Array, p.delta, sums, probeWork(work));
+    }
+  } catch (e) {
+    // Name the layer: the kernel's words name only its arguments.
+    if (e instanceof OnnxPtqError) throw new OnnxPtqError(e.code, `${nodeLabel(p.node)}: bias probe: ${e.message}`, { cause: e });
+    throw e;
   }
   return { sums, count: g.count };
 }
