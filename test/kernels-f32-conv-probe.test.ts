@@ -96,7 +96,7 @@ describe('convProbeSumsF32', () => {
   };
   const ref = (g: ConvProbeGeom, x: Float32Array, delta: Float32Array) => {
     const sums = new Float64Array(g.M).fill(Number.NaN);
-    convProbeSumsF32Ref(g, x, delta, sums, new Float64Array(convProbeWorkSize(g)).fill(Number.NaN));
+    convProbeSumsF32Ref(g, x, delta, sums, new Float64Array(convProbeWorkSize(convProbeFields(g))).fill(Number.NaN));
     return sums;
   };
 

@@ -87,6 +87,8 @@ void F32ClassSumsRef(size_t n, size_t rows, const float* x, size_t x_stride, siz
 void F32DotRowsRef(size_t n, size_t rows, const float* a, size_t a_stride, const double* b, size_t b_stride,
                    double* out);
 void F32ClassSumsTail(const float* p, int64_t s, int64_t j, int64_t m, double* c);
+// class_sums' definition on double rows (a 3-D probe's axis-0 sums).
+void F64ClassSumsRef(size_t n, size_t rows, const double* x, size_t x_stride, size_t s, double* out);
 double F32DotTail(const float* a, const double* b, int64_t j, int64_t n, double* c);
 
 // The scalar definition of opq_scan_f32 over x[begin, end), continuing *s: the reference and the tails

@@ -10,31 +10,6 @@
 
 namespace opq {
 
-namespace {
-
-// class_sums' definition (f32-probe-ref.cc) on a row of axis 0's double sums (3-D probes): class
-// r's members t[r + j*s] (j ascending) in four chains (j mod 4), added as (c0 + c1) + (c2 + c3).
-void ClassSumsF64(const double* t, int64_t n, int64_t s, double* cls) {
-  for (int64_t r = 0; r < s; ++r) {
-    const int64_t m = r < n ? (n - 1 - r) / s + 1 : 0;
-    const double* p = t + r;
-    double c0 = 0, c1 = 0, c2 = 0, c3 = 0;
-    int64_t j = 0;
-    for (; j + 4 <= m; j += 4) {
-      c0 += p[j * s];
-      c1 += p[(j + 1) * s];
-      c2 += p[(j + 2) * s];
-      c3 += p[(j + 3) * s];
-    }
-    if (j < m) c0 += p[j * s];
-    if (j + 1 < m) c1 += p[(j + 1) * s];
-    if (j + 2 < m) c2 += p[(j + 2) * s];
-    cls[r] = (c0 + c1) + (c2 + c3);
-  }
-}
-
-}  // namespace
-
 bool ConvProbeTrivialAxis0(const ConvProbeGeom& g) { return g.i0 == 1 && g.k0 == 1 && g.o0 == 1 && g.p0 == 0; }
 
 uint64_t ConvProbeWorkSize(const ConvProbeGeom& g) {
@@ -58,7 +33,7 @@ void RowClassSums(const float* plane, int64_t rows, int64_t n, int64_t s, double
   uk.class_sums(size_t(n), size_t(rows), plane, size_t(n), size_t(s), rs);
 }
 void RowClassSums(const double* plane, int64_t rows, int64_t n, int64_t s, double* rs, const F32Ukernels&) {
-  for (int64_t i1 = 0; i1 < rows; ++i1) ClassSumsF64(plane + i1 * n, n, s, rs + i1 * s);
+  F64ClassSumsRef(size_t(n), size_t(rows), plane, size_t(n), size_t(s), rs);
 }
 
 // Tap tables, computed once per call (their divisions cost more than a small plane's sums):

@@ -4,7 +4,7 @@
  * same messages; here only what must hold before anything is copied (types, integer fields).
  */
 import { OnnxPtqError } from '../errors.js';
-import { CONV_PROBE_FIELDS, convProbeWorkSizeOf } from '../kernels/f32/conv-probe.js';
+import { CONV_PROBE_FIELDS, convProbeWorkSize } from '../kernels/f32/conv-probe.js';
 import type { Conv2dF32Params, GemmF32Args, Pool3dParams, UnaryF32Op, BinaryF32Op, UnaryF32Params, SumRowsParams } from './kernels-f32.js';
 
 const MAX_DIM = 2 ** 28;
@@ -470,23 +470,21 @@ export function validateConvProbe(geo: unknown, x: unknown, delta: unknown, sums
       fail(`${W}: a size, output or pad is outside [0, 2^28], or a group, kernel, stride or dilation outside [1, 2^28]`);
   }
   // Read straight from geo (no objects: bias correction calls this per layer and sample).
-  const [N, C, M, group, I0, I1, I2, K0, K1, K2] = geo as unknown as number[] as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const N = geo[0]!,
+    C = geo[1]!,
+    M = geo[2]!,
+    group = geo[3]!,
+    I0 = geo[4]!,
+    I1 = geo[5]!,
+    I2 = geo[6]!,
+    K0 = geo[7]!,
+    K1 = geo[8]!,
+    K2 = geo[9]!;
   if (C % group !== 0 || M % group !== 0) fail(`${W}: C and M must be multiples of group`);
   if (N * C * I0 * I1 * I2 !== x.length) fail(`${W}: buffer x must have N*C*I0*I1*I2 entries`);
   if (M * (C / group) * K0 * K1 * K2 !== delta.length) fail(`${W}: buffer delta must have M*(C/group)*K0*K1*K2 entries`);
   if (sums.length !== M) fail(`${W}: buffer sums must have M entries`);
-  const work = convProbeWorkSizeOf(geo);
+  const work = convProbeWorkSize(geo);
   if (N * C * K0 * K1 > 2 ** 28 || I1 * I2 > 2 ** 28 || work > 2 ** 40) fail(`${W}: the geometry is too large`);
   if (viewsOverlap(sums, x) || viewsOverlap(sums, delta)) fail(`${W}: buffers overlap`);
   return work;

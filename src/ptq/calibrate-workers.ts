@@ -21,7 +21,6 @@ interface W {
   ready: boolean;
   inFlight: number;
   stats?: WorkerStats;
-  exited: boolean;
 }
 
 export class CalibrationWorkers {
@@ -45,7 +44,7 @@ export class CalibrationWorkers {
   ) {
     for (let id = 0; id < count; id++) {
       const w = startWorkerScript(import.meta.url, 'calibrate-worker', { model: bytes, cfg, threads } satisfies CalibrationWorkerInit);
-      const rec: W = { w, id, ready: false, inFlight: 0, exited: false };
+      const rec: W = { w, id, ready: false, inFlight: 0 };
       this.ws.push(rec);
       w.on('message', (m: FromCalibrationWorker) => {
         if (m.type === 'ready') rec.ready = true;
@@ -63,7 +62,6 @@ export class CalibrationWorkers {
         this.fail(new OnnxPtqError('WORKER_FAILED', `${this.label(id)} failed: ${e instanceof Error ? e.message : String(e)}`)),
       );
       w.on('exit', (code) => {
-        rec.exited = true;
         if (!rec.stats && !this.stopped)
           this.fail(new OnnxPtqError('WORKER_FAILED', `${this.label(id)} exited (code ${code}) before it finished`));
         this.poke();
@@ -125,10 +123,7 @@ export class CalibrationWorkers {
 
   terminate(): void {
     this.stopped = true;
-    for (const r of this.ws) {
-      r.exited = true;
-      void r.w.terminate();
-    }
+    for (const r of this.ws) void r.w.terminate();
   }
 
   private fail(e: OnnxPtqError): void {

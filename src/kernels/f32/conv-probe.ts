@@ -56,12 +56,7 @@ const trivial = (i0: number, k0: number, o0: number, p0: number) => i0 === 1 && 
  * class sums and edge column sums, and the tap tables (first row and row count per row tap; first
  * and last column and their class per column tap).
  */
-export function convProbeWorkSize(g: ConvProbeGeom): number {
-  return convProbeWorkSizeOf(convProbeFields(g));
-}
-
-/** convProbeWorkSize from the 22 fields (in the C order). */
-export function convProbeWorkSizeOf(f: Int32Array): number {
+export function convProbeWorkSize(f: Int32Array): number {
   const [N, C, , , I0, I1, I2, K0, K1, K2, O0, , , , , S2, , , , P0] = f as unknown as number[] as number[];
   return (
     C! * K0! * K1! * K2! +
@@ -101,7 +96,7 @@ function columnTaps(n: number, K: number, O: number, s: number, d: number, p: nu
   return { first, last, left, right };
 }
 
-/** sums[m] (M doubles) of the probe; work: convProbeWorkSize(g) doubles. */
+/** sums[m] (M doubles) of the probe; work: convProbeWorkSize(convProbeFields(g)) doubles. */
 export function convProbeSumsF32Ref(g: ConvProbeGeom, x: Float32Array, delta: Float32Array, sums: Float64Array, work: Float64Array): void {
   const [I0, I1, I2] = g.I,
     [K0, K1, K2] = g.K,
