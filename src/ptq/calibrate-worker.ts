@@ -31,6 +31,9 @@ try {
 }
 
 port.on('message', (m: ToCalibrationWorker) => {
+  // Handled only now that the start-up is over: a thread stopped while it loads the native addon
+  // would abort the process (calibrate-workers.ts terminate()).
+  if (m.type === 'stop') process.exit(0);
   if (!collector || failed) return;
   try {
     if (m.type === 'sample') {

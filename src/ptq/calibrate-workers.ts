@@ -106,8 +106,8 @@ export class CalibrationWorkers {
   }
 
   /**
-   * Waits for the state of every worker that was handed samples; the workers are then stopped (one
-   * still starting up had none: a short run does not wait for it).
+   * Waits for the state of every ready worker; the workers are then stopped (one still starting up
+   * had no sample: a short run does not wait for it).
    */
   async finish(): Promise<WorkerStats[]> {
     const busy = this.ws.filter((r) => r.ready);
@@ -121,9 +121,17 @@ export class CalibrationWorkers {
     return busy.map((r) => r.stats!);
   }
 
+  /**
+   * Stops every worker. One still starting up is asked to exit once it has started instead:
+   * terminating a thread while it loads the native addon (whose registration makes N-API calls)
+   * aborts the whole process.
+   */
   terminate(): void {
     this.stopped = true;
-    for (const r of this.ws) void r.w.terminate();
+    for (const r of this.ws) {
+      if (r.ready) void r.w.terminate();
+      else r.w.postMessage({ type: 'stop' } satisfies ToCalibrationWorker);
+    }
   }
 
   private fail(e: OnnxPtqError): void {

@@ -368,7 +368,11 @@ export interface CalibrationWorkerInit {
   /** Kernel threads for the worker's own pool (each JS thread has one, sized to every core by default). */
   threads: number;
 }
-export type ToCalibrationWorker = { type: 'sample'; n: number; feeds: Record<string, WireTensor> } | { type: 'finish' };
+export type ToCalibrationWorker =
+  | { type: 'sample'; n: number; feeds: Record<string, WireTensor> }
+  | { type: 'finish' }
+  /** Exit: the run ended before this worker was ready (it has no sample). */
+  | { type: 'stop' };
 export type FromCalibrationWorker =
   | { type: 'ready' }
   | { type: 'done'; n: number }
