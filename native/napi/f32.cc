@@ -1,6 +1,8 @@
 // N-API glue for the float32 kernels (opq_f32.h); convolution and GEMM use the addon's thread pool. Positional
 // arguments: these run once per node of a float model, where an object's property lookups would cost more than a small
-// kernel.
+// kernel. The float session's layer kernels record into its native plans (RunRecordedF32, napi/plan.h); the
+// statistics kernels, whose results JS reads, never do.
+#include <array>
 #include <cmath>
 
 #include "napi/common.h"
@@ -54,7 +56,6 @@ Napi::Value Done(Napi::Env env, const char* err) {
 
 // conv2dF32(params: Int32Array(16), actMin, actMax, x, w, bias|null, y, variant)
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
-  Unrecordable();  // float kernels run outside native plans
   Napi::Env env = info.Env();
   const int32_t* f;
   double lo, hi;
@@ -68,22 +69,24 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   opq_conv2d_f32_params p{f[0], f[1],  f[2],  f[3],  f[4],  f[5],  f[6],  f[7],      f[8],
                           f[9], f[10], f[11], f[12], f[13], f[14], f[15], float(lo), float(hi)};
   const int32_t v = static_cast<int32_t>(variant);
-  const std::shared_ptr<opq_threadpool> held = ThreadPool(env);
-  opq_threadpool* pool = held.get();
-  return Done(env, CallWithWorkspace([&] { return opq_conv2d_f32_workspace_size(&p, opq_threadpool_threads(pool), v); },
-                                     [&](void* ws, size_t ws_size) {
-                                       return opq_conv2d_f32(&p, static_cast<const float*>(x.data), x.length,
-                                                             static_cast<const float*>(w.data), w.length,
-                                                             static_cast<const float*>(bias.data), bias.length,
-                                                             static_cast<float*>(y.data), y.length, ws, ws_size, pool,
-                                                             v);
-                                     }));
+  return Done(env, RunRecordedF32([=] {
+                // The pool of the moment (a replay follows setThreads), held for the call.
+                const std::shared_ptr<opq_threadpool> held = ThreadPool(env);
+                opq_threadpool* pool = held.get();
+                return CallWithWorkspace(
+                    [&] { return opq_conv2d_f32_workspace_size(&p, opq_threadpool_threads(pool), v); },
+                    [&](void* ws, size_t ws_size) {
+                      return opq_conv2d_f32(&p, static_cast<const float*>(x.data), x.length,
+                                            static_cast<const float*>(w.data), w.length,
+                                            static_cast<const float*>(bias.data), bias.length,
+                                            static_cast<float*>(y.data), y.length, ws, ws_size, pool, v);
+                    });
+              }));
 }
 
 // gemmF32(dims: Float64Array [m, n, k, lda, ldb, ldy, transA, transB, cStrideM, cStrideN],
 //         alpha, beta, actMin, actMax, a, b, c|null, y, variant)
 Napi::Value Gemm(const Napi::CallbackInfo& info) {
-  Unrecordable();  // float kernels run outside native plans
   Napi::Env env = info.Env();
   View dims, a, b, c, y;
   double alpha, beta, lo, hi;
@@ -100,29 +103,30 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   const double* d = static_cast<const double*>(dims.data);
   static const char* const kNames[10] = {"m",   "n",      "k",      "lda",      "ldb",
                                          "ldy", "transA", "transB", "cStrideM", "cStrideN"};
-  size_t u[10];
+  std::array<size_t, 10> u;
   for (int i = 0; i < 10; ++i) {
     if (!(d[i] >= 0 && d[i] <= 4294967295.0) || d[i] != std::floor(d[i]))
       return Done(env, (std::string(kNames[i]) + " must be a non-negative integer").c_str());
     u[i] = static_cast<size_t>(d[i]);
   }
   const int32_t v = static_cast<int32_t>(variant);
-  const std::shared_ptr<opq_threadpool> held = ThreadPool(env);
-  opq_threadpool* pool = held.get();
-  return Done(env, CallWithWorkspace(
-                       [&] { return opq_gemm_f32_workspace_size(u[0], u[1], u[2], opq_threadpool_threads(pool), v); },
-                       [&](void* ws, size_t ws_size) {
-                         return opq_gemm_f32(u[0], u[1], u[2], static_cast<const float*>(a.data), a.length, u[3],
-                                             u[6] != 0, static_cast<const float*>(b.data), b.length, u[4], u[7] != 0,
-                                             float(alpha), float(beta), static_cast<const float*>(c.data), c.length,
-                                             u[8], u[9], float(lo), float(hi), static_cast<float*>(y.data), y.length,
-                                             u[5], ws, ws_size, pool, v);
-                       }));
+  return Done(env, RunRecordedF32([=] {
+                const std::shared_ptr<opq_threadpool> held = ThreadPool(env);
+                opq_threadpool* pool = held.get();
+                return CallWithWorkspace(
+                    [&] { return opq_gemm_f32_workspace_size(u[0], u[1], u[2], opq_threadpool_threads(pool), v); },
+                    [&](void* ws, size_t ws_size) {
+                      return opq_gemm_f32(u[0], u[1], u[2], static_cast<const float*>(a.data), a.length, u[3],
+                                          u[6] != 0, static_cast<const float*>(b.data), b.length, u[4], u[7] != 0,
+                                          float(alpha), float(beta), static_cast<const float*>(c.data), c.length, u[8],
+                                          u[9], float(lo), float(hi), static_cast<float*>(y.data), y.length, u[5], ws,
+                                          ws_size, pool, v);
+                    });
+              }));
 }
 
 // pool2dF32(params: Int32Array(15), kind, x, y, variant)
 Napi::Value Pool2d(const Napi::CallbackInfo& info) {
-  Unrecordable();  // float kernels run outside native plans
   Napi::Env env = info.Env();
   const int32_t* f;
   int64_t kind, variant;
@@ -134,17 +138,18 @@ Napi::Value Pool2d(const Napi::CallbackInfo& info) {
   opq_pool2d_f32_params p{f[0], f[1], f[2],  f[3],  f[4],  f[5],  f[6], f[7],
                           f[8], f[9], f[10], f[11], f[12], f[13], f[14]};
   const int32_t v = static_cast<int32_t>(variant);
-  return Done(env, CallWithWorkspace([&] { return opq_pool2d_f32_workspace_size(&p, v); },
-                                     [&](void* ws, size_t ws_size) {
-                                       return opq_pool2d_f32(&p, static_cast<int32_t>(kind),
-                                                             static_cast<const float*>(x.data), x.length,
-                                                             static_cast<float*>(y.data), y.length, ws, ws_size, v);
-                                     }));
+  return Done(env, RunRecordedF32([=] {
+                return CallWithWorkspace([&] { return opq_pool2d_f32_workspace_size(&p, v); },
+                                         [&](void* ws, size_t ws_size) {
+                                           return opq_pool2d_f32(&p, static_cast<int32_t>(kind),
+                                                                 static_cast<const float*>(x.data), x.length,
+                                                                 static_cast<float*>(y.data), y.length, ws, ws_size, v);
+                                         });
+              }));
 }
 
 // globalPoolF32(planes, size, kind, x, y, variant)
 Napi::Value GlobalPool(const Napi::CallbackInfo& info) {
-  Unrecordable();  // float kernels run outside native plans
   Napi::Env env = info.Env();
   int64_t planes, size, kind, variant;
   View x, y;
@@ -153,13 +158,15 @@ Napi::Value GlobalPool(const Napi::CallbackInfo& info) {
       !Floats(env, info, 3, "x", &x, false) || !Floats(env, info, 4, "y", &y, false) ||
       !Int(env, info, 5, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant))
     return env.Undefined();
-  return Done(env, opq_global_pool_f32(size_t(planes), size_t(size), int32_t(kind), static_cast<const float*>(x.data),
-                                       x.length, static_cast<float*>(y.data), y.length, int32_t(variant)));
+  return Done(env, RunRecordedF32([=] {
+                return opq_global_pool_f32(size_t(planes), size_t(size), int32_t(kind),
+                                           static_cast<const float*>(x.data), x.length, static_cast<float*>(y.data),
+                                           y.length, int32_t(variant));
+              }));
 }
 
 // unaryF32(op, p0, p1, x, y, variant)
 Napi::Value Unary(const Napi::CallbackInfo& info) {
-  Unrecordable();  // float kernels run outside native plans
   Napi::Env env = info.Env();
   int64_t op, variant;
   double p0, p1;
@@ -168,13 +175,14 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
       !Number(env, info, 2, "p1", &p1) || !Floats(env, info, 3, "x", &x, false) ||
       !Floats(env, info, 4, "y", &y, false) || !Int(env, info, 5, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant))
     return env.Undefined();
-  return Done(env, opq_unary_f32(int32_t(op), float(p0), float(p1), static_cast<const float*>(x.data), x.length,
-                                 static_cast<float*>(y.data), y.length, int32_t(variant)));
+  return Done(env, RunRecordedF32([=] {
+                return opq_unary_f32(int32_t(op), float(p0), float(p1), static_cast<const float*>(x.data), x.length,
+                                     static_cast<float*>(y.data), y.length, int32_t(variant));
+              }));
 }
 
 // binaryF32(op, a, b, inner, y, variant)
 Napi::Value Binary(const Napi::CallbackInfo& info) {
-  Unrecordable();  // float kernels run outside native plans
   Napi::Env env = info.Env();
   int64_t op, inner, variant;
   View a, b, y;
@@ -182,9 +190,11 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
       !Floats(env, info, 2, "b", &b, false) || !Int(env, info, 3, "inner", 0, int64_t{1} << 40, &inner) ||
       !Floats(env, info, 4, "y", &y, false) || !Int(env, info, 5, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant))
     return env.Undefined();
-  return Done(
-      env, opq_binary_f32(int32_t(op), static_cast<const float*>(a.data), a.length, static_cast<const float*>(b.data),
-                          b.length, size_t(inner), static_cast<float*>(y.data), y.length, int32_t(variant)));
+  return Done(env, RunRecordedF32([=] {
+                return opq_binary_f32(int32_t(op), static_cast<const float*>(a.data), a.length,
+                                      static_cast<const float*>(b.data), b.length, size_t(inner),
+                                      static_cast<float*>(y.data), y.length, int32_t(variant));
+              }));
 }
 
 bool Doubles(Napi::Env env, const Napi::CallbackInfo& info, size_t i, const char* what, View* out) {
@@ -254,7 +264,6 @@ Napi::Value ConvProbeSums(const Napi::CallbackInfo& info) {
 
 // softmaxF32(x, y, outer, len, inner, log (0 or 1), variant)
 Napi::Value Softmax(const Napi::CallbackInfo& info) {
-  Unrecordable();  // float kernels run outside native plans
   Napi::Env env = info.Env();
   int64_t outer, len, inner, log, variant;
   View x, y;
@@ -264,9 +273,11 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
       !Int(env, info, 4, "inner", 0, int64_t{1} << 40, &inner) || !Int(env, info, 5, "log", 0, 1, &log) ||
       !Int(env, info, 6, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant))
     return env.Undefined();
-  return Done(
-      env, opq_softmax_f32(size_t(outer), size_t(len), size_t(inner), int32_t(log), static_cast<const float*>(x.data),
-                           x.length, static_cast<float*>(y.data), y.length, int32_t(variant)));
+  return Done(env, RunRecordedF32([=] {
+                return opq_softmax_f32(size_t(outer), size_t(len), size_t(inner), int32_t(log),
+                                       static_cast<const float*>(x.data), x.length, static_cast<float*>(y.data),
+                                       y.length, int32_t(variant));
+              }));
 }
 
 // layerNormF32(x, scale, bias | null, y, rows, n, eps, variant)

@@ -16,6 +16,7 @@ struct NativePlan {
   std::vector<Napi::Reference<Napi::Value>> keep;  // typed arrays the calls point into
   bool open = false;
   bool broken = false;
+  bool float_calls = false;  // planNew(true)
 };
 
 thread_local NativePlan* g_recording = nullptr;
@@ -37,9 +38,11 @@ bool GetIndex(const Napi::CallbackInfo& info, size_t limit, size_t* out) {
   return true;
 }
 
-// planNew() -> handle
+// planNew(floatCalls = false) -> handle
 Napi::Value PlanNew(const Napi::CallbackInfo& info) {
-  return Napi::External<NativePlan>::New(info.Env(), new NativePlan(), [](Napi::Env, NativePlan* p) {
+  auto* plan = new NativePlan();
+  plan->float_calls = info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
+  return Napi::External<NativePlan>::New(info.Env(), plan, [](Napi::Env, NativePlan* p) {
     if (g_recording == p) g_recording = nullptr;
     delete p;
   });
@@ -141,6 +144,8 @@ void KeepAlive(Napi::Value v) {
 void Record(BoundCall call) {
   if (g_recording != nullptr && g_recording->open) g_recording->segments.back().push_back(std::move(call));
 }
+
+bool RecordsFloat() { return g_recording != nullptr && g_recording->float_calls; }
 
 void Unrecordable() {
   if (g_recording != nullptr) g_recording->broken = true;

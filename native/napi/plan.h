@@ -21,6 +21,10 @@ void KeepAlive(Napi::Value v);
 void Record(BoundCall call);
 // A kernel entry that does not record its call ran while recording: the plan cannot replay the run.
 void Unrecordable();
+// Whether the recording plan takes float kernel calls (planNew(true): the float session's plans).
+// An integer session's plan does not: a float kernel there is a fallback inside a step, whose
+// inputs JS may have computed, so it breaks the recording as before.
+bool RecordsFloat();
 
 // Runs `f` (a by-value lambda returning the C ABI's error or NULL) and, while recording, keeps it.
 template <typename F>
@@ -28,6 +32,13 @@ const char* RunRecorded(F f) {
   const char* err = f();
   if (err == nullptr && Recording()) Record(BoundCall(std::move(f)));
   return err;
+}
+
+// RunRecorded for a float kernel: recorded only into a plan that takes float calls (RecordsFloat).
+template <typename F>
+const char* RunRecordedF32(F f) {
+  if (Recording() && !RecordsFloat()) Unrecordable();
+  return RunRecorded(std::move(f));
 }
 
 void RegisterPlan(Napi::Env env, Napi::Object exports);

@@ -108,7 +108,11 @@ export interface Backend
  * be the same memory on every replay (the arena, constants).
  */
 export interface NativePlanApi {
-  create(): NativePlanHandle;
+  /**
+   * A new plan. `floatCalls`: the float kernels (conv, gemm, pools, elementwise, softmax) record
+   * into it (the float session's plans); otherwise one of them running while it records breaks it.
+   */
+  create(floatCalls?: boolean): NativePlanHandle;
   begin(plan: NativePlanHandle): void;
   /** Calls recorded so far in the open segment. */
   count(plan: NativePlanHandle): number;

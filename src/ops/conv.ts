@@ -22,6 +22,7 @@ export const Conv: OpImpl = {
     return [{ dtype: x.dtype, shape: [x.shape[0]!, w.shape[0]!, ...windowOutDims(ctx, x.shape.slice(2), k)] }];
   },
   run: (ctx, inputs) => runConv(ctx, inputs),
+  replayable: true,
 };
 
 /**
@@ -46,6 +47,7 @@ export const FusedConv: OpImpl = {
     }
     return runConv(ctx, inputs, a);
   },
+  replayable: true,
 };
 /** FusedConv's clamp per node (the attributes do not change). */
 const activations = new WeakMap<OpContext, F32Activation>();

@@ -118,6 +118,7 @@ function binaryOp(f: string, fInt: string, fBig: string, f32op?: BinaryF32Op, co
       const fn = isBigIntType(a.dtype) ? fBig : a.dtype === 'float32' || a.dtype === 'float64' ? f : fInt;
       return [broadcastBinary(ctx, a, b, fn)];
     },
+    replayable: f32op !== undefined,
   };
 }
 
@@ -213,6 +214,7 @@ function unaryOp(expr: string, opts: { ints?: boolean; big?: string; f32?: Unary
   return {
     inferShape: (ctx) => same(ctx.inputs[0]),
     run: (ctx, [x]) => [mapTensor(ctx, x, expr, 0, 0, opts.ints, opts.big, f32)],
+    replayable: f32 !== undefined,
   };
 }
 
@@ -241,6 +243,7 @@ export const LeakyRelu: OpImpl = {
     const alpha = ctx.attrs.float('alpha', 0.01);
     return [mapTensor(ctx, x, 'x >= 0 ? x : p0 * x', alpha, 0, false, undefined, { op: 'leakyrelu', params: { alpha } })];
   },
+  replayable: true,
 };
 export const HardSigmoid: OpImpl = {
   inferShape: (ctx) => same(ctx.inputs[0]),
@@ -254,6 +257,7 @@ export const HardSigmoid: OpImpl = {
       }),
     ];
   },
+  replayable: true,
 };
 export const Elu: OpImpl = {
   inferShape: (ctx) => same(ctx.inputs[0]),
@@ -311,6 +315,7 @@ export const Clip: OpImpl = {
     const f32 = Number.isNaN(lo) || Number.isNaN(hi) ? undefined : { op: 'clip' as const, params: { min: lo, max: hi } };
     return [mapTensor(ctx, x, '(x < p0 ? p0 : x) > p1 ? p1 : x < p0 ? p0 : x', lo, hi, true, undefined, f32)];
   },
+  replayable: true,
 };
 
 /**
@@ -331,6 +336,7 @@ export const Gelu: OpImpl = {
     if (mode === 'tanh') return [mapTensor(ctx, x, 'geluTanh(x)')];
     return [mapTensor(ctx, x, 'gelu(x)', 0, 0, false, undefined, { op: 'gelu' })];
   },
+  replayable: true,
 };
 
 export const elementwiseOps: Record<string, OpImpl> = {

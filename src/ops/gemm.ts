@@ -30,7 +30,8 @@ export const Gemm: OpImpl = {
     if (ctx.f32) {
       if (c) float32Of(ctx, c, 'C');
       if (c) need(ctx, broadcastsTo(c.dims, M, N), `C of dims [${c.dims}] does not broadcast to [${M}, ${N}]`);
-      const y = allocData('float32', M * N) as Float32Array;
+      // The kernel writes every element (alpha A B + beta C) unless K is 0.
+      const y = allocData('float32', M * N, K === 0) as Float32Array;
       ctx.f32.gemmF32({ M, N, K, a: A, transA, b: B, transB, alpha, beta, c: c ? (c.data as Float32Array) : null, cDims: c?.dims, y });
       return [new Tensor('float32', y, [M, N])];
     }
@@ -59,6 +60,7 @@ export const Gemm: OpImpl = {
     }
     return [out];
   },
+  replayable: true,
 };
 
 /** ONNX Gemm's unidirectional broadcast of C to [M, N]. */
@@ -140,6 +142,7 @@ export const MatMul: OpImpl = {
     if (b.rank !== 1) dims.push(N);
     return [new Tensor('float32', y, dims)];
   },
+  replayable: true,
 };
 
 export const gemmOps: Record<string, OpImpl> = { Gemm, MatMul };

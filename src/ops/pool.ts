@@ -84,6 +84,7 @@ export const MaxPool: OpImpl = {
     if (idx) out.push(new Tensor('int64', idx, outDims));
     return out;
   },
+  replayable: true,
 };
 
 export const AveragePool: OpImpl = {
@@ -98,6 +99,7 @@ export const AveragePool: OpImpl = {
     else avgPool3dF32(p, X, y, countPad);
     return [new Tensor('float32', y, outDims)];
   },
+  replayable: true,
 };
 
 function globalPool(kind: 'avg' | 'max'): OpImpl {
@@ -111,7 +113,8 @@ function globalPool(kind: 'avg' | 'max'): OpImpl {
       const X = float32Of(ctx, x, 'X');
       const planes = x.dims[0]! * x.dims[1]!;
       const inner = planes ? X.length / planes : 0;
-      const y = allocData('float32', planes) as Float32Array;
+      // Both paths write every element.
+      const y = allocData('float32', planes, false) as Float32Array;
       if (ctx.f32 && inner > 0) ctx.f32.globalPoolF32(kind, planes, inner, X, y);
       else
         for (let i = 0; i < planes; i++) {
@@ -123,6 +126,7 @@ function globalPool(kind: 'avg' | 'max'): OpImpl {
         }
       return [new Tensor('float32', y, [x.dims[0]!, x.dims[1]!, ...x.dims.slice(2).map(() => 1)])];
     },
+    replayable: true,
   };
 }
 

@@ -25,6 +25,7 @@ function softmaxOp(log: boolean): OpImpl {
       else softmaxF32Ref(X, y, outer, len, inner, log);
       return [new Tensor('float32', y, x.dims)];
     },
+    replayable: true,
   };
 }
 

@@ -92,6 +92,14 @@ export interface OpImpl {
   run(ctx: OpContext, inputs: (Tensor | undefined)[]): Tensor[];
   /** False for ops that must not be constant-folded (none so far; random ops would be). */
   foldable?: boolean;
+  /**
+   * True when run(), given float32 inputs and the session's float kernels, writes every element of
+   * its outputs through those kernels and nothing else: no element computed in JS from an input,
+   * every output array freshly allocated (allocData) and not asked zeroed. The float session then
+   * records its kernel calls once and replays them (src/runtime/float-replay.ts); a run that takes
+   * a JS path instead makes no kernel call, which the recording sees and keeps as a JS step.
+   */
+  replayable?: boolean;
 }
 
 /** Throws SHAPE_MISMATCH naming the node. */

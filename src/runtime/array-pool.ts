@@ -13,18 +13,24 @@ import type { DataType, Tensor, TensorData } from '../tensor.js';
 const MIN_POOLED = 256;
 
 export class ArrayPool {
+  /** take()s that asked for a zeroed array (the float replay's recording checks that none did). */
+  zeroedTakes = 0;
   private readonly free = new Map<string, TensorData[]>();
   /** Arrays the pool made, by buffer (weak: a temporary an op drops is collected as usual). */
   private readonly made = new WeakMap<ArrayBufferLike, { data: TensorData; key: string }>();
   /** Live values per pooled buffer during a run. */
   private readonly refs = new Map<ArrayBufferLike, number>();
 
+  /** `minPooled`: arrays shorter than this are not pooled (the float replay's arena pools them all). */
+  constructor(private readonly minPooled = MIN_POOLED) {}
+
   /**
    * An array from the free list (zeroed unless `zeroed` is false: the caller overwrites it all), or
    * a new one the pool will recycle; undefined when too small to pool.
    */
   take(dtype: DataType, n: number, make: () => TensorData, zeroed = true): TensorData | undefined {
-    if (n < MIN_POOLED || dtype === 'string') return undefined;
+    if (n < this.minPooled || dtype === 'string') return undefined;
+    if (zeroed) this.zeroedTakes++;
     const key = `${dtype}:${n}`;
     const reused = this.free.get(key)?.pop();
     if (reused) {
@@ -34,6 +40,12 @@ export class ArrayPool {
     const data = make();
     this.made.set((data as Float32Array).buffer, { data, key });
     return data;
+  }
+
+  /** Whether the pool made the array behind `t` (and still recycles it). */
+  owns(t: Tensor | undefined): boolean {
+    const b = bufferOf(t);
+    return b !== undefined && this.made.has(b);
   }
 
   /** A value now holds `t`'s data. */

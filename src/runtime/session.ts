@@ -17,7 +17,8 @@ import { checkFeeds, runNode, type Feed } from './feeds.js';
 import { ArrayPool, withArrayPool } from './array-pool.js';
 import { divisibilityHint } from './divisibility.js';
 import { fillPreallocated, resolveFetches, type FetchesType, type RunOptions } from './fetches.js';
-import type { BackendName, BackendRequest } from '../backends/types.js';
+import type { BackendName, BackendRequest, NativePlanApi } from '../backends/types.js';
+import { FloatReplay, recordFloatRun } from './float-replay.js';
 
 export type { Feed, FetchesType, RunOptions };
 
@@ -52,6 +53,13 @@ export interface SessionOptions {
   runInWorker?: boolean;
   /** Accept NaN and infinities in float feeds (default false: such a feed is refused with INVALID_INPUT). */
   allowNonFinite?: boolean;
+  /**
+   * Native backend: the second run of each input shape (and set of fetches) records the kernel calls
+   * of the layers and later runs replay them, one N-API call per stretch of layers instead of one
+   * per kernel (default true; the results are the same bits; src/runtime/float-replay.ts). false:
+   * every step calls its kernel. Runs that tap values (calibration) never replay.
+   */
+  nativeReplay?: boolean;
 }
 
 interface Step {
@@ -74,9 +82,16 @@ interface Plan {
   types: Map<string, TypeInfo>;
   /** Every value name of `graph`, for checking fetches. */
   known: Set<string>;
+  /**
+   * Native replays by feed signature and fetches: 'seen' after a first run, then the replay the
+   * second run recorded, or null when nothing could be recorded.
+   */
+  replays?: Map<string, FloatReplay | null | 'seen'>;
 }
 
 const MAX_PLANS = 8;
+/** Replays kept per plan (input shapes x fetch lists); the oldest goes first. */
+const MAX_REPLAYS = 4;
 
 export class InferenceSession {
   /** The requested backend ('auto' or a name). */
@@ -107,6 +122,8 @@ export class InferenceSession {
   private released = false;
   /** Inside divisibilityHint's probe runs (which must not diagnose their own failures). */
   private probing = false;
+  /** The backend's native plans when runs may replay them (float-replay.ts). */
+  private readonly replayApi: NativePlanApi | undefined;
 
   private constructor(model: Model, opts: SessionOptions, workerSource?: () => WorkerInit) {
     const backend = opts.backend ?? 'auto';
@@ -118,6 +135,8 @@ export class InferenceSession {
     this.registry = opts.registry ?? defaultOps;
     this.optimize = opts.optimize ?? true;
     this.allowNonFinite = opts.allowNonFinite ?? false;
+    check(opts.nativeReplay === undefined || typeof opts.nativeReplay === 'boolean', 'INVALID_OPTION', 'nativeReplay must be a boolean');
+    this.replayApi = opts.nativeReplay === false ? undefined : resolved.nativePlans;
     this.model = model;
     model.graph.validate();
     const unsupported = model.graph.nodes.filter((n) => !this.registry.has(n.opType, n.domain));
@@ -172,6 +191,7 @@ export class InferenceSession {
       inputShapes: opts.inputShapes,
       optimize: opts.optimize,
       allowNonFinite: opts.allowNonFinite,
+      nativeReplay: opts.nativeReplay,
       runInWorker: false,
     };
     const workerSource = (): WorkerInit => ({
@@ -218,6 +238,8 @@ export class InferenceSession {
   async release(): Promise<void> {
     this.pool.clear();
     this.released = true;
+    releaseReplays(this.base);
+    for (const p of this.plans.values()) releaseReplays(p);
     this.plans.clear();
     runnerFinalizer.unregister(this);
     await this.runner?.release();
@@ -283,6 +305,10 @@ export class InferenceSession {
     const known = plan.known;
     for (const o of [...wanted, ...(tap?.names ?? [])])
       check(known.has(o), 'INVALID_INPUT', () => `unknown output '${o}'; outputs are ${this.outputNames.join(', ')}`);
+    if (!tap && this.replayApi) {
+      const r = this.replayed(this.replayApi, plan, tensors, wanted);
+      if (r) return r;
+    }
     const values = new Map<string, Tensor>(plan.graph.initializers);
     for (const [k, t] of tensors) values.set(k, t);
     const keep = new Set(wanted);
@@ -315,6 +341,59 @@ export class InferenceSession {
   }
 
   /**
+   * The native replays recorded so far, per plan and feed signature: steps in the plan, steps
+   * replayed, and the N-API calls a run makes for them. For reports and tests.
+   * @internal
+   */
+  nativeReplays(): { steps: number; replayedSteps: number; calls: number }[] {
+    const out: { steps: number; replayedSteps: number; calls: number }[] = [];
+    for (const p of [this.base, ...this.plans.values()])
+      for (const r of p.replays?.values() ?? [])
+        if (r instanceof FloatReplay) out.push({ steps: p.steps.length, replayedSteps: r.replayedSteps, calls: r.segments.length });
+    return out;
+  }
+
+  /**
+   * A run by native replay (float-replay.ts): the second run of a feed signature and fetch list
+   * records, later ones replay; undefined when this run goes the usual way (the first, or nothing
+   * recordable).
+   */
+  private replayed(
+    api: NativePlanApi,
+    plan: Plan,
+    feeds: Map<string, Tensor>,
+    wanted: readonly string[],
+  ): Record<string, Tensor> | undefined {
+    const replays = (plan.replays ??= new Map());
+    const key = `${shapeKey([...feeds].map(([k, t]) => [`${k}/${t.dtype}`, t.dims]))}|${wanted.join(',')}`;
+    const r = replays.get(key);
+    if (r === null) return undefined;
+    if (r === undefined) {
+      if (replays.size >= MAX_REPLAYS) {
+        const [oldest, old] = replays.entries().next().value!;
+        if (old instanceof FloatReplay) old.release();
+        replays.delete(oldest);
+      }
+      replays.set(key, 'seen');
+      return undefined;
+    }
+    if (r === 'seen') {
+      const { result, replay } = recordFloatRun(api, plan.steps, plan.graph.initializers, feeds, wanted, this.pool);
+      replays.set(key, replay ?? null);
+      return result;
+    }
+    // The key names the dims, so this holds unless two inputs swapped names and shapes.
+    if (!r.matches(feeds)) return undefined;
+    const result = r.run(plan.steps, plan.graph.initializers, feeds, wanted, this.pool);
+    if (!result) {
+      // A view that recorded calls read moved: this signature runs step by step from now on.
+      r.release();
+      replays.set(key, null);
+    }
+    return result;
+  }
+
+  /**
    * The plan for these input shapes and fetches: the base plan when it is already static and the
    * fetches are graph outputs, else a cached specialization (shapes bound, fetched intermediates
    * kept out of the layer folds).
@@ -336,7 +415,11 @@ export class InferenceSession {
         for (const [k, t] of feeds) bound[k] = [...t.dims];
       }
       p = this.buildPlan(bound, keepValues);
-      if (this.plans.size >= MAX_PLANS) this.plans.delete(this.plans.keys().next().value!);
+      if (this.plans.size >= MAX_PLANS) {
+        const oldest = this.plans.keys().next().value!;
+        releaseReplays(this.plans.get(oldest)!);
+        this.plans.delete(oldest);
+      }
       this.plans.set(key, p);
     }
     return p;
@@ -376,6 +459,11 @@ export class InferenceSession {
     }));
     return { graph, steps, types, known: graph.allValueNames() };
   }
+}
+
+function releaseReplays(p: Plan): void {
+  for (const r of p.replays?.values() ?? []) if (r instanceof FloatReplay) r.release();
+  p.replays = undefined;
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

@@ -28,7 +28,7 @@ import { nativeQConvTranspose16Kernels, type QConvTranspose16Addon } from './qco
 import { nativeQGemmI32Kernels, type QGemmI32Addon } from './qgemm-i32.js';
 
 interface PlanAddon {
-  planNew(): NativePlanHandle;
+  planNew(floatCalls?: boolean): NativePlanHandle;
   planBegin(h: NativePlanHandle): void;
   planCount(h: NativePlanHandle): number;
   planDrop(h: NativePlanHandle, n: number): void;
@@ -87,7 +87,7 @@ function planApi(addon: Addon): NativePlanApi | undefined {
       }
     };
   return {
-    create: wrap(() => addon.planNew()),
+    create: wrap((floatCalls?: boolean) => addon.planNew(floatCalls === true)),
     begin: wrap((h) => addon.planBegin(h)),
     count: wrap((h) => addon.planCount(h)),
     drop: wrap((h, n) => addon.planDrop(h, n)),

@@ -1,0 +1,290 @@
+// One native call per stretch of float layers (issue 11): the float session's counterpart of the
+// integer session's native-plan.ts. On the native backend, the second run of a plan and input shape
+// records the kernel calls of every replayable step (OpImpl.replayable: conv, gemm, pools,
+// elementwise, softmax) whose inputs live in memory that is the same on every run: constants, the
+// plan's own copies of the feeds, and the outputs of steps recorded before it, which the recording
+// allocates from an arena pool of their own (recycled by lifetime, as the session's pool is, but never
+// handed to anything else afterwards). Later runs copy the feeds in, replay each stretch of recorded
+// steps with one N-API call, and run only the other steps (shape arithmetic, data movement, ops
+// without a float kernel) in TypeScript. The replay is the recorded calls with the same arguments,
+// so its results are the steps' results bit for bit; outputs in arena memory are copied out.
+import type { NativePlanApi, NativePlanHandle } from '../backends/types.js';
+import { OnnxPtqError } from '../errors.js';
+import type { Node } from '../ir/graph.js';
+import type { OpContext, OpImpl } from '../ops/types.js';
+import { Tensor } from '../tensor.js';
+import { ArrayPool, withArrayPool } from './array-pool.js';
+import { runNode } from './feeds.js';
+
+export interface ReplayStep {
+  node: Node;
+  impl: OpImpl;
+  ctx: OpContext;
+  /** Values whose last reader is this step. */
+  free: string[];
+}
+
+/** Steps [start, end) replayed by native segment `segment`. */
+interface Segment {
+  start: number;
+  end: number;
+  segment: number;
+}
+
+/** Where a TypeScript step's output that recorded steps read (a view of arena memory) must be again. */
+interface ViewAt {
+  buffer: ArrayBufferLike;
+  byteOffset: number;
+  length: number;
+}
+
+type Typed = Float32Array;
+
+function bufferOf(t: Tensor | undefined): ArrayBufferLike | undefined {
+  const d = t?.data;
+  return d && ArrayBuffer.isView(d) ? d.buffer : undefined;
+}
+
+/** A copy of `t` in fresh memory (for outputs that live in the arena). */
+function copyOut(t: Tensor): Tensor {
+  return new Tensor(t.dtype, (t.data as Typed).slice(), t.dims);
+}
+
+export class FloatReplay {
+  private readonly at = new Map<number, Segment>();
+  private released = false;
+
+  constructor(
+    private readonly api: NativePlanApi,
+    private readonly handle: NativePlanHandle,
+    readonly segments: readonly Segment[],
+    /** The recorded feeds' types and dims. */
+    private readonly signature: ReadonlyMap<string, { dtype: string; dims: readonly number[] }>,
+    /** The plan's copies of the (typed-array) feeds, written at the start of every run. */
+    private readonly copies: ReadonlyMap<string, Tensor>,
+    /** The values recorded steps produce, as later TypeScript steps and the outputs read them. */
+    private readonly produced: ReadonlyMap<string, Tensor>,
+    /** TypeScript steps' outputs that recorded steps read: they must be the same views every run. */
+    private readonly views: ReadonlyMap<string, ViewAt>,
+    /** Memory the replay writes: outputs found there are copied out. */
+    private readonly stable: ReadonlySet<ArrayBufferLike>,
+  ) {
+    for (const s of segments) this.at.set(s.start, s);
+  }
+
+  /** Steps replayed natively (for reports and tests). */
+  get replayedSteps(): number {
+    return this.segments.reduce((n, s) => n + s.end - s.start, 0);
+  }
+
+  /** Whether these feeds have the recorded names, types and dims. */
+  matches(feeds: ReadonlyMap<string, Tensor>): boolean {
+    if (feeds.size !== this.signature.size) return false;
+    for (const [k, t] of feeds) {
+      const c = this.signature.get(k);
+      if (!c || c.dtype !== t.dtype || c.dims.length !== t.dims.length || c.dims.some((d, i) => d !== t.dims[i])) return false;
+    }
+    return true;
+  }
+
+  /**
+   * One run: undefined when a TypeScript step's output that recorded steps read is no longer the
+   * recorded view (the caller then runs the steps as usual and drops this replay).
+   */
+  run(
+    steps: readonly ReplayStep[],
+    consts: ReadonlyMap<string, Tensor>,
+    feeds: ReadonlyMap<string, Tensor>,
+    wanted: readonly string[],
+    pool: ArrayPool,
+  ): Record<string, Tensor> | undefined {
+    if (this.released) throw new OnnxPtqError('INTERNAL', 'float replay used after release');
+    const values = new Map<string, Tensor>(consts);
+    for (const [k, t] of feeds) {
+      const c = this.copies.get(k);
+      if (c) (c.data as Typed).set(t.data as Typed);
+      values.set(k, c ?? t);
+    }
+    for (const [k, t] of this.produced) values.set(k, t);
+    const keep = new Set(wanted);
+    const free = (s: ReplayStep) => {
+      for (const f of s.free)
+        if (!keep.has(f)) {
+          pool.unref(values.get(f));
+          values.delete(f);
+        }
+    };
+    try {
+      const ok = withArrayPool(pool, () => {
+        for (let i = 0; i < steps.length; ) {
+          const seg = this.at.get(i);
+          if (seg) {
+            this.api.run(this.handle, seg.segment);
+            for (; i < seg.end; i++) free(steps[i]!);
+            continue;
+          }
+          const s = steps[i++]!;
+          runNode(s.impl, s.ctx, s.node, values);
+          for (const o of s.node.outputs) {
+            if (!o) continue;
+            const t = values.get(o);
+            pool.ref(t);
+            const v = this.views.get(o);
+            if (v) {
+              const d = t?.data;
+              if (!ArrayBuffer.isView(d) || d.buffer !== v.buffer || d.byteOffset !== v.byteOffset || d.length !== v.length) return false;
+            }
+          }
+          free(s);
+        }
+        return true;
+      });
+      if (!ok) return undefined;
+    } finally {
+      pool.endRun();
+    }
+    return outputsOf(values, wanted, this.stable);
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.api.free(this.handle);
+  }
+}
+
+/**
+ * Runs `steps` once while recording (see the header) and returns the run's outputs with the replay,
+ * which is undefined when no step could be recorded or a kernel that cannot be replayed ran in a
+ * stretch. `consts` are the plan's initializers; `pool` serves the TypeScript steps, as in a plain run.
+ */
+export function recordFloatRun(
+  api: NativePlanApi,
+  steps: readonly ReplayStep[],
+  consts: ReadonlyMap<string, Tensor>,
+  feeds: ReadonlyMap<string, Tensor>,
+  wanted: readonly string[],
+  pool: ArrayPool,
+): { result: Record<string, Tensor>; replay?: FloatReplay } {
+  // Every size pooled: a recorded call may point into any output, and only the arena's memory stays put.
+  const arena = new ArrayPool(1);
+  const values = new Map<string, Tensor>(consts);
+  const signature = new Map([...feeds].map(([k, t]) => [k, { dtype: t.dtype, dims: t.dims }]));
+  const copies = new Map<string, Tensor>();
+  /** Memory recorded calls write (feed copies, recorded outputs): outputs found there are copied out. */
+  const stable = new Set<ArrayBufferLike>();
+  /** Values in memory that holds them on every run: recorded steps may read them. */
+  const stableNames = new Set<string>();
+  for (const [k, t] of feeds) {
+    if (!ArrayBuffer.isView(t.data)) {
+      values.set(k, t);
+      continue;
+    }
+    const c = copyOut(t);
+    copies.set(k, c);
+    values.set(k, c);
+    stable.add(bufferOf(c)!);
+    stableNames.add(k);
+  }
+  const isStable = (name: string): boolean => consts.has(name) || stableNames.has(name);
+  const produced = new Map<string, Tensor>();
+  const views = new Map<string, ViewAt>();
+  const segments: Segment[] = [];
+  const keep = new Set(wanted);
+  const handle = api.create(true);
+  let open = -1;
+  const close = (end: number) => {
+    if (open < 0) return;
+    const segment = api.end(handle);
+    if (segment >= 0 && end > open) segments.push({ start: open, end, segment });
+    open = -1;
+  };
+  let result: Record<string, Tensor>;
+  try {
+    for (let i = 0; i < steps.length; i++) {
+      const s = steps[i]!;
+      const outs = s.node.outputs;
+      if (!s.impl.replayable || !s.node.inputs.every((x) => !x || isStable(x))) {
+        close(i);
+        withArrayPool(pool, () => runNode(s.impl, s.ctx, s.node, values));
+        // A view of an input that holds still (a Reshape of a recorded output): later recorded
+        // steps may read it, and every replay checks that it is the same view again.
+        const held = new Set(s.node.inputs.filter((x) => x && isStable(x)).map((x) => bufferOf(values.get(x))));
+        for (const o of outs) {
+          const d = o ? values.get(o)?.data : undefined;
+          if (!o || !ArrayBuffer.isView(d) || !held.has(d.buffer)) continue;
+          views.set(o, { buffer: d.buffer, byteOffset: d.byteOffset, length: (d as Typed).length });
+          stableNames.add(o);
+        }
+      } else {
+        if (open < 0) {
+          api.begin(handle);
+          open = i;
+        }
+        const mark = api.count(handle);
+        const zeroed = arena.zeroedTakes;
+        withArrayPool(arena, () => runNode(s.impl, s.ctx, s.node, values));
+        const ins = new Set(s.node.inputs.map((x) => (x ? bufferOf(values.get(x)) : undefined)));
+        const bufs = outs.map((o) => (o ? bufferOf(values.get(o)) : undefined));
+        const recorded =
+          api.count(handle) > mark &&
+          arena.zeroedTakes === zeroed &&
+          outs.every((o, j) => !o || (arena.owns(values.get(o)) && !ins.has(bufs[j]) && bufs.indexOf(bufs[j]) === j));
+        if (recorded) {
+          outs.forEach((o, j) => {
+            if (!o) return;
+            stable.add(bufs[j]!);
+            stableNames.add(o);
+            produced.set(o, values.get(o)!);
+          });
+        } else {
+          // A JS path (no kernel call), a zeroed array the op may rely on, an output not its own:
+          // this step runs in TypeScript on every run, and its outputs are not stable (their arena
+          // arrays are not where later runs put them).
+          api.drop(handle, mark);
+          close(i);
+        }
+      }
+      for (const o of outs) {
+        if (!o) continue;
+        arena.ref(values.get(o));
+        pool.ref(values.get(o));
+      }
+      for (const f of s.free)
+        if (!keep.has(f)) {
+          arena.unref(values.get(f));
+          pool.unref(values.get(f));
+          values.delete(f);
+        }
+    }
+    close(steps.length);
+    result = outputsOf(values, wanted, stable);
+  } catch (e) {
+    if (open >= 0) api.end(handle);
+    api.free(handle);
+    throw e;
+  } finally {
+    pool.endRun();
+  }
+  if (api.broken(handle) || segments.length === 0) {
+    api.free(handle);
+    return { result };
+  }
+  return { result, replay: new FloatReplay(api, handle, segments, signature, copies, produced, views, stable) };
+}
+
+/** The wanted values, those in replayed memory copied out (the next run overwrites it). */
+function outputsOf(
+  values: ReadonlyMap<string, Tensor>,
+  wanted: readonly string[],
+  stable: ReadonlySet<ArrayBufferLike>,
+): Record<string, Tensor> {
+  const result: Record<string, Tensor> = {};
+  for (const o of wanted) {
+    const t = values.get(o);
+    if (!t) throw new OnnxPtqError('INTERNAL', `output '${o}' was not computed`);
+    const b = bufferOf(t);
+    result[o] = b && stable.has(b) ? copyOut(t) : t;
+  }
+  return result;
+}

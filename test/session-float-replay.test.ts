@@ -1,0 +1,141 @@
+// The float session's native replay (src/runtime/float-replay.ts): on the native backend the second
+// run of a feed signature records the kernel calls of the layer steps and later runs replay them.
+// Replayed runs must give the bits of step-by-step runs on every input, leave the results of earlier
+// runs alone, keep steps that compute in JS (or read what a JS step wrote) out of the segments, and
+// key replays by input shape and fetch list.
+import { describe, expect, it } from 'vitest';
+import { makeNode } from '../src/ir/graph.js';
+import { Tensor, type Model, type Node } from '../src/onnx-api.js';
+import { InferenceSession } from '../src/runtime/session.js';
+import { loadedBackends, rng } from './backends.js';
+import { f32, ints, model, randomInput } from './integer-models.js';
+
+const hasNative = loadedBackends.some((b) => b.name === 'native');
+const bits = (o: Record<string, Tensor>) => Object.fromEntries(Object.entries(o).map(([k, t]) => [k, Array.from(t.data as Float32Array)]));
+
+function values(n: number, seed: number): Float32Array {
+  const r = rng(seed);
+  return Float32Array.from({ length: n }, () => 2 * r() - 1);
+}
+
+/**
+ * Conv (+ Relu, fused) -> Add of a per-channel constant -> Reshape (a JS view) -> MatMul -> Softmax,
+ * with the conv's output as a second graph output; `extra` nodes are appended before the Reshape.
+ */
+function chain(opts: { dims?: (number | string)[]; extra?: 'broadcast-add' | 'transpose' } = {}): Model {
+  const c = 4;
+  const nodes: Node[] = [
+    makeNode('Conv', ['x', 'w', 'b'], ['c'], { pads: ints([1, 1, 1, 1]) }, 'conv'),
+    makeNode('Relu', ['c'], ['r'], {}, 'relu'),
+    makeNode('Add', ['r', 'bias'], ['a'], {}, 'add'),
+  ];
+  let last = 'a';
+  if (opts.extra === 'broadcast-add') {
+    // [1,4,H,W] + [1,4,1,W]: not one contiguous block of a's axes, so Add takes its JS broadcast loop.
+    nodes.push(makeNode('Add', ['a', 'rows'], ['j'], {}, 'js_add'));
+    last = 'j';
+  } else if (opts.extra === 'transpose') {
+    // Transpose writes a fresh array in JS; the conv reading it must not be recorded.
+    nodes.push(makeNode('Transpose', ['a'], ['t'], { perm: ints([0, 1, 3, 2]) }, 'transpose'));
+    nodes.push(makeNode('Conv', ['t', 'w2'], ['j'], {}, 'conv2'));
+    last = 'j';
+  }
+  nodes.push(
+    makeNode('Reshape', [last, 'shape'], ['flat'], {}, 'reshape'),
+    makeNode('MatMul', ['flat', 'm'], ['mm'], {}, 'matmul'),
+    makeNode('Softmax', ['mm'], ['y'], { axis: { type: 'int', value: -1 } }, 'softmax'),
+  );
+  const inits: [string, Tensor][] = [
+    ['w', f32(values(c * 3 * 9, 1), [c, 3, 3, 3])],
+    ['b', f32(values(c, 2), [c])],
+    ['bias', f32(values(c, 3), [1, c, 1, 1])],
+    ['rows', f32(values(c * 6, 4), [1, c, 1, 6])],
+    ['w2', f32(values(c * c, 5), [c, c, 1, 1])],
+    ['shape', new Tensor('int64', new BigInt64Array([1n, -1n]), [2])],
+    ['m', f32(values(c * 6 * 6 * 5, 6), [c * 6 * 6, 5])],
+  ];
+  return model(nodes, inits, [{ name: 'x', dims: (opts.dims ?? [1, 3, 6, 6]) as number[] }], ['y', 'c']);
+}
+
+async function pair(m: Model) {
+  const replay = await InferenceSession.create(m, { runInWorker: false });
+  const steps = await InferenceSession.create(m, { runInWorker: false, nativeReplay: false });
+  return { replay, steps };
+}
+
+describe.runIf(hasNative)('float native replay', () => {
+  it('replayed runs equal step-by-step runs, input after input, and leave earlier results alone', async () => {
+    const { replay, steps } = await pair(chain());
+    const feeds = Array.from({ length: 6 }, (_, i) => ({ x: randomInput([1, 3, 6, 6], 10 + i, -2 - i, 2 + i) }));
+    const got = feeds.map((f) => replay.runSync(f));
+    const want = feeds.map((f) => bits(steps.runSync(f)));
+    // Compared after every run is done: a result in replayed memory would show the last run's values.
+    expect(got.map(bits)).toEqual(want);
+    const [r] = replay.nativeReplays();
+    // Conv, Relu (not fused: the conv's output is a graph output) and Add, then MatMul and Softmax;
+    // the Reshape between them is a JS view.
+    expect(r).toEqual({ steps: 6, replayedSteps: 5, calls: 2 });
+    expect(steps.nativeReplays()).toEqual([]);
+  });
+
+  it('an Add on its JS broadcast loop stays a step; the results keep the bits', async () => {
+    const { replay, steps } = await pair(chain({ extra: 'broadcast-add' }));
+    for (let i = 0; i < 4; i++) {
+      const x = randomInput([1, 3, 6, 6], 30 + i);
+      expect(bits(replay.runSync({ x }))).toEqual(bits(steps.runSync({ x })));
+    }
+    const [r] = replay.nativeReplays();
+    // Conv, Relu, Add recorded; the JS Add and everything after it (reading its fresh array) are steps.
+    expect(r).toEqual({ steps: 7, replayedSteps: 3, calls: 1 });
+  });
+
+  it('a layer reading what a JS step wrote (Transpose) is not recorded; the results keep the bits', async () => {
+    const { replay, steps } = await pair(chain({ extra: 'transpose' }));
+    for (let i = 0; i < 4; i++) {
+      const x = randomInput([1, 3, 6, 6], 40 + i);
+      expect(bits(replay.runSync({ x }))).toEqual(bits(steps.runSync({ x })));
+    }
+    expect(replay.nativeReplays()[0]).toEqual({ steps: 8, replayedSteps: 3, calls: 1 });
+  });
+
+  it('keys replays by input shape and by fetch list', async () => {
+    const m = chain({ dims: [1, 3, 'h', 'w'] });
+    // MatMul needs 4*h*w = 144: shapes 6x6, 4x9 and 9x4 all fit.
+    const { replay, steps } = await pair(m);
+    const shapes = [
+      [6, 6],
+      [4, 9],
+      [9, 4],
+    ];
+    for (let i = 0; i < 9; i++) {
+      const [h, w] = shapes[i % 3]!;
+      const x = randomInput([1, 3, h!, w!], 50 + i);
+      const fetch = i % 2 ? ['y'] : ['a', 'y'];
+      expect(bits(replay.runSync({ x }, fetch))).toEqual(bits(steps.runSync({ x }, fetch)));
+    }
+    expect(replay.nativeReplays().length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('release() frees the replays and later runs fail clearly', async () => {
+    const s = await InferenceSession.create(chain(), { runInWorker: false });
+    const x = randomInput([1, 3, 6, 6], 60);
+    for (let i = 0; i < 3; i++) s.runSync({ x });
+    expect(s.nativeReplays().length).toBe(1);
+    await s.release();
+    expect(s.nativeReplays()).toEqual([]);
+    expect(() => s.runSync({ x })).toThrow(/released/);
+  });
+
+  it('runs that tap values (calibration) never record', async () => {
+    const s = await InferenceSession.create(chain(), { runInWorker: false });
+    const x = randomInput([1, 3, 6, 6], 70);
+    for (let i = 0; i < 4; i++) s.runTapped({ x }, ['a'], () => {});
+    expect(s.nativeReplays()).toEqual([]);
+  });
+});
+
+describe('float native replay options', () => {
+  it('nativeReplay must be a boolean', async () => {
+    await expect(InferenceSession.create(chain(), { nativeReplay: 'yes' as never })).rejects.toThrow(/nativeReplay must be a boolean/);
+  });
+});
