@@ -126,11 +126,21 @@ describe.runIf(hasNative)('float native replay', () => {
     expect(() => s.runSync({ x })).toThrow(/released/);
   });
 
-  it('runs that tap values (calibration) never record', async () => {
-    const s = await InferenceSession.create(chain(), { runInWorker: false });
-    const x = randomInput([1, 3, 6, 6], 70);
-    for (let i = 0; i < 4; i++) s.runTapped({ x }, ['a'], () => {});
-    expect(s.nativeReplays()).toEqual([]);
+  it('tapped runs (calibration) replay too and hand over the values of step-by-step runs', async () => {
+    const { replay, steps } = await pair(chain());
+    const taps = ['x', 'c', 'r', 'a', 'flat', 'mm', 'y'];
+    const tapped = (s: InferenceSession, x: Tensor) => {
+      const seen = new Map<string, number[]>();
+      const out = s.runTapped({ x }, taps, (name, v) => seen.set(name, Array.from(v.data as Float32Array)), ['a']);
+      return { seen: Object.fromEntries([...seen].sort()), out: bits(out) };
+    };
+    for (let i = 0; i < 5; i++) {
+      const x = randomInput([1, 3, 6, 6], 70 + i);
+      const got = tapped(replay, x);
+      expect(Object.keys(got.seen)).toEqual([...taps].sort());
+      expect(got).toEqual(tapped(steps, x));
+    }
+    expect(replay.nativeReplays()).toEqual([{ steps: 6, replayedSteps: 5, calls: 2 }]);
   });
 });
 

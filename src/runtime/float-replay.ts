@@ -8,6 +8,9 @@
 // steps with one N-API call, and run only the other steps (shape arithmetic, data movement, ops
 // without a float kernel) in TypeScript. The replay is the recorded calls with the same arguments,
 // so its results are the steps' results bit for bit; outputs in arena memory are copied out.
+// Tapped values (calibration's observed tensors) produced inside a stretch are handed over when it
+// ends: the recording holds their arena arrays until then, and ends a stretch early once those hold
+// more than TAP_HOLD_BYTES, so that a tapped run's memory stays bounded by that, not by the model.
 import type { NativePlanApi, NativePlanHandle } from '../backends/types.js';
 import { OnnxPtqError } from '../errors.js';
 import type { Node } from '../ir/graph.js';
@@ -24,12 +27,22 @@ export interface ReplayStep {
   free: string[];
 }
 
-/** Steps [start, end) replayed by native segment `segment`. */
+/** Steps [start, end) replayed by native segment `segment`; `taps`: tapped values they produce, in order. */
 interface Segment {
   start: number;
   end: number;
   segment: number;
+  taps: string[];
 }
+
+/** Values a run hands over as they are computed (InferenceSession.runTapped). */
+export interface ReplayTap {
+  names: ReadonlySet<string>;
+  onValue: (name: string, value: Tensor) => void;
+}
+
+/** Bytes of tapped arrays a stretch may hold until it ends (see the header). */
+const TAP_HOLD_BYTES = 32 << 20;
 
 /** Where a TypeScript step's output that recorded steps read (a view of arena memory) must be again. */
 interface ViewAt {
@@ -97,6 +110,7 @@ export class FloatReplay {
     feeds: ReadonlyMap<string, Tensor>,
     wanted: readonly string[],
     pool: ArrayPool,
+    tap?: ReplayTap,
   ): Record<string, Tensor> | undefined {
     if (this.released) throw new OnnxPtqError('INTERNAL', 'float replay used after release');
     const values = new Map<string, Tensor>(consts);
@@ -105,6 +119,7 @@ export class FloatReplay {
       if (c) (c.data as Typed).set(t.data as Typed);
       values.set(k, c ?? t);
     }
+    if (tap) for (const t of tap.names) if (values.has(t)) tap.onValue(t, values.get(t)!);
     for (const [k, t] of this.produced) values.set(k, t);
     const keep = new Set(wanted);
     const free = (s: ReplayStep) => {
@@ -120,6 +135,7 @@ export class FloatReplay {
           const seg = this.at.get(i);
           if (seg) {
             this.api.run(this.handle, seg.segment);
+            for (const t of seg.taps) tap!.onValue(t, values.get(t)!);
             for (; i < seg.end; i++) free(steps[i]!);
             continue;
           }
@@ -134,6 +150,7 @@ export class FloatReplay {
               const d = t?.data;
               if (!ArrayBuffer.isView(d) || d.buffer !== v.buffer || d.byteOffset !== v.byteOffset || d.length !== v.length) return false;
             }
+            if (tap?.names.has(o)) tap.onValue(o, t!);
           }
           free(s);
         }
@@ -165,6 +182,7 @@ export function recordFloatRun(
   feeds: ReadonlyMap<string, Tensor>,
   wanted: readonly string[],
   pool: ArrayPool,
+  tap?: ReplayTap,
 ): { result: Record<string, Tensor>; replay?: FloatReplay } {
   // Every size pooled: a recorded call may point into any output, and only the arena's memory stays put.
   const arena = new ArrayPool(1);
@@ -187,17 +205,31 @@ export function recordFloatRun(
     stableNames.add(k);
   }
   const isStable = (name: string): boolean => consts.has(name) || stableNames.has(name);
+  if (tap) for (const t of tap.names) if (values.has(t)) tap.onValue(t, values.get(t)!);
   const produced = new Map<string, Tensor>();
   const views = new Map<string, ViewAt>();
   const segments: Segment[] = [];
   const keep = new Set(wanted);
   const handle = api.create(true);
   let open = -1;
+  // The open stretch's tapped values, and their arrays held until it ends. They are handed over
+  // then, as a replay does, and not at once: the callback's own kernel calls (an observer's scan)
+  // must not run while the stretch records.
+  let segTaps: string[] = [];
+  const openTaps = new Map<string, Tensor>();
+  let held: Tensor[] = [];
+  let heldBytes = 0;
   const close = (end: number) => {
     if (open < 0) return;
     const segment = api.end(handle);
-    if (segment >= 0 && end > open) segments.push({ start: open, end, segment });
+    if (segment >= 0 && end > open) segments.push({ start: open, end, segment, taps: segTaps });
     open = -1;
+    for (const [name, t] of openTaps) tap!.onValue(name, t);
+    for (const t of held) arena.unref(t);
+    openTaps.clear();
+    segTaps = [];
+    held = [];
+    heldBytes = 0;
   };
   let result: Record<string, Tensor>;
   try {
@@ -247,15 +279,27 @@ export function recordFloatRun(
       }
       for (const o of outs) {
         if (!o) continue;
-        arena.ref(values.get(o));
-        pool.ref(values.get(o));
+        const t = values.get(o);
+        arena.ref(t);
+        pool.ref(t);
+        if (!tap?.names.has(o)) continue;
+        // Recorded: handed over when the stretch ends, its array held until then.
+        if (open >= 0 && produced.get(o) === t) {
+          segTaps.push(o);
+          openTaps.set(o, t!);
+        } else tap.onValue(o, t!);
       }
       for (const f of s.free)
         if (!keep.has(f)) {
-          arena.unref(values.get(f));
-          pool.unref(values.get(f));
+          const t = values.get(f);
+          if (openTaps.has(f)) {
+            held.push(t!);
+            heldBytes += (t!.data as Typed).byteLength;
+          } else arena.unref(t);
+          pool.unref(t);
           values.delete(f);
         }
+      if (heldBytes > TAP_HOLD_BYTES) close(i + 1);
     }
     close(steps.length);
     result = outputsOf(values, wanted, stable);

@@ -57,7 +57,8 @@ export interface SessionOptions {
    * Native backend: the second run of each input shape (and set of fetches) records the kernel calls
    * of the layers and later runs replay them, one N-API call per stretch of layers instead of one
    * per kernel (default true; the results are the same bits; src/runtime/float-replay.ts). false:
-   * every step calls its kernel. Runs that tap values (calibration) never replay.
+   * every step calls its kernel. Runs that tap values (calibration) replay too, handing each value
+   * over when the stretch that computes it ends.
    */
   nativeReplay?: boolean;
 }
@@ -124,6 +125,7 @@ export class InferenceSession {
   private probing = false;
   /** The backend's native plans when runs may replay them (float-replay.ts). */
   private readonly replayApi: NativePlanApi | undefined;
+  private lastTaps?: { list: readonly string[]; set: Set<string>; key: string };
 
   private constructor(model: Model, opts: SessionOptions, workerSource?: () => WorkerInit) {
     const backend = opts.backend ?? 'auto';
@@ -257,10 +259,11 @@ export class InferenceSession {
   }
 
   /**
-   * Runs on the calling thread and hands every value named in `taps` to `onValue` as soon as it is
-   * computed (graph inputs and constants first), then lets the run recycle its buffer: the tensor
-   * is valid only during the call. Calibration observes activations this way instead of fetching
-   * them, so a run holds no more memory than an ordinary one. Returns the values `fetch` names.
+   * Runs on the calling thread and hands every value named in `taps` to `onValue` once it is
+   * computed (graph inputs and constants first; a native replay hands over those of a stretch of
+   * layers when the stretch ends), then lets the run recycle its buffer: the tensor is valid only
+   * during the call. Calibration observes activations this way instead of fetching them, so a run
+   * holds little more memory than an ordinary one. Returns the values `fetch` names.
    * @internal
    */
   runTapped(
@@ -305,8 +308,8 @@ export class InferenceSession {
     const known = plan.known;
     for (const o of [...wanted, ...(tap?.names ?? [])])
       check(known.has(o), 'INVALID_INPUT', () => `unknown output '${o}'; outputs are ${this.outputNames.join(', ')}`);
-    if (!tap && this.replayApi) {
-      const r = this.replayed(this.replayApi, plan, tensors, wanted);
+    if (this.replayApi) {
+      const r = this.replayed(this.replayApi, plan, tensors, wanted, tap);
       if (r) return r;
     }
     const values = new Map<string, Tensor>(plan.graph.initializers);
@@ -363,9 +366,15 @@ export class InferenceSession {
     plan: Plan,
     feeds: Map<string, Tensor>,
     wanted: readonly string[],
+    tap: Tap | undefined,
   ): Record<string, Tensor> | undefined {
     const replays = (plan.replays ??= new Map());
-    const key = `${shapeKey([...feeds].map(([k, t]) => [`${k}/${t.dtype}`, t.dims]))}|${wanted.join(',')}`;
+    // Calibration taps the same list on every run: its set and key are made once.
+    if (tap && this.lastTaps?.list !== tap.names)
+      this.lastTaps = { list: tap.names, set: new Set(tap.names), key: `|${tap.names.join(',')}` };
+    const taps = tap ? this.lastTaps!.key : '';
+    const key = `${shapeKey([...feeds].map(([k, t]) => [`${k}/${t.dtype}`, t.dims]))}|${wanted.join(',')}${taps}`;
+    const replayTap = tap && { names: this.lastTaps!.set, onValue: tap.onValue };
     const r = replays.get(key);
     if (r === null) return undefined;
     if (r === undefined) {
@@ -378,13 +387,13 @@ export class InferenceSession {
       return undefined;
     }
     if (r === 'seen') {
-      const { result, replay } = recordFloatRun(api, plan.steps, plan.graph.initializers, feeds, wanted, this.pool);
+      const { result, replay } = recordFloatRun(api, plan.steps, plan.graph.initializers, feeds, wanted, this.pool, replayTap);
       replays.set(key, replay ?? null);
       return result;
     }
     // The key names the dims, so this holds unless two inputs swapped names and shapes.
     if (!r.matches(feeds)) return undefined;
-    const result = r.run(plan.steps, plan.graph.initializers, feeds, wanted, this.pool);
+    const result = r.run(plan.steps, plan.graph.initializers, feeds, wanted, this.pool, replayTap);
     if (!result) {
       // A view that recorded calls read moved: this signature runs step by step from now on.
       r.release();
