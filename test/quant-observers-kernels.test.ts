@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadedBackends, rng } from './backends.js';
 import { createObserver, OBSERVER_KINDS, type Observer } from '../src/quant/observers/index.js';
-import { setStatsKernels, STATS_KERNEL_MIN_LENGTH, statsKernels, type StatsKernels } from '../src/backends/stats-kernels.js';
+import { scanLong, setStatsKernels, STATS_KERNEL_MIN_LENGTH, statsKernels, type StatsKernels } from '../src/backends/stats-kernels.js';
 import { firstNonFinite } from '../src/util/finite.js';
 import { OnnxPtqError } from '../src/errors.js';
 
@@ -49,21 +49,23 @@ describe('observers on the kernels end in the state of the JS loops', () => {
         const data = batches(kind.length * 7 + 1);
         // Both orders: the histogram regrids as the range grows, the moving average weighs by order.
         for (const order of [data, [...data].reverse()]) {
-          const run = (k: StatsKernels | null): Observer =>
+          // scanned: the caller's scan handed over (calibration's one scan per tensor, scanLong).
+          const run = (k: StatsKernels | null, scanned = false): Observer =>
             using(k, () => {
               const o = createObserver(kind, kind === 'kl' ? { bins: 4096 } : kind === 'mse' ? { bins: 16 } : {});
-              for (const x of order) o.observe(x);
+              for (const x of order) o.observe(x, scanned ? scanLong(x) : undefined);
               return o;
             });
-          const js = run(null),
-            native = run(b);
-          expect(Object.is(native.observedMin, js.observedMin) && Object.is(native.observedMax, js.observedMax)).toBe(true);
-          if (kind === 'moving-average') {
-            const t = { bits: 8, signed: true, symmetric: false };
-            const [rn, rj] = [native.range(t), js.range(t)];
-            expect(Object.is(rn.min, rj.min) && Object.is(rn.max, rj.max), `${JSON.stringify(rn)} vs ${JSON.stringify(rj)}`).toBe(true);
-          } else {
-            expect(native.state()).toStrictEqual(js.state());
+          const js = run(null);
+          for (const native of [run(b), run(b, true)]) {
+            expect(Object.is(native.observedMin, js.observedMin) && Object.is(native.observedMax, js.observedMax)).toBe(true);
+            if (kind === 'moving-average') {
+              const t = { bits: 8, signed: true, symmetric: false };
+              const [rn, rj] = [native.range(t), js.range(t)];
+              expect(Object.is(rn.min, rj.min) && Object.is(rn.max, rj.max), `${JSON.stringify(rn)} vs ${JSON.stringify(rj)}`).toBe(true);
+            } else {
+              expect(native.state()).toStrictEqual(js.state());
+            }
           }
         }
       });

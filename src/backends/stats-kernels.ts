@@ -17,6 +17,21 @@ export const STATS_KERNEL_MIN_LENGTH = 256;
 
 let chosen: StatsKernels | null | undefined;
 
+/**
+ * scanF32 of `values` when they go to the kernels (a Float32Array of at least
+ * STATS_KERNEL_MIN_LENGTH, kernels loaded): [min, max, zero count, index of the first NaN or
+ * infinity or -1], in a new array. undefined otherwise: the callers loop in JS. Calibration scans
+ * each observed tensor once and hands the result to both the finite check and the observer.
+ */
+export function scanLong(values: ArrayLike<number>): Float64Array | undefined {
+  if (!(values instanceof Float32Array) || values.length < STATS_KERNEL_MIN_LENGTH) return undefined;
+  const k = statsKernels();
+  if (!k) return undefined;
+  const out = new Float64Array(4);
+  k.scanF32(values, out);
+  return out;
+}
+
 /** The kernels to use, or null for the JS loops. */
 export function statsKernels(): StatsKernels | null {
   if (chosen === undefined) {

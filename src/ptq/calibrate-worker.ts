@@ -20,6 +20,13 @@ let failed = false;
 try {
   const session = await InferenceSession.create(loadModel(init.model), { allowNonFinite: init.cfg.allowNonFinite, runInWorker: false });
   collector = new Collector(session, init.cfg);
+  if (init.warmup) {
+    try {
+      collector.warm(Object.fromEntries(Object.entries(init.warmup).map(([k, w]) => [k, fromWire(w)])));
+    } catch {
+      // The calling thread observes this sample itself and reports what is wrong with it.
+    }
+  }
   // The pool size changed no float bits where measured (super-resolution-10 at 1, 2, 3 threads), and
   // the tests compare worker runs with one-thread runs byte for byte.
   const be = getBackend() as { setThreads?: (n: number) => void };

@@ -39,11 +39,14 @@ export class CalibrationWorkers {
     cfg: CollectConfig,
     count: number,
     threads: number,
+    /** A sample each worker warms up on before it is ready (not observed there: it is this thread's). */
+    warmup: Feeds | undefined,
     private readonly onDone: () => void,
     private readonly label: (id: number) => string,
   ) {
+    const init: CalibrationWorkerInit = { model: bytes, cfg, threads, warmup: warmup && wireFeeds(warmup) };
     for (let id = 0; id < count; id++) {
-      const w = startWorkerScript(import.meta.url, 'calibrate-worker', { model: bytes, cfg, threads } satisfies CalibrationWorkerInit);
+      const w = startWorkerScript(import.meta.url, 'calibrate-worker', init);
       const rec: W = { w, id, ready: false, inFlight: 0 };
       this.ws.push(rec);
       w.on('message', (m: FromCalibrationWorker) => {
@@ -96,11 +99,9 @@ export class CalibrationWorkers {
   send(target: W, feeds: Feeds, n: number): void {
     if (feeds === null || typeof feeds !== 'object')
       throw new OnnxPtqError('INVALID_DATA', `calibration: sample ${n} is not a feeds object ({ [inputName]: Tensor })`);
-    const wire: Record<string, WireTensor> = {};
-    for (const [k, t] of Object.entries(feeds)) {
-      if (!(t instanceof Tensor)) throw new OnnxPtqError('INVALID_DATA', `calibration: input '${k}' of sample ${n} is not a Tensor`);
-      wire[k] = toWire(t);
-    }
+    const bad = Object.entries(feeds).find(([, t]) => !(t instanceof Tensor));
+    if (bad) throw new OnnxPtqError('INVALID_DATA', `calibration: input '${bad[0]}' of sample ${n} is not a Tensor`);
+    const wire = wireFeeds(feeds)!;
     target.inFlight++;
     target.w.postMessage({ type: 'sample', n, feeds: wire } satisfies ToCalibrationWorker);
   }
@@ -150,4 +151,15 @@ export class CalibrationWorkers {
       this.wake = resolve;
     });
   }
+}
+
+/** A sample for the wire, or undefined when it is not a feeds object of Tensors. */
+function wireFeeds(feeds: Feeds): Record<string, WireTensor> | undefined {
+  if (feeds === null || typeof feeds !== 'object') return undefined;
+  const wire: Record<string, WireTensor> = {};
+  for (const [k, t] of Object.entries(feeds)) {
+    if (!(t instanceof Tensor)) return undefined;
+    wire[k] = toWire(t);
+  }
+  return wire;
 }

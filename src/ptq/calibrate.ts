@@ -29,6 +29,7 @@ import { getBackend } from '../backends/registry.js';
 import { CalibrationWorkers } from './calibrate-workers.js';
 import type { ProbeStats } from './stats.js';
 import { inputProbeSums, type InputProbe } from './bias-correction.js';
+import { scanLong } from '../backends/stats-kernels.js';
 
 export type Feeds = Record<string, Tensor>;
 export type CalibrationData = Iterable<Feeds> | AsyncIterable<Feeds>;
@@ -138,6 +139,14 @@ export class Collector {
     return outs;
   }
 
+  /**
+   * Runs a sample twice without observing it: the session builds its plan and records its native
+   * replay (float-replay.ts) for the runs observe() makes, which then run at full speed.
+   */
+  warm(feeds: Feeds): void {
+    for (let i = 0; i < 2; i++) this.session.runTapped(feeds, this.tapped, () => {}, this.extra);
+  }
+
   /** Adds one sample's sums to the probes summed from layer input `t`. */
   private probeInput(t: string, v: unknown, n: number): void {
     if (!(v instanceof Tensor)) throw new OnnxPtqError('INVALID_DATA', `calibration: tensor '${t}' is missing in sample ${n}`);
@@ -154,10 +163,12 @@ export class Collector {
     if (!(v instanceof Tensor) || !(v.data instanceof Float32Array)) {
       throw new OnnxPtqError('INVALID_DATA', `calibration: tensor '${t}' is not float32 in sample ${n}`);
     }
-    // A finite sample can still overflow to infinity inside the model: the observed tensor is checked too.
-    if (!this.cfg.allowNonFinite) nonFinite(v.data, `tensor '${t}'`, n);
+    // A finite sample can still overflow to infinity inside the model: the observed tensor is checked
+    // too, from the same scan the observer takes.
+    const scanned = scanLong(v.data);
+    if (!this.cfg.allowNonFinite) nonFinite(v.data, `tensor '${t}'`, n, scanned);
     try {
-      o.observe(v.data);
+      o.observe(v.data, scanned);
     } catch (e) {
       // Name the tensor and sample: a NaN deep in the model is otherwise impossible to place.
       if (e instanceof OnnxPtqError)
@@ -278,13 +289,14 @@ export async function runCalibration(
   let backend: { getThreads?: () => number; setThreads?: (n: number) => void } = {};
   const threads = Math.max(1, Math.floor(availableParallelism() / workers));
   let restoreThreads: number | undefined;
-  const start = () => {
+  const start = (warmup: Feeds) => {
     const count = only ? workers : workers - 1;
     group = new CalibrationWorkers(
       modelToBytes(model),
       cfg,
       count,
       threads,
+      warmup,
       () => bar.tick(++done),
       (id) => `calibration worker ${id + 1} of ${count}`,
     );
@@ -300,13 +312,14 @@ export async function runCalibration(
     const session = await InferenceSession.create(model, { allowNonFinite: cfg.allowNonFinite, runInWorker: false });
     c = new Collector(session, cfg);
     backend = getBackend(session.backendName) as typeof backend;
-    if (parallel && !opts.autoWorkers) start();
     // Time per sample from here: the session's creation is not a cost the workers would save.
     const ts = performance.now();
     for (;;) {
       if (opts.maxSamples && n >= opts.maxSamples) break;
       const next = await it.next();
       if (next.done) break;
+      // The workers warm up on the first sample while this thread observes it.
+      if (parallel && !opts.autoWorkers && !group) start(next.value);
       if (group) {
         const w = only ? await group.waitFree() : group.free();
         if (w) {
@@ -321,7 +334,7 @@ export async function runCalibration(
       else if (parallel && opts.autoWorkers) {
         const ms = performance.now() - ts;
         const rest = total !== undefined ? ((total - n) * ms) / n : Infinity;
-        if (ms >= auto.after && rest >= auto.rest && rest > 0) start();
+        if (ms >= auto.after && rest >= auto.rest && rest > 0) start(next.value);
       }
     }
     if (group) stats = await group.finish();
@@ -367,6 +380,11 @@ export interface CalibrationWorkerInit {
   cfg: CollectConfig;
   /** Kernel threads for the worker's own pool (each JS thread has one, sized to every core by default). */
   threads: number;
+  /**
+   * A sample to warm up on before the worker says it is ready (Collector.warm: its plan built, its
+   * native replay recorded; nothing observed), so that a ready worker runs at full speed at once.
+   */
+  warmup?: Record<string, WireTensor>;
 }
 export type ToCalibrationWorker =
   | { type: 'sample'; n: number; feeds: Record<string, WireTensor> }
@@ -384,8 +402,8 @@ export function defaultWorkers(): number {
   return Math.max(1, availableParallelism());
 }
 
-function nonFinite(data: unknown, what: string, sample: number): void {
-  const i = firstNonFinite(data);
+function nonFinite(data: unknown, what: string, sample: number, scanned?: Float64Array): void {
+  const i = firstNonFinite(data, scanned);
   if (i >= 0) {
     throw new OnnxPtqError(
       'INVALID_DATA',

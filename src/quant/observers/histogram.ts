@@ -1,13 +1,10 @@
 import { OnnxPtqError } from '../../errors.js';
 import { histogramF32Ref } from '../../backends/js-f32.js';
-import { STATS_KERNEL_MIN_LENGTH, statsKernels } from '../../backends/stats-kernels.js';
+import { STATS_KERNEL_MIN_LENGTH, scanLong, statsKernels } from '../../backends/stats-kernels.js';
 
 /** Finest bin width, 2^MIN_EXP: a tensor of zeros (or of subnormals) still gets a finite grid. */
 const MIN_EXP = -160;
 export const MAX_BINS = 1 << 20;
-
-/** scanF32's output, reused (histograms fill on one thread). */
-const scan = new Float64Array(4);
 
 /**
  * A histogram whose memory is fixed by its bin count, whatever the number of samples, and whose
@@ -57,15 +54,16 @@ export class AdaptiveHistogram {
     return (this.bins - this.zero) * this.width;
   }
 
-  add(values: ArrayLike<number>): void {
+  /** Adds a batch; `scanned`: scanLong(values), when the caller has it (Observer.observe). */
+  add(values: ArrayLike<number>, scanned?: Float64Array): void {
     // A long Float32Array goes to the backend's kernels (scanF32, histogramF32: the same bits as
     // the loops here, which every other input takes).
     const k = values instanceof Float32Array && values.length >= STATS_KERNEL_MIN_LENGTH ? statsKernels() : null;
     let vmin = Infinity,
       vmax = -Infinity,
       zeros = 0;
-    if (k) {
-      k.scanF32(values as Float32Array, scan);
+    const scan = k ? (scanned ?? scanLong(values)) : undefined;
+    if (scan) {
       vmin = scan[3]! >= 0 ? NaN : scan[0]!; // a NaN or infinity: refused below
       vmax = scan[1]!;
       zeros = scan[2]!;

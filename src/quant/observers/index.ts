@@ -19,7 +19,7 @@
  * return a result that depends on how the data was split.
  */
 import { OnnxPtqError } from '../../errors.js';
-import { STATS_KERNEL_MIN_LENGTH, statsKernels, type StatsKernels } from '../../backends/stats-kernels.js';
+import { scanLong } from '../../backends/stats-kernels.js';
 import { AdaptiveHistogram, MAX_BINS } from './histogram.js';
 import { searchClip, type ClipTarget } from './clip-search.js';
 
@@ -39,7 +39,12 @@ export interface ObserverOptions {
 
 export interface Observer {
   readonly kind: ObserverKind;
-  observe(values: ArrayLike<number>): void;
+  /**
+   * Adds a batch. `scanned`: scanLong(values) (stats-kernels.ts), when the caller has it already
+   * (calibration scans each tensor once for its finite check and its observer); the observer
+   * computes the same numbers itself otherwise.
+   */
+  observe(values: ArrayLike<number>, scanned?: Float64Array): void;
   /** The range to quantize with, for this quantization target. */
   range(target: ClipTarget): { min: number; max: number };
   /** Observed extremes, whatever the clip. */
@@ -83,26 +88,17 @@ export type ObserverState =
       counts: number[];
     };
 
-/** scanF32's output, reused (observers run on one thread). */
-const scan = new Float64Array(4);
-
-/** The kernels for a Float32Array long enough to be worth the call; null: the JS loop. */
-function kernelsFor(values: ArrayLike<number>): StatsKernels | null {
-  return values instanceof Float32Array && values.length >= STATS_KERNEL_MIN_LENGTH ? statsKernels() : null;
-}
-
 class MinMaxObserver implements Observer {
   readonly kind: ObserverKind = 'minmax';
   readonly mergeable = true;
   observedMin = Infinity;
   observedMax = -Infinity;
-  observe(values: ArrayLike<number>): void {
+  observe(values: ArrayLike<number>, scanned?: Float64Array): void {
     let lo = this.observedMin,
       hi = this.observedMax;
-    const k = kernelsFor(values);
-    if (k) {
+    const scan = scanned ?? scanLong(values);
+    if (scan) {
       // The kernel's min and max are those of this loop over the batch alone (+0 for a zero).
-      k.scanF32(values as Float32Array, scan);
       if (scan[0]! < lo) lo = scan[0]!;
       if (scan[1]! > hi) hi = scan[1]!;
     } else {
@@ -144,13 +140,12 @@ class MovingAverageObserver implements Observer {
   private avgMax = 0;
   private seen = false;
   constructor(private readonly c: number) {}
-  observe(values: ArrayLike<number>): void {
+  observe(values: ArrayLike<number>, scanned?: Float64Array): void {
     if (values.length === 0) return;
     let lo = Infinity,
       hi = -Infinity;
-    const k = kernelsFor(values);
-    if (k) {
-      k.scanF32(values as Float32Array, scan);
+    const scan = scanned ?? scanLong(values);
+    if (scan) {
       lo = scan[0]!;
       hi = scan[1]!;
       // The loop below keeps the first zero it meets when an extreme is 0 (and no sign fix follows
@@ -197,8 +192,8 @@ class HistogramObserver implements Observer {
   get observedMax(): number {
     return this.histogram.max;
   }
-  observe(values: ArrayLike<number>): void {
-    this.histogram.add(values);
+  observe(values: ArrayLike<number>, scanned?: Float64Array): void {
+    this.histogram.add(values, scanned);
   }
   merge(other: Observer): void {
     sameKind(this, other);
