@@ -19,6 +19,11 @@ const GEOMS: [number, number, G][] = [
   [1, 1, { kernel: [1, 1] }],
   [6, 66, { kernel: [5, 5], strides: [3, 3], ceilMode: true, pads: [2, 2, 2, 2] }],
   [3, 100, { kernel: [3, 7], strides: [1, 1], dilations: [1, 3] }],
+  // Stride 2 rows whose last vector's loads reach one byte past the row (into the next row, or
+  // past the input after the last plane's last row, where the scalar tail must take over).
+  [2, 96, { kernel: [2, 2], strides: [2, 2] }],
+  [1, 64, { kernel: [1, 2], strides: [1, 2] }],
+  [3, 97, { kernel: [3, 3], strides: [2, 2] }],
 ];
 
 describe.each(targets)('%s', (_label, backend, variant) => {

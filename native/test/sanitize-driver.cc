@@ -713,7 +713,10 @@ void Elementwise(int32_t variant, bool hostile) {
                               inner, scale.data(), zp.data(), params, block, fy.data(), Len(fy.size(), hostile),
                               variant));
   // Pools.
-  const size_t pn = 1 + Dim(1), pc = 1 + Dim(4), ph = 1 + Dim(12), pw = 1 + Dim(12), kh = 1 + Dim(3), kw = 1 + Dim(3);
+  // Rows up to 93 wide at times: the SIMD max pool takes 16 and 32 outputs at a time, and its last
+  // stride-2 vector reads a byte past its row (never past the input: the case this must catch).
+  const size_t pn = 1 + Dim(1), pc = 1 + Dim(4), ph = 1 + Dim(12), pw = 1 + Dim(Coin() ? 12 : 92), kh = 1 + Dim(3),
+               kw = 1 + Dim(3);
   const size_t sh = 1 + Dim(2), sw = 1 + Dim(2), pt = Dim(kh - 1), pl = Dim(kw - 1), pb = Dim(kh - 1), pr = Dim(kw - 1);
   const int32_t ceil = Coin();
   const size_t oh = opq_pool_output_size(ph, kh, sh, pt, pb, 1, ceil),
