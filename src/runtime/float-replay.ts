@@ -241,10 +241,10 @@ export function recordFloatRun(
         withArrayPool(pool, () => runNode(s.impl, s.ctx, s.node, values));
         // A view of an input that holds still (a Reshape of a recorded output): later recorded
         // steps may read it, and every replay checks that it is the same view again.
-        const held = new Set(s.node.inputs.filter((x) => x && isStable(x)).map((x) => bufferOf(values.get(x))));
+        const still = new Set(s.node.inputs.filter((x) => x && isStable(x)).map((x) => bufferOf(values.get(x))));
         for (const o of outs) {
           const d = o ? values.get(o)?.data : undefined;
-          if (!o || !ArrayBuffer.isView(d) || !held.has(d.buffer)) continue;
+          if (!o || !ArrayBuffer.isView(d) || !still.has(d.buffer)) continue;
           views.set(o, { buffer: d.buffer, byteOffset: d.byteOffset, length: (d as Typed).length });
           stableNames.add(o);
         }
