@@ -69,6 +69,23 @@ export class ArrayPool {
     list.push(m.data);
   }
 
+  /**
+   * Takes over `other`'s free arrays (recycled here from now on, never by `other`): the float
+   * replay's arena starts from what the session's pool held, instead of doubling the memory.
+   */
+  adoptFree(other: ArrayPool): void {
+    for (const [key, list] of other.free) {
+      const mine = this.free.get(key) ?? this.free.set(key, []).get(key)!;
+      for (const data of list) {
+        const b = (data as Float32Array).buffer;
+        other.made.delete(b);
+        this.made.set(b, { data, key });
+        mine.push(data);
+      }
+    }
+    other.free.clear();
+  }
+
   /** After a run: what is still referenced (the outputs) belongs to the caller now. */
   endRun(): void {
     for (const b of this.refs.keys()) this.made.delete(b);
