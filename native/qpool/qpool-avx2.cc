@@ -28,18 +28,6 @@ inline __m128i Load16(const uint8_t* p, size_t sw, __m128i flip) {
   return _mm_xor_si128(_mm_packus_epi16(a, b), flip);
 }
 
-// Whether outputs [ox, ox + w) have every tap inside the row, and every byte their loads touch
-// inside x (which ends at `end`; `last_row` is the last input row they read). A stride-2 load also
-// reads the byte after the last one it keeps: past the row's end, that is the next row's first
-// byte, which is only out of bounds after the last row of the last plane. Allowing it runs a row's
-// last vector in SIMD too (a 2x2 stride-2 pool of 96-byte rows: 32 + 16 outputs, no scalar tail).
-inline bool Interior(const PoolGeom& g, size_t ox, size_t w, const uint8_t* last_row, const uint8_t* end) {
-  if (ox * g.sw < g.pl) return false;
-  const size_t ix = ox * g.sw - g.pl;
-  const size_t used = ix + (g.kw - 1) * g.dw + (w - 1) * g.sw + 1;
-  return used <= g.in_w && last_row + used + (g.sw - 1) <= end;
-}
-
 }  // namespace
 
 void MaxPoolAvx2(const PoolGeom& g, const uint8_t* x, bool is_signed, uint8_t* y) {
@@ -62,9 +50,9 @@ void MaxPoolAvx2(const PoolGeom& g, const uint8_t* x, bool is_signed, uint8_t* y
       const uint8_t* last_row =
           ky1 > ky0 ? plane + static_cast<size_t>(iy0 + static_cast<int64_t>((ky1 - 1) * g.dh)) * g.in_w : plane;
       size_t ox = 0;
-      while (ox < g.out_w && !Interior(g, ox, 1, last_row, end)) ++ox;
+      while (ox < g.out_w && !MaxPoolVectorFits(g, ox, 1, last_row, end)) ++ox;
       MaxPoolRowScalar(g, plane, flip, oy, 0, ox, yrow);
-      for (; ox + 32 <= g.out_w && Interior(g, ox, 32, last_row, end); ox += 32) {
+      for (; ox + 32 <= g.out_w && MaxPoolVectorFits(g, ox, 32, last_row, end); ox += 32) {
         __m256i m = _mm256_setzero_si256();
         for (size_t ky = ky0; ky < ky1; ++ky) {
           const uint8_t* row =
@@ -73,7 +61,7 @@ void MaxPoolAvx2(const PoolGeom& g, const uint8_t* x, bool is_signed, uint8_t* y
         }
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(yrow + ox), _mm256_xor_si256(m, vflip));
       }
-      for (; ox + 16 <= g.out_w && Interior(g, ox, 16, last_row, end); ox += 16) {
+      for (; ox + 16 <= g.out_w && MaxPoolVectorFits(g, ox, 16, last_row, end); ox += 16) {
         __m128i m = _mm_setzero_si128();
         for (size_t ky = ky0; ky < ky1; ++ky) {
           const uint8_t* row =

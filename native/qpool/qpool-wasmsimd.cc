@@ -1,5 +1,6 @@
 // WebAssembly SIMD128 pooling: MaxPool over 16 interior outputs at a time for stride 1 and 2 (even
-// bytes of two loads by shuffle), the rest scalar; global max and average as byte reductions.
+// bytes of two loads by shuffle; the last vector of a row may load a byte past it: MaxPoolVectorFits),
+// the rest scalar; global max and average as byte reductions.
 #include "qpool/qpool.h"
 
 #if defined(__wasm_simd128__)
@@ -14,12 +15,6 @@ inline v128_t Load16(const uint8_t* p, size_t sw, v128_t flip) {
   return wasm_v128_xor(wasm_i8x16_shuffle(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), flip);
 }
 
-inline bool Interior(const PoolGeom& g, size_t ox, size_t w) {
-  if (ox * g.sw < g.pl) return false;
-  const size_t ix = ox * g.sw - g.pl;
-  return ix + (g.kw - 1) * g.dw + w * g.sw <= g.in_w;
-}
-
 }  // namespace
 
 void MaxPoolWasmSimd(const PoolGeom& g, const uint8_t* x, bool is_signed, uint8_t* y) {
@@ -29,6 +24,7 @@ void MaxPoolWasmSimd(const PoolGeom& g, const uint8_t* x, bool is_signed, uint8_
   }
   const uint8_t flip = is_signed ? 0x80 : 0;
   const v128_t vflip = wasm_i8x16_splat(static_cast<int8_t>(flip));
+  const uint8_t* const end = x + g.planes * g.in_h * g.in_w;
   for (size_t p = 0; p < g.planes; ++p) {
     const uint8_t* plane = x + p * g.in_h * g.in_w;
     for (size_t oy = 0; oy < g.out_h; ++oy) {
@@ -36,10 +32,13 @@ void MaxPoolWasmSimd(const PoolGeom& g, const uint8_t* x, bool is_signed, uint8_
       const int64_t iy0 = static_cast<int64_t>(oy * g.sh) - static_cast<int64_t>(g.pt);
       size_t ky0, ky1;
       ValidTaps(iy0, g.kh, g.dh, g.in_h, &ky0, &ky1);
+      // No tap row: the loop below loads nothing (its maxima stay the type minimum).
+      const uint8_t* last_row =
+          ky1 > ky0 ? plane + static_cast<size_t>(iy0 + static_cast<int64_t>((ky1 - 1) * g.dh)) * g.in_w : plane;
       size_t ox = 0;
-      while (ox < g.out_w && !Interior(g, ox, 1)) ++ox;
+      while (ox < g.out_w && !MaxPoolVectorFits(g, ox, 1, last_row, end)) ++ox;
       MaxPoolRowScalar(g, plane, flip, oy, 0, ox, yrow);
-      for (; ox + 16 <= g.out_w && Interior(g, ox, 16); ox += 16) {
+      for (; ox + 16 <= g.out_w && MaxPoolVectorFits(g, ox, 16, last_row, end); ox += 16) {
         v128_t m = wasm_i8x16_splat(0);
         for (size_t ky = ky0; ky < ky1; ++ky) {
           const uint8_t* row =

@@ -39,6 +39,18 @@ inline void ValidTaps(int64_t start, size_t k, size_t d, size_t in, size_t* k0, 
   *k1 = hi;
 }
 
+// SIMD max pools: whether outputs [ox, ox + w) have every tap inside the row, and every byte their loads touch
+// inside x (which ends at `end`; `last_row` is the last input row they read). A stride-2 load also
+// reads the byte after the last one it keeps: past the row's end, that is the next row's first
+// byte, which is only out of bounds after the last row of the last plane. Allowing it runs a row's
+// last vector in SIMD too (a 2x2 stride-2 pool of 96-byte rows: 32 + 16 outputs, no scalar tail).
+inline bool MaxPoolVectorFits(const PoolGeom& g, size_t ox, size_t w, const uint8_t* last_row, const uint8_t* end) {
+  if (ox * g.sw < g.pl) return false;
+  const size_t ix = ox * g.sw - g.pl;
+  const size_t used = ix + (g.kw - 1) * g.dw + (w - 1) * g.sw + 1;
+  return used <= g.in_w && last_row + used + (g.sw - 1) <= end;
+}
+
 void MaxPoolRef(const PoolGeom& g, const uint8_t* x, bool is_signed, uint8_t* y);
 void AvgPoolRef(const PoolGeom& g, const uint8_t* x, bool is_signed, int32_t zx, const opq_requant& rq, uint8_t* y);
 void GlobalMaxPoolRef(size_t channels, size_t spatial, const uint8_t* x, bool is_signed, uint8_t* y);
