@@ -17,6 +17,7 @@ import type { Node } from '../ir/graph.js';
 import type { OpContext, OpImpl } from '../ops/types.js';
 import { Tensor } from '../tensor.js';
 import { ArrayPool, withArrayPool } from './array-pool.js';
+import { RecordedPlan, type RecordedSegment } from './recorded-plan.js';
 import { runNode } from './feeds.js';
 
 export interface ReplayStep {
@@ -27,12 +28,21 @@ export interface ReplayStep {
   free: string[];
 }
 
-/** Steps [start, end) replayed by native segment `segment`; `taps`: tapped values they produce, in order. */
-interface Segment {
-  start: number;
-  end: number;
-  segment: number;
+/** A recorded segment and the tapped values its steps produce, in order. */
+interface Segment extends RecordedSegment {
   taps: string[];
+}
+
+/** What one run of a plan's steps is given, recorded or replayed. */
+export interface ReplayRun {
+  steps: readonly ReplayStep[];
+  /** The plan's initializers. */
+  consts: ReadonlyMap<string, Tensor>;
+  feeds: ReadonlyMap<string, Tensor>;
+  wanted: readonly string[];
+  /** Serves the TypeScript steps, as in a plain run. */
+  pool: ArrayPool;
+  tap?: ReplayTap;
 }
 
 /** Values a run hands over as they are computed (InferenceSession.runTapped). */
@@ -67,14 +77,11 @@ function copyOut(t: Tensor): Tensor {
   return new Tensor(t.dtype, (t.data as Typed).slice(), t.dims);
 }
 
-export class FloatReplay {
-  private readonly at = new Map<number, Segment>();
-  private released = false;
-
+export class FloatReplay extends RecordedPlan<Segment> {
   constructor(
-    private readonly api: NativePlanApi,
-    private readonly handle: NativePlanHandle,
-    readonly segments: readonly Segment[],
+    api: NativePlanApi,
+    handle: NativePlanHandle,
+    segments: readonly Segment[],
     /** The recorded feeds' types and dims. */
     private readonly signature: ReadonlyMap<string, { dtype: string; dims: readonly number[] }>,
     /** The plan's copies of the (typed-array) feeds, written at the start of every run. */
@@ -86,12 +93,7 @@ export class FloatReplay {
     /** Memory the replay writes: outputs found there are copied out. */
     private readonly stable: ReadonlySet<ArrayBufferLike>,
   ) {
-    for (const s of segments) this.at.set(s.start, s);
-  }
-
-  /** Steps replayed natively (for reports and tests). */
-  get replayedSteps(): number {
-    return this.segments.reduce((n, s) => n + s.end - s.start, 0);
+    super(api, handle, segments);
   }
 
   /** Whether these feeds have the recorded names, types and dims. */
@@ -108,15 +110,8 @@ export class FloatReplay {
    * One run: undefined when a TypeScript step's output that recorded steps read is no longer the
    * recorded view (the caller then runs the steps as usual and drops this replay).
    */
-  run(
-    steps: readonly ReplayStep[],
-    consts: ReadonlyMap<string, Tensor>,
-    feeds: ReadonlyMap<string, Tensor>,
-    wanted: readonly string[],
-    pool: ArrayPool,
-    tap?: ReplayTap,
-  ): Record<string, Tensor> | undefined {
-    if (this.released) throw new OnnxPtqError('INTERNAL', 'float replay used after release');
+  run({ steps, consts, feeds, wanted, pool, tap }: ReplayRun): Record<string, Tensor> | undefined {
+    this.checkLive();
     const values = new Map<string, Tensor>(consts);
     for (const [k, t] of feeds) {
       const c = this.copies.get(k);
@@ -138,7 +133,7 @@ export class FloatReplay {
         for (let i = 0; i < steps.length; ) {
           const seg = this.at.get(i);
           if (seg) {
-            this.api.run(this.handle, seg.segment);
+            this.replay(seg);
             for (const t of seg.taps) tap!.onValue(t, values.get(t)!);
             for (; i < seg.end; i++) free(steps[i]!);
             continue;
@@ -166,27 +161,16 @@ export class FloatReplay {
     }
     return outputsOf(values, wanted, this.stable);
   }
-
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    this.api.free(this.handle);
-  }
 }
 
 /**
- * Runs `steps` once while recording (see the header) and returns the run's outputs with the replay,
- * which is undefined when no step could be recorded or a kernel that cannot be replayed ran in a
- * stretch. `consts` are the plan's initializers; `pool` serves the TypeScript steps, as in a plain run.
+ * Runs the steps once while recording (see the header) and returns the run's outputs with the
+ * replay, which is undefined when no step could be recorded or a kernel that cannot be replayed
+ * ran in a stretch.
  */
 export function recordFloatRun(
   api: NativePlanApi,
-  steps: readonly ReplayStep[],
-  consts: ReadonlyMap<string, Tensor>,
-  feeds: ReadonlyMap<string, Tensor>,
-  wanted: readonly string[],
-  pool: ArrayPool,
-  tap?: ReplayTap,
+  { steps, consts, feeds, wanted, pool, tap }: ReplayRun,
 ): { result: Record<string, Tensor>; replay?: FloatReplay } {
   // Every size pooled: a recorded call may point into any output, and only the arena's memory stays put.
   const arena = new ArrayPool(1);

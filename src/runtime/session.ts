@@ -18,7 +18,7 @@ import { ArrayPool, withArrayPool } from './array-pool.js';
 import { divisibilityHint } from './divisibility.js';
 import { fillPreallocated, resolveFetches, type FetchesType, type RunOptions } from './fetches.js';
 import type { BackendName, BackendRequest, NativePlanApi } from '../backends/types.js';
-import { FloatReplay, recordFloatRun } from './float-replay.js';
+import { FloatReplay, recordFloatRun, type ReplayRun } from './float-replay.js';
 
 export type { Feed, FetchesType, RunOptions };
 
@@ -352,7 +352,7 @@ export class InferenceSession {
     const out: { steps: number; replayedSteps: number; calls: number }[] = [];
     for (const p of [this.base, ...this.plans.values()])
       for (const r of p.replays?.values() ?? [])
-        if (r instanceof FloatReplay) out.push({ steps: p.steps.length, replayedSteps: r.replayedSteps, calls: r.segments.length });
+        if (r instanceof FloatReplay) out.push({ steps: p.steps.length, replayedSteps: r.replayedSteps, calls: r.nativeCalls });
     return out;
   }
 
@@ -374,7 +374,14 @@ export class InferenceSession {
       this.lastTaps = { list: tap.names, set: new Set(tap.names), key: `|${tap.names.join(',')}` };
     const taps = tap ? this.lastTaps!.key : '';
     const key = `${shapeKey([...feeds].map(([k, t]) => [`${k}/${t.dtype}`, t.dims]))}|${wanted.join(',')}${taps}`;
-    const replayTap = tap && { names: this.lastTaps!.set, onValue: tap.onValue };
+    const run: ReplayRun = {
+      steps: plan.steps,
+      consts: plan.graph.initializers,
+      feeds,
+      wanted,
+      pool: this.pool,
+      tap: tap && { names: this.lastTaps!.set, onValue: tap.onValue },
+    };
     const r = replays.get(key);
     if (r === null) return undefined;
     if (r === undefined) {
@@ -387,13 +394,13 @@ export class InferenceSession {
       return undefined;
     }
     if (r === 'seen') {
-      const { result, replay } = recordFloatRun(api, plan.steps, plan.graph.initializers, feeds, wanted, this.pool, replayTap);
+      const { result, replay } = recordFloatRun(api, run);
       replays.set(key, replay ?? null);
       return result;
     }
     // The key names the dims, so this holds unless two inputs swapped names and shapes.
     if (!r.matches(feeds)) return undefined;
-    const result = r.run(plan.steps, plan.graph.initializers, feeds, wanted, this.pool, replayTap);
+    const result = r.run(run);
     if (!result) {
       // A view that recorded calls read moved: this signature runs step by step from now on.
       r.release();

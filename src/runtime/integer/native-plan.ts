@@ -4,63 +4,37 @@
 // maximal segment of such steps with one N-API call, and run only the other steps (float fallbacks,
 // graph-boundary conversions of the feeds and outputs, JS data movement) in TypeScript. The replay
 // is the recorded calls with the same arguments, so its results are the steps' results bit for bit.
-import { OnnxPtqError } from '../../errors.js';
 import type { NativePlanApi, NativePlanHandle } from '../../backends/types.js';
+import { RecordedPlan, type RecordedSegment } from '../recorded-plan.js';
 import type { Tensor } from '../../tensor.js';
 import type { Step } from './lower/context.js';
 import type { Plan, RunValues } from './plan.js';
 
-/** Steps [start, end) replayed by native segment `segment` (-1: steps that made no kernel call). */
-interface Segment {
-  start: number;
-  end: number;
-  segment: number;
-}
-
-export class NativeReplay {
-  private readonly at = new Map<number, Segment>();
-  private released = false;
-
+export class NativeReplay extends RecordedPlan {
   constructor(
-    private readonly api: NativePlanApi,
-    private readonly handle: NativePlanHandle,
-    readonly segments: readonly Segment[],
+    api: NativePlanApi,
+    handle: NativePlanHandle,
+    segments: readonly RecordedSegment[],
     /** The values the segments' steps produced, as the steps outside them read them (arena views). */
     private readonly produced: ReadonlyMap<string, Tensor>,
   ) {
-    for (const s of segments) this.at.set(s.start, s);
-  }
-
-  /** Steps replayed natively (for reports and tests). */
-  get replayedSteps(): number {
-    return this.segments.reduce((n, s) => n + s.end - s.start, 0);
-  }
-
-  /** N-API calls a run makes for them. */
-  get nativeCalls(): number {
-    return this.segments.filter((s) => s.segment >= 0).length;
+    super(api, handle, segments);
   }
 
   /** Runs `steps` over `values`: segments by replay, the rest as steps (`after(i)` after step i). */
   run(steps: readonly Step[], values: RunValues, after?: (i: number) => void): void {
-    if (this.released) throw new OnnxPtqError('INTERNAL', 'native plan used after release');
+    this.checkLive();
     for (const [k, t] of this.produced) values.set(k, t);
     for (let i = 0; i < steps.length; ) {
       const s = this.at.get(i);
       if (s) {
-        if (s.segment >= 0) this.api.run(this.handle, s.segment);
+        this.replay(s);
         i = s.end;
       } else {
         steps[i]!.run(values);
         after?.(i++);
       }
     }
-  }
-
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    this.api.free(this.handle);
   }
 }
 
@@ -82,7 +56,7 @@ export function recordRun(
     return ArrayBuffer.isView(d) && plan.holds(d);
   };
   const handle = api.create();
-  const segments: Segment[] = [];
+  const segments: RecordedSegment[] = [];
   const produced = new Map<string, Tensor>();
   let open = -1;
   const close = (end: number) => {
