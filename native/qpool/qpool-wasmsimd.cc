@@ -32,9 +32,7 @@ void MaxPoolWasmSimd(const PoolGeom& g, const uint8_t* x, bool is_signed, uint8_
       const int64_t iy0 = static_cast<int64_t>(oy * g.sh) - static_cast<int64_t>(g.pt);
       size_t ky0, ky1;
       ValidTaps(iy0, g.kh, g.dh, g.in_h, &ky0, &ky1);
-      // No tap row: the loop below loads nothing (its maxima stay the type minimum).
-      const uint8_t* last_row =
-          ky1 > ky0 ? plane + static_cast<size_t>(iy0 + static_cast<int64_t>((ky1 - 1) * g.dh)) * g.in_w : plane;
+      const uint8_t* last_row = LastTapRow(g, plane, iy0, ky0, ky1);
       size_t ox = 0;
       while (ox < g.out_w && !MaxPoolVectorFits(g, ox, 1, last_row, end)) ++ox;
       MaxPoolRowScalar(g, plane, flip, oy, 0, ox, yrow);

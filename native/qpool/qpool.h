@@ -51,6 +51,12 @@ inline bool MaxPoolVectorFits(const PoolGeom& g, size_t ox, size_t w, const uint
   return used <= g.in_w && last_row + used + (g.sw - 1) <= end;
 }
 
+// The last input row that output row oy's taps [ky0, ky1) read (the plane itself when none: the SIMD
+// loops then load nothing, and their maxima stay the type minimum).
+inline const uint8_t* LastTapRow(const PoolGeom& g, const uint8_t* plane, int64_t iy0, size_t ky0, size_t ky1) {
+  return ky1 > ky0 ? plane + static_cast<size_t>(iy0 + static_cast<int64_t>((ky1 - 1) * g.dh)) * g.in_w : plane;
+}
+
 void MaxPoolRef(const PoolGeom& g, const uint8_t* x, bool is_signed, uint8_t* y);
 void AvgPoolRef(const PoolGeom& g, const uint8_t* x, bool is_signed, int32_t zx, const opq_requant& rq, uint8_t* y);
 void GlobalMaxPoolRef(size_t channels, size_t spatial, const uint8_t* x, bool is_signed, uint8_t* y);
