@@ -23,6 +23,39 @@ inline void Store8(uint8_t* y, __m256i v) {
   _mm_storel_epi64(reinterpret_cast<__m128i*>(y), _mm256_castsi256_si128(packed));
 }
 
+// The blocks of 32 of a row whose parameters are one per tensor (fixed-point or shift mode), as a
+// convolution's NCHW output row is (one channel): the shifts are the same in every lane, so the
+// uniform-count forms replace the per-lane ones, and 32 results are packed to bytes at a time.
+// Returns how many elements it wrote (a multiple of 32); the caller finishes the row.
+size_t RequantRowPerTensor32(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, uint8_t* y) {
+  const int32_t s = rq.shift[0], zp = rq.output_zero_point;
+  const int left = s > 0 ? s : 0, right = s < 0 ? -s : 0;
+  const bool multiply = rq.mode != OPQ_REQUANT_SHIFT;
+  const __m256i vm = _mm256_set1_epi32(multiply ? rq.multiplier[0] : 0);
+  const __m256i vlo = _mm256_set1_epi32(rq.output_min - zp), vhi = _mm256_set1_epi32(rq.output_max - zp);
+  const __m256i vzp16 = _mm256_set1_epi16(static_cast<int16_t>(zp));
+  // Clamped results lie in the output type, so the packs never saturate; a negative minimum means int8.
+  const bool signed_out = rq.output_min < 0;
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  const auto one = [&](size_t i) {
+    __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i));
+    if (bias) x = _mm256_add_epi32(x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + i)));
+    x = SatShlU(x, left);
+    if (multiply) x = SrdhmU(x, vm);
+    x = RdbpotU(x, right);
+    return _mm256_min_epi32(_mm256_max_epi32(x, vlo), vhi);
+  };
+  size_t j = 0;
+  for (; j + 32 <= n; j += 32) {
+    // packs interleave 128-bit lanes: bytes come out as 4-lane groups v0a v1a v2a v3a | v0b v1b v2b v3b.
+    const __m256i a = _mm256_add_epi16(_mm256_packs_epi32(one(j), one(j + 8)), vzp16);
+    const __m256i b = _mm256_add_epi16(_mm256_packs_epi32(one(j + 16), one(j + 24)), vzp16);
+    const __m256i bytes = signed_out ? _mm256_packs_epi16(a, b) : _mm256_packus_epi16(a, b);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + j), _mm256_permutevar8x32_epi32(bytes, order));
+  }
+  return j;
+}
+
 }  // namespace
 
 void RequantRowAvx2(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0, uint8_t* y) {
@@ -35,6 +68,7 @@ void RequantRowAvx2(const int32_t* acc, const int32_t* bias, size_t n, const opq
   const __m256 fhi = _mm256_set1_ps(static_cast<float>(rq.output_max - zp));
   const __m256i zero = _mm256_setzero_si256();
   size_t j = 0;
+  if (!pc && rq.mode != OPQ_REQUANT_FLOAT) j = RequantRowPerTensor32(acc, bias, n, rq, y);
   for (; j + 8 <= n; j += 8) {
     __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + j));
     if (bias) x = _mm256_add_epi32(x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + j)));
