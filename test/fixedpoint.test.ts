@@ -155,9 +155,17 @@ describe('requantization on every backend', () => {
   for (const mode of ['fixed-point', 'float', 'shift'] as const)
     for (const perChannel of [false, true])
       for (const signed of [false, true]) cases.push({ mode, perChannel, signed, zp: signed ? -5 : 128, relu: perChannel });
-  // Per tensor with a multiplier below 1 too (a right shift; the one above is a left shift).
-  for (const mode of ['fixed-point', 'shift'] as const)
+  // Per tensor with a multiplier below 1 too (a right shift; the one above is a left shift), and with a
+  // fused ReLU: the AVX2 kernel packs per-tensor rows by the sign of the output minimum.
+  for (const mode of ['fixed-point', 'shift'] as const) {
     cases.push({ mode, perChannel: false, signed: false, zp: 3, relu: false, small: true });
+    for (const [signed, zp] of [
+      [false, 128],
+      [true, -5],
+      [true, 0],
+    ] as const)
+      cases.push({ mode, perChannel: false, signed, zp, relu: true, small: true });
+  }
 
   for (const c of cases) {
     const name = `${c.mode} ${c.perChannel ? 'per-channel' : 'per-tensor'} ${c.signed ? 'int8' : 'uint8'}${c.relu ? ' relu' : ''}${c.small ? ' multiplier < 1' : ''}`;
