@@ -17,6 +17,32 @@ inline void Store4(uint8_t* y, v128_t v) {
   std::memcpy(y, &w, 4);
 }
 
+// The blocks of 16 of a row whose parameters are one per tensor (fixed-point or shift mode), as a
+// convolution's NCHW output row is (one channel): parameters read once, 16 results narrowed to
+// bytes at a time. Returns how many elements it wrote; the caller finishes the row.
+size_t RequantRowPerTensor16(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, uint8_t* y) {
+  const int32_t s = rq.shift[0], zp = rq.output_zero_point;
+  const bool multiply = rq.mode != OPQ_REQUANT_SHIFT;
+  const v128_t vm = wasm_i32x4_splat(multiply ? rq.multiplier[0] : 0);
+  const v128_t vlo = wasm_i32x4_splat(rq.output_min - zp), vhi = wasm_i32x4_splat(rq.output_max - zp);
+  const v128_t vzp16 = wasm_i16x8_splat(static_cast<int16_t>(zp));
+  // Clamped results lie in the output type, so narrowing never saturates; a negative minimum means int8.
+  const bool signed_out = rq.output_min < 0;
+  const auto one = [&](size_t i) {
+    v128_t x = wasm_v128_load(acc + i);
+    if (bias) x = wasm_i32x4_add(x, wasm_v128_load(bias + i));
+    x = multiply ? MbqmU(x, vm, s) : ShiftPotU(x, s);
+    return wasm_i32x4_min(wasm_i32x4_max(x, vlo), vhi);
+  };
+  size_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    const v128_t a = wasm_i16x8_add(wasm_i16x8_narrow_i32x4(one(j), one(j + 4)), vzp16);
+    const v128_t b = wasm_i16x8_add(wasm_i16x8_narrow_i32x4(one(j + 8), one(j + 12)), vzp16);
+    wasm_v128_store(y + j, signed_out ? wasm_i8x16_narrow_i16x8(a, b) : wasm_u8x16_narrow_i16x8(a, b));
+  }
+  return j;
+}
+
 }  // namespace
 
 void RequantRowWasmSimd(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0,
@@ -28,6 +54,7 @@ void RequantRowWasmSimd(const int32_t* acc, const int32_t* bias, size_t n, const
   const v128_t flo = wasm_f32x4_splat(static_cast<float>(rq.output_min - zp));
   const v128_t fhi = wasm_f32x4_splat(static_cast<float>(rq.output_max - zp));
   size_t j = 0;
+  if (!pc && rq.mode != OPQ_REQUANT_FLOAT) j = RequantRowPerTensor16(acc, bias, n, rq, y);
   for (; j + 4 <= n; j += 4) {
     v128_t x = wasm_v128_load(acc + j);
     if (bias) x = wasm_i32x4_add(x, wasm_v128_load(bias + j));
