@@ -215,6 +215,40 @@ for (const [g, cin, cout] of [
     seed: seed++,
   });
 }
+// Depthwise rows taken one output row at a time (vertical stride 2): every width regime of the AVX2
+// row kernel (16, 16 + an overlapping 16, 32-blocks + overlap; horizontal pairs of stride 2 as words).
+for (const [ow, sw, kw] of [
+  [16, 1, 3],
+  [17, 1, 5],
+  [20, 1, 3],
+  [31, 1, 2],
+  [32, 1, 3],
+  [33, 1, 5],
+  [65, 1, 3],
+  [16, 2, 3],
+  [17, 2, 4],
+  [33, 2, 5],
+] as const) {
+  cases.push({
+    shape: {
+      batch: 1,
+      inChannels: 3,
+      outChannels: 3,
+      groups: 3,
+      inHeight: 7,
+      inWidth: (ow - 1) * sw + kw - 2,
+      kernelH: 3,
+      kernelW: kw,
+      strides: [2, sw],
+      pads: [1, 1, 1, 1],
+    },
+    xSigned: ow % 2 === 0,
+    ySigned: ow % 2 === 0,
+    perChannel: true,
+    mode: modes[ow % 3],
+    seed: seed++,
+  });
+}
 // Geometry edge cases: stride > kernel, pads > kernel, big dilations, a kernel wider than the input.
 const edges: Conv2dShape[] = [
   { batch: 1, inChannels: 3, outChannels: 5, inHeight: 13, inWidth: 17, kernelH: 1, kernelW: 1, strides: [3, 4] },

@@ -60,6 +60,13 @@ size_t RequantRowPerTensor32(const int32_t* acc, const int32_t* bias, size_t n, 
 
 void RequantRowAvx2(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0, uint8_t* y) {
   const bool pc = rq.count != 1;
+  if (!pc && rq.mode != OPQ_REQUANT_FLOAT && n >= 32) {
+    const size_t j = RequantRowPerTensor32(acc, bias, n, rq, y);
+    // The last partial block again as the row's last 32 elements: a pure function of acc rewrites
+    // the overlap with the same bytes (the scalar tail cost as much as the row on 36-pixel rows).
+    if (j < n) RequantRowPerTensor32(acc + n - 32, bias ? bias + n - 32 : nullptr, 32, rq, y + n - 32);
+    return;
+  }
   const int32_t zp = rq.output_zero_point;
   const __m256i vzp = _mm256_set1_epi32(zp);
   const __m256i vlo = _mm256_set1_epi32(rq.output_min - zp);
@@ -67,9 +74,7 @@ void RequantRowAvx2(const int32_t* acc, const int32_t* bias, size_t n, const opq
   const __m256 flo = _mm256_set1_ps(static_cast<float>(rq.output_min - zp));
   const __m256 fhi = _mm256_set1_ps(static_cast<float>(rq.output_max - zp));
   const __m256i zero = _mm256_setzero_si256();
-  size_t j = 0;
-  if (!pc && rq.mode != OPQ_REQUANT_FLOAT) j = RequantRowPerTensor32(acc, bias, n, rq, y);
-  for (; j + 8 <= n; j += 8) {
+  const auto block8 = [&](size_t j) {
     __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + j));
     if (bias) x = _mm256_add_epi32(x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + j)));
     const size_t c = c0 + j;
@@ -91,8 +96,15 @@ void RequantRowAvx2(const int32_t* acc, const int32_t* bias, size_t n, const opq
       v = _mm256_min_epi32(_mm256_max_epi32(v, vlo), vhi);
     }
     Store8(y + j, _mm256_add_epi32(v, vzp));
+  };
+  size_t j = 0;
+  for (; j + 8 <= n; j += 8) block8(j);
+  if (j == n) return;
+  if (n >= 8) {
+    block8(n - 8);  // overlapping, as above (channel c0 + j still belongs to element j)
+  } else {
+    RequantRowRef(acc, bias, n, rq, c0, y);
   }
-  if (j < n) RequantRowRef(acc + j, bias ? bias + j : nullptr, n - j, rq, c0 + j, y + j);
 }
 
 }  // namespace opq

@@ -45,7 +45,8 @@ const char* ValidateRequant(const opq_requant* rq, size_t channels, int32_t y_si
 const char* ValidateRequantRange(const opq_requant* rq, size_t channels, int32_t tmin, int32_t tmax);
 
 // y[j] = requant(acc[j] + bias[j]) for j < n, channel of element j = c0 + j (or 0 per tensor).
-// bias may be null. y is uint8 or int8 (as uint8_t storage).
+// bias may be null. y is uint8 or int8 (as uint8_t storage) and must not overlap acc or bias: the SIMD
+// rows finish with an overlapping block that rewrites y from acc.
 using RequantRowFn = void (*)(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0,
                               uint8_t* y);
 
