@@ -218,7 +218,7 @@ void PackRows(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signe
   if (blocks * 8 < kp) PackRowsScalar<2>(x, ldx, rows, kg, x_signed, zx, width, blocks * 8, kp, dstv);
 }
 
-const ConvKernels kKernels = {kMr, kNr, 2, false, Ukernel6x16, Im2col, PackRows, DwRow, RequantRowAvx2};
+const ConvKernels kKernels = {kMr, kNr, 2, false, Ukernel6x16, Im2col, PackRows, DwRow, RequantRowAvx2, RequantChannelRowAvx2};
 
 }  // namespace
 

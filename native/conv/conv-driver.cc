@@ -447,11 +447,7 @@ void ConvRunDriver(const ConvRunArgs& a_in, const ConvKernels& k) {
           for (size_t oy = 0; oy < g.oh; ++oy)
             k.dw_row(xc + oy * g.sh * g.wp, wts + c * g.kg, tapoff, g.kg, g.sw, g.ow, acc + oy * g.ow);
         }
-        const int32_t b = bias[c];
-        if (b != 0)
-          for (size_t i = 0; i < pixels; ++i) acc[i] = int32_t(uint32_t(acc[i]) + uint32_t(b));
-        const opq_requant rc = RequantChannel(*a.rq, c);
-        k.requant(acc, nullptr, pixels, rc, 0, y + c * pixels);
+        k.requant_channel(acc, bias[c], pixels, *a.rq, c, y + c * pixels);
       };
       ParallelFor(a.pool, g.cout, task);
       continue;
@@ -493,10 +489,7 @@ void ConvRunDriver(const ConvRunArgs& a_in, const ConvKernels& k) {
             int32_t* row = cbuf + r * ldc;
             uint32_t b = uint32_t(bias[co]);
             if (k.u8_input) b -= uint32_t(zx_u8) * uint32_t(wsum[co]);
-            if (b != 0)
-              for (size_t i = 0; i < cols; ++i) row[i] = int32_t(uint32_t(row[i]) + b);
-            const opq_requant rc = RequantChannel(*a.rq, co);
-            k.requant(row, nullptr, cols, rc, 0, ybuf + r * nb);
+            k.requant_channel(row, int32_t(b), cols, *a.rq, co, ybuf + r * nb);
           }
           for (size_t i = 0; i < cols; ++i) {
             uint8_t* dst = y + (p0 + i) * g.cout + ti * mr;
@@ -539,10 +532,7 @@ void ConvRunDriver(const ConvRunArgs& a_in, const ConvKernels& k) {
           // bias, and for u8 quads -zx * sum(w): sum((x - zx) w) = sum(x w) - zx sum(w), wrapping.
           uint32_t b = uint32_t(bias[co]);
           if (k.u8_input) b -= uint32_t(zx_u8) * uint32_t(wsum[co]);
-          if (b != 0)
-            for (size_t i = 0; i < cols; ++i) row[i] = int32_t(uint32_t(row[i]) + b);
-          const opq_requant rc = RequantChannel(*a.rq, co);
-          k.requant(row, nullptr, cols, rc, 0, y + co * pixels + p0);
+          k.requant_channel(row, int32_t(b), cols, *a.rq, co, y + co * pixels + p0);
         }
       }
     };

@@ -79,7 +79,8 @@ struct ConvKernels {
   // Depthwise output row: acc[ox] = sum_t w[t] * row[tapoff[t] + ox*stride], ox < ow (int16 input).
   void (*dw_row)(const int16_t* row, const int32_t* w, const int32_t* tapoff, size_t taps, size_t stride, size_t ow,
                  int32_t* acc);
-  RequantRowFn requant;
+  RequantRowFn requant;                  // rows along channels (kPathGemmRows)
+  RequantChannelRowFn requant_channel;  // rows of one channel (NCHW output rows)
 };
 
 // Scalar forms of the im2col and depthwise-row hooks, for the cases a SIMD hook does not cover.
@@ -161,16 +162,5 @@ void ConvRunRef(const ConvRunArgs& a);
 // The int16 GEMM and depthwise paths with the variant's kernels (conv-driver.cc).
 void ConvRunDriver(const ConvRunArgs& a, const ConvKernels& k);
 
-// Per-tensor view of channel c of rq (the row requant kernels take channels along a row; a conv
-// output row has one channel).
-inline opq_requant RequantChannel(const opq_requant& rq, size_t c) {
-  if (rq.count == 1) return rq;
-  opq_requant r = rq;
-  r.count = 1;
-  if (r.multiplier) r.multiplier += c;
-  if (r.shift) r.shift += c;
-  if (r.scale) r.scale += c;
-  return r;
-}
 
 }  // namespace opq

@@ -16,16 +16,6 @@ constexpr uint64_t kMaxReduction = 33025;
 
 size_t Align64(size_t v) { return (v + 63) & ~size_t{63}; }
 
-// Requant params of channel c alone (per tensor stays as is).
-opq_requant Channel(const opq_requant& rq, size_t c) {
-  if (rq.count == 1) return rq;
-  opq_requant r = rq;
-  r.count = 1;
-  if (r.multiplier) r.multiplier += c;
-  if (r.shift) r.shift += c;
-  if (r.scale) r.scale += c;
-  return r;
-}
 
 struct Layout {
   size_t a, x, c, acc, total;
@@ -223,7 +213,7 @@ void CtRun(const CtGeom& g, const CtKernels& k, const uint8_t* x, bool x_signed,
           if (fin > base)
             for (size_t j = j0; j < j1; ++j) {
               const size_t oc = gr * g.cout_g + j;
-              const opq_requant rc = Channel(rq, oc);
+              const opq_requant rc = RequantChannel(rq, oc);
               int32_t* w0 = acc + j * win * ow;
               k.requant(w0, nullptr, (fin - base) * ow, rc, 0, y + ((n * g.cout + oc) * g.oh + base) * ow);
               if (need > fin) std::memmove(w0, w0 + (fin - base) * ow, (need - fin) * ow * sizeof(int32_t));

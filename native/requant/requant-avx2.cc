@@ -26,8 +26,10 @@ inline void Store8(uint8_t* y, __m256i v) {
 // The blocks of 32 of a row whose parameters are one per tensor (fixed-point or shift mode), as a
 // convolution's NCHW output row is (one channel): the shifts are the same in every lane, so the
 // uniform-count forms replace the per-lane ones, and 32 results are packed to bytes at a time.
-// Returns how many elements it wrote (a multiple of 32); the caller finishes the row.
-size_t RequantRowPerTensor32(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, uint8_t* y) {
+// add (wrapping) is a channel row's bias. Returns how many elements it wrote (a multiple of 32); the
+// caller finishes the row.
+size_t RequantRowPerTensor32(const int32_t* acc, const int32_t* bias, int32_t add, size_t n, const opq_requant& rq,
+                             uint8_t* y) {
   const int32_t s = rq.shift[0], zp = rq.output_zero_point;
   const int left = s > 0 ? s : 0, right = s < 0 ? -s : 0;
   const bool multiply = rq.mode != OPQ_REQUANT_SHIFT;
@@ -36,9 +38,9 @@ size_t RequantRowPerTensor32(const int32_t* acc, const int32_t* bias, size_t n, 
   const __m256i vzp16 = _mm256_set1_epi16(static_cast<int16_t>(zp));
   // Clamped results lie in the output type, so the packs never saturate; a negative minimum means int8.
   const bool signed_out = rq.output_min < 0;
-  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7), vadd = _mm256_set1_epi32(add);
   const auto one = [&](size_t i) {
-    __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i));
+    __m256i x = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i)), vadd);
     if (bias) x = _mm256_add_epi32(x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + i)));
     x = SatShlU(x, left);
     if (multiply) x = SrdhmU(x, vm);
@@ -61,10 +63,10 @@ size_t RequantRowPerTensor32(const int32_t* acc, const int32_t* bias, size_t n, 
 void RequantRowAvx2(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0, uint8_t* y) {
   const bool pc = rq.count != 1;
   if (!pc && rq.mode != OPQ_REQUANT_FLOAT && n >= 32) {
-    const size_t j = RequantRowPerTensor32(acc, bias, n, rq, y);
+    const size_t j = RequantRowPerTensor32(acc, bias, 0, n, rq, y);
     // The last partial block again as the row's last 32 elements: a pure function of acc rewrites
     // the overlap with the same bytes (the scalar tail cost as much as the row on 36-pixel rows).
-    if (j < n) RequantRowPerTensor32(acc + n - 32, bias ? bias + n - 32 : nullptr, 32, rq, y + n - 32);
+    if (j < n) RequantRowPerTensor32(acc + n - 32, bias ? bias + n - 32 : nullptr, 0, 32, rq, y + n - 32);
     return;
   }
   const int32_t zp = rq.output_zero_point;
@@ -105,6 +107,17 @@ void RequantRowAvx2(const int32_t* acc, const int32_t* bias, size_t n, const opq
   } else {
     RequantRowRef(acc, bias, n, rq, c0, y);
   }
+}
+
+void RequantChannelRowAvx2(int32_t* acc, int32_t add, size_t n, const opq_requant& rq, size_t c, uint8_t* y) {
+  const opq_requant rc = RequantChannel(rq, c);
+  if (rc.mode != OPQ_REQUANT_FLOAT && n >= 32) {
+    // The addend rides in the requantization pass instead of a pass of its own over acc.
+    const size_t j = RequantRowPerTensor32(acc, nullptr, add, n, rc, y);
+    if (j < n) RequantRowPerTensor32(acc + n - 32, nullptr, add, 32, rc, y + n - 32);
+    return;
+  }
+  RequantChannelRowVia<RequantRowAvx2>(acc, add, n, rq, c, y);
 }
 
 }  // namespace opq

@@ -19,8 +19,10 @@ inline void Store4(uint8_t* y, v128_t v) {
 
 // The blocks of 16 of a row whose parameters are one per tensor (fixed-point or shift mode), as a
 // convolution's NCHW output row is (one channel): parameters read once, 16 results narrowed to
-// bytes at a time. Returns how many elements it wrote; the caller finishes the row.
-size_t RequantRowPerTensor16(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, uint8_t* y) {
+// bytes at a time; add (wrapping) is a channel row's bias. Returns how many elements it wrote; the
+// caller finishes the row.
+size_t RequantRowPerTensor16(const int32_t* acc, const int32_t* bias, int32_t add, size_t n, const opq_requant& rq,
+                             uint8_t* y) {
   const int32_t s = rq.shift[0], zp = rq.output_zero_point;
   const bool multiply = rq.mode != OPQ_REQUANT_SHIFT;
   const v128_t vm = wasm_i32x4_splat(multiply ? rq.multiplier[0] : 0);
@@ -28,8 +30,9 @@ size_t RequantRowPerTensor16(const int32_t* acc, const int32_t* bias, size_t n, 
   const v128_t vzp16 = wasm_i16x8_splat(static_cast<int16_t>(zp));
   // Clamped results lie in the output type, so narrowing never saturates; a negative minimum means int8.
   const bool signed_out = rq.output_min < 0;
+  const v128_t vadd = wasm_i32x4_splat(add);
   const auto one = [&](size_t i) {
-    v128_t x = wasm_v128_load(acc + i);
+    v128_t x = wasm_i32x4_add(wasm_v128_load(acc + i), vadd);
     if (bias) x = wasm_i32x4_add(x, wasm_v128_load(bias + i));
     x = multiply ? MbqmU(x, vm, s) : ShiftPotU(x, s);
     return wasm_i32x4_min(wasm_i32x4_max(x, vlo), vhi);
@@ -54,7 +57,7 @@ void RequantRowWasmSimd(const int32_t* acc, const int32_t* bias, size_t n, const
   const v128_t flo = wasm_f32x4_splat(static_cast<float>(rq.output_min - zp));
   const v128_t fhi = wasm_f32x4_splat(static_cast<float>(rq.output_max - zp));
   size_t j = 0;
-  if (!pc && rq.mode != OPQ_REQUANT_FLOAT) j = RequantRowPerTensor16(acc, bias, n, rq, y);
+  if (!pc && rq.mode != OPQ_REQUANT_FLOAT) j = RequantRowPerTensor16(acc, bias, 0, n, rq, y);
   for (; j + 4 <= n; j += 4) {
     v128_t x = wasm_v128_load(acc + j);
     if (bias) x = wasm_i32x4_add(x, wasm_v128_load(bias + j));
@@ -89,6 +92,17 @@ void RequantRowWasmSimd(const int32_t* acc, const int32_t* bias, size_t n, const
     Store4(y + j, wasm_i32x4_add(v, vzp));
   }
   if (j < n) RequantRowRef(acc + j, bias ? bias + j : nullptr, n - j, rq, c0 + j, y + j);
+}
+
+void RequantChannelRowWasmSimd(int32_t* acc, int32_t add, size_t n, const opq_requant& rq, size_t c, uint8_t* y) {
+  const opq_requant rc = RequantChannel(rq, c);
+  if (rc.mode != OPQ_REQUANT_FLOAT && n >= 16) {
+    // The addend rides in the requantization pass; the last partial block overlaps (same bytes).
+    const size_t j = RequantRowPerTensor16(acc, nullptr, add, n, rc, y);
+    if (j < n) RequantRowPerTensor16(acc + n - 16, nullptr, add, 16, rc, y + n - 16);
+    return;
+  }
+  RequantChannelRowVia<RequantRowWasmSimd>(acc, add, n, rq, c, y);
 }
 
 }  // namespace opq

@@ -51,13 +51,42 @@ using RequantRowFn = void (*)(const int32_t* acc, const int32_t* bias, size_t n,
                               uint8_t* y);
 
 void RequantRowRef(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0, uint8_t* y);
+
+// Per-tensor view of channel c of rq (a convolution's NCHW output row has one channel).
+inline opq_requant RequantChannel(const opq_requant& rq, size_t c) {
+  if (rq.count == 1) return rq;
+  opq_requant r = rq;
+  r.count = 1;
+  if (r.multiplier) r.multiplier += c;
+  if (r.shift) r.shift += c;
+  if (r.scale) r.scale += c;
+  return r;
+}
+
+// y[j] = requant(acc[j] + add) with channel c's parameters for every j < n (a convolution's output row:
+// add is its bias and zero-point terms, wrapping as int32). acc is scratch: it may be overwritten.
+// y must not overlap acc.
+using RequantChannelRowFn = void (*)(int32_t* acc, int32_t add, size_t n, const opq_requant& rq, size_t c,
+                                     uint8_t* y);
+
+namespace {
+// A channel row through a row kernel: the addend added in place first (variants without their own).
+template <RequantRowFn Row>
+void RequantChannelRowVia(int32_t* acc, int32_t add, size_t n, const opq_requant& rq, size_t c, uint8_t* y) {
+  if (add != 0)
+    for (size_t i = 0; i < n; ++i) acc[i] = int32_t(uint32_t(acc[i]) + uint32_t(add));
+  Row(acc, nullptr, n, RequantChannel(rq, c), 0, y);
+}
+}  // namespace
 #if defined(__x86_64__) || defined(_M_X64)
 void RequantRowAvx2(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0, uint8_t* y);
 void RequantRowAvx512(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0, uint8_t* y);
+void RequantChannelRowAvx2(int32_t* acc, int32_t add, size_t n, const opq_requant& rq, size_t c, uint8_t* y);
 #endif
 #if defined(__wasm_simd128__)
 void RequantRowWasmSimd(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0,
                         uint8_t* y);
+void RequantChannelRowWasmSimd(int32_t* acc, int32_t add, size_t n, const opq_requant& rq, size_t c, uint8_t* y);
 #endif
 
 }  // namespace opq
