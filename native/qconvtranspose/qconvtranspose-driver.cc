@@ -16,7 +16,6 @@ constexpr uint64_t kMaxReduction = 33025;
 
 size_t Align64(size_t v) { return (v + 63) & ~size_t{63}; }
 
-
 struct Layout {
   size_t a, x, c, acc, total;
 };
