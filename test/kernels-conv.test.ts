@@ -249,6 +249,28 @@ for (const [ow, sw, kw] of [
     seed: seed++,
   });
 }
+// Pointwise (1x1, stride 1, no padding): panels packed straight from the 8-bit input (AVX2), full and
+// partial 16-pixel panels, odd and even channel counts, groups, a batch of two.
+for (const [h, w, cin, cout, groups, batch] of [
+  [1, 1, 3, 5, 1, 2],
+  [1, 17, 8, 7, 1, 1],
+  [3, 11, 5, 16, 1, 1],
+  [4, 8, 16, 9, 1, 2],
+  [5, 13, 33, 13, 1, 1],
+  [8, 8, 12, 6, 3, 1],
+  [7, 9, 2, 65, 1, 1],
+] as const) {
+  cases.push({
+    shape: { batch, inChannels: cin, outChannels: cout, groups, inHeight: h, inWidth: w, kernelH: 1, kernelW: 1 },
+    xSigned: cin % 2 === 1,
+    ySigned: cin % 2 === 0,
+    perChannel: w % 2 === 1,
+    mode: modes[cin % 3],
+    seed: seed++,
+    wZpPerChannel: cout % 2 === 1,
+    extremeZp: h === 7,
+  });
+}
 // Geometry edge cases: stride > kernel, pads > kernel, big dilations, a kernel wider than the input.
 const edges: Conv2dShape[] = [
   { batch: 1, inChannels: 3, outChannels: 5, inHeight: 13, inWidth: 17, kernelH: 1, kernelW: 1, strides: [3, 4] },

@@ -66,9 +66,7 @@ struct DwPair {
   int32_t w;           // (w0, w1) as two int16 in one word
 };
 
-inline int32_t PairWord(int32_t w0, int32_t w1) {
-  return int32_t((uint32_t(w0) & 0xffffu) | (uint32_t(w1) << 16));
-}
+inline int32_t PairWord(int32_t w0, int32_t w1) { return int32_t((uint32_t(w0) & 0xffffu) | (uint32_t(w1) << 16)); }
 
 // Word mode (stride 2): taps t, t+1 with tapoff[t+1] = tapoff[t] + 1 (horizontal neighbours) form one
 // pair whose x are the int32 word at row[tapoff[t] + 2*ox]; a tap without such a neighbour pairs with
@@ -218,7 +216,32 @@ void PackRows(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signe
   if (blocks * 8 < kp) PackRowsScalar<2>(x, ldx, rows, kg, x_signed, zx, width, blocks * 8, kp, dstv);
 }
 
-const ConvKernels kKernels = {kMr, kNr, 2, false, Ukernel6x16, Im2col, PackRows, DwRow, RequantRowAvx2, RequantChannelRowAvx2};
+// Pointwise panels: per pair of channels, 16 bytes of each widened, centred and interleaved into
+// (k, k+1) pairs, as the qgemm B panels are; a panel narrower than 16 pixels takes the scalar form.
+void PackCols(const uint8_t* x, size_t ldx, size_t cols, size_t kg, bool x_signed, int32_t zx, void* dstv) {
+  int16_t* dst = static_cast<int16_t*>(dstv);
+  const size_t kp = (kg + 1) / 2;
+  if (cols < kNr) {
+    PackColsScalar(x, ldx, cols, kg, x_signed, zx, kNr, 0, kp, dst);
+    return;
+  }
+  const __m256i vzx = _mm256_set1_epi16(int16_t(zx));
+  const auto row = [&](size_t kk) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + kk * ldx));
+    return _mm256_sub_epi16(x_signed ? _mm256_cvtepi8_epi16(v) : _mm256_cvtepu8_epi16(v), vzx);
+  };
+  for (size_t q = 0; q < kp; ++q) {
+    const __m256i w0 = row(2 * q), w1 = 2 * q + 1 < kg ? row(2 * q + 1) : _mm256_setzero_si256();
+    const __m256i lo = _mm256_unpacklo_epi16(w0, w1);  // pixels 0-3 | 8-11
+    const __m256i hi = _mm256_unpackhi_epi16(w0, w1);  // 4-7 | 12-15
+    __m256i* d = reinterpret_cast<__m256i*>(dst + q * kNr * 2);
+    _mm256_storeu_si256(d, _mm256_permute2x128_si256(lo, hi, 0x20));
+    _mm256_storeu_si256(d + 1, _mm256_permute2x128_si256(lo, hi, 0x31));
+  }
+}
+
+const ConvKernels kKernels = {kMr,      kNr,      2,     false,          Ukernel6x16,          Im2col,
+                              PackRows, PackCols, DwRow, RequantRowAvx2, RequantChannelRowAvx2};
 
 }  // namespace
 

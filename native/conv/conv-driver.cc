@@ -427,7 +427,10 @@ void ConvRunDriver(const ConvRunArgs& a_in, const ConvKernels& k) {
             CopyRowI16(src + (r - g.pt) * g.w + (x0 - g.pl), x1 - x0, a.x_signed, zx, d + r * g.wp + x0);
       }
     };
-    if (!gemm) ParallelFor(a.pool, g.cin, pad);
+    // Pointwise: panels come straight from x (pack_cols), so no padded copy.
+    const bool pointwise = k.pack_cols != nullptr && h.path == kPathGemm16 && !gemm && g.kh == 1 && g.kw == 1 &&
+                           g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.pb == 0 && g.pr == 0;
+    if (!gemm && !pointwise) ParallelFor(a.pool, g.cin, pad);
 
     if (h.path == kPathDepthwise) {
       const int32_t* wts = reinterpret_cast<const int32_t*>(pk + h.w_offset);
@@ -498,29 +501,38 @@ void ConvRunDriver(const ConvRunArgs& a_in, const ConvKernels& k) {
         }
         return;
       }
-      const size_t khw = g.kh * g.kw;
-      for (size_t kk = 0; kk < g.kg; ++kk) {
-        const size_t ci = kk / khw, r = kk % khw, ky = r / g.kw, kx = r % g.kw;
-        koff[kk] = int32_t(((gi * g.cin_g + ci) * g.hp + ky * g.dh) * g.wp + kx * g.dw);
-      }
       const size_t p0 = blk * nb, cols = pixels - p0 < nb ? pixels - p0 : nb, panels = CeilDiv(cols, nr);
-      for (size_t j = 0; j < panels; ++j) {
-        const size_t pj = p0 + j * nr;
-        size_t oy = pj / g.ow, ox = pj % g.ow;
-        bool regular = true;
-        for (size_t c = 0; c < nr; ++c) {
-          if (pj + c < pixels) {
-            off[c] = int32_t(oy * g.sh * g.wp + ox * g.sw);
-            if (++ox == g.ow) {
-              ox = 0;
-              ++oy;
-            }
-          } else {
-            off[c] = off[c - 1];  // a column past the end: any valid offset, the result is dropped
-          }
-          regular = regular && size_t(off[c]) == size_t(off[0]) + c * g.sw;
+      if (pointwise) {
+        const uint8_t* xg = x + gi * g.cin_g * pixels;  // pixels = h * w: no padding, stride 1
+        for (size_t j = 0; j < panels; ++j) {
+          const size_t pj = p0 + j * nr;
+          k.pack_cols(xg + pj, pixels, pixels - pj < nr ? pixels - pj : nr, g.kg, a.x_signed, zx,
+                      bbuf + j * ks * nr * 4);
         }
-        k.im2col(xpad, koff, g.kg, off, regular, g.sw, bbuf + j * ks * nr * 4);
+      } else {
+        const size_t khw = g.kh * g.kw;
+        for (size_t kk = 0; kk < g.kg; ++kk) {
+          const size_t ci = kk / khw, r = kk % khw, ky = r / g.kw, kx = r % g.kw;
+          koff[kk] = int32_t(((gi * g.cin_g + ci) * g.hp + ky * g.dh) * g.wp + kx * g.dw);
+        }
+        for (size_t j = 0; j < panels; ++j) {
+          const size_t pj = p0 + j * nr;
+          size_t oy = pj / g.ow, ox = pj % g.ow;
+          bool regular = true;
+          for (size_t c = 0; c < nr; ++c) {
+            if (pj + c < pixels) {
+              off[c] = int32_t(oy * g.sh * g.wp + ox * g.sw);
+              if (++ox == g.ow) {
+                ox = 0;
+                ++oy;
+              }
+            } else {
+              off[c] = off[c - 1];  // a column past the end: any valid offset, the result is dropped
+            }
+            regular = regular && size_t(off[c]) == size_t(off[0]) + c * g.sw;
+          }
+          k.im2col(xpad, koff, g.kg, off, regular, g.sw, bbuf + j * ks * nr * 4);
+        }
       }
       const size_t ldc = panels * nr;
       for (size_t ti = t0; ti < t1; ++ti) {

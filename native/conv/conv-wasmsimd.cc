@@ -122,8 +122,8 @@ void PackRows(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signe
   if (blocks * 4 < kp) PackRowsScalar<2>(x, ldx, rows, kg, x_signed, zx, width, blocks * 4, kp, dstv);
 }
 
-const ConvKernels kKernels = {kMr, kNr, 2, false, Ukernel4x8, Im2col, PackRows, DwRow, RequantRowWasmSimd,
-                                  RequantChannelRowWasmSimd};
+const ConvKernels kKernels = {
+    kMr, kNr, 2, false, Ukernel4x8, Im2col, PackRows, nullptr, DwRow, RequantRowWasmSimd, RequantChannelRowWasmSimd};
 
 }  // namespace
 

@@ -76,10 +76,15 @@ struct ConvKernels {
   // A panels).
   void (*pack_rows)(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signed, int32_t zx, size_t width,
                     void* dst);
+  // Pointwise mode (1x1 kernel, stride 1, no padding: the im2col panel is X itself): one panel of nr
+  // pixels straight from the 8-bit input, with no padded int16 copy first. X is kg rows (channels) of
+  // ldx pixels; element (q*nr + c)*2 + t = x[(2q + t)*ldx + c] - zx as int16, 0 for k >= kg or
+  // c >= cols. kstep 2 only; NULL where the variant has none (the padded copy is used).
+  void (*pack_cols)(const uint8_t* x, size_t ldx, size_t cols, size_t kg, bool x_signed, int32_t zx, void* dst);
   // Depthwise output row: acc[ox] = sum_t w[t] * row[tapoff[t] + ox*stride], ox < ow (int16 input).
   void (*dw_row)(const int16_t* row, const int32_t* w, const int32_t* tapoff, size_t taps, size_t stride, size_t ow,
                  int32_t* acc);
-  RequantRowFn requant;                  // rows along channels (kPathGemmRows)
+  RequantRowFn requant;                 // rows along channels (kPathGemmRows)
   RequantChannelRowFn requant_channel;  // rows of one channel (NCHW output rows)
 };
 
@@ -100,6 +105,22 @@ void PackRowsScalar(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x
         } else {
           static_cast<uint8_t*>(dst)[i] = in ? uint8_t(x[c * ldx + kk] ^ (x_signed ? 0x80 : 0)) : uint8_t(0);
         }
+      }
+}
+
+// pack_cols' layout, pairs [q0, q1), nr columns.
+inline void PackColsScalar(const uint8_t* x, size_t ldx, size_t cols, size_t kg, bool x_signed, int32_t zx, size_t nr,
+                           size_t q0, size_t q1, int16_t* dst) {
+  for (size_t q = q0; q < q1; ++q)
+    for (size_t c = 0; c < nr; ++c)
+      for (size_t t = 0; t < 2; ++t) {
+        const size_t kk = 2 * q + t;
+        int32_t v = 0;
+        if (kk < kg && c < cols) {
+          const uint8_t b = x[kk * ldx + c];
+          v = (x_signed ? int32_t(int8_t(b)) : int32_t(b)) - zx;
+        }
+        dst[(q * nr + c) * 2 + t] = int16_t(v);
       }
 }
 
@@ -161,6 +182,5 @@ struct ConvRunArgs {
 void ConvRunRef(const ConvRunArgs& a);
 // The int16 GEMM and depthwise paths with the variant's kernels (conv-driver.cc).
 void ConvRunDriver(const ConvRunArgs& a, const ConvKernels& k);
-
 
 }  // namespace opq
