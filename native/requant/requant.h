@@ -66,8 +66,7 @@ inline opq_requant RequantChannel(const opq_requant& rq, size_t c) {
 // y[j] = requant(acc[j] + add) with channel c's parameters for every j < n (a convolution's output row:
 // add is its bias and zero-point terms, wrapping as int32). acc is scratch: it may be overwritten.
 // y must not overlap acc.
-using RequantChannelRowFn = void (*)(int32_t* acc, int32_t add, size_t n, const opq_requant& rq, size_t c,
-                                     uint8_t* y);
+using RequantChannelRowFn = void (*)(int32_t* acc, int32_t add, size_t n, const opq_requant& rq, size_t c, uint8_t* y);
 
 namespace {
 // A channel row through a row kernel: the addend added in place first (variants without their own).
