@@ -267,8 +267,14 @@ void ConvPack(const ConvGeom& g, const opq_conv2d_shape& s, int32_t variant, int
 namespace {
 
 // The padded input of one image (int16 x - zx, or u8), with slack for SIMD over-reads.
-size_t SharedBytes(const ConvGeom& g, const ConvKernels& k) {
+size_t PaddedInputBytes(const ConvGeom& g, const ConvKernels& k) {
   return Up(g.cin * g.hp * g.wp * (k.u8_input ? 1 : 2) + 128, kAlign);
+}
+
+// Shared by the threads: the padded input, then every group's im2col row offsets (koff), computed once
+// per call (per pixel block they cost as much as the im2col itself on a 96-channel 3x3 layer).
+size_t SharedBytes(const ConvGeom& g, const ConvKernels& k) {
+  return PaddedInputBytes(g, k) + Up(g.groups * g.kg * 4, kAlign);
 }
 
 // A plain GEMM: 1x1 kernel on 1x1 images, no padding; the batch becomes the pixels (columns).
@@ -297,7 +303,7 @@ size_t PerThreadBytes(const ConvGeom& g, const ConvPackedHeader& h, const ConvKe
   if (h.path == kPathGemmRows)  // packed rows, then their int32 block
     return Up(GemmRowsBlock(k) * ((g.kg + 1) / 2) * 4, kAlign) + Up(GemmRowsBlock(k) * GemmColsBlock(k) * 4, kAlign);
   const size_t ks = CeilDiv(g.kg, k.kstep), nb = PixelBlockFor(g, h, ks, k.nr);
-  return Up(ks * nb * 4, kAlign) + Up(size_t(h.mr) * nb * 4, kAlign) + Up(g.kg * 4, kAlign) + Up(k.nr * 4, kAlign) +
+  return Up(ks * nb * 4, kAlign) + Up(size_t(h.mr) * nb * 4, kAlign) + Up(k.nr * 4, kAlign) +
          Up(size_t(h.mr) * nb, kAlign);
 }
 
@@ -404,6 +410,16 @@ void ConvRunDriver(const ConvRunArgs& a_in, const ConvKernels& k) {
   }
 
   const bool gemm = GemmMode(g, h);
+  // Row offsets of im2col: tap kk of group gi reads the padded plane at koff_all[gi * kg + kk].
+  int32_t* koff_all = reinterpret_cast<int32_t*>(ws + PaddedInputBytes(g, k));
+  if (!gemm && h.path != kPathDepthwise) {
+    const size_t khw = g.kh * g.kw;
+    for (size_t gi = 0; gi < g.groups; ++gi)
+      for (size_t kk = 0; kk < g.kg; ++kk) {
+        const size_t ci = kk / khw, r = kk % khw, ky = r / g.kw, kx = r % g.kw;
+        koff_all[gi * g.kg + kk] = int32_t(((gi * g.cin_g + ci) * g.hp + ky * g.dh) * g.wp + kx * g.dw);
+      }
+  }
   // In GEMM mode one pass covers the whole batch: its images are the pixels.
   for (size_t n = 0; n < (gemm ? 1 : g.n); ++n) {
     const uint8_t* x = a.x + n * g.cin * g.h * g.w;
@@ -470,10 +486,8 @@ void ConvRunDriver(const ConvRunArgs& a_in, const ConvKernels& k) {
       uint8_t* t = tws + thread * per_thread;
       uint8_t* bbuf = t;
       int32_t* cbuf = reinterpret_cast<int32_t*>(t + Up(ks * nb * 4, kAlign));
-      int32_t* koff = reinterpret_cast<int32_t*>(t + Up(ks * nb * 4, kAlign) + Up(mr * nb * 4, kAlign));
-      int32_t* off =
-          reinterpret_cast<int32_t*>(t + Up(ks * nb * 4, kAlign) + Up(mr * nb * 4, kAlign) + Up(g.kg * 4, kAlign));
-      uint8_t* ybuf = t + Up(ks * nb * 4, kAlign) + Up(mr * nb * 4, kAlign) + Up(g.kg * 4, kAlign) + Up(nr * 4, kAlign);
+      int32_t* off = reinterpret_cast<int32_t*>(t + Up(ks * nb * 4, kAlign) + Up(mr * nb * 4, kAlign));
+      uint8_t* ybuf = t + Up(ks * nb * 4, kAlign) + Up(mr * nb * 4, kAlign) + Up(nr * 4, kAlign);
       if (gemm) {
         // X rows are the columns; Y (batch x cout) gets each row tile transposed.
         const size_t p0 = blk * nb, cols = cols_total - p0 < nb ? cols_total - p0 : nb, panels = CeilDiv(cols, nr);
@@ -510,11 +524,7 @@ void ConvRunDriver(const ConvRunArgs& a_in, const ConvKernels& k) {
                       bbuf + j * ks * nr * 4);
         }
       } else {
-        const size_t khw = g.kh * g.kw;
-        for (size_t kk = 0; kk < g.kg; ++kk) {
-          const size_t ci = kk / khw, r = kk % khw, ky = r / g.kw, kx = r % g.kw;
-          koff[kk] = int32_t(((gi * g.cin_g + ci) * g.hp + ky * g.dh) * g.wp + kx * g.dw);
-        }
+        const int32_t* koff = koff_all + gi * g.kg;
         for (size_t j = 0; j < panels; ++j) {
           const size_t pj = p0 + j * nr;
           size_t oy = pj / g.ow, ox = pj % g.ow;
