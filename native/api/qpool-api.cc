@@ -109,9 +109,17 @@ const char* opq_qavgpool(size_t n, size_t c, size_t in_h, size_t in_w, size_t ke
   if (x_zero_point < tmin || x_zero_point > tmax) return "avgpool: x_zero_point out of the type's range";
   if (const char* err = opq::ValidateRequantPerTensor(rq, is_signed)) return err;
   g.count_include_pad = count_include_pad != 0;
-  // One scalar kernel for every variant: general average pooling is rare in CNNs (the global form,
-  // which has SIMD variants, is the common one).
-  opq::AvgPoolRef(g, static_cast<const uint8_t*>(x), is_signed != 0, x_zero_point, *rq, static_cast<uint8_t*>(y));
+  // The sums are scalar for every variant (general average pooling is rare in CNNs; the global form
+  // has SIMD variants); the requantization is the variant's row kernel.
+  opq::RequantRowFn row = opq::RequantRowRef;
+  const int32_t v = opq::ElementwiseIsa(requested);
+#if defined(__x86_64__) || defined(_M_X64)
+  if (v == OPQ_VARIANT_AVX2) row = opq::RequantRowAvx2;
+#endif
+#if defined(__wasm_simd128__)
+  if (v == OPQ_VARIANT_WASMSIMD) row = opq::RequantRowWasmSimd;
+#endif
+  opq::AvgPoolRun(g, static_cast<const uint8_t*>(x), is_signed != 0, x_zero_point, *rq, row, static_cast<uint8_t*>(y));
   return nullptr;
 }
 

@@ -48,7 +48,10 @@ void MaxPoolRef(const PoolGeom& g, const uint8_t* x, bool is_signed, uint8_t* y)
   }
 }
 
-void AvgPoolRef(const PoolGeom& g, const uint8_t* x, bool is_signed, int32_t zx, const opq_requant& rq, uint8_t* y) {
+void AvgPoolRun(const PoolGeom& g, const uint8_t* x, bool is_signed, int32_t zx, const opq_requant& rq,
+                RequantRowFn row, uint8_t* y) {
+  // The rounded averages of up to 256 outputs of a row, then one requantization call for them.
+  int32_t avg[256];
   for (size_t p = 0; p < g.planes; ++p) {
     const uint8_t* plane = x + p * g.in_h * g.in_w;
     for (size_t oy = 0; oy < g.out_h; ++oy) {
@@ -61,29 +64,36 @@ void AvgPoolRef(const PoolGeom& g, const uint8_t* x, bool is_signed, int32_t zx,
         ValidTaps(iy0 + static_cast<int64_t>(g.pt), g.kh, g.dh, g.in_h + g.pt + g.pb, &a, &b);
         cy = b - a;
       }
-      for (size_t ox = 0; ox < g.out_w; ++ox) {
-        const int64_t ix0 = static_cast<int64_t>(ox * g.sw) - static_cast<int64_t>(g.pl);
-        size_t kx0, kx1;
-        ValidTaps(ix0, g.kw, g.dw, g.in_w, &kx0, &kx1);
-        size_t cx = kx1 - kx0;
-        if (g.count_include_pad) {
-          size_t a, b;
-          ValidTaps(ix0 + static_cast<int64_t>(g.pl), g.kw, g.dw, g.in_w + g.pl + g.pr, &a, &b);
-          cx = b - a;
-        }
-        int32_t acc = 0;
-        for (size_t ky = ky0; ky < ky1; ++ky) {
-          const uint8_t* row = plane + static_cast<size_t>(iy0 + static_cast<int64_t>(ky * g.dh)) * g.in_w;
-          for (size_t kx = kx0; kx < kx1; ++kx) {
-            const uint8_t r = row[static_cast<size_t>(ix0 + static_cast<int64_t>(kx * g.dw))];
-            acc += (is_signed ? static_cast<int32_t>(static_cast<int8_t>(r)) : static_cast<int32_t>(r)) - zx;
+      for (size_t ox0 = 0; ox0 < g.out_w; ox0 += 256) {
+        const size_t m = g.out_w - ox0 < 256 ? g.out_w - ox0 : 256;
+        for (size_t j = 0; j < m; ++j) {
+          const int64_t ix0 = static_cast<int64_t>((ox0 + j) * g.sw) - static_cast<int64_t>(g.pl);
+          size_t kx0, kx1;
+          ValidTaps(ix0, g.kw, g.dw, g.in_w, &kx0, &kx1);
+          size_t cx = kx1 - kx0;
+          if (g.count_include_pad) {
+            size_t a, b;
+            ValidTaps(ix0 + static_cast<int64_t>(g.pl), g.kw, g.dw, g.in_w + g.pl + g.pr, &a, &b);
+            cx = b - a;
           }
+          int32_t acc = 0;
+          for (size_t ky = ky0; ky < ky1; ++ky) {
+            const uint8_t* r = plane + static_cast<size_t>(iy0 + static_cast<int64_t>(ky * g.dh)) * g.in_w;
+            for (size_t kx = kx0; kx < kx1; ++kx) {
+              const uint8_t v = r[static_cast<size_t>(ix0 + static_cast<int64_t>(kx * g.dw))];
+              acc += (is_signed ? static_cast<int32_t>(static_cast<int8_t>(v)) : static_cast<int32_t>(v)) - zx;
+            }
+          }
+          avg[j] = static_cast<int32_t>(RoundingAverage(acc, static_cast<int64_t>(cy * cx)));
         }
-        const int64_t avg = RoundingAverage(acc, static_cast<int64_t>(cy * cx));
-        y[(p * g.out_h + oy) * g.out_w + ox] = static_cast<uint8_t>(RequantizeOne(static_cast<int32_t>(avg), rq, 0));
+        row(avg, nullptr, m, rq, 0, y + (p * g.out_h + oy) * g.out_w + ox0);
       }
     }
   }
+}
+
+void AvgPoolRef(const PoolGeom& g, const uint8_t* x, bool is_signed, int32_t zx, const opq_requant& rq, uint8_t* y) {
+  AvgPoolRun(g, x, is_signed, zx, rq, RequantRowRef, y);
 }
 
 void GlobalMaxPoolRef(size_t channels, size_t spatial, const uint8_t* x, bool is_signed, uint8_t* y) {

@@ -59,6 +59,10 @@ inline const uint8_t* LastTapRow(const PoolGeom& g, const uint8_t* plane, int64_
 
 void MaxPoolRef(const PoolGeom& g, const uint8_t* x, bool is_signed, uint8_t* y);
 void AvgPoolRef(const PoolGeom& g, const uint8_t* x, bool is_signed, int32_t zx, const opq_requant& rq, uint8_t* y);
+// The definition above with the averages of each row requantized by `row` (a variant's SIMD row kernel
+// gives the same bytes as RequantRowRef).
+void AvgPoolRun(const PoolGeom& g, const uint8_t* x, bool is_signed, int32_t zx, const opq_requant& rq,
+                RequantRowFn row, uint8_t* y);
 void GlobalMaxPoolRef(size_t channels, size_t spatial, const uint8_t* x, bool is_signed, uint8_t* y);
 void GlobalAvgPoolRef(size_t channels, size_t spatial, const uint8_t* x, bool is_signed, int32_t zx,
                       const opq_requant& rq, uint8_t* y);
