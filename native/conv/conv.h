@@ -6,7 +6,8 @@
 // - kPathGemm16: Y (Cout x pixels per group, hence NCHW) = W (Cout x K, packed once as int16 pairs
 //   with the weight zero point subtracted) x im2col(X) (built per run as int16 pairs with the input
 //   zero point subtracted, padding = 0). Exact: pair sums of (|x - zx| <= 255+128) * (|w - zw| <= 255)
-//   fit int32, as in the qgemm int16 driver.
+//   fit int32, as in the qgemm int16 driver. A pointwise layer (1x1, stride 1, no padding) has X as its
+//   im2col: the panels are packed from the 8-bit input directly (pack_cols), with no padded copy.
 // - kPathDepthwise: groups == Cin == Cout: a direct kernel over output rows, vectorized over pixels.
 // - kPathVnni: like kPathGemm16 but u8 x s8 quads (vpdpbusd, exact: no int16 intermediate), only
 //   when every weight zero point is 0; sum((x - zx) * w) = sum(x * w) - zx * sum(w) in wrapping int32.
