@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { makeRequant, REQUANT_MODES } from '../src/quant/requant.js';
 import { concatRef, resizeNearestIndex, resizeNearestRef } from '../src/kernels/int8/qlayout-ref.js';
 import { OnnxPtqError } from '../src/errors.js';
+import { concatTable, concatWithTables } from '../src/runtime/integer/lower/concat.js';
 import { firstDiff, nativeAndWasm, rand8, rng, SIZES, targets } from './int8-ops-helpers.js';
 
 describe.each(targets)('%s', (_label, backend, variant) => {
@@ -148,4 +149,47 @@ describe.each(nativeAndWasm.map((b) => [b.name, b] as const))('%s bad input', (_
       expect((e as Error).message).toMatch(re);
     }
   });
+});
+
+describe('16-bit concat through tables (A16W8 lowering) equals the reference', () => {
+  for (const mode of REQUANT_MODES) {
+    it(`8- and 16-bit inputs into int16, ${mode}`, () => {
+      const r = rng(31 + mode.length);
+      // Inputs: int16 requantized, int16 copied (same parameters as y), uint8 and int8 widened.
+      const kinds = [
+        { bits: 16 as const, signed: true, zp: 0, copy: false },
+        { bits: 16 as const, signed: true, zp: 0, copy: true },
+        { bits: undefined, signed: false, zp: 131, copy: false },
+        { bits: undefined, signed: true, zp: -7, copy: false },
+      ];
+      for (const [outer, inner] of [
+        [1, 1],
+        [3, 17],
+        [2, 65],
+      ]) {
+        const dims = [2, 1, 3, 2];
+        const inputs = kinds.map((k, i) => {
+          const len = outer * dims[i]! * inner;
+          if (k.bits !== 16) return rand8(r, len, k.signed);
+          // Extremes included: the table covers every stored value.
+          return Int16Array.from({ length: len }, (_, j) => (j % 7 === 0 ? (j % 2 ? 32767 : -32768) : Math.floor(r() * 65536) - 32768));
+        });
+        const requant = kinds.map((k) =>
+          k.copy ? null : makeRequant(mode, [k.bits === 16 ? 0.3 + r() : 40 + 100 * r()], { zeroPoint: 0, signed: true, bits: 16 }),
+        );
+        const zeroPoints = kinds.map((k) => k.zp);
+        const n = outer * dims.reduce((s, d) => s + d, 0) * inner;
+        const want = new Int16Array(n),
+          got = new Int16Array(n);
+        // The 16-bit arrays go where the 8-bit signature says Int8Like, as the lowering passes them.
+        const args = { inputs: inputs as never[], axisDims: dims, zeroPoints, requant, outer, inner };
+        concatRef({ ...args, y: want as never });
+        concatWithTables(
+          { ...args, y: got as never },
+          kinds.map((k, i) => concatTable(k, requant[i]!)),
+        );
+        expect(firstDiff(got as never, want as never), `${outer} ${inner}`).toBe(-1);
+      }
+    });
+  }
 });
