@@ -155,7 +155,11 @@ for (const c of cases()) {
     .filter((e) => e.execution === 'float').length;
 
   for (const threads of threadCounts) {
-    const opts = { intraOpNumThreads: threads, interOpNumThreads: 1 };
+    // No spinning of onnxruntime's pool threads after a run: on this 2-core machine they took the cores
+    // from the contestant after it (our BERT-style encoder, int8, 2 threads: 14.7 ms right after an
+    // onnxruntime run that spins, 9.9 ms after one that does not; onnxruntime's own time 6.75 vs 6.82 ms).
+    const noSpin = { intra_op: { allow_spinning: '0' } };
+    const opts = { intraOpNumThreads: threads, interOpNumThreads: 1, extra: { session: noSpin } };
     const contestants: Contestant[] = [];
     const add = (name: string, run: Runner) => contestants.push({ name, run, threads: [threads] });
     if (native) {
@@ -177,7 +181,10 @@ for (const c of cases()) {
     add('ort_node_qdq', () => oq.run(nodeFeeds));
     // onnxruntime's exact integer mode (src/ptq/ort-options.ts): the same bits as ours; on CPUs without
     // VNNI its default u8 x s8 kernels saturate and are faster, in this mode it runs u8 x u8.
-    const oqExact = await ort.InferenceSession.create(modelToBytes(ortExactModel(loadModel(qBytes))), { ...opts, ...ORT_EXACT_INTEGER });
+    const oqExact = await ort.InferenceSession.create(modelToBytes(ortExactModel(loadModel(qBytes))), {
+      ...opts,
+      extra: { session: { ...noSpin, ...ORT_EXACT_INTEGER.extra.session } },
+    });
     add('ort_node_qdq_exact', () => oqExact.run(nodeFeeds));
     add('ort_node_float', () => of.run(nodeFeeds));
     if (hasDynamic) {
