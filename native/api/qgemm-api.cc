@@ -117,22 +117,7 @@ const char* opq_requantize_row(const int32_t* acc, size_t count, const opq_requa
   if (count > 0 && (acc == nullptr || y == nullptr)) return "requantize_row: acc or y is null";
   if (y_size < count) return "requantize_row: buffer Y is smaller than count";
   if (const char* err = opq::ValidateRequant(rq, count, y_signed)) return err;
-  uint8_t* out = static_cast<uint8_t*>(y);
-  switch (v) {
-#if defined(__x86_64__) || defined(_M_X64)
-    case OPQ_VARIANT_AVX2:
-      opq::RequantRowAvx2(acc, nullptr, count, *rq, 0, out);
-      break;
-#endif
-#if defined(__wasm_simd128__)
-    case OPQ_VARIANT_WASMSIMD:
-      opq::RequantRowWasmSimd(acc, nullptr, count, *rq, 0, out);
-      break;
-#endif
-    default:
-      opq::RequantRowRef(acc, nullptr, count, *rq, 0, out);
-      break;
-  }
+  opq::RequantRowFor(v)(acc, nullptr, count, *rq, 0, static_cast<uint8_t*>(y));
   return nullptr;
 }
 

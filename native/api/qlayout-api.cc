@@ -46,13 +46,7 @@ const char* opq_qconcat(size_t num_inputs, const void* const* inputs, const size
   if (!opq::CheckedProduct(od, 3, &out_count)) return "concat: the output has more than 2^31 - 1 elements";
   if (y_size < out_count) return "concat: buffer Y is smaller than outer * sum(axis_dims) * inner";
   if (out_count > 0 && y == nullptr) return "concat: Y is null";
-  opq::RequantRowFn row = opq::RequantRowRef;
-#if defined(__x86_64__) || defined(_M_X64)
-  if (v == OPQ_VARIANT_AVX2) row = opq::RequantRowAvx2;
-#endif
-#if defined(__wasm_simd128__)
-  if (v == OPQ_VARIANT_WASMSIMD) row = opq::RequantRowWasmSimd;
-#endif
+  const opq::RequantRowFn row = opq::RequantRowFor(v);
   uint8_t* out = static_cast<uint8_t*>(y);
   const size_t out_row = axis_total * inner;
   for (size_t o = 0; o < outer; ++o) {

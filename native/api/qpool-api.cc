@@ -111,15 +111,8 @@ const char* opq_qavgpool(size_t n, size_t c, size_t in_h, size_t in_w, size_t ke
   g.count_include_pad = count_include_pad != 0;
   // The sums are scalar for every variant (general average pooling is rare in CNNs; the global form
   // has SIMD variants); the requantization is the variant's row kernel.
-  opq::RequantRowFn row = opq::RequantRowRef;
-  const int32_t v = opq::ElementwiseIsa(requested);
-#if defined(__x86_64__) || defined(_M_X64)
-  if (v == OPQ_VARIANT_AVX2) row = opq::RequantRowAvx2;
-#endif
-#if defined(__wasm_simd128__)
-  if (v == OPQ_VARIANT_WASMSIMD) row = opq::RequantRowWasmSimd;
-#endif
-  opq::AvgPoolRun(g, static_cast<const uint8_t*>(x), is_signed != 0, x_zero_point, *rq, row, static_cast<uint8_t*>(y));
+  opq::AvgPoolRun(g, static_cast<const uint8_t*>(x), is_signed != 0, x_zero_point, *rq,
+                  opq::RequantRowFor(opq::ElementwiseIsa(requested)), static_cast<uint8_t*>(y));
   return nullptr;
 }
 

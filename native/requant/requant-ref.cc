@@ -44,4 +44,15 @@ void RequantRowRef(const int32_t* acc, const int32_t* bias, size_t n, const opq_
   }
 }
 
+RequantRowFn RequantRowFor(int32_t variant) {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (variant == OPQ_VARIANT_AVX2) return RequantRowAvx2;
+#endif
+#if defined(__wasm_simd128__)
+  if (variant == OPQ_VARIANT_WASMSIMD) return RequantRowWasmSimd;
+#endif
+  (void)variant;
+  return RequantRowRef;
+}
+
 }  // namespace opq

@@ -52,6 +52,9 @@ using RequantRowFn = void (*)(const int32_t* acc, const int32_t* bias, size_t n,
 
 void RequantRowRef(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0, uint8_t* y);
 
+// The row kernel of a resolved elementwise variant (RequantRowRef where the variant has none).
+RequantRowFn RequantRowFor(int32_t variant);
+
 // Per-tensor view of channel c of rq (a convolution's NCHW output row has one channel).
 inline opq_requant RequantChannel(const opq_requant& rq, size_t c) {
   if (rq.count == 1) return rq;
