@@ -63,10 +63,7 @@ size_t RequantRowPerTensor32(const int32_t* acc, const int32_t* bias, int32_t ad
 void RequantRowAvx2(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0, uint8_t* y) {
   const bool pc = rq.count != 1;
   if (!pc && rq.mode != OPQ_REQUANT_FLOAT && n >= 32) {
-    const size_t j = RequantRowPerTensor32(acc, bias, 0, n, rq, y);
-    // The last partial block again as the row's last 32 elements: a pure function of acc rewrites
-    // the overlap with the same bytes (the scalar tail cost as much as the row on 36-pixel rows).
-    if (j < n) RequantRowPerTensor32(acc + n - 32, bias ? bias + n - 32 : nullptr, 0, 32, rq, y + n - 32);
+    PerTensorRowOverlapped<RequantRowPerTensor32, 32>(acc, bias, 0, n, rq, y);
     return;
   }
   const int32_t zp = rq.output_zero_point;
@@ -110,14 +107,7 @@ void RequantRowAvx2(const int32_t* acc, const int32_t* bias, size_t n, const opq
 }
 
 void RequantChannelRowAvx2(int32_t* acc, int32_t add, size_t n, const opq_requant& rq, size_t c, uint8_t* y) {
-  const opq_requant rc = RequantChannel(rq, c);
-  if (rc.mode != OPQ_REQUANT_FLOAT && n >= 32) {
-    // The addend rides in the requantization pass instead of a pass of its own over acc.
-    const size_t j = RequantRowPerTensor32(acc, nullptr, add, n, rc, y);
-    if (j < n) RequantRowPerTensor32(acc + n - 32, nullptr, add, 32, rc, y + n - 32);
-    return;
-  }
-  RequantChannelRowVia<RequantRowAvx2>(acc, add, n, rq, c, y);
+  RequantChannelRowSimd<RequantRowPerTensor32, 32, RequantRowAvx2>(acc, add, n, rq, c, y);
 }
 
 }  // namespace opq

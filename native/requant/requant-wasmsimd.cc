@@ -95,14 +95,7 @@ void RequantRowWasmSimd(const int32_t* acc, const int32_t* bias, size_t n, const
 }
 
 void RequantChannelRowWasmSimd(int32_t* acc, int32_t add, size_t n, const opq_requant& rq, size_t c, uint8_t* y) {
-  const opq_requant rc = RequantChannel(rq, c);
-  if (rc.mode != OPQ_REQUANT_FLOAT && n >= 16) {
-    // The addend rides in the requantization pass; the last partial block overlaps (same bytes).
-    const size_t j = RequantRowPerTensor16(acc, nullptr, add, n, rc, y);
-    if (j < n) RequantRowPerTensor16(acc + n - 16, nullptr, add, 16, rc, y + n - 16);
-    return;
-  }
-  RequantChannelRowVia<RequantRowWasmSimd>(acc, add, n, rq, c, y);
+  RequantChannelRowSimd<RequantRowPerTensor16, 16, RequantRowWasmSimd>(acc, add, n, rq, c, y);
 }
 
 }  // namespace opq

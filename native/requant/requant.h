@@ -79,6 +79,33 @@ void RequantChannelRowVia(int32_t* acc, int32_t add, size_t n, const opq_requant
     for (size_t i = 0; i < n; ++i) acc[i] = int32_t(uint32_t(acc[i]) + uint32_t(add));
   Row(acc, nullptr, n, RequantChannel(rq, c), 0, y);
 }
+
+// A SIMD variant's per-tensor blocks (fixed-point or shift mode): writes the whole blocks of a row
+// (acc + bias + add, wrapping), returns how many elements that is.
+using PerTensorBlocksFn = size_t (*)(const int32_t* acc, const int32_t* bias, int32_t add, size_t n,
+                                     const opq_requant& rq, uint8_t* y);
+
+// A per-tensor row of n >= kBlock: the blocks, then the last partial block again as the row's last
+// kBlock elements (a pure function of acc rewrites the overlap with the same bytes; a scalar tail cost
+// as much as the rest of a 36-element row).
+template <PerTensorBlocksFn Blocks, size_t kBlock>
+void PerTensorRowOverlapped(const int32_t* acc, const int32_t* bias, int32_t add, size_t n, const opq_requant& rq,
+                            uint8_t* y) {
+  const size_t j = Blocks(acc, bias, add, n, rq, y);
+  if (j < n) Blocks(acc + n - kBlock, bias ? bias + n - kBlock : nullptr, add, kBlock, rq, y + n - kBlock);
+}
+
+// A SIMD variant's RequantChannelRowFn: its blocks with the addend inside the pass (no pass of its own
+// over acc); float mode and rows shorter than a block through its row kernel.
+template <PerTensorBlocksFn Blocks, size_t kBlock, RequantRowFn Row>
+void RequantChannelRowSimd(int32_t* acc, int32_t add, size_t n, const opq_requant& rq, size_t c, uint8_t* y) {
+  const opq_requant rc = RequantChannel(rq, c);
+  if (rc.mode != OPQ_REQUANT_FLOAT && n >= kBlock) {
+    PerTensorRowOverlapped<Blocks, kBlock>(acc, nullptr, add, n, rc, y);
+    return;
+  }
+  RequantChannelRowVia<Row>(acc, add, n, rq, c, y);
+}
 }  // namespace
 #if defined(__x86_64__) || defined(_M_X64)
 void RequantRowAvx2(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0, uint8_t* y);
