@@ -51,13 +51,16 @@ size_t RequantRowPerTensor16(const int32_t* acc, const int32_t* bias, int32_t ad
 void RequantRowWasmSimd(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0,
                         uint8_t* y) {
   const bool pc = rq.count != 1;
+  if (!pc && rq.mode != OPQ_REQUANT_FLOAT && n >= 16) {
+    PerTensorRowOverlapped<RequantRowPerTensor16, 16>(acc, bias, 0, n, rq, y);
+    return;
+  }
   const int32_t zp = rq.output_zero_point;
   const v128_t vzp = wasm_i32x4_splat(zp);
   const v128_t vlo = wasm_i32x4_splat(rq.output_min - zp), vhi = wasm_i32x4_splat(rq.output_max - zp);
   const v128_t flo = wasm_f32x4_splat(static_cast<float>(rq.output_min - zp));
   const v128_t fhi = wasm_f32x4_splat(static_cast<float>(rq.output_max - zp));
   size_t j = 0;
-  if (!pc && rq.mode != OPQ_REQUANT_FLOAT) j = RequantRowPerTensor16(acc, bias, 0, n, rq, y);
   for (; j + 4 <= n; j += 4) {
     v128_t x = wasm_v128_load(acc + j);
     if (bias) x = wasm_i32x4_add(x, wasm_v128_load(bias + j));
