@@ -122,8 +122,30 @@ void PackRows(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signe
   if (blocks * 4 < kp) PackRowsScalar<2>(x, ldx, rows, kg, x_signed, zx, width, blocks * 4, kp, dstv);
 }
 
+// Pointwise panels, as the AVX2 form: per pair of channels, 8 bytes of each widened, centred and
+// interleaved into (k, k+1) pairs; a panel narrower than 8 pixels takes the scalar form.
+void PackCols(const uint8_t* x, size_t ldx, size_t cols, size_t kg, bool x_signed, int32_t zx, void* dstv) {
+  int16_t* dst = static_cast<int16_t*>(dstv);
+  const size_t kp = (kg + 1) / 2;
+  if (cols < kNr) {
+    PackColsScalar(x, ldx, cols, kg, x_signed, zx, kNr, 0, kp, dst);
+    return;
+  }
+  const v128_t vzx = wasm_i16x8_splat(int16_t(zx));
+  const auto row = [&](size_t kk) {
+    const uint8_t* p = x + kk * ldx;
+    return wasm_i16x8_sub(x_signed ? wasm_i16x8_load8x8(p) : wasm_u16x8_load8x8(p), vzx);
+  };
+  for (size_t q = 0; q < kp; ++q) {
+    const v128_t w0 = row(2 * q), w1 = 2 * q + 1 < kg ? row(2 * q + 1) : wasm_i16x8_splat(0);
+    int16_t* d = dst + q * kNr * 2;
+    wasm_v128_store(d, wasm_i16x8_shuffle(w0, w1, 0, 8, 1, 9, 2, 10, 3, 11));
+    wasm_v128_store(d + 8, wasm_i16x8_shuffle(w0, w1, 4, 12, 5, 13, 6, 14, 7, 15));
+  }
+}
+
 const ConvKernels kKernels = {
-    kMr, kNr, 2, false, Ukernel4x8, Im2col, PackRows, nullptr, DwRow, RequantRowWasmSimd, RequantChannelRowWasmSimd};
+    kMr, kNr, 2, false, Ukernel4x8, Im2col, PackRows, PackCols, DwRow, RequantRowWasmSimd, RequantChannelRowWasmSimd};
 
 }  // namespace
 
