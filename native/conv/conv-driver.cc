@@ -410,9 +410,12 @@ void ConvRunDriver(const ConvRunArgs& a_in, const ConvKernels& k) {
   }
 
   const bool gemm = GemmMode(g, h);
+  // Pointwise: panels come straight from x (pack_cols), so no padded copy and no row offsets.
+  const bool pointwise = k.pack_cols != nullptr && h.path == kPathGemm16 && !gemm && g.kh == 1 && g.kw == 1 &&
+                         g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.pb == 0 && g.pr == 0;
   // Row offsets of im2col: tap kk of group gi reads the padded plane at koff_all[gi * kg + kk].
   int32_t* koff_all = reinterpret_cast<int32_t*>(ws + PaddedInputBytes(g, k));
-  if (!gemm && h.path != kPathDepthwise) {
+  if (!gemm && !pointwise && h.path != kPathDepthwise) {
     const size_t khw = g.kh * g.kw;
     for (size_t gi = 0; gi < g.groups; ++gi)
       for (size_t kk = 0; kk < g.kg; ++kk) {
@@ -443,9 +446,6 @@ void ConvRunDriver(const ConvRunArgs& a_in, const ConvKernels& k) {
             CopyRowI16(src + (r - g.pt) * g.w + (x0 - g.pl), x1 - x0, a.x_signed, zx, d + r * g.wp + x0);
       }
     };
-    // Pointwise: panels come straight from x (pack_cols), so no padded copy.
-    const bool pointwise = k.pack_cols != nullptr && h.path == kPathGemm16 && !gemm && g.kh == 1 && g.kw == 1 &&
-                           g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.pb == 0 && g.pr == 0;
     if (!gemm && !pointwise) ParallelFor(a.pool, g.cin, pad);
 
     if (h.path == kPathDepthwise) {

@@ -86,8 +86,8 @@ using PerTensorBlocksFn = size_t (*)(const int32_t* acc, const int32_t* bias, in
                                      const opq_requant& rq, uint8_t* y);
 
 // A per-tensor row of n >= kBlock: the blocks, then the last partial block again as the row's last
-// kBlock elements (a pure function of acc rewrites the overlap with the same bytes; a scalar tail cost
-// as much as the rest of a 36-element row).
+// kBlock elements instead of a scalar tail (a pure function of acc rewrites the overlap with the same
+// bytes).
 template <PerTensorBlocksFn Blocks, size_t kBlock>
 void PerTensorRowOverlapped(const int32_t* acc, const int32_t* bias, int32_t add, size_t n, const opq_requant& rq,
                             uint8_t* y) {
