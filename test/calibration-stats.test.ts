@@ -9,6 +9,7 @@ import { calibrate, quantize } from '../src/ptq/quantize.js';
 import { mergeStats, type CalibrationStats } from '../src/ptq/stats.js';
 import { AdaptiveHistogram, createObserver, observerFromState } from '../src/quant/observers/index.js';
 import { ExactSum } from '../src/util/exact-sum.js';
+import { setStatsKernels } from '../src/backends/stats-kernels.js';
 import { OnnxPtqError } from '../src/errors.js';
 import type { Feeds } from '../src/ptq/calibrate.js';
 import { fixture } from './fixtures.js';
@@ -124,6 +125,24 @@ describe.skipIf(!(modelPath && images))('sharded and parallel calibration (mnist
       delete process.env.ONNX_PTQ_TEST_AUTO_WORKERS_MS;
     }
   }, 90_000);
+
+  it('statistics from scans and bias probes recorded into the native replay equal those of the JS loops', async () => {
+    // On the native backend calibration's scans and Conv probe sums run as TapKernels inside the
+    // replay; with the stats kernels off they are JS loops on each handed-over value. A replay that
+    // left them out (or wrote another run's buffers) gives another sample's minima, maxima and sums.
+    const samples = mnistSamples(12);
+    const run = () => calibrate(modelPath!, { observer: 'minmax', calibration: samples, workers: 1 });
+    const onKernels = await run();
+    const prev = setStatsKernels(null);
+    let onLoops: CalibrationStats;
+    try {
+      onLoops = await run();
+    } finally {
+      setStatsKernels(prev);
+    }
+    expect(Object.keys(onKernels.biasProbes).length).toBeGreaterThan(0);
+    expect(JSON.stringify(onKernels)).toBe(JSON.stringify(onLoops));
+  });
 
   it('refuses statistics of another model, other options, bins, shards; names the problem', async () => {
     const samples = mnistSamples(6);

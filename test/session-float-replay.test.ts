@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { makeNode } from '../src/ir/graph.js';
 import { Tensor, type Model, type Node } from '../src/onnx-api.js';
 import { InferenceSession } from '../src/runtime/session.js';
+import { getBackend } from '../src/backends/registry.js';
 import { loadedBackends, rng } from './backends.js';
 import { f32, ints, model, randomInput } from './integer-models.js';
 
@@ -141,6 +142,67 @@ describe.runIf(hasNative)('float native replay', () => {
       expect(got).toEqual(tapped(steps, x));
     }
     expect(replay.nativeReplays()).toEqual([{ steps: 6, replayedSteps: 5, calls: 2 }]);
+  });
+});
+
+describe.runIf(hasNative)('float native replay: TapKernels', () => {
+  const scanF32 = getBackend('native').scanF32;
+  const taps = ['x', 'c', 'r', 'a', 'flat', 'mm', 'y'];
+  let ids = 1000;
+  /** An owner of TapKernels: a scan of every tapped value into its own arrays, and the scans onValue read. */
+  function owner() {
+    const bufs = new Map(taps.map((t) => [t, new Float64Array(4)]));
+    const kernels = {
+      id: ++ids,
+      calls: 0,
+      run: (name: string, v: Tensor) => (kernels.calls++, scanF32(v.data as Float32Array, bufs.get(name)!)),
+    };
+    const tapped = (s: InferenceSession, x: Tensor) => {
+      const read: Record<string, number[]> = {};
+      const fresh: Record<string, number[]> = {};
+      s.runTapped(
+        { x },
+        taps,
+        (name, v) => {
+          read[name] = Array.from(bufs.get(name)!);
+          const f = new Float64Array(4);
+          scanF32(v.data as Float32Array, f);
+          fresh[name] = Array.from(f);
+        },
+        [],
+        kernels,
+      );
+      return { read, fresh };
+    };
+    return { kernels, tapped };
+  }
+
+  it('run after their layer and are recorded: a replay repeats them on each new input', async () => {
+    const { replay } = await pair(chain());
+    const o = owner();
+    const calls: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const before = o.kernels.calls;
+      const { read, fresh } = o.tapped(replay, randomInput([1, 3, 6, 6], 80 + i));
+      expect(Object.keys(read).sort()).toEqual([...taps].sort());
+      expect(read).toEqual(fresh);
+      calls.push(o.kernels.calls - before);
+    }
+    // Run 1 goes step by step and run 2 records: every value's kernels run in JS. Replays call them
+    // only for the feed and the Reshape's view (a TypeScript step); the rest ran inside the replay.
+    expect(calls).toEqual([7, 7, 2, 2, 2]);
+    expect(replay.nativeReplays()).toEqual([{ steps: 6, replayedSteps: 5, calls: 2 }]);
+  });
+
+  it('owners on one session keep replays of their own (their kernels write their own arrays)', async () => {
+    const { replay } = await pair(chain());
+    const [a, b] = [owner(), owner()];
+    for (let i = 0; i < 6; i++) {
+      const x = randomInput([1, 3, 6, 6], 90 + i);
+      const r = (i % 2 ? a : b).tapped(replay, x);
+      expect(r.read).toEqual(r.fresh);
+    }
+    expect(replay.nativeReplays().length).toBe(2);
   });
 });
 

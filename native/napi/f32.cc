@@ -1,7 +1,10 @@
 // N-API glue for the float32 kernels (opq_f32.h); convolution and GEMM use the addon's thread pool. Positional
 // arguments: these run once per node of a float model, where an object's property lookups would cost more than a small
-// kernel. The float session's layer kernels record into its native plans (RunRecordedF32, napi/plan.h); the
-// statistics kernels, whose results JS reads, never do.
+// kernel. The float session's layer kernels record into its native plans (RunRecordedF32, napi/plan.h), and so do
+// the scan and the bias-correction probe: calibration runs them on a tapped value right after the layer that
+// computes it, into buffers it reads after the replay (InferenceSession.runTapped's TapKernels). The histogram and
+// row sums, whose callers decide from their results what to call next, never record.
+#include <algorithm>
 #include <array>
 #include <cmath>
 
@@ -204,15 +207,16 @@ bool Doubles(Napi::Env env, const Napi::CallbackInfo& info, size_t i, const char
 
 // scanF32(x, out: Float64Array(4), variant)
 Napi::Value Scan(const Napi::CallbackInfo& info) {
-  Unrecordable();  // its result goes to JS: a replay could not use it
   Napi::Env env = info.Env();
   int64_t variant;
   View x, out;
   if (!Floats(env, info, 0, "x", &x, false) || !Doubles(env, info, 1, "out", &out) ||
       !Int(env, info, 2, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant))
     return env.Undefined();
-  return Done(env, opq_scan_f32(static_cast<const float*>(x.data), x.length, static_cast<double*>(out.data), out.length,
-                                int32_t(variant)));
+  return Done(env, RunRecordedF32([=] {
+                return opq_scan_f32(static_cast<const float*>(x.data), x.length, static_cast<double*>(out.data),
+                                    out.length, int32_t(variant));
+              }));
 }
 
 // histogramF32(x, inv, zero, counts: Float64Array, variant)
@@ -246,8 +250,9 @@ Napi::Value SumRows(const Napi::CallbackInfo& info) {
 }
 
 // convProbeSumsF32(geo: Int32Array(22), x, delta, sums: Float64Array, work: Float64Array, variant)
+// A recorded call keeps `geo` by value and, at each replay, takes `work`'s size from the thread's scratch
+// (Workspace) instead of `work`, which JS shares between calls and may replace by a larger array.
 Napi::Value ConvProbeSums(const Napi::CallbackInfo& info) {
-  Unrecordable();  // its result goes to JS: a replay could not use it
   Napi::Env env = info.Env();
   const int32_t* geo;
   int64_t variant;
@@ -256,10 +261,19 @@ Napi::Value ConvProbeSums(const Napi::CallbackInfo& info) {
       !Floats(env, info, 2, "delta", &delta, false) || !Doubles(env, info, 3, "sums", &sums) ||
       !Doubles(env, info, 4, "work", &work) || !Int(env, info, 5, "variant", -1, OPQ_VARIANT_COUNT - 1, &variant))
     return env.Undefined();
-  return Done(
-      env, opq_conv_probe_sums_f32(geo, 22, static_cast<const float*>(x.data), x.length,
+  const auto run = [=](const int32_t* g, double* w) {
+    return opq_conv_probe_sums_f32(g, 22, static_cast<const float*>(x.data), x.length,
                                    static_cast<const float*>(delta.data), delta.length, static_cast<double*>(sums.data),
-                                   sums.length, static_cast<double*>(work.data), work.length, int32_t(variant)));
+                                   sums.length, w, work.length, int32_t(variant));
+  };
+  if (!Recording()) return Done(env, run(geo, static_cast<double*>(work.data)));
+  std::array<int32_t, 22> g;
+  std::copy(geo, geo + 22, g.begin());
+  return Done(env, RunRecordedF32([=] {
+                void* ws = Workspace(work.length * sizeof(double));
+                if (ws == nullptr) return "conv_probe_sums_f32: out of memory allocating the workspace";
+                return run(g.data(), static_cast<double*>(ws));
+              }));
 }
 
 // softmaxF32(x, y, outer, len, inner, log (0 or 1), variant)

@@ -24,12 +24,23 @@ let chosen: StatsKernels | null | undefined;
  * each observed tensor once and hands the result to both the finite check and the observer.
  */
 export function scanLong(values: ArrayLike<number>): Float64Array | undefined {
-  if (!(values instanceof Float32Array) || values.length < STATS_KERNEL_MIN_LENGTH) return undefined;
-  const k = statsKernels();
-  if (!k) return undefined;
   const out = new Float64Array(4);
-  k.scanF32(values, out);
-  return out;
+  return scanInto(values, out) ? out : undefined;
+}
+
+/**
+ * scanLong into `out` (4 entries), the caller's array: true when the kernel ran, false when the
+ * callers loop in JS. It depends on the values' type and length only, not on their contents.
+ */
+export function scanInto(values: ArrayLike<number>, out: Float64Array): boolean {
+  if (!scansOnKernel(values)) return false;
+  statsKernels()!.scanF32(values as Float32Array, out);
+  return true;
+}
+
+/** Whether scanLong and scanInto hand `values` to the kernel (by type and length alone). */
+export function scansOnKernel(values: ArrayLike<number>): boolean {
+  return values instanceof Float32Array && values.length >= STATS_KERNEL_MIN_LENGTH && statsKernels() !== null;
 }
 
 /** The kernels to use, or null for the JS loops. */

@@ -25,7 +25,7 @@ import { intAttr } from '../passes/pass.js';
 import { ExactSum } from '../util/exact-sum.js';
 import { Attrs, need, type OpContext } from '../ops/types.js';
 import { to3d, windowParams } from '../ops/conv-util.js';
-import { statsKernels } from '../backends/stats-kernels.js';
+import { statsKernels, type StatsKernels } from '../backends/stats-kernels.js';
 import { convProbeFields, convProbeGeom, convProbeSumsF32Ref, probeWork } from '../kernels/f32/conv-probe.js';
 import { validateConvProbe } from '../backends/f32-args.js';
 import { OnnxPtqError } from '../errors.js';
@@ -120,22 +120,52 @@ export function corrections(p: BiasProbe): Float32Array {
  * positions per channel, computed from x (the formulas in the header). Float64, in a fixed order.
  */
 export function inputProbeSums(p: InputProbe, x: Tensor): { sums: Float64Array; count: number } {
-  const ctx: OpContext = { node: p.node, attrs: new Attrs(p.node), opset: 0 };
+  const ctx = probeContext(p);
   need(ctx, x.data instanceof Float32Array, () => `bias probe: input '${p.input}' is not float32`);
-  return p.op === 'Conv' ? convSums(ctx, p, x) : gemmSums(ctx, p, x);
+  if (p.op !== 'Conv') return gemmSums(ctx, p, x);
+  const sums = new Float64Array(p.deltaDims[0]!);
+  return { sums, count: convSumsInto(ctx, p, x, sums, statsKernels()) };
 }
 
-/** A probe's geometry for the last input dims it saw (a layer sees one shape per calibration, as a rule). */
+/**
+ * A Conv probe's sums for one sample by the backend's kernel, into `sums` (M entries, kept by the
+ * caller: calibration runs this as a TapKernel, whose call a native replay records and repeats);
+ * the sums are those of inputProbeSums bit for bit. It runs iff convProbeCount(p, x) is defined
+ * (which depends on x's dtype and dims alone); otherwise inputProbeSums computes the sums (or says
+ * what is wrong with x).
+ */
+export function convProbeKernel(p: InputProbe, x: Tensor, sums: Float64Array): void {
+  const k = statsKernels();
+  if (k && p.op === 'Conv' && x.data instanceof Float32Array) convSumsInto(probeContext(p), p, x, sums, k);
+}
+
+/** The positions per channel that convProbeKernel's sums cover for input x, or undefined when it does not run. */
+export function convProbeCount(p: InputProbe, x: Tensor): number | undefined {
+  if (!statsKernels() || p.op !== 'Conv' || !(x.data instanceof Float32Array)) return undefined;
+  return geometryFor(probeContext(p), p, x).count;
+}
+
+/** A probe's op context and its geometry for the last input dims it saw (a layer sees one shape per calibration, as a rule). */
+const contexts = new WeakMap<InputProbe, OpContext>();
 const geoms = new WeakMap<InputProbe, { dims: readonly number[]; geo: Int32Array; count: number }>();
 
-function convSums(ctx: OpContext, p: InputProbe, x: Tensor): { sums: Float64Array; count: number } {
+function probeContext(p: InputProbe): OpContext {
+  let ctx = contexts.get(p);
+  if (!ctx) contexts.set(p, (ctx = { node: p.node, attrs: new Attrs(p.node), opset: 0 }));
+  return ctx;
+}
+
+function geometryFor(ctx: OpContext, p: InputProbe, x: Tensor): { dims: readonly number[]; geo: Int32Array; count: number } {
   let g = geoms.get(p);
   if (!g || g.dims.length !== x.dims.length || g.dims.some((d, i) => d !== x.dims[i])) {
     g = convGeometry(ctx, p, x);
     geoms.set(p, g);
   }
-  const sums = new Float64Array(p.deltaDims[0]!);
-  const k = statsKernels();
+  return g;
+}
+
+function convSumsInto(ctx: OpContext, p: InputProbe, x: Tensor, sums: Float64Array, k: StatsKernels | null): number {
+  const g = geometryFor(ctx, p, x);
   try {
     if (k) k.convProbeSumsF32(g.geo, x.data as Float32Array, p.delta, sums);
     else {
@@ -148,7 +178,7 @@ function convSums(ctx: OpContext, p: InputProbe, x: Tensor): { sums: Float64Arra
     if (e instanceof OnnxPtqError) throw new OnnxPtqError(e.code, `${nodeLabel(p.node)}: bias probe: ${e.message}`, { cause: e });
     throw e;
   }
-  return { sums, count: g.count };
+  return g.count;
 }
 
 /** The probe's kernel geometry for input x (the layer's attributes checked against x's dims). */

@@ -28,8 +28,9 @@ import type { WireError, WireTensor } from '../runtime/worker/protocol.js';
 import { getBackend } from '../backends/registry.js';
 import { CalibrationWorkers } from './calibrate-workers.js';
 import type { ProbeStats } from './stats.js';
-import { inputProbeSums, type InputProbe } from './bias-correction.js';
-import { scanLong } from '../backends/stats-kernels.js';
+import { convProbeCount, convProbeKernel, inputProbeSums, type InputProbe } from './bias-correction.js';
+import { scanInto, scanLong, scansOnKernel } from '../backends/stats-kernels.js';
+import type { TapKernels } from '../runtime/float-replay.js';
 
 export type Feeds = Record<string, Tensor>;
 export type CalibrationData = Iterable<Feeds> | AsyncIterable<Feeds>;
@@ -89,6 +90,17 @@ export class Collector {
   private readonly extra: string[];
   /** Probes summed from a layer input, by that input. */
   private readonly byInput = new Map<string, ProbeSpec[]>();
+  /**
+   * Work on each tapped value that runs right after its layer (the scan every observer takes, the
+   * Conv probes' sums) into the arrays below, recorded into the session's native replay with the
+   * layer: see() and probeInput() then read results instead of calling kernels on values long out
+   * of cache. Scans and conv sums land in `scans` / `convSums` (one array each, for the collector's
+   * life: a replay writes them on every run).
+   */
+  private readonly tapKernels: TapKernels;
+  private readonly scans = new Map<string, Float64Array>();
+  private readonly convSums = new Map<ProbeSpec, Float64Array>();
+  private static ids = 0;
 
   constructor(
     private readonly session: InferenceSession,
@@ -103,6 +115,19 @@ export class Collector {
     const reads = [...cfg.tensors, ...this.byInput.keys()].filter((t) => !this.inputs.has(t));
     this.tapped = [...new Set([...reads, ...cfg.probes.filter((p) => !p.fromInput).map((p) => p.output)])];
     this.extra = cfg.extra ?? [];
+    for (const t of this.tapped) if (this.observers.has(t)) this.scans.set(t, new Float64Array(4));
+    for (const p of cfg.probes) if (p.fromInput?.op === 'Conv') this.convSums.set(p, new Float64Array(p.channels));
+    this.tapKernels = { id: ++Collector.ids, run: (name, v) => this.runTapKernels(name, v) };
+  }
+
+  /** The TapKernels of a tapped value: what they compute depends on its dtype and dims only. */
+  private runTapKernels(name: string, v: Tensor): void {
+    const scan = this.scans.get(name);
+    if (scan) scanInto(v.data as ArrayLike<number>, scan);
+    for (const spec of this.byInput.get(name) ?? []) {
+      const sums = this.convSums.get(spec);
+      if (sums) convProbeKernel(spec.fromInput!, v, sums);
+    }
   }
 
   /**
@@ -115,18 +140,19 @@ export class Collector {
     if (!allow && feeds !== null && typeof feeds === 'object') {
       for (const [name, t] of Object.entries(feeds)) nonFinite(t instanceof Tensor ? t.data : undefined, `input '${name}'`, n);
     }
+    // Graph inputs are not tapped: their scans and sums are taken here.
     for (const t of this.inputs) {
       const o = this.observers.get(t);
-      if (o) this.see(t, o, feeds[t], n);
-      if (this.byInput.has(t)) this.probeInput(t, feeds[t], n);
+      if (o) this.see(t, o, feeds[t], n, false);
+      if (this.byInput.has(t)) this.probeInput(t, feeds[t], n, false);
     }
     const outs = this.session.runTapped(
       feeds,
       this.tapped,
       (name, v) => {
         const o = this.observers.get(name);
-        if (o) this.see(name, o, v, n);
-        if (this.byInput.has(name)) this.probeInput(name, v, n);
+        if (o) this.see(name, o, v, n, true);
+        if (this.byInput.has(name)) this.probeInput(name, v, n, true);
         const p = this.probes.get(name);
         if (p) {
           if (!allow) nonFinite(v.data, `bias probe '${name}'`, n);
@@ -134,6 +160,7 @@ export class Collector {
         }
       },
       this.extra,
+      this.tapKernels,
     );
     this.samples++;
     return outs;
@@ -147,14 +174,16 @@ export class Collector {
    * with two, 1.92 s with none; the classifier, 1,024 lines: 1.27, 1.30, 1.32 s).
    */
   warm(feeds: Feeds): void {
-    this.session.runTapped(feeds, this.tapped, () => {}, this.extra);
+    this.session.runTapped(feeds, this.tapped, () => {}, this.extra, this.tapKernels);
   }
 
-  /** Adds one sample's sums to the probes summed from layer input `t`. */
-  private probeInput(t: string, v: unknown, n: number): void {
+  /** Adds one sample's sums to the probes summed from layer input `t` (`tapped`: its TapKernels ran). */
+  private probeInput(t: string, v: unknown, n: number, tapped: boolean): void {
     if (!(v instanceof Tensor)) throw new OnnxPtqError('INVALID_DATA', `calibration: tensor '${t}' is missing in sample ${n}`);
     for (const spec of this.byInput.get(t)!) {
-      const { sums, count } = inputProbeSums(spec.fromInput!, v);
+      const pre = tapped ? this.convSums.get(spec) : undefined;
+      const preCount = pre && convProbeCount(spec.fromInput!, v);
+      const { sums, count } = pre && preCount !== undefined ? { sums: pre, count: preCount } : inputProbeSums(spec.fromInput!, v);
       if (!this.cfg.allowNonFinite) nonFinite(sums, `bias probe '${spec.output}'`, n);
       const p = this.probes.get(spec.output)!;
       for (let c = 0; c < p.sum.length && c < sums.length; c++) p.sum[c]!.add(sums[c]!);
@@ -162,13 +191,15 @@ export class Collector {
     }
   }
 
-  private see(t: string, o: Observer, v: unknown, n: number): void {
+  /** Observes tensor `t` (`tapped`: its TapKernels ran). */
+  private see(t: string, o: Observer, v: unknown, n: number, tapped: boolean): void {
     if (!(v instanceof Tensor) || !(v.data instanceof Float32Array)) {
       throw new OnnxPtqError('INVALID_DATA', `calibration: tensor '${t}' is not float32 in sample ${n}`);
     }
     // A finite sample can still overflow to infinity inside the model: the observed tensor is checked
-    // too, from the same scan the observer takes.
-    const scanned = scanLong(v.data);
+    // too, from the same scan the observer takes (the TapKernels' when it ran there).
+    const pre = tapped ? this.scans.get(t) : undefined;
+    const scanned = pre && scansOnKernel(v.data) ? pre : scanLong(v.data);
     if (!this.cfg.allowNonFinite) nonFinite(v.data, `tensor '${t}'`, n, scanned);
     try {
       o.observe(v.data, scanned);

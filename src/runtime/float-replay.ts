@@ -11,6 +11,7 @@
 // Tapped values (calibration's observed tensors) produced inside a stretch are handed over when it
 // ends: the recording holds their arena arrays until then, and ends a stretch early once those hold
 // more than TAP_HOLD_BYTES, so that a tapped run's memory stays bounded by that, not by the model.
+// Their TapKernels run (and are recorded) right after the layer, while the value is in cache.
 import type { NativePlanApi, NativePlanHandle } from '../backends/types.js';
 import { OnnxPtqError } from '../errors.js';
 import type { Node } from '../ir/graph.js';
@@ -49,6 +50,27 @@ export interface ReplayRun {
 export interface ReplayTap {
   names: ReadonlySet<string>;
   onValue: (name: string, value: Tensor) => void;
+  kernels?: TapKernels;
+}
+
+/**
+ * Kernel work on a tapped value that belongs with the layer that computes it (calibration's scans and
+ * bias probes). `run(name, value)` is called right after the value is computed, before `onValue`
+ * sees it; inside a recorded stretch its kernel calls are recorded with the layer's, and a replay
+ * repeats them instead of calling `run` again. So `run` may only call kernels that write memory
+ * that outlives the session's replays (its own buffers), decide what to call from the value's dtype
+ * and dims alone, and leave everything else (reading results, JS loops) to `onValue`. `id` tells
+ * one owner's buffers from another's: replays are kept per id.
+ */
+export interface TapKernels {
+  readonly id: number;
+  run(name: string, value: Tensor): void;
+}
+
+/** Hands a tapped value over: its kernels first, then the callback. */
+export function handOver(tap: Pick<ReplayTap, 'onValue' | 'kernels'>, name: string, value: Tensor): void {
+  tap.kernels?.run(name, value);
+  tap.onValue(name, value);
 }
 
 /**
@@ -118,7 +140,7 @@ export class FloatReplay extends RecordedPlan<Segment> {
       if (c) (c.data as Typed).set(t.data as Typed);
       values.set(k, c ?? t);
     }
-    if (tap) for (const t of tap.names) if (values.has(t)) tap.onValue(t, values.get(t)!);
+    if (tap) for (const t of tap.names) if (values.has(t)) handOver(tap, t, values.get(t)!);
     for (const [k, t] of this.produced) values.set(k, t);
     const keep = new Set(wanted);
     const free = (s: ReplayStep) => {
@@ -134,6 +156,7 @@ export class FloatReplay extends RecordedPlan<Segment> {
           const seg = this.at.get(i);
           if (seg) {
             this.replay(seg);
+            // The replay ran their TapKernels.
             for (const t of seg.taps) tap!.onValue(t, values.get(t)!);
             for (; i < seg.end; i++) free(steps[i]!);
             continue;
@@ -149,7 +172,7 @@ export class FloatReplay extends RecordedPlan<Segment> {
               const d = t?.data;
               if (!ArrayBuffer.isView(d) || d.buffer !== v.buffer || d.byteOffset !== v.byteOffset || d.length !== v.length) return false;
             }
-            if (tap?.names.has(o)) tap.onValue(o, t!);
+            if (tap?.names.has(o)) handOver(tap, o, t!);
           }
           free(s);
         }
@@ -194,7 +217,7 @@ export function recordFloatRun(
     stableNames.add(k);
   }
   const isStable = (name: string): boolean => consts.has(name) || stableNames.has(name);
-  if (tap) for (const t of tap.names) if (values.has(t)) tap.onValue(t, values.get(t)!);
+  if (tap) for (const t of tap.names) if (values.has(t)) handOver(tap, t, values.get(t)!);
   const produced = new Map<string, Tensor>();
   const views = new Map<string, ViewAt>();
   const segments: Segment[] = [];
@@ -202,8 +225,8 @@ export function recordFloatRun(
   const handle = api.create(true);
   let open = -1;
   // The open stretch's tapped values, and their arrays held until it ends. They are handed over
-  // then, as a replay does, and not at once: the callback's own kernel calls (an observer's scan)
-  // must not run while the stretch records.
+  // then, as a replay does, and not at once: the callback's own kernel calls (an observer's
+  // histogram) must not run while the stretch records. Their TapKernels run at once, recorded.
   let segTaps: string[] = [];
   const openTaps = new Map<string, Tensor>();
   let held: Tensor[] = [];
@@ -274,9 +297,10 @@ export function recordFloatRun(
         if (!tap?.names.has(o)) continue;
         // Recorded: handed over when the stretch ends, its array held until then.
         if (open >= 0 && produced.get(o) === t) {
+          tap.kernels?.run(o, t!);
           segTaps.push(o);
           openTaps.set(o, t!);
-        } else tap.onValue(o, t!);
+        } else handOver(tap, o, t!);
       }
       for (const f of s.free)
         if (!keep.has(f)) {

@@ -18,7 +18,7 @@ import { ArrayPool, withArrayPool } from './array-pool.js';
 import { divisibilityHint } from './divisibility.js';
 import { fillPreallocated, resolveFetches, type FetchesType, type RunOptions } from './fetches.js';
 import type { BackendName, BackendRequest, NativePlanApi } from '../backends/types.js';
-import { FloatReplay, recordFloatRun, type ReplayRun } from './float-replay.js';
+import { FloatReplay, handOver, recordFloatRun, type ReplayRun, type TapKernels } from './float-replay.js';
 
 export type { Feed, FetchesType, RunOptions };
 
@@ -75,6 +75,7 @@ interface Step {
 interface Tap {
   names: readonly string[];
   onValue: (name: string, value: Tensor) => void;
+  kernels?: TapKernels;
 }
 
 interface Plan {
@@ -263,7 +264,9 @@ export class InferenceSession {
    * computed (graph inputs and constants first; a native replay hands over those of a stretch of
    * layers when the stretch ends), then lets the run recycle its buffer: the tensor is valid only
    * during the call. Calibration observes activations this way instead of fetching them, so a run
-   * holds little more memory than an ordinary one. Returns the values `fetch` names.
+   * holds little more memory than an ordinary one. Returns the values `fetch` names. `kernels`
+   * run on each value as soon as it is computed, recorded into the native replay with its layer
+   * (float-replay.ts TapKernels says what they may do).
    * @internal
    */
   runTapped(
@@ -271,9 +274,10 @@ export class InferenceSession {
     taps: readonly string[],
     onValue: (name: string, value: Tensor) => void,
     fetch: string[] = [],
+    kernels?: TapKernels,
   ): Record<string, Tensor> {
     this.checkLive();
-    return this.execute(feeds, fetch, { names: taps, onValue });
+    return this.execute(feeds, fetch, { names: taps, onValue, kernels });
   }
 
   private execute(feeds: Record<string, Feed>, names: string[] | undefined, tap?: Tap): Record<string, Tensor> {
@@ -316,14 +320,14 @@ export class InferenceSession {
     for (const [k, t] of tensors) values.set(k, t);
     const keep = new Set(wanted);
     const tapped = tap ? new Set(tap.names) : undefined;
-    if (tap) for (const t of tap.names) if (values.has(t)) tap.onValue(t, values.get(t)!);
+    if (tap) for (const t of tap.names) if (values.has(t)) handOver(tap, t, values.get(t)!);
     const pool = this.pool;
     try {
       withArrayPool(pool, () => {
         for (const step of plan.steps) {
           runNode(step.impl, step.ctx, step.node, values);
           for (const o of step.node.outputs) if (o) pool.ref(values.get(o));
-          if (tapped) for (const o of step.node.outputs) if (o && tapped.has(o)) tap!.onValue(o, values.get(o)!);
+          if (tapped) for (const o of step.node.outputs) if (o && tapped.has(o)) handOver(tap!, o, values.get(o)!);
           for (const f of step.free)
             if (!keep.has(f)) {
               pool.unref(values.get(f));
@@ -372,7 +376,8 @@ export class InferenceSession {
     // Calibration taps the same list on every run: its set and key are made once.
     if (tap && this.lastTaps?.list !== tap.names)
       this.lastTaps = { list: tap.names, set: new Set(tap.names), key: `|${tap.names.join(',')}` };
-    const taps = tap ? this.lastTaps!.key : '';
+    // A replay's recorded TapKernels write their owner's buffers: one owner's replays are not another's.
+    const taps = tap ? `${this.lastTaps!.key}#${tap.kernels?.id ?? ''}` : '';
     const key = `${shapeKey([...feeds].map(([k, t]) => [`${k}/${t.dtype}`, t.dims]))}|${wanted.join(',')}${taps}`;
     const run: ReplayRun = {
       steps: plan.steps,
@@ -380,7 +385,7 @@ export class InferenceSession {
       feeds,
       wanted,
       pool: this.pool,
-      tap: tap && { names: this.lastTaps!.set, onValue: tap.onValue },
+      tap: tap && { names: this.lastTaps!.set, onValue: tap.onValue, kernels: tap.kernels },
     };
     const r = replays.get(key);
     if (r === null) return undefined;
