@@ -149,6 +149,14 @@ OPQ_API const char* opq_conv_probe_sums_f32(const int32_t* geo, size_t geo_size,
                                             const float* delta, size_t delta_size, double* sums, size_t sums_size,
                                             double* work, size_t work_size, int32_t variant);
 
+// Exact sums: adds x[i] exactly into accumulator i of acc, n accumulators of OPQ_EXACT_SUM_WORDS int64
+// each (zeroed to start): chunks 0..65 hold the sum of the finite terms as sum_k chunk_k * 2^(32k - 1074)
+// (each chunk signed; carried now and then, so the chunks of one value depend on when), word 66 the
+// double sum of the non-finite terms (0 if none), word 67 the adds since the last carry. The value is
+// that of adding every term in exact arithmetic, in any order. x and acc must not overlap.
+#define OPQ_EXACT_SUM_WORDS 68
+OPQ_API const char* opq_exact_sum_add_f64(const double* x, size_t n, int64_t* acc, size_t acc_size);
+
 // Softmax (log 0) or LogSoftmax (log 1) of x, read as outer x len x inner: for each o < outer and
 // i < inner, the row r_k = x[(o*len + k)*inner + i], k < len, gives
 //   m = max_k r_k (NaN when the row has a NaN), e_k = exp(r_k - m), s = sum_k e_k,

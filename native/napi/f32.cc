@@ -1,9 +1,9 @@
 // N-API glue for the float32 kernels (opq_f32.h); convolution and GEMM use the addon's thread pool. Positional
 // arguments: these run once per node of a float model, where an object's property lookups would cost more than a small
 // kernel. The float session's layer kernels record into its native plans (RunRecordedF32, napi/plan.h), and so do
-// the scan and the bias-correction probe: calibration runs them on a tapped value right after the layer that
-// computes it, into buffers it reads after the replay (InferenceSession.runTapped's TapKernels). The histogram and
-// row sums, whose callers decide from their results what to call next, never record.
+// the scan and the bias-correction probe (and its exact sums): calibration runs them on a tapped value right after the
+// layer that computes it, into buffers it reads after the replay (InferenceSession.runTapped's TapKernels). The
+// histogram and row sums, whose callers decide from their results what to call next, never record.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -276,6 +276,19 @@ Napi::Value ConvProbeSums(const Napi::CallbackInfo& info) {
               }));
 }
 
+// exactSumAddF64(x: Float64Array, acc: BigInt64Array): recorded like the probe whose sums it adds.
+Napi::Value ExactSumAdd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  View x, acc;
+  if (!Doubles(env, info, 0, "x", &x)) return env.Undefined();
+  if (info.Length() < 2 || !GetTyped(env, info[1], "acc", napi_bigint64_array, "a BigInt64Array", &acc))
+    return env.Undefined();
+  return Done(env, RunRecordedF32([=] {
+                return opq_exact_sum_add_f64(static_cast<const double*>(x.data), x.length,
+                                             static_cast<int64_t*>(acc.data), acc.length);
+              }));
+}
+
 // softmaxF32(x, y, outer, len, inner, log (0 or 1), variant)
 Napi::Value Softmax(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -346,6 +359,7 @@ void RegisterF32(Napi::Env env, Napi::Object exports) {
   exports.Set("histogramF32", Napi::Function::New(env, Guarded<Histogram>));
   exports.Set("sumRowsF32", Napi::Function::New(env, Guarded<SumRows>));
   exports.Set("convProbeSumsF32", Napi::Function::New(env, Guarded<ConvProbeSums>));
+  exports.Set("exactSumAddF64", Napi::Function::New(env, Guarded<ExactSumAdd>));
   exports.Set("softmaxF32", Napi::Function::New(env, Guarded<Softmax>));
   exports.Set("f32AutoVariant", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
                 return Napi::String::New(info.Env(), opq_variant_name(opq_f32_auto_variant()));

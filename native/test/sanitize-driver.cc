@@ -460,6 +460,29 @@ void StatsF32(int32_t variant, bool hostile) {
   Count(opq_histogram_f32(reinterpret_cast<const float*>(shared.data()), 32, 1.0, 0.0, shared.data(), 64, variant));
 }
 
+// Exact sums: random terms (subnormals, the largest doubles, NaN and infinities) into accumulators whose
+// add counters start just below the carry, so the carry runs too; when hostile a size that does not
+// match, NULL and an x that overlaps acc.
+void ExactSumF64(bool hostile) {
+  const double specials[] = {4.9406564584124654e-324,
+                             -std::numeric_limits<double>::max(),
+                             std::numeric_limits<double>::max(),
+                             std::numeric_limits<double>::quiet_NaN(),
+                             std::numeric_limits<double>::infinity(),
+                             0.0};
+  const size_t n = Dim(70);
+  std::vector<double> x(n);
+  for (auto& v : x) v = Coin() ? specials[Dim(5)] : std::ldexp(double(Int(-100000, 100000)), Int(-1100, 1000));
+  std::vector<int64_t> acc(n * OPQ_EXACT_SUM_WORDS);
+  for (size_t i = 0; i < n; ++i)
+    acc[i * OPQ_EXACT_SUM_WORDS + OPQ_EXACT_SUM_WORDS - 1] = (int64_t{1} << 29) - Int(1, 3);
+  for (int round = 0; round < 4; ++round) Count(opq_exact_sum_add_f64(x.data(), n, acc.data(), acc.size()));
+  if (!hostile) return;
+  Count(opq_exact_sum_add_f64(Coin() ? x.data() : nullptr, n, Coin() ? acc.data() : nullptr,
+                              std::min(acc.size(), Boundary(acc.size()))));
+  Count(opq_exact_sum_add_f64(reinterpret_cast<const double*>(acc.data()), 1, acc.data(), OPQ_EXACT_SUM_WORDS));
+}
+
 // Window row sums: random geometries with exact-size buffers (taps inside, partly and wholly outside
 // the input, O = 0), the int32 extremes of pad, stride, dilation and O (no overflow in the tap ranges),
 // and when hostile a field out of range, sizes that do not match, NULL and overlapping buffers.
@@ -869,6 +892,7 @@ int main(int argc, char** argv) {
       Col2ImF32(hostile);
       if (verbose) std::fprintf(stderr, "  conv probe f32\n");
       ConvProbeF32(v, hostile);
+      if (v == Variants().front()) ExactSumF64(hostile);  // one kernel: no variants
       if (verbose) std::fprintf(stderr, "  elementwise, pools, layout\n");
       Elementwise(v, hostile);
     }
@@ -889,6 +913,7 @@ int main(int argc, char** argv) {
   Count(opq_qmul16(1, nullptr, nullptr, nullptr, 1, 0, 0, nullptr, 1, 0, 0, nullptr, nullptr, 1, 0, -1));
   Count(opq_conv2d_f32(nullptr, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, 0, nullptr, -1));
   Count(opq_scan_f32(nullptr, 1, nullptr, 4, -1));
+  Count(opq_exact_sum_add_f64(nullptr, 1, nullptr, OPQ_EXACT_SUM_WORDS));
   Count(opq_histogram_f32(nullptr, 1, 1.0, 0.0, nullptr, 16, -1));
   Count(opq_sum_rows_f32(nullptr, nullptr, 0, nullptr, 0, -1));
   const opq_sum_rows_f32_params one{1, 1, 1, 1, 1, 1, 0, 1};

@@ -113,6 +113,13 @@ export interface F32Kernels {
    */
   convProbeSumsF32(geo: Int32Array, x: Float32Array, delta: Float32Array, sums: Float64Array, variant?: KernelVariant): void;
   /**
+   * Adds x[i] exactly into accumulator i of acc (opq_exact_sum_add_f64: EXACT_SUM_WORDS int64 each;
+   * ExactSum.fromWords reads one). Native only: it serves bias probes inside a native replay; the
+   * other backends' callers add with ExactSum (src/util/exact-sum.ts), which gives the same values,
+   * since both are exact, and a call per probe would cost them more than it saves.
+   */
+  exactSumAddF64?(x: Float64Array, acc: BigInt64Array): void;
+  /**
    * Softmax, or LogSoftmax with `log`, of x read as [outer, len, inner] along its middle axis
    * (opq_softmax_f32, definition: softmaxF32Ref): for each o < outer and i < inner, the row
    * r_k = x[(o*len + k)*inner + i] (k < len) gives m = max_k r_k (NaN when the row has a NaN),

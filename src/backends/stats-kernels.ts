@@ -10,7 +10,7 @@
 import type { F32Kernels } from './kernels-f32.js';
 import { getBackend } from './registry.js';
 
-export type StatsKernels = Pick<F32Kernels, 'scanF32' | 'histogramF32' | 'sumRowsF32' | 'convProbeSumsF32'>;
+export type StatsKernels = Pick<F32Kernels, 'scanF32' | 'histogramF32' | 'sumRowsF32' | 'convProbeSumsF32' | 'exactSumAddF64'>;
 
 /** Shortest Float32Array handed to a kernel (measured: bench/kernels-f32-stats.ts). */
 export const STATS_KERNEL_MIN_LENGTH = 256;

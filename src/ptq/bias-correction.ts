@@ -130,13 +130,15 @@ export function inputProbeSums(p: InputProbe, x: Tensor): { sums: Float64Array; 
 /**
  * A Conv probe's sums for one sample by the backend's kernel, into `sums` (M entries, kept by the
  * caller: calibration runs this as a TapKernel, whose call a native replay records and repeats);
- * the sums are those of inputProbeSums bit for bit. It runs iff convProbeCount(p, x) is defined
- * (which depends on x's dtype and dims alone); otherwise inputProbeSums computes the sums (or says
- * what is wrong with x).
+ * the sums are those of inputProbeSums bit for bit. It runs (and returns true) iff convProbeCount(p, x)
+ * is defined, which depends on x's dtype and dims alone; otherwise inputProbeSums computes the sums
+ * (or says what is wrong with x).
  */
-export function convProbeKernel(p: InputProbe, x: Tensor, sums: Float64Array): void {
+export function convProbeKernel(p: InputProbe, x: Tensor, sums: Float64Array): boolean {
   const k = statsKernels();
-  if (k && p.op === 'Conv' && x.data instanceof Float32Array) convSumsInto(probeContext(p), p, x, sums, k);
+  if (!k || p.op !== 'Conv' || !(x.data instanceof Float32Array)) return false;
+  convSumsInto(probeContext(p), p, x, sums, k);
+  return true;
 }
 
 /** The positions per channel that convProbeKernel's sums cover for input x, or undefined when it does not run. */

@@ -23,13 +23,13 @@ import {
   type ObserverState,
 } from '../quant/observers/index.js';
 import { modelToBytes } from '../onnx/io.js';
-import { ExactSum } from '../util/exact-sum.js';
+import { EXACT_SUM_WORDS, ExactSum } from '../util/exact-sum.js';
 import type { WireError, WireTensor } from '../runtime/worker/protocol.js';
 import { getBackend } from '../backends/registry.js';
 import { CalibrationWorkers } from './calibrate-workers.js';
 import type { ProbeStats } from './stats.js';
 import { convProbeCount, convProbeKernel, inputProbeSums, type InputProbe } from './bias-correction.js';
-import { scanInto, scanLong, scansOnKernel } from '../backends/stats-kernels.js';
+import { scanInto, scanLong, scansOnKernel, statsKernels } from '../backends/stats-kernels.js';
 import type { TapKernels } from '../runtime/float-replay.js';
 
 export type Feeds = Record<string, Tensor>;
@@ -82,7 +82,7 @@ import { firstNonFinite } from '../util/finite.js';
 /** One thread's observers and probe sums over the samples it is handed. */
 export class Collector {
   readonly observers: Map<string, Observer>;
-  readonly probes: Map<string, ProbeSums>;
+  private readonly sums: Map<string, ProbeSums>;
   samples = 0;
   private readonly inputs: Set<string>;
   /** Observed tensors, probe outputs and probed layers' inputs (other than graph inputs), tapped during each run. */
@@ -100,6 +100,13 @@ export class Collector {
   private readonly tapKernels: TapKernels;
   private readonly scans = new Map<string, Float64Array>();
   private readonly convSums = new Map<ProbeSpec, Float64Array>();
+  /**
+   * Where the native backend adds those sums exactly, in the replay too (exactSumAddF64: ~6 ns a
+   * term, its 544-byte accumulators missing cache, against ~25 for ExactSum.add); moved into
+   * `sums` by flushing. Every run with the TapKernels adds (warm() takes its run back out). Absent
+   * on other backends: ExactSum.add takes the sums there (the same values: both are exact).
+   */
+  private readonly convAcc = new Map<ProbeSpec, BigInt64Array>();
   private static ids = 0;
 
   constructor(
@@ -107,7 +114,7 @@ export class Collector {
     private readonly cfg: CollectConfig,
   ) {
     this.observers = new Map(cfg.tensors.map((t) => [t, createObserver(cfg.observer, cfg.observerOptions)]));
-    this.probes = new Map(
+    this.sums = new Map(
       cfg.probes.map((p) => [p.output, { axis: p.axis, sum: Array.from({ length: p.channels }, () => new ExactSum()), count: 0 }]),
     );
     this.inputs = new Set(session.inputNames);
@@ -116,7 +123,12 @@ export class Collector {
     this.tapped = [...new Set([...reads, ...cfg.probes.filter((p) => !p.fromInput).map((p) => p.output)])];
     this.extra = cfg.extra ?? [];
     for (const t of this.tapped) if (this.observers.has(t)) this.scans.set(t, new Float64Array(4));
-    for (const p of cfg.probes) if (p.fromInput?.op === 'Conv') this.convSums.set(p, new Float64Array(p.channels));
+    const exactAdd = statsKernels()?.exactSumAddF64;
+    for (const p of cfg.probes) {
+      if (p.fromInput?.op !== 'Conv') continue;
+      this.convSums.set(p, new Float64Array(p.channels));
+      if (exactAdd) this.convAcc.set(p, new BigInt64Array(p.channels * EXACT_SUM_WORDS));
+    }
     this.tapKernels = { id: ++Collector.ids, run: (name, v) => this.runTapKernels(name, v) };
   }
 
@@ -126,8 +138,19 @@ export class Collector {
     if (scan) scanInto(v.data as ArrayLike<number>, scan);
     for (const spec of this.byInput.get(name) ?? []) {
       const sums = this.convSums.get(spec);
-      if (sums) convProbeKernel(spec.fromInput!, v, sums);
+      const acc = this.convAcc.get(spec);
+      if (sums && convProbeKernel(spec.fromInput!, v, sums) && acc) statsKernels()!.exactSumAddF64!(sums, acc);
     }
+  }
+
+  /** Per probe output: its exact per-channel sums so far and the number of terms per channel. */
+  get probes(): Map<string, ProbeSums> {
+    for (const [spec, acc] of this.convAcc) {
+      const sum = this.sums.get(spec.output)!.sum;
+      for (let c = 0; c < sum.length; c++) sum[c]!.addSum(ExactSum.fromWords(acc, c));
+      acc.fill(0n);
+    }
+    return this.sums;
   }
 
   /**
@@ -153,7 +176,7 @@ export class Collector {
         const o = this.observers.get(name);
         if (o) this.see(name, o, v, n, true);
         if (this.byInput.has(name)) this.probeInput(name, v, n, true);
-        const p = this.probes.get(name);
+        const p = this.sums.get(name);
         if (p) {
           if (!allow) nonFinite(v.data, `bias probe '${name}'`, n);
           accumulateSums(p, v);
@@ -175,6 +198,8 @@ export class Collector {
    */
   warm(feeds: Feeds): void {
     this.session.runTapped(feeds, this.tapped, () => {}, this.extra, this.tapKernels);
+    // The TapKernels' exact adds ran on it: not observed, so taken back out.
+    for (const acc of this.convAcc.values()) acc.fill(0n);
   }
 
   /** Adds one sample's sums to the probes summed from layer input `t` (`tapped`: its TapKernels ran). */
@@ -183,10 +208,12 @@ export class Collector {
     for (const spec of this.byInput.get(t)!) {
       const pre = tapped ? this.convSums.get(spec) : undefined;
       const preCount = pre && convProbeCount(spec.fromInput!, v);
-      const { sums, count } = pre && preCount !== undefined ? { sums: pre, count: preCount } : inputProbeSums(spec.fromInput!, v);
+      const onKernel = pre && preCount !== undefined;
+      const { sums, count } = onKernel ? { sums: pre, count: preCount } : inputProbeSums(spec.fromInput!, v);
       if (!this.cfg.allowNonFinite) nonFinite(sums, `bias probe '${spec.output}'`, n);
-      const p = this.probes.get(spec.output)!;
-      for (let c = 0; c < p.sum.length && c < sums.length; c++) p.sum[c]!.add(sums[c]!);
+      // Added already, by the kernel after the probe's (runTapKernels), when there is an accumulator.
+      const p = this.sums.get(spec.output)!;
+      if (!(onKernel && this.convAcc.has(spec))) for (let c = 0; c < p.sum.length && c < sums.length; c++) p.sum[c]!.add(sums[c]!);
       p.count += count;
     }
   }

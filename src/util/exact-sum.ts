@@ -12,6 +12,9 @@
  */
 const view = new DataView(new ArrayBuffer(8));
 
+/** int64 words per accumulator of opq_exact_sum_add_f64 (OPQ_EXACT_SUM_WORDS in native/include/opq_f32.h). */
+export const EXACT_SUM_WORDS = 68;
+
 /** x = mant * 2^exp exactly, for a finite double. */
 function decompose(x: number): { mant: bigint; exp: number } {
   view.setFloat64(0, x);
@@ -154,6 +157,26 @@ export class ExactSum {
     if (this.special !== 0) return String(this.special);
     this.normalize();
     return `${this.m < 0n ? '-' : ''}${(this.m < 0n ? -this.m : this.m).toString(16)}*2^${this.e}`;
+  }
+
+  /**
+   * The sum held by accumulator `at` of `words` (opq_exact_sum_add_f64, StatsKernels.exactSumAddF64):
+   * chunk k (k < EXACT_SUM_WORDS - 2, signed) weighs 2^(32k - 1074), and the word after the
+   * chunks is the double sum of the non-finite terms.
+   */
+  static fromWords(words: BigInt64Array, at: number): ExactSum {
+    const base = at * EXACT_SUM_WORDS;
+    const out = new ExactSum();
+    let m = 0n;
+    for (let k = EXACT_SUM_WORDS - 3; k >= 0; k--) {
+      const c = words[base + k]!;
+      if (m !== 0n || c !== 0n) m = (m << 32n) + c;
+    }
+    out.m = m;
+    out.e = m === 0n ? 0 : -1074;
+    out.special = new Float64Array(words.buffer, words.byteOffset + (base + EXACT_SUM_WORDS - 2) * 8, 1)[0]!;
+    out.normalize();
+    return out;
   }
 
   static parse(s: unknown): ExactSum | undefined {

@@ -53,6 +53,7 @@ export interface F32Addon {
   histogramF32(x: Float32Array, inv: number, zero: number, counts: Float64Array, variant: number): void;
   sumRowsF32(params: Int32Array, x: Float32Array, dst: Float64Array, variant: number): void;
   convProbeSumsF32(geo: Int32Array, x: Float32Array, delta: Float32Array, sums: Float64Array, work: Float64Array, variant: number): void;
+  exactSumAddF64(x: Float64Array, acc: BigInt64Array): void;
   softmaxF32(x: Float32Array, y: Float32Array, outer: number, len: number, inner: number, log: number, variant: number): void;
   layerNormF32(
     x: Float32Array,
@@ -136,6 +137,9 @@ export function nativeF32Kernels(addon: F32Addon): F32Kernels {
     convProbeSumsF32(geo, x, delta, sums, variant) {
       const n = validateConvProbe(geo, x, delta, sums); // the C call checks them again
       call(() => addon.convProbeSumsF32(geo, x, delta, sums, probeWork(n), vid(variant)));
+    },
+    exactSumAddF64(x, acc) {
+      call(() => addon.exactSumAddF64(x, acc)); // the C call checks the sizes and overlap
     },
     softmaxF32(x, y, outer, len, inner, log, variant) {
       checkSoftmaxTypes(x, y, outer, len, inner, log); // the C call checks sizes, overlap and the variant
