@@ -20,18 +20,10 @@ let failed = false;
 try {
   const session = await InferenceSession.create(loadModel(init.model), { allowNonFinite: init.cfg.allowNonFinite, runInWorker: false });
   collector = new Collector(session, init.cfg);
-  if (init.warmup) {
-    try {
-      collector.warm(Object.fromEntries(Object.entries(init.warmup).map(([k, w]) => [k, fromWire(w)])));
-    } catch {
-      // The calling thread observes this sample itself and reports what is wrong with it.
-    }
-  }
   // The pool size changed no float bits where measured (super-resolution-10 at 1, 2, 3 threads), and
   // the tests compare worker runs with one-thread runs byte for byte.
   const be = getBackend() as { setThreads?: (n: number) => void };
   be.setThreads?.(init.threads);
-  post({ type: 'ready' });
 } catch (e) {
   failed = true;
   post({ type: 'error', error: errorToWire(e) });
@@ -43,7 +35,18 @@ port.on('message', (m: ToCalibrationWorker) => {
   if (m.type === 'stop') process.exit(0);
   if (!collector || failed) return;
   try {
-    if (m.type === 'sample') {
+    if (m.type === 'warm') {
+      // Ready once warmed up on the first sample (its plan built; nothing observed).
+      if (m.feeds) {
+        const feeds = m.feeds;
+        try {
+          collector.warm(Object.fromEntries(Object.entries(feeds).map(([k, w]) => [k, fromWire(w)])));
+        } catch {
+          // The calling thread observes this sample itself and reports what is wrong with it.
+        }
+      }
+      post({ type: 'ready' });
+    } else if (m.type === 'sample') {
       if (m.n === exitAt) process.exit(7);
       const feeds = Object.fromEntries(Object.entries(m.feeds).map(([k, w]) => [k, fromWire(w)]));
       collector.observe(feeds, m.n);

@@ -1,6 +1,6 @@
 /**
  * The worker threads of a parallel calibration (calibrate-worker.ts runs in each): started with the
- * model's bytes, handed samples while they are ready and have room, and asked for their
+ * model's bytes, warmed up on the first sample, handed samples while they are ready and have room, and asked for their
  * observers' and probes' states at the end. The calling thread calibrates too (calibrate.ts
  * runCalibration): a worker costs a module load and a model load, which the calling thread fills
  * with samples instead of waiting.
@@ -39,12 +39,10 @@ export class CalibrationWorkers {
     cfg: CollectConfig,
     count: number,
     threads: number,
-    /** A sample each worker warms up on before it is ready (not observed there: it is this thread's). */
-    warmup: Feeds | undefined,
     private readonly onDone: () => void,
     private readonly label: (id: number) => string,
   ) {
-    const init: CalibrationWorkerInit = { model: bytes, cfg, threads, warmup: warmup && wireFeeds(warmup) };
+    const init: CalibrationWorkerInit = { model: bytes, cfg, threads };
     for (let id = 0; id < count; id++) {
       const w = startWorkerScript(import.meta.url, 'calibrate-worker', init);
       const rec: W = { w, id, ready: false, inFlight: 0 };
@@ -93,6 +91,16 @@ export class CalibrationWorkers {
       if (w) return w;
       await this.next();
     }
+  }
+
+  /**
+   * Hands every worker the sample it warms up on (Collector.warm: not observed there, it is this
+   * thread's) before it says it is ready. Workers start before the first sample is read, so that
+   * their start-up overlaps this thread's; this comes with the first sample.
+   */
+  warm(feeds: Feeds): void {
+    const wire = wireFeeds(feeds);
+    for (const r of this.ws) r.w.postMessage({ type: 'warm', feeds: wire } satisfies ToCalibrationWorker);
   }
 
   /** Hands sample `n` to worker `target`. */

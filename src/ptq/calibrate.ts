@@ -350,29 +350,36 @@ export async function runCalibration(
   let backend: { getThreads?: () => number; setThreads?: (n: number) => void } = {};
   const threads = Math.max(1, Math.floor(availableParallelism() / workers));
   let restoreThreads: number | undefined;
-  const start = (warmup: Feeds) => {
+  const start = () => {
     const count = only ? workers : workers - 1;
     group = new CalibrationWorkers(
       modelToBytes(model),
       cfg,
       count,
       threads,
-      warmup,
       () => bar.tick(++done),
       (id) => `calibration worker ${id + 1} of ${count}`,
     );
     used = workers;
-    if (backend.getThreads && backend.setThreads) {
-      restoreThreads = backend.getThreads();
-      backend.setThreads(threads);
-    }
+    shareCores();
   };
+  // Once there are workers and this thread's backend is known.
+  const shareCores = () => {
+    if (!group || restoreThreads !== undefined || !backend.getThreads || !backend.setThreads) return;
+    restoreThreads = backend.getThreads();
+    backend.setThreads(threads);
+  };
+  let warmed = false;
   let n = 0;
   let stats: WorkerStats[] = [];
   try {
+    // Workers start now, while this thread builds its own session (start-up overlapped: it was ~0.4 s
+    // a worker on PaddleOCR cls, most of it module loading), and warm up on the first sample.
+    if (parallel && !opts.autoWorkers) start();
     const session = await InferenceSession.create(model, { allowNonFinite: cfg.allowNonFinite, runInWorker: false });
     c = new Collector(session, cfg);
     backend = getBackend(session.backendName) as typeof backend;
+    shareCores();
     // Time per sample from here: the session's creation is not a cost the workers would save.
     const ts = performance.now();
     for (;;) {
@@ -380,7 +387,10 @@ export async function runCalibration(
       const next = await it.next();
       if (next.done) break;
       // The workers warm up on the first sample while this thread observes it.
-      if (parallel && !opts.autoWorkers && !group) start(next.value);
+      if (group && !warmed) {
+        group.warm(next.value);
+        warmed = true;
+      }
       if (group) {
         const w = only ? await group.waitFree() : group.free();
         if (w) {
@@ -395,7 +405,11 @@ export async function runCalibration(
       else if (parallel && opts.autoWorkers) {
         const ms = performance.now() - ts;
         const rest = total !== undefined ? ((total - n) * ms) / n : Infinity;
-        if (ms >= auto.after && rest >= auto.rest && rest > 0) start(next.value);
+        if (ms >= auto.after && rest >= auto.rest && rest > 0) {
+          start();
+          group!.warm(next.value);
+          warmed = true;
+        }
       }
     }
     if (group) stats = await group.finish();
@@ -441,13 +455,14 @@ export interface CalibrationWorkerInit {
   cfg: CollectConfig;
   /** Kernel threads for the worker's own pool (each JS thread has one, sized to every core by default). */
   threads: number;
-  /**
-   * A sample to warm up on before the worker says it is ready (Collector.warm: its plan built,
-   * nothing observed), so that a ready worker's first samples are not its slowest.
-   */
-  warmup?: Record<string, WireTensor>;
 }
 export type ToCalibrationWorker =
+  /**
+   * A sample to warm up on before the worker says it is ready (Collector.warm: its plan built,
+   * nothing observed), so that a ready worker's first samples are not its slowest; no feeds when the
+   * sample is not a feeds object (this thread reports that).
+   */
+  | { type: 'warm'; feeds?: Record<string, WireTensor> }
   | { type: 'sample'; n: number; feeds: Record<string, WireTensor> }
   | { type: 'finish' }
   /** Exit: the run ended before this worker was ready (it has no sample). */
