@@ -59,6 +59,14 @@ describe.skipIf(!mnist)('non-finite data', () => {
     );
   });
 
+  it('a sample that is not a feeds object is refused naming it, with workers too (no hang, no TypeError)', async () => {
+    for (const workers of [1, 2])
+      for (const bad of [null, 5, {}])
+        expect(await codeOf(quantize(mnist!, { calibration: [{ Input3: image() }, bad as never, { Input3: image(1) }], workers }))).toMatch(
+          /^INVALID_DATA: calibration: (sample 1 is not a feeds object|tensor 'Input3' is not float32 in sample 1|input 'Input3' of sample 1 is not a Tensor)/,
+        );
+  });
+
   it('with allowNonFinite, quantize still never returns a model with a non-finite parameter', async () => {
     // Either a stage refuses with a code, or the observers and bias correction skipped the NaN
     // values: never a model with NaN scales or biases.

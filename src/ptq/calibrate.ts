@@ -160,7 +160,9 @@ export class Collector {
    */
   observe(feeds: Feeds, n: number): Record<string, Tensor> {
     const allow = this.cfg.allowNonFinite;
-    if (!allow && feeds !== null && typeof feeds === 'object') {
+    if (feeds === null || typeof feeds !== 'object')
+      throw new OnnxPtqError('INVALID_DATA', `calibration: sample ${n} is not a feeds object ({ [inputName]: Tensor })`);
+    if (!allow) {
       for (const [name, t] of Object.entries(feeds)) nonFinite(t instanceof Tensor ? t.data : undefined, `input '${name}'`, n);
     }
     // Graph inputs are not tapped: their scans and sums are taken here.
