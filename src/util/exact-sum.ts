@@ -167,13 +167,17 @@ export class ExactSum {
   static fromWords(words: BigInt64Array, at: number): ExactSum {
     const base = at * EXACT_SUM_WORDS;
     const out = new ExactSum();
+    // Only the chunks from the lowest nonzero one up: a sum of similar terms spans a few, and each
+    // BigInt step over the zeros below would cost as much (det's 10k probe channels: ~40 ms).
+    let low = 0;
+    while (low < EXACT_SUM_WORDS - 2 && words[base + low] === 0n) low++;
     let m = 0n;
-    for (let k = EXACT_SUM_WORDS - 3; k >= 0; k--) {
+    for (let k = EXACT_SUM_WORDS - 3; k >= low; k--) {
       const c = words[base + k]!;
       if (m !== 0n || c !== 0n) m = (m << 32n) + c;
     }
     out.m = m;
-    out.e = m === 0n ? 0 : -1074;
+    out.e = m === 0n ? 0 : 32 * low - 1074;
     out.special = new Float64Array(words.buffer, words.byteOffset + (base + EXACT_SUM_WORDS - 2) * 8, 1)[0]!;
     out.normalize();
     return out;
