@@ -4,7 +4,7 @@
 // then JSON. It runs the built package (dist/, which the npm script builds first), as users do: its
 // worker threads load compiled modules, where under tsx each would transpile the TypeScript first
 // (about a second per worker here).
-//   npm run bench:calibration [-- --json] [-- --det] [-- --samples N] [-- --observer minmax,mse]
+//   npm run bench:calibration [-- --json] [-- --det] [-- --samples N] [-- --observer minmax,mse] [-- --rounds 5]
 // Samples: the classifier 8N (default 1024: a run of a second or two, so that a worker's start-up of
 // a quarter second is paid as it would be on real calibration sets), super-resolution N/4, det N/8.
 import * as ort from 'onnxruntime-node';
@@ -73,6 +73,14 @@ if (process.argv.includes('--det') && existsSync(`${ocr}/ch_PP-OCRv4_det_infer.o
   });
 
 const observers = (arg('--observer') ?? 'minmax,mse').split(',') as ('minmax' | 'mse')[];
+// Rounds of paired measurements: this host is shared and times swing by 2x between minutes, so each
+// round times onnxruntime's pass and our calibrations back to back, and the figures are the medians
+// of the per-round rates and ratios.
+const ROUNDS = Number(arg('--rounds') ?? 5);
+const median = (a: number[]) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 const results: Record<string, unknown>[] = [];
 for (const c of cases) {
   const sess = await ort.InferenceSession.create(c.path, { intraOpNumThreads: 1, interOpNumThreads: 1 });
@@ -81,51 +89,55 @@ for (const c of cases) {
   );
   await sess.run(feeds[0]!);
   for (const observer of observers) {
-    const row: Record<string, unknown> = { model: c.name, observer, samples: c.samples.length };
-    // onnxruntime's pass over the samples before each of our calibrations; its rate is their mean.
-    let ortMs = 0;
-    const ortPass = async () => {
-      const t0 = performance.now();
-      for (const f of feeds) await sess.run(f);
-      ortMs += performance.now() - t0;
-    };
-    const states: string[] = [];
+    const row: Record<string, unknown> = { model: c.name, observer, samples: c.samples.length, rounds: ROUNDS };
+    const n = c.samples.length;
     // Start-up (model load, session plans, worker start) is paid once per calibration: the steady
     // rate is the marginal one over the second half, (all - half) samples over (time(all) -
     // time(half)), where both runs have their workers started. It is noisy when the run is short
     // next to start-up (use --samples to lengthen).
-    const few = Math.floor(c.samples.length / 2);
+    const few = Math.floor(n / 2);
     const time = async (samples: Feeds[], workers: number) => {
       const t = performance.now();
       const stats = await calibrate(c.path, { calibration: samples, workers, observer });
       return { ms: performance.now() - t, stats };
     };
-    for (const workers of [1, 2]) {
-      await ortPass();
-      const small = await time(c.samples.slice(0, few), workers);
-      const all = await time(c.samples, workers);
-      row[`calib${workers}wSamplesPerSec`] = +(c.samples.length / (all.ms / 1000)).toFixed(2);
-      row[`calib${workers}wSteadySamplesPerSec`] = +((c.samples.length - few) / (Math.max(1e-3, all.ms - small.ms) / 1000)).toFixed(2);
-      states.push(JSON.stringify(all.stats));
+    const per: Record<string, number[]> = {};
+    const push = (k: string, v: number) => (per[k] ??= []).push(v);
+    const states = new Set<string>();
+    for (let r = 0; r < ROUNDS; r++) {
+      const t = performance.now();
+      for (const f of feeds) await sess.run(f);
+      const ortRate = n / ((performance.now() - t) / 1000);
+      push('ortFloat1tSamplesPerSec', ortRate);
+      const rate: Record<number, { all: number; steady: number }> = {};
+      for (const workers of [1, 2]) {
+        const small = await time(c.samples.slice(0, few), workers);
+        const all = await time(c.samples, workers);
+        rate[workers] = { all: n / (all.ms / 1000), steady: (n - few) / (Math.max(1e-3, all.ms - small.ms) / 1000) };
+        push(`calib${workers}wSamplesPerSec`, rate[workers].all);
+        push(`calib${workers}wSteadySamplesPerSec`, rate[workers].steady);
+        states.add(JSON.stringify(all.stats));
+      }
+      push('vsOrt1w', rate[1]!.all / ortRate);
+      push('vsOrt1wSteady', rate[1]!.steady / ortRate);
+      push('speedup2w', rate[2]!.all / rate[1]!.all);
+      push('speedup2wSteady', rate[2]!.steady / rate[1]!.steady);
     }
-    row.ortFloat1tSamplesPerSec = +((2 * feeds.length) / (ortMs / 1000)).toFixed(2);
-    row.vsOrt1w = +((row.calib1wSamplesPerSec as number) / (row.ortFloat1tSamplesPerSec as number)).toFixed(2);
-    row.vsOrt1wSteady = +((row.calib1wSteadySamplesPerSec as number) / (row.ortFloat1tSamplesPerSec as number)).toFixed(2);
-    row.speedup2w = +((row.calib2wSamplesPerSec as number) / (row.calib1wSamplesPerSec as number)).toFixed(2);
-    row.speedup2wSteady = +((row.calib2wSteadySamplesPerSec as number) / (row.calib1wSteadySamplesPerSec as number)).toFixed(2);
-    row.identicalStats = states[0] === states[1];
+    for (const [k, v] of Object.entries(per)) row[k] = +median(v).toFixed(2);
+    row.identicalStats = states.size === 1;
     results.push(row);
   }
 }
 
 if (!jsonOnly) {
   console.log(
-    'calibration (bias-correction probes on, 1 kernel thread per worker) samples/s: incl. start-up, and steady (marginal over the second half); onnxruntime-node float, 1 thread',
+    'calibration (bias-correction probes on, 1 kernel thread per worker) samples/s: incl. start-up, and steady (marginal over the second half); onnxruntime-node float, 1 thread; medians of rounds, ratios paired within each round',
   );
   const cols = [
     'model',
     'observer',
     'samples',
+    'rounds',
     'ortFloat1tSamplesPerSec',
     'calib1wSamplesPerSec',
     'calib1wSteadySamplesPerSec',
