@@ -32,15 +32,26 @@ export function scanLong(values: ArrayLike<number>): Float64Array | undefined {
  * scanLong into `out` (4 entries), the caller's array: true when the kernel ran, false when the
  * callers loop in JS. It depends on the values' type and length only, not on their contents.
  */
-export function scanInto(values: ArrayLike<number>, out: Float64Array): boolean {
-  if (!scansOnKernel(values)) return false;
-  statsKernels()!.scanF32(values as Float32Array, out);
+export function scanInto(values: ArrayLike<number>, out: Float64Array, k: StatsKernels | null = statsKernels()): boolean {
+  if (!scansOnKernel(values, k)) return false;
+  k!.scanF32(values as Float32Array, out);
   return true;
 }
 
-/** Whether scanLong and scanInto hand `values` to the kernel (by type and length alone). */
-export function scansOnKernel(values: ArrayLike<number>): boolean {
-  return values instanceof Float32Array && values.length >= STATS_KERNEL_MIN_LENGTH && statsKernels() !== null;
+/** Whether scanLong and scanInto (with kernels `k`) hand `values` to the kernel (by type and length alone). */
+export function scansOnKernel(values: ArrayLike<number>, k: StatsKernels | null = statsKernels()): boolean {
+  return values instanceof Float32Array && values.length >= STATS_KERNEL_MIN_LENGTH && k !== null;
+}
+
+/**
+ * The stats kernels when they are those of backend `name` (a session's), else null. A session's
+ * native replay records only its own backend's kernel calls: another backend's (a wasm kernel under
+ * ONNX_PTQ_BACKEND=wasm, while a float session resolves 'auto' to native) would run at recording
+ * time only, and replays would leave its results stale.
+ */
+export function statsKernelsOf(name: string): StatsKernels | null {
+  const k = statsKernels();
+  return k && (k as { name?: string }).name === name ? k : null;
 }
 
 /** The kernels to use, or null for the JS loops. */

@@ -128,22 +128,21 @@ export function inputProbeSums(p: InputProbe, x: Tensor): { sums: Float64Array; 
 }
 
 /**
- * A Conv probe's sums for one sample by the backend's kernel, into `sums` (M entries, kept by the
+ * A Conv probe's sums for one sample by kernels `k`, into `sums` (M entries, kept by the
  * caller: calibration runs this as a TapKernel, whose call a native replay records and repeats);
  * the sums are those of inputProbeSums bit for bit. It runs (and returns true) iff convProbeCount(p, x)
  * is defined, which depends on x's dtype and dims alone; otherwise inputProbeSums computes the sums
  * (or says what is wrong with x).
  */
-export function convProbeKernel(p: InputProbe, x: Tensor, sums: Float64Array): boolean {
-  const k = statsKernels();
+export function convProbeKernel(p: InputProbe, x: Tensor, sums: Float64Array, k: StatsKernels | null): boolean {
   if (!k || p.op !== 'Conv' || !(x.data instanceof Float32Array)) return false;
   convSumsInto(probeContext(p), p, x, sums, k);
   return true;
 }
 
-/** The positions per channel that convProbeKernel's sums cover for input x, or undefined when it does not run. */
-export function convProbeCount(p: InputProbe, x: Tensor): number | undefined {
-  if (!statsKernels() || p.op !== 'Conv' || !(x.data instanceof Float32Array)) return undefined;
+/** The positions per channel that convProbeKernel's sums (with kernels `k`) cover for input x, or undefined when it does not run. */
+export function convProbeCount(p: InputProbe, x: Tensor, k: StatsKernels | null): number | undefined {
+  if (!k || p.op !== 'Conv' || !(x.data instanceof Float32Array)) return undefined;
   return geometryFor(probeContext(p), p, x).count;
 }
 

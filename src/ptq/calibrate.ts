@@ -29,7 +29,7 @@ import { getBackend } from '../backends/registry.js';
 import { CalibrationWorkers } from './calibrate-workers.js';
 import type { ProbeStats } from './stats.js';
 import { convProbeCount, convProbeKernel, inputProbeSums, type InputProbe } from './bias-correction.js';
-import { scanInto, scanLong, scansOnKernel, statsKernels } from '../backends/stats-kernels.js';
+import { scanInto, scanLong, scansOnKernel, statsKernelsOf, type StatsKernels } from '../backends/stats-kernels.js';
 import type { TapKernels } from '../runtime/float-replay.js';
 
 export type Feeds = Record<string, Tensor>;
@@ -97,7 +97,9 @@ export class Collector {
    * of cache. Scans and conv sums land in `scans` / `convSums` (one array each, for the collector's
    * life: a replay writes them on every run).
    */
-  private readonly tapKernels: TapKernels;
+  private readonly tapKernels: TapKernels | undefined;
+  /** The stats kernels the tap kernels call: the session's backend's, or none (statsKernelsOf). */
+  private readonly k: StatsKernels | null;
   private readonly scans = new Map<string, Float64Array>();
   private readonly convSums = new Map<ProbeSpec, Float64Array>();
   /**
@@ -122,24 +124,28 @@ export class Collector {
     const reads = [...cfg.tensors, ...this.byInput.keys()].filter((t) => !this.inputs.has(t));
     this.tapped = [...new Set([...reads, ...cfg.probes.filter((p) => !p.fromInput).map((p) => p.output)])];
     this.extra = cfg.extra ?? [];
-    for (const t of this.tapped) if (this.observers.has(t)) this.scans.set(t, new Float64Array(4));
-    const exactAdd = statsKernels()?.exactSumAddF64;
-    for (const p of cfg.probes) {
-      if (p.fromInput?.op !== 'Conv') continue;
-      this.convSums.set(p, new Float64Array(p.channels));
-      if (exactAdd) this.convAcc.set(p, new BigInt64Array(p.channels * EXACT_SUM_WORDS));
+    // Decided once: a replay repeats what the recording called, whatever the stats kernels are later.
+    this.k = statsKernelsOf(session.backendName);
+    if (this.k) {
+      for (const t of this.tapped) if (this.observers.has(t)) this.scans.set(t, new Float64Array(4));
+      for (const p of cfg.probes) {
+        if (p.fromInput?.op !== 'Conv') continue;
+        this.convSums.set(p, new Float64Array(p.channels));
+        if (this.k.exactSumAddF64) this.convAcc.set(p, new BigInt64Array(p.channels * EXACT_SUM_WORDS));
+      }
+      this.tapKernels = { id: ++Collector.ids, run: (name, v) => this.runTapKernels(name, v) };
     }
-    this.tapKernels = { id: ++Collector.ids, run: (name, v) => this.runTapKernels(name, v) };
   }
 
   /** The TapKernels of a tapped value: what they compute depends on its dtype and dims only. */
   private runTapKernels(name: string, v: Tensor): void {
+    const k = this.k;
     const scan = this.scans.get(name);
-    if (scan) scanInto(v.data as ArrayLike<number>, scan);
+    if (scan) scanInto(v.data as ArrayLike<number>, scan, k);
     for (const spec of this.byInput.get(name) ?? []) {
       const sums = this.convSums.get(spec);
       const acc = this.convAcc.get(spec);
-      if (sums && convProbeKernel(spec.fromInput!, v, sums) && acc) statsKernels()!.exactSumAddF64!(sums, acc);
+      if (sums && convProbeKernel(spec.fromInput!, v, sums, k) && acc) k!.exactSumAddF64!(sums, acc);
     }
   }
 
@@ -171,13 +177,14 @@ export class Collector {
       if (o) this.see(t, o, feeds[t], n, false);
       if (this.byInput.has(t)) this.probeInput(t, feeds[t], n, false);
     }
+    const tapped = this.tapKernels !== undefined;
     const outs = this.session.runTapped(
       feeds,
       this.tapped,
       (name, v) => {
         const o = this.observers.get(name);
-        if (o) this.see(name, o, v, n, true);
-        if (this.byInput.has(name)) this.probeInput(name, v, n, true);
+        if (o) this.see(name, o, v, n, tapped);
+        if (this.byInput.has(name)) this.probeInput(name, v, n, tapped);
         const p = this.sums.get(name);
         if (p) {
           if (!allow) nonFinite(v.data, `bias probe '${name}'`, n);
@@ -209,7 +216,7 @@ export class Collector {
     if (!(v instanceof Tensor)) throw new OnnxPtqError('INVALID_DATA', `calibration: tensor '${t}' is missing in sample ${n}`);
     for (const spec of this.byInput.get(t)!) {
       const pre = tapped ? this.convSums.get(spec) : undefined;
-      const preCount = pre && convProbeCount(spec.fromInput!, v);
+      const preCount = pre && convProbeCount(spec.fromInput!, v, this.k);
       const onKernel = pre && preCount !== undefined;
       const { sums, count } = onKernel ? { sums: pre, count: preCount } : inputProbeSums(spec.fromInput!, v);
       if (!this.cfg.allowNonFinite) nonFinite(sums, `bias probe '${spec.output}'`, n);
@@ -228,7 +235,7 @@ export class Collector {
     // A finite sample can still overflow to infinity inside the model: the observed tensor is checked
     // too, from the same scan the observer takes (the TapKernels' when it ran there).
     const pre = tapped ? this.scans.get(t) : undefined;
-    const scanned = pre && scansOnKernel(v.data) ? pre : scanLong(v.data);
+    const scanned = pre && scansOnKernel(v.data, this.k) ? pre : scanLong(v.data);
     if (!this.cfg.allowNonFinite) nonFinite(v.data, `tensor '${t}'`, n, scanned);
     try {
       o.observe(v.data, scanned);

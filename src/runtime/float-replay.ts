@@ -57,9 +57,10 @@ export interface ReplayTap {
  * Kernel work on a tapped value that belongs with the layer that computes it (calibration's scans and
  * bias probes). `run(name, value)` is called right after the value is computed, before `onValue`
  * sees it; inside a recorded stretch its kernel calls are recorded with the layer's, and a replay
- * repeats them instead of calling `run` again. So `run` may only call kernels that write memory
- * that outlives the session's replays (its own buffers), decide what to call from the value's dtype
- * and dims alone, and leave everything else (reading results, JS loops) to `onValue`. `id` tells
+ * repeats them instead of calling `run` again. So `run` may only call the session's own backend's
+ * kernels (another backend's calls are neither recorded nor refused), writing memory that outlives
+ * the session's replays (its own buffers), decide what to call from the value's dtype and dims
+ * alone, and leave everything else (reading results, JS loops) to `onValue`. `id` tells
  * one owner's buffers from another's: replays are kept per id.
  */
 export interface TapKernels {
