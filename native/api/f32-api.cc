@@ -526,6 +526,15 @@ const char* opq_conv_probe_sums_f32(const int32_t* geo, size_t geo_size, const f
   return nullptr;
 }
 
+const char* opq_exact_sum_add_f64(const double* x, size_t n, int64_t* acc, size_t acc_size) {
+  if (n > kNone / (OPQ_EXACT_SUM_WORDS * sizeof(int64_t)) || acc_size != n * OPQ_EXACT_SUM_WORDS)
+    return "exact_sum_add_f64: acc must have n * OPQ_EXACT_SUM_WORDS entries";
+  if (n && (!x || !acc)) return "exact_sum_add_f64: x or acc is null";
+  if (Overlap(x, n * sizeof(double), acc, acc_size * sizeof(int64_t))) return "exact_sum_add_f64: x overlaps acc";
+  opq::ExactSumAddF64(x, n, acc);
+  return nullptr;
+}
+
 const char* opq_col2im_f32(const int32_t* geo, size_t geo_size, size_t channels, const float* cols, size_t cols_size,
                            const float* bias, size_t bias_size, float* y, size_t y_size) {
   if (geo == nullptr || geo_size != 18) return "col2im_f32: geo must have 18 entries";

@@ -222,6 +222,9 @@ uint64_t ConvProbeWorkSize(const ConvProbeGeom& g);
 void ConvProbeSumsF32(const ConvProbeGeom& g, const float* x, const float* delta, double* sums, double* work,
                       const F32Ukernels& uk);
 
+// opq_exact_sum_add_f64 on validated arguments (f32-probe/exact-sum.cc).
+void ExactSumAddF64(const double* x, size_t n, int64_t* acc);
+
 // Blocked drivers over a microkernel table. Workspace sizes are in bytes; SIZE_MAX on overflow.
 size_t Conv2dF32Workspace(const opq_conv2d_f32_params& p, const F32Ukernels& uk, size_t threads);
 void Conv2dF32Run(const Conv2dF32Args& a, const F32Ukernels& uk);

@@ -4,12 +4,15 @@
 // that integer, each held in an int64 chunk, so adding one is a few integer adds and the sum does not
 // depend on the order of the terms. Chunks take up to 2^33 per add and are carried into the next
 // chunk every 2^29 adds, before an int64 could overflow. Bias correction's probes use it (one term
-// per channel and sample) inside the native replay; src/util/exact-sum.ts reads the chunks.
+// per channel and sample) inside the native replay; src/util/exact-sum.ts reads the chunks. The C
+// entry point (argument checks) is in api/f32-api.cc.
 #include <cstdint>
 #include <cstring>
 
+#include "f32-gemm/f32-kernels.h"
 #include "opq_f32.h"
 
+namespace opq {
 namespace {
 
 constexpr int kChunks = OPQ_EXACT_SUM_WORDS - 2;  // then the non-finite terms' sum, then the adds since the last carry
@@ -63,13 +66,8 @@ void Add(double x, int64_t* acc) {
 
 }  // namespace
 
-const char* opq_exact_sum_add_f64(const double* x, size_t n, int64_t* acc, size_t acc_size) {
-  if (n > SIZE_MAX / OPQ_EXACT_SUM_WORDS || acc_size != n * OPQ_EXACT_SUM_WORDS)
-    return "exact_sum_add_f64: acc must have n * OPQ_EXACT_SUM_WORDS entries";
-  if (n && (!x || !acc)) return "exact_sum_add_f64: x or acc is null";
-  const auto* xb = reinterpret_cast<const unsigned char*>(x);
-  const auto* ab = reinterpret_cast<const unsigned char*>(acc);
-  if (n && xb < ab + acc_size * 8 && ab < xb + n * 8) return "exact_sum_add_f64: x overlaps acc";
+void ExactSumAddF64(const double* x, size_t n, int64_t* acc) {
   for (size_t i = 0; i < n; ++i) Add(x[i], acc + i * OPQ_EXACT_SUM_WORDS);
-  return nullptr;
 }
+
+}  // namespace opq
