@@ -217,14 +217,10 @@ void PackRows(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signe
 }
 
 // Pointwise panels: per pair of channels, 16 bytes of each widened, centred and interleaved into
-// (k, k+1) pairs, as the qgemm B panels are; a panel narrower than 16 pixels takes the scalar form.
-void PackCols(const uint8_t* x, size_t ldx, size_t cols, size_t kg, bool x_signed, int32_t zx, void* dstv) {
+// (k, k+1) pairs, as the qgemm B panels are (whole panels: the driver packs a narrower last one).
+void PackCols(const uint8_t* x, size_t ldx, size_t kg, bool x_signed, int32_t zx, void* dstv) {
   int16_t* dst = static_cast<int16_t*>(dstv);
   const size_t kp = (kg + 1) / 2;
-  if (cols < kNr) {
-    PackColsScalar(x, ldx, cols, kg, x_signed, zx, kNr, 0, kp, dst);
-    return;
-  }
   const __m256i vzx = _mm256_set1_epi16(int16_t(zx));
   const auto row = [&](size_t kk) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + kk * ldx));

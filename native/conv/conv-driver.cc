@@ -520,8 +520,12 @@ void ConvRunDriver(const ConvRunArgs& a_in, const ConvKernels& k) {
         const uint8_t* xg = x + gi * g.cin_g * pixels;  // pixels = h * w: no padding, stride 1
         for (size_t j = 0; j < panels; ++j) {
           const size_t pj = p0 + j * nr;
-          k.pack_cols(xg + pj, pixels, pixels - pj < nr ? pixels - pj : nr, g.kg, a.x_signed, zx,
-                      bbuf + j * ks * nr * 4);
+          int16_t* panel = reinterpret_cast<int16_t*>(bbuf + j * ks * nr * 4);
+          // The SIMD hooks pack whole panels; the row's last, narrower one is packed here.
+          if (pixels - pj < nr)
+            PackColsScalar(xg + pj, pixels, pixels - pj, g.kg, a.x_signed, zx, nr, 0, (g.kg + 1) / 2, panel);
+          else
+            k.pack_cols(xg + pj, pixels, g.kg, a.x_signed, zx, panel);
         }
       } else {
         const int32_t* koff = koff_all + gi * g.kg;

@@ -123,14 +123,10 @@ void PackRows(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signe
 }
 
 // Pointwise panels, as the AVX2 form: per pair of channels, 8 bytes of each widened, centred and
-// interleaved into (k, k+1) pairs; a panel narrower than 8 pixels takes the scalar form.
-void PackCols(const uint8_t* x, size_t ldx, size_t cols, size_t kg, bool x_signed, int32_t zx, void* dstv) {
+// interleaved into (k, k+1) pairs (whole panels: the driver packs a narrower last one).
+void PackCols(const uint8_t* x, size_t ldx, size_t kg, bool x_signed, int32_t zx, void* dstv) {
   int16_t* dst = static_cast<int16_t*>(dstv);
   const size_t kp = (kg + 1) / 2;
-  if (cols < kNr) {
-    PackColsScalar(x, ldx, cols, kg, x_signed, zx, kNr, 0, kp, dst);
-    return;
-  }
   const v128_t vzx = wasm_i16x8_splat(int16_t(zx));
   const auto row = [&](size_t kk) {
     const uint8_t* p = x + kk * ldx;

@@ -77,11 +77,12 @@ struct ConvKernels {
   // A panels).
   void (*pack_rows)(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signed, int32_t zx, size_t width,
                     void* dst);
-  // Pointwise mode (1x1 kernel, stride 1, no padding: the im2col panel is X itself): one panel of nr
-  // pixels straight from the 8-bit input, with no padded int16 copy first. X is kg rows (channels) of
-  // ldx pixels; element (q*nr + c)*2 + t = x[(2q + t)*ldx + c] - zx as int16, 0 for k >= kg or
-  // c >= cols. kstep 2 only; NULL where the variant has none (the padded copy is used).
-  void (*pack_cols)(const uint8_t* x, size_t ldx, size_t cols, size_t kg, bool x_signed, int32_t zx, void* dst);
+  // Pointwise mode (1x1 kernel, stride 1, no padding: the im2col panel is X itself): one whole panel
+  // of nr pixels straight from the 8-bit input, with no padded int16 copy first (the driver packs a
+  // narrower last panel with PackColsScalar). X is kg rows (channels) of ldx pixels; element
+  // (q*nr + c)*2 + t = x[(2q + t)*ldx + c] - zx as int16, 0 for k >= kg. kstep 2 only; NULL where the
+  // variant has none (the padded copy is used).
+  void (*pack_cols)(const uint8_t* x, size_t ldx, size_t kg, bool x_signed, int32_t zx, void* dst);
   // Depthwise output row: acc[ox] = sum_t w[t] * row[tapoff[t] + ox*stride], ox < ow (int16 input).
   void (*dw_row)(const int16_t* row, const int32_t* w, const int32_t* tapoff, size_t taps, size_t stride, size_t ow,
                  int32_t* acc);
