@@ -24,8 +24,10 @@ let chosen: StatsKernels | null | undefined;
  * each observed tensor once and hands the result to both the finite check and the observer.
  */
 export function scanLong(values: ArrayLike<number>): Float64Array | undefined {
+  if (!scansOnKernel(values)) return undefined;
   const out = new Float64Array(4);
-  return scanInto(values, out) ? out : undefined;
+  scanInto(values, out);
+  return out;
 }
 
 /**

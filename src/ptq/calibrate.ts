@@ -382,8 +382,8 @@ export async function runCalibration(
   let n = 0;
   let stats: WorkerStats[] = [];
   try {
-    // Workers start now, while this thread builds its own session (start-up overlapped: it was ~0.4 s
-    // a worker on PaddleOCR cls, most of it module loading), and warm up on the first sample.
+    // Workers start now, while this thread builds its own session (start-up overlapped: ~0.4 s to
+    // ready on PaddleOCR cls, about half of it module loading), and warm up on the first sample.
     if (parallel && !opts.autoWorkers) start();
     const session = await InferenceSession.create(model, { allowNonFinite: cfg.allowNonFinite, runInWorker: false });
     c = new Collector(session, cfg);
