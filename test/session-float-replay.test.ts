@@ -79,24 +79,99 @@ describe.runIf(hasNative)('float native replay', () => {
     expect(steps.nativeReplays()).toEqual([]);
   });
 
-  it('an Add on its JS broadcast loop stays a step; the results keep the bits', async () => {
+  it('an Add on its JS broadcast loop stays a step, pinned for the layers after it; the results keep the bits', async () => {
     const { replay, steps } = await pair(chain({ extra: 'broadcast-add' }));
     for (let i = 0; i < 4; i++) {
       const x = randomInput([1, 3, 6, 6], 30 + i);
       expect(bits(replay.runSync({ x }))).toEqual(bits(steps.runSync({ x })));
     }
     const [r] = replay.nativeReplays();
-    // Conv, Relu, Add recorded; the JS Add and everything after it (reading its fresh array) are steps.
-    expect(r).toEqual({ steps: 7, replayedSteps: 3, calls: 1 });
+    // Conv, Relu, Add recorded; the JS Add is a step whose output is copied into the arena, so the
+    // MatMul and Softmax after it (through the Reshape's view) are recorded too.
+    expect(r).toEqual({ steps: 7, replayedSteps: 5, calls: 2 });
   });
 
-  it('a layer reading what a JS step wrote (Transpose) is not recorded; the results keep the bits', async () => {
+  it('a layer reading what a JS step wrote (Transpose) is recorded on its pinned copy; the results keep the bits', async () => {
     const { replay, steps } = await pair(chain({ extra: 'transpose' }));
+    const got: Record<string, number[]>[] = [];
+    const want: Record<string, number[]>[] = [];
     for (let i = 0; i < 4; i++) {
       const x = randomInput([1, 3, 6, 6], 40 + i);
-      expect(bits(replay.runSync({ x }))).toEqual(bits(steps.runSync({ x })));
+      got.push(bits(replay.runSync({ x })));
+      want.push(bits(steps.runSync({ x })));
     }
-    expect(replay.nativeReplays()[0]).toEqual({ steps: 8, replayedSteps: 3, calls: 1 });
+    expect(got).toEqual(want);
+    // Conv, Relu, Add | Transpose (JS, pinned) | Conv | Reshape (view) | MatMul, Softmax.
+    expect(replay.nativeReplays()[0]).toEqual({ steps: 8, replayedSteps: 6, calls: 3 });
+  });
+
+  it('a pinned value whose dims change under the same feed shapes ends the replay mid-run, observing nothing twice', async () => {
+    // Slice's end comes from a feed: the same feed signature, another output size. The Conv after it
+    // was recorded on the pinned copy; a run with another end must go on step by step from the Slice.
+    const m = model(
+      [
+        makeNode('Conv', ['x', 'w', 'b'], ['c'], { pads: ints([1, 1, 1, 1]) }, 'conv'),
+        makeNode('Slice', ['c', 'starts', 'e', 'axes'], ['s'], {}, 'slice'),
+        makeNode('Conv', ['s', 'w2'], ['y'], {}, 'conv2'),
+      ],
+      [
+        ['w', f32(values(4 * 3 * 9, 7), [4, 3, 3, 3])],
+        ['b', f32(values(4, 8), [4])],
+        ['w2', f32(values(4 * 4, 9), [4, 4, 1, 1])],
+        ['starts', new Tensor('int64', new BigInt64Array([0n]), [1])],
+        ['axes', new Tensor('int64', new BigInt64Array([3n]), [1])],
+      ],
+      [
+        { name: 'x', dims: [1, 3, 6, 6] },
+        { name: 'e', dims: [1], dtype: 'int64' as never },
+      ],
+      ['y'],
+    );
+    const { replay, steps } = await pair(m);
+    const taps = ['c', 's', 'y'];
+    const tapped = (sess: InferenceSession, x: Tensor, e: number) => {
+      const seen: [string, number[]][] = [];
+      const feeds = { x, e: new Tensor('int64', new BigInt64Array([BigInt(e)]), [1]) };
+      const out = sess.runTapped(feeds, taps, (name, v) => seen.push([name, Array.from(v.data as Float32Array)]), ['y']);
+      return { seen, out: bits(out) };
+    };
+    const ends = [6, 6, 6, 4, 6, 4];
+    for (let i = 0; i < ends.length; i++) {
+      const x = randomInput([1, 3, 6, 6], 100 + i);
+      const got = tapped(replay, x, ends[i]!);
+      expect(got.seen.map(([n]) => n)).toEqual(taps);
+      expect(got).toEqual(tapped(steps, x, ends[i]!));
+      // Recorded on run 2 (Conv | Slice pinned | Conv), replayed on run 3, dropped on run 4.
+      expect(replay.nativeReplays()).toEqual(i === 1 || i === 2 ? [{ steps: 3, replayedSteps: 2, calls: 2 }] : []);
+    }
+  });
+
+  it('ConvTranspose and LayerNormalization are recorded; the results keep the bits', async () => {
+    const m = model(
+      [
+        makeNode('ConvTranspose', ['x', 'w', 'b'], ['t'], { strides: ints([2, 2]), pads: ints([1, 0, 0, 1]) }, 'up'),
+        makeNode('LayerNormalization', ['t', 'g', 'beta'], ['y'], { axis: { type: 'int', value: -1 } }, 'ln'),
+      ],
+      [
+        ['w', f32(values(3 * 2 * 9, 11), [3, 2, 3, 3])],
+        ['b', f32(values(2, 12), [2])],
+        ['g', f32(values(10, 13), [10])],
+        ['beta', f32(values(10, 14), [10])],
+      ],
+      [{ name: 'x', dims: [1, 3, 5, 5] }],
+      ['y'],
+      17,
+    );
+    const { replay, steps } = await pair(m);
+    const got: Record<string, number[]>[] = [];
+    const want: Record<string, number[]>[] = [];
+    for (let i = 0; i < 4; i++) {
+      const x = randomInput([1, 3, 5, 5], 120 + i);
+      got.push(bits(replay.runSync({ x })));
+      want.push(bits(steps.runSync({ x })));
+    }
+    expect(got).toEqual(want);
+    expect(replay.nativeReplays()).toEqual([{ steps: 2, replayedSteps: 2, calls: 1 }]);
   });
 
   it('keys replays by input shape and by fetch list', async () => {

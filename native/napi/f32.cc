@@ -309,7 +309,6 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
 
 // layerNormF32(x, scale, bias | null, y, rows, n, eps, variant)
 Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
-  Unrecordable();  // float kernels run outside native plans
   Napi::Env env = info.Env();
   int64_t rows, n, variant;
   double eps;
@@ -323,14 +322,15 @@ Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
     Fail(env, "layernorm_f32: bias must have as many entries as scale");
     return env.Undefined();
   }
-  return Done(env, opq_layernorm_f32(size_t(rows), size_t(n), static_cast<const float*>(x.data), x.length,
-                                     static_cast<const float*>(scale.data), static_cast<const float*>(bias.data),
-                                     scale.length, eps, static_cast<float*>(y.data), y.length, int32_t(variant)));
+  return Done(env, RunRecordedF32([=] {
+                return opq_layernorm_f32(size_t(rows), size_t(n), static_cast<const float*>(x.data), x.length,
+                                         static_cast<const float*>(scale.data), static_cast<const float*>(bias.data),
+                                         scale.length, eps, static_cast<float*>(y.data), y.length, int32_t(variant));
+              }));
 }
 
 // col2imF32(geo: Int32Array(18), channels, cols, bias | null, y)
 Napi::Value Col2Im(const Napi::CallbackInfo& info) {
-  Unrecordable();  // float kernels run outside native plans
   Napi::Env env = info.Env();
   const int32_t* geo;
   int64_t channels;
@@ -339,9 +339,13 @@ Napi::Value Col2Im(const Napi::CallbackInfo& info) {
       !Floats(env, info, 2, "cols", &cols, false) || !Floats(env, info, 3, "bias", &bias, true) ||
       !Floats(env, info, 4, "y", &y, false))
     return env.Undefined();
-  return Done(env,
-              opq_col2im_f32(geo, 18, size_t(channels), static_cast<const float*>(cols.data), cols.length,
-                             static_cast<const float*>(bias.data), bias.length, static_cast<float*>(y.data), y.length));
+  std::array<int32_t, 18> g;  // the caller's Int32Array is a temporary: a recorded call keeps a copy
+  std::copy(geo, geo + 18, g.begin());
+  return Done(env, RunRecordedF32([=] {
+                return opq_col2im_f32(g.data(), 18, size_t(channels), static_cast<const float*>(cols.data), cols.length,
+                                      static_cast<const float*>(bias.data), bias.length, static_cast<float*>(y.data),
+                                      y.length);
+              }));
 }
 
 }  // namespace

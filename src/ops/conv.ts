@@ -264,6 +264,9 @@ export function convTransposeParams(ctx: OpContext, inSizes: number[], kernel: n
 }
 
 export const ConvTranspose: OpImpl = {
+  // Its GEMM and col2im calls are recorded; the cols scratch they share (colsFor) is kept alive by
+  // the recording and rewritten by each replayed GEMM before its col2im reads it.
+  replayable: true,
   inferShape(ctx) {
     const x = ctx.inputs[0];
     const w = ctx.inputs[1];

@@ -85,6 +85,9 @@ export const BatchNormalization: OpImpl = {
  * (src/passes/fuse-layer-norm.ts).
  */
 export const LayerNormalization: OpImpl = {
+  // Its kernel call is recorded; with the Mean/InvStdDev outputs it runs in TypeScript, which the
+  // recording sees (no kernel call).
+  replayable: true,
   inferShape: (ctx) => {
     const x = ctx.inputs[0];
     const out: TypeInfo[] = [same(x)[0]!];

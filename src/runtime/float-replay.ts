@@ -8,6 +8,9 @@
 // steps with one N-API call, and run only the other steps (shape arithmetic, data movement, ops
 // without a float kernel) in TypeScript. The replay is the recorded calls with the same arguments,
 // so its results are the steps' results bit for bit; outputs in arena memory are copied out.
+// A TypeScript step's float output that recorded steps read (a Resize, a Concat, a Transpose in front
+// of layers) is pinned: copied into an arena array that holds still, on every run, so that the layers
+// after it record too (PP-OCRv4 det: its neck and head after the first Resize ran step by step).
 // Tapped values (calibration's observed tensors) produced inside a stretch are handed over when it
 // ends: the recording holds their arena arrays until then, and ends a stretch early once those hold
 // more than TAP_HOLD_BYTES, so that a tapped run's memory stays bounded by that, not by the model.
@@ -115,6 +118,8 @@ export class FloatReplay extends RecordedPlan<Segment> {
     private readonly views: ReadonlyMap<string, ViewAt>,
     /** Memory the replay writes: outputs found there are copied out. */
     private readonly stable: ReadonlySet<ArrayBufferLike>,
+    /** TypeScript steps' outputs that recorded steps read, and the arena arrays they are copied into. */
+    private readonly pins: ReadonlyMap<string, Tensor>,
   ) {
     super(api, handle, segments);
   }
@@ -130,10 +135,12 @@ export class FloatReplay extends RecordedPlan<Segment> {
   }
 
   /**
-   * One run: undefined when a TypeScript step's output that recorded steps read is no longer the
-   * recorded view (the caller then runs the steps as usual and drops this replay).
+   * One run. `stale` when a TypeScript step's output that recorded steps read is no longer what was
+   * recorded (a view that moved, a pinned value of another size): the run then goes on step by
+   * step from there, without the recording, so that nothing is computed or handed over twice, and
+   * the caller drops this replay.
    */
-  run({ steps, consts, feeds, wanted, pool, tap }: ReplayRun): Record<string, Tensor> | undefined {
+  run({ steps, consts, feeds, wanted, pool, tap }: ReplayRun): { result: Record<string, Tensor>; stale: boolean } {
     this.checkLive();
     const values = new Map<string, Tensor>(consts);
     for (const [k, t] of feeds) {
@@ -151,10 +158,11 @@ export class FloatReplay extends RecordedPlan<Segment> {
           values.delete(f);
         }
     };
+    let stale = false;
     try {
-      const ok = withArrayPool(pool, () => {
+      withArrayPool(pool, () => {
         for (let i = 0; i < steps.length; ) {
-          const seg = this.at.get(i);
+          const seg = stale ? undefined : this.at.get(i);
           if (seg) {
             this.replay(seg);
             // The replay ran their TapKernels.
@@ -166,25 +174,47 @@ export class FloatReplay extends RecordedPlan<Segment> {
           runNode(s.impl, s.ctx, s.node, values);
           for (const o of s.node.outputs) {
             if (!o) continue;
-            const t = values.get(o);
-            pool.ref(t);
-            const v = this.views.get(o);
-            if (v) {
-              const d = t?.data;
-              if (!ArrayBuffer.isView(d) || d.buffer !== v.buffer || d.byteOffset !== v.byteOffset || d.length !== v.length) return false;
+            let t = values.get(o)!;
+            const pin = stale ? undefined : this.pins.get(o);
+            if (pin) {
+              if (samePlace(t, pin)) {
+                (pin.data as Typed).set(t.data as Typed);
+                pool.ref(t);
+                pool.unref(t);
+                values.set(o, pin);
+                t = pin;
+              } else stale = true;
             }
-            if (tap?.names.has(o)) handOver(tap, o, t!);
+            pool.ref(t);
+            const v = stale ? undefined : this.views.get(o);
+            if (v) {
+              const d = t.data;
+              if (!ArrayBuffer.isView(d) || d.buffer !== v.buffer || d.byteOffset !== v.byteOffset || d.length !== v.length) stale = true;
+            }
+            if (tap?.names.has(o)) handOver(tap, o, t);
           }
           free(s);
         }
-        return true;
       });
-      if (!ok) return undefined;
     } finally {
       pool.endRun();
     }
-    return outputsOf(values, wanted, this.stable);
+    return { result: outputsOf(values, wanted, this.stable), stale };
   }
+}
+
+/** Whether `t` can be copied into pinned `pin`: same dtype and dims. */
+function samePlace(t: Tensor, pin: Tensor): boolean {
+  return t.data instanceof Float32Array && t.dims.length === pin.dims.length && t.dims.every((d, i) => d === pin.dims[i]);
+}
+
+/** An arena copy of a TypeScript step's float32 output (see the header); undefined for other dtypes. */
+function pinned(arena: ArrayPool, t: Tensor | undefined): Tensor | undefined {
+  if (!(t?.data instanceof Float32Array)) return undefined;
+  const n = t.data.length;
+  const data = arena.take('float32', n, () => new Float32Array(n), false) as Float32Array;
+  data.set(t.data);
+  return new Tensor('float32', data, t.dims);
 }
 
 /**
@@ -223,6 +253,10 @@ export function recordFloatRun(
   const views = new Map<string, ViewAt>();
   const segments: Segment[] = [];
   const keep = new Set(wanted);
+  // Values recorded steps could read: a TypeScript step's float output among them is pinned.
+  const readByKernels = new Set<string>();
+  for (const s of steps) if (s.impl.replayable) for (const x of s.node.inputs) if (x) readByKernels.add(x);
+  const pins = new Map<string, Tensor>();
   const handle = api.create(true);
   let open = -1;
   // The open stretch's tapped values, and their arrays held until it ends. They are handed over
@@ -259,6 +293,19 @@ export function recordFloatRun(
           const d = o ? values.get(o)?.data : undefined;
           if (!o || !ArrayBuffer.isView(d) || !still.has(d.buffer)) continue;
           views.set(o, { buffer: d.buffer, byteOffset: d.byteOffset, length: (d as Typed).length });
+          stableNames.add(o);
+        }
+        for (const o of outs) {
+          if (!o || stableNames.has(o) || !readByKernels.has(o)) continue;
+          const t = values.get(o);
+          const pin = pinned(arena, t);
+          if (!pin) continue;
+          // The step's own array goes back to the session's pool, where the next run's step takes it.
+          pool.ref(t);
+          pool.unref(t);
+          values.set(o, pin);
+          pins.set(o, pin);
+          stable.add(bufferOf(pin)!);
           stableNames.add(o);
         }
       } else {
@@ -328,7 +375,7 @@ export function recordFloatRun(
     api.free(handle);
     return { result };
   }
-  return { result, replay: new FloatReplay(api, handle, segments, signature, copies, produced, views, stable) };
+  return { result, replay: new FloatReplay(api, handle, segments, signature, copies, produced, views, stable, pins) };
 }
 
 /** The wanted values, those in replayed memory copied out (the next run overwrites it). */

@@ -405,9 +405,9 @@ export class InferenceSession {
     }
     // The key names the dims, so this holds unless two inputs swapped names and shapes.
     if (!r.matches(feeds)) return undefined;
-    const result = r.run(run);
-    if (!result) {
-      // A view that recorded calls read moved: this signature runs step by step from now on.
+    const { result, stale } = r.run(run);
+    if (stale) {
+      // What recorded calls read moved (float-replay.ts): this signature runs step by step from now on.
       r.release();
       replays.set(key, null);
     }
