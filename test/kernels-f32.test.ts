@@ -150,6 +150,10 @@ const convCases: ConvCase[] = [
   convCase('wide stride-1 3x3 (flat, B in place)', { C: 7, H: 9, W: 130, M: 13, K: 3, pads: [1, 1, 1, 1] }),
   convCase('wide 3x3, K > 256, M below a row tile', { N: 2, C: 40, H: 6, W: 100, M: 7, K: 3, pads: [1, 1, 1, 1] }),
   convCase('wide 3x3 dilation 2, fused clip', { C: 5, H: 8, W: 77, M: 11, K: 3, d: 2, pads: [2, 2, 2, 2], act: { min: -0.4, max: 0.3 } }),
+  // More whole panels (inside one output row, or 1x1) in one column block than the packer groups at
+  // once (64), with padded taps at both row ends and above and below the plane.
+  convCase('wide 3x3 pad 1, rows a multiple of the panel, 90 panels in a block', { C: 2, H: 30, W: 96, M: 5, K: 3, pads: [1, 1, 1, 1] }),
+  convCase('pointwise 1x1 with 80 panels in a block', { C: 3, H: 40, W: 64, M: 4, K: 1 }),
   convCase('pads larger than the kernel', { C: 3, H: 5, W: 6, M: 4, K: 2, pads: [4, 3, 5, 4] }),
   convCase('stride larger than the kernel', { C: 5, H: 17, W: 16, M: 7, K: 2, s: 3, pads: [1, 0, 0, 1] }),
   convCase('asymmetric stride, dilation, kernel', { C: 4, H: 15, W: 12, M: 6, K: [3, 2], s: [2, 1], d: [1, 3], pads: [2, 1, 0, 3] }),
