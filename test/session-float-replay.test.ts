@@ -146,6 +146,30 @@ describe.runIf(hasNative)('float native replay', () => {
     }
   });
 
+  it('an empty output of a TypeScript step is not pinned, and the steps after it still run', async () => {
+    // Slice to zero columns, Relu of nothing, Concat (JS) with x, Relu: run 3 replays what it can.
+    const i64 = (v: bigint) => new Tensor('int64', new BigInt64Array([v]), [1]);
+    const m = model(
+      [
+        makeNode('Slice', ['x', 'st', 'st', 'ax'], ['s'], {}, 'slice'),
+        makeNode('Relu', ['s'], ['r'], {}, 'relu'),
+        makeNode('Concat', ['r', 'x'], ['y'], { axis: { type: 'int', value: 3 } }, 'cat'),
+        makeNode('Relu', ['y'], ['z'], {}, 'relu2'),
+      ],
+      [
+        ['st', i64(2n)],
+        ['ax', i64(3n)],
+      ],
+      [{ name: 'x', dims: [1, 3, 6, 6] }],
+      ['z'],
+    );
+    const { replay, steps } = await pair(m);
+    for (let i = 0; i < 4; i++) {
+      const x = randomInput([1, 3, 6, 6], 110 + i);
+      expect(bits(replay.runSync({ x }))).toEqual(bits(steps.runSync({ x })));
+    }
+  });
+
   it('ConvTranspose and LayerNormalization are recorded; the results keep the bits', async () => {
     const m = model(
       [

@@ -208,9 +208,9 @@ function samePlace(t: Tensor, pin: Tensor): boolean {
   return t.data instanceof Float32Array && t.dims.length === pin.dims.length && t.dims.every((d, i) => d === pin.dims[i]);
 }
 
-/** An arena copy of a TypeScript step's float32 output (see the header); undefined for other dtypes. */
+/** An arena copy of a TypeScript step's float32 output (see the header); undefined for other dtypes and empty values (nothing to hold still). */
 function pinned(arena: ArrayPool, t: Tensor | undefined): Tensor | undefined {
-  if (!(t?.data instanceof Float32Array)) return undefined;
+  if (!(t?.data instanceof Float32Array) || t.data.length === 0) return undefined;
   const n = t.data.length;
   const data = arena.take('float32', n, () => new Float32Array(n), false) as Float32Array;
   data.set(t.data);
