@@ -170,6 +170,27 @@ describe.runIf(hasNative)('float native replay', () => {
     }
   });
 
+  it('a LayerNormalization whose computed Scale it broadcasts runs in TypeScript: a replay would read the first broadcast', async () => {
+    const m = model(
+      [
+        makeNode('Relu', ['g'], ['gr'], {}, 'relu'),
+        makeNode('LayerNormalization', ['x', 'gr'], ['y'], { axis: { type: 'int', value: -1 } }, 'ln'),
+      ],
+      [],
+      [
+        { name: 'x', dims: [1, 3, 5, 10] },
+        { name: 'g', dims: [1] },
+      ],
+      ['y'],
+      17,
+    );
+    const { replay, steps } = await pair(m);
+    for (let i = 0; i < 4; i++) {
+      const feeds = { x: randomInput([1, 3, 5, 10], 130 + i), g: f32([0.5 + i], [1]) };
+      expect(bits(replay.runSync(feeds))).toEqual(bits(steps.runSync(feeds)));
+    }
+  });
+
   it('ConvTranspose and LayerNormalization are recorded; the results keep the bits', async () => {
     const m = model(
       [

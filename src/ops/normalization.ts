@@ -85,8 +85,8 @@ export const BatchNormalization: OpImpl = {
  * (src/passes/fuse-layer-norm.ts).
  */
 export const LayerNormalization: OpImpl = {
-  // Its kernel call is recorded; with the Mean/InvStdDev outputs it runs in TypeScript, which the
-  // recording sees (no kernel call).
+  // Its kernel call is recorded; with the Mean/InvStdDev outputs, or a Scale or B it broadcasts, it
+  // runs in TypeScript, which the recording sees (no kernel call).
   replayable: true,
   inferShape: (ctx) => {
     const x = ctx.inputs[0];
@@ -124,8 +124,10 @@ export const LayerNormalization: OpImpl = {
     const mean = wantStats ? new Float32Array(outer) : undefined;
     const inv = wantStats ? new Float32Array(outer) : undefined;
     // The backend's kernel runs the same double arithmetic (same bits); Mean/InvStdDev outputs come
-    // from the TypeScript definition only.
-    if (ctx.f32 && !wantStats && outer > 0) ctx.f32.layerNormF32(X, S, B ?? null, y, outer, n, eps);
+    // from the TypeScript definition only, and so does a Scale or B broadcast here: the float replay
+    // would repeat a kernel call on this run's broadcast copy (Scale may be computed, not constant).
+    const broadcast = S !== scale.data || (B !== undefined && B !== bias!.data);
+    if (ctx.f32 && !wantStats && !broadcast && outer > 0) ctx.f32.layerNormF32(X, S, B ?? null, y, outer, n, eps);
     else layerNormF32Ref(X, S, B ?? null, y, outer, n, eps, mean, inv);
     const out = [new Tensor('float32', y, x.dims)];
     if (mean && inv) {
