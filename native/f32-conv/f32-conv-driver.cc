@@ -84,6 +84,15 @@ inline void CopyRun(const opq_conv2d_f32_params& p, const float* xc, const Seg& 
   }
 }
 
+// The next row of im2col's B: tap (kh, kw) of channel c, in that order.
+inline void NextTap(const opq_conv2d_f32_params& p, size_t* c, size_t* kh, size_t* kw) {
+  if (++*kw < size_t(p.kw)) return;
+  *kw = 0;
+  if (++*kh < size_t(p.kh)) return;
+  *kh = 0;
+  ++*c;
+}
+
 // im2col of rows [k0, k0+kc) and output pixels [p0, p0+ncp) into NR-column panels (zero past P).
 // Packing runs once per Mg multiply-adds of each value, so its common case (a full panel inside one
 // output row, stride 1; or a 1x1 layer, where B is x itself) is a fixed-size copy the compiler turns
@@ -129,13 +138,7 @@ void PackIm2col(const opq_conv2d_f32_params& p, const float* x, size_t k0, size_
           CopyRun(p, xc, Seg{0, NR, whole[q].ih0, whole[q].iw0}, kh, kw, d);
         }
       }
-      if (++kw == size_t(p.kw)) {
-        kw = 0;
-        if (++kh == size_t(p.kh)) {
-          kh = 0;
-          ++c;
-        }
-      }
+      NextTap(p, &c, &kh, &kw);
     }
     nwhole = 0;
   };
@@ -169,13 +172,7 @@ void PackIm2col(const opq_conv2d_f32_params& p, const float* x, size_t k0, size_
         for (size_t j = 0; j < cols; ++j) d[j] = xc[first + j];
       }
       for (size_t s = 0; s < nseg; ++s) CopyRun(p, xc, segs[s], kh, kw, d);
-      if (++kw == size_t(p.kw)) {
-        kw = 0;
-        if (++kh == size_t(p.kh)) {
-          kh = 0;
-          ++c;
-        }
-      }
+      NextTap(p, &c, &kh, &kw);
     }
   }
   flush();
