@@ -214,12 +214,15 @@ export class Collector {
   /** Adds one sample's sums to the probes summed from layer input `t` (`tapped`: its TapKernels ran). */
   private probeInput(t: string, v: unknown, n: number, tapped: boolean): void {
     if (!(v instanceof Tensor)) throw new OnnxPtqError('INVALID_DATA', `calibration: tensor '${t}' is missing in sample ${n}`);
+    const checked = this.observers.has(t) || this.inputs.has(t);
     for (const spec of this.byInput.get(t)!) {
       const pre = tapped ? this.convSums.get(spec) : undefined;
       const preCount = pre && convProbeCount(spec.fromInput!, v, this.k);
       const onKernel = pre && preCount !== undefined;
       const { sums, count } = onKernel ? { sums: pre, count: preCount } : inputProbeSums(spec.fromInput!, v);
-      if (!this.cfg.allowNonFinite) nonFinite(sums, `bias probe '${spec.output}'`, n);
+      // Sums of finite float32 values cannot overflow a double: an input observed here (or a feed)
+      // was checked already, so only an unobserved one is (a channel loop per probe and sample).
+      if (!this.cfg.allowNonFinite && !checked) nonFinite(sums, `bias probe '${spec.output}'`, n);
       // Added already, by the kernel after the probe's (runTapKernels), when there is an accumulator.
       const p = this.sums.get(spec.output)!;
       if (!(onKernel && this.convAcc.has(spec))) for (let c = 0; c < p.sum.length && c < sums.length; c++) p.sum[c]!.add(sums[c]!);
