@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadModel } from '../onnx/io.js';
 import { getBackend } from '../backends/registry.js';
 import { InferenceSession } from '../runtime/session.js';
-import { errorToWire, fromWire } from '../runtime/worker/protocol.js';
+import { errorToWire, feedsFromWire } from '../runtime/worker/protocol.js';
 import { Collector, type CalibrationWorkerInit, type FromCalibrationWorker, type ToCalibrationWorker } from './calibrate.js';
 
 const port = parentPort!;
@@ -38,9 +38,8 @@ port.on('message', (m: ToCalibrationWorker) => {
     if (m.type === 'warm') {
       // Ready once warmed up on the first sample (its plan built; nothing observed).
       if (m.feeds) {
-        const feeds = m.feeds;
         try {
-          collector.warm(Object.fromEntries(Object.entries(feeds).map(([k, w]) => [k, fromWire(w)])));
+          collector.warm(feedsFromWire(m.feeds));
         } catch {
           // The calling thread observes this sample itself and reports what is wrong with it.
         }
@@ -48,8 +47,7 @@ port.on('message', (m: ToCalibrationWorker) => {
       post({ type: 'ready' });
     } else if (m.type === 'sample') {
       if (m.n === exitAt) process.exit(7);
-      const feeds = Object.fromEntries(Object.entries(m.feeds).map(([k, w]) => [k, fromWire(w)]));
-      collector.observe(feeds, m.n);
+      collector.observe(feedsFromWire(m.feeds), m.n);
       post({ type: 'done', n: m.n });
     } else if (m.type === 'finish') post({ type: 'stats', stats: collector.state() });
   } catch (e) {

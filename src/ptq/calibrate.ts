@@ -187,7 +187,8 @@ export class Collector {
         if (this.byInput.has(name)) this.probeInput(name, v, n, tapped);
         const p = this.sums.get(name);
         if (p) {
-          if (!allow) nonFinite(v.data, `bias probe '${name}'`, n);
+          // An observed value was checked by see() just now.
+          if (!allow && !o) nonFinite(v.data, `bias probe '${name}'`, n);
           accumulateSums(p, v);
         }
       },

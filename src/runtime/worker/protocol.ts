@@ -37,6 +37,11 @@ export function fromWire(w: WireTensor): Tensor {
   return new Tensor(w.dtype, w.data, w.dims);
 }
 
+/** Feeds as they arrive from the wire. */
+export function feedsFromWire(wire: Record<string, WireTensor>): Record<string, Tensor> {
+  return Object.fromEntries(Object.entries(wire).map(([k, w]) => [k, fromWire(w)]));
+}
+
 export function errorToWire(e: unknown): WireError {
   if (e instanceof OnnxPtqError) return { code: e.code, message: e.message };
   return { code: 'INTERNAL', message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };

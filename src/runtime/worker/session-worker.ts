@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { IntegerSession, type IntegerSessionOptions } from '../integer/session.js';
 import { InferenceSession, type SessionOptions } from '../session.js';
 import type { Tensor } from '../../tensor.js';
-import { errorToWire, fromWire, toWire, type FromWorker, type ToWorker, type WireTensor, type WorkerInit } from './protocol.js';
+import { errorToWire, feedsFromWire, toWire, type FromWorker, type ToWorker, type WireTensor, type WorkerInit } from './protocol.js';
 
 const port = parentPort!;
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
@@ -24,7 +24,7 @@ try {
 port.on('message', (m: ToWorker) => {
   if (m.type !== 'run' || !session) return;
   try {
-    const feeds = Object.fromEntries(Object.entries(m.feeds).map(([k, w]) => [k, fromWire(w)]));
+    const feeds = feedsFromWire(m.feeds);
     const outs = session.runSync(feeds, m.outputs);
     const wire: Record<string, WireTensor> = {};
     const transfer: ArrayBuffer[] = [];
