@@ -58,10 +58,27 @@ function chain(opts: { dims?: (number | string)[]; extra?: 'broadcast-add' | 'tr
   return model(nodes, inits, [{ name: 'x', dims: (opts.dims ?? [1, 3, 6, 6]) as number[] }], ['y', 'c']);
 }
 
+/**
+ * Runs every feed on both sessions and compares the bits once all runs are done: a result left in
+ * replayed memory would show a later run's values.
+ */
+function expectSameBits(replay: InferenceSession, steps: InferenceSession, feeds: Record<string, Tensor>[]): void {
+  const got = feeds.map((f) => replay.runSync(f));
+  const want = feeds.map((f) => bits(steps.runSync(f)));
+  expect(got.map(bits)).toEqual(want);
+}
+
 async function pair(m: Model) {
   const replay = await InferenceSession.create(m, { runInWorker: false });
   const steps = await InferenceSession.create(m, { runInWorker: false, nativeReplay: false });
   return { replay, steps };
+}
+
+/** A replaying session of `m`, checked against a step-by-step one on `feeds` (expectSameBits). */
+async function replayedLikeSteps(m: Model, feeds: Record<string, Tensor>[]): Promise<InferenceSession> {
+  const { replay, steps } = await pair(m);
+  expectSameBits(replay, steps, feeds);
+  return replay;
 }
 
 describe.runIf(hasNative)('float native replay', () => {
@@ -92,15 +109,10 @@ describe.runIf(hasNative)('float native replay', () => {
   });
 
   it('a layer reading what a JS step wrote (Transpose) is recorded on its pinned copy; the results keep the bits', async () => {
-    const { replay, steps } = await pair(chain({ extra: 'transpose' }));
-    const got: Record<string, number[]>[] = [];
-    const want: Record<string, number[]>[] = [];
-    for (let i = 0; i < 4; i++) {
-      const x = randomInput([1, 3, 6, 6], 40 + i);
-      got.push(bits(replay.runSync({ x })));
-      want.push(bits(steps.runSync({ x })));
-    }
-    expect(got).toEqual(want);
+    const replay = await replayedLikeSteps(
+      chain({ extra: 'transpose' }),
+      Array.from({ length: 4 }, (_, i) => ({ x: randomInput([1, 3, 6, 6], 40 + i) })),
+    );
     // Conv, Relu, Add | Transpose (JS, pinned) | Conv | Reshape (view) | MatMul, Softmax.
     expect(replay.nativeReplays()[0]).toEqual({ steps: 8, replayedSteps: 6, calls: 3 });
   });
@@ -163,11 +175,10 @@ describe.runIf(hasNative)('float native replay', () => {
       [{ name: 'x', dims: [1, 3, 6, 6] }],
       ['z'],
     );
-    const { replay, steps } = await pair(m);
-    for (let i = 0; i < 4; i++) {
-      const x = randomInput([1, 3, 6, 6], 110 + i);
-      expect(bits(replay.runSync({ x }))).toEqual(bits(steps.runSync({ x })));
-    }
+    await replayedLikeSteps(
+      m,
+      Array.from({ length: 4 }, (_, i) => ({ x: randomInput([1, 3, 6, 6], 110 + i) })),
+    );
   });
 
   it('a LayerNormalization whose computed Scale it broadcasts runs in TypeScript: a replay would read the first broadcast', async () => {
@@ -184,11 +195,10 @@ describe.runIf(hasNative)('float native replay', () => {
       ['y'],
       17,
     );
-    const { replay, steps } = await pair(m);
-    for (let i = 0; i < 4; i++) {
-      const feeds = { x: randomInput([1, 3, 5, 10], 130 + i), g: f32([0.5 + i], [1]) };
-      expect(bits(replay.runSync(feeds))).toEqual(bits(steps.runSync(feeds)));
-    }
+    await replayedLikeSteps(
+      m,
+      Array.from({ length: 4 }, (_, i) => ({ x: randomInput([1, 3, 5, 10], 130 + i), g: f32([0.5 + i], [1]) })),
+    );
   });
 
   it('ConvTranspose and LayerNormalization are recorded; the results keep the bits', async () => {
@@ -207,15 +217,10 @@ describe.runIf(hasNative)('float native replay', () => {
       ['y'],
       17,
     );
-    const { replay, steps } = await pair(m);
-    const got: Record<string, number[]>[] = [];
-    const want: Record<string, number[]>[] = [];
-    for (let i = 0; i < 4; i++) {
-      const x = randomInput([1, 3, 5, 5], 120 + i);
-      got.push(bits(replay.runSync({ x })));
-      want.push(bits(steps.runSync({ x })));
-    }
-    expect(got).toEqual(want);
+    const replay = await replayedLikeSteps(
+      m,
+      Array.from({ length: 4 }, (_, i) => ({ x: randomInput([1, 3, 5, 5], 120 + i) })),
+    );
     expect(replay.nativeReplays()).toEqual([{ steps: 2, replayedSteps: 2, calls: 1 }]);
   });
 
