@@ -44,7 +44,7 @@ export class CalibrationWorkers {
   ) {
     const init: CalibrationWorkerInit = { model: bytes, cfg, threads };
     for (let id = 0; id < count; id++) {
-      const w = startWorkerScript(import.meta.url, 'calibrate-worker', init);
+      const w = startWorkerScript(import.meta.url, 'calibrate-worker', init, './calibrate-worker.bundle.js');
       const rec: W = { w, id, ready: false, inFlight: 0 };
       this.ws.push(rec);
       w.on('message', (m: FromCalibrationWorker) => {

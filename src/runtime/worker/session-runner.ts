@@ -21,9 +21,9 @@ interface Pending {
 /** Releases the runner of a session that was garbage-collected without release(). */
 export const runnerFinalizer = new FinalizationRegistry<SessionRunner>((r) => void r.release());
 
-/** Starts this session's worker (session-worker.ts beside this module). */
+/** Starts this session's worker (session-worker.ts beside this module, or its bundle: start.ts). */
 function startWorker(init: WorkerInit): Worker {
-  return startWorkerScript(import.meta.url, 'session-worker', init);
+  return startWorkerScript(import.meta.url, 'session-worker', init, './session-worker.bundle.js');
 }
 
 /** Runs posted to the worker at once: one running and one ready to start, so it never waits. */
