@@ -196,10 +196,19 @@ export class FloatReplay extends RecordedPlan<Segment> {
           free(s);
         }
       });
+      settleOutputs(pool, values, wanted);
     } finally {
       pool.endRun();
     }
     return { result: outputsOf(values, wanted, this.stable), stale };
+  }
+}
+
+/** The wanted values as arrays of their own length (ArrayPool.settle), before the run ends. */
+export function settleOutputs(pool: ArrayPool, values: Map<string, Tensor>, wanted: readonly string[]): void {
+  for (const o of wanted) {
+    const t = values.get(o);
+    if (t) values.set(o, pool.settle(t));
   }
 }
 
@@ -227,7 +236,7 @@ export function recordFloatRun(
   { steps, consts, feeds, wanted, pool, tap }: ReplayRun,
 ): { result: Record<string, Tensor>; replay?: FloatReplay } {
   // Every size pooled: a recorded call may point into any output, and only the arena's memory stays put.
-  const arena = new ArrayPool(1);
+  const arena = new ArrayPool(1, true);
   arena.adoptFree(pool);
   const values = new Map<string, Tensor>(consts);
   const signature = new Map([...feeds].map(([k, t]) => [k, { dtype: t.dtype, dims: t.dims }]));
@@ -363,6 +372,7 @@ export function recordFloatRun(
       if (heldBytes > TAP_HOLD_BYTES) close(i + 1);
     }
     close(steps.length);
+    settleOutputs(pool, values, wanted);
     result = outputsOf(values, wanted, stable);
   } catch (e) {
     if (open >= 0) api.end(handle);

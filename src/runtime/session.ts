@@ -18,7 +18,7 @@ import { ArrayPool, withArrayPool } from './array-pool.js';
 import { divisibilityHint } from './divisibility.js';
 import { fillPreallocated, resolveFetches, type FetchesType, type RunOptions } from './fetches.js';
 import type { BackendName, BackendRequest, NativePlanApi } from '../backends/types.js';
-import { FloatReplay, handOver, recordFloatRun, type ReplayRun, type TapKernels } from './float-replay.js';
+import { FloatReplay, handOver, recordFloatRun, settleOutputs, type ReplayRun, type TapKernels } from './float-replay.js';
 
 export type { Feed, FetchesType, RunOptions };
 
@@ -111,8 +111,11 @@ export class InferenceSession {
   private readonly allowNonFinite: boolean;
   private readonly base: Plan;
   private readonly plans = new Map<string, Plan>();
-  /** Intermediates freed after their last use, recycled by later runs (array-pool.ts). */
-  private readonly pool = new ArrayPool();
+  /**
+   * Intermediates freed after their last use, recycled by later runs, best fit (array-pool.ts;
+   * outputs are settled to arrays of their own length before a run ends).
+   */
+  private readonly pool = new ArrayPool(undefined, true);
   private readonly f32: F32Kernels;
   /** Shape signature the base plan was specialized for ('' when built for the declared shapes). */
   private readonly baseKey: string;
@@ -335,6 +338,7 @@ export class InferenceSession {
             }
         }
       });
+      settleOutputs(pool, values, wanted);
     } finally {
       pool.endRun();
     }
