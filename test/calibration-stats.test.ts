@@ -11,7 +11,8 @@ import { AdaptiveHistogram, createObserver, observerFromState } from '../src/qua
 import { ExactSum } from '../src/util/exact-sum.js';
 import { setStatsKernels } from '../src/backends/stats-kernels.js';
 import { OnnxPtqError } from '../src/errors.js';
-import type { Feeds } from '../src/ptq/calibrate.js';
+import type { CollectConfig, Feeds } from '../src/ptq/calibrate.js';
+import { CalibrationWorkers } from '../src/ptq/calibrate-workers.js';
 import { fixture } from './fixtures.js';
 import { loadedBackends, rng } from './backends.js';
 
@@ -125,6 +126,40 @@ describe.skipIf(!(modelPath && images))('sharded and parallel calibration (mnist
       delete process.env.ONNX_PTQ_TEST_AUTO_WORKERS_MS;
     }
   }, 90_000);
+
+  it('takeBack: samples no worker has started come back to the calling thread, once; the worker skips them', async () => {
+    const samples = mnistSamples(3);
+    const cfg: CollectConfig = { tensors: [], observer: 'minmax', observerOptions: {}, probes: [], allowNonFinite: false };
+    let done = 0;
+    const g = new CalibrationWorkers(
+      modelToBytes(loadModel(modelPath!)),
+      cfg,
+      1,
+      1,
+      () => done++,
+      (id) => `worker ${id}`,
+    );
+    try {
+      // Sent while the worker is still starting up: it has not begun either, so both come back.
+      const w = (g as unknown as { ws: Parameters<CalibrationWorkers['send']>[0][] }).ws[0]!;
+      g.send(w, samples[0]!, 0);
+      g.send(w, samples[1]!, 1);
+      expect(g.takeBack().map((s) => s.n)).toEqual([0, 1]);
+      expect(g.takeBack()).toEqual([]); // a second call finds them taken
+      g.warm(samples[0]!);
+      // Ready once it has skipped both (messages run in order) and warmed up; then one sample it keeps.
+      const ready = await g.waitFree();
+      expect(ready).toBe(w);
+      g.send(w, samples[2]!, 2);
+      while (done < 1) await new Promise((r) => setTimeout(r, 5));
+      expect(g.takeBack()).toEqual([]);
+      const [stats] = await g.finish();
+      expect(stats!.samples).toBe(1);
+      expect(done).toBe(1);
+    } finally {
+      g.terminate();
+    }
+  }, 30_000);
 
   it('statistics from scans and bias probes recorded into the native replay equal those of the JS loops', async () => {
     // On the native backend calibration's scans and Conv probe sums run as TapKernels inside the

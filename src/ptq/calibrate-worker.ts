@@ -6,11 +6,12 @@ import { loadModel } from '../onnx/io.js';
 import { getBackend } from '../backends/registry.js';
 import { InferenceSession } from '../runtime/session.js';
 import { errorToWire, feedsFromWire } from '../runtime/worker/protocol.js';
-import { Collector, type CalibrationWorkerInit, type FromCalibrationWorker, type ToCalibrationWorker } from './calibrate.js';
+import { Collector, SAMPLE_SLOTS, type CalibrationWorkerInit, type FromCalibrationWorker, type ToCalibrationWorker } from './calibrate.js';
 
 const port = parentPort!;
 const post = (m: FromCalibrationWorker) => port.postMessage(m);
 const init = workerData as CalibrationWorkerInit;
+const slots = new Int32Array(init.slots);
 
 // Tests only: this worker exits abruptly (as a crash would) when handed this sample index.
 const exitAt = Number(process.env.ONNX_PTQ_TEST_CALIBRATION_WORKER_EXIT_AT ?? -1);
@@ -46,6 +47,11 @@ port.on('message', (m: ToCalibrationWorker) => {
       }
       post({ type: 'ready' });
     } else if (m.type === 'sample') {
+      // Taken back by the calling thread before this worker got to it (calibrate-workers.ts takeBack).
+      if (Atomics.compareExchange(slots, m.seq % SAMPLE_SLOTS, 0, 1) !== 0) {
+        post({ type: 'done', n: m.n, skipped: true });
+        return;
+      }
       if (m.n === exitAt) process.exit(7);
       collector.observe(feedsFromWire(m.feeds), m.n);
       post({ type: 'done', n: m.n });

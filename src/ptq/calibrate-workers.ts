@@ -10,7 +10,15 @@ import { OnnxPtqError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { errorFromWire, toWire, type WireTensor } from '../runtime/worker/protocol.js';
 import { startWorkerScript } from '../runtime/worker/start.js';
-import type { CalibrationWorkerInit, CollectConfig, Feeds, FromCalibrationWorker, ToCalibrationWorker, WorkerStats } from './calibrate.js';
+import {
+  SAMPLE_SLOTS,
+  type CalibrationWorkerInit,
+  type CollectConfig,
+  type Feeds,
+  type FromCalibrationWorker,
+  type ToCalibrationWorker,
+  type WorkerStats,
+} from './calibrate.js';
 
 /** Samples in flight per worker: one running, one queued, so a worker never waits for the calling thread. */
 const IN_FLIGHT = 2;
@@ -21,6 +29,10 @@ interface W {
   ready: boolean;
   inFlight: number;
   stats?: WorkerStats;
+  /** CalibrationWorkerInit.slots, and the samples sent and not yet done, oldest first. */
+  slots: Int32Array;
+  sent: { n: number; seq: number; feeds: Feeds }[];
+  seq: number;
 }
 
 export class CalibrationWorkers {
@@ -42,16 +54,19 @@ export class CalibrationWorkers {
     private readonly onDone: () => void,
     private readonly label: (id: number) => string,
   ) {
-    const init: CalibrationWorkerInit = { model: bytes, cfg, threads };
     for (let id = 0; id < count; id++) {
+      const slots = new SharedArrayBuffer(SAMPLE_SLOTS * 4);
+      const init: CalibrationWorkerInit = { model: bytes, cfg, threads, slots };
       const w = startWorkerScript(import.meta.url, 'calibrate-worker', init, './calibrate-worker.bundle.js');
-      const rec: W = { w, id, ready: false, inFlight: 0 };
+      const rec: W = { w, id, ready: false, inFlight: 0, slots: new Int32Array(slots), sent: [], seq: 0 };
       this.ws.push(rec);
       w.on('message', (m: FromCalibrationWorker) => {
         if (m.type === 'ready') rec.ready = true;
         else if (m.type === 'done') {
           rec.inFlight--;
-          this.onDone();
+          const i = rec.sent.findIndex((s) => s.n === m.n);
+          if (i >= 0) rec.sent.splice(i, 1);
+          if (!m.skipped) this.onDone();
         } else if (m.type === 'stats') rec.stats = m.stats;
         else if (m.type === 'error') {
           const e = errorFromWire(m.error);
@@ -110,8 +125,24 @@ export class CalibrationWorkers {
     const bad = Object.entries(feeds).find(([, t]) => !(t instanceof Tensor));
     if (bad) throw new OnnxPtqError('INVALID_DATA', `calibration: input '${bad[0]}' of sample ${n} is not a Tensor`);
     const wire = wireFeeds(feeds)!;
+    const seq = target.seq++;
+    Atomics.store(target.slots, seq % SAMPLE_SLOTS, 0);
     target.inFlight++;
-    target.w.postMessage({ type: 'sample', n, feeds: wire } satisfies ToCalibrationWorker);
+    target.sent.push({ n, seq, feeds });
+    target.w.postMessage({ type: 'sample', n, seq, feeds: wire } satisfies ToCalibrationWorker);
+  }
+
+  /**
+   * The samples sent to workers that no worker has started, taken back for the calling thread to
+   * observe (each worker then skips it: the slot's compare-and-exchange lets one thread have it).
+   * A worker holds at most IN_FLIGHT samples, slots are SAMPLE_SLOTS > IN_FLIGHT apart, so a
+   * slot still holds the state of the sample it was last given.
+   */
+  takeBack(): { n: number; feeds: Feeds }[] {
+    this.check();
+    const out: { n: number; feeds: Feeds }[] = [];
+    for (const r of this.ws) for (const s of r.sent) if (Atomics.compareExchange(r.slots, s.seq % SAMPLE_SLOTS, 0, 2) === 0) out.push(s);
+    return out;
   }
 
   /**
