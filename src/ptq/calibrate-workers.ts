@@ -1,9 +1,10 @@
 /**
  * The worker threads of a parallel calibration (calibrate-worker.ts runs in each): started with the
- * model's bytes, warmed up on the first sample, handed samples while they are ready and have room, and asked for their
- * observers' and probes' states at the end. The calling thread calibrates too (calibrate.ts
- * runCalibration): a worker costs a module load and a model load, which the calling thread fills
- * with samples instead of waiting.
+ * model's bytes, warmed up on the first sample, handed samples while they are ready and have room,
+ * and asked for their observers' and probes' states at the end. The calling thread calibrates too
+ * (calibrate.ts runCalibration): a worker costs a module load and a model load, which the calling
+ * thread fills with samples instead of waiting; when the data ends, it takes back the samples no
+ * worker has started (takeBack) instead of waiting for them.
  */
 import type { Worker } from 'node:worker_threads';
 import { OnnxPtqError } from '../errors.js';
