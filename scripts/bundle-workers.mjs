@@ -1,13 +1,15 @@
 // Bundles each worker thread's entry module (dist/, after tsc) into one file beside it, so that a
-// worker loads one module instead of the package's ~150 (src/runtime/worker/start.ts
-// workerScriptUrl picks a bundle that is not older than its script). Packages stay external (they
-// resolve from dist/ as before). Every module keeps its own import.meta.url: each `import.meta.url`
+// worker loads one module instead of the package's ~150. Beside each bundle, `<bundle>.inputs.json`
+// lists the modules it holds (relative to its folder): src/runtime/worker/start.ts workerScriptUrl
+// takes a bundle only while none of them is newer (a tsc run since, or tsc --watch rewriting one
+// module, would leave it running old code). Packages stay external (they resolve from dist/ as
+// before). Every module keeps its own import.meta.url: each `import.meta.url`
 // becomes the URL of the module it was written in, relative to the bundle's, so that paths computed
 // from it (the addon, the wasm module, package.json, a worker's own worker) resolve as unbundled.
 // Without esbuild (an install without devDependencies) this says so and leaves the modules as they
 // are: workers then load them.
 //   node scripts/bundle-workers.mjs
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,7 +38,7 @@ for (const w of WORKERS) {
       });
     },
   };
-  await esbuild.build({
+  const result = await esbuild.build({
     entryPoints: [resolve(root, `${w}.js`)],
     outfile: out,
     bundle: true,
@@ -46,5 +48,9 @@ for (const w of WORKERS) {
     packages: 'external',
     plugins: [ownUrl],
     logLevel: 'warning',
+    metafile: true,
+    absWorkingDir: root,
   });
+  const inputs = Object.keys(result.metafile.inputs).map((f) => relative(outDir, resolve(root, f)).split('\\').join('/'));
+  await writeFile(`${out}.inputs.json`, `${JSON.stringify({ inputs }, null, 1)}\n`);
 }

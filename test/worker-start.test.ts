@@ -33,46 +33,58 @@ describe('workerExecArgv', () => {
 });
 
 describe('workerScriptUrl', () => {
-  /** A folder with caller.js, w.js and (unless bundleAge is undefined) w.bundle.js, the bundle bundleAge s older than w.js. */
-  const folder = (bundleAge: number | undefined) => {
+  /**
+   * A folder with caller.js, w.js, dep.js and w.bundle.js holding both (its .inputs.json), the bundle
+   * made at time 0 and each file at the time given (seconds; undefined: no such file).
+   */
+  const folder = (t: { bundle?: number; w?: number; dep?: number; list?: string[] | 'none' }) => {
     const dir = mkdtempSync(join(tmpdir(), 'opq-worker-'));
-    for (const f of ['caller.js', 'w.js']) writeFileSync(join(dir, f), '');
-    const t = Date.now() / 1000;
-    utimesSync(join(dir, 'w.js'), t, t);
-    if (bundleAge !== undefined) {
-      writeFileSync(join(dir, 'w.bundle.js'), '');
-      utimesSync(join(dir, 'w.bundle.js'), t - bundleAge, t - bundleAge);
-    }
+    const now = Date.now() / 1000;
+    writeFileSync(join(dir, 'caller.js'), '');
+    const put = (f: string, at: number | undefined) => {
+      if (at === undefined) return;
+      writeFileSync(join(dir, f), '');
+      utimesSync(join(dir, f), now + at, now + at);
+    };
+    put('w.js', t.w ?? -1);
+    put('dep.js', t.dep ?? -1);
+    put('w.bundle.js', t.bundle);
+    if (t.list !== 'none')
+      writeFileSync(join(dir, 'w.bundle.js.inputs.json'), JSON.stringify({ inputs: t.list ?? ['./w.js', './dep.js'] }));
     return { dir, caller: pathToFileURL(join(dir, 'caller.js')).href };
   };
-  const file = (u: URL) => u.pathname.split('/').pop();
-
-  it('takes a bundle as new as the script, and the script when the bundle is older, missing or not asked for', () => {
-    const cases: [number | undefined, string | undefined, string][] = [
-      [0, './w.bundle.js', 'w.bundle.js'],
-      [-5, './w.bundle.js', 'w.bundle.js'],
-      [5, './w.bundle.js', 'w.js'], // tsc ran after the bundle was made: it would run old code
-      [undefined, './w.bundle.js', 'w.js'],
-      [0, undefined, 'w.js'],
-    ];
-    for (const [age, bundle, want] of cases) {
-      const { dir, caller } = folder(age);
-      try {
-        expect(file(workerScriptUrl(caller, 'w', bundle)), `bundle age ${age}`).toBe(want);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+  const started = (t: Parameters<typeof folder>[0], bundle: string | null = './w.bundle.js') => {
+    const { dir, caller } = folder(t);
+    try {
+      return workerScriptUrl(caller, 'w', bundle ?? undefined)
+        .pathname.split('/')
+        .pop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
+  };
+
+  it('takes the bundle while none of its modules is newer', () => {
+    expect(started({ bundle: 0 })).toBe('w.bundle.js');
+    expect(started({ bundle: 0, w: 0, dep: 0 })).toBe('w.bundle.js'); // npm pack gives every file one time
+  });
+
+  it('starts the script when a module is newer (tsc since; tsc --watch rewrites one), or the bundle, its list or a listed file is missing', () => {
+    expect(started({ bundle: 0, w: 5 })).toBe('w.js');
+    expect(started({ bundle: 0, dep: 5 })).toBe('w.js');
+    expect(started({})).toBe('w.js');
+    expect(started({ bundle: 0, list: 'none' })).toBe('w.js');
+    expect(started({ bundle: 0, list: ['./w.js', './gone.js'] })).toBe('w.js');
+    expect(started({ bundle: 0, list: [] })).toBe('w.js');
+    expect(started({ bundle: 0 }, null)).toBe('w.js'); // no bundle asked for
   });
 
   it('ONNX_PTQ_WORKER_BUNDLE=0 starts the script', () => {
-    const { dir, caller } = folder(0);
     process.env.ONNX_PTQ_WORKER_BUNDLE = '0';
     try {
-      expect(file(workerScriptUrl(caller, 'w', './w.bundle.js'))).toBe('w.js');
+      expect(started({ bundle: 0 })).toBe('w.js');
     } finally {
       delete process.env.ONNX_PTQ_WORKER_BUNDLE;
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -2,7 +2,7 @@
 // .js beside the caller (or its one-file bundle, see workerScriptUrl), or under tsx (tests, tsx
 // scripts) the .ts through an eval worker that registers tsx first, since a worker's execArgv does
 // not carry module hooks in Node 20.
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
@@ -47,11 +47,12 @@ const chosen = new Map<string, URL>();
 
 /**
  * The compiled worker script `script` beside `callerUrl`, or its bundle at `bundle` (relative to
- * the caller) when the build made one (scripts/bundle-workers.mjs) that is not older than the
- * script: one module for the worker to load instead of the package's ~150, which on two busy cores
- * took a calibration worker 0.14-0.19 s instead of 0.08-0.12 s. tsc rewrites every script, so a
- * bundle older than its script is from an earlier build and would run old code: the script then
- * starts as it is. ONNX_PTQ_WORKER_BUNDLE=0 turns bundles off. Decided once per script.
+ * the caller) when the build made one (scripts/bundle-workers.mjs) and none of the modules it holds
+ * (its `.inputs.json`) is newer than it: one module for the worker to load instead of the package's
+ * ~150, which on two busy cores took a calibration worker 0.14-0.19 s instead of 0.08-0.12 s. A
+ * module rewritten since (tsc, or tsc --watch rewriting one) means the bundle would run old code:
+ * the script then starts as it is, as it does without a bundle or its list. ONNX_PTQ_WORKER_BUNDLE=0
+ * turns bundles off. Decided once per script (~150 file stats).
  * @internal (exported for tests)
  */
 export function workerScriptUrl(callerUrl: string, script: string, bundle?: string): URL {
@@ -60,12 +61,28 @@ export function workerScriptUrl(callerUrl: string, script: string, bundle?: stri
   let url = chosen.get(module.href);
   if (!url) {
     const b = new URL(bundle, callerUrl);
-    const mtime = (u: URL) => statSync(fileURLToPath(u), { throwIfNoEntry: false })?.mtimeMs;
-    const [bt, mt] = [mtime(b), mtime(module)];
-    url = bt !== undefined && mt !== undefined && bt >= mt ? b : module;
+    url = bundleIsFresh(b) ? b : module;
     chosen.set(module.href, url);
   }
   return url;
+}
+
+/** Whether bundle `b` exists with its list of inputs, each present and not newer than it. */
+function bundleIsFresh(b: URL): boolean {
+  const mtime = (u: URL) => statSync(fileURLToPath(u), { throwIfNoEntry: false })?.mtimeMs;
+  const bt = mtime(b);
+  if (bt === undefined) return false;
+  let inputs: unknown;
+  try {
+    inputs = (JSON.parse(readFileSync(fileURLToPath(new URL(`${b.href}.inputs.json`)), 'utf8')) as { inputs?: unknown }).inputs;
+  } catch {
+    return false;
+  }
+  if (!Array.isArray(inputs) || inputs.length === 0) return false;
+  return inputs.every((f) => {
+    const t = typeof f === 'string' ? mtime(new URL(f, b)) : undefined;
+    return t !== undefined && t <= bt;
+  });
 }
 
 /**
