@@ -131,14 +131,8 @@ describe.skipIf(!(modelPath && images))('sharded and parallel calibration (mnist
     const samples = mnistSamples(3);
     const cfg: CollectConfig = { tensors: [], observer: 'minmax', observerOptions: {}, probes: [], allowNonFinite: false };
     let done = 0;
-    const g = new CalibrationWorkers(
-      modelToBytes(loadModel(modelPath!)),
-      cfg,
-      1,
-      1,
-      () => done++,
-      (id) => `worker ${id}`,
-    );
+    const g = new CalibrationWorkers(1, 1, (id) => `worker ${id}`);
+    g.load(modelToBytes(loadModel(modelPath!)), cfg, () => done++);
     try {
       // Sent while the worker is still starting up: it has not begun either, so both come back.
       const w = (g as unknown as { ws: Parameters<CalibrationWorkers['send']>[0][] }).ws[0]!;

@@ -1,6 +1,6 @@
 /**
- * The worker threads of a parallel calibration (calibrate-worker.ts runs in each): started with the
- * model's bytes, warmed up on the first sample, handed samples while they are ready and have room,
+ * The worker threads of a parallel calibration (calibrate-worker.ts runs in each): started, then
+ * given the model's bytes (load), warmed up on the first sample, handed samples while they are ready and have room,
  * and asked for their observers' and probes' states at the end. The calling thread calibrates too
  * (calibrate.ts runCalibration): a worker costs a module load and a model load, which the calling
  * thread fills with samples instead of waiting; when the data ends, it takes back the samples no
@@ -43,21 +43,22 @@ export class CalibrationWorkers {
   /** terminate() ran: exits from here on are ours. */
   private stopped = false;
 
+  /** Called per sample a worker finishes (load() sets it). */
+  private onDone: () => void = () => {};
+
   /**
-   * Starts `count` workers, each with `threads` kernel threads; `onDone` is called per sample a
-   * worker finishes. `label(id)` names a worker in errors.
+   * Starts `count` workers, each with `threads` kernel threads, to be given their model by load():
+   * a worker loads its modules meanwhile (calibrate() starts them before it prepares the model).
+   * `label(id)` names a worker in errors.
    */
   constructor(
-    bytes: Uint8Array,
-    cfg: CollectConfig,
-    count: number,
-    threads: number,
-    private readonly onDone: () => void,
+    readonly count: number,
+    readonly threads: number,
     private readonly label: (id: number) => string,
   ) {
     for (let id = 0; id < count; id++) {
       const slots = new SharedArrayBuffer(SAMPLE_SLOTS * 4);
-      const init: CalibrationWorkerInit = { model: bytes, cfg, threads, slots };
+      const init: CalibrationWorkerInit = { threads, slots };
       const w = startWorkerScript(import.meta.url, 'calibrate-worker', init, './calibrate-worker.bundle.js');
       const rec: W = { w, id, ready: false, inFlight: 0, slots: new Int32Array(slots), sent: [], seq: 0 };
       this.ws.push(rec);
@@ -84,6 +85,12 @@ export class CalibrationWorkers {
         this.poke();
       });
     }
+  }
+
+  /** Hands every worker the model to calibrate and what to observe; `onDone` is called per sample a worker finishes. */
+  load(bytes: Uint8Array, cfg: CollectConfig, onDone: () => void): void {
+    this.onDone = onDone;
+    for (const r of this.ws) r.w.postMessage({ type: 'init', model: bytes, cfg } satisfies ToCalibrationWorker);
   }
 
   /** Throws the first worker failure, if any. */

@@ -315,6 +315,11 @@ export interface RunCalibrationOptions {
   onSample?: (values: Record<string, Tensor>) => void;
   /** Progress label. Default 'calibrating'. */
   label?: string;
+  /**
+   * Worker threads started before the model was ready (startCalibrationWorkers, with the same
+   * `workers`): used instead of starting new ones, or stopped when this run has no use for them.
+   */
+  started?: CalibrationWorkers;
 }
 
 /**
@@ -342,16 +347,28 @@ export async function runCalibration(
 ): Promise<CalibrationResult> {
   const t0 = performance.now();
   const workers = opts.workers ?? 1;
+  // Workers started early (opts.started) are stopped when the run fails before it takes them.
+  const refuse = (e: unknown) => {
+    opts.started?.terminate();
+    return e;
+  };
   if (!Number.isInteger(workers) || workers < 1 || workers > 256)
-    throw new OnnxPtqError('INVALID_OPTION', `workers must be an integer in [1, 256], got ${String(workers)}`);
+    throw refuse(new OnnxPtqError('INVALID_OPTION', `workers must be an integer in [1, 256], got ${String(workers)}`));
   if (workers > 1 && cfg.observer === 'moving-average')
-    throw new OnnxPtqError(
-      'STATS_MISMATCH',
-      `workers: ${workers}: the moving-average observer depends on the order of the samples and cannot be split across workers; use workers: 1 or an order-free observer (minmax, percentile, mse, kl)`,
+    throw refuse(
+      new OnnxPtqError(
+        'STATS_MISMATCH',
+        `workers: ${workers}: the moving-average observer depends on the order of the samples and cannot be split across workers; use workers: 1 or an order-free observer (minmax, percentile, mse, kl)`,
+      ),
     );
   const total = opts.maxSamples && opts.total ? Math.min(opts.maxSamples, opts.total) : opts.maxSamples || opts.total;
+  let it: ReturnType<typeof iteratorOf>;
+  try {
+    it = iteratorOf(data);
+  } catch (e) {
+    throw refuse(e);
+  }
   const bar = progress(opts.label ?? 'calibrating', total);
-  const it = iteratorOf(data);
   const parallel = workers > 1 && !opts.onSample;
   const only = parallel && workersOnly();
   const auto = autoMs();
@@ -359,20 +376,15 @@ export async function runCalibration(
   let group: CalibrationWorkers | undefined;
   let used = 1;
   let done = 0;
-  // The cores shared out between the threads: n pools of every core would oversubscribe n-fold.
   let backend: { getThreads?: () => number; setThreads?: (n: number) => void } = {};
-  const threads = Math.max(1, Math.floor(availableParallelism() / workers));
+  const threads = threadsPer(workers);
   let restoreThreads: number | undefined;
+  let started = opts.started;
   const start = () => {
-    const count = only ? workers : workers - 1;
-    group = new CalibrationWorkers(
-      modelToBytes(model),
-      cfg,
-      count,
-      threads,
-      () => bar.tick(++done),
-      (id) => `calibration worker ${id + 1} of ${count}`,
-    );
+    const count = workerThreads(workers, only);
+    group = started?.count === count && started.threads === threads ? started : new CalibrationWorkers(count, threads, workerLabel(count));
+    started = undefined;
+    group.load(modelToBytes(model), cfg, () => bar.tick(++done));
     used = workers;
     shareCores();
   };
@@ -389,6 +401,9 @@ export async function runCalibration(
     // Workers start now, while this thread builds its own session (start-up overlapped: ~0.4 s to
     // ready on PaddleOCR cls, about half of it module loading), and warm up on the first sample.
     if (parallel && !opts.autoWorkers) start();
+    // Started early for a run that turned out not to want them now (auto workers start later, if at all).
+    started?.terminate();
+    started = undefined;
     const session = await InferenceSession.create(model, { allowNonFinite: cfg.allowNonFinite, runInWorker: false });
     c = new Collector(session, cfg);
     backend = getBackend(session.backendName) as typeof backend;
@@ -437,6 +452,7 @@ export async function runCalibration(
     }
   } finally {
     bar.end();
+    started?.terminate();
     group?.terminate();
     if (restoreThreads !== undefined) backend.setThreads!(restoreThreads);
     await c?.release();
@@ -463,6 +479,24 @@ export async function runCalibration(
   return { observers: c.observers, probes: c.probes, samples, seconds: (performance.now() - t0) / 1000, workers: used };
 }
 
+/** Worker threads of a run with `workers` threads: all but this one (all of them in the workers-only test mode). */
+const workerThreads = (workers: number, only: boolean) => (only ? workers : workers - 1);
+const workerLabel = (count: number) => (id: number) => `calibration worker ${id + 1} of ${count}`;
+/** Kernel threads per calibrating thread: the cores shared out (n pools of every core would oversubscribe n-fold). */
+const threadsPer = (workers: number) => Math.max(1, Math.floor(availableParallelism() / workers));
+
+/**
+ * Starts the worker threads of a run with `workers` threads (explicit, not auto) before its model is
+ * ready, so that their module loading overlaps the model's preparation (PP-OCRv4 det: ~0.1 s);
+ * runCalibration takes them through RunCalibrationOptions.started. Undefined when the run has none.
+ * The caller stops them (terminate) if it fails before calibrating.
+ */
+export function startCalibrationWorkers(workers: number): CalibrationWorkers | undefined {
+  if (!Number.isInteger(workers) || workers < 2 || workers > 256) return undefined;
+  const count = workerThreads(workers, workersOnly());
+  return new CalibrationWorkers(count, threadsPer(workers), workerLabel(count));
+}
+
 /** One iterator over sync or async data, advanced by hand: a for-await that breaks would close it (and a generator with it). */
 function iteratorOf(data: CalibrationData): AsyncIterator<Feeds> | Iterator<Feeds> {
   const d = data as Partial<AsyncIterable<Feeds> & Iterable<Feeds>>;
@@ -471,10 +505,8 @@ function iteratorOf(data: CalibrationData): AsyncIterator<Feeds> | Iterator<Feed
   throw new OnnxPtqError('INVALID_DATA', 'calibration data must be an iterable (or async iterable) of feeds');
 }
 
-/** What a calibration worker is started with (workerData). */
+/** What a calibration worker is started with (workerData); its model comes by message ('init'). */
 export interface CalibrationWorkerInit {
-  model: Uint8Array;
-  cfg: CollectConfig;
   /** Kernel threads for the worker's own pool (each JS thread has one, sized to every core by default). */
   threads: number;
   /**
@@ -488,6 +520,8 @@ export interface CalibrationWorkerInit {
 /** Slots of CalibrationWorkerInit.slots: more than the samples a worker has in flight. */
 export const SAMPLE_SLOTS = 4;
 export type ToCalibrationWorker =
+  /** The model to calibrate (after passes and probes) and what to observe: the worker builds its session. */
+  | { type: 'init'; model: Uint8Array; cfg: CollectConfig }
   /**
    * A sample to warm up on before the worker says it is ready (Collector.warm: its plan built,
    * nothing observed), so that a ready worker's first samples are not its slowest; no feeds when the
