@@ -1,7 +1,7 @@
 /**
  * The worker threads of a parallel calibration (calibrate-worker.ts runs in each): started, then
- * given the model's bytes (load), warmed up on the first sample, handed samples while they are ready and have room,
- * and asked for their observers' and probes' states at the end. The calling thread calibrates too
+ * given the model's bytes (load), warmed up on the first sample, handed samples while they are
+ * ready and have room, and asked for their observers' and probes' states at the end. The calling thread calibrates too
  * (calibrate.ts runCalibration): a worker costs a module load and a model load, which the calling
  * thread fills with samples instead of waiting; when the data ends, it takes back the samples no
  * worker has started (takeBack) instead of waiting for them.

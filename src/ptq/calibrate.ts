@@ -382,8 +382,10 @@ export async function runCalibration(
   let started = opts.started;
   const start = () => {
     const count = workerThreads(workers, only);
-    group = started?.count === count && started.threads === threads ? started : new CalibrationWorkers(count, threads, workerLabel(count));
+    if (started && (started.count !== count || started.threads !== threads)) started.terminate();
+    else group = started;
     started = undefined;
+    group ??= new CalibrationWorkers(count, threads, workerLabel(count));
     group.load(modelToBytes(model), cfg, () => bar.tick(++done));
     used = workers;
     shareCores();
