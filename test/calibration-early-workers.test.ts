@@ -15,8 +15,10 @@ const built = existsSync(join(root, 'dist', 'index.js'));
 const mnist = fixture('models', 'mnist-8', 'model.onnx');
 
 describe('calibration workers started before the model is prepared', () => {
-  it.skipIf(!built || !mnist)('stop when the run fails before calibrating, and calibrate as one thread otherwise', () => {
-    const script = `
+  it.skipIf(!built || !mnist)(
+    'stop when the run fails before calibrating, and calibrate as one thread otherwise',
+    () => {
+      const script = `
       import { calibrate, quantize, Tensor } from ${JSON.stringify(pathToFileURL(join(root, 'dist', 'index.js')).href)};
       const model = ${JSON.stringify(mnist)};
       const samples = Array.from({ length: 5 }, (_, i) => ({
@@ -38,10 +40,12 @@ describe('calibration workers started before the model is prepared', () => {
       const stats = async (workers) => JSON.stringify((await calibrate(model, { calibration: samples, workers, observer: 'minmax' })).tensors);
       console.log(JSON.stringify({ codes, same: (await stats(1)) === (await stats(2)) }));
     `;
-    // A thread left waiting for its model would hold the child open until this timeout.
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
-    const r = JSON.parse(out.trim().split('\n').pop()!) as { codes: string[]; same: boolean };
-    expect(r.codes).toEqual(['IO_ERROR', 'INVALID_DATA', 'INVALID_DATA']);
-    expect(r.same).toBe(true);
-  }, 90_000);
+      // A thread left waiting for its model would hold the child open until this timeout.
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+      const r = JSON.parse(out.trim().split('\n').pop()!) as { codes: string[]; same: boolean };
+      expect(r.codes).toEqual(['IO_ERROR', 'INVALID_DATA', 'INVALID_DATA']);
+      expect(r.same).toBe(true);
+    },
+    90_000,
+  );
 });
