@@ -2,7 +2,7 @@
 // --input-type (a worker started from a file refuses it) and, for a compiled worker script, less
 // tsx's module hooks in every spelling the tsx command and `--import tsx` use; a script run from
 // TypeScript keeps them, and so do other hooks and options. Which file a compiled worker starts
-// from: its bundle only when that is not older than the script (scripts/bundle-workers.mjs).
+// from: its bundle only while none of the modules it holds is newer (scripts/bundle-workers.mjs).
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +37,7 @@ describe('workerScriptUrl', () => {
    * A folder with caller.js, w.js, dep.js and w.bundle.js holding both (its .inputs.json), the bundle
    * made at time 0 and each file at the time given (seconds; undefined: no such file).
    */
-  const folder = (t: { bundle?: number; w?: number; dep?: number; list?: string[] | 'none' }) => {
+  const folder = (t: { bundle?: number; w?: number; dep?: number; list?: string[] | 'none' | 'not json' }) => {
     const dir = mkdtempSync(join(tmpdir(), 'opq-worker-'));
     const now = Date.now() / 1000;
     writeFileSync(join(dir, 'caller.js'), '');
@@ -49,16 +49,15 @@ describe('workerScriptUrl', () => {
     put('w.js', t.w ?? -1);
     put('dep.js', t.dep ?? -1);
     put('w.bundle.js', t.bundle);
-    if (t.list !== 'none')
-      writeFileSync(join(dir, 'w.bundle.js.inputs.json'), JSON.stringify({ inputs: t.list ?? ['./w.js', './dep.js'] }));
+    const list = join(dir, 'w.bundle.js.inputs.json');
+    if (t.list === 'not json') writeFileSync(list, '{ inputs: [');
+    else if (t.list !== 'none') writeFileSync(list, JSON.stringify({ inputs: t.list ?? ['./w.js', './dep.js'] }));
     return { dir, caller: pathToFileURL(join(dir, 'caller.js')).href };
   };
-  const started = (t: Parameters<typeof folder>[0], bundle: string | null = './w.bundle.js') => {
+  const started = (t: Parameters<typeof folder>[0]) => {
     const { dir, caller } = folder(t);
     try {
-      return workerScriptUrl(caller, 'w', bundle ?? undefined)
-        .pathname.split('/')
-        .pop();
+      return workerScriptUrl(caller, 'w').pathname.split('/').pop();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -76,7 +75,7 @@ describe('workerScriptUrl', () => {
     expect(started({ bundle: 0, list: 'none' })).toBe('w.js');
     expect(started({ bundle: 0, list: ['./w.js', './gone.js'] })).toBe('w.js');
     expect(started({ bundle: 0, list: [] })).toBe('w.js');
-    expect(started({ bundle: 0 }, null)).toBe('w.js'); // no bundle asked for
+    expect(started({ bundle: 0, list: 'not json' })).toBe('w.js');
   });
 
   it('ONNX_PTQ_WORKER_BUNDLE=0 starts the script', () => {

@@ -59,7 +59,7 @@ export class CalibrationWorkers {
     for (let id = 0; id < count; id++) {
       const slots = new SharedArrayBuffer(SAMPLE_SLOTS * 4);
       const init: CalibrationWorkerInit = { threads, slots };
-      const w = startWorkerScript(import.meta.url, 'calibrate-worker', init, './calibrate-worker.bundle.js');
+      const w = startWorkerScript(import.meta.url, 'calibrate-worker', init);
       const rec: W = { w, id, ready: false, inFlight: 0, slots: new Int32Array(slots), sent: [], seq: 0 };
       this.ws.push(rec);
       w.on('message', (m: FromCalibrationWorker) => {

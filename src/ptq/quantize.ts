@@ -356,6 +356,16 @@ function startEarly(settings: RunSettings, opts: QuantizeOptions, count: number 
   return w.autoWorkers ? undefined : startCalibrationWorkers(w.workers);
 }
 
+/** `work`'s result; early workers stopped if it fails (a thread waiting for its model would hold the process open). */
+async function stopOnFailure<T>(started: CalibrationWorkers | undefined, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (e) {
+    started?.terminate();
+    throw e;
+  }
+}
+
 /** Statistics (merged, checked against this model and options) as what calibration would have gathered. */
 function fromStats(p: Prepared, stats: CalibrationStats, what: string): Gathered {
   const want = [...p.toCalibrate].sort().join('\n');
@@ -427,13 +437,7 @@ export async function calibrate(source: Model | string | Uint8Array, input: Cali
         )
       : calibrationTotal;
   const started = startEarly({ workers }, opts, knownCount(data, total, maxSamples));
-  let p: Prepared;
-  try {
-    p = await prepare(source, opts, calibration, true);
-  } catch (e) {
-    started?.terminate();
-    throw e;
-  }
+  const p = await stopOnFailure(started, prepare(source, opts, calibration, true));
   const g = await gather(p, data, { workers, total, maxSamples, started });
   const biasProbes: Record<string, ProbeStats> = {};
   for (const q of p.probes) {
@@ -496,13 +500,7 @@ export async function quantize(source: Model | string | Uint8Array, input: Quant
     calibration && !merged && !opts.weightOnly
       ? startEarly({ workers }, opts, knownCount(calibration, calibrationTotal, opts.calibrationSamples))
       : undefined;
-  let p: Prepared;
-  try {
-    p = await prepare(source, opts, calibration, merged !== undefined);
-  } catch (e) {
-    started?.terminate();
-    throw e;
-  }
+  const p = await stopOnFailure(started, prepare(source, opts, calibration, merged !== undefined));
   if (!(p.toCalibrate.length || p.correct)) {
     started?.terminate();
     started = undefined;

@@ -88,6 +88,14 @@ export class ArrayPool {
     return copy;
   }
 
+  /** settle() on each of `names` in `values` (a run's outputs, before it ends). */
+  settleAll(values: Map<string, Tensor>, names: readonly string[]): void {
+    for (const o of names) {
+      const t = values.get(o);
+      if (t) values.set(o, this.settle(t));
+    }
+  }
+
   /** Whether the pool made the array behind `t` (and still recycles it). */
   owns(t: Tensor | undefined): boolean {
     const b = bufferOf(t);

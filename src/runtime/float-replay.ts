@@ -196,19 +196,11 @@ export class FloatReplay extends RecordedPlan<Segment> {
           free(s);
         }
       });
-      settleOutputs(pool, values, wanted);
+      pool.settleAll(values, wanted);
     } finally {
       pool.endRun();
     }
     return { result: outputsOf(values, wanted, this.stable), stale };
-  }
-}
-
-/** The wanted values as arrays of their own length (ArrayPool.settle), before the run ends. */
-export function settleOutputs(pool: ArrayPool, values: Map<string, Tensor>, wanted: readonly string[]): void {
-  for (const o of wanted) {
-    const t = values.get(o);
-    if (t) values.set(o, pool.settle(t));
   }
 }
 
@@ -372,7 +364,7 @@ export function recordFloatRun(
       if (heldBytes > TAP_HOLD_BYTES) close(i + 1);
     }
     close(steps.length);
-    settleOutputs(pool, values, wanted);
+    pool.settleAll(values, wanted);
     result = outputsOf(values, wanted, stable);
   } catch (e) {
     if (open >= 0) api.end(handle);

@@ -18,7 +18,7 @@ import { ArrayPool, withArrayPool } from './array-pool.js';
 import { divisibilityHint } from './divisibility.js';
 import { fillPreallocated, resolveFetches, type FetchesType, type RunOptions } from './fetches.js';
 import type { BackendName, BackendRequest, NativePlanApi } from '../backends/types.js';
-import { FloatReplay, handOver, recordFloatRun, settleOutputs, type ReplayRun, type TapKernels } from './float-replay.js';
+import { FloatReplay, handOver, recordFloatRun, type ReplayRun, type TapKernels } from './float-replay.js';
 
 export type { Feed, FetchesType, RunOptions };
 
@@ -338,7 +338,7 @@ export class InferenceSession {
             }
         }
       });
-      settleOutputs(pool, values, wanted);
+      pool.settleAll(values, wanted);
     } finally {
       pool.endRun();
     }

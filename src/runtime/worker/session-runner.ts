@@ -23,7 +23,7 @@ export const runnerFinalizer = new FinalizationRegistry<SessionRunner>((r) => vo
 
 /** Starts this session's worker (session-worker.ts beside this module, or its bundle: start.ts). */
 function startWorker(init: WorkerInit): Worker {
-  return startWorkerScript(import.meta.url, 'session-worker', init, './session-worker.bundle.js');
+  return startWorkerScript(import.meta.url, 'session-worker', init);
 }
 
 /** Runs posted to the worker at once: one running and one ready to start, so it never waits. */

@@ -34,20 +34,20 @@ export function workerExecArgv(argv: readonly string[], compiled: boolean): stri
   return out;
 }
 
-function newWorker(callerUrl: string, script: string, workerData: unknown, execArgv: string[], bundle?: string): Worker {
+function newWorker(callerUrl: string, script: string, workerData: unknown, execArgv: string[]): Worker {
   if (callerUrl.endsWith('.ts')) {
     const url = new URL(`./${script}.ts`, callerUrl).href;
     const code = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); });`;
     return new Worker(code, { eval: true, workerData, execArgv });
   }
-  return new Worker(workerScriptUrl(callerUrl, script, bundle), { workerData, execArgv });
+  return new Worker(workerScriptUrl(callerUrl, script), { workerData, execArgv });
 }
 
 const chosen = new Map<string, URL>();
 
 /**
- * The compiled worker script `script` beside `callerUrl`, or its bundle at `bundle` (relative to
- * the caller) when the build made one (scripts/bundle-workers.mjs) and none of the modules it holds
+ * The compiled worker script `script` beside `callerUrl`, or its bundle `<script>.bundle.js` beside
+ * it when the build made one (scripts/bundle-workers.mjs) and none of the modules it holds
  * (its `.inputs.json`) is newer than it: one module for the worker to load instead of the package's
  * ~150, which on two busy cores took a calibration worker 0.14-0.19 s instead of 0.08-0.12 s. A
  * module rewritten since (tsc, or tsc --watch rewriting one) means the bundle would run old code:
@@ -55,48 +55,50 @@ const chosen = new Map<string, URL>();
  * turns bundles off. Decided once per script (~150 file stats).
  * @internal (exported for tests)
  */
-export function workerScriptUrl(callerUrl: string, script: string, bundle?: string): URL {
+export function workerScriptUrl(callerUrl: string, script: string): URL {
   const module = new URL(`./${script}.js`, callerUrl);
-  if (!bundle || process.env.ONNX_PTQ_WORKER_BUNDLE === '0') return module;
+  if (process.env.ONNX_PTQ_WORKER_BUNDLE === '0') return module;
   let url = chosen.get(module.href);
   if (!url) {
-    const b = new URL(bundle, callerUrl);
+    const b = new URL(`./${script}.bundle.js`, callerUrl);
     url = bundleIsFresh(b) ? b : module;
     chosen.set(module.href, url);
   }
   return url;
 }
 
-/** Whether bundle `b` exists with its list of inputs, each present and not newer than it. */
+/**
+ * Whether bundle `b` exists with its list of inputs, each present and not newer than it. Anything
+ * unreadable (a missing or foreign list, a file it cannot stat) means no: the script starts as it is.
+ */
 function bundleIsFresh(b: URL): boolean {
-  const mtime = (u: URL) => statSync(fileURLToPath(u), { throwIfNoEntry: false })?.mtimeMs;
-  const bt = mtime(b);
-  if (bt === undefined) return false;
-  let inputs: unknown;
   try {
-    inputs = (JSON.parse(readFileSync(fileURLToPath(new URL(`${b.href}.inputs.json`)), 'utf8')) as { inputs?: unknown }).inputs;
+    const mtime = (u: URL) => statSync(fileURLToPath(u), { throwIfNoEntry: false })?.mtimeMs;
+    const bt = mtime(b);
+    if (bt === undefined) return false;
+    const inputs = (JSON.parse(readFileSync(fileURLToPath(new URL(`${b.href}.inputs.json`)), 'utf8')) as { inputs?: unknown }).inputs;
+    if (!Array.isArray(inputs) || inputs.length === 0) return false;
+    return inputs.every((f) => {
+      const t = typeof f === 'string' ? mtime(new URL(f, b)) : undefined;
+      return t !== undefined && t <= bt;
+    });
   } catch {
     return false;
   }
-  if (!Array.isArray(inputs) || inputs.length === 0) return false;
-  return inputs.every((f) => {
-    const t = typeof f === 'string' ? mtime(new URL(f, b)) : undefined;
-    return t !== undefined && t <= bt;
-  });
 }
 
 /**
  * Starts worker script `script` (no extension) next to the module at `callerUrl` (its
- * import.meta.url), or its `bundle` (workerScriptUrl). A parent started with an option workers
+ * import.meta.url), or its bundle (workerScriptUrl). A parent started with an option workers
  * refuse (V8 flags such as --trace-gc or --max-old-space-size) made `new Worker` throw
  * ERR_WORKER_INVALID_EXEC_ARGV: the worker then starts with no options, since it needs none of the
  * parent's to run.
  */
-export function startWorkerScript(callerUrl: string, script: string, workerData: unknown, bundle?: string): Worker {
+export function startWorkerScript(callerUrl: string, script: string, workerData: unknown): Worker {
   try {
-    return newWorker(callerUrl, script, workerData, workerExecArgv(process.execArgv, !callerUrl.endsWith('.ts')), bundle);
+    return newWorker(callerUrl, script, workerData, workerExecArgv(process.execArgv, !callerUrl.endsWith('.ts')));
   } catch (e) {
     if ((e as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw e;
-    return newWorker(callerUrl, script, workerData, [], bundle);
+    return newWorker(callerUrl, script, workerData, []);
   }
 }
