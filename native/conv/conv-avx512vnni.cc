@@ -58,36 +58,104 @@ inline __m128i Load16(const uint8_t* p, size_t stride) {
   return _mm_packus_epi16(lo, hi);
 }
 
+// Pixels [a, a + n) of a half panel whose window origins are one stretch of an input row: pixel
+// a + j reads xp[base + j * stride] (base may lie before xp; only the masked bytes are read).
+struct Run {
+  __mmask16 lanes;  // bits a .. a + n - 1
+  __mmask32 bytes;  // stride 2: the even bytes 2a .. 2(a + n - 1) of a 32-byte load
+  int64_t base;     // off[a] - a * stride
+};
+
+// The half's 16 bytes of tap offset k: each run's bytes by a masked load (AVX-512 masked loads do
+// not touch the masked-out bytes, so nothing outside the runs is read, not even the slack).
+inline __m128i LoadRuns(const uint8_t* xp, const Run* runs, size_t nrun, int64_t k, size_t stride) {
+  __m128i r = _mm_setzero_si128();
+  for (size_t i = 0; i < nrun; ++i) {
+    // Formed as an integer: base + k can point before xp when the run starts past pixel 0.
+    const void* p = reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(xp) + uintptr_t(runs[i].base + k));
+    if (stride == 1) {
+      r = _mm_mask_loadu_epi8(r, runs[i].lanes, p);
+    } else {  // stride 2: the even bytes, narrowed from 16-bit words (vpmovwb keeps each low byte)
+      r = _mm256_mask_cvtepi16_epi8(r, runs[i].lanes, _mm256_maskz_loadu_epi8(runs[i].bytes, p));
+    }
+  }
+  return r;
+}
+
+// Quad q of 16 pixels from their four rows of tap bytes (pixel-major: 4 bytes per pixel).
+inline void StoreQuad(__m128i r0, __m128i r1, __m128i r2, __m128i r3, uint8_t* dst) {
+  const __m128i a01 = _mm_unpacklo_epi8(r0, r1), b01 = _mm_unpackhi_epi8(r0, r1);
+  const __m128i a23 = _mm_unpacklo_epi8(r2, r3), b23 = _mm_unpackhi_epi8(r2, r3);
+  __m128i* d = reinterpret_cast<__m128i*>(dst);
+  _mm_storeu_si128(d, _mm_unpacklo_epi16(a01, a23));      // pixels 0-3
+  _mm_storeu_si128(d + 1, _mm_unpackhi_epi16(a01, a23));  // 4-7
+  _mm_storeu_si128(d + 2, _mm_unpacklo_epi16(b01, b23));  // 8-11
+  _mm_storeu_si128(d + 3, _mm_unpackhi_epi16(b01, b23));  // 12-15
+}
+
+// Runs of at most this many per half take masked loads; more (output rows narrower than 4 pixels)
+// go byte by byte.
+constexpr size_t kMaxRuns = 4;
+
 void Im2col(const void* xpv, const int32_t* koff, size_t kg, const int32_t* off, bool regular, size_t stride,
             void* dstv) {
   const uint8_t* xp = static_cast<const uint8_t*>(xpv);
   uint8_t* dst = static_cast<uint8_t*>(dstv);
   const size_t kq = (kg + 3) / 4;
+  const __m128i zero = _mm_setzero_si128();
   for (size_t c0 = 0; c0 < kNr; c0 += 16) {
     bool reg = regular;
     if (!reg) {  // the panel as a whole is not, but this half may be
       reg = true;
       for (size_t c = c0 + 1; c < c0 + 16; ++c) reg = reg && size_t(off[c]) == size_t(off[c0]) + (c - c0) * stride;
     }
-    if (!reg || stride > 2) {
+    if (reg && stride <= 2) {
+      const uint8_t* base = xp + off[c0];
+      for (size_t q = 0; q < kq; ++q) {
+        const size_t k0 = 4 * q;
+        const __m128i r0 = Load16(base + koff[k0], stride);
+        const __m128i r1 = k0 + 1 < kg ? Load16(base + koff[k0 + 1], stride) : zero;
+        const __m128i r2 = k0 + 2 < kg ? Load16(base + koff[k0 + 2], stride) : zero;
+        const __m128i r3 = k0 + 3 < kg ? Load16(base + koff[k0 + 3], stride) : zero;
+        StoreQuad(r0, r1, r2, r3, dst + (q * kNr + c0) * 4);
+      }
+      continue;
+    }
+    // The half crosses output rows (outputs narrower than the panel, or a row's end): its pixels
+    // split into runs along input rows. A pixel past the last one repeats its predecessor's offset
+    // (the driver's filler, computed and dropped): it joins no run, and its bytes stay 0.
+    Run runs[kMaxRuns];
+    size_t nrun = 0;
+    bool fits = stride <= 2;
+    for (size_t c = c0; c < c0 + 16 && fits;) {
+      if (c > c0 && off[c] == off[c - 1]) {
+        ++c;
+        continue;
+      }
+      size_t e = c + 1;
+      while (e < c0 + 16 && int64_t(off[e]) == int64_t(off[e - 1]) + int64_t(stride)) ++e;
+      if (nrun == kMaxRuns) {
+        fits = false;
+        break;
+      }
+      const size_t a = c - c0, n = e - c;
+      const uint32_t lanes = ((uint32_t{1} << n) - 1) << a;
+      uint32_t bytes = 0;
+      for (size_t j = a; j < a + n; ++j) bytes |= uint32_t{1} << (2 * j);
+      runs[nrun++] = {__mmask16(lanes), __mmask32(bytes), int64_t(off[c]) - int64_t(a * stride)};
+      c = e;
+    }
+    if (!fits) {
       Im2colScalar<uint8_t, 4>(xp, koff, kg, off, kNr, c0, c0 + 16, 0, kq, dst);
       continue;
     }
-    const uint8_t* base = xp + off[c0];
     for (size_t q = 0; q < kq; ++q) {
       const size_t k0 = 4 * q;
-      const __m128i zero = _mm_setzero_si128();
-      const __m128i r0 = Load16(base + koff[k0], stride);
-      const __m128i r1 = k0 + 1 < kg ? Load16(base + koff[k0 + 1], stride) : zero;
-      const __m128i r2 = k0 + 2 < kg ? Load16(base + koff[k0 + 2], stride) : zero;
-      const __m128i r3 = k0 + 3 < kg ? Load16(base + koff[k0 + 3], stride) : zero;
-      const __m128i a01 = _mm_unpacklo_epi8(r0, r1), b01 = _mm_unpackhi_epi8(r0, r1);
-      const __m128i a23 = _mm_unpacklo_epi8(r2, r3), b23 = _mm_unpackhi_epi8(r2, r3);
-      __m128i* d = reinterpret_cast<__m128i*>(dst + (q * kNr + c0) * 4);
-      _mm_storeu_si128(d, _mm_unpacklo_epi16(a01, a23));      // pixels 0-3
-      _mm_storeu_si128(d + 1, _mm_unpackhi_epi16(a01, a23));  // 4-7
-      _mm_storeu_si128(d + 2, _mm_unpacklo_epi16(b01, b23));  // 8-11
-      _mm_storeu_si128(d + 3, _mm_unpackhi_epi16(b01, b23));  // 12-15
+      const __m128i r0 = LoadRuns(xp, runs, nrun, koff[k0], stride);
+      const __m128i r1 = k0 + 1 < kg ? LoadRuns(xp, runs, nrun, koff[k0 + 1], stride) : zero;
+      const __m128i r2 = k0 + 2 < kg ? LoadRuns(xp, runs, nrun, koff[k0 + 2], stride) : zero;
+      const __m128i r3 = k0 + 3 < kg ? LoadRuns(xp, runs, nrun, koff[k0 + 3], stride) : zero;
+      StoreQuad(r0, r1, r2, r3, dst + (q * kNr + c0) * 4);
     }
   }
 }
