@@ -1,7 +1,9 @@
-// AVX2 pooling: MaxPool over 32 (then 16) interior outputs at a time for stride 1 and 2 (stride 2
-// keeps the even bytes of a 64-byte load by packing), the border and other strides scalar;
-// global max and average as byte reductions (vpmaxub, vpsadbw).
+// AVX2 pooling: MaxPool over 32 (then 16, then a row's last few) interior outputs at a time for
+// stride 1 and 2 (stride 2 keeps the even bytes of a 64-byte load by packing), the border and other
+// strides scalar; global max and average as byte reductions (vpmaxub, vpsadbw).
 #include "qpool/qpool.h"
+
+#include <cstring>
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -67,6 +69,18 @@ void MaxPoolAvx2(const PoolGeom& g, const uint8_t* x, bool is_signed, uint8_t* y
           for (size_t kx = 0; kx < g.kw; ++kx) m = _mm_max_epu8(m, Load16(row + kx * g.dw, g.sw, hflip));
         }
         _mm_storeu_si128(reinterpret_cast<__m128i*>(yrow + ox), _mm_xor_si128(m, hflip));
+      }
+      if (MaxPoolTailFits(g, ox, last_row, end)) {
+        __m128i m = _mm_setzero_si128();
+        for (size_t ky = ky0; ky < ky1; ++ky) {
+          const uint8_t* row =
+              plane + static_cast<size_t>(iy0 + static_cast<int64_t>(ky * g.dh)) * g.in_w + ox * g.sw - g.pl;
+          for (size_t kx = 0; kx < g.kw; ++kx) m = _mm_max_epu8(m, Load16(row + kx * g.dw, g.sw, hflip));
+        }
+        alignas(16) uint8_t tail[16];
+        _mm_store_si128(reinterpret_cast<__m128i*>(tail), _mm_xor_si128(m, hflip));
+        std::memcpy(yrow + ox, tail, g.out_w - ox);
+        ox = g.out_w;
       }
       MaxPoolRowScalar(g, plane, flip, oy, ox, g.out_w, yrow);
     }

@@ -1,7 +1,9 @@
 // WebAssembly SIMD128 pooling: MaxPool over 16 interior outputs at a time for stride 1 and 2 (even
 // bytes of two loads by shuffle; the last vector of a row may load a byte past it: MaxPoolVectorFits),
-// the rest scalar; global max and average as byte reductions.
+// then a row's last few (MaxPoolTailFits), the rest scalar; global max and average as byte reductions.
 #include "qpool/qpool.h"
+
+#include <cstring>
 
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
@@ -44,6 +46,18 @@ void MaxPoolWasmSimd(const PoolGeom& g, const uint8_t* x, bool is_signed, uint8_
           for (size_t kx = 0; kx < g.kw; ++kx) m = wasm_u8x16_max(m, Load16(row + kx * g.dw, g.sw, vflip));
         }
         wasm_v128_store(yrow + ox, wasm_v128_xor(m, vflip));
+      }
+      if (MaxPoolTailFits(g, ox, last_row, end)) {
+        v128_t m = wasm_i8x16_splat(0);
+        for (size_t ky = ky0; ky < ky1; ++ky) {
+          const uint8_t* row =
+              plane + static_cast<size_t>(iy0 + static_cast<int64_t>(ky * g.dh)) * g.in_w + ox * g.sw - g.pl;
+          for (size_t kx = 0; kx < g.kw; ++kx) m = wasm_u8x16_max(m, Load16(row + kx * g.dw, g.sw, vflip));
+        }
+        uint8_t tail[16];
+        wasm_v128_store(tail, wasm_v128_xor(m, vflip));
+        std::memcpy(yrow + ox, tail, g.out_w - ox);
+        ox = g.out_w;
       }
       MaxPoolRowScalar(g, plane, flip, oy, ox, g.out_w, yrow);
     }

@@ -51,6 +51,16 @@ inline bool MaxPoolVectorFits(const PoolGeom& g, size_t ox, size_t w, const uint
   return used <= g.in_w && last_row + used + (g.sw - 1) <= end;
 }
 
+// A row's last w < 16 outputs [ox, out_w) as one 16-lane vector whose extra lanes are dropped
+// (output rows narrower than a vector: mnist-8's 14-wide pools): the w outputs' taps inside the row,
+// and all 16 lanes' loads inside x (the extra lanes read on into the next row).
+inline bool MaxPoolTailFits(const PoolGeom& g, size_t ox, const uint8_t* last_row, const uint8_t* end) {
+  const size_t w = g.out_w - ox;
+  if (ox >= g.out_w || w >= 16 || !MaxPoolVectorFits(g, ox, w, last_row, end)) return false;
+  const size_t ix = ox * g.sw - g.pl;
+  return static_cast<size_t>(end - last_row) >= ix + (g.kw - 1) * g.dw + 15 * g.sw + 1 + (g.sw - 1);
+}
+
 // The last input row that output row oy's taps [ky0, ky1) read (the plane itself when none: the SIMD
 // loops then load nothing, and their maxima stay the type minimum).
 inline const uint8_t* LastTapRow(const PoolGeom& g, const uint8_t* plane, int64_t iy0, size_t ky0, size_t ky1) {
