@@ -185,17 +185,8 @@ void PackRows(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signe
   if (full < kq) PackRowsScalar<4>(x, ldx, rows, kg, x_signed, zx, kNr, full, kq, dstv);
 }
 
-const ConvKernels kKernels = {kMr,
-                              kNr,
-                              4,
-                              true,
-                              Ukernel8x32,
-                              Im2col,
-                              PackRows,
-                              nullptr,
-                              nullptr,
-                              RequantRowAvx512,
-                              RequantChannelRowVia<RequantRowAvx512>};
+const ConvKernels kKernels = {
+    kMr, kNr, 4, true, Ukernel8x32, Im2col, PackRows, nullptr, nullptr, RequantRowAvx512, RequantChannelRowAvx512};
 
 }  // namespace
 
@@ -206,7 +197,7 @@ const ConvKernels* ConvKernelsAvx2Avx512Requant() {
   static const ConvKernels k = [] {
     ConvKernels r = *ConvKernelsAvx2();
     r.requant = RequantRowAvx512;
-    r.requant_channel = RequantChannelRowVia<RequantRowAvx512>;
+    r.requant_channel = RequantChannelRowAvx512;
     return r;
   }();
   return &k;

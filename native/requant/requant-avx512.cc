@@ -37,6 +37,30 @@ inline Lanes ChannelLanes(const opq_requant& rq, bool pc, size_t c, __mmask16 m)
   return l;
 }
 
+// Per tensor (every conv output row), fixed-point or shift mode: one left or right shift for all
+// lanes, the other 0, so the saturating left shift is skipped when 0 (it is in most layers). `add`
+// (wrapping) is a channel row's bias, added in the same pass.
+void PerTensorRow(const int32_t* acc, const int32_t* bias, int32_t add, size_t n, const opq_requant& rq, uint8_t* y) {
+  const int32_t mode = rq.mode, zp = rq.output_zero_point;
+  const __m512i vzp = _mm512_set1_epi32(zp);
+  const __m512i vlo = _mm512_set1_epi32(rq.output_min - zp);
+  const __m512i vhi = _mm512_set1_epi32(rq.output_max - zp);
+  const int32_t s = rq.shift[0];
+  const int left = s > 0 ? s : 0, right = s < 0 ? -s : 0;
+  const __m512i vm = _mm512_set1_epi32(mode == OPQ_REQUANT_SHIFT ? 0 : rq.multiplier[0]);
+  const __m512i vadd = _mm512_set1_epi32(add);
+  for (size_t j = 0; j < n; j += 16) {
+    const __mmask16 m = n - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - j)) - 1);
+    __m512i v = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, acc + j), vadd);
+    if (bias) v = _mm512_add_epi32(v, _mm512_maskz_loadu_epi32(m, bias + j));
+    v = SatShlU(v, left);
+    if (mode != OPQ_REQUANT_SHIFT) v = Srdhm(v, vm);
+    v = RdbpotU(v, right);
+    v = MinI(MaxI(v, vlo), vhi);
+    _mm512_mask_cvtepi32_storeu_epi8(y + j, m, _mm512_add_epi32(v, vzp));
+  }
+}
+
 }  // namespace
 
 void RequantRowAvx512(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0, uint8_t* y) {
@@ -49,21 +73,7 @@ void RequantRowAvx512(const int32_t* acc, const int32_t* bias, size_t n, const o
   const __m512 flo = _mm512_set1_ps(static_cast<float>(rq.output_min - zp));
   const __m512 fhi = _mm512_set1_ps(static_cast<float>(rq.output_max - zp));
   if (!pc && mode != OPQ_REQUANT_FLOAT) {
-    // Per tensor (every conv output row): one left or right shift for all lanes, the other 0, so
-    // the saturating left shift is skipped when 0 (it is in most layers).
-    const int32_t s = rq.shift[0];
-    const int left = s > 0 ? s : 0, right = s < 0 ? -s : 0;
-    const __m512i vm = _mm512_set1_epi32(mode == OPQ_REQUANT_SHIFT ? 0 : rq.multiplier[0]);
-    for (size_t j = 0; j < n; j += 16) {
-      const __mmask16 m = n - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - j)) - 1);
-      __m512i v = _mm512_maskz_loadu_epi32(m, acc + j);
-      if (bias) v = _mm512_add_epi32(v, _mm512_maskz_loadu_epi32(m, bias + j));
-      v = SatShlU(v, left);
-      if (mode != OPQ_REQUANT_SHIFT) v = Srdhm(v, vm);
-      v = RdbpotU(v, right);
-      v = MinI(MaxI(v, vlo), vhi);
-      _mm512_mask_cvtepi32_storeu_epi8(y + j, m, _mm512_add_epi32(v, vzp));
-    }
+    PerTensorRow(acc, bias, 0, n, rq, y);
     return;
   }
   const Lanes fixed = ChannelLanes(rq, false, 0, __mmask16(0xFFFF));  // per tensor: loaded once
@@ -86,6 +96,15 @@ void RequantRowAvx512(const int32_t* acc, const int32_t* bias, size_t n, const o
     // In range for the output type after the clamp: the low byte is the value (uint8 or int8).
     _mm512_mask_cvtepi32_storeu_epi8(y + j, m, _mm512_add_epi32(v, vzp));
   }
+}
+
+void RequantChannelRowAvx512(int32_t* acc, int32_t add, size_t n, const opq_requant& rq, size_t c, uint8_t* y) {
+  const opq_requant rc = RequantChannel(rq, c);
+  if (rc.mode == OPQ_REQUANT_FLOAT) {
+    RequantChannelRowVia<RequantRowAvx512>(acc, add, n, rq, c, y);
+    return;
+  }
+  PerTensorRow(acc, nullptr, add, n, rc, y);
 }
 
 }  // namespace opq

@@ -111,6 +111,7 @@ void RequantChannelRowSimd(int32_t* acc, int32_t add, size_t n, const opq_requan
 void RequantRowAvx2(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0, uint8_t* y);
 void RequantRowAvx512(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0, uint8_t* y);
 void RequantChannelRowAvx2(int32_t* acc, int32_t add, size_t n, const opq_requant& rq, size_t c, uint8_t* y);
+void RequantChannelRowAvx512(int32_t* acc, int32_t add, size_t n, const opq_requant& rq, size_t c, uint8_t* y);
 #endif
 #if defined(__wasm_simd128__)
 void RequantRowWasmSimd(const int32_t* acc, const int32_t* bias, size_t n, const opq_requant& rq, size_t c0,
