@@ -20,7 +20,7 @@ const char* CheckPacked(const void* packed, size_t packed_size, opq::ConvPackedH
   std::memcpy(h, packed, sizeof(*h));
   if (h->magic != opq::kConvMagic) return "qconv2d: packed does not hold packed convolution weights";
   if (opq::MakeConvGeom(h->shape, g) != nullptr) return "qconv2d: packed holds an invalid geometry";
-  if (h->path < opq::kPathRef || h->path > opq::kPathGemmRows) return "qconv2d: packed has an unknown path";
+  if (h->path < opq::kPathRef || h->path > opq::kPathVnniDirect) return "qconv2d: packed has an unknown path";
   if (!opq::VariantAvailable(h->variant)) return "qconv2d: packed was made for a variant not available here";
   const opq::ConvKernels* k = opq::ConvKernelsFor(h->variant, h->path);
   if ((h->path != opq::kPathRef && k == nullptr) || size_t(h->mr) != opq::ConvTileRows(h->variant, h->path))

@@ -236,8 +236,9 @@ void PackCols(const uint8_t* x, size_t ldx, size_t kg, bool x_signed, int32_t zx
   }
 }
 
-const ConvKernels kKernels = {kMr,      kNr,      2,     false,          Ukernel6x16,          Im2col,
-                              PackRows, PackCols, DwRow, RequantRowAvx2, RequantChannelRowAvx2};
+const ConvKernels kKernels = {kMr,      kNr,      2,     false,          Ukernel6x16,           Im2col,
+                              PackRows, PackCols, DwRow, RequantRowAvx2, RequantChannelRowAvx2, nullptr,
+                              nullptr};
 
 }  // namespace
 

@@ -160,6 +160,68 @@ void Im2col(const void* xpv, const int32_t* koff, size_t kg, const int32_t* off,
   }
 }
 
+// kPathVnniDirect: Ukernel8x32 with quad q of B read in place, 32 pixels x 4 bytes at b + boff[q].
+void Ukernel8x32Direct(size_t kc, const void* av, const uint8_t* b, const size_t* boff, int32_t* c, size_t ldc) {
+  const int32_t* a = static_cast<const int32_t*>(av);
+  __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  __m512i c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+  for (size_t q = 0; q < kc; ++q) {
+    const uint8_t* bq = b + boff[q];
+    const __m512i b0 = _mm512_loadu_si512(bq);
+    const __m512i b1 = _mm512_loadu_si512(bq + 64);
+    // clang-format off
+#define OPQ_ROW(r)                                       \
+  {                                                      \
+    const __m512i w = _mm512_set1_epi32(a[r]);           \
+    c##r##0 = _mm512_dpbusd_epi32(c##r##0, b0, w);       \
+    c##r##1 = _mm512_dpbusd_epi32(c##r##1, b1, w);       \
+  }
+    OPQ_ROW(0) OPQ_ROW(1) OPQ_ROW(2) OPQ_ROW(3) OPQ_ROW(4) OPQ_ROW(5) OPQ_ROW(6) OPQ_ROW(7)
+#undef OPQ_ROW
+    a += kMr;
+  }
+#define OPQ_STORE(r)                              \
+  _mm512_storeu_si512(c + r * ldc, c##r##0);      \
+  _mm512_storeu_si512(c + r * ldc + 16, c##r##1);
+  OPQ_STORE(0) OPQ_STORE(1) OPQ_STORE(2) OPQ_STORE(3) OPQ_STORE(4) OPQ_STORE(5) OPQ_STORE(6) OPQ_STORE(7)
+#undef OPQ_STORE
+  // clang-format on
+}
+
+// kPathVnniDirect's padded input, one channel quad (see ConvKernels::pad_c4): 16 pixels of the four
+// channel rows interleaved at a time inside the image, byte by byte at its edges and in the padding.
+void PadC4(const uint8_t* x, size_t cin, size_t h, size_t w, size_t hp, size_t wp, size_t pt, size_t pl, uint8_t flip,
+           uint8_t pad, size_t cq, uint8_t* dst) {
+  const __m128i vflip = _mm_set1_epi8(char(flip));
+  // Columns [j0, j1) of a padded row hold image columns j - pl.
+  const size_t j0 = pl < wp ? pl : wp, j1 = pl + w < wp ? pl + w : wp;
+  for (size_t r = 0; r < hp; ++r) {
+    const bool inside = r >= pt && r - pt < h;
+    const uint8_t* src[4];
+    uint8_t fill[4];
+    for (size_t e = 0; e < 4; ++e) {
+      const size_t ci = 4 * cq + e;
+      src[e] = ci < cin && inside ? x + (ci * h + (r - pt)) * w : nullptr;
+      fill[e] = ci < cin ? pad : uint8_t(0);
+    }
+    uint8_t* d = dst + r * wp * 4;
+    auto scalar = [&](size_t j) {
+      for (size_t e = 0; e < 4; ++e)
+        d[j * 4 + e] = src[e] && j >= j0 && j < j1 ? uint8_t(src[e][j - pl] ^ flip) : fill[e];
+    };
+    size_t j = 0;
+    for (; j < j0; ++j) scalar(j);
+    for (; j + 16 <= j1; j += 16) {
+      __m128i v[4];
+      for (size_t e = 0; e < 4; ++e)
+        v[e] = src[e] ? _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src[e] + (j - pl))), vflip)
+                      : _mm_set1_epi8(char(fill[e]));
+      StoreQuad(v[0], v[1], v[2], v[3], d + j * 4);
+    }
+    for (; j < wp; ++j) scalar(j);
+  }
+}
+
 // GEMM mode: quad q of 16 rows at a time is one gather of 32-bit words (rows ldx bytes apart).
 void PackRows(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signed, int32_t zx, size_t width,
               void* dstv) {
@@ -185,8 +247,19 @@ void PackRows(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signe
   if (full < kq) PackRowsScalar<4>(x, ldx, rows, kg, x_signed, zx, kNr, full, kq, dstv);
 }
 
-const ConvKernels kKernels = {
-    kMr, kNr, 4, true, Ukernel8x32, Im2col, PackRows, nullptr, nullptr, RequantRowAvx512, RequantChannelRowAvx512};
+const ConvKernels kKernels = {kMr,
+                              kNr,
+                              4,
+                              true,
+                              Ukernel8x32,
+                              Im2col,
+                              PackRows,
+                              nullptr,
+                              nullptr,
+                              RequantRowAvx512,
+                              RequantChannelRowAvx512,
+                              Ukernel8x32Direct,
+                              PadC4};
 
 }  // namespace
 

@@ -29,7 +29,7 @@ const ConvKernels* ConvKernelsFor(int32_t variant, int32_t path) {
     case OPQ_VARIANT_AVX2:
       return ConvKernelsAvx2();
     case OPQ_VARIANT_AVX512VNNI:
-      return path == kPathVnni ? ConvKernelsAvx512Vnni() : ConvKernelsAvx2Avx512Requant();
+      return path == kPathVnni || path == kPathVnniDirect ? ConvKernelsAvx512Vnni() : ConvKernelsAvx2Avx512Requant();
 #endif
 #if defined(__wasm_simd128__)
     case OPQ_VARIANT_WASMSIMD:
@@ -124,6 +124,14 @@ bool GemmGeometry(const ConvGeom& g) {
          g.pr == 0;
 }
 
+// kPathVnniDirect's geometry: stride 1, one group, not a plain GEMM (that has its own mode), and few
+// channels wasted on padding the last quad: its quads hold 4 channels at one tap, where im2col's hold
+// 4 consecutive k (a 1-channel 5x5 layer would do 4x the multiply-adds, a 3-channel one 4/3).
+bool DirectGeometry(const ConvGeom& g) {
+  const size_t direct = CeilDiv(g.cin, 4) * 4 * g.kh * g.kw, packed = CeilDiv(g.kg, 4) * 4;
+  return g.groups == 1 && g.sh == 1 && g.sw == 1 && !GemmGeometry(g) && 8 * direct <= 9 * packed;
+}
+
 }  // namespace
 
 int32_t ConvChoosePath(const ConvGeom& g, int32_t variant, const int32_t* wzp, size_t wzp_count) {
@@ -133,7 +141,9 @@ int32_t ConvChoosePath(const ConvGeom& g, int32_t variant, const int32_t* wzp, s
     // u8 x s8 quads need the raw int8 weights: only when every weight zero point is 0.
     bool zero = true;
     for (size_t i = 0; i < wzp_count; ++i) zero = zero && wzp[i] == 0;
-    if (zero) return kPathVnni;
+    if (zero)
+      return DirectGeometry(g) && ConvKernelsFor(variant, kPathVnniDirect)->ukernel_direct ? kPathVnniDirect
+                                                                                           : kPathVnni;
   }
   const ConvKernels* k = ConvKernelsFor(variant, kPathGemm16);
   if (GemmGeometry(g) && k->kstep == 2 && !k->u8_input) return kPathGemmRows;
@@ -145,7 +155,8 @@ size_t ConvPackedSizeMax(const ConvGeom& g, int32_t variant) {
   size_t size = ConvPackedSize(g, path, ConvTileRows(variant, path));
   if ((path == kPathGemm16 || path == kPathGemmRows) &&
       ConvKernelsFor(variant, kPathVnni) != ConvKernelsFor(variant, kPathGemm16)) {
-    const size_t v = ConvPackedSize(g, kPathVnni, ConvTileRows(variant, kPathVnni));
+    const int32_t vnni = DirectGeometry(g) ? kPathVnniDirect : kPathVnni;
+    const size_t v = ConvPackedSize(g, vnni, ConvTileRows(variant, vnni));
     if (v > size) size = v;
   }
   return size;
@@ -159,6 +170,9 @@ size_t ConvPackedSize(const ConvGeom& g, int32_t path, size_t mr) {
       break;
     case kPathVnni:
       bytes += g.groups * CeilDiv(g.cout_g, mr) * mr * ((g.kg + 3) / 4) * 4;
+      break;
+    case kPathVnniDirect:  // quads of 4 channels at one tap
+      bytes += CeilDiv(g.cout, mr) * mr * CeilDiv(g.cin, 4) * g.kh * g.kw * 4;
       break;
     case kPathGemmRows:  // mr is the column panel width here
       bytes += CeilDiv(g.cout, mr) * mr * ((g.kg + 1) / 2) * 4;
@@ -209,6 +223,27 @@ void ConvPack(const ConvGeom& g, const opq_conv2d_shape& s, int32_t variant, int
                 const size_t row = t * mr + r, kk = 4 * q + e;
                 out[(((gi * tiles + t) * kq + q) * mr + r) * 4 + e] =
                     row < g.cout_g && kk < g.kg ? w[(gi * g.cout_g + row) * g.kg + kk] : int8_t(0);
+              }
+      for (size_t c = 0; c < g.cout; ++c) {
+        uint32_t sum = 0;
+        for (size_t kk = 0; kk < g.kg; ++kk) sum += uint32_t(int32_t(w[c * g.kg + kk]));
+        pzp[c] = int32_t(sum);
+      }
+      break;
+    }
+    case kPathVnniDirect: {
+      // Row tile t, quad (cq, ky, kx), row r -> the 4 int8 weights of channels 4cq..4cq+3 at tap
+      // (ky, kx) (0 past cin); the zero-point section holds sum_k w, as for kPathVnni.
+      const size_t cqn = CeilDiv(g.cin, 4), khw = g.kh * g.kw, kq = cqn * khw, tiles = CeilDiv(g.cout, mr);
+      int8_t* out = reinterpret_cast<int8_t*>(base + h.w_offset);
+      for (size_t t = 0; t < tiles; ++t)
+        for (size_t cq = 0; cq < cqn; ++cq)
+          for (size_t tap = 0; tap < khw; ++tap)
+            for (size_t r = 0; r < mr; ++r)
+              for (size_t e = 0; e < 4; ++e) {
+                const size_t row = t * mr + r, ci = 4 * cq + e;
+                out[((t * kq + cq * khw + tap) * mr + r) * 4 + e] =
+                    row < g.cout && ci < g.cin ? w[row * g.kg + ci * khw + tap] : int8_t(0);
               }
       for (size_t c = 0; c < g.cout; ++c) {
         uint32_t sum = 0;
@@ -271,9 +306,20 @@ size_t PaddedInputBytes(const ConvGeom& g, const ConvKernels& k) {
   return Up(g.cin * g.hp * g.wp * (k.u8_input ? 1 : 2) + 128, kAlign);
 }
 
+// kPathVnniDirect: 4-channel planes of hp x wp pixels x 4 bytes; a panel's loads run up to 31 pixels
+// past the last plane's end (columns computed and dropped), into this many zeroed bytes of slack.
+constexpr size_t kDirectSlack = 256;
+size_t DirectInputBytes(const ConvGeom& g) { return Up(CeilDiv(g.cin, 4) * g.hp * g.wp * 4 + kDirectSlack, kAlign); }
+
+// kPathVnniDirect's flat outputs: oy * wp + ox for every output row but the last, which ends at ow.
+size_t DirectPixels(const ConvGeom& g) { return (g.oh - 1) * g.wp + g.ow; }
+
 // Shared by the threads: the padded input, then every group's im2col row offsets (koff), computed once
-// per call (per pixel block they cost as much as the im2col itself on a 96-channel 3x3 layer).
-size_t SharedBytes(const ConvGeom& g, const ConvKernels& k) {
+// per call (per pixel block they cost as much as the im2col itself on a 96-channel 3x3 layer). The
+// direct path: its padded input, then each quad's byte offset in it.
+size_t SharedBytes(const ConvGeom& g, const ConvPackedHeader& h, const ConvKernels& k) {
+  if (h.path == kPathVnniDirect)
+    return DirectInputBytes(g) + Up(CeilDiv(g.cin, 4) * g.kh * g.kw * sizeof(size_t), kAlign);
   return PaddedInputBytes(g, k) + Up(g.groups * g.kg * 4, kAlign);
 }
 
@@ -285,11 +331,12 @@ bool GemmMode(const ConvGeom& g, const ConvPackedHeader& h) {
 
 size_t Pixels(const ConvGeom& g, const ConvPackedHeader& h) { return GemmMode(g, h) ? g.n : g.oh * g.ow; }
 
-// In GEMM mode the block does not depend on the batch, so neither does the workspace size.
+// In GEMM mode the block does not depend on the batch, so neither does the workspace size. The
+// direct path's block is the B data its panels read in place (each quad's 4 bytes a pixel).
 size_t PixelBlockFor(const ConvGeom& g, const ConvPackedHeader& h, size_t ks, size_t nr) {
   size_t panels = kBlockBudget / (ks * nr * 4);
   if (panels < 1) panels = 1;
-  const size_t need = CeilDiv(g.oh * g.ow, nr);
+  const size_t need = CeilDiv(h.path == kPathVnniDirect ? DirectPixels(g) : g.oh * g.ow, nr);
   if (!GemmMode(g, h) && panels > need) panels = need;
   return panels * nr;
 }
@@ -302,6 +349,10 @@ size_t PerThreadBytes(const ConvGeom& g, const ConvPackedHeader& h, const ConvKe
   if (h.path == kPathDepthwise) return Up(g.oh * g.wp * 4, kAlign) + Up(g.kg * 4, kAlign);
   if (h.path == kPathGemmRows)  // packed rows, then their int32 block
     return Up(GemmRowsBlock(k) * ((g.kg + 1) / 2) * 4, kAlign) + Up(GemmRowsBlock(k) * GemmColsBlock(k) * 4, kAlign);
+  if (h.path == kPathVnniDirect) {  // the int32 block of a row tile
+    const size_t nb = PixelBlockFor(g, h, CeilDiv(g.cin, 4) * g.kh * g.kw, k.nr);
+    return Up(size_t(h.mr) * nb * 4, kAlign);
+  }
   const size_t ks = CeilDiv(g.kg, k.kstep), nb = PixelBlockFor(g, h, ks, k.nr);
   return Up(ks * nb * 4, kAlign) + Up(size_t(h.mr) * nb * 4, kAlign) + Up(k.nr * 4, kAlign) +
          Up(size_t(h.mr) * nb, kAlign);
@@ -331,7 +382,7 @@ size_t ConvWorkspaceSize(const ConvGeom& g, const ConvPackedHeader& h, size_t th
   if (threads < 1) threads = 1;
   const ConvKernels* k = ConvKernelsFor(h.variant, h.path);
   if (k == nullptr) return 64;
-  return SharedBytes(g, *k) + threads * PerThreadBytes(g, h, *k) + kAlign;
+  return SharedBytes(g, h, *k) + threads * PerThreadBytes(g, h, *k) + kAlign;
 }
 
 void DwRowScalar(const int16_t* row, const int32_t* w, const int32_t* tapoff, size_t taps, size_t stride, size_t ox0,
@@ -348,6 +399,69 @@ void DwRowScalar(const int16_t* row, const int32_t* w, const int32_t* tapoff, si
 // slower on 2 threads than on 1). Higher than the float threshold: int8 MACs are ~4x cheaper.
 constexpr uint64_t kMinParallelMacs = uint64_t{1} << 22;
 
+namespace {
+
+// kPathVnniDirect (see conv.h): per image, the 4-channel padded planes (tasks: channel quads), then
+// tasks of (pixel block, row chunk) as the im2col paths have, over flat output columns. Each row of
+// an int32 block is requantized per output row it covers, the columns past ow dropped.
+void RunDirect(const ConvRunArgs& a, const ConvKernels& k, uint8_t* ws, uint8_t* tws, size_t per_thread,
+               const int32_t* bias, const int32_t* wsum, uint8_t flip, int32_t zx_u8) {
+  const ConvGeom& g = *a.g;
+  const ConvPackedHeader& h = *a.h;
+  const size_t cqn = CeilDiv(g.cin, 4), khw = g.kh * g.kw, kq = cqn * khw, plane = g.hp * g.wp * 4;
+  const size_t mr = size_t(h.mr), nr = k.nr, threads = PoolThreads(a.pool);
+  const size_t flat = DirectPixels(g), pixels = g.oh * g.ow;
+  const size_t nb = PixelBlockFor(g, h, kq, nr), blocks = CeilDiv(flat, nb), tiles = CeilDiv(g.cout, mr);
+  uint8_t* xc4 = ws;
+  size_t* boff = reinterpret_cast<size_t*>(ws + DirectInputBytes(g));
+  for (size_t cq = 0; cq < cqn; ++cq)
+    for (size_t ky = 0; ky < g.kh; ++ky)
+      for (size_t kx = 0; kx < g.kw; ++kx)
+        boff[(cq * g.kh + ky) * g.kw + kx] = cq * plane + (ky * g.dh * g.wp + kx * g.dw) * 4;
+  std::memset(xc4 + cqn * plane, 0, kDirectSlack);  // read only into dropped columns
+  size_t chunks = 1;                                // split rows too when pixel blocks alone leave threads idle
+  while (threads > 1 && blocks * chunks < 4 * threads && chunks < tiles) ++chunks;
+  const size_t tiles_per_chunk = CeilDiv(tiles, chunks);
+  const uint8_t* wts = reinterpret_cast<const uint8_t*>(a.h) + h.w_offset;
+  for (size_t n = 0; n < g.n; ++n) {
+    const uint8_t* x = a.x + n * g.cin * g.h * g.w;
+    uint8_t* y = a.y + n * g.cout * pixels;
+    auto pad = [&](size_t cq, size_t) {
+      k.pad_c4(x, g.cin, g.h, g.w, g.hp, g.wp, g.pt, g.pl, flip, uint8_t(zx_u8), cq, xc4 + cq * plane);
+    };
+    ParallelFor(a.pool, cqn, pad);
+    auto task = [&](size_t id, size_t thread) {
+      const size_t chunk = id % chunks, blk = id / chunks;
+      const size_t t0 = chunk * tiles_per_chunk, t1 = t0 + tiles_per_chunk < tiles ? t0 + tiles_per_chunk : tiles;
+      if (t0 >= t1) return;
+      int32_t* cbuf = reinterpret_cast<int32_t*>(tws + thread * per_thread);
+      const size_t p0 = blk * nb, cols = flat - p0 < nb ? flat - p0 : nb, panels = CeilDiv(cols, nr), ldc = panels * nr;
+      for (size_t ti = t0; ti < t1; ++ti) {
+        const uint8_t* ap = wts + ti * kq * mr * 4;
+        for (size_t j = 0; j < panels; ++j) k.ukernel_direct(kq, ap, xc4 + (p0 + j * nr) * 4, boff, cbuf + j * nr, ldc);
+        for (size_t r = 0; r < mr && ti * mr + r < g.cout; ++r) {
+          const size_t co = ti * mr + r;
+          const int32_t b = int32_t(uint32_t(bias[co]) - uint32_t(zx_u8) * uint32_t(wsum[co]));
+          // Flat columns [f, end) of output row oy: f - oy * wp < ow.
+          for (size_t f = p0; f < p0 + cols;) {
+            const size_t oy = f / g.wp, ox = f - oy * g.wp;
+            if (ox >= g.ow) {
+              f = (oy + 1) * g.wp;
+              continue;
+            }
+            const size_t end = oy * g.wp + g.ow < p0 + cols ? oy * g.wp + g.ow : p0 + cols;
+            k.requant_channel(cbuf + r * ldc + (f - p0), b, end - f, *a.rq, co, y + co * pixels + oy * g.ow + ox);
+            f = end;
+          }
+        }
+      }
+    };
+    ParallelFor(a.pool, blocks * chunks, task);
+  }
+}
+
+}  // namespace
+
 void ConvRunDriver(const ConvRunArgs& a_in, const ConvKernels& k) {
   const ConvGeom& g = *a_in.g;
   const ConvPackedHeader& h = *a_in.h;
@@ -360,7 +474,7 @@ void ConvRunDriver(const ConvRunArgs& a_in, const ConvKernels& k) {
   const size_t pixels = g.oh * g.ow, plane = g.hp * g.wp, esize = k.u8_input ? 1 : 2;
   uint8_t* ws = reinterpret_cast<uint8_t*>(Up(reinterpret_cast<uintptr_t>(a.workspace), kAlign));
   uint8_t* xpad = ws;
-  uint8_t* tws = ws + SharedBytes(g, k);
+  uint8_t* tws = ws + SharedBytes(g, h, k);
   const size_t per_thread = PerThreadBytes(g, h, k);
   std::memset(xpad + g.cin * plane * esize, 0, 128);  // the over-read slack holds defined values
   // u8 input: x (or x ^ 0x80 for int8, with the zero point moved by 128) and padding = the zero point.
@@ -406,6 +520,11 @@ void ConvRunDriver(const ConvRunArgs& a_in, const ConvKernels& k) {
       }
     };
     ParallelFor(pool, row_blocks * chunks, task);
+    return;
+  }
+
+  if (h.path == kPathVnniDirect) {
+    RunDirect(a, k, ws, tws, per_thread, bias, wsum, flip, zx_u8);
     return;
   }
 

@@ -140,8 +140,19 @@ void PackCols(const uint8_t* x, size_t ldx, size_t kg, bool x_signed, int32_t zx
   }
 }
 
-const ConvKernels kKernels = {
-    kMr, kNr, 2, false, Ukernel4x8, Im2col, PackRows, PackCols, DwRow, RequantRowWasmSimd, RequantChannelRowWasmSimd};
+const ConvKernels kKernels = {kMr,
+                              kNr,
+                              2,
+                              false,
+                              Ukernel4x8,
+                              Im2col,
+                              PackRows,
+                              PackCols,
+                              DwRow,
+                              RequantRowWasmSimd,
+                              RequantChannelRowWasmSimd,
+                              nullptr,
+                              nullptr};
 
 }  // namespace
 

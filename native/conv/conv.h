@@ -11,6 +11,13 @@
 // - kPathDepthwise: groups == Cin == Cout: a direct kernel over output rows, vectorized over pixels.
 // - kPathVnni: like kPathGemm16 but u8 x s8 quads (vpdpbusd, exact: no int16 intermediate), only
 //   when every weight zero point is 0; sum((x - zx) * w) = sum(x * w) - zx * sum(w) in wrapping int32.
+// - kPathVnniDirect: kPathVnni's arithmetic without im2col, for stride-1 convolutions of one group:
+//   the padded input is copied once per image with each 4 channels interleaved (plane cq holds
+//   4 bytes per padded pixel: channels 4cq..4cq+3), so a weight quad (4 channels at one tap) meets
+//   32 consecutive output pixels as 128 consecutive bytes. Outputs are computed over the padded row
+//   width (flat index oy * wp + ox; the wp - ow extra columns are dropped), the weights are packed
+//   in (channel quad, tap) order. Integer sums do not depend on the order of their terms, so the
+//   results are kPathVnni's bit for bit.
 // - kPathGemmRows: a plain GEMM (1x1 kernel on 1x1 images, one group, no padding: what packed qgemm
 //   runs) the other way round: the batch rows are the tile rows (packed per run), the weights are
 //   packed once as column panels (int16 pairs, zero points subtracted), and each output row is
@@ -39,7 +46,14 @@ struct ConvGeom {
 // Fills *g from s; NULL or a message naming the field.
 const char* MakeConvGeom(const opq_conv2d_shape& s, ConvGeom* g);
 
-enum ConvPath : int32_t { kPathRef = 0, kPathGemm16 = 1, kPathDepthwise = 2, kPathVnni = 3, kPathGemmRows = 4 };
+enum ConvPath : int32_t {
+  kPathRef = 0,
+  kPathGemm16 = 1,
+  kPathDepthwise = 2,
+  kPathVnni = 3,
+  kPathGemmRows = 4,
+  kPathVnniDirect = 5
+};
 
 constexpr uint32_t kConvMagic = 0x43515043u;  // "CPQC"
 
@@ -88,6 +102,13 @@ struct ConvKernels {
                  int32_t* acc);
   RequantRowFn requant;                 // rows along channels (kPathGemmRows)
   RequantChannelRowFn requant_channel;  // rows of one channel (NCHW output rows)
+  // kPathVnniDirect (NULL where the variant has none): C[mr][nr] = sum over ksteps q of packed A and
+  // the nr x 4 bytes at b + boff[q], read in place.
+  void (*ukernel_direct)(size_t ksteps, const void* a, const uint8_t* b, const size_t* boff, int32_t* c, size_t ldc);
+  // kPathVnniDirect: channel quad cq of one image's padded input (hp x wp pixels of 4 bytes: channel
+  // 4cq + e at byte e), x ^ flip inside the image, `pad` around it, 0 for channels at or past cin.
+  void (*pad_c4)(const uint8_t* x, size_t cin, size_t h, size_t w, size_t hp, size_t wp, size_t pt, size_t pl,
+                 uint8_t flip, uint8_t pad, size_t cq, uint8_t* dst);
 };
 
 // Scalar forms of the im2col and depthwise-row hooks, for the cases a SIMD hook does not cover.
