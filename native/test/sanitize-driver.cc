@@ -217,6 +217,8 @@ void QConv(int32_t variant, opq_threadpool* pool, bool hostile) {
   const size_t wn = cap(size_t(s.out_channels) * (s.in_channels / s.groups) * s.kernel_h * s.kernel_w);
   auto w = Random<int8_t>(wn, -128, 127);
   auto wzp = Random<int32_t>(Coin() ? size_t(s.out_channels) : 1, -128, 127);
+  // All zero half the time: the VNNI variant's quad paths (kPathVnni, kPathVnniDirect) need that.
+  if (Coin()) std::fill(wzp.begin(), wzp.end(), 0);
   auto bias = Random<int32_t>(Coin() ? size_t(s.out_channels) : 0, -100000, 100000);
   const size_t psize = cap(opq_qconv2d_packed_size(&s, variant));
   std::vector<uint64_t> packed((psize + 7) / 8);
@@ -284,6 +286,8 @@ void QConvTranspose(int32_t variant, opq_threadpool* pool, bool hostile) {
   const size_t wn = cap(size_t(s.in_channels) * (s.out_channels / s.groups) * s.kernel_h * s.kernel_w);
   auto w = Random<int8_t>(wn, -128, 127);
   auto wzp = Random<int32_t>(Coin() ? size_t(s.out_channels) : 1, -128, 127);
+  // All zero half the time: the VNNI variant's quad paths (kPathVnni, kPathVnniDirect) need that.
+  if (Coin()) std::fill(wzp.begin(), wzp.end(), 0);
   auto bias = Random<int32_t>(Coin() ? size_t(s.out_channels) : 0, -100000, 100000);
   const bool x_signed = Coin(), y_signed = Coin();
   const size_t xn = size_t(s.batch) * s.in_channels * s.in_height * s.in_width;
@@ -338,6 +342,8 @@ void QConv16(int32_t variant, opq_threadpool* pool, bool hostile) {
   const size_t wn = cap(size_t(s.out_channels) * (s.in_channels / s.groups) * s.kernel_h * s.kernel_w);
   auto w = Random<int8_t>(wn, -128, 127);
   auto wzp = Random<int32_t>(Coin() ? size_t(s.out_channels) : 1, -128, 127);
+  // All zero half the time: the VNNI variant's quad paths (kPathVnni, kPathVnniDirect) need that.
+  if (Coin()) std::fill(wzp.begin(), wzp.end(), 0);
   auto bias = Random<int32_t>(Coin() ? size_t(s.out_channels) : 0, std::numeric_limits<int32_t>::min(),
                               std::numeric_limits<int32_t>::max());
   const size_t macs = size_t(s.batch) * s.out_channels * oh * ow * (s.in_channels / s.groups) * s.kernel_h * s.kernel_w;
