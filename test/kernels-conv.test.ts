@@ -271,6 +271,42 @@ for (const [h, w, cin, cout, groups, batch] of [
     extremeZp: h === 7,
   });
 }
+// Stride-1 layers of one group with weight zero points 0 (the VNNI variant's direct path, no im2col):
+// every last row tile from 1 to 8 channels, channel counts with and without a partial last quad of 4,
+// pads, dilations, rows as wide as the padded input (1x1) and rows that are not, a batch of two.
+for (const [i, [cin, cout, k, pads, dil]] of (
+  [
+    [4, 1, 3, [1, 1, 1, 1], 1],
+    [8, 2, 3, [0, 0, 0, 0], 1],
+    [12, 3, 5, [2, 1, 0, 2], 1],
+    [16, 4, 3, [1, 1, 1, 1], 2],
+    [15, 5, 3, [1, 0, 1, 0], 1],
+    [32, 6, 1, [0, 0, 0, 0], 1],
+    [24, 7, 3, [3, 3, 3, 3], 1],
+    [64, 9, 3, [1, 1, 1, 1], 1],
+    [33, 17, 2, [0, 1, 1, 0], 1],
+    [20, 8, 1, [1, 0, 0, 1], 1],
+  ] as const
+).entries()) {
+  cases.push({
+    shape: {
+      batch: 1 + (i % 2),
+      inChannels: cin,
+      outChannels: cout,
+      inHeight: 3 + ((i * 5) % 9),
+      inWidth: [5, 14, 16, 17, 31, 33, 40, 7, 65, 3][i]!,
+      kernelH: k,
+      kernelW: k === 5 ? 3 : k,
+      pads: [...pads],
+      dilations: [dil, dil],
+    },
+    xSigned: i % 2 === 0,
+    ySigned: i % 3 === 0,
+    perChannel: i % 2 === 1,
+    mode: modes[i % 3],
+    seed: seed++,
+  });
+}
 // Geometry edge cases: stride > kernel, pads > kernel, big dilations, a kernel wider than the input.
 const edges: Conv2dShape[] = [
   { batch: 1, inChannels: 3, outChannels: 5, inHeight: 13, inWidth: 17, kernelH: 1, kernelW: 1, strides: [3, 4] },

@@ -160,8 +160,39 @@ void Im2col(const void* xpv, const int32_t* koff, size_t kg, const int32_t* off,
   }
 }
 
-// kPathVnniDirect: Ukernel8x32 with quad q of B read in place, 32 pixels x 4 bytes at b + boff[q].
-void Ukernel8x32Direct(size_t kc, const void* av, const uint8_t* b, const size_t* boff, int32_t* c, size_t ldc) {
+// kPathVnniDirect, the last row tile of a layer whose output channels are not a multiple of 8:
+// its first R rows only (the rest of the tile would be padding).
+template <size_t R>
+void UkernelRowsx32Direct(size_t kc, const int32_t* a, const uint8_t* b, const size_t* boff, int32_t* c, size_t ldc) {
+  __m512i acc[R][2];
+  for (size_t r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_si512();
+  for (size_t q = 0; q < kc; ++q) {
+    const uint8_t* bq = b + boff[q];
+    const __m512i b0 = _mm512_loadu_si512(bq);
+    const __m512i b1 = _mm512_loadu_si512(bq + 64);
+    for (size_t r = 0; r < R; ++r) {
+      const __m512i w = _mm512_set1_epi32(a[r]);
+      acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], b0, w);
+      acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], b1, w);
+    }
+    a += kMr;
+  }
+  for (size_t r = 0; r < R; ++r) {
+    _mm512_storeu_si512(c + r * ldc, acc[r][0]);
+    _mm512_storeu_si512(c + r * ldc + 16, acc[r][1]);
+  }
+}
+
+// kPathVnniDirect: Ukernel8x32 with quad q of B read in place, 32 pixels x 4 bytes at b + boff[q];
+// rows < 8 (a layer's last tile) take the narrower kernels, and only those rows of c are written.
+void Ukernel8x32Direct(size_t kc, size_t rows, const void* av, const uint8_t* b, const size_t* boff, int32_t* c,
+                       size_t ldc) {
+  if (rows < kMr) {
+    const int32_t* a = static_cast<const int32_t*>(av);
+    if (rows <= 1) return UkernelRowsx32Direct<1>(kc, a, b, boff, c, ldc);
+    if (rows <= 2) return UkernelRowsx32Direct<2>(kc, a, b, boff, c, ldc);
+    if (rows <= 4) return UkernelRowsx32Direct<4>(kc, a, b, boff, c, ldc);
+  }
   const int32_t* a = static_cast<const int32_t*>(av);
   __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
   __m512i c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;

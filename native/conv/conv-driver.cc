@@ -438,10 +438,17 @@ void RunDirect(const ConvRunArgs& a, const ConvKernels& k, uint8_t* ws, uint8_t*
       const size_t p0 = blk * nb, cols = flat - p0 < nb ? flat - p0 : nb, panels = CeilDiv(cols, nr), ldc = panels * nr;
       for (size_t ti = t0; ti < t1; ++ti) {
         const uint8_t* ap = wts + ti * kq * mr * 4;
-        for (size_t j = 0; j < panels; ++j) k.ukernel_direct(kq, ap, xc4 + (p0 + j * nr) * 4, boff, cbuf + j * nr, ldc);
-        for (size_t r = 0; r < mr && ti * mr + r < g.cout; ++r) {
+        const size_t rows = g.cout - ti * mr < mr ? g.cout - ti * mr : mr;
+        for (size_t j = 0; j < panels; ++j)
+          k.ukernel_direct(kq, rows, ap, xc4 + (p0 + j * nr) * 4, boff, cbuf + j * nr, ldc);
+        for (size_t r = 0; r < rows; ++r) {
           const size_t co = ti * mr + r;
           const int32_t b = int32_t(uint32_t(bias[co]) - uint32_t(zx_u8) * uint32_t(wsum[co]));
+          // Rows as wide as the padded input (1x1 layers without padding): flat is the output index.
+          if (g.wp == g.ow) {
+            k.requant_channel(cbuf + r * ldc, b, cols, *a.rq, co, y + co * pixels + p0);
+            continue;
+          }
           // Flat columns [f, end) of output row oy: f - oy * wp < ow.
           for (size_t f = p0; f < p0 + cols;) {
             const size_t oy = f / g.wp, ox = f - oy * g.wp;

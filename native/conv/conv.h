@@ -103,8 +103,10 @@ struct ConvKernels {
   RequantRowFn requant;                 // rows along channels (kPathGemmRows)
   RequantChannelRowFn requant_channel;  // rows of one channel (NCHW output rows)
   // kPathVnniDirect (NULL where the variant has none): C[mr][nr] = sum over ksteps q of packed A and
-  // the nr x 4 bytes at b + boff[q], read in place.
-  void (*ukernel_direct)(size_t ksteps, const void* a, const uint8_t* b, const size_t* boff, int32_t* c, size_t ldc);
+  // the nr x 4 bytes at b + boff[q], read in place; only the first `rows` (<= mr) rows of C are
+  // computed and written.
+  void (*ukernel_direct)(size_t ksteps, size_t rows, const void* a, const uint8_t* b, const size_t* boff, int32_t* c,
+                         size_t ldc);
   // kPathVnniDirect: channel quad cq of one image's padded input (hp x wp pixels of 4 bytes: channel
   // 4cq + e at byte e), x ^ flip inside the image, `pad` around it, 0 for channels at or past cin.
   void (*pad_c4)(const uint8_t* x, size_t cin, size_t h, size_t w, size_t hp, size_t wp, size_t pt, size_t pl,
