@@ -25,24 +25,82 @@ inline v128_t Load8(const int16_t* p, int32_t step) {
   return wasm_i16x8_shuffle(wasm_v128_load(p), wasm_v128_load(p + 8), 0, 2, 4, 6, 8, 10, 12, 14);
 }
 
+// Pixels [a, a + n) of a panel whose window origins are one stretch of an input row: pixel a + j
+// reads xp[base + j * stride]; `lanes` selects their int16 lanes.
+struct Run {
+  v128_t lanes;
+  int64_t base;  // off[a] - a * stride, in elements (may lie before xp)
+};
+
+// A panel's 8 elements of tap offset k: a full load per run, its lanes kept. A run that starts past
+// lane 0 loads from before its first pixel, and the last may load past the row: both stay inside
+// wasm memory (the padded input sits inside the workspace, which has slack after it), and the lanes
+// outside the run are dropped.
+inline v128_t LoadRuns(const int16_t* xp, const Run* runs, size_t nrun, int64_t k, int32_t step) {
+  v128_t r = wasm_i16x8_splat(0);
+  for (size_t i = 0; i < nrun; ++i) {
+    const int16_t* p = reinterpret_cast<const int16_t*>(reinterpret_cast<uintptr_t>(xp) +
+                                                        uintptr_t((runs[i].base + k) * int64_t(sizeof(int16_t))));
+    r = wasm_v128_bitselect(Load8(p, step), r, runs[i].lanes);
+  }
+  return r;
+}
+
+// Runs of at most this many per panel take whole loads; more (output rows narrower than 2 pixels)
+// go element by element.
+constexpr size_t kMaxRuns = 4;
+
 void Im2col(const void* xpv, const int32_t* koff, size_t kg, const int32_t* off, bool regular, size_t stride,
             void* dstv) {
   const int16_t* xp = static_cast<const int16_t*>(xpv);
   int16_t* dst = static_cast<int16_t*>(dstv);
   const size_t kp = (kg + 1) / 2;
-  if (!regular || stride > 2) {
+  if (stride > 2) {
     Im2colScalar<int16_t, 2>(xp, koff, kg, off, kNr, 0, kNr, 0, kp, dst);
     return;
   }
   const int32_t step = int32_t(stride);
-  const int16_t* base = xp + off[0];
   const size_t full = kg / 2;
-  for (size_t q = 0; q < full; ++q) {
-    const v128_t v0 = Load8(base + koff[2 * q], step);
-    const v128_t v1 = Load8(base + koff[2 * q + 1], step);
-    int16_t* d = dst + q * kNr * 2;
-    wasm_v128_store(d, wasm_i16x8_shuffle(v0, v1, 0, 8, 1, 9, 2, 10, 3, 11));
-    wasm_v128_store(d + 8, wasm_i16x8_shuffle(v0, v1, 4, 12, 5, 13, 6, 14, 7, 15));
+  if (regular) {
+    const int16_t* base = xp + off[0];
+    for (size_t q = 0; q < full; ++q) {
+      const v128_t v0 = Load8(base + koff[2 * q], step);
+      const v128_t v1 = Load8(base + koff[2 * q + 1], step);
+      int16_t* d = dst + q * kNr * 2;
+      wasm_v128_store(d, wasm_i16x8_shuffle(v0, v1, 0, 8, 1, 9, 2, 10, 3, 11));
+      wasm_v128_store(d + 8, wasm_i16x8_shuffle(v0, v1, 4, 12, 5, 13, 6, 14, 7, 15));
+    }
+  } else {
+    // The panel crosses output rows: its pixels split into runs along input rows. A pixel past the
+    // last one repeats its predecessor's offset (the driver's filler, computed and dropped): it joins
+    // no run, and its elements stay 0.
+    Run runs[kMaxRuns];
+    size_t nrun = 0;
+    for (size_t c = 0; c < kNr;) {
+      if (c > 0 && off[c] == off[c - 1]) {
+        ++c;
+        continue;
+      }
+      size_t e = c + 1;
+      while (e < kNr && int64_t(off[e]) == int64_t(off[e - 1]) + int64_t(stride)) ++e;
+      // A load from before address 0 would trap (never in practice: the workspace is on the heap).
+      if (nrun == kMaxRuns ||
+          int64_t(reinterpret_cast<uintptr_t>(xp)) + 2 * (int64_t(off[c]) - int64_t(c * stride)) < 0) {
+        Im2colScalar<int16_t, 2>(xp, koff, kg, off, kNr, 0, kNr, 0, kp, dst);
+        return;
+      }
+      alignas(16) int16_t m[8] = {};
+      for (size_t j = c; j < e; ++j) m[j] = -1;
+      runs[nrun++] = {wasm_v128_load(m), int64_t(off[c]) - int64_t(c * stride)};
+      c = e;
+    }
+    for (size_t q = 0; q < full; ++q) {
+      const v128_t v0 = LoadRuns(xp, runs, nrun, koff[2 * q], step);
+      const v128_t v1 = LoadRuns(xp, runs, nrun, koff[2 * q + 1], step);
+      int16_t* d = dst + q * kNr * 2;
+      wasm_v128_store(d, wasm_i16x8_shuffle(v0, v1, 0, 8, 1, 9, 2, 10, 3, 11));
+      wasm_v128_store(d + 8, wasm_i16x8_shuffle(v0, v1, 4, 12, 5, 13, 6, 14, 7, 15));
+    }
   }
   if (full < kp) Im2colScalar<int16_t, 2>(xp, koff, kg, off, kNr, 0, kNr, full, kp, dst);
 }
