@@ -2,7 +2,7 @@
 // multiplies u8 input quads by s8 weight quads and adds into int32 without the int16 saturation
 // of vpmaddubsw, so sum(x * w) is exact for any data; the driver then subtracts zx * sum(w) in
 // wrapping int32 (conv.h). int8 input is made uint8 by flipping its sign bit (x + 128, zx + 128).
-// Depthwise convolutions use the AVX2 hooks with the AVX-512 requantization.
+// Depthwise convolutions use the AVX2 hooks with vpdpwssd and the AVX-512 requantization.
 #include <cstring>
 
 #include "conv/conv.h"
@@ -12,6 +12,7 @@
 #include <immintrin.h>
 
 #include "isa/x86-avx512vnni-begin.h"
+#include "conv/dw-row-avx2-inl.h"
 
 namespace opq {
 namespace {
@@ -278,6 +279,17 @@ void PackRows(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signe
   if (full < kq) PackRowsScalar<4>(x, ldx, rows, kg, x_signed, zx, kNr, full, kq, dstv);
 }
 
+// The depthwise row with vpdpwssd on 256-bit vectors: vpmaddwd's pair sums and the add in one
+// instruction (dw-row-avx2-inl.h; the same bits).
+struct Dpwssd {
+  static __m256i Add(__m256i c, __m256i x, __m256i w) { return _mm256_dpwssd_epi32(c, x, w); }
+};
+
+void DwRowVnni(const int16_t* row, const int32_t* w, const int32_t* tapoff, size_t taps, size_t stride, size_t ow,
+               int32_t* acc) {
+  DwRowT<Dpwssd>(row, w, tapoff, taps, stride, ow, acc);
+}
+
 const ConvKernels kKernels = {kMr,
                               kNr,
                               4,
@@ -296,10 +308,12 @@ const ConvKernels kKernels = {kMr,
 
 const ConvKernels* ConvKernelsAvx512Vnni() { return &kKernels; }
 
-// The AVX2 paths (depthwise, int16 pairs when a weight zero point is not 0) with the AVX-512 requant.
+// The AVX2 paths (depthwise, int16 pairs when a weight zero point is not 0) with the AVX-512 requant
+// (and the depthwise row with vpdpwssd).
 const ConvKernels* ConvKernelsAvx2Avx512Requant() {
   static const ConvKernels k = [] {
     ConvKernels r = *ConvKernelsAvx2();
+    r.dw_row = DwRowVnni;
     r.requant = RequantRowAvx512;
     r.requant_channel = RequantChannelRowAvx512;
     return r;
