@@ -786,6 +786,32 @@ describe('qconv2d rejects bad input on every backend', () => {
           () => backend.qconv2d(corrupt, { x: g.x, xZeroPoint: g.xZeroPoint, requant: g.requant, y: new Uint8Array(150) }),
           /packed does not hold packed convolution weights/,
         );
+        // A header naming the direct VNNI path (5) for a geometry that path does not run (stride 2;
+        // its size equals the im2col VNNI path's, 3, when the input channels are a multiple of 4):
+        // refused, not run with the wrong indexing.
+        if (variant === 'avx512vnni') {
+          const s2 = build({
+            shape: { ...shape, groups: 1, inChannels: 4, strides: [2, 2] },
+            xSigned: false,
+            ySigned: false,
+            perChannel: true,
+            mode: 'fixed-point',
+            seed: 4,
+          });
+          const q = backend.qconv2dPack({ shape: s2.shape, w: s2.w, wZeroPoint: Int32Array.of(0), bias: s2.bias, variant });
+          const bytes = (q.handle as Uint8Array).slice();
+          const view = new DataView(bytes.buffer, bytes.byteOffset);
+          expect(view.getInt32(8, true)).toBe(3);
+          view.setInt32(8, 5, true);
+          expectRefusal(
+            () =>
+              backend.qconv2d(
+                { ...q, handle: bytes },
+                { x: s2.x, xZeroPoint: s2.xZeroPoint, requant: s2.requant, y: new Uint8Array(4096) },
+              ),
+            /packed does not match its variant/,
+          );
+        }
         const truncated = { ...packed, handle: (packed.handle as Uint8Array).subarray(0, 64) };
         expectRefusal(
           () => backend.qconv2d(truncated, { x: g.x, xZeroPoint: g.xZeroPoint, requant: g.requant, y: new Uint8Array(150) }),

@@ -25,6 +25,12 @@ const char* CheckPacked(const void* packed, size_t packed_size, opq::ConvPackedH
   const opq::ConvKernels* k = opq::ConvKernelsFor(h->variant, h->path);
   if ((h->path != opq::kPathRef && k == nullptr) || size_t(h->mr) != opq::ConvTileRows(h->variant, h->path))
     return "qconv2d: packed does not match its variant";
+  // The quad paths run only on the hooks that have them, the direct one only on its geometry: a
+  // header naming them otherwise would run other kernels over quad-packed weights.
+  const bool quads = h->path == opq::kPathVnni || h->path == opq::kPathVnniDirect;
+  if (quads && (k->kstep != 4 || !k->u8_input)) return "qconv2d: packed does not match its variant";
+  if (h->path == opq::kPathVnniDirect && (!k->ukernel_direct || !k->pad_c4 || !opq::ConvDirectGeometry(*g)))
+    return "qconv2d: packed does not match its variant";
   const size_t need = opq::ConvPackedSize(*g, h->path, size_t(h->mr));
   if (h->total_size != need || packed_size < need) return "qconv2d: packed is smaller than its contents";
   return nullptr;

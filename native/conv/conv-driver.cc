@@ -124,15 +124,12 @@ bool GemmGeometry(const ConvGeom& g) {
          g.pr == 0;
 }
 
-// kPathVnniDirect's geometry: stride 1, one group, not a plain GEMM (that has its own mode), and few
-// channels wasted on padding the last quad: its quads hold 4 channels at one tap, where im2col's hold
-// 4 consecutive k (a 1-channel 5x5 layer would do 4x the multiply-adds, a 3-channel one 4/3).
-bool DirectGeometry(const ConvGeom& g) {
+}  // namespace
+
+bool ConvDirectGeometry(const ConvGeom& g) {
   const size_t direct = CeilDiv(g.cin, 4) * 4 * g.kh * g.kw, packed = CeilDiv(g.kg, 4) * 4;
   return g.groups == 1 && g.sh == 1 && g.sw == 1 && !GemmGeometry(g) && 8 * direct <= 9 * packed;
 }
-
-}  // namespace
 
 int32_t ConvChoosePath(const ConvGeom& g, int32_t variant, const int32_t* wzp, size_t wzp_count) {
   if (ConvKernelsFor(variant, kPathGemm16) == nullptr) return kPathRef;
@@ -141,9 +138,10 @@ int32_t ConvChoosePath(const ConvGeom& g, int32_t variant, const int32_t* wzp, s
     // u8 x s8 quads need the raw int8 weights: only when every weight zero point is 0.
     bool zero = true;
     for (size_t i = 0; i < wzp_count; ++i) zero = zero && wzp[i] == 0;
-    if (zero)
-      return DirectGeometry(g) && ConvKernelsFor(variant, kPathVnniDirect)->ukernel_direct ? kPathVnniDirect
-                                                                                           : kPathVnni;
+    if (zero) {
+      const ConvKernels* direct = ConvKernelsFor(variant, kPathVnniDirect);
+      return ConvDirectGeometry(g) && direct && direct->ukernel_direct ? kPathVnniDirect : kPathVnni;
+    }
   }
   const ConvKernels* k = ConvKernelsFor(variant, kPathGemm16);
   if (GemmGeometry(g) && k->kstep == 2 && !k->u8_input) return kPathGemmRows;
@@ -155,7 +153,7 @@ size_t ConvPackedSizeMax(const ConvGeom& g, int32_t variant) {
   size_t size = ConvPackedSize(g, path, ConvTileRows(variant, path));
   if ((path == kPathGemm16 || path == kPathGemmRows) &&
       ConvKernelsFor(variant, kPathVnni) != ConvKernelsFor(variant, kPathGemm16)) {
-    const int32_t vnni = DirectGeometry(g) ? kPathVnniDirect : kPathVnni;
+    const int32_t vnni = ConvDirectGeometry(g) ? kPathVnniDirect : kPathVnni;
     const size_t v = ConvPackedSize(g, vnni, ConvTileRows(variant, vnni));
     if (v > size) size = v;
   }
@@ -419,7 +417,8 @@ void RunDirect(const ConvRunArgs& a, const ConvKernels& k, uint8_t* ws, uint8_t*
       for (size_t kx = 0; kx < g.kw; ++kx)
         boff[(cq * g.kh + ky) * g.kw + kx] = cq * plane + (ky * g.dh * g.wp + kx * g.dw) * 4;
   std::memset(xc4 + cqn * plane, 0, kDirectSlack);  // read only into dropped columns
-  size_t chunks = 1;                                // split rows too when pixel blocks alone leave threads idle
+  // Split rows too when pixel blocks alone leave threads idle.
+  size_t chunks = 1;
   while (threads > 1 && blocks * chunks < 4 * threads && chunks < tiles) ++chunks;
   const size_t tiles_per_chunk = CeilDiv(tiles, chunks);
   const uint8_t* wts = reinterpret_cast<const uint8_t*>(a.h) + h.w_offset;

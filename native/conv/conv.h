@@ -46,6 +46,11 @@ struct ConvGeom {
 // Fills *g from s; NULL or a message naming the field.
 const char* MakeConvGeom(const opq_conv2d_shape& s, ConvGeom* g);
 
+// kPathVnniDirect's geometry: stride 1, one group, not a plain GEMM (that has its own mode), and few
+// channels wasted on padding the last quad: its quads hold 4 channels at one tap, where im2col's hold
+// 4 consecutive k (a 1-channel 5x5 layer would do 4x the multiply-adds, a 3-channel one 4/3).
+bool ConvDirectGeometry(const ConvGeom& g);
+
 enum ConvPath : int32_t {
   kPathRef = 0,
   kPathGemm16 = 1,
