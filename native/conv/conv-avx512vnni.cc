@@ -260,7 +260,24 @@ void PackRows(const uint8_t* x, size_t ldx, size_t rows, size_t kg, bool x_signe
   (void)width;  // always kNr: the quad kernels have no kPathGemmRows
   const size_t kq = (kg + 3) / 4, full = kg / 4;
   if (rows < kNr) {
-    PackRowsScalar<4>(x, ldx, rows, kg, x_signed, zx, kNr, 0, kq, dstv);
+    // A small batch (mnist-8's final MatMul: one row): each row's whole quads as 32-bit words, the
+    // columns past `rows` zeroed per quad (PackRowsScalar's layout, without a branch per byte).
+    uint8_t* dst = static_cast<uint8_t*>(dstv);
+    const uint32_t flip = x_signed ? 0x80808080u : 0;
+    for (size_t q = 0; q < kq; ++q) {
+      uint8_t* d = dst + q * kNr * 4;
+      if (q < full) {
+        for (size_t c = 0; c < rows; ++c) {
+          uint32_t v;
+          std::memcpy(&v, x + c * ldx + 4 * q, 4);
+          v ^= flip;
+          std::memcpy(d + c * 4, &v, 4);
+        }
+      } else {
+        PackRowsScalar<4>(x, ldx, rows, kg, x_signed, zx, kNr, q, q + 1, dstv);
+      }
+      std::memset(d + rows * 4, 0, (kNr - rows) * 4);
+    }
     return;
   }
   uint8_t* dst = static_cast<uint8_t*>(dstv);
