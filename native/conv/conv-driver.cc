@@ -475,17 +475,21 @@ void ConvRunDriver(const ConvRunArgs& a_in, const ConvKernels& k) {
   if (uint64_t(g.oh) * g.ow * g.cout * g.kg < kMinParallelMacs) a.pool = nullptr;
   const uint8_t* pk = reinterpret_cast<const uint8_t*>(a.h);
   const int32_t* bias = reinterpret_cast<const int32_t*>(pk + h.bias_offset);
-  const int32_t* wsum = reinterpret_cast<const int32_t*>(pk + h.zp_offset);  // vnni path only
+  const int32_t* wsum = reinterpret_cast<const int32_t*>(pk + h.zp_offset);  // the vnni paths only
   const size_t threads = PoolThreads(a.pool);
   const size_t pixels = g.oh * g.ow, plane = g.hp * g.wp, esize = k.u8_input ? 1 : 2;
   uint8_t* ws = reinterpret_cast<uint8_t*>(Up(reinterpret_cast<uintptr_t>(a.workspace), kAlign));
   uint8_t* xpad = ws;
   uint8_t* tws = ws + SharedBytes(g, h, k);
   const size_t per_thread = PerThreadBytes(g, h, k);
-  std::memset(xpad + g.cin * plane * esize, 0, 128);  // the over-read slack holds defined values
   // u8 input: x (or x ^ 0x80 for int8, with the zero point moved by 128) and padding = the zero point.
   const uint8_t flip = a.x_signed ? 0x80 : 0;
   const int32_t zx = a.x_zero_point, zx_u8 = a.x_zero_point + (a.x_signed ? 128 : 0);
+  if (h.path == kPathVnniDirect) {  // its own padded input (4-channel planes) and slack
+    RunDirect(a, k, ws, tws, per_thread, bias, wsum, flip, zx_u8);
+    return;
+  }
+  std::memset(xpad + g.cin * plane * esize, 0, 128);  // the over-read slack holds defined values
 
   if (h.path == kPathGemmRows) {
     // Y (batch x cout) = X (batch x cin) times the weights: blocks of batch rows packed per task (row
@@ -526,11 +530,6 @@ void ConvRunDriver(const ConvRunArgs& a_in, const ConvKernels& k) {
       }
     };
     ParallelFor(pool, row_blocks * chunks, task);
-    return;
-  }
-
-  if (h.path == kPathVnniDirect) {
-    RunDirect(a, k, ws, tws, per_thread, bias, wsum, flip, zx_u8);
     return;
   }
 
