@@ -20,13 +20,13 @@ namespace {
 constexpr size_t kMr = 8, kNr = 32;
 
 // C[8][32] = sum over kc quads; the weights (A) are broadcast 4 bytes per row, the input (B) is
-// two zmm of 16 pixels x 4 bytes per quad.
-void Ukernel8x32(size_t kc, const void* av, const void* bv, int32_t* c, size_t ldc) {
-  const int32_t* a = static_cast<const int32_t*>(av);
-  const uint8_t* b = static_cast<const uint8_t*>(bv);
+// two zmm of 16 pixels x 4 bytes per quad, quad q's at bq(q) (packed panels, or in place: direct path).
+template <typename BQuad>
+inline void Ukernel8x32At(size_t kc, const int32_t* a, BQuad bq, int32_t* c, size_t ldc) {
   __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
   __m512i c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
   for (size_t q = 0; q < kc; ++q) {
+    const uint8_t* b = bq(q);
     const __m512i b0 = _mm512_loadu_si512(b);
     const __m512i b1 = _mm512_loadu_si512(b + 64);
     // One macro call per unrolled row, laid out as the register tile (clang-format 14 reflows them unstably).
@@ -40,7 +40,6 @@ void Ukernel8x32(size_t kc, const void* av, const void* bv, int32_t* c, size_t l
     OPQ_ROW(0) OPQ_ROW(1) OPQ_ROW(2) OPQ_ROW(3) OPQ_ROW(4) OPQ_ROW(5) OPQ_ROW(6) OPQ_ROW(7)
 #undef OPQ_ROW
     a += kMr;
-    b += kNr * 4;
   }
 #define OPQ_STORE(r)                              \
   _mm512_storeu_si512(c + r * ldc, c##r##0);      \
@@ -48,6 +47,13 @@ void Ukernel8x32(size_t kc, const void* av, const void* bv, int32_t* c, size_t l
   OPQ_STORE(0) OPQ_STORE(1) OPQ_STORE(2) OPQ_STORE(3) OPQ_STORE(4) OPQ_STORE(5) OPQ_STORE(6) OPQ_STORE(7)
 #undef OPQ_STORE
   // clang-format on
+}
+
+// The im2col paths: B in packed panels, one quad after another.
+void Ukernel8x32(size_t kc, const void* av, const void* bv, int32_t* c, size_t ldc) {
+  const uint8_t* b = static_cast<const uint8_t*>(bv);
+  Ukernel8x32At(
+      kc, static_cast<const int32_t*>(av), [b](size_t q) { return b + q * kNr * 4; }, c, ldc);
 }
 
 // 16 bytes at p, p+stride, ... for stride 1 or 2 (stride 2 reads 32 bytes; the driver leaves slack).
@@ -188,36 +194,12 @@ void UkernelRowsx32Direct(size_t kc, const int32_t* a, const uint8_t* b, const s
 // rows < 8 (a layer's last tile) take the narrower kernels, and only those rows of c are written.
 void Ukernel8x32Direct(size_t kc, size_t rows, const void* av, const uint8_t* b, const size_t* boff, int32_t* c,
                        size_t ldc) {
-  if (rows < kMr) {
-    const int32_t* a = static_cast<const int32_t*>(av);
-    if (rows <= 1) return UkernelRowsx32Direct<1>(kc, a, b, boff, c, ldc);
-    if (rows <= 2) return UkernelRowsx32Direct<2>(kc, a, b, boff, c, ldc);
-    if (rows <= 4) return UkernelRowsx32Direct<4>(kc, a, b, boff, c, ldc);
-  }
   const int32_t* a = static_cast<const int32_t*>(av);
-  __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  __m512i c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
-  for (size_t q = 0; q < kc; ++q) {
-    const uint8_t* bq = b + boff[q];
-    const __m512i b0 = _mm512_loadu_si512(bq);
-    const __m512i b1 = _mm512_loadu_si512(bq + 64);
-    // clang-format off
-#define OPQ_ROW(r)                                       \
-  {                                                      \
-    const __m512i w = _mm512_set1_epi32(a[r]);           \
-    c##r##0 = _mm512_dpbusd_epi32(c##r##0, b0, w);       \
-    c##r##1 = _mm512_dpbusd_epi32(c##r##1, b1, w);       \
-  }
-    OPQ_ROW(0) OPQ_ROW(1) OPQ_ROW(2) OPQ_ROW(3) OPQ_ROW(4) OPQ_ROW(5) OPQ_ROW(6) OPQ_ROW(7)
-#undef OPQ_ROW
-    a += kMr;
-  }
-#define OPQ_STORE(r)                              \
-  _mm512_storeu_si512(c + r * ldc, c##r##0);      \
-  _mm512_storeu_si512(c + r * ldc + 16, c##r##1);
-  OPQ_STORE(0) OPQ_STORE(1) OPQ_STORE(2) OPQ_STORE(3) OPQ_STORE(4) OPQ_STORE(5) OPQ_STORE(6) OPQ_STORE(7)
-#undef OPQ_STORE
-  // clang-format on
+  if (rows <= 1) return UkernelRowsx32Direct<1>(kc, a, b, boff, c, ldc);
+  if (rows <= 2) return UkernelRowsx32Direct<2>(kc, a, b, boff, c, ldc);
+  if (rows <= 4) return UkernelRowsx32Direct<4>(kc, a, b, boff, c, ldc);
+  Ukernel8x32At(
+      kc, a, [b, boff](size_t q) { return b + boff[q]; }, c, ldc);
 }
 
 // kPathVnniDirect's padded input, one channel quad (see ConvKernels::pad_c4): 16 pixels of the four
