@@ -116,16 +116,19 @@ void Im2col(const void* xpv, const int32_t* koff, size_t kg, const int32_t* off,
       reg = true;
       for (size_t c = c0 + 1; c < c0 + 16; ++c) reg = reg && size_t(off[c]) == size_t(off[c0]) + (c - c0) * stride;
     }
-    if (reg && stride <= 2) {
-      const uint8_t* base = xp + off[c0];
+    // Every quad of the half from load(k), the 16 bytes of tap offset k (0 past kg).
+    const auto quads = [&](auto load) {
       for (size_t q = 0; q < kq; ++q) {
         const size_t k0 = 4 * q;
-        const __m128i r0 = Load16(base + koff[k0], stride);
-        const __m128i r1 = k0 + 1 < kg ? Load16(base + koff[k0 + 1], stride) : zero;
-        const __m128i r2 = k0 + 2 < kg ? Load16(base + koff[k0 + 2], stride) : zero;
-        const __m128i r3 = k0 + 3 < kg ? Load16(base + koff[k0 + 3], stride) : zero;
-        StoreQuad(r0, r1, r2, r3, dst + (q * kNr + c0) * 4);
+        const __m128i r1 = k0 + 1 < kg ? load(koff[k0 + 1]) : zero;
+        const __m128i r2 = k0 + 2 < kg ? load(koff[k0 + 2]) : zero;
+        const __m128i r3 = k0 + 3 < kg ? load(koff[k0 + 3]) : zero;
+        StoreQuad(load(koff[k0]), r1, r2, r3, dst + (q * kNr + c0) * 4);
       }
+    };
+    if (reg && stride <= 2) {
+      const uint8_t* base = xp + off[c0];
+      quads([&](int32_t k) { return Load16(base + k, stride); });
       continue;
     }
     // The half crosses output rows (outputs narrower than the panel, or a row's end): its pixels
@@ -156,14 +159,7 @@ void Im2col(const void* xpv, const int32_t* koff, size_t kg, const int32_t* off,
       Im2colScalar<uint8_t, 4>(xp, koff, kg, off, kNr, c0, c0 + 16, 0, kq, dst);
       continue;
     }
-    for (size_t q = 0; q < kq; ++q) {
-      const size_t k0 = 4 * q;
-      const __m128i r0 = LoadRuns(xp, runs, nrun, koff[k0], stride);
-      const __m128i r1 = k0 + 1 < kg ? LoadRuns(xp, runs, nrun, koff[k0 + 1], stride) : zero;
-      const __m128i r2 = k0 + 2 < kg ? LoadRuns(xp, runs, nrun, koff[k0 + 2], stride) : zero;
-      const __m128i r3 = k0 + 3 < kg ? LoadRuns(xp, runs, nrun, koff[k0 + 3], stride) : zero;
-      StoreQuad(r0, r1, r2, r3, dst + (q * kNr + c0) * 4);
-    }
+    quads([&](int32_t k) { return LoadRuns(xp, runs, nrun, k, stride); });
   }
 }
 

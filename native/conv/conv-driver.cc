@@ -126,8 +126,15 @@ bool GemmGeometry(const ConvGeom& g) {
 
 }  // namespace
 
+namespace {
+
+// kPathVnniDirect's quads (k-steps): 4 channels at one tap.
+size_t DirectQuads(const ConvGeom& g) { return CeilDiv(g.cin, 4) * g.kh * g.kw; }
+
+}  // namespace
+
 bool ConvDirectGeometry(const ConvGeom& g) {
-  const size_t direct = CeilDiv(g.cin, 4) * 4 * g.kh * g.kw, packed = CeilDiv(g.kg, 4) * 4;
+  const size_t direct = DirectQuads(g) * 4, packed = CeilDiv(g.kg, 4) * 4;
   return g.groups == 1 && g.sh == 1 && g.sw == 1 && !GemmGeometry(g) && 8 * direct <= 9 * packed;
 }
 
@@ -170,7 +177,7 @@ size_t ConvPackedSize(const ConvGeom& g, int32_t path, size_t mr) {
       bytes += g.groups * CeilDiv(g.cout_g, mr) * mr * ((g.kg + 3) / 4) * 4;
       break;
     case kPathVnniDirect:  // quads of 4 channels at one tap
-      bytes += CeilDiv(g.cout, mr) * mr * CeilDiv(g.cin, 4) * g.kh * g.kw * 4;
+      bytes += CeilDiv(g.cout, mr) * mr * DirectQuads(g) * 4;
       break;
     case kPathGemmRows:  // mr is the column panel width here
       bytes += CeilDiv(g.cout, mr) * mr * ((g.kg + 1) / 2) * 4;
@@ -232,7 +239,7 @@ void ConvPack(const ConvGeom& g, const opq_conv2d_shape& s, int32_t variant, int
     case kPathVnniDirect: {
       // Row tile t, quad (cq, ky, kx), row r -> the 4 int8 weights of channels 4cq..4cq+3 at tap
       // (ky, kx) (0 past cin); the zero-point section holds sum_k w, as for kPathVnni.
-      const size_t cqn = CeilDiv(g.cin, 4), khw = g.kh * g.kw, kq = cqn * khw, tiles = CeilDiv(g.cout, mr);
+      const size_t cqn = CeilDiv(g.cin, 4), khw = g.kh * g.kw, kq = DirectQuads(g), tiles = CeilDiv(g.cout, mr);
       int8_t* out = reinterpret_cast<int8_t*>(base + h.w_offset);
       for (size_t t = 0; t < tiles; ++t)
         for (size_t cq = 0; cq < cqn; ++cq)
@@ -316,8 +323,7 @@ size_t DirectPixels(const ConvGeom& g) { return (g.oh - 1) * g.wp + g.ow; }
 // per call (per pixel block they cost as much as the im2col itself on a 96-channel 3x3 layer). The
 // direct path: its padded input, then each quad's byte offset in it.
 size_t SharedBytes(const ConvGeom& g, const ConvPackedHeader& h, const ConvKernels& k) {
-  if (h.path == kPathVnniDirect)
-    return DirectInputBytes(g) + Up(CeilDiv(g.cin, 4) * g.kh * g.kw * sizeof(size_t), kAlign);
+  if (h.path == kPathVnniDirect) return DirectInputBytes(g) + Up(DirectQuads(g) * sizeof(size_t), kAlign);
   return PaddedInputBytes(g, k) + Up(g.groups * g.kg * 4, kAlign);
 }
 
@@ -348,7 +354,7 @@ size_t PerThreadBytes(const ConvGeom& g, const ConvPackedHeader& h, const ConvKe
   if (h.path == kPathGemmRows)  // packed rows, then their int32 block
     return Up(GemmRowsBlock(k) * ((g.kg + 1) / 2) * 4, kAlign) + Up(GemmRowsBlock(k) * GemmColsBlock(k) * 4, kAlign);
   if (h.path == kPathVnniDirect) {  // the int32 block of a row tile
-    const size_t nb = PixelBlockFor(g, h, CeilDiv(g.cin, 4) * g.kh * g.kw, k.nr);
+    const size_t nb = PixelBlockFor(g, h, DirectQuads(g), k.nr);
     return Up(size_t(h.mr) * nb * 4, kAlign);
   }
   const size_t ks = CeilDiv(g.kg, k.kstep), nb = PixelBlockFor(g, h, ks, k.nr);
@@ -406,7 +412,7 @@ void RunDirect(const ConvRunArgs& a, const ConvKernels& k, uint8_t* ws, uint8_t*
                const int32_t* bias, const int32_t* wsum, uint8_t flip, int32_t zx_u8) {
   const ConvGeom& g = *a.g;
   const ConvPackedHeader& h = *a.h;
-  const size_t cqn = CeilDiv(g.cin, 4), khw = g.kh * g.kw, kq = cqn * khw, plane = g.hp * g.wp * 4;
+  const size_t cqn = CeilDiv(g.cin, 4), kq = DirectQuads(g), plane = g.hp * g.wp * 4;
   const size_t mr = size_t(h.mr), nr = k.nr, threads = PoolThreads(a.pool);
   const size_t flat = DirectPixels(g), pixels = g.oh * g.ow;
   const size_t nb = PixelBlockFor(g, h, kq, nr), blocks = CeilDiv(flat, nb), tiles = CeilDiv(g.cout, mr);

@@ -61,15 +61,18 @@ void Im2col(const void* xpv, const int32_t* koff, size_t kg, const int32_t* off,
   }
   const int32_t step = int32_t(stride);
   const size_t full = kg / 2;
-  if (regular) {
-    const int16_t* base = xp + off[0];
+  // The panel's whole pairs from load(k), the 8 elements of tap offset k, interleaved.
+  const auto pairs = [&](auto load) {
     for (size_t q = 0; q < full; ++q) {
-      const v128_t v0 = Load8(base + koff[2 * q], step);
-      const v128_t v1 = Load8(base + koff[2 * q + 1], step);
+      const v128_t v0 = load(koff[2 * q]), v1 = load(koff[2 * q + 1]);
       int16_t* d = dst + q * kNr * 2;
       wasm_v128_store(d, wasm_i16x8_shuffle(v0, v1, 0, 8, 1, 9, 2, 10, 3, 11));
       wasm_v128_store(d + 8, wasm_i16x8_shuffle(v0, v1, 4, 12, 5, 13, 6, 14, 7, 15));
     }
+  };
+  if (regular) {
+    const int16_t* base = xp + off[0];
+    pairs([&](int32_t k) { return Load8(base + k, step); });
   } else {
     // The panel crosses output rows: its pixels split into runs along input rows. A pixel past the
     // last one repeats its predecessor's offset (the driver's filler, computed and dropped): it joins
@@ -94,13 +97,7 @@ void Im2col(const void* xpv, const int32_t* koff, size_t kg, const int32_t* off,
       runs[nrun++] = {wasm_v128_load(m), int64_t(off[c]) - int64_t(c * stride)};
       c = e;
     }
-    for (size_t q = 0; q < full; ++q) {
-      const v128_t v0 = LoadRuns(xp, runs, nrun, koff[2 * q], step);
-      const v128_t v1 = LoadRuns(xp, runs, nrun, koff[2 * q + 1], step);
-      int16_t* d = dst + q * kNr * 2;
-      wasm_v128_store(d, wasm_i16x8_shuffle(v0, v1, 0, 8, 1, 9, 2, 10, 3, 11));
-      wasm_v128_store(d + 8, wasm_i16x8_shuffle(v0, v1, 4, 12, 5, 13, 6, 14, 7, 15));
-    }
+    pairs([&](int32_t k) { return LoadRuns(xp, runs, nrun, k, step); });
   }
   if (full < kp) Im2colScalar<int16_t, 2>(xp, koff, kg, off, kNr, 0, kNr, full, kp, dst);
 }

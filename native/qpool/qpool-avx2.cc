@@ -61,24 +61,21 @@ void MaxPoolAvx2(const PoolGeom& g, const uint8_t* x, bool is_signed, uint8_t* y
         }
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(yrow + ox), _mm256_xor_si256(m, vflip));
       }
-      for (; ox + 16 <= g.out_w && MaxPoolVectorFits(g, ox, 16, last_row, end); ox += 16) {
+      // The 16 outputs from ox, sign-flipped back.
+      const auto max16 = [&](size_t o) {
         __m128i m = _mm_setzero_si128();
         for (size_t ky = ky0; ky < ky1; ++ky) {
           const uint8_t* row =
-              plane + static_cast<size_t>(iy0 + static_cast<int64_t>(ky * g.dh)) * g.in_w + ox * g.sw - g.pl;
+              plane + static_cast<size_t>(iy0 + static_cast<int64_t>(ky * g.dh)) * g.in_w + o * g.sw - g.pl;
           for (size_t kx = 0; kx < g.kw; ++kx) m = _mm_max_epu8(m, Load16(row + kx * g.dw, g.sw, hflip));
         }
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(yrow + ox), _mm_xor_si128(m, hflip));
-      }
+        return _mm_xor_si128(m, hflip);
+      };
+      for (; ox + 16 <= g.out_w && MaxPoolVectorFits(g, ox, 16, last_row, end); ox += 16)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(yrow + ox), max16(ox));
       if (MaxPoolTailFits(g, ox, last_row, end)) {
-        __m128i m = _mm_setzero_si128();
-        for (size_t ky = ky0; ky < ky1; ++ky) {
-          const uint8_t* row =
-              plane + static_cast<size_t>(iy0 + static_cast<int64_t>(ky * g.dh)) * g.in_w + ox * g.sw - g.pl;
-          for (size_t kx = 0; kx < g.kw; ++kx) m = _mm_max_epu8(m, Load16(row + kx * g.dw, g.sw, hflip));
-        }
         alignas(16) uint8_t tail[16];
-        _mm_store_si128(reinterpret_cast<__m128i*>(tail), _mm_xor_si128(m, hflip));
+        _mm_store_si128(reinterpret_cast<__m128i*>(tail), max16(ox));
         std::memcpy(yrow + ox, tail, g.out_w - ox);
         ox = g.out_w;
       }

@@ -38,24 +38,21 @@ void MaxPoolWasmSimd(const PoolGeom& g, const uint8_t* x, bool is_signed, uint8_
       size_t ox = 0;
       while (ox < g.out_w && !MaxPoolVectorFits(g, ox, 1, last_row, end)) ++ox;
       MaxPoolRowScalar(g, plane, flip, oy, 0, ox, yrow);
-      for (; ox + 16 <= g.out_w && MaxPoolVectorFits(g, ox, 16, last_row, end); ox += 16) {
+      // The 16 outputs from ox, sign-flipped back.
+      const auto max16 = [&](size_t o) {
         v128_t m = wasm_i8x16_splat(0);
         for (size_t ky = ky0; ky < ky1; ++ky) {
           const uint8_t* row =
-              plane + static_cast<size_t>(iy0 + static_cast<int64_t>(ky * g.dh)) * g.in_w + ox * g.sw - g.pl;
+              plane + static_cast<size_t>(iy0 + static_cast<int64_t>(ky * g.dh)) * g.in_w + o * g.sw - g.pl;
           for (size_t kx = 0; kx < g.kw; ++kx) m = wasm_u8x16_max(m, Load16(row + kx * g.dw, g.sw, vflip));
         }
-        wasm_v128_store(yrow + ox, wasm_v128_xor(m, vflip));
-      }
+        return wasm_v128_xor(m, vflip);
+      };
+      for (; ox + 16 <= g.out_w && MaxPoolVectorFits(g, ox, 16, last_row, end); ox += 16)
+        wasm_v128_store(yrow + ox, max16(ox));
       if (MaxPoolTailFits(g, ox, last_row, end)) {
-        v128_t m = wasm_i8x16_splat(0);
-        for (size_t ky = ky0; ky < ky1; ++ky) {
-          const uint8_t* row =
-              plane + static_cast<size_t>(iy0 + static_cast<int64_t>(ky * g.dh)) * g.in_w + ox * g.sw - g.pl;
-          for (size_t kx = 0; kx < g.kw; ++kx) m = wasm_u8x16_max(m, Load16(row + kx * g.dw, g.sw, vflip));
-        }
         uint8_t tail[16];
-        wasm_v128_store(tail, wasm_v128_xor(m, vflip));
+        wasm_v128_store(tail, max16(ox));
         std::memcpy(yrow + ox, tail, g.out_w - ox);
         ox = g.out_w;
       }

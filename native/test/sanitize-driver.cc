@@ -197,6 +197,14 @@ void QGemmI32(int32_t variant, opq_threadpool* pool, bool hostile) {
                              Len(pworkspace.size() * 8, hostile), pool));
 }
 
+// Weight zero points, per channel or per tensor: random, or all 0 half the time (symmetric weights,
+// which the VNNI variant's quad convolution paths need).
+std::vector<int32_t> WeightZeroPoints(size_t channels) {
+  auto wzp = Random<int32_t>(Coin() ? channels : 1, -128, 127);
+  if (Coin()) std::fill(wzp.begin(), wzp.end(), 0);
+  return wzp;
+}
+
 void QConv(int32_t variant, opq_threadpool* pool, bool hostile) {
   const int32_t groups = Coin() ? 1 : Int(1, 4);
   opq_conv2d_shape s{Int(0, 2), groups * Int(1, 8), Int(1, 20), Int(1, 20), groups * Int(1, 8), Int(1, 5), Int(1, 5),
@@ -216,9 +224,7 @@ void QConv(int32_t variant, opq_threadpool* pool, bool hostile) {
   const auto cap = [](size_t n) { return n > (size_t{1} << 24) ? size_t{16} : n; };
   const size_t wn = cap(size_t(s.out_channels) * (s.in_channels / s.groups) * s.kernel_h * s.kernel_w);
   auto w = Random<int8_t>(wn, -128, 127);
-  auto wzp = Random<int32_t>(Coin() ? size_t(s.out_channels) : 1, -128, 127);
-  // All zero half the time: the VNNI variant's quad paths (kPathVnni, kPathVnniDirect) need that.
-  if (Coin()) std::fill(wzp.begin(), wzp.end(), 0);
+  auto wzp = WeightZeroPoints(size_t(s.out_channels));
   auto bias = Random<int32_t>(Coin() ? size_t(s.out_channels) : 0, -100000, 100000);
   const size_t psize = cap(opq_qconv2d_packed_size(&s, variant));
   std::vector<uint64_t> packed((psize + 7) / 8);
@@ -285,9 +291,7 @@ void QConvTranspose(int32_t variant, opq_threadpool* pool, bool hostile) {
   const auto cap = [](size_t n) { return n > (size_t{1} << 24) ? size_t{16} : n; };
   const size_t wn = cap(size_t(s.in_channels) * (s.out_channels / s.groups) * s.kernel_h * s.kernel_w);
   auto w = Random<int8_t>(wn, -128, 127);
-  auto wzp = Random<int32_t>(Coin() ? size_t(s.out_channels) : 1, -128, 127);
-  // All zero half the time: the VNNI variant's quad paths (kPathVnni, kPathVnniDirect) need that.
-  if (Coin()) std::fill(wzp.begin(), wzp.end(), 0);
+  auto wzp = WeightZeroPoints(size_t(s.out_channels));
   auto bias = Random<int32_t>(Coin() ? size_t(s.out_channels) : 0, -100000, 100000);
   const bool x_signed = Coin(), y_signed = Coin();
   const size_t xn = size_t(s.batch) * s.in_channels * s.in_height * s.in_width;
@@ -341,9 +345,7 @@ void QConv16(int32_t variant, opq_threadpool* pool, bool hostile) {
   };
   const size_t wn = cap(size_t(s.out_channels) * (s.in_channels / s.groups) * s.kernel_h * s.kernel_w);
   auto w = Random<int8_t>(wn, -128, 127);
-  auto wzp = Random<int32_t>(Coin() ? size_t(s.out_channels) : 1, -128, 127);
-  // All zero half the time: the VNNI variant's quad paths (kPathVnni, kPathVnniDirect) need that.
-  if (Coin()) std::fill(wzp.begin(), wzp.end(), 0);
+  auto wzp = WeightZeroPoints(size_t(s.out_channels));
   auto bias = Random<int32_t>(Coin() ? size_t(s.out_channels) : 0, std::numeric_limits<int32_t>::min(),
                               std::numeric_limits<int32_t>::max());
   const size_t macs = size_t(s.batch) * s.out_channels * oh * ow * (s.in_channels / s.groups) * s.kernel_h * s.kernel_w;
