@@ -347,26 +347,21 @@ export async function runCalibration(
 ): Promise<CalibrationResult> {
   const t0 = performance.now();
   const workers = opts.workers ?? 1;
-  // Workers started early (opts.started) are stopped when the run fails before it takes them.
-  const refuse = (e: unknown) => {
-    opts.started?.terminate();
-    return e;
-  };
-  if (!Number.isInteger(workers) || workers < 1 || workers > 256)
-    throw refuse(new OnnxPtqError('INVALID_OPTION', `workers must be an integer in [1, 256], got ${String(workers)}`));
-  if (workers > 1 && cfg.observer === 'moving-average')
-    throw refuse(
-      new OnnxPtqError(
-        'STATS_MISMATCH',
-        `workers: ${workers}: the moving-average observer depends on the order of the samples and cannot be split across workers; use workers: 1 or an order-free observer (minmax, percentile, mse, kl)`,
-      ),
-    );
   const total = opts.maxSamples && opts.total ? Math.min(opts.maxSamples, opts.total) : opts.maxSamples || opts.total;
   let it: ReturnType<typeof iteratorOf>;
   try {
+    if (!Number.isInteger(workers) || workers < 1 || workers > 256)
+      throw new OnnxPtqError('INVALID_OPTION', `workers must be an integer in [1, 256], got ${String(workers)}`);
+    if (workers > 1 && cfg.observer === 'moving-average')
+      throw new OnnxPtqError(
+        'STATS_MISMATCH',
+        `workers: ${workers}: the moving-average observer depends on the order of the samples and cannot be split across workers; use workers: 1 or an order-free observer (minmax, percentile, mse, kl)`,
+      );
     it = iteratorOf(data);
   } catch (e) {
-    throw refuse(e);
+    // Workers started early (opts.started) are stopped when the run fails before it takes them.
+    opts.started?.terminate();
+    throw e;
   }
   const bar = progress(opts.label ?? 'calibrating', total);
   const parallel = workers > 1 && !opts.onSample;
